@@ -1,0 +1,63 @@
+// Tuning of the Raft core, in ticks and bytes. Every field is validated at construction with a
+// plain-English error; the defaults suit masters on one LAN (see timing.ts for the wall-clock side).
+import type { NodeId } from './types.ts';
+
+export interface CoreConfig {
+  readonly id: NodeId;
+  /** Minimum election timeout; the real one is drawn from [electionTicks, 2 * electionTicks). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** A leader that has not heard from a quorum for electionTicks steps down (§6.2). */
+  readonly checkQuorum: boolean;
+  /** 'lease' answers ReadIndex from the leader's lease without a heartbeat round; needs checkQuorum. */
+  readonly readMode: 'safe' | 'lease';
+  /** Flow control per follower in the replicate state. */
+  readonly maxInflightMessages: number;
+  readonly maxInflightBytes: number;
+  /** Upper bound of entry bytes in one append message (batching). */
+  readonly maxAppendBytes: number;
+  readonly maxProposalBytes: number;
+  readonly snapshotChunkBytes: number;
+  /** Ask for a snapshot once this many entries were applied since the last one. */
+  readonly snapshotThresholdEntries: number;
+  /** A learner is promoted only when it is within this many entries of the leader's log. */
+  readonly promoteLagEntries: number;
+  /** Bound of pending ReadIndex requests on a leader. */
+  readonly maxPendingReads: number;
+}
+
+export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
+  id,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  checkQuorum: true,
+  readMode: 'safe',
+  maxInflightMessages: 256,
+  maxInflightBytes: 16 * 1024 * 1024,
+  maxAppendBytes: 1024 * 1024,
+  maxProposalBytes: 1024 * 1024,
+  snapshotChunkBytes: 256 * 1024,
+  snapshotThresholdEntries: 10_000,
+  promoteLagEntries: 64,
+  maxPendingReads: 10_000,
+});
+
+export function validateCoreConfig(config: CoreConfig): void {
+  const positive: (keyof CoreConfig)[] = [
+    'electionTicks', 'heartbeatTicks', 'maxInflightMessages', 'maxInflightBytes', 'maxAppendBytes',
+    'maxProposalBytes', 'snapshotChunkBytes', 'snapshotThresholdEntries', 'promoteLagEntries', 'maxPendingReads',
+  ];
+  for (const key of positive) {
+    const value = config[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw new Error(`raft config: ${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (config.id === '') throw new Error('raft config: id must not be empty');
+  if (config.heartbeatTicks >= config.electionTicks) {
+    throw new Error(`raft config: heartbeatTicks (${config.heartbeatTicks}) must be below electionTicks (${config.electionTicks})`);
+  }
+  if (config.readMode === 'lease' && !config.checkQuorum) {
+    throw new Error('raft config: readMode "lease" is only safe with checkQuorum on (§6.4.1)');
+  }
+}
