@@ -24,6 +24,12 @@ export interface CoreConfig {
   readonly promoteLagEntries: number;
   /** Bound of pending ReadIndex requests on a leader. */
   readonly maxPendingReads: number;
+  /** A leader refuses proposals while this many bytes of its log are not yet committed. */
+  readonly maxUncommittedBytes: number;
+  /** Entries kept in memory behind a local snapshot, so a slightly slow follower needs no snapshot. */
+  readonly compactionTrailingEntries: number;
+  /** Bound of committed entry bytes handed to the driver in one Ready (keeps the event loop free). */
+  readonly maxApplyBytes: number;
 }
 
 export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
@@ -40,18 +46,25 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
   snapshotThresholdEntries: 10_000,
   promoteLagEntries: 64,
   maxPendingReads: 10_000,
+  maxUncommittedBytes: 64 * 1024 * 1024,
+  compactionTrailingEntries: 1_000,
+  maxApplyBytes: 8 * 1024 * 1024,
 });
 
 export function validateCoreConfig(config: CoreConfig): void {
   const positive: (keyof CoreConfig)[] = [
     'electionTicks', 'heartbeatTicks', 'maxInflightMessages', 'maxInflightBytes', 'maxAppendBytes',
     'maxProposalBytes', 'snapshotChunkBytes', 'snapshotThresholdEntries', 'promoteLagEntries', 'maxPendingReads',
+    'maxUncommittedBytes', 'maxApplyBytes',
   ];
   for (const key of positive) {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
       throw new Error(`raft config: ${key} must be a positive integer, got ${String(value)}`);
     }
+  }
+  if (!Number.isInteger(config.compactionTrailingEntries) || config.compactionTrailingEntries < 0) {
+    throw new Error(`raft config: compactionTrailingEntries must be a non-negative integer, got ${config.compactionTrailingEntries}`);
   }
   if (config.id === '') throw new Error('raft config: id must not be empty');
   if (config.heartbeatTicks >= config.electionTicks) {

@@ -182,7 +182,8 @@ export type ProposeRejection =
   | 'not-caught-up'
   | 'unknown-node'
   | 'invalid-change'
-  | 'too-large';
+  | 'too-large'
+  | 'overloaded';
 
 export interface CoreStatus {
   readonly id: NodeId;

@@ -1,0 +1,46 @@
+// `npm start`: a local cluster on loopback with data under ./.flotilla/. Today that is three
+// Raft replicas (the master of a later issue will replace the test replica program), on
+// 127.0.0.1:5050–5052; it prints their addresses and the leader, and stops them on Ctrl-C.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dataRoot = path.join(process.cwd(), '.flotilla');
+const replicas = ['m1', 'm2', 'm3'].map((id, position) => ({ id, address: `127.0.0.1:${5050 + position}` }));
+const peers = replicas.map((replica) => `${replica.id}=${replica.address}`).join(',');
+const children: ChildProcess[] = [];
+
+mkdirSync(dataRoot, { recursive: true });
+for (const replica of replicas) {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'test/raft/fixtures/replica.ts'),
+    '--id', replica.id, '--listen', replica.address, '--peers', peers, '--data-dir', path.join(dataRoot, replica.id)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+  });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  child.on('exit', (code, signal) => process.stderr.write(`${replica.id} exited (${signal ?? code})\n`));
+  children.push(child);
+}
+
+const deadline = Date.now() + 20_000;
+let leader: string | null = null;
+while (leader === null && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const replica of replicas) {
+    const status = await fetch(`http://${replica.address}/status`).then((response) => response.json() as Promise<{ role: string }>).catch(() => null);
+    if (status?.role === 'leader') leader = replica.address;
+  }
+}
+process.stdout.write(`\nFlotilla local cluster (data in ${dataRoot})\n`);
+for (const replica of replicas) process.stdout.write(`  ${replica.id}  http://${replica.address}/status\n`);
+process.stdout.write(leader ? `leader: http://${leader}\n` : 'no leader elected yet: see the logs above\n');
+process.stdout.write(`try:  curl -X POST --data hello http://${leader ?? replicas[0]!.address}/propose\n      curl http://${replicas[1]!.address}/values\nCtrl-C stops the cluster.\n`);
+
+const stopAll = (): void => {
+  for (const child of children) child.kill('SIGTERM');
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);

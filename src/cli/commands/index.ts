@@ -1,0 +1,6 @@
+// Every subcommand of `flotilla`. A new one is a module in this folder exporting a
+// CommandRegistration, plus one line here; help lists subcommands in this order.
+import type { CommandRegistration } from './types.ts';
+import { registerVersionCommand } from './version.ts';
+
+export const commandRegistrations: readonly CommandRegistration[] = [registerVersionCommand];

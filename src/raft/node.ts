@@ -1,0 +1,392 @@
+// The driver of one replica: real time, real disk, real sockets around the pure core.
+// Its loop order is fixed (etcd-raft doc.go): persist the Ready in one SQLite transaction →
+// send its messages → install its snapshot and apply its committed entries → advance. Every
+// input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
+// same turn of the event loop share one transaction and one fsync (group commit).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type CoreConfig, defaultCoreConfig } from './config.ts';
+import { RaftCore } from './core.ts';
+import { SeededRandom } from './random.ts';
+import { type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
+import { SqliteRaftStorage } from './storage.ts';
+import { type TimingProfile, timingProfiles } from './timing.ts';
+import { PeerTransport, type TransportLogger } from './transport.ts';
+import {
+  type ClientStamp, type CoreStatus, type LogIndex, type Membership, type MembershipChange, NO_NODE, type NodeId,
+  type ProposeRejection, type Ready, type Term,
+} from './types.ts';
+
+export interface RaftNodeLogger extends TransportLogger {
+  error(fields: object, message: string): void;
+}
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  readonly dataDir: string;
+  /** Every initial member (self included) by id → "host:port". Used only for a fresh cluster. */
+  readonly peers: Readonly<Record<string, string>>;
+  /** Join an existing cluster as a learner: start with no membership until the log brings one. */
+  readonly join?: boolean;
+  readonly secret: string;
+  readonly stateMachine: ReplicatedStateMachine;
+  readonly logger: RaftNodeLogger;
+  readonly timing?: TimingProfile;
+  readonly core?: Partial<Omit<CoreConfig, 'id'>>;
+  /** Seed of the election jitter; a random one by default. */
+  readonly seed?: number;
+  readonly proposalTimeoutMs?: number;
+}
+
+/** Why a proposal or read did not happen. `indeterminate` means it may still have been applied. */
+export class RaftRequestError extends Error {
+  constructor(
+    readonly code: ProposeRejection | 'timeout' | 'leadership-lost' | 'no-leader' | 'stopped' | 'overwritten',
+    readonly leader: NodeId,
+    readonly indeterminate: boolean,
+  ) {
+    super(`raft request failed: ${code}${leader !== NO_NODE ? ` (leader ${leader})` : ''}`);
+    this.name = 'RaftRequestError';
+  }
+}
+
+interface PendingProposal {
+  readonly term: Term;
+  readonly resolve: (value: { index: LogIndex; result: unknown }) => void;
+  readonly reject: (error: RaftRequestError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface PendingRead {
+  readonly resolve: () => void;
+  readonly reject: (error: RaftRequestError) => void;
+  readonly timer: NodeJS.Timeout;
+  index: LogIndex | null;
+}
+
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly core: RaftCore;
+  private readonly storage: SqliteRaftStorage;
+  private readonly transport: PeerTransport;
+  private readonly host: StateMachineHost;
+  private readonly logger: RaftNodeLogger;
+  private readonly timing: TimingProfile;
+  private readonly proposalTimeoutMs: number;
+  private readonly proposals = new Map<LogIndex, PendingProposal>();
+  private readonly reads = new Map<string, PendingRead>();
+  private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
+  private readonly applyListeners = new Set<(index: LogIndex) => void>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private processScheduled = false;
+  private stopped = false;
+  private readSequence = 0;
+  private membership: Membership | null = null;
+  private fatal: Error | null = null;
+
+  private constructor(options: RaftNodeOptions, storage: SqliteRaftStorage) {
+    this.id = options.id;
+    this.logger = options.logger;
+    this.timing = options.timing ?? timingProfiles.lan;
+    this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
+    this.storage = storage;
+    this.host = new StateMachineHost(options.stateMachine);
+    const bootstrap: Membership = options.join
+      ? { voters: [], learners: [], addresses: {} }
+      : { voters: Object.keys(options.peers).sort() as NodeId[], learners: [], addresses: { ...options.peers } };
+    const persisted = storage.load(bootstrap);
+    if (persisted.snapshot !== null) this.host.restore(persisted.snapshot.data);
+    const config: CoreConfig = {
+      ...defaultCoreConfig(options.id),
+      electionTicks: this.timing.electionTicks,
+      heartbeatTicks: this.timing.heartbeatTicks,
+      ...options.core,
+      id: options.id,
+    };
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.core = new RaftCore(config, persisted, new SeededRandom(seed));
+    this.transport = new PeerTransport({
+      self: options.id,
+      secret: options.secret,
+      logger: options.logger,
+      onMessages: (messages) => this.receive(messages),
+    });
+    this.syncPeers();
+    // A joiner knows no member until the leader's log reaches it; it still needs to reach them.
+    if (options.join) this.transport.setPeers(withoutSelf(options.peers, options.id));
+  }
+
+  static start(options: RaftNodeOptions): RaftNode {
+    const node = new RaftNode(options, SqliteRaftStorage.open(options.dataDir));
+    node.tickTimer = setInterval(() => node.tick(), node.timing.tickMs);
+    node.logger.info({ ...node.logFields(), dataDir: options.dataDir, timing: node.timing }, 'raft node started');
+    node.schedule();
+    return node;
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** Replicates `command` and resolves with the state machine's result once applied here. */
+  propose(command: Uint8Array, client?: ClientStamp): Promise<{ index: LogIndex; result: unknown }> {
+    if (this.stopped) return Promise.reject(new RaftRequestError('stopped', NO_NODE, false));
+    const accepted = this.core.propose(command, client);
+    if (!accepted.ok) return Promise.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
+    this.schedule();
+    return this.trackProposal(accepted.index, accepted.term);
+  }
+
+  proposeMembership(change: MembershipChange): Promise<{ index: LogIndex; result: unknown }> {
+    if (this.stopped) return Promise.reject(new RaftRequestError('stopped', NO_NODE, false));
+    const accepted = this.core.proposeMembership(change);
+    if (!accepted.ok) return Promise.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
+    this.schedule();
+    return this.trackProposal(accepted.index, accepted.term);
+  }
+
+  /** Resolves once this replica has applied everything committed before the call (§6.4). */
+  linearizableBarrier(timeoutMs = this.proposalTimeoutMs): Promise<void> {
+    if (this.stopped) return Promise.reject(new RaftRequestError('stopped', NO_NODE, false));
+    const context = `${this.id}:${++this.readSequence}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(context);
+        reject(new RaftRequestError('timeout', this.core.status().leader, false));
+      }, timeoutMs);
+      this.reads.set(context, { resolve, reject, timer, index: null });
+      this.core.readIndex(context);
+      this.schedule();
+    });
+  }
+
+  transferLeadership(to?: NodeId): boolean {
+    const status = this.core.status();
+    const target = to ?? this.bestTransferTarget(status);
+    if (target === null) return false;
+    const started = this.core.transferLeadership(target);
+    this.schedule();
+    return started;
+  }
+
+  status(): CoreStatus {
+    return this.core.status();
+  }
+
+  transportStats(): ReturnType<PeerTransport['stats']> {
+    return this.transport.stats();
+  }
+
+  onLeaderChange(listener: (status: CoreStatus) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  onApplied(listener: (index: LogIndex) => void): () => void {
+    this.applyListeners.add(listener);
+    return () => this.applyListeners.delete(listener);
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    return this.transport.handleUpgrade(request, socket, head);
+  }
+
+  /**
+   * Stops the replica. A leader first hands leadership to its most caught-up peer and waits
+   * (up to an election timeout) for it to take over, so a rolling restart costs no election.
+   */
+  async stop(options: { transferLeadership: boolean } = { transferLeadership: true }): Promise<void> {
+    if (this.stopped) return;
+    if (options.transferLeadership && this.core.status().role === 'leader' && this.transferLeadership()) {
+      const deadline = Date.now() + this.timing.tickMs * this.timing.electionTicks * 2;
+      while (Date.now() < deadline && this.core.status().role === 'leader') await delay(this.timing.tickMs);
+      this.logger.info({ ...this.logFields() }, 'leadership handed over before stopping');
+    }
+    this.stopped = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    this.failAll('stopped');
+    await this.transport.close();
+    this.storage.close();
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.core.tick();
+    this.process();
+  }
+
+  private receive(messages: readonly import('./types.ts').Message[]): void {
+    if (this.stopped) return;
+    for (const message of messages) this.core.step(message);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.processScheduled || this.stopped) return;
+    this.processScheduled = true;
+    setImmediate(() => {
+      this.processScheduled = false;
+      this.process();
+    });
+  }
+
+  private process(): void {
+    if (this.stopped || this.fatal !== null) return;
+    try {
+      while (this.core.hasReady()) this.handleReady(this.core.ready());
+    } catch (error) {
+      this.crash(error as Error);
+    }
+  }
+
+  private handleReady(ready: Ready): void {
+    this.storage.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
+    this.transport.send(ready.messages);
+    if (ready.snapshot !== null) {
+      this.host.restore(ready.snapshot.data);
+      this.logger.info({ ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength }, 'installed snapshot from the leader');
+    }
+    for (const entry of ready.committedEntries) {
+      const applied = this.host.apply(entry);
+      this.settleProposal(entry.index, entry.term, applied.result);
+    }
+    for (const readState of ready.readStates) this.readPointKnown(readState.context, readState.index);
+    for (const failure of ready.readFailures) this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
+    this.core.advance(ready);
+    const status = this.core.status();
+    if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.afterApply(status.applied);
+    if (ready.snapshotWantedAt !== null) this.takeSnapshot(ready.snapshotWantedAt);
+    if (ready.roleChanged) this.roleChanged(status);
+    this.syncPeers();
+  }
+
+  private afterApply(applied: LogIndex): void {
+    for (const [context, read] of this.reads) {
+      if (read.index !== null && read.index <= applied) {
+        clearTimeout(read.timer);
+        this.reads.delete(context);
+        read.resolve();
+      }
+    }
+    for (const listener of this.applyListeners) listener(applied);
+  }
+
+  private takeSnapshot(index: LogIndex): void {
+    const data = this.host.snapshot();
+    const through = this.core.snapshotTaken(index, data);
+    const snapshot = this.core.lastSnapshot();
+    if (snapshot === null || snapshot.meta.index !== index) return;
+    this.storage.saveSnapshot(snapshot);
+    this.storage.compact(through);
+    this.logger.info({ ...this.logFields(), index, bytes: data.byteLength, compactedThrough: through }, 'snapshot taken');
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  private trackProposal(index: LogIndex, term: Term): Promise<{ index: LogIndex; result: unknown }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.proposals.delete(index);
+        reject(new RaftRequestError('timeout', this.core.status().leader, true));
+      }, this.proposalTimeoutMs);
+      this.proposals.set(index, { term, resolve, reject, timer });
+    });
+  }
+
+  /** The entry at `index` was applied: ours if its term is the one we proposed in. */
+  private settleProposal(index: LogIndex, term: Term, result: unknown): void {
+    const pending = this.proposals.get(index);
+    if (pending === undefined) return;
+    this.proposals.delete(index);
+    clearTimeout(pending.timer);
+    if (pending.term === term) pending.resolve({ index, result });
+    else pending.reject(new RaftRequestError('overwritten', this.core.status().leader, false));
+  }
+
+  private readPointKnown(context: string, index: LogIndex): void {
+    const read = this.reads.get(context);
+    if (read === undefined) return;
+    read.index = index;
+    if (index <= this.core.status().applied) {
+      clearTimeout(read.timer);
+      this.reads.delete(context);
+      read.resolve();
+    }
+  }
+
+  private failRead(context: string, code: 'no-leader' | 'leadership-lost'): void {
+    const read = this.reads.get(context);
+    if (read === undefined) return;
+    clearTimeout(read.timer);
+    this.reads.delete(context);
+    read.reject(new RaftRequestError(code, this.core.status().leader, false));
+  }
+
+  private roleChanged(status: CoreStatus): void {
+    this.logger.info({ ...this.logFields(status), leader: status.leader || null }, status.role === 'leader' ? 'became leader' : `now ${status.role}`);
+    for (const listener of this.leaderListeners) listener(status);
+  }
+
+  private syncPeers(): void {
+    const membership = this.core.status().membership;
+    if (membership === this.membership) return;
+    this.membership = membership;
+    if (membership.voters.length + membership.learners.length > 0) this.transport.setPeers(withoutSelf(membership.addresses, this.id));
+  }
+
+  private bestTransferTarget(status: CoreStatus): NodeId | null {
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const voter of status.membership.voters) {
+      const match = status.progress[voter]?.match ?? -1;
+      if (voter !== this.id && match > bestMatch) {
+        best = voter;
+        bestMatch = match;
+      }
+    }
+    return best;
+  }
+
+  private failAll(code: 'stopped' | 'leadership-lost'): void {
+    for (const [index, proposal] of this.proposals) {
+      clearTimeout(proposal.timer);
+      proposal.reject(new RaftRequestError(code, NO_NODE, true));
+      this.proposals.delete(index);
+    }
+    for (const [context, read] of this.reads) {
+      clearTimeout(read.timer);
+      read.reject(new RaftRequestError(code, NO_NODE, false));
+      this.reads.delete(context);
+    }
+  }
+
+  /** A broken invariant or a corrupt log: stop this replica loudly; never apply past it. */
+  private crash(error: Error): void {
+    this.fatal = error;
+    this.logger.error({ ...this.logFields(), error: error.message, stack: error.stack }, 'raft replica stopped on a fatal error');
+    this.stopped = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    this.failAll('stopped');
+    void this.transport.close();
+    process.exitCode = 70;
+    throw error;
+  }
+
+  fatalError(): Error | null {
+    return this.fatal;
+  }
+
+  logFields(status: CoreStatus = this.core.status()): { node: NodeId; term: Term; role: string } {
+    return { node: this.id, term: status.term, role: status.role };
+  }
+}
+
+function withoutSelf(addresses: Readonly<Record<string, string>>, self: NodeId): Record<string, string> {
+  const peers: Record<string, string> = {};
+  for (const [id, address] of Object.entries(addresses)) if (id !== self) peers[id] = address;
+  return peers;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

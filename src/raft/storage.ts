@@ -1,0 +1,457 @@
+// Durable storage of one replica: hard state, log entries and the latest snapshot's meta in
+// SQLite (WAL, synchronous=FULL), snapshot bytes in files beside it. The driver calls persist()
+// once per Ready, so one transaction — one fsync — carries every proposal of that Ready (group
+// commit), and it returns before any message that depends on it is sent (DESIGN.md, "Raft").
+//
+// Layout of a data directory:
+//   raft.db (+ -wal, -shm)              tables meta, hard_state, entries, snapshot_meta
+//   snapshots/snapshot-<term>-<index>.bin  the snapshot named by snapshot_meta; nothing else survives open()
+//
+// Everything read back is checked: entry checksums and contiguity, snapshot length and CRC-32.
+// A mismatch is a named error that stops the replica, never data silently applied.
+import Database from 'better-sqlite3';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { CorruptEntryError, entryChecksum } from './checksum.ts';
+import { NO_NODE, nodeId } from './types.ts';
+import type { ClientStamp, Entry, EntryType, HardState, LogIndex, Membership, PersistedState, Snapshot, SnapshotMeta, Term } from './types.ts';
+
+/** Bumped on any schema change; a build refuses a database whose version it does not know. */
+export const storageFormatVersion = 1;
+export const databaseFileName = 'raft.db';
+export const snapshotDirectoryName = 'snapshots';
+
+const snapshotFilePattern = /^snapshot-(\d+)-(\d+)\.bin$/;
+/**
+ * better-sqlite3 returns an empty BLOB as a Buffer with no backing store, and zlib's crc32 given
+ * a null pointer returns 0 instead of continuing the running checksum, so entryChecksum of such
+ * data differs from the writer's. An empty view into a real allocation checksums like any other
+ * empty array. Shared: a zero-length view has nothing to mutate.
+ */
+const emptyEntryData = new Uint8Array(1).subarray(0, 0);
+const temporarySuffix = '.tmp';
+
+// Stored entry type codes, forever: a retired code is never reused.
+const entryTypeCodes = { normal: 1, config: 2, noop: 3 } as const satisfies Record<EntryType, number>;
+const entryTypeByCode: ReadonlyMap<number, EntryType> = new Map(
+  (Object.keys(entryTypeCodes) as EntryType[]).map((type) => [entryTypeCodes[type], type]),
+);
+
+export class CorruptSnapshotError extends Error {
+  readonly code = 'RAFT_SNAPSHOT_CORRUPT';
+  constructor(readonly file: string, readonly reason: string) {
+    super(`raft snapshot file ${file} is corrupt (${reason}); refusing to install it`);
+    this.name = 'CorruptSnapshotError';
+  }
+}
+
+/** The database is not one this build can read: a newer format, or not a Flotilla raft.db at all. */
+export class StorageFormatError extends Error {
+  readonly code = 'RAFT_STORAGE_FORMAT_UNSUPPORTED';
+  constructor(readonly path: string, detail: string) {
+    super(`raft storage ${path}: ${detail}`);
+    this.name = 'StorageFormatError';
+  }
+}
+
+/** Rows that are individually intact but do not form a valid log or state (a gap, a bad row). */
+export class CorruptStorageError extends Error {
+  readonly code = 'RAFT_STORAGE_CORRUPT';
+  constructor(readonly path: string, detail: string) {
+    super(`raft storage ${path} is corrupt: ${detail}`);
+    this.name = 'CorruptStorageError';
+  }
+}
+
+export interface PersistBatch {
+  readonly hardState: HardState | null;
+  readonly entries: readonly Entry[];
+  readonly snapshot: Snapshot | null;
+}
+
+interface HardStateRow { term: number; vote: string; commit_index: number }
+interface EntryRow {
+  idx: number; term: number; type: number; client: string | null; sequence: number | null; checksum: number; data: unknown;
+}
+interface SnapshotRow { idx: number; term: number; membership: string; file_name: string; bytes: number; crc: number }
+interface SnapshotFileRecord { readonly fileName: string; readonly bytes: number; readonly crc: number }
+
+const schemaStatements = [
+  'CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL)',
+  `CREATE TABLE hard_state (id INTEGER PRIMARY KEY CHECK (id = 1),
+     term INTEGER NOT NULL, vote TEXT NOT NULL, commit_index INTEGER NOT NULL)`,
+  `CREATE TABLE entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type INTEGER NOT NULL,
+     client TEXT, sequence INTEGER, checksum INTEGER NOT NULL, data BLOB NOT NULL)`,
+  `CREATE TABLE snapshot_meta (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL,
+     term INTEGER NOT NULL, membership TEXT NOT NULL, file_name TEXT NOT NULL, bytes INTEGER NOT NULL,
+     crc INTEGER NOT NULL)`,
+];
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`raft storage invariant: ${message}`);
+}
+
+export class SqliteRaftStorage {
+  private readonly snapshotDirectory: string;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly persistTransaction: (batch: PersistBatch, file: SnapshotFileRecord | null) => void;
+  private readonly recordSnapshotTransaction: (meta: SnapshotMeta, file: SnapshotFileRecord) => void;
+
+  private constructor(private readonly database: Database.Database, readonly dataDirectory: string, readonly databasePath: string) {
+    this.snapshotDirectory = join(dataDirectory, snapshotDirectoryName);
+    this.statements = prepareStatements(database);
+    this.persistTransaction = database.transaction((batch: PersistBatch, file: SnapshotFileRecord | null) => {
+      this.persistInTransaction(batch, file);
+    });
+    this.recordSnapshotTransaction = database.transaction((meta: SnapshotMeta, file: SnapshotFileRecord) => {
+      this.statements.upsertSnapshot.run(snapshotRowParameters(meta, file));
+    });
+  }
+
+  /** Opens (creating if needed) the storage in `dataDirectory`; refuses an unknown format version. */
+  static open(dataDirectory: string): SqliteRaftStorage {
+    mkdirSync(join(dataDirectory, snapshotDirectoryName), { recursive: true });
+    const databasePath = join(dataDirectory, databaseFileName);
+    const database = new Database(databasePath);
+    try {
+      configureDurability(database, databasePath);
+      prepareSchema(database, databasePath);
+      const storage = new SqliteRaftStorage(database, dataDirectory, databasePath);
+      storage.removeUnrecordedSnapshotFiles();
+      return storage;
+    } catch (error) {
+      database.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.database.open) this.database.close();
+  }
+
+  /**
+   * Everything persisted, verified: entry checksums (CorruptEntryError naming the index), log
+   * contiguity after the snapshot, and the snapshot file's length and CRC (CorruptSnapshotError).
+   */
+  load(bootstrap: Membership): PersistedState {
+    const hardState = this.loadHardState();
+    const snapshot = this.loadSnapshot();
+    const entries = this.loadEntries(snapshot?.meta ?? null);
+    return { hardState, snapshot, entries, bootstrap };
+  }
+
+  /**
+   * Persists one Ready in one transaction. A snapshot (received from the leader) is recorded and
+   * the log trimmed to what follows it (paper §7, figure 13: keep the suffix only if the log holds
+   * the snapshot's last entry with its term); entries at or below the stored last index replace
+   * the stored suffix from their first index on; the hard state is overwritten.
+   */
+  persist(batch: PersistBatch): void {
+    const recorded = this.statements.selectSnapshot.get();
+    let writtenFile: SnapshotFileRecord | null = null;
+    if (batch.snapshot !== null) {
+      const meta = batch.snapshot.meta;
+      assert(recorded === undefined || meta.index >= recorded.idx, `snapshot ${meta.index} is older than the stored snapshot ${recorded?.idx}`);
+      const alreadyRecorded = recorded !== undefined && recorded.idx === meta.index && recorded.term === meta.term;
+      if (!alreadyRecorded) writtenFile = this.writeSnapshotFile(batch.snapshot);
+    }
+    try {
+      this.persistTransaction(batch, writtenFile);
+    } catch (error) {
+      if (writtenFile !== null) rmSync(join(this.snapshotDirectory, writtenFile.fileName), { force: true });
+      throw error;
+    }
+    if (writtenFile !== null) this.removeSnapshotFilesExcept(writtenFile.fileName);
+  }
+
+  /**
+   * Records a snapshot the local state machine made. Returns false, changing nothing, when a
+   * snapshot at or past its index is already recorded: a snapshot written in the background can
+   * lose the race against one installed from the leader meanwhile.
+   */
+  saveSnapshot(snapshot: Snapshot): boolean {
+    const meta = snapshot.meta;
+    const recorded = this.statements.selectSnapshot.get();
+    if (recorded !== undefined && recorded.idx >= meta.index) return false;
+    const termInLog = this.statements.selectTermAt.get(meta.index)?.term;
+    assert(termInLog === undefined || termInLog === meta.term, `snapshot ${meta.index} has term ${meta.term}, the log says ${termInLog}`);
+    const file = this.writeSnapshotFile(snapshot);
+    try {
+      this.recordSnapshotTransaction(meta, file);
+    } catch (error) {
+      rmSync(join(this.snapshotDirectory, file.fileName), { force: true });
+      throw error;
+    }
+    this.removeSnapshotFilesExcept(file.fileName);
+    return true;
+  }
+
+  /** Deletes entries at or below `throughIndex`, which the recorded snapshot must cover. */
+  compact(throughIndex: LogIndex): void {
+    assert(Number.isSafeInteger(throughIndex) && throughIndex >= 0, `compact index ${throughIndex} is not a log index`);
+    const snapshotIndex = this.statements.selectSnapshot.get()?.idx ?? 0;
+    assert(throughIndex <= snapshotIndex, `compact through ${throughIndex} would drop entries the snapshot (${snapshotIndex}) does not cover`);
+    this.statements.deleteEntriesThrough.run(throughIndex);
+  }
+
+  // --- writing ---------------------------------------------------------------------------
+
+  private persistInTransaction(batch: PersistBatch, writtenFile: SnapshotFileRecord | null): void {
+    if (batch.snapshot !== null) {
+      const meta = batch.snapshot.meta;
+      if (writtenFile !== null) this.statements.upsertSnapshot.run(snapshotRowParameters(meta, writtenFile));
+      const termInLog = this.statements.selectTermAt.get(meta.index)?.term;
+      if (termInLog === meta.term) this.statements.deleteEntriesThrough.run(meta.index);
+      else this.statements.deleteAllEntries.run();
+    }
+    if (batch.entries.length > 0) this.appendEntries(batch.entries);
+    if (batch.hardState !== null) {
+      const { term, vote, commit } = batch.hardState;
+      this.statements.upsertHardState.run({ term, vote, commit });
+    }
+  }
+
+  private appendEntries(entries: readonly Entry[]): void {
+    const first = entries[0];
+    assert(first !== undefined, 'appendEntries needs at least one entry');
+    const snapshotIndex = this.statements.selectSnapshot.get()?.idx ?? 0;
+    const lastIndex = Math.max(this.statements.selectLastIndex.get()?.lastIndex ?? 0, snapshotIndex);
+    assert(first.index > snapshotIndex, `entry ${first.index} would rewrite the log covered by snapshot ${snapshotIndex}`);
+    assert(first.index <= lastIndex + 1, `entry ${first.index} would leave a gap after the last stored index ${lastIndex}`);
+    if (first.index <= lastIndex) this.statements.deleteEntriesFrom.run(first.index);
+    let expectedIndex = first.index;
+    for (const entry of entries) {
+      // An if, not assert(): the message template would be built for every entry of every batch.
+      if (entry.index !== expectedIndex) {
+        throw new Error(`raft storage invariant: batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`);
+      }
+      // Checked before the write too, so a corrupted in-memory entry fails here, named, instead
+      // of being made durable and found only at the next restart.
+      if (entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) !== entry.checksum) {
+        throw new CorruptEntryError(entry.index, 'the batch given to persist()');
+      }
+      this.statements.insertEntry.run(
+        entry.index, entry.term, entryTypeCodes[entry.type], entry.client?.client ?? null,
+        entry.client?.sequence ?? null, entry.checksum, entry.data,
+      );
+      expectedIndex += 1;
+    }
+  }
+
+  /** Durable before it is recorded: tmp file, fsync, rename, fsync of the directory. */
+  private writeSnapshotFile(snapshot: Snapshot): SnapshotFileRecord {
+    const { index, term } = snapshot.meta;
+    assert(Number.isSafeInteger(index) && Number.isSafeInteger(term) && index >= 0 && term >= 0, `snapshot ${index}/${term} is not a log position`);
+    const fileName = `snapshot-${term}-${index}.bin`;
+    const finalPath = join(this.snapshotDirectory, fileName);
+    const temporaryPath = finalPath + temporarySuffix;
+    const descriptor = openSync(temporaryPath, 'w');
+    try {
+      writeFileSync(descriptor, snapshot.data);
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(temporaryPath, finalPath);
+    fsyncDirectory(this.snapshotDirectory);
+    return { fileName, bytes: snapshot.data.byteLength, crc: crc32(snapshot.data) };
+  }
+
+  private removeSnapshotFilesExcept(keptFileName: string): void {
+    for (const fileName of readdirSync(this.snapshotDirectory)) {
+      const isOurs = snapshotFilePattern.test(fileName) || fileName.endsWith(temporarySuffix);
+      if (isOurs && fileName !== keptFileName) rmSync(join(this.snapshotDirectory, fileName), { force: true });
+    }
+  }
+
+  /** A crash between writing a file and recording it (or between recording and cleaning up) leaves strays. */
+  private removeUnrecordedSnapshotFiles(): void {
+    const recordedFileName = this.statements.selectSnapshot.get()?.file_name ?? '';
+    this.removeSnapshotFilesExcept(recordedFileName);
+  }
+
+  // --- reading ---------------------------------------------------------------------------
+
+  private loadHardState(): HardState {
+    const row = this.statements.selectHardState.get();
+    if (row === undefined) return { term: 0, vote: NO_NODE, commit: 0 };
+    if (!isLogPosition(row.term) || !isLogPosition(row.commit_index) || typeof row.vote !== 'string') {
+      throw new CorruptStorageError(this.databasePath, `hard state row ${JSON.stringify(row)} is malformed`);
+    }
+    return { term: row.term, vote: nodeId(row.vote), commit: row.commit_index };
+  }
+
+  private loadSnapshot(): Snapshot | null {
+    const row = this.statements.selectSnapshot.get();
+    if (row === undefined) return null;
+    if (!isLogPosition(row.idx) || !isLogPosition(row.term) || !snapshotFilePattern.test(row.file_name)) {
+      throw new CorruptStorageError(this.databasePath, `snapshot_meta row for index ${row.idx} is malformed`);
+    }
+    const membership = parseMembership(row.membership, this.databasePath);
+    const data = this.readSnapshotFile(row);
+    return { meta: { index: row.idx, term: row.term, membership }, data };
+  }
+
+  private readSnapshotFile(row: SnapshotRow): Uint8Array {
+    const path = join(this.snapshotDirectory, row.file_name);
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch (error) {
+      throw new CorruptSnapshotError(path, `cannot read it: ${(error as Error).message}`);
+    }
+    if (data.byteLength !== row.bytes) {
+      throw new CorruptSnapshotError(path, `${data.byteLength} bytes on disk, ${row.bytes} recorded`);
+    }
+    const crc = crc32(data);
+    if (crc !== row.crc) throw new CorruptSnapshotError(path, `CRC-32 ${crc} on disk, ${row.crc} recorded`);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  private loadEntries(snapshotMeta: SnapshotMeta | null): Entry[] {
+    const afterIndex = snapshotMeta?.index ?? 0;
+    let previousTerm: Term = snapshotMeta?.term ?? 0;
+    const entries: Entry[] = [];
+    for (const row of this.statements.selectEntriesAfter.iterate(afterIndex)) {
+      const expectedIndex = afterIndex + entries.length + 1;
+      if (row.idx !== expectedIndex) {
+        throw new CorruptStorageError(this.databasePath, `log gap: entry ${row.idx} found where ${expectedIndex} belongs`);
+      }
+      const entry = this.entryFromRow(row);
+      // Raft logs never decrease in term (paper §5.3); a row that does was not written by us.
+      if (entry.term < previousTerm) {
+        throw new CorruptStorageError(this.databasePath, `entry ${entry.index} has term ${entry.term} after term ${previousTerm}`);
+      }
+      previousTerm = entry.term;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  private entryFromRow(row: EntryRow): Entry {
+    const type = entryTypeByCode.get(row.type);
+    if (type === undefined || !(row.data instanceof Uint8Array) || !isLogPosition(row.term)) {
+      throw new CorruptEntryError(row.idx, this.databasePath);
+    }
+    let client: ClientStamp | undefined;
+    if (row.client !== null && row.sequence !== null) client = { client: row.client, sequence: row.sequence };
+    else if (row.client !== null || row.sequence !== null) throw new CorruptEntryError(row.idx, this.databasePath);
+    const data = row.data.byteLength === 0 ? emptyEntryData : new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+    if (entryChecksum(row.term, row.idx, type, data, client) !== row.checksum) {
+      throw new CorruptEntryError(row.idx, this.databasePath);
+    }
+    const base = { term: row.term, index: row.idx, type, data, checksum: row.checksum };
+    return client === undefined ? base : { ...base, client };
+  }
+}
+
+// --- module-level helpers (pure, or touching only what they are given) ------------------------
+
+function configureDurability(database: Database.Database, databasePath: string): void {
+  const journalMode: unknown = database.pragma('journal_mode = WAL', { simple: true });
+  database.pragma('synchronous = FULL');
+  const synchronous: unknown = database.pragma('synchronous', { simple: true });
+  const fullSynchronous = 2;
+  // Without these the group commit's durability promise is false: refuse to run rather than lie.
+  if (journalMode !== 'wal' || synchronous !== fullSynchronous) {
+    throw new Error(
+      `raft storage ${databasePath}: could not set journal_mode=WAL and synchronous=FULL (got ${String(journalMode)}, ${String(synchronous)}); is it on a network filesystem?`,
+    );
+  }
+}
+
+function prepareSchema(database: Database.Database, databasePath: string): void {
+  const tables = database.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name);
+  if (tables.length === 0) {
+    database.transaction(() => {
+      for (const statement of schemaStatements) database.exec(statement);
+      database.prepare("INSERT INTO meta (key, value) VALUES ('format_version', ?)").run(storageFormatVersion);
+    })();
+    return;
+  }
+  if (!tables.includes('meta')) {
+    throw new StorageFormatError(databasePath, `has tables (${tables.join(', ')}) but no meta table: not a Flotilla raft database`);
+  }
+  const row = database.prepare<[], { value: unknown }>("SELECT value FROM meta WHERE key = 'format_version'").get();
+  if (row?.value !== storageFormatVersion) {
+    throw new StorageFormatError(
+      databasePath,
+      `format version ${JSON.stringify(row?.value ?? null)} is not supported; this build reads version ${storageFormatVersion}`,
+    );
+  }
+}
+
+function prepareStatements(database: Database.Database) {
+  return {
+    selectHardState: database.prepare<[], HardStateRow>('SELECT term, vote, commit_index FROM hard_state WHERE id = 1'),
+    upsertHardState: database.prepare<[{ term: Term; vote: string; commit: LogIndex }]>(
+      `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (1, @term, @vote, @commit)
+       ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
+    ),
+    selectSnapshot: database.prepare<[], SnapshotRow>('SELECT idx, term, membership, file_name, bytes, crc FROM snapshot_meta WHERE id = 1'),
+    upsertSnapshot: database.prepare<[ReturnType<typeof snapshotRowParameters>]>(
+      `INSERT INTO snapshot_meta (id, idx, term, membership, file_name, bytes, crc)
+       VALUES (1, @index, @term, @membership, @fileName, @bytes, @crc)
+       ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term, membership = excluded.membership,
+         file_name = excluded.file_name, bytes = excluded.bytes, crc = excluded.crc`,
+    ),
+    selectEntriesAfter: database.prepare<[LogIndex], EntryRow>(
+      'SELECT idx, term, type, client, sequence, checksum, data FROM entries WHERE idx > ? ORDER BY idx',
+    ),
+    selectLastIndex: database.prepare<[], { lastIndex: LogIndex | null }>('SELECT MAX(idx) AS lastIndex FROM entries'),
+    selectTermAt: database.prepare<[LogIndex], { term: Term }>('SELECT term FROM entries WHERE idx = ?'),
+    insertEntry: database.prepare<[LogIndex, Term, number, string | null, number | null, number, Uint8Array]>(
+      'INSERT INTO entries (idx, term, type, client, sequence, checksum, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    deleteEntriesFrom: database.prepare<[LogIndex]>('DELETE FROM entries WHERE idx >= ?'),
+    deleteEntriesThrough: database.prepare<[LogIndex]>('DELETE FROM entries WHERE idx <= ?'),
+    deleteAllEntries: database.prepare<[]>('DELETE FROM entries'),
+  };
+}
+
+function snapshotRowParameters(meta: SnapshotMeta, file: SnapshotFileRecord) {
+  const membership = JSON.stringify({
+    voters: meta.membership.voters,
+    learners: meta.membership.learners,
+    addresses: meta.membership.addresses,
+  });
+  return { index: meta.index, term: meta.term, membership, fileName: file.fileName, bytes: file.bytes, crc: file.crc };
+}
+
+function isLogPosition(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function parseMembership(json: string, databasePath: string): Membership {
+  const fail = (detail: string): never => {
+    throw new CorruptStorageError(databasePath, `snapshot membership ${detail}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return fail('is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) return fail('is not an object');
+  const { voters, learners, addresses } = parsed as Record<string, unknown>;
+  const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+  if (!isStringList(voters) || !isStringList(learners)) return fail('voters and learners must be lists of node ids');
+  if (typeof addresses !== 'object' || addresses === null || Array.isArray(addresses)) return fail('addresses must be an object');
+  const addressEntries: unknown[][] = Object.entries(addresses);
+  const stringEntries = addressEntries.filter((pair): pair is [string, string] => typeof pair[1] === 'string');
+  if (stringEntries.length !== addressEntries.length) return fail('addresses must map node ids to strings');
+  // fromEntries defines own properties, so a "__proto__" node id stays an ordinary key.
+  return { voters: voters.map(nodeId), learners: learners.map(nodeId), addresses: Object.fromEntries(stringEntries) };
+}
+
+function fsyncDirectory(directory: string): void {
+  // The rename is durable only once the directory entry is; without this a crash could keep the
+  // database row naming a file the filesystem forgot.
+  const descriptor = openSync(directory, 'r');
+  try {
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}

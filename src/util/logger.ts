@@ -1,0 +1,50 @@
+// Logs are data (STYLE.md rule 13): one JSON line per event on stderr, each carrying the node
+// and the component; callers add term and role with logger.child({ term, role }).
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LoggerFields {
+  /** The node id: m1, m2, agent-1… */
+  readonly node: string;
+  /** The part of the node that logs: raft, http, allocator… */
+  readonly component: string;
+}
+
+const levelVariable = 'FLOTILLA_LOG_LEVEL';
+const defaultLevel = 'info';
+const knownLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The level from FLOTILLA_LOG_LEVEL, checked, so a typo fails at start rather than hiding logs. */
+export function logLevelFromEnvironment(environment: NodeJS.ProcessEnv = process.env): string {
+  const level = environment[levelVariable];
+  if (level === undefined || level === '') return defaultLevel;
+  if (!(knownLevels as readonly string[]).includes(level)) {
+    throw new Error(`${levelVariable} must be one of ${knownLevels.join(', ')}; got "${level}"`);
+  }
+  return level;
+}
+
+/**
+ * A logger for one component of one node. `destination` is for tests; by default lines go to
+ * stderr synchronously, so the last lines before a crash on a broken invariant are not lost
+ * in a buffer (log volume is low enough that the write cost does not matter).
+ */
+export function createLogger(fields: LoggerFields, destination?: DestinationStream): Logger {
+  if (fields.node === '' || fields.component === '') {
+    throw new Error(`createLogger: node and component must not be empty, got ${JSON.stringify(fields)}`);
+  }
+  return pino(
+    {
+      level: logLevelFromEnvironment(),
+      base: { node: fields.node, component: fields.component, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // "level":"info" reads better in a terminal and in jq than "level":30.
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ dest: 2, sync: true }),
+  );
+}
+
+/** Logs nothing: for tests, and for code that takes a logger it has no use for. */
+export const silentLogger: Logger = pino({ level: 'silent' });

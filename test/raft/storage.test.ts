@@ -1,0 +1,376 @@
+// Durable storage of one replica, on real files in a fresh temporary directory per test: what is
+// persisted comes back after close and reopen, the log suffix is replaced on conflict, snapshots
+// compact the log, and every kind of on-disk damage is refused by a named error.
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CorruptEntryError, entryChecksum } from '../../src/raft/checksum.ts';
+import {
+  CorruptSnapshotError, CorruptStorageError, databaseFileName, snapshotDirectoryName, SqliteRaftStorage, StorageFormatError,
+} from '../../src/raft/storage.ts';
+import { NO_NODE, nodeId } from '../../src/raft/types.ts';
+import type { ClientStamp, Entry, EntryType, HardState, Membership, Snapshot } from '../../src/raft/types.ts';
+
+const bootstrap: Membership = {
+  voters: [nodeId('m1'), nodeId('m2'), nodeId('m3')],
+  learners: [],
+  addresses: { m1: '127.0.0.1:5050', m2: '127.0.0.1:5051', m3: '127.0.0.1:5052' },
+};
+
+const temporaryDirectories: string[] = [];
+
+function freshDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'flotilla-storage-'));
+  temporaryDirectories.push(directory);
+  return directory;
+}
+
+test.after(() => {
+  for (const directory of temporaryDirectories) rmSync(directory, { recursive: true, force: true });
+});
+
+function makeEntry(index: number, term: number, payload = `command-${index}`, type: EntryType = 'normal', client?: ClientStamp): Entry {
+  const data = new Uint8Array(Buffer.from(payload, 'utf8'));
+  const checksum = entryChecksum(term, index, type, data, client);
+  return client === undefined ? { term, index, type, data, checksum } : { term, index, type, data, client, checksum };
+}
+
+function makeEntries(firstIndex: number, lastIndex: number, term: number): Entry[] {
+  const entries: Entry[] = [];
+  for (let index = firstIndex; index <= lastIndex; index += 1) entries.push(makeEntry(index, term));
+  return entries;
+}
+
+function makeSnapshot(index: number, term: number, payload: string, membership: Membership = bootstrap): Snapshot {
+  return { meta: { index, term, membership }, data: new Uint8Array(Buffer.from(payload, 'utf8')) };
+}
+
+/** Open, act, close; then load from a second, fresh handle so nothing comes from memory. */
+function reopenAndLoad(directory: string) {
+  const storage = SqliteRaftStorage.open(directory);
+  try {
+    return storage.load(bootstrap);
+  } finally {
+    storage.close();
+  }
+}
+
+function withStorage(directory: string, action: (storage: SqliteRaftStorage) => void): void {
+  const storage = SqliteRaftStorage.open(directory);
+  try {
+    action(storage);
+  } finally {
+    storage.close();
+  }
+}
+
+function withRawDatabase(directory: string, action: (database: Database.Database) => void): void {
+  const database = new Database(join(directory, databaseFileName));
+  try {
+    action(database);
+  } finally {
+    database.close();
+  }
+}
+
+function catchError(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  assert.unreachable('expected an error, nothing was thrown');
+  return undefined;
+}
+
+function flipBits(bytes: Uint8Array, position: number, mask: number): void {
+  const original = bytes[position];
+  assert.ok(original !== undefined, `byte ${position} is outside the ${bytes.byteLength}-byte buffer`);
+  bytes[position] = original ^ mask;
+}
+
+const indexesOf = (entries: readonly Entry[]): number[] => entries.map((entry) => entry.index);
+const snapshotFiles = (directory: string): string[] => readdirSync(join(directory, snapshotDirectoryName)).sort();
+
+// --- round trips ---------------------------------------------------------------------------
+
+test('a fresh directory loads an empty state with the bootstrap membership', () => {
+  const directory = freshDirectory();
+  const state = reopenAndLoad(directory);
+  assert.equal(state.hardState, { term: 0, vote: NO_NODE, commit: 0 });
+  assert.is(state.snapshot, null);
+  assert.equal(state.entries, []);
+  assert.equal(state.bootstrap, bootstrap);
+  assert.ok(existsSync(join(directory, databaseFileName)));
+});
+
+test('the database runs in WAL mode (synchronous=FULL is per connection and asserted on open)', () => {
+  const directory = freshDirectory();
+  withStorage(directory, () => {});
+  withRawDatabase(directory, (database) => {
+    assert.is(database.pragma('journal_mode', { simple: true }), 'wal');
+  });
+});
+
+test('hard state and entries survive close and reopen, client stamps and empty data included', () => {
+  const directory = freshDirectory();
+  const hardState: HardState = { term: 3, vote: nodeId('m2'), commit: 2 };
+  const entries = [
+    makeEntry(1, 1, '', 'noop'),
+    makeEntry(2, 2, 'add-learner m4', 'config'),
+    makeEntry(3, 3, '{"type":"launch"}', 'normal', { client: 'framework-ü', sequence: 42 }),
+  ];
+  withStorage(directory, (storage) => storage.persist({ hardState, entries, snapshot: null }));
+  const state = reopenAndLoad(directory);
+  assert.equal(state.hardState, hardState);
+  assert.equal(state.entries, entries);
+  assert.is(state.entries[0]!.data.byteLength, 0);
+});
+
+test('a later persist appends; a hard state alone overwrites only the hard state', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: { term: 1, vote: nodeId('m1'), commit: 0 }, entries: makeEntries(1, 3, 1), snapshot: null });
+    storage.persist({ hardState: null, entries: makeEntries(4, 6, 1), snapshot: null });
+    storage.persist({ hardState: { term: 2, vote: NO_NODE, commit: 6 }, entries: [], snapshot: null });
+  });
+  const state = reopenAndLoad(directory);
+  assert.equal(indexesOf(state.entries), [1, 2, 3, 4, 5, 6]);
+  assert.equal(state.hardState, { term: 2, vote: NO_NODE, commit: 6 });
+});
+
+test('conflicting entries replace the stored suffix from their first index on (paper §5.3)', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null });
+    storage.persist({ hardState: null, entries: [makeEntry(3, 2, 'new-3'), makeEntry(4, 2, 'new-4')], snapshot: null });
+  });
+  const state = reopenAndLoad(directory);
+  assert.equal(indexesOf(state.entries), [1, 2, 3, 4], 'entry 5 of the old term is gone');
+  assert.equal(state.entries.map((entry) => entry.term), [1, 1, 2, 2]);
+  assert.is(Buffer.from(state.entries[2]!.data).toString(), 'new-3');
+});
+
+test('a batch that would leave a gap or is not contiguous is refused and changes nothing', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 3, 1), snapshot: null });
+    assert.throws(() => storage.persist({ hardState: null, entries: makeEntries(5, 6, 1), snapshot: null }), /gap/);
+    const holed = [makeEntry(4, 1), makeEntry(6, 1)];
+    assert.throws(() => storage.persist({ hardState: { term: 9, vote: NO_NODE, commit: 0 }, entries: holed, snapshot: null }), /contiguous/);
+  });
+  const state = reopenAndLoad(directory);
+  assert.equal(indexesOf(state.entries), [1, 2, 3]);
+  assert.is(state.hardState.term, 0, 'the refused batch rolled back as one transaction');
+});
+
+test('an entry whose checksum does not match is refused before it is written', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    const entry = { ...makeEntry(1, 1), checksum: 12345 };
+    const error = catchError(() => storage.persist({ hardState: null, entries: [entry], snapshot: null }));
+    assert.instance(error, CorruptEntryError);
+    assert.equal(storage.load(bootstrap).entries, []);
+  });
+});
+
+test('inserting 1000 entries in one persist (timing logged, not asserted)', () => {
+  const directory = freshDirectory();
+  const entries = Array.from({ length: 1000 }, (_, position) =>
+    makeEntry(position + 1, 1, `{"type":"task-status","task":"t-${position}","state":"TASK_RUNNING"}`, 'normal', { client: 'framework-1', sequence: position }));
+  withStorage(directory, (storage) => {
+    const start = performance.now();
+    storage.persist({ hardState: { term: 1, vote: nodeId('m1'), commit: 0 }, entries, snapshot: null });
+    const milliseconds = performance.now() - start;
+    console.log(JSON.stringify({ bench: 'storage-persist-1000-entries', milliseconds: Number(milliseconds.toFixed(2)) }));
+  });
+  assert.is(reopenAndLoad(directory).entries.length, 1000);
+});
+
+// --- snapshots and compaction -------------------------------------------------------------
+
+test('a local snapshot plus compaction: load returns the snapshot and only the entries after it', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: { term: 2, vote: nodeId('m1'), commit: 10 }, entries: [...makeEntries(1, 4, 1), ...makeEntries(5, 10, 2)], snapshot: null });
+    assert.is(storage.saveSnapshot(makeSnapshot(6, 2, 'state at 6')), true);
+    storage.compact(6);
+  });
+  const state = reopenAndLoad(directory);
+  assert.equal(state.snapshot, makeSnapshot(6, 2, 'state at 6'));
+  assert.equal(indexesOf(state.entries), [7, 8, 9, 10]);
+  assert.equal(snapshotFiles(directory), ['snapshot-2-6.bin']);
+  withRawDatabase(directory, (database) => {
+    const row = database.prepare('SELECT COUNT(*) AS count FROM entries WHERE idx <= 6').get() as { count: number };
+    assert.is(row.count, 0, 'compaction deleted the covered entries from disk');
+  });
+});
+
+test('a snapshot without compaction hides the covered entries from load but keeps them stored', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null });
+    storage.saveSnapshot(makeSnapshot(3, 1, 'state at 3'));
+  });
+  assert.equal(indexesOf(reopenAndLoad(directory).entries), [4, 5]);
+});
+
+test('a newer snapshot replaces the older file; an older one loses the race and changes nothing', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 20, 1), snapshot: null });
+    storage.saveSnapshot(makeSnapshot(5, 1, 'state at 5'));
+    assert.is(storage.saveSnapshot(makeSnapshot(15, 1, 'state at 15')), true);
+    assert.is(storage.saveSnapshot(makeSnapshot(10, 1, 'state at 10')), false);
+  });
+  assert.equal(snapshotFiles(directory), ['snapshot-1-15.bin']);
+  assert.is(reopenAndLoad(directory).snapshot?.meta.index, 15);
+});
+
+test('compacting past the snapshot is refused: those entries would exist nowhere', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null });
+    storage.saveSnapshot(makeSnapshot(3, 1, 'state at 3'));
+    assert.throws(() => storage.compact(4), /snapshot/);
+  });
+  assert.equal(indexesOf(reopenAndLoad(directory).entries), [4, 5]);
+});
+
+test('an installed snapshot whose last entry the log holds keeps the suffix after it (paper §7)', () => {
+  const directory = freshDirectory();
+  const membership: Membership = { ...bootstrap, learners: [nodeId('m4')], addresses: { ...bootstrap.addresses, m4: '[::1]:5053' } };
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 8, 1), snapshot: null });
+    storage.persist({ hardState: { term: 1, vote: NO_NODE, commit: 5 }, entries: [], snapshot: makeSnapshot(5, 1, 'leader state at 5', membership) });
+  });
+  const state = reopenAndLoad(directory);
+  assert.equal(state.snapshot, makeSnapshot(5, 1, 'leader state at 5', membership));
+  assert.equal(indexesOf(state.entries), [6, 7, 8]);
+});
+
+test('an installed snapshot that conflicts with the log discards the whole log, suffix included (paper §7)', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 12, 1), snapshot: null });
+    storage.persist({ hardState: null, entries: [], snapshot: makeSnapshot(10, 3, 'leader state at 10') });
+  });
+  const state = reopenAndLoad(directory);
+  assert.is(state.snapshot?.meta.index, 10);
+  assert.equal(state.entries, [], 'entries 11 and 12 of term 1 do not follow the snapshot and are gone');
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: [makeEntry(11, 3), makeEntry(12, 3)], snapshot: null });
+  });
+  assert.equal(indexesOf(reopenAndLoad(directory).entries), [11, 12], 'the log continues right after the snapshot');
+  withRawDatabase(directory, (database) => {
+    const row = database.prepare('SELECT MIN(idx) AS first, COUNT(*) AS count FROM entries').get() as { first: number; count: number };
+    assert.equal(row, { first: 11, count: 2 });
+  });
+});
+
+test('stray snapshot files from a crash are removed on open, the recorded one kept', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null });
+    storage.saveSnapshot(makeSnapshot(4, 1, 'state at 4'));
+  });
+  writeFileSync(join(directory, snapshotDirectoryName, 'snapshot-1-5.bin.tmp'), 'half written');
+  writeFileSync(join(directory, snapshotDirectoryName, 'snapshot-1-5.bin'), 'written, never recorded');
+  writeFileSync(join(directory, snapshotDirectoryName, 'operator-notes.txt'), 'not ours');
+  assert.equal(reopenAndLoad(directory).snapshot, makeSnapshot(4, 1, 'state at 4'));
+  assert.equal(snapshotFiles(directory), ['operator-notes.txt', 'snapshot-1-4.bin']);
+});
+
+// --- damage on disk -----------------------------------------------------------------------
+
+test('a corrupted entry byte is detected on load and names the index', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }));
+  withRawDatabase(directory, (database) => {
+    const { data } = database.prepare('SELECT data FROM entries WHERE idx = 3').get() as { data: Buffer };
+    flipBits(data, 0, 0x01);
+    database.prepare('UPDATE entries SET data = ? WHERE idx = 3').run(data);
+  });
+  const error = catchError(() => reopenAndLoad(directory));
+  assert.instance(error, CorruptEntryError);
+  assert.is((error as CorruptEntryError).index, 3);
+  assert.match((error as Error).message, /entry 3/);
+  assert.match((error as Error).message, new RegExp(databaseFileName.replace('.', '\\.')));
+});
+
+test('a tampered term or an unknown type code is a CorruptEntryError too', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }));
+  withRawDatabase(directory, (database) => database.prepare('UPDATE entries SET term = 2 WHERE idx = 5').run());
+  assert.is((catchError(() => reopenAndLoad(directory)) as CorruptEntryError).index, 5);
+  withRawDatabase(directory, (database) => {
+    database.prepare('UPDATE entries SET term = 1 WHERE idx = 5').run();
+    database.prepare('UPDATE entries SET type = 77 WHERE idx = 2').run();
+  });
+  const error = catchError(() => reopenAndLoad(directory));
+  assert.instance(error, CorruptEntryError);
+  assert.is((error as CorruptEntryError).index, 2);
+});
+
+test('a missing entry in the middle of the log is a named gap', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }));
+  withRawDatabase(directory, (database) => database.prepare('DELETE FROM entries WHERE idx = 3').run());
+  const error = catchError(() => reopenAndLoad(directory));
+  assert.instance(error, CorruptStorageError);
+  assert.match((error as Error).message, /gap: entry 4 found where 3 belongs/);
+});
+
+function directoryWithSnapshot(): { directory: string; snapshotPath: string } {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null });
+    storage.saveSnapshot(makeSnapshot(4, 1, 'state at 4, long enough to flip a bit in'));
+  });
+  return { directory, snapshotPath: join(directory, snapshotDirectoryName, 'snapshot-1-4.bin') };
+}
+
+test('a snapshot file with a flipped bit is a CorruptSnapshotError naming the file', () => {
+  const { directory, snapshotPath } = directoryWithSnapshot();
+  const bytes = readFileSync(snapshotPath);
+  flipBits(bytes, 10, 0x10);
+  writeFileSync(snapshotPath, bytes);
+  const error = catchError(() => reopenAndLoad(directory));
+  assert.instance(error, CorruptSnapshotError);
+  assert.is((error as CorruptSnapshotError).file, snapshotPath);
+  assert.match((error as Error).message, /CRC-32/);
+});
+
+test('a truncated or missing snapshot file is a CorruptSnapshotError', () => {
+  const { directory, snapshotPath } = directoryWithSnapshot();
+  writeFileSync(snapshotPath, readFileSync(snapshotPath).subarray(0, 5));
+  const truncated = catchError(() => reopenAndLoad(directory));
+  assert.instance(truncated, CorruptSnapshotError);
+  assert.match((truncated as Error).message, /5 bytes on disk/);
+  rmSync(snapshotPath);
+  const missing = catchError(() => reopenAndLoad(directory));
+  assert.instance(missing, CorruptSnapshotError);
+  assert.match((missing as Error).message, /snapshot-1-4\.bin/);
+});
+
+test('an unknown schema version is refused on open with a clear error', () => {
+  const directory = freshDirectory();
+  withStorage(directory, () => {});
+  withRawDatabase(directory, (database) => database.prepare("UPDATE meta SET value = 99 WHERE key = 'format_version'").run());
+  const error = catchError(() => SqliteRaftStorage.open(directory));
+  assert.instance(error, StorageFormatError);
+  assert.match((error as Error).message, /format version 99 is not supported; this build reads version 1/);
+});
+
+test('a SQLite file that is not ours is refused on open', () => {
+  const directory = freshDirectory();
+  withRawDatabase(directory, (database) => database.exec('CREATE TABLE accounts (id INTEGER)'));
+  const error = catchError(() => SqliteRaftStorage.open(directory));
+  assert.instance(error, StorageFormatError);
+  assert.match((error as Error).message, /not a Flotilla raft database/);
+});
+
+test.run();

@@ -1,0 +1,142 @@
+// Real replica processes (test/raft/fixtures/replica.ts) on loopback ports, for integration tests
+// and benchmarks: each has its own data dir, SQLite log and ws connections.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../../support/wait.ts';
+
+const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replica.ts');
+const tsxCli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+export interface ReplicaProcess {
+  readonly id: string;
+  readonly address: string;
+  child: ChildProcess | null;
+  output: string;
+}
+
+export interface ReplicaStatus {
+  id: string; role: string; term: number; leader: string; commit: number; applied: number; snapshotIndex: number; lastIndex: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class ProcessCluster {
+  readonly replicas: ReplicaProcess[] = [];
+
+  private constructor(readonly dataRoot: string, readonly extraArgs: string[]) {}
+
+  static async start(dataRoot: string, size: number, extraArgs: string[] = []): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(dataRoot, extraArgs);
+    for (let position = 1; position <= size; position++) {
+      cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
+    }
+    for (const replica of cluster.replicas) cluster.launch(replica);
+    await cluster.waitForLeader();
+    return cluster;
+  }
+
+  peersFlag(): string {
+    return this.replicas.map((replica) => `${replica.id}=${replica.address}`).join(',');
+  }
+
+  launch(replica: ReplicaProcess, extra: string[] = []): void {
+    const [host, port] = replica.address.split(':');
+    const child = spawn(process.execPath, [tsxCli, fixture, '--id', replica.id, '--listen', `${host}:${port}`,
+      '--peers', this.peersFlag(), '--data-dir', path.join(this.dataRoot, replica.id), ...this.extraArgs, ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+    });
+    replica.child = child;
+    const keep = (chunk: Buffer): void => {
+      replica.output = (replica.output + chunk.toString('utf8')).slice(-200_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+
+  replica(id: string): ReplicaProcess {
+    const replica = this.replicas.find((candidate) => candidate.id === id);
+    if (!replica) throw new Error(`no replica ${id}`);
+    return replica;
+  }
+
+  async status(replica: ReplicaProcess): Promise<ReplicaStatus | null> {
+    if (replica.child === null) return null;
+    try {
+      const response = await fetch(`http://${replica.address}/status`, { signal: AbortSignal.timeout(1000) });
+      return (await response.json()) as ReplicaStatus;
+    } catch {
+      return null;
+    }
+  }
+
+  async waitForLeader(timeoutMs = 15_000, excluding: string[] = []): Promise<ReplicaProcess> {
+    return waitFor(async () => {
+      for (const replica of this.replicas) {
+        if (excluding.includes(replica.id)) continue;
+        const status = await this.status(replica);
+        if (status?.role === 'leader') return replica;
+      }
+      return null;
+    }, { timeoutMs, what: `a leader among ${this.replicas.map((replica) => replica.id).join(', ')}`, intervalMs: 20 });
+  }
+
+  kill(replica: ReplicaProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = replica.child;
+    if (child === null) return Promise.resolve();
+    replica.child = null;
+    return new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.replicas.map((replica) => this.kill(replica, 'SIGKILL')));
+  }
+}
+
+/** Proposes through whichever replica leads, following 421 answers; one client stamp per value. */
+export class ProposingClient {
+  private sequence = 0;
+  private target = 0;
+
+  constructor(readonly cluster: ProcessCluster, readonly clientId: string) {}
+
+  /** Resolves true once acknowledged; false if it gave up (outcome unknown). Retries reuse the stamp. */
+  async propose(value: string, deadlineMs = 20_000): Promise<boolean> {
+    const sequence = ++this.sequence;
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      const replica = this.cluster.replicas[this.target % this.cluster.replicas.length]!;
+      if (replica.child === null) {
+        this.target++;
+        continue;
+      }
+      try {
+        const response = await fetch(`http://${replica.address}/propose?client=${this.clientId}&seq=${sequence}`, {
+          method: 'POST', body: value, signal: AbortSignal.timeout(3000),
+        });
+        if (response.status === 200) return true;
+        const body = (await response.json()) as { leader?: string | null };
+        const leaderAt = this.cluster.replicas.findIndex((candidate) => candidate.address === body.leader);
+        this.target = leaderAt >= 0 ? leaderAt : this.target + 1;
+      } catch {
+        this.target++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return false;
+  }
+}

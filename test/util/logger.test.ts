@@ -1,0 +1,47 @@
+// Logs are data: one JSON object per line, carrying node and component.
+import { Writable } from 'node:stream';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createLogger, logLevelFromEnvironment, silentLogger } from '../../src/util/logger.ts';
+
+/** A destination that keeps what pino writes. */
+function memoryDestination(): { stream: Writable; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { stream, lines: () => chunks.join('').split('\n').filter((line) => line !== '') };
+}
+
+const logger = suite('logger');
+
+logger('one JSON line per event with node, component, level label and child fields', () => {
+  const destination = memoryDestination();
+  const log = createLogger({ node: 'm1', component: 'raft' }, destination.stream);
+  log.info({ term: 7 }, 'became leader');
+  log.child({ role: 'leader' }).warn('slow fsync');
+  const [first, second, ...rest] = destination.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.is(rest.length, 0);
+  assert.equal(
+    { node: first?.node, component: first?.component, level: first?.level, term: first?.term, msg: first?.msg },
+    { node: 'm1', component: 'raft', level: 'info', term: 7, msg: 'became leader' },
+  );
+  assert.is(second?.role, 'leader');
+  assert.is(second?.level, 'warn');
+  assert.match(String(first?.time), /^\d{4}-\d\d-\d\dT/);
+});
+
+logger('FLOTILLA_LOG_LEVEL is checked', () => {
+  assert.is(logLevelFromEnvironment({}), 'info');
+  assert.is(logLevelFromEnvironment({ FLOTILLA_LOG_LEVEL: 'debug' }), 'debug');
+  assert.throws(() => logLevelFromEnvironment({ FLOTILLA_LOG_LEVEL: 'verbose' }), /FLOTILLA_LOG_LEVEL must be one of/);
+});
+
+logger('silentLogger logs nothing', () => {
+  assert.is(silentLogger.isLevelEnabled('fatal'), false);
+});
+
+logger.run();
