@@ -14,8 +14,9 @@ const children: ChildProcess[] = [];
 
 mkdirSync(dataRoot, { recursive: true });
 for (const replica of replicas) {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'test/raft/fixtures/replica.ts'),
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/raft/fixtures/replica.ts'),
     '--id', replica.id, '--listen', replica.address, '--peers', peers, '--data-dir', path.join(dataRoot, replica.id)], {
+    cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
   });

@@ -610,6 +610,8 @@ export class RaftCore {
     if (!progress.maybeUpdate(message.index)) return;
     if (progress.state === 'probe') progress.becomeReplicate();
     else if (progress.state === 'replicate') progress.freeThrough(message.index);
+    // An older append reached it after all: once it holds the snapshot's index, stop streaming.
+    else if (progress.match >= progress.snapshotIndex) progress.becomeProbe();
     if (this.maybeCommit()) this.broadcastAppend();
     else if (wasPaused || progress.next <= this.log.lastIndex()) this.sendAppend(message.from);
     if (message.from === this.transferee && progress.match === this.log.lastIndex()) {

@@ -143,6 +143,8 @@ export class PeerTransport {
   private readonly attachedSockets = new WeakSet<WebSocket>();
   private readonly server: WebSocketServer;
   private readonly keepaliveTimer: NodeJS.Timeout;
+  /** Set first thing in close(): from then on nothing dials, sends or delivers. */
+  private closed = false;
   private closing: Promise<void> | null = null;
   private droppedToUnknownPeers = 0;
   private refusalLoggedAtMs = -Infinity;
@@ -157,8 +159,8 @@ export class PeerTransport {
     this.onMessages = options.onMessages;
     this.logger = options.logger;
     this.limits = resolveTransportLimits(options.limits);
-    // Compression off: Raft entries are often already compact, and deflating a 64 MiB snapshot
-    // chunk costs latency that heartbeats sharing the socket would pay for.
+    // Compression off: permessage-deflate adds latency and per-socket zlib memory to every
+    // heartbeat, to save bytes on payloads the state machine already keeps compact.
     this.server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -176,7 +178,7 @@ export class PeerTransport {
    * removed peers are cut; a changed address is redialed. The entry for self is ignored.
    */
   setPeers(addresses: Readonly<Record<string, string>>): void {
-    if (this.closing !== null) return;
+    if (this.closed) return;
     const wanted = new Map<NodeId, string>();
     for (const [id, address] of Object.entries(addresses)) {
       if (id !== this.self) wanted.set(nodeId(id), address);
@@ -197,7 +199,7 @@ export class PeerTransport {
    * network reasons: what cannot be sent now is dropped and counted, and Raft resends.
    */
   send(messages: readonly Message[]): void {
-    if (this.closing !== null) return;
+    if (this.closed) return;
     const batches = new Map<NodeId, Message[]>();
     for (const message of messages) {
       // Only this replica's core feeds send(); another sender is a bug in the driver.
@@ -244,6 +246,7 @@ export class PeerTransport {
   /** Stops dialing and keepalive, closes every socket; resolves once all are closed. Idempotent. */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
+    this.closed = true;
     clearInterval(this.keepaliveTimer);
     const closures: Promise<void>[] = [];
     for (const peer of this.peers.values()) {
@@ -304,7 +307,7 @@ export class PeerTransport {
   // --- dialing ---------------------------------------------------------------------------------
 
   private dial(peer: PeerState): void {
-    if (this.closing !== null || this.peers.get(peer.id) !== peer || peer.socket !== null) return;
+    if (this.closed || this.peers.get(peer.id) !== peer || peer.socket !== null) return;
     if (!isDialableAddress(peer.address)) {
       this.logger.warn({ peer: peer.id, address: peer.address }, 'raft peer address is not host:port; not dialing it');
       return;
@@ -325,12 +328,16 @@ export class PeerTransport {
       );
       socket.terminate();
     });
-    socket.on('open', () => this.attach(peer, socket));
+    socket.on('open', () => {
+      // Removal, re-addressing and close() cut a dial in flight; this only guards the invariant.
+      if (this.closed || this.peers.get(peer.id) !== peer || peer.socket !== socket) socket.terminate();
+      else this.attach(peer, socket);
+    });
     this.watchSocket(peer, socket);
   }
 
   private scheduleReconnect(peer: PeerState): void {
-    if (this.closing !== null || this.peers.get(peer.id) !== peer || peer.reconnectTimer !== null) return;
+    if (this.closed || this.peers.get(peer.id) !== peer || peer.reconnectTimer !== null) return;
     const delayMs = backoffDelayMs(
       peer.failedDials,
       { baseMs: this.limits.reconnectBaseMs, maxMs: this.limits.reconnectMaxMs },
@@ -351,7 +358,7 @@ export class PeerTransport {
   // --- accepting -------------------------------------------------------------------------------
 
   private judgeHandshake(request: IncomingMessage): HandshakeVerdict {
-    if (this.closing !== null) return { accepted: false, status: 503, reason: 'transport is closed' };
+    if (this.closed) return { accepted: false, status: 503, reason: 'transport is closed' };
     // The secret first, so a caller without it learns nothing about membership.
     if (!this.secretMatches(request.headers[SECRET_HEADER])) {
       return { accepted: false, status: 401, reason: 'wrong or missing cluster secret' };
@@ -398,7 +405,7 @@ export class PeerTransport {
   }
 
   private accept(peer: PeerState, socket: WebSocket): void {
-    if (this.closing !== null || this.peers.get(peer.id) !== peer) {
+    if (this.closed || this.peers.get(peer.id) !== peer) {
       socket.terminate();
       return;
     }
@@ -419,7 +426,7 @@ export class PeerTransport {
     peer.failedDials = 0;
     peer.outageLogged = false;
     this.attachedSockets.add(socket);
-
+    if (previous !== null && previous !== socket) previous.terminate();
     this.logger.info({ peer: peer.id, address: peer.address, dialer: peer.dialer }, 'raft peer connected');
   }
 
@@ -449,7 +456,7 @@ export class PeerTransport {
   private onSocketClosed(peer: PeerState, socket: WebSocket): void {
     if (peer.socket !== socket) return; // replaced or removed already (races 1 and 2)
     peer.socket = null;
-    if (this.closing !== null || this.peers.get(peer.id) !== peer) return;
+    if (this.closed || this.peers.get(peer.id) !== peer) return;
     if (this.attachedSockets.has(socket)) {
       this.logger.info({ peer: peer.id, address: peer.address }, 'raft peer disconnected');
     }
@@ -506,20 +513,21 @@ export class PeerTransport {
   }
 
   private receiveFrame(peer: PeerState, socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
-    if (this.closing !== null) return;
+    if (this.closed) return;
     if (peer.socket === socket) peer.heardSinceLastPing = true;
     const counters = peer.counters;
     counters.receivedFrames += 1;
+    const bytes = frameBytes(data);
     let messages: Message[];
     try {
       if (!isBinary) throw new Error('a text frame; raft frames are binary');
-      messages = decodeMessages(frameBytes(data));
+      messages = decodeMessages(bytes);
     } catch (error) {
       // A peer is another process, maybe of another version, maybe broken: its bytes are input,
       // not an invariant of ours, so no decoding failure may take this replica down.
       counters.undecodableFrames += 1;
       this.logger.warn(
-        { peer: peer.id, frameBytes: frameBytes(data).byteLength, error: describeError(error) },
+        { peer: peer.id, frameBytes: bytes.byteLength, error: describeError(error) },
         'dropped a raft frame that does not decode',
       );
       return;
@@ -571,7 +579,7 @@ const frameHeaderBytes = encodeMessages([]).byteLength;
  * returned apart, for the caller to drop and report, which points at a sizing bug upstream
  * (maxAppendBytes, snapshotChunkBytes).
  */
-export function cutIntoFrames(
+function cutIntoFrames(
   batch: readonly Message[], maxPayloadBytes: number,
 ): { batches: Message[][]; oversized: Message[] } {
   const batches: Message[][] = [];

@@ -311,30 +311,31 @@ test('a restarted acceptor is redialed automatically and messages flow again', a
 test('a second socket from the same peer replaces the first (the peer restarted)', async () => {
   const m2 = await startNode('m2');
   const headers = { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret };
+  m2.transport.setPeers({ m1: '127.0.0.1:1' }); // m2 accepts from m1; it never dials it
   const first = rawClient(m2.port, headers);
-  const second = rawClient(m2.port, headers);
+  let second: WebSocket | null = null;
   try {
-    m2.transport.setPeers({ m1: '127.0.0.1:1' }); // m2 accepts from m1; it never dials it
     await opened(first);
-    const firstClosed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    second = rawClient(m2.port, headers);
     await opened(second);
-    await firstClosed;
+    await waitFor('m2 closes the first socket', () => first.readyState === WebSocket.CLOSED);
+    const framesOnSecond: Buffer[] = [];
+    second.on('message', (data) => framesOnSecond.push(data as Buffer));
     m2.transport.send([heartbeat('m2', 'm1', 1)]);
-    const frame = await new Promise<Buffer>((resolve) => second.once('message', (data) => resolve(data as Buffer)));
-    assert.ok(frame.byteLength > 0);
+    await waitFor('the second socket carries the frame', () => framesOnSecond.length === 1);
     assert.is(m2.transport.stats().peers['m1']?.sentFrames, 1);
     await waitFor('only one inbound socket left', () => m2.inboundSockets.size === 1);
   } finally {
-    await Promise.all([closedRaw(first), closedRaw(second)]);
+    await Promise.all([closedRaw(first), second === null ? undefined : closedRaw(second)]);
     await m2.stop();
   }
 });
 
 test('garbage from an authenticated peer is logged and dropped; good frames still arrive', async () => {
   const m2 = await startNode('m2');
+  m2.transport.setPeers({ m1: '127.0.0.1:1', m3: '127.0.0.1:1' });
   const peer = rawClient(m2.port, { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret });
   try {
-    m2.transport.setPeers({ m1: '127.0.0.1:1', m3: '127.0.0.1:1' });
     await opened(peer);
     const corrupted = encodeMessages([append('m1', 'm2', 1, 64)]);
     const lastByte = corrupted.byteLength - 1;
@@ -361,9 +362,9 @@ test('garbage from an authenticated peer is logged and dropped; good frames stil
 
 test('keepalive cuts a peer that stops answering pings', async () => {
   const m2 = await startNode('m2', { limits: { keepaliveIntervalMs: 20 } });
+  m2.transport.setPeers({ m1: '127.0.0.1:1' });
   const silent = rawClient(m2.port, { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret }, { autoPong: false });
   try {
-    m2.transport.setPeers({ m1: '127.0.0.1:1' });
     await opened(silent);
     await waitFor('m2 cuts the silent peer', () => silent.readyState === WebSocket.CLOSED);
     assert.ok(m2.logs.some((line) => line.message === 'raft peer missed a pong; disconnecting'));
@@ -377,9 +378,9 @@ test('keepalive cuts a peer that stops answering pings', async () => {
 test('back-pressure: a peer that stops reading costs drops, not unbounded memory', async () => {
   const maxBufferedBytes = 256 * 1024;
   const m2 = await startNode('m2', { limits: { maxBufferedBytes } });
+  m2.transport.setPeers({ m1: '127.0.0.1:1' });
   const reader = rawClient(m2.port, { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret });
   try {
-    m2.transport.setPeers({ m1: '127.0.0.1:1' });
     await opened(reader);
     reader.pause(); // stops reading: the kernel buffers fill, then the socket's own queue grows
     const messageCount = 4_000; // 4,000 × 16 KiB = 64 MiB, far above any loopback buffer

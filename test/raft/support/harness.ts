@@ -44,7 +44,7 @@ export interface HarnessNode {
   bootstrap?: Membership;
   /** Between ready() and persist: its Readies are neither persisted, sent nor applied. */
   held?: boolean;
-  /** With HarnessOptions.sessionClients: the replicated session table, and the entries it refused. */
+  /** With HarnessOptions.sessionClients: the replicated session table, and the entries it refused since the node (re)started. */
   sessions?: SessionTable;
   duplicates?: Entry[];
 }
@@ -75,7 +75,12 @@ export class Harness {
   private boot(node: HarnessNode): void {
     const bootstrap = node.bootstrap!;
     const config: CoreConfig = { ...defaultCoreConfig(node.id), ...this.tune, id: node.id };
-    node.core = new RaftCore(config, { hardState: node.disk.hardState, snapshot: node.disk.snapshot, entries: [...node.disk.entries], bootstrap }, new SeededRandom(this.seed * 31 + node.id.charCodeAt(node.id.length - 1)));
+    // As storage.ts load(): the entries after the snapshot (a local snapshot keeps a trailing
+    // window of entries at or below its index on disk; they are not part of PersistedState).
+    const snapshotIndex = node.disk.snapshot?.meta.index ?? 0;
+    const entries = node.disk.entries.filter((entry) => entry.index > snapshotIndex);
+    node.core = new RaftCore(config, { hardState: node.disk.hardState, snapshot: node.disk.snapshot, entries, bootstrap }, new SeededRandom(this.seed * 31 + node.id.charCodeAt(node.id.length - 1)));
+    node.duplicates = [];
     this.restoreStateMachine(node, node.disk.snapshot);
     node.up = true;
     node.held = false;
@@ -108,10 +113,15 @@ export class Harness {
     return node;
   }
 
-  crash(id: string): void {
+  /**
+   * The node stops; everything not on its disk is gone, and so are the messages it queued. By
+   * default messages on their way to it are lost too; `keepInbound` leaves them in the network,
+   * to arrive after a quick restart.
+   */
+  crash(id: string, options: { keepInbound?: boolean } = {}): void {
     const node = this.node(id);
     node.up = false;
-    this.queue = this.queue.filter((message) => message.to !== node.id && message.from !== node.id);
+    this.queue = this.queue.filter((message) => message.from !== node.id && (options.keepInbound === true || message.to !== node.id));
   }
 
   restart(id: string): void {

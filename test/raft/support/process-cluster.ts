@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../support/wait.ts';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replica.ts');
-const tsxCli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 export interface ReplicaProcess {
   readonly id: string;
@@ -51,7 +50,8 @@ export class ProcessCluster {
 
   launch(replica: ReplicaProcess, extra: string[] = []): void {
     const [host, port] = replica.address.split(':');
-    const child = spawn(process.execPath, [tsxCli, fixture, '--id', replica.id, '--listen', `${host}:${port}`,
+    // node itself with tsx as a loader, not the tsx wrapper: a SIGKILL must hit the replica.
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, '--id', replica.id, '--listen', `${host}:${port}`,
       '--peers', this.peersFlag(), '--data-dir', path.join(this.dataRoot, replica.id), ...this.extraArgs, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },

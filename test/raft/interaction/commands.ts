@@ -1,0 +1,328 @@
+// The commands of the interaction scripts. Each prints what a reader needs to check the step;
+// after every command the nodes process their Readies, so `messages` shows what is on the wire.
+import { defaultCoreConfig, type CoreConfig } from '../../../src/raft/config.ts';
+import type { Membership, MembershipChange, ProposeResult } from '../../../src/raft/types.ts';
+import { nodeId } from '../../../src/raft/types.ts';
+import { Harness, type HarnessNode, type HarnessOptions } from '../support/harness.ts';
+import { formatEntry, formatMembership, formatMessage, showNode } from './format.ts';
+import { matches, type MessageFilter, Scenario } from './scenario.ts';
+
+export interface Arguments {
+  readonly positional: readonly string[];
+  readonly options: ReadonlyMap<string, string>;
+}
+
+type Handler = (scenario: Scenario, args: Arguments) => void;
+
+/** Ticks `elect` spends on one node before giving up (several election timeouts). */
+const maxElectTicks = 200;
+
+export function parseArguments(tokens: readonly string[]): Arguments {
+  const positional: string[] = [];
+  const options = new Map<string, string>();
+  for (const token of tokens) {
+    const equals = token.indexOf('=');
+    if (equals > 0) options.set(token.slice(0, equals), token.slice(equals + 1));
+    else positional.push(token);
+  }
+  return { positional, options };
+}
+
+function required(args: Arguments, position: number, what: string): string {
+  const value = args.positional[position];
+  if (value === undefined) throw new Error(`missing ${what}`);
+  return value;
+}
+
+function count(args: Arguments, position: number): number {
+  const text = args.positional[position] ?? '1';
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`not a tick count: ${text}`);
+  return value;
+}
+
+function filterOf(args: Arguments): MessageFilter {
+  const list = (key: string): string[] | undefined => args.options.get(key)?.split(',');
+  return { from: list('from'), to: list('to'), types: list('type') };
+}
+
+function printResult(scenario: Scenario, result: ProposeResult): void {
+  if (result.ok) scenario.print(`ok index=${result.index} term=${result.term}`);
+  else scenario.print(`refused ${result.reason} leader=${showNode(result.leader)}`);
+}
+
+// ------------------------------------------------------------------ set-up
+
+const configKeys = new Set(Object.keys(defaultCoreConfig(nodeId('x'))).filter((key) => key !== 'id'));
+
+function parseValue(key: string, text: string): number | boolean | string {
+  if (text === 'true' || text === 'false') return text === 'true';
+  const number = Number(text);
+  if (text !== '' && Number.isFinite(number)) return number;
+  if (key === 'readMode') return text;
+  throw new Error(`${key}: not a value: ${text}`);
+}
+
+function cluster(scenario: Scenario, args: Arguments): void {
+  const tune: Record<string, unknown> = {};
+  const options: { sessionClients?: number } = {};
+  let seed = 1;
+  for (const [key, text] of args.options) {
+    if (key === 'seed') seed = Number(text);
+    else if (key === 'sessions') options.sessionClients = Number(text);
+    else if (configKeys.has(key)) tune[key] = parseValue(key, text);
+    else throw new Error(`unknown cluster option ${key} (config keys: ${[...configKeys].join(' ')}, seed, sessions)`);
+  }
+  if (args.positional.length === 0) throw new Error('cluster needs node ids');
+  scenario.start(new Harness([...args.positional], tune as Partial<CoreConfig>, seed, undefined, options as HarnessOptions));
+  printStatus(scenario, { positional: [], options: new Map() });
+}
+
+function addNode(scenario: Scenario, args: Arguments): void {
+  const id = required(args, 0, 'node id');
+  const first = [...scenario.harness.nodes.values()][0]!;
+  // A joiner starts empty and learns the membership from the log or a snapshot; its bootstrap
+  // is the cluster it was told to join, in which it is not a voter, so it never campaigns.
+  scenario.harness.add(id, first.bootstrap as Membership);
+  scenario.process();
+  scenario.remember();
+  printStatus(scenario, { positional: [id], options: new Map() });
+}
+
+// ------------------------------------------------------------------ time and elections
+
+function tick(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  for (let step = 0; step < count(args, 1); step++) scenario.tick(node);
+}
+
+function tickAll(scenario: Scenario, args: Arguments): void {
+  const deliver = args.options.get('deliver') !== 'false';
+  for (let step = 0; step < count(args, 0); step++) {
+    for (const node of scenario.harness.nodes.values()) if (node.up) scenario.tick(node);
+    if (deliver) scenario.stabilize({}, false);
+  }
+}
+
+/** Ticks one node until its election timer fires: it sends pre-votes (or votes, after a TimeoutNow). */
+function campaign(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  const limit = 2 * (scenario.harness.tune.electionTicks ?? defaultCoreConfig(node.id).electionTicks) + 1;
+  const requests = (): number => scenario.harness.queue
+    .filter((message) => message.from === node.id && (message.type === 'pre-vote' || message.type === 'vote')).length;
+  const before = requests();
+  for (let step = 1; step <= limit; step++) {
+    scenario.tick(node);
+    scenario.process();
+    const role = node.core.status().role;
+    if (requests() > before || role === 'leader') {
+      scenario.print(`(${step} ticks)`);
+      return;
+    }
+  }
+  throw new Error(`${node.id} did not campaign within ${limit} ticks`);
+}
+
+/** Ticks one node and lets the network run until it leads (and its no-op is committed). */
+function elect(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  for (let step = 0; step < maxElectTicks && node.core.status().role !== 'leader'; step++) {
+    scenario.tick(node);
+    scenario.stabilize({}, false);
+  }
+  if (node.core.status().role !== 'leader') throw new Error(`${node.id} did not become leader`);
+}
+
+// ------------------------------------------------------------------ client requests
+
+function propose(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  const text = required(args, 1, 'text');
+  const client = args.options.get('client');
+  const sequence = args.options.get('seq');
+  if ((client === undefined) !== (sequence === undefined)) throw new Error('client= and seq= go together');
+  const stamp = client === undefined ? undefined : { client, sequence: Number(sequence) };
+  printResult(scenario, node.core.propose(Buffer.from(text), stamp));
+}
+
+function proposeMembership(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  const type = required(args, 1, 'change (add-learner, promote, remove)');
+  const target = nodeId(required(args, 2, 'node of the change'));
+  let change: MembershipChange;
+  if (type === 'add-learner') change = { type, node: target, address: `${target}:1` };
+  else if (type === 'promote' || type === 'remove') change = { type, node: target };
+  else throw new Error(`unknown membership change ${type}`);
+  printResult(scenario, node.core.proposeMembership(change));
+}
+
+function readIndex(scenario: Scenario, args: Arguments): void {
+  scenario.upNode(required(args, 0, 'node id')).core.readIndex(required(args, 1, 'context'));
+}
+
+function transfer(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  scenario.print(node.core.transferLeadership(nodeId(required(args, 1, 'transferee'))) ? 'ok' : 'refused');
+}
+
+// ------------------------------------------------------------------ network and faults
+
+function deliver(scenario: Scenario, args: Arguments): void {
+  scenario.deliverRound(filterOf(args), true);
+}
+
+function stabilize(scenario: Scenario, args: Arguments): void {
+  scenario.stabilize(filterOf(args), !args.positional.includes('quiet'));
+}
+
+function drop(scenario: Scenario, args: Arguments): void {
+  const filter = filterOf(args);
+  const harness = scenario.harness;
+  for (const message of harness.queue) {
+    if (matches(filter, message)) scenario.print(`${formatMessage(message)} (dropped)`);
+  }
+  harness.queue = harness.queue.filter((message) => !matches(filter, message));
+}
+
+function partition(scenario: Scenario, args: Arguments): void {
+  const groups: string[][] = [[]];
+  for (const token of args.positional) {
+    if (token === '|') groups.push([]);
+    else groups[groups.length - 1]!.push(token);
+  }
+  if (groups.length < 2 || groups.some((group) => group.length === 0)) throw new Error('partition needs groups: a b | c');
+  scenario.harness.partition(...groups);
+}
+
+function crash(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  const lost = node.core.hasReady() && node.held === true;
+  scenario.harness.crash(node.id, { keepInbound: args.positional.includes('keep-inbound') });
+  if (lost) scenario.print(`${node.id} lost an unpersisted Ready`);
+}
+
+function restart(scenario: Scenario, args: Arguments): void {
+  const id = required(args, 0, 'node id');
+  if (scenario.node(id).up) throw new Error(`${id} is up: crash it first`);
+  scenario.harness.restart(id);
+  scenario.remember();
+  scenario.process();
+  printStatus(scenario, { positional: [id], options: new Map() });
+}
+
+// ------------------------------------------------------------------ inspection
+
+function statusLine(node: HarnessNode): string {
+  if (!node.up) {
+    const disk = node.disk;
+    const last = disk.entries[disk.entries.length - 1]?.index ?? disk.snapshot?.meta.index ?? 0;
+    return `${node.id} down (disk: term=${disk.hardState.term} vote=${showNode(disk.hardState.vote)} commit=${disk.hardState.commit} last=${last})`;
+  }
+  const status = node.core.status();
+  const first = status.firstIndex > 1 ? ` first=${status.firstIndex}` : '';
+  const transferee = status.transferee === '' ? '' : ` transferee=${status.transferee}`;
+  const held = node.held ? ' (held)' : '';
+  return `${node.id} ${status.role} term=${status.term} vote=${showNode(status.vote)} leader=${showNode(status.leader)} ` +
+    `commit=${status.commit} applied=${status.applied} last=${status.lastIndex} snapshot=${status.snapshotIndex}${first}${transferee}${held}`;
+}
+
+function printStatus(scenario: Scenario, args: Arguments): void {
+  const ids = args.positional.length > 0 ? args.positional : [...scenario.harness.nodes.keys()];
+  for (const id of ids) scenario.print(statusLine(scenario.node(id)));
+}
+
+function printLog(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  const status = node.core.status();
+  if (status.firstIndex > 1) scenario.print(`(compacted through ${status.firstIndex - 1})`);
+  for (const entry of node.core.entriesForInspection(status.firstIndex, status.lastIndex + 1)) scenario.print(formatEntry(entry));
+  if (status.lastIndex < status.firstIndex) scenario.print('(empty)');
+}
+
+function printDisk(scenario: Scenario, args: Arguments): void {
+  const disk = scenario.node(required(args, 0, 'node id')).disk;
+  scenario.print(`hard-state term=${disk.hardState.term} vote=${showNode(disk.hardState.vote)} commit=${disk.hardState.commit}`);
+  if (disk.snapshot !== null) {
+    const meta = disk.snapshot.meta;
+    scenario.print(`snapshot ${meta.index}/${meta.term} ${formatMembership(meta.membership)} bytes=${disk.snapshot.data.byteLength}`);
+  }
+  for (const entry of disk.entries) scenario.print(formatEntry(entry));
+}
+
+function printApplied(scenario: Scenario, args: Arguments): void {
+  const node = scenario.node(required(args, 0, 'node id'));
+  scenario.print(`[${node.stateMachine.join(' ')}]`);
+  if (node.duplicates !== undefined && node.duplicates.length > 0) {
+    scenario.print(`duplicates skipped: ${node.duplicates.map((entry) => formatEntry(entry)).join(', ')}`);
+  }
+}
+
+function printMessages(scenario: Scenario): void {
+  for (const message of scenario.harness.queue) scenario.print(formatMessage(message));
+}
+
+function printReads(scenario: Scenario, args: Arguments): void {
+  const node = scenario.node(required(args, 0, 'node id'));
+  const shown = scenario.readsShown.get(node.id) ?? { states: 0, failures: 0 };
+  for (const read of node.readStates.slice(shown.states)) scenario.print(`read ctx=${read.context} index=${read.index}`);
+  for (const failure of node.readFailures.slice(shown.failures)) scenario.print(`failed ctx=${failure.context} reason=${failure.reason}`);
+  scenario.readsShown.set(node.id, { states: node.readStates.length, failures: node.readFailures.length });
+}
+
+function printMembership(scenario: Scenario, args: Arguments): void {
+  scenario.print(formatMembership(scenario.upNode(required(args, 0, 'node id')).core.status().membership));
+}
+
+function printProgress(scenario: Scenario, args: Arguments): void {
+  const progress = scenario.upNode(required(args, 0, 'node id')).core.status().progress;
+  for (const id of Object.keys(progress).sort()) {
+    const entry = progress[id]!;
+    scenario.print(`${id} match=${entry.match} next=${entry.next} state=${entry.state}`);
+  }
+}
+
+export const commands: Readonly<Record<string, Handler>> = {
+  cluster,
+  'add-node': addNode,
+  tick,
+  'tick-all': tickAll,
+  campaign,
+  elect,
+  propose,
+  'propose-membership': proposeMembership,
+  'read-index': readIndex,
+  transfer,
+  deliver,
+  stabilize,
+  drop,
+  partition,
+  heal: (scenario) => scenario.harness.heal(),
+  crash,
+  restart,
+  hold: (scenario, args) => scenario.harness.hold(required(args, 0, 'node id')),
+  release: (scenario, args) => scenario.harness.release(required(args, 0, 'node id')),
+  status: printStatus,
+  log: printLog,
+  disk: printDisk,
+  applied: printApplied,
+  messages: printMessages,
+  reads: printReads,
+  membership: printMembership,
+  progress: printProgress,
+};
+
+/** Runs one command line and returns its output lines (`ok` when it printed nothing). */
+export function runCommand(scenario: Scenario, line: string): string[] {
+  const [name, ...tokens] = line.split(/\s+/);
+  try {
+    const handler = commands[name!];
+    if (handler === undefined) throw new Error(`unknown command ${name} (known: ${Object.keys(commands).join(' ')})`);
+    handler(scenario, parseArguments(tokens));
+    if (scenario.hasCluster) scenario.process();
+  } catch (error) {
+    scenario.print(`error: ${error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)}`);
+  }
+  const output = scenario.takeOutput();
+  return output.length === 0 ? ['ok'] : output;
+}
+

@@ -1,0 +1,261 @@
+// One simulated replica: a RaftCore, its memory disk and its state machine, driven by the Ready
+// loop in the fixed order of DESIGN.md and etcd-raft's doc.go — persist, send, install the
+// snapshot, apply, advance — with a checker looking at each stage.
+//
+// A crash drops the core and the state machine; only the disk survives. It may strike between
+// two Readies, or in the middle of one (after ready(), before/after persisting, after sending),
+// and nothing of that Ready survives beyond what reached the disk. A restart builds a new core
+// from the disk and the state machine from the stored snapshot, as a real master would.
+//
+// The driver may also take its time: it can leave a Ready pending across several inputs
+// (batching, as a busy event loop does), and hand a snapshot to the core some inputs after it
+// was serialised (as a worker thread writing a SQLite file would).
+import type { CoreConfig } from '../../../src/raft/config.ts';
+import { RaftCore } from '../../../src/raft/core.ts';
+import { SeededRandom } from '../../../src/raft/random.ts';
+import type {
+  ClientStamp, CoreStatus, Entry, LogIndex, Membership, MembershipChange, Message, NodeId, ProposeResult, ReadFailure,
+  ReadState, Ready, SnapshotMeta, Term,
+} from '../../../src/raft/types.ts';
+import { type Checkers, InvariantViolation } from './checkers.ts';
+import { type ApplyOutcome, SimStateMachine } from './state-machine.ts';
+import { MemoryDisk } from './storage.ts';
+
+export type CrashPoint = 'between-readies' | 'before-persist' | 'after-persist' | 'after-send';
+export const crashPoints: readonly CrashPoint[] = ['between-readies', 'before-persist', 'after-persist', 'after-send'];
+
+/** A Ready loop that does not settle within this many batches is a livelock in the core. */
+export const maxReadiesPerProcess = 1_000;
+
+/** What a replica needs from the simulated world around it. */
+export interface NodeEnvironment {
+  readonly checkers: Checkers;
+  send(message: Message): void;
+  applied(node: NodeId, entry: Entry, outcome: ApplyOutcome): void;
+  readAnswered(node: NodeId, read: ReadState): void;
+  readFailed(node: NodeId, failure: ReadFailure): void;
+  snapshotInstalled(node: NodeId, meta: SnapshotMeta): void;
+  snapshotTaken(node: NodeId, index: LogIndex): void;
+}
+
+export interface SimNodeOptions {
+  readonly id: NodeId;
+  readonly config: CoreConfig;
+  /** The cluster's initial membership: every replica, a later joiner too, starts from it. */
+  readonly bootstrap: Membership;
+  /** Seeds each incarnation's election jitter. */
+  readonly seed: number;
+}
+
+interface PendingSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+  inputsLeft: number;
+}
+
+export class SimNode {
+  readonly id: NodeId;
+  readonly disk = new MemoryDisk();
+  stateMachine: SimStateMachine;
+  incarnation = 0;
+  /** Removed from the cluster and stopped for good. */
+  retired = false;
+  private core: RaftCore | null = null;
+  private pendingSnapshot: PendingSnapshot | null = null;
+
+  constructor(private readonly options: SimNodeOptions, private readonly environment: NodeEnvironment) {
+    this.id = options.id;
+    this.stateMachine = new SimStateMachine(options.bootstrap);
+  }
+
+  get up(): boolean {
+    return this.core !== null;
+  }
+
+  private live(): RaftCore {
+    if (this.core === null) throw new Error(`simulator: ${this.id} is down`);
+    return this.core;
+  }
+
+  // ------------------------------------------------------------------ life cycle
+
+  start(): void {
+    if (this.core !== null) throw new Error(`simulator: ${this.id} is already up`);
+    this.incarnation++;
+    const persisted = this.disk.load(this.options.bootstrap);
+    const random = new SeededRandom((Math.imul(this.options.seed, 0x9e3779b1) + this.incarnation * 7919) >>> 0);
+    this.core = new RaftCore(this.options.config, persisted, random);
+    this.stateMachine = persisted.snapshot === null ? new SimStateMachine(this.options.bootstrap) : SimStateMachine.fromSnapshot(persisted.snapshot);
+    const status = this.core.status();
+    this.environment.checkers.observeRestart(status, this.disk);
+    if (status.applied !== this.stateMachine.appliedIndex) {
+      throw new InvariantViolation('status sanity', `${this.id} restarted with applied ${status.applied}, its state machine is at ${this.stateMachine.appliedIndex}`);
+    }
+  }
+
+  /** Drops the core; `point` says where in the Ready loop (if a Ready is pending at all). */
+  crash(point: CrashPoint): void {
+    const core = this.live();
+    if (point !== 'between-readies' && core.hasReady()) this.processOneReady(core, point);
+    this.drop();
+  }
+
+  private drop(): void {
+    this.core = null;
+    this.pendingSnapshot = null;
+    this.stateMachine = new SimStateMachine(this.options.bootstrap);
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  tick(): void {
+    this.beforeInput().tick();
+  }
+
+  step(message: Message): void {
+    this.beforeInput().step(message);
+  }
+
+  propose(data: Uint8Array, client?: ClientStamp): ProposeResult {
+    return this.beforeInput().propose(data, client);
+  }
+
+  proposeMembership(change: MembershipChange): ProposeResult {
+    return this.beforeInput().proposeMembership(change);
+  }
+
+  readIndex(context: string): void {
+    this.beforeInput().readIndex(context);
+  }
+
+  transferLeadership(to: NodeId): boolean {
+    return this.beforeInput().transferLeadership(to);
+  }
+
+  /** A delayed snapshot is handed over between inputs, never between ready() and advance(). */
+  private beforeInput(): RaftCore {
+    const core = this.live();
+    const pending = this.pendingSnapshot;
+    if (pending !== null && --pending.inputsLeft <= 0) this.finishSnapshot(core, pending);
+    return core;
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  status(): CoreStatus {
+    return this.live().status();
+  }
+
+  hasReady(): boolean {
+    return this.core !== null && this.core.hasReady();
+  }
+
+  readLog(low: LogIndex, high: LogIndex): readonly Entry[] {
+    return this.live().entriesForInspection(low, high);
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  /** Drains every Ready, in order; returns how many there were. */
+  processReadies(): number {
+    const core = this.live();
+    let count = 0;
+    while (core.hasReady()) {
+      if (++count > maxReadiesPerProcess) throw new Error(`liveness: ${this.id} produced more than ${maxReadiesPerProcess} Readies without settling`);
+      this.processOneReady(core, null);
+    }
+    return count;
+  }
+
+  private processOneReady(core: RaftCore, crashAt: CrashPoint | null): void {
+    const ready = core.ready();
+    if (crashAt === 'before-persist') return;
+    this.persist(core, ready);
+    if (crashAt === 'after-persist') return;
+    for (const message of ready.messages) {
+      this.environment.checkers.observeSend(this.id, message, this.disk);
+      this.environment.send(message);
+    }
+    if (crashAt === 'after-send') return;
+    if (ready.snapshot !== null) this.installSnapshot(ready);
+    const capture = ready.snapshotWantedAt === null ? null : this.captureSnapshot(ready.snapshotWantedAt);
+    for (const entry of ready.committedEntries) this.apply(entry);
+    for (const read of ready.readStates) this.environment.readAnswered(this.id, read);
+    for (const failure of ready.readFailures) this.environment.readFailed(this.id, failure);
+    core.advance(ready);
+    if (capture === null) return;
+    if (capture.inputsLeft <= 0) this.finishSnapshot(core, capture);
+    else this.pendingSnapshot = capture;
+  }
+
+  private persist(core: RaftCore, ready: Ready): void {
+    const checkers = this.environment.checkers;
+    const first = ready.entries[0];
+    if (first !== undefined) checkers.observeEntriesWritten(this.id, ready.entries, this.termBefore(core, ready, first.index));
+    this.disk.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
+    checkers.observePersist(this.id, this.disk);
+  }
+
+  /** The term of the entry just below `index` in this replica's log, when still known. */
+  private termBefore(core: RaftCore, ready: Ready, index: LogIndex): Term | undefined {
+    if (index === 1) return 0;
+    const inMemory = core.entriesForInspection(index - 1, index)[0];
+    if (inMemory !== undefined) return inMemory.term;
+    if (ready.snapshot?.meta.index === index - 1) return ready.snapshot.meta.term;
+    return this.disk.termAt(index - 1);
+  }
+
+  private installSnapshot(ready: Ready): void {
+    const snapshot = ready.snapshot!;
+    const indexBefore = this.stateMachine.appliedIndex;
+    this.stateMachine = SimStateMachine.fromSnapshot(snapshot);
+    this.environment.checkers.observeSnapshotInstall(this.id, snapshot.meta, indexBefore, this.stateMachine.digest);
+    this.environment.snapshotInstalled(this.id, snapshot.meta);
+  }
+
+  private apply(entry: Entry): void {
+    const machine = this.stateMachine;
+    const indexBefore = machine.appliedIndex;
+    const alreadyInState = entry.client !== undefined && machine.hasApplied(entry.client);
+    const outcome = machine.apply(entry);
+    const checkers = this.environment.checkers;
+    checkers.observeApplied(this.id, entry, indexBefore, machine.digest);
+    if (entry.client !== undefined) checkers.observeStampedApply(this.id, entry, outcome, alreadyInState);
+    this.environment.applied(this.id, entry, outcome);
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  private snapshotDelayInputs = 0;
+
+  /** 0: hand snapshots to the core right after advance(); n: n inputs later. */
+  setSnapshotDelay(inputs: number): void {
+    this.snapshotDelayInputs = inputs;
+  }
+
+  private captureSnapshot(index: LogIndex): PendingSnapshot {
+    const machine = this.stateMachine;
+    if (machine.appliedIndex !== index) {
+      throw new InvariantViolation('snapshot consistency', `${this.id}: the core wants a snapshot at ${index}, the state machine has applied ${machine.appliedIndex}`);
+    }
+    const meta: SnapshotMeta = { index, term: machine.appliedTerm, membership: machine.membership };
+    this.environment.checkers.observeSnapshotContents(this.id, meta, machine.digest);
+    return { meta, data: machine.serialize(), inputsLeft: this.snapshotDelayInputs };
+  }
+
+  /** The driver's snapshot writer finishes now (between two inputs), if one is pending. */
+  finishPendingSnapshot(): boolean {
+    const pending = this.pendingSnapshot;
+    if (pending === null) return false;
+    this.finishSnapshot(this.live(), pending);
+    return true;
+  }
+
+  private finishSnapshot(core: RaftCore, pending: PendingSnapshot): void {
+    this.pendingSnapshot = null;
+    const compactThrough = core.snapshotTaken(pending.meta.index, pending.data);
+    this.disk.saveSnapshot({ meta: pending.meta, data: pending.data });
+    this.disk.compact(compactThrough);
+    this.environment.snapshotTaken(this.id, pending.meta.index);
+  }
+}

@@ -1,0 +1,291 @@
+// What happens to a simulated cluster: the plan drawn from a seed (cluster size, core tuning,
+// fault levels, which nemeses are on), and one random action per step — tick a node, deliver a
+// message, or, more rarely, a client proposal, a read, a crash, a restart, a partition, a heal,
+// a leadership transfer or a membership change. Everything is drawn from the seed's generator.
+import type { CoreConfig } from '../../../src/raft/config.ts';
+import { members } from '../../../src/raft/membership.ts';
+import { SeededRandom } from '../../../src/raft/random.ts';
+import type { MembershipChange } from '../../../src/raft/types.ts';
+import { nodeAddress, type SimCluster } from './cluster.ts';
+import { type NetworkFaults, quietNetwork } from './network.ts';
+import { crashPoints, type SimNode } from './node.ts';
+import { stampedPayload } from './state-machine.ts';
+
+export interface SimOptions {
+  /** Cluster size; by default drawn from the seed. */
+  readonly nodes?: 3 | 5;
+  /** Random steps before the final quiet phase. */
+  readonly steps?: number;
+  /** Events kept for a failure's trace. */
+  readonly traceEvents?: number;
+  /** A full (from scratch) comparison of every log every this many steps, besides the incremental checks. */
+  readonly fullCheckEvery?: number;
+}
+
+export const defaultSteps = 3_000;
+export const defaultFullCheckEvery = 250;
+/** Clusters never shrink below this many voters (a removal that would is not proposed). */
+export const minimumVoters = 3;
+
+export interface SimPlan {
+  readonly seed: number;
+  readonly nodeCount: number;
+  readonly steps: number;
+  readonly fullCheckEvery: number;
+  readonly tuning: Partial<CoreConfig> & { readonly electionTicks: number };
+  readonly faults: NetworkFaults;
+  /** When true, crashes may take down a majority of voters (liveness is then not expected until the end). */
+  readonly allowMajorityDown: boolean;
+  readonly membershipChanges: boolean;
+  /** Chance that the driver drains a node's Ready right after an input (else it batches). */
+  readonly processReadyProbability: number;
+  /** Snapshots reach the core up to this many inputs after they are serialised. */
+  readonly maxSnapshotDelayInputs: number;
+}
+
+export function planFor(seed: number, options: SimOptions = {}): SimPlan {
+  const random = new SeededRandom(mixSeed(seed, 0x9a11));
+  const nodeCount = options.nodes ?? random.pick([3, 5]);
+  const tuning = {
+    electionTicks: 10,
+    heartbeatTicks: random.pick([1, 2, 3]),
+    checkQuorum: random.chance(0.85),
+    snapshotThresholdEntries: 20 + random.nextInt(31),
+    snapshotChunkBytes: random.pick([64, 64, 128, 256]),
+    compactionTrailingEntries: random.pick([0, 2, 5, 10]),
+    maxInflightMessages: random.pick([1, 2, 4, 16]),
+    maxAppendBytes: random.pick([16, 64, 256, 4096]),
+    promoteLagEntries: random.pick([2, 5, 20]),
+    maxApplyBytes: random.pick([8, 64, 1024]),
+    maxPendingReads: random.pick([2, 8, 64]),
+    maxUncommittedBytes: random.pick([256, 4096, 1 << 20]),
+  };
+  const faults: NetworkFaults = {
+    dropProbability: random.pick([0, 0.01, 0.05, 0.1]),
+    duplicateProbability: random.pick([0, 0.02, 0.05]),
+    reorderProbability: random.pick([0, 0.1, 0.3]),
+    maxDelayTicks: random.pick([0, nodeCount, 3 * nodeCount]),
+  };
+  return {
+    seed, nodeCount, tuning, faults,
+    steps: options.steps ?? defaultSteps,
+    fullCheckEvery: options.fullCheckEvery ?? defaultFullCheckEvery,
+    allowMajorityDown: random.chance(0.2),
+    membershipChanges: random.chance(0.6),
+    processReadyProbability: random.pick([1, 0.9, 0.6]),
+    maxSnapshotDelayInputs: random.pick([0, 0, 3, 20]),
+  };
+}
+
+// A seed mixed with a purpose, so the plan, the scenario and the network draw independent streams.
+export function mixSeed(seed: number, purpose: number): number {
+  return (Math.imul(seed ^ purpose, 0x85ebca6b) ^ (seed >>> 13)) >>> 0;
+}
+
+
+// ---------------------------------------------------------------------- the actions
+
+type Action = (cluster: SimCluster, plan: SimPlan) => void;
+
+interface WeightedAction {
+  readonly weight: number;
+  readonly run: Action;
+}
+
+/** Runs one random step. */
+export function randomStep(cluster: SimCluster, plan: SimPlan): void {
+  const random = cluster.random;
+  const actions = availableActions(cluster, plan);
+  let total = 0;
+  for (const action of actions) total += action.weight;
+  let draw = random.next() * total;
+  for (const action of actions) {
+    draw -= action.weight;
+    if (draw < 0) return action.run(cluster, plan);
+  }
+  actions[actions.length - 1]!.run(cluster, plan);
+}
+
+function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] {
+  const actions: WeightedAction[] = [{ weight: 30, run: tickSomeone }];
+  const inFlight = cluster.network.inFlightCount();
+  if (inFlight > 0) actions.push({ weight: 20 + 4 * Math.min(inFlight, 40), run: deliverOne });
+  if (cluster.upNodes().some((node) => node.hasReady())) actions.push({ weight: 5, run: flushSomeone });
+  actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
+  actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
+  if (cluster.downNodes().length > 0) actions.push({ weight: 0.5, run: restartSomeone });
+  actions.push(cluster.network.isPartitioned() ? { weight: 0.4, run: heal } : { weight: 0.3, run: partition });
+  if (plan.membershipChanges) actions.push({ weight: 0.6, run: changeMembership });
+  actions.push({ weight: 0.1, run: toggleFaults });
+  return actions;
+}
+
+function processNow(cluster: SimCluster, plan: SimPlan): boolean {
+  return plan.processReadyProbability >= 1 || cluster.random.chance(plan.processReadyProbability);
+}
+
+const tickSomeone: Action = (cluster, plan) => {
+  const up = cluster.upNodes();
+  if (up.length === 0) {
+    cluster.begin('tick (everyone is down)');
+    cluster.network.tick();
+    return;
+  }
+  cluster.tick(cluster.random.pick(up), processNow(cluster, plan));
+};
+
+const deliverOne: Action = (cluster, plan) => {
+  if (!cluster.deliver(() => processNow(cluster, plan))) tickSomeone(cluster, plan);
+};
+
+const flushSomeone: Action = (cluster) => {
+  const pending = cluster.upNodes().filter((node) => node.hasReady());
+  if (pending.length > 0) cluster.flush(cluster.random.pick(pending));
+};
+
+/** A leader if some live node believes it is one, else anyone (to see the refusal). */
+function proposalTarget(cluster: SimCluster): SimNode | null {
+  const leaders = cluster.believedLeaders();
+  if (leaders.length > 0) return cluster.random.pick(leaders);
+  const up = cluster.upNodes();
+  return up.length === 0 ? null : cluster.random.pick(up);
+}
+
+/** Clients come in bursts: several proposals may reach a leader before its next Ready. */
+const proposeSomething: Action = (cluster, plan) => {
+  const burst = cluster.random.chance(0.3) ? 2 + cluster.random.nextInt(4) : 1;
+  for (let count = 0; count < burst; count++) proposeOne(cluster, plan);
+};
+
+function proposeOne(cluster: SimCluster, plan: SimPlan): void {
+  const target = proposalTarget(cluster);
+  if (target === null) return;
+  const random = cluster.random;
+  if (random.chance(0.4)) {
+    cluster.proposePayload(target, cluster.freshPayload(), undefined, processNow(cluster, plan));
+    return;
+  }
+  // A client sends its current request; until it has seen it applied it retries the same stamp,
+  // possibly to another node (§6.3): the retry must not apply twice.
+  const client = random.pick(cluster.clients);
+  if (client.outstanding) {
+    cluster.counters.retries++;
+  } else {
+    client.sequence++;
+    client.outstanding = true;
+  }
+  const stamp = { client: client.id, sequence: client.sequence };
+  cluster.proposePayload(target, stampedPayload(stamp), stamp, processNow(cluster, plan));
+}
+
+const readSomewhere: Action = (cluster, plan) => {
+  const up = cluster.upNodes();
+  if (up.length > 0) cluster.readIndex(cluster.random.pick(up), processNow(cluster, plan));
+};
+
+const crashSomeone: Action = (cluster, plan) => {
+  const up = cluster.upNodes().filter((node) => !node.retired);
+  if (up.length <= 1) return;
+  const victim = cluster.random.pick(up);
+  const voters = cluster.latestMembership().voters;
+  const downVoters = voters.filter((id) => !cluster.nodes.get(id)?.up).length + (voters.includes(victim.id) ? 1 : 0);
+  const minority = Math.floor((voters.length - 1) / 2);
+  if (!plan.allowMajorityDown && downVoters > minority) return;
+  cluster.crash(victim, cluster.random.pick(crashPoints));
+};
+
+const restartSomeone: Action = (cluster) => {
+  const down = cluster.downNodes();
+  if (down.length === 0) return;
+  const node = cluster.random.pick(down);
+  node.setSnapshotDelay(cluster.snapshotDelay());
+  cluster.restart(node);
+};
+
+const partition: Action = (cluster) => {
+  const random = cluster.random;
+  const ids = [...cluster.nodes.keys()];
+  const kind = random.nextInt(3);
+  cluster.counters.partitions++;
+  if (kind === 0) {
+    const shuffled = shuffle(random, ids);
+    const cut = 1 + random.nextInt(shuffled.length - 1);
+    const groups = [shuffled.slice(0, cut), shuffled.slice(cut)];
+    cluster.begin(`partition ${groups.map((group) => group.join(',')).join(' | ')}`);
+    cluster.network.partition(groups);
+  } else if (kind === 1) {
+    const leaders = cluster.believedLeaders();
+    const isolated = leaders.length > 0 ? random.pick(leaders).id : random.pick(ids);
+    cluster.begin(`isolate ${isolated}`);
+    cluster.network.partition([[isolated], ids.filter((id) => id !== isolated)]);
+  } else {
+    const from = random.pick(ids);
+    const to = random.pick(ids.filter((id) => id !== from));
+    cluster.begin(`cut one way ${from}>${to}`);
+    cluster.network.cutOneWay(from, to);
+  }
+};
+
+const heal: Action = (cluster) => {
+  cluster.begin('heal');
+  cluster.network.heal();
+};
+
+const transferLeadership: Action = (cluster, plan) => {
+  const leaders = cluster.believedLeaders();
+  if (leaders.length === 0) return;
+  const leader = cluster.random.pick(leaders);
+  const voters = leader.status().membership.voters.filter((id) => id !== leader.id);
+  if (voters.length === 0) return;
+  const target = cluster.random.pick(voters);
+  cluster.begin(`transfer ${leader.id} -> ${target}`);
+  cluster.counters.transfers++;
+  cluster.note(leader.transferLeadership(target) ? 'started' : 'refused');
+  cluster.settle(leader, processNow(cluster, plan));
+};
+
+const changeMembership: Action = (cluster, plan) => {
+  const leaders = cluster.believedLeaders();
+  if (leaders.length === 0) return;
+  const leader = cluster.random.pick(leaders);
+  const change = pickMembershipChange(cluster, plan, leader);
+  if (change === null) return;
+  cluster.begin(`membership ${leader.id} ${change.type} ${change.node}`);
+  const result = leader.proposeMembership(change);
+  cluster.note(result.ok ? `-> ${result.index}/${result.term}` : `-> ${result.reason}`);
+  if (result.ok) {
+    cluster.counters.membershipChanges++;
+    if (change.type === 'add-learner') cluster.createNode(change.node).start();
+  }
+  cluster.settle(leader, processNow(cluster, plan));
+};
+
+function pickMembershipChange(cluster: SimCluster, plan: SimPlan, leader: SimNode): MembershipChange | null {
+  const membership = leader.status().membership;
+  const options: (() => MembershipChange | null)[] = [];
+  if (members(membership).length < plan.nodeCount + 2) {
+    options.push(() => {
+      const node = cluster.freshNodeId();
+      return { type: 'add-learner', node, address: nodeAddress(node) };
+    });
+  }
+  if (membership.learners.length > 0) options.push(() => ({ type: 'promote', node: cluster.random.pick(membership.learners) }));
+  if (membership.voters.length > minimumVoters) options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.voters) }));
+  if (membership.learners.length > 0) options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.learners) }));
+  return options.length === 0 ? null : cluster.random.pick(options)();
+}
+
+const toggleFaults: Action = (cluster, plan) => {
+  const calm = cluster.network.currentFaults() === quietNetwork;
+  cluster.begin(calm ? 'network: faults on' : 'network: calm');
+  cluster.network.setFaults(calm ? plan.faults : quietNetwork);
+};
+
+function shuffle<T>(random: SeededRandom, items: readonly T[]): T[] {
+  const result = [...items];
+  for (let position = result.length - 1; position > 0; position--) {
+    const other = random.nextInt(position + 1);
+    [result[position], result[other]] = [result[other]!, result[position]!];
+  }
+  return result;
+}
