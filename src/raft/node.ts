@@ -83,6 +83,7 @@ export class RaftNode {
   private readSequence = 0;
   private membership: Membership | null = null;
   private fatal: Error | null = null;
+  private durableHardState: { term: Term; vote: NodeId } | null = null;
 
   private constructor(options: RaftNodeOptions, storage: SqliteRaftStorage) {
     this.id = options.id;
@@ -240,7 +241,7 @@ export class RaftNode {
   }
 
   private handleReady(ready: Ready): void {
-    this.storage.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
+    this.storage.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: this.mustSync(ready) });
     this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
@@ -258,6 +259,14 @@ export class RaftNode {
     if (ready.snapshotWantedAt !== null) this.takeSnapshot(ready.snapshotWantedAt);
     if (ready.roleChanged) this.roleChanged(status);
     this.syncPeers();
+  }
+
+  private mustSync(ready: Ready): boolean {
+    const previous = this.durableHardState;
+    const hardState = ready.hardState;
+    const termOrVoteChanged = hardState !== null && (previous === null || hardState.term !== previous.term || hardState.vote !== previous.vote);
+    if (hardState !== null) this.durableHardState = hardState;
+    return ready.entries.length > 0 || ready.snapshot !== null || termOrVoteChanged;
   }
 
   private afterApply(applied: LogIndex): void {

@@ -147,7 +147,20 @@ export class SqliteRaftStorage {
    * the snapshot's last entry with its term); entries at or below the stored last index replace
    * the stored suffix from their first index on; the hard state is overwritten.
    */
-  persist(batch: PersistBatch): void {
+  persist(batch: PersistBatch, options: { durable: boolean } = { durable: true }): void {
+    if (!options.durable) {
+      // Only the commit index moved: it is volatile state in Raft (a restarted replica relearns
+      // it from the leader), so it may skip the fsync (etcd-raft MustSync). The next durable
+      // transaction's WAL sync covers it anyway.
+      assert(batch.entries.length === 0 && batch.snapshot === null, 'a batch with entries or a snapshot must be durable');
+      this.database.pragma('synchronous = NORMAL');
+      try {
+        this.persistTransaction(batch, null);
+      } finally {
+        this.database.pragma('synchronous = FULL');
+      }
+      return;
+    }
     const recorded = this.statements.selectSnapshot.get();
     let writtenFile: SnapshotFileRecord | null = null;
     if (batch.snapshot !== null) {

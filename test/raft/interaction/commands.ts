@@ -3,43 +3,12 @@
 import { defaultCoreConfig, type CoreConfig } from '../../../src/raft/config.ts';
 import type { Membership, MembershipChange, ProposeResult } from '../../../src/raft/types.ts';
 import { nodeId } from '../../../src/raft/types.ts';
-import { Harness, type HarnessNode, type HarnessOptions } from '../support/harness.ts';
-import { formatEntry, formatMembership, formatMessage, showNode } from './format.ts';
+import { Harness, type HarnessOptions } from '../support/harness.ts';
+import { formatMessage, showNode } from './format.ts';
+import {
+  printApplied, printDisk, printLog, printMembership, printMessages, printProgress, printReads, printStatus,
+} from './inspect.ts';
 import { matches, type MessageFilter, Scenario } from './scenario.ts';
-
-export interface Arguments {
-  readonly positional: readonly string[];
-  readonly options: ReadonlyMap<string, string>;
-}
-
-type Handler = (scenario: Scenario, args: Arguments) => void;
-
-/** Ticks `elect` spends on one node before giving up (several election timeouts). */
-const maxElectTicks = 200;
-
-export function parseArguments(tokens: readonly string[]): Arguments {
-  const positional: string[] = [];
-  const options = new Map<string, string>();
-  for (const token of tokens) {
-    const equals = token.indexOf('=');
-    if (equals > 0) options.set(token.slice(0, equals), token.slice(equals + 1));
-    else positional.push(token);
-  }
-  return { positional, options };
-}
-
-function required(args: Arguments, position: number, what: string): string {
-  const value = args.positional[position];
-  if (value === undefined) throw new Error(`missing ${what}`);
-  return value;
-}
-
-function count(args: Arguments, position: number): number {
-  const text = args.positional[position] ?? '1';
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`not a tick count: ${text}`);
-  return value;
-}
 
 function filterOf(args: Arguments): MessageFilter {
   const list = (key: string): string[] | undefined => args.options.get(key)?.split(',');
@@ -208,77 +177,6 @@ function restart(scenario: Scenario, args: Arguments): void {
   scenario.remember();
   scenario.process();
   printStatus(scenario, { positional: [id], options: new Map() });
-}
-
-// ------------------------------------------------------------------ inspection
-
-function statusLine(node: HarnessNode): string {
-  if (!node.up) {
-    const disk = node.disk;
-    const last = disk.entries[disk.entries.length - 1]?.index ?? disk.snapshot?.meta.index ?? 0;
-    return `${node.id} down (disk: term=${disk.hardState.term} vote=${showNode(disk.hardState.vote)} commit=${disk.hardState.commit} last=${last})`;
-  }
-  const status = node.core.status();
-  const first = status.firstIndex > 1 ? ` first=${status.firstIndex}` : '';
-  const transferee = status.transferee === '' ? '' : ` transferee=${status.transferee}`;
-  const held = node.held ? ' (held)' : '';
-  return `${node.id} ${status.role} term=${status.term} vote=${showNode(status.vote)} leader=${showNode(status.leader)} ` +
-    `commit=${status.commit} applied=${status.applied} last=${status.lastIndex} snapshot=${status.snapshotIndex}${first}${transferee}${held}`;
-}
-
-function printStatus(scenario: Scenario, args: Arguments): void {
-  const ids = args.positional.length > 0 ? args.positional : [...scenario.harness.nodes.keys()];
-  for (const id of ids) scenario.print(statusLine(scenario.node(id)));
-}
-
-function printLog(scenario: Scenario, args: Arguments): void {
-  const node = scenario.upNode(required(args, 0, 'node id'));
-  const status = node.core.status();
-  if (status.firstIndex > 1) scenario.print(`(compacted through ${status.firstIndex - 1})`);
-  for (const entry of node.core.entriesForInspection(status.firstIndex, status.lastIndex + 1)) scenario.print(formatEntry(entry));
-  if (status.lastIndex < status.firstIndex) scenario.print('(empty)');
-}
-
-function printDisk(scenario: Scenario, args: Arguments): void {
-  const disk = scenario.node(required(args, 0, 'node id')).disk;
-  scenario.print(`hard-state term=${disk.hardState.term} vote=${showNode(disk.hardState.vote)} commit=${disk.hardState.commit}`);
-  if (disk.snapshot !== null) {
-    const meta = disk.snapshot.meta;
-    scenario.print(`snapshot ${meta.index}/${meta.term} ${formatMembership(meta.membership)} bytes=${disk.snapshot.data.byteLength}`);
-  }
-  for (const entry of disk.entries) scenario.print(formatEntry(entry));
-}
-
-function printApplied(scenario: Scenario, args: Arguments): void {
-  const node = scenario.node(required(args, 0, 'node id'));
-  scenario.print(`[${node.stateMachine.join(' ')}]`);
-  if (node.duplicates !== undefined && node.duplicates.length > 0) {
-    scenario.print(`duplicates skipped: ${node.duplicates.map((entry) => formatEntry(entry)).join(', ')}`);
-  }
-}
-
-function printMessages(scenario: Scenario): void {
-  for (const message of scenario.harness.queue) scenario.print(formatMessage(message));
-}
-
-function printReads(scenario: Scenario, args: Arguments): void {
-  const node = scenario.node(required(args, 0, 'node id'));
-  const shown = scenario.readsShown.get(node.id) ?? { states: 0, failures: 0 };
-  for (const read of node.readStates.slice(shown.states)) scenario.print(`read ctx=${read.context} index=${read.index}`);
-  for (const failure of node.readFailures.slice(shown.failures)) scenario.print(`failed ctx=${failure.context} reason=${failure.reason}`);
-  scenario.readsShown.set(node.id, { states: node.readStates.length, failures: node.readFailures.length });
-}
-
-function printMembership(scenario: Scenario, args: Arguments): void {
-  scenario.print(formatMembership(scenario.upNode(required(args, 0, 'node id')).core.status().membership));
-}
-
-function printProgress(scenario: Scenario, args: Arguments): void {
-  const progress = scenario.upNode(required(args, 0, 'node id')).core.status().progress;
-  for (const id of Object.keys(progress).sort()) {
-    const entry = progress[id]!;
-    scenario.print(`${id} match=${entry.match} next=${entry.next} state=${entry.state}`);
-  }
 }
 
 export const commands: Readonly<Record<string, Handler>> = {

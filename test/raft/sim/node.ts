@@ -243,6 +243,10 @@ export class SimNode {
     return { meta, data: machine.serialize(), inputsLeft: this.snapshotDelayInputs };
   }
 
+  hasPendingSnapshot(): boolean {
+    return this.pendingSnapshot !== null;
+  }
+
   /** The driver's snapshot writer finishes now (between two inputs), if one is pending. */
   finishPendingSnapshot(): boolean {
     const pending = this.pendingSnapshot;

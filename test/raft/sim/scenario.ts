@@ -73,7 +73,7 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     allowMajorityDown: random.chance(0.2),
     membershipChanges: random.chance(0.6),
     processReadyProbability: random.pick([1, 0.9, 0.6]),
-    maxSnapshotDelayInputs: random.pick([0, 0, 3, 20]),
+    maxSnapshotDelayInputs: random.pick([0, 0, 3, 20, 300]),
   };
 }
 
@@ -111,6 +111,7 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
   const inFlight = cluster.network.inFlightCount();
   if (inFlight > 0) actions.push({ weight: 20 + 4 * Math.min(inFlight, 40), run: deliverOne });
   if (cluster.upNodes().some((node) => node.hasReady())) actions.push({ weight: 5, run: flushSomeone });
+  if (cluster.upNodes().some((node) => node.hasPendingSnapshot())) actions.push({ weight: 3, run: finishSnapshotWriter });
   actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
   actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
   if (cluster.downNodes().length > 0) actions.push({ weight: 0.5, run: restartSomeone });
@@ -141,6 +142,16 @@ const deliverOne: Action = (cluster, plan) => {
 const flushSomeone: Action = (cluster) => {
   const pending = cluster.upNodes().filter((node) => node.hasReady());
   if (pending.length > 0) cluster.flush(cluster.random.pick(pending));
+};
+
+/** A background snapshot writer finishes, between two inputs of its node (maybe with a Ready pending). */
+const finishSnapshotWriter: Action = (cluster) => {
+  const writing = cluster.upNodes().filter((node) => node.hasPendingSnapshot());
+  if (writing.length === 0) return;
+  const node = cluster.random.pick(writing);
+  cluster.begin(`snapshot writer of ${node.id} finishes`);
+  node.finishPendingSnapshot();
+  cluster.settle(node, false);
 };
 
 /** A leader if some live node believes it is one, else anyone (to see the refusal). */
