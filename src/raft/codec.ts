@@ -234,9 +234,13 @@ function writeBody(sink: FrameSink, message: Message): void {
       return;
     case 'heartbeat':
       sink.integer(message.commit, 0, 'commit');
+      sink.integer(message.round, 0, 'round');
       sink.string(message.context, 'context');
       return;
     case 'heartbeat-response':
+      sink.integer(message.round, 0, 'round');
+      sink.string(message.context, 'context');
+      return;
     case 'read-index':
       sink.string(message.context, 'context');
       return;
@@ -480,9 +484,13 @@ function readBody(reader: FrameReader, head: MessageHead): Message {
     }
     case 'heartbeat': {
       const commit = reader.integer(0, 'commit');
-      return { type: 'heartbeat', from, to, term, commit, context: reader.string('context') };
+      const round = reader.integer(0, 'round');
+      return { type: 'heartbeat', from, to, term, commit, round, context: reader.string('context') };
     }
-    case 'heartbeat-response':
+    case 'heartbeat-response': {
+      const round = reader.integer(0, 'round');
+      return { type: 'heartbeat-response', from, to, term, round, context: reader.string('context') };
+    }
     case 'read-index':
       return { type: head.type, from, to, term, context: reader.string('context') };
     case 'snapshot-chunk':

@@ -40,6 +40,10 @@ export class RaftCore {
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
+  /** Ticks since this replica started; heartbeat rounds and the read lease are dated with it. */
+  private ticksSinceStart = 0;
+  /** Started from persisted state (a term was seen): it may have backed a leader's lease. */
+  private readonly restarted: boolean;
   private randomizedElectionTimeout = 0;
 
   private readonly votes = new Map<NodeId, boolean>();
@@ -78,6 +82,7 @@ export class RaftCore {
     this.baseMembership = snapshot?.meta.membership ?? persisted.bootstrap;
     this.membership = this.membershipAt(this.log.lastIndex());
     this.term = persisted.hardState.term;
+    this.restarted = persisted.hardState.term > 0;
     this.vote = persisted.hardState.vote;
     this.persistedHardState = { ...persisted.hardState, commit: this.log.committed };
     this.readQueue = new ReadOnlyQueue(config.maxPendingReads);
@@ -89,6 +94,7 @@ export class RaftCore {
 
   tick(): void {
     this.assertNoPendingReady();
+    this.ticksSinceStart++;
     if (this.role === 'leader') this.tickLeader();
     else this.tickElection();
   }
@@ -209,16 +215,18 @@ export class RaftCore {
     if (this.appendsToBroadcast) this.flushAppends();
     const hardState = this.hardState();
     const snapshot = this.snapshotToInstall;
+    const committedEntries = snapshot === null ? this.log.nextToApply(this.config.maxApplyBytes) : [];
+    const appliedAfter = committedEntries[committedEntries.length - 1]?.index ?? this.log.applied;
     const ready: Ready = {
       hardState: sameHardState(hardState, this.persistedHardState) ? null : hardState,
       entries: this.log.unstableEntries(),
       snapshot,
       messages: this.messages,
-      committedEntries: snapshot === null ? this.log.nextToApply(this.config.maxApplyBytes) : [],
+      committedEntries,
       readStates: this.readStates,
       readFailures: this.readFailures,
       roleChanged: this.role !== this.roleAtLastReady || this.leader !== this.leaderAtLastReady,
-      snapshotWantedAt: this.snapshotWanted(),
+      snapshotWantedAt: this.snapshotWanted(appliedAfter),
     };
     if (ready.snapshotWantedAt !== null) this.snapshotRequestedAt = ready.snapshotWantedAt;
     this.messages = [];
@@ -326,6 +334,15 @@ export class RaftCore {
     this.randomizedElectionTimeout = this.config.electionTicks + this.random.nextInt(this.config.electionTicks);
   }
 
+  /**
+   * In lease mode a replica that just started may have answered a leader's heartbeat just before
+   * it crashed, backing that leader's read lease; it must not vote before that lease could have
+   * run out, or a new leader could commit while the old one still serves lease reads.
+   */
+  private backedLeaseBeforeRestart(): boolean {
+    return this.config.readMode === 'lease' && this.restarted && this.ticksSinceStart < this.config.electionTicks;
+  }
+
   private promotable(): boolean {
     return isVoter(this.membership, this.config.id) && this.snapshotToInstall === null;
   }
@@ -411,7 +428,8 @@ export class RaftCore {
       // Leader stickiness (§4.2.3): while we hear from a live leader, a vote request is most
       // likely from a server that was cut off or removed; ignoring it keeps it from deposing
       // a healthy leader. A leadership transfer is the exception.
-      const inLease = this.config.checkQuorum && this.leader !== NO_NODE && this.electionElapsed < this.config.electionTicks;
+      const inLease = this.config.checkQuorum && this.electionElapsed < this.config.electionTicks &&
+        (this.leader !== NO_NODE || this.backedLeaseBeforeRestart());
       if (inLease && !transfer) return false;
     }
     if (message.type === 'pre-vote') return true; // A pre-vote never changes our term (§9.6).
@@ -532,7 +550,7 @@ export class RaftCore {
   private handleHeartbeat(message: MessageOf<'heartbeat'>): void {
     // The leader sends min(match, commit), so every index up to it is in our log and matches.
     this.log.commitTo(Math.min(message.commit, this.log.lastIndex()));
-    this.send(message.from, { type: 'heartbeat-response', context: message.context });
+    this.send(message.from, { type: 'heartbeat-response', context: message.context, round: message.round });
   }
 
   private handleSnapshotChunk(message: MessageOf<'snapshot-chunk'>): void {
@@ -600,14 +618,21 @@ export class RaftCore {
 
   private handleAppendResponse(progress: Progress, message: MessageOf<'append-response'>): void {
     if (message.reject) {
-      if (progress.maybeDecrease(message.index, message.hintIndex)) {
+      // Leader side of the fast back-off (etcd-raft stepLeader): every entry of ours above the
+      // last one whose term is at most the follower's term at its hint cannot match either.
+      const hint = message.hintTerm > 0 ? this.log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex;
+      if (progress.maybeDecrease(message.index, hint)) {
         if (progress.state === 'replicate') progress.becomeProbe();
         this.sendAppend(message.from);
       }
       return;
     }
+    // The answer to a probe sent exactly at match (after a snapshot, say) is no news for match
+    // but is what the probe waited for: it confirms where the logs meet.
+    const probeAnswered = progress.state === 'probe' && progress.match === message.index;
+    // A follower that was paused may have missed the commit index broadcast meanwhile (etcd-raft).
     const wasPaused = progress.isPaused();
-    if (!progress.maybeUpdate(message.index)) return;
+    if (!progress.maybeUpdate(message.index) && !probeAnswered) return;
     if (progress.state === 'probe') progress.becomeReplicate();
     else if (progress.state === 'replicate') progress.freeThrough(message.index);
     // An older append reached it after all: once it holds the snapshot's index, stop streaming.
@@ -621,11 +646,19 @@ export class RaftCore {
 
   private handleHeartbeatResponse(progress: Progress, message: MessageOf<'heartbeat-response'>): void {
     progress.probeSent = false;
+    progress.lastAnsweredRound = Math.max(progress.lastAnsweredRound, message.round);
     // Appends may have been lost: free one slot so a full window cannot stall replication.
-    if (progress.state === 'replicate' && progress.isFull()) progress.freeThrough(progress.match + 1);
-    if (progress.state === 'snapshot') this.sendSnapshotChunk(message.from, progress);
-    else if (progress.match < this.log.lastIndex()) this.sendAppend(message.from);
-    if (message.context === '' || this.config.readMode !== 'safe') return;
+    if (progress.state === 'replicate' && progress.isFull()) progress.freeFirst();
+    if (progress.state === 'snapshot') {
+      // The peer connection is FIFO: a heartbeat sent a tick after the last chunk came back, the chunk's
+      // answer did not, so the chunk was lost. Resend it; never start a second stream.
+      const sentAt = progress.snapshotUnansweredSince;
+      if (sentAt === null || message.round > sentAt) this.sendSnapshotChunk(message.from, progress);
+    } else if (progress.match < this.log.lastIndex()) {
+      this.sendAppend(message.from);
+    }
+    // Only voters confirm leadership (§6.4): a learner's answer says nothing about a quorum.
+    if (message.context === '' || !isVoter(this.membership, message.from)) return;
     const acknowledgements = this.readQueue.acknowledge(message.context, message.from);
     if (acknowledgements >= quorumSize(this.membership)) {
       for (const read of this.readQueue.releaseThrough(message.context)) this.releaseRead(read.context, read.requester, read.index);
@@ -640,7 +673,12 @@ export class RaftCore {
       this.sendAppend(message.from);
       return;
     }
-    progress.snapshotOffset = Math.max(0, message.receivedBytes);
+    const offset = Math.max(0, message.receivedBytes);
+    // A second answer for the point already in flight (a resent chunk was answered twice) must
+    // not start a second stream.
+    if (offset === progress.snapshotSentOffset) return;
+    progress.snapshotUnansweredSince = null;
+    progress.snapshotOffset = offset;
     this.sendSnapshotChunk(message.from, progress);
   }
 
@@ -687,6 +725,7 @@ export class RaftCore {
     }
     // §4.2.2: a leader removed from the membership steps down once the removal is committed.
     if (!isVoter(this.membership, this.config.id) && !this.hasUncommittedConfig()) {
+      this.broadcastAppend(); // Tell the others the removal committed before going quiet.
       this.becomeFollower(this.term, NO_NODE);
     }
   }
@@ -711,7 +750,7 @@ export class RaftCore {
   private broadcastHeartbeat(context: string): void {
     for (const [node, progress] of this.progress) {
       if (node === this.config.id) continue;
-      this.send(node, { type: 'heartbeat', commit: Math.min(progress.match, this.log.committed), context });
+      this.send(node, { type: 'heartbeat', commit: Math.min(progress.match, this.log.committed), context, round: this.ticksSinceStart });
     }
   }
 
@@ -748,6 +787,8 @@ export class RaftCore {
     }
     const offset = Math.min(progress.snapshotOffset, snapshot.data.byteLength);
     const data = snapshot.data.subarray(offset, offset + this.config.snapshotChunkBytes);
+    progress.snapshotSentOffset = offset;
+    progress.snapshotUnansweredSince = this.ticksSinceStart;
     this.send(to, { type: 'snapshot-chunk', meta: snapshot.meta, offset, totalBytes: snapshot.data.byteLength, data });
   }
 
@@ -759,7 +800,7 @@ export class RaftCore {
       else this.readsAwaitingCommit.push({ context, requester });
       return;
     }
-    if (this.membership.voters.length === 1 || this.config.readMode === 'lease') {
+    if (this.membership.voters.length === 1 || (this.config.readMode === 'lease' && this.leaseHolds())) {
       this.releaseRead(context, requester, this.log.committed);
       return;
     }
@@ -769,6 +810,21 @@ export class RaftCore {
     }
     this.readQueue.add({ context, index: this.log.committed, requester, acknowledgedBy: new Set([this.config.id]) });
     this.broadcastHeartbeat(context);
+  }
+
+  /**
+   * §6.4.1: a quorum answered a heartbeat round sent at tick T, so none of them will grant a vote
+   * (leader stickiness) before T + electionTicks of their own ticks. One tick is kept as a
+   * margin for clock drift between replicas. No lease while a transfer is in flight: TimeoutNow
+   * overrides stickiness.
+   */
+  private leaseHolds(): boolean {
+    if (this.transferee !== NO_NODE) return false;
+    const rounds = this.membership.voters
+      .map((voter) => (voter === this.config.id ? this.ticksSinceStart : (this.progress.get(voter)?.lastAnsweredRound ?? -1)))
+      .sort((a, b) => b - a);
+    const quorumRound = rounds[quorumSize(this.membership) - 1] ?? -1;
+    return quorumRound >= 0 && this.ticksSinceStart < quorumRound + this.config.electionTicks - 1;
   }
 
   private releaseRead(context: string, requester: NodeId, index: LogIndex): void {
@@ -834,10 +890,11 @@ export class RaftCore {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
 
-  private snapshotWanted(): LogIndex | null {
-    if (this.snapshotRequestedAt !== null) return null;
+  /** A snapshot is due once `applied` is far enough past the last one; asked for once. */
+  private snapshotWanted(applied: LogIndex = this.log.applied): LogIndex | null {
+    if (this.snapshotRequestedAt !== null || this.snapshotToInstall !== null) return null;
     const since = this.latestSnapshot?.meta.index ?? 0;
-    return this.log.applied - since >= this.config.snapshotThresholdEntries ? this.log.applied : null;
+    return applied - since >= this.config.snapshotThresholdEntries ? applied : null;
   }
 
   private assertNoPendingReady(): void {

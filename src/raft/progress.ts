@@ -21,9 +21,14 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last CheckQuorum round (§6.2). */
   recentActive = false;
+  /** The latest heartbeat round it answered: the leader's lease runs from that round's send tick. */
+  lastAnsweredRound = -1;
   /** In snapshot state: the snapshot being streamed and the next byte to send. */
   snapshotIndex: LogIndex = 0;
   snapshotOffset = 0;
+  /** In snapshot state: offset of the last chunk sent, and the tick it was sent at while unanswered (null once answered). */
+  snapshotSentOffset = -1;
+  snapshotUnansweredSince: number | null = null;
   private inflights: Inflight[] = [];
   private inflightBytes = 0;
 
@@ -54,6 +59,8 @@ export class Progress {
     this.probeSent = false;
     this.snapshotIndex = 0;
     this.snapshotOffset = 0;
+    this.snapshotSentOffset = -1;
+    this.snapshotUnansweredSince = null;
     this.inflights = [];
     this.inflightBytes = 0;
   }
@@ -108,6 +115,12 @@ export class Progress {
       dropped++;
     }
     if (dropped > 0) this.inflights.splice(0, dropped);
+  }
+
+  /** Frees the oldest in-flight append whatever it carried (etcd-raft Inflights.FreeFirstOne). */
+  freeFirst(): void {
+    const first = this.inflights.shift();
+    if (first !== undefined) this.inflightBytes -= first.bytes;
   }
 
   isFull(): boolean {

@@ -107,8 +107,14 @@ export type Message =
       readonly hintIndex: LogIndex;
       readonly hintTerm: Term;
     })
-  | (MessageBase & { readonly type: 'heartbeat'; readonly commit: LogIndex; readonly context: string })
-  | (MessageBase & { readonly type: 'heartbeat-response'; readonly context: string })
+  | (MessageBase & {
+      readonly type: 'heartbeat';
+      readonly commit: LogIndex;
+      readonly context: string;
+      /** The leader's tick count when it sent this heartbeat; echoed back, it dates the lease (§6.4.1). */
+      readonly round: number;
+    })
+  | (MessageBase & { readonly type: 'heartbeat-response'; readonly context: string; readonly round: number })
   | (MessageBase & {
       readonly type: 'snapshot-chunk';
       readonly meta: SnapshotMeta;
@@ -166,7 +172,11 @@ export interface Ready {
   readonly readFailures: readonly ReadFailure[];
   /** The role changed since the last Ready (for logs and metrics). */
   readonly roleChanged: boolean;
-  /** The core asks the driver for a snapshot at this applied index (compaction threshold hit). */
+  /**
+   * The core asks for a snapshot (compaction threshold hit): after applying this Ready's
+   * committed entries and calling advance(), snapshot the state machine — whose applied index is
+   * then exactly this — and hand it to snapshotTaken().
+   */
   readonly snapshotWantedAt: LogIndex | null;
 }
 

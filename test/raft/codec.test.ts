@@ -66,8 +66,8 @@ const everyMessageType: Record<MessageType, Message> = {
     ],
   },
   'append-response': { ...base, type: 'append-response', reject: true, index: 99, hintIndex: 50, hintTerm: 5 },
-  heartbeat: { ...base, type: 'heartbeat', commit: 102, context: 'read-17' },
-  'heartbeat-response': { ...base, type: 'heartbeat-response', context: '' },
+  heartbeat: { ...base, type: 'heartbeat', commit: 102, round: 9, context: 'read-17' },
+  'heartbeat-response': { ...base, type: 'heartbeat-response', round: 9, context: '' },
   'snapshot-chunk': {
     ...base, type: 'snapshot-chunk', meta: snapshotMeta, offset: 1024, totalBytes: 4096, data: seededBytes(1, 2048),
   },

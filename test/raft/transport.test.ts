@@ -100,7 +100,7 @@ function connected(from: TestNode, to: string): boolean {
 }
 
 function heartbeat(from: string, to: string, commit: number): Message {
-  return { type: 'heartbeat', from: nodeId(from), to: nodeId(to), term: 1, commit, context: '' };
+  return { type: 'heartbeat', from: nodeId(from), to: nodeId(to), term: 1, commit, round: 1, context: '' };
 }
 
 function append(from: string, to: string, index: number, dataBytes: number): Message {

@@ -1,18 +1,55 @@
 // The commands of the interaction scripts. Each prints what a reader needs to check the step;
-// after every command the nodes process their Readies, so `messages` shows what is on the wire.
+// after every command the nodes process their Readies (persist, send, apply, advance), so
+// `messages` shows what is on the wire. Role and term changes print as `mX became R term=T`,
+// indented under the delivered message that caused them. Nothing happens unless a command says
+// so: time passes only through tick commands, messages move only through deliver/stabilize.
+//
+// Set-up and faults
+//   cluster m1 m2 m3 [key=value…]   a new cluster (replaces any earlier one); keys: any CoreConfig
+//                                    field (electionTicks=10 checkQuorum=false readMode=lease …),
+//                                    seed=N (election jitter), sessions=N (SessionTable dedup)
+//   add-node m4                      a fresh replica with empty storage (not yet a member)
+//   crash m1 [keep-inbound]          loses all but the disk (and a held Ready); its queued
+//                                    messages are lost, and those to it too unless keep-inbound
+//   restart m1                       boots from the disk
+//   hold m1 / release m1             the driver stops between ready() and persist / goes on
+//   partition m1 | m2 m3             cut every link between groups (unlisted nodes reach all)
+//   heal                             remove every cut
+// Time
+//   tick m1 [N]                      N ticks of m1 only, no delivery
+//   tick-all [N] [deliver=false]     N times: tick every live node, then deliver until quiet
+//   campaign m1                      tick m1 until it sends (pre-)vote requests; prints the ticks
+//   elect m1                         tick m1 and deliver until it leads (only m1 ticks: servers
+//                                    still in a leader's lease ignore it; use tick-all then)
+// Requests
+//   propose m1 text [client=c seq=n]                  prints ok index/term or refused reason
+//   propose-membership m1 add-learner|promote|remove m4
+//   read-index m1 ctx / transfer m1 m2
+// Network (filters: from=m1,m2 to=… type=append,heartbeat…)
+//   deliver [filter]                 one round: the matching queued messages, then processing
+//   stabilize [quiet] [filter]       rounds until no matching message is queued
+//   drop [filter]                    remove matching messages from the queue
+// Inspection (inspect.ts)
+//   status [m1…] | log m1 | disk m1 | applied m1 | messages | reads m1 | membership m1 | progress m1
 import { defaultCoreConfig, type CoreConfig } from '../../../src/raft/config.ts';
 import type { Membership, MembershipChange, ProposeResult } from '../../../src/raft/types.ts';
 import { nodeId } from '../../../src/raft/types.ts';
 import { Harness, type HarnessOptions } from '../support/harness.ts';
+import { type Arguments, count, noArguments, parseArguments, required } from './arguments.ts';
 import { formatMessage, showNode } from './format.ts';
 import {
   printApplied, printDisk, printLog, printMembership, printMessages, printProgress, printReads, printStatus,
 } from './inspect.ts';
-import { matches, type MessageFilter, Scenario } from './scenario.ts';
+import { matches, type MessageFilter, messageFilter, Scenario } from './scenario.ts';
+
+type Handler = (scenario: Scenario, args: Arguments) => void;
+
+/** Ticks `elect` spends on one node before giving up (several election timeouts). */
+const maxElectTicks = 200;
 
 function filterOf(args: Arguments): MessageFilter {
   const list = (key: string): string[] | undefined => args.options.get(key)?.split(',');
-  return { from: list('from'), to: list('to'), types: list('type') };
+  return messageFilter(list('from'), list('to'), list('type'));
 }
 
 function printResult(scenario: Scenario, result: ProposeResult): void {
@@ -23,6 +60,12 @@ function printResult(scenario: Scenario, result: ProposeResult): void {
 // ------------------------------------------------------------------ set-up
 
 const configKeys = new Set(Object.keys(defaultCoreConfig(nodeId('x'))).filter((key) => key !== 'id'));
+
+function positiveInteger(key: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${key} must be a positive integer, got ${text}`);
+  return value;
+}
 
 function parseValue(key: string, text: string): number | boolean | string {
   if (text === 'true' || text === 'false') return text === 'true';
@@ -37,14 +80,14 @@ function cluster(scenario: Scenario, args: Arguments): void {
   const options: { sessionClients?: number } = {};
   let seed = 1;
   for (const [key, text] of args.options) {
-    if (key === 'seed') seed = Number(text);
-    else if (key === 'sessions') options.sessionClients = Number(text);
+    if (key === 'seed') seed = positiveInteger(key, text);
+    else if (key === 'sessions') options.sessionClients = positiveInteger(key, text);
     else if (configKeys.has(key)) tune[key] = parseValue(key, text);
     else throw new Error(`unknown cluster option ${key} (config keys: ${[...configKeys].join(' ')}, seed, sessions)`);
   }
   if (args.positional.length === 0) throw new Error('cluster needs node ids');
   scenario.start(new Harness([...args.positional], tune as Partial<CoreConfig>, seed, undefined, options as HarnessOptions));
-  printStatus(scenario, { positional: [], options: new Map() });
+  printStatus(scenario, noArguments);
 }
 
 function addNode(scenario: Scenario, args: Arguments): void {
@@ -55,7 +98,7 @@ function addNode(scenario: Scenario, args: Arguments): void {
   scenario.harness.add(id, first.bootstrap as Membership);
   scenario.process();
   scenario.remember();
-  printStatus(scenario, { positional: [id], options: new Map() });
+  printStatus(scenario, { positional: [id], options: noArguments.options });
 }
 
 // ------------------------------------------------------------------ time and elections
@@ -110,7 +153,7 @@ function propose(scenario: Scenario, args: Arguments): void {
   const client = args.options.get('client');
   const sequence = args.options.get('seq');
   if ((client === undefined) !== (sequence === undefined)) throw new Error('client= and seq= go together');
-  const stamp = client === undefined ? undefined : { client, sequence: Number(sequence) };
+  const stamp = client === undefined ? undefined : { client, sequence: positiveInteger('seq', sequence!) };
   printResult(scenario, node.core.propose(Buffer.from(text), stamp));
 }
 
@@ -176,7 +219,7 @@ function restart(scenario: Scenario, args: Arguments): void {
   scenario.harness.restart(id);
   scenario.remember();
   scenario.process();
-  printStatus(scenario, { positional: [id], options: new Map() });
+  printStatus(scenario, { positional: [id], options: noArguments.options });
 }
 
 export const commands: Readonly<Record<string, Handler>> = {

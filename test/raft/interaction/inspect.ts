@@ -1,7 +1,7 @@
 // The read-only commands of the interaction scripts: they print state, and change nothing.
 import { formatEntry, formatMembership, formatMessage, showNode } from './format.ts';
 import type { HarnessNode } from '../support/harness.ts';
-import { type Arguments, required } from './commands.ts';
+import { type Arguments, required } from './arguments.ts';
 import type { Scenario } from './scenario.ts';
 
 function statusLine(node: HarnessNode): string {

@@ -7,16 +7,31 @@ import { formatMessage } from './format.ts';
 /** A bound on delivery rounds: a scenario that still has messages flowing after this is a livelock. */
 export const maxStabilizeRounds = 1_000;
 
+/** Every message type, checked by the compiler against the Message union. */
+const messageTypeNames: Readonly<Record<MessageType, true>> = {
+  'pre-vote': true, 'pre-vote-response': true, vote: true, 'vote-response': true, append: true,
+  'append-response': true, heartbeat: true, 'heartbeat-response': true, 'snapshot-chunk': true,
+  'snapshot-response': true, 'timeout-now': true, 'read-index': true, 'read-index-response': true,
+};
+
 export interface MessageFilter {
   readonly from?: readonly string[];
   readonly to?: readonly string[];
-  readonly types?: readonly string[];
+  readonly types?: readonly MessageType[];
+}
+
+/** A filter from `from=`, `to=` and `type=` lists; a misspelt type is an error, not an empty match. */
+export function messageFilter(from?: readonly string[], to?: readonly string[], types?: readonly string[]): MessageFilter {
+  for (const type of types ?? []) {
+    if (!Object.hasOwn(messageTypeNames, type)) throw new Error(`unknown message type ${type} (known: ${Object.keys(messageTypeNames).join(' ')})`);
+  }
+  return { from, to, types: types as readonly MessageType[] | undefined };
 }
 
 export function matches(filter: MessageFilter, message: Message): boolean {
   return (filter.from === undefined || filter.from.includes(message.from)) &&
     (filter.to === undefined || filter.to.includes(message.to)) &&
-    (filter.types === undefined || filter.types.includes(message.type as MessageType));
+    (filter.types === undefined || filter.types.includes(message.type));
 }
 
 interface Seen {
@@ -59,7 +74,7 @@ export class Scenario {
     return lines;
   }
 
-  /** Forget a node's last role (after a restart prints its fresh state itself). */
+  /** Takes every node's current role and term as already printed (a restart prints its own status). */
   remember(): void {
     for (const node of this.harness.nodes.values()) {
       const status = node.core.status();

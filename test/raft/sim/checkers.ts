@@ -87,14 +87,6 @@ export class Checkers {
     return this.leaders.size;
   }
 
-  leaderOf(term: Term): NodeId | undefined {
-    return this.leaders.get(term);
-  }
-
-  appliedAt(index: LogIndex): AppliedRecord | undefined {
-    return this.applied.get(index);
-  }
-
   stampApplied(key: string): boolean {
     return this.stampIndexes.has(key);
   }

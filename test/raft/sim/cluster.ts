@@ -119,6 +119,7 @@ export class SimCluster {
   /** How many inputs a node's driver takes to hand a serialised snapshot to its core. */
   snapshotDelay(): number {
     const max = this.settings.maxSnapshotDelayInputs;
+    if (max === Number.POSITIVE_INFINITY) return max;
     return max === 0 ? 0 : this.random.nextInt(max + 1);
   }
 

@@ -17,9 +17,14 @@ export interface NetworkFaults {
   readonly reorderProbability: number;
   /** Each copy of a message waits a delay drawn uniformly from [0, maxDelayTicks] network ticks. */
   readonly maxDelayTicks: number;
+  /** Chance that a copy is held back much longer, up to `longDelayTicks`: it arrives from the past. */
+  readonly longDelayProbability: number;
+  readonly longDelayTicks: number;
 }
 
-export const quietNetwork: NetworkFaults = { dropProbability: 0, duplicateProbability: 0, reorderProbability: 0, maxDelayTicks: 0 };
+export const quietNetwork: NetworkFaults = {
+  dropProbability: 0, duplicateProbability: 0, reorderProbability: 0, maxDelayTicks: 0, longDelayProbability: 0, longDelayTicks: 0,
+};
 
 /** A bound on messages in flight: a simulation that exceeds it has a message storm (a bug in itself). */
 export const maxMessagesInFlight = 20_000;
@@ -80,7 +85,9 @@ export class SimNetwork {
     if (this.inFlight.length >= maxMessagesInFlight) {
       throw new Error(`network: more than ${maxMessagesInFlight} messages in flight (a message storm)`);
     }
-    const delay = this.faults.maxDelayTicks === 0 ? 0 : this.random.nextInt(this.faults.maxDelayTicks + 1);
+    const faults = this.faults;
+    let delay = faults.maxDelayTicks === 0 ? 0 : this.random.nextInt(faults.maxDelayTicks + 1);
+    if (faults.longDelayProbability > 0 && this.random.chance(faults.longDelayProbability)) delay += this.random.nextInt(faults.longDelayTicks + 1);
     this.inFlight.push({ message, deliverableAt: this.now + delay });
   }
 
@@ -90,10 +97,6 @@ export class SimNetwork {
 
   inFlightCount(): number {
     return this.inFlight.length;
-  }
-
-  hasDeliverable(): boolean {
-    return this.inFlight.some((flight) => flight.deliverableAt <= this.now);
   }
 
   /** Takes the next message off the wire, or null when nothing is deliverable yet. */
@@ -146,10 +149,6 @@ export class SimNetwork {
   isPartitioned(): boolean {
     return this.cutLinks.size > 0;
   }
-
-  describeCuts(): string {
-    return this.cutLinks.size === 0 ? 'none' : [...this.cutLinks].sort().join(' ');
-  }
 }
 
 function linkName(from: NodeId, to: NodeId): string {
@@ -157,12 +156,12 @@ function linkName(from: NodeId, to: NodeId): string {
 }
 
 function checkedFaults(faults: NetworkFaults): NetworkFaults {
-  const probabilities = [faults.dropProbability, faults.duplicateProbability, faults.reorderProbability];
+  const probabilities = [faults.dropProbability, faults.duplicateProbability, faults.reorderProbability, faults.longDelayProbability];
   if (probabilities.some((probability) => !(probability >= 0 && probability < 1))) {
     throw new RangeError(`network faults: probabilities must be in [0, 1), got ${JSON.stringify(faults)}`);
   }
-  if (!Number.isInteger(faults.maxDelayTicks) || faults.maxDelayTicks < 0) {
-    throw new RangeError(`network faults: maxDelayTicks must be a non-negative integer, got ${faults.maxDelayTicks}`);
+  for (const [name, ticks] of [['maxDelayTicks', faults.maxDelayTicks], ['longDelayTicks', faults.longDelayTicks]] as const) {
+    if (!Number.isInteger(ticks) || ticks < 0) throw new RangeError(`network faults: ${name} must be a non-negative integer, got ${ticks}`);
   }
   return faults;
 }

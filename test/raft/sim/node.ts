@@ -178,8 +178,9 @@ export class SimNode {
     }
     if (crashAt === 'after-send') return;
     if (ready.snapshot !== null) this.installSnapshot(ready);
-    const capture = ready.snapshotWantedAt === null ? null : this.captureSnapshot(ready.snapshotWantedAt);
     for (const entry of ready.committedEntries) this.apply(entry);
+    // snapshotWantedAt is the applied index once this Ready's committed entries are applied.
+    const capture = ready.snapshotWantedAt === null ? null : this.captureSnapshot(ready.snapshotWantedAt);
     for (const read of ready.readStates) this.environment.readAnswered(this.id, read);
     for (const failure of ready.readFailures) this.environment.readFailed(this.id, failure);
     core.advance(ready);

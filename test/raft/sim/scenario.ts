@@ -26,6 +26,8 @@ export const defaultSteps = 3_000;
 export const defaultFullCheckEvery = 250;
 /** Clusters never shrink below this many voters (a removal that would is not proposed). */
 export const minimumVoters = 3;
+/** A snapshot delay that no count of inputs ends: only a "writer finishes" step hands it over. */
+export const slowSnapshotWriter = Number.POSITIVE_INFINITY;
 
 export interface SimPlan {
   readonly seed: number;
@@ -39,7 +41,9 @@ export interface SimPlan {
   readonly membershipChanges: boolean;
   /** Chance that the driver drains a node's Ready right after an input (else it batches). */
   readonly processReadyProbability: number;
-  /** Snapshots reach the core up to this many inputs after they are serialised. */
+  /** Relative clock rates: node n<k> ticks `clockRates[k-1]` times as often as a rate-1 node (skew). */
+  readonly clockRates: readonly number[];
+  /** Snapshots reach the core up to this many inputs after they are serialised (or only when the writer finishes). */
   readonly maxSnapshotDelayInputs: number;
 }
 
@@ -65,6 +69,8 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     duplicateProbability: random.pick([0, 0.02, 0.05]),
     reorderProbability: random.pick([0, 0.1, 0.3]),
     maxDelayTicks: random.pick([0, nodeCount, 3 * nodeCount]),
+    longDelayProbability: random.pick([0, 0, 0.002, 0.01]),
+    longDelayTicks: 100 * nodeCount,
   };
   return {
     seed, nodeCount, tuning, faults,
@@ -72,8 +78,9 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     fullCheckEvery: options.fullCheckEvery ?? defaultFullCheckEvery,
     allowMajorityDown: random.chance(0.2),
     membershipChanges: random.chance(0.6),
-    processReadyProbability: random.pick([1, 0.9, 0.6]),
-    maxSnapshotDelayInputs: random.pick([0, 0, 3, 20, 300]),
+    processReadyProbability: random.pick([1, 0.9, 0.6, 0.6]),
+    maxSnapshotDelayInputs: random.pick([0, 3, 20, slowSnapshotWriter, slowSnapshotWriter]),
+    clockRates: random.chance(0.5) ? [1] : Array.from({ length: nodeCount + 8 }, () => random.pick([0.5, 1, 1, 2, 3])),
   };
 }
 
@@ -111,12 +118,14 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
   const inFlight = cluster.network.inFlightCount();
   if (inFlight > 0) actions.push({ weight: 20 + 4 * Math.min(inFlight, 40), run: deliverOne });
   if (cluster.upNodes().some((node) => node.hasReady())) actions.push({ weight: 5, run: flushSomeone });
-  if (cluster.upNodes().some((node) => node.hasPendingSnapshot())) actions.push({ weight: 3, run: finishSnapshotWriter });
+  const writing = cluster.upNodes().filter((node) => node.hasPendingSnapshot());
+  // The interesting moment for a writer to finish is while its node has a Ready pending.
+  if (writing.length > 0) actions.push({ weight: writing.some((node) => node.hasReady()) ? 4 : 0.3, run: finishSnapshotWriter });
   actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
   actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
   if (cluster.downNodes().length > 0) actions.push({ weight: 0.5, run: restartSomeone });
   actions.push(cluster.network.isPartitioned() ? { weight: 0.4, run: heal } : { weight: 0.3, run: partition });
-  if (plan.membershipChanges) actions.push({ weight: 0.6, run: changeMembership });
+  if (plan.membershipChanges) actions.push({ weight: 1, run: changeMembership });
   actions.push({ weight: 0.1, run: toggleFaults });
   return actions;
 }
@@ -132,8 +141,20 @@ const tickSomeone: Action = (cluster, plan) => {
     cluster.network.tick();
     return;
   }
-  cluster.tick(cluster.random.pick(up), processNow(cluster, plan));
+  cluster.tick(pickByClock(cluster, plan, up), processNow(cluster, plan));
 };
+
+/** Nodes with a fast clock tick more often: their timers fire early relative to the others'. */
+function pickByClock(cluster: SimCluster, plan: SimPlan, up: readonly SimNode[]): SimNode {
+  if (plan.clockRates.length === 1) return cluster.random.pick(up);
+  const rate = (node: SimNode): number => plan.clockRates[(Number(node.id.slice(1)) - 1) % plan.clockRates.length]!;
+  let draw = cluster.random.next() * up.reduce((total, node) => total + rate(node), 0);
+  for (const node of up) {
+    draw -= rate(node);
+    if (draw < 0) return node;
+  }
+  return up[up.length - 1]!;
+}
 
 const deliverOne: Action = (cluster, plan) => {
   if (!cluster.deliver(() => processNow(cluster, plan))) tickSomeone(cluster, plan);
@@ -147,8 +168,9 @@ const flushSomeone: Action = (cluster) => {
 /** A background snapshot writer finishes, between two inputs of its node (maybe with a Ready pending). */
 const finishSnapshotWriter: Action = (cluster) => {
   const writing = cluster.upNodes().filter((node) => node.hasPendingSnapshot());
+  const busy = writing.filter((node) => node.hasReady());
   if (writing.length === 0) return;
-  const node = cluster.random.pick(writing);
+  const node = cluster.random.pick(busy.length > 0 ? busy : writing);
   cluster.begin(`snapshot writer of ${node.id} finishes`);
   node.finishPendingSnapshot();
   cluster.settle(node, false);

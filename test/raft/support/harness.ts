@@ -149,14 +149,12 @@ export class Harness {
     this.persist(node.disk, ready);
     this.queue.push(...ready.messages);
     if (ready.snapshot) this.restoreStateMachine(node, ready.snapshot);
-    // snapshotWantedAt is the applied index before this Ready's committed entries: the snapshot
-    // must hold exactly the state at that index, so it is taken before they are applied.
-    const snapshotData = ready.snapshotWantedAt !== null ? this.encodeStateMachine(node) : null;
     for (const entry of ready.committedEntries) this.apply(node, entry);
     node.readStates.push(...ready.readStates);
     node.readFailures.push(...ready.readFailures);
     node.core.advance(ready);
-    if (ready.snapshotWantedAt !== null && snapshotData !== null) this.takeSnapshot(node, ready.snapshotWantedAt, snapshotData);
+    // snapshotWantedAt is the applied index once this Ready's committed entries are applied.
+    if (ready.snapshotWantedAt !== null) this.takeSnapshot(node, ready.snapshotWantedAt, this.encodeStateMachine(node));
   }
 
   /** One transaction of storage.ts: snapshot (keeping the log suffix only if it matches), entries, hard state. */
