@@ -1,7 +1,7 @@
 // The `flotilla` program without running it, so tests can parse arguments in-process.
 import { Command } from 'commander';
 import { commandRegistrations } from './commands/index.ts';
-import { flotillaVersion } from './version.ts';
+import { flotillaVersion } from '../util/version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')

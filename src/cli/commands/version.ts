@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { flotillaVersion } from '../version.ts';
+import { flotillaVersion } from '../../util/version.ts';
 import type { CommandRegistration } from './types.ts';
 
 export const registerVersionCommand: CommandRegistration = (program: Command) => {

@@ -63,6 +63,8 @@ export class SimCluster {
     snapshotsInstalled: 0, applied: 0,
   };
   step = 0;
+  /** The lockstep clock's nodes still to tick in this round (see SimPlan.clock). */
+  lockstepRound: NodeId[] = [];
   private nextNodeNumber = 1;
   private nextReadNumber = 1;
   private nextPayloadNumber = 1;

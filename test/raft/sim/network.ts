@@ -123,6 +123,13 @@ export class SimNetwork {
     return this.random.pick(deliverable);
   }
 
+  /** Takes the in-flight messages `select` picks off the wire: a script holds them back to send later. */
+  holdBack(select: (message: Message) => boolean): Message[] {
+    const held = this.inFlight.filter((flight) => select(flight.message)).map((flight) => flight.message);
+    this.inFlight = this.inFlight.filter((flight) => !select(flight.message));
+    return held;
+  }
+
   /** Cuts every link between different groups, both ways (a symmetric partition). */
   partition(groups: readonly (readonly NodeId[])[]): void {
     for (const group of groups) {

@@ -1,6 +1,7 @@
 // The smallest reproductions of the core bugs the random runs found, as scripted scenarios.
 // Each throws (a SimulationFailure with the trace) when the bug is present.
 import type { Message } from '../../../src/raft/types.ts';
+import type { SimCluster } from './cluster.ts';
 import { checkLiveness } from './run.ts';
 import { addLearner, deliverAll, electLeader, id, propose, runScript, scriptedCluster, scriptedElectionTicks, tickNode } from './script.ts';
 
@@ -49,40 +50,106 @@ export function learnerReadScenario(): void {
 /**
  * A driver that writes snapshots in the background (DESIGN.md: snapshot writing goes to a worker)
  * and batches inputs (group commit) may hand over a snapshot of its own after the core restored
- * a newer one from the leader but before the next Ready: snapshotTaken() must then ignore the
- * older snapshot, not assert, and must not let storage drop entries no durable snapshot covers.
+ * a newer one from the leader but before the next Ready. snapshotTaken() must then ignore the
+ * older snapshot — not assert (`installsFirst` 0: found by seed 1794) — and must not tell storage
+ * to drop entries that no durable snapshot covers yet (`installsFirst` 1: the writer's snapshot is
+ * older than one installed meanwhile, and the early return hands back the restored index).
  */
-export function backgroundSnapshotScenario(): void {
+export function backgroundSnapshotScenario(installsFirst: 0 | 1 = 0): void {
   const cluster = scriptedCluster(3, { snapshotThresholdEntries: 5, compactionTrailingEntries: 0, snapshotChunkBytes: 64 });
   runScript(cluster, () => {
     const follower = cluster.node(id('n3'));
-    follower.setSnapshotDelay(Number.MAX_SAFE_INTEGER);
+    follower.setSnapshotDelay(Number.POSITIVE_INFINITY);
     electLeader(cluster, 'n1');
-    for (let number = 1; number <= 6; number++) {
-      propose(cluster, 'n1', `u${number}`);
-      deliverAll(cluster);
-    }
+    proposeAndDeliver(cluster, 1, 6);
     tickNode(cluster, 'n1', 2);
-    // n3 has serialised a snapshot of its own; its writer is still busy. n3 is cut off while
-    // the others move on and compact, so it will need the leader's snapshot.
-    cluster.network.partition([[id('n1'), id('n2')], [id('n3')]]);
-    for (let number = 7; number <= 20; number++) {
-      propose(cluster, 'n1', `u${number}`);
-      deliverAll(cluster);
+    if (!follower.hasPendingSnapshot()) throw new Error('script: n3 has not serialised a snapshot');
+    // n3's writer is still busy. Cut off, n3 falls behind the others' compaction, and needs the
+    // leader's snapshot (once, or twice) to come back.
+    let next = 7;
+    for (let round = 0; round <= installsFirst; round++) {
+      cluster.network.partition([[id('n1'), id('n2')], [id('n3')]]);
+      proposeAndDeliver(cluster, next, next + 13);
+      next += 14;
+      cluster.network.heal();
+      const lastRound = round === installsFirst;
+      deliverSnapshotTo(cluster, 'n3', lastRound);
+      if (!lastRound) deliverAll(cluster);
     }
-    cluster.network.heal();
-    // n3's driver batches: the Ready after the last chunk (which restores the leader's snapshot)
-    // is not processed before the writer finishes.
-    let restored = false;
-    const lastChunkToFollower = (message: Message): boolean =>
-      message.type === 'snapshot-chunk' && message.to === follower.id && message.offset + message.data.byteLength === message.totalBytes;
-    for (let count = 0; count < 1_000 && !restored; count++) {
-      if (!cluster.deliver((_node, message) => !(restored = lastChunkToFollower(message)))) cluster.tick(cluster.node(id('n1')), true);
-    }
-    if (!restored) throw new Error('script: the leader never sent n3 its snapshot');
     cluster.begin('n3: the background snapshot writer finishes');
     follower.finishPendingSnapshot();
     cluster.settle(follower, true);
     checkLiveness(cluster, scriptedElectionTicks);
   });
+}
+
+function proposeAndDeliver(cluster: SimCluster, first: number, last: number): void {
+  for (let number = first; number <= last; number++) {
+    propose(cluster, 'n1', `u${number}`);
+    deliverAll(cluster);
+  }
+}
+
+/**
+ * Runs the cluster until the leader's snapshot reaches `name`; with `batchLast`, the Ready after
+ * the last chunk (the one that restores the snapshot) is left pending, as a batching driver would.
+ */
+function deliverSnapshotTo(cluster: SimCluster, name: string, batchLast: boolean): void {
+  const target = id(name);
+  const isLastChunk = (message: Message): boolean =>
+    message.type === 'snapshot-chunk' && message.to === target && message.offset + message.data.byteLength === message.totalBytes;
+  let delivered = false;
+  for (let count = 0; count < 1_000 && !delivered; count++) {
+    const stepped = cluster.deliver((_node, message) => {
+      delivered = isLastChunk(message);
+      return !(delivered && batchLast);
+    });
+    if (!stepped) cluster.tick(cluster.node(id('n1')), true);
+  }
+  if (!delivered) throw new Error(`script: the leader never sent ${name} its snapshot`);
+}
+
+/**
+ * Lease reads (§6.4.1) and leadership transfer (§3.10). The leader turns the lease off while a
+ * transfer is in flight, because TimeoutNow makes voters ignore their stickiness; once the
+ * transfer is abandoned (an election timeout later) the lease is back on. A TimeoutNow that is
+ * still on the wire then is not abandoned with it: delivered late, it makes the transferee win
+ * an election the old leader's lease said nobody could win, and the old leader, not yet told,
+ * serves a read from before the new leader's commit.
+ */
+export function lateTimeoutNowScenario(): void {
+  const cluster = scriptedCluster(3, { readMode: 'lease', checkQuorum: true });
+  runScript(cluster, () => {
+    const [n1, n2, n3] = [id('n1'), id('n2'), id('n3')];
+    electLeader(cluster, 'n1');
+    tickRounds(cluster, 2);
+    cluster.begin('transfer n1 -> n2');
+    if (!cluster.node(n1).transferLeadership(n2)) throw new Error('script: n1 refused to transfer');
+    cluster.settle(cluster.node(n1), true);
+    // The TimeoutNow is slow on the wire; n1 gives up on the transfer an election timeout later.
+    const late = cluster.network.holdBack((message) => message.type === 'timeout-now');
+    if (late.length !== 1) throw new Error('script: expected one TimeoutNow in flight');
+    tickRounds(cluster, scriptedElectionTicks + 1);
+    if (cluster.node(n1).status().transferee !== '') throw new Error('script: the transfer was not abandoned');
+    // n1 hears nothing from n2 and n3 from now on; its last heartbeat round was answered.
+    cluster.network.cutOneWay(n2, n1);
+    cluster.network.cutOneWay(n3, n1);
+    cluster.begin('the late TimeoutNow arrives');
+    for (const message of late) cluster.network.send(message);
+    deliverAll(cluster);
+    tickNode(cluster, 'n2', 0);
+    if (cluster.node(n2).status().role !== 'leader') throw new Error('script: n2 did not win the transfer election');
+    propose(cluster, 'n2', 'u1');
+    deliverAll(cluster);
+    cluster.readIndex(cluster.node(n1), true);
+    deliverAll(cluster);
+  });
+}
+
+/** Every live node ticks once per round (clocks in lockstep), then the network drains. */
+function tickRounds(cluster: SimCluster, rounds: number): void {
+  for (let round = 0; round < rounds; round++) {
+    for (const node of cluster.upNodes()) cluster.tick(node, true);
+    deliverAll(cluster);
+  }
 }

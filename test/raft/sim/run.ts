@@ -64,7 +64,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
       seed, nodeCount: plan.nodeCount, steps: cluster.step, counters: cluster.counters, network: cluster.network.counters, maxTerm, leaderTerms: cluster.checkers.leaderTerms(), finalCommit,
     };
   } catch (error) {
-    throw new SimulationFailure(seed, cluster.step, error, cluster.trace.lines());
+    throw new SimulationFailure(seed, cluster.step, error, [`plan ${describePlan(plan)}`, ...cluster.trace.lines()]);
   }
 }
 
@@ -130,20 +130,24 @@ function runRound(cluster: SimCluster): void {
   }
 }
 
-/** The live leader of the highest term, if no live node is in a higher term. */
+/**
+ * The live leader of the highest term, if no live member of its configuration is in a higher term.
+ * (A removed replica may sit in a higher term forever; it is not the cluster's business.)
+ */
 function currentLeader(cluster: SimCluster): SimNode | null {
   let leader: SimNode | null = null;
   let leaderTerm = -1;
-  let maxTerm = -1;
   for (const node of cluster.upNodes()) {
     const status = node.status();
-    maxTerm = Math.max(maxTerm, status.term);
     if (status.role === 'leader' && status.term > leaderTerm) {
       leader = node;
       leaderTerm = status.term;
     }
   }
-  return leader !== null && leaderTerm === maxTerm ? leader : null;
+  if (leader === null) return null;
+  const membership = leader.status().membership;
+  const newerMember = cluster.memberNodes(membership).some((node) => node.up && node.status().term > leaderTerm);
+  return newerMember ? null : leader;
 }
 
 function proposeFinal(cluster: SimCluster, stamp: ClientStamp): void {
@@ -217,4 +221,8 @@ function describeMembers(cluster: SimCluster): string {
       return `${node.id} ${status.role} t${status.term} last ${status.lastIndex} commit ${status.commit} applied ${status.applied} leader ${status.leader || '-'} voters ${status.membership.voters.join(',')} learners ${status.membership.learners.join(',') || '-'}${progress === '' ? '' : ` progress ${progress}`}`;
     })
     .join('; ');
+}
+
+export function describePlan(plan: SimPlan): string {
+  return JSON.stringify(plan, (_key, value: unknown) => (value === Number.POSITIVE_INFINITY ? 'unbounded' : value));
 }

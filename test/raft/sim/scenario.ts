@@ -41,7 +41,13 @@ export interface SimPlan {
   readonly membershipChanges: boolean;
   /** Chance that the driver drains a node's Ready right after an input (else it batches). */
   readonly processReadyProbability: number;
-  /** Relative clock rates: node n<k> ticks `clockRates[k-1]` times as often as a rate-1 node (skew). */
+  /**
+   * 'free': each tick step ticks a random node (weighted by `clockRates`): clocks drift without
+   * bound. 'lockstep': every live node ticks once per round, in a shuffled order: clocks drift by
+   * at most one tick, the bound lease reads rely on (§6.4.1), so only then is readMode 'lease' drawn.
+   */
+  readonly clock: 'free' | 'lockstep';
+  /** Relative clock rates in the free clock: node n<k> ticks `clockRates[k-1]` times as often as a rate-1 node. */
   readonly clockRates: readonly number[];
   /** Snapshots reach the core up to this many inputs after they are serialised (or only when the writer finishes). */
   readonly maxSnapshotDelayInputs: number;
@@ -49,7 +55,9 @@ export interface SimPlan {
 
 export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   const random = new SeededRandom(mixSeed(seed, 0x9a11));
-  const nodeCount = options.nodes ?? random.pick([3, 5]);
+  // Drawn even when the size is given, so --nodes changes the size and nothing else of the plan.
+  const drawnNodeCount = random.pick([3, 5]);
+  const nodeCount = options.nodes ?? drawnNodeCount;
   const tuning = {
     electionTicks: 10,
     heartbeatTicks: random.pick([1, 2, 3]),
@@ -72,7 +80,7 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     longDelayProbability: random.pick([0, 0, 0.002, 0.01]),
     longDelayTicks: 100 * nodeCount,
   };
-  return {
+  const plan = {
     seed, nodeCount, tuning, faults,
     steps: options.steps ?? defaultSteps,
     fullCheckEvery: options.fullCheckEvery ?? defaultFullCheckEvery,
@@ -82,6 +90,14 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     maxSnapshotDelayInputs: random.pick([0, 3, 20, slowSnapshotWriter, slowSnapshotWriter]),
     clockRates: random.chance(0.5) ? [1] : Array.from({ length: nodeCount + 8 }, () => random.pick([0.5, 1, 1, 2, 3])),
   };
+  return { ...plan, ...clockAndReads(random, tuning) };
+}
+
+/** Drawn last, so adding it left every other draw of a seed's plan as it was. */
+function clockAndReads(random: SeededRandom, tuning: SimPlan['tuning']): Pick<SimPlan, 'clock' | 'tuning'> {
+  const clock = random.chance(0.35) ? 'lockstep' : 'free';
+  const lease = clock === 'lockstep' && tuning.checkQuorum === true && random.chance(0.7);
+  return { clock, tuning: lease ? { ...tuning, readMode: 'lease' } : tuning };
 }
 
 // A seed mixed with a purpose, so the plan, the scenario and the network draw independent streams.
@@ -141,8 +157,18 @@ const tickSomeone: Action = (cluster, plan) => {
     cluster.network.tick();
     return;
   }
-  cluster.tick(pickByClock(cluster, plan, up), processNow(cluster, plan));
+  const node = plan.clock === 'lockstep' ? nextInLockstep(cluster, up) : pickByClock(cluster, plan, up);
+  cluster.tick(node, processNow(cluster, plan));
 };
+
+/** The next node of the current lockstep round; a new round (a fresh shuffle) when it is over. */
+function nextInLockstep(cluster: SimCluster, up: readonly SimNode[]): SimNode {
+  for (;;) {
+    if (cluster.lockstepRound.length === 0) cluster.lockstepRound = shuffle(cluster.random, up.map((node) => node.id));
+    const node = cluster.nodes.get(cluster.lockstepRound.shift()!);
+    if (node !== undefined && node.up) return node;
+  }
+}
 
 /** Nodes with a fast clock tick more often: their timers fire early relative to the others'. */
 function pickByClock(cluster: SimCluster, plan: SimPlan, up: readonly SimNode[]): SimNode {

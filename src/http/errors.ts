@@ -1,0 +1,45 @@
+// Every error the HTTP API can answer, with a stable code and its status (fastify lib/errors.js
+// style). Codes are never reused or renamed; test/http/errors.test.ts checks this list against
+// docs/errors.md both ways.
+export const httpErrors = {
+  NOT_LEADER: { status: 307, message: 'not the leader: repeat the request at Location' },
+  BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  INVALID_BODY: { status: 400, message: 'the request body does not match the schema' },
+  UNKNOWN_CALL: { status: 400, message: 'unknown call type' },
+  INVALID_KEY: { status: 400, message: 'invalid key or namespace' },
+  INVALID_VERSION: { status: 400, message: 'If-Match must be a non-negative integer version' },
+  UNAUTHORIZED: { status: 401, message: 'missing or invalid credentials' },
+  FORBIDDEN: { status: 403, message: 'not allowed' },
+  NOT_FOUND: { status: 404, message: 'not found' },
+  KEY_NOT_FOUND: { status: 404, message: 'no such key' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  NOT_ACCEPTABLE: { status: 406, message: 'cannot produce the requested media type' },
+  CONFLICT: { status: 409, message: 'the request conflicts with the current state' },
+  VERSION_MISMATCH: { status: 412, message: 'the version does not match' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body must be application/json' },
+  REJECTED: { status: 422, message: 'the command was rejected by the state machine' },
+  TOO_MANY_REQUESTS: { status: 429, message: 'too many requests in flight' },
+  INTERNAL: { status: 500, message: 'internal error' },
+  NO_LEADER: { status: 503, message: 'no leader is known; retry shortly' },
+  UNAVAILABLE: { status: 503, message: 'the cluster cannot serve this request now; retry shortly' },
+  TIMEOUT: { status: 504, message: 'the request timed out; its outcome is unknown' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type HttpErrorCode = keyof typeof httpErrors;
+
+export class HttpError extends Error {
+  readonly status: number;
+  /** The code in the body: the kind's own, or a more precise one (a state machine rejection code). */
+  readonly code: string;
+  constructor(readonly kind: HttpErrorCode, message?: string, readonly headers: Record<string, string> = {}, code?: string) {
+    super(message ?? httpErrors[kind].message);
+    this.name = 'HttpError';
+    this.status = httpErrors[kind].status;
+    this.code = code ?? kind;
+  }
+
+  body(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}

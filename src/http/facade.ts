@@ -1,0 +1,54 @@
+// What the HTTP layer needs from a master, as an interface: src/http knows no Raft driver and
+// no process wiring, and tests can hand it a master built in-process.
+import type { Command } from '../state-machine/commands.ts';
+import type { ApplyResult } from '../state-machine/errors.ts';
+import type { ReadonlyState } from '../state-machine/state.ts';
+
+export type MasterRole = 'leader' | 'follower' | 'candidate' | 'learner';
+
+export interface RaftMemberView {
+  readonly id: string;
+  readonly address: string;
+  readonly role: 'voter' | 'learner';
+  readonly match: number | null;
+  readonly state: string | null;
+}
+
+export interface RaftView {
+  readonly id: string;
+  readonly zone: string | null;
+  readonly role: MasterRole;
+  readonly term: number;
+  readonly leaderId: string | null;
+  readonly leaderAddress: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly snapshotIndex: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly members: readonly RaftMemberView[];
+}
+
+export type MembershipRequest =
+  | { readonly type: 'add'; readonly id: string; readonly address: string }
+  | { readonly type: 'promote'; readonly id: string }
+  | { readonly type: 'remove'; readonly id: string };
+
+export interface MasterFacade {
+  readonly id: string;
+  readonly address: string;
+  readonly startedAtMs: number;
+  readonly flags: Readonly<Record<string, string>>;
+  raft(): RaftView;
+  /** When this master last became leader (ms since epoch), or null while it does not lead. */
+  electedAtMs(): number | null;
+  /** Proposes a command on the leader (stamping `at`); throws HttpError NO_LEADER / redirect on a follower. */
+  submit(command: Command): Promise<{ index: number; result: ApplyResult }>;
+  /** Resolves once this master has applied everything committed before the call (ReadIndex). */
+  linearizableRead(): Promise<void>;
+  state(): ReadonlyState;
+  changeMembership(request: MembershipRequest): Promise<{ index: number }>;
+  transferLeadership(to: string | null): boolean;
+  /** Seconds of event-loop delay and other gauges for /metrics. */
+  metricsText(): Promise<string>;
+}

@@ -1,0 +1,20 @@
+// Reads are linearizable by default: a ReadIndex round before answering from local state
+// (§6.4); `?stale=true` answers from this master's applied state at once, possibly behind.
+import { HttpError } from './errors.ts';
+import type { MasterFacade } from './facade.ts';
+import { retryAfterSeconds } from './leader.ts';
+
+export async function readConsistency(master: MasterFacade, stale: string | undefined): Promise<void> {
+  if (stale !== undefined && stale !== 'true' && stale !== 'false') {
+    throw new HttpError('BAD_REQUEST', `stale must be true or false, got "${stale}"`);
+  }
+  if (stale === 'true') return;
+  try {
+    await master.linearizableRead();
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError('UNAVAILABLE', `a linearizable read is not possible now (${(error as Error).message}); retry, or ask with ?stale=true`, {
+      'retry-after': retryAfterSeconds,
+    });
+  }
+}

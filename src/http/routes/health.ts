@@ -1,0 +1,18 @@
+// GET /health on any master, for load balancers and scripts (DESIGN.md "HTTP").
+import type { FastifyInstance } from 'fastify';
+import type { MasterFacade } from '../facade.ts';
+
+export function registerHealthRoutes(app: FastifyInstance, master: MasterFacade): void {
+  app.get('/health', async () => {
+    const raft = master.raft();
+    return {
+      ok: true,
+      id: raft.id,
+      role: raft.role,
+      term: raft.term,
+      leader: raft.leaderAddress,
+      commitIndex: raft.commitIndex,
+      appliedIndex: raft.appliedIndex,
+    };
+  });
+}

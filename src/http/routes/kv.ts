@@ -1,0 +1,72 @@
+// The key-value API (DESIGN.md "Key-value API"): linearizable, with compare-and-set through
+// If-Match on a version that grows with every write of a key (the Raft index of the write).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maxKvKeyLength, maxKvNamespaceLength, maxKvValueBytes } from '../../state-machine/limits.ts';
+import { kvKey } from '../../state-machine/state.ts';
+import { HttpError } from '../errors.ts';
+import type { MasterFacade } from '../facade.ts';
+import { requireLeader } from '../leader.ts';
+import { readConsistency } from '../reads.ts';
+import { submitOrFail } from '../submit.ts';
+
+const namespacePattern = /^[A-Za-z0-9._-]+$/;
+const keyPattern = /^[A-Za-z0-9._:@/-]+$/;
+
+interface KvParams { namespace: string; '*': string }
+
+const putBodySchema = {
+  type: 'object',
+  required: ['value'],
+  properties: { value: { type: 'string', maxLength: maxKvValueBytes } },
+} as const;
+
+export function registerKvRoutes(app: FastifyInstance, master: MasterFacade): void {
+  const path = '/api/v1/kv/:namespace/*';
+  app.get<{ Params: KvParams; Querystring: { stale?: string } }>(path, async (request) => {
+    const { namespace, key } = parseKeyPath(request.params);
+    await readConsistency(master, request.query.stale);
+    const entry = master.state().kv.get(kvKey(namespace, key));
+    if (entry === undefined) throw new HttpError('KEY_NOT_FOUND', `no key ${key} in namespace ${namespace}`);
+    return { key, value: entry.value, version: entry.version };
+  });
+
+  app.put<{ Params: KvParams; Body: { value: string } }>(path, { schema: { body: putBodySchema } }, async (request) => {
+    const { namespace, key } = parseKeyPath(request.params);
+    if (Buffer.byteLength(request.body.value, 'utf8') > maxKvValueBytes) {
+      throw new HttpError('PAYLOAD_TOO_LARGE', `a value is at most ${maxKvValueBytes} bytes`);
+    }
+    requireLeader(master, request.url);
+    const expectedVersion = parseIfMatch(request);
+    const outcome = await submitOrFail(master, { type: 'kv_put', namespace, key, value: request.body.value, expectedVersion });
+    return { key, version: (outcome as { version: number }).version };
+  });
+
+  app.delete<{ Params: KvParams }>(path, async (request, reply: FastifyReply) => {
+    const { namespace, key } = parseKeyPath(request.params);
+    requireLeader(master, request.url);
+    const expectedVersion = parseIfMatch(request);
+    const outcome = await submitOrFail(master, { type: 'kv_delete', namespace, key, expectedVersion });
+    return reply.send({ key, version: (outcome as { version: number | null }).version });
+  });
+}
+
+function parseKeyPath(params: KvParams): { namespace: string; key: string } {
+  const namespace = params.namespace;
+  const key = params['*'];
+  if (namespace.length === 0 || namespace.length > maxKvNamespaceLength || !namespacePattern.test(namespace)) {
+    throw new HttpError('INVALID_KEY', `a namespace is 1–${maxKvNamespaceLength} characters of A-Z a-z 0-9 . _ -`);
+  }
+  if (key.length === 0 || key.length > maxKvKeyLength || !keyPattern.test(key)) {
+    throw new HttpError('INVALID_KEY', `a key is 1–${maxKvKeyLength} characters of A-Z a-z 0-9 . _ : @ / -`);
+  }
+  return { namespace, key };
+}
+
+/** If-Match: <version>; "0" means "only if absent". A quoted ETag form ("7") is accepted too. */
+function parseIfMatch(request: FastifyRequest): number | null {
+  const header = request.headers['if-match'];
+  if (header === undefined) return null;
+  const raw = (Array.isArray(header) ? header[0]! : header).trim().replace(/^"(.*)"$/, '$1');
+  if (!/^\d{1,15}$/.test(raw)) throw new HttpError('INVALID_VERSION', `If-Match must be a version number, got "${raw}"`);
+  return Number(raw);
+}

@@ -1,0 +1,69 @@
+// The fastify application of one master: every route validates its input, and every error —
+// ours, fastify's schema errors, a body too large, a route not found — leaves as
+// {"error": {"code", "message"}} with a 4xx/5xx, never a stack trace.
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { HttpError } from './errors.ts';
+import type { MasterFacade } from './facade.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerKvRoutes } from './routes/kv.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
+import { registerOperatorRoutes } from './routes/operator.ts';
+
+export const maxBodyBytes = 1024 * 1024;
+
+export interface HttpOptions {
+  readonly master: MasterFacade;
+  /** A pino-compatible logger, or false in tests. */
+  readonly logger: object | false;
+}
+
+export function buildHttpServer(options: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger === false ? undefined : (options.logger as never),
+    bodyLimit: maxBodyBytes,
+    // The Raft peers and agents share the port through WebSocket upgrades (see master.ts).
+    forceCloseConnections: true,
+    // No type coercion: {"value": 5} is not the string "5"; and unknown fields are ignored,
+    // as in protobuf JSON (DESIGN.md), rather than stripped silently into another meaning.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  // JSON only: a text/plain body is a 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) {
+      void reply.code(error.status).headers(error.headers).send(error.body());
+      return;
+    }
+    const translated = translateFastifyError(error);
+    if (translated.status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.code(translated.status).send(translated.body());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
+  });
+  registerHealthRoutes(app, options.master);
+  registerOperatorRoutes(app, options.master);
+  registerKvRoutes(app, options.master);
+  registerMetricsRoutes(app, options.master);
+  return app;
+}
+
+function translateFastifyError(error: FastifyError): HttpError {
+  if (error.validation) return new HttpError('INVALID_BODY', error.message);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError('PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpError('BAD_REQUEST', error.message);
+    default:
+      break;
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    // Malformed JSON and friends: fastify marks them 400.
+    return new HttpError('BAD_REQUEST', error.message);
+  }
+  return new HttpError('INTERNAL');
+}

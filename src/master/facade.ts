@@ -1,0 +1,132 @@
+// The master as the HTTP layer sees it: Raft status in API terms, command submission with the
+// leader's clock stamped in, linearizable reads, membership. Raft's failures become HttpErrors
+// with the status a client can act on (307 to the leader, 503 retry, 504 unknown outcome).
+import type { MasterFacade, MasterRole, MembershipRequest, RaftMemberView, RaftView } from '../http/facade.ts';
+import { HttpError } from '../http/errors.ts';
+import { retryAfterSeconds } from '../http/leader.ts';
+import type { RaftNode } from '../raft/node.ts';
+import { RaftRequestError } from '../raft/node.ts';
+import { type CoreStatus, type MembershipChange, nodeId } from '../raft/types.ts';
+import { encodeCommand } from '../state-machine/codec.ts';
+import type { Command } from '../state-machine/commands.ts';
+import type { ApplyResult } from '../state-machine/errors.ts';
+import type { ReadonlyState } from '../state-machine/state.ts';
+
+export interface FacadeParts {
+  readonly id: string;
+  readonly address: string;
+  readonly zone: string | null;
+  readonly flags: Readonly<Record<string, string>>;
+  readonly raft: RaftNode;
+  readonly state: () => ReadonlyState;
+  readonly metricsText: () => Promise<string>;
+  readonly electedAtMs: () => number | null;
+}
+
+export function createMasterFacade(parts: FacadeParts): MasterFacade {
+  const startedAtMs = Date.now();
+  return {
+    id: parts.id,
+    address: parts.address,
+    startedAtMs,
+    flags: parts.flags,
+    raft: () => raftView(parts.raft.status(), parts.zone),
+    electedAtMs: parts.electedAtMs,
+    state: parts.state,
+    metricsText: parts.metricsText,
+    async submit(command: Command): Promise<{ index: number; result: ApplyResult }> {
+      try {
+        const { index, result } = await parts.raft.propose(encodeCommand(stampTime(command)));
+        return { index, result: result as ApplyResult };
+      } catch (error) {
+        throw raftErrorToHttp(error, parts.raft.status());
+      }
+    },
+    async linearizableRead(): Promise<void> {
+      try {
+        await parts.raft.linearizableBarrier();
+      } catch (error) {
+        throw raftErrorToHttp(error, parts.raft.status());
+      }
+    },
+    async changeMembership(request: MembershipRequest): Promise<{ index: number }> {
+      try {
+        return await parts.raft.proposeMembership(toMembershipChange(request));
+      } catch (error) {
+        throw raftErrorToHttp(error, parts.raft.status());
+      }
+    },
+    transferLeadership: (to) => parts.raft.transferLeadership(to === null ? undefined : nodeId(to)),
+  };
+}
+
+/** Time comes from the leader, inside the command: apply never reads a clock (DESIGN.md). */
+function stampTime(command: Command): Command {
+  return 'at' in command ? { ...command, at: Date.now() } : command;
+}
+
+function toMembershipChange(request: MembershipRequest): MembershipChange {
+  switch (request.type) {
+    case 'add':
+      return { type: 'add-learner', node: nodeId(request.id), address: request.address };
+    case 'promote':
+      return { type: 'promote', node: nodeId(request.id) };
+    case 'remove':
+      return { type: 'remove', node: nodeId(request.id) };
+  }
+}
+
+export function raftView(status: CoreStatus, zone: string | null): RaftView {
+  const membership = status.membership;
+  const members: RaftMemberView[] = [
+    ...membership.voters.map((id) => ({ id, role: 'voter' as const })),
+    ...membership.learners.map((id) => ({ id, role: 'learner' as const })),
+  ].map(({ id, role }) => ({
+    id, role, address: membership.addresses[id] ?? '',
+    match: status.progress[id]?.match ?? null, state: status.progress[id]?.state ?? null,
+  }));
+  const leaderId = status.leader === '' ? null : status.leader;
+  return {
+    id: status.id, zone, role: masterRole(status), term: status.term, leaderId,
+    leaderAddress: leaderId === null ? null : membership.addresses[leaderId] ?? null,
+    commitIndex: status.commit, appliedIndex: status.applied, snapshotIndex: status.snapshotIndex,
+    firstIndex: status.firstIndex, lastIndex: status.lastIndex, members,
+  };
+}
+
+function masterRole(status: CoreStatus): MasterRole {
+  if (status.role === 'leader') return 'leader';
+  if (status.membership.learners.includes(status.id)) return 'learner';
+  return status.role === 'follower' ? 'follower' : 'candidate';
+}
+
+export function raftErrorToHttp(error: unknown, status: CoreStatus): HttpError {
+  if (error instanceof HttpError) return error;
+  if (!(error instanceof RaftRequestError)) return new HttpError('INTERNAL', (error as Error).message);
+  const leaderAddress = status.leader === '' ? null : status.membership.addresses[status.leader] ?? null;
+  switch (error.code) {
+    case 'not-leader':
+    case 'leadership-lost':
+    case 'no-leader':
+      // The route checked leadership before proposing; losing it in between is a race the
+      // client resolves by retrying (it will be redirected then).
+      return new HttpError(leaderAddress === null ? 'NO_LEADER' : 'UNAVAILABLE', `leadership changed (${error.code}); retry`, { 'retry-after': retryAfterSeconds });
+    case 'timeout':
+      return new HttpError('TIMEOUT', error.indeterminate ? 'the write timed out: it may or may not have been applied' : 'the request timed out');
+    case 'overloaded':
+      return new HttpError('TOO_MANY_REQUESTS', 'too many uncommitted writes; retry shortly', { 'retry-after': retryAfterSeconds });
+    case 'too-large':
+      return new HttpError('PAYLOAD_TOO_LARGE', 'the command is larger than a Raft entry may be');
+    case 'transfer-in-progress':
+    case 'stopped':
+      return new HttpError('UNAVAILABLE', `leadership is moving (${error.code}); retry shortly`, { 'retry-after': retryAfterSeconds });
+    case 'membership-change-pending':
+    case 'no-commit-in-term':
+    case 'not-caught-up':
+    case 'unknown-node':
+    case 'invalid-change':
+      return new HttpError('CONFLICT', `membership change refused: ${error.code}`, {}, error.code.toUpperCase().replaceAll('-', '_'));
+    case 'overwritten':
+      return new HttpError('UNAVAILABLE', 'the write was lost in a leader change and not applied; retry', { 'retry-after': retryAfterSeconds });
+  }
+}

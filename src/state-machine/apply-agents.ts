@@ -1,0 +1,105 @@
+// Agents: register, re-register, state changes, mark gone. When an agent stops being ACTIVE its
+// offers are removed (no offer may point at an agent that cannot run it); when it is lost or
+// gone its live tasks get the state Mesos gives them (master.cpp, markUnreachable/markGone).
+import type { MarkAgentGone, RegisterAgent, ReregisterAgent, UpdateAgentState } from './commands.ts';
+import { setTotal } from './agent-accounting.ts';
+import { reject, success, type ApplyResult } from './errors.ts';
+import type { ChangeEvent } from './events.ts';
+import { taskKey, type LogIndex } from './ids.ts';
+import { removeOffersWhere } from './offer-book.ts';
+import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
+import type { Agent, Framework, State } from './state.ts';
+import { liveTasksWhere, masterStatus, recordTaskStatus, transitionLiveTasks } from './task-lifecycle.ts';
+import type { TaskState } from './task-states.ts';
+
+function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
+  const agent = state.agents.get(agentId);
+  if (agent === undefined) return reject('AGENT_NOT_FOUND', `agent ${agentId} is not registered`);
+  if (agent.state === 'GONE') return reject('AGENT_GONE', `agent ${agentId} was marked gone`);
+  return agent;
+}
+
+const isResult = (value: Agent | ApplyResult): value is ApplyResult => 'ok' in value;
+
+export function applyRegisterAgent(state: State, command: RegisterAgent, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+  if (state.agents.has(command.agentId)) return reject('AGENT_ALREADY_REGISTERED', `agent ${command.agentId} is already registered`);
+  if (rangesOverlapAcrossRoles(command.info.resources)) {
+    return reject('INVALID_RESOURCES', 'the same range value is listed under two roles');
+  }
+  const agent: Agent = {
+    ...command.info, id: command.agentId, state: 'ACTIVE', used: emptyResources, offered: emptyResources,
+    registeredAt: command.at, reregisteredAt: null, stateChangedAt: command.at, createIndex: index, modifyIndex: index,
+  };
+  state.agents.set(agent.id, agent);
+  events.push({ type: 'AGENT_ADDED', agent });
+  return success;
+}
+
+/** Mesos: a partition-aware framework hears TASK_UNREACHABLE/TASK_DROPPED, others TASK_LOST. */
+function lostState(framework: Framework | undefined, partitionAware: TaskState): TaskState {
+  return framework?.info.capabilities.includes('PARTITION_AWARE') === true ? partitionAware : 'TASK_LOST';
+}
+
+export function applyReregisterAgent(state: State, command: ReregisterAgent, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+  const found = findLiveAgent(state, command.agentId);
+  if (isResult(found)) return found;
+  if (rangesOverlapAcrossRoles(command.info.resources)) {
+    return reject('INVALID_RESOURCES', 'the same range value is listed under two roles');
+  }
+  const reported = new Set(command.tasks.map((reference) => taskKey(reference.frameworkId, reference.taskId)));
+  const missing = liveTasksWhere(state, (task) => task.agentId === found.id && !reported.has(taskKey(task.frameworkId, task.id)));
+  const stillUsed = subtract(found.used, sum(missing.map((task) => task.resources)));
+  if (!contains(command.info.resources, stillUsed)) {
+    return reject('RESOURCES_INSUFFICIENT', `agent ${found.id} reports fewer resources than its tasks use`);
+  }
+  removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
+  for (const task of missing) {
+    const status = lostState(state.frameworks.get(task.frameworkId), 'TASK_DROPPED');
+    const message = 'the re-registering agent does not report this task';
+    recordTaskStatus(state, task, masterStatus(status, 'REASON_RECONCILIATION', message, command.at, index), index, events);
+  }
+  setTotal(state, found.id, command.info.resources, index);
+  const current = state.agents.get(found.id) ?? found;
+  const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
+  const agent: Agent = {
+    ...current, ...command.info, state: nextState, reregisteredAt: command.at,
+    stateChangedAt: nextState === found.state ? found.stateChangedAt : command.at, modifyIndex: index,
+  };
+  state.agents.set(agent.id, agent);
+  if (found.state === 'UNREACHABLE') events.push({ type: 'AGENT_ADDED', agent });
+  return success;
+}
+
+export function applyUpdateAgentState(state: State, command: UpdateAgentState, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+  const found = findLiveAgent(state, command.agentId);
+  if (isResult(found)) return found;
+  if (found.state === command.state) return success;
+  if (found.state === 'UNREACHABLE') {
+    return reject('INVALID_AGENT_TRANSITION', `agent ${found.id} is unreachable: it comes back by re-registering`);
+  }
+  if (command.state !== 'ACTIVE') {
+    removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
+  }
+  if (command.state === 'UNREACHABLE') {
+    transitionLiveTasks(state, (task) => task.agentId === found.id, (task) => masterStatus(
+      lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'), 'REASON_AGENT_REMOVED',
+      `agent ${found.id} is unreachable`, command.at, index,
+    ), index, events);
+  }
+  const current = state.agents.get(found.id) ?? found;
+  state.agents.set(found.id, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
+  return success;
+}
+
+export function applyMarkAgentGone(state: State, command: MarkAgentGone, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+  const found = findLiveAgent(state, command.agentId);
+  if (isResult(found)) return found;
+  removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
+  transitionLiveTasks(state, (task) => task.agentId === found.id, () => masterStatus(
+    'TASK_GONE_BY_OPERATOR', 'REASON_AGENT_REMOVED_BY_OPERATOR', `agent ${found.id} was marked gone`, command.at, index,
+  ), index, events);
+  const current = state.agents.get(found.id) ?? found;
+  state.agents.set(found.id, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
+  events.push({ type: 'AGENT_REMOVED', agentId: found.id });
+  return success;
+}

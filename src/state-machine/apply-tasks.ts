@@ -1,0 +1,55 @@
+// Task status updates, acknowledgements and kill requests. Agents resend unacknowledged updates
+// (at-least-once), so a resent uuid is rejected with DUPLICATE_STATUS_UUID, which the caller
+// treats as already recorded. A terminal state is final: anything but an acknowledgement of a
+// terminal task is rejected with TASK_TERMINAL.
+import type { AcknowledgeTaskStatus, KillTask, UpdateTaskStatus } from './commands.ts';
+import { reject, success, type ApplyResult } from './errors.ts';
+import type { ChangeEvent } from './events.ts';
+import { taskKey, type AgentId, type FrameworkId, type LogIndex, type TaskId } from './ids.ts';
+import type { State, Task } from './state.ts';
+import { recordTaskStatus } from './task-lifecycle.ts';
+import { isTerminalTaskState } from './task-states.ts';
+
+function findTask(state: State, frameworkId: FrameworkId, taskId: TaskId, agentId: AgentId | null): Task | ApplyResult {
+  const task = state.tasks.get(taskKey(frameworkId, taskId));
+  if (task === undefined) return reject('TASK_NOT_FOUND', `framework ${frameworkId} has no task ${taskId}`);
+  if (agentId !== null && task.agentId !== agentId) return reject('TASK_AGENT_MISMATCH', `task ${taskId} runs on agent ${task.agentId}`);
+  return task;
+}
+
+const isResult = (value: Task | ApplyResult): value is ApplyResult => 'ok' in value;
+
+export function applyUpdateTaskStatus(state: State, command: UpdateTaskStatus, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+  const task = findTask(state, command.frameworkId, command.taskId, command.agentId);
+  if (isResult(task)) return task;
+  if (isTerminalTaskState(task.state)) return reject('TASK_TERMINAL', `task ${task.id} is ${task.state}`);
+  const report = command.status;
+  if (report.state === 'TASK_STAGING') return reject('INVALID_TASK_STATE', 'only a launch puts a task in TASK_STAGING');
+  if (report.uuid !== null && task.statuses.some((status) => status.uuid === report.uuid)) {
+    return reject('DUPLICATE_STATUS_UUID', `task ${task.id} already has status ${report.uuid}`);
+  }
+  recordTaskStatus(state, task, { ...report, acknowledged: false, receivedAt: command.at, index }, index, events);
+  return success;
+}
+
+export function applyAcknowledgeTaskStatus(state: State, command: AcknowledgeTaskStatus, index: LogIndex): ApplyResult {
+  const task = findTask(state, command.frameworkId, command.taskId, command.agentId);
+  if (isResult(task)) return task;
+  const position = task.statuses.findIndex((status) => status.uuid === command.uuid);
+  const status = task.statuses[position];
+  if (status === undefined) return reject('STATUS_UUID_NOT_FOUND', `task ${task.id} has no status ${command.uuid}`);
+  if (status.acknowledged) return reject('STATUS_ALREADY_ACKNOWLEDGED', `status ${command.uuid} was already acknowledged`);
+  const statuses = task.statuses.map((each, at) => (at === position ? { ...each, acknowledged: true } : each));
+  state.tasks.set(taskKey(task.frameworkId, task.id), { ...task, statuses, modifyIndex: index });
+  return success;
+}
+
+/** Kill requests repeat (a framework retries KILL); the first request's time is kept. */
+export function applyKillTask(state: State, command: KillTask, index: LogIndex): ApplyResult {
+  const task = findTask(state, command.frameworkId, command.taskId, null);
+  if (isResult(task)) return task;
+  if (isTerminalTaskState(task.state)) return reject('TASK_TERMINAL', `task ${task.id} is ${task.state}`);
+  if (task.killRequestedAt !== null) return success;
+  state.tasks.set(taskKey(task.frameworkId, task.id), { ...task, killRequestedAt: command.at, modifyIndex: index });
+  return success;
+}

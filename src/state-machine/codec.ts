@@ -1,0 +1,53 @@
+// Commands on the wire (in Raft entries): UTF-8 JSON `{"version": 1, "command": {...}}`. The
+// decoder trusts nothing: the bytes were written by a leader that may be buggy or older, and
+// every replica must reach the same verdict on them. So a bad entry decodes to a rejection with
+// a stable code, never an exception.
+import type { Command } from './commands.ts';
+import { commandSchema } from './command-schema.ts';
+import { reject, type Rejection } from './errors.ts';
+import { maxCommandBytes } from './limits.ts';
+import { SchemaError } from './schema.ts';
+
+/** Bumped on any incompatible change of a command's shape; old versions get a `COMPAT:` shim. */
+export const commandFormatVersion = 1;
+
+export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
+
+export function encodeCommand(command: Command): Uint8Array {
+  const bytes = Buffer.from(JSON.stringify({ version: commandFormatVersion, command }), 'utf8');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Uint8Array): { readonly ok: true; readonly value: unknown } | Rejection {
+  try {
+    return { ok: true, value: JSON.parse(utf8.decode(bytes)) as unknown };
+  } catch {
+    // Not the engine's message: it differs between Node versions, and results are replicated.
+    return reject('MALFORMED_COMMAND', 'the entry is not UTF-8 JSON');
+  }
+}
+
+export function decodeCommand(bytes: Uint8Array): DecodeResult {
+  if (bytes.byteLength > maxCommandBytes) {
+    return reject('COMMAND_TOO_LARGE', `command is ${bytes.byteLength} bytes, the limit is ${maxCommandBytes}`);
+  }
+  const parsed = parseJson(bytes);
+  if (!parsed.ok) return parsed;
+  const envelope = parsed.value;
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    return reject('MALFORMED_COMMAND', 'the entry is not a JSON object');
+  }
+  const version = Object.hasOwn(envelope, 'version') ? (envelope as { version: unknown }).version : undefined;
+  if (version !== commandFormatVersion) {
+    return reject('UNSUPPORTED_COMMAND_VERSION', `command format version ${JSON.stringify(version) ?? 'missing'}, this replica reads ${commandFormatVersion}`);
+  }
+  const command = Object.hasOwn(envelope, 'command') ? (envelope as { command: unknown }).command : undefined;
+  try {
+    return { ok: true, command: commandSchema(command, 'command') };
+  } catch (error) {
+    if (error instanceof SchemaError) return reject('MALFORMED_COMMAND', error.message);
+    throw error;
+  }
+}

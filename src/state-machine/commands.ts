@@ -1,0 +1,231 @@
+// Every change to the cluster state is one of these commands, carried in a Raft entry and applied
+// by `apply` in log order on every replica. The leader fills in everything that is not
+// deterministic: `at` (its clock, ms since the epoch) and every new id. `apply` never reads a
+// clock or invents an id, so replicas agree (DESIGN.md, "The cluster state machine").
+//
+// Commands are forever: a retired `type` is never reused for another meaning, and a change of
+// shape bumps `commandFormatVersion` (codec.ts) with a `COMPAT:` shim for the old one.
+import type { AgentId, FrameworkId, OfferId, TaskId } from './ids.ts';
+import type { Resources } from './resources.ts';
+import type { Role } from './roles.ts';
+import type {
+  AgentInfo, FrameworkInfo, MachineId, MaintenanceWindow, QuotaConfig, RoleWeight, StatusReport, TaskDefinition,
+} from './values.ts';
+
+/** Leader-stamped time, ms since the epoch. May go backwards across a leader change. */
+interface Stamped {
+  readonly at: number;
+}
+
+// ---- agents
+
+export interface RegisterAgent extends Stamped {
+  readonly type: 'register_agent';
+  readonly agentId: AgentId;
+  readonly info: AgentInfo;
+}
+
+/** A task an agent still runs, as it reports on re-registration. */
+export interface TaskReference {
+  readonly frameworkId: FrameworkId;
+  readonly taskId: TaskId;
+}
+
+export interface ReregisterAgent extends Stamped {
+  readonly type: 'reregister_agent';
+  readonly agentId: AgentId;
+  readonly info: AgentInfo;
+  /** Live tasks the master knows on this agent but the agent does not report are lost. */
+  readonly tasks: readonly TaskReference[];
+}
+
+export type SettableAgentState = 'ACTIVE' | 'DRAINING' | 'UNREACHABLE';
+
+export interface UpdateAgentState extends Stamped {
+  readonly type: 'update_agent_state';
+  readonly agentId: AgentId;
+  readonly state: SettableAgentState;
+}
+
+/** Operator MARK_AGENT_GONE: the agent will never come back; its tasks are gone. */
+export interface MarkAgentGone extends Stamped {
+  readonly type: 'mark_agent_gone';
+  readonly agentId: AgentId;
+}
+
+// ---- frameworks
+
+/** SUBSCRIBE: registers a new framework, or reconnects (fails over) an existing one. */
+export interface SubscribeFramework extends Stamped {
+  readonly type: 'subscribe_framework';
+  readonly frameworkId: FrameworkId;
+  readonly info: FrameworkInfo;
+}
+
+export interface UpdateFramework extends Stamped {
+  readonly type: 'update_framework';
+  readonly frameworkId: FrameworkId;
+  readonly info: FrameworkInfo;
+}
+
+export interface DisconnectFramework extends Stamped {
+  readonly type: 'disconnect_framework';
+  readonly frameworkId: FrameworkId;
+}
+
+/** TEARDOWN by the framework or an operator, or failover timeout expiry: the framework completes. */
+export interface TeardownFramework extends Stamped {
+  readonly type: 'teardown_framework';
+  readonly frameworkId: FrameworkId;
+}
+
+// ---- offers
+
+export interface OfferDefinition {
+  readonly offerId: OfferId;
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  /** The role the resources are allocated to; one of the framework's roles. */
+  readonly role: Role;
+  readonly resources: Resources;
+}
+
+/** One allocation cycle's offers; applied all or none. */
+export interface CreateOffers extends Stamped {
+  readonly type: 'create_offers';
+  readonly offers: readonly OfferDefinition[];
+}
+
+export interface RescindOffer extends Stamped {
+  readonly type: 'rescind_offer';
+  readonly offerId: OfferId;
+}
+
+/** DECLINE: offers already gone (rescinded meanwhile) are reported, not an error (as in Mesos). */
+export interface DeclineOffers extends Stamped {
+  readonly type: 'decline_offers';
+  readonly frameworkId: FrameworkId;
+  readonly offerIds: readonly OfferId[];
+}
+
+export type OfferOperation =
+  | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskDefinition[] }
+  | { readonly type: 'RESERVE'; readonly resources: Resources }
+  | { readonly type: 'UNRESERVE'; readonly resources: Resources };
+
+/**
+ * ACCEPT: the offers (same agent, same role) are consumed; operations run in order against
+ * their pooled resources; what no operation used goes back to the agent's free resources.
+ */
+export interface AcceptOffers extends Stamped {
+  readonly type: 'accept_offers';
+  readonly frameworkId: FrameworkId;
+  readonly offerIds: readonly OfferId[];
+  readonly operations: readonly OfferOperation[];
+}
+
+// ---- tasks
+
+export interface UpdateTaskStatus extends Stamped {
+  readonly type: 'update_task_status';
+  readonly frameworkId: FrameworkId;
+  readonly taskId: TaskId;
+  readonly agentId: AgentId;
+  readonly status: StatusReport;
+}
+
+export interface AcknowledgeTaskStatus extends Stamped {
+  readonly type: 'acknowledge_task_status';
+  readonly frameworkId: FrameworkId;
+  readonly taskId: TaskId;
+  readonly agentId: AgentId;
+  readonly uuid: string;
+}
+
+/** KILL: recorded; the agent is told by the master, and reports TASK_KILLED in time. */
+export interface KillTask extends Stamped {
+  readonly type: 'kill_task';
+  readonly frameworkId: FrameworkId;
+  readonly taskId: TaskId;
+}
+
+// ---- reservations, quota, weights
+
+/** Operator RESERVE_RESOURCES: each resource's role is the role it is reserved for. */
+export interface ReserveResources extends Stamped {
+  readonly type: 'reserve_resources';
+  readonly agentId: AgentId;
+  readonly resources: Resources;
+}
+
+export interface UnreserveResources extends Stamped {
+  readonly type: 'unreserve_resources';
+  readonly agentId: AgentId;
+  readonly resources: Resources;
+}
+
+/** UPDATE_QUOTA: a config with no guarantees and no limits removes the role's quota. */
+export interface UpdateQuota {
+  readonly type: 'update_quota';
+  readonly configs: readonly QuotaConfig[];
+}
+
+export interface UpdateWeights {
+  readonly type: 'update_weights';
+  readonly weights: readonly RoleWeight[];
+}
+
+// ---- maintenance
+
+/** Scheduled machines go DRAINING; machines left out go back UP (unless DOWN: rejected). */
+export interface UpdateMaintenanceSchedule extends Stamped {
+  readonly type: 'update_maintenance_schedule';
+  readonly windows: readonly MaintenanceWindow[];
+}
+
+export interface StartMaintenance extends Stamped {
+  readonly type: 'start_maintenance';
+  readonly machines: readonly MachineId[];
+}
+
+export interface StopMaintenance extends Stamped {
+  readonly type: 'stop_maintenance';
+  readonly machines: readonly MachineId[];
+}
+
+// ---- key-value store
+
+/** `expectedVersion`: null writes unconditionally; 0 only if absent; n only if the version is n. */
+export interface KvPut {
+  readonly type: 'kv_put';
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+  readonly expectedVersion: number | null;
+}
+
+export interface KvDelete {
+  readonly type: 'kv_delete';
+  readonly namespace: string;
+  readonly key: string;
+  readonly expectedVersion: number | null;
+}
+
+/** Changes nothing; lets a new leader commit an entry of its term through the state machine. */
+export interface Noop {
+  readonly type: 'noop';
+}
+
+export type Command =
+  | RegisterAgent | ReregisterAgent | UpdateAgentState | MarkAgentGone
+  | SubscribeFramework | UpdateFramework | DisconnectFramework | TeardownFramework
+  | CreateOffers | RescindOffer | DeclineOffers | AcceptOffers
+  | UpdateTaskStatus | AcknowledgeTaskStatus | KillTask
+  | ReserveResources | UnreserveResources | UpdateQuota | UpdateWeights
+  | UpdateMaintenanceSchedule | StartMaintenance | StopMaintenance
+  | KvPut | KvDelete
+  | Noop;
+
+export type CommandType = Command['type'];
+
+export type CommandOf<T extends CommandType> = Extract<Command, { readonly type: T }>;

@@ -1,0 +1,100 @@
+// Schemas of the state's entities, for reading snapshot rows back. Like the command schemas, the
+// mapped types make the compiler check them against state.ts field by field, so a field added to
+// an entity without a schema (and a snapshot format decision) breaks the build.
+import { array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
+import { maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
+import type {
+  Agent, Framework, KvEntry, MachineStatus, MaintenanceSchedule, Offer, QuotaEntry, Task, TaskStatus, WeightEntry,
+} from './state.ts';
+import { taskStates } from './task-states.ts';
+import {
+  agentIdSchema, agentInfoShape, frameworkIdSchema, frameworkInfoSchema, kvKeySchema, kvNamespaceSchema, kvValueSchema,
+  logIndexSchema, machineIdSchema, maintenanceWindowSchema, offerIdSchema, quotaConfigShape, resourcesSchema, roleSchema,
+  statusReportShape, taskDefinitionShape,
+} from './value-schema.ts';
+
+const at = integer({ min: 0, max: maxTimestampMs });
+const maybeAt = nullable(at);
+
+export const agentSchema: Schema<Agent> = object<Agent>({
+  ...agentInfoShape,
+  id: agentIdSchema,
+  state: oneOf(['ACTIVE', 'DRAINING', 'UNREACHABLE', 'GONE']),
+  used: resourcesSchema,
+  offered: resourcesSchema,
+  registeredAt: at,
+  reregisteredAt: maybeAt,
+  stateChangedAt: at,
+  createIndex: logIndexSchema,
+  modifyIndex: logIndexSchema,
+});
+
+export const frameworkSchema: Schema<Framework> = object<Framework>({
+  id: frameworkIdSchema,
+  info: frameworkInfoSchema,
+  state: oneOf(['CONNECTED', 'DISCONNECTED', 'COMPLETED']),
+  registeredAt: at,
+  reregisteredAt: maybeAt,
+  disconnectedAt: maybeAt,
+  completedAt: maybeAt,
+  createIndex: logIndexSchema,
+  modifyIndex: logIndexSchema,
+});
+
+export const offerSchema: Schema<Offer> = object<Offer>({
+  id: offerIdSchema,
+  frameworkId: frameworkIdSchema,
+  agentId: agentIdSchema,
+  role: roleSchema,
+  resources: resourcesSchema,
+  createdAt: at,
+  createIndex: logIndexSchema,
+});
+
+const taskStatusSchema = object<TaskStatus>({
+  ...statusReportShape,
+  acknowledged: boolean,
+  receivedAt: at,
+  index: logIndexSchema,
+});
+
+export const taskSchema: Schema<Task> = object<Task>({
+  ...taskDefinitionShape,
+  frameworkId: frameworkIdSchema,
+  agentId: agentIdSchema,
+  role: roleSchema,
+  state: oneOf(taskStates),
+  statuses: array(taskStatusSchema, { minLength: 1, maxLength: maxStatusHistory }),
+  killRequestedAt: maybeAt,
+  createdAt: at,
+  createIndex: logIndexSchema,
+  modifyIndex: logIndexSchema,
+});
+
+export const quotaEntrySchema: Schema<QuotaEntry> = object<QuotaEntry>({ ...quotaConfigShape, modifyIndex: logIndexSchema });
+
+export const weightEntrySchema: Schema<WeightEntry> = object<WeightEntry>({
+  role: roleSchema,
+  weight: number({ min: 0, max: 1e6, exclusiveMin: true }),
+  modifyIndex: logIndexSchema,
+});
+
+export const maintenanceScheduleSchema: Schema<MaintenanceSchedule> = object<MaintenanceSchedule>({
+  windows: array(maintenanceWindowSchema, { maxLength: maxMaintenanceWindows }),
+  modifyIndex: logIndexSchema,
+});
+
+export const machineStatusSchema: Schema<MachineStatus> = object<MachineStatus>({
+  machine: machineIdSchema,
+  mode: oneOf(['DRAINING', 'DOWN']),
+  modeChangedAt: at,
+  modifyIndex: logIndexSchema,
+});
+
+export const kvEntrySchema: Schema<KvEntry> = object<KvEntry>({
+  namespace: kvNamespaceSchema,
+  key: kvKeySchema,
+  value: kvValueSchema,
+  version: logIndexSchema,
+  createIndex: logIndexSchema,
+});

@@ -1,0 +1,23 @@
+// Change events, emitted in apply order for each applied command. The operator API's SUBSCRIBE
+// streams the Mesos-named ones (TASK_ADDED … FRAMEWORK_REMOVED); the offer events tell the
+// leader's scheduler API which offers to send or rescind (an agent going unreachable removes its
+// offers inside apply, and the frameworks must hear of it).
+import type { AgentId } from './ids.ts';
+import type { Agent, Framework, Offer, Task, TaskStatus } from './state.ts';
+
+export type OfferRemovalCause = 'ACCEPTED' | 'DECLINED' | 'RESCINDED' | 'AGENT_CHANGED' | 'FRAMEWORK_CHANGED' | 'MAINTENANCE';
+
+export type ChangeEvent =
+  | { readonly type: 'TASK_ADDED'; readonly task: Task }
+  | { readonly type: 'TASK_UPDATED'; readonly task: Task; readonly status: TaskStatus }
+  | { readonly type: 'AGENT_ADDED'; readonly agent: Agent }
+  | { readonly type: 'AGENT_REMOVED'; readonly agentId: AgentId }
+  | { readonly type: 'FRAMEWORK_ADDED'; readonly framework: Framework }
+  | { readonly type: 'FRAMEWORK_UPDATED'; readonly framework: Framework }
+  | { readonly type: 'FRAMEWORK_REMOVED'; readonly framework: Framework }
+  | { readonly type: 'OFFER_ADDED'; readonly offer: Offer }
+  | { readonly type: 'OFFER_REMOVED'; readonly offer: Offer; readonly cause: OfferRemovalCause }
+  /** The whole state was replaced from a snapshot: subscribers must re-read it. */
+  | { readonly type: 'STATE_RESTORED' };
+
+export type ChangeEventType = ChangeEvent['type'];

@@ -1,0 +1,157 @@
+// What must hold after every apply (DESIGN.md, "The cluster state machine"). Tests call
+// `checkInvariants` after each command; a snapshot is checked when restored; the machine can be
+// told to check after every apply. A violation is a bug in apply, never bad input: it throws
+// InvariantViolation, which nothing catches.
+import { canonicalJson } from './canonical-json.ts';
+import type { AgentId, TaskKey } from './ids.ts';
+import { taskKey } from './ids.ts';
+import { agentIsDown } from './machines.ts';
+import { sortedValues } from './ordering.ts';
+import { add, contains, emptyResources, equals, isEmpty, rangesOverlap, rangesOverlapAcrossRoles, sum, type Resources } from './resources.ts';
+import { unreservedRole } from './roles.ts';
+import { kvKey, machineKey, type Agent, type ReadonlyState, type Task } from './state.ts';
+import { isTerminalTaskState } from './task-states.ts';
+
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new InvariantViolation(message);
+}
+
+export function checkInvariants(state: ReadonlyState): void {
+  checkAgentBooks(state);
+  checkOffers(state);
+  for (const [key, task] of state.tasks) checkTask(state, key, task);
+  checkFrameworks(state);
+  checkMaintenance(state);
+  checkQuotaAndWeights(state);
+  for (const [key, entry] of state.kv) {
+    check(key === kvKey(entry.namespace, entry.key), `kv ${key}: stored under the wrong key`);
+    check(entry.createIndex <= entry.version, `kv ${key}: version ${entry.version} before its creation ${entry.createIndex}`);
+  }
+}
+
+/** Per agent, what holds its resources: live tasks, then outstanding offers, in key order. */
+function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[]; offered: Resources[] }> {
+  const holders = new Map<AgentId, { used: Resources[]; offered: Resources[] }>();
+  const of = (agent: AgentId) => {
+    const found = holders.get(agent) ?? { used: [], offered: [] };
+    holders.set(agent, found);
+    return found;
+  };
+  for (const task of sortedValues(state.tasks)) if (!isTerminalTaskState(task.state)) of(task.agentId).used.push(task.resources);
+  for (const offer of sortedValues(state.offers)) of(offer.agentId).offered.push(offer.resources);
+  return holders;
+}
+
+/** Used plus offered fit the total, the cached books match, and no range value is held twice. */
+function checkAgentBooks(state: ReadonlyState): void {
+  const holders = holdersByAgent(state);
+  for (const agentId of holders.keys()) check(state.agents.has(agentId), `agent ${agentId} holds resources but is not registered`);
+  for (const [key, agent] of state.agents) {
+    check(key === agent.id, `agent ${agent.id}: stored under key ${key}`);
+    check(agent.createIndex <= agent.modifyIndex, `agent ${agent.id}: modified before it was created`);
+    const { used, offered } = holders.get(agent.id) ?? { used: [], offered: [] };
+    check(equals(sum(used), agent.used), `agent ${agent.id}: used books differ from its live tasks`);
+    check(equals(sum(offered), agent.offered), `agent ${agent.id}: offered books differ from its offers`);
+    check(contains(agent.resources, add(agent.used, agent.offered)), `agent ${agent.id}: offered plus used exceed its total`);
+    check(!rangesOverlapAcrossRoles(agent.resources), `agent ${agent.id}: a range value is listed under two roles`);
+    checkNoDoubleHolding(agent, [...used, ...offered]);
+    check(agent.state !== 'GONE' || isEmpty(agent.used), `agent ${agent.id} is gone but has live tasks`);
+  }
+}
+
+/** Ranges (ports) unite when added, so an overlap would hide in the sum: check pairwise. */
+function checkNoDoubleHolding(agent: Agent, holdings: readonly Resources[]): void {
+  let held = emptyResources;
+  for (const holding of holdings) {
+    check(!rangesOverlap(held, holding), `agent ${agent.id}: a range value is held by two tasks or offers`);
+    held = add(held, holding);
+  }
+}
+
+function checkOffers(state: ReadonlyState): void {
+  for (const [key, offer] of state.offers) {
+    check(key === offer.id, `offer ${offer.id}: stored under key ${key}`);
+    const framework = state.frameworks.get(offer.frameworkId);
+    check(framework?.state === 'CONNECTED', `offer ${offer.id}: framework ${offer.frameworkId} is not connected`);
+    check(framework?.info.roles.includes(offer.role) === true, `offer ${offer.id}: role ${offer.role} not subscribed`);
+    const agent = state.agents.get(offer.agentId);
+    check(agent?.state === 'ACTIVE', `offer ${offer.id}: agent ${offer.agentId} is not active`);
+    check(agent === undefined || !agentIsDown(state, agent), `offer ${offer.id}: agent ${offer.agentId} is down for maintenance`);
+    check(!isEmpty(offer.resources), `offer ${offer.id} is empty`);
+    check(offer.resources.every((resource) => resource.role === unreservedRole || resource.role === offer.role),
+      `offer ${offer.id}: holds resources reserved for another role`);
+  }
+}
+
+function checkTask(state: ReadonlyState, key: TaskKey, task: Task): void {
+  check(key === taskKey(task.frameworkId, task.id), `task ${key}: stored under the wrong key`);
+  const framework = state.frameworks.get(task.frameworkId);
+  const agent = state.agents.get(task.agentId);
+  check(framework !== undefined && agent !== undefined, `task ${key}: framework or agent missing`);
+  const last = task.statuses[task.statuses.length - 1];
+  check(last?.state === task.state, `task ${key}: state ${task.state} is not its newest status`);
+  check(task.statuses.slice(0, -1).every((status) => !isTerminalTaskState(status.state)), `task ${key}: a status follows a terminal one`);
+  const uuids = task.statuses.flatMap((status) => (status.uuid === null ? [] : [status.uuid]));
+  check(new Set(uuids).size === uuids.length, `task ${key}: a status uuid appears twice`);
+  check(task.createIndex <= task.modifyIndex, `task ${key}: modified before it was created`);
+  if (!isTerminalTaskState(task.state)) {
+    check(framework?.state !== 'COMPLETED', `task ${key} is live but its framework completed`);
+    check(agent?.state !== 'GONE', `task ${key} is live on a gone agent`);
+  }
+}
+
+function checkFrameworks(state: ReadonlyState): void {
+  for (const [key, framework] of state.frameworks) {
+    check(key === framework.id, `framework ${framework.id}: stored under key ${key}`);
+    check(framework.info.roles.length > 0, `framework ${framework.id} has no role`);
+    check(framework.state !== 'COMPLETED' || framework.completedAt !== null, `framework ${framework.id}: completed without a time`);
+    check(framework.state !== 'DISCONNECTED' || framework.disconnectedAt !== null, `framework ${framework.id}: disconnected without a time`);
+  }
+}
+
+/** Exactly the scheduled machines have a mode, and each machine is in one window. */
+function checkMaintenance(state: ReadonlyState): void {
+  const scheduled = new Set<string>();
+  for (const window of state.maintenanceSchedule.windows) {
+    for (const machine of window.machines) {
+      check(!scheduled.has(machineKey(machine)), `machine ${machineKey(machine)} is in two windows`);
+      scheduled.add(machineKey(machine));
+    }
+  }
+  check(scheduled.size === state.machines.size, 'the scheduled machines and the machine modes differ');
+  for (const [key, status] of state.machines) {
+    check(key === machineKey(status.machine) && scheduled.has(key), `machine ${key} has a mode but is not scheduled`);
+  }
+}
+
+function checkQuotaAndWeights(state: ReadonlyState): void {
+  for (const [role, quota] of state.quotas) {
+    check(role === quota.role && role !== unreservedRole, `quota of ${role}: wrong key or role "*"`);
+    for (const [name, guarantee] of Object.entries(quota.guarantees)) {
+      const limit = Object.hasOwn(quota.limits, name) ? quota.limits[name] : undefined;
+      check(limit === undefined || guarantee <= limit, `quota of ${role}: guarantee of ${name} exceeds its limit`);
+    }
+  }
+  for (const [role, weight] of state.weights) {
+    check(role === weight.role && weight.weight > 0, `weight of ${role}: wrong key or not positive`);
+  }
+}
+
+/**
+ * Across one apply: a task terminal before is still there after, with the same state and the
+ * same statuses (only their `acknowledged` flags may change). `before` is a shallow copy of the
+ * task map taken before the apply; entities are never mutated in place, so it is exact.
+ */
+export function checkTerminalTasksUnchanged(before: ReadonlyMap<TaskKey, Task>, after: ReadonlyState): void {
+  for (const [key, task] of before) {
+    if (!isTerminalTaskState(task.state)) continue;
+    const now = after.tasks.get(key);
+    check(now !== undefined, `terminal task ${key} disappeared`);
+    const strip = (value: Task): unknown => ({ ...value, modifyIndex: 0, statuses: value.statuses.map((status) => ({ ...status, acknowledged: false })) });
+    check(canonicalJson(strip(task)) === canonicalJson(now === undefined ? null : strip(now)), `terminal task ${key} changed`);
+  }
+}

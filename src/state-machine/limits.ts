@@ -1,0 +1,47 @@
+// Every bound of the state machine in one place (STYLE.md rule 7). The command decoder enforces
+// the per-command ones, so a command that passes decoding is bounded; apply enforces the
+// whole-state ones (the key-value store size) with a rejection code, deterministically.
+
+/** One encoded command; Raft bounds its entries too, this keeps a single command sane. */
+export const maxCommandBytes = 1024 * 1024;
+/** Agent, framework, task and offer ids (Mesos has no hard limit; 255 is its practical one). */
+export const maxIdLength = 255;
+export const maxNameLength = 255;
+export const maxRoleLength = 255;
+export const maxHostnameLength = 255;
+/** Status messages, command lines, health check paths. */
+export const maxTextLength = 4096;
+export const maxResourcesPerList = 64;
+export const maxRangesPerResource = 1024;
+/** Scalars are kept in thousandths (as Mesos does); 10^12 units keeps every sum a safe integer. */
+export const maxScalarValue = 1e12;
+export const maxAttributes = 64;
+export const maxLabels = 64;
+export const maxEnvironmentVariables = 256;
+export const maxArguments = 256;
+export const maxRolesPerFramework = 64;
+export const maxOffersPerCommand = 1000;
+export const maxOfferIdsPerCommand = 1000;
+export const maxOperationsPerAccept = 64;
+export const maxTasksPerLaunch = 256;
+/** Tasks an agent reports when it re-registers. */
+export const maxReportedTasks = 100_000;
+/** Status updates kept per task; older ones are dropped (the state is in the newest). */
+export const maxStatusHistory = 16;
+export const maxQuotaConfigsPerCommand = 1000;
+export const maxWeightsPerCommand = 1000;
+export const maxMaintenanceWindows = 1000;
+export const maxMachinesPerWindow = 1000;
+export const maxMachinesPerCommand = 1000;
+export const maxKvNamespaceLength = 128;
+export const maxKvKeyLength = 512;
+/** UTF-8 bytes of one value. */
+export const maxKvValueBytes = 64 * 1024;
+/** Keys across all namespaces; a put beyond this is rejected with KV_LIMIT_EXCEEDED. */
+export const maxKvEntries = 100_000;
+/** Change listeners on one machine (operator SUBSCRIBE streams share one listener each). */
+export const maxChangeListeners = 1024;
+/** Timestamps in commands are milliseconds since the epoch; this is the year 2286. */
+export const maxTimestampMs = 9_999_999_999_999;
+/** Durations (failover timeouts, maintenance windows, health check intervals): 10 years. */
+export const maxDurationMs = 10 * 365 * 24 * 60 * 60 * 1000;

@@ -1,0 +1,105 @@
+// The cluster state machine as the Raft driver sees it: bytes in, result out, snapshots as
+// bytes. It decodes each command (a malformed one is rejected, never thrown), applies it, and
+// tells its listeners what changed. It is the only stateful shell around the pure `apply`.
+import { apply } from './apply.ts';
+import { assert } from './assert.ts';
+import { decodeCommand } from './codec.ts';
+import type { ApplyResult } from './errors.ts';
+import type { ChangeEvent } from './events.ts';
+import type { LogIndex } from './ids.ts';
+import { checkInvariants } from './invariants.ts';
+import { maxChangeListeners } from './limits.ts';
+import { readSnapshot, writeSnapshot } from './snapshot.ts';
+import { emptyState, type ReadonlyState, type State } from './state.ts';
+
+/**
+ * Structurally the Raft driver's `ReplicatedStateMachine` (src/raft/state-machine-host.ts),
+ * declared here because the state machine may not import the Raft layer (DESIGN.md, layers).
+ */
+export interface ReplicatedStateMachine {
+  apply(command: Uint8Array, index: LogIndex): unknown;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+/** Called after each applied command that changed something, once per change, in order. */
+export type ChangeListener = (event: ChangeEvent, index: LogIndex) => void;
+
+export interface ClusterStateMachineOptions {
+  /** Check every invariant after every apply: O(state) per command, for tests and debugging. */
+  readonly checkInvariants?: boolean;
+  /** Where a throwing listener's error goes; by default it is rethrown outside apply. */
+  readonly onListenerError?: (error: unknown) => void;
+}
+
+export class ClusterStateMachine implements ReplicatedStateMachine {
+  #state: State = emptyState();
+  #lastAppliedIndex: LogIndex = 0;
+  readonly #listeners: ChangeListener[] = [];
+  readonly #checkInvariants: boolean;
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(options: ClusterStateMachineOptions = {}) {
+    this.#checkInvariants = options.checkInvariants ?? false;
+    // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
+    // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
+    this.#onListenerError = options.onListenerError ?? ((error) => queueMicrotask(() => { throw error; }));
+  }
+
+  get state(): ReadonlyState {
+    return this.#state;
+  }
+
+  get lastAppliedIndex(): LogIndex {
+    return this.#lastAppliedIndex;
+  }
+
+  apply(command: Uint8Array, index: LogIndex): ApplyResult {
+    assert(Number.isSafeInteger(index) && index > this.#lastAppliedIndex, `apply: index ${index} after ${this.#lastAppliedIndex}`);
+    const decoded = decodeCommand(command);
+    this.#lastAppliedIndex = index;
+    if (!decoded.ok) return decoded;
+    const events: ChangeEvent[] = [];
+    const result = apply(this.#state, decoded.command, index, events);
+    if (this.#checkInvariants) checkInvariants(this.#state);
+    this.#emit(events, index);
+    return result;
+  }
+
+  snapshot(): Uint8Array {
+    return writeSnapshot(this.#state, this.#lastAppliedIndex);
+  }
+
+  /** Replaces the whole state; throws SnapshotError (and keeps the old state) if `data` is bad. */
+  restore(data: Uint8Array): void {
+    const restored = readSnapshot(data);
+    this.#state = restored.state;
+    this.#lastAppliedIndex = restored.appliedIndex;
+    this.#emit([{ type: 'STATE_RESTORED' }], restored.appliedIndex);
+  }
+
+  /** Returns the function that removes the listener. */
+  subscribe(listener: ChangeListener): () => void {
+    if (this.#listeners.length >= maxChangeListeners) {
+      throw new RangeError(`at most ${maxChangeListeners} change listeners; remove one first`);
+    }
+    this.#listeners.push(listener);
+    return () => {
+      const position = this.#listeners.indexOf(listener);
+      if (position >= 0) this.#listeners.splice(position, 1);
+    };
+  }
+
+  #emit(events: readonly ChangeEvent[], index: LogIndex): void {
+    if (events.length === 0) return;
+    for (const listener of [...this.#listeners]) {
+      for (const event of events) {
+        try {
+          listener(event, index);
+        } catch (error) {
+          this.#onListenerError(error);
+        }
+      }
+    }
+  }
+}

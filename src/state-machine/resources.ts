@@ -1,0 +1,273 @@
+// Mesos-style resources ("attributes-resources.md"): named scalars (cpus, mem, disk, gpus) and
+// ranges (ports), each unreserved (role "*") or reserved for one role. A `Resources` value is
+// always canonical: one entry per (name, role, type), sorted by them in code-unit order, no
+// empty entries, scalars in whole thousandths (Mesos' fixed-point precision) and ranges sorted,
+// disjoint and coalesced. Every function here takes and returns canonical values, so equal
+// resources are equal arrays and serialise to equal bytes on every replica.
+//
+// Scalars are quantities, ranges are sets: add sums scalars and unites ranges; subtract takes
+// away (a scalar never below zero, a range by set difference); contains(a, b) means b fits in a.
+import type { Brand } from './ids.ts';
+import { maxScalarValue } from './limits.ts';
+import { compareStrings } from './ordering.ts';
+import { isValidRole, unreservedRole, type Role } from './roles.ts';
+
+/** Inclusive on both ends, as in Mesos' Value.Range. */
+export interface ValueRange {
+  readonly begin: number;
+  readonly end: number;
+}
+
+export interface ScalarResource {
+  readonly name: string;
+  readonly role: Role;
+  readonly type: 'SCALAR';
+  readonly scalar: number;
+}
+
+export interface RangesResource {
+  readonly name: string;
+  readonly role: Role;
+  readonly type: 'RANGES';
+  readonly ranges: readonly ValueRange[];
+}
+
+export type Resource = ScalarResource | RangesResource;
+export type Resources = Brand<readonly Resource[], 'Resources'>;
+
+export class InvalidResourcesError extends Error {
+  override name = 'InvalidResourcesError';
+}
+
+export const emptyResources = Object.freeze([]) as unknown as Resources;
+
+// A Map, not an object literal: a resource named "constructor" must not find Object's.
+const wellKnownTypes = new Map<string, Resource['type']>([
+  ['cpus', 'SCALAR'], ['mem', 'SCALAR'], ['disk', 'SCALAR'], ['gpus', 'SCALAR'], ['ports', 'RANGES'],
+]);
+const resourceNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const millisPerUnit = 1000;
+
+const toMillis = (value: number): number => Math.round(value * millisPerUnit);
+const fromMillis = (millis: number): number => millis / millisPerUnit;
+const keyOf = (resource: Resource): string => `${resource.name}\u0000${resource.role}\u0000${resource.type}`;
+
+function compareResources(left: Resource, right: Resource): number {
+  return compareStrings(left.name, right.name) || compareStrings(left.role, right.role) || compareStrings(left.type, right.type);
+}
+
+function validateResource(resource: Resource): void {
+  const fail = (problem: string): never => {
+    throw new InvalidResourcesError(`resource "${resource.name}" (role "${resource.role}"): ${problem}`);
+  };
+  if (!resourceNamePattern.test(resource.name)) fail('a name is a letter then up to 63 letters, digits, "_", "." or "-"');
+  if (!isValidRole(resource.role)) fail('invalid role');
+  const expected = wellKnownTypes.get(resource.name);
+  if (expected !== undefined && expected !== resource.type) fail(`must be of type ${expected}`);
+  if (resource.type === 'SCALAR') {
+    if (!Number.isFinite(resource.scalar) || resource.scalar < 0 || resource.scalar > maxScalarValue) {
+      fail(`a scalar is a number from 0 to ${maxScalarValue}`);
+    }
+    return;
+  }
+  for (const range of resource.ranges) {
+    if (!Number.isSafeInteger(range.begin) || !Number.isSafeInteger(range.end) || range.begin < 0 || range.begin > range.end) {
+      fail(`range [${range.begin}, ${range.end}] is not 0 <= begin <= end in whole numbers`);
+    }
+  }
+}
+
+/** Validates and brings any list of resources into canonical form; throws InvalidResourcesError. */
+export function canonicalize(list: readonly Resource[]): Resources {
+  for (const resource of list) validateResource(resource);
+  return combine(list);
+}
+
+/** Groups by key, sums scalars, unites ranges, drops empties, sorts. Input must be valid. */
+function combine(list: readonly Resource[]): Resources {
+  const scalarMillis = new Map<string, { resource: ScalarResource; millis: number }>();
+  const rangeLists = new Map<string, { resource: RangesResource; ranges: ValueRange[] }>();
+  for (const resource of list) {
+    const key = keyOf(resource);
+    if (resource.type === 'SCALAR') {
+      const sum = scalarMillis.get(key);
+      scalarMillis.set(key, { resource, millis: (sum?.millis ?? 0) + toMillis(resource.scalar) });
+    } else {
+      const union = rangeLists.get(key);
+      rangeLists.set(key, { resource, ranges: [...(union?.ranges ?? []), ...resource.ranges] });
+    }
+  }
+  const out: Resource[] = [];
+  for (const { resource, millis } of scalarMillis.values()) {
+    if (millis > 0) out.push({ name: resource.name, role: resource.role, type: 'SCALAR', scalar: fromMillis(millis) });
+  }
+  for (const { resource, ranges } of rangeLists.values()) {
+    const normalized = normalizeRanges(ranges);
+    if (normalized.length > 0) out.push({ name: resource.name, role: resource.role, type: 'RANGES', ranges: normalized });
+  }
+  return out.sort(compareResources) as readonly Resource[] as Resources;
+}
+
+/** Sorted, disjoint, and coalesced: [1-2] and [3-4] become [1-4]. */
+export function normalizeRanges(ranges: readonly ValueRange[]): ValueRange[] {
+  const sorted = [...ranges].sort((left, right) => left.begin - right.begin || left.end - right.end);
+  const out: ValueRange[] = [];
+  for (const range of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && range.begin <= last.end + 1) {
+      if (range.end > last.end) out[out.length - 1] = { begin: last.begin, end: range.end };
+    } else {
+      out.push({ begin: range.begin, end: range.end });
+    }
+  }
+  return out;
+}
+
+/** Set difference of two normalized range lists. */
+function subtractRanges(from: readonly ValueRange[], cuts: readonly ValueRange[]): ValueRange[] {
+  const out: ValueRange[] = [];
+  for (const range of from) {
+    let begin = range.begin;
+    for (const cut of cuts) {
+      if (cut.end < begin || begin > range.end) continue;
+      if (cut.begin > range.end) break;
+      if (cut.begin > begin) out.push({ begin, end: cut.begin - 1 });
+      begin = Math.max(begin, cut.end + 1);
+    }
+    if (begin <= range.end) out.push({ begin, end: range.end });
+  }
+  return out;
+}
+
+/** Whether every range of `inner` lies in one range of the normalized `outer`. */
+function rangesContain(outer: readonly ValueRange[], inner: readonly ValueRange[]): boolean {
+  return inner.every((range) => outer.some((candidate) => candidate.begin <= range.begin && range.end <= candidate.end));
+}
+
+function rangesIntersect(left: readonly ValueRange[], right: readonly ValueRange[]): boolean {
+  return left.some((a) => right.some((b) => a.begin <= b.end && b.begin <= a.end));
+}
+
+function indexByKey(resources: Resources): Map<string, Resource> {
+  return new Map(resources.map((resource) => [keyOf(resource), resource]));
+}
+
+export function add(left: Resources, right: Resources): Resources {
+  if (right.length === 0) return left;
+  if (left.length === 0) return right;
+  return combine([...left, ...right]);
+}
+
+export function sum(lists: Iterable<Resources>): Resources {
+  const all: Resource[] = [];
+  for (const list of lists) all.push(...list);
+  return combine(all);
+}
+
+/** `left` minus `right`; a scalar stops at zero, so callers check `contains` first when it matters. */
+export function subtract(left: Resources, right: Resources): Resources {
+  if (right.length === 0) return left;
+  const cuts = indexByKey(right);
+  const out: Resource[] = [];
+  for (const resource of left) {
+    const cut = cuts.get(keyOf(resource));
+    if (cut === undefined) out.push(resource);
+    else if (resource.type === 'SCALAR' && cut.type === 'SCALAR') {
+      const millis = toMillis(resource.scalar) - toMillis(cut.scalar);
+      if (millis > 0) out.push({ ...resource, scalar: fromMillis(millis) });
+    } else if (resource.type === 'RANGES' && cut.type === 'RANGES') {
+      const ranges = subtractRanges(resource.ranges, cut.ranges);
+      if (ranges.length > 0) out.push({ ...resource, ranges });
+    }
+  }
+  return out as readonly Resource[] as Resources;
+}
+
+/** Whether `inner` fits in `outer`: every scalar at most as large, every range a subset. */
+export function contains(outer: Resources, inner: Resources): boolean {
+  const available = indexByKey(outer);
+  return inner.every((needed) => {
+    const have = available.get(keyOf(needed));
+    if (have === undefined) return false;
+    if (have.type === 'SCALAR' && needed.type === 'SCALAR') return toMillis(have.scalar) >= toMillis(needed.scalar);
+    if (have.type === 'RANGES' && needed.type === 'RANGES') return rangesContain(have.ranges, needed.ranges);
+    return false;
+  });
+}
+
+export function equals(left: Resources, right: Resources): boolean {
+  if (left.length !== right.length) return false;
+  return left.every((resource, position) => {
+    const other = right[position];
+    if (other === undefined || compareResources(resource, other) !== 0) return false;
+    if (resource.type === 'SCALAR' && other.type === 'SCALAR') return resource.scalar === other.scalar;
+    if (resource.type === 'RANGES' && other.type === 'RANGES') {
+      return resource.ranges.length === other.ranges.length
+        && resource.ranges.every((range, at) => range.begin === other.ranges[at]?.begin && range.end === other.ranges[at]?.end);
+    }
+    return false;
+  });
+}
+
+/** Whether some range of one list overlaps a range of the other under the same name and role. */
+export function rangesOverlap(left: Resources, right: Resources): boolean {
+  const index = indexByKey(left);
+  return right.some((resource) => {
+    const other = index.get(keyOf(resource));
+    return resource.type === 'RANGES' && other?.type === 'RANGES' && rangesIntersect(resource.ranges, other.ranges);
+  });
+}
+
+/**
+ * Whether the same range value appears under two roles (port 80 both unreserved and reserved):
+ * one physical port counted twice could be given to two tasks. Agents must not report that.
+ */
+export function rangesOverlapAcrossRoles(resources: Resources): boolean {
+  const byName = new Map<string, ValueRange[][]>();
+  for (const resource of resources) {
+    if (resource.type !== 'RANGES') continue;
+    const lists = byName.get(resource.name) ?? [];
+    if (lists.some((ranges) => rangesIntersect(ranges, resource.ranges))) return true;
+    byName.set(resource.name, [...lists, [...resource.ranges]]);
+  }
+  return false;
+}
+
+export function isEmpty(resources: Resources): boolean {
+  return resources.length === 0;
+}
+
+/** The same resources reserved for `role` ("*" unreserves them). */
+export function withRole(resources: Resources, role: Role): Resources {
+  return combine(resources.map((resource) => ({ ...resource, role })));
+}
+
+export function unreserved(resources: Resources): Resources {
+  return withRole(resources, unreservedRole);
+}
+
+export function filterRole(resources: Resources, role: Role): Resources {
+  return resources.filter((resource) => resource.role === role) as readonly Resource[] as Resources;
+}
+
+export function reservedRoles(resources: Resources): Role[] {
+  return [...new Set(resources.filter((resource) => resource.role !== unreservedRole).map((resource) => resource.role))]
+    .sort(compareStrings);
+}
+
+/** Total scalar amount of `name` across roles; ranges count their values. */
+export function quantityOf(resources: Resources, name: string): number {
+  let millis = 0;
+  for (const resource of resources) {
+    if (resource.name !== name) continue;
+    if (resource.type === 'SCALAR') millis += toMillis(resource.scalar);
+    else for (const range of resource.ranges) millis += (range.end - range.begin + 1) * millisPerUnit;
+  }
+  return fromMillis(millis);
+}
+
+/** Name → quantity across roles, keys sorted: what quota and role summaries count. */
+export function quantities(resources: Resources): Record<string, number> {
+  const names = [...new Set(resources.map((resource) => resource.name))].sort(compareStrings);
+  return Object.fromEntries(names.map((name) => [name, quantityOf(resources, name)]));
+}

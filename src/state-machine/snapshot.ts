@@ -1,0 +1,152 @@
+// Snapshots as SQLite files (DESIGN.md): the Raft snapshot blob of the state machine IS a SQLite
+// database, made with better-sqlite3's `serialize()` and opened again with `new Database(bytes)`,
+// so an operator can inspect one with the sqlite3 shell. One table per entity kind (tables.ts),
+// each row `(key, row)` with `row` the entity's canonical JSON, and a `meta` table with the format
+// version, the applied index and the state hash.
+//
+// Reading trusts nothing: a wrong version, a missing table, a row that does not parse, a hash
+// that does not match what was read, or a state that breaks an invariant each throw a
+// SnapshotError with its own code. A replica never carries on with a silently wrong state.
+import Database from 'better-sqlite3';
+import { canonicalJson } from './canonical-json.ts';
+import { hashTableRows, stateHash, stateHashFormat, tableRows } from './hash.ts';
+import type { LogIndex } from './ids.ts';
+import { checkInvariants, InvariantViolation } from './invariants.ts';
+import { SchemaError } from './schema.ts';
+import { emptyState, type ReadonlyState, type State } from './state.ts';
+import { tables, type Table } from './tables.ts';
+
+/** Bumped on any change of tables or row shapes; older formats get a `COMPAT:` reader. */
+export const snapshotFormatVersion = 1;
+
+export type SnapshotErrorCode =
+  | 'SNAPSHOT_NOT_SQLITE' | 'SNAPSHOT_VERSION_UNSUPPORTED' | 'SNAPSHOT_MISSING_TABLE' | 'SNAPSHOT_MALFORMED_ROW'
+  | 'SNAPSHOT_HASH_MISMATCH' | 'SNAPSHOT_INVARIANT_VIOLATED';
+
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+  constructor(readonly code: SnapshotErrorCode, message: string) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export interface RestoredSnapshot {
+  readonly state: State;
+  readonly appliedIndex: LogIndex;
+}
+
+const metaKeys = { formatVersion: 'format_version', hashFormat: 'hash_format', appliedIndex: 'applied_index', stateHash: 'state_hash' } as const;
+
+export function writeSnapshot(state: ReadonlyState, appliedIndex: LogIndex): Uint8Array {
+  const rowsByTable = tableRows(state);
+  const database = new Database(':memory:');
+  try {
+    database.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
+    for (const table of tables) database.exec(`CREATE TABLE ${table.name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
+    const insertMeta = database.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    database.transaction(() => {
+      insertMeta.run(metaKeys.formatVersion, canonicalJson(snapshotFormatVersion));
+      insertMeta.run(metaKeys.hashFormat, canonicalJson(stateHashFormat));
+      insertMeta.run(metaKeys.appliedIndex, canonicalJson(appliedIndex));
+      insertMeta.run(metaKeys.stateHash, canonicalJson(hashTableRows(rowsByTable)));
+      for (const { name, rows } of rowsByTable) {
+        const insert = database.prepare(`INSERT INTO ${name} (key, row) VALUES (?, ?)`);
+        for (const [key, json] of rows) insert.run(key, json);
+      }
+    })();
+    const bytes = database.serialize();
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } finally {
+    database.close();
+  }
+}
+
+export function readSnapshot(data: Uint8Array): RestoredSnapshot {
+  let database: Database.Database;
+  try {
+    database = new Database(Buffer.from(data));
+  } catch (error) {
+    throw new SnapshotError('SNAPSHOT_NOT_SQLITE', `cannot open the snapshot: ${(error as Error).message}`);
+  }
+  try {
+    return readDatabase(database);
+  } catch (error) {
+    if (error instanceof Database.SqliteError) throw new SnapshotError('SNAPSHOT_NOT_SQLITE', error.message);
+    throw error;
+  } finally {
+    database.close();
+  }
+}
+
+function readDatabase(database: Database.Database): RestoredSnapshot {
+  const meta = readMeta(database);
+  const state = emptyState();
+  for (const table of tables) readTable(database, table, state);
+  const hash = stateHash(state);
+  if (hash !== meta.stateHash) {
+    throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
+  }
+  try {
+    checkInvariants(state);
+  } catch (error) {
+    if (error instanceof InvariantViolation) throw new SnapshotError('SNAPSHOT_INVARIANT_VIOLATED', error.message);
+    throw error;
+  }
+  return { state, appliedIndex: meta.appliedIndex };
+}
+
+function tableExists(database: Database.Database, name: string): boolean {
+  return database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateHash: string } {
+  if (!tableExists(database, 'meta')) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', 'no meta table: not a Flotilla state snapshot');
+  const rows = database.prepare('SELECT key, value FROM meta').all() as { key: unknown; value: unknown }[];
+  const values = new Map(rows.map((row) => [String(row.key), row.value]));
+  const parsed = (key: string): unknown => {
+    const text = values.get(key);
+    if (typeof text !== 'string') throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `meta "${key}" is missing`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `meta "${key}" is not JSON`);
+    }
+  };
+  const version = parsed(metaKeys.formatVersion);
+  if (version !== snapshotFormatVersion) {
+    throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`);
+  }
+  const hashFormat = parsed(metaKeys.hashFormat);
+  if (hashFormat !== stateHashFormat) throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `hash format ${JSON.stringify(hashFormat)}`);
+  const appliedIndex = parsed(metaKeys.appliedIndex);
+  if (typeof appliedIndex !== 'number' || !Number.isSafeInteger(appliedIndex) || appliedIndex < 0) {
+    throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "applied_index" is not a whole number');
+  }
+  const hash = parsed(metaKeys.stateHash);
+  if (typeof hash !== 'string') throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "state_hash" is not a string');
+  return { appliedIndex, stateHash: hash };
+}
+
+function readTable(database: Database.Database, table: Table, state: State): void {
+  if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
+  const seen = new Set<string>();
+  for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{ key: unknown; row: unknown }>) {
+    if (typeof row.key !== 'string' || typeof row.row !== 'string') {
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: a key or row is not text`);
+    }
+    if (seen.has(row.key)) throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(row.key)} appears twice`);
+    seen.add(row.key);
+    let json: unknown;
+    try {
+      json = JSON.parse(row.row);
+    } catch {
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}[${JSON.stringify(row.key)}]: the row is not JSON`);
+    }
+    try {
+      table.load(state, row.key, json);
+    } catch (error) {
+      if (error instanceof SchemaError) throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', error.message);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// The replicated cluster state: maps keyed by id, holding immutable entity objects. `apply`
+// mutates the maps but never an entity in place: it replaces the entity with a changed copy.
+// So an entity handed out (to a query, an event listener, a test's "before" copy) never changes
+// under its holder, and a shallow copy of a map is a true snapshot of it.
+//
+// Every entity keeps the Raft index of its creation and of its last change (Nomad's
+// CreateIndex/ModifyIndex); a key-value entry's version is its modify index.
+import type { Brand, AgentId, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
+import type { Resources } from './resources.ts';
+import type { Role } from './roles.ts';
+import type { TaskState } from './task-states.ts';
+import type {
+  AgentInfo, FrameworkInfo, MachineId, MaintenanceWindow, QuotaConfig, StatusReport, TaskDefinition,
+} from './values.ts';
+
+export interface Indexed {
+  readonly createIndex: LogIndex;
+  readonly modifyIndex: LogIndex;
+}
+
+export type AgentState = 'ACTIVE' | 'DRAINING' | 'UNREACHABLE' | 'GONE';
+
+export interface Agent extends AgentInfo, Indexed {
+  readonly id: AgentId;
+  readonly state: AgentState;
+  /** Sum of the resources of this agent's live (non-terminal) tasks. */
+  readonly used: Resources;
+  /** Sum of the resources of this agent's outstanding offers. */
+  readonly offered: Resources;
+  readonly registeredAt: number;
+  readonly reregisteredAt: number | null;
+  readonly stateChangedAt: number;
+}
+
+export type FrameworkState = 'CONNECTED' | 'DISCONNECTED' | 'COMPLETED';
+
+export interface Framework extends Indexed {
+  readonly id: FrameworkId;
+  readonly info: FrameworkInfo;
+  readonly state: FrameworkState;
+  readonly registeredAt: number;
+  readonly reregisteredAt: number | null;
+  readonly disconnectedAt: number | null;
+  readonly completedAt: number | null;
+}
+
+export interface Offer {
+  readonly id: OfferId;
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  readonly role: Role;
+  readonly resources: Resources;
+  readonly createdAt: number;
+  readonly createIndex: LogIndex;
+}
+
+export interface TaskStatus extends StatusReport {
+  readonly acknowledged: boolean;
+  /** When the master recorded it (the command's `at`), and at which index. */
+  readonly receivedAt: number;
+  readonly index: LogIndex;
+}
+
+export interface Task extends TaskDefinition, Indexed {
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  /** The role of the offer it was launched from; its resources count against this role. */
+  readonly role: Role;
+  /** Always the state of the newest status. */
+  readonly state: TaskState;
+  /** Oldest first, at most `maxStatusHistory`. */
+  readonly statuses: readonly TaskStatus[];
+  readonly killRequestedAt: number | null;
+  readonly createdAt: number;
+}
+
+export interface QuotaEntry extends QuotaConfig {
+  readonly modifyIndex: LogIndex;
+}
+
+export interface WeightEntry {
+  readonly role: Role;
+  readonly weight: number;
+  readonly modifyIndex: LogIndex;
+}
+
+export interface MaintenanceSchedule {
+  readonly windows: readonly MaintenanceWindow[];
+  readonly modifyIndex: LogIndex;
+}
+
+/** Mesos machine modes; a machine absent from `machines` is UP. */
+export type MachineMode = 'DRAINING' | 'DOWN';
+
+export type MachineKey = Brand<string, 'MachineKey'>;
+export const machineKey = (machine: MachineId): MachineKey => `${machine.hostname}|${machine.ip}` as MachineKey;
+
+export interface MachineStatus {
+  readonly machine: MachineId;
+  readonly mode: MachineMode;
+  readonly modeChangedAt: number;
+  readonly modifyIndex: LogIndex;
+}
+
+export type KvKey = Brand<string, 'KvKey'>;
+/** Namespaces cannot contain "/", so the first "/" separates namespace from key. */
+export const kvKey = (namespace: string, key: string): KvKey => `${namespace}/${key}` as KvKey;
+
+export interface KvEntry {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+  /** The index of the last write: grows with every write of this key. */
+  readonly version: LogIndex;
+  readonly createIndex: LogIndex;
+}
+
+export interface State {
+  readonly agents: Map<AgentId, Agent>;
+  readonly frameworks: Map<FrameworkId, Framework>;
+  readonly offers: Map<OfferId, Offer>;
+  readonly tasks: Map<TaskKey, Task>;
+  readonly quotas: Map<Role, QuotaEntry>;
+  readonly weights: Map<Role, WeightEntry>;
+  readonly machines: Map<MachineKey, MachineStatus>;
+  maintenanceSchedule: MaintenanceSchedule;
+  readonly kv: Map<KvKey, KvEntry>;
+}
+
+/** What readers get: the same state, with no way to change it. */
+export interface ReadonlyState {
+  readonly agents: ReadonlyMap<AgentId, Agent>;
+  readonly frameworks: ReadonlyMap<FrameworkId, Framework>;
+  readonly offers: ReadonlyMap<OfferId, Offer>;
+  readonly tasks: ReadonlyMap<TaskKey, Task>;
+  readonly quotas: ReadonlyMap<Role, QuotaEntry>;
+  readonly weights: ReadonlyMap<Role, WeightEntry>;
+  readonly machines: ReadonlyMap<MachineKey, MachineStatus>;
+  readonly maintenanceSchedule: MaintenanceSchedule;
+  readonly kv: ReadonlyMap<KvKey, KvEntry>;
+}
+
+export function emptyState(): State {
+  return {
+    agents: new Map(),
+    frameworks: new Map(),
+    offers: new Map(),
+    tasks: new Map(),
+    quotas: new Map(),
+    weights: new Map(),
+    machines: new Map(),
+    maintenanceSchedule: { windows: [], modifyIndex: 0 },
+    kv: new Map(),
+  };
+}

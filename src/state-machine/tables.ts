@@ -1,0 +1,94 @@
+// The state as tables: one per entity kind, each row a key and the entity's canonical JSON. The
+// snapshot writer, the snapshot reader and the state hash all walk this one list, in this order,
+// so they cannot disagree on what the state is. Adding a map to State means adding a table here
+// (and bumping the snapshot format version).
+import { canonicalJson } from './canonical-json.ts';
+import {
+  agentSchema, frameworkSchema, kvEntrySchema, machineStatusSchema, maintenanceScheduleSchema, offerSchema, quotaEntrySchema,
+  taskSchema, weightEntrySchema,
+} from './entity-schema.ts';
+import { taskKey } from './ids.ts';
+import { sortedKeys } from './ordering.ts';
+import { SchemaError, type Schema } from './schema.ts';
+import { kvKey, machineKey, type ReadonlyState, type State } from './state.ts';
+
+/** A table with its entity type hidden, so tables of different kinds share one list. */
+export interface Table {
+  /** Also the SQLite table name: lower case letters and underscores only. */
+  readonly name: string;
+  /** [key, canonical JSON] in key order. */
+  rows(state: ReadonlyState): [string, string][];
+  /**
+   * Parses one row and puts it into `state`; throws SchemaError when the row is not an entity of
+   * this table. The caller rejects duplicate keys (a later row would replace an earlier one).
+   */
+  load(state: State, key: string, json: unknown): void;
+}
+
+interface TableSpec<V> {
+  readonly name: string;
+  readonly schema: Schema<V>;
+  entries(state: ReadonlyState): ReadonlyMap<string, V>;
+  keyOf(value: V): string;
+  insert(state: State, value: V): void;
+}
+
+function defineTable<V>(spec: TableSpec<V>): Table {
+  return {
+    name: spec.name,
+    rows(state) {
+      const entries = spec.entries(state);
+      return sortedKeys(entries).map((key) => [key, canonicalJson(entries.get(key))]);
+    },
+    load(state, key, json) {
+      const path = `${spec.name}[${JSON.stringify(key)}]`;
+      const value = spec.schema(json, path);
+      if (spec.keyOf(value) !== key) throw new SchemaError(path, `the row belongs under key ${JSON.stringify(spec.keyOf(value))}`);
+      spec.insert(state, value);
+    },
+  };
+}
+
+const scheduleKey = 'schedule';
+
+export const tables: readonly Table[] = [
+  defineTable({
+    name: 'agents', schema: agentSchema, entries: (state) => state.agents, keyOf: (agent) => agent.id,
+    insert: (state, agent) => state.agents.set(agent.id, agent),
+  }),
+  defineTable({
+    name: 'frameworks', schema: frameworkSchema, entries: (state) => state.frameworks, keyOf: (framework) => framework.id,
+    insert: (state, framework) => state.frameworks.set(framework.id, framework),
+  }),
+  defineTable({
+    name: 'offers', schema: offerSchema, entries: (state) => state.offers, keyOf: (offer) => offer.id,
+    insert: (state, offer) => state.offers.set(offer.id, offer),
+  }),
+  defineTable({
+    name: 'tasks', schema: taskSchema, entries: (state) => state.tasks, keyOf: (task) => taskKey(task.frameworkId, task.id),
+    insert: (state, task) => state.tasks.set(taskKey(task.frameworkId, task.id), task),
+  }),
+  defineTable({
+    name: 'quotas', schema: quotaEntrySchema, entries: (state) => state.quotas, keyOf: (quota) => quota.role,
+    insert: (state, quota) => state.quotas.set(quota.role, quota),
+  }),
+  defineTable({
+    name: 'weights', schema: weightEntrySchema, entries: (state) => state.weights, keyOf: (weight) => weight.role,
+    insert: (state, weight) => state.weights.set(weight.role, weight),
+  }),
+  defineTable({
+    name: 'maintenance_schedule', schema: maintenanceScheduleSchema,
+    // Written even when empty, so a snapshot always says what the schedule is.
+    entries: (state) => new Map([[scheduleKey, state.maintenanceSchedule]]),
+    keyOf: () => scheduleKey,
+    insert: (state, schedule) => { state.maintenanceSchedule = schedule; },
+  }),
+  defineTable({
+    name: 'machines', schema: machineStatusSchema, entries: (state) => state.machines, keyOf: (status) => machineKey(status.machine),
+    insert: (state, status) => state.machines.set(machineKey(status.machine), status),
+  }),
+  defineTable({
+    name: 'kv', schema: kvEntrySchema, entries: (state) => state.kv, keyOf: (entry) => kvKey(entry.namespace, entry.key),
+    insert: (state, entry) => state.kv.set(kvKey(entry.namespace, entry.key), entry),
+  }),
+];

@@ -1,0 +1,123 @@
+// Value types shared by commands and state: what an agent or framework says about itself, what
+// a task is, maintenance windows, quota. Absent values are `null`, never `undefined`, so a value
+// serialises the same way before and after a snapshot round trip.
+import type { TaskId } from './ids.ts';
+import type { Resources } from './resources.ts';
+import type { Role } from './roles.ts';
+import type { TaskReason, TaskSource, TaskState } from './task-states.ts';
+
+export interface AgentAddress {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export interface AgentInfo {
+  readonly hostname: string;
+  readonly address: AgentAddress;
+  readonly zone: string | null;
+  /** Total resources, including reservations (the agent checkpoints dynamic ones, as in Mesos). */
+  readonly resources: Resources;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export const frameworkCapabilities = [
+  'MULTI_ROLE', 'PARTITION_AWARE', 'GPU_RESOURCES', 'TASK_KILLING_STATE', 'RESERVATION_REFINEMENT', 'REGION_AWARE',
+  'REVOCABLE_RESOURCES', 'SHARED_RESOURCES',
+] as const;
+export type FrameworkCapability = (typeof frameworkCapabilities)[number];
+
+export interface FrameworkInfo {
+  readonly name: string;
+  /** The authenticated principal; a framework cannot change it by resubscribing. */
+  readonly principal: string | null;
+  /** Sorted, unique, at least one. */
+  readonly roles: readonly Role[];
+  readonly failoverTimeoutMs: number;
+  /** Sorted, unique. */
+  readonly capabilities: readonly FrameworkCapability[];
+  readonly hostname: string | null;
+  readonly webuiUrl: string | null;
+}
+
+export interface TaskCommand {
+  readonly value: string;
+  /** true: `value` runs through /bin/sh -c; false: `value` is the program, with `arguments`. */
+  readonly shell: boolean;
+  readonly arguments: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly user: string | null;
+}
+
+export interface TaskContainer {
+  readonly type: 'DOCKER' | 'MESOS';
+  readonly image: string | null;
+  readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+  readonly forcePullImage: boolean;
+}
+
+export interface HealthCheck {
+  readonly type: 'COMMAND' | 'HTTP' | 'TCP';
+  /** COMMAND only. */
+  readonly command: string | null;
+  /** HTTP and TCP only. */
+  readonly port: number | null;
+  /** HTTP only. */
+  readonly path: string | null;
+  readonly delayMs: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly consecutiveFailures: number;
+}
+
+/** What a framework asks to launch (a LAUNCH operation's TaskInfo). */
+export interface TaskDefinition {
+  readonly id: TaskId;
+  readonly name: string;
+  readonly resources: Resources;
+  readonly command: TaskCommand | null;
+  readonly container: TaskContainer | null;
+  readonly healthCheck: HealthCheck | null;
+  /** SIGTERM, then SIGKILL after this grace period; null: the agent's default. */
+  readonly killGracePeriodMs: number | null;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A status update as the agent or executor reported it (Mesos TaskStatus). */
+export interface StatusReport {
+  readonly state: TaskState;
+  readonly reason: TaskReason | null;
+  readonly message: string | null;
+  readonly source: TaskSource;
+  /** Base64 of 16 bytes; null for updates that need no acknowledgement (made by the master). */
+  readonly uuid: string | null;
+  /** When the update was generated, ms since the epoch (Mesos sends seconds as a double). */
+  readonly timestampMs: number;
+  readonly healthy: boolean | null;
+}
+
+/** Mesos MachineID: at least one of the two is non-empty; "" means "not given". */
+export interface MachineId {
+  readonly hostname: string;
+  readonly ip: string;
+}
+
+export interface MaintenanceWindow {
+  /** Sorted by (hostname, ip), unique. */
+  readonly machines: readonly MachineId[];
+  readonly startMs: number;
+  readonly durationMs: number;
+}
+
+/** Resource name → amount (Mesos Quota's ResourceQuantities). */
+export type ResourceQuantities = Readonly<Record<string, number>>;
+
+export interface QuotaConfig {
+  readonly role: Role;
+  readonly guarantees: ResourceQuantities;
+  readonly limits: ResourceQuantities;
+}
+
+export interface RoleWeight {
+  readonly role: Role;
+  readonly weight: number;
+}
