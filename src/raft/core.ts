@@ -169,13 +169,16 @@ export class RaftCore {
   /**
    * The driver wrote a snapshot of the state machine at applied index `index`. The log behind it
    * is compacted, keeping a trailing window for followers that are only a little behind.
-   * Returns the index through which the driver may delete stored entries.
+   * Returns the index through which the driver may delete stored entries (0: none, the
+   * snapshot was stale and is ignored).
    */
   snapshotTaken(index: LogIndex, data: Uint8Array): LogIndex {
     this.assertNoPendingReady();
     assert(index <= this.log.applied, `snapshot at ${index} beyond applied ${this.log.applied}`);
     this.snapshotRequestedAt = null;
-    if (index <= (this.latestSnapshot?.meta.index ?? 0)) return this.log.snapshotIndex;
+    // A snapshot made in the background may finish after the leader's snapshot replaced our log
+    // (installed, or still waiting in a Ready): it is stale, and nothing may be compacted for it.
+    if (index <= Math.max(this.latestSnapshot?.meta.index ?? 0, this.log.snapshotIndex)) return 0;
     const term = this.log.term(index);
     assert(term !== undefined, `snapshot at ${index}: entry already compacted`);
     this.latestSnapshot = { meta: { index, term, membership: this.membershipAt(index) }, data };
