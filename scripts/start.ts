@@ -1,6 +1,6 @@
-// `npm start`: a local cluster on loopback with data under ./.flotilla/. Today that is three
-// Raft replicas (the master of a later issue will replace the test replica program), on
-// 127.0.0.1:5050–5052; it prints their addresses and the leader, and stops them on Ctrl-C.
+// `npm start`: a local cluster on loopback with data under ./.flotilla/: three masters on
+// 127.0.0.1:5050–5052 (agents and the web UI join when they exist); it prints their addresses
+// and the leader, and stops them on Ctrl-C (SIGTERM: the leader hands over first).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ const children: ChildProcess[] = [];
 
 mkdirSync(dataRoot, { recursive: true });
 for (const replica of replicas) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/raft/fixtures/replica.ts'),
+  const child = spawn(process.execPath, [path.join(root, 'bin/flotilla.js'), 'master',
     '--id', replica.id, '--listen', replica.address, '--peers', peers, '--data-dir', path.join(dataRoot, replica.id)], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -30,14 +30,18 @@ let leader: string | null = null;
 while (leader === null && Date.now() < deadline) {
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const replica of replicas) {
-    const status = await fetch(`http://${replica.address}/status`).then((response) => response.json() as Promise<{ role: string }>).catch(() => null);
+    const status = await fetch(`http://${replica.address}/health`).then((response) => response.json() as Promise<{ role: string }>).catch(() => null);
     if (status?.role === 'leader') leader = replica.address;
   }
 }
 process.stdout.write(`\nFlotilla local cluster (data in ${dataRoot})\n`);
-for (const replica of replicas) process.stdout.write(`  ${replica.id}  http://${replica.address}/status\n`);
+for (const replica of replicas) process.stdout.write(`  ${replica.id}  http://${replica.address}/health\n`);
 process.stdout.write(leader ? `leader: http://${leader}\n` : 'no leader elected yet: see the logs above\n');
-process.stdout.write(`try:  curl -X POST --data hello http://${leader ?? replicas[0]!.address}/propose\n      curl http://${replicas[1]!.address}/values\nCtrl-C stops the cluster.\n`);
+const target = leader ?? replicas[0]!.address;
+process.stdout.write(`try:  curl -X PUT -H 'content-type: application/json' -d '{"value":"hello"}' http://${target}/api/v1/kv/demo/greeting\n` +
+  `      curl http://${replicas[1]!.address}/api/v1/kv/demo/greeting\n` +
+  `      curl -X POST -H 'content-type: application/json' -d '{"type":"GET_RAFT"}' http://${replicas[2]!.address}/api/v1\n` +
+  'Ctrl-C stops the cluster.\n');
 
 const stopAll = (): void => {
   for (const child of children) child.kill('SIGTERM');

@@ -44,7 +44,7 @@ export class Master {
     const machine = new ClusterStateMachine();
     const raft = RaftNode.start({
       id: nodeId(options.id), dataDir: options.dataDir, peers: options.peers, join: options.join,
-      secret: options.secret, stateMachine: machine, logger: logger.child({ component: 'raft' }), timing: options.timing,
+      secret: options.secret, stateMachine: machine, logger: logger.child({ subsystem: 'raft' }), timing: options.timing,
     });
     let electedAtMs: number | null = null;
     raft.onLeaderChange((status) => {
@@ -58,7 +58,7 @@ export class Master {
       id: options.id, address, zone: options.zone, flags: options.flags, raft,
       state: () => machine.state, metricsText: () => metrics.text(), electedAtMs: () => electedAtMs,
     });
-    const http = buildHttpServer({ master: facade, logger: logger.child({ component: 'http' }) });
+    const http = buildHttpServer({ master: facade, logger: logger.child({ subsystem: 'http' }) });
     http.server.on('upgrade', (request, socket, head) => {
       if (!raft.handleUpgrade(request, socket, head)) socket.destroy();
     });

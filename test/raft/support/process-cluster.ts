@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../support/wait.ts';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replica.ts');
+const flotillaBin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'flotilla.js');
+
+/** What runs: the Raft test replica (test/raft/fixtures/replica.ts) or the real `flotilla master`. */
+export type ReplicaProgram = 'raft-fixture' | 'master';
 
 export interface ReplicaProcess {
   readonly id: string;
@@ -32,10 +36,10 @@ export async function freePort(): Promise<number> {
 export class ProcessCluster {
   readonly replicas: ReplicaProcess[] = [];
 
-  private constructor(readonly dataRoot: string, readonly extraArgs: string[]) {}
+  private constructor(readonly dataRoot: string, readonly extraArgs: string[], readonly program: ReplicaProgram) {}
 
-  static async start(dataRoot: string, size: number, extraArgs: string[] = []): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(dataRoot, extraArgs);
+  static async start(dataRoot: string, size: number, extraArgs: string[] = [], program: ReplicaProgram = 'raft-fixture'): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(dataRoot, extraArgs, program);
     for (let position = 1; position <= size; position++) {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
     }
@@ -51,7 +55,8 @@ export class ProcessCluster {
   launch(replica: ReplicaProcess, extra: string[] = []): void {
     const [host, port] = replica.address.split(':');
     // node itself with tsx as a loader, not the tsx wrapper: a SIGKILL must hit the replica.
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, '--id', replica.id, '--listen', `${host}:${port}`,
+    const entry = this.program === 'master' ? [flotillaBin, 'master'] : ['--import', 'tsx', fixture];
+    const child = spawn(process.execPath, [...entry, '--id', replica.id, '--listen', `${host}:${port}`,
       '--peers', this.peersFlag(), '--data-dir', path.join(this.dataRoot, replica.id), ...this.extraArgs, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
@@ -73,6 +78,11 @@ export class ProcessCluster {
   async status(replica: ReplicaProcess): Promise<ReplicaStatus | null> {
     if (replica.child === null) return null;
     try {
+      if (this.program === 'master') {
+        const response = await fetch(`http://${replica.address}/health`, { signal: AbortSignal.timeout(1000) });
+        const health = (await response.json()) as { id: string; role: string; term: number; leader: string | null; commitIndex: number; appliedIndex: number };
+        return { id: health.id, role: health.role, term: health.term, leader: health.leader ?? '', commit: health.commitIndex, applied: health.appliedIndex, snapshotIndex: 0, lastIndex: 0 };
+      }
       const response = await fetch(`http://${replica.address}/status`, { signal: AbortSignal.timeout(1000) });
       return (await response.json()) as ReplicaStatus;
     } catch {

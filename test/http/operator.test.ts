@@ -1,0 +1,69 @@
+// The operator API's own calls and its error handling, on a real single-voter master.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startSingleMaster, type SingleMaster } from '../support/master.ts';
+
+let cluster: SingleMaster;
+test.before(async () => { cluster = await startSingleMaster(); });
+test.after(async () => { await cluster.stop(); });
+
+async function operator(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${cluster.url}/api/v1`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+}
+
+test('GET_HEALTH, GET_VERSION, GET_FLAGS, GET_MASTER answer in Mesos shapes', async () => {
+  assert.equal((await operator({ type: 'GET_HEALTH' })).body, { type: 'GET_HEALTH', get_health: { healthy: true } });
+  const version = await operator({ type: 'GET_VERSION' });
+  assert.match(version.body.get_version.version_info.version, /^\d+\.\d+\.\d+/);
+  assert.equal((await operator({ type: 'GET_FLAGS' })).body.get_flags.flags, [{ name: 'id', value: 'm1' }]);
+  const master = (await operator({ type: 'GET_MASTER' })).body.get_master;
+  assert.is(master.master_info.id, 'm1');
+  assert.ok(master.elected_time > 0);
+});
+
+test('GET_RAFT and /health describe the Raft group', async () => {
+  const raft = (await operator({ type: 'GET_RAFT' })).body.get_raft;
+  assert.is(raft.role, 'leader');
+  assert.is(raft.members.length, 1);
+  assert.is(raft.members[0].role, 'voter');
+  const health = await (await fetch(`${cluster.url}/health`)).json() as Record<string, unknown>;
+  assert.is(health.ok, true);
+  assert.is(health.role, 'leader');
+  assert.is(health.id, 'm1');
+  assert.ok((health.commitIndex as number) >= 1);
+});
+
+test('malformed calls are 4xx with stable codes', async () => {
+  assert.is((await operator({ type: 'NOPE' })).body.error.code, 'UNKNOWN_CALL');
+  assert.is((await operator({})).body.error.code, 'INVALID_BODY');
+  assert.is((await operator({ type: 7 })).body.error.code, 'INVALID_BODY');
+  assert.is((await operator('[1,2')).status, 400);
+  assert.is((await operator({ type: '__proto__' })).body.error.code, 'UNKNOWN_CALL');
+  assert.is((await operator({ type: 'ADD_MASTER' })).body.error.code, 'INVALID_BODY');
+  assert.is((await operator({ type: 'ADD_MASTER', add_master: { id: 'm 2', address: 'x' } })).body.error.code, 'INVALID_BODY');
+  assert.is((await operator({ type: 'GET_HEALTH' }, { accept: 'application/x-protobuf' })).status, 406);
+  const get = await fetch(`${cluster.url}/api/v1`);
+  assert.is(get.status, 405);
+  const missing = await fetch(`${cluster.url}/no/such/route`);
+  assert.is(missing.status, 404);
+  assert.is(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
+});
+
+test('a huge body is refused with 413 and the master keeps serving', async () => {
+  const huge = await operator({ type: 'GET_HEALTH', padding: 'x'.repeat(2 * 1024 * 1024) });
+  assert.is(huge.status, 413);
+  assert.is(huge.body.error.code, 'PAYLOAD_TOO_LARGE');
+  assert.is((await operator({ type: 'GET_HEALTH' })).status, 200);
+});
+
+test('/metrics exposes Raft gauges and the event-loop delay', async () => {
+  const text = await (await fetch(`${cluster.url}/metrics`)).text();
+  assert.match(text, /flotilla_raft_is_leader\{master="m1"\} 1/);
+  assert.match(text, /flotilla_event_loop_delay_p99_seconds/);
+});
+
+test.run();

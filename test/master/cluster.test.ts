@@ -1,0 +1,97 @@
+// Three real `flotilla master` processes: leader redirects, linearizable reads on followers,
+// no-leader answers, runtime membership (ADD_MASTER with automatic promotion, REMOVE_MASTER),
+// and a SIGTERM that hands leadership over.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeTempDir } from '../support/tmp.ts';
+import { waitFor } from '../support/wait.ts';
+import { freePort, ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
+
+interface Reply { status: number; headers: Headers; body: any }
+
+async function request(replica: ReplicaProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const response = await fetch(`http://${replica.address}${path}`, {
+    method, redirect: 'manual', signal: AbortSignal.timeout(10_000),
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? null : JSON.parse(text) };
+}
+
+test('followers redirect writes to the leader and serve linearizable reads', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-'), 3, [], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.replicas.find((replica) => replica.id !== leader.id)!;
+    const redirected = await request(follower, 'PUT', '/api/v1/kv/ns/key', { value: 'v1' });
+    assert.is(redirected.status, 307);
+    assert.is(redirected.headers.get('location'), `//${leader.address}/api/v1/kv/ns/key`);
+    const operatorRedirect = await request(follower, 'POST', '/api/v1', { type: 'TRANSFER_LEADERSHIP' });
+    assert.is(operatorRedirect.status, 307);
+    assert.is(operatorRedirect.headers.get('location'), `//${leader.address}/api/v1`);
+
+    const written = await request(leader, 'PUT', '/api/v1/kv/ns/key', { value: 'v1' });
+    assert.is(written.status, 200);
+    // Read-your-writes through a follower: its ReadIndex round waits for the write to apply.
+    const read = await request(follower, 'GET', '/api/v1/kv/ns/key');
+    assert.equal(read.body, { key: 'key', value: 'v1', version: written.body.version });
+
+    // With two of three masters gone, the last one cannot lead: 503 with Retry-After.
+    const others = cluster.replicas.filter((replica) => replica.id !== follower.id);
+    for (const replica of others) await cluster.kill(replica);
+    const orphan = await waitFor(async () => {
+      const reply = await request(follower, 'PUT', '/api/v1/kv/ns/key', { value: 'v2' });
+      return reply.status === 503 ? reply : null;
+    }, { timeoutMs: 10_000, what: 'a 503 from the last master' });
+    assert.is(orphan.body.error.code, 'NO_LEADER');
+    assert.is(orphan.headers.get('retry-after'), '1');
+    assert.is((await request(follower, 'GET', '/api/v1/kv/ns/key?stale=true')).body.value, 'v1');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('ADD_MASTER brings in a learner that is promoted once caught up; REMOVE_MASTER takes it out', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-add-'), 3, [], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    for (let count = 0; count < 30; count++) await request(leader, 'PUT', `/api/v1/kv/ns/k${count}`, { value: String(count) });
+    const joiner: ReplicaProcess = { id: 'm4', address: `127.0.0.1:${await freePort()}`, child: null, output: '' };
+    cluster.replicas.push(joiner);
+    cluster.launch(joiner, ['--join']);
+    const added = await request(leader, 'POST', '/api/v1', { type: 'ADD_MASTER', add_master: { id: 'm4', address: joiner.address } });
+    assert.is(added.status, 200, JSON.stringify(added.body));
+    assert.is(added.body.add_master.role, 'learner');
+    await waitFor(async () => {
+      const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
+      return raft.members.some((member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter');
+    }, { timeoutMs: 15_000, what: 'm4 to be promoted to voter' });
+    assert.is((await request(joiner, 'GET', '/api/v1/kv/ns/k29')).body.value, '29');
+    const removed = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id: 'm4' } });
+    assert.is(removed.status, 200, JSON.stringify(removed.body));
+    const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
+    assert.equal(raft.members.map((member: { id: string }) => member.id), ['m1', 'm2', 'm3']);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('SIGTERM on the leading master hands leadership over (one term, no election timeout)', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-term-'), 3, [], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    const before = await cluster.status(leader);
+    await cluster.kill(leader, 'SIGTERM');
+    const next = await cluster.waitForLeader(10_000, [leader.id]);
+    const after = await cluster.status(next);
+    assert.ok(before !== null && after !== null);
+    assert.is(after.term, before.term + 1);
+    const write = await request(next, 'PUT', '/api/v1/kv/ns/after', { value: 'x' });
+    assert.is(write.status, 200);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,126 @@
+// Snapshots: the blob is a SQLite file that restores to the same state (same hash, same applied
+// index), and every kind of damage is refused with its own SnapshotError code.
+import Database from 'better-sqlite3';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { canonicalJson } from '../../src/state-machine/canonical-json.ts';
+import { hashTableRows, stateHash, tableRows } from '../../src/state-machine/hash.ts';
+import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
+import { compareStrings } from '../../src/state-machine/ordering.ts';
+import { readSnapshot, SnapshotError, snapshotFormatVersion, type SnapshotErrorCode } from '../../src/state-machine/snapshot.ts';
+import { tables } from '../../src/state-machine/tables.ts';
+import { Harness } from './support/fixtures.ts';
+import { richScenario } from './support/scenario.ts';
+
+function richMachine(): Harness {
+  return new Harness(richScenario);
+}
+
+/** Opens a snapshot, lets `edit` change it, and returns the new bytes. */
+function edited(bytes: Uint8Array, edit: (database: Database.Database) => void): Uint8Array {
+  const database = new Database(Buffer.from(bytes));
+  try {
+    edit(database);
+    return database.serialize();
+  } finally {
+    database.close();
+  }
+}
+
+/** Recomputes the state hash in meta from the rows as they now are (to get past the hash check). */
+function rehash(database: Database.Database): void {
+  const rowsByTable = tables.map((table) => ({
+    name: table.name,
+    rows: (database.prepare(`SELECT key, row FROM ${table.name}`).all() as { key: string; row: string }[])
+      .sort((left, right) => compareStrings(left.key, right.key)).map((row) => [row.key, row.row] as const),
+  }));
+  database.prepare("UPDATE meta SET value = ? WHERE key = 'state_hash'").run(canonicalJson(hashTableRows(rowsByTable)));
+}
+
+function refused(bytes: Uint8Array, code: SnapshotErrorCode): void {
+  assert.throws(() => readSnapshot(bytes), (error: unknown) => error instanceof SnapshotError && error.code === code);
+}
+
+test('a snapshot restores to the same state: same hash, same rows, same applied index', () => {
+  const source = richMachine();
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(source.machine.snapshot());
+  assert.is(stateHash(restored.state), stateHash(source.state));
+  assert.equal(tableRows(restored.state), tableRows(source.state));
+  assert.is(restored.lastAppliedIndex, source.machine.lastAppliedIndex);
+  assert.ok(source.state.tasks.size > 0 && source.state.offers.size > 0 && source.state.kv.size > 0 && source.state.machines.size > 0);
+});
+
+test('the blob is a SQLite database with one table per entity and a meta table', () => {
+  const bytes = richMachine().machine.snapshot();
+  assert.is(Buffer.from(bytes.subarray(0, 16)).toString('latin1'), 'SQLite format 3\u0000');
+  const database = new Database(Buffer.from(bytes));
+  const names = (database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+  const version = database.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: string };
+  database.close();
+  assert.equal(names, ['meta', ...tables.map((table) => table.name)].sort());
+  assert.is(version.value, String(snapshotFormatVersion));
+});
+
+test('two replicas at the same index write identical snapshots', () => {
+  assert.equal(richMachine().machine.snapshot(), richMachine().machine.snapshot());
+});
+
+test('an empty state round-trips', () => {
+  const empty = new ClusterStateMachine();
+  const restored = new ClusterStateMachine();
+  restored.restore(empty.snapshot());
+  assert.is(stateHash(restored.state), stateHash(empty.state));
+  assert.is(restored.lastAppliedIndex, 0);
+});
+
+test('refused: bytes that are not SQLite', () => {
+  refused(new Uint8Array(Buffer.from('definitely not a database, but long enough to look at '.repeat(20))), 'SNAPSHOT_NOT_SQLITE');
+});
+
+test('refused: a SQLite file that is not a state snapshot, or lacks a table', () => {
+  const blank = new Database(':memory:');
+  blank.exec('CREATE TABLE other (x)');
+  refused(blank.serialize(), 'SNAPSHOT_MISSING_TABLE');
+  blank.close();
+  refused(edited(richMachine().machine.snapshot(), (database) => database.exec('DROP TABLE tasks')), 'SNAPSHOT_MISSING_TABLE');
+});
+
+test('refused: another format version', () => {
+  const bytes = edited(richMachine().machine.snapshot(), (database) => {
+    database.prepare("UPDATE meta SET value = '2' WHERE key = 'format_version'").run();
+  });
+  refused(bytes, 'SNAPSHOT_VERSION_UNSUPPORTED');
+});
+
+test('refused: rows that are not JSON, not an entity, or under the wrong key', () => {
+  const snapshot = richMachine().machine.snapshot();
+  refused(edited(snapshot, (database) => database.prepare("UPDATE agents SET row = '{oops' WHERE key = 'a1'").run()), 'SNAPSHOT_MALFORMED_ROW');
+  refused(edited(snapshot, (database) => database.prepare("UPDATE agents SET row = json_set(row, '$.state', 'SLEEPY') WHERE key = 'a1'").run()), 'SNAPSHOT_MALFORMED_ROW');
+  refused(edited(snapshot, (database) => database.prepare("UPDATE agents SET key = 'a3' WHERE key = 'a1'").run()), 'SNAPSHOT_MALFORMED_ROW');
+  refused(edited(snapshot, (database) => database.prepare("DELETE FROM meta WHERE key = 'applied_index'").run()), 'SNAPSHOT_MALFORMED_ROW');
+});
+
+test('refused: a well-formed row that differs from what was written (hash mismatch)', () => {
+  const bytes = edited(richMachine().machine.snapshot(), (database) => {
+    database.prepare("UPDATE agents SET row = json_set(row, '$.hostname', 'elsewhere') WHERE key = 'a1'").run();
+  });
+  refused(bytes, 'SNAPSHOT_HASH_MISMATCH');
+});
+
+test('refused: a consistent-looking snapshot whose state breaks an invariant', () => {
+  const bytes = edited(richMachine().machine.snapshot(), (database) => {
+    database.prepare("UPDATE agents SET row = json_set(row, '$.used', json('[]')) WHERE key = 'a1'").run();
+    rehash(database);
+  });
+  refused(bytes, 'SNAPSHOT_INVARIANT_VIOLATED');
+});
+
+test('a refused restore leaves the machine as it was', () => {
+  const harness = richMachine();
+  const before = stateHash(harness.state);
+  assert.throws(() => harness.machine.restore(new Uint8Array(100)), (error: unknown) => error instanceof SnapshotError);
+  assert.is(stateHash(harness.state), before);
+});
+
+test.run();
