@@ -49,6 +49,12 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>();
   private readonly progress = new Map<NodeId, Progress>();
   private transferee: NodeId = NO_NODE;
+  /**
+   * A TimeoutNow went out this term. Its receiver campaigns past every follower's stickiness,
+   * whenever it arrives (even after we gave the transfer up), so no lease read is safe again
+   * in this term.
+   */
+  private leaseForfeited = false;
   /** Index of the leader's first entry of its term: a commit past it unlocks reads and changes. */
   private termStartIndex: LogIndex = 0;
   private uncommittedBytes = 0;
@@ -161,7 +167,7 @@ export class RaftCore {
     // The transfer is abandoned if it has not finished within an election timeout.
     this.electionElapsed = 0;
     const target = this.progress.get(to)!;
-    if (target.match === this.log.lastIndex()) this.send(to, { type: 'timeout-now' });
+    if (target.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.sendAppend(to);
     return true;
   }
@@ -330,6 +336,7 @@ export class RaftCore {
     this.votes.clear();
     this.progress.clear();
     this.transferee = NO_NODE;
+    this.leaseForfeited = false;
     this.termStartIndex = 0;
   }
 
@@ -643,7 +650,7 @@ export class RaftCore {
     if (this.maybeCommit()) this.broadcastAppend();
     else if (wasPaused || progress.next <= this.log.lastIndex()) this.sendAppend(message.from);
     if (message.from === this.transferee && progress.match === this.log.lastIndex()) {
-      this.send(message.from, { type: 'timeout-now' });
+      this.sendTimeoutNow(message.from);
     }
   }
 
@@ -742,6 +749,11 @@ export class RaftCore {
     for (const node of this.progress.keys()) if (node !== this.config.id) this.sendAppend(node);
   }
 
+  private sendTimeoutNow(to: NodeId): void {
+    this.leaseForfeited = true;
+    this.send(to, { type: 'timeout-now' });
+  }
+
   private flushAppends(): void {
     this.appendsToBroadcast = false;
     if (this.role !== 'leader') return;
@@ -818,11 +830,11 @@ export class RaftCore {
   /**
    * §6.4.1: a quorum answered a heartbeat round sent at tick T, so none of them will grant a vote
    * (leader stickiness) before T + electionTicks of their own ticks. One tick is kept as a
-   * margin for clock drift between replicas. No lease while a transfer is in flight: TimeoutNow
-   * overrides stickiness.
+   * margin for clock drift between replicas. No lease once a transfer started in this term:
+   * TimeoutNow overrides stickiness (see leaseForfeited; sim seeds 28103, 36185).
    */
   private leaseHolds(): boolean {
-    if (this.transferee !== NO_NODE) return false;
+    if (this.transferee !== NO_NODE || this.leaseForfeited) return false;
     const rounds = this.membership.voters
       .map((voter) => (voter === this.config.id ? this.ticksSinceStart : (this.progress.get(voter)?.lastAnsweredRound ?? -1)))
       .sort((a, b) => b - a);
