@@ -15,6 +15,7 @@ export const httpErrors = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   NOT_ACCEPTABLE: { status: 406, message: 'cannot produce the requested media type' },
   CONFLICT: { status: 409, message: 'the request conflicts with the current state' },
+  GONE: { status: 410, message: 'the entity is gone for good' },
   VERSION_MISMATCH: { status: 412, message: 'the version does not match' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body must be application/json' },

@@ -1,7 +1,7 @@
 // Submitting a command and turning the state machine's answer into HTTP: a rejection keeps its
-// stable code (VERSION_MISMATCH is 412, unknown entities 404, the rest 409 or 422).
+// stable code and the status the state machine's code table gives it.
 import type { Command } from '../state-machine/commands.ts';
-import type { Rejection, Success } from '../state-machine/errors.ts';
+import { type Rejection, rejectionCodes, type Success } from '../state-machine/errors.ts';
 import { HttpError, type HttpErrorCode } from './errors.ts';
 import type { MasterFacade } from './facade.ts';
 
@@ -11,10 +11,13 @@ export async function submitOrFail(master: MasterFacade, command: Command): Prom
   throw rejectionToHttp(result);
 }
 
+const kindByStatus: Record<number, HttpErrorCode> = {
+  400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 410: 'GONE', 412: 'VERSION_MISMATCH',
+  413: 'PAYLOAD_TOO_LARGE', 422: 'REJECTED', 429: 'TOO_MANY_REQUESTS', 503: 'UNAVAILABLE',
+};
+
+/** The state machine's code table says the status; its code goes in the body unchanged. */
 export function rejectionToHttp(rejection: Rejection): HttpError {
-  const status: HttpErrorCode = rejection.code === 'VERSION_MISMATCH'
-    ? 'VERSION_MISMATCH'
-    : rejection.code.endsWith('_NOT_FOUND') ? 'NOT_FOUND' : 'CONFLICT';
-  // The state machine's own code is the precise one; keep it in the body.
-  return new HttpError(status, rejection.message, {}, rejection.code);
+  const status = rejectionCodes[rejection.code].status;
+  return new HttpError(kindByStatus[status] ?? 'CONFLICT', rejection.message, {}, rejection.code);
 }

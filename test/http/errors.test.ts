@@ -1,0 +1,34 @@
+// Error codes are documented, both ways: every code in the tables is in docs/errors.md with its
+// status, and the doc names no code that does not exist (fastify's errors.test.js model).
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { httpErrors } from '../../src/http/errors.ts';
+import { rejectionCodes } from '../../src/state-machine/errors.ts';
+
+const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+const documented = new Map<string, number>();
+for (const match of doc.matchAll(/^\| ([A-Z_]+) \| (\d{3}) \|/gm)) documented.set(match[1]!, Number(match[2]));
+
+const tables: Record<string, Record<string, { status: number }>> = { http: httpErrors, 'state machine': rejectionCodes };
+
+test('every code is documented with its status', () => {
+  for (const [name, table] of Object.entries(tables)) {
+    for (const [code, { status }] of Object.entries(table)) {
+      assert.is(documented.get(code), status, `${name} code ${code} (status ${status}) in docs/errors.md`);
+    }
+  }
+});
+
+test('the doc names no code that does not exist', () => {
+  const known = new Set([...Object.keys(httpErrors), ...Object.keys(rejectionCodes)]);
+  assert.equal([...documented.keys()].filter((code) => !known.has(code)), []);
+});
+
+test('statuses are client or server errors, and 307 only for the leader redirect', () => {
+  for (const [code, { status }] of Object.entries(httpErrors)) {
+    assert.ok(status >= 400 || (code === 'NOT_LEADER' && status === 307), `${code}: ${status}`);
+  }
+});
+
+test.run();
