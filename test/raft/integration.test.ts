@@ -1,4 +1,6 @@
 // Three real replica processes on loopback: real ws transport, real SQLite files, real SIGKILL.
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeTempDir } from '../support/tmp.ts';
@@ -98,6 +100,36 @@ test('SIGTERM on the leader hands leadership over without an election timeout', 
     // no pre-vote round after a timeout, so exactly one term passes.
     assert.is(after.term, before.term + 1);
     assert.match(leader.output, /leadership handed over before stopping/);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('a master whose log was corrupted on disk refuses to start and names the entry', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('raft-corrupt-'), 3, [], 'master');
+  const victim = cluster.replicas[2]!;
+  try {
+    const leader = await cluster.waitForLeader();
+    for (let count = 0; count < 5; count++) {
+      const response = await fetch(`http://${leader.address}/api/v1/kv/ns/k${count}`, {
+        method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: `v${count}` }),
+      });
+      assert.is(response.status, 200);
+    }
+    await waitFor(async () => ((await cluster.status(victim))?.applied ?? 0) >= 6, { timeoutMs: 10_000, what: `${victim.id} to apply the writes` });
+    await cluster.kill(victim);
+    // Flip one byte of one entry's payload behind SQLite's back, as a failing disk would.
+    const database = new Database(path.join(cluster.dataRoot, victim.id, 'raft.db'));
+    const row = database.prepare("SELECT idx, data FROM entries WHERE length(data) > 0 ORDER BY idx DESC LIMIT 1").get() as { idx: number; data: Buffer };
+    const data = Buffer.from(row.data);
+    data[0] = data[0]! ^ 0xff;
+    database.prepare('UPDATE entries SET data = ? WHERE idx = ?').run(data, row.idx);
+    database.close();
+    cluster.launch(victim);
+    const child = victim.child!;
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    assert.is(exitCode, 1);
+    assert.match(victim.output, new RegExp(`raft log entry ${row.idx} is corrupt`));
   } finally {
     await cluster.stop();
   }

@@ -29,7 +29,15 @@ export const registerMasterCommand: CommandRegistration = (program: Command) => 
     .option('--election-ticks <n>', 'minimum election timeout in ticks (overrides the profile)')
     .option('--heartbeat-ticks <n>', 'heartbeat interval in ticks (overrides the profile)')
     .option('--join', 'start empty and wait to be added with ADD_MASTER')
-    .action(async (flags: MasterFlags) => runMaster(flags));
+    .action(async (flags: MasterFlags) => {
+      try {
+        await runMaster(flags);
+      } catch (error) {
+        // A corrupt log, a port in use, an unreadable data dir: say what and where, then stop.
+        process.stderr.write(`flotilla master ${flags.id}: cannot start: ${(error as Error).message}\n`);
+        process.exit(1);
+      }
+    });
 };
 
 async function runMaster(flags: MasterFlags): Promise<void> {
