@@ -2,6 +2,7 @@
 // no process wiring, and tests can hand it a master built in-process.
 import type { Command } from '../state-machine/commands.ts';
 import type { ApplyResult } from '../state-machine/errors.ts';
+import type { ChangeEvent } from '../state-machine/events.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
 
 export type MasterRole = 'leader' | 'follower' | 'candidate' | 'learner';
@@ -34,6 +35,9 @@ export type MembershipRequest =
   | { readonly type: 'promote'; readonly id: string }
   | { readonly type: 'remove'; readonly id: string };
 
+/** Called once per change, in apply order, right after the command that made it was applied. */
+export type ChangeListener = (event: ChangeEvent, index: number) => void;
+
 export interface MasterFacade {
   readonly id: string;
   readonly address: string;
@@ -47,6 +51,11 @@ export interface MasterFacade {
   /** Resolves once this master has applied everything committed before the call (ReadIndex). */
   linearizableRead(): Promise<void>;
   state(): ReadonlyState;
+  /**
+   * Listens to the state machine's changes on this master (leader or not); returns the function
+   * that stops listening. A listener must not throw: it runs inside the apply loop.
+   */
+  onChange(listener: ChangeListener): () => void;
   changeMembership(request: MembershipRequest): Promise<{ index: number }>;
   transferLeadership(to: string | null): boolean;
   /** Seconds of event-loop delay and other gauges for /metrics. */

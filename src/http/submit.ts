@@ -21,3 +21,6 @@ export function rejectionToHttp(rejection: Rejection): HttpError {
   const status = rejectionCodes[rejection.code].status;
   return new HttpError(kindByStatus[status] ?? 'CONFLICT', rejection.message, {}, rejection.code);
 }
+
+/** The `at` of a command built in the HTTP layer: MasterFacade.submit stamps the leader's clock over it. */
+export const stampedOnSubmit = 0;

@@ -1,7 +1,7 @@
 // The master as the HTTP layer sees it: Raft status in API terms, command submission with the
 // leader's clock stamped in, linearizable reads, membership. Raft's failures become HttpErrors
 // with the status a client can act on (307 to the leader, 503 retry, 504 unknown outcome).
-import type { MasterFacade, MasterRole, MembershipRequest, RaftMemberView, RaftView } from '../http/facade.ts';
+import type { ChangeListener, MasterFacade, MasterRole, MembershipRequest, RaftMemberView, RaftView } from '../http/facade.ts';
 import { HttpError } from '../http/errors.ts';
 import { retryAfterSeconds } from '../http/leader.ts';
 import type { RaftNode } from '../raft/node.ts';
@@ -19,6 +19,8 @@ export interface FacadeParts {
   readonly flags: Readonly<Record<string, string>>;
   readonly raft: RaftNode;
   readonly state: () => ReadonlyState;
+  /** The ClusterStateMachine's change hook (`subscribe`). */
+  readonly onChange: (listener: ChangeListener) => () => void;
   readonly metricsText: () => Promise<string>;
   readonly electedAtMs: () => number | null;
 }
@@ -33,6 +35,7 @@ export function createMasterFacade(parts: FacadeParts): MasterFacade {
     raft: () => raftView(parts.raft.status(), parts.zone),
     electedAtMs: parts.electedAtMs,
     state: parts.state,
+    onChange: parts.onChange,
     metricsText: parts.metricsText,
     async submit(command: Command): Promise<{ index: number; result: ApplyResult }> {
       try {

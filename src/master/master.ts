@@ -57,6 +57,8 @@ export class Master {
     const facade = createMasterFacade({
       id: options.id, address, zone: options.zone, flags: options.flags, raft,
       state: () => machine.state, metricsText: () => metrics.text(), electedAtMs: () => electedAtMs,
+      // The operator SUBSCRIBE stream's source: changes in apply order, on any master.
+      onChange: (listener) => machine.subscribe(listener),
     });
     const http = buildHttpServer({ master: facade, logger: logger.child({ subsystem: 'http' }) });
     http.server.on('upgrade', (request, socket, head) => {

@@ -88,6 +88,8 @@ export function applyUpdateAgentState(state: State, command: UpdateAgentState, i
   }
   const current = state.agents.get(found.id) ?? found;
   state.agents.set(found.id, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
+  // Mesos' operator stream announces an unreachable agent as removed, and its return as added.
+  if (command.state === 'UNREACHABLE') events.push({ type: 'AGENT_REMOVED', agentId: found.id });
   return success;
 }
 

@@ -8,6 +8,7 @@ import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { agentOnMachine } from './machines.ts';
 import { removeOffersWhere } from './offer-book.ts';
+import { sortedValues } from './ordering.ts';
 import { machineKey, type MachineKey, type State } from './state.ts';
 import type { MachineId } from './values.ts';
 
@@ -23,8 +24,12 @@ function checkSchedule(state: State, command: UpdateMaintenanceSchedule): Reject
       scheduled.add(key);
     }
   }
-  for (const [key, status] of state.machines) {
-    if (status.mode === 'DOWN' && !scheduled.has(key)) return reject('MACHINE_IS_DOWN', `${describe(status.machine)} is down and must stay scheduled`);
+  // In key order: Map order differs on a replica restored from a snapshot, and the message
+  // (part of the replicated result) must not.
+  for (const status of sortedValues(state.machines)) {
+    if (status.mode === 'DOWN' && !scheduled.has(machineKey(status.machine))) {
+      return reject('MACHINE_IS_DOWN', `${describe(status.machine)} is down and must stay scheduled`);
+    }
   }
   return null;
 }

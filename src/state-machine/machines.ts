@@ -1,19 +1,12 @@
 // Which agents run on which maintenance machine (Mesos MachineID: hostname and/or ip), and
-// whether an agent's machine is down.
-import type { ReadonlyState, Agent, MachineStatus } from './state.ts';
+// whether an agent's machine is down (a yes/no answer: it does not depend on Map order).
+import type { Agent, ReadonlyState } from './state.ts';
 import type { MachineId } from './values.ts';
 
 export function agentOnMachine(agent: Agent, machine: MachineId): boolean {
   if (machine.hostname !== '' && machine.hostname !== agent.hostname) return false;
   if (machine.ip !== '' && machine.ip !== agent.address.ip) return false;
   return machine.hostname !== '' || machine.ip !== '';
-}
-
-export function machineOfAgent(state: ReadonlyState, agent: Agent): MachineStatus | null {
-  for (const status of state.machines.values()) {
-    if (agentOnMachine(agent, status.machine)) return status;
-  }
-  return null;
 }
 
 export function agentIsDown(state: ReadonlyState, agent: Agent): boolean {

@@ -11,7 +11,7 @@ import {
   kvKey, type Agent, type AgentState, type Framework, type FrameworkState, type KvEntry, type MaintenanceSchedule, type Offer,
   type QuotaEntry, type ReadonlyState, type Task, type WeightEntry,
 } from './state.ts';
-import { isTerminalTaskState, type TaskState } from './task-states.ts';
+import { isTerminalTaskState, taskStates, type TaskState } from './task-states.ts';
 import type { MachineId } from './values.ts';
 
 /** Default and ceiling of a list query's `limit`: a single answer stays a bounded size. */
@@ -157,9 +157,11 @@ export function kvList(state: ReadonlyState, namespace: string, options: { reado
 export function countByState(state: ReadonlyState): { agents: Record<AgentState, number>; tasks: Partial<Record<TaskState, number>>; frameworks: Record<FrameworkState, number> } {
   const agents: Record<AgentState, number> = { ACTIVE: 0, DRAINING: 0, UNREACHABLE: 0, GONE: 0 };
   const frameworks: Record<FrameworkState, number> = { CONNECTED: 0, DISCONNECTED: 0, COMPLETED: 0 };
-  const tasks: Partial<Record<TaskState, number>> = {};
+  const taskCounts = new Map<TaskState, number>();
   for (const agent of state.agents.values()) agents[agent.state] += 1;
   for (const framework of state.frameworks.values()) frameworks[framework.state] += 1;
-  for (const task of state.tasks.values()) tasks[task.state] = (tasks[task.state] ?? 0) + 1;
+  for (const task of state.tasks.values()) taskCounts.set(task.state, (taskCounts.get(task.state) ?? 0) + 1);
+  // Keys in the Mesos enum order, whatever order the tasks were inserted in.
+  const tasks = Object.fromEntries(taskStates.filter((each) => taskCounts.has(each)).map((each) => [each, taskCounts.get(each) ?? 0]));
   return { agents, tasks, frameworks };
 }

@@ -87,7 +87,9 @@ test('UNREACHABLE: tasks of partition-aware frameworks become TASK_UNREACHABLE (
     accept([O1], [launch(taskDefinition(T1, resources(cpus(1))))], F1),
     accept([O2], [launch(taskDefinition(T2, resources(cpus(2))))], F2),
   ]);
+  const before = harness.events.length;
   harness.ok({ type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' });
+  assert.equal(harness.eventsSince(before).map((event) => event.type), ['TASK_UPDATED', 'TASK_UPDATED', 'AGENT_REMOVED']);
   assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_LOST');
   assert.is(harness.state.tasks.get(taskKey(F2, T2))?.state, 'TASK_UNREACHABLE');
   assert.is(harness.state.tasks.get(taskKey(F2, T2))?.statuses.at(-1)?.reason, 'REASON_AGENT_REMOVED');

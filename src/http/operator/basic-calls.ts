@@ -6,18 +6,21 @@ import type { OperatorCallTable } from './registry.ts';
 export const basicCalls: OperatorCallTable = {
   GET_HEALTH: {
     write: false,
+    local: true,
     async handle() {
       return { type: 'GET_HEALTH', get_health: { healthy: true } };
     },
   },
   GET_VERSION: {
     write: false,
+    local: true,
     async handle() {
       return { type: 'GET_VERSION', get_version: { version_info: { version: flotillaVersion(), build_user: 'flotilla' } } };
     },
   },
   GET_FLAGS: {
     write: false,
+    local: true,
     async handle({ master }) {
       const flags = Object.entries(master.flags).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value }));
       return { type: 'GET_FLAGS', get_flags: { flags } };
@@ -25,6 +28,7 @@ export const basicCalls: OperatorCallTable = {
   },
   GET_MASTER: {
     write: false,
+    local: true,
     async handle({ master }) {
       const electedAtMs = master.electedAtMs();
       const [hostname, port] = splitAddress(master.address);

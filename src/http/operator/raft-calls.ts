@@ -11,6 +11,7 @@ const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 export const raftCalls: OperatorCallTable = {
   GET_RAFT: {
     write: false,
+    local: true,
     async handle({ master }) {
       return { type: 'GET_RAFT', get_raft: master.raft() };
     },

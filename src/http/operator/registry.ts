@@ -1,7 +1,8 @@
 // The operator API's calls (Mesos v1 `POST /api/v1` with {"type": …}), one handler per call
 // type. A handler validates its own part of the body, throws HttpError for bad input, and
-// returns the response body (or null for "200 with an empty body", as Mesos answers calls
-// without a response message).
+// returns the response body, null for "200 with an empty body" (as Mesos answers calls without
+// a response message), or a stream (SUBSCRIBE).
+import type { Readable } from 'node:stream';
 import type { HttpError } from '../errors.ts';
 import type { MasterFacade } from '../facade.ts';
 
@@ -12,10 +13,27 @@ export interface OperatorCallContext {
   readonly stale: string | undefined;
 }
 
+/**
+ * A 200 whose body is written as it comes: each chunk the stream yields is one HTTP chunk. The
+ * route sets the content type the request negotiated.
+ */
+export class StreamingResponse {
+  constructor(readonly body: Readable) {}
+}
+
+export type OperatorResponse = object | null | StreamingResponse;
+
 export interface OperatorCallHandler {
   /** Writes go to the leader (a follower answers 307); reads run anywhere. */
   readonly write: boolean;
-  handle(context: OperatorCallContext): Promise<object | null>;
+  /**
+   * Answers from this master's own process (its version, flags, Raft view) rather than the
+   * replicated state, so it needs no ReadIndex round and answers even without a leader.
+   */
+  readonly local?: boolean;
+  /** Answers with a RecordIO event stream (Accept: application/recordio is allowed). */
+  readonly streaming?: boolean;
+  handle(context: OperatorCallContext): Promise<OperatorResponse>;
 }
 
 export type OperatorCallTable = Record<string, OperatorCallHandler>;

@@ -1,18 +1,44 @@
 // POST /api/v1: the Mesos v1 operator API. The body is {"type": "<CALL>", "<call>": {...}};
-// a missing Accept means JSON; anything but JSON is refused with 406/415 as Mesos does.
+// a missing Accept means JSON; anything but JSON is refused with 406/415 as Mesos does, except
+// that a streaming call (SUBSCRIBE) may ask for `application/recordio` with JSON messages.
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { MasterFacade } from '../facade.ts';
 import { requireLeader } from '../leader.ts';
+import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
 import { readConsistency } from '../reads.ts';
 import { basicCalls } from '../operator/basic-calls.ts';
+import { maintenanceCalls } from '../operator/maintenance-calls.ts';
+import { metricsCalls } from '../operator/metrics-calls.ts';
+import { quotaCalls } from '../operator/quota-calls.ts';
 import { raftCalls } from '../operator/raft-calls.ts';
-import type { OperatorCallTable } from '../operator/registry.ts';
+import { type OperatorCallTable, StreamingResponse } from '../operator/registry.ts';
+import { roleCalls } from '../operator/role-calls.ts';
+import { stateCalls } from '../operator/state-calls.ts';
+import { subscribeCalls } from '../operator/subscribe-call.ts';
+import { OperatorSubscriptions } from '../operator/subscriptions.ts';
+import { teardownCalls } from '../operator/teardown-calls.ts';
 
 export const operatorPath = '/api/v1';
 
-export function operatorCallTable(): OperatorCallTable {
-  return { ...basicCalls, ...raftCalls };
+export interface OperatorCallTableParts {
+  readonly subscriptions: OperatorSubscriptions;
+}
+
+/** Every call type once: a name in two tables is a programmer error, caught at start. */
+export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTable {
+  const tables = [
+    basicCalls, raftCalls, metricsCalls, stateCalls, roleCalls, quotaCalls, maintenanceCalls, teardownCalls,
+    subscribeCalls(parts.subscriptions),
+  ];
+  const table: OperatorCallTable = {};
+  for (const part of tables) {
+    for (const [type, handler] of Object.entries(part)) {
+      if (Object.hasOwn(table, type)) throw new Error(`operator call ${type} is defined twice`);
+      table[type] = handler;
+    }
+  }
+  return table;
 }
 
 const callSchema = {
@@ -21,18 +47,32 @@ const callSchema = {
   properties: { type: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
-export function registerOperatorRoutes(app: FastifyInstance, master: MasterFacade, table = operatorCallTable()): void {
+type Encoding = 'json' | 'recordio';
+
+export function registerOperatorRoutes(app: FastifyInstance, master: MasterFacade, table?: OperatorCallTable): void {
+  const subscriptions = new OperatorSubscriptions(master, {
+    maxSubscribers: maxOperatorSubscribers,
+    maxQueuedBytes: maxQueuedBytesPerSubscriber,
+    heartbeatIntervalSeconds: operatorHeartbeatIntervalSeconds,
+  });
+  app.addHook('onClose', async () => subscriptions.close());
+  const calls = table ?? operatorCallTable({ subscriptions });
+  const validTypes = Object.keys(calls).sort().join(', ');
   app.post<{ Body: Record<string, unknown>; Querystring: { stale?: string } }>(operatorPath, { schema: { body: callSchema } }, async (request, reply) => {
-    checkAccept(request.headers.accept);
     const type = request.body.type as string;
-    const handler = Object.hasOwn(table, type) ? table[type]! : undefined;
-    if (handler === undefined) throw new HttpError('UNKNOWN_CALL', `unknown operator call type "${type}"`);
+    const handler = Object.hasOwn(calls, type) ? calls[type]! : undefined;
+    if (handler === undefined) throw new HttpError('UNKNOWN_CALL', `unknown operator call type "${type}"; the call types are ${validTypes}`);
+    const encoding = negotiate(request.headers.accept, request.headers['message-accept'], handler.streaming === true);
     if (handler.write) requireLeader(master, operatorPath);
-    else if (type !== 'GET_HEALTH' && type !== 'GET_VERSION' && type !== 'GET_FLAGS' && type !== 'GET_RAFT' && type !== 'GET_MASTER') {
-      await readConsistency(master, request.query.stale);
-    }
+    else if (handler.local !== true) await readConsistency(master, request.query.stale);
     const response = await handler.handle({ master, call: request.body, stale: request.query.stale });
     if (response === null) return reply.code(200).send();
+    if (response instanceof StreamingResponse) {
+      const headers = encoding === 'recordio'
+        ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
+        : { 'content-type': 'application/json' };
+      return reply.code(200).headers({ ...headers, 'cache-control': 'no-store' }).send(response.body);
+    }
     return reply.code(200).header('content-type', 'application/json').send(response);
   });
   app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: operatorPath, handler: async (request) => {
@@ -40,7 +80,17 @@ export function registerOperatorRoutes(app: FastifyInstance, master: MasterFacad
   } });
 }
 
-function checkAccept(accept: string | undefined): void {
-  if (accept === undefined || accept === '' || accept.includes('application/json') || accept.includes('*/*') || accept.includes('application/*')) return;
-  throw new HttpError('NOT_ACCEPTABLE', `this API answers application/json, not ${accept}`);
+const acceptsJson = (accept: string): boolean =>
+  accept === '' || accept.includes('application/json') || accept.includes('*/*') || accept.includes('application/*');
+
+/** Mesos' streaming negotiation: Accept names the framing, Message-Accept the records' encoding. */
+function negotiate(accept: string | undefined, messageAccept: string | string[] | undefined, streaming: boolean): Encoding {
+  const wanted = accept ?? '';
+  if (streaming && wanted.includes('application/recordio')) {
+    const messages = Array.isArray(messageAccept) ? messageAccept.join(',') : messageAccept ?? '';
+    if (acceptsJson(messages)) return 'recordio';
+    throw new HttpError('NOT_ACCEPTABLE', `event records are application/json, not ${messages}`);
+  }
+  if (acceptsJson(wanted)) return 'json';
+  throw new HttpError('NOT_ACCEPTABLE', `this API answers application/json, not ${wanted}`);
 }

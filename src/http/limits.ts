@@ -1,0 +1,23 @@
+// Bounds of the HTTP layer's operator API in one place (STYLE.md rule 7). The request body bound
+// is `maxBodyBytes` in server.ts, next to the fastify option it sets.
+
+/**
+ * Tasks in one GET_TASKS or GET_STATE answer, in (framework, task) id order; beyond this the
+ * list is cut. Mesos bounds its answer the same way (--max_completed_tasks_per_framework).
+ */
+export const maxTasksPerResponse = 100_000;
+
+/** Operator SUBSCRIBE streams open at once on one master; one more is answered 429. */
+export const maxOperatorSubscribers = 64;
+
+/**
+ * Bytes of events waiting for one subscriber's socket (its SUBSCRIBED snapshot aside). A
+ * subscriber that falls this far behind is disconnected (it resubscribes and gets a fresh
+ * snapshot) rather than buffered forever. 4 MiB holds a burst of ~10,000 task updates (one
+ * apply can emit that many: a torn-down framework's tasks); times the subscribers, 256 MiB at
+ * worst.
+ */
+export const maxQueuedBytesPerSubscriber = 4 * 1024 * 1024;
+
+/** Mesos' default for the operator event stream (master.proto Event.HEARTBEAT). */
+export const operatorHeartbeatIntervalSeconds = 15;

@@ -1,0 +1,101 @@
+// Maintenance (Mesos "maintenance.md"; master.proto GetMaintenanceSchedule, GetMaintenanceStatus,
+// UpdateMaintenanceSchedule, StartMaintenance, StopMaintenance; maintenance.proto Schedule,
+// Window, ClusterStatus). Scheduled machines drain; START takes draining machines down; STOP
+// brings down machines back up and out of the schedule.
+import type * as Operator from '../../protocol/operator.ts';
+import { maxDurationMs, maxMachinesPerCommand, maxMachinesPerWindow, maxMaintenanceWindows, maxTimestampMs } from '../../state-machine/limits.ts';
+import { maintenanceSchedule, maintenanceStatus } from '../../state-machine/queries.ts';
+import { machineIdSchema, machineListSchema, maintenanceWindowSchema } from '../../state-machine/value-schema.ts';
+import type { MachineId, MaintenanceWindow } from '../../state-machine/values.ts';
+import { HttpError } from '../errors.ts';
+import { stampedOnSubmit, submitOrFail } from '../submit.ts';
+import {
+  asObject, listField, nanosecondsFieldAsMilliseconds, objectField, optionalObjectField, optionalStringField, parseWith, type Fields,
+} from './fields.ts';
+import { mesosMachine, nanoseconds } from './mesos-json.ts';
+import type { OperatorCallTable } from './registry.ts';
+
+/** MachineID: hostname and ip are both optional in Mesos, but one of them must be given. */
+function parseMachine(value: unknown, path: string): MachineId {
+  const machine = asObject(value, path);
+  const hostname = optionalStringField(machine, 'hostname', `${path}.hostname`);
+  const ip = optionalStringField(machine, 'ip', `${path}.ip`);
+  return parseWith(machineIdSchema, { hostname, ip }, path);
+}
+
+function parseMachines(container: Fields, name: string, path: string, maxLength: number): readonly MachineId[] {
+  const list = listField(container, name, path, { minLength: 1, maxLength });
+  const machines = list.map((machine, position) => parseMachine(machine, `${path}[${position}]`));
+  return parseWith(machineListSchema(maxLength), machines, path);
+}
+
+/**
+ * Unavailability.duration is optional in Mesos (unset: down for good). Flotilla's windows are
+ * bounded, so a window must say how long it lasts.
+ */
+function parseWindow(value: unknown, path: string): MaintenanceWindow {
+  const window = asObject(value, path);
+  const machines = parseMachines(window, 'machine_ids', `${path}.machine_ids`, maxMachinesPerWindow);
+  const unavailability = objectField(window, 'unavailability', `${path}.unavailability`);
+  const start = objectField(unavailability, 'start', `${path}.unavailability.start`);
+  const duration = optionalObjectField(unavailability, 'duration', `${path}.unavailability.duration`);
+  if (duration === null) throw new HttpError('INVALID_BODY', `${path}.unavailability.duration is required: a window has an end`);
+  const startMs = nanosecondsFieldAsMilliseconds(start, 'nanoseconds', `${path}.unavailability.start.nanoseconds`, maxTimestampMs);
+  const durationMs = nanosecondsFieldAsMilliseconds(duration, 'nanoseconds', `${path}.unavailability.duration.nanoseconds`, maxDurationMs);
+  return parseWith(maintenanceWindowSchema, { machines, startMs, durationMs }, path);
+}
+
+function mesosWindow(window: MaintenanceWindow): Operator.MaintenanceWindow {
+  return {
+    machine_ids: window.machines.map(mesosMachine),
+    unavailability: { start: nanoseconds(window.startMs), duration: nanoseconds(window.durationMs) },
+  };
+}
+
+export const maintenanceCalls: OperatorCallTable = {
+  GET_MAINTENANCE_SCHEDULE: {
+    write: false,
+    async handle({ master }) {
+      const schedule: Operator.MaintenanceSchedule = { windows: maintenanceSchedule(master.state()).windows.map(mesosWindow) };
+      return { type: 'GET_MAINTENANCE_SCHEDULE', get_maintenance_schedule: { schedule } };
+    },
+  },
+  GET_MAINTENANCE_STATUS: {
+    write: false,
+    async handle({ master }) {
+      const { drainingMachines, downMachines } = maintenanceStatus(master.state());
+      const status: Operator.ClusterStatus = {
+        draining_machines: drainingMachines.map((machine) => ({ id: mesosMachine(machine), statuses: [] })),
+        down_machines: downMachines.map(mesosMachine),
+      };
+      return { type: 'GET_MAINTENANCE_STATUS', get_maintenance_status: { status } };
+    },
+  },
+  UPDATE_MAINTENANCE_SCHEDULE: {
+    write: true,
+    async handle({ master, call }) {
+      const schedule = objectField(objectField(call, 'update_maintenance_schedule'), 'schedule', 'update_maintenance_schedule.schedule');
+      const path = 'update_maintenance_schedule.schedule.windows';
+      const windows = listField(schedule, 'windows', path, { maxLength: maxMaintenanceWindows })
+        .map((window, position) => parseWindow(window, `${path}[${position}]`));
+      await submitOrFail(master, { type: 'update_maintenance_schedule', at: stampedOnSubmit, windows });
+      return null;
+    },
+  },
+  START_MAINTENANCE: {
+    write: true,
+    async handle({ master, call }) {
+      const machines = parseMachines(objectField(call, 'start_maintenance'), 'machines', 'start_maintenance.machines', maxMachinesPerCommand);
+      await submitOrFail(master, { type: 'start_maintenance', at: stampedOnSubmit, machines });
+      return null;
+    },
+  },
+  STOP_MAINTENANCE: {
+    write: true,
+    async handle({ master, call }) {
+      const machines = parseMachines(objectField(call, 'stop_maintenance'), 'machines', 'stop_maintenance.machines', maxMachinesPerCommand);
+      await submitOrFail(master, { type: 'stop_maintenance', at: stampedOnSubmit, machines });
+      return null;
+    },
+  },
+};

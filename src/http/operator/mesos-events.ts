@@ -1,0 +1,46 @@
+// The state machine's change events as master.proto `Event`s for the operator SUBSCRIBE stream.
+// Offer events are the scheduler API's business and have no operator event; STATE_RESTORED has
+// none either (subscriptions.ts ends the streams: their snapshot no longer holds).
+import type * as Operator from '../../protocol/operator.ts';
+import { assertNever } from '../../state-machine/assert.ts';
+import type { ChangeEvent } from '../../state-machine/events.ts';
+import type { ReadonlyState } from '../../state-machine/state.ts';
+import { mesosAgent, mesosFrameworkInfo } from './mesos-entities.ts';
+import { idValue } from './mesos-json.ts';
+import { mesosTask, mesosTaskStatus } from './mesos-tasks.ts';
+import { frameworkView, getState } from './state-view.ts';
+
+export function subscribedEvent(state: ReadonlyState, heartbeatIntervalSeconds: number): Operator.Event {
+  return { type: 'SUBSCRIBED', subscribed: { get_state: getState(state), heartbeat_interval_seconds: heartbeatIntervalSeconds } };
+}
+
+export const heartbeatEvent: Operator.Event = { type: 'HEARTBEAT' };
+
+/** `state` is the state right after the command that emitted `event` (for framework holdings). */
+export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.Event | null {
+  switch (event.type) {
+    case 'TASK_ADDED':
+      return { type: 'TASK_ADDED', task_added: { task: mesosTask(event.task) } };
+    case 'TASK_UPDATED':
+      return {
+        type: 'TASK_UPDATED',
+        task_updated: { framework_id: idValue(event.task.frameworkId), status: mesosTaskStatus(event.task, event.status), state: event.task.state },
+      };
+    case 'AGENT_ADDED':
+      return { type: 'AGENT_ADDED', agent_added: { agent: mesosAgent(event.agent) } };
+    case 'AGENT_REMOVED':
+      return { type: 'AGENT_REMOVED', agent_removed: { agent_id: idValue(event.agentId) } };
+    case 'FRAMEWORK_ADDED':
+      return { type: 'FRAMEWORK_ADDED', framework_added: { framework: frameworkView(state, event.framework) } };
+    case 'FRAMEWORK_UPDATED':
+      return { type: 'FRAMEWORK_UPDATED', framework_updated: { framework: frameworkView(state, event.framework) } };
+    case 'FRAMEWORK_REMOVED':
+      return { type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: mesosFrameworkInfo(event.framework) } };
+    case 'OFFER_ADDED':
+    case 'OFFER_REMOVED':
+    case 'STATE_RESTORED':
+      return null;
+    default:
+      return assertNever(event);
+  }
+}

@@ -1,0 +1,104 @@
+// The cluster state as Mesos' GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE answer it
+// (master.proto Response). Pure functions of one ReadonlyState: a single pass over tasks and
+// offers per answer, lists in id order, so two replicas at one index answer byte for byte alike.
+import type * as Mesos from '../../protocol/mesos.ts';
+import type * as Operator from '../../protocol/operator.ts';
+import type { FrameworkId } from '../../state-machine/ids.ts';
+import { compareStrings, sortedValues } from '../../state-machine/ordering.ts';
+import { listAgents, listFrameworks } from '../../state-machine/queries.ts';
+import { sum, type Resources } from '../../state-machine/resources.ts';
+import type { Role } from '../../state-machine/roles.ts';
+import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
+import { isTerminalTaskState } from '../../state-machine/task-states.ts';
+import { maxTasksPerResponse } from '../limits.ts';
+import { mesosAgent, mesosFramework, mesosOffer, noHoldings, type FrameworkHoldings } from './mesos-entities.ts';
+import { mesosTask } from './mesos-tasks.ts';
+
+/** Registered agents, as Mesos lists them: unreachable and gone agents are not registered. */
+export function getAgents(state: ReadonlyState): Operator.GetAgents {
+  return { agents: listAgents(state, { states: ['ACTIVE', 'DRAINING'] }).map(mesosAgent), recovered_agents: [] };
+}
+
+interface Accumulator {
+  readonly offers: Mesos.Offer[];
+  readonly allocated: Map<Role, Resources[]>;
+  readonly offered: Map<Role, Resources[]>;
+}
+
+function append(lists: Map<Role, Resources[]>, role: Role, resources: Resources): void {
+  const list = lists.get(role);
+  if (list === undefined) lists.set(role, [resources]);
+  else list.push(resources);
+}
+
+function sumByRole(lists: ReadonlyMap<Role, Resources[]>): Map<Role, Resources> {
+  return new Map([...lists.keys()].sort(compareStrings).map((role) => [role, sum(lists.get(role)!)]));
+}
+
+/** One pass over live tasks and outstanding offers, for the frameworks `wanted` accepts. */
+function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): Map<FrameworkId, FrameworkHoldings> {
+  const accumulators = new Map<FrameworkId, Accumulator>();
+  const accumulatorOf = (id: FrameworkId): Accumulator => {
+    const found = accumulators.get(id);
+    if (found !== undefined) return found;
+    const created: Accumulator = { offers: [], allocated: new Map(), offered: new Map() };
+    accumulators.set(id, created);
+    return created;
+  };
+  for (const task of state.tasks.values()) {
+    if (!isTerminalTaskState(task.state) && wanted(task.frameworkId)) append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
+  }
+  for (const offer of sortedValues(state.offers)) {
+    if (!wanted(offer.frameworkId)) continue;
+    const agent = state.agents.get(offer.agentId);
+    if (agent === undefined) throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
+    const accumulator = accumulatorOf(offer.frameworkId);
+    accumulator.offers.push(mesosOffer(offer, agent));
+    append(accumulator.offered, offer.role, offer.resources);
+  }
+  return new Map([...accumulators].map(([id, { offers, allocated, offered }]) => [id, { offers, allocated: sumByRole(allocated), offered: sumByRole(offered) }]));
+}
+
+/** One framework as a FRAMEWORK_ADDED/UPDATED event carries it. */
+export function frameworkView(state: ReadonlyState, framework: Framework): Operator.Framework {
+  return mesosFramework(framework, holdings(state, (id) => id === framework.id).get(framework.id) ?? noHoldings);
+}
+
+export function getFrameworks(state: ReadonlyState): Operator.GetFrameworks {
+  const held = holdings(state, () => true);
+  const view = (framework: Framework): Operator.Framework => mesosFramework(framework, held.get(framework.id) ?? noHoldings);
+  return {
+    frameworks: listFrameworks(state, { states: ['CONNECTED', 'DISCONNECTED'] }).map(view),
+    completed_frameworks: listFrameworks(state, { states: ['COMPLETED'] }).map(view),
+  };
+}
+
+type TaskList = 'tasks' | 'unreachable_tasks' | 'completed_tasks';
+
+/**
+ * master.proto GetTasks: `tasks` are live, or terminal with a terminal update the framework has
+ * not acknowledged yet; `completed_tasks` are terminal and acknowledged (an update the master
+ * made itself has no uuid and needs no acknowledgement).
+ */
+function taskList(task: Task): TaskList {
+  if (task.state === 'TASK_UNREACHABLE') return 'unreachable_tasks';
+  if (!isTerminalTaskState(task.state)) return 'tasks';
+  const latest = task.statuses[task.statuses.length - 1];
+  return latest === undefined || latest.uuid === null || latest.acknowledged ? 'completed_tasks' : 'tasks';
+}
+
+export function getTasks(state: ReadonlyState): Operator.GetTasks {
+  const lists: Record<TaskList, Mesos.Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
+  for (const task of sortedValues(state.tasks).slice(0, maxTasksPerResponse)) lists[taskList(task)].push(mesosTask(task));
+  return { pending_tasks: [], ...lists, orphan_tasks: [] };
+}
+
+/** Flotilla has no custom executors: command and container tasks only. */
+export function getState(state: ReadonlyState): Operator.GetState {
+  return {
+    get_tasks: getTasks(state),
+    get_executors: { executors: [], orphan_executors: [] },
+    get_frameworks: getFrameworks(state),
+    get_agents: getAgents(state),
+  };
+}

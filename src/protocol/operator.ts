@@ -1,0 +1,130 @@
+// The master operator API's responses and events in Mesos v1 JSON (include/mesos/v1/master/
+// master.proto, quota/quota.proto, maintenance/maintenance.proto). Only the fields Flotilla
+// fills are listed.
+import type {
+  AgentInfo, FrameworkInfo, IdValue, MachineId, Nanoseconds, Offer, Resource, Scalar, Task, TaskState, TaskStatus,
+} from './mesos.ts';
+
+/** Response.GetAgents.Agent */
+export interface Agent {
+  readonly agent_info: AgentInfo;
+  readonly active: boolean;
+  readonly deactivated: boolean;
+  readonly version: string;
+  readonly pid: string;
+  readonly registered_time: Nanoseconds;
+  readonly reregistered_time?: Nanoseconds;
+  readonly total_resources: readonly Resource[];
+  readonly allocated_resources: readonly Resource[];
+  readonly offered_resources: readonly Resource[];
+  readonly drain_info?: { readonly state: 'DRAINING'; readonly config: Record<string, never> };
+}
+
+export interface GetAgents {
+  readonly agents: readonly Agent[];
+  readonly recovered_agents: readonly AgentInfo[];
+}
+
+/** Response.GetFrameworks.Framework */
+export interface Framework {
+  readonly framework_info: FrameworkInfo;
+  readonly active: boolean;
+  readonly connected: boolean;
+  readonly recovered: boolean;
+  readonly registered_time: Nanoseconds;
+  readonly reregistered_time?: Nanoseconds;
+  readonly unregistered_time?: Nanoseconds;
+  readonly offers: readonly Offer[];
+  readonly inverse_offers: readonly never[];
+  readonly allocated_resources: readonly Resource[];
+  readonly offered_resources: readonly Resource[];
+}
+
+export interface GetFrameworks {
+  readonly frameworks: readonly Framework[];
+  readonly completed_frameworks: readonly Framework[];
+}
+
+export interface GetTasks {
+  readonly pending_tasks: readonly Task[];
+  readonly tasks: readonly Task[];
+  readonly unreachable_tasks: readonly Task[];
+  readonly completed_tasks: readonly Task[];
+  readonly orphan_tasks: readonly Task[];
+}
+
+export interface GetExecutors {
+  readonly executors: readonly never[];
+  readonly orphan_executors: readonly never[];
+}
+
+export interface GetState {
+  readonly get_tasks: GetTasks;
+  readonly get_executors: GetExecutors;
+  readonly get_frameworks: GetFrameworks;
+  readonly get_agents: GetAgents;
+}
+
+/** mesos.proto Role */
+export interface Role {
+  readonly name: string;
+  readonly weight: number;
+  readonly frameworks: readonly IdValue[];
+  /** What is allocated to the role (live tasks). */
+  readonly resources: readonly Resource[];
+}
+
+export interface WeightInfo {
+  readonly weight: number;
+  readonly role: string;
+}
+
+/** quota.proto QuotaInfo (deprecated, still filled) and QuotaConfig. */
+export interface QuotaInfo {
+  readonly role: string;
+  readonly guarantee: readonly Resource[];
+}
+
+export interface QuotaConfig {
+  readonly role: string;
+  readonly guarantees: Readonly<Record<string, Scalar>>;
+  readonly limits: Readonly<Record<string, Scalar>>;
+}
+
+export interface QuotaStatus {
+  readonly infos: readonly QuotaInfo[];
+  readonly configs: readonly QuotaConfig[];
+}
+
+export interface MaintenanceWindow {
+  readonly machine_ids: readonly MachineId[];
+  readonly unavailability: { readonly start: Nanoseconds; readonly duration: Nanoseconds };
+}
+
+export interface MaintenanceSchedule {
+  readonly windows: readonly MaintenanceWindow[];
+}
+
+export interface ClusterStatus {
+  readonly draining_machines: readonly { readonly id: MachineId; readonly statuses: readonly never[] }[];
+  readonly down_machines: readonly MachineId[];
+}
+
+export interface Metric {
+  readonly name: string;
+  readonly value: number;
+}
+
+/** master.proto Event */
+export type Event =
+  | { readonly type: 'SUBSCRIBED'; readonly subscribed: { readonly get_state: GetState; readonly heartbeat_interval_seconds: number } }
+  | { readonly type: 'TASK_ADDED'; readonly task_added: { readonly task: Task } }
+  | { readonly type: 'TASK_UPDATED'; readonly task_updated: { readonly framework_id: IdValue; readonly status: TaskStatus; readonly state: TaskState } }
+  | { readonly type: 'AGENT_ADDED'; readonly agent_added: { readonly agent: Agent } }
+  | { readonly type: 'AGENT_REMOVED'; readonly agent_removed: { readonly agent_id: IdValue } }
+  | { readonly type: 'FRAMEWORK_ADDED'; readonly framework_added: { readonly framework: Framework } }
+  | { readonly type: 'FRAMEWORK_UPDATED'; readonly framework_updated: { readonly framework: Framework } }
+  | { readonly type: 'FRAMEWORK_REMOVED'; readonly framework_removed: { readonly framework_info: FrameworkInfo } }
+  | { readonly type: 'HEARTBEAT' };
+
+export type EventType = Event['type'];

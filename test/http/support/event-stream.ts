@@ -1,0 +1,134 @@
+// Reading an operator SUBSCRIBE stream in tests: through fetch, records decoded with the
+// protocol's RecordIO decoder; and through a raw socket, to see the HTTP chunks themselves
+// (fetch and node:http join and split chunks, so only the raw bytes show the framing).
+import { connect } from 'node:net';
+import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
+
+const maxRecordBytes = 16 * 1024 * 1024;
+const textDecoder = new TextDecoder();
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class EventStream {
+  readonly #decoder = new RecordIoDecoder({ maxRecordBytes });
+  readonly #pending: any[] = [];
+  #ended = false;
+
+  private constructor(
+    readonly response: Response,
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly controller: AbortController,
+  ) {}
+
+  static async open(baseUrl: string, headers: Record<string, string> = {}, query = ''): Promise<EventStream> {
+    const controller = new AbortController();
+    const response = await fetch(`${baseUrl}/api/v1${query}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ type: 'SUBSCRIBE' }),
+      signal: controller.signal,
+    });
+    if (response.status !== 200 || response.body === null) throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
+    return new EventStream(response, response.body.getReader(), controller);
+  }
+
+  /** The next event, parsed. */
+  async next(timeoutMs = 5000): Promise<any> {
+    return withTimeout(this.#next(), timeoutMs, 'the next operator event');
+  }
+
+  /** Skips events until one of `type` (HEARTBEATs arrive at any time). */
+  async nextOf(type: string, timeoutMs = 5000): Promise<any> {
+    return withTimeout((async () => {
+      for (;;) {
+        const event = await this.#next();
+        if (event.type === type) return event;
+      }
+    })(), timeoutMs, `a ${type} event`);
+  }
+
+  /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */
+  async ended(timeoutMs = 5000): Promise<boolean> {
+    return withTimeout((async () => {
+      while (!this.#ended) {
+        try {
+          await this.#next();
+        } catch (error) {
+          if (this.#ended) break;
+          throw error;
+        }
+      }
+      return true;
+    })(), timeoutMs, 'the end of the stream');
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+
+  async #next(): Promise<any> {
+    while (this.#pending.length === 0) {
+      if (this.#ended) throw new Error('the stream ended');
+      const { done, value } = await this.reader.read();
+      if (done) {
+        this.#decoder.finish();
+        this.#ended = true;
+        continue;
+      }
+      for (const record of this.#decoder.decode(value)) this.#pending.push(JSON.parse(textDecoder.decode(record)));
+    }
+    return this.#pending.shift();
+  }
+}
+
+export interface RawChunks {
+  readonly head: string;
+  /** Each HTTP chunk's data, in order. */
+  readonly chunks: Buffer[];
+}
+
+/**
+ * Sends SUBSCRIBE over a bare socket and returns the first `count` chunks of the chunked body.
+ * `onChunks` hears how many whole chunks have arrived so far (to make a change at a known point).
+ */
+export function readRawChunks(host: string, port: number, count: number, onChunks: (received: number) => void = () => {}, timeoutMs = 5000): Promise<RawChunks> {
+  const body = JSON.stringify({ type: 'SUBSCRIBE' });
+  const request = `POST /api/v1 HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  return withTimeout(new Promise<RawChunks>((resolve, reject) => {
+    const socket = connect({ host, port }, () => socket.write(request));
+    let received = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+      const parsed = parseChunked(received, count);
+      if (parsed === null) return;
+      if (parsed.chunks.length < count) {
+        onChunks(parsed.chunks.length);
+        return;
+      }
+      socket.destroy();
+      resolve(parsed);
+    });
+    socket.on('error', reject);
+  }), timeoutMs, `${count} HTTP chunks`);
+}
+
+/** The head and the whole chunks so far (at most `count`), or null before the head is complete. */
+function parseChunked(bytes: Buffer, count: number): RawChunks | null {
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  if (headEnd < 0) return null;
+  const chunks: Buffer[] = [];
+  let position = headEnd + 4;
+  while (chunks.length < count) {
+    const lineEnd = bytes.indexOf('\r\n', position);
+    if (lineEnd < 0) break;
+    const size = Number.parseInt(bytes.subarray(position, lineEnd).toString('ascii'), 16);
+    if (bytes.length < lineEnd + 2 + size + 2) break;
+    chunks.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size));
+    position = lineEnd + 2 + size + 2;
+  }
+  return { head: bytes.subarray(0, headEnd).toString('latin1'), chunks };
+}

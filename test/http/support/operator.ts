@@ -1,0 +1,62 @@
+// Operator API calls against a real single-voter master, and the test-only way to put agents,
+// frameworks and tasks into its state before those have APIs of their own: proposing state
+// machine commands straight to the master's Raft node (what the agent gateway and scheduler API
+// will do through the facade).
+import * as assert from 'uvu/assert';
+import { encodeCommand } from '../../../src/state-machine/codec.ts';
+import type { Command } from '../../../src/state-machine/commands.ts';
+import type { ApplyResult } from '../../../src/state-machine/errors.ts';
+import type { SingleMaster } from '../../support/master.ts';
+
+export interface OperatorAnswer {
+  readonly status: number;
+  /** Parsed JSON, or null for an empty body. */
+  readonly body: any;
+  readonly headers: Headers;
+}
+
+export async function operatorCall(cluster: SingleMaster, body: unknown, headers: Record<string, string> = {}, query = ''): Promise<OperatorAnswer> {
+  const response = await fetch(`${cluster.url}/api/v1${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}
+
+/** A read call's response message, e.g. `read(cluster, 'GET_AGENTS')` → the `get_agents` object. */
+export async function read(cluster: SingleMaster, type: string): Promise<any> {
+  const answer = await operatorCall(cluster, { type });
+  assert.is(answer.status, 200, `${type}: ${JSON.stringify(answer.body)}`);
+  assert.is(answer.body.type, type);
+  return answer.body[type.toLowerCase()];
+}
+
+/** A write call that Mesos answers with 200 and no body. */
+export async function writeOk(cluster: SingleMaster, call: Record<string, unknown>): Promise<void> {
+  const answer = await operatorCall(cluster, call);
+  assert.is(answer.status, 200, `${String(call.type)}: ${JSON.stringify(answer.body)}`);
+  assert.is(answer.body, null, `${String(call.type)} answers an empty body`);
+}
+
+/** A call that must fail with this status and stable code. */
+export async function fails(cluster: SingleMaster, call: unknown, status: number, code: string): Promise<void> {
+  const answer = await operatorCall(cluster, call);
+  const label = JSON.stringify(call).slice(0, 160);
+  assert.is(answer.status, status, `${label} → ${JSON.stringify(answer.body)}`);
+  assert.is(answer.body?.error?.code, code, label);
+}
+
+/** Test-only path: applies `command` through Raft on the master, bypassing the HTTP layer. */
+export async function propose(cluster: SingleMaster, command: Command): Promise<ApplyResult> {
+  const { result } = await cluster.master.raft.propose(encodeCommand(command));
+  return result as ApplyResult;
+}
+
+export async function proposeOk(cluster: SingleMaster, ...commands: Command[]): Promise<void> {
+  for (const command of commands) {
+    const result = await propose(cluster, command);
+    if (!result.ok) assert.unreachable(`${command.type} rejected: ${result.code} ${result.message}`);
+  }
+}
