@@ -25,6 +25,8 @@ export interface MasterOptions {
   /** Start as a new, empty member that an operator adds with ADD_MASTER. */
   readonly join: boolean;
   readonly flags: Readonly<Record<string, string>>;
+  /** Snapshot and compact every this many applied entries (default 10,000). */
+  readonly snapshotEntries?: number;
   readonly logger?: Logger;
 }
 
@@ -45,6 +47,7 @@ export class Master {
     const raft = RaftNode.start({
       id: nodeId(options.id), dataDir: options.dataDir, peers: options.peers, join: options.join,
       secret: options.secret, stateMachine: machine, logger: logger.child({ subsystem: 'raft' }), timing: options.timing,
+      core: options.snapshotEntries === undefined ? {} : { snapshotThresholdEntries: options.snapshotEntries },
     });
     let electedAtMs: number | null = null;
     raft.onLeaderChange((status) => {

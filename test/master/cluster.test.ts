@@ -77,6 +77,119 @@ test('ADD_MASTER brings in a learner that is promoted once caught up; REMOVE_MAS
   }
 });
 
+test('linearizable reads after a leader kill see every acknowledged write', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-kill-'), 3, [], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    const written = await request(leader, 'PUT', '/api/v1/kv/ns/durable', { value: 'before-kill' });
+    assert.is(written.status, 200);
+    await cluster.kill(leader, 'SIGKILL');
+    const next = await cluster.waitForLeader(10_000, [leader.id]);
+    const follower = cluster.replicas.find((replica) => replica.id !== leader.id && replica.id !== next.id)!;
+    for (const replica of [next, follower]) {
+      const read = await waitFor(async () => {
+        const reply = await request(replica, 'GET', '/api/v1/kv/ns/durable');
+        return reply.status === 200 ? reply : null;
+      }, { timeoutMs: 10_000, what: `a linearizable read on ${replica.id}` });
+      assert.equal(read.body, { key: 'durable', value: 'before-kill', version: written.body.version });
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('compare-and-set under concurrent writers: exactly one wins each round', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-cas-'), 3, [], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    let version = (await request(leader, 'PUT', '/api/v1/kv/ns/counter', { value: '0' })).body.version as number;
+    for (let round = 1; round <= 5; round++) {
+      const attempts = await Promise.all(Array.from({ length: 8 }, (_, writer) =>
+        request(leader, 'PUT', '/api/v1/kv/ns/counter', { value: `${round}-by-${writer}` }, { 'if-match': String(version) })));
+      const winners = attempts.filter((reply) => reply.status === 200);
+      const losers = attempts.filter((reply) => reply.status === 412);
+      assert.is(winners.length, 1, `round ${round}: ${attempts.map((reply) => reply.status).join(',')}`);
+      assert.is(losers.length, 7);
+      for (const loser of losers) assert.is(loser.body.error.code, 'VERSION_MISMATCH');
+      version = winners[0]!.body.version;
+      const read = await request(leader, 'GET', '/api/v1/kv/ns/counter');
+      assert.is(read.body.version, version);
+      assert.match(read.body.value, new RegExp(`^${round}-by-`));
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('a master added and another removed while writes continue; nothing acknowledged is lost', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-churn-'), 3, [], 'master');
+  const acknowledged: string[] = [];
+  let stop = false;
+  const writer = (async () => {
+    for (let count = 0; !stop; count++) {
+      for (const replica of cluster.replicas) {
+        if (replica.child === null) continue;
+        const reply = await request(replica, 'PUT', `/api/v1/kv/churn/k${count}`, { value: String(count) }).catch(() => null);
+        if (reply?.status === 200) {
+          acknowledged.push(`k${count}`);
+          break;
+        }
+      }
+    }
+  })();
+  try {
+    let leader = await cluster.waitForLeader();
+    const joiner: ReplicaProcess = { id: 'm4', address: `127.0.0.1:${await freePort()}`, child: null, output: '' };
+    cluster.replicas.push(joiner);
+    cluster.launch(joiner, ['--join']);
+    assert.is((await request(leader, 'POST', '/api/v1', { type: 'ADD_MASTER', add_master: { id: 'm4', address: joiner.address } })).status, 200);
+    await waitFor(async () => {
+      const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
+      return raft.members.some((member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter');
+    }, { timeoutMs: 15_000, what: 'm4 to be promoted' });
+    const removedId = cluster.replicas.find((replica) => replica.id !== leader.id && replica.id !== 'm4')!.id;
+    assert.is((await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id: removedId } })).status, 200);
+    await cluster.kill(cluster.replica(removedId));
+    const before = acknowledged.length;
+    await waitFor(() => acknowledged.length >= before + 20, { timeoutMs: 15_000, what: '20 more writes after the removal' });
+    stop = true;
+    await writer;
+    leader = await cluster.waitForLeader();
+    for (const key of acknowledged) {
+      const read = await request(joiner, 'GET', `/api/v1/kv/churn/${key}`);
+      assert.is(read.status, 200, `acknowledged ${key} readable on the new master`);
+    }
+  } finally {
+    stop = true;
+    await writer;
+    await cluster.stop();
+  }
+});
+
+test('a master restarts from its snapshot and log files', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-snap-'), 3, ['--snapshot-entries', '20'], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    for (let count = 0; count < 60; count++) {
+      assert.is((await request(leader, 'PUT', `/api/v1/kv/snap/k${count}`, { value: String(count) })).status, 200);
+    }
+    const victim = cluster.replicas.find((replica) => replica.id !== leader.id)!;
+    await waitFor(async () => ((await cluster.status(victim))?.applied ?? 0) >= 61, { timeoutMs: 10_000, what: `${victim.id} to apply` });
+    await cluster.kill(victim, 'SIGKILL');
+    assert.match(victim.output, /snapshot taken/);
+    cluster.launch(victim);
+    const read = await waitFor(async () => {
+      const reply = await request(victim, 'GET', '/api/v1/kv/snap/k59?stale=true').catch(() => null);
+      return reply?.status === 200 ? reply : null;
+    }, { timeoutMs: 15_000, what: `${victim.id} to serve from its files after the restart` });
+    assert.is(read.body.value, '59');
+    const raft = (await request(victim, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
+    assert.ok(raft.snapshotIndex >= 20, `snapshot index ${raft.snapshotIndex}`);
+  } finally {
+    await cluster.stop();
+  }
+});
+
 test('SIGTERM on the leading master hands leadership over (one term, no election timeout)', async () => {
   const cluster = await ProcessCluster.start(makeTempDir('masters-term-'), 3, [], 'master');
   try {

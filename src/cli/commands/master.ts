@@ -11,7 +11,7 @@ export const developmentSecret = 'flotilla-development-secret';
 
 interface MasterFlags {
   id: string; listen: string; peers: string; dataDir: string; zone?: string; clusterSecretFile?: string;
-  timing: string; tickMs?: string; electionTicks?: string; heartbeatTicks?: string; join?: boolean;
+  timing: string; tickMs?: string; electionTicks?: string; heartbeatTicks?: string; join?: boolean; snapshotEntries: string;
 }
 
 export const registerMasterCommand: CommandRegistration = (program: Command) => {
@@ -29,6 +29,7 @@ export const registerMasterCommand: CommandRegistration = (program: Command) => 
     .option('--election-ticks <n>', 'minimum election timeout in ticks (overrides the profile)')
     .option('--heartbeat-ticks <n>', 'heartbeat interval in ticks (overrides the profile)')
     .option('--join', 'start empty and wait to be added with ADD_MASTER')
+    .option('--snapshot-entries <n>', 'take a snapshot and compact the log every n applied entries', '10000')
     .action(async (flags: MasterFlags) => {
       try {
         await runMaster(flags);
@@ -55,11 +56,11 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   }
   const master = await Master.start({
     id: flags.id, host, port, peers, dataDir: flags.dataDir, zone: flags.zone ?? null, secret, timing,
-    join: flags.join ?? false, logger,
+    join: flags.join ?? false, logger, snapshotEntries: parseSnapshotEntries(flags.snapshotEntries),
     flags: {
       id: flags.id, listen: flags.listen, peers: flags.peers, data_dir: flags.dataDir, zone: flags.zone ?? '',
       timing: flags.timing, tick_ms: String(timing.tickMs), election_ticks: String(timing.electionTicks),
-      heartbeat_ticks: String(timing.heartbeatTicks), join: String(flags.join ?? false),
+      heartbeat_ticks: String(timing.heartbeatTicks), join: String(flags.join ?? false), snapshot_entries: flags.snapshotEntries,
     },
   });
   let stopping = false;
@@ -94,6 +95,11 @@ export function parsePeers(text: string): Record<string, string> {
   }
   if (Object.keys(peers).length === 0) fail('--peers is empty');
   return peers;
+}
+
+function parseSnapshotEntries(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 10) fail(`--snapshot-entries must be an integer of at least 10, got "${value}"`);
+  return Number(value);
 }
 
 function parseTiming(flags: MasterFlags): TimingProfile {
