@@ -45,6 +45,10 @@ export class ProcessCluster {
     }
     for (const replica of cluster.replicas) cluster.launch(replica);
     await cluster.waitForLeader();
+    // A leader needs only a majority; tests talk to every replica, so wait for all to serve.
+    await waitFor(async () => (await Promise.all(cluster.replicas.map((replica) => cluster.status(replica)))).every((status) => status !== null), {
+      timeoutMs: 30_000, what: 'every replica to answer', intervalMs: 50,
+    });
     return cluster;
   }
 
@@ -90,7 +94,7 @@ export class ProcessCluster {
     }
   }
 
-  async waitForLeader(timeoutMs = 15_000, excluding: string[] = []): Promise<ReplicaProcess> {
+  async waitForLeader(timeoutMs = 30_000, excluding: string[] = []): Promise<ReplicaProcess> {
     return waitFor(async () => {
       for (const replica of this.replicas) {
         if (excluding.includes(replica.id)) continue;
