@@ -143,7 +143,9 @@ test('checkers: logs that agree on a term at an index but differ before it break
 test('checkers: a new leader missing an applied entry breaks leader completeness', () => {
   const checkers = new Checkers();
   checkers.observeApplied(n1, entry(1, 1, 'u1'), 0, 7);
-  checkers.observeStatus(status(n1, 'follower', 1, { commit: 1, lastIndex: 1, applied: 1 }), emptyLog);
+  // Term 1's leader committed entry 1: every leader of a later term must hold it (§3.6.3).
+  checkers.observeStatus(status(n1, 'leader', 1, { commit: 1, lastIndex: 1, applied: 1 }), () => [entry(1, 1, 'u1')]);
+  checkers.observeStatus(status(n1, 'follower', 2, { commit: 1, lastIndex: 1, applied: 1 }), emptyLog);
   violation('leader completeness', () => checkers.observeStatus(status(n2, 'leader', 2, { lastIndex: 1 }), () => [entry(1, 2, 'other')]));
 });
 
