@@ -353,8 +353,18 @@ export class RaftCore {
     return this.config.readMode === 'lease' && this.restarted && this.ticksSinceStart < this.config.electionTicks;
   }
 
+  /**
+   * May this replica start an election? A voter of its latest configuration may. So may a voter
+   * of the committed configuration whose latest config entry, removing it, is not committed yet:
+   * it may hold the only copy of that entry (its leadership ended before it replicated), and the
+   * remaining voters, still on the old configuration, need its vote yet cannot win it with their
+   * shorter logs. Campaigning (votes counted by the latest configuration, as always, §4.1) lets it
+   * commit the removal and then step down (sim seed 266 and regression 902).
+   */
   private promotable(): boolean {
-    return isVoter(this.membership, this.config.id) && this.snapshotToInstall === null;
+    if (this.snapshotToInstall !== null) return false;
+    if (isVoter(this.membership, this.config.id)) return true;
+    return this.hasUncommittedConfig() && isVoter(this.membershipAt(this.log.committed), this.config.id);
   }
 
   // ---------------------------------------------------------------- ticks
@@ -815,7 +825,8 @@ export class RaftCore {
       else this.readsAwaitingCommit.push({ context, requester });
       return;
     }
-    if (this.membership.voters.length === 1 || (this.config.readMode === 'lease' && this.leaseHolds())) {
+    const soleVoter = this.membership.voters.length === 1 && this.membership.voters[0] === this.config.id;
+    if (soleVoter || (this.config.readMode === 'lease' && this.leaseHolds())) {
       this.releaseRead(context, requester, this.log.committed);
       return;
     }
@@ -823,7 +834,9 @@ export class RaftCore {
       this.refuseRead(context, requester);
       return;
     }
-    this.readQueue.add({ context, index: this.log.committed, requester, acknowledgedBy: new Set([this.config.id]) });
+    // A leader that removed itself still serves reads, but only the voters' answers count (§4.2.2).
+    const acknowledgedBy = new Set<NodeId>(isVoter(this.membership, this.config.id) ? [this.config.id] : []);
+    this.readQueue.add({ context, index: this.log.committed, requester, acknowledgedBy });
     this.broadcastHeartbeat(context);
   }
 
