@@ -290,7 +290,8 @@ export class Checkers {
     const applied = this.applied.get(meta.index);
     if (applied !== undefined) {
       check(applied.term === meta.term && applied.digest === digest, 'snapshot consistency',
-        () => `${node}: snapshot ${meta.index}/${meta.term} (digest ${digest}) disagrees with what ${applied.node} applied (term ${applied.term}, digest ${applied.digest})`);
+        () => `${node}: snapshot ${meta.index}/${meta.term} (digest ${digest}) disagrees with what ${applied.node} applied ` +
+          `(term ${applied.term}, digest ${applied.digest})`);
     }
     const membership = JSON.stringify(meta.membership);
     const known = this.snapshots.get(meta.index);

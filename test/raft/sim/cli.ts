@@ -1,4 +1,4 @@
-// `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N]`
+// `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N]`
 //
 // Runs the deterministic Raft simulation over a range of seeds (or one seed), prints a progress
 // line while it runs, every failing seed with its message (and, with --trace, the events that led
@@ -8,7 +8,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { printTestCounts } from '../../support/counts.ts';
 import { runSeed, type SeedResult, SimulationFailure } from './run.ts';
-import { defaultSteps } from './scenario.ts';
+import { defaultFullCheckEvery, defaultSteps } from './scenario.ts';
 import { defaultTraceEvents } from './trace.ts';
 
 interface CliOptions {
@@ -19,6 +19,7 @@ interface CliOptions {
   readonly traceEvents: number;
   readonly nodes?: 3 | 5;
   readonly steps: number;
+  readonly fullCheckEvery: number;
 }
 
 const maxSeeds = 10_000_000;
@@ -47,6 +48,8 @@ function parseOptions(argv: readonly string[]): CliOptions {
       return Number(text) as 3 | 5;
     })
     .option('--steps <count>', 'random steps per seed before the final quiet phase', wholeNumber('steps', 1, 10_000_000), defaultSteps)
+    .option('--full-check-every <steps>', 'compare every log from scratch every this many steps (1: every step)',
+      wholeNumber('full-check-every', 1, 10_000_000), defaultFullCheckEvery)
     .parse([...argv]);
   return program.opts<CliOptions>();
 }
@@ -84,7 +87,9 @@ function main(): void {
   const results: SeedResult[] = [];
   seeds.forEach((seed, position) => {
     try {
-      results.push(runSeed(seed, { nodes: options.nodes, steps: options.steps, traceEvents: options.traceEvents }));
+      results.push(runSeed(seed, {
+        nodes: options.nodes, steps: options.steps, traceEvents: options.traceEvents, fullCheckEvery: options.fullCheckEvery,
+      }));
     } catch (error) {
       const failure = error instanceof SimulationFailure
         ? { seed, message: error.message, trace: error.trace }

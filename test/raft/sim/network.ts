@@ -55,6 +55,8 @@ export class SimNetwork {
   private inFlight: InFlight[] = [];
   /** Directed links that are cut, as "from>to". A symmetric partition cuts both directions. */
   private readonly cutLinks = new Set<string>();
+  /** Directed links that are congested: every message on one waits this many more ticks. */
+  private readonly slowLinks = new Map<string, number>();
 
   constructor(private readonly random: SeededRandom, faults: NetworkFaults) {
     this.faults = checkedFaults(faults);
@@ -88,6 +90,7 @@ export class SimNetwork {
     const faults = this.faults;
     let delay = faults.maxDelayTicks === 0 ? 0 : this.random.nextInt(faults.maxDelayTicks + 1);
     if (faults.longDelayProbability > 0 && this.random.chance(faults.longDelayProbability)) delay += this.random.nextInt(faults.longDelayTicks + 1);
+    if (this.slowLinks.size > 0) delay += this.slowLinks.get(linkName(message.from, message.to)) ?? 0;
     this.inFlight.push({ message, deliverableAt: this.now + delay });
   }
 
@@ -145,8 +148,14 @@ export class SimNetwork {
     this.cutLinks.add(linkName(from, to));
   }
 
+  /** Messages from `from` to `to` arrive `extraTicks` late (a congested link), until the heal. */
+  slowDown(from: NodeId, to: NodeId, extraTicks: number): void {
+    this.slowLinks.set(linkName(from, to), extraTicks);
+  }
+
   heal(): void {
     this.cutLinks.clear();
+    this.slowLinks.clear();
   }
 
   isCut(from: NodeId, to: NodeId): boolean {
@@ -154,7 +163,7 @@ export class SimNetwork {
   }
 
   isPartitioned(): boolean {
-    return this.cutLinks.size > 0;
+    return this.cutLinks.size > 0 || this.slowLinks.size > 0;
   }
 }
 

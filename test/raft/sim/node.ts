@@ -89,7 +89,8 @@ export class SimNode {
     const status = this.core.status();
     this.environment.checkers.observeRestart(status, this.disk);
     if (status.applied !== this.stateMachine.appliedIndex) {
-      throw new InvariantViolation('status sanity', `${this.id} restarted with applied ${status.applied}, its state machine is at ${this.stateMachine.appliedIndex}`);
+      throw new InvariantViolation('status sanity',
+        `${this.id} restarted with applied ${status.applied}, its state machine is at ${this.stateMachine.appliedIndex}`);
     }
   }
 
@@ -237,7 +238,8 @@ export class SimNode {
   private captureSnapshot(index: LogIndex): PendingSnapshot {
     const machine = this.stateMachine;
     if (machine.appliedIndex !== index) {
-      throw new InvariantViolation('snapshot consistency', `${this.id}: the core wants a snapshot at ${index}, the state machine has applied ${machine.appliedIndex}`);
+      throw new InvariantViolation('snapshot consistency',
+        `${this.id}: the core wants a snapshot at ${index}, the state machine has applied ${machine.appliedIndex}`);
     }
     const meta: SnapshotMeta = { index, term: machine.appliedTerm, membership: machine.membership };
     this.environment.checkers.observeSnapshotContents(this.id, meta, machine.digest);
@@ -256,9 +258,21 @@ export class SimNode {
     return true;
   }
 
+  /** The core's record of the snapshot (lastSnapshot()) and the driver's must describe the same state. */
+  private checkCoreAgrees(core: RaftCore, ours: SnapshotMeta): void {
+    const theirs = core.lastSnapshot()?.meta;
+    if (theirs?.index !== ours.index) return; // The core ignored it as stale.
+    const describe = (meta: SnapshotMeta): string => `${meta.term}/${JSON.stringify(meta.membership)}`;
+    if (describe(theirs) !== describe(ours)) {
+      throw new InvariantViolation('snapshot consistency',
+        `${this.id}: the core records snapshot ${ours.index} as ${describe(theirs)}, the state machine as ${describe(ours)}`);
+    }
+  }
+
   private finishSnapshot(core: RaftCore, pending: PendingSnapshot): void {
     this.pendingSnapshot = null;
     const compactThrough = core.snapshotTaken(pending.meta.index, pending.data);
+    this.checkCoreAgrees(core, pending.meta);
     this.disk.saveSnapshot({ meta: pending.meta, data: pending.data });
     this.disk.compact(compactThrough);
     this.environment.snapshotTaken(this.id, pending.meta.index);

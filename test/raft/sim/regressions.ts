@@ -6,9 +6,9 @@ import { checkLiveness } from './run.ts';
 import { addLearner, deliverAll, electLeader, id, propose, runScript, scriptedCluster, scriptedElectionTicks, tickNode } from './script.ts';
 
 /**
- * Found by seed 3. A follower in the replicate state whose whole in-flight window was lost
- * (here: one append carrying two entries, window of one message) must still catch up: the
- * leader frees a window slot when the follower answers a heartbeat, then probes again.
+ * Found by seed 5 (and many more). A follower in the replicate state whose whole in-flight
+ * window was lost (here: one append carrying two entries, window of one message) must still
+ * catch up: the leader frees a window slot when the follower answers a heartbeat, then probes.
  */
 export function lostWindowScenario(): void {
   const cluster = scriptedCluster(3, { maxInflightMessages: 1 });
@@ -25,9 +25,9 @@ export function lostWindowScenario(): void {
 }
 
 /**
- * Found by seed 1437. ReadIndex (§6.4) needs a majority of voters to confirm the leadership;
- * a learner's heartbeat answer must not count. Here the old leader n1, cut off with the learner
- * n4, answers a read at an index that the new leader n2 has already passed.
+ * Found by seed 785 (seed 1437 with an earlier generator). ReadIndex (§6.4) needs a majority of
+ * voters to confirm the leadership; a learner's heartbeat answer must not count. Here the old
+ * leader n1, cut off with the learner n4, answers a read at an index the new leader n2 passed.
  */
 export function learnerReadScenario(): void {
   const cluster = scriptedCluster(3);
@@ -51,7 +51,7 @@ export function learnerReadScenario(): void {
  * A driver that writes snapshots in the background (DESIGN.md: snapshot writing goes to a worker)
  * and batches inputs (group commit) may hand over a snapshot of its own after the core restored
  * a newer one from the leader but before the next Ready. snapshotTaken() must then ignore the
- * older snapshot — not assert (`installsFirst` 0: found by seed 1794) — and must not tell storage
+ * older snapshot — not assert (`installsFirst` 0: found by seeds 46, 1794) — and must not tell storage
  * to drop entries that no durable snapshot covers yet (`installsFirst` 1: the writer's snapshot is
  * older than one installed meanwhile, and the early return hands back the restored index).
  */
@@ -110,12 +110,13 @@ function deliverSnapshotTo(cluster: SimCluster, name: string, batchLast: boolean
 }
 
 /**
- * Lease reads (§6.4.1) and leadership transfer (§3.10). The leader turns the lease off while a
- * transfer is in flight, because TimeoutNow makes voters ignore their stickiness; once the
- * transfer is abandoned (an election timeout later) the lease is back on. A TimeoutNow that is
- * still on the wire then is not abandoned with it: delivered late, it makes the transferee win
- * an election the old leader's lease said nobody could win, and the old leader, not yet told,
- * serves a read from before the new leader's commit.
+ * Found by seed 3783. Lease reads (§6.4.1) and leadership transfer (§3.10): the leader turned
+ * the lease off while a transfer was in flight, because TimeoutNow makes voters ignore their
+ * stickiness, and back on once it abandoned the transfer (an election timeout later). A
+ * TimeoutNow still on the wire is not abandoned with it: delivered late (or delivered in time
+ * to a transferee whose win the leader never heard of), it makes the transferee win an
+ * election the old leader's lease says nobody can win, and the old leader, not yet told,
+ * serves a read from before the new leader's commit. No lease once a TimeoutNow went out.
  */
 export function lateTimeoutNowScenario(): void {
   const cluster = scriptedCluster(3, { readMode: 'lease', checkQuorum: true });
@@ -152,4 +153,58 @@ function tickRounds(cluster: SimCluster, rounds: number): void {
     for (const node of cluster.upNodes()) cluster.tick(node, true);
     deliverAll(cluster);
   }
+}
+
+/**
+ * Found by seed 902 (and ten more in 1..3000 once plans may shrink to two voters). With two
+ * voters {n1, n2}, the leader n1 proposes its own removal; the config entry takes effect at once
+ * in n1's log ({n2}), but n1 loses n2 before replicating it. Now n1 holds the longer log and is
+ * no voter in it, so it never campaigns; n2, still on {n1, n2}, needs n1's vote, which the
+ * up-to-date rule (§5.4.1) refuses. No leader, ever. The leader must not remove itself from two
+ * voters (transfer leadership first), or the cluster must get out of this some other way.
+ */
+export function selfRemovalOfTwoScenario(): void {
+  const cluster = scriptedCluster(2);
+  runScript(cluster, () => {
+    electLeader(cluster, 'n1');
+    tickNode(cluster, 'n1', 2);
+    cluster.network.partition([[id('n1')], [id('n2')]]);
+    if (!proposeOwnRemoval(cluster, 'n1')) return;
+    // CheckQuorum: cut off from n2, n1 steps down before n2 ever sees the removal.
+    tickNode(cluster, 'n1', 2 * scriptedElectionTicks);
+    cluster.network.heal();
+    checkLiveness(cluster, scriptedElectionTicks);
+  });
+}
+
+/**
+ * The same configuration change, seen by a client: while n1's removal is uncommitted, n1's
+ * latest membership has one voter, n2, and ReadIndex takes its shortcut for a one-voter cluster
+ * (and counts n1's own acknowledgement, though n1 is no voter in it). Meanwhile n2, alone a
+ * majority of {n2}, elects itself and commits: n1 serves a read from before that commit.
+ */
+export function selfRemovalReadScenario(): void {
+  const cluster = scriptedCluster(2);
+  runScript(cluster, () => {
+    electLeader(cluster, 'n1');
+    tickNode(cluster, 'n1', 2);
+    cluster.network.cutOneWay(id('n2'), id('n1'));
+    if (!proposeOwnRemoval(cluster, 'n1')) return;
+    deliverAll(cluster);
+    for (let count = 0; count < 100 && cluster.node(id('n2')).status().role !== 'leader'; count++) tickNode(cluster, 'n2');
+    propose(cluster, 'n2', 'u1');
+    deliverAll(cluster);
+    cluster.readIndex(cluster.node(id('n1')), true);
+    deliverAll(cluster);
+  });
+}
+
+/** False when the core refuses (which is one acceptable fix). */
+function proposeOwnRemoval(cluster: SimCluster, name: string): boolean {
+  const leader = cluster.node(id(name));
+  cluster.begin(`membership ${name} remove ${name}`);
+  const result = leader.proposeMembership({ type: 'remove', node: leader.id });
+  cluster.note(result.ok ? `-> ${result.index}/${result.term}` : `-> ${result.reason}`);
+  cluster.settle(leader, true);
+  return result.ok;
 }

@@ -61,7 +61,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
     const finalCommit = finalPhase(cluster, plan);
     const maxTerm = Math.max(...cluster.upNodes().map((node) => node.status().term));
     return {
-      seed, nodeCount: plan.nodeCount, steps: cluster.step, counters: cluster.counters, network: cluster.network.counters, maxTerm, leaderTerms: cluster.checkers.leaderTerms(), finalCommit,
+      seed, nodeCount: plan.nodeCount, steps: cluster.step, counters: cluster.counters, network: cluster.network.counters,
+      maxTerm, leaderTerms: cluster.checkers.leaderTerms(), finalCommit,
     };
   } catch (error) {
     throw new SimulationFailure(seed, cluster.step, error, [`plan ${describePlan(plan)}`, ...cluster.trace.lines()]);
@@ -89,7 +90,7 @@ function finalPhase(cluster: SimCluster, plan: SimPlan): LogIndex {
 export function checkLiveness(cluster: SimCluster, electionTicks: number): LogIndex {
   const leaderBound = leaderBoundElections * electionTicks;
   if (runRoundsUntil(cluster, leaderBound, () => currentLeader(cluster) !== null) === null) {
-    throw new LivenessFailure(`liveness: no leader within ${leaderBound} rounds of a healed, quiet, fully restarted cluster`);
+    throw new LivenessFailure(`liveness: no leader within ${leaderBound} rounds of a healed, quiet, fully restarted cluster (${describeMembers(cluster)})`);
   }
   const finalStamp: ClientStamp = { client: 'final', sequence: 1 };
   const commitBound = finalCommitBoundElections * electionTicks;
@@ -218,7 +219,9 @@ function describeMembers(cluster: SimCluster): string {
       if (!node.up) return `${node.id} ${node.retired ? 'retired' : 'down'}`;
       const status = node.status();
       const progress = Object.entries(status.progress).map(([id, entry]) => `${id}:${entry.state}/${entry.match}/${entry.next}`).join(',');
-      return `${node.id} ${status.role} t${status.term} last ${status.lastIndex} commit ${status.commit} applied ${status.applied} leader ${status.leader || '-'} voters ${status.membership.voters.join(',')} learners ${status.membership.learners.join(',') || '-'}${progress === '' ? '' : ` progress ${progress}`}`;
+      const membership = `voters ${status.membership.voters.join(',')} learners ${status.membership.learners.join(',') || '-'}`;
+      return `${node.id} ${status.role} t${status.term} last ${status.lastIndex} commit ${status.commit} applied ${status.applied} ` +
+        `leader ${status.leader || '-'} ${membership}${progress === '' ? '' : ` progress ${progress}`}`;
     })
     .join('; ');
 }

@@ -23,8 +23,8 @@ export interface SimOptions {
 }
 
 export const defaultSteps = 3_000;
-export const defaultFullCheckEvery = 250;
-/** Clusters never shrink below this many voters (a removal that would is not proposed). */
+export const defaultFullCheckEvery = 10;
+/** Clusters shrink below this many voters only in plans with `smallClusters` (down to one voter). */
 export const minimumVoters = 3;
 /** A snapshot delay that no count of inputs ends: only a "writer finishes" step hands it over. */
 export const slowSnapshotWriter = Number.POSITIVE_INFINITY;
@@ -39,6 +39,8 @@ export interface SimPlan {
   /** When true, crashes may take down a majority of voters (liveness is then not expected until the end). */
   readonly allowMajorityDown: boolean;
   readonly membershipChanges: boolean;
+  /** Removals may take the cluster down to two voters, or one (quorum edge cases). */
+  readonly smallClusters: boolean;
   /** Chance that the driver drains a node's Ready right after an input (else it batches). */
   readonly processReadyProbability: number;
   /**
@@ -90,10 +92,11 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     maxSnapshotDelayInputs: random.pick([0, 3, 20, slowSnapshotWriter, slowSnapshotWriter]),
     clockRates: random.chance(0.5) ? [1] : Array.from({ length: nodeCount + 8 }, () => random.pick([0.5, 1, 1, 2, 3])),
   };
-  return { ...plan, ...clockAndReads(random, tuning) };
+  const timing = clockAndReads(random, tuning);
+  return { ...plan, ...timing, smallClusters: random.chance(0.25) };
 }
 
-/** Drawn last, so adding it left every other draw of a seed's plan as it was. */
+/** Drawn after the rest (as smallClusters is), so adding it left every earlier draw of a seed's plan as it was. */
 function clockAndReads(random: SeededRandom, tuning: SimPlan['tuning']): Pick<SimPlan, 'clock' | 'tuning'> {
   const clock = random.chance(0.35) ? 'lockstep' : 'free';
   const lease = clock === 'lockstep' && tuning.checkQuorum === true && random.chance(0.7);
@@ -264,7 +267,7 @@ const restartSomeone: Action = (cluster) => {
 const partition: Action = (cluster) => {
   const random = cluster.random;
   const ids = [...cluster.nodes.keys()];
-  const kind = random.nextInt(3);
+  const kind = random.nextInt(4);
   cluster.counters.partitions++;
   if (kind === 0) {
     const shuffled = shuffle(random, ids);
@@ -277,11 +280,21 @@ const partition: Action = (cluster) => {
     const isolated = leaders.length > 0 ? random.pick(leaders).id : random.pick(ids);
     cluster.begin(`isolate ${isolated}`);
     cluster.network.partition([[isolated], ids.filter((id) => id !== isolated)]);
-  } else {
+  } else if (kind === 2) {
     const from = random.pick(ids);
     const to = random.pick(ids.filter((id) => id !== from));
     cluster.begin(`cut one way ${from}>${to}`);
     cluster.network.cutOneWay(from, to);
+  } else {
+    // A congested link, most often out of a leader: its messages arrive from the past.
+    const leaders = cluster.believedLeaders();
+    const from = leaders.length > 0 && random.chance(0.7) ? random.pick(leaders).id : random.pick(ids);
+    const to = random.pick(ids.filter((id) => id !== from));
+    const extraTicks = (5 + random.nextInt(40)) * cluster.settings.nodeCount;
+    const bothWays = random.chance(0.5);
+    cluster.begin(`slow link ${from}${bothWays ? '<' : ''}>${to} +${extraTicks}`);
+    cluster.network.slowDown(from, to, extraTicks);
+    if (bothWays) cluster.network.slowDown(to, from, extraTicks);
   }
 };
 
@@ -329,7 +342,9 @@ function pickMembershipChange(cluster: SimCluster, plan: SimPlan, leader: SimNod
     });
   }
   if (membership.learners.length > 0) options.push(() => ({ type: 'promote', node: cluster.random.pick(membership.learners) }));
-  if (membership.voters.length > minimumVoters) options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.voters) }));
+  if (membership.voters.length > (plan.smallClusters ? 1 : minimumVoters)) {
+    options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.voters) }));
+  }
   if (membership.learners.length > 0) options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.learners) }));
   return options.length === 0 ? null : cluster.random.pick(options)();
 }
