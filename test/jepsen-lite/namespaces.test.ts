@@ -66,7 +66,12 @@ testUnless(namespaces, unavailable, 'namespaces: reach, partition, heal, refuse,
     assert.ok(canConnect(secondNamespace, firstHost!), 'healed');
 
     const refused = await sendRequest(network.book.endpoint('m2'), { method: 'PUT', path: '/', body: {}, timeoutMs: 1_000 });
-    assert.equal(refused, { kind: 'transport', sent: false, code: 'ECONNREFUSED' }, 'nothing listens in m2: refused, never sent');
+    // Through the forwarder the refusal may surface as a refused connect (never sent) or as a
+    // broken pipe after the host-side accept (sent: the client must then treat it as unknown).
+    assert.is(refused.kind, 'transport', 'nothing listens in m2: no answer');
+    const transport = refused as { kind: 'transport'; sent: boolean; code: string };
+    assert.ok((!transport.sent && transport.code === 'ECONNREFUSED') || (transport.sent && ['EPIPE', 'ECONNRESET'].includes(transport.code)),
+      `refused or reset, got ${JSON.stringify(refused)}`);
   } finally {
     for (const server of servers) server.kill('SIGKILL');
     await network.close();

@@ -24,6 +24,10 @@ test('followers redirect writes to the leader and serve linearizable reads', asy
   try {
     const leader = await cluster.waitForLeader();
     const follower = cluster.replicas.find((replica) => replica.id !== leader.id)!;
+    // A follower can only redirect once it has heard from the leader (until then: 503).
+    await waitFor(async () => (await cluster.status(follower))?.leader === leader.address, {
+      timeoutMs: 10_000, what: `${follower.id} to know the leader`,
+    });
     const redirected = await request(follower, 'PUT', '/api/v1/kv/ns/key', { value: 'v1' });
     assert.is(redirected.status, 307);
     assert.is(redirected.headers.get('location'), `//${leader.address}/api/v1/kv/ns/key`);
