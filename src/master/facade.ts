@@ -122,6 +122,8 @@ export function raftErrorToHttp(error: unknown, status: CoreStatus): HttpError {
       return new HttpError('PAYLOAD_TOO_LARGE', 'the command is larger than a Raft entry may be');
     case 'transfer-in-progress':
     case 'stopped':
+      // A write that was already proposed when the master stopped may still commit: say so.
+      if (error.indeterminate) return new HttpError('TIMEOUT', 'the master stopped with this write in flight: it may or may not have been applied');
       return new HttpError('UNAVAILABLE', `leadership is moving (${error.code}); retry shortly`, { 'retry-after': retryAfterSeconds });
     case 'membership-change-pending':
     case 'no-commit-in-term':

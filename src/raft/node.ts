@@ -114,7 +114,9 @@ export class RaftNode {
     });
     this.syncPeers();
     // A joiner knows no member until the leader's log reaches it; it still needs to reach them.
-    if (options.join) this.transport.setPeers(withoutSelf(options.peers, options.id));
+    // Restarted later with the same flags, it knows the membership from its own files: keep it.
+    const known = this.core.status().membership;
+    if (options.join && known.voters.length + known.learners.length === 0) this.transport.setPeers(withoutSelf(options.peers, options.id));
   }
 
   static start(options: RaftNodeOptions): RaftNode {
@@ -332,6 +334,14 @@ export class RaftNode {
   }
 
   private roleChanged(status: CoreStatus): void {
+    // A read forwarded to the old leader will never be answered: fail it now (retryable) rather
+    // than at its timeout, so clients move on as soon as a new leader is known.
+    for (const [context, read] of this.reads) {
+      if (read.index !== null) continue;
+      clearTimeout(read.timer);
+      this.reads.delete(context);
+      read.reject(new RaftRequestError('leadership-lost', status.leader, false));
+    }
     this.logger.info({ ...this.logFields(status), leader: status.leader || null }, status.role === 'leader' ? 'became leader' : `now ${status.role}`);
     for (const listener of this.leaderListeners) listener(status);
   }

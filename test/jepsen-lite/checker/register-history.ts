@@ -1,6 +1,15 @@
 // Turns the register workload's operations on one key into the checker's vocabulary, and
 // leaves out what cannot matter: failed writes (they did not happen), reads that did not
-// answer (they change nothing), and indeterminate writes nobody could have observed.
+// answer (they change nothing), and indeterminate writes of a value nobody read or expected.
+//
+// Leaving those out is sound. In the real order of a correct execution, between such a write
+// W and the next write there is no read (it would have read W's value) and no cas that
+// succeeded or may have (it would have expected W's value); an indeterminate cas there did
+// not apply and may be placed at the end. Only a 412 there could have needed W (its key had
+// moved away from the expected value because of W), so every 412 that returned after the
+// first such W was invoked is dropped too: it stops being evidence, never becomes false
+// evidence. Without this, a key with twenty indeterminate writes and many 412s sends the
+// search through the subsets of those writes and it runs out of budget.
 //
 // Encoding in history.jsonl (workloads/register.ts writes it):
 //   read   invoke null                                   ok {value: string|null, version}
@@ -44,31 +53,22 @@ export function isMismatch(operation: Operation): boolean {
 export function toRegisterOperations(operations: readonly Operation[]): RegisterOperation[] {
   const kept = operations.filter((operation) => operation.type === 'ok' || (operation.type === 'info' && operation.f !== 'read') || isMismatch(operation));
   const needed = neededValues(kept);
-  const lastMismatchReturnNs = kept.filter(isMismatch).reduce((latest, operation) => Math.max(latest, operation.returnNs), -Infinity);
+  const unobserved = kept.filter((operation) => operation.type === 'info' && !needed.has(writtenValue(operation)));
+  const firstUnobservedNs = unobserved.reduce((earliest, operation) => Math.min(earliest, operation.invokeNs), Infinity);
   return kept
-    .filter((operation) => !droppable(operation, needed, lastMismatchReturnNs))
+    .filter((operation) => !unobserved.includes(operation))
+    .filter((operation) => !(isMismatch(operation) && operation.returnNs > firstUnobservedNs))
     .map((operation) => toSearchOperation(operation));
 }
 
-/** Values some answer depends on: what was read, and what any compare-and-set expected. */
+/** Values some answer depends on: what was read, and what a cas that may have applied expected. */
 function neededValues(operations: readonly Operation[]): Set<RegisterValue> {
   const needed = new Set<RegisterValue>();
   for (const operation of operations) {
     if (operation.f === 'read' && operation.type === 'ok') needed.add(readResult(operation).value);
-    if (operation.f === 'cas') needed.add(expectedValue(operation));
+    if (operation.f === 'cas' && !isMismatch(operation)) needed.add(expectedValue(operation));
   }
   return needed;
-}
-
-/**
- * An indeterminate write of a value nobody read or expected can be taken to have never
- * happened: placing it anywhere could only make answers after it harder to explain — unless a
- * 412 after its call needs the key to have moved away from some value, which it could do.
- */
-function droppable(operation: Operation, needed: Set<RegisterValue>, lastMismatchReturnNs: number): boolean {
-  if (operation.type !== 'info') return false;
-  if (needed.has(writtenValue(operation))) return false;
-  return lastMismatchReturnNs <= operation.invokeNs;
 }
 
 function toSearchOperation(operation: Operation): RegisterOperation {

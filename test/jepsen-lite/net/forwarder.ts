@@ -13,6 +13,8 @@ import readline from 'node:readline';
 
 const refusedHeader = 'x-jepsen-forwarder-refused';
 const connectTimeoutMs = 2_000;
+/** How long a refused client gets to finish sending its request before the socket closes. */
+const refusedLingerMs = 200;
 const servers = new Map<string, net.Server>();
 
 function reply(message: object): void {
@@ -35,8 +37,13 @@ function forward(client: net.Socket, host: string, port: number): void {
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     if (!connected) {
+      // Read (and drop) what the client sends before closing: closing on an unread request
+      // makes its write fail with EPIPE, which it must take as "maybe sent".
       const code = error.code ?? 'ERROR';
-      client.end(`HTTP/1.1 502 Bad Gateway\r\n${refusedHeader}: ${code}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+      client.on('data', () => {});
+      client.resume();
+      client.write(`HTTP/1.1 502 Bad Gateway\r\n${refusedHeader}: ${code}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+      setTimeout(() => client.end(), refusedLingerMs);
     } else {
       client.destroy();
     }
