@@ -142,6 +142,7 @@ export interface HealthCheck {
   readonly interval_seconds: number;
   readonly timeout_seconds: number;
   readonly consecutive_failures: number;
+  readonly grace_period_seconds: number;
   readonly command?: { readonly value: string; readonly shell: boolean };
   readonly http?: { readonly port: number; readonly path?: string };
   readonly tcp?: { readonly port: number };

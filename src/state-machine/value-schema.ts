@@ -121,6 +121,7 @@ const healthCheckSchema = object<HealthCheck>({
   intervalMs: integer({ min: 1, max: limits.maxDurationMs }),
   timeoutMs: integer({ min: 1, max: limits.maxDurationMs }),
   consecutiveFailures: integer({ min: 1, max: 1000 }),
+  gracePeriodMs: durationMsSchema,
 });
 
 export const taskDefinitionShape = {

@@ -67,6 +67,8 @@ export interface HealthCheck {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly consecutiveFailures: number;
+  /** Failures within this long after the task starts do not count (Mesos grace_period_seconds). */
+  readonly gracePeriodMs: number;
 }
 
 /** What a framework asks to launch (a LAUNCH operation's TaskInfo). */

@@ -107,7 +107,7 @@ const cases: Case[] = [
     command: accept([O1], [launch(taskDefinition(T1, resources(cpus(1)), { container: { type: 'DOCKER', image: null, network: 'HOST', forcePullImage: false } }))]) },
   { name: 'an HTTP health check without a port', setup: withOffer, code: 'INVALID_TASK',
     command: accept([O1], [launch(taskDefinition(T1, resources(cpus(1)), { healthCheck: {
-      type: 'HTTP', command: null, port: null, path: '/health', delayMs: 0, intervalMs: 1000, timeoutMs: 500, consecutiveFailures: 3,
+      type: 'HTTP', command: null, port: null, path: '/health', delayMs: 0, intervalMs: 1000, timeoutMs: 500, consecutiveFailures: 3, gracePeriodMs: 10000,
     } }))]) },
   { name: 'a task with no resources', setup: withOffer, command: accept([O1], [launch(taskDefinition(T1, resources()))]), code: 'INVALID_TASK' },
   { name: 'a status update for an unknown task', setup: runningTaskSetup(), command: updateStatus(T2, 'TASK_RUNNING'), code: 'TASK_NOT_FOUND' },

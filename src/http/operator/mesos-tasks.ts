@@ -36,6 +36,7 @@ function mesosHealthCheck(check: HealthCheck): Mesos.HealthCheck {
     interval_seconds: check.intervalMs / millisecondsPerSecond,
     timeout_seconds: check.timeoutMs / millisecondsPerSecond,
     consecutive_failures: check.consecutiveFailures,
+    grace_period_seconds: check.gracePeriodMs / millisecondsPerSecond,
   };
   switch (check.type) {
     case 'COMMAND':

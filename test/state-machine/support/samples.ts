@@ -24,7 +24,7 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     { type: 'RESERVE', resources: resources(cpus(1, 'web')) }, { type: 'UNRESERVE', resources: resources(cpus(1, 'web')) },
     launch(taskDefinition(T1, resources(cpus(1)), {
       container: { type: 'DOCKER', image: 'busybox', network: 'BRIDGE', forcePullImage: false },
-      healthCheck: { type: 'TCP', command: null, port: 8080, path: null, delayMs: 0, intervalMs: 1000, timeoutMs: 500, consecutiveFailures: 3 },
+      healthCheck: { type: 'TCP', command: null, port: 8080, path: null, delayMs: 0, intervalMs: 1000, timeoutMs: 500, consecutiveFailures: 3, gracePeriodMs: 10000 },
       killGracePeriodMs: 5000, labels: { team: 'core' },
     })),
   ]) as CommandOf<'accept_offers'>,

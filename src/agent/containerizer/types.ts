@@ -1,0 +1,89 @@
+// What the agent asks of a containerizer (process or docker), and what it gets back. The agent
+// owns the task lifecycle and the checkpoint; a containerizer only starts, watches, stops and
+// finds again the thing that runs a task. Everything in a `ContainerHandle` is checkpointed, so
+// a restarted agent can hand it back to `recover`.
+
+export type ContainerizerKind = 'process' | 'docker';
+
+export interface ContainerCommand {
+  readonly value: string;
+  /** true: `value` runs through /bin/sh -c; false: `value` is the program, with `arguments`. */
+  readonly shell: boolean;
+  readonly arguments: readonly string[];
+}
+
+export interface ContainerSpec {
+  /** Docker containers are labelled with agent, framework and task ids. */
+  readonly agentId: string;
+  readonly frameworkId: string;
+  readonly taskId: string;
+  /** Absolute, created by the agent before launch; `stdout` and `stderr` are written in it. */
+  readonly sandbox: string;
+  /** null: the image's default command (docker only). */
+  readonly command: ContainerCommand | null;
+  /** docker only: the image, as the engine names it. */
+  readonly image: string | null;
+  readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+  /** The whole environment of the task (the agent adds MESOS_SANDBOX, PORT0…, the task's own). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Limits from the task's resources; null: unlimited. */
+  readonly cpus: number | null;
+  readonly memMb: number | null;
+}
+
+/** Checkpointed: enough to find the container again after an agent restart. */
+export interface ContainerHandle {
+  readonly kind: ContainerizerKind;
+  /** process: the pid of the process group leader. */
+  readonly pid: number | null;
+  /** process: the start time of `pid` (field 22 of /proc/<pid>/stat), so a reused pid is not mistaken for it. */
+  readonly startTime: string | null;
+  /** docker: the container id. */
+  readonly containerId: string | null;
+}
+
+export type ContainerExit =
+  | { readonly kind: 'exited'; readonly code: number }
+  | { readonly kind: 'signalled'; readonly signal: string }
+  /** The kernel or engine killed it for exceeding its memory limit. */
+  | { readonly kind: 'oom'; readonly message: string }
+  /** It is gone and how it ended cannot be known (e.g. it ended while the agent was down). */
+  | { readonly kind: 'vanished'; readonly message: string };
+
+export interface ContainerUsage {
+  readonly cpusUserTimeSecs: number;
+  readonly cpusSystemTimeSecs: number;
+  /** Percent of one core over the last sample, as pidusage reports it. */
+  readonly cpuPercent: number;
+  readonly memRssBytes: number;
+  readonly memLimitBytes: number | null;
+  readonly cpusLimit: number | null;
+  readonly timestampMs: number;
+}
+
+export interface RunningContainer {
+  readonly handle: ContainerHandle;
+  /** Settles once, when the container has ended. Never rejects. */
+  readonly exited: Promise<ContainerExit>;
+  /** SIGTERM, then SIGKILL after `gracePeriodMs` if still running; resolves when it has ended. */
+  kill(gracePeriodMs: number): Promise<ContainerExit>;
+  /** null once ended or when the numbers cannot be read. */
+  usage(): Promise<ContainerUsage | null>;
+  /** Runs a health-check command where the task runs (its sandbox, or inside its container); the exit code. */
+  runCheckCommand(command: string, timeoutMs: number): Promise<number>;
+}
+
+/** Thrown by `launch` when the task cannot start at all (missing image, bad command…). */
+export class ContainerLaunchError extends Error {
+  override name = 'ContainerLaunchError';
+}
+
+export interface Containerizer {
+  readonly kind: ContainerizerKind;
+  /** Starts the task; rejects with ContainerLaunchError (the message says why) if it cannot. */
+  launch(spec: ContainerSpec): Promise<RunningContainer>;
+  /** Re-attaches to a checkpointed container; null if it is no longer there. */
+  recover(handle: ContainerHandle, spec: ContainerSpec): Promise<RunningContainer | null>;
+  /** Removes containers this agent made whose task is not in `knownTasks` (keys `framework/task`); their ids. */
+  removeOrphans(agentId: string, knownTasks: ReadonlySet<string>): Promise<readonly string[]>;
+}
