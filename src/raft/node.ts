@@ -14,7 +14,7 @@ import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type TransportLogger } from './transport.ts';
 import {
   type ClientStamp, type CoreStatus, type LogIndex, type Membership, type MembershipChange, NO_NODE, type NodeId,
-  type ProposeRejection, type Ready, type Term,
+  type ProposeRejection, type Ready, type Term, nodeId,
 } from './types.ts';
 
 export interface RaftNodeLogger extends TransportLogger {
@@ -82,6 +82,14 @@ export class RaftNode {
   private stopped = false;
   private readSequence = 0;
   private membership: Membership | null = null;
+  /**
+   * Members dropped by a config entry that is not committed yet, with that entry's index (at
+   * most): still peers until it commits. Scenario: the leader m1 appends "remove m1"; m2 and m3
+   * append it too. Were they to refuse m1 at once, m1 could never tell them the entry committed
+   * (nor commit anything else): writes in flight would hang until an election (etcd likewise
+   * drops a member's traffic only once its removal is applied).
+   */
+  private readonly retiringPeers = new Map<NodeId, { readonly address: string; readonly untilIndex: LogIndex }>();
   private fatal: Error | null = null;
   private durableHardState: { term: Term; vote: NodeId } | null = null;
 
@@ -342,15 +350,40 @@ export class RaftNode {
       this.reads.delete(context);
       read.reject(new RaftRequestError('leadership-lost', status.leader, false));
     }
+    // A leader that removed itself steps down once the removal commits, and from then on no
+    // member talks to it: its writes still in flight may commit under the next leader or be
+    // overwritten, and it would never learn which. Say so now rather than at their timeout.
+    const membership = status.membership;
+    const removed = membership.voters.length + membership.learners.length > 0 && membership.addresses[this.id] === undefined;
+    if (removed && status.role !== 'leader') this.failAll('leadership-lost');
     this.logger.info({ ...this.logFields(status), leader: status.leader || null }, status.role === 'leader' ? 'became leader' : `now ${status.role}`);
     for (const listener of this.leaderListeners) listener(status);
   }
 
   private syncPeers(): void {
-    const membership = this.core.status().membership;
-    if (membership === this.membership) return;
+    const status = this.core.status();
+    const membership = status.membership;
+    let retiringChanged = false;
+    for (const [id, retiring] of this.retiringPeers) {
+      if (retiring.untilIndex <= status.commit || membership.addresses[id] !== undefined) {
+        this.retiringPeers.delete(id);
+        retiringChanged = true;
+      }
+    }
+    if (membership === this.membership && !retiringChanged) return;
+    const previous = this.membership;
     this.membership = membership;
-    if (membership.voters.length + membership.learners.length > 0) this.transport.setPeers(withoutSelf(membership.addresses, this.id));
+    if (previous !== null) {
+      for (const [id, address] of Object.entries(previous.addresses)) {
+        if (membership.addresses[id] === undefined && status.lastIndex > status.commit) {
+          this.retiringPeers.set(nodeId(id), { address, untilIndex: status.lastIndex });
+        }
+      }
+    }
+    if (membership.voters.length + membership.learners.length === 0) return;
+    const addresses: Record<string, string> = { ...membership.addresses };
+    for (const [id, retiring] of this.retiringPeers) addresses[id] = retiring.address;
+    this.transport.setPeers(withoutSelf(addresses, this.id));
   }
 
   private bestTransferTarget(status: CoreStatus): NodeId | null {

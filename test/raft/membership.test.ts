@@ -62,4 +62,46 @@ test('a new replica joins as a learner, is promoted, and a voter is removed', as
   }
 });
 
+interface WriteOutcome { status: number; code: string | null }
+
+/** One write straight to `replica`, no retry: what that replica answered. */
+async function writeTo(replica: ReplicaProcess, value: string): Promise<WriteOutcome> {
+  try {
+    const response = await fetch(`http://${replica.address}/propose`, { method: 'POST', body: value, signal: AbortSignal.timeout(30_000) });
+    const body = (await response.json()) as { code?: string };
+    return { status: response.status, code: body.code ?? null };
+  } catch (error) {
+    return { status: 0, code: String(error) };
+  }
+}
+
+// Found by jepsen-lite's membership nemesis: the followers appended "remove m1" and at once
+// refused m1's connection, so m1 (still leader until the entry commits) could not tell them
+// anything more; the writes it had appended after the removal hung until their timeout.
+test('removing the leader under write load: every write in flight gets an answer other than a timeout', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('raft-remove-leader-'), 3);
+  try {
+    const leader = await cluster.waitForLeader();
+    const followers = cluster.replicas.filter((replica) => replica !== leader);
+    await waitFor(async () => (await Promise.all(followers.map((replica) => cluster.status(replica))))
+      .every((status) => status?.leader === leader.id), { timeoutMs: 15_000, what: 'the followers to know the leader' });
+    let writing = true;
+    const outcomes: WriteOutcome[] = [];
+    const writers = Array.from({ length: 6 }, async (_, writer) => {
+      for (let count = 0; writing; count++) outcomes.push(await writeTo(leader, `w${writer}-${count}`));
+    });
+    await waitFor(() => outcomes.length >= 30, { timeoutMs: 15_000, what: 'writes to flow' });
+    const removed = await change(leader, { type: 'remove', node: leader.id });
+    assert.is(removed.status, 200, JSON.stringify(removed.body));
+    await cluster.waitForLeader(15_000, [leader.id]);
+    writing = false;
+    await Promise.all(writers);
+    const timedOut = outcomes.filter((outcome) => outcome.code === 'timeout' || outcome.status === 0);
+    assert.is(timedOut.length, 0, `writes that got no answer: ${JSON.stringify(timedOut.slice(0, 5))}`);
+    assert.ok(outcomes.some((outcome) => outcome.status === 200), 'some writes succeeded');
+  } finally {
+    await cluster.stop();
+  }
+});
+
 test.run();
