@@ -119,6 +119,10 @@ export class RaftNode {
       secret: options.secret,
       logger: options.logger,
       onMessages: (messages) => this.receive(messages),
+      acceptsUnknownPeers: () => {
+        const membership = this.core.status().membership;
+        return membership.voters.length + membership.learners.length === 0;
+      },
     });
     this.syncPeers();
     // A joiner knows no member until the leader's log reaches it; it still needs to reach them.

@@ -78,6 +78,14 @@ export interface PeerTransportOptions {
   readonly onMessages: (messages: Message[]) => void;
   readonly logger: TransportLogger;
   readonly limits?: Partial<TransportLimits>;
+  /**
+   * True while this replica knows no member (a joiner before the leader's log reaches it): it
+   * then accepts any authenticated replica that dials it. Scenario: m8 joins with --peers
+   * naming the members it was told of; the leader by then is m7, added later; m7 dials m8
+   * (lower id dials) and, refused as "not a current peer", could never send m8 the log that
+   * names it — the join hung until ADD_MASTER timed out.
+   */
+  readonly acceptsUnknownPeers?: () => boolean;
 }
 
 export interface PeerStats {
@@ -136,6 +144,7 @@ export class PeerTransport {
   private readonly secret: string;
   private readonly secretDigest: Buffer;
   private readonly onMessages: (messages: Message[]) => void;
+  private readonly acceptsUnknownPeers: () => boolean;
   private readonly logger: TransportLogger;
   private readonly limits: TransportLimits;
   private readonly peers = new Map<NodeId, PeerState>();
@@ -157,6 +166,7 @@ export class PeerTransport {
     this.secret = options.secret;
     this.secretDigest = digest(options.secret);
     this.onMessages = options.onMessages;
+    this.acceptsUnknownPeers = options.acceptsUnknownPeers ?? (() => false);
     this.logger = options.logger;
     this.limits = resolveTransportLimits(options.limits);
     // Compression off: permessage-deflate adds latency and per-socket zlib memory to every
@@ -367,7 +377,12 @@ export class PeerTransport {
     if (typeof claimed !== 'string' || claimed === '') {
       return { accepted: false, status: 400, reason: `missing ${NODE_HEADER} header` };
     }
-    const peer = this.peers.get(nodeId(claimed));
+    let peer = this.peers.get(nodeId(claimed));
+    if (peer === undefined && this.acceptsUnknownPeers() && compareIds(claimed, this.self) < 0) {
+      // Its address is learnt with the membership; as the acceptor we never dial it anyway.
+      this.addPeer(nodeId(claimed), '');
+      peer = this.peers.get(nodeId(claimed));
+    }
     if (peer === undefined) return { accepted: false, status: 403, reason: 'not a current peer' };
     if (peer.dialer) {
       return { accepted: false, status: 409, reason: 'wrong direction: the replica whose id sorts lower dials' };

@@ -52,7 +52,7 @@ async function waitFor(description: string, condition: () => boolean): Promise<v
 }
 
 async function startNode(
-  id: string, options: { secret?: string; limits?: Partial<TransportLimits>; port?: number } = {},
+  id: string, options: { secret?: string; limits?: Partial<TransportLimits>; port?: number; acceptsUnknownPeers?: () => boolean } = {},
 ): Promise<TestNode> {
   const frames: Message[][] = [];
   const logs: LogLine[] = [];
@@ -65,6 +65,7 @@ async function startNode(
     onMessages: (messages) => frames.push(messages),
     logger: { info: record('info'), warn: record('warn') },
     limits: { ...testLimits, ...options.limits },
+    ...(options.acceptsUnknownPeers === undefined ? {} : { acceptsUnknownPeers: options.acceptsUnknownPeers }),
   });
   const inboundSockets = new Set<Duplex>();
   const server = http.createServer((_request, response) => response.writeHead(404).end());
@@ -279,6 +280,27 @@ test('an unknown node is refused with 403, a dial in the wrong direction with 40
     assert.is(await refusalStatus(m2.port, { [SECRET_HEADER]: clusterSecret }), 400);
   } finally {
     await stopAll(nodes);
+  }
+});
+
+test('a joiner that knows no member accepts a lower-id member it was not told of, and messages flow', async () => {
+  let knowsNoMember = true;
+  const joiner = await startNode('m8', { acceptsUnknownPeers: () => knowsNoMember });
+  const leader = await startNode('m7');
+  try {
+    // m7 was added after m8's --peers were written: m8 has no entry for it.
+    leader.transport.setPeers({ m8: `127.0.0.1:${joiner.port}` });
+    await waitFor('m7 to connect to m8', () => connected(leader, 'm8'));
+    leader.transport.send([heartbeat('m7', 'm8', 3)]);
+    await waitFor('m8 to receive the heartbeat', () => received(joiner).length === 1);
+    // Once it knows the membership, an unknown node is refused again; a higher id never was.
+    knowsNoMember = false;
+    assert.is(await refusalStatus(joiner.port, { [NODE_HEADER]: 'm6', [SECRET_HEADER]: clusterSecret }), 403);
+    knowsNoMember = true;
+    assert.is(await refusalStatus(joiner.port, { [NODE_HEADER]: 'm9', [SECRET_HEADER]: clusterSecret }), 403);
+    assert.is(await refusalStatus(joiner.port, { [NODE_HEADER]: 'm6', [SECRET_HEADER]: 'wrong-secret-wrong-secret' }), 401);
+  } finally {
+    await stopAll([joiner, leader]);
   }
 });
 
