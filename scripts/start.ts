@@ -25,6 +25,18 @@ for (const replica of replicas) {
   children.push(child);
 }
 
+// One agent on 127.0.0.1:5055 (work dir ./.flotilla/agent); it finds the leader by itself.
+const agentAddress = '127.0.0.1:5055';
+const agentChild = spawn(process.execPath, [path.join(root, 'bin/flotilla.js'), 'agent',
+  '--masters', replicas.map((replica) => replica.address).join(','), '--work-dir', path.join(dataRoot, 'agent'), '--listen', agentAddress], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'pipe'],
+  env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+});
+agentChild.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+agentChild.on('exit', (code, signal) => process.stderr.write(`agent exited (${signal ?? code})\n`));
+children.push(agentChild);
+
 const deadline = Date.now() + 20_000;
 let leader: string | null = null;
 while (leader === null && Date.now() < deadline) {
@@ -36,8 +48,10 @@ while (leader === null && Date.now() < deadline) {
 }
 process.stdout.write(`\nFlotilla local cluster (data in ${dataRoot})\n`);
 for (const replica of replicas) process.stdout.write(`  ${replica.id}  http://${replica.address}/health\n`);
+process.stdout.write(`  agent  http://${agentAddress}/health  (work dir ${path.join(dataRoot, 'agent')})\n`);
 process.stdout.write(leader ? `leader: http://${leader}\n` : 'no leader elected yet: see the logs above\n');
 const target = leader ?? replicas[0]!.address;
+process.stdout.write(`web UI: http://${target}/  (every master serves it; a follower shows its own view)\n`);
 process.stdout.write(`try:  curl -X PUT -H 'content-type: application/json' -d '{"value":"hello"}' http://${target}/api/v1/kv/demo/greeting\n` +
   `      curl http://${replicas[1]!.address}/api/v1/kv/demo/greeting\n` +
   `      curl -X POST -H 'content-type: application/json' -d '{"type":"GET_RAFT"}' http://${replicas[2]!.address}/api/v1\n` +

@@ -1,5 +1,7 @@
 // What the HTTP layer needs from a master, as an interface: src/http knows no Raft driver and
 // no process wiring, and tests can hand it a master built in-process.
+import type { AllocationControl } from '../offers/control.ts';
+import type * as Mesos from '../protocol/mesos.ts';
 import type { Command } from '../state-machine/commands.ts';
 import type { ApplyResult } from '../state-machine/errors.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
@@ -58,6 +60,10 @@ export interface MasterFacade {
   onChange(listener: ChangeListener): () => void;
   changeMembership(request: MembershipRequest): Promise<{ index: number }>;
   transferLeadership(to: string | null): boolean;
+  /** The usage the task's agent last reported; null on a follower or before the first report. */
+  taskStatistics(frameworkId: string, taskId: string): Mesos.ResourceStatistics | null;
   /** Seconds of event-loop delay and other gauges for /metrics. */
   metricsText(): Promise<string>;
+  /** The leader's allocator hints (filters, suppression), its trigger and its report. */
+  readonly allocation: AllocationControl;
 }

@@ -8,6 +8,9 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOperatorRoutes } from './routes/operator.ts';
+import { registerSchedulerRoutes } from './routes/scheduler.ts';
+import { registerUiRoutes } from './routes/ui.ts';
+import type { SchedulerConnections } from './scheduler/connections.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -15,6 +18,8 @@ export interface HttpOptions {
   readonly master: MasterFacade;
   /** A pino-compatible logger, or false in tests. */
   readonly logger: object | false;
+  /** The scheduler API's streams; the master passes its own so its failover timer can see them. */
+  readonly scheduler?: SchedulerConnections;
 }
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
@@ -45,6 +50,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
+  registerSchedulerRoutes(app, options.master, options.scheduler);
+  registerUiRoutes(app);
   return app;
 }
 

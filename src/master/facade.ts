@@ -4,6 +4,7 @@
 import type { ChangeListener, MasterFacade, MasterRole, MembershipRequest, RaftMemberView, RaftView } from '../http/facade.ts';
 import { HttpError } from '../http/errors.ts';
 import { retryAfterSeconds } from '../http/leader.ts';
+import type { AllocationControl } from '../offers/control.ts';
 import type { RaftNode } from '../raft/node.ts';
 import { RaftRequestError } from '../raft/node.ts';
 import { type CoreStatus, type MembershipChange, nodeId } from '../raft/types.ts';
@@ -23,6 +24,8 @@ export interface FacadeParts {
   readonly onChange: (listener: ChangeListener) => () => void;
   readonly metricsText: () => Promise<string>;
   readonly electedAtMs: () => number | null;
+  readonly allocation: AllocationControl;
+  readonly taskStatistics: MasterFacade['taskStatistics'];
 }
 
 export function createMasterFacade(parts: FacadeParts): MasterFacade {
@@ -37,6 +40,8 @@ export function createMasterFacade(parts: FacadeParts): MasterFacade {
     state: parts.state,
     onChange: parts.onChange,
     metricsText: parts.metricsText,
+    taskStatistics: parts.taskStatistics,
+    allocation: parts.allocation,
     async submit(command: Command): Promise<{ index: number; result: ApplyResult }> {
       try {
         const { index, result } = await parts.raft.propose(encodeCommand(stampTime(command)));
@@ -107,6 +112,13 @@ export function raftErrorToHttp(error: unknown, status: CoreStatus): HttpError {
   if (error instanceof HttpError) return error;
   if (!(error instanceof RaftRequestError)) return new HttpError('INTERNAL', (error as Error).message);
   const leaderAddress = status.leader === '' ? null : status.membership.addresses[status.leader] ?? null;
+  // Whatever the code, a write that may have been appended must never read as "retry": a client
+  // that retries it elsewhere applies it twice. Found by jepsen-lite (register × all, 5 nodes,
+  // seed 7001): a leader removed by REMOVE_MASTER failed its in-flight writes as
+  // leadership-lost → UNAVAILABLE; the next leader committed them, and the retries applied again.
+  if (error.indeterminate && error.code !== 'timeout' && error.code !== 'stopped') {
+    return new HttpError('TIMEOUT', `the write was in flight when this master lost leadership (${error.code}): it may or may not have been applied`);
+  }
   switch (error.code) {
     case 'not-leader':
     case 'leadership-lost':

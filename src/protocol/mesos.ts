@@ -148,6 +148,17 @@ export interface HealthCheck {
   readonly tcp?: { readonly port: number };
 }
 
+/** Mesos ResourceStatistics (the fields Flotilla fills), as /monitor/statistics reports them. */
+export interface ResourceStatistics {
+  /** Seconds since the epoch, as a double. */
+  readonly timestamp: number;
+  readonly cpus_user_time_secs: number;
+  readonly cpus_system_time_secs: number;
+  readonly cpus_limit?: number;
+  readonly mem_rss_bytes: number;
+  readonly mem_limit_bytes?: number;
+}
+
 export interface Task {
   readonly name: string;
   readonly task_id: IdValue;
@@ -163,6 +174,8 @@ export interface Task {
   readonly health_check?: HealthCheck;
   readonly kill_policy?: { readonly grace_period: Nanoseconds };
   readonly user?: string;
+  /** Flotilla's addition (unknown to Mesos readers, who ignore it): the usage its agent last reported, on the leader. */
+  readonly statistics?: ResourceStatistics;
 }
 
 export interface Offer {
@@ -175,4 +188,36 @@ export interface Offer {
   readonly resources: readonly Resource[];
   readonly attributes: readonly Attribute[];
   readonly allocation_info: { readonly role: string };
+}
+
+// ---- scheduler API additions (mesos.proto MasterInfo, InverseOffer, Filters, Unavailability)
+
+/** MasterInfo: `ip` is the IPv4 address packed in network byte order, as Mesos fills it. */
+export interface MasterInfo {
+  readonly id: string;
+  readonly ip: number;
+  readonly port: number;
+  readonly pid: string;
+  readonly hostname: string;
+  readonly version: string;
+  readonly address: Address;
+  readonly domain?: DomainInfo;
+}
+
+export interface Unavailability {
+  readonly start: Nanoseconds;
+  readonly duration?: Nanoseconds;
+}
+
+export interface InverseOffer {
+  readonly id: IdValue;
+  readonly url?: Url;
+  readonly framework_id: IdValue;
+  readonly agent_id?: IdValue;
+  readonly unavailability: Unavailability;
+}
+
+/** TaskStatus as a scheduler UPDATE carries it: also the executor, when the task has one. */
+export interface SchedulerTaskStatus extends TaskStatus {
+  readonly executor_id?: IdValue;
 }

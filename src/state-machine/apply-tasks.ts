@@ -44,12 +44,20 @@ export function applyAcknowledgeTaskStatus(state: State, command: AcknowledgeTas
   return success;
 }
 
-/** Kill requests repeat (a framework retries KILL); the first request's time is kept. */
-export function applyKillTask(state: State, command: KillTask, index: LogIndex): ApplyResult {
+/**
+ * Kill requests repeat (a framework retries KILL); the first request's time is kept. Every
+ * request emits TASK_KILL_REQUESTED, so a retried KILL reaches an agent that missed the first.
+ */
+export function applyKillTask(state: State, command: KillTask, index: LogIndex, events: ChangeEvent[]): ApplyResult {
   const task = findTask(state, command.frameworkId, command.taskId, null);
   if (isResult(task)) return task;
   if (isTerminalTaskState(task.state)) return reject('TASK_TERMINAL', `task ${task.id} is ${task.state}`);
-  if (task.killRequestedAt !== null) return success;
-  state.tasks.set(taskKey(task.frameworkId, task.id), { ...task, killRequestedAt: command.at, modifyIndex: index });
+  if (task.killRequestedAt !== null) {
+    events.push({ type: 'TASK_KILL_REQUESTED', task });
+    return success;
+  }
+  const updated: Task = { ...task, killRequestedAt: command.at, modifyIndex: index };
+  state.tasks.set(taskKey(task.frameworkId, task.id), updated);
+  events.push({ type: 'TASK_KILL_REQUESTED', task: updated });
   return success;
 }

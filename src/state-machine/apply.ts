@@ -41,7 +41,7 @@ export function apply(state: State, command: Command, index: LogIndex, events: C
     case 'accept_offers': return applyAcceptOffers(state, command, index, events);
     case 'update_task_status': return applyUpdateTaskStatus(state, command, index, events);
     case 'acknowledge_task_status': return applyAcknowledgeTaskStatus(state, command, index);
-    case 'kill_task': return applyKillTask(state, command, index);
+    case 'kill_task': return applyKillTask(state, command, index, events);
     case 'reserve_resources': return applyReserveResources(state, command, index);
     case 'unreserve_resources': return applyUnreserveResources(state, command, index);
     case 'update_quota': return applyUpdateQuota(state, command, index);

@@ -10,6 +10,8 @@ export type OfferRemovalCause = 'ACCEPTED' | 'DECLINED' | 'RESCINDED' | 'AGENT_C
 export type ChangeEvent =
   | { readonly type: 'TASK_ADDED'; readonly task: Task }
   | { readonly type: 'TASK_UPDATED'; readonly task: Task; readonly status: TaskStatus }
+  /** A KILL was recorded (each request, repeats too): the leader tells the task's agent to kill it. */
+  | { readonly type: 'TASK_KILL_REQUESTED'; readonly task: Task }
   | { readonly type: 'AGENT_ADDED'; readonly agent: Agent }
   | { readonly type: 'AGENT_REMOVED'; readonly agentId: AgentId }
   | { readonly type: 'FRAMEWORK_ADDED'; readonly framework: Framework }

@@ -41,7 +41,7 @@ export interface FrameworkInfo {
 
 export interface TaskCommand {
   readonly value: string;
-  /** true: `value` runs through /bin/sh -c; false: `value` is the program, with `arguments`. */
+  /** true: `value` runs through /bin/sh -c; false: `value` is the program and `arguments` its whole argv, argv[0] first (Mesos). */
   readonly shell: boolean;
   readonly arguments: readonly string[];
   readonly environment: Readonly<Record<string, string>>;

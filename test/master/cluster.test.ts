@@ -170,6 +170,43 @@ test('a master added and another removed while writes continue; nothing acknowle
   }
 });
 
+// Found by jepsen-lite (register × all, 5 nodes, seed 7001): REMOVE_MASTER of the leader
+// failed its in-flight writes with 503 "retry"; the next leader committed them anyway, so a
+// client that retried applied its write twice. A write the master cannot vouch for is a 504.
+test('removing the leader under writes: a write answered "retry" was never applied', async () => {
+  const cluster = await ProcessCluster.start(makeTempDir('masters-remove-leader-'), 3, [], 'master');
+  const definiteFailures: string[] = [];
+  let stop = false;
+  let written = 0;
+  const leader = await cluster.waitForLeader();
+  const writers = Array.from({ length: 6 }, async (_, writer) => {
+    for (let count = 0; !stop; count++) {
+      const key = `w${writer}-${count}`;
+      const reply = await request(leader, 'PUT', `/api/v1/kv/removal/${key}`, { value: key }).catch(() => null);
+      if (reply === null) continue;
+      if (reply.status === 200) written++;
+      else if (reply.status !== 504 && reply.status !== 307) definiteFailures.push(key);
+      if (reply.status === 307 || reply.status === 503) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+  try {
+    await waitFor(() => written >= 30, { timeoutMs: 15_000, what: 'writes to flow' });
+    const removed = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id: leader.id } });
+    assert.is(removed.status, 200, JSON.stringify(removed.body));
+    const next = await cluster.waitForLeader(15_000, [leader.id]);
+    stop = true;
+    await Promise.all(writers);
+    for (const key of definiteFailures) {
+      const read = await request(next, 'GET', `/api/v1/kv/removal/${key}`);
+      assert.is(read.status, 404, `${key} was answered as a definite failure but is there: ${JSON.stringify(read.body)}`);
+    }
+  } finally {
+    stop = true;
+    await Promise.all(writers);
+    await cluster.stop();
+  }
+});
+
 test('a master restarts from its snapshot and log files', async () => {
   const cluster = await ProcessCluster.start(makeTempDir('masters-snap-'), 3, ['--snapshot-entries', '20'], 'master');
   try {

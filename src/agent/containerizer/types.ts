@@ -82,7 +82,12 @@ export interface Containerizer {
   readonly kind: ContainerizerKind;
   /** Starts the task; rejects with ContainerLaunchError (the message says why) if it cannot. */
   launch(spec: ContainerSpec): Promise<RunningContainer>;
-  /** Re-attaches to a checkpointed container; null if it is no longer there. */
+  /**
+   * Re-attaches to a checkpointed container; null if it is no longer there and how it ended
+   * cannot be known. One that ended while the agent was away but whose outcome is still known
+   * (the process wrapper's exit status file, a stopped Docker container) is returned with
+   * `exited` already settling, so the agent reports the real terminal state.
+   */
   recover(handle: ContainerHandle, spec: ContainerSpec): Promise<RunningContainer | null>;
   /** Removes containers this agent made whose task is not in `knownTasks` (keys `framework/task`); their ids. */
   removeOrphans(agentId: string, knownTasks: ReadonlySet<string>): Promise<readonly string[]>;

@@ -12,6 +12,8 @@ export const developmentSecret = 'flotilla-development-secret';
 interface MasterFlags {
   id: string; listen: string; peers: string; dataDir: string; zone?: string; clusterSecretFile?: string;
   timing: string; tickMs?: string; electionTicks?: string; heartbeatTicks?: string; join?: boolean; snapshotEntries: string;
+  agentPingIntervalMs: string; agentMaxMissedPings: string; agentReregistrationGraceMs: string;
+  allocationBatchMs: string; offerTimeoutMs: string; minAllocatableResources: string;
 }
 
 export const registerMasterCommand: CommandRegistration = (program: Command) => {
@@ -30,6 +32,12 @@ export const registerMasterCommand: CommandRegistration = (program: Command) => 
     .option('--heartbeat-ticks <n>', 'heartbeat interval in ticks (overrides the profile)')
     .option('--join', 'start empty and wait to be added with ADD_MASTER')
     .option('--snapshot-entries <n>', 'take a snapshot and compact the log every n applied entries', '10000')
+    .option('--agent-ping-interval-ms <ms>', 'the leader pings every agent this often', '5000')
+    .option('--agent-max-missed-pings <n>', 'an agent silent for this many ping intervals is marked UNREACHABLE (its tasks TASK_LOST/UNREACHABLE)', '3')
+    .option('--agent-reregistration-grace-ms <ms>', 'after a failover, how long the new leader waits for agents to re-register before marking any unreachable', '30000')
+    .option('--allocation-batch-ms <ms>', 'allocation runs on events (agent added, resources freed, REVIVE…); events within this window share one cycle', '50')
+    .option('--offer-timeout-ms <ms>', 'an offer neither accepted nor declined within this long is rescinded (0: never, as Mesos without --offer_timeout)', '60000')
+    .option('--min-allocatable-resources <list>', 'offer only what holds at least one of these (Mesos syntax: alternatives split by "|", resources by ";")', 'cpus:0.01|mem:32')
     .action(async (flags: MasterFlags) => {
       try {
         await runMaster(flags);
@@ -57,10 +65,20 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   const master = await Master.start({
     id: flags.id, host, port, peers, dataDir: flags.dataDir, zone: flags.zone ?? null, secret, timing,
     join: flags.join ?? false, logger, snapshotEntries: parseSnapshotEntries(flags.snapshotEntries),
+    agentPingIntervalMs: parseWhole(flags.agentPingIntervalMs, '--agent-ping-interval-ms', 10),
+    agentMaxMissedPings: parseWhole(flags.agentMaxMissedPings, '--agent-max-missed-pings', 1),
+    agentReregistrationGraceMs: parseWhole(flags.agentReregistrationGraceMs, '--agent-reregistration-grace-ms', 0),
+    allocationBatchMs: parseWhole(flags.allocationBatchMs, '--allocation-batch-ms', 0),
+    offerTimeoutMs: parseWhole(flags.offerTimeoutMs, '--offer-timeout-ms', 0),
+    minAllocatableResources: flags.minAllocatableResources,
     flags: {
       id: flags.id, listen: flags.listen, peers: flags.peers, data_dir: flags.dataDir, zone: flags.zone ?? '',
       timing: flags.timing, tick_ms: String(timing.tickMs), election_ticks: String(timing.electionTicks),
       heartbeat_ticks: String(timing.heartbeatTicks), join: String(flags.join ?? false), snapshot_entries: flags.snapshotEntries,
+      agent_ping_interval_ms: flags.agentPingIntervalMs, agent_max_missed_pings: flags.agentMaxMissedPings,
+      agent_reregistration_grace_ms: flags.agentReregistrationGraceMs,
+      allocation_batch_ms: flags.allocationBatchMs, offer_timeout_ms: flags.offerTimeoutMs,
+      min_allocatable_resources: flags.minAllocatableResources,
     },
   });
   let stopping = false;
@@ -95,6 +113,11 @@ export function parsePeers(text: string): Record<string, string> {
   }
   if (Object.keys(peers).length === 0) fail('--peers is empty');
   return peers;
+}
+
+function parseWhole(value: string, flag: string, minimum: number): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < minimum) fail(`${flag} must be a whole number of at least ${minimum}, got "${value}"`);
+  return Number(value);
 }
 
 function parseSnapshotEntries(value: string): number {

@@ -38,6 +38,7 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
       return { type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: mesosFrameworkInfo(event.framework) } };
     case 'OFFER_ADDED':
     case 'OFFER_REMOVED':
+    case 'TASK_KILL_REQUESTED':
     case 'STATE_RESTORED':
       return null;
     default:

@@ -87,16 +87,25 @@ function taskList(task: Task): TaskList {
   return latest === undefined || latest.uuid === null || latest.acknowledged ? 'completed_tasks' : 'tasks';
 }
 
-export function getTasks(state: ReadonlyState): Operator.GetTasks {
+/** Where a live task's last reported usage comes from (the leader's agent gateway). */
+export type TaskStatisticsLookup = (frameworkId: string, taskId: string) => Mesos.ResourceStatistics | null;
+
+const noStatistics: TaskStatisticsLookup = () => null;
+
+export function getTasks(state: ReadonlyState, statistics: TaskStatisticsLookup = noStatistics): Operator.GetTasks {
   const lists: Record<TaskList, Mesos.Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
-  for (const task of sortedValues(state.tasks).slice(0, maxTasksPerResponse)) lists[taskList(task)].push(mesosTask(task));
+  for (const task of sortedValues(state.tasks).slice(0, maxTasksPerResponse)) {
+    const list = taskList(task);
+    const usage = list === 'tasks' ? statistics(task.frameworkId, task.id) : null;
+    lists[list].push(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
+  }
   return { pending_tasks: [], ...lists, orphan_tasks: [] };
 }
 
 /** Flotilla has no custom executors: command and container tasks only. */
-export function getState(state: ReadonlyState): Operator.GetState {
+export function getState(state: ReadonlyState, statistics: TaskStatisticsLookup = noStatistics): Operator.GetState {
   return {
-    get_tasks: getTasks(state),
+    get_tasks: getTasks(state, statistics),
     get_executors: { executors: [], orphan_executors: [] },
     get_frameworks: getFrameworks(state),
     get_agents: getAgents(state),

@@ -7,6 +7,7 @@ import type { MasterFacade } from '../facade.ts';
 import { requireLeader } from '../leader.ts';
 import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
 import { readConsistency } from '../reads.ts';
+import { allocationCalls } from '../operator/allocation-calls.ts';
 import { basicCalls } from '../operator/basic-calls.ts';
 import { maintenanceCalls } from '../operator/maintenance-calls.ts';
 import { metricsCalls } from '../operator/metrics-calls.ts';
@@ -28,7 +29,7 @@ export interface OperatorCallTableParts {
 /** Every call type once: a name in two tables is a programmer error, caught at start. */
 export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTable {
   const tables = [
-    basicCalls, raftCalls, metricsCalls, stateCalls, roleCalls, quotaCalls, maintenanceCalls, teardownCalls,
+    basicCalls, raftCalls, metricsCalls, stateCalls, roleCalls, quotaCalls, maintenanceCalls, teardownCalls, allocationCalls,
     subscribeCalls(parts.subscriptions),
   ];
   const table: OperatorCallTable = {};

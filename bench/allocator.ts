@@ -1,0 +1,137 @@
+// One allocation cycle of the pure allocator (src/offers) over a synthetic cluster held in a
+// real ClusterStateMachine: N agents (8 cpus, 32 GiB, 1000 ports; a quarter of them with a
+// reservation), M frameworks in hierarchical roles ("team<k>/fw<i>", ten teams), each agent
+// already running one task (a quarter of its cpus and memory). The cycle is computed, not
+// applied, so every run sees the same state. Reported: median wall time of a whole cycle, of
+// its set-up (charging tasks, offers and agents), and, run in slices as the leader's driver
+// runs it (src/master/allocation-slices.ts), the longest slice and the event loop's largest
+// delay meanwhile (perf_hooks.monitorEventLoopDelay); and the offers made.
+//
+//   npm run bench -- allocator [--agents 1000,10000] [--frameworks 100,1000] [--runs 5]
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { AllocationCycle, defaultMaxSkipReasonsPerFramework, parseMinAllocatable } from '../src/offers/allocator.ts';
+import { runInSlices, sliceBudgetMs } from '../src/master/allocation-slices.ts';
+import { AllocationHints } from '../src/offers/hints.ts';
+import { encodeCommand } from '../src/state-machine/codec.ts';
+import type { Command } from '../src/state-machine/commands.ts';
+import { agentId, frameworkId, offerId, taskId } from '../src/state-machine/ids.ts';
+import { maxOffersPerCommand } from '../src/state-machine/limits.ts';
+import { ClusterStateMachine } from '../src/state-machine/machine.ts';
+import { canonicalize, type Resource } from '../src/state-machine/resources.ts';
+import { median, printTable, round } from './_report.ts';
+
+const teams = 10;
+const at = 1_700_000_000_000;
+
+function scalar(name: string, value: number, role = '*'): Resource {
+  return { name, role, type: 'SCALAR', scalar: value };
+}
+
+function agentResources(index: number) {
+  const list: Resource[] = [scalar('cpus', 8), scalar('mem', 32768), scalar('disk', 100_000), { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 31000, end: 31999 }] }];
+  if (index % 4 === 0) list.push(scalar('cpus', 2, `team${index % teams}`), scalar('mem', 4096, `team${index % teams}`));
+  return canonicalize(list);
+}
+
+class Builder {
+  readonly machine = new ClusterStateMachine();
+  #index = 0;
+
+  run(command: Command): void {
+    this.#index += 1;
+    const result = this.machine.apply(encodeCommand(command), this.#index);
+    if (!result.ok) throw new Error(`${command.type}: ${result.code} ${result.message}`);
+  }
+}
+
+function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
+  const builder = new Builder();
+  for (let index = 0; index < frameworks; index += 1) {
+    const info = { name: `fw${index}`, principal: null, roles: [`team${index % teams}/fw${index}`], failoverTimeoutMs: 60_000, capabilities: [], hostname: null, webuiUrl: null };
+    builder.run({ type: 'subscribe_framework', at, frameworkId: frameworkId(`f${index}`), info });
+  }
+  for (let index = 0; index < agents; index += 1) {
+    const info = { hostname: `host${index}`, address: { ip: `10.${index >> 16}.${(index >> 8) & 255}.${index & 255}`, port: 5051 }, zone: null, resources: agentResources(index), attributes: {} };
+    builder.run({ type: 'register_agent', at, agentId: agentId(`a${index}`), info });
+  }
+  // One running task per agent, a quarter of it, from framework (agent mod frameworks).
+  const task = canonicalize([scalar('cpus', 2), scalar('mem', 8192)]);
+  for (let start = 0; start < agents; start += maxOffersPerCommand) {
+    const count = Math.min(maxOffersPerCommand, agents - start);
+    const offers = Array.from({ length: count }, (_, offset) => {
+      const index = start + offset;
+      const framework = index % frameworks;
+      return { offerId: offerId(`setup-${index}`), frameworkId: frameworkId(`f${framework}`), agentId: agentId(`a${index}`), role: `team${framework % teams}/fw${framework}`, resources: task };
+    });
+    builder.run({ type: 'create_offers', at, offers });
+    for (const offer of offers) {
+      const definition = { id: taskId(`t-${offer.agentId}`), name: 'load', resources: task, command: { value: 'sleep 3600', shell: true, arguments: [], environment: {}, user: null }, container: null, healthCheck: null, killGracePeriodMs: null, labels: {} };
+      builder.run({ type: 'accept_offers', at, frameworkId: offer.frameworkId, offerIds: [offer.offerId], operations: [{ type: 'LAUNCH', tasks: [definition] }] });
+    }
+  }
+  return builder.machine;
+}
+
+interface RunResult { cycleMs: number; setupMs: number; offers: number }
+
+function runOnce(machine: ClusterStateMachine): RunResult {
+  let sequence = 0;
+  const started = performance.now();
+  const cycle = new AllocationCycle({
+    state: machine.state, hints: new AllocationHints(), nowMs: at,
+    config: { minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'), maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework, newOfferId: () => offerId(`O${(sequence += 1)}`) },
+  });
+  cycle.prepare();
+  const setupMs = performance.now() - started;
+  cycle.runSlice(Number.MAX_SAFE_INTEGER);
+  const offers = cycle.result().offers.length;
+  return { cycleMs: performance.now() - started, setupMs, offers };
+}
+
+/** As the driver runs it: time-budgeted slices with the event loop free between them. */
+async function runSliced(machine: ClusterStateMachine): Promise<{ longestSliceMs: number; delayMaxMs: number }> {
+  const cycle = new AllocationCycle({
+    state: machine.state, hints: new AllocationHints(), nowMs: at,
+    config: { minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'), maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework, newOfferId: () => offerId('O') },
+  });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const run = await runInSlices(cycle, () => true);
+  delay.disable();
+  return { longestSliceMs: run!.longestSliceMs, delayMaxMs: delay.max / 1e6 };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    agents: { type: 'string', default: '1000,10000' }, frameworks: { type: 'string', default: '100,1000' }, runs: { type: 'string', default: '5' },
+  } });
+  const agentCounts = values.agents!.split(',').map(Number);
+  const frameworkCounts = values.frameworks!.split(',').map(Number);
+  const runs = Number(values.runs);
+  process.stderr.write(`allocator bench: one cycle of the pure allocator, in process, median of ${runs} runs (after one warm-up)\n` +
+    `  agents: 8 cpus, 32 GiB, 100 GB disk, 1000 ports, a quarter with 2 cpus + 4 GiB reserved; each runs one task (2 cpus, 8 GiB)\n` +
+    `  frameworks: one role each, "team<k>/fw<i>" in ${teams} teams (hierarchical DRF), equal weights, no quota\n`);
+  const rows: Record<string, string | number>[] = [];
+  for (const agents of agentCounts) for (const frameworks of frameworkCounts) {
+    process.stderr.write(`  building ${agents} agents x ${frameworks} frameworks...\n`);
+    const machine = buildCluster(agents, frameworks);
+    runOnce(machine);
+    const results = Array.from({ length: runs }, () => runOnce(machine));
+    // The longest synchronous stretch when the whole cycle, set-up included, runs in slices.
+    const slices = [];
+    for (let run = 0; run < runs; run += 1) slices.push(await runSliced(machine));
+    const line = {
+      bench: 'allocator', agents, frameworks, roles: frameworks + teams,
+      cycle_ms: round(median(results.map((result) => result.cycleMs))),
+      setup_ms: round(median(results.map((result) => result.setupMs))),
+      longest_slice_ms: round(median(slices.map((slice) => slice.longestSliceMs))), slice_budget_ms: sliceBudgetMs,
+      event_loop_delay_max_ms: round(median(slices.map((slice) => slice.delayMaxMs))),
+      offers: results[0]!.offers, runs,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    rows.push({ agents, frameworks, 'cycle ms (median)': line.cycle_ms, 'set-up ms': line.setup_ms, 'longest slice ms': line.longest_slice_ms, 'loop delay max ms': line.event_loop_delay_max_ms, offers: line.offers });
+  }
+  process.stdout.write('\n');
+  printTable(rows);
+}

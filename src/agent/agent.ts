@@ -1,0 +1,191 @@
+// The agent daemon: checkpoint, containerizers, recovery, the link to the leading master, the
+// task runs, usage reports and the agent's own HTTP API. Stopping it (SIGTERM) leaves the tasks
+// running: a restarted agent recovers them from its checkpoint.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../util/logger.ts';
+import type { MasterMessage, WireAgentInfo, WireResource, WireTaskSpec, WireUsage } from '../protocol/agent.ts';
+import { Checkpoint, checkpointFileName } from './checkpoint.ts';
+import type { Containerizer, ContainerizerKind, ContainerUsage } from './containerizer/types.ts';
+import { buildAgentHttp } from './http.ts';
+import { MasterLink, type Registered } from './master-link.ts';
+import { recoverTasks } from './recovery.ts';
+import { StatusUpdateManager } from './status-updates.ts';
+import { containerSpec, sandboxPath } from './task-environment.ts';
+import { TaskRun, type StartHealthCheck } from './task-run.ts';
+
+export interface AgentOptions {
+  readonly masters: readonly string[];
+  readonly workDir: string;
+  readonly resources: readonly WireResource[];
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly zone: string | null;
+  readonly hostname: string;
+  readonly listenHost: string;
+  readonly listenPort: number;
+  readonly containerizers: ReadonlyMap<ContainerizerKind, Containerizer>;
+  readonly startHealthCheck: StartHealthCheck;
+  /** Used when a task gives no killGracePeriodMs (Mesos: 3 s). */
+  readonly defaultKillGracePeriodMs: number;
+  /** How often running tasks' usage is sampled and sent to the master. */
+  readonly usageIntervalMs: number;
+  readonly logger: Logger;
+}
+
+export const agentDefaults = {
+  defaultKillGracePeriodMs: 3_000,
+  usageIntervalMs: 5_000,
+  listen: '127.0.0.1:5055',
+} as const;
+
+export interface TaskUsageSample {
+  readonly frameworkId: string;
+  readonly taskId: string;
+  readonly usage: ContainerUsage;
+}
+
+export class Agent {
+  readonly runs = new Map<string, TaskRun>();
+  readonly checkpoint: Checkpoint;
+  readonly updates: StatusUpdateManager;
+  readonly link: MasterLink;
+  http: FastifyInstance | null = null;
+  #usageTimer: NodeJS.Timeout | null = null;
+  #agentId: string | null;
+
+  private constructor(readonly options: AgentOptions) {
+    mkdirSync(options.workDir, { recursive: true });
+    this.checkpoint = Checkpoint.open(path.join(options.workDir, checkpointFileName));
+    this.#agentId = this.checkpoint.agentId();
+    this.updates = new StatusUpdateManager(this.checkpoint,
+      (frameworkId, taskId, status) => this.link.send({ type: 'status_update', frameworkId, taskId, status }), options.logger);
+    this.link = new MasterLink({
+      masters: options.masters, zone: options.zone, logger: options.logger,
+      registration: () => ({ type: 'register', agentId: this.#agentId, info: this.info(), tasks: this.checkpoint.reportableTasks() }),
+      onRegistered: (message) => this.#onRegistered(message),
+      onMessage: (message) => this.#onMessage(message),
+      onDisconnected: () => undefined,
+      onFatal: (code, message) => {
+        options.logger.fatal({ code, problem: message }, 'the master refuses this agent for good; stopping');
+        process.exitCode = 3;
+        void this.stop();
+      },
+    });
+  }
+
+  /** Opens the checkpoint (CheckpointError if corrupted), recovers tasks, serves HTTP, dials the masters. */
+  static async start(options: AgentOptions): Promise<Agent> {
+    const agent = new Agent(options);
+    try {
+      await recoverTasks(agent);
+      agent.http = buildAgentHttp(agent);
+      await agent.http.listen({ host: options.listenHost, port: options.listenPort });
+    } catch (error) {
+      await agent.stop();
+      throw error;
+    }
+    agent.link.start();
+    agent.#usageTimer = setInterval(() => void agent.#reportUsage(), options.usageIntervalMs);
+    options.logger.info({ agentId: agent.#agentId, workDir: options.workDir, masters: options.masters, listen: `${options.listenHost}:${options.listenPort}`,
+      containerizers: [...options.containerizers.keys()], recovered: agent.runs.size }, 'agent started');
+    return agent;
+  }
+
+  agentId(): string | null {
+    return this.#agentId;
+  }
+
+  info(): WireAgentInfo {
+    const options = this.options;
+    return {
+      hostname: options.hostname, address: { ip: options.listenHost, port: options.listenPort }, zone: options.zone,
+      resources: options.resources, attributes: options.attributes,
+    };
+  }
+
+  /** Leaves tasks running; closes the link, HTTP and the checkpoint. */
+  async stop(): Promise<void> {
+    if (this.#usageTimer !== null) clearInterval(this.#usageTimer);
+    this.link.stop();
+    this.updates.stop();
+    await this.http?.close();
+    this.checkpoint.close();
+    this.options.logger.info({ agentId: this.#agentId, running: this.runs.size }, 'agent stopped; its tasks keep running');
+  }
+
+  newRun(frameworkId: string, spec: WireTaskSpec, sandbox: string): TaskRun {
+    const run = new TaskRun(frameworkId, spec, sandbox, containerSpec(this.#agentId ?? '', frameworkId, spec, sandbox), {
+      checkpoint: this.checkpoint, updates: this.updates, containerizers: this.options.containerizers,
+      startHealthCheck: this.options.startHealthCheck, defaultKillGracePeriodMs: this.options.defaultKillGracePeriodMs,
+      logger: this.options.logger, onEnded: (ended) => this.runs.delete(ended.key),
+    });
+    this.runs.set(run.key, run);
+    return run;
+  }
+
+  #onRegistered(message: Registered): void {
+    if (this.#agentId !== message.agentId) {
+      this.checkpoint.setAgentId(message.agentId);
+      this.#agentId = message.agentId;
+    }
+    this.options.logger.info({ agentId: message.agentId, master: message.master.address }, 'registered with the leader');
+    this.updates.resendAll();
+  }
+
+  #onMessage(message: MasterMessage): void {
+    switch (message.type) {
+      case 'launch':
+        return this.#launch(message.frameworkId, message.task);
+      case 'kill':
+        return this.#kill(message.frameworkId, message.taskId, message.message);
+      case 'status_ack':
+        return this.updates.acknowledge(message.frameworkId, message.taskId, message.uuid);
+      case 'error':
+        this.options.logger.warn({ code: message.code, problem: message.message }, 'the master reported an error');
+        return;
+      default:
+        this.options.logger.warn({ type: message.type }, 'unexpected message from the master');
+    }
+  }
+
+  #launch(frameworkId: string, spec: WireTaskSpec): void {
+    // A launch can arrive twice (a new leader applying the same entry): never start a task twice.
+    if (this.checkpoint.hasTask(frameworkId, spec.id)) {
+      this.options.logger.info({ framework: frameworkId, task: spec.id }, 'launch of a task already known: ignored');
+      return;
+    }
+    const agentId = this.#agentId;
+    if (agentId === null) return;
+    const sandbox = sandboxPath(this.options.workDir, frameworkId, spec.id);
+    this.checkpoint.addTask({ frameworkId, spec, sandbox });
+    const run = this.newRun(frameworkId, spec, sandbox);
+    this.options.logger.info({ framework: frameworkId, task: spec.id, sandbox }, 'launching task');
+    void run.launch().catch((error: unknown) => this.options.logger.error({ task: spec.id, err: error }, 'launch crashed'));
+  }
+
+  #kill(frameworkId: string, taskId: string, message: string): void {
+    const run = this.runs.get(`${frameworkId}/${taskId}`);
+    if (run === undefined) {
+      this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'kill of a task not running here: nothing to do');
+      return;
+    }
+    this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'killing task');
+    void run.kill({ kind: 'request', message });
+  }
+
+  async usageSamples(): Promise<TaskUsageSample[]> {
+    const samples = await Promise.all([...this.runs.values()].map(async (run) => {
+      const usage = await run.container?.usage().catch(() => null) ?? null;
+      return usage === null ? null : { frameworkId: run.frameworkId, taskId: run.taskId, usage };
+    }));
+    return samples.filter((sample): sample is TaskUsageSample => sample !== null);
+  }
+
+  async #reportUsage(): Promise<void> {
+    if (!this.link.isRegistered() || this.runs.size === 0) return;
+    const samples = await this.usageSamples();
+    const tasks = samples.map((sample) => ({ frameworkId: sample.frameworkId, taskId: sample.taskId, usage: sample.usage satisfies WireUsage }));
+    this.link.send({ type: 'usage', tasks });
+  }
+}

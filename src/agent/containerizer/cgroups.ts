@@ -1,0 +1,169 @@
+// Per-task resource limits with Linux control groups. cgroup v2 (one unified tree with the cpu
+// and memory controllers) is preferred; on a host that still mounts the v1 controllers apart
+// (as this project's own machines do) the v1 memory and cpu trees are used the same way. Where
+// neither is writable (no root, a read-only /sys, a v2 root busy with processes) the caller
+// runs tasks without limits and says why once.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type CgroupSupport =
+  | { readonly kind: 'v2'; readonly root: string }
+  | { readonly kind: 'v1'; readonly memoryRoot: string; readonly cpuRoot: string }
+  | { readonly kind: 'none'; readonly why: string };
+
+export interface CgroupLimits {
+  readonly memMb: number | null;
+  readonly cpus: number | null;
+}
+
+/** The folder under each hierarchy that holds Flotilla's task cgroups. */
+export const flotillaSubtree = 'flotilla';
+// CFS period: 100 ms, the kernel's default; the quota is `cpus` times this.
+const cpuPeriodMicros = 100_000;
+const bytesPerMegabyte = 1024 * 1024;
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Finds what the kernel offers under `base` and prepares the flotilla subtree; never throws. */
+export function detectCgroups(base = '/sys/fs/cgroup'): CgroupSupport {
+  const controllers = readText(path.join(base, 'cgroup.controllers'));
+  if (controllers !== null) return prepareV2(base, controllers);
+  const memoryBase = path.join(base, 'memory');
+  const cpuBase = path.join(base, 'cpu');
+  if (existsSync(path.join(memoryBase, 'memory.limit_in_bytes')) && existsSync(path.join(cpuBase, 'cpu.cfs_quota_us'))) {
+    try {
+      const memoryRoot = path.join(memoryBase, flotillaSubtree);
+      const cpuRoot = path.join(cpuBase, flotillaSubtree);
+      mkdirSync(memoryRoot, { recursive: true });
+      mkdirSync(cpuRoot, { recursive: true });
+      return { kind: 'v1', memoryRoot, cpuRoot };
+    } catch (error) {
+      return { kind: 'none', why: `cgroup v1 memory and cpu trees under ${base} are not writable: ${describe(error)}` };
+    }
+  }
+  return { kind: 'none', why: `neither cgroup v2 (${base}/cgroup.controllers) nor the v1 memory and cpu controllers are mounted at ${base}` };
+}
+
+function prepareV2(base: string, controllers: string): CgroupSupport {
+  const offered = controllers.trim().split(/\s+/);
+  const missing = ['cpu', 'memory'].filter((name) => !offered.includes(name));
+  if (missing.length > 0) return { kind: 'none', why: `cgroup v2 at ${base} does not offer the ${missing.join(' and ')} controller` };
+  const root = path.join(base, flotillaSubtree);
+  try {
+    // A v2 cgroup hands controllers to its children only when its subtree_control lists them;
+    // the kernel refuses that on a non-root cgroup that holds processes (EBUSY).
+    writeFileSync(path.join(base, 'cgroup.subtree_control'), '+cpu +memory');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(path.join(root, 'cgroup.subtree_control'), '+cpu +memory');
+    return { kind: 'v2', root };
+  } catch (error) {
+    return { kind: 'none', why: `cgroup v2 at ${base} is not writable for a flotilla subtree: ${describe(error)}` };
+  }
+}
+
+/** A stable cgroup name for one task of one agent, safe whatever characters the ids hold. */
+export function taskCgroupName(agentId: string, frameworkId: string, taskId: string): string {
+  const digest = createHash('sha256').update(`${agentId}\0${frameworkId}\0${taskId}`).digest('hex');
+  return `task-${digest.slice(0, 32)}`;
+}
+
+export interface TaskCgroup {
+  /** The cgroup.procs files a process writes its pid into to join (one per hierarchy). */
+  readonly procsFiles: readonly string[];
+  readonly folders: readonly string[];
+  /** How many processes the kernel's OOM killer killed in this cgroup. */
+  oomKills(): number;
+  memoryBytes(): number | null;
+  /** User and system CPU seconds of everything that ran in the cgroup (v2 only). */
+  cpuSeconds(): { readonly user: number; readonly system: number } | null;
+  /** Removes the cgroup folders; only works once no process is left in them. */
+  remove(): void;
+}
+
+function writeLimits(support: Exclude<CgroupSupport, { kind: 'none' }>, folders: readonly string[], limits: CgroupLimits): void {
+  const memoryFolder = folders[0] ?? '';
+  const cpuFolder = folders[folders.length - 1] ?? '';
+  if (limits.memMb !== null) {
+    const bytes = String(Math.floor(limits.memMb * bytesPerMegabyte));
+    writeFileSync(path.join(memoryFolder, support.kind === 'v2' ? 'memory.max' : 'memory.limit_in_bytes'), bytes);
+  }
+  if (limits.cpus !== null) {
+    const quota = Math.max(1_000, Math.round(limits.cpus * cpuPeriodMicros));
+    if (support.kind === 'v2') writeFileSync(path.join(cpuFolder, 'cpu.max'), `${quota} ${cpuPeriodMicros}`);
+    else {
+      writeFileSync(path.join(cpuFolder, 'cpu.cfs_period_us'), String(cpuPeriodMicros));
+      writeFileSync(path.join(cpuFolder, 'cpu.cfs_quota_us'), String(quota));
+    }
+  }
+}
+
+function foldersOf(support: Exclude<CgroupSupport, { kind: 'none' }>, name: string): string[] {
+  return support.kind === 'v2' ? [path.join(support.root, name)] : [path.join(support.memoryRoot, name), path.join(support.cpuRoot, name)];
+}
+
+/** Creates (or reuses) the task's cgroup and writes its limits; throws when the kernel refuses. */
+export function createTaskCgroup(support: Exclude<CgroupSupport, { kind: 'none' }>, name: string, limits: CgroupLimits): TaskCgroup {
+  const folders = foldersOf(support, name);
+  for (const folder of folders) mkdirSync(folder, { recursive: true });
+  writeLimits(support, folders, limits);
+  return taskCgroupAt(support, folders);
+}
+
+/** The task's cgroup as a restarted agent finds it; null if it is not there. */
+export function openTaskCgroup(support: CgroupSupport, name: string): TaskCgroup | null {
+  if (support.kind === 'none') return null;
+  const folders = foldersOf(support, name);
+  return folders.every((folder) => existsSync(folder)) ? taskCgroupAt(support, folders) : null;
+}
+
+function readKeyedNumber(file: string, key: string): number | null {
+  const text = readText(file);
+  if (text === null) return null;
+  for (const line of text.split('\n')) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name === key && value !== undefined) return Number(value);
+  }
+  return null;
+}
+
+function taskCgroupAt(support: Exclude<CgroupSupport, { kind: 'none' }>, folders: readonly string[]): TaskCgroup {
+  const memoryFolder = folders[0] ?? '';
+  return {
+    folders,
+    procsFiles: folders.map((folder) => path.join(folder, 'cgroup.procs')),
+    oomKills: () =>
+      (support.kind === 'v2'
+        ? readKeyedNumber(path.join(memoryFolder, 'memory.events'), 'oom_kill')
+        : readKeyedNumber(path.join(memoryFolder, 'memory.oom_control'), 'oom_kill')) ?? 0,
+    memoryBytes: () => {
+      const text = readText(path.join(memoryFolder, support.kind === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'));
+      return text === null ? null : Number(text.trim());
+    },
+    cpuSeconds: () => {
+      if (support.kind !== 'v2') return null;
+      const user = readKeyedNumber(path.join(memoryFolder, 'cpu.stat'), 'user_usec');
+      const system = readKeyedNumber(path.join(memoryFolder, 'cpu.stat'), 'system_usec');
+      return user === null || system === null ? null : { user: user / 1e6, system: system / 1e6 };
+    },
+    remove: () => {
+      for (const folder of folders) {
+        try {
+          rmdirSync(folder);
+        } catch {
+          // Still busy (a straggler process) or already gone: the next orphan sweep retries.
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// LIST_FILES and READ_FILE on task sandboxes (the files themselves: src/agent/sandbox-files.ts).
+// A call names a task (`framework_id` + `task_id`, the path then relative to its sandbox) or
+// only a `path` relative to <work-dir>/frameworks ("<framework>/tasks/<task>/stdout").
+import path from 'node:path';
+import type { Agent } from './agent.ts';
+import { AgentHttpError } from './http.ts';
+import { listFiles, readSandboxFile, SandboxFileError } from './sandbox-files.ts';
+import { sandboxPath } from './task-environment.ts';
+import { isValidWireId } from '../protocol/agent.ts';
+
+type Call = (body: Record<string, unknown>) => Promise<unknown>;
+
+function section(body: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = body[name];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function rootAndPath(agent: Agent, call: Record<string, unknown>): { root: string; requested: string } {
+  const requested = call.path ?? '';
+  if (typeof requested !== 'string') throw new AgentHttpError(400, 'INVALID_BODY', 'path must be a string');
+  const { framework_id: frameworkId, task_id: taskId } = call;
+  if (frameworkId === undefined && taskId === undefined) return { root: path.join(agent.options.workDir, 'frameworks'), requested };
+  if (typeof frameworkId !== 'string' || typeof taskId !== 'string' || !isValidWireId(frameworkId) || !isValidWireId(taskId)) {
+    throw new AgentHttpError(400, 'INVALID_BODY', 'framework_id and task_id must both be ids');
+  }
+  return { root: sandboxPath(agent.options.workDir, frameworkId, taskId), requested };
+}
+
+function optionalWhole(value: unknown, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be a whole number`);
+  return value;
+}
+
+async function translated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SandboxFileError) throw new AgentHttpError(error.code === 'SANDBOX_FILE_NOT_FOUND' ? 404 : 400, error.code, error.message);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentHttpError(404, 'SANDBOX_FILE_NOT_FOUND', 'no such file or sandbox');
+    throw error;
+  }
+}
+
+export function registerAgentFileCalls(agent: Agent, calls: Map<string, Call>): void {
+  calls.set('LIST_FILES', async (body) => {
+    const { root, requested } = rootAndPath(agent, section(body, 'list_files'));
+    return translated(() => listFiles(root, requested));
+  });
+  calls.set('READ_FILE', async (body) => {
+    const call = section(body, 'read_file');
+    const { root, requested } = rootAndPath(agent, call);
+    const offset = optionalWhole(call.offset, 'offset') ?? 0;
+    return translated(() => readSandboxFile(root, requested, offset, optionalWhole(call.length, 'length')));
+  });
+}

@@ -1,0 +1,87 @@
+// The status update manager: every update is checkpointed before it is sent, and stays there
+// until the master acknowledges its uuid. Per task only the oldest unacknowledged update is in
+// flight (so the master records them in order); it is resent with back-off until acknowledged,
+// across reconnects and agent restarts: at-least-once, never lost. The master records a uuid once
+// (a resent one is answered DUPLICATE_STATUS_UUID and acknowledged again).
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../util/logger.ts';
+import type { WireStatus } from '../protocol/agent.ts';
+import type { Checkpoint } from './checkpoint.ts';
+
+export const statusUpdateLimits = {
+  firstResendMs: 1_000,
+  maxResendMs: 10_000,
+  pumpIntervalMs: 200,
+} as const;
+
+/** Mesos' UUID of a status update: 16 random bytes, base64. */
+export function newStatusUuid(): string {
+  return randomBytes(16).toString('base64');
+}
+
+const terminalStates = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
+
+export function isTerminalState(state: string): boolean {
+  return terminalStates.has(state);
+}
+
+export type StatusFields = Omit<WireStatus, 'uuid' | 'timestampMs'>;
+
+interface InFlight {
+  readonly uuid: string;
+  attempts: number;
+  nextSendMs: number;
+}
+
+export class StatusUpdateManager {
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly checkpoint: Checkpoint,
+    private readonly send: (frameworkId: string, taskId: string, status: WireStatus) => boolean,
+    private readonly logger: Logger,
+  ) {
+    this.#timer = setInterval(() => this.pump(), statusUpdateLimits.pumpIntervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Checkpoints the update (and the task's new state) first, then sends it if it is its task's oldest. */
+  record(frameworkId: string, taskId: string, fields: StatusFields): WireStatus {
+    const status: WireStatus = { ...fields, uuid: newStatusUuid(), timestampMs: Date.now() };
+    this.checkpoint.recordUpdate(frameworkId, taskId, status, isTerminalState(status.state));
+    this.logger.info({ framework: frameworkId, task: taskId, state: status.state, reason: status.reason, uuid: status.uuid, healthy: status.healthy }, 'status update');
+    this.pump();
+    return status;
+  }
+
+  acknowledge(frameworkId: string, taskId: string, uuid: string): void {
+    const known = this.checkpoint.acknowledge(uuid);
+    const key = `${frameworkId}/${taskId}`;
+    if (this.#inFlight.get(key)?.uuid === uuid) this.#inFlight.delete(key);
+    if (known) this.pump();
+  }
+
+  /** After (re-)registering: the new leader may never have seen what was in flight, so send at once. */
+  resendAll(): void {
+    this.#inFlight.clear();
+    this.pump();
+  }
+
+  pump(): void {
+    const now = Date.now();
+    for (const update of this.checkpoint.headUpdates()) {
+      const key = `${update.frameworkId}/${update.taskId}`;
+      let flight = this.#inFlight.get(key);
+      if (flight !== undefined && flight.uuid === update.status.uuid && flight.nextSendMs > now) continue;
+      if (flight === undefined || flight.uuid !== update.status.uuid) flight = { uuid: update.status.uuid, attempts: 0, nextSendMs: now };
+      if (!this.send(update.frameworkId, update.taskId, update.status)) return;
+      flight.attempts += 1;
+      flight.nextSendMs = now + Math.min(statusUpdateLimits.maxResendMs, statusUpdateLimits.firstResendMs * 2 ** (flight.attempts - 1));
+      this.#inFlight.set(key, flight);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// What a task is given besides its command: the Mesos environment variables (MESOS_SANDBOX,
+// MESOS_TASK_ID, MESOS_FRAMEWORK_ID, MESOS_AGENT_ID, plus PORT0…n, PORTS and PORT as Marathon
+// sets them from the task's port ranges) under the command's own environment, and the container
+// spec the containerizers take.
+import path from 'node:path';
+import type { WireResource, WireTaskSpec } from '../protocol/agent.ts';
+import type { ContainerizerKind, ContainerSpec } from './containerizer/types.ts';
+
+/** Ports listed in PORT0… at most; a task with more still gets them all in PORTS. */
+const maxPortVariables = 128;
+
+export function taskPorts(resources: readonly WireResource[]): number[] {
+  const ports: number[] = [];
+  for (const resource of resources) {
+    if (resource.name !== 'ports' || resource.type !== 'RANGES') continue;
+    for (const range of resource.ranges) {
+      for (let port = range.begin; port <= range.end && ports.length < 65_536; port++) ports.push(port);
+    }
+  }
+  return ports;
+}
+
+function scalarSum(resources: readonly WireResource[], name: string): number | null {
+  let total: number | null = null;
+  for (const resource of resources) if (resource.name === name && resource.type === 'SCALAR') total = (total ?? 0) + resource.scalar;
+  return total;
+}
+
+export function taskEnvironment(agentId: string, frameworkId: string, spec: WireTaskSpec, sandbox: string): Record<string, string> {
+  const ports = taskPorts(spec.resources);
+  const environment: Record<string, string> = {
+    MESOS_SANDBOX: sandbox, MESOS_TASK_ID: spec.id, MESOS_FRAMEWORK_ID: frameworkId, MESOS_AGENT_ID: agentId,
+    MESOS_SLAVE_ID: agentId, MESOS_EXECUTOR_ID: spec.id,
+  };
+  ports.slice(0, maxPortVariables).forEach((port, position) => {
+    environment[`PORT${position}`] = String(port);
+  });
+  if (ports.length > 0) {
+    environment.PORT = String(ports[0]);
+    environment.PORTS = ports.join(',');
+  }
+  return { ...environment, ...(spec.command?.environment ?? {}) };
+}
+
+/** DOCKER tasks go to the docker containerizer, everything else to process (Mesos' "MESOS" type). */
+export function containerizerFor(spec: WireTaskSpec): ContainerizerKind {
+  return spec.container?.type === 'DOCKER' ? 'docker' : 'process';
+}
+
+export function containerSpec(agentId: string, frameworkId: string, spec: WireTaskSpec, sandbox: string): ContainerSpec {
+  const command = spec.command === null ? null : { value: spec.command.value, shell: spec.command.shell, arguments: spec.command.arguments };
+  return {
+    agentId, frameworkId, taskId: spec.id, sandbox, command, image: spec.container?.image ?? null,
+    network: spec.container?.network ?? 'HOST', environment: taskEnvironment(agentId, frameworkId, spec, sandbox),
+    cpus: scalarSum(spec.resources, 'cpus'), memMb: scalarSum(spec.resources, 'mem'),
+  };
+}
+
+export function sandboxPath(workDir: string, frameworkId: string, taskId: string): string {
+  return path.join(workDir, 'frameworks', frameworkId, 'tasks', taskId);
+}

@@ -1,0 +1,177 @@
+// One task's life on the agent, from launch (or re-attachment after an agent restart) to its
+// terminal status: TASK_STARTING, launch through the containerizer, TASK_RUNNING, health checks,
+// and the terminal state from how the container ended. Kill: TASK_KILLING, SIGTERM, the grace
+// period, SIGKILL, TASK_KILLED. Every status goes through the status update manager.
+import { mkdirSync } from 'node:fs';
+import type { Logger } from '../util/logger.ts';
+import type { WireHealthCheck, WireTaskSpec } from '../protocol/agent.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import { ContainerLaunchError, type ContainerExit, type Containerizer, type ContainerizerKind, type ContainerSpec, type RunningContainer } from './containerizer/types.ts';
+import type { StatusFields, StatusUpdateManager } from './status-updates.ts';
+import { containerizerFor } from './task-environment.ts';
+
+/** A running health check; the daemon builds it from the health module. */
+export interface HealthWatch {
+  stop(): void;
+}
+
+export interface HealthCallbacks {
+  /** The health changed (first result, or flipped): report it in a status update. */
+  readonly onHealthChange: (healthy: boolean) => void;
+  /** consecutiveFailures reached after the grace period: the task must be killed. */
+  readonly onUnhealthy: (message: string) => void;
+}
+
+export type StartHealthCheck = (check: WireHealthCheck, container: RunningContainer, callbacks: HealthCallbacks) => HealthWatch;
+
+export interface TaskRunContext {
+  readonly checkpoint: Checkpoint;
+  readonly updates: StatusUpdateManager;
+  readonly containerizers: ReadonlyMap<ContainerizerKind, Containerizer>;
+  readonly startHealthCheck: StartHealthCheck;
+  readonly defaultKillGracePeriodMs: number;
+  readonly logger: Logger;
+  /** Called once the task reached a terminal state. */
+  readonly onEnded: (run: TaskRun) => void;
+}
+
+type KillCause = { readonly kind: 'request'; readonly message: string } | { readonly kind: 'health'; readonly message: string };
+
+export class TaskRun {
+  container: RunningContainer | null = null;
+  #killCause: KillCause | null = null;
+  #killing = false;
+  #ended = false;
+  #healthy: boolean | null = null;
+  #health: HealthWatch | null = null;
+
+  constructor(
+    readonly frameworkId: string,
+    readonly spec: WireTaskSpec,
+    readonly sandbox: string,
+    readonly containerSpec: ContainerSpec,
+    private readonly context: TaskRunContext,
+  ) {}
+
+  get taskId(): string {
+    return this.spec.id;
+  }
+
+  get key(): string {
+    return `${this.frameworkId}/${this.spec.id}`;
+  }
+
+  #report(fields: Partial<StatusFields> & Pick<StatusFields, 'state'>): void {
+    this.context.updates.record(this.frameworkId, this.spec.id, {
+      reason: null, message: null, source: 'SOURCE_EXECUTOR', healthy: this.#healthy, ...fields,
+    });
+  }
+
+  /** A new task: sandbox, TASK_STARTING, launch, TASK_RUNNING, then watch it. */
+  async launch(): Promise<void> {
+    mkdirSync(this.sandbox, { recursive: true });
+    this.#report({ state: 'TASK_STARTING' });
+    const kind = containerizerFor(this.spec);
+    const containerizer = this.context.containerizers.get(kind);
+    if (containerizer === undefined) {
+      const enabled = [...this.context.containerizers.keys()].join(',');
+      return this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message: `the ${kind} containerizer is not enabled on this agent (--containerizers ${enabled})` });
+    }
+    if (this.#killCause !== null) {
+      return this.#end({ state: 'TASK_KILLED', reason: 'REASON_TASK_KILLED_DURING_LAUNCH', source: 'SOURCE_AGENT', message: 'killed before it was launched' });
+    }
+    let container: RunningContainer;
+    try {
+      container = await containerizer.launch(this.containerSpec);
+    } catch (error) {
+      const message = error instanceof ContainerLaunchError ? error.message : `launch failed: ${(error as Error).message}`;
+      return this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message });
+    }
+    this.context.checkpoint.setHandle(this.frameworkId, this.spec.id, container.handle);
+    this.#report({ state: 'TASK_RUNNING' });
+    this.attach(container);
+  }
+
+  /** Watches a launched or recovered container until it ends; resumes a kill that was under way. */
+  attach(container: RunningContainer, killRequested = false): void {
+    this.container = container;
+    void container.exited.then((exit) => this.#onExit(exit));
+    if (this.spec.healthCheck !== null) {
+      this.#health = this.context.startHealthCheck(this.spec.healthCheck, container, {
+        onHealthChange: (healthy) => {
+          if (this.#ended || this.#killing) return;
+          this.#healthy = healthy;
+          this.#report({ state: 'TASK_RUNNING', reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' });
+        },
+        onUnhealthy: (message) => {
+          this.#healthy = false;
+          void this.kill({ kind: 'health', message });
+        },
+      });
+    }
+    if (killRequested || this.#killCause !== null) void this.kill(this.#killCause ?? { kind: 'request', message: 'kill resumed after an agent restart' });
+  }
+
+  async kill(cause: KillCause): Promise<void> {
+    if (this.#ended) return;
+    this.#killCause ??= cause;
+    this.context.checkpoint.setKillRequested(this.frameworkId, this.spec.id);
+    const container = this.container;
+    if (container === null || this.#killing) return;
+    this.#killing = true;
+    this.#health?.stop();
+    this.#report({ state: 'TASK_KILLING', message: cause.message });
+    await container.kill(this.spec.killGracePeriodMs ?? this.context.defaultKillGracePeriodMs);
+  }
+
+  #onExit(exit: ContainerExit): void {
+    if (this.#ended) return;
+    const cause = this.#killCause;
+    if (cause !== null && exit.kind !== 'oom') {
+      const health = cause.kind === 'health';
+      return this.#end({
+        state: 'TASK_KILLED', reason: health ? 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' : null,
+        message: health ? `killed: ${cause.message}` : `${cause.message} (${describeExit(exit)})`,
+      });
+    }
+    switch (exit.kind) {
+      case 'exited':
+        return this.#end(exit.code === 0
+          ? { state: 'TASK_FINISHED', message: 'Command exited with status 0' }
+          : { state: 'TASK_FAILED', message: `Command exited with status ${exit.code}` });
+      case 'signalled':
+        return this.#end({ state: 'TASK_FAILED', message: `Command terminated by signal ${exit.signal}` });
+      case 'oom':
+        return this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: exit.message });
+      case 'vanished':
+        return this.#end({ state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', message: exit.message });
+    }
+  }
+
+  #end(fields: Partial<StatusFields> & Pick<StatusFields, 'state'>): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#health?.stop();
+    this.#report(fields);
+    this.context.onEnded(this);
+  }
+
+  /** Recovery re-attached a task whose TASK_RUNNING was never recorded (the agent died in between). */
+  reportRunning(): void {
+    this.#report({ state: 'TASK_RUNNING' });
+  }
+
+  /** Recovery found nothing to re-attach to. */
+  endAsVanished(message: string): void {
+    this.#end({ state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', message });
+  }
+}
+
+function describeExit(exit: ContainerExit): string {
+  switch (exit.kind) {
+    case 'exited': return `exit status ${exit.code}`;
+    case 'signalled': return `signal ${exit.signal}`;
+    case 'oom': return exit.message;
+    case 'vanished': return exit.message;
+  }
+}

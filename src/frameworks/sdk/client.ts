@@ -1,0 +1,362 @@
+// SchedulerClient: a framework's connection to the Flotilla (or Apache Mesos) masters over the
+// v1 scheduler HTTP API (scheduler-http-api.md). It subscribes on the leader, follows
+// redirects, notices a dead stream (closed, or silent for `heartbeatTimeoutFactor` heartbeat
+// intervals), reconnects with jittered back-off to each master in turn and re-subscribes with
+// its framework id (failover). After every SUBSCRIBED it reconciles the tasks it knows, so
+// updates lost during the gap are re-sent. Calls go to the master that holds the stream,
+// with its Mesos-Stream-Id. Updates carrying a uuid are acknowledged after the handlers ran.
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BackoffPolicy } from '../../raft/backoff.ts';
+import type { IdValue, Offer, TaskState, TaskStatus } from '../../protocol/mesos.ts';
+import { streamIdHeader } from '../../protocol/scheduler.ts';
+import { type Logger, silentLogger } from '../../util/logger.ts';
+import { rejectionError, SchedulerError } from './errors.ts';
+import { EventQueue } from './event-queue.ts';
+import { readEvents } from './event-stream.ts';
+import type { MasterAddress } from './masters.ts';
+import { defaultReconnectPolicy, reconnectStep } from './reconnect.ts';
+import { isFatalSubscribeStatus, type OpenedStream, openSubscription } from './subscribe.ts';
+import { defaultCallTimeoutMs, postJson, subscribeHeadersTimeoutMs } from './transport.ts';
+import {
+  callBodyField, type CallBodies, type CallType, type EventOf, type Filters, type FrameworkInfoInput, type OfferOperation,
+  type SchedulerEvent, type SchedulerEventType, type TaskInfo,
+} from './wire.ts';
+
+export interface SchedulerClientOptions {
+  readonly masters: readonly MasterAddress[];
+  readonly framework: FrameworkInfoInput;
+  /** ACKNOWLEDGE every update that carries a uuid once the handlers ran (default true). */
+  readonly autoAcknowledge?: boolean;
+  /** RECONCILE the known tasks after every SUBSCRIBED (default true). */
+  readonly reconcileOnSubscribe?: boolean;
+  /** The stream is declared dead after this many heartbeat intervals without an event (default 3). */
+  readonly heartbeatTimeoutFactor?: number;
+  readonly reconnect?: BackoffPolicy;
+  readonly callTimeoutMs?: number;
+  /** How long a call waits for a (re-)subscription before failing NOT_SUBSCRIBED (default: callTimeoutMs). */
+  readonly subscribeWaitMs?: number;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+  /** Bound of the `events()` queue. */
+  readonly maxQueuedEvents?: number;
+}
+
+export type ConnectionState = 'connecting' | 'subscribed' | 'closed';
+export interface ConnectionChange {
+  readonly state: ConnectionState;
+  readonly master: MasterAddress | null;
+  /** Why the previous stream ended or the client closed, if it did not end cleanly. */
+  readonly error: Error | null;
+}
+
+type Handler = (event: SchedulerEvent) => void;
+const terminalStates: ReadonlySet<TaskState> = new Set<TaskState>([
+  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
+]);
+/** Mesos' default when SUBSCRIBED does not say (master flag --heartbeat_interval... is 15 s). */
+const defaultHeartbeatSeconds = 15;
+const defaultQueuedEvents = 10_000;
+/** Tasks reconciled explicitly; beyond this a framework should page its reconciliation itself. */
+export const maxKnownTasks = 100_000;
+
+export function isTerminalState(state: TaskState): boolean {
+  return terminalStates.has(state);
+}
+
+export class SchedulerClient {
+  #frameworkId: string | null;
+  #master: MasterAddress | null = null;
+  #streamId: string | null = null;
+  #state: ConnectionState = 'connecting';
+  #stream: OpenedStream | null = null;
+  #running: Promise<void> | null = null;
+  readonly #stop = new AbortController();
+  readonly #handlers = new Map<SchedulerEventType | '*', Set<Handler>>();
+  readonly #connectionListeners = new Set<(change: ConnectionChange) => void>();
+  readonly #queues = new Set<EventQueue<SchedulerEvent>>();
+  readonly #knownTasks = new Map<string, IdValue | undefined>();
+  #subscribedWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #fatal: Error | null = null;
+  /** Why the last SUBSCRIBE attempt failed, quoted when a caller gives up waiting. */
+  #lastFailure: Error | null = null;
+  readonly #callAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  readonly #streamAgent = new http.Agent({ keepAlive: false });
+  readonly #logger: Logger;
+
+  constructor(readonly options: SchedulerClientOptions) {
+    if (options.masters.length === 0) throw new Error('SchedulerClient: no masters');
+    const factor = options.heartbeatTimeoutFactor ?? 3;
+    if (!(factor >= 1)) throw new Error(`SchedulerClient: heartbeatTimeoutFactor must be >= 1, got ${factor}`);
+    this.#frameworkId = options.framework.id?.value ?? null;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  get frameworkId(): string | null { return this.#frameworkId; }
+  /** The master that holds the stream (the leader, when subscribed). */
+  get master(): MasterAddress | null { return this.#master; }
+  get streamId(): string | null { return this.#streamId; }
+  get state(): ConnectionState { return this.#state; }
+
+  /** Starts subscribing (idempotent) and resolves with the framework id once SUBSCRIBED. */
+  async subscribe(): Promise<string> {
+    this.#running ??= this.#run();
+    await this.#waitForSubscription(this.options.subscribeWaitMs ?? 60_000);
+    return this.#frameworkId!;
+  }
+
+  /** Calls `handler` for every event of `type` ('*': every event); returns the unsubscribe. */
+  on<Type extends SchedulerEventType>(type: Type | '*', handler: (event: EventOf<Type>) => void): () => void {
+    const set = this.#handlers.get(type) ?? new Set<Handler>();
+    this.#handlers.set(type, set);
+    set.add(handler as Handler);
+    return () => set.delete(handler as Handler);
+  }
+
+  onConnectionChange(listener: (change: ConnectionChange) => void): () => void {
+    this.#connectionListeners.add(listener);
+    return () => this.#connectionListeners.delete(listener);
+  }
+
+  /** Every event from now on, for `for await`; ends when the client closes. */
+  events(): AsyncIterableIterator<SchedulerEvent> {
+    const queue = new EventQueue<SchedulerEvent>(this.options.maxQueuedEvents ?? defaultQueuedEvents);
+    if (this.#state === 'closed') queue.end(this.#fatal ?? undefined);
+    else this.#queues.add(queue);
+    return queue;
+  }
+
+  /** Sends one call on the subscribed stream's master; rejects with a SchedulerError. */
+  async call<Type extends CallType>(type: Type, body: CallBodies[Type]): Promise<void> {
+    const timeoutMs = this.options.callTimeoutMs ?? defaultCallTimeoutMs;
+    await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
+    const master = this.#master!;
+    const call = { framework_id: { value: this.#frameworkId! }, type, ...(body === undefined ? {} : { [callBodyField[type]]: body }) };
+    const response = await postJson(master, call, {
+      agent: this.#callAgent, timeoutMs, headers: { [streamIdHeader]: this.#streamId! },
+    });
+    if (response.status !== 202 && response.status !== 200) throw rejectionError(response.status, response.body, `${type} at ${master}`);
+  }
+
+  accept(offerIds: readonly IdValue[], operations: readonly OfferOperation[], filters?: Filters): Promise<void> {
+    for (const operation of operations) if (operation.type === 'LAUNCH') this.#rememberTasks(operation.launch.task_infos);
+    return this.call('ACCEPT', { offer_ids: offerIds, operations, ...(filters === undefined ? {} : { filters }) });
+  }
+
+  /** ACCEPT of one offer with a LAUNCH of `tasks`. */
+  launch(offer: Offer, tasks: readonly TaskInfo[], filters?: Filters): Promise<void> {
+    return this.accept([offer.id], [{ type: 'LAUNCH', launch: { task_infos: tasks } }], filters);
+  }
+
+  decline(offerIds: readonly IdValue[], filters?: Filters): Promise<void> {
+    return this.call('DECLINE', { offer_ids: offerIds, ...(filters === undefined ? {} : { filters }) });
+  }
+
+  kill(taskId: string, agentId?: IdValue): Promise<void> {
+    const agent = agentId ?? this.#knownTasks.get(taskId);
+    return this.call('KILL', { task_id: { value: taskId }, ...(agent === undefined ? {} : { agent_id: agent }) });
+  }
+
+  acknowledge(status: TaskStatus): Promise<void> {
+    if (status.uuid === undefined || status.agent_id === undefined) {
+      return Promise.reject(new SchedulerError('BAD_RESPONSE', `the update of ${status.task_id.value} has no uuid or agent_id to acknowledge`));
+    }
+    return this.call('ACKNOWLEDGE', { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid });
+  }
+
+  /** Explicit reconciliation of `tasks`; implicit (every task of the framework) when empty. */
+  reconcile(tasks: readonly { readonly task_id: IdValue; readonly agent_id?: IdValue }[] = []): Promise<void> {
+    return this.call('RECONCILE', { tasks });
+  }
+
+  revive(roles?: readonly string[]): Promise<void> {
+    return this.call('REVIVE', roles === undefined ? undefined : { roles });
+  }
+
+  suppress(roles?: readonly string[]): Promise<void> {
+    return this.call('SUPPRESS', roles === undefined ? undefined : { roles });
+  }
+
+  /** Ends the framework for good (its tasks are killed), then closes the client. */
+  async teardown(): Promise<void> {
+    try {
+      await this.call('TEARDOWN', undefined);
+    } finally {
+      this.close();
+    }
+  }
+
+  /** The tasks this client launched or heard of that are not yet terminal. */
+  knownTasks(): ReadonlyMap<string, IdValue | undefined> {
+    return this.#knownTasks;
+  }
+
+  /** Drops the stream and stops reconnecting; the framework stays registered until its failover timeout. */
+  close(error?: Error): void {
+    if (this.#state === 'closed') return;
+    this.#fatal = error ?? null;
+    this.#setState('closed', error ?? null);
+    this.#stop.abort();
+    this.#stream?.response.destroy();
+    this.#callAgent.destroy();
+    this.#streamAgent.destroy();
+    for (const queue of this.#queues) queue.end(error);
+    this.#queues.clear();
+    for (const waiter of this.#subscribedWaiters.splice(0)) waiter.reject(this.#closedError());
+  }
+
+  #closedError(): SchedulerError {
+    const reason = this.#fatal === null ? '' : `: ${this.#fatal.message}`;
+    return new SchedulerError('CLOSED', `the scheduler client is closed${reason}`, null, null, { cause: this.#fatal ?? undefined });
+  }
+
+  async #waitForSubscription(timeoutMs: number): Promise<void> {
+    if (this.#state === 'subscribed') return;
+    if (this.#state === 'closed') throw this.#closedError();
+    if (this.#running === null) throw new SchedulerError('NOT_SUBSCRIBED', 'call subscribe() before sending calls');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#subscribedWaiters.push({ resolve, reject });
+        timer = setTimeout(() => {
+          const last = this.#lastFailure === null ? '' : ` (last attempt: ${this.#lastFailure.message})`;
+          reject(new SchedulerError('NOT_SUBSCRIBED', `not subscribed within ${timeoutMs} ms${last}`));
+        }, timeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #setState(state: ConnectionState, error: Error | null): void {
+    this.#state = state;
+    const change: ConnectionChange = { state, master: this.#master, error };
+    for (const listener of this.#connectionListeners) listener(change);
+  }
+
+  /** The connection loop: subscribe, read until the stream dies, back off, repeat. */
+  async #run(): Promise<void> {
+    let lost: MasterAddress | null = null;
+    let failedAttempts = 0;
+    const policy = this.options.reconnect ?? defaultReconnectPolicy;
+    while (!this.#stop.signal.aborted) {
+      const firstTry = lost === null && failedAttempts === 0;
+      const step = reconnectStep(this.options.masters, lost, failedAttempts, policy, this.options.random ?? Math.random);
+      const target = firstTry ? this.options.masters[0]! : step.master;
+      if (!firstTry) {
+        const slept = await sleep(step.delayMs, true, { signal: this.#stop.signal }).catch(() => false);
+        if (!slept) break;
+      }
+      try {
+        this.#stream = await openSubscription(target, this.#subscribeCall(), this.#streamAgent);
+      } catch (error) {
+        if (this.#handleSubscribeFailure(target, error as Error)) break;
+        failedAttempts += 1;
+        continue;
+      }
+      failedAttempts = 0;
+      const ended = await this.#consume(this.#stream);
+      lost = this.#stream.master;
+      this.#stream = null;
+      this.#streamId = null;
+      if (this.#state !== 'closed') this.#setState('connecting', ended);
+    }
+  }
+
+  /** Logs a failed SUBSCRIBE; true when it is fatal (the client is then closed). */
+  #handleSubscribeFailure(target: MasterAddress, error: Error): boolean {
+    if (this.#stop.signal.aborted) return true;
+    const status = error instanceof SchedulerError ? error.status : null;
+    if (status !== null && isFatalSubscribeStatus(status)) {
+      this.#logger.error({ master: target, error: error.message }, 'SUBSCRIBE refused; giving up');
+      this.close(error);
+      return true;
+    }
+    this.#logger.info({ master: target, error: error.message }, 'SUBSCRIBE failed; trying the next master');
+    this.#lastFailure = error;
+    this.#setState('connecting', error);
+    return false;
+  }
+
+  #subscribeCall(): object {
+    const frameworkId = this.#frameworkId;
+    const info = frameworkId === null ? this.options.framework : { ...this.options.framework, id: { value: frameworkId } };
+    // Re-subscription (failover): the id in both places, as scheduler.proto asks.
+    return { type: 'SUBSCRIBE', ...(frameworkId === null ? {} : { framework_id: { value: frameworkId } }), subscribe: { framework_info: info } };
+  }
+
+  /** Reads one stream until it ends; the error that ended it, or null for a clean close. */
+  async #consume(stream: OpenedStream): Promise<Error | null> {
+    const factor = this.options.heartbeatTimeoutFactor ?? 3;
+    let silenceMs = subscribeHeadersTimeoutMs;
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => stream.response.destroy(new Error(`no event for ${silenceMs} ms`)), silenceMs);
+    };
+    arm();
+    try {
+      for await (const event of readEvents(stream.response)) {
+        if (event.type === 'SUBSCRIBED') {
+          silenceMs = factor * 1000 * (event.subscribed.heartbeat_interval_seconds ?? defaultHeartbeatSeconds);
+          this.#onSubscribed(stream, event.subscribed.framework_id.value);
+        }
+        arm();
+        this.#dispatch(event);
+      }
+      return null;
+    } catch (error) {
+      if (!this.#stop.signal.aborted) this.#logger.warn({ master: stream.master, error: (error as Error).message }, 'event stream lost');
+      return error as Error;
+    } finally {
+      clearTimeout(watchdog);
+      stream.response.destroy();
+    }
+  }
+
+  #onSubscribed(stream: OpenedStream, frameworkId: string): void {
+    this.#frameworkId = frameworkId;
+    this.#lastFailure = null;
+    this.#master = stream.master;
+    this.#streamId = stream.streamId;
+    this.#setState('subscribed', null);
+    this.#logger.info({ master: stream.master, frameworkId }, 'subscribed');
+    for (const waiter of this.#subscribedWaiters.splice(0)) waiter.resolve();
+    if ((this.options.reconcileOnSubscribe ?? true) && this.#knownTasks.size > 0) {
+      const tasks = [...this.#knownTasks].map(([taskId, agentId]) => ({ task_id: { value: taskId }, ...(agentId ? { agent_id: agentId } : {}) }));
+      this.reconcile(tasks).catch((error: Error) => this.#logger.warn({ error: error.message }, 'reconciliation after subscribe failed'));
+    }
+  }
+
+  #dispatch(event: SchedulerEvent): void {
+    if (event.type === 'UPDATE') this.#track(event.update.status);
+    for (const key of [event.type, '*'] as const) {
+      for (const handler of this.#handlers.get(key) ?? []) {
+        try {
+          handler(event);
+        } catch (error) {
+          // A handler's bug must not kill the stream (and with it every other handler).
+          this.#logger.error({ event: event.type, error: (error as Error).message }, 'event handler threw');
+        }
+      }
+    }
+    for (const queue of this.#queues) queue.push(event);
+    if (event.type === 'UPDATE' && event.update.status.uuid !== undefined && (this.options.autoAcknowledge ?? true)) {
+      this.acknowledge(event.update.status).catch((error: Error) => {
+        // The master re-sends an unacknowledged update, so a lost ack is repaired by itself.
+        this.#logger.warn({ taskId: event.update.status.task_id.value, error: error.message }, 'acknowledgement failed');
+      });
+    }
+  }
+
+  #track(status: TaskStatus): void {
+    const taskId = status.task_id.value;
+    // TASK_UNKNOWN answers a reconciliation of a task the master never heard of: nothing to follow.
+    if (isTerminalState(status.state) || status.state === 'TASK_UNKNOWN') this.#knownTasks.delete(taskId);
+    else if (this.#knownTasks.has(taskId) || this.#knownTasks.size < maxKnownTasks) this.#knownTasks.set(taskId, status.agent_id);
+  }
+
+  #rememberTasks(tasks: readonly TaskInfo[]): void {
+    for (const task of tasks) if (this.#knownTasks.size < maxKnownTasks) this.#knownTasks.set(task.task_id.value, task.agent_id);
+  }
+}

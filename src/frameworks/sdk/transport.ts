@@ -1,0 +1,93 @@
+// HTTP to one master (node:http): calls on a keep-alive agent (scheduler-http-api.md: calls
+// go on connections other than the subscription's), the SUBSCRIBE stream on its own socket.
+// Answers are bounded in bytes and time; network failures become SchedulerError NETWORK.
+import http, { type IncomingMessage } from 'node:http';
+import { SchedulerError } from './errors.ts';
+import { type MasterAddress, splitMasterAddress } from './masters.ts';
+
+import { schedulerApiPath } from '../../protocol/scheduler.ts';
+/** A call's answer is an empty 202 or a short error; anything longer is cut off here. */
+export const maxCallResponseBytes = 1024 * 1024;
+export const defaultCallTimeoutMs = 10_000;
+/** A master that does not even answer SUBSCRIBE's headers within this is treated as down. */
+export const subscribeHeadersTimeoutMs = 10_000;
+
+export interface CallResponse {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+export interface RequestOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  readonly agent?: http.Agent;
+  readonly path?: string;
+}
+
+function networkError(master: MasterAddress, error: Error): SchedulerError {
+  return new SchedulerError('NETWORK', `${master}: ${error.message}`, null, null, { cause: error });
+}
+
+/** POSTs JSON and resolves with the response headers, the body left unread. */
+export function postForResponse(master: MasterAddress, body: object, options: RequestOptions = {}): Promise<IncomingMessage> {
+  const { host, port } = splitMasterAddress(master);
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host, port, method: 'POST', path: options.path ?? schedulerApiPath, agent: options.agent,
+      headers: {
+        'content-type': 'application/json', accept: 'application/json', 'content-length': String(payload.byteLength),
+        ...options.headers,
+      },
+    });
+    const timeoutMs = options.timeoutMs ?? defaultCallTimeoutMs;
+    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    request.on('response', (response) => {
+      clearTimeout(timer);
+      resolve(response);
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(networkError(master, error));
+    });
+    request.end(payload);
+  });
+}
+
+/** Reads a whole (bounded) body as UTF-8. */
+export function readBody(master: MasterAddress, response: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const timer = setTimeout(() => response.destroy(new Error(`body not complete within ${timeoutMs} ms`)), timeoutMs);
+    response.on('data', (chunk: Buffer) => {
+      length += chunk.byteLength;
+      if (length > maxBytes) {
+        response.destroy(new Error(`answer longer than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    response.on('error', (error) => {
+      clearTimeout(timer);
+      reject(networkError(master, error));
+    });
+    response.on('close', () => {
+      clearTimeout(timer);
+      if (!response.complete) reject(networkError(master, new Error('the connection closed mid-answer')));
+    });
+  });
+}
+
+/** One POST and its whole answer. */
+export async function postJson(master: MasterAddress, body: object, options: RequestOptions = {}): Promise<CallResponse> {
+  const timeoutMs = options.timeoutMs ?? defaultCallTimeoutMs;
+  const response = await postForResponse(master, body, options);
+  const text = await readBody(master, response, maxCallResponseBytes, timeoutMs);
+  return { status: response.statusCode ?? 0, headers: response.headers, body: text };
+}

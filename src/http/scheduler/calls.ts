@@ -1,0 +1,124 @@
+// The calls of a subscribed framework (everything but SUBSCRIBE), after the checks of
+// http.cpp's `scheduler` handler: the framework exists (400 otherwise), is subscribed over a
+// stream on this master (403), and the request names that stream (400 without or with another
+// Mesos-Stream-Id). Mesos answers 202 Accepted (UPDATE_FRAMEWORK: 200 OK); Flotilla answers once
+// the call's command is committed, or at once for the hints kept in the leader's memory.
+import type { AgentId, FrameworkId, OfferId, TaskId } from '../../state-machine/ids.ts';
+import { taskKey } from '../../state-machine/ids.ts';
+import type { Framework } from '../../state-machine/state.ts';
+import { HttpError } from '../errors.ts';
+import type { MasterFacade } from '../facade.ts';
+import { rejectionToHttp, stampedOnSubmit } from '../submit.ts';
+import { handleAccept } from './accept.ts';
+import type { SchedulerConnections } from './connections.ts';
+import { defaultRefuseSeconds } from './limits.ts';
+import type { SchedulerCall } from './parse-call.ts';
+import { heldByMaster, reconcileEvents } from './task-updates.ts';
+
+export interface CallContext {
+  readonly master: MasterFacade;
+  readonly connections: SchedulerConnections;
+  readonly streamId: string | null;
+}
+
+export type FrameworkCall = Exclude<SchedulerCall, { type: 'SUBSCRIBE' }>;
+
+/** http.cpp's checks, in its order; returns the framework the call is for. */
+export function checkCaller(context: CallContext, frameworkId: string): Framework {
+  const framework = context.master.state().frameworks.get(frameworkId as FrameworkId);
+  if (framework === undefined || framework.state === 'COMPLETED') throw new HttpError('UNKNOWN_FRAMEWORK');
+  const current = context.connections.streamIdOf(frameworkId);
+  if (framework.state !== 'CONNECTED' || current === null) throw new HttpError('FRAMEWORK_NOT_SUBSCRIBED');
+  if (context.streamId === null) throw new HttpError('STREAM_ID_REQUIRED');
+  if (context.streamId !== current) {
+    throw new HttpError('STREAM_ID_MISMATCH', `The stream ID '${context.streamId}' included in this request didn't match the stream ID currently associated with framework ID ${frameworkId}`);
+  }
+  return framework;
+}
+
+async function decline(context: CallContext, call: Extract<FrameworkCall, { type: 'DECLINE' }>): Promise<void> {
+  const state = context.master.state();
+  const agentIds = [...new Set(call.offerIds.flatMap((id) => state.offers.get(id as OfferId)?.agentId ?? []))];
+  // Offers already gone or not this framework's are ignored, as Mesos ignores invalid offers in a DECLINE.
+  const own = call.offerIds.filter((id) => state.offers.get(id as OfferId)?.frameworkId === call.frameworkId);
+  if (own.length > 0) {
+    await context.master.submit({ type: 'decline_offers', at: stampedOnSubmit, frameworkId: call.frameworkId as FrameworkId, offerIds: own as OfferId[] });
+  }
+  context.master.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
+  context.master.allocation.trigger('decline');
+}
+
+/** KILL of a task the master does not know (or holds no more: completed) is answered by reconciling it (master.cpp `kill`). */
+async function kill(context: CallContext, framework: Framework, call: Extract<FrameworkCall, { type: 'KILL' }>): Promise<void> {
+  const task = context.master.state().tasks.get(taskKey(framework.id, call.task.taskId as TaskId));
+  if (task === undefined || !heldByMaster(task)) {
+    context.connections.send(framework.id, reconcileEvents(context.master.state(), framework, [call.task], Date.now()));
+    return;
+  }
+  // A rejection (the task is already terminal) needs no answer: its terminal update says it all.
+  await context.master.submit({ type: 'kill_task', at: stampedOnSubmit, frameworkId: framework.id, taskId: task.id });
+}
+
+/**
+ * ACKNOWLEDGE: Mesos forwards it to the agent and answers 202 whatever the agent makes of it;
+ * here an acknowledgement of an unknown or already acknowledged update is likewise no error.
+ */
+async function acknowledge(context: CallContext, call: Extract<FrameworkCall, { type: 'ACKNOWLEDGE' }>): Promise<void> {
+  await context.master.submit({
+    type: 'acknowledge_task_status', at: stampedOnSubmit, frameworkId: call.frameworkId as FrameworkId, taskId: call.taskId as TaskId,
+    agentId: call.agentId as AgentId, uuid: call.uuid,
+  });
+}
+
+async function updateFramework(context: CallContext, framework: Framework, call: Extract<FrameworkCall, { type: 'UPDATE_FRAMEWORK' }>): Promise<void> {
+  const { result } = await context.master.submit({ type: 'update_framework', at: stampedOnSubmit, frameworkId: framework.id, info: call.info });
+  if (!result.ok) throw rejectionToHttp(result);
+  context.master.allocation.setSuppressedRoles(framework.id, call.suppressedRoles);
+  context.master.allocation.trigger('update framework');
+}
+
+/** Runs a checked call; resolves to the HTTP status to answer with. */
+export async function handleFrameworkCall(context: CallContext, framework: Framework, call: FrameworkCall): Promise<202 | 200> {
+  const allocation = context.master.allocation;
+  switch (call.type) {
+    case 'TEARDOWN':
+      await context.master.submit({ type: 'teardown_framework', at: stampedOnSubmit, frameworkId: framework.id });
+      return 202;
+    case 'ACCEPT':
+      await handleAccept(context.master, context.connections, framework, call);
+      return 202;
+    case 'DECLINE':
+      await decline(context, call);
+      return 202;
+    case 'ACCEPT_INVERSE_OFFERS':
+    case 'DECLINE_INVERSE_OFFERS':
+      context.connections.recordInverseOfferAnswer(framework.id, call.inverseOfferIds, call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPTED' : 'DECLINED');
+      return 202;
+    case 'REVIVE':
+      allocation.revive(framework.id, call.roles);
+      return 202;
+    case 'SUPPRESS':
+      allocation.suppress(framework.id, call.roles);
+      return 202;
+    case 'KILL':
+      await kill(context, framework, call);
+      return 202;
+    case 'ACKNOWLEDGE':
+      await acknowledge(context, call);
+      return 202;
+    case 'RECONCILE':
+      context.connections.send(framework.id, reconcileEvents(context.master.state(), framework, call.tasks, Date.now()));
+      return 202;
+    // SHUTDOWN stops a custom executor; Flotilla tasks run under the agent's own executor, one
+    // per task, so there is none to stop (KILL stops a task). MESSAGE carries bytes to a custom
+    // executor, which Flotilla agents do not run: accepted and dropped, as Mesos drops a message
+    // to an executor that is gone. REQUEST is deprecated and a no-op in Mesos too.
+    case 'SHUTDOWN':
+    case 'MESSAGE':
+    case 'REQUEST':
+      return 202;
+    case 'UPDATE_FRAMEWORK':
+      await updateFramework(context, framework, call);
+      return 200;
+  }
+}

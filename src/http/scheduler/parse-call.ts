@@ -1,0 +1,193 @@
+// A scheduler Call's JSON (scheduler.proto Call) → a typed call, or a 400 that names the field
+// (Mesos: "Failed to validate scheduler::Call"). Calls other than SUBSCRIBE must name their
+// framework; a SUBSCRIBE's `framework_id` must equal its `framework_info.id` (Mesos validation).
+import { maxOfferIdsPerCommand, maxOperationsPerAccept, maxRolesPerFramework, maxTasksPerLaunch } from '../../state-machine/limits.ts';
+import type { Resources } from '../../state-machine/resources.ts';
+import type { FrameworkInfo, TaskDefinition } from '../../state-machine/values.ts';
+import { schedulerCallTypes, type SchedulerCallType } from '../../protocol/scheduler.ts';
+import { HttpError } from '../errors.ts';
+import { asObject } from '../operator/fields.ts';
+import {
+  enumField, type Fields, messageList, optionalIdField, optionalMessage, optionalNumberField, optionalString, requiredIdField, requiredString,
+  stringList,
+} from './json-fields.ts';
+import { parseFrameworkInfo } from './parse-framework.ts';
+import { parseResources } from './parse-resources.ts';
+import { parseTaskInfo } from './parse-task.ts';
+
+/** Tasks listed in one explicit RECONCILE. */
+export const maxReconcileTasks = 100_000;
+
+export type SchedulerOperation =
+  | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskDefinition[] }
+  | { readonly type: 'RESERVE'; readonly resources: Resources }
+  | { readonly type: 'UNRESERVE'; readonly resources: Resources };
+
+export interface TaskReference {
+  readonly taskId: string;
+  readonly agentId: string | null;
+}
+
+export type SchedulerCall =
+  | { readonly type: 'SUBSCRIBE'; readonly frameworkId: string | null; readonly info: FrameworkInfo; readonly suppressedRoles: readonly string[] }
+  | { readonly type: 'TEARDOWN'; readonly frameworkId: string }
+  | { readonly type: 'ACCEPT'; readonly frameworkId: string; readonly offerIds: readonly string[]; readonly operations: readonly SchedulerOperation[]; readonly refuseSeconds: number | null }
+  | { readonly type: 'DECLINE'; readonly frameworkId: string; readonly offerIds: readonly string[]; readonly refuseSeconds: number | null }
+  | { readonly type: 'ACCEPT_INVERSE_OFFERS' | 'DECLINE_INVERSE_OFFERS'; readonly frameworkId: string; readonly inverseOfferIds: readonly string[] }
+  | { readonly type: 'REVIVE' | 'SUPPRESS'; readonly frameworkId: string; readonly roles: readonly string[] }
+  | { readonly type: 'KILL'; readonly frameworkId: string; readonly task: TaskReference }
+  | { readonly type: 'SHUTDOWN' | 'MESSAGE' | 'REQUEST'; readonly frameworkId: string }
+  | { readonly type: 'ACKNOWLEDGE'; readonly frameworkId: string; readonly agentId: string; readonly taskId: string; readonly uuid: string }
+  | { readonly type: 'RECONCILE'; readonly frameworkId: string; readonly tasks: readonly TaskReference[] }
+  | { readonly type: 'UPDATE_FRAMEWORK'; readonly frameworkId: string; readonly info: FrameworkInfo; readonly suppressedRoles: readonly string[] };
+
+function idList(container: Fields, name: string, path: string): string[] {
+  return messageList(container, name, path, maxOfferIdsPerCommand).map((_, position) =>
+    requiredIdField({ id: (container[name] as unknown[])[position] }, 'id', `${path}[${position}]`));
+}
+
+function body(call: Fields, name: string): Fields {
+  return optionalMessage(call, name, name) ?? {};
+}
+
+/**
+ * The calls whose body Mesos requires (scheduler/validation.cpp: "Expecting 'accept' to be
+ * present", …). TEARDOWN, REVIVE and SUPPRESS need none. A client that puts a body under the
+ * wrong name (mesos-framework 0.5 sends SHUTDOWN's under `kill`) hears 400, as from Mesos.
+ */
+const bodyRequired: ReadonlySet<SchedulerCallType> = new Set([
+  'ACCEPT', 'DECLINE', 'ACCEPT_INVERSE_OFFERS', 'DECLINE_INVERSE_OFFERS', 'KILL', 'SHUTDOWN', 'ACKNOWLEDGE', 'RECONCILE', 'MESSAGE',
+  'REQUEST', 'UPDATE_FRAMEWORK',
+]);
+
+function checkBodyPresent(type: SchedulerCallType, call: Fields): void {
+  const name = type.toLowerCase();
+  if (bodyRequired.has(type) && optionalMessage(call, name, name) === null) throw new HttpError('INVALID_BODY', `Expecting '${name}' to be present`);
+}
+
+/** SHUTDOWN and MESSAGE name their executor and agent (required fields of Call.Shutdown and Call.Message). */
+function checkExecutorCall(type: 'SHUTDOWN' | 'MESSAGE', call: Fields): void {
+  const name = type.toLowerCase();
+  const part = body(call, name);
+  requiredIdField(part, 'executor_id', `${name}.executor_id`);
+  requiredIdField(part, 'agent_id', `${name}.agent_id`);
+  if (type === 'MESSAGE') requiredString(part, 'data', 'message.data');
+}
+
+function refuseSeconds(container: Fields, path: string): number | null {
+  const filters = optionalMessage(container, 'filters', `${path}.filters`);
+  if (filters === null) return null;
+  const seconds = optionalNumberField(filters, 'refuse_seconds', `${path}.filters.refuse_seconds`);
+  if (seconds !== null && seconds < 0) throw new HttpError('INVALID_BODY', `${path}.filters.refuse_seconds must not be negative`);
+  return seconds;
+}
+
+function parseOperation(operation: Fields, path: string): SchedulerOperation {
+  const type = requiredString(operation, 'type', `${path}.type`);
+  switch (type) {
+    case 'LAUNCH':
+      return { type, tasks: messageList(body(operation, 'launch'), 'task_infos', `${path}.launch.task_infos`, maxTasksPerLaunch).map((task, position) =>
+        parseTaskInfo(task, `${path}.launch.task_infos[${position}]`).definition) };
+    case 'LAUNCH_GROUP': {
+      // The executor of a task group is Flotilla's own (its ExecutorInfo is not used): the
+      // group's tasks are launched together, in one replicated ACCEPT, all or none.
+      const group = optionalMessage(body(operation, 'launch_group'), 'task_group', `${path}.launch_group.task_group`) ?? {};
+      return { type: 'LAUNCH', tasks: messageList(group, 'tasks', `${path}.launch_group.task_group.tasks`, maxTasksPerLaunch).map((task, position) =>
+        parseTaskInfo(task, `${path}.launch_group.task_group.tasks[${position}]`).definition) };
+    }
+    case 'RESERVE':
+    case 'UNRESERVE':
+      return { type, resources: parseResources(body(operation, type.toLowerCase()), 'resources', `${path}.${type.toLowerCase()}.resources`) };
+    default:
+      throw new HttpError('INVALID_BODY', `${path}.type: Flotilla runs LAUNCH, LAUNCH_GROUP, RESERVE and UNRESERVE operations, not ${type}`);
+  }
+}
+
+function taskReferences(container: Fields, name: string, path: string): TaskReference[] {
+  return messageList(container, name, path, maxReconcileTasks).map((task, position) => ({
+    taskId: requiredIdField(task, 'task_id', `${path}[${position}].task_id`),
+    agentId: optionalIdField(task, 'agent_id', `${path}[${position}].agent_id`),
+  }));
+}
+
+/** REVIVE/SUPPRESS name roles in `roles`, or (before Mesos 1.9) one in `role`. */
+function roleList(container: Fields, path: string): string[] {
+  const single = optionalString(container, 'role', `${path}.role`);
+  return [...stringList(container, 'roles', `${path}.roles`, maxRolesPerFramework), ...(single === null ? [] : [single])];
+}
+
+function subscribeLike(call: Fields, name: 'subscribe' | 'update_framework', frameworkId: string | null) {
+  const part = body(call, name);
+  const infoFields = optionalMessage(part, 'framework_info', `${name}.framework_info`);
+  if (infoFields === null) throw new HttpError('INVALID_BODY', `${name}.framework_info is required`);
+  const infoId = optionalIdField(infoFields, 'id', `${name}.framework_info.id`);
+  if (frameworkId !== null && infoId !== frameworkId) {
+    throw new HttpError('INVALID_BODY', `'framework_id' differs from '${name}.framework_info.id'`);
+  }
+  const info = parseFrameworkInfo(infoFields, `${name}.framework_info`);
+  return { frameworkId: infoId, info, suppressedRoles: stringList(part, 'suppressed_roles', `${name}.suppressed_roles`, maxRolesPerFramework) };
+}
+
+function acknowledge(call: Fields, frameworkId: string): SchedulerCall {
+  const part = body(call, 'acknowledge');
+  const uuid = requiredString(part, 'uuid', 'acknowledge.uuid');
+  if (Buffer.from(uuid, 'base64').byteLength !== 16 || !/^[A-Za-z0-9+/]{22}==$/.test(uuid)) {
+    throw new HttpError('INVALID_BODY', 'acknowledge.uuid must be 16 bytes in base64');
+  }
+  return {
+    type: 'ACKNOWLEDGE', frameworkId, uuid,
+    agentId: requiredIdField(part, 'agent_id', 'acknowledge.agent_id'), taskId: requiredIdField(part, 'task_id', 'acknowledge.task_id'),
+  };
+}
+
+function parseFrameworkCall(type: Exclude<SchedulerCallType, 'SUBSCRIBE'>, call: Fields, frameworkId: string): SchedulerCall {
+  checkBodyPresent(type, call);
+  switch (type) {
+    case 'SHUTDOWN': case 'MESSAGE':
+      checkExecutorCall(type, call);
+      return { type, frameworkId };
+    case 'TEARDOWN': case 'REQUEST':
+      return { type, frameworkId };
+    case 'ACCEPT': {
+      const part = body(call, 'accept');
+      const operations = messageList(part, 'operations', 'accept.operations', maxOperationsPerAccept).map((operation, position) =>
+        parseOperation(operation, `accept.operations[${position}]`));
+      return { type, frameworkId, offerIds: idList(part, 'offer_ids', 'accept.offer_ids'), operations, refuseSeconds: refuseSeconds(part, 'accept') };
+    }
+    case 'DECLINE': {
+      const part = body(call, 'decline');
+      return { type, frameworkId, offerIds: idList(part, 'offer_ids', 'decline.offer_ids'), refuseSeconds: refuseSeconds(part, 'decline') };
+    }
+    case 'ACCEPT_INVERSE_OFFERS': case 'DECLINE_INVERSE_OFFERS': {
+      const name = type.toLowerCase();
+      return { type, frameworkId, inverseOfferIds: idList(body(call, name), 'inverse_offer_ids', `${name}.inverse_offer_ids`) };
+    }
+    case 'REVIVE': case 'SUPPRESS':
+      return { type, frameworkId, roles: roleList(body(call, type.toLowerCase()), type.toLowerCase()) };
+    case 'KILL': {
+      const part = body(call, 'kill');
+      return { type, frameworkId, task: { taskId: requiredIdField(part, 'task_id', 'kill.task_id'), agentId: optionalIdField(part, 'agent_id', 'kill.agent_id') } };
+    }
+    case 'ACKNOWLEDGE':
+      return acknowledge(call, frameworkId);
+    case 'RECONCILE':
+      return { type, frameworkId, tasks: taskReferences(body(call, 'reconcile'), 'tasks', 'reconcile.tasks') };
+    case 'UPDATE_FRAMEWORK': {
+      const parsed = subscribeLike(call, 'update_framework', frameworkId);
+      return { type, frameworkId, info: parsed.info, suppressedRoles: parsed.suppressedRoles };
+    }
+  }
+}
+
+export function parseSchedulerCall(raw: unknown): SchedulerCall {
+  const call = asObject(raw, 'the call');
+  const type = enumField(call, 'type', 'type', [...schedulerCallTypes, 'UNKNOWN'], 'UNKNOWN');
+  if (type === 'UNKNOWN') throw new HttpError('UNKNOWN_CALL', `a scheduler call needs a type: one of ${schedulerCallTypes.join(', ')}`);
+  const frameworkId = optionalIdField(call, 'framework_id', 'framework_id');
+  if (type === 'SUBSCRIBE') {
+    const parsed = subscribeLike(call, 'subscribe', frameworkId);
+    return { type, frameworkId: parsed.frameworkId, info: parsed.info, suppressedRoles: parsed.suppressedRoles };
+  }
+  if (frameworkId === null) throw new HttpError('INVALID_BODY', `a ${type} call needs 'framework_id'`);
+  return parseFrameworkCall(type, call, frameworkId);
+}

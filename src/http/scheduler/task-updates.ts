@@ -1,0 +1,85 @@
+// Which status updates a framework must hear, from the replicated state (pure functions): the
+// unacknowledged ones (sent again on re-subscribe and on every retry round) and the answers to
+// RECONCILE (master.cpp `_reconcileTasks`: the latest state of a known task, and for an
+// unknown one a state that says what the master knows of its agent).
+import type { SchedulerEvent } from '../../protocol/scheduler.ts';
+import { isTerminalTaskState, type TaskState } from '../../state-machine/task-states.ts';
+import { taskKey, type AgentId, type TaskId } from '../../state-machine/ids.ts';
+import type { Framework, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
+import { masterUpdateEvent, updateEvent } from './events.ts';
+import type { TaskReference } from './parse-call.ts';
+
+export interface PendingUpdate {
+  readonly task: Task;
+  readonly status: TaskStatus;
+}
+
+const needsAcknowledgement = (status: TaskStatus): boolean => status.uuid !== null && !status.acknowledged;
+
+/** The framework's tasks, in key order (the state's maps are keyed "<framework>/<task>"). */
+export function tasksOf(state: ReadonlyState, frameworkId: string): Task[] {
+  const tasks: Task[] = [];
+  for (const task of state.tasks.values()) if (task.frameworkId === frameworkId) tasks.push(task);
+  return tasks.sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+}
+
+/** Every unacknowledged update, oldest first within each task (on re-subscribe all are sent again). */
+export function unacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
+  return tasksOf(state, frameworkId).flatMap((task) => task.statuses.filter(needsAcknowledgement).map((status) => ({ task, status })));
+}
+
+/** Per task, the oldest unacknowledged update: what a retry round sends again. */
+export function oldestUnacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
+  const pending: PendingUpdate[] = [];
+  for (const task of tasksOf(state, frameworkId)) {
+    const status = task.statuses.find(needsAcknowledgement);
+    if (status !== undefined) pending.push({ task, status });
+  }
+  return pending;
+}
+
+export const pendingUpdateEvent = (pending: PendingUpdate): SchedulerEvent => updateEvent(pending.task, pending.status);
+
+/**
+ * Whether Mesos' master would still hold the task in `framework->tasks`: a live task, or a
+ * terminal one whose update is not yet acknowledged. Once acknowledged it is a completed task,
+ * which RECONCILE and KILL treat as unknown (master.cpp `_reconcileTasks`, `kill`).
+ */
+export const heldByMaster = (task: Task): boolean => !isTerminalTaskState(task.state) || task.statuses.some(needsAcknowledgement);
+
+const partitionAware = (framework: Framework): boolean => framework.info.capabilities.includes('PARTITION_AWARE');
+
+function latestStateEvent(task: Task, nowMs: number): SchedulerEvent {
+  const latest = task.statuses[task.statuses.length - 1];
+  return masterUpdateEvent(task.id, task.agentId, task.state, 'REASON_RECONCILIATION', 'Reconciliation: Latest task state', nowMs, latest?.healthy ?? null);
+}
+
+/** A task the master does not know: what it can say depends on what it knows of the agent. */
+function unknownTaskEvent(state: ReadonlyState, framework: Framework, reference: TaskReference, nowMs: number): SchedulerEvent {
+  const aware = partitionAware(framework);
+  const agent = reference.agentId === null ? undefined : state.agents.get(reference.agentId as AgentId);
+  let taskState: TaskState = aware ? 'TASK_UNKNOWN' : 'TASK_LOST';
+  let message = 'Reconciliation: Task is unknown';
+  if (agent?.state === 'ACTIVE' || agent?.state === 'DRAINING') [taskState, message] = [aware ? 'TASK_GONE' : 'TASK_LOST', 'Reconciliation: Task is unknown to the agent'];
+  else if (agent?.state === 'UNREACHABLE') [taskState, message] = [aware ? 'TASK_UNREACHABLE' : 'TASK_LOST', 'Reconciliation: Task is unreachable'];
+  else if (agent?.state === 'GONE') [taskState, message] = [aware ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST', 'Reconciliation: Task is gone'];
+  return masterUpdateEvent(reference.taskId, reference.agentId, taskState, 'REASON_RECONCILIATION', message, nowMs, null);
+}
+
+/**
+ * Explicit reconciliation answers each listed task, a completed one as unknown (Mesos keeps
+ * no completed task in `framework->tasks`); implicit (an empty list) answers every task the
+ * master holds for the framework: the live ones and the terminal ones whose last update is
+ * still unacknowledged.
+ */
+export function reconcileEvents(state: ReadonlyState, framework: Framework, references: readonly TaskReference[], nowMs: number): SchedulerEvent[] {
+  if (references.length === 0) {
+    return tasksOf(state, framework.id)
+      .filter(heldByMaster)
+      .map((task) => latestStateEvent(task, nowMs));
+  }
+  return references.map((reference) => {
+    const task = state.tasks.get(taskKey(framework.id, reference.taskId as TaskId));
+    return task === undefined || !heldByMaster(task) ? unknownTaskEvent(state, framework, reference, nowMs) : latestStateEvent(task, nowMs);
+  });
+}

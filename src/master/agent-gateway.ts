@@ -1,0 +1,268 @@
+// The masters' end of the agent WebSockets (src/protocol/agent.ts). On a follower it answers a
+// register with `not_leader` and closes. On the leader it proposes (re-)registrations, forwards
+// committed launches and kills to the agents, proposes their status updates and acknowledges
+// each one once it is recorded, pings the agents and marks the silent ones UNREACHABLE. When
+// this master stops leading it closes every agent socket, so the agents go and find the new one.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { MasterFacade } from '../http/facade.ts';
+import {
+  agentProtocolLimits, agentWebSocketPath, encodeMessage, parseAgentMessage, type AgentMessage, type MasterMessageBody,
+  type WireMaster, type WireUsage,
+} from '../protocol/agent.ts';
+import type { ChangeEvent } from '../state-machine/events.ts';
+import { agentId as toAgentId, frameworkId as toFrameworkId, taskId as toTaskId, taskKey, type AgentId, type TaskKey } from '../state-machine/ids.ts';
+import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
+import { registerAgentConnection } from './agent-registration.ts';
+import { toStatusReport, toWireTaskSpec, WireConversionError } from './agent-wire.ts';
+
+/** A frame that is not valid UTF-8 JSON, or too large, closes the socket with this code. */
+const closeCodeNotLeader = 4000;
+const closeCodeUnreachable = 4001;
+const closeCodeReplaced = 4002;
+
+export interface TaskUsageView {
+  readonly agentId: AgentId;
+  readonly usage: WireUsage;
+  /** When the leader received it, ms since the epoch. */
+  readonly receivedAtMs: number;
+}
+
+export interface AgentGatewayParts {
+  readonly master: MasterFacade;
+  /** Called with true when this master becomes leader, false when it stops; returns the unsubscribe. */
+  readonly onLeadership: (listener: (leading: boolean) => void) => () => void;
+  readonly zone: string | null;
+  readonly settings: LivenessSettings;
+  readonly logger: Logger;
+}
+
+export class AgentConnection {
+  agentId: AgentId | null = null;
+  closed = false;
+  registering = false;
+
+  constructor(readonly socket: WebSocket, readonly remote: string) {}
+
+  send(body: MasterMessageBody): void {
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    this.socket.send(encodeMessage(body));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(code, reason);
+  }
+}
+
+export class AgentGateway {
+  readonly #server = new WebSocketServer({ noServer: true, maxPayload: agentProtocolLimits.maxFrameBytes });
+  readonly #connections = new Set<AgentConnection>();
+  /** Registered agents' current sockets, on the leader only. */
+  readonly #byAgent = new Map<AgentId, AgentConnection>();
+  readonly #lastHeardMs = new Map<AgentId, number>();
+  readonly #markingUnreachable = new Set<AgentId>();
+  readonly #usage = new Map<TaskKey, TaskUsageView>();
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #timer: NodeJS.Timeout;
+  #leading = false;
+  #leaderSinceMs = 0;
+  #nonce = 0;
+
+  constructor(readonly parts: AgentGatewayParts) {
+    this.#unsubscribe.push(parts.master.onChange((event) => this.#onChange(event)));
+    this.#unsubscribe.push(parts.onLeadership((leading) => this.#onLeadership(leading)));
+    this.#onLeadership(parts.master.raft().role === 'leader');
+    this.#timer = setInterval(() => this.#tick(), parts.settings.pingIntervalMs);
+  }
+
+  /** The master's HTTP 'upgrade' handler calls this first; false: not an agent socket. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if ((request.url ?? '').split('?')[0] !== agentWebSocketPath) return false;
+    this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request));
+    return true;
+  }
+
+  /** The usage an agent last reported for a task (kept in memory on the leader, never replicated). */
+  taskUsage(frameworkId: string, taskId: string): TaskUsageView | null {
+    return this.#usage.get(`${frameworkId}/${taskId}` as TaskKey) ?? null;
+  }
+
+  connectedAgents(): AgentId[] {
+    return [...this.#byAgent.keys()];
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    this.#closeAll(1001, 'master stopping');
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Master addresses (from the Raft membership) and the zone of this one; peers' zones are unknown here. */
+  mastersView(): WireMaster[] {
+    const view = this.parts.master.raft();
+    return view.members.map((member) => ({ address: member.address, zone: member.id === view.id ? this.parts.zone : null }));
+  }
+
+  self(): WireMaster {
+    return { address: this.parts.master.address, zone: this.parts.zone };
+  }
+
+  isLeading(): boolean {
+    return this.#leading;
+  }
+
+  /** Registration committed: this socket now speaks for `agentId` (an older one is closed). */
+  bind(connection: AgentConnection, agentId: AgentId): void {
+    const previous = this.#byAgent.get(agentId);
+    if (previous !== undefined && previous !== connection) previous.close(closeCodeReplaced, 'replaced by a newer connection');
+    connection.agentId = agentId;
+    this.#byAgent.set(agentId, connection);
+    this.#lastHeardMs.set(agentId, Date.now());
+  }
+
+  #accept(socket: WebSocket, request: IncomingMessage): void {
+    const connection = new AgentConnection(socket, `${request.socket.remoteAddress}:${request.socket.remotePort}`);
+    this.#connections.add(connection);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return this.#malformed(connection, 'MALFORMED_MESSAGE', 'binary frames are not part of the agent protocol');
+      void this.#onFrame(connection, data.toString()).catch((error: unknown) => {
+        this.parts.logger.error({ err: error, remote: connection.remote }, 'agent message handling failed');
+      });
+    });
+    socket.on('error', (error) => this.parts.logger.warn({ remote: connection.remote, error: error.message }, 'agent socket error'));
+    socket.on('close', () => {
+      connection.closed = true;
+      this.#connections.delete(connection);
+      if (connection.agentId !== null && this.#byAgent.get(connection.agentId) === connection) {
+        this.#byAgent.delete(connection.agentId);
+        this.parts.logger.info({ agent: connection.agentId }, 'agent disconnected');
+      }
+    });
+  }
+
+  #malformed(connection: AgentConnection, code: 'MALFORMED_MESSAGE' | 'UNSUPPORTED_VERSION' | 'NOT_REGISTERED', problem: string): void {
+    this.parts.logger.warn({ remote: connection.remote, agent: connection.agentId, code, problem }, 'bad message from an agent');
+    connection.send({ type: 'error', code, message: problem });
+  }
+
+  async #onFrame(connection: AgentConnection, frame: string): Promise<void> {
+    const parsed = parseAgentMessage(frame);
+    if (!parsed.ok) return this.#malformed(connection, parsed.code === 'UNSUPPORTED_VERSION' ? 'UNSUPPORTED_VERSION' : 'MALFORMED_MESSAGE', parsed.problem);
+    const message = parsed.message;
+    if (message.type === 'register') return registerAgentConnection(this, connection, message);
+    if (message.type === 'error') {
+      this.parts.logger.warn({ agent: connection.agentId, code: message.code, problem: message.message }, 'an agent reported an error');
+      return;
+    }
+    const agentId = connection.agentId;
+    if (agentId === null || !this.#leading) return this.#malformed(connection, 'NOT_REGISTERED', `${message.type} before registration`);
+    this.#lastHeardMs.set(agentId, Date.now());
+    switch (message.type) {
+      case 'pong':
+        return;
+      case 'usage':
+        return this.#onUsage(agentId, message);
+      case 'status_update':
+        return this.#onStatusUpdate(connection, agentId, message);
+    }
+  }
+
+  #onUsage(agentId: AgentId, message: Extract<AgentMessage, { type: 'usage' }>): void {
+    for (const [key, view] of this.#usage) if (view.agentId === agentId) this.#usage.delete(key);
+    const receivedAtMs = Date.now();
+    for (const entry of message.tasks) this.#usage.set(`${entry.frameworkId}/${entry.taskId}` as TaskKey, { agentId, usage: entry.usage, receivedAtMs });
+  }
+
+  async #onStatusUpdate(connection: AgentConnection, agentId: AgentId, message: Extract<AgentMessage, { type: 'status_update' }>): Promise<void> {
+    let status;
+    try {
+      status = toStatusReport(message.status);
+    } catch (error) {
+      if (error instanceof WireConversionError) return this.#malformed(connection, 'MALFORMED_MESSAGE', error.message);
+      throw error;
+    }
+    const reference = { frameworkId: toFrameworkId(message.frameworkId), taskId: toTaskId(message.taskId) };
+    let outcome;
+    try {
+      outcome = await this.parts.master.submit({ type: 'update_task_status', at: 0, ...reference, agentId, status });
+    } catch (error) {
+      // Not committed (leadership moved, overload…): no ack, so the agent resends it.
+      this.parts.logger.info({ agent: agentId, uuid: status.uuid, problem: (error as Error).message }, 'status update not recorded yet');
+      return;
+    }
+    const result = outcome.result;
+    const target = this.#byAgent.get(agentId) ?? connection;
+    target.send({ type: 'status_ack', frameworkId: message.frameworkId, taskId: message.taskId, uuid: message.status.uuid });
+    if (result.ok || result.code === 'DUPLICATE_STATUS_UUID') return;
+    // The master will never record it (the task is terminal, unknown, or elsewhere): the update is
+    // acknowledged so the agent stops resending, and a task still running there must stop.
+    this.parts.logger.warn({ agent: agentId, task: message.taskId, code: result.code, problem: result.message }, 'status update rejected');
+    if (!isTerminalTaskState(status.state)) {
+      target.send({ type: 'kill', frameworkId: message.frameworkId, taskId: message.taskId, message: `the master rejected its status: ${result.code}` });
+    }
+  }
+
+  #onChange(event: ChangeEvent): void {
+    if (!this.#leading) return;
+    if (event.type === 'TASK_ADDED') {
+      this.#byAgent.get(event.task.agentId)?.send({ type: 'launch', frameworkId: event.task.frameworkId, task: toWireTaskSpec(event.task) });
+    } else if (event.type === 'TASK_KILL_REQUESTED') {
+      this.#byAgent.get(event.task.agentId)?.send({ type: 'kill', frameworkId: event.task.frameworkId, taskId: event.task.id, message: 'killed by the framework' });
+    } else if (event.type === 'TASK_UPDATED' && isTerminalTaskState(event.task.state)) {
+      this.#usage.delete(taskKey(event.task.frameworkId, event.task.id));
+    }
+  }
+
+  #onLeadership(leading: boolean): void {
+    if (leading === this.#leading) return;
+    this.#leading = leading;
+    this.#lastHeardMs.clear();
+    this.#usage.clear();
+    if (leading) {
+      this.#leaderSinceMs = Date.now();
+      this.parts.logger.info({ graceMs: this.parts.settings.reregistrationGraceMs }, 'leading: waiting for agents to re-register');
+    } else {
+      // Agents must talk to the leader only: closing makes them rediscover it.
+      this.#closeAll(closeCodeNotLeader, 'no longer the leader');
+    }
+  }
+
+  #closeAll(code: number, reason: string): void {
+    for (const connection of this.#connections) connection.close(code, reason);
+    this.#byAgent.clear();
+  }
+
+  #tick(): void {
+    if (!this.#leading) return;
+    const nonce = ++this.#nonce;
+    for (const connection of this.#byAgent.values()) connection.send({ type: 'ping', nonce });
+    const late = lateAgents(this.parts.master.state().agents.values(), this.#lastHeardMs, this.#leaderSinceMs, Date.now(), this.parts.settings);
+    for (const agentId of late) void this.#markUnreachable(agentId);
+  }
+
+  async #markUnreachable(agentId: AgentId): Promise<void> {
+    if (this.#markingUnreachable.has(agentId)) return;
+    this.#markingUnreachable.add(agentId);
+    try {
+      this.#byAgent.get(agentId)?.close(closeCodeUnreachable, 'missed too many pings');
+      const { result } = await this.parts.master.submit({ type: 'update_agent_state', at: 0, agentId: toAgentId(agentId), state: 'UNREACHABLE' });
+      this.parts.logger.warn({ agent: agentId, ok: result.ok, code: result.ok ? null : result.code }, 'agent marked unreachable');
+    } catch (error) {
+      this.parts.logger.info({ agent: agentId, problem: (error as Error).message }, 'could not mark agent unreachable yet');
+    } finally {
+      this.#markingUnreachable.delete(agentId);
+    }
+  }
+
+  /** A fresh id for a new agent; the leader makes it and puts it in the command. */
+  newAgentId(): AgentId {
+    return toAgentId(randomUUID());
+  }
+}

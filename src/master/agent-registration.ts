@@ -1,0 +1,96 @@
+// An agent's `register` on the leader: propose register_agent (a new id, made here) or
+// reregister_agent (with the tasks the agent still has), and once it is committed bind the
+// socket to the agent, answer `registered`, and tell the agent which of its tasks to kill:
+// those the replicated state has as terminal, unknown or elsewhere, and those with a kill
+// request it may have missed while it was away.
+import type { AgentMessage } from '../protocol/agent.ts';
+import type { Command } from '../state-machine/commands.ts';
+import { agentId as toAgentId, frameworkId as toFrameworkId, taskId as toTaskId, taskKey, type AgentId } from '../state-machine/ids.ts';
+import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import type { AgentInfo } from '../state-machine/values.ts';
+import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
+import { toAgentInfo, WireConversionError } from './agent-wire.ts';
+
+type Register = Extract<AgentMessage, { type: 'register' }>;
+
+/** A register decided on a stale view (a new leader still applying) is retried once the other way. */
+const maxRegistrationAttempts = 2;
+
+export async function registerAgentConnection(gateway: AgentGateway, connection: AgentConnection, message: Register): Promise<void> {
+  const logger = gateway.parts.logger;
+  if (!gateway.isLeading()) {
+    const view = gateway.parts.master.raft();
+    connection.send({ type: 'not_leader', leader: view.leaderAddress, masters: gateway.mastersView() });
+    connection.close(1000, 'not the leader');
+    return;
+  }
+  if (connection.registering || connection.agentId !== null) {
+    connection.send({ type: 'error', code: 'REGISTRATION_FAILED', message: 'this socket already registered' });
+    return;
+  }
+  let info: AgentInfo;
+  try {
+    info = toAgentInfo(message.info);
+  } catch (error) {
+    if (!(error instanceof WireConversionError)) throw error;
+    return refuse(connection, 'REGISTRATION_FAILED', error.message);
+  }
+  connection.registering = true;
+  try {
+    const agentId = await propose(gateway, message, info);
+    if (agentId === null || connection.closed) return;
+    gateway.bind(connection, agentId);
+    connection.send({
+      type: 'registered', agentId, master: gateway.self(), masters: gateway.mastersView(),
+      pingIntervalMs: gateway.parts.settings.pingIntervalMs, maxMissedPings: gateway.parts.settings.maxMissedPings,
+    });
+    logger.info({ agent: agentId, remote: connection.remote, hostname: info.hostname, reported: message.tasks.length }, message.agentId === null ? 'agent registered' : 'agent re-registered');
+    reconcile(gateway, connection, agentId, message);
+  } catch (error) {
+    // Not committed (leadership moved…): the agent dials again and finds the leader.
+    refuse(connection, 'REGISTRATION_FAILED', `registration not committed: ${(error as Error).message}`);
+  } finally {
+    connection.registering = false;
+  }
+
+  function refuse(target: AgentConnection, code: 'REGISTRATION_FAILED' | 'AGENT_GONE', problem: string): void {
+    logger.warn({ remote: target.remote, agent: message.agentId, code, problem }, 'agent registration refused');
+    target.send({ type: 'error', code, message: problem });
+    target.close(1008, code);
+  }
+
+  async function propose(gatewayRef: AgentGateway, registerMessage: Register, agentInfo: AgentInfo): Promise<AgentId | null> {
+    const agentId = registerMessage.agentId === null ? gatewayRef.newAgentId() : toAgentId(registerMessage.agentId);
+    let known = gatewayRef.parts.master.state().agents.has(agentId);
+    for (let attempt = 1; attempt <= maxRegistrationAttempts; attempt++) {
+      const tasks = registerMessage.tasks.map((task) => ({ frameworkId: toFrameworkId(task.frameworkId), taskId: toTaskId(task.taskId) }));
+      const command: Command = known
+        ? { type: 'reregister_agent', at: 0, agentId, info: agentInfo, tasks }
+        : { type: 'register_agent', at: 0, agentId, info: agentInfo };
+      const { result } = await gatewayRef.parts.master.submit(command);
+      if (result.ok) return agentId;
+      if (result.code === 'AGENT_ALREADY_REGISTERED' || result.code === 'AGENT_NOT_FOUND') {
+        known = !known;
+        continue;
+      }
+      refuse(connection, result.code === 'AGENT_GONE' ? 'AGENT_GONE' : 'REGISTRATION_FAILED', `${result.code}: ${result.message}`);
+      return null;
+    }
+    refuse(connection, 'REGISTRATION_FAILED', 'the agent registry changed under the registration; retry');
+    return null;
+  }
+}
+
+function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: AgentId, message: Register): void {
+  const state = gateway.parts.master.state();
+  for (const reference of message.tasks) {
+    const task = state.tasks.get(taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId)));
+    if (task !== undefined && task.agentId === agentId && !isTerminalTaskState(task.state)) continue;
+    const why = task === undefined ? 'unknown to the master' : task.agentId !== agentId ? `assigned to agent ${task.agentId}` : `${task.state} on the master`;
+    connection.send({ type: 'kill', frameworkId: reference.frameworkId, taskId: reference.taskId, message: `reconciliation: the task is ${why}` });
+  }
+  for (const task of state.tasks.values()) {
+    if (task.agentId !== agentId || task.killRequestedAt === null || isTerminalTaskState(task.state)) continue;
+    connection.send({ type: 'kill', frameworkId: task.frameworkId, taskId: task.id, message: 'killed by the framework' });
+  }
+}

@@ -1,0 +1,309 @@
+// One allocation cycle, as in Mesos' HierarchicalAllocatorProcess::__allocate: a pure
+// computation over the applied state, the framework hints and a time, cut into slices of
+// agents so the driver can yield the event loop between them (DESIGN.md, "One event loop").
+//
+//   stage 1  for each agent: roles below their quota guarantee (by weighted dominant share)
+//            get unreserved resources up to what the guarantee still needs, plus their
+//            reservations;
+//   stage 2  for each agent: roles by weighted dominant share (hierarchical), frameworks within
+//            a role by dominant share; the first eligible framework of a role gets all that the
+//            role may take of the agent (Mesos offers everything available), within quota
+//            limits and leaving the headroom other roles' guarantees still need.
+//
+// Shares count offers made earlier in the same cycle, so a cycle over many agents spreads them
+// across frameworks. Nothing here reads a clock or invents an id: `nowMs` and `newOfferId` are
+// given.
+import type { OfferDefinition } from '../state-machine/commands.ts';
+import { freeResources } from '../state-machine/agent-accounting.ts';
+import type { AgentId, FrameworkId, OfferId } from '../state-machine/ids.ts';
+import { agentIsDown } from '../state-machine/machines.ts';
+import { compareStrings, sortedValues } from '../state-machine/ordering.ts';
+import { add, emptyResources, filterRole, isEmpty, reservedRoles, subtract, type Resources } from '../state-machine/resources.ts';
+import { unreservedRole, type Role } from '../state-machine/roles.ts';
+import type { Agent, ReadonlyState } from '../state-machine/state.ts';
+import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { addQuantities, chop, meetsMinimum, type Quantities } from './quantities.ts';
+import { mergeCaps, QuotaBook } from './quota-book.ts';
+import { RoleTree, type RoleNode } from './role-tree.ts';
+import type { SkipReason } from './skip-reasons.ts';
+
+export interface AllocationHintsView {
+  isFiltered(frameworkId: string, agentId: string, nowMs: number): boolean;
+  isSuppressed(frameworkId: string, role: string): boolean;
+}
+
+export interface AllocatorConfig {
+  /** Mesos `--min_allocatable_resources`: alternatives, any one of which makes resources allocatable. */
+  readonly minAllocatable: readonly Quantities[];
+  readonly newOfferId: () => OfferId;
+  /** Bound on the skip reasons kept per framework per cycle (the report's size). */
+  readonly maxSkipReasonsPerFramework: number;
+}
+
+export interface AllocationInput {
+  readonly state: ReadonlyState;
+  readonly hints: AllocationHintsView;
+  readonly nowMs: number;
+  readonly config: AllocatorConfig;
+}
+
+export interface AllocationResult {
+  readonly offers: OfferDefinition[];
+  /** Per framework, per agent: why the agent was not offered to it (at most the configured number). */
+  readonly skipReasons: Map<FrameworkId, Map<AgentId, SkipReason>>;
+}
+
+type Candidate = { readonly resources: Resources } | { readonly reason: SkipReason };
+
+interface Decision {
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  readonly role: Role;
+  resources: Resources;
+}
+
+const countedAgentStates: ReadonlySet<Agent['state']> = new Set(['ACTIVE', 'DRAINING']);
+
+export class AllocationCycle {
+  readonly tree: RoleTree;
+  readonly quota: QuotaBook;
+  readonly totals: Quantities = new Map();
+  readonly #input: AllocationInput;
+  readonly #agents: Agent[];
+  readonly #frameworkIds: FrameworkId[];
+  readonly #remaining = new Map<AgentId, Resources>();
+  readonly #decisions = new Map<string, Decision>();
+  readonly #reasons = new Map<FrameworkId, Map<AgentId, SkipReason>>();
+  #frameworksWithRoom: number;
+  /** Frameworks that got an offer or a reason for the agent being allocated now. */
+  readonly #touched = new Set<FrameworkId>();
+  /** What is held already (live tasks, then outstanding offers), charged during the set-up steps. */
+  readonly #held: readonly { readonly role: Role; readonly frameworkId: FrameworkId; readonly resources: Resources }[];
+  /**
+   * Next step: [0, h) charge what is held, [h, h + n) book each agent's free resources, then
+   * [h + n, h + 2n) stage 1 and [h + 2n, h + 3n) stage 2 over the agents. Every step is small,
+   * so the set-up can be sliced like the allocation itself.
+   */
+  #step = 0;
+
+  constructor(input: AllocationInput) {
+    this.#input = input;
+    const { state } = input;
+    this.#agents = sortedValues(state.agents);
+    for (const agent of this.#agents) if (countedAgentStates.has(agent.state)) addQuantities(this.totals, agent.resources);
+    this.tree = new RoleTree(this.totals, (role) => state.weights.get(role)?.weight ?? 1);
+    this.quota = new QuotaBook(state.quotas.values());
+    this.#frameworkIds = [];
+    for (const framework of sortedValues(state.frameworks)) {
+      if (framework.state !== 'CONNECTED') continue;
+      this.#frameworkIds.push(framework.id);
+      for (const role of framework.info.roles) this.tree.addFramework(role, framework.id);
+    }
+    this.#frameworksWithRoom = this.#frameworkIds.length;
+    const held = [];
+    for (const task of state.tasks.values()) if (!isTerminalTaskState(task.state)) held.push(task);
+    for (const offer of state.offers.values()) held.push(offer);
+    this.#held = held;
+  }
+
+  /** A live task or an outstanding offer: the starting shares and quota consumption. */
+  #chargeHeld(position: number): void {
+    const { role, frameworkId, resources } = this.#held[position]!;
+    this.tree.allocate(role, resources, this.tree.framework(role, frameworkId));
+    this.quota.consume(role, resources, 'unreserved');
+  }
+
+  /** An agent's reservations count toward quota; an offerable agent's free resources are booked. */
+  #bookAgent(agent: Agent): void {
+    if (agent.state === 'GONE') return;
+    if (!this.quota.isEmpty) {
+      for (const role of reservedRoles(agent.resources)) this.quota.consume(role, filterRole(agent.resources, role), 'reserved');
+    }
+    if (this.#offerable(agent) !== null) return;
+    const free = freeResources(agent);
+    this.#remaining.set(agent.id, free);
+    this.quota.addAvailable(free);
+  }
+
+  /** Null when the agent may be offered; else why not. */
+  #offerable(agent: Agent): SkipReason | null {
+    if (agent.state !== 'ACTIVE') return 'AGENT_NOT_ACTIVE';
+    return agentIsDown(this.#input.state, agent) ? 'AGENT_IN_MAINTENANCE' : null;
+  }
+
+  get #setupSteps(): number {
+    return this.#held.length + this.#agents.length;
+  }
+
+  get done(): boolean {
+    return this.#step >= this.#setupSteps + 2 * this.#agents.length;
+  }
+
+  /** Runs up to `maxSteps` steps; returns whether the cycle is complete. */
+  runSlice(maxSteps: number): boolean {
+    const held = this.#held.length;
+    const count = this.#agents.length;
+    for (let budget = maxSteps; budget > 0 && !this.done; budget -= 1, this.#step += 1) {
+      if (this.#step < held) {
+        this.#chargeHeld(this.#step);
+        continue;
+      }
+      const agentStep = this.#step - held;
+      const agent = this.#agents[agentStep % count]!;
+      if (agentStep < count) this.#bookAgent(agent);
+      else if (agentStep < 2 * count) this.#allocateGuarantees(agent);
+      else this.#allocateFairly(agent);
+    }
+    return this.done;
+  }
+
+  /** Runs the set-up only: shares and quota books as the state stands (GET_ALLOCATION). */
+  prepare(): void {
+    const remaining = this.#setupSteps - this.#step;
+    if (remaining > 0) this.runSlice(remaining);
+  }
+
+  result(): AllocationResult {
+    const offers = [...this.#decisions.values()].map((decision): OfferDefinition => ({
+      offerId: this.#input.config.newOfferId(), frameworkId: decision.frameworkId, agentId: decision.agentId,
+      role: decision.role, resources: decision.resources,
+    }));
+    return { offers, skipReasons: this.#reasons };
+  }
+
+  /** Stage 1: roles below their guarantee, lowest weighted share first. */
+  #allocateGuarantees(agent: Agent): void {
+    if (!this.#remaining.has(agent.id) || this.quota.isEmpty) return;
+    const roles = this.quota.rolesBelowGuarantee()
+      .map((role) => ({ role, share: this.tree.findNode(role)?.share ?? 0 }))
+      .sort((left, right) => left.share - right.share || compareStrings(left.role, right.role));
+    for (const { role } of roles) {
+      for (const leaf of this.tree.leavesUnder(role)) this.#offerRole(agent, leaf, role);
+    }
+  }
+
+  /** Stage 2: fair sharing of what is left, then each role's own reservations. */
+  #allocateFairly(agent: Agent): void {
+    this.#touched.clear();
+    const unavailable = this.#offerable(agent);
+    if (unavailable !== null) {
+      this.#noteUntouched(agent.id, unavailable);
+      return;
+    }
+    if (this.#unreservedAllocatable(agent.id)) {
+      for (const leaf of this.tree.leavesInOrder()) {
+        if (this.#offerRole(agent, leaf, null) && !this.#unreservedAllocatable(agent.id)) break;
+      }
+    }
+    // Frameworks not reached by now could only have had the unreserved rest: say why not.
+    const left = this.#remaining.get(agent.id)!;
+    const unreservedLeft = filterRole(left, unreservedRole);
+    const reason: SkipReason = isEmpty(left) ? 'NOTHING_FREE' : isEmpty(unreservedLeft) ? 'RESERVED_FOR_OTHER_ROLES' : 'BELOW_MIN_ALLOCATABLE';
+    for (const role of reservedRoles(left)) {
+      const leaf = this.tree.findLeaf(role);
+      if (leaf !== undefined) this.#offerRole(agent, leaf, null);
+    }
+    this.#noteUntouched(agent.id, reason);
+  }
+
+  #unreservedAllocatable(agentId: AgentId): boolean {
+    return meetsMinimum(filterRole(this.#remaining.get(agentId)!, unreservedRole), this.#input.config.minAllocatable);
+  }
+
+  /**
+   * Offers the agent to the first eligible framework of the leaf's role. `guaranteeOf` is the
+   * quota role whose guarantee stage 1 is filling (null in stage 2). Returns whether it offered.
+   */
+  #offerRole(agent: Agent, leaf: RoleNode, guaranteeOf: Role | null): boolean {
+    const { hints, nowMs } = this.#input;
+    const noting = guaranteeOf === null;
+    let candidate: Candidate | null = null;
+    for (const framework of this.tree.frameworksInOrder(leaf)) {
+      if (hints.isSuppressed(framework.id, leaf.role)) {
+        if (noting) this.#note(framework.id, agent.id, 'SUPPRESSED');
+        continue;
+      }
+      if (hints.isFiltered(framework.id, agent.id, nowMs)) {
+        if (noting) this.#note(framework.id, agent.id, 'FILTERED');
+        continue;
+      }
+      candidate ??= this.#candidate(agent.id, leaf.role, guaranteeOf);
+      if ('reason' in candidate) {
+        if (noting) this.#note(framework.id, agent.id, candidate.reason);
+        continue;
+      }
+      this.#decide(framework.id, agent.id, leaf.role, candidate.resources);
+      this.tree.allocate(leaf.role, candidate.resources, framework);
+      return true;
+    }
+    return false;
+  }
+
+  #decide(frameworkId: FrameworkId, agentId: AgentId, role: Role, resources: Resources): void {
+    const key = `${frameworkId}\u0000${agentId}\u0000${role}`;
+    const existing = this.#decisions.get(key);
+    if (existing === undefined) this.#decisions.set(key, { frameworkId, agentId, role, resources });
+    else existing.resources = add(existing.resources, resources);
+    this.#remaining.set(agentId, subtract(this.#remaining.get(agentId)!, resources));
+    this.quota.charge(role, resources);
+    this.#touched.add(frameworkId);
+  }
+
+  /** What `role` may be offered of the agent now, or why nothing. */
+  #candidate(agentId: AgentId, role: Role, guaranteeOf: Role | null): Candidate {
+    const remaining = this.#remaining.get(agentId)!;
+    if (isEmpty(remaining)) return { reason: 'NOTHING_FREE' };
+    const reserved = role === unreservedRole ? emptyResources : filterRole(remaining, role);
+    const unreserved = filterRole(remaining, unreservedRole);
+    if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };
+    const { minAllocatable } = this.#input.config;
+    if (!meetsMinimum(add(reserved, unreserved), minAllocatable)) return { reason: 'BELOW_MIN_ALLOCATABLE' };
+    if (this.quota.isEmpty) return { resources: add(reserved, unreserved) };
+    const limitCaps = this.quota.limitCaps(role);
+    let caps = mergeCaps(limitCaps, this.quota.headroomCaps(role));
+    if (guaranteeOf !== null) caps = mergeCaps(caps, this.quota.deficit(guaranteeOf));
+    const offered = add(reserved, chop(unreserved, caps));
+    if (guaranteeOf !== null && !this.#fillsGuarantee(offered, guaranteeOf)) return { reason: 'NOTHING_FREE' };
+    if (meetsMinimum(offered, minAllocatable)) return { resources: offered };
+    const withinLimits = add(reserved, chop(unreserved, limitCaps));
+    return { reason: meetsMinimum(withinLimits, minAllocatable) ? 'HELD_FOR_QUOTA_GUARANTEE' : 'QUOTA_LIMIT' };
+  }
+
+  /** Stage 1 only hands out an offer that brings the guarantee closer. */
+  #fillsGuarantee(offered: Resources, quotaRole: Role): boolean {
+    const deficit = this.quota.deficit(quotaRole);
+    return offered.some((resource) => deficit.has(resource.name));
+  }
+
+  #note(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
+    this.#touched.add(frameworkId);
+    let reasons = this.#reasons.get(frameworkId);
+    if (reasons === undefined) {
+      reasons = new Map();
+      this.#reasons.set(frameworkId, reasons);
+    }
+    const limit = this.#input.config.maxSkipReasonsPerFramework;
+    if (reasons.has(agentId)) {
+      reasons.set(agentId, reason);
+      return;
+    }
+    if (reasons.size >= limit) return;
+    reasons.set(agentId, reason);
+    if (reasons.size === limit) this.#frameworksWithRoom -= 1;
+  }
+
+  /** Frameworks the agent's traversal never reached get `reason`, while reports have room. */
+  #noteUntouched(agentId: AgentId, reason: SkipReason): void {
+    if (this.#frameworksWithRoom <= 0) return;
+    for (const frameworkId of this.#frameworkIds) {
+      if (!this.#touched.has(frameworkId)) this.#note(frameworkId, agentId, reason);
+    }
+  }
+}
+
+/** The whole cycle at once (tests, benchmarks); the driver runs slices instead. */
+export function allocate(input: AllocationInput): AllocationResult {
+  const cycle = new AllocationCycle(input);
+  cycle.runSlice(Number.MAX_SAFE_INTEGER);
+  return cycle.result();
+}

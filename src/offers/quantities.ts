@@ -1,0 +1,105 @@
+// Scalar quantities (resource name → amount, in whole thousandths as the state machine keeps
+// them), which is what DRF shares, quota and minimum allocatable resources are counted in.
+// Ranges count their values (ports: one per port), as Mesos' ResourceQuantities do.
+import { canonicalize, type Resource, type Resources, type ValueRange } from '../state-machine/resources.ts';
+import { unreservedRole } from '../state-machine/roles.ts';
+
+/** name → thousandths. Integers, so repeated sums and differences never drift. */
+export type Quantities = Map<string, number>;
+
+const millisPerUnit = 1000;
+export const toMillis = (value: number): number => Math.round(value * millisPerUnit);
+export const fromMillis = (millis: number): number => millis / millisPerUnit;
+
+function amountMillis(resource: Resource): number {
+  if (resource.type === 'SCALAR') return toMillis(resource.scalar);
+  let values = 0;
+  for (const range of resource.ranges) values += range.end - range.begin + 1;
+  return values * millisPerUnit;
+}
+
+/** Adds `sign` × the quantities of `resources` into `into`; `only` picks reserved or unreserved ones. */
+export function addQuantities(into: Quantities, resources: Resources, sign = 1, only?: 'unreserved' | 'reserved'): void {
+  for (const resource of resources) {
+    if (only === 'unreserved' && resource.role !== unreservedRole) continue;
+    if (only === 'reserved' && resource.role === unreservedRole) continue;
+    const next = (into.get(resource.name) ?? 0) + sign * amountMillis(resource);
+    if (next === 0) into.delete(resource.name);
+    else into.set(resource.name, next);
+  }
+}
+
+export function quantitiesOf(resources: Resources, only?: 'unreserved' | 'reserved'): Quantities {
+  const out: Quantities = new Map();
+  addQuantities(out, resources, 1, only);
+  return out;
+}
+
+/** From the API's units (ResourceQuantities) to thousandths. */
+export function fromRecord(record: Readonly<Record<string, number>>): Quantities {
+  return new Map(Object.entries(record).map(([name, amount]) => [name, toMillis(amount)]));
+}
+
+export function toRecord(quantities: Quantities): Record<string, number> {
+  return Object.fromEntries([...quantities].sort(([left], [right]) => (left < right ? -1 : 1)).map(([name, millis]) => [name, fromMillis(millis)]));
+}
+
+/**
+ * DRF's dominant share: the largest fraction of the cluster total the allocation holds of any
+ * one resource (Ghodsi et al., "Dominant Resource Fairness", NSDI 2011, section 4).
+ */
+export function dominantShare(allocation: Quantities, totals: Quantities): number {
+  let share = 0;
+  for (const [name, millis] of allocation) {
+    const total = totals.get(name) ?? 0;
+    if (total > 0) share = Math.max(share, millis / total);
+  }
+  return share;
+}
+
+/** Mesos `--min_allocatable_resources`: allocatable when it holds at least one of the alternatives in full. */
+export function meetsMinimum(resources: Resources, alternatives: readonly Quantities[]): boolean {
+  if (resources.length === 0) return false;
+  if (alternatives.length === 0) return true;
+  const held = quantitiesOf(resources);
+  return alternatives.some((alternative) => [...alternative].every(([name, millis]) => (held.get(name) ?? 0) >= millis));
+}
+
+function firstValues(ranges: readonly ValueRange[], count: number): ValueRange[] {
+  const out: ValueRange[] = [];
+  let left = count;
+  for (const range of ranges) {
+    if (left <= 0) break;
+    const size = range.end - range.begin + 1;
+    out.push(size <= left ? range : { begin: range.begin, end: range.begin + left - 1 });
+    left -= size;
+  }
+  return out;
+}
+
+/**
+ * Cuts `resources` down so each named amount is at most `cap` (names absent from `cap` stay
+ * whole): scalars are shortened, ranges keep their lowest values. Quota headroom is applied so.
+ */
+export function chop(resources: Resources, cap: ReadonlyMap<string, number>): Resources {
+  const remaining = new Map(cap);
+  const out: Resource[] = [];
+  for (const resource of resources) {
+    const left = remaining.get(resource.name);
+    if (left === undefined) {
+      out.push(resource);
+      continue;
+    }
+    if (left <= 0) continue;
+    if (resource.type === 'SCALAR') {
+      const millis = Math.min(toMillis(resource.scalar), left);
+      out.push({ ...resource, scalar: fromMillis(millis) });
+      remaining.set(resource.name, left - millis);
+    } else {
+      const ranges = firstValues(resource.ranges, Math.floor(left / millisPerUnit));
+      if (ranges.length > 0) out.push({ ...resource, ranges });
+      remaining.set(resource.name, left - amountMillis({ ...resource, ranges }));
+    }
+  }
+  return canonicalize(out);
+}

@@ -1,0 +1,400 @@
+// The agent↔master wire: JSON text frames over one WebSocket the agent dials at
+// `agentWebSocketPath` on any master. Every message carries `v` (agentProtocolVersion) and a
+// `type`; each side validates what it receives with `parseAgentMessage`/`parseMasterMessage` and
+// answers a malformed frame with an `error` message instead of acting on it (or crashing).
+//
+// Conversation:
+//   agent → register {agentId|null, info, tasks}      (a null id asks for a new one)
+//   master → not_leader {leader, masters} and closes    (a follower; the agent dials `leader`)
+//   master → registered {agentId, …}                    (the (re-)registration is committed)
+//   master → ping / agent → pong                        (liveness, leader-driven)
+//   master → launch / kill                              (after the command is committed)
+//   agent → status_update / master → status_ack         (at-least-once; in order per task)
+//   agent → usage                                       (per-task resource usage, best effort)
+// This layer imports nothing of the project: resources and tasks travel as plain JSON in the
+// state machine's shapes, and the master converts them (canonical resources) on receipt.
+import type { ResourceStatistics } from './mesos.ts';
+
+export const agentProtocolVersion = 1;
+export const agentWebSocketPath = '/api/v1/agent/ws';
+
+/** Bounds of the wire (STYLE.md rule 7). */
+export const agentProtocolLimits = {
+  maxFrameBytes: 4 * 1024 * 1024,
+  maxIdLength: 255,
+  maxTextLength: 4096,
+  maxResources: 64,
+  maxRanges: 1024,
+  maxAttributes: 64,
+  maxMasters: 16,
+  maxReportedTasks: 100_000,
+  maxUsageEntries: 100_000,
+  maxEnvironmentVariables: 256,
+  maxArguments: 256,
+  maxLabels: 64,
+} as const;
+
+// ---------------------------------------------------------------- shared shapes
+
+export interface WireRange { readonly begin: number; readonly end: number }
+
+/** The state machine's Resource, as plain JSON (role "*" when unreserved). */
+export type WireResource =
+  | { readonly name: string; readonly role: string; readonly type: 'SCALAR'; readonly scalar: number }
+  | { readonly name: string; readonly role: string; readonly type: 'RANGES'; readonly ranges: readonly WireRange[] };
+
+export interface WireAgentInfo {
+  readonly hostname: string;
+  readonly address: { readonly ip: string; readonly port: number };
+  readonly zone: string | null;
+  readonly resources: readonly WireResource[];
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface WireTaskRef { readonly frameworkId: string; readonly taskId: string }
+
+export interface WireHealthCheck {
+  readonly type: 'COMMAND' | 'HTTP' | 'TCP';
+  readonly command: string | null;
+  readonly port: number | null;
+  readonly path: string | null;
+  readonly delayMs: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly consecutiveFailures: number;
+  readonly gracePeriodMs: number;
+}
+
+/** The state machine's TaskDefinition, as plain JSON: what the agent runs and checkpoints. */
+export interface WireTaskSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly resources: readonly WireResource[];
+  readonly command: {
+    readonly value: string; readonly shell: boolean; readonly arguments: readonly string[];
+    readonly environment: Readonly<Record<string, string>>; readonly user: string | null;
+  } | null;
+  readonly container: {
+    readonly type: 'DOCKER' | 'MESOS'; readonly image: string | null; readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+    readonly forcePullImage: boolean;
+  } | null;
+  readonly healthCheck: WireHealthCheck | null;
+  readonly killGracePeriodMs: number | null;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A Mesos TaskStatus as the agent reports it; state/reason/source use the Mesos enum names. */
+export interface WireStatus {
+  readonly state: string;
+  readonly reason: string | null;
+  readonly message: string | null;
+  readonly source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR';
+  /** Base64 of 16 random bytes, made by the agent; the master records each uuid once. */
+  readonly uuid: string;
+  readonly timestampMs: number;
+  readonly healthy: boolean | null;
+}
+
+export interface WireUsage {
+  readonly cpusUserTimeSecs: number;
+  readonly cpusSystemTimeSecs: number;
+  readonly cpuPercent: number;
+  readonly memRssBytes: number;
+  readonly memLimitBytes: number | null;
+  readonly cpusLimit: number | null;
+  readonly timestampMs: number;
+}
+
+/** Mesos' ResourceStatistics of one sample (an unknown limit is left out, not 0). */
+export function resourceStatistics(usage: WireUsage): ResourceStatistics {
+  return {
+    timestamp: usage.timestampMs / 1000, cpus_user_time_secs: usage.cpusUserTimeSecs, cpus_system_time_secs: usage.cpusSystemTimeSecs,
+    mem_rss_bytes: usage.memRssBytes,
+    ...(usage.cpusLimit === null ? {} : { cpus_limit: usage.cpusLimit }),
+    ...(usage.memLimitBytes === null ? {} : { mem_limit_bytes: usage.memLimitBytes }),
+  };
+}
+
+export interface WireMaster { readonly address: string; readonly zone: string | null }
+
+// ---------------------------------------------------------------- messages
+
+interface Versioned { readonly v: number }
+
+export type AgentMessage =
+  | Versioned & { readonly type: 'register'; readonly agentId: string | null; readonly info: WireAgentInfo; readonly tasks: readonly WireTaskRef[] }
+  | Versioned & { readonly type: 'pong'; readonly nonce: number }
+  | Versioned & { readonly type: 'status_update'; readonly frameworkId: string; readonly taskId: string; readonly status: WireStatus }
+  | Versioned & { readonly type: 'usage'; readonly tasks: readonly (WireTaskRef & { readonly usage: WireUsage })[] }
+  | Versioned & { readonly type: 'error'; readonly code: string; readonly message: string };
+
+export type MasterMessage =
+  | Versioned & { readonly type: 'not_leader'; readonly leader: string | null; readonly masters: readonly WireMaster[] }
+  | Versioned & {
+    readonly type: 'registered'; readonly agentId: string; readonly master: WireMaster; readonly masters: readonly WireMaster[];
+    readonly pingIntervalMs: number; readonly maxMissedPings: number;
+  }
+  | Versioned & { readonly type: 'ping'; readonly nonce: number }
+  | Versioned & { readonly type: 'launch'; readonly frameworkId: string; readonly task: WireTaskSpec }
+  | Versioned & { readonly type: 'kill'; readonly frameworkId: string; readonly taskId: string; readonly message: string }
+  | Versioned & { readonly type: 'status_ack'; readonly frameworkId: string; readonly taskId: string; readonly uuid: string }
+  | Versioned & { readonly type: 'error'; readonly code: string; readonly message: string };
+
+type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;
+export type AgentMessageBody = Distribute<AgentMessage>;
+export type MasterMessageBody = Distribute<MasterMessage>;
+
+/** Stable codes of `error` messages. */
+export type AgentProtocolErrorCode =
+  | 'MALFORMED_MESSAGE' | 'UNSUPPORTED_VERSION' | 'NOT_REGISTERED' | 'AGENT_GONE' | 'REGISTRATION_FAILED' | 'INTERNAL';
+
+export function encodeMessage(body: AgentMessageBody | MasterMessageBody): string {
+  return JSON.stringify({ v: agentProtocolVersion, ...body });
+}
+
+export type Parsed<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly code: AgentProtocolErrorCode; readonly problem: string };
+
+// ---------------------------------------------------------------- validation
+
+class Invalid extends Error {}
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, where: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Invalid(`${where} must be an object`);
+  return value as Json;
+}
+
+function string(value: unknown, where: string, maxLength: number = agentProtocolLimits.maxTextLength): string {
+  if (typeof value !== 'string' || value.length > maxLength) throw new Invalid(`${where} must be a string of at most ${maxLength} characters`);
+  return value;
+}
+
+function nullable<T>(value: unknown, read: (value: unknown) => T): T | null {
+  return value === null || value === undefined ? null : read(value);
+}
+
+function number(value: unknown, where: string, options: { integer?: boolean; min?: number } = {}): number {
+  const ok = typeof value === 'number' && Number.isFinite(value) && (!options.integer || Number.isSafeInteger(value))
+    && value >= (options.min ?? 0);
+  if (!ok) throw new Invalid(`${where} must be a ${options.integer ? 'whole ' : ''}number of at least ${options.min ?? 0}`);
+  return value as number;
+}
+
+function boolean(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new Invalid(`${where} must be true or false`);
+  return value;
+}
+
+function array<T>(value: unknown, where: string, max: number, read: (item: unknown, where: string) => T): T[] {
+  if (!Array.isArray(value) || value.length > max) throw new Invalid(`${where} must be a list of at most ${max} items`);
+  return value.map((item, position) => read(item, `${where}[${position}]`));
+}
+
+function oneOf<T extends string>(value: unknown, where: string, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) throw new Invalid(`${where} must be one of ${choices.join(', ')}`);
+  return value as T;
+}
+
+/** Ids become path components of sandboxes: the state machine's id alphabet, never "/" or "..". */
+const idPattern = /^[A-Za-z0-9_][A-Za-z0-9._:@+-]*$/;
+
+export function isValidWireId(value: string): boolean {
+  return value.length <= agentProtocolLimits.maxIdLength && idPattern.test(value);
+}
+
+function id(value: unknown, where: string): string {
+  const text = string(value, where, agentProtocolLimits.maxIdLength);
+  if (!idPattern.test(text)) throw new Invalid(`${where} must be an id (letters, digits, . _ : @ + -)`);
+  return text;
+}
+
+function stringMap(value: unknown, where: string, max: number): Record<string, string> {
+  const entries = Object.entries(object(value, where));
+  if (entries.length > max) throw new Invalid(`${where} must have at most ${max} entries`);
+  return Object.fromEntries(entries.map(([key, item]) => [string(key, `${where} key`, 255), string(item, `${where}.${key}`)]));
+}
+
+function resource(value: unknown, where: string): WireResource {
+  const raw = object(value, where);
+  const name = string(raw.name, `${where}.name`, 64);
+  const role = raw.role === undefined ? '*' : string(raw.role, `${where}.role`, 255);
+  const type = oneOf(raw.type, `${where}.type`, ['SCALAR', 'RANGES'] as const);
+  if (type === 'SCALAR') return { name, role, type, scalar: number(raw.scalar, `${where}.scalar`) };
+  const ranges = array(raw.ranges, `${where}.ranges`, agentProtocolLimits.maxRanges, (item, at) => {
+    const range = object(item, at);
+    return { begin: number(range.begin, `${at}.begin`, { integer: true }), end: number(range.end, `${at}.end`, { integer: true }) };
+  });
+  return { name, role, type, ranges };
+}
+
+function resources(value: unknown, where: string): WireResource[] {
+  return array(value, where, agentProtocolLimits.maxResources, resource);
+}
+
+function agentInfo(value: unknown, where: string): WireAgentInfo {
+  const raw = object(value, where);
+  const address = object(raw.address, `${where}.address`);
+  return {
+    hostname: string(raw.hostname, `${where}.hostname`, 255),
+    address: { ip: string(address.ip, `${where}.address.ip`, 255), port: number(address.port, `${where}.address.port`, { integer: true }) },
+    zone: nullable(raw.zone, (zone) => string(zone, `${where}.zone`, 255)),
+    resources: resources(raw.resources, `${where}.resources`),
+    attributes: stringMap(raw.attributes ?? {}, `${where}.attributes`, agentProtocolLimits.maxAttributes),
+  };
+}
+
+function taskRef(value: unknown, where: string): WireTaskRef {
+  const raw = object(value, where);
+  return { frameworkId: id(raw.frameworkId, `${where}.frameworkId`), taskId: id(raw.taskId, `${where}.taskId`) };
+}
+
+function status(value: unknown, where: string): WireStatus {
+  const raw = object(value, where);
+  const uuid = string(raw.uuid, `${where}.uuid`, 64);
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(uuid)) throw new Invalid(`${where}.uuid must be base64 of 16 bytes`);
+  return {
+    state: string(raw.state, `${where}.state`, 64),
+    reason: nullable(raw.reason, (reason) => string(reason, `${where}.reason`, 128)),
+    message: nullable(raw.message, (message) => string(message, `${where}.message`)),
+    source: oneOf(raw.source, `${where}.source`, ['SOURCE_AGENT', 'SOURCE_EXECUTOR'] as const),
+    uuid,
+    timestampMs: number(raw.timestampMs, `${where}.timestampMs`),
+    healthy: nullable(raw.healthy, (healthy) => boolean(healthy, `${where}.healthy`)),
+  };
+}
+
+function usage(value: unknown, where: string): WireUsage {
+  const raw = object(value, where);
+  return {
+    cpusUserTimeSecs: number(raw.cpusUserTimeSecs, `${where}.cpusUserTimeSecs`),
+    cpusSystemTimeSecs: number(raw.cpusSystemTimeSecs, `${where}.cpusSystemTimeSecs`),
+    cpuPercent: number(raw.cpuPercent, `${where}.cpuPercent`),
+    memRssBytes: number(raw.memRssBytes, `${where}.memRssBytes`),
+    memLimitBytes: nullable(raw.memLimitBytes, (limit) => number(limit, `${where}.memLimitBytes`)),
+    cpusLimit: nullable(raw.cpusLimit, (limit) => number(limit, `${where}.cpusLimit`)),
+    timestampMs: number(raw.timestampMs, `${where}.timestampMs`),
+  };
+}
+
+function healthCheck(value: unknown, where: string): WireHealthCheck {
+  const raw = object(value, where);
+  const duration = (key: string): number => number(raw[key], `${where}.${key}`, { integer: true });
+  return {
+    type: oneOf(raw.type, `${where}.type`, ['COMMAND', 'HTTP', 'TCP'] as const),
+    command: nullable(raw.command, (command) => string(command, `${where}.command`)),
+    port: nullable(raw.port, (port) => number(port, `${where}.port`, { integer: true })),
+    path: nullable(raw.path, (path) => string(path, `${where}.path`)),
+    delayMs: duration('delayMs'), intervalMs: duration('intervalMs'), timeoutMs: duration('timeoutMs'),
+    consecutiveFailures: duration('consecutiveFailures'), gracePeriodMs: duration('gracePeriodMs'),
+  };
+}
+
+export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
+  const raw = object(value, where);
+  const command = nullable(raw.command, (item) => {
+    const cmd = object(item, `${where}.command`);
+    return {
+      value: string(cmd.value, `${where}.command.value`), shell: boolean(cmd.shell, `${where}.command.shell`),
+      arguments: array(cmd.arguments ?? [], `${where}.command.arguments`, agentProtocolLimits.maxArguments, (arg, at) => string(arg, at)),
+      environment: stringMap(cmd.environment ?? {}, `${where}.command.environment`, agentProtocolLimits.maxEnvironmentVariables),
+      user: nullable(cmd.user, (user) => string(user, `${where}.command.user`, 255)),
+    };
+  });
+  const container = nullable(raw.container, (item) => {
+    const box = object(item, `${where}.container`);
+    return {
+      type: oneOf(box.type, `${where}.container.type`, ['DOCKER', 'MESOS'] as const),
+      image: nullable(box.image, (image) => string(image, `${where}.container.image`, 1024)),
+      network: oneOf(box.network ?? 'HOST', `${where}.container.network`, ['HOST', 'BRIDGE', 'NONE'] as const),
+      forcePullImage: box.forcePullImage === undefined ? false : boolean(box.forcePullImage, `${where}.container.forcePullImage`),
+    };
+  });
+  return {
+    id: id(raw.id, `${where}.id`), name: string(raw.name ?? '', `${where}.name`, 255), resources: resources(raw.resources, `${where}.resources`),
+    command, container, healthCheck: nullable(raw.healthCheck, (item) => healthCheck(item, `${where}.healthCheck`)),
+    killGracePeriodMs: nullable(raw.killGracePeriodMs, (grace) => number(grace, `${where}.killGracePeriodMs`, { integer: true })),
+    labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
+  };
+}
+
+function master(value: unknown, where: string): WireMaster {
+  const raw = object(value, where);
+  return { address: string(raw.address, `${where}.address`, 255), zone: nullable(raw.zone, (zone) => string(zone, `${where}.zone`, 255)) };
+}
+
+function readAgentBody(raw: Json): AgentMessageBody {
+  switch (raw.type) {
+    case 'register':
+      return {
+        type: 'register', agentId: nullable(raw.agentId, (value) => id(value, 'agentId')), info: agentInfo(raw.info, 'info'),
+        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, taskRef),
+      };
+    case 'pong':
+      return { type: 'pong', nonce: number(raw.nonce, 'nonce', { integer: true }) };
+    case 'status_update':
+      return { type: 'status_update', frameworkId: id(raw.frameworkId, 'frameworkId'), taskId: id(raw.taskId, 'taskId'), status: status(raw.status, 'status') };
+    case 'usage':
+      return {
+        type: 'usage',
+        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxUsageEntries, (item, at) => ({ ...taskRef(item, at), usage: usage(object(item, at).usage, `${at}.usage`) })),
+      };
+    case 'error':
+      return { type: 'error', code: string(raw.code, 'code', 64), message: string(raw.message, 'message') };
+    default:
+      throw new Invalid(`unknown message type ${JSON.stringify(raw.type)}`);
+  }
+}
+
+function readMasterBody(raw: Json): MasterMessageBody {
+  switch (raw.type) {
+    case 'not_leader':
+      return {
+        type: 'not_leader', leader: nullable(raw.leader, (leader) => string(leader, 'leader', 255)),
+        masters: array(raw.masters, 'masters', agentProtocolLimits.maxMasters, master),
+      };
+    case 'registered':
+      return {
+        type: 'registered', agentId: id(raw.agentId, 'agentId'), master: master(raw.master, 'master'),
+        masters: array(raw.masters, 'masters', agentProtocolLimits.maxMasters, master),
+        pingIntervalMs: number(raw.pingIntervalMs, 'pingIntervalMs', { integer: true, min: 1 }),
+        maxMissedPings: number(raw.maxMissedPings, 'maxMissedPings', { integer: true, min: 1 }),
+      };
+    case 'ping':
+      return { type: 'ping', nonce: number(raw.nonce, 'nonce', { integer: true }) };
+    case 'launch':
+      return { type: 'launch', frameworkId: id(raw.frameworkId, 'frameworkId'), task: parseTaskSpec(raw.task) };
+    case 'kill':
+      return { type: 'kill', frameworkId: id(raw.frameworkId, 'frameworkId'), taskId: id(raw.taskId, 'taskId'), message: string(raw.message ?? '', 'message') };
+    case 'status_ack':
+      return { type: 'status_ack', frameworkId: id(raw.frameworkId, 'frameworkId'), taskId: id(raw.taskId, 'taskId'), uuid: string(raw.uuid, 'uuid', 64) };
+    case 'error':
+      return { type: 'error', code: string(raw.code, 'code', 64), message: string(raw.message, 'message') };
+    default:
+      throw new Invalid(`unknown message type ${JSON.stringify(raw.type)}`);
+  }
+}
+
+function parseFrame<T>(frame: string, readBody: (raw: Json) => T): Parsed<T> {
+  if (frame.length > agentProtocolLimits.maxFrameBytes) return { ok: false, code: 'MALFORMED_MESSAGE', problem: 'frame too large' };
+  let raw: Json;
+  try {
+    raw = object(JSON.parse(frame), 'message');
+  } catch (error) {
+    return { ok: false, code: 'MALFORMED_MESSAGE', problem: `not a JSON object: ${(error as Error).message}` };
+  }
+  if (raw.v !== agentProtocolVersion) {
+    return { ok: false, code: 'UNSUPPORTED_VERSION', problem: `format version ${JSON.stringify(raw.v)} is not ${agentProtocolVersion}` };
+  }
+  try {
+    return { ok: true, message: { v: agentProtocolVersion, ...readBody(raw) } as T };
+  } catch (error) {
+    if (error instanceof Invalid) return { ok: false, code: 'MALFORMED_MESSAGE', problem: error.message };
+    throw error;
+  }
+}
+
+/** What the master reads from an agent. */
+export const parseAgentMessage = (frame: string): Parsed<AgentMessage> => parseFrame(frame, readAgentBody) as Parsed<AgentMessage>;
+/** What the agent reads from a master. */
+export const parseMasterMessage = (frame: string): Parsed<MasterMessage> => parseFrame(frame, readMasterBody) as Parsed<MasterMessage>;

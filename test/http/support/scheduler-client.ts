@@ -1,0 +1,131 @@
+// A minimal Mesos v1 scheduler client for tests, as an Apache Mesos framework client speaks:
+// SUBSCRIBE over fetch, records decoded with the RecordIO decoder, calls with Mesos-Stream-Id.
+import * as assert from 'uvu/assert';
+import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
+
+const textDecoder = new TextDecoder();
+
+export interface CallAnswer {
+  readonly status: number;
+  readonly body: any;
+  readonly headers: Headers;
+}
+
+export async function schedulerPost(baseUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<CallAnswer> {
+  const response = await fetch(`${baseUrl}/api/v1/scheduler`, {
+    method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(20_000),
+    headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+export const frameworkInfo = (overrides: Record<string, unknown> = {}): Record<string, unknown> =>
+  ({ user: 'root', name: 'test-framework', failover_timeout: 60, ...overrides });
+
+export class SchedulerClient {
+  readonly #decoder = new RecordIoDecoder({ maxRecordBytes: 16 * 1024 * 1024 });
+  readonly #pending: any[] = [];
+  #ended = false;
+  frameworkId = '';
+
+  private constructor(
+    readonly baseUrl: string,
+    readonly response: Response,
+    readonly streamId: string,
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly controller: AbortController,
+  ) {}
+
+  static async subscribe(baseUrl: string, info: Record<string, unknown> = frameworkInfo(), extra: Record<string, unknown> = {}): Promise<SchedulerClient> {
+    const controller = new AbortController();
+    const id = info.id as { value: string } | undefined;
+    const response = await fetch(`${baseUrl}/api/v1/scheduler`, {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, signal: controller.signal,
+      body: JSON.stringify({ ...(id === undefined ? {} : { framework_id: id }), type: 'SUBSCRIBE', subscribe: { framework_info: info, ...extra } }),
+    });
+    if (response.status !== 200 || response.body === null) throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
+    const client = new SchedulerClient(baseUrl, response, response.headers.get('mesos-stream-id') ?? '', response.body.getReader(), controller);
+    const subscribed = await client.nextOf('SUBSCRIBED');
+    client.frameworkId = subscribed.subscribed.framework_id.value;
+    return client;
+  }
+
+  async call(type: string, body: Record<string, unknown> = {}): Promise<CallAnswer> {
+    return schedulerPost(this.baseUrl, { framework_id: { value: this.frameworkId }, type, ...body }, { 'mesos-stream-id': this.streamId });
+  }
+
+  async callOk(type: string, body: Record<string, unknown> = {}, status = 202): Promise<void> {
+    const answer = await this.call(type, body);
+    assert.is(answer.status, status, `${type}: ${JSON.stringify(answer.body)}`);
+  }
+
+  async next(timeoutMs = 10_000): Promise<any> {
+    return withTimeout(this.#next(), timeoutMs, 'the next scheduler event');
+  }
+
+  /** Skips events until one of `type` for which `match` holds. */
+  async nextOf(type: string, match: (event: any) => boolean = () => true, timeoutMs = 10_000): Promise<any> {
+    return withTimeout((async () => {
+      for (;;) {
+        const event = await this.#next();
+        if (event.type === type && match(event)) return event;
+      }
+    })(), timeoutMs, `a ${type} event`);
+  }
+
+  /** The next event of `type` if one comes within `timeoutMs`, else null. */
+  async maybeNextOf(type: string, timeoutMs: number): Promise<any> {
+    try {
+      return await this.nextOf(type, () => true, timeoutMs);
+    } catch {
+      return null;
+    }
+  }
+
+  async ended(timeoutMs = 10_000): Promise<boolean> {
+    return withTimeout((async () => {
+      while (!this.#ended) {
+        try {
+          await this.#next();
+        } catch (error) {
+          if (this.#ended) break;
+          throw error;
+        }
+      }
+      return true;
+    })(), timeoutMs, 'the end of the stream');
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+
+  async #next(): Promise<any> {
+    while (this.#pending.length === 0) {
+      if (this.#ended) throw new Error('the stream ended');
+      const { done, value } = await this.reader.read();
+      if (done) {
+        this.#decoder.finish();
+        this.#ended = true;
+        continue;
+      }
+      for (const record of this.#decoder.decode(value)) this.#pending.push(JSON.parse(textDecoder.decode(record)));
+    }
+    return this.#pending.shift();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,67 @@
+// The allocator's in-memory hints: filters from DECLINE's refuse_seconds, SUPPRESS and REVIVE,
+// and the master's allocation settings (flags) with their plain-English errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { allocationSettings, defaultAllocationBatchMs, defaultOfferTimeoutMs } from '../../src/master/allocation-loop.ts';
+import { parseMinAllocatable } from '../../src/offers/allocator.ts';
+import { AllocationHints, maxRefuseSeconds } from '../../src/offers/hints.ts';
+
+const now = 1_700_000_000_000;
+
+test('refuse: a filter lasts refuse_seconds; zero or negative makes none; a shorter one never shortens a longer', () => {
+  const hints = new AllocationHints();
+  hints.refuse('f1', ['a1'], 5, now);
+  hints.refuse('f1', ['a2'], 0, now);
+  hints.refuse('f1', ['a3'], -1, now);
+  hints.refuse('f1', ['a4'], Number.NaN, now);
+  assert.ok(hints.isFiltered('f1', 'a1', now + 4_999));
+  assert.not.ok(hints.isFiltered('f1', 'a1', now + 5_000));
+  assert.not.ok(hints.isFiltered('f1', 'a2', now));
+  assert.not.ok(hints.isFiltered('f1', 'a3', now));
+  assert.not.ok(hints.isFiltered('f1', 'a4', now));
+  assert.not.ok(hints.isFiltered('f2', 'a1', now), 'filters are per framework');
+  hints.refuse('f1', ['a1'], 1, now);
+  assert.ok(hints.isFiltered('f1', 'a1', now + 4_000));
+  assert.equal(hints.filtersOf('f1', now), [{ agentId: 'a1', expiresAtMs: now + 5_000 }]);
+  assert.is(hints.nextExpiryMs(now), now + 5_000);
+  hints.prune(now + 5_000);
+  assert.equal(hints.filtersOf('f1', now), []);
+});
+
+test('refuse: refuse_seconds is capped at a year', () => {
+  const hints = new AllocationHints();
+  hints.refuse('f1', ['a1'], 1e12, now);
+  assert.is(hints.filtersOf('f1', now)[0]?.expiresAtMs, now + maxRefuseSeconds * 1000);
+});
+
+test('suppress, setSuppressedRoles and revive', () => {
+  const hints = new AllocationHints();
+  hints.suppress('f1', [], ['a', 'b']);
+  assert.equal(hints.suppressedRoles('f1'), ['a', 'b'], 'no roles named: all of the framework\'s');
+  hints.refuse('f1', ['a1'], 60, now);
+  hints.revive('f1', ['a']);
+  assert.equal(hints.suppressedRoles('f1'), ['b']);
+  assert.not.ok(hints.isFiltered('f1', 'a1', now), 'REVIVE clears every filter');
+  hints.setSuppressedRoles('f1', ['c']);
+  assert.ok(hints.isSuppressed('f1', 'c'));
+  assert.not.ok(hints.isSuppressed('f1', 'b'));
+  hints.revive('f1', []);
+  assert.equal(hints.suppressedRoles('f1'), []);
+  hints.suppress('f1', ['x'], []);
+  hints.forget('f1');
+  assert.equal(hints.suppressedRoles('f1'), []);
+});
+
+test('allocation settings: defaults, validation with plain messages, Mesos min allocatable syntax', () => {
+  const defaults = allocationSettings({});
+  assert.is(defaults.batchMs, defaultAllocationBatchMs);
+  assert.is(defaults.offerTimeoutMs, defaultOfferTimeoutMs);
+  assert.equal(defaults.minAllocatable, [new Map([['cpus', 10]]), new Map([['mem', 32_000]])]);
+  assert.equal(parseMinAllocatable('cpus:1;mem:128|gpus:1'), [new Map([['cpus', 1000], ['mem', 128_000]]), new Map([['gpus', 1000]])]);
+  assert.equal(parseMinAllocatable(''), []);
+  assert.throws(() => parseMinAllocatable('cpus=1'), /not name:amount/);
+  assert.throws(() => allocationSettings({ allocationBatchMs: -1 }), /batch window/);
+  assert.throws(() => allocationSettings({ offerTimeoutMs: 1.5 }), /offer timeout/);
+});
+
+test.run();
