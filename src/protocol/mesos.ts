@@ -110,6 +110,7 @@ export type TaskState =
 
 export interface TaskStatus {
   readonly task_id: IdValue;
+  readonly executor_id?: IdValue;
   readonly state: TaskState;
   readonly message?: string;
   readonly source?: 'SOURCE_MASTER' | 'SOURCE_AGENT' | 'SOURCE_EXECUTOR';

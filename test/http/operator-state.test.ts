@@ -12,12 +12,19 @@ import {
 import { fails, operatorCall, proposeOk, read, writeOk } from './support/operator.ts';
 
 let cluster: SingleMaster;
+const setUpTime = Date.now();
 
 // Agent a1 (zone z1) runs t1 (running) and t2 (finished, not yet acknowledged) for framework f1
 // (role "web"), which also holds offer o2; agent a2 and framework f2 exist to be removed.
 test.before(async () => {
   cluster = await startSingleMaster();
-  await proposeOk(cluster,
+  // The allocator runs on this master: suppressed (as SUBSCRIBE's suppressed_roles would), the
+  // frameworks get none of its offers, so the offers below are the only ones.
+  cluster.master.allocation.setSuppressedRoles(F1, ['web']);
+  cluster.master.allocation.setSuppressedRoles(F2, ['*']);
+  // Stamped now, as a leader stamps them: the leader's timers (offer timeout, a framework's
+  // reconnect grace) read these times, and fixtures from 2023 would expire at once.
+  await proposeOk(cluster, ...[
     registerAgent(A1, { zone: 'z1', attributes: { rack: 'r1', generation: '3' } }),
     registerAgent(A2, { hostname: 'node2', address: { ip: '10.0.0.2', port: 5051 } }),
     subscribe(F1, { roles: ['web'] }),
@@ -27,7 +34,7 @@ test.before(async () => {
     updateStatus(T1, 'TASK_RUNNING', { uuid: uuid(1), source: 'SOURCE_EXECUTOR' }),
     updateStatus(T2, 'TASK_FINISHED', { uuid: uuid(2), message: 'done' }),
     createOffers(offerDefinition(O2, resources(cpus(1)), { role: 'web' })),
-  );
+  ].map((command) => ('at' in command ? { ...command, at: setUpTime } : command)));
 });
 test.after(async () => { await cluster.stop(); });
 
@@ -46,7 +53,7 @@ test('GET_AGENTS: registered agents as Response.GetAgents.Agent', async () => {
   assert.is(a1.active, true);
   assert.is(a1.deactivated, false);
   assert.is(a1.pid, 'slave(1)@10.0.0.1:5051');
-  assert.equal(a1.registered_time, { nanoseconds: baseTime * 1e6 });
+  assert.equal(a1.registered_time, { nanoseconds: setUpTime * 1e6 });
   assert.equal(a1.total_resources, [
     { name: 'cpus', type: 'SCALAR', scalar: { value: 4 }, role: '*' },
     { name: 'mem', type: 'SCALAR', scalar: { value: 4096 }, role: '*' },
@@ -71,7 +78,7 @@ test('GET_FRAMEWORKS: frameworks with their offers and allocations by role', asy
   assert.is(f1.active, true);
   assert.is(f1.connected, true);
   assert.is(f1.recovered, false);
-  assert.equal(f1.registered_time, { nanoseconds: baseTime * 1e6 });
+  assert.equal(f1.registered_time, { nanoseconds: setUpTime * 1e6 });
   assert.equal(f1.allocated_resources, [
     { name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, role: '*', allocation_info: { role: 'web' } },
     { name: 'mem', type: 'SCALAR', scalar: { value: 128 }, role: '*', allocation_info: { role: 'web' } },
@@ -102,6 +109,8 @@ test('GET_TASKS: live and unacknowledged terminal tasks in `tasks`, acknowledged
   assert.equal(t1.statuses[1], {
     task_id: { value: 't1' }, state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR', agent_id: { value: 'a1' },
     timestamp: baseTime / 1000, uuid: uuid(1),
+    // The executor's own update names its executor (a command task's executor is named after it).
+    executor_id: { value: 't1' },
   });
   assert.is(t1.status_update_state, 'TASK_RUNNING');
   assert.is(t1.status_update_uuid, uuid(1));

@@ -8,9 +8,17 @@ import { idValue, mesosLabels, mesosResources, nanoseconds } from './mesos-json.
 
 const millisecondsPerSecond = 1000;
 
+/**
+ * Mesos' evolve(StatusUpdateMessage) copies the update's executor_id into the status: an update
+ * the executor or the agent sent names the executor. A Flotilla task runs under its own
+ * executor, named after the task, as Mesos names a command task's executor (slave.cpp
+ * getExecutorInfo); the master's own updates name none, as Mesos' master sends for a task with
+ * no ExecutorInfo. Clients read it (mesos-framework keeps it to SHUTDOWN or MESSAGE the executor).
+ */
 export function mesosTaskStatus(task: Task, status: TaskStatus): Mesos.TaskStatus {
   return {
     task_id: idValue(task.id),
+    ...(status.source === 'SOURCE_MASTER' ? {} : { executor_id: idValue(task.id) }),
     state: status.state,
     ...(status.message === null ? {} : { message: status.message }),
     source: status.source,

@@ -46,17 +46,9 @@ export function offersEvent(offers: readonly { offer: Offer; agent: Agent }[]): 
 
 export const rescindEvent = (offerId: string): SchedulerEvent => ({ type: 'RESCIND', rescind: { offer_id: idValue(offerId) } });
 
-/**
- * Mesos' evolve(StatusUpdateMessage) copies the update's executor_id into the status: an update
- * the executor or the agent sent names the executor. A Flotilla task runs under its own
- * executor, named after the task, as Mesos names a command task's executor (slave.cpp
- * getExecutorInfo); the master's own updates name none, as Mesos' master sends for a task with
- * no ExecutorInfo. Clients read it (mesos-framework keeps it to SHUTDOWN or MESSAGE the executor).
- */
+/** The status carries executor_id for agent and executor updates (see mesosTaskStatus). */
 export function updateEvent(task: Task, status: TaskStatus): SchedulerEvent {
-  const mesosStatus = mesosTaskStatus(task, status);
-  const withExecutor = status.source === 'SOURCE_MASTER' ? mesosStatus : { ...mesosStatus, executor_id: idValue(task.id) };
-  return { type: 'UPDATE', update: { status: withExecutor } };
+  return { type: 'UPDATE', update: { status: mesosTaskStatus(task, status) } };
 }
 
 /** Mesos LostSlaveMessage → FAILURE with only the agent id. */

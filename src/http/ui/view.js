@@ -1,5 +1,5 @@
 // The web UI's DOM half: builds elements from the rows model.js makes. Text only ever enters
-// the page as text nodes or attribute values (never innerHTML), so a framework named
+// the page as text nodes or attribute values, never parsed as markup, so a framework named
 // "<img onerror=…>" shows as those characters.
 import {
   agentRows, filterTasks, formatAgo, frameworkRows, leaderUrl, maxRowsPerTable, memberRows, taskRows,
