@@ -52,7 +52,7 @@ export function randomSeed(): number {
 /** Throws an Error whose message says what is wrong and what would be right. */
 export function validateOptions(options: RunOptions): void {
   const problems: string[] = [];
-  if (!workloadNames.includes(options.workload)) problems.push(`--workload must be one of ${workloadNames.join(', ')} (tasks needs agents and offers, which do not exist yet)`);
+  if (!workloadNames.includes(options.workload)) problems.push(`--workload must be one of ${workloadNames.join(', ')}`);
   if (!(nemesisNames as readonly string[]).includes(options.nemesis)) problems.push(`--nemesis must be one of ${nemesisNames.join(', ')}`);
   if (!Number.isFinite(options.timeSeconds) || options.timeSeconds < limits.minTimeSeconds || options.timeSeconds > limits.maxTimeSeconds) {
     problems.push(`--time must be between ${limits.minTimeSeconds} and ${limits.maxTimeSeconds} seconds`);

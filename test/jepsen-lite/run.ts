@@ -22,6 +22,9 @@ import { writeTimeline } from './report/timeline.ts';
 import { runClients } from './workloads/clients.ts';
 import { RegisterWorkload } from './workloads/register.ts';
 import { SetWorkload } from './workloads/set.ts';
+import { TasksWorkload } from './workloads/tasks.ts';
+import { AgentProcess } from './cluster/agent-process.ts';
+import { SchedulerClient } from './client/scheduler-client.ts';
 import { ClientSlot, type Workload } from './workloads/workload.ts';
 
 export interface RunResult {
@@ -44,7 +47,9 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
   const { network, notes } = await createNetwork(options.network, outputDir, () => jitter.next());
   let cluster: Cluster | null = null;
   try {
-    cluster = await Cluster.start({ network, runDir: outputDir, size: options.nodes, extraArguments: [] });
+    // The tasks checker replays every master's whole log: no compaction during the run.
+    const extraArguments = options.workload === 'tasks' ? ['--snapshot-entries', '100000000'] : [];
+    cluster = await Cluster.start({ network, runDir: outputDir, size: options.nodes, extraArguments });
     say(`network: ${network.describe()}`);
     const runStartedMs = performance.now();
     const result = await exercise(options, cluster, network, random, outputDir, quietSeconds);
@@ -78,7 +83,44 @@ interface Exercised {
 async function exercise(options: RunOptions, cluster: Cluster, network: Network, random: SeededRandom, outputDir: string, quietSeconds: number): Promise<Exercised> {
   const clock = new MonotonicClock();
   const recorder = new HistoryRecorder(path.join(outputDir, 'history.jsonl'), clock);
-  const workload: Workload = options.workload === 'register' ? new RegisterWorkload() : new SetWorkload();
+  const agents = options.workload === 'tasks' ? await startAgents(cluster, network, outputDir) : [];
+  try {
+    const workload = await makeWorkload(options, cluster, network, outputDir);
+    return await exerciseWorkload(options, cluster, network, random, quietSeconds, clock, recorder, workload);
+  } finally {
+    await Promise.all(agents.map((agent) => agent.stop()));
+  }
+}
+
+async function makeWorkload(options: RunOptions, cluster: Cluster, network: Network, outputDir: string): Promise<Workload> {
+  switch (options.workload) {
+    case 'register': return new RegisterWorkload();
+    case 'set': return new SetWorkload();
+    case 'tasks': {
+      const scheduler = new SchedulerClient(network.book, () => cluster.members(), new SeededRandom(options.seed ^ 0x7461736b), 'jepsen-tasks');
+      scheduler.start();
+      return new TasksWorkload(scheduler, cluster, outputDir);
+    }
+  }
+}
+
+const agentCount = 2;
+
+async function startAgents(cluster: Cluster, network: Network, outputDir: string): Promise<AgentProcess[]> {
+  const agents: AgentProcess[] = [];
+  for (let number = 1; number <= agentCount; number++) {
+    const placement = await network.placeAgent(`a${number}`);
+    const agent = new AgentProcess(placement, path.join(outputDir, 'data', placement.id), path.join(outputDir, 'logs', `${placement.id}.log`));
+    agent.start(cluster.members());
+    agents.push(agent);
+  }
+  return agents;
+}
+
+async function exerciseWorkload(
+  options: RunOptions, cluster: Cluster, network: Network, random: SeededRandom, quietSeconds: number,
+  clock: MonotonicClock, recorder: HistoryRecorder, workload: Workload,
+): Promise<Exercised> {
   const kvOptions = { limits: defaultKvClientLimits, staleReads: options.staleReads === true };
   const slot = (index: number) => {
     const kv = new KvClient(network.book, () => cluster.members(), new SeededRandom(options.seed + 1 + index), kvOptions);

@@ -9,7 +9,7 @@ export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
 export type CompletionType = Exclude<EventType, 'invoke'>;
 
 /** What an operation does; `final-read` is the set workload's read of everything at the end. */
-export type OperationName = 'read' | 'write' | 'cas' | 'add' | 'final-read';
+export type OperationName = 'read' | 'write' | 'cas' | 'add' | 'final-read' | 'launch';
 
 export interface HistoryEvent {
   /** Position in the history, from 0, in the order the events happened. */

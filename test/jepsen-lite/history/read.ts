@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { EventType, HistoryEvent, OperationName } from './events.ts';
 
 const eventTypes: readonly EventType[] = ['invoke', 'ok', 'fail', 'info'];
-const operationNames: readonly OperationName[] = ['read', 'write', 'cas', 'add', 'final-read'];
+const operationNames: readonly OperationName[] = ['read', 'write', 'cas', 'add', 'final-read', 'launch'];
 
 export function readHistoryFile(file: string): HistoryEvent[] {
   return parseHistory(readFileSync(file, 'utf8'), file);

@@ -15,13 +15,14 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AddressBook, Endpoint } from '../client/endpoint.ts';
 import { FaultTable, type LinkState } from './faults.ts';
-import type { Network, NodePlacement } from './network.ts';
+import type { AgentPlacement, Network, NodePlacement } from './network.ts';
 import { destroyNamespaceSync, inNamespace, namespacePrefix, netemAvailable, removeLeftoverNamespaces, run } from './netns.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const forwarderProgram = path.join(repoRoot, 'test/jepsen-lite/net/forwarder.ts');
 const subnet = '10.77.0';
 const bridgeAddress = `${subnet}.254`;
+const agentBasePort = 5055;
 const masterPort = 5050;
 const chain = 'FJL';
 const forwarderReplyMs = 10_000;
@@ -37,6 +38,7 @@ export class NamespaceNetwork implements Network {
   private forwarder: ChildProcess | null = null;
   private forwarderReplies: ((line: string) => void)[] = [];
   private nextHost = 1;
+  private agentsPlaced = 0;
   private closed = false;
   private readonly exitHandler = (): void => this.destroySync();
 
@@ -96,6 +98,18 @@ export class NamespaceNetwork implements Network {
     await this.forwarderCommand({ op: 'listen', socket, target: `${ip}:${masterPort}` });
     this.sockets.set(id, socket);
     return { id, listen: `${ip}:${masterPort}`, commandPrefix: ['ip', 'netns', 'exec', namespace] };
+  }
+
+  /**
+   * Agents run in the bridge namespace, where every master's address routes and no fault rule
+   * applies (rules match masters' addresses): the nemeses fault masters, agents stay reachable.
+   */
+  async placeAgent(id: string): Promise<AgentPlacement> {
+    const port = agentBasePort + this.agentsPlaced++;
+    return {
+      id, listen: `${bridgeAddress}:${port}`, commandPrefix: ['ip', 'netns', 'exec', this.bridgeNamespace],
+      masterAddress: (master) => this.advertisedAddress(master),
+    };
   }
 
   peersFlag(id: string, members: readonly string[]): string {

@@ -15,6 +15,16 @@ export interface NodePlacement {
   readonly commandPrefix: readonly string[];
 }
 
+/** Where an agent runs: it must reach every master (present and future), faults or not. */
+export interface AgentPlacement {
+  readonly id: string;
+  /** The agent's --listen. */
+  readonly listen: string;
+  readonly commandPrefix: readonly string[];
+  /** The address the agent dials for master `id` (the real one: agents are not behind the fault proxy). */
+  masterAddress(id: string): string;
+}
+
 export interface Network {
   readonly kind: NetworkKind;
   readonly book: AddressBook;
@@ -27,6 +37,8 @@ export interface Network {
   peersFlag(id: string, members: readonly string[]): string;
   /** What ADD_MASTER is told: the address every master will use to reach `id`. */
   advertisedAddress(id: string): string;
+  /** Gives an agent a place from which it reaches the masters directly. */
+  placeAgent(id: string): Promise<AgentPlacement>;
   /** Makes the fault table true on the wire (a no-op where faults are read live). */
   apply(): Promise<void>;
   /** Forgets a master that left (its proxies, its namespace). */

@@ -8,7 +8,7 @@
 import { freePort } from '../../raft/support/process-cluster.ts';
 import type { AddressBook, Endpoint } from '../client/endpoint.ts';
 import { FaultTable } from './faults.ts';
-import type { Network, NodePlacement } from './network.ts';
+import type { AgentPlacement, Network, NodePlacement } from './network.ts';
 import { LinkProxy } from './proxy.ts';
 
 const host = '127.0.0.1';
@@ -52,6 +52,14 @@ export class ProxyNetwork implements Network {
     }
     await this.openProxy(this.sharedProxies, id, '*', id);
     return { id, listen: `${host}:${port}`, commandPrefix: [] };
+  }
+
+  async placeAgent(id: string): Promise<AgentPlacement> {
+    const port = await freePort();
+    return {
+      id, listen: `${host}:${port}`, commandPrefix: [],
+      masterAddress: (master) => `${host}:${this.realPorts.get(master) ?? 0}`,
+    };
   }
 
   peersFlag(id: string, members: readonly string[]): string {

@@ -44,7 +44,7 @@ export function summarizeLatency(operations: readonly Operation[]): LatencySumma
   return { p50: round(percentile(0.5)), p99: round(percentile(0.99)), max: round(latencies.at(-1) ?? 0), count: latencies.length };
 }
 
-const writeFunctions = new Set(['write', 'cas', 'add']);
+const writeFunctions = new Set(['write', 'cas', 'add', 'launch']);
 
 export interface FaultImpact {
   /** From the fault's start to the completion of the first write invoked after it that

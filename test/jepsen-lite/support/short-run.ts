@@ -29,7 +29,7 @@ export async function shortRun(run: ShortRun): Promise<RunResult & { summary: st
   const nodes = run.nodes ?? 3;
   const result = await runJepsen({
     workload: run.workload, nemesis: run.nemesis, timeSeconds: run.timeSeconds, nodes, seed, clients: defaultClients(nodes),
-    ratePerSecond: 150, network: run.network, outputRoot: makeTempDir('jepsen-run-'), keepData: false, silent: true,
+    ratePerSecond: run.workload === 'tasks' ? 10 : 150, network: run.network, outputRoot: makeTempDir('jepsen-run-'), keepData: false, silent: true,
     staleReads: run.staleReads === true,
   });
   const summary = formatSummary(result.report);

@@ -9,8 +9,8 @@ import type { CompletionType } from '../history/events.ts';
 import type { Operation } from '../history/operations.ts';
 import type { Completion, HistoryRecorder } from '../history/recorder.ts';
 
-export type WorkloadName = 'register' | 'set';
-export const workloadNames: readonly WorkloadName[] = ['register', 'set'];
+export type WorkloadName = 'register' | 'set' | 'tasks';
+export const workloadNames: readonly WorkloadName[] = ['register', 'set', 'tasks'];
 
 export class ClientSlot {
   process: number;

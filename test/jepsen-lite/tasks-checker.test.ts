@@ -1,0 +1,81 @@
+// The tasks checker on evidence made by hand (each anomaly it must find), and the log replay
+// on a real master's files: the replayed state equals the live one, index by index.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Operation } from './history/operations.ts';
+import { replayMasterLog, type ReplayResult } from './checker/log-replay.ts';
+import { checkTasks, type TasksEvidence } from './checker/tasks-checker.ts';
+import { stateHash } from '../../src/state-machine/hash.ts';
+import { agentId, frameworkId, offerId, taskId } from '../../src/state-machine/ids.ts';
+import { canonicalize, type Resources } from '../../src/state-machine/resources.ts';
+import { startSingleMaster } from '../support/master.ts';
+
+const scalars = (cpus: number, mem: number): Resources => canonicalize([
+  { name: 'cpus', role: '*' as never, type: 'SCALAR', scalar: cpus }, { name: 'mem', role: '*' as never, type: 'SCALAR', scalar: mem },
+]);
+
+let nextId = 0;
+function launch(task: string, type: Operation['type']): Operation {
+  const id = nextId;
+  nextId += 2;
+  return {
+    id, process: id, client: 0, f: 'launch', key: task, type, input: { taskId: task }, output: null,
+    invokeNs: id * 1e6, completeNs: (id + 1) * 1e6, returnNs: type === 'info' ? Infinity : (id + 1) * 1e6, node: undefined, error: undefined,
+  };
+}
+
+const cleanReplay = (): ReplayResult => ({
+  fromIndex: 1, throughIndex: 10, complete: true, violation: null, stateHash: 'h', state: null as never,
+  taskPaths: new Map([['f/t0', ['TASK_STAGING', 'TASK_RUNNING', 'TASK_FINISHED']]]),
+});
+
+function evidence(overrides: Partial<TasksEvidence>): TasksEvidence {
+  return {
+    operations: [launch('t0', 'ok'), launch('t1', 'fail'), launch('t2', 'info')],
+    runs: ['t0'], finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }], replays: new Map([['m1', cleanReplay()]]),
+    ...overrides,
+  };
+}
+
+const types = (check: ReturnType<typeof checkTasks>) => check.anomalies.map((anomaly) => anomaly.type);
+
+test('a clean run is valid; an indeterminate launch may or may not have run', () => {
+  assert.is(checkTasks(evidence({})).valid, true);
+  assert.is(checkTasks(evidence({ runs: ['t0', 't2'], finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }, { taskId: 't2', state: 'TASK_FINISHED' }] })).valid, true);
+});
+
+test('each property has its anomaly', () => {
+  assert.equal(types(checkTasks(evidence({ finalTasks: [] }))), ['lost-launch']);
+  assert.equal(types(checkTasks(evidence({ runs: ['t0', 't0'] }))), ['ran-twice']);
+  assert.equal(types(checkTasks(evidence({ runs: ['t0', 't1'] }))), ['failed-launch-ran']);
+  assert.equal(types(checkTasks(evidence({ runs: ['t0', 'x9'] }))), ['phantom-task']);
+  assert.equal(types(checkTasks(evidence({ runs: [] }))), ['acknowledged-never-ran']);
+  const broken = { ...cleanReplay(), violation: { index: 7, message: 'agent a1 uses more than its total' } };
+  assert.equal(types(checkTasks(evidence({ replays: new Map([['m1', broken]]) }))), ['invariant-violated']);
+  const backwards = { ...cleanReplay(), taskPaths: new Map([['f/t0', ['TASK_STAGING', 'TASK_RUNNING', 'TASK_STARTING'] as const]]) };
+  assert.equal(types(checkTasks(evidence({ replays: new Map([['m1', backwards as never]]) }))), ['illegal-task-path']);
+  assert.is(checkTasks(evidence({ finalTasks: null })).valid, 'unknown');
+});
+
+test("the replay of a real master's log gives its state, and each task's path from its launch", async () => {
+  const single = await startSingleMaster();
+  const facade = single.master.facade;
+  const agent = agentId('agent-1');
+  const framework = frameworkId('framework-1');
+  const resources = scalars(2, 512);
+  await facade.submit({ type: 'register_agent', at: 0, agentId: agent, info: { hostname: 'h', address: { ip: '127.0.0.1', port: 5055 }, zone: null, resources, attributes: {} } });
+  await facade.submit({ type: 'subscribe_framework', at: 0, frameworkId: framework, info: { name: 'f', principal: null, roles: ['*' as never], failoverTimeoutMs: 1000, capabilities: [], hostname: null, webuiUrl: null } });
+  await facade.submit({ type: 'create_offers', at: 0, offers: [{ offerId: offerId('o1'), frameworkId: framework, agentId: agent, role: '*' as never, resources }] });
+  const task = { id: taskId('t1'), name: 't1', resources: scalars(1, 64), command: { value: 'true', shell: true, arguments: [], environment: {}, user: null }, container: null, healthCheck: null, killGracePeriodMs: null, labels: {} };
+  await facade.submit({ type: 'accept_offers', at: 0, frameworkId: framework, offerIds: [offerId('o1')], operations: [{ type: 'LAUNCH', tasks: [task] }] });
+  const live = stateHash(single.master.machine.state);
+  const dataDir = single.master.options.dataDir;
+  await single.stop();
+  const replay = replayMasterLog(dataDir);
+  assert.is(replay.violation, null);
+  assert.ok(replay.complete);
+  assert.is(replay.stateHash, live);
+  assert.equal(replay.taskPaths.get('framework-1/t1'), ['TASK_STAGING']);
+});
+
+test.run();
