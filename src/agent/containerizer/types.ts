@@ -2,12 +2,13 @@
 // owns the task lifecycle and the checkpoint; a containerizer only starts, watches, stops and
 // finds again the thing that runs a task. Everything in a `ContainerHandle` is checkpointed, so
 // a restarted agent can hand it back to `recover`.
+import type { WireUsage } from '../../protocol/agent.ts';
 
 export type ContainerizerKind = 'process' | 'docker';
 
 export interface ContainerCommand {
   readonly value: string;
-  /** true: `value` runs through /bin/sh -c; false: `value` is the program, with `arguments`. */
+  /** true: `value` runs through /bin/sh -c; false: `value` is the program and `arguments` its whole argv, argv[0] first (Mesos). */
   readonly shell: boolean;
   readonly arguments: readonly string[];
 }
@@ -50,16 +51,8 @@ export type ContainerExit =
   /** It is gone and how it ended cannot be known (e.g. it ended while the agent was down). */
   | { readonly kind: 'vanished'; readonly message: string };
 
-export interface ContainerUsage {
-  readonly cpusUserTimeSecs: number;
-  readonly cpusSystemTimeSecs: number;
-  /** Percent of one core over the last sample, as pidusage reports it. */
-  readonly cpuPercent: number;
-  readonly memRssBytes: number;
-  readonly memLimitBytes: number | null;
-  readonly cpusLimit: number | null;
-  readonly timestampMs: number;
-}
+/** One sample, as it travels to the master (cpuPercent: of one core over the last sample, as pidusage reports it). */
+export type ContainerUsage = WireUsage;
 
 export interface RunningContainer {
   readonly handle: ContainerHandle;

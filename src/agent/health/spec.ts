@@ -1,21 +1,11 @@
-// The agent's own description of a task's health check (the same fields as the state
-// machine's HealthCheck: src/agent may not import src/state-machine), with Mesos' defaults.
-export interface HealthCheckSpec {
-  readonly type: 'COMMAND' | 'HTTP' | 'TCP';
-  /** COMMAND only: run with `sh -c` where the task runs. */
-  readonly command: string | null;
-  /** HTTP and TCP only: a port on 127.0.0.1. */
-  readonly port: number | null;
-  /** HTTP only; "/" when null. */
-  readonly path: string | null;
-  readonly delayMs: number;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  /** Consecutive failures (after the grace period) that make the agent kill the task. */
-  readonly consecutiveFailures: number;
-  /** Failures within this long after the checker starts are ignored until the first success. */
-  readonly gracePeriodMs: number;
-}
+// A task's health check as the agent receives it in a launch (the wire's shape: src/agent may
+// not import src/state-machine), with Mesos' defaults. COMMAND runs `sh -c` where the task runs;
+// HTTP and TCP probe a port on 127.0.0.1 (HTTP path "/" when null); consecutiveFailures after
+// the grace period make the agent kill the task; failures within gracePeriodMs of the start are
+// ignored until the first success.
+import type { WireHealthCheck } from '../../protocol/agent.ts';
+
+export type HealthCheckSpec = WireHealthCheck;
 
 /** Mesos' defaults (HealthCheck in mesos.proto: delay 15 s, interval 10 s, timeout 20 s, 3 failures, grace 10 s). */
 export const healthCheckDefaults = {

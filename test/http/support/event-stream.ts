@@ -7,7 +7,7 @@ import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
 const maxRecordBytes = 16 * 1024 * 1024;
 const textDecoder = new TextDecoder();
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
@@ -15,48 +15,35 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export class EventStream {
+/** The records of a streamed RecordIO body (an operator or scheduler SUBSCRIBE), parsed as JSON. */
+export class RecordReader {
   readonly #decoder = new RecordIoDecoder({ maxRecordBytes });
   readonly #pending: any[] = [];
   #ended = false;
 
-  private constructor(
-    readonly response: Response,
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
-    private readonly controller: AbortController,
-  ) {}
+  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>, private readonly controller: AbortController) {}
 
-  static async open(baseUrl: string, headers: Record<string, string> = {}, query = ''): Promise<EventStream> {
-    const controller = new AbortController();
-    const response = await fetch(`${baseUrl}/api/v1${query}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ type: 'SUBSCRIBE' }),
-      signal: controller.signal,
-    });
-    if (response.status !== 200 || response.body === null) throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
-    return new EventStream(response, response.body.getReader(), controller);
-  }
-
-  /** The next event, parsed. */
-  async next(timeoutMs = 5000): Promise<any> {
-    return withTimeout(this.#next(), timeoutMs, 'the next operator event');
-  }
-
-  /** Skips events until one of `type` (HEARTBEATs arrive at any time). */
-  async nextOf(type: string, timeoutMs = 5000): Promise<any> {
-    return withTimeout((async () => {
-      for (;;) {
-        const event = await this.#next();
-        if (event.type === type) return event;
+  /** The next record; rejects once the stream has ended. */
+  async next(): Promise<any> {
+    while (this.#pending.length === 0) {
+      if (this.#ended) throw new Error('the stream ended');
+      const { done, value } = await this.reader.read();
+      if (done) {
+        this.#decoder.finish();
+        this.#ended = true;
+        continue;
       }
-    })(), timeoutMs, `a ${type} event`);
+      for (const record of this.#decoder.decode(value)) this.#pending.push(JSON.parse(textDecoder.decode(record)));
+    }
+    return this.#pending.shift();
   }
 
   /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */
-  async ended(timeoutMs = 5000): Promise<boolean> {
+  ended(timeoutMs: number): Promise<boolean> {
     return withTimeout((async () => {
       while (!this.#ended) {
         try {
-          await this.#next();
+          await this.next();
         } catch (error) {
           if (this.#ended) break;
           throw error;
@@ -69,19 +56,43 @@ export class EventStream {
   close(): void {
     this.controller.abort();
   }
+}
 
-  async #next(): Promise<any> {
-    while (this.#pending.length === 0) {
-      if (this.#ended) throw new Error('the stream ended');
-      const { done, value } = await this.reader.read();
-      if (done) {
-        this.#decoder.finish();
-        this.#ended = true;
-        continue;
+export class EventStream {
+  private constructor(readonly response: Response, private readonly records: RecordReader) {}
+
+  static async open(baseUrl: string, headers: Record<string, string> = {}, query = ''): Promise<EventStream> {
+    const controller = new AbortController();
+    const response = await fetch(`${baseUrl}/api/v1${query}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ type: 'SUBSCRIBE' }),
+      signal: controller.signal,
+    });
+    if (response.status !== 200 || response.body === null) throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
+    return new EventStream(response, new RecordReader(response.body.getReader(), controller));
+  }
+
+  /** The next event, parsed. */
+  async next(timeoutMs = 5000): Promise<any> {
+    return withTimeout(this.records.next(), timeoutMs, 'the next operator event');
+  }
+
+  /** Skips events until one of `type` (HEARTBEATs arrive at any time). */
+  async nextOf(type: string, timeoutMs = 5000): Promise<any> {
+    return withTimeout((async () => {
+      for (;;) {
+        const event = await this.records.next();
+        if (event.type === type) return event;
       }
-      for (const record of this.#decoder.decode(value)) this.#pending.push(JSON.parse(textDecoder.decode(record)));
-    }
-    return this.#pending.shift();
+    })(), timeoutMs, `a ${type} event`);
+  }
+
+  /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */
+  ended(timeoutMs = 5000): Promise<boolean> {
+    return this.records.ended(timeoutMs);
+  }
+
+  close(): void {
+    this.records.close();
   }
 }
 

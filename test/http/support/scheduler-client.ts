@@ -1,9 +1,7 @@
 // A minimal Mesos v1 scheduler client for tests, as an Apache Mesos framework client speaks:
 // SUBSCRIBE over fetch, records decoded with the RecordIO decoder, calls with Mesos-Stream-Id.
 import * as assert from 'uvu/assert';
-import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
-
-const textDecoder = new TextDecoder();
+import { RecordReader, withTimeout } from './event-stream.ts';
 
 export interface CallAnswer {
   readonly status: number;
@@ -30,17 +28,13 @@ export const frameworkInfo = (overrides: Record<string, unknown> = {}): Record<s
   ({ user: 'root', name: 'test-framework', failover_timeout: 60, ...overrides });
 
 export class SchedulerClient {
-  readonly #decoder = new RecordIoDecoder({ maxRecordBytes: 16 * 1024 * 1024 });
-  readonly #pending: any[] = [];
-  #ended = false;
   frameworkId = '';
 
   private constructor(
     readonly baseUrl: string,
     readonly response: Response,
     readonly streamId: string,
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
-    private readonly controller: AbortController,
+    private readonly records: RecordReader,
   ) {}
 
   static async subscribe(baseUrl: string, info: Record<string, unknown> = frameworkInfo(), extra: Record<string, unknown> = {}): Promise<SchedulerClient> {
@@ -51,7 +45,7 @@ export class SchedulerClient {
       body: JSON.stringify({ ...(id === undefined ? {} : { framework_id: id }), type: 'SUBSCRIBE', subscribe: { framework_info: info, ...extra } }),
     });
     if (response.status !== 200 || response.body === null) throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
-    const client = new SchedulerClient(baseUrl, response, response.headers.get('mesos-stream-id') ?? '', response.body.getReader(), controller);
+    const client = new SchedulerClient(baseUrl, response, response.headers.get('mesos-stream-id') ?? '', new RecordReader(response.body.getReader(), controller));
     const subscribed = await client.nextOf('SUBSCRIBED');
     client.frameworkId = subscribed.subscribed.framework_id.value;
     return client;
@@ -67,14 +61,14 @@ export class SchedulerClient {
   }
 
   async next(timeoutMs = 10_000): Promise<any> {
-    return withTimeout(this.#next(), timeoutMs, 'the next scheduler event');
+    return withTimeout(this.records.next(), timeoutMs, 'the next scheduler event');
   }
 
   /** Skips events until one of `type` for which `match` holds. */
   async nextOf(type: string, match: (event: any) => boolean = () => true, timeoutMs = 10_000): Promise<any> {
     return withTimeout((async () => {
       for (;;) {
-        const event = await this.#next();
+        const event = await this.records.next();
         if (event.type === type && match(event)) return event;
       }
     })(), timeoutMs, `a ${type} event`);
@@ -89,43 +83,12 @@ export class SchedulerClient {
     }
   }
 
-  async ended(timeoutMs = 10_000): Promise<boolean> {
-    return withTimeout((async () => {
-      while (!this.#ended) {
-        try {
-          await this.#next();
-        } catch (error) {
-          if (this.#ended) break;
-          throw error;
-        }
-      }
-      return true;
-    })(), timeoutMs, 'the end of the stream');
+  ended(timeoutMs = 10_000): Promise<boolean> {
+    return this.records.ended(timeoutMs);
   }
 
   close(): void {
-    this.controller.abort();
-  }
-
-  async #next(): Promise<any> {
-    while (this.#pending.length === 0) {
-      if (this.#ended) throw new Error('the stream ended');
-      const { done, value } = await this.reader.read();
-      if (done) {
-        this.#decoder.finish();
-        this.#ended = true;
-        continue;
-      }
-      for (const record of this.#decoder.decode(value)) this.#pending.push(JSON.parse(textDecoder.decode(record)));
-    }
-    return this.#pending.shift();
+    this.records.close();
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
