@@ -7,7 +7,7 @@
 // Bounded twice: at most `maxSubscribers` streams, and at most `maxQueuedBytes` of events
 // waiting for one subscriber's socket; a subscriber that falls further behind is disconnected
 // (it resubscribes and starts from a fresh snapshot), never buffered without end.
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { asciiJson } from '../../protocol/ascii-json.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import { encodeRecord } from '../../protocol/recordio.ts';
@@ -15,6 +15,7 @@ import type { ChangeEvent } from '../../state-machine/events.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterFacade } from '../facade.ts';
 import { retryAfterSeconds } from '../leader.ts';
+import { RecordStream } from '../record-stream.ts';
 import { heartbeatEvent, mesosEvent, subscribedEvent } from './mesos-events.ts';
 
 export interface SubscriptionLimits {
@@ -30,67 +31,9 @@ const minQueuedBytes = 1024;
 
 const eventRecord = (event: Operator.Event): Uint8Array => encodeRecord(asciiJson(event));
 
-/**
- * One stream, fed from its own queue when its reader asks (`read`), so the queue holds exactly
- * what the socket has not taken yet and can be bounded in bytes. A burst from one apply (a
- * torn-down framework's thousand TASK_UPDATEDs) fits; a reader that stops reading does not.
- */
-class Subscriber {
-  readonly stream: Readable;
-  readonly #queue: Uint8Array[];
-  /** Event bytes in the queue; the snapshot at its head is not counted. */
-  #queuedBytes = 0;
-  #snapshotQueued = true;
-  /** The reader asked for more and got nothing yet: the next record goes straight out. */
-  #reading = false;
-  /** Ends once the queue is drained; nothing more is queued. */
-  #ending = false;
-
-  constructor(private readonly maxQueuedBytes: number, snapshot: Uint8Array) {
-    this.#queue = [snapshot];
-    // objectMode: every record stays one chunk on its way to the socket.
-    this.stream = new Readable({ objectMode: true, highWaterMark: 1, read: () => this.#flush() });
-    // The one error a subscriber stream has is our own slow-reader disconnect, which fastify
-    // logs once it pipes the stream; until then, an 'error' with no listener must not crash.
-    this.stream.on('error', () => {});
-  }
-
-  send(record: Uint8Array): void {
-    if (this.stream.destroyed || this.#ending) return;
-    if (this.#queuedBytes + record.byteLength > this.maxQueuedBytes) {
-      this.#queue.length = 0;
-      this.stream.destroy(new Error(`an operator event subscriber fell more than ${this.maxQueuedBytes} bytes behind and was disconnected`));
-      return;
-    }
-    this.#queue.push(record);
-    this.#queuedBytes += record.byteLength;
-    if (this.#reading) this.#flush();
-  }
-
-  /** Ends the stream after what is already queued. */
-  end(): void {
-    if (this.stream.destroyed || this.#ending) return;
-    this.#ending = true;
-    if (this.#reading) this.#flush();
-  }
-
-  #flush(): void {
-    this.#reading = true;
-    while (this.#queue.length > 0) {
-      const record = this.#queue.shift()!;
-      if (this.#snapshotQueued) this.#snapshotQueued = false;
-      else this.#queuedBytes -= record.byteLength;
-      if (!this.stream.push(record)) {
-        this.#reading = false;
-        return;
-      }
-    }
-    if (this.#ending) this.stream.push(null);
-  }
-}
 
 export class OperatorSubscriptions {
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #subscribers = new Set<RecordStream>();
   #stopListening: (() => void) | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -115,11 +58,11 @@ export class OperatorSubscriptions {
     // too, so every change is either in the snapshot or delivered as an event, never neither.
     const snapshot = eventRecord(subscribedEvent(this.master.state(), this.limits.heartbeatIntervalSeconds));
     this.#startListening();
-    const subscriber = new Subscriber(this.limits.maxQueuedBytes, snapshot);
-    subscriber.send(eventRecord(heartbeatEvent));
+    const subscriber = new RecordStream(this.limits.maxQueuedBytes, 'an operator event subscriber', snapshot);
+    subscriber.sendRecord(eventRecord(heartbeatEvent));
     this.#subscribers.add(subscriber);
-    subscriber.stream.once('close', () => this.#remove(subscriber));
-    return subscriber.stream;
+    subscriber.body.once('close', () => this.#remove(subscriber));
+    return subscriber.body;
   }
 
   /** Ends every stream (the server is closing). */
@@ -128,7 +71,7 @@ export class OperatorSubscriptions {
     this.#stopListeningNow();
   }
 
-  #remove(subscriber: Subscriber): void {
+  #remove(subscriber: RecordStream): void {
     this.#subscribers.delete(subscriber);
     if (this.#subscribers.size === 0) this.#stopListeningNow();
   }
@@ -161,6 +104,6 @@ export class OperatorSubscriptions {
   }
 
   #broadcast(record: Uint8Array): void {
-    for (const subscriber of [...this.#subscribers]) subscriber.send(record);
+    for (const subscriber of [...this.#subscribers]) subscriber.sendRecord(record);
   }
 }

@@ -1,0 +1,66 @@
+// An HTTP response body of RecordIO records (operator and scheduler SUBSCRIBE): each record is
+// pushed as its own chunk (objectMode, so none is merged with or split across another on its
+// way to the socket), fed from a queue when the reader asks, so the queue holds exactly what
+// the socket has not taken yet and can be bounded in bytes. A burst from one apply (a torn-down
+// framework's thousand updates) fits; a reader that stops reading falls behind the bound and is
+// disconnected (it subscribes again), never buffered without end.
+import { Readable } from 'node:stream';
+
+export class RecordStream {
+  readonly body: Readable;
+  readonly #queue: Uint8Array[] = [];
+  /** Bytes queued, not counting `initial` (a snapshot may be larger than the bound). */
+  #queuedBytes = 0;
+  #initialQueued: boolean;
+  /** The reader asked for more and got nothing yet: the next record goes straight out. */
+  #reading = false;
+  /** Ends once the queue is drained; nothing more is queued. */
+  #ending = false;
+
+  /** `reader` names who falls behind, for the disconnect's error. */
+  constructor(private readonly maxQueuedBytes: number, private readonly reader: string, initial: Uint8Array | null = null) {
+    this.#initialQueued = initial !== null;
+    if (initial !== null) this.#queue.push(initial);
+    this.body = new Readable({ objectMode: true, highWaterMark: 1, read: () => this.#flush() });
+    // Our own slow-reader disconnect is this stream's only error, which fastify logs once it
+    // pipes the stream; until then, an 'error' with no listener must not crash the master.
+    this.body.on('error', () => {});
+  }
+
+  get open(): boolean {
+    return !this.body.destroyed && !this.#ending;
+  }
+
+  sendRecord(record: Uint8Array): void {
+    if (!this.open) return;
+    if (this.#queuedBytes + record.byteLength > this.maxQueuedBytes) {
+      this.#queue.length = 0;
+      this.body.destroy(new Error(`${this.reader} fell more than ${this.maxQueuedBytes} bytes behind its event stream and was disconnected`));
+      return;
+    }
+    this.#queue.push(record);
+    this.#queuedBytes += record.byteLength;
+    if (this.#reading) this.#flush();
+  }
+
+  /** Ends the stream once what is queued has gone out. */
+  end(): void {
+    if (!this.open) return;
+    this.#ending = true;
+    if (this.#reading) this.#flush();
+  }
+
+  #flush(): void {
+    this.#reading = true;
+    while (this.#queue.length > 0) {
+      const record = this.#queue.shift()!;
+      if (this.#initialQueued) this.#initialQueued = false;
+      else this.#queuedBytes -= record.byteLength;
+      if (!this.body.push(record)) {
+        this.#reading = false;
+        return;
+      }
+    }
+    if (this.#ending) this.body.push(null);
+  }
+}
