@@ -4,6 +4,7 @@
 // through Raft directly for what has no API yet (agents registering, tasks launching).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Command } from '../../src/state-machine/commands.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import {
   A1, A2, F1, O1, T1, accept, cpus, createOffers, launch, mem, offerDefinition, registerAgent, resources, subscribe, taskDefinition,
@@ -13,9 +14,18 @@ import { EventStream, readRawChunks } from './support/event-stream.ts';
 import { proposeOk, writeOk } from './support/operator.ts';
 
 let cluster: SingleMaster;
+
+/** Stamped now, as a leader stamps them: the leader's timers (offer timeout, a framework's
+ *  reconnect grace) read these times, and fixtures from 2023 would expire at once. */
+function proposeNow(target: SingleMaster, ...commands: Command[]): Promise<void> {
+  return proposeOk(target, ...commands.map((command) => ('at' in command ? { ...command, at: Date.now() } : command)));
+}
 test.before(async () => {
   cluster = await startSingleMaster();
-  await proposeOk(cluster, registerAgent(A1));
+  // The allocator runs on this master; f1 suppressed (as SUBSCRIBE's suppressed_roles would),
+  // the offers this test makes are the only ones.
+  cluster.master.allocation.setSuppressedRoles(F1, ['*']);
+  await proposeNow(cluster, registerAgent(A1));
 });
 test.after(async () => { await cluster.stop(); });
 
@@ -40,7 +50,7 @@ test('changes arrive as Mesos events, in apply order', async () => {
   const stream = await EventStream.open(cluster.url);
   try {
     await stream.nextOf('SUBSCRIBED');
-    await proposeOk(cluster, registerAgent(A2, { hostname: 'node2', address: { ip: '10.0.0.2', port: 5051 } }));
+    await proposeNow(cluster, registerAgent(A2, { hostname: 'node2', address: { ip: '10.0.0.2', port: 5051 } }));
     const added = await stream.nextOf('AGENT_ADDED');
     assert.equal(added.agent_added.agent.agent_info.id, { value: 'a2' });
     assert.is(added.agent_added.agent.agent_info.hostname, 'node2');
@@ -48,12 +58,12 @@ test('changes arrive as Mesos events, in apply order', async () => {
     await writeOk(cluster, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: A2 } } });
     assert.equal((await stream.nextOf('AGENT_REMOVED')).agent_removed, { agent_id: { value: 'a2' } });
 
-    await proposeOk(cluster, subscribe(F1));
+    await proposeNow(cluster, subscribe(F1));
     const framework = (await stream.nextOf('FRAMEWORK_ADDED')).framework_added.framework;
     assert.equal(framework.framework_info.id, { value: 'f1' });
     assert.is(framework.connected, true);
 
-    await proposeOk(cluster,
+    await proposeNow(cluster,
       createOffers(offerDefinition(O1, resources(cpus(1), mem(128)))),
       accept([O1], [launch(taskDefinition(T1, resources(cpus(1), mem(128))))]),
       updateStatus(T1, 'TASK_RUNNING', { uuid: uuid(7) }));

@@ -31,6 +31,8 @@ const hostileName = '<img src=x id=injected>';
 let cluster: SingleMaster;
 test.before(async () => {
   cluster = await startSingleMaster();
+  // The allocator runs on this master; with f1 suppressed the offer made here is the only one.
+  cluster.master.allocation.setSuppressedRoles(F1, ['web']);
   await proposeOk(cluster,
     registerAgent(A1, { attributes: { rack: 'r1' } }),
     subscribe(F1, { name: hostileName, roles: ['web'] }),

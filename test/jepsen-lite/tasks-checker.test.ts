@@ -62,6 +62,8 @@ test("the replay of a real master's log gives its state, and each task's path fr
   const facade = single.master.facade;
   const agent = agentId('agent-1');
   const framework = frameworkId('framework-1');
+  // The allocator runs on this master; suppressed, it leaves the agent to the offer made here.
+  single.master.allocation.setSuppressedRoles(framework, ['*']);
   const resources = scalars(2, 512);
   await facade.submit({ type: 'register_agent', at: 0, agentId: agent, info: { hostname: 'h', address: { ip: '127.0.0.1', port: 5055 }, zone: null, resources, attributes: {} } });
   await facade.submit({ type: 'subscribe_framework', at: 0, frameworkId: framework, info: { name: 'f', principal: null, roles: ['*' as never], failoverTimeoutMs: 1000, capabilities: [], hostname: null, webuiUrl: null } });
