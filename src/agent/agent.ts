@@ -21,6 +21,8 @@ export interface AgentOptions {
   readonly resources: readonly WireResource[];
   readonly attributes: Readonly<Record<string, string>>;
   readonly zone: string | null;
+  /** The cluster secret the masters expect from agents. */
+  readonly secret: string;
   readonly hostname: string;
   readonly listenHost: string;
   readonly listenPort: number;
@@ -61,7 +63,7 @@ export class Agent {
     this.updates = new StatusUpdateManager(this.checkpoint,
       (frameworkId, taskId, status) => this.link.send({ type: 'status_update', frameworkId, taskId, status }), options.logger);
     this.link = new MasterLink({
-      masters: options.masters, zone: options.zone, logger: options.logger,
+      masters: options.masters, zone: options.zone, secret: options.secret, logger: options.logger,
       registration: () => ({ type: 'register', agentId: this.#agentId, info: this.info(), tasks: this.checkpoint.reportableTasks() }),
       onRegistered: (message) => this.#onRegistered(message),
       onMessage: (message) => this.#onMessage(message),

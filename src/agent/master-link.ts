@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.ts';
 import {
   agentProtocolLimits, agentWebSocketPath, encodeMessage, parseMasterMessage, type AgentMessageBody, type MasterMessage, type WireMaster,
 } from '../protocol/agent.ts';
+import { secretHeader } from '../util/shared-secret.ts';
 
 export const linkLimits = {
   backoffBaseMs: 200,
@@ -27,6 +28,8 @@ export type Registered = Extract<MasterMessage, { type: 'registered' }>;
 export interface MasterLinkOptions {
   readonly masters: readonly string[];
   readonly zone: string | null;
+  /** The cluster secret, presented at every handshake (x-flotilla-secret). */
+  readonly secret: string;
   readonly logger: Logger;
   /** The register message to send on each new socket (the id and tasks may change over time). */
   readonly registration: () => Extract<AgentMessageBody, { type: 'register' }>;
@@ -150,6 +153,15 @@ export class MasterLink {
     return new Promise((resolve) => {
       const socket = new WebSocket(`ws://${target}${agentWebSocketPath}`, {
         handshakeTimeout: linkLimits.handshakeTimeoutMs, maxPayload: agentProtocolLimits.maxFrameBytes,
+        headers: { [secretHeader]: this.options.secret },
+      });
+      socket.on('unexpected-response', (_request, response) => {
+        // 401: this agent's secret is not the masters'. Keep trying (an operator may fix either
+        // side), but say it plainly rather than as a silent connection failure.
+        const level = response.statusCode === 401 ? 'error' : 'warn';
+        this.options.logger[level]({ master: target, status: response.statusCode }, response.statusCode === 401
+          ? 'the master refused this agent: wrong cluster secret (--cluster-secret-file)' : 'the master refused the connection');
+        socket.terminate();
       });
       this.#socket = socket;
       let end: SessionEnd = { kind: 'closed', registered: false };

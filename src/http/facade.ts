@@ -6,6 +6,7 @@ import type { Command } from '../state-machine/commands.ts';
 import type { ApplyResult } from '../state-machine/errors.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
+import type { InverseOfferStatusView } from './scheduler/inverse-offer-answers.ts';
 
 export type MasterRole = 'leader' | 'follower' | 'candidate' | 'learner';
 
@@ -62,6 +63,11 @@ export interface MasterFacade {
   transferLeadership(to: string | null): boolean;
   /** The usage the task's agent last reported; null on a follower or before the first report. */
   taskStatistics(frameworkId: string, taskId: string): Mesos.ResourceStatistics | null;
+  /**
+   * The frameworks' answers to inverse offers per (agent, framework) in maintenance, from the
+   * scheduler streams: the leader's memory only (as in Mesos), so empty on a follower.
+   */
+  inverseOfferStatuses(): readonly InverseOfferStatusView[];
   /** Seconds of event-loop delay and other gauges for /metrics. */
   metricsText(): Promise<string>;
   /** The leader's allocator hints (filters, suppression), its trigger and its report. */

@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { MasterFacade } from '../http/facade.ts';
+import { refuseUpgrade } from '../util/refuse-upgrade.ts';
+import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import {
   agentProtocolLimits, agentWebSocketPath, encodeMessage, parseAgentMessage, type AgentMessage, type MasterMessageBody,
   type WireMaster, type WireUsage,
@@ -19,6 +21,8 @@ import { isTerminalTaskState } from '../state-machine/task-states.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
 import { toStatusReport, toWireTaskSpec, WireConversionError } from './agent-wire.ts';
+
+const refusalLogIntervalMs = 10_000;
 
 /** A frame that is not valid UTF-8 JSON, or too large, closes the socket with this code. */
 const closeCodeNotLeader = 4000;
@@ -38,6 +42,8 @@ export interface AgentGatewayParts {
   readonly onLeadership: (listener: (leading: boolean) => void) => () => void;
   readonly zone: string | null;
   readonly settings: LivenessSettings;
+  /** The cluster secret: an agent must present it (x-flotilla-secret) to be let in. */
+  readonly secret: string;
   readonly logger: Logger;
 }
 
@@ -62,6 +68,8 @@ export class AgentConnection {
 
 export class AgentGateway {
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: agentProtocolLimits.maxFrameBytes });
+  readonly #secret: SecretCheck;
+  #refusalLoggedAtMs = -Infinity;
   readonly #connections = new Set<AgentConnection>();
   /** Registered agents' current sockets, on the leader only. */
   readonly #byAgent = new Map<AgentId, AgentConnection>();
@@ -75,6 +83,7 @@ export class AgentGateway {
   #nonce = 0;
 
   constructor(readonly parts: AgentGatewayParts) {
+    this.#secret = new SecretCheck(parts.secret);
     this.#unsubscribe.push(parts.master.onChange((event) => this.#onChange(event)));
     this.#unsubscribe.push(parts.onLeadership((leading) => this.#onLeadership(leading)));
     this.#onLeadership(parts.master.raft().role === 'leader');
@@ -84,8 +93,21 @@ export class AgentGateway {
   /** The master's HTTP 'upgrade' handler calls this first; false: not an agent socket. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if ((request.url ?? '').split('?')[0] !== agentWebSocketPath) return false;
+    if (!this.#secret.matches(request.headers[secretHeader])) {
+      this.#reportRefusal(request);
+      refuseUpgrade(socket, 401);
+      return true;
+    }
     this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request));
     return true;
+  }
+
+  /** A misconfigured agent retries in a loop: one warning per interval is enough to act on. */
+  #reportRefusal(request: IncomingMessage): void {
+    const nowMs = Date.now();
+    if (nowMs - this.#refusalLoggedAtMs < refusalLogIntervalMs) return;
+    this.#refusalLoggedAtMs = nowMs;
+    this.parts.logger.warn({ remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` }, 'refused an agent: wrong or missing cluster secret');
   }
 
   /** The usage an agent last reported for a task (kept in memory on the leader, never replicated). */
@@ -217,6 +239,14 @@ export class AgentGateway {
       this.#byAgent.get(event.task.agentId)?.send({ type: 'kill', frameworkId: event.task.frameworkId, taskId: event.task.id, message: 'killed by the framework' });
     } else if (event.type === 'TASK_UPDATED' && isTerminalTaskState(event.task.state)) {
       this.#usage.delete(taskKey(event.task.frameworkId, event.task.id));
+      // A terminal state the master decided (framework torn down, by TEARDOWN or its failover
+      // timeout) frees the task's resources for new offers at once, so the agent must stop the
+      // task too, as Mesos' ShutdownFrameworkMessage makes it; otherwise the process runs on in
+      // resources given to someone else. An agent that is away hears it when it re-registers
+      // (agent-registration.ts); one that no longer runs the task ignores the kill.
+      if (event.status.source === 'SOURCE_MASTER') {
+        this.#byAgent.get(event.task.agentId)?.send({ type: 'kill', frameworkId: event.task.frameworkId, taskId: event.task.id, message: event.status.message ?? 'the master ended the task' });
+      }
     }
   }
 

@@ -26,6 +26,7 @@ export interface FacadeParts {
   readonly electedAtMs: () => number | null;
   readonly allocation: AllocationControl;
   readonly taskStatistics: MasterFacade['taskStatistics'];
+  readonly inverseOfferStatuses: MasterFacade['inverseOfferStatuses'];
 }
 
 export function createMasterFacade(parts: FacadeParts): MasterFacade {
@@ -41,6 +42,7 @@ export function createMasterFacade(parts: FacadeParts): MasterFacade {
     onChange: parts.onChange,
     metricsText: parts.metricsText,
     taskStatistics: parts.taskStatistics,
+    inverseOfferStatuses: parts.inverseOfferStatuses,
     allocation: parts.allocation,
     async submit(command: Command): Promise<{ index: number; result: ApplyResult }> {
       try {

@@ -104,6 +104,8 @@ export class Master {
         const view = agents.taskUsage(framework, task);
         return view === null ? null : resourceStatistics(view.usage);
       },
+      // `scheduler` is assigned below; GET_MAINTENANCE_STATUS runs only once the server listens.
+      inverseOfferStatuses: () => scheduler.inverseOfferStatuses(),
     });
     const scheduler = new SchedulerConnections(facade, { logger: logger.child({ subsystem: 'scheduler' }) });
     const http = buildHttpServer({ master: facade, logger: logger.child({ subsystem: 'http' }), scheduler });
@@ -116,7 +118,7 @@ export class Master {
     };
     validateLivenessSettings(agentSettings);
     const agents = new AgentGateway({
-      master: facade, zone: options.zone, settings: agentSettings, logger: logger.child({ subsystem: 'agents' }),
+      master: facade, zone: options.zone, settings: agentSettings, secret: options.secret, logger: logger.child({ subsystem: 'agents' }),
       onLeadership: (listener) => raft.onLeaderChange((status) => listener(status.role === 'leader')),
     });
     http.server.on('upgrade', (request, socket, head) => {

@@ -189,6 +189,8 @@ export interface Offer {
   readonly resources: readonly Resource[];
   readonly attributes: readonly Attribute[];
   readonly allocation_info: { readonly role: string };
+  /** Set when the agent's machine is scheduled for maintenance (maintenance.md "Draining mode"). */
+  readonly unavailability?: Unavailability;
 }
 
 // ---- scheduler API additions (mesos.proto MasterInfo, InverseOffer, Filters, Unavailability)

@@ -105,8 +105,15 @@ export interface MaintenanceSchedule {
   readonly windows: readonly MaintenanceWindow[];
 }
 
+/** allocator.proto InverseOfferStatus: one framework's latest answer to an inverse offer (TimeInfo timestamp). */
+export interface InverseOfferStatus {
+  readonly status: 'UNKNOWN' | 'ACCEPT' | 'DECLINE';
+  readonly framework_id: IdValue;
+  readonly timestamp: Nanoseconds;
+}
+
 export interface ClusterStatus {
-  readonly draining_machines: readonly { readonly id: MachineId; readonly statuses: readonly never[] }[];
+  readonly draining_machines: readonly { readonly id: MachineId; readonly statuses: readonly InverseOfferStatus[] }[];
   readonly down_machines: readonly MachineId[];
 }
 

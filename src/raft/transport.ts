@@ -21,19 +21,20 @@
 //    `this.peers.get(peer.id) === peer`, and a stale socket is cut.
 // 3. close() while a reconnect timer is pending or a handshake is in flight: timers are
 //    cleared, sockets closed, and no handler redials once `closed` is set.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { backoffDelayMs } from './backoff.ts';
 import { decodeMessages, encodedMessageBytes, encodeMessages, maxFrameBytes } from './codec.ts';
 import { nodeId, type Message, type NodeId } from './types.ts';
+import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
+import { refuseUpgrade } from '../util/refuse-upgrade.ts';
 
 /** The upgrade path the master's HTTP server routes to handleUpgrade. */
 export const RAFT_PATH = '/raft';
 /** Handshake headers (lower case: Node lower-cases incoming header names). */
 export const NODE_HEADER = 'x-flotilla-node';
-export const SECRET_HEADER = 'x-flotilla-secret';
+export const SECRET_HEADER = secretHeader;
 
 export interface TransportLimits {
   /** Bytes queued on one peer's socket above which send() drops instead of queueing more. */
@@ -134,15 +135,13 @@ type HandshakeVerdict =
 
 /** A refused dialer may retry in a tight loop; one warning per interval is enough to act on. */
 const refusalLogIntervalMs = 1_000;
-/** A refused upgrade gets this long to flush its status line before its socket is destroyed. */
-const refusalFlushTimeoutMs = 1_000;
 /** RFC 6455 §7.4.1: "going away", e.g. a server going down. */
 const closeCodeGoingAway = 1001;
 
 export class PeerTransport {
   private readonly self: NodeId;
   private readonly secret: string;
-  private readonly secretDigest: Buffer;
+  private readonly secretCheck: SecretCheck;
   private readonly onMessages: (messages: Message[]) => void;
   private readonly acceptsUnknownPeers: () => boolean;
   private readonly logger: TransportLogger;
@@ -164,7 +163,7 @@ export class PeerTransport {
     if (options.secret === '') throw new Error('raft transport: the cluster secret must not be empty');
     this.self = options.self;
     this.secret = options.secret;
-    this.secretDigest = digest(options.secret);
+    this.secretCheck = new SecretCheck(options.secret);
     this.onMessages = options.onMessages;
     this.acceptsUnknownPeers = options.acceptsUnknownPeers ?? (() => false);
     this.logger = options.logger;
@@ -370,7 +369,7 @@ export class PeerTransport {
   private judgeHandshake(request: IncomingMessage): HandshakeVerdict {
     if (this.closed) return { accepted: false, status: 503, reason: 'transport is closed' };
     // The secret first, so a caller without it learns nothing about membership.
-    if (!this.secretMatches(request.headers[SECRET_HEADER])) {
+    if (!this.secretCheck.matches(request.headers[SECRET_HEADER])) {
       return { accepted: false, status: 401, reason: 'wrong or missing cluster secret' };
     }
     const claimed = request.headers[NODE_HEADER];
@@ -388,13 +387,6 @@ export class PeerTransport {
       return { accepted: false, status: 409, reason: 'wrong direction: the replica whose id sorts lower dials' };
     }
     return { accepted: true, peer };
-  }
-
-  private secretMatches(provided: string | string[] | undefined): boolean {
-    if (typeof provided !== 'string') return false;
-    // Digests have equal length whatever was sent, as timingSafeEqual requires, so neither the
-    // comparison time nor a length check leaks anything about the secret.
-    return timingSafeEqual(digest(provided), this.secretDigest);
   }
 
   private reportRefusal(request: IncomingMessage, status: number, reason: string): void {
@@ -625,10 +617,6 @@ function compareIds(left: string, right: string): number {
   return left > right ? 1 : 0;
 }
 
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
-}
-
 function requestPath(request: IncomingMessage): string {
   const url = request.url ?? '';
   const queryStart = url.indexOf('?');
@@ -645,16 +633,6 @@ function isDialableAddress(address: string): boolean {
 }
 
 /** Answers an upgrade with a bare HTTP status and closes, as ws does for its own refusals. */
-function refuseUpgrade(socket: Duplex, status: number): void {
-  // The HTTP server dropped its own listeners when it handed the socket over for the upgrade.
-  socket.on('error', () => undefined);
-  const flushTimer = setTimeout(() => socket.destroy(), refusalFlushTimeoutMs);
-  socket.once('close', () => clearTimeout(flushTimer));
-  socket.once('finish', () => socket.destroy());
-  const statusText = STATUS_CODES[status] ?? 'Refused';
-  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
 /** Resolves once the socket is closed; a peer that does not answer the close handshake is cut. */
 function closeSocket(socket: WebSocket, graceMs: number): Promise<void> {
   if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();

@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
+import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
 import { agentWebSocketPath, encodeMessage, parseAgentMessage, parseMasterMessage } from '../../src/protocol/agent.ts';
 import { waitFor } from '../support/wait.ts';
 import { RestartableMaster } from './support/daemon-support.ts';
@@ -22,9 +23,9 @@ protocol('parsers check version, type and fields', () => {
   assert.equal(pong.ok && pong.message, { v: 1, type: 'pong', nonce: 4 });
 });
 
-function connect(address: string): Promise<{ socket: WebSocket; next: () => Promise<Record<string, unknown>> }> {
+function connect(address: string, secret = developmentSecret): Promise<{ socket: WebSocket; next: () => Promise<Record<string, unknown>> }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`);
+    const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, { headers: { [secretHeader]: secret } });
     const inbox: Record<string, unknown>[] = [];
     socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
     socket.on('error', reject);
@@ -59,6 +60,29 @@ protocol('the gateway answers malformed frames with an error and keeps serving',
     assert.is(agent?.attributes.rack, 'r1');
     assert.is((await second.next()).type, 'ping');
     second.socket.close();
+  } finally {
+    await master.stop();
+  }
+});
+
+protocol('an agent without the cluster secret is refused at the handshake with 401', async () => {
+  const master = await RestartableMaster.start();
+  try {
+    for (const headers of [{ [secretHeader]: 'not-the-cluster-secret' }, {}]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(`ws://${master.address}${agentWebSocketPath}`, { headers });
+        socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+        socket.on('open', () => reject(new Error('the handshake succeeded without the secret')));
+        socket.on('error', () => undefined);
+      });
+      assert.is(status, 401);
+    }
+    assert.is(master.state().agents.size, 0);
+    // The right secret still gets in.
+    const { socket, next } = await connect(master.address);
+    socket.send('{}');
+    assert.is((await next()).type, 'error');
+    socket.close();
   } finally {
     await master.stop();
   }

@@ -2,6 +2,7 @@
 // follow events within the batching window, time out into rescinds, filters and suppression
 // shape them, and GET_ALLOCATION explains them.
 // flotilla-test-timeout-seconds: 120
+import { developmentSecret } from '../../src/util/shared-secret.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Master, type MasterOptions } from '../../src/master/master.ts';
@@ -18,7 +19,7 @@ async function startMaster(extra: Partial<MasterOptions> = {}): Promise<{ master
   const address = `127.0.0.1:${port}`;
   const master = await Master.start({
     id: 'm1', host: '127.0.0.1', port, peers: { m1: address }, dataDir: makeTempDir('allocator-'), zone: null,
-    secret: 'test-secret-test-secret', timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
+    secret: developmentSecret, timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
     logger: silentLogger, ...extra,
   });
   await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, { timeoutMs: 10_000, what: 'm1 to lead' });

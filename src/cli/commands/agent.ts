@@ -9,11 +9,12 @@ import type { Containerizer, ContainerizerKind } from '../../agent/containerizer
 import { healthCheckStarter } from '../../agent/health-watch.ts';
 import { AgentFlagError, detectResources, parseAttributesFlag, parseResourcesFlag } from '../../agent/resources.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
+import { developmentSecret, readSecretFile, SecretFileError } from '../../util/shared-secret.ts';
 import type { CommandRegistration } from './types.ts';
 
 interface AgentFlags {
   masters: string; workDir: string; resources?: string; attributes?: string; zone?: string; containerizers: string;
-  listen: string; hostname?: string; killGracePeriodMs: string; usageIntervalMs: string;
+  listen: string; hostname?: string; killGracePeriodMs: string; usageIntervalMs: string; clusterSecretFile?: string;
 }
 
 export const registerAgentCommand: CommandRegistration = (program: Command) => {
@@ -28,6 +29,7 @@ export const registerAgentCommand: CommandRegistration = (program: Command) => {
     .option('--containerizers <list>', 'process and/or docker (DOCKER_HOST or the default socket)', 'process')
     .option('--listen <host:port>', 'address of the agent\'s HTTP API (also what the masters advertise in offers)', agentDefaults.listen)
     .option('--hostname <name>', 'hostname to advertise (default: the machine\'s)')
+    .option('--cluster-secret-file <file>', 'file holding the cluster secret the masters were given (without it: the development secret)')
     .option('--kill-grace-period-ms <ms>', 'SIGTERM→SIGKILL grace for tasks that set no kill policy', String(agentDefaults.defaultKillGracePeriodMs))
     .option('--usage-interval-ms <ms>', 'how often task usage is sampled and sent to the master', String(agentDefaults.usageIntervalMs))
     .action(async (flags: AgentFlags) => {
@@ -35,7 +37,7 @@ export const registerAgentCommand: CommandRegistration = (program: Command) => {
       try {
         await runAgent(flags, logger);
       } catch (error) {
-        if (error instanceof AgentFlagError) fail(error.message, 2);
+        if (error instanceof AgentFlagError || error instanceof SecretFileError) fail(error.message, 2);
         // A corrupted checkpoint, a port in use: say what and where, then stop.
         const kind = error instanceof CheckpointError ? 'checkpoint' : 'start';
         logger.fatal({ error: (error as Error).message, kind }, 'cannot start');
@@ -78,8 +80,11 @@ async function runAgent(flags: AgentFlags, logger: Logger): Promise<void> {
   const attributes = parseAttributesFlag(flags.attributes ?? '');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(flags.workDir, { recursive: true });
+  let secret = developmentSecret;
+  if (flags.clusterSecretFile === undefined) logger.warn({}, 'no --cluster-secret-file: using the development secret, as masters without one do');
+  else secret = readSecretFile(flags.clusterSecretFile);
   const agent = await Agent.start({
-    masters: parseMasters(flags.masters), workDir: flags.workDir,
+    masters: parseMasters(flags.masters), workDir: flags.workDir, secret,
     resources: detectResources(flags.workDir, parseResourcesFlag(flags.resources ?? '')), attributes,
     zone: flags.zone ?? attributes.zone ?? null, hostname: flags.hostname ?? os.hostname(),
     listenHost: listen[1]!, listenPort: Number(listen[2]), containerizers: buildContainerizers(flags.containerizers, logger),

@@ -1,13 +1,11 @@
 // `flotilla master`: one master of a Raft group of three or five.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Master } from '../../master/master.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../../raft/timing.ts';
 import { createLogger } from '../../util/logger.ts';
+import { developmentSecret, readSecretFile } from '../../util/shared-secret.ts';
 import type { CommandRegistration } from './types.ts';
 
-/** Used when no --cluster-secret-file is given: fine on loopback, said loudly in the log. */
-export const developmentSecret = 'flotilla-development-secret';
 
 interface MasterFlags {
   id: string; listen: string; peers: string; dataDir: string; zone?: string; clusterSecretFile?: string;
@@ -59,8 +57,11 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   if (flags.clusterSecretFile === undefined) {
     logger.warn({}, 'no --cluster-secret-file: using the development secret; every master must use a real one in production');
   } else {
-    secret = readFileSync(flags.clusterSecretFile, 'utf8').trim();
-    if (secret.length < 16) fail(`${flags.clusterSecretFile}: the cluster secret must be at least 16 characters`);
+    try {
+      secret = readSecretFile(flags.clusterSecretFile);
+    } catch (error) {
+      fail((error as Error).message);
+    }
   }
   const master = await Master.start({
     id: flags.id, host, port, peers, dataDir: flags.dataDir, zone: flags.zone ?? null, secret, timing,

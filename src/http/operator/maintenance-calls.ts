@@ -4,15 +4,19 @@
 // brings down machines back up and out of the schedule.
 import type * as Operator from '../../protocol/operator.ts';
 import { maxDurationMs, maxMachinesPerCommand, maxMachinesPerWindow, maxMaintenanceWindows, maxTimestampMs } from '../../state-machine/limits.ts';
+import { agentOnMachine } from '../../state-machine/machines.ts';
+import { sortedValues } from '../../state-machine/ordering.ts';
 import { maintenanceSchedule, maintenanceStatus } from '../../state-machine/queries.ts';
+import type { ReadonlyState } from '../../state-machine/state.ts';
 import { machineIdSchema, machineListSchema, maintenanceWindowSchema } from '../../state-machine/value-schema.ts';
 import type { MachineId, MaintenanceWindow } from '../../state-machine/values.ts';
 import { HttpError } from '../errors.ts';
+import type { InverseOfferStatusView } from '../scheduler/inverse-offer-answers.ts';
 import { stampedOnSubmit, submitOrFail } from '../submit.ts';
 import {
   asObject, listField, nanosecondsFieldAsMilliseconds, objectField, optionalObjectField, optionalStringField, parseWith, type Fields,
 } from './fields.ts';
-import { mesosMachine, nanoseconds } from './mesos-json.ts';
+import { idValue, mesosMachine, nanoseconds } from './mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
 
 /** MachineID: hostname and ip are both optional in Mesos, but one of them must be given. */
@@ -52,6 +56,22 @@ function mesosWindow(window: MaintenanceWindow): Operator.MaintenanceWindow {
   };
 }
 
+/**
+ * ClusterStatus.DrainingMachine.statuses: for each agent on the machine, each framework's latest
+ * answer to its inverse offer (UNKNOWN while one is outstanding and unanswered), in agent then
+ * framework order. allocator.proto InverseOfferStatus names no agent: a machine with two agents
+ * lists a framework once per agent, as Mesos' `_getMaintenanceStatus` does.
+ */
+function drainingMachine(state: ReadonlyState, machine: MachineId, statuses: readonly InverseOfferStatusView[]): Operator.ClusterStatus['draining_machines'][number] {
+  const agentIds = new Set(sortedValues(state.agents).filter((agent) => agentOnMachine(agent, machine)).map((agent) => agent.id as string));
+  return {
+    id: mesosMachine(machine),
+    statuses: statuses.filter((status) => agentIds.has(status.agentId)).map((status) => ({
+      status: status.status, framework_id: idValue(status.frameworkId), timestamp: nanoseconds(status.timestampMs),
+    })),
+  };
+}
+
 export const maintenanceCalls: OperatorCallTable = {
   GET_MAINTENANCE_SCHEDULE: {
     write: false,
@@ -61,11 +81,18 @@ export const maintenanceCalls: OperatorCallTable = {
     },
   },
   GET_MAINTENANCE_STATUS: {
-    write: false,
+    // Not a write, but leader-only: the frameworks' answers to inverse offers live in the
+    // leader's memory (as in Mesos, where every operator call goes to the leader); `write` is
+    // what makes the route redirect a follower (307). The ReadIndex round makes the schedule
+    // part as fresh as any other read.
+    write: true,
     async handle({ master }) {
-      const { drainingMachines, downMachines } = maintenanceStatus(master.state());
+      await master.linearizableRead();
+      const state = master.state();
+      const { drainingMachines, downMachines } = maintenanceStatus(state);
+      const inverseOfferStatuses = master.inverseOfferStatuses();
       const status: Operator.ClusterStatus = {
-        draining_machines: drainingMachines.map((machine) => ({ id: mesosMachine(machine), statuses: [] })),
+        draining_machines: drainingMachines.map((machine) => drainingMachine(state, machine, inverseOfferStatuses)),
         down_machines: downMachines.map(mesosMachine),
       };
       return { type: 'GET_MAINTENANCE_STATUS', get_maintenance_status: { status } };

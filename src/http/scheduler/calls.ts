@@ -92,7 +92,8 @@ export async function handleFrameworkCall(context: CallContext, framework: Frame
       return 202;
     case 'ACCEPT_INVERSE_OFFERS':
     case 'DECLINE_INVERSE_OFFERS':
-      context.connections.recordInverseOfferAnswer(framework.id, call.inverseOfferIds, call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPTED' : 'DECLINED');
+      // Kept in the leader's memory for GET_MAINTENANCE_STATUS; no command: an answer is a hint to the operator.
+      context.connections.answerInverseOffers(framework.id, call.inverseOfferIds, call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPT' : 'DECLINE');
       return 202;
     case 'REVIVE':
       allocation.revive(framework.id, call.roles);

@@ -20,6 +20,7 @@ import {
   agentFailureEvent, errorEvent, heartbeatEvent, type InverseOfferView, inverseOffersEvent, masterInfo, offersEvent, rescindEvent,
   rescindInverseOfferEvent, subscribedEvent, updateEvent,
 } from './events.ts';
+import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
 import { inverseOffersFor } from './inverse-offers.ts';
 import * as limits from './limits.ts';
 import { SchedulerStream } from './stream.ts';
@@ -50,19 +51,29 @@ interface Connection {
   readonly stream: SchedulerStream;
   /** Offers added by the current apply, sent together as one OFFERS event. */
   readonly offerBatch: Map<string, { offer: Offer; agent: Agent }>;
-  readonly inverseOffers: Map<string, InverseOfferView>;
+  /** Inverse offers sent on this stream and not rescinded, by id, with when they were sent. */
+  readonly inverseOffers: Map<string, OutstandingInverseOffer>;
 }
 
-export type InverseOfferAnswer = 'ACCEPTED' | 'DECLINED';
+interface OutstandingInverseOffer {
+  readonly offer: InverseOfferView;
+  readonly sentAtMs: number;
+}
 
 export class SchedulerConnections {
   readonly #connections = new Map<string, Connection>();
-  /** framework id → inverse offer id → answer; leader memory only (for maintenance status). */
-  readonly #inverseOfferAnswers = new Map<string, Map<string, InverseOfferAnswer>>();
+  /** The frameworks' answers to inverse offers: this leader's memory only (see inverse-offer-answers.ts). */
+  readonly #inverseOfferAnswers = new InverseOfferAnswers();
   readonly #options: SchedulerConnectionOptions;
   #timers: NodeJS.Timeout[] = [];
   #stopListening: (() => void) | null = null;
   #scheduleIndexSeen = -1;
+  /**
+   * Frameworks whose use of agents changed (a task or an offer came or went) while machines are
+   * scheduled: their inverse offers are brought up to date at the next leadership check rather
+   * than the next heartbeat, as Mesos' allocator makes inverse offers in its next cycle.
+   */
+  readonly #inverseOffersStale = new Set<string>();
   #closed = false;
 
   constructor(private readonly master: MasterFacade, options: Partial<SchedulerConnectionOptions> = {}) {
@@ -126,7 +137,7 @@ export class SchedulerConnections {
       const agent = state.agents.get(offer.agentId);
       return agent === undefined ? [] : [{ offer, agent }];
     });
-    if (offers.length > 0) send(offersEvent(offers));
+    if (offers.length > 0) send(offersEvent(state, offers));
     for (const pending of unacknowledgedUpdates(state, frameworkId)) send(pendingUpdateEvent(pending));
     this.#refreshInverseOffers(connection);
     connection.stream.body.once('close', () => this.#onStreamClosed(connection));
@@ -141,14 +152,32 @@ export class SchedulerConnections {
     for (const event of events) connection.stream.send(event);
   }
 
-  recordInverseOfferAnswer(frameworkId: string, inverseOfferIds: readonly string[], answer: InverseOfferAnswer): void {
-    const answers = this.#inverseOfferAnswers.get(frameworkId) ?? new Map<string, InverseOfferAnswer>();
-    for (const id of inverseOfferIds) answers.set(id, answer);
-    this.#inverseOfferAnswers.set(frameworkId, answers);
+  /**
+   * ACCEPT_INVERSE_OFFERS / DECLINE_INVERSE_OFFERS. Only inverse offers outstanding on the
+   * framework's stream count; others are ignored, as master.cpp ignores an answer to an inverse
+   * offer "no longer valid". Mesos then removes the inverse offer and makes a new one once the
+   * answer's filter expires; Flotilla keeps it outstanding instead, and a later answer to it
+   * replaces the earlier one (the framework changed its mind).
+   */
+  answerInverseOffers(frameworkId: string, inverseOfferIds: readonly string[], status: 'ACCEPT' | 'DECLINE'): void {
+    const connection = this.#connections.get(frameworkId);
+    if (connection === undefined) return;
+    const nowMs = Date.now();
+    const ignored: string[] = [];
+    for (const id of inverseOfferIds) {
+      const outstanding = connection.inverseOffers.get(id);
+      if (outstanding === undefined) ignored.push(id);
+      else this.#inverseOfferAnswers.record(outstanding.offer, status, nowMs);
+    }
+    if (ignored.length > 0) {
+      this.#options.logger.info({ frameworkId, inverseOfferIds: ignored.slice(0, 10), ignored: ignored.length }, 'ignoring answers to inverse offers that are no longer valid');
+    }
   }
 
-  inverseOfferAnswers(frameworkId: string): ReadonlyMap<string, InverseOfferAnswer> {
-    return this.#inverseOfferAnswers.get(frameworkId) ?? new Map();
+  /** Per (agent, framework) in maintenance: the latest answer, or UNKNOWN while one is outstanding. */
+  inverseOfferStatuses(): InverseOfferStatusView[] {
+    const outstanding = [...this.#connections.values()].flatMap((connection) => [...connection.inverseOffers.values()]);
+    return this.#inverseOfferAnswers.statuses(this.master.state(), outstanding);
   }
 
   /** The server is closing: every stream ends (the frameworks stay CONNECTED; a new leader gives them a grace period). */
@@ -225,13 +254,22 @@ export class SchedulerConnections {
   #checkLeadership(): void {
     if (this.master.raft().role !== 'leader') {
       this.#endAll('Master is no longer the leader');
+      // A later term's leader starts from no answers, as any other new leader does.
+      this.#inverseOfferAnswers.clear();
       return;
     }
     const scheduleIndex = this.master.state().maintenanceSchedule.modifyIndex;
     if (scheduleIndex !== this.#scheduleIndexSeen) {
       this.#scheduleIndexSeen = scheduleIndex;
+      this.#inverseOfferAnswers.prune(this.master.state());
+      this.#inverseOffersStale.clear();
       for (const connection of this.#connections.values()) this.#refreshInverseOffers(connection);
     }
+    for (const frameworkId of this.#inverseOffersStale) {
+      const connection = this.#connections.get(frameworkId);
+      if (connection !== undefined) this.#refreshInverseOffers(connection);
+    }
+    this.#inverseOffersStale.clear();
   }
 
   #refreshInverseOffers(connection: Connection): void {
@@ -243,7 +281,8 @@ export class SchedulerConnections {
       connection.stream.send(rescindInverseOfferEvent(id));
     }
     const fresh = current.filter((offer) => !connection.inverseOffers.has(offer.id));
-    for (const offer of fresh) connection.inverseOffers.set(offer.id, offer);
+    const sentAtMs = Date.now();
+    for (const offer of fresh) connection.inverseOffers.set(offer.id, { offer, sentAtMs });
     if (fresh.length > 0) connection.stream.send(inverseOffersEvent(fresh));
   }
 
@@ -257,6 +296,7 @@ export class SchedulerConnections {
   }
 
   #route(event: ChangeEvent): void {
+    this.#noteUseOfAgents(event);
     switch (event.type) {
       case 'OFFER_ADDED':
         return this.#queueOffer(event.offer);
@@ -290,6 +330,26 @@ export class SchedulerConnections {
     }
   }
 
+  #noteUseOfAgents(event: ChangeEvent): void {
+    if (this.master.state().maintenanceSchedule.windows.length === 0) return;
+    switch (event.type) {
+      case 'TASK_ADDED':
+      case 'TASK_UPDATED':
+        this.#inverseOffersStale.add(event.task.frameworkId);
+        return;
+      case 'OFFER_ADDED':
+      case 'OFFER_REMOVED':
+        this.#inverseOffersStale.add(event.offer.frameworkId);
+        return;
+      case 'AGENT_ADDED':
+      case 'AGENT_REMOVED':
+        for (const frameworkId of this.#connections.keys()) this.#inverseOffersStale.add(frameworkId);
+        return;
+      default:
+        return;
+    }
+  }
+
   #queueOffer(offer: Offer): void {
     const connection = this.#connections.get(offer.frameworkId);
     const agent = this.master.state().agents.get(offer.agentId);
@@ -301,7 +361,7 @@ export class SchedulerConnections {
     queueMicrotask(() => {
       const batch = [...connection.offerBatch.values()];
       connection.offerBatch.clear();
-      if (batch.length > 0) connection.stream.send(offersEvent(batch));
+      if (batch.length > 0) connection.stream.send(offersEvent(this.master.state(), batch));
     });
   }
 }

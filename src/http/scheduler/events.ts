@@ -5,12 +5,13 @@
 import { isIPv4 } from 'node:net';
 import type * as Mesos from '../../protocol/mesos.ts';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import type { Agent, Offer, Task, TaskStatus } from '../../state-machine/state.ts';
+import type { Agent, Offer, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
 import type { TaskReason, TaskState } from '../../state-machine/task-states.ts';
 import { flotillaVersion } from '../../util/version.ts';
 import { mesosOffer } from '../operator/mesos-entities.ts';
 import { idValue, nanoseconds } from '../operator/mesos-json.ts';
 import { mesosTaskStatus } from '../operator/mesos-tasks.ts';
+import { maintenanceWindowOf } from './inverse-offers.ts';
 
 const millisecondsPerSecond = 1000;
 
@@ -40,9 +41,22 @@ export function subscribedEvent(frameworkId: string, heartbeatIntervalSeconds: n
 
 export const heartbeatEvent: SchedulerEvent = { type: 'HEARTBEAT' };
 
-export function offersEvent(offers: readonly { offer: Offer; agent: Agent }[]): SchedulerEvent {
-  return { type: 'OFFERS', offers: { offers: offers.map(({ offer, agent }) => mesosOffer(offer, agent)) } };
+/** Offers from a machine scheduled for maintenance carry its unavailability (maintenance.md, "Draining mode"). */
+export function offersEvent(state: ReadonlyState, offers: readonly { offer: Offer; agent: Agent }[]): SchedulerEvent {
+  return {
+    type: 'OFFERS',
+    offers: {
+      offers: offers.map(({ offer, agent }) => {
+        const window = maintenanceWindowOf(state, agent);
+        const unavailability = window === null ? {} : { unavailability: mesosUnavailability(window) };
+        return { ...mesosOffer(offer, agent), ...unavailability };
+      }),
+    },
+  };
 }
+
+const mesosUnavailability = (window: { readonly startMs: number; readonly durationMs: number }): Mesos.Unavailability =>
+  ({ start: nanoseconds(window.startMs), duration: nanoseconds(window.durationMs) });
 
 export const rescindEvent = (offerId: string): SchedulerEvent => ({ type: 'RESCIND', rescind: { offer_id: idValue(offerId) } });
 
@@ -87,7 +101,7 @@ export function inverseOffersEvent(offers: readonly InverseOfferView[]): Schedul
       inverse_offers: offers.map((offer) => ({
         id: idValue(offer.id), framework_id: idValue(offer.frameworkId), agent_id: idValue(offer.agent.id),
         url: { scheme: 'http', address: { hostname: offer.agent.hostname, ip: offer.agent.address.ip, port: offer.agent.address.port }, path: '/slave(1)' },
-        unavailability: { start: nanoseconds(offer.startMs), duration: nanoseconds(offer.durationMs) },
+        unavailability: mesosUnavailability(offer),
       })),
     },
   };

@@ -1,30 +1,61 @@
-// Inverse offers (maintenance.md): when a machine is in a maintenance window, every framework
-// with tasks or offers on an agent of that machine is asked to give the agent back for the
-// window. Computed from the replicated schedule (pure); the leader's connections send new ones
-// and rescind those that no longer hold. Answers (ACCEPT/DECLINE_INVERSE_OFFERS) are kept in
-// the leader's memory only, as Mesos keeps them in its allocator.
+// Inverse offers (Mesos "maintenance.md"): while a machine is scheduled for maintenance, every
+// framework using resources on one of its agents (tasks or offers: what Mesos' allocator counts
+// as allocated to it there) is asked to give the agent back for the window. Computed from the
+// replicated schedule (pure); the leader's connections send new ones and rescind those that no
+// longer hold (connections.ts), and keep the frameworks' answers (inverse-offer-answers.ts).
+import { createHash } from 'node:crypto';
 import { isTerminalTaskState } from '../../state-machine/task-states.ts';
 import type { AgentId } from '../../state-machine/ids.ts';
-import { agentOnMachine } from '../../state-machine/machines.ts';
-import type { ReadonlyState } from '../../state-machine/state.ts';
+import { agentIsDown, agentOnMachine } from '../../state-machine/machines.ts';
+import type { Agent, ReadonlyState } from '../../state-machine/state.ts';
+import type { MaintenanceWindow } from '../../state-machine/values.ts';
 import type { InverseOfferView } from './events.ts';
 
-/** One inverse offer per (agent, window) for this framework; ids are stable across rounds. */
-export function inverseOffersFor(state: ReadonlyState, frameworkId: string): InverseOfferView[] {
+/** Hex digits of the hash in an inverse offer id: 96 bits, no collision among a cluster's few thousand. */
+const inverseOfferIdHexDigits = 24;
+
+/**
+ * The window an agent's machine is in, or null. Mesos sends inverse offers for agents it still
+ * allocates from: registered and connected (not UNREACHABLE or GONE), on a machine not yet
+ * down (START_MAINTENANCE removes those agents).
+ */
+export function maintenanceWindowOf(state: ReadonlyState, agent: Agent): MaintenanceWindow | null {
+  if (agent.state !== 'ACTIVE' && agent.state !== 'DRAINING') return null;
   const windows = state.maintenanceSchedule.windows;
-  if (windows.length === 0) return [];
-  const holdsAgent = new Set<string>();
-  for (const offer of state.offers.values()) if (offer.frameworkId === frameworkId) holdsAgent.add(offer.agentId);
+  if (windows.length === 0 || agentIsDown(state, agent)) return null;
+  return windows.find((candidate) => candidate.machines.some((machine) => agentOnMachine(agent, machine))) ?? null;
+}
+
+/**
+ * Deterministic, so a round that finds the same inverse offer sends nothing, and unique per
+ * (agent, framework, unavailability) as a Mesos OfferID is: a changed window is a new inverse
+ * offer (the old one is rescinded), as Mesos' `updateUnavailability` rescinds and re-sends.
+ */
+export function inverseOfferId(agentId: string, frameworkId: string, window: Pick<MaintenanceWindow, 'startMs' | 'durationMs'>): string {
+  const digest = createHash('sha256').update(`${agentId}\n${frameworkId}\n${window.startMs}\n${window.durationMs}`).digest('hex');
+  return `inverse-${digest.slice(0, inverseOfferIdHexDigits)}`;
+}
+
+/** The agents this framework uses: its outstanding offers and its live tasks. */
+function agentsUsedBy(state: ReadonlyState, frameworkId: string): string[] {
+  const used = new Set<string>();
+  for (const offer of state.offers.values()) if (offer.frameworkId === frameworkId) used.add(offer.agentId);
   for (const task of state.tasks.values()) {
-    if (task.frameworkId === frameworkId && !isTerminalTaskState(task.state)) holdsAgent.add(task.agentId);
+    if (task.frameworkId === frameworkId && !isTerminalTaskState(task.state)) used.add(task.agentId);
   }
+  return [...used].sort();
+}
+
+/** One inverse offer per agent in maintenance that this framework uses, in agent id order. */
+export function inverseOffersFor(state: ReadonlyState, frameworkId: string): InverseOfferView[] {
+  if (state.maintenanceSchedule.windows.length === 0) return [];
   const views: InverseOfferView[] = [];
-  for (const agentId of [...holdsAgent].sort()) {
+  for (const agentId of agentsUsedBy(state, frameworkId)) {
     const agent = state.agents.get(agentId as AgentId);
-    if (agent === undefined || agent.state === 'GONE') continue;
-    const window = windows.find((candidate) => candidate.machines.some((machine) => agentOnMachine(agent, machine)));
-    if (window === undefined) continue;
-    views.push({ id: `${agent.id}.${window.startMs}`, frameworkId, agent, startMs: window.startMs, durationMs: window.durationMs });
+    if (agent === undefined) continue;
+    const window = maintenanceWindowOf(state, agent);
+    if (window === null) continue;
+    views.push({ id: inverseOfferId(agent.id, frameworkId, window), frameworkId, agent, startMs: window.startMs, durationMs: window.durationMs });
   }
   return views;
 }

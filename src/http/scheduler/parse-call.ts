@@ -160,7 +160,11 @@ function parseFrameworkCall(type: Exclude<SchedulerCallType, 'SUBSCRIBE'>, call:
     }
     case 'ACCEPT_INVERSE_OFFERS': case 'DECLINE_INVERSE_OFFERS': {
       const name = type.toLowerCase();
-      return { type, frameworkId, inverseOfferIds: idList(body(call, name), 'inverse_offer_ids', `${name}.inverse_offer_ids`) };
+      const part = body(call, name);
+      // `filters` is checked as Mesos parses it, then unused: an answered inverse offer stays
+      // outstanding rather than being made anew when the filter expires (connections.ts).
+      refuseSeconds(part, name);
+      return { type, frameworkId, inverseOfferIds: idList(part, 'inverse_offer_ids', `${name}.inverse_offer_ids`) };
     }
     case 'REVIVE': case 'SUPPRESS':
       return { type, frameworkId, roles: roleList(body(call, type.toLowerCase()), type.toLowerCase()) };

@@ -1,5 +1,6 @@
 // Real agent processes (`node bin/flotilla.js agent …`) and helpers to drive tasks onto them
 // through a master's facade (the same submit the HTTP layer uses, with validation by the codec).
+import { developmentSecret } from '../../../src/util/shared-secret.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +74,7 @@ export class RestartableMaster {
     const address = `127.0.0.1:${port}`;
     const restartable = new RestartableMaster({
       id: 'm1', host: '127.0.0.1', port, peers: { m1: address }, dataDir: makeTempDir('master-'), zone: null,
-      secret: 'test-secret-test-secret', timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
+      secret: developmentSecret, timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
       logger: silentLogger, agentPingIntervalMs: 300, agentMaxMissedPings: 4, agentReregistrationGraceMs: 3_000, ...overrides,
     });
     await restartable.restart();

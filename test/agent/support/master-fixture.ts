@@ -2,6 +2,7 @@
 // submits commands through the master's facade (the same path, validation and Raft as the HTTP
 // layer) and reads the replicated tasks and agents. Never part of the product.
 //   node --import tsx master-fixture.ts --id m1 --listen h:p --peers … --data-dir D   (prints "command-port N")
+import { developmentSecret } from '../../../src/util/shared-secret.ts';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Master } from '../../../src/master/master.ts';
@@ -15,7 +16,7 @@ const { values } = parseArgs({ options: {
 } });
 const [host, port] = parseAddress(values.listen!, '--listen');
 const master = await Master.start({
-  id: values.id!, host, port, peers: parsePeers(values.peers!), dataDir: values['data-dir']!, zone: null, secret: 'test-secret-test-secret',
+  id: values.id!, host, port, peers: parsePeers(values.peers!), dataDir: values['data-dir']!, zone: null, secret: developmentSecret,
   timing: { ...timingProfiles.lan, tickMs: 20 }, join: false, flags: {}, logger: createLogger({ node: values.id!, component: 'master' }),
   agentPingIntervalMs: 300, agentMaxMissedPings: 5, agentReregistrationGraceMs: 10_000,
 });

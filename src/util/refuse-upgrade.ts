@@ -1,0 +1,17 @@
+// Refusing a WebSocket upgrade with a plain HTTP status (401 wrong secret, 403, 409…), so the
+// dialer sees why at the handshake instead of a socket that just closes.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** A refused upgrade gets this long to flush its status line before its socket is destroyed. */
+const refusalFlushTimeoutMs = 1_000;
+
+export function refuseUpgrade(socket: Duplex, status: number): void {
+  // The HTTP server dropped its own listeners when it handed the socket over for the upgrade.
+  socket.on('error', () => undefined);
+  const flushTimer = setTimeout(() => socket.destroy(), refusalFlushTimeoutMs);
+  socket.once('close', () => clearTimeout(flushTimer));
+  socket.once('finish', () => socket.destroy());
+  const statusText = STATUS_CODES[status] ?? 'Refused';
+  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
