@@ -9,7 +9,7 @@ import { agentId as toAgentId, frameworkId as toFrameworkId, taskId as toTaskId,
 import { isTerminalTaskState } from '../state-machine/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
-import { toAgentInfo, WireConversionError } from './agent-wire.ts';
+import { toAgentInfo, WireConversionError, toWireTaskSpec } from './agent-wire.ts';
 
 type Register = Extract<AgentMessage, { type: 'register' }>;
 
@@ -89,8 +89,17 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
     const why = task === undefined ? 'unknown to the master' : task.agentId !== agentId ? `assigned to agent ${task.agentId}` : `${task.state} on the master`;
     connection.send({ type: 'kill', frameworkId: reference.frameworkId, taskId: reference.taskId, message: `reconciliation: the task is ${why}` });
   }
+  const reported = new Set(message.tasks.map((reference) => taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId))));
   for (const task of state.tasks.values()) {
-    if (task.agentId !== agentId || task.killRequestedAt === null || isTerminalTaskState(task.state)) continue;
-    connection.send({ type: 'kill', frameworkId: task.frameworkId, taskId: task.id, message: 'killed by the framework' });
+    if (task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
+    if (task.killRequestedAt !== null) {
+      connection.send({ type: 'kill', frameworkId: task.frameworkId, taskId: task.id, message: 'killed by the framework' });
+    } else if (task.state === 'TASK_STAGING' && !reported.has(taskKey(task.frameworkId, task.id))) {
+      // Re-registration drops the tasks the agent does not report, so this one was launched
+      // after it committed but before this socket was bound: its launch went to no socket.
+      // Scenario: (1) reregister_agent commits; (2) an ACCEPT on this agent commits and the
+      // gateway finds no socket for it; (3) bind. The agent ignores a launch it already has.
+      connection.send({ type: 'launch', frameworkId: task.frameworkId, task: toWireTaskSpec(task) });
+    }
   }
 }

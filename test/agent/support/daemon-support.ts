@@ -75,7 +75,7 @@ export class RestartableMaster {
     const restartable = new RestartableMaster({
       id: 'm1', host: '127.0.0.1', port, peers: { m1: address }, dataDir: makeTempDir('master-'), zone: null,
       secret: developmentSecret, timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
-      logger: silentLogger, agentPingIntervalMs: 300, agentMaxMissedPings: 4, agentReregistrationGraceMs: 3_000, ...overrides,
+      logger: silentLogger, agentPingIntervalMs: 500, agentMaxMissedPings: 20, agentReregistrationGraceMs: 3_000, ...overrides,
     });
     await restartable.restart();
     return restartable;
