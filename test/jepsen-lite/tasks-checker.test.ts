@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import type { Operation } from './history/operations.ts';
 import { replayMasterLog, type ReplayResult } from './checker/log-replay.ts';
 import { checkTasks, type TasksEvidence } from './checker/tasks-checker.ts';
+import { committedDivergences, mostCompleteLog, readCommittedLog } from './checker/committed-logs.ts';
 import { stateHash } from '../../src/state-machine/hash.ts';
 import { agentId, frameworkId, offerId, taskId } from '../../src/state-machine/ids.ts';
 import { canonicalize, type Resources } from '../../src/state-machine/resources.ts';
@@ -32,7 +33,7 @@ const cleanReplay = (): ReplayResult => ({
 function evidence(overrides: Partial<TasksEvidence>): TasksEvidence {
   return {
     operations: [launch('t0', 'ok'), launch('t1', 'fail'), launch('t2', 'info')],
-    runs: ['t0'], finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }], replays: new Map([['m1', cleanReplay()]]),
+    runs: ['t0'], finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }], replays: new Map([['m1', cleanReplay()]]), divergences: [], mastersCompared: 3,
     ...overrides,
   };
 }
@@ -55,6 +56,7 @@ test('each property has its anomaly', () => {
   const backwards = { ...cleanReplay(), taskPaths: new Map([['f/t0', ['TASK_STAGING', 'TASK_RUNNING', 'TASK_STARTING'] as const]]) };
   assert.equal(types(checkTasks(evidence({ replays: new Map([['m1', backwards as never]]) }))), ['illegal-task-path']);
   assert.is(checkTasks(evidence({ finalTasks: null })).valid, 'unknown');
+  assert.equal(types(checkTasks(evidence({ divergences: [{ index: 9, masters: { m1: '2:17', m2: '3:99' } }] }))), ['committed-logs-diverge']);
 });
 
 test("the replay of a real master's log gives its state, and each task's path from its launch", async () => {
@@ -74,10 +76,23 @@ test("the replay of a real master's log gives its state, and each task's path fr
   const dataDir = single.master.options.dataDir;
   await single.stop();
   const replay = replayMasterLog(dataDir);
+  const committed = readCommittedLog('m1', dataDir);
+  assert.is(committed.entries.size, committed.commit, 'every committed entry is read');
   assert.is(replay.violation, null);
   assert.ok(replay.complete);
   assert.is(replay.stateHash, live);
   assert.equal(replay.taskPaths.get('framework-1/t1'), ['TASK_STAGING']);
+});
+
+test('committed logs: the same entry everywhere, or the index is named; the longest whole log is replayed', () => {
+  const log = (master: string, commit: number, snapshotIndex: number, entries: [number, string][]) => ({ master, commit, snapshotIndex, entries: new Map(entries) });
+  const m1 = log('m1', 3, 0, [[1, '1:a'], [2, '1:b'], [3, '2:c']]);
+  const m2 = log('m2', 2, 0, [[1, '1:a'], [2, '1:b']]);
+  const m3 = log('m3', 5, 4, [[5, '3:e']]);
+  assert.equal(committedDivergences([m1, m2, m3]), []);
+  assert.is(mostCompleteLog([m1, m2, m3])?.master, 'm1', 'm3 went further but from a snapshot');
+  const m4 = log('m4', 3, 0, [[1, '1:a'], [2, '1:b'], [3, '3:z']]);
+  assert.equal(committedDivergences([m1, m4]), [{ index: 3, masters: { m1: '2:c', m4: '3:z' } }]);
 });
 
 test.run();

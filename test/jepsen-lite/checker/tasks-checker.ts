@@ -9,6 +9,7 @@
 import type { Operation } from '../history/operations.ts';
 import { type Anomaly, summarizeOperation, type Validity } from './anomaly.ts';
 import { checkTaskPaths } from './task-paths.ts';
+import type { Divergence } from './committed-logs.ts';
 import type { ReplayResult } from './log-replay.ts';
 
 export interface FinalTask {
@@ -22,8 +23,11 @@ export interface TasksEvidence {
   readonly runs: readonly string[];
   /** The final read (GET_TASKS on the leader); null when it could not be made. */
   readonly finalTasks: readonly FinalTask[] | null;
-  /** Every master's replayed log, by master id. */
+  /** The replayed log of the master with the longest whole committed log (it speaks for all when they agree). */
   readonly replays: ReadonlyMap<string, ReplayResult | { readonly error: string }>;
+  /** Indexes where masters hold different committed entries, and how many masters were compared. */
+  readonly divergences: readonly Divergence[];
+  readonly mastersCompared: number;
 }
 
 export interface TasksCheck {
@@ -88,6 +92,9 @@ export function checkTasks(evidence: TasksEvidence): TasksCheck {
   if (twice.length > 0) anomalies.push({ type: 'ran-twice', message: `${twice.length} task id(s) started more than once`, details: { tasks: twice.slice(0, maxListed) } });
   const replay = replayAnomalies(evidence.replays);
   anomalies.push(...replay.anomalies);
+  if (evidence.divergences.length > 0) {
+    anomalies.push({ type: 'committed-logs-diverge', message: `masters hold different committed entries at ${evidence.divergences.length} index(es)`, details: { divergences: evidence.divergences } });
+  }
   const launches = evidence.operations.filter((operation) => operation.f === 'launch');
   const count = (type: string) => launches.filter((operation) => operation.type === type).length;
   const finalStates: Record<string, number> = {};
@@ -98,7 +105,7 @@ export function checkTasks(evidence: TasksEvidence): TasksCheck {
     summary: {
       launches: launches.length, acknowledged: count('ok'), failed: count('fail'), indeterminate: count('info'),
       ran: runCounts.size, ranTwice: twice.length, finalTasks: evidence.finalTasks?.length ?? null, finalStates,
-      mastersReplayed: evidence.replays.size, indexesCheckedPerMaster: replay.checkedIndexes,
+      mastersCompared: evidence.mastersCompared, mastersReplayed: evidence.replays.size, indexesReplayed: replay.checkedIndexes,
     },
   };
 }

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Offer } from '../../../src/protocol/mesos.ts';
+import { committedDivergences, type CommittedLog, mostCompleteLog, readCommittedLog } from '../checker/committed-logs.ts';
 import { replayMasterLog } from '../checker/log-replay.ts';
 import { checkTasks, type FinalTask } from '../checker/tasks-checker.ts';
 import { SchedulerClient, type StatusUpdate } from '../client/scheduler-client.ts';
@@ -117,14 +118,23 @@ export class TasksWorkload implements Workload {
 
   check(operations: readonly Operation[]): WorkloadCheck {
     const runs = existsSync(this.runsFile) ? readFileSync(this.runsFile, 'utf8').split('\n').filter((line) => line !== '') : [];
+    const logs: CommittedLog[] = [];
     const replays = new Map<string, ReturnType<typeof replayMasterLog> | { error: string }>();
     for (const [id, master] of this.cluster.masters) {
       try {
-        replays.set(id, replayMasterLog(master.dataDir));
+        logs.push(readCommittedLog(id, master.dataDir));
       } catch (error) {
         replays.set(id, { error: (error as Error).message });
       }
     }
-    return checkTasks({ operations, runs, finalTasks: this.finalTasks, replays });
+    const chosen = mostCompleteLog(logs);
+    if (chosen !== null) {
+      try {
+        replays.set(chosen.master, replayMasterLog(this.cluster.master(chosen.master).dataDir));
+      } catch (error) {
+        replays.set(chosen.master, { error: (error as Error).message });
+      }
+    }
+    return checkTasks({ operations, runs, finalTasks: this.finalTasks, replays, divergences: committedDivergences(logs), mastersCompared: logs.length });
   }
 }
