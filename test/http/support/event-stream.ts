@@ -38,6 +38,28 @@ export class RecordReader {
     return this.#pending.shift();
   }
 
+  /**
+   * The next record for which `match` holds, skipping others, within `timeoutMs`. A search that
+   * timed out reads no further: the record it was waiting for goes back for the next reader.
+   */
+  async nextWhere(match: (record: any) => boolean, timeoutMs: number, what: string): Promise<any> {
+    let abandoned = false;
+    try {
+      return await withTimeout((async () => {
+        for (;;) {
+          const record = await this.next();
+          if (abandoned) {
+            this.#pending.unshift(record);
+            return undefined;
+          }
+          if (match(record)) return record;
+        }
+      })(), timeoutMs, what);
+    } finally {
+      abandoned = true;
+    }
+  }
+
   /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */
   ended(timeoutMs: number): Promise<boolean> {
     return withTimeout((async () => {
@@ -78,12 +100,7 @@ export class EventStream {
 
   /** Skips events until one of `type` (HEARTBEATs arrive at any time). */
   async nextOf(type: string, timeoutMs = 5000): Promise<any> {
-    return withTimeout((async () => {
-      for (;;) {
-        const event = await this.records.next();
-        if (event.type === type) return event;
-      }
-    })(), timeoutMs, `a ${type} event`);
+    return this.records.nextWhere((event) => event.type === type, timeoutMs, `a ${type} event`);
   }
 
   /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */

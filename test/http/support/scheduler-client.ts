@@ -66,12 +66,7 @@ export class SchedulerClient {
 
   /** Skips events until one of `type` for which `match` holds. */
   async nextOf(type: string, match: (event: any) => boolean = () => true, timeoutMs = 10_000): Promise<any> {
-    return withTimeout((async () => {
-      for (;;) {
-        const event = await this.records.next();
-        if (event.type === type && match(event)) return event;
-      }
-    })(), timeoutMs, `a ${type} event`);
+    return this.records.nextWhere((event) => event.type === type && match(event), timeoutMs, `a ${type} event`);
   }
 
   /** The next event of `type` if one comes within `timeoutMs`, else null. */
