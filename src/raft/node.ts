@@ -294,14 +294,34 @@ export class RaftNode {
     for (const listener of this.applyListeners) listener(applied);
   }
 
+  /**
+   * The state is captured now, at `index`, and written in the background: a big state written in
+   * one go held the event loop past a heartbeat (DESIGN.md, "One event loop, never blocked").
+   * The core asks for no other snapshot until this one is taken, and ignores it if the leader's
+   * snapshot replaced the log meanwhile.
+   */
   private takeSnapshot(index: LogIndex): void {
-    const data = this.host.snapshot();
+    const finish = this.host.beginSnapshot();
+    const startedMs = performance.now();
+    finish().then((data) => {
+      if (this.stopped || this.fatal !== null) return;
+      try {
+        this.snapshotWritten(index, data, performance.now() - startedMs);
+      } catch (error) {
+        this.crash(error as Error);
+        return;
+      }
+      this.schedule();
+    }, (error: unknown) => this.crash(error as Error));
+  }
+
+  private snapshotWritten(index: LogIndex, data: Uint8Array, durationMs: number): void {
     const through = this.core.snapshotTaken(index, data);
     const snapshot = this.core.lastSnapshot();
     if (snapshot === null || snapshot.meta.index !== index) return;
     this.storage.saveSnapshot(snapshot);
     this.storage.compact(through);
-    this.logger.info({ ...this.logFields(), index, bytes: data.byteLength, compactedThrough: through }, 'snapshot taken');
+    this.logger.info({ ...this.logFields(), index, bytes: data.byteLength, compactedThrough: through, durationMs: Math.round(durationMs) }, 'snapshot taken');
   }
 
   // ---------------------------------------------------------------- bookkeeping

@@ -7,6 +7,12 @@ import type { ClientStamp, Entry, LogIndex } from './types.ts';
 export interface ReplicatedStateMachine {
   apply(command: Uint8Array, index: LogIndex): unknown;
   snapshot(): Uint8Array;
+  /**
+   * Optional: captures the state at once and returns the function that writes it later, off
+   * the hot path (the driver then takes snapshots in the background). Without it, `snapshot()`
+   * runs where the core asks for one.
+   */
+  beginSnapshot?(): () => Promise<Uint8Array>;
   restore(data: Uint8Array): void;
 }
 
@@ -41,14 +47,18 @@ export class StateMachineHost {
 
   /** [version u8][sessions JSON length u32][sessions JSON][state machine bytes] */
   snapshot(): Uint8Array {
+    return envelope(Buffer.from(JSON.stringify(this.sessions.toJSON()), 'utf8'), this.machine.snapshot());
+  }
+
+  /** The session table and the machine's state as they are now; the bytes come later (see ReplicatedStateMachine). */
+  beginSnapshot(): () => Promise<Uint8Array> {
     const sessions = Buffer.from(JSON.stringify(this.sessions.toJSON()), 'utf8');
-    const machine = this.machine.snapshot();
-    const blob = Buffer.allocUnsafe(5 + sessions.byteLength + machine.byteLength);
-    blob.writeUInt8(SNAPSHOT_ENVELOPE_VERSION, 0);
-    blob.writeUInt32BE(sessions.byteLength, 1);
-    sessions.copy(blob, 5);
-    Buffer.from(machine.buffer, machine.byteOffset, machine.byteLength).copy(blob, 5 + sessions.byteLength);
-    return blob;
+    if (this.machine.beginSnapshot === undefined) {
+      const machine = this.machine.snapshot();
+      return () => Promise.resolve(envelope(sessions, machine));
+    }
+    const finishMachine = this.machine.beginSnapshot();
+    return async () => envelope(sessions, await finishMachine());
   }
 
   restore(data: Uint8Array): void {
@@ -62,4 +72,14 @@ export class StateMachineHost {
     this.sessions = SessionTable.fromJSON(sessions, this.maxSessions);
     this.machine.restore(blob.subarray(5 + sessionsLength));
   }
+}
+
+/** [version u8][sessions JSON length u32][sessions JSON][state machine bytes] */
+function envelope(sessions: Buffer, machine: Uint8Array): Uint8Array {
+  const blob = Buffer.allocUnsafe(5 + sessions.byteLength + machine.byteLength);
+  blob.writeUInt8(SNAPSHOT_ENVELOPE_VERSION, 0);
+  blob.writeUInt32BE(sessions.byteLength, 1);
+  sessions.copy(blob, 5);
+  Buffer.from(machine.buffer, machine.byteOffset, machine.byteLength).copy(blob, 5 + sessions.byteLength);
+  return blob;
 }

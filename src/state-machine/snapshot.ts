@@ -9,7 +9,7 @@
 // SnapshotError with its own code. A replica never carries on with a silently wrong state.
 import Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.ts';
-import { hashTableRows, stateHash, stateHashFormat, tableRows } from './hash.ts';
+import { hashTableRows, stateHash, stateHashFormat } from './hash.ts';
 import type { LogIndex } from './ids.ts';
 import { checkInvariants, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
@@ -37,27 +37,82 @@ export interface RestoredSnapshot {
 
 const metaKeys = { formatVersion: 'format_version', hashFormat: 'hash_format', appliedIndex: 'applied_index', stateHash: 'state_hash' } as const;
 
-export function writeSnapshot(state: ReadonlyState, appliedIndex: LogIndex): Uint8Array {
-  const rowsByTable = tableRows(state);
+/** Rows converted (or inserted, or hashed) between two yields of the sliced writer. */
+export const snapshotRowsPerSlice = 500;
+
+/**
+ * The snapshot writer as steps: it yields after every `snapshotRowsPerSlice` rows of work, so a
+ * caller can give the event loop back in between (writeSnapshotInSlices) or run it straight
+ * through (writeSnapshot). Both make the same bytes. `state` must not change while it runs:
+ * give it a frozenView.
+ */
+function* snapshotSteps(state: ReadonlyState, appliedIndex: LogIndex): Generator<void, Uint8Array> {
+  const rowsByTable: { name: string; rows: [string, string][] }[] = [];
+  let work = 0;
+  const tick = (): boolean => ++work % snapshotRowsPerSlice === 0;
+  for (const table of tables) {
+    const rows: [string, string][] = [];
+    for (const key of table.sortedKeys(state)) {
+      rows.push([key, table.rowJson(state, key)]);
+      if (tick()) yield;
+    }
+    rowsByTable.push({ name: table.name, rows });
+  }
+  const hash = hashTableRows(rowsByTable);
+  yield;
   const database = new Database(':memory:');
   try {
     database.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
     for (const table of tables) database.exec(`CREATE TABLE ${table.name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
     const insertMeta = database.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-    database.transaction(() => {
-      insertMeta.run(metaKeys.formatVersion, canonicalJson(snapshotFormatVersion));
-      insertMeta.run(metaKeys.hashFormat, canonicalJson(stateHashFormat));
-      insertMeta.run(metaKeys.appliedIndex, canonicalJson(appliedIndex));
-      insertMeta.run(metaKeys.stateHash, canonicalJson(hashTableRows(rowsByTable)));
-      for (const { name, rows } of rowsByTable) {
-        const insert = database.prepare(`INSERT INTO ${name} (key, row) VALUES (?, ?)`);
-        for (const [key, json] of rows) insert.run(key, json);
+    insertMeta.run(metaKeys.formatVersion, canonicalJson(snapshotFormatVersion));
+    insertMeta.run(metaKeys.hashFormat, canonicalJson(stateHashFormat));
+    insertMeta.run(metaKeys.appliedIndex, canonicalJson(appliedIndex));
+    insertMeta.run(metaKeys.stateHash, canonicalJson(hash));
+    for (const { name, rows } of rowsByTable) {
+      const insert = database.prepare(`INSERT INTO ${name} (key, row) VALUES (?, ?)`);
+      const insertSlice = database.transaction((slice: [string, string][]) => {
+        for (const [key, json] of slice) insert.run(key, json);
+      });
+      for (let start = 0; start < rows.length; start += snapshotRowsPerSlice) {
+        insertSlice(rows.slice(start, start + snapshotRowsPerSlice));
+        yield;
       }
-    })();
+    }
     const bytes = database.serialize();
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } finally {
     database.close();
+  }
+}
+
+export function writeSnapshot(state: ReadonlyState, appliedIndex: LogIndex): Uint8Array {
+  const steps = snapshotSteps(state, appliedIndex);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * The state as it is now, for a writer that finishes later: apply replaces entities and never
+ * changes one in place (state.ts), so copies of the maps (pointers only) are a true snapshot.
+ */
+export function frozenView(state: ReadonlyState): ReadonlyState {
+  return {
+    agents: new Map(state.agents), frameworks: new Map(state.frameworks), offers: new Map(state.offers), tasks: new Map(state.tasks),
+    quotas: new Map(state.quotas), weights: new Map(state.weights), machines: new Map(state.machines),
+    maintenanceSchedule: state.maintenanceSchedule, kv: new Map(state.kv),
+  };
+}
+
+/** writeSnapshot in slices of `snapshotRowsPerSlice` rows, awaiting `yieldToLoop` between them. */
+export async function writeSnapshotInSlices(view: ReadonlyState, appliedIndex: LogIndex, yieldToLoop: () => Promise<void>): Promise<Uint8Array> {
+  const steps = snapshotSteps(view, appliedIndex);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    await yieldToLoop();
   }
 }
 

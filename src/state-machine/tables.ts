@@ -18,6 +18,9 @@ export interface Table {
   readonly name: string;
   /** [key, canonical JSON] in key order. */
   rows(state: ReadonlyState): [string, string][];
+  /** The keys in order and the JSON of one row: `rows` in steps, for a writer that yields between them. */
+  sortedKeys(state: ReadonlyState): string[];
+  rowJson(state: ReadonlyState, key: string): string;
   /**
    * Parses one row and puts it into `state`; throws SchemaError when the row is not an entity of
    * this table. The caller rejects duplicate keys (a later row would replace an earlier one).
@@ -40,6 +43,8 @@ function defineTable<V>(spec: TableSpec<V>): Table {
       const entries = spec.entries(state);
       return sortedKeys(entries).map((key) => [key, canonicalJson(entries.get(key))]);
     },
+    sortedKeys: (state) => sortedKeys(spec.entries(state)),
+    rowJson: (state, key) => canonicalJson(spec.entries(state).get(key)),
     load(state, key, json) {
       const path = `${spec.name}[${JSON.stringify(key)}]`;
       const value = spec.schema(json, path);

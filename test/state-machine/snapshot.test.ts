@@ -7,7 +7,7 @@ import { canonicalJson } from '../../src/state-machine/canonical-json.ts';
 import { hashTableRows, stateHash, tableRows } from '../../src/state-machine/hash.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import { compareStrings } from '../../src/state-machine/ordering.ts';
-import { readSnapshot, SnapshotError, snapshotFormatVersion, type SnapshotErrorCode } from '../../src/state-machine/snapshot.ts';
+import { readSnapshot, SnapshotError, snapshotFormatVersion, type SnapshotErrorCode, snapshotRowsPerSlice } from '../../src/state-machine/snapshot.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
@@ -64,6 +64,32 @@ test('the blob is a SQLite database with one table per entity and a meta table',
 
 test('two replicas at the same index write identical snapshots', () => {
   assert.equal(richMachine().machine.snapshot(), richMachine().machine.snapshot());
+});
+
+test('a snapshot begun now and written in slices is the state at its start, whatever is applied meanwhile', async () => {
+  const source = richMachine();
+  // Enough rows for several slices.
+  for (let key = 0; key < 3 * snapshotRowsPerSlice; key++) {
+    source.run({ type: 'kv_put', namespace: 'bulk', key: `k${key}`, value: `v${key}`, expectedVersion: null });
+  }
+  const hashAtStart = stateHash(source.state);
+  const indexAtStart = source.machine.lastAppliedIndex;
+  const straight = source.machine.snapshot();
+  const finish = source.machine.beginSnapshot();
+  let slices = 0;
+  const counting = setInterval(() => { slices++; }, 0);
+  const written = finish();
+  source.run({ type: 'kv_put', namespace: 'bulk', key: 'after', value: 'late', expectedVersion: null });
+  source.run({ type: 'kv_delete', namespace: 'bulk', key: 'k0', expectedVersion: null });
+  const bytes = await written;
+  clearInterval(counting);
+  assert.ok(slices > 0, 'the writer gave the event loop back');
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(bytes);
+  assert.is(stateHash(restored.state), hashAtStart);
+  assert.is(restored.lastAppliedIndex, indexAtStart);
+  assert.ok(restored.state.kv.size >= 3 * snapshotRowsPerSlice);
+  assert.equal(bytes, straight, 'the same bytes as the straight writer');
 });
 
 test('an empty state round-trips', () => {
