@@ -199,7 +199,15 @@ export class AgentGateway {
   #onUsage(agentId: AgentId, message: Extract<AgentMessage, { type: 'usage' }>): void {
     for (const [key, view] of this.#usage) if (view.agentId === agentId) this.#usage.delete(key);
     const receivedAtMs = Date.now();
-    for (const entry of message.tasks) this.#usage.set(`${entry.frameworkId}/${entry.taskId}` as TaskKey, { agentId, usage: entry.usage, receivedAtMs });
+    const tasks = this.parts.master.state().tasks;
+    for (const entry of message.tasks) {
+      const key = taskKey(toFrameworkId(entry.frameworkId), toTaskId(entry.taskId));
+      // Only the agent's own live tasks: an agent may not speak for another's task, and entries
+      // for tasks the master does not have would grow this map (and each report's sweep) unboundedly.
+      const task = tasks.get(key);
+      if (task === undefined || task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
+      this.#usage.set(key, { agentId, usage: entry.usage, receivedAtMs });
+    }
   }
 
   async #onStatusUpdate(connection: AgentConnection, agentId: AgentId, message: Extract<AgentMessage, { type: 'status_update' }>): Promise<void> {

@@ -55,9 +55,13 @@ export class AllocationHints {
     if (suppressed.size === 0) this.#suppressed.delete(frameworkId);
   }
 
-  /** SUPPRESS: `roles`, or every role of the framework (`allRoles`) when `roles` is empty. */
+  /**
+   * SUPPRESS: `roles`, or every role of the framework (`allRoles`) when `roles` is empty. Roles
+   * the framework is not subscribed to are ignored, as Mesos drops them: kept, they would let
+   * repeated SUPPRESS calls grow the leader's memory without bound.
+   */
   suppress(frameworkId: string, roles: readonly string[], allRoles: readonly string[]): void {
-    const chosen = roles.length === 0 ? allRoles : roles;
+    const chosen = roles.length === 0 ? allRoles : roles.filter((role) => allRoles.includes(role));
     if (chosen.length === 0) return;
     let suppressed = this.#suppressed.get(frameworkId);
     if (suppressed === undefined) {

@@ -3,6 +3,7 @@
 // framework; a SUBSCRIBE's `framework_id` must equal its `framework_info.id` (Mesos validation).
 import { maxOfferIdsPerCommand, maxOperationsPerAccept, maxRolesPerFramework, maxTasksPerLaunch } from '../../state-machine/limits.ts';
 import type { Resources } from '../../state-machine/resources.ts';
+import { isValidRole } from '../../state-machine/roles.ts';
 import type { FrameworkInfo, TaskDefinition } from '../../state-machine/values.ts';
 import { schedulerCallTypes, type SchedulerCallType } from '../../protocol/scheduler.ts';
 import { HttpError } from '../errors.ts';
@@ -110,10 +111,17 @@ function taskReferences(container: Fields, name: string, path: string): TaskRefe
   }));
 }
 
+/** A list of role names, each valid as Mesos' roles::validate requires (a 400 names the first bad one). */
+function validRoles(roles: string[], path: string): string[] {
+  const invalid = roles.findIndex((role) => !isValidRole(role));
+  if (invalid >= 0) throw new HttpError('INVALID_BODY', `${path}[${invalid}] must be a role: "*" or parts like "eng/web"`);
+  return roles;
+}
+
 /** REVIVE/SUPPRESS name roles in `roles`, or (before Mesos 1.9) one in `role`. */
 function roleList(container: Fields, path: string): string[] {
   const single = optionalString(container, 'role', `${path}.role`);
-  return [...stringList(container, 'roles', `${path}.roles`, maxRolesPerFramework), ...(single === null ? [] : [single])];
+  return validRoles([...stringList(container, 'roles', `${path}.roles`, maxRolesPerFramework), ...(single === null ? [] : [single])], `${path}.roles`);
 }
 
 function subscribeLike(call: Fields, name: 'subscribe' | 'update_framework', frameworkId: string | null) {
@@ -125,7 +133,7 @@ function subscribeLike(call: Fields, name: 'subscribe' | 'update_framework', fra
     throw new HttpError('INVALID_BODY', `'framework_id' differs from '${name}.framework_info.id'`);
   }
   const info = parseFrameworkInfo(infoFields, `${name}.framework_info`);
-  return { frameworkId: infoId, info, suppressedRoles: stringList(part, 'suppressed_roles', `${name}.suppressed_roles`, maxRolesPerFramework) };
+  return { frameworkId: infoId, info, suppressedRoles: validRoles(stringList(part, 'suppressed_roles', `${name}.suppressed_roles`, maxRolesPerFramework), `${name}.suppressed_roles`) };
 }
 
 function acknowledge(call: Fields, frameworkId: string): SchedulerCall {
