@@ -148,10 +148,12 @@ recovery('a fresh instance re-attaches to a task whose launcher is gone and lear
 });
 
 recovery('a re-attached task can be killed', async () => {
-  const spec = makeSpec(shell('trap "exit 9" TERM; while :; do sleep 0.05; done'));
+  const spec = makeSpec(shell('trap "exit 9" TERM; echo ready; while :; do sleep 0.05; done'));
   const handle = launchFromAnotherProcess(spec);
   const task = await new ProcessContainerizer({ logger: silentLogger, cgroups: 'off', recoverPollIntervalMs: 50 }).recover(handle, spec);
   assert.ok(task !== null);
+  // Its trap is set once it says so: a TERM before that ends it by the signal (seen in CI).
+  await waitFor(() => sandboxFile(spec, 'stdout').includes('ready'), { timeoutMs: waitMs, what: 'the task to set its trap' });
   assert.equal(await task.kill(20_000), { kind: 'exited', code: 9 });
 });
 

@@ -58,14 +58,16 @@ tasks('a non-zero exit is TASK_FAILED with the exit code in the message', async 
 
 tasks('a killed task goes TASK_KILLING then TASK_KILLED after SIGTERM', async (context) => {
   await launchTasks(() => context.master.facade, context.framework, context.agentId, [
-    commandTask('sleeper', 'trap "echo got-term; exit 0" TERM; while true; do sleep 0.1; done', { killGracePeriodMs: 5_000 }),
+    commandTask('sleeper', 'trap "echo got-term; exit 0" TERM; echo ready; while true; do sleep 0.1; done', { killGracePeriodMs: 5_000 }),
   ]);
   await waitForTaskState(() => context.master.state(), context.framework, 'sleeper', 'TASK_RUNNING');
+  const stdout = path.join(context.agent.workDir, 'frameworks', context.framework, 'tasks', 'sleeper', 'stdout');
+  // RUNNING means started, not that its trap is set: a TERM before "ready" ends it by the signal.
+  await waitFor(() => existsSync(stdout) && readFileSync(stdout, 'utf8').includes('ready'), { timeoutMs: 20_000, what: 'the task to set its trap' });
   const { result } = await context.master.facade.submit({ type: 'kill_task', at: 0, frameworkId: context.framework, taskId: 'sleeper' as never });
   assert.ok(result.ok);
   const task = await waitForTaskState(() => context.master.state(), context.framework, 'sleeper', 'TASK_KILLED');
   assert.equal(statesOf(task).slice(-2), ['TASK_KILLING', 'TASK_KILLED']);
-  const stdout = path.join(context.agent.workDir, 'frameworks', context.framework, 'tasks', 'sleeper', 'stdout');
   assert.match(readFileSync(stdout, 'utf8'), /got-term/, 'the task saw SIGTERM within its grace period');
 });
 
