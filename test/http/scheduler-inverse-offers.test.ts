@@ -7,14 +7,13 @@
 // out of the schedule rescinds. Agents are registered by command (what the agent gateway does).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildHttpServer } from '../../src/http/server.ts';
-import type { MasterFacade, RaftView } from '../../src/http/facade.ts';
 import { agentId, frameworkId as toFrameworkId, offerId } from '../../src/state-machine/ids.ts';
 import { agentFreeResources } from '../../src/state-machine/queries.ts';
 import { isEmpty } from '../../src/state-machine/resources.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import { waitFor } from '../support/wait.ts';
 import { registerAgent } from '../state-machine/support/fixtures.ts';
+import { assertRedirectedToLeader, followerFacade } from './support/follower.ts';
 import { read, writeOk } from './support/operator.ts';
 import { frameworkInfo, SchedulerClient } from './support/scheduler-client.ts';
 
@@ -238,27 +237,9 @@ test('an offer on a scheduled agent brings an inverse offer before the next hear
   await busy.nextOf('RESCIND_INVERSE_OFFER');
 });
 
-function followerFacade(): MasterFacade {
-  const raft: RaftView = {
-    id: 'm2', zone: null, role: 'follower', term: 3, leaderId: 'm1', leaderAddress: '127.0.0.1:5050', commitIndex: 9,
-    appliedIndex: 9, snapshotIndex: 0, firstIndex: 1, lastIndex: 9, members: [],
-  };
-  return {
-    id: 'm2', address: '127.0.0.1:5051', startedAtMs: Date.now(), flags: {}, raft: () => raft, electedAtMs: () => null,
-    onChange: () => () => {},
-    inverseOfferStatuses: () => assert.unreachable('a follower must not answer from its own memory'),
-  } as unknown as MasterFacade;
-}
-
 test('GET_MAINTENANCE_STATUS on a follower: 307 to the leader, which holds the answers', async () => {
-  const app = buildHttpServer({ master: followerFacade(), logger: false });
-  try {
-    const response = await app.inject({ method: 'POST', url: '/api/v1', payload: { type: 'GET_MAINTENANCE_STATUS' } });
-    assert.is(response.statusCode, 307);
-    assert.is(response.headers.location, '//127.0.0.1:5050/api/v1');
-  } finally {
-    await app.close();
-  }
+  const follower = followerFacade({ inverseOfferStatuses: () => assert.unreachable('a follower must not answer from its own memory') });
+  await assertRedirectedToLeader(follower, 'GET_MAINTENANCE_STATUS');
 });
 
 test.run();
