@@ -69,6 +69,12 @@ test('a replica that missed compacted entries catches up through a snapshot', as
     await cluster.kill(lagging);
     const client = new ProposingClient(cluster, 'snap');
     for (let count = 0; count < 200; count++) assert.ok(await client.propose(`v${count}`), `proposal ${count} acknowledged`);
+    // Snapshots are written in the background: wait until every live replica (whichever leads
+    // when the lagging one returns) has compacted past what the lagging one holds.
+    const live = cluster.replicas.filter((replica) => replica !== lagging);
+    await waitFor(async () => (await Promise.all(live.map((replica) => cluster.status(replica)))).every((current) => (current?.firstIndex ?? 0) > 2), {
+      timeoutMs: 20_000, what: 'the live replicas to compact their logs',
+    });
     cluster.launch(lagging);
     const status = await waitFor(async () => {
       const current = await cluster.status(lagging);

@@ -20,7 +20,7 @@ export interface ReplicaProcess {
 }
 
 export interface ReplicaStatus {
-  id: string; role: string; term: number; leader: string; commit: number; applied: number; snapshotIndex: number; lastIndex: number;
+  id: string; role: string; term: number; leader: string; commit: number; applied: number; snapshotIndex: number; firstIndex: number; lastIndex: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -85,7 +85,7 @@ export class ProcessCluster {
       if (this.program === 'master') {
         const response = await fetch(`http://${replica.address}/health`, { signal: AbortSignal.timeout(1000) });
         const health = (await response.json()) as { id: string; role: string; term: number; leader: string | null; commitIndex: number; appliedIndex: number };
-        return { id: health.id, role: health.role, term: health.term, leader: health.leader ?? '', commit: health.commitIndex, applied: health.appliedIndex, snapshotIndex: 0, lastIndex: 0 };
+        return { id: health.id, role: health.role, term: health.term, leader: health.leader ?? '', commit: health.commitIndex, applied: health.appliedIndex, snapshotIndex: 0, firstIndex: 0, lastIndex: 0 };
       }
       const response = await fetch(`http://${replica.address}/status`, { signal: AbortSignal.timeout(1000) });
       return (await response.json()) as ReplicaStatus;
