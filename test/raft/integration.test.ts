@@ -76,10 +76,12 @@ test('a replica that missed compacted entries catches up through a snapshot', as
       timeoutMs: 20_000, what: 'the live replicas to compact their logs',
     });
     cluster.launch(lagging);
+    // The core counts an installed snapshot as applied as soon as its last chunk arrives, a
+    // turn of the event loop before the driver persists and restores it: wait for both.
     const status = await waitFor(async () => {
       const current = await cluster.status(lagging);
-      return current !== null && current.applied >= 200 ? current : null;
-    }, { timeoutMs: 20_000, what: `${lagging.id} to catch up` });
+      return current !== null && current.applied >= 200 && current.snapshotIndex > 0 ? current : null;
+    }, { timeoutMs: 20_000, what: `${lagging.id} to catch up through a snapshot` });
     assert.ok(status.snapshotIndex > 0, `${lagging.id} holds a snapshot (snapshotIndex ${status.snapshotIndex})`);
     assert.match(lagging.output, /installed snapshot from the leader/);
     const leaderValues = await values(leader);
