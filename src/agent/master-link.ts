@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.ts';
 import {
   agentProtocolLimits, agentWebSocketPath, encodeMessage, parseMasterMessage, type AgentMessageBody, type MasterMessage, type WireMaster,
 } from '../protocol/agent.ts';
+import { backoffDelayMs } from '../util/backoff.ts';
 import { secretHeader } from '../util/shared-secret.ts';
 
 export const linkLimits = {
@@ -42,11 +43,7 @@ export interface MasterLinkOptions {
 
 type SessionEnd = { readonly kind: 'redirect'; readonly leader: string | null } | { readonly kind: 'closed'; readonly registered: boolean };
 
-/** Full jitter: a random delay in [window/2, window], the window doubling per failed round. */
-export function backoffDelayMs(attempt: number, random: () => number = Math.random): number {
-  const window = Math.min(linkLimits.backoffMaxMs, linkLimits.backoffBaseMs * 2 ** Math.min(attempt, 16));
-  return Math.round(window / 2 + random() * (window / 2));
-}
+const discoveryBackoff = { baseMs: linkLimits.backoffBaseMs, maxMs: linkLimits.backoffMaxMs };
 
 /** Shuffled, then ordered by zone preference: same zone, unknown, other zones. */
 export function orderMasters(masters: readonly string[], zones: ReadonlyMap<string, string | null>, zone: string | null, random: () => number = Math.random): string[] {
@@ -126,7 +123,7 @@ export class MasterLink {
       }
       // Try the rest of this round at once; back off only when a whole round found no leader.
       if (queue.length > 0) continue;
-      await this.#sleep(backoffDelayMs(failedRounds));
+      await this.#sleep(backoffDelayMs(failedRounds, discoveryBackoff, Math.random));
       failedRounds += 1;
     }
   }

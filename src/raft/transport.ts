@@ -24,7 +24,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { backoffDelayMs } from './backoff.ts';
+import { backoffDelayMs } from '../util/backoff.ts';
 import { decodeMessages, encodedMessageBytes, encodeMessages, maxFrameBytes } from './codec.ts';
 import { nodeId, type Message, type NodeId } from './types.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, type Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { backoffDelayMs } from '../../src/raft/backoff.ts';
+import { backoffDelayMs } from '../../src/util/backoff.ts';
 import { entryChecksum } from '../../src/raft/checksum.ts';
 import { encodeMessages } from '../../src/raft/codec.ts';
 import {

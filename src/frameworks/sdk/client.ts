@@ -7,7 +7,7 @@
 // with its Mesos-Stream-Id. Updates carrying a uuid are acknowledged after the handlers ran.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackoffPolicy } from '../../raft/backoff.ts';
+import type { BackoffPolicy } from '../../util/backoff.ts';
 import type { IdValue, Offer, TaskState, TaskStatus } from '../../protocol/mesos.ts';
 import { streamIdHeader } from '../../protocol/scheduler.ts';
 import { type Logger, silentLogger } from '../../util/logger.ts';

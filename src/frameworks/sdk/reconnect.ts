@@ -3,7 +3,7 @@
 // source). Masters are tried in rotation starting after the one that was lost, so a dead
 // leader is tried last; the delay grows with jitter (src/raft/backoff.ts, equal jitter) so a
 // fleet of schedulers that lost the same leader do not redial in lock-step.
-import { backoffDelayMs, type BackoffPolicy } from '../../raft/backoff.ts';
+import { backoffDelayMs, type BackoffPolicy } from '../../util/backoff.ts';
 import type { MasterAddress } from './masters.ts';
 
 /** The defaults: first retry within 100–200 ms, never more than 5 s apart. */
