@@ -136,7 +136,6 @@ test('mesos-framework subscribes, launches, acknowledges, reconciles, health-che
     assert.is(webRunning.runtimeInfo.executorId, tracked.webId, 'the library keeps the executor id of the update');
 
     // RECONCILE, explicit and implicit: answers come from the master, carry no uuid, and the library does not acknowledge them.
-    const acknowledgedBefore = recorder.sentCount('acknowledge');
     const reconciled = (taskId: string, state: string) => recorder.statusesOf(taskId).find((status) => status.reason === 'REASON_RECONCILIATION' && status.state === state);
     scheduler.reconcile(tracked.webId, tracked.agentId);
     const webReconciled = await waitFor(() => reconciled(tracked.webId, 'TASK_RUNNING'), { timeoutMs: waitMs, what: `a reconciliation update of ${tracked.webId}: ${context()}` });
@@ -161,7 +160,6 @@ test('mesos-framework subscribes, launches, acknowledges, reconciles, health-che
       const task = cluster.master.machine.state.tasks.get(taskKey(frameworkId, toTaskId(tracked.webId)));
       return task?.statuses.some((status) => status.healthy === true) && task.statuses.every((status) => status.uuid === null || status.acknowledged);
     }, { timeoutMs: waitMs, what: `the health update, which has a uuid, acknowledged by the library: ${context()}` });
-    assert.ok(recorder.sentCount('acknowledge') > acknowledgedBefore);
 
     scheduler.kill(tracked.webId, tracked.agentId);
     await waitFor(() => recorder.statusesOf(tracked.webId).find((status) => status.state === 'TASK_KILLED'),

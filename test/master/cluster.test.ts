@@ -19,6 +19,17 @@ async function request(replica: ReplicaProcess, method: string, path: string, bo
   return { status: response.status, headers: response.headers, body: text === '' ? null : JSON.parse(text) };
 }
 
+/**
+ * GET_RAFT shows a promoted learner as a voter once the promotion is appended; until it commits,
+ * another change is refused with 409 MEMBERSHIP_CHANGE_PENDING, which an operator retries.
+ */
+function removeMaster(leader: ReplicaProcess, id: string): Promise<Reply> {
+  return waitFor(async () => {
+    const reply = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id } });
+    return reply.status === 409 && reply.body.error.code === 'MEMBERSHIP_CHANGE_PENDING' ? null : reply;
+  }, { timeoutMs: 15_000, what: `the removal of ${id}` });
+}
+
 test('followers redirect writes to the leader and serve linearizable reads', async () => {
   const cluster = await ProcessCluster.start(makeTempDir('masters-'), 3, [], 'master');
   try {
@@ -72,7 +83,7 @@ test('ADD_MASTER brings in a learner that is promoted once caught up; REMOVE_MAS
       return raft.members.some((member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter');
     }, { timeoutMs: 15_000, what: 'm4 to be promoted to voter' });
     assert.is((await request(joiner, 'GET', '/api/v1/kv/ns/k29')).body.value, '29');
-    const removed = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id: 'm4' } });
+    const removed = await removeMaster(leader, 'm4');
     assert.is(removed.status, 200, JSON.stringify(removed.body));
     const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
     assert.equal(raft.members.map((member: { id: string }) => member.id), ['m1', 'm2', 'm3']);
@@ -152,7 +163,8 @@ test('a master added and another removed while writes continue; nothing acknowle
       return raft.members.some((member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter');
     }, { timeoutMs: 15_000, what: 'm4 to be promoted' });
     const removedId = cluster.replicas.find((replica) => replica.id !== leader.id && replica.id !== 'm4')!.id;
-    assert.is((await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id: removedId } })).status, 200);
+    const removal = await removeMaster(leader, removedId);
+    assert.is(removal.status, 200, JSON.stringify(removal.body));
     await cluster.kill(cluster.replica(removedId));
     const before = acknowledged.length;
     await waitFor(() => acknowledged.length >= before + 20, { timeoutMs: 15_000, what: '20 more writes after the removal' });
