@@ -29,8 +29,14 @@ function scalar(name: string, value: number, role = '*'): Resource {
 }
 
 function agentResources(index: number) {
-  const list: Resource[] = [scalar('cpus', 8), scalar('mem', 32768), scalar('disk', 100_000), { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 31000, end: 31999 }] }];
-  if (index % 4 === 0) list.push(scalar('cpus', 2, `team${index % teams}`), scalar('mem', 4096, `team${index % teams}`));
+  const list: Resource[] = [
+    scalar('cpus', 8),
+    scalar('mem', 32768),
+    scalar('disk', 100_000),
+    { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 31000, end: 31999 }] },
+  ];
+  if (index % 4 === 0)
+    list.push(scalar('cpus', 2, `team${index % teams}`), scalar('mem', 4096, `team${index % teams}`));
   return canonicalize(list);
 }
 
@@ -48,11 +54,25 @@ class Builder {
 function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
   const builder = new Builder();
   for (let index = 0; index < frameworks; index += 1) {
-    const info = { name: `fw${index}`, principal: null, roles: [`team${index % teams}/fw${index}`], failoverTimeoutMs: 60_000, capabilities: [], hostname: null, webuiUrl: null };
+    const info = {
+      name: `fw${index}`,
+      principal: null,
+      roles: [`team${index % teams}/fw${index}`],
+      failoverTimeoutMs: 60_000,
+      capabilities: [],
+      hostname: null,
+      webuiUrl: null,
+    };
     builder.run({ type: 'subscribe_framework', at, frameworkId: frameworkId(`f${index}`), info });
   }
   for (let index = 0; index < agents; index += 1) {
-    const info = { hostname: `host${index}`, address: { ip: `10.${index >> 16}.${(index >> 8) & 255}.${index & 255}`, port: 5051 }, zone: null, resources: agentResources(index), attributes: {} };
+    const info = {
+      hostname: `host${index}`,
+      address: { ip: `10.${index >> 16}.${(index >> 8) & 255}.${index & 255}`, port: 5051 },
+      zone: null,
+      resources: agentResources(index),
+      attributes: {},
+    };
     builder.run({ type: 'register_agent', at, agentId: agentId(`a${index}`), info });
   }
   // One running task per agent, a quarter of it, from framework (agent mod frameworks).
@@ -62,25 +82,59 @@ function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
     const offers = Array.from({ length: count }, (_, offset) => {
       const index = start + offset;
       const framework = index % frameworks;
-      return { offerId: offerId(`setup-${index}`), frameworkId: frameworkId(`f${framework}`), agentId: agentId(`a${index}`), role: `team${framework % teams}/fw${framework}`, resources: task };
+      return {
+        offerId: offerId(`setup-${index}`),
+        frameworkId: frameworkId(`f${framework}`),
+        agentId: agentId(`a${index}`),
+        role: `team${framework % teams}/fw${framework}`,
+        resources: task,
+      };
     });
     builder.run({ type: 'create_offers', at, offers });
     for (const offer of offers) {
-      const definition = { id: taskId(`t-${offer.agentId}`), name: 'load', resources: task, command: { value: 'sleep 3600', shell: true, arguments: [], environment: {}, user: null }, container: null, healthCheck: null, killGracePeriodMs: null, labels: {} };
-      builder.run({ type: 'accept_offers', at, frameworkId: offer.frameworkId, offerIds: [offer.offerId], operations: [{ type: 'LAUNCH', tasks: [definition] }] });
+      const definition = {
+        id: taskId(`t-${offer.agentId}`),
+        name: 'load',
+        resources: task,
+        command: { value: 'sleep 3600', shell: true, arguments: [], environment: {}, user: null },
+        container: null,
+        healthCheck: null,
+        killGracePeriodMs: null,
+        labels: {},
+      };
+      builder.run({
+        type: 'accept_offers',
+        at,
+        frameworkId: offer.frameworkId,
+        offerIds: [offer.offerId],
+        operations: [{ type: 'LAUNCH', tasks: [definition] }],
+      });
     }
   }
   return builder.machine;
 }
 
-interface RunResult { cycleMs: number; setupMs: number; offers: number }
+interface RunResult {
+  cycleMs: number;
+  setupMs: number;
+  offers: number;
+}
 
 function runOnce(machine: ClusterStateMachine): RunResult {
   let sequence = 0;
   const started = performance.now();
   const cycle = new AllocationCycle({
-    state: machine.state, hints: new AllocationHints(), nowMs: at,
-    config: { minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'), maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework, newOfferId: () => offerId(`O${(sequence += 1)}`) },
+    state: machine.state,
+    hints: new AllocationHints(),
+    nowMs: at,
+    config: {
+      minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'),
+      maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
+      newOfferId: () => {
+        sequence += 1;
+        return offerId(`O${sequence}`);
+      },
+    },
   });
   cycle.prepare();
   const setupMs = performance.now() - started;
@@ -92,8 +146,14 @@ function runOnce(machine: ClusterStateMachine): RunResult {
 /** As the driver runs it: time-budgeted slices with the event loop free between them. */
 async function runSliced(machine: ClusterStateMachine): Promise<{ longestSliceMs: number; delayMaxMs: number }> {
   const cycle = new AllocationCycle({
-    state: machine.state, hints: new AllocationHints(), nowMs: at,
-    config: { minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'), maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework, newOfferId: () => offerId('O') },
+    state: machine.state,
+    hints: new AllocationHints(),
+    nowMs: at,
+    config: {
+      minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'),
+      maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
+      newOfferId: () => offerId('O'),
+    },
   });
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
@@ -103,35 +163,56 @@ async function runSliced(machine: ClusterStateMachine): Promise<{ longestSliceMs
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: {
-    agents: { type: 'string', default: '1000,10000' }, frameworks: { type: 'string', default: '100,1000' }, runs: { type: 'string', default: '5' },
-  } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      agents: { type: 'string', default: '1000,10000' },
+      frameworks: { type: 'string', default: '100,1000' },
+      runs: { type: 'string', default: '5' },
+    },
+  });
   const agentCounts = values.agents!.split(',').map(Number);
   const frameworkCounts = values.frameworks!.split(',').map(Number);
   const runs = Number(values.runs);
-  process.stderr.write(`allocator bench: one cycle of the pure allocator, in process, median of ${runs} runs (after one warm-up)\n` +
-    `  agents: 8 cpus, 32 GiB, 100 GB disk, 1000 ports, a quarter with 2 cpus + 4 GiB reserved; each runs one task (2 cpus, 8 GiB)\n` +
-    `  frameworks: one role each, "team<k>/fw<i>" in ${teams} teams (hierarchical DRF), equal weights, no quota\n`);
+  process.stderr.write(
+    `allocator bench: one cycle of the pure allocator, in process, median of ${runs} runs (after one warm-up)\n` +
+      `  agents: 8 cpus, 32 GiB, 100 GB disk, 1000 ports, a quarter with 2 cpus + 4 GiB reserved; each runs one task (2 cpus, 8 GiB)\n` +
+      `  frameworks: one role each, "team<k>/fw<i>" in ${teams} teams (hierarchical DRF), equal weights, no quota\n`,
+  );
   const rows: Record<string, string | number>[] = [];
-  for (const agents of agentCounts) for (const frameworks of frameworkCounts) {
-    process.stderr.write(`  building ${agents} agents x ${frameworks} frameworks...\n`);
-    const machine = buildCluster(agents, frameworks);
-    runOnce(machine);
-    const results = Array.from({ length: runs }, () => runOnce(machine));
-    // The longest synchronous stretch when the whole cycle, set-up included, runs in slices.
-    const slices = [];
-    for (let run = 0; run < runs; run += 1) slices.push(await runSliced(machine));
-    const line = {
-      bench: 'allocator', agents, frameworks, roles: frameworks + teams,
-      cycle_ms: round(median(results.map((result) => result.cycleMs))),
-      setup_ms: round(median(results.map((result) => result.setupMs))),
-      longest_slice_ms: round(median(slices.map((slice) => slice.longestSliceMs))), slice_budget_ms: sliceBudgetMs,
-      event_loop_delay_max_ms: round(median(slices.map((slice) => slice.delayMaxMs))),
-      offers: results[0]!.offers, runs,
-    };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
-    rows.push({ agents, frameworks, 'cycle ms (median)': line.cycle_ms, 'set-up ms': line.setup_ms, 'longest slice ms': line.longest_slice_ms, 'loop delay max ms': line.event_loop_delay_max_ms, offers: line.offers });
-  }
+  for (const agents of agentCounts)
+    for (const frameworks of frameworkCounts) {
+      process.stderr.write(`  building ${agents} agents x ${frameworks} frameworks...\n`);
+      const machine = buildCluster(agents, frameworks);
+      runOnce(machine);
+      const results = Array.from({ length: runs }, () => runOnce(machine));
+      // The longest synchronous stretch when the whole cycle, set-up included, runs in slices.
+      const slices = [];
+      for (let run = 0; run < runs; run += 1) slices.push(await runSliced(machine));
+      const line = {
+        bench: 'allocator',
+        agents,
+        frameworks,
+        roles: frameworks + teams,
+        cycle_ms: round(median(results.map((result) => result.cycleMs))),
+        setup_ms: round(median(results.map((result) => result.setupMs))),
+        longest_slice_ms: round(median(slices.map((slice) => slice.longestSliceMs))),
+        slice_budget_ms: sliceBudgetMs,
+        event_loop_delay_max_ms: round(median(slices.map((slice) => slice.delayMaxMs))),
+        offers: results[0]!.offers,
+        runs,
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+      rows.push({
+        agents,
+        frameworks,
+        'cycle ms (median)': line.cycle_ms,
+        'set-up ms': line.setup_ms,
+        'longest slice ms': line.longest_slice_ms,
+        'loop delay max ms': line.event_loop_delay_max_ms,
+        offers: line.offers,
+      });
+    }
   process.stdout.write('\n');
   printTable(rows);
 }

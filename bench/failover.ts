@@ -10,7 +10,10 @@ import { median, printTable, round } from './_report.ts';
 async function writeOnce(address: string, value: string): Promise<boolean> {
   try {
     const response = await fetch(`http://${address}/api/v1/kv/bench/failover`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }), redirect: 'manual',
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value }),
+      redirect: 'manual',
       signal: AbortSignal.timeout(2000),
     });
     return response.status === 200;
@@ -20,9 +23,14 @@ async function writeOnce(address: string, value: string): Promise<boolean> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string', default: '10' }, timing: { type: 'string', default: 'lan' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: 'string', default: '10' }, timing: { type: 'string', default: 'lan' } },
+  });
   const runs = Number(values.runs);
-  process.stderr.write(`failover bench: 3 masters (timing ${values.timing}), loopback; ${runs} SIGKILLs of the leader\n`);
+  process.stderr.write(
+    `failover bench: 3 masters (timing ${values.timing}), loopback; ${runs} SIGKILLs of the leader\n`,
+  );
   const cluster = await ProcessCluster.start(makeTempDir('bench-failover-'), 3, ['--timing', values.timing!], 'master');
   const electionMs: number[] = [];
   const writeMs: number[] = [];
@@ -36,7 +44,9 @@ export async function main(argv: string[]): Promise<void> {
       electionMs.push(performance.now() - killedAt);
       while (!(await writeOnce(next.address, `after-${run}`))) await new Promise((resolve) => setTimeout(resolve, 5));
       writeMs.push(performance.now() - killedAt);
-      process.stderr.write(`  run ${run + 1}/${runs}: new leader ${next.id} after ${round(electionMs.at(-1)!, 0)} ms, first write after ${round(writeMs.at(-1)!, 0)} ms\n`);
+      process.stderr.write(
+        `  run ${run + 1}/${runs}: new leader ${next.id} after ${round(electionMs.at(-1)!, 0)} ms, first write after ${round(writeMs.at(-1)!, 0)} ms\n`,
+      );
       cluster.launch(leader);
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }
@@ -44,9 +54,14 @@ export async function main(argv: string[]): Promise<void> {
     await cluster.stop();
   }
   const line = {
-    bench: 'failover', masters: 3, timing: values.timing, runs,
-    new_leader_p50_ms: round(median(electionMs), 0), new_leader_max_ms: round(Math.max(...electionMs), 0),
-    first_write_p50_ms: round(median(writeMs), 0), first_write_max_ms: round(Math.max(...writeMs), 0),
+    bench: 'failover',
+    masters: 3,
+    timing: values.timing,
+    runs,
+    new_leader_p50_ms: round(median(electionMs), 0),
+    new_leader_max_ms: round(Math.max(...electionMs), 0),
+    first_write_p50_ms: round(median(writeMs), 0),
+    first_write_max_ms: round(Math.max(...writeMs), 0),
   };
   process.stdout.write(`${JSON.stringify(line)}\n\n`);
   printTable([

@@ -19,9 +19,11 @@ import { median, printTable, round } from './_report.ts';
 
 const at = 1_700_000_000_000;
 
-const scalars = (cpus: number, mem: number): Resources => canonicalize([
-  { name: 'cpus', role: '*', type: 'SCALAR', scalar: cpus }, { name: 'mem', role: '*', type: 'SCALAR', scalar: mem },
-]);
+const scalars = (cpus: number, mem: number): Resources =>
+  canonicalize([
+    { name: 'cpus', role: '*', type: 'SCALAR', scalar: cpus },
+    { name: 'mem', role: '*', type: 'SCALAR', scalar: mem },
+  ]);
 
 function buildCluster(agents: number, tasksPerAgent: number): ClusterStateMachine {
   const machine = new ClusterStateMachine();
@@ -31,22 +33,70 @@ function buildCluster(agents: number, tasksPerAgent: number): ClusterStateMachin
     if (!result.ok) throw new Error(`${command.type}: ${result.code} ${result.message}`);
   };
   const framework = frameworkId('bench');
-  apply({ type: 'subscribe_framework', at, frameworkId: framework, info: { name: 'bench', principal: null, roles: ['*' as never], failoverTimeoutMs: 60_000, capabilities: [], hostname: null, webuiUrl: null } });
+  apply({
+    type: 'subscribe_framework',
+    at,
+    frameworkId: framework,
+    info: {
+      name: 'bench',
+      principal: null,
+      roles: ['*' as never],
+      failoverTimeoutMs: 60_000,
+      capabilities: [],
+      hostname: null,
+      webuiUrl: null,
+    },
+  });
   for (let number = 0; number < agents; number++) {
     const agent = agentId(`agent-${number}`);
-    apply({ type: 'register_agent', at, agentId: agent, info: { hostname: `host-${number}`, address: { ip: '10.0.0.1', port: 5051 }, zone: null, resources: scalars(16, 65_536), attributes: { rack: `r${number % 8}` } } });
+    apply({
+      type: 'register_agent',
+      at,
+      agentId: agent,
+      info: {
+        hostname: `host-${number}`,
+        address: { ip: '10.0.0.1', port: 5051 },
+        zone: null,
+        resources: scalars(16, 65_536),
+        attributes: { rack: `r${number % 8}` },
+      },
+    });
     const offer = offerId(`offer-${number}`);
-    apply({ type: 'create_offers', at, offers: [{ offerId: offer, frameworkId: framework, agentId: agent, role: '*' as never, resources: scalars(16, 65_536) }] });
+    apply({
+      type: 'create_offers',
+      at,
+      offers: [
+        { offerId: offer, frameworkId: framework, agentId: agent, role: '*' as never, resources: scalars(16, 65_536) },
+      ],
+    });
     const tasks = Array.from({ length: tasksPerAgent }, (_, slot) => ({
-      id: taskId(`task-${number}-${slot}`), name: `task ${slot}`, resources: scalars(1, 1024), labels: { app: 'bench' },
-      command: { value: 'sleep 3600', shell: true, arguments: [], environment: { PORT: '8080' }, user: null }, container: null, healthCheck: null, killGracePeriodMs: null,
+      id: taskId(`task-${number}-${slot}`),
+      name: `task ${slot}`,
+      resources: scalars(1, 1024),
+      labels: { app: 'bench' },
+      command: { value: 'sleep 3600', shell: true, arguments: [], environment: { PORT: '8080' }, user: null },
+      container: null,
+      healthCheck: null,
+      killGracePeriodMs: null,
     }));
-    apply({ type: 'accept_offers', at, frameworkId: framework, offerIds: [offer], operations: [{ type: 'LAUNCH', tasks }] });
+    apply({
+      type: 'accept_offers',
+      at,
+      frameworkId: framework,
+      offerIds: [offer],
+      operations: [{ type: 'LAUNCH', tasks }],
+    });
   }
   return machine;
 }
 
-interface Measured { readonly totalMs: number; readonly captureMs: number; readonly longestGapMs: number; readonly loopDelayMaxMs: number; readonly bytes: number }
+interface Measured {
+  readonly totalMs: number;
+  readonly captureMs: number;
+  readonly longestGapMs: number;
+  readonly loopDelayMaxMs: number;
+  readonly bytes: number;
+}
 
 async function measure(write: () => Promise<{ bytes: Uint8Array; captureMs: number }>): Promise<Measured> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
@@ -70,7 +120,14 @@ async function measure(write: () => Promise<{ bytes: Uint8Array; captureMs: numb
 }
 
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { agents: { type: 'string', default: '100,1000' }, 'tasks-per-agent': { type: 'string', default: '10' }, runs: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      agents: { type: 'string', default: '100,1000' },
+      'tasks-per-agent': { type: 'string', default: '10' },
+      runs: { type: 'string', default: '5' },
+    },
+  });
   const sizes = values.agents.split(',').map(Number);
   const tasksPerAgent = Number(values['tasks-per-agent']);
   const runs = Number(values.runs);
@@ -80,18 +137,27 @@ export async function main(args: string[]): Promise<void> {
     for (const mode of ['straight', 'sliced'] as const) {
       const measured: Measured[] = [];
       for (let run = 0; run < runs; run++) {
-        measured.push(await measure(async () => {
-          if (mode === 'straight') return { bytes: machine.snapshot(), captureMs: 0 };
-          const captureStartedMs = performance.now();
-          const finish = machine.beginSnapshot();
-          const captureMs = performance.now() - captureStartedMs;
-          return { bytes: await finish(), captureMs };
-        }));
+        measured.push(
+          await measure(async () => {
+            if (mode === 'straight') return { bytes: machine.snapshot(), captureMs: 0 };
+            const captureStartedMs = performance.now();
+            const finish = machine.beginSnapshot();
+            const captureMs = performance.now() - captureStartedMs;
+            return { bytes: await finish(), captureMs };
+          }),
+        );
       }
       const pick = (field: keyof Measured) => round(median(measured.map((each) => each[field])), 1);
       results.push({
-        agents, tasks: agents * tasksPerAgent, mode, runs, totalMs: pick('totalMs'), captureMs: pick('captureMs'),
-        longestGapMs: pick('longestGapMs'), loopDelayMaxMs: pick('loopDelayMaxMs'), bytes: pick('bytes'),
+        agents,
+        tasks: agents * tasksPerAgent,
+        mode,
+        runs,
+        totalMs: pick('totalMs'),
+        captureMs: pick('captureMs'),
+        longestGapMs: pick('longestGapMs'),
+        loopDelayMaxMs: pick('loopDelayMaxMs'),
+        bytes: pick('bytes'),
       });
     }
   }

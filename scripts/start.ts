@@ -14,12 +14,26 @@ const children: ChildProcess[] = [];
 
 mkdirSync(dataRoot, { recursive: true });
 for (const replica of replicas) {
-  const child = spawn(process.execPath, [path.join(root, 'bin/flotilla.js'), 'master',
-    '--id', replica.id, '--listen', replica.address, '--peers', peers, '--data-dir', path.join(dataRoot, replica.id)], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'bin/flotilla.js'),
+      'master',
+      '--id',
+      replica.id,
+      '--listen',
+      replica.address,
+      '--peers',
+      peers,
+      '--data-dir',
+      path.join(dataRoot, replica.id),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+    },
+  );
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   child.on('exit', (code, signal) => process.stderr.write(`${replica.id} exited (${signal ?? code})\n`));
   children.push(child);
@@ -27,12 +41,24 @@ for (const replica of replicas) {
 
 // One agent on 127.0.0.1:5055 (work dir ./.flotilla/agent); it finds the leader by itself.
 const agentAddress = '127.0.0.1:5055';
-const agentChild = spawn(process.execPath, [path.join(root, 'bin/flotilla.js'), 'agent',
-  '--masters', replicas.map((replica) => replica.address).join(','), '--work-dir', path.join(dataRoot, 'agent'), '--listen', agentAddress], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'pipe'],
-  env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
-});
+const agentChild = spawn(
+  process.execPath,
+  [
+    path.join(root, 'bin/flotilla.js'),
+    'agent',
+    '--masters',
+    replicas.map((replica) => replica.address).join(','),
+    '--work-dir',
+    path.join(dataRoot, 'agent'),
+    '--listen',
+    agentAddress,
+  ],
+  {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+  },
+);
 agentChild.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
 agentChild.on('exit', (code, signal) => process.stderr.write(`agent exited (${signal ?? code})\n`));
 children.push(agentChild);
@@ -42,7 +68,9 @@ let leader: string | null = null;
 while (leader === null && Date.now() < deadline) {
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const replica of replicas) {
-    const status = await fetch(`http://${replica.address}/health`).then((response) => response.json() as Promise<{ role: string }>).catch(() => null);
+    const status = await fetch(`http://${replica.address}/health`)
+      .then((response) => response.json() as Promise<{ role: string }>)
+      .catch(() => null);
     if (status?.role === 'leader') leader = replica.address;
   }
 }
@@ -52,10 +80,12 @@ process.stdout.write(`  agent  http://${agentAddress}/health  (work dir ${path.j
 process.stdout.write(leader ? `leader: http://${leader}\n` : 'no leader elected yet: see the logs above\n');
 const target = leader ?? replicas[0]!.address;
 process.stdout.write(`web UI: http://${target}/  (every master serves it; a follower shows its own view)\n`);
-process.stdout.write(`try:  curl -X PUT -H 'content-type: application/json' -d '{"value":"hello"}' http://${target}/api/v1/kv/demo/greeting\n` +
-  `      curl http://${replicas[1]!.address}/api/v1/kv/demo/greeting\n` +
-  `      curl -X POST -H 'content-type: application/json' -d '{"type":"GET_RAFT"}' http://${replicas[2]!.address}/api/v1\n` +
-  'Ctrl-C stops the cluster.\n');
+process.stdout.write(
+  `try:  curl -X PUT -H 'content-type: application/json' -d '{"value":"hello"}' http://${target}/api/v1/kv/demo/greeting\n` +
+    `      curl http://${replicas[1]!.address}/api/v1/kv/demo/greeting\n` +
+    `      curl -X POST -H 'content-type: application/json' -d '{"type":"GET_RAFT"}' http://${replicas[2]!.address}/api/v1\n` +
+    'Ctrl-C stops the cluster.\n',
+);
 
 const stopAll = (): void => {
   for (const child of children) child.kill('SIGTERM');

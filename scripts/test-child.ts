@@ -45,8 +45,14 @@ export function runChild(run: ChildRun): Promise<ChildOutcome> {
   runningChildren.add(child);
   const stdoutParser = new TestOutputParser();
   const stderrParser = new TestOutputParser();
-  const stdoutDone = readLines(child.stdout, (line) => { stdoutParser.feedLine(line); run.onLine('stdout', line); });
-  const stderrDone = readLines(child.stderr, (line) => { stderrParser.feedLine(line); run.onLine('stderr', line); });
+  const stdoutDone = readLines(child.stdout, (line) => {
+    stdoutParser.feedLine(line);
+    run.onLine('stdout', line);
+  });
+  const stderrDone = readLines(child.stderr, (line) => {
+    stderrParser.feedLine(line);
+    run.onLine('stderr', line);
+  });
   const stopTimer = startTimeout(child, run.timeoutSeconds);
 
   return new Promise((resolve) => {

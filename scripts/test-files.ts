@@ -1,5 +1,5 @@
 // Which test files exist, and how long each may run.
-import { openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { openSync, readSync, closeSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 
 export const testFileSuffix = '.test.ts';
@@ -20,8 +20,9 @@ export function findTestFiles(repoRoot: string, testRoot = 'test'): string[] {
 }
 
 function collectTestFiles(absoluteFolder: string, relativeFolder: string, depth: number, found: string[]): void {
-  if (depth > maxFolderDepth) throw new Error(`test files: ${relativeFolder} is nested deeper than ${maxFolderDepth} folders`);
-  let entries;
+  if (depth > maxFolderDepth)
+    throw new Error(`test files: ${relativeFolder} is nested deeper than ${maxFolderDepth} folders`);
+  let entries: Dirent[];
   try {
     entries = readdirSync(absoluteFolder, { withFileTypes: true });
   } catch (error) {

@@ -10,8 +10,20 @@ export interface ReportRow extends TestCounts {
 
 export function formatTable(rows: readonly ReportRow[], totals: TestCounts, totalSeconds: number): string {
   const header = ['file', 'passed', 'failed', 'skipped', 'seconds'];
-  const body = rows.map((row) => [row.name, String(row.passed), String(row.failed), String(row.skipped), row.seconds.toFixed(1)]);
-  const footer = ['total', String(totals.passed), String(totals.failed), String(totals.skipped), totalSeconds.toFixed(1)];
+  const body = rows.map((row) => [
+    row.name,
+    String(row.passed),
+    String(row.failed),
+    String(row.skipped),
+    row.seconds.toFixed(1),
+  ]);
+  const footer = [
+    'total',
+    String(totals.passed),
+    String(totals.failed),
+    String(totals.skipped),
+    totalSeconds.toFixed(1),
+  ];
   const table = [header, ...body, footer];
   const widths = header.map((_, column) => Math.max(...table.map((cells) => (cells[column] ?? '').length)));
   const formatRow = (cells: readonly string[]): string =>

@@ -45,6 +45,7 @@ export const countedLinePrefix = 'flotilla-test: ';
 const maxSkipReasonsKept = 100;
 
 // CSI sequences (colours, cursor moves) and OSC sequences (titles, links).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI sequences are made of ESC and BEL; matching them is the point.
 const ansiPattern = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
 const uvuTotalPattern = /^Total:\s+(\d+)$/;
 const uvuPassedPattern = /^Passed:\s+(\d+)$/;

@@ -1,9 +1,10 @@
-// `npm test`: type-check, then run every test/**/*.test.ts in its own process, then print a
-// table and one closing line `N passed, N failed, N skipped` (read by CI).
+// `npm test`: type-check and lint, then run every test/**/*.test.ts in its own process, then
+// print a table and one closing line `N passed, N failed, N skipped` (read by CI).
 //
 //   npm test                          everything
 //   npm test -- raft log              only files whose path contains "raft" or "log"
 //   npm test -- --no-typecheck raft   skip tsc
+//   npm test -- --no-lint raft        skip biome (formatting and lint)
 //   npm test -- --jobs 1 --timeout 60
 //
 // Environment: FLOTILLA_TEST_JOBS (files run at once, default 2: the machines have 2 cores),
@@ -12,6 +13,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { lint, runTreeCheck, typecheck } from './test-checks.ts';
 import { killRunningChildren, runChild } from './test-child.ts';
 import { filterTestFiles, findTestFiles, readTimeoutDirective, shortTestName } from './test-files.ts';
 import { formatFailures, formatTable, StatusLine, type ReportRow } from './test-report.ts';
@@ -20,6 +22,7 @@ import { addCounts, formatCounts, judgeFile, noTests, type TestCounts } from './
 interface RunnerOptions {
   readonly filters: readonly string[];
   readonly typecheck: boolean;
+  readonly lint: boolean;
   readonly jobs: number;
   readonly timeoutSeconds: number;
 }
@@ -30,8 +33,6 @@ const maxJobs = 16;
 const defaultTimeoutSeconds = 300;
 const maxTimeoutSeconds = 24 * 60 * 60;
 const maxLabelChars = 24;
-// tsc prints one line per error; past this many, the first ones are enough to start fixing.
-const maxTypecheckLinesShown = 400;
 const statusRefreshMs = 1_000;
 
 function parsePositiveInteger(name: string, max: number): (text: string) => number {
@@ -48,13 +49,14 @@ function parseOptions(argv: readonly string[]): RunnerOptions {
   const jobs = parsePositiveInteger('jobs', maxJobs);
   const timeout = parsePositiveInteger('timeout', maxTimeoutSeconds);
   const program = new Command('test')
-    .description('type-check and run the test files, each in its own process')
+    .description('type-check, lint and run the test files, each in its own process')
     .argument('[filters...]', 'run only files whose path contains one of these')
     .option('--no-typecheck', 'skip tsc --noEmit')
+    .option('--no-lint', 'skip biome ci (formatting and lint)')
     .option('-j, --jobs <count>', 'test files run at once (env FLOTILLA_TEST_JOBS)', jobs)
     .option('--timeout <seconds>', 'per-file timeout (env FLOTILLA_TEST_TIMEOUT_SECONDS)', timeout)
     .parse([...argv]);
-  const options = program.opts<{ typecheck: boolean; jobs?: number; timeout?: number }>();
+  const options = program.opts<{ typecheck: boolean; lint: boolean; jobs?: number; timeout?: number }>();
   const fromEnvironment = (variable: string, parse: (text: string) => number): number | undefined => {
     const text = process.env[variable];
     if (text === undefined || text === '') return undefined;
@@ -67,33 +69,11 @@ function parseOptions(argv: readonly string[]): RunnerOptions {
   return {
     filters: program.args,
     typecheck: options.typecheck,
+    lint: options.lint,
     jobs: options.jobs ?? fromEnvironment('FLOTILLA_TEST_JOBS', jobs) ?? defaultJobs,
-    timeoutSeconds: options.timeout ?? fromEnvironment('FLOTILLA_TEST_TIMEOUT_SECONDS', timeout) ?? defaultTimeoutSeconds,
+    timeoutSeconds:
+      options.timeout ?? fromEnvironment('FLOTILLA_TEST_TIMEOUT_SECONDS', timeout) ?? defaultTimeoutSeconds,
   };
-}
-
-async function runTypecheck(options: RunnerOptions, status: StatusLine): Promise<ReportRow> {
-  status.update('typecheck: tsc --noEmit …');
-  const lines: string[] = [];
-  const outcome = await runChild({
-    command: path.join(repoRoot, 'node_modules', '.bin', 'tsc'),
-    args: ['--noEmit', '-p', repoRoot],
-    cwd: repoRoot,
-    timeoutSeconds: options.timeoutSeconds,
-    onLine: (_stream, line) => {
-      if (lines.length < maxTypecheckLinesShown) lines.push(line);
-    },
-  });
-  const { exit } = outcome;
-  const passed = exit.code === 0 && !exit.timedOut;
-  if (!passed) {
-    for (const line of lines) status.printLine(`typecheck │ ${line}`.trimEnd());
-  }
-  // tsc exits 1 or 2 on type errors; a timeout or a crash is told as the runner tells any file's.
-  const typeErrors = !exit.timedOut && exit.signal === null && exit.code !== null && exit.code !== 0;
-  const problems = passed ? [] : typeErrors ? ['type errors (shown above)'] : judgeFile({ ...noTests, reported: true, skipReasons: [] }, exit).problems;
-  status.printLine(`typecheck: ${passed ? 'ok' : `FAILED (${problems.join('; ')})`} in ${outcome.seconds.toFixed(1)} s`);
-  return { name: 'typecheck', passed: passed ? 1 : 0, failed: passed ? 0 : 1, skipped: 0, seconds: outcome.seconds, problems };
 }
 
 /** Runs the files `jobs` at a time; rows come back in file order whatever the finish order. */
@@ -171,9 +151,15 @@ class TestFilePool {
   }
 }
 
-function report(rows: readonly ReportRow[], fileCount: number, startedAt: number, status: StatusLine): number {
+function report(
+  checkRows: readonly ReportRow[],
+  fileRows: readonly ReportRow[],
+  fileCount: number,
+  startedAt: number,
+  status: StatusLine,
+): number {
+  const rows = [...checkRows, ...fileRows];
   const totals = rows.reduce<TestCounts>((sum, row) => addCounts(sum, row), noTests);
-  const fileRows = rows.filter((row) => row.name !== 'typecheck');
   const fileTotals = fileRows.reduce<TestCounts>((sum, row) => addCounts(sum, row), noTests);
   status.close();
   const lines = ['', formatTable(rows, totals, (performance.now() - startedAt) / 1000), ...formatFailures(rows)];
@@ -202,11 +188,14 @@ async function main(): Promise<number> {
   const files = filterTestFiles(findTestFiles(repoRoot), options.filters);
   const status = new StatusLine(process.stdout, process.stdout.isTTY === true);
   stopOnInterrupt(status);
-  status.printLine(`${files.length} test file(s), ${options.jobs} at a time${options.filters.length > 0 ? `, matching ${options.filters.join(' | ')}` : ''}`);
-  const rows: ReportRow[] = [];
-  if (options.typecheck) rows.push(await runTypecheck(options, status));
-  rows.push(...(await new TestFilePool(files, options, status).runAll()));
-  return report(rows, files.length, startedAt, status);
+  status.printLine(
+    `${files.length} test file(s), ${options.jobs} at a time${options.filters.length > 0 ? `, matching ${options.filters.join(' | ')}` : ''}`,
+  );
+  const checkRows: ReportRow[] = [];
+  if (options.typecheck) checkRows.push(await runTreeCheck(typecheck, repoRoot, options.timeoutSeconds, status));
+  if (options.lint) checkRows.push(await runTreeCheck(lint, repoRoot, options.timeoutSeconds, status));
+  const fileRows = await new TestFilePool(files, options, status).runAll();
+  return report(checkRows, fileRows, files.length, startedAt, status);
 }
 
 process.exitCode = await main();

@@ -13,11 +13,21 @@ import { isLocalHost, pidListeningOn, processState } from './pid.ts';
 import { formatMs, measureRecovery, type Recovery } from './recovery.ts';
 import { clearState, loadState, saveState } from './state.ts';
 
-interface CommonFlags { masters?: string; timeout: string; json?: boolean }
-interface TargetFlags extends CommonFlags { target: string; duration?: string }
+interface CommonFlags {
+  masters?: string;
+  timeout: string;
+  json?: boolean;
+}
+interface TargetFlags extends CommonFlags {
+  target: string;
+  duration?: string;
+}
 
 class ScriptError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }
@@ -31,26 +41,46 @@ function clock(): string {
 }
 
 /** The master to act on, its process, and what /health said about it. */
-async function resolveTarget(masters: readonly string[], target: string): Promise<{ master: MasterHealth; pid: number }> {
+async function resolveTarget(
+  masters: readonly string[],
+  target: string,
+): Promise<{ master: MasterHealth; pid: number }> {
   const master = target === 'leader' ? await findLeader(masters) : await health(target);
-  if (master === null) throw new ScriptError(target === 'leader' ? `no master among ${masters.join(', ')} says it leads` : `${target} does not answer /health`);
+  if (master === null)
+    throw new ScriptError(
+      target === 'leader' ? `no master among ${masters.join(', ')} says it leads` : `${target} does not answer /health`,
+    );
   if (!isLocalHost(hostOf(master.address))) {
     throw new ScriptError(`${master.id} runs at ${master.address}, not on this machine: run this script on that host`);
   }
   const pid = pidListeningOn(portOf(master.address));
-  if (pid === null) throw new ScriptError(`no process listens on port ${portOf(master.address)} (is it in another network namespace or container?)`);
-  say(`${target === 'leader' ? 'leader' : 'target'}: ${master.id} at ${master.address} (${master.role}, term ${master.term}), pid ${pid}`);
+  if (pid === null)
+    throw new ScriptError(
+      `no process listens on port ${portOf(master.address)} (is it in another network namespace or container?)`,
+    );
+  say(
+    `${target === 'leader' ? 'leader' : 'target'}: ${master.id} at ${master.address} (${master.role}, term ${master.term}), pid ${pid}`,
+  );
   return { master, pid };
 }
 
 function reportRecovery(recovery: Recovery, json: boolean, extra: Record<string, unknown> = {}): void {
   const leader = recovery.newLeader;
-  say(`new leader: ${leader === null ? 'none' : `${leader.id} at ${leader.address} (term ${leader.term})`} after ${formatMs(recovery.newLeaderMs)}`);
-  say(`first acknowledged write: after ${formatMs(recovery.firstWriteMs)}${recovery.firstWriteAt === null ? '' : ` (through ${recovery.firstWriteAt})`}`);
+  say(
+    `new leader: ${leader === null ? 'none' : `${leader.id} at ${leader.address} (term ${leader.term})`} after ${formatMs(recovery.newLeaderMs)}`,
+  );
+  say(
+    `first acknowledged write: after ${formatMs(recovery.firstWriteMs)}${recovery.firstWriteAt === null ? '' : ` (through ${recovery.firstWriteAt})`}`,
+  );
   if (json) {
-    say(JSON.stringify({
-      newLeader: leader?.id ?? null, newLeaderMs: round(recovery.newLeaderMs), firstWriteMs: round(recovery.firstWriteMs), ...extra,
-    }));
+    say(
+      JSON.stringify({
+        newLeader: leader?.id ?? null,
+        newLeaderMs: round(recovery.newLeaderMs),
+        firstWriteMs: round(recovery.firstWriteMs),
+        ...extra,
+      }),
+    );
   }
 }
 
@@ -70,11 +100,17 @@ async function killLeader(flags: CommonFlags & { restart?: boolean }): Promise<v
   if (relaunch !== null) await restart(relaunch, master);
 }
 
-interface Launch { argv: string[]; cwd: string; env: Record<string, string> }
+interface Launch {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
 
 /** How the process was started, from /proc, to start it the same way again. */
 function captureLaunch(pid: number): Launch {
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((part) => part !== '');
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((part) => part !== '');
   const env: Record<string, string> = {};
   for (const pair of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
     const equals = pair.indexOf('=');
@@ -86,14 +122,21 @@ function captureLaunch(pid: number): Launch {
 async function restart(launch: Launch, old: MasterHealth): Promise<void> {
   const log = path.join(os.tmpdir(), `flotilla-${old.id}-restarted-${Date.now()}.log`);
   const output = openSync(log, 'a');
-  const child = spawn(launch.argv[0]!, launch.argv.slice(1), { cwd: launch.cwd, env: launch.env, detached: true, stdio: ['ignore', output, output] });
+  const child = spawn(launch.argv[0]!, launch.argv.slice(1), {
+    cwd: launch.cwd,
+    env: launch.env,
+    detached: true,
+    stdio: ['ignore', output, output],
+  });
   child.unref();
   const startedAt = performance.now();
   say(`${clock()} restarted ${old.id} as pid ${child.pid} (log: ${log})`);
   for (let waited = 0; waited < 30_000; waited = performance.now() - startedAt) {
     const back = await health(old.address);
     if (back !== null && back.leader !== null) {
-      say(`${old.id} is back as ${back.role} (term ${back.term}) after ${Math.round(performance.now() - startedAt)} ms`);
+      say(
+        `${old.id} is back as ${back.role} (term ${back.term}) after ${Math.round(performance.now() - startedAt)} ms`,
+      );
       return;
     }
     await sleep(50);
@@ -109,7 +152,12 @@ async function pause(flags: TargetFlags): Promise<void> {
   saveState({ fault: 'pause', pid, address: master.address, id: master.id, at: new Date().toISOString() });
   say(`${clock()} SIGSTOP sent to pid ${pid} (${master.id})`);
   const durationMs = flags.duration === undefined ? null : Number(flags.duration) * 1000;
-  const recovery = await measureRecovery(masters, master.role === 'leader' ? master : null, stoppedAt, Math.min(Number(flags.timeout) * 1000, durationMs ?? Infinity));
+  const recovery = await measureRecovery(
+    masters,
+    master.role === 'leader' ? master : null,
+    stoppedAt,
+    Math.min(Number(flags.timeout) * 1000, durationMs ?? Infinity),
+  );
   reportRecovery(recovery, flags.json === true, { fault: 'pause', paused: master.id });
   if (durationMs === null) {
     say(`${master.id} stays paused: resume it with scripts/pause resume`);
@@ -139,7 +187,9 @@ async function reportRejoin(address: string, id: string, sinceMs: number, newTer
   while (performance.now() - sinceMs < 30_000) {
     const back = await health(address);
     if (back !== null && back.leader !== null && back.term >= newTerm) {
-      say(`${id} answers again as ${back.role} (term ${back.term}, leader ${back.leader}) after ${Math.round(performance.now() - sinceMs)} ms`);
+      say(
+        `${id} answers again as ${back.role} (term ${back.term}, leader ${back.leader}) after ${Math.round(performance.now() - sinceMs)} ms`,
+      );
       return;
     }
     await sleep(50);
@@ -156,9 +206,15 @@ async function partition(flags: TargetFlags): Promise<void> {
   const cutAt = performance.now();
   saveState({ fault: 'partition', pid, address: master.address, id: master.id, at: new Date().toISOString() });
   say(`${clock()} isolated ${master.id}: ${isolation.rules.map((rule) => `iptables -I ${rule}`).join('; ')}`);
-  if (!isolation.outgoingBlocked) say(`warning: no cgroup v2 here, so ${master.id}'s own connections to peers are not cut`);
+  if (!isolation.outgoingBlocked)
+    say(`warning: no cgroup v2 here, so ${master.id}'s own connections to peers are not cut`);
   const durationMs = flags.duration === undefined ? null : Number(flags.duration) * 1000;
-  const recovery = await measureRecovery(masters, master.role === 'leader' ? master : null, cutAt, Math.min(Number(flags.timeout) * 1000, durationMs ?? Infinity));
+  const recovery = await measureRecovery(
+    masters,
+    master.role === 'leader' ? master : null,
+    cutAt,
+    Math.min(Number(flags.timeout) * 1000, durationMs ?? Infinity),
+  );
   reportRecovery(recovery, flags.json === true, { fault: 'partition', isolated: master.id });
   if (durationMs === null) {
     say(`${master.id} stays isolated: heal with scripts/partition heal`);
@@ -191,14 +247,28 @@ async function main(argv: readonly string[]): Promise<void> {
   common(program.command('kill-leader').description('SIGKILL the leading master and time the failover'))
     .option('--restart', 'start the killed master again afterwards, with its command line, directory and environment')
     .action((flags) => killLeader(flags));
-  const pauseCommand = program.command('pause').description('SIGSTOP a master (the leader by default); resume with `pause resume`');
-  common(pauseCommand).option('--target <leader|host:port>', 'which master', 'leader').option('--duration <seconds>', 'SIGCONT after this long')
+  const pauseCommand = program
+    .command('pause')
+    .description('SIGSTOP a master (the leader by default); resume with `pause resume`');
+  common(pauseCommand)
+    .option('--target <leader|host:port>', 'which master', 'leader')
+    .option('--duration <seconds>', 'SIGCONT after this long')
     .action((flags) => pause(flags));
-  pauseCommand.command('resume').description('SIGCONT the master the last pause stopped').action(() => resume());
-  const partitionCommand = program.command('partition').description('cut a master (the leader by default) off the network with iptables; undo with `partition heal`');
-  common(partitionCommand).option('--target <leader|host:port>', 'which master', 'leader').option('--duration <seconds>', 'heal after this long')
+  pauseCommand
+    .command('resume')
+    .description('SIGCONT the master the last pause stopped')
+    .action(() => resume());
+  const partitionCommand = program
+    .command('partition')
+    .description('cut a master (the leader by default) off the network with iptables; undo with `partition heal`');
+  common(partitionCommand)
+    .option('--target <leader|host:port>', 'which master', 'leader')
+    .option('--duration <seconds>', 'heal after this long')
     .action((flags) => partition(flags));
-  partitionCommand.command('heal').description('remove the partition rules').action(() => heal());
+  partitionCommand
+    .command('heal')
+    .description('remove the partition rules')
+    .action(() => heal());
   await program.parseAsync(['node', 'flotilla-fault', ...argv]);
 }
 

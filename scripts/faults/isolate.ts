@@ -13,7 +13,8 @@ export const ruleComment = 'flotilla-partition';
 const cgroupName = 'flotilla-partition';
 
 export function iptablesUnavailableReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'iptables needs root: run as root (sudo), or rehearse partitions with `npm run jepsen -- --nemesis partition`, whose userspace proxy needs no privileges';
+  if (process.getuid?.() !== 0)
+    return 'iptables needs root: run as root (sudo), or rehearse partitions with `npm run jepsen -- --nemesis partition`, whose userspace proxy needs no privileges';
   try {
     execFileSync('iptables', ['-S', 'OUTPUT'], { stdio: 'ignore', timeout: 5_000 });
   } catch {
@@ -46,12 +47,36 @@ export interface Isolation {
 
 export function isolate(pid: number, port: number): Isolation {
   const rules: string[] = [];
-  const input = ['INPUT', '-p', 'tcp', '--dport', String(port), '-m', 'comment', '--comment', ruleComment, '-j', 'DROP'];
+  const input = [
+    'INPUT',
+    '-p',
+    'tcp',
+    '--dport',
+    String(port),
+    '-m',
+    'comment',
+    '--comment',
+    ruleComment,
+    '-j',
+    'DROP',
+  ];
   iptables(['-I', ...input]);
   rules.push(input.join(' '));
   for (const localPort of establishedLocalPorts(pid)) {
     if (localPort === port) continue;
-    const existing = ['OUTPUT', '-p', 'tcp', '--sport', String(localPort), '-m', 'comment', '--comment', ruleComment, '-j', 'DROP'];
+    const existing = [
+      'OUTPUT',
+      '-p',
+      'tcp',
+      '--sport',
+      String(localPort),
+      '-m',
+      'comment',
+      '--comment',
+      ruleComment,
+      '-j',
+      'DROP',
+    ];
     iptables(['-I', ...existing]);
     rules.push(existing.join(' '));
   }
@@ -61,7 +86,19 @@ export function isolate(pid: number, port: number): Isolation {
     const group = path.join(root, cgroupName);
     if (!existsSync(group)) mkdirSync(group);
     writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
-    const output = ['OUTPUT', '-m', 'cgroup', '--path', cgroupName, '-m', 'comment', '--comment', ruleComment, '-j', 'DROP'];
+    const output = [
+      'OUTPUT',
+      '-m',
+      'cgroup',
+      '--path',
+      cgroupName,
+      '-m',
+      'comment',
+      '--comment',
+      ruleComment,
+      '-j',
+      'DROP',
+    ];
     iptables(['-I', ...output]);
     rules.push(output.join(' '));
     outgoingBlocked = true;
@@ -95,7 +132,10 @@ export function healIsolation(): string[] {
     const lines = execFileSync('iptables', ['-S', chain], { encoding: 'utf8', timeout: 5_000 }).split('\n');
     for (const line of lines) {
       if (!line.startsWith(`-A ${chain} `) || !line.includes(ruleComment)) continue;
-      const args = line.slice(3).match(/"[^"]*"|\S+/g)!.map((part) => part.replace(/^"(.*)"$/, '$1'));
+      const args = line
+        .slice(3)
+        .match(/"[^"]*"|\S+/g)!
+        .map((part) => part.replace(/^"(.*)"$/, '$1'));
       iptables(['-D', ...args]);
       removed.push(line);
     }
@@ -103,7 +143,9 @@ export function healIsolation(): string[] {
   const root = cgroupRoot();
   const group = root === null ? null : path.join(root, cgroupName);
   if (root !== null && group !== null && existsSync(group)) {
-    for (const pid of readFileSync(path.join(group, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
+    for (const pid of readFileSync(path.join(group, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')) {
       writeFileSync(path.join(root, 'cgroup.procs'), pid);
     }
     rmdirSync(group);

@@ -15,7 +15,10 @@ export interface MasterHealth {
 
 export function parseMasters(flag: string | undefined): string[] {
   const text = flag ?? process.env.FLOTILLA_MASTERS ?? defaultMasters;
-  const masters = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const masters = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   for (const master of masters) {
     if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(master)) throw new Error(`--masters: "${master}" is not host:port`);
   }
@@ -28,7 +31,13 @@ export async function health(address: string): Promise<MasterHealth | null> {
     const response = await fetch(`http://${address}/health`, { signal: AbortSignal.timeout(healthTimeoutMs) });
     const body = (await response.json()) as { id?: unknown; role?: unknown; term?: unknown; leader?: unknown };
     if (typeof body.id !== 'string' || typeof body.role !== 'string' || typeof body.term !== 'number') return null;
-    return { address, id: body.id, role: body.role, term: body.term, leader: typeof body.leader === 'string' ? body.leader : null };
+    return {
+      address,
+      id: body.id,
+      role: body.role,
+      term: body.term,
+      leader: typeof body.leader === 'string' ? body.leader : null,
+    };
   } catch {
     return null;
   }
@@ -38,7 +47,8 @@ export async function health(address: string): Promise<MasterHealth | null> {
 export async function findLeader(masters: readonly string[]): Promise<MasterHealth | null> {
   const answers = await Promise.all(masters.map(health));
   let best: MasterHealth | null = null;
-  for (const answer of answers) if (answer?.role === 'leader' && (best === null || answer.term > best.term)) best = answer;
+  for (const answer of answers)
+    if (answer?.role === 'leader' && (best === null || answer.term > best.term)) best = answer;
   return best;
 }
 

@@ -6,7 +6,9 @@ import os from 'node:os';
 
 export function isLocalHost(host: string): boolean {
   if (host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0') return true;
-  return Object.values(os.networkInterfaces()).flat().some((info) => info?.address === host);
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .some((info) => info?.address === host);
 }
 
 export function pidListeningOn(port: number): number | null {
@@ -15,7 +17,11 @@ export function pidListeningOn(port: number): number | null {
 
 function pidFromSs(port: number): number | null {
   try {
-    const output = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 });
+    const output = execFileSync('ss', ['-ltnpH', `sport = :${port}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5_000,
+    });
     const match = /pid=(\d+)/.exec(output);
     return match ? Number(match[1]) : null;
   } catch {
@@ -35,7 +41,8 @@ function pidFromProc(port: number): number | null {
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; the inode is field 9.
-      if (fields.length > 9 && fields[3] === '0A' && parseInt(fields[1]!.split(':')[1]!, 16) === port) inodes.add(fields[9]!);
+      if (fields.length > 9 && fields[3] === '0A' && parseInt(fields[1]!.split(':')[1]!, 16) === port)
+        inodes.add(fields[9]!);
     }
   }
   if (inodes.size === 0) return null;

@@ -21,7 +21,12 @@ export interface Recovery {
  * one polls /health for a new leader, one keeps trying a write (each attempt bounded, so a
  * write stuck on a paused leader does not hide when the new one took over).
  */
-export async function measureRecovery(masters: readonly string[], old: MasterHealth | null, sinceMs: number, timeoutMs: number): Promise<Recovery> {
+export async function measureRecovery(
+  masters: readonly string[],
+  old: MasterHealth | null,
+  sinceMs: number,
+  timeoutMs: number,
+): Promise<Recovery> {
   const deadline = sinceMs + timeoutMs;
   const candidates = masters.filter((address) => address !== old?.address);
   let newLeader: MasterHealth | null = null;
@@ -59,8 +64,11 @@ export async function tryWrite(address: string): Promise<string | null> {
   for (let hop = 0; hop <= maxRedirects; hop++) {
     try {
       const response = await fetch(`http://${target}/api/v1/kv/${probeNamespace}/${key}`, {
-        method: 'PUT', redirect: 'manual', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ value: new Date().toISOString() }), signal: AbortSignal.timeout(requestTimeoutMs),
+        method: 'PUT',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ value: new Date().toISOString() }),
+        signal: AbortSignal.timeout(requestTimeoutMs),
       });
       await response.arrayBuffer();
       if (response.status === 200) return target;

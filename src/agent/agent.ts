@@ -60,11 +60,22 @@ export class Agent {
     mkdirSync(options.workDir, { recursive: true });
     this.checkpoint = Checkpoint.open(path.join(options.workDir, checkpointFileName));
     this.#agentId = this.checkpoint.agentId();
-    this.updates = new StatusUpdateManager(this.checkpoint,
-      (frameworkId, taskId, status) => this.link.send({ type: 'status_update', frameworkId, taskId, status }), options.logger);
+    this.updates = new StatusUpdateManager(
+      this.checkpoint,
+      (frameworkId, taskId, status) => this.link.send({ type: 'status_update', frameworkId, taskId, status }),
+      options.logger,
+    );
     this.link = new MasterLink({
-      masters: options.masters, zone: options.zone, secret: options.secret, logger: options.logger,
-      registration: () => ({ type: 'register', agentId: this.#agentId, info: this.info(), tasks: this.checkpoint.reportableTasks() }),
+      masters: options.masters,
+      zone: options.zone,
+      secret: options.secret,
+      logger: options.logger,
+      registration: () => ({
+        type: 'register',
+        agentId: this.#agentId,
+        info: this.info(),
+        tasks: this.checkpoint.reportableTasks(),
+      }),
       onRegistered: (message) => this.#onRegistered(message),
       onMessage: (message) => this.#onMessage(message),
       onDisconnected: () => undefined,
@@ -89,8 +100,17 @@ export class Agent {
     }
     agent.link.start();
     agent.#usageTimer = setInterval(() => void agent.#reportUsage(), options.usageIntervalMs);
-    options.logger.info({ agentId: agent.#agentId, workDir: options.workDir, masters: options.masters, listen: `${options.listenHost}:${options.listenPort}`,
-      containerizers: [...options.containerizers.keys()], recovered: agent.runs.size }, 'agent started');
+    options.logger.info(
+      {
+        agentId: agent.#agentId,
+        workDir: options.workDir,
+        masters: options.masters,
+        listen: `${options.listenHost}:${options.listenPort}`,
+        containerizers: [...options.containerizers.keys()],
+        recovered: agent.runs.size,
+      },
+      'agent started',
+    );
     return agent;
   }
 
@@ -101,8 +121,11 @@ export class Agent {
   info(): WireAgentInfo {
     const options = this.options;
     return {
-      hostname: options.hostname, address: { ip: options.listenHost, port: options.listenPort }, zone: options.zone,
-      resources: options.resources, attributes: options.attributes,
+      hostname: options.hostname,
+      address: { ip: options.listenHost, port: options.listenPort },
+      zone: options.zone,
+      resources: options.resources,
+      attributes: options.attributes,
     };
   }
 
@@ -113,15 +136,28 @@ export class Agent {
     this.updates.stop();
     await this.http?.close();
     this.checkpoint.close();
-    this.options.logger.info({ agentId: this.#agentId, running: this.runs.size }, 'agent stopped; its tasks keep running');
+    this.options.logger.info(
+      { agentId: this.#agentId, running: this.runs.size },
+      'agent stopped; its tasks keep running',
+    );
   }
 
   newRun(frameworkId: string, spec: WireTaskSpec, sandbox: string): TaskRun {
-    const run = new TaskRun(frameworkId, spec, sandbox, containerSpec(this.#agentId ?? '', frameworkId, spec, sandbox), {
-      checkpoint: this.checkpoint, updates: this.updates, containerizers: this.options.containerizers,
-      startHealthCheck: this.options.startHealthCheck, defaultKillGracePeriodMs: this.options.defaultKillGracePeriodMs,
-      logger: this.options.logger, onEnded: (ended) => this.runs.delete(ended.key),
-    });
+    const run = new TaskRun(
+      frameworkId,
+      spec,
+      sandbox,
+      containerSpec(this.#agentId ?? '', frameworkId, spec, sandbox),
+      {
+        checkpoint: this.checkpoint,
+        updates: this.updates,
+        containerizers: this.options.containerizers,
+        startHealthCheck: this.options.startHealthCheck,
+        defaultKillGracePeriodMs: this.options.defaultKillGracePeriodMs,
+        logger: this.options.logger,
+        onEnded: (ended) => this.runs.delete(ended.key),
+      },
+    );
     this.runs.set(run.key, run);
     return run;
   }
@@ -131,18 +167,24 @@ export class Agent {
       this.checkpoint.setAgentId(message.agentId);
       this.#agentId = message.agentId;
     }
-    this.options.logger.info({ agentId: message.agentId, master: message.master.address }, 'registered with the leader');
+    this.options.logger.info(
+      { agentId: message.agentId, master: message.master.address },
+      'registered with the leader',
+    );
     this.updates.resendAll();
   }
 
   #onMessage(message: MasterMessage): void {
     switch (message.type) {
       case 'launch':
-        return this.#launch(message.frameworkId, message.task);
+        this.#launch(message.frameworkId, message.task);
+        return;
       case 'kill':
-        return this.#kill(message.frameworkId, message.taskId, message.message);
+        this.#kill(message.frameworkId, message.taskId, message.message);
+        return;
       case 'status_ack':
-        return this.updates.acknowledge(message.frameworkId, message.taskId, message.uuid);
+        this.updates.acknowledge(message.frameworkId, message.taskId, message.uuid);
+        return;
       case 'error':
         this.options.logger.warn({ code: message.code, problem: message.message }, 'the master reported an error');
         return;
@@ -163,13 +205,18 @@ export class Agent {
     this.checkpoint.addTask({ frameworkId, spec, sandbox });
     const run = this.newRun(frameworkId, spec, sandbox);
     this.options.logger.info({ framework: frameworkId, task: spec.id, sandbox }, 'launching task');
-    void run.launch().catch((error: unknown) => this.options.logger.error({ task: spec.id, err: error }, 'launch crashed'));
+    void run
+      .launch()
+      .catch((error: unknown) => this.options.logger.error({ task: spec.id, err: error }, 'launch crashed'));
   }
 
   #kill(frameworkId: string, taskId: string, message: string): void {
     const run = this.runs.get(`${frameworkId}/${taskId}`);
     if (run === undefined) {
-      this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'kill of a task not running here: nothing to do');
+      this.options.logger.info(
+        { framework: frameworkId, task: taskId, why: message },
+        'kill of a task not running here: nothing to do',
+      );
       return;
     }
     this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'killing task');
@@ -177,17 +224,23 @@ export class Agent {
   }
 
   async usageSamples(): Promise<TaskUsageSample[]> {
-    const samples = await Promise.all([...this.runs.values()].map(async (run) => {
-      const usage = await run.container?.usage().catch(() => null) ?? null;
-      return usage === null ? null : { frameworkId: run.frameworkId, taskId: run.taskId, usage };
-    }));
+    const samples = await Promise.all(
+      [...this.runs.values()].map(async (run) => {
+        const usage = (await run.container?.usage().catch(() => null)) ?? null;
+        return usage === null ? null : { frameworkId: run.frameworkId, taskId: run.taskId, usage };
+      }),
+    );
     return samples.filter((sample): sample is TaskUsageSample => sample !== null);
   }
 
   async #reportUsage(): Promise<void> {
     if (!this.link.isRegistered() || this.runs.size === 0) return;
     const samples = await this.usageSamples();
-    const tasks = samples.map((sample) => ({ frameworkId: sample.frameworkId, taskId: sample.taskId, usage: sample.usage satisfies WireUsage }));
+    const tasks = samples.map((sample) => ({
+      frameworkId: sample.frameworkId,
+      taskId: sample.taskId,
+      usage: sample.usage satisfies WireUsage,
+    }));
     this.link.send({ type: 'usage', tasks });
   }
 }

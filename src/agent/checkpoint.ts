@@ -47,14 +47,23 @@ const schema = `
 `;
 
 interface TaskRow {
-  framework_id: string; task_id: string; spec: string; sandbox: string; handle: string | null; state: string; kill_requested: number;
+  framework_id: string;
+  task_id: string;
+  spec: string;
+  sandbox: string;
+  handle: string | null;
+  state: string;
+  kill_requested: number;
 }
 
 export class Checkpoint {
   readonly #db: Database.Database;
   #changeCounter = 0;
 
-  private constructor(readonly path: string, db: Database.Database) {
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
     this.#db = db;
   }
 
@@ -71,19 +80,24 @@ export class Checkpoint {
         if (check !== 'ok') throw new CheckpointError(`SQLite quick_check says: ${String(check)}`);
       }
       db.exec(schema);
-      const version = (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value;
+      const version = (
+        db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
+      )?.value;
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(checkpointSchemaVersion));
       } else if (version !== String(checkpointSchemaVersion)) {
         throw new CheckpointError(`schema version ${version}, this agent reads version ${checkpointSchemaVersion}`);
       }
       const checkpoint = new Checkpoint(path, db);
-      checkpoint.#changeCounter = (db.prepare('SELECT MAX(changed_sequence) AS top FROM tasks').get() as { top: number | null }).top ?? 0;
+      checkpoint.#changeCounter =
+        (db.prepare('SELECT MAX(changed_sequence) AS top FROM tasks').get() as { top: number | null }).top ?? 0;
       return checkpoint;
     } catch (error) {
       db?.close();
-      throw new CheckpointError(`the agent checkpoint ${path} is corrupted or unreadable (${(error as Error).message}); ` +
-        'move it away to start this agent afresh (its tasks will then be reported lost by the master)');
+      throw new CheckpointError(
+        `the agent checkpoint ${path} is corrupted or unreadable (${(error as Error).message}); ` +
+          'move it away to start this agent afresh (its tasks will then be reported lost by the master)',
+      );
     }
   }
 
@@ -92,36 +106,64 @@ export class Checkpoint {
   }
 
   agentId(): string | null {
-    return (this.#db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string } | undefined)?.value ?? null;
+    return (
+      (this.#db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string } | undefined)
+        ?.value ?? null
+    );
   }
 
   setAgentId(agentId: string): void {
-    this.#db.prepare("INSERT INTO meta (key, value) VALUES ('agent_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(agentId);
+    this.#db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('agent_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(agentId);
   }
 
   hasTask(frameworkId: string, taskId: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM tasks WHERE framework_id = ? AND task_id = ?').get(frameworkId, taskId) !== undefined;
+    return (
+      this.#db.prepare('SELECT 1 FROM tasks WHERE framework_id = ? AND task_id = ?').get(frameworkId, taskId) !==
+      undefined
+    );
   }
 
   addTask(task: { frameworkId: string; spec: WireTaskSpec; sandbox: string }): void {
-    this.#db.prepare('INSERT INTO tasks (framework_id, task_id, spec, sandbox, state, changed_sequence) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(task.frameworkId, task.spec.id, JSON.stringify(task.spec), task.sandbox, 'TASK_STAGING', ++this.#changeCounter);
+    this.#db
+      .prepare(
+        'INSERT INTO tasks (framework_id, task_id, spec, sandbox, state, changed_sequence) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        task.frameworkId,
+        task.spec.id,
+        JSON.stringify(task.spec),
+        task.sandbox,
+        'TASK_STAGING',
+        ++this.#changeCounter,
+      );
   }
 
   setHandle(frameworkId: string, taskId: string, handle: ContainerHandle): void {
-    this.#db.prepare('UPDATE tasks SET handle = ? WHERE framework_id = ? AND task_id = ?').run(JSON.stringify(handle), frameworkId, taskId);
+    this.#db
+      .prepare('UPDATE tasks SET handle = ? WHERE framework_id = ? AND task_id = ?')
+      .run(JSON.stringify(handle), frameworkId, taskId);
   }
 
   setKillRequested(frameworkId: string, taskId: string): void {
-    this.#db.prepare('UPDATE tasks SET kill_requested = 1 WHERE framework_id = ? AND task_id = ?').run(frameworkId, taskId);
+    this.#db
+      .prepare('UPDATE tasks SET kill_requested = 1 WHERE framework_id = ? AND task_id = ?')
+      .run(frameworkId, taskId);
   }
 
   /** Records a new status update and the task's new state in one transaction. */
   recordUpdate(frameworkId: string, taskId: string, status: WireStatus, terminal: boolean): void {
     this.#db.transaction(() => {
-      this.#db.prepare('INSERT INTO status_updates (framework_id, task_id, uuid, status) VALUES (?, ?, ?, ?)')
+      this.#db
+        .prepare('INSERT INTO status_updates (framework_id, task_id, uuid, status) VALUES (?, ?, ?, ?)')
         .run(frameworkId, taskId, status.uuid, JSON.stringify(status));
-      this.#db.prepare('UPDATE tasks SET state = ?, terminal = ?, changed_sequence = ? WHERE framework_id = ? AND task_id = ?')
+      this.#db
+        .prepare(
+          'UPDATE tasks SET state = ?, terminal = ?, changed_sequence = ? WHERE framework_id = ? AND task_id = ?',
+        )
         .run(status.state, terminal ? 1 : 0, ++this.#changeCounter, frameworkId, taskId);
       if (terminal) this.#pruneTerminalTasks();
     })();
@@ -134,10 +176,16 @@ export class Checkpoint {
 
   /** The oldest unacknowledged update of each task: the only one that may be sent (order per task). */
   headUpdates(): PendingUpdate[] {
-    const rows = this.#db.prepare(`SELECT sequence, framework_id, task_id, status FROM status_updates
-      WHERE sequence IN (SELECT MIN(sequence) FROM status_updates GROUP BY framework_id, task_id) ORDER BY sequence`).all() as
-      { sequence: number; framework_id: string; task_id: string; status: string }[];
-    return rows.map((row) => ({ sequence: row.sequence, frameworkId: row.framework_id, taskId: row.task_id, status: JSON.parse(row.status) as WireStatus }));
+    const rows = this.#db
+      .prepare(`SELECT sequence, framework_id, task_id, status FROM status_updates
+      WHERE sequence IN (SELECT MIN(sequence) FROM status_updates GROUP BY framework_id, task_id) ORDER BY sequence`)
+      .all() as { sequence: number; framework_id: string; task_id: string; status: string }[];
+    return rows.map((row) => ({
+      sequence: row.sequence,
+      frameworkId: row.framework_id,
+      taskId: row.task_id,
+      status: JSON.parse(row.status) as WireStatus,
+    }));
   }
 
   pendingUpdateCount(): number {
@@ -146,27 +194,44 @@ export class Checkpoint {
 
   /** Tasks to report when re-registering: still running, or with updates the master has not acknowledged. */
   reportableTasks(): { frameworkId: string; taskId: string }[] {
-    const rows = this.#db.prepare(`SELECT framework_id, task_id FROM tasks WHERE terminal = 0
+    const rows = this.#db
+      .prepare(`SELECT framework_id, task_id FROM tasks WHERE terminal = 0
       OR EXISTS (SELECT 1 FROM status_updates u WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)
-      ORDER BY framework_id, task_id`).all() as { framework_id: string; task_id: string }[];
+      ORDER BY framework_id, task_id`)
+      .all() as { framework_id: string; task_id: string }[];
     return rows.map((row) => ({ frameworkId: row.framework_id, taskId: row.task_id }));
   }
 
   liveTasks(): CheckpointedTask[] {
-    const rows = this.#db.prepare('SELECT * FROM tasks WHERE terminal = 0 ORDER BY changed_sequence').all() as TaskRow[];
+    const rows = this.#db
+      .prepare('SELECT * FROM tasks WHERE terminal = 0 ORDER BY changed_sequence')
+      .all() as TaskRow[];
     return rows.map((row) => ({
-      frameworkId: row.framework_id, taskId: row.task_id, spec: parseTaskSpec(JSON.parse(row.spec)), sandbox: row.sandbox,
-      handle: row.handle === null ? null : JSON.parse(row.handle) as ContainerHandle, state: row.state, killRequested: row.kill_requested === 1,
+      frameworkId: row.framework_id,
+      taskId: row.task_id,
+      spec: parseTaskSpec(JSON.parse(row.spec)),
+      sandbox: row.sandbox,
+      handle: row.handle === null ? null : (JSON.parse(row.handle) as ContainerHandle),
+      state: row.state,
+      killRequested: row.kill_requested === 1,
     }));
   }
 
   taskStates(): { frameworkId: string; taskId: string; state: string; sandbox: string }[] {
-    const rows = this.#db.prepare('SELECT framework_id, task_id, state, sandbox FROM tasks ORDER BY changed_sequence DESC LIMIT 1000').all() as TaskRow[];
-    return rows.map((row) => ({ frameworkId: row.framework_id, taskId: row.task_id, state: row.state, sandbox: row.sandbox }));
+    const rows = this.#db
+      .prepare('SELECT framework_id, task_id, state, sandbox FROM tasks ORDER BY changed_sequence DESC LIMIT 1000')
+      .all() as TaskRow[];
+    return rows.map((row) => ({
+      frameworkId: row.framework_id,
+      taskId: row.task_id,
+      state: row.state,
+      sandbox: row.sandbox,
+    }));
   }
 
   #pruneTerminalTasks(): void {
-    this.#db.prepare(`DELETE FROM tasks WHERE terminal = 1 AND changed_sequence <= (
+    this.#db
+      .prepare(`DELETE FROM tasks WHERE terminal = 1 AND changed_sequence <= (
       SELECT changed_sequence FROM tasks WHERE terminal = 1 ORDER BY changed_sequence DESC LIMIT 1 OFFSET ?)
       AND NOT EXISTS (SELECT 1 FROM status_updates u WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)`)
       .run(maxTerminalTasksKept);

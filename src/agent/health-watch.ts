@@ -9,10 +9,13 @@ export function healthCheckStarter(logger: Logger): StartHealthCheck {
     let checker: HealthChecker;
     try {
       checker = new HealthChecker({
-        spec: check, container, logger,
+        spec: check,
+        container,
+        logger,
         onEvent: (event) => {
           if (event.kind === 'health_changed') callbacks.onHealthChange(event.healthy);
-          else callbacks.onUnhealthy(`health check failed ${event.consecutiveFailures} times in a row: ${event.detail}`);
+          else
+            callbacks.onUnhealthy(`health check failed ${event.consecutiveFailures} times in a row: ${event.detail}`);
         },
       });
     } catch (error) {

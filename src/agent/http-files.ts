@@ -12,7 +12,8 @@ type Call = (body: Record<string, unknown>) => Promise<unknown>;
 
 function section(body: Record<string, unknown>, name: string): Record<string, unknown> {
   const value = body[name];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be an object`);
   return value as Record<string, unknown>;
 }
 
@@ -20,8 +21,14 @@ function rootAndPath(agent: Agent, call: Record<string, unknown>): { root: strin
   const requested = call.path ?? '';
   if (typeof requested !== 'string') throw new AgentHttpError(400, 'INVALID_BODY', 'path must be a string');
   const { framework_id: frameworkId, task_id: taskId } = call;
-  if (frameworkId === undefined && taskId === undefined) return { root: path.join(agent.options.workDir, 'frameworks'), requested };
-  if (typeof frameworkId !== 'string' || typeof taskId !== 'string' || !isValidWireId(frameworkId) || !isValidWireId(taskId)) {
+  if (frameworkId === undefined && taskId === undefined)
+    return { root: path.join(agent.options.workDir, 'frameworks'), requested };
+  if (
+    typeof frameworkId !== 'string' ||
+    typeof taskId !== 'string' ||
+    !isValidWireId(frameworkId) ||
+    !isValidWireId(taskId)
+  ) {
     throw new AgentHttpError(400, 'INVALID_BODY', 'framework_id and task_id must both be ids');
   }
   return { root: sandboxPath(agent.options.workDir, frameworkId, taskId), requested };
@@ -29,7 +36,8 @@ function rootAndPath(agent: Agent, call: Record<string, unknown>): { root: strin
 
 function optionalWhole(value: unknown, name: string): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be a whole number`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be a whole number`);
   return value;
 }
 
@@ -37,8 +45,10 @@ async function translated<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof SandboxFileError) throw new AgentHttpError(error.code === 'SANDBOX_FILE_NOT_FOUND' ? 404 : 400, error.code, error.message);
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentHttpError(404, 'SANDBOX_FILE_NOT_FOUND', 'no such file or sandbox');
+    if (error instanceof SandboxFileError)
+      throw new AgentHttpError(error.code === 'SANDBOX_FILE_NOT_FOUND' ? 404 : 400, error.code, error.message);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AgentHttpError(404, 'SANDBOX_FILE_NOT_FOUND', 'no such file or sandbox');
     throw error;
   }
 }

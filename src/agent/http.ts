@@ -9,7 +9,11 @@ import { registerAgentFileCalls } from './http-files.ts';
 const maxBodyBytes = 64 * 1024;
 
 export class AgentHttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -19,26 +23,43 @@ export function errorBody(code: string, message: string): { error: { code: strin
 }
 
 export function buildAgentHttp(agent: Agent): FastifyInstance {
-  const app = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false } } });
+  const app = Fastify({
+    bodyLimit: maxBodyBytes,
+    forceCloseConnections: true,
+    ajv: { customOptions: { coerceTypes: false } },
+  });
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError | AgentHttpError, _request, reply) => {
-    if (error instanceof AgentHttpError) return void reply.code(error.status).send(errorBody(error.code, error.message));
+    if (error instanceof AgentHttpError)
+      return void reply.code(error.status).send(errorBody(error.code, error.message));
     if (error.validation) return void reply.code(400).send(errorBody('INVALID_BODY', error.message));
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) agent.options.logger.error({ err: error }, 'agent HTTP request failed');
-    return void reply.code(status).send(errorBody(status === 500 ? 'INTERNAL' : 'BAD_REQUEST', status === 500 ? 'internal error' : error.message));
+    return void reply
+      .code(status)
+      .send(errorBody(status === 500 ? 'INTERNAL' : 'BAD_REQUEST', status === 500 ? 'internal error' : error.message));
   });
-  app.setNotFoundHandler((request, reply) => void reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler(
+    (request, reply) =>
+      void reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
 
   app.get('/health', async () => ({
-    ok: true, agentId: agent.agentId(), registered: agent.link.isRegistered(), leader: agent.link.leader(),
-    runningTasks: agent.runs.size, pendingStatusUpdates: agent.checkpoint.pendingUpdateCount(),
+    ok: true,
+    agentId: agent.agentId(),
+    registered: agent.link.isRegistered(),
+    leader: agent.link.leader(),
+    runningTasks: agent.runs.size,
+    pendingStatusUpdates: agent.checkpoint.pendingUpdateCount(),
   }));
 
   app.get('/monitor/statistics', async () => {
     const samples = await agent.usageSamples();
     return samples.map((sample) => ({
-      framework_id: sample.frameworkId, executor_id: sample.taskId, executor_name: `Command Executor (Task: ${sample.taskId})`,
+      framework_id: sample.frameworkId,
+      executor_id: sample.taskId,
+      executor_name: `Command Executor (Task: ${sample.taskId})`,
       source: sample.taskId,
       statistics: resourceStatistics(sample.usage),
     }));
@@ -48,18 +69,35 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
   calls.set('GET_STATE', async () => ({
     type: 'GET_STATE',
     get_state: {
-      agent_id: agent.agentId(), info: agent.info(), registered: agent.link.isRegistered(), leader: agent.link.leader(),
-      tasks: agent.checkpoint.taskStates().map((task) => ({ framework_id: task.frameworkId, task_id: task.taskId, state: task.state, sandbox: task.sandbox })),
+      agent_id: agent.agentId(),
+      info: agent.info(),
+      registered: agent.link.isRegistered(),
+      leader: agent.link.leader(),
+      tasks: agent.checkpoint.taskStates().map((task) => ({
+        framework_id: task.frameworkId,
+        task_id: task.taskId,
+        state: task.state,
+        sandbox: task.sandbox,
+      })),
     },
   }));
   registerAgentFileCalls(agent, calls);
-  app.post('/api/v1', {
-    schema: { body: { type: 'object', required: ['type'], properties: { type: { type: 'string', maxLength: 64 } } } },
-  }, async (request) => {
-    const body = request.body as Record<string, unknown>;
-    const call = calls.get(body.type as string);
-    if (call === undefined) throw new AgentHttpError(400, 'UNKNOWN_CALL', `unknown call type "${String(body.type)}"; known: ${[...calls.keys()].join(', ')}`);
-    return call(body);
-  });
+  app.post(
+    '/api/v1',
+    {
+      schema: { body: { type: 'object', required: ['type'], properties: { type: { type: 'string', maxLength: 64 } } } },
+    },
+    async (request) => {
+      const body = request.body as Record<string, unknown>;
+      const call = calls.get(body.type as string);
+      if (call === undefined)
+        throw new AgentHttpError(
+          400,
+          'UNKNOWN_CALL',
+          `unknown call type "${String(body.type)}"; known: ${[...calls.keys()].join(', ')}`,
+        );
+      return call(body);
+    },
+  );
   return app;
 }

@@ -8,7 +8,13 @@
 import { WebSocket } from 'ws';
 import type { Logger } from '../util/logger.ts';
 import {
-  agentProtocolLimits, agentWebSocketPath, encodeMessage, parseMasterMessage, type AgentMessageBody, type MasterMessage, type WireMaster,
+  agentProtocolLimits,
+  agentWebSocketPath,
+  encodeMessage,
+  parseMasterMessage,
+  type AgentMessageBody,
+  type MasterMessage,
+  type WireMaster,
 } from '../protocol/agent.ts';
 import { backoffDelayMs } from '../util/backoff.ts';
 import { secretHeader } from '../util/shared-secret.ts';
@@ -41,12 +47,19 @@ export interface MasterLinkOptions {
   readonly onFatal: (code: string, message: string) => void;
 }
 
-type SessionEnd = { readonly kind: 'redirect'; readonly leader: string | null } | { readonly kind: 'closed'; readonly registered: boolean };
+type SessionEnd =
+  | { readonly kind: 'redirect'; readonly leader: string | null }
+  | { readonly kind: 'closed'; readonly registered: boolean };
 
 const discoveryBackoff = { baseMs: linkLimits.backoffBaseMs, maxMs: linkLimits.backoffMaxMs };
 
 /** Shuffled, then ordered by zone preference: same zone, unknown, other zones. */
-export function orderMasters(masters: readonly string[], zones: ReadonlyMap<string, string | null>, zone: string | null, random: () => number = Math.random): string[] {
+export function orderMasters(
+  masters: readonly string[],
+  zones: ReadonlyMap<string, string | null>,
+  zone: string | null,
+  random: () => number = Math.random,
+): string[] {
   const shuffled = [...masters];
   for (let index = shuffled.length - 1; index > 0; index--) {
     const other = Math.floor(random() * (index + 1));
@@ -110,7 +123,12 @@ export class MasterLink {
       next = null;
       const end = await this.#session(target);
       if (this.#stopped) return;
-      if (end.kind === 'redirect' && end.leader !== null && end.leader !== target && redirects < linkLimits.maxRedirects) {
+      if (
+        end.kind === 'redirect' &&
+        end.leader !== null &&
+        end.leader !== target &&
+        redirects < linkLimits.maxRedirects
+      ) {
         redirects += 1;
         next = end.leader;
         continue;
@@ -141,7 +159,8 @@ export class MasterLink {
   #learnMasters(masters: readonly WireMaster[]): void {
     for (const master of masters) {
       if (master.address === '') continue;
-      if (!this.#masters.includes(master.address) && this.#masters.length < agentProtocolLimits.maxMasters) this.#masters.push(master.address);
+      if (!this.#masters.includes(master.address) && this.#masters.length < agentProtocolLimits.maxMasters)
+        this.#masters.push(master.address);
       if (master.zone !== null || !this.#zones.has(master.address)) this.#zones.set(master.address, master.zone);
     }
   }
@@ -149,15 +168,20 @@ export class MasterLink {
   #session(target: string): Promise<SessionEnd> {
     return new Promise((resolve) => {
       const socket = new WebSocket(`ws://${target}${agentWebSocketPath}`, {
-        handshakeTimeout: linkLimits.handshakeTimeoutMs, maxPayload: agentProtocolLimits.maxFrameBytes,
+        handshakeTimeout: linkLimits.handshakeTimeoutMs,
+        maxPayload: agentProtocolLimits.maxFrameBytes,
         headers: { [secretHeader]: this.options.secret },
       });
       socket.on('unexpected-response', (_request, response) => {
         // 401: this agent's secret is not the masters'. Keep trying (an operator may fix either
         // side), but say it plainly rather than as a silent connection failure.
         const level = response.statusCode === 401 ? 'error' : 'warn';
-        this.options.logger[level]({ master: target, status: response.statusCode }, response.statusCode === 401
-          ? 'the master refused this agent: wrong cluster secret (--cluster-secret-file)' : 'the master refused the connection');
+        this.options.logger[level](
+          { master: target, status: response.statusCode },
+          response.statusCode === 401
+            ? 'the master refused this agent: wrong cluster secret (--cluster-secret-file)'
+            : 'the master refused the connection',
+        );
         socket.terminate();
       });
       this.#socket = socket;
@@ -167,7 +191,10 @@ export class MasterLink {
       const heard = (): void => {
         clearTimeout(silenceTimer);
         silenceTimer = setTimeout(() => {
-          this.options.logger.warn({ master: target, silenceMs }, 'the master went silent: looking for the leader again');
+          this.options.logger.warn(
+            { master: target, silenceMs },
+            'the master went silent: looking for the leader again',
+          );
           socket.terminate();
         }, silenceMs);
       };
@@ -175,7 +202,10 @@ export class MasterLink {
       socket.on('message', (data) => {
         const parsed = parseMasterMessage(data.toString());
         if (!parsed.ok) {
-          this.options.logger.warn({ master: target, code: parsed.code, problem: parsed.problem }, 'bad message from a master');
+          this.options.logger.warn(
+            { master: target, code: parsed.code, problem: parsed.problem },
+            'bad message from a master',
+          );
           socket.send(encodeMessage({ type: 'error', code: parsed.code, message: parsed.problem }));
           return;
         }
@@ -196,13 +226,15 @@ export class MasterLink {
           this.options.onRegistered(message);
         } else if (message.type === 'ping') {
           socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }));
-        } else if (message.type === 'error' && (message.code === 'AGENT_GONE')) {
+        } else if (message.type === 'error' && message.code === 'AGENT_GONE') {
           this.options.onFatal(message.code, message.message);
         } else {
           this.options.onMessage(message);
         }
       });
-      socket.on('error', (error) => this.options.logger.debug({ master: target, error: error.message }, 'master socket error'));
+      socket.on('error', (error) =>
+        this.options.logger.debug({ master: target, error: error.message }, 'master socket error'),
+      );
       socket.on('close', () => {
         clearTimeout(silenceTimer);
         const wasRegistered = this.#registered;

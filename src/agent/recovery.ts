@@ -5,6 +5,7 @@
 // it re-attached (orphans).
 import type { Agent } from './agent.ts';
 import type { CheckpointedTask } from './checkpoint.ts';
+import type { RunningContainer } from './containerizer/types.ts';
 import { containerizerFor } from './task-environment.ts';
 
 export async function recoverTasks(agent: Agent): Promise<void> {
@@ -18,9 +19,13 @@ export async function recoverTasks(agent: Agent): Promise<void> {
   for (const containerizer of agent.options.containerizers.values()) {
     try {
       const removed = await containerizer.removeOrphans(agentId, recovered);
-      if (removed.length > 0) logger.warn({ containerizer: containerizer.kind, removed }, 'removed orphaned containers');
+      if (removed.length > 0)
+        logger.warn({ containerizer: containerizer.kind, removed }, 'removed orphaned containers');
     } catch (error) {
-      logger.warn({ containerizer: containerizer.kind, error: (error as Error).message }, 'could not look for orphaned containers');
+      logger.warn(
+        { containerizer: containerizer.kind, error: (error as Error).message },
+        'could not look for orphaned containers',
+      );
     }
   }
 }
@@ -37,7 +42,7 @@ async function recoverTask(agent: Agent, task: CheckpointedTask): Promise<boolea
     run.endAsVanished(`the ${task.handle.kind} containerizer is not enabled any more; the task cannot be re-attached`);
     return false;
   }
-  let container;
+  let container: RunningContainer | null;
   try {
     container = await containerizer.recover(task.handle, run.containerSpec);
   } catch (error) {

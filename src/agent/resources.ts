@@ -19,17 +19,24 @@ export class AgentFlagError extends Error {
 function parseRanges(text: string, where: string): WireRange[] {
   const inner = /^\[(.*)\]$/.exec(text.trim());
   if (!inner) throw new AgentFlagError(`${where}: ranges are written [begin-end,begin-end], got "${text}"`);
-  return inner[1]!.split(',').filter((part) => part.trim() !== '').map((part) => {
-    const bounds = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
-    if (!bounds || Number(bounds[1]) > Number(bounds[2])) throw new AgentFlagError(`${where}: "${part}" is not begin-end`);
-    return { begin: Number(bounds[1]), end: Number(bounds[2]) };
-  });
+  return inner[1]!
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => {
+      const bounds = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
+      if (!bounds || Number(bounds[1]) > Number(bounds[2]))
+        throw new AgentFlagError(`${where}: "${part}" is not begin-end`);
+      return { begin: Number(bounds[1]), end: Number(bounds[2]) };
+    });
 }
 
 /** "cpus:4;mem(web):512;ports:[31000-32000]" → resources (role "*" unless given in parentheses). */
 export function parseResourcesFlag(text: string): WireResource[] {
   const list: WireResource[] = [];
-  for (const part of text.split(';').map((item) => item.trim()).filter((item) => item !== '')) {
+  for (const part of text
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')) {
     const match = /^([A-Za-z][A-Za-z0-9_.-]*)(?:\(([^)]+)\))?:(.+)$/.exec(part);
     if (!match) throw new AgentFlagError(`--resources: "${part}" is not name:value or name(role):value`);
     const [, name, role, value] = match as unknown as [string, string, string | undefined, string];
@@ -38,7 +45,8 @@ export function parseResourcesFlag(text: string): WireResource[] {
       continue;
     }
     const scalar = Number(value);
-    if (!Number.isFinite(scalar) || scalar < 0) throw new AgentFlagError(`--resources: ${name} must be a non-negative number, got "${value}"`);
+    if (!Number.isFinite(scalar) || scalar < 0)
+      throw new AgentFlagError(`--resources: ${name} must be a non-negative number, got "${value}"`);
     list.push({ name, role: role ?? '*', type: 'SCALAR', scalar });
   }
   return list;
@@ -47,7 +55,10 @@ export function parseResourcesFlag(text: string): WireResource[] {
 /** "rack:r1;zone:dc1" → { rack: 'r1', zone: 'dc1' }. */
 export function parseAttributesFlag(text: string): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (const part of text.split(';').map((item) => item.trim()).filter((item) => item !== '')) {
+  for (const part of text
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')) {
     const colon = part.indexOf(':');
     if (colon <= 0) throw new AgentFlagError(`--attributes: "${part}" is not name:value`);
     attributes[part.slice(0, colon).trim()] = part.slice(colon + 1).trim();
@@ -65,11 +76,21 @@ export function detectResources(workDir: string, given: readonly WireResource[])
   const detected: WireResource[] = [...given];
   if (!named.has('cpus')) detected.push({ name: 'cpus', role: '*', type: 'SCALAR', scalar: os.cpus().length });
   if (!named.has('mem')) {
-    detected.push({ name: 'mem', role: '*', type: 'SCALAR', scalar: reserveOf(Math.floor(os.totalmem() / mebibyte), memoryReserveMb) });
+    detected.push({
+      name: 'mem',
+      role: '*',
+      type: 'SCALAR',
+      scalar: reserveOf(Math.floor(os.totalmem() / mebibyte), memoryReserveMb),
+    });
   }
   if (!named.has('disk')) {
     const stats = statfsSync(workDir);
-    detected.push({ name: 'disk', role: '*', type: 'SCALAR', scalar: reserveOf(Math.floor((stats.bavail * stats.bsize) / mebibyte), diskReserveMb) });
+    detected.push({
+      name: 'disk',
+      role: '*',
+      type: 'SCALAR',
+      scalar: reserveOf(Math.floor((stats.bavail * stats.bsize) / mebibyte), diskReserveMb),
+    });
   }
   if (!named.has('ports')) detected.push({ name: 'ports', role: '*', type: 'RANGES', ranges: defaultPorts });
   return detected;

@@ -16,7 +16,10 @@ export type SandboxFileErrorCode =
 /** Bad input (a 400 or 404 for the route), never a bug: `code` is stable, the message says why. */
 export class SandboxFileError extends Error {
   override name = 'SandboxFileError';
-  constructor(readonly code: SandboxFileErrorCode, message: string) {
+  constructor(
+    readonly code: SandboxFileErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -55,11 +58,16 @@ function describe(error: unknown): string {
 /** Checks the request path's shape before touching the disk: relative, no `..`, no NUL. */
 function checkRelativePath(requested: string): string {
   if (typeof requested !== 'string' || requested.length > maxPathChars || requested.includes('\0')) {
-    throw new SandboxFileError('SANDBOX_PATH_INVALID', `path must be a string of at most ${maxPathChars} characters without NUL`);
+    throw new SandboxFileError(
+      'SANDBOX_PATH_INVALID',
+      `path must be a string of at most ${maxPathChars} characters without NUL`,
+    );
   }
-  if (path.isAbsolute(requested)) throw new SandboxFileError('SANDBOX_PATH_INVALID', `path must be relative to the sandbox, got "${requested}"`);
+  if (path.isAbsolute(requested))
+    throw new SandboxFileError('SANDBOX_PATH_INVALID', `path must be relative to the sandbox, got "${requested}"`);
   const segments = requested.split('/').filter((segment) => segment !== '' && segment !== '.');
-  if (segments.includes('..')) throw new SandboxFileError('SANDBOX_PATH_INVALID', `path must not contain "..", got "${requested}"`);
+  if (segments.includes('..'))
+    throw new SandboxFileError('SANDBOX_PATH_INVALID', `path must not contain "..", got "${requested}"`);
   return segments.join('/');
 }
 
@@ -72,7 +80,10 @@ async function resolveInside(root: string, requested: string): Promise<{ real: s
     realRoot = await realpath(root);
     real = await realpath(path.join(realRoot, relative));
   } catch (error) {
-    throw new SandboxFileError('SANDBOX_FILE_NOT_FOUND', `"${requested}" does not exist in the sandbox (${describe(error)})`);
+    throw new SandboxFileError(
+      'SANDBOX_FILE_NOT_FOUND',
+      `"${requested}" does not exist in the sandbox (${describe(error)})`,
+    );
   }
   if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`)) {
     throw new SandboxFileError('SANDBOX_PATH_ESCAPES', `"${requested}" leads outside the sandbox`);
@@ -134,21 +145,31 @@ export async function listFiles(root: string, requested: string): Promise<ListFi
 }
 
 /** READ_FILE: up to `length` bytes (all, up to maxReadLengthBytes, when null) from `offset`. */
-export async function readSandboxFile(root: string, requested: string, offset: number, length: number | null): Promise<ReadFileResponse> {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new SandboxFileError('SANDBOX_RANGE_INVALID', `offset must be a whole number of at least 0, got ${offset}`);
+export async function readSandboxFile(
+  root: string,
+  requested: string,
+  offset: number,
+  length: number | null,
+): Promise<ReadFileResponse> {
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new SandboxFileError('SANDBOX_RANGE_INVALID', `offset must be a whole number of at least 0, got ${offset}`);
   if (length !== null && (!Number.isSafeInteger(length) || length < 0)) {
     throw new SandboxFileError('SANDBOX_RANGE_INVALID', `length must be a whole number of at least 0, got ${length}`);
   }
   const { real } = await resolveInside(root, requested);
   // Checked before opening: opening a FIFO for reading would block until a writer comes.
-  if (!(await stat(real)).isFile()) throw new SandboxFileError('SANDBOX_NOT_A_FILE', `"${requested}" is not a regular file`);
+  if (!(await stat(real)).isFile())
+    throw new SandboxFileError('SANDBOX_NOT_A_FILE', `"${requested}" is not a regular file`);
   const handle = await open(real, 'r');
   try {
     const stats = await handle.stat();
     const wanted = Math.min(length ?? maxReadLengthBytes, maxReadLengthBytes, Math.max(0, stats.size - offset));
     const buffer = Buffer.alloc(wanted);
     const { bytesRead } = wanted === 0 ? { bytesRead: 0 } : await handle.read(buffer, 0, wanted, offset);
-    return { type: 'READ_FILE', read_file: { size: stats.size, data: buffer.subarray(0, bytesRead).toString('base64') } };
+    return {
+      type: 'READ_FILE',
+      read_file: { size: stats.size, data: buffer.subarray(0, bytesRead).toString('base64') },
+    };
   } finally {
     await handle.close();
   }

@@ -19,7 +19,16 @@ export function newStatusUuid(): string {
   return randomBytes(16).toString('base64');
 }
 
-const terminalStates = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
+const terminalStates = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
 
 export function isTerminalState(state: string): boolean {
   return terminalStates.has(state);
@@ -53,7 +62,17 @@ export class StatusUpdateManager {
   record(frameworkId: string, taskId: string, fields: StatusFields): WireStatus {
     const status: WireStatus = { ...fields, uuid: newStatusUuid(), timestampMs: Date.now() };
     this.checkpoint.recordUpdate(frameworkId, taskId, status, isTerminalState(status.state));
-    this.logger.info({ framework: frameworkId, task: taskId, state: status.state, reason: status.reason, uuid: status.uuid, healthy: status.healthy }, 'status update');
+    this.logger.info(
+      {
+        framework: frameworkId,
+        task: taskId,
+        state: status.state,
+        reason: status.reason,
+        uuid: status.uuid,
+        healthy: status.healthy,
+      },
+      'status update',
+    );
     this.pump();
     return status;
   }
@@ -77,10 +96,12 @@ export class StatusUpdateManager {
       const key = `${update.frameworkId}/${update.taskId}`;
       let flight = this.#inFlight.get(key);
       if (flight !== undefined && flight.uuid === update.status.uuid && flight.nextSendMs > now) continue;
-      if (flight === undefined || flight.uuid !== update.status.uuid) flight = { uuid: update.status.uuid, attempts: 0, nextSendMs: now };
+      if (flight === undefined || flight.uuid !== update.status.uuid)
+        flight = { uuid: update.status.uuid, attempts: 0, nextSendMs: now };
       if (!this.send(update.frameworkId, update.taskId, update.status)) return;
       flight.attempts += 1;
-      flight.nextSendMs = now + Math.min(statusUpdateLimits.maxResendMs, statusUpdateLimits.firstResendMs * 2 ** (flight.attempts - 1));
+      flight.nextSendMs =
+        now + Math.min(statusUpdateLimits.maxResendMs, statusUpdateLimits.firstResendMs * 2 ** (flight.attempts - 1));
       this.#inFlight.set(key, flight);
     }
   }

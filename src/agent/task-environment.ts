@@ -22,15 +22,25 @@ export function taskPorts(resources: readonly WireResource[]): number[] {
 
 function scalarSum(resources: readonly WireResource[], name: string): number | null {
   let total: number | null = null;
-  for (const resource of resources) if (resource.name === name && resource.type === 'SCALAR') total = (total ?? 0) + resource.scalar;
+  for (const resource of resources)
+    if (resource.name === name && resource.type === 'SCALAR') total = (total ?? 0) + resource.scalar;
   return total;
 }
 
-export function taskEnvironment(agentId: string, frameworkId: string, spec: WireTaskSpec, sandbox: string): Record<string, string> {
+export function taskEnvironment(
+  agentId: string,
+  frameworkId: string,
+  spec: WireTaskSpec,
+  sandbox: string,
+): Record<string, string> {
   const ports = taskPorts(spec.resources);
   const environment: Record<string, string> = {
-    MESOS_SANDBOX: sandbox, MESOS_TASK_ID: spec.id, MESOS_FRAMEWORK_ID: frameworkId, MESOS_AGENT_ID: agentId,
-    MESOS_SLAVE_ID: agentId, MESOS_EXECUTOR_ID: spec.id,
+    MESOS_SANDBOX: sandbox,
+    MESOS_TASK_ID: spec.id,
+    MESOS_FRAMEWORK_ID: frameworkId,
+    MESOS_AGENT_ID: agentId,
+    MESOS_SLAVE_ID: agentId,
+    MESOS_EXECUTOR_ID: spec.id,
   };
   ports.slice(0, maxPortVariables).forEach((port, position) => {
     environment[`PORT${position}`] = String(port);
@@ -47,12 +57,27 @@ export function containerizerFor(spec: WireTaskSpec): ContainerizerKind {
   return spec.container?.type === 'DOCKER' ? 'docker' : 'process';
 }
 
-export function containerSpec(agentId: string, frameworkId: string, spec: WireTaskSpec, sandbox: string): ContainerSpec {
-  const command = spec.command === null ? null : { value: spec.command.value, shell: spec.command.shell, arguments: spec.command.arguments };
+export function containerSpec(
+  agentId: string,
+  frameworkId: string,
+  spec: WireTaskSpec,
+  sandbox: string,
+): ContainerSpec {
+  const command =
+    spec.command === null
+      ? null
+      : { value: spec.command.value, shell: spec.command.shell, arguments: spec.command.arguments };
   return {
-    agentId, frameworkId, taskId: spec.id, sandbox, command, image: spec.container?.image ?? null,
-    network: spec.container?.network ?? 'HOST', environment: taskEnvironment(agentId, frameworkId, spec, sandbox),
-    cpus: scalarSum(spec.resources, 'cpus'), memMb: scalarSum(spec.resources, 'mem'),
+    agentId,
+    frameworkId,
+    taskId: spec.id,
+    sandbox,
+    command,
+    image: spec.container?.image ?? null,
+    network: spec.container?.network ?? 'HOST',
+    environment: taskEnvironment(agentId, frameworkId, spec, sandbox),
+    cpus: scalarSum(spec.resources, 'cpus'),
+    memMb: scalarSum(spec.resources, 'mem'),
   };
 }
 

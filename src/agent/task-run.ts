@@ -6,7 +6,14 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from '../util/logger.ts';
 import type { WireHealthCheck, WireTaskSpec } from '../protocol/agent.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import { ContainerLaunchError, type ContainerExit, type Containerizer, type ContainerizerKind, type ContainerSpec, type RunningContainer } from './containerizer/types.ts';
+import {
+  ContainerLaunchError,
+  type ContainerExit,
+  type Containerizer,
+  type ContainerizerKind,
+  type ContainerSpec,
+  type RunningContainer,
+} from './containerizer/types.ts';
 import type { StatusFields, StatusUpdateManager } from './status-updates.ts';
 import { containerizerFor } from './task-environment.ts';
 
@@ -22,7 +29,11 @@ export interface HealthCallbacks {
   readonly onUnhealthy: (message: string) => void;
 }
 
-export type StartHealthCheck = (check: WireHealthCheck, container: RunningContainer, callbacks: HealthCallbacks) => HealthWatch;
+export type StartHealthCheck = (
+  check: WireHealthCheck,
+  container: RunningContainer,
+  callbacks: HealthCallbacks,
+) => HealthWatch;
 
 export interface TaskRunContext {
   readonly checkpoint: Checkpoint;
@@ -35,7 +46,9 @@ export interface TaskRunContext {
   readonly onEnded: (run: TaskRun) => void;
 }
 
-type KillCause = { readonly kind: 'request'; readonly message: string } | { readonly kind: 'health'; readonly message: string };
+type KillCause =
+  | { readonly kind: 'request'; readonly message: string }
+  | { readonly kind: 'health'; readonly message: string };
 
 export class TaskRun {
   container: RunningContainer | null = null;
@@ -63,7 +76,11 @@ export class TaskRun {
 
   #report(fields: Partial<StatusFields> & Pick<StatusFields, 'state'>): void {
     this.context.updates.record(this.frameworkId, this.spec.id, {
-      reason: null, message: null, source: 'SOURCE_EXECUTOR', healthy: this.#healthy, ...fields,
+      reason: null,
+      message: null,
+      source: 'SOURCE_EXECUTOR',
+      healthy: this.#healthy,
+      ...fields,
     });
   }
 
@@ -75,17 +92,33 @@ export class TaskRun {
     const containerizer = this.context.containerizers.get(kind);
     if (containerizer === undefined) {
       const enabled = [...this.context.containerizers.keys()].join(',');
-      return this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message: `the ${kind} containerizer is not enabled on this agent (--containerizers ${enabled})` });
+      return this.#end({
+        state: 'TASK_FAILED',
+        reason: 'REASON_CONTAINER_LAUNCH_FAILED',
+        source: 'SOURCE_AGENT',
+        message: `the ${kind} containerizer is not enabled on this agent (--containerizers ${enabled})`,
+      });
     }
     if (this.#killCause !== null) {
-      return this.#end({ state: 'TASK_KILLED', reason: 'REASON_TASK_KILLED_DURING_LAUNCH', source: 'SOURCE_AGENT', message: 'killed before it was launched' });
+      return this.#end({
+        state: 'TASK_KILLED',
+        reason: 'REASON_TASK_KILLED_DURING_LAUNCH',
+        source: 'SOURCE_AGENT',
+        message: 'killed before it was launched',
+      });
     }
     let container: RunningContainer;
     try {
       container = await containerizer.launch(this.containerSpec);
     } catch (error) {
-      const message = error instanceof ContainerLaunchError ? error.message : `launch failed: ${(error as Error).message}`;
-      return this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message });
+      const message =
+        error instanceof ContainerLaunchError ? error.message : `launch failed: ${(error as Error).message}`;
+      return this.#end({
+        state: 'TASK_FAILED',
+        reason: 'REASON_CONTAINER_LAUNCH_FAILED',
+        source: 'SOURCE_AGENT',
+        message,
+      });
     }
     this.context.checkpoint.setHandle(this.frameworkId, this.spec.id, container.handle);
     this.#report({ state: 'TASK_RUNNING' });
@@ -109,7 +142,8 @@ export class TaskRun {
         },
       });
     }
-    if (killRequested || this.#killCause !== null) void this.kill(this.#killCause ?? { kind: 'request', message: 'kill resumed after an agent restart' });
+    if (killRequested || this.#killCause !== null)
+      void this.kill(this.#killCause ?? { kind: 'request', message: 'kill resumed after an agent restart' });
   }
 
   async kill(cause: KillCause): Promise<void> {
@@ -129,22 +163,35 @@ export class TaskRun {
     const cause = this.#killCause;
     if (cause !== null && exit.kind !== 'oom') {
       const health = cause.kind === 'health';
-      return this.#end({
-        state: 'TASK_KILLED', reason: health ? 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' : null,
+      this.#end({
+        state: 'TASK_KILLED',
+        reason: health ? 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' : null,
         message: health ? `killed: ${cause.message}` : `${cause.message} (${describeExit(exit)})`,
       });
+      return;
     }
     switch (exit.kind) {
       case 'exited':
-        return this.#end(exit.code === 0
-          ? { state: 'TASK_FINISHED', message: 'Command exited with status 0' }
-          : { state: 'TASK_FAILED', message: `Command exited with status ${exit.code}` });
+        this.#end(
+          exit.code === 0
+            ? { state: 'TASK_FINISHED', message: 'Command exited with status 0' }
+            : { state: 'TASK_FAILED', message: `Command exited with status ${exit.code}` },
+        );
+        return;
       case 'signalled':
-        return this.#end({ state: 'TASK_FAILED', message: `Command terminated by signal ${exit.signal}` });
+        this.#end({ state: 'TASK_FAILED', message: `Command terminated by signal ${exit.signal}` });
+        return;
       case 'oom':
-        return this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: exit.message });
+        this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: exit.message });
+        return;
       case 'vanished':
-        return this.#end({ state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', source: 'SOURCE_AGENT', message: exit.message });
+        this.#end({
+          state: 'TASK_FAILED',
+          reason: 'REASON_EXECUTOR_TERMINATED',
+          source: 'SOURCE_AGENT',
+          message: exit.message,
+        });
+        return;
     }
   }
 
@@ -169,9 +216,13 @@ export class TaskRun {
 
 function describeExit(exit: ContainerExit): string {
   switch (exit.kind) {
-    case 'exited': return `exit status ${exit.code}`;
-    case 'signalled': return `signal ${exit.signal}`;
-    case 'oom': return exit.message;
-    case 'vanished': return exit.message;
+    case 'exited':
+      return `exit status ${exit.code}`;
+    case 'signalled':
+      return `signal ${exit.signal}`;
+    case 'oom':
+      return exit.message;
+    case 'vanished':
+      return exit.message;
   }
 }

@@ -37,7 +37,12 @@ export class HttpError extends Error {
   readonly status: number;
   /** The code in the body: the kind's own, or a more precise one (a state machine rejection code). */
   readonly code: string;
-  constructor(readonly kind: HttpErrorCode, message?: string, readonly headers: Record<string, string> = {}, code?: string) {
+  constructor(
+    readonly kind: HttpErrorCode,
+    message?: string,
+    readonly headers: Record<string, string> = {},
+    code?: string,
+  ) {
     super(message ?? httpErrors[kind].message);
     this.name = 'HttpError';
     this.status = httpErrors[kind].status;

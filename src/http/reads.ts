@@ -13,8 +13,12 @@ export async function readConsistency(master: MasterFacade, stale: string | unde
     await master.linearizableRead();
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    throw new HttpError('UNAVAILABLE', `a linearizable read is not possible now (${(error as Error).message}); retry, or ask with ?stale=true`, {
-      'retry-after': retryAfterSeconds,
-    });
+    throw new HttpError(
+      'UNAVAILABLE',
+      `a linearizable read is not possible now (${(error as Error).message}); retry, or ask with ?stale=true`,
+      {
+        'retry-after': retryAfterSeconds,
+      },
+    );
   }
 }

@@ -18,7 +18,11 @@ export class RecordStream {
   #ending = false;
 
   /** `reader` names who falls behind, for the disconnect's error. */
-  constructor(private readonly maxQueuedBytes: number, private readonly reader: string, initial: Uint8Array | null = null) {
+  constructor(
+    private readonly maxQueuedBytes: number,
+    private readonly reader: string,
+    initial: Uint8Array | null = null,
+  ) {
     this.#initialQueued = initial !== null;
     if (initial !== null) this.#queue.push(initial);
     this.body = new Readable({ objectMode: true, highWaterMark: 1, read: () => this.#flush() });
@@ -35,7 +39,11 @@ export class RecordStream {
     if (!this.open) return;
     if (this.#queuedBytes + record.byteLength > this.maxQueuedBytes) {
       this.#queue.length = 0;
-      this.body.destroy(new Error(`${this.reader} fell more than ${this.maxQueuedBytes} bytes behind its event stream and was disconnected`));
+      this.body.destroy(
+        new Error(
+          `${this.reader} fell more than ${this.maxQueuedBytes} bytes behind its event stream and was disconnected`,
+        ),
+      );
       return;
     }
     this.#queue.push(record);

@@ -44,7 +44,9 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     void reply.code(translated.status).send(translated.body());
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
+    void reply
+      .code(404)
+      .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
   registerHealthRoutes(app, options.master);
   registerOperatorRoutes(app, options.master);

@@ -12,8 +12,16 @@ export async function submitOrFail(master: MasterFacade, command: Command): Prom
 }
 
 const kindByStatus: Record<number, HttpErrorCode> = {
-  400: 'BAD_REQUEST', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 410: 'GONE', 412: 'VERSION_MISMATCH',
-  413: 'PAYLOAD_TOO_LARGE', 422: 'REJECTED', 429: 'TOO_MANY_REQUESTS', 503: 'UNAVAILABLE',
+  400: 'BAD_REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  410: 'GONE',
+  412: 'VERSION_MISMATCH',
+  413: 'PAYLOAD_TOO_LARGE',
+  422: 'REJECTED',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'UNAVAILABLE',
 };
 
 /** The state machine's code table says the status; its code goes in the body unchanged. */

@@ -12,12 +12,26 @@ import type { MasterFacade } from '../http/facade.ts';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import {
-  agentProtocolLimits, agentWebSocketPath, encodeMessage, parseAgentMessage, type AgentMessage, type MasterMessageBody,
-  type WireMaster, type WireUsage,
+  agentProtocolLimits,
+  agentWebSocketPath,
+  encodeMessage,
+  parseAgentMessage,
+  type AgentMessage,
+  type MasterMessageBody,
+  type WireMaster,
+  type WireUsage,
 } from '../protocol/agent.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
-import { agentId as toAgentId, frameworkId as toFrameworkId, taskId as toTaskId, taskKey, type AgentId, type TaskKey } from '../state-machine/ids.ts';
+import {
+  agentId as toAgentId,
+  frameworkId as toFrameworkId,
+  taskId as toTaskId,
+  taskKey,
+  type AgentId,
+  type TaskKey,
+} from '../state-machine/ids.ts';
 import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import type { StatusReport } from '../state-machine/values.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
 import { toStatusReport, toWireTaskSpec, WireConversionError } from './agent-wire.ts';
@@ -52,7 +66,10 @@ export class AgentConnection {
   closed = false;
   registering = false;
 
-  constructor(readonly socket: WebSocket, readonly remote: string) {}
+  constructor(
+    readonly socket: WebSocket,
+    readonly remote: string,
+  ) {}
 
   send(body: MasterMessageBody): void {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
@@ -107,7 +124,10 @@ export class AgentGateway {
     const nowMs = Date.now();
     if (nowMs - this.#refusalLoggedAtMs < refusalLogIntervalMs) return;
     this.#refusalLoggedAtMs = nowMs;
-    this.parts.logger.warn({ remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` }, 'refused an agent: wrong or missing cluster secret');
+    this.parts.logger.warn(
+      { remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` },
+      'refused an agent: wrong or missing cluster secret',
+    );
   }
 
   /** The usage an agent last reported for a task (kept in memory on the leader, never replicated). */
@@ -129,7 +149,10 @@ export class AgentGateway {
   /** Master addresses (from the Raft membership) and the zone of this one; peers' zones are unknown here. */
   mastersView(): WireMaster[] {
     const view = this.parts.master.raft();
-    return view.members.map((member) => ({ address: member.address, zone: member.id === view.id ? this.parts.zone : null }));
+    return view.members.map((member) => ({
+      address: member.address,
+      zone: member.id === view.id ? this.parts.zone : null,
+    }));
   }
 
   self(): WireMaster {
@@ -143,7 +166,8 @@ export class AgentGateway {
   /** Registration committed: this socket now speaks for `agentId` (an older one is closed). */
   bind(connection: AgentConnection, agentId: AgentId): void {
     const previous = this.#byAgent.get(agentId);
-    if (previous !== undefined && previous !== connection) previous.close(closeCodeReplaced, 'replaced by a newer connection');
+    if (previous !== undefined && previous !== connection)
+      previous.close(closeCodeReplaced, 'replaced by a newer connection');
     connection.agentId = agentId;
     this.#byAgent.set(agentId, connection);
     this.#lastHeardMs.set(agentId, Date.now());
@@ -153,12 +177,15 @@ export class AgentGateway {
     const connection = new AgentConnection(socket, `${request.socket.remoteAddress}:${request.socket.remotePort}`);
     this.#connections.add(connection);
     socket.on('message', (data, isBinary) => {
-      if (isBinary) return this.#malformed(connection, 'MALFORMED_MESSAGE', 'binary frames are not part of the agent protocol');
+      if (isBinary)
+        return this.#malformed(connection, 'MALFORMED_MESSAGE', 'binary frames are not part of the agent protocol');
       void this.#onFrame(connection, data.toString()).catch((error: unknown) => {
         this.parts.logger.error({ err: error, remote: connection.remote }, 'agent message handling failed');
       });
     });
-    socket.on('error', (error) => this.parts.logger.warn({ remote: connection.remote, error: error.message }, 'agent socket error'));
+    socket.on('error', (error) =>
+      this.parts.logger.warn({ remote: connection.remote, error: error.message }, 'agent socket error'),
+    );
     socket.on('close', () => {
       connection.closed = true;
       this.#connections.delete(connection);
@@ -169,22 +196,38 @@ export class AgentGateway {
     });
   }
 
-  #malformed(connection: AgentConnection, code: 'MALFORMED_MESSAGE' | 'UNSUPPORTED_VERSION' | 'NOT_REGISTERED', problem: string): void {
-    this.parts.logger.warn({ remote: connection.remote, agent: connection.agentId, code, problem }, 'bad message from an agent');
+  #malformed(
+    connection: AgentConnection,
+    code: 'MALFORMED_MESSAGE' | 'UNSUPPORTED_VERSION' | 'NOT_REGISTERED',
+    problem: string,
+  ): void {
+    this.parts.logger.warn(
+      { remote: connection.remote, agent: connection.agentId, code, problem },
+      'bad message from an agent',
+    );
     connection.send({ type: 'error', code, message: problem });
   }
 
   async #onFrame(connection: AgentConnection, frame: string): Promise<void> {
     const parsed = parseAgentMessage(frame);
-    if (!parsed.ok) return this.#malformed(connection, parsed.code === 'UNSUPPORTED_VERSION' ? 'UNSUPPORTED_VERSION' : 'MALFORMED_MESSAGE', parsed.problem);
+    if (!parsed.ok)
+      return this.#malformed(
+        connection,
+        parsed.code === 'UNSUPPORTED_VERSION' ? 'UNSUPPORTED_VERSION' : 'MALFORMED_MESSAGE',
+        parsed.problem,
+      );
     const message = parsed.message;
     if (message.type === 'register') return registerAgentConnection(this, connection, message);
     if (message.type === 'error') {
-      this.parts.logger.warn({ agent: connection.agentId, code: message.code, problem: message.message }, 'an agent reported an error');
+      this.parts.logger.warn(
+        { agent: connection.agentId, code: message.code, problem: message.message },
+        'an agent reported an error',
+      );
       return;
     }
     const agentId = connection.agentId;
-    if (agentId === null || !this.#leading) return this.#malformed(connection, 'NOT_REGISTERED', `${message.type} before registration`);
+    if (agentId === null || !this.#leading)
+      return this.#malformed(connection, 'NOT_REGISTERED', `${message.type} before registration`);
     this.#lastHeardMs.set(agentId, Date.now());
     switch (message.type) {
       case 'pong':
@@ -210,8 +253,12 @@ export class AgentGateway {
     }
   }
 
-  async #onStatusUpdate(connection: AgentConnection, agentId: AgentId, message: Extract<AgentMessage, { type: 'status_update' }>): Promise<void> {
-    let status;
+  async #onStatusUpdate(
+    connection: AgentConnection,
+    agentId: AgentId,
+    message: Extract<AgentMessage, { type: 'status_update' }>,
+  ): Promise<void> {
+    let status: StatusReport;
     try {
       status = toStatusReport(message.status);
     } catch (error) {
@@ -219,32 +266,55 @@ export class AgentGateway {
       throw error;
     }
     const reference = { frameworkId: toFrameworkId(message.frameworkId), taskId: toTaskId(message.taskId) };
-    let outcome;
+    let outcome: Awaited<ReturnType<MasterFacade['submit']>>;
     try {
       outcome = await this.parts.master.submit({ type: 'update_task_status', at: 0, ...reference, agentId, status });
     } catch (error) {
       // Not committed (leadership moved, overload…): no ack, so the agent resends it.
-      this.parts.logger.info({ agent: agentId, uuid: status.uuid, problem: (error as Error).message }, 'status update not recorded yet');
+      this.parts.logger.info(
+        { agent: agentId, uuid: status.uuid, problem: (error as Error).message },
+        'status update not recorded yet',
+      );
       return;
     }
     const result = outcome.result;
     const target = this.#byAgent.get(agentId) ?? connection;
-    target.send({ type: 'status_ack', frameworkId: message.frameworkId, taskId: message.taskId, uuid: message.status.uuid });
+    target.send({
+      type: 'status_ack',
+      frameworkId: message.frameworkId,
+      taskId: message.taskId,
+      uuid: message.status.uuid,
+    });
     if (result.ok || result.code === 'DUPLICATE_STATUS_UUID') return;
     // The master will never record it (the task is terminal, unknown, or elsewhere): the update is
     // acknowledged so the agent stops resending, and a task still running there must stop.
-    this.parts.logger.warn({ agent: agentId, task: message.taskId, code: result.code, problem: result.message }, 'status update rejected');
+    this.parts.logger.warn(
+      { agent: agentId, task: message.taskId, code: result.code, problem: result.message },
+      'status update rejected',
+    );
     if (!isTerminalTaskState(status.state)) {
-      target.send({ type: 'kill', frameworkId: message.frameworkId, taskId: message.taskId, message: `the master rejected its status: ${result.code}` });
+      target.send({
+        type: 'kill',
+        frameworkId: message.frameworkId,
+        taskId: message.taskId,
+        message: `the master rejected its status: ${result.code}`,
+      });
     }
   }
 
   #onChange(event: ChangeEvent): void {
     if (!this.#leading) return;
     if (event.type === 'TASK_ADDED') {
-      this.#byAgent.get(event.task.agentId)?.send({ type: 'launch', frameworkId: event.task.frameworkId, task: toWireTaskSpec(event.task) });
+      this.#byAgent
+        .get(event.task.agentId)
+        ?.send({ type: 'launch', frameworkId: event.task.frameworkId, task: toWireTaskSpec(event.task) });
     } else if (event.type === 'TASK_KILL_REQUESTED') {
-      this.#byAgent.get(event.task.agentId)?.send({ type: 'kill', frameworkId: event.task.frameworkId, taskId: event.task.id, message: 'killed by the framework' });
+      this.#byAgent.get(event.task.agentId)?.send({
+        type: 'kill',
+        frameworkId: event.task.frameworkId,
+        taskId: event.task.id,
+        message: 'killed by the framework',
+      });
     } else if (event.type === 'TASK_UPDATED' && isTerminalTaskState(event.task.state)) {
       this.#usage.delete(taskKey(event.task.frameworkId, event.task.id));
       // A terminal state the master decided (framework torn down, by TEARDOWN or its failover
@@ -253,7 +323,12 @@ export class AgentGateway {
       // resources given to someone else. An agent that is away hears it when it re-registers
       // (agent-registration.ts); one that no longer runs the task ignores the kill.
       if (event.status.source === 'SOURCE_MASTER') {
-        this.#byAgent.get(event.task.agentId)?.send({ type: 'kill', frameworkId: event.task.frameworkId, taskId: event.task.id, message: event.status.message ?? 'the master ended the task' });
+        this.#byAgent.get(event.task.agentId)?.send({
+          type: 'kill',
+          frameworkId: event.task.frameworkId,
+          taskId: event.task.id,
+          message: event.status.message ?? 'the master ended the task',
+        });
       }
     }
   }
@@ -265,7 +340,10 @@ export class AgentGateway {
     this.#usage.clear();
     if (leading) {
       this.#leaderSinceMs = Date.now();
-      this.parts.logger.info({ graceMs: this.parts.settings.reregistrationGraceMs }, 'leading: waiting for agents to re-register');
+      this.parts.logger.info(
+        { graceMs: this.parts.settings.reregistrationGraceMs },
+        'leading: waiting for agents to re-register',
+      );
     } else {
       // Agents must talk to the leader only: closing makes them rediscover it.
       this.#closeAll(closeCodeNotLeader, 'no longer the leader');
@@ -281,7 +359,13 @@ export class AgentGateway {
     if (!this.#leading) return;
     const nonce = ++this.#nonce;
     for (const connection of this.#byAgent.values()) connection.send({ type: 'ping', nonce });
-    const late = lateAgents(this.parts.master.state().agents.values(), this.#lastHeardMs, this.#leaderSinceMs, Date.now(), this.parts.settings);
+    const late = lateAgents(
+      this.parts.master.state().agents.values(),
+      this.#lastHeardMs,
+      this.#leaderSinceMs,
+      Date.now(),
+      this.parts.settings,
+    );
     for (const agentId of late) void this.#markUnreachable(agentId);
   }
 
@@ -290,10 +374,21 @@ export class AgentGateway {
     this.#markingUnreachable.add(agentId);
     try {
       this.#byAgent.get(agentId)?.close(closeCodeUnreachable, 'missed too many pings');
-      const { result } = await this.parts.master.submit({ type: 'update_agent_state', at: 0, agentId: toAgentId(agentId), state: 'UNREACHABLE' });
-      this.parts.logger.warn({ agent: agentId, ok: result.ok, code: result.ok ? null : result.code }, 'agent marked unreachable');
+      const { result } = await this.parts.master.submit({
+        type: 'update_agent_state',
+        at: 0,
+        agentId: toAgentId(agentId),
+        state: 'UNREACHABLE',
+      });
+      this.parts.logger.warn(
+        { agent: agentId, ok: result.ok, code: result.ok ? null : result.code },
+        'agent marked unreachable',
+      );
     } catch (error) {
-      this.parts.logger.info({ agent: agentId, problem: (error as Error).message }, 'could not mark agent unreachable yet');
+      this.parts.logger.info(
+        { agent: agentId, problem: (error as Error).message },
+        'could not mark agent unreachable yet',
+      );
     } finally {
       this.#markingUnreachable.delete(agentId);
     }

@@ -19,15 +19,24 @@ export const defaultLivenessSettings: LivenessSettings = {
 };
 
 export function validateLivenessSettings(settings: LivenessSettings): void {
-  const checks: [keyof LivenessSettings, number][] = [['pingIntervalMs', 10], ['maxMissedPings', 1], ['reregistrationGraceMs', 0]];
+  const checks: [keyof LivenessSettings, number][] = [
+    ['pingIntervalMs', 10],
+    ['maxMissedPings', 1],
+    ['reregistrationGraceMs', 0],
+  ];
   for (const [name, minimum] of checks) {
     const value = settings[name];
-    if (!Number.isSafeInteger(value) || value < minimum) throw new Error(`${name} must be a whole number of at least ${minimum}, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < minimum)
+      throw new Error(`${name} must be a whole number of at least ${minimum}, got ${value}`);
   }
 }
 
 export function lateAgents(
-  agents: Iterable<Agent>, lastHeardMs: ReadonlyMap<AgentId, number>, leaderSinceMs: number, nowMs: number, settings: LivenessSettings,
+  agents: Iterable<Agent>,
+  lastHeardMs: ReadonlyMap<AgentId, number>,
+  leaderSinceMs: number,
+  nowMs: number,
+  settings: LivenessSettings,
 ): AgentId[] {
   const late: AgentId[] = [];
   const silenceMs = settings.pingIntervalMs * settings.maxMissedPings;

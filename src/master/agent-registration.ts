@@ -5,7 +5,13 @@
 // request it may have missed while it was away.
 import type { AgentMessage } from '../protocol/agent.ts';
 import type { Command } from '../state-machine/commands.ts';
-import { agentId as toAgentId, frameworkId as toFrameworkId, taskId as toTaskId, taskKey, type AgentId } from '../state-machine/ids.ts';
+import {
+  agentId as toAgentId,
+  frameworkId as toFrameworkId,
+  taskId as toTaskId,
+  taskKey,
+  type AgentId,
+} from '../state-machine/ids.ts';
 import { isTerminalTaskState } from '../state-machine/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
@@ -16,7 +22,11 @@ type Register = Extract<AgentMessage, { type: 'register' }>;
 /** A register decided on a stale view (a new leader still applying) is retried once the other way. */
 const maxRegistrationAttempts = 2;
 
-export async function registerAgentConnection(gateway: AgentGateway, connection: AgentConnection, message: Register): Promise<void> {
+export async function registerAgentConnection(
+  gateway: AgentGateway,
+  connection: AgentConnection,
+  message: Register,
+): Promise<void> {
   const logger = gateway.parts.logger;
   if (!gateway.isLeading()) {
     const view = gateway.parts.master.raft();
@@ -41,10 +51,17 @@ export async function registerAgentConnection(gateway: AgentGateway, connection:
     if (agentId === null || connection.closed) return;
     gateway.bind(connection, agentId);
     connection.send({
-      type: 'registered', agentId, master: gateway.self(), masters: gateway.mastersView(),
-      pingIntervalMs: gateway.parts.settings.pingIntervalMs, maxMissedPings: gateway.parts.settings.maxMissedPings,
+      type: 'registered',
+      agentId,
+      master: gateway.self(),
+      masters: gateway.mastersView(),
+      pingIntervalMs: gateway.parts.settings.pingIntervalMs,
+      maxMissedPings: gateway.parts.settings.maxMissedPings,
     });
-    logger.info({ agent: agentId, remote: connection.remote, hostname: info.hostname, reported: message.tasks.length }, message.agentId === null ? 'agent registered' : 'agent re-registered');
+    logger.info(
+      { agent: agentId, remote: connection.remote, hostname: info.hostname, reported: message.tasks.length },
+      message.agentId === null ? 'agent registered' : 'agent re-registered',
+    );
     reconcile(gateway, connection, agentId, message);
   } catch (error) {
     // Not committed (leadership moved…): the agent dials again and finds the leader.
@@ -59,11 +76,18 @@ export async function registerAgentConnection(gateway: AgentGateway, connection:
     target.close(1008, code);
   }
 
-  async function propose(gatewayRef: AgentGateway, registerMessage: Register, agentInfo: AgentInfo): Promise<AgentId | null> {
+  async function propose(
+    gatewayRef: AgentGateway,
+    registerMessage: Register,
+    agentInfo: AgentInfo,
+  ): Promise<AgentId | null> {
     const agentId = registerMessage.agentId === null ? gatewayRef.newAgentId() : toAgentId(registerMessage.agentId);
     let known = gatewayRef.parts.master.state().agents.has(agentId);
     for (let attempt = 1; attempt <= maxRegistrationAttempts; attempt++) {
-      const tasks = registerMessage.tasks.map((task) => ({ frameworkId: toFrameworkId(task.frameworkId), taskId: toTaskId(task.taskId) }));
+      const tasks = registerMessage.tasks.map((task) => ({
+        frameworkId: toFrameworkId(task.frameworkId),
+        taskId: toTaskId(task.taskId),
+      }));
       const command: Command = known
         ? { type: 'reregister_agent', at: 0, agentId, info: agentInfo, tasks }
         : { type: 'register_agent', at: 0, agentId, info: agentInfo };
@@ -73,7 +97,11 @@ export async function registerAgentConnection(gateway: AgentGateway, connection:
         known = !known;
         continue;
       }
-      refuse(connection, result.code === 'AGENT_GONE' ? 'AGENT_GONE' : 'REGISTRATION_FAILED', `${result.code}: ${result.message}`);
+      refuse(
+        connection,
+        result.code === 'AGENT_GONE' ? 'AGENT_GONE' : 'REGISTRATION_FAILED',
+        `${result.code}: ${result.message}`,
+      );
       return null;
     }
     refuse(connection, 'REGISTRATION_FAILED', 'the agent registry changed under the registration; retry');
@@ -86,14 +114,31 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
   for (const reference of message.tasks) {
     const task = state.tasks.get(taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId)));
     if (task !== undefined && task.agentId === agentId && !isTerminalTaskState(task.state)) continue;
-    const why = task === undefined ? 'unknown to the master' : task.agentId !== agentId ? `assigned to agent ${task.agentId}` : `${task.state} on the master`;
-    connection.send({ type: 'kill', frameworkId: reference.frameworkId, taskId: reference.taskId, message: `reconciliation: the task is ${why}` });
+    const why =
+      task === undefined
+        ? 'unknown to the master'
+        : task.agentId !== agentId
+          ? `assigned to agent ${task.agentId}`
+          : `${task.state} on the master`;
+    connection.send({
+      type: 'kill',
+      frameworkId: reference.frameworkId,
+      taskId: reference.taskId,
+      message: `reconciliation: the task is ${why}`,
+    });
   }
-  const reported = new Set(message.tasks.map((reference) => taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId))));
+  const reported = new Set(
+    message.tasks.map((reference) => taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId))),
+  );
   for (const task of state.tasks.values()) {
     if (task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
     if (task.killRequestedAt !== null) {
-      connection.send({ type: 'kill', frameworkId: task.frameworkId, taskId: task.id, message: 'killed by the framework' });
+      connection.send({
+        type: 'kill',
+        frameworkId: task.frameworkId,
+        taskId: task.id,
+        message: 'killed by the framework',
+      });
     } else if (task.state === 'TASK_STAGING' && !reported.has(taskKey(task.frameworkId, task.id))) {
       // Re-registration drops the tasks the agent does not report, so this one was launched
       // after it committed but before this socket was bound: its launch went to no socket.

@@ -21,20 +21,32 @@ export function toAgentInfo(wire: WireAgentInfo): AgentInfo {
 }
 
 export function toStatusReport(wire: WireStatus): StatusReport {
-  if (!(taskStates as readonly string[]).includes(wire.state)) throw new WireConversionError(`unknown task state ${wire.state}`);
+  if (!(taskStates as readonly string[]).includes(wire.state))
+    throw new WireConversionError(`unknown task state ${wire.state}`);
   if (wire.reason !== null && !(taskReasons as readonly string[]).includes(wire.reason)) {
     throw new WireConversionError(`unknown reason ${wire.reason}`);
   }
   return {
-    state: wire.state as TaskState, reason: wire.reason as TaskReason | null, message: wire.message, source: wire.source,
-    uuid: wire.uuid, timestampMs: Math.round(wire.timestampMs), healthy: wire.healthy,
+    state: wire.state as TaskState,
+    reason: wire.reason as TaskReason | null,
+    message: wire.message,
+    source: wire.source,
+    uuid: wire.uuid,
+    timestampMs: Math.round(wire.timestampMs),
+    healthy: wire.healthy,
   };
 }
 
 /** The launch spec the agent runs: the task's definition, nothing of its replicated bookkeeping. */
 export function toWireTaskSpec(task: Task): WireTaskSpec {
   return {
-    id: task.id, name: task.name, resources: task.resources, command: task.command, container: task.container,
-    healthCheck: task.healthCheck, killGracePeriodMs: task.killGracePeriodMs, labels: task.labels,
+    id: task.id,
+    name: task.name,
+    resources: task.resources,
+    command: task.command,
+    container: task.container,
+    healthCheck: task.healthCheck,
+    killGracePeriodMs: task.killGracePeriodMs,
+    labels: task.labels,
   };
 }

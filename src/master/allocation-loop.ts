@@ -17,7 +17,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChangeListener } from '../http/facade.ts';
 import {
-  AllocationCycle, defaultMaxSkipReasonsPerFramework, defaultMinAllocatable, parseMinAllocatable, type AllocatorConfig,
+  AllocationCycle,
+  defaultMaxSkipReasonsPerFramework,
+  defaultMinAllocatable,
+  parseMinAllocatable,
+  type AllocatorConfig,
 } from '../offers/allocator.ts';
 import type { AllocationControl, AllocationReport } from '../offers/control.ts';
 import { AllocationHints } from '../offers/hints.ts';
@@ -52,12 +56,16 @@ const maxRescindsPerPass = 1000;
 
 /** The master's options with their defaults, checked (a bad value stops the master at start). */
 export function allocationSettings(options: {
-  readonly allocationBatchMs?: number; readonly offerTimeoutMs?: number; readonly minAllocatableResources?: string;
+  readonly allocationBatchMs?: number;
+  readonly offerTimeoutMs?: number;
+  readonly minAllocatableResources?: string;
 }): AllocationSettings {
   const batchMs = options.allocationBatchMs ?? defaultAllocationBatchMs;
   const offerTimeoutMs = options.offerTimeoutMs ?? defaultOfferTimeoutMs;
   if (!Number.isInteger(batchMs) || batchMs < 0 || batchMs > maxAllocationBatchMs) {
-    throw new Error(`allocation batch window must be a whole number of ms from 0 to ${maxAllocationBatchMs}, not ${batchMs}`);
+    throw new Error(
+      `allocation batch window must be a whole number of ms from 0 to ${maxAllocationBatchMs}, not ${batchMs}`,
+    );
   }
   if (!Number.isInteger(offerTimeoutMs) || offerTimeoutMs < 0 || offerTimeoutMs > maxDurationMs) {
     throw new Error(`offer timeout must be a whole number of ms (0 for none), not ${offerTimeoutMs}`);
@@ -144,7 +152,11 @@ export class AllocationLoop implements AllocationControl {
 
   report(): AllocationReport {
     return buildAllocationReport({
-      state: this.#parts.state(), hints: this.#hints, nowMs: this.#now(), config: this.#config(), lastCycle: this.#lastCycle,
+      state: this.#parts.state(),
+      hints: this.#hints,
+      nowMs: this.#now(),
+      config: this.#config(),
+      lastCycle: this.#lastCycle,
     });
   }
 
@@ -157,8 +169,12 @@ export class AllocationLoop implements AllocationControl {
 
   #config(): AllocatorConfig {
     return {
-      minAllocatable: this.#parts.settings.minAllocatable, maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
-      newOfferId: () => offerId(`${this.#offerPrefix}-O${(this.#offerSequence += 1)}`),
+      minAllocatable: this.#parts.settings.minAllocatable,
+      maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
+      newOfferId: () => {
+        this.#offerSequence += 1;
+        return offerId(`${this.#offerPrefix}-O${this.#offerSequence}`);
+      },
     };
   }
 
@@ -233,12 +249,25 @@ export class AllocationLoop implements AllocationControl {
   async #allocate(term: number): Promise<OfferDefinition[] | null> {
     const nowMs = this.#now();
     this.#hints.prune(nowMs);
-    const cycle = new AllocationCycle({ state: this.#parts.state(), hints: this.#hints, nowMs, config: this.#config() });
+    const cycle = new AllocationCycle({
+      state: this.#parts.state(),
+      hints: this.#hints,
+      nowMs,
+      config: this.#config(),
+    });
     const run = await runInSlices(cycle, () => this.#leading(term));
     if (run === null) return null;
     const result = cycle.result();
-    this.#lastCycle = { atMs: nowMs, durationMs: run.busyMs, offersMade: result.offers.length, skipReasons: result.skipReasons };
-    this.#parts.logger.debug({ offers: result.offers.length, busyMs: run.busyMs, longestSliceMs: run.longestSliceMs, slices: run.slices }, 'allocation cycle');
+    this.#lastCycle = {
+      atMs: nowMs,
+      durationMs: run.busyMs,
+      offersMade: result.offers.length,
+      skipReasons: result.skipReasons,
+    };
+    this.#parts.logger.debug(
+      { offers: result.offers.length, busyMs: run.busyMs, longestSliceMs: run.longestSliceMs, slices: run.slices },
+      'allocation cycle',
+    );
     return result.offers;
   }
 
@@ -256,7 +285,10 @@ export class AllocationLoop implements AllocationControl {
       const { result } = await this.#parts.submit({ type: 'create_offers', at: this.#now(), offers: fitting });
       if (!result.ok) {
         this.#again = true;
-        this.#parts.logger.info({ code: result.code, message: result.message, offers: fitting.length }, 'offers rejected; allocating again');
+        this.#parts.logger.info(
+          { code: result.code, message: result.message, offers: fitting.length },
+          'offers rejected; allocating again',
+        );
       }
     }
   }
@@ -268,7 +300,8 @@ export class AllocationLoop implements AllocationControl {
       const agent = state.agents.get(offer.agentId);
       const framework = state.frameworks.get(offer.frameworkId);
       const held = add(pending.get(offer.agentId) ?? emptyResources, offer.resources);
-      if (agent?.state !== 'ACTIVE' || framework?.state !== 'CONNECTED' || !contains(freeResources(agent), held)) return false;
+      if (agent?.state !== 'ACTIVE' || framework?.state !== 'CONNECTED' || !contains(freeResources(agent), held))
+        return false;
       pending.set(offer.agentId, held);
       return true;
     });
@@ -279,11 +312,17 @@ export class AllocationLoop implements AllocationControl {
     const timeoutMs = this.#parts.settings.offerTimeoutMs;
     if (timeoutMs <= 0) return;
     const deadline = this.#now() - timeoutMs;
-    const expired = [...this.#parts.state().offers.values()].filter((offer) => offer.createdAt <= deadline).slice(0, maxRescindsPerPass);
+    const expired = [...this.#parts.state().offers.values()]
+      .filter((offer) => offer.createdAt <= deadline)
+      .slice(0, maxRescindsPerPass);
     for (const offer of expired) {
       if (!this.#leading(term)) return;
       const { result } = await this.#parts.submit({ type: 'rescind_offer', at: this.#now(), offerId: offer.id });
-      if (result.ok) this.#parts.logger.info({ offerId: offer.id, frameworkId: offer.frameworkId, agentId: offer.agentId }, 'offer timed out; rescinded');
+      if (result.ok)
+        this.#parts.logger.info(
+          { offerId: offer.id, frameworkId: offer.frameworkId, agentId: offer.agentId },
+          'offer timed out; rescinded',
+        );
     }
   }
 
@@ -302,10 +341,13 @@ export class AllocationLoop implements AllocationControl {
     let wakeAtMs = candidates[0]!;
     for (const candidate of candidates) wakeAtMs = Math.min(wakeAtMs, candidate);
     if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = null;
-      this.trigger('filter or offer expiry');
-    }, Math.max(this.#parts.settings.batchMs, wakeAtMs - nowMs + 1));
+    this.#wakeTimer = setTimeout(
+      () => {
+        this.#wakeTimer = null;
+        this.trigger('filter or offer expiry');
+      },
+      Math.max(this.#parts.settings.batchMs, wakeAtMs - nowMs + 1),
+    );
     this.#wakeTimer.unref();
   }
 }

@@ -1,7 +1,14 @@
 // The master as the HTTP layer sees it: Raft status in API terms, command submission with the
 // leader's clock stamped in, linearizable reads, membership. Raft's failures become HttpErrors
 // with the status a client can act on (307 to the leader, 503 retry, 504 unknown outcome).
-import type { ChangeListener, MasterFacade, MasterRole, MembershipRequest, RaftMemberView, RaftView } from '../http/facade.ts';
+import type {
+  ChangeListener,
+  MasterFacade,
+  MasterRole,
+  MembershipRequest,
+  RaftMemberView,
+  RaftView,
+} from '../http/facade.ts';
 import { HttpError } from '../http/errors.ts';
 import { retryAfterSeconds } from '../http/leader.ts';
 import type { AllocationControl } from '../offers/control.ts';
@@ -92,15 +99,26 @@ export function raftView(status: CoreStatus, zone: string | null): RaftView {
     ...membership.voters.map((id) => ({ id, role: 'voter' as const })),
     ...membership.learners.map((id) => ({ id, role: 'learner' as const })),
   ].map(({ id, role }) => ({
-    id, role, address: membership.addresses[id] ?? '',
-    match: status.progress[id]?.match ?? null, state: status.progress[id]?.state ?? null,
+    id,
+    role,
+    address: membership.addresses[id] ?? '',
+    match: status.progress[id]?.match ?? null,
+    state: status.progress[id]?.state ?? null,
   }));
   const leaderId = status.leader === '' ? null : status.leader;
   return {
-    id: status.id, zone, role: masterRole(status), term: status.term, leaderId,
-    leaderAddress: leaderId === null ? null : membership.addresses[leaderId] ?? null,
-    commitIndex: status.commit, appliedIndex: status.applied, snapshotIndex: status.snapshotIndex,
-    firstIndex: status.firstIndex, lastIndex: status.lastIndex, members,
+    id: status.id,
+    zone,
+    role: masterRole(status),
+    term: status.term,
+    leaderId,
+    leaderAddress: leaderId === null ? null : (membership.addresses[leaderId] ?? null),
+    commitIndex: status.commit,
+    appliedIndex: status.applied,
+    snapshotIndex: status.snapshotIndex,
+    firstIndex: status.firstIndex,
+    lastIndex: status.lastIndex,
+    members,
   };
 }
 
@@ -113,13 +131,16 @@ function masterRole(status: CoreStatus): MasterRole {
 export function raftErrorToHttp(error: unknown, status: CoreStatus): HttpError {
   if (error instanceof HttpError) return error;
   if (!(error instanceof RaftRequestError)) return new HttpError('INTERNAL', (error as Error).message);
-  const leaderAddress = status.leader === '' ? null : status.membership.addresses[status.leader] ?? null;
+  const leaderAddress = status.leader === '' ? null : (status.membership.addresses[status.leader] ?? null);
   // Whatever the code, a write that may have been appended must never read as "retry": a client
   // that retries it elsewhere applies it twice. Found by jepsen-lite (register × all, 5 nodes,
   // seed 7001): a leader removed by REMOVE_MASTER failed its in-flight writes as
   // leadership-lost → UNAVAILABLE; the next leader committed them, and the retries applied again.
   if (error.indeterminate && error.code !== 'timeout' && error.code !== 'stopped') {
-    return new HttpError('TIMEOUT', `the write was in flight when this master lost leadership (${error.code}): it may or may not have been applied`);
+    return new HttpError(
+      'TIMEOUT',
+      `the write was in flight when this master lost leadership (${error.code}): it may or may not have been applied`,
+    );
   }
   switch (error.code) {
     case 'not-leader':
@@ -127,25 +148,47 @@ export function raftErrorToHttp(error: unknown, status: CoreStatus): HttpError {
     case 'no-leader':
       // The route checked leadership before proposing; losing it in between is a race the
       // client resolves by retrying (it will be redirected then).
-      return new HttpError(leaderAddress === null ? 'NO_LEADER' : 'UNAVAILABLE', `leadership changed (${error.code}); retry`, { 'retry-after': retryAfterSeconds });
+      return new HttpError(
+        leaderAddress === null ? 'NO_LEADER' : 'UNAVAILABLE',
+        `leadership changed (${error.code}); retry`,
+        { 'retry-after': retryAfterSeconds },
+      );
     case 'timeout':
-      return new HttpError('TIMEOUT', error.indeterminate ? 'the write timed out: it may or may not have been applied' : 'the request timed out');
+      return new HttpError(
+        'TIMEOUT',
+        error.indeterminate ? 'the write timed out: it may or may not have been applied' : 'the request timed out',
+      );
     case 'overloaded':
-      return new HttpError('TOO_MANY_REQUESTS', 'too many uncommitted writes; retry shortly', { 'retry-after': retryAfterSeconds });
+      return new HttpError('TOO_MANY_REQUESTS', 'too many uncommitted writes; retry shortly', {
+        'retry-after': retryAfterSeconds,
+      });
     case 'too-large':
       return new HttpError('PAYLOAD_TOO_LARGE', 'the command is larger than a Raft entry may be');
     case 'transfer-in-progress':
     case 'stopped':
       // A write that was already proposed when the master stopped may still commit: say so.
-      if (error.indeterminate) return new HttpError('TIMEOUT', 'the master stopped with this write in flight: it may or may not have been applied');
-      return new HttpError('UNAVAILABLE', `leadership is moving (${error.code}); retry shortly`, { 'retry-after': retryAfterSeconds });
+      if (error.indeterminate)
+        return new HttpError(
+          'TIMEOUT',
+          'the master stopped with this write in flight: it may or may not have been applied',
+        );
+      return new HttpError('UNAVAILABLE', `leadership is moving (${error.code}); retry shortly`, {
+        'retry-after': retryAfterSeconds,
+      });
     case 'membership-change-pending':
     case 'no-commit-in-term':
     case 'not-caught-up':
     case 'unknown-node':
     case 'invalid-change':
-      return new HttpError('CONFLICT', `membership change refused: ${error.code}`, {}, error.code.toUpperCase().replaceAll('-', '_'));
+      return new HttpError(
+        'CONFLICT',
+        `membership change refused: ${error.code}`,
+        {},
+        error.code.toUpperCase().replaceAll('-', '_'),
+      );
     case 'overwritten':
-      return new HttpError('UNAVAILABLE', 'the write was lost in a leader change and not applied; retry', { 'retry-after': retryAfterSeconds });
+      return new HttpError('UNAVAILABLE', 'the write was lost in a leader change and not applied; retry', {
+        'retry-after': retryAfterSeconds,
+      });
   }
 }

@@ -23,12 +23,16 @@ export interface FailoverInputs {
 export function failoverCommands(state: ReadonlyState, inputs: FailoverInputs): Command[] {
   const commands: Command[] = [];
   for (const framework of state.frameworks.values()) {
-    if (framework.state === 'DISCONNECTED' && framework.disconnectedAt !== null
-      && inputs.nowMs >= framework.disconnectedAt + framework.info.failoverTimeoutMs) {
+    if (
+      framework.state === 'DISCONNECTED' &&
+      framework.disconnectedAt !== null &&
+      inputs.nowMs >= framework.disconnectedAt + framework.info.failoverTimeoutMs
+    ) {
       commands.push({ type: 'teardown_framework', at: stampedOnSubmit, frameworkId: framework.id });
     } else if (framework.state === 'CONNECTED' && !inputs.hasStream(framework.id)) {
       const since = Math.max(inputs.electedAtMs, framework.reregisteredAt ?? framework.registeredAt);
-      if (inputs.nowMs >= since + inputs.graceMs) commands.push({ type: 'disconnect_framework', at: stampedOnSubmit, frameworkId: framework.id });
+      if (inputs.nowMs >= since + inputs.graceMs)
+        commands.push({ type: 'disconnect_framework', at: stampedOnSubmit, frameworkId: framework.id });
     }
   }
   return commands;
@@ -51,16 +55,28 @@ export class FrameworkFailover {
   check(): void {
     const electedAtMs = this.master.electedAtMs();
     if (electedAtMs === null || this.master.raft().role !== 'leader') return;
-    const commands = failoverCommands(this.master.state(), { nowMs: Date.now(), electedAtMs, graceMs: this.graceMs, hasStream: this.hasStream });
+    const commands = failoverCommands(this.master.state(), {
+      nowMs: Date.now(),
+      electedAtMs,
+      graceMs: this.graceMs,
+      hasStream: this.hasStream,
+    });
     for (const command of commands) {
       if (!('frameworkId' in command)) continue;
       const key = `${command.type}/${command.frameworkId}`;
       if (this.#inFlight.has(key)) continue;
       this.#inFlight.add(key);
-      this.logger.info({ frameworkId: command.frameworkId, command: command.type }, command.type === 'teardown_framework'
-        ? 'framework failover timeout passed: tearing it down' : 'framework did not re-subscribe to this leader: marking it disconnected');
-      this.master.submit(command)
-        .catch((error: unknown) => this.logger.warn({ err: error, frameworkId: command.frameworkId }, 'framework failover command failed'))
+      this.logger.info(
+        { frameworkId: command.frameworkId, command: command.type },
+        command.type === 'teardown_framework'
+          ? 'framework failover timeout passed: tearing it down'
+          : 'framework did not re-subscribe to this leader: marking it disconnected',
+      );
+      this.master
+        .submit(command)
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, frameworkId: command.frameworkId }, 'framework failover command failed'),
+        )
         .finally(() => this.#inFlight.delete(key));
     }
   }

@@ -10,7 +10,10 @@ export class LearnerPromoter {
   private readonly timer: NodeJS.Timeout;
   private inFlight = false;
 
-  constructor(private readonly raft: RaftNode, private readonly logger: Logger) {
+  constructor(
+    private readonly raft: RaftNode,
+    private readonly logger: Logger,
+  ) {
     this.timer = setInterval(() => this.check(), checkIntervalMs);
     this.timer.unref();
   }
@@ -23,10 +26,13 @@ export class LearnerPromoter {
     // The core refuses a promotion of a learner that lags (promoteLagEntries); ask only when close.
     if (match < status.commit) return;
     this.inFlight = true;
-    this.raft.proposeMembership({ type: 'promote', node: learner })
+    this.raft
+      .proposeMembership({ type: 'promote', node: learner })
       .then(({ index }) => this.logger.info({ learner, index }, 'learner caught up: promoted to voter'))
       .catch((error: Error) => this.logger.info({ learner, reason: error.message }, 'learner promotion deferred'))
-      .finally(() => { this.inFlight = false; });
+      .finally(() => {
+        this.inFlight = false;
+      });
   }
 
   stop(): void {

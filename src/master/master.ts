@@ -73,30 +73,47 @@ export class Master {
     const logger = options.logger ?? createLogger({ node: options.id, component: 'master' });
     const machine = new ClusterStateMachine();
     const raft = RaftNode.start({
-      id: nodeId(options.id), dataDir: options.dataDir, peers: options.peers, join: options.join,
-      secret: options.secret, stateMachine: machine, logger: logger.child({ subsystem: 'raft' }), timing: options.timing,
+      id: nodeId(options.id),
+      dataDir: options.dataDir,
+      peers: options.peers,
+      join: options.join,
+      secret: options.secret,
+      stateMachine: machine,
+      logger: logger.child({ subsystem: 'raft' }),
+      timing: options.timing,
       core: options.snapshotEntries === undefined ? {} : { snapshotThresholdEntries: options.snapshotEntries },
     });
     let electedAtMs: number | null = null;
     raft.onLeaderChange((status) => {
       electedAtMs = status.role === 'leader' ? Date.now() : null;
-      logger.info({ term: status.term, role: status.role, leader: status.leader || null }, status.role === 'leader'
-        ? 'this master is now the leader' : `leader is now ${status.leader || 'unknown'}`);
+      logger.info(
+        { term: status.term, role: status.role, leader: status.leader || null },
+        status.role === 'leader' ? 'this master is now the leader' : `leader is now ${status.leader || 'unknown'}`,
+      );
     });
     const metrics = new MasterMetrics(raft, { master: options.id });
     const address = `${options.host}:${options.port}`;
     const allocation = new AllocationLoop({
-      state: () => machine.state, onChange: (listener) => machine.subscribe(listener),
+      state: () => machine.state,
+      onChange: (listener) => machine.subscribe(listener),
       // `facade` is assigned below; the loop calls these only after start() returns.
-      submit: (command) => facade.submit(command), linearizableRead: () => facade.linearizableRead(),
+      submit: (command) => facade.submit(command),
+      linearizableRead: () => facade.linearizableRead(),
       leaderTerm: () => (raft.status().role === 'leader' ? raft.status().term : null),
       onLeaderChange: (listener) => raft.onLeaderChange(() => listener()),
-      settings: allocationSettings(options), logger: logger.child({ subsystem: 'allocator' }),
+      settings: allocationSettings(options),
+      logger: logger.child({ subsystem: 'allocator' }),
     });
     const facade = createMasterFacade({
       allocation,
-      id: options.id, address, zone: options.zone, flags: options.flags, raft,
-      state: () => machine.state, metricsText: () => metrics.text(), electedAtMs: () => electedAtMs,
+      id: options.id,
+      address,
+      zone: options.zone,
+      flags: options.flags,
+      raft,
+      state: () => machine.state,
+      metricsText: () => metrics.text(),
+      electedAtMs: () => electedAtMs,
       // The operator SUBSCRIBE stream's source: changes in apply order, on any master.
       onChange: (listener) => machine.subscribe(listener),
       // `agents` is assigned below; GET_TASKS runs only once the server listens.
@@ -109,7 +126,11 @@ export class Master {
     });
     const scheduler = new SchedulerConnections(facade, { logger: logger.child({ subsystem: 'scheduler' }) });
     const http = buildHttpServer({ master: facade, logger: logger.child({ subsystem: 'http' }), scheduler });
-    const failover = new FrameworkFailover(facade, (frameworkId) => scheduler.has(frameworkId), logger.child({ subsystem: 'framework-failover' }));
+    const failover = new FrameworkFailover(
+      facade,
+      (frameworkId) => scheduler.has(frameworkId),
+      logger.child({ subsystem: 'framework-failover' }),
+    );
     http.addHook('onClose', async () => failover.stop());
     const agentSettings = {
       pingIntervalMs: options.agentPingIntervalMs ?? defaultLivenessSettings.pingIntervalMs,
@@ -118,7 +139,11 @@ export class Master {
     };
     validateLivenessSettings(agentSettings);
     const agents = new AgentGateway({
-      master: facade, zone: options.zone, settings: agentSettings, secret: options.secret, logger: logger.child({ subsystem: 'agents' }),
+      master: facade,
+      zone: options.zone,
+      settings: agentSettings,
+      secret: options.secret,
+      logger: logger.child({ subsystem: 'agents' }),
       onLeadership: (listener) => raft.onLeaderChange((status) => listener(status.role === 'leader')),
     });
     http.server.on('upgrade', (request, socket, head) => {

@@ -14,7 +14,14 @@ export class MasterMetrics {
     this.loopDelay.enable();
     const status = () => raft.status();
     const gauge = (name: string, help: string, read: () => number): void => {
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
     };
     gauge('flotilla_raft_term', 'current Raft term', () => status().term);
     gauge('flotilla_raft_commit_index', 'highest committed log index', () => status().commit);
@@ -22,9 +29,17 @@ export class MasterMetrics {
     gauge('flotilla_raft_last_index', 'last log index', () => status().lastIndex);
     gauge('flotilla_raft_snapshot_index', 'index of the latest snapshot', () => status().snapshotIndex);
     gauge('flotilla_raft_is_leader', '1 on the leader, else 0', () => (status().role === 'leader' ? 1 : 0));
-    gauge('flotilla_raft_members', 'voters and learners', () => status().membership.voters.length + status().membership.learners.length);
+    gauge(
+      'flotilla_raft_members',
+      'voters and learners',
+      () => status().membership.voters.length + status().membership.learners.length,
+    );
     // The maximum is collected first: collecting the 99th percentile resets the histogram.
-    gauge('flotilla_event_loop_delay_max_seconds', 'event-loop delay, maximum since the last scrape', () => this.loopDelay.max / 1e9);
+    gauge(
+      'flotilla_event_loop_delay_max_seconds',
+      'event-loop delay, maximum since the last scrape',
+      () => this.loopDelay.max / 1e9,
+    );
     gauge('flotilla_event_loop_delay_p99_seconds', 'event-loop delay, 99th percentile since the last scrape', () => {
       const value = this.loopDelay.percentile(99) / 1e9;
       this.loopDelay.reset();

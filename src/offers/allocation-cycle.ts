@@ -18,7 +18,15 @@ import { freeResources } from '../state-machine/agent-accounting.ts';
 import type { AgentId, FrameworkId, OfferId } from '../state-machine/ids.ts';
 import { agentIsDown } from '../state-machine/machines.ts';
 import { compareStrings, sortedValues } from '../state-machine/ordering.ts';
-import { add, emptyResources, filterRole, isEmpty, reservedRoles, subtract, type Resources } from '../state-machine/resources.ts';
+import {
+  add,
+  emptyResources,
+  filterRole,
+  isEmpty,
+  reservedRoles,
+  subtract,
+  type Resources,
+} from '../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../state-machine/roles.ts';
 import type { Agent, ReadonlyState } from '../state-machine/state.ts';
 import { isTerminalTaskState } from '../state-machine/task-states.ts';
@@ -90,7 +98,8 @@ export class AllocationCycle {
     this.#input = input;
     const { state } = input;
     this.#agents = sortedValues(state.agents);
-    for (const agent of this.#agents) if (countedAgentStates.has(agent.state)) addQuantities(this.totals, agent.resources);
+    for (const agent of this.#agents)
+      if (countedAgentStates.has(agent.state)) addQuantities(this.totals, agent.resources);
     this.tree = new RoleTree(this.totals, (role) => state.weights.get(role)?.weight ?? 1);
     this.quota = new QuotaBook(state.quotas.values());
     this.#frameworkIds = [];
@@ -117,7 +126,8 @@ export class AllocationCycle {
   #bookAgent(agent: Agent): void {
     if (agent.state === 'GONE') return;
     if (!this.quota.isEmpty) {
-      for (const role of reservedRoles(agent.resources)) this.quota.consume(role, filterRole(agent.resources, role), 'reserved');
+      for (const role of reservedRoles(agent.resources))
+        this.quota.consume(role, filterRole(agent.resources, role), 'reserved');
     }
     if (this.#offerable(agent) !== null) return;
     const free = freeResources(agent);
@@ -164,17 +174,23 @@ export class AllocationCycle {
   }
 
   result(): AllocationResult {
-    const offers = [...this.#decisions.values()].map((decision): OfferDefinition => ({
-      offerId: this.#input.config.newOfferId(), frameworkId: decision.frameworkId, agentId: decision.agentId,
-      role: decision.role, resources: decision.resources,
-    }));
+    const offers = [...this.#decisions.values()].map(
+      (decision): OfferDefinition => ({
+        offerId: this.#input.config.newOfferId(),
+        frameworkId: decision.frameworkId,
+        agentId: decision.agentId,
+        role: decision.role,
+        resources: decision.resources,
+      }),
+    );
     return { offers, skipReasons: this.#reasons };
   }
 
   /** Stage 1: roles below their guarantee, lowest weighted share first. */
   #allocateGuarantees(agent: Agent): void {
     if (!this.#remaining.has(agent.id) || this.quota.isEmpty) return;
-    const roles = this.quota.rolesBelowGuarantee()
+    const roles = this.quota
+      .rolesBelowGuarantee()
       .map((role) => ({ role, share: this.tree.findNode(role)?.share ?? 0 }))
       .sort((left, right) => left.share - right.share || compareStrings(left.role, right.role));
     for (const { role } of roles) {
@@ -198,7 +214,11 @@ export class AllocationCycle {
     // Frameworks not reached by now could only have had the unreserved rest: say why not.
     const left = this.#remaining.get(agent.id)!;
     const unreservedLeft = filterRole(left, unreservedRole);
-    const reason: SkipReason = isEmpty(left) ? 'NOTHING_FREE' : isEmpty(unreservedLeft) ? 'RESERVED_FOR_OTHER_ROLES' : 'BELOW_MIN_ALLOCATABLE';
+    const reason: SkipReason = isEmpty(left)
+      ? 'NOTHING_FREE'
+      : isEmpty(unreservedLeft)
+        ? 'RESERVED_FOR_OTHER_ROLES'
+        : 'BELOW_MIN_ALLOCATABLE';
     for (const role of reservedRoles(left)) {
       const leaf = this.tree.findLeaf(role);
       if (leaf !== undefined) this.#offerRole(agent, leaf, null);

@@ -22,7 +22,8 @@ export function parseMinAllocatable(text: string): Quantities[] {
     const quantities: Quantities = new Map();
     for (const part of alternative.split(';')) {
       const match = quantityPattern.exec(part.trim());
-      if (match === null) throw new Error(`min allocatable resources: "${part}" is not name:amount (e.g. "cpus:0.01|mem:32")`);
+      if (match === null)
+        throw new Error(`min allocatable resources: "${part}" is not name:amount (e.g. "cpus:0.01|mem:32")`);
       quantities.set(match[1]!, toMillis(Number(match[2])));
     }
     return quantities;

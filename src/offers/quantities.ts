@@ -19,7 +19,12 @@ function amountMillis(resource: Resource): number {
 }
 
 /** Adds `sign` × the quantities of `resources` into `into`; `only` picks reserved or unreserved ones. */
-export function addQuantities(into: Quantities, resources: Resources, sign = 1, only?: 'unreserved' | 'reserved'): void {
+export function addQuantities(
+  into: Quantities,
+  resources: Resources,
+  sign = 1,
+  only?: 'unreserved' | 'reserved',
+): void {
   for (const resource of resources) {
     if (only === 'unreserved' && resource.role !== unreservedRole) continue;
     if (only === 'reserved' && resource.role === unreservedRole) continue;
@@ -41,7 +46,11 @@ export function fromRecord(record: Readonly<Record<string, number>>): Quantities
 }
 
 export function toRecord(quantities: Quantities): Record<string, number> {
-  return Object.fromEntries([...quantities].sort(([left], [right]) => (left < right ? -1 : 1)).map(([name, millis]) => [name, fromMillis(millis)]));
+  return Object.fromEntries(
+    [...quantities]
+      .sort(([left], [right]) => (left < right ? -1 : 1))
+      .map(([name, millis]) => [name, fromMillis(millis)]),
+  );
 }
 
 /**
@@ -62,7 +71,9 @@ export function meetsMinimum(resources: Resources, alternatives: readonly Quanti
   if (resources.length === 0) return false;
   if (alternatives.length === 0) return true;
   const held = quantitiesOf(resources);
-  return alternatives.some((alternative) => [...alternative].every(([name, millis]) => (held.get(name) ?? 0) >= millis));
+  return alternatives.some((alternative) =>
+    [...alternative].every(([name, millis]) => (held.get(name) ?? 0) >= millis),
+  );
 }
 
 function firstValues(ranges: readonly ValueRange[], count: number): ValueRange[] {

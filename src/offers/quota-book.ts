@@ -32,7 +32,11 @@ export class QuotaBook {
 
   constructor(quotas: Iterable<QuotaEntry>) {
     for (const entry of quotas) {
-      this.#quotas.set(entry.role, { guarantees: fromRecord(entry.guarantees), limits: fromRecord(entry.limits), consumed: new Map() });
+      this.#quotas.set(entry.role, {
+        guarantees: fromRecord(entry.guarantees),
+        limits: fromRecord(entry.limits),
+        consumed: new Map(),
+      });
     }
   }
 

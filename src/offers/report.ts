@@ -36,12 +36,17 @@ export function buildAllocationReport(input: ReportInput): AllocationReport {
     const node = cycle.tree.findNode(role)!;
     const quota = state.quotas.get(role);
     return {
-      role, weight: node.weight, dominantShare: node.share,
-      guarantees: quota?.guarantees ?? {}, limits: quota?.limits ?? {}, allocated: toRecord(node.allocation),
+      role,
+      weight: node.weight,
+      dominantShare: node.share,
+      guarantees: quota?.guarantees ?? {},
+      limits: quota?.limits ?? {},
+      allocated: toRecord(node.allocation),
     };
   });
   const offersByFramework = new Map<string, number>();
-  for (const offer of state.offers.values()) offersByFramework.set(offer.frameworkId, (offersByFramework.get(offer.frameworkId) ?? 0) + 1);
+  for (const offer of state.offers.values())
+    offersByFramework.set(offer.frameworkId, (offersByFramework.get(offer.frameworkId) ?? 0) + 1);
   const heldByFramework = heldPerFramework(state);
   const frameworks = sortedValues(state.frameworks)
     .filter((framework) => framework.state !== 'COMPLETED')
@@ -49,15 +54,23 @@ export function buildAllocationReport(input: ReportInput): AllocationReport {
       const held = heldByFramework.get(framework.id) ?? new Map();
       const reasons = lastCycle?.skipReasons.get(framework.id) ?? new Map<AgentId, SkipReason>();
       return {
-        frameworkId: framework.id, roles: framework.info.roles, dominantShare: dominantShare(held, cycle.totals),
-        suppressedRoles: hints.suppressedRoles(framework.id), filters: hints.filtersOf(framework.id, nowMs),
+        frameworkId: framework.id,
+        roles: framework.info.roles,
+        dominantShare: dominantShare(held, cycle.totals),
+        suppressedRoles: hints.suppressedRoles(framework.id),
+        filters: hints.filtersOf(framework.id, nowMs),
         outstandingOffers: offersByFramework.get(framework.id) ?? 0,
-        lastSkipReasons: [...reasons].map(([agentId, reason]) => ({ agentId, reason })).sort((left, right) => compareStrings(left.agentId, right.agentId)),
+        lastSkipReasons: [...reasons]
+          .map(([agentId, reason]) => ({ agentId, reason }))
+          .sort((left, right) => compareStrings(left.agentId, right.agentId)),
       };
     });
   return {
-    lastCycleAtMs: lastCycle?.atMs ?? null, lastCycleDurationMs: lastCycle?.durationMs ?? null,
-    offersMadeLastCycle: lastCycle?.offersMade ?? 0, roles, frameworks,
+    lastCycleAtMs: lastCycle?.atMs ?? null,
+    lastCycleDurationMs: lastCycle?.durationMs ?? null,
+    offersMadeLastCycle: lastCycle?.offersMade ?? 0,
+    roles,
+    frameworks,
   };
 }
 
@@ -72,7 +85,8 @@ function heldPerFramework(state: ReadonlyState): Map<string, Quantities> {
     }
     addQuantities(held, resources);
   };
-  for (const task of state.tasks.values()) if (!isTerminalTaskState(task.state)) charge(task.frameworkId, task.resources);
+  for (const task of state.tasks.values())
+    if (!isTerminalTaskState(task.state)) charge(task.frameworkId, task.resources);
   for (const offer of state.offers.values()) charge(offer.frameworkId, offer.resources);
   return out;
 }

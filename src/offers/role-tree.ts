@@ -41,13 +41,25 @@ export interface RoleNode {
 }
 
 const byShare = (left: { share: number }, right: { share: number }): number => left.share - right.share;
-const compareNodes = (left: RoleNode, right: RoleNode): number => byShare(left, right) || compareStrings(left.role, right.role);
-const compareFrameworks = (left: FrameworkEntry, right: FrameworkEntry): number => byShare(left, right) || compareStrings(left.id, right.id);
+const compareNodes = (left: RoleNode, right: RoleNode): number =>
+  byShare(left, right) || compareStrings(left.role, right.role);
+const compareFrameworks = (left: FrameworkEntry, right: FrameworkEntry): number =>
+  byShare(left, right) || compareStrings(left.id, right.id);
 
 function newNode(role: Role, parent: RoleNode | null, virtual: boolean, weight: number): RoleNode {
   return {
-    role, parent, virtual, weight, allocation: new Map(), share: 0, children: [], changedChildren: new Set(), childrenUnsorted: true,
-    frameworks: [], frameworksDirty: true, frameworkCount: 0,
+    role,
+    parent,
+    virtual,
+    weight,
+    allocation: new Map(),
+    share: 0,
+    children: [],
+    changedChildren: new Set(),
+    childrenUnsorted: true,
+    frameworks: [],
+    frameworksDirty: true,
+    frameworkCount: 0,
   };
 }
 
@@ -57,7 +69,10 @@ export class RoleTree {
   readonly #leaves = new Map<Role, RoleNode>();
   readonly #entries = new Map<string, FrameworkEntry>();
 
-  constructor(private readonly totals: Quantities, private readonly weightOf: (role: Role) => number) {}
+  constructor(
+    private readonly totals: Quantities,
+    private readonly weightOf: (role: Role) => number,
+  ) {}
 
   /** The real node of `role`, created with its ancestors. */
   node(role: Role): RoleNode {

@@ -36,7 +36,10 @@ export const agentProtocolLimits = {
 
 // ---------------------------------------------------------------- shared shapes
 
-export interface WireRange { readonly begin: number; readonly end: number }
+export interface WireRange {
+  readonly begin: number;
+  readonly end: number;
+}
 
 /** The state machine's Resource, as plain JSON (role "*" when unreserved). */
 export type WireResource =
@@ -51,7 +54,10 @@ export interface WireAgentInfo {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export interface WireTaskRef { readonly frameworkId: string; readonly taskId: string }
+export interface WireTaskRef {
+  readonly frameworkId: string;
+  readonly taskId: string;
+}
 
 export interface WireHealthCheck {
   readonly type: 'COMMAND' | 'HTTP' | 'TCP';
@@ -71,11 +77,16 @@ export interface WireTaskSpec {
   readonly name: string;
   readonly resources: readonly WireResource[];
   readonly command: {
-    readonly value: string; readonly shell: boolean; readonly arguments: readonly string[];
-    readonly environment: Readonly<Record<string, string>>; readonly user: string | null;
+    readonly value: string;
+    readonly shell: boolean;
+    readonly arguments: readonly string[];
+    readonly environment: Readonly<Record<string, string>>;
+    readonly user: string | null;
   } | null;
   readonly container: {
-    readonly type: 'DOCKER' | 'MESOS'; readonly image: string | null; readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+    readonly type: 'DOCKER' | 'MESOS';
+    readonly image: string | null;
+    readonly network: 'HOST' | 'BRIDGE' | 'NONE';
     readonly forcePullImage: boolean;
   } | null;
   readonly healthCheck: WireHealthCheck | null;
@@ -108,37 +119,72 @@ export interface WireUsage {
 /** Mesos' ResourceStatistics of one sample (an unknown limit is left out, not 0). */
 export function resourceStatistics(usage: WireUsage): ResourceStatistics {
   return {
-    timestamp: usage.timestampMs / 1000, cpus_user_time_secs: usage.cpusUserTimeSecs, cpus_system_time_secs: usage.cpusSystemTimeSecs,
+    timestamp: usage.timestampMs / 1000,
+    cpus_user_time_secs: usage.cpusUserTimeSecs,
+    cpus_system_time_secs: usage.cpusSystemTimeSecs,
     mem_rss_bytes: usage.memRssBytes,
     ...(usage.cpusLimit === null ? {} : { cpus_limit: usage.cpusLimit }),
     ...(usage.memLimitBytes === null ? {} : { mem_limit_bytes: usage.memLimitBytes }),
   };
 }
 
-export interface WireMaster { readonly address: string; readonly zone: string | null }
+export interface WireMaster {
+  readonly address: string;
+  readonly zone: string | null;
+}
 
 // ---------------------------------------------------------------- messages
 
-interface Versioned { readonly v: number }
+interface Versioned {
+  readonly v: number;
+}
 
 export type AgentMessage =
-  | Versioned & { readonly type: 'register'; readonly agentId: string | null; readonly info: WireAgentInfo; readonly tasks: readonly WireTaskRef[] }
-  | Versioned & { readonly type: 'pong'; readonly nonce: number }
-  | Versioned & { readonly type: 'status_update'; readonly frameworkId: string; readonly taskId: string; readonly status: WireStatus }
-  | Versioned & { readonly type: 'usage'; readonly tasks: readonly (WireTaskRef & { readonly usage: WireUsage })[] }
-  | Versioned & { readonly type: 'error'; readonly code: string; readonly message: string };
+  | (Versioned & {
+      readonly type: 'register';
+      readonly agentId: string | null;
+      readonly info: WireAgentInfo;
+      readonly tasks: readonly WireTaskRef[];
+    })
+  | (Versioned & { readonly type: 'pong'; readonly nonce: number })
+  | (Versioned & {
+      readonly type: 'status_update';
+      readonly frameworkId: string;
+      readonly taskId: string;
+      readonly status: WireStatus;
+    })
+  | (Versioned & { readonly type: 'usage'; readonly tasks: readonly (WireTaskRef & { readonly usage: WireUsage })[] })
+  | (Versioned & { readonly type: 'error'; readonly code: string; readonly message: string });
 
 export type MasterMessage =
-  | Versioned & { readonly type: 'not_leader'; readonly leader: string | null; readonly masters: readonly WireMaster[] }
-  | Versioned & {
-    readonly type: 'registered'; readonly agentId: string; readonly master: WireMaster; readonly masters: readonly WireMaster[];
-    readonly pingIntervalMs: number; readonly maxMissedPings: number;
-  }
-  | Versioned & { readonly type: 'ping'; readonly nonce: number }
-  | Versioned & { readonly type: 'launch'; readonly frameworkId: string; readonly task: WireTaskSpec }
-  | Versioned & { readonly type: 'kill'; readonly frameworkId: string; readonly taskId: string; readonly message: string }
-  | Versioned & { readonly type: 'status_ack'; readonly frameworkId: string; readonly taskId: string; readonly uuid: string }
-  | Versioned & { readonly type: 'error'; readonly code: string; readonly message: string };
+  | (Versioned & {
+      readonly type: 'not_leader';
+      readonly leader: string | null;
+      readonly masters: readonly WireMaster[];
+    })
+  | (Versioned & {
+      readonly type: 'registered';
+      readonly agentId: string;
+      readonly master: WireMaster;
+      readonly masters: readonly WireMaster[];
+      readonly pingIntervalMs: number;
+      readonly maxMissedPings: number;
+    })
+  | (Versioned & { readonly type: 'ping'; readonly nonce: number })
+  | (Versioned & { readonly type: 'launch'; readonly frameworkId: string; readonly task: WireTaskSpec })
+  | (Versioned & {
+      readonly type: 'kill';
+      readonly frameworkId: string;
+      readonly taskId: string;
+      readonly message: string;
+    })
+  | (Versioned & {
+      readonly type: 'status_ack';
+      readonly frameworkId: string;
+      readonly taskId: string;
+      readonly uuid: string;
+    })
+  | (Versioned & { readonly type: 'error'; readonly code: string; readonly message: string });
 
 type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;
 export type AgentMessageBody = Distribute<AgentMessage>;
@@ -146,13 +192,20 @@ export type MasterMessageBody = Distribute<MasterMessage>;
 
 /** Stable codes of `error` messages. */
 export type AgentProtocolErrorCode =
-  | 'MALFORMED_MESSAGE' | 'UNSUPPORTED_VERSION' | 'NOT_REGISTERED' | 'AGENT_GONE' | 'REGISTRATION_FAILED' | 'INTERNAL';
+  | 'MALFORMED_MESSAGE'
+  | 'UNSUPPORTED_VERSION'
+  | 'NOT_REGISTERED'
+  | 'AGENT_GONE'
+  | 'REGISTRATION_FAILED'
+  | 'INTERNAL';
 
 export function encodeMessage(body: AgentMessageBody | MasterMessageBody): string {
   return JSON.stringify({ v: agentProtocolVersion, ...body });
 }
 
-export type Parsed<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly code: AgentProtocolErrorCode; readonly problem: string };
+export type Parsed<T> =
+  | { readonly ok: true; readonly message: T }
+  | { readonly ok: false; readonly code: AgentProtocolErrorCode; readonly problem: string };
 
 // ---------------------------------------------------------------- validation
 
@@ -161,12 +214,14 @@ class Invalid extends Error {}
 type Json = Record<string, unknown>;
 
 function object(value: unknown, where: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Invalid(`${where} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Invalid(`${where} must be an object`);
   return value as Json;
 }
 
 function string(value: unknown, where: string, maxLength: number = agentProtocolLimits.maxTextLength): string {
-  if (typeof value !== 'string' || value.length > maxLength) throw new Invalid(`${where} must be a string of at most ${maxLength} characters`);
+  if (typeof value !== 'string' || value.length > maxLength)
+    throw new Invalid(`${where} must be a string of at most ${maxLength} characters`);
   return value;
 }
 
@@ -175,9 +230,13 @@ function nullable<T>(value: unknown, read: (value: unknown) => T): T | null {
 }
 
 function number(value: unknown, where: string, options: { integer?: boolean; min?: number } = {}): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && (!options.integer || Number.isSafeInteger(value))
-    && value >= (options.min ?? 0);
-  if (!ok) throw new Invalid(`${where} must be a ${options.integer ? 'whole ' : ''}number of at least ${options.min ?? 0}`);
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!options.integer || Number.isSafeInteger(value)) &&
+    value >= (options.min ?? 0);
+  if (!ok)
+    throw new Invalid(`${where} must be a ${options.integer ? 'whole ' : ''}number of at least ${options.min ?? 0}`);
   return value as number;
 }
 
@@ -192,7 +251,8 @@ function array<T>(value: unknown, where: string, max: number, read: (item: unkno
 }
 
 function oneOf<T extends string>(value: unknown, where: string, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) throw new Invalid(`${where} must be one of ${choices.join(', ')}`);
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value))
+    throw new Invalid(`${where} must be one of ${choices.join(', ')}`);
   return value as T;
 }
 
@@ -212,7 +272,9 @@ function id(value: unknown, where: string): string {
 function stringMap(value: unknown, where: string, max: number): Record<string, string> {
   const entries = Object.entries(object(value, where));
   if (entries.length > max) throw new Invalid(`${where} must have at most ${max} entries`);
-  return Object.fromEntries(entries.map(([key, item]) => [string(key, `${where} key`, 255), string(item, `${where}.${key}`)]));
+  return Object.fromEntries(
+    entries.map(([key, item]) => [string(key, `${where} key`, 255), string(item, `${where}.${key}`)]),
+  );
 }
 
 function resource(value: unknown, where: string): WireResource {
@@ -223,7 +285,10 @@ function resource(value: unknown, where: string): WireResource {
   if (type === 'SCALAR') return { name, role, type, scalar: number(raw.scalar, `${where}.scalar`) };
   const ranges = array(raw.ranges, `${where}.ranges`, agentProtocolLimits.maxRanges, (item, at) => {
     const range = object(item, at);
-    return { begin: number(range.begin, `${at}.begin`, { integer: true }), end: number(range.end, `${at}.end`, { integer: true }) };
+    return {
+      begin: number(range.begin, `${at}.begin`, { integer: true }),
+      end: number(range.end, `${at}.end`, { integer: true }),
+    };
   });
   return { name, role, type, ranges };
 }
@@ -237,7 +302,10 @@ function agentInfo(value: unknown, where: string): WireAgentInfo {
   const address = object(raw.address, `${where}.address`);
   return {
     hostname: string(raw.hostname, `${where}.hostname`, 255),
-    address: { ip: string(address.ip, `${where}.address.ip`, 255), port: number(address.port, `${where}.address.port`, { integer: true }) },
+    address: {
+      ip: string(address.ip, `${where}.address.ip`, 255),
+      port: number(address.port, `${where}.address.port`, { integer: true }),
+    },
     zone: nullable(raw.zone, (zone) => string(zone, `${where}.zone`, 255)),
     resources: resources(raw.resources, `${where}.resources`),
     attributes: stringMap(raw.attributes ?? {}, `${where}.attributes`, agentProtocolLimits.maxAttributes),
@@ -285,8 +353,11 @@ function healthCheck(value: unknown, where: string): WireHealthCheck {
     command: nullable(raw.command, (command) => string(command, `${where}.command`)),
     port: nullable(raw.port, (port) => number(port, `${where}.port`, { integer: true })),
     path: nullable(raw.path, (path) => string(path, `${where}.path`)),
-    delayMs: duration('delayMs'), intervalMs: duration('intervalMs'), timeoutMs: duration('timeoutMs'),
-    consecutiveFailures: duration('consecutiveFailures'), gracePeriodMs: duration('gracePeriodMs'),
+    delayMs: duration('delayMs'),
+    intervalMs: duration('intervalMs'),
+    timeoutMs: duration('timeoutMs'),
+    consecutiveFailures: duration('consecutiveFailures'),
+    gracePeriodMs: duration('gracePeriodMs'),
   };
 }
 
@@ -295,9 +366,16 @@ export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
   const command = nullable(raw.command, (item) => {
     const cmd = object(item, `${where}.command`);
     return {
-      value: string(cmd.value, `${where}.command.value`), shell: boolean(cmd.shell, `${where}.command.shell`),
-      arguments: array(cmd.arguments ?? [], `${where}.command.arguments`, agentProtocolLimits.maxArguments, (arg, at) => string(arg, at)),
-      environment: stringMap(cmd.environment ?? {}, `${where}.command.environment`, agentProtocolLimits.maxEnvironmentVariables),
+      value: string(cmd.value, `${where}.command.value`),
+      shell: boolean(cmd.shell, `${where}.command.shell`),
+      arguments: array(cmd.arguments ?? [], `${where}.command.arguments`, agentProtocolLimits.maxArguments, (arg, at) =>
+        string(arg, at),
+      ),
+      environment: stringMap(
+        cmd.environment ?? {},
+        `${where}.command.environment`,
+        agentProtocolLimits.maxEnvironmentVariables,
+      ),
       user: nullable(cmd.user, (user) => string(user, `${where}.command.user`, 255)),
     };
   });
@@ -307,37 +385,57 @@ export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
       type: oneOf(box.type, `${where}.container.type`, ['DOCKER', 'MESOS'] as const),
       image: nullable(box.image, (image) => string(image, `${where}.container.image`, 1024)),
       network: oneOf(box.network ?? 'HOST', `${where}.container.network`, ['HOST', 'BRIDGE', 'NONE'] as const),
-      forcePullImage: box.forcePullImage === undefined ? false : boolean(box.forcePullImage, `${where}.container.forcePullImage`),
+      forcePullImage:
+        box.forcePullImage === undefined ? false : boolean(box.forcePullImage, `${where}.container.forcePullImage`),
     };
   });
   return {
-    id: id(raw.id, `${where}.id`), name: string(raw.name ?? '', `${where}.name`, 255), resources: resources(raw.resources, `${where}.resources`),
-    command, container, healthCheck: nullable(raw.healthCheck, (item) => healthCheck(item, `${where}.healthCheck`)),
-    killGracePeriodMs: nullable(raw.killGracePeriodMs, (grace) => number(grace, `${where}.killGracePeriodMs`, { integer: true })),
+    id: id(raw.id, `${where}.id`),
+    name: string(raw.name ?? '', `${where}.name`, 255),
+    resources: resources(raw.resources, `${where}.resources`),
+    command,
+    container,
+    healthCheck: nullable(raw.healthCheck, (item) => healthCheck(item, `${where}.healthCheck`)),
+    killGracePeriodMs: nullable(raw.killGracePeriodMs, (grace) =>
+      number(grace, `${where}.killGracePeriodMs`, { integer: true }),
+    ),
     labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
   };
 }
 
 function master(value: unknown, where: string): WireMaster {
   const raw = object(value, where);
-  return { address: string(raw.address, `${where}.address`, 255), zone: nullable(raw.zone, (zone) => string(zone, `${where}.zone`, 255)) };
+  return {
+    address: string(raw.address, `${where}.address`, 255),
+    zone: nullable(raw.zone, (zone) => string(zone, `${where}.zone`, 255)),
+  };
 }
 
 function readAgentBody(raw: Json): AgentMessageBody {
   switch (raw.type) {
     case 'register':
       return {
-        type: 'register', agentId: nullable(raw.agentId, (value) => id(value, 'agentId')), info: agentInfo(raw.info, 'info'),
+        type: 'register',
+        agentId: nullable(raw.agentId, (value) => id(value, 'agentId')),
+        info: agentInfo(raw.info, 'info'),
         tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, taskRef),
       };
     case 'pong':
       return { type: 'pong', nonce: number(raw.nonce, 'nonce', { integer: true }) };
     case 'status_update':
-      return { type: 'status_update', frameworkId: id(raw.frameworkId, 'frameworkId'), taskId: id(raw.taskId, 'taskId'), status: status(raw.status, 'status') };
+      return {
+        type: 'status_update',
+        frameworkId: id(raw.frameworkId, 'frameworkId'),
+        taskId: id(raw.taskId, 'taskId'),
+        status: status(raw.status, 'status'),
+      };
     case 'usage':
       return {
         type: 'usage',
-        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxUsageEntries, (item, at) => ({ ...taskRef(item, at), usage: usage(object(item, at).usage, `${at}.usage`) })),
+        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxUsageEntries, (item, at) => ({
+          ...taskRef(item, at),
+          usage: usage(object(item, at).usage, `${at}.usage`),
+        })),
       };
     case 'error':
       return { type: 'error', code: string(raw.code, 'code', 64), message: string(raw.message, 'message') };
@@ -350,12 +448,15 @@ function readMasterBody(raw: Json): MasterMessageBody {
   switch (raw.type) {
     case 'not_leader':
       return {
-        type: 'not_leader', leader: nullable(raw.leader, (leader) => string(leader, 'leader', 255)),
+        type: 'not_leader',
+        leader: nullable(raw.leader, (leader) => string(leader, 'leader', 255)),
         masters: array(raw.masters, 'masters', agentProtocolLimits.maxMasters, master),
       };
     case 'registered':
       return {
-        type: 'registered', agentId: id(raw.agentId, 'agentId'), master: master(raw.master, 'master'),
+        type: 'registered',
+        agentId: id(raw.agentId, 'agentId'),
+        master: master(raw.master, 'master'),
         masters: array(raw.masters, 'masters', agentProtocolLimits.maxMasters, master),
         pingIntervalMs: number(raw.pingIntervalMs, 'pingIntervalMs', { integer: true, min: 1 }),
         maxMissedPings: number(raw.maxMissedPings, 'maxMissedPings', { integer: true, min: 1 }),
@@ -365,9 +466,19 @@ function readMasterBody(raw: Json): MasterMessageBody {
     case 'launch':
       return { type: 'launch', frameworkId: id(raw.frameworkId, 'frameworkId'), task: parseTaskSpec(raw.task) };
     case 'kill':
-      return { type: 'kill', frameworkId: id(raw.frameworkId, 'frameworkId'), taskId: id(raw.taskId, 'taskId'), message: string(raw.message ?? '', 'message') };
+      return {
+        type: 'kill',
+        frameworkId: id(raw.frameworkId, 'frameworkId'),
+        taskId: id(raw.taskId, 'taskId'),
+        message: string(raw.message ?? '', 'message'),
+      };
     case 'status_ack':
-      return { type: 'status_ack', frameworkId: id(raw.frameworkId, 'frameworkId'), taskId: id(raw.taskId, 'taskId'), uuid: string(raw.uuid, 'uuid', 64) };
+      return {
+        type: 'status_ack',
+        frameworkId: id(raw.frameworkId, 'frameworkId'),
+        taskId: id(raw.taskId, 'taskId'),
+        uuid: string(raw.uuid, 'uuid', 64),
+      };
     case 'error':
       return { type: 'error', code: string(raw.code, 'code', 64), message: string(raw.message, 'message') };
     default:
@@ -376,7 +487,8 @@ function readMasterBody(raw: Json): MasterMessageBody {
 }
 
 function parseFrame<T>(frame: string, readBody: (raw: Json) => T): Parsed<T> {
-  if (frame.length > agentProtocolLimits.maxFrameBytes) return { ok: false, code: 'MALFORMED_MESSAGE', problem: 'frame too large' };
+  if (frame.length > agentProtocolLimits.maxFrameBytes)
+    return { ok: false, code: 'MALFORMED_MESSAGE', problem: 'frame too large' };
   let raw: Json;
   try {
     raw = object(JSON.parse(frame), 'message');
@@ -384,7 +496,11 @@ function parseFrame<T>(frame: string, readBody: (raw: Json) => T): Parsed<T> {
     return { ok: false, code: 'MALFORMED_MESSAGE', problem: `not a JSON object: ${(error as Error).message}` };
   }
   if (raw.v !== agentProtocolVersion) {
-    return { ok: false, code: 'UNSUPPORTED_VERSION', problem: `format version ${JSON.stringify(raw.v)} is not ${agentProtocolVersion}` };
+    return {
+      ok: false,
+      code: 'UNSUPPORTED_VERSION',
+      problem: `format version ${JSON.stringify(raw.v)} is not ${agentProtocolVersion}`,
+    };
   }
   try {
     return { ok: true, message: { v: agentProtocolVersion, ...readBody(raw) } as T };
@@ -395,6 +511,8 @@ function parseFrame<T>(frame: string, readBody: (raw: Json) => T): Parsed<T> {
 }
 
 /** What the master reads from an agent. */
-export const parseAgentMessage = (frame: string): Parsed<AgentMessage> => parseFrame(frame, readAgentBody) as Parsed<AgentMessage>;
+export const parseAgentMessage = (frame: string): Parsed<AgentMessage> =>
+  parseFrame(frame, readAgentBody) as Parsed<AgentMessage>;
 /** What the agent reads from a master. */
-export const parseMasterMessage = (frame: string): Parsed<MasterMessage> => parseFrame(frame, readMasterBody) as Parsed<MasterMessage>;
+export const parseMasterMessage = (frame: string): Parsed<MasterMessage> =>
+  parseFrame(frame, readMasterBody) as Parsed<MasterMessage>;

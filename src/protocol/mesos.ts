@@ -105,8 +105,20 @@ export interface FrameworkInfo {
 }
 
 export type TaskState =
-  | 'TASK_STAGING' | 'TASK_STARTING' | 'TASK_RUNNING' | 'TASK_KILLING' | 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_KILLED'
-  | 'TASK_ERROR' | 'TASK_LOST' | 'TASK_DROPPED' | 'TASK_UNREACHABLE' | 'TASK_GONE' | 'TASK_GONE_BY_OPERATOR' | 'TASK_UNKNOWN';
+  | 'TASK_STAGING'
+  | 'TASK_STARTING'
+  | 'TASK_RUNNING'
+  | 'TASK_KILLING'
+  | 'TASK_FINISHED'
+  | 'TASK_FAILED'
+  | 'TASK_KILLED'
+  | 'TASK_ERROR'
+  | 'TASK_LOST'
+  | 'TASK_DROPPED'
+  | 'TASK_UNREACHABLE'
+  | 'TASK_GONE'
+  | 'TASK_GONE_BY_OPERATOR'
+  | 'TASK_UNKNOWN';
 
 export interface TaskStatus {
   readonly task_id: IdValue;
@@ -127,14 +139,22 @@ export interface CommandInfo {
   readonly value: string;
   readonly shell: boolean;
   readonly arguments?: readonly string[];
-  readonly environment?: { readonly variables: readonly { readonly name: string; readonly type: 'VALUE'; readonly value: string }[] };
+  readonly environment?: {
+    readonly variables: readonly { readonly name: string; readonly type: 'VALUE'; readonly value: string }[];
+  };
   readonly user?: string;
 }
 
 export interface ContainerInfo {
   readonly type: 'DOCKER' | 'MESOS';
-  readonly docker?: { readonly image: string; readonly network: 'HOST' | 'BRIDGE' | 'NONE'; readonly force_pull_image: boolean };
-  readonly mesos?: { readonly image: { readonly type: 'DOCKER'; readonly docker: { readonly name: string }; readonly cached: boolean } };
+  readonly docker?: {
+    readonly image: string;
+    readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+    readonly force_pull_image: boolean;
+  };
+  readonly mesos?: {
+    readonly image: { readonly type: 'DOCKER'; readonly docker: { readonly name: string }; readonly cached: boolean };
+  };
 }
 
 export interface HealthCheck {

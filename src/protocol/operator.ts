@@ -2,7 +2,17 @@
 // master.proto, quota/quota.proto, maintenance/maintenance.proto). Only the fields Flotilla
 // fills are listed.
 import type {
-  AgentInfo, FrameworkInfo, IdValue, MachineId, Nanoseconds, Offer, Resource, Scalar, Task, TaskState, TaskStatus,
+  AgentInfo,
+  FrameworkInfo,
+  IdValue,
+  MachineId,
+  Nanoseconds,
+  Offer,
+  Resource,
+  Scalar,
+  Task,
+  TaskState,
+  TaskStatus,
 } from './mesos.ts';
 
 /** Response.GetAgents.Agent */
@@ -124,9 +134,15 @@ export interface Metric {
 
 /** master.proto Event */
 export type Event =
-  | { readonly type: 'SUBSCRIBED'; readonly subscribed: { readonly get_state: GetState; readonly heartbeat_interval_seconds: number } }
+  | {
+      readonly type: 'SUBSCRIBED';
+      readonly subscribed: { readonly get_state: GetState; readonly heartbeat_interval_seconds: number };
+    }
   | { readonly type: 'TASK_ADDED'; readonly task_added: { readonly task: Task } }
-  | { readonly type: 'TASK_UPDATED'; readonly task_updated: { readonly framework_id: IdValue; readonly status: TaskStatus; readonly state: TaskState } }
+  | {
+      readonly type: 'TASK_UPDATED';
+      readonly task_updated: { readonly framework_id: IdValue; readonly status: TaskStatus; readonly state: TaskState };
+    }
   | { readonly type: 'AGENT_ADDED'; readonly agent_added: { readonly agent: Agent } }
   | { readonly type: 'AGENT_REMOVED'; readonly agent_removed: { readonly agent_id: IdValue } }
   | { readonly type: 'FRAMEWORK_ADDED'; readonly framework_added: { readonly framework: Framework } }

@@ -11,7 +11,10 @@ export type RecordIoErrorCode = 'INVALID_LENGTH' | 'RECORD_TOO_LARGE' | 'TRUNCAT
 
 export class RecordIoError extends Error {
   override name = 'RecordIoError';
-  constructor(readonly code: RecordIoErrorCode, message: string) {
+  constructor(
+    readonly code: RecordIoErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -92,7 +95,8 @@ export class RecordIoDecoder {
         this.#startBody();
         return position;
       }
-      if (byte < digitZero || byte > digitNine) this.#fail('INVALID_LENGTH', `a record length has the byte 0x${byte.toString(16)}, not a digit`);
+      if (byte < digitZero || byte > digitNine)
+        this.#fail('INVALID_LENGTH', `a record length has the byte 0x${byte.toString(16)}, not a digit`);
       this.#lengthDigits += 1;
       this.#length = this.#length * 10 + (byte - digitZero);
       if (this.#lengthDigits > this.#maxLengthDigits || this.#length > this.#maxRecordBytes) {

@@ -5,8 +5,21 @@
 import type { IdValue, InverseOffer, MasterInfo, Offer, SchedulerTaskStatus } from './mesos.ts';
 
 export const schedulerCallTypes = [
-  'SUBSCRIBE', 'TEARDOWN', 'ACCEPT', 'DECLINE', 'ACCEPT_INVERSE_OFFERS', 'DECLINE_INVERSE_OFFERS', 'REVIVE', 'KILL',
-  'SHUTDOWN', 'ACKNOWLEDGE', 'RECONCILE', 'MESSAGE', 'REQUEST', 'SUPPRESS', 'UPDATE_FRAMEWORK',
+  'SUBSCRIBE',
+  'TEARDOWN',
+  'ACCEPT',
+  'DECLINE',
+  'ACCEPT_INVERSE_OFFERS',
+  'DECLINE_INVERSE_OFFERS',
+  'REVIVE',
+  'KILL',
+  'SHUTDOWN',
+  'ACKNOWLEDGE',
+  'RECONCILE',
+  'MESSAGE',
+  'REQUEST',
+  'SUPPRESS',
+  'UPDATE_FRAMEWORK',
 ] as const;
 export type SchedulerCallType = (typeof schedulerCallTypes)[number];
 
@@ -17,14 +30,27 @@ export const schedulerApiPath = '/api/v1/scheduler';
 export const streamIdHeader = 'mesos-stream-id';
 
 export type SchedulerEvent =
-  | { readonly type: 'SUBSCRIBED'; readonly subscribed: { readonly framework_id: IdValue; readonly heartbeat_interval_seconds: number; readonly master_info: MasterInfo } }
+  | {
+      readonly type: 'SUBSCRIBED';
+      readonly subscribed: {
+        readonly framework_id: IdValue;
+        readonly heartbeat_interval_seconds: number;
+        readonly master_info: MasterInfo;
+      };
+    }
   | { readonly type: 'OFFERS'; readonly offers: { readonly offers: readonly Offer[] } }
   | { readonly type: 'INVERSE_OFFERS'; readonly inverse_offers: { readonly inverse_offers: readonly InverseOffer[] } }
   | { readonly type: 'RESCIND'; readonly rescind: { readonly offer_id: IdValue } }
   | { readonly type: 'RESCIND_INVERSE_OFFER'; readonly rescind_inverse_offer: { readonly inverse_offer_id: IdValue } }
   | { readonly type: 'UPDATE'; readonly update: { readonly status: SchedulerTaskStatus } }
-  | { readonly type: 'MESSAGE'; readonly message: { readonly agent_id: IdValue; readonly executor_id: IdValue; readonly data: string } }
-  | { readonly type: 'FAILURE'; readonly failure: { readonly agent_id?: IdValue; readonly executor_id?: IdValue; readonly status?: number } }
+  | {
+      readonly type: 'MESSAGE';
+      readonly message: { readonly agent_id: IdValue; readonly executor_id: IdValue; readonly data: string };
+    }
+  | {
+      readonly type: 'FAILURE';
+      readonly failure: { readonly agent_id?: IdValue; readonly executor_id?: IdValue; readonly status?: number };
+    }
   | { readonly type: 'ERROR'; readonly error: { readonly message: string } }
   | { readonly type: 'HEARTBEAT' };
 

@@ -6,7 +6,11 @@ import type { ClientStamp, EntryType, LogIndex, Term } from './types.ts';
 const typeCode: Record<EntryType, number> = { normal: 1, config: 2, noop: 3 };
 
 export function entryChecksum(
-  term: Term, index: LogIndex, type: EntryType, data: Uint8Array, client: ClientStamp | undefined,
+  term: Term,
+  index: LogIndex,
+  type: EntryType,
+  data: Uint8Array,
+  client: ClientStamp | undefined,
 ): number {
   const header = `${term}:${index}:${typeCode[type]}:${client ? `${client.client}/${client.sequence}` : ''}|`;
   const headerChecksum = crc32(header);
@@ -16,7 +20,10 @@ export function entryChecksum(
 }
 
 export class CorruptEntryError extends Error {
-  constructor(readonly index: LogIndex, readonly where: string) {
+  constructor(
+    readonly index: LogIndex,
+    readonly where: string,
+  ) {
     super(`raft log entry ${index} is corrupt (checksum mismatch) in ${where}; refusing to apply it`);
     this.name = 'CorruptEntryError';
   }

@@ -181,7 +181,9 @@ export function encodeMessages(messages: readonly Message[]): Buffer {
   for (const message of messages) writeMessage(measure, message);
   const frameBytes = headerBytes + measure.byteCount;
   if (frameBytes > maxFrameBytes) {
-    throw new CodecError(`cannot encode ${messages.length} messages: ${frameBytes} bytes exceeds maxFrameBytes ${maxFrameBytes}`);
+    throw new CodecError(
+      `cannot encode ${messages.length} messages: ${frameBytes} bytes exceeds maxFrameBytes ${maxFrameBytes}`,
+    );
   }
   // allocUnsafe is safe here: every byte is written, which the final assertion proves.
   const sink = new BufferSink(Buffer.allocUnsafe(frameBytes));
@@ -336,7 +338,9 @@ class FrameReader {
 
   private need(byteCount: number, field: string): void {
     if (byteCount > this.remaining) {
-      throw new CodecError(`truncated: ${field} at byte ${this.offset} needs ${byteCount} bytes, ${this.remaining} left`);
+      throw new CodecError(
+        `truncated: ${field} at byte ${this.offset} needs ${byteCount} bytes, ${this.remaining} left`,
+      );
     }
   }
 
@@ -465,7 +469,14 @@ function readBody(reader: FrameReader, head: MessageHead): Message {
   const { from, to, term } = head;
   switch (head.type) {
     case 'pre-vote':
-      return { type: 'pre-vote', from, to, term, lastIndex: reader.integer(0, 'lastIndex'), lastTerm: reader.integer(0, 'lastTerm') };
+      return {
+        type: 'pre-vote',
+        from,
+        to,
+        term,
+        lastIndex: reader.integer(0, 'lastIndex'),
+        lastTerm: reader.integer(0, 'lastTerm'),
+      };
     case 'vote': {
       const lastIndex = reader.integer(0, 'lastIndex');
       const lastTerm = reader.integer(0, 'lastTerm');
@@ -480,7 +491,16 @@ function readBody(reader: FrameReader, head: MessageHead): Message {
       const reject = reader.boolean('reject');
       const index = reader.integer(0, 'index');
       const hintIndex = reader.integer(0, 'hintIndex');
-      return { type: 'append-response', from, to, term, reject, index, hintIndex, hintTerm: reader.integer(0, 'hintTerm') };
+      return {
+        type: 'append-response',
+        from,
+        to,
+        term,
+        reject,
+        index,
+        hintIndex,
+        hintTerm: reader.integer(0, 'hintTerm'),
+      };
     }
     case 'heartbeat': {
       const commit = reader.integer(0, 'commit');
@@ -530,7 +550,8 @@ function readEntry(reader: FrameReader, where: string): Entry {
   const type = entryTypeByCode.get(typeCode);
   if (type === undefined) throw new CodecError(`entry ${index} has unknown entry type code ${typeCode}`);
   const flags = reader.uint8('entry flags');
-  if ((flags & ~entryFlagHasClient) !== 0) throw new CodecError(`entry ${index} has unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~entryFlagHasClient) !== 0)
+    throw new CodecError(`entry ${index} has unknown flags 0x${flags.toString(16)}`);
   const checksum = reader.uint32('entry checksum');
   let client: ClientStamp | undefined;
   if ((flags & entryFlagHasClient) !== 0) {

@@ -53,9 +53,18 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
 
 export function validateCoreConfig(config: CoreConfig): void {
   const positive: (keyof CoreConfig)[] = [
-    'electionTicks', 'heartbeatTicks', 'maxInflightMessages', 'maxInflightBytes', 'maxAppendBytes',
-    'maxProposalBytes', 'snapshotChunkBytes', 'snapshotThresholdEntries', 'promoteLagEntries', 'maxPendingReads',
-    'maxUncommittedBytes', 'maxApplyBytes',
+    'electionTicks',
+    'heartbeatTicks',
+    'maxInflightMessages',
+    'maxInflightBytes',
+    'maxAppendBytes',
+    'maxProposalBytes',
+    'snapshotChunkBytes',
+    'snapshotThresholdEntries',
+    'promoteLagEntries',
+    'maxPendingReads',
+    'maxUncommittedBytes',
+    'maxApplyBytes',
   ];
   for (const key of positive) {
     const value = config[key];
@@ -64,11 +73,15 @@ export function validateCoreConfig(config: CoreConfig): void {
     }
   }
   if (!Number.isInteger(config.compactionTrailingEntries) || config.compactionTrailingEntries < 0) {
-    throw new Error(`raft config: compactionTrailingEntries must be a non-negative integer, got ${config.compactionTrailingEntries}`);
+    throw new Error(
+      `raft config: compactionTrailingEntries must be a non-negative integer, got ${config.compactionTrailingEntries}`,
+    );
   }
   if (config.id === '') throw new Error('raft config: id must not be empty');
   if (config.heartbeatTicks >= config.electionTicks) {
-    throw new Error(`raft config: heartbeatTicks (${config.heartbeatTicks}) must be below electionTicks (${config.electionTicks})`);
+    throw new Error(
+      `raft config: heartbeatTicks (${config.heartbeatTicks}) must be below electionTicks (${config.electionTicks})`,
+    );
   }
   if (config.readMode === 'lease' && !config.checkQuorum) {
     throw new Error('raft config: readMode "lease" is only safe with checkQuorum on (§6.4.1)');

@@ -4,14 +4,36 @@
 import { type CoreConfig, validateCoreConfig } from './config.ts';
 import { assert, RaftLog } from './log.ts';
 import {
-  applyMembershipChange, decodeConfigEntry, encodeConfigEntry, isMember, isVoter, members, quorumSize,
+  applyMembershipChange,
+  decodeConfigEntry,
+  encodeConfigEntry,
+  isMember,
+  isVoter,
+  members,
+  quorumSize,
 } from './membership.ts';
 import { Progress } from './progress.ts';
 import { ReadOnlyQueue } from './read-only.ts';
 import {
-  type ClientStamp, type CoreStatus, type Entry, type HardState, type LogIndex, type Membership,
-  type MembershipChange, type Message, NO_NODE, type NodeId, type PersistedState, type ProposeResult,
-  type RandomSource, type ReadFailure, type ReadState, type Ready, type Role, type Snapshot, type Term,
+  type ClientStamp,
+  type CoreStatus,
+  type Entry,
+  type HardState,
+  type LogIndex,
+  type Membership,
+  type MembershipChange,
+  type Message,
+  NO_NODE,
+  type NodeId,
+  type PersistedState,
+  type ProposeResult,
+  type RandomSource,
+  type ReadFailure,
+  type ReadState,
+  type Ready,
+  type Role,
+  type Snapshot,
+  type Term,
 } from './types.ts';
 
 type MessageBody = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'to' | 'term'> : never) : never;
@@ -83,7 +105,12 @@ export class RaftCore {
     this.config = config;
     this.random = random;
     const snapshot = persisted.snapshot;
-    this.log = new RaftLog(snapshot?.meta.index ?? 0, snapshot?.meta.term ?? 0, persisted.entries, persisted.hardState.commit);
+    this.log = new RaftLog(
+      snapshot?.meta.index ?? 0,
+      snapshot?.meta.term ?? 0,
+      persisted.entries,
+      persisted.hardState.commit,
+    );
     this.latestSnapshot = snapshot;
     this.baseMembership = snapshot?.meta.membership ?? persisted.bootstrap;
     this.membership = this.membershipAt(this.log.lastIndex());
@@ -129,8 +156,11 @@ export class RaftCore {
     this.assertNoPendingReady();
     const refusal = this.proposalRefusal(0);
     if (refusal !== null) return refusal;
-    const refuse = (reason: Extract<ProposeResult, { ok: false }>['reason']): ProposeResult =>
-      ({ ok: false, reason, leader: this.leader });
+    const refuse = (reason: Extract<ProposeResult, { ok: false }>['reason']): ProposeResult => ({
+      ok: false,
+      reason,
+      leader: this.leader,
+    });
     // The fix for the single-server change bug (raft-dev, 2015): no change before the leader has
     // committed an entry of its own term, and only one uncommitted change at a time.
     if (this.log.committed < this.termStartIndex) return refuse('no-commit-in-term');
@@ -142,7 +172,11 @@ export class RaftCore {
     }
     const checked = applyMembershipChange(this.membership, change);
     if (!checked.ok) return refuse(change.type === 'add-learner' ? 'invalid-change' : 'unknown-node');
-    const entry = this.appendLeaderEntry('config', encodeConfigEntry({ change, membership: checked.membership }), undefined);
+    const entry = this.appendLeaderEntry(
+      'config',
+      encodeConfigEntry({ change, membership: checked.membership }),
+      undefined,
+    );
     return { ok: true, index: entry.index, term: entry.term };
   }
 
@@ -266,18 +300,30 @@ export class RaftCore {
 
   status(): CoreStatus {
     const progress: Record<string, { match: LogIndex; next: LogIndex; state: string }> = {};
-    for (const [node, entry] of this.progress) progress[node] = { match: entry.match, next: entry.next, state: entry.state };
+    for (const [node, entry] of this.progress)
+      progress[node] = { match: entry.match, next: entry.next, state: entry.state };
     return {
-      id: this.config.id, role: this.role, term: this.term, vote: this.vote, leader: this.leader,
-      commit: this.log.committed, applied: this.log.applied, firstIndex: this.log.firstIndex(),
-      lastIndex: this.log.lastIndex(), snapshotIndex: this.latestSnapshot?.meta.index ?? 0,
-      membership: this.membership, transferee: this.transferee, progress,
+      id: this.config.id,
+      role: this.role,
+      term: this.term,
+      vote: this.vote,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      firstIndex: this.log.firstIndex(),
+      lastIndex: this.log.lastIndex(),
+      snapshotIndex: this.latestSnapshot?.meta.index ?? 0,
+      membership: this.membership,
+      transferee: this.transferee,
+      progress,
     };
   }
 
   /** Entries in [low, high) still held in memory; for tests and the simulator's checkers. */
   entriesForInspection(low: LogIndex, high: LogIndex): readonly Entry[] {
-    return this.log.slice(Math.max(low, this.log.firstIndex()), Math.min(high, this.log.lastIndex() + 1), Infinity) ?? [];
+    return (
+      this.log.slice(Math.max(low, this.log.firstIndex()), Math.min(high, this.log.lastIndex() + 1), Infinity) ?? []
+    );
   }
 
   // ---------------------------------------------------------------- roles
@@ -418,9 +464,15 @@ export class RaftCore {
     }
     for (const voter of this.membership.voters) {
       if (voter === this.config.id) continue;
-      const request = kind === 'pre-vote'
-        ? { type: 'pre-vote' as const, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() }
-        : { type: 'vote' as const, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm(), transfer: kind === 'transfer' };
+      const request =
+        kind === 'pre-vote'
+          ? { type: 'pre-vote' as const, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() }
+          : {
+              type: 'vote' as const,
+              lastIndex: this.log.lastIndex(),
+              lastTerm: this.log.lastTerm(),
+              transfer: kind === 'transfer',
+            };
       this.sendWithTerm(voter, voteTerm, request);
     }
   }
@@ -448,7 +500,9 @@ export class RaftCore {
       // Leader stickiness (§4.2.3): while we hear from a live leader, a vote request is most
       // likely from a server that was cut off or removed; ignoring it keeps it from deposing
       // a healthy leader. A leadership transfer is the exception.
-      const inLease = this.config.checkQuorum && this.electionElapsed < this.config.electionTicks &&
+      const inLease =
+        this.config.checkQuorum &&
+        this.electionElapsed < this.config.electionTicks &&
         (this.leader !== NO_NODE || this.backedLeaseBeforeRestart());
       if (inLease && !transfer) return false;
     }
@@ -512,7 +566,8 @@ export class RaftCore {
       case 'snapshot-response':
       case 'read-index':
         if (this.role === 'leader') this.stepLeader(message);
-        else if (message.type === 'read-index') this.send(message.from, { type: 'read-index-response', context: message.context, index: 0, reject: true });
+        else if (message.type === 'read-index')
+          this.send(message.from, { type: 'read-index-response', context: message.context, index: 0, reject: true });
         return;
       case 'timeout-now':
         if (this.role === 'follower' && this.promotable()) this.campaign('transfer');
@@ -527,7 +582,8 @@ export class RaftCore {
   }
 
   private handleVoteResponse(message: MessageOf<'pre-vote-response'> | MessageOf<'vote-response'>): void {
-    const expected = this.role === 'pre-candidate' ? 'pre-vote-response' : this.role === 'candidate' ? 'vote-response' : null;
+    const expected =
+      this.role === 'pre-candidate' ? 'pre-vote-response' : this.role === 'candidate' ? 'vote-response' : null;
     if (message.type !== expected) return;
     // A granted pre-vote comes in our term + 1; a refusal in the voter's term, which may be ours.
     const result = this.recordVote(message.from, !message.reject);
@@ -549,7 +605,13 @@ export class RaftCore {
 
   private handleAppend(message: MessageOf<'append'>): void {
     if (message.prevIndex < this.log.committed) {
-      this.send(message.from, { type: 'append-response', reject: false, index: this.log.committed, hintIndex: 0, hintTerm: 0 });
+      this.send(message.from, {
+        type: 'append-response',
+        reject: false,
+        index: this.log.committed,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
       return;
     }
     if (this.log.matchTerm(message.prevIndex, message.prevTerm)) {
@@ -623,7 +685,13 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- leader
 
-  private stepLeader(message: MessageOf<'append-response'> | MessageOf<'heartbeat-response'> | MessageOf<'snapshot-response'> | MessageOf<'read-index'>): void {
+  private stepLeader(
+    message:
+      | MessageOf<'append-response'>
+      | MessageOf<'heartbeat-response'>
+      | MessageOf<'snapshot-response'>
+      | MessageOf<'read-index'>,
+  ): void {
     if (message.type === 'read-index') {
       this.leaderReadIndex(message.context, message.from);
       return;
@@ -640,7 +708,8 @@ export class RaftCore {
     if (message.reject) {
       // Leader side of the fast back-off (etcd-raft stepLeader): every entry of ours above the
       // last one whose term is at most the follower's term at its hint cannot match either.
-      const hint = message.hintTerm > 0 ? this.log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex;
+      const hint =
+        message.hintTerm > 0 ? this.log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex;
       if (progress.maybeDecrease(message.index, hint)) {
         if (progress.state === 'replicate') progress.becomeProbe();
         this.sendAppend(message.from);
@@ -681,7 +750,8 @@ export class RaftCore {
     if (message.context === '' || !isVoter(this.membership, message.from)) return;
     const acknowledgements = this.readQueue.acknowledge(message.context, message.from);
     if (acknowledgements >= quorumSize(this.membership)) {
-      for (const read of this.readQueue.releaseThrough(message.context)) this.releaseRead(read.context, read.requester, read.index);
+      for (const read of this.readQueue.releaseThrough(message.context))
+        this.releaseRead(read.context, read.requester, read.index);
     }
   }
 
@@ -703,8 +773,11 @@ export class RaftCore {
   }
 
   private proposalRefusal(bytes: number): ProposeResult | null {
-    const refuse = (reason: Extract<ProposeResult, { ok: false }>['reason']): ProposeResult =>
-      ({ ok: false, reason, leader: this.leader });
+    const refuse = (reason: Extract<ProposeResult, { ok: false }>['reason']): ProposeResult => ({
+      ok: false,
+      reason,
+      leader: this.leader,
+    });
     if (this.role !== 'leader') return refuse('not-leader');
     if (this.transferee !== NO_NODE) return refuse('transfer-in-progress');
     if (bytes > this.config.maxProposalBytes) return refuse('too-large');
@@ -723,7 +796,7 @@ export class RaftCore {
   /** After the driver persisted our own entries: they count toward the quorum now. */
   private leaderAfterPersist(): void {
     const self = this.progress.get(this.config.id);
-    if (self !== undefined && self.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.broadcastAppend();
+    if (self?.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.broadcastAppend();
   }
 
   /** §3.6.2 and figure 8: commit the quorum's match index, but only counting entries of our term. */
@@ -731,7 +804,8 @@ export class RaftCore {
     const matches = this.membership.voters.map((voter) => this.progress.get(voter)?.match ?? 0).sort((a, b) => b - a);
     const quorumIndex = matches[quorumSize(this.membership) - 1] ?? 0;
     if (quorumIndex <= this.log.committed || this.log.term(quorumIndex) !== this.term) return false;
-    for (let index = this.log.committed + 1; index <= quorumIndex; index++) this.uncommittedBytes -= this.log.entry(index)!.data.byteLength;
+    for (let index = this.log.committed + 1; index <= quorumIndex; index++)
+      this.uncommittedBytes -= this.log.entry(index)!.data.byteLength;
     this.log.commitTo(quorumIndex);
     this.afterCommit();
     return true;
@@ -775,7 +849,12 @@ export class RaftCore {
   private broadcastHeartbeat(context: string): void {
     for (const [node, progress] of this.progress) {
       if (node === this.config.id) continue;
-      this.send(node, { type: 'heartbeat', commit: Math.min(progress.match, this.log.committed), context, round: this.ticksSinceStart });
+      this.send(node, {
+        type: 'heartbeat',
+        commit: Math.min(progress.match, this.log.committed),
+        context,
+        round: this.ticksSinceStart,
+      });
     }
   }
 
@@ -784,14 +863,21 @@ export class RaftCore {
     if (progress === undefined || progress.isPaused()) return;
     const prevIndex = progress.next - 1;
     const prevTerm = this.log.term(prevIndex);
-    const entries = prevTerm === undefined ? undefined : this.log.slice(progress.next, this.log.lastIndex() + 1, this.config.maxAppendBytes);
+    const entries =
+      prevTerm === undefined
+        ? undefined
+        : this.log.slice(progress.next, this.log.lastIndex() + 1, this.config.maxAppendBytes);
     if (prevTerm === undefined || entries === undefined) {
       this.startSnapshot(to, progress);
       return;
     }
     this.send(to, { type: 'append', prevIndex, prevTerm, entries, commit: this.log.committed });
     const last = entries[entries.length - 1];
-    if (last !== undefined) progress.sentEntries(last.index, entries.reduce((sum, entry) => sum + entry.data.byteLength, 0));
+    if (last !== undefined)
+      progress.sentEntries(
+        last.index,
+        entries.reduce((sum, entry) => sum + entry.data.byteLength, 0),
+      );
     else if (progress.state === 'probe') progress.probeSent = true;
   }
 
@@ -849,7 +935,9 @@ export class RaftCore {
   private leaseHolds(): boolean {
     if (this.transferee !== NO_NODE || this.leaseForfeited) return false;
     const rounds = this.membership.voters
-      .map((voter) => (voter === this.config.id ? this.ticksSinceStart : (this.progress.get(voter)?.lastAnsweredRound ?? -1)))
+      .map((voter) =>
+        voter === this.config.id ? this.ticksSinceStart : (this.progress.get(voter)?.lastAnsweredRound ?? -1),
+      )
       .sort((a, b) => b - a);
     const quorumRound = rounds[quorumSize(this.membership) - 1] ?? -1;
     return quorumRound >= 0 && this.ticksSinceStart < quorumRound + this.config.electionTicks - 1;
@@ -881,7 +969,11 @@ export class RaftCore {
     const entry = this.log.lastConfigEntryAtOrBelow(index);
     if (entry === undefined) return this.baseMembership;
     if (this.membershipCache?.index !== entry.index || this.membershipCache.term !== entry.term) {
-      this.membershipCache = { index: entry.index, term: entry.term, membership: decodeConfigEntry(entry.data).membership };
+      this.membershipCache = {
+        index: entry.index,
+        term: entry.term,
+        membership: decodeConfigEntry(entry.data).membership,
+      };
     }
     return this.membershipCache.membership;
   }
@@ -898,7 +990,11 @@ export class RaftCore {
 
   private ensureProgress(node: NodeId): void {
     if (this.progress.has(node)) return;
-    const progress = new Progress(this.log.lastIndex() + 1, this.config.maxInflightMessages, this.config.maxInflightBytes);
+    const progress = new Progress(
+      this.log.lastIndex() + 1,
+      this.config.maxInflightMessages,
+      this.config.maxInflightBytes,
+    );
     progress.recentActive = true;
     if (node === this.config.id) progress.maybeUpdate(this.log.stableIndex);
     this.progress.set(node, progress);

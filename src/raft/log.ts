@@ -101,7 +101,10 @@ export class RaftLog {
       if (firstNew === null) {
         const ourTerm = this.term(entry.index);
         if (ourTerm === entry.term || entry.index <= this.snapshotIndex) continue;
-        assert(entry.index > this.committed, `leader would overwrite committed entry ${entry.index} (committed ${this.committed})`);
+        assert(
+          entry.index > this.committed,
+          `leader would overwrite committed entry ${entry.index} (committed ${this.committed})`,
+        );
         assert(entry.index <= this.lastIndex() + 1, `gap before entry ${entry.index}`);
         this.truncateFrom(entry.index);
         firstNew = entry.index;
@@ -113,7 +116,8 @@ export class RaftLog {
 
   private truncateFrom(index: LogIndex): void {
     this.entries.length = index - this.snapshotIndex - 1;
-    while (this.configIndexes.length > 0 && this.configIndexes[this.configIndexes.length - 1]! >= index) this.configIndexes.pop();
+    while (this.configIndexes.length > 0 && this.configIndexes[this.configIndexes.length - 1]! >= index)
+      this.configIndexes.pop();
     this.stableIndex = Math.min(this.stableIndex, index - 1);
   }
 
@@ -139,7 +143,10 @@ export class RaftLog {
   }
 
   appliedTo(index: LogIndex): void {
-    assert(index >= this.applied && index <= this.committed, `applied ${index} outside [${this.applied}, ${this.committed}]`);
+    assert(
+      index >= this.applied && index <= this.committed,
+      `applied ${index} outside [${this.applied}, ${this.committed}]`,
+    );
     this.applied = index;
   }
 

@@ -32,7 +32,10 @@ export function applyMembershipChange(current: Membership, change: MembershipCha
       if (isMember(current, change.node)) return { ok: false, why: `${change.node} is already a member` };
       if (change.address === '') return { ok: false, why: 'a new member needs an address' };
       addresses[change.node] = change.address;
-      return { ok: true, membership: sorted({ voters: current.voters, learners: [...current.learners, change.node], addresses }) };
+      return {
+        ok: true,
+        membership: sorted({ voters: current.voters, learners: [...current.learners, change.node], addresses }),
+      };
     }
     case 'promote': {
       if (!current.learners.includes(change.node)) return { ok: false, why: `${change.node} is not a learner` };
@@ -50,7 +53,10 @@ export function applyMembershipChange(current: Membership, change: MembershipCha
       const voters = current.voters.filter((node) => node !== change.node);
       if (voters.length === 0) return { ok: false, why: 'the last voter cannot be removed' };
       delete addresses[change.node];
-      return { ok: true, membership: sorted({ voters, learners: current.learners.filter((node) => node !== change.node), addresses }) };
+      return {
+        ok: true,
+        membership: sorted({ voters, learners: current.learners.filter((node) => node !== change.node), addresses }),
+      };
     }
   }
 }
@@ -69,7 +75,8 @@ export function decodeConfigEntry(data: Uint8Array): ConfigEntry {
   const parsed: unknown = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   if (typeof parsed !== 'object' || parsed === null) throw new Error('config entry: not an object');
   const record = parsed as { version?: unknown; change?: unknown; membership?: unknown };
-  if (record.version !== CONFIG_ENTRY_VERSION) throw new Error(`config entry: unknown version ${String(record.version)}`);
+  if (record.version !== CONFIG_ENTRY_VERSION)
+    throw new Error(`config entry: unknown version ${String(record.version)}`);
   return { change: record.change as MembershipChange, membership: record.membership as Membership };
 }
 

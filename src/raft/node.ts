@@ -13,8 +13,17 @@ import { SqliteRaftStorage } from './storage.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type TransportLogger } from './transport.ts';
 import {
-  type ClientStamp, type CoreStatus, type LogIndex, type Membership, type MembershipChange, NO_NODE, type NodeId,
-  type ProposeRejection, type Ready, type Term, nodeId,
+  type ClientStamp,
+  type CoreStatus,
+  type LogIndex,
+  type Membership,
+  type MembershipChange,
+  NO_NODE,
+  type NodeId,
+  type ProposeRejection,
+  type Ready,
+  type Term,
+  nodeId,
 } from './types.ts';
 
 export interface RaftNodeLogger extends TransportLogger {
@@ -128,7 +137,8 @@ export class RaftNode {
     // A joiner knows no member until the leader's log reaches it; it still needs to reach them.
     // Restarted later with the same flags, it knows the membership from its own files: keep it.
     const known = this.core.status().membership;
-    if (options.join && known.voters.length + known.learners.length === 0) this.transport.setPeers(withoutSelf(options.peers, options.id));
+    if (options.join && known.voters.length + known.learners.length === 0)
+      this.transport.setPeers(withoutSelf(options.peers, options.id));
   }
 
   static start(options: RaftNodeOptions): RaftNode {
@@ -255,18 +265,25 @@ export class RaftNode {
   }
 
   private handleReady(ready: Ready): void {
-    this.storage.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: this.mustSync(ready) });
+    this.storage.persist(
+      { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot },
+      { durable: this.mustSync(ready) },
+    );
     this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
-      this.logger.info({ ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength }, 'installed snapshot from the leader');
+      this.logger.info(
+        { ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength },
+        'installed snapshot from the leader',
+      );
     }
     for (const entry of ready.committedEntries) {
       const applied = this.host.apply(entry);
       this.settleProposal(entry.index, entry.term, applied.result);
     }
     for (const readState of ready.readStates) this.readPointKnown(readState.context, readState.index);
-    for (const failure of ready.readFailures) this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
+    for (const failure of ready.readFailures)
+      this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
     this.core.advance(ready);
     const status = this.core.status();
     if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.afterApply(status.applied);
@@ -278,7 +295,8 @@ export class RaftNode {
   private mustSync(ready: Ready): boolean {
     const previous = this.durableHardState;
     const hardState = ready.hardState;
-    const termOrVoteChanged = hardState !== null && (previous === null || hardState.term !== previous.term || hardState.vote !== previous.vote);
+    const termOrVoteChanged =
+      hardState !== null && (previous === null || hardState.term !== previous.term || hardState.vote !== previous.vote);
     if (hardState !== null) this.durableHardState = hardState;
     return ready.entries.length > 0 || ready.snapshot !== null || termOrVoteChanged;
   }
@@ -303,16 +321,19 @@ export class RaftNode {
   private takeSnapshot(index: LogIndex): void {
     const finish = this.host.beginSnapshot();
     const startedMs = performance.now();
-    finish().then((data) => {
-      if (this.stopped || this.fatal !== null) return;
-      try {
-        this.snapshotWritten(index, data, performance.now() - startedMs);
-      } catch (error) {
-        this.crash(error as Error);
-        return;
-      }
-      this.schedule();
-    }, (error: unknown) => this.crash(error as Error));
+    finish().then(
+      (data) => {
+        if (this.stopped || this.fatal !== null) return;
+        try {
+          this.snapshotWritten(index, data, performance.now() - startedMs);
+        } catch (error) {
+          this.crash(error as Error);
+          return;
+        }
+        this.schedule();
+      },
+      (error: unknown) => this.crash(error as Error),
+    );
   }
 
   private snapshotWritten(index: LogIndex, data: Uint8Array, durationMs: number): void {
@@ -321,7 +342,16 @@ export class RaftNode {
     if (snapshot === null || snapshot.meta.index !== index) return;
     this.storage.saveSnapshot(snapshot);
     this.storage.compact(through);
-    this.logger.info({ ...this.logFields(), index, bytes: data.byteLength, compactedThrough: through, durationMs: Math.round(durationMs) }, 'snapshot taken');
+    this.logger.info(
+      {
+        ...this.logFields(),
+        index,
+        bytes: data.byteLength,
+        compactedThrough: through,
+        durationMs: Math.round(durationMs),
+      },
+      'snapshot taken',
+    );
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -378,9 +408,13 @@ export class RaftNode {
     // member talks to it: its writes still in flight may commit under the next leader or be
     // overwritten, and it would never learn which. Say so now rather than at their timeout.
     const membership = status.membership;
-    const removed = membership.voters.length + membership.learners.length > 0 && membership.addresses[this.id] === undefined;
+    const removed =
+      membership.voters.length + membership.learners.length > 0 && membership.addresses[this.id] === undefined;
     if (removed && status.role !== 'leader') this.failAll('leadership-lost');
-    this.logger.info({ ...this.logFields(status), leader: status.leader || null }, status.role === 'leader' ? 'became leader' : `now ${status.role}`);
+    this.logger.info(
+      { ...this.logFields(status), leader: status.leader || null },
+      status.role === 'leader' ? 'became leader' : `now ${status.role}`,
+    );
     for (const listener of this.leaderListeners) listener(status);
   }
 
@@ -439,7 +473,10 @@ export class RaftNode {
   /** A broken invariant or a corrupt log: stop this replica loudly; never apply past it. */
   private crash(error: Error): void {
     this.fatal = error;
-    this.logger.error({ ...this.logFields(), error: error.message, stack: error.stack }, 'raft replica stopped on a fatal error');
+    this.logger.error(
+      { ...this.logFields(), error: error.message, stack: error.stack },
+      'raft replica stopped on a fatal error',
+    );
     this.stopped = true;
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');

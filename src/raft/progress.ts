@@ -32,7 +32,11 @@ export class Progress {
   private inflights: Inflight[] = [];
   private inflightBytes = 0;
 
-  constructor(next: LogIndex, private readonly maxInflightMessages: number, private readonly maxInflightBytes: number) {
+  constructor(
+    next: LogIndex,
+    private readonly maxInflightMessages: number,
+    private readonly maxInflightBytes: number,
+  ) {
     this.next = next;
   }
 

@@ -19,7 +19,8 @@ export class SeededRandom implements RandomSource {
   }
 
   nextInt(bound: number): number {
-    if (!Number.isInteger(bound) || bound <= 0) throw new RangeError(`nextInt bound must be a positive integer, got ${bound}`);
+    if (!Number.isInteger(bound) || bound <= 0)
+      throw new RangeError(`nextInt bound must be a positive integer, got ${bound}`);
     return Math.floor(this.next() * bound);
   }
 

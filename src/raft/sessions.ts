@@ -19,7 +19,8 @@ export class SessionTable {
   private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly maxSessions: number) {
-    if (!Number.isInteger(maxSessions) || maxSessions <= 0) throw new RangeError('maxSessions must be a positive integer');
+    if (!Number.isInteger(maxSessions) || maxSessions <= 0)
+      throw new RangeError('maxSessions must be a positive integer');
   }
 
   get size(): number {

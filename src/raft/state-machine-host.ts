@@ -28,7 +28,10 @@ export interface AppliedEntry {
 export class StateMachineHost {
   private sessions: SessionTable;
 
-  constructor(private readonly machine: ReplicatedStateMachine, private readonly maxSessions = maxSessionsDefault) {
+  constructor(
+    private readonly machine: ReplicatedStateMachine,
+    private readonly maxSessions = maxSessionsDefault,
+  ) {
     this.sessions = new SessionTable(maxSessions);
   }
 

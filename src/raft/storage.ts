@@ -10,12 +10,33 @@
 // Everything read back is checked: entry checksums and contiguity, snapshot length and CRC-32.
 // A mismatch is a named error that stops the replica, never data silently applied.
 import Database from 'better-sqlite3';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptEntryError, entryChecksum } from './checksum.ts';
 import { NO_NODE, nodeId } from './types.ts';
-import type { ClientStamp, Entry, EntryType, HardState, LogIndex, Membership, PersistedState, Snapshot, SnapshotMeta, Term } from './types.ts';
+import type {
+  ClientStamp,
+  Entry,
+  EntryType,
+  HardState,
+  LogIndex,
+  Membership,
+  PersistedState,
+  Snapshot,
+  SnapshotMeta,
+  Term,
+} from './types.ts';
 
 /** Bumped on any schema change; a build refuses a database whose version it does not know. */
 export const storageFormatVersion = 1;
@@ -40,7 +61,10 @@ const entryTypeByCode: ReadonlyMap<number, EntryType> = new Map(
 
 export class CorruptSnapshotError extends Error {
   readonly code = 'RAFT_SNAPSHOT_CORRUPT';
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`raft snapshot file ${file} is corrupt (${reason}); refusing to install it`);
     this.name = 'CorruptSnapshotError';
   }
@@ -49,7 +73,10 @@ export class CorruptSnapshotError extends Error {
 /** The database is not one this build can read: a newer format, or not a Flotilla raft.db at all. */
 export class StorageFormatError extends Error {
   readonly code = 'RAFT_STORAGE_FORMAT_UNSUPPORTED';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`raft storage ${path}: ${detail}`);
     this.name = 'StorageFormatError';
   }
@@ -58,7 +85,10 @@ export class StorageFormatError extends Error {
 /** Rows that are individually intact but do not form a valid log or state (a gap, a bad row). */
 export class CorruptStorageError extends Error {
   readonly code = 'RAFT_STORAGE_CORRUPT';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`raft storage ${path} is corrupt: ${detail}`);
     this.name = 'CorruptStorageError';
   }
@@ -70,12 +100,33 @@ export interface PersistBatch {
   readonly snapshot: Snapshot | null;
 }
 
-interface HardStateRow { term: number; vote: string; commit_index: number }
-interface EntryRow {
-  idx: number; term: number; type: number; client: string | null; sequence: number | null; checksum: number; data: unknown;
+interface HardStateRow {
+  term: number;
+  vote: string;
+  commit_index: number;
 }
-interface SnapshotRow { idx: number; term: number; membership: string; file_name: string; bytes: number; crc: number }
-interface SnapshotFileRecord { readonly fileName: string; readonly bytes: number; readonly crc: number }
+interface EntryRow {
+  idx: number;
+  term: number;
+  type: number;
+  client: string | null;
+  sequence: number | null;
+  checksum: number;
+  data: unknown;
+}
+interface SnapshotRow {
+  idx: number;
+  term: number;
+  membership: string;
+  file_name: string;
+  bytes: number;
+  crc: number;
+}
+interface SnapshotFileRecord {
+  readonly fileName: string;
+  readonly bytes: number;
+  readonly crc: number;
+}
 
 const schemaStatements = [
   'CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL)',
@@ -98,7 +149,11 @@ export class SqliteRaftStorage {
   private readonly persistTransaction: (batch: PersistBatch, file: SnapshotFileRecord | null) => void;
   private readonly recordSnapshotTransaction: (meta: SnapshotMeta, file: SnapshotFileRecord) => void;
 
-  private constructor(private readonly database: Database.Database, readonly dataDirectory: string, readonly databasePath: string) {
+  private constructor(
+    private readonly database: Database.Database,
+    readonly dataDirectory: string,
+    readonly databasePath: string,
+  ) {
     this.snapshotDirectory = join(dataDirectory, snapshotDirectoryName);
     this.statements = prepareStatements(database);
     this.persistTransaction = database.transaction((batch: PersistBatch, file: SnapshotFileRecord | null) => {
@@ -152,7 +207,10 @@ export class SqliteRaftStorage {
       // Only the commit index moved: it is volatile state in Raft (a restarted replica relearns
       // it from the leader), so it may skip the fsync (etcd-raft MustSync). The next durable
       // transaction's WAL sync covers it anyway.
-      assert(batch.entries.length === 0 && batch.snapshot === null, 'a batch with entries or a snapshot must be durable');
+      assert(
+        batch.entries.length === 0 && batch.snapshot === null,
+        'a batch with entries or a snapshot must be durable',
+      );
       this.database.pragma('synchronous = NORMAL');
       try {
         this.persistTransaction(batch, null);
@@ -165,7 +223,10 @@ export class SqliteRaftStorage {
     let writtenFile: SnapshotFileRecord | null = null;
     if (batch.snapshot !== null) {
       const meta = batch.snapshot.meta;
-      assert(recorded === undefined || meta.index >= recorded.idx, `snapshot ${meta.index} is older than the stored snapshot ${recorded?.idx}`);
+      assert(
+        recorded === undefined || meta.index >= recorded.idx,
+        `snapshot ${meta.index} is older than the stored snapshot ${recorded?.idx}`,
+      );
       const alreadyRecorded = recorded !== undefined && recorded.idx === meta.index && recorded.term === meta.term;
       if (!alreadyRecorded) writtenFile = this.writeSnapshotFile(batch.snapshot);
     }
@@ -188,7 +249,10 @@ export class SqliteRaftStorage {
     const recorded = this.statements.selectSnapshot.get();
     if (recorded !== undefined && recorded.idx >= meta.index) return false;
     const termInLog = this.statements.selectTermAt.get(meta.index)?.term;
-    assert(termInLog === undefined || termInLog === meta.term, `snapshot ${meta.index} has term ${meta.term}, the log says ${termInLog}`);
+    assert(
+      termInLog === undefined || termInLog === meta.term,
+      `snapshot ${meta.index} has term ${meta.term}, the log says ${termInLog}`,
+    );
     const file = this.writeSnapshotFile(snapshot);
     try {
       this.recordSnapshotTransaction(meta, file);
@@ -204,7 +268,10 @@ export class SqliteRaftStorage {
   compact(throughIndex: LogIndex): void {
     assert(Number.isSafeInteger(throughIndex) && throughIndex >= 0, `compact index ${throughIndex} is not a log index`);
     const snapshotIndex = this.statements.selectSnapshot.get()?.idx ?? 0;
-    assert(throughIndex <= snapshotIndex, `compact through ${throughIndex} would drop entries the snapshot (${snapshotIndex}) does not cover`);
+    assert(
+      throughIndex <= snapshotIndex,
+      `compact through ${throughIndex} would drop entries the snapshot (${snapshotIndex}) does not cover`,
+    );
     this.statements.deleteEntriesThrough.run(throughIndex);
   }
 
@@ -230,14 +297,22 @@ export class SqliteRaftStorage {
     assert(first !== undefined, 'appendEntries needs at least one entry');
     const snapshotIndex = this.statements.selectSnapshot.get()?.idx ?? 0;
     const lastIndex = Math.max(this.statements.selectLastIndex.get()?.lastIndex ?? 0, snapshotIndex);
-    assert(first.index > snapshotIndex, `entry ${first.index} would rewrite the log covered by snapshot ${snapshotIndex}`);
-    assert(first.index <= lastIndex + 1, `entry ${first.index} would leave a gap after the last stored index ${lastIndex}`);
+    assert(
+      first.index > snapshotIndex,
+      `entry ${first.index} would rewrite the log covered by snapshot ${snapshotIndex}`,
+    );
+    assert(
+      first.index <= lastIndex + 1,
+      `entry ${first.index} would leave a gap after the last stored index ${lastIndex}`,
+    );
     if (first.index <= lastIndex) this.statements.deleteEntriesFrom.run(first.index);
     let expectedIndex = first.index;
     for (const entry of entries) {
       // An if, not assert(): the message template would be built for every entry of every batch.
       if (entry.index !== expectedIndex) {
-        throw new Error(`raft storage invariant: batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`);
+        throw new Error(
+          `raft storage invariant: batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`,
+        );
       }
       // Checked before the write too, so a corrupted in-memory entry fails here, named, instead
       // of being made durable and found only at the next restart.
@@ -245,8 +320,13 @@ export class SqliteRaftStorage {
         throw new CorruptEntryError(entry.index, 'the batch given to persist()');
       }
       this.statements.insertEntry.run(
-        entry.index, entry.term, entryTypeCodes[entry.type], entry.client?.client ?? null,
-        entry.client?.sequence ?? null, entry.checksum, entry.data,
+        entry.index,
+        entry.term,
+        entryTypeCodes[entry.type],
+        entry.client?.client ?? null,
+        entry.client?.sequence ?? null,
+        entry.checksum,
+        entry.data,
       );
       expectedIndex += 1;
     }
@@ -255,7 +335,10 @@ export class SqliteRaftStorage {
   /** Durable before it is recorded: tmp file, fsync, rename, fsync of the directory. */
   private writeSnapshotFile(snapshot: Snapshot): SnapshotFileRecord {
     const { index, term } = snapshot.meta;
-    assert(Number.isSafeInteger(index) && Number.isSafeInteger(term) && index >= 0 && term >= 0, `snapshot ${index}/${term} is not a log position`);
+    assert(
+      Number.isSafeInteger(index) && Number.isSafeInteger(term) && index >= 0 && term >= 0,
+      `snapshot ${index}/${term} is not a log position`,
+    );
     const fileName = `snapshot-${term}-${index}.bin`;
     const finalPath = join(this.snapshotDirectory, fileName);
     const temporaryPath = finalPath + temporarySuffix;
@@ -329,12 +412,18 @@ export class SqliteRaftStorage {
     for (const row of this.statements.selectEntriesAfter.iterate(afterIndex)) {
       const expectedIndex = afterIndex + entries.length + 1;
       if (row.idx !== expectedIndex) {
-        throw new CorruptStorageError(this.databasePath, `log gap: entry ${row.idx} found where ${expectedIndex} belongs`);
+        throw new CorruptStorageError(
+          this.databasePath,
+          `log gap: entry ${row.idx} found where ${expectedIndex} belongs`,
+        );
       }
       const entry = this.entryFromRow(row);
       // Raft logs never decrease in term (paper §5.3); a row that does was not written by us.
       if (entry.term < previousTerm) {
-        throw new CorruptStorageError(this.databasePath, `entry ${entry.index} has term ${entry.term} after term ${previousTerm}`);
+        throw new CorruptStorageError(
+          this.databasePath,
+          `entry ${entry.index} has term ${entry.term} after term ${previousTerm}`,
+        );
       }
       previousTerm = entry.term;
       entries.push(entry);
@@ -350,7 +439,10 @@ export class SqliteRaftStorage {
     let client: ClientStamp | undefined;
     if (row.client !== null && row.sequence !== null) client = { client: row.client, sequence: row.sequence };
     else if (row.client !== null || row.sequence !== null) throw new CorruptEntryError(row.idx, this.databasePath);
-    const data = row.data.byteLength === 0 ? emptyEntryData : new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+    const data =
+      row.data.byteLength === 0
+        ? emptyEntryData
+        : new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
     if (entryChecksum(row.term, row.idx, type, data, client) !== row.checksum) {
       throw new CorruptEntryError(row.idx, this.databasePath);
     }
@@ -375,7 +467,10 @@ function configureDurability(database: Database.Database, databasePath: string):
 }
 
 function prepareSchema(database: Database.Database, databasePath: string): void {
-  const tables = database.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name);
+  const tables = database
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .all()
+    .map((row) => row.name);
   if (tables.length === 0) {
     database.transaction(() => {
       for (const statement of schemaStatements) database.exec(statement);
@@ -384,7 +479,10 @@ function prepareSchema(database: Database.Database, databasePath: string): void 
     return;
   }
   if (!tables.includes('meta')) {
-    throw new StorageFormatError(databasePath, `has tables (${tables.join(', ')}) but no meta table: not a Flotilla raft database`);
+    throw new StorageFormatError(
+      databasePath,
+      `has tables (${tables.join(', ')}) but no meta table: not a Flotilla raft database`,
+    );
   }
   const row = database.prepare<[], { value: unknown }>("SELECT value FROM meta WHERE key = 'format_version'").get();
   if (row?.value !== storageFormatVersion) {
@@ -402,7 +500,9 @@ function prepareStatements(database: Database.Database) {
       `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (1, @term, @vote, @commit)
        ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
     ),
-    selectSnapshot: database.prepare<[], SnapshotRow>('SELECT idx, term, membership, file_name, bytes, crc FROM snapshot_meta WHERE id = 1'),
+    selectSnapshot: database.prepare<[], SnapshotRow>(
+      'SELECT idx, term, membership, file_name, bytes, crc FROM snapshot_meta WHERE id = 1',
+    ),
     upsertSnapshot: database.prepare<[ReturnType<typeof snapshotRowParameters>]>(
       `INSERT INTO snapshot_meta (id, idx, term, membership, file_name, bytes, crc)
        VALUES (1, @index, @term, @membership, @fileName, @bytes, @crc)
@@ -448,9 +548,11 @@ function parseMembership(json: string, databasePath: string): Membership {
   }
   if (typeof parsed !== 'object' || parsed === null) return fail('is not an object');
   const { voters, learners, addresses } = parsed as Record<string, unknown>;
-  const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+  const isStringList = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string');
   if (!isStringList(voters) || !isStringList(learners)) return fail('voters and learners must be lists of node ids');
-  if (typeof addresses !== 'object' || addresses === null || Array.isArray(addresses)) return fail('addresses must be an object');
+  if (typeof addresses !== 'object' || addresses === null || Array.isArray(addresses))
+    return fail('addresses must be an object');
   const addressEntries: unknown[][] = Object.entries(addresses);
   const stringEntries = addressEntries.filter((pair): pair is [string, string] => typeof pair[1] === 'string');
   if (stringEntries.length !== addressEntries.length) return fail('addresses must map node ids to strings');

@@ -19,9 +19,12 @@ export type TimingProfileName = keyof typeof timingProfiles;
 
 export function validateTiming(timing: TimingProfile): void {
   for (const [key, value] of Object.entries(timing)) {
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`raft timing: ${key} must be a positive integer, got ${String(value)}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`raft timing: ${key} must be a positive integer, got ${String(value)}`);
   }
   if (timing.heartbeatTicks >= timing.electionTicks) {
-    throw new Error(`raft timing: heartbeatTicks (${timing.heartbeatTicks}) must be below electionTicks (${timing.electionTicks})`);
+    throw new Error(
+      `raft timing: heartbeatTicks (${timing.heartbeatTicks}) must be below electionTicks (${timing.electionTicks})`,
+    );
   }
 }

@@ -280,8 +280,13 @@ export class PeerTransport {
       heardSinceLastPing: false,
       outageLogged: false,
       counters: {
-        sentFrames: 0, sentMessages: 0, droppedMessages: 0,
-        receivedFrames: 0, receivedMessages: 0, rejectedMessages: 0, undecodableFrames: 0,
+        sentFrames: 0,
+        sentMessages: 0,
+        droppedMessages: 0,
+        receivedFrames: 0,
+        receivedMessages: 0,
+        rejectedMessages: 0,
+        undecodableFrames: 0,
       },
     };
     this.peers.set(id, peer);
@@ -505,7 +510,11 @@ export class PeerTransport {
     const socket = peer.socket;
     // Back-pressure: a peer that does not read (slow, partitioned) must not make this process
     // buffer without bound. Checked before encoding, so a saturated peer costs no encoding.
-    if (socket === null || socket.readyState !== WebSocket.OPEN || socket.bufferedAmount >= this.limits.maxBufferedBytes) {
+    if (
+      socket === null ||
+      socket.readyState !== WebSocket.OPEN ||
+      socket.bufferedAmount >= this.limits.maxBufferedBytes
+    ) {
       peer.counters.droppedMessages += messages.length;
       return;
     }
@@ -569,10 +578,14 @@ export function resolveTransportLimits(overrides: Partial<TransportLimits> = {})
   }
   const resolved = limits as unknown as TransportLimits;
   if (resolved.reconnectMaxMs < resolved.reconnectBaseMs) {
-    throw new Error(`raft transport: reconnectMaxMs (${resolved.reconnectMaxMs}) must be at least reconnectBaseMs (${resolved.reconnectBaseMs})`);
+    throw new Error(
+      `raft transport: reconnectMaxMs (${resolved.reconnectMaxMs}) must be at least reconnectBaseMs (${resolved.reconnectBaseMs})`,
+    );
   }
   if (resolved.maxPayloadBytes > maxFrameBytes) {
-    throw new Error(`raft transport: maxPayloadBytes (${resolved.maxPayloadBytes}) must not exceed the codec's maxFrameBytes (${maxFrameBytes})`);
+    throw new Error(
+      `raft transport: maxPayloadBytes (${resolved.maxPayloadBytes}) must not exceed the codec's maxFrameBytes (${maxFrameBytes})`,
+    );
   }
   return Object.freeze(resolved);
 }
@@ -587,7 +600,8 @@ const frameHeaderBytes = encodeMessages([]).byteLength;
  * (maxAppendBytes, snapshotChunkBytes).
  */
 function cutIntoFrames(
-  batch: readonly Message[], maxPayloadBytes: number,
+  batch: readonly Message[],
+  maxPayloadBytes: number,
 ): { batches: Message[][]; oversized: Message[] } {
   const batches: Message[][] = [];
   const oversized: Message[] = [];

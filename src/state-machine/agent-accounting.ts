@@ -13,7 +13,10 @@ export function freeResources(agent: Agent): Resources {
 }
 
 function store(state: State, agent: Agent, index: LogIndex): void {
-  assert(contains(agent.resources, add(agent.used, agent.offered)), `agent ${agent.id}: used plus offered exceed the total`);
+  assert(
+    contains(agent.resources, add(agent.used, agent.offered)),
+    `agent ${agent.id}: used plus offered exceed the total`,
+  );
   state.agents.set(agent.id, { ...agent, modifyIndex: index });
 }
 

@@ -21,14 +21,28 @@ function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult 
 
 const isResult = (value: Agent | ApplyResult): value is ApplyResult => 'ok' in value;
 
-export function applyRegisterAgent(state: State, command: RegisterAgent, index: LogIndex, events: ChangeEvent[]): ApplyResult {
-  if (state.agents.has(command.agentId)) return reject('AGENT_ALREADY_REGISTERED', `agent ${command.agentId} is already registered`);
+export function applyRegisterAgent(
+  state: State,
+  command: RegisterAgent,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
+  if (state.agents.has(command.agentId))
+    return reject('AGENT_ALREADY_REGISTERED', `agent ${command.agentId} is already registered`);
   if (rangesOverlapAcrossRoles(command.info.resources)) {
     return reject('INVALID_RESOURCES', 'the same range value is listed under two roles');
   }
   const agent: Agent = {
-    ...command.info, id: command.agentId, state: 'ACTIVE', used: emptyResources, offered: emptyResources,
-    registeredAt: command.at, reregisteredAt: null, stateChangedAt: command.at, createIndex: index, modifyIndex: index,
+    ...command.info,
+    id: command.agentId,
+    state: 'ACTIVE',
+    used: emptyResources,
+    offered: emptyResources,
+    registeredAt: command.at,
+    reregisteredAt: null,
+    stateChangedAt: command.at,
+    createIndex: index,
+    modifyIndex: index,
   };
   state.agents.set(agent.id, agent);
   events.push({ type: 'AGENT_ADDED', agent });
@@ -40,14 +54,22 @@ function lostState(framework: Framework | undefined, partitionAware: TaskState):
   return framework?.info.capabilities.includes('PARTITION_AWARE') === true ? partitionAware : 'TASK_LOST';
 }
 
-export function applyReregisterAgent(state: State, command: ReregisterAgent, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyReregisterAgent(
+  state: State,
+  command: ReregisterAgent,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
   if (rangesOverlapAcrossRoles(command.info.resources)) {
     return reject('INVALID_RESOURCES', 'the same range value is listed under two roles');
   }
   const reported = new Set(command.tasks.map((reference) => taskKey(reference.frameworkId, reference.taskId)));
-  const missing = liveTasksWhere(state, (task) => task.agentId === found.id && !reported.has(taskKey(task.frameworkId, task.id)));
+  const missing = liveTasksWhere(
+    state,
+    (task) => task.agentId === found.id && !reported.has(taskKey(task.frameworkId, task.id)),
+  );
   const stillUsed = subtract(found.used, sum(missing.map((task) => task.resources)));
   if (!contains(command.info.resources, stillUsed)) {
     return reject('RESOURCES_INSUFFICIENT', `agent ${found.id} reports fewer resources than its tasks use`);
@@ -56,21 +78,36 @@ export function applyReregisterAgent(state: State, command: ReregisterAgent, ind
   for (const task of missing) {
     const status = lostState(state.frameworks.get(task.frameworkId), 'TASK_DROPPED');
     const message = 'the re-registering agent does not report this task';
-    recordTaskStatus(state, task, masterStatus(status, 'REASON_RECONCILIATION', message, command.at, index), index, events);
+    recordTaskStatus(
+      state,
+      task,
+      masterStatus(status, 'REASON_RECONCILIATION', message, command.at, index),
+      index,
+      events,
+    );
   }
   setTotal(state, found.id, command.info.resources, index);
   const current = state.agents.get(found.id) ?? found;
   const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
   const agent: Agent = {
-    ...current, ...command.info, state: nextState, reregisteredAt: command.at,
-    stateChangedAt: nextState === found.state ? found.stateChangedAt : command.at, modifyIndex: index,
+    ...current,
+    ...command.info,
+    state: nextState,
+    reregisteredAt: command.at,
+    stateChangedAt: nextState === found.state ? found.stateChangedAt : command.at,
+    modifyIndex: index,
   };
   state.agents.set(agent.id, agent);
   if (found.state === 'UNREACHABLE') events.push({ type: 'AGENT_ADDED', agent });
   return success;
 }
 
-export function applyUpdateAgentState(state: State, command: UpdateAgentState, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyUpdateAgentState(
+  state: State,
+  command: UpdateAgentState,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
   if (found.state === command.state) return success;
@@ -81,10 +118,20 @@ export function applyUpdateAgentState(state: State, command: UpdateAgentState, i
     removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
   }
   if (command.state === 'UNREACHABLE') {
-    transitionLiveTasks(state, (task) => task.agentId === found.id, (task) => masterStatus(
-      lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'), 'REASON_AGENT_REMOVED',
-      `agent ${found.id} is unreachable`, command.at, index,
-    ), index, events);
+    transitionLiveTasks(
+      state,
+      (task) => task.agentId === found.id,
+      (task) =>
+        masterStatus(
+          lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'),
+          'REASON_AGENT_REMOVED',
+          `agent ${found.id} is unreachable`,
+          command.at,
+          index,
+        ),
+      index,
+      events,
+    );
   }
   const current = state.agents.get(found.id) ?? found;
   state.agents.set(found.id, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
@@ -93,13 +140,29 @@ export function applyUpdateAgentState(state: State, command: UpdateAgentState, i
   return success;
 }
 
-export function applyMarkAgentGone(state: State, command: MarkAgentGone, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyMarkAgentGone(
+  state: State,
+  command: MarkAgentGone,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
   removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
-  transitionLiveTasks(state, (task) => task.agentId === found.id, () => masterStatus(
-    'TASK_GONE_BY_OPERATOR', 'REASON_AGENT_REMOVED_BY_OPERATOR', `agent ${found.id} was marked gone`, command.at, index,
-  ), index, events);
+  transitionLiveTasks(
+    state,
+    (task) => task.agentId === found.id,
+    () =>
+      masterStatus(
+        'TASK_GONE_BY_OPERATOR',
+        'REASON_AGENT_REMOVED_BY_OPERATOR',
+        `agent ${found.id} was marked gone`,
+        command.at,
+        index,
+      ),
+    index,
+    events,
+  );
   const current = state.agents.get(found.id) ?? found;
   state.agents.set(found.id, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
   events.push({ type: 'AGENT_REMOVED', agentId: found.id });

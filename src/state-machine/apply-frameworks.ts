@@ -26,17 +26,41 @@ function principalChanged(framework: Framework, info: FrameworkInfo): ApplyResul
 }
 
 /** Offers for roles the framework no longer has go back to the pool. */
-function dropOffersOfLeftRoles(state: State, framework: Framework, info: FrameworkInfo, index: LogIndex, events: ChangeEvent[]): void {
+function dropOffersOfLeftRoles(
+  state: State,
+  framework: Framework,
+  info: FrameworkInfo,
+  index: LogIndex,
+  events: ChangeEvent[],
+): void {
   const kept = new Set(info.roles);
-  removeOffersWhere(state, (offer) => offer.frameworkId === framework.id && !kept.has(offer.role), 'FRAMEWORK_CHANGED', index, events);
+  removeOffersWhere(
+    state,
+    (offer) => offer.frameworkId === framework.id && !kept.has(offer.role),
+    'FRAMEWORK_CHANGED',
+    index,
+    events,
+  );
 }
 
-export function applySubscribeFramework(state: State, command: SubscribeFramework, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applySubscribeFramework(
+  state: State,
+  command: SubscribeFramework,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const existing = state.frameworks.get(command.frameworkId);
   if (existing === undefined) {
     const framework: Framework = {
-      id: command.frameworkId, info: command.info, state: 'CONNECTED', registeredAt: command.at, reregisteredAt: null,
-      disconnectedAt: null, completedAt: null, createIndex: index, modifyIndex: index,
+      id: command.frameworkId,
+      info: command.info,
+      state: 'CONNECTED',
+      registeredAt: command.at,
+      reregisteredAt: null,
+      disconnectedAt: null,
+      completedAt: null,
+      createIndex: index,
+      modifyIndex: index,
     };
     state.frameworks.set(framework.id, framework);
     events.push({ type: 'FRAMEWORK_ADDED', framework });
@@ -48,14 +72,24 @@ export function applySubscribeFramework(state: State, command: SubscribeFramewor
   if (principalProblem !== null) return principalProblem;
   dropOffersOfLeftRoles(state, found, command.info, index, events);
   const framework: Framework = {
-    ...found, info: command.info, state: 'CONNECTED', reregisteredAt: command.at, disconnectedAt: null, modifyIndex: index,
+    ...found,
+    info: command.info,
+    state: 'CONNECTED',
+    reregisteredAt: command.at,
+    disconnectedAt: null,
+    modifyIndex: index,
   };
   state.frameworks.set(framework.id, framework);
   events.push({ type: 'FRAMEWORK_UPDATED', framework });
   return success;
 }
 
-export function applyUpdateFramework(state: State, command: UpdateFramework, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyUpdateFramework(
+  state: State,
+  command: UpdateFramework,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const found = findOpenFramework(state, command.frameworkId);
   if (isResult(found)) return found;
   const principalProblem = principalChanged(found, command.info);
@@ -67,7 +101,12 @@ export function applyUpdateFramework(state: State, command: UpdateFramework, ind
   return success;
 }
 
-export function applyDisconnectFramework(state: State, command: DisconnectFramework, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyDisconnectFramework(
+  state: State,
+  command: DisconnectFramework,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const found = findOpenFramework(state, command.frameworkId);
   if (isResult(found)) return found;
   if (found.state === 'DISCONNECTED') return success;
@@ -78,13 +117,23 @@ export function applyDisconnectFramework(state: State, command: DisconnectFramew
   return success;
 }
 
-export function applyTeardownFramework(state: State, command: TeardownFramework, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyTeardownFramework(
+  state: State,
+  command: TeardownFramework,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const found = findOpenFramework(state, command.frameworkId);
   if (isResult(found)) return found;
   removeOffersWhere(state, (offer) => offer.frameworkId === found.id, 'FRAMEWORK_CHANGED', index, events);
-  transitionLiveTasks(state, (task) => task.frameworkId === found.id, () => masterStatus(
-    'TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', `framework ${found.id} was torn down`, command.at, index,
-  ), index, events);
+  transitionLiveTasks(
+    state,
+    (task) => task.frameworkId === found.id,
+    () =>
+      masterStatus('TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', `framework ${found.id} was torn down`, command.at, index),
+    index,
+    events,
+  );
   const framework: Framework = { ...found, state: 'COMPLETED', completedAt: command.at, modifyIndex: index };
   state.frameworks.set(framework.id, framework);
   events.push({ type: 'FRAMEWORK_REMOVED', framework });

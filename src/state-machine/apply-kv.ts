@@ -10,7 +10,10 @@ import { kvKey, type KvEntry, type State } from './state.ts';
 function checkVersion(entry: KvEntry | undefined, expected: number | null): Rejection | null {
   const current = entry?.version ?? 0;
   if (expected === null || expected === current) return null;
-  return reject('VERSION_MISMATCH', `expected version ${expected}, the key is at ${current === 0 ? 'absent' : `version ${current}`}`);
+  return reject(
+    'VERSION_MISMATCH',
+    `expected version ${expected}, the key is at ${current === 0 ? 'absent' : `version ${current}`}`,
+  );
 }
 
 export function applyKvPut(state: State, command: KvPut, index: LogIndex): ApplyResult {
@@ -18,9 +21,14 @@ export function applyKvPut(state: State, command: KvPut, index: LogIndex): Apply
   const entry = state.kv.get(key);
   const mismatch = checkVersion(entry, command.expectedVersion);
   if (mismatch !== null) return mismatch;
-  if (entry === undefined && state.kv.size >= maxKvEntries) return reject('KV_LIMIT_EXCEEDED', `the store holds ${maxKvEntries} keys`);
+  if (entry === undefined && state.kv.size >= maxKvEntries)
+    return reject('KV_LIMIT_EXCEEDED', `the store holds ${maxKvEntries} keys`);
   state.kv.set(key, {
-    namespace: command.namespace, key: command.key, value: command.value, version: index, createIndex: entry?.createIndex ?? index,
+    namespace: command.namespace,
+    key: command.key,
+    value: command.value,
+    version: index,
+    createIndex: entry?.createIndex ?? index,
   });
   return { ok: true, version: index };
 }

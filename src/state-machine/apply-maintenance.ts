@@ -18,7 +18,8 @@ function checkSchedule(state: State, command: UpdateMaintenanceSchedule): Reject
   const scheduled = new Set<MachineKey>();
   for (const window of command.windows) {
     for (const machine of window.machines) {
-      if (machine.hostname === '' && machine.ip === '') return reject('INVALID_MAINTENANCE_SCHEDULE', 'a machine needs a hostname or an ip');
+      if (machine.hostname === '' && machine.ip === '')
+        return reject('INVALID_MAINTENANCE_SCHEDULE', 'a machine needs a hostname or an ip');
       const key = machineKey(machine);
       if (scheduled.has(key)) return reject('INVALID_MAINTENANCE_SCHEDULE', `${describe(machine)} is in two windows`);
       scheduled.add(key);
@@ -34,32 +35,50 @@ function checkSchedule(state: State, command: UpdateMaintenanceSchedule): Reject
   return null;
 }
 
-export function applyUpdateMaintenanceSchedule(state: State, command: UpdateMaintenanceSchedule, index: LogIndex): ApplyResult {
+export function applyUpdateMaintenanceSchedule(
+  state: State,
+  command: UpdateMaintenanceSchedule,
+  index: LogIndex,
+): ApplyResult {
   const problem = checkSchedule(state, command);
   if (problem !== null) return problem;
   const scheduled = new Map<MachineKey, MachineId>();
-  for (const window of command.windows) for (const machine of window.machines) scheduled.set(machineKey(machine), machine);
+  for (const window of command.windows)
+    for (const machine of window.machines) scheduled.set(machineKey(machine), machine);
   for (const key of [...state.machines.keys()]) if (!scheduled.has(key)) state.machines.delete(key);
   for (const [key, machine] of scheduled) {
-    if (!state.machines.has(key)) state.machines.set(key, { machine, mode: 'DRAINING', modeChangedAt: command.at, modifyIndex: index });
+    if (!state.machines.has(key))
+      state.machines.set(key, { machine, mode: 'DRAINING', modeChangedAt: command.at, modifyIndex: index });
   }
   state.maintenanceSchedule = { windows: command.windows, modifyIndex: index };
   return success;
 }
 
-export function applyStartMaintenance(state: State, command: StartMaintenance, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyStartMaintenance(
+  state: State,
+  command: StartMaintenance,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   for (const machine of command.machines) {
     const status = state.machines.get(machineKey(machine));
-    if (status === undefined) return reject('MACHINE_NOT_SCHEDULED', `${describe(machine)} is in no maintenance window`);
+    if (status === undefined)
+      return reject('MACHINE_NOT_SCHEDULED', `${describe(machine)} is in no maintenance window`);
     if (status.mode !== 'DRAINING') return reject('MACHINE_NOT_DRAINING', `${describe(machine)} is already down`);
   }
   for (const machine of command.machines) {
     const key = machineKey(machine);
     state.machines.set(key, { machine, mode: 'DOWN', modeChangedAt: command.at, modifyIndex: index });
-    removeOffersWhere(state, (offer) => {
-      const agent = state.agents.get(offer.agentId);
-      return agent !== undefined && agentOnMachine(agent, machine);
-    }, 'MAINTENANCE', index, events);
+    removeOffersWhere(
+      state,
+      (offer) => {
+        const agent = state.agents.get(offer.agentId);
+        return agent !== undefined && agentOnMachine(agent, machine);
+      },
+      'MAINTENANCE',
+      index,
+      events,
+    );
   }
   return success;
 }

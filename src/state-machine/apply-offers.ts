@@ -14,9 +14,11 @@ import type { Offer, State } from './state.ts';
 
 function checkOfferTarget(state: State, definition: OfferDefinition): Rejection | null {
   const framework = state.frameworks.get(definition.frameworkId);
-  if (framework === undefined) return reject('FRAMEWORK_NOT_FOUND', `framework ${definition.frameworkId} is not registered`);
+  if (framework === undefined)
+    return reject('FRAMEWORK_NOT_FOUND', `framework ${definition.frameworkId} is not registered`);
   if (framework.state === 'COMPLETED') return reject('FRAMEWORK_COMPLETED', `framework ${framework.id} was torn down`);
-  if (framework.state !== 'CONNECTED') return reject('FRAMEWORK_NOT_CONNECTED', `framework ${framework.id} is disconnected`);
+  if (framework.state !== 'CONNECTED')
+    return reject('FRAMEWORK_NOT_CONNECTED', `framework ${framework.id} is disconnected`);
   if (!framework.info.roles.includes(definition.role)) {
     return reject('ROLE_NOT_SUBSCRIBED', `framework ${framework.id} is not subscribed to role "${definition.role}"`);
   }
@@ -24,15 +26,21 @@ function checkOfferTarget(state: State, definition: OfferDefinition): Rejection 
   if (agent === undefined) return reject('AGENT_NOT_FOUND', `agent ${definition.agentId} is not registered`);
   if (agent.state === 'GONE') return reject('AGENT_GONE', `agent ${agent.id} was marked gone`);
   if (agent.state !== 'ACTIVE') return reject('AGENT_NOT_ACTIVE', `agent ${agent.id} is ${agent.state.toLowerCase()}`);
-  if (agentIsDown(state, agent)) return reject('AGENT_IN_MAINTENANCE', `agent ${agent.id} is on a machine that is down`);
+  if (agentIsDown(state, agent))
+    return reject('AGENT_IN_MAINTENANCE', `agent ${agent.id} is on a machine that is down`);
   return null;
 }
 
 function checkOfferResources(definition: OfferDefinition): Rejection | null {
   if (isEmpty(definition.resources)) return reject('INVALID_RESOURCES', `offer ${definition.offerId} has no resources`);
-  const foreign = definition.resources.find((resource) => resource.role !== unreservedRole && resource.role !== definition.role);
+  const foreign = definition.resources.find(
+    (resource) => resource.role !== unreservedRole && resource.role !== definition.role,
+  );
   if (foreign !== undefined) {
-    return reject('INVALID_RESOURCES', `offer ${definition.offerId} holds resources reserved for "${foreign.role}", not "${definition.role}"`);
+    return reject(
+      'INVALID_RESOURCES',
+      `offer ${definition.offerId} holds resources reserved for "${foreign.role}", not "${definition.role}"`,
+    );
   }
   return null;
 }
@@ -44,34 +52,53 @@ function checkCreateOffers(state: State, command: CreateOffers): Rejection | nul
   for (const definition of command.offers) {
     if (seen.has(definition.offerId)) return reject('DUPLICATE_ID', `offer ${definition.offerId} appears twice`);
     seen.add(definition.offerId);
-    if (state.offers.has(definition.offerId)) return reject('OFFER_ID_ALREADY_USED', `offer ${definition.offerId} is outstanding`);
+    if (state.offers.has(definition.offerId))
+      return reject('OFFER_ID_ALREADY_USED', `offer ${definition.offerId} is outstanding`);
     const problem = checkOfferTarget(state, definition) ?? checkOfferResources(definition);
     if (problem !== null) return problem;
     const agent = state.agents.get(definition.agentId);
     const alreadyPending = pending.get(definition.agentId) ?? emptyResources;
     if (agent === undefined || !contains(subtract(freeResources(agent), alreadyPending), definition.resources)) {
-      return reject('RESOURCES_INSUFFICIENT', `offer ${definition.offerId} does not fit in agent ${definition.agentId}'s free resources`);
+      return reject(
+        'RESOURCES_INSUFFICIENT',
+        `offer ${definition.offerId} does not fit in agent ${definition.agentId}'s free resources`,
+      );
     }
     pending.set(definition.agentId, add(alreadyPending, definition.resources));
   }
   return null;
 }
 
-export function applyCreateOffers(state: State, command: CreateOffers, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyCreateOffers(
+  state: State,
+  command: CreateOffers,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const problem = checkCreateOffers(state, command);
   if (problem !== null) return problem;
   for (const definition of command.offers) addOffer(state, definition, command.at, index, events);
   return success;
 }
 
-export function applyRescindOffer(state: State, command: RescindOffer, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyRescindOffer(
+  state: State,
+  command: RescindOffer,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const offer = state.offers.get(command.offerId);
   if (offer === undefined) return reject('OFFER_NOT_FOUND', `offer ${command.offerId} is not outstanding`);
   removeOffer(state, offer, 'RESCINDED', index, events);
   return success;
 }
 
-export function applyDeclineOffers(state: State, command: DeclineOffers, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyDeclineOffers(
+  state: State,
+  command: DeclineOffers,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   if (!state.frameworks.has(command.frameworkId)) {
     return reject('FRAMEWORK_NOT_FOUND', `framework ${command.frameworkId} is not registered`);
   }

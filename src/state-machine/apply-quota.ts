@@ -22,7 +22,10 @@ function checkQuotaConfig(config: QuotaConfig): Rejection | null {
   for (const [name, guarantee] of Object.entries(config.guarantees)) {
     const limit = Object.hasOwn(config.limits, name) ? config.limits[name] : undefined;
     if (limit !== undefined && guarantee > limit) {
-      return reject('INVALID_QUOTA', `role "${config.role}": the guarantee of ${name} (${guarantee}) exceeds its limit (${limit})`);
+      return reject(
+        'INVALID_QUOTA',
+        `role "${config.role}": the guarantee of ${name} (${guarantee}) exceeds its limit (${limit})`,
+      );
     }
   }
   return null;
@@ -38,7 +41,13 @@ export function applyUpdateQuota(state: State, command: UpdateQuota, index: LogI
   for (const config of command.configs) {
     const cleared = Object.keys(config.guarantees).length === 0 && Object.keys(config.limits).length === 0;
     if (cleared) state.quotas.delete(config.role);
-    else state.quotas.set(config.role, { role: config.role, guarantees: config.guarantees, limits: config.limits, modifyIndex: index });
+    else
+      state.quotas.set(config.role, {
+        role: config.role,
+        guarantees: config.guarantees,
+        limits: config.limits,
+        modifyIndex: index,
+      });
   }
   return success;
 }
@@ -46,7 +55,9 @@ export function applyUpdateQuota(state: State, command: UpdateQuota, index: LogI
 export function applyUpdateWeights(state: State, command: UpdateWeights, index: LogIndex): ApplyResult {
   const repeated = firstRepeatedRole(command.weights.map((entry) => entry.role));
   if (repeated !== null) return reject('INVALID_WEIGHTS', `role "${repeated}" appears twice`);
-  if (command.weights.some((entry) => entry.role === unreservedRole)) return reject('INVALID_WEIGHTS', 'the role "*" has no weight');
-  for (const entry of command.weights) state.weights.set(entry.role, { role: entry.role, weight: entry.weight, modifyIndex: index });
+  if (command.weights.some((entry) => entry.role === unreservedRole))
+    return reject('INVALID_WEIGHTS', 'the role "*" has no weight');
+  for (const entry of command.weights)
+    state.weights.set(entry.role, { role: entry.role, weight: entry.weight, modifyIndex: index });
   return success;
 }

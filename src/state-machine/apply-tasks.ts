@@ -13,13 +13,19 @@ import { isTerminalTaskState } from './task-states.ts';
 function findTask(state: State, frameworkId: FrameworkId, taskId: TaskId, agentId: AgentId | null): Task | ApplyResult {
   const task = state.tasks.get(taskKey(frameworkId, taskId));
   if (task === undefined) return reject('TASK_NOT_FOUND', `framework ${frameworkId} has no task ${taskId}`);
-  if (agentId !== null && task.agentId !== agentId) return reject('TASK_AGENT_MISMATCH', `task ${taskId} runs on agent ${task.agentId}`);
+  if (agentId !== null && task.agentId !== agentId)
+    return reject('TASK_AGENT_MISMATCH', `task ${taskId} runs on agent ${task.agentId}`);
   return task;
 }
 
 const isResult = (value: Task | ApplyResult): value is ApplyResult => 'ok' in value;
 
-export function applyUpdateTaskStatus(state: State, command: UpdateTaskStatus, index: LogIndex, events: ChangeEvent[]): ApplyResult {
+export function applyUpdateTaskStatus(
+  state: State,
+  command: UpdateTaskStatus,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const task = findTask(state, command.frameworkId, command.taskId, command.agentId);
   if (isResult(task)) return task;
   if (isTerminalTaskState(task.state)) return reject('TASK_TERMINAL', `task ${task.id} is ${task.state}`);
@@ -38,7 +44,8 @@ export function applyAcknowledgeTaskStatus(state: State, command: AcknowledgeTas
   const position = task.statuses.findIndex((status) => status.uuid === command.uuid);
   const status = task.statuses[position];
   if (status === undefined) return reject('STATUS_UUID_NOT_FOUND', `task ${task.id} has no status ${command.uuid}`);
-  if (status.acknowledged) return reject('STATUS_ALREADY_ACKNOWLEDGED', `status ${command.uuid} was already acknowledged`);
+  if (status.acknowledged)
+    return reject('STATUS_ALREADY_ACKNOWLEDGED', `status ${command.uuid} was already acknowledged`);
   const statuses = task.statuses.map((each, at) => (at === position ? { ...each, acknowledged: true } : each));
   state.tasks.set(taskKey(task.frameworkId, task.id), { ...task, statuses, modifyIndex: index });
   return success;

@@ -5,7 +5,10 @@
 import { applyAcceptOffers } from './apply-accept.ts';
 import { applyMarkAgentGone, applyRegisterAgent, applyReregisterAgent, applyUpdateAgentState } from './apply-agents.ts';
 import {
-  applyDisconnectFramework, applySubscribeFramework, applyTeardownFramework, applyUpdateFramework,
+  applyDisconnectFramework,
+  applySubscribeFramework,
+  applyTeardownFramework,
+  applyUpdateFramework,
 } from './apply-frameworks.ts';
 import { applyKvDelete, applyKvPut } from './apply-kv.ts';
 import { applyStartMaintenance, applyStopMaintenance, applyUpdateMaintenanceSchedule } from './apply-maintenance.ts';
@@ -27,31 +30,57 @@ import type { State } from './state.ts';
 export function apply(state: State, command: Command, index: LogIndex, events: ChangeEvent[] = []): ApplyResult {
   assert(Number.isSafeInteger(index) && index > 0, `apply: index must be a positive whole number, got ${index}`);
   switch (command.type) {
-    case 'register_agent': return applyRegisterAgent(state, command, index, events);
-    case 'reregister_agent': return applyReregisterAgent(state, command, index, events);
-    case 'update_agent_state': return applyUpdateAgentState(state, command, index, events);
-    case 'mark_agent_gone': return applyMarkAgentGone(state, command, index, events);
-    case 'subscribe_framework': return applySubscribeFramework(state, command, index, events);
-    case 'update_framework': return applyUpdateFramework(state, command, index, events);
-    case 'disconnect_framework': return applyDisconnectFramework(state, command, index, events);
-    case 'teardown_framework': return applyTeardownFramework(state, command, index, events);
-    case 'create_offers': return applyCreateOffers(state, command, index, events);
-    case 'rescind_offer': return applyRescindOffer(state, command, index, events);
-    case 'decline_offers': return applyDeclineOffers(state, command, index, events);
-    case 'accept_offers': return applyAcceptOffers(state, command, index, events);
-    case 'update_task_status': return applyUpdateTaskStatus(state, command, index, events);
-    case 'acknowledge_task_status': return applyAcknowledgeTaskStatus(state, command, index);
-    case 'kill_task': return applyKillTask(state, command, index, events);
-    case 'reserve_resources': return applyReserveResources(state, command, index);
-    case 'unreserve_resources': return applyUnreserveResources(state, command, index);
-    case 'update_quota': return applyUpdateQuota(state, command, index);
-    case 'update_weights': return applyUpdateWeights(state, command, index);
-    case 'update_maintenance_schedule': return applyUpdateMaintenanceSchedule(state, command, index);
-    case 'start_maintenance': return applyStartMaintenance(state, command, index, events);
-    case 'stop_maintenance': return applyStopMaintenance(state, command, index);
-    case 'kv_put': return applyKvPut(state, command, index);
-    case 'kv_delete': return applyKvDelete(state, command);
-    case 'noop': return success;
-    default: return assertNever(command);
+    case 'register_agent':
+      return applyRegisterAgent(state, command, index, events);
+    case 'reregister_agent':
+      return applyReregisterAgent(state, command, index, events);
+    case 'update_agent_state':
+      return applyUpdateAgentState(state, command, index, events);
+    case 'mark_agent_gone':
+      return applyMarkAgentGone(state, command, index, events);
+    case 'subscribe_framework':
+      return applySubscribeFramework(state, command, index, events);
+    case 'update_framework':
+      return applyUpdateFramework(state, command, index, events);
+    case 'disconnect_framework':
+      return applyDisconnectFramework(state, command, index, events);
+    case 'teardown_framework':
+      return applyTeardownFramework(state, command, index, events);
+    case 'create_offers':
+      return applyCreateOffers(state, command, index, events);
+    case 'rescind_offer':
+      return applyRescindOffer(state, command, index, events);
+    case 'decline_offers':
+      return applyDeclineOffers(state, command, index, events);
+    case 'accept_offers':
+      return applyAcceptOffers(state, command, index, events);
+    case 'update_task_status':
+      return applyUpdateTaskStatus(state, command, index, events);
+    case 'acknowledge_task_status':
+      return applyAcknowledgeTaskStatus(state, command, index);
+    case 'kill_task':
+      return applyKillTask(state, command, index, events);
+    case 'reserve_resources':
+      return applyReserveResources(state, command, index);
+    case 'unreserve_resources':
+      return applyUnreserveResources(state, command, index);
+    case 'update_quota':
+      return applyUpdateQuota(state, command, index);
+    case 'update_weights':
+      return applyUpdateWeights(state, command, index);
+    case 'update_maintenance_schedule':
+      return applyUpdateMaintenanceSchedule(state, command, index);
+    case 'start_maintenance':
+      return applyStartMaintenance(state, command, index, events);
+    case 'stop_maintenance':
+      return applyStopMaintenance(state, command, index);
+    case 'kv_put':
+      return applyKvPut(state, command, index);
+    case 'kv_delete':
+      return applyKvDelete(state, command);
+    case 'noop':
+      return success;
+    default:
+      return assertNever(command);
   }
 }

@@ -41,7 +41,10 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
   }
   const version = Object.hasOwn(envelope, 'version') ? (envelope as { version: unknown }).version : undefined;
   if (version !== commandFormatVersion) {
-    return reject('UNSUPPORTED_COMMAND_VERSION', `command format version ${JSON.stringify(version) ?? 'missing'}, this replica reads ${commandFormatVersion}`);
+    return reject(
+      'UNSUPPORTED_COMMAND_VERSION',
+      `command format version ${JSON.stringify(version) ?? 'missing'}, this replica reads ${commandFormatVersion}`,
+    );
   }
   const command = Object.hasOwn(envelope, 'command') ? (envelope as { command: unknown }).command : undefined;
   try {

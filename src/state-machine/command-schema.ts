@@ -4,9 +4,24 @@ import type * as C from './commands.ts';
 import * as limits from './limits.ts';
 import { array, integer, literal, nullable, object, oneOf, taggedUnion, timestampMs, type Schema } from './schema.ts';
 import {
-  agentIdSchema, agentInfoSchema, frameworkIdSchema, frameworkInfoSchema, kvKeySchema, kvNamespaceSchema, kvValueSchema,
-  machineListSchema, maintenanceWindowSchema, offerIdSchema, quotaConfigSchema, resourcesSchema, roleSchema, roleWeightSchema,
-  statusReportSchema, statusUuidSchema, taskDefinitionSchema, taskIdSchema,
+  agentIdSchema,
+  agentInfoSchema,
+  frameworkIdSchema,
+  frameworkInfoSchema,
+  kvKeySchema,
+  kvNamespaceSchema,
+  kvValueSchema,
+  machineListSchema,
+  maintenanceWindowSchema,
+  offerIdSchema,
+  quotaConfigSchema,
+  resourcesSchema,
+  roleSchema,
+  roleWeightSchema,
+  statusReportSchema,
+  statusUuidSchema,
+  taskDefinitionSchema,
+  taskIdSchema,
 } from './value-schema.ts';
 
 const offerIdsSchema = array(offerIdSchema, { minLength: 1, maxLength: limits.maxOfferIdsPerCommand });
@@ -14,83 +29,164 @@ const expectedVersionSchema = nullable(integer({ min: 0, max: Number.MAX_SAFE_IN
 
 const offerOperationSchema = taggedUnion<C.OfferOperation>({
   LAUNCH: object<Extract<C.OfferOperation, { type: 'LAUNCH' }>>({
-    type: literal('LAUNCH'), tasks: array(taskDefinitionSchema, { minLength: 1, maxLength: limits.maxTasksPerLaunch }),
+    type: literal('LAUNCH'),
+    tasks: array(taskDefinitionSchema, { minLength: 1, maxLength: limits.maxTasksPerLaunch }),
   }),
-  RESERVE: object<Extract<C.OfferOperation, { type: 'RESERVE' }>>({ type: literal('RESERVE'), resources: resourcesSchema }),
-  UNRESERVE: object<Extract<C.OfferOperation, { type: 'UNRESERVE' }>>({ type: literal('UNRESERVE'), resources: resourcesSchema }),
+  RESERVE: object<Extract<C.OfferOperation, { type: 'RESERVE' }>>({
+    type: literal('RESERVE'),
+    resources: resourcesSchema,
+  }),
+  UNRESERVE: object<Extract<C.OfferOperation, { type: 'UNRESERVE' }>>({
+    type: literal('UNRESERVE'),
+    resources: resourcesSchema,
+  }),
 });
 
 const offerDefinitionSchema = object<C.OfferDefinition>({
-  offerId: offerIdSchema, frameworkId: frameworkIdSchema, agentId: agentIdSchema, role: roleSchema, resources: resourcesSchema,
+  offerId: offerIdSchema,
+  frameworkId: frameworkIdSchema,
+  agentId: agentIdSchema,
+  role: roleSchema,
+  resources: resourcesSchema,
 });
 
 const taskReferenceSchema = object<C.TaskReference>({ frameworkId: frameworkIdSchema, taskId: taskIdSchema });
 
 export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
-  register_agent: object<C.RegisterAgent>({ type: literal('register_agent'), at: timestampMs, agentId: agentIdSchema, info: agentInfoSchema }),
+  register_agent: object<C.RegisterAgent>({
+    type: literal('register_agent'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    info: agentInfoSchema,
+  }),
   reregister_agent: object<C.ReregisterAgent>({
-    type: literal('reregister_agent'), at: timestampMs, agentId: agentIdSchema, info: agentInfoSchema,
+    type: literal('reregister_agent'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    info: agentInfoSchema,
     tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
   }),
   update_agent_state: object<C.UpdateAgentState>({
-    type: literal('update_agent_state'), at: timestampMs, agentId: agentIdSchema, state: oneOf(['ACTIVE', 'DRAINING', 'UNREACHABLE']),
+    type: literal('update_agent_state'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    state: oneOf(['ACTIVE', 'DRAINING', 'UNREACHABLE']),
   }),
-  mark_agent_gone: object<C.MarkAgentGone>({ type: literal('mark_agent_gone'), at: timestampMs, agentId: agentIdSchema }),
+  mark_agent_gone: object<C.MarkAgentGone>({
+    type: literal('mark_agent_gone'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+  }),
   subscribe_framework: object<C.SubscribeFramework>({
-    type: literal('subscribe_framework'), at: timestampMs, frameworkId: frameworkIdSchema, info: frameworkInfoSchema,
+    type: literal('subscribe_framework'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    info: frameworkInfoSchema,
   }),
   update_framework: object<C.UpdateFramework>({
-    type: literal('update_framework'), at: timestampMs, frameworkId: frameworkIdSchema, info: frameworkInfoSchema,
+    type: literal('update_framework'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    info: frameworkInfoSchema,
   }),
-  disconnect_framework: object<C.DisconnectFramework>({ type: literal('disconnect_framework'), at: timestampMs, frameworkId: frameworkIdSchema }),
-  teardown_framework: object<C.TeardownFramework>({ type: literal('teardown_framework'), at: timestampMs, frameworkId: frameworkIdSchema }),
+  disconnect_framework: object<C.DisconnectFramework>({
+    type: literal('disconnect_framework'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+  }),
+  teardown_framework: object<C.TeardownFramework>({
+    type: literal('teardown_framework'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+  }),
   create_offers: object<C.CreateOffers>({
-    type: literal('create_offers'), at: timestampMs, offers: array(offerDefinitionSchema, { minLength: 1, maxLength: limits.maxOffersPerCommand }),
+    type: literal('create_offers'),
+    at: timestampMs,
+    offers: array(offerDefinitionSchema, { minLength: 1, maxLength: limits.maxOffersPerCommand }),
   }),
   rescind_offer: object<C.RescindOffer>({ type: literal('rescind_offer'), at: timestampMs, offerId: offerIdSchema }),
   decline_offers: object<C.DeclineOffers>({
-    type: literal('decline_offers'), at: timestampMs, frameworkId: frameworkIdSchema, offerIds: offerIdsSchema,
+    type: literal('decline_offers'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    offerIds: offerIdsSchema,
   }),
   accept_offers: object<C.AcceptOffers>({
-    type: literal('accept_offers'), at: timestampMs, frameworkId: frameworkIdSchema, offerIds: offerIdsSchema,
+    type: literal('accept_offers'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    offerIds: offerIdsSchema,
     operations: array(offerOperationSchema, { maxLength: limits.maxOperationsPerAccept }),
   }),
   update_task_status: object<C.UpdateTaskStatus>({
-    type: literal('update_task_status'), at: timestampMs, frameworkId: frameworkIdSchema, taskId: taskIdSchema,
-    agentId: agentIdSchema, status: statusReportSchema,
+    type: literal('update_task_status'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    taskId: taskIdSchema,
+    agentId: agentIdSchema,
+    status: statusReportSchema,
   }),
   acknowledge_task_status: object<C.AcknowledgeTaskStatus>({
-    type: literal('acknowledge_task_status'), at: timestampMs, frameworkId: frameworkIdSchema, taskId: taskIdSchema,
-    agentId: agentIdSchema, uuid: statusUuidSchema,
+    type: literal('acknowledge_task_status'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    taskId: taskIdSchema,
+    agentId: agentIdSchema,
+    uuid: statusUuidSchema,
   }),
-  kill_task: object<C.KillTask>({ type: literal('kill_task'), at: timestampMs, frameworkId: frameworkIdSchema, taskId: taskIdSchema }),
+  kill_task: object<C.KillTask>({
+    type: literal('kill_task'),
+    at: timestampMs,
+    frameworkId: frameworkIdSchema,
+    taskId: taskIdSchema,
+  }),
   reserve_resources: object<C.ReserveResources>({
-    type: literal('reserve_resources'), at: timestampMs, agentId: agentIdSchema, resources: resourcesSchema,
+    type: literal('reserve_resources'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    resources: resourcesSchema,
   }),
   unreserve_resources: object<C.UnreserveResources>({
-    type: literal('unreserve_resources'), at: timestampMs, agentId: agentIdSchema, resources: resourcesSchema,
+    type: literal('unreserve_resources'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    resources: resourcesSchema,
   }),
   update_quota: object<C.UpdateQuota>({
-    type: literal('update_quota'), configs: array(quotaConfigSchema, { minLength: 1, maxLength: limits.maxQuotaConfigsPerCommand }),
+    type: literal('update_quota'),
+    configs: array(quotaConfigSchema, { minLength: 1, maxLength: limits.maxQuotaConfigsPerCommand }),
   }),
   update_weights: object<C.UpdateWeights>({
-    type: literal('update_weights'), weights: array(roleWeightSchema, { minLength: 1, maxLength: limits.maxWeightsPerCommand }),
+    type: literal('update_weights'),
+    weights: array(roleWeightSchema, { minLength: 1, maxLength: limits.maxWeightsPerCommand }),
   }),
   update_maintenance_schedule: object<C.UpdateMaintenanceSchedule>({
-    type: literal('update_maintenance_schedule'), at: timestampMs,
+    type: literal('update_maintenance_schedule'),
+    at: timestampMs,
     windows: array(maintenanceWindowSchema, { maxLength: limits.maxMaintenanceWindows }),
   }),
   start_maintenance: object<C.StartMaintenance>({
-    type: literal('start_maintenance'), at: timestampMs, machines: machineListSchema(limits.maxMachinesPerCommand),
+    type: literal('start_maintenance'),
+    at: timestampMs,
+    machines: machineListSchema(limits.maxMachinesPerCommand),
   }),
   stop_maintenance: object<C.StopMaintenance>({
-    type: literal('stop_maintenance'), at: timestampMs, machines: machineListSchema(limits.maxMachinesPerCommand),
+    type: literal('stop_maintenance'),
+    at: timestampMs,
+    machines: machineListSchema(limits.maxMachinesPerCommand),
   }),
   kv_put: object<C.KvPut>({
-    type: literal('kv_put'), namespace: kvNamespaceSchema, key: kvKeySchema, value: kvValueSchema, expectedVersion: expectedVersionSchema,
+    type: literal('kv_put'),
+    namespace: kvNamespaceSchema,
+    key: kvKeySchema,
+    value: kvValueSchema,
+    expectedVersion: expectedVersionSchema,
   }),
   kv_delete: object<C.KvDelete>({
-    type: literal('kv_delete'), namespace: kvNamespaceSchema, key: kvKeySchema, expectedVersion: expectedVersionSchema,
+    type: literal('kv_delete'),
+    namespace: kvNamespaceSchema,
+    key: kvKeySchema,
+    expectedVersion: expectedVersionSchema,
   }),
   noop: object<C.Noop>({ type: literal('noop') }),
 });

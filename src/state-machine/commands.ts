@@ -9,7 +9,14 @@ import type { AgentId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
 import type {
-  AgentInfo, FrameworkInfo, MachineId, MaintenanceWindow, QuotaConfig, RoleWeight, StatusReport, TaskDefinition,
+  AgentInfo,
+  FrameworkInfo,
+  MachineId,
+  MaintenanceWindow,
+  QuotaConfig,
+  RoleWeight,
+  StatusReport,
+  TaskDefinition,
 } from './values.ts';
 
 /** Leader-stamped time, ms since the epoch. May go backwards across a leader change. */
@@ -217,13 +224,30 @@ export interface Noop {
 }
 
 export type Command =
-  | RegisterAgent | ReregisterAgent | UpdateAgentState | MarkAgentGone
-  | SubscribeFramework | UpdateFramework | DisconnectFramework | TeardownFramework
-  | CreateOffers | RescindOffer | DeclineOffers | AcceptOffers
-  | UpdateTaskStatus | AcknowledgeTaskStatus | KillTask
-  | ReserveResources | UnreserveResources | UpdateQuota | UpdateWeights
-  | UpdateMaintenanceSchedule | StartMaintenance | StopMaintenance
-  | KvPut | KvDelete
+  | RegisterAgent
+  | ReregisterAgent
+  | UpdateAgentState
+  | MarkAgentGone
+  | SubscribeFramework
+  | UpdateFramework
+  | DisconnectFramework
+  | TeardownFramework
+  | CreateOffers
+  | RescindOffer
+  | DeclineOffers
+  | AcceptOffers
+  | UpdateTaskStatus
+  | AcknowledgeTaskStatus
+  | KillTask
+  | ReserveResources
+  | UnreserveResources
+  | UpdateQuota
+  | UpdateWeights
+  | UpdateMaintenanceSchedule
+  | StartMaintenance
+  | StopMaintenance
+  | KvPut
+  | KvDelete
   | Noop;
 
 export type CommandType = Command['type'];

@@ -4,13 +4,35 @@
 import { array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
 import { maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
 import type {
-  Agent, Framework, KvEntry, MachineStatus, MaintenanceSchedule, Offer, QuotaEntry, Task, TaskStatus, WeightEntry,
+  Agent,
+  Framework,
+  KvEntry,
+  MachineStatus,
+  MaintenanceSchedule,
+  Offer,
+  QuotaEntry,
+  Task,
+  TaskStatus,
+  WeightEntry,
 } from './state.ts';
 import { taskStates } from './task-states.ts';
 import {
-  agentIdSchema, agentInfoShape, frameworkIdSchema, frameworkInfoSchema, kvKeySchema, kvNamespaceSchema, kvValueSchema,
-  logIndexSchema, machineIdSchema, maintenanceWindowSchema, offerIdSchema, quotaConfigShape, resourcesSchema, roleSchema,
-  statusReportShape, taskDefinitionShape,
+  agentIdSchema,
+  agentInfoShape,
+  frameworkIdSchema,
+  frameworkInfoSchema,
+  kvKeySchema,
+  kvNamespaceSchema,
+  kvValueSchema,
+  logIndexSchema,
+  machineIdSchema,
+  maintenanceWindowSchema,
+  offerIdSchema,
+  quotaConfigShape,
+  resourcesSchema,
+  roleSchema,
+  statusReportShape,
+  taskDefinitionShape,
 } from './value-schema.ts';
 
 const at = integer({ min: 0, max: maxTimestampMs });
@@ -71,7 +93,10 @@ export const taskSchema: Schema<Task> = object<Task>({
   modifyIndex: logIndexSchema,
 });
 
-export const quotaEntrySchema: Schema<QuotaEntry> = object<QuotaEntry>({ ...quotaConfigShape, modifyIndex: logIndexSchema });
+export const quotaEntrySchema: Schema<QuotaEntry> = object<QuotaEntry>({
+  ...quotaConfigShape,
+  modifyIndex: logIndexSchema,
+});
 
 export const weightEntrySchema: Schema<WeightEntry> = object<WeightEntry>({
   role: roleSchema,

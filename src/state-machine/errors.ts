@@ -47,7 +47,10 @@ export const rejectionCodes = {
   // quota, weights, maintenance
   INVALID_QUOTA: { status: 400, meaning: 'a guarantee exceeds its limit, or the role cannot have quota' },
   INVALID_WEIGHTS: { status: 400, meaning: 'a role appears twice, or is "*"' },
-  INVALID_MAINTENANCE_SCHEDULE: { status: 400, meaning: 'a machine appears in two windows, or has neither hostname nor ip' },
+  INVALID_MAINTENANCE_SCHEDULE: {
+    status: 400,
+    meaning: 'a machine appears in two windows, or has neither hostname nor ip',
+  },
   MACHINE_IS_DOWN: { status: 409, meaning: 'a machine that is down must stay in the schedule' },
   MACHINE_NOT_SCHEDULED: { status: 409, meaning: 'the machine is in no maintenance window' },
   MACHINE_NOT_DRAINING: { status: 409, meaning: 'maintenance can start only on a draining machine' },

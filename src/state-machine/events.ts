@@ -5,7 +5,13 @@
 import type { AgentId } from './ids.ts';
 import type { Agent, Framework, Offer, Task, TaskStatus } from './state.ts';
 
-export type OfferRemovalCause = 'ACCEPTED' | 'DECLINED' | 'RESCINDED' | 'AGENT_CHANGED' | 'FRAMEWORK_CHANGED' | 'MAINTENANCE';
+export type OfferRemovalCause =
+  | 'ACCEPTED'
+  | 'DECLINED'
+  | 'RESCINDED'
+  | 'AGENT_CHANGED'
+  | 'FRAMEWORK_CHANGED'
+  | 'MAINTENANCE';
 
 export type ChangeEvent =
   | { readonly type: 'TASK_ADDED'; readonly task: Task }

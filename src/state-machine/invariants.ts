@@ -7,7 +7,17 @@ import type { AgentId, TaskKey } from './ids.ts';
 import { taskKey } from './ids.ts';
 import { agentIsDown } from './machines.ts';
 import { sortedValues } from './ordering.ts';
-import { add, contains, emptyResources, equals, isEmpty, rangesOverlap, rangesOverlapAcrossRoles, sum, type Resources } from './resources.ts';
+import {
+  add,
+  contains,
+  emptyResources,
+  equals,
+  isEmpty,
+  rangesOverlap,
+  rangesOverlapAcrossRoles,
+  sum,
+  type Resources,
+} from './resources.ts';
 import { unreservedRole } from './roles.ts';
 import { kvKey, machineKey, type Agent, type ReadonlyState, type Task } from './state.ts';
 import { isTerminalTaskState } from './task-states.ts';
@@ -29,7 +39,10 @@ export function checkInvariants(state: ReadonlyState): void {
   checkQuotaAndWeights(state);
   for (const [key, entry] of state.kv) {
     check(key === kvKey(entry.namespace, entry.key), `kv ${key}: stored under the wrong key`);
-    check(entry.createIndex <= entry.version, `kv ${key}: version ${entry.version} before its creation ${entry.createIndex}`);
+    check(
+      entry.createIndex <= entry.version,
+      `kv ${key}: version ${entry.version} before its creation ${entry.createIndex}`,
+    );
   }
 }
 
@@ -41,7 +54,8 @@ function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[];
     holders.set(agent, found);
     return found;
   };
-  for (const task of sortedValues(state.tasks)) if (!isTerminalTaskState(task.state)) of(task.agentId).used.push(task.resources);
+  for (const task of sortedValues(state.tasks))
+    if (!isTerminalTaskState(task.state)) of(task.agentId).used.push(task.resources);
   for (const offer of sortedValues(state.offers)) of(offer.agentId).offered.push(offer.resources);
   return holders;
 }
@@ -49,14 +63,18 @@ function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[];
 /** Used plus offered fit the total, the cached books match, and no range value is held twice. */
 function checkAgentBooks(state: ReadonlyState): void {
   const holders = holdersByAgent(state);
-  for (const agentId of holders.keys()) check(state.agents.has(agentId), `agent ${agentId} holds resources but is not registered`);
+  for (const agentId of holders.keys())
+    check(state.agents.has(agentId), `agent ${agentId} holds resources but is not registered`);
   for (const [key, agent] of state.agents) {
     check(key === agent.id, `agent ${agent.id}: stored under key ${key}`);
     check(agent.createIndex <= agent.modifyIndex, `agent ${agent.id}: modified before it was created`);
     const { used, offered } = holders.get(agent.id) ?? { used: [], offered: [] };
     check(equals(sum(used), agent.used), `agent ${agent.id}: used books differ from its live tasks`);
     check(equals(sum(offered), agent.offered), `agent ${agent.id}: offered books differ from its offers`);
-    check(contains(agent.resources, add(agent.used, agent.offered)), `agent ${agent.id}: offered plus used exceed its total`);
+    check(
+      contains(agent.resources, add(agent.used, agent.offered)),
+      `agent ${agent.id}: offered plus used exceed its total`,
+    );
     check(!rangesOverlapAcrossRoles(agent.resources), `agent ${agent.id}: a range value is listed under two roles`);
     checkNoDoubleHolding(agent, [...used, ...offered]);
     check(agent.state !== 'GONE' || isEmpty(agent.used), `agent ${agent.id} is gone but has live tasks`);
@@ -80,10 +98,15 @@ function checkOffers(state: ReadonlyState): void {
     check(framework?.info.roles.includes(offer.role) === true, `offer ${offer.id}: role ${offer.role} not subscribed`);
     const agent = state.agents.get(offer.agentId);
     check(agent?.state === 'ACTIVE', `offer ${offer.id}: agent ${offer.agentId} is not active`);
-    check(agent === undefined || !agentIsDown(state, agent), `offer ${offer.id}: agent ${offer.agentId} is down for maintenance`);
+    check(
+      agent === undefined || !agentIsDown(state, agent),
+      `offer ${offer.id}: agent ${offer.agentId} is down for maintenance`,
+    );
     check(!isEmpty(offer.resources), `offer ${offer.id} is empty`);
-    check(offer.resources.every((resource) => resource.role === unreservedRole || resource.role === offer.role),
-      `offer ${offer.id}: holds resources reserved for another role`);
+    check(
+      offer.resources.every((resource) => resource.role === unreservedRole || resource.role === offer.role),
+      `offer ${offer.id}: holds resources reserved for another role`,
+    );
   }
 }
 
@@ -94,7 +117,10 @@ function checkTask(state: ReadonlyState, key: TaskKey, task: Task): void {
   check(framework !== undefined && agent !== undefined, `task ${key}: framework or agent missing`);
   const last = task.statuses[task.statuses.length - 1];
   check(last?.state === task.state, `task ${key}: state ${task.state} is not its newest status`);
-  check(task.statuses.slice(0, -1).every((status) => !isTerminalTaskState(status.state)), `task ${key}: a status follows a terminal one`);
+  check(
+    task.statuses.slice(0, -1).every((status) => !isTerminalTaskState(status.state)),
+    `task ${key}: a status follows a terminal one`,
+  );
   const uuids = task.statuses.flatMap((status) => (status.uuid === null ? [] : [status.uuid]));
   check(new Set(uuids).size === uuids.length, `task ${key}: a status uuid appears twice`);
   check(task.createIndex <= task.modifyIndex, `task ${key}: modified before it was created`);
@@ -108,8 +134,14 @@ function checkFrameworks(state: ReadonlyState): void {
   for (const [key, framework] of state.frameworks) {
     check(key === framework.id, `framework ${framework.id}: stored under key ${key}`);
     check(framework.info.roles.length > 0, `framework ${framework.id} has no role`);
-    check(framework.state !== 'COMPLETED' || framework.completedAt !== null, `framework ${framework.id}: completed without a time`);
-    check(framework.state !== 'DISCONNECTED' || framework.disconnectedAt !== null, `framework ${framework.id}: disconnected without a time`);
+    check(
+      framework.state !== 'COMPLETED' || framework.completedAt !== null,
+      `framework ${framework.id}: completed without a time`,
+    );
+    check(
+      framework.state !== 'DISCONNECTED' || framework.disconnectedAt !== null,
+      `framework ${framework.id}: disconnected without a time`,
+    );
   }
 }
 
@@ -151,7 +183,14 @@ export function checkTerminalTasksUnchanged(before: ReadonlyMap<TaskKey, Task>, 
     if (!isTerminalTaskState(task.state)) continue;
     const now = after.tasks.get(key);
     check(now !== undefined, `terminal task ${key} disappeared`);
-    const strip = (value: Task): unknown => ({ ...value, modifyIndex: 0, statuses: value.statuses.map((status) => ({ ...status, acknowledged: false })) });
-    check(canonicalJson(strip(task)) === canonicalJson(now === undefined ? null : strip(now)), `terminal task ${key} changed`);
+    const strip = (value: Task): unknown => ({
+      ...value,
+      modifyIndex: 0,
+      statuses: value.statuses.map((status) => ({ ...status, acknowledged: false })),
+    });
+    check(
+      canonicalJson(strip(task)) === canonicalJson(now === undefined ? null : strip(now)),
+      `terminal task ${key} changed`,
+    );
   }
 }

@@ -44,7 +44,12 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
     this.#checkInvariants = options.checkInvariants ?? false;
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
-    this.#onListenerError = options.onListenerError ?? ((error) => queueMicrotask(() => { throw error; }));
+    this.#onListenerError =
+      options.onListenerError ??
+      ((error) =>
+        queueMicrotask(() => {
+          throw error;
+        }));
   }
 
   get state(): ReadonlyState {
@@ -56,7 +61,10 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   }
 
   apply(command: Uint8Array, index: LogIndex): ApplyResult {
-    assert(Number.isSafeInteger(index) && index > this.#lastAppliedIndex, `apply: index ${index} after ${this.#lastAppliedIndex}`);
+    assert(
+      Number.isSafeInteger(index) && index > this.#lastAppliedIndex,
+      `apply: index ${index} after ${this.#lastAppliedIndex}`,
+    );
     const decoded = decodeCommand(command);
     this.#lastAppliedIndex = index;
     if (!decoded.ok) return decoded;

@@ -7,7 +7,13 @@ import type { LogIndex } from './ids.ts';
 import { sortedValues } from './ordering.ts';
 import type { Offer, State } from './state.ts';
 
-export function addOffer(state: State, definition: OfferDefinition, at: number, index: LogIndex, events: ChangeEvent[]): void {
+export function addOffer(
+  state: State,
+  definition: OfferDefinition,
+  at: number,
+  index: LogIndex,
+  events: ChangeEvent[],
+): void {
   assert(!state.offers.has(definition.offerId), `offer ${definition.offerId} already outstanding`);
   const offer: Offer = {
     id: definition.offerId,
@@ -23,7 +29,13 @@ export function addOffer(state: State, definition: OfferDefinition, at: number, 
   events.push({ type: 'OFFER_ADDED', offer });
 }
 
-export function removeOffer(state: State, offer: Offer, cause: OfferRemovalCause, index: LogIndex, events: ChangeEvent[]): void {
+export function removeOffer(
+  state: State,
+  offer: Offer,
+  cause: OfferRemovalCause,
+  index: LogIndex,
+  events: ChangeEvent[],
+): void {
   assert(state.offers.get(offer.id) === offer, `offer ${offer.id} is not outstanding`);
   releaseOffered(state, offer.agentId, offer.resources, index);
   state.offers.delete(offer.id);
@@ -32,7 +44,11 @@ export function removeOffer(state: State, offer: Offer, cause: OfferRemovalCause
 
 /** In id order, so every replica emits the same events in the same order. */
 export function removeOffersWhere(
-  state: State, predicate: (offer: Offer) => boolean, cause: OfferRemovalCause, index: LogIndex, events: ChangeEvent[],
+  state: State,
+  predicate: (offer: Offer) => boolean,
+  cause: OfferRemovalCause,
+  index: LogIndex,
+  events: ChangeEvent[],
 ): void {
   for (const offer of sortedValues(state.offers)) {
     if (predicate(offer)) removeOffer(state, offer, cause, index, events);

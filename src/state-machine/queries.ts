@@ -8,8 +8,18 @@ import { compareStrings, sortedValues } from './ordering.ts';
 import { filterRole, reservedRoles, sum, type Resources } from './resources.ts';
 import type { Role } from './roles.ts';
 import {
-  kvKey, type Agent, type AgentState, type Framework, type FrameworkState, type KvEntry, type MaintenanceSchedule, type Offer,
-  type QuotaEntry, type ReadonlyState, type Task, type WeightEntry,
+  kvKey,
+  type Agent,
+  type AgentState,
+  type Framework,
+  type FrameworkState,
+  type KvEntry,
+  type MaintenanceSchedule,
+  type Offer,
+  type QuotaEntry,
+  type ReadonlyState,
+  type Task,
+  type WeightEntry,
 } from './state.ts';
 import { isTerminalTaskState, taskStates, type TaskState } from './task-states.ts';
 import type { MachineId } from './values.ts';
@@ -18,7 +28,8 @@ import type { MachineId } from './values.ts';
 export const defaultQueryLimit = 1000;
 export const maxQueryLimit = 100_000;
 
-const clampLimit = (limit: number | undefined): number => Math.max(0, Math.min(limit ?? defaultQueryLimit, maxQueryLimit));
+const clampLimit = (limit: number | undefined): number =>
+  Math.max(0, Math.min(limit ?? defaultQueryLimit, maxQueryLimit));
 
 export function listAgents(state: ReadonlyState, filter: { readonly states?: readonly AgentState[] } = {}): Agent[] {
   return sortedValues(state.agents).filter((agent) => filter.states?.includes(agent.state) ?? true);
@@ -33,7 +44,10 @@ export function agentFreeResources(agent: Agent): Resources {
   return freeResources(agent);
 }
 
-export function listFrameworks(state: ReadonlyState, filter: { readonly states?: readonly FrameworkState[] } = {}): Framework[] {
+export function listFrameworks(
+  state: ReadonlyState,
+  filter: { readonly states?: readonly FrameworkState[] } = {},
+): Framework[] {
   return sortedValues(state.frameworks).filter((framework) => filter.states?.includes(framework.state) ?? true);
 }
 
@@ -68,10 +82,15 @@ export function getTask(state: ReadonlyState, frameworkId: FrameworkId, id: Task
   return state.tasks.get(taskKey(frameworkId, id)) ?? null;
 }
 
-export function listOffers(state: ReadonlyState, filter: { readonly frameworkId?: FrameworkId; readonly agentId?: AgentId } = {}): Offer[] {
-  return sortedValues(state.offers).filter((offer) =>
-    (filter.frameworkId === undefined || offer.frameworkId === filter.frameworkId)
-    && (filter.agentId === undefined || offer.agentId === filter.agentId));
+export function listOffers(
+  state: ReadonlyState,
+  filter: { readonly frameworkId?: FrameworkId; readonly agentId?: AgentId } = {},
+): Offer[] {
+  return sortedValues(state.offers).filter(
+    (offer) =>
+      (filter.frameworkId === undefined || offer.frameworkId === filter.frameworkId) &&
+      (filter.agentId === undefined || offer.agentId === filter.agentId),
+  );
 }
 
 export interface RoleSummary {
@@ -99,7 +118,9 @@ export function listRoles(state: ReadonlyState): RoleSummary[] {
   return [...roles].sort(compareStrings).map((role) => ({
     role,
     weight: state.weights.get(role)?.weight ?? 1,
-    frameworkIds: openFrameworks.filter((framework) => framework.info.roles.includes(role)).map((framework) => framework.id),
+    frameworkIds: openFrameworks
+      .filter((framework) => framework.info.roles.includes(role))
+      .map((framework) => framework.id),
     allocated: sum(liveTasks.filter((task) => task.role === role).map((task) => task.resources)),
     offered: sum([...state.offers.values()].filter((offer) => offer.role === role).map((offer) => offer.resources)),
     reserved: sum(liveAgents.map((agent) => filterRole(agent.resources, role))),
@@ -124,7 +145,12 @@ export interface Reservation {
 /** Reserved resources per agent and role, agents that are not gone only. */
 export function listReservations(state: ReadonlyState): Reservation[] {
   return listAgents(state, { states: ['ACTIVE', 'DRAINING', 'UNREACHABLE'] }).flatMap((agent) =>
-    reservedRoles(agent.resources).map((role) => ({ agentId: agent.id, role, resources: filterRole(agent.resources, role) })));
+    reservedRoles(agent.resources).map((role) => ({
+      agentId: agent.id,
+      role,
+      resources: filterRole(agent.resources, role),
+    })),
+  );
 }
 
 export function maintenanceSchedule(state: ReadonlyState): MaintenanceSchedule {
@@ -145,7 +171,11 @@ export function kvGet(state: ReadonlyState, namespace: string, key: string): KvE
 }
 
 /** Keys of one namespace in key order, optionally those starting with `prefix`. */
-export function kvList(state: ReadonlyState, namespace: string, options: { readonly prefix?: string; readonly limit?: number } = {}): KvEntry[] {
+export function kvList(
+  state: ReadonlyState,
+  namespace: string,
+  options: { readonly prefix?: string; readonly limit?: number } = {},
+): KvEntry[] {
   const limit = clampLimit(options.limit);
   const prefix = options.prefix ?? '';
   return sortedValues(state.kv)
@@ -154,7 +184,11 @@ export function kvList(state: ReadonlyState, namespace: string, options: { reado
 }
 
 /** Counts for metrics (master_agents_active, master_tasks_running…). */
-export function countByState(state: ReadonlyState): { agents: Record<AgentState, number>; tasks: Partial<Record<TaskState, number>>; frameworks: Record<FrameworkState, number> } {
+export function countByState(state: ReadonlyState): {
+  agents: Record<AgentState, number>;
+  tasks: Partial<Record<TaskState, number>>;
+  frameworks: Record<FrameworkState, number>;
+} {
   const agents: Record<AgentState, number> = { ACTIVE: 0, DRAINING: 0, UNREACHABLE: 0, GONE: 0 };
   const frameworks: Record<FrameworkState, number> = { CONNECTED: 0, DISCONNECTED: 0, COMPLETED: 0 };
   const taskCounts = new Map<TaskState, number>();
@@ -162,6 +196,8 @@ export function countByState(state: ReadonlyState): { agents: Record<AgentState,
   for (const framework of state.frameworks.values()) frameworks[framework.state] += 1;
   for (const task of state.tasks.values()) taskCounts.set(task.state, (taskCounts.get(task.state) ?? 0) + 1);
   // Keys in the Mesos enum order, whatever order the tasks were inserted in.
-  const tasks = Object.fromEntries(taskStates.filter((each) => taskCounts.has(each)).map((each) => [each, taskCounts.get(each) ?? 0]));
+  const tasks = Object.fromEntries(
+    taskStates.filter((each) => taskCounts.has(each)).map((each) => [each, taskCounts.get(each) ?? 0]),
+  );
   return { agents, tasks, frameworks };
 }

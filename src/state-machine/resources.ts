@@ -43,7 +43,11 @@ export const emptyResources = Object.freeze([]) as unknown as Resources;
 
 // A Map, not an object literal: a resource named "constructor" must not find Object's.
 const wellKnownTypes = new Map<string, Resource['type']>([
-  ['cpus', 'SCALAR'], ['mem', 'SCALAR'], ['disk', 'SCALAR'], ['gpus', 'SCALAR'], ['ports', 'RANGES'],
+  ['cpus', 'SCALAR'],
+  ['mem', 'SCALAR'],
+  ['disk', 'SCALAR'],
+  ['gpus', 'SCALAR'],
+  ['ports', 'RANGES'],
 ]);
 const resourceNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const millisPerUnit = 1000;
@@ -53,14 +57,19 @@ const fromMillis = (millis: number): number => millis / millisPerUnit;
 const keyOf = (resource: Resource): string => `${resource.name}\u0000${resource.role}\u0000${resource.type}`;
 
 function compareResources(left: Resource, right: Resource): number {
-  return compareStrings(left.name, right.name) || compareStrings(left.role, right.role) || compareStrings(left.type, right.type);
+  return (
+    compareStrings(left.name, right.name) ||
+    compareStrings(left.role, right.role) ||
+    compareStrings(left.type, right.type)
+  );
 }
 
 function validateResource(resource: Resource): void {
   const fail = (problem: string): never => {
     throw new InvalidResourcesError(`resource "${resource.name}" (role "${resource.role}"): ${problem}`);
   };
-  if (!resourceNamePattern.test(resource.name)) fail('a name is a letter then up to 63 letters, digits, "_", "." or "-"');
+  if (!resourceNamePattern.test(resource.name))
+    fail('a name is a letter then up to 63 letters, digits, "_", "." or "-"');
   if (!isValidRole(resource.role)) fail('invalid role');
   const expected = wellKnownTypes.get(resource.name);
   if (expected !== undefined && expected !== resource.type) fail(`must be of type ${expected}`);
@@ -71,7 +80,12 @@ function validateResource(resource: Resource): void {
     return;
   }
   for (const range of resource.ranges) {
-    if (!Number.isSafeInteger(range.begin) || !Number.isSafeInteger(range.end) || range.begin < 0 || range.begin > range.end) {
+    if (
+      !Number.isSafeInteger(range.begin) ||
+      !Number.isSafeInteger(range.end) ||
+      range.begin < 0 ||
+      range.begin > range.end
+    ) {
       fail(`range [${range.begin}, ${range.end}] is not 0 <= begin <= end in whole numbers`);
     }
   }
@@ -103,7 +117,8 @@ function combine(list: readonly Resource[]): Resources {
   }
   for (const { resource, ranges } of rangeLists.values()) {
     const normalized = normalizeRanges(ranges);
-    if (normalized.length > 0) out.push({ name: resource.name, role: resource.role, type: 'RANGES', ranges: normalized });
+    if (normalized.length > 0)
+      out.push({ name: resource.name, role: resource.role, type: 'RANGES', ranges: normalized });
   }
   return out.sort(compareResources) as readonly Resource[] as Resources;
 }
@@ -141,7 +156,9 @@ function subtractRanges(from: readonly ValueRange[], cuts: readonly ValueRange[]
 
 /** Whether every range of `inner` lies in one range of the normalized `outer`. */
 function rangesContain(outer: readonly ValueRange[], inner: readonly ValueRange[]): boolean {
-  return inner.every((range) => outer.some((candidate) => candidate.begin <= range.begin && range.end <= candidate.end));
+  return inner.every((range) =>
+    outer.some((candidate) => candidate.begin <= range.begin && range.end <= candidate.end),
+  );
 }
 
 function rangesIntersect(left: readonly ValueRange[], right: readonly ValueRange[]): boolean {
@@ -202,8 +219,12 @@ export function equals(left: Resources, right: Resources): boolean {
     if (other === undefined || compareResources(resource, other) !== 0) return false;
     if (resource.type === 'SCALAR' && other.type === 'SCALAR') return resource.scalar === other.scalar;
     if (resource.type === 'RANGES' && other.type === 'RANGES') {
-      return resource.ranges.length === other.ranges.length
-        && resource.ranges.every((range, at) => range.begin === other.ranges[at]?.begin && range.end === other.ranges[at]?.end);
+      return (
+        resource.ranges.length === other.ranges.length &&
+        resource.ranges.every(
+          (range, at) => range.begin === other.ranges[at]?.begin && range.end === other.ranges[at]?.end,
+        )
+      );
     }
     return false;
   });
@@ -251,8 +272,9 @@ export function filterRole(resources: Resources, role: Role): Resources {
 }
 
 export function reservedRoles(resources: Resources): Role[] {
-  return [...new Set(resources.filter((resource) => resource.role !== unreservedRole).map((resource) => resource.role))]
-    .sort(compareStrings);
+  return [
+    ...new Set(resources.filter((resource) => resource.role !== unreservedRole).map((resource) => resource.role)),
+  ].sort(compareStrings);
 }
 
 /** Total scalar amount of `name` across roles; ranges count their values. */

@@ -7,34 +7,48 @@ import { maxTimestampMs } from './limits.ts';
 
 export class SchemaError extends Error {
   override name = 'SchemaError';
-  constructor(readonly path: string, readonly problem: string) {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
     super(`${path}: ${problem}`);
   }
 }
 
 export type Schema<T> = (input: unknown, path: string) => T;
 
-export function string(options: { readonly minLength?: number; readonly maxLength: number; readonly pattern?: RegExp }): Schema<string> {
+export function string(options: {
+  readonly minLength?: number;
+  readonly maxLength: number;
+  readonly pattern?: RegExp;
+}): Schema<string> {
   const minLength = options.minLength ?? 0;
   return (input, path) => {
     if (typeof input !== 'string') throw new SchemaError(path, 'must be a string');
     if (input.length < minLength || input.length > options.maxLength) {
       throw new SchemaError(path, `must be ${minLength} to ${options.maxLength} characters long`);
     }
-    if (options.pattern !== undefined && !options.pattern.test(input)) throw new SchemaError(path, `must match ${options.pattern.source}`);
+    if (options.pattern !== undefined && !options.pattern.test(input))
+      throw new SchemaError(path, `must match ${options.pattern.source}`);
     return input;
   };
 }
 
 export function integer(options: { readonly min: number; readonly max: number }): Schema<number> {
   return (input, path) => {
-    if (typeof input !== 'number' || !Number.isSafeInteger(input)) throw new SchemaError(path, 'must be a whole number');
-    if (input < options.min || input > options.max) throw new SchemaError(path, `must be from ${options.min} to ${options.max}`);
+    if (typeof input !== 'number' || !Number.isSafeInteger(input))
+      throw new SchemaError(path, 'must be a whole number');
+    if (input < options.min || input > options.max)
+      throw new SchemaError(path, `must be from ${options.min} to ${options.max}`);
     return input;
   };
 }
 
-export function number(options: { readonly min: number; readonly max: number; readonly exclusiveMin?: boolean }): Schema<number> {
+export function number(options: {
+  readonly min: number;
+  readonly max: number;
+  readonly exclusiveMin?: boolean;
+}): Schema<number> {
   return (input, path) => {
     if (typeof input !== 'number' || !Number.isFinite(input)) throw new SchemaError(path, 'must be a finite number');
     const tooSmall = options.exclusiveMin === true ? input <= options.min : input < options.min;
@@ -60,7 +74,8 @@ export function literal<const L extends string>(value: L): Schema<L> {
 export function oneOf<const T extends readonly string[]>(values: T): Schema<T[number]> {
   const allowed = new Set<string>(values);
   return (input, path) => {
-    if (typeof input !== 'string' || !allowed.has(input)) throw new SchemaError(path, `must be one of ${values.join(', ')}`);
+    if (typeof input !== 'string' || !allowed.has(input))
+      throw new SchemaError(path, `must be one of ${values.join(', ')}`);
     return input as T[number];
   };
 }
@@ -69,7 +84,10 @@ export function nullable<T>(schema: Schema<T>): Schema<T | null> {
   return (input, path) => (input === null ? null : schema(input, path));
 }
 
-export function array<T>(item: Schema<T>, options: { readonly maxLength: number; readonly minLength?: number }): Schema<readonly T[]> {
+export function array<T>(
+  item: Schema<T>,
+  options: { readonly maxLength: number; readonly minLength?: number },
+): Schema<readonly T[]> {
   const minLength = options.minLength ?? 0;
   return (input, path) => {
     if (!Array.isArray(input)) throw new SchemaError(path, 'must be an array');
@@ -90,12 +108,19 @@ function member(record: Record<string, unknown>, key: string): unknown {
 }
 
 /** String keys to values; keys are checked by `key`, the result has sorted-independent content. */
-export function record<T>(key: Schema<string>, value: Schema<T>, options: { readonly maxEntries: number }): Schema<Readonly<Record<string, T>>> {
+export function record<T>(
+  key: Schema<string>,
+  value: Schema<T>,
+  options: { readonly maxEntries: number },
+): Schema<Readonly<Record<string, T>>> {
   return (input, path) => {
     if (!isPlainObject(input)) throw new SchemaError(path, 'must be an object');
     const keys = Object.keys(input);
-    if (keys.length > options.maxEntries) throw new SchemaError(path, `must have at most ${options.maxEntries} entries`);
-    return Object.fromEntries(keys.map((name) => [key(name, `${path} key "${name}"`), value(input[name], `${path}.${name}`)]));
+    if (keys.length > options.maxEntries)
+      throw new SchemaError(path, `must have at most ${options.maxEntries} entries`);
+    return Object.fromEntries(
+      keys.map((name) => [key(name, `${path} key "${name}"`), value(input[name], `${path}.${name}`)]),
+    );
   };
 }
 

@@ -20,12 +20,19 @@ import { tables, type Table } from './tables.ts';
 export const snapshotFormatVersion = 1;
 
 export type SnapshotErrorCode =
-  | 'SNAPSHOT_NOT_SQLITE' | 'SNAPSHOT_VERSION_UNSUPPORTED' | 'SNAPSHOT_MISSING_TABLE' | 'SNAPSHOT_MALFORMED_ROW'
-  | 'SNAPSHOT_HASH_MISMATCH' | 'SNAPSHOT_INVARIANT_VIOLATED';
+  | 'SNAPSHOT_NOT_SQLITE'
+  | 'SNAPSHOT_VERSION_UNSUPPORTED'
+  | 'SNAPSHOT_MISSING_TABLE'
+  | 'SNAPSHOT_MALFORMED_ROW'
+  | 'SNAPSHOT_HASH_MISMATCH'
+  | 'SNAPSHOT_INVARIANT_VIOLATED';
 
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
-  constructor(readonly code: SnapshotErrorCode, message: string) {
+  constructor(
+    readonly code: SnapshotErrorCode,
+    message: string,
+  ) {
     super(`${code}: ${message}`);
   }
 }
@@ -35,7 +42,12 @@ export interface RestoredSnapshot {
   readonly appliedIndex: LogIndex;
 }
 
-const metaKeys = { formatVersion: 'format_version', hashFormat: 'hash_format', appliedIndex: 'applied_index', stateHash: 'state_hash' } as const;
+const metaKeys = {
+  formatVersion: 'format_version',
+  hashFormat: 'hash_format',
+  appliedIndex: 'applied_index',
+  stateHash: 'state_hash',
+} as const;
 
 /** Rows converted (or inserted, or hashed) between two yields of the sliced writer. */
 export const snapshotRowsPerSlice = 500;
@@ -63,7 +75,8 @@ function* snapshotSteps(state: ReadonlyState, appliedIndex: LogIndex): Generator
   const database = new Database(':memory:');
   try {
     database.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
-    for (const table of tables) database.exec(`CREATE TABLE ${table.name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
+    for (const table of tables)
+      database.exec(`CREATE TABLE ${table.name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
     const insertMeta = database.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     insertMeta.run(metaKeys.formatVersion, canonicalJson(snapshotFormatVersion));
     insertMeta.run(metaKeys.hashFormat, canonicalJson(stateHashFormat));
@@ -100,14 +113,24 @@ export function writeSnapshot(state: ReadonlyState, appliedIndex: LogIndex): Uin
  */
 export function frozenView(state: ReadonlyState): ReadonlyState {
   return {
-    agents: new Map(state.agents), frameworks: new Map(state.frameworks), offers: new Map(state.offers), tasks: new Map(state.tasks),
-    quotas: new Map(state.quotas), weights: new Map(state.weights), machines: new Map(state.machines),
-    maintenanceSchedule: state.maintenanceSchedule, kv: new Map(state.kv),
+    agents: new Map(state.agents),
+    frameworks: new Map(state.frameworks),
+    offers: new Map(state.offers),
+    tasks: new Map(state.tasks),
+    quotas: new Map(state.quotas),
+    weights: new Map(state.weights),
+    machines: new Map(state.machines),
+    maintenanceSchedule: state.maintenanceSchedule,
+    kv: new Map(state.kv),
   };
 }
 
 /** writeSnapshot in slices of `snapshotRowsPerSlice` rows, awaiting `yieldToLoop` between them. */
-export async function writeSnapshotInSlices(view: ReadonlyState, appliedIndex: LogIndex, yieldToLoop: () => Promise<void>): Promise<Uint8Array> {
+export async function writeSnapshotInSlices(
+  view: ReadonlyState,
+  appliedIndex: LogIndex,
+  yieldToLoop: () => Promise<void>,
+): Promise<Uint8Array> {
   const steps = snapshotSteps(view, appliedIndex);
   for (;;) {
     const step = steps.next();
@@ -155,7 +178,8 @@ function tableExists(database: Database.Database, name: string): boolean {
 }
 
 function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateHash: string } {
-  if (!tableExists(database, 'meta')) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', 'no meta table: not a Flotilla state snapshot');
+  if (!tableExists(database, 'meta'))
+    throw new SnapshotError('SNAPSHOT_MISSING_TABLE', 'no meta table: not a Flotilla state snapshot');
   const rows = database.prepare('SELECT key, value FROM meta').all() as { key: unknown; value: unknown }[];
   const values = new Map(rows.map((row) => [String(row.key), row.value]));
   const parsed = (key: string): unknown => {
@@ -169,10 +193,14 @@ function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateH
   };
   const version = parsed(metaKeys.formatVersion);
   if (version !== snapshotFormatVersion) {
-    throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`);
+    throw new SnapshotError(
+      'SNAPSHOT_VERSION_UNSUPPORTED',
+      `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`,
+    );
   }
   const hashFormat = parsed(metaKeys.hashFormat);
-  if (hashFormat !== stateHashFormat) throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `hash format ${JSON.stringify(hashFormat)}`);
+  if (hashFormat !== stateHashFormat)
+    throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `hash format ${JSON.stringify(hashFormat)}`);
   const appliedIndex = parsed(metaKeys.appliedIndex);
   if (typeof appliedIndex !== 'number' || !Number.isSafeInteger(appliedIndex) || appliedIndex < 0) {
     throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "applied_index" is not a whole number');
@@ -185,17 +213,24 @@ function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateH
 function readTable(database: Database.Database, table: Table, state: State): void {
   if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
   const seen = new Set<string>();
-  for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{ key: unknown; row: unknown }>) {
+  for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{
+    key: unknown;
+    row: unknown;
+  }>) {
     if (typeof row.key !== 'string' || typeof row.row !== 'string') {
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: a key or row is not text`);
     }
-    if (seen.has(row.key)) throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(row.key)} appears twice`);
+    if (seen.has(row.key))
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(row.key)} appears twice`);
     seen.add(row.key);
     let json: unknown;
     try {
       json = JSON.parse(row.row);
     } catch {
-      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}[${JSON.stringify(row.key)}]: the row is not JSON`);
+      throw new SnapshotError(
+        'SNAPSHOT_MALFORMED_ROW',
+        `${table.name}[${JSON.stringify(row.key)}]: the row is not JSON`,
+      );
     }
     try {
       table.load(state, row.key, json);

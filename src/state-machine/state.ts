@@ -10,7 +10,13 @@ import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
 import type { TaskState } from './task-states.ts';
 import type {
-  AgentInfo, FrameworkInfo, MachineId, MaintenanceWindow, QuotaConfig, StatusReport, TaskDefinition,
+  AgentInfo,
+  FrameworkInfo,
+  MachineId,
+  MaintenanceWindow,
+  QuotaConfig,
+  StatusReport,
+  TaskDefinition,
 } from './values.ts';
 
 export interface Indexed {

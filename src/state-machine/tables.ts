@@ -4,8 +4,15 @@
 // (and bumping the snapshot format version).
 import { canonicalJson } from './canonical-json.ts';
 import {
-  agentSchema, frameworkSchema, kvEntrySchema, machineStatusSchema, maintenanceScheduleSchema, offerSchema, quotaEntrySchema,
-  taskSchema, weightEntrySchema,
+  agentSchema,
+  frameworkSchema,
+  kvEntrySchema,
+  machineStatusSchema,
+  maintenanceScheduleSchema,
+  offerSchema,
+  quotaEntrySchema,
+  taskSchema,
+  weightEntrySchema,
 } from './entity-schema.ts';
 import { taskKey } from './ids.ts';
 import { sortedKeys } from './ordering.ts';
@@ -48,7 +55,8 @@ function defineTable<V>(spec: TableSpec<V>): Table {
     load(state, key, json) {
       const path = `${spec.name}[${JSON.stringify(key)}]`;
       const value = spec.schema(json, path);
-      if (spec.keyOf(value) !== key) throw new SchemaError(path, `the row belongs under key ${JSON.stringify(spec.keyOf(value))}`);
+      if (spec.keyOf(value) !== key)
+        throw new SchemaError(path, `the row belongs under key ${JSON.stringify(spec.keyOf(value))}`);
       spec.insert(state, value);
     },
   };
@@ -58,42 +66,69 @@ const scheduleKey = 'schedule';
 
 export const tables: readonly Table[] = [
   defineTable({
-    name: 'agents', schema: agentSchema, entries: (state) => state.agents, keyOf: (agent) => agent.id,
+    name: 'agents',
+    schema: agentSchema,
+    entries: (state) => state.agents,
+    keyOf: (agent) => agent.id,
     insert: (state, agent) => state.agents.set(agent.id, agent),
   }),
   defineTable({
-    name: 'frameworks', schema: frameworkSchema, entries: (state) => state.frameworks, keyOf: (framework) => framework.id,
+    name: 'frameworks',
+    schema: frameworkSchema,
+    entries: (state) => state.frameworks,
+    keyOf: (framework) => framework.id,
     insert: (state, framework) => state.frameworks.set(framework.id, framework),
   }),
   defineTable({
-    name: 'offers', schema: offerSchema, entries: (state) => state.offers, keyOf: (offer) => offer.id,
+    name: 'offers',
+    schema: offerSchema,
+    entries: (state) => state.offers,
+    keyOf: (offer) => offer.id,
     insert: (state, offer) => state.offers.set(offer.id, offer),
   }),
   defineTable({
-    name: 'tasks', schema: taskSchema, entries: (state) => state.tasks, keyOf: (task) => taskKey(task.frameworkId, task.id),
+    name: 'tasks',
+    schema: taskSchema,
+    entries: (state) => state.tasks,
+    keyOf: (task) => taskKey(task.frameworkId, task.id),
     insert: (state, task) => state.tasks.set(taskKey(task.frameworkId, task.id), task),
   }),
   defineTable({
-    name: 'quotas', schema: quotaEntrySchema, entries: (state) => state.quotas, keyOf: (quota) => quota.role,
+    name: 'quotas',
+    schema: quotaEntrySchema,
+    entries: (state) => state.quotas,
+    keyOf: (quota) => quota.role,
     insert: (state, quota) => state.quotas.set(quota.role, quota),
   }),
   defineTable({
-    name: 'weights', schema: weightEntrySchema, entries: (state) => state.weights, keyOf: (weight) => weight.role,
+    name: 'weights',
+    schema: weightEntrySchema,
+    entries: (state) => state.weights,
+    keyOf: (weight) => weight.role,
     insert: (state, weight) => state.weights.set(weight.role, weight),
   }),
   defineTable({
-    name: 'maintenance_schedule', schema: maintenanceScheduleSchema,
+    name: 'maintenance_schedule',
+    schema: maintenanceScheduleSchema,
     // Written even when empty, so a snapshot always says what the schedule is.
     entries: (state) => new Map([[scheduleKey, state.maintenanceSchedule]]),
     keyOf: () => scheduleKey,
-    insert: (state, schedule) => { state.maintenanceSchedule = schedule; },
+    insert: (state, schedule) => {
+      state.maintenanceSchedule = schedule;
+    },
   }),
   defineTable({
-    name: 'machines', schema: machineStatusSchema, entries: (state) => state.machines, keyOf: (status) => machineKey(status.machine),
+    name: 'machines',
+    schema: machineStatusSchema,
+    entries: (state) => state.machines,
+    keyOf: (status) => machineKey(status.machine),
     insert: (state, status) => state.machines.set(machineKey(status.machine), status),
   }),
   defineTable({
-    name: 'kv', schema: kvEntrySchema, entries: (state) => state.kv, keyOf: (entry) => kvKey(entry.namespace, entry.key),
+    name: 'kv',
+    schema: kvEntrySchema,
+    entries: (state) => state.kv,
+    keyOf: (entry) => kvKey(entry.namespace, entry.key),
     insert: (state, entry) => state.kv.set(kvKey(entry.namespace, entry.key), entry),
   }),
 ];

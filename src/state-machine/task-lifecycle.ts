@@ -9,7 +9,13 @@ import { sortedValues } from './ordering.ts';
 import type { State, Task, TaskStatus } from './state.ts';
 import { isTerminalTaskState, type TaskReason, type TaskState } from './task-states.ts';
 
-export function recordTaskStatus(state: State, task: Task, status: TaskStatus, index: LogIndex, events: ChangeEvent[]): void {
+export function recordTaskStatus(
+  state: State,
+  task: Task,
+  status: TaskStatus,
+  index: LogIndex,
+  events: ChangeEvent[],
+): void {
   const key = taskKey(task.frameworkId, task.id);
   assert(state.tasks.get(key) === task, `task ${key} is not the current version`);
   assert(!isTerminalTaskState(task.state), `task ${key} is terminal (${task.state}) and cannot change`);
@@ -21,10 +27,24 @@ export function recordTaskStatus(state: State, task: Task, status: TaskStatus, i
 }
 
 /** A status the master makes itself (agent lost, framework removed…): nothing to acknowledge. */
-export function masterStatus(state: TaskState, reason: TaskReason, message: string, at: number, index: LogIndex): TaskStatus {
+export function masterStatus(
+  state: TaskState,
+  reason: TaskReason,
+  message: string,
+  at: number,
+  index: LogIndex,
+): TaskStatus {
   return {
-    state, reason, message, source: 'SOURCE_MASTER', uuid: null, timestampMs: at, healthy: null,
-    acknowledged: false, receivedAt: at, index,
+    state,
+    reason,
+    message,
+    source: 'SOURCE_MASTER',
+    uuid: null,
+    timestampMs: at,
+    healthy: null,
+    acknowledged: false,
+    receivedAt: at,
+    index,
   };
 }
 
@@ -35,7 +55,11 @@ export function liveTasksWhere(state: State, predicate: (task: Task) => boolean)
 
 /** Moves each live task matching `predicate` to the status `statusFor` gives it. */
 export function transitionLiveTasks(
-  state: State, predicate: (task: Task) => boolean, statusFor: (task: Task) => TaskStatus, index: LogIndex, events: ChangeEvent[],
+  state: State,
+  predicate: (task: Task) => boolean,
+  statusFor: (task: Task) => TaskStatus,
+  index: LogIndex,
+  events: ChangeEvent[],
 ): void {
   for (const task of liveTasksWhere(state, predicate)) {
     recordTaskStatus(state, task, statusFor(task), index, events);

@@ -6,23 +6,56 @@ import type { AgentId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import { isValidId } from './ids.ts';
 import * as limits from './limits.ts';
 import { compareStrings } from './ordering.ts';
-import { canonicalize, InvalidResourcesError, type RangesResource, type Resources, type ScalarResource, type ValueRange } from './resources.ts';
+import {
+  canonicalize,
+  InvalidResourcesError,
+  type RangesResource,
+  type Resources,
+  type ScalarResource,
+  type ValueRange,
+} from './resources.ts';
 import { isValidRole, type Role } from './roles.ts';
 import {
-  array, boolean, integer, literal, nullable, number, object, oneOf, record, refine, SchemaError, string, taggedUnion,
+  array,
+  boolean,
+  integer,
+  literal,
+  nullable,
+  number,
+  object,
+  oneOf,
+  record,
+  refine,
+  SchemaError,
+  string,
+  taggedUnion,
   type Schema,
 } from './schema.ts';
 import { taskReasons, taskSources, taskStates } from './task-states.ts';
 import {
-  frameworkCapabilities, type AgentAddress, type AgentInfo, type FrameworkInfo, type HealthCheck, type MachineId,
-  type MaintenanceWindow, type QuotaConfig, type ResourceQuantities, type RoleWeight, type StatusReport, type TaskCommand,
-  type TaskContainer, type TaskDefinition,
+  frameworkCapabilities,
+  type AgentAddress,
+  type AgentInfo,
+  type FrameworkInfo,
+  type HealthCheck,
+  type MachineId,
+  type MaintenanceWindow,
+  type QuotaConfig,
+  type ResourceQuantities,
+  type RoleWeight,
+  type StatusReport,
+  type TaskCommand,
+  type TaskContainer,
+  type TaskDefinition,
 } from './values.ts';
 
 function idSchema<T extends string>(kind: string): Schema<T> {
   return (input, path) => {
     if (typeof input !== 'string' || !isValidId(input)) {
-      throw new SchemaError(path, `must be a ${kind}: up to ${limits.maxIdLength} letters, digits, ".", "_", ":", "@", "+" or "-"`);
+      throw new SchemaError(
+        path,
+        `must be a ${kind}: up to ${limits.maxIdLength} letters, digits, ".", "_", ":", "@", "+" or "-"`,
+      );
     }
     return input as T;
   };
@@ -34,7 +67,8 @@ export const taskIdSchema = idSchema<TaskId>('task id');
 export const offerIdSchema = idSchema<OfferId>('offer id');
 
 export const roleSchema: Schema<Role> = (input, path) => {
-  if (typeof input !== 'string' || !isValidRole(input)) throw new SchemaError(path, 'must be a role: "*" or parts like "eng/web"');
+  if (typeof input !== 'string' || !isValidRole(input))
+    throw new SchemaError(path, 'must be a role: "*" or parts like "eng/web"');
   return input;
 };
 
@@ -42,14 +76,21 @@ export const logIndexSchema = integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 export const durationMsSchema = integer({ min: 0, max: limits.maxDurationMs });
 export const textSchema = string({ maxLength: limits.maxTextLength });
 export const nameSchema = string({ minLength: 1, maxLength: limits.maxNameLength });
-export const hostnameSchema = string({ minLength: 1, maxLength: limits.maxHostnameLength, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/ });
+export const hostnameSchema = string({
+  minLength: 1,
+  maxLength: limits.maxHostnameLength,
+  pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/,
+});
 export const ipSchema = string({ minLength: 1, maxLength: 45, pattern: /^[0-9A-Fa-f.:]+$/ });
 const labelKeySchema = string({ minLength: 1, maxLength: 128, pattern: /^[A-Za-z0-9_./-]+$/ });
 const environmentNameSchema = string({ minLength: 1, maxLength: 128, pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ });
 /** Mesos status uuids: 16 bytes, base64. */
 export const statusUuidSchema = string({ minLength: 24, maxLength: 24, pattern: /^[A-Za-z0-9+/]{22}==$/ });
 
-function sortedUnique<T extends string>(item: Schema<T>, options: { readonly maxLength: number; readonly minLength?: number }): Schema<readonly T[]> {
+function sortedUnique<T extends string>(
+  item: Schema<T>,
+  options: { readonly maxLength: number; readonly minLength?: number },
+): Schema<readonly T[]> {
   return refine(array(item, options), (values) => [...new Set(values)].sort(compareStrings));
 }
 
@@ -60,21 +101,30 @@ const rangeSchema = object<ValueRange>({
 const resourceNameSchema = string({ minLength: 1, maxLength: 64 });
 const resourceSchema = taggedUnion<ScalarResource | RangesResource>({
   SCALAR: object<ScalarResource>({
-    name: resourceNameSchema, role: roleSchema, type: literal('SCALAR'), scalar: number({ min: 0, max: limits.maxScalarValue }),
+    name: resourceNameSchema,
+    role: roleSchema,
+    type: literal('SCALAR'),
+    scalar: number({ min: 0, max: limits.maxScalarValue }),
   }),
   RANGES: object<RangesResource>({
-    name: resourceNameSchema, role: roleSchema, type: literal('RANGES'), ranges: array(rangeSchema, { maxLength: limits.maxRangesPerResource }),
+    name: resourceNameSchema,
+    role: roleSchema,
+    type: literal('RANGES'),
+    ranges: array(rangeSchema, { maxLength: limits.maxRangesPerResource }),
   }),
 });
 
-export const resourcesSchema: Schema<Resources> = refine(array(resourceSchema, { maxLength: limits.maxResourcesPerList }), (list, path) => {
-  try {
-    return canonicalize(list);
-  } catch (error) {
-    if (error instanceof InvalidResourcesError) throw new SchemaError(path, error.message);
-    throw error;
-  }
-});
+export const resourcesSchema: Schema<Resources> = refine(
+  array(resourceSchema, { maxLength: limits.maxResourcesPerList }),
+  (list, path) => {
+    try {
+      return canonicalize(list);
+    } catch (error) {
+      if (error instanceof InvalidResourcesError) throw new SchemaError(path, error.message);
+      throw error;
+    }
+  },
+);
 
 const addressSchema = object<AgentAddress>({ ip: ipSchema, port: integer({ min: 0, max: 65_535 }) });
 
@@ -147,13 +197,17 @@ export const statusReportShape = {
 } as const satisfies { readonly [K in keyof StatusReport]-?: Schema<StatusReport[K]> };
 export const statusReportSchema = object<StatusReport>(statusReportShape);
 
-export const machineIdSchema: Schema<MachineId> = refine(object<MachineId>({
-  hostname: string({ maxLength: limits.maxHostnameLength, pattern: /^([A-Za-z0-9_][A-Za-z0-9_.-]*)?$/ }),
-  ip: string({ maxLength: 45, pattern: /^[0-9A-Fa-f.:]*$/ }),
-}), (machine, path) => {
-  if (machine.hostname === '' && machine.ip === '') throw new SchemaError(path, 'a machine needs a hostname or an ip');
-  return machine;
-});
+export const machineIdSchema: Schema<MachineId> = refine(
+  object<MachineId>({
+    hostname: string({ maxLength: limits.maxHostnameLength, pattern: /^([A-Za-z0-9_][A-Za-z0-9_.-]*)?$/ }),
+    ip: string({ maxLength: 45, pattern: /^[0-9A-Fa-f.:]*$/ }),
+  }),
+  (machine, path) => {
+    if (machine.hostname === '' && machine.ip === '')
+      throw new SchemaError(path, 'a machine needs a hostname or an ip');
+    return machine;
+  },
+);
 
 const compareMachines = (left: MachineId, right: MachineId): number =>
   compareStrings(left.hostname, right.hostname) || compareStrings(left.ip, right.ip);
@@ -172,8 +226,11 @@ export const maintenanceWindowSchema = object<MaintenanceWindow>({
 
 /** Amounts in whole thousandths, like resource scalars. */
 const quantitiesSchema: Schema<ResourceQuantities> = refine(
-  record(resourceNameSchema, number({ min: 0, max: limits.maxScalarValue }), { maxEntries: limits.maxResourcesPerList }),
-  (amounts) => Object.fromEntries(Object.entries(amounts).map(([name, amount]) => [name, Math.round(amount * 1000) / 1000])),
+  record(resourceNameSchema, number({ min: 0, max: limits.maxScalarValue }), {
+    maxEntries: limits.maxResourcesPerList,
+  }),
+  (amounts) =>
+    Object.fromEntries(Object.entries(amounts).map(([name, amount]) => [name, Math.round(amount * 1000) / 1000])),
 );
 
 export const quotaConfigShape = {
@@ -188,10 +245,15 @@ export const roleWeightSchema = object<RoleWeight>({
   weight: number({ min: 0, max: 1e6, exclusiveMin: true }),
 });
 
-export const kvNamespaceSchema = string({ minLength: 1, maxLength: limits.maxKvNamespaceLength, pattern: /^[A-Za-z0-9._-]+$/ });
+export const kvNamespaceSchema = string({
+  minLength: 1,
+  maxLength: limits.maxKvNamespaceLength,
+  pattern: /^[A-Za-z0-9._-]+$/,
+});
 export const kvKeySchema = string({ minLength: 1, maxLength: limits.maxKvKeyLength, pattern: /^[A-Za-z0-9._:@/-]+$/ });
 export const kvValueSchema: Schema<string> = (input, path) => {
   if (typeof input !== 'string') throw new SchemaError(path, 'must be a string');
-  if (Buffer.byteLength(input, 'utf8') > limits.maxKvValueBytes) throw new SchemaError(path, `must be at most ${limits.maxKvValueBytes} bytes`);
+  if (Buffer.byteLength(input, 'utf8') > limits.maxKvValueBytes)
+    throw new SchemaError(path, `must be at most ${limits.maxKvValueBytes} bytes`);
   return input;
 };

@@ -21,8 +21,14 @@ export interface AgentInfo {
 }
 
 export const frameworkCapabilities = [
-  'MULTI_ROLE', 'PARTITION_AWARE', 'GPU_RESOURCES', 'TASK_KILLING_STATE', 'RESERVATION_REFINEMENT', 'REGION_AWARE',
-  'REVOCABLE_RESOURCES', 'SHARED_RESOURCES',
+  'MULTI_ROLE',
+  'PARTITION_AWARE',
+  'GPU_RESOURCES',
+  'TASK_KILLING_STATE',
+  'RESERVATION_REFINEMENT',
+  'REGION_AWARE',
+  'REVOCABLE_RESOURCES',
+  'SHARED_RESOURCES',
 ] as const;
 export type FrameworkCapability = (typeof frameworkCapabilities)[number];
 

@@ -22,7 +22,8 @@ export function readSecretFile(file: string): string {
   } catch (error) {
     throw new SecretFileError(`${file}: cannot read the cluster secret (${(error as Error).message})`);
   }
-  if (secret.length < minSecretLength) throw new SecretFileError(`${file}: the cluster secret must be at least ${minSecretLength} characters`);
+  if (secret.length < minSecretLength)
+    throw new SecretFileError(`${file}: the cluster secret must be at least ${minSecretLength} characters`);
   return secret;
 }
 

@@ -10,7 +10,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectCgroups, taskCgroupName } from '../../src/agent/containerizer/cgroups.ts';
 import { ProcessContainerizer } from '../../src/agent/containerizer/process.ts';
-import { ContainerLaunchError, type ContainerCommand, type ContainerHandle, type ContainerSpec } from '../../src/agent/containerizer/types.ts';
+import {
+  ContainerLaunchError,
+  type ContainerCommand,
+  type ContainerHandle,
+  type ContainerSpec,
+} from '../../src/agent/containerizer/types.ts';
 import { isSameProcessAlive } from '../../src/agent/containerizer/proc-fs.ts';
 import { createLogger, silentLogger } from '../../src/util/logger.ts';
 import { testUnless } from '../support/skip.ts';
@@ -28,9 +33,17 @@ function shell(value: string): ContainerCommand {
 function makeSpec(command: ContainerCommand, overrides: Partial<ContainerSpec> = {}): ContainerSpec {
   taskCounter += 1;
   return {
-    agentId: `agent-${process.pid}`, frameworkId: 'fw-1', taskId: `task-${taskCounter}`, sandbox: makeTempDir('sandbox-'),
-    command, image: null, network: 'HOST', environment: { PATH: process.env.PATH ?? '/usr/bin:/bin', GREETING: 'hello' },
-    cpus: null, memMb: null, ...overrides,
+    agentId: `agent-${process.pid}`,
+    frameworkId: 'fw-1',
+    taskId: `task-${taskCounter}`,
+    sandbox: makeTempDir('sandbox-'),
+    command,
+    image: null,
+    network: 'HOST',
+    environment: { PATH: process.env.PATH ?? '/usr/bin:/bin', GREETING: 'hello' },
+    cpus: null,
+    memMb: null,
+    ...overrides,
   };
 }
 
@@ -42,16 +55,19 @@ const containerizer = new ProcessContainerizer({ logger: silentLogger, cgroups: 
 
 const running = suite('process containerizer: running tasks');
 
-running('a shell command runs to exit 0 in its sandbox, with its environment, output in the sandbox files', async () => {
-  const spec = makeSpec(shell('echo "$GREETING from $(pwd)"; echo oops >&2'));
-  const task = await containerizer.launch(spec);
-  assert.equal(await task.exited, { kind: 'exited', code: 0 });
-  assert.is(sandboxFile(spec, 'stdout'), `hello from ${spec.sandbox}\n`);
-  assert.is(sandboxFile(spec, 'stderr'), 'oops\n');
-  assert.is(task.handle.kind, 'process');
-  assert.ok(task.handle.startTime !== null && task.handle.startTime !== '');
-  assert.is(await task.usage(), null, 'no usage once ended');
-});
+running(
+  'a shell command runs to exit 0 in its sandbox, with its environment, output in the sandbox files',
+  async () => {
+    const spec = makeSpec(shell('echo "$GREETING from $(pwd)"; echo oops >&2'));
+    const task = await containerizer.launch(spec);
+    assert.equal(await task.exited, { kind: 'exited', code: 0 });
+    assert.is(sandboxFile(spec, 'stdout'), `hello from ${spec.sandbox}\n`);
+    assert.is(sandboxFile(spec, 'stderr'), 'oops\n');
+    assert.is(task.handle.kind, 'process');
+    assert.ok(task.handle.startTime !== null && task.handle.startTime !== '');
+    assert.is(await task.usage(), null, 'no usage once ended');
+  },
+);
 
 running('an exit code is reported as it is', async () => {
   const task = await containerizer.launch(makeSpec(shell('exit 3')));
@@ -93,7 +109,9 @@ running.run();
 const killing = suite('process containerizer: kill with a grace period');
 
 killing('a task that traps TERM and exits late within the grace period ends with its own status', async () => {
-  const spec = makeSpec(shell('trap "echo cleaning; sleep 0.3; exit 0" TERM; echo ready; while :; do sleep 0.05; done'));
+  const spec = makeSpec(
+    shell('trap "echo cleaning; sleep 0.3; exit 0" TERM; echo ready; while :; do sleep 0.05; done'),
+  );
   const task = await containerizer.launch(spec);
   await waitFor(() => sandboxFile(spec, 'stdout').includes('ready'), { timeoutMs: waitMs, what: 'the task to start' });
   assert.equal(await task.kill(20_000), { kind: 'exited', code: 0 });
@@ -120,15 +138,22 @@ killing.run();
 /** Launches in another Node process that exits at once, as an agent that stops would. */
 function launchFromAnotherProcess(spec: ContainerSpec): ContainerHandle {
   const program = path.join(makeTempDir(), 'launch.mts');
-  writeFileSync(program, `
+  writeFileSync(
+    program,
+    `
     import { ProcessContainerizer } from ${JSON.stringify(path.join(repoRoot, 'src/agent/containerizer/process.ts'))};
     import { silentLogger } from ${JSON.stringify(path.join(repoRoot, 'src/util/logger.ts'))};
     const spec = JSON.parse(process.argv[2] ?? '{}');
     const task = await new ProcessContainerizer({ logger: silentLogger, cgroups: 'off' }).launch(spec);
     process.stdout.write(JSON.stringify(task.handle));
     process.exit(0);
-  `);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', program, JSON.stringify(spec)], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  `,
+  );
+  const result = spawnSync(process.execPath, ['--import', 'tsx', program, JSON.stringify(spec)], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.is(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as ContainerHandle;
 }
@@ -150,18 +175,31 @@ recovery('a fresh instance re-attaches to a task whose launcher is gone and lear
 recovery('a re-attached task can be killed', async () => {
   const spec = makeSpec(shell('trap "exit 9" TERM; echo ready; while :; do sleep 0.05; done'));
   const handle = launchFromAnotherProcess(spec);
-  const task = await new ProcessContainerizer({ logger: silentLogger, cgroups: 'off', recoverPollIntervalMs: 50 }).recover(handle, spec);
+  const task = await new ProcessContainerizer({
+    logger: silentLogger,
+    cgroups: 'off',
+    recoverPollIntervalMs: 50,
+  }).recover(handle, spec);
   assert.ok(task !== null);
   // Its trap is set once it says so: a TERM before that ends it by the signal (seen in CI).
-  await waitFor(() => sandboxFile(spec, 'stdout').includes('ready'), { timeoutMs: waitMs, what: 'the task to set its trap' });
+  await waitFor(() => sandboxFile(spec, 'stdout').includes('ready'), {
+    timeoutMs: waitMs,
+    what: 'the task to set its trap',
+  });
   assert.equal(await task.kill(20_000), { kind: 'exited', code: 9 });
 });
 
 recovery('a task that ended while no agent watched is recovered with its exit code', async () => {
   const spec = makeSpec(shell('exit 6'));
   const handle = launchFromAnotherProcess(spec);
-  await waitFor(() => existsSync(path.join(spec.sandbox, '.exit_status')), { timeoutMs: waitMs, what: 'the exit status file' });
-  await waitFor(() => !isSameProcessAlive(handle.pid ?? 0, handle.startTime ?? ''), { timeoutMs: waitMs, what: 'the wrapper to be gone' });
+  await waitFor(() => existsSync(path.join(spec.sandbox, '.exit_status')), {
+    timeoutMs: waitMs,
+    what: 'the exit status file',
+  });
+  await waitFor(() => !isSameProcessAlive(handle.pid ?? 0, handle.startTime ?? ''), {
+    timeoutMs: waitMs,
+    what: 'the wrapper to be gone',
+  });
   const task = await containerizer.recover(handle, spec);
   assert.ok(task !== null);
   assert.equal(await task.exited, { kind: 'exited', code: 6 });
@@ -170,10 +208,19 @@ recovery('a task that ended while no agent watched is recovered with its exit co
 recovery('a vanished pid, or a pid now used by another process, is not recovered', async () => {
   const spec = makeSpec(shell('true'));
   const gone = spawnSync('true');
-  assert.is(await containerizer.recover({ kind: 'process', pid: gone.pid ?? 0, startTime: '1', containerId: null }, spec), null);
+  assert.is(
+    await containerizer.recover({ kind: 'process', pid: gone.pid ?? 0, startTime: '1', containerId: null }, spec),
+    null,
+  );
   // This test process is alive, but it did not start at tick 1: a reused pid.
-  assert.is(await containerizer.recover({ kind: 'process', pid: process.pid, startTime: '1', containerId: null }, spec), null);
-  assert.is(await containerizer.recover({ kind: 'docker', pid: null, startTime: null, containerId: 'abc' }, spec), null);
+  assert.is(
+    await containerizer.recover({ kind: 'process', pid: process.pid, startTime: '1', containerId: null }, spec),
+    null,
+  );
+  assert.is(
+    await containerizer.recover({ kind: 'docker', pid: null, startTime: null, containerId: 'abc' }, spec),
+    null,
+  );
 });
 
 recovery.run();
@@ -182,24 +229,36 @@ const housekeeping = suite('process containerizer: orphans and usage');
 
 housekeeping('removeOrphans kills the groups of unknown tasks of this agent and keeps known ones', async () => {
   const agentId = `orphans-${process.pid}`;
-  const known = await containerizer.launch(makeSpec(shell('sleep 60'), { agentId, frameworkId: 'fw', taskId: 'known' }));
-  const unknown = await containerizer.launch(makeSpec(shell('sleep 60'), { agentId, frameworkId: 'fw', taskId: 'unknown' }));
-  const other = await containerizer.launch(makeSpec(shell('sleep 60'), { agentId: `${agentId}-other`, frameworkId: 'fw', taskId: 'x' }));
+  const known = await containerizer.launch(
+    makeSpec(shell('sleep 60'), { agentId, frameworkId: 'fw', taskId: 'known' }),
+  );
+  const unknown = await containerizer.launch(
+    makeSpec(shell('sleep 60'), { agentId, frameworkId: 'fw', taskId: 'unknown' }),
+  );
+  const other = await containerizer.launch(
+    makeSpec(shell('sleep 60'), { agentId: `${agentId}-other`, frameworkId: 'fw', taskId: 'x' }),
+  );
   const removed = await containerizer.removeOrphans(agentId, new Set(['fw/known']));
   assert.equal(removed, [String(unknown.handle.pid)]);
   assert.equal(await unknown.exited, { kind: 'signalled', signal: 'SIGTERM' });
   assert.ok(isSameProcessAlive(known.handle.pid ?? 0, known.handle.startTime ?? ''));
-  assert.ok(isSameProcessAlive(other.handle.pid ?? 0, other.handle.startTime ?? ''), 'another agent\'s task is not ours');
+  assert.ok(
+    isSameProcessAlive(other.handle.pid ?? 0, other.handle.startTime ?? ''),
+    "another agent's task is not ours",
+  );
   await Promise.all([known.kill(1_000), other.kill(1_000)]);
 });
 
 housekeeping('usage of a busy task returns numbers, summed over its process group', async () => {
   const spec = makeSpec(shell('while :; do :; done'), { cpus: 1.5, memMb: 64 });
   const task = await containerizer.launch(spec);
-  const usage = await waitFor(async () => {
-    const sample = await task.usage();
-    return sample !== null && sample.cpusUserTimeSecs + sample.cpusSystemTimeSecs > 0 ? sample : null;
-  }, { timeoutMs: waitMs, what: 'CPU time to show in the usage' });
+  const usage = await waitFor(
+    async () => {
+      const sample = await task.usage();
+      return sample !== null && sample.cpusUserTimeSecs + sample.cpusSystemTimeSecs > 0 ? sample : null;
+    },
+    { timeoutMs: waitMs, what: 'CPU time to show in the usage' },
+  );
   assert.ok(usage.memRssBytes > 0);
   assert.ok(usage.cpuPercent >= 0);
   assert.is(usage.memLimitBytes, 64 * 1024 * 1024);
@@ -225,30 +284,46 @@ testUnless(limits, cgroupReason, 'a task runs in its own cgroup with its memory 
     assert.is(readFileSync(path.join(support.root, name, 'memory.max'), 'utf8').trim(), String(48 * 1024 * 1024));
     assert.is(readFileSync(path.join(support.root, name, 'cpu.max'), 'utf8').trim(), '50000 100000');
   } else if (support.kind === 'v1') {
-    assert.is(readFileSync(path.join(support.memoryRoot, name, 'memory.limit_in_bytes'), 'utf8').trim(), String(48 * 1024 * 1024));
+    assert.is(
+      readFileSync(path.join(support.memoryRoot, name, 'memory.limit_in_bytes'), 'utf8').trim(),
+      String(48 * 1024 * 1024),
+    );
     assert.is(readFileSync(path.join(support.cpuRoot, name, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
   }
   await task.kill(1_000);
-  assert.not.ok(existsSync(path.join(support.kind === 'v2' ? support.root : support.kind === 'v1' ? support.memoryRoot : '/', name)), 'removed after the task');
+  assert.not.ok(
+    existsSync(
+      path.join(support.kind === 'v2' ? support.root : support.kind === 'v1' ? support.memoryRoot : '/', name),
+    ),
+    'removed after the task',
+  );
 });
 
 testUnless(limits, cgroupReason, 'a task that exceeds its memory limit ends as oom', async () => {
   const limited = new ProcessContainerizer({ logger: silentLogger });
   // The shell keeps the whole 256 MB string in memory, well past the 32 MB limit.
-  const task = await limited.launch(makeSpec(shell('x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo ${#x}'), { memMb: 32 }));
+  const task = await limited.launch(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: `${#x}` is the shell's string length, not a template.
+    makeSpec(shell('x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo ${#x}'), { memMb: 32 }),
+  );
   const exit = await task.exited;
   assert.is(exit.kind, 'oom', JSON.stringify(exit));
 });
 
 limits('without cgroups a task runs unlimited, and the agent says why once', async () => {
   const lines: string[] = [];
-  const logger = createLogger({ node: 'agent-test', component: 'containerizer' }, { write: (line: string) => void lines.push(line) });
+  const logger = createLogger(
+    { node: 'agent-test', component: 'containerizer' },
+    { write: (line: string) => void lines.push(line) },
+  );
   const unlimited = new ProcessContainerizer({ logger, cgroupBase: makeTempDir('no-cgroups-') });
   for (let run = 0; run < 2; run += 1) {
     const task = await unlimited.launch(makeSpec(shell('exit 0'), { memMb: 32, cpus: 1 }));
     assert.equal(await task.exited, { kind: 'exited', code: 0 });
   }
-  const warnings = lines.map((line) => JSON.parse(line) as { event?: string; why?: string }).filter((entry) => entry.event === 'cgroups_unavailable');
+  const warnings = lines
+    .map((line) => JSON.parse(line) as { event?: string; why?: string })
+    .filter((entry) => entry.event === 'cgroups_unavailable');
   assert.is(warnings.length, 1);
   assert.match(warnings[0]?.why ?? '', /neither cgroup v2/);
 });

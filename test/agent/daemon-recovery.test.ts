@@ -12,7 +12,15 @@ import type { Task } from '../../src/state-machine/state.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import {
-  AgentProcess, commandTask, launchTasks, RestartableMaster, statesOf, subscribeFramework, taskOf, waitForAgent, waitForTaskState,
+  AgentProcess,
+  commandTask,
+  launchTasks,
+  RestartableMaster,
+  statesOf,
+  subscribeFramework,
+  taskOf,
+  waitForAgent,
+  waitForTaskState,
 } from './support/daemon-support.ts';
 
 const recovery = suite('agent daemon: recovery');
@@ -33,9 +41,20 @@ recovery('a restarted agent keeps its id; a task survives an agent SIGKILL and i
     await waitForTaskState(() => master.state(), framework, 'survivor', 'TASK_RUNNING');
     await agent.stop('SIGKILL');
     agent.launch();
-    await waitFor(() => master.state().agents.get(agentId)?.reregisteredAt !== null, { timeoutMs: 60_000, what: 'the agent to re-register' });
-    assert.is([...master.state().agents.values()].filter((each) => each.hostname === agent.hostname).length, 1, 'same agent id after restart');
-    assert.is(taskOf(master.state(), framework, 'survivor')?.state, 'TASK_RUNNING', 'the task was re-attached, not lost');
+    await waitFor(() => master.state().agents.get(agentId)?.reregisteredAt !== null, {
+      timeoutMs: 60_000,
+      what: 'the agent to re-register',
+    });
+    assert.is(
+      [...master.state().agents.values()].filter((each) => each.hostname === agent.hostname).length,
+      1,
+      'same agent id after restart',
+    );
+    assert.is(
+      taskOf(master.state(), framework, 'survivor')?.state,
+      'TASK_RUNNING',
+      'the task was re-attached, not lost',
+    );
     writeFileSync(path.join(agent.workDir, 'frameworks', framework, 'tasks', 'survivor', 'go'), '');
     const task = await waitForTaskState(() => master.state(), framework, 'survivor', 'TASK_FINISHED');
     assert.equal(statesOf(task), ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
@@ -52,23 +71,37 @@ recovery('status updates made while no master is reachable arrive once it return
   try {
     const agentId = await waitForAgent(() => master.state(), agent.hostname);
     const framework = await subscribeFramework((command) => master.facade.submit(command));
-    await launchTasks(() => master.facade, framework, agentId, [commandTask('buffered', waitForGo), commandTask('failing', `${waitForGo}; exit 3`)]);
+    await launchTasks(() => master.facade, framework, agentId, [
+      commandTask('buffered', waitForGo),
+      commandTask('failing', `${waitForGo}; exit 3`),
+    ]);
     await waitForTaskState(() => master.state(), framework, 'buffered', 'TASK_RUNNING');
     await waitForTaskState(() => master.state(), framework, 'failing', 'TASK_RUNNING');
     await master.stop();
-    for (const task of ['buffered', 'failing']) writeFileSync(path.join(agent.workDir, 'frameworks', framework, 'tasks', task, 'go'), '');
-    await waitFor(async () => {
-      const health = await (await fetch(agent.url('/health'))).json() as { pendingStatusUpdates: number; runningTasks: number };
-      return health.runningTasks === 0 && health.pendingStatusUpdates === 2;
-    }, { timeoutMs: 30_000, what: 'both final updates checkpointed while the master is down' });
+    for (const task of ['buffered', 'failing'])
+      writeFileSync(path.join(agent.workDir, 'frameworks', framework, 'tasks', task, 'go'), '');
+    await waitFor(
+      async () => {
+        const health = (await (await fetch(agent.url('/health'))).json()) as {
+          pendingStatusUpdates: number;
+          runningTasks: number;
+        };
+        return health.runningTasks === 0 && health.pendingStatusUpdates === 2;
+      },
+      { timeoutMs: 30_000, what: 'both final updates checkpointed while the master is down' },
+    );
     await master.restart();
     const finished = await waitForTaskState(() => master.state(), framework, 'buffered', 'TASK_FINISHED');
     const failed = await waitForTaskState(() => master.state(), framework, 'failing', 'TASK_FAILED');
     assert.match(failed.statuses.at(-1)?.message ?? '', /status 3/);
     uuidsRecordedOnce(finished);
     uuidsRecordedOnce(failed);
-    await waitFor(async () => ((await (await fetch(agent.url('/health'))).json()) as { pendingStatusUpdates: number }).pendingStatusUpdates === 0,
-      { timeoutMs: 30_000, what: 'the agent to delete acknowledged updates' });
+    await waitFor(
+      async () =>
+        ((await (await fetch(agent.url('/health'))).json()) as { pendingStatusUpdates: number })
+          .pendingStatusUpdates === 0,
+      { timeoutMs: 30_000, what: 'the agent to delete acknowledged updates' },
+    );
   } finally {
     await agent.stop();
     await master.stop();
@@ -90,8 +123,10 @@ recovery('an agent that stops answering pings is UNREACHABLE, its tasks TASK_LOS
     agent.signal('SIGCONT');
     assert.is(await waitForAgent(() => master.state(), agent.hostname, 'ACTIVE'), agentId);
     // The master has the task as lost: the agent is told to kill what still runs.
-    await waitFor(async () => ((await (await fetch(agent.url('/health'))).json()) as { runningTasks: number }).runningTasks === 0,
-      { timeoutMs: 30_000, what: 'the agent to kill the task the master has as lost' });
+    await waitFor(
+      async () => ((await (await fetch(agent.url('/health'))).json()) as { runningTasks: number }).runningTasks === 0,
+      { timeoutMs: 30_000, what: 'the agent to kill the task the master has as lost' },
+    );
   } finally {
     agent.signal('SIGCONT');
     await agent.stop();
@@ -103,10 +138,27 @@ recovery('a corrupted checkpoint is refused, naming the file', () => {
   const workDir = makeTempDir('agent-corrupt-');
   writeFileSync(path.join(workDir, 'agent.db'), 'this is not a SQLite database at all, not even close'.repeat(200));
   const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'flotilla.js');
-  const result = spawnSync(process.execPath, [bin, 'agent', '--masters', '127.0.0.1:1', '--work-dir', workDir, '--listen', '127.0.0.1:65431',
-    '--resources', 'cpus:1;mem:64;disk:64'], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(
+    process.execPath,
+    [
+      bin,
+      'agent',
+      '--masters',
+      '127.0.0.1:1',
+      '--work-dir',
+      workDir,
+      '--listen',
+      '127.0.0.1:65431',
+      '--resources',
+      'cpus:1;mem:64;disk:64',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   assert.is(result.status, 1);
-  assert.match(result.stderr, new RegExp(`checkpoint ${path.join(workDir, 'agent.db').replaceAll('/', '\\/')} is corrupted`));
+  assert.match(
+    result.stderr,
+    new RegExp(`checkpoint ${path.join(workDir, 'agent.db').replaceAll('/', '\\/')} is corrupted`),
+  );
 });
 
 recovery.run();

@@ -15,7 +15,9 @@ protocol('parsers check version, type and fields', () => {
   assert.equal(parseAgentMessage('not json').ok, false);
   const old = parseAgentMessage(JSON.stringify({ v: 99, type: 'pong', nonce: 1 }));
   assert.is(old.ok ? 'ok' : old.code, 'UNSUPPORTED_VERSION');
-  const bad = parseAgentMessage(encodeMessage({ type: 'status_update', frameworkId: '../etc', taskId: 't', status: {} as never }));
+  const bad = parseAgentMessage(
+    encodeMessage({ type: 'status_update', frameworkId: '../etc', taskId: 't', status: {} as never }),
+  );
   assert.is(bad.ok ? 'ok' : bad.code, 'MALFORMED_MESSAGE');
   const unknown = parseMasterMessage(JSON.stringify({ v: 1, type: 'reboot' }));
   assert.is(unknown.ok ? 'ok' : unknown.problem, 'unknown message type "reboot"');
@@ -23,13 +25,21 @@ protocol('parsers check version, type and fields', () => {
   assert.equal(pong.ok && pong.message, { v: 1, type: 'pong', nonce: 4 });
 });
 
-function connect(address: string, secret = developmentSecret): Promise<{ socket: WebSocket; next: () => Promise<Record<string, unknown>> }> {
+function connect(
+  address: string,
+  secret = developmentSecret,
+): Promise<{ socket: WebSocket; next: () => Promise<Record<string, unknown>> }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, { headers: { [secretHeader]: secret } });
     const inbox: Record<string, unknown>[] = [];
     socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
     socket.on('error', reject);
-    socket.on('open', () => resolve({ socket, next: () => waitFor(() => inbox.shift(), { timeoutMs: 10_000, what: 'a message from the master' }) }));
+    socket.on('open', () =>
+      resolve({
+        socket,
+        next: () => waitFor(() => inbox.shift(), { timeoutMs: 10_000, what: 'a message from the master' }),
+      }),
+    );
   });
 }
 
@@ -43,16 +53,39 @@ protocol('the gateway answers malformed frames with an error and keeps serving',
     assert.is((await next()).code, 'UNSUPPORTED_VERSION');
     socket.send(encodeMessage({ type: 'pong', nonce: 1 }));
     assert.is((await next()).code, 'NOT_REGISTERED');
-    socket.send(encodeMessage({ type: 'register', agentId: null, tasks: [], info: {
-      hostname: 'wire', address: { ip: '127.0.0.1', port: 1 }, zone: null, attributes: {},
-      resources: [{ name: 'cpus', role: '*', type: 'RANGES', ranges: [] }],
-    } }));
+    socket.send(
+      encodeMessage({
+        type: 'register',
+        agentId: null,
+        tasks: [],
+        info: {
+          hostname: 'wire',
+          address: { ip: '127.0.0.1', port: 1 },
+          zone: null,
+          attributes: {},
+          resources: [{ name: 'cpus', role: '*', type: 'RANGES', ranges: [] }],
+        },
+      }),
+    );
     assert.is((await next()).code, 'REGISTRATION_FAILED');
     const second = await connect(master.address);
-    second.socket.send(encodeMessage({ type: 'register', agentId: null, tasks: [], info: {
-      hostname: 'wire', address: { ip: '127.0.0.1', port: 1 }, zone: null, attributes: { rack: 'r1' },
-      resources: [{ name: 'cpus', role: '*', type: 'SCALAR', scalar: 2 }, { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 5, end: 9 }] }],
-    } }));
+    second.socket.send(
+      encodeMessage({
+        type: 'register',
+        agentId: null,
+        tasks: [],
+        info: {
+          hostname: 'wire',
+          address: { ip: '127.0.0.1', port: 1 },
+          zone: null,
+          attributes: { rack: 'r1' },
+          resources: [
+            { name: 'cpus', role: '*', type: 'SCALAR', scalar: 2 },
+            { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 5, end: 9 }] },
+          ],
+        },
+      }),
+    );
     const registered = await second.next();
     assert.is(registered.type, 'registered');
     const agent = master.state().agents.get(registered.agentId as never);

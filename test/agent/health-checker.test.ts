@@ -24,7 +24,10 @@ const noCommands: Pick<RunningContainer, 'runCheckCommand'> = {
   runCheckCommand: () => Promise.reject(new Error('this check runs no command')),
 };
 
-function startChecker(spec: HealthCheckSpec, container = noCommands): { checker: HealthChecker; events: HealthEvent[] } {
+function startChecker(
+  spec: HealthCheckSpec,
+  container = noCommands,
+): { checker: HealthChecker; events: HealthEvent[] } {
   const events: HealthEvent[] = [];
   const checker = new HealthChecker({ spec, container, logger: silentLogger, onEvent: (event) => events.push(event) });
   checker.start();
@@ -68,7 +71,14 @@ httpChecks('healthy on 2xx and 3xx, unhealthy on 5xx, killed after consecutive f
 
 httpChecks('failures during the grace period are not reported; a server that comes up late is healthy', async () => {
   const port = await freePort();
-  const { checker, events } = startChecker({ type: 'HTTP', command: null, port, path: '/', ...fast, gracePeriodMs: 120_000 });
+  const { checker, events } = startChecker({
+    type: 'HTTP',
+    command: null,
+    port,
+    path: '/',
+    ...fast,
+    gracePeriodMs: 120_000,
+  });
   await waitFor(() => checker.checkCount() >= 3, { timeoutMs: waitMs, what: 'three checks to run' });
   assert.equal(events, [], 'refused connections within the grace period are ignored');
   assert.is(checker.current()?.consecutiveFailures, 0);
@@ -91,7 +101,14 @@ tcpChecks('a listening port is healthy; a closed one turns unhealthy', async () 
   const server = net.createServer((socket) => socket.end());
   const port = await listen(server);
   assert.ok((await probeTcp(port, 2_000)).ok);
-  const { checker, events } = startChecker({ type: 'TCP', command: null, port, path: null, ...fast, consecutiveFailures: 1_000 });
+  const { checker, events } = startChecker({
+    type: 'TCP',
+    command: null,
+    port,
+    path: null,
+    ...fast,
+    consecutiveFailures: 1_000,
+  });
   try {
     await waitFor(() => events.length >= 1, { timeoutMs: waitMs, what: 'the first health report' });
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -110,8 +127,16 @@ const commandChecks = suite('COMMAND health checks');
 commandChecks('a command run in the task sandbox decides health; a timeout is a failure', async () => {
   const sandbox = makeTempDir('sandbox-');
   const task = await new ProcessContainerizer({ logger: silentLogger, cgroups: 'off' }).launch({
-    agentId: `health-${process.pid}`, frameworkId: 'fw', taskId: 'checked', sandbox, command: { value: 'sleep 60', shell: true, arguments: [] },
-    image: null, network: 'HOST', environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cpus: null, memMb: null,
+    agentId: `health-${process.pid}`,
+    frameworkId: 'fw',
+    taskId: 'checked',
+    sandbox,
+    command: { value: 'sleep 60', shell: true, arguments: [] },
+    image: null,
+    network: 'HOST',
+    environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cpus: null,
+    memMb: null,
   });
   try {
     assert.is(await task.runCheckCommand('exit 4', 5_000), 4);
@@ -122,7 +147,10 @@ commandChecks('a command run in the task sandbox decides health; a timeout is a 
       assert.match((error as Error).message, /did not end within 100 ms/);
     }
     writeFileSync(path.join(sandbox, 'healthy'), '');
-    const { checker, events } = startChecker({ type: 'COMMAND', command: 'test -e healthy', port: null, path: null, ...fast }, task);
+    const { checker, events } = startChecker(
+      { type: 'COMMAND', command: 'test -e healthy', port: null, path: null, ...fast },
+      task,
+    );
     await waitFor(() => events.length >= 1, { timeoutMs: waitMs, what: 'the first health report' });
     rmSync(path.join(sandbox, 'healthy'));
     await waitFor(() => events.some((event) => event.kind === 'kill'), { timeoutMs: waitMs, what: 'a kill request' });
@@ -134,9 +162,16 @@ commandChecks('a command run in the task sandbox decides health; a timeout is a 
 });
 
 commandChecks('an invalid spec is refused at construction', () => {
-  assert.throws(() => new HealthChecker({
-    spec: { type: 'TCP', command: null, port: null, path: null, ...fast }, container: noCommands, logger: silentLogger, onEvent: () => {},
-  }), /a TCP check needs a port/);
+  assert.throws(
+    () =>
+      new HealthChecker({
+        spec: { type: 'TCP', command: null, port: null, path: null, ...fast },
+        container: noCommands,
+        logger: silentLogger,
+        onEvent: () => {},
+      }),
+    /a TCP check needs a port/,
+  );
 });
 
 commandChecks.run();

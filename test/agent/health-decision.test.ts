@@ -17,7 +17,11 @@ function play(steps: readonly Step[], spec = { gracePeriodMs: 10_000, consecutiv
   let state = initialHealthState(0);
   steps.forEach(([ok, atMs, expected], index) => {
     const result = decide(state, spec, { ok, atMs, detail: ok ? 'ok' : 'failed' });
-    assert.equal(result.events.map(short), [...expected], `step ${index} (${ok ? 'success' : 'failure'} at ${atMs} ms)`);
+    assert.equal(
+      result.events.map(short),
+      [...expected],
+      `step ${index} (${ok ? 'success' : 'failure'} at ${atMs} ms)`,
+    );
     state = result.state;
   });
   return state;
@@ -26,18 +30,32 @@ function play(steps: readonly Step[], spec = { gracePeriodMs: 10_000, consecutiv
 const decisions = suite('health decisions (Mesos HealthChecker semantics)');
 
 decisions('failures within the grace period are ignored while no check has succeeded', () => {
-  const state = play([[false, 1_000, []], [false, 5_000, []], [false, 10_000, []], [false, 10_001, ['unhealthy/1']]]);
+  const state = play([
+    [false, 1_000, []],
+    [false, 5_000, []],
+    [false, 10_000, []],
+    [false, 10_001, ['unhealthy/1']],
+  ]);
   assert.is(state.consecutiveFailures, 1);
 });
 
 decisions('the first success ends the grace period: a failure right after it counts', () => {
-  play([[false, 1_000, []], [true, 2_000, ['healthy']], [false, 3_000, ['unhealthy/1']], [false, 4_000, []]]);
+  play([
+    [false, 1_000, []],
+    [true, 2_000, ['healthy']],
+    [false, 3_000, ['unhealthy/1']],
+    [false, 4_000, []],
+  ]);
 });
 
 decisions('health is reported on change only; a success resets the failure count', () => {
   const state = play([
-    [true, 100, ['healthy']], [true, 200, []], [false, 300, ['unhealthy/1']], [false, 400, []],
-    [true, 500, ['healthy']], [false, 600, ['unhealthy/1']],
+    [true, 100, ['healthy']],
+    [true, 200, []],
+    [false, 300, ['unhealthy/1']],
+    [false, 400, []],
+    [true, 500, ['healthy']],
+    [false, 600, ['unhealthy/1']],
   ]);
   assert.is(state.consecutiveFailures, 1);
   assert.is(state.healthy, false);
@@ -45,13 +63,21 @@ decisions('health is reported on change only; a success resets the failure count
 
 decisions('consecutive failures reaching the limit ask for a kill, once', () => {
   const state = play([
-    [true, 100, ['healthy']], [false, 200, ['unhealthy/1']], [false, 300, []], [false, 400, ['kill/3']], [false, 500, []],
+    [true, 100, ['healthy']],
+    [false, 200, ['unhealthy/1']],
+    [false, 300, []],
+    [false, 400, ['kill/3']],
+    [false, 500, []],
   ]);
   assert.ok(state.killRequested);
 });
 
 decisions('after the grace period, failures of a task never healthy count towards the kill', () => {
-  play([[false, 11_000, ['unhealthy/1']], [false, 12_000, []], [false, 13_000, ['kill/3']]]);
+  play([
+    [false, 11_000, ['unhealthy/1']],
+    [false, 12_000, []],
+    [false, 13_000, ['kill/3']],
+  ]);
 });
 
 decisions('a limit of one kills at the first counted failure; a zero grace period ignores nothing', () => {
@@ -65,16 +91,27 @@ const specs = suite('health check specs');
 const base: HealthCheckSpec = { type: 'HTTP', command: null, port: 8080, path: '/health', ...healthCheckDefaults };
 
 specs('Mesos defaults', () => {
-  assert.equal(healthCheckDefaults, { delayMs: 15_000, intervalMs: 10_000, timeoutMs: 20_000, consecutiveFailures: 3, gracePeriodMs: 10_000 });
+  assert.equal(healthCheckDefaults, {
+    delayMs: 15_000,
+    intervalMs: 10_000,
+    timeoutMs: 20_000,
+    consecutiveFailures: 3,
+    gracePeriodMs: 10_000,
+  });
   assert.equal(healthCheckSpecProblems(base), []);
 });
 
 specs('a spec that cannot run says why', () => {
-  assert.equal(healthCheckSpecProblems({ ...base, type: 'COMMAND', command: ' ' }), ['a COMMAND check needs a command']);
-  assert.equal(healthCheckSpecProblems({ ...base, type: 'TCP', port: 70_000 }), ['a TCP check needs a port from 1 to 65535']);
+  assert.equal(healthCheckSpecProblems({ ...base, type: 'COMMAND', command: ' ' }), [
+    'a COMMAND check needs a command',
+  ]);
+  assert.equal(healthCheckSpecProblems({ ...base, type: 'TCP', port: 70_000 }), [
+    'a TCP check needs a port from 1 to 65535',
+  ]);
   assert.equal(healthCheckSpecProblems({ ...base, path: 'health' }), ['an HTTP check path must start with "/"']);
   assert.equal(healthCheckSpecProblems({ ...base, intervalMs: 0, consecutiveFailures: 0 }), [
-    'intervalMs must be positive', 'consecutiveFailures must be a whole number of at least 1',
+    'intervalMs must be positive',
+    'consecutiveFailures must be a whole number of at least 1',
   ]);
 });
 

@@ -43,7 +43,10 @@ listing('lists a folder with Mesos FileInfo fields, paths as requested', async (
   const answer = await listFiles(root, '');
   assert.is(answer.type, 'LIST_FILES');
   const infos = answer.list_files.file_infos;
-  assert.equal(infos.map((info) => info.path), ['escape', 'escape-dir', 'inside-link', 'logs', 'stdout']);
+  assert.equal(
+    infos.map((info) => info.path),
+    ['escape', 'escape-dir', 'inside-link', 'logs', 'stdout'],
+  );
   const stdout = infos.find((info) => info.path === 'stdout');
   assert.ok(stdout);
   assert.is(stdout.size, 12);
@@ -52,9 +55,15 @@ listing('lists a folder with Mesos FileInfo fields, paths as requested', async (
   assert.is(stdout.uid, os.userInfo().username);
   assert.ok(Math.abs(stdout.mtime.nanoseconds / 1e9 - Date.now() / 1000) < 3_600);
   const logs = await listFiles(root, 'logs/');
-  assert.equal(logs.list_files.file_infos.map((info) => [info.path, info.size]), [['logs/app.log', 14]]);
+  assert.equal(
+    logs.list_files.file_infos.map((info) => [info.path, info.size]),
+    [['logs/app.log', 14]],
+  );
   const single = await listFiles(root, './stdout');
-  assert.equal(single.list_files.file_infos.map((info) => info.path), ['stdout']);
+  assert.equal(
+    single.list_files.file_infos.map((info) => info.path),
+    ['stdout'],
+  );
 });
 
 listing('escapes and missing paths are refused with stable codes', async () => {
@@ -74,14 +83,21 @@ const reading = suite('READ_FILE');
 reading('reads a whole file, a range, and past the end', async () => {
   const { root } = makeSandbox();
   const whole = await readSandboxFile(root, 'stdout', 0, null);
-  assert.equal(whole, { type: 'READ_FILE', read_file: { size: 12, data: Buffer.from('hello world\n').toString('base64') } });
+  assert.equal(whole, {
+    type: 'READ_FILE',
+    read_file: { size: 12, data: Buffer.from('hello world\n').toString('base64') },
+  });
   const range = await readSandboxFile(root, 'stdout', 6, 5);
   assert.is(range.read_file.size, 12);
   assert.is(decode(range.read_file.data), 'world');
   assert.is(decode((await readSandboxFile(root, 'stdout', 6, 1_000)).read_file.data), 'world\n');
   assert.is((await readSandboxFile(root, 'stdout', 100, 10)).read_file.data, '');
   assert.is(decode((await readSandboxFile(root, 'logs/app.log', 7, null)).read_file.data), 'line 2\n');
-  assert.is(decode((await readSandboxFile(root, 'inside-link', 0, 6)).read_file.data), 'line 1', 'a symlink inside the sandbox is followed');
+  assert.is(
+    decode((await readSandboxFile(root, 'inside-link', 0, 6)).read_file.data),
+    'line 1',
+    'a symlink inside the sandbox is followed',
+  );
 });
 
 reading('a read is capped at maxReadLengthBytes', async () => {

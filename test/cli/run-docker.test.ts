@@ -10,21 +10,41 @@ import { flotillaRun, statusLine } from './support/run-process.ts';
 
 const docker = suite('flotilla run: docker');
 
-testUnless(docker, await dockerUnavailableReason(), 'flotilla run --docker-image IMG -- echo: the task runs in the image and its output is followed', async () => {
-  const cluster = await startMasterAndAgent(['--containerizers', 'process,docker']);
-  try {
-    const image = process.env.FLOTILLA_TEST_IMAGE ?? '';
-    const result = await flotillaRun(['--masters', cluster.masterAddress, '--docker-image', image, '--', 'echo', 'from-docker']);
-    const transcript = `${result.stdout}\n--- stderr\n${result.stderr}`;
-    assert.is(result.status, 0, transcript);
-    assert.match(result.stdout, statusLine('TASK_FINISHED'), transcript);
-    assert.match(result.stdout, /^from-docker$/m, transcript);
-    const missing = await flotillaRun(['--masters', cluster.masterAddress, '--docker-image', 'flotilla-no-such-image:never', '--', 'true']);
-    assert.is(missing.status, 1, `${missing.stdout}\n--- stderr\n${missing.stderr}`);
-    assert.match(missing.stdout, statusLine('TASK_FAILED'));
-  } finally {
-    await cluster.stop();
-  }
-});
+testUnless(
+  docker,
+  await dockerUnavailableReason(),
+  'flotilla run --docker-image IMG -- echo: the task runs in the image and its output is followed',
+  async () => {
+    const cluster = await startMasterAndAgent(['--containerizers', 'process,docker']);
+    try {
+      const image = process.env.FLOTILLA_TEST_IMAGE ?? '';
+      const result = await flotillaRun([
+        '--masters',
+        cluster.masterAddress,
+        '--docker-image',
+        image,
+        '--',
+        'echo',
+        'from-docker',
+      ]);
+      const transcript = `${result.stdout}\n--- stderr\n${result.stderr}`;
+      assert.is(result.status, 0, transcript);
+      assert.match(result.stdout, statusLine('TASK_FINISHED'), transcript);
+      assert.match(result.stdout, /^from-docker$/m, transcript);
+      const missing = await flotillaRun([
+        '--masters',
+        cluster.masterAddress,
+        '--docker-image',
+        'flotilla-no-such-image:never',
+        '--',
+        'true',
+      ]);
+      assert.is(missing.status, 1, `${missing.stdout}\n--- stderr\n${missing.stderr}`);
+      assert.match(missing.stdout, statusLine('TASK_FAILED'));
+    } finally {
+      await cluster.stop();
+    }
+  },
+);
 
 docker.run();

@@ -6,8 +6,12 @@ import { startMasterAndAgent, type MasterAndAgent } from '../frameworks/support/
 import { flotillaRun, statusLine } from './support/run-process.ts';
 
 let cluster: MasterAndAgent;
-test.before(async () => { cluster = await startMasterAndAgent(); });
-test.after(async () => { await cluster?.stop(); });
+test.before(async () => {
+  cluster = await startMasterAndAgent();
+});
+test.after(async () => {
+  await cluster?.stop();
+});
 
 test('flotilla run -- echo hi: prints the states and the output, exits 0 on TASK_FINISHED', async () => {
   const result = await flotillaRun(['--masters', cluster.masterAddress, '--', 'echo', 'hi']);
@@ -18,7 +22,7 @@ test('flotilla run -- echo hi: prints the states and the output, exits 0 on TASK
   assert.match(result.stdout, /^hi$/m, transcript);
 });
 
-test('flotilla run -- sh -c \'exit 3\': TASK_FAILED and a non-zero exit (masters from FLOTILLA_MASTERS)', async () => {
+test("flotilla run -- sh -c 'exit 3': TASK_FAILED and a non-zero exit (masters from FLOTILLA_MASTERS)", async () => {
   const result = await flotillaRun(['--', 'sh', '-c', 'exit 3'], { FLOTILLA_MASTERS: cluster.masterAddress });
   const transcript = `${result.stdout}\n--- stderr\n${result.stderr}`;
   assert.is(result.status, 1, transcript);
@@ -27,7 +31,15 @@ test('flotilla run -- sh -c \'exit 3\': TASK_FAILED and a non-zero exit (masters
 });
 
 test('--no-shell runs argv as given; output on stderr is followed too', async () => {
-  const result = await flotillaRun(['--masters', cluster.masterAddress, '--no-shell', '--', 'sh', '-c', 'echo out; echo err >&2']);
+  const result = await flotillaRun([
+    '--masters',
+    cluster.masterAddress,
+    '--no-shell',
+    '--',
+    'sh',
+    '-c',
+    'echo out; echo err >&2',
+  ]);
   const transcript = `${result.stdout}\n--- stderr\n${result.stderr}`;
   assert.is(result.status, 0, transcript);
   assert.match(result.stdout, /^out$/m, transcript);

@@ -31,13 +31,23 @@ test.after(async () => {
 
 function framework(name: string, mode: 'launch' | 'hold'): SlotFramework {
   const created = new SlotFramework({
-    name, role: 'shared', cpus: 0.25, memMb: 32, masters: cluster.masterList, runsFile: cluster.runsFile, tasksPerOffer: 1000, acceptRefuseSeconds: 5,
+    name,
+    role: 'shared',
+    cpus: 0.25,
+    memMb: 32,
+    masters: cluster.masterList,
+    runsFile: cluster.runsFile,
+    tasksPerOffer: 1000,
+    acceptRefuseSeconds: 5,
   });
   created.mode = mode;
   return created;
 }
 
-const cpusOf = (offer: Offer): number => offer.resources.filter((resource) => resource.name === 'cpus').reduce((total, resource) => total + (resource.scalar?.value ?? 0), 0);
+const cpusOf = (offer: Offer): number =>
+  offer.resources
+    .filter((resource) => resource.name === 'cpus')
+    .reduce((total, resource) => total + (resource.scalar?.value ?? 0), 0);
 
 type Verdict = 'honoured' | 'refused' | 'lost before launch';
 
@@ -56,18 +66,26 @@ function verdict(status: TaskStatus): Verdict {
 }
 
 /** The masters' books and the agents' own task lists both fit every agent; no task ran twice. */
-async function assertNothingOverCommitted(frameworks: readonly SlotFramework[], cpusByTask: ReadonlyMap<string, number>): Promise<void> {
+async function assertNothingOverCommitted(
+  frameworks: readonly SlotFramework[],
+  cpusByTask: ReadonlyMap<string, number>,
+): Promise<void> {
   for (const view of await cluster.agentViews()) {
     for (const name of ['cpus', 'mem']) {
       const total = view.total[name] ?? 0;
-      assert.ok((view.allocated[name] ?? 0) + (view.offered[name] ?? 0) <= total + 1e-9,
-        `agent ${view.hostname}: ${name} allocated ${view.allocated[name]} + offered ${view.offered[name]} > total ${total}`);
+      assert.ok(
+        (view.allocated[name] ?? 0) + (view.offered[name] ?? 0) <= total + 1e-9,
+        `agent ${view.hostname}: ${name} allocated ${view.allocated[name]} + offered ${view.offered[name]} > total ${total}`,
+      );
     }
   }
   for (const agent of cluster.agents) {
     const live = (await cluster.agentTasks(agent)).filter((task) => liveTaskStates.has(task.state));
     const used = live.reduce((total, task) => total + (cpusByTask.get(task.taskId) ?? Number.NaN), 0);
-    assert.ok(used <= 2 + 1e-9, `agent ${agent.hostname} itself runs ${used} cpus of tasks (${live.map((task) => task.taskId).join(', ')})`);
+    assert.ok(
+      used <= 2 + 1e-9,
+      `agent ${agent.hostname} itself runs ${used} cpus of tasks (${live.map((task) => task.taskId).join(', ')})`,
+    );
   }
   const allRuns = cluster.runs().map((run) => run.taskId);
   assert.is(new Set(allRuns).size, allRuns.length, `a task ran twice: ${allRuns.join(', ')}`);
@@ -89,7 +107,9 @@ test('offers held across a SIGKILL of the leader are ACCEPTed on the new leader 
   try {
     await holder.subscribe();
     await waitFor(() => holder.held.reduce((total, offer) => total + cpusOf(offer), 0) === clusterCpus, {
-      timeoutMs: waitTimeoutMs, what: 'the holder to hold offers of every cpu', intervalMs: 100,
+      timeoutMs: waitTimeoutMs,
+      what: 'the holder to hold offers of every cpu',
+      intervalMs: 100,
     });
     await rival.subscribe();
     const oldLeader = await cluster.leader();
@@ -97,7 +117,9 @@ test('offers held across a SIGKILL of the leader are ACCEPTed on the new leader 
     const oldOffers = holder.held.splice(0);
     await cluster.masters.kill(oldLeader, 'SIGKILL');
     await waitFor(() => holder.client.state === 'subscribed' && holder.client.master !== oldLeader.address, {
-      timeoutMs: waitTimeoutMs, what: 'the holder to re-subscribe on a new leader', intervalMs: 100,
+      timeoutMs: waitTimeoutMs,
+      what: 'the holder to re-subscribe on a new leader',
+      intervalMs: 100,
     });
 
     // Each offer of the old leader is ACCEPTed whole: one task of all its cpus. (Offers the new
@@ -111,30 +133,64 @@ test('offers held across a SIGKILL of the leader are ACCEPTed on the new leader 
       await holder.launch(offer, [task]);
     }
     holder.resume();
-    const verdicts = await Promise.all(launches.map(async (task) => verdict(await holder.waitForState(task.task_id.value, ['TASK_RUNNING', 'TASK_LOST', 'TASK_DROPPED', 'TASK_ERROR', 'TASK_FAILED']))));
+    const verdicts = await Promise.all(
+      launches.map(async (task) =>
+        verdict(
+          await holder.waitForState(task.task_id.value, [
+            'TASK_RUNNING',
+            'TASK_LOST',
+            'TASK_DROPPED',
+            'TASK_ERROR',
+            'TASK_FAILED',
+          ]),
+        ),
+      ),
+    );
 
     // Steady state: the rival (and the holder, now launching) fill whatever is left.
-    await waitFor(async () => {
-      const views = await cluster.agentViews();
-      const everyCpuRuns = views.every((view) => view.allocated.cpus === view.total.cpus);
-      const settled = [holder, rival].every((one) => one.live().every((id) => one.statuses.get(id)?.state === 'TASK_RUNNING'));
-      return everyCpuRuns && settled;
-    }, { timeoutMs: waitTimeoutMs, what: `the cluster to fill (holder ${holder.running().length}, rival ${rival.running().length} running)`, intervalMs: 250 });
-    for (const one of [holder, rival]) for (const id of one.launched().keys()) if (!cpusByTask.has(id)) cpusByTask.set(id, 0.25);
+    await waitFor(
+      async () => {
+        const views = await cluster.agentViews();
+        const everyCpuRuns = views.every((view) => view.allocated.cpus === view.total.cpus);
+        const settled = [holder, rival].every((one) =>
+          one.live().every((id) => one.statuses.get(id)?.state === 'TASK_RUNNING'),
+        );
+        return everyCpuRuns && settled;
+      },
+      {
+        timeoutMs: waitTimeoutMs,
+        what: `the cluster to fill (holder ${holder.running().length}, rival ${rival.running().length} running)`,
+        intervalMs: 250,
+      },
+    );
+    for (const one of [holder, rival])
+      for (const id of one.launched().keys()) if (!cpusByTask.has(id)) cpusByTask.set(id, 0.25);
     await assertNothingOverCommitted([holder, rival], cpusByTask);
 
     const runs = cluster.runs().map((run) => run.taskId);
     launches.forEach((task, position) => {
       const started = runs.filter((id) => id === task.task_id.value).length;
-      assert.is(started, verdicts[position] === 'honoured' ? 1 : 0, `${task.task_id.value} was ${verdicts[position]} and started ${started} times`);
+      assert.is(
+        started,
+        verdicts[position] === 'honoured' ? 1 : 0,
+        `${task.task_id.value} was ${verdicts[position]} and started ${started} times`,
+      );
     });
   } finally {
     await tearDownAll([holder, rival]);
     // Back to three masters for the next test.
     for (const replica of cluster.masters.replicas) if (replica.child === null) cluster.masters.launch(replica);
-    await waitFor(async () => (await Promise.all(cluster.masters.replicas.map((replica) => cluster.masters.status(replica)))).every((status) => status !== null), {
-      timeoutMs: 60_000, what: 'every master to serve again', intervalMs: 200,
-    });
+    await waitFor(
+      async () =>
+        (await Promise.all(cluster.masters.replicas.map((replica) => cluster.masters.status(replica)))).every(
+          (status) => status !== null,
+        ),
+      {
+        timeoutMs: 60_000,
+        what: 'every master to serve again',
+        intervalMs: 200,
+      },
+    );
   }
 });
 
@@ -143,19 +199,36 @@ test('two concurrent ACCEPTs of one offer launch exactly one task', async () => 
   try {
     await doubler.subscribe();
     const offer = await waitFor(() => doubler.held.find((candidate) => cpusOf(candidate) >= 1), {
-      timeoutMs: waitTimeoutMs, what: 'an offer with a cpu', intervalMs: 100,
+      timeoutMs: waitTimeoutMs,
+      what: 'an offer with a cpu',
+      intervalMs: 100,
     });
     const first = doubler.taskFrom(offer, offer.resources, { cpus: 0.5, memMb: 32 })!;
     const second = doubler.taskFrom(offer, offer.resources, { cpus: 0.5, memMb: 32 })!;
     const calls = await Promise.allSettled([doubler.launch(offer, [first]), doubler.launch(offer, [second])]);
-    assert.equal(calls.map((call) => call.status), ['fulfilled', 'fulfilled'], 'both calls are accepted for processing (202), as in Mesos');
+    assert.equal(
+      calls.map((call) => call.status),
+      ['fulfilled', 'fulfilled'],
+      'both calls are accepted for processing (202), as in Mesos',
+    );
     const finalStates = ['TASK_RUNNING', 'TASK_LOST', 'TASK_DROPPED', 'TASK_ERROR', 'TASK_FAILED'];
-    const verdicts = await Promise.all([first, second].map(async (task) => verdict(await doubler.waitForState(task.task_id.value, finalStates))));
+    const verdicts = await Promise.all(
+      [first, second].map(async (task) => verdict(await doubler.waitForState(task.task_id.value, finalStates))),
+    );
     assert.equal(verdicts.filter((one) => one === 'honoured').length, 1, `exactly one launch: ${verdicts.join(', ')}`);
     assert.ok(verdicts.includes('refused'), `the other ACCEPT is refused: ${verdicts.join(', ')}`);
-    const runs = cluster.runs().map((run) => run.taskId).filter((id) => id === first.task_id.value || id === second.task_id.value);
+    const runs = cluster
+      .runs()
+      .map((run) => run.taskId)
+      .filter((id) => id === first.task_id.value || id === second.task_id.value);
     assert.is(runs.length, 1, `one of the two started: ${runs.join(', ')}`);
-    await assertNothingOverCommitted([doubler], new Map([[first.task_id.value, 0.5], [second.task_id.value, 0.5]]));
+    await assertNothingOverCommitted(
+      [doubler],
+      new Map([
+        [first.task_id.value, 0.5],
+        [second.task_id.value, 0.5],
+      ]),
+    );
   } finally {
     await tearDownAll([doubler]);
   }

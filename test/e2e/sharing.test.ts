@@ -23,7 +23,14 @@ test.after(async () => {
 
 function framework(name: string, role: string, cpus: number): SlotFramework {
   const options: SlotFrameworkOptions = {
-    name, role, cpus, memMb: 32, masters: cluster.masterList, runsFile: cluster.runsFile, tasksPerOffer: 1, acceptRefuseSeconds: 0,
+    name,
+    role,
+    cpus,
+    memMb: 32,
+    masters: cluster.masterList,
+    runsFile: cluster.runsFile,
+    tasksPerOffer: 1,
+    acceptRefuseSeconds: 0,
   };
   return new SlotFramework(options);
 }
@@ -31,11 +38,14 @@ function framework(name: string, role: string, cpus: number): SlotFramework {
 /** Until every cpu of the cluster runs a task of `frameworks` (their RUNNING updates arrived). */
 async function waitUntilFull(frameworks: readonly SlotFramework[], slots: number): Promise<void> {
   const counts = (): string => frameworks.map((one) => `${one.options.name}=${one.running().length}`).join(', ');
-  await waitFor(async () => {
-    if (frameworks.reduce((total, one) => total + one.running().length, 0) < slots) return false;
-    const agents = await cluster.agentViews();
-    return agents.every((agent) => agent.allocated.cpus === agent.total.cpus);
-  }, { timeoutMs: fillTimeoutMs, what: `the cluster to fill (${counts()} of ${slots} slots)`, intervalMs: 250 });
+  await waitFor(
+    async () => {
+      if (frameworks.reduce((total, one) => total + one.running().length, 0) < slots) return false;
+      const agents = await cluster.agentViews();
+      return agents.every((agent) => agent.allocated.cpus === agent.total.cpus);
+    },
+    { timeoutMs: fillTimeoutMs, what: `the cluster to fill (${counts()} of ${slots} slots)`, intervalMs: 250 },
+  );
 }
 
 /** Teardown kills the tasks; the next test starts from an empty cluster. */
@@ -56,8 +66,11 @@ test('two frameworks with equal weights each hold about half of the cluster once
     assert.ok(a >= 3 && a <= 5 && b >= 3 && b <= 5, `each framework holds 3 to 5 of the 8 slots: ${a} and ${b}`);
     // The allocator's own account agrees: dominant shares of about a half each.
     const report = await cluster.allocation();
-    const shares = [first, second].map((one) => report.frameworks.find((entry) => entry.frameworkId === one.client.frameworkId)?.dominantShare ?? -1);
-    for (const share of shares) assert.ok(share >= 0.375 - 1e-9 && share <= 0.625 + 1e-9, `dominant shares ${shares.join(', ')}`);
+    const shares = [first, second].map(
+      (one) => report.frameworks.find((entry) => entry.frameworkId === one.client.frameworkId)?.dominantShare ?? -1,
+    );
+    for (const share of shares)
+      assert.ok(share >= 0.375 - 1e-9 && share <= 0.625 + 1e-9, `dominant shares ${shares.join(', ')}`);
     assert.ok(first.maxLive <= 8 && second.maxLive <= 8, 'no framework ever held more than the cluster has');
   } finally {
     await tearDownAll([first, second]);
@@ -66,9 +79,18 @@ test('two frameworks with equal weights each hold about half of the cluster once
 
 test('UPDATE_WEIGHTS a=2, b=1: one framework per role, the cluster splits near 2:1', async () => {
   await cluster.updateWeights({ 'weight-a': 2, 'weight-b': 1 });
-  const weights = await cluster.operator<{ get_weights: { weight_infos: { role: string; weight: number }[] } }>({ type: 'GET_WEIGHTS' });
-  assert.equal(weights.get_weights.weight_infos.filter((info) => info.role.startsWith('weight-')).sort((x, y) => x.role.localeCompare(y.role)),
-    [{ role: 'weight-a', weight: 2 }, { role: 'weight-b', weight: 1 }]);
+  const weights = await cluster.operator<{ get_weights: { weight_infos: { role: string; weight: number }[] } }>({
+    type: 'GET_WEIGHTS',
+  });
+  assert.equal(
+    weights.get_weights.weight_infos
+      .filter((info) => info.role.startsWith('weight-'))
+      .sort((x, y) => x.role.localeCompare(y.role)),
+    [
+      { role: 'weight-a', weight: 2 },
+      { role: 'weight-b', weight: 1 },
+    ],
+  );
   const heavy = framework('weighted-a', 'weight-a', 0.25);
   const light = framework('weighted-b', 'weight-b', 0.25);
   try {

@@ -30,27 +30,56 @@ function processAlive(pid: number): boolean {
   }
 }
 
-test('a torn down framework\'s running tasks stop on the agent, not only in the master\'s books', async () => {
+test("a torn down framework's running tasks stop on the agent, not only in the master's books", async () => {
   const runsFile = path.join(makeTempDir('e2e-teardown-'), 'runs.txt');
   const framework = new SlotFramework({
-    name: 'torn', role: 'torn', cpus: 0.25, memMb: 32, masters: cluster.masterAddress, runsFile, tasksPerOffer: 2, acceptRefuseSeconds: 5,
+    name: 'torn',
+    role: 'torn',
+    cpus: 0.25,
+    memMb: 32,
+    masters: cluster.masterAddress,
+    runsFile,
+    tasksPerOffer: 2,
+    acceptRefuseSeconds: 5,
   });
-  const pids = (): number[] => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[1])) : []);
+  const pids = (): number[] =>
+    existsSync(runsFile)
+      ? readFileSync(runsFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => Number(line.split(' ')[1]))
+      : [];
   try {
     await framework.subscribe();
-    await waitFor(() => framework.running().length >= 2 && pids().length >= 2, { timeoutMs: 60_000, what: 'two running tasks', intervalMs: 100 });
+    await waitFor(() => framework.running().length >= 2 && pids().length >= 2, {
+      timeoutMs: 60_000,
+      what: 'two running tasks',
+      intervalMs: 100,
+    });
     assert.ok(pids().every(processAlive), 'the tasks run as processes');
     await framework.teardown();
     const agentTasks = async () => {
-      const response = await fetch(cluster.agent.url('/api/v1'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"GET_STATE"}' });
-      return ((await response.json()) as { get_state: { tasks: { task_id: string; state: string }[] } }).get_state.tasks;
+      const response = await fetch(cluster.agent.url('/api/v1'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"type":"GET_STATE"}',
+      });
+      return ((await response.json()) as { get_state: { tasks: { task_id: string; state: string }[] } }).get_state
+        .tasks;
     };
-    const states = await waitFor(async () => {
-      const tasks = await agentTasks();
-      return tasks.length >= 2 && tasks.every((task) => task.state === 'TASK_KILLED') ? tasks : null;
-    }, { timeoutMs: 60_000, what: 'the agent to report the torn down framework\'s tasks TASK_KILLED', intervalMs: 200 });
+    const states = await waitFor(
+      async () => {
+        const tasks = await agentTasks();
+        return tasks.length >= 2 && tasks.every((task) => task.state === 'TASK_KILLED') ? tasks : null;
+      },
+      { timeoutMs: 60_000, what: "the agent to report the torn down framework's tasks TASK_KILLED", intervalMs: 200 },
+    );
     assert.is(states.length, 2);
-    await waitFor(() => !pids().some(processAlive), { timeoutMs: 30_000, what: 'the task processes to exit', intervalMs: 100 });
+    await waitFor(() => !pids().some(processAlive), {
+      timeoutMs: 30_000,
+      what: 'the task processes to exit',
+      intervalMs: 100,
+    });
   } finally {
     framework.client.close();
     for (const pid of pids()) if (processAlive(pid)) process.kill(pid, 'SIGKILL');

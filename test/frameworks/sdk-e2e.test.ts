@@ -7,15 +7,22 @@ import { SchedulerError } from '../../src/frameworks/sdk/errors.ts';
 import { newClient, OneTaskScheduler, startMasterAndAgent, type MasterAndAgent } from './support/cluster.ts';
 
 let cluster: MasterAndAgent;
-test.before(async () => { cluster = await startMasterAndAgent(); });
-test.after(async () => { await cluster?.stop(); });
+test.before(async () => {
+  cluster = await startMasterAndAgent();
+});
+test.after(async () => {
+  await cluster?.stop();
+});
 
 test('subscribe, get an offer, launch echo hello, see RUNNING and FINISHED, acknowledge each update', async () => {
   const client = newClient(cluster.masterAddress, { autoAcknowledge: false });
   const acknowledged: string[] = [];
   client.on('UPDATE', (event) => {
     if (event.update.status.uuid === undefined) return;
-    client.acknowledge(event.update.status).then(() => acknowledged.push(event.update.status.state), (error: Error) => acknowledged.push(`failed: ${error.message}`));
+    client.acknowledge(event.update.status).then(
+      () => acknowledged.push(event.update.status.state),
+      (error: Error) => acknowledged.push(`failed: ${error.message}`),
+    );
   });
   const scheduler = new OneTaskScheduler(client, 'hello-1', 'echo hello');
   const frameworkId = await client.subscribe();
@@ -27,8 +34,13 @@ test('subscribe, get an offer, launch echo hello, see RUNNING and FINISHED, ackn
   const finished = scheduler.updates.find((status) => status.state === 'TASK_FINISHED')!;
   assert.is(finished.source, 'SOURCE_EXECUTOR');
   assert.ok(finished.uuid);
-  await import('../support/wait.ts').then(({ waitFor }) => waitFor(() => acknowledged.includes('TASK_FINISHED'), { timeoutMs: 10_000, what: 'the FINISHED acknowledgement' }));
-  assert.not.ok(acknowledged.some((entry) => entry.startsWith('failed')), acknowledged.join('; '));
+  await import('../support/wait.ts').then(({ waitFor }) =>
+    waitFor(() => acknowledged.includes('TASK_FINISHED'), { timeoutMs: 10_000, what: 'the FINISHED acknowledgement' }),
+  );
+  assert.not.ok(
+    acknowledged.some((entry) => entry.startsWith('failed')),
+    acknowledged.join('; '),
+  );
   await client.teardown();
   assert.is(client.state, 'closed');
 });
@@ -43,13 +55,19 @@ test('the events() iterator sees SUBSCRIBED then OFFERS; calls refused by the ma
     if (event.type === 'OFFERS') break;
   }
   assert.is(seen[0], 'SUBSCRIBED');
-  const error = await client.decline([{ value: 'no-such-offer' }]).then(() => null, (caught: unknown) => caught);
+  const error = await client.decline([{ value: 'no-such-offer' }]).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   // Mesos accepts a DECLINE of an unknown offer (202); anything else must be a typed rejection.
   if (error !== null) {
     assert.instance(error, SchedulerError);
     assert.is((error as SchedulerError).code, 'CALL_REJECTED');
   }
-  const kill = await client.call('KILL', { task_id: { value: '' } }).then(() => null, (caught: unknown) => caught);
+  const kill = await client.call('KILL', { task_id: { value: '' } }).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   assert.instance(kill, SchedulerError);
   assert.is((kill as SchedulerError).code, 'CALL_REJECTED');
   assert.is((kill as SchedulerError).status, 400);
@@ -57,9 +75,12 @@ test('the events() iterator sees SUBSCRIBED then OFFERS; calls refused by the ma
   await client.teardown();
 });
 
-test('a refused SUBSCRIBE (bad FrameworkInfo) closes the client with the server\'s error', async () => {
+test("a refused SUBSCRIBE (bad FrameworkInfo) closes the client with the server's error", async () => {
   const client = newClient(cluster.masterAddress, { framework: { user: 'root', name: '', roles: ['not a role!'] } });
-  const error = await client.subscribe().then(() => null, (caught: unknown) => caught);
+  const error = await client.subscribe().then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   assert.instance(error, SchedulerError);
   assert.is((error as SchedulerError).code, 'CLOSED');
   assert.instance((error as SchedulerError).cause, SchedulerError);

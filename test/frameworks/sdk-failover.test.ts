@@ -26,7 +26,9 @@ test.after(async () => {
 
 test('a client that dials a follower first follows the 307 to the leader, and its calls go there', async () => {
   const leader = await cluster.waitForLeader();
-  const followersFirst = [...cluster.replicas.filter((replica) => replica !== leader), leader].map((replica) => replica.address);
+  const followersFirst = [...cluster.replicas.filter((replica) => replica !== leader), leader].map(
+    (replica) => replica.address,
+  );
   const client = newClient(followersFirst.join(','));
   try {
     await client.subscribe();
@@ -53,16 +55,30 @@ test('after a SIGKILL of the leader the client re-subscribes with its framework 
     assert.is(client.master, leader.address, 'the stream is held by the leader (after a redirect when needed)');
     await scheduler.waitForState('TASK_RUNNING', 120_000).catch(withAgentOutput);
     await cluster.kill(leader, 'SIGKILL');
-    const resubscribed = await waitFor(() => changes.find((change, index) => change.state === 'subscribed' && index > 0 && changes[index - 1]!.state === 'connecting'), {
-      timeoutMs: 60_000, what: 'the client to re-subscribe',
-    });
+    const resubscribed = await waitFor(
+      () =>
+        changes.find(
+          (change, index) => change.state === 'subscribed' && index > 0 && changes[index - 1]!.state === 'connecting',
+        ),
+      {
+        timeoutMs: 60_000,
+        what: 'the client to re-subscribe',
+      },
+    );
     const finished = await scheduler.waitForState('TASK_FINISHED', 120_000).catch(withAgentOutput);
     assert.ok(finished.uuid, 'the FINISHED update is a real (acknowledgeable) one, not only a reconciliation answer');
-    assert.ok(finished.timestamp! * 1000 < resubscribed.atMs, 'FINISHED happened while the scheduler was away, and was delivered later');
+    assert.ok(
+      finished.timestamp! * 1000 < resubscribed.atMs,
+      'FINISHED happened while the scheduler was away, and was delivered later',
+    );
     // The task was still known (RUNNING) when the stream broke: it was reconciled on re-subscription.
-    await waitFor(() => scheduler.updates.some((status) => status.reason === 'REASON_RECONCILIATION' && status.uuid === undefined), {
-      timeoutMs: 30_000, what: `a reconciliation answer for the task (seen ${scheduler.updates.map((status) => `${status.state}/${status.reason}`).join(', ')})`,
-    });
+    await waitFor(
+      () => scheduler.updates.some((status) => status.reason === 'REASON_RECONCILIATION' && status.uuid === undefined),
+      {
+        timeoutMs: 30_000,
+        what: `a reconciliation answer for the task (seen ${scheduler.updates.map((status) => `${status.state}/${status.reason}`).join(', ')})`,
+      },
+    );
     assert.is(client.frameworkId, frameworkId);
     assert.is(client.state, 'subscribed');
     assert.is(client.master, (await cluster.waitForLeader(30_000, [leader.id])).address);
@@ -78,7 +94,9 @@ test('after a SIGKILL of the leader the client re-subscribes with its framework 
 test('a leader that goes silent (SIGSTOP) is left after the heartbeat timeout for the new leader', async () => {
   const client = newClient(masters, { heartbeatTimeoutFactor: 1, reconnect: { baseMs: 200, maxMs: 1_000 } });
   const changes: string[] = [];
-  client.onConnectionChange((change) => changes.push(`${change.state} ${change.master} ${change.error?.message ?? ''}`));
+  client.onConnectionChange((change) =>
+    changes.push(`${change.state} ${change.master} ${change.error?.message ?? ''}`),
+  );
   const frameworkId = await client.subscribe();
   const leader = await cluster.waitForLeader();
   assert.is(client.master, leader.address);
@@ -86,7 +104,9 @@ test('a leader that goes silent (SIGSTOP) is left after the heartbeat timeout fo
   try {
     // One heartbeat interval (15 s on Flotilla masters) of silence, an election, a re-subscription.
     await waitFor(() => client.state === 'subscribed' && client.master !== leader.address, {
-      timeoutMs: 90_000, what: 'the client to leave the silent leader', intervalMs: 200,
+      timeoutMs: 90_000,
+      what: 'the client to leave the silent leader',
+      intervalMs: 200,
     }).catch((error: Error) => {
       throw new Error(`${error.message}; connection changes:\n${changes.join('\n')}`);
     });

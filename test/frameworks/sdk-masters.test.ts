@@ -1,7 +1,12 @@
 // Master lists, redirect locations and the reconnection schedule of the SDK.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseMasterList, parseRedirectLocation, splitMasterAddress, type MasterAddress } from '../../src/frameworks/sdk/masters.ts';
+import {
+  parseMasterList,
+  parseRedirectLocation,
+  splitMasterAddress,
+  type MasterAddress,
+} from '../../src/frameworks/sdk/masters.ts';
 import { reconnectStep } from '../../src/frameworks/sdk/reconnect.ts';
 
 test('master lists: host:port, comma separated, duplicates dropped, bad entries named', () => {
@@ -29,11 +34,20 @@ test('reconnection tries the masters after the lost one in turn, with growing ji
   const policy = { baseMs: 100, maxMs: 1_000 };
   const low = (): number => 0;
   const high = (): number => 0.999;
-  assert.equal([0, 1, 2, 3].map((attempt) => reconnectStep(masters, 'b:1' as MasterAddress, attempt, policy, low).master), ['c:1', 'a:1', 'b:1', 'c:1']);
+  assert.equal(
+    [0, 1, 2, 3].map((attempt) => reconnectStep(masters, 'b:1' as MasterAddress, attempt, policy, low).master),
+    ['c:1', 'a:1', 'b:1', 'c:1'],
+  );
   assert.is(reconnectStep(masters, null, 0, policy, low).master, 'a:1');
   // Equal jitter: [window/2, window], window doubling up to the cap.
-  assert.equal([0, 1, 2, 5].map((attempt) => reconnectStep(masters, null, attempt, policy, low).delayMs), [50, 100, 200, 500]);
-  assert.equal([0, 1, 2, 5].map((attempt) => reconnectStep(masters, null, attempt, policy, high).delayMs), [100, 200, 400, 1000]);
+  assert.equal(
+    [0, 1, 2, 5].map((attempt) => reconnectStep(masters, null, attempt, policy, low).delayMs),
+    [50, 100, 200, 500],
+  );
+  assert.equal(
+    [0, 1, 2, 5].map((attempt) => reconnectStep(masters, null, attempt, policy, high).delayMs),
+    [100, 200, 400, 1000],
+  );
   assert.throws(() => reconnectStep([], null, 0, policy, low), /no masters/);
 });
 

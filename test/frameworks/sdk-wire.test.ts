@@ -8,7 +8,9 @@ import { parseEvent } from '../../src/frameworks/sdk/wire.ts';
 const record = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 test('events parse by type; unknown event types are skipped, malformed ones refused', () => {
-  const subscribed = parseEvent(record({ type: 'SUBSCRIBED', subscribed: { framework_id: { value: 'f1' }, heartbeat_interval_seconds: 15 } }));
+  const subscribed = parseEvent(
+    record({ type: 'SUBSCRIBED', subscribed: { framework_id: { value: 'f1' }, heartbeat_interval_seconds: 15 } }),
+  );
   assert.is(subscribed?.type, 'SUBSCRIBED');
   assert.equal(parseEvent(record({ type: 'HEARTBEAT' })), { type: 'HEARTBEAT' });
   assert.is(parseEvent(record({ type: 'UPDATE_OPERATION_STATUS', update_operation_status: {} })), null);
@@ -32,7 +34,10 @@ test('the event queue hands items to one reader in order, ends, and fails a read
   queue.push(5);
   assert.equal(await queue.next(), { value: 3, done: false });
   assert.equal(await queue.next(), { value: 4, done: false });
-  await queue.next().then(() => assert.unreachable('the overflow must fail the reader'), (error: Error) => assert.match(error.message, /fell more than 2 events behind/));
+  await queue.next().then(
+    () => assert.unreachable('the overflow must fail the reader'),
+    (error: Error) => assert.match(error.message, /fell more than 2 events behind/),
+  );
   const ended = new EventQueue<number>(5);
   ended.push(1);
   ended.end();
@@ -41,8 +46,12 @@ test('the event queue hands items to one reader in order, ends, and fails a read
   assert.equal(seen, [1]);
 });
 
-test('a refused call carries the status and the server\'s code; plain-text bodies (Apache Mesos) are kept as the message', () => {
-  const flotilla = rejectionError(400, JSON.stringify({ error: { code: 'INVALID_BODY', message: 'kill.task_id is missing' } }), 'KILL at m1');
+test("a refused call carries the status and the server's code; plain-text bodies (Apache Mesos) are kept as the message", () => {
+  const flotilla = rejectionError(
+    400,
+    JSON.stringify({ error: { code: 'INVALID_BODY', message: 'kill.task_id is missing' } }),
+    'KILL at m1',
+  );
   assert.is(flotilla.code, 'CALL_REJECTED');
   assert.is(flotilla.status, 400);
   assert.is(flotilla.serverCode, 'INVALID_BODY');

@@ -10,7 +10,10 @@ const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8
 const documented = new Map<string, number>();
 for (const match of doc.matchAll(/^\| ([A-Z_]+) \| (\d{3}) \|/gm)) documented.set(match[1]!, Number(match[2]));
 
-const tables: Record<string, Record<string, { status: number }>> = { http: httpErrors, 'state machine': rejectionCodes };
+const tables: Record<string, Record<string, { status: number }>> = {
+  http: httpErrors,
+  'state machine': rejectionCodes,
+};
 
 test('every code is documented with its status', () => {
   for (const [name, table] of Object.entries(tables)) {
@@ -22,7 +25,10 @@ test('every code is documented with its status', () => {
 
 test('the doc names no code that does not exist', () => {
   const known = new Set([...Object.keys(httpErrors), ...Object.keys(rejectionCodes)]);
-  assert.equal([...documented.keys()].filter((code) => !known.has(code)), []);
+  assert.equal(
+    [...documented.keys()].filter((code) => !known.has(code)),
+    [],
+  );
 });
 
 test('statuses are client or server errors, and 307 only for the leader redirect', () => {

@@ -39,7 +39,11 @@ class Recorder {
     });
     scheduler.on('update', (update: { status: MesosTaskStatus }) => this.updates.push(update.status));
     // It emits Errors, strings (a refused call) and plain objects (stream trouble).
-    scheduler.on('error', (error: unknown) => this.errors.push(error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error)));
+    scheduler.on('error', (error: unknown) =>
+      this.errors.push(
+        error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error),
+      ),
+    );
     for (const call of ['accept', 'decline', 'acknowledge', 'reconcile', 'kill', 'teardown']) {
       scheduler.on(`sent_${call}`, () => this.sent.set(call, (this.sent.get(call) ?? 0) + 1));
     }
@@ -54,11 +58,23 @@ class Recorder {
   }
 }
 
-function makeScheduler(masterUrl: string, port: number, extra: Partial<SchedulerOptions>): { scheduler: Scheduler; recorder: Recorder } {
+function makeScheduler(
+  masterUrl: string,
+  port: number,
+  extra: Partial<SchedulerOptions>,
+): { scheduler: Scheduler; recorder: Recorder } {
   const scheduler = new Scheduler({
-    masterUrl, port, frameworkName: 'mesos-framework-compat', useZk: false, masterConnectionTimeout: streamIdleTimeoutSeconds,
+    masterUrl,
+    port,
+    frameworkName: 'mesos-framework-compat',
+    useZk: false,
+    masterConnectionTimeout: streamIdleTimeoutSeconds,
     restartStates: ['TASK_FAILED', 'TASK_LOST', 'TASK_ERROR'],
-    logging: { path: makeTempDir('mesos-framework-log-'), fileName: 'scheduler.log', level: process.env.MESOS_FRAMEWORK_LOG_LEVEL ?? 'quiet' },
+    logging: {
+      path: makeTempDir('mesos-framework-log-'),
+      fileName: 'scheduler.log',
+      level: process.env.MESOS_FRAMEWORK_LOG_LEVEL ?? 'quiet',
+    },
     ...extra,
   });
   const recorder = new Recorder(scheduler);
@@ -81,109 +97,182 @@ function webCommand(port: number): string {
 test('mesos-framework subscribes, launches, acknowledges, reconciles, health-checks, kills and tears down', async () => {
   const cluster = await startSingleMaster();
   const webPort = await freePort();
-  const agent = await AgentProcess.start(cluster.url.slice('http://'.length), ['--resources', `cpus:4;mem:4096;disk:10000;ports:[${webPort}-${webPort}]`]);
+  const agent = await AgentProcess.start(cluster.url.slice('http://'.length), [
+    '--resources',
+    `cpus:4;mem:4096;disk:10000;ports:[${webPort}-${webPort}]`,
+  ]);
   const { scheduler, recorder } = makeScheduler('127.0.0.1', Number(new URL(cluster.url).port), {
     tasks: {
       compat: {
-        instances: 1, priority: 1,
+        instances: 1,
+        priority: 1,
         commandInfo: new protobuf.CommandInfo(null, null, true, 'echo compat; sleep 1', null, null),
         resources: { cpus: 0.1, mem: 32, disk: 0, ports: 0 },
       },
       web: {
-        instances: 1, priority: 2,
+        instances: 1,
+        priority: 2,
         commandInfo: new protobuf.CommandInfo(null, null, true, webCommand(webPort), null, null),
         resources: { cpus: 0.1, mem: 64, disk: 0, ports: 1 },
         healthCheck: { http: { path: '/health' } },
       },
     },
-    handlers: { HEARTBEAT: function heartbeat(_timestamp: unknown) { recorder.heartbeats += 1; } },
+    handlers: {
+      HEARTBEAT: function heartbeat(_timestamp: unknown) {
+        recorder.heartbeats += 1;
+      },
+    },
   });
-  const context = (): string => `library errors: ${JSON.stringify(recorder.errors)}\nupdates: ${JSON.stringify(recorder.updates)}\nagent: ${agent.output.slice(-2000)}`;
+  const context = (): string =>
+    `library errors: ${JSON.stringify(recorder.errors)}\nupdates: ${JSON.stringify(recorder.updates)}\nagent: ${agent.output.slice(-2000)}`;
   try {
     await waitFor(() => recorder.subscribed, { timeoutMs: waitMs, what: 'the SUBSCRIBED event' });
-    await waitFor(() => recorder.heartbeats >= 1, { timeoutMs: waitMs, what: 'the HEARTBEAT that follows SUBSCRIBED, through the custom handler' });
+    await waitFor(() => recorder.heartbeats >= 1, {
+      timeoutMs: waitMs,
+      what: 'the HEARTBEAT that follows SUBSCRIBED, through the custom handler',
+    });
     const frameworkId = toFrameworkId(recorder.subscribed!.frameworkId);
     assert.is(cluster.master.machine.state.frameworks.get(frameworkId)?.info.name, 'mesos-framework-compat');
 
     // The library names its tasks `<framework>.<task>-<n>.<uuid>`. It launches one pending task
     // per offer (its offer loop splices the list it walks), so the two come from two offers.
     const taskIdOf = (name: string): string | undefined =>
-      recorder.updates.find((status) => status.task_id.value.startsWith(`mesos-framework-compat.${name}.`))?.task_id.value;
-    const compatId = await waitFor(() => taskIdOf('compat-1'), { timeoutMs: waitMs, what: `an update of the compat task: ${context()}` });
-    const webId = await waitFor(() => taskIdOf('web-1'), { timeoutMs: waitMs, what: `an update of the web task: ${context()}` });
+      recorder.updates.find((status) => status.task_id.value.startsWith(`mesos-framework-compat.${name}.`))?.task_id
+        .value;
+    const compatId = await waitFor(() => taskIdOf('compat-1'), {
+      timeoutMs: waitMs,
+      what: `an update of the compat task: ${context()}`,
+    });
+    const webId = await waitFor(() => taskIdOf('web-1'), {
+      timeoutMs: waitMs,
+      what: `an update of the web task: ${context()}`,
+    });
     const agentId = recorder.statusesOf(webId)[0]!.agent_id!.value;
     const tracked = { compatId, webId, agentId };
     assert.ok(recorder.sentCount('accept') >= 2);
 
-    const compatFinished = await waitFor(() => recorder.statusesOf(tracked.compatId).find((status) => status.state === 'TASK_FINISHED'),
-      { timeoutMs: waitMs, what: `TASK_FINISHED of ${tracked.compatId}: ${context()}` });
+    const compatFinished = await waitFor(
+      () => recorder.statusesOf(tracked.compatId).find((status) => status.state === 'TASK_FINISHED'),
+      { timeoutMs: waitMs, what: `TASK_FINISHED of ${tracked.compatId}: ${context()}` },
+    );
     const compatStates = recorder.statusesOf(tracked.compatId).map((status) => status.state);
     assert.ok(compatStates.includes('TASK_RUNNING'), compatStates.join(' → '));
-    assert.not.ok(scheduler.launchedTasks.some((task) => task.taskId === tracked.compatId), 'a finished task leaves the library\'s launched tasks');
+    assert.not.ok(
+      scheduler.launchedTasks.some((task) => task.taskId === tracked.compatId),
+      "a finished task leaves the library's launched tasks",
+    );
     // Mesos names the executor of a command task after the task, and every update it sends says so.
     assert.equal(compatFinished.executor_id, { value: tracked.compatId });
     assert.equal(compatFinished.agent_id, { value: tracked.agentId });
     assert.is(compatFinished.source, 'SOURCE_EXECUTOR');
 
     // The library acknowledges each update with a uuid by itself: the master holds none unacknowledged.
-    await waitFor(() => {
-      const task = cluster.master.machine.state.tasks.get(taskKey(frameworkId, toTaskId(tracked.compatId)));
-      return task !== undefined && task.statuses.every((status) => status.uuid === null || status.acknowledged);
-    }, { timeoutMs: waitMs, what: `every update of ${tracked.compatId} acknowledged: ${context()}` });
+    await waitFor(
+      () => {
+        const task = cluster.master.machine.state.tasks.get(taskKey(frameworkId, toTaskId(tracked.compatId)));
+        return task?.statuses.every((status) => status.uuid === null || status.acknowledged);
+      },
+      { timeoutMs: waitMs, what: `every update of ${tracked.compatId} acknowledged: ${context()}` },
+    );
 
-    const webRunning = await waitFor(() => scheduler.launchedTasks.find((task) => task.taskId === tracked.webId && task.runtimeInfo.state === 'TASK_RUNNING'),
-      { timeoutMs: waitMs, what: `TASK_RUNNING of ${tracked.webId}: ${context()}` });
+    const webRunning = await waitFor(
+      () =>
+        scheduler.launchedTasks.find(
+          (task) => task.taskId === tracked.webId && task.runtimeInfo.state === 'TASK_RUNNING',
+        ),
+      { timeoutMs: waitMs, what: `TASK_RUNNING of ${tracked.webId}: ${context()}` },
+    );
     assert.is(webRunning.runtimeInfo.executorId, tracked.webId, 'the library keeps the executor id of the update');
 
     // RECONCILE, explicit and implicit: answers come from the master, carry no uuid, and the library does not acknowledge them.
-    const reconciled = (taskId: string, state: string) => recorder.statusesOf(taskId).find((status) => status.reason === 'REASON_RECONCILIATION' && status.state === state);
+    const reconciled = (taskId: string, state: string) =>
+      recorder.statusesOf(taskId).find((status) => status.reason === 'REASON_RECONCILIATION' && status.state === state);
     scheduler.reconcile(tracked.webId, tracked.agentId);
-    const webReconciled = await waitFor(() => reconciled(tracked.webId, 'TASK_RUNNING'), { timeoutMs: waitMs, what: `a reconciliation update of ${tracked.webId}: ${context()}` });
+    const webReconciled = await waitFor(() => reconciled(tracked.webId, 'TASK_RUNNING'), {
+      timeoutMs: waitMs,
+      what: `a reconciliation update of ${tracked.webId}: ${context()}`,
+    });
     assert.is(webReconciled.source, 'SOURCE_MASTER');
     assert.is(webReconciled.uuid, undefined);
     // A finished task whose end was acknowledged is a completed task, unknown to Mesos' master: TASK_LOST for a framework that is not PARTITION_AWARE.
     scheduler.reconcile(tracked.compatId, tracked.agentId);
-    const compatReconciled = await waitFor(() => reconciled(tracked.compatId, 'TASK_LOST'), { timeoutMs: waitMs, what: `a reconciliation update of ${tracked.compatId}: ${context()}` });
+    const compatReconciled = await waitFor(() => reconciled(tracked.compatId, 'TASK_LOST'), {
+      timeoutMs: waitMs,
+      what: `a reconciliation update of ${tracked.compatId}: ${context()}`,
+    });
     assert.is(compatReconciled.message, 'Reconciliation: Task is unknown to the agent');
     const implicitBefore = recorder.statusesOf(tracked.webId).length;
     scheduler.reconcile();
-    await waitFor(() => recorder.statusesOf(tracked.webId).length > implicitBefore && recorder.statusesOf(tracked.webId).at(-1)!.reason === 'REASON_RECONCILIATION',
-      { timeoutMs: waitMs, what: 'an implicit reconciliation update of the running task' });
+    await waitFor(
+      () =>
+        recorder.statusesOf(tracked.webId).length > implicitBefore &&
+        recorder.statusesOf(tracked.webId).at(-1)!.reason === 'REASON_RECONCILIATION',
+      { timeoutMs: waitMs, what: 'an implicit reconciliation update of the running task' },
+    );
     assert.is(recorder.sentCount('reconcile'), 3);
 
     // The health check the library built (HealthCheck.HTTP from mesos 0.28, no `type`) runs on
     // the agent: Flotilla infers the type from the one check message set, as masters before
     // Mesos 1.2 ran such checks (1.2+ refuse them: "HealthCheck must specify 'type'").
-    await waitFor(() => recorder.statusesOf(tracked.webId).find((status) => status.healthy === true),
-      { timeoutMs: waitMs, what: `a healthy update of ${tracked.webId}: ${context()}` });
-    await waitFor(() => {
-      const task = cluster.master.machine.state.tasks.get(taskKey(frameworkId, toTaskId(tracked.webId)));
-      return task?.statuses.some((status) => status.healthy === true) && task.statuses.every((status) => status.uuid === null || status.acknowledged);
-    }, { timeoutMs: waitMs, what: `the health update, which has a uuid, acknowledged by the library: ${context()}` });
+    await waitFor(() => recorder.statusesOf(tracked.webId).find((status) => status.healthy === true), {
+      timeoutMs: waitMs,
+      what: `a healthy update of ${tracked.webId}: ${context()}`,
+    });
+    await waitFor(
+      () => {
+        const task = cluster.master.machine.state.tasks.get(taskKey(frameworkId, toTaskId(tracked.webId)));
+        return (
+          task?.statuses.some((status) => status.healthy === true) &&
+          task.statuses.every((status) => status.uuid === null || status.acknowledged)
+        );
+      },
+      { timeoutMs: waitMs, what: `the health update, which has a uuid, acknowledged by the library: ${context()}` },
+    );
 
     scheduler.kill(tracked.webId, tracked.agentId);
-    await waitFor(() => recorder.statusesOf(tracked.webId).find((status) => status.state === 'TASK_KILLED'),
-      { timeoutMs: waitMs, what: `TASK_KILLED of ${tracked.webId}: ${context()}` });
-    await waitFor(() => !scheduler.launchedTasks.some((task) => task.taskId === tracked.webId), { timeoutMs: waitMs, what: 'the killed task to leave the library' });
+    await waitFor(() => recorder.statusesOf(tracked.webId).find((status) => status.state === 'TASK_KILLED'), {
+      timeoutMs: waitMs,
+      what: `TASK_KILLED of ${tracked.webId}: ${context()}`,
+    });
+    await waitFor(() => !scheduler.launchedTasks.some((task) => task.taskId === tracked.webId), {
+      timeoutMs: waitMs,
+      what: 'the killed task to leave the library',
+    });
 
     // KILL of a completed task is answered as Mesos answers a kill of an unknown task: by reconciling it.
     const lostBefore = recorder.statusesOf(tracked.compatId).filter((status) => status.state === 'TASK_LOST').length;
     scheduler.kill(tracked.compatId, tracked.agentId);
-    await waitFor(() => recorder.statusesOf(tracked.compatId).filter((status) => status.state === 'TASK_LOST').length > lostBefore,
-      { timeoutMs: waitMs, what: `a TASK_LOST answer to the KILL of completed ${tracked.compatId}` });
+    await waitFor(
+      () => recorder.statusesOf(tracked.compatId).filter((status) => status.state === 'TASK_LOST').length > lostBefore,
+      { timeoutMs: waitMs, what: `a TASK_LOST answer to the KILL of completed ${tracked.compatId}` },
+    );
 
     // The library's shutdown() puts Call.Shutdown under `kill` (its bug): Mesos answers 400 "Expecting 'shutdown' to be present", and so does Flotilla.
     scheduler.shutdown(tracked.agentId, tracked.webId);
-    const refused = await waitFor(() => recorder.errors.find((message) => message.includes("'400'")), { timeoutMs: waitMs, what: 'the 400 to SHUTDOWN without a shutdown body' });
+    const refused = await waitFor(() => recorder.errors.find((message) => message.includes("'400'")), {
+      timeoutMs: waitMs,
+      what: 'the 400 to SHUTDOWN without a shutdown body',
+    });
     assert.match(refused, "Expecting 'shutdown' to be present");
 
     scheduler.subscribe = () => {};
     scheduler.teardown();
-    await waitFor(() => cluster.master.machine.state.frameworks.get(frameworkId)?.state === 'COMPLETED', { timeoutMs: waitMs, what: 'TEARDOWN to complete the framework' });
+    await waitFor(() => cluster.master.machine.state.frameworks.get(frameworkId)?.state === 'COMPLETED', {
+      timeoutMs: waitMs,
+      what: 'TEARDOWN to complete the framework',
+    });
     assert.is(recorder.sentCount('teardown'), 1);
-    const expected = ['Long-running connection was closed', 'Framework has been removed', "Expecting 'shutdown' to be present"];
+    const expected = [
+      'Long-running connection was closed',
+      'Framework has been removed',
+      "Expecting 'shutdown' to be present",
+    ];
     const unexpected = recorder.errors.filter((message) => !expected.some((text) => message.includes(text)));
-    assert.equal(unexpected, [], 'the library reported no error but the refused SHUTDOWN and the end of its stream at TEARDOWN');
+    assert.equal(
+      unexpected,
+      [],
+      'the library reported no error but the refused SHUTDOWN and the end of its stream at TEARDOWN',
+    );
   } finally {
     retire(scheduler);
     await agent.stop();
@@ -191,25 +280,41 @@ test('mesos-framework subscribes, launches, acknowledges, reconciles, health-che
   }
 });
 
-test('mesos-framework follows a follower\'s 307 to the leader and subscribes there', async () => {
+test("mesos-framework follows a follower's 307 to the leader and subscribes there", async () => {
   const cluster = await ProcessCluster.start(makeTempDir('mesos-framework-masters-'), 3, [], 'master');
   let scheduler: Scheduler | null = null;
   try {
     const leader = await cluster.waitForLeader();
     const follower = cluster.replicas.find((replica) => replica.id !== leader.id)!;
-    await waitFor(async () => (await cluster.status(follower))?.leader === leader.address, { timeoutMs: 30_000, what: `${follower.id} to know the leader` });
+    await waitFor(async () => (await cluster.status(follower))?.leader === leader.address, {
+      timeoutMs: 30_000,
+      what: `${follower.id} to know the leader`,
+    });
     const [followerHost, followerPort] = follower.address.split(':') as [string, string];
     const made = makeScheduler(followerHost, Number(followerPort), {});
     scheduler = made.scheduler;
-    const subscribed = await waitFor(() => made.recorder.subscribed, { timeoutMs: waitMs, what: `SUBSCRIBED through the redirect: ${JSON.stringify(made.recorder.errors)}` });
-    assert.is(`${scheduler.options.masterUrl}:${scheduler.options.port}`, leader.address, 'the library now talks to the leader');
+    const subscribed = await waitFor(() => made.recorder.subscribed, {
+      timeoutMs: waitMs,
+      what: `SUBSCRIBED through the redirect: ${JSON.stringify(made.recorder.errors)}`,
+    });
+    assert.is(
+      `${scheduler.options.masterUrl}:${scheduler.options.port}`,
+      leader.address,
+      'the library now talks to the leader',
+    );
     assert.is(subscribed.mesosStreamId, scheduler.mesosStreamId);
     // Its later calls go to the leader with the stream id, and are accepted.
     scheduler.reconcile();
-    await waitFor(() => made.recorder.sentCount('reconcile') === 1, { timeoutMs: waitMs, what: `RECONCILE answered 202: ${JSON.stringify(made.recorder.errors)}` });
+    await waitFor(() => made.recorder.sentCount('reconcile') === 1, {
+      timeoutMs: waitMs,
+      what: `RECONCILE answered 202: ${JSON.stringify(made.recorder.errors)}`,
+    });
     scheduler.subscribe = () => {};
     scheduler.teardown();
-    await waitFor(() => made.recorder.sentCount('teardown') === 1, { timeoutMs: waitMs, what: `TEARDOWN answered 202: ${JSON.stringify(made.recorder.errors)}` });
+    await waitFor(() => made.recorder.sentCount('teardown') === 1, {
+      timeoutMs: waitMs,
+      what: `TEARDOWN answered 202: ${JSON.stringify(made.recorder.errors)}`,
+    });
   } finally {
     if (scheduler !== null) retire(scheduler);
     await cluster.stop();

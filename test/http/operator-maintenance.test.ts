@@ -6,35 +6,62 @@ import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import { fails, read, writeOk } from './support/operator.ts';
 
 let cluster: SingleMaster;
-test.before(async () => { cluster = await startSingleMaster(); });
-test.after(async () => { await cluster.stop(); });
+test.before(async () => {
+  cluster = await startSingleMaster();
+});
+test.after(async () => {
+  await cluster.stop();
+});
 
 const startMs = 1_900_000_000_000;
 const hourNanoseconds = 3600 * 1e9;
 
-const window = (machineIds: unknown[], start: unknown = startMs * 1e6, duration: unknown = { nanoseconds: hourNanoseconds }): Record<string, unknown> =>
-  ({ machine_ids: machineIds, unavailability: { start: { nanoseconds: start }, ...(duration === null ? {} : { duration }) } });
-const updateSchedule = (windows: unknown): Record<string, unknown> =>
-  ({ type: 'UPDATE_MAINTENANCE_SCHEDULE', update_maintenance_schedule: { schedule: { windows } } });
-const start = (machines: unknown): Record<string, unknown> => ({ type: 'START_MAINTENANCE', start_maintenance: { machines } });
-const stop = (machines: unknown): Record<string, unknown> => ({ type: 'STOP_MAINTENANCE', stop_maintenance: { machines } });
+const window = (
+  machineIds: unknown[],
+  start: unknown = startMs * 1e6,
+  duration: unknown = { nanoseconds: hourNanoseconds },
+): Record<string, unknown> => ({
+  machine_ids: machineIds,
+  unavailability: { start: { nanoseconds: start }, ...(duration === null ? {} : { duration }) },
+});
+const updateSchedule = (windows: unknown): Record<string, unknown> => ({
+  type: 'UPDATE_MAINTENANCE_SCHEDULE',
+  update_maintenance_schedule: { schedule: { windows } },
+});
+const start = (machines: unknown): Record<string, unknown> => ({
+  type: 'START_MAINTENANCE',
+  start_maintenance: { machines },
+});
+const stop = (machines: unknown): Record<string, unknown> => ({
+  type: 'STOP_MAINTENANCE',
+  stop_maintenance: { machines },
+});
 
 const node1 = { hostname: 'node1', ip: '10.0.0.1' };
 
 test('UPDATE_MAINTENANCE_SCHEDULE then GET_MAINTENANCE_SCHEDULE: the same schedule back', async () => {
   assert.equal(await read(cluster, 'GET_MAINTENANCE_SCHEDULE'), { schedule: { windows: [] } });
   // int64 nanoseconds may come as a JSON number or a decimal string (protobuf JSON).
-  await writeOk(cluster, updateSchedule([
-    window([node1]),
-    window([{ ip: '10.0.0.3' }, { hostname: 'node2' }], String(BigInt(startMs + 60_000) * 1_000_000n)),
-  ]));
+  await writeOk(
+    cluster,
+    updateSchedule([
+      window([node1]),
+      window([{ ip: '10.0.0.3' }, { hostname: 'node2' }], String(BigInt(startMs + 60_000) * 1_000_000n)),
+    ]),
+  );
   const { schedule } = await read(cluster, 'GET_MAINTENANCE_SCHEDULE');
   assert.equal(schedule, {
     windows: [
-      { machine_ids: [node1], unavailability: { start: { nanoseconds: startMs * 1e6 }, duration: { nanoseconds: hourNanoseconds } } },
+      {
+        machine_ids: [node1],
+        unavailability: { start: { nanoseconds: startMs * 1e6 }, duration: { nanoseconds: hourNanoseconds } },
+      },
       {
         machine_ids: [{ ip: '10.0.0.3' }, { hostname: 'node2' }],
-        unavailability: { start: { nanoseconds: (startMs + 60_000) * 1e6 }, duration: { nanoseconds: hourNanoseconds } },
+        unavailability: {
+          start: { nanoseconds: (startMs + 60_000) * 1e6 },
+          duration: { nanoseconds: hourNanoseconds },
+        },
       },
     ],
   });
@@ -43,7 +70,11 @@ test('UPDATE_MAINTENANCE_SCHEDULE then GET_MAINTENANCE_SCHEDULE: the same schedu
 test('scheduled machines drain; START_MAINTENANCE takes them down; STOP_MAINTENANCE brings them up', async () => {
   const draining = await read(cluster, 'GET_MAINTENANCE_STATUS');
   assert.equal(draining.status, {
-    draining_machines: [{ id: node1, statuses: [] }, { id: { hostname: 'node2' }, statuses: [] }, { id: { ip: '10.0.0.3' }, statuses: [] }],
+    draining_machines: [
+      { id: node1, statuses: [] },
+      { id: { hostname: 'node2' }, statuses: [] },
+      { id: { ip: '10.0.0.3' }, statuses: [] },
+    ],
     down_machines: [],
   });
   await writeOk(cluster, start([node1]));
@@ -54,7 +85,11 @@ test('scheduled machines drain; START_MAINTENANCE takes them down; STOP_MAINTENA
   await fails(cluster, start([node1]), 409, 'MACHINE_NOT_DRAINING');
   await writeOk(cluster, stop([node1]));
   const { schedule } = await read(cluster, 'GET_MAINTENANCE_SCHEDULE');
-  assert.equal(schedule.windows.map((entry: any) => entry.machine_ids), [[{ ip: '10.0.0.3' }, { hostname: 'node2' }]], 'a stopped machine leaves the schedule');
+  assert.equal(
+    schedule.windows.map((entry) => entry.machine_ids),
+    [[{ ip: '10.0.0.3' }, { hostname: 'node2' }]],
+    'a stopped machine leaves the schedule',
+  );
   assert.equal((await read(cluster, 'GET_MAINTENANCE_STATUS')).status.down_machines, []);
 });
 

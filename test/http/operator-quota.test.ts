@@ -7,17 +7,37 @@ import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import { fails, read, writeOk } from './support/operator.ts';
 
 let cluster: SingleMaster;
-test.before(async () => { cluster = await startSingleMaster(); });
-test.after(async () => { await cluster.stop(); });
+test.before(async () => {
+  cluster = await startSingleMaster();
+});
+test.after(async () => {
+  await cluster.stop();
+});
 
-const updateWeights = (weightInfos: unknown): Record<string, unknown> => ({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: weightInfos } });
-const updateQuota = (quotaConfigs: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-  ({ type: 'UPDATE_QUOTA', update_quota: { quota_configs: quotaConfigs, ...extra } });
+const updateWeights = (weightInfos: unknown): Record<string, unknown> => ({
+  type: 'UPDATE_WEIGHTS',
+  update_weights: { weight_infos: weightInfos },
+});
+const updateQuota = (quotaConfigs: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  type: 'UPDATE_QUOTA',
+  update_quota: { quota_configs: quotaConfigs, ...extra },
+});
 
 test('UPDATE_WEIGHTS then GET_WEIGHTS and GET_ROLES', async () => {
   assert.equal(await read(cluster, 'GET_WEIGHTS'), { weight_infos: [] });
-  await writeOk(cluster, updateWeights([{ role: 'ops', weight: 0.5 }, { role: 'eng/web', weight: 2.5 }]));
-  assert.equal(await read(cluster, 'GET_WEIGHTS'), { weight_infos: [{ weight: 2.5, role: 'eng/web' }, { weight: 0.5, role: 'ops' }] });
+  await writeOk(
+    cluster,
+    updateWeights([
+      { role: 'ops', weight: 0.5 },
+      { role: 'eng/web', weight: 2.5 },
+    ]),
+  );
+  assert.equal(await read(cluster, 'GET_WEIGHTS'), {
+    weight_infos: [
+      { weight: 2.5, role: 'eng/web' },
+      { weight: 0.5, role: 'ops' },
+    ],
+  });
   await writeOk(cluster, updateWeights([{ role: 'ops', weight: 3 }]));
   const { roles } = await read(cluster, 'GET_ROLES');
   assert.equal(roles, [
@@ -38,22 +58,37 @@ test('UPDATE_WEIGHTS refuses bad input field by field, and changes nothing', asy
   await fails(cluster, updateWeights([{ weight: 2 }]), 400, 'INVALID_BODY');
   await fails(cluster, updateWeights(['ops']), 400, 'INVALID_BODY');
   await fails(cluster, updateWeights([{ role: '*', weight: 2 }]), 400, 'INVALID_WEIGHTS');
-  await fails(cluster, updateWeights([{ role: 'qa', weight: 2 }, { role: 'qa', weight: 3 }]), 400, 'INVALID_WEIGHTS');
+  await fails(
+    cluster,
+    updateWeights([
+      { role: 'qa', weight: 2 },
+      { role: 'qa', weight: 3 },
+    ]),
+    400,
+    'INVALID_WEIGHTS',
+  );
   assert.equal(await read(cluster, 'GET_WEIGHTS'), before);
 });
 
 test('UPDATE_QUOTA then GET_QUOTA (configs, and the deprecated infos) and GET_ROLES', async () => {
   assert.equal(await read(cluster, 'GET_QUOTA'), { status: { infos: [], configs: [] } });
-  await writeOk(cluster, updateQuota([
-    { role: 'eng', guarantees: { mem: { value: 512 }, cpus: { value: 1.5 } }, limits: { cpus: { value: 4 } } },
-    { role: 'batch', limits: { gpus: { value: 2 } } },
-  ], { force: true }));
+  await writeOk(
+    cluster,
+    updateQuota(
+      [
+        { role: 'eng', guarantees: { mem: { value: 512 }, cpus: { value: 1.5 } }, limits: { cpus: { value: 4 } } },
+        { role: 'batch', limits: { gpus: { value: 2 } } },
+      ],
+      { force: true },
+    ),
+  );
   assert.equal(await read(cluster, 'GET_QUOTA'), {
     status: {
       infos: [
         { role: 'batch', guarantee: [] },
         {
-          role: 'eng', guarantee: [
+          role: 'eng',
+          guarantee: [
             { name: 'cpus', type: 'SCALAR', scalar: { value: 1.5 }, role: '*' },
             { name: 'mem', type: 'SCALAR', scalar: { value: 512 }, role: '*' },
           ],
@@ -66,14 +101,20 @@ test('UPDATE_QUOTA then GET_QUOTA (configs, and the deprecated infos) and GET_RO
     },
   });
   const { roles } = await read(cluster, 'GET_ROLES');
-  assert.ok(roles.some((role: any) => role.name === 'eng' && role.weight === 1), 'a role with quota is a known role');
-  assert.ok(roles.some((role: any) => role.name === 'batch'));
+  assert.ok(
+    roles.some((role) => role.name === 'eng' && role.weight === 1),
+    'a role with quota is a known role',
+  );
+  assert.ok(roles.some((role) => role.name === 'batch'));
 });
 
 test('a config with neither guarantees nor limits removes the quota, as in Mesos', async () => {
   await writeOk(cluster, updateQuota([{ role: 'batch' }]));
   const { status } = await read(cluster, 'GET_QUOTA');
-  assert.equal(status.configs.map((config: any) => config.role), ['eng']);
+  assert.equal(
+    status.configs.map((config) => config.role),
+    ['eng'],
+  );
 });
 
 test('UPDATE_QUOTA refuses bad input field by field, and changes nothing', async () => {
@@ -90,9 +131,19 @@ test('UPDATE_QUOTA refuses bad input field by field, and changes nothing', async
   await fails(cluster, updateQuota([{ role: 'eng' }], { force: 'yes' }), 400, 'INVALID_BODY');
   const tooMany = Object.fromEntries(Array.from({ length: 65 }, (_, position) => [`r${position}`, { value: 1 }]));
   await fails(cluster, updateQuota([{ role: 'eng', limits: tooMany }]), 400, 'INVALID_BODY');
-  await fails(cluster, updateQuota([{ role: 'eng', guarantees: { cpus: { value: 8 } }, limits: { cpus: { value: 4 } } }]), 400, 'INVALID_QUOTA');
+  await fails(
+    cluster,
+    updateQuota([{ role: 'eng', guarantees: { cpus: { value: 8 } }, limits: { cpus: { value: 4 } } }]),
+    400,
+    'INVALID_QUOTA',
+  );
   await fails(cluster, updateQuota([{ role: '*', limits: { cpus: { value: 1 } } }]), 400, 'INVALID_QUOTA');
-  await fails(cluster, updateQuota([{ role: 'qa', limits: { cpus: { value: 1 } } }, { role: 'qa' }]), 400, 'INVALID_QUOTA');
+  await fails(
+    cluster,
+    updateQuota([{ role: 'qa', limits: { cpus: { value: 1 } } }, { role: 'qa' }]),
+    400,
+    'INVALID_QUOTA',
+  );
   assert.equal(await read(cluster, 'GET_QUOTA'), before);
 });
 

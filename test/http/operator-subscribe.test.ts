@@ -5,10 +5,26 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Command } from '../../src/state-machine/commands.ts';
+import { errorOf } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import {
-  A1, A2, F1, O1, T1, accept, cpus, createOffers, launch, mem, offerDefinition, registerAgent, resources, subscribe, taskDefinition,
-  updateStatus, uuid,
+  A1,
+  A2,
+  F1,
+  O1,
+  T1,
+  accept,
+  cpus,
+  createOffers,
+  launch,
+  mem,
+  offerDefinition,
+  registerAgent,
+  resources,
+  subscribe,
+  taskDefinition,
+  updateStatus,
+  uuid,
 } from '../state-machine/support/fixtures.ts';
 import { EventStream, readRawChunks } from './support/event-stream.ts';
 import { proposeOk, writeOk } from './support/operator.ts';
@@ -27,7 +43,9 @@ test.before(async () => {
   cluster.master.allocation.setSuppressedRoles(F1, ['*']);
   await proposeNow(cluster, registerAgent(A1));
 });
-test.after(async () => { await cluster.stop(); });
+test.after(async () => {
+  await cluster.stop();
+});
 
 test('SUBSCRIBED carries the state and the heartbeat interval; a HEARTBEAT follows at once', async () => {
   const stream = await EventStream.open(cluster.url);
@@ -35,11 +53,14 @@ test('SUBSCRIBED carries the state and the heartbeat interval; a HEARTBEAT follo
     assert.is(stream.response.headers.get('content-type'), 'application/json');
     assert.is(stream.response.headers.get('transfer-encoding'), 'chunked');
     const subscribed = await stream.next();
-    assert.is(subscribed.type, 'SUBSCRIBED');
+    assert.ok(subscribed.type === 'SUBSCRIBED', `the first event is ${subscribed.type}`);
     assert.is(subscribed.subscribed.heartbeat_interval_seconds, 15);
     const state = subscribed.subscribed.get_state;
     assert.equal(Object.keys(state).sort(), ['get_agents', 'get_executors', 'get_frameworks', 'get_tasks']);
-    assert.equal(state.get_agents.agents.map((agent: any) => agent.agent_info.id.value), ['a1']);
+    assert.equal(
+      state.get_agents.agents.map((agent) => agent.agent_info.id.value),
+      ['a1'],
+    );
     assert.equal(await stream.next(), { type: 'HEARTBEAT' });
   } finally {
     stream.close();
@@ -63,10 +84,12 @@ test('changes arrive as Mesos events, in apply order', async () => {
     assert.equal(framework.framework_info.id, { value: 'f1' });
     assert.is(framework.connected, true);
 
-    await proposeNow(cluster,
+    await proposeNow(
+      cluster,
       createOffers(offerDefinition(O1, resources(cpus(1), mem(128)))),
       accept([O1], [launch(taskDefinition(T1, resources(cpus(1), mem(128))))]),
-      updateStatus(T1, 'TASK_RUNNING', { uuid: uuid(7) }));
+      updateStatus(T1, 'TASK_RUNNING', { uuid: uuid(7) }),
+    );
     const taskAdded = (await stream.nextOf('TASK_ADDED')).task_added.task;
     assert.equal(taskAdded.task_id, { value: 't1' });
     assert.is(taskAdded.state, 'TASK_STAGING');
@@ -99,16 +122,31 @@ test('on the wire: each HTTP chunk is exactly one record of one-line ASCII JSON'
   const events = chunks.map((chunk) => {
     const newline = chunk.indexOf(0x0a);
     const json = chunk.subarray(newline + 1);
-    assert.is(Number(chunk.subarray(0, newline).toString('ascii')), json.length, 'the length prefix counts the record exactly');
-    assert.ok(json.every((byte) => byte >= 0x20 && byte < 0x7f), 'printable ASCII only, no newline');
+    assert.is(
+      Number(chunk.subarray(0, newline).toString('ascii')),
+      json.length,
+      'the length prefix counts the record exactly',
+    );
+    assert.ok(
+      json.every((byte) => byte >= 0x20 && byte < 0x7f),
+      'printable ASCII only, no newline',
+    );
     return JSON.parse(json.toString('ascii'));
   });
-  assert.equal(events.map((event) => event.type), ['SUBSCRIBED', 'HEARTBEAT', 'AGENT_ADDED']);
-  assert.equal(events[2].agent_added.agent.agent_info.attributes, [{ name: 'city', type: 'TEXT', text: { value: 'Zürich ✓' } }]);
+  assert.equal(
+    events.map((event) => event.type),
+    ['SUBSCRIBED', 'HEARTBEAT', 'AGENT_ADDED'],
+  );
+  assert.equal(events[2].agent_added.agent.agent_info.attributes, [
+    { name: 'city', type: 'TEXT', text: { value: 'Zürich ✓' } },
+  ]);
 });
 
 test('Accept: application/recordio frames JSON messages (Message-Content-Type)', async () => {
-  const stream = await EventStream.open(cluster.url, { accept: 'application/recordio', 'message-accept': 'application/json' });
+  const stream = await EventStream.open(cluster.url, {
+    accept: 'application/recordio',
+    'message-accept': 'application/json',
+  });
   try {
     assert.is(stream.response.headers.get('content-type'), 'application/recordio');
     assert.is(stream.response.headers.get('message-content-type'), 'application/json');
@@ -117,11 +155,16 @@ test('Accept: application/recordio frames JSON messages (Message-Content-Type)',
     stream.close();
   }
   const refused = await fetch(`${cluster.url}/api/v1`, {
-    method: 'POST', body: JSON.stringify({ type: 'SUBSCRIBE' }),
-    headers: { 'content-type': 'application/json', accept: 'application/recordio', 'message-accept': 'application/x-protobuf' },
+    method: 'POST',
+    body: JSON.stringify({ type: 'SUBSCRIBE' }),
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/recordio',
+      'message-accept': 'application/x-protobuf',
+    },
   });
   assert.is(refused.status, 406);
-  assert.is(((await refused.json()) as any).error.code, 'NOT_ACCEPTABLE');
+  assert.is(errorOf(await refused.json()).code, 'NOT_ACCEPTABLE');
 });
 
 test('a stale SUBSCRIBE is served at once from local state', async () => {

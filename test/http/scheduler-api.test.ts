@@ -6,9 +6,12 @@
 import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type * as Mesos from '../../src/protocol/mesos.ts';
+import type * as Operator from '../../src/protocol/operator.ts';
 import { agentId, frameworkId as toFrameworkId, offerId, taskId } from '../../src/state-machine/ids.ts';
 import { agentFreeResources } from '../../src/state-machine/queries.ts';
 import { isEmpty } from '../../src/state-machine/resources.ts';
+import { errorOf } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import { waitFor } from '../support/wait.ts';
 import { registerAgent, statusReport, uuid } from '../state-machine/support/fixtures.ts';
@@ -23,38 +26,58 @@ test.before(async () => {
   cluster = await startSingleMaster();
   await proposeOk(cluster, registerAgent(A1, { hostname: 'node1', address: { ip: '127.0.0.1', port: 5051 } }));
 });
-test.after(async () => { await cluster.stop(); });
+test.after(async () => {
+  await cluster.stop();
+});
 
 /** An OFFERS event for the client: the allocator's, or one made here from the agent's free resources. */
-async function nextOffer(client: SchedulerClient): Promise<any> {
+async function nextOffer(client: SchedulerClient): Promise<Mesos.Offer> {
   const fromAllocator = await client.maybeNextOf('OFFERS', 1500);
-  if (fromAllocator !== null) return fromAllocator.offers.offers[0];
+  if (fromAllocator !== null) return fromAllocator.offers.offers[0]!;
   const state = cluster.master.machine.state;
   const agent = state.agents.get(A1)!;
   const free = agentFreeResources(agent);
   assert.not.ok(isEmpty(free), 'the agent has free resources to offer');
   offerSequence += 1;
   await proposeOk(cluster, {
-    type: 'create_offers', at: Date.now(),
-    offers: [{ offerId: offerId(`test-offer-${offerSequence}`), frameworkId: toFrameworkId(client.frameworkId), agentId: A1, role: '*', resources: free }],
+    type: 'create_offers',
+    at: Date.now(),
+    offers: [
+      {
+        offerId: offerId(`test-offer-${offerSequence}`),
+        frameworkId: toFrameworkId(client.frameworkId),
+        agentId: A1,
+        role: '*',
+        resources: free,
+      },
+    ],
   });
-  return (await client.nextOf('OFFERS')).offers.offers[0];
+  return (await client.nextOf('OFFERS')).offers.offers[0]!;
 }
 
-const launchOperation = (offer: any, id: string, command = 'sleep 100') => ({
+const launchOperation = (offer: Mesos.Offer, id: string, command = 'sleep 100') => ({
   type: 'LAUNCH',
   launch: {
-    task_infos: [{
-      name: id, task_id: { value: id }, agent_id: offer.agent_id, command: { value: command },
-      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 32 } }],
-    }],
+    task_infos: [
+      {
+        name: id,
+        task_id: { value: id },
+        agent_id: offer.agent_id,
+        command: { value: command },
+        resources: [
+          { name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } },
+          { name: 'mem', type: 'SCALAR', scalar: { value: 32 } },
+        ],
+      },
+    ],
   },
 });
 
 async function taskState(framework: string, id: string): Promise<string | undefined> {
   const answer = await operatorCall(cluster, { type: 'GET_TASKS' });
-  const all = [...answer.body.get_tasks.tasks, ...(answer.body.get_tasks.completed_tasks ?? [])];
-  return all.find((task: any) => task.framework_id.value === framework && task.task_id.value === id)?.state;
+  const { tasks, completed_tasks } = (answer.body as { get_tasks: Operator.GetTasks }).get_tasks;
+  const all = [...tasks, ...(completed_tasks ?? [])];
+  return all.find((task) => task.framework_id.value === framework && task.task_id.value === id)?.state;
 }
 
 test('content negotiation and error statuses follow http.cpp', async () => {
@@ -62,21 +85,46 @@ test('content negotiation and error statuses follow http.cpp', async () => {
   const get = await fetch(url);
   assert.is(get.status, 405);
   assert.is(get.headers.get('allow'), 'POST');
-  const noType = await fetch(url, { method: 'POST', body: '{}' , headers: { 'content-type': '' } });
+  const noType = await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': '' } });
   assert.is(noType.status, 400);
-  const protobuf = await fetch(url, { method: 'POST', body: 'x', headers: { 'content-type': 'application/x-protobuf' } });
+  const protobuf = await fetch(url, {
+    method: 'POST',
+    body: 'x',
+    headers: { 'content-type': 'application/x-protobuf' },
+  });
   assert.is(protobuf.status, 415);
   assert.match((await protobuf.json()).error.message, 'JSON only');
-  assert.is((await schedulerPost(cluster.url, { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo() } }, { accept: 'application/x-protobuf' })).status, 406);
-  const withStream = await schedulerPost(cluster.url, { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo() } }, { 'mesos-stream-id': 'x' });
+  assert.is(
+    (
+      await schedulerPost(
+        cluster.url,
+        { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo() } },
+        { accept: 'application/x-protobuf' },
+      )
+    ).status,
+    406,
+  );
+  const withStream = await schedulerPost(
+    cluster.url,
+    { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo() } },
+    { 'mesos-stream-id': 'x' },
+  );
   assert.is(withStream.status, 400);
   assert.is((await schedulerPost(cluster.url, { type: 'SUBSCRIBE', subscribe: {} })).status, 400);
   assert.is((await schedulerPost(cluster.url, { type: 'NOPE' })).status, 400);
-  assert.is((await schedulerPost(cluster.url, { type: 'REVIVE' })).body.error.code, 'INVALID_BODY');
-  const unknown = await schedulerPost(cluster.url, { type: 'REVIVE', framework_id: { value: 'nobody' } }, { 'mesos-stream-id': 'x' });
+  assert.is(errorOf((await schedulerPost(cluster.url, { type: 'REVIVE' })).body).code, 'INVALID_BODY');
+  const unknown = await schedulerPost(
+    cluster.url,
+    { type: 'REVIVE', framework_id: { value: 'nobody' } },
+    { 'mesos-stream-id': 'x' },
+  );
   assert.is(unknown.status, 400);
-  assert.is(unknown.body.error.code, 'UNKNOWN_FRAMEWORK');
-  const mismatch = await schedulerPost(cluster.url, { framework_id: { value: 'x' }, type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo({ id: { value: 'y' } }) } });
+  assert.is(errorOf(unknown.body).code, 'UNKNOWN_FRAMEWORK');
+  const mismatch = await schedulerPost(cluster.url, {
+    framework_id: { value: 'x' },
+    type: 'SUBSCRIBE',
+    subscribe: { framework_info: frameworkInfo({ id: { value: 'y' } }) },
+  });
   assert.is(mismatch.status, 400);
 });
 
@@ -84,8 +132,11 @@ test('SUBSCRIBE: 200, Mesos-Stream-Id, chunked RecordIO: SUBSCRIBED then HEARTBE
   const [host, port] = cluster.url.slice('http://'.length).split(':') as [string, string];
   const body = JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo({ name: 'framing' }) } });
   const raw = await new Promise<string>((resolve, reject) => {
-    const socket = connect({ host, port: Number(port) }, () => socket.write(
-      `POST /api/v1/scheduler HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+    const socket = connect({ host, port: Number(port) }, () =>
+      socket.write(
+        `POST /api/v1/scheduler HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      ),
+    );
     let received = '';
     socket.on('data', (data: Buffer) => {
       received += data.toString('latin1');
@@ -128,13 +179,19 @@ test('offers, ACCEPT with LAUNCH, updates with uuid, ACKNOWLEDGE, KILL, RECONCIL
     const offer = await nextOffer(client);
     assert.is(offer.agent_id.value, A1);
     assert.equal(offer.url.address, { hostname: 'node1', ip: '127.0.0.1', port: 5051 });
-    assert.ok(offer.resources.every((resource: any) => resource.allocation_info.role === '*'));
-    await client.callOk('ACCEPT', { accept: { offer_ids: [offer.id], operations: [launchOperation(offer, 't1')], filters: { refuse_seconds: 1 } } });
+    assert.ok(offer.resources.every((resource) => resource.allocation_info?.role === '*'));
+    await client.callOk('ACCEPT', {
+      accept: { offer_ids: [offer.id], operations: [launchOperation(offer, 't1')], filters: { refuse_seconds: 1 } },
+    });
     assert.is(await taskState(client.frameworkId, 't1'), 'TASK_STAGING');
 
     const running = uuid(41);
     await proposeOk(cluster, {
-      type: 'update_task_status', at: Date.now(), frameworkId: toFrameworkId(client.frameworkId), taskId: taskId('t1'), agentId: A1,
+      type: 'update_task_status',
+      at: Date.now(),
+      frameworkId: toFrameworkId(client.frameworkId),
+      taskId: taskId('t1'),
+      agentId: A1,
       status: statusReport('TASK_RUNNING', { uuid: running, timestampMs: Date.now(), source: 'SOURCE_EXECUTOR' }),
     });
     const update = (await client.nextOf('UPDATE')).update.status;
@@ -142,22 +199,37 @@ test('offers, ACCEPT with LAUNCH, updates with uuid, ACKNOWLEDGE, KILL, RECONCIL
     assert.is(update.uuid, running);
     assert.equal(update.agent_id, { value: A1 });
     assert.type(update.timestamp, 'number');
-    await client.callOk('ACKNOWLEDGE', { acknowledge: { agent_id: { value: A1 }, task_id: { value: 't1' }, uuid: running } });
-    const task = [...cluster.master.machine.state.tasks.values()].find((each) => each.frameworkId === client.frameworkId)!;
+    await client.callOk('ACKNOWLEDGE', {
+      acknowledge: { agent_id: { value: A1 }, task_id: { value: 't1' }, uuid: running },
+    });
+    const task = [...cluster.master.machine.state.tasks.values()].find(
+      (each) => each.frameworkId === client.frameworkId,
+    )!;
     assert.ok(task.statuses.find((status) => status.uuid === running)?.acknowledged);
 
-    await client.callOk('RECONCILE', { reconcile: { tasks: [{ task_id: { value: 't1' } }, { task_id: { value: 'ghost' } }] } });
+    await client.callOk('RECONCILE', {
+      reconcile: { tasks: [{ task_id: { value: 't1' } }, { task_id: { value: 'ghost' } }] },
+    });
     const known = (await client.nextOf('UPDATE')).update.status;
-    assert.equal([known.task_id.value, known.state, known.reason, known.uuid], ['t1', 'TASK_RUNNING', 'REASON_RECONCILIATION', undefined]);
+    assert.equal(
+      [known.task_id.value, known.state, known.reason, known.uuid],
+      ['t1', 'TASK_RUNNING', 'REASON_RECONCILIATION', undefined],
+    );
     const ghost = (await client.nextOf('UPDATE')).update.status;
     assert.equal([ghost.task_id.value, ghost.state, ghost.reason], ['ghost', 'TASK_LOST', 'REASON_RECONCILIATION']);
     await client.callOk('RECONCILE', { reconcile: { tasks: [] } });
     assert.is((await client.nextOf('UPDATE')).update.status.task_id.value, 't1');
 
     await client.callOk('KILL', { kill: { task_id: { value: 't1' } } });
-    assert.ok([...cluster.master.machine.state.tasks.values()].find((each) => each.frameworkId === client.frameworkId)?.killRequestedAt);
+    assert.ok(
+      [...cluster.master.machine.state.tasks.values()].find((each) => each.frameworkId === client.frameworkId)
+        ?.killRequestedAt,
+    );
     await client.callOk('KILL', { kill: { task_id: { value: 'nope' } } });
-    assert.is((await client.nextOf('UPDATE', (event) => event.update.status.task_id.value === 'nope')).update.status.state, 'TASK_LOST');
+    assert.is(
+      (await client.nextOf('UPDATE', (event) => event.update.status.task_id.value === 'nope')).update.status.state,
+      'TASK_LOST',
+    );
     await client.callOk('REVIVE');
     await client.callOk('SUPPRESS', { suppress: { roles: ['*'] } });
     await client.callOk('SHUTDOWN', { shutdown: { executor_id: { value: 'e' }, agent_id: { value: A1 } } });
@@ -172,10 +244,13 @@ test('a refused ACCEPT answers 202 and reports the tasks lost with REASON_INVALI
   try {
     const offer = await nextOffer(client);
     await client.callOk('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0 } } });
-    assert.not.ok(cluster.master.machine.state.offers.has(offer.id.value));
+    assert.not.ok(cluster.master.machine.state.offers.has(offerId(offer.id.value)));
     await client.callOk('ACCEPT', { accept: { offer_ids: [offer.id], operations: [launchOperation(offer, 'late')] } });
     const lost = (await client.nextOf('UPDATE')).update.status;
-    assert.equal([lost.task_id.value, lost.state, lost.reason, lost.source], ['late', 'TASK_LOST', 'REASON_INVALID_OFFERS', 'SOURCE_MASTER']);
+    assert.equal(
+      [lost.task_id.value, lost.state, lost.reason, lost.source],
+      ['late', 'TASK_LOST', 'REASON_INVALID_OFFERS', 'SOURCE_MASTER'],
+    );
   } finally {
     await client.callOk('TEARDOWN');
     client.close();
@@ -188,11 +263,18 @@ test('re-subscribing closes the old stream and sends unacknowledged updates agai
   await first.callOk('ACCEPT', { accept: { offer_ids: [offer.id], operations: [launchOperation(offer, 'r1')] } });
   const pending = uuid(77);
   await proposeOk(cluster, {
-    type: 'update_task_status', at: Date.now(), frameworkId: toFrameworkId(first.frameworkId), taskId: taskId('r1'), agentId: A1,
+    type: 'update_task_status',
+    at: Date.now(),
+    frameworkId: toFrameworkId(first.frameworkId),
+    taskId: taskId('r1'),
+    agentId: A1,
     status: statusReport('TASK_RUNNING', { uuid: pending, timestampMs: Date.now() }),
   });
   assert.is((await first.nextOf('UPDATE')).update.status.uuid, pending);
-  const second = await SchedulerClient.subscribe(cluster.url, frameworkInfo({ name: 'failover', id: { value: first.frameworkId } }));
+  const second = await SchedulerClient.subscribe(
+    cluster.url,
+    frameworkInfo({ name: 'failover', id: { value: first.frameworkId } }),
+  );
   try {
     assert.is(second.frameworkId, first.frameworkId);
     assert.ok(await first.ended());
@@ -200,7 +282,7 @@ test('re-subscribing closes the old stream and sends unacknowledged updates agai
     assert.equal([again.task_id.value, again.uuid], ['r1', pending]);
     const stale = await first.call('REVIVE');
     assert.is(stale.status, 400);
-    assert.is(stale.body.error.code, 'STREAM_ID_MISMATCH');
+    assert.is(errorOf(stale.body).code, 'STREAM_ID_MISMATCH');
   } finally {
     await second.callOk('TEARDOWN');
     second.close();
@@ -208,18 +290,37 @@ test('re-subscribing closes the old stream and sends unacknowledged updates agai
 });
 
 test('a closed stream disconnects the framework; past its failover timeout it is torn down, and may not come back', async () => {
-  const client = await SchedulerClient.subscribe(cluster.url, frameworkInfo({ name: 'short-lived', failover_timeout: 0.5 }));
+  const client = await SchedulerClient.subscribe(
+    cluster.url,
+    frameworkInfo({ name: 'short-lived', failover_timeout: 0.5 }),
+  );
   const id = toFrameworkId(client.frameworkId);
   client.close();
-  await waitFor(() => cluster.master.machine.state.frameworks.get(id)?.state === 'DISCONNECTED', { timeoutMs: 10_000, what: 'the framework to be disconnected' });
-  const closed = await schedulerPost(cluster.url, { framework_id: { value: id }, type: 'REVIVE' }, { 'mesos-stream-id': client.streamId });
+  await waitFor(() => cluster.master.machine.state.frameworks.get(id)?.state === 'DISCONNECTED', {
+    timeoutMs: 10_000,
+    what: 'the framework to be disconnected',
+  });
+  const closed = await schedulerPost(
+    cluster.url,
+    { framework_id: { value: id }, type: 'REVIVE' },
+    { 'mesos-stream-id': client.streamId },
+  );
   assert.is(closed.status, 403);
-  assert.is(closed.body.error.code, 'FRAMEWORK_NOT_SUBSCRIBED');
-  await waitFor(() => cluster.master.machine.state.frameworks.get(id)?.state === 'COMPLETED', { timeoutMs: 15_000, what: 'the failover timeout to tear it down' });
+  assert.is(errorOf(closed.body).code, 'FRAMEWORK_NOT_SUBSCRIBED');
+  await waitFor(() => cluster.master.machine.state.frameworks.get(id)?.state === 'COMPLETED', {
+    timeoutMs: 15_000,
+    what: 'the failover timeout to tear it down',
+  });
   const controller = new AbortController();
   const again = await fetch(`${cluster.url}/api/v1/scheduler`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, signal: controller.signal,
-    body: JSON.stringify({ framework_id: { value: id }, type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo({ id: { value: id } }) } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    signal: controller.signal,
+    body: JSON.stringify({
+      framework_id: { value: id },
+      type: 'SUBSCRIBE',
+      subscribe: { framework_info: frameworkInfo({ id: { value: id } }) },
+    }),
   });
   assert.is(again.status, 200);
   assert.match(await again.text(), '"type":"ERROR","error":{"message":"Framework has been removed"}');

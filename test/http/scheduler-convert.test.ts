@@ -26,46 +26,105 @@ function invalid(run: () => unknown, fragment: string): void {
 }
 
 test('resources: reservations stack, deprecated role, ranges; SET is refused', () => {
-  const resources = parseResources({ resources: [
-    { name: 'cpus', type: 'SCALAR', scalar: { value: 1.5 }, reservations: [{ type: 'DYNAMIC', role: 'eng' }, { type: 'DYNAMIC', role: 'eng/web' }] },
-    { name: 'mem', type: 'SCALAR', scalar: { value: 64 }, role: 'ops' },
-    { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 31000, end: 31001 }, { begin: '31002', end: 31005 }] } },
-  ] }, 'resources', 'resources');
+  const resources = parseResources(
+    {
+      resources: [
+        {
+          name: 'cpus',
+          type: 'SCALAR',
+          scalar: { value: 1.5 },
+          reservations: [
+            { type: 'DYNAMIC', role: 'eng' },
+            { type: 'DYNAMIC', role: 'eng/web' },
+          ],
+        },
+        { name: 'mem', type: 'SCALAR', scalar: { value: 64 }, role: 'ops' },
+        {
+          name: 'ports',
+          type: 'RANGES',
+          ranges: {
+            range: [
+              { begin: 31000, end: 31001 },
+              { begin: '31002', end: 31005 },
+            ],
+          },
+        },
+      ],
+    },
+    'resources',
+    'resources',
+  );
   assert.equal(resources, [
     { name: 'cpus', role: 'eng/web', type: 'SCALAR', scalar: 1.5 },
     { name: 'mem', role: 'ops', type: 'SCALAR', scalar: 64 },
     { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 31000, end: 31005 }] },
   ]);
-  invalid(() => parseResources({ resources: [{ name: 'x', type: 'SET', set: { item: ['a'] } }] }, 'resources', 'resources'), 'SCALAR or RANGES');
-  invalid(() => parseResources({ resources: [{ name: 'cpus', type: 'RANGES', ranges: { range: [] } }] }, 'resources', 'resources'), 'must be of type SCALAR');
+  invalid(
+    () => parseResources({ resources: [{ name: 'x', type: 'SET', set: { item: ['a'] } }] }, 'resources', 'resources'),
+    'SCALAR or RANGES',
+  );
+  invalid(
+    () =>
+      parseResources(
+        { resources: [{ name: 'cpus', type: 'RANGES', ranges: { range: [] } }] },
+        'resources',
+        'resources',
+      ),
+    'must be of type SCALAR',
+  );
 });
 
 test('TaskInfo: shell default, environment, docker container, health check defaults in ms, kill policy, labels', () => {
-  const { definition, agentId } = parseTaskInfo({
-    name: 'web', task_id: { value: 'web-1' }, agent_id: { value: 'a1' },
-    resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 } }],
-    command: { value: 'echo hi', environment: { variables: [{ name: 'A', value: '1' }] }, user: 'nobody' },
-    container: { type: 'DOCKER', docker: { image: 'busybox', network: 'BRIDGE' } },
-    health_check: { type: 'HTTP', http: { port: 8080, path: '/health' }, interval_seconds: 2.5 },
-    kill_policy: { grace_period: { nanoseconds: 3_000_000_000 } },
-    labels: { labels: [{ key: 'team', value: 'core' }] },
-  }, 'task');
+  const { definition, agentId } = parseTaskInfo(
+    {
+      name: 'web',
+      task_id: { value: 'web-1' },
+      agent_id: { value: 'a1' },
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 } }],
+      command: { value: 'echo hi', environment: { variables: [{ name: 'A', value: '1' }] }, user: 'nobody' },
+      container: { type: 'DOCKER', docker: { image: 'busybox', network: 'BRIDGE' } },
+      health_check: { type: 'HTTP', http: { port: 8080, path: '/health' }, interval_seconds: 2.5 },
+      kill_policy: { grace_period: { nanoseconds: 3_000_000_000 } },
+      labels: { labels: [{ key: 'team', value: 'core' }] },
+    },
+    'task',
+  );
   assert.is(agentId, 'a1');
-  assert.equal(definition.command, { value: 'echo hi', shell: true, arguments: [], environment: { A: '1' }, user: 'nobody' });
+  assert.equal(definition.command, {
+    value: 'echo hi',
+    shell: true,
+    arguments: [],
+    environment: { A: '1' },
+    user: 'nobody',
+  });
   assert.equal(definition.container, { type: 'DOCKER', image: 'busybox', network: 'BRIDGE', forcePullImage: false });
   assert.equal(definition.healthCheck, {
-    type: 'HTTP', command: null, port: 8080, path: '/health', delayMs: 15_000, intervalMs: 2500, timeoutMs: 20_000, consecutiveFailures: 3, gracePeriodMs: 10_000,
+    type: 'HTTP',
+    command: null,
+    port: 8080,
+    path: '/health',
+    delayMs: 15_000,
+    intervalMs: 2500,
+    timeoutMs: 20_000,
+    consecutiveFailures: 3,
+    gracePeriodMs: 10_000,
   });
   assert.is(definition.killGracePeriodMs, 3000);
   assert.equal(definition.labels, { team: 'core' });
 });
 
 test('TaskInfo: MESOS container with a docker image, argv command; custom executors and URIs are refused', () => {
-  const { definition } = parseTaskInfo({
-    name: 'x', task_id: { value: 'x' }, agent_id: { value: 'a1' }, resources: [{ name: 'mem', type: 'SCALAR', scalar: { value: 32 } }],
-    command: { shell: false, value: '/bin/echo', arguments: ['echo', 'hi'] },
-    container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'alpine' }, cached: false } } },
-  }, 'task');
+  const { definition } = parseTaskInfo(
+    {
+      name: 'x',
+      task_id: { value: 'x' },
+      agent_id: { value: 'a1' },
+      resources: [{ name: 'mem', type: 'SCALAR', scalar: { value: 32 } }],
+      command: { shell: false, value: '/bin/echo', arguments: ['echo', 'hi'] },
+      container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'alpine' }, cached: false } } },
+    },
+    'task',
+  );
   assert.equal(definition.container, { type: 'MESOS', image: 'alpine', network: 'HOST', forcePullImage: true });
   assert.equal(definition.command?.arguments, ['echo', 'hi']);
   assert.is(definition.command?.shell, false);
@@ -77,29 +136,58 @@ test('TaskInfo: MESOS container with a docker image, argv command; custom execut
 test('FrameworkInfo: role or MULTI_ROLE roles, failover seconds to ms, unknown capabilities dropped', () => {
   assert.equal(parseFrameworkInfo({ name: 'a', user: 'u', failover_timeout: 1.5 }, 'info').roles, ['*']);
   assert.is(parseFrameworkInfo({ name: 'a', failover_timeout: 1.5 }, 'info').failoverTimeoutMs, 1500);
-  const multi = parseFrameworkInfo({ name: 'a', roles: ['b', 'a', 'a'], capabilities: [{ type: 'MULTI_ROLE' }, { type: 'FUTURE_THING' }] }, 'info');
+  const multi = parseFrameworkInfo(
+    { name: 'a', roles: ['b', 'a', 'a'], capabilities: [{ type: 'MULTI_ROLE' }, { type: 'FUTURE_THING' }] },
+    'info',
+  );
   assert.equal([multi.roles, multi.capabilities], [['a', 'b'], ['MULTI_ROLE']]);
   invalid(() => parseFrameworkInfo({ name: 'a', roles: ['x'] }, 'info'), 'MULTI_ROLE');
 });
 
 test('calls: LAUNCH_GROUP launches its tasks together; ACKNOWLEDGE needs a 16-byte uuid', () => {
-  const task = (id: string) => ({ name: id, task_id: { value: id }, agent_id: { value: 'a1' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }], command: { value: 'true' } });
+  const task = (id: string) => ({
+    name: id,
+    task_id: { value: id },
+    agent_id: { value: 'a1' },
+    resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }],
+    command: { value: 'true' },
+  });
   const call = parseSchedulerCall({
-    type: 'ACCEPT', framework_id: { value: 'f' },
-    accept: { offer_ids: [{ value: 'o1' }], operations: [{ type: 'LAUNCH_GROUP', launch_group: { executor: {}, task_group: { tasks: [task('a'), task('b')] } } }] },
+    type: 'ACCEPT',
+    framework_id: { value: 'f' },
+    accept: {
+      offer_ids: [{ value: 'o1' }],
+      operations: [
+        { type: 'LAUNCH_GROUP', launch_group: { executor: {}, task_group: { tasks: [task('a'), task('b')] } } },
+      ],
+    },
   });
   assert.is(call.type, 'ACCEPT');
   if (call.type !== 'ACCEPT') return;
   assert.equal(call.offerIds, ['o1']);
-  assert.equal(call.operations.map((operation) => operation.type === 'LAUNCH' ? operation.tasks.map((each) => each.id) : []), [['a', 'b']]);
-  invalid(() => parseSchedulerCall({ type: 'ACKNOWLEDGE', framework_id: { value: 'f' }, acknowledge: { agent_id: { value: 'a' }, task_id: { value: 't' }, uuid: 'AAAA' } }), 'uuid');
+  assert.equal(
+    call.operations.map((operation) => (operation.type === 'LAUNCH' ? operation.tasks.map((each) => each.id) : [])),
+    [['a', 'b']],
+  );
+  invalid(
+    () =>
+      parseSchedulerCall({
+        type: 'ACKNOWLEDGE',
+        framework_id: { value: 'f' },
+        acknowledge: { agent_id: { value: 'a' }, task_id: { value: 't' }, uuid: 'AAAA' },
+      }),
+    'uuid',
+  );
 });
 
 test('MasterInfo: ip packed as Mesos packs in_addr', () => {
   assert.is(packedIpv4('127.0.0.1'), 16777343);
   assert.is(packedIpv4('10.0.0.2'), 33554442);
   const info = masterInfo('m1', '127.0.0.1:5050');
-  assert.equal([info.port, info.hostname, info.pid, info.address], [5050, '127.0.0.1', 'master@127.0.0.1:5050', { hostname: '127.0.0.1', ip: '127.0.0.1', port: 5050 }]);
+  assert.equal(
+    [info.port, info.hostname, info.pid, info.address],
+    [5050, '127.0.0.1', 'master@127.0.0.1:5050', { hostname: '127.0.0.1', ip: '127.0.0.1', port: 5050 }],
+  );
 });
 
 test('failover: a disconnected framework past its timeout is torn down; one without a stream after the grace is disconnected', () => {
@@ -110,7 +198,9 @@ test('failover: a disconnected framework past its timeout is torn down; one with
   apply(subscribe(F2, {}, 1000));
   apply({ type: 'disconnect_framework', at: 2000, frameworkId: F1 });
   const decide = (nowMs: number, hasStream: boolean) =>
-    failoverCommands(machine.state, { nowMs, electedAtMs: 0, graceMs: 500, hasStream: () => hasStream }).map((command) => command.type);
+    failoverCommands(machine.state, { nowMs, electedAtMs: 0, graceMs: 500, hasStream: () => hasStream }).map(
+      (command) => command.type,
+    );
   assert.equal(decide(2999, true), []);
   assert.equal(decide(3000, true), ['teardown_framework']);
   assert.equal(decide(1499, false), []);

@@ -12,11 +12,21 @@ test('a follower answers SUBSCRIBE and other calls with 307 to the leader', asyn
   try {
     const leader = await cluster.waitForLeader();
     const follower = cluster.replicas.find((replica) => replica.id !== leader.id)!;
-    await waitFor(async () => (await cluster.status(follower))?.leader === leader.address, { timeoutMs: 20_000, what: `${follower.id} to know the leader` });
-    const subscribe = await schedulerPost(`http://${follower.address}`, { type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo() } });
+    await waitFor(async () => (await cluster.status(follower))?.leader === leader.address, {
+      timeoutMs: 20_000,
+      what: `${follower.id} to know the leader`,
+    });
+    const subscribe = await schedulerPost(`http://${follower.address}`, {
+      type: 'SUBSCRIBE',
+      subscribe: { framework_info: frameworkInfo() },
+    });
     assert.is(subscribe.status, 307);
     assert.is(subscribe.headers.get('location'), `//${leader.address}/api/v1/scheduler`);
-    const revive = await schedulerPost(`http://${follower.address}`, { type: 'REVIVE', framework_id: { value: 'f' } }, { 'mesos-stream-id': 'x' });
+    const revive = await schedulerPost(
+      `http://${follower.address}`,
+      { type: 'REVIVE', framework_id: { value: 'f' } },
+      { 'mesos-stream-id': 'x' },
+    );
     assert.is(revive.status, 307);
   } finally {
     await cluster.stop();

@@ -8,16 +8,22 @@ import * as assert from 'uvu/assert';
 import { HttpError } from '../../src/http/errors.ts';
 import type { ChangeListener, MasterFacade } from '../../src/http/facade.ts';
 import { OperatorSubscriptions } from '../../src/http/operator/subscriptions.ts';
+import type { Event as OperatorEvent } from '../../src/protocol/operator.ts';
 import { RecordIoDecoder } from '../../src/protocol/recordio.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import { encodeCommand } from '../../src/state-machine/codec.ts';
 import type { Command } from '../../src/state-machine/commands.ts';
 import { A1, registerAgent } from '../state-machine/support/fixtures.ts';
 import { waitFor } from '../support/wait.ts';
+import { asEvent } from './support/event-stream.ts';
 
 /** A real state machine as the change source, applied by hand. */
 class FakeMaster {
-  readonly machine = new ClusterStateMachine({ onListenerError: (error) => { throw error; } });
+  readonly machine = new ClusterStateMachine({
+    onListenerError: (error) => {
+      throw error;
+    },
+  });
   listeners = 0;
   #index = 0;
 
@@ -27,7 +33,10 @@ class FakeMaster {
       onChange: (listener: ChangeListener) => {
         this.listeners += 1;
         const stop = this.machine.subscribe(listener);
-        return () => { this.listeners -= 1; stop(); };
+        return () => {
+          this.listeners -= 1;
+          stop();
+        };
       },
     } as unknown as MasterFacade;
   }
@@ -44,13 +53,13 @@ class FakeMaster {
 }
 
 /** Collects a stream's records as parsed events while flowing. */
-function collect(stream: Readable): { events: any[] } {
+function collect(stream: Readable): { events: OperatorEvent[] } {
   const decoder = new RecordIoDecoder({ maxRecordBytes: 1 << 20 });
-  const collected = { events: [] as any[] };
+  const collected = { events: [] as OperatorEvent[] };
   stream.on('data', (chunk: Uint8Array) => {
     const records = decoder.decode(chunk);
     assert.is(records.length, 1, 'each chunk is exactly one record');
-    collected.events.push(JSON.parse(new TextDecoder().decode(records[0]!)));
+    collected.events.push(asEvent<OperatorEvent>(JSON.parse(new TextDecoder().decode(records[0]!))));
   });
   return collected;
 }
@@ -66,10 +75,15 @@ test('SUBSCRIBED with a snapshot, an immediate HEARTBEAT, then events in apply o
   const received = collect(hub.open());
   master.apply({ type: 'mark_agent_gone', at: 1, agentId: A1 });
   await waitFor(() => received.events.length === 3, { timeoutMs: 2000, what: 'three events' });
-  assert.equal(received.events.map((event) => event.type), ['SUBSCRIBED', 'HEARTBEAT', 'AGENT_REMOVED']);
-  assert.equal(received.events[0].subscribed.get_state.get_agents.agents[0].agent_info.id, { value: 'a1' });
-  assert.is(received.events[0].subscribed.heartbeat_interval_seconds, 3600);
-  assert.equal(received.events[2].agent_removed, { agent_id: { value: 'a1' } });
+  assert.equal(
+    received.events.map((event) => event.type),
+    ['SUBSCRIBED', 'HEARTBEAT', 'AGENT_REMOVED'],
+  );
+  const [subscribed, , removed] = received.events;
+  assert.ok(subscribed?.type === 'SUBSCRIBED' && removed?.type === 'AGENT_REMOVED');
+  assert.equal(subscribed.subscribed.get_state.get_agents.agents[0]?.agent_info.id, { value: 'a1' });
+  assert.is(subscribed.subscribed.heartbeat_interval_seconds, 3600);
+  assert.equal(removed.agent_removed, { agent_id: { value: 'a1' } });
   hub.close();
 });
 
@@ -95,7 +109,9 @@ test('a subscriber that stops reading is disconnected past its queue bound in by
   const fast = collect(hub.open());
   await nextTurn();
   let slowError: Error | null = null;
-  slow.on('error', (error) => { slowError = error; });
+  slow.on('error', (error) => {
+    slowError = error;
+  });
   for (let agent = 0; agent < 6; agent += 1) master.apply(registerAgent(`agent-${agent}` as typeof A1));
   await waitFor(() => slowError, { timeoutMs: 2000, what: 'the slow subscriber to be disconnected' });
   assert.ok(slow.destroyed);
@@ -123,7 +139,10 @@ test('heartbeats come every interval; the hub stops listening once the last subs
   const stream = hub.open();
   const received = collect(stream);
   assert.is(master.listeners, 1);
-  await waitFor(() => received.events.filter((event) => event.type === 'HEARTBEAT').length >= 3, { timeoutMs: 2000, what: 'three heartbeats' });
+  await waitFor(() => received.events.filter((event) => event.type === 'HEARTBEAT').length >= 3, {
+    timeoutMs: 2000,
+    what: 'three heartbeats',
+  });
   stream.destroy();
   await waitFor(() => master.listeners === 0, { timeoutMs: 2000, what: 'the hub to stop listening' });
   const heartbeats = received.events.length;
@@ -132,8 +151,14 @@ test('heartbeats come every interval; the hub stops listening once the last subs
 });
 
 test('limits are checked when the hub is made', () => {
-  assert.throws(() => new OperatorSubscriptions(new FakeMaster().facade(), { ...limits, maxQueuedBytes: 100 }), RangeError);
-  assert.throws(() => new OperatorSubscriptions(new FakeMaster().facade(), { ...limits, maxSubscribers: 0 }), RangeError);
+  assert.throws(
+    () => new OperatorSubscriptions(new FakeMaster().facade(), { ...limits, maxQueuedBytes: 100 }),
+    RangeError,
+  );
+  assert.throws(
+    () => new OperatorSubscriptions(new FakeMaster().facade(), { ...limits, maxSubscribers: 0 }),
+    RangeError,
+  );
 });
 
 test.run();

@@ -9,7 +9,9 @@ import { pairOperations } from './history/operations.ts';
 import { readHistoryFile } from './history/read.ts';
 
 export function checkHistoryFile(workload: string, file: string, key?: string) {
-  const operations = pairOperations(readHistoryFile(file)).filter((operation) => key === undefined || operation.key === key);
+  const operations = pairOperations(readHistoryFile(file)).filter(
+    (operation) => key === undefined || operation.key === key,
+  );
   if (workload === 'register') return checkRegister(operations);
   if (workload === 'set') return checkSet(operations);
   throw new Error(`--workload must be register or set, got "${workload}"`);

@@ -42,7 +42,9 @@ function readFromTheFuture(history: Operation[], random: SeededRandom): Operatio
   const reads = history.filter((operation) => operation.f === 'read' && operation.type === 'ok');
   for (let attempt = 0; attempt < 10 && reads.length > 0; attempt++) {
     const read = random.pick(reads);
-    const later = history.filter((operation) => operation.f === 'write' && operation.type === 'ok' && operation.invokeNs > read.returnNs);
+    const later = history.filter(
+      (operation) => operation.f === 'write' && operation.type === 'ok' && operation.invokeNs > read.returnNs,
+    );
     if (later.length === 0) continue;
     const write = random.pick(later);
     const version = (write.output as { version: number }).version;

@@ -9,8 +9,18 @@ import { runJepsen } from './run.ts';
 import type { WorkloadName } from './workloads/workload.ts';
 
 interface CliFlags {
-  workload: string; nemesis: string; time: string; nodes: string; seed?: string; clients?: string; rate?: string; network: string;
-  out: string; quiet?: string; keepData?: boolean; staleReads?: boolean;
+  workload: string;
+  nemesis: string;
+  time: string;
+  nodes: string;
+  seed?: string;
+  clients?: string;
+  rate?: string;
+  network: string;
+  out: string;
+  quiet?: string;
+  keepData?: boolean;
+  staleReads?: boolean;
 }
 
 function parseOptions(argv: readonly string[]): RunOptions {
@@ -26,18 +36,26 @@ function parseOptions(argv: readonly string[]): RunOptions {
     .option('--network <kind>', 'auto (namespaces when root, else proxy) | proxy | namespace', 'auto')
     .option('--quiet <seconds>', 'fault-free period at the end (default: 15% of --time, 3–10 s)')
     .option('--out <dir>', 'where run folders go', '.jepsen')
-    .option('--keep-data', 'keep the masters\' data dirs of a valid run')
+    .option('--keep-data', "keep the masters' data dirs of a valid run")
     .option('--stale-reads', 'read with ?stale=true (not linearizable): checks that the checker catches it')
     .exitOverride()
     .parse(['node', 'jepsen', ...argv]);
   const flags = program.opts<CliFlags>();
   const nodes = Number(flags.nodes);
   const options: RunOptions = {
-    workload: flags.workload as WorkloadName, nemesis: flags.nemesis as NemesisName, timeSeconds: Number(flags.time), nodes,
+    workload: flags.workload as WorkloadName,
+    nemesis: flags.nemesis as NemesisName,
+    timeSeconds: Number(flags.time),
+    nodes,
     seed: flags.seed === undefined ? randomSeed() : Number(flags.seed),
-    clients: flags.clients === undefined ? defaultClients(nodes) : Number(flags.clients), ratePerSecond: flags.rate === undefined ? defaultRate(flags.workload) : Number(flags.rate),
-    network: flags.network as NetworkChoice, outputRoot: flags.out, ...(flags.quiet === undefined ? {} : { quietSeconds: Number(flags.quiet) }),
-    keepData: flags.keepData === true, silent: false, staleReads: flags.staleReads === true,
+    clients: flags.clients === undefined ? defaultClients(nodes) : Number(flags.clients),
+    ratePerSecond: flags.rate === undefined ? defaultRate(flags.workload) : Number(flags.rate),
+    network: flags.network as NetworkChoice,
+    outputRoot: flags.out,
+    ...(flags.quiet === undefined ? {} : { quietSeconds: Number(flags.quiet) }),
+    keepData: flags.keepData === true,
+    silent: false,
+    staleReads: flags.staleReads === true,
   };
   validateOptions(options);
   return options;
@@ -64,7 +82,9 @@ async function main(): Promise<void> {
     const { report } = await runJepsen(options);
     process.exitCode = report.valid === true ? 0 : report.valid === false ? 1 : 2;
   } catch (error) {
-    process.stderr.write(`jepsen: the run failed: ${(error as Error).stack ?? String(error)}\n(seed ${options.seed})\n`);
+    process.stderr.write(
+      `jepsen: the run failed: ${(error as Error).stack ?? String(error)}\n(seed ${options.seed})\n`,
+    );
     process.exitCode = 3;
   }
 }

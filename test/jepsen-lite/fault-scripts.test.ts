@@ -17,7 +17,11 @@ import { namespacePrefix } from './net/netns.ts';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const scripts = suite('fault scripts');
 
-interface LocalCluster { masters: string; children: ChildProcess[]; prefix: string[] }
+interface LocalCluster {
+  masters: string;
+  children: ChildProcess[];
+  prefix: string[];
+}
 
 async function startCluster(prefix: string[]): Promise<LocalCluster> {
   const ports = prefix.length === 0 ? [await freePort(), await freePort(), await freePort()] : [7301, 7302, 7303];
@@ -25,9 +29,24 @@ async function startCluster(prefix: string[]): Promise<LocalCluster> {
   const peers = addresses.map((address, index) => `m${index + 1}=${address}`).join(',');
   const dataRoot = makeTempDir('fault-scripts-');
   const children = addresses.map((address, index) => {
-    const command = [...prefix, process.execPath, path.join(repoRoot, 'bin/flotilla.js'), 'master', '--id', `m${index + 1}`, '--listen', address,
-      '--peers', peers, '--data-dir', path.join(dataRoot, `m${index + 1}`)];
-    return spawn(command[0]!, command.slice(1), { stdio: 'ignore', env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' } });
+    const command = [
+      ...prefix,
+      process.execPath,
+      path.join(repoRoot, 'bin/flotilla.js'),
+      'master',
+      '--id',
+      `m${index + 1}`,
+      '--listen',
+      address,
+      '--peers',
+      peers,
+      '--data-dir',
+      path.join(dataRoot, `m${index + 1}`),
+    ];
+    return spawn(command[0]!, command.slice(1), {
+      stdio: 'ignore',
+      env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' },
+    });
   });
   const cluster = { masters: addresses.join(','), children, prefix };
   await waitForLeader(cluster);
@@ -39,7 +58,17 @@ async function waitForLeader(cluster: LocalCluster): Promise<void> {
   const probe = `Promise.all(process.argv[1].split(',').map((a) => fetch('http://' + a + '/health').then((r) => r.json()).catch(() => null)))
     .then((all) => process.exit(all.some((h) => h && h.role === 'leader') ? 0 : 1))`;
   for (let attempt = 0; attempt < 60; attempt++) {
-    const result = spawnSync(cluster.prefix[0] ?? process.execPath, [...cluster.prefix.slice(1), ...(cluster.prefix.length > 0 ? [process.execPath] : []), '-e', probe, cluster.masters], { timeout: 10_000 });
+    const result = spawnSync(
+      cluster.prefix[0] ?? process.execPath,
+      [
+        ...cluster.prefix.slice(1),
+        ...(cluster.prefix.length > 0 ? [process.execPath] : []),
+        '-e',
+        probe,
+        cluster.masters,
+      ],
+      { timeout: 10_000 },
+    );
     if (result.status === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -51,8 +80,21 @@ function stopCluster(cluster: LocalCluster): void {
 }
 
 /** Runs scripts/<name> with --json and returns its last line, parsed, and all its output. */
-function runScript(cluster: LocalCluster, name: string, args: string[]): { figures: Record<string, unknown>; output: string } {
-  const command = [...cluster.prefix, path.join(repoRoot, 'scripts', name), '--masters', cluster.masters, '--json', '--timeout', '20', ...args];
+function runScript(
+  cluster: LocalCluster,
+  name: string,
+  args: string[],
+): { figures: Record<string, unknown>; output: string } {
+  const command = [
+    ...cluster.prefix,
+    path.join(repoRoot, 'scripts', name),
+    '--masters',
+    cluster.masters,
+    '--json',
+    '--timeout',
+    '20',
+    ...args,
+  ];
   const result = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 60_000 });
   const output = `${result.stdout}${result.stderr}`;
   assert.is(result.status, 0, output);
@@ -77,25 +119,30 @@ scripts('pause and kill-leader report a new leader and a write', async () => {
   }
 });
 
-testUnless(scripts, networkNamespacesUnavailableReason(), 'partition isolates the leader with iptables and heals', async () => {
-  const namespace = `${namespacePrefix}${process.pid}-scripts`;
-  execFileSync('ip', ['netns', 'add', namespace]);
-  execFileSync('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
-  const cluster = await startCluster(['ip', 'netns', 'exec', namespace]).catch((error) => {
-    execFileSync('ip', ['netns', 'del', namespace]);
-    throw error;
-  });
-  try {
-    const cut = runScript(cluster, 'partition', ['--duration', '3']);
-    assert.type(cut.figures.newLeaderMs, 'number', cut.output);
-    assert.type(cut.figures.firstWriteMs, 'number', cut.output);
-    assert.match(cut.output, /healed: removed \d+ rule/);
-    const left = execFileSync('ip', ['netns', 'exec', namespace, 'iptables', '-S'], { encoding: 'utf8' });
-    assert.not.match(left, /flotilla-partition/, 'heal removed every rule');
-  } finally {
-    stopCluster(cluster);
-    execFileSync('ip', ['netns', 'del', namespace]);
-  }
-});
+testUnless(
+  scripts,
+  networkNamespacesUnavailableReason(),
+  'partition isolates the leader with iptables and heals',
+  async () => {
+    const namespace = `${namespacePrefix}${process.pid}-scripts`;
+    execFileSync('ip', ['netns', 'add', namespace]);
+    execFileSync('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+    const cluster = await startCluster(['ip', 'netns', 'exec', namespace]).catch((error) => {
+      execFileSync('ip', ['netns', 'del', namespace]);
+      throw error;
+    });
+    try {
+      const cut = runScript(cluster, 'partition', ['--duration', '3']);
+      assert.type(cut.figures.newLeaderMs, 'number', cut.output);
+      assert.type(cut.figures.firstWriteMs, 'number', cut.output);
+      assert.match(cut.output, /healed: removed \d+ rule/);
+      const left = execFileSync('ip', ['netns', 'exec', namespace, 'iptables', '-S'], { encoding: 'utf8' });
+      assert.not.match(left, /flotilla-partition/, 'heal removed every rule');
+    } finally {
+      stopCluster(cluster);
+      execFileSync('ip', ['netns', 'del', namespace]);
+    }
+  },
+);
 
 scripts.run();

@@ -8,7 +8,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkHistoryFile } from './check.ts';
 
-interface Fixture { file: string; workload: string; valid: boolean | 'unknown'; anomalyTypes: string[]; why: string }
+interface Fixture {
+  file: string;
+  workload: string;
+  valid: boolean | 'unknown';
+  anomalyTypes: string[];
+  why: string;
+}
 
 const folder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as Fixture[];
@@ -18,7 +24,10 @@ for (const fixture of manifest) {
   fixtures(`${fixture.file} stays ${String(fixture.valid)}`, () => {
     const result = checkHistoryFile(fixture.workload, path.join(folder, fixture.file));
     assert.is(result.valid, fixture.valid, fixture.why);
-    assert.equal([...new Set(result.anomalies.map((anomaly) => anomaly.type))].sort(), [...fixture.anomalyTypes].sort());
+    assert.equal(
+      [...new Set(result.anomalies.map((anomaly) => anomaly.type))].sort(),
+      [...fixture.anomalyTypes].sort(),
+    );
   });
 }
 

@@ -28,9 +28,12 @@ register('a stale read after the write returned is not linearizable', () => {
 
 register('two readers that see two concurrent writes in opposite orders', () => {
   const history = new HistoryBuilder()
-    .write(0, 20, 'x', 5).write(0, 20, 'y', 6)
-    .read(1, 5, 'x', 5).read(6, 10, 'y', 6)
-    .read(1, 5, 'y', 6).read(6, 10, 'x', 5);
+    .write(0, 20, 'x', 5)
+    .write(0, 20, 'y', 6)
+    .read(1, 5, 'x', 5)
+    .read(6, 10, 'y', 6)
+    .read(1, 5, 'y', 6)
+    .read(6, 10, 'x', 5);
   assert.is(verdict(history), 'invalid');
 });
 
@@ -57,8 +60,14 @@ register('an info write cannot be undone: seen, then absent again', () => {
 
 register('an info cas applies only if its comparison held', () => {
   // Nothing ever held "z", so cas(z → b) cannot have produced the b that was read.
-  assert.is(verdict(new HistoryBuilder().write(0, 1, 'a', 3).cas(2, null, 'z', 'b', 'info').read(10, 11, 'b', 8)), 'invalid');
-  assert.is(verdict(new HistoryBuilder().write(0, 1, 'a', 3).cas(2, null, 'a', 'b', 'info').read(10, 11, 'b', 8)), 'valid');
+  assert.is(
+    verdict(new HistoryBuilder().write(0, 1, 'a', 3).cas(2, null, 'z', 'b', 'info').read(10, 11, 'b', 8)),
+    'invalid',
+  );
+  assert.is(
+    verdict(new HistoryBuilder().write(0, 1, 'a', 3).cas(2, null, 'a', 'b', 'info').read(10, 11, 'b', 8)),
+    'valid',
+  );
 });
 
 register('a chain of info operations: an unseen info write enables an info cas that was seen', () => {
@@ -69,11 +78,17 @@ register('a chain of info operations: an unseen info write enables an info cas t
 register('a 412 is an observation: the key must not have been at the expected value', () => {
   assert.is(verdict(new HistoryBuilder().write(0, 1, 'a', 3).cas(2, 3, 'a', 'b', 'mismatch')), 'invalid');
   // With a write of c concurrent with the cas, the 412 is explained.
-  assert.is(verdict(new HistoryBuilder().write(0, 1, 'a', 3).write(2, 4, 'c', 4).cas(2, 3, 'a', 'b', 'mismatch')), 'valid');
+  assert.is(
+    verdict(new HistoryBuilder().write(0, 1, 'a', 3).write(2, 4, 'c', 4).cas(2, 3, 'a', 'b', 'mismatch')),
+    'valid',
+  );
 });
 
 register('a 412 explained only by an indeterminate write is valid', () => {
-  assert.is(verdict(new HistoryBuilder().write(0, 1, 'a', 3).write(2, null, 'c').cas(5, 6, 'a', 'b', 'mismatch')), 'valid');
+  assert.is(
+    verdict(new HistoryBuilder().write(0, 1, 'a', 3).write(2, null, 'c').cas(5, 6, 'a', 'b', 'mismatch')),
+    'valid',
+  );
 });
 
 register('a cas that succeeded from a value the key never held is invalid', () => {
@@ -94,7 +109,9 @@ register('a failed write that became visible is reported as such', () => {
 });
 
 register('one value at two versions (a write applied twice) is reported', () => {
-  const result = checkRegister(new HistoryBuilder().write(0, 1, 'a', 4).read(2, 3, 'a', 4).read(4, 5, 'a', 6).operations);
+  const result = checkRegister(
+    new HistoryBuilder().write(0, 1, 'a', 4).read(2, 3, 'a', 4).read(4, 5, 'a', 6).operations,
+  );
   assert.is(result.valid, false);
   assert.ok(result.anomalies.some((anomaly) => anomaly.type === 'value-with-two-versions'));
 });
@@ -126,18 +143,37 @@ register('a search that runs out of budget answers unknown, never valid', () => 
 });
 
 search('the generic search: no operations is linearizable; one impossible read is not', () => {
-  const model = { init: 0, step: (state: number, input: number, output: number | undefined) => (output === undefined || output === state + input ? state + input : undefined), stateKey: String };
+  const model = {
+    init: 0,
+    step: (state: number, input: number, output: number | undefined) =>
+      output === undefined || output === state + input ? state + input : undefined,
+    stateKey: String,
+  };
   assert.is(checkLinearizable(model, []).verdict, 'linearizable');
-  assert.is(checkLinearizable(model, [{ id: 1, callNs: 0, returnNs: 1, input: 2, output: 3 }]).verdict, 'not-linearizable');
-  const concurrent = [{ id: 1, callNs: 0, returnNs: 10, input: 1, output: 3 }, { id: 2, callNs: 0, returnNs: 10, input: 2, output: 2 }];
+  assert.is(
+    checkLinearizable(model, [{ id: 1, callNs: 0, returnNs: 1, input: 2, output: 3 }]).verdict,
+    'not-linearizable',
+  );
+  const concurrent = [
+    { id: 1, callNs: 0, returnNs: 10, input: 1, output: 3 },
+    { id: 2, callNs: 0, returnNs: 10, input: 2, output: 2 },
+  ];
   const result = checkLinearizable(model, concurrent);
   assert.is(result.verdict, 'linearizable');
   assert.equal(result.verdict === 'linearizable' ? result.linearization : [], [2, 1]);
 });
 
 search('info operations at the end may be left out; known ones may not', () => {
-  const model = { init: 0, step: (state: number, input: number, output: number | undefined) => (output === undefined || output === state + input ? state + input : undefined), stateKey: String };
-  const result = checkLinearizable(model, [{ id: 1, callNs: 0, returnNs: Infinity, input: 5, output: undefined }, { id: 2, callNs: 1, returnNs: 2, input: 1, output: 1 }]);
+  const model = {
+    init: 0,
+    step: (state: number, input: number, output: number | undefined) =>
+      output === undefined || output === state + input ? state + input : undefined,
+    stateKey: String,
+  };
+  const result = checkLinearizable(model, [
+    { id: 1, callNs: 0, returnNs: Infinity, input: 5, output: undefined },
+    { id: 2, callNs: 1, returnNs: 2, input: 1, output: 1 },
+  ]);
   assert.is(result.verdict, 'linearizable');
 });
 

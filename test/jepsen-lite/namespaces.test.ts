@@ -22,7 +22,10 @@ const probeSource = `const s = require('node:net').connect(5050, process.argv[1]
 
 function canConnect(fromNamespace: string, address: string): boolean {
   try {
-    execFileSync('ip', ['netns', 'exec', fromNamespace, process.execPath, '-e', probeSource, address], { stdio: 'ignore', timeout: 5_000 });
+    execFileSync('ip', ['netns', 'exec', fromNamespace, process.execPath, '-e', probeSource, address], {
+      stdio: 'ignore',
+      timeout: 5_000,
+    });
     return true;
   } catch {
     return false;
@@ -31,7 +34,9 @@ function canConnect(fromNamespace: string, address: string): boolean {
 
 /** A pid that is certainly not running: a child that has exited. */
 function deadPid(): number {
-  const child = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const child = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
   return Number(child);
 }
 
@@ -41,12 +46,18 @@ testUnless(namespaces, unavailable, 'namespaces: reach, partition, heal, refuse,
   const network = await NamespaceNetwork.create(makeTempDir('jepsen-ns-'));
   const servers: ChildProcess[] = [];
   try {
-    assert.ok(network.removedLeftovers.includes(leftover), 'the crashed run\'s namespace was removed');
+    assert.ok(network.removedLeftovers.includes(leftover), "the crashed run's namespace was removed");
     assert.not.ok(listNamespaces().includes(leftover));
     const first = await network.addNode('m1');
     const second = await network.addNode('m2');
     const [firstHost] = first.listen.split(':');
-    servers.push(spawn(first.commandPrefix[0]!, [...first.commandPrefix.slice(1), process.execPath, '-e', serverSource, 'm1', firstHost!], { stdio: 'ignore' }));
+    servers.push(
+      spawn(
+        first.commandPrefix[0]!,
+        [...first.commandPrefix.slice(1), process.execPath, '-e', serverSource, 'm1', firstHost!],
+        { stdio: 'ignore' },
+      ),
+    );
     const endpoint = network.book.endpoint('m1');
     let answer = await sendRequest(endpoint, { method: 'GET', path: '/', timeoutMs: 1_000 });
     for (let attempt = 0; attempt < 50 && answer.kind !== 'answer'; attempt++) {
@@ -65,13 +76,21 @@ testUnless(namespaces, unavailable, 'namespaces: reach, partition, heal, refuse,
     await network.apply();
     assert.ok(canConnect(secondNamespace, firstHost!), 'healed');
 
-    const refused = await sendRequest(network.book.endpoint('m2'), { method: 'PUT', path: '/', body: {}, timeoutMs: 1_000 });
+    const refused = await sendRequest(network.book.endpoint('m2'), {
+      method: 'PUT',
+      path: '/',
+      body: {},
+      timeoutMs: 1_000,
+    });
     // Through the forwarder the refusal may surface as a refused connect (never sent) or as a
     // broken pipe after the host-side accept (sent: the client must then treat it as unknown).
     assert.is(refused.kind, 'transport', 'nothing listens in m2: no answer');
     const transport = refused as { kind: 'transport'; sent: boolean; code: string };
-    assert.ok((!transport.sent && transport.code === 'ECONNREFUSED') || (transport.sent && ['EPIPE', 'ECONNRESET'].includes(transport.code)),
-      `refused or reset, got ${JSON.stringify(refused)}`);
+    assert.ok(
+      (!transport.sent && transport.code === 'ECONNREFUSED') ||
+        (transport.sent && ['EPIPE', 'ECONNRESET'].includes(transport.code)),
+      `refused or reset, got ${JSON.stringify(refused)}`,
+    );
   } finally {
     for (const server of servers) server.kill('SIGKILL');
     await network.close();

@@ -51,14 +51,17 @@ schedule('the same seed gives the same schedule; faults end before the quiet per
     const first = planSchedule({ nemesis, seed: 42, timeMs: 120_000, quietMs: 10_000 });
     const again = planSchedule({ nemesis, seed: 42, timeMs: 120_000, quietMs: 10_000 });
     assert.equal(first, again);
-    for (const fault of first) assert.ok(fault.atMs + fault.durationMs <= 110_000, `${nemesis}: a fault runs into the quiet period`);
+    for (const fault of first)
+      assert.ok(fault.atMs + fault.durationMs <= 110_000, `${nemesis}: a fault runs into the quiet period`);
     if (nemesis === 'none') assert.is(first.length, 0);
     else assert.ok(first.length >= 5, `${nemesis}: only ${first.length} faults in 120 s`);
   }
 });
 
 schedule('all mixes every kind of fault', () => {
-  const kinds = new Set(planSchedule({ nemesis: 'all', seed: 7, timeMs: 600_000, quietMs: 10_000 }).map((fault) => fault.plan.kind));
+  const kinds = new Set(
+    planSchedule({ nemesis: 'all', seed: 7, timeMs: 600_000, quietMs: 10_000 }).map((fault) => fault.plan.kind),
+  );
   assert.equal([...kinds].sort(), ['kill', 'kill-leader', 'latency', 'membership', 'partition', 'pause', 'restart']);
 });
 

@@ -53,17 +53,27 @@ export function randomSeed(): number {
 export function validateOptions(options: RunOptions): void {
   const problems: string[] = [];
   if (!workloadNames.includes(options.workload)) problems.push(`--workload must be one of ${workloadNames.join(', ')}`);
-  if (!(nemesisNames as readonly string[]).includes(options.nemesis)) problems.push(`--nemesis must be one of ${nemesisNames.join(', ')}`);
-  if (!Number.isFinite(options.timeSeconds) || options.timeSeconds < limits.minTimeSeconds || options.timeSeconds > limits.maxTimeSeconds) {
+  if (!(nemesisNames as readonly string[]).includes(options.nemesis))
+    problems.push(`--nemesis must be one of ${nemesisNames.join(', ')}`);
+  if (
+    !Number.isFinite(options.timeSeconds) ||
+    options.timeSeconds < limits.minTimeSeconds ||
+    options.timeSeconds > limits.maxTimeSeconds
+  ) {
     problems.push(`--time must be between ${limits.minTimeSeconds} and ${limits.maxTimeSeconds} seconds`);
   }
-  if (!(limits.allowedNodes as readonly number[]).includes(options.nodes)) problems.push(`--nodes must be one of ${limits.allowedNodes.join(', ')}`);
-  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed >= 2 ** 31) problems.push('--seed must be an integer in [0, 2^31)');
-  if (!Number.isInteger(options.clients) || options.clients < 1 || options.clients > limits.maxClients) problems.push(`--clients must be 1–${limits.maxClients}`);
-  if (!(options.ratePerSecond > 0 && options.ratePerSecond <= limits.maxRatePerSecond)) problems.push(`--rate must be in (0, ${limits.maxRatePerSecond}]`);
+  if (!(limits.allowedNodes as readonly number[]).includes(options.nodes))
+    problems.push(`--nodes must be one of ${limits.allowedNodes.join(', ')}`);
+  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed >= 2 ** 31)
+    problems.push('--seed must be an integer in [0, 2^31)');
+  if (!Number.isInteger(options.clients) || options.clients < 1 || options.clients > limits.maxClients)
+    problems.push(`--clients must be 1–${limits.maxClients}`);
+  if (!(options.ratePerSecond > 0 && options.ratePerSecond <= limits.maxRatePerSecond))
+    problems.push(`--rate must be in (0, ${limits.maxRatePerSecond}]`);
   if (!networkChoices.includes(options.network)) problems.push(`--network must be one of ${networkChoices.join(', ')}`);
   const quiet = options.quietSeconds ?? defaultQuietSeconds(options.timeSeconds);
   if (!(quiet >= 0 && quiet < options.timeSeconds)) problems.push('--quiet must be at least 0 and less than --time');
-  if (options.nemesis === 'membership' && options.nodes < 3) problems.push('--nemesis membership needs at least 3 nodes');
+  if (options.nemesis === 'membership' && options.nodes < 3)
+    problems.push('--nemesis membership needs at least 3 nodes');
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }

@@ -9,7 +9,12 @@ import { LinkProxy } from './net/proxy.ts';
 
 const proxy = suite('fault proxy');
 
-interface Fixture { echo: net.Server; echoPort: number; faults: FaultTable; link: LinkProxy }
+interface Fixture {
+  echo: net.Server;
+  echoPort: number;
+  faults: FaultTable;
+  link: LinkProxy;
+}
 
 async function setUp(): Promise<Fixture> {
   const echo = net.createServer((socket) => socket.pipe(socket));
@@ -32,16 +37,25 @@ class Client {
   private readonly socket: net.Socket;
   constructor(port: number) {
     this.socket = net.connect({ host: '127.0.0.1', port });
-    this.socket.on('data', (chunk) => { this.received += chunk.toString(); });
+    this.socket.on('data', (chunk) => {
+      this.received += chunk.toString();
+    });
     this.socket.on('error', () => {});
-    this.socket.on('close', () => { this.closed = true; });
+    this.socket.on('close', () => {
+      this.closed = true;
+    });
   }
-  send(text: string): void { this.socket.write(text); }
-  end(): void { this.socket.destroy(); }
+  send(text: string): void {
+    this.socket.write(text);
+  }
+  end(): void {
+    this.socket.destroy();
+  }
   async waitFor(text: string, timeoutMs = 2_000): Promise<number> {
     const started = performance.now();
     while (!this.received.includes(text)) {
-      if (performance.now() - started > timeoutMs) throw new Error(`no "${text}" within ${timeoutMs} ms (got "${this.received}")`);
+      if (performance.now() - started > timeoutMs)
+        throw new Error(`no "${text}" within ${timeoutMs} ms (got "${this.received}")`);
       await sleep(5);
     }
     return performance.now() - started;

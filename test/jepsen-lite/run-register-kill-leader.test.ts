@@ -11,9 +11,21 @@ const run = suite('jepsen-lite register × kill-leader');
 const noNamespaces = networkNamespacesUnavailableReason();
 
 async function check(network: 'namespace' | 'proxy'): Promise<void> {
-  const { report, keptAt, seed } = await shortRun({ workload: 'register', nemesis: 'kill-leader', timeSeconds: 20, network });
-  assert.is(report.valid, true, `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`);
-  assert.ok(report.faults.some((fault) => fault.kind === 'kill-leader' && fault.applied), 'a leader was killed');
+  const { report, keptAt, seed } = await shortRun({
+    workload: 'register',
+    nemesis: 'kill-leader',
+    timeSeconds: 20,
+    network,
+  });
+  assert.is(
+    report.valid,
+    true,
+    `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`,
+  );
+  assert.ok(
+    report.faults.some((fault) => fault.kind === 'kill-leader' && fault.applied),
+    'a leader was killed',
+  );
   assert.ok(report.ok > 100, `only ${report.ok} operations succeeded`);
 }
 

@@ -9,9 +9,21 @@ import { shortRun } from './support/short-run.ts';
 const run = suite('jepsen-lite register × pause');
 
 run('register × pause, 15 s, through the fault proxy', async () => {
-  const { report, keptAt, seed } = await shortRun({ workload: 'register', nemesis: 'pause', timeSeconds: 15, network: 'proxy' });
-  assert.is(report.valid, true, `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`);
-  assert.ok(report.faults.some((fault) => fault.kind === 'pause' && fault.applied), 'a master was paused');
+  const { report, keptAt, seed } = await shortRun({
+    workload: 'register',
+    nemesis: 'pause',
+    timeSeconds: 15,
+    network: 'proxy',
+  });
+  assert.is(
+    report.valid,
+    true,
+    `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`,
+  );
+  assert.ok(
+    report.faults.some((fault) => fault.kind === 'pause' && fault.applied),
+    'a master was paused',
+  );
 });
 
 run.run();

@@ -13,10 +13,17 @@ const noNamespaces = networkNamespacesUnavailableReason();
 
 async function check(network: 'namespace' | 'proxy'): Promise<void> {
   const { report, keptAt, seed } = await shortRun({ workload: 'set', nemesis: 'partition', timeSeconds: 20, network });
-  assert.is(report.valid, true, `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`);
+  assert.is(
+    report.valid,
+    true,
+    `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`,
+  );
   assert.is(report.checker.lost, 0);
   assert.ok(Number(report.checker.acknowledged) > 50, `only ${String(report.checker.acknowledged)} adds acknowledged`);
-  assert.ok(report.faults.some((fault) => fault.kind === 'partition' && fault.applied), 'a partition happened');
+  assert.ok(
+    report.faults.some((fault) => fault.kind === 'partition' && fault.applied),
+    'a partition happened',
+  );
 }
 
 testUnless(run, noNamespaces, 'set × partition, 20 s, in network namespaces', () => check('namespace'));

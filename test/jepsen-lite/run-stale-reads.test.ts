@@ -11,7 +11,14 @@ const run = suite('jepsen-lite catches stale reads');
 
 run('register × partition with ?stale=true reads is found not linearizable', async () => {
   // Seed 8 begins with an isolated node: some master surely serves stale reads for seconds.
-  const { report, seed } = await shortRun({ workload: 'register', nemesis: 'partition', timeSeconds: 15, network: 'proxy', staleReads: true, seed: 8 });
+  const { report, seed } = await shortRun({
+    workload: 'register',
+    nemesis: 'partition',
+    timeSeconds: 15,
+    network: 'proxy',
+    staleReads: true,
+    seed: 8,
+  });
   assert.is(report.valid, false, `seed ${seed}: stale reads under partitions went unnoticed`);
   assert.ok(report.anomalies.some((anomaly) => anomaly.type === 'non-linearizable'));
 });

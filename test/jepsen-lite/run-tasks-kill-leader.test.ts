@@ -12,10 +12,27 @@ const run = suite('jepsen-lite tasks × kill-leader');
 const noNamespaces = networkNamespacesUnavailableReason();
 
 async function check(network: 'namespace' | 'proxy'): Promise<void> {
-  const { report, keptAt, seed } = await shortRun({ workload: 'tasks', nemesis: 'kill-leader', timeSeconds: 20, network });
-  assert.is(report.valid, true, `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`);
-  assert.ok(report.faults.some((fault) => fault.kind === 'kill-leader' && fault.applied), 'a leader was killed');
-  const summary = report.checker as { acknowledged: number; ran: number; mastersCompared: number; mastersReplayed: number };
+  const { report, keptAt, seed } = await shortRun({
+    workload: 'tasks',
+    nemesis: 'kill-leader',
+    timeSeconds: 20,
+    network,
+  });
+  assert.is(
+    report.valid,
+    true,
+    `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`,
+  );
+  assert.ok(
+    report.faults.some((fault) => fault.kind === 'kill-leader' && fault.applied),
+    'a leader was killed',
+  );
+  const summary = report.checker as {
+    acknowledged: number;
+    ran: number;
+    mastersCompared: number;
+    mastersReplayed: number;
+  };
   assert.ok(summary.acknowledged > 20, `only ${summary.acknowledged} launches were acknowledged`);
   assert.is(summary.mastersCompared, 3);
   assert.is(summary.mastersReplayed, 1);

@@ -37,9 +37,13 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
   const startedAt = new Date();
   const outputDir = path.resolve(options.outputRoot, `${timestamp(startedAt)}-${options.workload}-${options.nemesis}`);
   mkdirSync(outputDir, { recursive: true });
-  const say = (line: string) => { if (!options.silent) process.stderr.write(`${line}\n`); };
+  const say = (line: string) => {
+    if (!options.silent) process.stderr.write(`${line}\n`);
+  };
   const quietSeconds = options.quietSeconds ?? defaultQuietSeconds(options.timeSeconds);
-  say(`jepsen-lite: ${options.workload} × ${options.nemesis}, ${options.nodes} masters, ${options.clients} clients, ${options.timeSeconds} s, seed ${options.seed} → ${outputDir}`);
+  say(
+    `jepsen-lite: ${options.workload} × ${options.nemesis}, ${options.nodes} masters, ${options.clients} clients, ${options.timeSeconds} s, seed ${options.seed} → ${outputDir}`,
+  );
   // Separate streams: the proxy draws jitter as traffic comes, which must not shift the
   // nemesis's choices away from what the seed says.
   const jitter = new SeededRandom(options.seed ^ 0x6a6974);
@@ -55,17 +59,34 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
     const result = await exercise(options, cluster, network, random, outputDir, quietSeconds);
     await cluster.stopAll();
     const description = {
-      workload: options.workload, nemesis: options.nemesis, network: network.kind, networkDetail: network.describe(), nodes: options.nodes,
-      clients: options.clients, seed: options.seed, timeSeconds: options.timeSeconds, quietSeconds, ratePerSecond: options.ratePerSecond,
-      startedAt: startedAt.toISOString(), outputDir,
+      workload: options.workload,
+      nemesis: options.nemesis,
+      network: network.kind,
+      networkDetail: network.describe(),
+      nodes: options.nodes,
+      clients: options.clients,
+      seed: options.seed,
+      timeSeconds: options.timeSeconds,
+      quietSeconds,
+      ratePerSecond: options.ratePerSecond,
+      startedAt: startedAt.toISOString(),
+      outputDir,
     };
     const operations = pairOperations(result.recorder.events);
     say('checking the history…');
     const check = result.workload.check(operations);
-    const report = buildReport(description, operations, result.nemesis.records, check, (performance.now() - runStartedMs) / 1000, notes);
+    const report = buildReport(
+      description,
+      operations,
+      result.nemesis.records,
+      check,
+      (performance.now() - runStartedMs) / 1000,
+      notes,
+    );
     writeReport(outputDir, report);
     writeTimeline(outputDir, report, operations);
-    if (report.valid === true && !options.keepData) rmSync(path.join(outputDir, 'data'), { recursive: true, force: true });
+    if (report.valid === true && !options.keepData)
+      rmSync(path.join(outputDir, 'data'), { recursive: true, force: true });
     if (!options.silent) process.stdout.write(`${formatSummary(report)}\n`);
     return { report, outputDir };
   } finally {
@@ -80,7 +101,14 @@ interface Exercised {
   readonly nemesis: Nemesis;
 }
 
-async function exercise(options: RunOptions, cluster: Cluster, network: Network, random: SeededRandom, outputDir: string, quietSeconds: number): Promise<Exercised> {
+async function exercise(
+  options: RunOptions,
+  cluster: Cluster,
+  network: Network,
+  random: SeededRandom,
+  outputDir: string,
+  quietSeconds: number,
+): Promise<Exercised> {
   const clock = new MonotonicClock();
   const recorder = new HistoryRecorder(path.join(outputDir, 'history.jsonl'), clock);
   const agents = options.workload === 'tasks' ? await startAgents(cluster, network, outputDir) : [];
@@ -92,12 +120,24 @@ async function exercise(options: RunOptions, cluster: Cluster, network: Network,
   }
 }
 
-async function makeWorkload(options: RunOptions, cluster: Cluster, network: Network, outputDir: string): Promise<Workload> {
+async function makeWorkload(
+  options: RunOptions,
+  cluster: Cluster,
+  network: Network,
+  outputDir: string,
+): Promise<Workload> {
   switch (options.workload) {
-    case 'register': return new RegisterWorkload();
-    case 'set': return new SetWorkload();
+    case 'register':
+      return new RegisterWorkload();
+    case 'set':
+      return new SetWorkload();
     case 'tasks': {
-      const scheduler = new SchedulerClient(network.book, () => cluster.members(), new SeededRandom(options.seed ^ 0x7461736b), 'jepsen-tasks');
+      const scheduler = new SchedulerClient(
+        network.book,
+        () => cluster.members(),
+        new SeededRandom(options.seed ^ 0x7461736b),
+        'jepsen-tasks',
+      );
       scheduler.start();
       return new TasksWorkload(scheduler, cluster, outputDir);
     }
@@ -110,7 +150,11 @@ async function startAgents(cluster: Cluster, network: Network, outputDir: string
   const agents: AgentProcess[] = [];
   for (let number = 1; number <= agentCount; number++) {
     const placement = await network.placeAgent(`a${number}`);
-    const agent = new AgentProcess(placement, path.join(outputDir, 'data', placement.id), path.join(outputDir, 'logs', `${placement.id}.log`));
+    const agent = new AgentProcess(
+      placement,
+      path.join(outputDir, 'data', placement.id),
+      path.join(outputDir, 'logs', `${placement.id}.log`),
+    );
     agent.start(cluster.members());
     agents.push(agent);
   }
@@ -118,12 +162,23 @@ async function startAgents(cluster: Cluster, network: Network, outputDir: string
 }
 
 async function exerciseWorkload(
-  options: RunOptions, cluster: Cluster, network: Network, random: SeededRandom, quietSeconds: number,
-  clock: MonotonicClock, recorder: HistoryRecorder, workload: Workload,
+  options: RunOptions,
+  cluster: Cluster,
+  network: Network,
+  random: SeededRandom,
+  quietSeconds: number,
+  clock: MonotonicClock,
+  recorder: HistoryRecorder,
+  workload: Workload,
 ): Promise<Exercised> {
   const kvOptions = { limits: defaultKvClientLimits, staleReads: options.staleReads === true };
   const slot = (index: number) => {
-    const kv = new KvClient(network.book, () => cluster.members(), new SeededRandom(options.seed + 1 + index), kvOptions);
+    const kv = new KvClient(
+      network.book,
+      () => cluster.members(),
+      new SeededRandom(options.seed + 1 + index),
+      kvOptions,
+    );
     return new ClientSlot(index, options.clients + 1, kv, new SeededRandom(options.seed + 101 + index), recorder);
   };
   const slots = Array.from({ length: options.clients }, (_, index) => slot(index));
@@ -132,8 +187,15 @@ async function exerciseWorkload(
   const schedule = planSchedule({ nemesis: options.nemesis, seed: options.seed, timeMs, quietMs });
   const nemesis = new Nemesis(cluster, random, clock);
   let leader: string | null = null;
-  const status = new StatusLine({ events: recorder.events, elapsedMs: () => clock.nowMs(), leader: () => leader, fault: () => nemesis.current }, options.timeSeconds);
-  const leaderWatch = setInterval(() => { void cluster.leader().then((found) => { leader = found; }); }, 1_000);
+  const status = new StatusLine(
+    { events: recorder.events, elapsedMs: () => clock.nowMs(), leader: () => leader, fault: () => nemesis.current },
+    options.timeSeconds,
+  );
+  const leaderWatch = setInterval(() => {
+    void cluster.leader().then((found) => {
+      leader = found;
+    });
+  }, 1_000);
   if (!options.silent) status.start();
   try {
     const faults = (async () => {
@@ -153,5 +215,8 @@ async function exerciseWorkload(
 }
 
 function timestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }

@@ -8,14 +8,20 @@ import { HistoryBuilder } from './support/history-builder.ts';
 const set = suite('set checker');
 
 set('every acknowledged add in the final read is valid', () => {
-  const history = new HistoryBuilder().addElement(0, 1, 'e0', 'ok').addElement(0, 2, 'e1', 'ok').finalRead(10, 11, ['e0', 'e1']);
+  const history = new HistoryBuilder()
+    .addElement(0, 1, 'e0', 'ok')
+    .addElement(0, 2, 'e1', 'ok')
+    .finalRead(10, 11, ['e0', 'e1']);
   const result = checkSet(history.operations);
   assert.is(result.valid, true);
   assert.is(result.lost.length, 0);
 });
 
 set('an acknowledged add missing from the final read is lost', () => {
-  const history = new HistoryBuilder().addElement(0, 1, 'e0', 'ok').addElement(0, 2, 'e1', 'ok').finalRead(10, 11, ['e1']);
+  const history = new HistoryBuilder()
+    .addElement(0, 1, 'e0', 'ok')
+    .addElement(0, 2, 'e1', 'ok')
+    .finalRead(10, 11, ['e1']);
   const result = checkSet(history.operations);
   assert.is(result.valid, false);
   assert.equal(result.lost, ['e0']);
@@ -23,7 +29,10 @@ set('an acknowledged add missing from the final read is lost', () => {
 });
 
 set('indeterminate adds may or may not be there; those there are recovered', () => {
-  const history = new HistoryBuilder().addElement(0, null, 'e0', 'info').addElement(0, null, 'e1', 'info').finalRead(10, 11, ['e1']);
+  const history = new HistoryBuilder()
+    .addElement(0, null, 'e0', 'info')
+    .addElement(0, null, 'e1', 'info')
+    .finalRead(10, 11, ['e1']);
   const result = checkSet(history.operations);
   assert.is(result.valid, true);
   assert.equal(result.recovered, ['e1']);
@@ -42,8 +51,11 @@ set('an add that answered a definite failure must not be there', () => {
 });
 
 set('masters that disagree on a bucket are reported, and an element twice is a duplicate', () => {
-  const history = new HistoryBuilder().addElement(0, 1, 'e0', 'ok').addElement(0, 1, 'e1', 'ok')
-    .finalRead(10, 11, ['e0', 'e1']).finalRead(10, 11, ['e0']);
+  const history = new HistoryBuilder()
+    .addElement(0, 1, 'e0', 'ok')
+    .addElement(0, 1, 'e1', 'ok')
+    .finalRead(10, 11, ['e0', 'e1'])
+    .finalRead(10, 11, ['e0']);
   const result = checkSet(history.operations);
   assert.is(result.valid, false);
   assert.ok(result.anomalies.some((anomaly) => anomaly.type === 'divergent-final-reads'));
@@ -53,7 +65,10 @@ set('masters that disagree on a bucket are reported, and an element twice is a d
 });
 
 set('a bucket without any final read leaves the verdict unknown, never valid', () => {
-  const history = new HistoryBuilder().addElement(0, 1, 'e0', 'ok', 'b0').addElement(0, 1, 'e1', 'ok', 'b1').finalRead(10, 11, ['e0'], 'b0');
+  const history = new HistoryBuilder()
+    .addElement(0, 1, 'e0', 'ok', 'b0')
+    .addElement(0, 1, 'e1', 'ok', 'b1')
+    .finalRead(10, 11, ['e0'], 'b0');
   const result = checkSet(history.operations);
   assert.is(result.valid, 'unknown');
   assert.equal(result.bucketsUnread, ['b1']);

@@ -6,12 +6,15 @@ import { checkTaskPaths, illegalStep } from './checker/task-paths.ts';
 const paths = (entries: Record<string, TaskState[]>) => new Map(Object.entries(entries));
 
 test('the paths Flotilla produces are legal', () => {
-  const legal = checkTaskPaths(paths({
-    'f/finished': ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_FINISHED'],
-    'f/killed': ['TASK_STAGING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED'],
-    'f/lost-and-back': ['TASK_STAGING', 'TASK_RUNNING', 'TASK_UNREACHABLE', 'TASK_RUNNING', 'TASK_FAILED'],
-    'f/dropped': ['TASK_STAGING', 'TASK_DROPPED'],
-  }), true);
+  const legal = checkTaskPaths(
+    paths({
+      'f/finished': ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_FINISHED'],
+      'f/killed': ['TASK_STAGING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED'],
+      'f/lost-and-back': ['TASK_STAGING', 'TASK_RUNNING', 'TASK_UNREACHABLE', 'TASK_RUNNING', 'TASK_FAILED'],
+      'f/dropped': ['TASK_STAGING', 'TASK_DROPPED'],
+    }),
+    true,
+  );
   assert.equal(legal, []);
 });
 

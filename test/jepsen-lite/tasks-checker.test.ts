@@ -11,29 +11,51 @@ import { agentId, frameworkId, offerId, taskId } from '../../src/state-machine/i
 import { canonicalize, type Resources } from '../../src/state-machine/resources.ts';
 import { startSingleMaster } from '../support/master.ts';
 
-const scalars = (cpus: number, mem: number): Resources => canonicalize([
-  { name: 'cpus', role: '*' as never, type: 'SCALAR', scalar: cpus }, { name: 'mem', role: '*' as never, type: 'SCALAR', scalar: mem },
-]);
+const scalars = (cpus: number, mem: number): Resources =>
+  canonicalize([
+    { name: 'cpus', role: '*' as never, type: 'SCALAR', scalar: cpus },
+    { name: 'mem', role: '*' as never, type: 'SCALAR', scalar: mem },
+  ]);
 
 let nextId = 0;
 function launch(task: string, type: Operation['type']): Operation {
   const id = nextId;
   nextId += 2;
   return {
-    id, process: id, client: 0, f: 'launch', key: task, type, input: { taskId: task }, output: null,
-    invokeNs: id * 1e6, completeNs: (id + 1) * 1e6, returnNs: type === 'info' ? Infinity : (id + 1) * 1e6, node: undefined, error: undefined,
+    id,
+    process: id,
+    client: 0,
+    f: 'launch',
+    key: task,
+    type,
+    input: { taskId: task },
+    output: null,
+    invokeNs: id * 1e6,
+    completeNs: (id + 1) * 1e6,
+    returnNs: type === 'info' ? Infinity : (id + 1) * 1e6,
+    node: undefined,
+    error: undefined,
   };
 }
 
 const cleanReplay = (): ReplayResult => ({
-  fromIndex: 1, throughIndex: 10, complete: true, violation: null, stateHash: 'h', state: null as never,
+  fromIndex: 1,
+  throughIndex: 10,
+  complete: true,
+  violation: null,
+  stateHash: 'h',
+  state: null as never,
   taskPaths: new Map([['f/t0', ['TASK_STAGING', 'TASK_RUNNING', 'TASK_FINISHED']]]),
 });
 
 function evidence(overrides: Partial<TasksEvidence>): TasksEvidence {
   return {
     operations: [launch('t0', 'ok'), launch('t1', 'fail'), launch('t2', 'info')],
-    runs: ['t0'], finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }], replays: new Map([['m1', cleanReplay()]]), divergences: [], mastersCompared: 3,
+    runs: ['t0'],
+    finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }],
+    replays: new Map([['m1', cleanReplay()]]),
+    divergences: [],
+    mastersCompared: 3,
     ...overrides,
   };
 }
@@ -42,7 +64,18 @@ const types = (check: ReturnType<typeof checkTasks>) => check.anomalies.map((ano
 
 test('a clean run is valid; an indeterminate launch may or may not have run', () => {
   assert.is(checkTasks(evidence({})).valid, true);
-  assert.is(checkTasks(evidence({ runs: ['t0', 't2'], finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }, { taskId: 't2', state: 'TASK_FINISHED' }] })).valid, true);
+  assert.is(
+    checkTasks(
+      evidence({
+        runs: ['t0', 't2'],
+        finalTasks: [
+          { taskId: 't0', state: 'TASK_FINISHED' },
+          { taskId: 't2', state: 'TASK_FINISHED' },
+        ],
+      }),
+    ).valid,
+    true,
+  );
 });
 
 test('each property has its anomaly', () => {
@@ -53,10 +86,15 @@ test('each property has its anomaly', () => {
   assert.equal(types(checkTasks(evidence({ runs: [] }))), ['acknowledged-never-ran']);
   const broken = { ...cleanReplay(), violation: { index: 7, message: 'agent a1 uses more than its total' } };
   assert.equal(types(checkTasks(evidence({ replays: new Map([['m1', broken]]) }))), ['invariant-violated']);
-  const backwards = { ...cleanReplay(), taskPaths: new Map([['f/t0', ['TASK_STAGING', 'TASK_RUNNING', 'TASK_STARTING'] as const]]) };
+  const backwards = {
+    ...cleanReplay(),
+    taskPaths: new Map([['f/t0', ['TASK_STAGING', 'TASK_RUNNING', 'TASK_STARTING'] as const]]),
+  };
   assert.equal(types(checkTasks(evidence({ replays: new Map([['m1', backwards as never]]) }))), ['illegal-task-path']);
   assert.is(checkTasks(evidence({ finalTasks: null })).valid, 'unknown');
-  assert.equal(types(checkTasks(evidence({ divergences: [{ index: 9, masters: { m1: '2:17', m2: '3:99' } }] }))), ['committed-logs-diverge']);
+  assert.equal(types(checkTasks(evidence({ divergences: [{ index: 9, masters: { m1: '2:17', m2: '3:99' } }] }))), [
+    'committed-logs-diverge',
+  ]);
 });
 
 test("the replay of a real master's log gives its state, and each task's path from its launch", async () => {
@@ -67,11 +105,48 @@ test("the replay of a real master's log gives its state, and each task's path fr
   // The allocator runs on this master; suppressed, it leaves the agent to the offer made here.
   single.master.allocation.setSuppressedRoles(framework, ['*']);
   const resources = scalars(2, 512);
-  await facade.submit({ type: 'register_agent', at: 0, agentId: agent, info: { hostname: 'h', address: { ip: '127.0.0.1', port: 5055 }, zone: null, resources, attributes: {} } });
-  await facade.submit({ type: 'subscribe_framework', at: 0, frameworkId: framework, info: { name: 'f', principal: null, roles: ['*' as never], failoverTimeoutMs: 1000, capabilities: [], hostname: null, webuiUrl: null } });
-  await facade.submit({ type: 'create_offers', at: 0, offers: [{ offerId: offerId('o1'), frameworkId: framework, agentId: agent, role: '*' as never, resources }] });
-  const task = { id: taskId('t1'), name: 't1', resources: scalars(1, 64), command: { value: 'true', shell: true, arguments: [], environment: {}, user: null }, container: null, healthCheck: null, killGracePeriodMs: null, labels: {} };
-  await facade.submit({ type: 'accept_offers', at: 0, frameworkId: framework, offerIds: [offerId('o1')], operations: [{ type: 'LAUNCH', tasks: [task] }] });
+  await facade.submit({
+    type: 'register_agent',
+    at: 0,
+    agentId: agent,
+    info: { hostname: 'h', address: { ip: '127.0.0.1', port: 5055 }, zone: null, resources, attributes: {} },
+  });
+  await facade.submit({
+    type: 'subscribe_framework',
+    at: 0,
+    frameworkId: framework,
+    info: {
+      name: 'f',
+      principal: null,
+      roles: ['*' as never],
+      failoverTimeoutMs: 1000,
+      capabilities: [],
+      hostname: null,
+      webuiUrl: null,
+    },
+  });
+  await facade.submit({
+    type: 'create_offers',
+    at: 0,
+    offers: [{ offerId: offerId('o1'), frameworkId: framework, agentId: agent, role: '*' as never, resources }],
+  });
+  const task = {
+    id: taskId('t1'),
+    name: 't1',
+    resources: scalars(1, 64),
+    command: { value: 'true', shell: true, arguments: [], environment: {}, user: null },
+    container: null,
+    healthCheck: null,
+    killGracePeriodMs: null,
+    labels: {},
+  };
+  await facade.submit({
+    type: 'accept_offers',
+    at: 0,
+    frameworkId: framework,
+    offerIds: [offerId('o1')],
+    operations: [{ type: 'LAUNCH', tasks: [task] }],
+  });
   const live = stateHash(single.master.machine.state);
   const dataDir = single.master.options.dataDir;
   await single.stop();
@@ -85,13 +160,29 @@ test("the replay of a real master's log gives its state, and each task's path fr
 });
 
 test('committed logs: the same entry everywhere, or the index is named; the longest whole log is replayed', () => {
-  const log = (master: string, commit: number, snapshotIndex: number, entries: [number, string][]) => ({ master, commit, snapshotIndex, entries: new Map(entries) });
-  const m1 = log('m1', 3, 0, [[1, '1:a'], [2, '1:b'], [3, '2:c']]);
-  const m2 = log('m2', 2, 0, [[1, '1:a'], [2, '1:b']]);
+  const log = (master: string, commit: number, snapshotIndex: number, entries: [number, string][]) => ({
+    master,
+    commit,
+    snapshotIndex,
+    entries: new Map(entries),
+  });
+  const m1 = log('m1', 3, 0, [
+    [1, '1:a'],
+    [2, '1:b'],
+    [3, '2:c'],
+  ]);
+  const m2 = log('m2', 2, 0, [
+    [1, '1:a'],
+    [2, '1:b'],
+  ]);
   const m3 = log('m3', 5, 4, [[5, '3:e']]);
   assert.equal(committedDivergences([m1, m2, m3]), []);
   assert.is(mostCompleteLog([m1, m2, m3])?.master, 'm1', 'm3 went further but from a snapshot');
-  const m4 = log('m4', 3, 0, [[1, '1:a'], [2, '1:b'], [3, '3:z']]);
+  const m4 = log('m4', 3, 0, [
+    [1, '1:a'],
+    [2, '1:b'],
+    [3, '3:z'],
+  ]);
   assert.equal(committedDivergences([m1, m4]), [{ index: 3, masters: { m1: '2:c', m4: '3:z' } }]);
 });
 

@@ -3,15 +3,34 @@
 // and a SIGTERM that hands leadership over.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { RaftView } from '../../src/http/facade.ts';
+import { errorOf, type KeyAnswer } from '../support/answers.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { freePort, ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
 
-interface Reply { status: number; headers: Headers; body: any }
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
 
-async function request(replica: ReplicaProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+/** GET_RAFT's answer (src/http/operator/raft-calls.ts). */
+interface RaftAnswer {
+  readonly get_raft: RaftView;
+}
+
+async function request(
+  replica: ReplicaProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const response = await fetch(`http://${replica.address}${path}`, {
-    method, redirect: 'manual', signal: AbortSignal.timeout(10_000),
+    method,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(10_000),
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -24,10 +43,13 @@ async function request(replica: ReplicaProcess, method: string, path: string, bo
  * another change is refused with 409 MEMBERSHIP_CHANGE_PENDING, which an operator retries.
  */
 function removeMaster(leader: ReplicaProcess, id: string): Promise<Reply> {
-  return waitFor(async () => {
-    const reply = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id } });
-    return reply.status === 409 && reply.body.error.code === 'MEMBERSHIP_CHANGE_PENDING' ? null : reply;
-  }, { timeoutMs: 15_000, what: `the removal of ${id}` });
+  return waitFor(
+    async () => {
+      const reply = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id } });
+      return reply.status === 409 && errorOf(reply.body).code === 'MEMBERSHIP_CHANGE_PENDING' ? null : reply;
+    },
+    { timeoutMs: 15_000, what: `the removal of ${id}` },
+  );
 }
 
 test('followers redirect writes to the leader and serve linearizable reads', async () => {
@@ -37,7 +59,8 @@ test('followers redirect writes to the leader and serve linearizable reads', asy
     const follower = cluster.replicas.find((replica) => replica.id !== leader.id)!;
     // A follower can only redirect once it has heard from the leader (until then: 503).
     await waitFor(async () => (await cluster.status(follower))?.leader === leader.address, {
-      timeoutMs: 10_000, what: `${follower.id} to know the leader`,
+      timeoutMs: 10_000,
+      what: `${follower.id} to know the leader`,
     });
     const redirected = await request(follower, 'PUT', '/api/v1/kv/ns/key', { value: 'v1' });
     assert.is(redirected.status, 307);
@@ -50,18 +73,21 @@ test('followers redirect writes to the leader and serve linearizable reads', asy
     assert.is(written.status, 200);
     // Read-your-writes through a follower: its ReadIndex round waits for the write to apply.
     const read = await request(follower, 'GET', '/api/v1/kv/ns/key');
-    assert.equal(read.body, { key: 'key', value: 'v1', version: written.body.version });
+    assert.equal(read.body, { key: 'key', value: 'v1', version: (written.body as KeyAnswer).version });
 
     // With two of three masters gone, the last one cannot lead: 503 with Retry-After.
     const others = cluster.replicas.filter((replica) => replica.id !== follower.id);
     for (const replica of others) await cluster.kill(replica);
-    const orphan = await waitFor(async () => {
-      const reply = await request(follower, 'PUT', '/api/v1/kv/ns/key', { value: 'v2' });
-      return reply.status === 503 ? reply : null;
-    }, { timeoutMs: 10_000, what: 'a 503 from the last master' });
-    assert.is(orphan.body.error.code, 'NO_LEADER');
+    const orphan = await waitFor(
+      async () => {
+        const reply = await request(follower, 'PUT', '/api/v1/kv/ns/key', { value: 'v2' });
+        return reply.status === 503 ? reply : null;
+      },
+      { timeoutMs: 10_000, what: 'a 503 from the last master' },
+    );
+    assert.is(errorOf(orphan.body).code, 'NO_LEADER');
     assert.is(orphan.headers.get('retry-after'), '1');
-    assert.is((await request(follower, 'GET', '/api/v1/kv/ns/key?stale=true')).body.value, 'v1');
+    assert.is(((await request(follower, 'GET', '/api/v1/kv/ns/key?stale=true')).body as KeyAnswer).value, 'v1');
   } finally {
     await cluster.stop();
   }
@@ -71,22 +97,34 @@ test('ADD_MASTER brings in a learner that is promoted once caught up; REMOVE_MAS
   const cluster = await ProcessCluster.start(makeTempDir('masters-add-'), 3, [], 'master');
   try {
     const leader = await cluster.waitForLeader();
-    for (let count = 0; count < 30; count++) await request(leader, 'PUT', `/api/v1/kv/ns/k${count}`, { value: String(count) });
+    for (let count = 0; count < 30; count++)
+      await request(leader, 'PUT', `/api/v1/kv/ns/k${count}`, { value: String(count) });
     const joiner: ReplicaProcess = { id: 'm4', address: `127.0.0.1:${await freePort()}`, child: null, output: '' };
     cluster.replicas.push(joiner);
     cluster.launch(joiner, ['--join']);
-    const added = await request(leader, 'POST', '/api/v1', { type: 'ADD_MASTER', add_master: { id: 'm4', address: joiner.address } });
+    const added = await request(leader, 'POST', '/api/v1', {
+      type: 'ADD_MASTER',
+      add_master: { id: 'm4', address: joiner.address },
+    });
     assert.is(added.status, 200, JSON.stringify(added.body));
-    assert.is(added.body.add_master.role, 'learner');
-    await waitFor(async () => {
-      const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
-      return raft.members.some((member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter');
-    }, { timeoutMs: 15_000, what: 'm4 to be promoted to voter' });
-    assert.is((await request(joiner, 'GET', '/api/v1/kv/ns/k29')).body.value, '29');
+    assert.is((added.body as { add_master: { role: string } }).add_master.role, 'learner');
+    await waitFor(
+      async () => {
+        const raft = ((await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body as RaftAnswer).get_raft;
+        return raft.members.some(
+          (member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter',
+        );
+      },
+      { timeoutMs: 15_000, what: 'm4 to be promoted to voter' },
+    );
+    assert.is(((await request(joiner, 'GET', '/api/v1/kv/ns/k29')).body as KeyAnswer).value, '29');
     const removed = await removeMaster(leader, 'm4');
     assert.is(removed.status, 200, JSON.stringify(removed.body));
-    const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
-    assert.equal(raft.members.map((member: { id: string }) => member.id), ['m1', 'm2', 'm3']);
+    const raft = ((await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body as RaftAnswer).get_raft;
+    assert.equal(
+      raft.members.map((member: { id: string }) => member.id),
+      ['m1', 'm2', 'm3'],
+    );
   } finally {
     await cluster.stop();
   }
@@ -102,11 +140,14 @@ test('linearizable reads after a leader kill see every acknowledged write', asyn
     const next = await cluster.waitForLeader(10_000, [leader.id]);
     const follower = cluster.replicas.find((replica) => replica.id !== leader.id && replica.id !== next.id)!;
     for (const replica of [next, follower]) {
-      const read = await waitFor(async () => {
-        const reply = await request(replica, 'GET', '/api/v1/kv/ns/durable');
-        return reply.status === 200 ? reply : null;
-      }, { timeoutMs: 10_000, what: `a linearizable read on ${replica.id}` });
-      assert.equal(read.body, { key: 'durable', value: 'before-kill', version: written.body.version });
+      const read = await waitFor(
+        async () => {
+          const reply = await request(replica, 'GET', '/api/v1/kv/ns/durable');
+          return reply.status === 200 ? reply : null;
+        },
+        { timeoutMs: 10_000, what: `a linearizable read on ${replica.id}` },
+      );
+      assert.equal(read.body, { key: 'durable', value: 'before-kill', version: (written.body as KeyAnswer).version });
     }
   } finally {
     await cluster.stop();
@@ -117,19 +158,28 @@ test('compare-and-set under concurrent writers: exactly one wins each round', as
   const cluster = await ProcessCluster.start(makeTempDir('masters-cas-'), 3, [], 'master');
   try {
     const leader = await cluster.waitForLeader();
-    let version = (await request(leader, 'PUT', '/api/v1/kv/ns/counter', { value: '0' })).body.version as number;
+    let version = ((await request(leader, 'PUT', '/api/v1/kv/ns/counter', { value: '0' })).body as KeyAnswer).version;
     for (let round = 1; round <= 5; round++) {
-      const attempts = await Promise.all(Array.from({ length: 8 }, (_, writer) =>
-        request(leader, 'PUT', '/api/v1/kv/ns/counter', { value: `${round}-by-${writer}` }, { 'if-match': String(version) })));
+      const attempts = await Promise.all(
+        Array.from({ length: 8 }, (_, writer) =>
+          request(
+            leader,
+            'PUT',
+            '/api/v1/kv/ns/counter',
+            { value: `${round}-by-${writer}` },
+            { 'if-match': String(version) },
+          ),
+        ),
+      );
       const winners = attempts.filter((reply) => reply.status === 200);
       const losers = attempts.filter((reply) => reply.status === 412);
       assert.is(winners.length, 1, `round ${round}: ${attempts.map((reply) => reply.status).join(',')}`);
       assert.is(losers.length, 7);
-      for (const loser of losers) assert.is(loser.body.error.code, 'VERSION_MISMATCH');
-      version = winners[0]!.body.version;
-      const read = await request(leader, 'GET', '/api/v1/kv/ns/counter');
-      assert.is(read.body.version, version);
-      assert.match(read.body.value, new RegExp(`^${round}-by-`));
+      for (const loser of losers) assert.is(errorOf(loser.body).code, 'VERSION_MISMATCH');
+      version = (winners[0]!.body as KeyAnswer).version;
+      const read = (await request(leader, 'GET', '/api/v1/kv/ns/counter')).body as KeyAnswer;
+      assert.is(read.version, version);
+      assert.match(read.value, new RegExp(`^${round}-by-`));
     }
   } finally {
     await cluster.stop();
@@ -144,7 +194,9 @@ test('a master added and another removed while writes continue; nothing acknowle
     for (let count = 0; !stop; count++) {
       for (const replica of cluster.replicas) {
         if (replica.child === null) continue;
-        const reply = await request(replica, 'PUT', `/api/v1/kv/churn/k${count}`, { value: String(count) }).catch(() => null);
+        const reply = await request(replica, 'PUT', `/api/v1/kv/churn/k${count}`, { value: String(count) }).catch(
+          () => null,
+        );
         if (reply?.status === 200) {
           acknowledged.push(`k${count}`);
           break;
@@ -157,17 +209,33 @@ test('a master added and another removed while writes continue; nothing acknowle
     const joiner: ReplicaProcess = { id: 'm4', address: `127.0.0.1:${await freePort()}`, child: null, output: '' };
     cluster.replicas.push(joiner);
     cluster.launch(joiner, ['--join']);
-    assert.is((await request(leader, 'POST', '/api/v1', { type: 'ADD_MASTER', add_master: { id: 'm4', address: joiner.address } })).status, 200);
-    await waitFor(async () => {
-      const raft = (await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
-      return raft.members.some((member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter');
-    }, { timeoutMs: 15_000, what: 'm4 to be promoted' });
+    assert.is(
+      (
+        await request(leader, 'POST', '/api/v1', {
+          type: 'ADD_MASTER',
+          add_master: { id: 'm4', address: joiner.address },
+        })
+      ).status,
+      200,
+    );
+    await waitFor(
+      async () => {
+        const raft = ((await request(leader, 'POST', '/api/v1', { type: 'GET_RAFT' })).body as RaftAnswer).get_raft;
+        return raft.members.some(
+          (member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter',
+        );
+      },
+      { timeoutMs: 15_000, what: 'm4 to be promoted' },
+    );
     const removedId = cluster.replicas.find((replica) => replica.id !== leader.id && replica.id !== 'm4')!.id;
     const removal = await removeMaster(leader, removedId);
     assert.is(removal.status, 200, JSON.stringify(removal.body));
     await cluster.kill(cluster.replica(removedId));
     const before = acknowledged.length;
-    await waitFor(() => acknowledged.length >= before + 20, { timeoutMs: 15_000, what: '20 more writes after the removal' });
+    await waitFor(() => acknowledged.length >= before + 20, {
+      timeoutMs: 15_000,
+      what: '20 more writes after the removal',
+    });
     stop = true;
     await writer;
     leader = await cluster.waitForLeader();
@@ -203,14 +271,21 @@ test('removing the leader under writes: a write answered "retry" was never appli
   });
   try {
     await waitFor(() => written >= 30, { timeoutMs: 15_000, what: 'writes to flow' });
-    const removed = await request(leader, 'POST', '/api/v1', { type: 'REMOVE_MASTER', remove_master: { id: leader.id } });
+    const removed = await request(leader, 'POST', '/api/v1', {
+      type: 'REMOVE_MASTER',
+      remove_master: { id: leader.id },
+    });
     assert.is(removed.status, 200, JSON.stringify(removed.body));
     const next = await cluster.waitForLeader(15_000, [leader.id]);
     stop = true;
     await Promise.all(writers);
     for (const key of definiteFailures) {
       const read = await request(next, 'GET', `/api/v1/kv/removal/${key}`);
-      assert.is(read.status, 404, `${key} was answered as a definite failure but is there: ${JSON.stringify(read.body)}`);
+      assert.is(
+        read.status,
+        404,
+        `${key} was answered as a definite failure but is there: ${JSON.stringify(read.body)}`,
+      );
     }
   } finally {
     stop = true;
@@ -227,16 +302,22 @@ test('a master restarts from its snapshot and log files', async () => {
       assert.is((await request(leader, 'PUT', `/api/v1/kv/snap/k${count}`, { value: String(count) })).status, 200);
     }
     const victim = cluster.replicas.find((replica) => replica.id !== leader.id)!;
-    await waitFor(async () => ((await cluster.status(victim))?.applied ?? 0) >= 61, { timeoutMs: 10_000, what: `${victim.id} to apply` });
+    await waitFor(async () => ((await cluster.status(victim))?.applied ?? 0) >= 61, {
+      timeoutMs: 10_000,
+      what: `${victim.id} to apply`,
+    });
     await cluster.kill(victim, 'SIGKILL');
     assert.match(victim.output, /snapshot taken/);
     cluster.launch(victim);
-    const read = await waitFor(async () => {
-      const reply = await request(victim, 'GET', '/api/v1/kv/snap/k59?stale=true').catch(() => null);
-      return reply?.status === 200 ? reply : null;
-    }, { timeoutMs: 15_000, what: `${victim.id} to serve from its files after the restart` });
-    assert.is(read.body.value, '59');
-    const raft = (await request(victim, 'POST', '/api/v1', { type: 'GET_RAFT' })).body.get_raft;
+    const read = await waitFor(
+      async () => {
+        const reply = await request(victim, 'GET', '/api/v1/kv/snap/k59?stale=true').catch(() => null);
+        return reply?.status === 200 ? reply : null;
+      },
+      { timeoutMs: 15_000, what: `${victim.id} to serve from its files after the restart` },
+    );
+    assert.is((read.body as KeyAnswer).value, '59');
+    const raft = ((await request(victim, 'POST', '/api/v1', { type: 'GET_RAFT' })).body as RaftAnswer).get_raft;
     assert.ok(raft.snapshotIndex >= 20, `snapshot index ${raft.snapshotIndex}`);
   } finally {
     await cluster.stop();

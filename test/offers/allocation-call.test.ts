@@ -5,7 +5,9 @@ import * as assert from 'uvu/assert';
 import { assertRedirectedToLeader, followerFacade } from '../http/support/follower.ts';
 
 test('GET_ALLOCATION on a follower: 307 to the leader', async () => {
-  const follower = followerFacade({ allocation: { report: () => assert.unreachable('a follower must not answer from its own allocator') } });
+  const follower = followerFacade({
+    allocation: { report: () => assert.unreachable('a follower must not answer from its own allocator') },
+  });
   await assertRedirectedToLeader(follower, 'GET_ALLOCATION');
 });
 

@@ -42,7 +42,12 @@ const quotaArbitrary = fc.record({
   limitMem: fc.option(fc.integer({ min: 0, max: 8192 }), { nil: null }),
 });
 
-const roundArbitrary = fc.record({ acceptPick: fc.nat(), declineSeconds: fc.constantFrom(0, 0, 5), advanceMs: fc.integer({ min: 0, max: 6000 }), finishPick: fc.nat() });
+const roundArbitrary = fc.record({
+  acceptPick: fc.nat(),
+  declineSeconds: fc.constantFrom(0, 0, 5),
+  advanceMs: fc.integer({ min: 0, max: 6000 }),
+  finishPick: fc.nat(),
+});
 
 const worldArbitrary = fc.record({
   agents: fc.array(agentArbitrary, { minLength: 1, maxLength: 6 }),
@@ -61,13 +66,17 @@ function build(recipe: WorldRecipe): AllocatorWorld {
     role: quota.role,
     guarantees: (quota.guaranteeCpus === null ? {} : { cpus: quota.guaranteeCpus }) as Record<string, number>,
     // A guarantee never exceeds its limit (UPDATE_QUOTA rejects that).
-    limits: { ...(quota.limitCpus === null ? {} : { cpus: Math.max(quota.limitCpus, quota.guaranteeCpus ?? 0) }), ...(quota.limitMem === null ? {} : { mem: quota.limitMem }) },
+    limits: {
+      ...(quota.limitCpus === null ? {} : { cpus: Math.max(quota.limitCpus, quota.guaranteeCpus ?? 0) }),
+      ...(quota.limitMem === null ? {} : { mem: quota.limitMem }),
+    },
   }));
   if (configs.length > 0) world.ok({ type: 'update_quota', configs });
   recipe.agents.forEach((agent, index) => {
     const list: Resource[] = [cpus(agent.cpus), mem(agent.mem)];
     if (agent.ports) list.push(ports(31000, 31009));
-    if (agent.reservedRole !== null) list.push(cpus(agent.reservedCpus, agent.reservedRole), mem(256, agent.reservedRole));
+    if (agent.reservedRole !== null)
+      list.push(cpus(agent.reservedCpus, agent.reservedRole), mem(256, agent.reservedRole));
     const id = world.agent(`a${index}`, resources(...list), { address: { ip: `10.0.0.${index}`, port: 5051 } });
     if (agent.draining) world.ok({ type: 'update_agent_state', at: world.nowMs, agentId: id, state: 'DRAINING' });
   });
@@ -84,7 +93,8 @@ function consumedUnreserved(world: AllocatorWorld, role: string, name: string): 
   let total = 0;
   const inSubtree = (candidate: string) => selfAndAncestors(candidate).includes(role);
   for (const task of world.state.tasks.values()) {
-    if (!isTerminalTaskState(task.state) && inSubtree(task.role)) total += quantityOf(task.resources.filter((r) => r.role === '*') as never, name);
+    if (!isTerminalTaskState(task.state) && inSubtree(task.role))
+      total += quantityOf(task.resources.filter((r) => r.role === '*') as never, name);
   }
   for (const offer of world.state.offers.values()) {
     if (inSubtree(offer.role)) total += quantityOf(offer.resources.filter((r) => r.role === '*') as never, name);
@@ -95,7 +105,10 @@ function consumedUnreserved(world: AllocatorWorld, role: string, name: string): 
 function reservedFor(world: AllocatorWorld, role: string, name: string): number {
   let total = 0;
   for (const agent of world.state.agents.values()) {
-    total += quantityOf(agent.resources.filter((r) => r.role !== '*' && selfAndAncestors(r.role).includes(role)) as never, name);
+    total += quantityOf(
+      agent.resources.filter((r) => r.role !== '*' && selfAndAncestors(r.role).includes(role)) as never,
+      name,
+    );
   }
   return total;
 }
@@ -103,7 +116,10 @@ function reservedFor(world: AllocatorWorld, role: string, name: string): number 
 function checkLimits(world: AllocatorWorld, recipe: WorldRecipe, before: Map<string, number>): void {
   for (const quota of recipe.quotas) {
     const effectiveCpus = quota.limitCpus === null ? null : Math.max(quota.limitCpus, quota.guaranteeCpus ?? 0);
-    for (const [name, limit] of [['cpus', effectiveCpus], ['mem', quota.limitMem]] as const) {
+    for (const [name, limit] of [
+      ['cpus', effectiveCpus],
+      ['mem', quota.limitMem],
+    ] as const) {
       if (limit === null) continue;
       const key = `${quota.role}:${name}`;
       const now = consumedUnreserved(world, quota.role, name) + reservedFor(world, quota.role, name);
@@ -116,7 +132,11 @@ function checkLimits(world: AllocatorWorld, recipe: WorldRecipe, before: Map<str
 function snapshotConsumption(world: AllocatorWorld, recipe: WorldRecipe): Map<string, number> {
   const out = new Map<string, number>();
   for (const quota of recipe.quotas) {
-    for (const name of ['cpus', 'mem']) out.set(`${quota.role}:${name}`, consumedUnreserved(world, quota.role, name) + reservedFor(world, quota.role, name));
+    for (const name of ['cpus', 'mem'])
+      out.set(
+        `${quota.role}:${name}`,
+        consumedUnreserved(world, quota.role, name) + reservedFor(world, quota.role, name),
+      );
   }
   return out;
 }
@@ -126,10 +146,29 @@ function playRound(world: AllocatorWorld, round: WorldRecipe['rounds'][number]):
   offers.forEach((offer, position) => {
     if ((round.acceptPick + position) % 3 === 0) {
       const size = offer.resources;
-      world.ok({ type: 'accept_offers', at: world.nowMs, frameworkId: offer.frameworkId, offerIds: [offer.id], operations: [{ type: 'LAUNCH', tasks: [{
-        id: `t${world.state.tasks.size + 1}` as never, name: 'task', resources: size, command: { value: 'true', shell: true, arguments: [], environment: {}, user: null },
-        container: null, healthCheck: null, killGracePeriodMs: null, labels: {},
-      }] }] });
+      world.ok({
+        type: 'accept_offers',
+        at: world.nowMs,
+        frameworkId: offer.frameworkId,
+        offerIds: [offer.id],
+        operations: [
+          {
+            type: 'LAUNCH',
+            tasks: [
+              {
+                id: `t${world.state.tasks.size + 1}` as never,
+                name: 'task',
+                resources: size,
+                command: { value: 'true', shell: true, arguments: [], environment: {}, user: null },
+                container: null,
+                healthCheck: null,
+                killGracePeriodMs: null,
+                labels: {},
+              },
+            ],
+          },
+        ],
+      });
     } else {
       world.ok({ type: 'decline_offers', at: world.nowMs, frameworkId: offer.frameworkId, offerIds: [offer.id] });
       world.hints.refuse(offer.frameworkId, [offer.agentId], round.declineSeconds, world.nowMs);
@@ -138,23 +177,39 @@ function playRound(world: AllocatorWorld, round: WorldRecipe['rounds'][number]):
   const live = [...world.state.tasks.values()].filter((task) => !isTerminalTaskState(task.state));
   const finishing = live[round.finishPick % Math.max(1, live.length)];
   if (finishing !== undefined && round.finishPick % 2 === 0) {
-    world.ok({ type: 'update_task_status', at: world.nowMs, frameworkId: finishing.frameworkId, taskId: finishing.id, agentId: finishing.agentId, status: {
-      state: 'TASK_FINISHED', reason: null, message: null, source: 'SOURCE_EXECUTOR', uuid: null, timestampMs: world.nowMs, healthy: null,
-    } });
+    world.ok({
+      type: 'update_task_status',
+      at: world.nowMs,
+      frameworkId: finishing.frameworkId,
+      taskId: finishing.id,
+      agentId: finishing.agentId,
+      status: {
+        state: 'TASK_FINISHED',
+        reason: null,
+        message: null,
+        source: 'SOURCE_EXECUTOR',
+        uuid: null,
+        timestampMs: world.nowMs,
+        healthy: null,
+      },
+    });
   }
   world.nowMs += round.advanceMs;
 }
 
 test('random clusters: every cycle is accepted by the state machine with invariants on, and within quota limits', () => {
-  fc.assert(fc.property(worldArbitrary, (recipe) => {
-    const world = build(recipe);
-    for (const round of recipe.rounds) {
-      const before = snapshotConsumption(world, recipe);
-      world.cycle(); // applies create_offers through the real machine; a rejection fails the test
-      checkLimits(world, recipe, before);
-      playRound(world, round);
-    }
-  }), { seed, numRuns: 200, interruptAfterTimeLimit: 60_000 });
+  fc.assert(
+    fc.property(worldArbitrary, (recipe) => {
+      const world = build(recipe);
+      for (const round of recipe.rounds) {
+        const before = snapshotConsumption(world, recipe);
+        world.cycle(); // applies create_offers through the real machine; a rejection fails the test
+        checkLimits(world, recipe, before);
+        playRound(world, round);
+      }
+    }),
+    { seed, numRuns: 200, interruptAfterTimeLimit: 60_000 },
+  );
 });
 
 test.run();

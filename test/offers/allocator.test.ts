@@ -8,8 +8,10 @@ import { isTerminalTaskState } from '../../src/state-machine/task-states.ts';
 import { cpus, mem, ports, resources } from '../state-machine/support/fixtures.ts';
 import { AllocatorWorld, assertNoOffers, reasonFor } from './support.ts';
 
-const fitsIn = (size: Resources) => (offered: Resources): boolean =>
-  [...quantitiesOf(size)].every(([name, millis]) => (quantitiesOf(offered).get(name) ?? 0) >= millis);
+const fitsIn =
+  (size: Resources) =>
+  (offered: Resources): boolean =>
+    [...quantitiesOf(size)].every(([name, millis]) => (quantitiesOf(offered).get(name) ?? 0) >= millis);
 
 test('fairness: with equal weights, a late framework gets the offers until dominant shares are equal', () => {
   const world = new AllocatorWorld();
@@ -30,13 +32,17 @@ test('fairness: with equal weights, a late framework gets the offers until domin
     if (world.launchOne(f2, task2, fitsIn(task2))) winners.push('f2');
   }
   assert.equal(winners.slice(0, 4), ['f2', 'f2', 'f2', 'f2'], 'the late framework catches up first');
-  assert.ok(Math.abs(world.taskShare(f1) - world.taskShare(f2)) <= 1 / 16 + 1e-9, `shares ${world.taskShare(f1)} vs ${world.taskShare(f2)}`);
+  assert.ok(
+    Math.abs(world.taskShare(f1) - world.taskShare(f2)) <= 1 / 16 + 1e-9,
+    `shares ${world.taskShare(f1)} vs ${world.taskShare(f2)}`,
+  );
   assert.ok(world.taskShare(f2) > 0.3, 'f2 kept getting offers');
 });
 
 test('fairness: over many agents, two equal frameworks launching from offers converge to equal dominant shares', () => {
   const world = new AllocatorWorld();
-  for (let index = 1; index <= 8; index += 1) world.agent(`a${index}`, resources(cpus(4), mem(4096)), { address: { ip: `10.0.0.${index}`, port: 5051 } });
+  for (let index = 1; index <= 8; index += 1)
+    world.agent(`a${index}`, resources(cpus(4), mem(4096)), { address: { ip: `10.0.0.${index}`, port: 5051 } });
   const f1 = world.framework('f1', ['a']);
   const f2 = world.framework('f2', ['b']);
   const task = resources(cpus(1), mem(512));
@@ -61,7 +67,8 @@ test('weights: roles weighted 2:1 end up holding 2:1 of a contended cluster', ()
     world.launchOne(heavy, task, fitsIn(task));
     world.launchOne(light, task, fitsIn(task));
   }
-  const count = (framework: string) => [...world.state.tasks.values()].filter((task) => task.frameworkId === framework).length;
+  const count = (framework: string) =>
+    [...world.state.tasks.values()].filter((task) => task.frameworkId === framework).length;
   assert.is(count(heavy) + count(light), 30);
   assert.is(count(heavy), 20);
   assert.is(count(light), 10);
@@ -85,7 +92,8 @@ test('quota: a guarantee is offered first, even to the role that would lose on s
 test('quota: a limit is never exceeded, whatever the framework accepts', () => {
   const world = new AllocatorWorld();
   world.ok({ type: 'update_quota', configs: [{ role: 'q', guarantees: {}, limits: { cpus: 6 } }] });
-  for (let index = 1; index <= 3; index += 1) world.agent(`a${index}`, resources(cpus(4), mem(4096)), { address: { ip: `10.0.0.${index}`, port: 5051 } });
+  for (let index = 1; index <= 3; index += 1)
+    world.agent(`a${index}`, resources(cpus(4), mem(4096)), { address: { ip: `10.0.0.${index}`, port: 5051 } });
   const framework = world.framework('f1', ['q']);
   const task = resources(cpus(1), mem(128));
   for (let round = 0; round < 6; round += 1) {
@@ -134,19 +142,28 @@ test('hierarchical roles: a parent role includes its sub-roles in its share', ()
   const outsider = world.framework('f3', ['b']);
   const result = world.cycle();
   // By name "a/y" would come first; but "a" (with a/x's task) has the larger share, so "b" wins.
-  assert.equal(result.offers.map((offer) => offer.frameworkId), [outsider, outsider], 'b stays below a after each offer');
+  assert.equal(
+    result.offers.map((offer) => offer.frameworkId),
+    [outsider, outsider],
+    'b stays below a after each offer',
+  );
   assert.is(reasonFor(result, sibling, 'a2' as never), 'NOTHING_FREE');
 });
 
 test('reservations: reserved resources go only to their role; others get only unreserved ones', () => {
   const world = new AllocatorWorld();
   const agent = world.agent('a1', resources(cpus(2, 'r'), mem(1024, 'r'), cpus(2), mem(2048), ports(31000, 31009)));
-  const reserved = world.agent('a2', resources(cpus(2, 'r'), mem(1024, 'r')), { address: { ip: '10.0.0.2', port: 5051 } });
+  const reserved = world.agent('a2', resources(cpus(2, 'r'), mem(1024, 'r')), {
+    address: { ip: '10.0.0.2', port: 5051 },
+  });
   const outsider = world.framework('f1', ['o']);
   const owner = world.framework('f2', ['r']);
   const result = world.cycle();
   for (const offer of world.offersOf(outsider)) {
-    assert.ok(offer.resources.every((resource) => resource.role === '*'), 'no reserved resource to another role');
+    assert.ok(
+      offer.resources.every((resource) => resource.role === '*'),
+      'no reserved resource to another role',
+    );
   }
   const ownerOffers = world.offersOf(owner);
   assert.ok(ownerOffers.some((offer) => offer.agentId === agent && quantityOf(offer.resources, 'cpus') === 2));
@@ -174,7 +191,10 @@ test('suppression: a suppressed role gets nothing (SUPPRESSED) until REVIVE', ()
   const framework = world.framework('f1', ['a', 'b']);
   world.hints.suppress(framework, ['a'], ['a', 'b']);
   const first = world.cycle();
-  assert.equal(first.offers.map((offer) => offer.role), ['b']);
+  assert.equal(
+    first.offers.map((offer) => offer.role),
+    ['b'],
+  );
   world.decline(framework);
   world.hints.suppress(framework, [], ['a', 'b']);
   const suppressed = world.cycle();
@@ -203,11 +223,18 @@ test('starvation: a framework that declines everything (default 5 s filter) cann
 test('inactive agents and machines down for maintenance are not offered, with the reason', () => {
   const world = new AllocatorWorld();
   const draining = world.agent('a1', resources(cpus(4), mem(4096)));
-  const down = world.agent('a2', resources(cpus(4), mem(4096)), { hostname: 'h2', address: { ip: '10.0.0.2', port: 5051 } });
+  const down = world.agent('a2', resources(cpus(4), mem(4096)), {
+    hostname: 'h2',
+    address: { ip: '10.0.0.2', port: 5051 },
+  });
   const framework = world.framework('f1');
   world.ok({ type: 'update_agent_state', at: world.nowMs, agentId: draining, state: 'DRAINING' });
   const machine = { hostname: 'h2', ip: '' };
-  world.ok({ type: 'update_maintenance_schedule', at: world.nowMs, windows: [{ machines: [machine], startMs: world.nowMs, durationMs: 3_600_000 }] });
+  world.ok({
+    type: 'update_maintenance_schedule',
+    at: world.nowMs,
+    windows: [{ machines: [machine], startMs: world.nowMs, durationMs: 3_600_000 }],
+  });
   world.ok({ type: 'start_maintenance', at: world.nowMs, machines: [machine] });
   const result = world.cycle();
   assert.is(result.offers.length, 0);
@@ -221,7 +248,10 @@ test('minimum allocatable resources: less than cpus:0.01 or mem:32 is not offere
   world.agent('a2', resources(mem(64)), { address: { ip: '10.0.0.2', port: 5051 } });
   const framework = world.framework('f1');
   const result = world.cycle();
-  assert.equal(result.offers.map((offer) => offer.agentId), ['a2']);
+  assert.equal(
+    result.offers.map((offer) => offer.agentId),
+    ['a2'],
+  );
   assert.is(reasonFor(result, framework, tiny), 'BELOW_MIN_ALLOCATABLE');
   assert.is(toMillis(0.01), 10);
 });

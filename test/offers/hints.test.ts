@@ -2,7 +2,11 @@
 // and the master's allocation settings (flags) with their plain-English errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allocationSettings, defaultAllocationBatchMs, defaultOfferTimeoutMs } from '../../src/master/allocation-loop.ts';
+import {
+  allocationSettings,
+  defaultAllocationBatchMs,
+  defaultOfferTimeoutMs,
+} from '../../src/master/allocation-loop.ts';
 import { parseMinAllocatable } from '../../src/offers/allocator.ts';
 import { AllocationHints, maxRefuseSeconds } from '../../src/offers/hints.ts';
 
@@ -37,7 +41,7 @@ test('refuse: refuse_seconds is capped at a year', () => {
 test('suppress, setSuppressedRoles and revive', () => {
   const hints = new AllocationHints();
   hints.suppress('f1', [], ['a', 'b']);
-  assert.equal(hints.suppressedRoles('f1'), ['a', 'b'], 'no roles named: all of the framework\'s');
+  assert.equal(hints.suppressedRoles('f1'), ['a', 'b'], "no roles named: all of the framework's");
   hints.refuse('f1', ['a1'], 60, now);
   hints.revive('f1', ['a']);
   assert.equal(hints.suppressedRoles('f1'), ['b']);
@@ -57,7 +61,13 @@ test('allocation settings: defaults, validation with plain messages, Mesos min a
   assert.is(defaults.batchMs, defaultAllocationBatchMs);
   assert.is(defaults.offerTimeoutMs, defaultOfferTimeoutMs);
   assert.equal(defaults.minAllocatable, [new Map([['cpus', 10]]), new Map([['mem', 32_000]])]);
-  assert.equal(parseMinAllocatable('cpus:1;mem:128|gpus:1'), [new Map([['cpus', 1000], ['mem', 128_000]]), new Map([['gpus', 1000]])]);
+  assert.equal(parseMinAllocatable('cpus:1;mem:128|gpus:1'), [
+    new Map([
+      ['cpus', 1000],
+      ['mem', 128_000],
+    ]),
+    new Map([['gpus', 1000]]),
+  ]);
   assert.equal(parseMinAllocatable(''), []);
   assert.throws(() => parseMinAllocatable('cpus=1'), /not name:amount/);
   assert.throws(() => allocationSettings({ allocationBatchMs: -1 }), /batch window/);

@@ -1,7 +1,12 @@
 // A real state machine (invariants checked after every apply) driven by allocation cycles:
 // every cycle's offers go through `create_offers`, so a bad decision is a rejected command.
 import * as assert from 'uvu/assert';
-import { allocate, defaultMaxSkipReasonsPerFramework, parseMinAllocatable, type AllocationResult } from '../../src/offers/allocator.ts';
+import {
+  allocate,
+  defaultMaxSkipReasonsPerFramework,
+  parseMinAllocatable,
+  type AllocationResult,
+} from '../../src/offers/allocator.ts';
 import { AllocationHints } from '../../src/offers/hints.ts';
 import { dominantShare, quantitiesOf, type Quantities } from '../../src/offers/quantities.ts';
 import type { Command } from '../../src/state-machine/commands.ts';
@@ -39,10 +44,16 @@ export class AllocatorWorld {
   /** One cycle; its offers are applied (and must be accepted by the real state machine). */
   cycle(): AllocationResult {
     const result = allocate({
-      state: this.state, hints: this.hints, nowMs: this.nowMs,
+      state: this.state,
+      hints: this.hints,
+      nowMs: this.nowMs,
       config: {
-        minAllocatable: this.minAllocatable, maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
-        newOfferId: () => offerId(`O${(this.#offerSequence += 1)}`),
+        minAllocatable: this.minAllocatable,
+        maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
+        newOfferId: () => {
+          this.#offerSequence += 1;
+          return offerId(`O${this.#offerSequence}`);
+        },
       },
     });
     if (result.offers.length > 0) this.ok({ type: 'create_offers', at: this.nowMs, offers: result.offers });
@@ -56,8 +67,18 @@ export class AllocatorWorld {
   decline(framework: FrameworkId, refuseSeconds = 0): void {
     const offers = this.offersOf(framework);
     if (offers.length === 0) return;
-    this.ok({ type: 'decline_offers', at: this.nowMs, frameworkId: framework, offerIds: offers.map((offer) => offer.id) });
-    this.hints.refuse(framework, offers.map((offer) => offer.agentId), refuseSeconds, this.nowMs);
+    this.ok({
+      type: 'decline_offers',
+      at: this.nowMs,
+      frameworkId: framework,
+      offerIds: offers.map((offer) => offer.id),
+    });
+    this.hints.refuse(
+      framework,
+      offers.map((offer) => offer.agentId),
+      refuseSeconds,
+      this.nowMs,
+    );
   }
 
   /** Launches one task of `size` from the framework's first offer that fits; declines the rest. */
@@ -65,11 +86,24 @@ export class AllocatorWorld {
     const offers = this.offersOf(framework);
     const chosen = offers.find((offer) => fits(offer.resources));
     if (chosen !== undefined) {
-      const task = taskDefinition(taskId(`t${(this.#taskSequence += 1)}`), size);
-      this.ok({ type: 'accept_offers', at: this.nowMs, frameworkId: framework, offerIds: [chosen.id], operations: [{ type: 'LAUNCH', tasks: [task] }] });
+      this.#taskSequence += 1;
+      const task = taskDefinition(taskId(`t${this.#taskSequence}`), size);
+      this.ok({
+        type: 'accept_offers',
+        at: this.nowMs,
+        frameworkId: framework,
+        offerIds: [chosen.id],
+        operations: [{ type: 'LAUNCH', tasks: [task] }],
+      });
     }
     const rest = offers.filter((offer) => offer !== chosen);
-    if (rest.length > 0) this.ok({ type: 'decline_offers', at: this.nowMs, frameworkId: framework, offerIds: rest.map((offer) => offer.id) });
+    if (rest.length > 0)
+      this.ok({
+        type: 'decline_offers',
+        at: this.nowMs,
+        frameworkId: framework,
+        offerIds: rest.map((offer) => offer.id),
+      });
     return chosen !== undefined;
   }
 
@@ -80,18 +114,26 @@ export class AllocatorWorld {
       const tasks = [];
       let left = offer.resources;
       while (contains(left, size)) {
-        tasks.push(taskDefinition(taskId(`t${(this.#taskSequence += 1)}`), size));
+        this.#taskSequence += 1;
+        tasks.push(taskDefinition(taskId(`t${this.#taskSequence}`), size));
         left = subtract(left, size);
       }
       launched += tasks.length;
-      this.ok({ type: 'accept_offers', at: this.nowMs, frameworkId: framework, offerIds: [offer.id], operations: tasks.length === 0 ? [] : [{ type: 'LAUNCH', tasks }] });
+      this.ok({
+        type: 'accept_offers',
+        at: this.nowMs,
+        frameworkId: framework,
+        offerIds: [offer.id],
+        operations: tasks.length === 0 ? [] : [{ type: 'LAUNCH', tasks }],
+      });
     }
     return launched;
   }
 
   totals(): Quantities {
     const totals: Quantities = new Map();
-    for (const agent of this.state.agents.values()) for (const [name, millis] of quantitiesOf(agent.resources)) totals.set(name, (totals.get(name) ?? 0) + millis);
+    for (const agent of this.state.agents.values())
+      for (const [name, millis] of quantitiesOf(agent.resources)) totals.set(name, (totals.get(name) ?? 0) + millis);
     return totals;
   }
 

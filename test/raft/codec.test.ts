@@ -5,7 +5,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CorruptEntryError, entryChecksum } from '../../src/raft/checksum.ts';
 import {
-  CodecError, decodeMessages, encodedMessageBytes, encodeMessages, frameFormatVersion, maxFrameBytes, maxStringBytes,
+  CodecError,
+  decodeMessages,
+  encodedMessageBytes,
+  encodeMessages,
+  frameFormatVersion,
+  maxFrameBytes,
+  maxStringBytes,
 } from '../../src/raft/codec.ts';
 import { nodeId } from '../../src/raft/types.ts';
 import type { ClientStamp, Entry, EntryType, Message, MessageType, SnapshotMeta } from '../../src/raft/types.ts';
@@ -69,7 +75,12 @@ const everyMessageType: Record<MessageType, Message> = {
   heartbeat: { ...base, type: 'heartbeat', commit: 102, round: 9, context: 'read-17' },
   'heartbeat-response': { ...base, type: 'heartbeat-response', round: 9, context: '' },
   'snapshot-chunk': {
-    ...base, type: 'snapshot-chunk', meta: snapshotMeta, offset: 1024, totalBytes: 4096, data: seededBytes(1, 2048),
+    ...base,
+    type: 'snapshot-chunk',
+    meta: snapshotMeta,
+    offset: 1024,
+    totalBytes: 4096,
+    data: seededBytes(1, 2048),
   },
   'snapshot-response': { ...base, type: 'snapshot-response', snapshotIndex: 4_000, receivedBytes: -1, done: false },
   'timeout-now': { ...base, type: 'timeout-now' },
@@ -79,7 +90,11 @@ const everyMessageType: Record<MessageType, Message> = {
 
 const allMessages = Object.values(everyMessageType);
 
-function assertThrowsInstance(action: () => unknown, errorClass: new (...args: never[]) => Error, label: string): Error {
+function assertThrowsInstance(
+  action: () => unknown,
+  errorClass: new (...args: never[]) => Error,
+  label: string,
+): Error {
   try {
     action();
   } catch (error) {
@@ -120,8 +135,13 @@ test('an empty batch round-trips', () => {
 
 test('integers at the edges of the safe range round-trip', () => {
   const message: Message = {
-    ...base, term: Number.MAX_SAFE_INTEGER, type: 'append-response', reject: false,
-    index: 2 ** 32, hintIndex: 2 ** 32 - 1, hintTerm: 0,
+    ...base,
+    term: Number.MAX_SAFE_INTEGER,
+    type: 'append-response',
+    reject: false,
+    index: 2 ** 32,
+    hintIndex: 2 ** 32 - 1,
+    hintTerm: 0,
   };
   assert.equal(decodeMessages(encodeMessages([message])), [message]);
 });
@@ -129,10 +149,24 @@ test('integers at the edges of the safe range round-trip', () => {
 test('big entry data and a big snapshot chunk round-trip byte for byte', () => {
   const bigData = seededBytes(7, 8 * 1024 * 1024);
   const append: Message = {
-    ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0,
-    entries: [makeEntry(1, 1, 'normal', bigData, { client: 'c', sequence: 1 }), makeEntry(2, 1, 'normal', new Uint8Array(0))],
+    ...base,
+    type: 'append',
+    prevIndex: 0,
+    prevTerm: 0,
+    commit: 0,
+    entries: [
+      makeEntry(1, 1, 'normal', bigData, { client: 'c', sequence: 1 }),
+      makeEntry(2, 1, 'normal', new Uint8Array(0)),
+    ],
   };
-  const chunk: Message = { ...base, type: 'snapshot-chunk', meta: snapshotMeta, offset: 0, totalBytes: bigData.byteLength, data: bigData };
+  const chunk: Message = {
+    ...base,
+    type: 'snapshot-chunk',
+    meta: snapshotMeta,
+    offset: 0,
+    totalBytes: bigData.byteLength,
+    data: bigData,
+  };
   assert.equal(decodeMessages(encodeMessages([append, chunk])), [append, chunk]);
 });
 
@@ -174,7 +208,10 @@ test('garbage, a wrong magic, an unknown version or flags are CodecErrors', () =
   assert.match(assertThrowsInstance(() => decodeMessages(badMagic), CodecError, 'magic').message, /bad magic/);
   const newerVersion = timeoutNowFrame();
   newerVersion[4] = frameFormatVersion + 1;
-  assert.match(assertThrowsInstance(() => decodeMessages(newerVersion), CodecError, 'version').message, /format version 2/);
+  assert.match(
+    assertThrowsInstance(() => decodeMessages(newerVersion), CodecError, 'version').message,
+    /format version 2/,
+  );
   const flags = timeoutNowFrame();
   flags[5] = 1;
   assertThrowsInstance(() => decodeMessages(flags), CodecError, 'flags');
@@ -183,7 +220,10 @@ test('garbage, a wrong magic, an unknown version or flags are CodecErrors', () =
 test('an unknown message type code is a CodecError', () => {
   const frame = timeoutNowFrame();
   frame[headerBytes] = 200;
-  assert.match(assertThrowsInstance(() => decodeMessages(frame), CodecError, 'type').message, /unknown message type code 200/);
+  assert.match(
+    assertThrowsInstance(() => decodeMessages(frame), CodecError, 'type').message,
+    /unknown message type code 200/,
+  );
 });
 
 test('a frame above maxFrameBytes is refused before it is read', () => {
@@ -197,7 +237,14 @@ test('counts and lengths that claim more than the frame holds are refused, not a
   assertThrowsInstance(() => decodeMessages(hugeMessageCount), CodecError, 'message count');
 
   const marker = text('MARKER-PAYLOAD');
-  const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [makeEntry(1, 1, 'normal', marker)] };
+  const append: Message = {
+    ...base,
+    type: 'append',
+    prevIndex: 0,
+    prevTerm: 0,
+    commit: 0,
+    entries: [makeEntry(1, 1, 'normal', marker)],
+  };
   const frame = encodeMessages([append]);
   const dataStart = frame.indexOf(Buffer.from(marker));
   assert.ok(dataStart > 0);
@@ -209,19 +256,32 @@ test('counts and lengths that claim more than the frame holds are refused, not a
   assert.is(frame.readUInt32LE(entryCountOffset), 1, 'test located the entry count');
   const hugeEntryCount = Buffer.from(frame);
   hugeEntryCount.writeUInt32LE(100_000_000, entryCountOffset);
-  assert.match(assertThrowsInstance(() => decodeMessages(hugeEntryCount), CodecError, 'entry count').message, /cannot fit/);
+  assert.match(
+    assertThrowsInstance(() => decodeMessages(hugeEntryCount), CodecError, 'entry count').message,
+    /cannot fit/,
+  );
 });
 
 test('bad enum codes, booleans, UTF-8 and integers inside a message are CodecErrors', () => {
   const marker = text('MARKER-PAYLOAD');
-  const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [makeEntry(1, 1, 'normal', marker)] };
+  const append: Message = {
+    ...base,
+    type: 'append',
+    prevIndex: 0,
+    prevTerm: 0,
+    commit: 0,
+    entries: [makeEntry(1, 1, 'normal', marker)],
+  };
   const frame = encodeMessages([append]);
   const dataStart = frame.indexOf(Buffer.from(marker));
   const typeOffset = dataStart - 4 - 4 - 1 - 1;
   assert.is(frame[typeOffset], 1, 'test located the entry type');
   const badEntryType = Buffer.from(frame);
   badEntryType[typeOffset] = 9;
-  assert.match(assertThrowsInstance(() => decodeMessages(badEntryType), CodecError, 'entry type').message, /entry type code 9/);
+  assert.match(
+    assertThrowsInstance(() => decodeMessages(badEntryType), CodecError, 'entry type').message,
+    /entry type code 9/,
+  );
 
   const vote = encodeMessages([everyMessageType.vote]);
   vote[vote.byteLength - 1] = 2;
@@ -243,7 +303,14 @@ test('bad enum codes, booleans, UTF-8 and integers inside a message are CodecErr
 });
 
 test('a snapshot chunk running past totalBytes is a CodecError on both sides', () => {
-  const chunk: Message = { ...base, type: 'snapshot-chunk', meta: snapshotMeta, offset: 10, totalBytes: 12, data: new Uint8Array(3) };
+  const chunk: Message = {
+    ...base,
+    type: 'snapshot-chunk',
+    meta: snapshotMeta,
+    offset: 10,
+    totalBytes: 12,
+    data: new Uint8Array(3),
+  };
   assertThrowsInstance(() => encodeMessages([chunk]), CodecError, 'encode');
   const valid = encodeMessages([{ ...chunk, totalBytes: 13 }]);
   const totalBytesOffset = valid.byteLength - 3 - 4 - 8;
@@ -270,7 +337,8 @@ test('random corruption never escapes as anything but CodecError or CorruptEntry
   let refused = 0;
   for (let trial = 0; trial < 2_000; trial += 1) {
     const mutated = Buffer.from(frame);
-    const position = ((noise[trial * 3]! << 16) | (noise[trial * 3 + 1]! << 8) | noise[trial * 3 + 2]!) % mutated.byteLength;
+    const position =
+      ((noise[trial * 3]! << 16) | (noise[trial * 3 + 1]! << 8) | noise[trial * 3 + 2]!) % mutated.byteLength;
     flipBits(mutated, position, noise[20_000 + trial]! | 1);
     try {
       decodeMessages(mutated);
@@ -287,17 +355,29 @@ test('random corruption never escapes as anything but CodecError or CorruptEntry
 
 test('the encoder refuses what it cannot represent', () => {
   const longContext = 'x'.repeat(maxStringBytes + 1);
-  assertThrowsInstance(() => encodeMessages([{ ...base, type: 'read-index', context: longContext }]), CodecError, 'long string');
-  assertThrowsInstance(() => encodeMessages([{ ...base, term: 1.5, type: 'timeout-now' }]), CodecError, 'fractional term');
+  assertThrowsInstance(
+    () => encodeMessages([{ ...base, type: 'read-index', context: longContext }]),
+    CodecError,
+    'long string',
+  );
+  assertThrowsInstance(
+    () => encodeMessages([{ ...base, term: 1.5, type: 'timeout-now' }]),
+    CodecError,
+    'fractional term',
+  );
   assertThrowsInstance(() => encodeMessages([{ ...base, term: -1, type: 'timeout-now' }]), CodecError, 'negative term');
   const tooBig = makeEntry(1, 1, 'normal', new Uint8Array(maxFrameBytes));
   const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [tooBig] };
-  assert.match(assertThrowsInstance(() => encodeMessages([append]), CodecError, 'frame too big').message, /maxFrameBytes/);
+  assert.match(
+    assertThrowsInstance(() => encodeMessages([append]), CodecError, 'frame too big').message,
+    /maxFrameBytes/,
+  );
 });
 
 test('throughput of 10,000 small entries (logged, not asserted)', () => {
   const entries = Array.from({ length: 10_000 }, (_, position) =>
-    makeEntry(position + 1, 3, 'normal', seededBytes(position, 100), { client: 'framework-1', sequence: position }));
+    makeEntry(position + 1, 3, 'normal', seededBytes(position, 100), { client: 'framework-1', sequence: position }),
+  );
   const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries };
   const encodeStart = performance.now();
   const frame = encodeMessages([append]);
@@ -306,10 +386,14 @@ test('throughput of 10,000 small entries (logged, not asserted)', () => {
   const [decoded] = decodeMessages(frame);
   const decodeMilliseconds = performance.now() - decodeStart;
   assert.ok(decoded !== undefined && decoded.type === 'append' && decoded.entries.length === 10_000);
-  console.log(JSON.stringify({
-    bench: 'codec-10k-entries', frameBytes: frame.byteLength,
-    encodeMilliseconds: Number(encodeMilliseconds.toFixed(2)), decodeMilliseconds: Number(decodeMilliseconds.toFixed(2)),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'codec-10k-entries',
+      frameBytes: frame.byteLength,
+      encodeMilliseconds: Number(encodeMilliseconds.toFixed(2)),
+      decodeMilliseconds: Number(decodeMilliseconds.toFixed(2)),
+    }),
+  );
 });
 
 test.run();

@@ -23,20 +23,25 @@ test('kill -9 of the leader mid-stream loses no acknowledged proposal and applie
   const cluster = await ProcessCluster.start(makeTempDir('raft-kill-'), 3);
   const acknowledged: string[] = [];
   let stop = false;
-  const clients = Array.from({ length: 8 }, (_, client) => (async () => {
-    const proposer = new ProposingClient(cluster, `c${client}`);
-    for (let sequence = 0; !stop; sequence++) {
-      const value = `c${client}-${sequence}`;
-      if (await proposer.propose(value, 5_000)) acknowledged.push(value);
-    }
-  })());
+  const clients = Array.from({ length: 8 }, (_, client) =>
+    (async () => {
+      const proposer = new ProposingClient(cluster, `c${client}`);
+      for (let sequence = 0; !stop; sequence++) {
+        const value = `c${client}-${sequence}`;
+        if (await proposer.propose(value, 5_000)) acknowledged.push(value);
+      }
+    })(),
+  );
   try {
     await waitFor(() => acknowledged.length >= 100, { timeoutMs: 20_000, what: '100 acknowledged proposals' });
     const oldLeader = await cluster.waitForLeader();
     await cluster.kill(oldLeader, 'SIGKILL');
     const before = acknowledged.length;
     const newLeader = await cluster.waitForLeader(15_000, [oldLeader.id]);
-    await waitFor(() => acknowledged.length >= before + 100, { timeoutMs: 20_000, what: '100 more proposals after the failover' });
+    await waitFor(() => acknowledged.length >= before + 100, {
+      timeoutMs: 20_000,
+      what: '100 more proposals after the failover',
+    });
     stop = true;
     await Promise.all(clients);
     const applied = countOf(await values(newLeader));
@@ -51,7 +56,8 @@ test('kill -9 of the leader mid-stream loses no acknowledged proposal and applie
     const leaderStatus = await cluster.status(newLeader);
     assert.ok(leaderStatus !== null);
     await waitFor(async () => ((await cluster.status(oldLeader))?.applied ?? 0) >= leaderStatus.commit, {
-      timeoutMs: 15_000, what: `${oldLeader.id} to catch up after its restart`,
+      timeoutMs: 15_000,
+      what: `${oldLeader.id} to catch up after its restart`,
     });
     assert.equal(await values(oldLeader), await values(newLeader));
   } finally {
@@ -68,25 +74,37 @@ test('a replica that missed compacted entries catches up through a snapshot', as
     const lagging = cluster.replicas.find((replica) => replica.id !== leader.id)!;
     await cluster.kill(lagging);
     const client = new ProposingClient(cluster, 'snap');
-    for (let count = 0; count < 200; count++) assert.ok(await client.propose(`v${count}`), `proposal ${count} acknowledged`);
+    for (let count = 0; count < 200; count++)
+      assert.ok(await client.propose(`v${count}`), `proposal ${count} acknowledged`);
     // Snapshots are written in the background: wait until every live replica (whichever leads
     // when the lagging one returns) has compacted past what the lagging one holds.
     const live = cluster.replicas.filter((replica) => replica !== lagging);
-    await waitFor(async () => (await Promise.all(live.map((replica) => cluster.status(replica)))).every((current) => (current?.firstIndex ?? 0) > 2), {
-      timeoutMs: 20_000, what: 'the live replicas to compact their logs',
-    });
+    await waitFor(
+      async () =>
+        (await Promise.all(live.map((replica) => cluster.status(replica)))).every(
+          (current) => (current?.firstIndex ?? 0) > 2,
+        ),
+      {
+        timeoutMs: 20_000,
+        what: 'the live replicas to compact their logs',
+      },
+    );
     cluster.launch(lagging);
     // The core counts an installed snapshot as applied as soon as its last chunk arrives, a
     // turn of the event loop before the driver persists and restores it: wait for both.
-    const status = await waitFor(async () => {
-      const current = await cluster.status(lagging);
-      return current !== null && current.applied >= 200 && current.snapshotIndex > 0 ? current : null;
-    }, { timeoutMs: 20_000, what: `${lagging.id} to catch up through a snapshot` });
+    const status = await waitFor(
+      async () => {
+        const current = await cluster.status(lagging);
+        return current !== null && current.applied >= 200 && current.snapshotIndex > 0 ? current : null;
+      },
+      { timeoutMs: 20_000, what: `${lagging.id} to catch up through a snapshot` },
+    );
     assert.ok(status.snapshotIndex > 0, `${lagging.id} holds a snapshot (snapshotIndex ${status.snapshotIndex})`);
     assert.match(lagging.output, /installed snapshot from the leader/);
     const leaderValues = await values(leader);
     await waitFor(async () => (await cluster.status(lagging))?.applied === (await cluster.status(leader))?.applied, {
-      timeoutMs: 10_000, what: 'equal applied indexes',
+      timeoutMs: 10_000,
+      what: 'equal applied indexes',
     });
     assert.equal(leaderValues.length, 200);
     assert.equal(await values(lagging), leaderValues);
@@ -120,15 +138,22 @@ test('a master whose log was corrupted on disk refuses to start and names the en
     const leader = await cluster.waitForLeader();
     for (let count = 0; count < 5; count++) {
       const response = await fetch(`http://${leader.address}/api/v1/kv/ns/k${count}`, {
-        method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: `v${count}` }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ value: `v${count}` }),
       });
       assert.is(response.status, 200);
     }
-    await waitFor(async () => ((await cluster.status(victim))?.applied ?? 0) >= 6, { timeoutMs: 10_000, what: `${victim.id} to apply the writes` });
+    await waitFor(async () => ((await cluster.status(victim))?.applied ?? 0) >= 6, {
+      timeoutMs: 10_000,
+      what: `${victim.id} to apply the writes`,
+    });
     await cluster.kill(victim);
     // Flip one byte of one entry's payload behind SQLite's back, as a failing disk would.
     const database = new Database(path.join(cluster.dataRoot, victim.id, 'raft.db'));
-    const row = database.prepare("SELECT idx, data FROM entries WHERE length(data) > 0 ORDER BY idx DESC LIMIT 1").get() as { idx: number; data: Buffer };
+    const row = database
+      .prepare('SELECT idx, data FROM entries WHERE length(data) > 0 ORDER BY idx DESC LIMIT 1')
+      .get() as { idx: number; data: Buffer };
     const data = Buffer.from(row.data);
     data[0] = data[0]! ^ 0xff;
     database.prepare('UPDATE entries SET data = ? WHERE idx = ?').run(data, row.idx);

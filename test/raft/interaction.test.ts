@@ -37,7 +37,9 @@ for (const name of scripts) {
     const result = runScriptFile(join(directory, name), { rewrite });
     if (result.rewritten) console.log(`rewrote ${name}`);
     if (result.mismatches.length > 0) {
-      const error = new Error(`${result.mismatches.length} block(s) differ (REWRITE=1 to accept):\n\n${result.mismatches.join('\n\n')}`);
+      const error = new Error(
+        `${result.mismatches.length} block(s) differ (REWRITE=1 to accept):\n\n${result.mismatches.join('\n\n')}`,
+      );
       // The message names file and line of every block; a stack would only repeat it.
       error.stack = error.name;
       throw error;

@@ -6,14 +6,17 @@ import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { freePort, ProcessCluster, ProposingClient, type ReplicaProcess } from './support/process-cluster.ts';
 
-interface Membership { voters: string[]; learners: string[] }
+interface Membership {
+  voters: string[];
+  learners: string[];
+}
 
 async function change(leader: ReplicaProcess, body: object): Promise<{ status: number; body: { code?: string } }> {
   const response = await fetch(`http://${leader.address}/membership`, { method: 'POST', body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as { code?: string } };
 }
 
-async function membershipOf(cluster: ProcessCluster, replica: ReplicaProcess): Promise<Membership | null> {
+async function membershipOf(replica: ReplicaProcess): Promise<Membership | null> {
   const response = await fetch(`http://${replica.address}/status`).catch(() => null);
   return response ? ((await response.json()) as { membership: Membership }).membership : null;
 }
@@ -32,15 +35,23 @@ test('a new replica joins as a learner, is promoted, and a voter is removed', as
     assert.is((await change(leader, { type: 'promote', node: 'm4' })).status, 409);
     const added = await change(leader, { type: 'add-learner', node: 'm4', address: joiner.address });
     assert.is(added.status, 200, JSON.stringify(added.body));
-    await waitFor(async () => ((await cluster.status(joiner))?.applied ?? 0) >= ((await cluster.status(leader))?.commit ?? Infinity), {
-      timeoutMs: 15_000, what: 'the learner m4 to catch up',
-    });
-    const promoted = await waitFor(async () => {
-      const result = await change(leader, { type: 'promote', node: 'm4' });
-      return result.status === 200 ? result : null;
-    }, { timeoutMs: 10_000, what: 'm4 to be promoted' });
+    await waitFor(
+      async () =>
+        ((await cluster.status(joiner))?.applied ?? 0) >= ((await cluster.status(leader))?.commit ?? Infinity),
+      {
+        timeoutMs: 15_000,
+        what: 'the learner m4 to catch up',
+      },
+    );
+    const promoted = await waitFor(
+      async () => {
+        const result = await change(leader, { type: 'promote', node: 'm4' });
+        return result.status === 200 ? result : null;
+      },
+      { timeoutMs: 10_000, what: 'm4 to be promoted' },
+    );
     assert.is(promoted.status, 200);
-    const membership = await membershipOf(cluster, leader);
+    const membership = await membershipOf(leader);
     assert.equal(membership?.voters, ['m1', 'm2', 'm3', 'm4']);
 
     // Remove the current leader: it steps down once the removal commits; the rest elect one.
@@ -50,7 +61,7 @@ test('a new replica joins as a learner, is promoted, and a voter is removed', as
     leader = await cluster.waitForLeader(15_000, [formerLeader.id]);
     await cluster.kill(formerLeader);
     for (let count = 0; count < 20; count++) assert.ok(await client.propose(`after-${count}`));
-    const final = await membershipOf(cluster, leader);
+    const final = await membershipOf(leader);
     assert.ok(final !== null && !final.voters.includes(formerLeader.id), `${formerLeader.id} is no longer a voter`);
     const response = await fetch(`http://${joiner.address}/values`);
     const values = ((await response.json()) as { values: string[] }).values;
@@ -62,12 +73,19 @@ test('a new replica joins as a learner, is promoted, and a voter is removed', as
   }
 });
 
-interface WriteOutcome { status: number; code: string | null }
+interface WriteOutcome {
+  status: number;
+  code: string | null;
+}
 
 /** One write straight to `replica`, no retry: what that replica answered. */
 async function writeTo(replica: ReplicaProcess, value: string): Promise<WriteOutcome> {
   try {
-    const response = await fetch(`http://${replica.address}/propose`, { method: 'POST', body: value, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`http://${replica.address}/propose`, {
+      method: 'POST',
+      body: value,
+      signal: AbortSignal.timeout(30_000),
+    });
     const body = (await response.json()) as { code?: string };
     return { status: response.status, code: body.code ?? null };
   } catch (error) {
@@ -83,8 +101,13 @@ test('removing the leader under write load: every write in flight gets an answer
   try {
     const leader = await cluster.waitForLeader();
     const followers = cluster.replicas.filter((replica) => replica !== leader);
-    await waitFor(async () => (await Promise.all(followers.map((replica) => cluster.status(replica))))
-      .every((status) => status?.leader === leader.id), { timeoutMs: 15_000, what: 'the followers to know the leader' });
+    await waitFor(
+      async () =>
+        (await Promise.all(followers.map((replica) => cluster.status(replica)))).every(
+          (status) => status?.leader === leader.id,
+        ),
+      { timeoutMs: 15_000, what: 'the followers to know the leader' },
+    );
     let writing = true;
     const outcomes: WriteOutcome[] = [];
     const writers = Array.from({ length: 6 }, async (_, writer) => {
@@ -98,7 +121,10 @@ test('removing the leader under write load: every write in flight gets an answer
     await Promise.all(writers);
     const timedOut = outcomes.filter((outcome) => outcome.code === 'timeout' || outcome.status === 0);
     assert.is(timedOut.length, 0, `writes that got no answer: ${JSON.stringify(timedOut.slice(0, 5))}`);
-    assert.ok(outcomes.some((outcome) => outcome.status === 200), 'some writes succeeded');
+    assert.ok(
+      outcomes.some((outcome) => outcome.status === 200),
+      'some writes succeeded',
+    );
   } finally {
     await cluster.stop();
   }

@@ -9,7 +9,12 @@ import { nodeId } from '../../src/raft/types.ts';
 import type { CoreStatus, Entry, NodeId, Role } from '../../src/raft/types.ts';
 import { Checkers, InvariantViolation } from './sim/checkers.ts';
 import {
-  backgroundSnapshotScenario, lateTimeoutNowScenario, learnerReadScenario, lostWindowScenario, selfRemovalOfTwoScenario, selfRemovalReadScenario,
+  backgroundSnapshotScenario,
+  lateTimeoutNowScenario,
+  learnerReadScenario,
+  lostWindowScenario,
+  selfRemovalOfTwoScenario,
+  selfRemovalReadScenario,
 } from './sim/regressions.ts';
 import { runSeed, SimulationFailure } from './sim/run.ts';
 import { stampKey } from './sim/state-machine.ts';
@@ -24,14 +29,22 @@ test(`seeds ${firstSeed}..${lastSeed}: every invariant after every step, and liv
     try {
       runSeed(seed);
     } catch (error) {
-      failures.push(error instanceof SimulationFailure ? error.message : `seed ${seed}: simulator error: ${String((error as Error).stack)}`);
+      failures.push(
+        error instanceof SimulationFailure
+          ? error.message
+          : `seed ${seed}: simulator error: ${String((error as Error).stack)}`,
+      );
     }
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const seeds = lastSeed - firstSeed + 1;
-  console.log(`sim: ${seeds} seeds in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s), ${failures.length} failed`);
+  console.log(
+    `sim: ${seeds} seeds in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s), ${failures.length} failed`,
+  );
   if (failures.length > 0) {
-    assert.unreachable(`${failures.length} of ${seeds} seeds failed (replay one with: npm run sim -- --seed S --trace):\n${failures.join('\n')}`);
+    assert.unreachable(
+      `${failures.length} of ${seeds} seeds failed (replay one with: npm run sim -- --seed S --trace):\n${failures.join('\n')}`,
+    );
   }
 });
 
@@ -103,15 +116,29 @@ const n2 = nodeId('n2');
 
 function status(id: NodeId, role: Role, term: number, fields: Partial<CoreStatus> = {}): CoreStatus {
   return {
-    id, role, term, vote: id, leader: role === 'leader' ? id : ('' as NodeId), commit: 0, applied: 0, firstIndex: 1, lastIndex: 0,
-    snapshotIndex: 0, membership: { voters: [n1, n2], learners: [], addresses: {} }, transferee: '' as NodeId, progress: {}, ...fields,
+    id,
+    role,
+    term,
+    vote: id,
+    leader: role === 'leader' ? id : ('' as NodeId),
+    commit: 0,
+    applied: 0,
+    firstIndex: 1,
+    lastIndex: 0,
+    snapshotIndex: 0,
+    membership: { voters: [n1, n2], learners: [], addresses: {} },
+    transferee: '' as NodeId,
+    progress: {},
+    ...fields,
   };
 }
 
 function entry(index: number, term: number, payload: string, client?: { client: string; sequence: number }): Entry {
   const data = new Uint8Array(Buffer.from(payload, 'utf8'));
   const checksum = entryChecksum(term, index, 'normal', data, client);
-  return client === undefined ? { term, index, type: 'normal', data, checksum } : { term, index, type: 'normal', data, client, checksum };
+  return client === undefined
+    ? { term, index, type: 'normal', data, checksum }
+    : { term, index, type: 'normal', data, client, checksum };
 }
 
 const emptyLog = (): readonly Entry[] => [];
@@ -152,25 +179,35 @@ test('checkers: logs that agree on a term at an index but differ before it break
   incremental.observeEntriesWritten(n1, [entry(1, 1, 'a'), entry(2, 2, 'b')], 0);
   violation('log matching', () => incremental.observeEntriesWritten(n2, [entry(2, 2, 'b')], 3));
   const full = new Checkers();
-  violation('log matching', () => full.checkLogs([
-    { owner: 'n1', entries: [entry(1, 1, 'a'), entry(2, 2, 'b')] },
-    { owner: 'n2', entries: [entry(1, 1, 'x'), entry(2, 2, 'b')] },
-  ]));
+  violation('log matching', () =>
+    full.checkLogs([
+      { owner: 'n1', entries: [entry(1, 1, 'a'), entry(2, 2, 'b')] },
+      { owner: 'n2', entries: [entry(1, 1, 'x'), entry(2, 2, 'b')] },
+    ]),
+  );
 });
 
 test('checkers: a new leader missing an applied entry breaks leader completeness', () => {
   const checkers = new Checkers();
   checkers.observeApplied(n1, entry(1, 1, 'u1'), 0, 7);
   checkers.observeStatus(status(n1, 'leader', 1, { commit: 1, lastIndex: 1, applied: 1 }), () => [entry(1, 1, 'u1')]);
-  violation('leader completeness', () => checkers.observeStatus(status(n2, 'leader', 2, { lastIndex: 1 }), () => [entry(1, 2, 'other')]));
-  violation('leader completeness', () => checkers.observeStatus(status(nodeId('n3'), 'leader', 3, { lastIndex: 0 }), emptyLog));
+  violation('leader completeness', () =>
+    checkers.observeStatus(status(n2, 'leader', 2, { lastIndex: 1 }), () => [entry(1, 2, 'other')]),
+  );
+  violation('leader completeness', () =>
+    checkers.observeStatus(status(nodeId('n3'), 'leader', 3, { lastIndex: 0 }), emptyLog),
+  );
 });
 
 test('checkers: commit or term going back on a live replica is caught', () => {
   const checkers = new Checkers();
   checkers.observeStatus(status(n1, 'follower', 2, { commit: 5, lastIndex: 5, applied: 5 }), emptyLog);
-  violation('commit monotonic', () => checkers.observeStatus(status(n1, 'follower', 2, { commit: 4, lastIndex: 5, applied: 4 }), emptyLog));
-  violation('term monotonic', () => checkers.observeStatus(status(n1, 'follower', 1, { commit: 5, lastIndex: 5, applied: 5 }), emptyLog));
+  violation('commit monotonic', () =>
+    checkers.observeStatus(status(n1, 'follower', 2, { commit: 4, lastIndex: 5, applied: 4 }), emptyLog),
+  );
+  violation('term monotonic', () =>
+    checkers.observeStatus(status(n1, 'follower', 1, { commit: 5, lastIndex: 5, applied: 5 }), emptyLog),
+  );
 });
 
 test('checkers: a stale ReadIndex answer breaks read linearizability', () => {
@@ -184,8 +221,12 @@ test('checkers: a retried client request applied twice is caught', () => {
   const checkers = new Checkers();
   const stamp = { client: 'c1', sequence: 1 };
   checkers.observeStampedApply(n1, entry(1, 1, stampKey(stamp), stamp), 'applied', false);
-  violation('client exactly-once', () => checkers.observeStampedApply(n2, entry(2, 1, stampKey(stamp), stamp), 'applied', false));
-  violation('client exactly-once', () => checkers.observeStampedApply(n1, entry(2, 1, stampKey(stamp), stamp), 'applied', true));
+  violation('client exactly-once', () =>
+    checkers.observeStampedApply(n2, entry(2, 1, stampKey(stamp), stamp), 'applied', false),
+  );
+  violation('client exactly-once', () =>
+    checkers.observeStampedApply(n1, entry(2, 1, stampKey(stamp), stamp), 'applied', true),
+  );
 });
 
 test.run();

@@ -9,7 +9,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CorruptEntryError, entryChecksum } from '../../src/raft/checksum.ts';
 import {
-  CorruptSnapshotError, CorruptStorageError, databaseFileName, snapshotDirectoryName, SqliteRaftStorage, StorageFormatError,
+  CorruptSnapshotError,
+  CorruptStorageError,
+  databaseFileName,
+  snapshotDirectoryName,
+  SqliteRaftStorage,
+  StorageFormatError,
 } from '../../src/raft/storage.ts';
 import { NO_NODE, nodeId } from '../../src/raft/types.ts';
 import type { ClientStamp, Entry, EntryType, HardState, Membership, Snapshot } from '../../src/raft/types.ts';
@@ -32,7 +37,13 @@ test.after(() => {
   for (const directory of temporaryDirectories) rmSync(directory, { recursive: true, force: true });
 });
 
-function makeEntry(index: number, term: number, payload = `command-${index}`, type: EntryType = 'normal', client?: ClientStamp): Entry {
+function makeEntry(
+  index: number,
+  term: number,
+  payload = `command-${index}`,
+  type: EntryType = 'normal',
+  client?: ClientStamp,
+): Entry {
   const data = new Uint8Array(Buffer.from(payload, 'utf8'));
   const checksum = entryChecksum(term, index, type, data, client);
   return client === undefined ? { term, index, type, data, checksum } : { term, index, type, data, client, checksum };
@@ -133,7 +144,11 @@ test('hard state and entries survive close and reopen, client stamps and empty d
 test('a later persist appends; a hard state alone overwrites only the hard state', () => {
   const directory = freshDirectory();
   withStorage(directory, (storage) => {
-    storage.persist({ hardState: { term: 1, vote: nodeId('m1'), commit: 0 }, entries: makeEntries(1, 3, 1), snapshot: null });
+    storage.persist({
+      hardState: { term: 1, vote: nodeId('m1'), commit: 0 },
+      entries: makeEntries(1, 3, 1),
+      snapshot: null,
+    });
     storage.persist({ hardState: null, entries: makeEntries(4, 6, 1), snapshot: null });
     storage.persist({ hardState: { term: 2, vote: NO_NODE, commit: 6 }, entries: [], snapshot: null });
   });
@@ -150,7 +165,10 @@ test('conflicting entries replace the stored suffix from their first index on (p
   });
   const state = reopenAndLoad(directory);
   assert.equal(indexesOf(state.entries), [1, 2, 3, 4], 'entry 5 of the old term is gone');
-  assert.equal(state.entries.map((entry) => entry.term), [1, 1, 2, 2]);
+  assert.equal(
+    state.entries.map((entry) => entry.term),
+    [1, 1, 2, 2],
+  );
   assert.is(Buffer.from(state.entries[2]!.data).toString(), 'new-3');
 });
 
@@ -160,7 +178,10 @@ test('a batch that would leave a gap or is not contiguous is refused and changes
     storage.persist({ hardState: null, entries: makeEntries(1, 3, 1), snapshot: null });
     assert.throws(() => storage.persist({ hardState: null, entries: makeEntries(5, 6, 1), snapshot: null }), /gap/);
     const holed = [makeEntry(4, 1), makeEntry(6, 1)];
-    assert.throws(() => storage.persist({ hardState: { term: 9, vote: NO_NODE, commit: 0 }, entries: holed, snapshot: null }), /contiguous/);
+    assert.throws(
+      () => storage.persist({ hardState: { term: 9, vote: NO_NODE, commit: 0 }, entries: holed, snapshot: null }),
+      /contiguous/,
+    );
   });
   const state = reopenAndLoad(directory);
   assert.equal(indexesOf(state.entries), [1, 2, 3]);
@@ -180,12 +201,18 @@ test('an entry whose checksum does not match is refused before it is written', (
 test('inserting 1000 entries in one persist (timing logged, not asserted)', () => {
   const directory = freshDirectory();
   const entries = Array.from({ length: 1000 }, (_, position) =>
-    makeEntry(position + 1, 1, `{"type":"task-status","task":"t-${position}","state":"TASK_RUNNING"}`, 'normal', { client: 'framework-1', sequence: position }));
+    makeEntry(position + 1, 1, `{"type":"task-status","task":"t-${position}","state":"TASK_RUNNING"}`, 'normal', {
+      client: 'framework-1',
+      sequence: position,
+    }),
+  );
   withStorage(directory, (storage) => {
     const start = performance.now();
     storage.persist({ hardState: { term: 1, vote: nodeId('m1'), commit: 0 }, entries, snapshot: null });
     const milliseconds = performance.now() - start;
-    console.log(JSON.stringify({ bench: 'storage-persist-1000-entries', milliseconds: Number(milliseconds.toFixed(2)) }));
+    console.log(
+      JSON.stringify({ bench: 'storage-persist-1000-entries', milliseconds: Number(milliseconds.toFixed(2)) }),
+    );
   });
   assert.is(reopenAndLoad(directory).entries.length, 1000);
 });
@@ -195,7 +222,11 @@ test('inserting 1000 entries in one persist (timing logged, not asserted)', () =
 test('a local snapshot plus compaction: load returns the snapshot and only the entries after it', () => {
   const directory = freshDirectory();
   withStorage(directory, (storage) => {
-    storage.persist({ hardState: { term: 2, vote: nodeId('m1'), commit: 10 }, entries: [...makeEntries(1, 4, 1), ...makeEntries(5, 10, 2)], snapshot: null });
+    storage.persist({
+      hardState: { term: 2, vote: nodeId('m1'), commit: 10 },
+      entries: [...makeEntries(1, 4, 1), ...makeEntries(5, 10, 2)],
+      snapshot: null,
+    });
     assert.is(storage.saveSnapshot(makeSnapshot(6, 2, 'state at 6')), true);
     storage.compact(6);
   });
@@ -242,10 +273,18 @@ test('compacting past the snapshot is refused: those entries would exist nowhere
 
 test('an installed snapshot whose last entry the log holds keeps the suffix after it (paper §7)', () => {
   const directory = freshDirectory();
-  const membership: Membership = { ...bootstrap, learners: [nodeId('m4')], addresses: { ...bootstrap.addresses, m4: '[::1]:5053' } };
+  const membership: Membership = {
+    ...bootstrap,
+    learners: [nodeId('m4')],
+    addresses: { ...bootstrap.addresses, m4: '[::1]:5053' },
+  };
   withStorage(directory, (storage) => {
     storage.persist({ hardState: null, entries: makeEntries(1, 8, 1), snapshot: null });
-    storage.persist({ hardState: { term: 1, vote: NO_NODE, commit: 5 }, entries: [], snapshot: makeSnapshot(5, 1, 'leader state at 5', membership) });
+    storage.persist({
+      hardState: { term: 1, vote: NO_NODE, commit: 5 },
+      entries: [],
+      snapshot: makeSnapshot(5, 1, 'leader state at 5', membership),
+    });
   });
   const state = reopenAndLoad(directory);
   assert.equal(state.snapshot, makeSnapshot(5, 1, 'leader state at 5', membership));
@@ -266,7 +305,10 @@ test('an installed snapshot that conflicts with the log discards the whole log, 
   });
   assert.equal(indexesOf(reopenAndLoad(directory).entries), [11, 12], 'the log continues right after the snapshot');
   withRawDatabase(directory, (database) => {
-    const row = database.prepare('SELECT MIN(idx) AS first, COUNT(*) AS count FROM entries').get() as { first: number; count: number };
+    const row = database.prepare('SELECT MIN(idx) AS first, COUNT(*) AS count FROM entries').get() as {
+      first: number;
+      count: number;
+    };
     assert.equal(row, { first: 11, count: 2 });
   });
 });
@@ -288,7 +330,9 @@ test('stray snapshot files from a crash are removed on open, the recorded one ke
 
 test('a corrupted entry byte is detected on load and names the index', () => {
   const directory = freshDirectory();
-  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }));
+  withStorage(directory, (storage) =>
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }),
+  );
   withRawDatabase(directory, (database) => {
     const { data } = database.prepare('SELECT data FROM entries WHERE idx = 3').get() as { data: Buffer };
     flipBits(data, 0, 0x01);
@@ -303,7 +347,9 @@ test('a corrupted entry byte is detected on load and names the index', () => {
 
 test('a tampered term or an unknown type code is a CorruptEntryError too', () => {
   const directory = freshDirectory();
-  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }));
+  withStorage(directory, (storage) =>
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }),
+  );
   withRawDatabase(directory, (database) => database.prepare('UPDATE entries SET term = 2 WHERE idx = 5').run());
   assert.is((catchError(() => reopenAndLoad(directory)) as CorruptEntryError).index, 5);
   withRawDatabase(directory, (database) => {
@@ -317,7 +363,9 @@ test('a tampered term or an unknown type code is a CorruptEntryError too', () =>
 
 test('a missing entry in the middle of the log is a named gap', () => {
   const directory = freshDirectory();
-  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }));
+  withStorage(directory, (storage) =>
+    storage.persist({ hardState: null, entries: makeEntries(1, 5, 1), snapshot: null }),
+  );
   withRawDatabase(directory, (database) => database.prepare('DELETE FROM entries WHERE idx = 3').run());
   const error = catchError(() => reopenAndLoad(directory));
   assert.instance(error, CorruptStorageError);
@@ -359,7 +407,9 @@ test('a truncated or missing snapshot file is a CorruptSnapshotError', () => {
 test('an unknown schema version is refused on open with a clear error', () => {
   const directory = freshDirectory();
   withStorage(directory, () => {});
-  withRawDatabase(directory, (database) => database.prepare("UPDATE meta SET value = 99 WHERE key = 'format_version'").run());
+  withRawDatabase(directory, (database) =>
+    database.prepare("UPDATE meta SET value = 99 WHERE key = 'format_version'").run(),
+  );
   const error = catchError(() => SqliteRaftStorage.open(directory));
   assert.instance(error, StorageFormatError);
   assert.match((error as Error).message, /format version 99 is not supported; this build reads version 1/);

@@ -12,7 +12,12 @@ import { backoffDelayMs } from '../../src/util/backoff.ts';
 import { entryChecksum } from '../../src/raft/checksum.ts';
 import { encodeMessages } from '../../src/raft/codec.ts';
 import {
-  NODE_HEADER, PeerTransport, RAFT_PATH, SECRET_HEADER, resolveTransportLimits, type TransportLimits,
+  NODE_HEADER,
+  PeerTransport,
+  RAFT_PATH,
+  SECRET_HEADER,
+  resolveTransportLimits,
+  type TransportLimits,
 } from '../../src/raft/transport.ts';
 import { nodeId, type Message } from '../../src/raft/types.ts';
 
@@ -52,7 +57,13 @@ async function waitFor(description: string, condition: () => boolean): Promise<v
 }
 
 async function startNode(
-  id: string, options: { secret?: string; limits?: Partial<TransportLimits>; port?: number; acceptsUnknownPeers?: () => boolean } = {},
+  id: string,
+  options: {
+    secret?: string;
+    limits?: Partial<TransportLimits>;
+    port?: number;
+    acceptsUnknownPeers?: () => boolean;
+  } = {},
 ): Promise<TestNode> {
   const frames: Message[][] = [];
   const logs: LogLine[] = [];
@@ -106,16 +117,29 @@ function heartbeat(from: string, to: string, commit: number): Message {
 
 function append(from: string, to: string, index: number, dataBytes: number): Message {
   const data = new Uint8Array(dataBytes).fill(index % 256);
-  const entry = { term: 1, index, type: 'normal' as const, data, checksum: entryChecksum(1, index, 'normal', data, undefined) };
+  const entry = {
+    term: 1,
+    index,
+    type: 'normal' as const,
+    data,
+    checksum: entryChecksum(1, index, 'normal', data, undefined),
+  };
   return {
-    type: 'append', from: nodeId(from), to: nodeId(to), term: 1,
-    prevIndex: index - 1, prevTerm: 1, entries: [entry], commit: 0,
+    type: 'append',
+    from: nodeId(from),
+    to: nodeId(to),
+    term: 1,
+    prevIndex: index - 1,
+    prevTerm: 1,
+    entries: [entry],
+    commit: 0,
   };
 }
 
 /** "type from>to n", where n is the heartbeat's commit or the append's first index. */
 function summary(message: Message): string {
-  const number = message.type === 'heartbeat' ? message.commit : message.type === 'append' ? message.entries[0]?.index : '';
+  const number =
+    message.type === 'heartbeat' ? message.commit : message.type === 'append' ? message.entries[0]?.index : '';
   return `${message.type} ${message.from}>${message.to} ${number}`;
 }
 
@@ -161,11 +185,26 @@ function closedRaw(client: WebSocket): Promise<void> {
 
 test('back-off doubles per failure, stays within [window/2, cap], and is capped', () => {
   const policy = { baseMs: 50, maxMs: 2_000 };
-  assert.is(backoffDelayMs(0, policy, () => 0), 25);
-  assert.is(backoffDelayMs(0, policy, () => 0.999_999), 50);
-  assert.is(backoffDelayMs(3, policy, () => 0), 200);
-  assert.is(backoffDelayMs(10, policy, () => 0.999_999), 2_000);
-  assert.is(backoffDelayMs(1_000_000, policy, () => 0), 1_000);
+  assert.is(
+    backoffDelayMs(0, policy, () => 0),
+    25,
+  );
+  assert.is(
+    backoffDelayMs(0, policy, () => 0.999_999),
+    50,
+  );
+  assert.is(
+    backoffDelayMs(3, policy, () => 0),
+    200,
+  );
+  assert.is(
+    backoffDelayMs(10, policy, () => 0.999_999),
+    2_000,
+  );
+  assert.is(
+    backoffDelayMs(1_000_000, policy, () => 0),
+    1_000,
+  );
   assert.throws(() => backoffDelayMs(-1, policy, () => 0));
   assert.throws(() => backoffDelayMs(0, policy, () => 1));
 });
@@ -173,7 +212,10 @@ test('back-off doubles per failure, stays within [window/2, cap], and is capped'
 test('limits: defaults fill the gaps, nonsense is refused in plain English', () => {
   assert.is(resolveTransportLimits({}).maxBufferedBytes, 64 * 1024 * 1024);
   assert.is(resolveTransportLimits({ reconnectBaseMs: 7 }).reconnectBaseMs, 7);
-  assert.throws(() => resolveTransportLimits({ keepaliveIntervalMs: 0 }), /keepaliveIntervalMs must be a positive integer/);
+  assert.throws(
+    () => resolveTransportLimits({ keepaliveIntervalMs: 0 }),
+    /keepaliveIntervalMs must be a positive integer/,
+  );
   assert.throws(() => resolveTransportLimits({ reconnectBaseMs: 500, reconnectMaxMs: 100 }), /reconnectMaxMs/);
 });
 
@@ -182,9 +224,16 @@ test('messages flow both ways over one socket per pair; the lower id dials', asy
   const [m1, m2, m3] = nodes as [TestNode, TestNode, TestNode];
   try {
     connectAll(nodes);
-    await waitFor('every pair connected', () =>
-      connected(m1, 'm2') && connected(m1, 'm3') && connected(m2, 'm1') && connected(m2, 'm3') &&
-      connected(m3, 'm1') && connected(m3, 'm2'));
+    await waitFor(
+      'every pair connected',
+      () =>
+        connected(m1, 'm2') &&
+        connected(m1, 'm3') &&
+        connected(m2, 'm1') &&
+        connected(m2, 'm3') &&
+        connected(m3, 'm1') &&
+        connected(m3, 'm2'),
+    );
     for (const from of nodes) {
       from.transport.send(nodes.filter((to) => to !== from).map((to) => heartbeat(from.id, to.id, 7)));
     }
@@ -207,8 +256,12 @@ test('a batch to one peer arrives as one frame, in order, interleaved with other
     connectAll(nodes);
     await waitFor('m1 connected to m2 and m3', () => connected(m1, 'm2') && connected(m1, 'm3'));
     m1.transport.send([
-      heartbeat('m1', 'm2', 1), heartbeat('m1', 'm3', 1), append('m1', 'm2', 2, 100),
-      heartbeat('m1', 'm2', 3), heartbeat('m1', 'm3', 2), append('m1', 'm2', 4, 100),
+      heartbeat('m1', 'm2', 1),
+      heartbeat('m1', 'm3', 1),
+      append('m1', 'm2', 2, 100),
+      heartbeat('m1', 'm2', 3),
+      heartbeat('m1', 'm3', 2),
+      append('m1', 'm2', 4, 100),
     ]);
     await waitFor('m2 and m3 received', () => m2.frames.length > 0 && m3.frames.length > 0);
     assert.is(m2.frames.length, 1);
@@ -231,8 +284,11 @@ test('a batch over maxPayloadBytes is cut into frames in order; a message over i
     connectAll(nodes);
     await waitFor('m1 connected to m2', () => connected(m1, 'm2'));
     m1.transport.send([
-      append('m1', 'm2', 1, 1_500), append('m1', 'm2', 2, 1_500), append('m1', 'm2', 3, 10_000),
-      append('m1', 'm2', 4, 1_500), heartbeat('m1', 'm2', 5),
+      append('m1', 'm2', 1, 1_500),
+      append('m1', 'm2', 2, 1_500),
+      append('m1', 'm2', 3, 10_000),
+      append('m1', 'm2', 4, 1_500),
+      heartbeat('m1', 'm2', 5),
     ]);
     await waitFor('m2 received four messages', () => received(m2).length === 4);
     assert.equal(received(m2), ['append m1>m2 1', 'append m1>m2 2', 'append m1>m2 4', 'heartbeat m1>m2 5']);
@@ -256,7 +312,8 @@ test('a wrong secret is refused with 401 and logged with the remote address; not
     assert.is(refusal?.fields['status'], 401);
     assert.is(refusal?.fields['remoteAddress'], '127.0.0.1');
     await waitFor('the dialer logs that it cannot reach m2', () =>
-      intruder.logs.some((line) => line.level === 'warn' && /401/.test(String(line.fields['error']))));
+      intruder.logs.some((line) => line.level === 'warn' && /401/.test(String(line.fields['error']))),
+    );
 
     intruder.transport.send([heartbeat('m1', 'm2', 1)]);
     assert.is(intruder.transport.stats().peers['m2']?.droppedMessages, 1);
@@ -298,7 +355,10 @@ test('a joiner that knows no member accepts a lower-id member it was not told of
     assert.is(await refusalStatus(joiner.port, { [NODE_HEADER]: 'm6', [SECRET_HEADER]: clusterSecret }), 403);
     knowsNoMember = true;
     assert.is(await refusalStatus(joiner.port, { [NODE_HEADER]: 'm9', [SECRET_HEADER]: clusterSecret }), 403);
-    assert.is(await refusalStatus(joiner.port, { [NODE_HEADER]: 'm6', [SECRET_HEADER]: 'wrong-secret-wrong-secret' }), 401);
+    assert.is(
+      await refusalStatus(joiner.port, { [NODE_HEADER]: 'm6', [SECRET_HEADER]: 'wrong-secret-wrong-secret' }),
+      401,
+    );
   } finally {
     await stopAll([joiner, leader]);
   }
@@ -320,8 +380,10 @@ test('a restarted acceptor is redialed automatically and messages flow again', a
     await waitFor('m1 reconnected to the new m2', () => connected(m1, 'm2') && connected(m2, 'm1'));
     m1.transport.send([heartbeat('m1', 'm2', 2)]);
     m2.transport.send([heartbeat('m2', 'm1', 3)]);
-    await waitFor('messages flow both ways after the restart', () =>
-      received(m2).length === 1 && received(m1).length === 1);
+    await waitFor(
+      'messages flow both ways after the restart',
+      () => received(m2).length === 1 && received(m1).length === 1,
+    );
     assert.equal(received(m2), ['heartbeat m1>m2 2']);
     assert.equal(received(m1), ['heartbeat m2>m1 3']);
     assert.is(m2.inboundSockets.size, 1);

@@ -5,8 +5,28 @@ import * as assert from 'uvu/assert';
 import { taskKey } from '../../src/state-machine/ids.ts';
 import { emptyResources } from '../../src/state-machine/resources.ts';
 import {
-  A1, accept, agentInfo, baseTime, cpus, createOffers, F1, F2, Harness, launch, mem, O1, O2, offerDefinition, partitionAware,
-  registerAgent, resources, runningTaskSetup, subscribe, T1, T2, taskDefinition,
+  A1,
+  accept,
+  agentInfo,
+  baseTime,
+  cpus,
+  createOffers,
+  F1,
+  F2,
+  Harness,
+  launch,
+  mem,
+  O1,
+  O2,
+  offerDefinition,
+  partitionAware,
+  registerAgent,
+  resources,
+  runningTaskSetup,
+  subscribe,
+  T1,
+  T2,
+  taskDefinition,
 } from './support/fixtures.ts';
 
 test('register_agent: the agent is ACTIVE with empty books and its indexes', () => {
@@ -20,13 +40,19 @@ test('register_agent: the agent is ACTIVE with empty books and its indexes', () 
   assert.is(agent.registeredAt, baseTime);
   assert.is(agent.createIndex, 1);
   assert.is(agent.modifyIndex, 1);
-  assert.equal(harness.events.map((event) => event.type), ['AGENT_ADDED']);
+  assert.equal(
+    harness.events.map((event) => event.type),
+    ['AGENT_ADDED'],
+  );
 });
 
 test('reregister_agent: new info replaces the old, offers are removed, reported tasks stay', () => {
   const harness = new Harness([...runningTaskSetup(), createOffers(offerDefinition(O2, resources(cpus(1))))]);
   harness.ok({
-    type: 'reregister_agent', at: baseTime + 5, agentId: A1, info: agentInfo({ hostname: 'node1b', resources: resources(cpus(8), mem(8192)) }),
+    type: 'reregister_agent',
+    at: baseTime + 5,
+    agentId: A1,
+    info: agentInfo({ hostname: 'node1b', resources: resources(cpus(8), mem(8192)) }),
     tasks: [{ frameworkId: F1, taskId: T1 }],
   });
   const agent = harness.state.agents.get(A1);
@@ -39,7 +65,9 @@ test('reregister_agent: new info replaces the old, offers are removed, reported 
 
 test('reregister_agent: a live task the agent does not report is lost (TASK_LOST, or TASK_DROPPED if partition aware)', () => {
   const harness = new Harness([
-    registerAgent(), subscribe(F1), subscribe(F2, { capabilities: partitionAware }),
+    registerAgent(),
+    subscribe(F1),
+    subscribe(F2, { capabilities: partitionAware }),
     createOffers(offerDefinition(O1, resources(cpus(1))), offerDefinition(O2, resources(cpus(1)), { frameworkId: F2 })),
     accept([O1], [launch(taskDefinition(T1, resources(cpus(1))))], F1),
     accept([O2], [launch(taskDefinition(T2, resources(cpus(1))))], F2),
@@ -55,15 +83,21 @@ test('reregister_agent: a live task the agent does not report is lost (TASK_LOST
 });
 
 test('an unreachable agent comes back ACTIVE by re-registering, announced as AGENT_ADDED', () => {
-  const harness = new Harness([registerAgent(), { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' }]);
+  const harness = new Harness([
+    registerAgent(),
+    { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' },
+  ]);
   const before = harness.events.length;
   harness.ok({ type: 'reregister_agent', at: baseTime + 1, agentId: A1, info: agentInfo(), tasks: [] });
   assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
   assert.is(harness.state.agents.get(A1)?.stateChangedAt, baseTime + 1);
-  assert.equal(harness.eventsSince(before).map((event) => event.type), ['AGENT_ADDED']);
+  assert.equal(
+    harness.eventsSince(before).map((event) => event.type),
+    ['AGENT_ADDED'],
+  );
 });
 
-test('update_agent_state DRAINING removes the agent\'s offers but keeps its tasks; ACTIVE again is allowed', () => {
+test("update_agent_state DRAINING removes the agent's offers but keeps its tasks; ACTIVE again is allowed", () => {
   const harness = new Harness([...runningTaskSetup(), createOffers(offerDefinition(O2, resources(cpus(1))))]);
   harness.ok({ type: 'update_agent_state', at: baseTime + 1, agentId: A1, state: 'DRAINING' });
   assert.is(harness.state.agents.get(A1)?.state, 'DRAINING');
@@ -82,14 +116,19 @@ test('update_agent_state to the current state changes nothing', () => {
 
 test('UNREACHABLE: tasks of partition-aware frameworks become TASK_UNREACHABLE (still holding resources), others TASK_LOST', () => {
   const harness = new Harness([
-    registerAgent(), subscribe(F1), subscribe(F2, { capabilities: partitionAware }),
+    registerAgent(),
+    subscribe(F1),
+    subscribe(F2, { capabilities: partitionAware }),
     createOffers(offerDefinition(O1, resources(cpus(1))), offerDefinition(O2, resources(cpus(2)), { frameworkId: F2 })),
     accept([O1], [launch(taskDefinition(T1, resources(cpus(1))))], F1),
     accept([O2], [launch(taskDefinition(T2, resources(cpus(2))))], F2),
   ]);
   const before = harness.events.length;
   harness.ok({ type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' });
-  assert.equal(harness.eventsSince(before).map((event) => event.type), ['TASK_UPDATED', 'TASK_UPDATED', 'AGENT_REMOVED']);
+  assert.equal(
+    harness.eventsSince(before).map((event) => event.type),
+    ['TASK_UPDATED', 'TASK_UPDATED', 'AGENT_REMOVED'],
+  );
   assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_LOST');
   assert.is(harness.state.tasks.get(taskKey(F2, T2))?.state, 'TASK_UNREACHABLE');
   assert.is(harness.state.tasks.get(taskKey(F2, T2))?.statuses.at(-1)?.reason, 'REASON_AGENT_REMOVED');
@@ -105,7 +144,10 @@ test('mark_agent_gone: live tasks become TASK_GONE_BY_OPERATOR, resources are re
   assert.is(task?.statuses.at(-1)?.reason, 'REASON_AGENT_REMOVED_BY_OPERATOR');
   assert.is(harness.state.agents.get(A1)?.state, 'GONE');
   assert.equal(harness.state.agents.get(A1)?.used, emptyResources);
-  assert.equal(harness.eventsSince(before).map((event) => event.type), ['TASK_UPDATED', 'AGENT_REMOVED']);
+  assert.equal(
+    harness.eventsSince(before).map((event) => event.type),
+    ['TASK_UPDATED', 'AGENT_REMOVED'],
+  );
 });
 
 test.run();

@@ -34,7 +34,10 @@ test('members the schema does not know are dropped, not kept', () => {
 
 test('malformed commands are rejected with MALFORMED_COMMAND, naming the field', () => {
   const malformed: unknown[] = [
-    null, [], 'noop', { type: 'kv_put' },
+    null,
+    [],
+    'noop',
+    { type: 'kv_put' },
     { type: 'kill_task', at: -1, frameworkId: 'f1', taskId: 't1' },
     { type: 'kill_task', at: 1, frameworkId: 'f/1', taskId: 't1' },
     { type: 'kill_task', at: 1.5, frameworkId: 'f1', taskId: 't1' },
@@ -46,9 +49,12 @@ test('malformed commands are rejected with MALFORMED_COMMAND, naming the field',
     { ...commandSamples.update_weights, weights: [{ role: 'web', weight: 0 }] },
     { ...commandSamples.start_maintenance, machines: [{ hostname: '', ip: '' }] },
     { ...commandSamples.subscribe_framework, info: { ...commandSamples.subscribe_framework.info, roles: [] } },
-    { type: 'constructor' }, { type: '__proto__' }, { type: 'toString' },
+    { type: 'constructor' },
+    { type: '__proto__' },
+    { type: 'toString' },
   ];
-  for (const command of malformed) assert.is(codeOf(envelope(command)), 'MALFORMED_COMMAND', JSON.stringify(command)?.slice(0, 80));
+  for (const command of malformed)
+    assert.is(codeOf(envelope(command)), 'MALFORMED_COMMAND', JSON.stringify(command)?.slice(0, 80));
   const decoded = decodeCommand(envelope({ type: 'kill_task', at: 1, frameworkId: 'f1', taskId: 't/1' }));
   assert.ok(!decoded.ok && decoded.message.startsWith('command.taskId:'), decoded.ok ? '' : decoded.message);
 });
@@ -64,23 +70,29 @@ test('broken envelopes: not UTF-8, not JSON, no version, another version, deep n
 
 test('fuzz: random bytes never crash the machine and never change the state', () => {
   const harness = new Harness(runningTaskSetup());
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
-    const result = harness.applyBytes(bytes);
-    return !result.ok;
-  }), { seed, numRuns: 500 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+      const result = harness.applyBytes(bytes);
+      return !result.ok;
+    }),
+    { seed, numRuns: 500 },
+  );
 });
 
 /** Every path to a member of a JSON value, for the mutation fuzzer. */
 function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   if (value === null || typeof value !== 'object') return [prefix];
-  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, index) => [index, item])
+    : Object.entries(value);
   return [prefix, ...entries.flatMap(([key, member]) => paths(member, [...prefix, key]))];
 }
 
 function replaceAt(value: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
   const [head, ...rest] = path;
   if (head === undefined) return replacement;
-  if (Array.isArray(value)) return value.map((item, index) => (index === head ? replaceAt(item, rest, replacement) : item));
+  if (Array.isArray(value))
+    return value.map((item, index) => (index === head ? replaceAt(item, rest, replacement) : item));
   const record = value as Record<string, unknown>;
   return { ...record, [head]: replaceAt(record[String(head)], rest, replacement) };
 }
@@ -88,13 +100,16 @@ function replaceAt(value: unknown, path: readonly (string | number)[], replaceme
 test('fuzz: a valid command with one member replaced by random JSON is decoded or rejected, never thrown', () => {
   const samples = Object.values(commandSamples);
   const harness = new Harness([registerAgent(), subscribe()]);
-  fc.assert(fc.property(fc.nat(samples.length - 1), fc.nat(), fc.jsonValue({ maxDepth: 3 }), (which, where, replacement) => {
-    const sample = samples[which];
-    const candidates = paths(sample);
-    const path = candidates[where % candidates.length] ?? [];
-    harness.applyBytes(envelope(replaceAt(sample, path, replacement)));
-    return true;
-  }), { seed, numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.nat(samples.length - 1), fc.nat(), fc.jsonValue({ maxDepth: 3 }), (which, where, replacement) => {
+      const sample = samples[which];
+      const candidates = paths(sample);
+      const path = candidates[where % candidates.length] ?? [];
+      harness.applyBytes(envelope(replaceAt(sample, path, replacement)));
+      return true;
+    }),
+    { seed, numRuns: 1000 },
+  );
 });
 
 test.run();

@@ -4,8 +4,20 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { taskKey } from '../../src/state-machine/ids.ts';
 import {
-  baseTime, cpus, createOffers, F1, frameworkInfo, Harness, O1, O2, offerDefinition, registerAgent, resources, runningTaskSetup,
-  subscribe, T1,
+  baseTime,
+  cpus,
+  createOffers,
+  F1,
+  frameworkInfo,
+  Harness,
+  O1,
+  O2,
+  offerDefinition,
+  registerAgent,
+  resources,
+  runningTaskSetup,
+  subscribe,
+  T1,
 } from './support/fixtures.ts';
 
 test('subscribe_framework registers a CONNECTED framework with sorted unique roles', () => {
@@ -15,7 +27,10 @@ test('subscribe_framework registers a CONNECTED framework with sorted unique rol
   assert.is(framework?.state, 'CONNECTED');
   assert.equal(framework?.info.roles, ['batch', 'web']);
   assert.is(framework?.registeredAt, baseTime);
-  assert.equal(harness.events.map((event) => event.type), ['FRAMEWORK_ADDED']);
+  assert.equal(
+    harness.events.map((event) => event.type),
+    ['FRAMEWORK_ADDED'],
+  );
 });
 
 test('subscribe again (failover) reconnects a disconnected framework and records the time', () => {
@@ -31,8 +46,12 @@ test('subscribe again (failover) reconnects a disconnected framework and records
 
 test('update_framework: offers for roles left behind are removed, the others stay', () => {
   const harness = new Harness([
-    registerAgent(), subscribe(F1, { roles: ['web', 'batch'] }),
-    createOffers(offerDefinition(O1, resources(cpus(1)), { role: 'web' }), offerDefinition(O2, resources(cpus(1)), { role: 'batch' })),
+    registerAgent(),
+    subscribe(F1, { roles: ['web', 'batch'] }),
+    createOffers(
+      offerDefinition(O1, resources(cpus(1)), { role: 'web' }),
+      offerDefinition(O2, resources(cpus(1)), { role: 'batch' }),
+    ),
   ]);
   harness.ok({ type: 'update_framework', at: baseTime, frameworkId: F1, info: frameworkInfo({ roles: ['web'] }) });
   assert.equal([...harness.state.offers.keys()], [O1]);
@@ -58,7 +77,10 @@ test('teardown_framework kills live tasks with REASON_FRAMEWORK_REMOVED and comp
   assert.is(task?.statuses.at(-1)?.reason, 'REASON_FRAMEWORK_REMOVED');
   assert.is(harness.state.frameworks.get(F1)?.state, 'COMPLETED');
   assert.is(harness.state.frameworks.get(F1)?.completedAt, baseTime + 4);
-  assert.equal(harness.eventsSince(before).map((event) => event.type), ['TASK_UPDATED', 'FRAMEWORK_REMOVED']);
+  assert.equal(
+    harness.eventsSince(before).map((event) => event.type),
+    ['TASK_UPDATED', 'FRAMEWORK_REMOVED'],
+  );
 });
 
 test.run();

@@ -23,18 +23,29 @@ test('lastAppliedIndex follows every apply, rejected ones and malformed bytes in
 test('an index that does not grow is a bug in the caller: it throws an AssertionError', () => {
   const machine = new ClusterStateMachine();
   machine.apply(bytes({ type: 'noop' }), 4);
-  assert.throws(() => machine.apply(bytes({ type: 'noop' }), 4), (error: unknown) => error instanceof AssertionError);
-  assert.throws(() => machine.apply(bytes({ type: 'noop' }), 2), (error: unknown) => error instanceof AssertionError);
+  assert.throws(
+    () => machine.apply(bytes({ type: 'noop' }), 4),
+    (error: unknown) => error instanceof AssertionError,
+  );
+  assert.throws(
+    () => machine.apply(bytes({ type: 'noop' }), 2),
+    (error: unknown) => error instanceof AssertionError,
+  );
 });
 
 test('listeners hear every change in order, with its index; unsubscribed ones hear nothing more', () => {
   const machine = new ClusterStateMachine();
   const heard: [ChangeEvent['type'], number][] = [];
   const stop = machine.subscribe((event, index) => heard.push([event.type, index]));
-  runningTaskSetup().forEach((command, position) => machine.apply(bytes(command), position + 1));
+  for (const [position, command] of runningTaskSetup().entries()) machine.apply(bytes(command), position + 1);
   machine.apply(bytes(updateStatus(T1, 'TASK_RUNNING')), 5);
   assert.equal(heard, [
-    ['AGENT_ADDED', 1], ['FRAMEWORK_ADDED', 2], ['OFFER_ADDED', 3], ['OFFER_REMOVED', 4], ['TASK_ADDED', 4], ['TASK_UPDATED', 5],
+    ['AGENT_ADDED', 1],
+    ['FRAMEWORK_ADDED', 2],
+    ['OFFER_ADDED', 3],
+    ['OFFER_REMOVED', 4],
+    ['TASK_ADDED', 4],
+    ['TASK_UPDATED', 5],
   ]);
   stop();
   machine.apply(bytes(subscribe()), 6);
@@ -45,7 +56,9 @@ test('a throwing listener neither stops the apply nor the other listeners; its e
   const errors: unknown[] = [];
   const machine = new ClusterStateMachine({ onListenerError: (error) => errors.push(error) });
   const heard: string[] = [];
-  machine.subscribe(() => { throw new Error('listener bug'); });
+  machine.subscribe(() => {
+    throw new Error('listener bug');
+  });
   machine.subscribe((event) => heard.push(event.type));
   const result = machine.apply(bytes(registerAgent()), 1);
   assert.is(result.ok, true);

@@ -4,8 +4,21 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  add, canonicalize, contains, emptyResources, equals, InvalidResourcesError, quantities, rangesOverlap, rangesOverlapAcrossRoles,
-  subtract, sum, unreserved, withRole, type Resource, type Resources,
+  add,
+  canonicalize,
+  contains,
+  emptyResources,
+  equals,
+  InvalidResourcesError,
+  quantities,
+  rangesOverlap,
+  rangesOverlapAcrossRoles,
+  subtract,
+  sum,
+  unreserved,
+  withRole,
+  type Resource,
+  type Resources,
 } from '../../src/state-machine/resources.ts';
 import { cpus, mem, ports, resources } from './support/fixtures.ts';
 import { propertySeed } from './support/seed.ts';
@@ -25,22 +38,35 @@ const rangesArbitrary: fc.Arbitrary<Resource> = fc.record({
   name: fc.constant('ports'),
   role: roleArbitrary,
   type: fc.constant('RANGES' as const),
-  ranges: fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 20 }))
-    .map(([begin, length]) => ({ begin, end: begin + length })), { maxLength: 4 }),
+  ranges: fc.array(
+    fc
+      .tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 20 }))
+      .map(([begin, length]) => ({ begin, end: begin + length })),
+    { maxLength: 4 },
+  ),
 });
-const resourcesArbitrary: fc.Arbitrary<Resources> = fc.array(fc.oneof(scalarArbitrary, rangesArbitrary), { maxLength: 8 }).map(canonicalize);
+const resourcesArbitrary: fc.Arbitrary<Resources> = fc
+  .array(fc.oneof(scalarArbitrary, rangesArbitrary), { maxLength: 8 })
+  .map(canonicalize);
 const scalarsOnly: fc.Arbitrary<Resources> = fc.array(scalarArbitrary, { maxLength: 8 }).map(canonicalize);
 
-const same = (left: Resources, right: Resources): boolean => equals(left, right) && JSON.stringify(left) === JSON.stringify(right);
+const same = (left: Resources, right: Resources): boolean =>
+  equals(left, right) && JSON.stringify(left) === JSON.stringify(right);
 
 test('canonical form: merged by name and role, sorted, empty entries dropped, ranges coalesced', () => {
-  const list = canonicalize([
-    ports(10, 12), cpus(1), mem(0), ports(13, 20), cpus(0.5), cpus(2, 'web'), ports(5, 6),
-  ]);
+  const list = canonicalize([ports(10, 12), cpus(1), mem(0), ports(13, 20), cpus(0.5), cpus(2, 'web'), ports(5, 6)]);
   assert.equal(list, [
     { name: 'cpus', role: '*', type: 'SCALAR', scalar: 1.5 },
     { name: 'cpus', role: 'web', type: 'SCALAR', scalar: 2 },
-    { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 5, end: 6 }, { begin: 10, end: 20 }] },
+    {
+      name: 'ports',
+      role: '*',
+      type: 'RANGES',
+      ranges: [
+        { begin: 5, end: 6 },
+        { begin: 10, end: 20 },
+      ],
+    },
   ]);
 });
 
@@ -59,7 +85,11 @@ test('invalid resources are refused by name', () => {
     { name: 'cpus', role: '/bad', type: 'SCALAR', scalar: 1 },
     { name: 'cpus', role: '*', type: 'SCALAR', scalar: Number.NaN },
   ];
-  for (const resource of bad) assert.throws(() => canonicalize([resource]), (error: unknown) => error instanceof InvalidResourcesError);
+  for (const resource of bad)
+    assert.throws(
+      () => canonicalize([resource]),
+      (error: unknown) => error instanceof InvalidResourcesError,
+    );
 });
 
 test('subtract stops scalars at zero and cuts ranges', () => {
@@ -90,43 +120,75 @@ test('roles: withRole reserves, unreserved undoes, quantities sum across roles',
 });
 
 test('property: canonicalize is idempotent', () => {
-  fc.assert(fc.property(resourcesArbitrary, (list) => same(canonicalize(list), list)), runs);
+  fc.assert(
+    fc.property(resourcesArbitrary, (list) => same(canonicalize(list), list)),
+    runs,
+  );
 });
 
 test('property: add is commutative and associative, with empty as identity', () => {
-  fc.assert(fc.property(resourcesArbitrary, resourcesArbitrary, resourcesArbitrary, (a, b, c) =>
-    same(add(a, b), add(b, a)) && same(add(add(a, b), c), add(a, add(b, c))) && same(add(a, emptyResources), a)), runs);
+  fc.assert(
+    fc.property(
+      resourcesArbitrary,
+      resourcesArbitrary,
+      resourcesArbitrary,
+      (a, b, c) =>
+        same(add(a, b), add(b, a)) && same(add(add(a, b), c), add(a, add(b, c))) && same(add(a, emptyResources), a),
+    ),
+    runs,
+  );
 });
 
 test('property: a sum contains its parts; contains is reflexive and transitive', () => {
-  fc.assert(fc.property(resourcesArbitrary, resourcesArbitrary, resourcesArbitrary, (a, b, c) => {
-    const ab = add(a, b);
-    const transitive = !(contains(a, b) && contains(b, c)) || contains(a, c);
-    return contains(ab, a) && contains(ab, b) && contains(a, a) && transitive;
-  }), runs);
+  fc.assert(
+    fc.property(resourcesArbitrary, resourcesArbitrary, resourcesArbitrary, (a, b, c) => {
+      const ab = add(a, b);
+      const transitive = !(contains(a, b) && contains(b, c)) || contains(a, c);
+      return contains(ab, a) && contains(ab, b) && contains(a, a) && transitive;
+    }),
+    runs,
+  );
 });
 
 test('property: what fits can be taken away and put back: contains(a, b) ⇒ (a − b) + b = a', () => {
-  fc.assert(fc.property(resourcesArbitrary, resourcesArbitrary, (a, b) => {
-    const inner = subtract(a, subtract(a, b)); // a ∩ b for ranges, min for scalars: always fits in a
-    return contains(a, inner) && same(add(subtract(a, inner), inner), a);
-  }), runs);
+  fc.assert(
+    fc.property(resourcesArbitrary, resourcesArbitrary, (a, b) => {
+      const inner = subtract(a, subtract(a, b)); // a ∩ b for ranges, min for scalars: always fits in a
+      return contains(a, inner) && same(add(subtract(a, inner), inner), a);
+    }),
+    runs,
+  );
 });
 
 test('property: for quantities, (a + b) − b = a', () => {
-  fc.assert(fc.property(scalarsOnly, scalarsOnly, (a, b) => same(subtract(add(a, b), b), a)), runs);
+  fc.assert(
+    fc.property(scalarsOnly, scalarsOnly, (a, b) => same(subtract(add(a, b), b), a)),
+    runs,
+  );
 });
 
 test('property: a − a is empty, a − b fits in a, and equality is mutual containment', () => {
-  fc.assert(fc.property(resourcesArbitrary, resourcesArbitrary, (a, b) =>
-    subtract(a, a).length === 0 && contains(a, subtract(a, b)) && equals(a, b) === (contains(a, b) && contains(b, a))), runs);
+  fc.assert(
+    fc.property(
+      resourcesArbitrary,
+      resourcesArbitrary,
+      (a, b) =>
+        subtract(a, a).length === 0 &&
+        contains(a, subtract(a, b)) &&
+        equals(a, b) === (contains(a, b) && contains(b, a)),
+    ),
+    runs,
+  );
 });
 
 test('property: sum of many equals repeated add, in any order', () => {
-  fc.assert(fc.property(fc.array(resourcesArbitrary, { maxLength: 6 }), (lists) => {
-    const folded = lists.reduce((total, list) => add(total, list), emptyResources);
-    return same(sum(lists), folded) && same(sum([...lists].reverse()), folded);
-  }), runs);
+  fc.assert(
+    fc.property(fc.array(resourcesArbitrary, { maxLength: 6 }), (lists) => {
+      const folded = lists.reduce((total, list) => add(total, list), emptyResources);
+      return same(sum(lists), folded) && same(sum([...lists].reverse()), folded);
+    }),
+    runs,
+  );
 });
 
 test.run();

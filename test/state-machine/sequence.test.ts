@@ -30,7 +30,8 @@ function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array
     const realized = realize(recipe, harness.state, harness.index + 1);
     const bytes = realized instanceof Uint8Array ? realized : encodeCommand(realized);
     const result = harness.applyBytes(bytes);
-    if (result.ok && !(realized instanceof Uint8Array)) successes.set(realized.type, (successes.get(realized.type) ?? 0) + 1);
+    if (result.ok && !(realized instanceof Uint8Array))
+      successes.set(realized.type, (successes.get(realized.type) ?? 0) + 1);
     log.push(bytes);
     results.push(result);
   }
@@ -38,32 +39,59 @@ function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array
 }
 
 test('invariants hold after every command of random sequences', () => {
-  fc.assert(fc.property(fc.array(recipeArbitrary, { minLength: 1, maxLength: 150, size: 'max' }), (recipes) => {
-    runLog(recipes);
-  }), { seed, numRuns: 150, ...timeBound });
+  fc.assert(
+    fc.property(fc.array(recipeArbitrary, { minLength: 1, maxLength: 150, size: 'max' }), (recipes) => {
+      runLog(recipes);
+    }),
+    { seed, numRuns: 150, ...timeBound },
+  );
 });
 
 test('snapshot at any point + replay of the rest = same results and same hash as never snapshotting', () => {
-  fc.assert(fc.property(fc.array(recipeArbitrary, { minLength: 1, maxLength: 120, size: 'max' }), fc.nat(), (recipes, cutPick) => {
-    const { harness, log, results } = runLog(recipes);
-    const cut = cutPick % (log.length + 1);
-    const prefix = new ClusterStateMachine();
-    log.slice(0, cut).forEach((bytes, position) => prefix.apply(bytes, position + 1));
-    const restored = new ClusterStateMachine({ checkInvariants: true });
-    restored.restore(prefix.snapshot());
-    assert.is(restored.lastAppliedIndex, cut);
-    assert.is(stateHash(restored.state), stateHash(prefix.state));
-    log.slice(cut).forEach((bytes, position) => {
-      assert.equal(restored.apply(bytes, cut + position + 1), results[cut + position]);
-    });
-    assert.is(stateHash(restored.state), stateHash(harness.state));
-  }), { seed: seed + 1, numRuns: 100, ...timeBound });
+  fc.assert(
+    fc.property(
+      fc.array(recipeArbitrary, { minLength: 1, maxLength: 120, size: 'max' }),
+      fc.nat(),
+      (recipes, cutPick) => {
+        const { harness, log, results } = runLog(recipes);
+        const cut = cutPick % (log.length + 1);
+        const prefix = new ClusterStateMachine();
+        for (const [position, bytes] of log.slice(0, cut).entries()) prefix.apply(bytes, position + 1);
+        const restored = new ClusterStateMachine({ checkInvariants: true });
+        restored.restore(prefix.snapshot());
+        assert.is(restored.lastAppliedIndex, cut);
+        assert.is(stateHash(restored.state), stateHash(prefix.state));
+        log.slice(cut).forEach((bytes, position) => {
+          assert.equal(restored.apply(bytes, cut + position + 1), results[cut + position]);
+        });
+        assert.is(stateHash(restored.state), stateHash(harness.state));
+      },
+    ),
+    { seed: seed + 1, numRuns: 100, ...timeBound },
+  );
 });
 
 test('the generator reaches the success path of the commands that matter', () => {
-  const needed = ['register_agent', 'subscribe_framework', 'create_offers', 'accept_offers', 'update_task_status', 'acknowledge_task_status',
-    'reserve_resources', 'unreserve_resources', 'start_maintenance', 'stop_maintenance', 'kv_put', 'kv_delete', 'mark_agent_gone',
-    'reregister_agent', 'teardown_framework', 'decline_offers', 'rescind_offer', 'kill_task'];
+  const needed = [
+    'register_agent',
+    'subscribe_framework',
+    'create_offers',
+    'accept_offers',
+    'update_task_status',
+    'acknowledge_task_status',
+    'reserve_resources',
+    'unreserve_resources',
+    'start_maintenance',
+    'stop_maintenance',
+    'kv_put',
+    'kv_delete',
+    'mark_agent_gone',
+    'reregister_agent',
+    'teardown_framework',
+    'decline_offers',
+    'rescind_offer',
+    'kill_task',
+  ];
   console.log(`successes: ${JSON.stringify(Object.fromEntries([...successes].sort()))}`);
   for (const type of needed) assert.ok((successes.get(type) ?? 0) > 0, `no successful ${type} in any run`);
 });

@@ -7,7 +7,13 @@ import { canonicalJson } from '../../src/state-machine/canonical-json.ts';
 import { hashTableRows, stateHash, tableRows } from '../../src/state-machine/hash.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import { compareStrings } from '../../src/state-machine/ordering.ts';
-import { readSnapshot, SnapshotError, snapshotFormatVersion, type SnapshotErrorCode, snapshotRowsPerSlice } from '../../src/state-machine/snapshot.ts';
+import {
+  readSnapshot,
+  SnapshotError,
+  snapshotFormatVersion,
+  type SnapshotErrorCode,
+  snapshotRowsPerSlice,
+} from '../../src/state-machine/snapshot.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
@@ -32,13 +38,17 @@ function rehash(database: Database.Database): void {
   const rowsByTable = tables.map((table) => ({
     name: table.name,
     rows: (database.prepare(`SELECT key, row FROM ${table.name}`).all() as { key: string; row: string }[])
-      .sort((left, right) => compareStrings(left.key, right.key)).map((row) => [row.key, row.row] as const),
+      .sort((left, right) => compareStrings(left.key, right.key))
+      .map((row) => [row.key, row.row] as const),
   }));
   database.prepare("UPDATE meta SET value = ? WHERE key = 'state_hash'").run(canonicalJson(hashTableRows(rowsByTable)));
 }
 
 function refused(bytes: Uint8Array, code: SnapshotErrorCode): void {
-  assert.throws(() => readSnapshot(bytes), (error: unknown) => error instanceof SnapshotError && error.code === code);
+  assert.throws(
+    () => readSnapshot(bytes),
+    (error: unknown) => error instanceof SnapshotError && error.code === code,
+  );
 }
 
 test('a snapshot restores to the same state: same hash, same rows, same applied index', () => {
@@ -48,14 +58,21 @@ test('a snapshot restores to the same state: same hash, same rows, same applied 
   assert.is(stateHash(restored.state), stateHash(source.state));
   assert.equal(tableRows(restored.state), tableRows(source.state));
   assert.is(restored.lastAppliedIndex, source.machine.lastAppliedIndex);
-  assert.ok(source.state.tasks.size > 0 && source.state.offers.size > 0 && source.state.kv.size > 0 && source.state.machines.size > 0);
+  assert.ok(
+    source.state.tasks.size > 0 &&
+      source.state.offers.size > 0 &&
+      source.state.kv.size > 0 &&
+      source.state.machines.size > 0,
+  );
 });
 
 test('the blob is a SQLite database with one table per entity and a meta table', () => {
   const bytes = richMachine().machine.snapshot();
   assert.is(Buffer.from(bytes.subarray(0, 16)).toString('latin1'), 'SQLite format 3\u0000');
   const database = new Database(Buffer.from(bytes));
-  const names = (database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+  const names = (
+    database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+  ).map((row) => row.name);
   const version = database.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: string };
   database.close();
   assert.equal(names, ['meta', ...tables.map((table) => table.name)].sort());
@@ -77,7 +94,9 @@ test('a snapshot begun now and written in slices is the state at its start, what
   const straight = source.machine.snapshot();
   const finish = source.machine.beginSnapshot();
   let slices = 0;
-  const counting = setInterval(() => { slices++; }, 0);
+  const counting = setInterval(() => {
+    slices++;
+  }, 0);
   const written = finish();
   source.run({ type: 'kv_put', namespace: 'bulk', key: 'after', value: 'late', expectedVersion: null });
   source.run({ type: 'kv_delete', namespace: 'bulk', key: 'k0', expectedVersion: null });
@@ -101,7 +120,10 @@ test('an empty state round-trips', () => {
 });
 
 test('refused: bytes that are not SQLite', () => {
-  refused(new Uint8Array(Buffer.from('definitely not a database, but long enough to look at '.repeat(20))), 'SNAPSHOT_NOT_SQLITE');
+  refused(
+    new Uint8Array(Buffer.from('definitely not a database, but long enough to look at '.repeat(20))),
+    'SNAPSHOT_NOT_SQLITE',
+  );
 });
 
 test('refused: a SQLite file that is not a state snapshot, or lacks a table', () => {
@@ -109,7 +131,10 @@ test('refused: a SQLite file that is not a state snapshot, or lacks a table', ()
   blank.exec('CREATE TABLE other (x)');
   refused(blank.serialize(), 'SNAPSHOT_MISSING_TABLE');
   blank.close();
-  refused(edited(richMachine().machine.snapshot(), (database) => database.exec('DROP TABLE tasks')), 'SNAPSHOT_MISSING_TABLE');
+  refused(
+    edited(richMachine().machine.snapshot(), (database) => database.exec('DROP TABLE tasks')),
+    'SNAPSHOT_MISSING_TABLE',
+  );
 });
 
 test('refused: another format version', () => {
@@ -121,10 +146,24 @@ test('refused: another format version', () => {
 
 test('refused: rows that are not JSON, not an entity, or under the wrong key', () => {
   const snapshot = richMachine().machine.snapshot();
-  refused(edited(snapshot, (database) => database.prepare("UPDATE agents SET row = '{oops' WHERE key = 'a1'").run()), 'SNAPSHOT_MALFORMED_ROW');
-  refused(edited(snapshot, (database) => database.prepare("UPDATE agents SET row = json_set(row, '$.state', 'SLEEPY') WHERE key = 'a1'").run()), 'SNAPSHOT_MALFORMED_ROW');
-  refused(edited(snapshot, (database) => database.prepare("UPDATE agents SET key = 'a3' WHERE key = 'a1'").run()), 'SNAPSHOT_MALFORMED_ROW');
-  refused(edited(snapshot, (database) => database.prepare("DELETE FROM meta WHERE key = 'applied_index'").run()), 'SNAPSHOT_MALFORMED_ROW');
+  refused(
+    edited(snapshot, (database) => database.prepare("UPDATE agents SET row = '{oops' WHERE key = 'a1'").run()),
+    'SNAPSHOT_MALFORMED_ROW',
+  );
+  refused(
+    edited(snapshot, (database) =>
+      database.prepare("UPDATE agents SET row = json_set(row, '$.state', 'SLEEPY') WHERE key = 'a1'").run(),
+    ),
+    'SNAPSHOT_MALFORMED_ROW',
+  );
+  refused(
+    edited(snapshot, (database) => database.prepare("UPDATE agents SET key = 'a3' WHERE key = 'a1'").run()),
+    'SNAPSHOT_MALFORMED_ROW',
+  );
+  refused(
+    edited(snapshot, (database) => database.prepare("DELETE FROM meta WHERE key = 'applied_index'").run()),
+    'SNAPSHOT_MALFORMED_ROW',
+  );
 });
 
 test('refused: a well-formed row that differs from what was written (hash mismatch)', () => {
@@ -145,7 +184,10 @@ test('refused: a consistent-looking snapshot whose state breaks an invariant', (
 test('a refused restore leaves the machine as it was', () => {
   const harness = richMachine();
   const before = stateHash(harness.state);
-  assert.throws(() => harness.machine.restore(new Uint8Array(100)), (error: unknown) => error instanceof SnapshotError);
+  assert.throws(
+    () => harness.machine.restore(new Uint8Array(100)),
+    (error: unknown) => error instanceof SnapshotError,
+  );
   assert.is(stateHash(harness.state), before);
 });
 

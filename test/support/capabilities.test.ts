@@ -8,7 +8,10 @@ const docker = suite('docker probe');
 
 docker('DOCKER_HOST is read as the docker CLI reads it', () => {
   assert.equal(parseDockerHost(undefined), { kind: 'unix', socketPath: '/var/run/docker.sock' });
-  assert.equal(parseDockerHost('unix:///tmp/flotilla-ci/docker.sock'), { kind: 'unix', socketPath: '/tmp/flotilla-ci/docker.sock' });
+  assert.equal(parseDockerHost('unix:///tmp/flotilla-ci/docker.sock'), {
+    kind: 'unix',
+    socketPath: '/tmp/flotilla-ci/docker.sock',
+  });
   assert.equal(parseDockerHost('tcp://127.0.0.1:2375'), { kind: 'tcp', host: '127.0.0.1', port: 2375 });
   assert.throws(() => parseDockerHost('ssh://somewhere'), /DOCKER_HOST must look like/);
 });

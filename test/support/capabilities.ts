@@ -26,7 +26,8 @@ function describeEndpoint(endpoint: DockerEndpoint): string {
 }
 
 function dockerGetStatus(endpoint: DockerEndpoint, requestPath: string): Promise<number> {
-  const target = endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
+  const target =
+    endpoint.kind === 'unix' ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
   return new Promise((resolve, reject) => {
     const request = http.get({ ...target, path: requestPath, timeout: dockerProbeTimeoutMs }, (response) => {
       response.resume();
@@ -40,7 +41,8 @@ function dockerGetStatus(endpoint: DockerEndpoint, requestPath: string): Promise
 /** Undefined when DOCKER_HOST (or the default socket) answers and holds FLOTILLA_TEST_IMAGE. */
 export async function dockerUnavailableReason(): Promise<string | undefined> {
   const image = process.env.FLOTILLA_TEST_IMAGE;
-  if (image === undefined || image === '') return 'FLOTILLA_TEST_IMAGE is not set (.ci/run builds flotilla-test:busybox)';
+  if (image === undefined || image === '')
+    return 'FLOTILLA_TEST_IMAGE is not set (.ci/run builds flotilla-test:busybox)';
   let endpoint: DockerEndpoint;
   try {
     endpoint = parseDockerHost(process.env.DOCKER_HOST);

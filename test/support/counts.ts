@@ -9,7 +9,8 @@ export type { TestCounts };
 
 export function printTestCounts(counts: TestCounts): void {
   for (const [name, value] of Object.entries(counts)) {
-    if (!Number.isInteger(value) || value < 0) throw new Error(`printTestCounts: ${name} must be a whole number, got ${String(value)}`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`printTestCounts: ${name} must be a whole number, got ${String(value)}`);
   }
   process.stdout.write(`${formatCountedLine(counts)}\n`);
 }

@@ -15,7 +15,11 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 function runProgram(source: string): { stdout: string; status: number | null } {
   const file = path.join(makeTempDir(), 'program.ts');
   writeFileSync(file, source);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', file], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { stdout: result.stdout, status: result.status };
 }
 
@@ -23,13 +27,22 @@ const waiting = suite('waitFor');
 
 waiting('returns the first truthy value', async () => {
   let calls = 0;
-  const value = await waitFor(() => (++calls >= 3 ? `ready after ${calls}` : undefined), { timeoutMs: 1_000, intervalMs: 1, what: 'three calls' });
+  const value = await waitFor(() => (++calls >= 3 ? `ready after ${calls}` : undefined), {
+    timeoutMs: 1_000,
+    intervalMs: 1,
+    what: 'three calls',
+  });
   assert.is(value, 'ready after 3');
 });
 
 waiting('a timeout names what was awaited and the last error', async () => {
   try {
-    await waitFor(() => { throw new Error('connection refused'); }, { timeoutMs: 30, intervalMs: 5, what: 'the leader m1' });
+    await waitFor(
+      () => {
+        throw new Error('connection refused');
+      },
+      { timeoutMs: 30, intervalMs: 5, what: 'the leader m1' },
+    );
     assert.unreachable('waitFor should have thrown');
   } catch (error) {
     assert.instance(error, Error);
@@ -75,7 +88,10 @@ temporary('skipTest and testUnless print lines the runner counts, and register n
   );
   assert.is(status, 0);
   const summary = parseTestOutput(stdout);
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 1, failed: 0, skipped: 2 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 1, failed: 0, skipped: 2 },
+  );
   assert.equal(summary.skipReasons, ['needs docker: no Docker engine', 'needs a namespace: not root']);
 });
 

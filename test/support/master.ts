@@ -18,10 +18,21 @@ export async function startSingleMaster(): Promise<SingleMaster> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const master = await Master.start({
-    id: 'm1', host: '127.0.0.1', port, peers: { m1: address }, dataDir: makeTempDir('master-'), zone: null,
-    secret: developmentSecret, timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
+    id: 'm1',
+    host: '127.0.0.1',
+    port,
+    peers: { m1: address },
+    dataDir: makeTempDir('master-'),
+    zone: null,
+    secret: developmentSecret,
+    timing: { ...timingProfiles.lan, tickMs: 10 },
+    join: false,
+    flags: { id: 'm1' },
     logger: silentLogger,
   });
-  await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, { timeoutMs: 5000, what: 'm1 to lead' });
+  await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
+    timeoutMs: 5000,
+    what: 'm1 to lead',
+  });
   return { master, url: `http://${address}`, stop: () => master.stop() };
 }

@@ -19,7 +19,8 @@ const cleanExit: FileExit = { code: 0, signal: null, timedOut: false, timeoutSec
 
 // Exactly what uvu 0.5.6 prints for a file with one pass, one failure and one test.skip,
 // with and without colours (FORCE_COLOR=1 puts the escape after the number).
-const uvuPlain = '• ✘   (1 / 2)\n\n   FAIL  "bad"\n\n  Total:     2\n  Passed:    1\n  Skipped:   1\n  Duration:  1.16ms\n\n';
+const uvuPlain =
+  '• ✘   (1 / 2)\n\n   FAIL  "bad"\n\n  Total:     2\n  Passed:    1\n  Skipped:   1\n  Duration:  1.16ms\n\n';
 const uvuColoured =
   '\n  Total:     2\u001b[31m\n  Passed:    1\u001b[39m\n  Skipped:   \u001b[33m1\u001b[39m\n  Duration:  1.23ms\n\n';
 
@@ -27,18 +28,31 @@ const parsing = suite('summary parsing');
 
 parsing('uvu summary without colours: failed is Total minus Passed', () => {
   const summary = parseTestOutput(uvuPlain);
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 1, failed: 1, skipped: 1 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 1, failed: 1, skipped: 1 },
+  );
   assert.ok(summary.reported);
 });
 
 parsing('uvu summary with ANSI colours parses the same', () => {
   const summary = parseTestOutput(uvuColoured);
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 1, failed: 1, skipped: 1 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 1, failed: 1, skipped: 1 },
+  );
   assert.is(stripAnsi('\u001b[1m\u001b[32mok\u001b[39m\u001b[22m'), 'ok');
 });
 
 parsing('each skipped line counts as one skipped test and keeps its reason', () => {
-  const output = [formatSkipLine('docker launch', 'no Docker engine'), 'skipped: netns partition: not root', '  Total:     0', '  Passed:    0', '  Skipped:   0', '  Duration:  0.1ms'].join('\n');
+  const output = [
+    formatSkipLine('docker launch', 'no Docker engine'),
+    'skipped: netns partition: not root',
+    '  Total:     0',
+    '  Passed:    0',
+    '  Skipped:   0',
+    '  Duration:  0.1ms',
+  ].join('\n');
   const summary = parseTestOutput(output);
   assert.is(summary.skipped, 2);
   assert.is(summary.failed, 0);
@@ -48,30 +62,51 @@ parsing('each skipped line counts as one skipped test and keeps its reason', () 
 parsing('flotilla-test lines are added to uvu counts', () => {
   const output = `${uvuPlain}${formatCountedLine({ passed: 200, failed: 0, skipped: 3 })}\nflotilla-test: 5 passed, 2 failed\n`;
   const summary = parseTestOutput(output);
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 206, failed: 3, skipped: 4 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 206, failed: 3, skipped: 4 },
+  );
 });
 
 parsing('a counted line printed from inside a uvu test follows the suite name and dots', () => {
   const summary = parseTestOutput(' raft simulation  • • flotilla-test: 1000 passed, 0 failed, 0 skipped\n');
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 1000, failed: 0, skipped: 0 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 1000, failed: 0, skipped: 0 },
+  );
 });
 
 parsing('garbage is not counted', () => {
   const output = [
-    'Total: lots', 'Passed:    3', // a Passed line without its Total line
-    '  Total:     4', 'interrupted', '  Passed:    4', '  Skipped:   0', '  Duration:  1ms', // block broken in the middle
-    'we skipped: nothing', 'Skipped: 1', 'flotilla-test: 1 passed', 'flotilla-test: x passed, 0 failed, 0 skipped',
-    'not-flotilla-test: 1 passed, 0 failed', 'flotilla-test: 1 passed, 0 failed, 0 skipped, and more',
+    'Total: lots',
+    'Passed:    3', // a Passed line without its Total line
+    '  Total:     4',
+    'interrupted',
+    '  Passed:    4',
+    '  Skipped:   0',
+    '  Duration:  1ms', // block broken in the middle
+    'we skipped: nothing',
+    'Skipped: 1',
+    'flotilla-test: 1 passed',
+    'flotilla-test: x passed, 0 failed, 0 skipped',
+    'not-flotilla-test: 1 passed, 0 failed',
+    'flotilla-test: 1 passed, 0 failed, 0 skipped, and more',
     '{"level":"info","msg":"skipped: not a skip line either"}',
   ].join('\n');
   const summary = parseTestOutput(output);
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 0, failed: 0, skipped: 0 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 0, failed: 0, skipped: 0 },
+  );
   assert.not.ok(summary.reported);
 });
 
 parsing('two uvu summaries in one output are summed', () => {
   const summary = parseTestOutput(uvuPlain + uvuColoured);
-  assert.equal({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped }, { passed: 2, failed: 2, skipped: 2 });
+  assert.equal(
+    { passed: summary.passed, failed: summary.failed, skipped: summary.skipped },
+    { passed: 2, failed: 2, skipped: 2 },
+  );
 });
 
 parsing.run();
@@ -80,7 +115,10 @@ const judging = suite('file verdicts');
 
 judging('a clean exit with a summary keeps its counts', () => {
   const verdict = judgeFile(parseTestOutput(uvuPlain), { ...cleanExit, code: 1 });
-  assert.equal({ passed: verdict.passed, failed: verdict.failed, skipped: verdict.skipped }, { passed: 1, failed: 1, skipped: 1 });
+  assert.equal(
+    { passed: verdict.passed, failed: verdict.failed, skipped: verdict.skipped },
+    { passed: 1, failed: 1, skipped: 1 },
+  );
 });
 
 judging('a crash without a summary is one failure', () => {
@@ -90,7 +128,12 @@ judging('a crash without a summary is one failure', () => {
 });
 
 judging('a timeout is a failure even after passing tests were counted', () => {
-  const verdict = judgeFile(parseTestOutput('flotilla-test: 3 passed, 0 failed, 0 skipped'), { code: null, signal: 'SIGTERM', timedOut: true, timeoutSeconds: 5 });
+  const verdict = judgeFile(parseTestOutput('flotilla-test: 3 passed, 0 failed, 0 skipped'), {
+    code: null,
+    signal: 'SIGTERM',
+    timedOut: true,
+    timeoutSeconds: 5,
+  });
   assert.is(verdict.passed, 3);
   assert.is(verdict.failed, 1);
   assert.equal(verdict.problems, ['timed out after 5 s']);
@@ -120,7 +163,13 @@ selecting('filters keep files containing any substring; names drop test/ and .te
 
 selecting('test files are found sorted, fixtures and non-test files left out', () => {
   const root = makeTempDir();
-  for (const file of ['test/b/two.test.ts', 'test/a/one.test.ts', 'test/a/helper.ts', 'test/a/fixtures/bad.test.ts', 'test/top.test.ts']) {
+  for (const file of [
+    'test/b/two.test.ts',
+    'test/a/one.test.ts',
+    'test/a/helper.ts',
+    'test/a/fixtures/bad.test.ts',
+    'test/top.test.ts',
+  ]) {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     writeFileSync(path.join(root, file), '');
   }
@@ -131,7 +180,10 @@ selecting('a file may ask for its own timeout', () => {
   const root = makeTempDir();
   const withDirective = path.join(root, 'long.test.ts');
   const without = path.join(root, 'short.test.ts');
-  writeFileSync(withDirective, "// Real processes, five nemeses.\n// flotilla-test-timeout-seconds: 900\nimport 'x';\n");
+  writeFileSync(
+    withDirective,
+    "// Real processes, five nemeses.\n// flotilla-test-timeout-seconds: 900\nimport 'x';\n",
+  );
   writeFileSync(without, "import 'x';\n");
   assert.is(readTimeoutDirective(withDirective), 900);
   assert.is(readTimeoutDirective(without), undefined);

@@ -20,7 +20,12 @@ export function skipTest<Context>(suite: Test<Context>, name: string, why: strin
 }
 
 /** Registers the test when `whyNot` is undefined; otherwise skips it with that reason. */
-export function testUnless<Context>(suite: Test<Context>, whyNot: string | undefined, name: string, body: Callback<Context>): void {
+export function testUnless<Context>(
+  suite: Test<Context>,
+  whyNot: string | undefined,
+  name: string,
+  body: Callback<Context>,
+): void {
   if (whyNot === undefined) suite(name, body);
   else skipTest(suite, name, whyNot);
 }

@@ -9,7 +9,8 @@ const createdFolders: string[] = [];
 let removalRegistered = false;
 
 export function makeTempDir(prefix = 'flotilla-test-'): string {
-  if (prefix.includes('/') || prefix.includes(path.sep)) throw new Error(`makeTempDir: prefix must be a plain name, got "${prefix}"`);
+  if (prefix.includes('/') || prefix.includes(path.sep))
+    throw new Error(`makeTempDir: prefix must be a plain name, got "${prefix}"`);
   const folder = mkdtempSync(path.join(os.tmpdir(), prefix));
   createdFolders.push(folder);
   if (!removalRegistered) {

@@ -43,6 +43,12 @@ export async function waitFor<Value>(
     if (remainingMs <= 0) break;
     await sleep(Math.min(intervalMs, remainingMs));
   }
-  const cause = lastError === undefined ? '' : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
-  throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what} (${attempts} attempts${cause})`, { cause: lastError });
+  const cause =
+    lastError === undefined
+      ? ''
+      : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+  throw new Error(
+    `timed out after ${options.timeoutMs} ms waiting for ${options.what} (${attempts} attempts${cause})`,
+    { cause: lastError },
+  );
 }

@@ -13,7 +13,14 @@ function memoryDestination(): { stream: Writable; lines: () => string[] } {
       done();
     },
   });
-  return { stream, lines: () => chunks.join('').split('\n').filter((line) => line !== '') };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line !== ''),
+  };
 }
 
 const logger = suite('logger');

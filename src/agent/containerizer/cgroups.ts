@@ -41,7 +41,10 @@ export function detectCgroups(base = '/sys/fs/cgroup'): CgroupSupport {
   if (controllers !== null) return prepareV2(base, controllers);
   const memoryBase = path.join(base, 'memory');
   const cpuBase = path.join(base, 'cpu');
-  if (existsSync(path.join(memoryBase, 'memory.limit_in_bytes')) && existsSync(path.join(cpuBase, 'cpu.cfs_quota_us'))) {
+  if (
+    existsSync(path.join(memoryBase, 'memory.limit_in_bytes')) &&
+    existsSync(path.join(cpuBase, 'cpu.cfs_quota_us'))
+  ) {
     try {
       const memoryRoot = path.join(memoryBase, flotillaSubtree);
       const cpuRoot = path.join(cpuBase, flotillaSubtree);
@@ -52,13 +55,17 @@ export function detectCgroups(base = '/sys/fs/cgroup'): CgroupSupport {
       return { kind: 'none', why: `cgroup v1 memory and cpu trees under ${base} are not writable: ${describe(error)}` };
     }
   }
-  return { kind: 'none', why: `neither cgroup v2 (${base}/cgroup.controllers) nor the v1 memory and cpu controllers are mounted at ${base}` };
+  return {
+    kind: 'none',
+    why: `neither cgroup v2 (${base}/cgroup.controllers) nor the v1 memory and cpu controllers are mounted at ${base}`,
+  };
 }
 
 function prepareV2(base: string, controllers: string): CgroupSupport {
   const offered = controllers.trim().split(/\s+/);
   const missing = ['cpu', 'memory'].filter((name) => !offered.includes(name));
-  if (missing.length > 0) return { kind: 'none', why: `cgroup v2 at ${base} does not offer the ${missing.join(' and ')} controller` };
+  if (missing.length > 0)
+    return { kind: 'none', why: `cgroup v2 at ${base} does not offer the ${missing.join(' and ')} controller` };
   const root = path.join(base, flotillaSubtree);
   try {
     // A v2 cgroup hands controllers to its children only when its subtree_control lists them;
@@ -91,7 +98,11 @@ export interface TaskCgroup {
   remove(): void;
 }
 
-function writeLimits(support: Exclude<CgroupSupport, { kind: 'none' }>, folders: readonly string[], limits: CgroupLimits): void {
+function writeLimits(
+  support: Exclude<CgroupSupport, { kind: 'none' }>,
+  folders: readonly string[],
+  limits: CgroupLimits,
+): void {
   const memoryFolder = folders[0] ?? '';
   const cpuFolder = folders[folders.length - 1] ?? '';
   if (limits.memMb !== null) {
@@ -109,11 +120,17 @@ function writeLimits(support: Exclude<CgroupSupport, { kind: 'none' }>, folders:
 }
 
 function foldersOf(support: Exclude<CgroupSupport, { kind: 'none' }>, name: string): string[] {
-  return support.kind === 'v2' ? [path.join(support.root, name)] : [path.join(support.memoryRoot, name), path.join(support.cpuRoot, name)];
+  return support.kind === 'v2'
+    ? [path.join(support.root, name)]
+    : [path.join(support.memoryRoot, name), path.join(support.cpuRoot, name)];
 }
 
 /** Creates (or reuses) the task's cgroup and writes its limits; throws when the kernel refuses. */
-export function createTaskCgroup(support: Exclude<CgroupSupport, { kind: 'none' }>, name: string, limits: CgroupLimits): TaskCgroup {
+export function createTaskCgroup(
+  support: Exclude<CgroupSupport, { kind: 'none' }>,
+  name: string,
+  limits: CgroupLimits,
+): TaskCgroup {
   const folders = foldersOf(support, name);
   for (const folder of folders) mkdirSync(folder, { recursive: true });
   writeLimits(support, folders, limits);
@@ -147,7 +164,9 @@ function taskCgroupAt(support: Exclude<CgroupSupport, { kind: 'none' }>, folders
         ? readKeyedNumber(path.join(memoryFolder, 'memory.events'), 'oom_kill')
         : readKeyedNumber(path.join(memoryFolder, 'memory.oom_control'), 'oom_kill')) ?? 0,
     memoryBytes: () => {
-      const text = readText(path.join(memoryFolder, support.kind === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'));
+      const text = readText(
+        path.join(memoryFolder, support.kind === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'),
+      );
       return text === null ? null : Number(text.trim());
     },
     cpuSeconds: () => {

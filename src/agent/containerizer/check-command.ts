@@ -14,7 +14,12 @@ export function runShellCheck(
   options: { readonly cwd: string; readonly environment: Readonly<Record<string, string>>; readonly timeoutMs: number },
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd: options.cwd, env: { ...options.environment }, detached: true, stdio: 'ignore' });
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: options.cwd,
+      env: { ...options.environment },
+      detached: true,
+      stdio: 'ignore',
+    });
     const killGroup = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');

@@ -46,7 +46,10 @@ export class RunningDocker implements RunningContainer {
       this.docker.modem.demuxStream(stream, stdout, stderr);
       await Promise.race([once(stream, 'end'), once(stream, 'close')]);
     } catch (error) {
-      this.logger.warn({ event: 'container_logs_failed', containerId: this.handle.containerId, error: engineMessage(error) }, 'could not copy the container output');
+      this.logger.warn(
+        { event: 'container_logs_failed', containerId: this.handle.containerId, error: engineMessage(error) },
+        'could not copy the container output',
+      );
     } finally {
       stdout.end();
       stderr.end();
@@ -62,10 +65,17 @@ export class RunningDocker implements RunningContainer {
     try {
       await this.container.remove({ force: true });
     } catch (error) {
-      if (engineStatus(error) !== 404) this.logger.warn({ event: 'container_remove_failed', containerId: this.handle.containerId, error: engineMessage(error) }, 'the next orphan sweep retries');
+      if (engineStatus(error) !== 404)
+        this.logger.warn(
+          { event: 'container_remove_failed', containerId: this.handle.containerId, error: engineMessage(error) },
+          'the next orphan sweep retries',
+        );
     }
     this.final = exit;
-    this.logger.info({ event: 'container_exited', containerId: this.handle.containerId, taskId: this.spec.taskId, exit }, 'task container ended');
+    this.logger.info(
+      { event: 'container_exited', containerId: this.handle.containerId, taskId: this.spec.taskId, exit },
+      'task container ended',
+    );
     return exit;
   }
 
@@ -74,14 +84,18 @@ export class RunningDocker implements RunningContainer {
       const result = (await this.container.wait({ condition: 'not-running' })) as { StatusCode?: number };
       return exitFromStatus(result.StatusCode ?? 0);
     } catch (error) {
-      this.logger.warn({ event: 'container_wait_failed', containerId: this.handle.containerId, error: engineMessage(error) }, 'polling the container instead');
+      this.logger.warn(
+        { event: 'container_wait_failed', containerId: this.handle.containerId, error: engineMessage(error) },
+        'polling the container instead',
+      );
     }
     for (;;) {
       try {
         const info = await this.container.inspect();
         if (!info.State.Running) return exitFromStatus(info.State.ExitCode);
       } catch (error) {
-        if (engineStatus(error) === 404) return { kind: 'vanished', message: `container ${this.handle.containerId} was removed by someone else` };
+        if (engineStatus(error) === 404)
+          return { kind: 'vanished', message: `container ${this.handle.containerId} was removed by someone else` };
       }
       await sleep(inspectPollMs);
     }
@@ -108,7 +122,10 @@ export class RunningDocker implements RunningContainer {
       const status = engineStatus(error);
       // 304: already stopped; 404: already removed.
       if (status !== 304 && status !== 404) {
-        this.logger.warn({ event: 'container_stop_failed', containerId: this.handle.containerId, error: engineMessage(error) }, 'killing it');
+        this.logger.warn(
+          { event: 'container_stop_failed', containerId: this.handle.containerId, error: engineMessage(error) },
+          'killing it',
+        );
         await this.container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
       }
     }
@@ -125,7 +142,8 @@ export class RunningDocker implements RunningContainer {
       const systemDelta = (cpu.system_cpu_usage ?? 0) - (previous?.system_cpu_usage ?? 0);
       const onlineCpus = cpu.online_cpus ?? cpu.cpu_usage.percpu_usage?.length ?? 1;
       const memoryStats = stats.memory_stats as { usage?: number; stats?: Record<string, number> };
-      const cache = memoryStats.stats?.total_inactive_file ?? memoryStats.stats?.inactive_file ?? memoryStats.stats?.cache ?? 0;
+      const cache =
+        memoryStats.stats?.total_inactive_file ?? memoryStats.stats?.inactive_file ?? memoryStats.stats?.cache ?? 0;
       return {
         cpusUserTimeSecs: cpu.cpu_usage.usage_in_usermode / 1e9,
         cpusSystemTimeSecs: cpu.cpu_usage.usage_in_kernelmode / 1e9,
@@ -151,7 +169,10 @@ export class RunningDocker implements RunningContainer {
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CheckCommandTimeoutError(`the check command did not end within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new CheckCommandTimeoutError(`the check command did not end within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([run(), timeout]);

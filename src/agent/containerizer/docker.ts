@@ -10,7 +10,13 @@ import type Docker from 'dockerode';
 import type { Logger } from '../../util/logger.ts';
 import { createDockerClient, engineMessage, engineStatus } from './docker-client.ts';
 import { RunningDocker } from './docker-running.ts';
-import { ContainerLaunchError, type ContainerHandle, type Containerizer, type ContainerSpec, type RunningContainer } from './types.ts';
+import {
+  ContainerLaunchError,
+  type ContainerHandle,
+  type Containerizer,
+  type ContainerSpec,
+  type RunningContainer,
+} from './types.ts';
 
 export const dockerLabels = {
   agentId: 'flotilla.agent_id',
@@ -33,7 +39,11 @@ export interface DockerContainerizerOptions {
 async function withTimeout<Value>(what: string, promise: Promise<Value>): Promise<Value> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ContainerLaunchError(`the Docker engine did not answer ${what} within ${engineCallTimeoutMs} ms`)), engineCallTimeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(new ContainerLaunchError(`the Docker engine did not answer ${what} within ${engineCallTimeoutMs} ms`)),
+      engineCallTimeoutMs,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -75,12 +85,15 @@ export class DockerContainerizer implements Containerizer {
       return 'bridge';
     } catch (error) {
       if (error instanceof ContainerLaunchError) throw error;
-      throw new ContainerLaunchError(`network BRIDGE: the Docker engine has no "bridge" network (${engineMessage(error)}); use HOST or NONE`);
+      throw new ContainerLaunchError(
+        `network BRIDGE: the Docker engine has no "bridge" network (${engineMessage(error)}); use HOST or NONE`,
+      );
     }
   }
 
   private async createOptions(spec: ContainerSpec): Promise<Docker.ContainerCreateOptions> {
-    if (spec.image === null || spec.image === '') throw new ContainerLaunchError('the docker containerizer needs an image');
+    if (spec.image === null || spec.image === '')
+      throw new ContainerLaunchError('the docker containerizer needs an image');
     if (!path.isAbsolute(spec.sandbox) || !statSync(spec.sandbox, { throwIfNoEntry: false })?.isDirectory()) {
       throw new ContainerLaunchError(`sandbox ${spec.sandbox} is not an existing absolute directory`);
     }
@@ -91,7 +104,11 @@ export class DockerContainerizer implements Containerizer {
       ...containerCommand(spec),
       Env: Object.entries(environment).map(([name, value]) => `${name}=${value}`),
       WorkingDir: containerSandboxPath,
-      Labels: { [dockerLabels.agentId]: spec.agentId, [dockerLabels.frameworkId]: spec.frameworkId, [dockerLabels.taskId]: spec.taskId },
+      Labels: {
+        [dockerLabels.agentId]: spec.agentId,
+        [dockerLabels.frameworkId]: spec.frameworkId,
+        [dockerLabels.taskId]: spec.taskId,
+      },
       HostConfig: {
         Binds: [`${spec.sandbox}:${containerSandboxPath}`],
         NetworkMode: await this.networkMode(spec.network),
@@ -109,7 +126,9 @@ export class DockerContainerizer implements Containerizer {
     } catch (error) {
       if (error instanceof ContainerLaunchError) throw error;
       if (engineStatus(error) === 404) {
-        throw new ContainerLaunchError(`image "${spec.image}" is not in the Docker engine, and Flotilla does not pull images (load it on the agent's host first)`);
+        throw new ContainerLaunchError(
+          `image "${spec.image}" is not in the Docker engine, and Flotilla does not pull images (load it on the agent's host first)`,
+        );
       }
       throw new ContainerLaunchError(`the Docker engine refused to create the container: ${engineMessage(error)}`);
     }
@@ -119,7 +138,10 @@ export class DockerContainerizer implements Containerizer {
       await container.remove({ force: true }).catch(() => undefined);
       throw new ContainerLaunchError(`the Docker engine could not start the container: ${engineMessage(error)}`);
     }
-    this.options.logger.info({ event: 'container_launched', taskId: spec.taskId, containerId: container.id, image: spec.image }, 'task container started');
+    this.options.logger.info(
+      { event: 'container_launched', taskId: spec.taskId, containerId: container.id, image: spec.image },
+      'task container started',
+    );
     return new RunningDocker(this.docker, container.id, spec, this.options.logger, 0);
   }
 
@@ -128,18 +150,34 @@ export class DockerContainerizer implements Containerizer {
     try {
       await this.docker.getContainer(handle.containerId).inspect();
     } catch (error) {
-      this.options.logger.info({ event: 'container_not_recovered', containerId: handle.containerId, error: engineMessage(error) }, 'task container is gone');
+      this.options.logger.info(
+        { event: 'container_not_recovered', containerId: handle.containerId, error: engineMessage(error) },
+        'task container is gone',
+      );
       return null;
     }
     // Output written while the agent was away: copy from about when the sandbox files last
     // changed. Docker's `since` is in whole seconds, so a line may be copied twice; none is lost.
-    const lastCopiedMs = Math.max(...['stdout', 'stderr'].map((name) => statSync(path.join(spec.sandbox, name), { throwIfNoEntry: false })?.mtimeMs ?? 0));
-    return new RunningDocker(this.docker, handle.containerId, spec, this.options.logger, Math.floor(lastCopiedMs / 1000));
+    const lastCopiedMs = Math.max(
+      ...['stdout', 'stderr'].map(
+        (name) => statSync(path.join(spec.sandbox, name), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+      ),
+    );
+    return new RunningDocker(
+      this.docker,
+      handle.containerId,
+      spec,
+      this.options.logger,
+      Math.floor(lastCopiedMs / 1000),
+    );
   }
 
   /** Removes (forcibly) this agent's containers whose framework/task is not known; their container ids. */
   async removeOrphans(agentId: string, knownTasks: ReadonlySet<string>): Promise<readonly string[]> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${dockerLabels.agentId}=${agentId}`] } });
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${dockerLabels.agentId}=${agentId}`] },
+    });
     const removed: string[] = [];
     for (const info of containers) {
       const key = `${info.Labels[dockerLabels.frameworkId] ?? ''}/${info.Labels[dockerLabels.taskId] ?? ''}`;
@@ -147,7 +185,10 @@ export class DockerContainerizer implements Containerizer {
       try {
         await this.docker.getContainer(info.Id).remove({ force: true });
         removed.push(info.Id);
-        this.options.logger.warn({ event: 'orphan_removed', containerId: info.Id, task: key }, 'removed a container this agent does not know');
+        this.options.logger.warn(
+          { event: 'orphan_removed', containerId: info.Id, task: key },
+          'removed a container this agent does not know',
+        );
       } catch (error) {
         if (engineStatus(error) !== 404) throw error;
       }

@@ -83,4 +83,3 @@ export function readExitStatusFile(sandbox: string): number | null {
 export function clearExitStatusFile(sandbox: string): void {
   rmSync(path.join(sandbox, exitStatusFileName), { force: true });
 }
-

@@ -24,7 +24,10 @@ export function parseProcStat(pid: number, text: string): ProcStat | null {
   // Field 2 is the command name in parentheses and may itself hold spaces and ')'.
   const closing = text.lastIndexOf(')');
   if (closing < 0) return null;
-  const fields = text.slice(closing + 2).trim().split(' ');
+  const fields = text
+    .slice(closing + 2)
+    .trim()
+    .split(' ');
   // fields[0] is field 3 of the man page, so field N is fields[N - 3].
   const state = fields[0];
   const processGroupId = Number(fields[2]);

@@ -27,7 +27,8 @@ export function findOrphanGroups(agentId: string, knownTasks: ReadonlySet<string
     if (environment?.get(agentVariable) !== agentId) continue;
     const frameworkId = environment.get(frameworkVariable) ?? '';
     const taskId = environment.get(taskVariable) ?? '';
-    if (!knownTasks.has(`${frameworkId}/${taskId}`)) orphans.push({ pid, startTime: stat.startTime, frameworkId, taskId });
+    if (!knownTasks.has(`${frameworkId}/${taskId}`))
+      orphans.push({ pid, startTime: stat.startTime, frameworkId, taskId });
   }
   return orphans;
 }

@@ -51,7 +51,10 @@ export class RunningProcess implements RunningContainer {
       const status = readExitStatusFile(this.spec.sandbox);
       this.finish(
         status === null
-          ? { kind: 'vanished', message: `process ${this.pid} ended without leaving an exit status (killed with its wrapper, or the sandbox was cleared)` }
+          ? {
+              kind: 'vanished',
+              message: `process ${this.pid} ended without leaving an exit status (killed with its wrapper, or the sandbox was cleared)`,
+            }
           : exitFromStatus(status),
       );
     };
@@ -63,10 +66,18 @@ export class RunningProcess implements RunningContainer {
     if (this.final !== null) return;
     const oomKills = this.cgroup?.oomKills() ?? 0;
     const exit: ContainerExit =
-      oomKills > 0 ? { kind: 'oom', message: `the kernel killed ${oomKills} process(es) of the task for exceeding its memory limit of ${this.spec.memMb} MB` } : raw;
+      oomKills > 0
+        ? {
+            kind: 'oom',
+            message: `the kernel killed ${oomKills} process(es) of the task for exceeding its memory limit of ${this.spec.memMb} MB`,
+          }
+        : raw;
     this.cgroup?.remove();
     this.final = exit;
-    this.logger.info({ event: 'container_exited', pid: this.pid, exit, taskId: this.spec.taskId }, 'task process ended');
+    this.logger.info(
+      { event: 'container_exited', pid: this.pid, exit, taskId: this.spec.taskId },
+      'task process ended',
+    );
     this.resolveExited(exit);
   }
 
@@ -85,7 +96,10 @@ export class RunningProcess implements RunningContainer {
     if (this.final !== null) return this.final;
     this.signalGroup('SIGTERM');
     const escalation = setTimeout(() => {
-      this.logger.info({ event: 'container_kill_escalated', pid: this.pid, gracePeriodMs }, 'task outlived its grace period: SIGKILL');
+      this.logger.info(
+        { event: 'container_kill_escalated', pid: this.pid, gracePeriodMs },
+        'task outlived its grace period: SIGKILL',
+      );
       this.signalGroup('SIGKILL');
     }, gracePeriodMs);
     const exit = await this.exited;

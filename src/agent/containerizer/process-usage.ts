@@ -9,7 +9,11 @@ import type { ContainerSpec, ContainerUsage } from './types.ts';
 const bytesPerMegabyte = 1024 * 1024;
 
 /** null when the group has no live member (the task has ended). */
-export async function processGroupUsage(groupId: number, spec: ContainerSpec, cgroup: TaskCgroup | null): Promise<ContainerUsage | null> {
+export async function processGroupUsage(
+  groupId: number,
+  spec: ContainerSpec,
+  cgroup: TaskCgroup | null,
+): Promise<ContainerUsage | null> {
   const members = listGroupMembers(groupId);
   if (members.length === 0) return null;
   // One pid at a time: pidusage rejects a whole batch when one member ended meanwhile.
@@ -34,4 +38,3 @@ export async function processGroupUsage(groupId: number, spec: ContainerSpec, cg
     timestampMs: Date.now(),
   };
 }
-

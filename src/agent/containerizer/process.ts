@@ -7,12 +7,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../util/logger.ts';
-import { createTaskCgroup, detectCgroups, openTaskCgroup, taskCgroupName, type CgroupSupport, type TaskCgroup } from './cgroups.ts';
+import {
+  createTaskCgroup,
+  detectCgroups,
+  openTaskCgroup,
+  taskCgroupName,
+  type CgroupSupport,
+  type TaskCgroup,
+} from './cgroups.ts';
 import { clearExitStatusFile, readExitStatusFile, wrapperScript } from './exit-status.ts';
 import { findOrphanGroups, killOrphanGroup } from './process-orphans.ts';
 import { isSameProcessAlive, readProcStat } from './proc-fs.ts';
 import { RunningProcess } from './process-running.ts';
-import { ContainerLaunchError, type ContainerHandle, type Containerizer, type ContainerSpec, type RunningContainer } from './types.ts';
+import {
+  ContainerLaunchError,
+  type ContainerHandle,
+  type Containerizer,
+  type ContainerSpec,
+  type RunningContainer,
+} from './types.ts';
 
 export interface ProcessContainerizerOptions {
   readonly logger: Logger;
@@ -36,7 +49,8 @@ const orphanKillGraceMs = 3_000;
 
 function commandArgv(spec: ContainerSpec): string[] {
   const command = spec.command;
-  if (command === null) throw new ContainerLaunchError('the process containerizer needs a command (only docker runs an image default)');
+  if (command === null)
+    throw new ContainerLaunchError('the process containerizer needs a command (only docker runs an image default)');
   if (command.shell) return ['/bin/sh', '-c', command.value];
   if (command.value === '') throw new ContainerLaunchError('command.value is empty: nothing to run');
   // Mesos' command executor: execvp(value, arguments) — `arguments` is the whole argv,
@@ -49,7 +63,10 @@ function commandArgv(spec: ContainerSpec): string[] {
 function checkProgramExists(program: string, environment: Readonly<Record<string, string>>): void {
   const candidates = program.includes('/')
     ? [program]
-    : (environment.PATH ?? process.env.PATH ?? '/usr/bin:/bin').split(':').filter((folder) => folder !== '').map((folder) => path.join(folder, program));
+    : (environment.PATH ?? process.env.PATH ?? '/usr/bin:/bin')
+        .split(':')
+        .filter((folder) => folder !== '')
+        .map((folder) => path.join(folder, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -73,10 +90,17 @@ export class ProcessContainerizer implements Containerizer {
   /** Detected on first use and logged once when there are no limits, with the reason. */
   cgroupSupport(): CgroupSupport {
     if (this.support === null) {
-      this.support = this.options.cgroups === 'off' ? { kind: 'none', why: 'cgroups are turned off for this agent' } : detectCgroups(this.options.cgroupBase);
+      this.support =
+        this.options.cgroups === 'off'
+          ? { kind: 'none', why: 'cgroups are turned off for this agent' }
+          : detectCgroups(this.options.cgroupBase);
       if (this.support.kind === 'none') {
-        this.options.logger.warn({ event: 'cgroups_unavailable', why: this.support.why }, 'tasks run without cpu and memory limits');
-      } else this.options.logger.info({ event: 'cgroups_available', cgroups: this.support }, 'tasks run with cgroup limits');
+        this.options.logger.warn(
+          { event: 'cgroups_unavailable', why: this.support.why },
+          'tasks run without cpu and memory limits',
+        );
+      } else
+        this.options.logger.info({ event: 'cgroups_available', cgroups: this.support }, 'tasks run with cgroup limits');
     }
     return this.support;
   }
@@ -88,7 +112,10 @@ export class ProcessContainerizer implements Containerizer {
     try {
       return createTaskCgroup(support, name, { memMb: spec.memMb, cpus: spec.cpus });
     } catch (error) {
-      this.options.logger.warn({ event: 'cgroup_create_failed', taskId: spec.taskId, error: (error as Error).message }, 'task runs without limits');
+      this.options.logger.warn(
+        { event: 'cgroup_create_failed', taskId: spec.taskId, error: (error as Error).message },
+        'task runs without limits',
+      );
       return null;
     }
   }
@@ -108,7 +135,10 @@ export class ProcessContainerizer implements Containerizer {
     const handle: ContainerHandle = { kind: 'process', pid, startTime: stat?.startTime ?? '', containerId: null };
     const running = new RunningProcess(handle, spec, cgroup, this.options.logger);
     running.watchChild(child);
-    this.options.logger.info({ event: 'container_launched', taskId: spec.taskId, pid, cgroup: cgroup?.folders ?? null }, 'task process started');
+    this.options.logger.info(
+      { event: 'container_launched', taskId: spec.taskId, pid, cgroup: cgroup?.folders ?? null },
+      'task process started',
+    );
     return running;
   }
 
@@ -124,7 +154,10 @@ export class ProcessContainerizer implements Containerizer {
     const script = wrapperScript(spec.sandbox, cgroup?.procsFiles ?? []);
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', script, 'flotilla-task', ...argv], {
-        cwd: spec.sandbox, env: environment, detached: true, stdio: ['ignore', stdout, stderr],
+        cwd: spec.sandbox,
+        env: environment,
+        detached: true,
+        stdio: ['ignore', stdout, stderr],
       });
       const closeFiles = (): void => {
         closeSync(stdout);
@@ -149,8 +182,12 @@ export class ProcessContainerizer implements Containerizer {
     // live process nor a status, there is nothing to re-attach to.
     if (!isSameProcessAlive(handle.pid, handle.startTime) && readExitStatusFile(spec.sandbox) === null) {
       const stat = readProcStat(handle.pid);
-      const reason = stat === null ? 'pid gone' : stat.startTime !== handle.startTime ? 'pid reused by another process' : 'zombie';
-      this.options.logger.info({ event: 'container_not_recovered', taskId: spec.taskId, pid: handle.pid, reason }, 'task process is gone');
+      const reason =
+        stat === null ? 'pid gone' : stat.startTime !== handle.startTime ? 'pid reused by another process' : 'zombie';
+      this.options.logger.info(
+        { event: 'container_not_recovered', taskId: spec.taskId, pid: handle.pid, reason },
+        'task process is gone',
+      );
       return null;
     }
     const cgroup = openTaskCgroup(this.cgroupSupport(), taskCgroupName(spec.agentId, spec.frameworkId, spec.taskId));
@@ -168,7 +205,10 @@ export class ProcessContainerizer implements Containerizer {
     const orphans = findOrphanGroups(agentId, knownTasks);
     await Promise.all(orphans.map((orphan) => killOrphanGroup(orphan, orphanKillGraceMs)));
     for (const orphan of orphans) {
-      this.options.logger.warn({ event: 'orphan_removed', pid: orphan.pid, frameworkId: orphan.frameworkId, taskId: orphan.taskId }, 'killed a task this agent does not know');
+      this.options.logger.warn(
+        { event: 'orphan_removed', pid: orphan.pid, frameworkId: orphan.frameworkId, taskId: orphan.taskId },
+        'killed a task this agent does not know',
+      );
     }
     return orphans.map((orphan) => String(orphan.pid));
   }

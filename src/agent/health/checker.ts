@@ -68,7 +68,11 @@ export class HealthChecker {
     const outcome = await this.probe();
     if (this.stopped || this.state === null) return;
     this.checks += 1;
-    const { state, events } = decide(this.state, this.options.spec, { ok: outcome.ok, atMs: this.nowMs(), detail: outcome.detail });
+    const { state, events } = decide(this.state, this.options.spec, {
+      ok: outcome.ok,
+      atMs: this.nowMs(),
+      detail: outcome.detail,
+    });
     this.state = state;
     for (const event of events) {
       this.options.logger.info({ event: 'health_check', ...event }, 'task health');
@@ -76,7 +80,10 @@ export class HealthChecker {
         this.options.onEvent(event);
       } catch (error) {
         // The agent's handler failing must not stop the checks of a task that still runs.
-        this.options.logger.error({ event: 'health_event_handler_failed', error: (error as Error).message }, 'health event not handled');
+        this.options.logger.error(
+          { event: 'health_event_handler_failed', error: (error as Error).message },
+          'health event not handled',
+        );
       }
     }
     if (state.killRequested) this.stop();

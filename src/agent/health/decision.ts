@@ -18,7 +18,12 @@ export interface HealthState {
 
 export type HealthEvent =
   /** Health changed: the agent sends a status update with `healthy`. */
-  | { readonly kind: 'health_changed'; readonly healthy: boolean; readonly consecutiveFailures: number; readonly detail: string }
+  | {
+      readonly kind: 'health_changed';
+      readonly healthy: boolean;
+      readonly consecutiveFailures: number;
+      readonly detail: string;
+    }
   /** Too many consecutive failures: the agent kills the task (reported once). */
   | { readonly kind: 'kill'; readonly consecutiveFailures: number; readonly detail: string };
 
@@ -40,14 +45,21 @@ export function decide(
 ): { readonly state: HealthState; readonly events: readonly HealthEvent[] } {
   if (result.ok) {
     const next: HealthState = { ...state, initializing: false, consecutiveFailures: 0, healthy: true };
-    const events: HealthEvent[] = state.healthy === true ? [] : [{ kind: 'health_changed', healthy: true, consecutiveFailures: 0, detail: result.detail }];
+    const events: HealthEvent[] =
+      state.healthy === true
+        ? []
+        : [{ kind: 'health_changed', healthy: true, consecutiveFailures: 0, detail: result.detail }];
     return { state: next, events };
   }
   if (state.initializing && result.atMs - state.startedAtMs <= spec.gracePeriodMs) return { state, events: [] };
   const consecutiveFailures = state.consecutiveFailures + 1;
   const events: HealthEvent[] = [];
-  if (state.healthy !== false) events.push({ kind: 'health_changed', healthy: false, consecutiveFailures, detail: result.detail });
+  if (state.healthy !== false)
+    events.push({ kind: 'health_changed', healthy: false, consecutiveFailures, detail: result.detail });
   const kill = !state.killRequested && consecutiveFailures >= spec.consecutiveFailures;
   if (kill) events.push({ kind: 'kill', consecutiveFailures, detail: result.detail });
-  return { state: { ...state, consecutiveFailures, healthy: false, killRequested: state.killRequested || kill }, events };
+  return {
+    state: { ...state, consecutiveFailures, healthy: false, killRequested: state.killRequested || kill },
+    events,
+  };
 }

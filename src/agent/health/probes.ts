@@ -24,7 +24,9 @@ export function probeHttp(port: number, path: string, timeoutMs: number): Promis
       resolve({ ok: status >= 200 && status < 400, detail: `HTTP GET ${path} on port ${port} answered ${status}` });
     });
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', (error) => resolve({ ok: false, detail: `HTTP GET ${path} on port ${port} failed: ${describe(error)}` }));
+    request.on('error', (error) =>
+      resolve({ ok: false, detail: `HTTP GET ${path} on port ${port} failed: ${describe(error)}` }),
+    );
   });
 }
 
@@ -35,13 +37,21 @@ export function probeTcp(port: number, timeoutMs: number): Promise<ProbeOutcome>
       socket.destroy();
       resolve(outcome);
     };
-    socket.setTimeout(timeoutMs, () => finish({ ok: false, detail: `TCP connect to port ${port}: no answer within ${timeoutMs} ms` }));
+    socket.setTimeout(timeoutMs, () =>
+      finish({ ok: false, detail: `TCP connect to port ${port}: no answer within ${timeoutMs} ms` }),
+    );
     socket.once('connect', () => finish({ ok: true, detail: `TCP connect to port ${port} succeeded` }));
-    socket.once('error', (error) => finish({ ok: false, detail: `TCP connect to port ${port} failed: ${describe(error)}` }));
+    socket.once('error', (error) =>
+      finish({ ok: false, detail: `TCP connect to port ${port} failed: ${describe(error)}` }),
+    );
   });
 }
 
-export async function probeCommand(container: Pick<RunningContainer, 'runCheckCommand'>, command: string, timeoutMs: number): Promise<ProbeOutcome> {
+export async function probeCommand(
+  container: Pick<RunningContainer, 'runCheckCommand'>,
+  command: string,
+  timeoutMs: number,
+): Promise<ProbeOutcome> {
   try {
     const code = await container.runCheckCommand(command, timeoutMs);
     return { ok: code === 0, detail: `command exited with ${code}` };

@@ -21,17 +21,29 @@ const maxPort = 65_535;
 /** What is wrong with a spec, in plain words; empty when it can run. */
 export function healthCheckSpecProblems(spec: HealthCheckSpec): string[] {
   const problems: string[] = [];
-  if (spec.type === 'COMMAND' && (spec.command === null || spec.command.trim() === '')) problems.push('a COMMAND check needs a command');
-  if (spec.type !== 'COMMAND' && (spec.port === null || !Number.isInteger(spec.port) || spec.port < 1 || spec.port > maxPort)) {
+  if (spec.type === 'COMMAND' && (spec.command === null || spec.command.trim() === ''))
+    problems.push('a COMMAND check needs a command');
+  if (
+    spec.type !== 'COMMAND' &&
+    (spec.port === null || !Number.isInteger(spec.port) || spec.port < 1 || spec.port > maxPort)
+  ) {
     problems.push(`a ${spec.type} check needs a port from 1 to ${maxPort}`);
   }
-  if (spec.type === 'HTTP' && spec.path !== null && !spec.path.startsWith('/')) problems.push('an HTTP check path must start with "/"');
-  for (const [name, value] of [['delayMs', spec.delayMs], ['gracePeriodMs', spec.gracePeriodMs]] as const) {
+  if (spec.type === 'HTTP' && spec.path !== null && !spec.path.startsWith('/'))
+    problems.push('an HTTP check path must start with "/"');
+  for (const [name, value] of [
+    ['delayMs', spec.delayMs],
+    ['gracePeriodMs', spec.gracePeriodMs],
+  ] as const) {
     if (!(Number.isFinite(value) && value >= 0)) problems.push(`${name} must be zero or more`);
   }
-  for (const [name, value] of [['intervalMs', spec.intervalMs], ['timeoutMs', spec.timeoutMs]] as const) {
+  for (const [name, value] of [
+    ['intervalMs', spec.intervalMs],
+    ['timeoutMs', spec.timeoutMs],
+  ] as const) {
     if (!(Number.isFinite(value) && value > 0)) problems.push(`${name} must be positive`);
   }
-  if (!(Number.isInteger(spec.consecutiveFailures) && spec.consecutiveFailures >= 1)) problems.push('consecutiveFailures must be a whole number of at least 1');
+  if (!(Number.isInteger(spec.consecutiveFailures) && spec.consecutiveFailures >= 1))
+    problems.push('consecutiveFailures must be a whole number of at least 1');
   return problems;
 }

@@ -6,4 +6,9 @@ import { registerMasterCommand } from './master.ts';
 import { registerRunCommand } from './run.ts';
 import { registerVersionCommand } from './version.ts';
 
-export const commandRegistrations: readonly CommandRegistration[] = [registerMasterCommand, registerAgentCommand, registerRunCommand, registerVersionCommand];
+export const commandRegistrations: readonly CommandRegistration[] = [
+  registerMasterCommand,
+  registerAgentCommand,
+  registerRunCommand,
+  registerVersionCommand,
+];

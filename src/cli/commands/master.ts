@@ -6,19 +6,32 @@ import { createLogger } from '../../util/logger.ts';
 import { developmentSecret, readSecretFile } from '../../util/shared-secret.ts';
 import type { CommandRegistration } from './types.ts';
 
-
 interface MasterFlags {
-  id: string; listen: string; peers: string; dataDir: string; zone?: string; clusterSecretFile?: string;
-  timing: string; tickMs?: string; electionTicks?: string; heartbeatTicks?: string; join?: boolean; snapshotEntries: string;
-  agentPingIntervalMs: string; agentMaxMissedPings: string; agentReregistrationGraceMs: string;
-  allocationBatchMs: string; offerTimeoutMs: string; minAllocatableResources: string;
+  id: string;
+  listen: string;
+  peers: string;
+  dataDir: string;
+  zone?: string;
+  clusterSecretFile?: string;
+  timing: string;
+  tickMs?: string;
+  electionTicks?: string;
+  heartbeatTicks?: string;
+  join?: boolean;
+  snapshotEntries: string;
+  agentPingIntervalMs: string;
+  agentMaxMissedPings: string;
+  agentReregistrationGraceMs: string;
+  allocationBatchMs: string;
+  offerTimeoutMs: string;
+  minAllocatableResources: string;
 }
 
 export const registerMasterCommand: CommandRegistration = (program: Command) => {
   program
     .command('master')
     .description('run a master: Raft replica of the cluster state, operator and key-value HTTP API')
-    .requiredOption('--id <id>', 'this master\'s stable name, e.g. m1')
+    .requiredOption('--id <id>', "this master's stable name, e.g. m1")
     .requiredOption('--listen <host:port>', 'address for HTTP, Raft peers and agents (one port)')
     .requiredOption('--peers <list>', 'every initial master: m1=host:port,m2=host:port,… (self included)')
     .requiredOption('--data-dir <dir>', 'where the Raft log and snapshots live')
@@ -31,11 +44,31 @@ export const registerMasterCommand: CommandRegistration = (program: Command) => 
     .option('--join', 'start empty and wait to be added with ADD_MASTER')
     .option('--snapshot-entries <n>', 'take a snapshot and compact the log every n applied entries', '10000')
     .option('--agent-ping-interval-ms <ms>', 'the leader pings every agent this often', '5000')
-    .option('--agent-max-missed-pings <n>', 'an agent silent for this many ping intervals is marked UNREACHABLE (its tasks TASK_LOST/UNREACHABLE)', '3')
-    .option('--agent-reregistration-grace-ms <ms>', 'after a failover, how long the new leader waits for agents to re-register before marking any unreachable', '30000')
-    .option('--allocation-batch-ms <ms>', 'allocation runs on events (agent added, resources freed, REVIVE…); events within this window share one cycle', '50')
-    .option('--offer-timeout-ms <ms>', 'an offer neither accepted nor declined within this long is rescinded (0: never, as Mesos without --offer_timeout)', '60000')
-    .option('--min-allocatable-resources <list>', 'offer only what holds at least one of these (Mesos syntax: alternatives split by "|", resources by ";")', 'cpus:0.01|mem:32')
+    .option(
+      '--agent-max-missed-pings <n>',
+      'an agent silent for this many ping intervals is marked UNREACHABLE (its tasks TASK_LOST/UNREACHABLE)',
+      '3',
+    )
+    .option(
+      '--agent-reregistration-grace-ms <ms>',
+      'after a failover, how long the new leader waits for agents to re-register before marking any unreachable',
+      '30000',
+    )
+    .option(
+      '--allocation-batch-ms <ms>',
+      'allocation runs on events (agent added, resources freed, REVIVE…); events within this window share one cycle',
+      '50',
+    )
+    .option(
+      '--offer-timeout-ms <ms>',
+      'an offer neither accepted nor declined within this long is rescinded (0: never, as Mesos without --offer_timeout)',
+      '60000',
+    )
+    .option(
+      '--min-allocatable-resources <list>',
+      'offer only what holds at least one of these (Mesos syntax: alternatives split by "|", resources by ";")',
+      'cpus:0.01|mem:32',
+    )
     .action(async (flags: MasterFlags) => {
       try {
         await runMaster(flags);
@@ -55,7 +88,10 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   const timing = parseTiming(flags);
   let secret = developmentSecret;
   if (flags.clusterSecretFile === undefined) {
-    logger.warn({}, 'no --cluster-secret-file: using the development secret; every master must use a real one in production');
+    logger.warn(
+      {},
+      'no --cluster-secret-file: using the development secret; every master must use a real one in production',
+    );
   } else {
     try {
       secret = readSecretFile(flags.clusterSecretFile);
@@ -64,8 +100,17 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     }
   }
   const master = await Master.start({
-    id: flags.id, host, port, peers, dataDir: flags.dataDir, zone: flags.zone ?? null, secret, timing,
-    join: flags.join ?? false, logger, snapshotEntries: parseSnapshotEntries(flags.snapshotEntries),
+    id: flags.id,
+    host,
+    port,
+    peers,
+    dataDir: flags.dataDir,
+    zone: flags.zone ?? null,
+    secret,
+    timing,
+    join: flags.join ?? false,
+    logger,
+    snapshotEntries: parseSnapshotEntries(flags.snapshotEntries),
     agentPingIntervalMs: parseWhole(flags.agentPingIntervalMs, '--agent-ping-interval-ms', 10),
     agentMaxMissedPings: parseWhole(flags.agentMaxMissedPings, '--agent-max-missed-pings', 1),
     agentReregistrationGraceMs: parseWhole(flags.agentReregistrationGraceMs, '--agent-reregistration-grace-ms', 0),
@@ -73,12 +118,22 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     offerTimeoutMs: parseWhole(flags.offerTimeoutMs, '--offer-timeout-ms', 0),
     minAllocatableResources: flags.minAllocatableResources,
     flags: {
-      id: flags.id, listen: flags.listen, peers: flags.peers, data_dir: flags.dataDir, zone: flags.zone ?? '',
-      timing: flags.timing, tick_ms: String(timing.tickMs), election_ticks: String(timing.electionTicks),
-      heartbeat_ticks: String(timing.heartbeatTicks), join: String(flags.join ?? false), snapshot_entries: flags.snapshotEntries,
-      agent_ping_interval_ms: flags.agentPingIntervalMs, agent_max_missed_pings: flags.agentMaxMissedPings,
+      id: flags.id,
+      listen: flags.listen,
+      peers: flags.peers,
+      data_dir: flags.dataDir,
+      zone: flags.zone ?? '',
+      timing: flags.timing,
+      tick_ms: String(timing.tickMs),
+      election_ticks: String(timing.electionTicks),
+      heartbeat_ticks: String(timing.heartbeatTicks),
+      join: String(flags.join ?? false),
+      snapshot_entries: flags.snapshotEntries,
+      agent_ping_interval_ms: flags.agentPingIntervalMs,
+      agent_max_missed_pings: flags.agentMaxMissedPings,
       agent_reregistration_grace_ms: flags.agentReregistrationGraceMs,
-      allocation_batch_ms: flags.allocationBatchMs, offer_timeout_ms: flags.offerTimeoutMs,
+      allocation_batch_ms: flags.allocationBatchMs,
+      offer_timeout_ms: flags.offerTimeoutMs,
       min_allocatable_resources: flags.minAllocatableResources,
     },
   });
@@ -87,10 +142,13 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    void master.stop().then(() => process.exit(0), (error: Error) => {
-      logger.error({ error: error.message }, 'unclean stop');
-      process.exit(1);
-    });
+    void master.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ error: error.message }, 'unclean stop');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -117,18 +175,21 @@ export function parsePeers(text: string): Record<string, string> {
 }
 
 function parseWhole(value: string, flag: string, minimum: number): number {
-  if (!/^\d{1,9}$/.test(value) || Number(value) < minimum) fail(`${flag} must be a whole number of at least ${minimum}, got "${value}"`);
+  if (!/^\d{1,9}$/.test(value) || Number(value) < minimum)
+    fail(`${flag} must be a whole number of at least ${minimum}, got "${value}"`);
   return Number(value);
 }
 
 function parseSnapshotEntries(value: string): number {
-  if (!/^\d{1,9}$/.test(value) || Number(value) < 10) fail(`--snapshot-entries must be an integer of at least 10, got "${value}"`);
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 10)
+    fail(`--snapshot-entries must be an integer of at least 10, got "${value}"`);
   return Number(value);
 }
 
 function parseTiming(flags: MasterFlags): TimingProfile {
   const profile = timingProfiles[flags.timing as keyof typeof timingProfiles];
-  if (profile === undefined) fail(`--timing must be one of ${Object.keys(timingProfiles).join(', ')}, got "${flags.timing}"`);
+  if (profile === undefined)
+    fail(`--timing must be one of ${Object.keys(timingProfiles).join(', ')}, got "${flags.timing}"`);
   const integer = (value: string | undefined, fallback: number, flag: string): number => {
     if (value === undefined) return fallback;
     if (!/^\d+$/.test(value)) fail(`${flag} must be a positive integer, got "${value}"`);

@@ -1,22 +1,33 @@
 // `flotilla run [flags] -- CMD…`: run one task on the cluster, like mesos-execute: print its
 // state changes and output, exit 0 only if it finished (TASK_FINISHED).
 import os from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { defaultMasters, parseMasterList, type MasterAddress } from '../../frameworks/sdk/masters.ts';
 import type { TaskCommand } from '../../frameworks/sdk/task-info.ts';
 import { exitStatus, runTask, type RunPlan } from '../run/task-runner.ts';
 import type { CommandRegistration } from './types.ts';
 
 interface RunFlags {
-  cpus: number; mem: number; disk: number; dockerImage?: string; name: string; masters?: string; role: string;
-  timeoutSeconds: number; shell: boolean; output: boolean; refuseSeconds: number;
+  cpus: number;
+  mem: number;
+  disk: number;
+  dockerImage?: string;
+  name: string;
+  masters?: string;
+  role: string;
+  timeoutSeconds: number;
+  shell: boolean;
+  output: boolean;
+  refuseSeconds: number;
 }
 
 function positiveNumber(flag: string, allowZero = false): (text: string) => number {
   return (text) => {
     const value = Number(text);
     if (text.trim() === '' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-      throw new InvalidArgumentError(`${flag} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${text}"`);
+      throw new InvalidArgumentError(
+        `${flag} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${text}"`,
+      );
     }
     return value;
   };
@@ -26,42 +37,67 @@ export const registerRunCommand: CommandRegistration = (program: Command) => {
   program
     .command('run')
     .description('run one task on the cluster and follow it (like mesos-execute); exit 0 when it finishes')
-    .argument('[command...]', 'the command, after --: one word is a shell line; several are quoted and joined (argv with --no-shell)')
+    .argument(
+      '[command...]',
+      'the command, after --: one word is a shell line; several are quoted and joined (argv with --no-shell)',
+    )
     .option('--cpus <n>', 'CPUs for the task', positiveNumber('--cpus'), 0.1)
     .option('--mem <mb>', 'memory for the task, in MB', positiveNumber('--mem'), 32)
     .option('--disk <mb>', 'disk for the task, in MB', positiveNumber('--disk', true), 0)
-    .option('--docker-image <image>', 'run in this Docker image (without a command: the image\'s own)')
-    .option('--name <name>', 'the task\'s name', 'flotilla-run')
+    .option('--docker-image <image>', "run in this Docker image (without a command: the image's own)")
+    .option('--name <name>', "the task's name", 'flotilla-run')
     .option('--masters <list>', 'masters host:port,… (default $FLOTILLA_MASTERS, else the three local ones)')
     .option('--role <role>', 'the role the framework subscribes with', '*')
-    .option('--timeout-seconds <s>', 'kill the task and fail after this long (0: no limit)', positiveNumber('--timeout-seconds', true), 0)
+    .option(
+      '--timeout-seconds <s>',
+      'kill the task and fail after this long (0: no limit)',
+      positiveNumber('--timeout-seconds', true),
+      0,
+    )
     .option('--no-shell', 'run the arguments as argv, without /bin/sh -c')
-    .option('--no-output', 'do not follow the task\'s stdout and stderr')
-    .addOption(new Option('--refuse-seconds <s>', 'decline offers that do not fit for this long').argParser(positiveNumber('--refuse-seconds', true)).default(1).hideHelp())
+    .option('--no-output', "do not follow the task's stdout and stderr")
+    .addOption(
+      new Option('--refuse-seconds <s>', 'decline offers that do not fit for this long')
+        .argParser(positiveNumber('--refuse-seconds', true))
+        .default(1)
+        .hideHelp(),
+    )
     .action(async (words: string[], flags: RunFlags) => {
       const plan = buildPlan(words, flags);
       const interrupted = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      const code = await runTask(plan, {
-        line: (text) => process.stdout.write(`${text}\n`),
-        notice: (text) => process.stderr.write(`flotilla run: ${text}\n`),
-        stdout: (data) => process.stdout.write(data),
-        stderr: (data) => process.stderr.write(data),
-      }, interrupted);
+      const code = await runTask(
+        plan,
+        {
+          line: (text) => process.stdout.write(`${text}\n`),
+          notice: (text) => process.stderr.write(`flotilla run: ${text}\n`),
+          stdout: (data) => process.stdout.write(data),
+          stderr: (data) => process.stderr.write(data),
+        },
+        interrupted,
+      );
       process.exit(code);
     });
 };
 
 function buildPlan(words: readonly string[], flags: RunFlags): RunPlan {
   if (words.length === 0 && flags.dockerImage === undefined) usage('give a command after --, or --docker-image');
-  const command: TaskCommand | undefined = words.length === 0 ? undefined
-    : flags.shell ? { kind: 'shell', line: shellLine(words) } : { kind: 'argv', argv: words };
+  const command: TaskCommand | undefined =
+    words.length === 0
+      ? undefined
+      : flags.shell
+        ? { kind: 'shell', line: shellLine(words) }
+        : { kind: 'argv', argv: words };
   return {
     masters: mastersFrom(flags.masters),
     requirement: { cpus: flags.cpus, memMb: flags.mem, diskMb: flags.disk, role: flags.role },
-    spec: { name: flags.name, ...(command === undefined ? {} : { command }), ...(flags.dockerImage === undefined ? {} : { dockerImage: flags.dockerImage }) },
+    spec: {
+      name: flags.name,
+      ...(command === undefined ? {} : { command }),
+      ...(flags.dockerImage === undefined ? {} : { dockerImage: flags.dockerImage }),
+    },
     user: os.userInfo().username,
     timeoutSeconds: flags.timeoutSeconds,
     refuseSeconds: flags.refuseSeconds,
@@ -75,7 +111,9 @@ function buildPlan(words: readonly string[], flags: RunFlags): RunPlan {
  */
 export function shellLine(words: readonly string[]): string {
   if (words.length === 1) return words[0]!;
-  return words.map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return words
+    .map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
 }
 
 function mastersFrom(flag: string | undefined): MasterAddress[] {

@@ -9,6 +9,8 @@ export const registerVersionCommand: CommandRegistration = (program: Command) =>
     .option('--json', 'print one JSON object instead of text')
     .action((options: { json?: boolean }) => {
       const versions = { flotilla: flotillaVersion(), node: process.version };
-      process.stdout.write(options.json ? `${JSON.stringify(versions)}\n` : `flotilla ${versions.flotilla} (node ${versions.node})\n`);
+      process.stdout.write(
+        options.json ? `${JSON.stringify(versions)}\n` : `flotilla ${versions.flotilla} (node ${versions.node})\n`,
+      );
     });
 };

@@ -2,7 +2,7 @@
 // Polls (the agent API has no push for files); a file that does not exist yet (404) is
 // retried; an agent that cannot be reached is reported once and no longer polled, since the
 // state changes still arrive through the master.
-import { readAgentFile, sandboxFilePath } from '../../frameworks/sdk/agent-files.ts';
+import { readAgentFile, sandboxFilePath, type FileChunk } from '../../frameworks/sdk/agent-files.ts';
 import { SchedulerError } from '../../frameworks/sdk/errors.ts';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 
@@ -61,7 +61,7 @@ export class OutputFollower {
   async #drain(file: FileName): Promise<void> {
     const path = sandboxFilePath(this.frameworkId, this.taskId, file);
     for (let read = 0; read < maxReadsPerPoll; read++) {
-      let chunk;
+      let chunk: FileChunk;
       try {
         chunk = await readAgentFile(this.agent, path, this.#offsets[file]);
       } catch (error) {

@@ -10,7 +10,14 @@ import { buildTaskInfo, newTaskId, type TaskSpec } from '../../frameworks/sdk/ta
 import { formatStatusLine } from './format.ts';
 import { OutputFollower, type OutputSinks } from './output-follower.ts';
 
-export const exitStatus = { finished: 0, taskNotFinished: 1, usage: 2, unreachable: 3, timedOut: 124, interrupted: 130 } as const;
+export const exitStatus = {
+  finished: 0,
+  taskNotFinished: 1,
+  usage: 2,
+  unreachable: 3,
+  timedOut: 124,
+  interrupted: 130,
+} as const;
 
 export interface RunPlan {
   readonly masters: readonly MasterAddress[];
@@ -37,22 +44,30 @@ export async function runTask(plan: RunPlan, output: RunOutput, interrupted: Pro
   const client = new SchedulerClient({
     masters: plan.masters,
     framework: {
-      user: plan.user, name: `flotilla-run ${plan.spec.name}`, roles: [plan.requirement.role ?? '*'],
-      failover_timeout: failoverTimeoutSeconds, checkpoint: true, capabilities: [{ type: 'MULTI_ROLE' }],
+      user: plan.user,
+      name: `flotilla-run ${plan.spec.name}`,
+      roles: [plan.requirement.role ?? '*'],
+      failover_timeout: failoverTimeoutSeconds,
+      checkpoint: true,
+      capabilities: [{ type: 'MULTI_ROLE' }],
     },
   });
   const run = new TaskRun(client, plan, { ...plan.spec, taskId }, output);
   reportConnection(client, output);
   try {
     const frameworkId = await client.subscribe();
-    output.line(`subscribed as framework ${frameworkId} on ${client.master}; waiting for an offer of ${describe(plan.requirement)}`);
+    output.line(
+      `subscribed as framework ${frameworkId} on ${client.master}; waiting for an offer of ${describe(plan.requirement)}`,
+    );
   } catch (error) {
     output.line(`cannot subscribe: ${(error as Error).message}`);
     client.close();
     return exitStatus.unreachable;
   }
   const outcome = await Promise.race([
-    run.finished.then((status) => (status.state === 'TASK_FINISHED' ? exitStatus.finished : exitStatus.taskNotFinished)),
+    run.finished.then((status) =>
+      status.state === 'TASK_FINISHED' ? exitStatus.finished : exitStatus.taskNotFinished,
+    ),
     timeout(plan.timeoutSeconds).then(() => exitStatus.timedOut),
     interrupted.then(() => exitStatus.interrupted),
   ]);
@@ -91,7 +106,12 @@ class TaskRun {
   #toldWaiting = false;
   #ended = false;
 
-  constructor(readonly client: SchedulerClient, readonly plan: RunPlan, readonly spec: TaskSpec & { taskId: string }, readonly output: RunOutput) {
+  constructor(
+    readonly client: SchedulerClient,
+    readonly plan: RunPlan,
+    readonly spec: TaskSpec & { taskId: string },
+    readonly output: RunOutput,
+  ) {
     this.finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
@@ -126,10 +146,16 @@ class TaskRun {
     }
     if (this.#launchedOn === null && unused.length > 0 && !this.#toldWaiting) {
       this.#toldWaiting = true;
-      this.output.line(`no offer fits yet (${explainMismatch(unused[0]!, this.plan.requirement) ?? 'already launching'}); still waiting`);
+      this.output.line(
+        `no offer fits yet (${explainMismatch(unused[0]!, this.plan.requirement) ?? 'already launching'}); still waiting`,
+      );
     }
     if (unused.length === 0) return;
-    await this.client.decline(unused.map((offer) => offer.id), { refuse_seconds: this.plan.refuseSeconds })
+    await this.client
+      .decline(
+        unused.map((offer) => offer.id),
+        { refuse_seconds: this.plan.refuseSeconds },
+      )
       .catch((error: Error) => this.output.line(`decline failed: ${error.message}`));
   }
 
@@ -148,7 +174,7 @@ class TaskRun {
     const agent = agentAddressOfOffer(this.#launchedOn);
     const frameworkId = this.client.frameworkId;
     if (agent === null || frameworkId === null) {
-      this.output.notice('cannot follow the task\'s output: the offer named no agent address');
+      this.output.notice("cannot follow the task's output: the offer named no agent address");
       return;
     }
     this.#follower = new OutputFollower(agent, frameworkId, this.spec.taskId, this.output);

@@ -24,7 +24,12 @@ export interface FileChunk {
 }
 
 /** READ_FILE at `offset`; rejects with a SchedulerError (CALL_REJECTED 404 when the file is not there yet). */
-export async function readAgentFile(agent: MasterAddress, path: string, offset: number, length = maxReadBytes): Promise<FileChunk> {
+export async function readAgentFile(
+  agent: MasterAddress,
+  path: string,
+  offset: number,
+  length = maxReadBytes,
+): Promise<FileChunk> {
   const call = { type: 'READ_FILE', read_file: { path, offset, length: Math.min(length, maxReadBytes) } };
   const response = await postJson(agent, call, { path: agentApiPath, timeoutMs: readTimeoutMs });
   if (response.status !== 200) throw rejectionError(response.status, response.body, `READ_FILE ${path} at ${agent}`);

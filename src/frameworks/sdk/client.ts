@@ -19,8 +19,16 @@ import { defaultReconnectPolicy, reconnectStep } from './reconnect.ts';
 import { isFatalSubscribeStatus, type OpenedStream, openSubscription } from './subscribe.ts';
 import { defaultCallTimeoutMs, postJson, subscribeHeadersTimeoutMs } from './transport.ts';
 import {
-  callBodyField, type CallBodies, type CallType, type EventOf, type Filters, type FrameworkInfoInput, type OfferOperation,
-  type SchedulerEvent, type SchedulerEventType, type TaskInfo,
+  callBodyField,
+  type CallBodies,
+  type CallType,
+  type EventOf,
+  type Filters,
+  type FrameworkInfoInput,
+  type OfferOperation,
+  type SchedulerEvent,
+  type SchedulerEventType,
+  type TaskInfo,
 } from './wire.ts';
 
 export interface SchedulerClientOptions {
@@ -52,7 +60,14 @@ export interface ConnectionChange {
 
 type Handler = (event: SchedulerEvent) => void;
 const terminalStates: ReadonlySet<TaskState> = new Set<TaskState>([
-  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
 ]);
 /** Mesos' default when SUBSCRIBED does not say (master flag --heartbeat_interval... is 15 s). */
 const defaultHeartbeatSeconds = 15;
@@ -92,11 +107,19 @@ export class SchedulerClient {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  get frameworkId(): string | null { return this.#frameworkId; }
+  get frameworkId(): string | null {
+    return this.#frameworkId;
+  }
   /** The master that holds the stream (the leader, when subscribed). */
-  get master(): MasterAddress | null { return this.#master; }
-  get streamId(): string | null { return this.#streamId; }
-  get state(): ConnectionState { return this.#state; }
+  get master(): MasterAddress | null {
+    return this.#master;
+  }
+  get streamId(): string | null {
+    return this.#streamId;
+  }
+  get state(): ConnectionState {
+    return this.#state;
+  }
 
   /** Starts subscribing (idempotent) and resolves with the framework id once SUBSCRIBED. */
   async subscribe(): Promise<string> {
@@ -131,15 +154,23 @@ export class SchedulerClient {
     const timeoutMs = this.options.callTimeoutMs ?? defaultCallTimeoutMs;
     await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
     const master = this.#master!;
-    const call = { framework_id: { value: this.#frameworkId! }, type, ...(body === undefined ? {} : { [callBodyField[type]]: body }) };
+    const call = {
+      framework_id: { value: this.#frameworkId! },
+      type,
+      ...(body === undefined ? {} : { [callBodyField[type]]: body }),
+    };
     const response = await postJson(master, call, {
-      agent: this.#callAgent, timeoutMs, headers: { [streamIdHeader]: this.#streamId! },
+      agent: this.#callAgent,
+      timeoutMs,
+      headers: { [streamIdHeader]: this.#streamId! },
     });
-    if (response.status !== 202 && response.status !== 200) throw rejectionError(response.status, response.body, `${type} at ${master}`);
+    if (response.status !== 202 && response.status !== 200)
+      throw rejectionError(response.status, response.body, `${type} at ${master}`);
   }
 
   accept(offerIds: readonly IdValue[], operations: readonly OfferOperation[], filters?: Filters): Promise<void> {
-    for (const operation of operations) if (operation.type === 'LAUNCH') this.#rememberTasks(operation.launch.task_infos);
+    for (const operation of operations)
+      if (operation.type === 'LAUNCH') this.#rememberTasks(operation.launch.task_infos);
     return this.call('ACCEPT', { offer_ids: offerIds, operations, ...(filters === undefined ? {} : { filters }) });
   }
 
@@ -159,7 +190,12 @@ export class SchedulerClient {
 
   acknowledge(status: TaskStatus): Promise<void> {
     if (status.uuid === undefined || status.agent_id === undefined) {
-      return Promise.reject(new SchedulerError('BAD_RESPONSE', `the update of ${status.task_id.value} has no uuid or agent_id to acknowledge`));
+      return Promise.reject(
+        new SchedulerError(
+          'BAD_RESPONSE',
+          `the update of ${status.task_id.value} has no uuid or agent_id to acknowledge`,
+        ),
+      );
     }
     return this.call('ACKNOWLEDGE', { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid });
   }
@@ -207,7 +243,9 @@ export class SchedulerClient {
 
   #closedError(): SchedulerError {
     const reason = this.#fatal === null ? '' : `: ${this.#fatal.message}`;
-    return new SchedulerError('CLOSED', `the scheduler client is closed${reason}`, null, null, { cause: this.#fatal ?? undefined });
+    return new SchedulerError('CLOSED', `the scheduler client is closed${reason}`, null, null, {
+      cause: this.#fatal ?? undefined,
+    });
   }
 
   async #waitForSubscription(timeoutMs: number): Promise<void> {
@@ -241,7 +279,13 @@ export class SchedulerClient {
     const policy = this.options.reconnect ?? defaultReconnectPolicy;
     while (!this.#stop.signal.aborted) {
       const firstTry = lost === null && failedAttempts === 0;
-      const step = reconnectStep(this.options.masters, lost, failedAttempts, policy, this.options.random ?? Math.random);
+      const step = reconnectStep(
+        this.options.masters,
+        lost,
+        failedAttempts,
+        policy,
+        this.options.random ?? Math.random,
+      );
       const target = firstTry ? this.options.masters[0]! : step.master;
       if (!firstTry) {
         const slept = await sleep(step.delayMs, true, { signal: this.#stop.signal }).catch(() => false);
@@ -280,9 +324,14 @@ export class SchedulerClient {
 
   #subscribeCall(): object {
     const frameworkId = this.#frameworkId;
-    const info = frameworkId === null ? this.options.framework : { ...this.options.framework, id: { value: frameworkId } };
+    const info =
+      frameworkId === null ? this.options.framework : { ...this.options.framework, id: { value: frameworkId } };
     // Re-subscription (failover): the id in both places, as scheduler.proto asks.
-    return { type: 'SUBSCRIBE', ...(frameworkId === null ? {} : { framework_id: { value: frameworkId } }), subscribe: { framework_info: info } };
+    return {
+      type: 'SUBSCRIBE',
+      ...(frameworkId === null ? {} : { framework_id: { value: frameworkId } }),
+      subscribe: { framework_info: info },
+    };
   }
 
   /** Reads one stream until it ends; the error that ended it, or null for a clean close. */
@@ -306,7 +355,8 @@ export class SchedulerClient {
       }
       return null;
     } catch (error) {
-      if (!this.#stop.signal.aborted) this.#logger.warn({ master: stream.master, error: (error as Error).message }, 'event stream lost');
+      if (!this.#stop.signal.aborted)
+        this.#logger.warn({ master: stream.master, error: (error as Error).message }, 'event stream lost');
       return error as Error;
     } finally {
       clearTimeout(watchdog);
@@ -323,8 +373,13 @@ export class SchedulerClient {
     this.#logger.info({ master: stream.master, frameworkId }, 'subscribed');
     for (const waiter of this.#subscribedWaiters.splice(0)) waiter.resolve();
     if ((this.options.reconcileOnSubscribe ?? true) && this.#knownTasks.size > 0) {
-      const tasks = [...this.#knownTasks].map(([taskId, agentId]) => ({ task_id: { value: taskId }, ...(agentId ? { agent_id: agentId } : {}) }));
-      this.reconcile(tasks).catch((error: Error) => this.#logger.warn({ error: error.message }, 'reconciliation after subscribe failed'));
+      const tasks = [...this.#knownTasks].map(([taskId, agentId]) => ({
+        task_id: { value: taskId },
+        ...(agentId ? { agent_id: agentId } : {}),
+      }));
+      this.reconcile(tasks).catch((error: Error) =>
+        this.#logger.warn({ error: error.message }, 'reconciliation after subscribe failed'),
+      );
     }
   }
 
@@ -344,7 +399,10 @@ export class SchedulerClient {
     if (event.type === 'UPDATE' && event.update.status.uuid !== undefined && (this.options.autoAcknowledge ?? true)) {
       this.acknowledge(event.update.status).catch((error: Error) => {
         // The master re-sends an unacknowledged update, so a lost ack is repaired by itself.
-        this.#logger.warn({ taskId: event.update.status.task_id.value, error: error.message }, 'acknowledgement failed');
+        this.#logger.warn(
+          { taskId: event.update.status.task_id.value, error: error.message },
+          'acknowledgement failed',
+        );
       });
     }
   }
@@ -353,10 +411,12 @@ export class SchedulerClient {
     const taskId = status.task_id.value;
     // TASK_UNKNOWN answers a reconciliation of a task the master never heard of: nothing to follow.
     if (isTerminalState(status.state) || status.state === 'TASK_UNKNOWN') this.#knownTasks.delete(taskId);
-    else if (this.#knownTasks.has(taskId) || this.#knownTasks.size < maxKnownTasks) this.#knownTasks.set(taskId, status.agent_id);
+    else if (this.#knownTasks.has(taskId) || this.#knownTasks.size < maxKnownTasks)
+      this.#knownTasks.set(taskId, status.agent_id);
   }
 
   #rememberTasks(tasks: readonly TaskInfo[]): void {
-    for (const task of tasks) if (this.#knownTasks.size < maxKnownTasks) this.#knownTasks.set(task.task_id.value, task.agent_id);
+    for (const task of tasks)
+      if (this.#knownTasks.size < maxKnownTasks) this.#knownTasks.set(task.task_id.value, task.agent_id);
   }
 }

@@ -45,5 +45,10 @@ export function rejectionError(status: number, body: string, call: string): Sche
     // Not JSON: Apache Mesos answers errors in plain text, kept as the message.
   }
   const codePart = serverCode === null ? '' : ` ${serverCode}`;
-  return new SchedulerError('CALL_REJECTED', `${call}: ${status}${codePart}: ${serverMessage || 'no message'}`, status, serverCode);
+  return new SchedulerError(
+    'CALL_REJECTED',
+    `${call}: ${status}${codePart}: ${serverMessage || 'no message'}`,
+    status,
+    serverCode,
+  );
 }

@@ -9,7 +9,8 @@ export class EventQueue<Item> implements AsyncIterableIterator<Item> {
   #failure: Error | null = null;
 
   constructor(readonly capacity: number) {
-    if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`EventQueue capacity must be a positive integer, got ${capacity}`);
+    if (!(Number.isInteger(capacity) && capacity > 0))
+      throw new RangeError(`EventQueue capacity must be a positive integer, got ${capacity}`);
   }
 
   push(item: Item): void {
@@ -42,8 +43,10 @@ export class EventQueue<Item> implements AsyncIterableIterator<Item> {
 
   next(): Promise<IteratorResult<Item>> {
     if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift()!, done: false });
-    if (this.#ended) return this.#failure === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#failure);
-    if (this.#waiting !== null) return Promise.reject(new Error('EventQueue has one reader; next() was called while a read was pending'));
+    if (this.#ended)
+      return this.#failure === null ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#failure);
+    if (this.#waiting !== null)
+      return Promise.reject(new Error('EventQueue has one reader; next() was called while a read was pending'));
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
     });

@@ -44,7 +44,12 @@ export function scalarTotal(resources: readonly Resource[], name: string, role?:
 }
 
 /** Slices of `name` adding up to `amount`, taken in offer order; null if the offer has too little. */
-export function takeScalar(resources: readonly Resource[], name: string, amount: number, role?: string): Resource[] | null {
+export function takeScalar(
+  resources: readonly Resource[],
+  name: string,
+  amount: number,
+  role?: string,
+): Resource[] | null {
   if (!(amount >= 0)) throw new RangeError(`${name}: the amount must be a non-negative number, got ${amount}`);
   if (amount === 0) return [];
   let remaining = roundScalar(amount);
@@ -83,7 +88,8 @@ export function pickPorts(resources: readonly Resource[], count: number, role?: 
     if (!usable(resource, 'ports', role) || resource.type !== 'RANGES') continue;
     const fromThis: number[] = [];
     for (const range of resource.ranges?.range ?? []) {
-      for (let port = range.begin; port <= range.end && ports.length + fromThis.length < count; port++) fromThis.push(port);
+      for (let port = range.begin; port <= range.end && ports.length + fromThis.length < count; port++)
+        fromThis.push(port);
     }
     if (fromThis.length === 0) continue;
     ports.push(...fromThis);
@@ -114,6 +120,7 @@ export function explainMismatch(offer: Offer, requirement: TaskRequirement): str
   check('cpus', requirement.cpus);
   check('mem', requirement.memMb);
   check('disk', requirement.diskMb ?? 0);
-  if (pickPorts(offer.resources, requirement.portCount ?? 0, role) === null) short.push(`fewer than ${requirement.portCount} ports`);
+  if (pickPorts(offer.resources, requirement.portCount ?? 0, role) === null)
+    short.push(`fewer than ${requirement.portCount} ports`);
   return short.length === 0 ? null : short.join(', ');
 }

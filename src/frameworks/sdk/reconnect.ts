@@ -19,7 +19,11 @@ export interface ReconnectStep {
  * connected). The first attempt of each round of the list goes to the master after `lost`.
  */
 export function reconnectStep(
-  masters: readonly MasterAddress[], lost: MasterAddress | null, failedAttempts: number, policy: BackoffPolicy, random: () => number,
+  masters: readonly MasterAddress[],
+  lost: MasterAddress | null,
+  failedAttempts: number,
+  policy: BackoffPolicy,
+  random: () => number,
 ): ReconnectStep {
   if (masters.length === 0) throw new Error('reconnectStep: no masters');
   const lostIndex = lost === null ? -1 : masters.indexOf(lost);

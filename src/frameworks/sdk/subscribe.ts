@@ -41,7 +41,11 @@ export async function openSubscription(first: MasterAddress, call: object, agent
     const body = await readBody(master, response, maxErrorBodyBytes, errorBodyTimeoutMs).catch(() => '');
     if (status === 307) {
       const leader = parseRedirectLocation(response.headers.location);
-      if (leader === null) throw new SchedulerError('BAD_RESPONSE', `${master}: 307 with an unusable Location "${response.headers.location ?? ''}"`);
+      if (leader === null)
+        throw new SchedulerError(
+          'BAD_RESPONSE',
+          `${master}: 307 with an unusable Location "${response.headers.location ?? ''}"`,
+        );
       master = leader;
       continue;
     }

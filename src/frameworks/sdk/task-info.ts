@@ -56,18 +56,23 @@ export function buildContainerInfo(image: string, network: 'HOST' | 'BRIDGE' | '
 /** The TaskInfo that launches `spec` on `offer`'s agent with the `match`ed resources. */
 export function buildTaskInfo(offer: Offer, match: OfferMatch, spec: TaskSpec): TaskInfo {
   const taskId = spec.taskId ?? newTaskId(spec.name);
-  if (!taskIdPattern.test(taskId)) throw new TaskSpecError(`the task id "${taskId}" must be 1–200 of A-Z a-z 0-9 . _ -`);
-  if (spec.command === undefined && spec.dockerImage === undefined) throw new TaskSpecError('a task needs a command, a Docker image, or both');
+  if (!taskIdPattern.test(taskId))
+    throw new TaskSpecError(`the task id "${taskId}" must be 1–200 of A-Z a-z 0-9 . _ -`);
+  if (spec.command === undefined && spec.dockerImage === undefined)
+    throw new TaskSpecError('a task needs a command, a Docker image, or both');
   const labels = Object.entries(spec.labels ?? {}).map(([key, value]) => ({ key, value }));
   const grace = spec.killGracePeriodSeconds;
-  if (grace !== undefined && !(grace >= 0)) throw new TaskSpecError(`the kill grace period must be >= 0 seconds, got ${grace}`);
+  if (grace !== undefined && !(grace >= 0))
+    throw new TaskSpecError(`the kill grace period must be >= 0 seconds, got ${grace}`);
   return {
     name: spec.name,
     task_id: { value: taskId },
     agent_id: offer.agent_id,
     resources: match.resources,
     ...(spec.command === undefined ? {} : { command: buildCommandInfo(spec.command, spec.environment) }),
-    ...(spec.dockerImage === undefined ? {} : { container: buildContainerInfo(spec.dockerImage, spec.dockerNetwork ?? 'HOST') }),
+    ...(spec.dockerImage === undefined
+      ? {}
+      : { container: buildContainerInfo(spec.dockerImage, spec.dockerNetwork ?? 'HOST') }),
     ...(labels.length === 0 ? {} : { labels: { labels } }),
     ...(grace === undefined ? {} : { kill_policy: { grace_period: { nanoseconds: Math.round(grace * 1e9) } } }),
   };

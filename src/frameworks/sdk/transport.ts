@@ -30,14 +30,24 @@ function networkError(master: MasterAddress, error: Error): SchedulerError {
 }
 
 /** POSTs JSON and resolves with the response headers, the body left unread. */
-export function postForResponse(master: MasterAddress, body: object, options: RequestOptions = {}): Promise<IncomingMessage> {
+export function postForResponse(
+  master: MasterAddress,
+  body: object,
+  options: RequestOptions = {},
+): Promise<IncomingMessage> {
   const { host, port } = splitMasterAddress(master);
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
   return new Promise((resolve, reject) => {
     const request = http.request({
-      host, port, method: 'POST', path: options.path ?? schedulerApiPath, agent: options.agent,
+      host,
+      port,
+      method: 'POST',
+      path: options.path ?? schedulerApiPath,
+      agent: options.agent,
       headers: {
-        'content-type': 'application/json', accept: 'application/json', 'content-length': String(payload.byteLength),
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'content-length': String(payload.byteLength),
         ...options.headers,
       },
     });
@@ -56,7 +66,12 @@ export function postForResponse(master: MasterAddress, body: object, options: Re
 }
 
 /** Reads a whole (bounded) body as UTF-8. */
-export function readBody(master: MasterAddress, response: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
+export function readBody(
+  master: MasterAddress,
+  response: IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
@@ -85,7 +100,11 @@ export function readBody(master: MasterAddress, response: IncomingMessage, maxBy
 }
 
 /** One POST and its whole answer. */
-export async function postJson(master: MasterAddress, body: object, options: RequestOptions = {}): Promise<CallResponse> {
+export async function postJson(
+  master: MasterAddress,
+  body: object,
+  options: RequestOptions = {},
+): Promise<CallResponse> {
   const timeoutMs = options.timeoutMs ?? defaultCallTimeoutMs;
   const response = await postForResponse(master, body, options);
   const text = await readBody(master, response, maxCallResponseBytes, timeoutMs);

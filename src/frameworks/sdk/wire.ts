@@ -3,14 +3,22 @@
 // Events and the shapes shared with the master (Offer, TaskStatus, Resource, CommandInfo…)
 // come from src/protocol/; calls are written here, as only clients write them. Events are read leniently: unknown fields and unknown event types
 // are passed through, as protobuf readers do, so a newer master does not break an older SDK.
-import type { CommandInfo, ContainerInfo, FrameworkInfo, HealthCheck, IdValue, Labels, Resource } from '../../protocol/mesos.ts';
+import type {
+  CommandInfo,
+  ContainerInfo,
+  FrameworkInfo,
+  HealthCheck,
+  IdValue,
+  Labels,
+  Resource,
+} from '../../protocol/mesos.ts';
 import type { SchedulerCallType, SchedulerEvent, SchedulerEventType } from '../../protocol/scheduler.ts';
 
 export type { SchedulerEvent, SchedulerEventType };
 
 /** FrameworkInfo as a scheduler sends it in SUBSCRIBE: `id` only when re-subscribing. */
-export type FrameworkInfoInput =
-  Partial<Omit<FrameworkInfo, 'user' | 'name' | 'id'>> & Pick<FrameworkInfo, 'user' | 'name'> & { readonly id?: IdValue };
+export type FrameworkInfoInput = Partial<Omit<FrameworkInfo, 'user' | 'name' | 'id'>> &
+  Pick<FrameworkInfo, 'user' | 'name'> & { readonly id?: IdValue };
 
 /** mesos.proto TaskInfo, as a LAUNCH operation carries it. */
 export interface TaskInfo {
@@ -32,14 +40,24 @@ export interface Filters {
 /** Offer.Operation; the SDK builds LAUNCH, the others pass through as given. */
 export type OfferOperation =
   | { readonly type: 'LAUNCH'; readonly launch: { readonly task_infos: readonly TaskInfo[] } }
-  | { readonly type: 'LAUNCH_GROUP'; readonly launch_group: { readonly executor: object; readonly task_group: { readonly tasks: readonly TaskInfo[] } } }
+  | {
+      readonly type: 'LAUNCH_GROUP';
+      readonly launch_group: {
+        readonly executor: object;
+        readonly task_group: { readonly tasks: readonly TaskInfo[] };
+      };
+    }
   | { readonly type: 'RESERVE'; readonly reserve: { readonly resources: readonly Resource[] } }
   | { readonly type: 'UNRESERVE'; readonly unreserve: { readonly resources: readonly Resource[] } };
 
 /** scheduler.proto Call, minus `framework_id` and `type` (the client adds them). */
 export interface CallBodies {
   readonly TEARDOWN: undefined;
-  readonly ACCEPT: { readonly offer_ids: readonly IdValue[]; readonly operations: readonly OfferOperation[]; readonly filters?: Filters };
+  readonly ACCEPT: {
+    readonly offer_ids: readonly IdValue[];
+    readonly operations: readonly OfferOperation[];
+    readonly filters?: Filters;
+  };
   readonly DECLINE: { readonly offer_ids: readonly IdValue[]; readonly filters?: Filters };
   readonly REVIVE: { readonly roles?: readonly string[] } | undefined;
   readonly SUPPRESS: { readonly roles?: readonly string[] } | undefined;
@@ -55,15 +73,30 @@ export type CallType = keyof CallBodies;
 /** The field of a Call that holds each call's body (Call.accept, Call.decline, …). */
 // `satisfies` checks the call names against the master's list in src/protocol/scheduler.ts.
 export const callBodyField = {
-  TEARDOWN: 'teardown', ACCEPT: 'accept', DECLINE: 'decline', REVIVE: 'revive', SUPPRESS: 'suppress', KILL: 'kill',
-  SHUTDOWN: 'shutdown', ACKNOWLEDGE: 'acknowledge', RECONCILE: 'reconcile', MESSAGE: 'message',
+  TEARDOWN: 'teardown',
+  ACCEPT: 'accept',
+  DECLINE: 'decline',
+  REVIVE: 'revive',
+  SUPPRESS: 'suppress',
+  KILL: 'kill',
+  SHUTDOWN: 'shutdown',
+  ACKNOWLEDGE: 'acknowledge',
+  RECONCILE: 'reconcile',
+  MESSAGE: 'message',
 } as const satisfies { readonly [Type in CallType]: string } & Partial<Record<SchedulerCallType, string>>;
 
 export type EventOf<Type extends SchedulerEventType> = Extract<SchedulerEvent, { type: Type }>;
 
 const payloadField: { readonly [Type in SchedulerEventType]: string | null } = {
-  SUBSCRIBED: 'subscribed', OFFERS: 'offers', INVERSE_OFFERS: 'inverse_offers', RESCIND: 'rescind',
-  RESCIND_INVERSE_OFFER: 'rescind_inverse_offer', UPDATE: 'update', MESSAGE: 'message', FAILURE: 'failure', ERROR: 'error',
+  SUBSCRIBED: 'subscribed',
+  OFFERS: 'offers',
+  INVERSE_OFFERS: 'inverse_offers',
+  RESCIND: 'rescind',
+  RESCIND_INVERSE_OFFER: 'rescind_inverse_offer',
+  UPDATE: 'update',
+  MESSAGE: 'message',
+  FAILURE: 'failure',
+  ERROR: 'error',
   HEARTBEAT: null,
 };
 
@@ -82,10 +115,16 @@ export function parseEvent(record: Uint8Array): SchedulerEvent | null {
   const field = payloadField[type as SchedulerEventType];
   const payload = field === null ? {} : (parsed as Record<string, unknown>)[field];
   if (typeof payload !== 'object' || payload === null) throw new Error(`a ${type} event has no "${field}" object`);
-  if (type === 'SUBSCRIBED' && typeof (payload as { framework_id?: { value?: unknown } }).framework_id?.value !== 'string') {
+  if (
+    type === 'SUBSCRIBED' &&
+    typeof (payload as { framework_id?: { value?: unknown } }).framework_id?.value !== 'string'
+  ) {
     throw new Error('a SUBSCRIBED event has no framework_id');
   }
-  if (type === 'UPDATE' && typeof (payload as { status?: { task_id?: { value?: unknown } } }).status?.task_id?.value !== 'string') {
+  if (
+    type === 'UPDATE' &&
+    typeof (payload as { status?: { task_id?: { value?: unknown } } }).status?.task_id?.value !== 'string'
+  ) {
     throw new Error('an UPDATE event has no status.task_id');
   }
   return parsed as SchedulerEvent;

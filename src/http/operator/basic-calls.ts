@@ -15,14 +15,19 @@ export const basicCalls: OperatorCallTable = {
     write: false,
     local: true,
     async handle() {
-      return { type: 'GET_VERSION', get_version: { version_info: { version: flotillaVersion(), build_user: 'flotilla' } } };
+      return {
+        type: 'GET_VERSION',
+        get_version: { version_info: { version: flotillaVersion(), build_user: 'flotilla' } },
+      };
     },
   },
   GET_FLAGS: {
     write: false,
     local: true,
     async handle({ master }) {
-      const flags = Object.entries(master.flags).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value }));
+      const flags = Object.entries(master.flags)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => ({ name, value }));
       return { type: 'GET_FLAGS', get_flags: { flags } };
     },
   },
@@ -36,7 +41,11 @@ export const basicCalls: OperatorCallTable = {
         type: 'GET_MASTER',
         get_master: {
           master_info: {
-            id: master.id, ip: 0, port, hostname, version: flotillaVersion(),
+            id: master.id,
+            ip: 0,
+            port,
+            hostname,
+            version: flotillaVersion(),
             address: { hostname, ip: hostname, port },
           },
           start_time: master.startedAtMs / 1000,

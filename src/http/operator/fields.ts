@@ -55,7 +55,12 @@ export function optionalBooleanField(container: Fields, name: string, path: stri
 }
 
 /** A repeated field: an absent one is empty; the length is bounded either way. */
-export function listField(container: Fields, name: string, path: string, bounds: { readonly maxLength: number; readonly minLength?: number }): readonly unknown[] {
+export function listField(
+  container: Fields,
+  name: string,
+  path: string,
+  bounds: { readonly maxLength: number; readonly minLength?: number },
+): readonly unknown[] {
   const value = member(container, name);
   const list = isUnset(value) ? [] : value;
   if (!Array.isArray(list)) throw new HttpError('INVALID_BODY', `${path} must be an array`);
@@ -70,7 +75,10 @@ export function listField(container: Fields, name: string, path: string, bounds:
 export function idField(container: Fields, name: string, path: string): string {
   const id = member(objectField(container, name, path), 'value');
   if (typeof id !== 'string' || !isValidId(id)) {
-    throw new HttpError('INVALID_BODY', `${path}.value must be an id: up to ${maxIdLength} letters, digits, ".", "_", ":", "@", "+" or "-"`);
+    throw new HttpError(
+      'INVALID_BODY',
+      `${path}.value must be an id: up to ${maxIdLength} letters, digits, ".", "_", ":", "@", "+" or "-"`,
+    );
   }
   return id;
 }
@@ -83,13 +91,20 @@ const nanosecondsPerMillisecond = 1_000_000n;
  * send an int64 as a number or as a decimal string; today's time in nanoseconds is past 2^53,
  * so a number is only as precise as a double (well under a millisecond off).
  */
-export function nanosecondsFieldAsMilliseconds(container: Fields, name: string, path: string, maxMilliseconds: number): number {
+export function nanosecondsFieldAsMilliseconds(
+  container: Fields,
+  name: string,
+  path: string,
+  maxMilliseconds: number,
+): number {
   const value = member(container, name);
   let milliseconds: number;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) milliseconds = Math.floor(value / 1e6);
-  else if (typeof value === 'string' && decimalDigits.test(value)) milliseconds = Number(BigInt(value) / nanosecondsPerMillisecond);
+  else if (typeof value === 'string' && decimalDigits.test(value))
+    milliseconds = Number(BigInt(value) / nanosecondsPerMillisecond);
   else throw new HttpError('INVALID_BODY', `${path} must be a non-negative whole number of nanoseconds`);
-  if (milliseconds > maxMilliseconds) throw new HttpError('INVALID_BODY', `${path} must be at most ${maxMilliseconds * 1e6} nanoseconds`);
+  if (milliseconds > maxMilliseconds)
+    throw new HttpError('INVALID_BODY', `${path} must be at most ${maxMilliseconds * 1e6} nanoseconds`);
   return milliseconds;
 }
 

@@ -3,7 +3,13 @@
 // Window, ClusterStatus). Scheduled machines drain; START takes draining machines down; STOP
 // brings down machines back up and out of the schedule.
 import type * as Operator from '../../protocol/operator.ts';
-import { maxDurationMs, maxMachinesPerCommand, maxMachinesPerWindow, maxMaintenanceWindows, maxTimestampMs } from '../../state-machine/limits.ts';
+import {
+  maxDurationMs,
+  maxMachinesPerCommand,
+  maxMachinesPerWindow,
+  maxMaintenanceWindows,
+  maxTimestampMs,
+} from '../../state-machine/limits.ts';
 import { agentOnMachine } from '../../state-machine/machines.ts';
 import { sortedValues } from '../../state-machine/ordering.ts';
 import { maintenanceSchedule, maintenanceStatus } from '../../state-machine/queries.ts';
@@ -14,7 +20,14 @@ import { HttpError } from '../errors.ts';
 import type { InverseOfferStatusView } from '../scheduler/inverse-offer-answers.ts';
 import { stampedOnSubmit, submitOrFail } from '../submit.ts';
 import {
-  asObject, listField, nanosecondsFieldAsMilliseconds, objectField, optionalObjectField, optionalStringField, parseWith, type Fields,
+  asObject,
+  listField,
+  nanosecondsFieldAsMilliseconds,
+  objectField,
+  optionalObjectField,
+  optionalStringField,
+  parseWith,
+  type Fields,
 } from './fields.ts';
 import { idValue, mesosMachine, nanoseconds } from './mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
@@ -43,9 +56,20 @@ function parseWindow(value: unknown, path: string): MaintenanceWindow {
   const unavailability = objectField(window, 'unavailability', `${path}.unavailability`);
   const start = objectField(unavailability, 'start', `${path}.unavailability.start`);
   const duration = optionalObjectField(unavailability, 'duration', `${path}.unavailability.duration`);
-  if (duration === null) throw new HttpError('INVALID_BODY', `${path}.unavailability.duration is required: a window has an end`);
-  const startMs = nanosecondsFieldAsMilliseconds(start, 'nanoseconds', `${path}.unavailability.start.nanoseconds`, maxTimestampMs);
-  const durationMs = nanosecondsFieldAsMilliseconds(duration, 'nanoseconds', `${path}.unavailability.duration.nanoseconds`, maxDurationMs);
+  if (duration === null)
+    throw new HttpError('INVALID_BODY', `${path}.unavailability.duration is required: a window has an end`);
+  const startMs = nanosecondsFieldAsMilliseconds(
+    start,
+    'nanoseconds',
+    `${path}.unavailability.start.nanoseconds`,
+    maxTimestampMs,
+  );
+  const durationMs = nanosecondsFieldAsMilliseconds(
+    duration,
+    'nanoseconds',
+    `${path}.unavailability.duration.nanoseconds`,
+    maxDurationMs,
+  );
   return parseWith(maintenanceWindowSchema, { machines, startMs, durationMs }, path);
 }
 
@@ -62,13 +86,25 @@ function mesosWindow(window: MaintenanceWindow): Operator.MaintenanceWindow {
  * framework order. allocator.proto InverseOfferStatus names no agent: a machine with two agents
  * lists a framework once per agent, as Mesos' `_getMaintenanceStatus` does.
  */
-function drainingMachine(state: ReadonlyState, machine: MachineId, statuses: readonly InverseOfferStatusView[]): Operator.ClusterStatus['draining_machines'][number] {
-  const agentIds = new Set(sortedValues(state.agents).filter((agent) => agentOnMachine(agent, machine)).map((agent) => agent.id as string));
+function drainingMachine(
+  state: ReadonlyState,
+  machine: MachineId,
+  statuses: readonly InverseOfferStatusView[],
+): Operator.ClusterStatus['draining_machines'][number] {
+  const agentIds = new Set(
+    sortedValues(state.agents)
+      .filter((agent) => agentOnMachine(agent, machine))
+      .map((agent) => agent.id as string),
+  );
   return {
     id: mesosMachine(machine),
-    statuses: statuses.filter((status) => agentIds.has(status.agentId)).map((status) => ({
-      status: status.status, framework_id: idValue(status.frameworkId), timestamp: nanoseconds(status.timestampMs),
-    })),
+    statuses: statuses
+      .filter((status) => agentIds.has(status.agentId))
+      .map((status) => ({
+        status: status.status,
+        framework_id: idValue(status.frameworkId),
+        timestamp: nanoseconds(status.timestampMs),
+      })),
   };
 }
 
@@ -76,7 +112,9 @@ export const maintenanceCalls: OperatorCallTable = {
   GET_MAINTENANCE_SCHEDULE: {
     write: false,
     async handle({ master }) {
-      const schedule: Operator.MaintenanceSchedule = { windows: maintenanceSchedule(master.state()).windows.map(mesosWindow) };
+      const schedule: Operator.MaintenanceSchedule = {
+        windows: maintenanceSchedule(master.state()).windows.map(mesosWindow),
+      };
       return { type: 'GET_MAINTENANCE_SCHEDULE', get_maintenance_schedule: { schedule } };
     },
   },
@@ -101,10 +139,15 @@ export const maintenanceCalls: OperatorCallTable = {
   UPDATE_MAINTENANCE_SCHEDULE: {
     write: true,
     async handle({ master, call }) {
-      const schedule = objectField(objectField(call, 'update_maintenance_schedule'), 'schedule', 'update_maintenance_schedule.schedule');
+      const schedule = objectField(
+        objectField(call, 'update_maintenance_schedule'),
+        'schedule',
+        'update_maintenance_schedule.schedule',
+      );
       const path = 'update_maintenance_schedule.schedule.windows';
-      const windows = listField(schedule, 'windows', path, { maxLength: maxMaintenanceWindows })
-        .map((window, position) => parseWindow(window, `${path}[${position}]`));
+      const windows = listField(schedule, 'windows', path, { maxLength: maxMaintenanceWindows }).map(
+        (window, position) => parseWindow(window, `${path}[${position}]`),
+      );
       await submitOrFail(master, { type: 'update_maintenance_schedule', at: stampedOnSubmit, windows });
       return null;
     },
@@ -112,7 +155,12 @@ export const maintenanceCalls: OperatorCallTable = {
   START_MAINTENANCE: {
     write: true,
     async handle({ master, call }) {
-      const machines = parseMachines(objectField(call, 'start_maintenance'), 'machines', 'start_maintenance.machines', maxMachinesPerCommand);
+      const machines = parseMachines(
+        objectField(call, 'start_maintenance'),
+        'machines',
+        'start_maintenance.machines',
+        maxMachinesPerCommand,
+      );
       await submitOrFail(master, { type: 'start_maintenance', at: stampedOnSubmit, machines });
       return null;
     },
@@ -120,7 +168,12 @@ export const maintenanceCalls: OperatorCallTable = {
   STOP_MAINTENANCE: {
     write: true,
     async handle({ master, call }) {
-      const machines = parseMachines(objectField(call, 'stop_maintenance'), 'machines', 'stop_maintenance.machines', maxMachinesPerCommand);
+      const machines = parseMachines(
+        objectField(call, 'stop_maintenance'),
+        'machines',
+        'stop_maintenance.machines',
+        maxMachinesPerCommand,
+      );
       await submitOrFail(master, { type: 'stop_maintenance', at: stampedOnSubmit, machines });
       return null;
     },

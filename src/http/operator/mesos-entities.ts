@@ -74,7 +74,11 @@ export function mesosOffer(offer: Offer, agent: Agent): Mesos.Offer {
     framework_id: idValue(offer.frameworkId),
     agent_id: idValue(offer.agentId),
     hostname: agent.hostname,
-    url: { scheme: 'http', address: { hostname: agent.hostname, ip: agent.address.ip, port: agent.address.port }, path: `/${agentProcessId}` },
+    url: {
+      scheme: 'http',
+      address: { hostname: agent.hostname, ip: agent.address.ip, port: agent.address.port },
+      path: `/${agentProcessId}`,
+    },
     ...(domain === undefined ? {} : { domain }),
     resources: mesosResources(offer.resources, offer.role),
     attributes: mesosAttributes(agent.attributes),

@@ -11,7 +11,10 @@ import { mesosTask, mesosTaskStatus } from './mesos-tasks.ts';
 import { frameworkView, getState } from './state-view.ts';
 
 export function subscribedEvent(state: ReadonlyState, heartbeatIntervalSeconds: number): Operator.Event {
-  return { type: 'SUBSCRIBED', subscribed: { get_state: getState(state), heartbeat_interval_seconds: heartbeatIntervalSeconds } };
+  return {
+    type: 'SUBSCRIBED',
+    subscribed: { get_state: getState(state), heartbeat_interval_seconds: heartbeatIntervalSeconds },
+  };
 }
 
 export const heartbeatEvent: Operator.Event = { type: 'HEARTBEAT' };
@@ -24,7 +27,11 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
     case 'TASK_UPDATED':
       return {
         type: 'TASK_UPDATED',
-        task_updated: { framework_id: idValue(event.task.frameworkId), status: mesosTaskStatus(event.task, event.status), state: event.task.state },
+        task_updated: {
+          framework_id: idValue(event.task.frameworkId),
+          status: mesosTaskStatus(event.task, event.status),
+          state: event.task.state,
+        },
       };
     case 'AGENT_ADDED':
       return { type: 'AGENT_ADDED', agent_added: { agent: mesosAgent(event.agent) } };

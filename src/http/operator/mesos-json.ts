@@ -18,7 +18,9 @@ export const flotillaRegionName = 'default';
 export const idValue = (value: string): Mesos.IdValue => ({ value });
 
 /** TimeInfo or DurationInfo of a number of milliseconds. */
-export const nanoseconds = (milliseconds: number): Mesos.Nanoseconds => ({ nanoseconds: milliseconds * nanosecondsPerMillisecond });
+export const nanoseconds = (milliseconds: number): Mesos.Nanoseconds => ({
+  nanoseconds: milliseconds * nanosecondsPerMillisecond,
+});
 
 /**
  * Which kind of reservation: the state keeps only the role a resource is reserved for. Reserving
@@ -31,9 +33,10 @@ function reservationFields(role: Role): Pick<Mesos.Resource, 'role' | 'reservati
 }
 
 export function mesosResource(resource: Resource, allocationRole: Role | null = null): Mesos.Resource {
-  const value: Pick<Mesos.Resource, 'type' | 'scalar' | 'ranges'> = resource.type === 'SCALAR'
-    ? { type: 'SCALAR', scalar: { value: resource.scalar } }
-    : { type: 'RANGES', ranges: { range: resource.ranges.map(({ begin, end }) => ({ begin, end })) } };
+  const value: Pick<Mesos.Resource, 'type' | 'scalar' | 'ranges'> =
+    resource.type === 'SCALAR'
+      ? { type: 'SCALAR', scalar: { value: resource.scalar } }
+      : { type: 'RANGES', ranges: { range: resource.ranges.map(({ begin, end }) => ({ begin, end })) } };
   return {
     name: resource.name,
     ...value,
@@ -51,16 +54,22 @@ const scalarAttribute = /^-?\d{1,15}(\.\d{1,6})?$/;
 
 /** As Mesos parses `--attributes`: a number is a SCALAR, anything else TEXT. Sorted by name. */
 export function mesosAttributes(attributes: Readonly<Record<string, string>>): Mesos.Attribute[] {
-  return Object.keys(attributes).sort(compareStrings).map((name) => {
-    const value = attributes[name]!;
-    return scalarAttribute.test(value)
-      ? { name, type: 'SCALAR', scalar: { value: Number(value) } }
-      : { name, type: 'TEXT', text: { value } };
-  });
+  return Object.keys(attributes)
+    .sort(compareStrings)
+    .map((name) => {
+      const value = attributes[name]!;
+      return scalarAttribute.test(value)
+        ? { name, type: 'SCALAR', scalar: { value: Number(value) } }
+        : { name, type: 'TEXT', text: { value } };
+    });
 }
 
 export function mesosLabels(labels: Readonly<Record<string, string>>): Mesos.Labels {
-  return { labels: Object.keys(labels).sort(compareStrings).map((key) => ({ key, value: labels[key]! })) };
+  return {
+    labels: Object.keys(labels)
+      .sort(compareStrings)
+      .map((key) => ({ key, value: labels[key]! })),
+  };
 }
 
 export function mesosDomain(zone: string | null): Mesos.DomainInfo | undefined {
@@ -70,17 +79,29 @@ export function mesosDomain(zone: string | null): Mesos.DomainInfo | undefined {
 
 /** MachineID: "" means "not given" in the state, and an unset field in Mesos. */
 export function mesosMachine(machine: MachineId): Mesos.MachineId {
-  return { ...(machine.hostname === '' ? {} : { hostname: machine.hostname }), ...(machine.ip === '' ? {} : { ip: machine.ip }) };
+  return {
+    ...(machine.hostname === '' ? {} : { hostname: machine.hostname }),
+    ...(machine.ip === '' ? {} : { ip: machine.ip }),
+  };
 }
 
 /** map<string, Value.Scalar>, keys sorted. */
 export function mesosScalars(quantities: ResourceQuantities): Record<string, Mesos.Scalar> {
-  return Object.fromEntries(Object.keys(quantities).sort(compareStrings).map((name) => [name, { value: quantities[name]! }]));
+  return Object.fromEntries(
+    Object.keys(quantities)
+      .sort(compareStrings)
+      .map((name) => [name, { value: quantities[name]! }]),
+  );
 }
 
 /** The same quantities as unreserved scalar resources (QuotaInfo.guarantee). */
 export function scalarResources(quantities: ResourceQuantities): Mesos.Resource[] {
-  return Object.keys(quantities).sort(compareStrings).map((name) => ({
-    name, type: 'SCALAR', scalar: { value: quantities[name]! }, role: unreservedRole,
-  }));
+  return Object.keys(quantities)
+    .sort(compareStrings)
+    .map((name) => ({
+      name,
+      type: 'SCALAR',
+      scalar: { value: quantities[name]! },
+      role: unreservedRole,
+    }));
 }

@@ -33,9 +33,15 @@ export function mesosTaskStatus(task: Task, status: TaskStatus): Mesos.TaskStatu
 function mesosContainer(container: TaskContainer): Mesos.ContainerInfo {
   if (container.image === null) return { type: container.type };
   if (container.type === 'DOCKER') {
-    return { type: 'DOCKER', docker: { image: container.image, network: container.network, force_pull_image: container.forcePullImage } };
+    return {
+      type: 'DOCKER',
+      docker: { image: container.image, network: container.network, force_pull_image: container.forcePullImage },
+    };
   }
-  return { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: container.image }, cached: !container.forcePullImage } } };
+  return {
+    type: 'MESOS',
+    mesos: { image: { type: 'DOCKER', docker: { name: container.image }, cached: !container.forcePullImage } },
+  };
 }
 
 function mesosHealthCheck(check: HealthCheck): Mesos.HealthCheck {
@@ -50,7 +56,11 @@ function mesosHealthCheck(check: HealthCheck): Mesos.HealthCheck {
     case 'COMMAND':
       return { type: 'COMMAND', ...timing, command: { value: check.command ?? '', shell: true } };
     case 'HTTP':
-      return { type: 'HTTP', ...timing, http: { port: check.port ?? 0, ...(check.path === null ? {} : { path: check.path }) } };
+      return {
+        type: 'HTTP',
+        ...timing,
+        http: { port: check.port ?? 0, ...(check.path === null ? {} : { path: check.path }) },
+      };
     case 'TCP':
       return { type: 'TCP', ...timing, tcp: { port: check.port ?? 0 } };
   }

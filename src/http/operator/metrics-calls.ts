@@ -27,7 +27,10 @@ function masterMetrics(master: MasterFacade): Operator.Metric[] {
     ['master/frameworks_disconnected', counts.frameworks.DISCONNECTED],
     ['master/outstanding_offers', state.offers.size],
     // TASK_RUNNING → master/tasks_running, and so on for every Mesos task state.
-    ...taskStates.map((taskState): [string, number] => [`master/${taskState.toLowerCase().replace('task_', 'tasks_')}`, counts.tasks[taskState] ?? 0]),
+    ...taskStates.map((taskState): [string, number] => [
+      `master/${taskState.toLowerCase().replace('task_', 'tasks_')}`,
+      counts.tasks[taskState] ?? 0,
+    ]),
     ['flotilla/agents_draining', counts.agents.DRAINING],
     ['flotilla/agents_gone', counts.agents.GONE],
     ['flotilla/frameworks_completed', counts.frameworks.COMPLETED],

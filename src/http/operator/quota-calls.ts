@@ -9,7 +9,15 @@ import { quotaConfigSchema } from '../../state-machine/value-schema.ts';
 import type { QuotaConfig } from '../../state-machine/values.ts';
 import { HttpError } from '../errors.ts';
 import { submitOrFail } from '../submit.ts';
-import { asObject, listField, objectField, optionalBooleanField, optionalObjectField, parseWith, type Fields } from './fields.ts';
+import {
+  asObject,
+  listField,
+  objectField,
+  optionalBooleanField,
+  optionalObjectField,
+  parseWith,
+  type Fields,
+} from './fields.ts';
 import { mesosScalars, scalarResources } from './mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
 
@@ -17,13 +25,17 @@ import type { OperatorCallTable } from './registry.ts';
 function unwrapScalars(quantities: Fields | null, path: string): Record<string, unknown> {
   if (quantities === null) return {};
   const names = Object.keys(quantities);
-  if (names.length > maxResourcesPerList) throw new HttpError('INVALID_BODY', `${path} must name at most ${maxResourcesPerList} resources`);
+  if (names.length > maxResourcesPerList)
+    throw new HttpError('INVALID_BODY', `${path} must name at most ${maxResourcesPerList} resources`);
   return Object.fromEntries(names.map((name) => [name, asObject(quantities[name], `${path}.${name}`).value]));
 }
 
 function parseQuotaConfig(value: unknown, path: string): QuotaConfig {
   const config = asObject(value, path);
-  const guarantees = unwrapScalars(optionalObjectField(config, 'guarantees', `${path}.guarantees`), `${path}.guarantees`);
+  const guarantees = unwrapScalars(
+    optionalObjectField(config, 'guarantees', `${path}.guarantees`),
+    `${path}.guarantees`,
+  );
   const limits = unwrapScalars(optionalObjectField(config, 'limits', `${path}.limits`), `${path}.limits`);
   return parseWith(quotaConfigSchema, { role: config.role, guarantees, limits }, path);
 }
@@ -35,7 +47,11 @@ export const quotaCalls: OperatorCallTable = {
       const quotas = listQuotas(master.state());
       const status: Operator.QuotaStatus = {
         infos: quotas.map((quota) => ({ role: quota.role, guarantee: scalarResources(quota.guarantees) })),
-        configs: quotas.map((quota) => ({ role: quota.role, guarantees: mesosScalars(quota.guarantees), limits: mesosScalars(quota.limits) })),
+        configs: quotas.map((quota) => ({
+          role: quota.role,
+          guarantees: mesosScalars(quota.guarantees),
+          limits: mesosScalars(quota.limits),
+        })),
       };
       return { type: 'GET_QUOTA', get_quota: { status } };
     },

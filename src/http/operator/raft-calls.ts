@@ -45,13 +45,21 @@ export const raftCalls: OperatorCallTable = {
   TRANSFER_LEADERSHIP: {
     write: true,
     async handle({ master, call }) {
-      const body = call.transfer_leadership === undefined || call.transfer_leadership === null ? {} : objectField(call, 'transfer_leadership');
-      const to = body.id === undefined || body.id === null ? null : stringField(body, 'id', masterIdPattern, 'transfer_leadership.id');
+      const body =
+        call.transfer_leadership === undefined || call.transfer_leadership === null
+          ? {}
+          : objectField(call, 'transfer_leadership');
+      const to =
+        body.id === undefined || body.id === null
+          ? null
+          : stringField(body, 'id', masterIdPattern, 'transfer_leadership.id');
       if (!master.transferLeadership(to)) {
-        throw new HttpError('CONFLICT', to === null ? 'no voter to hand leadership to' : `cannot hand leadership to ${to}: not a voter, or itself`);
+        throw new HttpError(
+          'CONFLICT',
+          to === null ? 'no voter to hand leadership to' : `cannot hand leadership to ${to}: not a voter, or itself`,
+        );
       }
       return null;
     },
   },
 };
-

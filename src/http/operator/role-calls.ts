@@ -31,7 +31,10 @@ export const roleCalls: OperatorCallTable = {
   GET_WEIGHTS: {
     write: false,
     async handle({ master }) {
-      const weightInfos: Operator.WeightInfo[] = listWeights(master.state()).map(({ role, weight }) => ({ weight, role }));
+      const weightInfos: Operator.WeightInfo[] = listWeights(master.state()).map(({ role, weight }) => ({
+        weight,
+        role,
+      }));
       return { type: 'GET_WEIGHTS', get_weights: { weight_infos: weightInfos } };
     },
   },
@@ -39,7 +42,10 @@ export const roleCalls: OperatorCallTable = {
     write: true,
     async handle({ master, call }) {
       const path = 'update_weights.weight_infos';
-      const list = listField(objectField(call, 'update_weights'), 'weight_infos', path, { minLength: 1, maxLength: maxWeightsPerCommand });
+      const list = listField(objectField(call, 'update_weights'), 'weight_infos', path, {
+        minLength: 1,
+        maxLength: maxWeightsPerCommand,
+      });
       const weights = list.map((info, position) => parseWeightInfo(info, `${path}[${position}]`));
       await submitOrFail(master, { type: 'update_weights', weights });
       return null;

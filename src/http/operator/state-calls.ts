@@ -7,7 +7,10 @@ export const stateCalls: OperatorCallTable = {
   GET_STATE: {
     write: false,
     async handle({ master }) {
-      return { type: 'GET_STATE', get_state: getState(master.state(), (framework, task) => master.taskStatistics(framework, task)) };
+      return {
+        type: 'GET_STATE',
+        get_state: getState(master.state(), (framework, task) => master.taskStatistics(framework, task)),
+      };
     },
   },
   GET_AGENTS: {
@@ -25,7 +28,10 @@ export const stateCalls: OperatorCallTable = {
   GET_TASKS: {
     write: false,
     async handle({ master }) {
-      return { type: 'GET_TASKS', get_tasks: getTasks(master.state(), (framework, task) => master.taskStatistics(framework, task)) };
+      return {
+        type: 'GET_TASKS',
+        get_tasks: getTasks(master.state(), (framework, task) => master.taskStatistics(framework, task)),
+      };
     },
   },
 };

@@ -46,17 +46,24 @@ function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): M
     return created;
   };
   for (const task of state.tasks.values()) {
-    if (!isTerminalTaskState(task.state) && wanted(task.frameworkId)) append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
+    if (!isTerminalTaskState(task.state) && wanted(task.frameworkId))
+      append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
   }
   for (const offer of sortedValues(state.offers)) {
     if (!wanted(offer.frameworkId)) continue;
     const agent = state.agents.get(offer.agentId);
-    if (agent === undefined) throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
+    if (agent === undefined)
+      throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
     const accumulator = accumulatorOf(offer.frameworkId);
     accumulator.offers.push(mesosOffer(offer, agent));
     append(accumulator.offered, offer.role, offer.resources);
   }
-  return new Map([...accumulators].map(([id, { offers, allocated, offered }]) => [id, { offers, allocated: sumByRole(allocated), offered: sumByRole(offered) }]));
+  return new Map(
+    [...accumulators].map(([id, { offers, allocated, offered }]) => [
+      id,
+      { offers, allocated: sumByRole(allocated), offered: sumByRole(offered) },
+    ]),
+  );
 }
 
 /** One framework as a FRAMEWORK_ADDED/UPDATED event carries it. */
@@ -66,7 +73,8 @@ export function frameworkView(state: ReadonlyState, framework: Framework): Opera
 
 export function getFrameworks(state: ReadonlyState): Operator.GetFrameworks {
   const held = holdings(state, () => true);
-  const view = (framework: Framework): Operator.Framework => mesosFramework(framework, held.get(framework.id) ?? noHoldings);
+  const view = (framework: Framework): Operator.Framework =>
+    mesosFramework(framework, held.get(framework.id) ?? noHoldings);
   return {
     frameworks: listFrameworks(state, { states: ['CONNECTED', 'DISCONNECTED'] }).map(view),
     completed_frameworks: listFrameworks(state, { states: ['COMPLETED'] }).map(view),

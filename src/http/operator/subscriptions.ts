@@ -31,15 +31,21 @@ const minQueuedBytes = 1024;
 
 const eventRecord = (event: Operator.Event): Uint8Array => encodeRecord(asciiJson(event));
 
-
 export class OperatorSubscriptions {
   readonly #subscribers = new Set<RecordStream>();
   #stopListening: (() => void) | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly master: MasterFacade, private readonly limits: SubscriptionLimits) {
-    if (!(limits.maxSubscribers > 0 && limits.maxQueuedBytes >= minQueuedBytes && limits.heartbeatIntervalSeconds > 0)) {
-      throw new RangeError(`subscription limits must be positive, with at least ${minQueuedBytes} queued bytes: ${JSON.stringify(limits)}`);
+  constructor(
+    private readonly master: MasterFacade,
+    private readonly limits: SubscriptionLimits,
+  ) {
+    if (
+      !(limits.maxSubscribers > 0 && limits.maxQueuedBytes >= minQueuedBytes && limits.heartbeatIntervalSeconds > 0)
+    ) {
+      throw new RangeError(
+        `subscription limits must be positive, with at least ${minQueuedBytes} queued bytes: ${JSON.stringify(limits)}`,
+      );
     }
   }
 
@@ -50,9 +56,13 @@ export class OperatorSubscriptions {
   /** A new stream, already holding SUBSCRIBED and a HEARTBEAT; throws 429 when full. */
   open(): Readable {
     if (this.#subscribers.size >= this.limits.maxSubscribers) {
-      throw new HttpError('TOO_MANY_REQUESTS', `at most ${this.limits.maxSubscribers} operator event streams may be open at once`, {
-        'retry-after': retryAfterSeconds,
-      });
+      throw new HttpError(
+        'TOO_MANY_REQUESTS',
+        `at most ${this.limits.maxSubscribers} operator event streams may be open at once`,
+        {
+          'retry-after': retryAfterSeconds,
+        },
+      );
     }
     // The snapshot and the registration happen in one synchronous step. Apply is synchronous
     // too, so every change is either in the snapshot or delivered as an event, never neither.
@@ -80,7 +90,10 @@ export class OperatorSubscriptions {
     if (this.#stopListening !== null) return;
     this.#stopListening = this.master.onChange((event) => this.#onChange(event));
     const heartbeat = eventRecord(heartbeatEvent);
-    this.#heartbeatTimer = setInterval(() => this.#broadcast(heartbeat), this.limits.heartbeatIntervalSeconds * millisecondsPerSecond);
+    this.#heartbeatTimer = setInterval(
+      () => this.#broadcast(heartbeat),
+      this.limits.heartbeatIntervalSeconds * millisecondsPerSecond,
+    );
     this.#heartbeatTimer.unref();
   }
 

@@ -12,7 +12,10 @@ import { submitOrFail } from '../submit.ts';
 const namespacePattern = /^[A-Za-z0-9._-]+$/;
 const keyPattern = /^[A-Za-z0-9._:@/-]+$/;
 
-interface KvParams { namespace: string; '*': string }
+interface KvParams {
+  namespace: string;
+  '*': string;
+}
 
 const putBodySchema = {
   type: 'object',
@@ -37,7 +40,13 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterFacade): vo
     }
     requireLeader(master, request.url);
     const expectedVersion = parseIfMatch(request);
-    const outcome = await submitOrFail(master, { type: 'kv_put', namespace, key, value: request.body.value, expectedVersion });
+    const outcome = await submitOrFail(master, {
+      type: 'kv_put',
+      namespace,
+      key,
+      value: request.body.value,
+      expectedVersion,
+    });
     return { key, version: (outcome as { version: number }).version };
   });
 
@@ -67,6 +76,7 @@ function parseIfMatch(request: FastifyRequest): number | null {
   const header = request.headers['if-match'];
   if (header === undefined) return null;
   const raw = (Array.isArray(header) ? header[0]! : header).trim().replace(/^"(.*)"$/, '$1');
-  if (!/^\d{1,15}$/.test(raw)) throw new HttpError('INVALID_VERSION', `If-Match must be a version number, got "${raw}"`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw new HttpError('INVALID_VERSION', `If-Match must be a version number, got "${raw}"`);
   return Number(raw);
 }

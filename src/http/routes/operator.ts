@@ -29,7 +29,15 @@ export interface OperatorCallTableParts {
 /** Every call type once: a name in two tables is a programmer error, caught at start. */
 export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTable {
   const tables = [
-    basicCalls, raftCalls, metricsCalls, stateCalls, roleCalls, quotaCalls, maintenanceCalls, teardownCalls, allocationCalls,
+    basicCalls,
+    raftCalls,
+    metricsCalls,
+    stateCalls,
+    roleCalls,
+    quotaCalls,
+    maintenanceCalls,
+    teardownCalls,
+    allocationCalls,
     subscribeCalls(parts.subscriptions),
   ];
   const table: OperatorCallTable = {};
@@ -59,36 +67,53 @@ export function registerOperatorRoutes(app: FastifyInstance, master: MasterFacad
   app.addHook('onClose', async () => subscriptions.close());
   const calls = table ?? operatorCallTable({ subscriptions });
   const validTypes = Object.keys(calls).sort().join(', ');
-  app.post<{ Body: Record<string, unknown>; Querystring: { stale?: string } }>(operatorPath, { schema: { body: callSchema } }, async (request, reply) => {
-    const type = request.body.type as string;
-    const handler = Object.hasOwn(calls, type) ? calls[type]! : undefined;
-    if (handler === undefined) throw new HttpError('UNKNOWN_CALL', `unknown operator call type "${type}"; the call types are ${validTypes}`);
-    const encoding = negotiate(request.headers.accept, request.headers['message-accept'], handler.streaming === true);
-    if (handler.write) requireLeader(master, operatorPath);
-    else if (handler.local !== true) await readConsistency(master, request.query.stale);
-    const response = await handler.handle({ master, call: request.body, stale: request.query.stale });
-    if (response === null) return reply.code(200).send();
-    if (response instanceof StreamingResponse) {
-      const headers = encoding === 'recordio'
-        ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
-        : { 'content-type': 'application/json' };
-      return reply.code(200).headers({ ...headers, 'cache-control': 'no-store' }).send(response.body);
-    }
-    return reply.code(200).header('content-type', 'application/json').send(response);
+  app.post<{ Body: Record<string, unknown>; Querystring: { stale?: string } }>(
+    operatorPath,
+    { schema: { body: callSchema } },
+    async (request, reply) => {
+      const type = request.body.type as string;
+      const handler = Object.hasOwn(calls, type) ? calls[type]! : undefined;
+      if (handler === undefined)
+        throw new HttpError('UNKNOWN_CALL', `unknown operator call type "${type}"; the call types are ${validTypes}`);
+      const encoding = negotiate(request.headers.accept, request.headers['message-accept'], handler.streaming === true);
+      if (handler.write) requireLeader(master, operatorPath);
+      else if (handler.local !== true) await readConsistency(master, request.query.stale);
+      const response = await handler.handle({ master, call: request.body, stale: request.query.stale });
+      if (response === null) return reply.code(200).send();
+      if (response instanceof StreamingResponse) {
+        const headers =
+          encoding === 'recordio'
+            ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
+            : { 'content-type': 'application/json' };
+        return reply
+          .code(200)
+          .headers({ ...headers, 'cache-control': 'no-store' })
+          .send(response.body);
+      }
+      return reply.code(200).header('content-type', 'application/json').send(response);
+    },
+  );
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: operatorPath,
+    handler: async (request) => {
+      throw new HttpError('METHOD_NOT_ALLOWED', `${request.method} ${operatorPath}: use POST`);
+    },
   });
-  app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: operatorPath, handler: async (request) => {
-    throw new HttpError('METHOD_NOT_ALLOWED', `${request.method} ${operatorPath}: use POST`);
-  } });
 }
 
 const acceptsJson = (accept: string): boolean =>
   accept === '' || accept.includes('application/json') || accept.includes('*/*') || accept.includes('application/*');
 
 /** Mesos' streaming negotiation: Accept names the framing, Message-Accept the records' encoding. */
-function negotiate(accept: string | undefined, messageAccept: string | string[] | undefined, streaming: boolean): Encoding {
+function negotiate(
+  accept: string | undefined,
+  messageAccept: string | string[] | undefined,
+  streaming: boolean,
+): Encoding {
   const wanted = accept ?? '';
   if (streaming && wanted.includes('application/recordio')) {
-    const messages = Array.isArray(messageAccept) ? messageAccept.join(',') : messageAccept ?? '';
+    const messages = Array.isArray(messageAccept) ? messageAccept.join(',') : (messageAccept ?? '');
     if (acceptsJson(messages)) return 'recordio';
     throw new HttpError('NOT_ACCEPTABLE', `event records are application/json, not ${messages}`);
   }

@@ -19,12 +19,17 @@ const protobufContentType = 'application/x-protobuf';
 
 function checkContentType(request: FastifyRequest): void {
   const contentType = request.headers['content-type'];
-  if (contentType === undefined || contentType.trim() === '') throw new HttpError('BAD_REQUEST', "Expecting 'Content-Type' to be present");
+  if (contentType === undefined || contentType.trim() === '')
+    throw new HttpError('BAD_REQUEST', "Expecting 'Content-Type' to be present");
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   if (mediaType === protobufContentType) {
-    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `Flotilla's scheduler API speaks JSON only: send 'Content-Type: application/json', not ${protobufContentType}`);
+    throw new HttpError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Flotilla's scheduler API speaks JSON only: send 'Content-Type: application/json', not ${protobufContentType}`,
+    );
   }
-  if (mediaType !== 'application/json') throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `Expecting 'Content-Type' of application/json, not ${mediaType}`);
+  if (mediaType !== 'application/json')
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `Expecting 'Content-Type' of application/json, not ${mediaType}`);
 }
 
 const allowsJson = (accept: string): boolean =>
@@ -37,49 +42,72 @@ function negotiateStream(request: FastifyRequest): StreamEncoding {
   const accept = request.headers.accept ?? '';
   if (accept.includes('application/recordio')) {
     const messageAccept = request.headers['message-accept'];
-    const messages = Array.isArray(messageAccept) ? messageAccept.join(',') : messageAccept ?? '';
+    const messages = Array.isArray(messageAccept) ? messageAccept.join(',') : (messageAccept ?? '');
     if (allowsJson(messages)) return 'recordio';
     throw new HttpError('NOT_ACCEPTABLE', `Expecting 'Message-Accept' to allow application/json, not ${messages}`);
   }
   if (allowsJson(accept)) return 'json';
-  throw new HttpError('NOT_ACCEPTABLE', `Expecting 'Accept' to allow application/json (Flotilla does not speak protobuf), not ${accept}`);
+  throw new HttpError(
+    'NOT_ACCEPTABLE',
+    `Expecting 'Accept' to allow application/json (Flotilla does not speak protobuf), not ${accept}`,
+  );
 }
 
 function headerValue(request: FastifyRequest, name: string): string | null {
   const value = request.headers[name];
   if (value === undefined) return null;
-  return Array.isArray(value) ? value[0] ?? null : value;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
 }
 
-export function registerSchedulerRoutes(app: FastifyInstance, master: MasterFacade, connections = new SchedulerConnections(master)): void {
+export function registerSchedulerRoutes(
+  app: FastifyInstance,
+  master: MasterFacade,
+  connections = new SchedulerConnections(master),
+): void {
   app.addHook('onClose', async () => connections.close());
-  app.post<{ Body: unknown }>(schedulerApiPath, {
-    schema: { body: { type: 'object' } },
-    onRequest: async (request) => {
-      requireLeader(master, schedulerApiPath);
-      checkContentType(request);
+  app.post<{ Body: unknown }>(
+    schedulerApiPath,
+    {
+      schema: { body: { type: 'object' } },
+      onRequest: async (request) => {
+        requireLeader(master, schedulerApiPath);
+        checkContentType(request);
+      },
     },
-  }, async (request, reply) => {
-    const call = parseSchedulerCall(request.body);
-    const streamId = headerValue(request, streamIdHeader);
-    if (call.type === 'SUBSCRIBE') {
-      const encoding = negotiateStream(request);
-      if (streamId !== null) throw new HttpError('BAD_REQUEST', "Subscribe calls should not include the 'Mesos-Stream-Id' header");
-      const subscription = await subscribe(master, connections, call);
-      const contentType = encoding === 'recordio'
-        ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
-        : { 'content-type': 'application/json' };
-      return reply.code(200).headers({ ...contentType, 'cache-control': 'no-store', [streamIdHeader]: subscription.streamId ?? randomUUID() })
-        .send(subscription.stream.body);
-    }
-    const context = { master, connections, streamId };
-    const framework = checkCaller(context, call.frameworkId);
-    const status = await handleFrameworkCall(context, framework, call);
-    return reply.code(status).send();
+    async (request, reply) => {
+      const call = parseSchedulerCall(request.body);
+      const streamId = headerValue(request, streamIdHeader);
+      if (call.type === 'SUBSCRIBE') {
+        const encoding = negotiateStream(request);
+        if (streamId !== null)
+          throw new HttpError('BAD_REQUEST', "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+        const subscription = await subscribe(master, connections, call);
+        const contentType =
+          encoding === 'recordio'
+            ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
+            : { 'content-type': 'application/json' };
+        return reply
+          .code(200)
+          .headers({
+            ...contentType,
+            'cache-control': 'no-store',
+            [streamIdHeader]: subscription.streamId ?? randomUUID(),
+          })
+          .send(subscription.stream.body);
+      }
+      const context = { master, connections, streamId };
+      const framework = checkCaller(context, call.frameworkId);
+      const status = await handleFrameworkCall(context, framework, call);
+      return reply.code(status).send();
+    },
+  );
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: schedulerApiPath,
+    handler: async (request, reply) => {
+      requireLeader(master, schedulerApiPath);
+      void reply.header('allow', 'POST');
+      throw new HttpError('METHOD_NOT_ALLOWED', `${request.method} ${schedulerApiPath}: use POST`);
+    },
   });
-  app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: schedulerApiPath, handler: async (request, reply) => {
-    requireLeader(master, schedulerApiPath);
-    void reply.header('allow', 'POST');
-    throw new HttpError('METHOD_NOT_ALLOWED', `${request.method} ${schedulerApiPath}: use POST`);
-  } });
 }

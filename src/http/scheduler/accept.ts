@@ -21,8 +21,14 @@ import type { SchedulerCall } from './parse-call.ts';
 type AcceptCall = Extract<SchedulerCall, { type: 'ACCEPT' }>;
 
 const offerProblems: ReadonlySet<RejectionCode> = new Set([
-  'OFFER_NOT_FOUND', 'OFFER_FRAMEWORK_MISMATCH', 'OFFER_AGENT_MISMATCH', 'OFFER_ROLE_MISMATCH', 'FRAMEWORK_NOT_CONNECTED',
-  'FRAMEWORK_NOT_FOUND', 'FRAMEWORK_COMPLETED', 'AGENT_NOT_FOUND',
+  'OFFER_NOT_FOUND',
+  'OFFER_FRAMEWORK_MISMATCH',
+  'OFFER_AGENT_MISMATCH',
+  'OFFER_ROLE_MISMATCH',
+  'FRAMEWORK_NOT_CONNECTED',
+  'FRAMEWORK_NOT_FOUND',
+  'FRAMEWORK_COMPLETED',
+  'AGENT_NOT_FOUND',
 ]);
 
 function invalidOffers(state: ReadonlyState, call: AcceptCall): boolean {
@@ -36,38 +42,76 @@ function invalidOffers(state: ReadonlyState, call: AcceptCall): boolean {
 }
 
 /** The updates Mesos sends for the tasks of an ACCEPT it refused. */
-export function refusedLaunchEvents(framework: Framework, call: AcceptCall, code: RejectionCode, message: string, offersInvalid: boolean, nowMs: number): SchedulerEvent[] {
+export function refusedLaunchEvents(
+  framework: Framework,
+  call: AcceptCall,
+  code: RejectionCode,
+  message: string,
+  offersInvalid: boolean,
+  nowMs: number,
+): SchedulerEvent[] {
   const aware = framework.info.capabilities.includes('PARTITION_AWARE');
   const tasks = call.operations.flatMap((operation) => (operation.type === 'LAUNCH' ? operation.tasks : []));
-  return tasks.map((task) => (offersInvalid || offerProblems.has(code)
-    ? masterUpdateEvent(task.id, null, aware ? 'TASK_DROPPED' : 'TASK_LOST', 'REASON_INVALID_OFFERS', `Task launched with invalid offers: ${message}`, nowMs)
-    : masterUpdateEvent(task.id, null, 'TASK_ERROR', 'REASON_TASK_INVALID', `Task is invalid: ${message}`, nowMs)));
+  return tasks.map((task) =>
+    offersInvalid || offerProblems.has(code)
+      ? masterUpdateEvent(
+          task.id,
+          null,
+          aware ? 'TASK_DROPPED' : 'TASK_LOST',
+          'REASON_INVALID_OFFERS',
+          `Task launched with invalid offers: ${message}`,
+          nowMs,
+        )
+      : masterUpdateEvent(task.id, null, 'TASK_ERROR', 'REASON_TASK_INVALID', `Task is invalid: ${message}`, nowMs),
+  );
 }
 
-export async function handleAccept(master: MasterFacade, connections: SchedulerConnections, framework: Framework, call: AcceptCall): Promise<void> {
+export async function handleAccept(
+  master: MasterFacade,
+  connections: SchedulerConnections,
+  framework: Framework,
+  call: AcceptCall,
+): Promise<void> {
   const before = master.state();
   const offersInvalid = invalidOffers(before, call);
   const offers = call.offerIds.flatMap((id) => before.offers.get(id as OfferId) ?? []);
   const agentIds = [...new Set(offers.map((offer) => offer.agentId))];
-  const launched = sum(call.operations.flatMap((operation) => (operation.type === 'LAUNCH' ? operation.tasks.map((task) => task.resources) : [])));
+  const launched = sum(
+    call.operations.flatMap((operation) =>
+      operation.type === 'LAUNCH' ? operation.tasks.map((task) => task.resources) : [],
+    ),
+  );
   const leavesUnused = !contains(launched, sum(offers.map((offer) => offer.resources)));
   const operations: OfferOperation[] = call.operations.map((operation) => operation);
   const { result } = await master.submit({
-    type: 'accept_offers', at: stampedOnSubmit, frameworkId: call.frameworkId as FrameworkId, offerIds: call.offerIds as OfferId[], operations,
+    type: 'accept_offers',
+    at: stampedOnSubmit,
+    frameworkId: call.frameworkId as FrameworkId,
+    offerIds: call.offerIds as OfferId[],
+    operations,
   });
   // Filters.refuse_seconds: what the ACCEPT left unused on the agent is not offered again for
   // that long (Mesos installs the filter only when resources come back: none if all were used).
-  if (leavesUnused || !result.ok) master.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
+  if (leavesUnused || !result.ok)
+    master.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
   if (result.ok) {
     master.allocation.trigger('accept');
     return;
   }
-  connections.send(call.frameworkId, refusedLaunchEvents(framework, call, result.code, result.message, offersInvalid, Date.now()));
+  connections.send(
+    call.frameworkId,
+    refusedLaunchEvents(framework, call, result.code, result.message, offersInvalid, Date.now()),
+  );
   // The offers that are still this framework's go back to the pool, as in Mesos.
   const after = master.state();
   const returned = call.offerIds.filter((id) => after.offers.get(id as OfferId)?.frameworkId === call.frameworkId);
   if (returned.length > 0) {
-    await master.submit({ type: 'decline_offers', at: stampedOnSubmit, frameworkId: call.frameworkId as FrameworkId, offerIds: returned as OfferId[] });
+    await master.submit({
+      type: 'decline_offers',
+      at: stampedOnSubmit,
+      frameworkId: call.frameworkId as FrameworkId,
+      offerIds: returned as OfferId[],
+    });
   }
   master.allocation.trigger('accept refused');
 }

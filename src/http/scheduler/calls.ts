@@ -31,7 +31,10 @@ export function checkCaller(context: CallContext, frameworkId: string): Framewor
   if (framework.state !== 'CONNECTED' || current === null) throw new HttpError('FRAMEWORK_NOT_SUBSCRIBED');
   if (context.streamId === null) throw new HttpError('STREAM_ID_REQUIRED');
   if (context.streamId !== current) {
-    throw new HttpError('STREAM_ID_MISMATCH', `The stream ID '${context.streamId}' included in this request didn't match the stream ID currently associated with framework ID ${frameworkId}`);
+    throw new HttpError(
+      'STREAM_ID_MISMATCH',
+      `The stream ID '${context.streamId}' included in this request didn't match the stream ID currently associated with framework ID ${frameworkId}`,
+    );
   }
   return framework;
 }
@@ -42,14 +45,23 @@ async function decline(context: CallContext, call: Extract<FrameworkCall, { type
   // Offers already gone or not this framework's are ignored, as Mesos ignores invalid offers in a DECLINE.
   const own = call.offerIds.filter((id) => state.offers.get(id as OfferId)?.frameworkId === call.frameworkId);
   if (own.length > 0) {
-    await context.master.submit({ type: 'decline_offers', at: stampedOnSubmit, frameworkId: call.frameworkId as FrameworkId, offerIds: own as OfferId[] });
+    await context.master.submit({
+      type: 'decline_offers',
+      at: stampedOnSubmit,
+      frameworkId: call.frameworkId as FrameworkId,
+      offerIds: own as OfferId[],
+    });
   }
   context.master.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
   context.master.allocation.trigger('decline');
 }
 
 /** KILL of a task the master does not know (or holds no more: completed) is answered by reconciling it (master.cpp `kill`). */
-async function kill(context: CallContext, framework: Framework, call: Extract<FrameworkCall, { type: 'KILL' }>): Promise<void> {
+async function kill(
+  context: CallContext,
+  framework: Framework,
+  call: Extract<FrameworkCall, { type: 'KILL' }>,
+): Promise<void> {
   const task = context.master.state().tasks.get(taskKey(framework.id, call.task.taskId as TaskId));
   if (task === undefined || !heldByMaster(task)) {
     context.connections.send(framework.id, reconcileEvents(context.master.state(), framework, [call.task], Date.now()));
@@ -65,20 +77,37 @@ async function kill(context: CallContext, framework: Framework, call: Extract<Fr
  */
 async function acknowledge(context: CallContext, call: Extract<FrameworkCall, { type: 'ACKNOWLEDGE' }>): Promise<void> {
   await context.master.submit({
-    type: 'acknowledge_task_status', at: stampedOnSubmit, frameworkId: call.frameworkId as FrameworkId, taskId: call.taskId as TaskId,
-    agentId: call.agentId as AgentId, uuid: call.uuid,
+    type: 'acknowledge_task_status',
+    at: stampedOnSubmit,
+    frameworkId: call.frameworkId as FrameworkId,
+    taskId: call.taskId as TaskId,
+    agentId: call.agentId as AgentId,
+    uuid: call.uuid,
   });
 }
 
-async function updateFramework(context: CallContext, framework: Framework, call: Extract<FrameworkCall, { type: 'UPDATE_FRAMEWORK' }>): Promise<void> {
-  const { result } = await context.master.submit({ type: 'update_framework', at: stampedOnSubmit, frameworkId: framework.id, info: call.info });
+async function updateFramework(
+  context: CallContext,
+  framework: Framework,
+  call: Extract<FrameworkCall, { type: 'UPDATE_FRAMEWORK' }>,
+): Promise<void> {
+  const { result } = await context.master.submit({
+    type: 'update_framework',
+    at: stampedOnSubmit,
+    frameworkId: framework.id,
+    info: call.info,
+  });
   if (!result.ok) throw rejectionToHttp(result);
   context.master.allocation.setSuppressedRoles(framework.id, call.suppressedRoles);
   context.master.allocation.trigger('update framework');
 }
 
 /** Runs a checked call; resolves to the HTTP status to answer with. */
-export async function handleFrameworkCall(context: CallContext, framework: Framework, call: FrameworkCall): Promise<202 | 200> {
+export async function handleFrameworkCall(
+  context: CallContext,
+  framework: Framework,
+  call: FrameworkCall,
+): Promise<202 | 200> {
   const allocation = context.master.allocation;
   switch (call.type) {
     case 'TEARDOWN':
@@ -93,7 +122,11 @@ export async function handleFrameworkCall(context: CallContext, framework: Frame
     case 'ACCEPT_INVERSE_OFFERS':
     case 'DECLINE_INVERSE_OFFERS':
       // Kept in the leader's memory for GET_MAINTENANCE_STATUS; no command: an answer is a hint to the operator.
-      context.connections.answerInverseOffers(framework.id, call.inverseOfferIds, call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPT' : 'DECLINE');
+      context.connections.answerInverseOffers(
+        framework.id,
+        call.inverseOfferIds,
+        call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPT' : 'DECLINE',
+      );
       return 202;
     case 'REVIVE':
       allocation.revive(framework.id, call.roles);
@@ -108,7 +141,10 @@ export async function handleFrameworkCall(context: CallContext, framework: Frame
       await acknowledge(context, call);
       return 202;
     case 'RECONCILE':
-      context.connections.send(framework.id, reconcileEvents(context.master.state(), framework, call.tasks, Date.now()));
+      context.connections.send(
+        framework.id,
+        reconcileEvents(context.master.state(), framework, call.tasks, Date.now()),
+      );
       return 202;
     // SHUTDOWN stops a custom executor; Flotilla tasks run under the agent's own executor, one
     // per task, so there is none to stop (KILL stops a task). MESSAGE carries bytes to a custom

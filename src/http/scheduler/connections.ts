@@ -17,8 +17,17 @@ import type { MasterFacade } from '../facade.ts';
 import { retryAfterSeconds } from '../leader.ts';
 import { stampedOnSubmit } from '../submit.ts';
 import {
-  agentFailureEvent, errorEvent, heartbeatEvent, type InverseOfferView, inverseOffersEvent, masterInfo, offersEvent, rescindEvent,
-  rescindInverseOfferEvent, subscribedEvent, updateEvent,
+  agentFailureEvent,
+  errorEvent,
+  heartbeatEvent,
+  type InverseOfferView,
+  inverseOffersEvent,
+  masterInfo,
+  offersEvent,
+  rescindEvent,
+  rescindInverseOfferEvent,
+  subscribedEvent,
+  updateEvent,
 } from './events.ts';
 import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
 import { inverseOffersFor } from './inverse-offers.ts';
@@ -43,7 +52,12 @@ export const defaultConnectionOptions: SchedulerConnectionOptions = {
 };
 
 /** Offer removals the framework must hear of; ACCEPTED and DECLINED are its own doing. */
-const rescindCauses: ReadonlySet<OfferRemovalCause> = new Set(['RESCINDED', 'AGENT_CHANGED', 'MAINTENANCE', 'FRAMEWORK_CHANGED']);
+const rescindCauses: ReadonlySet<OfferRemovalCause> = new Set([
+  'RESCINDED',
+  'AGENT_CHANGED',
+  'MAINTENANCE',
+  'FRAMEWORK_CHANGED',
+]);
 
 interface Connection {
   readonly frameworkId: string;
@@ -76,10 +90,21 @@ export class SchedulerConnections {
   readonly #inverseOffersStale = new Set<string>();
   #closed = false;
 
-  constructor(private readonly master: MasterFacade, options: Partial<SchedulerConnectionOptions> = {}) {
+  constructor(
+    private readonly master: MasterFacade,
+    options: Partial<SchedulerConnectionOptions> = {},
+  ) {
     this.#options = { ...defaultConnectionOptions, ...options };
-    if (!(this.#options.heartbeatIntervalSeconds > 0 && this.#options.statusUpdateRetryIntervalMs > 0 && this.#options.maxStreams > 0)) {
-      throw new RangeError(`scheduler connection intervals and limits must be positive: ${JSON.stringify({ ...this.#options, logger: undefined })}`);
+    if (
+      !(
+        this.#options.heartbeatIntervalSeconds > 0 &&
+        this.#options.statusUpdateRetryIntervalMs > 0 &&
+        this.#options.maxStreams > 0
+      )
+    ) {
+      throw new RangeError(
+        `scheduler connection intervals and limits must be positive: ${JSON.stringify({ ...this.#options, logger: undefined })}`,
+      );
     }
   }
 
@@ -97,9 +122,14 @@ export class SchedulerConnections {
 
   /** Throws 429 when no stream can be opened; called before a SUBSCRIBE is proposed. */
   checkCapacity(frameworkId: string): void {
-    if (this.#closed) throw new HttpError('UNAVAILABLE', 'the master is stopping', { 'retry-after': retryAfterSeconds });
+    if (this.#closed)
+      throw new HttpError('UNAVAILABLE', 'the master is stopping', { 'retry-after': retryAfterSeconds });
     if (this.#connections.size >= this.#options.maxStreams && !this.#connections.has(frameworkId)) {
-      throw new HttpError('TOO_MANY_REQUESTS', `at most ${this.#options.maxStreams} scheduler streams may be open at once`, { 'retry-after': retryAfterSeconds });
+      throw new HttpError(
+        'TOO_MANY_REQUESTS',
+        `at most ${this.#options.maxStreams} scheduler streams may be open at once`,
+        { 'retry-after': retryAfterSeconds },
+      );
     }
   }
 
@@ -124,19 +154,30 @@ export class SchedulerConnections {
   open(frameworkId: string): { streamId: string; stream: SchedulerStream } {
     this.supersede(frameworkId);
     const connection: Connection = {
-      frameworkId, streamId: randomUUID(), stream: new SchedulerStream(this.#options.maxQueuedBytes),
-      offerBatch: new Map(), inverseOffers: new Map(),
+      frameworkId,
+      streamId: randomUUID(),
+      stream: new SchedulerStream(this.#options.maxQueuedBytes),
+      offerBatch: new Map(),
+      inverseOffers: new Map(),
     };
     this.#connections.set(frameworkId, connection);
     this.#startTimers();
     const send = (event: SchedulerEvent): void => connection.stream.send(event);
-    send(subscribedEvent(frameworkId, this.#options.heartbeatIntervalSeconds, masterInfo(this.master.id, this.master.address)));
+    send(
+      subscribedEvent(
+        frameworkId,
+        this.#options.heartbeatIntervalSeconds,
+        masterInfo(this.master.id, this.master.address),
+      ),
+    );
     send(heartbeatEvent);
     const state = this.master.state();
-    const offers = [...state.offers.values()].filter((offer) => offer.frameworkId === frameworkId).flatMap((offer) => {
-      const agent = state.agents.get(offer.agentId);
-      return agent === undefined ? [] : [{ offer, agent }];
-    });
+    const offers = [...state.offers.values()]
+      .filter((offer) => offer.frameworkId === frameworkId)
+      .flatMap((offer) => {
+        const agent = state.agents.get(offer.agentId);
+        return agent === undefined ? [] : [{ offer, agent }];
+      });
     if (offers.length > 0) send(offersEvent(state, offers));
     for (const pending of unacknowledgedUpdates(state, frameworkId)) send(pendingUpdateEvent(pending));
     this.#refreshInverseOffers(connection);
@@ -170,7 +211,10 @@ export class SchedulerConnections {
       else this.#inverseOfferAnswers.record(outstanding.offer, status, nowMs);
     }
     if (ignored.length > 0) {
-      this.#options.logger.info({ frameworkId, inverseOfferIds: ignored.slice(0, 10), ignored: ignored.length }, 'ignoring answers to inverse offers that are no longer valid');
+      this.#options.logger.info(
+        { frameworkId, inverseOfferIds: ignored.slice(0, 10), ignored: ignored.length },
+        'ignoring answers to inverse offers that are no longer valid',
+      );
     }
   }
 
@@ -245,7 +289,10 @@ export class SchedulerConnections {
   #resendUnacknowledged(): void {
     const state = this.master.state();
     for (const connection of this.#connections.values()) {
-      const pending = oldestUnacknowledgedUpdates(state, connection.frameworkId).slice(0, limits.maxResentUpdatesPerRound);
+      const pending = oldestUnacknowledgedUpdates(state, connection.frameworkId).slice(
+        0,
+        limits.maxResentUpdatesPerRound,
+      );
       for (const update of pending) connection.stream.send(pendingUpdateEvent(update));
     }
   }
@@ -299,7 +346,8 @@ export class SchedulerConnections {
     this.#noteUseOfAgents(event);
     switch (event.type) {
       case 'OFFER_ADDED':
-        return this.#queueOffer(event.offer);
+        this.#queueOffer(event.offer);
+        return;
       case 'OFFER_REMOVED': {
         const connection = this.#connections.get(event.offer.frameworkId);
         if (connection === undefined || !rescindCauses.has(event.cause)) return;
@@ -309,7 +357,8 @@ export class SchedulerConnections {
         return;
       }
       case 'TASK_UPDATED':
-        if (event.status.state !== 'TASK_STAGING') this.send(event.task.frameworkId, [updateEvent(event.task, event.status)]);
+        if (event.status.state !== 'TASK_STAGING')
+          this.send(event.task.frameworkId, [updateEvent(event.task, event.status)]);
         return;
       case 'AGENT_REMOVED':
         for (const connection of this.#connections.values()) connection.stream.send(agentFailureEvent(event.agentId));
@@ -324,7 +373,8 @@ export class SchedulerConnections {
       }
       case 'STATE_RESTORED':
         // The leader's state was replaced from a snapshot: the streams' view no longer adds up.
-        return this.#endAll('Master state was restored from a snapshot; subscribe again');
+        this.#endAll('Master state was restored from a snapshot; subscribe again');
+        return;
       default:
         return;
     }

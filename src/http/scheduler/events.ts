@@ -30,13 +30,29 @@ export function masterInfo(id: string, address: string): Mesos.MasterInfo {
   const host = address.slice(0, separator);
   const port = Number(address.slice(separator + 1));
   return {
-    id, ip: packedIpv4(host), port, pid: `master@${address}`, hostname: host, version: flotillaVersion(),
+    id,
+    ip: packedIpv4(host),
+    port,
+    pid: `master@${address}`,
+    hostname: host,
+    version: flotillaVersion(),
     address: { hostname: host, ...(isIPv4(host) ? { ip: host } : {}), port },
   };
 }
 
-export function subscribedEvent(frameworkId: string, heartbeatIntervalSeconds: number, master: Mesos.MasterInfo): SchedulerEvent {
-  return { type: 'SUBSCRIBED', subscribed: { framework_id: idValue(frameworkId), heartbeat_interval_seconds: heartbeatIntervalSeconds, master_info: master } };
+export function subscribedEvent(
+  frameworkId: string,
+  heartbeatIntervalSeconds: number,
+  master: Mesos.MasterInfo,
+): SchedulerEvent {
+  return {
+    type: 'SUBSCRIBED',
+    subscribed: {
+      framework_id: idValue(frameworkId),
+      heartbeat_interval_seconds: heartbeatIntervalSeconds,
+      master_info: master,
+    },
+  };
 }
 
 export const heartbeatEvent: SchedulerEvent = { type: 'HEARTBEAT' };
@@ -55,10 +71,15 @@ export function offersEvent(state: ReadonlyState, offers: readonly { offer: Offe
   };
 }
 
-const mesosUnavailability = (window: { readonly startMs: number; readonly durationMs: number }): Mesos.Unavailability =>
-  ({ start: nanoseconds(window.startMs), duration: nanoseconds(window.durationMs) });
+const mesosUnavailability = (window: {
+  readonly startMs: number;
+  readonly durationMs: number;
+}): Mesos.Unavailability => ({ start: nanoseconds(window.startMs), duration: nanoseconds(window.durationMs) });
 
-export const rescindEvent = (offerId: string): SchedulerEvent => ({ type: 'RESCIND', rescind: { offer_id: idValue(offerId) } });
+export const rescindEvent = (offerId: string): SchedulerEvent => ({
+  type: 'RESCIND',
+  rescind: { offer_id: idValue(offerId) },
+});
 
 /** The status carries executor_id for agent and executor updates (see mesosTaskStatus). */
 export function updateEvent(task: Task, status: TaskStatus): SchedulerEvent {
@@ -66,20 +87,34 @@ export function updateEvent(task: Task, status: TaskStatus): SchedulerEvent {
 }
 
 /** Mesos LostSlaveMessage → FAILURE with only the agent id. */
-export const agentFailureEvent = (agentId: string): SchedulerEvent => ({ type: 'FAILURE', failure: { agent_id: idValue(agentId) } });
+export const agentFailureEvent = (agentId: string): SchedulerEvent => ({
+  type: 'FAILURE',
+  failure: { agent_id: idValue(agentId) },
+});
 
 export const errorEvent = (message: string): SchedulerEvent => ({ type: 'ERROR', error: { message } });
 
 /** A status the master makes for the framework alone (reconciliation, a refused launch): no uuid, nothing to acknowledge. */
 export function masterUpdateEvent(
-  taskId: string, agentId: string | null, state: TaskState, reason: TaskReason, message: string, nowMs: number, healthy: boolean | null = null,
+  taskId: string,
+  agentId: string | null,
+  state: TaskState,
+  reason: TaskReason,
+  message: string,
+  nowMs: number,
+  healthy: boolean | null = null,
 ): SchedulerEvent {
   return {
     type: 'UPDATE',
     update: {
       status: {
-        task_id: idValue(taskId), state, message, source: 'SOURCE_MASTER', reason,
-        ...(agentId === null ? {} : { agent_id: idValue(agentId) }), timestamp: nowMs / millisecondsPerSecond,
+        task_id: idValue(taskId),
+        state,
+        message,
+        source: 'SOURCE_MASTER',
+        reason,
+        ...(agentId === null ? {} : { agent_id: idValue(agentId) }),
+        timestamp: nowMs / millisecondsPerSecond,
         ...(healthy === null ? {} : { healthy }),
       },
     },
@@ -99,12 +134,21 @@ export function inverseOffersEvent(offers: readonly InverseOfferView[]): Schedul
     type: 'INVERSE_OFFERS',
     inverse_offers: {
       inverse_offers: offers.map((offer) => ({
-        id: idValue(offer.id), framework_id: idValue(offer.frameworkId), agent_id: idValue(offer.agent.id),
-        url: { scheme: 'http', address: { hostname: offer.agent.hostname, ip: offer.agent.address.ip, port: offer.agent.address.port }, path: '/slave(1)' },
+        id: idValue(offer.id),
+        framework_id: idValue(offer.frameworkId),
+        agent_id: idValue(offer.agent.id),
+        url: {
+          scheme: 'http',
+          address: { hostname: offer.agent.hostname, ip: offer.agent.address.ip, port: offer.agent.address.port },
+          path: '/slave(1)',
+        },
         unavailability: mesosUnavailability(offer),
       })),
     },
   };
 }
 
-export const rescindInverseOfferEvent = (id: string): SchedulerEvent => ({ type: 'RESCIND_INVERSE_OFFER', rescind_inverse_offer: { inverse_offer_id: idValue(id) } });
+export const rescindInverseOfferEvent = (id: string): SchedulerEvent => ({
+  type: 'RESCIND_INVERSE_OFFER',
+  rescind_inverse_offer: { inverse_offer_id: idValue(id) },
+});

@@ -40,7 +40,12 @@ export class InverseOfferAnswers {
 
   record(offer: InverseOfferView, status: 'ACCEPT' | 'DECLINE', atMs: number): void {
     this.#answers.set(pairKey(offer.agent.id, offer.frameworkId), {
-      agentId: offer.agent.id, frameworkId: offer.frameworkId, startMs: offer.startMs, durationMs: offer.durationMs, status, atMs,
+      agentId: offer.agent.id,
+      frameworkId: offer.frameworkId,
+      startMs: offer.startMs,
+      durationMs: offer.durationMs,
+      status,
+      atMs,
     });
   }
 
@@ -57,18 +62,35 @@ export class InverseOfferAnswers {
    * Every pair with an answer, and (UNKNOWN) every pair with an outstanding inverse offer not yet
    * answered, sorted by agent then framework so every call lists them alike.
    */
-  statuses(state: ReadonlyState, outstanding: Iterable<{ readonly offer: InverseOfferView; readonly sentAtMs: number }>): InverseOfferStatusView[] {
+  statuses(
+    state: ReadonlyState,
+    outstanding: Iterable<{ readonly offer: InverseOfferView; readonly sentAtMs: number }>,
+  ): InverseOfferStatusView[] {
     this.prune(state);
     const views = new Map<string, InverseOfferStatusView>();
     for (const answer of this.#answers.values()) {
-      views.set(pairKey(answer.agentId, answer.frameworkId), { agentId: answer.agentId, frameworkId: answer.frameworkId, status: answer.status, timestampMs: answer.atMs });
+      views.set(pairKey(answer.agentId, answer.frameworkId), {
+        agentId: answer.agentId,
+        frameworkId: answer.frameworkId,
+        status: answer.status,
+        timestampMs: answer.atMs,
+      });
     }
     for (const { offer, sentAtMs } of outstanding) {
       const key = pairKey(offer.agent.id, offer.frameworkId);
-      if (!views.has(key)) views.set(key, { agentId: offer.agent.id, frameworkId: offer.frameworkId, status: 'UNKNOWN', timestampMs: sentAtMs });
+      if (!views.has(key))
+        views.set(key, {
+          agentId: offer.agent.id,
+          frameworkId: offer.frameworkId,
+          status: 'UNKNOWN',
+          timestampMs: sentAtMs,
+        });
     }
     return [...views.values()].sort((left, right) =>
-      left.agentId === right.agentId ? compare(left.frameworkId, right.frameworkId) : compare(left.agentId, right.agentId));
+      left.agentId === right.agentId
+        ? compare(left.frameworkId, right.frameworkId)
+        : compare(left.agentId, right.agentId),
+    );
   }
 }
 

@@ -31,8 +31,14 @@ export function maintenanceWindowOf(state: ReadonlyState, agent: Agent): Mainten
  * (agent, framework, unavailability) as a Mesos OfferID is: a changed window is a new inverse
  * offer (the old one is rescinded), as Mesos' `updateUnavailability` rescinds and re-sends.
  */
-export function inverseOfferId(agentId: string, frameworkId: string, window: Pick<MaintenanceWindow, 'startMs' | 'durationMs'>): string {
-  const digest = createHash('sha256').update(`${agentId}\n${frameworkId}\n${window.startMs}\n${window.durationMs}`).digest('hex');
+export function inverseOfferId(
+  agentId: string,
+  frameworkId: string,
+  window: Pick<MaintenanceWindow, 'startMs' | 'durationMs'>,
+): string {
+  const digest = createHash('sha256')
+    .update(`${agentId}\n${frameworkId}\n${window.startMs}\n${window.durationMs}`)
+    .digest('hex');
   return `inverse-${digest.slice(0, inverseOfferIdHexDigits)}`;
 }
 
@@ -55,7 +61,13 @@ export function inverseOffersFor(state: ReadonlyState, frameworkId: string): Inv
     if (agent === undefined) continue;
     const window = maintenanceWindowOf(state, agent);
     if (window === null) continue;
-    views.push({ id: inverseOfferId(agent.id, frameworkId, window), frameworkId, agent, startMs: window.startMs, durationMs: window.durationMs });
+    views.push({
+      id: inverseOfferId(agent.id, frameworkId, window),
+      frameworkId,
+      agent,
+      startMs: window.startMs,
+      durationMs: window.durationMs,
+    });
   }
   return views;
 }

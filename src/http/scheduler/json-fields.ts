@@ -21,7 +21,8 @@ export function optionalNumberField(container: Fields, name: string, path: strin
   const value = member(container, name);
   if (isUnset(value)) return null;
   const parsed = typeof value === 'string' && decimalNumber.test(value) ? Number(value) : value;
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed)) throw new HttpError('INVALID_BODY', `${path} must be a number`);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed))
+    throw new HttpError('INVALID_BODY', `${path} must be a number`);
   return parsed;
 }
 
@@ -45,7 +46,13 @@ export function requiredString(container: Fields, name: string, path: string): s
 }
 
 /** An enum field: one of `values`, or `fallback` when unset. */
-export function enumField<const T extends string>(container: Fields, name: string, path: string, values: readonly T[], fallback: T): T {
+export function enumField<const T extends string>(
+  container: Fields,
+  name: string,
+  path: string,
+  values: readonly T[],
+  fallback: T,
+): T {
   const value = member(container, name);
   if (isUnset(value)) return fallback;
   if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
@@ -60,7 +67,10 @@ export function optionalIdField(container: Fields, name: string, path: string): 
   if (isUnset(value)) return null;
   const id = member(asObject(value, path), 'value');
   if (typeof id !== 'string' || !isValidId(id)) {
-    throw new HttpError('INVALID_BODY', `${path}.value must be an id: up to ${maxIdLength} letters, digits, ".", "_", ":", "@", "+" or "-"`);
+    throw new HttpError(
+      'INVALID_BODY',
+      `${path}.value must be an id: up to ${maxIdLength} letters, digits, ".", "_", ":", "@", "+" or "-"`,
+    );
   }
   return id;
 }

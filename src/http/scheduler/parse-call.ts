@@ -1,7 +1,12 @@
 // A scheduler Call's JSON (scheduler.proto Call) → a typed call, or a 400 that names the field
 // (Mesos: "Failed to validate scheduler::Call"). Calls other than SUBSCRIBE must name their
 // framework; a SUBSCRIBE's `framework_id` must equal its `framework_info.id` (Mesos validation).
-import { maxOfferIdsPerCommand, maxOperationsPerAccept, maxRolesPerFramework, maxTasksPerLaunch } from '../../state-machine/limits.ts';
+import {
+  maxOfferIdsPerCommand,
+  maxOperationsPerAccept,
+  maxRolesPerFramework,
+  maxTasksPerLaunch,
+} from '../../state-machine/limits.ts';
 import type { Resources } from '../../state-machine/resources.ts';
 import { isValidRole } from '../../state-machine/roles.ts';
 import type { FrameworkInfo, TaskDefinition } from '../../state-machine/values.ts';
@@ -9,7 +14,15 @@ import { schedulerCallTypes, type SchedulerCallType } from '../../protocol/sched
 import { HttpError } from '../errors.ts';
 import { asObject } from '../operator/fields.ts';
 import {
-  enumField, type Fields, messageList, optionalIdField, optionalMessage, optionalNumberField, optionalString, requiredIdField, requiredString,
+  enumField,
+  type Fields,
+  messageList,
+  optionalIdField,
+  optionalMessage,
+  optionalNumberField,
+  optionalString,
+  requiredIdField,
+  requiredString,
   stringList,
 } from './json-fields.ts';
 import { parseFrameworkInfo } from './parse-framework.ts';
@@ -30,21 +43,53 @@ export interface TaskReference {
 }
 
 export type SchedulerCall =
-  | { readonly type: 'SUBSCRIBE'; readonly frameworkId: string | null; readonly info: FrameworkInfo; readonly suppressedRoles: readonly string[] }
+  | {
+      readonly type: 'SUBSCRIBE';
+      readonly frameworkId: string | null;
+      readonly info: FrameworkInfo;
+      readonly suppressedRoles: readonly string[];
+    }
   | { readonly type: 'TEARDOWN'; readonly frameworkId: string }
-  | { readonly type: 'ACCEPT'; readonly frameworkId: string; readonly offerIds: readonly string[]; readonly operations: readonly SchedulerOperation[]; readonly refuseSeconds: number | null }
-  | { readonly type: 'DECLINE'; readonly frameworkId: string; readonly offerIds: readonly string[]; readonly refuseSeconds: number | null }
-  | { readonly type: 'ACCEPT_INVERSE_OFFERS' | 'DECLINE_INVERSE_OFFERS'; readonly frameworkId: string; readonly inverseOfferIds: readonly string[] }
+  | {
+      readonly type: 'ACCEPT';
+      readonly frameworkId: string;
+      readonly offerIds: readonly string[];
+      readonly operations: readonly SchedulerOperation[];
+      readonly refuseSeconds: number | null;
+    }
+  | {
+      readonly type: 'DECLINE';
+      readonly frameworkId: string;
+      readonly offerIds: readonly string[];
+      readonly refuseSeconds: number | null;
+    }
+  | {
+      readonly type: 'ACCEPT_INVERSE_OFFERS' | 'DECLINE_INVERSE_OFFERS';
+      readonly frameworkId: string;
+      readonly inverseOfferIds: readonly string[];
+    }
   | { readonly type: 'REVIVE' | 'SUPPRESS'; readonly frameworkId: string; readonly roles: readonly string[] }
   | { readonly type: 'KILL'; readonly frameworkId: string; readonly task: TaskReference }
   | { readonly type: 'SHUTDOWN' | 'MESSAGE' | 'REQUEST'; readonly frameworkId: string }
-  | { readonly type: 'ACKNOWLEDGE'; readonly frameworkId: string; readonly agentId: string; readonly taskId: string; readonly uuid: string }
+  | {
+      readonly type: 'ACKNOWLEDGE';
+      readonly frameworkId: string;
+      readonly agentId: string;
+      readonly taskId: string;
+      readonly uuid: string;
+    }
   | { readonly type: 'RECONCILE'; readonly frameworkId: string; readonly tasks: readonly TaskReference[] }
-  | { readonly type: 'UPDATE_FRAMEWORK'; readonly frameworkId: string; readonly info: FrameworkInfo; readonly suppressedRoles: readonly string[] };
+  | {
+      readonly type: 'UPDATE_FRAMEWORK';
+      readonly frameworkId: string;
+      readonly info: FrameworkInfo;
+      readonly suppressedRoles: readonly string[];
+    };
 
 function idList(container: Fields, name: string, path: string): string[] {
   return messageList(container, name, path, maxOfferIdsPerCommand).map((_, position) =>
-    requiredIdField({ id: (container[name] as unknown[])[position] }, 'id', `${path}[${position}]`));
+    requiredIdField({ id: (container[name] as unknown[])[position] }, 'id', `${path}[${position}]`),
+  );
 }
 
 function body(call: Fields, name: string): Fields {
@@ -57,13 +102,23 @@ function body(call: Fields, name: string): Fields {
  * wrong name (mesos-framework 0.5 sends SHUTDOWN's under `kill`) hears 400, as from Mesos.
  */
 const bodyRequired: ReadonlySet<SchedulerCallType> = new Set([
-  'ACCEPT', 'DECLINE', 'ACCEPT_INVERSE_OFFERS', 'DECLINE_INVERSE_OFFERS', 'KILL', 'SHUTDOWN', 'ACKNOWLEDGE', 'RECONCILE', 'MESSAGE',
-  'REQUEST', 'UPDATE_FRAMEWORK',
+  'ACCEPT',
+  'DECLINE',
+  'ACCEPT_INVERSE_OFFERS',
+  'DECLINE_INVERSE_OFFERS',
+  'KILL',
+  'SHUTDOWN',
+  'ACKNOWLEDGE',
+  'RECONCILE',
+  'MESSAGE',
+  'REQUEST',
+  'UPDATE_FRAMEWORK',
 ]);
 
 function checkBodyPresent(type: SchedulerCallType, call: Fields): void {
   const name = type.toLowerCase();
-  if (bodyRequired.has(type) && optionalMessage(call, name, name) === null) throw new HttpError('INVALID_BODY', `Expecting '${name}' to be present`);
+  if (bodyRequired.has(type) && optionalMessage(call, name, name) === null)
+    throw new HttpError('INVALID_BODY', `Expecting '${name}' to be present`);
 }
 
 /** SHUTDOWN and MESSAGE name their executor and agent (required fields of Call.Shutdown and Call.Message). */
@@ -79,7 +134,8 @@ function refuseSeconds(container: Fields, path: string): number | null {
   const filters = optionalMessage(container, 'filters', `${path}.filters`);
   if (filters === null) return null;
   const seconds = optionalNumberField(filters, 'refuse_seconds', `${path}.filters.refuse_seconds`);
-  if (seconds !== null && seconds < 0) throw new HttpError('INVALID_BODY', `${path}.filters.refuse_seconds must not be negative`);
+  if (seconds !== null && seconds < 0)
+    throw new HttpError('INVALID_BODY', `${path}.filters.refuse_seconds must not be negative`);
   return seconds;
 }
 
@@ -87,20 +143,39 @@ function parseOperation(operation: Fields, path: string): SchedulerOperation {
   const type = requiredString(operation, 'type', `${path}.type`);
   switch (type) {
     case 'LAUNCH':
-      return { type, tasks: messageList(body(operation, 'launch'), 'task_infos', `${path}.launch.task_infos`, maxTasksPerLaunch).map((task, position) =>
-        parseTaskInfo(task, `${path}.launch.task_infos[${position}]`).definition) };
+      return {
+        type,
+        tasks: messageList(body(operation, 'launch'), 'task_infos', `${path}.launch.task_infos`, maxTasksPerLaunch).map(
+          (task, position) => parseTaskInfo(task, `${path}.launch.task_infos[${position}]`).definition,
+        ),
+      };
     case 'LAUNCH_GROUP': {
       // The executor of a task group is Flotilla's own (its ExecutorInfo is not used): the
       // group's tasks are launched together, in one replicated ACCEPT, all or none.
-      const group = optionalMessage(body(operation, 'launch_group'), 'task_group', `${path}.launch_group.task_group`) ?? {};
-      return { type: 'LAUNCH', tasks: messageList(group, 'tasks', `${path}.launch_group.task_group.tasks`, maxTasksPerLaunch).map((task, position) =>
-        parseTaskInfo(task, `${path}.launch_group.task_group.tasks[${position}]`).definition) };
+      const group =
+        optionalMessage(body(operation, 'launch_group'), 'task_group', `${path}.launch_group.task_group`) ?? {};
+      return {
+        type: 'LAUNCH',
+        tasks: messageList(group, 'tasks', `${path}.launch_group.task_group.tasks`, maxTasksPerLaunch).map(
+          (task, position) => parseTaskInfo(task, `${path}.launch_group.task_group.tasks[${position}]`).definition,
+        ),
+      };
     }
     case 'RESERVE':
     case 'UNRESERVE':
-      return { type, resources: parseResources(body(operation, type.toLowerCase()), 'resources', `${path}.${type.toLowerCase()}.resources`) };
+      return {
+        type,
+        resources: parseResources(
+          body(operation, type.toLowerCase()),
+          'resources',
+          `${path}.${type.toLowerCase()}.resources`,
+        ),
+      };
     default:
-      throw new HttpError('INVALID_BODY', `${path}.type: Flotilla runs LAUNCH, LAUNCH_GROUP, RESERVE and UNRESERVE operations, not ${type}`);
+      throw new HttpError(
+        'INVALID_BODY',
+        `${path}.type: Flotilla runs LAUNCH, LAUNCH_GROUP, RESERVE and UNRESERVE operations, not ${type}`,
+      );
   }
 }
 
@@ -114,14 +189,18 @@ function taskReferences(container: Fields, name: string, path: string): TaskRefe
 /** A list of role names, each valid as Mesos' roles::validate requires (a 400 names the first bad one). */
 function validRoles(roles: string[], path: string): string[] {
   const invalid = roles.findIndex((role) => !isValidRole(role));
-  if (invalid >= 0) throw new HttpError('INVALID_BODY', `${path}[${invalid}] must be a role: "*" or parts like "eng/web"`);
+  if (invalid >= 0)
+    throw new HttpError('INVALID_BODY', `${path}[${invalid}] must be a role: "*" or parts like "eng/web"`);
   return roles;
 }
 
 /** REVIVE/SUPPRESS name roles in `roles`, or (before Mesos 1.9) one in `role`. */
 function roleList(container: Fields, path: string): string[] {
   const single = optionalString(container, 'role', `${path}.role`);
-  return validRoles([...stringList(container, 'roles', `${path}.roles`, maxRolesPerFramework), ...(single === null ? [] : [single])], `${path}.roles`);
+  return validRoles(
+    [...stringList(container, 'roles', `${path}.roles`, maxRolesPerFramework), ...(single === null ? [] : [single])],
+    `${path}.roles`,
+  );
 }
 
 function subscribeLike(call: Fields, name: 'subscribe' | 'update_framework', frameworkId: string | null) {
@@ -133,7 +212,14 @@ function subscribeLike(call: Fields, name: 'subscribe' | 'update_framework', fra
     throw new HttpError('INVALID_BODY', `'framework_id' differs from '${name}.framework_info.id'`);
   }
   const info = parseFrameworkInfo(infoFields, `${name}.framework_info`);
-  return { frameworkId: infoId, info, suppressedRoles: validRoles(stringList(part, 'suppressed_roles', `${name}.suppressed_roles`, maxRolesPerFramework), `${name}.suppressed_roles`) };
+  return {
+    frameworkId: infoId,
+    info,
+    suppressedRoles: validRoles(
+      stringList(part, 'suppressed_roles', `${name}.suppressed_roles`, maxRolesPerFramework),
+      `${name}.suppressed_roles`,
+    ),
+  };
 }
 
 function acknowledge(call: Fields, frameworkId: string): SchedulerCall {
@@ -143,30 +229,52 @@ function acknowledge(call: Fields, frameworkId: string): SchedulerCall {
     throw new HttpError('INVALID_BODY', 'acknowledge.uuid must be 16 bytes in base64');
   }
   return {
-    type: 'ACKNOWLEDGE', frameworkId, uuid,
-    agentId: requiredIdField(part, 'agent_id', 'acknowledge.agent_id'), taskId: requiredIdField(part, 'task_id', 'acknowledge.task_id'),
+    type: 'ACKNOWLEDGE',
+    frameworkId,
+    uuid,
+    agentId: requiredIdField(part, 'agent_id', 'acknowledge.agent_id'),
+    taskId: requiredIdField(part, 'task_id', 'acknowledge.task_id'),
   };
 }
 
-function parseFrameworkCall(type: Exclude<SchedulerCallType, 'SUBSCRIBE'>, call: Fields, frameworkId: string): SchedulerCall {
+function parseFrameworkCall(
+  type: Exclude<SchedulerCallType, 'SUBSCRIBE'>,
+  call: Fields,
+  frameworkId: string,
+): SchedulerCall {
   checkBodyPresent(type, call);
   switch (type) {
-    case 'SHUTDOWN': case 'MESSAGE':
+    case 'SHUTDOWN':
+    case 'MESSAGE':
       checkExecutorCall(type, call);
       return { type, frameworkId };
-    case 'TEARDOWN': case 'REQUEST':
+    case 'TEARDOWN':
+    case 'REQUEST':
       return { type, frameworkId };
     case 'ACCEPT': {
       const part = body(call, 'accept');
-      const operations = messageList(part, 'operations', 'accept.operations', maxOperationsPerAccept).map((operation, position) =>
-        parseOperation(operation, `accept.operations[${position}]`));
-      return { type, frameworkId, offerIds: idList(part, 'offer_ids', 'accept.offer_ids'), operations, refuseSeconds: refuseSeconds(part, 'accept') };
+      const operations = messageList(part, 'operations', 'accept.operations', maxOperationsPerAccept).map(
+        (operation, position) => parseOperation(operation, `accept.operations[${position}]`),
+      );
+      return {
+        type,
+        frameworkId,
+        offerIds: idList(part, 'offer_ids', 'accept.offer_ids'),
+        operations,
+        refuseSeconds: refuseSeconds(part, 'accept'),
+      };
     }
     case 'DECLINE': {
       const part = body(call, 'decline');
-      return { type, frameworkId, offerIds: idList(part, 'offer_ids', 'decline.offer_ids'), refuseSeconds: refuseSeconds(part, 'decline') };
+      return {
+        type,
+        frameworkId,
+        offerIds: idList(part, 'offer_ids', 'decline.offer_ids'),
+        refuseSeconds: refuseSeconds(part, 'decline'),
+      };
     }
-    case 'ACCEPT_INVERSE_OFFERS': case 'DECLINE_INVERSE_OFFERS': {
+    case 'ACCEPT_INVERSE_OFFERS':
+    case 'DECLINE_INVERSE_OFFERS': {
       const name = type.toLowerCase();
       const part = body(call, name);
       // `filters` is checked as Mesos parses it, then unused: an answered inverse offer stays
@@ -174,11 +282,19 @@ function parseFrameworkCall(type: Exclude<SchedulerCallType, 'SUBSCRIBE'>, call:
       refuseSeconds(part, name);
       return { type, frameworkId, inverseOfferIds: idList(part, 'inverse_offer_ids', `${name}.inverse_offer_ids`) };
     }
-    case 'REVIVE': case 'SUPPRESS':
+    case 'REVIVE':
+    case 'SUPPRESS':
       return { type, frameworkId, roles: roleList(body(call, type.toLowerCase()), type.toLowerCase()) };
     case 'KILL': {
       const part = body(call, 'kill');
-      return { type, frameworkId, task: { taskId: requiredIdField(part, 'task_id', 'kill.task_id'), agentId: optionalIdField(part, 'agent_id', 'kill.agent_id') } };
+      return {
+        type,
+        frameworkId,
+        task: {
+          taskId: requiredIdField(part, 'task_id', 'kill.task_id'),
+          agentId: optionalIdField(part, 'agent_id', 'kill.agent_id'),
+        },
+      };
     }
     case 'ACKNOWLEDGE':
       return acknowledge(call, frameworkId);
@@ -194,7 +310,8 @@ function parseFrameworkCall(type: Exclude<SchedulerCallType, 'SUBSCRIBE'>, call:
 export function parseSchedulerCall(raw: unknown): SchedulerCall {
   const call = asObject(raw, 'the call');
   const type = enumField(call, 'type', 'type', [...schedulerCallTypes, 'UNKNOWN'], 'UNKNOWN');
-  if (type === 'UNKNOWN') throw new HttpError('UNKNOWN_CALL', `a scheduler call needs a type: one of ${schedulerCallTypes.join(', ')}`);
+  if (type === 'UNKNOWN')
+    throw new HttpError('UNKNOWN_CALL', `a scheduler call needs a type: one of ${schedulerCallTypes.join(', ')}`);
   const frameworkId = optionalIdField(call, 'framework_id', 'framework_id');
   if (type === 'SUBSCRIBE') {
     const parsed = subscribeLike(call, 'subscribe', frameworkId);

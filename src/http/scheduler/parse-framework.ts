@@ -9,7 +9,14 @@ import { maxRolesPerFramework } from '../../state-machine/limits.ts';
 import { unreservedRole } from '../../state-machine/roles.ts';
 import { HttpError } from '../errors.ts';
 import { parseWith } from '../operator/fields.ts';
-import { type Fields, messageList, optionalNumberField, optionalString, requiredString, stringList } from './json-fields.ts';
+import {
+  type Fields,
+  messageList,
+  optionalNumberField,
+  optionalString,
+  requiredString,
+  stringList,
+} from './json-fields.ts';
 
 const millisecondsPerSecond = 1000;
 const knownCapabilities: ReadonlySet<string> = new Set(frameworkCapabilities);
@@ -21,11 +28,14 @@ function roles(info: Fields, capabilities: readonly string[], path: string): str
   const listed = stringList(info, 'roles', `${path}.roles`, maxRolesPerFramework);
   const single = optionalString(info, 'role', `${path}.role`);
   if (multiRole) {
-    if (single !== null) throw new HttpError('INVALID_BODY', `${path}: a MULTI_ROLE framework sets 'roles', not 'role'`);
-    if (listed.length === 0) throw new HttpError('INVALID_BODY', `${path}.roles: a MULTI_ROLE framework needs at least one role`);
+    if (single !== null)
+      throw new HttpError('INVALID_BODY', `${path}: a MULTI_ROLE framework sets 'roles', not 'role'`);
+    if (listed.length === 0)
+      throw new HttpError('INVALID_BODY', `${path}.roles: a MULTI_ROLE framework needs at least one role`);
     return sortedUnique(listed);
   }
-  if (listed.length > 0) throw new HttpError('INVALID_BODY', `${path}.roles needs the MULTI_ROLE capability; use 'role'`);
+  if (listed.length > 0)
+    throw new HttpError('INVALID_BODY', `${path}.roles needs the MULTI_ROLE capability; use 'role'`);
   return [single ?? unreservedRole];
 }
 
@@ -35,7 +45,8 @@ function roles(info: Fields, capabilities: readonly string[], path: string): str
  */
 function capabilities(info: Fields, path: string): FrameworkCapability[] {
   const types = messageList(info, 'capabilities', `${path}.capabilities`, 64).map((capability, position) =>
-    requiredString(capability, 'type', `${path}.capabilities[${position}].type`));
+    requiredString(capability, 'type', `${path}.capabilities[${position}].type`),
+  );
   return sortedUnique(types.filter((type) => knownCapabilities.has(type))) as FrameworkCapability[];
 }
 

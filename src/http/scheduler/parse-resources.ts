@@ -2,12 +2,26 @@
 // entry of `reservations` (the refinement stack, Mesos ≥ 1.4), else the deprecated `role`, else
 // unreserved "*". SET resources, disks and revocable resources have no Flotilla form: a clear
 // 400 rather than a silent drop.
-import { canonicalize, InvalidResourcesError, type Resource, type Resources, type ValueRange } from '../../state-machine/resources.ts';
+import {
+  canonicalize,
+  InvalidResourcesError,
+  type Resource,
+  type Resources,
+  type ValueRange,
+} from '../../state-machine/resources.ts';
 import { maxRangesPerResource, maxResourcesPerList } from '../../state-machine/limits.ts';
 import { unreservedRole, type Role } from '../../state-machine/roles.ts';
 import { HttpError } from '../errors.ts';
 import { asObject } from '../operator/fields.ts';
-import { enumField, type Fields, messageList, numberField, optionalMessage, optionalString, requiredString } from './json-fields.ts';
+import {
+  enumField,
+  type Fields,
+  messageList,
+  numberField,
+  optionalMessage,
+  optionalString,
+  requiredString,
+} from './json-fields.ts';
 
 /** Reservations in a refinement stack; Mesos bounds it loosely, a handful is plenty. */
 const maxReservationsPerResource = 16;
@@ -51,7 +65,9 @@ export function parseResource(resource: Fields, path: string): Resource {
 
 /** A repeated Resource field, validated and made canonical. */
 export function parseResources(container: Fields, name: string, path: string): Resources {
-  const list = messageList(container, name, path, maxResourcesPerList).map((resource, position) => parseResource(resource, `${path}[${position}]`));
+  const list = messageList(container, name, path, maxResourcesPerList).map((resource, position) =>
+    parseResource(resource, `${path}[${position}]`),
+  );
   try {
     return canonicalize(list);
   } catch (error) {

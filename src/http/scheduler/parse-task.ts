@@ -10,7 +10,15 @@ import type { HealthCheck, TaskCommand, TaskContainer, TaskDefinition } from '..
 import { HttpError } from '../errors.ts';
 import { parseWith } from '../operator/fields.ts';
 import {
-  enumField, type Fields, member, messageList, optionalMessage, optionalNumberField, optionalString, requiredIdField, requiredString,
+  enumField,
+  type Fields,
+  member,
+  messageList,
+  optionalMessage,
+  optionalNumberField,
+  optionalString,
+  requiredIdField,
+  requiredString,
   stringList,
 } from './json-fields.ts';
 import { parseResources } from './parse-resources.ts';
@@ -19,35 +27,47 @@ const millisecondsPerSecond = 1000;
 const nanosecondsPerMillisecond = 1_000_000;
 
 /** mesos.proto HealthCheck defaults, in seconds. */
-export const healthCheckDefaults = { delaySeconds: 15, intervalSeconds: 10, timeoutSeconds: 20, consecutiveFailures: 3, gracePeriodSeconds: 10 } as const;
+export const healthCheckDefaults = {
+  delaySeconds: 15,
+  intervalSeconds: 10,
+  timeoutSeconds: 20,
+  consecutiveFailures: 3,
+  gracePeriodSeconds: 10,
+} as const;
 
 function environment(command: Fields, path: string): Record<string, string> {
   const env = optionalMessage(command, 'environment', `${path}.environment`);
   if (env === null) return {};
   const out: Record<string, string> = {};
-  messageList(env, 'variables', `${path}.environment.variables`, maxEnvironmentVariables).forEach((variable, position) => {
-    const at = `${path}.environment.variables[${position}]`;
-    if (enumField(variable, 'type', `${at}.type`, ['VALUE', 'SECRET', 'UNKNOWN'], 'VALUE') !== 'VALUE') {
-      throw new HttpError('INVALID_BODY', `${at}: Flotilla has no secrets; only VALUE variables`);
-    }
-    out[requiredString(variable, 'name', `${at}.name`)] = optionalString(variable, 'value', `${at}.value`) ?? '';
-  });
+  messageList(env, 'variables', `${path}.environment.variables`, maxEnvironmentVariables).forEach(
+    (variable, position) => {
+      const at = `${path}.environment.variables[${position}]`;
+      if (enumField(variable, 'type', `${at}.type`, ['VALUE', 'SECRET', 'UNKNOWN'], 'VALUE') !== 'VALUE') {
+        throw new HttpError('INVALID_BODY', `${at}: Flotilla has no secrets; only VALUE variables`);
+      }
+      out[requiredString(variable, 'name', `${at}.name`)] = optionalString(variable, 'value', `${at}.value`) ?? '';
+    },
+  );
   return out;
 }
 
 /** null when the command has no value (a container's own entrypoint runs). */
 export function parseCommand(command: Fields, path: string): TaskCommand | null {
   if (messageList(command, 'uris', `${path}.uris`, 64).length > 0) {
-    throw new HttpError('INVALID_BODY', `${path}.uris: Flotilla agents do not fetch URIs; bake files into the image or sandbox`);
+    throw new HttpError(
+      'INVALID_BODY',
+      `${path}.uris: Flotilla agents do not fetch URIs; bake files into the image or sandbox`,
+    );
   }
   const value = optionalString(command, 'value', `${path}.value`);
-  const shell = member(command, 'shell') === false ? false : true;
+  const shell = member(command, 'shell') !== false;
   if (value === null || value === '') {
     if (shell) throw new HttpError('INVALID_BODY', `${path}.value is required for a shell command`);
     return null;
   }
   return {
-    value, shell,
+    value,
+    shell,
     arguments: stringList(command, 'arguments', `${path}.arguments`, maxArguments),
     environment: environment(command, path),
     user: optionalString(command, 'user', `${path}.user`),
@@ -60,9 +80,18 @@ export function parseContainer(container: Fields, path: string): TaskContainer {
     const docker = optionalMessage(container, 'docker', `${path}.docker`);
     if (docker === null) throw new HttpError('INVALID_BODY', `${path}.docker is required for a DOCKER container`);
     const network = enumField(docker, 'network', `${path}.docker.network`, ['HOST', 'BRIDGE', 'NONE'], 'HOST');
-    return { type, image: requiredString(docker, 'image', `${path}.docker.image`), network, forcePullImage: member(docker, 'force_pull_image') === true };
+    return {
+      type,
+      image: requiredString(docker, 'image', `${path}.docker.image`),
+      network,
+      forcePullImage: member(docker, 'force_pull_image') === true,
+    };
   }
-  const image = optionalMessage(optionalMessage(container, 'mesos', `${path}.mesos`) ?? {}, 'image', `${path}.mesos.image`);
+  const image = optionalMessage(
+    optionalMessage(container, 'mesos', `${path}.mesos`) ?? {},
+    'image',
+    `${path}.mesos.image`,
+  );
   if (image === null) return { type, image: null, network: 'HOST', forcePullImage: false };
   if (enumField(image, 'type', `${path}.mesos.image.type`, ['DOCKER', 'APPC'], 'DOCKER') !== 'DOCKER') {
     throw new HttpError('INVALID_BODY', `${path}.mesos.image: Flotilla runs DOCKER images only`);
@@ -70,7 +99,12 @@ export function parseContainer(container: Fields, path: string): TaskContainer {
   const docker = optionalMessage(image, 'docker', `${path}.mesos.image.docker`);
   if (docker === null) throw new HttpError('INVALID_BODY', `${path}.mesos.image.docker is required`);
   // Image.cached defaults to true: false asks for a fresh pull, like force_pull_image.
-  return { type, image: requiredString(docker, 'name', `${path}.mesos.image.docker.name`), network: 'HOST', forcePullImage: member(image, 'cached') === false };
+  return {
+    type,
+    image: requiredString(docker, 'name', `${path}.mesos.image.docker.name`),
+    network: 'HOST',
+    forcePullImage: member(image, 'cached') === false,
+  };
 }
 
 function seconds(check: Fields, name: string, path: string, fallback: number): number {
@@ -78,8 +112,12 @@ function seconds(check: Fields, name: string, path: string, fallback: number): n
 }
 
 function healthCheckType(check: Fields, path: string): HealthCheck['type'] {
-  const inferred = optionalMessage(check, 'http', `${path}.http`) !== null ? 'HTTP'
-    : optionalMessage(check, 'tcp', `${path}.tcp`) !== null ? 'TCP' : 'COMMAND';
+  const inferred =
+    optionalMessage(check, 'http', `${path}.http`) !== null
+      ? 'HTTP'
+      : optionalMessage(check, 'tcp', `${path}.tcp`) !== null
+        ? 'TCP'
+        : 'COMMAND';
   return enumField(check, 'type', `${path}.type`, ['COMMAND', 'HTTP', 'TCP'], inferred);
 }
 
@@ -97,7 +135,9 @@ export function parseHealthCheck(check: Fields, path: string): HealthCheck {
     delayMs: seconds(check, 'delay_seconds', path, healthCheckDefaults.delaySeconds),
     intervalMs: seconds(check, 'interval_seconds', path, healthCheckDefaults.intervalSeconds),
     timeoutMs: seconds(check, 'timeout_seconds', path, healthCheckDefaults.timeoutSeconds),
-    consecutiveFailures: optionalNumberField(check, 'consecutive_failures', `${path}.consecutive_failures`) ?? healthCheckDefaults.consecutiveFailures,
+    consecutiveFailures:
+      optionalNumberField(check, 'consecutive_failures', `${path}.consecutive_failures`) ??
+      healthCheckDefaults.consecutiveFailures,
     gracePeriodMs: seconds(check, 'grace_period_seconds', path, healthCheckDefaults.gracePeriodSeconds),
   };
 }
@@ -115,7 +155,8 @@ export function parseLabels(container: Fields, path: string): Record<string, str
   if (labels === null) return {};
   const out: Record<string, string> = {};
   messageList(labels, 'labels', `${path}.labels`, maxLabels).forEach((label, position) => {
-    out[requiredString(label, 'key', `${path}.labels[${position}].key`)] = optionalString(label, 'value', `${path}.labels[${position}].value`) ?? '';
+    out[requiredString(label, 'key', `${path}.labels[${position}].key`)] =
+      optionalString(label, 'value', `${path}.labels[${position}].value`) ?? '';
   });
   return out;
 }
@@ -123,7 +164,10 @@ export function parseLabels(container: Fields, path: string): Record<string, str
 /** `agentId`: the agent of the accepted offers; a TaskInfo naming another is refused. */
 export function parseTaskInfo(task: Fields, path: string): { definition: TaskDefinition; agentId: string } {
   if (optionalMessage(task, 'executor', `${path}.executor`) !== null) {
-    throw new HttpError('INVALID_BODY', `${path}.executor: Flotilla agents run tasks with their own executor; give a command or a container`);
+    throw new HttpError(
+      'INVALID_BODY',
+      `${path}.executor: Flotilla agents run tasks with their own executor; give a command or a container`,
+    );
   }
   const command = optionalMessage(task, 'command', `${path}.command`);
   const container = optionalMessage(task, 'container', `${path}.container`);
@@ -138,5 +182,8 @@ export function parseTaskInfo(task: Fields, path: string): { definition: TaskDef
     killGracePeriodMs: killGracePeriodMs(task, path),
     labels: parseLabels(task, `${path}.labels`),
   };
-  return { definition: parseWith(taskDefinitionSchema, candidate, path), agentId: requiredIdField(task, 'agent_id', `${path}.agent_id`) };
+  return {
+    definition: parseWith(taskDefinitionSchema, candidate, path),
+    agentId: requiredIdField(task, 'agent_id', `${path}.agent_id`),
+  };
 }

@@ -27,12 +27,21 @@ function removedFrameworkStream(): Subscription {
   return { streamId: null, stream };
 }
 
-export async function subscribe(master: MasterFacade, connections: SchedulerConnections, call: SubscribeCall): Promise<Subscription> {
+export async function subscribe(
+  master: MasterFacade,
+  connections: SchedulerConnections,
+  call: SubscribeCall,
+): Promise<Subscription> {
   const frameworkId = (call.frameworkId ?? randomUUID()) as FrameworkId;
   if (master.state().frameworks.get(frameworkId)?.state === 'COMPLETED') return removedFrameworkStream();
   connections.checkCapacity(frameworkId);
   connections.supersede(frameworkId);
-  const { result } = await master.submit({ type: 'subscribe_framework', at: stampedOnSubmit, frameworkId, info: call.info });
+  const { result } = await master.submit({
+    type: 'subscribe_framework',
+    at: stampedOnSubmit,
+    frameworkId,
+    info: call.info,
+  });
   if (!result.ok) {
     if (result.code === 'FRAMEWORK_COMPLETED') return removedFrameworkStream();
     throw rejectionToHttp(result);

@@ -25,7 +25,9 @@ export function tasksOf(state: ReadonlyState, frameworkId: string): Task[] {
 
 /** Every unacknowledged update, oldest first within each task (on re-subscribe all are sent again). */
 export function unacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
-  return tasksOf(state, frameworkId).flatMap((task) => task.statuses.filter(needsAcknowledgement).map((status) => ({ task, status })));
+  return tasksOf(state, frameworkId).flatMap((task) =>
+    task.statuses.filter(needsAcknowledgement).map((status) => ({ task, status })),
+  );
 }
 
 /** Per task, the oldest unacknowledged update: what a retry round sends again. */
@@ -45,25 +47,50 @@ export const pendingUpdateEvent = (pending: PendingUpdate): SchedulerEvent => up
  * terminal one whose update is not yet acknowledged. Once acknowledged it is a completed task,
  * which RECONCILE and KILL treat as unknown (master.cpp `_reconcileTasks`, `kill`).
  */
-export const heldByMaster = (task: Task): boolean => !isTerminalTaskState(task.state) || task.statuses.some(needsAcknowledgement);
+export const heldByMaster = (task: Task): boolean =>
+  !isTerminalTaskState(task.state) || task.statuses.some(needsAcknowledgement);
 
 const partitionAware = (framework: Framework): boolean => framework.info.capabilities.includes('PARTITION_AWARE');
 
 function latestStateEvent(task: Task, nowMs: number): SchedulerEvent {
   const latest = task.statuses[task.statuses.length - 1];
-  return masterUpdateEvent(task.id, task.agentId, task.state, 'REASON_RECONCILIATION', 'Reconciliation: Latest task state', nowMs, latest?.healthy ?? null);
+  return masterUpdateEvent(
+    task.id,
+    task.agentId,
+    task.state,
+    'REASON_RECONCILIATION',
+    'Reconciliation: Latest task state',
+    nowMs,
+    latest?.healthy ?? null,
+  );
 }
 
 /** A task the master does not know: what it can say depends on what it knows of the agent. */
-function unknownTaskEvent(state: ReadonlyState, framework: Framework, reference: TaskReference, nowMs: number): SchedulerEvent {
+function unknownTaskEvent(
+  state: ReadonlyState,
+  framework: Framework,
+  reference: TaskReference,
+  nowMs: number,
+): SchedulerEvent {
   const aware = partitionAware(framework);
   const agent = reference.agentId === null ? undefined : state.agents.get(reference.agentId as AgentId);
   let taskState: TaskState = aware ? 'TASK_UNKNOWN' : 'TASK_LOST';
   let message = 'Reconciliation: Task is unknown';
-  if (agent?.state === 'ACTIVE' || agent?.state === 'DRAINING') [taskState, message] = [aware ? 'TASK_GONE' : 'TASK_LOST', 'Reconciliation: Task is unknown to the agent'];
-  else if (agent?.state === 'UNREACHABLE') [taskState, message] = [aware ? 'TASK_UNREACHABLE' : 'TASK_LOST', 'Reconciliation: Task is unreachable'];
-  else if (agent?.state === 'GONE') [taskState, message] = [aware ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST', 'Reconciliation: Task is gone'];
-  return masterUpdateEvent(reference.taskId, reference.agentId, taskState, 'REASON_RECONCILIATION', message, nowMs, null);
+  if (agent?.state === 'ACTIVE' || agent?.state === 'DRAINING')
+    [taskState, message] = [aware ? 'TASK_GONE' : 'TASK_LOST', 'Reconciliation: Task is unknown to the agent'];
+  else if (agent?.state === 'UNREACHABLE')
+    [taskState, message] = [aware ? 'TASK_UNREACHABLE' : 'TASK_LOST', 'Reconciliation: Task is unreachable'];
+  else if (agent?.state === 'GONE')
+    [taskState, message] = [aware ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST', 'Reconciliation: Task is gone'];
+  return masterUpdateEvent(
+    reference.taskId,
+    reference.agentId,
+    taskState,
+    'REASON_RECONCILIATION',
+    message,
+    nowMs,
+    null,
+  );
 }
 
 /**
@@ -72,7 +99,12 @@ function unknownTaskEvent(state: ReadonlyState, framework: Framework, reference:
  * master holds for the framework: the live ones and the terminal ones whose last update is
  * still unacknowledged.
  */
-export function reconcileEvents(state: ReadonlyState, framework: Framework, references: readonly TaskReference[], nowMs: number): SchedulerEvent[] {
+export function reconcileEvents(
+  state: ReadonlyState,
+  framework: Framework,
+  references: readonly TaskReference[],
+  nowMs: number,
+): SchedulerEvent[] {
   if (references.length === 0) {
     return tasksOf(state, framework.id)
       .filter(heldByMaster)
@@ -80,6 +112,8 @@ export function reconcileEvents(state: ReadonlyState, framework: Framework, refe
   }
   return references.map((reference) => {
     const task = state.tasks.get(taskKey(framework.id, reference.taskId as TaskId));
-    return task === undefined || !heldByMaster(task) ? unknownTaskEvent(state, framework, reference, nowMs) : latestStateEvent(task, nowMs);
+    return task === undefined || !heldByMaster(task)
+      ? unknownTaskEvent(state, framework, reference, nowMs)
+      : latestStateEvent(task, nowMs);
   });
 }

@@ -16,7 +16,12 @@ export class MasterUnavailable extends Error {
 async function request(path, init) {
   let response;
   try {
-    response = await fetch(path, { ...init, redirect: 'manual', cache: 'no-store', signal: AbortSignal.timeout(requestTimeoutMs) });
+    response = await fetch(path, {
+      ...init,
+      redirect: 'manual',
+      cache: 'no-store',
+      signal: AbortSignal.timeout(requestTimeoutMs),
+    });
   } catch (error) {
     const why = error?.name === 'TimeoutError' ? `no answer in ${requestTimeoutMs / 1000} s` : 'no connection';
     throw new MasterUnavailable(`${path}: ${why}`);
@@ -26,7 +31,8 @@ async function request(path, init) {
 
 /** The error envelope's code and message, or the status line when the body is not ours. */
 async function describeFailure(path, response) {
-  if (response.type === 'opaqueredirect') return { status: 307, code: 'NOT_LEADER', message: `${path}: answered by the leader only` };
+  if (response.type === 'opaqueredirect')
+    return { status: 307, code: 'NOT_LEADER', message: `${path}: answered by the leader only` };
   let code = `HTTP_${response.status}`;
   let message = response.statusText;
   try {
@@ -85,6 +91,6 @@ export async function loadSnapshot() {
     raft: raft.ok ? raft.body : null,
     state: state.body,
     stale,
-    allocation: allocation !== null && allocation.ok ? allocation.body : null,
+    allocation: allocation?.ok ? allocation.body : null,
   };
 }

@@ -22,7 +22,10 @@ export function sumResources(resources) {
 function resourceAmount(resource) {
   if (resource.type === 'SCALAR' && typeof resource.scalar?.value === 'number') return resource.scalar.value;
   if (resource.type === 'RANGES' && Array.isArray(resource.ranges?.range)) {
-    return resource.ranges.range.reduce((count, range) => count + Math.max(0, Number(range.end) - Number(range.begin) + 1), 0);
+    return resource.ranges.range.reduce(
+      (count, range) => count + Math.max(0, Number(range.end) - Number(range.begin) + 1),
+      0,
+    );
   }
   return 0;
 }
@@ -44,7 +47,10 @@ export function resourceBars(agent) {
   const total = sumResources(agent.total_resources);
   const used = sumResources(agent.allocated_resources);
   const offered = sumResources(agent.offered_resources);
-  const names = [...barResources.filter((name) => total.has(name)), ...[...total.keys()].filter((name) => !barResources.includes(name)).sort()];
+  const names = [
+    ...barResources.filter((name) => total.has(name)),
+    ...[...total.keys()].filter((name) => !barResources.includes(name)).sort(),
+  ];
   return names.map((name) => {
     const capacity = total.get(name) ?? 0;
     const usedAmount = used.get(name) ?? 0;
@@ -68,16 +74,23 @@ function fraction(part, whole) {
 
 /** "rack=r1, generation=3" from Mesos attributes (TEXT, SCALAR, RANGES, SET). */
 export function formatAttributes(attributes) {
-  return (Array.isArray(attributes) ? attributes : []).map((attribute) => `${attribute.name}=${attributeValue(attribute)}`).join(', ');
+  return (Array.isArray(attributes) ? attributes : [])
+    .map((attribute) => `${attribute.name}=${attributeValue(attribute)}`)
+    .join(', ');
 }
 
 function attributeValue(attribute) {
   switch (attribute.type) {
-    case 'TEXT': return String(attribute.text?.value ?? '');
-    case 'SCALAR': return String(attribute.scalar?.value ?? '');
-    case 'RANGES': return (attribute.ranges?.range ?? []).map((range) => `[${range.begin}-${range.end}]`).join(',');
-    case 'SET': return `{${(attribute.set?.item ?? []).join(',')}}`;
-    default: return '';
+    case 'TEXT':
+      return String(attribute.text?.value ?? '');
+    case 'SCALAR':
+      return String(attribute.scalar?.value ?? '');
+    case 'RANGES':
+      return (attribute.ranges?.range ?? []).map((range) => `[${range.begin}-${range.end}]`).join(',');
+    case 'SET':
+      return `{${(attribute.set?.item ?? []).join(',')}}`;
+    default:
+      return '';
   }
 }
 
@@ -97,7 +110,14 @@ export function agentRows(getAgents) {
  * tasks whose last update is not acknowledged yet, so the list alone does not say "live".
  */
 const terminalTaskStates = new Set([
-  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
 ]);
 
 /** Live (not terminal) tasks per framework id. */
@@ -124,7 +144,8 @@ export function frameworkRows(getFrameworks, getTasks, allocation) {
       roles: (framework.framework_info?.roles ?? []).join(', '),
       state: completed ? 'COMPLETED' : framework.connected ? 'CONNECTED' : 'DISCONNECTED',
       tasks: counts.get(id) ?? 0,
-      dominantShare: typeof share === 'number' ? `${(share * 100).toFixed(1)}%` : allocation === null ? 'on the leader' : '',
+      dominantShare:
+        typeof share === 'number' ? `${(share * 100).toFixed(1)}%` : allocation === null ? 'on the leader' : '',
     };
   };
   return [
@@ -136,24 +157,46 @@ export function frameworkRows(getFrameworks, getTasks, allocation) {
 /** The colour class of a task state (style.css): running green, failing red, waiting amber. */
 export function taskStateClass(state) {
   switch (state) {
-    case 'TASK_RUNNING': return 'state-running';
-    case 'TASK_FINISHED': return 'state-finished';
-    case 'TASK_STAGING': case 'TASK_STARTING': case 'TASK_KILLING': return 'state-pending';
-    case 'TASK_FAILED': case 'TASK_ERROR': case 'TASK_LOST': case 'TASK_DROPPED': case 'TASK_GONE': return 'state-failed';
-    case 'TASK_UNREACHABLE': case 'TASK_GONE_BY_OPERATOR': case 'TASK_UNKNOWN': return 'state-unknown';
-    case 'TASK_KILLED': return 'state-killed';
-    default: return 'state-unknown';
+    case 'TASK_RUNNING':
+      return 'state-running';
+    case 'TASK_FINISHED':
+      return 'state-finished';
+    case 'TASK_STAGING':
+    case 'TASK_STARTING':
+    case 'TASK_KILLING':
+      return 'state-pending';
+    case 'TASK_FAILED':
+    case 'TASK_ERROR':
+    case 'TASK_LOST':
+    case 'TASK_DROPPED':
+    case 'TASK_GONE':
+      return 'state-failed';
+    case 'TASK_UNREACHABLE':
+    case 'TASK_GONE_BY_OPERATOR':
+    case 'TASK_UNKNOWN':
+      return 'state-unknown';
+    case 'TASK_KILLED':
+      return 'state-killed';
+    default:
+      return 'state-unknown';
   }
 }
 
 /** Every task, newest update first, with names looked up from the same GET_STATE answer. */
 export function taskRows(state) {
-  const frameworkNames = new Map([...(state?.get_frameworks?.frameworks ?? []), ...(state?.get_frameworks?.completed_frameworks ?? [])]
-    .map((framework) => [framework.framework_info?.id?.value, framework.framework_info?.name ?? '']));
-  const hostnames = new Map((state?.get_agents?.agents ?? []).map((agent) => [agent.agent_info?.id?.value, agent.agent_info?.hostname ?? '']));
+  const frameworkNames = new Map(
+    [...(state?.get_frameworks?.frameworks ?? []), ...(state?.get_frameworks?.completed_frameworks ?? [])].map(
+      (framework) => [framework.framework_info?.id?.value, framework.framework_info?.name ?? ''],
+    ),
+  );
+  const hostnames = new Map(
+    (state?.get_agents?.agents ?? []).map((agent) => [agent.agent_info?.id?.value, agent.agent_info?.hostname ?? '']),
+  );
   const tasks = state?.get_tasks ?? {};
   const all = [...(tasks.tasks ?? []), ...(tasks.unreachable_tasks ?? []), ...(tasks.completed_tasks ?? [])];
-  return all.map((task) => taskRow(task, frameworkNames, hostnames)).sort((left, right) => right.updatedSeconds - left.updatedSeconds);
+  return all
+    .map((task) => taskRow(task, frameworkNames, hostnames))
+    .sort((left, right) => right.updatedSeconds - left.updatedSeconds);
 }
 
 function taskRow(task, frameworkNames, hostnames) {
@@ -179,8 +222,11 @@ function taskRow(task, frameworkNames, hostnames) {
 export function filterTasks(rows, filterText) {
   const needle = filterText.trim().toLowerCase();
   if (needle === '') return rows;
-  return rows.filter((row) => [row.id, row.name, row.frameworkId, row.frameworkName, row.agentId, row.hostname, row.state, row.message]
-    .some((field) => field.toLowerCase().includes(needle)));
+  return rows.filter((row) =>
+    [row.id, row.name, row.frameworkId, row.frameworkName, row.agentId, row.hostname, row.state, row.message].some(
+      (field) => field.toLowerCase().includes(needle),
+    ),
+  );
 }
 
 /** "just now", "12s ago", "3m ago", "2h ago", "4d ago". */

@@ -8,7 +8,14 @@ import type { MasterFacade } from '../../../src/http/facade.ts';
 import { Master, type MasterOptions } from '../../../src/master/master.ts';
 import { timingProfiles } from '../../../src/raft/timing.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
-import { agentId, frameworkId, offerId, taskId, type AgentId, type FrameworkId } from '../../../src/state-machine/ids.ts';
+import {
+  agentId,
+  frameworkId,
+  offerId,
+  taskId,
+  type AgentId,
+  type FrameworkId,
+} from '../../../src/state-machine/ids.ts';
 import { canonicalize, type Resource } from '../../../src/state-machine/resources.ts';
 import type { ReadonlyState, Task } from '../../../src/state-machine/state.ts';
 import type { TaskDefinition } from '../../../src/state-machine/values.ts';
@@ -23,18 +30,48 @@ export class AgentProcess {
   child: ChildProcess | null = null;
   output = '';
 
-  constructor(readonly hostname: string, readonly masters: string, readonly workDir: string, readonly port: number, readonly extra: string[] = []) {}
+  constructor(
+    readonly hostname: string,
+    readonly masters: string,
+    readonly workDir: string,
+    readonly port: number,
+    readonly extra: string[] = [],
+  ) {}
 
   static async start(masters: string, extra: string[] = []): Promise<AgentProcess> {
-    const agent = new AgentProcess(`agent-${Math.random().toString(36).slice(2, 8)}`, masters, makeTempDir('agent-'), await freePort(), extra);
+    const agent = new AgentProcess(
+      `agent-${Math.random().toString(36).slice(2, 8)}`,
+      masters,
+      makeTempDir('agent-'),
+      await freePort(),
+      extra,
+    );
     agent.launch();
     return agent;
   }
 
   launch(): void {
-    const child = spawn(process.execPath, [flotillaBin, 'agent', '--masters', this.masters, '--work-dir', this.workDir,
-      '--listen', `127.0.0.1:${this.port}`, '--hostname', this.hostname, '--resources', 'cpus:4;mem:4096;disk:10000;ports:[31000-31099]',
-      '--usage-interval-ms', '500', ...this.extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info' } });
+    const child = spawn(
+      process.execPath,
+      [
+        flotillaBin,
+        'agent',
+        '--masters',
+        this.masters,
+        '--work-dir',
+        this.workDir,
+        '--listen',
+        `127.0.0.1:${this.port}`,
+        '--hostname',
+        this.hostname,
+        '--resources',
+        'cpus:4;mem:4096;disk:10000;ports:[31000-31099]',
+        '--usage-interval-ms',
+        '500',
+        ...this.extra,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info' } },
+    );
     this.child = child;
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString('utf8')).slice(-300_000);
@@ -73,9 +110,21 @@ export class RestartableMaster {
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
     const restartable = new RestartableMaster({
-      id: 'm1', host: '127.0.0.1', port, peers: { m1: address }, dataDir: makeTempDir('master-'), zone: null,
-      secret: developmentSecret, timing: { ...timingProfiles.lan, tickMs: 10 }, join: false, flags: { id: 'm1' },
-      logger: silentLogger, agentPingIntervalMs: 500, agentMaxMissedPings: 20, agentReregistrationGraceMs: 3_000, ...overrides,
+      id: 'm1',
+      host: '127.0.0.1',
+      port,
+      peers: { m1: address },
+      dataDir: makeTempDir('master-'),
+      zone: null,
+      secret: developmentSecret,
+      timing: { ...timingProfiles.lan, tickMs: 10 },
+      join: false,
+      flags: { id: 'm1' },
+      logger: silentLogger,
+      agentPingIntervalMs: 500,
+      agentMaxMissedPings: 20,
+      agentReregistrationGraceMs: 3_000,
+      ...overrides,
     });
     await restartable.restart();
     return restartable;
@@ -96,7 +145,10 @@ export class RestartableMaster {
 
   async restart(): Promise<void> {
     const master = await Master.start(this.options);
-    await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, { timeoutMs: 10_000, what: 'm1 to lead' });
+    await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
+      timeoutMs: 10_000,
+      what: 'm1 to lead',
+    });
     this.master = master;
   }
 
@@ -107,11 +159,20 @@ export class RestartableMaster {
   }
 }
 
-export async function waitForAgent(state: () => ReadonlyState, hostname: string, what = 'ACTIVE', timeoutMs = 60_000): Promise<AgentId> {
-  return waitFor(() => {
-    for (const agent of state().agents.values()) if (agent.hostname === hostname && agent.state === what) return agent.id;
-    return null;
-  }, { timeoutMs, what: `agent ${hostname} to be ${what}`, intervalMs: 50 });
+export async function waitForAgent(
+  state: () => ReadonlyState,
+  hostname: string,
+  what = 'ACTIVE',
+  timeoutMs = 60_000,
+): Promise<AgentId> {
+  return waitFor(
+    () => {
+      for (const agent of state().agents.values())
+        if (agent.hostname === hostname && agent.state === what) return agent.id;
+      return null;
+    },
+    { timeoutMs, what: `agent ${hostname} to be ${what}`, intervalMs: 50 },
+  );
 }
 
 export function resources(list: Resource[]) {
@@ -120,19 +181,41 @@ export function resources(list: Resource[]) {
 
 export function commandTask(id: string, command: string, overrides: Partial<TaskDefinition> = {}): TaskDefinition {
   return {
-    id: taskId(id), name: id, resources: resources([{ name: 'cpus', role: '*', type: 'SCALAR', scalar: 0.1 }, { name: 'mem', role: '*', type: 'SCALAR', scalar: 32 }]),
+    id: taskId(id),
+    name: id,
+    resources: resources([
+      { name: 'cpus', role: '*', type: 'SCALAR', scalar: 0.1 },
+      { name: 'mem', role: '*', type: 'SCALAR', scalar: 32 },
+    ]),
     command: { value: command, shell: true, arguments: [], environment: {}, user: null },
-    container: null, healthCheck: null, killGracePeriodMs: null, labels: {}, ...overrides,
+    container: null,
+    healthCheck: null,
+    killGracePeriodMs: null,
+    labels: {},
+    ...overrides,
   };
 }
 
 let counter = 0;
 
-export async function subscribeFramework(submit: (command: Command) => Promise<{ result: { ok: boolean } }>, name = 'test'): Promise<FrameworkId> {
+export async function subscribeFramework(
+  submit: (command: Command) => Promise<{ result: { ok: boolean } }>,
+  name = 'test',
+): Promise<FrameworkId> {
   const id = frameworkId(`fw-${process.pid}-${++counter}`);
   const { result } = await submit({
-    type: 'subscribe_framework', at: 0, frameworkId: id,
-    info: { name, principal: null, roles: ['*'], failoverTimeoutMs: 3_600_000, capabilities: [], hostname: null, webuiUrl: null },
+    type: 'subscribe_framework',
+    at: 0,
+    frameworkId: id,
+    info: {
+      name,
+      principal: null,
+      roles: ['*'],
+      failoverTimeoutMs: 3_600_000,
+      capabilities: [],
+      hostname: null,
+      webuiUrl: null,
+    },
   });
   if (!result.ok) throw new Error(`subscribe rejected: ${JSON.stringify(result)}`);
   return id;
@@ -142,32 +225,65 @@ export async function subscribeFramework(submit: (command: Command) => Promise<{
  * Launches through an offer for the framework on the agent: an outstanding one (the allocator
  * may have made it) or one made here from a small slice of the agent's free resources.
  */
-export async function launchTasks(facade: () => MasterFacade, framework: FrameworkId, agent: AgentId, tasks: TaskDefinition[]): Promise<void> {
-  await waitFor(async () => {
-    const state = facade().state();
-    let offer = [...state.offers.values()].find((candidate) => candidate.frameworkId === framework && candidate.agentId === agent);
-    if (offer === undefined) {
-      const id = offerId(`offer-${process.pid}-${++counter}`);
-      const slice = resources(tasks.flatMap((task) => task.resources));
-      const made = await facade().submit({ type: 'create_offers', at: 0, offers: [{ offerId: id, frameworkId: framework, agentId: agent, role: '*', resources: slice }] });
-      if (!made.result.ok) return false;
-      offer = facade().state().offers.get(id);
-      if (offer === undefined) return false;
-    }
-    const { result } = await facade().submit({ type: 'accept_offers', at: 0, frameworkId: framework, offerIds: [offer.id], operations: [{ type: 'LAUNCH', tasks }] });
-    return result.ok;
-  }, { timeoutMs: 30_000, what: `a launch of ${tasks.map((task) => task.id).join(', ')}`, intervalMs: 200 });
+export async function launchTasks(
+  facade: () => MasterFacade,
+  framework: FrameworkId,
+  agent: AgentId,
+  tasks: TaskDefinition[],
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const state = facade().state();
+      let offer = [...state.offers.values()].find(
+        (candidate) => candidate.frameworkId === framework && candidate.agentId === agent,
+      );
+      if (offer === undefined) {
+        const id = offerId(`offer-${process.pid}-${++counter}`);
+        const slice = resources(tasks.flatMap((task) => task.resources));
+        const made = await facade().submit({
+          type: 'create_offers',
+          at: 0,
+          offers: [{ offerId: id, frameworkId: framework, agentId: agent, role: '*', resources: slice }],
+        });
+        if (!made.result.ok) return false;
+        offer = facade().state().offers.get(id);
+        if (offer === undefined) return false;
+      }
+      const { result } = await facade().submit({
+        type: 'accept_offers',
+        at: 0,
+        frameworkId: framework,
+        offerIds: [offer.id],
+        operations: [{ type: 'LAUNCH', tasks }],
+      });
+      return result.ok;
+    },
+    { timeoutMs: 30_000, what: `a launch of ${tasks.map((task) => task.id).join(', ')}`, intervalMs: 200 },
+  );
 }
 
 export function taskOf(state: ReadonlyState, framework: FrameworkId, id: string): Task | undefined {
   return state.tasks.get(`${framework}/${id}` as never);
 }
 
-export async function waitForTaskState(state: () => ReadonlyState, framework: FrameworkId, id: string, wanted: string, timeoutMs = 60_000): Promise<Task> {
-  return waitFor(() => {
-    const task = taskOf(state(), framework, id);
-    return task?.state === wanted ? task : null;
-  }, { timeoutMs, what: `task ${id} to be ${wanted} (now ${taskOf(state(), framework, id)?.state ?? 'absent'})`, intervalMs: 50 });
+export async function waitForTaskState(
+  state: () => ReadonlyState,
+  framework: FrameworkId,
+  id: string,
+  wanted: string,
+  timeoutMs = 60_000,
+): Promise<Task> {
+  return waitFor(
+    () => {
+      const task = taskOf(state(), framework, id);
+      return task?.state === wanted ? task : null;
+    },
+    {
+      timeoutMs,
+      what: `task ${id} to be ${wanted} (now ${taskOf(state(), framework, id)?.state ?? 'absent'})`,
+      intervalMs: 50,
+    },
+  );
 }
 
 export function statesOf(task: Task): string[] {

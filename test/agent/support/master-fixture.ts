@@ -11,14 +11,30 @@ import type { Command } from '../../../src/state-machine/commands.ts';
 import { createLogger } from '../../../src/util/logger.ts';
 import { parseAddress, parsePeers } from '../../../src/cli/commands/master.ts';
 
-const { values } = parseArgs({ options: {
-  id: { type: 'string' }, listen: { type: 'string' }, peers: { type: 'string' }, 'data-dir': { type: 'string' },
-} });
+const { values } = parseArgs({
+  options: {
+    id: { type: 'string' },
+    listen: { type: 'string' },
+    peers: { type: 'string' },
+    'data-dir': { type: 'string' },
+  },
+});
 const [host, port] = parseAddress(values.listen!, '--listen');
 const master = await Master.start({
-  id: values.id!, host, port, peers: parsePeers(values.peers!), dataDir: values['data-dir']!, zone: null, secret: developmentSecret,
-  timing: { ...timingProfiles.lan, tickMs: 20 }, join: false, flags: {}, logger: createLogger({ node: values.id!, component: 'master' }),
-  agentPingIntervalMs: 300, agentMaxMissedPings: 5, agentReregistrationGraceMs: 10_000,
+  id: values.id!,
+  host,
+  port,
+  peers: parsePeers(values.peers!),
+  dataDir: values['data-dir']!,
+  zone: null,
+  secret: developmentSecret,
+  timing: { ...timingProfiles.lan, tickMs: 20 },
+  join: false,
+  flags: {},
+  logger: createLogger({ node: values.id!, component: 'master' }),
+  agentPingIntervalMs: 300,
+  agentMaxMissedPings: 5,
+  agentReregistrationGraceMs: 10_000,
 });
 
 const side = createServer((request, response) => {
@@ -29,13 +45,33 @@ const side = createServer((request, response) => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (request.url === '/submit') {
-      master.facade.submit(JSON.parse(Buffer.concat(chunks).toString()) as Command)
-        .then(({ result }) => answer(200, result), (error: Error) => answer(503, { error: error.message }));
+      master.facade.submit(JSON.parse(Buffer.concat(chunks).toString()) as Command).then(
+        ({ result }) => answer(200, result),
+        (error: Error) => answer(503, { error: error.message }),
+      );
       return;
     }
     const state = master.facade.state();
-    if (request.url === '/tasks') return answer(200, [...state.tasks.values()].map((task) => ({ frameworkId: task.frameworkId, id: task.id, state: task.state, agentId: task.agentId, statuses: task.statuses.map((status) => ({ state: status.state, uuid: status.uuid, message: status.message })) })));
-    if (request.url === '/agents') return answer(200, [...state.agents.values()].map((agent) => ({ id: agent.id, hostname: agent.hostname, state: agent.state })));
+    if (request.url === '/tasks')
+      return answer(
+        200,
+        [...state.tasks.values()].map((task) => ({
+          frameworkId: task.frameworkId,
+          id: task.id,
+          state: task.state,
+          agentId: task.agentId,
+          statuses: task.statuses.map((status) => ({
+            state: status.state,
+            uuid: status.uuid,
+            message: status.message,
+          })),
+        })),
+      );
+    if (request.url === '/agents')
+      return answer(
+        200,
+        [...state.agents.values()].map((agent) => ({ id: agent.id, hostname: agent.hostname, state: agent.state })),
+      );
     if (request.url === '/offers') return answer(200, [...state.offers.values()]);
     answer(404, {});
   });

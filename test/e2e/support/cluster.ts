@@ -58,7 +58,10 @@ export class E2eCluster {
   readonly agents: AgentProcess[] = [];
   readonly runsFile: string;
 
-  private constructor(readonly masters: ProcessCluster, readonly root: string) {
+  private constructor(
+    readonly masters: ProcessCluster,
+    readonly root: string,
+  ) {
     this.runsFile = path.join(root, 'runs.txt');
   }
 
@@ -80,9 +83,14 @@ export class E2eCluster {
     // The last --resources wins (commander), so this replaces AgentProcess's default.
     const agent = await AgentProcess.start(this.masterList, ['--resources', resources]);
     this.agents.push(agent);
-    await waitFor(async () => (await this.agentViews()).some((view) => view.hostname === agent.hostname && view.active), {
-      timeoutMs: agentRegistrationTimeoutMs, what: `agent ${agent.hostname} (${resources}) to be active`, intervalMs: 200,
-    }).catch((error: Error) => {
+    await waitFor(
+      async () => (await this.agentViews()).some((view) => view.hostname === agent.hostname && view.active),
+      {
+        timeoutMs: agentRegistrationTimeoutMs,
+        what: `agent ${agent.hostname} (${resources}) to be active`,
+        intervalMs: 200,
+      },
+    ).catch((error: Error) => {
       throw new Error(`${error.message}\nagent output:\n${agent.output.slice(-3000)}`);
     });
     return agent;
@@ -94,23 +102,34 @@ export class E2eCluster {
 
   /** One operator call on the current leader, retried while leadership moves; the parsed answer. */
   async operator<Answer>(call: Record<string, unknown>): Promise<Answer> {
-    return waitFor(async () => {
-      const leader = await this.leader();
-      const response = await fetch(`http://${leader.address}/api/v1`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call),
-        redirect: 'manual', signal: AbortSignal.timeout(operatorRequestTimeoutMs),
-      });
-      const text = await response.text();
-      if (response.status !== 200) throw new Error(`${String(call.type)} answered ${response.status}: ${text.slice(0, 300)}`);
-      return { answer: (text === '' ? null : JSON.parse(text)) as Answer };
-    }, { timeoutMs: operatorCallTimeoutMs, what: `operator call ${String(call.type)}`, intervalMs: 200 }).then(({ answer }) => answer);
+    return waitFor(
+      async () => {
+        const leader = await this.leader();
+        const response = await fetch(`http://${leader.address}/api/v1`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(call),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(operatorRequestTimeoutMs),
+        });
+        const text = await response.text();
+        if (response.status !== 200)
+          throw new Error(`${String(call.type)} answered ${response.status}: ${text.slice(0, 300)}`);
+        return { answer: (text === '' ? null : JSON.parse(text)) as Answer };
+      },
+      { timeoutMs: operatorCallTimeoutMs, what: `operator call ${String(call.type)}`, intervalMs: 200 },
+    ).then(({ answer }) => answer);
   }
 
   async agentViews(): Promise<AgentView[]> {
     const answer = await this.operator<{ get_agents: { agents?: WireAgent[] } }>({ type: 'GET_AGENTS' });
     return (answer.get_agents.agents ?? []).map((agent) => ({
-      id: agent.agent_info.id.value, hostname: agent.agent_info.hostname, active: agent.active,
-      total: scalars(agent.total_resources), allocated: scalars(agent.allocated_resources), offered: scalars(agent.offered_resources),
+      id: agent.agent_info.id.value,
+      hostname: agent.agent_info.hostname,
+      active: agent.active,
+      total: scalars(agent.total_resources),
+      allocated: scalars(agent.allocated_resources),
+      offered: scalars(agent.offered_resources),
     }));
   }
 
@@ -126,27 +145,42 @@ export class E2eCluster {
 
   /** Mesos 1.9 QuotaConfig; empty guarantees and limits remove the role's quota. */
   async updateQuota(role: string, guarantees: Record<string, number>, limits: Record<string, number>): Promise<void> {
-    const wrap = (quantities: Record<string, number>) => Object.fromEntries(Object.entries(quantities).map(([name, value]) => [name, { value }]));
-    await this.operator({ type: 'UPDATE_QUOTA', update_quota: { quota_configs: [{ role, guarantees: wrap(guarantees), limits: wrap(limits) }] } });
+    const wrap = (quantities: Record<string, number>) =>
+      Object.fromEntries(Object.entries(quantities).map(([name, value]) => [name, { value }]));
+    await this.operator({
+      type: 'UPDATE_QUOTA',
+      update_quota: { quota_configs: [{ role, guarantees: wrap(guarantees), limits: wrap(limits) }] },
+    });
   }
 
   /** What an agent process itself says it runs (its checkpoint), by task id. */
   async agentTasks(agent: AgentProcess): Promise<{ frameworkId: string; taskId: string; state: string }[]> {
     const response = await fetch(agent.url('/api/v1'), {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'GET_STATE' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'GET_STATE' }),
       signal: AbortSignal.timeout(operatorRequestTimeoutMs),
     });
     if (response.status !== 200) throw new Error(`agent GET_STATE answered ${response.status}`);
-    const body = (await response.json()) as { get_state: { tasks: { framework_id: string; task_id: string; state: string }[] } };
-    return body.get_state.tasks.map((task) => ({ frameworkId: task.framework_id, taskId: task.task_id, state: task.state }));
+    const body = (await response.json()) as {
+      get_state: { tasks: { framework_id: string; task_id: string; state: string }[] };
+    };
+    return body.get_state.tasks.map((task) => ({
+      frameworkId: task.framework_id,
+      taskId: task.task_id,
+      state: task.state,
+    }));
   }
 
   runs(): RunRecord[] {
     if (!existsSync(this.runsFile)) return [];
-    return readFileSync(this.runsFile, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => {
-      const [taskId, pid] = line.trim().split(' ');
-      return { taskId: taskId!, pid: Number(pid) };
-    });
+    return readFileSync(this.runsFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const [taskId, pid] = line.trim().split(' ');
+        return { taskId: taskId!, pid: Number(pid) };
+      });
   }
 
   /**

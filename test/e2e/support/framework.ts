@@ -40,14 +40,19 @@ export interface OfferRecord {
 /** Offers kept for inspection: a test sees a few hundred at most; past this, something loops. */
 const maxRecordedOffers = 20_000;
 /** Live as an agent reports its tasks (anything else is terminal). */
-export const liveTaskStates: ReadonlySet<string> = new Set(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING']);
+export const liveTaskStates: ReadonlySet<string> = new Set([
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+]);
 /** An offer that holds no task is declined for this long, so a full cluster does not churn offers. */
 const declineRefuseSeconds = 5;
 
 /** The role a resource is reserved for ("*" when unreserved), in either JSON format. */
 export function reservationRole(resource: Resource): string {
   const stack = resource.reservations ?? [];
-  return stack.length > 0 ? stack[stack.length - 1]!.role ?? '*' : resource.role ?? '*';
+  return stack.length > 0 ? (stack[stack.length - 1]!.role ?? '*') : (resource.role ?? '*');
 }
 
 /** `resources` less the slices a task took (same name and reservation). */
@@ -55,8 +60,13 @@ function without(resources: readonly Resource[], taken: readonly Resource[]): Re
   const left = resources.map((resource) => ({ ...resource }));
   for (const slice of taken) {
     if (slice.type !== 'SCALAR') continue;
-    const from = left.find((resource) => resource.name === slice.name && resource.type === 'SCALAR' && reservationRole(resource) === reservationRole(slice)
-      && (resource.scalar?.value ?? 0) > 0);
+    const from = left.find(
+      (resource) =>
+        resource.name === slice.name &&
+        resource.type === 'SCALAR' &&
+        reservationRole(resource) === reservationRole(slice) &&
+        (resource.scalar?.value ?? 0) > 0,
+    );
     if (from === undefined) throw new Error(`a matched slice of ${slice.name} is not in the offer`);
     from.scalar = { value: Math.round(((from.scalar?.value ?? 0) - (slice.scalar?.value ?? 0)) * 1000) / 1000 };
   }
@@ -78,7 +88,14 @@ export class SlotFramework {
   constructor(readonly options: SlotFrameworkOptions) {
     this.client = new SchedulerClient({
       masters: parseMasterList(options.masters),
-      framework: { user: 'root', name: options.name, roles: [options.role], failover_timeout: 300, checkpoint: true, capabilities: [{ type: 'MULTI_ROLE' }] },
+      framework: {
+        user: 'root',
+        name: options.name,
+        roles: [options.role],
+        failover_timeout: 300,
+        checkpoint: true,
+        capabilities: [{ type: 'MULTI_ROLE' }],
+      },
       // The default back-off starts at seconds; a test that kills a leader waits less with this.
       reconnect: { baseMs: 250, maxMs: 2_000 },
     });
@@ -119,11 +136,17 @@ export class SlotFramework {
   }
 
   /** A task of this framework's size from `offer`, or null when it does not fit. */
-  taskFrom(offer: Offer, resources: readonly Resource[] = offer.resources, size = { cpus: this.options.cpus, memMb: this.options.memMb }): TaskInfo | null {
+  taskFrom(
+    offer: Offer,
+    resources: readonly Resource[] = offer.resources,
+    size = { cpus: this.options.cpus, memMb: this.options.memMb },
+  ): TaskInfo | null {
     const match = matchOffer({ ...offer, resources }, { ...size, role: this.options.role });
     if (match === null) return null;
     return buildTaskInfo(offer, match, {
-      name: this.options.name, taskId: this.nextTaskId(), command: { kind: 'shell', line: recordingCommand(this.options.runsFile) },
+      name: this.options.name,
+      taskId: this.nextTaskId(),
+      command: { kind: 'shell', line: recordingCommand(this.options.runsFile) },
     });
   }
 
@@ -135,10 +158,17 @@ export class SlotFramework {
   }
 
   waitForState(taskId: string, states: readonly string[], timeoutMs = 90_000): Promise<TaskStatus> {
-    return waitFor(() => {
-      const status = this.statuses.get(taskId);
-      return status !== undefined && states.includes(status.state) ? status : null;
-    }, { timeoutMs, what: `${taskId} to reach ${states.join(' or ')} (now ${this.statuses.get(taskId)?.state ?? 'no update'})`, intervalMs: 100 });
+    return waitFor(
+      () => {
+        const status = this.statuses.get(taskId);
+        return status !== undefined && states.includes(status.state) ? status : null;
+      },
+      {
+        timeoutMs,
+        what: `${taskId} to reach ${states.join(' or ')} (now ${this.statuses.get(taskId)?.state ?? 'no update'})`,
+        intervalMs: 100,
+      },
+    );
   }
 
   /** Back to launching: the offers held so far are used (or declined) now, as if just received. */
@@ -173,7 +203,8 @@ export class SlotFramework {
       left = without(left, task.resources);
     }
     // A refused call surfaces as a status update (TASK_LOST) or a lost stream; both are recorded.
-    if (tasks.length === 0) void this.client.decline([offer.id], { refuse_seconds: declineRefuseSeconds }).catch(() => undefined);
+    if (tasks.length === 0)
+      void this.client.decline([offer.id], { refuse_seconds: declineRefuseSeconds }).catch(() => undefined);
     else void this.launch(offer, tasks).catch(() => undefined);
   }
 }
@@ -185,13 +216,20 @@ export class SlotFramework {
 export async function tearDownFrameworks(cluster: E2eCluster, frameworks: readonly SlotFramework[]): Promise<void> {
   await Promise.all(frameworks.map((one) => one.teardown()));
   const ids = new Set(frameworks.map((one) => one.client.frameworkId));
-  await waitFor(async () => {
-    const views = await cluster.agentViews();
-    if (!views.every((agent) => (agent.allocated.cpus ?? 0) === 0 && (agent.offered.cpus ?? 0) === 0)) return false;
-    for (const agent of cluster.agents) {
-      const tasks = await cluster.agentTasks(agent);
-      if (tasks.some((task) => ids.has(task.frameworkId) && liveTaskStates.has(task.state))) return false;
-    }
-    return true;
-  }, { timeoutMs: 60_000, what: 'the torn down frameworks\' tasks to be gone from the masters\' books and the agents', intervalMs: 250 });
+  await waitFor(
+    async () => {
+      const views = await cluster.agentViews();
+      if (!views.every((agent) => (agent.allocated.cpus ?? 0) === 0 && (agent.offered.cpus ?? 0) === 0)) return false;
+      for (const agent of cluster.agents) {
+        const tasks = await cluster.agentTasks(agent);
+        if (tasks.some((task) => ids.has(task.frameworkId) && liveTaskStates.has(task.state))) return false;
+      }
+      return true;
+    },
+    {
+      timeoutMs: 60_000,
+      what: "the torn down frameworks' tasks to be gone from the masters' books and the agents",
+      intervalMs: 250,
+    },
+  );
 }

@@ -24,7 +24,9 @@ export async function startMasterAndAgent(agentFlags: string[] = []): Promise<Ma
     throw new Error(`${error.message}\nagent output:\n${agent.output.slice(-3000)}`);
   });
   return {
-    master, masterAddress, agent,
+    master,
+    masterAddress,
+    agent,
     stop: async () => {
       await agent.stop();
       await master.stop();
@@ -37,7 +39,11 @@ export class OneTaskScheduler {
   readonly updates: TaskStatus[] = [];
   launched = false;
 
-  constructor(readonly client: SchedulerClient, readonly taskId: string, command: string) {
+  constructor(
+    readonly client: SchedulerClient,
+    readonly taskId: string,
+    command: string,
+  ) {
     client.on('OFFERS', (event) => {
       for (const offer of event.offers.offers) {
         const match = this.launched ? null : matchOffer(offer, { cpus: 0.1, memMb: 32 });
@@ -46,7 +52,9 @@ export class OneTaskScheduler {
           continue;
         }
         this.launched = true;
-        void client.launch(offer, [buildTaskInfo(offer, match, { name: 'e2e', taskId, command: { kind: 'shell', line: command } })]);
+        void client.launch(offer, [
+          buildTaskInfo(offer, match, { name: 'e2e', taskId, command: { kind: 'shell', line: command } }),
+        ]);
       }
     });
     client.on('UPDATE', (event) => {
@@ -59,14 +67,27 @@ export class OneTaskScheduler {
   }
 
   waitForState(state: string, timeoutMs = 60_000): Promise<TaskStatus> {
-    return waitFor(() => this.updates.find((status) => status.state === state), { timeoutMs, what: `${this.taskId} to reach ${state} (seen ${this.states().join(', ') || 'nothing'})` });
+    return waitFor(() => this.updates.find((status) => status.state === state), {
+      timeoutMs,
+      what: `${this.taskId} to reach ${state} (seen ${this.states().join(', ') || 'nothing'})`,
+    });
   }
 }
 
-export function newClient(masters: string, options: Partial<ConstructorParameters<typeof SchedulerClient>[0]> = {}): SchedulerClient {
+export function newClient(
+  masters: string,
+  options: Partial<ConstructorParameters<typeof SchedulerClient>[0]> = {},
+): SchedulerClient {
   return new SchedulerClient({
     masters: parseMasterList(masters),
-    framework: { user: 'root', name: 'sdk-e2e', roles: ['*'], failover_timeout: 300, checkpoint: true, capabilities: [{ type: 'MULTI_ROLE' }] },
+    framework: {
+      user: 'root',
+      name: 'sdk-e2e',
+      roles: ['*'],
+      failover_timeout: 300,
+      checkpoint: true,
+      capabilities: [{ type: 'MULTI_ROLE' }],
+    },
     ...options,
   });
 }

@@ -2,9 +2,12 @@
 // protocol's RecordIO decoder; and through a raw socket, to see the HTTP chunks themselves
 // (fetch and node:http join and split chunks, so only the raw bytes show the framing).
 import { connect } from 'node:net';
+import type { Event as OperatorEvent, EventType as OperatorEventType } from '../../../src/protocol/operator.ts';
 import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
+import { isJsonObject } from '../../support/answers.ts';
 
 const maxRecordBytes = 16 * 1024 * 1024;
+const maxQuotedRecordChars = 300;
 const textDecoder = new TextDecoder();
 
 export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
@@ -15,16 +18,30 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * An event stream's record as the event union it belongs to. Only `type` is checked: the fields
+ * are what the tests' assertions check.
+ */
+export function asEvent<Event extends { readonly type: string }>(record: unknown): Event {
+  if (!isJsonObject(record) || typeof record.type !== 'string')
+    throw new Error(`not an event: ${String(JSON.stringify(record)).slice(0, maxQuotedRecordChars)}`);
+  return record as unknown as Event;
+}
+
 /** The records of a streamed RecordIO body (an operator or scheduler SUBSCRIBE), parsed as JSON. */
-export class RecordReader {
+export class RecordReader<Parsed> {
   readonly #decoder = new RecordIoDecoder({ maxRecordBytes });
-  readonly #pending: any[] = [];
+  readonly #pending: Parsed[] = [];
   #ended = false;
 
-  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>, private readonly controller: AbortController) {}
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly controller: AbortController,
+    private readonly parse: (json: unknown) => Parsed,
+  ) {}
 
   /** The next record; rejects once the stream has ended. */
-  async next(): Promise<any> {
+  async next(): Promise<Parsed> {
     while (this.#pending.length === 0) {
       if (this.#ended) throw new Error('the stream ended');
       const { done, value } = await this.reader.read();
@@ -33,28 +50,40 @@ export class RecordReader {
         this.#ended = true;
         continue;
       }
-      for (const record of this.#decoder.decode(value)) this.#pending.push(JSON.parse(textDecoder.decode(record)));
+      for (const record of this.#decoder.decode(value))
+        this.#pending.push(this.parse(JSON.parse(textDecoder.decode(record))));
     }
-    return this.#pending.shift();
+    return this.#pending.shift() as Parsed;
   }
 
   /**
    * The next record for which `match` holds, skipping others, within `timeoutMs`. A search that
    * timed out reads no further: the record it was waiting for goes back for the next reader.
    */
-  async nextWhere(match: (record: any) => boolean, timeoutMs: number, what: string): Promise<any> {
+  async nextWhere<Match extends Parsed>(
+    match: (record: Parsed) => record is Match,
+    timeoutMs: number,
+    what: string,
+  ): Promise<Match> {
     let abandoned = false;
     try {
-      return await withTimeout((async () => {
-        for (;;) {
-          const record = await this.next();
-          if (abandoned) {
-            this.#pending.unshift(record);
-            return undefined;
+      const found = await withTimeout(
+        (async (): Promise<Match | undefined> => {
+          for (;;) {
+            const record = await this.next();
+            if (abandoned) {
+              this.#pending.unshift(record);
+              return undefined;
+            }
+            if (match(record)) return record;
           }
-          if (match(record)) return record;
-        }
-      })(), timeoutMs, what);
+        })(),
+        timeoutMs,
+        what,
+      );
+      // Only an abandoned search finds nothing, and it is abandoned once withTimeout has rejected.
+      if (found === undefined) throw new Error(`unreachable: the search for ${what} found nothing`);
+      return found;
     } finally {
       abandoned = true;
     }
@@ -62,17 +91,21 @@ export class RecordReader {
 
   /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */
   ended(timeoutMs: number): Promise<boolean> {
-    return withTimeout((async () => {
-      while (!this.#ended) {
-        try {
-          await this.next();
-        } catch (error) {
-          if (this.#ended) break;
-          throw error;
+    return withTimeout(
+      (async () => {
+        while (!this.#ended) {
+          try {
+            await this.next();
+          } catch (error) {
+            if (this.#ended) break;
+            throw error;
+          }
         }
-      }
-      return true;
-    })(), timeoutMs, 'the end of the stream');
+        return true;
+      })(),
+      timeoutMs,
+      'the end of the stream',
+    );
   }
 
   close(): void {
@@ -81,26 +114,39 @@ export class RecordReader {
 }
 
 export class EventStream {
-  private constructor(readonly response: Response, private readonly records: RecordReader) {}
+  private constructor(
+    readonly response: Response,
+    private readonly records: RecordReader<OperatorEvent>,
+  ) {}
 
   static async open(baseUrl: string, headers: Record<string, string> = {}, query = ''): Promise<EventStream> {
     const controller = new AbortController();
     const response = await fetch(`${baseUrl}/api/v1${query}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ type: 'SUBSCRIBE' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ type: 'SUBSCRIBE' }),
       signal: controller.signal,
     });
-    if (response.status !== 200 || response.body === null) throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
-    return new EventStream(response, new RecordReader(response.body.getReader(), controller));
+    if (response.status !== 200 || response.body === null)
+      throw new Error(`SUBSCRIBE answered ${response.status}: ${await response.text()}`);
+    return new EventStream(response, new RecordReader(response.body.getReader(), controller, asEvent<OperatorEvent>));
   }
 
   /** The next event, parsed. */
-  async next(timeoutMs = 5000): Promise<any> {
+  async next(timeoutMs = 5000): Promise<OperatorEvent> {
     return withTimeout(this.records.next(), timeoutMs, 'the next operator event');
   }
 
   /** Skips events until one of `type` (HEARTBEATs arrive at any time). */
-  async nextOf(type: string, timeoutMs = 5000): Promise<any> {
-    return this.records.nextWhere((event) => event.type === type, timeoutMs, `a ${type} event`);
+  async nextOf<Type extends OperatorEventType>(
+    type: Type,
+    timeoutMs = 5000,
+  ): Promise<Extract<OperatorEvent, { type: Type }>> {
+    return this.records.nextWhere(
+      (event): event is Extract<OperatorEvent, { type: Type }> => event.type === type,
+      timeoutMs,
+      `a ${type} event`,
+    );
   }
 
   /** Resolves true once the server ends the stream (reading and dropping events meanwhile). */
@@ -123,25 +169,35 @@ export interface RawChunks {
  * Sends SUBSCRIBE over a bare socket and returns the first `count` chunks of the chunked body.
  * `onChunks` hears how many whole chunks have arrived so far (to make a change at a known point).
  */
-export function readRawChunks(host: string, port: number, count: number, onChunks: (received: number) => void = () => {}, timeoutMs = 5000): Promise<RawChunks> {
+export function readRawChunks(
+  host: string,
+  port: number,
+  count: number,
+  onChunks: (received: number) => void = () => {},
+  timeoutMs = 5000,
+): Promise<RawChunks> {
   const body = JSON.stringify({ type: 'SUBSCRIBE' });
   const request = `POST /api/v1 HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-  return withTimeout(new Promise<RawChunks>((resolve, reject) => {
-    const socket = connect({ host, port }, () => socket.write(request));
-    let received = Buffer.alloc(0);
-    socket.on('data', (data: Buffer) => {
-      received = Buffer.concat([received, data]);
-      const parsed = parseChunked(received, count);
-      if (parsed === null) return;
-      if (parsed.chunks.length < count) {
-        onChunks(parsed.chunks.length);
-        return;
-      }
-      socket.destroy();
-      resolve(parsed);
-    });
-    socket.on('error', reject);
-  }), timeoutMs, `${count} HTTP chunks`);
+  return withTimeout(
+    new Promise<RawChunks>((resolve, reject) => {
+      const socket = connect({ host, port }, () => socket.write(request));
+      let received = Buffer.alloc(0);
+      socket.on('data', (data: Buffer) => {
+        received = Buffer.concat([received, data]);
+        const parsed = parseChunked(received, count);
+        if (parsed === null) return;
+        if (parsed.chunks.length < count) {
+          onChunks(parsed.chunks.length);
+          return;
+        }
+        socket.destroy();
+        resolve(parsed);
+      });
+      socket.on('error', reject);
+    }),
+    timeoutMs,
+    `${count} HTTP chunks`,
+  );
 }
 
 /** The head and the whole chunks so far (at most `count`), or null before the head is complete. */

@@ -10,11 +10,26 @@ const leaderAddress = '127.0.0.1:5050';
 /** `leaderOnly`: the facade members a follower must not read, each failing the test if called. */
 export function followerFacade(leaderOnly: Partial<Record<keyof MasterFacade, unknown>>): MasterFacade {
   const raft: RaftView = {
-    id: 'm2', zone: null, role: 'follower', term: 3, leaderId: 'm1', leaderAddress, commitIndex: 9,
-    appliedIndex: 9, snapshotIndex: 0, firstIndex: 1, lastIndex: 9, members: [],
+    id: 'm2',
+    zone: null,
+    role: 'follower',
+    term: 3,
+    leaderId: 'm1',
+    leaderAddress,
+    commitIndex: 9,
+    appliedIndex: 9,
+    snapshotIndex: 0,
+    firstIndex: 1,
+    lastIndex: 9,
+    members: [],
   };
   return {
-    id: 'm2', address: '127.0.0.1:5051', startedAtMs: Date.now(), flags: {}, raft: () => raft, electedAtMs: () => null,
+    id: 'm2',
+    address: '127.0.0.1:5051',
+    startedAtMs: Date.now(),
+    flags: {},
+    raft: () => raft,
+    electedAtMs: () => null,
     onChange: () => () => {},
     ...leaderOnly,
   } as unknown as MasterFacade;

@@ -5,7 +5,9 @@ declare module 'mesos-framework' {
   import type { EventEmitter } from 'node:events';
   import type { ClientRequest } from 'node:http';
 
-  interface IdValue { value: string }
+  interface IdValue {
+    value: string;
+  }
 
   export interface MesosTaskStatus {
     task_id: IdValue;
@@ -73,7 +75,14 @@ declare module 'mesos-framework' {
 
   interface ProtobufBuilders {
     /** CommandInfo(uris, environment, shell, value, arguments, user), as in the package's README. */
-    CommandInfo: new (uris: null, environment: null, shell: boolean, value: string, argumentList: null, user: null) => object;
+    CommandInfo: new (
+      uris: null,
+      environment: null,
+      shell: boolean,
+      value: string,
+      argumentList: null,
+      user: null,
+    ) => object;
   }
 
   export const Mesos: { getMesos(): ProtobufBuilders };

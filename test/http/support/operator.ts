@@ -3,19 +3,40 @@
 // machine commands straight to the master's Raft node (what the agent gateway and scheduler API
 // will do through the facade).
 import * as assert from 'uvu/assert';
+import type * as Operator from '../../../src/protocol/operator.ts';
 import { encodeCommand } from '../../../src/state-machine/codec.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
 import type { ApplyResult } from '../../../src/state-machine/errors.ts';
+import { errorOf, type JsonObject } from '../../support/answers.ts';
 import type { SingleMaster } from '../../support/master.ts';
 
 export interface OperatorAnswer {
   readonly status: number;
   /** Parsed JSON, or null for an empty body. */
-  readonly body: any;
+  readonly body: unknown;
   readonly headers: Headers;
 }
 
-export async function operatorCall(cluster: SingleMaster, body: unknown, headers: Record<string, string> = {}, query = ''): Promise<OperatorAnswer> {
+/** The response message of each read call the tests make (src/http/operator/*-calls.ts). */
+export interface ReadAnswers {
+  readonly GET_AGENTS: Operator.GetAgents;
+  readonly GET_FRAMEWORKS: Operator.GetFrameworks;
+  readonly GET_TASKS: Operator.GetTasks;
+  readonly GET_STATE: Operator.GetState;
+  readonly GET_ROLES: { readonly roles: readonly Operator.Role[] };
+  readonly GET_WEIGHTS: { readonly weight_infos: readonly Operator.WeightInfo[] };
+  readonly GET_QUOTA: { readonly status: Operator.QuotaStatus };
+  readonly GET_METRICS: { readonly metrics: readonly Operator.Metric[] };
+  readonly GET_MAINTENANCE_SCHEDULE: { readonly schedule: Operator.MaintenanceSchedule };
+  readonly GET_MAINTENANCE_STATUS: { readonly status: Operator.ClusterStatus };
+}
+
+export async function operatorCall(
+  cluster: SingleMaster,
+  body: unknown,
+  headers: Record<string, string> = {},
+  query = '',
+): Promise<OperatorAnswer> {
   const response = await fetch(`${cluster.url}/api/v1${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -26,11 +47,15 @@ export async function operatorCall(cluster: SingleMaster, body: unknown, headers
 }
 
 /** A read call's response message, e.g. `read(cluster, 'GET_AGENTS')` → the `get_agents` object. */
-export async function read(cluster: SingleMaster, type: string): Promise<any> {
+export async function read<Type extends keyof ReadAnswers>(
+  cluster: SingleMaster,
+  type: Type,
+): Promise<ReadAnswers[Type]> {
   const answer = await operatorCall(cluster, { type });
   assert.is(answer.status, 200, `${type}: ${JSON.stringify(answer.body)}`);
-  assert.is(answer.body.type, type);
-  return answer.body[type.toLowerCase()];
+  const body = answer.body as JsonObject;
+  assert.is(body.type, type);
+  return body[type.toLowerCase()] as ReadAnswers[Type];
 }
 
 /** A write call that Mesos answers with 200 and no body. */
@@ -45,7 +70,7 @@ export async function fails(cluster: SingleMaster, call: unknown, status: number
   const answer = await operatorCall(cluster, call);
   const label = JSON.stringify(call).slice(0, 160);
   assert.is(answer.status, status, `${label} → ${JSON.stringify(answer.body)}`);
-  assert.is(answer.body?.error?.code, code, label);
+  assert.is(errorOf(answer.body, label).code, code, label);
 }
 
 /** Test-only path: applies `command` through Raft on the master, bypassing the HTTP layer. */

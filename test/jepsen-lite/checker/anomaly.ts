@@ -28,9 +28,14 @@ export interface Anomaly {
 
 export function summarizeOperation(operation: Operation): OperationSummary {
   return {
-    id: operation.id, process: operation.process, client: operation.client, f: operation.f,
+    id: operation.id,
+    process: operation.process,
+    client: operation.client,
+    f: operation.f,
     ...(operation.key === undefined ? {} : { key: operation.key }),
-    type: operation.type, input: operation.input, output: operation.output,
+    type: operation.type,
+    input: operation.input,
+    output: operation.output,
     invokeMs: round(operation.invokeNs / 1e6),
     completeMs: operation.type === 'info' ? null : round(operation.completeNs / 1e6),
     ...(operation.node === undefined ? {} : { node: operation.node }),

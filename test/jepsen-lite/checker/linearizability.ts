@@ -77,7 +77,8 @@ export function checkLinearizable<State, Input, Output>(
   limits: SearchLimits = defaultSearchLimits,
 ): SearchResult {
   for (const operation of operations) {
-    if (!(operation.returnNs >= operation.callNs)) throw new Error(`operation ${operation.id} returns before it is called`);
+    if (!(operation.returnNs >= operation.callNs))
+      throw new Error(`operation ${operation.id} returns before it is called`);
   }
   const head = buildEntryList(operations);
   return search(model, operations, head, limits);
@@ -91,8 +92,12 @@ function buildEntryList(operations: readonly LinearizableOperation<unknown, unkn
     const call: Entry = { kind: 'call', position, timeNs: operation.callNs, match: ret, prev: null, next: null };
     entries.push(call, ret);
   });
-  entries.sort((left, right) => left.timeNs - right.timeNs || (left.kind === right.kind ? 0 : left.kind === 'call' ? -1 : 1)
-    || left.position - right.position);
+  entries.sort(
+    (left, right) =>
+      left.timeNs - right.timeNs ||
+      (left.kind === right.kind ? 0 : left.kind === 'call' ? -1 : 1) ||
+      left.position - right.position,
+  );
   const head: Entry = { kind: 'call', position: -1, timeNs: -Infinity, match: null, prev: null, next: null };
   let previous = head;
   for (const entry of entries) {
@@ -141,7 +146,8 @@ function search<State, Input, Output>(
       // Every operation with a known return is placed; the rest are info operations, which
       // may never have taken effect.
       if (entry.timeNs === Infinity) break;
-      if (stuck === null || calls.length > stuck.linearized.length) stuck = describeStuck(operations, calls, entry, head, model.stateKey(state));
+      if (stuck === null || calls.length > stuck.linearized.length)
+        stuck = describeStuck(operations, calls, entry, head, model.stateKey(state));
       const top = calls.pop();
       if (top === undefined) return { verdict: 'not-linearizable', steps, stuck };
       linearized.flip(top.entry.position);
@@ -151,7 +157,8 @@ function search<State, Input, Output>(
       continue;
     }
     steps += 1;
-    if (steps > limits.maxSteps) return { verdict: 'unknown', steps, reason: `search budget of ${limits.maxSteps} steps ran out` };
+    if (steps > limits.maxSteps)
+      return { verdict: 'unknown', steps, reason: `search budget of ${limits.maxSteps} steps ran out` };
     if ((steps & 0xfff) === 0 && performance.now() - startedMs > limits.deadlineMs) {
       return { verdict: 'unknown', steps, reason: `search ran longer than ${limits.deadlineMs} ms` };
     }
@@ -173,11 +180,16 @@ function search<State, Input, Output>(
  * Adds `position` to the linearized set; keeps it there and returns true if (set, state) is new,
  * otherwise takes it out again and returns false (the configuration was explored before).
  */
-function remember(cache: Map<string, CacheRecord[]>, linearized: LinearizedSet, position: number, stateKey: string): boolean {
+function remember(
+  cache: Map<string, CacheRecord[]>,
+  linearized: LinearizedSet,
+  position: number,
+  stateKey: string,
+): boolean {
   linearized.flip(position);
   const key = `${linearized.hashKey()}|${stateKey}`;
   const records = cache.get(key);
-  if (records !== undefined && records.some((record) => linearized.equals(record.words))) {
+  if (records?.some((record) => linearized.equals(record.words))) {
     linearized.flip(position);
     return false;
   }

@@ -31,7 +31,12 @@ export function replayMasterLog(dataDir: string): ReplayResult {
   const storage = SqliteRaftStorage.open(dataDir);
   try {
     const persisted = storage.load(emptyMembership);
-    const machine = new ClusterStateMachine({ checkInvariants: true, onListenerError: (error) => { throw error; } });
+    const machine = new ClusterStateMachine({
+      checkInvariants: true,
+      onListenerError: (error) => {
+        throw error;
+      },
+    });
     const host = new StateMachineHost(machine);
     if (persisted.snapshot !== null) host.restore(persisted.snapshot.data);
     const taskPaths = new Map<string, TaskState[]>();
@@ -57,8 +62,13 @@ export function replayMasterLog(dataDir: string): ReplayResult {
       throughIndex = entry.index;
     }
     return {
-      fromIndex, throughIndex, complete: persisted.snapshot === null, violation, taskPaths,
-      state: machine.state, stateHash: stateHash(machine.state),
+      fromIndex,
+      throughIndex,
+      complete: persisted.snapshot === null,
+      violation,
+      taskPaths,
+      state: machine.state,
+      stateHash: stateHash(machine.state),
     };
   } finally {
     storage.close();

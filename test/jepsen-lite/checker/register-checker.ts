@@ -47,25 +47,55 @@ export function checkRegister(operations: readonly Operation[], options: Registe
   for (const [key, keyOperations] of [...byKey.entries()].sort(([left], [right]) => left.localeCompare(right))) {
     const remainingMs = deadline - performance.now();
     if (remainingMs <= 0) {
-      keys.push({ key, valid: 'unknown', operations: keyOperations.length, searched: 0, steps: 0, reason: 'the checker ran out of time before this key' });
+      keys.push({
+        key,
+        valid: 'unknown',
+        operations: keyOperations.length,
+        searched: 0,
+        steps: 0,
+        reason: 'the checker ran out of time before this key',
+      });
       continue;
     }
-    const verdict = checkKey(key, keyOperations, { maxSteps: limits.maxSteps, deadlineMs: Math.min(limits.deadlineMs, remainingMs) }, anomalies);
+    const verdict = checkKey(
+      key,
+      keyOperations,
+      { maxSteps: limits.maxSteps, deadlineMs: Math.min(limits.deadlineMs, remainingMs) },
+      anomalies,
+    );
     keys.push(verdict);
   }
   return { valid: combineValidity(keys.map((key) => key.valid)), keys, anomalies };
 }
 
-function checkKey(key: string, operations: readonly Operation[], limits: SearchLimits, anomalies: Anomaly[]): KeyVerdict {
+function checkKey(
+  key: string,
+  operations: readonly Operation[],
+  limits: SearchLimits,
+  anomalies: Anomaly[],
+): KeyVerdict {
   const factAnomalies = [...checkValuesWritten(key, operations), ...checkVersions(key, operations)];
   anomalies.push(...factAnomalies);
   const versions = versionTable(operations);
   const searchOperations = toRegisterOperations(operations);
-  const result = checkLinearizable(registerModel((value) => (value === null ? 0 : versions.get(value))), searchOperations, limits);
+  const result = checkLinearizable(
+    registerModel((value) => (value === null ? 0 : versions.get(value))),
+    searchOperations,
+    limits,
+  );
   if (result.verdict === 'not-linearizable') anomalies.push(nonLinearizable(key, operations, result));
-  const valid: Validity = factAnomalies.length > 0 || result.verdict === 'not-linearizable' ? false : result.verdict === 'unknown' ? 'unknown' : true;
+  const valid: Validity =
+    factAnomalies.length > 0 || result.verdict === 'not-linearizable'
+      ? false
+      : result.verdict === 'unknown'
+        ? 'unknown'
+        : true;
   return {
-    key, valid, operations: operations.length, searched: searchOperations.length, steps: result.steps,
+    key,
+    valid,
+    operations: operations.length,
+    searched: searchOperations.length,
+    steps: result.steps,
     ...(result.verdict === 'unknown' ? { reason: result.reason } : {}),
   };
 }
@@ -85,18 +115,29 @@ function checkValuesWritten(key: string, operations: readonly Operation[]): Anom
     const { value } = readResult(operation);
     if (value === null || mayHaveWritten.has(value)) continue;
     const failed = failedWriters.get(value);
-    anomalies.push(failed === undefined
-      ? { type: 'read-of-unwritten-value', key, message: `read ${operation.id} saw ${value}, which no operation wrote`, operations: [summarizeOperation(operation)] }
-      : {
-        type: 'failed-write-visible', key, message: `read ${operation.id} saw ${value}, written by ${failed.f} ${failed.id} that answered a definite failure (${failed.error ?? 'fail'})`,
-        operations: [summarizeOperation(failed), summarizeOperation(operation)],
-      });
+    anomalies.push(
+      failed === undefined
+        ? {
+            type: 'read-of-unwritten-value',
+            key,
+            message: `read ${operation.id} saw ${value}, which no operation wrote`,
+            operations: [summarizeOperation(operation)],
+          }
+        : {
+            type: 'failed-write-visible',
+            key,
+            message: `read ${operation.id} saw ${value}, written by ${failed.f} ${failed.id} that answered a definite failure (${failed.error ?? 'fail'})`,
+            operations: [summarizeOperation(failed), summarizeOperation(operation)],
+          },
+    );
   }
   return anomalies;
 }
 
 /** Each observed (value, version) pair: one version per value, one value per version. */
-function observedVersions(operations: readonly Operation[]): { value: string; version: number; operation: Operation }[] {
+function observedVersions(
+  operations: readonly Operation[],
+): { value: string; version: number; operation: Operation }[] {
   const observed: { value: string; version: number; operation: Operation }[] = [];
   for (const operation of operations) {
     if (operation.type !== 'ok') continue;
@@ -105,7 +146,8 @@ function observedVersions(operations: readonly Operation[]): { value: string; ve
       if (value !== null) observed.push({ value, version, operation });
     } else {
       const version = (operation.output as { version?: unknown } | null)?.version;
-      if (typeof version !== 'number') throw new Error(`register history: ${operation.f} ${operation.id} answered ok without a version`);
+      if (typeof version !== 'number')
+        throw new Error(`register history: ${operation.f} ${operation.id} answered ok without a version`);
       observed.push({ value: writtenValue(operation), version, operation });
     }
   }
@@ -120,14 +162,18 @@ function checkVersions(key: string, operations: readonly Operation[]): Anomaly[]
     const seenVersion = byValue.get(value);
     if (seenVersion !== undefined && seenVersion.version !== version) {
       anomalies.push({
-        type: 'value-with-two-versions', key, message: `${value} was seen at version ${seenVersion.version} and at version ${version}: one write applied twice?`,
+        type: 'value-with-two-versions',
+        key,
+        message: `${value} was seen at version ${seenVersion.version} and at version ${version}: one write applied twice?`,
         operations: [summarizeOperation(seenVersion.operation), summarizeOperation(operation)],
       });
     }
     const seenValue = byVersion.get(version);
     if (seenValue !== undefined && seenValue.value !== value) {
       anomalies.push({
-        type: 'version-with-two-values', key, message: `version ${version} was seen holding ${seenValue.value} and ${value}`,
+        type: 'version-with-two-values',
+        key,
+        message: `version ${version} was seen holding ${seenValue.value} and ${value}`,
         operations: [summarizeOperation(seenValue.operation), summarizeOperation(operation)],
       });
     }
@@ -147,7 +193,11 @@ const maxReportedOperations = 12;
 
 /** The end of the longest partial linearization, the operation that could not be placed, and
  *  the operations that were candidates then: the smallest window that shows the problem. */
-function nonLinearizable(key: string, operations: readonly Operation[], result: Extract<SearchResult, { verdict: 'not-linearizable' }>): Anomaly {
+function nonLinearizable(
+  key: string,
+  operations: readonly Operation[],
+  result: Extract<SearchResult, { verdict: 'not-linearizable' }>,
+): Anomaly {
   const byId = new Map(operations.map((operation) => [operation.id, operation]));
   const summary = (id: number) => summarizeOperation(byId.get(id)!);
   const { stuck } = result;
@@ -157,7 +207,8 @@ function nonLinearizable(key: string, operations: readonly Operation[], result: 
     const [read, overwriter, writer] = [...witness].reverse() as [Operation, Operation, Operation | undefined];
     const since = writer === undefined ? 'the key was absent' : `${writer.f} ${writer.id} wrote it`;
     return {
-      type: 'non-linearizable', key,
+      type: 'non-linearizable',
+      key,
       message: `stale read: ${read.f} ${read.id} returned ${describe(read)} although ${overwriter.f} ${overwriter.id} replaced that value (it began after ${since} and returned before the read began)`,
       operations: witness.map(summarizeOperation),
       details: { blocking: stuck.blocking, steps: result.steps },
@@ -165,7 +216,8 @@ function nonLinearizable(key: string, operations: readonly Operation[], result: 
   }
   const lastPlaced = stuck.linearized.slice(-maxReportedOperations);
   return {
-    type: 'non-linearizable', key,
+    type: 'non-linearizable',
+    key,
     message: `no linearization of ${key} explains ${blocking.f} ${blocking.id} (${describe(blocking)}): after ${stuck.linearized.length} operations the register holds ${stuck.state}, and none of the ${stuck.pending.length} pending operations can be placed before it returns`,
     operations: [...lastPlaced.map(summary), summary(stuck.blocking)],
     details: {
@@ -192,13 +244,17 @@ function staleReadWitness(operations: readonly Operation[], read: Operation): Op
   const writer = value === null ? null : writes.find((operation) => writtenValue(operation) === value);
   if (writer === undefined) return null;
   const afterNs = writer === null ? -Infinity : writer.returnNs;
-  const overwriter = writes.find((operation) => operation.invokeNs > afterNs && operation.returnNs < read.invokeNs && writtenValue(operation) !== value);
+  const overwriter = writes.find(
+    (operation) =>
+      operation.invokeNs > afterNs && operation.returnNs < read.invokeNs && writtenValue(operation) !== value,
+  );
   if (overwriter === undefined) return null;
   return writer === null ? [overwriter, read] : [writer, overwriter, read];
 }
 
 function describe(operation: Operation): string {
   if (operation.f === 'read') return `read ${JSON.stringify(readResult(operation).value)}`;
-  if (isMismatch(operation)) return `cas from ${JSON.stringify((operation.input as { expected: unknown }).expected)} answered 412`;
+  if (isMismatch(operation))
+    return `cas from ${JSON.stringify((operation.input as { expected: unknown }).expected)} answered 412`;
   return `${operation.f} ${JSON.stringify(operation.input)} → ${operation.type}`;
 }

@@ -21,27 +21,34 @@ import type { RegisterInput, RegisterOutput, RegisterValue } from './register-mo
 
 export type RegisterOperation = LinearizableOperation<RegisterInput, RegisterOutput>;
 
-export interface ReadResult { readonly value: RegisterValue; readonly version: number }
+export interface ReadResult {
+  readonly value: RegisterValue;
+  readonly version: number;
+}
 
 export function readResult(operation: Operation): ReadResult {
   const output = operation.output as { value?: unknown; version?: unknown } | null;
   const value = output?.value ?? null;
   const version = output?.version ?? 0;
   if ((value !== null && typeof value !== 'string') || typeof version !== 'number') {
-    throw new Error(`register history: read ${operation.id} has a malformed result ${JSON.stringify(operation.output)}`);
+    throw new Error(
+      `register history: read ${operation.id} has a malformed result ${JSON.stringify(operation.output)}`,
+    );
   }
   return { value, version };
 }
 
 export function writtenValue(operation: Operation): string {
   const value = (operation.input as { value?: unknown } | null)?.value;
-  if (typeof value !== 'string') throw new Error(`register history: ${operation.f} ${operation.id} has no string value`);
+  if (typeof value !== 'string')
+    throw new Error(`register history: ${operation.f} ${operation.id} has no string value`);
   return value;
 }
 
 export function expectedValue(operation: Operation): RegisterValue {
   const expected = (operation.input as { expected?: unknown } | null)?.expected;
-  if (expected !== null && typeof expected !== 'string') throw new Error(`register history: cas ${operation.id} has no expected value`);
+  if (expected !== null && typeof expected !== 'string')
+    throw new Error(`register history: cas ${operation.id} has no expected value`);
   return expected;
 }
 
@@ -51,10 +58,16 @@ export function isMismatch(operation: Operation): boolean {
 
 /** The operations of one key as the search takes them (see the file comment for what is left out). */
 export function toRegisterOperations(operations: readonly Operation[]): RegisterOperation[] {
-  const kept = operations.filter((operation) => operation.type === 'ok' || (operation.type === 'info' && operation.f !== 'read') || isMismatch(operation));
+  const kept = operations.filter(
+    (operation) =>
+      operation.type === 'ok' || (operation.type === 'info' && operation.f !== 'read') || isMismatch(operation),
+  );
   const needed = neededValues(kept);
   const unobserved = kept.filter((operation) => operation.type === 'info' && !needed.has(writtenValue(operation)));
-  const firstUnobservedNs = unobserved.reduce((earliest, operation) => Math.min(earliest, operation.invokeNs), Infinity);
+  const firstUnobservedNs = unobserved.reduce(
+    (earliest, operation) => Math.min(earliest, operation.invokeNs),
+    Infinity,
+  );
   return kept
     .filter((operation) => !unobserved.includes(operation))
     .filter((operation) => !(isMismatch(operation) && operation.returnNs > firstUnobservedNs))
@@ -77,7 +90,11 @@ function toSearchOperation(operation: Operation): RegisterOperation {
     case 'read':
       return { ...base, input: { f: 'read' }, output: { read: readResult(operation).value } };
     case 'write':
-      return { ...base, input: { f: 'write', value: writtenValue(operation) }, output: operation.type === 'ok' ? 'ok' : undefined };
+      return {
+        ...base,
+        input: { f: 'write', value: writtenValue(operation) },
+        output: operation.type === 'ok' ? 'ok' : undefined,
+      };
     case 'cas': {
       const input: RegisterInput = { f: 'cas', expected: expectedValue(operation), value: writtenValue(operation) };
       if (isMismatch(operation)) return { ...base, input, output: 'mismatch' };

@@ -41,7 +41,8 @@ export function registerModel(versionOf: VersionLookup): Model<RegisterValue, Re
     step(state, input, output) {
       switch (input.f) {
         case 'read':
-          if (output === undefined || output === 'ok' || output === 'mismatch') throw new Error('a read needs what it read');
+          if (output === undefined || output === 'ok' || output === 'mismatch')
+            throw new Error('a read needs what it read');
           return output.read === state ? state : undefined;
         case 'write':
           return overwrite(state, input.value);

@@ -60,14 +60,39 @@ export function checkSet(operations: readonly Operation[]): SetCheck {
   const lost = missingFrom(byType('ok'));
   const failedPresent = foundOf(byType('fail'));
   const unexpected = [...present].filter((element) => !addsByElement.has(element));
-  if (lost.length > 0) anomalies.push(elementAnomaly('lost', 'acknowledged adds missing from the final read', lost, addsByElement));
-  if (unexpected.length > 0) anomalies.push({ type: 'unexpected', message: `${unexpected.length} element(s) in the final read that no one tried to add`, details: { elements: unexpected.slice(0, maxListedElements) } });
-  if (failedPresent.length > 0) anomalies.push(elementAnomaly('failed-add-present', 'adds that answered a definite failure yet are in the final read', failedPresent, addsByElement));
+  if (lost.length > 0)
+    anomalies.push(elementAnomaly('lost', 'acknowledged adds missing from the final read', lost, addsByElement));
+  if (unexpected.length > 0)
+    anomalies.push({
+      type: 'unexpected',
+      message: `${unexpected.length} element(s) in the final read that no one tried to add`,
+      details: { elements: unexpected.slice(0, maxListedElements) },
+    });
+  if (failedPresent.length > 0)
+    anomalies.push(
+      elementAnomaly(
+        'failed-add-present',
+        'adds that answered a definite failure yet are in the final read',
+        failedPresent,
+        addsByElement,
+      ),
+    );
   const valid: Validity = anomalies.length > 0 ? false : finals.unread.length > 0 ? 'unknown' : true;
   return {
-    valid, attempted: adds.length, acknowledged: countOf('ok'), failed: countOf('fail'), indeterminate: countOf('info'),
-    finalSize: present.size, lost, unexpected, recovered: foundOf(byType('info')), failedPresent, duplicates: finals.duplicates,
-    bucketsRead: buckets.size - finals.unread.length, bucketsUnread: finals.unread, anomalies,
+    valid,
+    attempted: adds.length,
+    acknowledged: countOf('ok'),
+    failed: countOf('fail'),
+    indeterminate: countOf('info'),
+    finalSize: present.size,
+    lost,
+    unexpected,
+    recovered: foundOf(byType('info')),
+    failedPresent,
+    duplicates: finals.duplicates,
+    bucketsRead: buckets.size - finals.unread.length,
+    bucketsUnread: finals.unread,
+    anomalies,
   };
 }
 
@@ -82,7 +107,9 @@ interface FinalBuckets {
 function readFinalBuckets(operations: readonly Operation[], buckets: ReadonlySet<string>): FinalBuckets {
   const result: FinalBuckets = { elements: new Set(), unread: [], duplicates: [], anomalies: [] };
   for (const bucket of [...buckets].sort()) {
-    const reads = operations.filter((operation) => operation.f === 'final-read' && operation.key === bucket && operation.type === 'ok');
+    const reads = operations.filter(
+      (operation) => operation.f === 'final-read' && operation.key === bucket && operation.type === 'ok',
+    );
     if (reads.length === 0) {
       result.unread.push(bucket);
       continue;
@@ -97,21 +124,33 @@ function readFinalBuckets(operations: readonly Operation[], buckets: ReadonlySet
     const disagreeing = reads.filter((read) => finalElements(read).join(',') !== first.join(','));
     if (disagreeing.length > 0) {
       result.anomalies.push({
-        type: 'divergent-final-reads', key: bucket, message: `masters disagree on the final content of ${bucket}`,
+        type: 'divergent-final-reads',
+        key: bucket,
+        message: `masters disagree on the final content of ${bucket}`,
         operations: [reads[0]!, ...disagreeing].map(summarizeOperation),
       });
       for (const read of disagreeing) for (const element of finalElements(read)) result.elements.add(element);
     }
   }
   if (result.duplicates.length > 0) {
-    result.anomalies.push({ type: 'duplicate-element', message: `${result.duplicates.length} element(s) appear twice in the final read`, details: { elements: result.duplicates.slice(0, maxListedElements) } });
+    result.anomalies.push({
+      type: 'duplicate-element',
+      message: `${result.duplicates.length} element(s) appear twice in the final read`,
+      details: { elements: result.duplicates.slice(0, maxListedElements) },
+    });
   }
   return result;
 }
 
-function elementAnomaly(type: string, what: string, elements: readonly string[], addsByElement: ReadonlyMap<string, Operation>): Anomaly {
+function elementAnomaly(
+  type: string,
+  what: string,
+  elements: readonly string[],
+  addsByElement: ReadonlyMap<string, Operation>,
+): Anomaly {
   return {
-    type, message: `${elements.length} ${what}`,
+    type,
+    message: `${elements.length} ${what}`,
     operations: elements.slice(0, maxListedElements).map((element) => summarizeOperation(addsByElement.get(element)!)),
     details: { elements: elements.slice(0, maxListedElements * 4) },
   };

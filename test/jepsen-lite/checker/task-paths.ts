@@ -6,7 +6,10 @@
 import { isTerminalTaskState, type TaskState } from '../../../src/state-machine/task-states.ts';
 
 const progressRank: Partial<Record<TaskState, number>> = {
-  TASK_STAGING: 0, TASK_STARTING: 1, TASK_RUNNING: 2, TASK_KILLING: 3,
+  TASK_STAGING: 0,
+  TASK_STARTING: 1,
+  TASK_RUNNING: 2,
+  TASK_KILLING: 3,
 };
 
 /** Why `next` cannot follow `previous`, or null when it can. */

@@ -44,25 +44,57 @@ function countRuns(runs: readonly string[]): Map<string, number> {
   return counts;
 }
 
-function launchAnomalies(evidence: TasksEvidence, runCounts: ReadonlyMap<string, number>, finalById: ReadonlyMap<string, FinalTask> | null): Anomaly[] {
+function launchAnomalies(
+  evidence: TasksEvidence,
+  runCounts: ReadonlyMap<string, number>,
+  finalById: ReadonlyMap<string, FinalTask> | null,
+): Anomaly[] {
   const anomalies: Anomaly[] = [];
   const launches = evidence.operations.filter((operation) => operation.f === 'launch');
   const group = (type: string, message: string, operations: readonly Operation[]): void => {
-    if (operations.length > 0) anomalies.push({ type, message: `${operations.length} ${message}`, operations: operations.slice(0, maxListed).map(summarizeOperation) });
+    if (operations.length > 0)
+      anomalies.push({
+        type,
+        message: `${operations.length} ${message}`,
+        operations: operations.slice(0, maxListed).map(summarizeOperation),
+      });
   };
   const ok = launches.filter((operation) => operation.type === 'ok');
-  group('lost-launch', 'acknowledged launch(es) missing from the final state', finalById === null ? [] : ok.filter((operation) => !finalById.has(operation.key ?? '')));
-  group('acknowledged-never-ran', 'acknowledged launch(es) that finished without ever running',
-    ok.filter((operation) => finalById?.get(operation.key ?? '')?.state === 'TASK_FINISHED' && (runCounts.get(operation.key ?? '') ?? 0) === 0));
-  group('failed-launch-ran', 'launch(es) answered as definite failures whose task ran',
-    launches.filter((operation) => operation.type === 'fail' && (runCounts.get(operation.key ?? '') ?? 0) > 0));
+  group(
+    'lost-launch',
+    'acknowledged launch(es) missing from the final state',
+    finalById === null ? [] : ok.filter((operation) => !finalById.has(operation.key ?? '')),
+  );
+  group(
+    'acknowledged-never-ran',
+    'acknowledged launch(es) that finished without ever running',
+    ok.filter(
+      (operation) =>
+        finalById?.get(operation.key ?? '')?.state === 'TASK_FINISHED' &&
+        (runCounts.get(operation.key ?? '') ?? 0) === 0,
+    ),
+  );
+  group(
+    'failed-launch-ran',
+    'launch(es) answered as definite failures whose task ran',
+    launches.filter((operation) => operation.type === 'fail' && (runCounts.get(operation.key ?? '') ?? 0) > 0),
+  );
   const invoked = new Set(launches.map((operation) => operation.key));
   const phantoms = [...runCounts.keys()].filter((task) => !invoked.has(task));
-  if (phantoms.length > 0) anomalies.push({ type: 'phantom-task', message: `${phantoms.length} task(s) ran that no client launched`, details: { tasks: phantoms.slice(0, maxListed) } });
+  if (phantoms.length > 0)
+    anomalies.push({
+      type: 'phantom-task',
+      message: `${phantoms.length} task(s) ran that no client launched`,
+      details: { tasks: phantoms.slice(0, maxListed) },
+    });
   return anomalies;
 }
 
-function replayAnomalies(replays: TasksEvidence['replays']): { anomalies: Anomaly[]; checkedIndexes: number; illegalPaths: number } {
+function replayAnomalies(replays: TasksEvidence['replays']): {
+  anomalies: Anomaly[];
+  checkedIndexes: number;
+  illegalPaths: number;
+} {
   const anomalies: Anomaly[] = [];
   let checkedIndexes = 0;
   let illegalPaths = 0;
@@ -73,12 +105,19 @@ function replayAnomalies(replays: TasksEvidence['replays']): { anomalies: Anomal
     }
     checkedIndexes = Math.max(checkedIndexes, replay.throughIndex - replay.fromIndex + 1);
     if (replay.violation !== null) {
-      anomalies.push({ type: 'invariant-violated', message: `${master}: at index ${replay.violation.index}: ${replay.violation.message}` });
+      anomalies.push({
+        type: 'invariant-violated',
+        message: `${master}: at index ${replay.violation.index}: ${replay.violation.message}`,
+      });
     }
     const illegal = checkTaskPaths(replay.taskPaths, replay.complete);
     illegalPaths = Math.max(illegalPaths, illegal.length);
     if (illegal.length > 0) {
-      anomalies.push({ type: 'illegal-task-path', message: `${master}: ${illegal.length} task(s) took an illegal path`, details: { examples: illegal.slice(0, maxListed) } });
+      anomalies.push({
+        type: 'illegal-task-path',
+        message: `${master}: ${illegal.length} task(s) took an illegal path`,
+        details: { examples: illegal.slice(0, maxListed) },
+      });
     }
   }
   return { anomalies, checkedIndexes, illegalPaths };
@@ -86,14 +125,24 @@ function replayAnomalies(replays: TasksEvidence['replays']): { anomalies: Anomal
 
 export function checkTasks(evidence: TasksEvidence): TasksCheck {
   const runCounts = countRuns(evidence.runs);
-  const finalById = evidence.finalTasks === null ? null : new Map(evidence.finalTasks.map((task) => [task.taskId, task]));
+  const finalById =
+    evidence.finalTasks === null ? null : new Map(evidence.finalTasks.map((task) => [task.taskId, task]));
   const twice = [...runCounts].filter(([, count]) => count > 1).map(([task, count]) => ({ task, count }));
   const anomalies: Anomaly[] = [...launchAnomalies(evidence, runCounts, finalById)];
-  if (twice.length > 0) anomalies.push({ type: 'ran-twice', message: `${twice.length} task id(s) started more than once`, details: { tasks: twice.slice(0, maxListed) } });
+  if (twice.length > 0)
+    anomalies.push({
+      type: 'ran-twice',
+      message: `${twice.length} task id(s) started more than once`,
+      details: { tasks: twice.slice(0, maxListed) },
+    });
   const replay = replayAnomalies(evidence.replays);
   anomalies.push(...replay.anomalies);
   if (evidence.divergences.length > 0) {
-    anomalies.push({ type: 'committed-logs-diverge', message: `masters hold different committed entries at ${evidence.divergences.length} index(es)`, details: { divergences: evidence.divergences } });
+    anomalies.push({
+      type: 'committed-logs-diverge',
+      message: `masters hold different committed entries at ${evidence.divergences.length} index(es)`,
+      details: { divergences: evidence.divergences },
+    });
   }
   const launches = evidence.operations.filter((operation) => operation.f === 'launch');
   const count = (type: string) => launches.filter((operation) => operation.type === type).length;
@@ -101,11 +150,20 @@ export function checkTasks(evidence: TasksEvidence): TasksCheck {
   for (const task of evidence.finalTasks ?? []) finalStates[task.state] = (finalStates[task.state] ?? 0) + 1;
   const valid: Validity = anomalies.length > 0 ? false : evidence.finalTasks === null ? 'unknown' : true;
   return {
-    valid, anomalies,
+    valid,
+    anomalies,
     summary: {
-      launches: launches.length, acknowledged: count('ok'), failed: count('fail'), indeterminate: count('info'),
-      ran: runCounts.size, ranTwice: twice.length, finalTasks: evidence.finalTasks?.length ?? null, finalStates,
-      mastersCompared: evidence.mastersCompared, mastersReplayed: evidence.replays.size, indexesReplayed: replay.checkedIndexes,
+      launches: launches.length,
+      acknowledged: count('ok'),
+      failed: count('fail'),
+      indeterminate: count('info'),
+      ran: runCounts.size,
+      ranTwice: twice.length,
+      finalTasks: evidence.finalTasks?.length ?? null,
+      finalStates,
+      mastersCompared: evidence.mastersCompared,
+      mastersReplayed: evidence.replays.size,
+      indexesReplayed: replay.checkedIndexes,
     },
   };
 }

@@ -39,7 +39,8 @@ const unsentCodes = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNRE
 
 export function sendRequest(endpoint: Endpoint, request: HttpRequest): Promise<HttpResult> {
   const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
-  const target = endpoint.kind === 'tcp' ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
+  const target =
+    endpoint.kind === 'tcp' ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
   return new Promise((resolve) => {
     let settled = false;
     let connected = false;
@@ -49,14 +50,27 @@ export function sendRequest(endpoint: Endpoint, request: HttpRequest): Promise<H
       clearTimeout(timer);
       resolve(result);
     };
-    const outgoing = http.request({
-      ...target, method: request.method, path: request.path, agent: false,
-      headers: {
-        connection: 'close', ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
-        ...request.headers,
+    const outgoing = http.request(
+      {
+        ...target,
+        method: request.method,
+        path: request.path,
+        agent: false,
+        headers: {
+          connection: 'close',
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
+          ...request.headers,
+        },
       },
-    }, (response) => collect(response, settle));
-    outgoing.on('socket', (socket) => socket.once('connect', () => { connected = true; }));
+      (response) => collect(response, settle),
+    );
+    outgoing.on('socket', (socket) =>
+      socket.once('connect', () => {
+        connected = true;
+      }),
+    );
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? 'ERROR';
       settle({ kind: 'transport', sent: connected || !unsentCodes.has(code), code });
@@ -83,7 +97,12 @@ function collect(response: http.IncomingMessage, settle: (result: HttpResult) =>
       settle({ kind: 'transport', sent: false, code: String(response.headers[forwarderRefusedHeader]) });
       return;
     }
-    settle({ kind: 'answer', status: response.statusCode ?? 0, headers: response.headers, body: parseBody(Buffer.concat(chunks).toString('utf8')) });
+    settle({
+      kind: 'answer',
+      status: response.statusCode ?? 0,
+      headers: response.headers,
+      body: parseBody(Buffer.concat(chunks).toString('utf8')),
+    });
   });
 }
 

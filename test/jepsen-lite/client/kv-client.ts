@@ -19,7 +19,12 @@ export interface KvClientLimits {
   readonly retryPauseMs: number;
 }
 
-export const defaultKvClientLimits: KvClientLimits = { requestTimeoutMs: 2_500, operationDeadlineMs: 5_000, maxAttempts: 8, retryPauseMs: 60 };
+export const defaultKvClientLimits: KvClientLimits = {
+  requestTimeoutMs: 2_500,
+  operationDeadlineMs: 5_000,
+  maxAttempts: 8,
+  retryPauseMs: 60,
+};
 
 export interface KvClientOptions {
   readonly limits: KvClientLimits;
@@ -34,7 +39,10 @@ export type KvOutcome<Value> =
   | { readonly type: 'ok'; readonly value: Value; readonly node: string }
   | { readonly type: 'fail' | 'info'; readonly error: string; readonly node?: string };
 
-export interface ReadValue { readonly value: string | null; readonly version: number }
+export interface ReadValue {
+  readonly value: string | null;
+  readonly version: number;
+}
 
 export class KvClient {
   private leaderHint: string | null = null;
@@ -72,13 +80,20 @@ export class KvClient {
   }
 
   /** PUT, as a compare-and-set when `ifMatch` is a version (0: only if absent). */
-  async write(namespace: string, key: string, value: string, ifMatch: number | null): Promise<KvOutcome<{ version: number }>> {
+  async write(
+    namespace: string,
+    key: string,
+    value: string,
+    ifMatch: number | null,
+  ): Promise<KvOutcome<{ version: number }>> {
     const deadline = performance.now() + this.limits.operationDeadlineMs;
     let target = this.leaderHint ?? this.pickNode(null);
     let lastCode = 'NO_ATTEMPT';
     const headers: Record<string, string> = ifMatch === null ? {} : { 'if-match': String(ifMatch) };
     for (let attempt = 0; attempt < this.limits.maxAttempts && performance.now() < deadline; attempt++) {
-      const verdict = classifyWrite(await this.send(target, { method: 'PUT', path: kvPath(namespace, key), body: { value }, headers }));
+      const verdict = classifyWrite(
+        await this.send(target, { method: 'PUT', path: kvPath(namespace, key), body: { value }, headers }),
+      );
       switch (verdict.kind) {
         case 'ok':
           this.leaderHint = target;
@@ -104,7 +119,10 @@ export class KvClient {
   }
 
   /** A master that left the cluster (membership nemesis) is not asked: as good as refused. */
-  private send(node: string, request: { method: 'GET' | 'PUT'; path: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpResult> {
+  private send(
+    node: string,
+    request: { method: 'GET' | 'PUT'; path: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<HttpResult> {
     if (!this.nodes().includes(node)) return Promise.resolve({ kind: 'transport', sent: false, code: 'NOT_A_MEMBER' });
     return sendRequest(this.book.endpoint(node), { ...request, timeoutMs: this.limits.requestTimeoutMs });
   }
@@ -130,7 +148,8 @@ export function kvPath(namespace: string, key: string): string {
 
 function parseReadBody(body: unknown): ReadValue {
   const record = body as { value?: unknown; version?: unknown } | null;
-  if (typeof record?.value !== 'string' || typeof record.version !== 'number') throw new Error(`kv read: unexpected body ${JSON.stringify(body)}`);
+  if (typeof record?.value !== 'string' || typeof record.version !== 'number')
+    throw new Error(`kv read: unexpected body ${JSON.stringify(body)}`);
   return { value: record.value, version: record.version };
 }
 

@@ -46,7 +46,8 @@ function errorMessage(body: unknown): string {
 }
 
 export function classifyWrite(result: HttpResult): WriteVerdict {
-  if (result.kind === 'transport') return result.sent ? { kind: 'unknown', code: result.code } : { kind: 'retry', code: result.code };
+  if (result.kind === 'transport')
+    return result.sent ? { kind: 'unknown', code: result.code } : { kind: 'retry', code: result.code };
   const code = errorCode(result.body) ?? `HTTP_${result.status}`;
   switch (result.status) {
     case 200:
@@ -60,7 +61,9 @@ export function classifyWrite(result: HttpResult): WriteVerdict {
     case 503:
       if (code === 'NO_LEADER') return { kind: 'retry', code };
       if (code !== 'UNAVAILABLE') return { kind: 'unknown', code };
-      return /\(stopped\)/.test(errorMessage(result.body)) ? { kind: 'unknown', code: 'UNAVAILABLE_STOPPED' } : { kind: 'retry', code };
+      return /\(stopped\)/.test(errorMessage(result.body))
+        ? { kind: 'unknown', code: 'UNAVAILABLE_STOPPED' }
+        : { kind: 'retry', code };
     default:
       if (result.status >= 400 && result.status < 500) return { kind: 'fail', code };
       return { kind: 'unknown', code };
@@ -72,7 +75,8 @@ export function classifyRead(result: HttpResult): ReadVerdict {
   const code = errorCode(result.body) ?? `HTTP_${result.status}`;
   if (result.status === 200) return { kind: 'ok', body: result.body };
   if (result.status === 404 && code === 'KEY_NOT_FOUND') return { kind: 'absent' };
-  if (result.status === 307 && typeof result.headers.location === 'string') return { kind: 'redirect', location: result.headers.location, code };
+  if (result.status === 307 && typeof result.headers.location === 'string')
+    return { kind: 'redirect', location: result.headers.location, code };
   return { kind: 'retry', code };
 }
 

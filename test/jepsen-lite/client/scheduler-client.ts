@@ -82,7 +82,10 @@ export class SchedulerClient {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        this.offerWaiters.push(() => { clearTimeout(timer); resolve(); });
+        this.offerWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
     return null;
@@ -93,7 +96,9 @@ export class SchedulerClient {
     const stream = this.stream;
     if (stream === null || this.frameworkId === null) return null;
     return sendRequest(this.book.endpoint(stream.node), {
-      method: 'POST', path: schedulerApiPath, timeoutMs: callTimeoutMs,
+      method: 'POST',
+      path: schedulerApiPath,
+      timeoutMs: callTimeoutMs,
       headers: { [streamIdHeader]: stream.streamId, accept: 'application/json' },
       body: { ...body, framework_id: { value: this.frameworkId } },
     });
@@ -123,16 +128,32 @@ export class SchedulerClient {
   /** Runs one subscription until it ends; the master a 307 named, if that is how it ended. */
   private subscribeTo(node: string): Promise<string | null> {
     const endpoint = this.book.endpoint(node);
-    const target = endpoint.kind === 'tcp' ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
+    const target =
+      endpoint.kind === 'tcp' ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
     const info = {
-      user: 'jepsen', name: this.name, roles: ['*'], failover_timeout: 3600, capabilities: [{ type: 'MULTI_ROLE' }],
+      user: 'jepsen',
+      name: this.name,
+      roles: ['*'],
+      failover_timeout: 3600,
+      capabilities: [{ type: 'MULTI_ROLE' }],
       ...(this.frameworkId === null ? {} : { id: { value: this.frameworkId } }),
     };
-    const body = JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: info }, ...(this.frameworkId === null ? {} : { framework_id: { value: this.frameworkId } }) });
+    const body = JSON.stringify({
+      type: 'SUBSCRIBE',
+      subscribe: { framework_info: info },
+      ...(this.frameworkId === null ? {} : { framework_id: { value: this.frameworkId } }),
+    });
     return new Promise((resolve) => {
       const request = http.request({
-        ...target, method: 'POST', path: schedulerApiPath, agent: false,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        ...target,
+        method: 'POST',
+        path: schedulerApiPath,
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        },
       });
       const timer = setTimeout(() => request.destroy(), subscribeTimeoutMs);
       request.on('error', () => resolve(null));
@@ -140,7 +161,13 @@ export class SchedulerClient {
         clearTimeout(timer);
         if (response.statusCode === 307) {
           response.resume();
-          resolve(this.book.nodeAt(String(response.headers.location ?? '').replace(/^\/\//, '').split('/')[0] ?? '') ?? null);
+          resolve(
+            this.book.nodeAt(
+              String(response.headers.location ?? '')
+                .replace(/^\/\//, '')
+                .split('/')[0] ?? '',
+            ) ?? null,
+          );
           return;
         }
         const streamId = response.headers[streamIdHeader];
@@ -199,11 +226,18 @@ export class SchedulerClient {
 
   private handleUpdate(status: Extract<SchedulerEvent, { type: 'UPDATE' }>['update']['status']): void {
     const update: StatusUpdate = {
-      taskId: status.task_id.value, state: status.state, source: status.source ?? null, reason: status.reason ?? null, message: status.message ?? null,
+      taskId: status.task_id.value,
+      state: status.state,
+      source: status.source ?? null,
+      reason: status.reason ?? null,
+      message: status.message ?? null,
     };
     for (const listener of this.updateListeners) listener(update);
     if (status.uuid !== undefined && status.agent_id !== undefined) {
-      void this.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } });
+      void this.call({
+        type: 'ACKNOWLEDGE',
+        acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid },
+      });
     }
   }
 }

@@ -21,7 +21,11 @@ export class AgentProcess {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
 
-  constructor(readonly placement: AgentPlacement, readonly workDir: string, readonly logFile: string) {
+  constructor(
+    readonly placement: AgentPlacement,
+    readonly workDir: string,
+    readonly logFile: string,
+  ) {
     mkdirSync(workDir, { recursive: true });
   }
 
@@ -31,21 +35,36 @@ export class AgentProcess {
 
   start(masters: readonly string[]): void {
     if (this.child !== null) throw new Error(`${this.id} is already running`);
-    const agentArguments = [flotillaBin, 'agent', '--masters', masters.map((id) => this.placement.masterAddress(id)).join(','),
-      '--work-dir', this.workDir, '--listen', this.placement.listen, '--hostname', this.id, '--resources', agentResources];
+    const agentArguments = [
+      flotillaBin,
+      'agent',
+      '--masters',
+      masters.map((id) => this.placement.masterAddress(id)).join(','),
+      '--work-dir',
+      this.workDir,
+      '--listen',
+      this.placement.listen,
+      '--hostname',
+      this.id,
+      '--resources',
+      agentResources,
+    ];
     const [command, ...prefix] = [...this.placement.commandPrefix, process.execPath];
     const log = openSync(this.logFile, 'a');
     const child = spawn(command!, [...prefix, ...agentArguments], {
-      stdio: ['ignore', log, log], env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+      stdio: ['ignore', log, log],
+      env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
     });
     closeSync(log);
     liveAgents.add(child);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => {
-      liveAgents.delete(child);
-      if (this.child === child) this.child = null;
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        liveAgents.delete(child);
+        if (this.child === child) this.child = null;
+        resolve();
+      }),
+    );
   }
 
   /** SIGTERM leaves its tasks running (they are the agent's to recover), then SIGKILL if it lingers. */

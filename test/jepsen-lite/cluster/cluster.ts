@@ -38,7 +38,12 @@ export class Cluster {
     const ids = Array.from({ length: options.size }, () => cluster.nextId());
     for (const id of ids) await cluster.place(id);
     cluster.memberIds = ids;
-    for (const id of ids) cluster.launch(id, { peers: options.network.peersFlag(id, ids), join: false, extraArguments: options.extraArguments });
+    for (const id of ids)
+      cluster.launch(id, {
+        peers: options.network.peersFlag(id, ids),
+        join: false,
+        extraArguments: options.extraArguments,
+      });
     await cluster.waitForLeader(30_000);
     return cluster;
   }
@@ -67,7 +72,8 @@ export class Cluster {
     const candidates = this.memberIds.filter((id) => !excluding.includes(id));
     const answers = await Promise.all(candidates.map((id) => this.health(id)));
     let best: Health | null = null;
-    for (const health of answers) if (health?.role === 'leader' && (best === null || health.term > best.term)) best = health;
+    for (const health of answers)
+      if (health?.role === 'leader' && (best === null || health.term > best.term)) best = health;
     return best?.id ?? null;
   }
 
@@ -78,7 +84,9 @@ export class Cluster {
       if (leader !== null) return leader;
       await sleep(leaderPollMs);
     }
-    throw new Error(`no leader among ${this.memberIds.filter((id) => !excluding.includes(id)).join(', ')} within ${timeoutMs} ms`);
+    throw new Error(
+      `no leader among ${this.memberIds.filter((id) => !excluding.includes(id)).join(', ')} within ${timeoutMs} ms`,
+    );
   }
 
   async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
@@ -116,8 +124,12 @@ export class Cluster {
         last = answer;
         if (answer.status === 200) return answer;
         const code = errorCode(answer.body);
-        const retryable = answer.status === 307 || answer.status === 503 || code === 'MEMBERSHIP_CHANGE_PENDING'
-          || code === 'NO_COMMIT_IN_TERM' || code === 'NOT_CAUGHT_UP';
+        const retryable =
+          answer.status === 307 ||
+          answer.status === 503 ||
+          code === 'MEMBERSHIP_CHANGE_PENDING' ||
+          code === 'NO_COMMIT_IN_TERM' ||
+          code === 'NOT_CAUGHT_UP';
         if (!retryable) return answer;
       }
       await sleep(200);
@@ -126,9 +138,13 @@ export class Cluster {
   }
 
   /** The members and their roles as the cluster's leader (other than `excluding`) sees them. */
-  async raftMembers(timeoutMs: number, excluding: readonly string[] = []): Promise<{ id: string; role: string }[] | null> {
+  async raftMembers(
+    timeoutMs: number,
+    excluding: readonly string[] = [],
+  ): Promise<{ id: string; role: string }[] | null> {
     const answer = await this.leaderCall({ type: 'GET_RAFT' }, timeoutMs, excluding);
-    const members = (answer?.body as { get_raft?: { members?: { id: string; role: string }[] } } | null)?.get_raft?.members;
+    const members = (answer?.body as { get_raft?: { members?: { id: string; role: string }[] } } | null)?.get_raft
+      ?.members;
     return members ?? null;
   }
 
@@ -142,12 +158,18 @@ export class Cluster {
     const said = answer === null ? 'no answer' : `${answer.status} ${JSON.stringify(answer.body)}`;
     const members = await this.raftMembers(timeoutMs, [id]);
     if (members === null || members.some((member) => member.id === id)) {
-      return { ok: false, detail: `REMOVE_MASTER answered ${said}; ${members === null ? 'no leader to confirm it' : `${id} is still a member`}` };
+      return {
+        ok: false,
+        detail: `REMOVE_MASTER answered ${said}; ${members === null ? 'no leader to confirm it' : `${id} is still a member`}`,
+      };
     }
     this.memberIds = this.memberIds.filter((member) => member !== id);
     await this.kill(id);
     await this.network.removeNode(id);
-    return { ok: true, detail: answer?.status === 200 ? 'removed' : `removed, although REMOVE_MASTER answered ${said}` };
+    return {
+      ok: true,
+      detail: answer?.status === 200 ? 'removed' : `removed, although REMOVE_MASTER answered ${said}`,
+    };
   }
 
   /** A fresh master (new id, empty data dir) started with --join and added with ADD_MASTER; it
@@ -158,18 +180,26 @@ export class Cluster {
     const peers = this.network.peersFlag(id, [...this.memberIds, id]);
     this.launch(id, { peers, join: true, extraArguments: this.options.extraArguments });
     const deadline = performance.now() + timeoutMs;
-    const answer = await this.leaderCall({ type: 'ADD_MASTER', add_master: { id, address: this.network.advertisedAddress(id) } }, timeoutMs);
+    const answer = await this.leaderCall(
+      { type: 'ADD_MASTER', add_master: { id, address: this.network.advertisedAddress(id) } },
+      timeoutMs,
+    );
     if (answer?.status !== 200) {
       const members = await this.raftMembers(10_000);
       if (!members?.some((member) => member.id === id)) {
         await this.kill(id);
-        return { id, ok: false, detail: `ADD_MASTER answered ${answer === null ? 'nothing' : `${answer.status} ${JSON.stringify(answer.body)}`}` };
+        return {
+          id,
+          ok: false,
+          detail: `ADD_MASTER answered ${answer === null ? 'nothing' : `${answer.status} ${JSON.stringify(answer.body)}`}`,
+        };
       }
     }
     this.memberIds = [...this.memberIds, id].sort(compareIds);
     while (performance.now() < deadline) {
       const members = await this.raftMembers(2_000);
-      if (members?.some((member) => member.id === id && member.role === 'voter')) return { id, ok: true, detail: 'added and promoted to voter' };
+      if (members?.some((member) => member.id === id && member.role === 'voter'))
+        return { id, ok: true, detail: 'added and promoted to voter' };
       await sleep(200);
     }
     return { id, ok: false, detail: `${id} was added but not promoted within ${timeoutMs} ms` };
@@ -186,7 +216,11 @@ export class Cluster {
 
   private async place(id: string): Promise<void> {
     const placement = await this.network.addNode(id);
-    const master = new MasterProcess(placement, path.join(this.options.runDir, 'data', id), path.join(this.options.runDir, 'logs', `${id}.log`));
+    const master = new MasterProcess(
+      placement,
+      path.join(this.options.runDir, 'data', id),
+      path.join(this.options.runDir, 'logs', `${id}.log`),
+    );
     this.masters.set(id, master);
   }
 

@@ -18,16 +18,31 @@ const healthTimeoutMs = 1_000;
 export async function fetchHealth(book: AddressBook, node: string): Promise<Health | null> {
   const result = await sendRequest(book.endpoint(node), { method: 'GET', path: '/health', timeoutMs: healthTimeoutMs });
   if (result.kind !== 'answer' || result.status !== 200) return null;
-  const body = result.body as { id?: unknown; role?: unknown; term?: unknown; leader?: unknown; commitIndex?: unknown; appliedIndex?: unknown };
+  const body = result.body as {
+    id?: unknown;
+    role?: unknown;
+    term?: unknown;
+    leader?: unknown;
+    commitIndex?: unknown;
+    appliedIndex?: unknown;
+  };
   if (typeof body?.id !== 'string' || typeof body.role !== 'string' || typeof body.term !== 'number') return null;
   return {
-    id: body.id, role: body.role, term: body.term,
-    leader: typeof body.leader === 'string' ? book.nodeAt(body.leader) ?? null : null,
-    commitIndex: Number(body.commitIndex ?? 0), appliedIndex: Number(body.appliedIndex ?? 0),
+    id: body.id,
+    role: body.role,
+    term: body.term,
+    leader: typeof body.leader === 'string' ? (book.nodeAt(body.leader) ?? null) : null,
+    commitIndex: Number(body.commitIndex ?? 0),
+    appliedIndex: Number(body.appliedIndex ?? 0),
   };
 }
 
-export async function operatorCall(book: AddressBook, node: string, call: unknown, timeoutMs = 5_000): Promise<HttpAnswer | null> {
+export async function operatorCall(
+  book: AddressBook,
+  node: string,
+  call: unknown,
+  timeoutMs = 5_000,
+): Promise<HttpAnswer | null> {
   const result = await sendRequest(book.endpoint(node), { method: 'POST', path: '/api/v1', body: call, timeoutMs });
   return result.kind === 'answer' ? result : null;
 }

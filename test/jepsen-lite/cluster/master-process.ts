@@ -32,7 +32,11 @@ export class MasterProcess {
   state: MasterState = 'stopped';
   starts = 0;
 
-  constructor(readonly placement: NodePlacement, readonly dataDir: string, readonly logFile: string) {
+  constructor(
+    readonly placement: NodePlacement,
+    readonly dataDir: string,
+    readonly logFile: string,
+  ) {
     mkdirSync(dataDir, { recursive: true });
   }
 
@@ -46,11 +50,24 @@ export class MasterProcess {
 
   start(launch: MasterLaunch): void {
     if (this.child !== null) throw new Error(`${this.id} is already running`);
-    const masterArguments = [flotillaBin, 'master', '--id', this.id, '--listen', this.placement.listen, '--peers', launch.peers,
-      '--data-dir', this.dataDir, ...launch.extraArguments, ...(launch.join ? ['--join'] : [])];
-    const [command, ...prefixArguments] = this.placement.commandPrefix.length > 0
-      ? [...this.placement.commandPrefix, process.execPath]
-      : [process.execPath];
+    const masterArguments = [
+      flotillaBin,
+      'master',
+      '--id',
+      this.id,
+      '--listen',
+      this.placement.listen,
+      '--peers',
+      launch.peers,
+      '--data-dir',
+      this.dataDir,
+      ...launch.extraArguments,
+      ...(launch.join ? ['--join'] : []),
+    ];
+    const [command, ...prefixArguments] =
+      this.placement.commandPrefix.length > 0
+        ? [...this.placement.commandPrefix, process.execPath]
+        : [process.execPath];
     const log = openSync(this.logFile, 'a');
     const child = spawn(command!, [...prefixArguments, ...masterArguments], {
       stdio: ['ignore', log, log],

@@ -27,7 +27,8 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
   const operations: Operation[] = [];
   for (const event of events) {
     if (event.type === 'invoke') {
-      if (open.has(event.process)) throw new Error(`history: process ${event.process} invoked twice without a completion (event ${event.index})`);
+      if (open.has(event.process))
+        throw new Error(`history: process ${event.process} invoked twice without a completion (event ${event.index})`);
       open.set(event.process, event);
       continue;
     }
@@ -37,15 +38,32 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
     operations.push(toOperation(invoke, event.type, event.value, event.timeNs, event.node, event.error));
   }
   // An invoke without completion (a history cut short) is indeterminate.
-  for (const invoke of open.values()) operations.push(toOperation(invoke, 'info', null, invoke.timeNs, undefined, 'NO_COMPLETION'));
+  for (const invoke of open.values())
+    operations.push(toOperation(invoke, 'info', null, invoke.timeNs, undefined, 'NO_COMPLETION'));
   return operations.sort((left, right) => left.id - right.id);
 }
 
 function toOperation(
-  invoke: HistoryEvent, type: CompletionType, output: unknown, completeNs: number, node: string | undefined, error: string | undefined,
+  invoke: HistoryEvent,
+  type: CompletionType,
+  output: unknown,
+  completeNs: number,
+  node: string | undefined,
+  error: string | undefined,
 ): Operation {
   return {
-    id: invoke.index, process: invoke.process, client: invoke.client, f: invoke.f, key: invoke.key, type,
-    input: invoke.value, output, invokeNs: invoke.timeNs, completeNs, returnNs: type === 'info' ? Infinity : completeNs, node, error,
+    id: invoke.index,
+    process: invoke.process,
+    client: invoke.client,
+    f: invoke.f,
+    key: invoke.key,
+    type,
+    input: invoke.value,
+    output,
+    invokeNs: invoke.timeNs,
+    completeNs,
+    returnNs: type === 'info' ? Infinity : completeNs,
+    node,
+    error,
   };
 }

@@ -23,13 +23,24 @@ export class HistoryRecorder {
   private readonly open = new Map<number, OpenOperation>();
   private descriptor: number | null;
 
-  constructor(readonly file: string, private readonly clock: MonotonicClock) {
+  constructor(
+    readonly file: string,
+    private readonly clock: MonotonicClock,
+  ) {
     this.descriptor = openSync(file, 'w');
   }
 
   invoke(process: number, client: number, f: OperationName, key: string | undefined, value: unknown): OpenOperation {
-    if (this.open.has(process)) throw new Error(`history: process ${process} invoked while its last operation is still open`);
-    const event = this.append({ type: 'invoke', process, client, f, ...(key === undefined ? {} : { key }), value: value ?? null });
+    if (this.open.has(process))
+      throw new Error(`history: process ${process} invoked while its last operation is still open`);
+    const event = this.append({
+      type: 'invoke',
+      process,
+      client,
+      f,
+      ...(key === undefined ? {} : { key }),
+      value: value ?? null,
+    });
     const operation: OpenOperation = { invoke: event, completed: false };
     this.open.set(process, operation);
     return operation;
@@ -41,7 +52,12 @@ export class HistoryRecorder {
     this.open.delete(operation.invoke.process);
     const { process, client, f, key } = operation.invoke;
     return this.append({
-      type: completion.type, process, client, f, ...(key === undefined ? {} : { key }), value: completion.value ?? null,
+      type: completion.type,
+      process,
+      client,
+      f,
+      ...(key === undefined ? {} : { key }),
+      value: completion.value ?? null,
       ...(completion.node === undefined ? {} : { node: completion.node }),
       ...(completion.error === undefined ? {} : { error: completion.error }),
     });

@@ -34,15 +34,27 @@ export async function runFault(context: FaultContext, plan: FaultPlan, durationM
     case 'kill':
       return killNodes(context, pickMembers(context, killCount(context, plan.count)), durationMs, `${plan.count}`);
     case 'pause':
-      return pauseNode(context, plan.target === 'leader' ? await leaderOrNothing(context) : pickMembers(context, 1), durationMs);
+      return pauseNode(
+        context,
+        plan.target === 'leader' ? await leaderOrNothing(context) : pickMembers(context, 1),
+        durationMs,
+      );
     case 'partition':
       return partition(context, plan, durationMs);
     case 'latency':
       return latency(context, plan, durationMs);
     case 'restart':
-      return restartNode(context, plan.target === 'leader' ? await leaderOrNothing(context) : pickMembers(context, 1), durationMs);
+      return restartNode(
+        context,
+        plan.target === 'leader' ? await leaderOrNothing(context) : pickMembers(context, 1),
+        durationMs,
+      );
     case 'membership':
-      return changeMembership(context, plan.target === 'leader' ? await leaderOrNothing(context) : pickMembers(context, 1), durationMs);
+      return changeMembership(
+        context,
+        plan.target === 'leader' ? await leaderOrNothing(context) : pickMembers(context, 1),
+        durationMs,
+      );
   }
 }
 
@@ -76,7 +88,12 @@ export function shuffle<T>(items: readonly T[], random: SeededRandom): T[] {
 
 const nothing = (why: string): FaultOutcome => ({ targets: [], detail: why, applied: false });
 
-async function killNodes(context: FaultContext, targets: string[], durationMs: number, what: string): Promise<FaultOutcome> {
+async function killNodes(
+  context: FaultContext,
+  targets: string[],
+  durationMs: number,
+  what: string,
+): Promise<FaultOutcome> {
   if (targets.length === 0) return nothing(`no ${what} to kill`);
   try {
     await Promise.all(targets.map((id) => context.cluster.kill(id, 'SIGKILL')));
@@ -100,7 +117,11 @@ async function pauseNode(context: FaultContext, targets: string[], durationMs: n
   return { targets, detail: `SIGSTOP ${targets.join(', ')}; SIGCONT after ${durationMs} ms`, applied: true };
 }
 
-async function partition(context: FaultContext, plan: Extract<FaultPlan, { kind: 'partition' }>, durationMs: number): Promise<FaultOutcome> {
+async function partition(
+  context: FaultContext,
+  plan: Extract<FaultPlan, { kind: 'partition' }>,
+  durationMs: number,
+): Promise<FaultOutcome> {
   const members = [...context.cluster.members()];
   const shuffled = shuffle(members, context.random);
   let grudge: Grudge;
@@ -136,14 +157,21 @@ async function partition(context: FaultContext, plan: Extract<FaultPlan, { kind:
   return { targets: members, detail: `${plan.shape} (${plan.style}): ${describeGrudge(grudge)}`, applied: true };
 }
 
-async function latency(context: FaultContext, plan: Extract<FaultPlan, { kind: 'latency' }>, durationMs: number): Promise<FaultOutcome> {
+async function latency(
+  context: FaultContext,
+  plan: Extract<FaultPlan, { kind: 'latency' }>,
+  durationMs: number,
+): Promise<FaultOutcome> {
   const members = shuffle(context.cluster.members(), context.random);
   const zoneOf = new Map(members.map((id, position) => [id, plan.scope === 'all' ? position : position % 2]));
   const links: { from: string; to: string }[] = [];
-  for (const from of members) for (const to of members) if (from !== to && zoneOf.get(from) !== zoneOf.get(to)) links.push({ from, to });
+  for (const from of members)
+    for (const to of members) if (from !== to && zoneOf.get(from) !== zoneOf.get(to)) links.push({ from, to });
   const { network } = context.cluster;
   try {
-    network.faults.update(links.map((link) => ({ ...link, state: { delayMs: plan.delayMs, jitterMs: plan.jitterMs } })));
+    network.faults.update(
+      links.map((link) => ({ ...link, state: { delayMs: plan.delayMs, jitterMs: plan.jitterMs } })),
+    );
     await network.apply();
     await sleep(durationMs);
   } finally {
@@ -151,7 +179,10 @@ async function latency(context: FaultContext, plan: Extract<FaultPlan, { kind: '
     await network.apply();
     context.healed();
   }
-  const zones = plan.scope === 'all' ? 'every link' : `zones ${members.filter((id) => zoneOf.get(id) === 0).join(' ')} | ${members.filter((id) => zoneOf.get(id) === 1).join(' ')}`;
+  const zones =
+    plan.scope === 'all'
+      ? 'every link'
+      : `zones ${members.filter((id) => zoneOf.get(id) === 0).join(' ')} | ${members.filter((id) => zoneOf.get(id) === 1).join(' ')}`;
   const style = network.latencyStyle === 'delay' ? '' : ' (as packet loss: this kernel has no netem)';
   return { targets: members, detail: `+${plan.delayMs} ms ±${plan.jitterMs} on ${zones}${style}`, applied: true };
 }

@@ -31,7 +31,11 @@ export class Nemesis {
   current: string | null = null;
   private stopped = false;
 
-  constructor(private readonly cluster: Cluster, private readonly random: SeededRandom, private readonly clock: MonotonicClock) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly random: SeededRandom,
+    private readonly clock: MonotonicClock,
+  ) {}
 
   /** Runs the schedule; no fault is still active at `endMs` (the start of the quiet period). */
   async run(schedule: readonly ScheduledFault[], endMs: number): Promise<void> {
@@ -69,14 +73,32 @@ export class Nemesis {
     }
     if (notes.length > 0) {
       const endMs = this.clock.nowMs();
-      this.records.push({ kind: 'heal', description: 'heal everything', targets: [], detail: notes.join('; '), applied: true, startMs, healMs: endMs, endMs });
+      this.records.push({
+        kind: 'heal',
+        description: 'heal everything',
+        targets: [],
+        detail: notes.join('; '),
+        applied: true,
+        startMs,
+        healMs: endMs,
+        endMs,
+      });
     }
   }
 
   /** The cluster could not be made whole again: said in the report, and the run goes on. */
   noteFailedHeal(error: Error): void {
     const now = this.clock.nowMs();
-    this.records.push({ kind: 'heal', description: 'heal everything', targets: [], detail: `healing failed: ${error.message}`, applied: false, startMs: now, healMs: now, endMs: now });
+    this.records.push({
+      kind: 'heal',
+      description: 'heal everything',
+      targets: [],
+      detail: `healing failed: ${error.message}`,
+      applied: false,
+      startMs: now,
+      healMs: now,
+      endMs: now,
+    });
   }
 
   private async runOne(fault: ScheduledFault, durationMs: number): Promise<void> {
@@ -85,14 +107,30 @@ export class Nemesis {
     let healMs: number | null = null;
     this.current = description;
     try {
-      const outcome = await runFault({ cluster: this.cluster, random: this.random, healed: () => { healMs ??= this.clock.nowMs(); } }, fault.plan, durationMs);
+      const outcome = await runFault(
+        {
+          cluster: this.cluster,
+          random: this.random,
+          healed: () => {
+            healMs ??= this.clock.nowMs();
+          },
+        },
+        fault.plan,
+        durationMs,
+      );
       const endMs = this.clock.nowMs();
       this.records.push({ kind: fault.plan.kind, description, ...outcome, startMs, healMs: healMs ?? endMs, endMs });
     } catch (error) {
       const endMs = this.clock.nowMs();
       this.records.push({
-        kind: fault.plan.kind, description, targets: [], detail: `the fault failed: ${(error as Error).message}`, applied: false,
-        startMs, healMs: healMs ?? endMs, endMs,
+        kind: fault.plan.kind,
+        description,
+        targets: [],
+        detail: `the fault failed: ${(error as Error).message}`,
+        applied: false,
+        startMs,
+        healMs: healMs ?? endMs,
+        endMs,
       });
     } finally {
       this.current = null;

@@ -4,7 +4,13 @@ import type { Grudge } from '../net/faults.ts';
 
 export type PartitionShape = 'isolate-leader' | 'isolate-node' | 'majority-minority' | 'majorities-ring' | 'bridge';
 
-export const partitionShapes: readonly PartitionShape[] = ['isolate-leader', 'isolate-node', 'majority-minority', 'majorities-ring', 'bridge'];
+export const partitionShapes: readonly PartitionShape[] = [
+  'isolate-leader',
+  'isolate-node',
+  'majority-minority',
+  'majorities-ring',
+  'bridge',
+];
 
 /** Nobody hears anyone outside their own component. */
 export function componentsGrudge(components: readonly (readonly string[])[]): Grudge {

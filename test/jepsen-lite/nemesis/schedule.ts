@@ -5,7 +5,17 @@
 import { SeededRandom } from '../../../src/raft/random.ts';
 import { type PartitionShape, partitionShapes } from './partitions.ts';
 
-export const nemesisNames = ['none', 'kill-leader', 'kill', 'pause', 'partition', 'latency', 'restart', 'membership', 'all'] as const;
+export const nemesisNames = [
+  'none',
+  'kill-leader',
+  'kill',
+  'pause',
+  'partition',
+  'latency',
+  'restart',
+  'membership',
+  'all',
+] as const;
 export type NemesisName = (typeof nemesisNames)[number];
 export type FaultKind = Exclude<NemesisName, 'none' | 'all'>;
 
@@ -37,7 +47,15 @@ export interface ScheduleOptions {
   readonly quietMs: number;
 }
 
-const allKinds: readonly FaultKind[] = ['kill-leader', 'kill', 'pause', 'partition', 'latency', 'restart', 'membership'];
+const allKinds: readonly FaultKind[] = [
+  'kill-leader',
+  'kill',
+  'pause',
+  'partition',
+  'latency',
+  'restart',
+  'membership',
+];
 
 export function planSchedule(options: ScheduleOptions): ScheduledFault[] {
   if (options.nemesis === 'none') return [];
@@ -68,7 +86,12 @@ function planFault(kind: FaultKind, random: SeededRandom): FaultPlan {
     case 'partition':
       return { kind, shape: random.pick(partitionShapes), style: random.chance(0.75) ? 'drop' : 'cut' };
     case 'latency':
-      return { kind, delayMs: random.pick([50, 100, 200, 400]), jitterMs: random.pick([0, 20, 50]), scope: random.chance(0.5) ? 'all' : 'zones' };
+      return {
+        kind,
+        delayMs: random.pick([50, 100, 200, 400]),
+        jitterMs: random.pick([0, 20, 50]),
+        scope: random.chance(0.5) ? 'all' : 'zones',
+      };
     case 'restart':
       return { kind, target: random.chance(0.6) ? 'leader' : 'random' };
     case 'membership':

@@ -25,7 +25,10 @@ function forward(client: net.Socket, host: string, port: number): void {
   client.pause();
   client.on('error', () => client.destroy());
   const upstream = net.connect({ host, port, noDelay: true });
-  const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'CONNECT_TIMEOUT' })), connectTimeoutMs);
+  const timer = setTimeout(
+    () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'CONNECT_TIMEOUT' })),
+    connectTimeoutMs,
+  );
   let connected = false;
   upstream.once('connect', () => {
     connected = true;
@@ -42,7 +45,9 @@ function forward(client: net.Socket, host: string, port: number): void {
       const code = error.code ?? 'ERROR';
       client.on('data', () => {});
       client.resume();
-      client.write(`HTTP/1.1 502 Bad Gateway\r\n${refusedHeader}: ${code}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+      client.write(
+        `HTTP/1.1 502 Bad Gateway\r\n${refusedHeader}: ${code}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      );
       setTimeout(() => client.end(), refusedLingerMs);
     } else {
       client.destroy();

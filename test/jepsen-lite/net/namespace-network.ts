@@ -16,7 +16,14 @@ import { fileURLToPath } from 'node:url';
 import type { AddressBook, Endpoint } from '../client/endpoint.ts';
 import { FaultTable, type LinkState } from './faults.ts';
 import type { AgentPlacement, Network, NodePlacement } from './network.ts';
-import { destroyNamespaceSync, inNamespace, namespacePrefix, netemAvailable, removeLeftoverNamespaces, run } from './netns.ts';
+import {
+  destroyNamespaceSync,
+  inNamespace,
+  namespacePrefix,
+  netemAvailable,
+  removeLeftoverNamespaces,
+  run,
+} from './netns.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const forwarderProgram = path.join(repoRoot, 'test/jepsen-lite/net/forwarder.ts');
@@ -87,7 +94,20 @@ export class NamespaceNetwork implements Network {
     this.addresses.set(id, ip);
     await run('ip', ['netns', 'add', namespace]);
     const bridgeSide = `v${id}`.slice(0, 15);
-    await run('ip', ['link', 'add', 'eth0', 'netns', namespace, 'type', 'veth', 'peer', 'name', bridgeSide, 'netns', this.bridgeNamespace]);
+    await run('ip', [
+      'link',
+      'add',
+      'eth0',
+      'netns',
+      namespace,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      bridgeSide,
+      'netns',
+      this.bridgeNamespace,
+    ]);
     await run('ip', ['-n', this.bridgeNamespace, 'link', 'set', bridgeSide, 'master', 'br0', 'up']);
     await run('ip', ['-n', namespace, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
     await run('ip', ['-n', namespace, 'link', 'set', 'eth0', 'up']);
@@ -107,7 +127,9 @@ export class NamespaceNetwork implements Network {
   async placeAgent(id: string): Promise<AgentPlacement> {
     const port = agentBasePort + this.agentsPlaced++;
     return {
-      id, listen: `${bridgeAddress}:${port}`, commandPrefix: ['ip', 'netns', 'exec', this.bridgeNamespace],
+      id,
+      listen: `${bridgeAddress}:${port}`,
+      commandPrefix: ['ip', 'netns', 'exec', this.bridgeNamespace],
       masterAddress: (master) => this.advertisedAddress(master),
     };
   }
@@ -123,10 +145,12 @@ export class NamespaceNetwork implements Network {
 
   /** Rewrites every namespace's rules (and delays) from the fault table. */
   async apply(): Promise<void> {
-    await Promise.all([...this.namespaces.keys()].map(async (id) => {
-      await inNamespace(this.namespaces.get(id)!, 'iptables-restore', ['--noflush'], this.rulesFor(id));
-      if (this.latencyStyle === 'delay') await this.applyDelays(id);
-    }));
+    await Promise.all(
+      [...this.namespaces.keys()].map(async (id) => {
+        await inNamespace(this.namespaces.get(id)!, 'iptables-restore', ['--noflush'], this.rulesFor(id));
+        if (this.latencyStyle === 'delay') await this.applyDelays(id);
+      }),
+    );
   }
 
   async removeNode(id: string): Promise<void> {
@@ -153,7 +177,8 @@ export class NamespaceNetwork implements Network {
       if (from === id) continue;
       const link = this.faults.link(from, id);
       if (link.mode === 'drop') lines.push(`-A ${chain} -s ${ip} -j DROP`);
-      else if (link.mode === 'cut') lines.push(`-A ${chain} -p tcp -s ${ip} -j REJECT --reject-with tcp-reset`, `-A ${chain} -s ${ip} -j DROP`);
+      else if (link.mode === 'cut')
+        lines.push(`-A ${chain} -p tcp -s ${ip} -j REJECT --reject-with tcp-reset`, `-A ${chain} -s ${ip} -j DROP`);
       else if (link.delayMs > 0 && this.latencyStyle === 'loss') {
         lines.push(`-A ${chain} -s ${ip} -m statistic --mode random --probability ${lossFor(link).toFixed(3)} -j DROP`);
       }
@@ -169,10 +194,54 @@ export class NamespaceNetwork implements Network {
     const delayed = [...this.addresses.entries()].filter(([to]) => to !== id && this.faults.link(id, to).delayMs > 0);
     if (delayed.length === 0) return;
     const link = this.faults.link(id, delayed[0]![0]);
-    await inNamespace(namespace, 'tc', ['qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '1:', 'prio', 'bands', '4', 'priomap', ...Array(16).fill('0')]);
-    await inNamespace(namespace, 'tc', ['qdisc', 'add', 'dev', 'eth0', 'parent', '1:4', 'handle', '40:', 'netem', 'delay', `${link.delayMs}ms`, `${link.jitterMs}ms`]);
+    await inNamespace(namespace, 'tc', [
+      'qdisc',
+      'add',
+      'dev',
+      'eth0',
+      'root',
+      'handle',
+      '1:',
+      'prio',
+      'bands',
+      '4',
+      'priomap',
+      ...Array(16).fill('0'),
+    ]);
+    await inNamespace(namespace, 'tc', [
+      'qdisc',
+      'add',
+      'dev',
+      'eth0',
+      'parent',
+      '1:4',
+      'handle',
+      '40:',
+      'netem',
+      'delay',
+      `${link.delayMs}ms`,
+      `${link.jitterMs}ms`,
+    ]);
     for (const [, ip] of delayed) {
-      await inNamespace(namespace, 'tc', ['filter', 'add', 'dev', 'eth0', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', `${ip}/32`, 'flowid', '1:4']);
+      await inNamespace(namespace, 'tc', [
+        'filter',
+        'add',
+        'dev',
+        'eth0',
+        'parent',
+        '1:',
+        'protocol',
+        'ip',
+        'prio',
+        '1',
+        'u32',
+        'match',
+        'ip',
+        'dst',
+        `${ip}/32`,
+        'flowid',
+        '1:4',
+      ]);
     }
   }
 
@@ -186,9 +255,14 @@ export class NamespaceNetwork implements Network {
   }
 
   private startForwarder(): void {
-    const child = spawn('ip', ['netns', 'exec', this.bridgeNamespace, process.execPath, '--import', 'tsx', forwarderProgram], {
-      cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', this.bridgeNamespace, process.execPath, '--import', 'tsx', forwarderProgram],
+      {
+        cwd: repoRoot,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     this.forwarder = child;
     readline.createInterface({ input: child.stdout! }).on('line', (line) => this.forwarderReplies.shift()?.(line));
   }
@@ -197,7 +271,10 @@ export class NamespaceNetwork implements Network {
     const forwarder = this.forwarder;
     if (forwarder === null) return Promise.reject(new Error('namespace network: no forwarder'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`forwarder did not answer ${JSON.stringify(command)}`)), forwarderReplyMs);
+      const timer = setTimeout(
+        () => reject(new Error(`forwarder did not answer ${JSON.stringify(command)}`)),
+        forwarderReplyMs,
+      );
       this.forwarderReplies.push((line) => {
         clearTimeout(timer);
         const reply = JSON.parse(line) as { ok: boolean; error?: string };

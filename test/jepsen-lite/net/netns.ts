@@ -23,14 +23,21 @@ export async function run(command: string, args: readonly string[], input?: stri
   });
 }
 
-export function inNamespace(namespace: string, command: string, args: readonly string[], input?: string): Promise<string> {
+export function inNamespace(
+  namespace: string,
+  command: string,
+  args: readonly string[],
+  input?: string,
+): Promise<string> {
   return run('ip', ['netns', 'exec', namespace, command, ...args], input);
 }
 
 export function listNamespaces(): string[] {
   try {
     return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: commandTimeoutMs })
-      .split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter((name) => name !== '');
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[0] ?? '')
+      .filter((name) => name !== '');
   } catch {
     return [];
   }
@@ -54,7 +61,9 @@ function isAlive(pid: number): boolean {
 export function destroyNamespaceSync(namespace: string): void {
   try {
     const pids = execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8', timeout: commandTimeoutMs })
-      .split('\n').map((line) => Number(line.trim())).filter((pid) => Number.isInteger(pid) && pid > 0);
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((pid) => Number.isInteger(pid) && pid > 0);
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');

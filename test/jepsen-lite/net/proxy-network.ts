@@ -57,18 +57,22 @@ export class ProxyNetwork implements Network {
   async placeAgent(id: string): Promise<AgentPlacement> {
     const port = await freePort();
     return {
-      id, listen: `${host}:${port}`, commandPrefix: [],
+      id,
+      listen: `${host}:${port}`,
+      commandPrefix: [],
       masterAddress: (master) => `${host}:${this.realPorts.get(master) ?? 0}`,
     };
   }
 
   peersFlag(id: string, members: readonly string[]): string {
-    return members.map((member) => {
-      if (member === id) return `${member}=${host}:${this.realPorts.get(member)}`;
-      const proxy = this.pairProxies.get(`${id}>${member}`);
-      if (proxy === undefined) throw new Error(`proxy network: no proxy from ${id} to ${member}`);
-      return `${member}=${host}:${proxy.port}`;
-    }).join(',');
+    return members
+      .map((member) => {
+        if (member === id) return `${member}=${host}:${this.realPorts.get(member)}`;
+        const proxy = this.pairProxies.get(`${id}>${member}`);
+        if (proxy === undefined) throw new Error(`proxy network: no proxy from ${id} to ${member}`);
+        return `${member}=${host}:${proxy.port}`;
+      })
+      .join(',');
   }
 
   advertisedAddress(id: string): string {

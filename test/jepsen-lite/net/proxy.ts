@@ -40,7 +40,11 @@ export class LinkProxy {
   };
   port = 0;
 
-  constructor(readonly route: ProxyRoute, private readonly faults: FaultTable, private readonly random: () => number = Math.random) {
+  constructor(
+    readonly route: ProxyRoute,
+    private readonly faults: FaultTable,
+    private readonly random: () => number = Math.random,
+  ) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.faults.on('change', this.onChange);
   }
@@ -77,7 +81,9 @@ export class LinkProxy {
       client.pause();
       const match = nodeHeaderPattern.exec(buffered.toString('latin1'));
       const from = match?.[1] ?? this.route.from;
-      const pipe = new Pipe(from, this.route, client, buffered, this.faults, this.random, () => this.pipes.delete(pipe));
+      const pipe = new Pipe(from, this.route, client, buffered, this.faults, this.random, () =>
+        this.pipes.delete(pipe),
+      );
       this.pipes.add(pipe);
       pipe.start();
     };
@@ -167,7 +173,11 @@ class Direction {
   private waitingForDrain = false;
   private stopped = false;
 
-  constructor(private readonly source: net.Socket, private readonly sink: net.Socket, private readonly random: () => number) {
+  constructor(
+    private readonly source: net.Socket,
+    private readonly sink: net.Socket,
+    private readonly random: () => number,
+  ) {
     source.on('data', (chunk: Buffer) => this.push(chunk));
     sink.on('drain', () => {
       this.waitingForDrain = false;
@@ -181,7 +191,8 @@ class Direction {
     // Held bytes are sent once the link passes again, after the link's delay.
     if (wasDropping && link.mode !== 'drop') {
       const now = performance.now();
-      for (const item of this.queue) item.releaseAtMs = Math.max(item.releaseAtMs === Infinity ? now + this.delayMs() : item.releaseAtMs, now);
+      for (const item of this.queue)
+        item.releaseAtMs = Math.max(item.releaseAtMs === Infinity ? now + this.delayMs() : item.releaseAtMs, now);
     }
     this.updateFlow();
     this.schedule();
@@ -194,7 +205,8 @@ class Direction {
       return;
     }
     // Behind a full sink, bytes wait in order (and the source is paused by updateFlow).
-    const releaseAtMs = this.link.mode === 'drop' ? Infinity : Math.max(performance.now() + this.delayMs(), this.lastReleaseAtMs);
+    const releaseAtMs =
+      this.link.mode === 'drop' ? Infinity : Math.max(performance.now() + this.delayMs(), this.lastReleaseAtMs);
     if (releaseAtMs !== Infinity) this.lastReleaseAtMs = releaseAtMs;
     this.queue.push({ chunk, releaseAtMs });
     this.updateFlow();
@@ -225,7 +237,8 @@ class Direction {
     this.timer = null;
     if (this.stopped) return;
     const now = performance.now();
-    while (this.queue.length > 0 && this.queue[0]!.releaseAtMs <= now && !this.waitingForDrain) this.write(this.queue.shift()!.chunk);
+    while (this.queue.length > 0 && this.queue[0]!.releaseAtMs <= now && !this.waitingForDrain)
+      this.write(this.queue.shift()!.chunk);
     this.updateFlow();
     this.schedule();
   }

@@ -4,7 +4,15 @@ import path from 'node:path';
 import type { Anomaly, Validity } from '../checker/anomaly.ts';
 import type { Operation } from '../history/operations.ts';
 import type { FaultRecord } from '../nemesis/nemesis.ts';
-import { countByFunction, countErrors, countOperations, faultImpact, type FaultImpact, round, summarizeLatency } from './stats.ts';
+import {
+  countByFunction,
+  countErrors,
+  countOperations,
+  faultImpact,
+  type FaultImpact,
+  round,
+  summarizeLatency,
+} from './stats.ts';
 
 export interface RunDescription {
   readonly workload: string;
@@ -52,10 +60,23 @@ export function buildReport(
     byFunctionLatency[f] = summarizeLatency(operations.filter((operation) => operation.f === f));
   }
   return {
-    valid: check.valid, ...description, ...counts, byFunction: countByFunction(operations), errors: countErrors(operations),
+    valid: check.valid,
+    ...description,
+    ...counts,
+    byFunction: countByFunction(operations),
+    errors: countErrors(operations),
     latency: { p50: overall.p50, p99: overall.p99, max: overall.max, byFunction: byFunctionLatency },
-    faults: faults.map((fault) => ({ ...fault, startMs: round(fault.startMs), healMs: round(fault.healMs), endMs: round(fault.endMs), ...faultImpact(fault, operations) })),
-    anomalies: check.anomalies, checker: check.summary, durationSeconds: round(durationSeconds), notes,
+    faults: faults.map((fault) => ({
+      ...fault,
+      startMs: round(fault.startMs),
+      healMs: round(fault.healMs),
+      endMs: round(fault.endMs),
+      ...faultImpact(fault, operations),
+    })),
+    anomalies: check.anomalies,
+    checker: check.summary,
+    durationSeconds: round(durationSeconds),
+    notes,
   };
 }
 

@@ -2,9 +2,19 @@
 import type { Operation } from '../history/operations.ts';
 import type { FaultRecord } from '../nemesis/nemesis.ts';
 
-export interface Counts { ops: number; ok: number; fail: number; info: number }
+export interface Counts {
+  ops: number;
+  ok: number;
+  fail: number;
+  info: number;
+}
 
-export interface LatencySummary { p50: number; p99: number; max: number; count: number }
+export interface LatencySummary {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
 
 export function countOperations(operations: readonly Operation[]): Counts {
   const counts: Counts = { ops: operations.length, ok: 0, fail: 0, info: 0 };
@@ -15,7 +25,8 @@ export function countOperations(operations: readonly Operation[]): Counts {
 export function countByFunction(operations: readonly Operation[]): Record<string, Counts> {
   const byFunction: Record<string, Counts> = {};
   for (const operation of operations) {
-    const counts = (byFunction[operation.f] ??= { ops: 0, ok: 0, fail: 0, info: 0 });
+    const counts = byFunction[operation.f] ?? { ops: 0, ok: 0, fail: 0, info: 0 };
+    byFunction[operation.f] = counts;
     counts.ops += 1;
     counts[operation.type] += 1;
   }
@@ -39,9 +50,18 @@ export function latencyMs(operation: Operation): number {
 
 /** Latency of the operations that completed ok, in ms (nearest-rank percentiles). */
 export function summarizeLatency(operations: readonly Operation[]): LatencySummary {
-  const latencies = operations.filter((operation) => operation.type === 'ok').map(latencyMs).sort((left, right) => left - right);
-  const percentile = (fraction: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.ceil(fraction * latencies.length) - 1)]!);
-  return { p50: round(percentile(0.5)), p99: round(percentile(0.99)), max: round(latencies.at(-1) ?? 0), count: latencies.length };
+  const latencies = operations
+    .filter((operation) => operation.type === 'ok')
+    .map(latencyMs)
+    .sort((left, right) => left - right);
+  const percentile = (fraction: number) =>
+    latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.ceil(fraction * latencies.length) - 1)]!;
+  return {
+    p50: round(percentile(0.5)),
+    p99: round(percentile(0.99)),
+    max: round(latencies.at(-1) ?? 0),
+    count: latencies.length,
+  };
 }
 
 const writeFunctions = new Set(['write', 'cas', 'add', 'launch']);
@@ -80,7 +100,9 @@ export function faultImpact(fault: FaultRecord, operations: readonly Operation[]
   }
   return {
     firstOkWriteAfterStartMs: availableNs === null ? null : round(availableNs / 1e6),
-    recoveryMs: recoveryNs === null ? null : round(recoveryNs / 1e6), okWritesDuring, failedOrUnknownDuring,
+    recoveryMs: recoveryNs === null ? null : round(recoveryNs / 1e6),
+    okWritesDuring,
+    failedOrUnknownDuring,
   };
 }
 

@@ -17,10 +17,20 @@ const throughputHeight = 110;
 const latencyHeight = 220;
 const outcomeColours: Record<string, string> = { ok: '#2e9e44', fail: '#d64545', info: '#f0a020' };
 const faultColours: Record<string, string> = {
-  'kill-leader': '#c0392b', kill: '#e74c3c', pause: '#8e44ad', partition: '#2980b9', latency: '#16a085', restart: '#d35400', membership: '#7f8c8d', heal: '#95a5a6',
+  'kill-leader': '#c0392b',
+  kill: '#e74c3c',
+  pause: '#8e44ad',
+  partition: '#2980b9',
+  latency: '#16a085',
+  restart: '#d35400',
+  membership: '#7f8c8d',
+  heal: '#95a5a6',
 };
 
-interface Scale { x(ms: number): number; endMs: number }
+interface Scale {
+  x(ms: number): number;
+  endMs: number;
+}
 
 export function writeTimeline(outputDir: string, report: Report, operations: readonly Operation[]): string {
   const file = path.join(outputDir, 'timeline.html');
@@ -29,7 +39,11 @@ export function writeTimeline(outputDir: string, report: Report, operations: rea
 }
 
 export function renderTimeline(report: Report, operations: readonly Operation[]): string {
-  const endMs = Math.max(1, maximum(operations.map((operation) => operation.completeNs / 1e6)), maximum(report.faults.map((fault) => fault.endMs)));
+  const endMs = Math.max(
+    1,
+    maximum(operations.map((operation) => operation.completeNs / 1e6)),
+    maximum(report.faults.map((fault) => fault.endMs)),
+  );
   const scale: Scale = { x: (ms) => left + (ms / endMs) * plotWidth, endMs };
   const lanes = Math.max(1, maximum(operations.map((operation) => operation.client + 1)));
   const lanesTop = 30;
@@ -49,20 +63,24 @@ export function renderTimeline(report: Report, operations: readonly Operation[])
   return page(report, svg);
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function faultBands(report: Report, scale: Scale, top: number, bottom: number): string {
-  return report.faults.map((fault) => {
-    const x = scale.x(fault.startMs);
-    const bandWidth = Math.max(1, scale.x(fault.healMs) - x);
-    const colour = faultColours[fault.kind] ?? '#999';
-    const label = `${fault.description} — ${fault.detail}`;
-    return `<g><title>${escape(`${(fault.startMs / 1000).toFixed(1)}–${(fault.healMs / 1000).toFixed(1)} s: ${label}`)}</title>`
-      + `<rect x="${x.toFixed(1)}" y="${top}" width="${bandWidth.toFixed(1)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.13"/>`
-      + `<text x="${(x + 2).toFixed(1)}" y="${top + 9}" fill="${colour}">${escape(fault.kind)}</text></g>`;
-  }).join('\n');
+  return report.faults
+    .map((fault) => {
+      const x = scale.x(fault.startMs);
+      const bandWidth = Math.max(1, scale.x(fault.healMs) - x);
+      const colour = faultColours[fault.kind] ?? '#999';
+      const label = `${fault.description} — ${fault.detail}`;
+      return (
+        `<g><title>${escapeHtml(`${(fault.startMs / 1000).toFixed(1)}–${(fault.healMs / 1000).toFixed(1)} s: ${label}`)}</title>` +
+        `<rect x="${x.toFixed(1)}" y="${top}" width="${bandWidth.toFixed(1)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.13"/>` +
+        `<text x="${(x + 2).toFixed(1)}" y="${top + 9}" fill="${colour}">${escapeHtml(fault.kind)}</text></g>`
+      );
+    })
+    .join('\n');
 }
 
 function timeAxis(scale: Scale, y: number): string {
@@ -71,7 +89,9 @@ function timeAxis(scale: Scale, y: number): string {
   const ticks: string[] = [`<line x1="${left}" y1="${y}" x2="${left + plotWidth}" y2="${y}" stroke="#444"/>`];
   for (let second = 0; second <= seconds; second += step) {
     const x = scale.x(second * 1000).toFixed(1);
-    ticks.push(`<line x1="${x}" y1="${y}" x2="${x}" y2="${y + 4}" stroke="#444"/><text x="${x}" y="${y + 14}" text-anchor="middle">${second} s</text>`);
+    ticks.push(
+      `<line x1="${x}" y1="${y}" x2="${x}" y2="${y + 4}" stroke="#444"/><text x="${x}" y="${y + 14}" text-anchor="middle">${second} s</text>`,
+    );
   }
   return ticks.join('');
 }
@@ -85,9 +105,12 @@ function lanesSection(operations: readonly Operation[], scale: Scale, top: numbe
     const x = scale.x(operation.invokeNs / 1e6);
     const barWidth = Math.max(0.8, scale.x(operation.completeNs / 1e6) - x);
     const y = top + operation.client * laneHeight + 1;
-    const title = `#${operation.id} p${operation.process} ${operation.f} ${operation.key ?? ''} ${JSON.stringify(operation.input)} → ${operation.type} `
-      + `${operation.type === 'ok' ? JSON.stringify(operation.output) : operation.error ?? ''} (${latencyMs(operation).toFixed(1)} ms${operation.node ? `, ${operation.node}` : ''})`;
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${barWidth.toFixed(1)}" height="${laneHeight - 3}" fill="${outcomeColours[operation.type]}"><title>${escape(title)}</title></rect>`);
+    const title =
+      `#${operation.id} p${operation.process} ${operation.f} ${operation.key ?? ''} ${JSON.stringify(operation.input)} → ${operation.type} ` +
+      `${operation.type === 'ok' ? JSON.stringify(operation.output) : (operation.error ?? '')} (${latencyMs(operation).toFixed(1)} ms${operation.node ? `, ${operation.node}` : ''})`;
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${y}" width="${barWidth.toFixed(1)}" height="${laneHeight - 3}" fill="${outcomeColours[operation.type]}"><title>${escapeHtml(title)}</title></rect>`,
+    );
   }
   return parts.join('\n');
 }
@@ -106,7 +129,9 @@ function throughputSection(operations: readonly Operation[], scale: Scale, top: 
       const barHeight = (bucket[type] / peak) * throughputHeight;
       if (barHeight <= 0) continue;
       y -= barHeight;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${outcomeColours[type]}"><title>${second} s: ${bucket[type]} ${type}</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${outcomeColours[type]}"><title>${second} s: ${bucket[type]} ${type}</title></rect>`,
+      );
     }
   });
   return parts.join('\n');
@@ -116,15 +141,20 @@ function latencySection(operations: readonly Operation[], scale: Scale, top: num
   const maxMs = Math.max(10, maximum(operations.map(latencyMs)));
   const topDecade = Math.ceil(Math.log10(maxMs));
   const bottomDecade = -1;
-  const y = (ms: number) => top + latencyHeight - ((Math.log10(Math.max(ms, 0.1)) - bottomDecade) / (topDecade - bottomDecade)) * latencyHeight;
+  const y = (ms: number) =>
+    top + latencyHeight - ((Math.log10(Math.max(ms, 0.1)) - bottomDecade) / (topDecade - bottomDecade)) * latencyHeight;
   const parts = [`<text x="4" y="${top - 8}" font-weight="bold">latency (log scale) at completion</text>`];
   for (let decade = bottomDecade; decade <= topDecade; decade++) {
     const ms = 10 ** decade;
-    parts.push(`<line x1="${left}" y1="${y(ms).toFixed(1)}" x2="${left + plotWidth}" y2="${y(ms).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(ms) + 3).toFixed(1)}" text-anchor="end">${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${y(ms).toFixed(1)}" x2="${left + plotWidth}" y2="${y(ms).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(ms) + 3).toFixed(1)}" text-anchor="end">${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}</text>`,
+    );
   }
   for (const operation of operations) {
     const latency = latencyMs(operation);
-    parts.push(`<circle cx="${scale.x(operation.completeNs / 1e6).toFixed(1)}" cy="${y(latency).toFixed(1)}" r="1.6" fill="${outcomeColours[operation.type]}" fill-opacity="0.7"/>`);
+    parts.push(
+      `<circle cx="${scale.x(operation.completeNs / 1e6).toFixed(1)}" cy="${y(latency).toFixed(1)}" r="1.6" fill="${outcomeColours[operation.type]}" fill-opacity="0.7"/>`,
+    );
   }
   return parts.join('\n');
 }
@@ -132,10 +162,15 @@ function latencySection(operations: readonly Operation[], scale: Scale, top: num
 function page(report: Report, svg: string): string {
   const verdict = report.valid === true ? 'VALID' : report.valid === false ? 'INVALID' : 'UNKNOWN';
   const verdictColour = report.valid === true ? '#2e9e44' : report.valid === false ? '#d64545' : '#f0a020';
-  const faultRows = report.faults.map((fault) => `<tr><td>${(fault.startMs / 1000).toFixed(1)}–${(fault.healMs / 1000).toFixed(1)} s</td>`
-    + `<td>${escape(fault.description)}</td><td>${escape(fault.detail)}</td><td>${milliseconds(fault.firstOkWriteAfterStartMs)}</td><td>${milliseconds(fault.recoveryMs)}</td></tr>`).join('\n');
+  const faultRows = report.faults
+    .map(
+      (fault) =>
+        `<tr><td>${(fault.startMs / 1000).toFixed(1)}–${(fault.healMs / 1000).toFixed(1)} s</td>` +
+        `<td>${escapeHtml(fault.description)}</td><td>${escapeHtml(fault.detail)}</td><td>${milliseconds(fault.firstOkWriteAfterStartMs)}</td><td>${milliseconds(fault.recoveryMs)}</td></tr>`,
+    )
+    .join('\n');
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>jepsen-lite ${escape(report.workload)} × ${escape(report.nemesis)} — ${verdict}</title>
+<html><head><meta charset="utf-8"><title>jepsen-lite ${escapeHtml(report.workload)} × ${escapeHtml(report.nemesis)} — ${verdict}</title>
 <style>
 body { font-family: sans-serif; margin: 16px; color: #222; }
 .verdict { color: #fff; background: ${verdictColour}; padding: 2px 8px; border-radius: 3px; }
@@ -143,18 +178,20 @@ table { border-collapse: collapse; font-size: 12px; } td, th { border-bottom: 1p
 .legend span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 12px; }
 pre { background: #f6f6f6; padding: 8px; font-size: 11px; overflow-x: auto; }
 </style></head><body>
-<h2>jepsen-lite: ${escape(report.workload)} × ${escape(report.nemesis)} <span class="verdict">${verdict}</span></h2>
-<p>${report.nodes} masters, ${escape(report.network)} (${escape(report.networkDetail)}), ${report.clients} clients, seed ${report.seed}, ${report.timeSeconds} s
-(quiet ${report.quietSeconds} s), started ${escape(report.startedAt)}.<br>
+<h2>jepsen-lite: ${escapeHtml(report.workload)} × ${escapeHtml(report.nemesis)} <span class="verdict">${verdict}</span></h2>
+<p>${report.nodes} masters, ${escapeHtml(report.network)} (${escapeHtml(report.networkDetail)}), ${report.clients} clients, seed ${report.seed}, ${report.timeSeconds} s
+(quiet ${report.quietSeconds} s), started ${escapeHtml(report.startedAt)}.<br>
 ${report.ops} operations: ${report.ok} ok, ${report.fail} fail, ${report.info} info. Latency of ok operations: p50 ${report.latency.p50} ms, p99 ${report.latency.p99} ms, max ${report.latency.max} ms.</p>
 <p class="legend"><span style="background:${outcomeColours.ok}"></span>ok<span style="background:${outcomeColours.fail}"></span>fail<span style="background:${outcomeColours.info}"></span>info (indeterminate)
-${Object.entries(faultColours).map(([kind, colour]) => `<span style="background:${colour};opacity:0.4"></span>${kind}`).join(' ')}</p>
+${Object.entries(faultColours)
+  .map(([kind, colour]) => `<span style="background:${colour};opacity:0.4"></span>${kind}`)
+  .join(' ')}</p>
 ${svg}
 <h3>Faults</h3><table><tr><th>when</th><th>fault</th><th>what was done</th><th>first ok write after start</th><th>after heal</th></tr>
 ${faultRows}</table>
 <h3>Anomalies (${report.anomalies.length})</h3>
-<pre>${escape(JSON.stringify(report.anomalies, null, 2).slice(0, 200_000))}</pre>
-<h3>Checker</h3><pre>${escape(JSON.stringify(report.checker, null, 2))}</pre>
+<pre>${escapeHtml(JSON.stringify(report.anomalies, null, 2).slice(0, 200_000))}</pre>
+<h3>Checker</h3><pre>${escapeHtml(JSON.stringify(report.checker, null, 2))}</pre>
 </body></html>
 `;
 }

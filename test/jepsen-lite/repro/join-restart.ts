@@ -22,17 +22,37 @@ const address = (id: string) => `127.0.0.1:${basePort + Number(id.slice(1))}`;
 const processes = new Map<string, ChildProcess>();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Health { role: string; term: number; leader: string | null }
+interface Health {
+  role: string;
+  term: number;
+  leader: string | null;
+}
 
 function start(id: string, peers: readonly string[], join: boolean): void {
-  const args = [bin, 'master', '--id', id, '--listen', address(id), '--peers', peers.map((peer) => `${peer}=${address(peer)}`).join(','),
-    '--data-dir', path.join(dataRoot, id), ...(join ? ['--join'] : [])];
-  processes.set(id, spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' } }));
+  const args = [
+    bin,
+    'master',
+    '--id',
+    id,
+    '--listen',
+    address(id),
+    '--peers',
+    peers.map((peer) => `${peer}=${address(peer)}`).join(','),
+    '--data-dir',
+    path.join(dataRoot, id),
+    ...(join ? ['--join'] : []),
+  ];
+  processes.set(
+    id,
+    spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' } }),
+  );
 }
 
 async function health(id: string): Promise<Health | null> {
   try {
-    return (await (await fetch(`http://${address(id)}/health`, { signal: AbortSignal.timeout(1_000) })).json()) as Health;
+    return (await (
+      await fetch(`http://${address(id)}/health`, { signal: AbortSignal.timeout(1_000) })
+    ).json()) as Health;
   } catch {
     return null;
   }
@@ -46,9 +66,16 @@ async function leader(ids: readonly string[]): Promise<string> {
   throw new Error(`no leader among ${ids.join(', ')}`);
 }
 
-async function call(ids: readonly string[], body: object): Promise<{ get_raft?: { leaderId: string; members: { id: string; role: string }[] } }> {
+async function call(
+  ids: readonly string[],
+  body: object,
+): Promise<{ get_raft?: { leaderId: string; members: { id: string; role: string }[] } }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const response = await fetch(`http://${address(await leader(ids))}/api/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`http://${address(await leader(ids))}/api/v1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await response.text();
     if (response.status === 200) return text === '' ? {} : JSON.parse(text);
     await sleep(300);
@@ -60,7 +87,12 @@ async function addVoter(ids: readonly string[], id: string, peers: readonly stri
   start(id, peers, true);
   await call(ids, { type: 'ADD_MASTER', add_master: { id, address: address(id) } });
   for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await call(ids, { type: 'GET_RAFT' })).get_raft?.members.some((member) => member.id === id && member.role === 'voter')) return;
+    if (
+      (await call(ids, { type: 'GET_RAFT' })).get_raft?.members.some(
+        (member) => member.id === id && member.role === 'voter',
+      )
+    )
+      return;
     await sleep(200);
   }
   throw new Error(`${id} was not promoted`);
@@ -78,7 +110,8 @@ async function main(): Promise<number> {
     processes.get(id)?.kill('SIGKILL');
   }
   const members = ['m3', 'm4', 'm5', 'm6'];
-  if ((await leader(members)) !== 'm5') await call(members, { type: 'TRANSFER_LEADERSHIP', transfer_leadership: { id: 'm5' } });
+  if ((await leader(members)) !== 'm5')
+    await call(members, { type: 'TRANSFER_LEADERSHIP', transfer_leadership: { id: 'm5' } });
   await sleep(1_500);
   // Restart m4 as an operator would: the same command line, --join and all.
   processes.get('m4')?.kill('SIGKILL');
@@ -87,7 +120,9 @@ async function main(): Promise<number> {
   await sleep(5_000);
   const after = await health('m4');
   const verdict = after?.leader === address('m5') ? 'fixed' : 'REPRODUCED';
-  process.stdout.write(`members m3 m4 m5 m6, leader m5; m4 restarted with its --join flags: ${JSON.stringify(after)} → ${verdict}\n`);
+  process.stdout.write(
+    `members m3 m4 m5 m6, leader m5; m4 restarted with its --join flags: ${JSON.stringify(after)} → ${verdict}\n`,
+  );
   return verdict === 'fixed' ? 0 : 1;
 }
 

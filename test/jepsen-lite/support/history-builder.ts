@@ -9,12 +9,30 @@ export class HistoryBuilder {
   private nextProcess = 0;
 
   private add(fields: {
-    f: Operation['f']; key?: string; type: CompletionType; input: unknown; output: unknown; call: number; ret: number | null; error?: string; process?: number;
+    f: Operation['f'];
+    key?: string;
+    type: CompletionType;
+    input: unknown;
+    output: unknown;
+    call: number;
+    ret: number | null;
+    error?: string;
+    process?: number;
   }): Operation {
     const operation: Operation = {
-      id: this.nextId, process: fields.process ?? this.nextProcess++, client: 0, f: fields.f, key: fields.key ?? 'k', type: fields.type,
-      input: fields.input, output: fields.output, invokeNs: fields.call * 1e6, completeNs: (fields.ret ?? fields.call) * 1e6,
-      returnNs: fields.type === 'info' ? Infinity : (fields.ret ?? fields.call) * 1e6, node: undefined, error: fields.error,
+      id: this.nextId,
+      process: fields.process ?? this.nextProcess++,
+      client: 0,
+      f: fields.f,
+      key: fields.key ?? 'k',
+      type: fields.type,
+      input: fields.input,
+      output: fields.output,
+      invokeNs: fields.call * 1e6,
+      completeNs: (fields.ret ?? fields.call) * 1e6,
+      returnNs: fields.type === 'info' ? Infinity : (fields.ret ?? fields.call) * 1e6,
+      node: undefined,
+      error: fields.error,
     };
     this.nextId += 2;
     this.operations.push(operation);
@@ -28,7 +46,16 @@ export class HistoryBuilder {
 
   write(call: number, ret: number | null, value: string, version: number | null = null, key?: string): this {
     const type: CompletionType = ret === null ? 'info' : 'ok';
-    this.add({ f: 'write', key, type, input: { value }, output: type === 'ok' ? { version: version ?? 0 } : null, call, ret, ...(type === 'info' ? { error: 'TIMEOUT' } : {}) });
+    this.add({
+      f: 'write',
+      key,
+      type,
+      input: { value },
+      output: type === 'ok' ? { version: version ?? 0 } : null,
+      call,
+      ret,
+      ...(type === 'info' ? { error: 'TIMEOUT' } : {}),
+    });
     return this;
   }
 
@@ -38,15 +65,47 @@ export class HistoryBuilder {
   }
 
   /** outcome: 'ok' (with version), 'mismatch' (412), 'info' (ret ignored), 'fail' (another definite failure). */
-  cas(call: number, ret: number | null, expected: string | null, value: string, outcome: 'ok' | 'mismatch' | 'info' | 'fail', version = 0, key?: string): this {
+  cas(
+    call: number,
+    ret: number | null,
+    expected: string | null,
+    value: string,
+    outcome: 'ok' | 'mismatch' | 'info' | 'fail',
+    version = 0,
+    key?: string,
+  ): this {
     const type: CompletionType = outcome === 'ok' ? 'ok' : outcome === 'info' ? 'info' : 'fail';
-    const error = outcome === 'mismatch' ? 'VERSION_MISMATCH' : outcome === 'fail' ? 'NO_LEADER' : outcome === 'info' ? 'TIMEOUT' : undefined;
-    this.add({ f: 'cas', key, type, input: { expected, expectedVersion: 0, value }, output: outcome === 'ok' ? { version } : null, call, ret: outcome === 'info' ? null : ret, ...(error ? { error } : {}) });
+    const error =
+      outcome === 'mismatch'
+        ? 'VERSION_MISMATCH'
+        : outcome === 'fail'
+          ? 'NO_LEADER'
+          : outcome === 'info'
+            ? 'TIMEOUT'
+            : undefined;
+    this.add({
+      f: 'cas',
+      key,
+      type,
+      input: { expected, expectedVersion: 0, value },
+      output: outcome === 'ok' ? { version } : null,
+      call,
+      ret: outcome === 'info' ? null : ret,
+      ...(error ? { error } : {}),
+    });
     return this;
   }
 
   addElement(call: number, ret: number | null, element: string, outcome: 'ok' | 'fail' | 'info', bucket = 'b0'): this {
-    this.add({ f: 'add', key: bucket, type: outcome, input: { element }, output: outcome === 'ok' ? { version: 1, attempts: 1 } : null, call, ret: outcome === 'info' ? null : ret });
+    this.add({
+      f: 'add',
+      key: bucket,
+      type: outcome,
+      input: { element },
+      output: outcome === 'ok' ? { version: 1, attempts: 1 } : null,
+      call,
+      ret: outcome === 'info' ? null : ret,
+    });
     return this;
   }
 

@@ -24,17 +24,28 @@ export interface ShortRun {
   readonly seed?: number;
 }
 
-export async function shortRun(run: ShortRun): Promise<RunResult & { summary: string; keptAt: string | null; seed: number }> {
+export async function shortRun(
+  run: ShortRun,
+): Promise<RunResult & { summary: string; keptAt: string | null; seed: number }> {
   const seed = run.seed ?? Number(process.env.JEPSEN_SEED ?? randomSeed());
   const nodes = run.nodes ?? 3;
   const result = await runJepsen({
-    workload: run.workload, nemesis: run.nemesis, timeSeconds: run.timeSeconds, nodes, seed, clients: defaultClients(nodes),
-    ratePerSecond: run.workload === 'tasks' ? 10 : 150, network: run.network, outputRoot: makeTempDir('jepsen-run-'), keepData: false, silent: true,
+    workload: run.workload,
+    nemesis: run.nemesis,
+    timeSeconds: run.timeSeconds,
+    nodes,
+    seed,
+    clients: defaultClients(nodes),
+    ratePerSecond: run.workload === 'tasks' ? 10 : 150,
+    network: run.network,
+    outputRoot: makeTempDir('jepsen-run-'),
+    keepData: false,
+    silent: true,
     staleReads: run.staleReads === true,
   });
   const summary = formatSummary(result.report);
   process.stdout.write(`${summary}\n`);
-  const expected = run.staleReads === true ? false : true;
+  const expected = run.staleReads !== true;
   let keptAt: string | null = null;
   if (result.report.valid !== expected) {
     keptAt = path.join(repoRoot, '.jepsen', 'failed-tests', path.basename(result.outputDir));

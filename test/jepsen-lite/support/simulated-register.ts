@@ -40,8 +40,17 @@ function planOperations(random: SeededRandom, operationCount: number, processes:
     const indeterminate = f !== 'read' && random.chance(0.15);
     const expected = recent[Math.max(0, recent.length - 1 - random.nextInt(3))] ?? null;
     planned.push({
-      id: id * 2, process, f, callNs, returnNs, atNs: callNs + random.next() * (returnNs - callNs), indeterminate,
-      applies: !indeterminate || random.chance(0.5), value: `p${process}-${id}`, expected, expectedVersion: 0,
+      id: id * 2,
+      process,
+      f,
+      callNs,
+      returnNs,
+      atNs: callNs + random.next() * (returnNs - callNs),
+      indeterminate,
+      applies: !indeterminate || random.chance(0.5),
+      value: `p${process}-${id}`,
+      expected,
+      expectedVersion: 0,
     });
     if (f !== 'read') recent.push(`p${process}-${id}`);
     // A process that saw an indeterminate answer is done; a new one takes its place (same lane).
@@ -67,20 +76,42 @@ function execute(planned: Planned[]): Operation[] {
       continue;
     }
     if (!compares) {
-      results.set(operation.id, operation.indeterminate ? { type: 'info', output: null, error: 'TIMEOUT' } : { type: 'fail', output: null, error: 'VERSION_MISMATCH' });
+      results.set(
+        operation.id,
+        operation.indeterminate
+          ? { type: 'info', output: null, error: 'TIMEOUT' }
+          : { type: 'fail', output: null, error: 'VERSION_MISMATCH' },
+      );
       continue;
     }
     value = operation.value;
     version = index;
-    results.set(operation.id, operation.indeterminate ? { type: 'info', output: null, error: 'TIMEOUT' } : { type: 'ok', output: { version } });
+    results.set(
+      operation.id,
+      operation.indeterminate ? { type: 'info', output: null, error: 'TIMEOUT' } : { type: 'ok', output: { version } },
+    );
   }
   return planned.map((operation) => {
     const result = results.get(operation.id)!;
     return {
-      id: operation.id, process: operation.process * 1000 + operation.id, client: operation.process, f: operation.f, key: 'k', type: result.type,
-      input: operation.f === 'read' ? null : operation.f === 'write' ? { value: operation.value } : { expected: operation.expected, expectedVersion: operation.expectedVersion, value: operation.value },
-      output: result.output, invokeNs: operation.callNs, completeNs: operation.returnNs,
-      returnNs: result.type === 'info' ? Infinity : operation.returnNs, node: undefined, error: result.error,
+      id: operation.id,
+      process: operation.process * 1000 + operation.id,
+      client: operation.process,
+      f: operation.f,
+      key: 'k',
+      type: result.type,
+      input:
+        operation.f === 'read'
+          ? null
+          : operation.f === 'write'
+            ? { value: operation.value }
+            : { expected: operation.expected, expectedVersion: operation.expectedVersion, value: operation.value },
+      output: result.output,
+      invokeNs: operation.callNs,
+      completeNs: operation.returnNs,
+      returnNs: result.type === 'info' ? Infinity : operation.returnNs,
+      node: undefined,
+      error: result.error,
     };
   });
 }

@@ -53,7 +53,9 @@ export class RegisterWorkload implements Workload {
         if ((failuresInARow.get(node) ?? 0) >= maxFinalReadFailuresInARow) continue;
         const type = await slot.run('read', key, null, async () => {
           const outcome = await slot.kv.read(registerNamespace, key, node);
-          return outcome.type === 'ok' ? { type: 'ok', value: outcome.value, node: outcome.node } : { type: 'fail', error: outcome.error };
+          return outcome.type === 'ok'
+            ? { type: 'ok', value: outcome.value, node: outcome.node }
+            : { type: 'fail', error: outcome.error };
         });
         failuresInARow.set(node, type === 'ok' ? 0 : (failuresInARow.get(node) ?? 0) + 1);
       }
@@ -64,9 +66,11 @@ export class RegisterWorkload implements Workload {
     const result = checkRegister(operations);
     const unknownKeys = result.keys.filter((key) => key.valid === 'unknown');
     return {
-      valid: result.valid, anomalies: result.anomalies,
+      valid: result.valid,
+      anomalies: result.anomalies,
       summary: {
-        keys: result.keys.length, invalidKeys: result.keys.filter((key) => key.valid === false).map((key) => key.key),
+        keys: result.keys.length,
+        invalidKeys: result.keys.filter((key) => key.valid === false).map((key) => key.key),
         unknownKeys: unknownKeys.map((key) => ({ key: key.key, reason: key.reason })),
         searchSteps: result.keys.reduce((sum, key) => sum + key.steps, 0),
         largestKeyHistory: maximum(result.keys.map((key) => key.operations)),
@@ -112,7 +116,8 @@ export class RegisterWorkload implements Workload {
     const value = this.uniqueValue(slot);
     await slot.run('write', key, { value }, async () => {
       const outcome = await slot.kv.write(registerNamespace, key, value, null);
-      if (outcome.type !== 'ok') return { type: outcome.type, error: outcome.error, ...(outcome.node ? { node: outcome.node } : {}) };
+      if (outcome.type !== 'ok')
+        return { type: outcome.type, error: outcome.error, ...(outcome.node ? { node: outcome.node } : {}) };
       this.known.set(this.knownKey(slot, key), { value, version: outcome.value.version });
       return { type: 'ok', value: outcome.value, node: outcome.node };
     });
@@ -125,7 +130,8 @@ export class RegisterWorkload implements Workload {
     await slot.run('cas', key, input, async () => {
       const outcome = await slot.kv.write(registerNamespace, key, value, input.expectedVersion);
       if (outcome.type !== 'ok') {
-        if (outcome.type === 'fail' && outcome.error === 'VERSION_MISMATCH') this.known.delete(this.knownKey(slot, key));
+        if (outcome.type === 'fail' && outcome.error === 'VERSION_MISMATCH')
+          this.known.delete(this.knownKey(slot, key));
         return { type: outcome.type, error: outcome.error, ...(outcome.node ? { node: outcome.node } : {}) };
       }
       this.known.set(this.knownKey(slot, key), { value, version: outcome.value.version });

@@ -22,7 +22,12 @@ export interface SetOptions {
   readonly finalReadAttempts: number;
 }
 
-export const defaultSetOptions: SetOptions = { buckets: 8, bucketCapacity: 2_000, maxRounds: 10, finalReadAttempts: 20 };
+export const defaultSetOptions: SetOptions = {
+  buckets: 8,
+  bucketCapacity: 2_000,
+  maxRounds: 10,
+  finalReadAttempts: 20,
+};
 
 export function parseBucket(value: string | null): string[] {
   return value === null || value === '' ? [] : value.split(',');
@@ -59,7 +64,12 @@ export class SetWorkload implements Workload {
           let last = 'NO_ATTEMPT';
           for (let attempt = 0; attempt < this.options.finalReadAttempts; attempt++) {
             const outcome = await slot.kv.read(setNamespace, bucket, node);
-            if (outcome.type === 'ok') return { type: 'ok', value: { elements: parseBucket(outcome.value.value), version: outcome.value.version }, node };
+            if (outcome.type === 'ok')
+              return {
+                type: 'ok',
+                value: { elements: parseBucket(outcome.value.value), version: outcome.value.version },
+                node,
+              };
             last = outcome.error;
           }
           return { type: 'fail', error: last, node };
@@ -74,17 +84,34 @@ export class SetWorkload implements Workload {
     const anomalies: Anomaly[] = [...result.anomalies];
     // An add that found its element already there had an earlier attempt apply although it
     // answered a definite failure (an indeterminate answer ends the add, it is never retried).
-    const alreadyThere = operations.filter((operation) => operation.f === 'add' && (operation.output as { alreadyPresent?: boolean } | null)?.alreadyPresent === true);
+    const alreadyThere = operations.filter(
+      (operation) =>
+        operation.f === 'add' && (operation.output as { alreadyPresent?: boolean } | null)?.alreadyPresent === true,
+    );
     if (alreadyThere.length > 0) {
-      anomalies.push({ type: 'failed-attempt-applied', message: `${alreadyThere.length} add(s) found their element already present after a definite failure`, operations: alreadyThere.slice(0, 20).map(summarizeOperation) });
+      anomalies.push({
+        type: 'failed-attempt-applied',
+        message: `${alreadyThere.length} add(s) found their element already present after a definite failure`,
+        operations: alreadyThere.slice(0, 20).map(summarizeOperation),
+      });
     }
     return {
-      valid: alreadyThere.length > 0 ? false : result.valid, anomalies,
+      valid: alreadyThere.length > 0 ? false : result.valid,
+      anomalies,
       summary: {
-        attempted: result.attempted, acknowledged: result.acknowledged, failed: result.failed, indeterminate: result.indeterminate,
-        finalSize: result.finalSize, lost: result.lost.length, unexpected: result.unexpected.length, recovered: result.recovered.length,
-        failedPresent: result.failedPresent.length, duplicates: result.duplicates.length, bucketsRead: result.bucketsRead,
-        bucketsUnread: result.bucketsUnread, lostElements: result.lost.slice(0, 50),
+        attempted: result.attempted,
+        acknowledged: result.acknowledged,
+        failed: result.failed,
+        indeterminate: result.indeterminate,
+        finalSize: result.finalSize,
+        lost: result.lost.length,
+        unexpected: result.unexpected.length,
+        recovered: result.recovered.length,
+        failedPresent: result.failedPresent.length,
+        duplicates: result.duplicates.length,
+        bucketsRead: result.bucketsRead,
+        bucketsUnread: result.bucketsUnread,
+        lostElements: result.lost.slice(0, 50),
       },
     };
   }
@@ -99,12 +126,20 @@ export class SetWorkload implements Workload {
         continue;
       }
       const elements = parseBucket(read.value.value);
-      if (elements.includes(element)) return { type: 'ok', value: { version: read.value.version, attempts: round, alreadyPresent: true }, node: read.node };
+      if (elements.includes(element))
+        return {
+          type: 'ok',
+          value: { version: read.value.version, attempts: round, alreadyPresent: true },
+          node: read.node,
+        };
       const write = await slot.kv.write(setNamespace, bucket, [...elements, element].join(','), read.value.version);
-      if (write.type === 'ok') return { type: 'ok', value: { version: write.value.version, attempts: round }, node: write.node };
-      if (write.type === 'info') return { type: 'info', error: write.error, ...(write.node ? { node: write.node } : {}) };
+      if (write.type === 'ok')
+        return { type: 'ok', value: { version: write.value.version, attempts: round }, node: write.node };
+      if (write.type === 'info')
+        return { type: 'info', error: write.error, ...(write.node ? { node: write.node } : {}) };
       lastError = write.error;
-      if (write.error !== 'VERSION_MISMATCH') await new Promise((resolve) => setTimeout(resolve, 50 + slot.random.nextInt(100)));
+      if (write.error !== 'VERSION_MISMATCH')
+        await new Promise((resolve) => setTimeout(resolve, 50 + slot.random.nextInt(100)));
     }
     return { type: 'fail', error: lastError === 'VERSION_MISMATCH' ? 'CAS_CONTENTION' : lastError };
   }

@@ -9,10 +9,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Offer } from '../../../src/protocol/mesos.ts';
-import { committedDivergences, type CommittedLog, mostCompleteLog, readCommittedLog } from '../checker/committed-logs.ts';
+import {
+  committedDivergences,
+  type CommittedLog,
+  mostCompleteLog,
+  readCommittedLog,
+} from '../checker/committed-logs.ts';
 import { replayMasterLog } from '../checker/log-replay.ts';
 import { checkTasks, type FinalTask } from '../checker/tasks-checker.ts';
-import { SchedulerClient, type StatusUpdate } from '../client/scheduler-client.ts';
+import type { SchedulerClient, StatusUpdate } from '../client/scheduler-client.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { operatorCall } from '../cluster/health.ts';
 import type { Operation } from '../history/operations.ts';
@@ -27,7 +32,16 @@ const taskMemMb = 16;
 const taskSeconds = 1;
 const finalSettleMs = 60_000;
 const masterRefusals = new Set(['TASK_LOST', 'TASK_DROPPED', 'TASK_ERROR']);
-const terminalStates = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
+const terminalStates = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
 
 export class TasksWorkload implements Workload {
   readonly name = 'tasks' as const;
@@ -35,7 +49,11 @@ export class TasksWorkload implements Workload {
   private finalTasks: FinalTask[] | null = null;
   readonly runsFile: string;
 
-  constructor(private readonly scheduler: SchedulerClient, private readonly cluster: Cluster, runDir: string) {
+  constructor(
+    private readonly scheduler: SchedulerClient,
+    private readonly cluster: Cluster,
+    runDir: string,
+  ) {
     this.runsFile = path.join(runDir, 'task-runs.log');
     writeFileSync(this.runsFile, '');
   }
@@ -49,19 +67,28 @@ export class TasksWorkload implements Workload {
     const offer = await this.scheduler.takeOffer(offerWaitMs);
     if (offer === null) return { type: 'fail', error: 'NO_OFFER' };
     let resolveUpdate: (update: StatusUpdate | null) => void = () => undefined;
-    const firstUpdate = new Promise<StatusUpdate | null>((resolve) => { resolveUpdate = resolve; });
-    const stopListening = this.scheduler.onUpdate((update) => { if (update.taskId === taskId) resolveUpdate(update); });
+    const firstUpdate = new Promise<StatusUpdate | null>((resolve) => {
+      resolveUpdate = resolve;
+    });
+    const stopListening = this.scheduler.onUpdate((update) => {
+      if (update.taskId === taskId) resolveUpdate(update);
+    });
     try {
       const answer = await this.scheduler.call(this.acceptBody(offer, taskId));
       if (answer === null) return { type: 'fail', error: 'NO_STREAM' };
-      if (answer.kind === 'transport') return answer.sent ? { type: 'info', error: answer.code } : { type: 'fail', error: answer.code };
+      if (answer.kind === 'transport')
+        return answer.sent ? { type: 'info', error: answer.code } : { type: 'fail', error: answer.code };
       // 503 and 307 say "not applied, retry"; 504 (and other 5xx) say the outcome is unknown.
-      if (answer.status !== 202) return answer.status >= 500 && answer.status !== 503 ? { type: 'info', error: `HTTP_${answer.status}` } : { type: 'fail', error: `HTTP_${answer.status}` };
+      if (answer.status !== 202)
+        return answer.status >= 500 && answer.status !== 503
+          ? { type: 'info', error: `HTTP_${answer.status}` }
+          : { type: 'fail', error: `HTTP_${answer.status}` };
       const timer = setTimeout(() => resolveUpdate(null), firstUpdateWaitMs);
       const update = await firstUpdate;
       clearTimeout(timer);
       if (update === null) return { type: 'info', error: 'NO_UPDATE' };
-      if (update.source === 'SOURCE_MASTER' && masterRefusals.has(update.state)) return { type: 'fail', error: `${update.state}:${update.reason ?? ''}` };
+      if (update.source === 'SOURCE_MASTER' && masterRefusals.has(update.state))
+        return { type: 'fail', error: `${update.state}:${update.reason ?? ''}` };
       return { type: 'ok', value: { state: update.state } };
     } finally {
       stopListening();
@@ -70,16 +97,33 @@ export class TasksWorkload implements Workload {
 
   private acceptBody(offer: Offer, taskId: string): Record<string, unknown> {
     const role = offer.allocation_info.role;
-    const scalar = (name: string, value: number) => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role } });
+    const scalar = (name: string, value: number) => ({
+      name,
+      type: 'SCALAR',
+      scalar: { value },
+      allocation_info: { role },
+    });
     const command = `echo ${taskId} >> ${this.runsFile}; sleep ${taskSeconds}`;
     return {
       type: 'ACCEPT',
       accept: {
         offer_ids: [offer.id],
-        operations: [{
-          type: 'LAUNCH',
-          launch: { task_infos: [{ name: taskId, task_id: { value: taskId }, agent_id: offer.agent_id, resources: [scalar('cpus', taskCpus), scalar('mem', taskMemMb)], command: { value: command, shell: true } }] },
-        }],
+        operations: [
+          {
+            type: 'LAUNCH',
+            launch: {
+              task_infos: [
+                {
+                  name: taskId,
+                  task_id: { value: taskId },
+                  agent_id: offer.agent_id,
+                  resources: [scalar('cpus', taskCpus), scalar('mem', taskMemMb)],
+                  command: { value: command, shell: true },
+                },
+              ],
+            },
+          },
+        ],
         filters: { refuse_seconds: 0 },
       },
     };
@@ -91,8 +135,8 @@ export class TasksWorkload implements Workload {
     await slot.run('final-read', undefined, null, async () => {
       let last: FinalTask[] | null = null;
       while (Date.now() < deadline) {
-        last = await this.readTasks(cluster) ?? last;
-        if (last !== null && last.every((task) => terminalStates.has(task.state))) break;
+        last = (await this.readTasks(cluster)) ?? last;
+        if (last?.every((task) => terminalStates.has(task.state))) break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       this.finalTasks = last;
@@ -106,18 +150,25 @@ export class TasksWorkload implements Workload {
     if (leader === null) return null;
     const answer = await operatorCall(cluster.network.book, leader, { type: 'GET_TASKS' });
     if (answer === null || answer.status !== 200) return null;
-    const body = answer.body as { get_tasks: Record<string, { task_id: { value: string }; framework_id: { value: string }; state: string }[]> };
+    const body = answer.body as {
+      get_tasks: Record<string, { task_id: { value: string }; framework_id: { value: string }; state: string }[]>;
+    };
     const tasks: FinalTask[] = [];
     for (const list of ['tasks', 'unreachable_tasks', 'completed_tasks']) {
       for (const task of body.get_tasks[list] ?? []) {
-        if (task.framework_id.value === this.scheduler.frameworkId) tasks.push({ taskId: task.task_id.value, state: task.state });
+        if (task.framework_id.value === this.scheduler.frameworkId)
+          tasks.push({ taskId: task.task_id.value, state: task.state });
       }
     }
     return tasks;
   }
 
   check(operations: readonly Operation[]): WorkloadCheck {
-    const runs = existsSync(this.runsFile) ? readFileSync(this.runsFile, 'utf8').split('\n').filter((line) => line !== '') : [];
+    const runs = existsSync(this.runsFile)
+      ? readFileSync(this.runsFile, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+      : [];
     const logs: CommittedLog[] = [];
     const replays = new Map<string, ReturnType<typeof replayMasterLog> | { error: string }>();
     for (const [id, master] of this.cluster.masters) {
@@ -135,6 +186,13 @@ export class TasksWorkload implements Workload {
         replays.set(chosen.master, { error: (error as Error).message });
       }
     }
-    return checkTasks({ operations, runs, finalTasks: this.finalTasks, replays, divergences: committedDivergences(logs), mastersCompared: logs.length });
+    return checkTasks({
+      operations,
+      runs,
+      finalTasks: this.finalTasks,
+      replays,
+      divergences: committedDivergences(logs),
+      mastersCompared: logs.length,
+    });
   }
 }

@@ -26,7 +26,12 @@ export class ClientSlot {
   }
 
   /** Records the invocation, runs `body`, records its completion; a new process after info. */
-  async run(f: Parameters<HistoryRecorder['invoke']>[2], key: string | undefined, value: unknown, body: () => Promise<Completion>): Promise<CompletionType> {
+  async run(
+    f: Parameters<HistoryRecorder['invoke']>[2],
+    key: string | undefined,
+    value: unknown,
+    body: () => Promise<Completion>,
+  ): Promise<CompletionType> {
     const operation = this.recorder.invoke(this.process, this.index, f, key, value);
     let completion: Completion;
     try {

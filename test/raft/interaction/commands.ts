@@ -38,9 +38,16 @@ import { Harness, type HarnessOptions } from '../support/harness.ts';
 import { type Arguments, count, noArguments, parseArguments, required } from './arguments.ts';
 import { formatMessage, showNode } from './format.ts';
 import {
-  printApplied, printDisk, printLog, printMembership, printMessages, printProgress, printReads, printStatus,
+  printApplied,
+  printDisk,
+  printLog,
+  printMembership,
+  printMessages,
+  printProgress,
+  printReads,
+  printStatus,
 } from './inspect.ts';
-import { matches, type MessageFilter, messageFilter, Scenario } from './scenario.ts';
+import { matches, type MessageFilter, messageFilter, type Scenario } from './scenario.ts';
 
 type Handler = (scenario: Scenario, args: Arguments) => void;
 
@@ -86,7 +93,9 @@ function cluster(scenario: Scenario, args: Arguments): void {
     else throw new Error(`unknown cluster option ${key} (config keys: ${[...configKeys].join(' ')}, seed, sessions)`);
   }
   if (args.positional.length === 0) throw new Error('cluster needs node ids');
-  scenario.start(new Harness([...args.positional], tune as Partial<CoreConfig>, seed, undefined, options as HarnessOptions));
+  scenario.start(
+    new Harness([...args.positional], tune as Partial<CoreConfig>, seed, undefined, options as HarnessOptions),
+  );
   printStatus(scenario, noArguments);
 }
 
@@ -120,8 +129,10 @@ function tickAll(scenario: Scenario, args: Arguments): void {
 function campaign(scenario: Scenario, args: Arguments): void {
   const node = scenario.upNode(required(args, 0, 'node id'));
   const limit = 2 * (scenario.harness.tune.electionTicks ?? defaultCoreConfig(node.id).electionTicks) + 1;
-  const requests = (): number => scenario.harness.queue
-    .filter((message) => message.from === node.id && (message.type === 'pre-vote' || message.type === 'vote')).length;
+  const requests = (): number =>
+    scenario.harness.queue.filter(
+      (message) => message.from === node.id && (message.type === 'pre-vote' || message.type === 'vote'),
+    ).length;
   const before = requests();
   for (let step = 1; step <= limit; step++) {
     scenario.tick(node);
@@ -202,7 +213,8 @@ function partition(scenario: Scenario, args: Arguments): void {
     if (token === '|') groups.push([]);
     else groups[groups.length - 1]!.push(token);
   }
-  if (groups.length < 2 || groups.some((group) => group.length === 0)) throw new Error('partition needs groups: a b | c');
+  if (groups.length < 2 || groups.some((group) => group.length === 0))
+    throw new Error('partition needs groups: a b | c');
   scenario.harness.partition(...groups);
 }
 
@@ -261,9 +273,10 @@ export function runCommand(scenario: Scenario, line: string): string[] {
     handler(scenario, parseArguments(tokens));
     if (scenario.hasCluster) scenario.process();
   } catch (error) {
-    scenario.print(`error: ${error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)}`);
+    scenario.print(
+      `error: ${error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)}`,
+    );
   }
   const output = scenario.takeOutput();
   return output.length === 0 ? ['ok'] : output;
 }
-

@@ -7,10 +7,13 @@ export function unifiedDiff(expected: readonly string[], actual: readonly string
     return [...expected.map((line) => `-${line}`), ...actual.map((line) => `+${line}`)];
   }
   // common[i][j]: length of the LCS of expected[i..] and actual[j..].
-  const common: number[][] = Array.from({ length: expected.length + 1 }, () => new Array<number>(actual.length + 1).fill(0));
+  const common: number[][] = Array.from({ length: expected.length + 1 }, () =>
+    new Array<number>(actual.length + 1).fill(0),
+  );
   for (let i = expected.length - 1; i >= 0; i--) {
     for (let j = actual.length - 1; j >= 0; j--) {
-      common[i]![j] = expected[i] === actual[j] ? common[i + 1]![j + 1]! + 1 : Math.max(common[i + 1]![j]!, common[i]![j + 1]!);
+      common[i]![j] =
+        expected[i] === actual[j] ? common[i + 1]![j + 1]! + 1 : Math.max(common[i + 1]![j]!, common[i]![j + 1]!);
     }
   }
   const lines: string[] = [];

@@ -23,7 +23,9 @@ function messageDetails(message: Message): string {
     case 'append':
       return ` prev=${message.prevIndex}/${message.prevTerm} entries=[${message.entries.map((entry) => `${entry.index}/${entry.term}`).join(' ')}] commit=${message.commit}`;
     case 'append-response':
-      return message.reject ? ` reject index=${message.index} hint=${message.hintIndex}/${message.hintTerm}` : ` index=${message.index}`;
+      return message.reject
+        ? ` reject index=${message.index} hint=${message.hintIndex}/${message.hintTerm}`
+        : ` index=${message.index}`;
     case 'heartbeat':
       return ` commit=${message.commit}${context(message.context)}`;
     case 'heartbeat-response':

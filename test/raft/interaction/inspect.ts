@@ -14,8 +14,10 @@ function statusLine(node: HarnessNode): string {
   const first = status.firstIndex > 1 ? ` first=${status.firstIndex}` : '';
   const transferee = status.transferee === '' ? '' : ` transferee=${status.transferee}`;
   const held = node.held ? ' (held)' : '';
-  return `${node.id} ${status.role} term=${status.term} vote=${showNode(status.vote)} leader=${showNode(status.leader)} ` +
-    `commit=${status.commit} applied=${status.applied} last=${status.lastIndex} snapshot=${status.snapshotIndex}${first}${transferee}${held}`;
+  return (
+    `${node.id} ${status.role} term=${status.term} vote=${showNode(status.vote)} leader=${showNode(status.leader)} ` +
+    `commit=${status.commit} applied=${status.applied} last=${status.lastIndex} snapshot=${status.snapshotIndex}${first}${transferee}${held}`
+  );
 }
 
 export function printStatus(scenario: Scenario, args: Arguments): void {
@@ -27,16 +29,21 @@ export function printLog(scenario: Scenario, args: Arguments): void {
   const node = scenario.upNode(required(args, 0, 'node id'));
   const status = node.core.status();
   if (status.firstIndex > 1) scenario.print(`(compacted through ${status.firstIndex - 1})`);
-  for (const entry of node.core.entriesForInspection(status.firstIndex, status.lastIndex + 1)) scenario.print(formatEntry(entry));
+  for (const entry of node.core.entriesForInspection(status.firstIndex, status.lastIndex + 1))
+    scenario.print(formatEntry(entry));
   if (status.lastIndex < status.firstIndex) scenario.print('(empty)');
 }
 
 export function printDisk(scenario: Scenario, args: Arguments): void {
   const disk = scenario.node(required(args, 0, 'node id')).disk;
-  scenario.print(`hard-state term=${disk.hardState.term} vote=${showNode(disk.hardState.vote)} commit=${disk.hardState.commit}`);
+  scenario.print(
+    `hard-state term=${disk.hardState.term} vote=${showNode(disk.hardState.vote)} commit=${disk.hardState.commit}`,
+  );
   if (disk.snapshot !== null) {
     const meta = disk.snapshot.meta;
-    scenario.print(`snapshot ${meta.index}/${meta.term} ${formatMembership(meta.membership)} bytes=${disk.snapshot.data.byteLength}`);
+    scenario.print(
+      `snapshot ${meta.index}/${meta.term} ${formatMembership(meta.membership)} bytes=${disk.snapshot.data.byteLength}`,
+    );
   }
   for (const entry of disk.entries) scenario.print(formatEntry(entry));
 }
@@ -56,8 +63,10 @@ export function printMessages(scenario: Scenario): void {
 export function printReads(scenario: Scenario, args: Arguments): void {
   const node = scenario.node(required(args, 0, 'node id'));
   const shown = scenario.readsShown.get(node.id) ?? { states: 0, failures: 0 };
-  for (const read of node.readStates.slice(shown.states)) scenario.print(`read ctx=${read.context} index=${read.index}`);
-  for (const failure of node.readFailures.slice(shown.failures)) scenario.print(`failed ctx=${failure.context} reason=${failure.reason}`);
+  for (const read of node.readStates.slice(shown.states))
+    scenario.print(`read ctx=${read.context} index=${read.index}`);
+  for (const failure of node.readFailures.slice(shown.failures))
+    scenario.print(`failed ctx=${failure.context} reason=${failure.reason}`);
   scenario.readsShown.set(node.id, { states: node.readStates.length, failures: node.readFailures.length });
 }
 
@@ -72,4 +81,3 @@ export function printProgress(scenario: Scenario, args: Arguments): void {
     scenario.print(`${id} match=${entry.match} next=${entry.next} state=${entry.state}`);
   }
 }
-

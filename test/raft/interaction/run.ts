@@ -27,13 +27,22 @@ export function runScriptFile(path: string, options: { rewrite: boolean }): Scri
     outputs.push(actual);
     if (actual.some((line) => line.includes(invariantErrorName))) {
       // A broken invariant is a bug in the core (STYLE.md rule 5): never an expectation.
-      invariantFailures.push(`${path}:${block.lineNumber}: \`${block.command}\` broke an invariant of the core:\n${actual.join('\n')}`);
+      invariantFailures.push(
+        `${path}:${block.lineNumber}: \`${block.command}\` broke an invariant of the core:\n${actual.join('\n')}`,
+      );
     }
     if (!block.hasSeparator) {
       mismatches.push(`${path}:${block.lineNumber}: \`${block.command}\` has no expected output (no ---- line)`);
     } else if (actual.join('\n') !== block.expected.join('\n')) {
       const diff = unifiedDiff(block.expected, actual);
-      mismatches.push([`${path}:${block.lineNumber}: output of \`${block.command}\` differs`, '--- expected', '+++ actual', ...diff].join('\n'));
+      mismatches.push(
+        [
+          `${path}:${block.lineNumber}: output of \`${block.command}\` differs`,
+          '--- expected',
+          '+++ actual',
+          ...diff,
+        ].join('\n'),
+      );
     }
   }
   if (options.rewrite) {

@@ -1,6 +1,6 @@
 // The running state of one script: a Harness, the output of the command being run, and what
 // each node looked like last time (so role and term changes are printed where they happen).
-import { Harness, type HarnessNode } from '../support/harness.ts';
+import type { Harness, HarnessNode } from '../support/harness.ts';
 import type { Message, MessageType, NodeId, Role, Term } from '../../../src/raft/types.ts';
 import { formatMessage } from './format.ts';
 
@@ -9,9 +9,19 @@ export const maxStabilizeRounds = 1_000;
 
 /** Every message type, checked by the compiler against the Message union. */
 const messageTypeNames: Readonly<Record<MessageType, true>> = {
-  'pre-vote': true, 'pre-vote-response': true, vote: true, 'vote-response': true, append: true,
-  'append-response': true, heartbeat: true, 'heartbeat-response': true, 'snapshot-chunk': true,
-  'snapshot-response': true, 'timeout-now': true, 'read-index': true, 'read-index-response': true,
+  'pre-vote': true,
+  'pre-vote-response': true,
+  vote: true,
+  'vote-response': true,
+  append: true,
+  'append-response': true,
+  heartbeat: true,
+  'heartbeat-response': true,
+  'snapshot-chunk': true,
+  'snapshot-response': true,
+  'timeout-now': true,
+  'read-index': true,
+  'read-index-response': true,
 };
 
 export interface MessageFilter {
@@ -21,17 +31,24 @@ export interface MessageFilter {
 }
 
 /** A filter from `from=`, `to=` and `type=` lists; a misspelt type is an error, not an empty match. */
-export function messageFilter(from?: readonly string[], to?: readonly string[], types?: readonly string[]): MessageFilter {
+export function messageFilter(
+  from?: readonly string[],
+  to?: readonly string[],
+  types?: readonly string[],
+): MessageFilter {
   for (const type of types ?? []) {
-    if (!Object.hasOwn(messageTypeNames, type)) throw new Error(`unknown message type ${type} (known: ${Object.keys(messageTypeNames).join(' ')})`);
+    if (!Object.hasOwn(messageTypeNames, type))
+      throw new Error(`unknown message type ${type} (known: ${Object.keys(messageTypeNames).join(' ')})`);
   }
   return { from, to, types: types as readonly MessageType[] | undefined };
 }
 
 export function matches(filter: MessageFilter, message: Message): boolean {
-  return (filter.from === undefined || filter.from.includes(message.from)) &&
+  return (
+    (filter.from === undefined || filter.from.includes(message.from)) &&
     (filter.to === undefined || filter.to.includes(message.to)) &&
-    (filter.types === undefined || filter.types.includes(message.type));
+    (filter.types === undefined || filter.types.includes(message.type))
+  );
 }
 
 interface Seen {

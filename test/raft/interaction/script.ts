@@ -44,7 +44,11 @@ export function parseScript(text: string): Script {
     let expectedEnd = expectedStart;
     if (hasSeparator) while (expectedEnd < lines.length && !isBlank(lines[expectedEnd]!)) expectedEnd++;
     blocks.push({
-      command: line.trim(), lineNumber: position + 1, hasSeparator, expectedStart, expectedEnd,
+      command: line.trim(),
+      lineNumber: position + 1,
+      hasSeparator,
+      expectedStart,
+      expectedEnd,
       expected: lines.slice(expectedStart, expectedEnd),
     });
     position = expectedEnd;

@@ -42,14 +42,28 @@ function parseOptions(argv: readonly string[]): CliOptions {
     .option('--start <seed>', 'first seed of the range', wholeNumber('start', 0, 2 ** 31), 1)
     .option('--seed <seed>', 'run this one seed only', wholeNumber('seed', 0, 2 ** 31))
     .option('--trace', 'print the last events before each failure', false)
-    .option('--trace-events <count>', 'events kept for a trace', wholeNumber('trace-events', 1, 1_000_000), defaultTraceEvents)
+    .option(
+      '--trace-events <count>',
+      'events kept for a trace',
+      wholeNumber('trace-events', 1, 1_000_000),
+      defaultTraceEvents,
+    )
     .option('--nodes <count>', 'cluster size (3 or 5); by default drawn from each seed', (text: string) => {
       if (text !== '3' && text !== '5') throw new InvalidArgumentError(`nodes must be 3 or 5, got "${text}"`);
       return Number(text) as 3 | 5;
     })
-    .option('--steps <count>', 'random steps per seed before the final quiet phase', wholeNumber('steps', 1, 10_000_000), defaultSteps)
-    .option('--full-check-every <steps>', 'compare every log from scratch every this many steps (1: every step)',
-      wholeNumber('full-check-every', 1, 10_000_000), defaultFullCheckEvery)
+    .option(
+      '--steps <count>',
+      'random steps per seed before the final quiet phase',
+      wholeNumber('steps', 1, 10_000_000),
+      defaultSteps,
+    )
+    .option(
+      '--full-check-every <steps>',
+      'compare every log from scratch every this many steps (1: every step)',
+      wholeNumber('full-check-every', 1, 10_000_000),
+      defaultFullCheckEvery,
+    )
     .parse([...argv]);
   return program.opts<CliOptions>();
 }
@@ -62,7 +76,10 @@ interface Failure {
 
 class Progress {
   private lastPrint = 0;
-  constructor(private readonly total: number, private readonly startedAt: number) {}
+  constructor(
+    private readonly total: number,
+    private readonly startedAt: number,
+  ) {}
 
   update(done: number, failed: number, force = false): void {
     const now = Date.now();
@@ -80,20 +97,29 @@ function formatRate(seeds: number, elapsedMs: number): string {
 
 function main(): void {
   const options = parseOptions(process.argv);
-  const seeds = options.seed !== undefined ? [options.seed] : Array.from({ length: options.seeds }, (_, offset) => options.start + offset);
+  const seeds =
+    options.seed !== undefined
+      ? [options.seed]
+      : Array.from({ length: options.seeds }, (_, offset) => options.start + offset);
   const startedAt = Date.now();
   const progress = new Progress(seeds.length, startedAt);
   const failures: Failure[] = [];
   const results: SeedResult[] = [];
   seeds.forEach((seed, position) => {
     try {
-      results.push(runSeed(seed, {
-        nodes: options.nodes, steps: options.steps, traceEvents: options.traceEvents, fullCheckEvery: options.fullCheckEvery,
-      }));
+      results.push(
+        runSeed(seed, {
+          nodes: options.nodes,
+          steps: options.steps,
+          traceEvents: options.traceEvents,
+          fullCheckEvery: options.fullCheckEvery,
+        }),
+      );
     } catch (error) {
-      const failure = error instanceof SimulationFailure
-        ? { seed, message: error.message, trace: error.trace }
-        : { seed, message: `seed ${seed}: simulator error: ${(error as Error).stack ?? String(error)}`, trace: [] };
+      const failure =
+        error instanceof SimulationFailure
+          ? { seed, message: error.message, trace: error.trace }
+          : { seed, message: `seed ${seed}: simulator error: ${(error as Error).stack ?? String(error)}`, trace: [] };
       failures.push(failure);
       if (process.stderr.isTTY) process.stderr.write('\n');
       process.stdout.write(`FAIL ${failure.message}\n`);
@@ -106,8 +132,14 @@ function main(): void {
   process.exitCode = failures.length > 0 ? 1 : 0;
 }
 
-function printSummary(seeds: readonly number[], results: readonly SeedResult[], failures: readonly Failure[], elapsedMs: number): void {
-  const sum = (pick: (result: SeedResult) => number): number => results.reduce((total, result) => total + pick(result), 0);
+function printSummary(
+  seeds: readonly number[],
+  results: readonly SeedResult[],
+  failures: readonly Failure[],
+  elapsedMs: number,
+): void {
+  const sum = (pick: (result: SeedResult) => number): number =>
+    results.reduce((total, result) => total + pick(result), 0);
   const first = seeds[0];
   const last = seeds[seeds.length - 1];
   process.stdout.write(

@@ -5,7 +5,17 @@ import { type CoreConfig, defaultCoreConfig } from '../../../src/raft/config.ts'
 import { members } from '../../../src/raft/membership.ts';
 import type { SeededRandom } from '../../../src/raft/random.ts';
 import { nodeId } from '../../../src/raft/types.ts';
-import type { ClientStamp, Entry, LogIndex, Membership, Message, NodeId, ReadFailure, ReadState, SnapshotMeta } from '../../../src/raft/types.ts';
+import type {
+  ClientStamp,
+  Entry,
+  LogIndex,
+  Membership,
+  Message,
+  NodeId,
+  ReadFailure,
+  ReadState,
+  SnapshotMeta,
+} from '../../../src/raft/types.ts';
 import { Checkers, type InspectedLog } from './checkers.ts';
 import { type NetworkFaults, SimNetwork } from './network.ts';
 import { type CrashPoint, type NodeEnvironment, SimNode } from './node.ts';
@@ -58,9 +68,22 @@ export class SimCluster {
   readonly bootstrap: Membership;
   readonly clients: SimClient[] = [];
   readonly counters: ClusterCounters = {
-    ticks: 0, deliveries: 0, proposalsAccepted: 0, proposalsRefused: 0, retries: 0, readsAsked: 0, readsAnswered: 0,
-    readsFailed: 0, crashes: 0, restarts: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0,
-    snapshotsInstalled: 0, applied: 0,
+    ticks: 0,
+    deliveries: 0,
+    proposalsAccepted: 0,
+    proposalsRefused: 0,
+    retries: 0,
+    readsAsked: 0,
+    readsAnswered: 0,
+    readsFailed: 0,
+    crashes: 0,
+    restarts: 0,
+    partitions: 0,
+    transfers: 0,
+    membershipChanges: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+    applied: 0,
   };
   step = 0;
   /** The lockstep clock's nodes still to tick in this round (see SimPlan.clock). */
@@ -71,15 +94,24 @@ export class SimCluster {
   private readonly environment: NodeEnvironment;
   private current: TraceEvent | null = null;
 
-  constructor(readonly settings: ClusterSettings, readonly random: SeededRandom, networkRandom: SeededRandom) {
+  constructor(
+    readonly settings: ClusterSettings,
+    readonly random: SeededRandom,
+    networkRandom: SeededRandom,
+  ) {
     this.network = new SimNetwork(networkRandom, settings.faults);
     this.trace = new TraceRing(settings.traceEvents);
     const ids = Array.from({ length: settings.nodeCount }, (_, offset) => nodeId(`n${offset + 1}`));
     this.nextNodeNumber = settings.nodeCount + 1;
-    this.bootstrap = { voters: ids, learners: [], addresses: Object.fromEntries(ids.map((id) => [id, nodeAddress(id)])) };
+    this.bootstrap = {
+      voters: ids,
+      learners: [],
+      addresses: Object.fromEntries(ids.map((id) => [id, nodeAddress(id)])),
+    };
     this.environment = this.makeEnvironment();
     for (const id of ids) this.createNode(id).start();
-    for (let number = 1; number <= 3; number++) this.clients.push({ id: `c${number}`, sequence: 0, outstanding: false });
+    for (let number = 1; number <= 3; number++)
+      this.clients.push({ id: `c${number}`, sequence: 0, outstanding: false });
   }
 
   private makeEnvironment(): NodeEnvironment {
@@ -112,7 +144,10 @@ export class SimCluster {
 
   createNode(id: NodeId): SimNode {
     const config: CoreConfig = { ...defaultCoreConfig(id), ...this.settings.tuning, id };
-    const node = new SimNode({ id, config, bootstrap: this.bootstrap, seed: this.settings.seed * 1_000 + Number(id.slice(1)) }, this.environment);
+    const node = new SimNode(
+      { id, config, bootstrap: this.bootstrap, seed: this.settings.seed * 1_000 + Number(id.slice(1)) },
+      this.environment,
+    );
     node.setSnapshotDelay(this.snapshotDelay());
     this.nodes.set(id, node);
     return node;
@@ -173,7 +208,9 @@ export class SimCluster {
   /** Starts a traced step; `finish` records the touched node's state after it. */
   begin(what: string, message?: Message): void {
     this.step++;
-    this.current = this.trace.record(message === undefined ? { step: this.step, what } : { step: this.step, what, message });
+    this.current = this.trace.record(
+      message === undefined ? { step: this.step, what } : { step: this.step, what, message },
+    );
   }
 
   note(text: string): void {

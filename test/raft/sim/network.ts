@@ -23,7 +23,12 @@ export interface NetworkFaults {
 }
 
 export const quietNetwork: NetworkFaults = {
-  dropProbability: 0, duplicateProbability: 0, reorderProbability: 0, maxDelayTicks: 0, longDelayProbability: 0, longDelayTicks: 0,
+  dropProbability: 0,
+  duplicateProbability: 0,
+  reorderProbability: 0,
+  maxDelayTicks: 0,
+  longDelayProbability: 0,
+  longDelayTicks: 0,
 };
 
 /** A bound on messages in flight: a simulation that exceeds it has a message storm (a bug in itself). */
@@ -58,7 +63,10 @@ export class SimNetwork {
   /** Directed links that are congested: every message on one waits this many more ticks. */
   private readonly slowLinks = new Map<string, number>();
 
-  constructor(private readonly random: SeededRandom, faults: NetworkFaults) {
+  constructor(
+    private readonly random: SeededRandom,
+    faults: NetworkFaults,
+  ) {
     this.faults = checkedFaults(faults);
   }
 
@@ -89,7 +97,8 @@ export class SimNetwork {
     }
     const faults = this.faults;
     let delay = faults.maxDelayTicks === 0 ? 0 : this.random.nextInt(faults.maxDelayTicks + 1);
-    if (faults.longDelayProbability > 0 && this.random.chance(faults.longDelayProbability)) delay += this.random.nextInt(faults.longDelayTicks + 1);
+    if (faults.longDelayProbability > 0 && this.random.chance(faults.longDelayProbability))
+      delay += this.random.nextInt(faults.longDelayTicks + 1);
     if (this.slowLinks.size > 0) delay += this.slowLinks.get(linkName(message.from, message.to)) ?? 0;
     this.inFlight.push({ message, deliverableAt: this.now + delay });
   }
@@ -172,12 +181,21 @@ function linkName(from: NodeId, to: NodeId): string {
 }
 
 function checkedFaults(faults: NetworkFaults): NetworkFaults {
-  const probabilities = [faults.dropProbability, faults.duplicateProbability, faults.reorderProbability, faults.longDelayProbability];
+  const probabilities = [
+    faults.dropProbability,
+    faults.duplicateProbability,
+    faults.reorderProbability,
+    faults.longDelayProbability,
+  ];
   if (probabilities.some((probability) => !(probability >= 0 && probability < 1))) {
     throw new RangeError(`network faults: probabilities must be in [0, 1), got ${JSON.stringify(faults)}`);
   }
-  for (const [name, ticks] of [['maxDelayTicks', faults.maxDelayTicks], ['longDelayTicks', faults.longDelayTicks]] as const) {
-    if (!Number.isInteger(ticks) || ticks < 0) throw new RangeError(`network faults: ${name} must be a non-negative integer, got ${ticks}`);
+  for (const [name, ticks] of [
+    ['maxDelayTicks', faults.maxDelayTicks],
+    ['longDelayTicks', faults.longDelayTicks],
+  ] as const) {
+    if (!Number.isInteger(ticks) || ticks < 0)
+      throw new RangeError(`network faults: ${name} must be a non-negative integer, got ${ticks}`);
   }
   return faults;
 }

@@ -14,8 +14,20 @@ import type { CoreConfig } from '../../../src/raft/config.ts';
 import { RaftCore } from '../../../src/raft/core.ts';
 import { SeededRandom } from '../../../src/raft/random.ts';
 import type {
-  ClientStamp, CoreStatus, Entry, LogIndex, Membership, MembershipChange, Message, NodeId, ProposeResult, ReadFailure,
-  ReadState, Ready, SnapshotMeta, Term,
+  ClientStamp,
+  CoreStatus,
+  Entry,
+  LogIndex,
+  Membership,
+  MembershipChange,
+  Message,
+  NodeId,
+  ProposeResult,
+  ReadFailure,
+  ReadState,
+  Ready,
+  SnapshotMeta,
+  Term,
 } from '../../../src/raft/types.ts';
 import { type Checkers, InvariantViolation } from './checkers.ts';
 import { type ApplyOutcome, SimStateMachine } from './state-machine.ts';
@@ -63,7 +75,10 @@ export class SimNode {
   private core: RaftCore | null = null;
   private pendingSnapshot: PendingSnapshot | null = null;
 
-  constructor(private readonly options: SimNodeOptions, private readonly environment: NodeEnvironment) {
+  constructor(
+    private readonly options: SimNodeOptions,
+    private readonly environment: NodeEnvironment,
+  ) {
     this.id = options.id;
     this.stateMachine = new SimStateMachine(options.bootstrap);
   }
@@ -85,12 +100,17 @@ export class SimNode {
     const persisted = this.disk.load(this.options.bootstrap);
     const random = new SeededRandom((Math.imul(this.options.seed, 0x9e3779b1) + this.incarnation * 7919) >>> 0);
     this.core = new RaftCore(this.options.config, persisted, random);
-    this.stateMachine = persisted.snapshot === null ? new SimStateMachine(this.options.bootstrap) : SimStateMachine.fromSnapshot(persisted.snapshot);
+    this.stateMachine =
+      persisted.snapshot === null
+        ? new SimStateMachine(this.options.bootstrap)
+        : SimStateMachine.fromSnapshot(persisted.snapshot);
     const status = this.core.status();
     this.environment.checkers.observeRestart(status, this.disk);
     if (status.applied !== this.stateMachine.appliedIndex) {
-      throw new InvariantViolation('status sanity',
-        `${this.id} restarted with applied ${status.applied}, its state machine is at ${this.stateMachine.appliedIndex}`);
+      throw new InvariantViolation(
+        'status sanity',
+        `${this.id} restarted with applied ${status.applied}, its state machine is at ${this.stateMachine.appliedIndex}`,
+      );
     }
   }
 
@@ -148,7 +168,7 @@ export class SimNode {
   }
 
   hasReady(): boolean {
-    return this.core !== null && this.core.hasReady();
+    return this.core?.hasReady() ?? false;
   }
 
   readLog(low: LogIndex, high: LogIndex): readonly Entry[] {
@@ -162,7 +182,8 @@ export class SimNode {
     const core = this.live();
     let count = 0;
     while (core.hasReady()) {
-      if (++count > maxReadiesPerProcess) throw new Error(`liveness: ${this.id} produced more than ${maxReadiesPerProcess} Readies without settling`);
+      if (++count > maxReadiesPerProcess)
+        throw new Error(`liveness: ${this.id} produced more than ${maxReadiesPerProcess} Readies without settling`);
       this.processOneReady(core, null);
     }
     return count;
@@ -193,7 +214,8 @@ export class SimNode {
   private persist(core: RaftCore, ready: Ready): void {
     const checkers = this.environment.checkers;
     const first = ready.entries[0];
-    if (first !== undefined) checkers.observeEntriesWritten(this.id, ready.entries, this.termBefore(core, ready, first.index));
+    if (first !== undefined)
+      checkers.observeEntriesWritten(this.id, ready.entries, this.termBefore(core, ready, first.index));
     this.disk.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
     checkers.observePersist(this.id, this.disk);
   }
@@ -238,8 +260,10 @@ export class SimNode {
   private captureSnapshot(index: LogIndex): PendingSnapshot {
     const machine = this.stateMachine;
     if (machine.appliedIndex !== index) {
-      throw new InvariantViolation('snapshot consistency',
-        `${this.id}: the core wants a snapshot at ${index}, the state machine has applied ${machine.appliedIndex}`);
+      throw new InvariantViolation(
+        'snapshot consistency',
+        `${this.id}: the core wants a snapshot at ${index}, the state machine has applied ${machine.appliedIndex}`,
+      );
     }
     const meta: SnapshotMeta = { index, term: machine.appliedTerm, membership: machine.membership };
     this.environment.checkers.observeSnapshotContents(this.id, meta, machine.digest);
@@ -264,8 +288,10 @@ export class SimNode {
     if (theirs?.index !== ours.index) return; // The core ignored it as stale.
     const describe = (meta: SnapshotMeta): string => `${meta.term}/${JSON.stringify(meta.membership)}`;
     if (describe(theirs) !== describe(ours)) {
-      throw new InvariantViolation('snapshot consistency',
-        `${this.id}: the core records snapshot ${ours.index} as ${describe(theirs)}, the state machine as ${describe(ours)}`);
+      throw new InvariantViolation(
+        'snapshot consistency',
+        `${this.id}: the core records snapshot ${ours.index} as ${describe(theirs)}, the state machine as ${describe(ours)}`,
+      );
     }
   }
 

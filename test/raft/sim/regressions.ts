@@ -3,7 +3,17 @@
 import type { Message } from '../../../src/raft/types.ts';
 import type { SimCluster } from './cluster.ts';
 import { checkLiveness } from './run.ts';
-import { addLearner, deliverAll, electLeader, id, propose, runScript, scriptedCluster, scriptedElectionTicks, tickNode } from './script.ts';
+import {
+  addLearner,
+  deliverAll,
+  electLeader,
+  id,
+  propose,
+  runScript,
+  scriptedCluster,
+  scriptedElectionTicks,
+  tickNode,
+} from './script.ts';
 
 /**
  * Found by seed 5 (and many more). A follower in the replicate state whose whole in-flight
@@ -35,7 +45,10 @@ export function learnerReadScenario(): void {
     electLeader(cluster, 'n1');
     const learner = addLearner(cluster, 'n1');
     tickNode(cluster, 'n1', 3);
-    cluster.network.partition([[id('n1'), learner], [id('n2'), id('n3')]]);
+    cluster.network.partition([
+      [id('n1'), learner],
+      [id('n2'), id('n3')],
+    ]);
     // n2 and n3 stop hearing from n1; n2 wins term 2 and commits an entry. n1 has not ticked,
     // so it has not yet noticed (CheckQuorum acts only after an election timeout of its own).
     tickNode(cluster, 'n3', scriptedElectionTicks);
@@ -56,7 +69,11 @@ export function learnerReadScenario(): void {
  * older than one installed meanwhile, and the early return hands back the restored index).
  */
 export function backgroundSnapshotScenario(installsFirst: 0 | 1 = 0): void {
-  const cluster = scriptedCluster(3, { snapshotThresholdEntries: 5, compactionTrailingEntries: 0, snapshotChunkBytes: 64 });
+  const cluster = scriptedCluster(3, {
+    snapshotThresholdEntries: 5,
+    compactionTrailingEntries: 0,
+    snapshotChunkBytes: 64,
+  });
   runScript(cluster, () => {
     const follower = cluster.node(id('n3'));
     follower.setSnapshotDelay(Number.POSITIVE_INFINITY);
@@ -97,7 +114,9 @@ function proposeAndDeliver(cluster: SimCluster, first: number, last: number): vo
 function deliverSnapshotTo(cluster: SimCluster, name: string, batchLast: boolean): void {
   const target = id(name);
   const isLastChunk = (message: Message): boolean =>
-    message.type === 'snapshot-chunk' && message.to === target && message.offset + message.data.byteLength === message.totalBytes;
+    message.type === 'snapshot-chunk' &&
+    message.to === target &&
+    message.offset + message.data.byteLength === message.totalBytes;
   let delivered = false;
   for (let count = 0; count < 1_000 && !delivered; count++) {
     const stepped = cluster.deliver((_node, message) => {
@@ -191,7 +210,8 @@ export function selfRemovalReadScenario(): void {
     cluster.network.cutOneWay(id('n2'), id('n1'));
     if (!proposeOwnRemoval(cluster, 'n1')) return;
     deliverAll(cluster);
-    for (let count = 0; count < 100 && cluster.node(id('n2')).status().role !== 'leader'; count++) tickNode(cluster, 'n2');
+    for (let count = 0; count < 100 && cluster.node(id('n2')).status().role !== 'leader'; count++)
+      tickNode(cluster, 'n2');
     propose(cluster, 'n2', 'u1');
     deliverAll(cluster);
     cluster.readIndex(cluster.node(id('n1')), true);

@@ -23,8 +23,15 @@ export const maxDeliveriesPerRound = 50_000;
 
 export class SimulationFailure extends Error {
   override name = 'SimulationFailure';
-  constructor(readonly seed: number, readonly step: number, readonly reason: unknown, readonly trace: readonly string[]) {
-    super(`seed ${seed} step ${step}: ${reason instanceof Error ? `${reason.name === 'Error' ? '' : `${reason.name}: `}${reason.message}` : String(reason)}`);
+  constructor(
+    readonly seed: number,
+    readonly step: number,
+    readonly reason: unknown,
+    readonly trace: readonly string[],
+  ) {
+    super(
+      `seed ${seed} step ${step}: ${reason instanceof Error ? `${reason.name === 'Error' ? '' : `${reason.name}: `}${reason.message}` : String(reason)}`,
+    );
   }
 }
 
@@ -47,7 +54,11 @@ export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
   const plan = planFor(seed, options);
   const cluster = new SimCluster(
     {
-      seed, nodeCount: plan.nodeCount, tuning: plan.tuning, faults: plan.faults, maxSnapshotDelayInputs: plan.maxSnapshotDelayInputs,
+      seed,
+      nodeCount: plan.nodeCount,
+      tuning: plan.tuning,
+      faults: plan.faults,
+      maxSnapshotDelayInputs: plan.maxSnapshotDelayInputs,
       traceEvents: options.traceEvents ?? defaultTraceEvents,
     },
     new SeededRandom(mixSeed(seed, 0x5ce0)),
@@ -61,8 +72,14 @@ export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
     const finalCommit = finalPhase(cluster, plan);
     const maxTerm = Math.max(...cluster.upNodes().map((node) => node.status().term));
     return {
-      seed, nodeCount: plan.nodeCount, steps: cluster.step, counters: cluster.counters, network: cluster.network.counters,
-      maxTerm, leaderTerms: cluster.checkers.leaderTerms(), finalCommit,
+      seed,
+      nodeCount: plan.nodeCount,
+      steps: cluster.step,
+      counters: cluster.counters,
+      network: cluster.network.counters,
+      maxTerm,
+      leaderTerms: cluster.checkers.leaderTerms(),
+      finalCommit,
     };
   } catch (error) {
     throw new SimulationFailure(seed, cluster.step, error, [`plan ${describePlan(plan)}`, ...cluster.trace.lines()]);
@@ -90,22 +107,28 @@ function finalPhase(cluster: SimCluster, plan: SimPlan): LogIndex {
 export function checkLiveness(cluster: SimCluster, electionTicks: number): LogIndex {
   const leaderBound = leaderBoundElections * electionTicks;
   if (runRoundsUntil(cluster, leaderBound, () => currentLeader(cluster) !== null) === null) {
-    throw new LivenessFailure(`liveness: no leader within ${leaderBound} rounds of a healed, quiet, fully restarted cluster (${describeMembers(cluster)})`);
+    throw new LivenessFailure(
+      `liveness: no leader within ${leaderBound} rounds of a healed, quiet, fully restarted cluster (${describeMembers(cluster)})`,
+    );
   }
   const finalStamp: ClientStamp = { client: 'final', sequence: 1 };
   const commitBound = finalCommitBoundElections * electionTicks;
   let round = 0;
   const committed = runRoundsUntil(cluster, commitBound, () => {
     // The client retries its one request with the same stamp, to whoever leads now (§6.3).
-    if (round++ % electionTicks === 0 && !cluster.checkers.stampApplied(stampKey(finalStamp))) proposeFinal(cluster, finalStamp);
+    if (round++ % electionTicks === 0 && !cluster.checkers.stampApplied(stampKey(finalStamp)))
+      proposeFinal(cluster, finalStamp);
     return finalAppliedEverywhere(cluster, finalStamp);
   });
   if (committed === null) {
-    throw new LivenessFailure(`liveness: the final proposal was not applied by every live member within ${commitBound} rounds (${describeMembers(cluster)})`);
+    throw new LivenessFailure(
+      `liveness: the final proposal was not applied by every live member within ${commitBound} rounds (${describeMembers(cluster)})`,
+    );
   }
   retireNonMembers(cluster);
   const agreed = runRoundsUntil(cluster, agreementBoundRounds, () => membersAgree(cluster));
-  if (agreed === null) throw new LivenessFailure(`liveness: members do not converge on one applied state (${describeMembers(cluster)})`);
+  if (agreed === null)
+    throw new LivenessFailure(`liveness: members do not converge on one applied state (${describeMembers(cluster)})`);
   checkFinalStates(cluster);
   cluster.fullCheck();
   return agreed;
@@ -126,7 +149,9 @@ function runRound(cluster: SimCluster): void {
   let deliveries = 0;
   while (cluster.deliver(() => true)) {
     if (++deliveries > maxDeliveriesPerRound) {
-      throw new LivenessFailure(`liveness: more than ${maxDeliveriesPerRound} messages in one quiet round (a message storm)`);
+      throw new LivenessFailure(
+        `liveness: more than ${maxDeliveriesPerRound} messages in one quiet round (a message storm)`,
+      );
     }
   }
 }
@@ -165,7 +190,7 @@ function liveMembers(cluster: SimCluster): SimNode[] | null {
 
 function finalAppliedEverywhere(cluster: SimCluster, stamp: ClientStamp): boolean {
   const live = liveMembers(cluster);
-  return live !== null && live.every((node) => node.stateMachine.hasApplied(stamp));
+  return live?.every((node) => node.stateMachine.hasApplied(stamp)) ?? false;
 }
 
 function retireNonMembers(cluster: SimCluster): void {
@@ -186,7 +211,9 @@ function membersAgree(cluster: SimCluster): LogIndex | false {
   if (live.some((node) => !node.up)) return false;
   const machines = live.map((node) => node.stateMachine);
   const reference = machines[0]!;
-  const same = machines.every((machine) => machine.appliedIndex === status.commit && machine.digest === reference.digest);
+  const same = machines.every(
+    (machine) => machine.appliedIndex === status.commit && machine.digest === reference.digest,
+  );
   return same ? status.commit : false;
 }
 
@@ -200,7 +227,8 @@ function checkFinalStates(cluster: SimCluster): void {
       throw new Error(`state machine safety: ${node.id} and ${nodes[0]!.id} end with different applied sequences`);
     }
     const stamped = payloads.filter((payload) => !payload.startsWith('u'));
-    if (new Set(stamped).size !== stamped.length) throw new Error(`client exactly-once: ${node.id} ends with a stamped request applied twice`);
+    if (new Set(stamped).size !== stamped.length)
+      throw new Error(`client exactly-once: ${node.id} ends with a stamped request applied twice`);
   }
   const finalPayloads = new Set(nodes[0]!.stateMachine.payloads);
   for (const client of cluster.clients) {
@@ -218,10 +246,14 @@ function describeMembers(cluster: SimCluster): string {
     .map((node) => {
       if (!node.up) return `${node.id} ${node.retired ? 'retired' : 'down'}`;
       const status = node.status();
-      const progress = Object.entries(status.progress).map(([id, entry]) => `${id}:${entry.state}/${entry.match}/${entry.next}`).join(',');
+      const progress = Object.entries(status.progress)
+        .map(([id, entry]) => `${id}:${entry.state}/${entry.match}/${entry.next}`)
+        .join(',');
       const membership = `voters ${status.membership.voters.join(',')} learners ${status.membership.learners.join(',') || '-'}`;
-      return `${node.id} ${status.role} t${status.term} last ${status.lastIndex} commit ${status.commit} applied ${status.applied} ` +
-        `leader ${status.leader || '-'} ${membership}${progress === '' ? '' : ` progress ${progress}`}`;
+      return (
+        `${node.id} ${status.role} t${status.term} last ${status.lastIndex} commit ${status.commit} applied ${status.applied} ` +
+        `leader ${status.leader || '-'} ${membership}${progress === '' ? '' : ` progress ${progress}`}`
+      );
     })
     .join('; ');
 }

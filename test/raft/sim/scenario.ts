@@ -83,7 +83,10 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     longDelayTicks: 100 * nodeCount,
   };
   const plan = {
-    seed, nodeCount, tuning, faults,
+    seed,
+    nodeCount,
+    tuning,
+    faults,
     steps: options.steps ?? defaultSteps,
     fullCheckEvery: options.fullCheckEvery ?? defaultFullCheckEvery,
     allowMajorityDown: random.chance(0.2),
@@ -108,7 +111,6 @@ export function mixSeed(seed: number, purpose: number): number {
   return (Math.imul(seed ^ purpose, 0x85ebca6b) ^ (seed >>> 13)) >>> 0;
 }
 
-
 // ---------------------------------------------------------------------- the actions
 
 type Action = (cluster: SimCluster, plan: SimPlan) => void;
@@ -127,7 +129,10 @@ export function randomStep(cluster: SimCluster, plan: SimPlan): void {
   let draw = random.next() * total;
   for (const action of actions) {
     draw -= action.weight;
-    if (draw < 0) return action.run(cluster, plan);
+    if (draw < 0) {
+      action.run(cluster, plan);
+      return;
+    }
   }
   actions[actions.length - 1]!.run(cluster, plan);
 }
@@ -139,7 +144,8 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
   if (cluster.upNodes().some((node) => node.hasReady())) actions.push({ weight: 5, run: flushSomeone });
   const writing = cluster.upNodes().filter((node) => node.hasPendingSnapshot());
   // The interesting moment for a writer to finish is while its node has a Ready pending.
-  if (writing.length > 0) actions.push({ weight: writing.some((node) => node.hasReady()) ? 4 : 0.3, run: finishSnapshotWriter });
+  if (writing.length > 0)
+    actions.push({ weight: writing.some((node) => node.hasReady()) ? 4 : 0.3, run: finishSnapshotWriter });
   actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
   actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
   if (cluster.downNodes().length > 0) actions.push({ weight: 0.5, run: restartSomeone });
@@ -167,9 +173,13 @@ const tickSomeone: Action = (cluster, plan) => {
 /** The next node of the current lockstep round; a new round (a fresh shuffle) when it is over. */
 function nextInLockstep(cluster: SimCluster, up: readonly SimNode[]): SimNode {
   for (;;) {
-    if (cluster.lockstepRound.length === 0) cluster.lockstepRound = shuffle(cluster.random, up.map((node) => node.id));
+    if (cluster.lockstepRound.length === 0)
+      cluster.lockstepRound = shuffle(
+        cluster.random,
+        up.map((node) => node.id),
+      );
     const node = cluster.nodes.get(cluster.lockstepRound.shift()!);
-    if (node !== undefined && node.up) return node;
+    if (node?.up) return node;
   }
 }
 
@@ -341,11 +351,13 @@ function pickMembershipChange(cluster: SimCluster, plan: SimPlan, leader: SimNod
       return { type: 'add-learner', node, address: nodeAddress(node) };
     });
   }
-  if (membership.learners.length > 0) options.push(() => ({ type: 'promote', node: cluster.random.pick(membership.learners) }));
+  if (membership.learners.length > 0)
+    options.push(() => ({ type: 'promote', node: cluster.random.pick(membership.learners) }));
   if (membership.voters.length > (plan.smallClusters ? 1 : minimumVoters)) {
     options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.voters) }));
   }
-  if (membership.learners.length > 0) options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.learners) }));
+  if (membership.learners.length > 0)
+    options.push(() => ({ type: 'remove', node: cluster.random.pick(membership.learners) }));
   return options.length === 0 ? null : cluster.random.pick(options)();
 }
 

@@ -16,8 +16,12 @@ const maxElectionTicks = 100;
 export function scriptedCluster(nodeCount: number, tuning: Partial<CoreConfig> = {}, seed = 1): SimCluster {
   return new SimCluster(
     {
-      seed, nodeCount, tuning: { electionTicks: scriptedElectionTicks, heartbeatTicks: 1, ...tuning }, faults: quietNetwork,
-      maxSnapshotDelayInputs: 0, traceEvents: 200,
+      seed,
+      nodeCount,
+      tuning: { electionTicks: scriptedElectionTicks, heartbeatTicks: 1, ...tuning },
+      faults: quietNetwork,
+      maxSnapshotDelayInputs: 0,
+      traceEvents: 200,
     },
     new SeededRandom(seed),
     new SeededRandom(seed + 1),

@@ -72,8 +72,13 @@ export class SimStateMachine {
 
   serialize(): Uint8Array {
     const state: SerializedState = {
-      version: simStateFormatVersion, index: this.appliedIndex, term: this.appliedTerm, digest: this.digest,
-      membership: this.membership, payloads: this.payloads, sessions: this.sessions.toJSON(),
+      version: simStateFormatVersion,
+      index: this.appliedIndex,
+      term: this.appliedTerm,
+      digest: this.digest,
+      membership: this.membership,
+      payloads: this.payloads,
+      sessions: this.sessions.toJSON(),
     };
     return new Uint8Array(Buffer.from(JSON.stringify(state), 'utf8'));
   }
@@ -81,9 +86,12 @@ export class SimStateMachine {
   static fromSnapshot(snapshot: Snapshot): SimStateMachine {
     const text = Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength).toString('utf8');
     const state = JSON.parse(text) as SerializedState;
-    if (state.version !== simStateFormatVersion) throw new Error(`state machine: unknown snapshot version ${state.version}`);
+    if (state.version !== simStateFormatVersion)
+      throw new Error(`state machine: unknown snapshot version ${state.version}`);
     if (state.index !== snapshot.meta.index || state.term !== snapshot.meta.term) {
-      throw new Error(`state machine: snapshot data is at ${state.index}/${state.term}, its meta says ${snapshot.meta.index}/${snapshot.meta.term}`);
+      throw new Error(
+        `state machine: snapshot data is at ${state.index}/${state.term}, its meta says ${snapshot.meta.index}/${snapshot.meta.term}`,
+      );
     }
     const machine = new SimStateMachine(state.membership);
     machine.appliedIndex = state.index;

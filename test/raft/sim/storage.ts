@@ -6,7 +6,15 @@
 // simulator reports instead of papering over.
 import { entryChecksum } from '../../../src/raft/checksum.ts';
 import { NO_NODE } from '../../../src/raft/types.ts';
-import type { Entry, HardState, LogIndex, Membership, PersistedState, Snapshot, Term } from '../../../src/raft/types.ts';
+import type {
+  Entry,
+  HardState,
+  LogIndex,
+  Membership,
+  PersistedState,
+  Snapshot,
+  Term,
+} from '../../../src/raft/types.ts';
 
 export interface PersistBatch {
   readonly hardState: HardState | null;
@@ -75,7 +83,8 @@ export class MemoryDisk {
 
   private installSnapshot(snapshot: Snapshot): void {
     const meta = snapshot.meta;
-    require(meta.index >= this.snapshotIndex(), `snapshot ${meta.index} is older than the stored snapshot ${this.snapshotIndex()}`);
+    require(meta.index >=
+      this.snapshotIndex(), `snapshot ${meta.index} is older than the stored snapshot ${this.snapshotIndex()}`);
     // §5.4.3 / paper §7: keep the suffix only if the log holds the snapshot's last entry with its term.
     const keepSuffix = this.entryAt(meta.index)?.term === meta.term;
     this.snapshot = snapshot;
@@ -86,15 +95,19 @@ export class MemoryDisk {
     const first = entries[0]!;
     const snapshotIndex = this.snapshotIndex();
     const lastIndex = this.lastIndex();
-    require(first.index > snapshotIndex, `entry ${first.index} would rewrite the log covered by snapshot ${snapshotIndex}`);
-    require(first.index <= lastIndex + 1, `entry ${first.index} would leave a gap after the last stored index ${lastIndex}`);
+    require(first.index >
+      snapshotIndex, `entry ${first.index} would rewrite the log covered by snapshot ${snapshotIndex}`);
+    require(first.index <=
+      lastIndex + 1, `entry ${first.index} would leave a gap after the last stored index ${lastIndex}`);
     const storedFirst = this.entries[0];
-    if (storedFirst !== undefined && first.index <= lastIndex) this.entries.length = Math.max(0, first.index - storedFirst.index);
+    if (storedFirst !== undefined && first.index <= lastIndex)
+      this.entries.length = Math.max(0, first.index - storedFirst.index);
     let expectedIndex = first.index;
     for (const entry of entries) {
-      require(entry.index === expectedIndex, `batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`);
-      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) === entry.checksum,
-        `entry ${entry.index} in the batch has a bad checksum`);
+      require(entry.index ===
+        expectedIndex, `batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`);
+      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) ===
+        entry.checksum, `entry ${entry.index} in the batch has a bad checksum`);
       this.entries.push(entry);
       expectedIndex++;
     }
@@ -105,14 +118,16 @@ export class MemoryDisk {
     const meta = snapshot.meta;
     if (this.snapshot !== null && this.snapshot.meta.index >= meta.index) return false;
     const termInLog = this.entryAt(meta.index)?.term;
-    require(termInLog === undefined || termInLog === meta.term, `snapshot ${meta.index} has term ${meta.term}, the log says ${termInLog}`);
+    require(termInLog === undefined ||
+      termInLog === meta.term, `snapshot ${meta.index} has term ${meta.term}, the log says ${termInLog}`);
     this.snapshot = snapshot;
     return true;
   }
 
   /** Deletes entries at or below `throughIndex`, which the stored snapshot must cover. */
   compact(throughIndex: LogIndex): void {
-    require(throughIndex <= this.snapshotIndex(), `compact through ${throughIndex} would drop entries the snapshot (${this.snapshotIndex()}) does not cover`);
+    require(throughIndex <=
+      this.snapshotIndex(), `compact through ${throughIndex} would drop entries the snapshot (${this.snapshotIndex()}) does not cover`);
     const first = this.entries[0];
     if (first === undefined || throughIndex < first.index) return;
     this.entries = this.entries.slice(throughIndex - first.index + 1);
@@ -125,7 +140,8 @@ export class MemoryDisk {
     entries.forEach((entry, offset) => {
       require(entry.index === this.snapshotIndex() + 1 + offset, `log gap at ${entry.index}`);
       require(entry.term >= previousTerm, `entry ${entry.index} has term ${entry.term} after term ${previousTerm}`);
-      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) === entry.checksum, `entry ${entry.index} is corrupt`);
+      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) ===
+        entry.checksum, `entry ${entry.index} is corrupt`);
       previousTerm = entry.term;
     });
     return { hardState: this.hardState, snapshot: this.snapshot, entries: [...entries], bootstrap };

@@ -19,7 +19,8 @@ export class TraceRing {
   private count = 0;
 
   constructor(readonly capacity: number = defaultTraceEvents) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`trace capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new RangeError(`trace capacity must be a positive integer, got ${capacity}`);
     this.events = new Array<TraceEvent | undefined>(capacity);
   }
 

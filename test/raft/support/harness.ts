@@ -10,7 +10,18 @@ import { defaultCoreConfig, type CoreConfig } from '../../../src/raft/config.ts'
 import { decodeConfigEntry } from '../../../src/raft/membership.ts';
 import { SeededRandom } from '../../../src/raft/random.ts';
 import { SessionTable } from '../../../src/raft/sessions.ts';
-import type { Entry, HardState, LogIndex, Membership, Message, NodeId, ReadFailure, ReadState, Ready, Snapshot } from '../../../src/raft/types.ts';
+import type {
+  Entry,
+  HardState,
+  LogIndex,
+  Membership,
+  Message,
+  NodeId,
+  ReadFailure,
+  ReadState,
+  Ready,
+  Snapshot,
+} from '../../../src/raft/types.ts';
 import { nodeId } from '../../../src/raft/types.ts';
 
 export interface HarnessOptions {
@@ -57,16 +68,33 @@ export class Harness {
   readonly delivered: Message[] = [];
 
   constructor(
-    ids: string[], readonly tune: Partial<CoreConfig> = {}, readonly seed = 1, members?: Membership,
+    ids: string[],
+    readonly tune: Partial<CoreConfig> = {},
+    readonly seed = 1,
+    members?: Membership,
     readonly options: HarnessOptions = {},
   ) {
-    const membership: Membership = members ?? { voters: ids.map(nodeId), learners: [], addresses: Object.fromEntries(ids.map((id) => [id, `${id}:1`])) };
+    const membership: Membership = members ?? {
+      voters: ids.map(nodeId),
+      learners: [],
+      addresses: Object.fromEntries(ids.map((id) => [id, `${id}:1`])),
+    };
     for (const id of ids) this.add(id, membership);
   }
 
   add(id: string, bootstrap: Membership): HarnessNode {
     const disk: Disk = { hardState: { term: 0, vote: '' as NodeId, commit: 0 }, snapshot: null, entries: [] };
-    const node: HarnessNode = { id: nodeId(id), core: undefined as unknown as RaftCore, disk, applied: [], readStates: [], readFailures: [], stateMachine: [], up: true, bootstrap };
+    const node: HarnessNode = {
+      id: nodeId(id),
+      core: undefined as unknown as RaftCore,
+      disk,
+      applied: [],
+      readStates: [],
+      readFailures: [],
+      stateMachine: [],
+      up: true,
+      bootstrap,
+    };
     this.nodes.set(node.id, node);
     this.boot(node);
     return node;
@@ -79,7 +107,11 @@ export class Harness {
     // window of entries at or below its index on disk; they are not part of PersistedState).
     const snapshotIndex = node.disk.snapshot?.meta.index ?? 0;
     const entries = node.disk.entries.filter((entry) => entry.index > snapshotIndex);
-    node.core = new RaftCore(config, { hardState: node.disk.hardState, snapshot: node.disk.snapshot, entries, bootstrap }, new SeededRandom(this.seed * 31 + node.id.charCodeAt(node.id.length - 1)));
+    node.core = new RaftCore(
+      config,
+      { hardState: node.disk.hardState, snapshot: node.disk.snapshot, entries, bootstrap },
+      new SeededRandom(this.seed * 31 + node.id.charCodeAt(node.id.length - 1)),
+    );
     node.duplicates = [];
     this.restoreStateMachine(node, node.disk.snapshot);
     node.up = true;
@@ -89,7 +121,9 @@ export class Harness {
   /** The state machine as a snapshot: the bare array of applied texts, or with sessions a versioned record. */
   private encodeStateMachine(node: HarnessNode): Uint8Array {
     if (node.sessions === undefined) return Buffer.from(JSON.stringify(node.stateMachine));
-    return Buffer.from(JSON.stringify({ version: harnessSnapshotVersion, entries: node.stateMachine, sessions: node.sessions.toJSON() }));
+    return Buffer.from(
+      JSON.stringify({ version: harnessSnapshotVersion, entries: node.stateMachine, sessions: node.sessions.toJSON() }),
+    );
   }
 
   private restoreStateMachine(node: HarnessNode, snapshot: Snapshot | null): void {
@@ -100,7 +134,8 @@ export class Harness {
       if (maxClients !== undefined) node.sessions = new SessionTable(maxClients);
     } else {
       const record = raw as { version: number; entries: string[]; sessions: unknown };
-      if (record.version !== harnessSnapshotVersion) throw new Error(`harness snapshot: unknown version ${record.version}`);
+      if (record.version !== harnessSnapshotVersion)
+        throw new Error(`harness snapshot: unknown version ${record.version}`);
       node.stateMachine = [...record.entries];
       node.sessions = SessionTable.fromJSON(record.sessions, maxClients ?? 1);
     }
@@ -121,7 +156,9 @@ export class Harness {
   crash(id: string, options: { keepInbound?: boolean } = {}): void {
     const node = this.node(id);
     node.up = false;
-    this.queue = this.queue.filter((message) => message.from !== node.id && (options.keepInbound === true || message.to !== node.id));
+    this.queue = this.queue.filter(
+      (message) => message.from !== node.id && (options.keepInbound === true || message.to !== node.id),
+    );
   }
 
   restart(id: string): void {

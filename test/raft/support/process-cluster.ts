@@ -20,7 +20,15 @@ export interface ReplicaProcess {
 }
 
 export interface ReplicaStatus {
-  id: string; role: string; term: number; leader: string; commit: number; applied: number; snapshotIndex: number; firstIndex: number; lastIndex: number;
+  id: string;
+  role: string;
+  term: number;
+  leader: string;
+  commit: number;
+  applied: number;
+  snapshotIndex: number;
+  firstIndex: number;
+  lastIndex: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -28,7 +36,9 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -36,9 +46,18 @@ export async function freePort(): Promise<number> {
 export class ProcessCluster {
   readonly replicas: ReplicaProcess[] = [];
 
-  private constructor(readonly dataRoot: string, readonly extraArgs: string[], readonly program: ReplicaProgram) {}
+  private constructor(
+    readonly dataRoot: string,
+    readonly extraArgs: string[],
+    readonly program: ReplicaProgram,
+  ) {}
 
-  static async start(dataRoot: string, size: number, extraArgs: string[] = [], program: ReplicaProgram = 'raft-fixture'): Promise<ProcessCluster> {
+  static async start(
+    dataRoot: string,
+    size: number,
+    extraArgs: string[] = [],
+    program: ReplicaProgram = 'raft-fixture',
+  ): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(dataRoot, extraArgs, program);
     for (let position = 1; position <= size; position++) {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
@@ -46,9 +65,17 @@ export class ProcessCluster {
     for (const replica of cluster.replicas) cluster.launch(replica);
     await cluster.waitForLeader();
     // A leader needs only a majority; tests talk to every replica, so wait for all to serve.
-    await waitFor(async () => (await Promise.all(cluster.replicas.map((replica) => cluster.status(replica)))).every((status) => status !== null), {
-      timeoutMs: 30_000, what: 'every replica to answer', intervalMs: 50,
-    });
+    await waitFor(
+      async () =>
+        (await Promise.all(cluster.replicas.map((replica) => cluster.status(replica)))).every(
+          (status) => status !== null,
+        ),
+      {
+        timeoutMs: 30_000,
+        what: 'every replica to answer',
+        intervalMs: 50,
+      },
+    );
     return cluster;
   }
 
@@ -60,11 +87,26 @@ export class ProcessCluster {
     const [host, port] = replica.address.split(':');
     // node itself with tsx as a loader, not the tsx wrapper: a SIGKILL must hit the replica.
     const entry = this.program === 'master' ? [flotillaBin, 'master'] : ['--import', 'tsx', fixture];
-    const child = spawn(process.execPath, [...entry, '--id', replica.id, '--listen', `${host}:${port}`,
-      '--peers', this.peersFlag(), '--data-dir', path.join(this.dataRoot, replica.id), ...this.extraArgs, ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...entry,
+        '--id',
+        replica.id,
+        '--listen',
+        `${host}:${port}`,
+        '--peers',
+        this.peersFlag(),
+        '--data-dir',
+        path.join(this.dataRoot, replica.id),
+        ...this.extraArgs,
+        ...extra,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
+      },
+    );
     replica.child = child;
     const keep = (chunk: Buffer): void => {
       replica.output = (replica.output + chunk.toString('utf8')).slice(-200_000);
@@ -84,8 +126,25 @@ export class ProcessCluster {
     try {
       if (this.program === 'master') {
         const response = await fetch(`http://${replica.address}/health`, { signal: AbortSignal.timeout(1000) });
-        const health = (await response.json()) as { id: string; role: string; term: number; leader: string | null; commitIndex: number; appliedIndex: number };
-        return { id: health.id, role: health.role, term: health.term, leader: health.leader ?? '', commit: health.commitIndex, applied: health.appliedIndex, snapshotIndex: 0, firstIndex: 0, lastIndex: 0 };
+        const health = (await response.json()) as {
+          id: string;
+          role: string;
+          term: number;
+          leader: string | null;
+          commitIndex: number;
+          appliedIndex: number;
+        };
+        return {
+          id: health.id,
+          role: health.role,
+          term: health.term,
+          leader: health.leader ?? '',
+          commit: health.commitIndex,
+          applied: health.appliedIndex,
+          snapshotIndex: 0,
+          firstIndex: 0,
+          lastIndex: 0,
+        };
       }
       const response = await fetch(`http://${replica.address}/status`, { signal: AbortSignal.timeout(1000) });
       return (await response.json()) as ReplicaStatus;
@@ -95,14 +154,17 @@ export class ProcessCluster {
   }
 
   async waitForLeader(timeoutMs = 30_000, excluding: string[] = []): Promise<ReplicaProcess> {
-    return waitFor(async () => {
-      for (const replica of this.replicas) {
-        if (excluding.includes(replica.id)) continue;
-        const status = await this.status(replica);
-        if (status?.role === 'leader') return replica;
-      }
-      return null;
-    }, { timeoutMs, what: `a leader among ${this.replicas.map((replica) => replica.id).join(', ')}`, intervalMs: 20 });
+    return waitFor(
+      async () => {
+        for (const replica of this.replicas) {
+          if (excluding.includes(replica.id)) continue;
+          const status = await this.status(replica);
+          if (status?.role === 'leader') return replica;
+        }
+        return null;
+      },
+      { timeoutMs, what: `a leader among ${this.replicas.map((replica) => replica.id).join(', ')}`, intervalMs: 20 },
+    );
   }
 
   kill(replica: ReplicaProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -126,7 +188,10 @@ export class ProposingClient {
   private sequence = 0;
   private target = 0;
 
-  constructor(readonly cluster: ProcessCluster, readonly clientId: string) {}
+  constructor(
+    readonly cluster: ProcessCluster,
+    readonly clientId: string,
+  ) {}
 
   /** Resolves true once acknowledged; false if it gave up (outcome unknown). Retries reuse the stamp. */
   async propose(value: string, deadlineMs = 20_000): Promise<boolean> {
@@ -140,7 +205,9 @@ export class ProposingClient {
       }
       try {
         const response = await fetch(`http://${replica.address}/propose?client=${this.clientId}&seq=${sequence}`, {
-          method: 'POST', body: value, signal: AbortSignal.timeout(3000),
+          method: 'POST',
+          body: value,
+          signal: AbortSignal.timeout(3000),
         });
         if (response.status === 200) return true;
         const body = (await response.json()) as { leader?: string | null };

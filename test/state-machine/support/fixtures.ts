@@ -7,18 +7,38 @@ import { encodeCommand } from '../../../src/state-machine/codec.ts';
 import type { ApplyResult, RejectionCode } from '../../../src/state-machine/errors.ts';
 import type { ChangeEvent } from '../../../src/state-machine/events.ts';
 import { stateHash } from '../../../src/state-machine/hash.ts';
-import { agentId, frameworkId, offerId, taskId, type AgentId, type FrameworkId, type OfferId, type TaskId } from '../../../src/state-machine/ids.ts';
+import {
+  agentId,
+  frameworkId,
+  offerId,
+  taskId,
+  type AgentId,
+  type FrameworkId,
+  type OfferId,
+  type TaskId,
+} from '../../../src/state-machine/ids.ts';
 import { checkTerminalTasksUnchanged } from '../../../src/state-machine/invariants.ts';
 import { ClusterStateMachine } from '../../../src/state-machine/machine.ts';
 import { canonicalize, type Resource, type Resources } from '../../../src/state-machine/resources.ts';
 import type { TaskState } from '../../../src/state-machine/task-states.ts';
-import type { AgentInfo, FrameworkCapability, FrameworkInfo, StatusReport, TaskDefinition } from '../../../src/state-machine/values.ts';
+import type {
+  AgentInfo,
+  FrameworkCapability,
+  FrameworkInfo,
+  StatusReport,
+  TaskDefinition,
+} from '../../../src/state-machine/values.ts';
 
 export const baseTime = 1_700_000_000_000;
 
 export const cpus = (amount: number, role = '*'): Resource => ({ name: 'cpus', role, type: 'SCALAR', scalar: amount });
 export const mem = (amount: number, role = '*'): Resource => ({ name: 'mem', role, type: 'SCALAR', scalar: amount });
-export const ports = (begin: number, end: number, role = '*'): Resource => ({ name: 'ports', role, type: 'RANGES', ranges: [{ begin, end }] });
+export const ports = (begin: number, end: number, role = '*'): Resource => ({
+  name: 'ports',
+  role,
+  type: 'RANGES',
+  ranges: [{ begin, end }],
+});
 export const resources = (...list: Resource[]): Resources => canonicalize(list);
 
 export const A1: AgentId = agentId('a1');
@@ -35,63 +55,127 @@ export const agentResources = resources(cpus(4), mem(4096), ports(31000, 31099))
 
 export function agentInfo(overrides: Partial<AgentInfo> = {}): AgentInfo {
   return {
-    hostname: 'node1', address: { ip: '10.0.0.1', port: 5051 }, zone: null, resources: agentResources, attributes: { rack: 'r1' },
+    hostname: 'node1',
+    address: { ip: '10.0.0.1', port: 5051 },
+    zone: null,
+    resources: agentResources,
+    attributes: { rack: 'r1' },
     ...overrides,
   };
 }
 
-export const registerAgent = (id: AgentId = A1, overrides: Partial<AgentInfo> = {}, at = baseTime): Command =>
-  ({ type: 'register_agent', at, agentId: id, info: agentInfo(overrides) });
+export const registerAgent = (id: AgentId = A1, overrides: Partial<AgentInfo> = {}, at = baseTime): Command => ({
+  type: 'register_agent',
+  at,
+  agentId: id,
+  info: agentInfo(overrides),
+});
 
 export function frameworkInfo(overrides: Partial<FrameworkInfo> = {}): FrameworkInfo {
   return {
-    name: 'services', principal: 'ops', roles: ['*'], failoverTimeoutMs: 60_000, capabilities: [], hostname: null, webuiUrl: null,
+    name: 'services',
+    principal: 'ops',
+    roles: ['*'],
+    failoverTimeoutMs: 60_000,
+    capabilities: [],
+    hostname: null,
+    webuiUrl: null,
     ...overrides,
   };
 }
 
-export const subscribe = (id: FrameworkId = F1, overrides: Partial<FrameworkInfo> = {}, at = baseTime): Command =>
-  ({ type: 'subscribe_framework', at, frameworkId: id, info: frameworkInfo(overrides) });
+export const subscribe = (id: FrameworkId = F1, overrides: Partial<FrameworkInfo> = {}, at = baseTime): Command => ({
+  type: 'subscribe_framework',
+  at,
+  frameworkId: id,
+  info: frameworkInfo(overrides),
+});
 
 export const partitionAware: readonly FrameworkCapability[] = ['PARTITION_AWARE'];
 
-export function offerDefinition(id: OfferId, held: Resources, overrides: Partial<OfferDefinition> = {}): OfferDefinition {
+export function offerDefinition(
+  id: OfferId,
+  held: Resources,
+  overrides: Partial<OfferDefinition> = {},
+): OfferDefinition {
   return { offerId: id, frameworkId: F1, agentId: A1, role: '*', resources: held, ...overrides };
 }
 
-export const createOffers = (...offers: OfferDefinition[]): Command => ({ type: 'create_offers', at: baseTime, offers });
+export const createOffers = (...offers: OfferDefinition[]): Command => ({
+  type: 'create_offers',
+  at: baseTime,
+  offers,
+});
 
 export function taskDefinition(id: TaskId, held: Resources, overrides: Partial<TaskDefinition> = {}): TaskDefinition {
   return {
-    id, name: `task ${id}`, resources: held,
+    id,
+    name: `task ${id}`,
+    resources: held,
     command: { value: 'sleep 100', shell: true, arguments: [], environment: {}, user: null },
-    container: null, healthCheck: null, killGracePeriodMs: null, labels: {}, ...overrides,
+    container: null,
+    healthCheck: null,
+    killGracePeriodMs: null,
+    labels: {},
+    ...overrides,
   };
 }
 
 export const launch = (...tasks: TaskDefinition[]): OfferOperation => ({ type: 'LAUNCH', tasks });
 
-export const accept = (offerIds: OfferId[], operations: OfferOperation[], framework: FrameworkId = F1): Command =>
-  ({ type: 'accept_offers', at: baseTime, frameworkId: framework, offerIds, operations });
+export const accept = (offerIds: OfferId[], operations: OfferOperation[], framework: FrameworkId = F1): Command => ({
+  type: 'accept_offers',
+  at: baseTime,
+  frameworkId: framework,
+  offerIds,
+  operations,
+});
 
 export const uuid = (seed: number): string => Buffer.alloc(16, seed).toString('base64');
 
 export function statusReport(state: TaskState, overrides: Partial<StatusReport> = {}): StatusReport {
-  return { state, reason: null, message: null, source: 'SOURCE_EXECUTOR', uuid: null, timestampMs: baseTime, healthy: null, ...overrides };
+  return {
+    state,
+    reason: null,
+    message: null,
+    source: 'SOURCE_EXECUTOR',
+    uuid: null,
+    timestampMs: baseTime,
+    healthy: null,
+    ...overrides,
+  };
 }
 
-export const updateStatus = (task: TaskId, state: TaskState, overrides: Partial<StatusReport> = {}, framework = F1, agent = A1): Command =>
-  ({ type: 'update_task_status', at: baseTime, frameworkId: framework, taskId: task, agentId: agent, status: statusReport(state, overrides) });
+export const updateStatus = (
+  task: TaskId,
+  state: TaskState,
+  overrides: Partial<StatusReport> = {},
+  framework = F1,
+  agent = A1,
+): Command => ({
+  type: 'update_task_status',
+  at: baseTime,
+  frameworkId: framework,
+  taskId: task,
+  agentId: agent,
+  status: statusReport(state, overrides),
+});
 
 /** Agent a1, framework f1 (role "*"), offer o1 of 1 cpu and 128 mem accepted as task t1. */
 export const runningTaskSetup = (): Command[] => [
-  registerAgent(), subscribe(),
+  registerAgent(),
+  subscribe(),
   createOffers(offerDefinition(O1, resources(cpus(1), mem(128)))),
   accept([O1], [launch(taskDefinition(T1, resources(cpus(1), mem(128))))]),
 ];
 
 export class Harness {
-  readonly machine = new ClusterStateMachine({ checkInvariants: true, onListenerError: (error) => { throw error; } });
+  readonly machine = new ClusterStateMachine({
+    checkInvariants: true,
+    onListenerError: (error) => {
+      throw error;
+    },
+  });
   readonly events: ChangeEvent[] = [];
   index = 0;
 

@@ -5,7 +5,15 @@
 import fc from 'fast-check';
 import { freeResources } from '../../../src/state-machine/agent-accounting.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
-import { agentId, frameworkId, offerId, taskId, type AgentId, type FrameworkId, type TaskId } from '../../../src/state-machine/ids.ts';
+import {
+  agentId,
+  frameworkId,
+  offerId,
+  taskId,
+  type AgentId,
+  type FrameworkId,
+  type TaskId,
+} from '../../../src/state-machine/ids.ts';
 import { sortedValues } from '../../../src/state-machine/ordering.ts';
 import { canonicalize, sum, withRole, type Resource, type Resources } from '../../../src/state-machine/resources.ts';
 import { kvKey, type Agent, type ReadonlyState, type Task } from '../../../src/state-machine/state.ts';
@@ -22,11 +30,19 @@ const agentPool: readonly AgentId[] = ['a1', 'a2', 'a3'].map(agentId);
 const frameworkPool: readonly FrameworkId[] = ['f1', 'f2', 'f3'].map(frameworkId);
 const taskPool: readonly TaskId[] = ['t1', 't2', 't3', 't4', 't5', 't6'].map(taskId);
 const rolePool = ['*', 'web', 'batch'] as const;
-const machinePool: readonly MachineId[] = [{ hostname: 'node1', ip: '' }, { hostname: 'node2', ip: '' }, { hostname: '', ip: '10.0.0.3' }];
+const machinePool: readonly MachineId[] = [
+  { hostname: 'node1', ip: '' },
+  { hostname: 'node2', ip: '' },
+  { hostname: '', ip: '10.0.0.3' },
+];
 
 class Context {
   #next = 0;
-  constructor(readonly state: ReadonlyState, readonly index: number, readonly picks: readonly number[]) {}
+  constructor(
+    readonly state: ReadonlyState,
+    readonly index: number,
+    readonly picks: readonly number[],
+  ) {}
 
   get at(): number {
     return 1_700_000_000_000 + this.index * 1000;
@@ -50,8 +66,15 @@ class Context {
 function agentInfoFor(id: AgentId, context: Context): AgentInfo {
   const number = agentPool.indexOf(id) + 1;
   return {
-    hostname: `node${number}`, address: { ip: `10.0.0.${number}`, port: 5051 }, zone: null, attributes: {},
-    resources: resources(cpus(2 + (context.pick() % 4)), mem(1024 * (1 + (context.pick() % 3))), ports(31000, 31010 + (context.pick() % 40))),
+    hostname: `node${number}`,
+    address: { ip: `10.0.0.${number}`, port: 5051 },
+    zone: null,
+    attributes: {},
+    resources: resources(
+      cpus(2 + (context.pick() % 4)),
+      mem(1024 * (1 + (context.pick() % 3))),
+      ports(31000, 31010 + (context.pick() % 40)),
+    ),
   };
 }
 
@@ -59,8 +82,13 @@ function frameworkInfoFor(context: Context): FrameworkInfo {
   const bits = context.pick();
   const roles = rolePool.filter((_, position) => ((bits >> position) & 1) === 1);
   return {
-    name: 'generated', principal: context.chance(12) ? 'intruder' : 'ops', roles: roles.length === 0 ? ['*'] : roles,
-    failoverTimeoutMs: 1000, capabilities: context.chance(2) ? ['PARTITION_AWARE'] : [], hostname: null, webuiUrl: null,
+    name: 'generated',
+    principal: context.chance(12) ? 'intruder' : 'ops',
+    roles: roles.length === 0 ? ['*'] : roles,
+    failoverTimeoutMs: 1000,
+    capabilities: context.chance(2) ? ['PARTITION_AWARE'] : [],
+    hostname: null,
+    webuiUrl: null,
   };
 }
 
@@ -69,30 +97,45 @@ function portion(available: Resources, role: string, context: Context): Resource
   const parts: Resource[] = [];
   for (const resource of available) {
     if (resource.role !== '*' && resource.role !== role) continue;
-    if (resource.type === 'SCALAR') parts.push({ ...resource, scalar: Math.floor((resource.scalar * (1 + (context.pick() % 3))) / 4) });
+    if (resource.type === 'SCALAR')
+      parts.push({ ...resource, scalar: Math.floor((resource.scalar * (1 + (context.pick() % 3))) / 4) });
     else {
       const first = resource.ranges[0];
-      if (first !== undefined) parts.push({ ...resource, ranges: [{ begin: first.begin, end: Math.min(first.end, first.begin + (context.pick() % 3)) }] });
+      if (first !== undefined)
+        parts.push({
+          ...resource,
+          ranges: [{ begin: first.begin, end: Math.min(first.end, first.begin + (context.pick() % 3)) }],
+        });
     }
   }
   const chosen = canonicalize(parts);
   return chosen.length === 0 ? resources(cpus(1)) : chosen;
 }
 
-const liveAgents = (state: ReadonlyState): Agent[] => sortedValues(state.agents).filter((agent) => agent.state !== 'GONE');
+const liveAgents = (state: ReadonlyState): Agent[] =>
+  sortedValues(state.agents).filter((agent) => agent.state !== 'GONE');
 const tasks = (state: ReadonlyState): Task[] => sortedValues(state.tasks);
 
 function createOffersCommand(context: Context): Command {
   const framework = context.choose(sortedValues(context.state.frameworks).filter((each) => each.state === 'CONNECTED'));
   const agent = context.choose(liveAgents(context.state));
   if (framework === undefined || agent === undefined) {
-    const offer = { offerId: offerId(`o${context.index}`), frameworkId: frameworkId('f1'), agentId: agentId('a1'), role: '*', resources: resources(cpus(1)) };
+    const offer = {
+      offerId: offerId(`o${context.index}`),
+      frameworkId: frameworkId('f1'),
+      agentId: agentId('a1'),
+      role: '*',
+      resources: resources(cpus(1)),
+    };
     return { type: 'create_offers', at: context.at, offers: [offer] };
   }
   const role = context.choose(framework.info.roles) ?? '*';
   const count = context.chance(3) ? 2 : 1;
   const offers = Array.from({ length: count }, (_, position) => ({
-    offerId: offerId(`o${context.index}-${position}`), frameworkId: framework.id, agentId: agent.id, role,
+    offerId: offerId(`o${context.index}-${position}`),
+    frameworkId: framework.id,
+    agentId: agent.id,
+    role,
     resources: portion(freeResources(agent), role, context),
   }));
   return { type: 'create_offers', at: context.at, offers };
@@ -100,31 +143,62 @@ function createOffersCommand(context: Context): Command {
 
 function acceptCommand(context: Context): Command {
   const offer = context.choose(sortedValues(context.state.offers));
-  if (offer === undefined) return { type: 'accept_offers', at: context.at, frameworkId: frameworkId('f1'), offerIds: [offerId('o0')], operations: [] };
-  const siblings = sortedValues(context.state.offers).filter((other) =>
-    other.agentId === offer.agentId && other.frameworkId === offer.frameworkId && other.role === offer.role);
+  if (offer === undefined)
+    return {
+      type: 'accept_offers',
+      at: context.at,
+      frameworkId: frameworkId('f1'),
+      offerIds: [offerId('o0')],
+      operations: [],
+    };
+  const siblings = sortedValues(context.state.offers).filter(
+    (other) => other.agentId === offer.agentId && other.frameworkId === offer.frameworkId && other.role === offer.role,
+  );
   const chosen = context.chance(3) ? siblings : [offer];
   let pool = sum(chosen.map((each) => each.resources));
-  const operations: (Extract<Command, { type: 'accept_offers' }>['operations'][number])[] = [];
+  const operations: Extract<Command, { type: 'accept_offers' }>['operations'][number][] = [];
   if (offer.role !== '*' && context.chance(4)) {
-    const reserved = withRole(portion(pool.filter((resource) => resource.role === '*') as readonly Resource[] as Resources, '*', context), offer.role);
+    const reserved = withRole(
+      portion(pool.filter((resource) => resource.role === '*') as readonly Resource[] as Resources, '*', context),
+      offer.role,
+    );
     operations.push({ type: 'RESERVE', resources: reserved });
     pool = reserved;
   }
   const definitions = Array.from({ length: 1 + (context.pick() % 2) }, () =>
-    taskDefinition(context.choose(taskPool) ?? taskId('t1'), portion(pool, offer.role, context)));
+    taskDefinition(context.choose(taskPool) ?? taskId('t1'), portion(pool, offer.role, context)),
+  );
   if (!context.chance(6)) operations.push({ type: 'LAUNCH', tasks: definitions });
   const framework = context.chance(15) ? (context.choose(frameworkPool) ?? offer.frameworkId) : offer.frameworkId;
-  return { type: 'accept_offers', at: context.at, frameworkId: framework, offerIds: chosen.map((each) => each.id), operations };
+  return {
+    type: 'accept_offers',
+    at: context.at,
+    frameworkId: framework,
+    offerIds: chosen.map((each) => each.id),
+    operations,
+  };
 }
 
 function statusCommand(context: Context): Command {
   const task = context.choose(tasks(context.state));
-  const state = context.chance(20) ? 'TASK_STAGING' : (context.choose(taskStates.filter((each) => each !== 'TASK_STAGING')) ?? 'TASK_RUNNING');
+  const state = context.chance(20)
+    ? 'TASK_STAGING'
+    : (context.choose(taskStates.filter((each) => each !== 'TASK_STAGING')) ?? 'TASK_RUNNING');
   return {
-    type: 'update_task_status', at: context.at, frameworkId: task?.frameworkId ?? frameworkId('f1'), taskId: task?.id ?? taskId('t1'),
+    type: 'update_task_status',
+    at: context.at,
+    frameworkId: task?.frameworkId ?? frameworkId('f1'),
+    taskId: task?.id ?? taskId('t1'),
     agentId: task?.agentId ?? agentId('a1'),
-    status: { state, reason: null, message: null, source: 'SOURCE_EXECUTOR', uuid: context.chance(5) ? null : uuid(1 + (context.pick() % 30)), timestampMs: context.at, healthy: null },
+    status: {
+      state,
+      reason: null,
+      message: null,
+      source: 'SOURCE_EXECUTOR',
+      uuid: context.chance(5) ? null : uuid(1 + (context.pick() % 30)),
+      timestampMs: context.at,
+      healthy: null,
+    },
   };
 }
 
@@ -132,8 +206,12 @@ function acknowledgeCommand(context: Context): Command {
   const task = context.choose(tasks(context.state));
   const known = task?.statuses.flatMap((status) => (status.uuid === null ? [] : [status.uuid])) ?? [];
   return {
-    type: 'acknowledge_task_status', at: context.at, frameworkId: task?.frameworkId ?? frameworkId('f1'), taskId: task?.id ?? taskId('t1'),
-    agentId: task?.agentId ?? agentId('a1'), uuid: context.choose(known) ?? uuid(1),
+    type: 'acknowledge_task_status',
+    at: context.at,
+    frameworkId: task?.frameworkId ?? frameworkId('f1'),
+    taskId: task?.id ?? taskId('t1'),
+    agentId: task?.agentId ?? agentId('a1'),
+    uuid: context.choose(known) ?? uuid(1),
   };
 }
 
@@ -141,8 +219,17 @@ function reregisterCommand(context: Context): Command {
   const id = context.choose(agentPool) ?? agentId('a1');
   const agent = context.state.agents.get(id);
   const reported = tasks(context.state).filter((task) => task.agentId === id && !context.chance(4));
-  const info = agent === undefined || context.chance(3) ? agentInfoFor(id, context) : { ...agentInfoFor(id, context), resources: agent.resources };
-  return { type: 'reregister_agent', at: context.at, agentId: id, info, tasks: reported.map((task) => ({ frameworkId: task.frameworkId, taskId: task.id })) };
+  const info =
+    agent === undefined || context.chance(3)
+      ? agentInfoFor(id, context)
+      : { ...agentInfoFor(id, context), resources: agent.resources };
+  return {
+    type: 'reregister_agent',
+    at: context.at,
+    agentId: id,
+    info,
+    tasks: reported.map((task) => ({ frameworkId: task.frameworkId, taskId: task.id })),
+  };
 }
 
 function reservationCommand(context: Context, reserve: boolean): Command {
@@ -151,10 +238,16 @@ function reservationCommand(context: Context, reserve: boolean): Command {
   const role = context.choose(['web', 'batch']) ?? 'web';
   if (reserve) {
     const free = agent === undefined ? resources(cpus(1)) : freeResources(agent);
-    return { type: 'reserve_resources', at: context.at, agentId: id, resources: withRole(portion(free, '*', context), role) };
+    return {
+      type: 'reserve_resources',
+      at: context.at,
+      agentId: id,
+      resources: withRole(portion(free, '*', context), role),
+    };
   }
   const reserved = agent?.resources.filter((resource) => resource.role !== '*') ?? [];
-  const target = reserved.length === 0 ? resources(cpus(1, role)) : canonicalize([context.choose(reserved) ?? cpus(1, role)]);
+  const target =
+    reserved.length === 0 ? resources(cpus(1, role)) : canonicalize([context.choose(reserved) ?? cpus(1, role)]);
   return { type: 'unreserve_resources', at: context.at, agentId: id, resources: target };
 }
 
@@ -163,7 +256,8 @@ function scheduleCommand(context: Context): Command {
   const machines = machinePool.filter((_, position) => ((bits >> position) & 1) === 1);
   const split = context.pick() % (machines.length + 1);
   const windows = [machines.slice(0, split), machines.slice(context.chance(6) ? 0 : split)]
-    .filter((list) => list.length > 0).map((list) => ({ machines: list, startMs: context.at, durationMs: 60_000 }));
+    .filter((list) => list.length > 0)
+    .map((list) => ({ machines: list, startMs: context.at, durationMs: 60_000 }));
   return { type: 'update_maintenance_schedule', at: context.at, windows };
 }
 
@@ -172,48 +266,131 @@ function kvCommand(context: Context, put: boolean): Command {
   const key = context.choose(['k1', 'k2', 'k3']) ?? 'k1';
   const current = context.state.kv.get(kvKey(namespace, key))?.version ?? 0;
   const expectedVersion = context.choose([null, current, 0, 1 + (context.pick() % 50)]) ?? null;
-  return put ? { type: 'kv_put', namespace, key, value: `v${context.index}`, expectedVersion } : { type: 'kv_delete', namespace, key, expectedVersion };
+  return put
+    ? { type: 'kv_put', namespace, key, value: `v${context.index}`, expectedVersion }
+    : { type: 'kv_delete', namespace, key, expectedVersion };
 }
 
 function garbage(context: Context): Uint8Array {
   const variants = [
-    '{"version":1,"command":{"type":"kill_task","at":-5}}', '{"version":3}', 'null', '{"version":1,"command":{"type":"noop"',
+    '{"version":1,"command":{"type":"kill_task","at":-5}}',
+    '{"version":3}',
+    'null',
+    '{"version":1,"command":{"type":"noop"',
   ];
   return new Uint8Array(Buffer.from(context.choose(variants) ?? 'null', 'utf8'));
 }
 
-const machineCommand = (type: 'start_maintenance' | 'stop_maintenance') => (context: Context): Command => {
-  const scheduled = sortedValues(context.state.machines).map((status) => status.machine);
-  return { type, at: context.at, machines: [context.choose(context.chance(4) ? machinePool : scheduled) ?? machinePool[0] ?? { hostname: 'x', ip: '' }] };
-};
+const machineCommand =
+  (type: 'start_maintenance' | 'stop_maintenance') =>
+  (context: Context): Command => {
+    const scheduled = sortedValues(context.state.machines).map((status) => status.machine);
+    return {
+      type,
+      at: context.at,
+      machines: [
+        context.choose(context.chance(4) ? machinePool : scheduled) ?? machinePool[0] ?? { hostname: 'x', ip: '' },
+      ],
+    };
+  };
 
 const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
-  (context) => ({ type: 'register_agent', at: context.at, agentId: context.choose(agentPool) ?? agentId('a1'), info: agentInfoFor(context.choose(agentPool) ?? agentId('a1'), context) }),
+  (context) => ({
+    type: 'register_agent',
+    at: context.at,
+    agentId: context.choose(agentPool) ?? agentId('a1'),
+    info: agentInfoFor(context.choose(agentPool) ?? agentId('a1'), context),
+  }),
   reregisterCommand,
-  (context) => ({ type: 'update_agent_state', at: context.at, agentId: context.choose(agentPool) ?? agentId('a1'), state: context.choose(['ACTIVE', 'DRAINING', 'UNREACHABLE'] as const) ?? 'ACTIVE' }),
-  (context) => (context.chance(3) ? { type: 'mark_agent_gone', at: context.at, agentId: context.choose(agentPool) ?? agentId('a1') } : { type: 'noop' }),
-  (context) => ({ type: 'subscribe_framework', at: context.at, frameworkId: context.choose(frameworkPool) ?? frameworkId('f1'), info: frameworkInfoFor(context) }),
-  (context) => ({ type: 'update_framework', at: context.at, frameworkId: context.choose(frameworkPool) ?? frameworkId('f1'), info: frameworkInfoFor(context) }),
-  (context) => ({ type: 'disconnect_framework', at: context.at, frameworkId: context.choose(frameworkPool) ?? frameworkId('f1') }),
-  (context) => (context.chance(3) ? { type: 'teardown_framework', at: context.at, frameworkId: context.choose(frameworkPool) ?? frameworkId('f1') } : { type: 'noop' }),
-  createOffersCommand, createOffersCommand, createOffersCommand,
-  (context) => ({ type: 'rescind_offer', at: context.at, offerId: context.choose(sortedValues(context.state.offers))?.id ?? offerId('o0') }),
+  (context) => ({
+    type: 'update_agent_state',
+    at: context.at,
+    agentId: context.choose(agentPool) ?? agentId('a1'),
+    state: context.choose(['ACTIVE', 'DRAINING', 'UNREACHABLE'] as const) ?? 'ACTIVE',
+  }),
+  (context) =>
+    context.chance(3)
+      ? { type: 'mark_agent_gone', at: context.at, agentId: context.choose(agentPool) ?? agentId('a1') }
+      : { type: 'noop' },
+  (context) => ({
+    type: 'subscribe_framework',
+    at: context.at,
+    frameworkId: context.choose(frameworkPool) ?? frameworkId('f1'),
+    info: frameworkInfoFor(context),
+  }),
+  (context) => ({
+    type: 'update_framework',
+    at: context.at,
+    frameworkId: context.choose(frameworkPool) ?? frameworkId('f1'),
+    info: frameworkInfoFor(context),
+  }),
+  (context) => ({
+    type: 'disconnect_framework',
+    at: context.at,
+    frameworkId: context.choose(frameworkPool) ?? frameworkId('f1'),
+  }),
+  (context) =>
+    context.chance(3)
+      ? { type: 'teardown_framework', at: context.at, frameworkId: context.choose(frameworkPool) ?? frameworkId('f1') }
+      : { type: 'noop' },
+  createOffersCommand,
+  createOffersCommand,
+  createOffersCommand,
+  (context) => ({
+    type: 'rescind_offer',
+    at: context.at,
+    offerId: context.choose(sortedValues(context.state.offers))?.id ?? offerId('o0'),
+  }),
   (context) => {
     const offer = context.choose(sortedValues(context.state.offers));
-    return { type: 'decline_offers', at: context.at, frameworkId: offer?.frameworkId ?? frameworkId('f1'), offerIds: [offer?.id ?? offerId('o0'), offerId('o0')] };
+    return {
+      type: 'decline_offers',
+      at: context.at,
+      frameworkId: offer?.frameworkId ?? frameworkId('f1'),
+      offerIds: [offer?.id ?? offerId('o0'), offerId('o0')],
+    };
   },
-  acceptCommand, acceptCommand, acceptCommand, acceptCommand,
-  statusCommand, statusCommand, statusCommand, acknowledgeCommand,
+  acceptCommand,
+  acceptCommand,
+  acceptCommand,
+  acceptCommand,
+  statusCommand,
+  statusCommand,
+  statusCommand,
+  acknowledgeCommand,
   (context) => {
     const task = context.choose(tasks(context.state));
-    return { type: 'kill_task', at: context.at, frameworkId: task?.frameworkId ?? frameworkId('f1'), taskId: task?.id ?? taskId('t1') };
+    return {
+      type: 'kill_task',
+      at: context.at,
+      frameworkId: task?.frameworkId ?? frameworkId('f1'),
+      taskId: task?.id ?? taskId('t1'),
+    };
   },
-  (context) => reservationCommand(context, true), (context) => reservationCommand(context, false),
-  (context) => ({ type: 'update_quota', configs: [{ role: context.choose(rolePool) ?? 'web', guarantees: { cpus: context.pick() % 4 }, limits: { cpus: context.pick() % 6 } }] }),
-  (context) => ({ type: 'update_weights', weights: [{ role: context.choose(rolePool) ?? 'web', weight: (1 + (context.pick() % 8)) / 2 }] }),
-  scheduleCommand, machineCommand('start_maintenance'), machineCommand('stop_maintenance'),
-  (context) => kvCommand(context, true), (context) => kvCommand(context, true), (context) => kvCommand(context, false),
-  () => ({ type: 'noop' }), garbage,
+  (context) => reservationCommand(context, true),
+  (context) => reservationCommand(context, false),
+  (context) => ({
+    type: 'update_quota',
+    configs: [
+      {
+        role: context.choose(rolePool) ?? 'web',
+        guarantees: { cpus: context.pick() % 4 },
+        limits: { cpus: context.pick() % 6 },
+      },
+    ],
+  }),
+  (context) => ({
+    type: 'update_weights',
+    weights: [{ role: context.choose(rolePool) ?? 'web', weight: (1 + (context.pick() % 8)) / 2 }],
+  }),
+  scheduleCommand,
+  machineCommand('start_maintenance'),
+  machineCommand('stop_maintenance'),
+  (context) => kvCommand(context, true),
+  (context) => kvCommand(context, true),
+  (context) => kvCommand(context, false),
+  () => ({ type: 'noop' }),
+  garbage,
 ];
 
 export const recipeArbitrary: fc.Arbitrary<Recipe> = fc.record({

@@ -13,8 +13,15 @@ export function kvLimitCase(): void {
     state.kv.set(kvKey('n', key), { namespace: 'n', key, value: '', version: 1, createIndex: 1 });
   }
   const before = stateHash(state);
-  const result = apply(state, { type: 'kv_put', namespace: 'n', key: 'one-more', value: 'v', expectedVersion: null }, 2);
+  const result = apply(
+    state,
+    { type: 'kv_put', namespace: 'n', key: 'one-more', value: 'v', expectedVersion: null },
+    2,
+  );
   assert.equal(result.ok ? 'ok' : result.code, 'KV_LIMIT_EXCEEDED');
   assert.is(stateHash(state), before);
-  assert.equal(apply(state, { type: 'kv_put', namespace: 'n', key: 'k7', value: 'v', expectedVersion: 1 }, 3), { ok: true, version: 3 });
+  assert.equal(apply(state, { type: 'kv_put', namespace: 'n', key: 'k7', value: 'v', expectedVersion: 1 }, 3), {
+    ok: true,
+    version: 3,
+  });
 }

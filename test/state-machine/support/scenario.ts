@@ -1,8 +1,29 @@
 // A state with something in every table, for snapshot and query tests.
 import type { Command } from '../../../src/state-machine/commands.ts';
 import {
-  A1, A2, accept, baseTime, cpus, createOffers, F1, F2, launch, mem, O1, O2, O3, offerDefinition, ports, registerAgent, resources,
-  subscribe, T1, T2, taskDefinition, updateStatus, uuid,
+  A1,
+  A2,
+  accept,
+  baseTime,
+  cpus,
+  createOffers,
+  F1,
+  F2,
+  launch,
+  mem,
+  O1,
+  O2,
+  O3,
+  offerDefinition,
+  ports,
+  registerAgent,
+  resources,
+  subscribe,
+  T1,
+  T2,
+  taskDefinition,
+  updateStatus,
+  uuid,
 } from './fixtures.ts';
 
 export const richScenario: readonly Command[] = [
@@ -10,21 +31,50 @@ export const richScenario: readonly Command[] = [
   registerAgent(A2, { hostname: 'node2', address: { ip: '10.0.0.2', port: 5051 }, zone: 'z2' }),
   subscribe(F1, { roles: ['*', 'web'] }),
   subscribe(F2, { name: 'jobs', roles: ['batch'], capabilities: ['PARTITION_AWARE'] }),
-  { type: 'reserve_resources', at: baseTime, agentId: A2, resources: resources(cpus(1, 'batch'), ports(31000, 31009, 'batch')) },
+  {
+    type: 'reserve_resources',
+    at: baseTime,
+    agentId: A2,
+    resources: resources(cpus(1, 'batch'), ports(31000, 31009, 'batch')),
+  },
   createOffers(
     offerDefinition(O1, resources(cpus(2), mem(512), ports(31000, 31010))),
-    offerDefinition(O2, resources(cpus(1, 'batch'), cpus(1), mem(128)), { frameworkId: F2, agentId: A2, role: 'batch' }),
+    offerDefinition(O2, resources(cpus(1, 'batch'), cpus(1), mem(128)), {
+      frameworkId: F2,
+      agentId: A2,
+      role: 'batch',
+    }),
   ),
   accept([O1], [launch(taskDefinition(T1, resources(cpus(1), mem(256), ports(31000, 31000))))]),
-  accept([O2], [launch(taskDefinition(T1, resources(cpus(1, 'batch'), mem(64))), taskDefinition(T2, resources(cpus(0.5))))], F2),
+  accept(
+    [O2],
+    [launch(taskDefinition(T1, resources(cpus(1, 'batch'), mem(64))), taskDefinition(T2, resources(cpus(0.5))))],
+    F2,
+  ),
   updateStatus(T1, 'TASK_RUNNING', { uuid: uuid(1), healthy: true }),
   { type: 'acknowledge_task_status', at: baseTime, frameworkId: F1, taskId: T1, agentId: A1, uuid: uuid(1) },
   updateStatus(T2, 'TASK_FINISHED', { uuid: uuid(2) }, F2, A2),
   createOffers(offerDefinition(O3, resources(cpus(1)), { agentId: A2 })),
   { type: 'update_quota', configs: [{ role: 'web', guarantees: { cpus: 1 }, limits: { cpus: 4, mem: 2048 } }] },
-  { type: 'update_weights', weights: [{ role: 'web', weight: 2 }, { role: 'batch', weight: 0.5 }] },
-  { type: 'update_maintenance_schedule', at: baseTime, windows: [{ machines: [{ hostname: 'node9', ip: '' }], startMs: baseTime, durationMs: 1000 }] },
+  {
+    type: 'update_weights',
+    weights: [
+      { role: 'web', weight: 2 },
+      { role: 'batch', weight: 0.5 },
+    ],
+  },
+  {
+    type: 'update_maintenance_schedule',
+    at: baseTime,
+    windows: [{ machines: [{ hostname: 'node9', ip: '' }], startMs: baseTime, durationMs: 1000 }],
+  },
   { type: 'start_maintenance', at: baseTime, machines: [{ hostname: 'node9', ip: '' }] },
   { type: 'kv_put', namespace: 'jobs', key: 'cron/nightly', value: '{"every":"1d"}', expectedVersion: 0 },
-  { type: 'kv_put', namespace: 'services', key: 'web', value: 'ünïcode \u0000 \ud800 lone surrogate', expectedVersion: null },
+  {
+    type: 'kv_put',
+    namespace: 'services',
+    key: 'web',
+    value: 'ünïcode \u0000 \ud800 lone surrogate',
+    expectedVersion: null,
+  },
 ];
