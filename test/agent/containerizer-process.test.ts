@@ -291,12 +291,11 @@ testUnless(limits, cgroupReason, 'a task runs in its own cgroup with its memory 
     assert.is(readFileSync(path.join(support.cpuRoot, name, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
   }
   await task.kill(1_000);
-  assert.not.ok(
-    existsSync(
-      path.join(support.kind === 'v2' ? support.root : support.kind === 'v1' ? support.memoryRoot : '/', name),
-    ),
-    'removed after the task',
+  const folder = path.join(
+    support.kind === 'v2' ? support.root : support.kind === 'v1' ? support.memoryRoot : '/',
+    name,
   );
+  await waitFor(() => !existsSync(folder), { timeoutMs: waitMs, what: `the task's cgroup ${folder} to be removed` });
 });
 
 testUnless(limits, cgroupReason, 'a task that exceeds its memory limit ends as oom', async () => {

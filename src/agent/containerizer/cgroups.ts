@@ -22,6 +22,12 @@ export const flotillaSubtree = 'flotilla';
 // CFS period: 100 ms, the kernel's default; the quota is `cpus` times this.
 const cpuPeriodMicros = 100_000;
 const bytesPerMegabyte = 1024 * 1024;
+/**
+ * The kernel empties a cgroup a moment after its last process is reaped; under load that moment
+ * comes after the task's exit is seen, and rmdir fails with EBUSY. Retried this often, this many times.
+ */
+const removeRetryIntervalMs = 100;
+const removeRetries = 50;
 
 function readText(file: string): string | null {
   try {
@@ -175,14 +181,21 @@ function taskCgroupAt(support: Exclude<CgroupSupport, { kind: 'none' }>, folders
       const system = readKeyedNumber(path.join(memoryFolder, 'cpu.stat'), 'system_usec');
       return user === null || system === null ? null : { user: user / 1e6, system: system / 1e6 };
     },
-    remove: () => {
-      for (const folder of folders) {
-        try {
-          rmdirSync(folder);
-        } catch {
-          // Still busy (a straggler process) or already gone: the next orphan sweep retries.
-        }
-      }
-    },
+    remove: () => removeFolders(folders, removeRetries),
   };
+}
+
+/** Removes what it can now and retries the busy folders later (bounded); a folder already gone is done. */
+function removeFolders(folders: readonly string[], retriesLeft: number): void {
+  const busy = folders.filter((folder) => {
+    try {
+      rmdirSync(folder);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EBUSY';
+    }
+  });
+  // Still busy after every retry (a straggler that outlived its group): the next orphan sweep retries.
+  if (busy.length === 0 || retriesLeft === 0) return;
+  setTimeout(() => removeFolders(busy, retriesLeft - 1), removeRetryIntervalMs).unref();
 }
