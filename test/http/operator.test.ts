@@ -1,7 +1,7 @@
 // The operator API's own calls and its error handling, on a real single-voter master.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { RaftView } from '../../src/http/facade.ts';
+import type { RaftView } from '../../src/master/interface.ts';
 import { errorOf } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 

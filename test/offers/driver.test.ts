@@ -5,7 +5,7 @@
 import { developmentSecret } from '../../src/util/shared-secret.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Master, type MasterOptions } from '../../src/master/master.ts';
+import { Master, type MasterOptions } from '../../src/master/daemon.ts';
 import type { AllocationReport } from '../../src/offers/control.ts';
 import { timingProfiles } from '../../src/raft/timing.ts';
 import { agentId, frameworkId } from '../../src/state-machine/ids.ts';

@@ -1,7 +1,7 @@
 // A real single-master cluster in this process (Raft with one voter, real SQLite, real HTTP on
 // an ephemeral port), for route tests that need no other process.
 import { developmentSecret } from '../../src/util/shared-secret.ts';
-import { Master } from '../../src/master/master.ts';
+import { Master } from '../../src/master/daemon.ts';
 import { timingProfiles } from '../../src/raft/timing.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { freePort } from '../raft/support/process-cluster.ts';

@@ -1,6 +1,6 @@
 // `flotilla master`: one master of a Raft group of three or five.
 import type { Command } from 'commander';
-import { Master } from '../../master/master.ts';
+import { Master } from '../../master/daemon.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../../raft/timing.ts';
 import { createLogger } from '../../util/logger.ts';
 import { developmentSecret, readSecretFile } from '../../util/shared-secret.ts';

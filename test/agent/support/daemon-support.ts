@@ -4,8 +4,8 @@ import { developmentSecret } from '../../../src/util/shared-secret.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MasterFacade } from '../../../src/http/facade.ts';
-import { Master, type MasterOptions } from '../../../src/master/master.ts';
+import type { MasterCore } from '../../../src/master/interface.ts';
+import { Master, type MasterOptions } from '../../../src/master/daemon.ts';
 import { timingProfiles } from '../../../src/raft/timing.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
 import {
@@ -134,7 +134,7 @@ export class RestartableMaster {
     return `${this.options.host}:${this.options.port}`;
   }
 
-  get facade(): MasterFacade {
+  get facade(): MasterCore {
     if (this.master === null) throw new Error('the master is stopped');
     return this.master.facade;
   }
@@ -226,7 +226,7 @@ export async function subscribeFramework(
  * may have made it) or one made here from a small slice of the agent's free resources.
  */
 export async function launchTasks(
-  facade: () => MasterFacade,
+  facade: () => MasterCore,
   framework: FrameworkId,
   agent: AgentId,
   tasks: TaskDefinition[],

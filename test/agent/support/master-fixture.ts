@@ -5,7 +5,7 @@
 import { developmentSecret } from '../../../src/util/shared-secret.ts';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { Master } from '../../../src/master/master.ts';
+import { Master } from '../../../src/master/daemon.ts';
 import { timingProfiles } from '../../../src/raft/timing.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
 import { createLogger } from '../../../src/util/logger.ts';
