@@ -24,7 +24,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger === false ? undefined : (options.logger as never),
     bodyLimit: maxBodyBytes,
-    // The Raft peers and agents share the port through WebSocket upgrades (see master.ts).
+    // The Raft peers and agents share the port through WebSocket upgrades (see src/master/daemon.ts).
     forceCloseConnections: true,
     // No type coercion: {"value": 5} is not the string "5"; and unknown fields are ignored,
     // as in protobuf JSON (DESIGN.md), rather than stripped silently into another meaning.

@@ -7,13 +7,12 @@ import type { Logger } from 'pino';
 import { buildHttpServer } from '../http/server.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
 import { RaftNode } from '../raft/node.ts';
-import type { TimingProfile } from '../raft/timing.ts';
 import { type NodeId, nodeId } from '../raft/types.ts';
 import { ClusterStateMachine } from '../state-machine/machine.ts';
 import { createLogger } from '../util/logger.ts';
 import { AgentGateway } from './agent-gateway.ts';
-import { defaultLivenessSettings, validateLivenessSettings } from './agent-liveness.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
+import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { createReplicatedMaster } from './core.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
@@ -23,33 +22,8 @@ import { createSchedulerApi } from './scheduler/api.ts';
 import { FrameworkFailover } from './scheduler/framework-failover.ts';
 import { SchedulerSessions } from './scheduler/sessions.ts';
 
-export interface MasterOptions {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number;
-  /** Every initial master by id → host:port (self included). */
-  readonly peers: Readonly<Record<string, string>>;
-  readonly dataDir: string;
-  readonly zone: string | null;
-  readonly secret: string;
-  readonly timing: TimingProfile;
-  /** Start as a new, empty member that an operator adds with ADD_MASTER. */
-  readonly join: boolean;
-  readonly flags: Readonly<Record<string, string>>;
-  /** Snapshot and compact every this many applied entries (default 10,000). */
-  readonly snapshotEntries?: number;
-  /** The leader pings each agent this often (default 5,000 ms). */
-  readonly agentPingIntervalMs?: number;
-  /** An agent silent for this many ping intervals is marked UNREACHABLE (default 3). */
-  readonly agentMaxMissedPings?: number;
-  /** A new leader waits this long for agents to re-register before marking any unreachable (default 30,000 ms). */
-  readonly agentReregistrationGraceMs?: number;
-  /** Allocation triggers within this window share one cycle (default 50 ms). */
-  readonly allocationBatchMs?: number;
-  /** Outstanding offers older than this are rescinded; 0: never (default 60,000 ms). */
-  readonly offerTimeoutMs?: number;
-  /** Mesos syntax, e.g. "cpus:0.01|mem:32" (the default). */
-  readonly minAllocatableResources?: string;
+export interface MasterEnvironment {
+  /** JSON lines to stderr by default (src/util/logger.ts); tests pass a silent one. */
   readonly logger?: Logger;
 }
 
@@ -64,10 +38,10 @@ interface LeaderServices {
 
 export class Master {
   private constructor(
-    readonly options: MasterOptions,
+    readonly config: MasterConfig,
     readonly raft: RaftNode,
     readonly machine: ClusterStateMachine,
-    /** The master's interface (tests submit commands through it). */
+    /** The master's interface, MasterCore (its old name stays here: tests submit commands through it). */
     readonly facade: MasterCore,
     readonly http: FastifyInstance,
     private readonly services: LeaderServices,
@@ -75,6 +49,11 @@ export class Master {
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
   ) {}
+
+  /** Every option of this master, checked (config.ts). */
+  get options(): MasterOptionValues {
+    return this.config.options;
+  }
 
   /** The agents' WebSockets; `agents.taskUsage(framework, task)` is the usage they last reported. */
   get agents(): AgentGateway {
@@ -91,67 +70,41 @@ export class Master {
     return this.services.sessions;
   }
 
-  static async start(options: MasterOptions): Promise<Master> {
-    const logger = options.logger ?? createLogger({ node: options.id, component: 'master' });
-    const machine = new ClusterStateMachine();
-    const raft = RaftNode.start({
-      id: nodeId(options.id),
-      dataDir: options.dataDir,
-      peers: options.peers,
-      join: options.join,
-      secret: options.secret,
-      stateMachine: machine,
-      logger: logger.child({ subsystem: 'raft' }),
-      timing: options.timing,
-      core: options.snapshotEntries === undefined ? {} : { snapshotThresholdEntries: options.snapshotEntries },
-    });
-    raft.onLeaderChange((status) => {
-      logger.info(
-        { term: status.term, role: status.role, leader: status.leader || null },
-        status.role === 'leader' ? 'this master is now the leader' : `leader is now ${status.leader || 'unknown'}`,
+  static async start(config: MasterConfig, environment: MasterEnvironment = {}): Promise<Master> {
+    const options = config.options;
+    const logger = environment.logger ?? createLogger({ node: options.id, component: 'master' });
+    if (options.clusterSecretFile === null) {
+      logger.warn(
+        {},
+        'no --cluster-secret-file: using the development secret; every master must use a real one in production',
       );
-    });
-    const address = `${options.host}:${options.port}`;
+    }
+    const machine = new ClusterStateMachine();
+    const raft = startRaft(config, machine, logger);
+    const address = `${options.listen.host}:${options.listen.port}`;
     const replica = createReplicatedMaster({
       id: options.id,
       address,
       zone: options.zone,
-      flags: options.flags,
+      flags: config.flags,
       raft,
       state: () => machine.state,
       // The operator SUBSCRIBE stream's source: changes in apply order, on any master.
       onChange: (listener) => machine.subscribe(listener),
     });
     const leadership = new LeadershipLifecycle({ raft, logger: logger.child({ subsystem: 'leadership' }) });
-    const leaderServicesRunning = (): Promise<void> => leadership.awaitRunning();
-    const services = buildLeaderServices(options, replica, raft, leaderServicesRunning, logger);
+    const services = buildLeaderServices(config, replica, raft, () => leadership.awaitRunning(), logger);
     const metrics = new MasterMetrics(raft, () => leadership.view(), { master: options.id });
-    const core: MasterCore = {
-      ...replica,
-      allocation: services.allocation,
-      scheduler: createSchedulerApi({
-        master: replica,
-        allocation: services.allocation,
-        sessions: services.sessions,
-        leaderServicesRunning,
-      }),
-      taskStatistics: (framework, task) => {
-        const view = services.agents.taskUsage(framework, task);
-        return view === null ? null : resourceStatistics(view.usage);
-      },
-      inverseOfferStatuses: () => services.sessions.inverseOfferStatuses(),
-      metricsText: () => metrics.text(),
-      leaderServices: () => leadership.view(),
-    };
+    const core = masterCore(replica, services, leadership, metrics);
     const http = buildHttpServer({ master: core, logger: logger.child({ subsystem: 'http' }) });
     http.server.on('upgrade', (request, socket, head) => {
       if (!services.agents.handleUpgrade(request, socket, head) && !raft.handleUpgrade(request, socket, head))
         socket.destroy();
     });
-    await http.listen({ host: options.host, port: options.port });
+    await http.listen({ host: options.listen.host, port: options.listen.port });
     leadership.begin([services.agents, services.sessions, services.failover, services.allocation, services.promoter]);
     logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
-    return new Master(options, raft, machine, core, http, services, leadership, metrics, logger);
+    return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
   }
 
   /**
@@ -173,25 +126,72 @@ export class Master {
   }
 }
 
+function startRaft(config: MasterConfig, machine: ClusterStateMachine, logger: Logger): RaftNode {
+  const options = config.options;
+  const raft = RaftNode.start({
+    id: nodeId(options.id),
+    dataDir: options.dataDir,
+    peers: options.peers,
+    join: options.join,
+    secret: config.secret,
+    stateMachine: machine,
+    logger: logger.child({ subsystem: 'raft' }),
+    timing: config.timing,
+    core: { snapshotThresholdEntries: options.snapshotEntries },
+  });
+  raft.onLeaderChange((status) => {
+    logger.info(
+      { term: status.term, role: status.role, leader: status.leader || null },
+      status.role === 'leader' ? 'this master is now the leader' : `leader is now ${status.leader || 'unknown'}`,
+    );
+  });
+  return raft;
+}
+
+/** The whole interface: the replica, and what the leader services add to it. */
+function masterCore(
+  replica: ReplicatedMaster,
+  services: LeaderServices,
+  leadership: LeadershipLifecycle,
+  metrics: MasterMetrics,
+): MasterCore {
+  return {
+    ...replica,
+    allocation: services.allocation,
+    scheduler: createSchedulerApi({
+      master: replica,
+      allocation: services.allocation,
+      sessions: services.sessions,
+      leaderServicesRunning: () => leadership.awaitRunning(),
+    }),
+    taskStatistics: (framework, task) => {
+      const view = services.agents.taskUsage(framework, task);
+      return view === null ? null : resourceStatistics(view.usage);
+    },
+    inverseOfferStatuses: () => services.sessions.inverseOfferStatuses(),
+    metricsText: () => metrics.text(),
+    leaderServices: () => leadership.view(),
+  };
+}
+
 function buildLeaderServices(
-  options: MasterOptions,
+  config: MasterConfig,
   replica: ReplicatedMaster,
   raft: RaftNode,
   leaderServicesRunning: () => Promise<void>,
   logger: Logger,
 ): LeaderServices {
-  const agentSettings = {
-    pingIntervalMs: options.agentPingIntervalMs ?? defaultLivenessSettings.pingIntervalMs,
-    maxMissedPings: options.agentMaxMissedPings ?? defaultLivenessSettings.maxMissedPings,
-    reregistrationGraceMs: options.agentReregistrationGraceMs ?? defaultLivenessSettings.reregistrationGraceMs,
-  };
-  validateLivenessSettings(agentSettings);
+  const options = config.options;
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
     zone: options.zone,
-    settings: agentSettings,
-    secret: options.secret,
+    settings: {
+      pingIntervalMs: options.agentPingIntervalMs,
+      maxMissedPings: options.agentMaxMissedPings,
+      reregistrationGraceMs: options.agentReregistrationGraceMs,
+    },
+    secret: config.secret,
     logger: logger.child({ subsystem: 'agents' }),
   });
   const sessions = new SchedulerSessions(replica, logger.child({ subsystem: 'scheduler' }));
@@ -202,13 +202,9 @@ function buildLeaderServices(
   );
   const allocation = new AllocationLoop({
     master: replica,
-    settings: allocationSettings({
-      allocationBatchMs: options.allocationBatchMs ?? 50,
-      offerTimeoutMs: options.offerTimeoutMs ?? 60_000,
-      minAllocatableResources: options.minAllocatableResources ?? 'cpus:0.01|mem:32',
-    }),
+    settings: allocationSettings(options),
     logger: logger.child({ subsystem: 'allocator' }),
   });
-  const promoter = new LearnerPromoter(raft, logger);
+  const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
   return { agents, sessions, failover, allocation, promoter };
 }

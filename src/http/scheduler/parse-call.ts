@@ -221,7 +221,7 @@ function parseFrameworkCall(
       const name = type.toLowerCase();
       const part = body(call, name);
       // `filters` is checked as Mesos parses it, then unused: an answered inverse offer stays
-      // outstanding rather than being made anew when the filter expires (connections.ts).
+      // outstanding rather than being made anew when the filter expires (src/master/scheduler/sessions.ts).
       refuseSeconds(part, name);
       return { type, frameworkId, inverseOfferIds: idList(part, 'inverse_offer_ids', `${name}.inverse_offer_ids`) };
     }
