@@ -69,7 +69,6 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
         throw fromRaftError(error, parts.raft.status());
       }
     },
-    transferLeadership: (to) => parts.raft.transferLeadership(to === null ? undefined : nodeId(to)),
   };
 }
 

@@ -92,7 +92,12 @@ export class Master {
       // The operator SUBSCRIBE stream's source: changes in apply order, on any master.
       onChange: (listener) => machine.subscribe(listener),
     });
-    const leadership = new LeadershipLifecycle({ raft, logger: logger.child({ subsystem: 'leadership' }) });
+    const leadership = new LeadershipLifecycle({
+      raft,
+      // Raft abandons a hand-over after an election timeout, at most 2 × electionTicks ticks.
+      handOverTimeoutMs: 2 * config.timing.electionTicks * config.timing.tickMs,
+      logger: logger.child({ subsystem: 'leadership' }),
+    });
     const services = buildLeaderServices(config, replica, raft, () => leadership.awaitRunning(), logger);
     const metrics = new MasterMetrics(raft, () => leadership.view(), { master: options.id });
     const core = masterCore(replica, services, leadership, metrics);
@@ -157,6 +162,7 @@ function masterCore(
 ): MasterCore {
   return {
     ...replica,
+    transferLeadership: (to) => leadership.handOver(to === null ? undefined : nodeId(to)),
     allocation: services.allocation,
     scheduler: createSchedulerApi({
       master: replica,

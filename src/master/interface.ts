@@ -80,11 +80,15 @@ export interface ReplicatedMaster {
   onChange(listener: ChangeListener): () => void;
   /** Throws MasterError MEMBERSHIP_CHANGE_PENDING, NOT_CAUGHT_UP, … when Raft refuses the change. */
   changeMembership(request: MembershipRequest): Promise<{ index: number }>;
-  transferLeadership(to: string | null): boolean;
 }
 
 /** The whole master: the replica and what its leader services add. */
 export interface MasterCore extends ReplicatedMaster {
+  /**
+   * Hands leadership to master `to` (null: the most caught-up voter), this master's leader
+   * services stopped first; false when that is not possible (not the leader, not a voter).
+   */
+  transferLeadership(to: string | null): boolean;
   /** The usage the task's agent last reported; null on a follower or before the first report. */
   taskStatistics(frameworkId: string, taskId: string): Mesos.ResourceStatistics | null;
   /**

@@ -1,24 +1,29 @@
 // The leadership lifecycle (src/master/leadership/lifecycle.ts) against a scripted Raft: the
 // order of starts and stops, a barrier before any start, leadership lost part-way (scenario 1),
 // a new term while an old establish is still awaiting (scenario 2), a start that fails (retried,
-// then leadership handed over: scenario 3), shutdown, and waiting for the services to run.
+// then leadership handed over: scenario 4), a hand-over (services stopped before Raft transfers:
+// scenario 3), shutdown, and waiting for the services to run.
 // test/master/leadership-transfer.test.ts checks the same against real master processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MasterError } from '../../src/master/errors.ts';
 import { type LeadershipRaft, LeadershipLifecycle } from '../../src/master/leadership/lifecycle.ts';
 import type { LeaderService } from '../../src/master/leadership/service.ts';
-import type { CoreStatus } from '../../src/raft/types.ts';
+import type { CoreStatus, NodeId } from '../../src/raft/types.ts';
 import { nodeId } from '../../src/raft/types.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { waitFor } from '../support/wait.ts';
 
-/** A Raft whose role, term and barrier the test decides. */
+/** A Raft whose role, term and barrier the test decides; hand-overs go in the journal. */
 class ScriptedRaft implements LeadershipRaft {
   role: CoreStatus['role'] = 'follower';
   term = 1;
   leader = '';
   transfers = 0;
+  acceptsTransfers = true;
+
+  constructor(private readonly journal: string[]) {}
+
   readonly #listeners = new Set<(status: CoreStatus) => void>();
   #barriers: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
@@ -49,9 +54,10 @@ class ScriptedRaft implements LeadershipRaft {
     return new Promise((resolve, reject) => this.#barriers.push({ resolve, reject }));
   }
 
-  transferLeadership(): boolean {
+  transferLeadership(to?: NodeId): boolean {
     this.transfers += 1;
-    return true;
+    this.journal.push(`transfer to ${to ?? 'any'}`);
+    return this.acceptsTransfers;
   }
 
   /** Raft's role changes: the listeners run synchronously, as inside the driver's apply loop. */
@@ -112,9 +118,9 @@ class JournalService implements LeaderService {
 
 function setUp(names = ['a', 'b', 'c']) {
   const journal: string[] = [];
-  const raft = new ScriptedRaft();
+  const raft = new ScriptedRaft(journal);
   const services = names.map((name) => new JournalService(name, journal));
-  const lifecycle = new LeadershipLifecycle({ raft, logger: silentLogger, random: () => 0 });
+  const lifecycle = new LeadershipLifecycle({ raft, handOverTimeoutMs: 100, logger: silentLogger, random: () => 0 });
   lifecycle.begin(services);
   return { journal, raft, services, lifecycle };
 }
@@ -223,6 +229,50 @@ test('a new term waits for the old establish to return: no service has two start
   await waitFor(() => lifecycle.view().state === 'leading', { timeoutMs: 5000, what: 'leading in term 4' });
   assert.equal(journal, ['start a 2', 'start b 2', 'stop b', 'stop a', 'start a 4', 'start b 4', 'start c 4']);
   assert.is(lifecycle.view().term, 4);
+});
+
+async function leading(raft: ScriptedRaft, lifecycle: LeadershipLifecycle, term: number): Promise<void> {
+  raft.become('leader', term);
+  await settle();
+  raft.passBarriers();
+  await waitFor(() => lifecycle.view().state === 'leading', { timeoutMs: 5000, what: `leading in term ${term}` });
+}
+
+test('a hand-over stops the services before Raft is asked to transfer (scenario 3)', async () => {
+  const { journal, raft, lifecycle } = setUp();
+  await leading(raft, lifecycle, 2);
+  assert.ok(lifecycle.handOver(nodeId('m2')));
+  assert.equal(journal.slice(3), ['stop c', 'stop b', 'stop a', 'transfer to m2']);
+  assert.is(lifecycle.view().state, 'idle');
+  raft.become('follower', 3);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.is(raft.pendingBarriers, 0, 'nothing is established again');
+  assert.is(journal.length, 7);
+});
+
+test('a hand-over that does not complete, or that Raft refuses: the leader leads on', async () => {
+  const { journal, raft, lifecycle } = setUp(['a']);
+  await leading(raft, lifecycle, 2);
+  assert.ok(lifecycle.handOver());
+  await settle();
+  assert.is(raft.pendingBarriers, 0, 'no establish while the hand-over may still complete');
+  await waitFor(() => raft.pendingBarriers === 1, { timeoutMs: 5000, what: 'an establish after the time-out' });
+  raft.passBarriers();
+  await waitFor(() => lifecycle.view().state === 'leading', { timeoutMs: 5000, what: 'leading on' });
+  raft.acceptsTransfers = false;
+  assert.not.ok(lifecycle.handOver(nodeId('m2')));
+  await waitFor(() => raft.pendingBarriers === 1, { timeoutMs: 5000, what: 'an establish at once' });
+  raft.passBarriers();
+  await waitFor(() => lifecycle.view().state === 'leading', { timeoutMs: 5000, what: 'leading on again' });
+  assert.equal(journal, [
+    'start a 2',
+    'stop a',
+    'transfer to any',
+    'start a 2',
+    'stop a',
+    'transfer to m2',
+    'start a 2',
+  ]);
 });
 
 test('a start that fails: the started ones stop in reverse, and the establish is retried', async () => {

@@ -16,13 +16,18 @@
 //  2. Leadership comes back in T+2 while T's establish is still awaiting. Establishes are chained:
 //     T+2's starts no service before T's establish has returned, so no service is ever started
 //     twice at once; revokes are synchronous, so T's revoke is complete before T+2 is noticed.
-//  3. A service's start fails (a bug, a port in use). The services started are stopped in
+//  3. Leadership is handed over (TRANSFER_LEADERSHIP, or a leader stopping): the services stop
+//     before Raft sends TimeoutNow, so the next leader, elected only once that message arrives,
+//     starts its services strictly after ours stopped. Were they stopped when this master hears
+//     of the new term instead, a busy leader could still run them while the new one starts. If
+//     the hand-over does not complete, this master leads on and establishes again.
+//  4. A service's start fails (a bug, a port in use). The services started are stopped in
 //     reverse, and the establish is retried after a back-off within the same term; after
 //     `establishAttemptsBeforeStepDown` failures in a term the leader asks Raft to hand
 //     leadership to another voter (which may not share the fault) and keeps retrying until it
 //     stops leading (a single-voter cluster has no one to hand over to).
 import type { Logger } from 'pino';
-import type { CoreStatus } from '../../raft/types.ts';
+import type { CoreStatus, NodeId } from '../../raft/types.ts';
 import { assert } from '../../state-machine/assert.ts';
 import { backoffDelayMs } from '../../util/backoff.ts';
 import { MasterError, notLeaderError } from '../errors.ts';
@@ -41,12 +46,14 @@ export interface LeadershipRaft {
   /** Called inside the driver's apply loop whenever the role or the known leader changes. */
   onLeaderChange(listener: (status: CoreStatus) => void): () => void;
   linearizableBarrier(): Promise<void>;
-  /** Hands leadership to the most caught-up voter; false when there is none. */
-  transferLeadership(): boolean;
+  /** Hands leadership to `to`, or to the most caught-up voter; false when that is not possible. */
+  transferLeadership(to?: NodeId): boolean;
 }
 
 export interface LeadershipLifecycleParts {
   readonly raft: LeadershipRaft;
+  /** A hand-over not complete after this long has failed (Raft abandons it after an election timeout). */
+  readonly handOverTimeoutMs: number;
   readonly logger: Logger;
   /** The back-off's random source, in [0, 1). */
   readonly random?: () => number;
@@ -68,6 +75,8 @@ export class LeadershipLifecycle {
   #establishing: Promise<void> = Promise.resolve();
   #failedAttempts = 0;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** The term this master is handing over (scenario 3), and when it gives up waiting. */
+  #handingOver: { readonly term: number; readonly timer: NodeJS.Timeout } | null = null;
   #unsubscribe: (() => void) | null = null;
   #shutDown = false;
   /** Callers of awaitRunning, woken on every state change. */
@@ -99,9 +108,42 @@ export class LeadershipLifecycle {
   shutDown(): void {
     if (this.#shutDown) return;
     this.#shutDown = true;
+    this.#endHandOver();
     this.#unsubscribe?.();
     this.#unsubscribe = null;
     this.#revoke('the master is stopping');
+  }
+
+  /**
+   * Hands leadership to `to` (or the most caught-up voter), the services stopped first
+   * (scenario 3). False when Raft cannot start the hand-over; this master then leads on.
+   */
+  handOver(to?: NodeId): boolean {
+    const status = this.#parts.raft.status();
+    if (this.#shutDown || status.role !== 'leader') return this.#parts.raft.transferLeadership(to);
+    this.#revoke(`handing leadership over to ${to ?? 'the most caught-up voter'}`);
+    if (!this.#parts.raft.transferLeadership(to)) {
+      this.#scheduleEstablish(status.term);
+      return false;
+    }
+    const timer = setTimeout(() => this.#handOverTimedOut(status.term), this.#parts.handOverTimeoutMs);
+    timer.unref();
+    this.#handingOver = { term: status.term, timer };
+    return true;
+  }
+
+  #handOverTimedOut(term: number): void {
+    if (this.#handingOver?.term !== term) return;
+    this.#handingOver = null;
+    const status = this.#parts.raft.status();
+    if (this.#shutDown || status.role !== 'leader' || status.term !== term) return;
+    this.#parts.logger.warn({ term }, 'leader services: the hand-over did not complete; leading on');
+    this.#scheduleEstablish(term);
+  }
+
+  #endHandOver(): void {
+    if (this.#handingOver !== null) clearTimeout(this.#handingOver.timer);
+    this.#handingOver = null;
   }
 
   view(): LeaderServicesView {
@@ -153,10 +195,15 @@ export class LeadershipLifecycle {
 
   #onRoleChange(status: CoreStatus): void {
     if (this.#shutDown) return;
+    // Whoever waits for the services learns of the change (they may be told to go elsewhere).
+    for (const wake of [...this.#waiters]) wake();
     if (status.role !== 'leader') {
+      this.#endHandOver();
       if (this.#term !== null) this.#revoke(`now ${status.role} in term ${status.term}`);
       return;
     }
+    if (this.#handingOver?.term === status.term) return; // scenario 3: not leading on
+    this.#endHandOver();
     if (this.#term === status.term) return; // the leader of this term learned nothing new
     if (this.#term !== null) this.#revoke(`leader again in term ${status.term}`);
     this.#failedAttempts = 0;
@@ -221,7 +268,7 @@ export class LeadershipLifecycle {
     this.#parts.logger.info({ term, durationMs: elapsedMs(beganMs) }, 'leader services: leading');
   }
 
-  /** Scenario 3: stop what started, then retry later, or hand leadership over. */
+  /** Scenario 4: stop what started, then retry later, or hand leadership over. */
   #failed(term: number, generation: number, what: string, error: unknown): void {
     this.#failedAttempts += 1;
     this.#parts.logger.error(
