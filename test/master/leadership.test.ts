@@ -241,6 +241,9 @@ async function leading(raft: ScriptedRaft, lifecycle: LeadershipLifecycle, term:
 test('a hand-over stops the services before Raft is asked to transfer (scenario 3)', async () => {
   const { journal, raft, lifecycle } = setUp();
   await leading(raft, lifecycle, 2);
+  assert.not.ok(lifecycle.handOver(nodeId('m9')), 'not a voter');
+  assert.not.ok(lifecycle.handOver(nodeId('m1')), 'itself');
+  assert.is(journal.length, 3, 'a hand-over that cannot happen stops nothing');
   assert.ok(lifecycle.handOver(nodeId('m2')));
   assert.equal(journal.slice(3), ['stop c', 'stop b', 'stop a', 'transfer to m2']);
   assert.is(lifecycle.view().state, 'idle');

@@ -121,6 +121,9 @@ export class LeadershipLifecycle {
   handOver(to?: NodeId): boolean {
     const status = this.#parts.raft.status();
     if (this.#shutDown || status.role !== 'leader') return this.#parts.raft.transferLeadership(to);
+    // Raft hands leadership only to another voter: asking for anything else must not cost a restart.
+    const others = status.membership.voters.filter((voter) => voter !== status.id);
+    if (to === undefined ? others.length === 0 : !others.includes(to)) return false;
     this.#revoke(`handing leadership over to ${to ?? 'the most caught-up voter'}`);
     if (!this.#parts.raft.transferLeadership(to)) {
       this.#scheduleEstablish(status.term);
