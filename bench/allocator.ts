@@ -11,7 +11,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AllocationCycle, defaultMaxSkipReasonsPerFramework, parseMinAllocatable } from '../src/offers/allocator.ts';
-import { runInSlices, sliceBudgetMs } from '../src/master/allocation-slices.ts';
+import { runInSlices } from '../src/master/allocation-slices.ts';
+import { sliceBudgetMs } from '../src/master/limits.ts';
 import { AllocationHints } from '../src/offers/hints.ts';
 import { encodeCommand } from '../src/state-machine/codec.ts';
 import type { Command } from '../src/state-machine/commands.ts';

@@ -32,14 +32,10 @@ export interface AgentOptions {
   readonly defaultKillGracePeriodMs: number;
   /** How often running tasks' usage is sampled and sent to the master. */
   readonly usageIntervalMs: number;
+  /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
+  readonly flags?: Readonly<Record<string, string>>;
   readonly logger: Logger;
 }
-
-export const agentDefaults = {
-  defaultKillGracePeriodMs: 3_000,
-  usageIntervalMs: 5_000,
-  listen: '127.0.0.1:5055',
-} as const;
 
 export interface TaskUsageSample {
   readonly frameworkId: string;

@@ -1,5 +1,5 @@
 // The agent's own HTTP API (fastify, on --listen): GET /health, GET /monitor/statistics in the
-// Mesos shape, and POST /api/v1 with GET_STATE (a small one), LIST_FILES and READ_FILE on task
+// Mesos shape, and POST /api/v1 with GET_STATE (a small one), GET_FLAGS, LIST_FILES and READ_FILE on task
 // sandboxes. Errors are {"error": {"code", "message"}} with a 4xx; bad input never crashes.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { resourceStatistics } from '../protocol/agent.ts';
@@ -79,6 +79,15 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
         state: task.state,
         sandbox: task.sandbox,
       })),
+    },
+  }));
+  // master.proto-style GetFlags (the agent v1 API has GET_FLAGS too): every option, by name.
+  calls.set('GET_FLAGS', async () => ({
+    type: 'GET_FLAGS',
+    get_flags: {
+      flags: Object.entries(agent.options.flags ?? {})
+        .sort(([left], [right]) => left.localeCompare(right))
+        .map(([name, value]) => ({ name, value })),
     },
   }));
   registerAgentFileCalls(agent, calls);

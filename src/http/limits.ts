@@ -1,5 +1,11 @@
-// Bounds of the HTTP layer's operator API in one place (STYLE.md rule 7). The request body bound
-// is `maxBodyBytes` in server.ts, next to the fastify option it sets.
+// Bounds of the HTTP layer in one place (STYLE.md rule 7), units last. The master's own bounds
+// (scheduler heartbeats, update retries, streams per leader) are in src/master/limits.ts.
+
+/** Request bodies larger than this are refused with 413 (fastify's bodyLimit). */
+export const maxBodyBytes = 1024 * 1024;
+
+/** Seconds a client should wait before retrying a 503 or 429 (the Retry-After header). */
+export const retryAfterSeconds = '1';
 
 /**
  * Tasks in one GET_TASKS or GET_STATE answer, in (framework, task) id order; beyond this the
@@ -21,3 +27,13 @@ export const maxQueuedBytesPerSubscriber = 4 * 1024 * 1024;
 
 /** Mesos' default for the operator event stream (master.proto Event.HEARTBEAT). */
 export const operatorHeartbeatIntervalSeconds = 15;
+
+/**
+ * Bytes of events waiting for one framework's socket. A scheduler that stops reading is
+ * disconnected (it re-subscribes; its unacknowledged updates are sent again) rather than
+ * buffered forever. 8 MiB holds a full agent's worth of offers and thousands of updates.
+ */
+export const maxQueuedBytesPerStream = 8 * 1024 * 1024;
+
+/** Tasks listed in one explicit RECONCILE. */
+export const maxReconcileTasks = 100_000;

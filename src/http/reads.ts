@@ -1,10 +1,11 @@
 // Reads are linearizable by default: a ReadIndex round before answering from local state
 // (§6.4); `?stale=true` answers from this master's applied state at once, possibly behind.
+import { MasterError } from '../master/errors.ts';
+import type { MasterCore } from '../master/interface.ts';
 import { HttpError } from './errors.ts';
-import type { MasterFacade } from './facade.ts';
-import { retryAfterSeconds } from './leader.ts';
+import { retryAfterSeconds } from './limits.ts';
 
-export async function readConsistency(master: MasterFacade, stale: string | undefined): Promise<void> {
+export async function readConsistency(master: MasterCore, stale: string | undefined): Promise<void> {
   if (stale !== undefined && stale !== 'true' && stale !== 'false') {
     throw new HttpError('BAD_REQUEST', `stale must be true or false, got "${stale}"`);
   }
@@ -12,7 +13,8 @@ export async function readConsistency(master: MasterFacade, stale: string | unde
   try {
     await master.linearizableRead();
   } catch (error) {
-    if (error instanceof HttpError) throw error;
+    // The master's own failures are answered at the edge (server.ts); anything else is unexpected.
+    if (error instanceof MasterError || error instanceof HttpError) throw error;
     throw new HttpError(
       'UNAVAILABLE',
       `a linearizable read is not possible now (${(error as Error).message}); retry, or ask with ?stale=true`,

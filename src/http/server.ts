@@ -2,31 +2,29 @@
 // ours, fastify's schema errors, a body too large, a route not found — leaves as
 // {"error": {"code", "message"}} with a 4xx/5xx, never a stack trace.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { MasterError } from '../master/errors.ts';
+import type { MasterCore } from '../master/interface.ts';
 import { HttpError } from './errors.ts';
-import type { MasterFacade } from './facade.ts';
+import { maxBodyBytes } from './limits.ts';
+import { masterErrorToHttp } from './master-errors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOperatorRoutes } from './routes/operator.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
 import { registerUiRoutes } from './routes/ui.ts';
-import type { SchedulerConnections } from './scheduler/connections.ts';
-
-export const maxBodyBytes = 1024 * 1024;
 
 export interface HttpOptions {
-  readonly master: MasterFacade;
+  readonly master: MasterCore;
   /** A pino-compatible logger, or false in tests. */
   readonly logger: object | false;
-  /** The scheduler API's streams; the master passes its own so its failover timer can see them. */
-  readonly scheduler?: SchedulerConnections;
 }
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger === false ? undefined : (options.logger as never),
     bodyLimit: maxBodyBytes,
-    // The Raft peers and agents share the port through WebSocket upgrades (see master.ts).
+    // The Raft peers and agents share the port through WebSocket upgrades (see src/master/daemon.ts).
     forceCloseConnections: true,
     // No type coercion: {"value": 5} is not the string "5"; and unknown fields are ignored,
     // as in protobuf JSON (DESIGN.md), rather than stripped silently into another meaning.
@@ -34,12 +32,16 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   });
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-    if (error instanceof HttpError) {
-      void reply.code(error.status).headers(error.headers).send(error.body());
+  app.setErrorHandler((error: FastifyError | HttpError | MasterError, request, reply) => {
+    // The master's failures become statuses here, at the edge; a NOT_LEADER is repeated on the
+    // leader at the same path.
+    const answer = error instanceof MasterError ? masterErrorToHttp(error, request.url) : error;
+    if (answer instanceof HttpError) {
+      if (answer.status >= 500 && answer.kind === 'INTERNAL') request.log.error({ err: error }, 'request failed');
+      void reply.code(answer.status).headers(answer.headers).send(answer.body());
       return;
     }
-    const translated = translateFastifyError(error);
+    const translated = translateFastifyError(answer);
     if (translated.status >= 500) request.log.error({ err: error }, 'request failed');
     void reply.code(translated.status).send(translated.body());
   });
@@ -52,7 +54,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
-  registerSchedulerRoutes(app, options.master, options.scheduler);
+  registerSchedulerRoutes(app, options.master);
   registerUiRoutes(app);
   return app;
 }

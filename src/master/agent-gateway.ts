@@ -1,14 +1,14 @@
 // The masters' end of the agent WebSockets (src/protocol/agent.ts). On a follower it answers a
-// register with `not_leader` and closes. On the leader it proposes (re-)registrations, forwards
-// committed launches and kills to the agents, proposes their status updates and acknowledges
-// each one once it is recorded, pings the agents and marks the silent ones UNREACHABLE. When
-// this master stops leading it closes every agent socket, so the agents go and find the new one.
+// register with `not_leader` and closes. Its leader part is a leader service (start(term) to
+// stop()): it proposes (re-)registrations, forwards committed launches and kills to the agents,
+// proposes their status updates and acknowledges each one once it is recorded, pings the agents
+// and marks the silent ones UNREACHABLE. When this master stops leading it closes every agent
+// socket, so the agents go and find the new one.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { MasterFacade } from '../http/facade.ts';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import {
@@ -30,13 +30,15 @@ import {
   type AgentId,
   type TaskKey,
 } from '../state-machine/ids.ts';
+import { assert } from '../state-machine/assert.ts';
 import { isTerminalTaskState } from '../state-machine/task-states.ts';
 import type { StatusReport } from '../state-machine/values.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
 import { toStatusReport, toWireTaskSpec, WireConversionError } from './agent-wire.ts';
-
-const refusalLogIntervalMs = 10_000;
+import type { ReplicatedMaster } from './interface.ts';
+import type { LeaderService } from './leadership/service.ts';
+import { agentRefusalLogIntervalMs } from './limits.ts';
 
 /** A frame that is not valid UTF-8 JSON, or too large, closes the socket with this code. */
 const closeCodeNotLeader = 4000;
@@ -51,9 +53,12 @@ export interface TaskUsageView {
 }
 
 export interface AgentGatewayParts {
-  readonly master: MasterFacade;
-  /** Called with true when this master becomes leader, false when it stops; returns the unsubscribe. */
-  readonly onLeadership: (listener: (leading: boolean) => void) => () => void;
+  readonly master: Pick<ReplicatedMaster, 'address' | 'raft' | 'state' | 'onChange' | 'submit'>;
+  /**
+   * Resolves once this master's leader services run (throws if they do not): a register that
+   * reaches a leader still establishing its term waits for it rather than being turned away.
+   */
+  readonly leaderServicesRunning: () => Promise<void>;
   readonly zone: string | null;
   readonly settings: LivenessSettings;
   /** The cluster secret: an agent must present it (x-flotilla-secret) to be let in. */
@@ -83,7 +88,8 @@ export class AgentConnection {
   }
 }
 
-export class AgentGateway {
+export class AgentGateway implements LeaderService {
+  readonly name = 'agent-gateway';
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: agentProtocolLimits.maxFrameBytes });
   readonly #secret: SecretCheck;
   #refusalLoggedAtMs = -Infinity;
@@ -93,18 +99,42 @@ export class AgentGateway {
   readonly #lastHeardMs = new Map<AgentId, number>();
   readonly #markingUnreachable = new Set<AgentId>();
   readonly #usage = new Map<TaskKey, TaskUsageView>();
-  readonly #unsubscribe: (() => void)[] = [];
-  readonly #timer: NodeJS.Timeout;
+  #stopListening: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
   #leading = false;
   #leaderSinceMs = 0;
   #nonce = 0;
 
   constructor(readonly parts: AgentGatewayParts) {
     this.#secret = new SecretCheck(parts.secret);
-    this.#unsubscribe.push(parts.master.onChange((event) => this.#onChange(event)));
-    this.#unsubscribe.push(parts.onLeadership((leading) => this.#onLeadership(leading)));
-    this.#onLeadership(parts.master.raft().role === 'leader');
-    this.#timer = setInterval(() => this.#tick(), parts.settings.pingIntervalMs);
+  }
+
+  /** This master leads: registrations are accepted, agents pinged, launches and kills forwarded. */
+  async start(_term: number): Promise<void> {
+    assert(!this.#leading && this.#timer === null, 'the agent gateway started twice');
+    this.#leading = true;
+    this.#lastHeardMs.clear();
+    this.#usage.clear();
+    this.#leaderSinceMs = Date.now();
+    this.#stopListening = this.parts.master.onChange((event) => this.#onChange(event));
+    this.#timer = setInterval(() => this.#tick(), this.parts.settings.pingIntervalMs);
+    this.parts.logger.info(
+      { graceMs: this.parts.settings.reregistrationGraceMs },
+      'leading: waiting for agents to re-register',
+    );
+  }
+
+  /** Agents must talk to the leader only: closing their sockets makes them rediscover it. */
+  stop(): void {
+    if (!this.#leading) return;
+    this.#leading = false;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#stopListening?.();
+    this.#stopListening = null;
+    this.#lastHeardMs.clear();
+    this.#usage.clear();
+    this.#closeAll(closeCodeNotLeader, 'no longer the leader');
   }
 
   /** The master's HTTP 'upgrade' handler calls this first; false: not an agent socket. */
@@ -122,7 +152,7 @@ export class AgentGateway {
   /** A misconfigured agent retries in a loop: one warning per interval is enough to act on. */
   #reportRefusal(request: IncomingMessage): void {
     const nowMs = Date.now();
-    if (nowMs - this.#refusalLoggedAtMs < refusalLogIntervalMs) return;
+    if (nowMs - this.#refusalLoggedAtMs < agentRefusalLogIntervalMs) return;
     this.#refusalLoggedAtMs = nowMs;
     this.parts.logger.warn(
       { remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` },
@@ -139,9 +169,9 @@ export class AgentGateway {
     return [...this.#byAgent.keys()];
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+  /** The master is stopping (its leader part stopped first): every socket closes, and the server. */
+  async close(): Promise<void> {
+    this.stop();
     this.#closeAll(1001, 'master stopping');
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -266,7 +296,7 @@ export class AgentGateway {
       throw error;
     }
     const reference = { frameworkId: toFrameworkId(message.frameworkId), taskId: toTaskId(message.taskId) };
-    let outcome: Awaited<ReturnType<MasterFacade['submit']>>;
+    let outcome: Awaited<ReturnType<ReplicatedMaster['submit']>>;
     try {
       outcome = await this.parts.master.submit({ type: 'update_task_status', at: 0, ...reference, agentId, status });
     } catch (error) {
@@ -330,23 +360,6 @@ export class AgentGateway {
           message: event.status.message ?? 'the master ended the task',
         });
       }
-    }
-  }
-
-  #onLeadership(leading: boolean): void {
-    if (leading === this.#leading) return;
-    this.#leading = leading;
-    this.#lastHeardMs.clear();
-    this.#usage.clear();
-    if (leading) {
-      this.#leaderSinceMs = Date.now();
-      this.parts.logger.info(
-        { graceMs: this.parts.settings.reregistrationGraceMs },
-        'leading: waiting for agents to re-register',
-      );
-    } else {
-      // Agents must talk to the leader only: closing makes them rediscover it.
-      this.#closeAll(closeCodeNotLeader, 'no longer the leader');
     }
   }
 

@@ -12,25 +12,6 @@ export interface LivenessSettings {
   readonly reregistrationGraceMs: number;
 }
 
-export const defaultLivenessSettings: LivenessSettings = {
-  pingIntervalMs: 5_000,
-  maxMissedPings: 3,
-  reregistrationGraceMs: 30_000,
-};
-
-export function validateLivenessSettings(settings: LivenessSettings): void {
-  const checks: [keyof LivenessSettings, number][] = [
-    ['pingIntervalMs', 10],
-    ['maxMissedPings', 1],
-    ['reregistrationGraceMs', 0],
-  ];
-  for (const [name, minimum] of checks) {
-    const value = settings[name];
-    if (!Number.isSafeInteger(value) || value < minimum)
-      throw new Error(`${name} must be a whole number of at least ${minimum}, got ${value}`);
-  }
-}
-
 export function lateAgents(
   agents: Iterable<Agent>,
   lastHeardMs: ReadonlyMap<AgentId, number>,

@@ -16,11 +16,20 @@ import { isTerminalTaskState } from '../state-machine/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
 import { toAgentInfo, WireConversionError, toWireTaskSpec } from './agent-wire.ts';
+import { maxAgentRegistrationAttempts } from './limits.ts';
 
 type Register = Extract<AgentMessage, { type: 'register' }>;
 
-/** A register decided on a stale view (a new leader still applying) is retried once the other way. */
-const maxRegistrationAttempts = 2;
+/** Whether this master's leader services run, after waiting for an establish in progress. */
+async function leading(gateway: AgentGateway): Promise<boolean> {
+  if (gateway.isLeading()) return true;
+  try {
+    await gateway.parts.leaderServicesRunning();
+  } catch {
+    // Not the leader (or not yet able to lead): the agent is told where to go.
+  }
+  return gateway.isLeading();
+}
 
 export async function registerAgentConnection(
   gateway: AgentGateway,
@@ -28,7 +37,7 @@ export async function registerAgentConnection(
   message: Register,
 ): Promise<void> {
   const logger = gateway.parts.logger;
-  if (!gateway.isLeading()) {
+  if (!(await leading(gateway))) {
     const view = gateway.parts.master.raft();
     connection.send({ type: 'not_leader', leader: view.leaderAddress, masters: gateway.mastersView() });
     connection.close(1000, 'not the leader');
@@ -83,7 +92,7 @@ export async function registerAgentConnection(
   ): Promise<AgentId | null> {
     const agentId = registerMessage.agentId === null ? gatewayRef.newAgentId() : toAgentId(registerMessage.agentId);
     let known = gatewayRef.parts.master.state().agents.has(agentId);
-    for (let attempt = 1; attempt <= maxRegistrationAttempts; attempt++) {
+    for (let attempt = 1; attempt <= maxAgentRegistrationAttempts; attempt++) {
       const tasks = registerMessage.tasks.map((task) => ({
         frameworkId: toFrameworkId(task.frameworkId),
         taskId: toTaskId(task.taskId),

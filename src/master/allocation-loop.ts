@@ -1,8 +1,9 @@
 // The allocator's driver on the leader: it owns the in-memory hints (filters, suppression),
 // batches triggers (state changes, REVIVE, expiring filters) into one cycle per window, runs the
 // pure allocator on the applied state and proposes its offers as `create_offers` commands.
-// Followers keep the object (the HTTP layer calls it everywhere) but never run a cycle; a
-// leadership change clears the hints, as Mesos' do on master failover.
+// A leader service: cycles run only between start(term) and stop(). Followers keep the object
+// (the HTTP layer calls it everywhere) but never run a cycle; each term starts with no hints,
+// as Mesos' do after a master failover.
 //
 // Races, as numbered scenarios:
 //  1. Two cycles in flight would offer the same free resources twice; apply would reject the
@@ -11,15 +12,14 @@
 //  2. State changes while a long cycle yields between slices (an ACCEPT frees or takes
 //     resources). Before proposing, each offer is checked again against the current state, and
 //     what no longer fits is dropped (a later cycle offers it); apply checks again anyway.
-//  3. A new leader may not yet have applied everything committed by the old one. Its first
-//     cycle waits for a ReadIndex barrier, so it does not offer what is already offered.
+//  3. A new leader may not yet have applied everything committed by the old one, and would offer
+//     what is already offered. The leadership lifecycle starts this service only once a ReadIndex
+//     barrier has passed in the term (leadership/lifecycle.ts), so the first cycle sees it all.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChangeListener } from '../http/facade.ts';
 import {
   AllocationCycle,
   defaultMaxSkipReasonsPerFramework,
-  defaultMinAllocatable,
   parseMinAllocatable,
   type AllocatorConfig,
 } from '../offers/allocator.ts';
@@ -28,15 +28,17 @@ import { AllocationHints } from '../offers/hints.ts';
 import type { Quantities } from '../offers/quantities.ts';
 import { buildAllocationReport, type LastCycle } from '../offers/report.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
-import type { Command, OfferDefinition } from '../state-machine/commands.ts';
-import type { ApplyResult } from '../state-machine/errors.ts';
+import { assert } from '../state-machine/assert.ts';
+import type { OfferDefinition } from '../state-machine/commands.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import { offerId, type AgentId, type FrameworkId } from '../state-machine/ids.ts';
-import { maxDurationMs, maxOffersPerCommand } from '../state-machine/limits.ts';
+import { maxOffersPerCommand } from '../state-machine/limits.ts';
 import { add, contains, emptyResources, type Resources } from '../state-machine/resources.ts';
-import type { ReadonlyState } from '../state-machine/state.ts';
 import { isTerminalTaskState } from '../state-machine/task-states.ts';
 import { runInSlices } from './allocation-slices.ts';
+import type { ReplicatedMaster } from './interface.ts';
+import type { LeaderService } from './leadership/service.ts';
+import { fallbackCycleIntervalMs, maxRescindsPerPass } from './limits.ts';
 
 export interface AllocationSettings {
   /** Triggers within this window share one cycle (`--allocation-batch-ms`). */
@@ -46,73 +48,72 @@ export interface AllocationSettings {
   readonly minAllocatable: readonly Quantities[];
 }
 
-export const defaultAllocationBatchMs = 50;
-export const defaultOfferTimeoutMs = 60_000;
-export const maxAllocationBatchMs = 60_000;
-/** Changes that emit no event (quota, weights, maintenance ending) are picked up at least this often. */
-export const fallbackCycleIntervalMs = 5_000;
-/** Rescinds proposed per pass, so a huge backlog cannot flood the Raft log at once. */
-const maxRescindsPerPass = 1000;
-
-/** The master's options with their defaults, checked (a bad value stops the master at start). */
+/** The master's options (validated by config.ts) as the loop uses them. */
 export function allocationSettings(options: {
-  readonly allocationBatchMs?: number;
-  readonly offerTimeoutMs?: number;
-  readonly minAllocatableResources?: string;
+  readonly allocationBatchMs: number;
+  readonly offerTimeoutMs: number;
+  readonly minAllocatableResources: string;
 }): AllocationSettings {
-  const batchMs = options.allocationBatchMs ?? defaultAllocationBatchMs;
-  const offerTimeoutMs = options.offerTimeoutMs ?? defaultOfferTimeoutMs;
-  if (!Number.isInteger(batchMs) || batchMs < 0 || batchMs > maxAllocationBatchMs) {
-    throw new Error(
-      `allocation batch window must be a whole number of ms from 0 to ${maxAllocationBatchMs}, not ${batchMs}`,
-    );
-  }
-  if (!Number.isInteger(offerTimeoutMs) || offerTimeoutMs < 0 || offerTimeoutMs > maxDurationMs) {
-    throw new Error(`offer timeout must be a whole number of ms (0 for none), not ${offerTimeoutMs}`);
-  }
-  const minAllocatable = parseMinAllocatable(options.minAllocatableResources ?? defaultMinAllocatable);
-  return { batchMs, offerTimeoutMs, minAllocatable };
+  return {
+    batchMs: options.allocationBatchMs,
+    offerTimeoutMs: options.offerTimeoutMs,
+    minAllocatable: parseMinAllocatable(options.minAllocatableResources),
+  };
 }
 
 export interface AllocationLoopParts {
-  readonly state: () => ReadonlyState;
-  readonly onChange: (listener: ChangeListener) => () => void;
-  readonly submit: (command: Command) => Promise<{ index: number; result: ApplyResult }>;
-  /** Resolves once everything committed before the call is applied here. */
-  readonly linearizableRead: () => Promise<void>;
-  /** The current term while this master leads, else null. */
-  readonly leaderTerm: () => number | null;
-  readonly onLeaderChange: (listener: () => void) => () => void;
+  readonly master: Pick<ReplicatedMaster, 'state' | 'onChange' | 'submit'>;
   readonly settings: AllocationSettings;
   readonly logger: Logger;
   readonly now?: () => number;
 }
 
-export class AllocationLoop implements AllocationControl {
+export class AllocationLoop implements AllocationControl, LeaderService {
+  readonly name = 'allocation-loop';
   readonly #hints = new AllocationHints();
   readonly #parts: AllocationLoopParts;
   readonly #now: () => number;
-  readonly #stops: (() => void)[] = [];
+  /** The term this master leads while the service runs; null when stopped. */
   #ledTerm: number | null = null;
+  #stopListening: (() => void) | null = null;
   #offerPrefix = randomUUID();
   #offerSequence = 0;
-  #needsBarrier = true;
   #batchTimer: NodeJS.Timeout | null = null;
   #wakeTimer: NodeJS.Timeout | null = null;
   #fallbackTimer: NodeJS.Timeout | null = null;
   #running = false;
   #again = false;
-  #stopped = false;
   #lastCycle: LastCycle | null = null;
 
   constructor(parts: AllocationLoopParts) {
     this.#parts = parts;
     this.#now = parts.now ?? Date.now;
-    this.#stops.push(parts.onChange((event) => this.#onChange(event)));
-    this.#stops.push(parts.onLeaderChange(() => this.#onLeaderChange()));
+  }
+
+  /** Filters and suppression are per leadership (control.ts): a new term starts with none. */
+  async start(term: number): Promise<void> {
+    assert(this.#ledTerm === null && this.#stopListening === null, 'the allocation loop started twice');
+    this.#hints.clear();
+    this.#lastCycle = null;
+    this.#offerPrefix = randomUUID();
+    this.#offerSequence = 0;
+    this.#ledTerm = term;
+    this.#stopListening = this.#parts.master.onChange((event) => this.#onChange(event));
     this.#fallbackTimer = setInterval(() => this.trigger('fallback interval'), fallbackCycleIntervalMs);
     this.#fallbackTimer.unref();
-    this.#onLeaderChange();
+    this.trigger('elected');
+  }
+
+  /** A cycle in flight sees `#ledTerm` change at its next step and proposes nothing more. */
+  stop(): void {
+    if (this.#ledTerm === null) return;
+    this.#ledTerm = null;
+    this.#stopListening?.();
+    this.#stopListening = null;
+    this.#clearTimers();
+    if (this.#fallbackTimer !== null) clearInterval(this.#fallbackTimer);
+    this.#fallbackTimer = null;
+    this.#hints.clear();
   }
 
   refuse(frameworkId: string, agentIds: readonly string[], refuseSeconds: number): void {
@@ -126,7 +127,7 @@ export class AllocationLoop implements AllocationControl {
   }
 
   suppress(frameworkId: string, roles: readonly string[]): void {
-    const framework = this.#parts.state().frameworks.get(frameworkId as FrameworkId);
+    const framework = this.#parts.master.state().frameworks.get(frameworkId as FrameworkId);
     this.#hints.suppress(frameworkId, roles, framework?.info.roles ?? []);
   }
 
@@ -137,7 +138,7 @@ export class AllocationLoop implements AllocationControl {
 
   /** Starts the batching window unless one is open or a cycle will follow the running one. */
   trigger(reason: string): void {
-    if (this.#stopped || this.#ledTerm === null) return;
+    if (this.#ledTerm === null) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -152,19 +153,12 @@ export class AllocationLoop implements AllocationControl {
 
   report(): AllocationReport {
     return buildAllocationReport({
-      state: this.#parts.state(),
+      state: this.#parts.master.state(),
       hints: this.#hints,
       nowMs: this.#now(),
       config: this.#config(),
       lastCycle: this.#lastCycle,
     });
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    for (const stop of this.#stops.splice(0)) stop();
-    this.#clearTimers();
-    if (this.#fallbackTimer !== null) clearInterval(this.#fallbackTimer);
   }
 
   #config(): AllocatorConfig {
@@ -195,21 +189,6 @@ export class AllocationLoop implements AllocationControl {
     }
   }
 
-  #onLeaderChange(): void {
-    const term = this.#parts.leaderTerm();
-    if (term === this.#ledTerm) return;
-    // Filters and suppression are per leadership (control.ts): a new term starts empty.
-    this.#hints.clear();
-    this.#lastCycle = null;
-    this.#clearTimers();
-    this.#ledTerm = term;
-    if (term === null) return;
-    this.#offerPrefix = randomUUID();
-    this.#offerSequence = 0;
-    this.#needsBarrier = true;
-    this.trigger('elected');
-  }
-
   #clearTimers(): void {
     if (this.#batchTimer !== null) clearTimeout(this.#batchTimer);
     if (this.#wakeTimer !== null) clearTimeout(this.#wakeTimer);
@@ -218,7 +197,7 @@ export class AllocationLoop implements AllocationControl {
   }
 
   #leading(term: number): boolean {
-    return !this.#stopped && this.#ledTerm === term && this.#parts.leaderTerm() === term;
+    return this.#ledTerm === term;
   }
 
   async #runCycle(): Promise<void> {
@@ -227,11 +206,6 @@ export class AllocationLoop implements AllocationControl {
     this.#running = true;
     this.#again = false;
     try {
-      if (this.#needsBarrier) {
-        await this.#parts.linearizableRead();
-        this.#needsBarrier = false;
-      }
-      if (!this.#leading(term)) return;
       await this.#rescindExpiredOffers(term);
       const offers = await this.#allocate(term);
       if (offers !== null) await this.#propose(term, offers);
@@ -250,7 +224,7 @@ export class AllocationLoop implements AllocationControl {
     const nowMs = this.#now();
     this.#hints.prune(nowMs);
     const cycle = new AllocationCycle({
-      state: this.#parts.state(),
+      state: this.#parts.master.state(),
       hints: this.#hints,
       nowMs,
       config: this.#config(),
@@ -282,7 +256,7 @@ export class AllocationLoop implements AllocationControl {
       const fitting = this.#stillFitting(batch);
       if (fitting.length < batch.length) this.#again = true;
       if (fitting.length === 0) continue;
-      const { result } = await this.#parts.submit({ type: 'create_offers', at: this.#now(), offers: fitting });
+      const { result } = await this.#parts.master.submit({ type: 'create_offers', at: this.#now(), offers: fitting });
       if (!result.ok) {
         this.#again = true;
         this.#parts.logger.info(
@@ -294,7 +268,7 @@ export class AllocationLoop implements AllocationControl {
   }
 
   #stillFitting(batch: readonly OfferDefinition[]): OfferDefinition[] {
-    const state = this.#parts.state();
+    const state = this.#parts.master.state();
     const pending = new Map<AgentId, Resources>();
     return batch.filter((offer) => {
       const agent = state.agents.get(offer.agentId);
@@ -312,12 +286,12 @@ export class AllocationLoop implements AllocationControl {
     const timeoutMs = this.#parts.settings.offerTimeoutMs;
     if (timeoutMs <= 0) return;
     const deadline = this.#now() - timeoutMs;
-    const expired = [...this.#parts.state().offers.values()]
+    const expired = [...this.#parts.master.state().offers.values()]
       .filter((offer) => offer.createdAt <= deadline)
       .slice(0, maxRescindsPerPass);
     for (const offer of expired) {
       if (!this.#leading(term)) return;
-      const { result } = await this.#parts.submit({ type: 'rescind_offer', at: this.#now(), offerId: offer.id });
+      const { result } = await this.#parts.master.submit({ type: 'rescind_offer', at: this.#now(), offerId: offer.id });
       if (result.ok)
         this.#parts.logger.info(
           { offerId: offer.id, frameworkId: offer.frameworkId, agentId: offer.agentId },
@@ -328,14 +302,14 @@ export class AllocationLoop implements AllocationControl {
 
   /** One timer for the next thing that needs a cycle without an event: a filter or an offer expiring. */
   #scheduleWake(): void {
-    if (this.#ledTerm === null || this.#stopped) return;
+    if (this.#ledTerm === null) return;
     const nowMs = this.#now();
     const candidates: number[] = [];
     const filterExpiry = this.#hints.nextExpiryMs(nowMs);
     if (filterExpiry !== null) candidates.push(filterExpiry);
     const timeoutMs = this.#parts.settings.offerTimeoutMs;
     if (timeoutMs > 0) {
-      for (const offer of this.#parts.state().offers.values()) candidates.push(offer.createdAt + timeoutMs);
+      for (const offer of this.#parts.master.state().offers.values()) candidates.push(offer.createdAt + timeoutMs);
     }
     if (candidates.length === 0) return;
     let wakeAtMs = candidates[0]!;

@@ -3,11 +3,7 @@
 // hundred ms (bench/allocator.ts), far more than a Raft heartbeat may wait.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AllocationCycle } from '../offers/allocator.ts';
-
-/** Cycle steps between clock checks: about 3 ms at 10k agents (bench/allocator.ts). */
-export const stepsPerClockCheck = 32;
-/** Event-loop time one slice may hold. */
-export const sliceBudgetMs = 10;
+import { sliceBudgetMs, stepsPerClockCheck } from './limits.ts';
 
 export interface SlicedRun {
   /** Time spent computing (not waiting between slices). */

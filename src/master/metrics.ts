@@ -1,14 +1,16 @@
 // Prometheus metrics of one master (prom-client): Raft indexes and role, event-loop delay
-// (a heartbeat stuck behind a long task starts elections nobody wanted: DESIGN.md), requests.
+// (a heartbeat stuck behind a long task starts elections nobody wanted: DESIGN.md), and which
+// leader services run in which term (leadership/lifecycle.ts).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftNode } from '../raft/node.ts';
+import type { LeaderServicesView } from './leadership/view.ts';
 
 export class MasterMetrics {
   readonly registry = new Registry();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
-  constructor(raft: RaftNode, labels: { master: string }) {
+  constructor(raft: Pick<RaftNode, 'status'>, leaderServices: () => LeaderServicesView, labels: { master: string }) {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry, prefix: 'flotilla_process_' });
     this.loopDelay.enable();
@@ -34,6 +36,20 @@ export class MasterMetrics {
       'voters and learners',
       () => status().membership.voters.length + status().membership.learners.length,
     );
+    gauge(
+      'flotilla_leader_services_term',
+      'the term whose leader services this master establishes or runs; 0 when it runs none',
+      () => leaderServices().term ?? 0,
+    );
+    new Gauge({
+      name: 'flotilla_leader_service_running',
+      help: '1 while the leader service runs on this master, else 0',
+      labelNames: ['service'],
+      registers: [this.registry],
+      collect() {
+        for (const service of leaderServices().services) this.set({ service: service.name }, service.running ? 1 : 0);
+      },
+    });
     // The maximum is collected first: collecting the 99th percentile resets the histogram.
     gauge(
       'flotilla_event_loop_delay_max_seconds',

@@ -1,17 +1,28 @@
 // Error codes are documented, both ways: every code in the tables is in docs/errors.md with its
-// status, and the doc names no code that does not exist (fastify's errors.test.js model).
+// status, and the doc names no code that does not exist (fastify's errors.test.js model). The
+// master's codes are documented with the status src/http answers them with.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { httpErrors } from '../../src/http/errors.ts';
+import { masterErrorAnswers } from '../../src/http/master-errors.ts';
+import { type MasterErrorCode, masterErrors } from '../../src/master/errors.ts';
 import { rejectionCodes } from '../../src/state-machine/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Map<string, number>();
 for (const match of doc.matchAll(/^\| ([A-Z_]+) \| (\d{3}) \|/gm)) documented.set(match[1]!, Number(match[2]));
 
+const masterStatuses = Object.fromEntries(
+  (Object.keys(masterErrors) as MasterErrorCode[]).map((code) => [
+    code,
+    { status: httpErrors[masterErrorAnswers[code].kind].status },
+  ]),
+);
+
 const tables: Record<string, Record<string, { status: number }>> = {
   http: httpErrors,
+  master: masterStatuses,
   'state machine': rejectionCodes,
 };
 
@@ -24,7 +35,7 @@ test('every code is documented with its status', () => {
 });
 
 test('the doc names no code that does not exist', () => {
-  const known = new Set([...Object.keys(httpErrors), ...Object.keys(rejectionCodes)]);
+  const known = new Set([...Object.keys(httpErrors), ...Object.keys(masterErrors), ...Object.keys(rejectionCodes)]);
   assert.equal(
     [...documented.keys()].filter((code) => !known.has(code)),
     [],

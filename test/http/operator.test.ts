@@ -1,7 +1,7 @@
 // The operator API's own calls and its error handling, on a real single-voter master.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { RaftView } from '../../src/http/facade.ts';
+import type { RaftView } from '../../src/master/interface.ts';
 import { errorOf } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 
@@ -44,8 +44,15 @@ test('GET_HEALTH, GET_VERSION, GET_FLAGS, GET_MASTER answer in Mesos shapes', as
   assert.equal((await operator({ type: 'GET_HEALTH' })).body, { type: 'GET_HEALTH', get_health: { healthy: true } });
   const version = await operator({ type: 'GET_VERSION' });
   assert.match((version.body as VersionAnswer).get_version.version_info.version, /^\d+\.\d+\.\d+/);
-  const flags = (await operator({ type: 'GET_FLAGS' })).body as FlagsAnswer;
-  assert.equal(flags.get_flags.flags, [{ name: 'id', value: 'm1' }]);
+  // Every option of the master's schema, sorted by name (test/master/config.test.ts checks the whole list).
+  const flags = ((await operator({ type: 'GET_FLAGS' })).body as FlagsAnswer).get_flags.flags;
+  const names = flags.map((flag) => flag.name);
+  assert.equal(names, [...names].sort());
+  const value = (name: string) => flags.find((flag) => flag.name === name)?.value;
+  assert.is(value('id'), 'm1');
+  assert.is(value('tick_ms'), '10');
+  assert.is(value('election_ticks'), '10', "the profile's where no flag overrides it");
+  assert.is(value('zone'), '');
   const master = ((await operator({ type: 'GET_MASTER' })).body as MasterAnswer).get_master;
   assert.is(master.master_info.id, 'm1');
   assert.ok(master.elected_time > 0);

@@ -3,12 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HttpError } from '../../src/http/errors.ts';
-import { masterInfo, packedIpv4 } from '../../src/http/scheduler/events.ts';
+import { masterInfo, packedIpv4 } from '../../src/master/scheduler/events.ts';
 import { parseSchedulerCall } from '../../src/http/scheduler/parse-call.ts';
 import { parseFrameworkInfo } from '../../src/http/scheduler/parse-framework.ts';
 import { parseResources } from '../../src/http/scheduler/parse-resources.ts';
 import { parseTaskInfo } from '../../src/http/scheduler/parse-task.ts';
-import { failoverCommands } from '../../src/master/framework-failover.ts';
+import { failoverCommands } from '../../src/master/scheduler/framework-failover.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import { encodeCommand } from '../../src/state-machine/codec.ts';
 import { F1, F2, subscribe } from '../state-machine/support/fixtures.ts';

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HttpError } from '../../src/http/errors.ts';
-import type { ChangeListener, MasterFacade } from '../../src/http/facade.ts';
+import type { ChangeListener, MasterCore } from '../../src/master/interface.ts';
 import { OperatorSubscriptions } from '../../src/http/operator/subscriptions.ts';
 import type { Event as OperatorEvent } from '../../src/protocol/operator.ts';
 import { RecordIoDecoder } from '../../src/protocol/recordio.ts';
@@ -27,7 +27,7 @@ class FakeMaster {
   listeners = 0;
   #index = 0;
 
-  facade(): MasterFacade {
+  facade(): MasterCore {
     return {
       state: () => this.machine.state,
       onChange: (listener: ChangeListener) => {
@@ -38,7 +38,7 @@ class FakeMaster {
           stop();
         };
       },
-    } as unknown as MasterFacade;
+    } as unknown as MasterCore;
   }
 
   apply(command: Command): void {

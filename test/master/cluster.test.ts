@@ -3,7 +3,7 @@
 // and a SIGTERM that hands leadership over.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { RaftView } from '../../src/http/facade.ts';
+import type { RaftView } from '../../src/master/interface.ts';
 import { errorOf, type KeyAnswer } from '../support/answers.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';

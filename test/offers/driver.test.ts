@@ -2,12 +2,11 @@
 // follow events within the batching window, time out into rescinds, filters and suppression
 // shape them, and GET_ALLOCATION explains them.
 // flotilla-test-timeout-seconds: 120
-import { developmentSecret } from '../../src/util/shared-secret.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Master, type MasterOptions } from '../../src/master/master.ts';
+import { type MasterOptionValues, masterConfig } from '../../src/master/config.ts';
+import { Master } from '../../src/master/daemon.ts';
 import type { AllocationReport } from '../../src/offers/control.ts';
-import { timingProfiles } from '../../src/raft/timing.ts';
 import { agentId, frameworkId } from '../../src/state-machine/ids.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
@@ -15,23 +14,20 @@ import { agentInfo, cpus, frameworkInfo, mem, resources } from '../state-machine
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
-async function startMaster(extra: Partial<MasterOptions> = {}): Promise<{ master: Master; url: string }> {
+async function startMaster(extra: Partial<MasterOptionValues> = {}): Promise<{ master: Master; url: string }> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const master = await Master.start({
-    id: 'm1',
-    host: '127.0.0.1',
-    port,
-    peers: { m1: address },
-    dataDir: makeTempDir('allocator-'),
-    zone: null,
-    secret: developmentSecret,
-    timing: { ...timingProfiles.lan, tickMs: 10 },
-    join: false,
-    flags: { id: 'm1' },
-    logger: silentLogger,
-    ...extra,
-  });
+  const master = await Master.start(
+    masterConfig({
+      id: 'm1',
+      listen: { host: '127.0.0.1', port },
+      peers: { m1: address },
+      dataDir: makeTempDir('allocator-'),
+      tickMs: 10,
+      ...extra,
+    }),
+    { logger: silentLogger },
+  );
   await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
     timeoutMs: 10_000,
     what: 'm1 to lead',

@@ -1,159 +1,43 @@
-// `flotilla agent`: the daemon that offers a machine's resources and runs tasks (src/agent).
-import os from 'node:os';
+// `flotilla agent`: the daemon that offers a machine's resources and runs tasks. The flags come
+// from the agent's option schema (src/agent/config.ts); the daemon is composed in
+// src/agent/daemon.ts. This file parses, starts, and stops on SIGTERM/SIGINT (tasks keep running).
 import type { Command } from 'commander';
-import { Agent, agentDefaults } from '../../agent/agent.ts';
 import { CheckpointError } from '../../agent/checkpoint.ts';
-import { DockerContainerizer } from '../../agent/containerizer/docker.ts';
-import { ProcessContainerizer } from '../../agent/containerizer/process.ts';
-import type { Containerizer, ContainerizerKind } from '../../agent/containerizer/types.ts';
-import { healthCheckStarter } from '../../agent/health-watch.ts';
-import { AgentFlagError, detectResources, parseAttributesFlag, parseResourcesFlag } from '../../agent/resources.ts';
-import { createLogger, type Logger } from '../../util/logger.ts';
-import { developmentSecret, readSecretFile, SecretFileError } from '../../util/shared-secret.ts';
+import { agentOptions, parseAgentFlags } from '../../agent/config.ts';
+import { startAgentDaemon } from '../../agent/daemon.ts';
+import { createLogger } from '../../util/logger.ts';
+import { OptionError } from '../../util/options.ts';
+import { addSchemaOptions, givenOptions } from '../options.ts';
+import { stopOnSignals } from '../signals.ts';
 import type { CommandRegistration } from './types.ts';
-
-interface AgentFlags {
-  masters: string;
-  workDir: string;
-  resources?: string;
-  attributes?: string;
-  zone?: string;
-  containerizers: string;
-  listen: string;
-  hostname?: string;
-  killGracePeriodMs: string;
-  usageIntervalMs: string;
-  clusterSecretFile?: string;
-}
-
-export const registerAgentCommand: CommandRegistration = (program: Command) => {
-  program
-    .command('agent')
-    .description("run an agent: offer this machine's resources to the masters and run tasks")
-    .requiredOption('--masters <list>', 'every master, host:port,host:port,… (the agent finds the leader)')
-    .requiredOption('--work-dir <dir>', 'where the checkpoint (agent.db) and the task sandboxes live')
-    .option(
-      '--resources <spec>',
-      'e.g. "cpus:4;mem:8192;disk:20000;ports:[31000-32000]" (name(role):value reserves); what is left out is detected',
-    )
-    .option('--attributes <spec>', 'e.g. "rack:r1;zone:dc1"')
-    .option(
-      '--zone <zone>',
-      "this agent's zone; masters in it are preferred for discovery (default: the zone attribute)",
-    )
-    .option('--containerizers <list>', 'process and/or docker (DOCKER_HOST or the default socket)', 'process')
-    .option(
-      '--listen <host:port>',
-      "address of the agent's HTTP API (also what the masters advertise in offers)",
-      agentDefaults.listen,
-    )
-    .option('--hostname <name>', "hostname to advertise (default: the machine's)")
-    .option(
-      '--cluster-secret-file <file>',
-      'file holding the cluster secret the masters were given (without it: the development secret)',
-    )
-    .option(
-      '--kill-grace-period-ms <ms>',
-      'SIGTERM→SIGKILL grace for tasks that set no kill policy',
-      String(agentDefaults.defaultKillGracePeriodMs),
-    )
-    .option(
-      '--usage-interval-ms <ms>',
-      'how often task usage is sampled and sent to the master',
-      String(agentDefaults.usageIntervalMs),
-    )
-    .action(async (flags: AgentFlags) => {
-      const logger = createLogger({ node: flags.hostname ?? `agent@${flags.listen}`, component: 'agent' });
-      try {
-        await runAgent(flags, logger);
-      } catch (error) {
-        if (error instanceof AgentFlagError || error instanceof SecretFileError) fail(error.message, 2);
-        // A corrupted checkpoint, a port in use: say what and where, then stop.
-        const kind = error instanceof CheckpointError ? 'checkpoint' : 'start';
-        logger.fatal({ error: (error as Error).message, kind }, 'cannot start');
-        fail(`cannot start: ${(error as Error).message}`, 1);
-      }
-    });
-};
 
 function fail(message: string, code: number): never {
   process.stderr.write(`flotilla agent: ${message}\n`);
   process.exit(code);
 }
 
-function parseMasters(text: string): string[] {
-  const masters = text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  if (masters.length === 0) throw new AgentFlagError('--masters is empty');
-  for (const master of masters)
-    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(master)) throw new AgentFlagError(`--masters: "${master}" is not host:port`);
-  return masters;
-}
-
-function parseWhole(value: string, flag: string, minimum: number): number {
-  if (!/^\d{1,9}$/.test(value) || Number(value) < minimum)
-    throw new AgentFlagError(`${flag} must be a whole number of at least ${minimum}, got "${value}"`);
-  return Number(value);
-}
-
-function buildContainerizers(text: string, logger: Logger): Map<ContainerizerKind, Containerizer> {
-  const containerizers = new Map<ContainerizerKind, Containerizer>();
-  for (const kind of text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '')) {
-    if (kind === 'process')
-      containerizers.set(kind, new ProcessContainerizer({ logger: logger.child({ containerizer: 'process' }) }));
-    else if (kind === 'docker')
-      containerizers.set(kind, new DockerContainerizer({ logger: logger.child({ containerizer: 'docker' }) }));
-    else throw new AgentFlagError(`--containerizers: "${kind}" is neither process nor docker`);
-  }
-  if (containerizers.size === 0) throw new AgentFlagError('--containerizers is empty');
-  return containerizers;
-}
-
-async function runAgent(flags: AgentFlags, logger: Logger): Promise<void> {
-  const listen = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(flags.listen);
-  if (!listen || Number(listen[2]) < 1 || Number(listen[2]) > 65535)
-    throw new AgentFlagError(`--listen must be host:port, got "${flags.listen}"`);
-  const attributes = parseAttributesFlag(flags.attributes ?? '');
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(flags.workDir, { recursive: true });
-  let secret = developmentSecret;
-  if (flags.clusterSecretFile === undefined)
-    logger.warn({}, 'no --cluster-secret-file: using the development secret, as masters without one do');
-  else secret = readSecretFile(flags.clusterSecretFile);
-  const agent = await Agent.start({
-    masters: parseMasters(flags.masters),
-    workDir: flags.workDir,
-    secret,
-    resources: detectResources(flags.workDir, parseResourcesFlag(flags.resources ?? '')),
-    attributes,
-    zone: flags.zone ?? attributes.zone ?? null,
-    hostname: flags.hostname ?? os.hostname(),
-    listenHost: listen[1]!,
-    listenPort: Number(listen[2]),
-    containerizers: buildContainerizers(flags.containerizers, logger),
-    startHealthCheck: healthCheckStarter(logger.child({ subsystem: 'health' })),
-    defaultKillGracePeriodMs: parseWhole(flags.killGracePeriodMs, '--kill-grace-period-ms', 0),
-    usageIntervalMs: parseWhole(flags.usageIntervalMs, '--usage-interval-ms', 100),
-    logger,
+export const registerAgentCommand: CommandRegistration = (program: Command) => {
+  const command = program
+    .command('agent')
+    .description("run an agent: offer this machine's resources to the masters and run tasks");
+  addSchemaOptions(command, agentOptions).action(async () => {
+    let config: ReturnType<typeof parseAgentFlags>;
+    try {
+      config = parseAgentFlags(givenOptions(command, agentOptions));
+    } catch (error) {
+      if (error instanceof OptionError) fail(error.message, 2);
+      throw error;
+    }
+    const { hostname, listen } = config.options;
+    const logger = createLogger({ node: hostname ?? `agent@${listen.host}:${listen.port}`, component: 'agent' });
+    try {
+      const agent = await startAgentDaemon(config, { logger });
+      stopOnSignals(logger, 'stopping (tasks keep running)', () => agent.stop());
+    } catch (error) {
+      // A corrupted checkpoint, a port in use: say what and where, then stop.
+      const kind = error instanceof CheckpointError ? 'checkpoint' : 'start';
+      logger.fatal({ error: (error as Error).message, kind }, 'cannot start');
+      fail(`cannot start: ${(error as Error).message}`, 1);
+    }
   });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping (tasks keep running)');
-    void agent.stop().then(
-      () => process.exit(process.exitCode ?? 0),
-      (error: Error) => {
-        logger.error({ error: error.message }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
+};

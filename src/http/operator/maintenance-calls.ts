@@ -17,8 +17,9 @@ import type { ReadonlyState } from '../../state-machine/state.ts';
 import { machineIdSchema, machineListSchema, maintenanceWindowSchema } from '../../state-machine/value-schema.ts';
 import type { MachineId, MaintenanceWindow } from '../../state-machine/values.ts';
 import { HttpError } from '../errors.ts';
-import type { InverseOfferStatusView } from '../scheduler/inverse-offer-answers.ts';
-import { stampedOnSubmit, submitOrFail } from '../submit.ts';
+import type { InverseOfferStatusView } from '../../master/scheduler/inverse-offer-answers.ts';
+import { submitOrFail } from '../submit.ts';
+import { stampedOnSubmit } from '../../master/interface.ts';
 import {
   asObject,
   listField,
@@ -29,7 +30,7 @@ import {
   parseWith,
   type Fields,
 } from './fields.ts';
-import { idValue, mesosMachine, nanoseconds } from './mesos-json.ts';
+import { idValue, mesosMachine, nanoseconds } from '../../master/mesos/mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
 
 /** MachineID: hostname and ip are both optional in Mesos, but one of them must be given. */

@@ -5,9 +5,9 @@ import type * as Operator from '../../protocol/operator.ts';
 import { assertNever } from '../../state-machine/assert.ts';
 import type { ChangeEvent } from '../../state-machine/events.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
-import { mesosAgent, mesosFrameworkInfo } from './mesos-entities.ts';
-import { idValue } from './mesos-json.ts';
-import { mesosTask, mesosTaskStatus } from './mesos-tasks.ts';
+import { mesosAgent, mesosFrameworkInfo } from '../../master/mesos/mesos-entities.ts';
+import { idValue } from '../../master/mesos/mesos-json.ts';
+import { mesosTask, mesosTaskStatus } from '../../master/mesos/mesos-tasks.ts';
 import { frameworkView, getState } from './state-view.ts';
 
 export function subscribedEvent(state: ReadonlyState, heartbeatIntervalSeconds: number): Operator.Event {

@@ -7,11 +7,11 @@ import { countByState } from '../../state-machine/queries.ts';
 import { taskStates } from '../../state-machine/task-states.ts';
 import { optionalObjectField } from './fields.ts';
 import type { OperatorCallTable } from './registry.ts';
-import type { MasterFacade } from '../facade.ts';
+import type { MasterCore } from '../../master/interface.ts';
 
 const millisecondsPerSecond = 1000;
 
-function masterMetrics(master: MasterFacade): Operator.Metric[] {
+function masterMetrics(master: MasterCore): Operator.Metric[] {
   const raft = master.raft();
   const state = master.state();
   const counts = countByState(state);

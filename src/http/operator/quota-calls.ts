@@ -18,7 +18,7 @@ import {
   parseWith,
   type Fields,
 } from './fields.ts';
-import { mesosScalars, scalarResources } from './mesos-json.ts';
+import { mesosScalars, scalarResources } from '../../master/mesos/mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
 
 /** `{"cpus": {"value": 1}}` → `{"cpus": 1}`; the schema then checks names and amounts. */

@@ -1,4 +1,5 @@
-// Flotilla's own operator calls about the masters themselves: GET_RAFT, ADD_MASTER,
+// Flotilla's own operator calls about the masters themselves: GET_RAFT (with which leader
+// services run here, and in which term), ADD_MASTER,
 // REMOVE_MASTER, TRANSFER_LEADERSHIP (an operator replaces a dead master without downtime:
 // ADD_MASTER starts it as a learner and promotes it once it has caught up).
 import { HttpError } from '../errors.ts';
@@ -13,7 +14,7 @@ export const raftCalls: OperatorCallTable = {
     write: false,
     local: true,
     async handle({ master }) {
-      return { type: 'GET_RAFT', get_raft: master.raft() };
+      return { type: 'GET_RAFT', get_raft: { ...master.raft(), leader_services: master.leaderServices() } };
     },
   },
   ADD_MASTER: {

@@ -4,10 +4,10 @@
 // a response message), or a stream (SUBSCRIBE).
 import type { Readable } from 'node:stream';
 import type { HttpError } from '../errors.ts';
-import type { MasterFacade } from '../facade.ts';
+import type { MasterCore } from '../../master/interface.ts';
 
 export interface OperatorCallContext {
-  readonly master: MasterFacade;
+  readonly master: MasterCore;
   /** The whole request body, already known to be an object with a string `type`. */
   readonly call: Readonly<Record<string, unknown>>;
   readonly stale: string | undefined;

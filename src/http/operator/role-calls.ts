@@ -7,7 +7,7 @@ import { listRoles, listWeights } from '../../state-machine/queries.ts';
 import { roleWeightSchema } from '../../state-machine/value-schema.ts';
 import { submitOrFail } from '../submit.ts';
 import { asObject, listField, objectField, parseWith } from './fields.ts';
-import { idValue, mesosResources } from './mesos-json.ts';
+import { idValue, mesosResources } from '../../master/mesos/mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
 
 function parseWeightInfo(value: unknown, path: string): RoleWeight {

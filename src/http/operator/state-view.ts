@@ -11,8 +11,14 @@ import type { Role } from '../../state-machine/roles.ts';
 import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
 import { isTerminalTaskState } from '../../state-machine/task-states.ts';
 import { maxTasksPerResponse } from '../limits.ts';
-import { mesosAgent, mesosFramework, mesosOffer, noHoldings, type FrameworkHoldings } from './mesos-entities.ts';
-import { mesosTask } from './mesos-tasks.ts';
+import {
+  mesosAgent,
+  mesosFramework,
+  mesosOffer,
+  noHoldings,
+  type FrameworkHoldings,
+} from '../../master/mesos/mesos-entities.ts';
+import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
 
 /** Registered agents, as Mesos lists them: unreachable and gone agents are not registered. */
 export function getAgents(state: ReadonlyState): Operator.GetAgents {

@@ -13,8 +13,8 @@ import type * as Operator from '../../protocol/operator.ts';
 import { encodeRecord } from '../../protocol/recordio.ts';
 import type { ChangeEvent } from '../../state-machine/events.ts';
 import { HttpError } from '../errors.ts';
-import type { MasterFacade } from '../facade.ts';
-import { retryAfterSeconds } from '../leader.ts';
+import type { MasterCore } from '../../master/interface.ts';
+import { retryAfterSeconds } from '../limits.ts';
 import { RecordStream } from '../record-stream.ts';
 import { heartbeatEvent, mesosEvent, subscribedEvent } from './mesos-events.ts';
 
@@ -37,7 +37,7 @@ export class OperatorSubscriptions {
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    private readonly master: MasterFacade,
+    private readonly master: MasterCore,
     private readonly limits: SubscriptionLimits,
   ) {
     if (

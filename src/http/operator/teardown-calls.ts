@@ -3,7 +3,9 @@
 // and completes it; MARK_AGENT_GONE asserts the agent will never return: its tasks become
 // TASK_GONE_BY_OPERATOR and it may never re-register.
 import { agentId, frameworkId } from '../../state-machine/ids.ts';
-import { rejectionToHttp, stampedOnSubmit, submitOrFail } from '../submit.ts';
+import { stampedOnSubmit } from '../../master/interface.ts';
+import { rejectionToHttp } from '../master-errors.ts';
+import { submitOrFail } from '../submit.ts';
 import { idField, objectField } from './fields.ts';
 import type { OperatorCallTable } from './registry.ts';
 

@@ -1,8 +1,8 @@
 // GET /health on any master, for load balancers and scripts (DESIGN.md "HTTP").
 import type { FastifyInstance } from 'fastify';
-import type { MasterFacade } from '../facade.ts';
+import type { MasterCore } from '../../master/interface.ts';
 
-export function registerHealthRoutes(app: FastifyInstance, master: MasterFacade): void {
+export function registerHealthRoutes(app: FastifyInstance, master: MasterCore): void {
   app.get('/health', async () => {
     const raft = master.raft();
     return {

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { maxKvKeyLength, maxKvNamespaceLength, maxKvValueBytes } from '../../state-machine/limits.ts';
 import { kvKey } from '../../state-machine/state.ts';
 import { HttpError } from '../errors.ts';
-import type { MasterFacade } from '../facade.ts';
+import type { MasterCore } from '../../master/interface.ts';
 import { requireLeader } from '../leader.ts';
 import { readConsistency } from '../reads.ts';
 import { submitOrFail } from '../submit.ts';
@@ -23,7 +23,7 @@ const putBodySchema = {
   properties: { value: { type: 'string', maxLength: maxKvValueBytes } },
 } as const;
 
-export function registerKvRoutes(app: FastifyInstance, master: MasterFacade): void {
+export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void {
   const path = '/api/v1/kv/:namespace/*';
   app.get<{ Params: KvParams; Querystring: { stale?: string } }>(path, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);

@@ -3,7 +3,7 @@
 // that a streaming call (SUBSCRIBE) may ask for `application/recordio` with JSON messages.
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
-import type { MasterFacade } from '../facade.ts';
+import type { MasterCore } from '../../master/interface.ts';
 import { requireLeader } from '../leader.ts';
 import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
 import { readConsistency } from '../reads.ts';
@@ -58,7 +58,7 @@ const callSchema = {
 
 type Encoding = 'json' | 'recordio';
 
-export function registerOperatorRoutes(app: FastifyInstance, master: MasterFacade, table?: OperatorCallTable): void {
+export function registerOperatorRoutes(app: FastifyInstance, master: MasterCore, table?: OperatorCallTable): void {
   const subscriptions = new OperatorSubscriptions(master, {
     maxSubscribers: maxOperatorSubscribers,
     maxQueuedBytes: maxQueuedBytesPerSubscriber,

@@ -7,13 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schedulerApiPath, streamIdHeader } from '../../protocol/scheduler.ts';
+import type { MasterCore } from '../../master/interface.ts';
 import { HttpError } from '../errors.ts';
-import type { MasterFacade } from '../facade.ts';
 import { requireLeader } from '../leader.ts';
-import { checkCaller, handleFrameworkCall } from '../scheduler/calls.ts';
-import { SchedulerConnections } from '../scheduler/connections.ts';
+import { maxQueuedBytesPerStream } from '../limits.ts';
 import { parseSchedulerCall } from '../scheduler/parse-call.ts';
-import { subscribe } from '../scheduler/subscribe.ts';
+import { SchedulerStream } from '../scheduler/stream.ts';
 
 const protobufContentType = 'application/x-protobuf';
 
@@ -59,12 +58,7 @@ function headerValue(request: FastifyRequest, name: string): string | null {
   return Array.isArray(value) ? (value[0] ?? null) : value;
 }
 
-export function registerSchedulerRoutes(
-  app: FastifyInstance,
-  master: MasterFacade,
-  connections = new SchedulerConnections(master),
-): void {
-  app.addHook('onClose', async () => connections.close());
+export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore): void {
   app.post<{ Body: unknown }>(
     schedulerApiPath,
     {
@@ -81,7 +75,8 @@ export function registerSchedulerRoutes(
         const encoding = negotiateStream(request);
         if (streamId !== null)
           throw new HttpError('BAD_REQUEST', "Subscribe calls should not include the 'Mesos-Stream-Id' header");
-        const subscription = await subscribe(master, connections, call);
+        const stream = new SchedulerStream(maxQueuedBytesPerStream);
+        const subscription = await master.scheduler.subscribe(call, stream);
         const contentType =
           encoding === 'recordio'
             ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
@@ -93,12 +88,11 @@ export function registerSchedulerRoutes(
             'cache-control': 'no-store',
             [streamIdHeader]: subscription.streamId ?? randomUUID(),
           })
-          .send(subscription.stream.body);
+          .send(stream.body);
       }
-      const context = { master, connections, streamId };
-      const framework = checkCaller(context, call.frameworkId);
-      const status = await handleFrameworkCall(context, framework, call);
-      return reply.code(status).send();
+      await master.scheduler.call(call, streamId);
+      // Mesos answers 202 Accepted, and 200 OK to UPDATE_FRAMEWORK.
+      return reply.code(call.type === 'UPDATE_FRAMEWORK' ? 200 : 202).send();
     },
   );
   app.route({

@@ -7,11 +7,11 @@ import {
   maxRolesPerFramework,
   maxTasksPerLaunch,
 } from '../../state-machine/limits.ts';
-import type { Resources } from '../../state-machine/resources.ts';
 import { isValidRole } from '../../state-machine/roles.ts';
-import type { FrameworkInfo, TaskDefinition } from '../../state-machine/values.ts';
 import { schedulerCallTypes, type SchedulerCallType } from '../../protocol/scheduler.ts';
+import type { SchedulerCall, SchedulerOperation, TaskReference } from '../../master/scheduler/call.ts';
 import { HttpError } from '../errors.ts';
+import { maxReconcileTasks } from '../limits.ts';
 import { asObject } from '../operator/fields.ts';
 import {
   enumField,
@@ -28,63 +28,6 @@ import {
 import { parseFrameworkInfo } from './parse-framework.ts';
 import { parseResources } from './parse-resources.ts';
 import { parseTaskInfo } from './parse-task.ts';
-
-/** Tasks listed in one explicit RECONCILE. */
-export const maxReconcileTasks = 100_000;
-
-export type SchedulerOperation =
-  | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskDefinition[] }
-  | { readonly type: 'RESERVE'; readonly resources: Resources }
-  | { readonly type: 'UNRESERVE'; readonly resources: Resources };
-
-export interface TaskReference {
-  readonly taskId: string;
-  readonly agentId: string | null;
-}
-
-export type SchedulerCall =
-  | {
-      readonly type: 'SUBSCRIBE';
-      readonly frameworkId: string | null;
-      readonly info: FrameworkInfo;
-      readonly suppressedRoles: readonly string[];
-    }
-  | { readonly type: 'TEARDOWN'; readonly frameworkId: string }
-  | {
-      readonly type: 'ACCEPT';
-      readonly frameworkId: string;
-      readonly offerIds: readonly string[];
-      readonly operations: readonly SchedulerOperation[];
-      readonly refuseSeconds: number | null;
-    }
-  | {
-      readonly type: 'DECLINE';
-      readonly frameworkId: string;
-      readonly offerIds: readonly string[];
-      readonly refuseSeconds: number | null;
-    }
-  | {
-      readonly type: 'ACCEPT_INVERSE_OFFERS' | 'DECLINE_INVERSE_OFFERS';
-      readonly frameworkId: string;
-      readonly inverseOfferIds: readonly string[];
-    }
-  | { readonly type: 'REVIVE' | 'SUPPRESS'; readonly frameworkId: string; readonly roles: readonly string[] }
-  | { readonly type: 'KILL'; readonly frameworkId: string; readonly task: TaskReference }
-  | { readonly type: 'SHUTDOWN' | 'MESSAGE' | 'REQUEST'; readonly frameworkId: string }
-  | {
-      readonly type: 'ACKNOWLEDGE';
-      readonly frameworkId: string;
-      readonly agentId: string;
-      readonly taskId: string;
-      readonly uuid: string;
-    }
-  | { readonly type: 'RECONCILE'; readonly frameworkId: string; readonly tasks: readonly TaskReference[] }
-  | {
-      readonly type: 'UPDATE_FRAMEWORK';
-      readonly frameworkId: string;
-      readonly info: FrameworkInfo;
-      readonly suppressedRoles: readonly string[];
-    };
 
 function idList(container: Fields, name: string, path: string): string[] {
   return messageList(container, name, path, maxOfferIdsPerCommand).map((_, position) =>
@@ -278,7 +221,7 @@ function parseFrameworkCall(
       const name = type.toLowerCase();
       const part = body(call, name);
       // `filters` is checked as Mesos parses it, then unused: an answered inverse offer stays
-      // outstanding rather than being made anew when the filter expires (connections.ts).
+      // outstanding rather than being made anew when the filter expires (src/master/scheduler/sessions.ts).
       refuseSeconds(part, name);
       return { type, frameworkId, inverseOfferIds: idList(part, 'inverse_offer_ids', `${name}.inverse_offer_ids`) };
     }

@@ -1,12 +1,11 @@
 // Real agent processes (`node bin/flotilla.js agent …`) and helpers to drive tasks onto them
 // through a master's facade (the same submit the HTTP layer uses, with validation by the codec).
-import { developmentSecret } from '../../../src/util/shared-secret.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MasterFacade } from '../../../src/http/facade.ts';
-import { Master, type MasterOptions } from '../../../src/master/master.ts';
-import { timingProfiles } from '../../../src/raft/timing.ts';
+import type { MasterCore } from '../../../src/master/interface.ts';
+import { type MasterOptionValues, masterConfig } from '../../../src/master/config.ts';
+import { Master } from '../../../src/master/daemon.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
 import {
   agentId,
@@ -104,37 +103,33 @@ export class AgentProcess {
 export class RestartableMaster {
   master: Master | null = null;
 
-  private constructor(readonly options: MasterOptions) {}
+  private constructor(readonly options: MasterOptionValues) {}
 
-  static async start(overrides: Partial<MasterOptions> = {}): Promise<RestartableMaster> {
+  static async start(overrides: Partial<MasterOptionValues> = {}): Promise<RestartableMaster> {
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
-    const restartable = new RestartableMaster({
-      id: 'm1',
-      host: '127.0.0.1',
-      port,
-      peers: { m1: address },
-      dataDir: makeTempDir('master-'),
-      zone: null,
-      secret: developmentSecret,
-      timing: { ...timingProfiles.lan, tickMs: 10 },
-      join: false,
-      flags: { id: 'm1' },
-      logger: silentLogger,
-      agentPingIntervalMs: 500,
-      agentMaxMissedPings: 20,
-      agentReregistrationGraceMs: 3_000,
-      ...overrides,
-    });
+    const restartable = new RestartableMaster(
+      masterConfig({
+        id: 'm1',
+        listen: { host: '127.0.0.1', port },
+        peers: { m1: address },
+        dataDir: makeTempDir('master-'),
+        tickMs: 10,
+        agentPingIntervalMs: 500,
+        agentMaxMissedPings: 20,
+        agentReregistrationGraceMs: 3_000,
+        ...overrides,
+      }).options,
+    );
     await restartable.restart();
     return restartable;
   }
 
   get address(): string {
-    return `${this.options.host}:${this.options.port}`;
+    return `${this.options.listen.host}:${this.options.listen.port}`;
   }
 
-  get facade(): MasterFacade {
+  get facade(): MasterCore {
     if (this.master === null) throw new Error('the master is stopped');
     return this.master.facade;
   }
@@ -144,7 +139,7 @@ export class RestartableMaster {
   }
 
   async restart(): Promise<void> {
-    const master = await Master.start(this.options);
+    const master = await Master.start(masterConfig(this.options), { logger: silentLogger });
     await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
       timeoutMs: 10_000,
       what: 'm1 to lead',
@@ -226,7 +221,7 @@ export async function subscribeFramework(
  * may have made it) or one made here from a small slice of the agent's free resources.
  */
 export async function launchTasks(
-  facade: () => MasterFacade,
+  facade: () => MasterCore,
   framework: FrameworkId,
   agent: AgentId,
   tasks: TaskDefinition[],

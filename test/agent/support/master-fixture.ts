@@ -2,14 +2,12 @@
 // submits commands through the master's facade (the same path, validation and Raft as the HTTP
 // layer) and reads the replicated tasks and agents. Never part of the product.
 //   node --import tsx master-fixture.ts --id m1 --listen h:p --peers … --data-dir D   (prints "command-port N")
-import { developmentSecret } from '../../../src/util/shared-secret.ts';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { Master } from '../../../src/master/master.ts';
-import { timingProfiles } from '../../../src/raft/timing.ts';
+import { parseMasterFlags } from '../../../src/master/config.ts';
+import { Master } from '../../../src/master/daemon.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
 import { createLogger } from '../../../src/util/logger.ts';
-import { parseAddress, parsePeers } from '../../../src/cli/commands/master.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,23 +17,18 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
   },
 });
-const [host, port] = parseAddress(values.listen!, '--listen');
-const master = await Master.start({
-  id: values.id!,
-  host,
-  port,
-  peers: parsePeers(values.peers!),
-  dataDir: values['data-dir']!,
-  zone: null,
-  secret: developmentSecret,
-  timing: { ...timingProfiles.lan, tickMs: 20 },
-  join: false,
-  flags: {},
-  logger: createLogger({ node: values.id!, component: 'master' }),
-  agentPingIntervalMs: 300,
-  agentMaxMissedPings: 5,
-  agentReregistrationGraceMs: 10_000,
+// The same flags (and checks) as `flotilla master`, with this fixture's timing and agent liveness.
+const config = parseMasterFlags({
+  id: values.id,
+  listen: values.listen,
+  peers: values.peers,
+  dataDir: values['data-dir'],
+  tickMs: '20',
+  agentPingIntervalMs: '300',
+  agentMaxMissedPings: '5',
+  agentReregistrationGraceMs: '10000',
 });
+const master = await Master.start(config, { logger: createLogger({ node: values.id!, component: 'master' }) });
 
 const side = createServer((request, response) => {
   const chunks: Buffer[] = [];

@@ -2,13 +2,13 @@
 // touching what only the leader holds. The follower is the HTTP layer over a facade that says
 // "follower of m1" and fails the test if the leader-only part is read.
 import * as assert from 'uvu/assert';
-import type { MasterFacade, RaftView } from '../../../src/http/facade.ts';
+import type { MasterCore, RaftView } from '../../../src/master/interface.ts';
 import { buildHttpServer } from '../../../src/http/server.ts';
 
 const leaderAddress = '127.0.0.1:5050';
 
 /** `leaderOnly`: the facade members a follower must not read, each failing the test if called. */
-export function followerFacade(leaderOnly: Partial<Record<keyof MasterFacade, unknown>>): MasterFacade {
+export function followerFacade(leaderOnly: Partial<Record<keyof MasterCore, unknown>>): MasterCore {
   const raft: RaftView = {
     id: 'm2',
     zone: null,
@@ -32,10 +32,10 @@ export function followerFacade(leaderOnly: Partial<Record<keyof MasterFacade, un
     electedAtMs: () => null,
     onChange: () => () => {},
     ...leaderOnly,
-  } as unknown as MasterFacade;
+  } as unknown as MasterCore;
 }
 
-export async function assertRedirectedToLeader(master: MasterFacade, type: string): Promise<void> {
+export async function assertRedirectedToLeader(master: MasterCore, type: string): Promise<void> {
   const app = buildHttpServer({ master, logger: false });
   try {
     const response = await app.inject({ method: 'POST', url: '/api/v1', payload: { type } });

@@ -3,7 +3,7 @@
 // that is not a success is indeterminate. Reads change nothing, so a read that did not answer
 // is simply retried or failed.
 //
-// Definite, per the master's code (src/http, src/master/facade.ts):
+// Definite, per the master's code (src/master/errors.ts, src/http/master-errors.ts):
 //   307 NOT_LEADER          a follower answered before proposing anything
 //   503 NO_LEADER           no leader known: refused before proposing, or the core refused it
 //   503 UNAVAILABLE         the core refused the proposal (leadership moving, not leader), or

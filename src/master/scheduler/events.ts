@@ -8,9 +8,9 @@ import type { SchedulerEvent } from '../../protocol/scheduler.ts';
 import type { Agent, Offer, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
 import type { TaskReason, TaskState } from '../../state-machine/task-states.ts';
 import { flotillaVersion } from '../../util/version.ts';
-import { mesosOffer } from '../operator/mesos-entities.ts';
-import { idValue, nanoseconds } from '../operator/mesos-json.ts';
-import { mesosTaskStatus } from '../operator/mesos-tasks.ts';
+import { mesosOffer } from '../mesos/mesos-entities.ts';
+import { idValue, nanoseconds } from '../mesos/mesos-json.ts';
+import { mesosTaskStatus } from '../mesos/mesos-tasks.ts';
 import { maintenanceWindowOf } from './inverse-offers.ts';
 
 const millisecondsPerSecond = 1000;

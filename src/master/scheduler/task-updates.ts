@@ -7,7 +7,7 @@ import { isTerminalTaskState, type TaskState } from '../../state-machine/task-st
 import { taskKey, type AgentId, type TaskId } from '../../state-machine/ids.ts';
 import type { Framework, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
 import { masterUpdateEvent, updateEvent } from './events.ts';
-import type { TaskReference } from './parse-call.ts';
+import type { TaskReference } from './call.ts';
 
 export interface PendingUpdate {
   readonly task: Task;

@@ -11,12 +11,11 @@ import type { FrameworkId, OfferId } from '../../state-machine/ids.ts';
 import { contains, sum } from '../../state-machine/resources.ts';
 import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import type { MasterFacade } from '../facade.ts';
-import { stampedOnSubmit } from '../submit.ts';
-import type { SchedulerConnections } from './connections.ts';
+import { stampedOnSubmit } from '../interface.ts';
+import { defaultRefuseSeconds } from '../limits.ts';
+import type { SchedulerCall } from './call.ts';
+import type { SchedulerContext } from './calls.ts';
 import { masterUpdateEvent } from './events.ts';
-import { defaultRefuseSeconds } from './limits.ts';
-import type { SchedulerCall } from './parse-call.ts';
 
 type AcceptCall = Extract<SchedulerCall, { type: 'ACCEPT' }>;
 
@@ -66,12 +65,8 @@ export function refusedLaunchEvents(
   );
 }
 
-export async function handleAccept(
-  master: MasterFacade,
-  connections: SchedulerConnections,
-  framework: Framework,
-  call: AcceptCall,
-): Promise<void> {
+export async function handleAccept(context: SchedulerContext, framework: Framework, call: AcceptCall): Promise<void> {
+  const { master, allocation, sessions } = context;
   const before = master.state();
   const offersInvalid = invalidOffers(before, call);
   const offers = call.offerIds.flatMap((id) => before.offers.get(id as OfferId) ?? []);
@@ -93,12 +88,12 @@ export async function handleAccept(
   // Filters.refuse_seconds: what the ACCEPT left unused on the agent is not offered again for
   // that long (Mesos installs the filter only when resources come back: none if all were used).
   if (leavesUnused || !result.ok)
-    master.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
+    allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
   if (result.ok) {
-    master.allocation.trigger('accept');
+    allocation.trigger('accept');
     return;
   }
-  connections.send(
+  sessions.send(
     call.frameworkId,
     refusedLaunchEvents(framework, call, result.code, result.message, offersInvalid, Date.now()),
   );
@@ -113,5 +108,5 @@ export async function handleAccept(
       offerIds: returned as OfferId[],
     });
   }
-  master.allocation.trigger('accept refused');
+  allocation.trigger('accept refused');
 }

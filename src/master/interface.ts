@@ -1,12 +1,17 @@
-// What the HTTP layer needs from a master, as an interface: src/http knows no Raft driver and
-// no process wiring, and tests can hand it a master built in-process.
+// The master's own interface: what everything built on the master uses (the HTTP layer, the
+// agent gateway, the allocation loop, the scheduler sessions, and later the built-in frameworks).
+// It speaks in the master's terms: commands, the applied state, change events, the Raft view.
+// Its failures are MasterErrors (errors.ts) with stable codes; only src/http turns them into
+// statuses. Nothing here knows HTTP, so tests can hand any of those users a master built in-process.
 import type { AllocationControl } from '../offers/control.ts';
 import type * as Mesos from '../protocol/mesos.ts';
 import type { Command } from '../state-machine/commands.ts';
 import type { ApplyResult } from '../state-machine/errors.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
+import type { LeaderServicesView } from './leadership/view.ts';
 import type { InverseOfferStatusView } from './scheduler/inverse-offer-answers.ts';
+import type { SchedulerApi } from './scheduler/api.ts';
 
 export type MasterRole = 'leader' | 'follower' | 'candidate' | 'learner';
 
@@ -41,16 +46,30 @@ export type MembershipRequest =
 /** Called once per change, in apply order, right after the command that made it was applied. */
 export type ChangeListener = (event: ChangeEvent, index: number) => void;
 
-export interface MasterFacade {
+export interface SubmitOptions {
+  /** Exactly-once: a retry carrying the same key applies nothing again and answers the first result. */
+  readonly idempotency?: { readonly key: string; readonly fingerprint: string };
+}
+
+/** The `at` of a command built outside the master: `submit` stamps the leader's clock over it. */
+export const stampedOnSubmit = 0;
+
+/** The master as one replica of the cluster state: submit a command, read at an index, subscribe to changes. */
+export interface ReplicatedMaster {
   readonly id: string;
   readonly address: string;
   readonly startedAtMs: number;
+  /** GET_FLAGS: every option of this master, snake_case names and string values (config.ts). */
   readonly flags: Readonly<Record<string, string>>;
   raft(): RaftView;
   /** When this master last became leader (ms since epoch), or null while it does not lead. */
   electedAtMs(): number | null;
-  /** Proposes a command on the leader (stamping `at`); throws HttpError NO_LEADER / redirect on a follower. */
-  submit(command: Command): Promise<{ index: number; result: ApplyResult }>;
+  /**
+   * Proposes a command on the leader, stamping `at` with the leader's clock, and resolves once it
+   * is applied here. Throws a MasterError: NO_LEADER or LEADERSHIP_CHANGED (not proposed: retry),
+   * OUTCOME_UNKNOWN (it may or may not have been applied), OVERLOADED, COMMAND_TOO_LARGE, …
+   */
+  submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }>;
   /** Resolves once this master has applied everything committed before the call (ReadIndex). */
   linearizableRead(): Promise<void>;
   state(): ReadonlyState;
@@ -59,17 +78,30 @@ export interface MasterFacade {
    * that stops listening. A listener must not throw: it runs inside the apply loop.
    */
   onChange(listener: ChangeListener): () => void;
+  /** Throws MasterError MEMBERSHIP_CHANGE_PENDING, NOT_CAUGHT_UP, … when Raft refuses the change. */
   changeMembership(request: MembershipRequest): Promise<{ index: number }>;
+}
+
+/** The whole master: the replica and what its leader services add. */
+export interface MasterCore extends ReplicatedMaster {
+  /**
+   * Hands leadership to master `to` (null: the most caught-up voter), this master's leader
+   * services stopped first; false when that is not possible (not the leader, not a voter).
+   */
   transferLeadership(to: string | null): boolean;
   /** The usage the task's agent last reported; null on a follower or before the first report. */
   taskStatistics(frameworkId: string, taskId: string): Mesos.ResourceStatistics | null;
   /**
    * The frameworks' answers to inverse offers per (agent, framework) in maintenance, from the
-   * scheduler streams: the leader's memory only (as in Mesos), so empty on a follower.
+   * scheduler sessions: the leader's memory only (as in Mesos), so empty on a follower.
    */
   inverseOfferStatuses(): readonly InverseOfferStatusView[];
-  /** Seconds of event-loop delay and other gauges for /metrics. */
+  /** Prometheus text: Raft, event-loop delay, leader services. */
   metricsText(): Promise<string>;
   /** The leader's allocator hints (filters, suppression), its trigger and its report. */
   readonly allocation: AllocationControl;
+  /** The Mesos scheduler API's sessions (leader only): SUBSCRIBE and the calls of subscribed frameworks. */
+  readonly scheduler: SchedulerApi;
+  /** Which leader-only services run on this master, and in which term (GET_RAFT, /metrics). */
+  leaderServices(): LeaderServicesView;
 }

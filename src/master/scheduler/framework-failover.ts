@@ -5,15 +5,16 @@
 // this leader (it was connected to the previous leader) gets a grace period to re-subscribe,
 // then is marked disconnected so its countdown starts.
 import type { Logger } from 'pino';
-import type { MasterFacade } from '../http/facade.ts';
-import { failoverCheckIntervalMs, resubscribeGraceMs } from '../http/scheduler/limits.ts';
-import { stampedOnSubmit } from '../http/submit.ts';
-import type { Command } from '../state-machine/commands.ts';
-import type { ReadonlyState } from '../state-machine/state.ts';
+import { assert } from '../../state-machine/assert.ts';
+import type { Command } from '../../state-machine/commands.ts';
+import type { ReadonlyState } from '../../state-machine/state.ts';
+import { type ReplicatedMaster, stampedOnSubmit } from '../interface.ts';
+import type { LeaderService } from '../leadership/service.ts';
+import { failoverCheckIntervalMs, resubscribeGraceMs } from '../limits.ts';
 
 export interface FailoverInputs {
   readonly nowMs: number;
-  /** When this master became leader. */
+  /** When this master became leader (its leader services started). */
   readonly electedAtMs: number;
   readonly graceMs: number;
   readonly hasStream: (frameworkId: string) => boolean;
@@ -38,26 +39,39 @@ export function failoverCommands(state: ReadonlyState, inputs: FailoverInputs): 
   return commands;
 }
 
-export class FrameworkFailover {
-  readonly #timer: NodeJS.Timeout;
+/** A leader service: checks every `failoverCheckIntervalMs` from start(term) to stop(). */
+export class FrameworkFailover implements LeaderService {
+  readonly name = 'framework-failover';
+  #timer: NodeJS.Timeout | null = null;
+  #leadingSinceMs = 0;
+  /** Commands proposed and not yet answered, by "type/framework": each is proposed once at a time. */
   readonly #inFlight = new Set<string>();
 
   constructor(
-    private readonly master: MasterFacade,
+    private readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>,
     private readonly hasStream: (frameworkId: string) => boolean,
     private readonly logger: Logger,
     private readonly graceMs = resubscribeGraceMs,
-  ) {
+  ) {}
+
+  async start(_term: number): Promise<void> {
+    assert(this.#timer === null, 'framework failover started twice');
+    this.#leadingSinceMs = Date.now();
+    this.#inFlight.clear();
     this.#timer = setInterval(() => this.check(), failoverCheckIntervalMs);
     this.#timer.unref();
   }
 
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
   check(): void {
-    const electedAtMs = this.master.electedAtMs();
-    if (electedAtMs === null || this.master.raft().role !== 'leader') return;
+    if (this.#timer === null) return;
     const commands = failoverCommands(this.master.state(), {
       nowMs: Date.now(),
-      electedAtMs,
+      electedAtMs: this.#leadingSinceMs,
       graceMs: this.graceMs,
       hasStream: this.hasStream,
     });
@@ -79,9 +93,5 @@ export class FrameworkFailover {
         )
         .finally(() => this.#inFlight.delete(key));
     }
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
   }
 }

@@ -2,7 +2,7 @@
 // framework using resources on one of its agents (tasks or offers: what Mesos' allocator counts
 // as allocated to it there) is asked to give the agent back for the window. Computed from the
 // replicated schedule (pure); the leader's connections send new ones and rescind those that no
-// longer hold (connections.ts), and keep the frameworks' answers (inverse-offer-answers.ts).
+// longer hold (session.ts, inverse-offer-sync.ts), and keep the frameworks' answers (inverse-offer-answers.ts).
 import { createHash } from 'node:crypto';
 import { isTerminalTaskState } from '../../state-machine/task-states.ts';
 import type { AgentId } from '../../state-machine/ids.ts';

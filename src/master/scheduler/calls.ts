@@ -3,35 +3,38 @@
 // stream on this master (403), and the request names that stream (400 without or with another
 // Mesos-Stream-Id). Mesos answers 202 Accepted (UPDATE_FRAMEWORK: 200 OK); Flotilla answers once
 // the call's command is committed, or at once for the hints kept in the leader's memory.
+import type { AllocationControl } from '../../offers/control.ts';
 import type { AgentId, FrameworkId, OfferId, TaskId } from '../../state-machine/ids.ts';
 import { taskKey } from '../../state-machine/ids.ts';
 import type { Framework } from '../../state-machine/state.ts';
-import { HttpError } from '../errors.ts';
-import type { MasterFacade } from '../facade.ts';
-import { rejectionToHttp, stampedOnSubmit } from '../submit.ts';
+import { MasterError, rejected } from '../errors.ts';
+import { type ReplicatedMaster, stampedOnSubmit } from '../interface.ts';
+import { defaultRefuseSeconds } from '../limits.ts';
 import { handleAccept } from './accept.ts';
-import type { SchedulerConnections } from './connections.ts';
-import { defaultRefuseSeconds } from './limits.ts';
-import type { SchedulerCall } from './parse-call.ts';
+import type { FrameworkCall } from './call.ts';
+import type { SchedulerSessions } from './sessions.ts';
 import { heldByMaster, reconcileEvents } from './task-updates.ts';
 
-export interface CallContext {
-  readonly master: MasterFacade;
-  readonly connections: SchedulerConnections;
-  readonly streamId: string | null;
+/** What the scheduler calls use of the master. */
+export interface SchedulerContext {
+  readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>;
+  readonly allocation: AllocationControl;
+  readonly sessions: SchedulerSessions;
 }
 
-export type FrameworkCall = Exclude<SchedulerCall, { type: 'SUBSCRIBE' }>;
+interface CallContext extends SchedulerContext {
+  readonly streamId: string | null;
+}
 
 /** http.cpp's checks, in its order; returns the framework the call is for. */
 export function checkCaller(context: CallContext, frameworkId: string): Framework {
   const framework = context.master.state().frameworks.get(frameworkId as FrameworkId);
-  if (framework === undefined || framework.state === 'COMPLETED') throw new HttpError('UNKNOWN_FRAMEWORK');
-  const current = context.connections.streamIdOf(frameworkId);
-  if (framework.state !== 'CONNECTED' || current === null) throw new HttpError('FRAMEWORK_NOT_SUBSCRIBED');
-  if (context.streamId === null) throw new HttpError('STREAM_ID_REQUIRED');
+  if (framework === undefined || framework.state === 'COMPLETED') throw new MasterError('UNKNOWN_FRAMEWORK');
+  const current = context.sessions.streamIdOf(frameworkId);
+  if (framework.state !== 'CONNECTED' || current === null) throw new MasterError('FRAMEWORK_NOT_SUBSCRIBED');
+  if (context.streamId === null) throw new MasterError('STREAM_ID_REQUIRED');
   if (context.streamId !== current) {
-    throw new HttpError(
+    throw new MasterError(
       'STREAM_ID_MISMATCH',
       `The stream ID '${context.streamId}' included in this request didn't match the stream ID currently associated with framework ID ${frameworkId}`,
     );
@@ -52,8 +55,8 @@ async function decline(context: CallContext, call: Extract<FrameworkCall, { type
       offerIds: own as OfferId[],
     });
   }
-  context.master.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
-  context.master.allocation.trigger('decline');
+  context.allocation.refuse(call.frameworkId, agentIds, call.refuseSeconds ?? defaultRefuseSeconds);
+  context.allocation.trigger('decline');
 }
 
 /** KILL of a task the master does not know (or holds no more: completed) is answered by reconciling it (master.cpp `kill`). */
@@ -64,7 +67,7 @@ async function kill(
 ): Promise<void> {
   const task = context.master.state().tasks.get(taskKey(framework.id, call.task.taskId as TaskId));
   if (task === undefined || !heldByMaster(task)) {
-    context.connections.send(framework.id, reconcileEvents(context.master.state(), framework, [call.task], Date.now()));
+    context.sessions.send(framework.id, reconcileEvents(context.master.state(), framework, [call.task], Date.now()));
     return;
   }
   // A rejection (the task is already terminal) needs no answer: its terminal update says it all.
@@ -97,55 +100,49 @@ async function updateFramework(
     frameworkId: framework.id,
     info: call.info,
   });
-  if (!result.ok) throw rejectionToHttp(result);
-  context.master.allocation.setSuppressedRoles(framework.id, call.suppressedRoles);
-  context.master.allocation.trigger('update framework');
+  if (!result.ok) throw rejected(result);
+  context.allocation.setSuppressedRoles(framework.id, call.suppressedRoles);
+  context.allocation.trigger('update framework');
 }
 
-/** Runs a checked call; resolves to the HTTP status to answer with. */
-export async function handleFrameworkCall(
-  context: CallContext,
-  framework: Framework,
-  call: FrameworkCall,
-): Promise<202 | 200> {
-  const allocation = context.master.allocation;
+/** Checks the caller (checkCaller) and runs the call; resolves once it is done. */
+export async function handleFrameworkCall(context: CallContext, call: FrameworkCall): Promise<void> {
+  const framework = checkCaller(context, call.frameworkId);
+  const allocation = context.allocation;
   switch (call.type) {
     case 'TEARDOWN':
       await context.master.submit({ type: 'teardown_framework', at: stampedOnSubmit, frameworkId: framework.id });
-      return 202;
+      return;
     case 'ACCEPT':
-      await handleAccept(context.master, context.connections, framework, call);
-      return 202;
+      await handleAccept(context, framework, call);
+      return;
     case 'DECLINE':
       await decline(context, call);
-      return 202;
+      return;
     case 'ACCEPT_INVERSE_OFFERS':
     case 'DECLINE_INVERSE_OFFERS':
       // Kept in the leader's memory for GET_MAINTENANCE_STATUS; no command: an answer is a hint to the operator.
-      context.connections.answerInverseOffers(
+      context.sessions.answerInverseOffers(
         framework.id,
         call.inverseOfferIds,
         call.type === 'ACCEPT_INVERSE_OFFERS' ? 'ACCEPT' : 'DECLINE',
       );
-      return 202;
+      return;
     case 'REVIVE':
       allocation.revive(framework.id, call.roles);
-      return 202;
+      return;
     case 'SUPPRESS':
       allocation.suppress(framework.id, call.roles);
-      return 202;
+      return;
     case 'KILL':
       await kill(context, framework, call);
-      return 202;
+      return;
     case 'ACKNOWLEDGE':
       await acknowledge(context, call);
-      return 202;
+      return;
     case 'RECONCILE':
-      context.connections.send(
-        framework.id,
-        reconcileEvents(context.master.state(), framework, call.tasks, Date.now()),
-      );
-      return 202;
+      context.sessions.send(framework.id, reconcileEvents(context.master.state(), framework, call.tasks, Date.now()));
+      return;
     // SHUTDOWN stops a custom executor; Flotilla tasks run under the agent's own executor, one
     // per task, so there is none to stop (KILL stops a task). MESSAGE carries bytes to a custom
     // executor, which Flotilla agents do not run: accepted and dropped, as Mesos drops a message
@@ -153,9 +150,9 @@ export async function handleFrameworkCall(
     case 'SHUTDOWN':
     case 'MESSAGE':
     case 'REQUEST':
-      return 202;
+      return;
     case 'UPDATE_FRAMEWORK':
       await updateFramework(context, framework, call);
-      return 200;
+      return;
   }
 }

@@ -1,0 +1,62 @@
+// One agent process, composed from its checked options (config.ts): the work directory, the
+// containerizers it was asked for, the resources it offers (given, and detected for what the
+// flag leaves out), its health checks, and the Agent itself. `flotilla agent` parses the flags
+// and calls this; tests may call it with options made in code.
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import type { Logger } from '../util/logger.ts';
+import { Agent } from './agent.ts';
+import type { AgentConfig } from './config.ts';
+import { DockerContainerizer } from './containerizer/docker.ts';
+import { ProcessContainerizer } from './containerizer/process.ts';
+import type { Containerizer, ContainerizerKind } from './containerizer/types.ts';
+import { healthCheckStarter } from './health-watch.ts';
+import { detectResources, parseAttributesFlag, parseResourcesFlag } from './resources.ts';
+
+export interface AgentEnvironment {
+  readonly logger: Logger;
+}
+
+function buildContainerizers(
+  kinds: readonly ContainerizerKind[],
+  logger: Logger,
+): Map<ContainerizerKind, Containerizer> {
+  const containerizers = new Map<ContainerizerKind, Containerizer>();
+  for (const kind of kinds) {
+    const containerizerLogger = logger.child({ containerizer: kind });
+    containerizers.set(
+      kind,
+      kind === 'process'
+        ? new ProcessContainerizer({ logger: containerizerLogger })
+        : new DockerContainerizer({ logger: containerizerLogger }),
+    );
+  }
+  return containerizers;
+}
+
+/** Opens the checkpoint (CheckpointError if corrupted), recovers tasks, serves HTTP, dials the masters. */
+export async function startAgentDaemon(config: AgentConfig, environment: AgentEnvironment): Promise<Agent> {
+  const { options } = config;
+  const logger = environment.logger;
+  if (options.clusterSecretFile === null)
+    logger.warn({}, 'no --cluster-secret-file: using the development secret, as masters without one do');
+  mkdirSync(options.workDir, { recursive: true });
+  const attributes = parseAttributesFlag(options.attributes);
+  return Agent.start({
+    masters: options.masters,
+    workDir: options.workDir,
+    secret: config.secret,
+    resources: detectResources(options.workDir, parseResourcesFlag(options.resources)),
+    attributes,
+    zone: options.zone ?? attributes.zone ?? null,
+    hostname: options.hostname ?? os.hostname(),
+    listenHost: options.listen.host,
+    listenPort: options.listen.port,
+    containerizers: buildContainerizers(options.containerizers, logger),
+    startHealthCheck: healthCheckStarter(logger.child({ subsystem: 'health' })),
+    defaultKillGracePeriodMs: options.killGracePeriodMs,
+    usageIntervalMs: options.usageIntervalMs,
+    flags: config.flags,
+    logger,
+  });
+}

@@ -1,0 +1,231 @@
+// Every option of a master, once (src/util/options.ts): `flotilla master` builds its flags and
+// --help from this table, the daemon (daemon.ts) takes the checked MasterConfig made from it, and
+// GET_FLAGS lists it. Flag names, defaults and bounds are the interface operators script against:
+// never rename one (add an alias).
+import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
+import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
+import { maxDurationMs } from '../state-machine/limits.ts';
+import {
+  addressOption,
+  choiceOption,
+  customOption,
+  optionalTextOption,
+  optionalWholeOption,
+  parseHostPort,
+  switchOption,
+  textOption,
+  wholeOption,
+} from '../util/option-kinds.ts';
+import {
+  checkSchema,
+  flagsRecord,
+  OptionError,
+  type OptionValues,
+  optionValues,
+  parseOptions,
+} from '../util/options.ts';
+import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
+import { maxAllocationBatchMs } from './limits.ts';
+
+const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** "m1=host:port,m2=host:port": every initial master by id, in the order given. */
+function parsePeers(text: string): Readonly<Record<string, string>> {
+  const peers: Record<string, string> = {};
+  for (const pair of text.split(',').filter((part) => part !== '')) {
+    const [id, address, ...rest] = pair.split('=');
+    if (id === undefined || !masterIdPattern.test(id) || address === undefined || rest.length > 0)
+      throw new Error(`"${pair}" is not id=host:port`);
+    if (parseHostPort(address) === null) throw new Error(`${id}'s address must be host:port, got "${address}"`);
+    if (peers[id] !== undefined) throw new Error(`${id} is named twice`);
+    peers[id] = address;
+  }
+  if (Object.keys(peers).length === 0) throw new Error('no master is listed');
+  return peers;
+}
+
+const showPeers = (peers: Readonly<Record<string, string>>): string =>
+  Object.entries(peers)
+    .map(([id, address]) => `${id}=${address}`)
+    .join(',');
+
+export const masterOptions = {
+  id: textOption({
+    flag: 'id',
+    placeholder: '<id>',
+    required: true,
+    description: "this master's stable name, e.g. m1",
+  }),
+  listen: addressOption({
+    flag: 'listen',
+    placeholder: '<host:port>',
+    required: true,
+    description: 'address for HTTP, Raft peers and agents (one port)',
+  }),
+  peers: customOption({
+    flag: 'peers',
+    placeholder: '<list>',
+    required: true,
+    description: 'every initial master: m1=host:port,m2=host:port,… (self included)',
+    absent: {},
+    parse: parsePeers,
+    show: showPeers,
+  }),
+  dataDir: textOption({
+    flag: 'data-dir',
+    placeholder: '<dir>',
+    required: true,
+    description: 'where the Raft log and snapshots live',
+  }),
+  zone: optionalTextOption({ flag: 'zone', placeholder: '<zone>', description: 'zone or data centre of this master' }),
+  clusterSecretFile: optionalTextOption({
+    flag: 'cluster-secret-file',
+    placeholder: '<file>',
+    description: 'file holding the secret shared by all masters',
+  }),
+  timing: choiceOption({
+    flag: 'timing',
+    placeholder: '<profile>',
+    choices: Object.keys(timingProfiles) as (keyof typeof timingProfiles)[],
+    default: 'lan',
+    description: `timing profile: ${Object.keys(timingProfiles).join(' or ')}`,
+  }),
+  tickMs: optionalWholeOption({
+    flag: 'tick-ms',
+    placeholder: '<ms>',
+    minimum: 1,
+    maximum: 60_000,
+    description: 'Raft tick interval (overrides the profile)',
+  }),
+  electionTicks: optionalWholeOption({
+    flag: 'election-ticks',
+    placeholder: '<n>',
+    minimum: 2,
+    maximum: 10_000,
+    description: 'minimum election timeout in ticks (overrides the profile)',
+  }),
+  heartbeatTicks: optionalWholeOption({
+    flag: 'heartbeat-ticks',
+    placeholder: '<n>',
+    minimum: 1,
+    maximum: 10_000,
+    description: 'heartbeat interval in ticks (overrides the profile)',
+  }),
+  join: switchOption({ flag: 'join', description: 'start empty and wait to be added with ADD_MASTER' }),
+  snapshotEntries: wholeOption({
+    flag: 'snapshot-entries',
+    placeholder: '<n>',
+    default: 10_000,
+    minimum: 10,
+    maximum: 100_000_000,
+    description: 'take a snapshot and compact the log every n applied entries',
+  }),
+  agentPingIntervalMs: wholeOption({
+    flag: 'agent-ping-interval-ms',
+    placeholder: '<ms>',
+    default: 5_000,
+    minimum: 10,
+    maximum: 3_600_000,
+    description: 'the leader pings every agent this often',
+  }),
+  agentMaxMissedPings: wholeOption({
+    flag: 'agent-max-missed-pings',
+    placeholder: '<n>',
+    default: 3,
+    minimum: 1,
+    maximum: 1_000,
+    description: 'an agent silent for this many ping intervals is marked UNREACHABLE (its tasks TASK_LOST/UNREACHABLE)',
+  }),
+  agentReregistrationGraceMs: wholeOption({
+    flag: 'agent-reregistration-grace-ms',
+    placeholder: '<ms>',
+    default: 30_000,
+    minimum: 0,
+    maximum: 86_400_000,
+    description:
+      'after a failover, how long the new leader waits for agents to re-register before marking any unreachable',
+  }),
+  allocationBatchMs: wholeOption({
+    flag: 'allocation-batch-ms',
+    placeholder: '<ms>',
+    default: 50,
+    minimum: 0,
+    maximum: maxAllocationBatchMs,
+    description:
+      'allocation runs on events (agent added, resources freed, REVIVE…); events within this window share one cycle',
+  }),
+  offerTimeoutMs: wholeOption({
+    flag: 'offer-timeout-ms',
+    placeholder: '<ms>',
+    default: 60_000,
+    minimum: 0,
+    maximum: maxDurationMs,
+    description:
+      'an offer neither accepted nor declined within this long is rescinded (0: never, as Mesos without --offer_timeout)',
+  }),
+  minAllocatableResources: customOption({
+    flag: 'min-allocatable-resources',
+    placeholder: '<list>',
+    default: defaultMinAllocatable,
+    description:
+      'offer only what holds at least one of these (Mesos syntax: alternatives split by "|", resources by ";")',
+    absent: defaultMinAllocatable,
+    parse: (text) => {
+      parseMinAllocatable(text);
+      return text;
+    },
+    show: (text) => text,
+  }),
+};
+checkSchema(masterOptions);
+
+export type MasterOptionValues = OptionValues<typeof masterOptions>;
+
+/** What the master daemon takes: every option checked, and what they mean together. */
+export interface MasterConfig {
+  /** Every option; the tick options hold the effective timing (the profile's where not given). */
+  readonly options: MasterOptionValues;
+  readonly timing: TimingProfile;
+  /** The cluster secret from --cluster-secret-file, or the development secret without one. */
+  readonly secret: string;
+  /** GET_FLAGS. */
+  readonly flags: Readonly<Record<string, string>>;
+}
+
+/** From `flotilla master`'s flags (`given[key]`: a flag's text, true for a switch, undefined when absent). */
+export function parseMasterFlags(given: Readonly<Record<string, string | boolean | undefined>>): MasterConfig {
+  return resolveMasterConfig(parseOptions(masterOptions, given));
+}
+
+/** From values given in code (tests, scripts): checked as flags are, the rest defaulted. */
+export function masterConfig(given: Partial<MasterOptionValues>): MasterConfig {
+  return resolveMasterConfig(optionValues(masterOptions, given));
+}
+
+/** What no single option can check: the options together, and the secret file. */
+function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
+  if (!values.join && values.peers[values.id] === undefined)
+    throw new OptionError('peers', `--peers must include this master (${values.id})`);
+  const profile = timingProfiles[values.timing];
+  const timing: TimingProfile = {
+    tickMs: values.tickMs ?? profile.tickMs,
+    electionTicks: values.electionTicks ?? profile.electionTicks,
+    heartbeatTicks: values.heartbeatTicks ?? profile.heartbeatTicks,
+  };
+  try {
+    validateTiming(timing);
+  } catch (error) {
+    throw new OptionError('heartbeat-ticks', `--heartbeat-ticks and --election-ticks: ${(error as Error).message}`);
+  }
+  let secret = developmentSecret;
+  if (values.clusterSecretFile !== null) {
+    try {
+      secret = readSecretFile(values.clusterSecretFile);
+    } catch (error) {
+      if (!(error instanceof SecretFileError)) throw error;
+      throw new OptionError('cluster-secret-file', `--cluster-secret-file ${error.message}`);
+    }
+  }
+  const options: MasterOptionValues = { ...values, ...timing };
+  return { options, timing, secret, flags: flagsRecord(masterOptions, options) };
+}

@@ -1,0 +1,124 @@
+// The master as one replica of the cluster state (interface.ts ReplicatedMaster): Raft status
+// in API terms, command submission with the leader's clock stamped in, linearizable reads,
+// membership. Raft's failures become MasterErrors that say what a client can do: go to the
+// leader, retry, or not know whether a write was applied.
+import type { RaftNode } from '../raft/node.ts';
+import { type CoreStatus, type MembershipChange, nodeId } from '../raft/types.ts';
+import { encodeCommand } from '../state-machine/codec.ts';
+import type { Command } from '../state-machine/commands.ts';
+import type { ApplyResult } from '../state-machine/errors.ts';
+import type { ReadonlyState } from '../state-machine/state.ts';
+import { fromRaftError } from './errors.ts';
+import type {
+  ChangeListener,
+  MasterRole,
+  MembershipRequest,
+  RaftMemberView,
+  RaftView,
+  ReplicatedMaster,
+  SubmitOptions,
+} from './interface.ts';
+
+export interface ReplicaParts {
+  readonly id: string;
+  readonly address: string;
+  readonly zone: string | null;
+  readonly flags: Readonly<Record<string, string>>;
+  readonly raft: RaftNode;
+  readonly state: () => ReadonlyState;
+  /** The ClusterStateMachine's change hook (`subscribe`). */
+  readonly onChange: (listener: ChangeListener) => () => void;
+}
+
+export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
+  const startedAtMs = Date.now();
+  let electedAtMs: number | null = parts.raft.status().role === 'leader' ? startedAtMs : null;
+  parts.raft.onLeaderChange((status) => {
+    if (status.role !== 'leader') electedAtMs = null;
+    else electedAtMs ??= Date.now();
+  });
+  return {
+    id: parts.id,
+    address: parts.address,
+    startedAtMs,
+    flags: parts.flags,
+    raft: () => raftView(parts.raft.status(), parts.zone),
+    electedAtMs: () => electedAtMs,
+    state: parts.state,
+    onChange: parts.onChange,
+    // `options.idempotency` is not used yet: exactly-once writes (issue 11, part 3) thread it to Raft.
+    async submit(command: Command, _options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }> {
+      try {
+        const { index, result } = await parts.raft.propose(encodeCommand(stampTime(command)));
+        return { index, result: result as ApplyResult };
+      } catch (error) {
+        throw fromRaftError(error, parts.raft.status());
+      }
+    },
+    async linearizableRead(): Promise<void> {
+      try {
+        await parts.raft.linearizableBarrier();
+      } catch (error) {
+        throw fromRaftError(error, parts.raft.status());
+      }
+    },
+    async changeMembership(request: MembershipRequest): Promise<{ index: number }> {
+      try {
+        return await parts.raft.proposeMembership(toMembershipChange(request));
+      } catch (error) {
+        throw fromRaftError(error, parts.raft.status());
+      }
+    },
+  };
+}
+
+/** Time comes from the leader, inside the command: apply never reads a clock (DESIGN.md). */
+function stampTime(command: Command): Command {
+  return 'at' in command ? { ...command, at: Date.now() } : command;
+}
+
+function toMembershipChange(request: MembershipRequest): MembershipChange {
+  switch (request.type) {
+    case 'add':
+      return { type: 'add-learner', node: nodeId(request.id), address: request.address };
+    case 'promote':
+      return { type: 'promote', node: nodeId(request.id) };
+    case 'remove':
+      return { type: 'remove', node: nodeId(request.id) };
+  }
+}
+
+export function raftView(status: CoreStatus, zone: string | null): RaftView {
+  const membership = status.membership;
+  const members: RaftMemberView[] = [
+    ...membership.voters.map((id) => ({ id, role: 'voter' as const })),
+    ...membership.learners.map((id) => ({ id, role: 'learner' as const })),
+  ].map(({ id, role }) => ({
+    id,
+    role,
+    address: membership.addresses[id] ?? '',
+    match: status.progress[id]?.match ?? null,
+    state: status.progress[id]?.state ?? null,
+  }));
+  const leaderId = status.leader === '' ? null : status.leader;
+  return {
+    id: status.id,
+    zone,
+    role: masterRole(status),
+    term: status.term,
+    leaderId,
+    leaderAddress: leaderId === null ? null : (membership.addresses[leaderId] ?? null),
+    commitIndex: status.commit,
+    appliedIndex: status.applied,
+    snapshotIndex: status.snapshotIndex,
+    firstIndex: status.firstIndex,
+    lastIndex: status.lastIndex,
+    members,
+  };
+}
+
+function masterRole(status: CoreStatus): MasterRole {
+  if (status.role === 'leader') return 'leader';
+  if (status.membership.learners.includes(status.id)) return 'learner';
+  return status.role === 'follower' ? 'follower' : 'candidate';
+}

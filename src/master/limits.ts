@@ -1,0 +1,84 @@
+// Bounds and intervals of the master in one place (STYLE.md rule 7), units last. The defaults
+// an operator can change are options in config.ts; these are the ones the code fixes.
+
+// ---------------------------------------------------------------- leadership (leadership/)
+
+/**
+ * A leader whose services failed to start tries again after an equal-jitter back-off from this
+ * window, growing to `establishRetryMaxMs`; after `establishAttemptsBeforeStepDown` failures in
+ * one term it asks Raft to hand leadership to another master (which may not share the fault).
+ */
+export const establishRetryBaseMs = 500;
+export const establishRetryMaxMs = 10_000;
+export const establishAttemptsBeforeStepDown = 3;
+
+/**
+ * A request that needs the leader services (a scheduler SUBSCRIBE, an agent registering) and
+ * reaches a leader still establishing them waits this long at most (a ReadIndex round and the
+ * services' start take milliseconds), then is answered "retry".
+ */
+export const leaderServicesWaitMaxMs = 5_000;
+
+// ---------------------------------------------------------------- scheduler sessions (scheduler/)
+
+/** Mesos' DEFAULT_HEARTBEAT_INTERVAL for scheduler streams (master/constants.hpp): 15 s. */
+export const schedulerHeartbeatIntervalSeconds = 15;
+
+/** Scheduler streams open at once on the leader (one per framework); one more answers 429. */
+export const maxSchedulerStreams = 1024;
+
+/** Unacknowledged status updates are sent again this often (Mesos' agent retries from 10 s). */
+export const statusUpdateRetryIntervalMs = 10_000;
+
+/** Status updates sent again per stream in one retry round: the rest wait for the next round. */
+export const maxResentUpdatesPerRound = 10_000;
+
+/**
+ * How often the leader brings inverse offers up to date after the maintenance schedule or a
+ * framework's use of agents changed (Mesos makes inverse offers in its next allocation cycle).
+ */
+export const inverseOfferRefreshIntervalMs = 250;
+
+/** Mesos Filters.refuse_seconds default (mesos.proto Filters). */
+export const defaultRefuseSeconds = 5;
+
+/** How often the leader checks failover timeouts and frameworks left without a stream. */
+export const failoverCheckIntervalMs = 1000;
+
+/**
+ * A framework CONNECTED in the replicated state but with no stream on this leader (it was
+ * connected to the previous leader) gets this long to re-subscribe before it is marked
+ * disconnected and its failover timeout starts: two heartbeats, the time a Mesos client takes
+ * to notice a dead master and find the new one.
+ */
+export const resubscribeGraceMs = 2 * schedulerHeartbeatIntervalSeconds * 1000;
+
+// ---------------------------------------------------------------- agents (agent-*.ts)
+
+/** A misconfigured agent retries in a loop: one warning per this interval is enough to act on. */
+export const agentRefusalLogIntervalMs = 10_000;
+
+/** A register decided on a stale view (a new leader still applying) is retried once the other way. */
+export const maxAgentRegistrationAttempts = 2;
+
+// ---------------------------------------------------------------- allocation (allocation-*.ts)
+
+/** The upper bound of `--allocation-batch-ms`. */
+export const maxAllocationBatchMs = 60_000;
+
+/** Changes that emit no event (quota, weights, maintenance ending) are picked up at least this often. */
+export const fallbackCycleIntervalMs = 5_000;
+
+/** Cycle steps between clock checks: about 3 ms at 10k agents (bench/allocator.ts). */
+export const stepsPerClockCheck = 32;
+
+/** Event-loop time one slice of an allocation cycle may hold (allocation-slices.ts). */
+export const sliceBudgetMs = 10;
+
+/** Rescinds proposed per pass, so a huge backlog cannot flood the Raft log at once. */
+export const maxRescindsPerPass = 1000;
+
+// ---------------------------------------------------------------- membership (learner-promoter.ts)
+
+/** How often the leader looks whether a learner has caught up enough to be promoted. */
+export const learnerCheckIntervalMs = 250;

@@ -1,0 +1,46 @@
+// The Mesos v1 scheduler API as the master offers it to src/http: SUBSCRIBE with the sink its
+// events go to, and the calls of subscribed frameworks. Both run on the leader's sessions only,
+// so both first wait for this master's leader services (a request that reaches a leader still
+// establishing its term waits the few milliseconds that takes, rather than failing).
+import type { AllocationControl } from '../../offers/control.ts';
+import type { ReplicatedMaster } from '../interface.ts';
+import type { FrameworkCall, SubscribeCall } from './call.ts';
+import { handleFrameworkCall } from './calls.ts';
+import type { EventSink } from './event-sink.ts';
+import type { SchedulerSessions } from './sessions.ts';
+import { type Subscription, subscribe } from './subscribe.ts';
+
+export interface SchedulerApi {
+  /**
+   * Resolves once the subscription is applied and its stream opened on `sink`. Throws a
+   * MasterError (NOT_LEADER, TOO_MANY_STREAMS, REJECTED, …); `sink` is then never written to.
+   */
+  subscribe(call: SubscribeCall, sink: EventSink): Promise<Subscription>;
+  /**
+   * `streamId`: the Mesos-Stream-Id the request named. Throws UNKNOWN_FRAMEWORK,
+   * FRAMEWORK_NOT_SUBSCRIBED, STREAM_ID_REQUIRED or STREAM_ID_MISMATCH first, as http.cpp checks.
+   */
+  call(call: FrameworkCall, streamId: string | null): Promise<void>;
+}
+
+export interface SchedulerApiParts {
+  readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>;
+  readonly allocation: AllocationControl;
+  readonly sessions: SchedulerSessions;
+  /** Resolves once the leader services run in this master's current term; throws a MasterError if they do not. */
+  readonly leaderServicesRunning: () => Promise<void>;
+}
+
+export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
+  const context = { master: parts.master, allocation: parts.allocation, sessions: parts.sessions };
+  return {
+    async subscribe(call, sink) {
+      await parts.leaderServicesRunning();
+      return subscribe(context, call, sink);
+    },
+    async call(call, streamId) {
+      await parts.leaderServicesRunning();
+      await handleFrameworkCall({ ...context, streamId }, call);
+    },
+  };
+}

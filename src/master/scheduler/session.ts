@@ -1,0 +1,97 @@
+// One subscribed framework's session on the leader: its stream (an EventSink), the offers of
+// the current apply waiting to leave as one OFFERS event, and the inverse offers sent on this
+// stream and not rescinded. Mesos keeps one HTTP connection per framework; so does Flotilla.
+import type { SchedulerEvent } from '../../protocol/scheduler.ts';
+import { assert } from '../../state-machine/assert.ts';
+import type { Agent, Offer, ReadonlyState } from '../../state-machine/state.ts';
+import type { EventSink } from './event-sink.ts';
+import {
+  errorEvent,
+  type InverseOfferView,
+  inverseOffersEvent,
+  offersEvent,
+  rescindEvent,
+  rescindInverseOfferEvent,
+} from './events.ts';
+import { inverseOffersFor } from './inverse-offers.ts';
+
+export interface OutstandingInverseOffer {
+  readonly offer: InverseOfferView;
+  readonly sentAtMs: number;
+}
+
+export class SchedulerSession {
+  /** Offers added by the current apply, sent together as one OFFERS event. */
+  readonly #offerBatch = new Map<string, { offer: Offer; agent: Agent }>();
+  /** Inverse offers sent on this stream and not rescinded, by id, with when they were sent. */
+  readonly #inverseOffers = new Map<string, OutstandingInverseOffer>();
+  #ended = false;
+
+  constructor(
+    readonly frameworkId: string,
+    readonly streamId: string,
+    private readonly sink: EventSink,
+  ) {
+    assert(frameworkId !== '' && streamId !== '', 'a session needs a framework id and a stream id');
+  }
+
+  send(event: SchedulerEvent): void {
+    this.sink.send(event);
+  }
+
+  /** Ends the stream, after an ERROR carrying `message` if one is given. */
+  end(message: string | null): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (message !== null) this.sink.send(errorEvent(message));
+    this.sink.end();
+  }
+
+  onClose(listener: () => void): void {
+    this.sink.onClose(listener);
+  }
+
+  /**
+   * One create_offers applies all its offers synchronously: they leave as one OFFERS event, at
+   * the end of the current turn (`state` is read then, after the whole apply).
+   */
+  queueOffer(offer: Offer, agent: Agent, state: () => ReadonlyState): void {
+    const first = this.#offerBatch.size === 0;
+    this.#offerBatch.set(offer.id, { offer, agent });
+    if (!first) return;
+    queueMicrotask(() => {
+      const batch = [...this.#offerBatch.values()];
+      this.#offerBatch.clear();
+      if (batch.length > 0) this.send(offersEvent(state(), batch));
+    });
+  }
+
+  /** An offer the framework must hear is gone; one made and removed within a batch was never seen. */
+  rescindOffer(offerId: string): void {
+    if (this.#offerBatch.delete(offerId)) return;
+    this.send(rescindEvent(offerId));
+  }
+
+  /** Sends the inverse offers that now hold and rescinds those that no longer do. */
+  refreshInverseOffers(state: ReadonlyState, nowMs: number): void {
+    const current = inverseOffersFor(state, this.frameworkId);
+    const currentIds = new Set(current.map((offer) => offer.id));
+    for (const id of [...this.#inverseOffers.keys()]) {
+      if (currentIds.has(id)) continue;
+      this.#inverseOffers.delete(id);
+      this.send(rescindInverseOfferEvent(id));
+    }
+    const fresh = current.filter((offer) => !this.#inverseOffers.has(offer.id));
+    for (const offer of fresh) this.#inverseOffers.set(offer.id, { offer, sentAtMs: nowMs });
+    if (fresh.length > 0) this.send(inverseOffersEvent(fresh));
+    assert(this.#inverseOffers.size === current.length, 'outstanding inverse offers are exactly the current ones');
+  }
+
+  outstandingInverseOffer(id: string): OutstandingInverseOffer | null {
+    return this.#inverseOffers.get(id) ?? null;
+  }
+
+  outstandingInverseOffers(): OutstandingInverseOffer[] {
+    return [...this.#inverseOffers.values()];
+  }
+}

@@ -1,0 +1,279 @@
+// The leader's scheduler sessions, one per subscribed framework (Mesos keeps one HTTP connection
+// per framework and closes the old one when the framework subscribes again). A leader service:
+// sessions exist only between start(term) and stop(). Events come from the state machine's
+// changes in apply order (event-routing.ts); timers add HEARTBEATs (heartbeats.ts), resend
+// unacknowledged updates (update-retries.ts) and keep inverse offers current
+// (inverse-offer-sync.ts). A stream that closes while this master leads marks its framework
+// disconnected (disconnects.ts); when leadership ends every stream ends, and the schedulers
+// re-subscribe to the new leader.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SchedulerEvent } from '../../protocol/scheduler.ts';
+import { assert } from '../../state-machine/assert.ts';
+import type { ChangeEvent } from '../../state-machine/events.ts';
+import type { ReadonlyState } from '../../state-machine/state.ts';
+import type { MasterCore } from '../interface.ts';
+import type { LeaderService } from '../leadership/service.ts';
+import * as limits from '../limits.ts';
+import { MasterError } from '../errors.ts';
+import { proposeDisconnect } from './disconnects.ts';
+import type { EventSink } from './event-sink.ts';
+import { routeChange, type RoutingTarget } from './event-routing.ts';
+import { heartbeatEvent, masterInfo, offersEvent, subscribedEvent } from './events.ts';
+import { sendHeartbeats } from './heartbeats.ts';
+import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
+import { InverseOfferSync } from './inverse-offer-sync.ts';
+import { SchedulerSession } from './session.ts';
+import { pendingUpdateEvent, unacknowledgedUpdates } from './task-updates.ts';
+import { resendUnacknowledgedUpdates } from './update-retries.ts';
+
+export interface SchedulerSessionSettings {
+  readonly heartbeatIntervalSeconds: number;
+  readonly statusUpdateRetryIntervalMs: number;
+  readonly inverseOfferRefreshIntervalMs: number;
+  readonly maxStreams: number;
+}
+
+export const defaultSessionSettings: SchedulerSessionSettings = {
+  heartbeatIntervalSeconds: limits.schedulerHeartbeatIntervalSeconds,
+  statusUpdateRetryIntervalMs: limits.statusUpdateRetryIntervalMs,
+  inverseOfferRefreshIntervalMs: limits.inverseOfferRefreshIntervalMs,
+  maxStreams: limits.maxSchedulerStreams,
+};
+
+export type SessionsMaster = Pick<MasterCore, 'id' | 'address' | 'state' | 'onChange' | 'submit'>;
+
+export class SchedulerSessions implements LeaderService {
+  readonly name = 'scheduler-sessions';
+  readonly #sessions = new Map<string, SchedulerSession>();
+  /** The frameworks' answers to inverse offers: this leader's memory only (see inverse-offer-answers.ts). */
+  readonly #answers = new InverseOfferAnswers();
+  readonly #inverseOfferSync = new InverseOfferSync();
+  readonly #settings: SchedulerSessionSettings;
+  #term: number | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #stopListening: (() => void) | null = null;
+  #closed = false;
+
+  constructor(
+    private readonly master: SessionsMaster,
+    private readonly logger: Logger,
+    settings: Partial<SchedulerSessionSettings> = {},
+  ) {
+    this.#settings = { ...defaultSessionSettings, ...settings };
+    const { heartbeatIntervalSeconds, statusUpdateRetryIntervalMs, inverseOfferRefreshIntervalMs, maxStreams } =
+      this.#settings;
+    if (!(heartbeatIntervalSeconds > 0 && statusUpdateRetryIntervalMs > 0 && inverseOfferRefreshIntervalMs > 0)) {
+      throw new RangeError(`scheduler session intervals must be positive: ${JSON.stringify(this.#settings)}`);
+    }
+    if (!(Number.isInteger(maxStreams) && maxStreams > 0))
+      throw new RangeError(`maxStreams must be a positive whole number, got ${maxStreams}`);
+  }
+
+  async start(term: number): Promise<void> {
+    assert(this.#term === null && this.#sessions.size === 0, 'scheduler sessions started twice');
+    this.#term = term;
+    // A new term's leader starts from no answers, as any other new leader does.
+    this.#answers.clear();
+    this.#inverseOfferSync.reset();
+    this.#stopListening = this.master.onChange((event) => this.#onChange(event));
+    this.#every(this.#settings.heartbeatIntervalSeconds * 1000, () =>
+      sendHeartbeats(this.#sessions.values(), this.master.state(), Date.now()),
+    );
+    this.#every(this.#settings.statusUpdateRetryIntervalMs, () =>
+      resendUnacknowledgedUpdates(this.#sessions.values(), this.master.state()),
+    );
+    this.#every(this.#settings.inverseOfferRefreshIntervalMs, () =>
+      this.#inverseOfferSync.refresh(
+        this.master.state(),
+        this.#answers,
+        (frameworkId) => this.#sessions.get(frameworkId) ?? null,
+        this.#sessions.values(),
+        Date.now(),
+      ),
+    );
+  }
+
+  stop(): void {
+    if (this.#term === null) return;
+    this.#term = null;
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    this.#stopListening?.();
+    this.#stopListening = null;
+    this.#endAll('Master is no longer the leader');
+    this.#answers.clear();
+    assert(this.#sessions.size === 0 && this.#timers.length === 0, 'stopped sessions keep nothing running');
+  }
+
+  /** The master is stopping: no stream may open from now on. */
+  close(): void {
+    this.#closed = true;
+    this.stop();
+  }
+
+  get leading(): boolean {
+    return this.#term !== null;
+  }
+
+  has(frameworkId: string): boolean {
+    return this.#sessions.has(frameworkId);
+  }
+
+  streamIdOf(frameworkId: string): string | null {
+    return this.#sessions.get(frameworkId)?.streamId ?? null;
+  }
+
+  get count(): number {
+    return this.#sessions.size;
+  }
+
+  /** Throws when no stream can be opened; called before a SUBSCRIBE is proposed. */
+  checkCapacity(frameworkId: string): void {
+    if (this.#closed) throw new MasterError('STOPPING');
+    if (this.#term === null) throw new MasterError('LEADER_SERVICES_NOT_RUNNING');
+    if (this.#sessions.size >= this.#settings.maxStreams && !this.#sessions.has(frameworkId)) {
+      throw new MasterError(
+        'TOO_MANY_STREAMS',
+        `at most ${this.#settings.maxStreams} scheduler streams may be open at once`,
+      );
+    }
+  }
+
+  /**
+   * Ends the framework's current stream without marking the framework disconnected: a new
+   * SUBSCRIBE replaces it (Mesos closes the old connection on failover). Done before the new
+   * subscription is proposed, so the old stream's close can never disconnect the new one.
+   */
+  supersede(frameworkId: string): void {
+    const old = this.#sessions.get(frameworkId);
+    if (old === undefined) return;
+    this.#sessions.delete(frameworkId);
+    old.end('Framework failed over');
+  }
+
+  /**
+   * The stream of a framework whose subscription was just applied: SUBSCRIBED, a HEARTBEAT at
+   * once, its outstanding offers, every update it has not acknowledged, its inverse offers. All
+   * read from the state in one synchronous step, so each change is either in it or an event.
+   * Leadership lost while the subscription was proposed: the stream says so and ends.
+   */
+  open(frameworkId: string, sink: EventSink): { streamId: string } {
+    this.supersede(frameworkId);
+    const session = new SchedulerSession(frameworkId, randomUUID(), sink);
+    if (this.#term === null) {
+      session.end('Master is no longer the leader');
+      return { streamId: session.streamId };
+    }
+    this.#sessions.set(frameworkId, session);
+    session.send(
+      subscribedEvent(
+        frameworkId,
+        this.#settings.heartbeatIntervalSeconds,
+        masterInfo(this.master.id, this.master.address),
+      ),
+    );
+    session.send(heartbeatEvent);
+    this.#sendBacklog(session, this.master.state());
+    session.onClose(() => this.#onSessionClosed(session));
+    this.logger.info({ frameworkId, streamId: session.streamId }, 'scheduler subscribed');
+    return { streamId: session.streamId };
+  }
+
+  /** Events for one framework (RECONCILE answers, refused launches); dropped if it has no stream. */
+  send(frameworkId: string, events: readonly SchedulerEvent[]): void {
+    const session = this.#sessions.get(frameworkId);
+    if (session === undefined) return;
+    for (const event of events) session.send(event);
+  }
+
+  /**
+   * ACCEPT_INVERSE_OFFERS / DECLINE_INVERSE_OFFERS. Only inverse offers outstanding on the
+   * framework's stream count; others are ignored, as master.cpp ignores an answer to an inverse
+   * offer "no longer valid". Mesos then removes the inverse offer and makes a new one once the
+   * answer's filter expires; Flotilla keeps it outstanding instead, and a later answer to it
+   * replaces the earlier one (the framework changed its mind).
+   */
+  answerInverseOffers(frameworkId: string, inverseOfferIds: readonly string[], status: 'ACCEPT' | 'DECLINE'): void {
+    const session = this.#sessions.get(frameworkId);
+    if (session === undefined) return;
+    const nowMs = Date.now();
+    const ignored: string[] = [];
+    for (const id of inverseOfferIds) {
+      const outstanding = session.outstandingInverseOffer(id);
+      if (outstanding === null) ignored.push(id);
+      else this.#answers.record(outstanding.offer, status, nowMs);
+    }
+    if (ignored.length > 0) {
+      this.logger.info(
+        { frameworkId, inverseOfferIds: ignored.slice(0, 10), ignored: ignored.length },
+        'ignoring answers to inverse offers that are no longer valid',
+      );
+    }
+  }
+
+  /** Per (agent, framework) in maintenance: the latest answer, or UNKNOWN while one is outstanding. */
+  inverseOfferStatuses(): InverseOfferStatusView[] {
+    const outstanding = [...this.#sessions.values()].flatMap((session) => session.outstandingInverseOffers());
+    return this.#answers.statuses(this.master.state(), outstanding);
+  }
+
+  #sendBacklog(session: SchedulerSession, state: ReadonlyState): void {
+    const offers = [...state.offers.values()]
+      .filter((offer) => offer.frameworkId === session.frameworkId)
+      .flatMap((offer) => {
+        const agent = state.agents.get(offer.agentId);
+        return agent === undefined ? [] : [{ offer, agent }];
+      });
+    if (offers.length > 0) session.send(offersEvent(state, offers));
+    for (const pending of unacknowledgedUpdates(state, session.frameworkId)) session.send(pendingUpdateEvent(pending));
+    session.refreshInverseOffers(state, Date.now());
+  }
+
+  #every(intervalMs: number, run: () => void): void {
+    const timer = setInterval(() => {
+      try {
+        run();
+      } catch (error) {
+        this.logger.error({ err: error }, 'scheduler session timer failed');
+      }
+    }, intervalMs);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  #endAll(message: string): void {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const session of all) session.end(message);
+  }
+
+  #onSessionClosed(session: SchedulerSession): void {
+    if (this.#sessions.get(session.frameworkId) !== session) return;
+    this.#sessions.delete(session.frameworkId);
+    // The scheduler went away while this master leads: its failover timeout starts now.
+    if (this.#term !== null) proposeDisconnect(this.master, session.frameworkId, this.logger);
+  }
+
+  /** Runs inside apply: must not throw. */
+  #onChange(event: ChangeEvent): void {
+    try {
+      this.#inverseOfferSync.noteChange(event, this.master.state(), this.#sessions.keys());
+      routeChange(this.#routing, event);
+    } catch (error) {
+      this.logger.error({ err: error, event: event.type }, 'a scheduler event could not be routed');
+    }
+  }
+
+  readonly #routing: RoutingTarget = {
+    session: (frameworkId) => this.#sessions.get(frameworkId) ?? null,
+    sessions: () => this.#sessions.values(),
+    state: () => this.master.state(),
+    endSession: (frameworkId, message) => {
+      const session = this.#sessions.get(frameworkId);
+      if (session === undefined) return;
+      this.#sessions.delete(frameworkId);
+      session.end(message);
+    },
+    endAll: (message) => this.#endAll(message),
+  };
+}
