@@ -38,6 +38,11 @@ export type MembershipRequest =
   | { readonly type: 'promote'; readonly id: string }
   | { readonly type: 'remove'; readonly id: string };
 
+export interface SubmitOptions {
+  /** Exactly-once: a retry carrying the same key applies nothing again and answers the first result. */
+  readonly idempotency?: { readonly key: string; readonly fingerprint: string };
+}
+
 /** Called once per change, in apply order, right after the command that made it was applied. */
 export type ChangeListener = (event: ChangeEvent, index: number) => void;
 
@@ -49,8 +54,12 @@ export interface MasterFacade {
   raft(): RaftView;
   /** When this master last became leader (ms since epoch), or null while it does not lead. */
   electedAtMs(): number | null;
-  /** Proposes a command on the leader (stamping `at`); throws HttpError NO_LEADER / redirect on a follower. */
-  submit(command: Command): Promise<{ index: number; result: ApplyResult }>;
+  /**
+   * Proposes a command on the leader (stamping `at`); throws HttpError NO_LEADER / redirect on a
+   * follower. With `options.idempotency`, a key already applied answers its first result and
+   * applies nothing; a key already used with another fingerprint throws IDEMPOTENCY_KEY_REUSED.
+   */
+  submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }>;
   /** Resolves once this master has applied everything committed before the call (ReadIndex). */
   linearizableRead(): Promise<void>;
   state(): ReadonlyState;

@@ -8,6 +8,7 @@ import type {
   MembershipRequest,
   RaftMemberView,
   RaftView,
+  SubmitOptions,
 } from '../http/facade.ts';
 import { HttpError } from '../http/errors.ts';
 import { retryAfterSeconds } from '../http/leader.ts';
@@ -19,6 +20,7 @@ import { encodeCommand } from '../state-machine/codec.ts';
 import type { Command } from '../state-machine/commands.ts';
 import type { ApplyResult } from '../state-machine/errors.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
+import { idempotencyStamp, submitAnswer } from './idempotency.ts';
 
 export interface FacadeParts {
   readonly id: string;
@@ -51,13 +53,15 @@ export function createMasterFacade(parts: FacadeParts): MasterFacade {
     taskStatistics: parts.taskStatistics,
     inverseOfferStatuses: parts.inverseOfferStatuses,
     allocation: parts.allocation,
-    async submit(command: Command): Promise<{ index: number; result: ApplyResult }> {
+    async submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }> {
+      const nowMs = Date.now();
+      let proposed: Awaited<ReturnType<RaftNode['propose']>>;
       try {
-        const { index, result } = await parts.raft.propose(encodeCommand(stampTime(command)));
-        return { index, result: result as ApplyResult };
+        proposed = await parts.raft.propose(encodeCommand(stampTime(command, nowMs)), idempotencyStamp(options, nowMs));
       } catch (error) {
         throw raftErrorToHttp(error, parts.raft.status());
       }
+      return submitAnswer(proposed);
     },
     async linearizableRead(): Promise<void> {
       try {
@@ -78,8 +82,8 @@ export function createMasterFacade(parts: FacadeParts): MasterFacade {
 }
 
 /** Time comes from the leader, inside the command: apply never reads a clock (DESIGN.md). */
-function stampTime(command: Command): Command {
-  return 'at' in command ? { ...command, at: Date.now() } : command;
+function stampTime(command: Command, nowMs: number): Command {
+  return 'at' in command ? { ...command, at: nowMs } : command;
 }
 
 function toMembershipChange(request: MembershipRequest): MembershipChange {

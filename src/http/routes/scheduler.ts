@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schedulerApiPath, streamIdHeader } from '../../protocol/scheduler.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterFacade } from '../facade.ts';
+import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { checkCaller, handleFrameworkCall } from '../scheduler/calls.ts';
 import { SchedulerConnections } from '../scheduler/connections.ts';
@@ -95,7 +96,8 @@ export function registerSchedulerRoutes(
           })
           .send(subscription.stream.body);
       }
-      const context = { master, connections, streamId };
+      // SUBSCRIBE above ignores an Idempotency-Key: it opens a stream, and a retry is a new one.
+      const context = { master: withIdempotency(master, idempotentRequest(request)), connections, streamId };
       const framework = checkCaller(context, call.frameworkId);
       const status = await handleFrameworkCall(context, framework, call);
       return reply.code(status).send();
