@@ -11,7 +11,7 @@ import { matchOffer } from '../../src/frameworks/sdk/offer-matching.ts';
 import { buildTaskInfo } from '../../src/frameworks/sdk/task-info.ts';
 import { waitFor } from '../support/wait.ts';
 import { newClient, startMasterAndAgent, type MasterAndAgent } from './support/cluster.ts';
-import { HttpFaultProxy } from './support/http-fault-proxy.ts';
+import { HttpFaultProxy } from '../support/http-fault-proxy.ts';
 
 let cluster: MasterAndAgent;
 let proxy: HttpFaultProxy;

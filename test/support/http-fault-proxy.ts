@@ -1,14 +1,16 @@
-// A real HTTP proxy in front of a real master that breaks chosen scheduler calls the way a
-// network or a failover does: it answers 503 itself (no leader), or forwards the call and then
-// cuts the client's connection before the answer (the write happened, the answer was lost).
-// Everything else — SUBSCRIBE's stream included — passes through unchanged. It records each
-// call's type and Idempotency-Key, so a test sees what the client sent on every attempt.
+// A real HTTP proxy in front of a real master that breaks chosen calls the way a network or a
+// failover does: it answers 503 itself (no leader), or forwards the call and then cuts the
+// client's connection before the answer (the write happened, the answer was lost). A call is
+// named by its JSON body's `type` (scheduler and operator calls) or else `METHOD /path` (the KV
+// API). Everything else — SUBSCRIBE's stream included — passes through unchanged. It records
+// each call's name and Idempotency-Key, so a test sees what the client sent on every attempt.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type CallFault = 'answer-503' | 'forward-then-cut';
 
 export interface SeenCall {
+  /** The call's name (see the file comment). */
   readonly type: string;
   readonly key: string | null;
   readonly fault: CallFault | null;
@@ -16,7 +18,7 @@ export interface SeenCall {
 
 export class HttpFaultProxy {
   readonly seen: SeenCall[] = [];
-  /** Per call type, the faults of its next attempts, in order; an empty list passes through. */
+  /** Per call name, the faults of its next attempts, in order; an empty list passes through. */
   readonly faults = new Map<string, CallFault[]>();
   readonly #server: http.Server;
   readonly #agent = new http.Agent({ keepAlive: true });
@@ -49,7 +51,7 @@ export class HttpFaultProxy {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readAll(request);
-    const type = callType(body);
+    const type = callName(request, body);
     const fault = type === null ? null : (this.faults.get(type)?.shift() ?? null);
     if (type !== null) {
       const key = request.headers['idempotency-key'];
@@ -100,12 +102,14 @@ function readAll(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** The scheduler call's type, or null for anything else (and for SUBSCRIBE, which is never broken). */
-function callType(body: Buffer): string | null {
+/** The call's name; null for SUBSCRIBE, which is never broken (its stream passes through). */
+function callName(request: IncomingMessage, body: Buffer): string | null {
+  let type: unknown;
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
-    return typeof parsed.type === 'string' && parsed.type !== 'SUBSCRIBE' ? parsed.type : null;
+    type = (JSON.parse(body.toString('utf8')) as { type?: unknown } | null)?.type;
   } catch {
-    return null;
+    type = undefined;
   }
+  if (type === 'SUBSCRIBE') return null;
+  return typeof type === 'string' ? type : `${request.method} ${(request.url ?? '/').split('?')[0]}`;
 }
