@@ -60,7 +60,12 @@ test('a compare-and-set whose 412 was lost answers the 412 again: a definite fai
 });
 
 test('still unknown at the deadline: info, never fail', async () => {
-  proxy.faults.set(putName('c'), ['forward-then-cut', ...Array.from({ length: 20 }, () => 'answer-503' as const)]);
+  // More 503s than the write may try (maxAttemptsAfterUnknown) before its deadline.
+  const refusals = Array.from(
+    { length: defaultKvClientLimits.maxAttemptsAfterUnknown + 1 },
+    () => 'answer-503' as const,
+  );
+  proxy.faults.set(putName('c'), ['forward-then-cut', ...refusals]);
   const outcome = await client({}, 'c2').write(namespace, 'c', 'v', null);
   assert.is(outcome.type, 'info');
   assert.is(outcome.unknownAttempts, 1);

@@ -24,6 +24,12 @@ export interface KvClientLimits {
   readonly operationDeadlineMs: number;
   /** …or after this many requests. */
   readonly maxAttempts: number;
+  /**
+   * A write that may have been applied is settled only by a definite answer: it goes on until the
+   * deadline, bounded by this many requests rather than maxAttempts (a leader kill burns 8
+   * attempts — reset, redirect to the dead leader, refused — in about 400 ms).
+   */
+  readonly maxAttemptsAfterUnknown: number;
   /** Pause before trying again after a 503 or a refused connection. */
   readonly retryPauseMs: number;
 }
@@ -32,6 +38,7 @@ export const defaultKvClientLimits: KvClientLimits = {
   requestTimeoutMs: 2_500,
   operationDeadlineMs: 5_000,
   maxAttempts: 8,
+  maxAttemptsAfterUnknown: 64,
   retryPauseMs: 60,
 };
 
@@ -121,7 +128,9 @@ export class KvClient {
     };
     /** Attempts that may have been applied: once there is one, no "not applied" ends the write. */
     let unknownAttempts = 0;
-    for (let attempt = 0; attempt < this.limits.maxAttempts && performance.now() < deadline; attempt++) {
+    const attemptsAllowed = (): number =>
+      unknownAttempts > 0 ? this.limits.maxAttemptsAfterUnknown : this.limits.maxAttempts;
+    for (let attempt = 0; attempt < attemptsAllowed() && performance.now() < deadline; attempt++) {
       const verdict = classifyWrite(
         await this.send(target, { method: 'PUT', path: kvPath(namespace, key), body: { value }, headers }),
       );
