@@ -8,6 +8,7 @@ export const httpErrors = {
   UNKNOWN_CALL: { status: 400, message: 'unknown call type' },
   INVALID_KEY: { status: 400, message: 'invalid key or namespace' },
   INVALID_VERSION: { status: 400, message: 'If-Match must be a non-negative integer version' },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'an Idempotency-Key is 1–255 printable ASCII characters' },
   UNKNOWN_FRAMEWORK: { status: 400, message: 'Framework cannot be found' },
   STREAM_ID_REQUIRED: { status: 400, message: "All non-subscribe calls should include the 'Mesos-Stream-Id' header" },
   STREAM_ID_MISMATCH: { status: 400, message: 'the Mesos-Stream-Id is not the stream the framework is subscribed on' },
@@ -24,6 +25,10 @@ export const httpErrors = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body must be application/json' },
   REJECTED: { status: 422, message: 'the command was rejected by the state machine' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'this Idempotency-Key was used for another request; use a fresh key for a new request',
+  },
   TOO_MANY_REQUESTS: { status: 429, message: 'too many requests in flight' },
   INTERNAL: { status: 500, message: 'internal error' },
   NO_LEADER: { status: 503, message: 'no leader is known; retry shortly' },

@@ -29,6 +29,7 @@ export const masterErrorAnswers: Readonly<Record<MasterErrorCode, Answer>> = {
   COMMAND_TOO_LARGE: { kind: 'PAYLOAD_TOO_LARGE' },
   // The rejection's own code and status (rejectionToHttp); this entry only documents the default.
   REJECTED: { kind: 'REJECTED' },
+  IDEMPOTENCY_KEY_REUSED: { kind: 'IDEMPOTENCY_KEY_REUSED' },
   MEMBERSHIP_CHANGE_PENDING: { kind: 'CONFLICT', ownCode: true },
   NO_COMMIT_IN_TERM: { kind: 'CONFLICT', ownCode: true },
   NOT_CAUGHT_UP: { kind: 'CONFLICT', ownCode: true },

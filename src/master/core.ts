@@ -18,6 +18,7 @@ import type {
   ReplicatedMaster,
   SubmitOptions,
 } from './interface.ts';
+import { idempotencyStamp, submitAnswer } from './idempotency.ts';
 
 export interface ReplicaParts {
   readonly id: string;
@@ -46,14 +47,15 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
     electedAtMs: () => electedAtMs,
     state: parts.state,
     onChange: parts.onChange,
-    // `options.idempotency` is not used yet: exactly-once writes (issue 11, part 3) thread it to Raft.
-    async submit(command: Command, _options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }> {
+    async submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }> {
+      const nowMs = Date.now();
+      let proposed: Awaited<ReturnType<RaftNode['propose']>>;
       try {
-        const { index, result } = await parts.raft.propose(encodeCommand(stampTime(command)));
-        return { index, result: result as ApplyResult };
+        proposed = await parts.raft.propose(encodeCommand(stampTime(command, nowMs)), idempotencyStamp(options, nowMs));
       } catch (error) {
         throw fromRaftError(error, parts.raft.status());
       }
+      return submitAnswer(proposed);
     },
     async linearizableRead(): Promise<void> {
       try {
@@ -73,8 +75,8 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
 }
 
 /** Time comes from the leader, inside the command: apply never reads a clock (DESIGN.md). */
-function stampTime(command: Command): Command {
-  return 'at' in command ? { ...command, at: Date.now() } : command;
+function stampTime(command: Command, nowMs: number): Command {
+  return 'at' in command ? { ...command, at: nowMs } : command;
 }
 
 function toMembershipChange(request: MembershipRequest): MembershipChange {

@@ -21,6 +21,7 @@ export const masterErrors = {
   OVERLOADED: { message: 'too many uncommitted writes; retry shortly' },
   COMMAND_TOO_LARGE: { message: 'the command is larger than a Raft entry may be' },
   REJECTED: { message: 'the command was rejected by the state machine' },
+  IDEMPOTENCY_KEY_REUSED: { message: 'this idempotency key was used for a different request; nothing was applied' },
   // Membership changes (the Raft core's refusals, §4.1 and the single-server change fix).
   MEMBERSHIP_CHANGE_PENDING: { message: 'another membership change is not committed yet' },
   NO_COMMIT_IN_TERM: { message: 'the leader has not committed an entry of its term yet' },

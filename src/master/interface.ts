@@ -43,6 +43,11 @@ export type MembershipRequest =
   | { readonly type: 'promote'; readonly id: string }
   | { readonly type: 'remove'; readonly id: string };
 
+export interface SubmitOptions {
+  /** Exactly-once: a retry carrying the same key applies nothing again and answers the first result. */
+  readonly idempotency?: { readonly key: string; readonly fingerprint: string };
+}
+
 /** Called once per change, in apply order, right after the command that made it was applied. */
 export type ChangeListener = (event: ChangeEvent, index: number) => void;
 
@@ -68,6 +73,8 @@ export interface ReplicatedMaster {
    * Proposes a command on the leader, stamping `at` with the leader's clock, and resolves once it
    * is applied here. Throws a MasterError: NO_LEADER or LEADERSHIP_CHANGED (not proposed: retry),
    * OUTCOME_UNKNOWN (it may or may not have been applied), OVERLOADED, COMMAND_TOO_LARGE, …
+   * With `options.idempotency`, a key already applied answers its first result and applies nothing;
+   * a key already used with another fingerprint throws IDEMPOTENCY_KEY_REUSED.
    */
   submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }>;
   /** Resolves once this master has applied everything committed before the call (ReadIndex). */

@@ -1,7 +1,7 @@
 // Every entry carries a CRC-32 so a torn or flipped log record is detected on read and named by
 // its index, never applied (a disk may lie; SQLite's own checks do not cover our payloads).
 import { crc32 } from 'node:zlib';
-import type { ClientStamp, EntryType, LogIndex, Term } from './types.ts';
+import type { EntryType, IdempotencyStamp, LogIndex, Term } from './types.ts';
 
 const typeCode: Record<EntryType, number> = { normal: 1, config: 2, noop: 3 };
 
@@ -10,9 +10,11 @@ export function entryChecksum(
   index: LogIndex,
   type: EntryType,
   data: Uint8Array,
-  client: ClientStamp | undefined,
+  idempotency: IdempotencyStamp | undefined,
 ): number {
-  const header = `${term}:${index}:${typeCode[type]}:${client ? `${client.client}/${client.sequence}` : ''}|`;
+  // An unstamped entry checksums as it always has; a stamp is JSON so no key can mimic another.
+  const stamp = idempotency ? JSON.stringify([idempotency.key, idempotency.fingerprint, idempotency.atMs]) : '';
+  const header = `${term}:${index}:${typeCode[type]}:${stamp}|`;
   const headerChecksum = crc32(header);
   // zlib.crc32 ignores its seed for an empty view without backing memory (e.g. an empty BLOB
   // from SQLite) and returns 0, so the same empty entry would checksum two ways.

@@ -9,8 +9,9 @@
 //   string   byte length u16 | UTF-8 bytes
 //   int      a safe integer as 64 bits: low u32, then high i32 (two's complement, so -1 fits)
 //   bytes    byte length u32 | raw bytes
-//   entry    term int | index int | entry type u8 | flags u8 (bit 0: client stamp) | checksum u32
-//            | [client string | sequence int] | data bytes
+//   entry    term int | index int | entry type u8 | flags u8 (bit 1: idempotency stamp) | checksum u32
+//            | [key string | fingerprint string | atMs int] | data bytes
+//            (bit 0 was the client session stamp, retired: never reused, and refused if set)
 //
 // A peer is another process, possibly of another version, possibly broken: decode checks every
 // length against the bytes left, every code against its table, and every entry checksum, and
@@ -18,11 +19,20 @@
 import { isUtf8 } from 'node:buffer';
 import { CorruptEntryError, entryChecksum } from './checksum.ts';
 import { nodeId } from './types.ts';
-import type { ClientStamp, Entry, EntryType, Membership, Message, MessageType, NodeId, SnapshotMeta } from './types.ts';
+import type {
+  Entry,
+  EntryType,
+  IdempotencyStamp,
+  Membership,
+  Message,
+  MessageType,
+  NodeId,
+  SnapshotMeta,
+} from './types.ts';
 
 /** Upper bound of one frame in bytes, for encoder and decoder alike. */
 export const maxFrameBytes = 64 * 1024 * 1024;
-/** Node ids, addresses, client ids and read contexts are short; the u16 prefix bounds them. */
+/** Node ids, addresses, idempotency keys and read contexts are short; the u16 prefix bounds them. */
 export const maxStringBytes = 0xffff;
 /** Voters plus learners plus addresses in one membership; real clusters have a handful. */
 export const maxMembershipNodes = 1024;
@@ -36,7 +46,11 @@ const headerBytes = 4 + 1 + 1 + 4;
 const smallestMessageBytes = 1 + 2 + 2 + 8;
 const smallestEntryBytes = 8 + 8 + 1 + 1 + 4 + 4;
 const smallestStringBytes = 2;
-const entryFlagHasClient = 0b1;
+/**
+ * Entry flag bits, forever: bit 0 (a client session stamp) is retired. A replica of the previous
+ * build refuses bit 1 as an unknown flag, cleanly, instead of misreading the stamp.
+ */
+const entryFlagHasIdempotency = 0b10;
 const twoTo32 = 0x1_0000_0000;
 /** The high word of a safe integer lies in [-2^21, 2^21 - 1]. */
 const highWordLimit = 0x20_0000;
@@ -309,11 +323,12 @@ function writeEntry(sink: FrameSink, entry: Entry): void {
   sink.integer(entry.term, 0, 'entry term');
   sink.integer(entry.index, 1, 'entry index');
   sink.uint8(entryTypeCodes[entry.type]);
-  sink.uint8(entry.client === undefined ? 0 : entryFlagHasClient);
+  sink.uint8(entry.idempotency === undefined ? 0 : entryFlagHasIdempotency);
   sink.uint32(entry.checksum);
-  if (entry.client !== undefined) {
-    sink.string(entry.client.client, 'entry client');
-    sink.integer(entry.client.sequence, 0, 'entry sequence');
+  if (entry.idempotency !== undefined) {
+    sink.string(entry.idempotency.key, 'entry idempotency key');
+    sink.string(entry.idempotency.fingerprint, 'entry idempotency fingerprint');
+    sink.integer(entry.idempotency.atMs, 0, 'entry idempotency atMs');
   }
   sink.bytes(entry.data);
 }
@@ -550,16 +565,20 @@ function readEntry(reader: FrameReader, where: string): Entry {
   const type = entryTypeByCode.get(typeCode);
   if (type === undefined) throw new CodecError(`entry ${index} has unknown entry type code ${typeCode}`);
   const flags = reader.uint8('entry flags');
-  if ((flags & ~entryFlagHasClient) !== 0)
+  if ((flags & ~entryFlagHasIdempotency) !== 0)
     throw new CodecError(`entry ${index} has unknown flags 0x${flags.toString(16)}`);
   const checksum = reader.uint32('entry checksum');
-  let client: ClientStamp | undefined;
-  if ((flags & entryFlagHasClient) !== 0) {
-    client = { client: reader.string('entry client'), sequence: reader.integer(0, 'entry sequence') };
+  let idempotency: IdempotencyStamp | undefined;
+  if ((flags & entryFlagHasIdempotency) !== 0) {
+    const key = reader.string('entry idempotency key');
+    const fingerprint = reader.string('entry idempotency fingerprint');
+    idempotency = { key, fingerprint, atMs: reader.integer(0, 'entry idempotency atMs') };
   }
   const data = reader.bytes('entry data');
-  if (entryChecksum(term, index, type, data, client) !== checksum) throw new CorruptEntryError(index, where);
-  return client === undefined ? { term, index, type, data, checksum } : { term, index, type, data, client, checksum };
+  if (entryChecksum(term, index, type, data, idempotency) !== checksum) throw new CorruptEntryError(index, where);
+  return idempotency === undefined
+    ? { term, index, type, data, checksum }
+    : { term, index, type, data, idempotency, checksum };
 }
 
 function readSnapshotChunk(reader: FrameReader, head: MessageHead): Message {

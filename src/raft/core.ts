@@ -15,10 +15,10 @@ import {
 import { Progress } from './progress.ts';
 import { ReadOnlyQueue } from './read-only.ts';
 import {
-  type ClientStamp,
   type CoreStatus,
   type Entry,
   type HardState,
+  type IdempotencyStamp,
   type LogIndex,
   type Membership,
   type MembershipChange,
@@ -144,11 +144,12 @@ export class RaftCore {
     this.stepCurrentTerm(message);
   }
 
-  propose(data: Uint8Array, client?: ClientStamp): ProposeResult {
+  /** `idempotency` rides along in the entry, untouched: the state machine host decides with it. */
+  propose(data: Uint8Array, idempotency?: IdempotencyStamp): ProposeResult {
     this.assertNoPendingReady();
     const refusal = this.proposalRefusal(data.byteLength);
     if (refusal !== null) return refusal;
-    const entry = this.appendLeaderEntry('normal', data, client);
+    const entry = this.appendLeaderEntry('normal', data, idempotency);
     return { ok: true, index: entry.index, term: entry.term };
   }
 
@@ -785,8 +786,8 @@ export class RaftCore {
     return null;
   }
 
-  private appendLeaderEntry(type: Entry['type'], data: Uint8Array, client: ClientStamp | undefined): Entry {
-    const entry = this.log.appendNew(this.term, type, data, client);
+  private appendLeaderEntry(type: Entry['type'], data: Uint8Array, idempotency: IdempotencyStamp | undefined): Entry {
+    const entry = this.log.appendNew(this.term, type, data, idempotency);
     this.uncommittedBytes += data.byteLength;
     if (type === 'config') this.membershipMayHaveChanged();
     this.appendsToBroadcast = true;

@@ -78,9 +78,13 @@ export class RaftLog {
   }
 
   /** Appends at the end (leader path). */
-  appendNew(term: Term, type: Entry['type'], data: Uint8Array, client: Entry['client']): Entry {
+  appendNew(term: Term, type: Entry['type'], data: Uint8Array, idempotency: Entry['idempotency']): Entry {
     const index = this.lastIndex() + 1;
-    const entry: Entry = { term, index, type, data, client, checksum: entryChecksum(term, index, type, data, client) };
+    const checksum = entryChecksum(term, index, type, data, idempotency);
+    const entry: Entry =
+      idempotency === undefined
+        ? { term, index, type, data, checksum }
+        : { term, index, type, data, idempotency, checksum };
     this.push(entry);
     return entry;
   }

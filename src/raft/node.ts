@@ -7,14 +7,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
+import { type IdempotencyOutcome, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './idempotency.ts';
 import { SeededRandom } from './random.ts';
-import { type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
+import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { SqliteRaftStorage } from './storage.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type TransportLogger } from './transport.ts';
 import {
-  type ClientStamp,
   type CoreStatus,
+  type IdempotencyStamp,
   type LogIndex,
   type Membership,
   type MembershipChange,
@@ -59,9 +60,18 @@ export class RaftRequestError extends Error {
   }
 }
 
+/** A proposal's answer once applied here. */
+export interface Proposed {
+  readonly index: LogIndex;
+  /** The state machine's result (a duplicate's is the first attempt's; a reused key has none). */
+  readonly result: unknown;
+  /** What the idempotency table made of a stamped proposal; null without a stamp. */
+  readonly idempotency: IdempotencyOutcome | null;
+}
+
 interface PendingProposal {
   readonly term: Term;
-  readonly resolve: (value: { index: LogIndex; result: unknown }) => void;
+  readonly resolve: (value: Proposed) => void;
   readonly reject: (error: RaftRequestError) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -151,16 +161,20 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- requests
 
-  /** Replicates `command` and resolves with the state machine's result once applied here. */
-  propose(command: Uint8Array, client?: ClientStamp): Promise<{ index: LogIndex; result: unknown }> {
+  /**
+   * Replicates `command` and resolves with the state machine's result once applied here. With an
+   * idempotency stamp, a command whose key was applied before applies nothing (see idempotency.ts).
+   */
+  propose(command: Uint8Array, idempotency?: IdempotencyStamp): Promise<Proposed> {
     if (this.stopped) return Promise.reject(new RaftRequestError('stopped', NO_NODE, false));
-    const accepted = this.core.propose(command, client);
+    if (idempotency !== undefined) checkStamp(idempotency);
+    const accepted = this.core.propose(command, idempotency);
     if (!accepted.ok) return Promise.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
     this.schedule();
     return this.trackProposal(accepted.index, accepted.term);
   }
 
-  proposeMembership(change: MembershipChange): Promise<{ index: LogIndex; result: unknown }> {
+  proposeMembership(change: MembershipChange): Promise<Proposed> {
     if (this.stopped) return Promise.reject(new RaftRequestError('stopped', NO_NODE, false));
     const accepted = this.core.proposeMembership(change);
     if (!accepted.ok) return Promise.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
@@ -278,8 +292,7 @@ export class RaftNode {
       );
     }
     for (const entry of ready.committedEntries) {
-      const applied = this.host.apply(entry);
-      this.settleProposal(entry.index, entry.term, applied.result);
+      this.settleProposal(entry.term, this.host.apply(entry));
     }
     for (const readState of ready.readStates) this.readPointKnown(readState.context, readState.index);
     for (const failure of ready.readFailures)
@@ -356,7 +369,7 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- bookkeeping
 
-  private trackProposal(index: LogIndex, term: Term): Promise<{ index: LogIndex; result: unknown }> {
+  private trackProposal(index: LogIndex, term: Term): Promise<Proposed> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.proposals.delete(index);
@@ -366,14 +379,17 @@ export class RaftNode {
     });
   }
 
-  /** The entry at `index` was applied: ours if its term is the one we proposed in. */
-  private settleProposal(index: LogIndex, term: Term, result: unknown): void {
-    const pending = this.proposals.get(index);
+  /** The entry at `applied.index` was applied: ours if its term is the one we proposed in. */
+  private settleProposal(term: Term, applied: AppliedEntry): void {
+    const pending = this.proposals.get(applied.index);
     if (pending === undefined) return;
-    this.proposals.delete(index);
+    this.proposals.delete(applied.index);
     clearTimeout(pending.timer);
-    if (pending.term === term) pending.resolve({ index, result });
-    else pending.reject(new RaftRequestError('overwritten', this.core.status().leader, false));
+    if (pending.term === term) {
+      pending.resolve({ index: applied.index, result: applied.result, idempotency: applied.idempotency });
+    } else {
+      pending.reject(new RaftRequestError('overwritten', this.core.status().leader, false));
+    }
   }
 
   private readPointKnown(context: string, index: LogIndex): void {
@@ -491,6 +507,23 @@ export class RaftNode {
 
   logFields(status: CoreStatus = this.core.status()): { node: NodeId; term: Term; role: string } {
     return { node: this.id, term: status.term, role: status.role };
+  }
+}
+
+/** A stamp the table would refuse to record is the caller's bug: refuse it before it is in the log. */
+function checkStamp(stamp: IdempotencyStamp): void {
+  const keyBytes = Buffer.byteLength(stamp.key, 'utf8');
+  const fingerprintBytes = Buffer.byteLength(stamp.fingerprint, 'utf8');
+  if (keyBytes === 0 || keyBytes > maxIdempotencyKeyBytes) {
+    throw new RangeError(`idempotency key of ${keyBytes} bytes: expected 1–${maxIdempotencyKeyBytes}`);
+  }
+  if (fingerprintBytes === 0 || fingerprintBytes > maxIdempotencyFingerprintBytes) {
+    throw new RangeError(
+      `idempotency fingerprint of ${fingerprintBytes} bytes: expected 1–${maxIdempotencyFingerprintBytes}`,
+    );
+  }
+  if (!Number.isSafeInteger(stamp.atMs) || stamp.atMs < 0) {
+    throw new RangeError(`idempotency stamp time ${stamp.atMs} is not a non-negative safe integer`);
   }
 }
 

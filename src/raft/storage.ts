@@ -26,10 +26,10 @@ import { crc32 } from 'node:zlib';
 import { CorruptEntryError, entryChecksum } from './checksum.ts';
 import { NO_NODE, nodeId } from './types.ts';
 import type {
-  ClientStamp,
   Entry,
   EntryType,
   HardState,
+  IdempotencyStamp,
   LogIndex,
   Membership,
   PersistedState,
@@ -38,8 +38,12 @@ import type {
   Term,
 } from './types.ts';
 
-/** Bumped on any schema change; a build refuses a database whose version it does not know. */
-export const storageFormatVersion = 1;
+/**
+ * Bumped on any schema change; a build refuses a database whose version it does not know.
+ * 2: entries carry an idempotency stamp (key, fingerprint, at_ms) instead of a client session
+ * stamp (client, sequence). Version 1 databases are migrated on open (see migrateFromVersion1).
+ */
+export const storageFormatVersion = 2;
 export const databaseFileName = 'raft.db';
 export const snapshotDirectoryName = 'snapshots';
 
@@ -109,8 +113,9 @@ interface EntryRow {
   idx: number;
   term: number;
   type: number;
-  client: string | null;
-  sequence: number | null;
+  idempotency_key: string | null;
+  idempotency_fingerprint: string | null;
+  idempotency_at_ms: number | null;
   checksum: number;
   data: unknown;
 }
@@ -133,7 +138,8 @@ const schemaStatements = [
   `CREATE TABLE hard_state (id INTEGER PRIMARY KEY CHECK (id = 1),
      term INTEGER NOT NULL, vote TEXT NOT NULL, commit_index INTEGER NOT NULL)`,
   `CREATE TABLE entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type INTEGER NOT NULL,
-     client TEXT, sequence INTEGER, checksum INTEGER NOT NULL, data BLOB NOT NULL)`,
+     checksum INTEGER NOT NULL, data BLOB NOT NULL,
+     idempotency_key TEXT, idempotency_fingerprint TEXT, idempotency_at_ms INTEGER)`,
   `CREATE TABLE snapshot_meta (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL,
      term INTEGER NOT NULL, membership TEXT NOT NULL, file_name TEXT NOT NULL, bytes INTEGER NOT NULL,
      crc INTEGER NOT NULL)`,
@@ -316,17 +322,18 @@ export class SqliteRaftStorage {
       }
       // Checked before the write too, so a corrupted in-memory entry fails here, named, instead
       // of being made durable and found only at the next restart.
-      if (entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) !== entry.checksum) {
+      if (entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.idempotency) !== entry.checksum) {
         throw new CorruptEntryError(entry.index, 'the batch given to persist()');
       }
       this.statements.insertEntry.run(
         entry.index,
         entry.term,
         entryTypeCodes[entry.type],
-        entry.client?.client ?? null,
-        entry.client?.sequence ?? null,
         entry.checksum,
         entry.data,
+        entry.idempotency?.key ?? null,
+        entry.idempotency?.fingerprint ?? null,
+        entry.idempotency?.atMs ?? null,
       );
       expectedIndex += 1;
     }
@@ -436,18 +443,28 @@ export class SqliteRaftStorage {
     if (type === undefined || !(row.data instanceof Uint8Array) || !isLogPosition(row.term)) {
       throw new CorruptEntryError(row.idx, this.databasePath);
     }
-    let client: ClientStamp | undefined;
-    if (row.client !== null && row.sequence !== null) client = { client: row.client, sequence: row.sequence };
-    else if (row.client !== null || row.sequence !== null) throw new CorruptEntryError(row.idx, this.databasePath);
+    const idempotency = this.stampFromRow(row);
     const data =
       row.data.byteLength === 0
         ? emptyEntryData
         : new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
-    if (entryChecksum(row.term, row.idx, type, data, client) !== row.checksum) {
+    if (entryChecksum(row.term, row.idx, type, data, idempotency) !== row.checksum) {
       throw new CorruptEntryError(row.idx, this.databasePath);
     }
     const base = { term: row.term, index: row.idx, type, data, checksum: row.checksum };
-    return client === undefined ? base : { ...base, client };
+    return idempotency === undefined ? base : { ...base, idempotency };
+  }
+
+  /** All three columns or none: anything else was not written by persist(). */
+  private stampFromRow(row: EntryRow): IdempotencyStamp | undefined {
+    const key = row.idempotency_key;
+    const fingerprint = row.idempotency_fingerprint;
+    const atMs = row.idempotency_at_ms;
+    if (key === null && fingerprint === null && atMs === null) return undefined;
+    if (typeof key !== 'string' || typeof fingerprint !== 'string' || !Number.isSafeInteger(atMs) || atMs! < 0) {
+      throw new CorruptEntryError(row.idx, this.databasePath);
+    }
+    return { key, fingerprint, atMs: atMs! };
   }
 }
 
@@ -485,12 +502,44 @@ function prepareSchema(database: Database.Database, databasePath: string): void 
     );
   }
   const row = database.prepare<[], { value: unknown }>("SELECT value FROM meta WHERE key = 'format_version'").get();
+  if (row?.value === 1) {
+    migrateFromVersion1(database, databasePath);
+    return;
+  }
   if (row?.value !== storageFormatVersion) {
     throw new StorageFormatError(
       databasePath,
       `format version ${JSON.stringify(row?.value ?? null)} is not supported; this build reads version ${storageFormatVersion}`,
     );
   }
+}
+
+/**
+ * COMPAT: version 1 (until the idempotency table replaced client sessions) had the columns
+ * client and sequence, which only tests ever filled: the master never stamped a proposal. Such a
+ * database is migrated in place, in one transaction; one that does hold client stamps is refused,
+ * since its entries' checksums cover stamps this build no longer reads.
+ */
+function migrateFromVersion1(database: Database.Database, databasePath: string): void {
+  database.transaction(() => {
+    const stamped = database
+      .prepare<[], { count: number }>(
+        'SELECT COUNT(*) AS count FROM entries WHERE client IS NOT NULL OR sequence IS NOT NULL',
+      )
+      .get();
+    if ((stamped?.count ?? 0) > 0) {
+      throw new StorageFormatError(
+        databasePath,
+        `format version 1 with ${stamped!.count} client-stamped entries cannot be migrated to version ${storageFormatVersion}`,
+      );
+    }
+    database.exec('ALTER TABLE entries DROP COLUMN client');
+    database.exec('ALTER TABLE entries DROP COLUMN sequence');
+    database.exec('ALTER TABLE entries ADD COLUMN idempotency_key TEXT');
+    database.exec('ALTER TABLE entries ADD COLUMN idempotency_fingerprint TEXT');
+    database.exec('ALTER TABLE entries ADD COLUMN idempotency_at_ms INTEGER');
+    database.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(storageFormatVersion);
+  })();
 }
 
 function prepareStatements(database: Database.Database) {
@@ -510,12 +559,16 @@ function prepareStatements(database: Database.Database) {
          file_name = excluded.file_name, bytes = excluded.bytes, crc = excluded.crc`,
     ),
     selectEntriesAfter: database.prepare<[LogIndex], EntryRow>(
-      'SELECT idx, term, type, client, sequence, checksum, data FROM entries WHERE idx > ? ORDER BY idx',
+      `SELECT idx, term, type, checksum, data, idempotency_key, idempotency_fingerprint, idempotency_at_ms
+       FROM entries WHERE idx > ? ORDER BY idx`,
     ),
     selectLastIndex: database.prepare<[], { lastIndex: LogIndex | null }>('SELECT MAX(idx) AS lastIndex FROM entries'),
     selectTermAt: database.prepare<[LogIndex], { term: Term }>('SELECT term FROM entries WHERE idx = ?'),
-    insertEntry: database.prepare<[LogIndex, Term, number, string | null, number | null, number, Uint8Array]>(
-      'INSERT INTO entries (idx, term, type, client, sequence, checksum, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    insertEntry: database.prepare<
+      [LogIndex, Term, number, number, Uint8Array, string | null, string | null, number | null]
+    >(
+      `INSERT INTO entries (idx, term, type, checksum, data, idempotency_key, idempotency_fingerprint, idempotency_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteEntriesFrom: database.prepare<[LogIndex]>('DELETE FROM entries WHERE idx >= ?'),
     deleteEntriesThrough: database.prepare<[LogIndex]>('DELETE FROM entries WHERE idx <= ?'),

@@ -16,10 +16,17 @@ export const NO_NODE = '' as NodeId;
 
 export type EntryType = 'normal' | 'config' | 'noop';
 
-/** A client session stamp: a retried proposal with the same (client, sequence) applies once. */
-export interface ClientStamp {
-  readonly client: string;
-  readonly sequence: number;
+/**
+ * An idempotency stamp: a retried proposal with the same key applies once (idempotency.ts). The
+ * core only carries it; the state machine host decides, at apply.
+ */
+export interface IdempotencyStamp {
+  /** The client's key, scoped by the client (the master composes it). */
+  readonly key: string;
+  /** What the request meant: the same key with another fingerprint is a reuse, not a retry. */
+  readonly fingerprint: string;
+  /** The proposing leader's clock, ms since the epoch: the table's only notion of time. */
+  readonly atMs: number;
 }
 
 export interface Entry {
@@ -28,8 +35,8 @@ export interface Entry {
   readonly type: EntryType;
   /** Opaque to the core. For `config` entries: an encoded `MembershipChange`. */
   readonly data: Uint8Array;
-  readonly client?: ClientStamp;
-  /** CRC-32 over term, index, type, client and data (see checksum.ts). */
+  readonly idempotency?: IdempotencyStamp;
+  /** CRC-32 over term, index, type, idempotency stamp and data (see checksum.ts). */
   readonly checksum: number;
 }
 

@@ -68,7 +68,7 @@ export interface Rejection {
   readonly message: string;
 }
 
-/** What callers need from a success; JSON-serialisable (client sessions keep it in snapshots). */
+/** What callers need from a success; JSON-serialisable (the idempotency table keeps it in snapshots). */
 export interface Success {
   readonly ok: true;
   /** kv_put: the key's new version; kv_delete: the deleted version, or null if it was absent. */

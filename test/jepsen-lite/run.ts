@@ -178,6 +178,7 @@ async function exerciseWorkload(
       () => cluster.members(),
       new SeededRandom(options.seed + 1 + index),
       kvOptions,
+      `c${index}`,
     );
     return new ClientSlot(index, options.clients + 1, kv, new SeededRandom(options.seed + 101 + index), recorder);
   };

@@ -14,16 +14,30 @@ import {
   maxStringBytes,
 } from '../../src/raft/codec.ts';
 import { nodeId } from '../../src/raft/types.ts';
-import type { ClientStamp, Entry, EntryType, Message, MessageType, SnapshotMeta } from '../../src/raft/types.ts';
+import type { Entry, EntryType, IdempotencyStamp, Message, MessageType, SnapshotMeta } from '../../src/raft/types.ts';
 
 const leader = nodeId('m1');
 const follower = nodeId('m2');
 const headerBytes = 10;
 
-function makeEntry(index: number, term: number, type: EntryType, data: Uint8Array, client?: ClientStamp): Entry {
-  const checksum = entryChecksum(term, index, type, data, client);
-  return client === undefined ? { term, index, type, data, checksum } : { term, index, type, data, client, checksum };
+function makeEntry(
+  index: number,
+  term: number,
+  type: EntryType,
+  data: Uint8Array,
+  idempotency?: IdempotencyStamp,
+): Entry {
+  const checksum = entryChecksum(term, index, type, data, idempotency);
+  return idempotency === undefined
+    ? { term, index, type, data, checksum }
+    : { term, index, type, data, idempotency, checksum };
 }
+
+const stamp = (key: string, atMs = 1_700_000_000_123): IdempotencyStamp => ({
+  key,
+  fingerprint: `sha256:${key}`,
+  atMs,
+});
 
 const text = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, 'utf8'));
 
@@ -67,7 +81,7 @@ const everyMessageType: Record<MessageType, Message> = {
     commit: 98,
     entries: [
       makeEntry(100, 7, 'noop', new Uint8Array(0)),
-      makeEntry(101, 7, 'normal', text('{"type":"register-agent"}'), { client: 'framework-ü', sequence: 17 }),
+      makeEntry(101, 7, 'normal', text('{"type":"register-agent"}'), stamp('anonymous framework-ü/17')),
       makeEntry(102, 7, 'config', text('add-learner m4')),
     ],
   },
@@ -154,10 +168,7 @@ test('big entry data and a big snapshot chunk round-trip byte for byte', () => {
     prevIndex: 0,
     prevTerm: 0,
     commit: 0,
-    entries: [
-      makeEntry(1, 1, 'normal', bigData, { client: 'c', sequence: 1 }),
-      makeEntry(2, 1, 'normal', new Uint8Array(0)),
-    ],
+    entries: [makeEntry(1, 1, 'normal', bigData, stamp('c', 0)), makeEntry(2, 1, 'normal', new Uint8Array(0))],
   };
   const chunk: Message = {
     ...base,
@@ -330,6 +341,34 @@ test('a flipped bit in entry data is a CorruptEntryError naming the entry', () =
   assert.match(error.message, /m1/, 'names the sending peer');
 });
 
+test('the idempotency stamp is covered by the checksum: a changed key or time is a CorruptEntryError', () => {
+  const frame = encodeMessages([everyMessageType.append]);
+  const keyStart = frame.indexOf(Buffer.from('anonymous framework'));
+  assert.ok(keyStart > 0, 'test located the key');
+  frame[keyStart] = 'b'.charCodeAt(0);
+  const error = assertThrowsInstance(() => decodeMessages(frame), CorruptEntryError, 'changed key');
+  assert.is((error as CorruptEntryError).index, 101);
+  const entry = makeEntry(1, 1, 'normal', text('x'), stamp('k', 1_000));
+  const single = encodeMessages([{ ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [entry] }]);
+  // The atMs integer sits right before the data (u32 length 1, then 'x'), as 8 bytes.
+  const atMsOffset = single.byteLength - 1 - 4 - 8;
+  assert.is(single.readUInt32LE(atMsOffset), 1_000, 'test located atMs');
+  single.writeUInt32LE(1_001, atMsOffset);
+  assertThrowsInstance(() => decodeMessages(single), CorruptEntryError, 'changed time');
+});
+
+test('the retired client-session flag (entry flags bit 0) is refused, never read as a stamp', () => {
+  const entry = makeEntry(1, 1, 'normal', text('x'), stamp('k', 1_000));
+  const frame = encodeMessages([{ ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [entry] }]);
+  const flagsOffset = frame.indexOf(Buffer.from('k')) - 2 - 4 - 1;
+  assert.is(frame[flagsOffset], 0b10, 'test located the entry flags');
+  frame[flagsOffset] = 0b11;
+  const error = assertThrowsInstance(() => decodeMessages(frame), CodecError, 'retired flag');
+  assert.match(error.message, /unknown flags 0x3/);
+  frame[flagsOffset] = 0b01;
+  assertThrowsInstance(() => decodeMessages(frame), CodecError, 'retired flag alone');
+});
+
 test('random corruption never escapes as anything but CodecError or CorruptEntryError', () => {
   const seed = 20240611;
   const noise = seededBytes(seed, 40_000);
@@ -376,7 +415,7 @@ test('the encoder refuses what it cannot represent', () => {
 
 test('throughput of 10,000 small entries (logged, not asserted)', () => {
   const entries = Array.from({ length: 10_000 }, (_, position) =>
-    makeEntry(position + 1, 3, 'normal', seededBytes(position, 100), { client: 'framework-1', sequence: position }),
+    makeEntry(position + 1, 3, 'normal', seededBytes(position, 100), stamp(`framework-1/${position}`)),
   );
   const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries };
   const encodeStart = performance.now();

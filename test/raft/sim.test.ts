@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { entryChecksum } from '../../src/raft/checksum.ts';
 import { nodeId } from '../../src/raft/types.ts';
-import type { CoreStatus, Entry, NodeId, Role } from '../../src/raft/types.ts';
+import type { CoreStatus, Entry, IdempotencyStamp, NodeId, Role } from '../../src/raft/types.ts';
 import { Checkers, InvariantViolation } from './sim/checkers.ts';
 import {
   backgroundSnapshotScenario,
@@ -17,7 +17,7 @@ import {
   selfRemovalReadScenario,
 } from './sim/regressions.ts';
 import { runSeed, SimulationFailure } from './sim/run.ts';
-import { stampKey } from './sim/state-machine.ts';
+import { simStamp, stampKey } from './sim/state-machine.ts';
 
 const firstSeed = 1;
 const lastSeed = 300;
@@ -133,12 +133,12 @@ function status(id: NodeId, role: Role, term: number, fields: Partial<CoreStatus
   };
 }
 
-function entry(index: number, term: number, payload: string, client?: { client: string; sequence: number }): Entry {
+function entry(index: number, term: number, payload: string, idempotency?: IdempotencyStamp): Entry {
   const data = new Uint8Array(Buffer.from(payload, 'utf8'));
-  const checksum = entryChecksum(term, index, 'normal', data, client);
-  return client === undefined
+  const checksum = entryChecksum(term, index, 'normal', data, idempotency);
+  return idempotency === undefined
     ? { term, index, type: 'normal', data, checksum }
-    : { term, index, type: 'normal', data, client, checksum };
+    : { term, index, type: 'normal', data, idempotency, checksum };
 }
 
 const emptyLog = (): readonly Entry[] => [];
@@ -219,13 +219,14 @@ test('checkers: a stale ReadIndex answer breaks read linearizability', () => {
 
 test('checkers: a retried client request applied twice is caught', () => {
   const checkers = new Checkers();
-  const stamp = { client: 'c1', sequence: 1 };
-  checkers.observeStampedApply(n1, entry(1, 1, stampKey(stamp), stamp), 'applied', false);
+  const request = { client: 'c1', sequence: 1 };
+  const stamp = simStamp(request, 0);
+  checkers.observeStampedApply(n1, entry(1, 1, stampKey(request), stamp), 'applied', false);
   violation('client exactly-once', () =>
-    checkers.observeStampedApply(n2, entry(2, 1, stampKey(stamp), stamp), 'applied', false),
+    checkers.observeStampedApply(n2, entry(2, 1, stampKey(request), stamp), 'applied', false),
   );
   violation('client exactly-once', () =>
-    checkers.observeStampedApply(n1, entry(2, 1, stampKey(stamp), stamp), 'applied', true),
+    checkers.observeStampedApply(n1, entry(2, 1, stampKey(request), stamp), 'applied', true),
   );
 });
 

@@ -17,7 +17,7 @@ import {
   StorageFormatError,
 } from '../../src/raft/storage.ts';
 import { NO_NODE, nodeId } from '../../src/raft/types.ts';
-import type { ClientStamp, Entry, EntryType, HardState, Membership, Snapshot } from '../../src/raft/types.ts';
+import type { Entry, EntryType, HardState, IdempotencyStamp, Membership, Snapshot } from '../../src/raft/types.ts';
 
 const bootstrap: Membership = {
   voters: [nodeId('m1'), nodeId('m2'), nodeId('m3')],
@@ -42,11 +42,13 @@ function makeEntry(
   term: number,
   payload = `command-${index}`,
   type: EntryType = 'normal',
-  client?: ClientStamp,
+  idempotency?: IdempotencyStamp,
 ): Entry {
   const data = new Uint8Array(Buffer.from(payload, 'utf8'));
-  const checksum = entryChecksum(term, index, type, data, client);
-  return client === undefined ? { term, index, type, data, checksum } : { term, index, type, data, client, checksum };
+  const checksum = entryChecksum(term, index, type, data, idempotency);
+  return idempotency === undefined
+    ? { term, index, type, data, checksum }
+    : { term, index, type, data, idempotency, checksum };
 }
 
 function makeEntries(firstIndex: number, lastIndex: number, term: number): Entry[] {
@@ -126,13 +128,13 @@ test('the database runs in WAL mode (synchronous=FULL is per connection and asse
   });
 });
 
-test('hard state and entries survive close and reopen, client stamps and empty data included', () => {
+test('hard state and entries survive close and reopen, idempotency stamps and empty data included', () => {
   const directory = freshDirectory();
   const hardState: HardState = { term: 3, vote: nodeId('m2'), commit: 2 };
   const entries = [
     makeEntry(1, 1, '', 'noop'),
     makeEntry(2, 2, 'add-learner m4', 'config'),
-    makeEntry(3, 3, '{"type":"launch"}', 'normal', { client: 'framework-ü', sequence: 42 }),
+    makeEntry(3, 3, '{"type":"launch"}', 'normal', { key: 'anonymous framework-ü', fingerprint: 'f0', atMs: 42 }),
   ];
   withStorage(directory, (storage) => storage.persist({ hardState, entries, snapshot: null }));
   const state = reopenAndLoad(directory);
@@ -202,8 +204,9 @@ test('inserting 1000 entries in one persist (timing logged, not asserted)', () =
   const directory = freshDirectory();
   const entries = Array.from({ length: 1000 }, (_, position) =>
     makeEntry(position + 1, 1, `{"type":"task-status","task":"t-${position}","state":"TASK_RUNNING"}`, 'normal', {
-      client: 'framework-1',
-      sequence: position,
+      key: `framework-1/${position}`,
+      fingerprint: 'f'.repeat(64),
+      atMs: 1_700_000_000_000 + position,
     }),
   );
   withStorage(directory, (storage) => {
@@ -412,7 +415,72 @@ test('an unknown schema version is refused on open with a clear error', () => {
   );
   const error = catchError(() => SqliteRaftStorage.open(directory));
   assert.instance(error, StorageFormatError);
-  assert.match((error as Error).message, /format version 99 is not supported; this build reads version 1/);
+  assert.match((error as Error).message, /format version 99 is not supported; this build reads version 2/);
+});
+
+test('a changed or half-written idempotency stamp is a CorruptEntryError naming the index', () => {
+  const directory = freshDirectory();
+  const stamped = makeEntry(2, 1, 'write', 'normal', { key: 'anonymous k', fingerprint: 'f1', atMs: 1_000 });
+  withStorage(directory, (storage) =>
+    storage.persist({ hardState: null, entries: [makeEntry(1, 1), stamped], snapshot: null }),
+  );
+  withRawDatabase(directory, (database) =>
+    database.prepare("UPDATE entries SET idempotency_fingerprint = 'f2' WHERE idx = 2").run(),
+  );
+  assert.is((catchError(() => reopenAndLoad(directory)) as CorruptEntryError).index, 2);
+  withRawDatabase(directory, (database) =>
+    database.prepare("UPDATE entries SET idempotency_fingerprint = 'f1', idempotency_at_ms = NULL WHERE idx = 2").run(),
+  );
+  const error = catchError(() => reopenAndLoad(directory));
+  assert.instance(error, CorruptEntryError);
+  assert.is((error as CorruptEntryError).index, 2);
+});
+
+/** A raft.db as format version 1 wrote it (client session columns), with `entries` in it. */
+function writeVersion1Database(directory: string, entries: readonly Entry[], clientStamped = false): void {
+  withRawDatabase(directory, (database) => {
+    database.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL);
+      CREATE TABLE hard_state (id INTEGER PRIMARY KEY CHECK (id = 1), term INTEGER NOT NULL, vote TEXT NOT NULL,
+        commit_index INTEGER NOT NULL);
+      CREATE TABLE entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type INTEGER NOT NULL,
+        client TEXT, sequence INTEGER, checksum INTEGER NOT NULL, data BLOB NOT NULL);
+      CREATE TABLE snapshot_meta (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL, term INTEGER NOT NULL,
+        membership TEXT NOT NULL, file_name TEXT NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('format_version', 1);`);
+    const insert = database.prepare(
+      'INSERT INTO entries (idx, term, type, client, sequence, checksum, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const entry of entries) {
+      const client = clientStamped ? ['framework-1', entry.index] : [null, null];
+      insert.run(entry.index, entry.term, 1, ...client, entry.checksum, entry.data);
+    }
+  });
+}
+
+test('COMPAT: a version 1 database without client stamps is migrated on open and keeps its log', () => {
+  const directory = freshDirectory();
+  const old = [makeEntry(1, 1, 'a'), makeEntry(2, 1, 'b')];
+  writeVersion1Database(directory, old);
+  assert.equal(reopenAndLoad(directory).entries, old);
+  withRawDatabase(directory, (database) => {
+    const version = database.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: number };
+    assert.is(version.value, 2);
+  });
+  const stamped = makeEntry(3, 1, 'c', 'normal', { key: 'anonymous k', fingerprint: 'f', atMs: 5 });
+  withStorage(directory, (storage) => storage.persist({ hardState: null, entries: [stamped], snapshot: null }));
+  assert.equal(reopenAndLoad(directory).entries, [...old, stamped]);
+});
+
+test('COMPAT: a version 1 database holding client stamps is refused, unchanged', () => {
+  const directory = freshDirectory();
+  writeVersion1Database(directory, [makeEntry(1, 1, 'a')], true);
+  const error = catchError(() => SqliteRaftStorage.open(directory));
+  assert.instance(error, StorageFormatError);
+  assert.match((error as Error).message, /1 client-stamped entries cannot be migrated/);
+  withRawDatabase(directory, (database) => {
+    const version = database.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: number };
+    assert.is(version.value, 1);
+  });
 });
 
 test('a SQLite file that is not ours is refused on open', () => {

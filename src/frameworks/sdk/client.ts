@@ -4,13 +4,23 @@
 // intervals), reconnects with jittered back-off to each master in turn and re-subscribes with
 // its framework id (failover). After every SUBSCRIBED it reconciles the tasks it knows, so
 // updates lost during the gap are re-sent. Calls go to the master that holds the stream,
-// with its Mesos-Stream-Id. Updates carrying a uuid are acknowledged after the handlers ran.
+// with its Mesos-Stream-Id and a fresh Idempotency-Key; a call answered 503/504/307 or lost on
+// the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
+// uuid are acknowledged after the handlers ran.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackoffPolicy } from '../../util/backoff.ts';
+import { type BackoffPolicy, backoffDelayMs } from '../../util/backoff.ts';
 import type { IdValue, Offer, TaskState, TaskStatus } from '../../protocol/mesos.ts';
 import { streamIdHeader } from '../../protocol/scheduler.ts';
 import { type Logger, silentLogger } from '../../util/logger.ts';
+import {
+  type CallRetryPolicy,
+  checkCallRetryPolicy,
+  defaultCallRetryPolicy,
+  idempotencyKeyHeader,
+  isRetryable,
+  newIdempotencyKey,
+} from './call-retry.ts';
 import { rejectionError, SchedulerError } from './errors.ts';
 import { EventQueue } from './event-queue.ts';
 import { readEvents } from './event-stream.ts';
@@ -42,6 +52,8 @@ export interface SchedulerClientOptions {
   readonly heartbeatTimeoutFactor?: number;
   readonly reconnect?: BackoffPolicy;
   readonly callTimeoutMs?: number;
+  /** How often and how patiently a call answered 503/504/307 or lost is repeated (same key). */
+  readonly callRetry?: CallRetryPolicy;
   /** How long a call waits for a (re-)subscription before failing NOT_SUBSCRIBED (default: callTimeoutMs). */
   readonly subscribeWaitMs?: number;
   readonly random?: () => number;
@@ -103,6 +115,7 @@ export class SchedulerClient {
     if (options.masters.length === 0) throw new Error('SchedulerClient: no masters');
     const factor = options.heartbeatTimeoutFactor ?? 3;
     if (!(factor >= 1)) throw new Error(`SchedulerClient: heartbeatTimeoutFactor must be >= 1, got ${factor}`);
+    checkCallRetryPolicy(options.callRetry ?? defaultCallRetryPolicy);
     this.#frameworkId = options.framework.id?.value ?? null;
     this.#logger = options.logger ?? silentLogger;
   }
@@ -149,8 +162,28 @@ export class SchedulerClient {
     return queue;
   }
 
-  /** Sends one call on the subscribed stream's master; rejects with a SchedulerError. */
+  /**
+   * Sends one call on the subscribed stream's master, with one Idempotency-Key for all its
+   * attempts; rejects with a SchedulerError (the last attempt's when every attempt failed).
+   */
   async call<Type extends CallType>(type: Type, body: CallBodies[Type]): Promise<void> {
+    const policy = this.options.callRetry ?? defaultCallRetryPolicy;
+    const key = newIdempotencyKey();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#callOnce(type, body, key);
+        return;
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= policy.maxAttempts || this.#stop.signal.aborted) throw error;
+        const delayMs = backoffDelayMs(attempt - 1, policy.backoff, this.options.random ?? Math.random);
+        this.#logger.info({ call: type, attempt, delayMs, error: (error as Error).message }, 'call retried');
+        const slept = await sleep(delayMs, true, { signal: this.#stop.signal }).catch(() => false);
+        if (!slept) throw this.#closedError();
+      }
+    }
+  }
+
+  async #callOnce<Type extends CallType>(type: Type, body: CallBodies[Type], key: string): Promise<void> {
     const timeoutMs = this.options.callTimeoutMs ?? defaultCallTimeoutMs;
     await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
     const master = this.#master!;
@@ -162,7 +195,7 @@ export class SchedulerClient {
     const response = await postJson(master, call, {
       agent: this.#callAgent,
       timeoutMs,
-      headers: { [streamIdHeader]: this.#streamId! },
+      headers: { [streamIdHeader]: this.#streamId!, [idempotencyKeyHeader]: key },
     });
     if (response.status !== 202 && response.status !== 200)
       throw rejectionError(response.status, response.body, `${type} at ${master}`);

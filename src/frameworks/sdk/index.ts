@@ -6,6 +6,7 @@ export {
   type ConnectionState,
   type SchedulerClientOptions,
 } from './client.ts';
+export { defaultCallRetryPolicy, type CallRetryPolicy } from './call-retry.ts';
 export { SchedulerError, sdkErrorCodes, type SdkErrorCode } from './errors.ts';
 export {
   defaultMasters,

@@ -5,6 +5,7 @@ import { maxKvKeyLength, maxKvNamespaceLength, maxKvValueBytes } from '../../sta
 import { kvKey } from '../../state-machine/state.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { readConsistency } from '../reads.ts';
 import { submitOrFail } from '../submit.ts';
@@ -35,12 +36,13 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 
   app.put<{ Params: KvParams; Body: { value: string } }>(path, { schema: { body: putBodySchema } }, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);
+    const keyed = withIdempotency(master, idempotentRequest(request));
     if (Buffer.byteLength(request.body.value, 'utf8') > maxKvValueBytes) {
       throw new HttpError('PAYLOAD_TOO_LARGE', `a value is at most ${maxKvValueBytes} bytes`);
     }
     requireLeader(master, request.url);
     const expectedVersion = parseIfMatch(request);
-    const outcome = await submitOrFail(master, {
+    const outcome = await submitOrFail(keyed, {
       type: 'kv_put',
       namespace,
       key,
@@ -52,9 +54,10 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 
   app.delete<{ Params: KvParams }>(path, async (request, reply: FastifyReply) => {
     const { namespace, key } = parseKeyPath(request.params);
+    const keyed = withIdempotency(master, idempotentRequest(request));
     requireLeader(master, request.url);
     const expectedVersion = parseIfMatch(request);
-    const outcome = await submitOrFail(master, { type: 'kv_delete', namespace, key, expectedVersion });
+    const outcome = await submitOrFail(keyed, { type: 'kv_delete', namespace, key, expectedVersion });
     return reply.send({ key, version: (outcome as { version: number | null }).version });
   });
 }

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
 import { readConsistency } from '../reads.ts';
@@ -76,9 +77,11 @@ export function registerOperatorRoutes(app: FastifyInstance, master: MasterCore,
       if (handler === undefined)
         throw new HttpError('UNKNOWN_CALL', `unknown operator call type "${type}"; the call types are ${validTypes}`);
       const encoding = negotiate(request.headers.accept, request.headers['message-accept'], handler.streaming === true);
+      // Only writes take an Idempotency-Key (reads and SUBSCRIBE ignore it: see ../idempotency.ts).
+      const keyed = handler.write ? withIdempotency(master, idempotentRequest(request)) : master;
       if (handler.write) requireLeader(master, operatorPath);
       else if (handler.local !== true) await readConsistency(master, request.query.stale);
-      const response = await handler.handle({ master, call: request.body, stale: request.query.stale });
+      const response = await handler.handle({ master: keyed, call: request.body, stale: request.query.stale });
       if (response === null) return reply.code(200).send();
       if (response instanceof StreamingResponse) {
         const headers =

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schedulerApiPath, streamIdHeader } from '../../protocol/scheduler.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { HttpError } from '../errors.ts';
+import { idempotentRequest, requestIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { maxQueuedBytesPerStream } from '../limits.ts';
 import { parseSchedulerCall } from '../scheduler/parse-call.ts';
@@ -90,7 +91,9 @@ export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore
           })
           .send(stream.body);
       }
-      await master.scheduler.call(call, streamId);
+      // SUBSCRIBE above ignores an Idempotency-Key: it opens a stream, and a retry is a new one.
+      const idempotent = idempotentRequest(request);
+      await master.scheduler.call(call, streamId, idempotent === null ? null : requestIdempotency(idempotent));
       // Mesos answers 202 Accepted, and 200 OK to UPDATE_FRAMEWORK.
       return reply.code(call.type === 'UPDATE_FRAMEWORK' ? 200 : 202).send();
     },

@@ -3,6 +3,7 @@
 // so both first wait for this master's leader services (a request that reaches a leader still
 // establishing its term waits the few milliseconds that takes, rather than failing).
 import type { AllocationControl } from '../../offers/control.ts';
+import { type RequestIdempotency, withRequestKeys } from '../idempotency.ts';
 import type { ReplicatedMaster } from '../interface.ts';
 import type { FrameworkCall, SubscribeCall } from './call.ts';
 import { handleFrameworkCall } from './calls.ts';
@@ -19,8 +20,9 @@ export interface SchedulerApi {
   /**
    * `streamId`: the Mesos-Stream-Id the request named. Throws UNKNOWN_FRAMEWORK,
    * FRAMEWORK_NOT_SUBSCRIBED, STREAM_ID_REQUIRED or STREAM_ID_MISMATCH first, as http.cpp checks.
+   * `idempotency`: the request's keys, so a retried call applies its commands at most once.
    */
-  call(call: FrameworkCall, streamId: string | null): Promise<void>;
+  call(call: FrameworkCall, streamId: string | null, idempotency?: RequestIdempotency | null): Promise<void>;
 }
 
 export interface SchedulerApiParts {
@@ -38,9 +40,9 @@ export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
       await parts.leaderServicesRunning();
       return subscribe(context, call, sink);
     },
-    async call(call, streamId) {
+    async call(call, streamId, idempotency = null) {
       await parts.leaderServicesRunning();
-      await handleFrameworkCall({ ...context, streamId }, call);
+      await handleFrameworkCall({ ...context, master: withRequestKeys(parts.master, idempotency), streamId }, call);
     },
   };
 }

@@ -1,8 +1,17 @@
 // A key-value client as a framework would write one: writes go to the leader it last heard of,
 // follow 307 redirects, and move on to another master when one refuses the connection or has
-// no leader; reads go to any master (they are linearizable everywhere, DESIGN.md). Retrying is
-// only ever done after a definite failure: a write retried after an indeterminate answer could
-// apply twice, and the history would hold one operation for two effects.
+// no leader; reads go to any master (they are linearizable everywhere, DESIGN.md).
+//
+// Every write carries an Idempotency-Key of its own (src/http/idempotency.ts), so it is also
+// retried after an indeterminate answer (504, a reset or timed-out connection after sending):
+// with the same key, it applies at most once whichever attempt gets through, and the history
+// holds one operation for one effect. A write ends
+//   ok    when an attempt answers 200 (a retry answers the first application's version);
+//   fail  when an attempt answers a definite failure and no earlier attempt was indeterminate,
+//         or answers 412: VERSION_MISMATCH is decided when the command applies, and recorded
+//         under the key, so once one attempt applied as a 412 no other attempt ever applies;
+//   info  otherwise: still unknown at the operation's deadline, or a definite "not applied"
+//         about a later attempt (307, 503, refused) that says nothing of an earlier one.
 import type { SeededRandom } from '../../../src/raft/random.ts';
 import type { AddressBook } from './endpoint.ts';
 import { type HttpResult, sendRequest } from './http.ts';
@@ -15,6 +24,12 @@ export interface KvClientLimits {
   readonly operationDeadlineMs: number;
   /** …or after this many requests. */
   readonly maxAttempts: number;
+  /**
+   * A write that may have been applied is settled only by a definite answer: it goes on until the
+   * deadline, bounded by this many requests rather than maxAttempts (a leader kill burns 8
+   * attempts — reset, redirect to the dead leader, refused — in about 400 ms).
+   */
+  readonly maxAttemptsAfterUnknown: number;
   /** Pause before trying again after a 503 or a refused connection. */
   readonly retryPauseMs: number;
 }
@@ -23,11 +38,17 @@ export const defaultKvClientLimits: KvClientLimits = {
   requestTimeoutMs: 2_500,
   operationDeadlineMs: 5_000,
   maxAttempts: 8,
+  maxAttemptsAfterUnknown: 64,
   retryPauseMs: 60,
 };
 
 export interface KvClientOptions {
   readonly limits: KvClientLimits;
+  /**
+   * Send no Idempotency-Key and never retry after an indeterminate answer (how this client
+   * worked before keys existed; kept to compare runs with and without).
+   */
+  readonly withoutIdempotencyKeys?: boolean;
   /** Read with ?stale=true: a master's own state, possibly behind. Not linearizable — a way
    *  to check that the checker catches what it should (see jepsen-lite-stale.test.ts). */
   readonly staleReads: boolean;
@@ -36,22 +57,33 @@ export interface KvClientOptions {
 export const defaultKvClientOptions: KvClientOptions = { limits: defaultKvClientLimits, staleReads: false };
 
 export type KvOutcome<Value> =
-  | { readonly type: 'ok'; readonly value: Value; readonly node: string }
-  | { readonly type: 'fail' | 'info'; readonly error: string; readonly node?: string };
+  | { readonly type: 'ok'; readonly value: Value; readonly node: string; readonly unknownAttempts?: number }
+  | {
+      readonly type: 'fail' | 'info';
+      readonly error: string;
+      readonly node?: string;
+      readonly unknownAttempts?: number;
+    };
 
 export interface ReadValue {
   readonly value: string | null;
   readonly version: number;
 }
 
+/** Answers that mean this client sent a bad key: a bug in the client, never a verdict on the write. */
+const clientBugCodes = new Set(['IDEMPOTENCY_KEY_REUSED', 'INVALID_IDEMPOTENCY_KEY']);
+
 export class KvClient {
   private leaderHint: string | null = null;
+  private writes = 0;
 
   constructor(
     private readonly book: AddressBook,
     private readonly nodes: () => readonly string[],
     private readonly random: SeededRandom,
     private readonly options: KvClientOptions = defaultKvClientOptions,
+    /** Unique among the run's clients: it prefixes the Idempotency-Keys. */
+    private readonly name = 'kv',
   ) {}
 
   private get limits(): KvClientLimits {
@@ -89,20 +121,37 @@ export class KvClient {
     const deadline = performance.now() + this.limits.operationDeadlineMs;
     let target = this.leaderHint ?? this.pickNode(null);
     let lastCode = 'NO_ATTEMPT';
-    const headers: Record<string, string> = ifMatch === null ? {} : { 'if-match': String(ifMatch) };
-    for (let attempt = 0; attempt < this.limits.maxAttempts && performance.now() < deadline; attempt++) {
+    const keyed = this.options.withoutIdempotencyKeys !== true;
+    const headers: Record<string, string> = {
+      ...(ifMatch === null ? {} : { 'if-match': String(ifMatch) }),
+      ...(keyed ? { 'idempotency-key': `${this.name}.${++this.writes}` } : {}),
+    };
+    /** Attempts that may have been applied: once there is one, no "not applied" ends the write. */
+    let unknownAttempts = 0;
+    const attemptsAllowed = (): number =>
+      unknownAttempts > 0 ? this.limits.maxAttemptsAfterUnknown : this.limits.maxAttempts;
+    for (let attempt = 0; attempt < attemptsAllowed() && performance.now() < deadline; attempt++) {
       const verdict = classifyWrite(
         await this.send(target, { method: 'PUT', path: kvPath(namespace, key), body: { value }, headers }),
       );
+      const attempts = unknownAttempts > 0 ? { unknownAttempts } : {};
       switch (verdict.kind) {
         case 'ok':
           this.leaderHint = target;
-          return { type: 'ok', value: { version: parseVersion(verdict.body) }, node: target };
+          return { type: 'ok', value: { version: parseVersion(verdict.body) }, node: target, ...attempts };
         case 'fail':
-          return { type: 'fail', error: verdict.code, node: target };
+          if (clientBugCodes.has(verdict.code)) throw new Error(`kv client: the master answered ${verdict.code}`);
+          if (unknownAttempts > 0 && verdict.code !== 'VERSION_MISMATCH')
+            return { type: 'info', error: verdict.code, node: target, ...attempts };
+          return { type: 'fail', error: verdict.code, node: target, ...attempts };
         case 'unknown':
           this.leaderHint = null;
-          return { type: 'info', error: verdict.code, node: target };
+          if (!keyed) return { type: 'info', error: verdict.code, node: target };
+          unknownAttempts += 1;
+          lastCode = verdict.code;
+          target = this.pickNode(target);
+          await pause(this.limits.retryPauseMs);
+          continue;
         case 'redirect':
           lastCode = verdict.code;
           target = this.redirectTarget(verdict.location, target);
@@ -115,6 +164,7 @@ export class KvClient {
           await pause(this.limits.retryPauseMs);
       }
     }
+    if (unknownAttempts > 0) return { type: 'info', error: lastCode, unknownAttempts };
     return { type: 'fail', error: lastCode };
   }
 

@@ -16,6 +16,9 @@
 //                           (it may still commit through the others). The HTTP layer gives no
 //                           code of its own for this yet, hence the message test.
 //   500, any other status, a reset or timed-out connection after the request was sent
+// This is the verdict on one attempt. kv-client.ts turns attempts into an operation: it repeats
+// a write after an indeterminate attempt with the same Idempotency-Key, and then only a 200 or
+// a 412 (decided at apply, recorded under the key) settles the operation.
 import type { HttpResult } from './http.ts';
 
 export type WriteVerdict =

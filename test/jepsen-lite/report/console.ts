@@ -65,8 +65,8 @@ export function formatSummary(report: Report): string {
     ]);
   }
   for (const [name, value] of Object.entries(report.checker)) {
-    if (typeof value !== 'object' || value === null || (Array.isArray(value) && value.length <= 5))
-      rows.push([name, JSON.stringify(value)]);
+    const short = Array.isArray(value) ? value.length <= 5 : Object.keys(value ?? {}).length <= 5;
+    if (typeof value !== 'object' || value === null || short) rows.push([name, JSON.stringify(value)]);
   }
   rows.push([
     'anomalies',

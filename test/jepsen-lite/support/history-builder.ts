@@ -109,6 +109,18 @@ export class HistoryBuilder {
     return this;
   }
 
+  /**
+   * Marks the last operation as retried after `count` indeterminate attempts, as the KV client
+   * records it (output.unknownAttempts, beside the result when there is one).
+   */
+  retried(count: number): this {
+    const last = this.operations.pop();
+    if (last === undefined) throw new Error('history builder: nothing to mark as retried');
+    const output = { ...((last.output as Record<string, unknown> | null) ?? {}), unknownAttempts: count };
+    this.operations.push({ ...last, output });
+    return this;
+  }
+
   finalRead(call: number, ret: number, elements: string[], bucket = 'b0'): this {
     this.add({ f: 'final-read', key: bucket, type: 'ok', input: null, output: { elements, version: 1 }, call, ret });
     return this;

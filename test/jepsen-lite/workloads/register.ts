@@ -5,8 +5,11 @@
 // compare by value (checker/register-model.ts). A cas sends If-Match with the version this
 // client last saw for the key (0 when it has seen none: "only if absent").
 import { checkRegister } from '../checker/register-checker.ts';
+import { retriedWrites } from '../checker/retries.ts';
+import type { KvOutcome } from '../client/kv-client.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Operation } from '../history/operations.ts';
+import type { Completion } from '../history/recorder.ts';
 import { maximum } from '../report/stats.ts';
 import type { ClientSlot, Workload, WorkloadCheck } from './workload.ts';
 
@@ -74,6 +77,7 @@ export class RegisterWorkload implements Workload {
         unknownKeys: unknownKeys.map((key) => ({ key: key.key, reason: key.reason })),
         searchSteps: result.keys.reduce((sum, key) => sum + key.steps, 0),
         largestKeyHistory: maximum(result.keys.map((key) => key.operations)),
+        retriedWrites: retriedWrites(operations),
       },
     };
   }
@@ -116,10 +120,9 @@ export class RegisterWorkload implements Workload {
     const value = this.uniqueValue(slot);
     await slot.run('write', key, { value }, async () => {
       const outcome = await slot.kv.write(registerNamespace, key, value, null);
-      if (outcome.type !== 'ok')
-        return { type: outcome.type, error: outcome.error, ...(outcome.node ? { node: outcome.node } : {}) };
+      if (outcome.type !== 'ok') return writeFailure(outcome);
       this.known.set(this.knownKey(slot, key), { value, version: outcome.value.version });
-      return { type: 'ok', value: outcome.value, node: outcome.node };
+      return writeSuccess(outcome);
     });
   }
 
@@ -132,10 +135,25 @@ export class RegisterWorkload implements Workload {
       if (outcome.type !== 'ok') {
         if (outcome.type === 'fail' && outcome.error === 'VERSION_MISMATCH')
           this.known.delete(this.knownKey(slot, key));
-        return { type: outcome.type, error: outcome.error, ...(outcome.node ? { node: outcome.node } : {}) };
+        return writeFailure(outcome);
       }
       this.known.set(this.knownKey(slot, key), { value, version: outcome.value.version });
-      return { type: 'ok', value: outcome.value, node: outcome.node };
+      return writeSuccess(outcome);
     });
   }
+}
+
+/** ok {version[, unknownAttempts]}: the attempts that went unanswered before, when there were any. */
+function writeSuccess(outcome: Extract<KvOutcome<{ version: number }>, { type: 'ok' }>): Completion {
+  const attempts = outcome.unknownAttempts === undefined ? {} : { unknownAttempts: outcome.unknownAttempts };
+  return { type: 'ok', value: { ...outcome.value, ...attempts }, node: outcome.node };
+}
+
+function writeFailure(outcome: Exclude<KvOutcome<{ version: number }>, { type: 'ok' }>): Completion {
+  return {
+    type: outcome.type,
+    error: outcome.error,
+    ...(outcome.node ? { node: outcome.node } : {}),
+    ...(outcome.unknownAttempts === undefined ? {} : { value: { unknownAttempts: outcome.unknownAttempts } }),
+  };
 }

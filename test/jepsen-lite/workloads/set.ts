@@ -6,6 +6,7 @@
 // bucket (linearizable reads), after the cluster has healed and been quiet.
 import type { Anomaly } from '../checker/anomaly.ts';
 import { summarizeOperation } from '../checker/anomaly.ts';
+import { retriedWrites } from '../checker/retries.ts';
 import { checkSet } from '../checker/set-checker.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Operation } from '../history/operations.ts';
@@ -82,8 +83,10 @@ export class SetWorkload implements Workload {
   check(operations: readonly Operation[]): WorkloadCheck {
     const result = checkSet(operations);
     const anomalies: Anomaly[] = [...result.anomalies];
-    // An add that found its element already there had an earlier attempt apply although it
-    // answered a definite failure (an indeterminate answer ends the add, it is never retried).
+    // An add that found its element already there had an earlier round's compare-and-set apply
+    // although it answered a definite failure: a round ends in a failure only on a 412, and a
+    // 412 is final for its key (an attempt retried after an indeterminate answer carries the
+    // same Idempotency-Key: once one applied, every other answers its result).
     const alreadyThere = operations.filter(
       (operation) =>
         operation.f === 'add' && (operation.output as { alreadyPresent?: boolean } | null)?.alreadyPresent === true,
@@ -112,6 +115,7 @@ export class SetWorkload implements Workload {
         bucketsRead: result.bucketsRead,
         bucketsUnread: result.bucketsUnread,
         lostElements: result.lost.slice(0, 50),
+        retriedWrites: retriedWrites(operations.filter((operation) => operation.f === 'add')),
       },
     };
   }
@@ -119,6 +123,7 @@ export class SetWorkload implements Workload {
   /** Read the bucket, compare-and-set it with the element appended; again on 412. */
   private async add(slot: ClientSlot, bucket: string, element: string): Promise<Completion> {
     let lastError = 'NO_ATTEMPT';
+    let unknownAttempts = 0;
     for (let round = 1; round <= this.options.maxRounds; round++) {
       const read = await slot.kv.read(setNamespace, bucket);
       if (read.type !== 'ok') {
@@ -133,14 +138,25 @@ export class SetWorkload implements Workload {
           node: read.node,
         };
       const write = await slot.kv.write(setNamespace, bucket, [...elements, element].join(','), read.value.version);
+      unknownAttempts += write.unknownAttempts ?? 0;
+      const retried = unknownAttempts > 0 ? { unknownAttempts } : {};
       if (write.type === 'ok')
-        return { type: 'ok', value: { version: write.value.version, attempts: round }, node: write.node };
+        return { type: 'ok', value: { version: write.value.version, attempts: round, ...retried }, node: write.node };
       if (write.type === 'info')
-        return { type: 'info', error: write.error, ...(write.node ? { node: write.node } : {}) };
+        return {
+          type: 'info',
+          error: write.error,
+          ...(write.node ? { node: write.node } : {}),
+          ...(unknownAttempts > 0 ? { value: retried } : {}),
+        };
       lastError = write.error;
       if (write.error !== 'VERSION_MISMATCH')
         await new Promise((resolve) => setTimeout(resolve, 50 + slot.random.nextInt(100)));
     }
-    return { type: 'fail', error: lastError === 'VERSION_MISMATCH' ? 'CAS_CONTENTION' : lastError };
+    return {
+      type: 'fail',
+      error: lastError === 'VERSION_MISMATCH' ? 'CAS_CONTENTION' : lastError,
+      ...(unknownAttempts > 0 ? { value: { unknownAttempts } } : {}),
+    };
   }
 }

@@ -7,7 +7,8 @@
 // Set-up and faults
 //   cluster m1 m2 m3 [key=value…]   a new cluster (replaces any earlier one); keys: any CoreConfig
 //                                    field (electionTicks=10 checkQuorum=false readMode=lease …),
-//                                    seed=N (election jitter), sessions=N (SessionTable dedup)
+//                                    seed=N (election jitter), idempotency=on (the product's
+//                                    StateMachineHost and idempotency table around the texts)
 //   add-node m4                      a fresh replica with empty storage (not yet a member)
 //   crash m1 [keep-inbound]          loses all but the disk (and a held Ready); its queued
 //                                    messages are lost, and those to it too unless keep-inbound
@@ -22,7 +23,8 @@
 //   elect m1                         tick m1 and deliver until it leads (only m1 ticks: servers
 //                                    still in a leader's lease ignore it; use tick-all then)
 // Requests
-//   propose m1 text [client=c seq=n]                  prints ok index/term or refused reason
+//   propose m1 text [key=k at=ms [fingerprint=f]]    prints ok index/term or refused reason; the
+//                                    stamp's fingerprint is the text unless given
 //   propose-membership m1 add-learner|promote|remove m4
 //   read-index m1 ctx / transfer m1 m2
 // Network (filters: from=m1,m2 to=… type=append,heartbeat…)
@@ -74,6 +76,12 @@ function positiveInteger(key: string, text: string): number {
   return value;
 }
 
+function nonNegativeInteger(key: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer, got ${text}`);
+  return value;
+}
+
 function parseValue(key: string, text: string): number | boolean | string {
   if (text === 'true' || text === 'false') return text === 'true';
   const number = Number(text);
@@ -84,13 +92,16 @@ function parseValue(key: string, text: string): number | boolean | string {
 
 function cluster(scenario: Scenario, args: Arguments): void {
   const tune: Record<string, unknown> = {};
-  const options: { sessionClients?: number } = {};
+  const options: { idempotency?: boolean } = {};
   let seed = 1;
   for (const [key, text] of args.options) {
     if (key === 'seed') seed = positiveInteger(key, text);
-    else if (key === 'sessions') options.sessionClients = positiveInteger(key, text);
+    else if (key === 'idempotency' && text === 'on') options.idempotency = true;
     else if (configKeys.has(key)) tune[key] = parseValue(key, text);
-    else throw new Error(`unknown cluster option ${key} (config keys: ${[...configKeys].join(' ')}, seed, sessions)`);
+    else
+      throw new Error(
+        `unknown cluster option ${key} (config keys: ${[...configKeys].join(' ')}, seed, idempotency=on)`,
+      );
   }
   if (args.positional.length === 0) throw new Error('cluster needs node ids');
   scenario.start(
@@ -161,10 +172,11 @@ function elect(scenario: Scenario, args: Arguments): void {
 function propose(scenario: Scenario, args: Arguments): void {
   const node = scenario.upNode(required(args, 0, 'node id'));
   const text = required(args, 1, 'text');
-  const client = args.options.get('client');
-  const sequence = args.options.get('seq');
-  if ((client === undefined) !== (sequence === undefined)) throw new Error('client= and seq= go together');
-  const stamp = client === undefined ? undefined : { client, sequence: positiveInteger('seq', sequence!) };
+  const key = args.options.get('key');
+  const at = args.options.get('at');
+  if ((key === undefined) !== (at === undefined)) throw new Error('key= and at= go together');
+  const fingerprint = args.options.get('fingerprint') ?? text;
+  const stamp = key === undefined ? undefined : { key, fingerprint, atMs: nonNegativeInteger('at', at!) };
   printResult(scenario, node.core.propose(Buffer.from(text), stamp));
 }
 

@@ -2,7 +2,14 @@
 // output reads like the algorithm: `m1->m2 append term=2 prev=5/1 entries=[6/2 7/2] commit=5`.
 import { assertNever } from '../../../src/raft/core.ts';
 import { decodeConfigEntry } from '../../../src/raft/membership.ts';
-import type { Entry, Membership, MembershipChange, Message, NodeId } from '../../../src/raft/types.ts';
+import type {
+  Entry,
+  IdempotencyStamp,
+  Membership,
+  MembershipChange,
+  Message,
+  NodeId,
+} from '../../../src/raft/types.ts';
 
 /** An empty node id (no vote, no leader) prints as `-`. */
 export const showNode = (node: NodeId | string): string => (node === '' ? '-' : node);
@@ -47,6 +54,12 @@ function messageDetails(message: Message): string {
 
 const context = (value: string): string => (value === '' ? '' : ` ctx=${value}`);
 
+/** `key=k at=ms`, and the fingerprint when it is not the entry's text (the scripts' default). */
+function formatStamp(stamp: IdempotencyStamp, text: string): string {
+  const fingerprint = stamp.fingerprint === text ? '' : ` fingerprint=${stamp.fingerprint}`;
+  return `key=${stamp.key} at=${stamp.atMs}${fingerprint}`;
+}
+
 export function formatMembership(membership: Membership): string {
   return `voters=[${membership.voters.join(' ')}] learners=[${membership.learners.join(' ')}]`;
 }
@@ -62,8 +75,9 @@ export function formatEntry(entry: Entry): string {
     case 'noop':
       return head;
     case 'normal': {
-      const stamp = entry.client === undefined ? '' : ` client=${entry.client.client}/${entry.client.sequence}`;
-      return `${head} ${Buffer.from(entry.data).toString()}${stamp}`;
+      const text = Buffer.from(entry.data).toString();
+      const stamp = entry.idempotency === undefined ? '' : ` ${formatStamp(entry.idempotency, text)}`;
+      return `${head} ${text}${stamp}`;
     }
     case 'config': {
       const decoded = decodeConfigEntry(entry.data);

@@ -54,6 +54,9 @@ export function printApplied(scenario: Scenario, args: Arguments): void {
   if (node.duplicates !== undefined && node.duplicates.length > 0) {
     scenario.print(`duplicates skipped: ${node.duplicates.map((entry) => formatEntry(entry)).join(', ')}`);
   }
+  if (node.reusedKeys !== undefined && node.reusedKeys.length > 0) {
+    scenario.print(`reused keys refused: ${node.reusedKeys.map((entry) => formatEntry(entry)).join(', ')}`);
+  }
 }
 
 export function printMessages(scenario: Scenario): void {

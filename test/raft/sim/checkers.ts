@@ -29,7 +29,7 @@ import type {
   SnapshotMeta,
   Term,
 } from '../../../src/raft/types.ts';
-import { stampKey, type ApplyOutcome } from './state-machine.ts';
+import type { ApplyOutcome } from './state-machine.ts';
 import type { MemoryDisk } from './storage.ts';
 
 export type InvariantName =
@@ -201,7 +201,7 @@ export class Checkers {
     let previousTerm = previousTermOfFirst;
     for (const entry of entries) {
       check(
-        entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) === entry.checksum,
+        entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.idempotency) === entry.checksum,
         'log matching',
         () => `${node} writes ${describeEntry(entry)} whose checksum does not match its contents`,
       );
@@ -370,7 +370,7 @@ export class Checkers {
 
   /** A stamped entry was applied (or skipped as a retry) by `node`. */
   observeStampedApply(node: NodeId, entry: Entry, outcome: ApplyOutcome, alreadyInState: boolean): void {
-    const key = stampKey(entry.client!);
+    const key = entry.idempotency!.key;
     if (outcome === 'duplicate') {
       check(
         alreadyInState,
@@ -471,6 +471,6 @@ export class Checkers {
 }
 
 export function describeEntry(entry: Entry): string {
-  const client = entry.client === undefined ? '' : ` ${stampKey(entry.client)}`;
+  const client = entry.idempotency === undefined ? '' : ` ${entry.idempotency.key}`;
   return `entry ${entry.index}/${entry.term} (${entry.type}${client}, crc ${entry.checksum})`;
 }

@@ -6,7 +6,6 @@ import { members } from '../../../src/raft/membership.ts';
 import type { SeededRandom } from '../../../src/raft/random.ts';
 import { nodeId } from '../../../src/raft/types.ts';
 import type {
-  ClientStamp,
   Entry,
   LogIndex,
   Membership,
@@ -19,7 +18,7 @@ import type {
 import { Checkers, type InspectedLog } from './checkers.ts';
 import { type NetworkFaults, SimNetwork } from './network.ts';
 import { type CrashPoint, type NodeEnvironment, SimNode } from './node.ts';
-import type { ApplyOutcome } from './state-machine.ts';
+import { type ApplyOutcome, type SimRequest, simStamp } from './state-machine.ts';
 import { type TraceEvent, TraceRing } from './trace.ts';
 
 export interface ClusterSettings {
@@ -137,9 +136,10 @@ export class SimCluster {
 
   private onApplied(_node: NodeId, entry: Entry, outcome: ApplyOutcome): void {
     this.counters.applied++;
-    if (outcome !== 'applied' || entry.client === undefined) return;
-    const client = this.clients.find((candidate) => candidate.id === entry.client!.client);
-    if (client !== undefined && client.sequence === entry.client.sequence) client.outstanding = false;
+    if (outcome !== 'applied' || entry.idempotency === undefined) return;
+    const key = entry.idempotency.key;
+    const client = this.clients.find((candidate) => key === `${candidate.id}/${candidate.sequence}`);
+    if (client !== undefined) client.outstanding = false;
   }
 
   createNode(id: NodeId): SimNode {
@@ -273,9 +273,10 @@ export class SimCluster {
     this.settle(node, true);
   }
 
-  proposePayload(node: SimNode, payload: string, client?: ClientStamp, process = true): ReturnType<SimNode['propose']> {
+  proposePayload(node: SimNode, payload: string, request?: SimRequest, process = true): ReturnType<SimNode['propose']> {
     this.begin(`propose ${node.id} ${payload}`);
-    const result = node.propose(new Uint8Array(Buffer.from(payload, 'utf8')), client);
+    const stamp = request === undefined ? undefined : simStamp(request, this.counters.ticks);
+    const result = node.propose(new Uint8Array(Buffer.from(payload, 'utf8')), stamp);
     this.note(result.ok ? `-> ${result.index}/${result.term}` : `-> ${result.reason}`);
     if (result.ok) this.counters.proposalsAccepted++;
     else this.counters.proposalsRefused++;

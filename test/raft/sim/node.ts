@@ -14,9 +14,9 @@ import type { CoreConfig } from '../../../src/raft/config.ts';
 import { RaftCore } from '../../../src/raft/core.ts';
 import { SeededRandom } from '../../../src/raft/random.ts';
 import type {
-  ClientStamp,
   CoreStatus,
   Entry,
+  IdempotencyStamp,
   LogIndex,
   Membership,
   MembershipChange,
@@ -137,8 +137,8 @@ export class SimNode {
     this.beforeInput().step(message);
   }
 
-  propose(data: Uint8Array, client?: ClientStamp): ProposeResult {
-    return this.beforeInput().propose(data, client);
+  propose(data: Uint8Array, idempotency?: IdempotencyStamp): ProposeResult {
+    return this.beforeInput().propose(data, idempotency);
   }
 
   proposeMembership(change: MembershipChange): ProposeResult {
@@ -240,11 +240,11 @@ export class SimNode {
   private apply(entry: Entry): void {
     const machine = this.stateMachine;
     const indexBefore = machine.appliedIndex;
-    const alreadyInState = entry.client !== undefined && machine.hasApplied(entry.client);
+    const alreadyInState = entry.idempotency !== undefined && machine.hasApplied(entry.idempotency.key);
     const outcome = machine.apply(entry);
     const checkers = this.environment.checkers;
     checkers.observeApplied(this.id, entry, indexBefore, machine.digest);
-    if (entry.client !== undefined) checkers.observeStampedApply(this.id, entry, outcome, alreadyInState);
+    if (entry.idempotency !== undefined) checkers.observeStampedApply(this.id, entry, outcome, alreadyInState);
     this.environment.applied(this.id, entry, outcome);
   }
 

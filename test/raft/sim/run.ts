@@ -5,12 +5,12 @@
 // SimulationFailure whose message starts "seed S step N:" and which carries the trace.
 import { isMember } from '../../../src/raft/membership.ts';
 import { SeededRandom } from '../../../src/raft/random.ts';
-import type { ClientStamp, LogIndex } from '../../../src/raft/types.ts';
+import type { LogIndex } from '../../../src/raft/types.ts';
 import { type ClusterCounters, SimCluster } from './cluster.ts';
 import { type NetworkCounters, quietNetwork } from './network.ts';
 import type { SimNode } from './node.ts';
 import { mixSeed, planFor, randomStep, type SimOptions, type SimPlan } from './scenario.ts';
-import { stampedPayload, stampKey } from './state-machine.ts';
+import { type SimRequest, stampedPayload, stampKey } from './state-machine.ts';
 import { defaultTraceEvents } from './trace.ts';
 
 export type { SimOptions };
@@ -111,7 +111,7 @@ export function checkLiveness(cluster: SimCluster, electionTicks: number): LogIn
       `liveness: no leader within ${leaderBound} rounds of a healed, quiet, fully restarted cluster (${describeMembers(cluster)})`,
     );
   }
-  const finalStamp: ClientStamp = { client: 'final', sequence: 1 };
+  const finalStamp: SimRequest = { client: 'final', sequence: 1 };
   const commitBound = finalCommitBoundElections * electionTicks;
   let round = 0;
   const committed = runRoundsUntil(cluster, commitBound, () => {
@@ -176,7 +176,7 @@ function currentLeader(cluster: SimCluster): SimNode | null {
   return newerMember ? null : leader;
 }
 
-function proposeFinal(cluster: SimCluster, stamp: ClientStamp): void {
+function proposeFinal(cluster: SimCluster, stamp: SimRequest): void {
   const leader = currentLeader(cluster);
   if (leader !== null) cluster.proposePayload(leader, stampedPayload(stamp), stamp);
 }
@@ -188,9 +188,9 @@ function liveMembers(cluster: SimCluster): SimNode[] | null {
   return cluster.memberNodes(leader.status().membership).filter((node) => node.up);
 }
 
-function finalAppliedEverywhere(cluster: SimCluster, stamp: ClientStamp): boolean {
+function finalAppliedEverywhere(cluster: SimCluster, stamp: SimRequest): boolean {
   const live = liveMembers(cluster);
-  return live?.every((node) => node.stateMachine.hasApplied(stamp)) ?? false;
+  return live?.every((node) => node.stateMachine.hasApplied(stampKey(stamp))) ?? false;
 }
 
 function retireNonMembers(cluster: SimCluster): void {

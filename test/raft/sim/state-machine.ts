@@ -1,17 +1,21 @@
-// The state machine of a simulated replica: the payloads applied so far, a client session table
-// (so a retried, client-stamped proposal applies once, §6.3), the membership carried by applied
+// The state machine of a simulated replica: the payloads applied so far, the idempotency table
+// (so a retried, key-stamped proposal applies once, §6.3), the membership carried by applied
 // config entries, and a running digest of every applied entry. Two replicas that applied the
 // same entries have the same digest at the same index; the checkers compare digests instead of
 // whole histories. A snapshot is the JSON of all of it, deterministic byte for byte.
 import { crc32 } from 'node:zlib';
 import { entryChecksum } from '../../../src/raft/checksum.ts';
 import { decodeConfigEntry } from '../../../src/raft/membership.ts';
-import { SessionTable } from '../../../src/raft/sessions.ts';
-import type { ClientStamp, Entry, LogIndex, Membership, Snapshot, Term } from '../../../src/raft/types.ts';
+import { IdempotencyTable } from '../../../src/raft/idempotency.ts';
+import type { Entry, IdempotencyStamp, LogIndex, Membership, Snapshot, Term } from '../../../src/raft/types.ts';
 
-export const simStateFormatVersion = 1;
-/** Larger than the clients a simulation ever runs, so no session is evicted (eviction is tested elsewhere). */
-export const maxSimSessions = 64;
+export const simStateFormatVersion = 2;
+
+/** A simulated client's request: its id and the number of the request, retried until seen applied. */
+export interface SimRequest {
+  readonly client: string;
+  readonly sequence: number;
+}
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'noop' | 'config';
 
@@ -22,11 +26,22 @@ interface SerializedState {
   digest: number;
   membership: Membership;
   payloads: string[];
-  sessions: unknown;
+  /** The idempotency table's own encoding, as text. */
+  idempotency: string;
 }
 
-export function stampKey(stamp: ClientStamp): string {
-  return `${stamp.client}/${stamp.sequence}`;
+export function stampKey(request: SimRequest): string {
+  return `${request.client}/${request.sequence}`;
+}
+
+/**
+ * The stamp of a request: its key, a fingerprint of what it means (a retry means the same), and
+ * the simulated time, one millisecond per tick: a run is far shorter than the table's window, so
+ * no key expires under a retry (expiry is tested in test/raft/idempotency.test.ts).
+ */
+export function simStamp(request: SimRequest, ticks: number): IdempotencyStamp {
+  const key = stampKey(request);
+  return { key, fingerprint: `payload:${key}`, atMs: ticks };
 }
 
 export class SimStateMachine {
@@ -35,7 +50,7 @@ export class SimStateMachine {
   digest = 0;
   membership: Membership;
   readonly payloads: string[] = [];
-  private sessions = new SessionTable(maxSimSessions);
+  private table = new IdempotencyTable();
   /** Stamps whose entries changed the state: the exactly-once checker reads it. */
   private readonly appliedStamps = new Set<string>();
 
@@ -43,13 +58,13 @@ export class SimStateMachine {
     this.membership = membership;
   }
 
-  hasApplied(stamp: ClientStamp): boolean {
-    return this.appliedStamps.has(stampKey(stamp));
+  hasApplied(key: string): boolean {
+    return this.appliedStamps.has(key);
   }
 
   /** Applies one committed entry; the caller (checkers) has already vetted its position. */
   apply(entry: Entry): ApplyOutcome {
-    if (entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) !== entry.checksum) {
+    if (entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.idempotency) !== entry.checksum) {
       throw new Error(`state machine: entry ${entry.index} is corrupt and must not be applied`);
     }
     this.appliedIndex = entry.index;
@@ -61,13 +76,17 @@ export class SimStateMachine {
       return 'config';
     }
     const payload = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString('utf8');
-    if (entry.client !== undefined) {
-      if (this.sessions.check(entry.client).duplicate) return 'duplicate';
-      this.sessions.record(entry.client, this.payloads.length, entry.index);
-      this.appliedStamps.add(stampKey(entry.client));
+    const stamp = entry.idempotency;
+    if (stamp === undefined) {
+      this.payloads.push(payload);
+      return 'applied';
     }
-    this.payloads.push(payload);
-    return 'applied';
+    const { outcome } = this.table.apply(stamp, entry.index, () => {
+      this.appliedStamps.add(stamp.key);
+      return this.payloads.push(payload);
+    });
+    if (outcome.type === 'key-reused') throw new Error(`state machine: ${stamp.key} reused with another payload`);
+    return outcome.type === 'applied' ? 'applied' : 'duplicate';
   }
 
   serialize(): Uint8Array {
@@ -78,7 +97,7 @@ export class SimStateMachine {
       digest: this.digest,
       membership: this.membership,
       payloads: this.payloads,
-      sessions: this.sessions.toJSON(),
+      idempotency: this.table.encode().toString('utf8'),
     };
     return new Uint8Array(Buffer.from(JSON.stringify(state), 'utf8'));
   }
@@ -98,7 +117,7 @@ export class SimStateMachine {
     machine.appliedTerm = state.term;
     machine.digest = state.digest;
     machine.payloads.push(...state.payloads);
-    machine.sessions = SessionTable.fromJSON(state.sessions, maxSimSessions);
+    machine.table = IdempotencyTable.decode(Buffer.from(state.idempotency, 'utf8'));
     for (const payload of state.payloads) {
       const stamp = stampOfPayload(payload);
       if (stamp !== null) machine.appliedStamps.add(stamp);
@@ -108,8 +127,8 @@ export class SimStateMachine {
 }
 
 /** Stamped payloads are written "<client>/<sequence>" by the workload; unstamped ones start with "u". */
-export function stampedPayload(stamp: ClientStamp): string {
-  return stampKey(stamp);
+export function stampedPayload(request: SimRequest): string {
+  return stampKey(request);
 }
 
 function stampOfPayload(payload: string): string | null {

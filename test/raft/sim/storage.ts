@@ -106,7 +106,7 @@ export class MemoryDisk {
     for (const entry of entries) {
       require(entry.index ===
         expectedIndex, `batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`);
-      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) ===
+      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.idempotency) ===
         entry.checksum, `entry ${entry.index} in the batch has a bad checksum`);
       this.entries.push(entry);
       expectedIndex++;
@@ -140,7 +140,7 @@ export class MemoryDisk {
     entries.forEach((entry, offset) => {
       require(entry.index === this.snapshotIndex() + 1 + offset, `log gap at ${entry.index}`);
       require(entry.term >= previousTerm, `entry ${entry.index} has term ${entry.term} after term ${previousTerm}`);
-      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.client) ===
+      require(entryChecksum(entry.term, entry.index, entry.type, entry.data, entry.idempotency) ===
         entry.checksum, `entry ${entry.index} is corrupt`);
       previousTerm = entry.term;
     });

@@ -9,10 +9,11 @@ import { RaftCore } from '../../../src/raft/core.ts';
 import { defaultCoreConfig, type CoreConfig } from '../../../src/raft/config.ts';
 import { decodeConfigEntry } from '../../../src/raft/membership.ts';
 import { SeededRandom } from '../../../src/raft/random.ts';
-import { SessionTable } from '../../../src/raft/sessions.ts';
+import { type ReplicatedStateMachine, StateMachineHost } from '../../../src/raft/state-machine-host.ts';
 import type {
   Entry,
   HardState,
+  IdempotencyStamp,
   LogIndex,
   Membership,
   Message,
@@ -26,15 +27,27 @@ import { nodeId } from '../../../src/raft/types.ts';
 
 export interface HarnessOptions {
   /**
-   * When set, every node's state machine deduplicates client-stamped entries through a
-   * SessionTable of this many clients (§6.3), kept in its snapshots; a duplicate is skipped and
-   * recorded in `duplicates` instead of being applied.
+   * When set, every node's state machine runs inside the product's StateMachineHost, which
+   * decides idempotency-stamped entries through the replicated idempotency table (§6.3) and
+   * keeps it in its snapshots (their envelope); a duplicate or a reused key is not applied and is
+   * recorded in `duplicates` or `reusedKeys` instead.
    */
-  readonly sessionClients?: number;
+  readonly idempotency?: boolean;
 }
 
-/** Version of the harness state machine's snapshot when sessions are on (the bare array is v0). */
-const harnessSnapshotVersion = 1;
+/** The harness's state machine behind a StateMachineHost: the applied texts, as a JSON array. */
+class TextMachine implements ReplicatedStateMachine {
+  constructor(private readonly node: HarnessNode) {}
+  apply(command: Uint8Array): unknown {
+    return this.node.stateMachine.push(Buffer.from(command).toString());
+  }
+  snapshot(): Uint8Array {
+    return Buffer.from(JSON.stringify(this.node.stateMachine));
+  }
+  restore(data: Uint8Array): void {
+    this.node.stateMachine = JSON.parse(Buffer.from(data).toString()) as string[];
+  }
+}
 
 export interface Disk {
   hardState: HardState;
@@ -55,9 +68,10 @@ export interface HarnessNode {
   bootstrap?: Membership;
   /** Between ready() and persist: its Readies are neither persisted, sent nor applied. */
   held?: boolean;
-  /** With HarnessOptions.sessionClients: the replicated session table, and the entries it refused since the node (re)started. */
-  sessions?: SessionTable;
+  /** With HarnessOptions.idempotency: the host, and the entries it did not apply since the node (re)started. */
+  host?: StateMachineHost;
   duplicates?: Entry[];
+  reusedKeys?: Entry[];
 }
 
 export class Harness {
@@ -113,33 +127,26 @@ export class Harness {
       new SeededRandom(this.seed * 31 + node.id.charCodeAt(node.id.length - 1)),
     );
     node.duplicates = [];
+    node.reusedKeys = [];
     this.restoreStateMachine(node, node.disk.snapshot);
     node.up = true;
     node.held = false;
   }
 
-  /** The state machine as a snapshot: the bare array of applied texts, or with sessions a versioned record. */
+  /** The state machine as a snapshot: the bare array of applied texts, or the host's envelope around it. */
   private encodeStateMachine(node: HarnessNode): Uint8Array {
-    if (node.sessions === undefined) return Buffer.from(JSON.stringify(node.stateMachine));
-    return Buffer.from(
-      JSON.stringify({ version: harnessSnapshotVersion, entries: node.stateMachine, sessions: node.sessions.toJSON() }),
-    );
+    if (node.host === undefined) return Buffer.from(JSON.stringify(node.stateMachine));
+    return node.host.snapshot();
   }
 
   private restoreStateMachine(node: HarnessNode, snapshot: Snapshot | null): void {
-    const maxClients = this.options.sessionClients;
-    const raw: unknown = snapshot === null ? [] : JSON.parse(Buffer.from(snapshot.data).toString());
-    if (Array.isArray(raw)) {
-      node.stateMachine = raw as string[];
-      if (maxClients !== undefined) node.sessions = new SessionTable(maxClients);
-    } else {
-      const record = raw as { version: number; entries: string[]; sessions: unknown };
-      if (record.version !== harnessSnapshotVersion)
-        throw new Error(`harness snapshot: unknown version ${record.version}`);
-      node.stateMachine = [...record.entries];
-      node.sessions = SessionTable.fromJSON(record.sessions, maxClients ?? 1);
+    node.stateMachine = [];
+    if (this.options.idempotency === true) {
+      node.host = new StateMachineHost(new TextMachine(node));
+      if (snapshot !== null) node.host.restore(snapshot.data);
+      return;
     }
-    node.duplicates ??= [];
+    if (snapshot !== null) node.stateMachine = JSON.parse(Buffer.from(snapshot.data).toString()) as string[];
   }
 
   node(id: string): HarnessNode {
@@ -212,15 +219,13 @@ export class Harness {
   private apply(node: HarnessNode, entry: Entry): void {
     node.applied.push(entry);
     if (entry.type !== 'normal') return;
-    const text = Buffer.from(entry.data).toString();
-    if (node.sessions !== undefined && entry.client !== undefined) {
-      if (node.sessions.check(entry.client).duplicate) {
-        node.duplicates!.push(entry);
-        return;
-      }
-      node.sessions.record(entry.client, text, entry.index);
+    if (node.host === undefined) {
+      node.stateMachine.push(Buffer.from(entry.data).toString());
+      return;
     }
-    node.stateMachine.push(text);
+    const outcome = node.host.apply(entry).idempotency;
+    if (outcome?.type === 'duplicate') node.duplicates!.push(entry);
+    if (outcome?.type === 'key-reused') node.reusedKeys!.push(entry);
   }
 
   private takeSnapshot(node: HarnessNode, index: LogIndex, data: Uint8Array): void {
@@ -301,7 +306,7 @@ export class Harness {
     return [...this.nodes.values()].filter((node) => node.up && node.core.status().role === 'leader');
   }
 
-  propose(id: string, text: string, client?: { client: string; sequence: number }) {
-    return this.node(id).core.propose(Buffer.from(text), client);
+  propose(id: string, text: string, idempotency?: IdempotencyStamp) {
+    return this.node(id).core.propose(Buffer.from(text), idempotency);
   }
 }

@@ -183,7 +183,7 @@ export class ProcessCluster {
   }
 }
 
-/** Proposes through whichever replica leads, following 421 answers; one client stamp per value. */
+/** Proposes through whichever replica leads, following 421 answers; one idempotency key per value. */
 export class ProposingClient {
   private sequence = 0;
   private target = 0;
@@ -193,7 +193,7 @@ export class ProposingClient {
     readonly clientId: string,
   ) {}
 
-  /** Resolves true once acknowledged; false if it gave up (outcome unknown). Retries reuse the stamp. */
+  /** Resolves true once acknowledged; false if it gave up (outcome unknown). Retries reuse the key. */
   async propose(value: string, deadlineMs = 20_000): Promise<boolean> {
     const sequence = ++this.sequence;
     const deadline = Date.now() + deadlineMs;
@@ -204,7 +204,8 @@ export class ProposingClient {
         continue;
       }
       try {
-        const response = await fetch(`http://${replica.address}/propose?client=${this.clientId}&seq=${sequence}`, {
+        const key = encodeURIComponent(`${this.clientId}/${sequence}`);
+        const response = await fetch(`http://${replica.address}/propose?key=${key}`, {
           method: 'POST',
           body: value,
           signal: AbortSignal.timeout(3000),

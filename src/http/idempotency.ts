@@ -1,0 +1,151 @@
+// Exactly-once writes at the HTTP edge: the `Idempotency-Key` request header
+// (draft-ietf-httpapi-idempotency-key-header; Stripe's convention). A mutating call that carries
+// a key is submitted with it; a retry of the same request with the same key — after a timeout, a
+// 503, a lost connection or a leader failover — applies nothing again and answers what the first
+// attempt answered, because the key and the first result are replicated state (src/raft/idempotency.ts).
+//
+// - The key: 1–255 printable ASCII characters, sent bare (`Idempotency-Key: 4f1c…`) or as the
+//   draft's structured-field string (`Idempotency-Key: "4f1c…"`). Anything else, or the header
+//   twice, is 400 INVALID_IDEMPOTENCY_KEY and changes nothing.
+// - "The same request": the same method, path, canonical JSON body (key order and whitespace do
+//   not matter) and the headers that change a write's meaning (If-Match). The same key with
+//   another request is 422 IDEMPOTENCY_KEY_REUSED. Mesos-Stream-Id is not part of it: a framework
+//   retrying after a failover has subscribed again, with a new stream.
+// - Keys are per client: the scope (the authenticated principal once auth exists; everyone is
+//   `anonymous` today) is part of the replicated key, so two clients' keys never meet.
+// - A call that submits several commands (an ACCEPT refused, whose offers are then declined)
+//   gives each its own replicated key: the first the key itself, the n-th the key and n. A retry
+//   submits in the same order, so each command is applied at most once.
+// - Not deduplicated: streams (SUBSCRIBE: the header is ignored), reads, and the Raft membership
+//   calls (ADD_MASTER, PROMOTE_MASTER, REMOVE_MASTER, TRANSFER_LEADERSHIP), which are Raft
+//   configuration entries the core applies itself; their retries are answered from the
+//   membership as it then is.
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { HttpError } from './errors.ts';
+import type { RequestIdempotency } from '../master/idempotency.ts';
+import type { MasterCore, SubmitOptions } from '../master/interface.ts';
+
+export const idempotencyKeyHeader = 'idempotency-key';
+export const maxIdempotencyKeyLength = 255;
+/** The principal of every request until authentication exists. */
+export const anonymousScope = 'anonymous';
+/** Headers that change what a write means, so they are part of "the same request". */
+const meaningHeaders = ['if-match'] as const;
+/** A body nested deeper than this is not fingerprinted (no Mesos call comes close). */
+const maxFingerprintDepth = 64;
+
+const printableAscii = /^[\x20-\x7e]+$/;
+
+export interface IdempotentRequest {
+  /** The client's key as sent. */
+  readonly key: string;
+  /** Who sent it: keys are scoped by client. */
+  readonly scope: string;
+  readonly fingerprint: string;
+}
+
+/** The request's key and fingerprint, or null without the header; 400 on a malformed key. */
+export function idempotentRequest(request: FastifyRequest, scope = anonymousScope): IdempotentRequest | null {
+  const key = headerKey(request);
+  if (key === null) return null;
+  return { key, scope, fingerprint: fingerprintOf(request) };
+}
+
+/** What `submit` gets for the n-th command (1-based) a request submits. */
+export function submitOptions(request: IdempotentRequest, ordinal: number): SubmitOptions {
+  const parts = ordinal === 1 ? [request.scope, request.key] : [request.scope, request.key, ordinal];
+  return { idempotency: { key: JSON.stringify(parts), fingerprint: request.fingerprint } };
+}
+
+/** The request's keys as the master's scheduler calls number them (src/master/idempotency.ts). */
+export function requestIdempotency(request: IdempotentRequest): RequestIdempotency {
+  return (ordinal) => submitOptions(request, ordinal);
+}
+
+/**
+ * The master as one request's handler sees it: every command it submits carries the request's
+ * key (see the header comment for several commands). Without a key, the master itself.
+ */
+export function withIdempotency(master: MasterCore, request: IdempotentRequest | null): MasterCore {
+  if (request === null) return master;
+  let submitted = 0;
+  const submit: MasterCore['submit'] = (command) => {
+    submitted += 1;
+    return master.submit(command, submitOptions(request, submitted));
+  };
+  return new Proxy(master, {
+    get(target, property) {
+      if (property === 'submit') return submit;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function headerKey(request: FastifyRequest): string | null {
+  const raw = request.raw.rawHeaders;
+  const values: string[] = [];
+  for (let position = 0; position + 1 < raw.length; position += 2) {
+    if (raw[position]!.toLowerCase() === idempotencyKeyHeader) values.push(raw[position + 1]!);
+  }
+  if (values.length === 0) return null;
+  if (values.length > 1) throw invalidKey(`send one ${idempotencyKeyHeader} header, not ${values.length}`);
+  const key = unquote(values[0]!.trim());
+  if (key.length === 0 || key.length > maxIdempotencyKeyLength || !printableAscii.test(key)) {
+    throw invalidKey(
+      `an ${idempotencyKeyHeader} is 1–${maxIdempotencyKeyLength} printable ASCII characters, optionally in double quotes`,
+    );
+  }
+  return key;
+}
+
+/** A structured-field string (RFC 8941 §3.3.3): "…" with \" and \\ escapes; a bare value as it is. */
+function unquote(value: string): string {
+  if (!value.startsWith('"')) return value;
+  if (value.length < 2 || !value.endsWith('"')) throw invalidKey('a quoted key must end with a double quote');
+  let key = '';
+  for (let position = 1; position < value.length - 1; position++) {
+    let character = value[position]!;
+    if (character === '"') throw invalidKey('a double quote inside a quoted key must be escaped');
+    if (character === '\\') {
+      position += 1;
+      character = value[position]!;
+      if (position === value.length - 1 || (character !== '"' && character !== '\\')) {
+        throw invalidKey('in a quoted key, a backslash escapes only a double quote or a backslash');
+      }
+    }
+    key += character;
+  }
+  return key;
+}
+
+function invalidKey(message: string): HttpError {
+  return new HttpError('INVALID_IDEMPOTENCY_KEY', message);
+}
+
+/** sha256 of method, path, canonical body and the meaning headers. */
+function fingerprintOf(request: FastifyRequest): string {
+  const path = request.url.split('?')[0]!;
+  const headers = meaningHeaders.map((name) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(',') : (value ?? null);
+  });
+  const material = JSON.stringify([request.method, path, canonicalBody(request.body, 0), headers]);
+  return createHash('sha256').update(material).digest('hex');
+}
+
+/** JSON with object keys sorted, so a retry that serialises its body differently is the same request. */
+function canonicalBody(value: unknown, depth: number): string {
+  if (depth > maxFingerprintDepth) {
+    throw new HttpError('BAD_REQUEST', `a body nested deeper than ${maxFingerprintDepth} levels cannot carry a key`);
+  }
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalBody(item, depth + 1)).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .map((name) => `${JSON.stringify(name)}:${canonicalBody(record[name], depth + 1)}`);
+  return `{${members.join(',')}}`;
+}

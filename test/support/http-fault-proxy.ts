@@ -1,0 +1,115 @@
+// A real HTTP proxy in front of a real master that breaks chosen calls the way a network or a
+// failover does: it answers 503 itself (no leader), or forwards the call and then cuts the
+// client's connection before the answer (the write happened, the answer was lost). A call is
+// named by its JSON body's `type` (scheduler and operator calls) or else `METHOD /path` (the KV
+// API). Everything else — SUBSCRIBE's stream included — passes through unchanged. It records
+// each call's name and Idempotency-Key, so a test sees what the client sent on every attempt.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type CallFault = 'answer-503' | 'forward-then-cut';
+
+export interface SeenCall {
+  /** The call's name (see the file comment). */
+  readonly type: string;
+  readonly key: string | null;
+  readonly fault: CallFault | null;
+}
+
+export class HttpFaultProxy {
+  readonly seen: SeenCall[] = [];
+  /** Per call name, the faults of its next attempts, in order; an empty list passes through. */
+  readonly faults = new Map<string, CallFault[]>();
+  readonly #server: http.Server;
+  readonly #agent = new http.Agent({ keepAlive: true });
+
+  private constructor(readonly upstream: string) {
+    this.#server = http.createServer((request, response) => {
+      this.#handle(request, response).catch(() => response.destroy());
+    });
+  }
+
+  static async start(upstream: string): Promise<HttpFaultProxy> {
+    const proxy = new HttpFaultProxy(upstream);
+    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  keysOf(type: string): (string | null)[] {
+    return this.seen.filter((call) => call.type === type).map((call) => call.key);
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    this.#agent.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readAll(request);
+    const type = callName(request, body);
+    const fault = type === null ? null : (this.faults.get(type)?.shift() ?? null);
+    if (type !== null) {
+      const key = request.headers['idempotency-key'];
+      this.seen.push({ type, key: typeof key === 'string' ? key : null, fault });
+    }
+    if (fault === 'answer-503') {
+      response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      response.end(JSON.stringify({ error: { code: 'NO_LEADER', message: 'injected by the test proxy' } }));
+      return;
+    }
+    const upstream = await this.#forward(request, body);
+    if (fault === 'forward-then-cut') {
+      upstream.resume();
+      await new Promise((resolve) => upstream.on('end', resolve));
+      response.destroy();
+      return;
+    }
+    response.writeHead(upstream.statusCode ?? 502, upstream.headers);
+    upstream.pipe(response);
+  }
+
+  #forward(request: IncomingMessage, body: Buffer): Promise<IncomingMessage> {
+    const [host, port] = this.upstream.split(':') as [string, string];
+    return new Promise((resolve, reject) => {
+      const outgoing = http.request(
+        {
+          host,
+          port: Number(port),
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          agent: this.#agent,
+        },
+        resolve,
+      );
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+}
+
+function readAll(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** The call's name; null for SUBSCRIBE, which is never broken (its stream passes through). */
+function callName(request: IncomingMessage, body: Buffer): string | null {
+  let type: unknown;
+  try {
+    type = (JSON.parse(body.toString('utf8')) as { type?: unknown } | null)?.type;
+  } catch {
+    type = undefined;
+  }
+  if (type === 'SUBSCRIBE') return null;
+  return typeof type === 'string' ? type : `${request.method} ${(request.url ?? '/').split('?')[0]}`;
+}
