@@ -32,10 +32,30 @@ testUnless(
       const image = process.env.FLOTILLA_TEST_IMAGE ?? '';
       await launchTasks(() => master.facade, framework, agentId, [
         commandTask('boxed', 'echo "in a box $MESOS_TASK_ID"', {
-          container: { type: 'DOCKER', image, network: 'NONE', forcePullImage: false },
+          container: {
+            type: 'DOCKER',
+            image,
+            network: 'NONE',
+            forcePullImage: false,
+            portMappings: [],
+            volumes: [],
+            privileged: false,
+            parameters: [],
+            hostname: null,
+          },
         }),
         commandTask('noimage', 'true', {
-          container: { type: 'DOCKER', image: 'flotilla-no-such-image:never', network: 'NONE', forcePullImage: false },
+          container: {
+            type: 'DOCKER',
+            image: 'flotilla-no-such-image:never',
+            network: 'NONE',
+            forcePullImage: false,
+            portMappings: [],
+            volumes: [],
+            privileged: false,
+            parameters: [],
+            hostname: null,
+          },
         }),
       ]);
       const task = await waitForTaskState(() => master.state(), framework, 'boxed', 'TASK_FINISHED', 120_000);
