@@ -30,6 +30,10 @@ export interface AgentOptions {
   readonly startHealthCheck: StartHealthCheck;
   /** Used when a task gives no killGracePeriodMs (Mesos: 3 s). */
   readonly defaultKillGracePeriodMs: number;
+  /** Mesos --switch_user: tasks run as their user when the agent is root. Off: as the agent's user. */
+  readonly switchUser: boolean;
+  /** Off (--no-root-tasks): a task that would run as uid 0 fails at launch. */
+  readonly allowRootTasks: boolean;
   /** How often running tasks' usage is sampled and sent to the master. */
   readonly usageIntervalMs: number;
   readonly logger: Logger;
@@ -37,6 +41,8 @@ export interface AgentOptions {
 
 export const agentDefaults = {
   defaultKillGracePeriodMs: 3_000,
+  /** TASK_STARTING progress (an image pull): at most one update per this long, as each is replicated. */
+  progressIntervalMs: 5_000,
   usageIntervalMs: 5_000,
   listen: '127.0.0.1:5055',
 } as const;
@@ -107,6 +113,8 @@ export class Agent {
         masters: options.masters,
         listen: `${options.listenHost}:${options.listenPort}`,
         containerizers: [...options.containerizers.keys()],
+        switchUser: options.switchUser,
+        allowRootTasks: options.allowRootTasks,
         recovered: agent.runs.size,
       },
       'agent started',
@@ -154,6 +162,12 @@ export class Agent {
         containerizers: this.options.containerizers,
         startHealthCheck: this.options.startHealthCheck,
         defaultKillGracePeriodMs: this.options.defaultKillGracePeriodMs,
+        userPolicy: {
+          switchUser: this.options.switchUser,
+          allowRootTasks: this.options.allowRootTasks,
+          agentUid: process.getuid?.() ?? -1,
+        },
+        progressIntervalMs: agentDefaults.progressIntervalMs,
         logger: this.options.logger,
         onEnded: (ended) => this.runs.delete(ended.key),
       },

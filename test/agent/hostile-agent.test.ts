@@ -252,6 +252,8 @@ files.before(async () => {
     containerizers: new Map([['process', new ProcessContainerizer({ logger: silentLogger })]]),
     startHealthCheck: healthCheckStarter(silentLogger),
     defaultKillGracePeriodMs: 100,
+    switchUser: true,
+    allowRootTasks: true,
     usageIntervalMs: 60_000,
     logger: silentLogger,
   });

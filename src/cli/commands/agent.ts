@@ -1,5 +1,7 @@
 // `flotilla agent`: the daemon that offers a machine's resources and runs tasks (src/agent).
+import { statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Agent, agentDefaults } from '../../agent/agent.ts';
 import { CheckpointError } from '../../agent/checkpoint.ts';
@@ -24,6 +26,9 @@ interface AgentFlags {
   killGracePeriodMs: string;
   usageIntervalMs: string;
   clusterSecretFile?: string;
+  switchUser: boolean;
+  rootTasks: boolean;
+  dockerVolumeAllowlist?: string;
 }
 
 export const registerAgentCommand: CommandRegistration = (program: Command) => {
@@ -62,6 +67,20 @@ export const registerAgentCommand: CommandRegistration = (program: Command) => {
       'how often task usage is sampled and sent to the master',
       String(agentDefaults.usageIntervalMs),
     )
+    .option(
+      '--no-switch-user',
+      "run every task as the agent's own user, whatever user it names (Mesos --no-switch_user); by default a " +
+        "root agent runs a task as its command's user, else its framework's",
+    )
+    .option(
+      '--no-root-tasks',
+      'refuse (TASK_FAILED) every task that would run as root, including tasks that name no user',
+    )
+    .option(
+      '--docker-volume-allowlist <paths>',
+      'absolute host folders Docker volumes may mount, comma-separated (their subfolders too); without it, only ' +
+        'sandbox-relative volumes',
+    )
     .action(async (flags: AgentFlags) => {
       const logger = createLogger({ node: flags.hostname ?? `agent@${flags.listen}`, component: 'agent' });
       try {
@@ -98,7 +117,31 @@ function parseWhole(value: string, flag: string, minimum: number): number {
   return Number(value);
 }
 
-function buildContainerizers(text: string, logger: Logger): Map<ContainerizerKind, Containerizer> {
+/** --no-root-tasks with --no-switch-user on a root agent would refuse every task: a flag mistake. */
+function checkRootTasks(flags: AgentFlags): boolean {
+  if (!flags.rootTasks && !flags.switchUser && process.getuid?.() === 0)
+    throw new AgentFlagError('--no-root-tasks with --no-switch-user on a root agent would refuse every task');
+  return flags.rootTasks;
+}
+
+function parseAllowlist(text: string | undefined): string[] {
+  const paths = (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  for (const entry of paths) {
+    if (!path.isAbsolute(entry)) throw new AgentFlagError(`--docker-volume-allowlist: "${entry}" is not absolute`);
+    if (!statSync(entry, { throwIfNoEntry: false })?.isDirectory())
+      throw new AgentFlagError(`--docker-volume-allowlist: "${entry}" is not an existing folder`);
+  }
+  return paths;
+}
+
+function buildContainerizers(
+  text: string,
+  volumeAllowlist: readonly string[],
+  logger: Logger,
+): Map<ContainerizerKind, Containerizer> {
   const containerizers = new Map<ContainerizerKind, Containerizer>();
   for (const kind of text
     .split(',')
@@ -107,7 +150,10 @@ function buildContainerizers(text: string, logger: Logger): Map<ContainerizerKin
     if (kind === 'process')
       containerizers.set(kind, new ProcessContainerizer({ logger: logger.child({ containerizer: 'process' }) }));
     else if (kind === 'docker')
-      containerizers.set(kind, new DockerContainerizer({ logger: logger.child({ containerizer: 'docker' }) }));
+      containerizers.set(
+        kind,
+        new DockerContainerizer({ logger: logger.child({ containerizer: 'docker' }), volumeAllowlist }),
+      );
     else throw new AgentFlagError(`--containerizers: "${kind}" is neither process nor docker`);
   }
   if (containerizers.size === 0) throw new AgentFlagError('--containerizers is empty');
@@ -135,9 +181,11 @@ async function runAgent(flags: AgentFlags, logger: Logger): Promise<void> {
     hostname: flags.hostname ?? os.hostname(),
     listenHost: listen[1]!,
     listenPort: Number(listen[2]),
-    containerizers: buildContainerizers(flags.containerizers, logger),
+    containerizers: buildContainerizers(flags.containerizers, parseAllowlist(flags.dockerVolumeAllowlist), logger),
     startHealthCheck: healthCheckStarter(logger.child({ subsystem: 'health' })),
     defaultKillGracePeriodMs: parseWhole(flags.killGracePeriodMs, '--kill-grace-period-ms', 0),
+    switchUser: flags.switchUser,
+    allowRootTasks: checkRootTasks(flags),
     usageIntervalMs: parseWhole(flags.usageIntervalMs, '--usage-interval-ms', 100),
     logger,
   });
