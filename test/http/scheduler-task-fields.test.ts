@@ -139,6 +139,31 @@ test('refused: TaskInfo fields no Flotilla agent acts on', () => {
   refused(taskInfo({ command: { value: 'x', user: '-rf' } }), 'command.user', /must match/);
 });
 
+test('refused: health check options the agent does not follow', () => {
+  const check = (health: Json): Json => taskInfo({ health_check: health });
+  refused(check({ type: 'HTTP', http: { port: 80, scheme: 'https' } }), 'health_check.http.scheme', /plain http/);
+  refused(check({ type: 'HTTP', http: { port: 80, protocol: 'IPv6' } }), 'health_check.http.protocol', /IPv4/);
+  refused(check({ type: 'TCP', tcp: { port: 80, protocol: 'IPv6' } }), 'health_check.tcp.protocol', /IPv4/);
+  refused(check({ type: 'COMMAND', command: { value: 'x', shell: false } }), 'health_check.command.shell', /shell/);
+  refused(
+    check({ type: 'COMMAND', command: { value: 'x', arguments: ['x'] } }),
+    'health_check.command.arguments',
+    /shell/,
+  );
+  refused(
+    check({ type: 'COMMAND', command: { value: 'x', user: 'root' } }),
+    'health_check.command.user',
+    /task's user/,
+  );
+  refused(
+    check({ type: 'COMMAND', command: { value: 'x', environment: { variables: [{ name: 'A', value: '1' }] } } }),
+    'health_check.command.environment',
+    /task's environment/,
+  );
+  const accepted = parsed(check({ type: 'HTTP', http: { port: 80, scheme: 'http', protocol: 'IPv4' } }));
+  assert.is(accepted.healthCheck?.port, 80);
+});
+
 test('refused: ContainerInfo fields no Flotilla agent acts on', () => {
   refused(dockerTask({}, { network_infos: [{ name: 'cni' }] }), 'container.network_infos', /CNI/);
   refused(dockerTask({}, { linux_info: { share_pid_namespace: true } }), 'container.linux_info', /cap-add/);

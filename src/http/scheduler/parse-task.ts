@@ -251,7 +251,38 @@ function healthCheckType(check: Fields, path: string): HealthCheck['type'] {
   return enumField(check, 'type', `${path}.type`, ['COMMAND', 'HTTP', 'TCP'], inferred);
 }
 
+/**
+ * The agent probes http://127.0.0.1:<port> (IPv4, plain HTTP) and runs a check command through
+ * the shell as the task's user: what a check asks beyond that is refused, not ignored.
+ */
+function refuseHealthCheckExtras(check: Fields, path: string): void {
+  const http = optionalMessage(check, 'http', `${path}.http`);
+  const tcp = optionalMessage(check, 'tcp', `${path}.tcp`);
+  const command = optionalMessage(check, 'command', `${path}.command`);
+  const scheme = http === null ? null : optionalString(http, 'scheme', `${path}.http.scheme`);
+  if (scheme !== null && scheme !== 'http')
+    throw new HttpError('INVALID_BODY', `${path}.http.scheme: Flotilla agents probe plain http only`);
+  for (const [endpoint, name] of [
+    [http, 'http'],
+    [tcp, 'tcp'],
+  ] as const) {
+    const protocol = endpoint === null ? null : optionalString(endpoint, 'protocol', `${path}.${name}.protocol`);
+    if (protocol !== null && protocol !== 'IPv4')
+      throw new HttpError('INVALID_BODY', `${path}.${name}.protocol: Flotilla agents probe 127.0.0.1 (IPv4) only`);
+  }
+  if (command === null) return;
+  if (member(command, 'shell') === false)
+    throw new HttpError('INVALID_BODY', `${path}.command.shell: a check command runs through the shell`);
+  refuseFields(command, `${path}.command`, [
+    ['arguments', 'a check command runs through the shell; put it all in value'],
+    ['environment', "a check command runs with the task's environment"],
+    ['user', "a check command runs as the task's user"],
+    ['uris', 'Flotilla agents do not fetch URIs'],
+  ]);
+}
+
 export function parseHealthCheck(check: Fields, path: string): HealthCheck {
+  refuseHealthCheckExtras(check, path);
   const type = healthCheckType(check, path);
   const http = optionalMessage(check, 'http', `${path}.http`);
   const tcp = optionalMessage(check, 'tcp', `${path}.tcp`);
