@@ -1,14 +1,15 @@
 // Tasks run as a user, end to end: a framework over the HTTP scheduler API, a real master and a
 // real root agent. FrameworkInfo.user and CommandInfo.user choose the user (checked with `id -u`
 // inside the task), an unknown user and root under --no-root-tasks fail at launch with the
-// reason, and --no-switch-user runs everything as the agent's own user.
+// reason, --no-switch-user runs everything as the agent's own user, and under --no-root-tasks a
+// Docker `user` parameter must be a numeric uid other than 0 (the test needing Docker too).
 // flotilla-test-timeout-seconds: 300
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { frameworkInfo, SchedulerClient } from '../http/support/scheduler-client.ts';
-import { rootUnavailableReason } from '../support/capabilities.ts';
+import { dockerUnavailableReason, rootUnavailableReason } from '../support/capabilities.ts';
 import { startSingleMaster } from '../support/master.ts';
 import { testUnless } from '../support/skip.ts';
 import { AgentProcess } from './support/daemon-support.ts';
@@ -118,5 +119,43 @@ testUnless(users, notRoot, '--no-switch-user runs the task as the agent user wha
     assert.is(stdoutOf(agent, client.frameworkId, 'as-agent'), 'uid=0\n');
   });
 });
+
+testUnless(
+  users,
+  notRoot ?? (await dockerUnavailableReason()),
+  '--no-root-tasks: a Docker user parameter must be a numeric uid other than 0',
+  async () => {
+    await withCluster('nobody', ['--no-root-tasks', '--containerizers', 'process,docker'], async (client, agent) => {
+      const boxed = (id: string, agentId: unknown, user: string): Json => ({
+        ...task(id, agentId, { value: 'echo "uid=$(id -u)"' }),
+        container: {
+          type: 'DOCKER',
+          docker: {
+            image: process.env.FLOTILLA_TEST_IMAGE,
+            network: 'NONE',
+            parameters: [{ key: 'user', value: user }],
+          },
+        },
+      });
+      await launchOnNextOffer(client, (agentId) => [
+        boxed('named-root', agentId, 'root'),
+        boxed('by-number', agentId, '4242'),
+      ]);
+      const seen = await followToEnd(client, ['named-root', 'by-number']);
+      const refused = lastOf(seen.get('named-root'));
+      assert.is(refused.state, 'TASK_FAILED');
+      assert.match(
+        refused.message ?? '',
+        'docker parameter user=root: this agent runs no tasks as root (--no-root-tasks)',
+      );
+      assert.is(lastOf(seen.get('by-number')).state, 'TASK_FINISHED');
+      assert.is(
+        stdoutOf(agent, client.frameworkId, 'by-number'),
+        'uid=4242\n',
+        'the parameter overrides the task user',
+      );
+    });
+  },
+);
 
 users.run();

@@ -8,6 +8,7 @@ import { HttpError } from '../../src/http/errors.ts';
 import { parseFrameworkInfo } from '../../src/http/scheduler/parse-framework.ts';
 import { parseTaskInfo } from '../../src/http/scheduler/parse-task.ts';
 import type { TaskDefinition } from '../../src/state-machine/values.ts';
+import * as fixtures from '../state-machine/support/fixtures.ts';
 import { startSingleMaster } from '../support/master.ts';
 import { frameworkInfo, SchedulerClient } from './support/scheduler-client.ts';
 
@@ -315,6 +316,60 @@ test('over HTTP: a refused field answers 400 INVALID_BODY naming it, and launche
     assert.is(error.code, 'INVALID_BODY');
     assert.match(error.message, 'accept.operations[0].launch.task_infos[0].container.tty_info');
     assert.is(cluster.master.facade.state().tasks.size, 0);
+  } finally {
+    client?.close();
+    await cluster.stop();
+  }
+});
+
+test('GET_FRAMEWORKS and GET_TASKS show the user and every container field back in Mesos JSON', async () => {
+  const cluster = await startSingleMaster();
+  let client: SchedulerClient | null = null;
+  try {
+    const registered = await cluster.master.facade.submit(
+      fixtures.registerAgent(fixtures.A1, {
+        resources: fixtures.resources(fixtures.cpus(4), fixtures.mem(256), fixtures.ports(31000, 31001)),
+      }),
+    );
+    assert.ok(registered.result.ok);
+    client = await SchedulerClient.subscribe(cluster.url, frameworkInfo({ name: 'shown', user: 'nobody' }));
+    const offer = (await client.nextOf('OFFERS', () => true, 30_000)).offers.offers[0];
+    const docker = {
+      network: 'BRIDGE',
+      port_mappings: [{ host_port: 31000, container_port: 80, protocol: 'tcp' }],
+      privileged: true,
+      parameters: [{ key: 'label', value: 'team=web' }],
+      force_pull_image: true,
+    };
+    const container = { hostname: 'web-1', volumes: [{ container_path: '/data', host_path: '/srv/data', mode: 'RO' }] };
+    await client.callOk('ACCEPT', {
+      accept: {
+        offer_ids: [offer?.id],
+        operations: [
+          { type: 'LAUNCH', launch: { task_infos: [{ ...dockerTask(docker, container), agent_id: offer?.agent_id }] } },
+        ],
+      },
+    });
+    const operator = async (type: string): Promise<Json> => {
+      const response = await fetch(`${cluster.url}/api/v1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type }),
+      });
+      return (await response.json()) as Json;
+    };
+    const frameworks = (await operator('GET_FRAMEWORKS')) as {
+      get_frameworks: { frameworks: { framework_info: Json }[] };
+    };
+    assert.is(frameworks.get_frameworks.frameworks[0]?.framework_info.user, 'nobody');
+    const tasks = (await operator('GET_TASKS')) as { get_tasks: { tasks: Json[] } };
+    const shown = tasks.get_tasks.tasks[0];
+    assert.is(shown?.user, 'nobody', "the framework's user, resolved at launch");
+    assert.equal(shown?.container, {
+      type: 'DOCKER',
+      docker: { image: 'busybox', ...docker },
+      ...container,
+    });
   } finally {
     client?.close();
     await cluster.stop();
