@@ -63,6 +63,7 @@ function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
       capabilities: [],
       hostname: null,
       webuiUrl: null,
+      user: null,
     };
     builder.run({ type: 'subscribe_framework', at, frameworkId: frameworkId(`f${index}`), info });
   }

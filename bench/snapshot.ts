@@ -45,6 +45,7 @@ function buildCluster(agents: number, tasksPerAgent: number): ClusterStateMachin
       capabilities: [],
       hostname: null,
       webuiUrl: null,
+      user: null,
     },
   });
   for (let number = 0; number < agents; number++) {

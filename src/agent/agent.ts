@@ -30,12 +30,19 @@ export interface AgentOptions {
   readonly startHealthCheck: StartHealthCheck;
   /** Used when a task gives no killGracePeriodMs (Mesos: 3 s). */
   readonly defaultKillGracePeriodMs: number;
+  /** Mesos --switch_user: tasks run as their user when the agent is root. Off: as the agent's user. */
+  readonly switchUser: boolean;
+  /** Off (--no-root-tasks): a task that would run as uid 0 fails at launch. */
+  readonly allowRootTasks: boolean;
   /** How often running tasks' usage is sampled and sent to the master. */
   readonly usageIntervalMs: number;
   /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
   readonly flags?: Readonly<Record<string, string>>;
   readonly logger: Logger;
 }
+
+/** TASK_STARTING progress (an image pull): at most one update per this long, as each is replicated. */
+const progressIntervalMs = 5_000;
 
 export interface TaskUsageSample {
   readonly frameworkId: string;
@@ -103,6 +110,8 @@ export class Agent {
         masters: options.masters,
         listen: `${options.listenHost}:${options.listenPort}`,
         containerizers: [...options.containerizers.keys()],
+        switchUser: options.switchUser,
+        allowRootTasks: options.allowRootTasks,
         recovered: agent.runs.size,
       },
       'agent started',
@@ -150,6 +159,12 @@ export class Agent {
         containerizers: this.options.containerizers,
         startHealthCheck: this.options.startHealthCheck,
         defaultKillGracePeriodMs: this.options.defaultKillGracePeriodMs,
+        userPolicy: {
+          switchUser: this.options.switchUser,
+          allowRootTasks: this.options.allowRootTasks,
+          agentUid: process.getuid?.() ?? -1,
+        },
+        progressIntervalMs,
         logger: this.options.logger,
         onEnded: (ended) => this.runs.delete(ended.key),
       },

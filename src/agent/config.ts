@@ -2,10 +2,13 @@
 // --help from this table, the daemon (daemon.ts) takes the checked AgentConfig made from it, and
 // the agent's GET_FLAGS lists it. Never rename a flag (add an alias).
 import type { ContainerizerKind } from './containerizer/types.ts';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { parseAttributesFlag, parseResourcesFlag } from './resources.ts';
 import {
   addressOption,
   customOption,
+  negatedSwitchOption,
   optionalTextOption,
   parseHostPort,
   textOption,
@@ -47,6 +50,19 @@ function parseContainerizers(text: string): readonly ContainerizerKind[] {
     if (!(containerizerKinds as readonly string[]).includes(kind))
       throw new Error(`"${kind}" is neither process nor docker`);
   return kinds as ContainerizerKind[];
+}
+
+function parseVolumeAllowlist(text: string): readonly string[] {
+  const folders = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  for (const folder of folders) {
+    if (!path.isAbsolute(folder)) throw new Error(`"${folder}" is not absolute`);
+    if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory())
+      throw new Error(`"${folder}" is not an existing folder`);
+  }
+  return folders;
 }
 
 /** A Mesos-style spec checked by its parser; kept as text (the daemon parses it where it is used). */
@@ -151,6 +167,26 @@ export const agentOptions = {
     maximum: 3_600_000,
     description: 'how often task usage is sampled and sent to the master',
   }),
+  switchUser: negatedSwitchOption({
+    flag: 'no-switch-user',
+    description:
+      "run every task as the agent's own user, whatever user it names (Mesos --no-switch_user); by default a " +
+      "root agent runs a task as its command's user, else its framework's",
+  }),
+  rootTasks: negatedSwitchOption({
+    flag: 'no-root-tasks',
+    description: 'refuse (TASK_FAILED) every task that would run as root, including tasks that name no user',
+  }),
+  dockerVolumeAllowlist: customOption({
+    flag: 'docker-volume-allowlist',
+    placeholder: '<paths>',
+    description:
+      'absolute host folders Docker volumes may mount, comma-separated (their subfolders too); without it, only ' +
+      'sandbox-relative volumes',
+    absent: [],
+    parse: parseVolumeAllowlist,
+    show: (folders) => folders.join(','),
+  }),
 };
 checkSchema(agentOptions);
 
@@ -176,6 +212,12 @@ export function agentConfig(given: Partial<AgentOptionValues>): AgentConfig {
 }
 
 function resolveAgentConfig(options: AgentOptionValues): AgentConfig {
+  if (!options.rootTasks && !options.switchUser && process.getuid?.() === 0) {
+    throw new OptionError(
+      'no-root-tasks',
+      '--no-root-tasks with --no-switch-user on a root agent would refuse every task',
+    );
+  }
   let secret = developmentSecret;
   if (options.clusterSecretFile !== null) {
     try {

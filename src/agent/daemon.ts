@@ -19,6 +19,7 @@ export interface AgentEnvironment {
 
 function buildContainerizers(
   kinds: readonly ContainerizerKind[],
+  volumeAllowlist: readonly string[],
   logger: Logger,
 ): Map<ContainerizerKind, Containerizer> {
   const containerizers = new Map<ContainerizerKind, Containerizer>();
@@ -28,7 +29,7 @@ function buildContainerizers(
       kind,
       kind === 'process'
         ? new ProcessContainerizer({ logger: containerizerLogger })
-        : new DockerContainerizer({ logger: containerizerLogger }),
+        : new DockerContainerizer({ logger: containerizerLogger, volumeAllowlist }),
     );
   }
   return containerizers;
@@ -52,9 +53,11 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     hostname: options.hostname ?? os.hostname(),
     listenHost: options.listen.host,
     listenPort: options.listen.port,
-    containerizers: buildContainerizers(options.containerizers, logger),
+    containerizers: buildContainerizers(options.containerizers, options.dockerVolumeAllowlist, logger),
     startHealthCheck: healthCheckStarter(logger.child({ subsystem: 'health' })),
     defaultKillGracePeriodMs: options.killGracePeriodMs,
+    switchUser: options.switchUser,
+    allowRootTasks: options.rootTasks,
     usageIntervalMs: options.usageIntervalMs,
     flags: config.flags,
     logger,

@@ -42,6 +42,8 @@ async function recoverTask(agent: Agent, task: CheckpointedTask): Promise<boolea
     run.endAsVanished(`the ${task.handle.kind} containerizer is not enabled any more; the task cannot be re-attached`);
     return false;
   }
+  // COMPAT: a handle checkpointed before tasks had users has none: the agent's own user.
+  run.setUser(task.handle.user ?? null);
   let container: RunningContainer | null;
   try {
     container = await containerizer.recover(task.handle, run.containerSpec);

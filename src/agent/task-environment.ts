@@ -1,9 +1,11 @@
 // What a task is given besides its command: the Mesos environment variables (MESOS_SANDBOX,
 // MESOS_TASK_ID, MESOS_FRAMEWORK_ID, MESOS_AGENT_ID, plus PORT0…n, PORTS and PORT as Marathon
 // sets them from the task's port ranges) under the command's own environment, and the container
-// spec the containerizers take.
+// spec the containerizers take. With Docker BRIDGE port mappings, PORT0… are the mappings' host
+// ports in their order (then any other port of the task), and PORT_<containerPort> names the
+// host port of each container port, as Marathon sets them for bridged tasks.
 import path from 'node:path';
-import type { WireResource, WireTaskSpec } from '../protocol/agent.ts';
+import type { WireHealthCheck, WireResource, WireTaskSpec } from '../protocol/agent.ts';
 import type { ContainerizerKind, ContainerSpec } from './containerizer/types.ts';
 
 /** Ports listed in PORT0… at most; a task with more still gets them all in PORTS. */
@@ -33,7 +35,9 @@ export function taskEnvironment(
   spec: WireTaskSpec,
   sandbox: string,
 ): Record<string, string> {
-  const ports = taskPorts(spec.resources);
+  const mappings = spec.container?.portMappings ?? [];
+  const mapped = [...new Set(mappings.map((mapping) => mapping.hostPort))];
+  const ports = [...mapped, ...taskPorts(spec.resources).filter((port) => !mapped.includes(port))];
   const environment: Record<string, string> = {
     MESOS_SANDBOX: sandbox,
     MESOS_TASK_ID: spec.id,
@@ -49,12 +53,18 @@ export function taskEnvironment(
     environment.PORT = String(ports[0]);
     environment.PORTS = ports.join(',');
   }
+  for (const mapping of mappings) environment[`PORT_${mapping.containerPort}`] ??= String(mapping.hostPort);
   return { ...environment, ...(spec.command?.environment ?? {}) };
 }
 
-/** DOCKER tasks go to the docker containerizer, everything else to process (Mesos' "MESOS" type). */
+/**
+ * DOCKER tasks go to the docker containerizer, and so do MESOS tasks with an image (Mesos' unified
+ * containerizer runs Docker images itself; here the engine does, rather than the image being
+ * ignored); everything else to process.
+ */
 export function containerizerFor(spec: WireTaskSpec): ContainerizerKind {
-  return spec.container?.type === 'DOCKER' ? 'docker' : 'process';
+  const container = spec.container;
+  return container?.type === 'DOCKER' || (container?.image ?? null) !== null ? 'docker' : 'process';
 }
 
 export function containerSpec(
@@ -74,7 +84,14 @@ export function containerSpec(
     sandbox,
     command,
     image: spec.container?.image ?? null,
+    forcePullImage: spec.container?.forcePullImage ?? false,
     network: spec.container?.network ?? 'HOST',
+    portMappings: spec.container?.portMappings ?? [],
+    volumes: spec.container?.volumes ?? [],
+    privileged: spec.container?.privileged ?? false,
+    parameters: spec.container?.parameters ?? [],
+    hostname: spec.container?.hostname ?? null,
+    user: null,
     environment: taskEnvironment(agentId, frameworkId, spec, sandbox),
     cpus: scalarSum(spec.resources, 'cpus'),
     memMb: scalarSum(spec.resources, 'mem'),
@@ -83,4 +100,18 @@ export function containerSpec(
 
 export function sandboxPath(workDir: string, frameworkId: string, taskId: string): string {
   return path.join(workDir, 'frameworks', frameworkId, 'tasks', taskId);
+}
+
+/**
+ * Mesos probes a BRIDGE Docker task's HTTP or TCP check inside the container's network
+ * namespace, so the check's port is a container port. The agent probes from the host, so a
+ * container port with a mapping becomes its host port; any other port is probed as given.
+ */
+export function hostSideHealthCheck(spec: WireTaskSpec): WireHealthCheck | null {
+  const check = spec.healthCheck;
+  if (check === null || check.port === null || spec.container?.network !== 'BRIDGE') return check;
+  const mapping = spec.container.portMappings.find(
+    (candidate) => candidate.containerPort === check.port && candidate.protocol === 'tcp',
+  );
+  return mapping === undefined ? check : { ...check, port: mapping.hostPort };
 }

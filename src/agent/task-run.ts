@@ -14,8 +14,18 @@ import {
   type ContainerSpec,
   type RunningContainer,
 } from './containerizer/types.ts';
+import { prepareSandbox } from './sandbox-owner.ts';
 import type { StatusFields, StatusUpdateManager } from './status-updates.ts';
-import { containerizerFor } from './task-environment.ts';
+import { containerizerFor, hostSideHealthCheck } from './task-environment.ts';
+import {
+  checkDockerUserParameter,
+  lookupUser,
+  resolveTaskUser,
+  TaskUserError,
+  type TaskUser,
+  type UserLookup,
+  type UserPolicy,
+} from './task-user.ts';
 
 /** A running health check; the daemon builds it from the health module. */
 export interface HealthWatch {
@@ -41,6 +51,12 @@ export interface TaskRunContext {
   readonly containerizers: ReadonlyMap<ContainerizerKind, Containerizer>;
   readonly startHealthCheck: StartHealthCheck;
   readonly defaultKillGracePeriodMs: number;
+  /** Who tasks may run as (--switch-user, --no-root-tasks). */
+  readonly userPolicy: UserPolicy;
+  /** How a user name becomes a uid (getent; tests may give their own). */
+  readonly lookupUser?: UserLookup;
+  /** At most one TASK_STARTING progress message (an image pull) per this many ms. */
+  readonly progressIntervalMs: number;
   readonly logger: Logger;
   /** Called once the task reached a terminal state. */
   readonly onEnded: (run: TaskRun) => void;
@@ -58,13 +74,26 @@ export class TaskRun {
   #healthy: boolean | null = null;
   #health: HealthWatch | null = null;
 
+  #containerSpec: ContainerSpec;
+
   constructor(
     readonly frameworkId: string,
     readonly spec: WireTaskSpec,
     readonly sandbox: string,
-    readonly containerSpec: ContainerSpec,
+    containerSpec: ContainerSpec,
     private readonly context: TaskRunContext,
-  ) {}
+  ) {
+    this.#containerSpec = containerSpec;
+  }
+
+  get containerSpec(): ContainerSpec {
+    return this.#containerSpec;
+  }
+
+  /** Recovery: the user the task was launched as, from its checkpointed handle. */
+  setUser(user: TaskUser | null): void {
+    this.#containerSpec = { ...this.#containerSpec, user };
+  }
 
   get taskId(): string {
     return this.spec.id;
@@ -84,7 +113,7 @@ export class TaskRun {
     });
   }
 
-  /** A new task: sandbox, TASK_STARTING, launch, TASK_RUNNING, then watch it. */
+  /** A new task: sandbox, TASK_STARTING, its user, launch, TASK_RUNNING, then watch it. */
   async launch(): Promise<void> {
     mkdirSync(this.sandbox, { recursive: true });
     this.#report({ state: 'TASK_STARTING' });
@@ -92,12 +121,7 @@ export class TaskRun {
     const containerizer = this.context.containerizers.get(kind);
     if (containerizer === undefined) {
       const enabled = [...this.context.containerizers.keys()].join(',');
-      return this.#end({
-        state: 'TASK_FAILED',
-        reason: 'REASON_CONTAINER_LAUNCH_FAILED',
-        source: 'SOURCE_AGENT',
-        message: `the ${kind} containerizer is not enabled on this agent (--containerizers ${enabled})`,
-      });
+      return this.#failLaunch(`the ${kind} containerizer is not enabled on this agent (--containerizers ${enabled})`);
     }
     if (this.#killCause !== null) {
       return this.#end({
@@ -107,30 +131,63 @@ export class TaskRun {
         message: 'killed before it was launched',
       });
     }
+    try {
+      const user = await this.#resolveUser();
+      prepareSandbox(this.sandbox, user);
+      this.setUser(user);
+    } catch (error) {
+      if (error instanceof TaskUserError) return this.#failLaunch(error.message);
+      throw error;
+    }
     let container: RunningContainer;
     try {
-      container = await containerizer.launch(this.containerSpec);
+      container = await containerizer.launch(this.#containerSpec, this.#progressReporter());
     } catch (error) {
       const message =
         error instanceof ContainerLaunchError ? error.message : `launch failed: ${(error as Error).message}`;
-      return this.#end({
-        state: 'TASK_FAILED',
-        reason: 'REASON_CONTAINER_LAUNCH_FAILED',
-        source: 'SOURCE_AGENT',
-        message,
-      });
+      return this.#failLaunch(message);
     }
     this.context.checkpoint.setHandle(this.frameworkId, this.spec.id, container.handle);
     this.#report({ state: 'TASK_RUNNING' });
     this.attach(container);
   }
 
+  #failLaunch(message: string): void {
+    this.#end({ state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', source: 'SOURCE_AGENT', message });
+  }
+
+  /** The task's user under the agent's policy; a Docker `user` parameter is checked against it too. */
+  async #resolveUser(): Promise<TaskUser | null> {
+    const policy = this.context.userPolicy;
+    const container = this.spec.container;
+    const dockerUser = (container?.parameters ?? []).filter((parameter) => parameter.key === 'user').at(-1);
+    if (dockerUser !== undefined) {
+      checkDockerUserParameter(dockerUser.value, policy);
+      // The container runs as the parameter's user; the sandbox still goes to the task's user.
+      const relaxed = { ...policy, allowRootTasks: true };
+      return resolveTaskUser(this.spec.user, relaxed, this.context.lookupUser ?? lookupUser);
+    }
+    return resolveTaskUser(this.spec.user, policy, this.context.lookupUser ?? lookupUser);
+  }
+
+  /** TASK_STARTING with the launch's progress, at most once per progressIntervalMs (each update is replicated). */
+  #progressReporter(): (message: string) => void {
+    let lastAtMs = Number.NEGATIVE_INFINITY;
+    return (message) => {
+      const now = Date.now();
+      if (this.#ended || now - lastAtMs < this.context.progressIntervalMs) return;
+      lastAtMs = now;
+      this.#report({ state: 'TASK_STARTING', message });
+    };
+  }
+
   /** Watches a launched or recovered container until it ends; resumes a kill that was under way. */
   attach(container: RunningContainer, killRequested = false): void {
     this.container = container;
     void container.exited.then((exit) => this.#onExit(exit));
-    if (this.spec.healthCheck !== null) {
-      this.#health = this.context.startHealthCheck(this.spec.healthCheck, container, {
+    const check = hostSideHealthCheck(this.spec);
+    if (check !== null) {
+      this.#health = this.context.startHealthCheck(check, container, {
         onHealthChange: (healthy) => {
           if (this.#ended || this.#killing) return;
           this.#healthy = healthy;

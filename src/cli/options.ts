@@ -39,7 +39,9 @@ export function givenOptions(command: Command, schema: OptionSchema): Record<str
     if (spellings.length > 1) {
       throw new OptionError(spec.flag, `--${spellings.join(' and --')} are the same option: give it once`);
     }
-    given[key] = spellings.length === 0 ? undefined : values[attributeOf(spellings[0]!)];
+    const value = spellings.length === 0 ? undefined : values[attributeOf(spellings[0]!)];
+    // Commander hands a given `--no-x` over as false; to the schema it is a switch that was given.
+    given[key] = value === false && spec.flag.startsWith('no-') ? true : value;
   }
   return given;
 }

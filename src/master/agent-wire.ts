@@ -39,12 +39,22 @@ export function toStatusReport(wire: WireStatus): StatusReport {
 
 /** The launch spec the agent runs: the task's definition, nothing of its replicated bookkeeping. */
 export function toWireTaskSpec(task: Task): WireTaskSpec {
+  const command = task.command;
   return {
     id: task.id,
     name: task.name,
     resources: task.resources,
-    command: task.command,
+    command:
+      command === null
+        ? null
+        : {
+            value: command.value,
+            shell: command.shell,
+            arguments: command.arguments,
+            environment: command.environment,
+          },
     container: task.container,
+    user: task.user,
     healthCheck: task.healthCheck,
     killGracePeriodMs: task.killGracePeriodMs,
     labels: task.labels,

@@ -15,7 +15,12 @@
 // state machine's shapes, and the master converts them (canonical resources) on receipt.
 import type { ResourceStatistics } from './mesos.ts';
 
-export const agentProtocolVersion = 1;
+/**
+ * 2: launch specs carry the task's resolved `user` and the container's port mappings, volumes,
+ * privileged flag, docker parameters and hostname. An agent of version 1 would drop them, so it
+ * is refused at the handshake.
+ */
+export const agentProtocolVersion = 2;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 /** Bounds of the wire (STYLE.md rule 7). */
@@ -32,6 +37,10 @@ export const agentProtocolLimits = {
   maxEnvironmentVariables: 256,
   maxArguments: 256,
   maxLabels: 64,
+  maxPortMappings: 64,
+  maxVolumes: 64,
+  maxDockerParameters: 64,
+  maxPathLength: 1024,
 } as const;
 
 // ---------------------------------------------------------------- shared shapes
@@ -71,7 +80,34 @@ export interface WireHealthCheck {
   readonly gracePeriodMs: number;
 }
 
-/** The state machine's TaskDefinition, as plain JSON: what the agent runs and checkpoints. */
+export interface WirePortMapping {
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+export interface WireVolume {
+  /** Absolute, or relative to the sandbox inside the container. */
+  readonly containerPath: string;
+  /** Absolute (the agent checks its allow-list), or relative to the sandbox. */
+  readonly hostPath: string;
+  readonly mode: 'RW' | 'RO';
+}
+
+export interface WireContainer {
+  readonly type: 'DOCKER' | 'MESOS';
+  readonly image: string | null;
+  readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+  readonly forcePullImage: boolean;
+  readonly portMappings: readonly WirePortMapping[];
+  readonly volumes: readonly WireVolume[];
+  readonly privileged: boolean;
+  /** `docker run --key=value` options, in order (docker-parameters.ts says which the agent honours). */
+  readonly parameters: readonly { readonly key: string; readonly value: string }[];
+  readonly hostname: string | null;
+}
+
+/** The state machine's Task definition, as plain JSON: what the agent runs and checkpoints. */
 export interface WireTaskSpec {
   readonly id: string;
   readonly name: string;
@@ -81,14 +117,10 @@ export interface WireTaskSpec {
     readonly shell: boolean;
     readonly arguments: readonly string[];
     readonly environment: Readonly<Record<string, string>>;
-    readonly user: string | null;
   } | null;
-  readonly container: {
-    readonly type: 'DOCKER' | 'MESOS';
-    readonly image: string | null;
-    readonly network: 'HOST' | 'BRIDGE' | 'NONE';
-    readonly forcePullImage: boolean;
-  } | null;
+  readonly container: WireContainer | null;
+  /** The Unix user the task runs as (its command's, else its framework's); null: the agent's own. */
+  readonly user: string | null;
   readonly healthCheck: WireHealthCheck | null;
   readonly killGracePeriodMs: number | null;
   readonly labels: Readonly<Record<string, string>>;
@@ -361,6 +393,41 @@ function healthCheck(value: unknown, where: string): WireHealthCheck {
   };
 }
 
+function container(value: unknown, where: string): WireContainer {
+  const box = object(value, where);
+  const limits = agentProtocolLimits;
+  const path = (item: unknown, at: string): string => string(item, at, limits.maxPathLength);
+  // COMPAT: a checkpoint written by an agent of protocol 1 has none of the fields after forcePullImage.
+  return {
+    type: oneOf(box.type, `${where}.type`, ['DOCKER', 'MESOS'] as const),
+    image: nullable(box.image, (image) => string(image, `${where}.image`, 1024)),
+    network: oneOf(box.network ?? 'HOST', `${where}.network`, ['HOST', 'BRIDGE', 'NONE'] as const),
+    forcePullImage: box.forcePullImage === undefined ? false : boolean(box.forcePullImage, `${where}.forcePullImage`),
+    portMappings: array(box.portMappings ?? [], `${where}.portMappings`, limits.maxPortMappings, (item, at) => {
+      const mapping = object(item, at);
+      return {
+        hostPort: number(mapping.hostPort, `${at}.hostPort`, { integer: true, min: 1 }),
+        containerPort: number(mapping.containerPort, `${at}.containerPort`, { integer: true, min: 1 }),
+        protocol: oneOf(mapping.protocol, `${at}.protocol`, ['tcp', 'udp'] as const),
+      };
+    }),
+    volumes: array(box.volumes ?? [], `${where}.volumes`, limits.maxVolumes, (item, at) => {
+      const volume = object(item, at);
+      return {
+        containerPath: path(volume.containerPath, `${at}.containerPath`),
+        hostPath: path(volume.hostPath, `${at}.hostPath`),
+        mode: oneOf(volume.mode, `${at}.mode`, ['RW', 'RO'] as const),
+      };
+    }),
+    privileged: box.privileged === undefined ? false : boolean(box.privileged, `${where}.privileged`),
+    parameters: array(box.parameters ?? [], `${where}.parameters`, limits.maxDockerParameters, (item, at) => {
+      const parameter = object(item, at);
+      return { key: string(parameter.key, `${at}.key`, 64), value: string(parameter.value, `${at}.value`) };
+    }),
+    hostname: nullable(box.hostname, (hostname) => string(hostname, `${where}.hostname`, 255)),
+  };
+}
+
 export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
   const raw = object(value, where);
   const command = nullable(raw.command, (item) => {
@@ -376,17 +443,6 @@ export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
         `${where}.command.environment`,
         agentProtocolLimits.maxEnvironmentVariables,
       ),
-      user: nullable(cmd.user, (user) => string(user, `${where}.command.user`, 255)),
-    };
-  });
-  const container = nullable(raw.container, (item) => {
-    const box = object(item, `${where}.container`);
-    return {
-      type: oneOf(box.type, `${where}.container.type`, ['DOCKER', 'MESOS'] as const),
-      image: nullable(box.image, (image) => string(image, `${where}.container.image`, 1024)),
-      network: oneOf(box.network ?? 'HOST', `${where}.container.network`, ['HOST', 'BRIDGE', 'NONE'] as const),
-      forcePullImage:
-        box.forcePullImage === undefined ? false : boolean(box.forcePullImage, `${where}.container.forcePullImage`),
     };
   });
   return {
@@ -394,7 +450,11 @@ export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
     name: string(raw.name ?? '', `${where}.name`, 255),
     resources: resources(raw.resources, `${where}.resources`),
     command,
-    container,
+    container: nullable(raw.container, (item) => container(item, `${where}.container`)),
+    // COMPAT: a checkpoint of protocol 1 has the user in the command.
+    user: nullable(raw.user ?? object(raw.command ?? {}, `${where}.command`).user, (user) =>
+      string(user, `${where}.user`, 255),
+    ),
     healthCheck: nullable(raw.healthCheck, (item) => healthCheck(item, `${where}.healthCheck`)),
     killGracePeriodMs: nullable(raw.killGracePeriodMs, (grace) =>
       number(grace, `${where}.killGracePeriodMs`, { integer: true }),

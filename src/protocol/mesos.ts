@@ -151,7 +151,20 @@ export interface ContainerInfo {
     readonly image: string;
     readonly network: 'HOST' | 'BRIDGE' | 'NONE';
     readonly force_pull_image: boolean;
+    readonly port_mappings?: readonly {
+      readonly host_port: number;
+      readonly container_port: number;
+      readonly protocol: string;
+    }[];
+    readonly privileged?: boolean;
+    readonly parameters?: readonly { readonly key: string; readonly value: string }[];
   };
+  readonly volumes?: readonly {
+    readonly container_path: string;
+    readonly host_path: string;
+    readonly mode: 'RW' | 'RO';
+  }[];
+  readonly hostname?: string;
   readonly mesos?: {
     readonly image: { readonly type: 'DOCKER'; readonly docker: { readonly name: string }; readonly cached: boolean };
   };

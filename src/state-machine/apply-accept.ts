@@ -15,6 +15,7 @@ import { add, contains, isEmpty, subtract, sum, unreserved, type Resources } fro
 import { unreservedRole, type Role } from './roles.ts';
 import type { Offer, State, Task } from './state.ts';
 import type { TaskDefinition } from './values.ts';
+import { containerProblem } from './container-rules.ts';
 
 interface Pool {
   /** What the remaining operations can still use. */
@@ -78,6 +79,8 @@ function checkTaskDefinition(task: TaskDefinition): Rejection | null {
   if (task.container?.type === 'DOCKER' && task.container.image === null)
     return reject('INVALID_TASK', `task ${task.id}: a DOCKER container needs an image`);
   if (isEmpty(task.resources)) return reject('INVALID_TASK', `task ${task.id} has no resources`);
+  const container = containerProblem(task);
+  if (container !== null) return reject('INVALID_TASK', `task ${task.id}: ${container.field}: ${container.message}`);
   const check = task.healthCheck;
   if (check?.type === 'COMMAND' && check.command === null)
     return reject('INVALID_TASK', `task ${task.id}: a COMMAND health check needs a command`);
@@ -156,6 +159,8 @@ function launchTask(
   const task: Task = {
     ...definition,
     frameworkId: command.frameworkId,
+    // Mesos (slave.cpp): the command's user, else the framework's, as it is when the task launches.
+    user: definition.command?.user ?? state.frameworks.get(command.frameworkId)?.info.user ?? null,
     agentId,
     role,
     state: 'TASK_STAGING',

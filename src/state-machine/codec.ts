@@ -8,8 +8,14 @@ import { reject, type Rejection } from './errors.ts';
 import { maxCommandBytes } from './limits.ts';
 import { SchemaError } from './schema.ts';
 
-/** Bumped on any incompatible change of a command's shape; old versions get a `COMPAT:` shim. */
-export const commandFormatVersion = 1;
+/**
+ * Bumped on any incompatible change of a command's shape; old versions get a `COMPAT:` shim.
+ * 2: task containers gained port mappings, volumes, privileged, parameters and hostname, and
+ * framework infos a user. A replica of format 1 must refuse them rather than drop them.
+ */
+export const commandFormatVersion = 2;
+/** COMPAT: format 1 reads through the same schemas; the members added in 2 take their defaults (addedInFormat2). */
+const readableCommandFormats: readonly unknown[] = [1, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 
@@ -40,7 +46,7 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult {
     return reject('MALFORMED_COMMAND', 'the entry is not a JSON object');
   }
   const version = Object.hasOwn(envelope, 'version') ? (envelope as { version: unknown }).version : undefined;
-  if (version !== commandFormatVersion) {
+  if (!readableCommandFormats.includes(version)) {
     return reject(
       'UNSUPPORTED_COMMAND_VERSION',
       `command format version ${JSON.stringify(version) ?? 'missing'}, this replica reads ${commandFormatVersion}`,

@@ -33,6 +33,7 @@ import {
   roleSchema,
   statusReportShape,
   taskDefinitionShape,
+  userNameSchema,
 } from './value-schema.ts';
 
 const at = integer({ min: 0, max: maxTimestampMs });
@@ -80,9 +81,10 @@ const taskStatusSchema = object<TaskStatus>({
   index: logIndexSchema,
 });
 
-export const taskSchema: Schema<Task> = object<Task>({
+const taskObjectSchema: Schema<Task> = object<Task>({
   ...taskDefinitionShape,
   frameworkId: frameworkIdSchema,
+  user: nullable(userNameSchema),
   agentId: agentIdSchema,
   role: roleSchema,
   state: oneOf(taskStates),
@@ -92,6 +94,16 @@ export const taskSchema: Schema<Task> = object<Task>({
   createIndex: logIndexSchema,
   modifyIndex: logIndexSchema,
 });
+
+/** COMPAT: a task of snapshot format 1 has no `user`; it ran as its command's user, if any. */
+function withFormat1User(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || Object.hasOwn(input, 'user')) return input;
+  const command = (input as { command?: unknown }).command;
+  const user = typeof command === 'object' && command !== null ? (command as { user?: unknown }).user : undefined;
+  return { ...input, user: user ?? null };
+}
+
+export const taskSchema: Schema<Task> = (input, path) => taskObjectSchema(withFormat1User(input), path);
 
 export const quotaEntrySchema: Schema<QuotaEntry> = object<QuotaEntry>({
   ...quotaConfigShape,

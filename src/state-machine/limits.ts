@@ -20,6 +20,14 @@ export const maxLabels = 64;
 export const maxEnvironmentVariables = 256;
 export const maxArguments = 256;
 export const maxRolesPerFramework = 64;
+/** Docker port mappings, volumes and `docker run` parameters of one task. */
+export const maxPortMappings = 64;
+export const maxVolumes = 64;
+export const maxDockerParameters = 64;
+/** A volume's host or container path. */
+export const maxPathLength = 1024;
+/** A Unix user name (useradd allows 32; NSS sources allow more). */
+export const maxUserNameLength = 64;
 export const maxOffersPerCommand = 1000;
 export const maxOfferIdsPerCommand = 1000;
 export const maxOperationsPerAccept = 64;

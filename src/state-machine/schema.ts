@@ -153,6 +153,14 @@ export function taggedUnion<T extends { readonly type: string }>(
   };
 }
 
+/**
+ * COMPAT: a member added in command and snapshot format 2. Input of format 1 lacks it and reads as
+ * `fallback`; every writer of format 2 writes it, so only old input ever takes the fallback.
+ */
+export function addedInFormat2<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);

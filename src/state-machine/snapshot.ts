@@ -9,15 +9,24 @@
 // SnapshotError with its own code. A replica never carries on with a silently wrong state.
 import Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.ts';
-import { hashTableRows, stateHash, stateHashFormat } from './hash.ts';
+import { hashTableRows, stateHash, stateHashFormat, type TableRows } from './hash.ts';
+import { compareStrings } from './ordering.ts';
 import type { LogIndex } from './ids.ts';
 import { checkInvariants, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
 import { emptyState, type ReadonlyState, type State } from './state.ts';
 import { tables, type Table } from './tables.ts';
 
-/** Bumped on any change of tables or row shapes; older formats get a `COMPAT:` reader. */
-export const snapshotFormatVersion = 1;
+/**
+ * Bumped on any change of tables or row shapes; older formats get a `COMPAT:` reader.
+ * 2: tasks gained `user` and container fields, framework infos `user` (see codec.ts).
+ */
+export const snapshotFormatVersion = 2;
+/**
+ * COMPAT: format 1 rows read through the same schemas, the members added in 2 taking their
+ * defaults. Its hash covers the rows as format 1 wrote them, so it is checked on those rows.
+ */
+const format1 = 1;
 
 export type SnapshotErrorCode =
   | 'SNAPSHOT_NOT_SQLITE'
@@ -159,8 +168,9 @@ export function readSnapshot(data: Uint8Array): RestoredSnapshot {
 function readDatabase(database: Database.Database): RestoredSnapshot {
   const meta = readMeta(database);
   const state = emptyState();
-  for (const table of tables) readTable(database, table, state);
-  const hash = stateHash(state);
+  const rowsAsWritten: TableRows[] = [];
+  for (const table of tables) rowsAsWritten.push({ name: table.name, rows: readTable(database, table, state) });
+  const hash = meta.formatVersion === format1 ? hashTableRows(rowsAsWritten) : stateHash(state);
   if (hash !== meta.stateHash) {
     throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
   }
@@ -177,7 +187,13 @@ function tableExists(database: Database.Database, name: string): boolean {
   return database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
-function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateHash: string } {
+interface SnapshotMeta {
+  readonly formatVersion: number;
+  readonly appliedIndex: LogIndex;
+  readonly stateHash: string;
+}
+
+function readMeta(database: Database.Database): SnapshotMeta {
   if (!tableExists(database, 'meta'))
     throw new SnapshotError('SNAPSHOT_MISSING_TABLE', 'no meta table: not a Flotilla state snapshot');
   const rows = database.prepare('SELECT key, value FROM meta').all() as { key: unknown; value: unknown }[];
@@ -192,7 +208,7 @@ function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateH
     }
   };
   const version = parsed(metaKeys.formatVersion);
-  if (version !== snapshotFormatVersion) {
+  if (version !== snapshotFormatVersion && version !== format1) {
     throw new SnapshotError(
       'SNAPSHOT_VERSION_UNSUPPORTED',
       `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`,
@@ -207,12 +223,14 @@ function readMeta(database: Database.Database): { appliedIndex: LogIndex; stateH
   }
   const hash = parsed(metaKeys.stateHash);
   if (typeof hash !== 'string') throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "state_hash" is not a string');
-  return { appliedIndex, stateHash: hash };
+  return { formatVersion: version, appliedIndex, stateHash: hash };
 }
 
-function readTable(database: Database.Database, table: Table, state: State): void {
+/** Loads the rows into `state`; returns them as they were written, in key order (what format 1 hashed). */
+function readTable(database: Database.Database, table: Table, state: State): [string, string][] {
   if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
   const seen = new Set<string>();
+  const written: [string, string][] = [];
   for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{
     key: unknown;
     row: unknown;
@@ -223,6 +241,7 @@ function readTable(database: Database.Database, table: Table, state: State): voi
     if (seen.has(row.key))
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(row.key)} appears twice`);
     seen.add(row.key);
+    written.push([row.key, row.row]);
     let json: unknown;
     try {
       json = JSON.parse(row.row);
@@ -239,4 +258,5 @@ function readTable(database: Database.Database, table: Table, state: State): voi
       throw error;
     }
   }
+  return written.sort((left, right) => compareStrings(left[0], right[0]));
 }

@@ -69,6 +69,11 @@ export interface TaskStatus extends StatusReport {
 
 export interface Task extends TaskDefinition, Indexed {
   readonly frameworkId: FrameworkId;
+  /**
+   * The Unix user the task runs as (Mesos Task.user): its CommandInfo.user, else its framework's
+   * FrameworkInfo.user at launch; null: the agent's own user.
+   */
+  readonly user: string | null;
   readonly agentId: AgentId;
   /** The role of the offer it was launched from; its resources count against this role. */
   readonly role: Role;

@@ -16,6 +16,7 @@ import {
 } from './resources.ts';
 import { isValidRole, type Role } from './roles.ts';
 import {
+  addedInFormat2,
   array,
   boolean,
   integer,
@@ -36,10 +37,13 @@ import {
   frameworkCapabilities,
   type AgentAddress,
   type AgentInfo,
+  type ContainerVolume,
+  type DockerParameter,
   type FrameworkInfo,
   type HealthCheck,
   type MachineId,
   type MaintenanceWindow,
+  type PortMapping,
   type QuotaConfig,
   type ResourceQuantities,
   type RoleWeight,
@@ -84,6 +88,12 @@ export const hostnameSchema = string({
 export const ipSchema = string({ minLength: 1, maxLength: 45, pattern: /^[0-9A-Fa-f.:]+$/ });
 const labelKeySchema = string({ minLength: 1, maxLength: 128, pattern: /^[A-Za-z0-9_./-]+$/ });
 const environmentNameSchema = string({ minLength: 1, maxLength: 128, pattern: /^[A-Za-z_][A-Za-z0-9_]*$/ });
+/** A Unix user name, as getent and docker --user take it. */
+export const userNameSchema = string({
+  minLength: 1,
+  maxLength: limits.maxUserNameLength,
+  pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/,
+});
 /** Mesos status uuids: 16 bytes, base64. */
 export const statusUuidSchema = string({ minLength: 24, maxLength: 24, pattern: /^[A-Za-z0-9+/]{22}==$/ });
 
@@ -145,6 +155,7 @@ export const frameworkInfoSchema = object<FrameworkInfo>({
   capabilities: sortedUnique(oneOf(frameworkCapabilities), { maxLength: frameworkCapabilities.length * 2 }),
   hostname: nullable(hostnameSchema),
   webuiUrl: nullable(string({ minLength: 1, maxLength: 2048 })),
+  user: addedInFormat2(nullable(userNameSchema), null),
 });
 
 const taskCommandSchema = object<TaskCommand>({
@@ -152,7 +163,25 @@ const taskCommandSchema = object<TaskCommand>({
   shell: boolean,
   arguments: array(textSchema, { maxLength: limits.maxArguments }),
   environment: record(environmentNameSchema, textSchema, { maxEntries: limits.maxEnvironmentVariables }),
-  user: nullable(string({ minLength: 1, maxLength: 64, pattern: /^[A-Za-z0-9_.-]+$/ })),
+  user: nullable(userNameSchema),
+});
+
+const portSchema = integer({ min: 1, max: 65_535 });
+const portMappingSchema = object<PortMapping>({
+  hostPort: portSchema,
+  containerPort: portSchema,
+  protocol: oneOf(['tcp', 'udp']),
+});
+/** ":" and "," separate the parts of a Docker bind; NUL ends a C string. */
+const volumePathSchema = string({ minLength: 1, maxLength: limits.maxPathLength, pattern: /^[^:,\0]+$/ });
+const containerVolumeSchema = object<ContainerVolume>({
+  containerPath: volumePathSchema,
+  hostPath: volumePathSchema,
+  mode: oneOf(['RW', 'RO']),
+});
+const dockerParameterSchema = object<DockerParameter>({
+  key: string({ minLength: 1, maxLength: 64, pattern: /^[a-z][a-z0-9-]*$/ }),
+  value: textSchema,
 });
 
 const taskContainerSchema = object<TaskContainer>({
@@ -160,6 +189,11 @@ const taskContainerSchema = object<TaskContainer>({
   image: nullable(string({ minLength: 1, maxLength: 1024 })),
   network: oneOf(['HOST', 'BRIDGE', 'NONE']),
   forcePullImage: boolean,
+  portMappings: addedInFormat2(array(portMappingSchema, { maxLength: limits.maxPortMappings }), []),
+  volumes: addedInFormat2(array(containerVolumeSchema, { maxLength: limits.maxVolumes }), []),
+  privileged: addedInFormat2(boolean, false),
+  parameters: addedInFormat2(array(dockerParameterSchema, { maxLength: limits.maxDockerParameters }), []),
+  hostname: addedInFormat2(nullable(hostnameSchema), null),
 });
 
 const healthCheckSchema = object<HealthCheck>({

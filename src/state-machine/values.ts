@@ -43,6 +43,8 @@ export interface FrameworkInfo {
   readonly capabilities: readonly FrameworkCapability[];
   readonly hostname: string | null;
   readonly webuiUrl: string | null;
+  /** Mesos FrameworkInfo.user: the Unix user its tasks run as when their command names none; null: not given. */
+  readonly user: string | null;
 }
 
 export interface TaskCommand {
@@ -54,11 +56,40 @@ export interface TaskCommand {
   readonly user: string | null;
 }
 
+/** Mesos DockerInfo.PortMapping: a host port (one of the task's port resources) → a container port. */
+export interface PortMapping {
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+/** Mesos Volume with a host_path: absolute (checked against the agent's allow-list) or relative to the sandbox. */
+export interface ContainerVolume {
+  /** Absolute, or relative to the sandbox inside the container. */
+  readonly containerPath: string;
+  readonly hostPath: string;
+  readonly mode: 'RW' | 'RO';
+}
+
+/** Mesos DockerInfo.Parameter: `--key=value` for `docker run`, in the order given. */
+export interface DockerParameter {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface TaskContainer {
   readonly type: 'DOCKER' | 'MESOS';
   readonly image: string | null;
   readonly network: 'HOST' | 'BRIDGE' | 'NONE';
   readonly forcePullImage: boolean;
+  /** DOCKER with BRIDGE network only. */
+  readonly portMappings: readonly PortMapping[];
+  /** DOCKER only. */
+  readonly volumes: readonly ContainerVolume[];
+  readonly privileged: boolean;
+  readonly parameters: readonly DockerParameter[];
+  /** ContainerInfo.hostname; DOCKER with a network other than HOST only. */
+  readonly hostname: string | null;
 }
 
 export interface HealthCheck {

@@ -193,6 +193,16 @@ export function switchOption(spec: Described): OptionSpec<boolean> {
   };
 }
 
+/**
+ * On unless `--<flag>` (which begins with "no-") is given, as Mesos' --no-switch_user: the
+ * option's value is whether the thing is on, its text whether the flag was given ("true").
+ */
+export function negatedSwitchOption(spec: Described): OptionSpec<boolean> {
+  if (!spec.flag.startsWith('no-')) throw new Error(`a negated switch's flag begins with no-, not ${spec.flag}`);
+  const given = switchOption(spec);
+  return { ...given, absent: true, parse: (text) => !given.parse(text), show: (value) => String(!value) };
+}
+
 /** host:port, a port from 1 to 65535. */
 export function addressOption(
   spec: WithPlaceholder & { readonly required?: boolean; readonly default?: string },

@@ -46,6 +46,13 @@ function makeSpec(command: ContainerCommand | null, overrides: Partial<Container
     environment: { GREETING: 'hello' },
     cpus: null,
     memMb: null,
+    forcePullImage: false,
+    portMappings: [],
+    volumes: [],
+    privileged: false,
+    parameters: [],
+    hostname: null,
+    user: null,
     ...overrides,
   };
 }
@@ -104,15 +111,20 @@ testUnless(
 testUnless(
   running,
   noDocker,
-  'a missing image rejects the launch with ContainerLaunchError, without pulling',
+  'an image the engine lacks is pulled; a registry that cannot be reached fails the launch with its reason',
   async () => {
+    // Port 1 on loopback: nothing listens, so the pull fails at once, without any network.
+    const missing = '127.0.0.1:1/flotilla-test/no-such-image:never';
+    const progress: string[] = [];
     try {
-      await docker().launch(makeSpec(shell('true'), { image: 'flotilla-test:no-such-image' }));
+      await docker().launch(makeSpec(shell('true'), { image: missing }), (message) => progress.push(message));
       assert.unreachable('launch should have failed');
     } catch (error) {
       assert.instance(error, ContainerLaunchError);
-      assert.match((error as Error).message, /flotilla-test:no-such-image" is not in the Docker engine/);
+      assert.match((error as Error).message, `could not pull image "${missing}"`);
+      assert.match((error as Error).message, /connection refused/);
     }
+    assert.equal(progress, [`pulling image ${missing}`]);
   },
 );
 
@@ -243,10 +255,16 @@ testUnless(
     assert.ok(task !== null);
     assert.equal(await task.exited, { kind: 'exited', code: 7 });
     assert.is(
-      await docker().recover({ kind: 'docker', pid: null, startTime: null, containerId: 'f'.repeat(64) }, spec),
+      await docker().recover(
+        { kind: 'docker', pid: null, startTime: null, containerId: 'f'.repeat(64), user: null },
+        spec,
+      ),
       null,
     );
-    assert.is(await docker().recover({ kind: 'process', pid: 1, startTime: '1', containerId: null }, spec), null);
+    assert.is(
+      await docker().recover({ kind: 'process', pid: 1, startTime: '1', containerId: null, user: null }, spec),
+      null,
+    );
   },
 );
 

@@ -3,7 +3,7 @@
 // process is gone, orphan removal, usage, and cgroup limits where the kernel offers them.
 // flotilla-test-timeout-seconds: 240
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -17,7 +17,10 @@ import {
   type ContainerSpec,
 } from '../../src/agent/containerizer/types.ts';
 import { isSameProcessAlive } from '../../src/agent/containerizer/proc-fs.ts';
+import { prepareSandbox } from '../../src/agent/sandbox-owner.ts';
+import type { TaskUser } from '../../src/agent/task-user.ts';
 import { createLogger, silentLogger } from '../../src/util/logger.ts';
+import { rootUnavailableReason } from '../support/capabilities.ts';
 import { testUnless } from '../support/skip.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -43,6 +46,13 @@ function makeSpec(command: ContainerCommand, overrides: Partial<ContainerSpec> =
     environment: { PATH: process.env.PATH ?? '/usr/bin:/bin', GREETING: 'hello' },
     cpus: null,
     memMb: null,
+    forcePullImage: false,
+    portMappings: [],
+    volumes: [],
+    privileged: false,
+    parameters: [],
+    hostname: null,
+    user: null,
     ...overrides,
   };
 }
@@ -209,16 +219,22 @@ recovery('a vanished pid, or a pid now used by another process, is not recovered
   const spec = makeSpec(shell('true'));
   const gone = spawnSync('true');
   assert.is(
-    await containerizer.recover({ kind: 'process', pid: gone.pid ?? 0, startTime: '1', containerId: null }, spec),
+    await containerizer.recover(
+      { kind: 'process', pid: gone.pid ?? 0, startTime: '1', containerId: null, user: null },
+      spec,
+    ),
     null,
   );
   // This test process is alive, but it did not start at tick 1: a reused pid.
   assert.is(
-    await containerizer.recover({ kind: 'process', pid: process.pid, startTime: '1', containerId: null }, spec),
+    await containerizer.recover(
+      { kind: 'process', pid: process.pid, startTime: '1', containerId: null, user: null },
+      spec,
+    ),
     null,
   );
   assert.is(
-    await containerizer.recover({ kind: 'docker', pid: null, startTime: null, containerId: 'abc' }, spec),
+    await containerizer.recover({ kind: 'docker', pid: null, startTime: null, containerId: 'abc', user: null }, spec),
     null,
   );
 });
@@ -328,3 +344,33 @@ limits('without cgroups a task runs unlimited, and the agent says why once', asy
 });
 
 limits.run();
+
+const users = suite('process containerizer: tasks as another user');
+const notRoot = rootUnavailableReason();
+
+testUnless(
+  users,
+  notRoot,
+  'a task runs as its user with its groups; its files and its check commands are that user too',
+  async () => {
+    // 100 is not one of nobody's groups: it shows the groups are the agent's choice, set by setpriv.
+    const nobody: TaskUser = { name: 'nobody', uid: 65534, gid: 65534, groups: [65534, 100] };
+    const spec = makeSpec(shell('echo "$(id -u) $(id -g) $(id -G)"; echo made > by-task; sleep 60'), { user: nobody });
+    prepareSandbox(spec.sandbox, nobody);
+    const task = await containerizer.launch(spec);
+    assert.equal(task.handle.user, nobody, 'the handle keeps the user, for an agent that recovers the task');
+    await waitFor(() => existsSync(path.join(spec.sandbox, 'by-task')), { timeoutMs: waitMs, what: 'the task file' });
+    assert.is(sandboxFile(spec, 'stdout'), '65534 65534 65534 100\n');
+    assert.is(statSync(path.join(spec.sandbox, 'by-task')).uid, 65534);
+    assert.is(await task.runCheckCommand('test "$(id -u)" = 65534', 10_000), 0);
+    assert.is(await task.runCheckCommand('touch /root/forbidden', 10_000), 1, 'a check has no root rights');
+    assert.equal(await task.kill(1_000), { kind: 'signalled', signal: 'SIGTERM' });
+    assert.equal(
+      readFileSync(path.join(spec.sandbox, '.exit_status'), 'utf8').trim(),
+      '143',
+      'the root wrapper wrote it',
+    );
+  },
+);
+
+users.run();

@@ -203,7 +203,17 @@ tasks('the agent serves /health, /monitor/statistics and GET_STATE; bad calls ar
 tasks('a task needing a containerizer the agent lacks fails with a reason that says so', async (context) => {
   await launchTasks(() => context.master.facade, context.framework, context.agentId, [
     commandTask('dockerish', 'true', {
-      container: { type: 'DOCKER', image: 'busybox', network: 'HOST', forcePullImage: false },
+      container: {
+        type: 'DOCKER',
+        image: 'busybox',
+        network: 'HOST',
+        forcePullImage: false,
+        portMappings: [],
+        volumes: [],
+        privileged: false,
+        parameters: [],
+        hostname: null,
+      },
     }),
   ]);
   const task = await waitForTaskState(() => context.master.state(), context.framework, 'dockerish', 'TASK_FAILED');

@@ -5,7 +5,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
-import { agentWebSocketPath, encodeMessage, parseAgentMessage, parseMasterMessage } from '../../src/protocol/agent.ts';
+import {
+  agentProtocolVersion,
+  agentWebSocketPath,
+  encodeMessage,
+  parseAgentMessage,
+  parseMasterMessage,
+} from '../../src/protocol/agent.ts';
 import { waitFor } from '../support/wait.ts';
 import { RestartableMaster } from './support/daemon-support.ts';
 
@@ -19,10 +25,13 @@ protocol('parsers check version, type and fields', () => {
     encodeMessage({ type: 'status_update', frameworkId: '../etc', taskId: 't', status: {} as never }),
   );
   assert.is(bad.ok ? 'ok' : bad.code, 'MALFORMED_MESSAGE');
-  const unknown = parseMasterMessage(JSON.stringify({ v: 1, type: 'reboot' }));
+  const unknown = parseMasterMessage(JSON.stringify({ v: agentProtocolVersion, type: 'reboot' }));
   assert.is(unknown.ok ? 'ok' : unknown.problem, 'unknown message type "reboot"');
   const pong = parseAgentMessage(encodeMessage({ type: 'pong', nonce: 4 }));
-  assert.equal(pong.ok && pong.message, { v: 1, type: 'pong', nonce: 4 });
+  assert.equal(pong.ok && pong.message, { v: agentProtocolVersion, type: 'pong', nonce: 4 });
+  // An agent of the previous protocol would drop fields of today's launches: refused, not half-served.
+  const previous = parseAgentMessage(JSON.stringify({ v: agentProtocolVersion - 1, type: 'pong', nonce: 1 }));
+  assert.is(previous.ok ? 'ok' : previous.code, 'UNSUPPORTED_VERSION');
 });
 
 function connect(
@@ -49,7 +58,7 @@ protocol('the gateway answers malformed frames with an error and keeps serving',
     const { socket, next } = await connect(master.address);
     socket.send('{{{ not json');
     assert.is((await next()).code, 'MALFORMED_MESSAGE');
-    socket.send(JSON.stringify({ v: 2, type: 'pong', nonce: 1 }));
+    socket.send(JSON.stringify({ v: agentProtocolVersion + 1, type: 'pong', nonce: 1 }));
     assert.is((await next()).code, 'UNSUPPORTED_VERSION');
     socket.send(encodeMessage({ type: 'pong', nonce: 1 }));
     assert.is((await next()).code, 'NOT_REGISTERED');

@@ -137,6 +137,13 @@ commandChecks('a command run in the task sandbox decides health; a timeout is a 
     environment: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     cpus: null,
     memMb: null,
+    forcePullImage: false,
+    portMappings: [],
+    volumes: [],
+    privileged: false,
+    parameters: [],
+    hostname: null,
+    user: null,
   });
   try {
     assert.is(await task.runCheckCommand('exit 4', 5_000), 4);

@@ -11,7 +11,12 @@ import { WebSocket } from 'ws';
 import { Agent } from '../../src/agent/agent.ts';
 import { ProcessContainerizer } from '../../src/agent/containerizer/process.ts';
 import { healthCheckStarter } from '../../src/agent/health-watch.ts';
-import { agentWebSocketPath, encodeMessage, type AgentMessageBody } from '../../src/protocol/agent.ts';
+import {
+  agentProtocolVersion,
+  agentWebSocketPath,
+  encodeMessage,
+  type AgentMessageBody,
+} from '../../src/protocol/agent.ts';
 import { stateHash } from '../../src/state-machine/hash.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
@@ -152,8 +157,8 @@ gateway("malformed frames, floods and messages for other agents' tasks", async (
     '[]',
     'null',
     '"x"',
-    '{"v":1}',
-    '{"v":1,"type":"register"}',
+    `{"v":${agentProtocolVersion}}`,
+    `{"v":${agentProtocolVersion},"type":"register"}`,
     `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
   ]) {
     peer.socket.send(frame);
@@ -247,6 +252,8 @@ files.before(async () => {
     containerizers: new Map([['process', new ProcessContainerizer({ logger: silentLogger })]]),
     startHealthCheck: healthCheckStarter(silentLogger),
     defaultKillGracePeriodMs: 100,
+    switchUser: true,
+    allowRootTasks: true,
     usageIntervalMs: 60_000,
     logger: silentLogger,
   });

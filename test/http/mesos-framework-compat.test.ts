@@ -10,6 +10,7 @@
 // idle timeout of its event stream (`masterConnectionTimeout`, 10 s by default) is raised
 // above Mesos' 15 s heartbeat interval, which would otherwise cut a quiet stream.
 // MESOS_FRAMEWORK_LOG_LEVEL=debug prints the library's own log (what it sent and parsed).
+import os from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mesos, Scheduler, type MesosTaskStatus, type SchedulerOptions } from 'mesos-framework';
@@ -67,6 +68,8 @@ function makeScheduler(
     masterUrl,
     port,
     frameworkName: 'mesos-framework-compat',
+    // Tasks run as the framework's user: this one, so a test run by a non-root developer works too.
+    user: os.userInfo().username,
     useZk: false,
     masterConnectionTimeout: streamIdleTimeoutSeconds,
     restartStates: ['TASK_FAILED', 'TASK_LOST', 'TASK_ERROR'],

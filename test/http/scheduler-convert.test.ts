@@ -97,7 +97,17 @@ test('TaskInfo: shell default, environment, docker container, health check defau
     environment: { A: '1' },
     user: 'nobody',
   });
-  assert.equal(definition.container, { type: 'DOCKER', image: 'busybox', network: 'BRIDGE', forcePullImage: false });
+  assert.equal(definition.container, {
+    type: 'DOCKER',
+    image: 'busybox',
+    network: 'BRIDGE',
+    forcePullImage: false,
+    portMappings: [],
+    volumes: [],
+    privileged: false,
+    parameters: [],
+    hostname: null,
+  });
   assert.equal(definition.healthCheck, {
     type: 'HTTP',
     command: null,
@@ -125,7 +135,17 @@ test('TaskInfo: MESOS container with a docker image, argv command; custom execut
     },
     'task',
   );
-  assert.equal(definition.container, { type: 'MESOS', image: 'alpine', network: 'HOST', forcePullImage: true });
+  assert.equal(definition.container, {
+    type: 'MESOS',
+    image: 'alpine',
+    network: 'HOST',
+    forcePullImage: true,
+    portMappings: [],
+    volumes: [],
+    privileged: false,
+    parameters: [],
+    hostname: null,
+  });
   assert.equal(definition.command?.arguments, ['echo', 'hi']);
   assert.is(definition.command?.shell, false);
   const base = { name: 'x', task_id: { value: 'x' }, agent_id: { value: 'a1' }, resources: [] };

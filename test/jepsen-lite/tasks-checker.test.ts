@@ -123,6 +123,7 @@ test("the replay of a real master's log gives its state, and each task's path fr
       capabilities: [],
       hostname: null,
       webuiUrl: null,
+      user: null,
     },
   });
   await facade.submit({

@@ -41,6 +41,9 @@ const samples: Record<string, string> = {
   resources: 'cpus:4;mem(web):512;ports:[31000-31009]',
   attributes: 'rack:r1;zone:dc1',
   hostname: 'agent-1',
+  'no-switch-user': 'false',
+  'no-root-tasks': 'true',
+  'docker-volume-allowlist': '/tmp',
 };
 
 function sampleOf(schema: OptionSchema, key: string): string {
@@ -98,6 +101,16 @@ for (const { name, schema, parse } of schemas) {
     }
   });
 }
+
+test('agent: --no-root-tasks with --no-switch-user on a root agent is refused, naming the flag', () => {
+  const both = () => parseAgentFlags({ ...sampleFlags(agentOptions), switchUser: 'true', rootTasks: 'true' });
+  if (process.getuid?.() !== 0) {
+    assert.is(both().options.switchUser, false, 'a non-root agent runs every task as itself anyway');
+    return;
+  }
+  const refused = tryParse(both);
+  assert.is(refused?.flag, 'no-root-tasks');
+});
 
 function tryParse(run: () => unknown): OptionError | null {
   try {

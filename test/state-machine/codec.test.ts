@@ -27,6 +27,28 @@ test('every command type survives encode → decode unchanged', () => {
   }
 });
 
+test('COMPAT: a format 1 command lacks the members format 2 added; they decode to their defaults', () => {
+  const launch = commandSamples.accept_offers;
+  const format1 = JSON.parse(JSON.stringify({ version: 1, command: launch })) as {
+    command: { operations: { tasks?: { container: Record<string, unknown> | null }[] }[] };
+  };
+  for (const operation of format1.command.operations) {
+    for (const task of operation.tasks ?? []) {
+      if (task.container === null) continue;
+      for (const added of ['portMappings', 'volumes', 'privileged', 'parameters', 'hostname'])
+        delete task.container[added];
+    }
+  }
+  const decoded = decodeCommand(text(JSON.stringify(format1)));
+  assert.ok(decoded.ok);
+  const task = decoded.ok && decoded.command.type === 'accept_offers' ? decoded.command.operations[2] : undefined;
+  assert.equal(task?.type === 'LAUNCH' ? task.tasks[0]?.container?.portMappings : 'no launch', []);
+  const subscribe1 = { ...commandSamples.update_framework, info: { ...commandSamples.update_framework.info } };
+  delete (subscribe1.info as { user?: unknown }).user;
+  const framework = decodeCommand(text(JSON.stringify({ version: 1, command: subscribe1 })));
+  assert.equal(framework.ok && framework.command.type === 'update_framework' ? framework.command.info.user : 'x', null);
+});
+
 test('members the schema does not know are dropped, not kept', () => {
   const decoded = decodeCommand(envelope({ type: 'noop', sneaky: 1 }));
   assert.equal(decoded, { ok: true, command: { type: 'noop' } });

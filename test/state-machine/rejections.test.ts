@@ -82,7 +82,7 @@ const cases: Case[] = [
   {
     name: 'a future format version',
     setup: [],
-    command: text('{"version":2,"command":{"type":"noop"}}'),
+    command: text('{"version":3,"command":{"type":"noop"}}'),
     code: 'UNSUPPORTED_COMMAND_VERSION',
   },
   {
@@ -343,7 +343,17 @@ const cases: Case[] = [
       [
         launch(
           taskDefinition(T1, resources(cpus(1)), {
-            container: { type: 'DOCKER', image: null, network: 'HOST', forcePullImage: false },
+            container: {
+              type: 'DOCKER',
+              image: null,
+              network: 'HOST',
+              forcePullImage: false,
+              portMappings: [],
+              volumes: [],
+              privileged: false,
+              parameters: [],
+              hostname: null,
+            },
           }),
         ),
       ],

@@ -111,6 +111,70 @@ test('a snapshot begun now and written in slices is the state at its start, what
   assert.equal(bytes, straight, 'the same bytes as the straight writer');
 });
 
+test('task users and container fields round-trip; a task runs as its command user, else its framework user', () => {
+  const source = richMachine();
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(source.machine.snapshot());
+  const web = restored.state.tasks.get('f1/t1' as never);
+  assert.is(web?.user, 'nobody', 'F1 subscribed with user nobody; its task names none');
+  assert.equal(web?.container?.portMappings, [{ hostPort: 31000, containerPort: 80, protocol: 'tcp' }]);
+  assert.equal(web?.container?.parameters, [{ key: 'label', value: 'team=web' }]);
+  assert.is(web?.container?.hostname, 'web-1');
+  assert.is(web?.container?.privileged, true);
+  assert.is(web?.container?.volumes.length, 2);
+  assert.is(restored.state.tasks.get('f2/t1' as never)?.user, 'daemon', 'the command user wins');
+  assert.is(restored.state.tasks.get('f2/t2' as never)?.user, null, 'F2 gave no user');
+  assert.is(restored.state.frameworks.get('f1' as never)?.info.user, 'nobody');
+});
+
+/** Rewrites a snapshot as format 1 wrote it: without the members format 2 added, hashed as format 1 hashed. */
+function asFormat1(bytes: Uint8Array): Uint8Array {
+  return edited(bytes, (database) => {
+    const rows = (table: string) =>
+      database.prepare(`SELECT key, row FROM ${table}`).all() as { key: string; row: string }[];
+    const update = (table: string, key: string, value: unknown) =>
+      database.prepare(`UPDATE ${table} SET row = ? WHERE key = ?`).run(canonicalJson(value), key);
+    for (const { key, row } of rows('tasks')) {
+      const task = JSON.parse(row) as Record<string, unknown> & { container: Record<string, unknown> | null };
+      delete task.user;
+      if (task.container !== null) {
+        for (const added of ['portMappings', 'volumes', 'privileged', 'parameters', 'hostname'])
+          delete task.container[added];
+      }
+      update('tasks', key, task);
+    }
+    for (const { key, row } of rows('frameworks')) {
+      const framework = JSON.parse(row) as { info: Record<string, unknown> };
+      delete framework.info.user;
+      update('frameworks', key, framework);
+    }
+    database.prepare("UPDATE meta SET value = '1' WHERE key = 'format_version'").run();
+    rehash(database);
+  });
+}
+
+test('COMPAT: a format 1 snapshot reads, its tasks running as their command user, the new fields defaulted', () => {
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(asFormat1(richMachine().machine.snapshot()));
+  const web = restored.state.tasks.get('f1/t1' as never);
+  assert.is(web?.user, null, 'format 1 knew no framework user');
+  assert.equal(web?.container?.portMappings, []);
+  assert.is(web?.container?.privileged, false);
+  assert.is(restored.state.tasks.get('f2/t1' as never)?.user, 'daemon');
+  assert.is(restored.state.frameworks.get('f1' as never)?.info.user, null);
+  // Its hash is checked on the rows as format 1 wrote them: a changed row is still caught.
+  const tampered = edited(asFormat1(richMachine().machine.snapshot()), (database) => {
+    const task = database.prepare("SELECT key, row FROM tasks WHERE key = 'f2/t1'").get() as {
+      key: string;
+      row: string;
+    };
+    const changed = task.row.replace('"user":"daemon"', '"user":"root"');
+    assert.is.not(changed, task.row);
+    database.prepare('UPDATE tasks SET row = ? WHERE key = ?').run(changed, task.key);
+  });
+  refused(tampered, 'SNAPSHOT_HASH_MISMATCH');
+});
+
 test('an empty state round-trips', () => {
   const empty = new ClusterStateMachine();
   const restored = new ClusterStateMachine();
@@ -139,7 +203,7 @@ test('refused: a SQLite file that is not a state snapshot, or lacks a table', ()
 
 test('refused: another format version', () => {
   const bytes = edited(richMachine().machine.snapshot(), (database) => {
-    database.prepare("UPDATE meta SET value = '2' WHERE key = 'format_version'").run();
+    database.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
   });
   refused(bytes, 'SNAPSHOT_VERSION_UNSUPPORTED');
 });

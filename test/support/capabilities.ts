@@ -85,3 +85,17 @@ export function networkNamespacesUnavailableReason(): string | undefined {
   }
   return undefined;
 }
+
+/** Undefined when this process runs as root, which switching a task to another user needs. */
+export function rootUnavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return `tasks run as other users on Linux, this is ${process.platform}`;
+  if (process.getuid?.() !== 0) return 'running tasks as another user needs a root agent, and the tests are not root';
+  return undefined;
+}
+
+/** Undefined when Debian's docker-registry (the Docker distribution registry) can be started by a test. */
+export function dockerRegistryUnavailableReason(): string | undefined {
+  if (findOnPath('docker-registry') === undefined)
+    return 'docker-registry is not installed (apt-get install docker-registry)';
+  return undefined;
+}

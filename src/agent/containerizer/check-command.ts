@@ -1,6 +1,6 @@
 // Runs a health-check command for a process-containerizer task: `/bin/sh -c` in the task's
-// sandbox with the task's environment, in its own process group so a timeout can end the
-// check and everything it started.
+// sandbox with the task's environment, as the task's user, in its own process group so a
+// timeout can end the check and everything it started.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
@@ -11,10 +11,17 @@ export class CheckCommandTimeoutError extends Error {
 
 export function runShellCheck(
   command: string,
-  options: { readonly cwd: string; readonly environment: Readonly<Record<string, string>>; readonly timeoutMs: number },
+  options: {
+    readonly cwd: string;
+    readonly environment: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+    /** An argv prefix that switches to the task's user (switch-user.ts); empty: the agent's user. */
+    readonly runAs?: readonly string[];
+  },
 ): Promise<number> {
+  const argv = [...(options.runAs ?? []), '/bin/sh', '-c', command];
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], {
+    const child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
       cwd: options.cwd,
       env: { ...options.environment },
       detached: true,

@@ -32,7 +32,7 @@ export class RunningDocker implements RunningContainer {
     /** Unix seconds: copy the log from here (0 at launch; about where the agent stopped copying on recovery). */
     logsSinceSeconds: number,
   ) {
-    this.handle = { kind: 'docker', pid: null, startTime: null, containerId };
+    this.handle = { kind: 'docker', pid: null, startTime: null, containerId, user: spec.user };
     this.container = docker.getContainer(containerId);
     const logsCopied = this.copyLogs(logsSinceSeconds);
     this.exited = this.watch(logsCopied);

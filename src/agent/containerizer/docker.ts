@@ -1,37 +1,39 @@
 // The `docker` containerizer: one container per task, made through dockerode against
 // DOCKER_HOST. Containers carry labels with the agent, framework and task ids, so a restarted
 // agent finds its own (recover) and removes those of tasks it no longer knows (removeOrphans).
-// Images are never pulled: an agent host is assumed to reach no registry, so a missing image
-// fails the launch at once, with a message that says so.
+// A launch checks the volumes and parameters (docker-volumes.ts, docker-options.ts), pulls the
+// image when the engine lacks it or the task forces a pull (docker-image.ts), then creates and
+// starts the container.
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from '../../util/logger.ts';
 import { createDockerClient, engineMessage, engineStatus } from './docker-client.ts';
+import { ensureImage } from './docker-image.ts';
+import { createOptions, dockerLabels } from './docker-options.ts';
+import { containerBinds } from './docker-volumes.ts';
 import { RunningDocker } from './docker-running.ts';
 import {
   ContainerLaunchError,
   type ContainerHandle,
   type Containerizer,
   type ContainerSpec,
+  type LaunchProgress,
   type RunningContainer,
 } from './types.ts';
 
-export const dockerLabels = {
-  agentId: 'flotilla.agent_id',
-  frameworkId: 'flotilla.framework_id',
-  taskId: 'flotilla.task_id',
-} as const;
+export { dockerLabels } from './docker-options.ts';
+export { containerSandboxPath } from './docker-volumes.ts';
 
-/** Where the sandbox appears inside the container, as in Mesos. */
-export const containerSandboxPath = '/mnt/mesos/sandbox';
 // Create, start and inspect answer quickly on a healthy engine; a stuck one must not hang a launch.
 const engineCallTimeoutMs = 30_000;
 const maxNameTaskChars = 40;
 
 export interface DockerContainerizerOptions {
   readonly logger: Logger;
+  /** Absolute host folders a volume's host_path may be in (--docker-volume-allowlist); none: sandbox-relative only. */
+  readonly volumeAllowlist?: readonly string[];
   /** Defaults to a client for DOCKER_HOST. */
   readonly docker?: Docker;
 }
@@ -50,16 +52,6 @@ async function withTimeout<Value>(what: string, promise: Promise<Value>): Promis
   } finally {
     clearTimeout(timer);
   }
-}
-
-function containerCommand(spec: ContainerSpec): Pick<Docker.ContainerCreateOptions, 'Entrypoint' | 'Cmd'> {
-  const command = spec.command;
-  if (command === null) return {};
-  // As Mesos' docker containerizer: shell=true overrides the entrypoint with `/bin/sh -c`;
-  // shell=false keeps the image's entrypoint and passes value and arguments as its command.
-  if (command.shell) return { Entrypoint: ['/bin/sh', '-c'], Cmd: [command.value] };
-  const argv = command.value === '' ? [...command.arguments] : [command.value, ...command.arguments];
-  return argv.length === 0 ? {} : { Cmd: argv };
 }
 
 function containerName(spec: ContainerSpec): string {
@@ -97,39 +89,18 @@ export class DockerContainerizer implements Containerizer {
     if (!path.isAbsolute(spec.sandbox) || !statSync(spec.sandbox, { throwIfNoEntry: false })?.isDirectory()) {
       throw new ContainerLaunchError(`sandbox ${spec.sandbox} is not an existing absolute directory`);
     }
-    const environment = { ...spec.environment, MESOS_SANDBOX: containerSandboxPath };
-    return {
-      name: containerName(spec),
-      Image: spec.image,
-      ...containerCommand(spec),
-      Env: Object.entries(environment).map(([name, value]) => `${name}=${value}`),
-      WorkingDir: containerSandboxPath,
-      Labels: {
-        [dockerLabels.agentId]: spec.agentId,
-        [dockerLabels.frameworkId]: spec.frameworkId,
-        [dockerLabels.taskId]: spec.taskId,
-      },
-      HostConfig: {
-        Binds: [`${spec.sandbox}:${containerSandboxPath}`],
-        NetworkMode: await this.networkMode(spec.network),
-        ...(spec.memMb === null ? {} : { Memory: Math.floor(spec.memMb * 1024 * 1024) }),
-        ...(spec.cpus === null ? {} : { NanoCpus: Math.round(spec.cpus * 1e9) }),
-      },
-    };
+    const binds = containerBinds(spec, this.options.volumeAllowlist ?? []);
+    return createOptions(spec, containerName(spec), await this.networkMode(spec.network), binds);
   }
 
-  async launch(spec: ContainerSpec): Promise<RunningContainer> {
+  async launch(spec: ContainerSpec, progress: LaunchProgress = () => undefined): Promise<RunningContainer> {
     const options = await this.createOptions(spec);
+    await ensureImage(this.docker, options.Image ?? '', spec.forcePullImage, progress, this.options.logger);
     let container: Docker.Container;
     try {
       container = await withTimeout('a container create', this.docker.createContainer(options));
     } catch (error) {
       if (error instanceof ContainerLaunchError) throw error;
-      if (engineStatus(error) === 404) {
-        throw new ContainerLaunchError(
-          `image "${spec.image}" is not in the Docker engine, and Flotilla does not pull images (load it on the agent's host first)`,
-        );
-      }
       throw new ContainerLaunchError(`the Docker engine refused to create the container: ${engineMessage(error)}`);
     }
     try {

@@ -31,14 +31,20 @@ function shellQuote(text: string): string {
  *    the first wait had already returned the real status (TERM arrived just after it).
  * SIGKILL ends both; then there is no status file and the parent sees the wrapper killed.
  */
-export function wrapperScript(sandbox: string, cgroupProcsFiles: readonly string[]): string {
+export function wrapperScript(
+  sandbox: string,
+  cgroupProcsFiles: readonly string[],
+  /** Prepended to the task's argv (switch-user.ts), so the task runs as its user and the wrapper stays root. */
+  runAs: readonly string[] = [],
+): string {
   const statusFile = path.join(sandbox, exitStatusFileName);
+  const prefix = runAs.map((argument) => `${shellQuote(argument)} `).join('');
   const join = cgroupProcsFiles.map(
     (file) => `echo $$ > ${shellQuote(file)} || echo "flotilla: could not join cgroup ${file.replaceAll('"', '')}" >&2`,
   );
   return [
     ...join,
-    '"$@" &',
+    `${prefix}"$@" &`,
     'child=$!',
     'term=0',
     "trap 'term=1' TERM",

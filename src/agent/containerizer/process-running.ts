@@ -9,6 +9,7 @@ import { runShellCheck } from './check-command.ts';
 import { exitFromStatus, readExitStatusFile } from './exit-status.ts';
 import { isSameProcessAlive, listGroupMembers } from './proc-fs.ts';
 import { processGroupUsage } from './process-usage.ts';
+import { switchUserArgv } from './switch-user.ts';
 import type { ContainerExit, ContainerHandle, ContainerSpec, ContainerUsage, RunningContainer } from './types.ts';
 
 export class RunningProcess implements RunningContainer {
@@ -119,6 +120,11 @@ export class RunningProcess implements RunningContainer {
   }
 
   runCheckCommand(command: string, timeoutMs: number): Promise<number> {
-    return runShellCheck(command, { cwd: this.spec.sandbox, environment: this.spec.environment, timeoutMs });
+    return runShellCheck(command, {
+      cwd: this.spec.sandbox,
+      environment: this.spec.environment,
+      timeoutMs,
+      runAs: switchUserArgv(this.spec.user),
+    });
   }
 }

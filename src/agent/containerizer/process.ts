@@ -19,6 +19,7 @@ import { clearExitStatusFile, readExitStatusFile, wrapperScript } from './exit-s
 import { findOrphanGroups, killOrphanGroup } from './process-orphans.ts';
 import { isSameProcessAlive, readProcStat } from './proc-fs.ts';
 import { RunningProcess } from './process-running.ts';
+import { switchUserArgv } from './switch-user.ts';
 import {
   ContainerLaunchError,
   type ContainerHandle,
@@ -126,13 +127,20 @@ export class ProcessContainerizer implements Containerizer {
     }
     const argv = commandArgv(spec);
     if (spec.command?.shell === false) checkProgramExists(argv[0] ?? '', spec.environment);
+    switchUserArgv(spec.user); // A missing setpriv is a launch error, before anything starts.
     clearExitStatusFile(spec.sandbox);
     const cgroup = this.prepareCgroup(spec);
     const child = await this.spawnWrapper(spec, argv, cgroup);
     const pid = child.pid ?? 0;
     const stat = readProcStat(pid);
     // The wrapper cannot have ended and been reaped yet: Node reaps it only after 'spawn'.
-    const handle: ContainerHandle = { kind: 'process', pid, startTime: stat?.startTime ?? '', containerId: null };
+    const handle: ContainerHandle = {
+      kind: 'process',
+      pid,
+      startTime: stat?.startTime ?? '',
+      containerId: null,
+      user: spec.user,
+    };
     const running = new RunningProcess(handle, spec, cgroup, this.options.logger);
     running.watchChild(child);
     this.options.logger.info(
@@ -151,7 +159,7 @@ export class ProcessContainerizer implements Containerizer {
       [markerVariables.frameworkId]: spec.frameworkId,
       [markerVariables.taskId]: spec.taskId,
     };
-    const script = wrapperScript(spec.sandbox, cgroup?.procsFiles ?? []);
+    const script = wrapperScript(spec.sandbox, cgroup?.procsFiles ?? [], switchUserArgv(spec.user));
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', script, 'flotilla-task', ...argv], {
         cwd: spec.sandbox,

@@ -2,7 +2,8 @@
 // owns the task lifecycle and the checkpoint; a containerizer only starts, watches, stops and
 // finds again the thing that runs a task. Everything in a `ContainerHandle` is checkpointed, so
 // a restarted agent can hand it back to `recover`.
-import type { WireUsage } from '../../protocol/agent.ts';
+import type { WirePortMapping, WireUsage, WireVolume } from '../../protocol/agent.ts';
+import type { TaskUser } from '../task-user.ts';
 
 export type ContainerizerKind = 'process' | 'docker';
 
@@ -24,7 +25,19 @@ export interface ContainerSpec {
   readonly command: ContainerCommand | null;
   /** docker only: the image, as the engine names it. */
   readonly image: string | null;
+  /** docker only: pull the image even when the engine has it (Mesos force_pull_image). */
+  readonly forcePullImage: boolean;
   readonly network: 'HOST' | 'BRIDGE' | 'NONE';
+  /** docker only (BRIDGE): host ports, all among the task's port resources. */
+  readonly portMappings: readonly WirePortMapping[];
+  /** docker only: host paths (absolute, allow-listed by the agent) or sandbox-relative ones. */
+  readonly volumes: readonly WireVolume[];
+  readonly privileged: boolean;
+  /** docker only: `docker run --key=value` options, read by src/protocol/docker-parameters.ts. */
+  readonly parameters: readonly { readonly key: string; readonly value: string }[];
+  readonly hostname: string | null;
+  /** The user the task runs as; null: the agent's own. Set by the agent once it resolved it. */
+  readonly user: TaskUser | null;
   /** The whole environment of the task (the agent adds MESOS_SANDBOX, PORT0…, the task's own). */
   readonly environment: Readonly<Record<string, string>>;
   /** Limits from the task's resources; null: unlimited. */
@@ -41,6 +54,8 @@ export interface ContainerHandle {
   readonly startTime: string | null;
   /** docker: the container id. */
   readonly containerId: string | null;
+  /** The user the task runs as (its check commands too); null: the agent's own. */
+  readonly user: TaskUser | null;
 }
 
 export type ContainerExit =
@@ -71,10 +86,13 @@ export class ContainerLaunchError extends Error {
   override name = 'ContainerLaunchError';
 }
 
+/** What a launch tells while it prepares (an image pull), for TASK_STARTING messages. */
+export type LaunchProgress = (message: string) => void;
+
 export interface Containerizer {
   readonly kind: ContainerizerKind;
   /** Starts the task; rejects with ContainerLaunchError (the message says why) if it cannot. */
-  launch(spec: ContainerSpec): Promise<RunningContainer>;
+  launch(spec: ContainerSpec, progress?: LaunchProgress): Promise<RunningContainer>;
   /**
    * Re-attaches to a checkpointed container; null if it is no longer there and how it ended
    * cannot be known. One that ended while the agent was away but whose outcome is still known

@@ -1,6 +1,7 @@
 // Mesos FrameworkInfo JSON → the state machine's FrameworkInfo. Roles: `roles` for MULTI_ROLE
 // frameworks, else the deprecated `role` (default "*"), as Mesos reads them (framework.md).
-// Failover timeout: seconds (a double) → whole milliseconds. The same schema the command
+// Failover timeout: seconds (a double) → whole milliseconds. `user`: the Unix user its tasks
+// run as when their command names none. The same schema the command
 // decoder runs then checks every bound, so a SUBSCRIBE that parses is a command that decodes.
 import { frameworkInfoSchema } from '../../state-machine/value-schema.ts';
 import { compareStrings } from '../../state-machine/ordering.ts';
@@ -62,6 +63,8 @@ export function parseFrameworkInfo(info: Fields, path: string): FrameworkInfo {
     capabilities: capabilityList,
     hostname: optionalString(info, 'hostname', `${path}.hostname`),
     webuiUrl: optionalString(info, 'webui_url', `${path}.webui_url`),
+    // Required in Mesos; "" (what the old scheduler driver filled in) means "not given".
+    user: optionalString(info, 'user', `${path}.user`) || null,
   };
   return parseWith(frameworkInfoSchema, candidate, path);
 }

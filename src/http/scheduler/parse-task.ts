@@ -2,16 +2,38 @@
 // KillPolicy, Labels) → the state machine's TaskDefinition. Defaults are Mesos': a command runs
 // through the shell unless `shell` is false; health check timing defaults from mesos.proto
 // (delay 15 s, interval 10 s, timeout 20 s, 3 consecutive failures, grace period 10 s).
-// Mesos features Flotilla agents do not have (URIs to fetch, custom executors, secrets) are a
-// clear 400, never silently dropped. The result passes the command decoder's own schema.
+// Mesos features Flotilla agents do not have (URIs to fetch, custom executors, secrets, CNI
+// networks, CheckInfo, Docker volume drivers, `docker run` options the agent cannot express) are
+// a clear 400 naming the field, never silently dropped; so is a container no agent could run
+// (container-rules.ts). What only an agent knows (its users, its volume allow-list, whether an
+// image can be pulled) it refuses at launch with TASK_FAILED. The result passes the command
+// decoder's own schema. README's "Task fields" table lists every field and what happens to it.
+import { DockerParameterError, parseDockerParameter } from '../../protocol/docker-parameters.ts';
+import { containerProblem } from '../../state-machine/container-rules.ts';
 import { taskDefinitionSchema } from '../../state-machine/value-schema.ts';
-import { maxArguments, maxEnvironmentVariables, maxLabels } from '../../state-machine/limits.ts';
-import type { HealthCheck, TaskCommand, TaskContainer, TaskDefinition } from '../../state-machine/values.ts';
+import {
+  maxArguments,
+  maxDockerParameters,
+  maxEnvironmentVariables,
+  maxLabels,
+  maxPortMappings,
+  maxVolumes,
+} from '../../state-machine/limits.ts';
+import type {
+  ContainerVolume,
+  DockerParameter,
+  HealthCheck,
+  PortMapping,
+  TaskCommand,
+  TaskContainer,
+  TaskDefinition,
+} from '../../state-machine/values.ts';
 import { HttpError } from '../errors.ts';
 import { parseWith } from '../operator/fields.ts';
 import {
   enumField,
   type Fields,
+  isUnset,
   member,
   messageList,
   optionalMessage,
@@ -24,6 +46,7 @@ import {
 import { parseResources } from './parse-resources.ts';
 
 const millisecondsPerSecond = 1000;
+const maxPort = 65_535;
 const nanosecondsPerMillisecond = 1_000_000;
 
 /** mesos.proto HealthCheck defaults, in seconds. */
@@ -74,37 +97,144 @@ export function parseCommand(command: Fields, path: string): TaskCommand | null 
   };
 }
 
-export function parseContainer(container: Fields, path: string): TaskContainer {
-  const type = enumField(container, 'type', `${path}.type`, ['DOCKER', 'MESOS'], 'MESOS');
-  if (type === 'DOCKER') {
-    const docker = optionalMessage(container, 'docker', `${path}.docker`);
-    if (docker === null) throw new HttpError('INVALID_BODY', `${path}.docker is required for a DOCKER container`);
-    const network = enumField(docker, 'network', `${path}.docker.network`, ['HOST', 'BRIDGE', 'NONE'], 'HOST');
-    return {
-      type,
-      image: requiredString(docker, 'image', `${path}.docker.image`),
-      network,
-      forcePullImage: member(docker, 'force_pull_image') === true,
-    };
+/** Fields of Mesos messages that Flotilla agents cannot honour: refused by name, never dropped. */
+function refuseFields(message: Fields, path: string, fields: readonly (readonly [string, string])[]): void {
+  for (const [name, why] of fields) {
+    const value = member(message, name);
+    const given = Array.isArray(value) ? value.length > 0 : !isUnset(value);
+    if (given) throw new HttpError('INVALID_BODY', `${path}.${name}: ${why}`);
   }
+}
+
+function portNumber(mapping: Fields, name: string, path: string): number {
+  const port = optionalNumberField(mapping, name, `${path}.${name}`);
+  if (port === null || !Number.isInteger(port) || port < 1 || port > maxPort)
+    throw new HttpError('INVALID_BODY', `${path}.${name} must be a port from 1 to ${maxPort}`);
+  return port;
+}
+
+function parsePortMappings(docker: Fields, path: string): PortMapping[] {
+  return messageList(docker, 'port_mappings', path, maxPortMappings).map((mapping, position) => {
+    const at = `${path}[${position}]`;
+    const protocol = (optionalString(mapping, 'protocol', `${at}.protocol`) ?? 'tcp').toLowerCase();
+    if (protocol !== 'tcp' && protocol !== 'udp')
+      throw new HttpError('INVALID_BODY', `${at}.protocol must be tcp or udp (one mapping per protocol)`);
+    return {
+      hostPort: portNumber(mapping, 'host_port', at),
+      containerPort: portNumber(mapping, 'container_port', at),
+      protocol,
+    };
+  });
+}
+
+/** ":" and "," separate the parts of a Docker bind, so a path cannot hold them. */
+function bindPath(volume: Fields, name: string, at: string): string {
+  const value = requiredString(volume, name, `${at}.${name}`);
+  if (/[:,\0]/.test(value)) throw new HttpError('INVALID_BODY', `${at}.${name} must not contain ":", "," or NUL`);
+  return value;
+}
+
+function parseVolumes(container: Fields, path: string): ContainerVolume[] {
+  return messageList(container, 'volumes', path, maxVolumes).map((volume, position) => {
+    const at = `${path}[${position}]`;
+    refuseFields(volume, at, [
+      ['image', 'Flotilla agents mount host paths only, not images'],
+      [
+        'source',
+        'Flotilla agents mount host_path only (no Docker volume drivers, sandbox paths of other containers or secrets)',
+      ],
+    ]);
+    if (isUnset(member(volume, 'mode'))) throw new HttpError('INVALID_BODY', `${at}.mode is required (RW or RO)`);
+    return {
+      containerPath: bindPath(volume, 'container_path', at),
+      hostPath: bindPath(volume, 'host_path', at),
+      mode: enumField(volume, 'mode', `${at}.mode`, ['RW', 'RO'], 'RW'),
+    };
+  });
+}
+
+function parseDockerParameters(docker: Fields, path: string, network: TaskContainer['network']): DockerParameter[] {
+  return messageList(docker, 'parameters', path, maxDockerParameters).map((parameter, position) => {
+    const at = `${path}[${position}]`;
+    const key = requiredString(parameter, 'key', `${at}.key`);
+    const value = requiredString(parameter, 'value', `${at}.value`);
+    try {
+      parseDockerParameter(key, value, network);
+    } catch (error) {
+      if (error instanceof DockerParameterError) throw new HttpError('INVALID_BODY', `${at}: ${error.message}`);
+      throw error;
+    }
+    return { key, value };
+  });
+}
+
+const noDockerExtras = { portMappings: [], volumes: [], privileged: false, parameters: [], hostname: null } as const;
+
+function parseDockerContainer(container: Fields, docker: Fields, path: string): TaskContainer {
+  refuseFields(docker, `${path}.docker`, [
+    ['volume_driver', 'Flotilla agents mount host paths only (no volume drivers)'],
+  ]);
+  const network = enumField(docker, 'network', `${path}.docker.network`, ['HOST', 'BRIDGE', 'NONE'], 'HOST');
+  const privileged = member(docker, 'privileged');
+  if (!isUnset(privileged) && typeof privileged !== 'boolean')
+    throw new HttpError('INVALID_BODY', `${path}.docker.privileged must be true or false`);
+  return {
+    type: 'DOCKER',
+    image: requiredString(docker, 'image', `${path}.docker.image`),
+    network,
+    forcePullImage: member(docker, 'force_pull_image') === true,
+    portMappings: parsePortMappings(docker, `${path}.docker.port_mappings`),
+    volumes: parseVolumes(container, `${path}.volumes`),
+    privileged: privileged === true,
+    parameters: parseDockerParameters(docker, `${path}.docker.parameters`, network),
+    hostname: optionalString(container, 'hostname', `${path}.hostname`),
+  };
+}
+
+function parseMesosContainer(container: Fields, path: string): TaskContainer {
+  // Volumes and a hostname need a mount and a UTS namespace the process containerizer does not make.
+  refuseFields(container, path, [
+    ['volumes', 'volumes need a DOCKER container (the process containerizer has no mount namespace)'],
+    ['hostname', 'a hostname needs a DOCKER container'],
+    ['docker', 'a MESOS container takes no DockerInfo; use type DOCKER'],
+  ]);
   const image = optionalMessage(
     optionalMessage(container, 'mesos', `${path}.mesos`) ?? {},
     'image',
     `${path}.mesos.image`,
   );
-  if (image === null) return { type, image: null, network: 'HOST', forcePullImage: false };
+  if (image === null) return { type: 'MESOS', image: null, network: 'HOST', forcePullImage: false, ...noDockerExtras };
   if (enumField(image, 'type', `${path}.mesos.image.type`, ['DOCKER', 'APPC'], 'DOCKER') !== 'DOCKER') {
     throw new HttpError('INVALID_BODY', `${path}.mesos.image: Flotilla runs DOCKER images only`);
   }
   const docker = optionalMessage(image, 'docker', `${path}.mesos.image.docker`);
   if (docker === null) throw new HttpError('INVALID_BODY', `${path}.mesos.image.docker is required`);
+  refuseFields(docker, `${path}.mesos.image.docker`, [
+    ['credential', 'Flotilla agents pull without registry credentials'],
+    ['config', 'Flotilla agents pull without registry credentials'],
+  ]);
   // Image.cached defaults to true: false asks for a fresh pull, like force_pull_image.
   return {
-    type,
+    type: 'MESOS',
     image: requiredString(docker, 'name', `${path}.mesos.image.docker.name`),
     network: 'HOST',
     forcePullImage: member(image, 'cached') === false,
+    ...noDockerExtras,
   };
+}
+
+export function parseContainer(container: Fields, path: string): TaskContainer {
+  refuseFields(container, path, [
+    ['network_infos', 'Flotilla agents have no CNI networks; use docker.network'],
+    ['linux_info', 'Flotilla agents do not set capabilities or namespaces this way; use docker.parameters cap-add'],
+    ['rlimit_info', 'Flotilla agents do not set rlimits this way; use docker.parameters ulimit'],
+    ['tty_info', 'Flotilla agents attach no TTY'],
+  ]);
+  const type = enumField(container, 'type', `${path}.type`, ['DOCKER', 'MESOS'], 'MESOS');
+  if (type === 'MESOS') return parseMesosContainer(container, path);
+  const docker = optionalMessage(container, 'docker', `${path}.docker`);
+  if (docker === null) throw new HttpError('INVALID_BODY', `${path}.docker is required for a DOCKER container`);
+  return parseDockerContainer(container, docker, path);
 }
 
 function seconds(check: Fields, name: string, path: string, fallback: number): number {
@@ -121,7 +251,38 @@ function healthCheckType(check: Fields, path: string): HealthCheck['type'] {
   return enumField(check, 'type', `${path}.type`, ['COMMAND', 'HTTP', 'TCP'], inferred);
 }
 
+/**
+ * The agent probes http://127.0.0.1:<port> (IPv4, plain HTTP) and runs a check command through
+ * the shell as the task's user: what a check asks beyond that is refused, not ignored.
+ */
+function refuseHealthCheckExtras(check: Fields, path: string): void {
+  const http = optionalMessage(check, 'http', `${path}.http`);
+  const tcp = optionalMessage(check, 'tcp', `${path}.tcp`);
+  const command = optionalMessage(check, 'command', `${path}.command`);
+  const scheme = http === null ? null : optionalString(http, 'scheme', `${path}.http.scheme`);
+  if (scheme !== null && scheme !== 'http')
+    throw new HttpError('INVALID_BODY', `${path}.http.scheme: Flotilla agents probe plain http only`);
+  for (const [endpoint, name] of [
+    [http, 'http'],
+    [tcp, 'tcp'],
+  ] as const) {
+    const protocol = endpoint === null ? null : optionalString(endpoint, 'protocol', `${path}.${name}.protocol`);
+    if (protocol !== null && protocol !== 'IPv4')
+      throw new HttpError('INVALID_BODY', `${path}.${name}.protocol: Flotilla agents probe 127.0.0.1 (IPv4) only`);
+  }
+  if (command === null) return;
+  if (member(command, 'shell') === false)
+    throw new HttpError('INVALID_BODY', `${path}.command.shell: a check command runs through the shell`);
+  refuseFields(command, `${path}.command`, [
+    ['arguments', 'a check command runs through the shell; put it all in value'],
+    ['environment', "a check command runs with the task's environment"],
+    ['user', "a check command runs as the task's user"],
+    ['uris', 'Flotilla agents do not fetch URIs'],
+  ]);
+}
+
 export function parseHealthCheck(check: Fields, path: string): HealthCheck {
+  refuseHealthCheckExtras(check, path);
   const type = healthCheckType(check, path);
   const http = optionalMessage(check, 'http', `${path}.http`);
   const tcp = optionalMessage(check, 'tcp', `${path}.tcp`);
@@ -169,6 +330,12 @@ export function parseTaskInfo(task: Fields, path: string): { definition: TaskDef
       `${path}.executor: Flotilla agents run tasks with their own executor; give a command or a container`,
     );
   }
+  refuseFields(task, path, [
+    ['check', 'Flotilla agents run health_check, not the experimental CheckInfo'],
+    ['max_completion_time', 'Flotilla agents do not end tasks after a deadline; kill the task instead'],
+    ['limits', 'Flotilla agents limit a task to its resources; it has no separate limits'],
+    ['data', "Flotilla's executor reads no TaskInfo.data; pass values in command.environment or labels"],
+  ]);
   const command = optionalMessage(task, 'command', `${path}.command`);
   const container = optionalMessage(task, 'container', `${path}.container`);
   const check = optionalMessage(task, 'health_check', `${path}.health_check`);
@@ -182,8 +349,8 @@ export function parseTaskInfo(task: Fields, path: string): { definition: TaskDef
     killGracePeriodMs: killGracePeriodMs(task, path),
     labels: parseLabels(task, `${path}.labels`),
   };
-  return {
-    definition: parseWith(taskDefinitionSchema, candidate, path),
-    agentId: requiredIdField(task, 'agent_id', `${path}.agent_id`),
-  };
+  const definition = parseWith(taskDefinitionSchema, candidate, path);
+  const problem = containerProblem(definition);
+  if (problem !== null) throw new HttpError('INVALID_BODY', `${path}.${problem.field}: ${problem.message}`);
+  return { definition, agentId: requiredIdField(task, 'agent_id', `${path}.agent_id`) };
 }

@@ -46,14 +46,14 @@ export function mesosAgent(agent: Agent): Operator.Agent {
 }
 
 /**
- * FrameworkInfo.user is required in Mesos; Flotilla keeps no framework user (a task names its
- * own), so it is "". Frameworks checkpoint always: Flotilla agents checkpoint every task.
+ * FrameworkInfo.user is required in Mesos: "" when the framework gave none. Frameworks
+ * checkpoint always: Flotilla agents checkpoint every task.
  */
 export function mesosFrameworkInfo(framework: Framework): Mesos.FrameworkInfo {
   const info = framework.info;
   const singleRole = info.roles.length === 1 && !info.capabilities.includes('MULTI_ROLE') ? info.roles[0] : undefined;
   return {
-    user: '',
+    user: info.user ?? '',
     name: info.name,
     id: idValue(framework.id),
     failover_timeout: info.failoverTimeoutMs / millisecondsPerSecond,

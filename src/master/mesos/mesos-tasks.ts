@@ -35,7 +35,32 @@ function mesosContainer(container: TaskContainer): Mesos.ContainerInfo {
   if (container.type === 'DOCKER') {
     return {
       type: 'DOCKER',
-      docker: { image: container.image, network: container.network, force_pull_image: container.forcePullImage },
+      docker: {
+        image: container.image,
+        network: container.network,
+        force_pull_image: container.forcePullImage,
+        ...(container.portMappings.length === 0
+          ? {}
+          : {
+              port_mappings: container.portMappings.map((mapping) => ({
+                host_port: mapping.hostPort,
+                container_port: mapping.containerPort,
+                protocol: mapping.protocol,
+              })),
+            }),
+        ...(container.privileged ? { privileged: true } : {}),
+        ...(container.parameters.length === 0 ? {} : { parameters: [...container.parameters] }),
+      },
+      ...(container.volumes.length === 0
+        ? {}
+        : {
+            volumes: container.volumes.map((volume) => ({
+              container_path: volume.containerPath,
+              host_path: volume.hostPath,
+              mode: volume.mode,
+            })),
+          }),
+      ...(container.hostname === null ? {} : { hostname: container.hostname }),
     };
   }
   return {
@@ -77,7 +102,7 @@ function latestUpdate(task: Task): Pick<Mesos.Task, 'status_update_state' | 'sta
 }
 
 export function mesosTask(task: Task): Mesos.Task {
-  const user = task.command?.user ?? null;
+  const user = task.user;
   return {
     name: task.name,
     task_id: idValue(task.id),

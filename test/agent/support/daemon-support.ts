@@ -210,6 +210,7 @@ export async function subscribeFramework(
       capabilities: [],
       hostname: null,
       webuiUrl: null,
+      user: null,
     },
   });
   if (!result.ok) throw new Error(`subscribe rejected: ${JSON.stringify(result)}`);

@@ -3,6 +3,7 @@
 // `tasksPerOffer` per offer, and declines offers that hold none. It records every offer and
 // the latest status of every task, so tests can count what it holds and check what it was
 // offered. In "hold" mode it keeps offers unanswered instead (a test ACCEPTs them itself).
+import os from 'node:os';
 import { SchedulerClient } from '../../../src/frameworks/sdk/client.ts';
 import { isTerminalState } from '../../../src/frameworks/sdk/client.ts';
 import { parseMasterList } from '../../../src/frameworks/sdk/masters.ts';
@@ -89,7 +90,7 @@ export class SlotFramework {
     this.client = new SchedulerClient({
       masters: parseMasterList(options.masters),
       framework: {
-        user: 'root',
+        user: os.userInfo().username,
         name: options.name,
         roles: [options.role],
         failover_timeout: 300,

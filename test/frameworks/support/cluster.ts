@@ -1,5 +1,6 @@
 // A master (in this process) and a real agent process for SDK and `flotilla run` end-to-end
 // tests, and a scheduler that launches one command and records what it sees.
+import os from 'node:os';
 import { AgentProcess, waitForAgent } from '../../agent/support/daemon-support.ts';
 import { startSingleMaster, type SingleMaster } from '../../support/master.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -81,7 +82,7 @@ export function newClient(
   return new SchedulerClient({
     masters: parseMasterList(masters),
     framework: {
-      user: 'root',
+      user: os.userInfo().username,
       name: 'sdk-e2e',
       roles: ['*'],
       failover_timeout: 300,

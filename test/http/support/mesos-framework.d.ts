@@ -49,6 +49,8 @@ declare module 'mesos-framework' {
     masterUrl: string;
     port: number;
     frameworkName?: string;
+    /** FrameworkInfo.user; the package's default is "root". */
+    user?: string;
     useZk?: boolean;
     restartStates?: string[];
     masterConnectionTimeout?: number;

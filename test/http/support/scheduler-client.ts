@@ -1,5 +1,6 @@
 // A minimal Mesos v1 scheduler client for tests, as an Apache Mesos framework client speaks:
 // SUBSCRIBE over fetch, records decoded with the RecordIO decoder, calls with Mesos-Stream-Id.
+import os from 'node:os';
 import * as assert from 'uvu/assert';
 import type { SchedulerEvent, SchedulerEventType } from '../../../src/protocol/scheduler.ts';
 import { asEvent, RecordReader, withTimeout } from './event-stream.ts';
@@ -36,7 +37,8 @@ export async function schedulerPost(
 }
 
 export const frameworkInfo = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  user: 'root',
+  // Tasks run as the framework's user: whoever runs the tests, as `flotilla run` sends.
+  user: os.userInfo().username,
   name: 'test-framework',
   failover_timeout: 60,
   ...overrides,

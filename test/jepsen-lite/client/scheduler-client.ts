@@ -3,6 +3,7 @@
 // leader (following 307s, re-subscribing with its framework id after any loss), calls on
 // fresh connections to the master that holds the stream, each classified as the KV client's
 // writes are: an answer, a definite failure (never sent), or indeterminate.
+import os from 'node:os';
 import http from 'node:http';
 import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
 import type { Offer } from '../../../src/protocol/mesos.ts';
@@ -131,7 +132,8 @@ export class SchedulerClient {
     const target =
       endpoint.kind === 'tcp' ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
     const info = {
-      user: 'jepsen',
+      // Tasks run as the framework's user, which must exist on the agents: whoever runs jepsen.
+      user: os.userInfo().username,
       name: this.name,
       roles: ['*'],
       failover_timeout: 3600,

@@ -80,6 +80,7 @@ export function frameworkInfo(overrides: Partial<FrameworkInfo> = {}): Framework
     capabilities: [],
     hostname: null,
     webuiUrl: null,
+    user: null,
     ...overrides,
   };
 }

@@ -89,6 +89,7 @@ function frameworkInfoFor(context: Context): FrameworkInfo {
     capabilities: context.chance(2) ? ['PARTITION_AWARE'] : [],
     hostname: null,
     webuiUrl: null,
+    user: null,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   mem,
   O1,
   offerDefinition,
+  ports,
   registerAgent,
   resources,
   subscribe,
@@ -41,7 +42,7 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     type: 'update_framework',
     at: baseTime,
     frameworkId: F1,
-    info: frameworkInfo({ roles: ['*', 'web'] }),
+    info: frameworkInfo({ roles: ['*', 'web'], user: 'nobody' }),
   },
   disconnect_framework: { type: 'disconnect_framework', at: baseTime, frameworkId: F1 },
   teardown_framework: { type: 'teardown_framework', at: baseTime, frameworkId: F1 },
@@ -54,8 +55,18 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
       { type: 'RESERVE', resources: resources(cpus(1, 'web')) },
       { type: 'UNRESERVE', resources: resources(cpus(1, 'web')) },
       launch(
-        taskDefinition(T1, resources(cpus(1)), {
-          container: { type: 'DOCKER', image: 'busybox', network: 'BRIDGE', forcePullImage: false },
+        taskDefinition(T1, resources(cpus(1), ports(31000, 31001)), {
+          container: {
+            type: 'DOCKER',
+            image: 'busybox',
+            network: 'BRIDGE',
+            forcePullImage: false,
+            portMappings: [{ hostPort: 31001, containerPort: 53, protocol: 'udp' }],
+            volumes: [{ containerPath: '/etc/app', hostPath: '/srv/app', mode: 'RO' }],
+            privileged: true,
+            parameters: [{ key: 'env', value: 'MODE=blue' }],
+            hostname: 'web',
+          },
           healthCheck: {
             type: 'TCP',
             command: null,

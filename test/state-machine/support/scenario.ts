@@ -1,5 +1,6 @@
 // A state with something in every table, for snapshot and query tests.
 import type { Command } from '../../../src/state-machine/commands.ts';
+import type { TaskContainer } from '../../../src/state-machine/values.ts';
 import {
   A1,
   A2,
@@ -26,10 +27,26 @@ import {
   uuid,
 } from './fixtures.ts';
 
+/** Every container field set, so snapshots and hashes cover them. */
+const webContainer: TaskContainer = {
+  type: 'DOCKER',
+  image: 'registry.local:5000/web:1',
+  network: 'BRIDGE',
+  forcePullImage: true,
+  portMappings: [{ hostPort: 31000, containerPort: 80, protocol: 'tcp' }],
+  volumes: [
+    { containerPath: '/data', hostPath: '/srv/web', mode: 'RO' },
+    { containerPath: 'cache', hostPath: 'cache', mode: 'RW' },
+  ],
+  privileged: true,
+  parameters: [{ key: 'label', value: 'team=web' }],
+  hostname: 'web-1',
+};
+
 export const richScenario: readonly Command[] = [
   registerAgent(A1),
   registerAgent(A2, { hostname: 'node2', address: { ip: '10.0.0.2', port: 5051 }, zone: 'z2' }),
-  subscribe(F1, { roles: ['*', 'web'] }),
+  subscribe(F1, { roles: ['*', 'web'], user: 'nobody' }),
   subscribe(F2, { name: 'jobs', roles: ['batch'], capabilities: ['PARTITION_AWARE'] }),
   {
     type: 'reserve_resources',
@@ -45,10 +62,20 @@ export const richScenario: readonly Command[] = [
       role: 'batch',
     }),
   ),
-  accept([O1], [launch(taskDefinition(T1, resources(cpus(1), mem(256), ports(31000, 31000))))]),
+  accept(
+    [O1],
+    [launch(taskDefinition(T1, resources(cpus(1), mem(256), ports(31000, 31000)), { container: webContainer }))],
+  ),
   accept(
     [O2],
-    [launch(taskDefinition(T1, resources(cpus(1, 'batch'), mem(64))), taskDefinition(T2, resources(cpus(0.5))))],
+    [
+      launch(
+        taskDefinition(T1, resources(cpus(1, 'batch'), mem(64)), {
+          command: { value: 'true', shell: true, arguments: [], environment: {}, user: 'daemon' },
+        }),
+        taskDefinition(T2, resources(cpus(0.5))),
+      ),
+    ],
     F2,
   ),
   updateStatus(T1, 'TASK_RUNNING', { uuid: uuid(1), healthy: true }),
