@@ -1,0 +1,210 @@
+// `npm start` as a new user meets it: a short block naming the leader and the UI, a first task
+// that runs, a clean stop of every node on Ctrl-C, and a second start that resumes from the
+// same data (same agent, the finished task still there). Ports are free ones found at run
+// time (--base-port) and the data lives in a temporary folder (--data-dir).
+// flotilla-test-timeout-seconds: 600
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { agentPortOffset } from '../../scripts/start/layout.ts';
+import { portProblem } from '../../scripts/start/ports.ts';
+import { flotilla, parseJson, repoRoot, transcript } from '../cli/support/cli-process.ts';
+import { freePort } from '../raft/support/process-cluster.ts';
+import { makeTempDir } from '../support/tmp.ts';
+import { waitFor } from '../support/wait.ts';
+
+const startScript = path.join(repoRoot, 'scripts', 'start.ts');
+const upTimeoutMs = 180_000;
+const maxPortSearches = 50;
+
+interface StartProcess {
+  readonly child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  readonly exited: Promise<number | null>;
+}
+
+/** A base port whose four ports (masters base..base+2, agent base+5) are free now. */
+async function freeBasePort(): Promise<number> {
+  for (let search = 0; search < maxPortSearches; search++) {
+    const base = await freePort();
+    if (base + agentPortOffset > 65535) continue;
+    const ports = [base, base + 1, base + 2, base + agentPortOffset];
+    const problems = await Promise.all(ports.map((port) => portProblem('127.0.0.1', port)));
+    if (problems.every((problem) => problem === null)) return base;
+  }
+  throw new Error(`no free base port after ${maxPortSearches} tries`);
+}
+
+/** `node --import tsx scripts/start.ts` (what `npm start` runs, without npm's wrapper process in between). */
+function start(args: readonly string[]): StartProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', startScript, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FLOTILLA_MASTERS: '', FLOTILLA_BASE_PORT: '', FLOTILLA_DATA_DIR: '' },
+  });
+  const process_: StartProcess = {
+    child,
+    output: { stdout: '', stderr: '' },
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    process_.output.stdout += chunk.toString('utf8');
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process_.output.stderr += chunk.toString('utf8');
+  });
+  return process_;
+}
+
+function startTranscript(started: StartProcess): string {
+  return `--- stdout\n${started.output.stdout}\n--- stderr\n${started.output.stderr}`;
+}
+
+async function waitForBlock(started: StartProcess): Promise<string[]> {
+  await waitFor(() => /^\s+stop\s+Ctrl-C/m.test(started.output.stdout), {
+    timeoutMs: upTimeoutMs,
+    what: 'the npm start block',
+    intervalMs: 200,
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}\n${startTranscript(started)}`);
+  });
+  return started.output.stdout.trimEnd().split('\n');
+}
+
+/** Every process below `root` (children, grandchildren), from /proc. */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of parents) {
+      if (ppid === parent) {
+        found.push(pid);
+        queue.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function interruptAndCheck(started: StartProcess): Promise<void> {
+  const children = descendants(started.child.pid!);
+  assert.ok(children.length >= 4, `expected 3 masters and an agent below npm start, found pids ${children.join(', ')}`);
+  started.child.kill('SIGINT');
+  const code = await started.exited;
+  assert.is(code, 0, startTranscript(started));
+  assert.match(started.output.stdout, /stopped: m1 code 0 · m2 code 0 · m3 code 0 · agent code 0/);
+  assert.equal(children.filter(alive), [], `every node exited when npm start did\n${startTranscript(started)}`);
+}
+
+const agentIdOf = (lines: readonly string[]): string => {
+  const match = lines.map((line) => /agent\s+\S+ · id (\S+)/.exec(line)).find((found) => found !== null);
+  assert.ok(match, `the block names the agent's id:\n${lines.join('\n')}`);
+  return match![1]!;
+};
+
+test('npm start: a short block, a first task, a clean Ctrl-C, and a resume from the same data', async () => {
+  const base = await freeBasePort();
+  const dataDir = makeTempDir('npm-start-');
+  const masters = [0, 1, 2].map((offset) => `127.0.0.1:${base + offset}`).join(',');
+  const first = start(['--base-port', String(base), '--data-dir', dataDir]);
+  let lines: string[];
+  try {
+    lines = await waitForBlock(first);
+    assert.ok(lines.length <= 25, `at most 25 lines, got ${lines.length}:\n${lines.join('\n')}`);
+    const leader = lines.find((line) => /\(leader\)/.test(line));
+    assert.ok(leader, `the block names the leader:\n${lines.join('\n')}`);
+    const leaderAddress = /(127\.0\.0\.1:\d+) \(leader\)/.exec(leader!)![1];
+    assert.ok(
+      lines.some((line) => line.includes(`web UI     http://${leaderAddress}/`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((line) => line.includes('run -- echo hello')),
+      'a first task to try',
+    );
+    assert.ok(
+      lines.some((line) => line.includes(`${dataDir}/logs/<node>.log`)),
+      'where the logs are',
+    );
+    assert.ok(
+      lines.some((line) => /docker/.test(line)),
+      'what the agent says of Docker',
+    );
+    assert.not.match(first.output.stdout, /"level"/, 'no JSON log line on the terminal');
+    assert.match(readFileSync(path.join(dataDir, 'logs', 'm1.log'), 'utf8'), /"level"/, 'the logs are in files');
+
+    const hello = await flotilla(['run', '--masters', masters, '--', 'echo', 'hello']);
+    assert.is(hello.status, 0, transcript(hello));
+    assert.match(hello.stdout, /^hello$/m, transcript(hello));
+  } finally {
+    if (first.child.exitCode === null) await interruptAndCheck(first);
+  }
+  const firstAgent = agentIdOf(lines!);
+  const down = await flotilla(['tasks', '--json', '--masters', masters]);
+  assert.is(down.status, 3, `nothing answers once npm start has stopped:\n${transcript(down)}`);
+  assert.match(down.stderr, /"code":"NO_MASTER"/, transcript(down));
+
+  const second = start(['--base-port', String(base), '--data-dir', dataDir]);
+  try {
+    const resumed = await waitForBlock(second);
+    assert.ok(
+      resumed.some((line) => /^Flotilla is up: .*\(resumed/.test(line)),
+      resumed.join('\n'),
+    );
+    assert.is(agentIdOf(resumed), firstAgent, 'the agent keeps its id');
+    const tasks = await flotilla(['tasks', '--json', '--masters', masters]);
+    assert.is(tasks.status, 0, transcript(tasks));
+    const rows = parseJson<{ id: string; name: string; state: string }[]>(tasks);
+    assert.ok(
+      rows.some((row) => row.name === 'flotilla-run' && row.state === 'TASK_FINISHED'),
+      `the first start's task is still there:\n${transcript(tasks)}`,
+    );
+  } finally {
+    if (second.child.exitCode === null) await interruptAndCheck(second);
+  }
+});
+
+test('a taken port is a one-line error naming it and --base-port, and nothing starts', async () => {
+  const base = await freeBasePort();
+  const holder: Server = createServer();
+  await new Promise<void>((resolve) => holder.listen(base + 1, '127.0.0.1', resolve));
+  try {
+    const started = start(['--base-port', String(base), '--data-dir', makeTempDir('npm-start-taken-')]);
+    const code = await started.exited;
+    assert.is(code, 1, startTranscript(started));
+    const errorLines = started.output.stderr.trim().split('\n');
+    assert.is(errorLines.length, 1, startTranscript(started));
+    assert.match(errorLines[0]!, new RegExp(`port ${base + 1} \\(m2\\) is in use`));
+    assert.match(errorLines[0]!, /--base-port \d+/);
+    assert.match(errorLines[0]!, /FLOTILLA_BASE_PORT/);
+  } finally {
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+  }
+});
+
+test.run();
