@@ -114,15 +114,27 @@ test('a finished task: tasks (filters, table, JSON), frameworks --all, logs of s
   assert.ok(row?.started, 'a start time');
   const table = await flotilla(['tasks', '--state', 'finished', '--masters', masters]);
   expectStatus(table, 0);
-  assert.match(table.stdout, /^ID\s+NAME\s+STATE\s+FRAMEWORK\s+AGENT\s+RESOURCES\s+IMAGE\s+STARTED\s+UPDATED$/m);
+  assert.match(table.stdout, /^ID\s+NAME\s+STATE\s+FRAMEWORK\s+AGENT\s+CPUS\s+MEM\s+STARTED$/m);
   assert.match(
     table.stdout,
-    new RegExp(`^${taskId.replace(/\./g, '\\.')}\\s+flotilla-run\\s+TASK_FINISHED\\s+${row!.framework_id}`, 'm'),
+    new RegExp(
+      `^${taskId.replace(/\./g, '\\.')}\\s+flotilla-run\\s+TASK_FINISHED\\s+${row!.framework_id.slice(0, 8)}\\s+` +
+        `${cluster.agents[0]!.hostname}\\s+0\\.1\\s+32\\s+${row!.started}$`,
+      'm',
+    ),
   );
   const running = parseJson<unknown[]>(
     await flotilla(['tasks', '--json', '--state', 'running', '--framework', row!.framework_id, '--masters', masters]),
   );
   assert.equal(running, []);
+  const byShortId = parseJson<{ id: string }[]>(
+    await flotilla(['tasks', '--json', '--framework', row!.framework_id.slice(0, 8), '--masters', masters]),
+  );
+  assert.equal(
+    byShortId.map((task) => task.id),
+    [taskId],
+    'the short id the table shows works as --framework',
+  );
   const typo = await flotilla(['tasks', '--state', 'finnished', '--masters', masters]);
   expectStatus(typo, 2);
   assert.match(typo.stderr, /"finnished" is not a task state; use one of staging, starting, running/);

@@ -24,6 +24,8 @@ export const reconnectBackoff: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
 const defaultHeartbeatSeconds = 15;
 const missedHeartbeatsAllowed = 3;
 const subscribeHeadersTimeoutMs = 10_000;
+/** An election takes about a second (README, "Raft timing"); this is several. */
+export const leaderWaitMs = 10_000;
 
 export interface EventHandlers {
   readonly onEvent: (event: Operator.Event, master: MasterAddress) => void;
@@ -39,10 +41,13 @@ export async function followOperatorEvents(
   random: () => number = Math.random,
 ): Promise<void> {
   let failures = 0;
+  let leaderlessSinceMs: number | null = null;
   while (!signal.aborted) {
     let master: MasterAddress | null = null;
     try {
-      master = await leaderAddress(client);
+      const found = await leaderAddress(client, leaderlessSinceMs);
+      leaderlessSinceMs = found.leaderlessSinceMs;
+      master = found.address;
       const response = await subscribe(master);
       failures = 0;
       await consume(master, response, handlers, signal);
@@ -51,6 +56,7 @@ export async function followOperatorEvents(
     } catch (error) {
       if (signal.aborted) return;
       if (!(error instanceof CliError || error instanceof TransportError || error instanceof StreamError)) throw error;
+      leaderlessSinceMs = error instanceof StreamError ? error.leaderlessSinceMs : null;
       handlers.onLost(master, error);
       failures += 1;
     }
@@ -61,15 +67,32 @@ export async function followOperatorEvents(
 
 export class StreamError extends Error {
   override name = 'StreamError';
+  constructor(
+    message: string,
+    /** Set when the stream could not start for want of a leader: since when there has been none. */
+    readonly leaderlessSinceMs: number | null = null,
+  ) {
+    super(message);
+  }
 }
 
-/** The leader's address, or (with no leader) any master that answers: a follower streams too. */
-async function leaderAddress(client: ClusterClient): Promise<MasterAddress> {
+/**
+ * The leader's address. While there is none (an election) this fails, so the caller backs off
+ * and asks again; after leaderWaitMs without a leader it settles for any master that answers,
+ * since a follower streams the changes it applies too, and an operator without a quorum
+ * still wants to see what the masters know.
+ */
+async function leaderAddress(
+  client: ClusterClient,
+  leaderlessSinceMs: number | null,
+): Promise<{ address: MasterAddress; leaderlessSinceMs: number | null }> {
   const probes = await surveyMasters(client);
   const leader = findLeader(probes);
-  const answering = probes.find((probe) => probe.view !== null)!;
-  if (leader === null) return answering.address;
-  return (probes.find((probe) => probe.view?.id === leader.id)?.address ?? answering.address) as MasterAddress;
+  const leaderProbe = leader === null ? undefined : probes.find((probe) => probe.view?.id === leader.id);
+  if (leaderProbe !== undefined) return { address: leaderProbe.address, leaderlessSinceMs: null };
+  const since = leaderlessSinceMs ?? performance.now();
+  if (performance.now() - since < leaderWaitMs) throw new StreamError('no master leads yet', since);
+  return { address: probes.find((probe) => probe.view !== null)!.address, leaderlessSinceMs: since };
 }
 
 async function subscribe(master: MasterAddress): Promise<IncomingMessage> {

@@ -4,7 +4,7 @@ import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import { agentAddress } from '../views/agents.ts';
-import { allTasks } from '../views/tasks.ts';
+import { allTasks, frameworkMatches } from '../views/tasks.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { CliError } from './errors.ts';
 import { operatorRead } from './operator.ts';
@@ -18,7 +18,7 @@ export interface FoundTask {
 export async function findTask(client: ClusterClient, taskId: string, frameworkId: string | null): Promise<FoundTask> {
   const answer = await operatorRead<{ get_tasks: Operator.GetTasks }>(client, { type: 'GET_TASKS' });
   const matches = allTasks(answer.get_tasks).filter(
-    (task) => task.task_id.value === taskId && (frameworkId === null || task.framework_id.value === frameworkId),
+    (task) => task.task_id.value === taskId && frameworkMatches(frameworkId, task.framework_id.value),
   );
   if (matches.length === 0) {
     const where = frameworkId === null ? '' : ` in framework ${frameworkId}`;

@@ -7,9 +7,9 @@ import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import { followOperatorEvents } from '../client/operator-events.ts';
 import { stateColor } from '../output/colors.ts';
-import { type TaskFilter, type TaskRow, taskRow, taskRows } from '../views/tasks.ts';
+import { frameworkMatches, type TaskFilter, type TaskRow, taskRow, taskRows } from '../views/tasks.ts';
 import type { CommandContext } from './cluster-command.ts';
-import { renderTaskTable } from './tasks.ts';
+import { agentHostnames, renderTaskTable } from './tasks.ts';
 
 type ChangeKind = 'current' | 'added' | 'updated';
 
@@ -42,7 +42,7 @@ export async function watchTasks(context: CommandContext, filter: TaskFilter): P
     if (!subscribedOnce) {
       subscribedOnce = true;
       for (const row of rows) known.set(`${row.framework_id}/${row.id}`, row.state);
-      startingList(context, filter, rows, master);
+      startingList(context, filter, rows, master, agentHostnames(state.get_agents));
       return;
     }
     context.notice(`resubscribed on ${master}`);
@@ -57,8 +57,7 @@ export async function watchTasks(context: CommandContext, filter: TaskFilter): P
       onEvent: (event, master) => {
         if (event.type === 'SUBSCRIBED') onSnapshot(event.subscribed.get_state, master);
         const change = eventChange(event);
-        if (change !== null && (filter.frameworkId === null || change.framework_id === filter.frameworkId))
-          print(change);
+        if (change !== null && frameworkMatches(filter.frameworkId, change.framework_id)) print(change);
       },
       onLost: (master, error) =>
         context.notice(`event stream ${master === null ? '' : `from ${master} `}lost: ${error.message}; reconnecting`),
@@ -73,13 +72,14 @@ function startingList(
   filter: TaskFilter,
   rows: readonly TaskRow[],
   master: MasterAddress,
+  hostnames: ReadonlyMap<string, string>,
 ): void {
   const shown = rows.filter((row) => filter.states === null || filter.states.has(row.state));
   if (context.json) {
     for (const row of shown) process.stdout.write(`${JSON.stringify(rowChange('current', row))}\n`);
     return;
   }
-  if (shown.length > 0) context.print(renderTaskTable(context, shown));
+  if (shown.length > 0) context.print(renderTaskTable(context, shown, hostnames));
   context.print(context.colors.dim(`watching task changes on ${master} (Ctrl-C stops)`));
 }
 

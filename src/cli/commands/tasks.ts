@@ -6,9 +6,8 @@ import type * as Operator from '../../protocol/operator.ts';
 import { usageError } from '../client/errors.ts';
 import { operatorRead } from '../client/operator.ts';
 import { stateColor } from '../output/colors.ts';
-import { describeScalars } from '../output/format.ts';
 import { renderTable } from '../output/table.ts';
-import { parseStateFilter, type TaskFilter, type TaskRow, taskRows } from '../views/tasks.ts';
+import { parseStateFilter, shortId, type TaskFilter, type TaskRow, taskRows } from '../views/tasks.ts';
 import { type ClusterFlags, type CommandContext, clusterAction, withClusterFlags } from './cluster-command.ts';
 import { watchTasks } from './tasks-watch.ts';
 import type { CommandRegistration } from './types.ts';
@@ -24,7 +23,7 @@ export const registerTasksCommand: CommandRegistration = (program: Command) => {
     program
       .command('tasks')
       .description('the tasks: state, framework, agent, resources, start time; --watch follows changes live')
-      .option('--framework <id>', "only this framework's tasks")
+      .option('--framework <id>', "only this framework's tasks (its id, or the start of it as tables show it)")
       .option('--state <states>', 'only these states: running, failed, … (comma-separated), or active, terminal')
       .option('--watch', 'after the list, print each change as it happens (Ctrl-C stops)'),
   ).action(clusterAction('tasks', tasks));
@@ -41,28 +40,45 @@ export function taskFilter(flags: TasksFlags): TaskFilter {
 async function tasks(context: CommandContext, _args: readonly unknown[], flags: TasksFlags): Promise<number> {
   const filter = taskFilter(flags);
   if (flags.watch === true) return watchTasks(context, filter);
-  const answer = await operatorRead<{ get_tasks: Operator.GetTasks }>(context.client, { type: 'GET_TASKS' });
+  const [answer, agents] = await Promise.all([
+    operatorRead<{ get_tasks: Operator.GetTasks }>(context.client, { type: 'GET_TASKS' }),
+    context.json ? null : operatorRead<{ get_agents: Operator.GetAgents }>(context.client, { type: 'GET_AGENTS' }),
+  ]);
   const rows = taskRows(answer.get_tasks, filter);
   if (context.json) context.printJson(rows);
-  else context.print(rows.length === 0 ? 'no tasks match' : renderTaskTable(context, rows));
+  else
+    context.print(
+      rows.length === 0 ? 'no tasks match' : renderTaskTable(context, rows, agentHostnames(agents!.get_agents)),
+    );
   return 0;
 }
 
-export function renderTaskTable(context: CommandContext, rows: readonly TaskRow[]): string {
+/** Agent id → hostname, for the AGENT column (an agent no longer registered shows its id). */
+export function agentHostnames(agents: Operator.GetAgents): Map<string, string> {
+  return new Map((agents.agents ?? []).map((agent) => [agent.agent_info.id.value, agent.agent_info.hostname]));
+}
+
+/** Ids shortened and the agent by hostname, so a row fits a terminal; --json has every id whole. */
+export function renderTaskTable(
+  context: CommandContext,
+  rows: readonly TaskRow[],
+  hostnames: ReadonlyMap<string, string>,
+): string {
   const { colors } = context;
+  const withImage = rows.some((row) => row.image !== null);
   return renderTable(
     colors,
-    ['ID', 'NAME', 'STATE', 'FRAMEWORK', 'AGENT', 'RESOURCES', 'IMAGE', 'STARTED', 'UPDATED'],
+    ['ID', 'NAME', 'STATE', 'FRAMEWORK', 'AGENT', 'CPUS', 'MEM', ...(withImage ? ['IMAGE'] : []), 'STARTED'],
     rows.map((row) => [
       row.id,
       row.name,
       stateColor(colors, row.state),
-      row.framework_id,
-      row.agent_id,
-      describeScalars(row.resources),
-      row.image,
+      shortId(row.framework_id),
+      hostnames.get(row.agent_id) ?? shortId(row.agent_id),
+      row.resources.cpus ?? null,
+      row.resources.mem ?? null,
+      ...(withImage ? [row.image] : []),
       row.started,
-      row.updated,
     ]),
   );
 }

@@ -88,9 +88,19 @@ export interface TaskFilter {
   readonly states: ReadonlySet<string> | null;
 }
 
+/** `--framework` takes a whole framework id or its start, as tables show ids shortened. */
+export function frameworkMatches(wanted: string | null, frameworkId: string): boolean {
+  return wanted === null || frameworkId === wanted || frameworkId.startsWith(wanted);
+}
+
+/** The first 8 characters of a UUID (as `git` and `docker` shorten ids); any other id whole. */
+export function shortId(id: string): string {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? id.slice(0, 8) : id;
+}
+
 export function taskRows(answer: Operator.GetTasks, filter: TaskFilter): TaskRow[] {
   return allTasks(answer)
-    .filter((task) => filter.frameworkId === null || task.framework_id.value === filter.frameworkId)
+    .filter((task) => frameworkMatches(filter.frameworkId, task.framework_id.value))
     .filter((task) => filter.states === null || filter.states.has(task.state))
     .map(taskRow)
     .sort((a, b) => (a.updated ?? '').localeCompare(b.updated ?? '') || a.id.localeCompare(b.id));
