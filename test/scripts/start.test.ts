@@ -13,10 +13,14 @@ import { agentPortOffset } from '../../scripts/start/layout.ts';
 import { portProblem } from '../../scripts/start/ports.ts';
 import { flotilla, parseJson, repoRoot, transcript } from '../cli/support/cli-process.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { dockerUnavailableReason } from '../support/capabilities.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
 const startScript = path.join(repoRoot, 'scripts', 'start.ts');
+/** undefined when a Docker engine with the test image answers (CI): then the Docker path is tested too. */
+const dockerWhyNot = await dockerUnavailableReason();
+if (dockerWhyNot !== undefined) process.stdout.write(`npm start is tested without Docker: ${dockerWhyNot}\n`);
 const upTimeoutMs = 180_000;
 const maxPortSearches = 50;
 
@@ -161,6 +165,21 @@ test('npm start: a short block, a first task, a clean Ctrl-C, and a resume from 
     const hello = await flotilla(['run', '--masters', masters, '--', 'echo', 'hello']);
     assert.is(hello.status, 0, transcript(hello));
     assert.match(hello.stdout, /^hello$/m, transcript(hello));
+    if (dockerWhyNot === undefined) {
+      // The agent of npm start was given the Docker containerizer: a Docker task runs.
+      const image = process.env.FLOTILLA_TEST_IMAGE!;
+      const docker = await flotilla([
+        'run',
+        '--masters',
+        masters,
+        '--docker-image',
+        image,
+        '--',
+        'echo hello from docker',
+      ]);
+      assert.is(docker.status, 0, transcript(docker));
+      assert.match(docker.stdout, /^hello from docker$/m, transcript(docker));
+    }
   } finally {
     if (first.child.exitCode === null) await interruptAndCheck(first);
   }
