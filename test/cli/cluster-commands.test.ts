@@ -204,6 +204,30 @@ test("kill: refuses to take a connected scheduler's stream unless told to, then 
   assert.match(again.stderr, /has already ended: TASK_KILLED/);
 });
 
+test('kill: a task whose scheduler has gone (framework disconnected) is killed without --take-over', async () => {
+  const run = startFlotilla(['run', '--name', 'orphan', '--masters', masters, '--', 'sleep 300']);
+  await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
+  const taskId = launchedTaskId(run.stdout())!;
+  const frameworkId = /subscribed as framework (\S+)/.exec(run.stdout())![1]!;
+  run.child.kill('SIGKILL');
+  await run.done;
+  await waitFor(
+    async () => {
+      const rows = parseJson<{ id: string; state: string }[]>(
+        await flotilla(['frameworks', '--json', '--masters', masters]),
+      );
+      return rows.find((row) => row.id === frameworkId)?.state === 'DISCONNECTED';
+    },
+    { timeoutMs: 60_000, what: `framework ${frameworkId} to be disconnected`, intervalMs: 500 },
+  );
+  const killed = await flotilla(['kill', taskId, '--masters', masters]);
+  expectStatus(killed, 0);
+  assert.match(
+    killed.stdout,
+    new RegExp(`task ${taskId.replace(/\./g, '\\.')} \\(framework ${frameworkId}\\) is TASK_KILLED`),
+  );
+});
+
 test('tasks --watch follows the new leader when the leader dies', async () => {
   const watch = startFlotilla(['tasks', '--watch', '--masters', masters]);
   await watch.waitForOutput(/watching task changes on/, 'the watch to subscribe');
