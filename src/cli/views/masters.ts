@@ -82,17 +82,20 @@ export function findLeader(probes: readonly MasterProbe[]): RaftView | null {
 
 export function masterRows(probes: readonly MasterProbe[]): MasterSurvey {
   const leader = findLeader(probes);
+  // Whose membership to list: the leader's; without one, any master's own (ids and addresses
+  // of the members it knows), so a master that is down still shows by name.
+  const reference = leader ?? probes.find((probe) => probe.view !== null)?.view ?? null;
   const byAddress = new Map(probes.map((probe) => [probe.address as string, probe]));
   const rows: MasterRow[] = [];
   const seen = new Set<string>();
-  for (const member of leader?.members ?? []) {
+  for (const member of reference?.members ?? []) {
     seen.add(member.address);
     rows.push(row(byAddress.get(member.address) ?? null, member.address, leader, member));
   }
   for (const probe of probes) {
     if (seen.has(probe.address)) continue;
-    // Not a member in the leader's eyes (or no leader): listed with what it says of itself.
-    if (probe.view === null && leader !== null) continue;
+    // Not a member in the leader's eyes: listed with what it says of itself, if it answered.
+    if (probe.view === null && reference !== null) continue;
     rows.push(row(probe, probe.address, leader, null));
   }
   return { leader, rows: rows.sort((a, b) => (a.id ?? a.address).localeCompare(b.id ?? b.address)) };
@@ -114,7 +117,7 @@ function row(
     term: view?.term ?? null,
     commit_index: view?.commitIndex ?? null,
     applied_index: applied,
-    match_index: member?.id === leader?.id ? (leader?.lastIndex ?? null) : (member?.match ?? null),
+    match_index: leader === null ? null : member?.id === leader.id ? leader.lastIndex : (member?.match ?? null),
     lag: leader === null || applied === null ? null : Math.max(0, leader.commitIndex - applied),
     zone: view?.zone ?? null,
     error: probe?.error ?? (view === null ? 'not asked' : null),
