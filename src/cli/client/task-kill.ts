@@ -69,13 +69,12 @@ export async function sendKillAsFramework(
   throw killError(info, lastError!);
 }
 
-/** The framework's own scheduler took its stream back before our KILL went out (race 1). */
+/**
+ * The framework's own scheduler took its stream back before our KILL went out (race 1). (A
+ * stream lost before the call was sent is the SDK's to recover: it re-subscribes by itself.)
+ */
 function lostTheStream(error: SchedulerError): boolean {
-  return (
-    error.code === 'NOT_SUBSCRIBED' ||
-    error.serverCode === 'STREAM_ID_MISMATCH' ||
-    error.serverCode === 'FRAMEWORK_NOT_SUBSCRIBED'
-  );
+  return error.serverCode === 'STREAM_ID_MISMATCH' || error.serverCode === 'FRAMEWORK_NOT_SUBSCRIBED';
 }
 
 function killError(info: Mesos.FrameworkInfo, error: Error): CliError {
