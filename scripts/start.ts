@@ -20,6 +20,11 @@ const readyTimeoutMs = 90_000;
 const pollIntervalMs = 200;
 const layoutFileName = 'cluster.json';
 
+/** Set when the first SIGINT/SIGTERM arrived: from then on, node exits are expected. */
+interface StopState {
+  sinceMs: number | null;
+}
+
 function fail(line: string): never {
   process.stderr.write(`npm start: ${line}\n`);
   process.exit(1);
@@ -80,12 +85,13 @@ async function main(): Promise<void> {
   const args = nodeArguments(layout, docker);
   const nodes = [...layout.masters, layout.agent].map((plan) => startNode(plan, args.get(plan.name)!, options.verbose));
   const progress = new ProgressLine(process.stdout, process.stdout.isTTY === true && !options.verbose);
-  const stopping = { now: false };
+  const stopping: StopState = { sinceMs: null };
   const stop = (): void => void stopAll(nodes, progress, stopping);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   let ready = false;
-  for (const node of nodes) void node.exited.then((how) => reportExit(node, how, ready, stopping.now, progress, nodes));
+  for (const node of nodes)
+    void node.exited.then((how) => reportExit(node, how, ready, stopping.sinceMs !== null, progress, nodes));
   progress.update(
     `starting 3 masters and an agent on ${layout.masters[0]!.address}–${layout.masters[2]!.port}, ` +
       `${layout.agent.address} (logs in ${shownPath(layout.logDir)})…`,
@@ -107,12 +113,12 @@ async function main(): Promise<void> {
 async function waitUntilReady(
   layout: Layout,
   progress: ProgressLine,
-  stopping: { now: boolean },
+  stopping: StopState,
 ): Promise<ClusterReadiness | null> {
   const deadline = performance.now() + readyTimeoutMs;
   let readiness = await probeCluster(layout);
   while (!isReady(readiness)) {
-    if (stopping.now) return null;
+    if (stopping.sinceMs !== null) return null;
     if (performance.now() > deadline) {
       progress.clear();
       process.stderr.write(
@@ -146,17 +152,21 @@ function reportExit(
   void stopNodes(nodes).then(() => process.exit(1));
 }
 
-async function stopAll(
-  nodes: readonly RunningNode[],
-  progress: ProgressLine,
-  stopping: { now: boolean },
-): Promise<void> {
-  if (stopping.now) {
-    // A second Ctrl-C: the user does not want to wait for a clean stop.
+/**
+ * Ctrl-C reaches this process twice when it runs under `npm start`: once from the terminal
+ * (to the whole process group) and once relayed by the tsx wrapper. Only a signal well after
+ * the first means "do not wait", so a single Ctrl-C still stops the nodes cleanly.
+ */
+const forceAfterMs = 1_000;
+
+async function stopAll(nodes: readonly RunningNode[], progress: ProgressLine, stopping: StopState): Promise<void> {
+  if (stopping.sinceMs !== null) {
+    if (performance.now() - stopping.sinceMs < forceAfterMs) return;
+    process.stdout.write('killing every node (SIGKILL)…\n');
     for (const node of nodes) node.child.kill('SIGKILL');
     return;
   }
-  stopping.now = true;
+  stopping.sinceMs = performance.now();
   progress.clear();
   process.stdout.write('\nstopping every node…\n');
   await stopNodes(nodes);

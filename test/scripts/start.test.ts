@@ -1,6 +1,8 @@
 // `npm start` as a new user meets it: a short block naming the leader and the UI, a first task
 // that runs, a clean stop of every node on Ctrl-C, and a second start that resumes from the
-// same data (same agent, the finished task still there). Ports are free ones found at run
+// same data (same agent, the finished task still there). It runs the real `npm start` in its
+// own process group, and Ctrl-C is SIGINT to that whole group, as a terminal sends it (npm,
+// the tsx wrapper, the script and every node get it at once). Ports are free ones found at run
 // time (--base-port) and the data lives in a temporary folder (--data-dir).
 // flotilla-test-timeout-seconds: 600
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -17,7 +19,6 @@ import { dockerUnavailableReason } from '../support/capabilities.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
-const startScript = path.join(repoRoot, 'scripts', 'start.ts');
 /** undefined when a Docker engine with the test image answers (CI): then the Docker path is tested too. */
 const dockerWhyNot = await dockerUnavailableReason();
 if (dockerWhyNot !== undefined) process.stdout.write(`npm start is tested without Docker: ${dockerWhyNot}\n`);
@@ -42,10 +43,11 @@ async function freeBasePort(): Promise<number> {
   throw new Error(`no free base port after ${maxPortSearches} tries`);
 }
 
-/** `node --import tsx scripts/start.ts` (what `npm start` runs, without npm's wrapper process in between). */
+/** `npm start -- ARGS`, in a process group of its own (a terminal's foreground job). */
 function start(args: readonly string[]): StartProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', startScript, ...args], {
+  const child = spawn('npm', ['start', '--', ...args], {
     cwd: repoRoot,
+    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FLOTILLA_MASTERS: '', FLOTILLA_BASE_PORT: '', FLOTILLA_DATA_DIR: '' },
   });
@@ -63,19 +65,34 @@ function start(args: readonly string[]): StartProcess {
   return process_;
 }
 
+/** What npm start printed itself, without npm's own "> flotilla@… start" header. */
+function startOutput(started: StartProcess): string[] {
+  return started.output.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('> '))
+    .join('\n')
+    .trim()
+    .split('\n');
+}
+
 function startTranscript(started: StartProcess): string {
   return `--- stdout\n${started.output.stdout}\n--- stderr\n${started.output.stderr}`;
 }
 
 async function waitForBlock(started: StartProcess): Promise<string[]> {
-  await waitFor(() => /^\s+stop\s+Ctrl-C/m.test(started.output.stdout), {
-    timeoutMs: upTimeoutMs,
-    what: 'the npm start block',
-    intervalMs: 200,
-  }).catch((error: Error) => {
+  let exited = false;
+  void started.exited.then(() => {
+    exited = true;
+  });
+  const outcome = await waitFor(
+    () => (/^\s+stop\s+Ctrl-C/m.test(started.output.stdout) ? 'up' : exited ? 'exited' : null),
+    { timeoutMs: upTimeoutMs, what: 'the npm start block', intervalMs: 200 },
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n${startTranscript(started)}`);
   });
-  return started.output.stdout.trimEnd().split('\n');
+  // A port taken by another test between our check and the start: say so, do not wait it out.
+  if (outcome === 'exited') throw new Error(`npm start exited before it was up\n${startTranscript(started)}`);
+  return startOutput(started);
 }
 
 /** Every process below `root` (children, grandchildren), from /proc. */
@@ -115,14 +132,38 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Ctrl-C: SIGINT to the whole process group; then every node must have exited, cleanly. */
 async function interruptAndCheck(started: StartProcess): Promise<void> {
-  const children = descendants(started.child.pid!);
-  assert.ok(children.length >= 4, `expected 3 masters and an agent below npm start, found pids ${children.join(', ')}`);
-  started.child.kill('SIGINT');
-  const code = await started.exited;
-  assert.is(code, 0, startTranscript(started));
-  assert.match(started.output.stdout, /stopped: m1 code 0 · m2 code 0 · m3 code 0 · agent code 0/);
-  assert.equal(children.filter(alive), [], `every node exited when npm start did\n${startTranscript(started)}`);
+  const below = descendants(started.child.pid!);
+  assert.ok(below.length >= 5, `npm start, 3 masters and an agent below npm, found pids ${below.join(', ')}`);
+  process.kill(-started.child.pid!, 'SIGINT');
+  await waitFor(() => below.every((pid) => !alive(pid)), {
+    timeoutMs: 60_000,
+    what: `every process of npm start to exit (${below.join(', ')})`,
+    intervalMs: 200,
+  }).catch((error: Error) => {
+    for (const pid of below.filter(alive)) process.kill(pid, 'SIGKILL');
+    throw new Error(`${error.message}\n${startTranscript(started)}`);
+  });
+  await started.exited;
+  assert.match(
+    started.output.stdout,
+    /^stopped: m1 code 0 · m2 code 0 · m3 code 0 · agent code 0$/m,
+    `one Ctrl-C stops every node cleanly (not killed):\n${startTranscript(started)}`,
+  );
+}
+
+/** After a failed check: stop whatever still runs, without a second failure hiding the first. */
+async function stopAfterFailure(started: StartProcess): Promise<void> {
+  const below = descendants(started.child.pid!);
+  try {
+    process.kill(-started.child.pid!, 'SIGINT');
+  } catch {
+    // The group is gone already.
+  }
+  await waitFor(() => below.every((pid) => !alive(pid)), { timeoutMs: 30_000, what: 'npm start to stop' }).catch(() => {
+    for (const pid of below.filter(alive)) process.kill(pid, 'SIGKILL');
+  });
 }
 
 const agentIdOf = (lines: readonly string[]): string => {
@@ -180,9 +221,11 @@ test('npm start: a short block, a first task, a clean Ctrl-C, and a resume from 
       assert.is(docker.status, 0, transcript(docker));
       assert.match(docker.stdout, /^hello from docker$/m, transcript(docker));
     }
-  } finally {
-    if (first.child.exitCode === null) await interruptAndCheck(first);
+  } catch (error) {
+    await stopAfterFailure(first);
+    throw error;
   }
+  await interruptAndCheck(first);
   const firstAgent = agentIdOf(lines!);
   const down = await flotilla(['tasks', '--json', '--masters', masters]);
   assert.is(down.status, 3, `nothing answers once npm start has stopped:\n${transcript(down)}`);
@@ -203,9 +246,11 @@ test('npm start: a short block, a first task, a clean Ctrl-C, and a resume from 
       rows.some((row) => row.name === 'flotilla-run' && row.state === 'TASK_FINISHED'),
       `the first start's task is still there:\n${transcript(tasks)}`,
     );
-  } finally {
-    if (second.child.exitCode === null) await interruptAndCheck(second);
+  } catch (error) {
+    await stopAfterFailure(second);
+    throw error;
   }
+  await interruptAndCheck(second);
 });
 
 test('a taken port is a one-line error naming it and --base-port, and nothing starts', async () => {
@@ -214,9 +259,13 @@ test('a taken port is a one-line error naming it and --base-port, and nothing st
   await new Promise<void>((resolve) => holder.listen(base + 1, '127.0.0.1', resolve));
   try {
     const started = start(['--base-port', String(base), '--data-dir', makeTempDir('npm-start-taken-')]);
-    const code = await started.exited;
-    assert.is(code, 1, startTranscript(started));
-    const errorLines = started.output.stderr.trim().split('\n');
+    await started.exited;
+    assert.is(started.child.exitCode, 1, startTranscript(started));
+    // npm may add its own lines after a failed script ("npm error …"): ours is the one left.
+    const errorLines = started.output.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !/^npm (error|ERR!)/.test(line));
     assert.is(errorLines.length, 1, startTranscript(started));
     assert.match(errorLines[0]!, new RegExp(`port ${base + 1} \\(m2\\) is in use`));
     assert.match(errorLines[0]!, /--base-port \d+/);
