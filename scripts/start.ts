@@ -1,95 +1,177 @@
-// `npm start`: a local cluster on loopback with data under ./.flotilla/: three masters on
-// 127.0.0.1:5050–5052 (agents and the web UI join when they exist); it prints their addresses
-// and the leader, and stops them on Ctrl-C (SIGTERM: the leader hands over first).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+// `npm start`: a local cluster on loopback — three masters (127.0.0.1:5050–5052) and one agent
+// (:5055), data and logs under ./.flotilla/. The terminal shows one live progress line, then a
+// short block: the UI, the leader, the agent, what to try, where the logs are, how to stop.
+// The nodes' JSON logs go to ./.flotilla/logs/<node>.log (--verbose streams them too). Ctrl-C
+// stops every node (SIGTERM, then waits); the next `npm start` resumes from the same data.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { colorWanted, makeColors } from '../src/cli/output/colors.ts';
+import { renderBanner } from './start/banner.ts';
+import { type DockerProbe, probeDocker } from './start/docker-probe.ts';
+import { type Layout, planLayout, shownPath } from './start/layout.ts';
+import { logTail, type RunningNode, startNode, stopNodes } from './start/nodes.ts';
+import { parseStartOptions } from './start/options.ts';
+import { firstTakenPort } from './start/ports.ts';
+import { ProgressLine } from './start/progress.ts';
+import { type ClusterReadiness, describeProgress, isReady, probeCluster } from './start/readiness.ts';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dataRoot = path.join(process.cwd(), '.flotilla');
-const replicas = ['m1', 'm2', 'm3'].map((id, position) => ({ id, address: `127.0.0.1:${5050 + position}` }));
-const peers = replicas.map((replica) => `${replica.id}=${replica.address}`).join(',');
-const children: ChildProcess[] = [];
+const readyTimeoutMs = 90_000;
+const pollIntervalMs = 200;
+const layoutFileName = 'cluster.json';
 
-mkdirSync(dataRoot, { recursive: true });
-for (const replica of replicas) {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(root, 'bin/flotilla.js'),
-      'master',
+/** Set when the first SIGINT/SIGTERM arrived: from then on, node exits are expected. */
+interface StopState {
+  sinceMs: number | null;
+}
+
+function fail(line: string): never {
+  process.stderr.write(`npm start: ${line}\n`);
+  process.exit(1);
+}
+
+/** Masters keep their peers' addresses in the Raft log: the data only works on the ports it was made with. */
+function checkRecordedLayout(layout: Layout): boolean {
+  const file = path.join(layout.dataRoot, layoutFileName);
+  if (!existsSync(file)) return false;
+  const recorded = (JSON.parse(readFileSync(file, 'utf8')) as { base_port?: number }).base_port;
+  if (recorded !== undefined && recorded !== layout.basePort) {
+    fail(
+      `${shownPath(layout.dataRoot)} holds a cluster made on base port ${recorded}: start it with ` +
+        `\`npm start -- --base-port ${recorded}\`, or use another --data-dir`,
+    );
+  }
+  return true;
+}
+
+function nodeArguments(layout: Layout, docker: DockerProbe): Map<string, string[]> {
+  const peers = layout.masters.map((master) => `${master.name}=${master.address}`).join(',');
+  const args = new Map<string, string[]>();
+  for (const master of layout.masters)
+    args.set(master.name, [
       '--id',
-      replica.id,
+      master.name,
       '--listen',
-      replica.address,
+      master.address,
       '--peers',
       peers,
       '--data-dir',
-      path.join(dataRoot, replica.id),
-    ],
-    {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
-    },
-  );
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  child.on('exit', (code, signal) => process.stderr.write(`${replica.id} exited (${signal ?? code})\n`));
-  children.push(child);
-}
-
-// One agent on 127.0.0.1:5055 (work dir ./.flotilla/agent); it finds the leader by itself.
-const agentAddress = '127.0.0.1:5055';
-const agentChild = spawn(
-  process.execPath,
-  [
-    path.join(root, 'bin/flotilla.js'),
-    'agent',
+      master.dataDir,
+    ]);
+  args.set(layout.agent.name, [
     '--masters',
-    replicas.map((replica) => replica.address).join(','),
+    layout.masters.map((master) => master.address).join(','),
     '--work-dir',
-    path.join(dataRoot, 'agent'),
+    layout.agent.dataDir,
     '--listen',
-    agentAddress,
-  ],
-  {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'info' },
-  },
-);
-agentChild.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-agentChild.on('exit', (code, signal) => process.stderr.write(`agent exited (${signal ?? code})\n`));
-children.push(agentChild);
-
-const deadline = Date.now() + 20_000;
-let leader: string | null = null;
-while (leader === null && Date.now() < deadline) {
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  for (const replica of replicas) {
-    const status = await fetch(`http://${replica.address}/health`)
-      .then((response) => response.json() as Promise<{ role: string }>)
-      .catch(() => null);
-    if (status?.role === 'leader') leader = replica.address;
-  }
+    layout.agent.address,
+    '--containerizers',
+    docker.available ? 'process,docker' : 'process',
+  ]);
+  return args;
 }
-process.stdout.write(`\nFlotilla local cluster (data in ${dataRoot})\n`);
-for (const replica of replicas) process.stdout.write(`  ${replica.id}  http://${replica.address}/health\n`);
-process.stdout.write(`  agent  http://${agentAddress}/health  (work dir ${path.join(dataRoot, 'agent')})\n`);
-process.stdout.write(leader ? `leader: http://${leader}\n` : 'no leader elected yet: see the logs above\n');
-const target = leader ?? replicas[0]!.address;
-process.stdout.write(`web UI: http://${target}/  (every master serves it; a follower shows its own view)\n`);
-process.stdout.write(
-  `try:  curl -X PUT -H 'content-type: application/json' -d '{"value":"hello"}' http://${target}/api/v1/kv/demo/greeting\n` +
-    `      curl http://${replicas[1]!.address}/api/v1/kv/demo/greeting\n` +
-    `      curl -X POST -H 'content-type: application/json' -d '{"type":"GET_RAFT"}' http://${replicas[2]!.address}/api/v1\n` +
-    'Ctrl-C stops the cluster.\n',
-);
 
-const stopAll = (): void => {
-  for (const child of children) child.kill('SIGTERM');
-  setTimeout(() => process.exit(0), 3000).unref();
-};
-process.on('SIGINT', stopAll);
-process.on('SIGTERM', stopAll);
+async function main(): Promise<void> {
+  const options = parseStartOptions(process.argv.slice(2), process.env);
+  const layout = planLayout(options.basePort, options.dataRoot);
+  const colors = makeColors(colorWanted(process.env, process.stdout));
+  const resumed = checkRecordedLayout(layout) || existsSync(layout.masters[0]!.dataDir);
+  const taken = await firstTakenPort(layout);
+  if (taken !== null) fail(taken);
+  mkdirSync(layout.logDir, { recursive: true });
+  writeFileSync(path.join(layout.dataRoot, layoutFileName), `${JSON.stringify({ base_port: layout.basePort })}\n`);
+  const docker = await probeDocker();
+  const startedAt = performance.now();
+  const args = nodeArguments(layout, docker);
+  const nodes = [...layout.masters, layout.agent].map((plan) => startNode(plan, args.get(plan.name)!, options.verbose));
+  const progress = new ProgressLine(process.stdout, process.stdout.isTTY === true && !options.verbose);
+  const stopping: StopState = { sinceMs: null };
+  const stop = (): void => void stopAll(nodes, progress, stopping);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let ready = false;
+  for (const node of nodes)
+    void node.exited.then((how) => reportExit(node, how, ready, stopping.sinceMs !== null, progress, nodes));
+  progress.update(
+    `starting 3 masters and an agent on ${layout.masters[0]!.address}–${layout.masters[2]!.port}, ` +
+      `${layout.agent.address} (logs in ${shownPath(layout.logDir)})…`,
+  );
+  const readiness = await waitUntilReady(layout, progress, stopping);
+  if (readiness === null) return;
+  ready = true;
+  progress.clear();
+  const lines = renderBanner(colors, {
+    layout,
+    readiness,
+    docker,
+    startedInMs: performance.now() - startedAt,
+    resumed,
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function waitUntilReady(
+  layout: Layout,
+  progress: ProgressLine,
+  stopping: StopState,
+): Promise<ClusterReadiness | null> {
+  const deadline = performance.now() + readyTimeoutMs;
+  let readiness = await probeCluster(layout);
+  while (!isReady(readiness)) {
+    if (stopping.sinceMs !== null) return null;
+    if (performance.now() > deadline) {
+      progress.clear();
+      process.stderr.write(
+        `npm start: the cluster is not up after ${readyTimeoutMs / 1000} s (${describeProgress(readiness)}); ` +
+          `see ${shownPath(layout.logDir)}/<node>.log\n`,
+      );
+      process.kill(process.pid, 'SIGTERM');
+      return null;
+    }
+    progress.update(describeProgress(readiness));
+    await sleep(pollIntervalMs);
+    readiness = await probeCluster(layout);
+  }
+  return readiness;
+}
+
+/** A node that dies on its own is reported; during start-up, with its last log lines, and all stop. */
+function reportExit(
+  node: RunningNode,
+  how: string,
+  ready: boolean,
+  stopping: boolean,
+  progress: ProgressLine,
+  nodes: readonly RunningNode[],
+): void {
+  if (stopping) return;
+  progress.clear();
+  process.stderr.write(`npm start: ${node.plan.name} exited (${how}); its log: ${shownPath(node.plan.logFile)}\n`);
+  if (ready) return;
+  process.stderr.write(`${logTail(node.plan)}\n`);
+  void stopNodes(nodes).then(() => process.exit(1));
+}
+
+/**
+ * Ctrl-C reaches this process twice when it runs under `npm start`: once from the terminal
+ * (to the whole process group) and once relayed by the tsx wrapper. Only a signal well after
+ * the first means "do not wait", so a single Ctrl-C still stops the nodes cleanly.
+ */
+const forceAfterMs = 1_000;
+
+async function stopAll(nodes: readonly RunningNode[], progress: ProgressLine, stopping: StopState): Promise<void> {
+  if (stopping.sinceMs !== null) {
+    if (performance.now() - stopping.sinceMs < forceAfterMs) return;
+    process.stdout.write('killing every node (SIGKILL)…\n');
+    for (const node of nodes) node.child.kill('SIGKILL');
+    return;
+  }
+  stopping.sinceMs = performance.now();
+  progress.clear();
+  process.stdout.write('\nstopping every node…\n');
+  await stopNodes(nodes);
+  process.stdout.write(`stopped: ${nodes.map((node) => `${node.plan.name} ${node.exitedWith}`).join(' · ')}\n`);
+  process.exit(0);
+}
+
+await main();

@@ -3,8 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { colorWanted, makeColors } from '../../src/cli/output/colors.ts';
+import { renderTable } from '../../src/cli/output/table.ts';
+import { buildProgram } from '../../src/cli/program.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const packageVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string })
@@ -39,6 +43,59 @@ cli('an unknown subcommand fails with a suggestion', () => {
   assert.is(status, 1);
   assert.match(stderr, /unknown command 'verison'/);
   assert.match(stderr, /Did you mean version\?/);
+});
+
+/** The daemons and `run` have flags of their own; every other command talks to a cluster. */
+const notClusterCommands = new Set(['master', 'agent', 'run', 'version']);
+
+function leafCommands(command: Command, prefix: string[] = []): { path: string; command: Command }[] {
+  return command.commands.flatMap((child) => {
+    const path = [...prefix, child.name()];
+    return child.commands.length === 0 ? [{ path: path.join(' '), command: child }] : leafCommands(child, path);
+  });
+}
+
+cli('every cluster command takes --help, --json, --masters and --timeout-seconds', () => {
+  const leaves = leafCommands(buildProgram()).filter(({ path }) => !notClusterCommands.has(path.split(' ')[0]!));
+  assert.ok(leaves.length >= 20, `the cluster commands: ${leaves.map(({ path }) => path).join(', ')}`);
+  for (const { path, command } of leaves) {
+    const flags = command.options.map((option) => option.long);
+    for (const flag of ['--json', '--masters', '--timeout-seconds']) assert.ok(flags.includes(flag), `${path} ${flag}`);
+    assert.ok(command.helpInformation().includes('--json'), `${path} --help lists --json`);
+  }
+});
+
+cli("kv cas --help prints the usage and exits 0; its --version is the version to compare, not the program's", () => {
+  const { stdout, status } = flotilla('kv', 'cas', '--help');
+  assert.is(status, 0);
+  assert.match(stdout, /Usage: flotilla kv cas \[options\] <namespace> <key> <value>/);
+  assert.match(stdout, /--version <n>/);
+  const missing = flotilla('kv', 'cas', 'ns', 'key', 'value');
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, /required option '--version <n>' not specified/);
+});
+
+cli('colour only on a terminal, never with NO_COLOR, always with FORCE_COLOR', () => {
+  assert.is(colorWanted({}, { isTTY: true }), true);
+  assert.is(colorWanted({}, { isTTY: false }), false);
+  assert.is(colorWanted({ CI: 'true' }, { isTTY: false }), false, 'CI alone does not colour piped output');
+  assert.is(colorWanted({ NO_COLOR: '1' }, { isTTY: true }), false);
+  assert.is(colorWanted({ FORCE_COLOR: '1' }, { isTTY: false }), true);
+  assert.is(colorWanted({ TERM: 'dumb' }, { isTTY: true }), false);
+});
+
+cli('a table aligns its columns whether or not its cells are coloured', () => {
+  const rows = [
+    ['m1', 'leader'],
+    ['m22', 'follower'],
+  ];
+  const plain = renderTable(makeColors(false), ['ID', 'ROLE'], rows);
+  assert.is(plain, 'ID   ROLE\nm1   leader\nm22  follower');
+  const colors = makeColors(true);
+  const coloured = renderTable(colors, ['ID', 'ROLE'], [[rows[0]![0]!, colors.green('leader')], rows[1]!]);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing the escape codes is the point.
+  assert.is(coloured.replace(/\u001b\[\d+m/g, ''), plain);
+  assert.ok(coloured.includes('\u001b['));
 });
 
 cli.run();

@@ -2,13 +2,35 @@
 // CommandRegistration, plus one line here; help lists subcommands in this order.
 import type { CommandRegistration } from './types.ts';
 import { registerAgentCommand } from './agent.ts';
+import { registerAgentsCommand } from './agents.ts';
+import { registerFrameworksCommand } from './frameworks.ts';
+import { registerKillCommand } from './kill.ts';
+import { registerKvCommand } from './kv.ts';
+import { registerLogsCommand } from './logs.ts';
+import { registerMaintenanceCommand } from './maintenance.ts';
 import { registerMasterCommand } from './master.ts';
+import { registerQuotaCommand } from './quota.ts';
+import { registerRaftCommand } from './raft.ts';
 import { registerRunCommand } from './run.ts';
+import { registerStatusCommand } from './status.ts';
+import { registerTasksCommand } from './tasks.ts';
 import { registerVersionCommand } from './version.ts';
+import { registerWeightsCommand } from './weights.ts';
 
 export const commandRegistrations: readonly CommandRegistration[] = [
   registerMasterCommand,
   registerAgentCommand,
+  registerStatusCommand,
+  registerAgentsCommand,
+  registerFrameworksCommand,
+  registerTasksCommand,
   registerRunCommand,
+  registerLogsCommand,
+  registerKillCommand,
+  registerRaftCommand,
+  registerMaintenanceCommand,
+  registerQuotaCommand,
+  registerWeightsCommand,
+  registerKvCommand,
   registerVersionCommand,
 ];
