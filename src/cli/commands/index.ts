@@ -2,6 +2,7 @@
 // CommandRegistration, plus one line here; help lists subcommands in this order.
 import type { CommandRegistration } from './types.ts';
 import { registerAgentCommand } from './agent.ts';
+import { registerJobsCommand } from './jobs.ts';
 import { registerMasterCommand } from './master.ts';
 import { registerRunCommand } from './run.ts';
 import { registerVersionCommand } from './version.ts';
@@ -10,5 +11,6 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerMasterCommand,
   registerAgentCommand,
   registerRunCommand,
+  registerJobsCommand,
   registerVersionCommand,
 ];
