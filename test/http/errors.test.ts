@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { jobsErrors } from '../../src/frameworks/jobs/errors.ts';
 import { httpErrors } from '../../src/http/errors.ts';
 import { rejectionCodes } from '../../src/state-machine/errors.ts';
 
@@ -13,6 +14,7 @@ for (const match of doc.matchAll(/^\| ([A-Z_]+) \| (\d{3}) \|/gm)) documented.se
 const tables: Record<string, Record<string, { status: number }>> = {
   http: httpErrors,
   'state machine': rejectionCodes,
+  jobs: jobsErrors,
 };
 
 test('every code is documented with its status', () => {
@@ -24,7 +26,7 @@ test('every code is documented with its status', () => {
 });
 
 test('the doc names no code that does not exist', () => {
-  const known = new Set([...Object.keys(httpErrors), ...Object.keys(rejectionCodes)]);
+  const known = new Set([...Object.keys(httpErrors), ...Object.keys(rejectionCodes), ...Object.keys(jobsErrors)]);
   assert.equal(
     [...documented.keys()].filter((code) => !known.has(code)),
     [],
