@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { jobsErrors } from '../../src/frameworks/jobs/errors.ts';
 import { httpErrors } from '../../src/http/errors.ts';
 import { masterErrorAnswers } from '../../src/http/master-errors.ts';
 import { type MasterErrorCode, masterErrors } from '../../src/master/errors.ts';
@@ -24,6 +25,7 @@ const tables: Record<string, Record<string, { status: number }>> = {
   http: httpErrors,
   master: masterStatuses,
   'state machine': rejectionCodes,
+  jobs: jobsErrors,
 };
 
 test('every code is documented with its status', () => {
@@ -35,7 +37,12 @@ test('every code is documented with its status', () => {
 });
 
 test('the doc names no code that does not exist', () => {
-  const known = new Set([...Object.keys(httpErrors), ...Object.keys(masterErrors), ...Object.keys(rejectionCodes)]);
+  const known = new Set([
+    ...Object.keys(httpErrors),
+    ...Object.keys(masterErrors),
+    ...Object.keys(rejectionCodes),
+    ...Object.keys(jobsErrors),
+  ]);
   assert.equal(
     [...documented.keys()].filter((code) => !known.has(code)),
     [],

@@ -8,6 +8,7 @@ import { registerKillCommand } from './kill.ts';
 import { registerKvCommand } from './kv.ts';
 import { registerLogsCommand } from './logs.ts';
 import { registerMaintenanceCommand } from './maintenance.ts';
+import { registerJobsCommand } from './jobs.ts';
 import { registerMasterCommand } from './master.ts';
 import { registerQuotaCommand } from './quota.ts';
 import { registerRaftCommand } from './raft.ts';
@@ -32,5 +33,6 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerQuotaCommand,
   registerWeightsCommand,
   registerKvCommand,
+  registerJobsCommand,
   registerVersionCommand,
 ];

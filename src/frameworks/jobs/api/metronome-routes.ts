@@ -1,0 +1,152 @@
+// Metronome's v1 REST API (api/src/main/resources/public/api/v1/jobs.raml and the v1
+// controllers) as a fastify plugin over a JobsApi, so the standalone daemon serves it today
+// and the masters can serve it on their own port later. Its errors keep Metronome's shapes,
+// in their own encapsulated error handler: {"message", …} with 404/409/422, and the 422
+// {"message":"Object is not valid","details":[{"path","errors"}]}.
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { JobsError, unknownJob, unknownRun, unknownSchedule } from '../errors.ts';
+import { findRun } from '../job-record.ts';
+import { CasExhaustedError } from '../job-store.ts';
+import type { JobsApi } from '../jobs-service.ts';
+import { KvRejectedError, KvUnavailableError } from '../kv-client.ts';
+import { type Embed, embeds, jobInfoJson, jobSpecJson, runJson, scheduleJson } from './metronome-json.ts';
+
+interface JobParams {
+  id: string;
+}
+interface RunParams extends JobParams {
+  runId: string;
+}
+interface ScheduleParams extends JobParams {
+  scheduleId: string;
+}
+interface EmbedQuery {
+  embed?: string | string[];
+}
+
+function parseEmbed(query: EmbedQuery): Set<Embed> {
+  const values = query.embed === undefined ? [] : Array.isArray(query.embed) ? query.embed : [query.embed];
+  const chosen = new Set<Embed>();
+  for (const value of values.flatMap((one) => one.split(','))) {
+    if (!(embeds as readonly string[]).includes(value))
+      throw new JobsError('JOB_BAD_REQUEST', `Unknown embed option: ${value}; known: ${embeds.join(', ')}`);
+    chosen.add(value as Embed);
+  }
+  return chosen;
+}
+
+function parseBooleanQuery(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new JobsError('JOB_BAD_REQUEST', `${name} must be true or false, got "${value}"`);
+}
+
+function sendError(error: FastifyError | Error, reply: FastifyReply): void {
+  if (error instanceof JobsError) {
+    void reply.code(error.status).send(error.body());
+    return;
+  }
+  if (error instanceof KvUnavailableError || error instanceof CasExhaustedError || error instanceof KvRejectedError) {
+    const unavailable = new JobsError('JOBS_UNAVAILABLE', `${error.message}; retry shortly`);
+    void reply.code(503).header('retry-after', '1').send(unavailable.body());
+    return;
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    void reply.code(status).send({ message: error.message, code: 'JOB_BAD_REQUEST' });
+    return;
+  }
+  reply.log.error({ err: error }, 'jobs API request failed');
+  void reply.code(500).send({ message: 'internal error' });
+}
+
+export async function registerMetronomeRoutes(app: FastifyInstance, jobs: JobsApi): Promise<void> {
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error: FastifyError, _request, reply) => sendError(error, reply));
+    scope.addHook('onRequest', async () => {
+      if (!jobs.ready) throw new JobsError('JOBS_NOT_READY');
+    });
+    registerJobRoutes(scope, jobs);
+    registerRunRoutes(scope, jobs);
+    registerScheduleRoutes(scope, jobs);
+  });
+}
+
+function existing(jobs: JobsApi, id: string) {
+  const record = jobs.record(id);
+  if (record === undefined) throw unknownJob(id);
+  return record;
+}
+
+function registerJobRoutes(app: FastifyInstance, jobs: JobsApi): void {
+  const info = (id: string, embed: Set<Embed>) =>
+    jobInfoJson(existing(jobs, id), embed, jobs.now(), (runId) => jobs.placement(runId));
+  app.get<{ Querystring: EmbedQuery }>('/v1/jobs', async (request) => {
+    const embed = parseEmbed(request.query);
+    return jobs.records().map((record) => info(record.spec.id, embed));
+  });
+  app.post('/v1/jobs', async (request, reply) => {
+    const record = await jobs.createJob(request.body);
+    return reply.code(201).send(jobSpecJson(record.spec));
+  });
+  app.get<{ Params: JobParams; Querystring: EmbedQuery }>('/v1/jobs/:id', async (request) =>
+    info(request.params.id, parseEmbed(request.query)),
+  );
+  app.put<{ Params: JobParams }>('/v1/jobs/:id', async (request) => {
+    const record = await jobs.updateJob(request.params.id, request.body);
+    return jobSpecJson(record.spec);
+  });
+  app.delete<{ Params: JobParams; Querystring: { stopCurrentJobRuns?: string } }>('/v1/jobs/:id', async (request) => {
+    const stop = parseBooleanQuery(request.query.stopCurrentJobRuns, 'stopCurrentJobRuns');
+    return jobSpecJson(await jobs.deleteJob(request.params.id, stop));
+  });
+}
+
+function registerRunRoutes(app: FastifyInstance, jobs: JobsApi): void {
+  const render = (jobId: string, run: Parameters<typeof runJson>[1]) => runJson(jobId, run, jobs.placement(run.id));
+  app.get<{ Params: JobParams }>('/v1/jobs/:id/runs', async (request) => {
+    const record = existing(jobs, request.params.id);
+    return record.activeRuns.map((run) => render(record.spec.id, run));
+  });
+  app.post<{ Params: JobParams }>('/v1/jobs/:id/runs', async (request, reply) => {
+    existing(jobs, request.params.id);
+    const run = await jobs.startRun(request.params.id);
+    return reply.code(201).send(render(request.params.id, run));
+  });
+  app.get<{ Params: RunParams }>('/v1/jobs/:id/runs/:runId', async (request) => {
+    const record = existing(jobs, request.params.id);
+    const run = findRun(record, request.params.runId);
+    if (run === undefined) throw unknownRun(request.params.id, request.params.runId);
+    return render(record.spec.id, run);
+  });
+  const stop = async (request: { params: RunParams }) =>
+    render(request.params.id, await jobs.stopRun(request.params.id, request.params.runId));
+  // jobs.raml spells it /action/stop; Metronome's routes and clients use /actions/stop.
+  app.post<{ Params: RunParams }>('/v1/jobs/:id/runs/:runId/actions/stop', stop);
+  app.post<{ Params: RunParams }>('/v1/jobs/:id/runs/:runId/action/stop', stop);
+}
+
+function registerScheduleRoutes(app: FastifyInstance, jobs: JobsApi): void {
+  app.get<{ Params: JobParams }>('/v1/jobs/:id/schedules', async (request) =>
+    existing(jobs, request.params.id).schedules.map((schedule) => scheduleJson(schedule, jobs.now())),
+  );
+  app.post<{ Params: JobParams }>('/v1/jobs/:id/schedules', async (request, reply) => {
+    const schedule = await jobs.putSchedule(request.params.id, request.body, 'create');
+    return reply.code(201).send(scheduleJson(schedule, jobs.now()));
+  });
+  app.get<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', async (request) => {
+    const schedule = existing(jobs, request.params.id).schedules.find(
+      (candidate) => candidate.id === request.params.scheduleId,
+    );
+    if (schedule === undefined) throw unknownSchedule(request.params.scheduleId);
+    return scheduleJson(schedule, jobs.now());
+  });
+  app.put<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', async (request) => {
+    const { id, scheduleId } = request.params;
+    return scheduleJson(await jobs.putSchedule(id, request.body, 'replace', scheduleId), jobs.now());
+  });
+  app.delete<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', async (request, reply) => {
+    await jobs.deleteSchedule(request.params.id, request.params.scheduleId);
+    return reply.code(200).send();
+  });
+}

@@ -1,0 +1,258 @@
+// The jobs framework as one object with start() and stop(), so it can run as its own process
+// (daemon.ts) today and as a leader service of the masters later: given the masters'
+// addresses, it loads its records from the KV store, subscribes as a Mesos framework with the
+// framework id it keeps in the KV store, ticks, launches, and serves the API's operations.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../util/logger.ts';
+import { SchedulerClient } from '../sdk/client.ts';
+import type { MasterAddress } from '../sdk/masters.ts';
+import type { Clock } from './clock.ts';
+import { JobsError } from './errors.ts';
+import * as operations from './job-operations.ts';
+import { frameworkKey, JobStore } from './job-store.ts';
+import { KvClient } from './kv-client.ts';
+import { defaultTickMs, unknownLaunchSettleMs } from './limits.ts';
+import { Launcher } from './launcher.ts';
+import type { JobRecord, JobRun, JobSpec, ScheduleSpec } from './model.ts';
+import { PlacementReport } from './placement.ts';
+import { newRunId } from './run-ids.ts';
+import { tickJob } from './ticker.ts';
+
+export interface JobsServiceOptions {
+  readonly masters: readonly MasterAddress[];
+  /** The KV namespace of the records (default "flotilla-jobs"). */
+  readonly namespace?: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly tickMs?: number;
+  /** The role the framework subscribes with (default "*"). */
+  readonly role?: string;
+  readonly user?: string;
+  readonly instanceId?: string;
+}
+
+/** Mesos kills a framework's tasks once it has been away this long: a week, so restarts lose nothing. */
+const failoverTimeoutSeconds = 7 * 24 * 3600;
+const startRetryPolicyMs = 1_000;
+
+/** What the Metronome routes need (api/metronome-routes.ts); JobsService is the implementation. */
+export interface JobsApi {
+  readonly ready: boolean;
+  now(): number;
+  records(): readonly JobRecord[];
+  record(id: string): JobRecord | undefined;
+  placement(runId: string): { processedOffers: number; unusedOffers: Record<string, number> } | null;
+  createJob(body: unknown): Promise<JobRecord>;
+  updateJob(id: string, body: unknown): Promise<JobRecord>;
+  deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec>;
+  startRun(id: string): Promise<JobRun>;
+  stopRun(id: string, runId: string): Promise<JobRun>;
+  putSchedule(id: string, body: unknown, change: 'create' | 'replace', scheduleId?: string): Promise<ScheduleSpec>;
+  deleteSchedule(id: string, scheduleId: string): Promise<void>;
+}
+
+export class JobsService implements JobsApi {
+  readonly instance: string;
+  readonly store: JobStore;
+  readonly #placement = new PlacementReport();
+  readonly #stop = new AbortController();
+  #client: SchedulerClient | null = null;
+  #launcher: Launcher | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #ticking = false;
+  #ready = false;
+  #lastUnknownCheck = 0;
+
+  constructor(readonly options: JobsServiceOptions) {
+    this.instance = options.instanceId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const kv = new KvClient({ masters: options.masters, namespace: options.namespace ?? 'flotilla-jobs' });
+    this.store = new JobStore(kv, options.logger);
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  /** Loads the state and subscribes; resolves once the records are loaded (the subscription follows). */
+  async start(): Promise<void> {
+    const frameworkId = await this.#untilStopped('load the job records', async () => {
+      await this.store.load();
+      return this.#frameworkId();
+    });
+    if (frameworkId === null) return;
+    const client = this.#newClient(frameworkId);
+    this.#client = client;
+    this.#launcher = new Launcher({
+      store: this.store,
+      client,
+      now: () => this.now(),
+      placement: this.#placement,
+      logger: this.options.logger,
+      random: Math.random,
+    });
+    this.#wire(client, this.#launcher);
+    this.#ready = true;
+    this.options.logger.info(
+      { instance: this.instance, frameworkId, jobs: this.store.ids().length },
+      'jobs framework started',
+    );
+    client.subscribe().catch((error: Error) => this.options.logger.error({ error: error.message }, 'subscribe failed'));
+    this.#timer = setInterval(() => void this.#tick(), this.options.tickMs ?? defaultTickMs);
+  }
+
+  stop(): void {
+    this.#stop.abort();
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#ready = false;
+    this.#client?.close();
+  }
+
+  async #untilStopped<Value>(what: string, work: () => Promise<Value>): Promise<Value | null> {
+    while (!this.#stop.signal.aborted) {
+      try {
+        return await work();
+      } catch (error) {
+        this.options.logger.warn({ error: (error as Error).message }, `cannot ${what} yet; retrying`);
+        await sleep(startRetryPolicyMs, undefined, { signal: this.#stop.signal }).catch(() => undefined);
+      }
+    }
+    return null;
+  }
+
+  /** The framework id kept in the KV store, created once (CAS "only if absent"). */
+  async #frameworkId(): Promise<string> {
+    for (;;) {
+      const entry = await this.store.kv.get(frameworkKey);
+      if (entry !== null) return (JSON.parse(entry.value) as { frameworkId: string }).frameworkId;
+      const frameworkId = `flotilla-jobs-${randomUUID()}`;
+      const written = await this.store.kv.put(frameworkKey, JSON.stringify({ formatVersion: 1, frameworkId }), 0);
+      if (written.ok) return frameworkId;
+    }
+  }
+
+  #newClient(frameworkId: string): SchedulerClient {
+    return new SchedulerClient({
+      masters: this.options.masters,
+      framework: {
+        id: { value: frameworkId },
+        user: this.options.user ?? os.userInfo().username,
+        name: 'flotilla-jobs',
+        roles: [this.options.role ?? '*'],
+        failover_timeout: failoverTimeoutSeconds,
+        checkpoint: true,
+        capabilities: [{ type: 'MULTI_ROLE' }],
+      },
+      // Acknowledged after the record holding the update's effect is written (launcher.ts).
+      autoAcknowledge: false,
+      reconcileOnSubscribe: false,
+      logger: this.options.logger,
+    });
+  }
+
+  #wire(client: SchedulerClient, launcher: Launcher): void {
+    client.on('OFFERS', (event) => void launcher.onOffers(event.offers.offers));
+    client.on('UPDATE', (event) => void launcher.onUpdate(event.update.status));
+    client.onConnectionChange((change) => {
+      if (change.state !== 'subscribed') return;
+      launcher
+        .reconcileAll()
+        .catch((error: Error) => this.options.logger.warn({ error: error.message }, 'reconcile failed'));
+      void launcher.reviveIfWaiting();
+    });
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || !this.#ready) return;
+    this.#ticking = true;
+    try {
+      const context = this.#tickContext();
+      for (const id of this.store.ids()) {
+        await tickJob(context, id).catch((error: Error) =>
+          this.options.logger.warn({ jobId: id, error: error.message }, 'tick failed for job; retried next tick'),
+        );
+      }
+      await this.#launcher?.reviveIfWaiting();
+      if (performance.now() - this.#lastUnknownCheck >= unknownLaunchSettleMs / 2) {
+        this.#lastUnknownCheck = performance.now();
+        await this.#launcher?.reconcileUnknownLaunches().catch(() => undefined);
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #tickContext() {
+    return {
+      store: this.store,
+      now: () => this.now(),
+      instance: this.instance,
+      newRunId: (now: number) => newRunId(now),
+      explainWaiting: (runId: string) => this.#placement.explain(runId),
+      kill: (tasks: readonly { taskId: string; agentId: string | null }[]) => this.#launcher?.kill(tasks),
+      logger: this.options.logger,
+    };
+  }
+
+  #operations(): operations.OperationContext {
+    if (!this.#ready) throw new JobsError('JOBS_NOT_READY');
+    return {
+      store: this.store,
+      now: () => this.now(),
+      instance: this.instance,
+      newRunId: (now) => newRunId(now),
+      kill: (tasks) => this.#launcher?.kill(tasks),
+    };
+  }
+
+  records(): readonly JobRecord[] {
+    if (!this.#ready) throw new JobsError('JOBS_NOT_READY');
+    return this.store.records();
+  }
+
+  record(id: string): JobRecord | undefined {
+    if (!this.#ready) throw new JobsError('JOBS_NOT_READY');
+    return this.store.get(id);
+  }
+
+  placement(runId: string) {
+    return this.#placement.summary(runId);
+  }
+
+  createJob(body: unknown): Promise<JobRecord> {
+    return operations.createJob(this.#operations(), body);
+  }
+
+  updateJob(id: string, body: unknown): Promise<JobRecord> {
+    return operations.updateJob(this.#operations(), id, body);
+  }
+
+  deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec> {
+    return operations.deleteJob(this.#operations(), id, stopCurrentJobRuns);
+  }
+
+  async startRun(id: string): Promise<JobRun> {
+    const run = await operations.startManualRun(this.#operations(), id);
+    this.options.logger.info({ jobId: id, runId: run.id, trigger: run.trigger }, 'run started');
+    void this.#launcher?.reviveIfWaiting();
+    return run;
+  }
+
+  stopRun(id: string, runId: string): Promise<JobRun> {
+    return operations.stopRun(this.#operations(), id, runId);
+  }
+
+  putSchedule(id: string, body: unknown, change: 'create' | 'replace', scheduleId?: string): Promise<ScheduleSpec> {
+    return operations.putSchedule(this.#operations(), id, body, change, scheduleId);
+  }
+
+  deleteSchedule(id: string, scheduleId: string): Promise<void> {
+    return operations.deleteSchedule(this.#operations(), id, scheduleId);
+  }
+}
