@@ -8,6 +8,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOperatorRoutes } from './routes/operator.ts';
+import { registerSandboxRoutes } from './routes/sandbox.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import type { SchedulerConnections } from './scheduler/connections.ts';
@@ -53,6 +54,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master, options.scheduler);
+  registerSandboxRoutes(app, options.master);
   registerUiRoutes(app);
   return app;
 }
