@@ -4,6 +4,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { HttpError } from './errors.ts';
 import type { MasterFacade } from './facade.ts';
+import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
@@ -49,13 +50,14 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       .code(404)
       .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
+  registerCors(app, options.master);
   registerHealthRoutes(app, options.master);
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master, options.scheduler);
   registerSandboxRoutes(app, options.master);
-  registerUiRoutes(app);
+  registerUiRoutes(app, options.master);
   return app;
 }
 

@@ -1,7 +1,7 @@
 // A real single-master cluster in this process (Raft with one voter, real SQLite, real HTTP on
 // an ephemeral port), for route tests that need no other process.
 import { developmentSecret } from '../../src/util/shared-secret.ts';
-import { Master } from '../../src/master/master.ts';
+import { Master, type MasterOptions } from '../../src/master/master.ts';
 import { timingProfiles } from '../../src/raft/timing.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
@@ -14,7 +14,8 @@ export interface SingleMaster {
   stop(): Promise<void>;
 }
 
-export async function startSingleMaster(): Promise<SingleMaster> {
+/** `overrides`: master options a test needs other than these defaults (a longer agent grace, …). */
+export async function startSingleMaster(overrides: Partial<MasterOptions> = {}): Promise<SingleMaster> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const master = await Master.start({
@@ -29,6 +30,7 @@ export async function startSingleMaster(): Promise<SingleMaster> {
     join: false,
     flags: { id: 'm1' },
     logger: silentLogger,
+    ...overrides,
   });
   await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
     timeoutMs: 5000,
