@@ -65,7 +65,8 @@ export class ClusterPoller {
     return best;
   }
 
-  async pollRaft() {
+  /** `again`: this is the extra round for masters the previous one taught (one at most). */
+  async pollRaft(again = false) {
     const members = this.directory.members();
     const answers = await Promise.all(
       members.map(async (member) => {
@@ -98,6 +99,8 @@ export class ClusterPoller {
     const followedView = followed === null ? undefined : views.get(followed.origin);
     if (followedView?.ok) this.connection.observe(followed.origin, followedView.raft);
     this.onChange('raft');
+    // The first answer names the other masters: ask them now rather than a period later.
+    if (!again && this.directory.members().length > members.length) await this.pollRaft(true);
   }
 
   async pollAgents() {

@@ -4,9 +4,10 @@
 // one that died (the other members answer cross-origin; see src/http/routes/cors.ts).
 //
 // Finding the leader: ask /health of the best candidates in turn (leader-finder.js); a
-// follower's answer names the leader, which is asked next. With no leader anywhere (an
-// election, a lost quorum), the page follows any master that answers, with ?stale=true reads,
-// and says so; the poller's next GET_RAFT that names a reachable leader moves it there.
+// follower's answer names the leader, which is asked next. While no master names a leader (an
+// election) the page asks again for a few seconds; with still none (a lost quorum) it follows
+// any master that answers, with ?stale=true reads, and says so; the poller's next GET_RAFT that
+// names a reachable leader moves it there.
 //
 // A stream that falls silent (a master frozen, a network path dropped without a reset) is
 // given up after two heartbeat intervals and a margin.
@@ -21,6 +22,12 @@ const unreachableForgetMs = 30_000;
 /** /health questions per search; the candidates are the members, so this is never reached. */
 const maxProbesPerSearch = 24;
 const defaultHeartbeatSeconds = 15;
+/**
+ * Searches that find masters but no leader before the page settles for a follower: with the
+ * wait between them, a few election timeouts (300–600 ms each on the lan profile).
+ */
+const maxLeaderlessSearches = 6;
+const electionWaitMs = 500;
 const silenceMarginMs = 5000;
 
 function describe(error) {
@@ -77,10 +84,18 @@ export class LiveConnection {
 
   async #run() {
     let failures = 0;
+    let leaderlessSearches = 0;
     while (!this.#stopped) {
       this.#setStatus({ phase: 'finding' });
       const found = await this.#findLeader();
       if (this.#stopped) return;
+      // Mid-election: wait for the leader rather than load a follower's snapshot and then the leader's.
+      if (found !== null && !found.leads && leaderlessSearches < maxLeaderlessSearches) {
+        leaderlessSearches += 1;
+        await this.#sleep(electionWaitMs);
+        continue;
+      }
+      leaderlessSearches = 0;
       if (found === null) {
         failures += 1;
         this.#setStatus({ phase: 'waiting', master: null, error: 'no master answers' });

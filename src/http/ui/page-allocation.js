@@ -100,54 +100,53 @@ function frameworkSection(context, framework, nowMs) {
   );
 }
 
+/** Everything the page shows for one GET_ALLOCATION answer (of one framework, or of all). */
+function reportParts(context, { report, error, atMs }, frameworkId, nowMs) {
+  const frameworks = (report.frameworks ?? []).filter(
+    (entry) => frameworkId === null || entry.frameworkId === frameworkId,
+  );
+  const lastCycle =
+    report.lastCycleAtMs === null
+      ? 'none yet'
+      : `${formatClock(report.lastCycleAtMs)} (${formatAgo(report.lastCycleAtMs, nowMs)})`;
+  return [
+    error === null
+      ? null
+      : h('p', { class: 'warning' }, `Showing the last answer (${formatAgo(atMs, nowMs)}); now: ${error}`),
+    keyValues([
+      ['last cycle', lastCycle],
+      ['cycle took', report.lastCycleDurationMs === null ? '—' : formatMilliseconds(report.lastCycleDurationMs)],
+      ['offers made', report.offersMadeLastCycle],
+    ]),
+    frameworkId === null
+      ? rolesTable(report)
+      : h('p', {}, h('a', { href: routeHref('allocation') }, 'every framework and role')),
+    frameworks.length === 0
+      ? h(
+          'p',
+          { class: 'empty' },
+          frameworkId === null
+            ? 'no framework is subscribed'
+            : `the allocator knows no framework ${frameworkId} (completed?)`,
+        )
+      : frameworks.map((entry) => frameworkSection(context, entry, nowMs)),
+  ];
+}
+
 function createAllocationView(context, { frameworkId }) {
   const holder = h('div', { id: 'allocation' });
   context.poller.wantsAllocation = true;
   void context.poller.pollAllocation();
   const draw = () => {
-    const { report, error, atMs } = context.poller.allocation;
-    const nowMs = Date.now();
-    if (report === null) {
-      holder.replaceChildren(
-        h(
-          'p',
-          { class: 'empty' },
-          error === null ? 'asking the leader…' : `The leader's allocator cannot be asked now: ${error}`,
-        ),
-      );
+    const answer = context.poller.allocation;
+    holder.replaceChildren();
+    if (answer.report === null) {
+      const why =
+        answer.error === null ? 'asking the leader…' : `The leader's allocator cannot be asked now: ${answer.error}`;
+      holder.append(h('p', { class: 'empty' }, why));
       return;
     }
-    const frameworks = (report.frameworks ?? []).filter(
-      (entry) => frameworkId === null || entry.frameworkId === frameworkId,
-    );
-    holder.replaceChildren();
-    append(holder, [
-      error === null
-        ? null
-        : h('p', { class: 'warning' }, `Showing the last answer (${formatAgo(atMs, nowMs)}); now: ${error}`),
-      keyValues([
-        [
-          'last cycle',
-          report.lastCycleAtMs === null
-            ? 'none yet'
-            : `${formatClock(report.lastCycleAtMs)} (${formatAgo(report.lastCycleAtMs, nowMs)})`,
-        ],
-        ['cycle took', report.lastCycleDurationMs === null ? '—' : formatMilliseconds(report.lastCycleDurationMs)],
-        ['offers made', report.offersMadeLastCycle],
-      ]),
-      frameworkId === null
-        ? rolesTable(report)
-        : h('p', {}, h('a', { href: routeHref('allocation') }, 'every framework and role')),
-      frameworks.length === 0
-        ? h(
-            'p',
-            { class: 'empty' },
-            frameworkId === null
-              ? 'no framework is subscribed'
-              : `the allocator knows no framework ${frameworkId} (completed?)`,
-          )
-        : frameworks.map((entry) => frameworkSection(context, entry, nowMs)),
-    ]);
+    append(holder, reportParts(context, answer, frameworkId, Date.now()));
   };
   return {
     element: h(
