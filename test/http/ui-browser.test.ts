@@ -112,7 +112,7 @@ testUnless(test, whyNot, 'every page draws live from the master, with hostile na
   assert.match(rows, 't1');
   assert.match(rows, 'running');
   assert.match(rows, 'failed');
-  await page.click('text=t2');
+  await page.click('.vtable-spacer >> text=t2');
   await page.waitForSelector('#task-facts dd', { timeout: 30_000 });
   assert.match((await page.textContent('#task-facts')) ?? '', 'exited with status 3');
   assert.match(page.url(), '#/task/f1/t2');

@@ -58,6 +58,7 @@ function createAgentView(context, { agentId }) {
     update(changes) {
       if (changes.has('agents') || changes.has('tasks') || changes.has('mounted')) drawFacts();
       if (changes.has('tasks') || changes.has('mounted')) drawTasks();
+      else if (changes.has('clock')) tasks.refresh();
       const series = context.history.agents.get(agentId);
       if (series !== undefined && (changes.has('history') || changes.has('mounted'))) chart.setData(series.data());
     },

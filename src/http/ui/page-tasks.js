@@ -125,6 +125,7 @@ function createTasksView(context) {
     update(changes) {
       if (changes.has('tasks') || changes.has('agents') || changes.has('frameworks')) stale = true;
       if (stale || changes.has('mounted')) rebuild();
+      else if (changes.has('clock')) virtualTable.refresh();
     },
     destroy() {},
   };

@@ -65,6 +65,12 @@ export class VirtualTable {
     });
   }
 
+  /** Redraws the visible rows even where the record is the same (their "3m ago" has aged). */
+  refresh() {
+    for (const row of this.pool) row.record = null;
+    this.draw();
+  }
+
   /** Draws the rows the viewport shows now. */
   draw() {
     const height = this.viewport.clientHeight || this.rowHeightPx * 20;
