@@ -4,6 +4,10 @@
 export const httpErrors = {
   NOT_LEADER: { status: 307, message: 'not the leader: repeat the request at Location' },
   BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  SANDBOX_FILE_REFUSED: {
+    status: 400,
+    message: "the agent refused the read: not a regular file, or outside the task's sandbox",
+  },
   INVALID_BODY: { status: 400, message: 'the request body does not match the schema' },
   UNKNOWN_CALL: { status: 400, message: 'unknown call type' },
   INVALID_KEY: { status: 400, message: 'invalid key or namespace' },
@@ -16,6 +20,7 @@ export const httpErrors = {
   FORBIDDEN: { status: 403, message: 'not allowed' },
   FRAMEWORK_NOT_SUBSCRIBED: { status: 403, message: 'Framework is not subscribed' },
   NOT_FOUND: { status: 404, message: 'not found' },
+  SANDBOX_FILE_NOT_FOUND: { status: 404, message: "the task's sandbox has no such file (yet)" },
   KEY_NOT_FOUND: { status: 404, message: 'no such key' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   NOT_ACCEPTABLE: { status: 406, message: 'cannot produce the requested media type' },
@@ -31,6 +36,7 @@ export const httpErrors = {
   },
   TOO_MANY_REQUESTS: { status: 429, message: 'too many requests in flight' },
   INTERNAL: { status: 500, message: 'internal error' },
+  AGENT_UNAVAILABLE: { status: 502, message: "the task's agent did not answer, or answered what a read cannot be" },
   NO_LEADER: { status: 503, message: 'no leader is known; retry shortly' },
   UNAVAILABLE: { status: 503, message: 'the cluster cannot serve this request now; retry shortly' },
   TIMEOUT: { status: 504, message: 'the request timed out; its outcome is unknown' },

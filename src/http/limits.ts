@@ -37,3 +37,12 @@ export const maxQueuedBytesPerStream = 8 * 1024 * 1024;
 
 /** Tasks listed in one explicit RECONCILE. */
 export const maxReconcileTasks = 100_000;
+
+/** Bytes one sandbox read through a master (GET /api/v1/sandbox/read) answers at most. */
+export const maxSandboxReadBytes = 256 * 1024;
+/** What a sandbox read answers when it names no length: enough for a screen of log, cheap to poll. */
+export const defaultSandboxReadBytes = 64 * 1024;
+/** Sandbox reads one master proxies to agents at once; one more is answered 429. */
+export const maxConcurrentSandboxReads = 32;
+/** A task's agent that has not answered a read in this long counts as unavailable. */
+export const sandboxReadTimeoutMs = 5_000;

@@ -7,10 +7,12 @@ import type { MasterCore } from '../master/interface.ts';
 import { HttpError } from './errors.ts';
 import { maxBodyBytes } from './limits.ts';
 import { masterErrorToHttp } from './master-errors.ts';
+import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOperatorRoutes } from './routes/operator.ts';
+import { registerSandboxRoutes } from './routes/sandbox.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 
@@ -50,12 +52,14 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       .code(404)
       .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
+  registerCors(app, options.master);
   registerHealthRoutes(app, options.master);
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
-  registerUiRoutes(app);
+  registerSandboxRoutes(app, options.master);
+  registerUiRoutes(app, options.master);
   return app;
 }
 

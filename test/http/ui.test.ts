@@ -1,25 +1,27 @@
-// The web UI: the page and its allow-listed assets on a real single-voter master, traversal
-// attempts refused in the JSON error envelope, the scripts parse as ES modules, the pure model
-// on its own, and — when a Chromium is installed — the page drawn by a real headless browser.
-// flotilla-test-timeout-seconds: 240
+// The web UI without a browser: the page and its allow-listed assets on a real single-voter
+// master (the chart library from node_modules too), traversal attempts refused in the JSON error
+// envelope, every script parses as an ES module and never writes markup, and the UI's pure
+// modules run in Node against the master's real answers — the store kept from the real
+// SUBSCRIBE stream (read by the page's own api.js) agrees with a fresh snapshot after live
+// changes, RecordIO split anywhere, bounded series, the leader search order, routes.
+// The browser tests are ui-browser.test.ts (one master) and test/e2e/ui-cluster.test.ts.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { uiAssetTypes } from '../../src/http/routes/ui.ts';
-import { ProcessCluster } from '../raft/support/process-cluster.ts';
+import { uiAssetTypes, uiVendorFiles } from '../../src/http/routes/ui.ts';
+import { skipReasonCodes } from '../../src/offers/skip-reasons.ts';
+import { taskStates } from '../../src/state-machine/task-states.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
-import { testUnless } from '../support/skip.ts';
-import { makeTempDir } from '../support/tmp.ts';
-import { waitFor } from '../support/wait.ts';
 import {
   A1,
   F1,
   O1,
+  O2,
   T1,
   T2,
   accept,
@@ -35,18 +37,23 @@ import {
   updateStatus,
   uuid,
 } from '../state-machine/support/fixtures.ts';
+import { taskId } from '../../src/state-machine/ids.ts';
 import { proposeOk } from './support/operator.ts';
 
 const run = promisify(execFile);
 const uiFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/http/ui');
-const scriptNames = Object.keys(uiAssetTypes).filter((name) => name.endsWith('.js'));
-/** Rendered into the page by the browser test: it must show as text, never become an element. */
+const ownScripts = Object.keys(uiAssetTypes).filter((name) => name.endsWith('.js') && !(name in uiVendorFiles));
 const hostileName = '<img src=x id=injected>';
+const T3 = taskId('t3');
+
+// biome-ignore lint/suspicious/noExplicitAny: the UI's modules are plain JavaScript, typed by use here.
+type Module = Record<string, any>;
+const load = (name: string): Promise<Module> => import(pathToFileURL(path.join(uiFolder, name)).href);
 
 let cluster: SingleMaster;
 test.before(async () => {
-  cluster = await startSingleMaster();
-  // The allocator runs on this master; with f1 suppressed the offer made here is the only one.
+  // No agent process: the fixture agent must not be marked unreachable while the tests run.
+  cluster = await startSingleMaster({ agentReregistrationGraceMs: 600_000 });
   cluster.master.allocation.setSuppressedRoles(F1, ['web']);
   await proposeOk(
     cluster,
@@ -88,7 +95,7 @@ function rawGet(rawPath: string): Promise<{ status: number; contentType: string;
   });
 }
 
-test('GET / is the HTML page that loads the UI module', async () => {
+test('GET / is the HTML page that loads the UI module and its styles', async () => {
   const response = await fetch(`${cluster.url}/`);
   assert.is(response.status, 200);
   assert.is(response.headers.get('content-type'), 'text/html; charset=utf-8');
@@ -97,6 +104,7 @@ test('GET / is the HTML page that loads the UI module', async () => {
   const html = await response.text();
   assert.match(html, '<script type="module" src="/ui/app.js"></script>');
   assert.match(html, '<link rel="stylesheet" href="/ui/style.css">');
+  assert.match(html, '<link rel="stylesheet" href="/ui/uplot.css">');
   assert.not.match(html, /https?:\/\//, 'nothing of the page comes from another host');
 });
 
@@ -119,19 +127,25 @@ test('every allow-listed asset is served with its content type, and revalidates 
     assert.is(again.status, 304, name);
     assert.is(await again.text(), '', name);
   }
-  const head = await fetch(`${cluster.url}/ui/app.js`, { method: 'HEAD' });
-  assert.is(head.status, 200);
+  const chartLibrary = await (await fetch(`${cluster.url}/ui/uplot.js`)).text();
+  assert.match(chartLibrary, 'export { uPlot as default }', 'uPlot comes from node_modules, as an ES module');
 });
 
-test('the page references only allow-listed assets, and every module import is allow-listed too', async () => {
+test('the allow-list and the folder agree, and every import and stylesheet is allow-listed', async () => {
+  const files = readdirSync(uiFolder).sort();
+  const own = Object.keys(uiAssetTypes)
+    .filter((name) => !(name in uiVendorFiles))
+    .sort();
+  assert.equal(files, own, 'a file in src/http/ui/ is served exactly when it is allow-listed');
   const html = await (await fetch(`${cluster.url}/`)).text();
   const references = [...html.matchAll(/(?:src|href)="\/ui\/([^"]+)"/g)].map((match) => match[1]!);
-  assert.ok(references.length >= 2);
+  assert.ok(references.length >= 3);
   for (const name of references) assert.ok(Object.hasOwn(uiAssetTypes, name), name);
-  for (const name of scriptNames) {
-    const source = await (await fetch(`${cluster.url}/ui/${name}`)).text();
-    for (const match of source.matchAll(/^import .* from '\.\/([^']+)';$/gm))
-      assert.ok(Object.hasOwn(uiAssetTypes, match[1]!), `${name} imports ${match[1]}`);
+  for (const name of ownScripts) {
+    const source = readFileSync(path.join(uiFolder, name), 'utf8');
+    const imports = [...source.matchAll(/^import (?:.+ from )?'\.\/([^']+)';$/gm)].map((match) => match[1]!);
+    for (const imported of imports) assert.ok(Object.hasOwn(uiAssetTypes, imported), `${name} imports ${imported}`);
+    assert.not.match(source, /^import .*'(?!\.\/)[^']*';$/m, `${name} imports only the UI's own files`);
   }
 });
 
@@ -145,6 +159,7 @@ test('unknown UI files and traversal attempts are 404 in the JSON error envelope
     '/ui/__proto__',
     '/ui/constructor',
     '/ui/hasOwnProperty',
+    '/ui/toString',
     '/ui/../server.ts',
     '/ui/../routes/ui.ts',
     '/ui/..%2fserver.ts',
@@ -156,6 +171,8 @@ test('unknown UI files and traversal attempts are 404 in the JSON error envelope
     '/ui/app.js%00',
     '/ui//etc/passwd',
     '/ui/ui.ts',
+    '/ui/uPlot.esm.js',
+    '/ui/uplot%2fdist%2fuPlot.esm.js',
     '/ui/index.html/..',
     '/index.html',
     '/ui.ts',
@@ -168,75 +185,268 @@ test('unknown UI files and traversal attempts are 404 in the JSON error envelope
   }
 });
 
-test('every UI script parses as an ES module (node --check) and never writes markup', async () => {
-  assert.ok(scriptNames.length >= 1);
-  for (const name of scriptNames) {
-    await run(process.execPath, ['--check', path.join(uiFolder, name)]);
+test('every UI script parses as an ES module, and none (uPlot included) writes markup', async () => {
+  assert.ok(ownScripts.length >= 20);
+  const vendor = Object.values(uiVendorFiles).map((file) => fileURLToPath(import.meta.resolve(file)));
+  for (const file of [...ownScripts.map((name) => path.join(uiFolder, name)), ...vendor]) {
+    if (file.endsWith('.js')) await run(process.execPath, ['--check', file]);
     // Text reaches the page as text nodes only: these are the ways data could become markup.
-    const source = readFileSync(path.join(uiFolder, name), 'utf8');
-    assert.not.match(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, name);
+    assert.not.match(
+      readFileSync(file, 'utf8'),
+      /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setAttribute\(['"]style/,
+      file,
+    );
   }
 });
 
-interface UiModel {
-  sumResources(resources: unknown): Map<string, number>;
-  resourceBars(agent: unknown): { name: string; usedFraction: number; offeredFraction: number; label: string }[];
-  frameworkRows(
-    frameworks: unknown,
-    tasks: unknown,
-    allocation: unknown,
-  ): { id: string; name: string; tasks: number; dominantShare: string }[];
-  taskRows(state: unknown): { id: string; state: string; stateClass: string; message: string }[];
-  filterTasks<Row>(rows: Row[], text: string): Row[];
-  formatAgo(thenMs: number, nowMs: number): string;
-  leaderUrl(address: unknown, protocol: string): string | null;
+/** The first events of a real SUBSCRIBE stream, read by the page's own api.js in Node. */
+async function openStream(signal: AbortSignal): Promise<AsyncGenerator<Module>> {
+  const { MasterClient } = await load('api.js');
+  return new MasterClient(cluster.url).subscribe({ signal });
 }
 
-async function loadModel(): Promise<UiModel> {
-  const moduleUrl = pathToFileURL(path.join(uiFolder, 'model.js')).href;
-  return (await import(moduleUrl)) as UiModel;
+async function next(events: AsyncGenerator<Module>, type: string): Promise<Module> {
+  for (;;) {
+    const { value, done } = await events.next();
+    if (done) assert.unreachable(`the stream ended before ${type}`);
+    if (value.type === type) return value;
+  }
 }
 
-test("the UI model draws rows from the master's own GET_STATE and GET_ALLOCATION answers", async () => {
-  const model = await loadModel();
-  const call = async (type: string): Promise<unknown> => {
-    const response = await fetch(`${cluster.url}/api/v1`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type }),
-    });
-    assert.is(response.status, 200, type);
-    return ((await response.json()) as Record<string, unknown>)[type.toLowerCase()];
-  };
-  const state = (await call('GET_STATE')) as {
-    get_agents: { agents: unknown[] };
-    get_frameworks: unknown;
-    get_tasks: unknown;
-  };
-  const allocation = await call('GET_ALLOCATION');
-  const bars = model.resourceBars(state.get_agents.agents[0]);
-  const cpuBar = bars.find((bar) => bar.name === 'cpus')!;
-  assert.ok(cpuBar.usedFraction > 0 && cpuBar.usedFraction <= 1, cpuBar.label);
-  assert.equal(bars.map((bar) => bar.name).slice(0, 2), ['cpus', 'mem']);
-  const [framework] = model.frameworkRows(state.get_frameworks, state.get_tasks, allocation);
-  assert.is(framework!.name, hostileName);
-  assert.is(framework!.tasks, 1, 'the failed task is not live');
-  assert.match(framework!.dominantShare, /^\d+\.\d%$/);
-  assert.is(model.frameworkRows(state.get_frameworks, state.get_tasks, null)[0]!.dominantShare, 'on the leader');
-  const tasks = model.taskRows(state);
-  const failed = tasks.find((row) => row.id === 't2')!;
-  assert.is(failed.stateClass, 'state-failed');
-  assert.match(failed.message, 'exited with status 3');
-  assert.equal(
-    model.filterTasks(tasks, '  RUNNING ').map((row) => row.id),
-    ['t1'],
-  );
-  assert.is(model.filterTasks(tasks, '').length, 2);
+const plain = (map: Map<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries([...map].map(([key, value]) => [key, value instanceof Map ? plain(value) : value]));
+
+test("the store follows the master's real event stream and agrees with a fresh snapshot after it", async () => {
+  const { ClusterStore } = await load('store.js');
+  const abort = new AbortController();
+  const events = await openStream(abort.signal);
+  try {
+    const store = new ClusterStore();
+    store.reset((await next(events, 'SUBSCRIBED')).subscribed.get_state);
+    assert.equal(plain(store.stateCounts), { TASK_RUNNING: 1, TASK_FAILED: 1 });
+    assert.equal(plain(store.usedByAgent), { a1: { cpus: 1, mem: 128 } }, 'only the live task uses the agent');
+    assert.is(store.frameworkName('f1'), hostileName);
+    assert.is(store.agentHostname('a1'), 'node1');
+    assert.is(store.agents.get('a1').attributes, 'rack=r1');
+    assert.is(store.tasks.get('f1/t2').message, 'exited with status 3');
+    const before = store.revision.tasks;
+    await proposeOk(
+      cluster,
+      createOffers(offerDefinition(O2, resources(cpus(1), mem(64)), { role: 'web' })),
+      accept([O2], [launch(taskDefinition(T3, resources(cpus(0.5), mem(64)), { name: 'third' }))]),
+      updateStatus(T3, 'TASK_RUNNING', { uuid: uuid(3), healthy: true }),
+      updateStatus(T1, 'TASK_FINISHED', { uuid: uuid(4), message: 'done' }),
+    );
+    for (const type of ['TASK_ADDED', 'TASK_UPDATED', 'TASK_UPDATED'])
+      assert.is(store.apply(await next(events, type)), 'tasks');
+    assert.ok(store.revision.tasks > before);
+    const third = store.tasks.get('f1/t3');
+    assert.is(third.state, 'TASK_RUNNING');
+    assert.is(third.healthy, true);
+    assert.is(third.name, 'third');
+    assert.ok(third.startedAtMs > 0);
+    assert.equal(
+      store.taskList().map((record: Module) => record.id),
+      ['t1', 't2', 't3'],
+      'arrival order; updated records swapped in place',
+    );
+    assert.is(store.taskList()[0], store.tasks.get('f1/t1'));
+    const fresh = new ClusterStore();
+    fresh.reset(
+      (
+        await (
+          await fetch(`${cluster.url}/api/v1`, {
+            method: 'POST',
+            body: '{"type":"GET_STATE"}',
+            headers: { 'content-type': 'application/json' },
+          })
+        ).json()
+      ).get_state,
+    );
+    for (const field of [
+      'stateCounts',
+      'usedByAgent',
+      'liveTasksByFramework',
+      'tasksByFramework',
+      'liveTasksByAgent',
+    ]) {
+      assert.equal(plain(store[field]), plain(fresh[field]), `${field}: incremental = snapshot`);
+    }
+    assert.equal(plain(store.usedByAgent), { a1: { cpus: 0.5, mem: 64 } });
+  } finally {
+    abort.abort();
+  }
 });
 
-test("the UI model's small pieces: sums, ages, and links only to a host:port", async () => {
-  const model = await loadModel();
-  const sums = model.sumResources([
+test("GET_AGENTS merges into the store, but never undoes a newer event or another snapshot's state", async () => {
+  const { ClusterStore } = await load('store.js');
+  const call = async (type: string): Promise<Module> =>
+    (
+      await (
+        await fetch(`${cluster.url}/api/v1`, {
+          method: 'POST',
+          body: JSON.stringify({ type }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()
+    )[type.toLowerCase()];
+  const store = new ClusterStore();
+  store.reset(await call('GET_STATE'));
+  const asked = store.position();
+  const answer = await call('GET_AGENTS');
+  store.apply({ type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: 'a1' } } });
+  assert.is(store.mergeAgents(answer, asked), true);
+  assert.is(store.agents.get('a1').state, 'REMOVED', 'the removal came after the question: it stands');
+  const later = store.position();
+  assert.is(store.mergeAgents({ agents: [] }, later), true);
+  store.reset(await call('GET_STATE'));
+  assert.is(store.mergeAgents({ agents: [] }, later), false, 'an answer about the previous snapshot is dropped');
+  assert.is(store.agents.get('a1').state, 'ACTIVE');
+  assert.is(store.mergeAgents({ agents: [] }, store.position()), true);
+  assert.is(store.agents.get('a1').state, 'REMOVED', 'an agent GET_AGENTS no longer lists was removed');
+});
+
+test('frameworks show the dominant share of the real GET_ALLOCATION', async () => {
+  const { ClusterStore } = await load('store.js');
+  const { frameworkRows } = await load('page-frameworks.js');
+  const post = async (type: string): Promise<Module> =>
+    (
+      await (
+        await fetch(`${cluster.url}/api/v1`, {
+          method: 'POST',
+          body: JSON.stringify({ type }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()
+    )[type.toLowerCase()];
+  const store = new ClusterStore();
+  store.reset(await post('GET_STATE'));
+  const [row] = frameworkRows(store, await post('GET_ALLOCATION'));
+  assert.is(row.name, hostileName);
+  assert.ok(row.dominantShare > 0 && row.dominantShare <= 1, String(row.dominantShare));
+  assert.is(row.liveTasks, 1);
+  assert.is(row.allTasks, 3);
+  assert.is(frameworkRows(store, null)[0].dominantShare, null);
+});
+
+test('RecordIO decodes records however the chunks split them', async () => {
+  const { RecordIoDecoder, RecordIoError } = await load('recordio.js');
+  const records = ['{"type":"SUBSCRIBED"}', '', '{"type":"HEARTBEAT","note":"é ✓"}', 'x'.repeat(70_000)];
+  const wire = Buffer.concat(
+    records.map((record) => Buffer.concat([Buffer.from(`${Buffer.byteLength(record)}\n`), Buffer.from(record)])),
+  );
+  for (const size of [1, 2, 3, 7, 64, 4096, wire.length]) {
+    const decoder = new RecordIoDecoder();
+    const out: string[] = [];
+    for (let start = 0; start < wire.length; start += size)
+      out.push(...decoder.push(new Uint8Array(wire.subarray(start, start + size))));
+    assert.equal(out, records, `chunks of ${size}`);
+    assert.ok(decoder.idle);
+  }
+  assert.throws(
+    () => new RecordIoDecoder().push(new TextEncoder().encode('12x\n')),
+    (error: Error) => error instanceof RecordIoError,
+  );
+  assert.throws(
+    () => new RecordIoDecoder().push(new TextEncoder().encode('\n')),
+    (error: Error) => error instanceof RecordIoError,
+  );
+  assert.throws(() => new RecordIoDecoder(10).push(new TextEncoder().encode('11\n')), /exceeds 10/);
+  assert.throws(
+    () => new RecordIoDecoder().push(new TextEncoder().encode('12345678901234567\n')),
+    (error: Error) => error instanceof RecordIoError,
+  );
+});
+
+test('series keep their last samples only; rates skip a counter that went back', async () => {
+  const { TimeSeries, RateMeter } = await load('series.js');
+  const series = new TimeSeries(['a', 'b'], 3);
+  for (let step = 1; step <= 5; step += 1) series.push(step * 1000, [step, step === 4 ? Number.NaN : step * 10]);
+  assert.equal(series.data(), [
+    [3, 4, 5],
+    [3, 4, 5],
+    [30, null, 50],
+  ]);
+  assert.equal(series.latest(), [5, 50]);
+  assert.throws(() => series.push(6000, [1]), /1 values for 2 columns/);
+  const rate = new RateMeter();
+  assert.ok(Number.isNaN(rate.read(100, 0)));
+  assert.is(rate.read(150, 2000), 25);
+  assert.ok(Number.isNaN(rate.read(120, 3000)), 'a counter that went back gives no rate');
+  assert.is(rate.read(130, 4000), 10);
+});
+
+test('the history samples cluster, agents and task states from the store', async () => {
+  const { ClusterStore } = await load('store.js');
+  const { ClusterHistory, taskStateGroups } = await load('sampler.js');
+  const grouped = taskStateGroups.flatMap((group: Module) => group.states).sort();
+  assert.equal(grouped, [...taskStates].sort(), 'every Mesos task state is in exactly one chart group');
+  const store = new ClusterStore();
+  store.reset(
+    (
+      await (
+        await fetch(`${cluster.url}/api/v1`, {
+          method: 'POST',
+          body: '{"type":"GET_STATE"}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()
+    ).get_state,
+  );
+  const history = new ClusterHistory();
+  history.sample(store, 10, 1000);
+  history.sample(store, 30, 3000);
+  assert.equal(history.cluster.latest(), [0.5, 4, 64, 4096]);
+  assert.equal(history.agents.get('a1').latest(), [0.5, 4, 64, 4096]);
+  const groups = Object.fromEntries(
+    taskStateGroups.map((group: Module, index: number) => [group.name, history.taskStates.latest()[index]]),
+  );
+  assert.equal(groups, { running: 1, starting: 0, finished: 1, killed: 0, 'failed or lost': 1, unreachable: 0 });
+  assert.equal(history.commitRate.latest(), [10]);
+});
+
+test('tasks filter by state and text (names from lookups too), newest update first', async () => {
+  const { taskRecord, updatedRecord, taskFilter, compareTasks, isLive } = await load('task-rows.js');
+  const task = (id: string, state: string, seconds: number) =>
+    taskRecord({
+      task_id: { value: id },
+      framework_id: { value: 'f1' },
+      agent_id: { value: 'a1' },
+      name: `name-${id}`,
+      state,
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 } }],
+      statuses: [{ state, timestamp: seconds, message: state === 'TASK_FAILED' ? 'exit 3' : undefined }],
+    });
+  const rows = [task('a', 'TASK_RUNNING', 10), task('b', 'TASK_FAILED', 30), task('c', 'TASK_STAGING', 20)];
+  const names = { framework: () => 'Services', agent: () => 'node-7' };
+  const ids = (filter: Module) =>
+    rows
+      .filter(taskFilter(filter, names))
+      .sort(compareTasks)
+      .map((row: Module) => row.id);
+  assert.equal(ids({}), ['b', 'c', 'a']);
+  assert.equal(ids({ state: 'live' }), ['c', 'a']);
+  assert.equal(ids({ state: 'terminal' }), ['b']);
+  assert.equal(ids({ state: 'TASK_STAGING' }), ['c']);
+  assert.equal(ids({ text: ' EXIT ' }), ['b']);
+  assert.equal(ids({ text: 'services' }), ['b', 'c', 'a'], 'the framework name matches');
+  assert.equal(ids({ text: 'node-7', state: 'live' }), ['c', 'a'], 'the agent hostname matches');
+  assert.equal(ids({ text: 'nothing' }), []);
+  const running = updatedRecord(rows[2], {
+    state: 'TASK_RUNNING',
+    status: { state: 'TASK_RUNNING', timestamp: 40, healthy: false },
+  });
+  assert.is(running.startedAtMs, 40_000);
+  assert.is(running.healthy, false);
+  assert.is(rows[2].state, 'TASK_STAGING', 'records are replaced, never changed');
+  assert.ok(Object.isFrozen(running));
+  assert.ok(isLive('TASK_UNREACHABLE') && !isLive('TASK_GONE_BY_OPERATOR'));
+});
+
+test('formatting, resource bars, and master origins made only from a host:port', async () => {
+  const format = await load('format.js');
+  const { sumResources, resourceBars } = await load('resources.js');
+  const sums = sumResources([
     { name: 'cpus', type: 'SCALAR', scalar: { value: 1.5 } },
     { name: 'cpus', type: 'SCALAR', scalar: { value: 0.5 } },
     {
@@ -259,105 +469,76 @@ test("the UI model's small pieces: sums, ages, and links only to a host:port", a
       ['ports', 11],
     ],
   );
-  assert.equal(model.sumResources('not a list'), new Map());
-  assert.is(model.formatAgo(10_000, 10_500), 'just now');
-  assert.is(model.formatAgo(0, 12_000), '12s ago');
-  assert.is(model.formatAgo(0, 125_000), '2m ago');
-  assert.is(model.leaderUrl('127.0.0.1:5050', 'http:'), 'http://127.0.0.1:5050/');
-  assert.is(model.leaderUrl('m1.example:5050', 'https:'), 'https://m1.example:5050/');
-  for (const hostile of ['javascript:alert(1)', '127.0.0.1:5050/../x', 'evil.com:80"><b', null, 7, '']) {
-    assert.is(model.leaderUrl(hostile, 'http:'), null, String(hostile));
+  assert.equal(sumResources('not a list'), new Map());
+  const [bar] = resourceBars(new Map([['cpus', 4]]), new Map([['cpus', 1]]), new Map([['cpus', 2]]));
+  assert.equal([bar.usedFraction, bar.offeredFraction], [0.25, 0.5]);
+  assert.is(bar.label, 'cpus: 1 used, 2 offered of 4');
+  assert.is(format.formatAgo(10_000, 10_500), 'just now');
+  assert.is(format.formatAgo(0, 125_000), '2m ago');
+  assert.is(format.formatAmount('mem', 2048), '2 GiB');
+  assert.is(format.masterOrigin('127.0.0.1:5050', 'http:'), 'http://127.0.0.1:5050');
+  assert.is(format.masterOrigin('[::1]:5050', 'https:'), 'https://[::1]:5050');
+  for (const hostile of ['javascript:alert(1)', '127.0.0.1:5050/../x', 'evil.com:80"><b', 'a@b:1', null, 7, '']) {
+    assert.is(format.masterOrigin(hostile, 'http:'), null, String(hostile));
   }
 });
 
-/** The Chromium binary on PATH, or undefined. */
-function findChromium(): string | undefined {
-  for (const folder of (process.env.PATH ?? '').split(path.delimiter)) {
-    for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-      const candidate = path.join(folder, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // Not here: keep looking.
-      }
-    }
-  }
-  return undefined;
-}
-
-const chromium = findChromium();
-
-const noChromium = chromium === undefined ? 'no chromium' : undefined;
-
-/** The page's DOM after a couple of refreshes, as a headless Chromium drew it. */
-async function browserDom(pageUrl: string): Promise<string> {
-  const args = [
-    '--headless',
-    '--disable-gpu',
-    '--no-first-run',
-    `--user-data-dir=${makeTempDir('chromium-')}`,
-    // Virtual time runs the page's timers fast and waits for its fetches: a couple of refreshes.
-    '--virtual-time-budget=3000',
-    '--dump-dom',
-    pageUrl,
+test('the leader search asks the named leader, the followed master, the page, then the members', async () => {
+  const { MasterDirectory } = await load('leader-finder.js');
+  const directory = new MasterDirectory('http://localhost:5050', 'http:');
+  assert.equal(directory.candidates(null, null), ['http://localhost:5050']);
+  const members = [
+    { id: 'm1', address: '127.0.0.1:5050' },
+    { id: 'm2', address: '127.0.0.1:5051' },
+    { id: 'm3', address: 'javascript:x' },
   ];
-  // Chromium refuses to run as root with its sandbox on (CI runs as root).
-  if (process.getuid?.() === 0) args.unshift('--no-sandbox');
-  const { stdout } = await run(chromium!, args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
+  directory.learn({ id: 'm1', members }, 'http://localhost:5050');
+  assert.is(directory.originOf('127.0.0.1:5050'), 'http://localhost:5050', "the page's own master by the page's name");
+  assert.equal(
+    directory.members().map((member: Module) => member.origin),
+    ['http://localhost:5050', 'http://127.0.0.1:5051'],
+    'a strange address is never a member',
+  );
+  assert.equal(directory.candidates('127.0.0.1:5051', 'http://localhost:5050'), [
+    'http://127.0.0.1:5051',
+    'http://localhost:5050',
+  ]);
+  directory.learn({ id: 'm2', members: [] }, 'http://127.0.0.1:5051');
+  assert.is(directory.members().length, 2, 'an empty member list teaches nothing');
+});
 
-testUnless(
-  test,
-  noChromium,
-  'a headless Chromium draws the page: this master as leader, its tasks, names as text',
-  async () => {
-    const stdout = await browserDom(`${cluster.url}/`);
-    assert.match(stdout, '<dd id="master-id">m1</dd>');
-    assert.match(stdout, /<dd id="master-role" class="role-leader">leader<\/dd>/);
-    assert.match(stdout, 'exited with status 3');
-    assert.match(stdout, /class="state state-running">TASK_RUNNING</);
-    assert.match(stdout, '&lt;img src=x id=injected&gt;', 'the hostile framework name is shown as text');
-    assert.not.match(stdout, 'id="injected"', 'and never becomes an element');
-    assert.not.match(stdout, 'not answering', stdout);
-  },
-);
+test('routes: parts decoded, pages registered once, the first navigation page by default', async () => {
+  const { parseRoute, PageRegistry } = await load('pages.js');
+  const { routeHref } = await load('dom.js');
+  assert.equal(parseRoute('#/task/f%2F1/t1'), ['task', 'f/1', 't1']);
+  assert.equal(parseRoute(routeHref('task', 'a b', 'ü@x')), ['task', 'a b', 'ü@x']);
+  assert.equal(parseRoute('#/%E0%A4%A'), []);
+  assert.equal(parseRoute(''), []);
+  const registry = new PageRegistry();
+  const page = (id: string, order: number, nav: boolean) => ({
+    id,
+    title: id,
+    order,
+    nav,
+    match: (parts: string[]) => (parts[0] === id ? { id } : null),
+    create: () => null,
+  });
+  registry.register(page('b', 20, true));
+  registry.register(page('a', 10, true));
+  registry.register(page('hidden', 5, false));
+  assert.throws(() => registry.register(page('a', 1, true)), /twice/);
+  assert.equal(
+    registry.navigation().map((entry: Module) => entry.id),
+    ['a', 'b'],
+  );
+  assert.is(registry.resolve(['b']).page.id, 'b');
+  assert.is(registry.resolve(['hidden']).page.id, 'hidden');
+  assert.is(registry.resolve(['nothing']).page.id, 'a');
+});
 
-testUnless(
-  test,
-  noChromium,
-  'on a follower the page shows its own view and links to the leader; without a quorum, its stale state',
-  async () => {
-    const masters = await ProcessCluster.start(makeTempDir('ui-masters-'), 3, [], 'master');
-    try {
-      const leader = await masters.waitForLeader();
-      const [follower, other] = masters.replicas.filter((replica) => replica.id !== leader.id);
-      await waitFor(async () => (await masters.status(follower!))?.leader === leader.address, {
-        timeoutMs: 20_000,
-        what: `${follower!.id} to know the leader`,
-      });
-      const followerView = await browserDom(`http://${follower!.address}/`);
-      assert.match(followerView, `<dd id="master-id">${follower!.id}</dd>`);
-      assert.match(followerView, /class="role-follower">follower</);
-      assert.match(followerView, `<a href="http://${leader.address}/">open the leader's page (${leader.address})</a>`);
-      assert.match(followerView, '<span class="tag">leader</span>', 'the members table marks the leader');
-      assert.not.match(followerView, 'not answering', followerView);
-
-      await Promise.all([masters.kill(leader), masters.kill(other!)]);
-      await waitFor(async () => (await masters.status(follower!))?.leader === '', {
-        timeoutMs: 30_000,
-        what: `${follower!.id} to lose the leader`,
-      });
-      const alone = await browserDom(`http://${follower!.address}/`);
-      assert.match(alone, `<dd id="master-id">${follower!.id}</dd>`);
-      assert.match(alone, 'possibly behind', 'GET_STATE fell back to ?stale=true');
-      assert.match(alone, 'no leader is known now');
-      assert.not.match(alone, 'not answering', alone);
-    } finally {
-      await masters.stop();
-    }
-  },
-);
+test('the why-not-placed page explains every allocator skip reason, and no other', async () => {
+  const { skipReasonTexts } = await load('page-allocation.js');
+  assert.equal(Object.keys(skipReasonTexts).sort(), Object.keys(skipReasonCodes).sort());
+});
 
 test.run();

@@ -1,6 +1,6 @@
 // A real single-master cluster in this process (Raft with one voter, real SQLite, real HTTP on
 // an ephemeral port), for route tests that need no other process.
-import { masterConfig } from '../../src/master/config.ts';
+import { type MasterOptionValues, masterConfig } from '../../src/master/config.ts';
 import { Master } from '../../src/master/daemon.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
@@ -13,7 +13,8 @@ export interface SingleMaster {
   stop(): Promise<void>;
 }
 
-export async function startSingleMaster(): Promise<SingleMaster> {
+/** `overrides`: master options a test needs other than these defaults (a longer agent grace, …). */
+export async function startSingleMaster(overrides: Partial<MasterOptionValues> = {}): Promise<SingleMaster> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const master = await Master.start(
@@ -23,6 +24,7 @@ export async function startSingleMaster(): Promise<SingleMaster> {
       peers: { m1: address },
       dataDir: makeTempDir('master-'),
       tickMs: 10,
+      ...overrides,
     }),
     { logger: silentLogger },
   );

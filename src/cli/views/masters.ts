@@ -4,7 +4,7 @@
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 import { parseMasterAddress } from '../../frameworks/sdk/masters.ts';
 
-/** GET_RAFT's `get_raft` (src/http/facade.ts RaftView). */
+/** GET_RAFT's `get_raft` (src/master/interface.ts RaftView). */
 export interface RaftView {
   readonly id: string;
   readonly zone: string | null;

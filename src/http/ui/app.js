@@ -1,50 +1,140 @@
-// The web UI's entry point (DESIGN.md "Operating it"): asks the master that served the page for
-// its view every refreshIntervalMs, one refresh at a time, and redraws. When the master stops
-// answering the last view stays on screen under an error banner, with its age. A hidden tab
-// asks nothing (every refresh costs the leader a ReadIndex round) and refreshes when shown.
-import { loadSnapshot } from './api.js';
-import { renderBanner, renderSnapshot, renderTasks } from './view.js';
+// The dashboard's entry point: wires the store, the live connection (the leader's event
+// stream), the poller (Raft views, agents, allocation), the history the charts draw, and the
+// page registry; draws the page the location hash names, and redraws what changed at most
+// every minFrameSpacingMs, in an animation frame (a hidden tab draws nothing and catches up
+// when shown: the changes wait in a set, never in a queue that grows).
+import { ClusterPoller } from './cluster-poller.js';
+import { LiveConnection } from './connection.js';
+import { byId, h } from './dom.js';
+import { formatAgo } from './format.js';
+import { MasterDirectory } from './leader-finder.js';
+import { pages, parseRoute } from './pages.js';
+import { ClusterHistory, sampleIntervalMs } from './sampler.js';
+import { ClusterStore } from './store.js';
+// Each page module registers itself with `pages`; a new page (services, jobs) is one more import.
+import './page-cluster.js';
+import './page-agents.js';
+import './page-agent.js';
+import './page-frameworks.js';
+import './page-tasks.js';
+import './page-task.js';
+import './page-allocation.js';
 
-const refreshIntervalMs = 2000;
-const freshnessTickMs = 1000;
+/** At most this many redraws a second, however fast events come. */
+const minFrameSpacingMs = 250;
+const clockTickMs = 1000;
+/** Render times kept per page, for the tests and for anyone curious (globalThis.flotillaUi). */
+const keptRenderTimes = 100;
 
-const page = { snapshot: null, error: null, updatedAtMs: null };
-const polling = { timer: null, inFlight: false };
-const filter = document.getElementById('task-filter');
-
-function filterText() {
-  return filter instanceof HTMLInputElement ? filter.value : '';
-}
-
-function drawBanner() {
-  renderBanner({ ...page, nowMs: Date.now() });
-}
-
-async function refresh() {
-  polling.timer = null;
-  if (polling.inFlight || document.hidden) return;
-  polling.inFlight = true;
-  try {
-    const snapshot = await loadSnapshot();
-    renderSnapshot(snapshot, filterText(), Date.now());
-    page.snapshot = snapshot;
-    page.error = null;
-    page.updatedAtMs = Date.now();
-  } catch (error) {
-    // A master that does not answer, or an answer this page cannot draw: say so and try again.
-    page.error = error instanceof Error ? error.message : String(error);
-  } finally {
-    polling.inFlight = false;
+class RenderStats {
+  times = new Map();
+  note(what, milliseconds) {
+    const list = this.times.get(what) ?? [];
+    list.push(milliseconds);
+    if (list.length > keptRenderTimes) list.shift();
+    this.times.set(what, list);
   }
-  drawBanner();
-  polling.timer = setTimeout(refresh, refreshIntervalMs);
 }
 
-document.addEventListener('visibilitychange', () => {
-  if (!document.hidden && polling.timer === null) void refresh();
+const directory = new MasterDirectory(location.origin, location.protocol);
+const store = new ClusterStore();
+const history = new ClusterHistory();
+const renderStats = new RenderStats();
+const pending = new Set();
+let frameTimer = null;
+let lastFrameAtMs = 0;
+let current = null;
+
+function changed(what) {
+  pending.add(what);
+  if (frameTimer !== null) return;
+  const waitMs = Math.max(0, minFrameSpacingMs - (performance.now() - lastFrameAtMs));
+  frameTimer = setTimeout(() => requestAnimationFrame(render), waitMs);
+}
+
+const connection = new LiveConnection({ directory, store, onChange: changed });
+const poller = new ClusterPoller({ directory, connection, store, onChange: changed, isHidden: () => document.hidden });
+const context = { store, history, poller, connection, directory, renderStats };
+
+function connectionText(status) {
+  const since = formatAgo(status.sinceMs, Date.now());
+  if (status.phase === 'live' && status.master.role === 'leader') {
+    return { className: 'live', text: `live from ${status.master.id}, the leader` };
+  }
+  if (status.phase === 'live') {
+    return {
+      className: 'degraded',
+      text: `live from ${status.master.id} (${status.master.role}): no leader reachable`,
+    };
+  }
+  if (status.phase === 'finding') return { className: 'finding', text: 'finding the leader…' };
+  return { className: 'down', text: `no master answers (${since}); retrying` };
+}
+
+function drawHeader() {
+  const { className, text } = connectionText(connection.status);
+  const pill = byId('connection');
+  pill.className = `connection connection-${className}`;
+  pill.textContent = text;
+  const error = connection.status.error;
+  byId('connection-detail').textContent =
+    error === null ? `${connection.status.reconnects} reconnects` : `last trouble: ${error}`;
+  document.title = `Flotilla — ${text}`;
+}
+
+function drawNavigation(activeId) {
+  byId('nav').replaceChildren(
+    ...pages
+      .navigation()
+      .map((page) =>
+        h('a', { href: `#/${page.id}`, 'aria-current': page.id === activeId ? 'page' : null }, page.title),
+      ),
+  );
+}
+
+function render() {
+  frameTimer = null;
+  lastFrameAtMs = performance.now();
+  const changes = new Set(pending);
+  pending.clear();
+  if (changes.has('connection') || changes.has('clock')) drawHeader();
+  const started = performance.now();
+  current?.view.update(changes);
+  renderStats.note(`frame ${current?.page.id}`, performance.now() - started);
+}
+
+function showRoute() {
+  const { page, params } = pages.resolve(parseRoute(location.hash));
+  current?.view.destroy();
+  const view = page.create(context, params);
+  byId('main').replaceChildren(view.element);
+  current = { page, view };
+  drawNavigation(page.id);
+  const started = performance.now();
+  view.update(new Set(['mounted', 'tasks', 'agents', 'frameworks', 'raft', 'allocation', 'history', 'connection']));
+  renderStats.note(`mount ${page.id}`, performance.now() - started);
+}
+
+window.addEventListener('hashchange', showRoute);
+setInterval(() => {
+  if (!store.loaded) return;
+  history.sample(store, poller.leaderView()?.raft.commitIndex ?? null, Date.now());
+  changed('history');
+}, sampleIntervalMs);
+setInterval(() => changed('clock'), clockTickMs);
+
+// A read-only handle for tests and the curious: the model, the connection, render timings.
+globalThis.flotillaUi = Object.freeze({
+  store,
+  connection,
+  poller,
+  history,
+  renderStats,
+  pages,
+  current: () => current,
 });
-filter?.addEventListener('input', () => {
-  if (page.snapshot !== null) renderTasks(page.snapshot.state, filterText(), Date.now());
-});
-setInterval(drawBanner, freshnessTickMs);
-void refresh();
+
+showRoute();
+drawHeader();
+connection.start();
+poller.start();
