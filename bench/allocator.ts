@@ -8,9 +8,10 @@
 // delay meanwhile (perf_hooks.monitorEventLoopDelay); and the offers made.
 //
 //   npm run bench -- allocator [--agents 1000,10000] [--frameworks 100,1000] [--runs 5]
+import { defaultMaxSkipReasonsPerFramework } from '../src/offers/limits.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { AllocationCycle, defaultMaxSkipReasonsPerFramework, parseMinAllocatable } from '../src/offers/allocator.ts';
+import { AllocationCycle, parseMinAllocatable } from '../src/offers/allocator.ts';
 import { runInSlices } from '../src/master/allocation-slices.ts';
 import { sliceBudgetMs } from '../src/master/limits.ts';
 import { AllocationHints } from '../src/offers/hints.ts';

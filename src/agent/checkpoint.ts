@@ -4,6 +4,7 @@
 // yet. A task and the status update that changes its state are written in one transaction, so
 // a crash never leaves a state no update reports. A file that is not a database, fails SQLite's
 // check or has an unknown schema version is refused with its path named.
+import { maxTerminalTasksKept } from './limits.ts';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { ContainerHandle } from './containerizer/types.ts';
@@ -11,8 +12,6 @@ import { parseTaskSpec, type WireStatus, type WireTaskSpec } from '../protocol/a
 
 export const checkpointSchemaVersion = 1;
 export const checkpointFileName = 'agent.db';
-/** Terminal tasks kept (so a launch repeated by a new leader is recognised and ignored), newest first. */
-export const maxTerminalTasksKept = 1000;
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';

@@ -3,7 +3,7 @@
 // only a `path` relative to <work-dir>/frameworks ("<framework>/tasks/<task>/stdout").
 import path from 'node:path';
 import type { Agent } from './agent.ts';
-import { AgentHttpError } from './http.ts';
+import { AgentHttpError } from './errors.ts';
 import { listFiles, readSandboxFile, SandboxFileError } from './sandbox-files.ts';
 import { sandboxPath } from './task-environment.ts';
 import { isValidWireId } from '../protocol/agent.ts';
@@ -13,13 +13,13 @@ type Call = (body: Record<string, unknown>) => Promise<unknown>;
 function section(body: Record<string, unknown>, name: string): Record<string, unknown> {
   const value = body[name];
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be an object`);
+    throw new AgentHttpError('INVALID_BODY', `${name} must be an object`);
   return value as Record<string, unknown>;
 }
 
 function rootAndPath(agent: Agent, call: Record<string, unknown>): { root: string; requested: string } {
   const requested = call.path ?? '';
-  if (typeof requested !== 'string') throw new AgentHttpError(400, 'INVALID_BODY', 'path must be a string');
+  if (typeof requested !== 'string') throw new AgentHttpError('INVALID_BODY', 'path must be a string');
   const { framework_id: frameworkId, task_id: taskId } = call;
   if (frameworkId === undefined && taskId === undefined)
     return { root: path.join(agent.options.workDir, 'frameworks'), requested };
@@ -29,7 +29,7 @@ function rootAndPath(agent: Agent, call: Record<string, unknown>): { root: strin
     !isValidWireId(frameworkId) ||
     !isValidWireId(taskId)
   ) {
-    throw new AgentHttpError(400, 'INVALID_BODY', 'framework_id and task_id must both be ids');
+    throw new AgentHttpError('INVALID_BODY', 'framework_id and task_id must both be ids');
   }
   return { root: sandboxPath(agent.options.workDir, frameworkId, taskId), requested };
 }
@@ -37,7 +37,7 @@ function rootAndPath(agent: Agent, call: Record<string, unknown>): { root: strin
 function optionalWhole(value: unknown, name: string): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isSafeInteger(value))
-    throw new AgentHttpError(400, 'INVALID_BODY', `${name} must be a whole number`);
+    throw new AgentHttpError('INVALID_BODY', `${name} must be a whole number`);
   return value;
 }
 
@@ -45,10 +45,8 @@ async function translated<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof SandboxFileError)
-      throw new AgentHttpError(error.code === 'SANDBOX_FILE_NOT_FOUND' ? 404 : 400, error.code, error.message);
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new AgentHttpError(404, 'SANDBOX_FILE_NOT_FOUND', 'no such file or sandbox');
+    if (error instanceof SandboxFileError) throw new AgentHttpError(error.code, error.message);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentHttpError('SANDBOX_FILE_NOT_FOUND');
     throw error;
   }
 }

@@ -1,26 +1,12 @@
 // The agent's own HTTP API (fastify, on --listen): GET /health, GET /monitor/statistics in the
 // Mesos shape, and POST /api/v1 with GET_STATE (a small one), GET_FLAGS, LIST_FILES and READ_FILE on task
 // sandboxes. Errors are {"error": {"code", "message"}} with a 4xx; bad input never crashes.
+import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { resourceStatistics } from '../protocol/agent.ts';
 import type { Agent } from './agent.ts';
+import { AgentHttpError, errorBody } from './errors.ts';
 import { registerAgentFileCalls } from './http-files.ts';
-
-const maxBodyBytes = 64 * 1024;
-
-export class AgentHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
-  return { error: { code, message } };
-}
 
 export function buildAgentHttp(agent: Agent): FastifyInstance {
   const app = Fastify({
@@ -33,12 +19,9 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
     if (error instanceof AgentHttpError)
       return void reply.code(error.status).send(errorBody(error.code, error.message));
     if (error.validation) return void reply.code(400).send(errorBody('INVALID_BODY', error.message));
-    const status =
-      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) agent.options.logger.error({ err: error }, 'agent HTTP request failed');
-    return void reply
-      .code(status)
-      .send(errorBody(status === 500 ? 'INTERNAL' : 'BAD_REQUEST', status === 500 ? 'internal error' : error.message));
+    const translated = translateFastifyError(error);
+    if (translated.status === 500) agent.options.logger.error({ err: error }, 'agent HTTP request failed');
+    return void reply.code(translated.status).send(errorBody(translated.code, translated.message));
   });
   app.setNotFoundHandler(
     (request, reply) =>
@@ -101,7 +84,6 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
       const call = calls.get(body.type as string);
       if (call === undefined)
         throw new AgentHttpError(
-          400,
           'UNKNOWN_CALL',
           `unknown call type "${String(body.type)}"; known: ${[...calls.keys()].join(', ')}`,
         );
@@ -109,4 +91,20 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
     },
   );
   return app;
+}
+
+/** fastify's own failures (a body too large, not JSON, malformed) in the agent's registry. */
+function translateFastifyError(error: FastifyError): AgentHttpError {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AgentHttpError('PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AgentHttpError('UNSUPPORTED_MEDIA_TYPE');
+    default:
+      break;
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AgentHttpError('BAD_REQUEST', error.message);
+  }
+  return new AgentHttpError('INTERNAL');
 }

@@ -5,10 +5,10 @@
 // follower answers `not_leader` with the leader's address, which is dialled next. Once
 // registered, the agent expects the leader's pings; a leader silent for (maxMissedPings + 1)
 // ping intervals, or a closed socket, sends it back to discovery.
+import { agentProtocolLimits } from '../protocol/limits.ts';
 import { WebSocket } from 'ws';
 import type { Logger } from '../util/logger.ts';
 import {
-  agentProtocolLimits,
   agentWebSocketPath,
   encodeMessage,
   parseMasterMessage,

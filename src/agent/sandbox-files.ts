@@ -2,6 +2,7 @@
 // (a task's sandbox, or the agent's work directory). A request names a path relative to the
 // root; `..`, absolute paths, and symlinks that lead out of the root are refused, so a
 // framework can read its task's output and nothing else on the host.
+import { maxListedEntries, maxPathChars, maxReadLengthBytes } from './limits.ts';
 import { open, readdir, realpath, stat, lstat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -45,11 +46,6 @@ export interface ReadFileResponse {
   /** size: of the whole file; data: base64 of the bytes read from `offset`. */
   readonly read_file: { readonly size: number; readonly data: string };
 }
-
-/** One READ_FILE answers at most this many bytes; a client pages with offset for more. */
-export const maxReadLengthBytes = 4 * 1024 * 1024;
-const maxPathChars = 4_096;
-const maxListedEntries = 10_000;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@
 // flight (so the master records them in order); it is resent with back-off until acknowledged,
 // across reconnects and agent restarts: at-least-once, never lost. The master records a uuid once
 // (a resent one is answered DUPLICATE_STATUS_UUID and acknowledged again).
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../util/logger.ts';
 import type { WireStatus } from '../protocol/agent.ts';
@@ -17,21 +18,6 @@ export const statusUpdateLimits = {
 /** Mesos' UUID of a status update: 16 random bytes, base64. */
 export function newStatusUuid(): string {
   return randomBytes(16).toString('base64');
-}
-
-const terminalStates = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
-
-export function isTerminalState(state: string): boolean {
-  return terminalStates.has(state);
 }
 
 export type StatusFields = Omit<WireStatus, 'uuid' | 'timestampMs'>;
@@ -61,7 +47,7 @@ export class StatusUpdateManager {
   /** Checkpoints the update (and the task's new state) first, then sends it if it is its task's oldest. */
   record(frameworkId: string, taskId: string, fields: StatusFields): WireStatus {
     const status: WireStatus = { ...fields, uuid: newStatusUuid(), timestampMs: Date.now() };
-    this.checkpoint.recordUpdate(frameworkId, taskId, status, isTerminalState(status.state));
+    this.checkpoint.recordUpdate(frameworkId, taskId, status, isTerminalTaskState(status.state));
     this.logger.info(
       {
         framework: frameworkId,

@@ -4,12 +4,10 @@
 // spec the containerizers take. With Docker BRIDGE port mappings, PORT0… are the mappings' host
 // ports in their order (then any other port of the task), and PORT_<containerPort> names the
 // host port of each container port, as Marathon sets them for bridged tasks.
+import { maxPortVariables } from './limits.ts';
 import path from 'node:path';
 import type { WireHealthCheck, WireResource, WireTaskSpec } from '../protocol/agent.ts';
 import type { ContainerizerKind, ContainerSpec } from './containerizer/types.ts';
-
-/** Ports listed in PORT0… at most; a task with more still gets them all in PORTS. */
-const maxPortVariables = 128;
 
 export function taskPorts(resources: readonly WireResource[]): number[] {
   const ports: number[] = [];

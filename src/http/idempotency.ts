@@ -20,6 +20,7 @@
 //   calls (ADD_MASTER, PROMOTE_MASTER, REMOVE_MASTER, TRANSFER_LEADERSHIP), which are Raft
 //   configuration entries the core applies itself; their retries are answered from the
 //   membership as it then is.
+import { maxFingerprintDepth, maxIdempotencyKeyLength } from './limits.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './errors.ts';
@@ -27,13 +28,10 @@ import type { RequestIdempotency } from '../master/idempotency.ts';
 import type { MasterCore, SubmitOptions } from '../master/interface.ts';
 
 export const idempotencyKeyHeader = 'idempotency-key';
-export const maxIdempotencyKeyLength = 255;
 /** The principal of every request until authentication exists. */
 export const anonymousScope = 'anonymous';
 /** Headers that change what a write means, so they are part of "the same request". */
 const meaningHeaders = ['if-match'] as const;
-/** A body nested deeper than this is not fingerprinted (no Mesos call comes close). */
-const maxFingerprintDepth = 64;
 
 const printableAscii = /^[\x20-\x7e]+$/;
 

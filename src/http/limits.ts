@@ -46,3 +46,13 @@ export const defaultSandboxReadBytes = 64 * 1024;
 export const maxConcurrentSandboxReads = 32;
 /** A task's agent that has not answered a read in this long counts as unavailable. */
 export const sandboxReadTimeoutMs = 5_000;
+
+export const maxIdempotencyKeyLength = 255;
+
+/** A body nested deeper than this is not fingerprinted (no Mesos call comes close). */
+export const maxFingerprintDepth = 64;
+
+export const maxSandboxPathChars = 1024;
+
+/** Reservations in a refinement stack; Mesos bounds it loosely, a handful is plenty. */
+export const maxReservationsPerResource = 16;

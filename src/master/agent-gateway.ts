@@ -4,6 +4,7 @@
 // proposes their status updates and acknowledges each one once it is recorded, pings the agents
 // and marks the silent ones UNREACHABLE. When this master stops leading it closes every agent
 // socket, so the agents go and find the new one.
+import { agentProtocolLimits } from '../protocol/limits.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,7 +13,6 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import {
-  agentProtocolLimits,
   agentWebSocketPath,
   encodeMessage,
   parseAgentMessage,
@@ -30,8 +30,8 @@ import {
   type AgentId,
   type TaskKey,
 } from '../state-machine/ids.ts';
-import { assert } from '../state-machine/assert.ts';
-import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { assert } from '../util/assert.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { StatusReport } from '../state-machine/values.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';

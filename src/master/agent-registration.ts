@@ -12,7 +12,7 @@ import {
   taskKey,
   type AgentId,
 } from '../state-machine/ids.ts';
-import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
 import { toAgentInfo, WireConversionError, toWireTaskSpec } from './agent-wire.ts';

@@ -4,7 +4,7 @@
 import type { WireAgentInfo, WireStatus, WireTaskSpec } from '../protocol/agent.ts';
 import { canonicalize, InvalidResourcesError, type Resource } from '../state-machine/resources.ts';
 import type { Task } from '../state-machine/state.ts';
-import { taskReasons, taskStates, type TaskReason, type TaskState } from '../state-machine/task-states.ts';
+import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 import type { AgentInfo, StatusReport } from '../state-machine/values.ts';
 
 export class WireConversionError extends Error {

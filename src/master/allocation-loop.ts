@@ -15,26 +15,22 @@
 //  3. A new leader may not yet have applied everything committed by the old one, and would offer
 //     what is already offered. The leadership lifecycle starts this service only once a ReadIndex
 //     barrier has passed in the term (leadership/lifecycle.ts), so the first cycle sees it all.
+import { defaultMaxSkipReasonsPerFramework } from '../offers/limits.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  AllocationCycle,
-  defaultMaxSkipReasonsPerFramework,
-  parseMinAllocatable,
-  type AllocatorConfig,
-} from '../offers/allocator.ts';
+import { AllocationCycle, parseMinAllocatable, type AllocatorConfig } from '../offers/allocator.ts';
 import type { AllocationControl, AllocationReport } from '../offers/control.ts';
 import { AllocationHints } from '../offers/hints.ts';
 import type { Quantities } from '../offers/quantities.ts';
 import { buildAllocationReport, type LastCycle } from '../offers/report.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
-import { assert } from '../state-machine/assert.ts';
+import { assert } from '../util/assert.ts';
 import type { OfferDefinition } from '../state-machine/commands.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import { offerId, type AgentId, type FrameworkId } from '../state-machine/ids.ts';
 import { maxOffersPerCommand } from '../state-machine/limits.ts';
 import { add, contains, emptyResources, type Resources } from '../state-machine/resources.ts';
-import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { runInSlices } from './allocation-slices.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';

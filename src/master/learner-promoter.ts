@@ -4,7 +4,7 @@
 // `learnerCheckIntervalMs` from start(term) to stop().
 import type { Logger } from 'pino';
 import type { RaftNode } from '../raft/node.ts';
-import { assert } from '../state-machine/assert.ts';
+import { assert } from '../util/assert.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { learnerCheckIntervalMs } from './limits.ts';
 

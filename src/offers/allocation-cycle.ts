@@ -29,7 +29,7 @@ import {
 } from '../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../state-machine/roles.ts';
 import type { Agent, ReadonlyState } from '../state-machine/state.ts';
-import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { addQuantities, chop, meetsMinimum, type Quantities } from './quantities.ts';
 import { mergeCaps, QuotaBook } from './quota-book.ts';
 import { RoleTree, type RoleNode } from './role-tree.ts';

@@ -7,8 +7,6 @@ export type { AllocationHintsView, AllocationInput, AllocationResult, AllocatorC
 
 /** Mesos' default `--min_allocatable_resources`. */
 export const defaultMinAllocatable = 'cpus:0.01|mem:32';
-/** Skip reasons kept per framework and cycle: enough to explain, bounded at 1,000 frameworks. */
-export const defaultMaxSkipReasonsPerFramework = 32;
 
 const quantityPattern = /^([A-Za-z][A-Za-z0-9_.-]{0,63}):(\d+(?:\.\d+)?)$/;
 

@@ -4,16 +4,11 @@
 // framework re-sends its suppressed roles in SUBSCRIBE (scheduler.proto, `suppressed_roles`).
 //
 // Time is passed in (`nowMs`), so the bookkeeping is testable without a clock.
+import { maxFiltersPerFramework, maxFrameworksWithHints, maxRefuseSeconds } from './limits.ts';
 import { compareStrings } from '../state-machine/ordering.ts';
 
 /** A filter on every agent of a framework (not made by DECLINE today; kept for the report's shape). */
 export const allAgents = '*';
-
-/** Bounds, so a framework cannot grow the leader's memory without limit. */
-export const maxFiltersPerFramework = 100_000;
-/** Mesos caps refuse_seconds at 365 days (master.cpp, `Duration::max()` guards); so do we. */
-export const maxRefuseSeconds = 365 * 24 * 3600;
-export const maxFrameworksWithHints = 100_000;
 
 export interface FilterView {
   readonly agentId: string;

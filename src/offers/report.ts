@@ -6,7 +6,7 @@ import type { AgentId, FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings, sortedValues } from '../state-machine/ordering.ts';
 import type { Resources } from '../state-machine/resources.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
-import { isTerminalTaskState } from '../state-machine/task-states.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { AllocationCycle, type AllocatorConfig } from './allocation-cycle.ts';
 import type { AllocationReport, FrameworkAllocationReport, RoleAllocationReport } from './control.ts';
 import type { AllocationHints } from './hints.ts';

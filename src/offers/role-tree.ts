@@ -8,6 +8,7 @@
 // children again only when a traversal next enters it. Within one agent's traversal the order
 // therefore stays as it was when the traversal began, as in Mesos, where `sort()` is called
 // once per agent.
+import { maxRepositions } from './limits.ts';
 import type { FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings } from '../state-machine/ordering.ts';
 import type { Role } from '../state-machine/roles.ts';
@@ -168,9 +169,6 @@ export class RoleTree {
     return [...this.#nodes.keys()].sort(compareStrings);
   }
 }
-
-/** Past this many changed children a full sort is cheaper than moving each into place. */
-const maxRepositions = 8;
 
 /**
  * Orders `node.children` before a traversal iterates them (never during one). Usually one

@@ -13,6 +13,7 @@
 //   agent → usage                                       (per-task resource usage, best effort)
 // This layer imports nothing of the project: resources and tasks travel as plain JSON in the
 // state machine's shapes, and the master converts them (canonical resources) on receipt.
+import { agentProtocolLimits } from './limits.ts';
 import type { ResourceStatistics } from './mesos.ts';
 
 /**
@@ -22,26 +23,6 @@ import type { ResourceStatistics } from './mesos.ts';
  */
 export const agentProtocolVersion = 2;
 export const agentWebSocketPath = '/api/v1/agent/ws';
-
-/** Bounds of the wire (STYLE.md rule 7). */
-export const agentProtocolLimits = {
-  maxFrameBytes: 4 * 1024 * 1024,
-  maxIdLength: 255,
-  maxTextLength: 4096,
-  maxResources: 64,
-  maxRanges: 1024,
-  maxAttributes: 64,
-  maxMasters: 16,
-  maxReportedTasks: 100_000,
-  maxUsageEntries: 100_000,
-  maxEnvironmentVariables: 256,
-  maxArguments: 256,
-  maxLabels: 64,
-  maxPortMappings: 64,
-  maxVolumes: 64,
-  maxDockerParameters: 64,
-  maxPathLength: 1024,
-} as const;
 
 // ---------------------------------------------------------------- shared shapes
 

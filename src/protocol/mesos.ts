@@ -2,6 +2,7 @@
 // protobuf message nests as the message does, enums are strings, int64 is a JSON number, and an
 // unset optional field is absent. Only the fields Flotilla fills are listed; readers must ignore
 // fields they do not know, as protobuf JSON readers do.
+import type { TaskState } from './task-states.ts';
 
 export interface IdValue {
   readonly value: string;
@@ -104,21 +105,7 @@ export interface FrameworkInfo {
   readonly capabilities: readonly { readonly type: FrameworkCapabilityType }[];
 }
 
-export type TaskState =
-  | 'TASK_STAGING'
-  | 'TASK_STARTING'
-  | 'TASK_RUNNING'
-  | 'TASK_KILLING'
-  | 'TASK_FINISHED'
-  | 'TASK_FAILED'
-  | 'TASK_KILLED'
-  | 'TASK_ERROR'
-  | 'TASK_LOST'
-  | 'TASK_DROPPED'
-  | 'TASK_UNREACHABLE'
-  | 'TASK_GONE'
-  | 'TASK_GONE_BY_OPERATOR'
-  | 'TASK_UNKNOWN';
+export type { TaskState } from './task-states.ts';
 
 export interface TaskStatus {
   readonly task_id: IdValue;

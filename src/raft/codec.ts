@@ -16,6 +16,8 @@
 // A peer is another process, possibly of another version, possibly broken: decode checks every
 // length against the bytes left, every code against its table, and every entry checksum, and
 // throws a CodecError (or CorruptEntryError) instead of reading out of bounds or trusting a count.
+import { maxFrameBytes, maxMembershipNodes } from './limits.ts';
+import { assertNever } from '../util/assert.ts';
 import { isUtf8 } from 'node:buffer';
 import { CorruptEntryError, entryChecksum } from './checksum.ts';
 import { nodeId } from './types.ts';
@@ -30,12 +32,8 @@ import type {
   SnapshotMeta,
 } from './types.ts';
 
-/** Upper bound of one frame in bytes, for encoder and decoder alike. */
-export const maxFrameBytes = 64 * 1024 * 1024;
 /** Node ids, addresses, idempotency keys and read contexts are short; the u16 prefix bounds them. */
 export const maxStringBytes = 0xffff;
-/** Voters plus learners plus addresses in one membership; real clusters have a handful. */
-export const maxMembershipNodes = 1024;
 
 export const frameMagic = 0x54524c46; // "FLRT" read as a little-endian u32
 /** Bumped on any layout change; an older decoder refuses a newer frame instead of misreading it. */
@@ -89,10 +87,6 @@ function invertCodes<Name extends string>(codes: Record<Name, number>): Readonly
   const byCode = new Map<number, Name>();
   for (const name of Object.keys(codes) as Name[]) byCode.set(codes[name], name);
   return byCode;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`raft codec: unhandled variant ${JSON.stringify(value)}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 // The driver feeds it ticks, messages and proposals, and drains `ready()` batches: persist,
 // send, apply, then `advance()`. Section numbers cite Ongaro's dissertation (2014).
 import { type CoreConfig, validateCoreConfig } from './config.ts';
-import { assert, RaftLog } from './log.ts';
+import { assert, assertNever } from '../util/assert.ts';
+import { RaftLog } from './log.ts';
 import {
   applyMembershipChange,
   decodeConfigEntry,
@@ -1029,8 +1030,4 @@ export class RaftCore {
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
-
-export function assertNever(value: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
 }

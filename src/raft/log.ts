@@ -1,6 +1,7 @@
 // The replica's log as the core sees it: a snapshot base, then entries in memory. What is on disk
 // trails what is here by at most one Ready: `stableIndex` is the last index the driver has
 // confirmed persisted. Entries at or below `committed` never change (asserted).
+import { assert } from '../util/assert.ts';
 import { entryChecksum } from './checksum.ts';
 import type { Entry, LogIndex, Term } from './types.ts';
 
@@ -195,13 +196,4 @@ export class RaftLog {
     }
     return undefined;
   }
-}
-
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new RaftInvariantError(message);
-}
-
-/** A broken invariant is a bug: the replica must stop, never catch and continue. */
-export class RaftInvariantError extends Error {
-  override name = 'RaftInvariantError';
 }

@@ -3,11 +3,12 @@
 // send its messages → install its snapshot and apply its committed entries → advance. Every
 // input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
 // same turn of the event loop share one transaction and one fsync (group commit).
+import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
-import { type IdempotencyOutcome, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './idempotency.ts';
+import type { IdempotencyOutcome } from './idempotency.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { SqliteRaftStorage } from './storage.ts';

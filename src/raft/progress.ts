@@ -3,7 +3,7 @@
 //  probe     — we do not know where the logs match; one append at a time, until it answers;
 //  replicate — the logs match at `match`; appends are pipelined up to the flow-control window;
 //  snapshot  — the entries it needs are compacted; a snapshot is being streamed in chunks.
-import { assert } from './log.ts';
+import { assert } from '../util/assert.ts';
 import type { LogIndex } from './types.ts';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';

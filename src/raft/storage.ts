@@ -9,6 +9,7 @@
 //
 // Everything read back is checked: entry checksums and contiguity, snapshot length and CRC-32.
 // A mismatch is a named error that stops the replica, never data silently applied.
+import { assert } from '../util/assert.ts';
 import Database from 'better-sqlite3';
 import {
   closeSync,
@@ -144,10 +145,6 @@ const schemaStatements = [
      term INTEGER NOT NULL, membership TEXT NOT NULL, file_name TEXT NOT NULL, bytes INTEGER NOT NULL,
      crc INTEGER NOT NULL)`,
 ];
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`raft storage invariant: ${message}`);
-}
 
 export class SqliteRaftStorage {
   private readonly snapshotDirectory: string;
@@ -316,9 +313,7 @@ export class SqliteRaftStorage {
     for (const entry of entries) {
       // An if, not assert(): the message template would be built for every entry of every batch.
       if (entry.index !== expectedIndex) {
-        throw new Error(
-          `raft storage invariant: batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`,
-        );
+        throw new Error(`batch entries are not contiguous: ${entry.index} where ${expectedIndex} belongs`);
       }
       // Checked before the write too, so a corrupted in-memory entry fails here, named, instead
       // of being made durable and found only at the next restart.

@@ -21,11 +21,12 @@
 //    `this.peers.get(peer.id) === peer`, and a stale socket is cut.
 // 3. close() while a reconnect timer is pending or a handshake is in flight: timers are
 //    cleared, sockets closed, and no handler redials once `closed` is set.
+import { maxFrameBytes } from './limits.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { backoffDelayMs } from '../util/backoff.ts';
-import { decodeMessages, encodedMessageBytes, encodeMessages, maxFrameBytes } from './codec.ts';
+import { decodeMessages, encodedMessageBytes, encodeMessages } from './codec.ts';
 import { nodeId, type Message, type NodeId } from './types.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';

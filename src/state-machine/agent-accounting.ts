@@ -2,7 +2,7 @@
 // `offered` what its outstanding offers hold. Every change goes through here and asserts both
 // sides (TigerBeetle style): before, that what is released was held; after, that used plus
 // offered still fits the total. Validation happened before; a failure here is a bug.
-import { assert } from './assert.ts';
+import { assert } from '../util/assert.ts';
 import type { LogIndex } from './ids.ts';
 import { add, contains, subtract, type Resources } from './resources.ts';
 import type { Agent, State } from './state.ts';

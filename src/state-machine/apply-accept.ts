@@ -6,7 +6,7 @@
 // return to the agent's free resources.
 import type { AcceptOffers, OfferOperation } from './commands.ts';
 import { chargeUsed, setTotal } from './agent-accounting.ts';
-import { assertNever } from './assert.ts';
+import { assertNever } from '../util/assert.ts';
 import { reject, success, type ApplyResult, type Rejection } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type AgentId, type LogIndex, type TaskKey } from './ids.ts';

@@ -10,7 +10,7 @@ import { removeOffersWhere } from './offer-book.ts';
 import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
 import type { Agent, Framework, State } from './state.ts';
 import { liveTasksWhere, masterStatus, recordTaskStatus, transitionLiveTasks } from './task-lifecycle.ts';
-import type { TaskState } from './task-states.ts';
+import type { TaskState } from '../protocol/task-states.ts';
 
 function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
   const agent = state.agents.get(agentId);

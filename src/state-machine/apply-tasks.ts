@@ -8,7 +8,7 @@ import type { ChangeEvent } from './events.ts';
 import { taskKey, type AgentId, type FrameworkId, type LogIndex, type TaskId } from './ids.ts';
 import type { State, Task } from './state.ts';
 import { recordTaskStatus } from './task-lifecycle.ts';
-import { isTerminalTaskState } from './task-states.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 
 function findTask(state: State, frameworkId: FrameworkId, taskId: TaskId, agentId: AgentId | null): Task | ApplyResult {
   const task = state.tasks.get(taskKey(frameworkId, taskId));

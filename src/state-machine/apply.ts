@@ -16,7 +16,7 @@ import { applyCreateOffers, applyDeclineOffers, applyRescindOffer } from './appl
 import { applyUpdateQuota, applyUpdateWeights } from './apply-quota.ts';
 import { applyReserveResources, applyUnreserveResources } from './apply-reservations.ts';
 import { applyAcknowledgeTaskStatus, applyKillTask, applyUpdateTaskStatus } from './apply-tasks.ts';
-import { assert, assertNever } from './assert.ts';
+import { assert, assertNever } from '../util/assert.ts';
 import type { Command } from './commands.ts';
 import { success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';

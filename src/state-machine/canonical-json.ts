@@ -1,18 +1,16 @@
 // The canonical serialisation behind snapshot rows and the state hash: object keys sorted by
 // code unit, no whitespace, `undefined` members left out, numbers as JSON.stringify writes them
 // (the shortest round-trip form, identical on every V8). Two equal values give equal strings.
-import { assert, AssertionError } from './assert.ts';
+import { maxCanonicalJsonDepth } from './limits.ts';
+import { assert, AssertionError } from '../util/assert.ts';
 import { compareStrings } from './ordering.ts';
-
-/** State is shallow (entity → info → list → record); this bounds the recursion. */
-const maxDepth = 32;
 
 export function canonicalJson(value: unknown): string {
   return write(value, 0);
 }
 
 function write(value: unknown, depth: number): string {
-  assert(depth <= maxDepth, 'canonicalJson: value nested too deeply');
+  assert(depth <= maxCanonicalJsonDepth, 'canonicalJson: value nested too deeply');
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':

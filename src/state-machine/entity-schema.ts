@@ -15,7 +15,7 @@ import type {
   TaskStatus,
   WeightEntry,
 } from './state.ts';
-import { taskStates } from './task-states.ts';
+import { taskStates } from '../protocol/task-states.ts';
 import {
   agentIdSchema,
   agentInfoShape,

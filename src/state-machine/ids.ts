@@ -1,7 +1,7 @@
 // Branded ids, zod style: a plain string at run time, a distinct type at compile time, so an
 // AgentId cannot be passed where a TaskId is expected. Ids are chosen by the leader (or, for
 // tasks, by the framework) and arrive inside commands; apply never invents one.
-import { assert } from './assert.ts';
+import { assert } from '../util/assert.ts';
 import { maxIdLength } from './limits.ts';
 
 declare const brand: unique symbol;

@@ -20,7 +20,7 @@ import {
 } from './resources.ts';
 import { unreservedRole } from './roles.ts';
 import { kvKey, machineKey, type Agent, type ReadonlyState, type Task } from './state.ts';
-import { isTerminalTaskState } from './task-states.ts';
+import { isTerminalTaskState } from '../protocol/task-states.ts';
 
 export class InvariantViolation extends Error {
   override name = 'InvariantViolation';

@@ -53,3 +53,11 @@ export const maxChangeListeners = 1024;
 export const maxTimestampMs = 9_999_999_999_999;
 /** Durations (failover timeouts, maintenance windows, health check intervals): 10 years. */
 export const maxDurationMs = 10 * 365 * 24 * 60 * 60 * 1000;
+
+/** Default and ceiling of a list query's `limit`: a single answer stays a bounded size. */
+export const defaultQueryLimit = 1000;
+
+export const maxQueryLimit = 100_000;
+
+/** State is shallow (entity → info → list → record); this bounds the recursion. */
+export const maxCanonicalJsonDepth = 32;

@@ -2,7 +2,7 @@
 // bytes. It decodes each command (a malformed one is rejected, never thrown), applies it, and
 // tells its listeners what changed. It is the only stateful shell around the pure `apply`.
 import { apply } from './apply.ts';
-import { assert } from './assert.ts';
+import { assert } from '../util/assert.ts';
 import { decodeCommand } from './codec.ts';
 import type { ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';

@@ -1,7 +1,7 @@
 // Adding and removing outstanding offers, keeping the agents' `offered` books in step.
 import type { OfferDefinition } from './commands.ts';
 import { chargeOffered, releaseOffered } from './agent-accounting.ts';
-import { assert } from './assert.ts';
+import { assert } from '../util/assert.ts';
 import type { ChangeEvent, OfferRemovalCause } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { sortedValues } from './ordering.ts';

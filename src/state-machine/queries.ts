@@ -1,6 +1,7 @@
 // Read helpers for the HTTP layer (GET_AGENTS, GET_TASKS, GET_ROLES, GET_QUOTA, the KV API…).
 // Pure functions of the state; every list comes back in id order, so two replicas at the same
 // index answer byte for byte the same, and pagination by "after this id" is stable.
+import { defaultQueryLimit, maxQueryLimit } from './limits.ts';
 import { freeResources } from './agent-accounting.ts';
 import type { AgentId, FrameworkId, TaskId } from './ids.ts';
 import { taskKey } from './ids.ts';
@@ -21,12 +22,8 @@ import {
   type Task,
   type WeightEntry,
 } from './state.ts';
-import { isTerminalTaskState, taskStates, type TaskState } from './task-states.ts';
+import { isTerminalTaskState, taskStates, type TaskState } from '../protocol/task-states.ts';
 import type { MachineId } from './values.ts';
-
-/** Default and ceiling of a list query's `limit`: a single answer stays a bounded size. */
-export const defaultQueryLimit = 1000;
-export const maxQueryLimit = 100_000;
 
 const clampLimit = (limit: number | undefined): number =>
   Math.max(0, Math.min(limit ?? defaultQueryLimit, maxQueryLimit));

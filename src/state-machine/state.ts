@@ -8,7 +8,7 @@
 import type { Brand, AgentId, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
-import type { TaskState } from './task-states.ts';
+import type { TaskState } from '../protocol/task-states.ts';
 import type {
   AgentInfo,
   FrameworkInfo,

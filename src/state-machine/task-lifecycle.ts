@@ -1,13 +1,13 @@
 // Recording task status updates: the newest status sets the state, a terminal status releases the
 // task's resources on its agent, and a terminal state is final (asserted: callers reject first).
 import { releaseUsed } from './agent-accounting.ts';
-import { assert } from './assert.ts';
+import { assert } from '../util/assert.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex } from './ids.ts';
 import { maxStatusHistory } from './limits.ts';
 import { sortedValues } from './ordering.ts';
 import type { State, Task, TaskStatus } from './state.ts';
-import { isTerminalTaskState, type TaskReason, type TaskState } from './task-states.ts';
+import { isTerminalTaskState, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 
 export function recordTaskStatus(
   state: State,

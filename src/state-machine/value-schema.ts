@@ -32,7 +32,7 @@ import {
   taggedUnion,
   type Schema,
 } from './schema.ts';
-import { taskReasons, taskSources, taskStates } from './task-states.ts';
+import { taskReasons, taskSources, taskStates } from '../protocol/task-states.ts';
 import {
   frameworkCapabilities,
   type AgentAddress,

@@ -4,7 +4,7 @@
 import type { TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
-import type { TaskReason, TaskSource, TaskState } from './task-states.ts';
+import type { TaskReason, TaskSource, TaskState } from '../protocol/task-states.ts';
 
 export interface AgentAddress {
   readonly ip: string;

@@ -331,8 +331,10 @@ files('LIST_FILES and READ_FILE refuse traversal and absurd numbers', async () =
   await agentRefuses('body []', '[]', 400, 'INVALID_BODY');
   await agentRefuses('body null', 'null', 400, 'INVALID_BODY');
   await agentRefuses('not JSON', '{"type":', 400, 'BAD_REQUEST');
-  await agentRefuses('text/plain', { type: 'GET_STATE' }, 415, 'BAD_REQUEST', { 'content-type': 'text/plain' });
-  await agentRefuses('100 KB body', { type: 'GET_STATE', padding: 'x'.repeat(100_000) }, 413, 'BAD_REQUEST');
+  await agentRefuses('text/plain', { type: 'GET_STATE' }, 415, 'UNSUPPORTED_MEDIA_TYPE', {
+    'content-type': 'text/plain',
+  });
+  await agentRefuses('100 KB body', { type: 'GET_STATE', padding: 'x'.repeat(100_000) }, 413, 'PAYLOAD_TOO_LARGE');
   assert.is((await fetch(`${agentUrl}/health`)).status, 200, 'the agent still answers /health');
 });
 

@@ -1,12 +1,13 @@
 // LIST_FILES and READ_FILE on a real folder: shapes as the Mesos v1 agent API answers them,
 // ranged reads, and every way out of the sandbox refused.
+import { maxReadLengthBytes } from '../../src/agent/limits.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { listFiles, maxReadLengthBytes, readSandboxFile, SandboxFileError } from '../../src/agent/sandbox-files.ts';
+import { listFiles, readSandboxFile, SandboxFileError } from '../../src/agent/sandbox-files.ts';
 import { makeTempDir } from '../support/tmp.ts';
 
 function makeSandbox(): { root: string; outside: string } {

@@ -3,11 +3,12 @@
 // out): every write carries an Idempotency-Key, fresh per call and the same on each retry of
 // it; reads carry none; a 307 is followed to the leader; a master that refuses connections is
 // skipped; the retries are bounded.
+import { maxAttempts } from '../../src/cli/limits.ts';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ClusterClient, maxAttempts } from '../../src/cli/client/cluster-client.ts';
+import { ClusterClient } from '../../src/cli/client/cluster-client.ts';
 import { CliError } from '../../src/cli/client/errors.ts';
 import { kvPut } from '../../src/cli/client/kv.ts';
 import { operatorCall } from '../../src/cli/client/operator.ts';

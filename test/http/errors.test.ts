@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { agentApiErrors } from '../../src/agent/errors.ts';
 import { jobsErrors } from '../../src/frameworks/jobs/errors.ts';
 import { httpErrors } from '../../src/http/errors.ts';
 import { masterErrorAnswers } from '../../src/http/master-errors.ts';
@@ -26,6 +27,7 @@ const tables: Record<string, Record<string, { status: number }>> = {
   master: masterStatuses,
   'state machine': rejectionCodes,
   jobs: jobsErrors,
+  agent: agentApiErrors,
 };
 
 test('every code is documented with its status', () => {
@@ -42,6 +44,7 @@ test('the doc names no code that does not exist', () => {
     ...Object.keys(masterErrors),
     ...Object.keys(rejectionCodes),
     ...Object.keys(jobsErrors),
+    ...Object.keys(agentApiErrors),
   ]);
   assert.equal(
     [...documented.keys()].filter((code) => !known.has(code)),

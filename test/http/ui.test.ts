@@ -14,8 +14,9 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { uiAssetTypes, uiVendorFiles } from '../../src/http/routes/ui.ts';
+import { renderUiTaskStates, uiTaskStatesFile } from '../../src/http/ui-task-states.ts';
 import { skipReasonCodes } from '../../src/offers/skip-reasons.ts';
-import { taskStates } from '../../src/state-machine/task-states.ts';
+import { taskStates } from '../../src/protocol/task-states.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import {
   A1,
@@ -94,6 +95,15 @@ function rawGet(rawPath: string): Promise<{ status: number; contentType: string;
     outgoing.end();
   });
 }
+
+test("the UI's task states are generated from src/protocol/task-states.ts and up to date", () => {
+  const written = readFileSync(uiTaskStatesFile, 'utf8');
+  assert.is(
+    written,
+    renderUiTaskStates(),
+    'src/http/ui/task-states.js is stale: run npx tsx scripts/generate-ui-modules.ts',
+  );
+});
 
 test('GET / is the HTML page that loads the UI module and its styles', async () => {
   const response = await fetch(`${cluster.url}/`);

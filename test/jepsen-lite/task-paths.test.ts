@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { TaskState } from '../../src/state-machine/task-states.ts';
+import type { TaskState } from '../../src/protocol/task-states.ts';
 import { checkTaskPaths, illegalStep } from './checker/task-paths.ts';
 
 const paths = (entries: Record<string, TaskState[]>) => new Map(Object.entries(entries));

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { selfAndAncestors } from '../../src/offers/quota-book.ts';
 import { quantityOf, type Resource } from '../../src/state-machine/resources.ts';
-import { isTerminalTaskState } from '../../src/state-machine/task-states.ts';
+import { isTerminalTaskState } from '../../src/protocol/task-states.ts';
 import { cpus, mem, ports, resources } from '../state-machine/support/fixtures.ts';
 import { propertySeed } from '../state-machine/support/seed.ts';
 import { AllocatorWorld } from './support.ts';

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quantitiesOf, toMillis } from '../../src/offers/quantities.ts';
 import { quantityOf, type Resources } from '../../src/state-machine/resources.ts';
-import { isTerminalTaskState } from '../../src/state-machine/task-states.ts';
+import { isTerminalTaskState } from '../../src/protocol/task-states.ts';
 import { cpus, mem, ports, resources } from '../state-machine/support/fixtures.ts';
 import { AllocatorWorld, assertNoOffers, reasonFor } from './support.ts';
 

@@ -1,10 +1,11 @@
 // The allocator's in-memory hints: filters from DECLINE's refuse_seconds, SUPPRESS and REVIVE,
 // and the allocation settings made from the master's options (validated in test/master/config).
+import { maxRefuseSeconds } from '../../src/offers/limits.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allocationSettings } from '../../src/master/allocation-loop.ts';
 import { parseMinAllocatable } from '../../src/offers/allocator.ts';
-import { AllocationHints, maxRefuseSeconds } from '../../src/offers/hints.ts';
+import { AllocationHints } from '../../src/offers/hints.ts';
 
 const now = 1_700_000_000_000;
 

@@ -1,17 +1,13 @@
 // A real state machine (invariants checked after every apply) driven by allocation cycles:
 // every cycle's offers go through `create_offers`, so a bad decision is a rejected command.
+import { defaultMaxSkipReasonsPerFramework } from '../../src/offers/limits.ts';
 import * as assert from 'uvu/assert';
-import {
-  allocate,
-  defaultMaxSkipReasonsPerFramework,
-  parseMinAllocatable,
-  type AllocationResult,
-} from '../../src/offers/allocator.ts';
+import { allocate, parseMinAllocatable, type AllocationResult } from '../../src/offers/allocator.ts';
 import { AllocationHints } from '../../src/offers/hints.ts';
 import { dominantShare, quantitiesOf, type Quantities } from '../../src/offers/quantities.ts';
 import type { Command } from '../../src/state-machine/commands.ts';
 import { agentId, frameworkId, offerId, taskId, type AgentId, type FrameworkId } from '../../src/state-machine/ids.ts';
-import { isTerminalTaskState } from '../../src/state-machine/task-states.ts';
+import { isTerminalTaskState } from '../../src/protocol/task-states.ts';
 import { add, contains, subtract, type Resources } from '../../src/state-machine/resources.ts';
 import { baseTime, Harness, registerAgent, subscribe, taskDefinition } from '../state-machine/support/fixtures.ts';
 

@@ -1,6 +1,7 @@
 // The Raft wire format: every message type survives a round trip bit for bit, and every kind of
 // hostile frame (truncated, garbage, oversized, lying counts, flipped bits) is refused by a
 // named error rather than misread.
+import { maxFrameBytes } from '../../src/raft/limits.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CorruptEntryError, entryChecksum } from '../../src/raft/checksum.ts';
@@ -10,7 +11,6 @@ import {
   encodedMessageBytes,
   encodeMessages,
   frameFormatVersion,
-  maxFrameBytes,
   maxStringBytes,
 } from '../../src/raft/codec.ts';
 import { nodeId } from '../../src/raft/types.ts';

@@ -1,15 +1,11 @@
 // The idempotency table (src/raft/idempotency.ts) and its place in the state machine host's
 // snapshots: duplicates, reused keys, expiry by stamped time, the cap, snapshot round trips, and
 // determinism (two tables fed the same entries answer the same and encode the same bytes).
+import { idempotencyWindowMs, maxIdempotencyKeys } from '../../src/raft/limits.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { entryChecksum } from '../../src/raft/checksum.ts';
-import {
-  IdempotencyFormatError,
-  IdempotencyTable,
-  idempotencyWindowMs,
-  maxIdempotencyKeys,
-} from '../../src/raft/idempotency.ts';
+import { IdempotencyFormatError, IdempotencyTable } from '../../src/raft/idempotency.ts';
 import { SeededRandom } from '../../src/raft/random.ts';
 import {
   type ReplicatedStateMachine,

@@ -1,7 +1,7 @@
 // The machine shell: applied index bookkeeping, change events and their listeners.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AssertionError } from '../../src/state-machine/assert.ts';
+import { AssertionError } from '../../src/util/assert.ts';
 import { encodeCommand } from '../../src/state-machine/codec.ts';
 import type { ChangeEvent } from '../../src/state-machine/events.ts';
 import { maxChangeListeners } from '../../src/state-machine/limits.ts';

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { taskKey } from '../../src/state-machine/ids.ts';
 import { maxStatusHistory } from '../../src/state-machine/limits.ts';
 import { emptyResources } from '../../src/state-machine/resources.ts';
-import { isTerminalTaskState, taskStates } from '../../src/state-machine/task-states.ts';
+import { isTerminalTaskState, taskStates } from '../../src/protocol/task-states.ts';
 import { A1, baseTime, F1, Harness, runningTaskSetup, T1, updateStatus, uuid } from './support/fixtures.ts';
 
 const key = taskKey(F1, T1);

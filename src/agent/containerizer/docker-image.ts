@@ -2,14 +2,13 @@
 // the engine lacks it, and always when the task sets force_pull_image. The engine reports a pull
 // as JSON lines (one per layer event); they are summed into one line of progress for the task's
 // TASK_STARTING message, and a line with `error` fails the launch with the registry's words.
+import { maxPullMs } from '../limits.ts';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from '../../util/logger.ts';
 import { engineMessage, engineStatus } from './docker-client.ts';
 import { ContainerLaunchError, type LaunchProgress } from './types.ts';
 
-/** A pull that takes longer than this fails the launch (a stuck registry must not hold a task forever). */
-export const maxPullMs = 10 * 60 * 1000;
 const bytesPerMegabyte = 1024 * 1024;
 
 interface PullEvent {

@@ -4,6 +4,7 @@
 // A launch checks the volumes and parameters (docker-volumes.ts, docker-options.ts), pulls the
 // image when the engine lacks it or the task forces a pull (docker-image.ts), then creates and
 // starts the container.
+import { maxNameTaskChars } from '../limits.ts';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -28,7 +29,6 @@ export { containerSandboxPath } from './docker-volumes.ts';
 
 // Create, start and inspect answer quickly on a healthy engine; a stuck one must not hang a launch.
 const engineCallTimeoutMs = 30_000;
-const maxNameTaskChars = 40;
 
 export interface DockerContainerizerOptions {
   readonly logger: Logger;

@@ -4,6 +4,7 @@
 // fresh per logical call and the same on each retry, so a retry after a 503, a 504 or a
 // timeout applies nothing twice (DESIGN.md "exactly-once writes"). Retries are bounded and
 // spaced by the equal-jitter back-off (src/util/backoff.ts).
+import { maxAttempts, maxRedirects, maxUnreachableRounds } from '../limits.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type MasterAddress, parseRedirectLocation } from '../../frameworks/sdk/masters.ts';
@@ -12,12 +13,6 @@ import { CliError } from './errors.ts';
 import { type HttpAnswer, type HttpRequest, sendRequest, TransportError } from './http.ts';
 
 export const idempotencyKeyHeader = 'idempotency-key';
-/** A follower points at the leader in one hop; a few more cover an election in between. */
-export const maxRedirects = 5;
-/** Rounds over the masters (a round ends at the first master that answers, or after all were tried). */
-export const maxAttempts = 6;
-/** Rounds in a row in which no master accepted a connection, after which the cluster counts as down. */
-export const maxUnreachableRounds = 2;
 export const retryBackoff: BackoffPolicy = { baseMs: 100, maxMs: 2_000 };
 
 export interface ClusterClientOptions {

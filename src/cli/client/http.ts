@@ -2,11 +2,10 @@
 // before an answer are TransportErrors that say whether the request may have reached the
 // server: a refused connection never did (safe to send elsewhere), a timeout or a reset may
 // have (a write is retried only with its Idempotency-Key).
+import { maxAnswerBytes } from '../limits.ts';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { type MasterAddress, splitMasterAddress } from '../../frameworks/sdk/masters.ts';
 
-/** Operator answers are small except GET_STATE/GET_TASKS of a big cluster; beyond this is a bug or an attack. */
-export const maxAnswerBytes = 64 * 1024 * 1024;
 export const defaultRequestTimeoutMs = 10_000;
 
 export interface HttpAnswer {

@@ -3,6 +3,7 @@
 // ends or falls silent for three heartbeat intervals, finds the leader again and resubscribes
 // with jittered back-off. Each SUBSCRIBED carries the whole state, so a consumer catches up
 // on what changed while it was away by comparing snapshots.
+import { maxEventBytes } from '../limits.ts';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
@@ -17,8 +18,6 @@ import { surveyMasters } from './masters-survey.ts';
 import { operatorPath } from './operator.ts';
 import { findLeader } from '../views/masters.ts';
 
-/** The SUBSCRIBED record holds the whole state: as large as GET_STATE may be. */
-export const maxEventBytes = 64 * 1024 * 1024;
 export const reconnectBackoff: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
 /** The master's default heartbeat (src/http/limits.ts), used until SUBSCRIBED says otherwise. */
 const defaultHeartbeatSeconds = 15;

@@ -10,6 +10,7 @@
 //
 // Race (1): the framework's scheduler re-subscribes between our SUBSCRIBED and our KILL; the
 // KILL is then refused for the stream id, and the take-over is tried again (bounded).
+import { maxTakeOverAttempts } from '../limits.ts';
 import { SchedulerClient } from '../../frameworks/sdk/client.ts';
 import { SchedulerError } from '../../frameworks/sdk/errors.ts';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
@@ -17,7 +18,6 @@ import type { FrameworkInfoInput } from '../../frameworks/sdk/wire.ts';
 import type * as Mesos from '../../protocol/mesos.ts';
 import { CliError } from './errors.ts';
 
-export const maxTakeOverAttempts = 3;
 const subscribeWaitMs = 15_000;
 
 /** The framework's FrameworkInfo as GET_FRAMEWORKS shows it, as a failover SUBSCRIBE sends it. */

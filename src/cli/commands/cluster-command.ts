@@ -1,6 +1,7 @@
 // What every cluster command shares: the --masters, --json and --timeout-seconds flags, the
 // client built from them, the output (colour or not), and the one place that turns a failure
 // into a message, a hint and an exit status.
+import { maxTimeoutSeconds } from '../limits.ts';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   defaultMasters,
@@ -30,8 +31,6 @@ export interface CommandContext {
   /** A notice on stderr, prefixed with the command's name. */
   readonly notice: (text: string) => void;
 }
-
-const maxTimeoutSeconds = 3_600;
 
 function timeoutSeconds(text: string): number {
   const value = Number(text);

@@ -2,9 +2,11 @@
 // read through its agent's files API (READ_FILE with offset and length, as Mesos' agent API
 // pages a file). --follow polls from the last offset, like `tail -f`, until the task has
 // ended and the file is drained.
+import { maxReadsPerDrain } from '../limits.ts';
+import { maxReadBytes } from '../../frameworks/sdk/limits.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { maxReadBytes, readAgentFile, sandboxFilePath } from '../../frameworks/sdk/agent-files.ts';
+import { readAgentFile, sandboxFilePath } from '../../frameworks/sdk/agent-files.ts';
 import { SchedulerError } from '../../frameworks/sdk/errors.ts';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 import { postJson } from '../../frameworks/sdk/transport.ts';
@@ -15,8 +17,6 @@ import { type ClusterFlags, type CommandContext, clusterAction, withClusterFlags
 import type { CommandRegistration } from './types.ts';
 
 export const followPollIntervalMs = 500;
-/** Reads in one drain: 1,024 × 256 KiB; a file growing faster than that is read on the next poll. */
-const maxReadsPerDrain = 1_024;
 const agentStateTimeoutMs = 5_000;
 
 interface LogsFlags extends ClusterFlags {

@@ -2,13 +2,12 @@
 // Polls (the agent API has no push for files); a file that does not exist yet (404) is
 // retried; an agent that cannot be reached is reported once and no longer polled, since the
 // state changes still arrive through the master.
+import { maxReadsPerPoll } from '../limits.ts';
 import { readAgentFile, sandboxFilePath, type FileChunk } from '../../frameworks/sdk/agent-files.ts';
 import { SchedulerError } from '../../frameworks/sdk/errors.ts';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 
 export const pollIntervalMs = 500;
-/** Reads per file per poll: bounds how long one poll can take on a task that writes fast. */
-const maxReadsPerPoll = 16;
 
 export interface OutputSinks {
   readonly stdout: (data: Buffer) => void;

@@ -3,7 +3,8 @@
 // Resolves with the process exit status (0 only for TASK_FINISHED).
 import type { Offer, TaskStatus } from '../../protocol/mesos.ts';
 import { agentAddressOfOffer } from '../../frameworks/sdk/agent-files.ts';
-import { SchedulerClient, isTerminalState } from '../../frameworks/sdk/client.ts';
+import { SchedulerClient } from '../../frameworks/sdk/client.ts';
+import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 import { explainMismatch, matchOffer, type TaskRequirement } from '../../frameworks/sdk/offer-matching.ts';
 import { buildTaskInfo, newTaskId, type TaskSpec } from '../../frameworks/sdk/task-info.ts';
@@ -163,7 +164,7 @@ class TaskRun {
     if (status.task_id.value !== this.spec.taskId) return;
     this.output.line(formatStatusLine(status));
     if (status.state === 'TASK_RUNNING' || status.state === 'TASK_STARTING') this.#followOutput();
-    if (isTerminalState(status.state)) {
+    if (isTerminalTaskState(status.state)) {
       if (this.#follower === null) this.#followOutput();
       this.#resolveFinished(status);
     }

@@ -1,38 +1,13 @@
 // Tasks as `flotilla tasks` shows them, from GET_TASKS (master.proto Response.GetTasks).
 import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
+import { isTerminalTaskState, taskStates } from '../../protocol/task-states.ts';
 import { isoSeconds, scalarTotals } from '../output/format.ts';
 
-export const taskStates: readonly Mesos.TaskState[] = [
-  'TASK_STAGING',
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_KILLING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_UNREACHABLE',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN',
-];
-
-const terminalStates: ReadonlySet<string> = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
+export { taskStates };
 
 export function isTerminal(state: string): boolean {
-  return terminalStates.has(state);
+  return isTerminalTaskState(state);
 }
 
 export interface TaskRow {

@@ -2,6 +2,7 @@
 // the framework (JobsService) and its Metronome API on one HTTP port, JSON logs on stderr.
 // SIGTERM or SIGINT closes the API and the scheduler stream; the framework stays registered
 // with the masters (its tasks keep running) until its failover timeout, so a restart resumes.
+import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
@@ -26,8 +27,6 @@ export interface JobsDaemon {
   readonly service: JobsService;
   stop(): Promise<void>;
 }
-
-const maxBodyBytes = 1024 * 1024;
 
 export async function startJobsDaemon(config: JobsDaemonConfig): Promise<JobsDaemon> {
   const logger = config.logger ?? createLogger({ node: `jobs-${config.port}`, component: 'jobs' });

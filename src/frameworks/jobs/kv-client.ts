@@ -4,6 +4,7 @@
 // connection or a timeout move on to the next master after a jittered back-off, until the
 // request's deadline. The framework's only path to replicated state.
 // (A shared piece: the services framework may want the same client; see the phase-1 report.)
+import { maxRedirects } from './limits.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelayMs } from '../../util/backoff.ts';
 import { type MasterAddress, parseRedirectLocation } from '../sdk/masters.ts';
@@ -43,7 +44,6 @@ export interface KvClientOptions {
 
 const defaultAttemptTimeoutMs = 5_000;
 const defaultRequestDeadlineMs = 30_000;
-const maxRedirects = 5;
 const retryPolicy = { baseMs: 100, maxMs: 2_000 };
 
 interface Answer {

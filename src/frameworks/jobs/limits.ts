@@ -57,3 +57,9 @@ export const unknownLaunchSettleMs = 20_000;
 export const defaultTickMs = 1_000;
 /** Refuse an offer that fits no waiting run for this long; the framework suppresses when idle. */
 export const declineRefuseSeconds = 5;
+
+export const maxRedirects = 5;
+
+export const maxScheduleIdLength = 64;
+
+export const maxBodyBytes = 1024 * 1024;

@@ -3,13 +3,17 @@
 // concurrencyPolicy to ALLOW, enabled to true). The schedule schema allows additional
 // properties, so a schedule read back from GET (with its `nextRunAt`) can be PUT again.
 import { Cron } from 'croner';
-import { defaultStartingDeadlineSeconds, maxSecondsValue, minStartingDeadlineSeconds } from './limits.ts';
+import {
+  defaultStartingDeadlineSeconds,
+  maxScheduleIdLength,
+  maxSecondsValue,
+  minStartingDeadlineSeconds,
+} from './limits.ts';
 import { concurrencyPolicies, type ScheduleSpec } from './model.ts';
 import { isObject, Problems, readBoolean, readEnum, readNumber, readString } from './validation.ts';
 
 /** Metronome's schedule id: a-z 0-9 and inner dashes, at least two characters. */
 const scheduleIdPattern = /^([a-z0-9][a-z0-9-]*[a-z0-9]+)$/;
-const maxScheduleIdLength = 64;
 const cronFieldCount = 5;
 
 /** Whether `name` is an IANA time zone this runtime knows (Metronome: ZoneId.getAvailableZoneIds). */

@@ -3,14 +3,13 @@
 // as `tail -f` does. A Flotilla agent names a sandbox file by a path relative to its
 // frameworks folder, `<framework>/tasks/<task>/<file>` (src/agent/http-files.ts); Apache Mesos
 // would want its virtual path /frameworks/<fw>/executors/<executor>/runs/latest/<file>.
+import { maxReadBytes } from './limits.ts';
 import { SchedulerError, rejectionError } from './errors.ts';
 import type { Offer } from '../../protocol/mesos.ts';
 import { type MasterAddress, parseMasterAddress } from './masters.ts';
 import { postJson } from './transport.ts';
 
 export const agentApiPath = '/api/v1';
-/** One READ_FILE asks for at most this much; a chatty task is read in several calls. */
-export const maxReadBytes = 256 * 1024;
 const readTimeoutMs = 5_000;
 
 export function sandboxFilePath(frameworkId: string, taskId: string, file: 'stdout' | 'stderr'): string {

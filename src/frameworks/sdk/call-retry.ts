@@ -5,6 +5,7 @@
 // it may have been applied; a connection lost before the answer) is repeated with the same key
 // on the master that holds the stream then, after a jittered back-off, a bounded number of
 // times. Any other answer is final.
+import { maxCallAttempts } from './limits.ts';
 import { randomUUID } from 'node:crypto';
 import type { BackoffPolicy } from '../../util/backoff.ts';
 import { SchedulerError } from './errors.ts';
@@ -19,8 +20,6 @@ export interface CallRetryPolicy {
 
 /** About 9 s of retries at most: longer than a leader election (0.3–0.6 s on a LAN profile). */
 export const defaultCallRetryPolicy: CallRetryPolicy = { maxAttempts: 8, backoff: { baseMs: 100, maxMs: 2_000 } };
-/** More would only hide a cluster that is down. */
-export const maxCallAttempts = 100;
 
 const retryableStatuses: ReadonlySet<number> = new Set([307, 503, 504]);
 

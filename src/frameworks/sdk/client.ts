@@ -7,11 +7,13 @@
 // with its Mesos-Stream-Id and a fresh Idempotency-Key; a call answered 503/504/307 or lost on
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
 // uuid are acknowledged after the handlers ran.
+import { defaultQueuedEvents, maxKnownTasks } from './limits.ts';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackoffPolicy, backoffDelayMs } from '../../util/backoff.ts';
-import type { IdValue, Offer, TaskState, TaskStatus } from '../../protocol/mesos.ts';
+import type { IdValue, Offer, TaskStatus } from '../../protocol/mesos.ts';
 import { streamIdHeader } from '../../protocol/scheduler.ts';
+import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import { type Logger, silentLogger } from '../../util/logger.ts';
 import {
   type CallRetryPolicy,
@@ -71,25 +73,8 @@ export interface ConnectionChange {
 }
 
 type Handler = (event: SchedulerEvent) => void;
-const terminalStates: ReadonlySet<TaskState> = new Set<TaskState>([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
 /** Mesos' default when SUBSCRIBED does not say (master flag --heartbeat_interval... is 15 s). */
 const defaultHeartbeatSeconds = 15;
-const defaultQueuedEvents = 10_000;
-/** Tasks reconciled explicitly; beyond this a framework should page its reconciliation itself. */
-export const maxKnownTasks = 100_000;
-
-export function isTerminalState(state: TaskState): boolean {
-  return terminalStates.has(state);
-}
 
 export class SchedulerClient {
   #frameworkId: string | null;
@@ -443,7 +428,7 @@ export class SchedulerClient {
   #track(status: TaskStatus): void {
     const taskId = status.task_id.value;
     // TASK_UNKNOWN answers a reconciliation of a task the master never heard of: nothing to follow.
-    if (isTerminalState(status.state) || status.state === 'TASK_UNKNOWN') this.#knownTasks.delete(taskId);
+    if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') this.#knownTasks.delete(taskId);
     else if (this.#knownTasks.has(taskId) || this.#knownTasks.size < maxKnownTasks)
       this.#knownTasks.set(taskId, status.agent_id);
   }

@@ -1,12 +1,10 @@
 // The SUBSCRIBE response body as events: HTTP chunks → RecordIO records (src/protocol/
 // recordio.ts, which survives records split anywhere) → parsed events. A record that is not
 // an event, or a framing error, ends the stream with an error; the client then reconnects.
+import { maxEventBytes } from './limits.ts';
 import type { IncomingMessage } from 'node:http';
 import { RecordIoDecoder } from '../../protocol/recordio.ts';
 import { parseEvent, type SchedulerEvent } from './wire.ts';
-
-/** An OFFERS event with many offers is the largest record; Mesos' own clients allow far less. */
-export const maxEventBytes = 16 * 1024 * 1024;
 
 export async function* readEvents(response: IncomingMessage): AsyncGenerator<SchedulerEvent, void, undefined> {
   const decoder = new RecordIoDecoder({ maxRecordBytes: maxEventBytes });

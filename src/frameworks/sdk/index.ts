@@ -1,12 +1,12 @@
 // The Flotilla scheduler SDK: a typed client of the Mesos v1 scheduler HTTP API.
 export {
   SchedulerClient,
-  isTerminalState,
   type ConnectionChange,
   type ConnectionState,
   type SchedulerClientOptions,
 } from './client.ts';
 export { defaultCallRetryPolicy, type CallRetryPolicy } from './call-retry.ts';
+export { isTerminalTaskState, terminalTaskStates } from '../../protocol/task-states.ts';
 export { SchedulerError, sdkErrorCodes, type SdkErrorCode } from './errors.ts';
 export {
   defaultMasters,

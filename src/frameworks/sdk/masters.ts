@@ -3,12 +3,11 @@
 // Location scheme-relative, `//host:port/api/v1/scheduler` (src/master/http.cpp, redirect());
 // an absolute http:// URL is accepted too, since a proxy in front of the masters may rewrite it.
 
+import { maxMasters } from './limits.ts';
 /** A master as the SDK dials it: `host:port`, host a name, IPv4 or bracketed IPv6. */
 export type MasterAddress = string & { readonly __brand: 'MasterAddress' };
 
 export const defaultMasters = '127.0.0.1:5050,127.0.0.1:5051,127.0.0.1:5052';
-/** A list longer than this is a typo or an attack, not a Raft group (3 or 5 masters). */
-export const maxMasters = 16;
 
 const addressPattern = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/;
 

@@ -2,6 +2,7 @@
 // A taken slice keeps the offered resource's role, reservations and allocation_info: Mesos
 // matches ACCEPTed resources against the offer by all of them (a reserved cpu is not an
 // unreserved cpu), so a slice stripped of them would be refused as "not in the offer".
+import { maxPortsPerTask } from './limits.ts';
 import type { Offer, Resource, ValueRange } from '../../protocol/mesos.ts';
 
 export interface TaskRequirement {
@@ -22,8 +23,6 @@ export interface OfferMatch {
 
 /** Mesos compares scalars in fixed point with three decimals (values.cpp). */
 const scalarEpsilon = 0.0005;
-/** A requirement above this many ports is a mistake; the loop that picks them stays bounded. */
-export const maxPortsPerTask = 1_000;
 
 function roundScalar(value: number): number {
   return Math.round(value * 1000) / 1000;

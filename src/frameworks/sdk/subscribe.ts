@@ -2,6 +2,7 @@
 // (bounded), and hand back the streaming response with its Mesos-Stream-Id. Errors say which
 // master answered what; `fatal` marks answers that retrying cannot fix (a bad FrameworkInfo,
 // a framework that was torn down), so the client stops instead of hammering the masters.
+import { maxErrorBodyBytes, maxRedirects } from './limits.ts';
 import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { rejectionError, SchedulerError } from './errors.ts';
@@ -9,9 +10,6 @@ import { type MasterAddress, parseRedirectLocation } from './masters.ts';
 import { streamIdHeader } from '../../protocol/scheduler.ts';
 import { postForResponse, readBody, subscribeHeadersTimeoutMs } from './transport.ts';
 
-/** A follower points at the leader in one hop; a few more cover an election in between. */
-export const maxRedirects = 5;
-const maxErrorBodyBytes = 64 * 1024;
 const errorBodyTimeoutMs = 5_000;
 
 export interface OpenedStream {

@@ -1,13 +1,12 @@
 // HTTP to one master (node:http): calls on a keep-alive agent (scheduler-http-api.md: calls
 // go on connections other than the subscription's), the SUBSCRIBE stream on its own socket.
 // Answers are bounded in bytes and time; network failures become SchedulerError NETWORK.
+import { maxCallResponseBytes } from './limits.ts';
 import http, { type IncomingMessage } from 'node:http';
 import { SchedulerError } from './errors.ts';
 import { type MasterAddress, splitMasterAddress } from './masters.ts';
 
 import { schedulerApiPath } from '../../protocol/scheduler.ts';
-/** A call's answer is an empty 202 or a short error; anything longer is cut off here. */
-export const maxCallResponseBytes = 1024 * 1024;
 export const defaultCallTimeoutMs = 10_000;
 /** A master that does not even answer SUBSCRIBE's headers within this is treated as down. */
 export const subscribeHeadersTimeoutMs = 10_000;

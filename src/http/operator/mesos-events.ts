@@ -2,7 +2,7 @@
 // Offer events are the scheduler API's business and have no operator event; STATE_RESTORED has
 // none either (subscriptions.ts ends the streams: their snapshot no longer holds).
 import type * as Operator from '../../protocol/operator.ts';
-import { assertNever } from '../../state-machine/assert.ts';
+import { assertNever } from '../../util/assert.ts';
 import type { ChangeEvent } from '../../state-machine/events.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import { mesosAgent, mesosFrameworkInfo } from '../../master/mesos/mesos-entities.ts';

@@ -4,7 +4,7 @@
 // Mesos' counters since start. Local: a monitor must get an answer even without a leader.
 import type * as Operator from '../../protocol/operator.ts';
 import { countByState } from '../../state-machine/queries.ts';
-import { taskStates } from '../../state-machine/task-states.ts';
+import { taskStates } from '../../protocol/task-states.ts';
 import { optionalObjectField } from './fields.ts';
 import type { OperatorCallTable } from './registry.ts';
 import type { MasterCore } from '../../master/interface.ts';

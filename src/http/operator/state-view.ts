@@ -9,7 +9,7 @@ import { listAgents, listFrameworks } from '../../state-machine/queries.ts';
 import { sum, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
 import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
-import { isTerminalTaskState } from '../../state-machine/task-states.ts';
+import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import { maxTasksPerResponse } from '../limits.ts';
 import {
   mesosAgent,

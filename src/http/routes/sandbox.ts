@@ -17,17 +17,17 @@ import type { Task } from '../../state-machine/state.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import {
-  retryAfterSeconds,
   defaultSandboxReadBytes,
   maxConcurrentSandboxReads,
+  maxSandboxPathChars,
   maxSandboxReadBytes,
+  retryAfterSeconds,
   sandboxReadTimeoutMs,
 } from '../limits.ts';
 import { readFromAgent } from '../sandbox/agent-read.ts';
 
 export const sandboxReadPath = '/api/v1/sandbox/read';
 
-const maxSandboxPathChars = 1024;
 /** Relative, slash-separated names of ordinary characters: no `..`, no `.`, no empty segment. */
 const pathSegmentPattern = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 const wholeNumberPattern = /^\d{1,15}$/;

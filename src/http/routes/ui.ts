@@ -28,6 +28,7 @@ export const uiAssetTypes: Readonly<Record<string, string>> = {
   'leader-finder.js': javascript,
   'store.js': javascript,
   'task-rows.js': javascript,
+  'task-states.js': javascript,
   'resources.js': javascript,
   'format.js': javascript,
   'series.js': javascript,

@@ -2,6 +2,7 @@
 // entry of `reservations` (the refinement stack, Mesos ≥ 1.4), else the deprecated `role`, else
 // unreserved "*". SET resources, disks and revocable resources have no Flotilla form: a clear
 // 400 rather than a silent drop.
+import { maxReservationsPerResource } from '../limits.ts';
 import {
   canonicalize,
   InvalidResourcesError,
@@ -22,9 +23,6 @@ import {
   optionalString,
   requiredString,
 } from './json-fields.ts';
-
-/** Reservations in a refinement stack; Mesos bounds it loosely, a handful is plenty. */
-const maxReservationsPerResource = 16;
 
 function reservedRole(resource: Fields, path: string): Role {
   const reservations = messageList(resource, 'reservations', `${path}.reservations`, maxReservationsPerResource);

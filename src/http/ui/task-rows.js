@@ -2,36 +2,9 @@
 // SUBSCRIBED snapshot or TASK_ADDED) and replaced, never changed, on TASK_UPDATED; so a view can
 // tell a changed row by identity. Filtering and ordering for the tasks page. Pure: runs in Node.
 import { sumResources } from './resources.js';
+import { taskStateNames, terminalTaskStates } from './task-states.js';
 
-/** Mesos' isTerminalState (src/state-machine/task-states.ts): these never change again. */
-export const terminalTaskStates = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
-
-/** Every Mesos task state, in lifecycle order, for the state filter and the charts. */
-export const taskStateNames = [
-  'TASK_STAGING',
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_KILLING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_UNREACHABLE',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN',
-];
+export { taskStateNames, terminalTaskStates };
 
 export function isLive(state) {
   return !terminalTaskStates.has(state);

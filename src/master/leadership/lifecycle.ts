@@ -28,7 +28,7 @@
 //     stops leading (a single-voter cluster has no one to hand over to).
 import type { Logger } from 'pino';
 import type { CoreStatus, NodeId } from '../../raft/types.ts';
-import { assert } from '../../state-machine/assert.ts';
+import { assert } from '../../util/assert.ts';
 import { backoffDelayMs } from '../../util/backoff.ts';
 import { MasterError, notLeaderError } from '../errors.ts';
 import {

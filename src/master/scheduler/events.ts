@@ -6,7 +6,7 @@ import { isIPv4 } from 'node:net';
 import type * as Mesos from '../../protocol/mesos.ts';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
 import type { Agent, Offer, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
-import type { TaskReason, TaskState } from '../../state-machine/task-states.ts';
+import type { TaskReason, TaskState } from '../../protocol/task-states.ts';
 import { flotillaVersion } from '../../util/version.ts';
 import { mesosOffer } from '../mesos/mesos-entities.ts';
 import { idValue, nanoseconds } from '../mesos/mesos-json.ts';

@@ -5,7 +5,7 @@
 // this leader (it was connected to the previous leader) gets a grace period to re-subscribe,
 // then is marked disconnected so its countdown starts.
 import type { Logger } from 'pino';
-import { assert } from '../../state-machine/assert.ts';
+import { assert } from '../../util/assert.ts';
 import type { Command } from '../../state-machine/commands.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import { type ReplicatedMaster, stampedOnSubmit } from '../interface.ts';

@@ -4,7 +4,7 @@
 // replicated schedule (pure); the leader's connections send new ones and rescind those that no
 // longer hold (session.ts, inverse-offer-sync.ts), and keep the frameworks' answers (inverse-offer-answers.ts).
 import { createHash } from 'node:crypto';
-import { isTerminalTaskState } from '../../state-machine/task-states.ts';
+import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import type { AgentId } from '../../state-machine/ids.ts';
 import { agentIsDown, agentOnMachine } from '../../state-machine/machines.ts';
 import type { Agent, ReadonlyState } from '../../state-machine/state.ts';

@@ -2,7 +2,7 @@
 // the current apply waiting to leave as one OFFERS event, and the inverse offers sent on this
 // stream and not rescinded. Mesos keeps one HTTP connection per framework; so does Flotilla.
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import { assert } from '../../state-machine/assert.ts';
+import { assert } from '../../util/assert.ts';
 import type { Agent, Offer, ReadonlyState } from '../../state-machine/state.ts';
 import type { EventSink } from './event-sink.ts';
 import {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import { assert } from '../../state-machine/assert.ts';
+import { assert } from '../../util/assert.ts';
 import type { ChangeEvent } from '../../state-machine/events.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import type { MasterCore } from '../interface.ts';

@@ -3,7 +3,7 @@
 // RECONCILE (master.cpp `_reconcileTasks`: the latest state of a known task, and for an
 // unknown one a state that says what the master knows of its agent).
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import { isTerminalTaskState, type TaskState } from '../../state-machine/task-states.ts';
+import { isTerminalTaskState, type TaskState } from '../../protocol/task-states.ts';
 import { taskKey, type AgentId, type TaskId } from '../../state-machine/ids.ts';
 import type { Framework, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
 import { masterUpdateEvent, updateEvent } from './events.ts';

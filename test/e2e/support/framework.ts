@@ -5,7 +5,7 @@
 // offered. In "hold" mode it keeps offers unanswered instead (a test ACCEPTs them itself).
 import os from 'node:os';
 import { SchedulerClient } from '../../../src/frameworks/sdk/client.ts';
-import { isTerminalState } from '../../../src/frameworks/sdk/client.ts';
+import { isTerminalTaskState } from '../../../src/protocol/task-states.ts';
 import { parseMasterList } from '../../../src/frameworks/sdk/masters.ts';
 import { matchOffer } from '../../../src/frameworks/sdk/offer-matching.ts';
 import { buildTaskInfo } from '../../../src/frameworks/sdk/task-info.ts';
@@ -118,7 +118,7 @@ export class SlotFramework {
   live(): string[] {
     return [...this.#launched.keys()].filter((id) => {
       const status = this.statuses.get(id);
-      return status === undefined || !isTerminalState(status.state);
+      return status === undefined || !isTerminalTaskState(status.state);
     });
   }
 

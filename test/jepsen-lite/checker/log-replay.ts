@@ -6,7 +6,7 @@
 import { StateMachineHost } from '../../../src/raft/state-machine-host.ts';
 import { SqliteRaftStorage } from '../../../src/raft/storage.ts';
 import { ClusterStateMachine } from '../../../src/state-machine/machine.ts';
-import type { TaskState } from '../../../src/state-machine/task-states.ts';
+import type { TaskState } from '../../../src/protocol/task-states.ts';
 import { stateHash } from '../../../src/state-machine/hash.ts';
 import type { ReadonlyState } from '../../../src/state-machine/state.ts';
 

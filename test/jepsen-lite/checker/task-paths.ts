@@ -3,7 +3,7 @@
 // repeat, for health changes); KILLING precedes KILLED; an unreachable agent's task may come
 // back; a terminal state is the last. Anything else — RUNNING after FINISHED, STARTING after
 // RUNNING, a second STAGING — means a status was applied out of order or a task ran twice.
-import { isTerminalTaskState, type TaskState } from '../../../src/state-machine/task-states.ts';
+import { isTerminalTaskState, type TaskState } from '../../../src/protocol/task-states.ts';
 
 const progressRank: Partial<Record<TaskState, number>> = {
   TASK_STAGING: 0,

@@ -1,6 +1,6 @@
 // One compact, deterministic line per message, entry and membership, so a scenario's expected
 // output reads like the algorithm: `m1->m2 append term=2 prev=5/1 entries=[6/2 7/2] commit=5`.
-import { assertNever } from '../../../src/raft/core.ts';
+import { assertNever } from '../../../src/util/assert.ts';
 import { decodeConfigEntry } from '../../../src/raft/membership.ts';
 import type {
   Entry,

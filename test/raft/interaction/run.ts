@@ -1,13 +1,13 @@
 // Runs one script file: every block's command against one Scenario, its output compared with
 // the expected section. With `rewrite`, the expected sections are replaced by what happened.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { RaftInvariantError } from '../../../src/raft/log.ts';
+import { AssertionError } from '../../../src/util/assert.ts';
 import { runCommand } from './commands.ts';
 import { unifiedDiff } from './diff.ts';
 import { Scenario } from './scenario.ts';
 import { parseScript, rewriteScript } from './script.ts';
 
-const invariantErrorName = new RaftInvariantError('').name;
+const invariantErrorName = new AssertionError('').name;
 
 export interface ScriptResult {
   /** One message per block whose output differed or broke a core invariant, naming the file and line. */

@@ -20,7 +20,7 @@ import {
 import { checkTerminalTasksUnchanged } from '../../../src/state-machine/invariants.ts';
 import { ClusterStateMachine } from '../../../src/state-machine/machine.ts';
 import { canonicalize, type Resource, type Resources } from '../../../src/state-machine/resources.ts';
-import type { TaskState } from '../../../src/state-machine/task-states.ts';
+import type { TaskState } from '../../../src/protocol/task-states.ts';
 import type {
   AgentInfo,
   FrameworkCapability,

@@ -17,7 +17,7 @@ import {
 import { sortedValues } from '../../../src/state-machine/ordering.ts';
 import { canonicalize, sum, withRole, type Resource, type Resources } from '../../../src/state-machine/resources.ts';
 import { kvKey, type Agent, type ReadonlyState, type Task } from '../../../src/state-machine/state.ts';
-import { taskStates } from '../../../src/state-machine/task-states.ts';
+import { taskStates } from '../../../src/protocol/task-states.ts';
 import type { AgentInfo, FrameworkInfo, MachineId } from '../../../src/state-machine/values.ts';
 import { cpus, mem, ports, resources, taskDefinition, uuid } from './fixtures.ts';
 

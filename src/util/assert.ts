@@ -1,6 +1,7 @@
-// Programmer errors crash (TigerBeetle style, STYLE.md rule 5): a broken assertion in the state
-// machine means this replica can no longer be trusted to compute the same state as the others,
-// so it must stop loudly rather than carry on. Bad input is never asserted: it is rejected.
+// Programmer errors crash (TigerBeetle style, STYLE.md rule 5): a broken assertion means this
+// process can no longer be trusted (a replica to compute the same state as the others, a leader
+// to offer what is free), so it must stop loudly rather than carry on. Bad input is never
+// asserted: it is rejected. The one home of assertions for every layer.
 
 export class AssertionError extends Error {
   override name = 'AssertionError';

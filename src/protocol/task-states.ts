@@ -1,5 +1,7 @@
 // Task states, reasons and sources with the Mesos v1 names (mesos.proto, TaskState and
-// TaskStatus.Reason/Source), so scheduler clients read them unchanged.
+// TaskStatus.Reason/Source), so scheduler clients read them unchanged. The one home of which
+// states are terminal: the state machine, the agent, the SDK, the CLI and the web UI (served
+// as a generated module, src/http/routes/ui.ts) all read it here.
 
 export const taskStates = [
   'TASK_STAGING',
@@ -23,7 +25,7 @@ export type TaskState = (typeof taskStates)[number];
  * Mesos' `protobuf::isTerminalState`. TASK_UNREACHABLE and TASK_UNKNOWN are not terminal: an
  * unreachable agent may come back. Once terminal, a task's state never changes (invariant).
  */
-const terminalStates: ReadonlySet<TaskState> = new Set<TaskState>([
+export const terminalTaskStates: ReadonlySet<TaskState> = new Set<TaskState>([
   'TASK_FINISHED',
   'TASK_FAILED',
   'TASK_KILLED',
@@ -34,8 +36,9 @@ const terminalStates: ReadonlySet<TaskState> = new Set<TaskState>([
   'TASK_GONE_BY_OPERATOR',
 ]);
 
-export function isTerminalTaskState(state: TaskState): boolean {
-  return terminalStates.has(state);
+/** Takes any string, so a state read off the wire can be asked before it is checked. */
+export function isTerminalTaskState(state: TaskState | string): boolean {
+  return (terminalTaskStates as ReadonlySet<string>).has(state);
 }
 
 export const taskReasons = [

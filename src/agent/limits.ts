@@ -1,0 +1,21 @@
+// The agent's limits in one place (STYLE.md rule 7: a limit on everything, named, units last).
+
+/** One READ_FILE answers at most this many bytes; a client pages with offset for more. */
+export const maxReadLengthBytes = 4 * 1024 * 1024;
+
+export const maxPathChars = 4_096;
+
+export const maxListedEntries = 10_000;
+
+/** Ports listed in PORT0… at most; a task with more still gets them all in PORTS. */
+export const maxPortVariables = 128;
+
+export const maxBodyBytes = 64 * 1024;
+
+/** Terminal tasks kept (so a launch repeated by a new leader is recognised and ignored), newest first. */
+export const maxTerminalTasksKept = 1000;
+
+export const maxNameTaskChars = 40;
+
+/** A pull that takes longer than this fails the launch (a stuck registry must not hold a task forever). */
+export const maxPullMs = 10 * 60 * 1000;

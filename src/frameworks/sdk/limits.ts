@@ -1,0 +1,29 @@
+// The scheduler SDK's limits in one place (STYLE.md rule 7: a limit on everything, named, units last).
+
+/** One READ_FILE asks for at most this much; a chatty task is read in several calls. */
+export const maxReadBytes = 256 * 1024;
+
+/** More would only hide a cluster that is down. */
+export const maxCallAttempts = 100;
+
+export const defaultQueuedEvents = 10_000;
+
+/** Tasks reconciled explicitly; beyond this a framework should page its reconciliation itself. */
+export const maxKnownTasks = 100_000;
+
+/** An OFFERS event with many offers is the largest record; Mesos' own clients allow far less. */
+export const maxEventBytes = 16 * 1024 * 1024;
+
+/** A list longer than this is a typo or an attack, not a Raft group (3 or 5 masters). */
+export const maxMasters = 16;
+
+/** A requirement above this many ports is a mistake; the loop that picks them stays bounded. */
+export const maxPortsPerTask = 1_000;
+
+/** A follower points at the leader in one hop; a few more cover an election in between. */
+export const maxRedirects = 5;
+
+export const maxErrorBodyBytes = 64 * 1024;
+
+/** A call's answer is an empty 202 or a short error; anything longer is cut off here. */
+export const maxCallResponseBytes = 1024 * 1024;
