@@ -6,7 +6,10 @@ import * as assert from 'uvu/assert';
 import { cliErrorCodes } from '../../src/cli/client/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-const section = doc.slice(doc.indexOf('## The `flotilla` command'));
+const sectionStart = doc.indexOf('## The `flotilla` command');
+const nextSection = doc.indexOf('\n## ', sectionStart + 1);
+// The CLI's section only: up to the next heading, whatever follows it.
+const section = doc.slice(sectionStart, nextSection === -1 ? undefined : nextSection);
 const documented = new Map<string, number>();
 for (const match of section.matchAll(/^\| ([A-Z_]+) \| (\d{1,3}) \|/gm)) documented.set(match[1]!, Number(match[2]));
 

@@ -28,9 +28,9 @@ async function startMaster(extra: Partial<MasterOptionValues> = {}): Promise<{ m
     }),
     { logger: silentLogger },
   );
-  await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
+  await waitFor(() => master.leadership.view().state === 'leading', {
     timeoutMs: 10_000,
-    what: 'm1 to lead',
+    what: 'm1 to lead with its leader services running',
   });
   return { master, url: `http://${address}` };
 }

@@ -28,9 +28,11 @@ export async function startSingleMaster(overrides: Partial<MasterOptionValues> =
     }),
     { logger: silentLogger },
   );
-  await waitFor(() => master.raft.status().role === 'leader' && master.raft.status().commit > 0, {
+  // Not only Raft leadership: hints a test sets (suppression) before the allocation loop has
+  // started would be cleared by its start, as every new term starts from none.
+  await waitFor(() => master.leadership.view().state === 'leading', {
     timeoutMs: 5000,
-    what: 'm1 to lead',
+    what: 'm1 to lead with its leader services running',
   });
   return { master, url: `http://${address}`, stop: () => master.stop() };
 }
