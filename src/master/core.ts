@@ -29,6 +29,8 @@ export interface ReplicaParts {
   readonly state: () => ReadonlyState;
   /** The ClusterStateMachine's change hook (`subscribe`). */
   readonly onChange: (listener: ChangeListener) => () => void;
+  /** Told how each proposal ended ("applied", or the MasterError code) and how long it took (metrics). */
+  readonly onProposed?: (outcome: string, durationMs: number) => void;
 }
 
 export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
@@ -49,12 +51,16 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
     onChange: parts.onChange,
     async submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }> {
       const nowMs = Date.now();
+      const startedMs = performance.now();
       let proposed: Awaited<ReturnType<RaftNode['propose']>>;
       try {
         proposed = await parts.raft.propose(encodeCommand(stampTime(command, nowMs)), idempotencyStamp(options, nowMs));
       } catch (error) {
-        throw fromRaftError(error, parts.raft.status());
+        const failure = fromRaftError(error, parts.raft.status());
+        parts.onProposed?.(failure.code, performance.now() - startedMs);
+        throw failure;
       }
+      parts.onProposed?.('applied', performance.now() - startedMs);
       return submitAnswer(proposed);
     },
     async linearizableRead(): Promise<void> {

@@ -103,8 +103,10 @@ export interface MasterCore extends ReplicatedMaster {
    * scheduler sessions: the leader's memory only (as in Mesos), so empty on a follower.
    */
   inverseOfferStatuses(): readonly InverseOfferStatusView[];
-  /** Prometheus text: Raft, event-loop delay, leader services. */
+  /** Prometheus text of every metric of this master (metrics/master-metrics.ts). */
   metricsText(): Promise<string>;
+  /** The same metrics as flat Mesos-style JSON ("master/tasks_running": 3): /metrics/snapshot, GET_METRICS. */
+  metricsSnapshot(): Promise<Record<string, number>>;
   /** The leader's allocator hints (filters, suppression), its trigger and its report. */
   readonly allocation: AllocationControl;
   /** The Mesos scheduler API's sessions (leader only): SUBSCRIBE and the calls of subscribed frameworks. */
