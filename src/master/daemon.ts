@@ -19,6 +19,10 @@ import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
+import { probeMasterHealth } from './zones/health-probe.ts';
+import { replicatedZone } from './zones/replicated-zones.ts';
+import { ZonePreference } from './zones/zone-preference.ts';
+import { ZoneRegistry } from './zones/zone-registry.ts';
 import { FrameworkFailover } from './scheduler/framework-failover.ts';
 import { SchedulerSessions } from './scheduler/sessions.ts';
 
@@ -34,6 +38,8 @@ interface LeaderServices {
   readonly failover: FrameworkFailover;
   readonly allocation: AllocationLoop;
   readonly promoter: LearnerPromoter;
+  readonly zones: ZoneRegistry;
+  readonly zonePreference: ZonePreference;
 }
 
 export class Master {
@@ -96,6 +102,7 @@ export class Master {
       id: options.id,
       address,
       zone: options.zone,
+      preferredLeaderZones: options.preferredLeaderZones,
       flags: config.flags,
       raft,
       state: () => machine.state,
@@ -110,7 +117,7 @@ export class Master {
       logger: logger.child({ subsystem: 'leadership' }),
     });
     const lifecycle = leadership;
-    const services = buildLeaderServices(config, replica, raft, () => lifecycle.awaitRunning(), metrics, logger);
+    const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger);
     const core = masterCore(replica, services, leadership, metrics);
     const http = buildHttpServer({
       master: core,
@@ -123,7 +130,15 @@ export class Master {
         socket.destroy();
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
-    leadership.begin([services.agents, services.sessions, services.failover, services.allocation, services.promoter]);
+    leadership.begin([
+      services.agents,
+      services.sessions,
+      services.failover,
+      services.allocation,
+      services.promoter,
+      services.zones,
+      services.zonePreference,
+    ]);
     logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
     return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
   }
@@ -211,11 +226,12 @@ function buildLeaderServices(
   config: MasterConfig,
   replica: ReplicatedMaster,
   raft: RaftNode,
-  leaderServicesRunning: () => Promise<void>,
+  leadership: LeadershipLifecycle,
   metrics: MasterMetrics,
   logger: Logger,
 ): LeaderServices {
   const options = config.options;
+  const leaderServicesRunning = () => leadership.awaitRunning();
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -242,5 +258,24 @@ function buildLeaderServices(
     observer: metrics.allocation,
   });
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
-  return { agents, sessions, failover, allocation, promoter };
+  const zones = new ZoneRegistry({
+    master: replica,
+    raft,
+    zone: options.zone,
+    probe: probeMasterHealth,
+    logger: logger.child({ subsystem: 'master-zones' }),
+  });
+  const zonePreference = new ZonePreference({
+    preferred: options.preferredLeaderZones,
+    input: () => ({
+      status: raft.status(),
+      ownZone: options.zone,
+      zoneOf: (id) => replicatedZone(replica.state(), id),
+      health: zones.health(),
+    }),
+    handOver: (to) => leadership.handOver(to),
+    onHandOver: (target) => metrics.zonePreferenceHandOver(target.zone),
+    logger: logger.child({ subsystem: 'zone-preference' }),
+  });
+  return { agents, sessions, failover, allocation, promoter, zones, zonePreference };
 }

@@ -19,13 +19,18 @@ export interface RaftMemberView {
   readonly id: string;
   readonly address: string;
   readonly role: 'voter' | 'learner';
+  /** Its zone as replicated (zones/replicated-zones.ts); null when it has none or it is not known yet. */
+  readonly zone: string | null;
   readonly match: number | null;
   readonly state: string | null;
 }
 
 export interface RaftView {
   readonly id: string;
+  /** This master's own zone (its --zone). */
   readonly zone: string | null;
+  /** Its --preferred-leader-zones (zones/zone-preference.ts). */
+  readonly preferredLeaderZones: readonly string[];
   readonly role: MasterRole;
   readonly term: number;
   readonly leaderId: string | null;

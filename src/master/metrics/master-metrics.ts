@@ -36,6 +36,7 @@ export class MasterMetrics {
   readonly messages: MessageMetrics;
   readonly allocation: AllocationObserver;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: loopDelayResolutionMs });
+  readonly #zoneHandOvers;
 
   constructor(sources: MasterMetricSources) {
     this.metrics = new MetricRegistry({ master: sources.id });
@@ -50,6 +51,11 @@ export class MasterMetrics {
     this.messages = new MessageMetrics(this.metrics);
     this.allocation = allocationMetrics(this.metrics);
     this.#registerLeaderServices(sources.leaderServices);
+    this.#zoneHandOvers = this.metrics.counter(
+      'flotilla_zone_preference_hand_overs_total',
+      'hand-overs this master started to move leadership into a preferred zone, by target zone',
+      ['zone'],
+    );
     this.#registerLoopDelay();
   }
 
@@ -82,6 +88,10 @@ export class MasterMetrics {
         return value;
       },
     });
+  }
+
+  zonePreferenceHandOver(zone: string): void {
+    this.#zoneHandOvers.inc({ zone });
   }
 
   text(): Promise<string> {
