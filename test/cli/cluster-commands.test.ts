@@ -183,28 +183,24 @@ test('tasks --watch prints a task launched after it started', async () => {
   expectStatus(await watch.done, 0);
 });
 
-test("kill: refuses to take a connected scheduler's stream unless told to, then kills the task", async () => {
+test('kill: KILL_TASK ends a running task; its connected scheduler hears TASK_KILLED and keeps its stream', async () => {
   const run = startFlotilla(['run', '--name', 'victim', '--masters', masters, '--', 'sleep 300']);
   await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
   const taskId = launchedTaskId(run.stdout())!;
-  const refused = await flotilla(['kill', taskId, '--masters', masters]);
-  expectStatus(refused, 1);
-  assert.match(refused.stderr, /whose scheduler is connected/);
-  assert.match(refused.stderr, /repeat with --take-over/);
-
-  const killed = await flotilla(['kill', taskId, '--take-over', '--json', '--masters', masters]);
+  const killed = await flotilla(['kill', taskId, '--json', '--masters', masters]);
   expectStatus(killed, 0);
   assert.is(parseJson<{ state: string }>(killed).state, 'TASK_KILLED');
-  // `flotilla run` got its stream back, heard TASK_KILLED and ended: not finished, status 1.
+  // `flotilla run` kept its stream, heard TASK_KILLED and ended: not finished, status 1.
   const ended = await run.done;
   expectStatus(ended, 1);
   assert.match(ended.stdout, /TASK_KILLED/);
+  assert.not.match(ended.stdout, /Framework failed over/);
   const again = await flotilla(['kill', taskId, '--masters', masters]);
   expectStatus(again, 1);
   assert.match(again.stderr, /has already ended: TASK_KILLED/);
 });
 
-test('kill: a task whose scheduler has gone (framework disconnected) is killed without --take-over', async () => {
+test('kill: a task whose scheduler has gone (framework disconnected) is killed too', async () => {
   const run = startFlotilla(['run', '--name', 'orphan', '--masters', masters, '--', 'sleep 300']);
   await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
   const taskId = launchedTaskId(run.stdout())!;
