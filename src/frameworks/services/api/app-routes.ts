@@ -91,8 +91,11 @@ function listApps(services: ServicesFramework, request: FastifyRequest): object 
   return { apps };
 }
 
-/** The app id and what follows it: `team/web/tasks/x` → (/team/web, tasks, x). */
-function splitPath(rest: string): { appId: AppId; action: string | null; argument: string | null } {
+/**
+ * The app id and what follows it: `team/web/tasks/x` → (/team/web, tasks, x). `restart` is an
+ * action only for POST (Marathon's only route with it), so GET of an app named /x/restart works.
+ */
+function splitPath(rest: string, method: string): { appId: AppId; action: string | null; argument: string | null } {
   const parts = rest.split('/').filter((part) => part !== '');
   for (const action of ['tasks', 'versions']) {
     const at = parts.lastIndexOf(action);
@@ -100,7 +103,7 @@ function splitPath(rest: string): { appId: AppId; action: string | null; argumen
       return { appId: appIdFrom(parts.slice(0, at).join('/')), action, argument: parts[at + 1] ?? null };
     }
   }
-  if (parts.length > 1 && parts[parts.length - 1] === 'restart') {
+  if (method === 'POST' && parts.length > 1 && parts[parts.length - 1] === 'restart') {
     return { appId: appIdFrom(parts.slice(0, -1).join('/')), action: 'restart', argument: null };
   }
   return { appId: appIdFrom(parts.join('/')), action: null, argument: null };
@@ -112,7 +115,7 @@ function wildcard(request: FastifyRequest): string {
 
 async function getOne(services: ServicesFramework, request: FastifyRequest): Promise<unknown> {
   ensureLeading(services);
-  const { appId, action, argument } = splitPath(wildcard(request));
+  const { appId, action, argument } = splitPath(wildcard(request), request.method);
   const entry = visibleApp(services, appId);
   if (action === 'tasks') {
     if (argument !== null) throw new MarathonApiError(405, 'GET of one task is not supported; use /v2/tasks');
@@ -139,7 +142,7 @@ async function updateOne(
   reply: FastifyReply,
   mode: 'upsert' | 'update',
 ): Promise<FastifyReply> {
-  const { appId, action } = splitPath(wildcard(request));
+  const { appId, action } = splitPath(wildcard(request), request.method);
   if (action !== null) throw new MarathonApiError(405, `${request.method} ${action} is not supported`);
   const force = queryBoolean(request.query, 'force');
   const partial = mode === 'update' || queryBoolean(request.query, 'partialUpdate', true);
@@ -188,7 +191,7 @@ async function postOne(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const { appId, action } = splitPath(wildcard(request));
+  const { appId, action } = splitPath(wildcard(request), request.method);
   if (action !== 'restart') throw new MarathonApiError(405, `POST is not supported on ${request.url}`);
   const entry = visibleApp(services, appId);
   const { version: _version, versionInfo: _versionInfo, ...spec } = entry.definition;
@@ -204,7 +207,7 @@ async function deleteOne(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const { appId, action, argument } = splitPath(wildcard(request));
+  const { appId, action, argument } = splitPath(wildcard(request), request.method);
   const force = queryBoolean(request.query, 'force');
   if (action === null) {
     visibleApp(services, appId);
