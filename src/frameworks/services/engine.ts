@@ -10,7 +10,7 @@ import { afterFailure, countsAsFailure, expire, isDelayed } from './backoff.ts';
 import { currentActions, type Deployment, isFinished } from './deployment.ts';
 import type { EventBus } from './events.ts';
 import { type Instance, type InstanceState, isTerminal } from './instance.ts';
-import { convergeIntervalMs, reconciliationIntervalMs } from './limits.ts';
+import { convergeBatchMs, convergeIntervalMs, reconciliationIntervalMs } from './limits.ts';
 import type { AppId } from './path-id.ts';
 import type { Persistence } from './persistence.ts';
 import { type AppPhase, decide, type AppDecision } from './rolling.ts';
@@ -84,13 +84,17 @@ export class Engine {
     }
   }
 
+  /**
+   * Converges soon, at most once per convergeBatchMs: a burst of 10,000 status updates then
+   * costs a few passes over the apps, not 10,000.
+   */
   scheduleConverge(): void {
     if (this.#convergeScheduled || this.#stopped) return;
     this.#convergeScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#convergeScheduled = false;
       this.converge();
-    });
+    }, convergeBatchMs);
   }
 
   // ---------------------------------------------------------------- status updates
@@ -297,7 +301,7 @@ export class Engine {
   }
 
   finishDeployment(deployment: Deployment, outcome: 'deployment_success' | 'deployment_failed'): void {
-    this.state.deployments.delete(deployment.id);
+    this.state.removeDeployment(deployment.id);
     void this.persistence.saveDeployment(deployment.id).catch(() => undefined);
     void this.persistence.saveDeploymentIndex().catch(() => undefined);
     const fields = deploymentEventFields(this.state, deployment, []);

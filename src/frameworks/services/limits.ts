@@ -44,5 +44,7 @@ export const frameworkFailoverTimeoutSeconds = 604_800;
 export const defaultLeaseTtlMs = 10_000;
 /** Explicit reconciliation of every known task (Marathon's --reconciliation_interval is 10 min). */
 export const reconciliationIntervalMs = 300_000;
+/** Changes that ask for a converge within this window share one pass. */
+export const convergeBatchMs = 20;
 /** The converge loop also runs on this timer, for back-off and unreachable deadlines. */
 export const convergeIntervalMs = 1_000;

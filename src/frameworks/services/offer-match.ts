@@ -84,16 +84,32 @@ export function wantedHostPorts(app: AppDefinition): number[] {
   return new Array<number>(hostPortCount(app)).fill(0);
 }
 
-function offeredPorts(resources: readonly Resource[]): { resource: Resource; port: number }[] {
-  const out: { resource: Resource; port: number }[] = [];
+interface OfferedRange {
+  readonly resource: Resource;
+  readonly begin: number;
+  readonly end: number;
+}
+
+function offeredRanges(resources: readonly Resource[]): OfferedRange[] {
+  const out: OfferedRange[] = [];
   for (const resource of resources) {
     if (resource.name !== 'ports' || resource.type !== 'RANGES') continue;
-    for (const range of resource.ranges?.range ?? []) {
-      // A range of a million ports is legal; nobody needs more than a few from one.
-      for (let port = range.begin; port <= range.end && out.length < 100_000; port++) out.push({ resource, port });
-    }
+    for (const range of resource.ranges?.range ?? []) out.push({ resource, begin: range.begin, end: range.end });
   }
   return out;
+}
+
+/** The lowest offered port not in `used`; walks ranges, not ports (a range may hold 65,535). */
+function lowestFree(
+  ranges: readonly OfferedRange[],
+  used: ReadonlySet<number>,
+): { resource: Resource; port: number } | null {
+  for (const range of ranges) {
+    // `used` holds at most a few ports per task: the walk past them is short.
+    for (let port = range.begin; port <= range.end; port++)
+      if (!used.has(port)) return { resource: range.resource, port };
+  }
+  return null;
 }
 
 /** The host ports in `wanted` order (fixed ones exactly, 0 as the lowest free), with their slices. */
@@ -102,24 +118,27 @@ export function takePorts(
   wanted: readonly number[],
 ): { resources: Resource[]; ports: number[] } | null {
   if (wanted.length === 0) return { resources: [], ports: [] };
-  const free = offeredPorts(resources);
+  const ranges = offeredRanges(resources);
   const used = new Set<number>();
   const chosen: { resource: Resource; port: number }[] = [];
   for (const port of wanted.filter((item) => item !== 0)) {
-    const found = free.find((candidate) => candidate.port === port && !used.has(port));
-    if (found === undefined) return null;
+    const range = ranges.find((candidate) => port >= candidate.begin && port <= candidate.end);
+    if (range === undefined || used.has(port)) return null;
     used.add(port);
-    chosen.push(found);
+    chosen.push({ resource: range.resource, port });
   }
-  const ports = wanted.map((port) => {
-    if (port !== 0) return port;
-    const found = free.find((candidate) => !used.has(candidate.port));
-    if (found === undefined) return -1;
+  const ports: number[] = [];
+  for (const port of wanted) {
+    if (port !== 0) {
+      ports.push(port);
+      continue;
+    }
+    const found = lowestFree(ranges, used);
+    if (found === null) return null;
     used.add(found.port);
     chosen.push(found);
-    return found.port;
-  });
-  if (ports.includes(-1)) return null;
+    ports.push(found.port);
+  }
   const byResource = new Map<Resource, number[]>();
   for (const { resource, port } of chosen) byResource.set(resource, [...(byResource.get(resource) ?? []), port]);
   const slices = [...byResource].map(([resource, list]) => ({ ...resource, ranges: { range: portsToRanges(list) } }));
@@ -152,29 +171,21 @@ function subtractScalar(resources: Resource[], slice: Resource): Resource[] {
 }
 
 function subtractRanges(resources: Resource[], slice: Resource): Resource[] {
-  const taken = new Set<number>();
-  for (const range of slice.ranges?.range ?? [])
-    for (let port = range.begin; port <= range.end; port++) taken.add(port);
+  const taken = slice.ranges?.range ?? [];
   return resources.map((resource) => {
     if (!sameSlot(resource, slice)) return resource;
-    const ranges: ValueRange[] = [];
-    for (const range of resource.ranges?.range ?? []) ranges.push(...cutRange(range, taken));
+    let ranges: ValueRange[] = [...(resource.ranges?.range ?? [])];
+    for (const cut of taken) ranges = ranges.flatMap((range) => cutRange(range, cut));
     return { ...resource, ranges: { range: ranges } };
   });
 }
 
-function cutRange(range: ValueRange, taken: ReadonlySet<number>): ValueRange[] {
+/** `range` without `cut`: zero, one or two ranges. */
+function cutRange(range: ValueRange, cut: ValueRange): ValueRange[] {
+  if (cut.end < range.begin || cut.begin > range.end) return [range];
   const out: ValueRange[] = [];
-  let start: number | null = null;
-  for (let port = range.begin; port <= range.end + 1; port++) {
-    const free = port <= range.end && !taken.has(port);
-    if (free && start === null) start = port;
-    if (!free && start !== null) {
-      out.push({ begin: start, end: port - 1 });
-      start = null;
-    }
-    // Ranges are bounded by 65535 ports: the loop is too.
-  }
+  if (cut.begin > range.begin) out.push({ begin: range.begin, end: cut.begin - 1 });
+  if (cut.end < range.end) out.push({ begin: cut.end + 1, end: range.end });
   return out;
 }
 

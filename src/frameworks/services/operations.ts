@@ -122,7 +122,7 @@ export class Operations {
       }
       writes.push(...this.#applyDefinition(change.to, change.from));
     }
-    state.deployments.set(deployment.id, deployment);
+    state.addDeployment(deployment);
     writes.push(persistence.saveDeployment(deployment.id), persistence.saveDeploymentIndex());
     await Promise.all(writes);
     this.engine.options.events.publish(

@@ -128,8 +128,7 @@ export class Persistence {
     await inBatches(appIds, parallel, (appId) => this.#loadApp(appId));
     const deploymentIds = (await this.#readJson<string[]>(keys.deployments)) ?? [];
     const deployments = await Promise.all(deploymentIds.map((id) => this.#readJson<Deployment>(keys.deployment(id))));
-    for (const deployment of deployments)
-      if (deployment !== null) this.state.deployments.set(deployment.id, deployment);
+    for (const deployment of deployments) if (deployment !== null) this.state.addDeployment(deployment);
   }
 
   async #loadApp(appId: AppId): Promise<void> {

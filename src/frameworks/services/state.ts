@@ -55,8 +55,9 @@ export class ServicesState {
   readonly apps = new Map<AppId, AppEntry>();
   readonly instances = new Map<string, Instance>();
   readonly #byApp = new Map<AppId, Set<string>>();
-  /** Running deployments in the order they were made. */
-  readonly deployments = new Map<string, Deployment>();
+  /** Running deployments in the order they were made (change them through add/removeDeployment). */
+  readonly deployments: ReadonlyMap<string, Deployment> = new Map<string, Deployment>();
+  readonly #deploymentByApp = new Map<AppId, Deployment>();
   readonly offerStatistics = new Map<AppId, OfferStatistics>();
   /** Every value seen in offers, per constraint field (GROUP_BY spreads over them). */
   readonly fieldValues = new Map<string, Set<string>>();
@@ -98,8 +99,21 @@ export class ServicesState {
 
   /** The deployment that holds the app, if any (an app is in at most one). */
   deploymentOf(appId: AppId): Deployment | undefined {
-    for (const deployment of this.deployments.values()) if (deployment.affectedApps.includes(appId)) return deployment;
-    return undefined;
+    return this.#deploymentByApp.get(appId);
+  }
+
+  addDeployment(deployment: Deployment): void {
+    (this.deployments as Map<string, Deployment>).set(deployment.id, deployment);
+    for (const appId of deployment.affectedApps) this.#deploymentByApp.set(appId, deployment);
+  }
+
+  removeDeployment(id: string): void {
+    const deployment = this.deployments.get(id);
+    if (deployment === undefined) return;
+    (this.deployments as Map<string, Deployment>).delete(id);
+    for (const appId of deployment.affectedApps) {
+      if (this.#deploymentByApp.get(appId) === deployment) this.#deploymentByApp.delete(appId);
+    }
   }
 
   noteFieldValue(field: string, value: string): void {
@@ -127,7 +141,8 @@ export class ServicesState {
     this.apps.clear();
     this.instances.clear();
     this.#byApp.clear();
-    this.deployments.clear();
+    (this.deployments as Map<string, Deployment>).clear();
+    this.#deploymentByApp.clear();
     this.offerStatistics.clear();
   }
 }

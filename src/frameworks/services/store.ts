@@ -49,7 +49,8 @@ export class KvStore {
   readonly #known = new Map<string, KvEntry>();
   readonly #pending = new Map<string, Pending>();
   #running = 0;
-  readonly #queue: string[] = [];
+  /** Keys waiting for a writer, in order (a Set: a key waits once). */
+  readonly #queue = new Set<string>();
   #closed = false;
 
   constructor(readonly options: StoreOptions) {}
@@ -72,8 +73,8 @@ export class KvStore {
     const done = new Promise<void>((resolve, reject) => {
       pending.waiters.push({ generation: pending.generation, resolve, reject });
     });
-    if (!pending.running && !this.#queue.includes(key)) {
-      this.#queue.push(key);
+    if (!pending.running && !this.#queue.has(key)) {
+      this.#queue.add(key);
       this.#pump();
     }
     return done;
@@ -86,7 +87,7 @@ export class KvStore {
       for (const waiter of pending.waiters.splice(0)) waiter.reject(new StoreError('CLOSED', reason));
     }
     this.#pending.clear();
-    this.#queue.length = 0;
+    this.#queue.clear();
   }
 
   get idle(): boolean {
@@ -94,8 +95,9 @@ export class KvStore {
   }
 
   #pump(): void {
-    while (this.#running < maxConcurrentKvWrites && this.#queue.length > 0) {
-      const key = this.#queue.shift()!;
+    while (this.#running < maxConcurrentKvWrites && this.#queue.size > 0) {
+      const key: string = this.#queue.values().next().value!;
+      this.#queue.delete(key);
       const pending = this.#pending.get(key);
       if (pending === undefined || pending.running) continue;
       pending.running = true;
@@ -104,7 +106,7 @@ export class KvStore {
         this.#running -= 1;
         pending.running = false;
         if (this.#pending.get(key) === pending && pending.written < pending.generation && !this.#closed) {
-          this.#queue.push(key);
+          this.#queue.add(key);
         } else if (this.#pending.get(key) === pending && pending.waiters.length === 0) {
           this.#pending.delete(key);
         }
