@@ -3,10 +3,15 @@
 // error bodies, deployments (scale, lock, force, rollback, restart), versions, tasks, queue
 // reasons, groups, server-sent events, and a standby instance answering by proxy.
 // flotilla-test-timeout-seconds: 600
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Marathon from 'marathon-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ServicesDaemon } from '../../../src/frameworks/services/daemon.ts';
+import { makeTempDir } from '../../support/tmp.ts';
 import { waitFor } from '../../support/wait.ts';
 import { type MasterAndAgent, startMasterAndAgent } from '../support/cluster.ts';
 import { appView, marathon, startInProcess, waitForLeading, waitForSteady } from './support/services.ts';
@@ -185,6 +190,49 @@ test('a standby instance answers by proxy to the leader', async () => {
   } finally {
     await standby.stop();
   }
+});
+
+const flotilla = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'flotilla.js');
+
+/** The CLI as a child process (asynchronously: the framework under test runs in this process). */
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const marathonAddress = args.includes('--marathon') ? [] : ['--marathon', services.address];
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [flotilla, 'services', ...args, ...marathonAddress],
+      { encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ status: error === null ? 0 : (error.code as number), stdout, stderr }),
+    );
+  });
+}
+
+test('flotilla services deploy|list|show|scale|restart|delete talk to the Marathon API', async () => {
+  const folder = makeTempDir('services-cli-');
+  const file = path.join(folder, 'app.json');
+  writeFileSync(file, JSON.stringify(sleeper('/cli/app')));
+  const deployed = await cli('deploy', file);
+  assert.is(deployed.status, 0, deployed.stderr);
+  assert.match(deployed.stdout, /^deployment [0-9a-f-]{36}$/m);
+  await waitForSteady(services.address, '/cli/app', 1);
+  assert.match((await cli('list')).stdout, /\/cli\/app\s+1\/1/);
+  assert.is((await cli('scale', '/cli/app', '2')).status, 0);
+  await waitForSteady(services.address, '/cli/app', 2);
+  const shown = await cli('show', 'cli/app');
+  assert.match(shown.stdout, /instances 2, running 2/);
+  const json = JSON.parse((await cli('show', '/cli/app', '--json')).stdout) as { app: { id: string } };
+  assert.is(json.app.id, '/cli/app');
+  assert.is((await cli('restart', '/cli/app')).status, 0);
+  writeFileSync(file, JSON.stringify({ ...sleeper('/cli/app'), mem: -1 }));
+  const refused = await cli('deploy', file);
+  assert.is(refused.status, 1);
+  assert.match(refused.stderr, /422: Object is not valid/);
+  assert.match(refused.stderr, /\/mem/);
+  assert.is((await cli('delete', '/cli/app', '--force')).status, 0);
+  assert.is(await appView(services.address, '/cli/app'), null);
+  const unreachable = await cli('list', '--marathon', '127.0.0.1:1');
+  assert.is(unreachable.status, 1);
+  assert.match(unreachable.stderr, /no services API answers at 127.0.0.1:1/);
 });
 
 test('delete stops the app: 404 at once, its tasks gone, app_terminated_event sent', async () => {
