@@ -6,10 +6,14 @@ interface Json {
 
 function waitingReasons(queue: Json | null | undefined): string {
   if (queue === null || queue === undefined) return '';
-  const summary = queue.processedOffersSummary as { rejectSummaryLastOffers?: { reason: string; declined: number }[] };
+  const summary = queue.processedOffersSummary as {
+    rejectSummaryLastOffers?: { reason: string; declined: number }[];
+    quotaReached?: string;
+  };
   const reasons = (summary?.rejectSummaryLastOffers ?? []).filter((step) => step.declined > 0);
   const delay = (queue.delay as { timeLeftSeconds?: number } | undefined)?.timeLeftSeconds ?? 0;
   const parts = reasons.map((step) => `${step.reason} (${step.declined} offers)`);
+  if (summary?.quotaReached !== undefined) parts.push(summary.quotaReached);
   if (delay > 0) parts.push(`back-off ${delay}s`);
   return `${queue.count} waiting${parts.length === 0 ? '' : `: ${parts.join(', ')}`}`;
 }

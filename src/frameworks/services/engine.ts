@@ -4,20 +4,23 @@
 // framework (framework.ts) makes a new one after it re-acquires the lease and reloads the state.
 import type { TaskStatus } from '../../protocol/mesos.ts';
 import type { SchedulerClient } from '../sdk/client.ts';
+import type { MasterAddress } from '../sdk/masters.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { AppDefinition } from './app-definition.ts';
 import { afterFailure, countsAsFailure, expire, isDelayed } from './backoff.ts';
 import { currentActions, type Deployment, isFinished } from './deployment.ts';
 import type { EventBus } from './events.ts';
 import { type Instance, type InstanceState, isTerminal } from './instance.ts';
-import { convergeBatchMs, convergeIntervalMs, reconciliationIntervalMs } from './limits.ts';
+import { convergeBatchMs, convergeIntervalMs, quotaCheckIntervalMs, reconciliationIntervalMs } from './limits.ts';
 import type { AppId } from './path-id.ts';
 import type { Persistence } from './persistence.ts';
+import { quotaShortfall, roleQuota } from './quota.ts';
 import { type AppPhase, decide, type AppDecision } from './rolling.ts';
 import type { AppEntry, ServicesState } from './state.ts';
 import { deploymentEventFields, statusEventFields } from './views.ts';
 
 export interface EngineOptions {
+  readonly masters: readonly MasterAddress[];
   readonly state: ServicesState;
   readonly persistence: Persistence;
   readonly client: SchedulerClient;
@@ -42,6 +45,8 @@ export class Engine {
   readonly #killSentAt = new Map<string, number>();
   /** Offers were declined for long: a new demand must REVIVE to get them back. */
   declinedForLong = false;
+  /** Apps waiting with no offer at all because their role is at its quota: "cpus 2 of 2". */
+  readonly quotaReached = new Map<AppId, string>();
 
   constructor(readonly options: EngineOptions) {}
 
@@ -60,6 +65,7 @@ export class Engine {
   start(): void {
     this.#timers.push(setInterval(() => this.converge(), convergeIntervalMs));
     this.#timers.push(setInterval(() => void this.reconcileAll(), reconciliationIntervalMs));
+    this.#timers.push(setInterval(() => void this.#checkQuota(), quotaCheckIntervalMs));
     void this.reconcileAll();
     this.converge();
   }
@@ -84,6 +90,27 @@ export class Engine {
     }
   }
 
+  /** Apps that wait: is their role at its quota? (Asked once per round, for the framework's role.) */
+  async #checkQuota(): Promise<void> {
+    const waiting = [...this.wanted].filter(([, count]) => count > 0).map(([appId]) => appId);
+    for (const appId of [...this.quotaReached.keys()]) if (!waiting.includes(appId)) this.quotaReached.delete(appId);
+    if (waiting.length === 0) return;
+    const quota = await roleQuota(this.options.masters, this.options.role).catch(() => null);
+    for (const appId of waiting) {
+      const app = this.state.apps.get(appId)?.definition;
+      const shortfall =
+        app === undefined || quota === null
+          ? null
+          : quotaShortfall(quota, { cpus: app.cpus, mem: app.mem, disk: app.disk });
+      if (shortfall === null) this.quotaReached.delete(appId);
+      else this.quotaReached.set(appId, `role ${this.options.role} is at its quota: ${shortfall}`);
+    }
+  }
+
+  /**
+   * Converges soon, at most once per convergeBatchMs: a burst of 10,000 status updates then
+   * costs a few passes over the apps, not 10,000.
+   */
   /**
    * Converges soon, at most once per convergeBatchMs: a burst of 10,000 status updates then
    * costs a few passes over the apps, not 10,000.

@@ -150,6 +150,7 @@ export class ServicesFramework {
     await persistence.load(loadParallelism);
     if (term !== this.#term) return;
     const engine = new Engine({
+      masters: this.config.masters,
       state: this.state,
       persistence,
       client,

@@ -90,9 +90,9 @@ function commandInfo(plan: LaunchPlan): CommandInfo | undefined {
   const user = app.user === null ? {} : { user: app.user };
   if (app.cmd !== null) return { value: app.cmd, shell: true, environment: { variables }, ...user };
   if (app.args !== null && app.args.length > 0) {
-    // In a Docker container args go to the image's entrypoint; outside one, argv[0] runs.
-    const value = app.container?.docker == null ? app.args[0]! : '';
-    return { value, shell: false, arguments: [...app.args], environment: { variables }, ...user };
+    // argv[0] runs, with args as its argv; in a Docker container too, as the container's command
+    // (Flotilla's master ignores `arguments` without a value; README, "Services").
+    return { value: app.args[0]!, shell: false, arguments: [...app.args], environment: { variables }, ...user };
   }
   return { value: '', shell: false, environment: { variables }, ...user };
 }

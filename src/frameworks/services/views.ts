@@ -289,13 +289,18 @@ export function queueEntryJson(
   statistics: OfferStatistics | undefined,
   nowMs: number,
   withLastUnused: boolean,
+  quotaReached: string | undefined,
 ): Record<string, unknown> {
   const timeLeftMs = entry.backoff.delayUntilMs - nowMs;
   return {
     count,
     delay: { timeLeftSeconds: Math.max(0, Math.ceil(timeLeftMs / 1000)), overdue: timeLeftMs < 0 },
     since: statistics?.since ?? new Date(nowMs).toISOString(),
-    processedOffersSummary: offersSummaryJson(statistics),
+    // quotaReached is Flotilla's: no offer comes at all for a role at its quota (README).
+    processedOffersSummary: {
+      ...offersSummaryJson(statistics),
+      ...(quotaReached === undefined ? {} : { quotaReached }),
+    },
     ...(withLastUnused ? { lastUnusedOffers: [...(statistics?.lastByAgent.values() ?? [])] } : {}),
   };
 }

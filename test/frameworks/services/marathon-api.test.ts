@@ -178,6 +178,46 @@ test('groups nest apps by their ids; labels filter the app list', async () => {
   assert.is(group.status, 404);
 });
 
+test('an app whose role is at its quota waits, and /v2/queue says so', async () => {
+  const quota = await fetch(`http://${cluster.masterAddress}/api/v1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'UPDATE_QUOTA',
+      update_quota: { quota_configs: [{ role: 'limited', guarantees: {}, limits: { cpus: { value: 0.2 } } }] },
+    }),
+  });
+  assert.is(quota.status, 200, await quota.text());
+  const limited = await startInProcess(cluster.masterAddress, 'services-limited', 'limited');
+  try {
+    await waitForLeading(limited.address);
+    const created = await marathon(
+      limited.address,
+      'POST',
+      '/v2/apps',
+      sleeper('/quota/app', { instances: 3, role: 'limited' }),
+    );
+    assert.is(created.status, 201, JSON.stringify(created.body));
+    const reason = await waitFor(
+      async () => {
+        const queue = await marathon<{ queue: { count: number; processedOffersSummary: { quotaReached?: string } }[] }>(
+          limited.address,
+          'GET',
+          '/v2/queue',
+        );
+        const item = queue.body.queue[0];
+        return item?.count === 1 ? item.processedOffersSummary.quotaReached : null;
+      },
+      { timeoutMs: 60_000, what: 'the queue to say the quota is reached' },
+    );
+    assert.is(reason, 'role limited is at its quota: cpus 0.2 of 0.2');
+    assert.is((await appView(limited.address, '/quota/app'))?.tasksRunning, 2);
+    await marathon(limited.address, 'DELETE', '/v2/apps/quota/app?force=true');
+  } finally {
+    await limited.stop();
+  }
+});
+
 test('a standby instance answers by proxy to the leader', async () => {
   const standby = await startInProcess(cluster.masterAddress);
   try {

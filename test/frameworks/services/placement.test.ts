@@ -12,6 +12,7 @@ import {
   matchApp,
   subtractResources,
 } from '../../../src/frameworks/services/offer-match.ts';
+import { quotaShortfall } from '../../../src/frameworks/services/quota.ts';
 import { stampVersion } from '../../../src/frameworks/services/versioning.ts';
 
 function app(input: Record<string, unknown>): AppDefinition {
@@ -121,6 +122,12 @@ test('agent facts come from the offer: attributes and the fault domain', () => {
     zone: 'eu-1',
     region: 'eu',
   });
+});
+
+test('a role at its quota limit is named with the resource that is short', () => {
+  const quota = { limits: { cpus: 2, mem: 1024 }, used: { cpus: 1.95, mem: 100 } };
+  assert.is(quotaShortfall(quota, { cpus: 0.1, mem: 16 }), 'cpus 1.95 of 2');
+  assert.is(quotaShortfall(quota, { cpus: 0.05, mem: 16 }), null);
 });
 
 test.run();

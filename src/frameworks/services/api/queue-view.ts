@@ -13,7 +13,8 @@ export function queueEntryFor(
   const entry = services.state.apps.get(appId);
   const count = engine.wanted.get(appId) ?? 0;
   if (entry === undefined || entry.deleting || count === 0) return null;
-  return queueEntryJson(entry, count, services.state.offerStatistics.get(appId), engine.now(), withLastUnused);
+  const statistics = services.state.offerStatistics.get(appId);
+  return queueEntryJson(entry, count, statistics, engine.now(), withLastUnused, engine.quotaReached.get(appId));
 }
 
 export function queueJson(services: ServicesFramework, withLastUnused: boolean): { queue: Record<string, unknown>[] } {

@@ -23,12 +23,17 @@ const flotillaBin = path.join(
 /** Short enough that a restarted framework does not wait long for its predecessor's lease. */
 export const testLeaseTtlMs = 2_000;
 
-export async function startInProcess(masters: string, namespace = 'services-test'): Promise<ServicesDaemon> {
+export async function startInProcess(
+  masters: string,
+  namespace = 'services-test',
+  role = '*',
+): Promise<ServicesDaemon> {
   return startServicesDaemon({
     masters: parseMasterList(masters),
     host: '127.0.0.1',
     port: await freePort(),
     namespace,
+    role,
     leaseTtlMs: testLeaseTtlMs,
     logger: silentLogger,
   });
