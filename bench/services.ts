@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
 import { startServicesDaemon } from '../src/frameworks/services/daemon.ts';
-import { silentLogger } from '../src/util/logger.ts';
+import { createLogger, silentLogger } from '../src/util/logger.ts';
 import { freePort, ProcessCluster } from '../test/raft/support/process-cluster.ts';
 import { makeTempDir } from '../test/support/tmp.ts';
 import { median, percentile, printTable, round } from './_report.ts';
@@ -136,7 +136,8 @@ export async function main(argv: string[]): Promise<void> {
       port: await freePort(),
       namespace: 'bench-services',
       maxRunningDeployments: settings.apps,
-      logger: silentLogger,
+      // FLOTILLA_LOG_LEVEL=info (or debug) shows the framework's log on stderr; silent otherwise.
+      logger: process.env.FLOTILLA_LOG_LEVEL ? createLogger({ node: 'bench', component: 'services' }) : silentLogger,
     });
     try {
       await waitLeading(daemon.address);

@@ -11,7 +11,13 @@ import { afterFailure, countsAsFailure, expire, isDelayed } from './backoff.ts';
 import { currentActions, type Deployment, isFinished } from './deployment.ts';
 import type { EventBus } from './events.ts';
 import { type Instance, type InstanceState, isTerminal } from './instance.ts';
-import { convergeBatchMs, convergeIntervalMs, quotaCheckIntervalMs, reconciliationIntervalMs } from './limits.ts';
+import {
+  convergeBatchMs,
+  convergeIntervalMs,
+  launchConfirmTimeoutMs,
+  quotaCheckIntervalMs,
+  reconciliationIntervalMs,
+} from './limits.ts';
 import type { AppId } from './path-id.ts';
 import type { Persistence } from './persistence.ts';
 import { quotaShortfall, roleQuota } from './quota.ts';
@@ -43,6 +49,7 @@ export class Engine {
   readonly #timers: NodeJS.Timeout[] = [];
   #stopped = false;
   readonly #killSentAt = new Map<string, number>();
+  readonly #confirmAskedAt = new Map<string, number>();
   /** Offers were declined for long: a new demand must REVIVE to get them back. */
   declinedForLong = false;
   /** Apps waiting with no offer at all because their role is at its quota: "cpus 2 of 2". */
@@ -159,6 +166,7 @@ export class Engine {
   #onTerminal(instance: Instance, entry: AppEntry | undefined, status: TaskStatus): void {
     this.state.removeInstance(instance.taskId);
     this.#killSentAt.delete(instance.taskId);
+    this.#confirmAskedAt.delete(instance.taskId);
     void this.persistence.savePage(instance.appId, instance.page).catch(() => undefined);
     if (entry === undefined || instance.killRequested) return;
     const nowMs = this.now();
@@ -181,10 +189,9 @@ export class Engine {
     instance.state = status.state as InstanceState;
     const atMs = status.timestamp === undefined ? this.now() : Math.round(status.timestamp * 1000);
     let changed = false;
-    if (status.state === 'TASK_RUNNING' && instance.startedAtMs === null) {
-      instance.startedAtMs = atMs;
-      changed = true;
-    }
+    // startedAt is kept in memory only (a reloaded instance takes it from its next update):
+    // writing it would cost one KV write per launch for a display field.
+    if (status.state === 'TASK_RUNNING' && instance.startedAtMs === null) instance.startedAtMs = atMs;
     if (status.state === 'TASK_UNREACHABLE' && instance.unreachableSinceMs === null) {
       instance.unreachableSinceMs = atMs;
       changed = true;
@@ -250,6 +257,7 @@ export class Engine {
     }
     for (const deployment of [...this.state.deployments.values()]) this.#advance(deployment, finishedActions);
     this.#resendKills(nowMs);
+    this.#confirmLaunches(nowMs);
     const hasDemand = [...this.demand.values()].some((count) => count > 0);
     if (hasDemand && this.declinedForLong) {
       this.declinedForLong = false;
@@ -296,6 +304,26 @@ export class Engine {
     void this.options.client.kill(instance.taskId, { value: instance.agentId }).catch((error: Error) => {
       this.options.logger.warn({ taskId: instance.taskId, error: error.message }, 'KILL failed; resent later');
     });
+  }
+
+  /**
+   * A launch with no status update after launchConfirmTimeoutMs (Marathon's
+   * --task_launch_confirm_timeout) is asked about: if its ACCEPT never reached the master (the
+   * call timed out), the master answers TASK_GONE and the instance is replaced. The SDK gives up
+   * on a call after its timeout, so by then no lost ACCEPT can still arrive.
+   */
+  #confirmLaunches(nowMs: number): void {
+    const unconfirmed: { task_id: { value: string }; agent_id: { value: string } }[] = [];
+    for (const instance of this.state.instances.values()) {
+      if (instance.state !== 'TASK_STAGING' || nowMs - instance.stagedAtMs < launchConfirmTimeoutMs) continue;
+      const askedAt = this.#confirmAskedAt.get(instance.taskId) ?? 0;
+      if (nowMs - askedAt < launchConfirmTimeoutMs) continue;
+      this.#confirmAskedAt.set(instance.taskId, nowMs);
+      unconfirmed.push({ task_id: { value: instance.taskId }, agent_id: { value: instance.agentId } });
+    }
+    if (unconfirmed.length === 0) return;
+    this.options.logger.warn({ tasks: unconfirmed.length }, 'launches without any status update: reconciling them');
+    void this.options.client.reconcile(unconfirmed).catch(() => undefined);
   }
 
   #resendKills(nowMs: number): void {

@@ -46,7 +46,8 @@ export interface Instance extends InstanceRecord {
 export function instanceFromRecord(record: InstanceRecord): Instance {
   return {
     ...record,
-    state: record.startedAtMs === null ? 'TASK_STAGING' : 'TASK_RUNNING',
+    // The state until the reconciliation after a reload says otherwise.
+    state: 'TASK_STAGING',
     healthy: null,
     firstHealthyAtMs: null,
     lastHealthyAtMs: null,

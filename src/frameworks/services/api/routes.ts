@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MarathonApiError, marathonErrors } from '../api-error.ts';
 import type { ServicesFramework } from '../framework.ts';
+import { StoreError } from '../store.ts';
 import { registerAppRoutes } from './app-routes.ts';
 import { registerEventsRoute } from './events-route.ts';
 import { registerOtherRoutes } from './other-routes.ts';
@@ -49,10 +50,22 @@ export function registerMarathonRoutes(app: FastifyInstance, services: ServicesF
   });
 }
 
-function marathonError(error: FastifyError | MarathonApiError, request: FastifyRequest, reply: FastifyReply): void {
+function marathonError(
+  error: FastifyError | MarathonApiError | StoreError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   if (error instanceof MarathonApiError) {
     if (error.status === 503) void reply.header('retry-after', '1');
     void reply.code(error.status).send(error.body());
+    return;
+  }
+  if (error instanceof StoreError) {
+    // The instance stopped leading (or lost the KV store) while answering: retry on the leader.
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ message: `Leader is not available: ${error.message}` });
     return;
   }
   const status = error.statusCode ?? 500;
