@@ -136,6 +136,8 @@ export async function main(argv: string[]): Promise<void> {
       port: await freePort(),
       namespace: 'bench-services',
       maxRunningDeployments: settings.apps,
+      // Simulated tasks start at once: a launch not running after 20 s was lost on its way.
+      taskLaunchTimeoutMs: 20_000,
       // FLOTILLA_LOG_LEVEL=info (or debug) shows the framework's log on stderr; silent otherwise.
       logger: process.env.FLOTILLA_LOG_LEVEL ? createLogger({ node: 'bench', component: 'services' }) : silentLogger,
     });

@@ -10,7 +10,11 @@ import {
   splitMasterAddress,
 } from '../../frameworks/sdk/masters.ts';
 import { defaultNamespace, startServicesDaemon } from '../../frameworks/services/daemon.ts';
-import { defaultLeaseTtlMs, defaultMaxRunningDeployments } from '../../frameworks/services/limits.ts';
+import {
+  defaultLeaseTtlMs,
+  defaultMaxRunningDeployments,
+  defaultTaskLaunchTimeoutMs,
+} from '../../frameworks/services/limits.ts';
 import { MarathonCallError, MarathonClient } from '../services/marathon-client.ts';
 import { printApp, printApps } from '../services/format.ts';
 import type { CommandRegistration } from './types.ts';
@@ -24,6 +28,7 @@ interface DaemonFlags {
   frameworkName: string;
   leaseTtlMs: number;
   maxRunningDeployments: number;
+  taskLaunchTimeoutMs: number;
 }
 
 interface ClientFlags {
@@ -64,6 +69,12 @@ export const registerServicesCommand: CommandRegistration = (program: Command) =
       positiveInteger('--max-running-deployments'),
       defaultMaxRunningDeployments,
     )
+    .option(
+      '--task-launch-timeout-ms <ms>',
+      "Marathon's --task_launch_timeout: an instance not running after this long is killed and replaced",
+      positiveInteger('--task-launch-timeout-ms'),
+      defaultTaskLaunchTimeoutMs,
+    )
     .action(async (flags: DaemonFlags) => runDaemon(flags));
   registerClientCommands(services);
 };
@@ -87,6 +98,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
     frameworkName: flags.frameworkName,
     leaseTtlMs: flags.leaseTtlMs,
     maxRunningDeployments: flags.maxRunningDeployments,
+    taskLaunchTimeoutMs: flags.taskLaunchTimeoutMs,
   });
   const shutdown = (): void => {
     void daemon.stop().finally(() => process.exit(0));

@@ -6,7 +6,7 @@ import type { MasterAddress } from '../sdk/masters.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import { registerMarathonRoutes } from './api/routes.ts';
 import { ServicesFramework } from './framework.ts';
-import { defaultLeaseTtlMs, defaultMaxRunningDeployments } from './limits.ts';
+import { defaultLeaseTtlMs, defaultMaxRunningDeployments, defaultTaskLaunchTimeoutMs } from './limits.ts';
 
 export interface ServicesDaemonConfig {
   readonly masters: readonly MasterAddress[];
@@ -20,6 +20,7 @@ export interface ServicesDaemonConfig {
   readonly user?: string;
   readonly leaseTtlMs?: number;
   readonly maxRunningDeployments?: number;
+  readonly taskLaunchTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -49,6 +50,7 @@ export async function startServicesDaemon(config: ServicesDaemonConfig): Promise
     user: config.user ?? 'root',
     leaseTtlMs: config.leaseTtlMs ?? defaultLeaseTtlMs,
     maxRunningDeployments: config.maxRunningDeployments ?? defaultMaxRunningDeployments,
+    taskLaunchTimeoutMs: config.taskLaunchTimeoutMs ?? defaultTaskLaunchTimeoutMs,
     logger,
   });
   const server = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: true });

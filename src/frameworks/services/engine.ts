@@ -34,11 +34,15 @@ export interface EngineOptions {
   readonly logger: Logger;
   readonly role: string;
   readonly maxRunningDeployments: number;
+  /** An instance not running after this long is killed (Marathon's --task_launch_timeout). */
+  readonly taskLaunchTimeoutMs: number;
   readonly now: () => number;
 }
 
 /** A kill not confirmed by a terminal update is sent again after this long. */
 const killResendMs = 15_000;
+/** A task that never ran and whose kill stays unconfirmed this long is forgotten. */
+const killExpungeMs = 60_000;
 
 export class Engine {
   /** Launches wanted now (back-off applied), per app; the launcher takes from it. */
@@ -50,6 +54,7 @@ export class Engine {
   #stopped = false;
   readonly #killSentAt = new Map<string, number>();
   readonly #confirmAskedAt = new Map<string, number>();
+  readonly #killFirstAt = new Map<string, number>();
   /** Offers were declined for long: a new demand must REVIVE to get them back. */
   declinedForLong = false;
   /** Apps waiting with no offer at all because their role is at its quota: "cpus 2 of 2". */
@@ -167,6 +172,7 @@ export class Engine {
     this.state.removeInstance(instance.taskId);
     this.#killSentAt.delete(instance.taskId);
     this.#confirmAskedAt.delete(instance.taskId);
+    this.#killFirstAt.delete(instance.taskId);
     void this.persistence.savePage(instance.appId, instance.page).catch(() => undefined);
     if (entry === undefined || instance.killRequested) return;
     const nowMs = this.now();
@@ -309,15 +315,23 @@ export class Engine {
   /**
    * A launch with no status update after launchConfirmTimeoutMs (Marathon's
    * --task_launch_confirm_timeout) is asked about: if its ACCEPT never reached the master (the
-   * call timed out), the master answers TASK_GONE and the instance is replaced. The SDK gives up
-   * on a call after its timeout, so by then no lost ACCEPT can still arrive.
+   * call timed out), the master answers TASK_GONE and the instance is replaced. One still not
+   * running after taskLaunchTimeoutMs (--task_launch_timeout) is killed and replaced: a launch
+   * can also be lost on its way to the agent, which then never reports it.
    */
   #confirmLaunches(nowMs: number): void {
     const unconfirmed: { task_id: { value: string }; agent_id: { value: string } }[] = [];
     for (const instance of this.state.instances.values()) {
-      if (instance.state !== 'TASK_STAGING' || nowMs - instance.stagedAtMs < launchConfirmTimeoutMs) continue;
+      const starting = instance.state === 'TASK_STAGING' || instance.state === 'TASK_STARTING';
+      if (!starting || instance.killRequested) continue;
+      const ageMs = nowMs - instance.stagedAtMs;
+      if (ageMs >= this.options.taskLaunchTimeoutMs) {
+        this.options.logger.warn({ taskId: instance.taskId, ageMs }, 'not running after the launch timeout: killed');
+        this.killInstance(instance);
+        continue;
+      }
       const askedAt = this.#confirmAskedAt.get(instance.taskId) ?? 0;
-      if (nowMs - askedAt < launchConfirmTimeoutMs) continue;
+      if (ageMs < launchConfirmTimeoutMs || nowMs - askedAt < launchConfirmTimeoutMs) continue;
       this.#confirmAskedAt.set(instance.taskId, nowMs);
       unconfirmed.push({ task_id: { value: instance.taskId }, agent_id: { value: instance.agentId } });
     }
@@ -326,9 +340,26 @@ export class Engine {
     void this.options.client.reconcile(unconfirmed).catch(() => undefined);
   }
 
+  /**
+   * Kills are resent until a terminal update comes. A task that never ran and whose kill nobody
+   * confirms (its agent never heard of it) is forgotten after killExpungeMs, so a deployment does
+   * not wait on it forever; should it ever report, it is an unknown task and killed.
+   */
   #resendKills(nowMs: number): void {
-    for (const instance of this.state.instances.values()) {
+    for (const instance of [...this.state.instances.values()]) {
       if (!instance.killRequested) continue;
+      const firstAt = this.#killFirstAt.get(instance.taskId) ?? nowMs;
+      this.#killFirstAt.set(instance.taskId, firstAt);
+      if (instance.startedAtMs === null && nowMs - firstAt >= killExpungeMs) {
+        this.options.logger.warn(
+          { taskId: instance.taskId },
+          'a kill of a task that never ran is unconfirmed: forgotten',
+        );
+        this.state.removeInstance(instance.taskId);
+        this.#killFirstAt.delete(instance.taskId);
+        void this.persistence.savePage(instance.appId, instance.page).catch(() => undefined);
+        continue;
+      }
       const sentAt = this.#killSentAt.get(instance.taskId) ?? 0;
       if (nowMs - sentAt >= killResendMs) this.killInstance(instance);
     }

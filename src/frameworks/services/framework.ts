@@ -31,6 +31,8 @@ export interface ServicesConfig {
   readonly user: string;
   readonly leaseTtlMs: number;
   readonly maxRunningDeployments: number;
+  /** Marathon's --task_launch_timeout: an instance not running after this long is killed. */
+  readonly taskLaunchTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -158,6 +160,7 @@ export class ServicesFramework {
       logger,
       role: this.config.role,
       maxRunningDeployments: this.config.maxRunningDeployments,
+      taskLaunchTimeoutMs: this.config.taskLaunchTimeoutMs,
       now: Date.now,
     });
     this.#launcher = new Launcher(engine, { client, logger, role: this.config.role });

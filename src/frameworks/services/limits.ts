@@ -42,6 +42,8 @@ export const declineWhileWaitingSeconds = 1;
 export const frameworkFailoverTimeoutSeconds = 604_800;
 /** Lease defaults: held for ttl, renewed every ttl/3; a standby takes over after ttl of silence. */
 export const defaultLeaseTtlMs = 10_000;
+/** Marathon's --task_launch_timeout default: an instance not running after this long is killed. */
+export const defaultTaskLaunchTimeoutMs = 300_000;
 /** A launch with no status update after this long is reconciled (Marathon: --task_launch_confirm_timeout). */
 export const launchConfirmTimeoutMs = 30_000;
 /** How often an app offered nothing while it waits is checked against its role's quota. */
