@@ -71,7 +71,12 @@ async function createApps(address: string, settings: Settings): Promise<void> {
     while (next < settings.apps) {
       const index = next++;
       const app = { id: `/bench/app-${index}`, cmd: 'sleep 3600', cpus: 0.01, mem: 1, instances: settings.instances };
-      const answer = await request(address, 'POST', '/v2/apps', app);
+      let answer = await request(address, 'POST', '/v2/apps', app);
+      // 503: the framework is (re)loading after losing its lease under load; a client retries.
+      for (let retry = 0; answer.status === 503 && retry < 120; retry++) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        answer = await request(address, 'POST', '/v2/apps', app);
+      }
       if (answer.status !== 201)
         throw new Error(`POST /v2/apps ${app.id}: ${answer.status} ${answer.text.slice(0, 300)}`);
     }
@@ -83,6 +88,10 @@ async function createApps(address: string, settings: Settings): Promise<void> {
 async function waitAllRunning(address: string, settings: Settings, startedAt: number): Promise<number> {
   for (;;) {
     const answer = await request(address, 'GET', '/v2/deployments');
+    if (answer.status !== 200) {
+      await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+      continue;
+    }
     const running = (JSON.parse(answer.text) as unknown[]).length;
     if (running === 0) break;
     if (performance.now() - startedAt > deadlineMs)
@@ -138,6 +147,8 @@ export async function main(argv: string[]): Promise<void> {
       maxRunningDeployments: settings.apps,
       // Simulated tasks start at once: a launch not running after 20 s was lost on its way.
       taskLaunchTimeoutMs: 20_000,
+      // The masters are this bench's bottleneck: a longer lease rides out their slow moments.
+      leaseTtlMs: 30_000,
       // FLOTILLA_LOG_LEVEL=info (or debug) shows the framework's log on stderr; silent otherwise.
       logger: process.env.FLOTILLA_LOG_LEVEL ? createLogger({ node: 'bench', component: 'services' }) : silentLogger,
     });

@@ -324,7 +324,8 @@ export class Engine {
     for (const instance of this.state.instances.values()) {
       const starting = instance.state === 'TASK_STAGING' || instance.state === 'TASK_STARTING';
       if (!starting || instance.killRequested) continue;
-      const ageMs = nowMs - instance.stagedAtMs;
+      // A reloaded record waits for the reconciliation's answer, not from its old launch time.
+      const ageMs = nowMs - Math.max(instance.stagedAtMs, instance.reloadedAtMs ?? 0);
       if (ageMs >= this.options.taskLaunchTimeoutMs) {
         this.options.logger.warn({ taskId: instance.taskId, ageMs }, 'not running after the launch timeout: killed');
         this.killInstance(instance);
@@ -350,7 +351,10 @@ export class Engine {
       if (!instance.killRequested) continue;
       const firstAt = this.#killFirstAt.get(instance.taskId) ?? nowMs;
       this.#killFirstAt.set(instance.taskId, firstAt);
-      if (instance.startedAtMs === null && nowMs - firstAt >= killExpungeMs) {
+      // Never ran: no update but staging since it was launched (or since this reload, long enough
+      // for the reconciliation to have answered).
+      const neverRan = instance.state === 'TASK_STAGING' && instance.startedAtMs === null;
+      if (neverRan && nowMs - Math.max(firstAt, instance.reloadedAtMs ?? 0) >= killExpungeMs) {
         this.options.logger.warn(
           { taskId: instance.taskId },
           'a kill of a task that never ran is unconfirmed: forgotten',

@@ -33,6 +33,8 @@ export interface InstanceRecord {
 
 export interface Instance extends InstanceRecord {
   state: InstanceState;
+  /** When a framework that reloaded the record started waiting for news of it (null: launched here). */
+  readonly reloadedAtMs: number | null;
   /** The last `healthy` from the agent; null before any health report (or without checks). */
   healthy: boolean | null;
   /** Health check bookkeeping for healthCheckResults. */
@@ -43,9 +45,10 @@ export interface Instance extends InstanceRecord {
   consecutiveFailures: number;
 }
 
-export function instanceFromRecord(record: InstanceRecord): Instance {
+export function instanceFromRecord(record: InstanceRecord, nowMs: number): Instance {
   return {
     ...record,
+    reloadedAtMs: nowMs,
     // The state until the reconciliation after a reload says otherwise.
     state: 'TASK_STAGING',
     healthy: null,

@@ -167,6 +167,7 @@ export class Launcher {
       unreachableSinceMs: null,
       page,
       state: 'TASK_STAGING',
+      reloadedAtMs: null,
       healthy: null,
       firstHealthyAtMs: null,
       lastHealthyAtMs: null,

@@ -139,7 +139,7 @@ export class Persistence {
     this.state.apps.set(appId, entry);
     for (let page = 0; page < entry.pages; page++) {
       const records = (await this.#readJson<InstanceRecord[]>(keys.page(appId, page))) ?? [];
-      for (const record of records) this.state.addInstance(instanceFromRecord(record));
+      for (const record of records) this.state.addInstance(instanceFromRecord(record, Date.now()));
     }
   }
 

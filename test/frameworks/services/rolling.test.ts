@@ -43,6 +43,7 @@ function instance(configVersion: string, running: boolean, healthy: boolean | nu
     unreachableSinceMs: null,
     page: 0,
     state: running ? 'TASK_RUNNING' : 'TASK_STAGING',
+    reloadedAtMs: null,
     healthy,
     firstHealthyAtMs: null,
     lastHealthyAtMs: null,
