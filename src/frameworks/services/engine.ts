@@ -293,11 +293,12 @@ export class Engine {
     if (app.unreachableStrategy === 'disabled') return;
     const expungeMs = app.unreachableStrategy.expungeAfterSeconds * 1000;
     for (const instance of instances) {
-      if (instance.unreachableSinceMs === null || nowMs - instance.unreachableSinceMs < expungeMs) continue;
-      // Expunged: forgotten, and killed should its agent come back (Marathon's unreachable.md).
-      void this.options.client.kill(instance.taskId, { value: instance.agentId }).catch(() => undefined);
-      this.state.removeInstance(instance.taskId);
-      void this.persistence.savePage(instance.appId, instance.page).catch(() => undefined);
+      if (instance.killRequested || instance.unreachableSinceMs === null) continue;
+      if (nowMs - instance.unreachableSinceMs < expungeMs) continue;
+      // Expunged (Marathon's unreachable.md): killed, and the kill resent until its agent is
+      // back to confirm it, so a returning task cannot linger as a surplus.
+      this.options.logger.info({ taskId: instance.taskId }, 'unreachable past expungeAfterSeconds: killed');
+      this.killInstance(instance);
     }
   }
 
