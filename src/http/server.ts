@@ -9,6 +9,7 @@ import { HttpError } from './errors.ts';
 import { maxBodyBytes } from './limits.ts';
 import { masterErrorToHttp } from './master-errors.ts';
 import { registerRequestMetrics } from './request-metrics.ts';
+import { registerBackupRoutes } from './routes/backup.ts';
 import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
@@ -62,6 +63,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
+  registerBackupRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
   registerSandboxRoutes(app, options.master);
   registerUiRoutes(app, options.master);

@@ -13,6 +13,7 @@ import { createLogger } from '../util/logger.ts';
 import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
+import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
@@ -118,7 +119,7 @@ export class Master {
     });
     const lifecycle = leadership;
     const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger);
-    const core = masterCore(replica, services, leadership, metrics);
+    const core = masterCore(replica, services, leadership, metrics, machine);
     const http = buildHttpServer({
       master: core,
       logger: logger.child({ subsystem: 'http' }),
@@ -198,6 +199,7 @@ function masterCore(
   services: LeaderServices,
   leadership: LeadershipLifecycle,
   metrics: MasterMetrics,
+  machine: ClusterStateMachine,
 ): MasterCore {
   return {
     ...replica,
@@ -219,6 +221,14 @@ function masterCore(
     metricsText: () => metrics.text(),
     metricsSnapshot: () => metrics.snapshot(),
     leaderServices: () => leadership.view(),
+    backup: async () => {
+      // Captured now (a consistent view at one applied index), written in slices afterwards.
+      const finish = machine.beginSnapshot();
+      const appliedIndex = machine.lastAppliedIndex;
+      const term = replica.raft().term;
+      const snapshot = await finish();
+      return encodeBackup({ takenBy: replica.id, takenAtMs: Date.now(), term, appliedIndex }, snapshot);
+    },
   };
 }
 

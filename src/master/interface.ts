@@ -116,6 +116,12 @@ export interface MasterCore extends ReplicatedMaster {
   readonly allocation: AllocationControl;
   /** The Mesos scheduler API's sessions (leader only): SUBSCRIBE and the calls of subscribed frameworks. */
   readonly scheduler: SchedulerApi;
+  /**
+   * A backup file (backup/backup-file.ts) of this master's applied state, captured at once and
+   * written without holding the event loop. Callers wanting the latest committed state read
+   * linearizably first.
+   */
+  backup(): Promise<Uint8Array>;
   /** Which leader-only services run on this master, and in which term (GET_RAFT, /metrics). */
   leaderServices(): LeaderServicesView;
 }
