@@ -29,6 +29,8 @@ export class FlotillaSystem implements PeerSystem {
   constructor(
     private readonly dataRoot: string,
     private readonly extraArgs: readonly string[] = [],
+    /** Arguments for node itself, before the script (--cpu-prof for bench/peers/profile.ts). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   async start(): Promise<void> {
@@ -37,7 +39,17 @@ export class FlotillaSystem implements PeerSystem {
     for (const [index, address] of this.addresses.entries()) {
       const directory = path.join(this.dataRoot, `m${index + 1}`);
       mkdirSync(directory, { recursive: true });
-      const args = [flotillaBin, 'master', '--id', `m${index + 1}`, '--listen', address, '--peers', peers];
+      const args = [
+        ...this.nodeArgs,
+        flotillaBin,
+        'master',
+        '--id',
+        `m${index + 1}`,
+        '--listen',
+        address,
+        '--peers',
+        peers,
+      ];
       args.push('--data-dir', directory, ...this.extraArgs);
       this.members.push(new MemberProcess(`m${index + 1}`, process.execPath, args, `${directory}.log`));
     }
