@@ -8,6 +8,7 @@
 //   npm run bench -- peers                     the full run; writes bench/results/peers.json
 //   npm run bench -- peers --quick             one short round each (npm test runs this)
 //   npm run bench -- peers --systems flotilla  only some systems
+//   npm run bench -- peers --baseline <dir>    also another checkout's Flotilla (before/after)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +36,8 @@ interface Settings {
   readonly failoverKinds: readonly FailoverKind[];
   readonly out: string | null;
   readonly quick: boolean;
+  /** A checkout (with node_modules) whose bin/flotilla.js runs as flotilla-baseline. */
+  readonly baseline: string | null;
 }
 
 interface LoadLine {
@@ -74,11 +77,14 @@ function parseSettings(argv: string[]): Settings {
       kills: { type: 'string' },
       failover: { type: 'string' },
       out: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const quick = values.quick!;
   const systems = values.systems!.split(',') as SystemName[];
-  for (const system of systems) if (!allSystems.includes(system)) throw new Error(`--systems: unknown ${system}`);
+  if (values.baseline !== undefined) systems.push('flotilla-baseline');
+  for (const system of systems)
+    if (!allSystems.includes(system) && system !== 'flotilla-baseline') throw new Error(`--systems: unknown ${system}`);
   const number = (text: string | undefined, fallback: number, name: string): number => {
     const value = text === undefined ? fallback : Number(text);
     if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number`);
@@ -96,6 +102,7 @@ function parseSettings(argv: string[]): Settings {
     failoverKinds: kinds as FailoverKind[],
     out: values.out ?? (quick ? null : defaultResultsFile),
     quick,
+    baseline: values.baseline ?? null,
   };
 }
 
@@ -105,9 +112,11 @@ function availability(system: SystemName): Availability {
   return null;
 }
 
-function createSystem(name: SystemName, dataRoot: string): PeerSystem {
+function createSystem(name: SystemName, dataRoot: string, baseline: string | null): PeerSystem {
   const directory = path.join(dataRoot, name);
   mkdirSync(directory, { recursive: true });
+  if (name === 'flotilla-baseline')
+    return new FlotillaSystem(directory, [], [], path.join(baseline!, 'bin', 'flotilla.js'), 'flotilla-baseline');
   if (name === 'etcd') return new EtcdSystem(directory);
   if (name === 'zookeeper') return new ZookeeperSystem(directory);
   return new FlotillaSystem(directory);
@@ -220,6 +229,7 @@ function comparisonRows(lines: readonly LoadLine[], systems: readonly SystemName
       flotilla: cell('flotilla'),
       etcd: cell('etcd'),
       zookeeper: cell('zookeeper'),
+      ...(systems.includes('flotilla-baseline') ? { 'flotilla-baseline': cell('flotilla-baseline') } : {}),
       'flotilla ÷ best': flotilla && best ? round(flotilla.ops_per_s / best.ops_per_s, 2) : '-',
       'p99 ÷ best p99': flotilla && peers.length > 0 ? round(flotilla.p99_ms / bestP99, 2) : '-',
     };
@@ -241,7 +251,7 @@ export async function main(argv: string[]): Promise<void> {
       `${settings.kills} failovers per kind (${settings.failoverKinds.join(', ')}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
   );
   const dataRoot = makeTempDir('bench-peers-');
-  const systems = names.map((name) => createSystem(name, dataRoot));
+  const systems = names.map((name) => createSystem(name, dataRoot, settings.baseline));
   const loadAverages: number[] = [];
   try {
     for (const system of systems) {

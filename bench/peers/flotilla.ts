@@ -21,7 +21,6 @@ interface Health {
 }
 
 export class FlotillaSystem implements PeerSystem {
-  readonly name = 'flotilla' as const;
   private readonly members: MemberProcess[] = [];
   private readonly addresses: string[] = [];
   private leaderIndex = 0;
@@ -31,6 +30,9 @@ export class FlotillaSystem implements PeerSystem {
     private readonly extraArgs: readonly string[] = [],
     /** Arguments for node itself, before the script (--cpu-prof for bench/peers/profile.ts). */
     private readonly nodeArgs: readonly string[] = [],
+    /** Another checkout's bin/flotilla.js, for a before/after comparison (--baseline). */
+    private readonly binary = flotillaBin,
+    readonly name: 'flotilla' | 'flotilla-baseline' = 'flotilla',
   ) {}
 
   async start(): Promise<void> {

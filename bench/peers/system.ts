@@ -1,7 +1,8 @@
 // What the side-by-side benchmark needs of each system under test.
 import type { WriteClient } from './load.ts';
 
-export type SystemName = 'flotilla' | 'etcd' | 'zookeeper';
+/** flotilla-baseline: another checkout's Flotilla (--baseline), measured interleaved for before/after. */
+export type SystemName = 'flotilla' | 'etcd' | 'zookeeper' | 'flotilla-baseline';
 
 export interface MemberView {
   readonly index: number;
