@@ -216,7 +216,7 @@ function comparisonRows(lines: readonly LoadLine[], systems: readonly SystemName
     };
     const flotilla = of('flotilla');
     const peers = systems
-      .filter((system) => system !== 'flotilla')
+      .filter((system) => system === 'etcd' || system === 'zookeeper')
       .map(of)
       .filter((line) => line !== undefined);
     const best = peers.reduce<LoadLine | undefined>(

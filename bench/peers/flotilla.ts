@@ -43,7 +43,7 @@ export class FlotillaSystem implements PeerSystem {
       mkdirSync(directory, { recursive: true });
       const args = [
         ...this.nodeArgs,
-        flotillaBin,
+        this.binary,
         'master',
         '--id',
         `m${index + 1}`,

@@ -262,6 +262,8 @@ export class RaftCore {
     const snapshot = this.snapshotToInstall;
     const committedEntries = snapshot === null ? this.log.nextToApply(this.config.maxApplyBytes) : [];
     const appliedAfter = committedEntries[committedEntries.length - 1]?.index ?? this.log.applied;
+    const termOrVoteChanged =
+      hardState.term !== this.persistedHardState.term || hardState.vote !== this.persistedHardState.vote;
     const ready: Ready = {
       hardState: sameHardState(hardState, this.persistedHardState) ? null : hardState,
       entries: this.log.unstableEntries(),
@@ -272,6 +274,10 @@ export class RaftCore {
       readFailures: this.readFailures,
       roleChanged: this.role !== this.roleAtLastReady || this.leader !== this.leaderAtLastReady,
       snapshotWantedAt: this.snapshotWanted(appliedAfter),
+      // A leader now, in a term it did not enter in this Ready: every message since the last
+      // Ready is a leader's (a role is entered in a new term, except leader, which a candidate
+      // enters only after its term and vote were persisted by an earlier Ready).
+      sendBeforePersist: this.role === 'leader' && !termOrVoteChanged && snapshot === null,
     };
     if (ready.snapshotWantedAt !== null) this.snapshotRequestedAt = ready.snapshotWantedAt;
     this.messages = [];

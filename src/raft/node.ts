@@ -1,6 +1,7 @@
 // The driver of one replica: real time, real disk, real sockets around the pure core.
 // Its loop order is fixed (etcd-raft doc.go): persist the Ready in one SQLite transaction →
-// send its messages → install its snapshot and apply its committed entries → advance. Every
+// send its messages → install its snapshot and apply its committed entries → advance; only a
+// leader's messages go before its own persist (§10.2.1, Ready.sendBeforePersist). Every
 // input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
 // same turn of the event loop share one transaction and one fsync (group commit).
 import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
@@ -9,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
 import type { IdempotencyOutcome } from './idempotency.ts';
+import type { RaftObserver } from './observer.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { SqliteRaftStorage } from './storage.ts';
@@ -16,6 +18,7 @@ import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
+  type HardState,
   type IdempotencyStamp,
   type LogIndex,
   type Membership,
@@ -72,6 +75,7 @@ export interface Proposed {
 
 interface PendingProposal {
   readonly term: Term;
+  readonly proposedAtMs: number;
   readonly resolve: (value: Proposed) => void;
   readonly reject: (error: RaftRequestError) => void;
   readonly timer: NodeJS.Timeout;
@@ -97,6 +101,7 @@ export class RaftNode {
   private readonly reads = new Map<string, PendingRead>();
   private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
+  private readonly observers = new Set<RaftObserver>();
   private tickTimer: NodeJS.Timeout | null = null;
   private processScheduled = false;
   private stopped = false;
@@ -112,6 +117,8 @@ export class RaftNode {
   private readonly retiringPeers = new Map<NodeId, { readonly address: string; readonly untilIndex: LogIndex }>();
   private fatal: Error | null = null;
   private durableHardState: { term: Term; vote: NodeId } | null = null;
+  /** The latest hard state, when only its commit index moved since the last write (persistReady). */
+  private unwrittenHardState: HardState | null = null;
 
   private constructor(options: RaftNodeOptions, storage: SqliteRaftStorage) {
     this.id = options.id;
@@ -220,6 +227,12 @@ export class RaftNode {
     return () => this.leaderListeners.delete(listener);
   }
 
+  /** Timings of the write path (fsync, commit latency) for metrics; returns the unsubscribe. */
+  observe(observer: RaftObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
   onApplied(listener: (index: LogIndex) => void): () => void {
     this.applyListeners.add(listener);
     return () => this.applyListeners.delete(listener);
@@ -244,6 +257,9 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     await this.transport.close();
+    if (this.unwrittenHardState !== null) {
+      this.storage.persist({ hardState: this.unwrittenHardState, entries: [], snapshot: null }, { durable: false });
+    }
     this.storage.close();
   }
 
@@ -280,11 +296,11 @@ export class RaftNode {
   }
 
   private handleReady(ready: Ready): void {
-    this.storage.persist(
-      { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot },
-      { durable: this.mustSync(ready) },
-    );
-    this.transport.send(ready.messages);
+    // §10.2.1: a leader's appends leave before its own fsync, so followers write in parallel;
+    // everything else is sent only once durable (see Ready.sendBeforePersist).
+    if (ready.sendBeforePersist) this.transport.send(ready.messages);
+    this.persistReady(ready);
+    if (!ready.sendBeforePersist) this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
       this.logger.info(
@@ -304,6 +320,28 @@ export class RaftNode {
     if (ready.snapshotWantedAt !== null) this.takeSnapshot(ready.snapshotWantedAt);
     if (ready.roleChanged) this.roleChanged(status);
     this.syncPeers();
+  }
+
+  /**
+   * Writes what this Ready must make durable, in one transaction and one fsync. A Ready that
+   * moved only the commit index (no entries, snapshot, term or vote) writes nothing: the commit
+   * index is volatile in Raft — a restarted replica relearns it from the leader (etcd-raft
+   * MustSync) — so it rides along with the next durable write, or with stop(). That spares a
+   * SQLite transaction per heartbeat round, acknowledgement and commit advance.
+   */
+  private persistReady(ready: Ready): void {
+    if (!this.mustSync(ready)) {
+      if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
+      return;
+    }
+    // No hard state in the Ready means it equals the last one the core handed out: that one.
+    const hardState = ready.hardState ?? this.unwrittenHardState;
+    this.unwrittenHardState = null;
+    const startedMs = performance.now();
+    this.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: true });
+    if (this.observers.size === 0) return;
+    const observation = { entries: ready.entries.length, durationMs: performance.now() - startedMs };
+    for (const observer of this.observers) observer.persisted?.(observation);
   }
 
   private mustSync(ready: Ready): boolean {
@@ -376,7 +414,7 @@ export class RaftNode {
         this.proposals.delete(index);
         reject(new RaftRequestError('timeout', this.core.status().leader, true));
       }, this.proposalTimeoutMs);
-      this.proposals.set(index, { term, resolve, reject, timer });
+      this.proposals.set(index, { term, proposedAtMs: performance.now(), resolve, reject, timer });
     });
   }
 
@@ -388,6 +426,9 @@ export class RaftNode {
     clearTimeout(pending.timer);
     if (pending.term === term) {
       pending.resolve({ index: applied.index, result: applied.result, idempotency: applied.idempotency });
+      if (this.observers.size === 0) return;
+      const observation = { index: applied.index, latencyMs: performance.now() - pending.proposedAtMs };
+      for (const observer of this.observers) observer.proposalApplied?.(observation);
     } else {
       pending.reject(new RaftRequestError('overwritten', this.core.status().leader, false));
     }
