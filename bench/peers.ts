@@ -9,6 +9,7 @@
 //   npm run bench -- peers --quick             one short round each (npm test runs this)
 //   npm run bench -- peers --systems flotilla  only some systems
 //   npm run bench -- peers --baseline <dir>    also another checkout's Flotilla (before/after)
+//   npm run bench -- peers --rounds 0          failover only
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,6 +149,7 @@ function summarize(system: SystemName, clients: number, settings: Settings, roun
 
 async function runLoad(systems: readonly PeerSystem[], settings: Settings, loadAverages: number[]) {
   const lines: LoadLine[] = [];
+  if (settings.rounds === 0) return lines; // --rounds 0: failover only
   let tag = 0;
   for (const clients of settings.clientCounts) {
     const rounds = new Map<SystemName, RoundResult[]>(systems.map((system) => [system.name, []]));
@@ -174,13 +176,18 @@ async function runLoad(systems: readonly PeerSystem[], settings: Settings, loadA
   return lines;
 }
 
-async function runFailovers(systems: readonly PeerSystem[], settings: Settings): Promise<FailoverLine[]> {
+async function runFailovers(
+  systems: readonly PeerSystem[],
+  settings: Settings,
+  loadAverages: number[],
+): Promise<FailoverLine[]> {
   const lines: FailoverLine[] = [];
   for (const kind of settings.failoverKinds) {
     const runs = new Map<SystemName, number[]>(systems.map((system) => [system.name, []]));
     // Interleaved too: kill 1 of each system, then kill 2 of each...
     for (let run = 0; run < settings.kills; run++) {
       for (const system of systems) {
+        loadAverages.push(os.loadavg()[0]!);
         const elapsedMs = await measureFailover(system, kind, run);
         runs.get(system.name)!.push(elapsedMs);
         process.stderr.write(
@@ -261,7 +268,7 @@ export async function main(argv: string[]): Promise<void> {
         await runRound((client) => system.openClient(client), 16, settings.warmUpSeconds, benchValue(0));
     }
     const load = await runLoad(systems, settings, loadAverages);
-    const failover = await runFailovers(systems, settings);
+    const failover = await runFailovers(systems, settings, loadAverages);
     report(settings, names, skipped, load, failover, loadAverages);
   } finally {
     await Promise.all(systems.map((system) => system.stop()));
@@ -294,7 +301,7 @@ function report(
     median: round(median(loadAverages), 1),
     max: round(Math.max(...loadAverages), 1),
   };
-  process.stdout.write(`\nload average (1 min) during the rounds: ${JSON.stringify(loadAverage)}\n`);
+  process.stdout.write(`\nload average (1 min) during the rounds and failovers: ${JSON.stringify(loadAverage)}\n`);
   if (settings.out === null) return;
   const results = {
     bench: 'peers',

@@ -135,6 +135,7 @@ export class RaftNode {
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
       electionTicks: this.timing.electionTicks,
+      electionJitterTicks: this.timing.electionJitterTicks ?? this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,
@@ -146,6 +147,7 @@ export class RaftNode {
       secret: options.secret,
       logger: options.logger,
       onMessages: (messages) => this.receive(messages),
+      onPeerDisconnected: (peer) => this.peerDisconnected(peer),
       acceptsUnknownPeers: () => {
         const membership = this.core.status().membership;
         return membership.voters.length + membership.learners.length === 0;
@@ -274,6 +276,13 @@ export class RaftNode {
   private receive(messages: readonly import('./types.ts').Message[]): void {
     if (this.stopped) return;
     for (const message of messages) this.core.step(message);
+    this.schedule();
+  }
+
+  /** A closed socket is news for the core: a follower that lost its leader campaigns at once. */
+  private peerDisconnected(peer: NodeId): void {
+    if (this.stopped) return;
+    this.core.peerUnreachable(peer);
     this.schedule();
   }
 

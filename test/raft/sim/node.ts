@@ -149,6 +149,10 @@ export class SimNode {
     this.beforeInput().readIndex(context);
   }
 
+  peerUnreachable(peer: NodeId): void {
+    this.beforeInput().peerUnreachable(peer);
+  }
+
   transferLeadership(to: NodeId): boolean {
     return this.beforeInput().transferLeadership(to);
   }

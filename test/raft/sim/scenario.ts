@@ -148,6 +148,7 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
     actions.push({ weight: writing.some((node) => node.hasReady()) ? 4 : 0.3, run: finishSnapshotWriter });
   actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
   actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
+  actions.push({ weight: 0.5, run: dropConnection });
   if (cluster.downNodes().length > 0) actions.push({ weight: 0.5, run: restartSomeone });
   actions.push(cluster.network.isPartitioned() ? { weight: 0.4, run: heal } : { weight: 0.3, run: partition });
   if (plan.membershipChanges) actions.push({ weight: 1, run: changeMembership });
@@ -264,6 +265,20 @@ const crashSomeone: Action = (cluster, plan) => {
   const minority = Math.floor((voters.length - 1) / 2);
   if (!plan.allowMajorityDown && downVoters > minority) return;
   cluster.crash(victim, cluster.random.pick(crashPoints));
+  // A dead process's sockets close: most survivors notice at once (the others later, or by
+  // their election timeout, as when the close is lost behind a partition).
+  for (const survivor of cluster.upNodes()) {
+    if (cluster.random.chance(0.7)) cluster.disconnect(survivor, victim.id, processNow(cluster, plan));
+  }
+};
+
+/** A connection drops while both ends live (a proxy, a reset): the worst case for an eager PreVote. */
+const dropConnection: Action = (cluster, plan) => {
+  const up = cluster.upNodes();
+  if (up.length < 2) return;
+  const node = cluster.random.pick(up);
+  const peer = cluster.random.pick([...cluster.nodes.keys()].filter((id) => id !== node.id));
+  cluster.disconnect(node, peer, processNow(cluster, plan));
 };
 
 const restartSomeone: Action = (cluster) => {
