@@ -206,17 +206,11 @@ export function masterConfig(given: Partial<MasterOptionValues>): MasterConfig {
 function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
   if (!values.join && values.peers[values.id] === undefined)
     throw new OptionError('peers', `--peers must include this master (${values.id})`);
-  const profile: TimingProfile = timingProfiles[values.timing];
+  const profile = timingProfiles[values.timing];
   const timing: TimingProfile = {
     tickMs: values.tickMs ?? profile.tickMs,
     electionTicks: values.electionTicks ?? profile.electionTicks,
     heartbeatTicks: values.heartbeatTicks ?? profile.heartbeatTicks,
-    // The profile's jitter goes with the profile's timeout; a timeout given by flag keeps the
-    // classic [T, 2T) range.
-    electionJitterTicks:
-      values.electionTicks === null || values.electionTicks === undefined
-        ? (profile.electionJitterTicks ?? profile.electionTicks)
-        : values.electionTicks,
   };
   try {
     validateTiming(timing);

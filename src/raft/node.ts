@@ -135,7 +135,7 @@ export class RaftNode {
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
       electionTicks: this.timing.electionTicks,
-      electionJitterTicks: this.timing.electionJitterTicks ?? this.timing.electionTicks,
+      electionJitterTicks: this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,

@@ -1,23 +1,21 @@
 // Wall-clock side of the core's ticks. The core counts ticks; the driver ticks every `tickMs`.
-// LAN: heartbeats every 20 ms; a follower that hears nothing for 12–14 ticks (240–300 ms)
-// stands for election, so a frozen or unreachable leader is replaced within about 400 ms
-// (issue 19). The jitter is narrow because two followers that time out together no longer
-// split the vote: between pre-candidates only the better log, then the lower id, is granted
-// (core.ts ranksBelow). A leader whose process dies is replaced sooner still: its followers see
-// the socket close and start PreVote at once. A leader that exits (SIGTERM) hands over (§3.10).
+// LAN: a dead leader is noticed after 10–20 ticks of 30 ms = 0.3–0.6 s of silence, but
+// the common case of a leader that exits (SIGTERM) hands over at once (§3.10); heartbeats every
+// 30 ms keep followers' timers far from expiring on a healthy network. A leader whose process
+// dies is replaced sooner: its followers see the socket close and start PreVote at once.
+// Not narrower: 20 ms ticks and a 240–300 ms timeout cost 5 elections in 6 rounds of 256 clients
+// at load 23–35 on 2 cores, against none with these values (bench/peers.ts, issue 19).
 // WAN (masters in different data centres, round trips of 20–150 ms): longer timeouts so a
 // slow link does not start elections nobody wanted.
 export interface TimingProfile {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
-  /** The election timeout is drawn from [electionTicks, electionTicks + jitter); electionTicks when absent. */
-  readonly electionJitterTicks?: number;
 }
 
 export const timingProfiles = {
-  lan: { tickMs: 20, electionTicks: 12, heartbeatTicks: 1, electionJitterTicks: 3 },
-  wan: { tickMs: 100, electionTicks: 20, heartbeatTicks: 2, electionJitterTicks: 20 },
+  lan: { tickMs: 30, electionTicks: 10, heartbeatTicks: 1 },
+  wan: { tickMs: 100, electionTicks: 20, heartbeatTicks: 2 },
 } as const satisfies Record<string, TimingProfile>;
 
 export type TimingProfileName = keyof typeof timingProfiles;

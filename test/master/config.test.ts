@@ -127,19 +127,18 @@ test('master: defaults, the timing profile filled in, and what only the options 
   assert.is(config.options.allocationBatchMs, 50);
   assert.is(config.options.offerTimeoutMs, 60_000);
   assert.is(config.options.snapshotEntries, 10_000);
-  assert.equal(config.timing, { tickMs: 20, electionTicks: 12, heartbeatTicks: 1, electionJitterTicks: 3 });
-  assert.is(config.flags.tick_ms, '20', 'GET_FLAGS shows the effective timing');
+  assert.equal(config.timing, { tickMs: 30, electionTicks: 10, heartbeatTicks: 1 });
+  assert.is(config.flags.tick_ms, '30', 'GET_FLAGS shows the effective timing');
   assert.is(config.secret, 'flotilla-development-secret');
   const wan = parseMasterFlags({ ...sampleFlags(masterOptions), timing: 'wan', tickMs: undefined });
-  // A timeout given by flag keeps the classic [T, 2T) range, whatever the profile's jitter.
-  assert.equal(wan.timing, { tickMs: 100, electionTicks: 12, heartbeatTicks: 2, electionJitterTicks: 12 });
+  assert.equal(wan.timing, { tickMs: 100, electionTicks: 12, heartbeatTicks: 2 });
   assert.is(wan.secret, 'a-secret-of-twenty-characters');
   const errors: [Record<string, unknown>, string][] = [
     [{ peers: { m2: 'h:2' } }, 'peers'],
     [{ allocationBatchMs: -1 }, 'allocation-batch-ms'],
     [{ allocationBatchMs: 60_001 }, 'allocation-batch-ms'],
     [{ offerTimeoutMs: 1.5 }, 'offer-timeout-ms'],
-    [{ heartbeatTicks: 12 }, 'heartbeat-ticks'],
+    [{ heartbeatTicks: 10 }, 'heartbeat-ticks'],
     [{ minAllocatableResources: 'cpus=1' }, 'min-allocatable-resources'],
     [{ clusterSecretFile: path.join(repoRoot, 'no-such-file') }, 'cluster-secret-file'],
   ];

@@ -96,7 +96,11 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     clockRates: random.chance(0.5) ? [1] : Array.from({ length: nodeCount + 8 }, () => random.pick([0.5, 1, 1, 2, 3])),
   };
   const timing = clockAndReads(random, tuning);
-  return { ...plan, ...timing, smallClusters: random.chance(0.25) };
+  const smallClusters = random.chance(0.25);
+  // Its own stream, so the plans of seeds drawn before it existed stay the same: the LAN profile's
+  // narrow jitter (12 + 0..2 ticks) makes followers time out together far more often.
+  const jitter = new SeededRandom(mixSeed(seed, 0x71e7)).pick([10, 10, 3, 2]);
+  return { ...plan, ...timing, tuning: { ...timing.tuning, electionJitterTicks: jitter }, smallClusters };
 }
 
 /** Drawn after the rest (as smallClusters is), so adding it left every earlier draw of a seed's plan as it was. */
