@@ -4,7 +4,7 @@
 // acknowledged writes and that the results file has the shape the README is made from; it
 // asserts no timing (machines are noisy).
 // flotilla-test-timeout-seconds: 600
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,17 @@ test(`peers bench --quick runs ${expectedSystems.join(', ')} and writes its resu
     if (peer.why !== null) assert.is(results.setup.skipped[peer.name], peer.why);
   }
   assert.match(run.stdout, /flotilla ÷ best/);
+  // The README's performance section is made from this file by bench/peers/readme.ts.
+  const readme = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'bench', 'peers', 'readme.ts'), out],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    },
+  );
+  for (const clients of [1, 16, 256]) assert.match(readme, new RegExp(`^\\| ${clients} \\| [0-9,]+ \\(`, 'm'));
+  assert.match(readme, /^\| Flotilla \| [0-9]+ \/ [0-9]+ ms \|/m);
 });
 
 test.run();
