@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
 import type { IdempotencyOutcome } from './idempotency.ts';
-import type { RaftObserver } from './observer.ts';
+import { type RaftObserver, silentRaftObserver } from './observer.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { SqliteRaftStorage } from './storage.ts';
@@ -50,6 +50,8 @@ export interface RaftNodeOptions {
   /** Seed of the election jitter; a random one by default. */
   readonly seed?: number;
   readonly proposalTimeoutMs?: number;
+  /** Told of fsync and snapshot timings (the master's metrics); none by default. */
+  readonly observer?: RaftObserver;
 }
 
 /** Why a proposal or read did not happen. `indeterminate` means it may still have been applied. */
@@ -97,11 +99,11 @@ export class RaftNode {
   private readonly logger: RaftNodeLogger;
   private readonly timing: TimingProfile;
   private readonly proposalTimeoutMs: number;
+  private readonly observer: RaftObserver;
   private readonly proposals = new Map<LogIndex, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
-  private readonly observers = new Set<RaftObserver>();
   private tickTimer: NodeJS.Timeout | null = null;
   private processScheduled = false;
   private stopped = false;
@@ -125,6 +127,7 @@ export class RaftNode {
     this.logger = options.logger;
     this.timing = options.timing ?? timingProfiles.lan;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
+    this.observer = options.observer ?? silentRaftObserver;
     this.storage = storage;
     this.host = new StateMachineHost(options.stateMachine);
     const bootstrap: Membership = options.join
@@ -229,12 +232,6 @@ export class RaftNode {
     return () => this.leaderListeners.delete(listener);
   }
 
-  /** Timings of the write path (fsync, commit latency) for metrics; returns the unsubscribe. */
-  observe(observer: RaftObserver): () => void {
-    this.observers.add(observer);
-    return () => this.observers.delete(observer);
-  }
-
   onApplied(listener: (index: LogIndex) => void): () => void {
     this.applyListeners.add(listener);
     return () => this.applyListeners.delete(listener);
@@ -312,6 +309,7 @@ export class RaftNode {
     if (!ready.sendBeforePersist) this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
+      this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
       this.logger.info(
         { ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength },
         'installed snapshot from the leader',
@@ -348,9 +346,7 @@ export class RaftNode {
     this.unwrittenHardState = null;
     const startedMs = performance.now();
     this.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: true });
-    if (this.observers.size === 0) return;
-    const observation = { entries: ready.entries.length, durationMs: performance.now() - startedMs };
-    for (const observer of this.observers) observer.persisted?.(observation);
+    this.observer.persisted(performance.now() - startedMs, ready.entries.length, true);
   }
 
   private mustSync(ready: Ready): boolean {
@@ -403,6 +399,7 @@ export class RaftNode {
     if (snapshot === null || snapshot.meta.index !== index) return;
     this.storage.saveSnapshot(snapshot);
     this.storage.compact(through);
+    this.observer.snapshotTaken(index, data.byteLength, durationMs);
     this.logger.info(
       {
         ...this.logFields(),
@@ -435,9 +432,7 @@ export class RaftNode {
     clearTimeout(pending.timer);
     if (pending.term === term) {
       pending.resolve({ index: applied.index, result: applied.result, idempotency: applied.idempotency });
-      if (this.observers.size === 0) return;
-      const observation = { index: applied.index, latencyMs: performance.now() - pending.proposedAtMs };
-      for (const observer of this.observers) observer.proposalApplied?.(observation);
+      this.observer.proposalApplied?.(applied.index, performance.now() - pending.proposedAtMs);
     } else {
       pending.reject(new RaftRequestError('overwritten', this.core.status().leader, false));
     }
