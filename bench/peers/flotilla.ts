@@ -35,6 +35,11 @@ export class FlotillaSystem implements PeerSystem {
     readonly name: 'flotilla' | 'flotilla-baseline' = 'flotilla',
   ) {}
 
+  /** host:port of each member's HTTP API, in member order (m1, m2, m3). */
+  memberAddresses(): readonly string[] {
+    return [...this.addresses];
+  }
+
   async start(): Promise<void> {
     for (let index = 0; index < 3; index++) this.addresses.push(`127.0.0.1:${await freePort()}`);
     const peers = this.addresses.map((address, index) => `m${index + 1}=${address}`).join(',');
