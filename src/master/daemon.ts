@@ -14,6 +14,7 @@ import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { createReplicatedMaster } from './core.ts';
+import { buildHostedFrameworks, type HostedFrameworks } from './hosted-frameworks.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
@@ -27,7 +28,7 @@ export interface MasterEnvironment {
   readonly logger?: Logger;
 }
 
-/** The leader services, in start order (stopped in reverse). */
+/** The master's own leader services, in start order (stopped in reverse); the hosted frameworks follow them. */
 interface LeaderServices {
   readonly agents: AgentGateway;
   readonly sessions: SchedulerSessions;
@@ -46,6 +47,8 @@ export class Master {
     readonly http: FastifyInstance,
     private readonly services: LeaderServices,
     readonly leadership: LeadershipLifecycle,
+    /** The built-in frameworks this master hosts while it leads (--services, --jobs). */
+    readonly frameworks: HostedFrameworks,
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
   ) {}
@@ -101,15 +104,37 @@ export class Master {
     const services = buildLeaderServices(config, replica, raft, () => leadership.awaitRunning(), logger);
     const metrics = new MasterMetrics(raft, () => leadership.view(), { master: options.id });
     const core = masterCore(replica, services, leadership, metrics);
-    const http = buildHttpServer({ master: core, logger: logger.child({ subsystem: 'http' }) });
+    const frameworks = buildHostedFrameworks(config, logger);
+    const http = buildHttpServer({
+      master: core,
+      logger: logger.child({ subsystem: 'http' }),
+      frameworks: { services: frameworks.services, jobs: frameworks.jobs },
+    });
     http.server.on('upgrade', (request, socket, head) => {
       if (!services.agents.handleUpgrade(request, socket, head) && !raft.handleUpgrade(request, socket, head))
         socket.destroy();
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
-    leadership.begin([services.agents, services.sessions, services.failover, services.allocation, services.promoter]);
-    logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
-    return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
+    leadership.begin([
+      services.agents,
+      services.sessions,
+      services.failover,
+      services.allocation,
+      services.promoter,
+      ...frameworks.leaderServices,
+    ]);
+    logger.info(
+      {
+        address,
+        peers: options.peers,
+        dataDir: options.dataDir,
+        zone: options.zone,
+        services: options.services,
+        jobs: options.jobs,
+      },
+      'master listening',
+    );
+    return new Master(config, raft, machine, core, http, services, leadership, frameworks, metrics, logger);
   }
 
   /**

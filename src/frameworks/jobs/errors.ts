@@ -18,6 +18,12 @@ export const jobsErrors = {
   JOB_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
   JOBS_UNAVAILABLE: { status: 503, message: 'The masters cannot be reached; retry shortly' },
   JOBS_NOT_READY: { status: 503, message: 'The jobs framework is starting; retry shortly' },
+  JOBS_NOT_HOSTED: {
+    status: 404,
+    message:
+      'The jobs framework is not hosted by this master (--jobs=off). Run it as its own process: ' +
+      'flotilla jobs --masters <masters> --listen <host:port>',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type JobsErrorCode = keyof typeof jobsErrors;

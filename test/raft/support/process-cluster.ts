@@ -86,7 +86,12 @@ export class ProcessCluster {
   launch(replica: ReplicaProcess, extra: string[] = []): void {
     const [host, port] = replica.address.split(':');
     // node itself with tsx as a loader, not the tsx wrapper: a SIGKILL must hit the replica.
-    const entry = this.program === 'master' ? [flotillaBin, 'master'] : ['--import', 'tsx', fixture];
+    // Masters host no built-in framework unless a test asks (`--services hosted --jobs hosted` in
+    // its extra arguments, which come later and win): the other tests count frameworks and offers.
+    const entry =
+      this.program === 'master'
+        ? [flotillaBin, 'master', '--services', 'off', '--jobs', 'off']
+        : ['--import', 'tsx', fixture];
     const child = spawn(
       process.execPath,
       [
