@@ -5,13 +5,18 @@
 // a job and runs it, through the follower. Then: a master started with --services=off and
 // --jobs=off answers both APIs with 404 saying how to run the frameworks as their own
 // processes; and with no leader (two of three masters killed) the survivor answers 503 with
-// Retry-After in each framework's own shape.
+// Retry-After in each framework's own shape. The CLI's services and jobs subcommands find the
+// cluster through --masters / FLOTILLA_MASTERS like every other command, a follower first.
 // flotilla-test-timeout-seconds: 600
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import Marathon from 'marathon-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E2eCluster } from '../e2e/support/cluster.ts';
+import { flotilla, transcript } from '../cli/support/cli-process.ts';
 import { startSingleMaster } from '../support/master.ts';
+import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { callApi, follower, hostBoth, waitForApi } from './support/hosted.ts';
 import { jobSpec, type RunBody } from './support/jobs.ts';
@@ -96,6 +101,39 @@ test('the Metronome API through a follower: create a job, run it, see it succeed
     'JOB_ALREADY_EXISTS',
     'the jobs framework’s error shape comes back through the follower',
   );
+});
+
+test('flotilla services and jobs find the cluster through --masters or FLOTILLA_MASTERS, any master', async () => {
+  const entry = await follower(cluster);
+  const everyMaster = cluster.masterList;
+  const file = path.join(makeTempDir('hosted-cli-'), 'app.json');
+  writeFileSync(file, JSON.stringify({ id: '/cli/hosted', cmd: 'sleep 600', cpus: 0.1, mem: 16, instances: 1 }));
+  const deployed = await flotilla(['services', 'deploy', file, '--masters', entry.address]);
+  assert.is(deployed.status, 0, transcript(deployed));
+  assert.match(deployed.stdout, /^deployment [0-9a-f-]{36}$/m);
+  await waitForSteady(entry.address, '/cli/hosted', 1, 120_000);
+  const listed = await flotilla(['services', 'list', '--masters', entry.address]);
+  assert.match(listed.stdout, /\/cli\/hosted\s+1\/1/, transcript(listed));
+  // --masters before the subcommand means the same; --json prints the API's answer.
+  const shown = await flotilla(['services', '--masters', everyMaster, 'show', '/cli/hosted', '--json']);
+  assert.is((JSON.parse(shown.stdout) as { app: { id: string } }).app.id, '/cli/hosted', transcript(shown));
+  const deleted = await flotilla(['services', 'delete', '/cli/hosted', '--force'], { FLOTILLA_MASTERS: everyMaster });
+  assert.is(deleted.status, 0, transcript(deleted));
+
+  const jobs = await flotilla(['jobs', 'list', '--masters', entry.address, '--timeout-seconds', '20']);
+  assert.match(jobs.stdout, /via-follower/, transcript(jobs));
+  const run = await flotilla(['jobs', 'run', 'via-follower', '--wait'], { FLOTILLA_MASTERS: everyMaster });
+  assert.is(run.status, 0, transcript(run));
+  assert.match(run.stdout, /SUCCESS/);
+  const history = await flotilla(['jobs', 'history', 'via-follower', '--json', '--masters', everyMaster]);
+  assert.is((JSON.parse(history.stdout) as { successCount: number }).successCount, 2, transcript(history));
+  const refused = await flotilla(['jobs', 'show', 'no-such-job', '--masters', entry.address]);
+  assert.is(refused.status, 1, transcript(refused));
+  assert.match(refused.stderr, /404/);
+
+  const nobody = await flotilla(['jobs', 'list', '--json', '--masters', '127.0.0.1:1']);
+  assert.is(nobody.status, 3, transcript(nobody));
+  assert.match(nobody.stderr, /"code":"NO_MASTER"/);
 });
 
 test('--services=off and --jobs=off: both APIs answer 404 saying how to run the framework itself', async () => {
