@@ -51,6 +51,7 @@ export function renderBanner(colors: Colors, input: BannerInput): string[] {
     `${indent}${cli} run -- echo hello`,
     ...(docker.available ? [`${indent}${cli} run --docker-image busybox -- echo hello from docker`] : []),
     `${indent}${cli} tasks --watch`,
+    `${indent}${cli} services list · ${cli} jobs list`,
     '',
     `  ${label('logs')}  ${shownPath(layout.logDir)}/<node>.log for m1, m2, m3, agent (--verbose streams them here)`,
     `${indent}tail -f ${shownPath(layout.masters[0]!.logFile)} · a task's output: ${cli} logs TASK`,

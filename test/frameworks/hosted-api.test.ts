@@ -157,6 +157,19 @@ test('--services=off and --jobs=off: both APIs answer 404 saying how to run the 
   }
 });
 
+test('--services=off with the jobs framework hosted: /v2 answers 404, /ping and /v1/jobs the jobs framework', async () => {
+  const master = await startSingleMaster({ services: 'off', jobs: 'hosted' });
+  const address = master.url.replace('http://', '');
+  try {
+    assert.is((await callApi(address, 'GET', '/v2/apps')).status, 404);
+    const ping = await callApi(address, 'GET', '/ping');
+    assert.equal([ping.status, ping.body], [200, 'pong']);
+    await waitForApi(address, '/v1/jobs');
+  } finally {
+    await master.stop();
+  }
+});
+
 test('no leader: a master answers 503 with Retry-After in each framework’s shape', async () => {
   const leader = await cluster.leader();
   const survivor = await follower(cluster);

@@ -1,14 +1,12 @@
 // Marathon's REST API (/v2/*, /ping) on this master's port: the services framework's own routes
 // (src/frameworks/services/api/routes.ts), behind the gate that forwards to the leader, which
-// runs the framework (../framework-gate.ts). With --services=off every route answers 404 with
+// runs the framework (../framework-gate.ts). With --services=off every /v2 route answers 404 with
 // Marathon's {"message"} saying how to run the framework as its own process.
 import type { FastifyInstance } from 'fastify';
 import type { ServicesFramework } from '../../frameworks/services/framework.ts';
 import { registerMarathonRoutes } from '../../frameworks/services/api/routes.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { frameworkGate } from '../framework-gate.ts';
-
-export const marathonPrefixes = ['/v2', '/ping'] as const;
 
 export function registerMarathonApi(
   app: FastifyInstance,
@@ -33,11 +31,10 @@ export function registerMarathonApi(
       }),
     );
     if (services === null) {
-      // Off: the gate answers every route of the API; these only give it a place to run.
-      for (const prefix of marathonPrefixes) {
-        scope.all(prefix, async () => undefined);
-        scope.all(`${prefix}/*`, async () => undefined);
-      }
+      // Off: the gate answers every /v2 route; these only give it a place to run. /ping is left
+      // to the jobs framework's API, which answers it when hosted (Metronome has one too).
+      scope.all('/v2', async () => undefined);
+      scope.all('/v2/*', async () => undefined);
       return;
     }
     registerMarathonRoutes(scope, services);

@@ -20,7 +20,8 @@ export function registerMetronomeApi(
       'onRequest',
       frameworkGate(master, {
         hosted: jobs !== null,
-        localPaths: new Set(),
+        // Its /ping (when this port has no Marathon API) is this master's own liveness answer.
+        localPaths: new Set(options.ping ? ['/ping'] : []),
         notHosted: () => ({ status: 404, body: new JobsError('JOBS_NOT_HOSTED').body() }),
         unavailable: (problem) => ({
           status: 503,
