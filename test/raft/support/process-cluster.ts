@@ -43,6 +43,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starting the processes (node loading the TypeScript through tsx, then an election): seconds on
+ * an idle machine, but over 30 s was seen for three masters at a load of 35 on the shared 2 cores.
+ */
+const startTimeoutMs = 90_000;
+
 export class ProcessCluster {
   readonly replicas: ReplicaProcess[] = [];
 
@@ -63,7 +69,7 @@ export class ProcessCluster {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
     }
     for (const replica of cluster.replicas) cluster.launch(replica);
-    await cluster.waitForLeader();
+    await cluster.waitForLeader(startTimeoutMs);
     // A leader needs only a majority; tests talk to every replica, so wait for all to serve.
     await waitFor(
       async () =>
@@ -71,7 +77,7 @@ export class ProcessCluster {
           (status) => status !== null,
         ),
       {
-        timeoutMs: 30_000,
+        timeoutMs: startTimeoutMs,
         what: 'every replica to answer',
         intervalMs: 50,
       },
