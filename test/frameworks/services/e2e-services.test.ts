@@ -227,10 +227,15 @@ test('a rolling update with a health check never drops below the healthy capacit
       healthChecks: [check],
     });
   await marathon(services.address, 'POST', '/v2/apps', definition(0));
-  await waitFor(async () => (await appView(services.address, '/e2e/roll'))?.tasksHealthy === 4, {
-    timeoutMs: 120_000,
-    what: '/e2e/roll to have 4 healthy tasks',
-  });
+  // Marathon answers 409 to a PUT while the app's own deployment is still open, and that
+  // deployment closes only on the tick after its fourth task turns healthy.
+  await waitFor(
+    async () => {
+      const view = await appView(services.address, '/e2e/roll');
+      return view?.tasksHealthy === 4 && view.deployments.length === 0;
+    },
+    { timeoutMs: 120_000, what: '/e2e/roll to have 4 healthy tasks and no deployment' },
+  );
   const before = new Set((await appView(services.address, '/e2e/roll'))!.tasks.map((task) => task.id));
   const update = await marathon<{ deploymentId: string }>(services.address, 'PUT', '/v2/apps/e2e/roll', definition(1));
   assert.is(update.status, 200);
