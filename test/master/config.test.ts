@@ -45,6 +45,7 @@ const samples: Record<string, string> = {
   'no-root-tasks': 'true',
   'docker-volume-allowlist': '/tmp',
   'jobs-test-clock-file': '/tmp/clock',
+  'preferred-leader-zones': 'dc1,dc2',
 };
 
 function sampleOf(schema: OptionSchema, key: string): string {
