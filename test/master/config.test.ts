@@ -46,7 +46,6 @@ const samples: Record<string, string> = {
   'no-root-tasks': 'true',
   'docker-volume-allowlist': '/tmp',
   'jobs-test-clock-file': '/tmp/clock',
-  'preferred-leader-zones': 'dc1,dc2',
 };
 
 function sampleOf(schema: OptionSchema, key: string): string {
