@@ -56,3 +56,8 @@ export const maxSandboxPathChars = 1024;
 
 /** Reservations in a refinement stack; Mesos bounds it loosely, a handful is plenty. */
 export const maxReservationsPerResource = 16;
+
+/** An audit line's `target` (the call's own part of the body, as JSON) is cut at this many characters. */
+export const maxAuditTargetChars = 512;
+/** An error answer longer than this is not read for its code by the audit hook. */
+export const maxAuditedErrorBodyChars = 64 * 1024;

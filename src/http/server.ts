@@ -2,6 +2,13 @@
 // ours, fastify's schema errors, a body too large, a route not found — leaves as
 // {"error": {"code", "message"}} with a 4xx/5xx, never a stack trace.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { type Authorizer, allowEverything } from '../auth/authorizer.ts';
+import type { CredentialStore } from '../auth/credential-store.ts';
+import { registerAuthentication } from '../auth/http-authentication.ts';
+import { type Logger, silentLogger } from '../util/logger.ts';
+import { developmentSecret } from '../util/shared-secret.ts';
+import { decorateAuthorizer } from './access.ts';
+import { registerAudit } from './audit.ts';
 import { MasterError } from '../master/errors.ts';
 import type { MasterCore } from '../master/interface.ts';
 import { HttpError } from './errors.ts';
@@ -20,7 +27,26 @@ export interface HttpOptions {
   readonly master: MasterCore;
   /** A pino-compatible logger, or false in tests. */
   readonly logger: object | false;
+  /** Who may call, and what they may do; without it (tests), anonymous and allowed everything. */
+  readonly access?: HttpAccess;
 }
+
+export interface HttpAccess {
+  /** null: no --credentials, every request is anonymous. */
+  readonly credentials: CredentialStore | null;
+  readonly authorizer: Authorizer;
+  /** Where the audit lines of mutating calls go (audit.ts). */
+  readonly auditLog: Logger;
+  /** The cluster secret, which the master presents to agents when it reads a sandbox. */
+  readonly clusterSecret: string;
+}
+
+const openAccess: HttpAccess = {
+  credentials: null,
+  authorizer: allowEverything,
+  auditLog: silentLogger,
+  clusterSecret: developmentSecret,
+};
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const app = Fastify({
@@ -52,13 +78,18 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       .code(404)
       .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
+  const access = options.access ?? openAccess;
+  // CORS first: a preflight is answered before authentication, which it never carries.
   registerCors(app, options.master);
+  registerAuthentication(app, { credentials: access.credentials, clusterSecret: null });
+  decorateAuthorizer(app, access.authorizer);
+  registerAudit(app, access.auditLog);
   registerHealthRoutes(app, options.master);
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
-  registerSandboxRoutes(app, options.master);
+  registerSandboxRoutes(app, options.master, access.clusterSecret);
   registerUiRoutes(app, options.master);
   return app;
 }

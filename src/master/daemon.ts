@@ -4,6 +4,9 @@
 // This is the one file outside src/http that imports from it: it builds the HTTP server.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Authorizer } from '../auth/authorizer.ts';
+import { CredentialStore } from '../auth/credential-store.ts';
+import { warnWhileInsecure } from '../auth/exposure.ts';
 import { buildHttpServer } from '../http/server.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
 import { RaftNode } from '../raft/node.ts';
@@ -48,6 +51,7 @@ export class Master {
     readonly leadership: LeadershipLifecycle,
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
+    private readonly stopInsecureWarnings: () => void,
   ) {}
 
   /** Every option of this master, checked (config.ts). */
@@ -101,15 +105,36 @@ export class Master {
     const services = buildLeaderServices(config, replica, raft, () => leadership.awaitRunning(), logger);
     const metrics = new MasterMetrics(raft, () => leadership.view(), { master: options.id });
     const core = masterCore(replica, services, leadership, metrics);
-    const http = buildHttpServer({ master: core, logger: logger.child({ subsystem: 'http' }) });
+    const http = buildHttpServer({
+      master: core,
+      logger: logger.child({ subsystem: 'http' }),
+      access: {
+        credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
+        authorizer: new Authorizer(config.auth.acls),
+        auditLog: logger.child({ subsystem: 'audit' }),
+        clusterSecret: config.secret,
+      },
+    });
     http.server.on('upgrade', (request, socket, head) => {
       if (!services.agents.handleUpgrade(request, socket, head) && !raft.handleUpgrade(request, socket, head))
         socket.destroy();
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
     leadership.begin([services.agents, services.sessions, services.failover, services.allocation, services.promoter]);
-    logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
-    return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
+    logger.info(
+      {
+        address,
+        peers: options.peers,
+        dataDir: options.dataDir,
+        zone: options.zone,
+        authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
+        principals: config.auth.credentials?.length ?? 0,
+        acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+      },
+      'master listening',
+    );
+    const stopInsecureWarnings = warnWhileInsecure(config.auth.exposure, logger);
+    return new Master(config, raft, machine, core, http, services, leadership, metrics, logger, stopInsecureWarnings);
   }
 
   /**
@@ -117,6 +142,7 @@ export class Master {
    * leadership over, so a rolling restart costs no election.
    */
   async stop(): Promise<void> {
+    this.stopInsecureWarnings();
     this.leadership.shutDown();
     this.services.sessions.close();
     await this.services.agents.close();

@@ -1,10 +1,14 @@
 // The key-value API (DESIGN.md "Key-value API"): linearizable, with compare-and-set through
 // If-Match on a version that grows with every write of a key (the Raft index of the write).
+// Authorized by KV prefix: read_kv and write_kv, whose objects are "<namespace>/<key>" matched
+// by prefix (an ACL value "flotilla-jobs/" covers that whole namespace). Writes are audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { maxKvKeyLength, maxKvNamespaceLength, maxKvValueBytes } from '../../state-machine/limits.ts';
 import { kvKey } from '../../state-machine/state.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import { requireAllowed } from '../access.ts';
+import { auditCall } from '../audit.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { readConsistency } from '../reads.ts';
@@ -28,6 +32,7 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
   const path = '/api/v1/kv/:namespace/*';
   app.get<{ Params: KvParams; Querystring: { stale?: string } }>(path, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);
+    requireAllowed(request, 'read_kv', `${namespace}/${key}`);
     await readConsistency(master, request.query.stale);
     const entry = master.state().kv.get(kvKey(namespace, key));
     if (entry === undefined) throw new HttpError('KEY_NOT_FOUND', `no key ${key} in namespace ${namespace}`);
@@ -36,6 +41,8 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 
   app.put<{ Params: KvParams; Body: { value: string } }>(path, { schema: { body: putBodySchema } }, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);
+    auditCall(request, 'KV PUT', `${namespace}/${key}`);
+    requireAllowed(request, 'write_kv', `${namespace}/${key}`);
     const keyed = withIdempotency(master, idempotentRequest(request));
     if (Buffer.byteLength(request.body.value, 'utf8') > maxKvValueBytes) {
       throw new HttpError('PAYLOAD_TOO_LARGE', `a value is at most ${maxKvValueBytes} bytes`);
@@ -54,6 +61,8 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 
   app.delete<{ Params: KvParams }>(path, async (request, reply: FastifyReply) => {
     const { namespace, key } = parseKeyPath(request.params);
+    auditCall(request, 'KV DELETE', `${namespace}/${key}`);
+    requireAllowed(request, 'write_kv', `${namespace}/${key}`);
     const keyed = withIdempotency(master, idempotentRequest(request));
     requireLeader(master, request.url);
     const expectedVersion = parseIfMatch(request);
