@@ -2,10 +2,13 @@
 // agent, with bin/flotilla.js as a child process: status, agents, frameworks, tasks (and
 // --watch, across a leader failover), logs (and --follow), kill; a follower address; no master.
 // flotilla-test-timeout-seconds: 900
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E2eCluster } from '../e2e/support/cluster.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { type CliResult, flotilla, parseJson, startFlotilla, transcript } from './support/cli-process.ts';
 
@@ -158,12 +161,16 @@ test('a finished task: tasks (filters, table, JSON), frameworks --all, logs of s
 });
 
 test('logs --follow prints what the task writes as it writes it, and ends once it has ended', async () => {
-  const run = startFlotilla(['run', '--no-output', '--masters', masters, '--', 'echo one; sleep 3; echo two']);
+  // The task writes "two" only once the test has seen "one" and lets it go: no sleep to outrun.
+  const gate = path.join(makeTempDir('logs-follow-'), 'go');
+  const script = `echo one; while [ ! -e ${gate} ]; do sleep 0.1; done; echo two`;
+  const run = startFlotilla(['run', '--no-output', '--masters', masters, '--', script]);
   await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
   const taskId = launchedTaskId(run.stdout())!;
   const follow = startFlotilla(['logs', taskId, '--follow', '--masters', masters]);
   await follow.waitForOutput(/^one$/m, '"one" before the task ends');
   assert.not.match(follow.stdout(), /two/);
+  writeFileSync(gate, '');
   const ended = await follow.done;
   expectStatus(ended, 0);
   assert.is(ended.stdout, 'one\ntwo\n');
