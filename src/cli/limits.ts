@@ -22,3 +22,6 @@ export const maxReadsPerPoll = 16;
 export const maxReadsPerDrain = 1_024;
 
 export const maxTimeoutSeconds = 3_600;
+
+/** A --secret-file holds one secret: anything longer is the wrong file (a key, a log), not read. */
+export const maxSecretFileBytes = 4_096;

@@ -40,6 +40,8 @@ export interface KvClientOptions {
   /** All attempts of one request, across masters and redirects. */
   readonly requestDeadlineMs?: number;
   readonly random?: () => number;
+  /** The framework's Authorization (sdk/transport.ts credentialHeaders) for masters with --credentials. */
+  readonly credentials?: Readonly<Record<string, string>>;
 }
 
 const defaultAttemptTimeoutMs = 5_000;
@@ -131,7 +133,7 @@ export class KvClient {
     body: string | null,
     ifMatch: number | null,
   ): Promise<Answer> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.options.credentials, accept: 'application/json' };
     if (body !== null) headers['content-type'] = 'application/json';
     if (ifMatch !== null) headers['if-match'] = String(ifMatch);
     const response = await fetch(`http://${master}${path}`, {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Offer, TaskStatus } from '../../protocol/mesos.ts';
 import { SchedulerClient } from '../sdk/client.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
+import { credentialHeaders, type FrameworkCredentials } from '../sdk/transport.ts';
 import type { Logger } from '../../util/logger.ts';
 import { marathonErrors } from './api-error.ts';
 import { Engine } from './engine.ts';
@@ -34,6 +35,8 @@ export interface ServicesConfig {
   /** Marathon's --task_launch_timeout: an instance not running after this long is killed. */
   readonly taskLaunchTimeoutMs: number;
   readonly logger: Logger;
+  /** For masters with --credentials: the framework's principal and secret (KV and scheduler calls). */
+  readonly credentials?: FrameworkCredentials;
 }
 
 export type ServicesStatus = 'standby' | 'starting' | 'leading' | 'stopped';
@@ -57,7 +60,11 @@ export class ServicesFramework {
   readonly owner = randomUUID();
 
   constructor(readonly config: ServicesConfig) {
-    this.#kv = new KvClient({ masters: config.masters, namespace: config.namespace });
+    this.#kv = new KvClient({
+      masters: config.masters,
+      namespace: config.namespace,
+      credentials: credentialHeaders(config.credentials?.principal, config.credentials?.secret),
+    });
     this.#lease = new LeaseKeeper({
       client: this.#kv,
       key: keys.lease,
@@ -181,7 +188,9 @@ export class ServicesFramework {
         checkpoint: true,
         capabilities: [{ type: 'MULTI_ROLE' }, { type: 'PARTITION_AWARE' }, { type: 'TASK_KILLING_STATE' }],
         ...(frameworkId === null ? {} : { id: { value: frameworkId } }),
+        ...(this.config.credentials === undefined ? {} : { principal: this.config.credentials.principal }),
       },
+      ...(this.config.credentials === undefined ? {} : { secret: this.config.credentials.secret }),
       reconnect: { baseMs: 250, maxMs: 2_000 },
       logger: logger.child({ part: 'scheduler' }),
     });

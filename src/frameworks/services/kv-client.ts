@@ -30,6 +30,8 @@ export interface KvClientOptions {
   readonly deadlineMs?: number;
   readonly requestTimeoutMs?: number;
   readonly random?: () => number;
+  /** The framework's Authorization (sdk/transport.ts credentialHeaders) for masters with --credentials. */
+  readonly credentials?: Readonly<Record<string, string>>;
 }
 
 const defaultDeadlineMs = 30_000;
@@ -164,7 +166,7 @@ export class KvClient {
     body: string | undefined,
     ifMatch: number | null,
   ): Promise<Answer> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.options.credentials };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (ifMatch !== null) headers['if-match'] = String(ifMatch);
     const response = await fetch(`http://${master}/api/v1/kv/${this.options.namespace}/${key}`, {
