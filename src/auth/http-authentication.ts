@@ -6,7 +6,8 @@
 // - Without credentials (no --credentials): everyone is anonymous, as before authentication
 //   existed; an Authorization header is not looked at.
 // - With them: a request without `Authorization: Basic|Bearer …`, or with credentials that do
-//   not match, is answered 401 UNAUTHORIZED with `WWW-Authenticate` naming both schemes, in the
+//   not match, is answered 401 UNAUTHORIZED with `WWW-Authenticate` naming both schemes (Bearer
+//   only to a browser's fetch: challengeFor), in the
 //   {"error": {"code", "message"}} envelope of both APIs. The message is the same for an unknown
 //   principal and a wrong secret, and never quotes what was sent.
 // - An agent also takes the cluster secret (x-flotilla-secret) from the masters, who read
@@ -81,10 +82,23 @@ function authenticate(request: FastifyRequest, options: AuthenticationOptions): 
   return { requester: principalRequester(principal) };
 }
 
-function refuse(reply: FastifyReply, message: string): FastifyReply {
+/**
+ * The challenge: both schemes, except to a script's fetch in a browser (Sec-Fetch-Mode other
+ * than navigate), which gets Bearer only: a Basic challenge makes the browser hold the request
+ * and ask for a password in its own dialog, where the web UI shows its login form instead.
+ * (Node's fetch sends Sec-Fetch-Mode too; no client reads the challenge, they know their scheme.)
+ */
+export function challengeFor(request: FastifyRequest): string {
+  const mode = request.headers['sec-fetch-mode'];
+  return typeof mode === 'string' && mode !== 'navigate' ? bearerChallenge : wwwAuthenticate;
+}
+
+const bearerChallenge = `Bearer realm="${authenticationRealm}"`;
+
+function refuse(request: FastifyRequest, reply: FastifyReply, message: string): FastifyReply {
   return reply
     .code(401)
-    .header('www-authenticate', wwwAuthenticate)
+    .header('www-authenticate', challengeFor(request))
     .header('cache-control', 'no-store')
     .send({ error: { code: unauthorizedCode, message } });
 }
@@ -97,7 +111,7 @@ export function registerAuthentication(app: FastifyInstance, options: Authentica
     request.requester = anonymousRequester;
     if (request.method === 'OPTIONS' || request.routeOptions.config.public === true) return undefined;
     const outcome = authenticate(request, options);
-    if ('refused' in outcome) return refuse(reply, outcome.refused);
+    if ('refused' in outcome) return refuse(request, reply, outcome.refused);
     request.requester = outcome.requester;
     return undefined;
   });

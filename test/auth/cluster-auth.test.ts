@@ -7,6 +7,7 @@
 // audit lines are read from the masters' logs; no secret appears in any log line.
 // flotilla-test-timeout-seconds: 400
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -113,7 +114,21 @@ function expectError(answer: Answer, status: number, code: string, label: string
   const error = answer.body.error as { code?: unknown; message?: unknown } | undefined;
   assert.is(error?.code, code, `${label}: ${JSON.stringify(answer.body)}`);
   assert.type(error?.message, 'string', label);
-  if (status === 401) assert.match(answer.headers.get('www-authenticate') ?? '', /^Basic realm=.*Bearer realm=/, label);
+  // Bearer only to fetch() (it sends Sec-Fetch-Mode, as a browser's script does: no password dialog).
+  if (status === 401) assert.match(answer.headers.get('www-authenticate') ?? '', /Bearer realm="flotilla"/, label);
+}
+
+/** The WWW-Authenticate a plain HTTP client (curl, node:http: no Sec-Fetch-Mode) is challenged with. */
+function plainChallenge(address: string): Promise<string | undefined> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host, port: Number(port), method: 'POST', path: '/api/v1' }, (response) => {
+      response.resume();
+      resolve(response.headers['www-authenticate']);
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify({ type: 'GET_STATE' }));
+  });
 }
 
 function allOutput(): string {
@@ -179,6 +194,8 @@ test('401 without or with wrong credentials on the operator API, Bearer and Basi
   assert.is((await operator({ type: 'GET_STATE' }, basic('ops'))).status, 200, 'Basic');
   const bearer = { authorization: bearerAuthorization(secrets.ops) };
   assert.is((await operator({ type: 'GET_STATE' }, bearer)).status, 200, 'Bearer with the secret as token');
+  const challenge = await plainChallenge(leader);
+  assert.is(challenge, 'Basic realm="flotilla", Bearer realm="flotilla"', 'curl and the CLI are offered both schemes');
   assert.is((await call(leader, '/health')).status, 200, '/health needs no credentials');
   assert.is((await call(leader, '/')).status, 200, 'the UI page loads to show its login form');
   // The UI's own calls are operator calls from the browser: a preflight passes, the call itself needs the token.

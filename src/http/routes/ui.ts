@@ -23,6 +23,7 @@ export const uiAssetTypes: Readonly<Record<string, string>> = {
   'style.css': css,
   'app.js': javascript,
   'api.js': javascript,
+  'auth.js': javascript,
   'recordio.js': javascript,
   'connection.js': javascript,
   'leader-finder.js': javascript,
