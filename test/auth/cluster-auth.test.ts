@@ -12,7 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { KvClient as JobsKvClient, KvRejectedError } from '../../src/frameworks/jobs/kv-client.ts';
 import { SchedulerClient } from '../../src/frameworks/sdk/client.ts';
+import { credentialHeaders } from '../../src/frameworks/sdk/transport.ts';
+import { KvClient as ServicesKvClient } from '../../src/frameworks/services/kv-client.ts';
 import { parseMasterList } from '../../src/frameworks/sdk/masters.ts';
 import { matchOffer } from '../../src/frameworks/sdk/offer-matching.ts';
 import { buildTaskInfo } from '../../src/frameworks/sdk/task-info.ts';
@@ -409,6 +412,22 @@ test('idempotency keys are scoped by principal: two principals with one key do n
   const replay = await put('ops', 'scoped-a');
   assert.is(replay.status, 200);
   assert.is(replay.body.version, first.body.version, 'a retry answers what the first attempt answered');
+});
+
+test("the jobs and services frameworks' KV clients: with a principal's credentials, refused without", async () => {
+  const masters = parseMasterList(cluster.replicas.map((replica) => replica.address).join(','));
+  const credentials = credentialHeaders('kvuser', secrets.kvuser);
+  const jobs = new JobsKvClient({ masters, namespace: 'auth', credentials, requestDeadlineMs: 20_000 });
+  const written = await jobs.put('apps/from-jobs', 'jobs value', null);
+  assert.ok(written.ok, 'the jobs client writes inside its prefix');
+  assert.is((await jobs.get('apps/from-jobs'))?.value, 'jobs value');
+  const services = new ServicesKvClient({ masters, namespace: 'auth', credentials, deadlineMs: 20_000 });
+  await services.put('apps/from-services', 'services value', null);
+  assert.is((await services.get('apps/from-services'))?.value, 'services value');
+  const anonymous = new JobsKvClient({ masters, namespace: 'auth', requestDeadlineMs: 20_000 });
+  const refused = await anonymous.get('apps/from-jobs').catch((error: Error) => error);
+  assert.instance(refused, KvRejectedError);
+  assert.is((refused as KvRejectedError).status, 401);
 });
 
 test('the CLI: --principal/--secret-file, FLOTILLA_PRINCIPAL/FLOTILLA_SECRET, FLOTILLA_TOKEN; refused without', async () => {
