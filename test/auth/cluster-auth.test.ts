@@ -23,6 +23,7 @@ import type { TaskStatus } from '../../src/protocol/mesos.ts';
 import { basicAuthorization, bearerAuthorization } from '../../src/protocol/http-authorization.ts';
 import { AgentProcess } from '../agent/support/daemon-support.ts';
 import { flotilla } from '../cli/support/cli-process.ts';
+import { JobsProcess } from '../frameworks/support/jobs.ts';
 import { ProcessCluster } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -89,10 +90,26 @@ interface Answer {
   readonly body: Record<string, unknown>;
 }
 
+/** Leadership may move on a loaded machine: a call to the leader that is answered 307 goes to the new one. */
 async function call(
   address: string,
   route: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await callOnce(address === leader ? leader : address, route, init);
+    if (answer.status !== 307 || address !== leader || attempt >= maxLeaderChanges) return answer;
+    leader = (await cluster.waitForLeader(60_000)).address;
+    address = leader;
+  }
+}
+
+const maxLeaderChanges = 5;
+
+async function callOnce(
+  address: string,
+  route: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> },
 ): Promise<Answer> {
   const response = await fetch(`http://${address}${route}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
@@ -266,6 +283,11 @@ test('the scheduler API: 401 without credentials, 403 PRINCIPAL_MISMATCH for ano
   assert.is(mismatch.principal, 'fw');
 });
 
+interface FrameworkEntry {
+  readonly active: boolean;
+  readonly framework_info: { readonly name: string; readonly principal?: string };
+}
+
 interface LaunchedTask {
   readonly frameworkId: string;
   readonly taskId: string;
@@ -428,6 +450,30 @@ test("the jobs and services frameworks' KV clients: with a principal's credentia
   const refused = await anonymous.get('apps/from-jobs').catch((error: Error) => error);
   assert.instance(refused, KvRejectedError);
   assert.is((refused as KvRejectedError).status, 401);
+});
+
+test('flotilla jobs --principal/--secret-file: the jobs framework loads its records and registers as that principal', async () => {
+  const masters = cluster.replicas.map((replica) => replica.address).join(',');
+  const jobs = await JobsProcess.start(masters, [
+    '--principal',
+    'ops',
+    '--secret-file',
+    file('jobs-secret', secrets.ops),
+  ]);
+  try {
+    const registered = await waitFor(
+      async () => {
+        const answer = await operator({ type: 'GET_FRAMEWORKS' }, basic('ops'));
+        const frameworks = (answer.body.get_frameworks as { frameworks?: FrameworkEntry[] } | undefined)?.frameworks;
+        return frameworks?.find((entry) => entry.framework_info.name === 'flotilla-jobs' && entry.active) ?? null;
+      },
+      { timeoutMs: 60_000, what: `the jobs framework to subscribe (its output: ${jobs.output.slice(-2000)})` },
+    );
+    assert.is(registered.framework_info.principal, 'ops');
+  } finally {
+    await jobs.kill();
+  }
+  assert.not.ok(jobs.output.includes(secrets.ops), "the jobs framework's log holds no secret");
 });
 
 test('the CLI: --principal/--secret-file, FLOTILLA_PRINCIPAL/FLOTILLA_SECRET, FLOTILLA_TOKEN; refused without', async () => {
