@@ -10,6 +10,7 @@ import { Checkpoint, checkpointFileName } from './checkpoint.ts';
 import type { Containerizer, ContainerizerKind, ContainerUsage } from './containerizer/types.ts';
 import { buildAgentHttp } from './http.ts';
 import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
+import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
 import { recoverTasks } from './recovery.ts';
 import { StatusUpdateManager } from './status-updates.ts';
@@ -41,6 +42,8 @@ export interface AgentOptions {
   readonly flags?: Readonly<Record<string, string>>;
   /** Who may use the agent's HTTP API (--credentials, --acls); default: anonymous, everything allowed. */
   readonly access?: AgentHttpAccess;
+  /** Served at /metrics and /metrics/snapshot (the daemon builds it); none when built in code. */
+  readonly metrics?: AgentMetrics;
   readonly logger: Logger;
 }
 
@@ -90,6 +93,14 @@ export class Agent {
         process.exitCode = 3;
         void this.stop();
       },
+    });
+    options.metrics?.bind({
+      registered: () => this.link.isRegistered(),
+      taskCountsByState: () => this.checkpoint.taskCountsByState(),
+      pendingStatusUpdates: () => this.checkpoint.pendingUpdateCount(),
+      liveTasks: () => this.runs.size,
+      totalResources: () => options.resources,
+      usedResources: () => [...this.runs.values()].flatMap((run) => run.spec.resources),
     });
   }
 

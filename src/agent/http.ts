@@ -61,6 +61,14 @@ export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyIn
     pendingStatusUpdates: agent.checkpoint.pendingUpdateCount(),
   }));
 
+  const metrics = agent.options.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', metrics.metrics.contentType).send(await metrics.metrics.text()),
+    );
+    app.get('/metrics/snapshot', async () => metrics.metrics.snapshot());
+  }
+
   app.get('/monitor/statistics', async (request) => {
     const caller = requestAccess(request);
     const samples = await agent.usageSamples();

@@ -41,6 +41,8 @@ export const aclActions = {
   get_maintenance_statuses: 'machines',
   change_raft_membership: 'masters',
   transfer_leadership: 'masters',
+  /** GET /api/v1/backup: the whole state, every KV value included (Flotilla's own; asked with ANY). */
+  backup_state: 'masters',
   read_kv: 'prefixes',
   write_kv: 'prefixes',
 } as const;

@@ -11,9 +11,12 @@ import { decorateAuthorizer } from './access.ts';
 import { registerAudit } from './audit.ts';
 import { MasterError } from '../master/errors.ts';
 import type { MasterCore } from '../master/interface.ts';
+import type { MetricRegistry } from '../util/metric-registry.ts';
 import { HttpError } from './errors.ts';
 import { maxBodyBytes } from './limits.ts';
 import { masterErrorToHttp } from './master-errors.ts';
+import { registerRequestMetrics } from './request-metrics.ts';
+import { registerBackupRoutes } from './routes/backup.ts';
 import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
@@ -29,6 +32,8 @@ export interface HttpOptions {
   readonly logger: object | false;
   /** Who may call, and what they may do; without it (tests), anonymous and allowed everything. */
   readonly access?: HttpAccess;
+  /** Where the request metrics go (the master's registry); none: requests are not counted. */
+  readonly metrics?: MetricRegistry;
 }
 
 export interface HttpAccess {
@@ -79,6 +84,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
   const access = options.access ?? openAccess;
+  if (options.metrics !== undefined) registerRequestMetrics(app, options.metrics);
   // CORS first: a preflight is answered before authentication, which it never carries.
   registerCors(app, options.master);
   registerAuthentication(app, { credentials: access.credentials, clusterSecret: null });
@@ -88,6 +94,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
+  registerBackupRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
   registerSandboxRoutes(app, options.master, access.clusterSecret);
   registerUiRoutes(app, options.master);
