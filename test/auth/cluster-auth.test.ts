@@ -53,6 +53,7 @@ const masterAcls = {
   view_tasks: [{ principals: only('ops', 'fw'), users: any }],
   access_sandboxes: [{ principals: only('ops', 'fw'), users: any }],
   view_flags: [{ principals: only('ops'), flags: any }],
+  backup_state: [{ principals: only('ops'), masters: any }],
   read_kv: [{ principals: any, prefixes: any }],
   write_kv: [
     { principals: only('kvuser'), prefixes: only('auth/apps/') },
@@ -256,6 +257,11 @@ test('operator writes: 403 for a principal the ACLs refuse, 200 for one they all
   assert.is(anonymous.principal, null);
   expectError(await operator({ type: 'GET_FLAGS' }, basic('viewer')), 403, 'FORBIDDEN', 'GET_FLAGS by viewer');
   assert.is((await operator({ type: 'GET_FLAGS' }, basic('ops'))).status, 200, 'GET_FLAGS by ops');
+  expectError(await call(leader, '/api/v1/backup'), 401, 'UNAUTHORIZED', 'backup anonymous');
+  expectError(await call(leader, '/api/v1/backup', { headers: basic('viewer') }), 403, 'FORBIDDEN', 'backup by viewer');
+  const backup = await fetch(`http://${leader}/api/v1/backup`, { headers: basic('ops') });
+  assert.is(backup.status, 200, 'backup by ops');
+  assert.ok((await backup.arrayBuffer()).byteLength > 0);
 });
 
 test('the scheduler API: 401 without credentials, 403 PRINCIPAL_MISMATCH for another principal, 403 for a refused role', async () => {

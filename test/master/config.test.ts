@@ -55,6 +55,7 @@ const samples: Record<string, string> = {
   'no-switch-user': 'false',
   'no-root-tasks': 'true',
   'docker-volume-allowlist': '/tmp',
+  'preferred-leader-zones': 'dc1,dc2',
   credentials: credentialsFile,
   acls: aclsFile,
   'insecure-allow-anonymous': 'false',
