@@ -56,7 +56,6 @@ const samples: Record<string, string> = {
   'no-switch-user': 'false',
   'no-root-tasks': 'true',
   'docker-volume-allowlist': '/tmp',
-  'preferred-leader-zones': 'dc1,dc2',
   credentials: credentialsFile,
   acls: aclsFile,
   'insecure-allow-anonymous': 'false',
