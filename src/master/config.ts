@@ -2,6 +2,7 @@
 // --help from this table, the daemon (daemon.ts) takes the checked MasterConfig made from it, and
 // GET_FLAGS lists it. Flag names, defaults and bounds are the interface operators script against:
 // never rename one (add an alias).
+import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
 import { maxDurationMs } from '../state-machine/limits.ts';
@@ -108,6 +109,7 @@ export const masterOptions = {
     placeholder: '<file>',
     description: 'file holding the secret shared by all masters',
   }),
+  ...authOptions,
   timing: choiceOption({
     flag: 'timing',
     placeholder: '<profile>',
@@ -236,6 +238,8 @@ export interface MasterConfig {
   readonly timing: TimingProfile;
   /** The cluster secret from --cluster-secret-file, or the development secret without one. */
   readonly secret: string;
+  /** --credentials and --acls read, and the listen address judged (src/auth/options.ts). */
+  readonly auth: AuthSettings;
   /** GET_FLAGS. */
   readonly flags: Readonly<Record<string, string>>;
 }
@@ -274,6 +278,7 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
       throw new OptionError('cluster-secret-file', `--cluster-secret-file ${error.message}`);
     }
   }
+  const auth = resolveAuthSettings(values, values.listen.host);
   const options: MasterOptionValues = { ...values, ...timing };
-  return { options, timing, secret, flags: flagsRecord(masterOptions, options) };
+  return { options, timing, secret, auth, flags: flagsRecord(masterOptions, options) };
 }
