@@ -58,6 +58,7 @@ const samples: Record<string, string> = {
   'docker-volume-allowlist': '/tmp',
   'jobs-test-clock-file': '/tmp/clock',
   credentials: credentialsFile,
+  'frameworks-principal': 'ops',
   acls: aclsFile,
   'insecure-allow-anonymous': 'false',
 };
@@ -180,7 +181,15 @@ test('master: defaults, the timing profile filled in, and what only the options 
 test('master and agent: a non-loopback --listen needs --credentials and --cluster-secret-file, or the insecure switch', () => {
   const exposed = { host: '0.0.0.0', port: 1 };
   const master = (given: Parameters<typeof masterConfig>[0]) =>
-    masterConfig({ id: 'm1', listen: exposed, peers: { m1: 'h:1' }, dataDir: '/d', ...given });
+    masterConfig({
+      id: 'm1',
+      listen: exposed,
+      peers: { m1: 'h:1' },
+      dataDir: '/d',
+      // With --credentials the hosted frameworks need a principal (test/auth/hosted-frameworks-auth.test.ts).
+      ...(given.credentials === undefined ? {} : { frameworksPrincipal: 'ops' }),
+      ...given,
+    });
   const agent = (given: Parameters<typeof agentConfig>[0]) =>
     agentConfig({ masters: ['h:1'], workDir: '/w', listen: exposed, ...given });
   for (const build of [master, agent] as ((given: object) => unknown)[]) {
