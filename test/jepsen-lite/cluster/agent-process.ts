@@ -48,6 +48,8 @@ export class AgentProcess {
       this.id,
       '--resources',
       agentResources,
+      // A private namespace address, as the masters' (master-process.ts).
+      '--insecure-allow-anonymous',
     ];
     const [command, ...prefix] = [...this.placement.commandPrefix, process.execPath];
     const log = openSync(this.logFile, 'a');

@@ -61,6 +61,10 @@ export class MasterProcess {
       launch.peers,
       '--data-dir',
       this.dataDir,
+      // In network namespaces the masters listen on the test's private 10.77/16 bridge, which the
+      // exposure rule (src/auth/exposure.ts) would refuse without credentials: the workloads'
+      // clients are anonymous, as on loopback.
+      '--insecure-allow-anonymous',
       ...launch.extraArguments,
       ...(launch.join ? ['--join'] : []),
     ];
