@@ -34,6 +34,7 @@ export function toStatusReport(wire: WireStatus): StatusReport {
     uuid: wire.uuid,
     timestampMs: Math.round(wire.timestampMs),
     healthy: wire.healthy,
+    data: null,
   };
 }
 

@@ -41,7 +41,7 @@ function sumByRole(lists: ReadonlyMap<Role, Resources[]>): Map<Role, Resources> 
   return new Map([...lists.keys()].sort(compareStrings).map((role) => [role, sum(lists.get(role)!)]));
 }
 
-/** One pass over live tasks and outstanding offers, for the frameworks `wanted` accepts. */
+/** One pass over live tasks, executors and outstanding offers, for the frameworks `wanted` accepts. */
 function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): Map<FrameworkId, FrameworkHoldings> {
   const accumulators = new Map<FrameworkId, Accumulator>();
   const accumulatorOf = (id: FrameworkId): Accumulator => {
@@ -54,6 +54,10 @@ function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): M
   for (const task of state.tasks.values()) {
     if (!isTerminalTaskState(task.state) && wanted(task.frameworkId))
       append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
+  }
+  for (const executor of state.executors.values()) {
+    if (wanted(executor.frameworkId))
+      append(accumulatorOf(executor.frameworkId).allocated, executor.role, executor.info.resources);
   }
   for (const offer of sortedValues(state.offers)) {
     if (!wanted(offer.frameworkId)) continue;

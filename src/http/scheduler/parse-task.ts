@@ -348,6 +348,8 @@ export function parseTaskInfo(task: Fields, path: string): { definition: TaskDef
     healthCheck: check === null ? null : parseHealthCheck(check, `${path}.health_check`),
     killGracePeriodMs: killGracePeriodMs(task, path),
     labels: parseLabels(task, `${path}.labels`),
+    executor: null,
+    data: null,
   };
   const definition = parseWith(taskDefinitionSchema, candidate, path);
   const problem = containerProblem(definition);
