@@ -1,11 +1,12 @@
 // The agent's own HTTP API (fastify, on --listen): GET /health, GET /monitor/statistics in the
 // Mesos shape, and POST /api/v1 with GET_STATE (a small one), GET_FLAGS, LIST_FILES and READ_FILE on task
-// sandboxes. Errors are {"error": {"code", "message"}} with a 4xx; bad input never crashes.
+// sandboxes, and POST /api/v1/executor (executors/http-route.ts). Errors are {"error": {"code", "message"}} with a 4xx; bad input never crashes.
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { resourceStatistics } from '../protocol/agent.ts';
 import type { Agent } from './agent.ts';
 import { AgentHttpError, errorBody } from './errors.ts';
+import { registerExecutorRoute } from './executors/http-route.ts';
 import { registerAgentFileCalls } from './http-files.ts';
 
 export function buildAgentHttp(agent: Agent): FastifyInstance {
@@ -62,6 +63,15 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
         state: task.state,
         sandbox: task.sandbox,
       })),
+      executors: agent.executors.view().map((executor) => ({
+        framework_id: executor.frameworkId,
+        executor_id: executor.executorId,
+        kind: executor.kind,
+        state: executor.state,
+        sandbox: executor.sandbox,
+        subscriptions: executor.subscriptions,
+        pid: executor.pid,
+      })),
     },
   }));
   // master.proto-style GetFlags (the agent v1 API has GET_FLAGS too): every option, by name.
@@ -74,6 +84,7 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
     },
   }));
   registerAgentFileCalls(agent, calls);
+  registerExecutorRoute(app, agent.executors);
   app.post(
     '/api/v1',
     {

@@ -10,6 +10,8 @@ import { RaftNode } from '../raft/node.ts';
 import { type NodeId, nodeId } from '../raft/types.ts';
 import { ClusterStateMachine } from '../state-machine/machine.ts';
 import { createLogger } from '../util/logger.ts';
+import type { SchedulerEvent } from '../protocol/scheduler.ts';
+import type { ExecutorEventSink } from './agent-executors.ts';
 import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
@@ -19,6 +21,7 @@ import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
+import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
 import { FrameworkFailover } from './scheduler/framework-failover.ts';
 import { SchedulerSessions } from './scheduler/sessions.ts';
 
@@ -30,6 +33,7 @@ export interface MasterEnvironment {
 /** The leader services, in start order (stopped in reverse). */
 interface LeaderServices {
   readonly agents: AgentGateway;
+  readonly schedulerLogger: Logger;
   readonly sessions: SchedulerSessions;
   readonly failover: FrameworkFailover;
   readonly allocation: AllocationLoop;
@@ -168,6 +172,8 @@ function masterCore(
       master: replica,
       allocation: services.allocation,
       sessions: services.sessions,
+      executors: services.agents,
+      logger: services.schedulerLogger,
       leaderServicesRunning: () => leadership.awaitRunning(),
     }),
     taskStatistics: (framework, task) => {
@@ -188,6 +194,8 @@ function buildLeaderServices(
   logger: Logger,
 ): LeaderServices {
   const options = config.options;
+  const schedulerLogger = logger.child({ subsystem: 'scheduler' });
+  const sessions = new SchedulerSessions(replica, schedulerLogger);
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -198,9 +206,9 @@ function buildLeaderServices(
       reregistrationGraceMs: options.agentReregistrationGraceMs,
     },
     secret: config.secret,
+    executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
   });
-  const sessions = new SchedulerSessions(replica, logger.child({ subsystem: 'scheduler' }));
   const failover = new FrameworkFailover(
     replica,
     (frameworkId) => sessions.has(frameworkId),
@@ -212,5 +220,22 @@ function buildLeaderServices(
     logger: logger.child({ subsystem: 'allocator' }),
   });
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
-  return { agents, sessions, failover, allocation, promoter };
+  return { agents, schedulerLogger, sessions, failover, allocation, promoter };
+}
+
+/** Executors' messages and exits as scheduler events; best effort: without a stream they are dropped, and logged. */
+function executorEventsTo(sessions: SchedulerSessions, logger: Logger): ExecutorEventSink {
+  const deliver = (frameworkId: string, event: SchedulerEvent, what: string): void => {
+    if (!sessions.has(frameworkId)) {
+      logger.info({ frameworkId, event: event.type }, `dropped ${what}: the framework has no scheduler stream`);
+      return;
+    }
+    sessions.send(frameworkId, [event]);
+  };
+  return {
+    frameworkMessage: (frameworkId, agentId, executorId, data) =>
+      deliver(frameworkId, frameworkMessageEvent(agentId, executorId, data), 'an executor message'),
+    executorGone: (frameworkId, agentId, executorId, status) =>
+      deliver(frameworkId, executorFailureEvent(agentId, executorId, status), 'an executor FAILURE'),
+  };
 }

@@ -1,7 +1,7 @@
 // Operator calls that read the cluster state (master.proto Response.GetState, GetAgents,
-// GetFrameworks, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
+// GetFrameworks, GetExecutors, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
 import type { OperatorCallTable } from './registry.ts';
-import { getAgents, getFrameworks, getState, getTasks } from './state-view.ts';
+import { getAgents, getExecutors, getFrameworks, getState, getTasks } from './state-view.ts';
 
 export const stateCalls: OperatorCallTable = {
   GET_STATE: {
@@ -23,6 +23,12 @@ export const stateCalls: OperatorCallTable = {
     write: false,
     async handle({ master }) {
       return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(master.state()) };
+    },
+  },
+  GET_EXECUTORS: {
+    write: false,
+    async handle({ master }) {
+      return { type: 'GET_EXECUTORS', get_executors: getExecutors(master.state()) };
     },
   },
   GET_TASKS: {

@@ -5,7 +5,8 @@ import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
 import { compareStrings, sortedValues } from '../../state-machine/ordering.ts';
-import { listAgents, listFrameworks } from '../../state-machine/queries.ts';
+import { listAgents, listExecutors, listFrameworks } from '../../state-machine/queries.ts';
+import { mesosExecutor } from '../../master/mesos/mesos-executors.ts';
 import { sum, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
 import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
@@ -120,11 +121,19 @@ export function getTasks(state: ReadonlyState, statistics: TaskStatisticsLookup 
   return { pending_tasks: [], ...lists, orphan_tasks: [] };
 }
 
-/** Flotilla has no custom executors: command and container tasks only. */
+/**
+ * master.proto GetExecutors: frameworks' executors and task groups' DEFAULT ones, in key order
+ * (agent, framework, executor). The command executors of plain tasks are not listed (Mesos'
+ * master does not list them either: they are the agent's).
+ */
+export function getExecutors(state: ReadonlyState): Operator.GetExecutors {
+  return { executors: listExecutors(state).map(mesosExecutor), orphan_executors: [] };
+}
+
 export function getState(state: ReadonlyState, statistics: TaskStatisticsLookup = noStatistics): Operator.GetState {
   return {
     get_tasks: getTasks(state, statistics),
-    get_executors: { executors: [], orphan_executors: [] },
+    get_executors: getExecutors(state),
     get_frameworks: getFrameworks(state),
     get_agents: getAgents(state),
   };
