@@ -39,5 +39,6 @@ export type {
   SchedulerEvent,
   SchedulerEventType,
   TaskInfo,
+  ExecutorInfo,
 } from './wire.ts';
 export { agentAddressOfOffer, readAgentFile, sandboxFilePath, type FileChunk } from './agent-files.ts';
