@@ -5,7 +5,8 @@
 // that leaves the other tasks running, the executor SIGKILLed (its task fails with a reason),
 // SHUTDOWN, a task group on the default executor (one task failing kills the group), the agent
 // SIGKILLed and restarted with the executor re-subscribing and keeping its task, and malformed
-// or misdirected executor calls answered 4xx with the agent's error shape.
+// or misdirected executor calls answered 4xx with the agent's error shape; and, on an agent with
+// short deadlines, the registration timeout and the idle shutdown.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exampleTask } from '../../examples/executors/framework.ts';
@@ -350,3 +351,50 @@ executors('malformed executor calls get a 4xx with the error shape', async ({ cl
 });
 
 executors.run();
+
+// Deadlines, on an agent of their own with short ones.
+const deadlines = suite<{ cluster: Cluster | null }>('executor deadlines', { cluster: null });
+
+deadlines.before(async (context) => {
+  const master = await startSingleMaster();
+  const agent = await AgentProcess.start(master.url.slice('http://'.length), [
+    '--executor-registration-timeout-ms',
+    '3000',
+    '--executor-idle-timeout-ms',
+    '1000',
+  ]);
+  const client = await SchedulerClient.subscribe(master.url);
+  context.cluster = { master, agent, client, log: new EventLog(client) };
+});
+
+deadlines.after(async ({ cluster }) => {
+  cluster?.log.stop();
+  await cluster?.agent.stop();
+  await cluster?.master.stop();
+});
+
+deadlines('an executor that never subscribes is killed and its task fails with the reason', async ({ cluster }) => {
+  const { log } = cluster!;
+  const offer = await log.offer();
+  const task = exampleTask(offer, 'mute', 'm1', null);
+  const mute = { ...task, executor: { ...task.executor!, command: { shell: true, value: 'sleep 600' } } };
+  await accept(cluster!, offer, [{ type: 'LAUNCH', launch: { task_infos: [mute] } }]);
+  const failed = await log.status('m1', 'TASK_FAILED');
+  assert.is(failed.reason, 'REASON_EXECUTOR_REGISTRATION_TIMEOUT');
+  assert.is(failed.source, 'SOURCE_AGENT');
+});
+
+deadlines('an executor left without tasks is shut down after the idle timeout', async ({ cluster }) => {
+  const { log } = cluster!;
+  const offer = await log.offer();
+  await accept(cluster!, offer, [{ type: 'LAUNCH', launch: { task_infos: [exampleTask(offer, 'idle', 'i1', 200)] } }]);
+  await log.status('i1', 'TASK_FINISHED');
+  const failure = await waitFor(
+    () => log.events.find((event) => event.type === 'FAILURE' && event.failure.executor_id?.value === 'idle'),
+    { timeoutMs: waitMs, what: 'FAILURE of the idle executor' },
+  );
+  assert.ok(failure.type === 'FAILURE');
+  assert.is(failure.failure.status, 0, 'it exited 0 on SHUTDOWN');
+});
+
+deadlines.run();
