@@ -6,7 +6,7 @@
 // SHUTDOWN, a task group on the default executor (one task failing kills the group), the agent
 // SIGKILLed and restarted with the executor re-subscribing and keeping its task, and malformed
 // or misdirected executor calls answered 4xx with the agent's error shape; and, on an agent with
-// short deadlines, the registration timeout and the idle shutdown.
+// short deadlines, the registration timeout, the idle shutdown and the recovery timeout.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exampleTask } from '../../examples/executors/framework.ts';
@@ -362,6 +362,8 @@ deadlines.before(async (context) => {
     '3000',
     '--executor-idle-timeout-ms',
     '1000',
+    '--executor-recovery-timeout-ms',
+    '3000',
   ]);
   const client = await SchedulerClient.subscribe(master.url);
   context.cluster = { master, agent, client, log: new EventLog(client) };
@@ -395,6 +397,34 @@ deadlines('an executor left without tasks is shut down after the idle timeout', 
   );
   assert.ok(failure.type === 'FAILURE');
   assert.is(failure.failure.status, 0, 'it exited 0 on SHUTDOWN');
+});
+
+deadlines('an executor that does not subscribe again after an agent restart loses its task', async ({ cluster }) => {
+  const { log, agent } = cluster!;
+  const offer = await log.offer();
+  await accept(cluster!, offer, [
+    { type: 'LAUNCH', launch: { task_infos: [exampleTask(offer, 'frozen', 'f1', null)] } },
+  ]);
+  await log.status('f1', 'TASK_RUNNING');
+  const executor = await customExecutorOf(cluster!, 'frozen');
+  // Stopped (its whole process group: the pid may be a wrapper), it cannot subscribe again; the
+  // restarted agent re-attaches to it and waits 3 s.
+  process.kill(-executor.pid!, 'SIGSTOP');
+  await agent.stop('SIGKILL');
+  agent.launch();
+  const lost = await log.status('f1', 'TASK_LOST').catch((error: unknown) => {
+    console.error(
+      agent.output
+        .split('\n')
+        .filter((line) => !line.includes('usage'))
+        .slice(-40)
+        .join('\n'),
+    );
+    throw error;
+  });
+  assert.is(lost.reason, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
+  assert.is(lost.source, 'SOURCE_AGENT');
+  await waitFor(() => !alive(executor.pid!), { timeoutMs: waitMs, what: 'the frozen executor killed' });
 });
 
 deadlines.run();
