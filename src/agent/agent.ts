@@ -19,6 +19,7 @@ import type { Containerizer, ContainerizerKind, ContainerUsage } from './contain
 import type { ExecutorSettings, RunHooks } from './executors/host.ts';
 import { ExecutorRegistry } from './executors/registry.ts';
 import { buildAgentHttp } from './http.ts';
+import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
 import { recoverTasks } from './recovery.ts';
 import { StatusUpdateManager } from './status-updates.ts';
@@ -49,6 +50,8 @@ export interface AgentOptions {
   readonly executors: ExecutorSettings;
   /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
   readonly flags?: Readonly<Record<string, string>>;
+  /** Served at /metrics and /metrics/snapshot (the daemon builds it); none when built in code. */
+  readonly metrics?: AgentMetrics;
   readonly logger: Logger;
 }
 
@@ -114,6 +117,14 @@ export class Agent {
       agentInfo: () => this.info(),
       sendToMaster: (body: AgentMessageBody) => this.link.send(body),
       newRun: (frameworkId, spec, sandbox, hooks) => this.newRun(frameworkId, spec, sandbox, hooks),
+    });
+    options.metrics?.bind({
+      registered: () => this.link.isRegistered(),
+      taskCountsByState: () => this.checkpoint.taskCountsByState(),
+      pendingStatusUpdates: () => this.checkpoint.pendingUpdateCount(),
+      liveTasks: () => this.runs.size,
+      totalResources: () => options.resources,
+      usedResources: () => [...this.runs.values()].flatMap((run) => run.spec.resources),
     });
   }
 

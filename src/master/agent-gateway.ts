@@ -73,6 +73,8 @@ export interface AgentGatewayParts {
   /** Where executors' messages and exits go: the scheduler sessions. */
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
+  /** Told of every well-formed message an agent sends (the master's message counters). */
+  readonly onMessage?: (message: AgentMessage) => void;
 }
 
 export class AgentConnection {
@@ -294,6 +296,7 @@ export class AgentGateway implements LeaderService {
         parsed.problem,
       );
     const message = parsed.message;
+    this.parts.onMessage?.(message);
     if (message.type === 'register') return registerAgentConnection(this, connection, message);
     if (message.type === 'error') {
       this.parts.logger.warn(

@@ -12,6 +12,8 @@ const serviceOrder = [
   'framework-failover',
   'allocation-loop',
   'learner-promoter',
+  'master-zones',
+  'zone-preference',
 ];
 
 async function leaderServices(url: string): Promise<LeaderServicesView & { readonly raftTerm: number }> {
