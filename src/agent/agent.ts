@@ -19,6 +19,7 @@ import type { Containerizer, ContainerizerKind, ContainerUsage } from './contain
 import type { ExecutorSettings, RunHooks } from './executors/host.ts';
 import { ExecutorRegistry } from './executors/registry.ts';
 import { buildAgentHttp } from './http.ts';
+import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
 import { recoverTasks } from './recovery.ts';
@@ -50,6 +51,8 @@ export interface AgentOptions {
   readonly executors: ExecutorSettings;
   /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
   readonly flags?: Readonly<Record<string, string>>;
+  /** Who may use the agent's HTTP API (--credentials, --acls); default: anonymous, everything allowed. */
+  readonly access?: AgentHttpAccess;
   /** Served at /metrics and /metrics/snapshot (the daemon builds it); none when built in code. */
   readonly metrics?: AgentMetrics;
   readonly logger: Logger;
@@ -141,7 +144,7 @@ export class Agent {
     const agent = new Agent(options);
     try {
       await recoverTasks(agent);
-      agent.http = buildAgentHttp(agent);
+      agent.http = buildAgentHttp(agent, options.access ?? openAgentAccess);
       await agent.http.listen({ host: options.listenHost, port: options.listenPort });
     } catch (error) {
       await agent.stop();

@@ -16,6 +16,8 @@ export const agentApiErrors = {
   UNKNOWN_TASK: { status: 400, message: 'the executor has no such task' },
   EXECUTOR_NOT_SUBSCRIBED: { status: 403, message: 'Executor is not subscribed' },
   BUILTIN_EXECUTOR: { status: 403, message: "the executor is the agent's own; it takes no calls over HTTP" },
+  UNAUTHORIZED: { status: 401, message: 'missing or invalid credentials' },
+  FORBIDDEN: { status: 403, message: 'not allowed' },
   NOT_FOUND: { status: 404, message: 'no such route' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   NOT_ACCEPTABLE: { status: 406, message: 'cannot produce the requested media type' },

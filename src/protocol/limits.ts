@@ -35,3 +35,6 @@ export const executorApiLimits = {
   /** One event record an executor reader accepts (a LAUNCH_GROUP of many TaskInfos). */
   maxEventBytes: 16 * 1024 * 1024,
 } as const;
+
+/** An Authorization header longer than this is refused unread (Basic of a 128-character principal and a 1 KiB secret fits). */
+export const maxAuthorizationHeaderChars = 4096;

@@ -42,3 +42,4 @@ export type {
   ExecutorInfo,
 } from './wire.ts';
 export { agentAddressOfOffer, readAgentFile, sandboxFilePath, type FileChunk } from './agent-files.ts';
+export { credentialHeaders, type FrameworkCredentials } from './transport.ts';

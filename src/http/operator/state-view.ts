@@ -1,6 +1,7 @@
 // The cluster state as Mesos' GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE answer it
-// (master.proto Response). Pure functions of one ReadonlyState: a single pass over tasks and
-// offers per answer, lists in id order, so two replicas at one index answer byte for byte alike.
+// (master.proto Response). Pure functions of one ReadonlyState and what the caller may see
+// (visibility.ts): a single pass over tasks and offers per answer, lists in id order, so two
+// replicas at one index answer byte for byte alike.
 import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
@@ -20,6 +21,7 @@ import {
   type FrameworkHoldings,
 } from '../../master/mesos/mesos-entities.ts';
 import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
+import { seeEverything, type Visibility } from './visibility.ts';
 
 /** Registered agents, as Mesos lists them: unreachable and gone agents are not registered. */
 export function getAgents(state: ReadonlyState): Operator.GetAgents {
@@ -82,14 +84,19 @@ export function frameworkView(state: ReadonlyState, framework: Framework): Opera
   return mesosFramework(framework, holdings(state, (id) => id === framework.id).get(framework.id) ?? noHoldings);
 }
 
-export function getFrameworks(state: ReadonlyState): Operator.GetFrameworks {
-  const held = holdings(state, () => true);
+export function getFrameworks(state: ReadonlyState, visibility: Visibility = seeEverything): Operator.GetFrameworks {
+  const visibleId = (id: FrameworkId): boolean => {
+    const framework = state.frameworks.get(id);
+    return framework !== undefined && visibility.framework(framework);
+  };
+  const held = holdings(state, visibility.everything ? () => true : visibleId);
   const view = (framework: Framework): Operator.Framework =>
     mesosFramework(framework, held.get(framework.id) ?? noHoldings);
-  return {
-    frameworks: listFrameworks(state, { states: ['CONNECTED', 'DISCONNECTED'] }).map(view),
-    completed_frameworks: listFrameworks(state, { states: ['COMPLETED'] }).map(view),
-  };
+  const list = (states: Framework['state'][]): Operator.Framework[] =>
+    listFrameworks(state, { states })
+      .filter((framework) => visibility.framework(framework))
+      .map(view);
+  return { frameworks: list(['CONNECTED', 'DISCONNECTED']), completed_frameworks: list(['COMPLETED']) };
 }
 
 type TaskList = 'tasks' | 'unreachable_tasks' | 'completed_tasks';
@@ -111,9 +118,15 @@ export type TaskStatisticsLookup = (frameworkId: string, taskId: string) => Meso
 
 const noStatistics: TaskStatisticsLookup = () => null;
 
-export function getTasks(state: ReadonlyState, statistics: TaskStatisticsLookup = noStatistics): Operator.GetTasks {
+export function getTasks(
+  state: ReadonlyState,
+  statistics: TaskStatisticsLookup = noStatistics,
+  visibility: Visibility = seeEverything,
+): Operator.GetTasks {
   const lists: Record<TaskList, Mesos.Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
-  for (const task of sortedValues(state.tasks).slice(0, maxTasksPerResponse)) {
+  const all = sortedValues(state.tasks);
+  const visible = visibility.everything ? all : all.filter((task) => visibility.task(task));
+  for (const task of visible.slice(0, maxTasksPerResponse)) {
     const list = taskList(task);
     const usage = list === 'tasks' ? statistics(task.frameworkId, task.id) : null;
     lists[list].push(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
@@ -126,15 +139,23 @@ export function getTasks(state: ReadonlyState, statistics: TaskStatisticsLookup 
  * (agent, framework, executor). The command executors of plain tasks are not listed (Mesos'
  * master does not list them either: they are the agent's).
  */
-export function getExecutors(state: ReadonlyState): Operator.GetExecutors {
-  return { executors: listExecutors(state).map(mesosExecutor), orphan_executors: [] };
+export function getExecutors(state: ReadonlyState, visibility: Visibility = seeEverything): Operator.GetExecutors {
+  const visible = listExecutors(state).filter((executor) => {
+    const framework = state.frameworks.get(executor.frameworkId);
+    return visibility.everything || (framework !== undefined && visibility.framework(framework));
+  });
+  return { executors: visible.map(mesosExecutor), orphan_executors: [] };
 }
 
-export function getState(state: ReadonlyState, statistics: TaskStatisticsLookup = noStatistics): Operator.GetState {
+export function getState(
+  state: ReadonlyState,
+  statistics: TaskStatisticsLookup = noStatistics,
+  visibility: Visibility = seeEverything,
+): Operator.GetState {
   return {
-    get_tasks: getTasks(state, statistics),
-    get_executors: getExecutors(state),
-    get_frameworks: getFrameworks(state),
+    get_tasks: getTasks(state, statistics, visibility),
+    get_executors: getExecutors(state, visibility),
+    get_frameworks: getFrameworks(state, visibility),
     get_agents: getAgents(state),
   };
 }
