@@ -151,11 +151,22 @@ executors.before(async (context) => {
   context.cluster = { master, agent, client, log: new EventLog(client) };
 });
 
-executors.after(async ({ cluster }) => {
+executors.after(async ({ cluster }) => stopCluster(cluster));
+
+/** Executors outlive their agent by design: the suites end theirs (process groups) before stopping it. */
+async function stopCluster(cluster: Cluster | null): Promise<void> {
   cluster?.log.stop();
+  const left = cluster === null ? [] : await agentExecutors(cluster.agent).catch(() => []);
+  for (const executor of left) {
+    try {
+      if (executor.pid !== null) process.kill(-executor.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
   await cluster?.agent.stop();
   await cluster?.master.stop();
-});
+}
 
 async function accept(cluster: Cluster, offer: Offer, operations: unknown[]): Promise<void> {
   cluster.log.used.add(offer.id.value);
@@ -369,11 +380,7 @@ deadlines.before(async (context) => {
   context.cluster = { master, agent, client, log: new EventLog(client) };
 });
 
-deadlines.after(async ({ cluster }) => {
-  cluster?.log.stop();
-  await cluster?.agent.stop();
-  await cluster?.master.stop();
-});
+deadlines.after(async ({ cluster }) => stopCluster(cluster));
 
 deadlines('an executor that never subscribes is killed and its task fails with the reason', async ({ cluster }) => {
   const { log } = cluster!;
@@ -424,6 +431,12 @@ deadlines('an executor that does not subscribe again after an agent restart lose
   });
   assert.is(lost.reason, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
   assert.is(lost.source, 'SOURCE_AGENT');
+  // The agent kills the executor; its stopped process group (the wrapper shell) is ended here.
+  try {
+    process.kill(-executor.pid!, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
   await waitFor(() => !alive(executor.pid!), { timeoutMs: waitMs, what: 'the frozen executor killed' });
 });
 
