@@ -65,6 +65,8 @@ export class SimulatedAgent {
             attributes: this.options.attributes ?? {},
           },
           tasks,
+          // Simulated agents run plain tasks only: no framework or task-group executors.
+          executors: [],
         }),
       );
     });
@@ -130,6 +132,7 @@ export class SimulatedAgent {
           uuid: randomBytes(16).toString('base64'),
           timestampMs: Date.now(),
           healthy: null,
+          data: null,
         },
       }),
     );

@@ -104,6 +104,8 @@ function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
         healthCheck: null,
         killGracePeriodMs: null,
         labels: {},
+        executor: null,
+        data: null,
       };
       builder.run({
         type: 'accept_offers',

@@ -75,6 +75,8 @@ function buildCluster(agents: number, tasksPerAgent: number): ClusterStateMachin
       name: `task ${slot}`,
       resources: scalars(1, 1024),
       labels: { app: 'bench' },
+      executor: null,
+      data: null,
       command: { value: 'sleep 3600', shell: true, arguments: [], environment: { PORT: '8080' }, user: null },
       container: null,
       healthCheck: null,

@@ -1,20 +1,30 @@
 // The agent daemon: checkpoint, containerizers, recovery, the link to the leading master, the
-// task runs, usage reports and the agent's own HTTP API. Stopping it (SIGTERM) leaves the tasks
-// running: a restarted agent recovers them from its checkpoint.
+// executors (executors/: frameworks', and the agent's own command and task-group executors, all
+// through one executor API), usage reports and the agent's own HTTP API. Stopping it (SIGTERM)
+// leaves tasks and executors running: a restarted agent recovers them from its checkpoint.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../util/logger.ts';
-import type { MasterMessage, WireAgentInfo, WireResource, WireTaskSpec, WireUsage } from '../protocol/agent.ts';
+import type {
+  AgentMessageBody,
+  MasterMessage,
+  WireAgentInfo,
+  WireResource,
+  WireTaskSpec,
+  WireUsage,
+} from '../protocol/agent.ts';
 import { Checkpoint, checkpointFileName } from './checkpoint.ts';
 import type { Containerizer, ContainerizerKind, ContainerUsage } from './containerizer/types.ts';
+import type { ExecutorSettings, RunHooks } from './executors/host.ts';
+import { ExecutorRegistry } from './executors/registry.ts';
 import { buildAgentHttp } from './http.ts';
 import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
 import { recoverTasks } from './recovery.ts';
 import { StatusUpdateManager } from './status-updates.ts';
-import { containerSpec, sandboxPath } from './task-environment.ts';
+import { containerSpec } from './task-environment.ts';
 import { TaskRun, type StartHealthCheck } from './task-run.ts';
 
 export interface AgentOptions {
@@ -38,6 +48,7 @@ export interface AgentOptions {
   readonly allowRootTasks: boolean;
   /** How often running tasks' usage is sampled and sent to the master. */
   readonly usageIntervalMs: number;
+  readonly executors: ExecutorSettings;
   /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
   readonly flags?: Readonly<Record<string, string>>;
   /** Who may use the agent's HTTP API (--credentials, --acls); default: anonymous, everything allowed. */
@@ -61,6 +72,7 @@ export class Agent {
   readonly checkpoint: Checkpoint;
   readonly updates: StatusUpdateManager;
   readonly link: MasterLink;
+  readonly executors: ExecutorRegistry;
   http: FastifyInstance | null = null;
   #usageTimer: NodeJS.Timeout | null = null;
   #agentId: string | null;
@@ -84,6 +96,7 @@ export class Agent {
         agentId: this.#agentId,
         info: this.info(),
         tasks: this.checkpoint.reportableTasks(),
+        executors: this.executors.liveExecutors(),
       }),
       onRegistered: (message) => this.#onRegistered(message),
       onMessage: (message) => this.#onMessage(message),
@@ -94,6 +107,20 @@ export class Agent {
         void this.stop();
       },
     });
+    this.executors = new ExecutorRegistry({
+      checkpoint: this.checkpoint,
+      updates: this.updates,
+      containerizers: options.containerizers,
+      workDir: options.workDir,
+      endpoint: `${options.listenHost}:${options.listenPort}`,
+      settings: options.executors,
+      userPolicy: this.#userPolicy(),
+      logger: options.logger,
+      agentId: () => this.#agentId,
+      agentInfo: () => this.info(),
+      sendToMaster: (body: AgentMessageBody) => this.link.send(body),
+      newRun: (frameworkId, spec, sandbox, hooks) => this.newRun(frameworkId, spec, sandbox, hooks),
+    });
     options.metrics?.bind({
       registered: () => this.link.isRegistered(),
       taskCountsByState: () => this.checkpoint.taskCountsByState(),
@@ -102,6 +129,14 @@ export class Agent {
       totalResources: () => options.resources,
       usedResources: () => [...this.runs.values()].flatMap((run) => run.spec.resources),
     });
+  }
+
+  #userPolicy() {
+    return {
+      switchUser: this.options.switchUser,
+      allowRootTasks: this.options.allowRootTasks,
+      agentUid: process.getuid?.() ?? -1,
+    };
   }
 
   /** Opens the checkpoint (CheckpointError if corrupted), recovers tasks, serves HTTP, dials the masters. */
@@ -116,6 +151,7 @@ export class Agent {
       throw error;
     }
     agent.link.start();
+    agent.executors.start();
     agent.#usageTimer = setInterval(() => void agent.#reportUsage(), options.usageIntervalMs);
     options.logger.info(
       {
@@ -151,6 +187,7 @@ export class Agent {
   /** Leaves tasks running; closes the link, HTTP and the checkpoint. */
   async stop(): Promise<void> {
     if (this.#usageTimer !== null) clearInterval(this.#usageTimer);
+    this.executors.stop();
     this.link.stop();
     this.updates.stop();
     await this.http?.close();
@@ -161,7 +198,8 @@ export class Agent {
     );
   }
 
-  newRun(frameworkId: string, spec: WireTaskSpec, sandbox: string): TaskRun {
+  /** One task's container run, for the built-in executors (executors/builtin-executor.ts). */
+  newRun(frameworkId: string, spec: WireTaskSpec, sandbox: string, hooks: RunHooks): TaskRun {
     const run = new TaskRun(
       frameworkId,
       spec,
@@ -169,18 +207,17 @@ export class Agent {
       containerSpec(this.#agentId ?? '', frameworkId, spec, sandbox),
       {
         checkpoint: this.checkpoint,
-        updates: this.updates,
+        report: hooks.report,
         containerizers: this.options.containerizers,
         startHealthCheck: this.options.startHealthCheck,
         defaultKillGracePeriodMs: this.options.defaultKillGracePeriodMs,
-        userPolicy: {
-          switchUser: this.options.switchUser,
-          allowRootTasks: this.options.allowRootTasks,
-          agentUid: process.getuid?.() ?? -1,
-        },
+        userPolicy: this.#userPolicy(),
         progressIntervalMs,
         logger: this.options.logger,
-        onEnded: (ended) => this.runs.delete(ended.key),
+        onEnded: (ended, state) => {
+          this.runs.delete(ended.key);
+          hooks.onEnded(ended, state);
+        },
       },
     );
     this.runs.set(run.key, run);
@@ -197,18 +234,38 @@ export class Agent {
       'registered with the leader',
     );
     this.updates.resendAll();
+    this.executors.reportExited();
   }
 
   #onMessage(message: MasterMessage): void {
     switch (message.type) {
       case 'launch':
-        this.#launch(message.frameworkId, message.task);
+        this.#launch(message);
+        return;
+      case 'launch_group':
+        if (this.#agentId === null) return;
+        this.options.logger.info(
+          {
+            framework: message.frameworkId,
+            executor: message.executor.id,
+            tasks: message.tasks.map((task) => task.id),
+          },
+          'launching a task group',
+        );
+        this.executors.launchGroup(message.frameworkId, message.executor, message.framework, message.tasks);
         return;
       case 'kill':
         this.#kill(message.frameworkId, message.taskId, message.message);
         return;
+      case 'shutdown_executor':
+        this.executors.shutdown(message.frameworkId, message.executorId);
+        return;
+      case 'framework_message':
+        this.executors.frameworkMessage(message.frameworkId, message.executorId, message.data);
+        return;
       case 'status_ack':
         this.updates.acknowledge(message.frameworkId, message.taskId, message.uuid);
+        this.executors.reportExited();
         return;
       case 'error':
         this.options.logger.warn({ code: message.code, problem: message.message }, 'the master reported an error');
@@ -218,26 +275,23 @@ export class Agent {
     }
   }
 
-  #launch(frameworkId: string, spec: WireTaskSpec): void {
+  #launch(message: Extract<MasterMessage, { type: 'launch' }>): void {
+    const { frameworkId, task: spec } = message;
     // A launch can arrive twice (a new leader applying the same entry): never start a task twice.
     if (this.checkpoint.hasTask(frameworkId, spec.id)) {
       this.options.logger.info({ framework: frameworkId, task: spec.id }, 'launch of a task already known: ignored');
       return;
     }
-    const agentId = this.#agentId;
-    if (agentId === null) return;
-    const sandbox = sandboxPath(this.options.workDir, frameworkId, spec.id);
-    this.checkpoint.addTask({ frameworkId, spec, sandbox });
-    const run = this.newRun(frameworkId, spec, sandbox);
-    this.options.logger.info({ framework: frameworkId, task: spec.id, sandbox }, 'launching task');
-    void run
-      .launch()
-      .catch((error: unknown) => this.options.logger.error({ task: spec.id, err: error }, 'launch crashed'));
+    if (this.#agentId === null) return;
+    this.options.logger.info(
+      { framework: frameworkId, task: spec.id, executor: message.executor?.id ?? null },
+      'launching task',
+    );
+    this.executors.launchTask(frameworkId, spec, message.executor, message.framework);
   }
 
   #kill(frameworkId: string, taskId: string, message: string): void {
-    const run = this.runs.get(`${frameworkId}/${taskId}`);
-    if (run === undefined) {
+    if (!this.executors.killTask(frameworkId, taskId)) {
       this.options.logger.info(
         { framework: frameworkId, task: taskId, why: message },
         'kill of a task not running here: nothing to do',
@@ -245,7 +299,6 @@ export class Agent {
       return;
     }
     this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'killing task');
-    void run.kill({ kind: 'request', message });
   }
 
   async usageSamples(): Promise<TaskUsageSample[]> {

@@ -1,16 +1,44 @@
 // The agent's checkpoint: one SQLite file in the work dir (WAL, synchronous=FULL), holding what
 // must survive an agent restart: its id, every task it was given (the full launch spec, the
-// container handle, the latest state) and the status updates the master has not acknowledged
-// yet. A task and the status update that changes its state are written in one transaction, so
+// container handle, the latest state), every executor it runs for frameworks and task groups
+// (its info, framework, sandbox and container handle) and the status updates the master has
+// not acknowledged yet. A task and the status update that changes its state are written in one transaction, so
 // a crash never leaves a state no update reports. A file that is not a database, fails SQLite's
 // check or has an unknown schema version is refused with its path named.
 import { maxTerminalTasksKept } from './limits.ts';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { ContainerHandle } from './containerizer/types.ts';
-import { parseTaskSpec, type WireStatus, type WireTaskSpec } from '../protocol/agent.ts';
+import {
+  parseExecutorInfo,
+  parseFrameworkInfo,
+  parseTaskSpec,
+  type WireExecutorInfo,
+  type WireFrameworkInfo,
+  type WireStatus,
+  type WireTaskSpec,
+} from '../protocol/agent.ts';
 
-export const checkpointSchemaVersion = 1;
+/** 2: the executors table. COMPAT: a version 1 file gains it (CREATE TABLE IF NOT EXISTS) and is marked 2. */
+export const checkpointSchemaVersion = 2;
+const upgradableSchemaVersions: readonly string[] = ['1'];
+
+/** A framework's executor (CUSTOM, a process the agent started) or a task group's (DEFAULT, run in the agent). */
+export type ExecutorKind = 'custom' | 'default';
+
+export interface CheckpointedExecutor {
+  readonly frameworkId: string;
+  readonly executorId: string;
+  readonly kind: ExecutorKind;
+  readonly info: WireExecutorInfo;
+  readonly framework: WireFrameworkInfo;
+  readonly sandbox: string;
+  readonly handle: ContainerHandle | null;
+  /** Ended: its tasks' last updates were recorded; the master is told once they are acknowledged. */
+  readonly terminated: boolean;
+  /** Its exit status when it ended, if known. */
+  readonly exitStatus: number | null;
+}
 export const checkpointFileName = 'agent.db';
 
 export class CheckpointError extends Error {
@@ -43,7 +71,23 @@ const schema = `
   CREATE TABLE IF NOT EXISTS status_updates (
     sequence INTEGER PRIMARY KEY AUTOINCREMENT, framework_id TEXT NOT NULL, task_id TEXT NOT NULL,
     uuid TEXT NOT NULL UNIQUE, status TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS executors (
+    framework_id TEXT NOT NULL, executor_id TEXT NOT NULL, kind TEXT NOT NULL, info TEXT NOT NULL,
+    framework TEXT NOT NULL, sandbox TEXT NOT NULL, handle TEXT, terminated INTEGER NOT NULL DEFAULT 0,
+    exit_status INTEGER, PRIMARY KEY (framework_id, executor_id));
 `;
+
+interface ExecutorRow {
+  framework_id: string;
+  executor_id: string;
+  kind: string;
+  info: string;
+  framework: string;
+  sandbox: string;
+  handle: string | null;
+  terminated: number;
+  exit_status: number | null;
+}
 
 interface TaskRow {
   framework_id: string;
@@ -84,6 +128,8 @@ export class Checkpoint {
       )?.value;
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(checkpointSchemaVersion));
+      } else if (upgradableSchemaVersions.includes(version)) {
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(checkpointSchemaVersion));
       } else if (version !== String(checkpointSchemaVersion)) {
         throw new CheckpointError(`schema version ${version}, this agent reads version ${checkpointSchemaVersion}`);
       }
@@ -237,16 +283,100 @@ export class Checkpoint {
     }));
   }
 
-  taskStates(): { frameworkId: string; taskId: string; state: string; sandbox: string }[] {
+  taskStates(): { frameworkId: string; taskId: string; state: string; sandbox: string; executorId: string | null }[] {
     const rows = this.#db
-      .prepare('SELECT framework_id, task_id, state, sandbox FROM tasks ORDER BY changed_sequence DESC LIMIT 1000')
+      .prepare(
+        'SELECT framework_id, task_id, state, sandbox, spec FROM tasks ORDER BY changed_sequence DESC LIMIT 1000',
+      )
       .all() as TaskRow[];
     return rows.map((row) => ({
       frameworkId: row.framework_id,
       taskId: row.task_id,
       state: row.state,
       sandbox: row.sandbox,
+      executorId: parseTaskSpec(JSON.parse(row.spec)).executorId,
     }));
+  }
+
+  hasUpdate(uuid: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM status_updates WHERE uuid = ?').get(uuid) !== undefined;
+  }
+
+  /** The task as checkpointed, terminal or not; null if the agent never had it (or pruned it). */
+  task(frameworkId: string, taskId: string): { spec: WireTaskSpec; sandbox: string; state: string } | null {
+    const row = this.#db
+      .prepare('SELECT spec, sandbox, state FROM tasks WHERE framework_id = ? AND task_id = ?')
+      .get(frameworkId, taskId) as Pick<TaskRow, 'spec' | 'sandbox' | 'state'> | undefined;
+    return row === undefined
+      ? null
+      : { spec: parseTaskSpec(JSON.parse(row.spec)), sandbox: row.sandbox, state: row.state };
+  }
+
+  // ---------------------------------------------------------------- executors
+
+  addExecutor(executor: Omit<CheckpointedExecutor, 'handle' | 'terminated' | 'exitStatus'>): void {
+    this.#db
+      .prepare(
+        `INSERT INTO executors (framework_id, executor_id, kind, info, framework, sandbox) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (framework_id, executor_id) DO UPDATE SET kind = excluded.kind, info = excluded.info,
+        framework = excluded.framework, sandbox = excluded.sandbox, handle = NULL, terminated = 0, exit_status = NULL`,
+      )
+      .run(
+        executor.frameworkId,
+        executor.executorId,
+        executor.kind,
+        JSON.stringify(executor.info),
+        JSON.stringify(executor.framework),
+        executor.sandbox,
+      );
+  }
+
+  setExecutorHandle(frameworkId: string, executorId: string, handle: ContainerHandle): void {
+    this.#db
+      .prepare('UPDATE executors SET handle = ? WHERE framework_id = ? AND executor_id = ?')
+      .run(JSON.stringify(handle), frameworkId, executorId);
+  }
+
+  setExecutorTerminated(frameworkId: string, executorId: string, exitStatus: number | null): void {
+    this.#db
+      .prepare('UPDATE executors SET terminated = 1, exit_status = ? WHERE framework_id = ? AND executor_id = ?')
+      .run(exitStatus, frameworkId, executorId);
+  }
+
+  removeExecutor(frameworkId: string, executorId: string): void {
+    this.#db.prepare('DELETE FROM executors WHERE framework_id = ? AND executor_id = ?').run(frameworkId, executorId);
+  }
+
+  /** Every executor, live and ended-but-unreported, in (framework, executor) order. */
+  executors(): CheckpointedExecutor[] {
+    const rows = this.#db.prepare('SELECT * FROM executors ORDER BY framework_id, executor_id').all() as ExecutorRow[];
+    return rows.map((row) => ({
+      frameworkId: row.framework_id,
+      executorId: row.executor_id,
+      kind: row.kind === 'default' ? 'default' : 'custom',
+      info: parseExecutorInfo(JSON.parse(row.info)),
+      framework: parseFrameworkInfo(JSON.parse(row.framework)),
+      sandbox: row.sandbox,
+      handle: row.handle === null ? null : (JSON.parse(row.handle) as ContainerHandle),
+      terminated: row.terminated === 1,
+      exitStatus: row.exit_status,
+    }));
+  }
+
+  /** Live tasks on a framework's executor (or a task group's), in launch order. */
+  liveTasksOfExecutor(frameworkId: string, executorId: string): CheckpointedTask[] {
+    return this.liveTasks().filter((task) => task.frameworkId === frameworkId && task.spec.executorId === executorId);
+  }
+
+  /** Whether an update of any of the executor's tasks still waits for the master's acknowledgement. */
+  hasPendingUpdatesOfExecutor(frameworkId: string, executorId: string): boolean {
+    const rows = this.#db
+      .prepare(
+        `SELECT spec FROM tasks WHERE framework_id = ? AND EXISTS (SELECT 1 FROM status_updates u
+        WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)`,
+      )
+      .all(frameworkId) as { spec: string }[];
+    return rows.some((row) => parseTaskSpec(JSON.parse(row.spec)).executorId === executorId);
   }
 
   #pruneTerminalTasks(): void {

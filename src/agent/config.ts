@@ -169,6 +169,41 @@ export const agentOptions = {
     maximum: 3_600_000,
     description: 'how often task usage is sampled and sent to the master',
   }),
+  executorRegistrationTimeoutMs: wholeOption({
+    flag: 'executor-registration-timeout-ms',
+    placeholder: '<ms>',
+    default: 60_000,
+    minimum: 100,
+    maximum: 3_600_000,
+    description:
+      "a framework's executor must SUBSCRIBE this long after it started (Mesos --executor_registration_timeout)",
+  }),
+  executorRecoveryTimeoutMs: wholeOption({
+    flag: 'executor-recovery-timeout-ms',
+    placeholder: '<ms>',
+    default: 900_000,
+    minimum: 100,
+    maximum: 86_400_000,
+    description:
+      'a disconnected executor must SUBSCRIBE again within this, else its tasks are lost (MESOS_RECOVERY_TIMEOUT)',
+  }),
+  executorShutdownGracePeriodMs: wholeOption({
+    flag: 'executor-shutdown-grace-period-ms',
+    placeholder: '<ms>',
+    default: 5_000,
+    minimum: 0,
+    maximum: 3_600_000,
+    description:
+      'SHUTDOWN→kill grace for executors whose ExecutorInfo sets none (MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD)',
+  }),
+  executorIdleTimeoutMs: wholeOption({
+    flag: 'executor-idle-timeout-ms',
+    placeholder: '<ms>',
+    default: 5_000,
+    minimum: 0,
+    maximum: 3_600_000,
+    description: "a framework's executor with no task left is shut down after this long",
+  }),
   switchUser: negatedSwitchOption({
     flag: 'no-switch-user',
     description:

@@ -18,6 +18,11 @@ import { healthCheckStarter } from './health-watch.ts';
 import { AgentMetrics } from './metrics.ts';
 import { detectResources, parseAttributesFlag, parseResourcesFlag } from './resources.ts';
 
+/** MESOS_SUBSCRIPTION_BACKOFF_MAX as Mesos sets it (2 s). */
+const executorSubscriptionBackoffMaxMs = 2_000;
+/** HEARTBEAT events on executors' streams (Mesos sends none to executors; they keep proxies from closing idle streams). */
+const executorHeartbeatIntervalMs = 30_000;
+
 export interface AgentEnvironment {
   readonly logger: Logger;
 }
@@ -66,6 +71,14 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     switchUser: options.switchUser,
     allowRootTasks: options.rootTasks,
     usageIntervalMs: options.usageIntervalMs,
+    executors: {
+      registrationTimeoutMs: options.executorRegistrationTimeoutMs,
+      recoveryTimeoutMs: options.executorRecoveryTimeoutMs,
+      subscriptionBackoffMaxMs: executorSubscriptionBackoffMaxMs,
+      shutdownGracePeriodMs: options.executorShutdownGracePeriodMs,
+      idleTimeoutMs: options.executorIdleTimeoutMs,
+      heartbeatIntervalMs: executorHeartbeatIntervalMs,
+    },
     flags: config.flags,
     access: {
       credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),

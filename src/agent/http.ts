@@ -1,6 +1,7 @@
 // The agent's own HTTP API (fastify, on --listen): GET /health, GET /monitor/statistics in the
 // Mesos shape, and POST /api/v1 with GET_STATE (a small one), GET_FLAGS, LIST_FILES and READ_FILE on task
-// sandboxes. Errors are {"error": {"code", "message"}} with a 4xx; bad input never crashes.
+// sandboxes, and POST /api/v1/executor (executors/http-route.ts). Errors are {"error": {"code", "message"}} with a 4xx;
+// bad input never crashes.
 // Every route but /health is authenticated (src/auth/http-authentication.ts: the agent's
 // --credentials, or the cluster secret of a master) and authorized by the agent's --acls
 // (http-access.ts).
@@ -11,6 +12,7 @@ import { resourceStatistics } from '../protocol/agent.ts';
 import { SecretCheck } from '../util/shared-secret.ts';
 import type { Agent } from './agent.ts';
 import { AgentHttpError, errorBody } from './errors.ts';
+import { registerExecutorRoute } from './executors/http-route.ts';
 import {
   type AgentHttpAccess,
   type AgentRequestAccess,
@@ -23,6 +25,11 @@ import { registerAgentFileCalls } from './http-files.ts';
 /** Whether the caller may view the task: view_tasks by its user (ANY when the checkpoint no longer holds it). */
 function taskViewable(agent: Agent, access: AgentRequestAccess, frameworkId: string, taskId: string): boolean {
   return agentAllows(access, 'view_tasks', agent.checkpoint.taskUser(frameworkId, taskId) ?? null);
+}
+
+/** Executors are listed to a caller allowed view_tasks for any user (an executor has no task user of its own). */
+function executorsViewable(access: AgentRequestAccess): boolean {
+  return agentAllows(access, 'view_tasks', null);
 }
 
 export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyInstance {
@@ -99,6 +106,18 @@ export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyIn
           state: task.state,
           sandbox: task.sandbox,
         })),
+      executors: agent.executors
+        .view()
+        .filter(() => executorsViewable(caller))
+        .map((executor) => ({
+          framework_id: executor.frameworkId,
+          executor_id: executor.executorId,
+          kind: executor.kind,
+          state: executor.state,
+          sandbox: executor.sandbox,
+          subscriptions: executor.subscriptions,
+          pid: executor.pid,
+        })),
     },
   }));
   // master.proto-style GetFlags (the agent v1 API has GET_FLAGS too): every option, by name.
@@ -114,6 +133,7 @@ export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyIn
     };
   });
   registerAgentFileCalls(agent, calls);
+  registerExecutorRoute(app, agent.executors);
   app.post(
     '/api/v1',
     {

@@ -44,9 +44,22 @@ export class StatusUpdateManager {
     clearInterval(this.#timer);
   }
 
-  /** Checkpoints the update (and the task's new state) first, then sends it if it is its task's oldest. */
-  record(frameworkId: string, taskId: string, fields: StatusFields): WireStatus {
-    const status: WireStatus = { ...fields, uuid: newStatusUuid(), timestampMs: Date.now() };
+  /**
+   * Checkpoints the update (and the task's new state) first, then sends it if it is its task's
+   * oldest. An executor's update keeps the uuid (and time) the executor gave it; the agent's own
+   * get fresh ones.
+   */
+  record(
+    frameworkId: string,
+    taskId: string,
+    fields: StatusFields,
+    made: { readonly uuid: string; readonly timestampMs: number } | null = null,
+  ): WireStatus {
+    const status: WireStatus = {
+      ...fields,
+      uuid: made?.uuid ?? newStatusUuid(),
+      timestampMs: made?.timestampMs ?? Date.now(),
+    };
     this.checkpoint.recordUpdate(frameworkId, taskId, status, isTerminalTaskState(status.state));
     this.logger.info(
       {

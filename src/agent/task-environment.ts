@@ -42,7 +42,7 @@ export function taskEnvironment(
     MESOS_FRAMEWORK_ID: frameworkId,
     MESOS_AGENT_ID: agentId,
     MESOS_SLAVE_ID: agentId,
-    MESOS_EXECUTOR_ID: spec.id,
+    MESOS_EXECUTOR_ID: spec.executorId ?? spec.id,
   };
   ports.slice(0, maxPortVariables).forEach((port, position) => {
     environment[`PORT${position}`] = String(port);

@@ -15,7 +15,7 @@ import {
   type RunningContainer,
 } from './containerizer/types.ts';
 import { prepareSandbox } from './sandbox-owner.ts';
-import type { StatusFields, StatusUpdateManager } from './status-updates.ts';
+import type { StatusFields } from './status-updates.ts';
 import { containerizerFor, hostSideHealthCheck } from './task-environment.ts';
 import {
   checkDockerUserParameter,
@@ -45,9 +45,16 @@ export type StartHealthCheck = (
   callbacks: HealthCallbacks,
 ) => HealthWatch;
 
+/**
+ * Where a run's status updates go: its executor's, through the executor API's UPDATE path
+ * (SOURCE_EXECUTOR); the agent's own (SOURCE_AGENT: the container could not start, or is gone)
+ * straight to the status update manager, as Mesos' agent sends its own.
+ */
+export type StatusReporter = (frameworkId: string, taskId: string, fields: StatusFields) => void;
+
 export interface TaskRunContext {
   readonly checkpoint: Checkpoint;
-  readonly updates: StatusUpdateManager;
+  readonly report: StatusReporter;
   readonly containerizers: ReadonlyMap<ContainerizerKind, Containerizer>;
   readonly startHealthCheck: StartHealthCheck;
   readonly defaultKillGracePeriodMs: number;
@@ -58,8 +65,8 @@ export interface TaskRunContext {
   /** At most one TASK_STARTING progress message (an image pull) per this many ms. */
   readonly progressIntervalMs: number;
   readonly logger: Logger;
-  /** Called once the task reached a terminal state. */
-  readonly onEnded: (run: TaskRun) => void;
+  /** Called once the task reached a terminal state, with that state. */
+  readonly onEnded: (run: TaskRun, state: string) => void;
 }
 
 type KillCause =
@@ -104,11 +111,12 @@ export class TaskRun {
   }
 
   #report(fields: Partial<StatusFields> & Pick<StatusFields, 'state'>): void {
-    this.context.updates.record(this.frameworkId, this.spec.id, {
+    this.context.report(this.frameworkId, this.spec.id, {
       reason: null,
       message: null,
       source: 'SOURCE_EXECUTOR',
       healthy: this.#healthy,
+      data: null,
       ...fields,
     });
   }
@@ -257,7 +265,7 @@ export class TaskRun {
     this.#ended = true;
     this.#health?.stop();
     this.#report(fields);
-    this.context.onEnded(this);
+    this.context.onEnded(this, fields.state);
   }
 
   /** Recovery re-attached a task whose TASK_RUNNING was never recorded (the agent died in between). */

@@ -33,9 +33,16 @@ import {
 import { assert } from '../util/assert.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { StatusReport } from '../state-machine/values.ts';
+import {
+  type ExecutorEventSink,
+  type ExecutorTarget,
+  GroupLaunches,
+  onExecutorExited,
+  onExecutorMessage,
+} from './agent-executors.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
-import { toStatusReport, toWireTaskSpec, WireConversionError } from './agent-wire.ts';
+import { launchMessage, toStatusReport, WireConversionError } from './agent-wire.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
@@ -63,6 +70,8 @@ export interface AgentGatewayParts {
   readonly settings: LivenessSettings;
   /** The cluster secret: an agent must present it (x-flotilla-secret) to be let in. */
   readonly secret: string;
+  /** Where executors' messages and exits go: the scheduler sessions. */
+  readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
   /** Told of every well-formed message an agent sends (the master's message counters). */
   readonly onMessage?: (message: AgentMessage) => void;
@@ -106,9 +115,41 @@ export class AgentGateway implements LeaderService {
   #leading = false;
   #leaderSinceMs = 0;
   #nonce = 0;
+  readonly #groupLaunches: GroupLaunches;
 
   constructor(readonly parts: AgentGatewayParts) {
     this.#secret = new SecretCheck(parts.secret);
+    this.#groupLaunches = new GroupLaunches(
+      () => parts.master.state(),
+      (agentId, message) => this.#byAgent.get(agentId)?.send(message),
+    );
+  }
+
+  get executorReports() {
+    return { master: this.parts.master, events: this.parts.executorEvents, logger: this.parts.logger };
+  }
+
+  /** Scheduler MESSAGE: to the executor's agent, best effort (Mesos drops it too when the agent is away). */
+  sendFrameworkMessage(target: ExecutorTarget, data: string): boolean {
+    return this.#toExecutorAgent(target, { type: 'framework_message', ...target, data }, 'framework message');
+  }
+
+  /** Scheduler SHUTDOWN: the agent shuts the executor down (SHUTDOWN event, grace, then kill). */
+  shutdownExecutor(target: ExecutorTarget): boolean {
+    return this.#toExecutorAgent(target, { type: 'shutdown_executor', ...target }, 'executor shutdown');
+  }
+
+  #toExecutorAgent(target: ExecutorTarget, message: MasterMessageBody, what: string): boolean {
+    const connection = this.#leading ? this.#byAgent.get(toAgentId(target.agentId)) : undefined;
+    if (connection === undefined) {
+      this.parts.logger.warn(
+        { agent: target.agentId, framework: target.frameworkId, executor: target.executorId },
+        `dropped a ${what}: the agent is not connected`,
+      );
+      return false;
+    }
+    connection.send(message);
+    return true;
   }
 
   /** This master leads: registrations are accepted, agents pinged, launches and kills forwarded. */
@@ -275,6 +316,10 @@ export class AgentGateway implements LeaderService {
         return this.#onUsage(agentId, message);
       case 'status_update':
         return this.#onStatusUpdate(connection, agentId, message);
+      case 'executor_exited':
+        return onExecutorExited(this.executorReports, agentId, message);
+      case 'executor_message':
+        return onExecutorMessage(this.executorReports, agentId, message);
     }
   }
 
@@ -344,9 +389,12 @@ export class AgentGateway implements LeaderService {
   #onChange(event: ChangeEvent): void {
     if (!this.#leading) return;
     if (event.type === 'TASK_ADDED') {
-      this.#byAgent
-        .get(event.task.agentId)
-        ?.send({ type: 'launch', frameworkId: event.task.frameworkId, task: toWireTaskSpec(event.task) });
+      if (event.task.taskGroup !== null) {
+        this.#groupLaunches.add(event.task);
+        return;
+      }
+      const framework = this.parts.master.state().frameworks.get(event.task.frameworkId);
+      this.#byAgent.get(event.task.agentId)?.send(launchMessage(event.task, framework));
     } else if (event.type === 'TASK_KILL_REQUESTED') {
       this.#byAgent.get(event.task.agentId)?.send({
         type: 'kill',

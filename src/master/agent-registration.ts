@@ -15,7 +15,8 @@ import {
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
-import { toAgentInfo, WireConversionError, toWireTaskSpec } from './agent-wire.ts';
+import { groupTasks, removeUnreportedExecutors } from './agent-executors.ts';
+import { launchGroupMessage, launchMessage, toAgentInfo, WireConversionError } from './agent-wire.ts';
 import { maxAgentRegistrationAttempts } from './limits.ts';
 
 type Register = Extract<AgentMessage, { type: 'register' }>;
@@ -72,6 +73,7 @@ export async function registerAgentConnection(
       message.agentId === null ? 'agent registered' : 'agent re-registered',
     );
     reconcile(gateway, connection, agentId, message);
+    await removeUnreportedExecutors(gateway.executorReports, agentId, message.executors);
   } catch (error) {
     // Not committed (leadership moved…): the agent dials again and finds the leader.
     refuse(connection, 'REGISTRATION_FAILED', `registration not committed: ${(error as Error).message}`);
@@ -139,6 +141,7 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
   const reported = new Set(
     message.tasks.map((reference) => taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId))),
   );
+  const groupsSent = new Set<string>();
   for (const task of state.tasks.values()) {
     if (task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
     if (task.killRequestedAt !== null) {
@@ -153,7 +156,13 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
       // after it committed but before this socket was bound: its launch went to no socket.
       // Scenario: (1) reregister_agent commits; (2) an ACCEPT on this agent commits and the
       // gateway finds no socket for it; (3) bind. The agent ignores a launch it already has.
-      connection.send({ type: 'launch', frameworkId: task.frameworkId, task: toWireTaskSpec(task) });
+      // A task group goes again as one launch, once.
+      const framework = state.frameworks.get(task.frameworkId);
+      if (task.taskGroup === null) connection.send(launchMessage(task, framework));
+      else if (framework !== undefined && !groupsSent.has(`${task.frameworkId}/${task.taskGroup}`)) {
+        groupsSent.add(`${task.frameworkId}/${task.taskGroup}`);
+        connection.send(launchGroupMessage(groupTasks(state, task), framework));
+      }
     }
   }
 }

@@ -1,11 +1,20 @@
 // Conversions between the agent wire (plain JSON, src/protocol/agent.ts) and the state machine's
 // types: resources become canonical, enum names are checked against the state machine's lists.
 // A conversion that fails throws WireConversionError with a message fit for an `error` reply.
-import type { WireAgentInfo, WireStatus, WireTaskSpec } from '../protocol/agent.ts';
+import type {
+  MasterMessageBody,
+  WireAgentInfo,
+  WireCommand,
+  WireExecutorInfo,
+  WireFrameworkInfo,
+  WireStatus,
+  WireTaskSpec,
+} from '../protocol/agent.ts';
 import { canonicalize, InvalidResourcesError, type Resource } from '../state-machine/resources.ts';
-import type { Task } from '../state-machine/state.ts';
+import type { Framework, Task } from '../state-machine/state.ts';
 import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
-import type { AgentInfo, StatusReport } from '../state-machine/values.ts';
+import type { AgentInfo, ExecutorDefinition, StatusReport, TaskCommand } from '../state-machine/values.ts';
+import { assert } from '../util/assert.ts';
 
 export class WireConversionError extends Error {
   override name = 'WireConversionError';
@@ -34,29 +43,85 @@ export function toStatusReport(wire: WireStatus): StatusReport {
     uuid: wire.uuid,
     timestampMs: Math.round(wire.timestampMs),
     healthy: wire.healthy,
+    data: wire.data,
   };
+}
+
+function toWireCommand(command: TaskCommand | null): WireCommand | null {
+  if (command === null) return null;
+  return { value: command.value, shell: command.shell, arguments: command.arguments, environment: command.environment };
 }
 
 /** The launch spec the agent runs: the task's definition, nothing of its replicated bookkeeping. */
 export function toWireTaskSpec(task: Task): WireTaskSpec {
-  const command = task.command;
   return {
     id: task.id,
     name: task.name,
     resources: task.resources,
-    command:
-      command === null
-        ? null
-        : {
-            value: command.value,
-            shell: command.shell,
-            arguments: command.arguments,
-            environment: command.environment,
-          },
+    command: toWireCommand(task.command),
     container: task.container,
     user: task.user,
     healthCheck: task.healthCheck,
     killGracePeriodMs: task.killGracePeriodMs,
     labels: task.labels,
+    executorId: task.executor?.id ?? null,
+    data: task.data,
+    taskGroup: task.taskGroup,
+  };
+}
+
+/** Mesos (slave.cpp): an executor runs as its command's user, else its framework's. */
+export function toWireExecutorInfo(executor: ExecutorDefinition, framework: Framework | undefined): WireExecutorInfo {
+  return {
+    id: executor.id,
+    type: executor.type,
+    name: executor.name,
+    command: toWireCommand(executor.command),
+    resources: executor.resources,
+    shutdownGracePeriodMs: executor.shutdownGracePeriodMs,
+    labels: executor.labels,
+    user: executor.command?.user ?? framework?.info.user ?? null,
+  };
+}
+
+export function toWireFrameworkInfo(framework: Framework): WireFrameworkInfo {
+  const info = framework.info;
+  return {
+    id: framework.id,
+    name: info.name,
+    user: info.user,
+    roles: info.roles,
+    principal: info.principal,
+    hostname: info.hostname,
+    capabilities: info.capabilities,
+  };
+}
+
+/** The launch of a task that is not in a task group (a group launches as one: launchGroupMessage). */
+export function launchMessage(task: Task, framework: Framework | undefined): MasterMessageBody {
+  const executor = task.executor;
+  return {
+    type: 'launch',
+    frameworkId: task.frameworkId,
+    task: toWireTaskSpec(task),
+    executor: executor === null ? null : toWireExecutorInfo(executor, framework),
+    framework: executor === null || framework === undefined ? null : toWireFrameworkInfo(framework),
+  };
+}
+
+/** The tasks of one group, launched by one accept, in launch order: one message, so the agent starts them together. */
+export function launchGroupMessage(tasks: readonly Task[], framework: Framework): MasterMessageBody {
+  const first = tasks[0];
+  assert(first !== undefined && first.executor !== null, 'a task group has tasks, run by an executor');
+  assert(
+    tasks.every((task) => task.taskGroup === first.taskGroup && task.executor?.id === first.executor?.id),
+    'the tasks of a group share its group id and executor',
+  );
+  return {
+    type: 'launch_group',
+    frameworkId: first.frameworkId,
+    executor: toWireExecutorInfo(first.executor, framework),
+    framework: toWireFrameworkInfo(framework),
+    tasks: tasks.map(toWireTaskSpec),
   };
 }

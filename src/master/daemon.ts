@@ -13,6 +13,8 @@ import { RaftNode } from '../raft/node.ts';
 import { type NodeId, nodeId } from '../raft/types.ts';
 import { ClusterStateMachine } from '../state-machine/machine.ts';
 import { createLogger } from '../util/logger.ts';
+import type { SchedulerEvent } from '../protocol/scheduler.ts';
+import type { ExecutorEventSink } from './agent-executors.ts';
 import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
@@ -24,6 +26,7 @@ import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
+import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
 import { probeMasterHealth } from './zones/health-probe.ts';
 import { replicatedZone } from './zones/replicated-zones.ts';
 import { ZonePreference } from './zones/zone-preference.ts';
@@ -39,6 +42,7 @@ export interface MasterEnvironment {
 /** The master's own leader services, in start order (stopped in reverse); the hosted frameworks follow them. */
 interface LeaderServices {
   readonly agents: AgentGateway;
+  readonly schedulerLogger: Logger;
   readonly sessions: SchedulerSessions;
   readonly failover: FrameworkFailover;
   readonly allocation: AllocationLoop;
@@ -253,6 +257,8 @@ function masterCore(
         master: replica,
         allocation: services.allocation,
         sessions: services.sessions,
+        executors: services.agents,
+        logger: services.schedulerLogger,
         leaderServicesRunning: () => leadership.awaitRunning(),
       }),
     ),
@@ -285,6 +291,8 @@ function buildLeaderServices(
 ): LeaderServices {
   const options = config.options;
   const leaderServicesRunning = () => leadership.awaitRunning();
+  const schedulerLogger = logger.child({ subsystem: 'scheduler' });
+  const sessions = new SchedulerSessions(replica, schedulerLogger);
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -295,10 +303,10 @@ function buildLeaderServices(
       reregistrationGraceMs: options.agentReregistrationGraceMs,
     },
     secret: config.secret,
+    executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),
   });
-  const sessions = new SchedulerSessions(replica, logger.child({ subsystem: 'scheduler' }));
   const failover = new FrameworkFailover(
     replica,
     (frameworkId) => sessions.has(frameworkId),
@@ -330,5 +338,22 @@ function buildLeaderServices(
     onHandOver: (target) => metrics.zonePreferenceHandOver(target.zone),
     logger: logger.child({ subsystem: 'zone-preference' }),
   });
-  return { agents, sessions, failover, allocation, promoter, zones, zonePreference };
+  return { agents, schedulerLogger, sessions, failover, allocation, promoter, zones, zonePreference };
+}
+
+/** Executors' messages and exits as scheduler events; best effort: without a stream they are dropped, and logged. */
+function executorEventsTo(sessions: SchedulerSessions, logger: Logger): ExecutorEventSink {
+  const deliver = (frameworkId: string, event: SchedulerEvent, what: string): void => {
+    if (!sessions.has(frameworkId)) {
+      logger.info({ frameworkId, event: event.type }, `dropped ${what}: the framework has no scheduler stream`);
+      return;
+    }
+    sessions.send(frameworkId, [event]);
+  };
+  return {
+    frameworkMessage: (frameworkId, agentId, executorId, data) =>
+      deliver(frameworkId, frameworkMessageEvent(agentId, executorId, data), 'an executor message'),
+    executorGone: (frameworkId, agentId, executorId, status) =>
+      deliver(frameworkId, executorFailureEvent(agentId, executorId, status), 'an executor FAILURE'),
+  };
 }

@@ -113,11 +113,14 @@ export class AllocationCycle {
     this.#frameworksWithRoom = this.#frameworkIds.length;
     const held = [];
     for (const task of state.tasks.values()) if (!isTerminalTaskState(task.state)) held.push(task);
+    // An executor's own resources count in its framework's share, as its tasks' do (Mesos' allocator).
+    for (const executor of state.executors.values())
+      held.push({ role: executor.role, frameworkId: executor.frameworkId, resources: executor.info.resources });
     for (const offer of state.offers.values()) held.push(offer);
     this.#held = held;
   }
 
-  /** A live task or an outstanding offer: the starting shares and quota consumption. */
+  /** A live task, an executor or an outstanding offer: the starting shares and quota consumption. */
   #chargeHeld(position: number): void {
     const { role, frameworkId, resources } = this.#held[position]!;
     this.tree.allocate(role, resources, this.tree.framework(role, frameworkId));

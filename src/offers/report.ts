@@ -74,7 +74,7 @@ export function buildAllocationReport(input: ReportInput): AllocationReport {
   };
 }
 
-/** What each framework holds in live tasks and outstanding offers, in any of its roles. */
+/** What each framework holds in live tasks, executors and outstanding offers, in any of its roles. */
 function heldPerFramework(state: ReadonlyState): Map<string, Quantities> {
   const out = new Map<string, Quantities>();
   const charge = (frameworkId: string, resources: Resources): void => {
@@ -87,6 +87,7 @@ function heldPerFramework(state: ReadonlyState): Map<string, Quantities> {
   };
   for (const task of state.tasks.values())
     if (!isTerminalTaskState(task.state)) charge(task.frameworkId, task.resources);
+  for (const executor of state.executors.values()) charge(executor.frameworkId, executor.info.resources);
   for (const offer of state.offers.values()) charge(offer.frameworkId, offer.resources);
   return out;
 }

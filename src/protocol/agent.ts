@@ -11,6 +11,9 @@
 //   master → launch / kill                              (after the command is committed)
 //   agent → status_update / master → status_ack         (at-least-once; in order per task)
 //   agent → usage                                       (per-task resource usage, best effort)
+//   master → launch_group                               (a task group on its DEFAULT executor)
+//   master → shutdown_executor / framework_message      (scheduler SHUTDOWN and MESSAGE, best effort)
+//   agent → executor_exited / executor_message          (an executor is gone; a message for its scheduler)
 // This layer imports nothing of the project: resources and tasks travel as plain JSON in the
 // state machine's shapes, and the master converts them (canonical resources) on receipt.
 import { agentProtocolLimits } from './limits.ts';
@@ -20,8 +23,10 @@ import type { ResourceStatistics } from './mesos.ts';
  * 2: launch specs carry the task's resolved `user` and the container's port mappings, volumes,
  * privileged flag, docker parameters and hostname. An agent of version 1 would drop them, so it
  * is refused at the handshake.
+ * 3: executors: launches name the task's executor and framework, task groups, executor messages
+ * both ways, SHUTDOWN, executors in `register`; specs carry executorId, data and taskGroup.
  */
-export const agentProtocolVersion = 2;
+export const agentProtocolVersion = 3;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -88,23 +93,61 @@ export interface WireContainer {
   readonly hostname: string | null;
 }
 
+export interface WireCommand {
+  readonly value: string;
+  readonly shell: boolean;
+  readonly arguments: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** The state machine's ExecutorDefinition, with the user it runs as resolved by the master. */
+export interface WireExecutorInfo {
+  readonly id: string;
+  readonly type: 'CUSTOM' | 'DEFAULT';
+  readonly name: string | null;
+  /** CUSTOM: the program the agent starts; DEFAULT: null (the agent runs it itself). */
+  readonly command: WireCommand | null;
+  readonly resources: readonly WireResource[];
+  readonly shutdownGracePeriodMs: number | null;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Its command's user, else its framework's; null: the agent's own. */
+  readonly user: string | null;
+}
+
+/** What an executor is told of its framework (SUBSCRIBED's framework_info). */
+export interface WireFrameworkInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly user: string | null;
+  readonly roles: readonly string[];
+  readonly principal: string | null;
+  readonly hostname: string | null;
+  readonly capabilities: readonly string[];
+}
+
+export interface WireExecutorRef {
+  readonly frameworkId: string;
+  readonly executorId: string;
+}
+
 /** The state machine's Task definition, as plain JSON: what the agent runs and checkpoints. */
 export interface WireTaskSpec {
   readonly id: string;
   readonly name: string;
   readonly resources: readonly WireResource[];
-  readonly command: {
-    readonly value: string;
-    readonly shell: boolean;
-    readonly arguments: readonly string[];
-    readonly environment: Readonly<Record<string, string>>;
-  } | null;
+  readonly command: WireCommand | null;
   readonly container: WireContainer | null;
   /** The Unix user the task runs as (its command's, else its framework's); null: the agent's own. */
   readonly user: string | null;
   readonly healthCheck: WireHealthCheck | null;
   readonly killGracePeriodMs: number | null;
   readonly labels: Readonly<Record<string, string>>;
+  /** The executor it runs on; null: the agent's command executor (named after the task). */
+  readonly executorId: string | null;
+  /** TaskInfo.data, base64; null: none. */
+  readonly data: string | null;
+  /** LAUNCH_GROUP: the id of the group's first task; null otherwise. */
+  readonly taskGroup: string | null;
 }
 
 /** A Mesos TaskStatus as the agent reports it; state/reason/source use the Mesos enum names. */
@@ -117,6 +160,8 @@ export interface WireStatus {
   readonly uuid: string;
   readonly timestampMs: number;
   readonly healthy: boolean | null;
+  /** TaskStatus.data from the executor, base64; null: none. */
+  readonly data: string | null;
 }
 
 export interface WireUsage {
@@ -158,7 +203,16 @@ export type AgentMessage =
       readonly agentId: string | null;
       readonly info: WireAgentInfo;
       readonly tasks: readonly WireTaskRef[];
+      /** Its live executors (frameworks' and task groups'): the master removes the others once idle. */
+      readonly executors: readonly WireExecutorRef[];
     })
+  | (Versioned &
+      WireExecutorRef & {
+        readonly type: 'executor_exited';
+        /** Its exit status (a wait status, as Mesos reports it); null: unknown. */
+        readonly status: number | null;
+      })
+  | (Versioned & WireExecutorRef & { readonly type: 'executor_message'; readonly data: string })
   | (Versioned & { readonly type: 'pong'; readonly nonce: number })
   | (Versioned & {
       readonly type: 'status_update';
@@ -184,7 +238,23 @@ export type MasterMessage =
       readonly maxMissedPings: number;
     })
   | (Versioned & { readonly type: 'ping'; readonly nonce: number })
-  | (Versioned & { readonly type: 'launch'; readonly frameworkId: string; readonly task: WireTaskSpec })
+  | (Versioned & {
+      readonly type: 'launch';
+      readonly frameworkId: string;
+      readonly task: WireTaskSpec;
+      /** The framework's executor the task runs on; null: the command executor. */
+      readonly executor: WireExecutorInfo | null;
+      readonly framework: WireFrameworkInfo | null;
+    })
+  | (Versioned & {
+      readonly type: 'launch_group';
+      readonly frameworkId: string;
+      readonly executor: WireExecutorInfo;
+      readonly framework: WireFrameworkInfo;
+      readonly tasks: readonly WireTaskSpec[];
+    })
+  | (Versioned & WireExecutorRef & { readonly type: 'shutdown_executor' })
+  | (Versioned & WireExecutorRef & { readonly type: 'framework_message'; readonly data: string })
   | (Versioned & {
       readonly type: 'kill';
       readonly frameworkId: string;
@@ -342,7 +412,15 @@ function status(value: unknown, where: string): WireStatus {
     uuid,
     timestampMs: number(raw.timestampMs, `${where}.timestampMs`),
     healthy: nullable(raw.healthy, (healthy) => boolean(healthy, `${where}.healthy`)),
+    data: nullable(raw.data, (data) => base64(data, `${where}.data`)),
   };
+}
+
+/** Base64 text (TaskInfo.data, TaskStatus.data, framework messages); the frame bounds its size. */
+function base64(value: unknown, where: string): string {
+  const text = string(value, where, agentProtocolLimits.maxFrameBytes);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Invalid(`${where} must be base64`);
+  return text;
 }
 
 function usage(value: unknown, where: string): WireUsage {
@@ -409,23 +487,60 @@ function container(value: unknown, where: string): WireContainer {
   };
 }
 
+function wireCommand(item: unknown, where: string): WireCommand {
+  const cmd = object(item, where);
+  return {
+    value: string(cmd.value, `${where}.value`),
+    shell: boolean(cmd.shell, `${where}.shell`),
+    arguments: array(cmd.arguments ?? [], `${where}.arguments`, agentProtocolLimits.maxArguments, (arg, at) =>
+      string(arg, at),
+    ),
+    environment: stringMap(cmd.environment ?? {}, `${where}.environment`, agentProtocolLimits.maxEnvironmentVariables),
+  };
+}
+
+export function parseExecutorInfo(value: unknown, where = 'executor'): WireExecutorInfo {
+  const raw = object(value, where);
+  return {
+    id: id(raw.id, `${where}.id`),
+    type: oneOf(raw.type, `${where}.type`, ['CUSTOM', 'DEFAULT'] as const),
+    name: nullable(raw.name, (name) => string(name, `${where}.name`, 255)),
+    command: nullable(raw.command, (item) => wireCommand(item, `${where}.command`)),
+    resources: resources(raw.resources, `${where}.resources`),
+    shutdownGracePeriodMs: nullable(raw.shutdownGracePeriodMs, (grace) =>
+      number(grace, `${where}.shutdownGracePeriodMs`, { integer: true }),
+    ),
+    labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
+    user: nullable(raw.user, (user) => string(user, `${where}.user`, 255)),
+  };
+}
+
+export function parseFrameworkInfo(value: unknown, where = 'framework'): WireFrameworkInfo {
+  const raw = object(value, where);
+  const names = (item: unknown, at: string): string[] =>
+    array(item ?? [], at, 64, (name, path) => string(name, path, 255));
+  return {
+    id: id(raw.id, `${where}.id`),
+    name: string(raw.name, `${where}.name`, 255),
+    user: nullable(raw.user, (user) => string(user, `${where}.user`, 255)),
+    roles: names(raw.roles, `${where}.roles`),
+    principal: nullable(raw.principal, (principal) => string(principal, `${where}.principal`, 255)),
+    hostname: nullable(raw.hostname, (hostname) => string(hostname, `${where}.hostname`, 255)),
+    capabilities: names(raw.capabilities, `${where}.capabilities`),
+  };
+}
+
+function executorRef(value: unknown, where: string): WireExecutorRef {
+  const raw = object(value, where);
+  return {
+    frameworkId: id(raw.frameworkId, `${where}.frameworkId`),
+    executorId: id(raw.executorId, `${where}.executorId`),
+  };
+}
+
 export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
   const raw = object(value, where);
-  const command = nullable(raw.command, (item) => {
-    const cmd = object(item, `${where}.command`);
-    return {
-      value: string(cmd.value, `${where}.command.value`),
-      shell: boolean(cmd.shell, `${where}.command.shell`),
-      arguments: array(cmd.arguments ?? [], `${where}.command.arguments`, agentProtocolLimits.maxArguments, (arg, at) =>
-        string(arg, at),
-      ),
-      environment: stringMap(
-        cmd.environment ?? {},
-        `${where}.command.environment`,
-        agentProtocolLimits.maxEnvironmentVariables,
-      ),
-    };
-  });
+  const command = nullable(raw.command, (item) => wireCommand(item, `${where}.command`));
   return {
     id: id(raw.id, `${where}.id`),
     name: string(raw.name ?? '', `${where}.name`, 255),
@@ -441,6 +556,10 @@ export function parseTaskSpec(value: unknown, where = 'task'): WireTaskSpec {
       number(grace, `${where}.killGracePeriodMs`, { integer: true }),
     ),
     labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
+    // COMPAT: a checkpoint of protocol 2 has none of the three: a command task, no data, no group.
+    executorId: nullable(raw.executorId, (executor) => id(executor, `${where}.executorId`)),
+    data: nullable(raw.data, (data) => base64(data, `${where}.data`)),
+    taskGroup: nullable(raw.taskGroup, (group) => id(group, `${where}.taskGroup`)),
   };
 }
 
@@ -460,7 +579,16 @@ function readAgentBody(raw: Json): AgentMessageBody {
         agentId: nullable(raw.agentId, (value) => id(value, 'agentId')),
         info: agentInfo(raw.info, 'info'),
         tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, taskRef),
+        executors: array(raw.executors, 'executors', agentProtocolLimits.maxReportedTasks, executorRef),
       };
+    case 'executor_exited':
+      return {
+        type: 'executor_exited',
+        ...executorRef(raw, 'message'),
+        status: nullable(raw.status, (exit) => number(exit, 'status', { integer: true, min: -1_000_000 })),
+      };
+    case 'executor_message':
+      return { type: 'executor_message', ...executorRef(raw, 'message'), data: base64(raw.data, 'data') };
     case 'pong':
       return { type: 'pong', nonce: number(raw.nonce, 'nonce', { integer: true }) };
     case 'status_update':
@@ -505,7 +633,25 @@ function readMasterBody(raw: Json): MasterMessageBody {
     case 'ping':
       return { type: 'ping', nonce: number(raw.nonce, 'nonce', { integer: true }) };
     case 'launch':
-      return { type: 'launch', frameworkId: id(raw.frameworkId, 'frameworkId'), task: parseTaskSpec(raw.task) };
+      return {
+        type: 'launch',
+        frameworkId: id(raw.frameworkId, 'frameworkId'),
+        task: parseTaskSpec(raw.task),
+        executor: nullable(raw.executor, (executor) => parseExecutorInfo(executor)),
+        framework: nullable(raw.framework, (framework) => parseFrameworkInfo(framework)),
+      };
+    case 'launch_group':
+      return {
+        type: 'launch_group',
+        frameworkId: id(raw.frameworkId, 'frameworkId'),
+        executor: parseExecutorInfo(raw.executor),
+        framework: parseFrameworkInfo(raw.framework),
+        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, (task, at) => parseTaskSpec(task, at)),
+      };
+    case 'shutdown_executor':
+      return { type: 'shutdown_executor', ...executorRef(raw, 'message') };
+    case 'framework_message':
+      return { type: 'framework_message', ...executorRef(raw, 'message'), data: base64(raw.data, 'data') };
     case 'kill':
       return {
         type: 'kill',

@@ -20,5 +20,21 @@ export const agentProtocolLimits = {
   maxPathLength: 1024,
 } as const;
 
+/** Bounds of the executor API (executor.ts). */
+export const executorApiLimits = {
+  maxIdLength: 255,
+  maxTextLength: 4096,
+  /** TaskStatus.data, decoded bytes: the state machine's maxStatusDataBytes (it is replicated). */
+  maxStatusDataBytes: 4 * 1024,
+  /** A framework message either way (scheduler ↔ executor), decoded bytes; Mesos sets no bound. */
+  maxMessageBytes: 64 * 1024,
+  /** Unacknowledged tasks or updates one SUBSCRIBE may list. */
+  maxUnacknowledged: 10_000,
+  /** One call's body (a SUBSCRIBE lists whole TaskInfos). */
+  maxCallBodyBytes: 4 * 1024 * 1024,
+  /** One event record an executor reader accepts (a LAUNCH_GROUP of many TaskInfos). */
+  maxEventBytes: 16 * 1024 * 1024,
+} as const;
+
 /** An Authorization header longer than this is refused unread (Basic of a 128-character principal and a 1 KiB secret fits). */
 export const maxAuthorizationHeaderChars = 4096;

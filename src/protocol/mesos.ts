@@ -120,6 +120,8 @@ export interface TaskStatus {
   /** Base64 of 16 bytes. */
   readonly uuid?: string;
   readonly healthy?: boolean;
+  /** Base64: what the executor attached. */
+  readonly data?: string;
 }
 
 export interface CommandInfo {
@@ -157,6 +159,18 @@ export interface ContainerInfo {
   };
 }
 
+/** mesos.proto ExecutorInfo: a framework's executor (CUSTOM) or a task group's (DEFAULT). */
+export interface ExecutorInfo {
+  readonly type: 'CUSTOM' | 'DEFAULT';
+  readonly executor_id: IdValue;
+  readonly framework_id: IdValue;
+  readonly command?: CommandInfo;
+  readonly resources: readonly Resource[];
+  readonly name?: string;
+  readonly shutdown_grace_period?: Nanoseconds;
+  readonly labels?: Labels;
+}
+
 export interface HealthCheck {
   readonly type: 'COMMAND' | 'HTTP' | 'TCP';
   readonly delay_seconds: number;
@@ -184,6 +198,8 @@ export interface Task {
   readonly name: string;
   readonly task_id: IdValue;
   readonly framework_id: IdValue;
+  /** Set when the task runs on a framework's executor or a task group's. */
+  readonly executor_id?: IdValue;
   readonly agent_id: IdValue;
   readonly state: TaskState;
   readonly resources: readonly Resource[];

@@ -3,6 +3,7 @@
 // fills are listed.
 import type {
   AgentInfo,
+  ExecutorInfo,
   FrameworkInfo,
   IdValue,
   MachineId,
@@ -63,9 +64,16 @@ export interface GetTasks {
   readonly orphan_tasks: readonly Task[];
 }
 
+/** master.proto Response.GetExecutors.Executor. */
+export interface Executor {
+  readonly executor_info: ExecutorInfo;
+  readonly agent_id: IdValue;
+}
+
 export interface GetExecutors {
-  readonly executors: readonly never[];
-  readonly orphan_executors: readonly never[];
+  readonly executors: readonly Executor[];
+  /** Deprecated in Mesos: an executor of a framework the master does not know. Flotilla has none. */
+  readonly orphan_executors: readonly Executor[];
 }
 
 export interface GetState {

@@ -1,28 +1,47 @@
 // ACCEPT: the framework consumes offers (one agent, one role) and runs operations, in order,
 // against their pooled resources (Mesos master.cpp `_accept`): RESERVE turns unreserved pool
 // resources into resources reserved for the offers' role, UNRESERVE the reverse, LAUNCH takes
-// task resources out of the pool. Everything is planned on copies first; only a plan that
-// passes every check is applied, so an ACCEPT is never half-applied. Unused pool resources
-// return to the agent's free resources.
+// task resources out of the pool, LAUNCH_GROUP a task group on its DEFAULT executor. A task's
+// executor (CUSTOM, or a group's DEFAULT) that is not on the agent yet takes its own resources
+// out of the pool too, once. Everything is planned on copies first; only a plan that passes
+// every check is applied, so an ACCEPT is never half-applied. Unused pool resources return to
+// the agent's free resources.
 import type { AcceptOffers, OfferOperation } from './commands.ts';
 import { chargeUsed, setTotal } from './agent-accounting.ts';
 import { assertNever } from '../util/assert.ts';
 import { reject, success, type ApplyResult, type Rejection } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
-import { taskKey, type AgentId, type LogIndex, type TaskKey } from './ids.ts';
+import {
+  executorKey,
+  taskKey,
+  type AgentId,
+  type ExecutorKey,
+  type LogIndex,
+  type TaskId,
+  type TaskKey,
+} from './ids.ts';
 import { removeOffer } from './offer-book.ts';
 import { add, contains, isEmpty, subtract, sum, unreserved, type Resources } from './resources.ts';
 import { unreservedRole, type Role } from './roles.ts';
 import type { Offer, State, Task } from './state.ts';
-import type { TaskDefinition } from './values.ts';
+import type { ExecutorDefinition, TaskDefinition } from './values.ts';
 import { containerProblem } from './container-rules.ts';
+import { addExecutor, executorProblem, planExecutor } from './executors.ts';
+
+/** A task as it will be made: its definition with the executor it runs on, and its group. */
+interface PlannedTask {
+  readonly definition: TaskDefinition;
+  readonly taskGroup: TaskId | null;
+}
 
 interface Pool {
   /** What the remaining operations can still use. */
   readonly available: Resources;
   /** The agent's total after the reservations planned so far. */
   readonly total: Resources;
-  readonly tasks: readonly TaskDefinition[];
+  readonly tasks: readonly PlannedTask[];
+  /** Executors the launches make (not on the agent before), in launch order. */
+  readonly executors: ReadonlyMap<ExecutorKey, ExecutorDefinition>;
 }
 
 function collectOffers(state: State, command: AcceptOffers): Offer[] | Rejection {
@@ -73,8 +92,14 @@ function planUnreserve(pool: Pool, resources: Resources, role: Role): Pool | Rej
   };
 }
 
+/** Mesos: a task has a command or an executor, never both; a command task may have a container instead. */
 function checkTaskDefinition(task: TaskDefinition): Rejection | null {
-  if (task.command === null && task.container === null)
+  if (task.executor !== null) {
+    if (task.command !== null)
+      return reject('INVALID_TASK', `task ${task.id} has both a command and an executor: give one`);
+    const problem = executorProblem(task.executor, 'LAUNCH');
+    if (problem !== null) return problem;
+  } else if (task.command === null && task.container === null)
     return reject('INVALID_TASK', `task ${task.id} has neither command nor container`);
   if (task.container?.type === 'DOCKER' && task.container.image === null)
     return reject('INVALID_TASK', `task ${task.id}: a DOCKER container needs an image`);
@@ -89,27 +114,93 @@ function checkTaskDefinition(task: TaskDefinition): Rejection | null {
   return null;
 }
 
+/** The pool less the executor's resources when the launch makes it; unchanged when it runs already. */
+function planTaskExecutor(
+  state: State,
+  command: AcceptOffers,
+  agentId: AgentId,
+  pool: Pool,
+  executor: ExecutorDefinition,
+): Pool | Rejection {
+  const needed = planExecutor(state, agentId, command.frameworkId, executor, pool.executors);
+  if (typeof needed !== 'boolean') return needed;
+  if (!needed) return pool;
+  if (!contains(pool.available, executor.resources))
+    return reject('RESOURCES_INSUFFICIENT', `executor ${executor.id} does not fit in the offers`);
+  const executors = new Map(pool.executors).set(executorKey(agentId, command.frameworkId, executor.id), executor);
+  return { ...pool, available: subtract(pool.available, executor.resources), executors };
+}
+
+function planTask(
+  state: State,
+  command: AcceptOffers,
+  agentId: AgentId,
+  pool: Pool,
+  task: PlannedTask,
+  launched: Set<TaskKey>,
+): Pool | Rejection {
+  const definition = task.definition;
+  const key = taskKey(command.frameworkId, definition.id);
+  if (launched.has(key)) return reject('DUPLICATE_ID', `task ${definition.id} appears twice`);
+  if (state.tasks.has(key))
+    return reject('TASK_ID_ALREADY_USED', `framework ${command.frameworkId} already has a task ${definition.id}`);
+  const withExecutor =
+    definition.executor === null ? pool : planTaskExecutor(state, command, agentId, pool, definition.executor);
+  if ('ok' in withExecutor) return withExecutor;
+  if (!contains(withExecutor.available, definition.resources))
+    return reject('RESOURCES_INSUFFICIENT', `task ${definition.id} does not fit in the offers`);
+  launched.add(key);
+  return {
+    ...withExecutor,
+    available: subtract(withExecutor.available, definition.resources),
+    tasks: [...withExecutor.tasks, task],
+  };
+}
+
 function planLaunch(
   state: State,
   command: AcceptOffers,
+  agentId: AgentId,
   pool: Pool,
   tasks: readonly TaskDefinition[],
   launched: Set<TaskKey>,
 ): Pool | Rejection {
-  let available = pool.available;
-  for (const task of tasks) {
-    const key = taskKey(command.frameworkId, task.id);
-    if (launched.has(key)) return reject('DUPLICATE_ID', `task ${task.id} appears twice`);
-    if (state.tasks.has(key))
-      return reject('TASK_ID_ALREADY_USED', `framework ${command.frameworkId} already has a task ${task.id}`);
-    const problem = checkTaskDefinition(task);
+  let planned = pool;
+  for (const definition of tasks) {
+    const problem = checkTaskDefinition(definition);
     if (problem !== null) return problem;
-    if (!contains(available, task.resources))
-      return reject('RESOURCES_INSUFFICIENT', `task ${task.id} does not fit in the offers`);
-    available = subtract(available, task.resources);
-    launched.add(key);
+    const next = planTask(state, command, agentId, planned, { definition, taskGroup: null }, launched);
+    if ('ok' in next) return next;
+    planned = next;
   }
-  return { ...pool, available, tasks: [...pool.tasks, ...tasks] };
+  return planned;
+}
+
+/** Mesos' default executor: every task of the group runs in it, each with a command or a container of its own. */
+function planLaunchGroup(
+  state: State,
+  command: AcceptOffers,
+  agentId: AgentId,
+  pool: Pool,
+  operation: Extract<OfferOperation, { type: 'LAUNCH_GROUP' }>,
+  launched: Set<TaskKey>,
+): Pool | Rejection {
+  const executorRejection = executorProblem(operation.executor, 'LAUNCH_GROUP');
+  if (executorRejection !== null) return executorRejection;
+  const first = operation.tasks[0];
+  if (first === undefined) return reject('INVALID_TASK_GROUP', 'a task group needs at least one task');
+  let planned = pool;
+  for (const definition of operation.tasks) {
+    if (definition.executor !== null)
+      return reject('INVALID_TASK_GROUP', `task ${definition.id} of a task group names an executor of its own`);
+    const problem = checkTaskDefinition(definition);
+    if (problem !== null) return problem;
+    const task = { definition: { ...definition, executor: operation.executor }, taskGroup: first.id };
+    const next = planTask(state, command, agentId, planned, task, launched);
+    if ('ok' in next) return next;
+    planned = next;
+  }
+  return planned;
 }
 
 function planOperation(
@@ -117,16 +208,18 @@ function planOperation(
   command: AcceptOffers,
   pool: Pool,
   operation: OfferOperation,
-  role: Role,
+  offer: Offer,
   launched: Set<TaskKey>,
 ): Pool | Rejection {
   switch (operation.type) {
     case 'RESERVE':
-      return planReserve(pool, operation.resources, role);
+      return planReserve(pool, operation.resources, offer.role);
     case 'UNRESERVE':
-      return planUnreserve(pool, operation.resources, role);
+      return planUnreserve(pool, operation.resources, offer.role);
     case 'LAUNCH':
-      return planLaunch(state, command, pool, operation.tasks, launched);
+      return planLaunch(state, command, offer.agentId, pool, operation.tasks, launched);
+    case 'LAUNCH_GROUP':
+      return planLaunchGroup(state, command, offer.agentId, pool, operation, launched);
     default:
       return assertNever(operation);
   }
@@ -136,10 +229,15 @@ function planAccept(state: State, command: AcceptOffers, offers: readonly Offer[
   const first = offers[0];
   const agent = first === undefined ? undefined : state.agents.get(first.agentId);
   if (first === undefined || agent === undefined) return reject('OFFER_NOT_FOUND', 'no offers to accept');
-  let pool: Pool = { available: sum(offers.map((offer) => offer.resources)), total: agent.resources, tasks: [] };
+  let pool: Pool = {
+    available: sum(offers.map((offer) => offer.resources)),
+    total: agent.resources,
+    tasks: [],
+    executors: new Map(),
+  };
   const launched = new Set<TaskKey>();
   for (const operation of command.operations) {
-    const next = planOperation(state, command, pool, operation, first.role, launched);
+    const next = planOperation(state, command, pool, operation, first, launched);
     if ('ok' in next) return next;
     pool = next;
   }
@@ -148,16 +246,18 @@ function planAccept(state: State, command: AcceptOffers, offers: readonly Offer[
 
 function launchTask(
   state: State,
-  definition: TaskDefinition,
+  planned: PlannedTask,
   command: AcceptOffers,
   agentId: AgentId,
   role: Role,
   index: LogIndex,
   events: ChangeEvent[],
 ): void {
+  const definition = planned.definition;
   chargeUsed(state, agentId, definition.resources, index);
   const task: Task = {
     ...definition,
+    taskGroup: planned.taskGroup,
     frameworkId: command.frameworkId,
     // Mesos (slave.cpp): the command's user, else the framework's, as it is when the task launches.
     user: definition.command?.user ?? state.frameworks.get(command.frameworkId)?.info.user ?? null,
@@ -174,6 +274,7 @@ function launchTask(
         uuid: null,
         timestampMs: command.at,
         healthy: null,
+        data: null,
         acknowledged: false,
         receivedAt: command.at,
         index,
@@ -207,6 +308,8 @@ export function applyAcceptOffers(
   if (first === undefined) return success;
   for (const offer of offers) removeOffer(state, offer, 'ACCEPTED', index, events);
   setTotal(state, first.agentId, plan.total, index);
+  const placement = { frameworkId: command.frameworkId, agentId: first.agentId, role: first.role };
+  for (const executor of plan.executors.values()) addExecutor(state, executor, placement, command.at, index, events);
   for (const task of plan.tasks) launchTask(state, task, command, first.agentId, first.role, index, events);
   return success;
 }

@@ -6,6 +6,7 @@ import { setTotal } from './agent-accounting.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex } from './ids.ts';
+import { removeExecutorsWhere } from './executors.ts';
 import { removeOffersWhere } from './offer-book.ts';
 import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
 import type { Agent, Framework, State } from './state.ts';
@@ -163,6 +164,7 @@ export function applyMarkAgentGone(
     index,
     events,
   );
+  removeExecutorsWhere(state, (executor) => executor.agentId === found.id, index, events);
   const current = state.agents.get(found.id) ?? found;
   state.agents.set(found.id, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
   events.push({ type: 'AGENT_REMOVED', agentId: found.id });

@@ -5,6 +5,7 @@ import type { DisconnectFramework, SubscribeFramework, TeardownFramework, Update
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
+import { removeExecutorsWhere } from './executors.ts';
 import { removeOffersWhere } from './offer-book.ts';
 import type { Framework, State } from './state.ts';
 import { masterStatus, transitionLiveTasks } from './task-lifecycle.ts';
@@ -134,6 +135,8 @@ export function applyTeardownFramework(
     index,
     events,
   );
+  // Mesos' agents shut the framework's executors down; their resources go back with its tasks'.
+  removeExecutorsWhere(state, (executor) => executor.frameworkId === found.id, index, events);
   const framework: Framework = { ...found, state: 'COMPLETED', completedAt: command.at, modifyIndex: index };
   state.frameworks.set(framework.id, framework);
   events.push({ type: 'FRAMEWORK_REMOVED', framework });

@@ -16,6 +16,7 @@ import { applyCreateOffers, applyDeclineOffers, applyRescindOffer } from './appl
 import { applyUpdateQuota, applyUpdateWeights } from './apply-quota.ts';
 import { applyReserveResources, applyUnreserveResources } from './apply-reservations.ts';
 import { applyAcknowledgeTaskStatus, applyKillTask, applyUpdateTaskStatus } from './apply-tasks.ts';
+import { applyRemoveExecutor } from './executors.ts';
 import { assert, assertNever } from '../util/assert.ts';
 import type { Command } from './commands.ts';
 import { success, type ApplyResult } from './errors.ts';
@@ -60,6 +61,8 @@ export function apply(state: State, command: Command, index: LogIndex, events: C
       return applyAcknowledgeTaskStatus(state, command, index);
     case 'kill_task':
       return applyKillTask(state, command, index, events);
+    case 'remove_executor':
+      return applyRemoveExecutor(state, command, index, events);
     case 'reserve_resources':
       return applyReserveResources(state, command, index);
     case 'unreserve_resources':

@@ -12,10 +12,11 @@ import { SchemaError } from './schema.ts';
  * Bumped on any incompatible change of a command's shape; old versions get a `COMPAT:` shim.
  * 2: task containers gained port mappings, volumes, privileged, parameters and hostname, and
  * framework infos a user. A replica of format 1 must refuse them rather than drop them.
+ * 3: tasks gained `executor` and `data`, statuses `data`; LAUNCH_GROUP and remove_executor.
  */
-export const commandFormatVersion = 2;
-/** COMPAT: format 1 reads through the same schemas; the members added in 2 take their defaults (addedInFormat2). */
-const readableCommandFormats: readonly unknown[] = [1, commandFormatVersion];
+export const commandFormatVersion = 3;
+/** COMPAT: formats 1 and 2 read through the same schemas; later members take their defaults (addedInFormat2/3). */
+const readableCommandFormats: readonly unknown[] = [1, 2, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

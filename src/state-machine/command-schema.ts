@@ -6,6 +6,8 @@ import { array, integer, literal, nullable, object, oneOf, taggedUnion, timestam
 import {
   agentIdSchema,
   agentInfoSchema,
+  executorDefinitionSchema,
+  executorIdSchema,
   frameworkIdSchema,
   frameworkInfoSchema,
   kvKeySchema,
@@ -30,6 +32,11 @@ const expectedVersionSchema = nullable(integer({ min: 0, max: Number.MAX_SAFE_IN
 const offerOperationSchema = taggedUnion<C.OfferOperation>({
   LAUNCH: object<Extract<C.OfferOperation, { type: 'LAUNCH' }>>({
     type: literal('LAUNCH'),
+    tasks: array(taskDefinitionSchema, { minLength: 1, maxLength: limits.maxTasksPerLaunch }),
+  }),
+  LAUNCH_GROUP: object<Extract<C.OfferOperation, { type: 'LAUNCH_GROUP' }>>({
+    type: literal('LAUNCH_GROUP'),
+    executor: executorDefinitionSchema,
     tasks: array(taskDefinitionSchema, { minLength: 1, maxLength: limits.maxTasksPerLaunch }),
   }),
   RESERVE: object<Extract<C.OfferOperation, { type: 'RESERVE' }>>({
@@ -139,6 +146,13 @@ export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
     at: timestampMs,
     frameworkId: frameworkIdSchema,
     taskId: taskIdSchema,
+  }),
+  remove_executor: object<C.RemoveExecutor>({
+    type: literal('remove_executor'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    frameworkId: frameworkIdSchema,
+    executorId: executorIdSchema,
   }),
   reserve_resources: object<C.ReserveResources>({
     type: literal('reserve_resources'),

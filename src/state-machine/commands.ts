@@ -5,11 +5,12 @@
 //
 // Commands are forever: a retired `type` is never reused for another meaning, and a change of
 // shape bumps `commandFormatVersion` (codec.ts) with a `COMPAT:` shim for the old one.
-import type { AgentId, FrameworkId, OfferId, TaskId } from './ids.ts';
+import type { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
 import type {
   AgentInfo,
+  ExecutorDefinition,
   FrameworkInfo,
   MachineId,
   MaintenanceWindow,
@@ -117,6 +118,12 @@ export interface DeclineOffers extends Stamped {
 
 export type OfferOperation =
   | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskDefinition[] }
+  /** A task group (Mesos TaskGroupInfo): its tasks name no executor; they all run on `executor` (DEFAULT). */
+  | {
+      readonly type: 'LAUNCH_GROUP';
+      readonly executor: ExecutorDefinition;
+      readonly tasks: readonly TaskDefinition[];
+    }
   | { readonly type: 'RESERVE'; readonly resources: Resources }
   | { readonly type: 'UNRESERVE'; readonly resources: Resources };
 
@@ -154,6 +161,20 @@ export interface KillTask extends Stamped {
   readonly type: 'kill_task';
   readonly frameworkId: FrameworkId;
   readonly taskId: TaskId;
+}
+
+// ---- executors
+
+/**
+ * The agent reports the executor gone (it exited, or it is not among the executors the agent
+ * reports when it re-registers): its resources go back to the agent. Its tasks still live, if
+ * any, are lost with it.
+ */
+export interface RemoveExecutor extends Stamped {
+  readonly type: 'remove_executor';
+  readonly agentId: AgentId;
+  readonly frameworkId: FrameworkId;
+  readonly executorId: ExecutorId;
 }
 
 // ---- reservations, quota, weights
@@ -239,6 +260,7 @@ export type Command =
   | UpdateTaskStatus
   | AcknowledgeTaskStatus
   | KillTask
+  | RemoveExecutor
   | ReserveResources
   | UnreserveResources
   | UpdateQuota

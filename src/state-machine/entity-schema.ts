@@ -1,10 +1,11 @@
 // Schemas of the state's entities, for reading snapshot rows back. Like the command schemas, the
 // mapped types make the compiler check them against state.ts field by field, so a field added to
 // an entity without a schema (and a snapshot format decision) breaks the build.
-import { array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
+import { addedInFormat3, array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
 import { maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
 import type {
   Agent,
+  Executor,
   Framework,
   KvEntry,
   MachineStatus,
@@ -19,6 +20,7 @@ import { taskStates } from '../protocol/task-states.ts';
 import {
   agentIdSchema,
   agentInfoShape,
+  executorDefinitionSchema,
   frameworkIdSchema,
   frameworkInfoSchema,
   kvKeySchema,
@@ -33,6 +35,7 @@ import {
   roleSchema,
   statusReportShape,
   taskDefinitionShape,
+  taskIdSchema,
   userNameSchema,
 } from './value-schema.ts';
 
@@ -91,6 +94,7 @@ const taskObjectSchema: Schema<Task> = object<Task>({
   statuses: array(taskStatusSchema, { minLength: 1, maxLength: maxStatusHistory }),
   killRequestedAt: maybeAt,
   createdAt: at,
+  taskGroup: addedInFormat3(nullable(taskIdSchema), null),
   createIndex: logIndexSchema,
   modifyIndex: logIndexSchema,
 });
@@ -104,6 +108,16 @@ function withFormat1User(input: unknown): unknown {
 }
 
 export const taskSchema: Schema<Task> = (input, path) => taskObjectSchema(withFormat1User(input), path);
+
+export const executorSchema: Schema<Executor> = object<Executor>({
+  info: executorDefinitionSchema,
+  frameworkId: frameworkIdSchema,
+  agentId: agentIdSchema,
+  role: roleSchema,
+  createdAt: at,
+  createIndex: logIndexSchema,
+  modifyIndex: logIndexSchema,
+});
 
 export const quotaEntrySchema: Schema<QuotaEntry> = object<QuotaEntry>({
   ...quotaConfigShape,

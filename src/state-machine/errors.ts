@@ -44,6 +44,17 @@ export const rejectionCodes = {
   DUPLICATE_STATUS_UUID: { status: 409, meaning: 'a status update with this uuid was already recorded' },
   STATUS_UUID_NOT_FOUND: { status: 404, meaning: 'the task has no status update with this uuid' },
   STATUS_ALREADY_ACKNOWLEDGED: { status: 409, meaning: 'the status update was already acknowledged' },
+  // executors and task groups
+  INVALID_EXECUTOR: {
+    status: 400,
+    meaning: 'a CUSTOM executor needs a command, a DEFAULT one has none and runs task groups only',
+  },
+  INVALID_TASK_GROUP: { status: 400, meaning: 'a task group needs tasks, each naming no executor of its own' },
+  EXECUTOR_INFO_MISMATCH: {
+    status: 409,
+    meaning: 'the executor already runs on the agent with another ExecutorInfo (Mesos: not compatible)',
+  },
+  EXECUTOR_NOT_FOUND: { status: 404, meaning: 'the framework has no such executor on the agent' },
   // quota, weights, maintenance
   INVALID_QUOTA: { status: 400, meaning: 'a guarantee exceeds its limit, or the role cannot have quota' },
   INVALID_WEIGHTS: { status: 400, meaning: 'a role appears twice, or is "*"' },

@@ -3,7 +3,7 @@
 // leader's scheduler API which offers to send or rescind (an agent going unreachable removes its
 // offers inside apply, and the frameworks must hear of it).
 import type { AgentId } from './ids.ts';
-import type { Agent, Framework, Offer, Task, TaskStatus } from './state.ts';
+import type { Agent, Executor, Framework, Offer, Task, TaskStatus } from './state.ts';
 
 export type OfferRemovalCause =
   | 'ACCEPTED'
@@ -25,6 +25,10 @@ export type ChangeEvent =
   | { readonly type: 'FRAMEWORK_REMOVED'; readonly framework: Framework }
   | { readonly type: 'OFFER_ADDED'; readonly offer: Offer }
   | { readonly type: 'OFFER_REMOVED'; readonly offer: Offer; readonly cause: OfferRemovalCause }
+  /** An executor was made by the launch of its first task on its agent. */
+  | { readonly type: 'EXECUTOR_ADDED'; readonly executor: Executor }
+  /** An executor's resources went back to its agent: the agent reported it gone, or its agent or framework is gone. */
+  | { readonly type: 'EXECUTOR_REMOVED'; readonly executor: Executor }
   /** The whole state was replaced from a snapshot: subscribers must re-read it. */
   | { readonly type: 'STATE_RESTORED' };
 

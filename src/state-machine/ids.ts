@@ -11,6 +11,7 @@ export type AgentId = Brand<string, 'AgentId'>;
 export type FrameworkId = Brand<string, 'FrameworkId'>;
 export type TaskId = Brand<string, 'TaskId'>;
 export type OfferId = Brand<string, 'OfferId'>;
+export type ExecutorId = Brand<string, 'ExecutorId'>;
 
 /** A Raft log index, 1-based. The index of a write is its entity's modifyIndex. */
 export type LogIndex = number;
@@ -31,7 +32,13 @@ export const agentId = (raw: string): AgentId => checkedId('agent id', raw) as A
 export const frameworkId = (raw: string): FrameworkId => checkedId('framework id', raw) as FrameworkId;
 export const taskId = (raw: string): TaskId => checkedId('task id', raw) as TaskId;
 export const offerId = (raw: string): OfferId => checkedId('offer id', raw) as OfferId;
+export const executorId = (raw: string): ExecutorId => checkedId('executor id', raw) as ExecutorId;
 
 /** Task ids are unique per framework only, so tasks are keyed by both. */
 export type TaskKey = Brand<string, 'TaskKey'>;
 export const taskKey = (framework: FrameworkId, task: TaskId): TaskKey => `${framework}/${task}` as TaskKey;
+
+/** Executor ids are unique per framework and agent (Mesos), so executors are keyed by all three. */
+export type ExecutorKey = Brand<string, 'ExecutorKey'>;
+export const executorKey = (agent: AgentId, framework: FrameworkId, executor: ExecutorId): ExecutorKey =>
+  `${agent}/${framework}/${executor}` as ExecutorKey;

@@ -4,7 +4,7 @@
 // InvariantViolation, which nothing catches.
 import { canonicalJson } from './canonical-json.ts';
 import type { AgentId, TaskKey } from './ids.ts';
-import { taskKey } from './ids.ts';
+import { executorKey, taskKey } from './ids.ts';
 import { agentIsDown } from './machines.ts';
 import { sortedValues } from './ordering.ts';
 import {
@@ -34,6 +34,7 @@ export function checkInvariants(state: ReadonlyState): void {
   checkAgentBooks(state);
   checkOffers(state);
   for (const [key, task] of state.tasks) checkTask(state, key, task);
+  checkExecutors(state);
   checkFrameworks(state);
   checkMaintenance(state);
   checkQuotaAndWeights(state);
@@ -46,7 +47,7 @@ export function checkInvariants(state: ReadonlyState): void {
   }
 }
 
-/** Per agent, what holds its resources: live tasks, then outstanding offers, in key order. */
+/** Per agent, what holds its resources: live tasks, then executors, then outstanding offers, in key order. */
 function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[]; offered: Resources[] }> {
   const holders = new Map<AgentId, { used: Resources[]; offered: Resources[] }>();
   const of = (agent: AgentId) => {
@@ -56,6 +57,7 @@ function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[];
   };
   for (const task of sortedValues(state.tasks))
     if (!isTerminalTaskState(task.state)) of(task.agentId).used.push(task.resources);
+  for (const executor of sortedValues(state.executors)) of(executor.agentId).used.push(executor.info.resources);
   for (const offer of sortedValues(state.offers)) of(offer.agentId).offered.push(offer.resources);
   return holders;
 }
@@ -69,7 +71,7 @@ function checkAgentBooks(state: ReadonlyState): void {
     check(key === agent.id, `agent ${agent.id}: stored under key ${key}`);
     check(agent.createIndex <= agent.modifyIndex, `agent ${agent.id}: modified before it was created`);
     const { used, offered } = holders.get(agent.id) ?? { used: [], offered: [] };
-    check(equals(sum(used), agent.used), `agent ${agent.id}: used books differ from its live tasks`);
+    check(equals(sum(used), agent.used), `agent ${agent.id}: used books differ from its live tasks and executors`);
     check(equals(sum(offered), agent.offered), `agent ${agent.id}: offered books differ from its offers`);
     check(
       contains(agent.resources, add(agent.used, agent.offered)),
@@ -127,6 +129,36 @@ function checkTask(state: ReadonlyState, key: TaskKey, task: Task): void {
   if (!isTerminalTaskState(task.state)) {
     check(framework?.state !== 'COMPLETED', `task ${key} is live but its framework completed`);
     check(agent?.state !== 'GONE', `task ${key} is live on a gone agent`);
+  }
+}
+
+/**
+ * An executor lives on a registered agent that is not gone, for a framework not torn down; a
+ * live task that names an executor finds it on its agent, with the ExecutorInfo it was launched with.
+ */
+function checkExecutors(state: ReadonlyState): void {
+  for (const [key, executor] of state.executors) {
+    check(
+      key === executorKey(executor.agentId, executor.frameworkId, executor.info.id),
+      `executor ${key}: stored under the wrong key`,
+    );
+    const agent = state.agents.get(executor.agentId);
+    check(agent !== undefined && agent.state !== 'GONE', `executor ${key}: its agent is missing or gone`);
+    const framework = state.frameworks.get(executor.frameworkId);
+    check(
+      framework !== undefined && framework.state !== 'COMPLETED',
+      `executor ${key}: its framework is missing or done`,
+    );
+    check(executor.createIndex <= executor.modifyIndex, `executor ${key}: modified before it was created`);
+  }
+  for (const [key, task] of state.tasks) {
+    if (task.executor === null || isTerminalTaskState(task.state)) continue;
+    const executor = state.executors.get(executorKey(task.agentId, task.frameworkId, task.executor.id));
+    check(executor !== undefined, `task ${key} is live but its executor ${task.executor.id} is not on its agent`);
+    check(
+      executor === undefined || canonicalJson(executor.info) === canonicalJson(task.executor),
+      `task ${key}: its executor runs with another ExecutorInfo`,
+    );
   }
 }
 

@@ -32,6 +32,12 @@ export const maxOffersPerCommand = 1000;
 export const maxOfferIdsPerCommand = 1000;
 export const maxOperationsPerAccept = 64;
 export const maxTasksPerLaunch = 256;
+/** TaskInfo.data, decoded bytes: it is replicated with the task (Mesos sets no bound; the Raft log needs one). */
+export const maxTaskDataBytes = 16 * 1024;
+/** TaskStatus.data, decoded bytes: every status in a task's history may carry some. */
+export const maxStatusDataBytes = 4 * 1024;
+/** Base64 characters of `bytes` bytes. */
+export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
 /** Tasks an agent reports when it re-registers. */
 export const maxReportedTasks = 100_000;
 /** Status updates kept per task; older ones are dropped (the state is in the newest). */

@@ -12,6 +12,7 @@ import {
   kvKey,
   type Agent,
   type AgentState,
+  type Executor,
   type Framework,
   type FrameworkState,
   type KvEntry,
@@ -50,6 +51,18 @@ export function listFrameworks(
 
 export function getFramework(state: ReadonlyState, id: FrameworkId): Framework | null {
   return state.frameworks.get(id) ?? null;
+}
+
+/** GET_EXECUTORS: every executor, in key order (agent, framework, executor id). */
+export function listExecutors(
+  state: ReadonlyState,
+  filter: { readonly frameworkId?: FrameworkId; readonly agentId?: AgentId } = {},
+): Executor[] {
+  return sortedValues(state.executors).filter(
+    (executor) =>
+      (filter.frameworkId === undefined || executor.frameworkId === filter.frameworkId) &&
+      (filter.agentId === undefined || executor.agentId === filter.agentId),
+  );
 }
 
 export interface TaskFilter {

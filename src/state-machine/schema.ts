@@ -161,6 +161,14 @@ export function addedInFormat2<T>(schema: Schema<T>, fallback: T): Schema<T> {
   return (input, path) => (input === undefined ? fallback : schema(input, path));
 }
 
+/**
+ * COMPAT: a member added in command and snapshot format 3 (executors, task data, task groups).
+ * Input of formats 1 and 2 lacks it and reads as `fallback`.
+ */
+export function addedInFormat3<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);

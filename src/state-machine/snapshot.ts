@@ -20,13 +20,15 @@ import { tables, type Table } from './tables.ts';
 /**
  * Bumped on any change of tables or row shapes; older formats get a `COMPAT:` reader.
  * 2: tasks gained `user` and container fields, framework infos `user` (see codec.ts).
+ * 3: the `executors` table; tasks gained `executor`, `data` and `taskGroup`, statuses `data`.
  */
-export const snapshotFormatVersion = 2;
+export const snapshotFormatVersion = 3;
 /**
- * COMPAT: format 1 rows read through the same schemas, the members added in 2 taking their
- * defaults. Its hash covers the rows as format 1 wrote them, so it is checked on those rows.
+ * COMPAT: formats 1 and 2 read through the same schemas, the members added later taking their
+ * defaults, and lack the tables added later (Table.sinceFormat). Their hash covers the rows as
+ * they were written, so it is checked on those rows.
  */
-const format1 = 1;
+const readableOlderFormats: readonly number[] = [1, 2];
 
 export type SnapshotErrorCode =
   | 'SNAPSHOT_NOT_SQLITE'
@@ -126,6 +128,7 @@ export function frozenView(state: ReadonlyState): ReadonlyState {
     frameworks: new Map(state.frameworks),
     offers: new Map(state.offers),
     tasks: new Map(state.tasks),
+    executors: new Map(state.executors),
     quotas: new Map(state.quotas),
     weights: new Map(state.weights),
     machines: new Map(state.machines),
@@ -169,8 +172,11 @@ function readDatabase(database: Database.Database): RestoredSnapshot {
   const meta = readMeta(database);
   const state = emptyState();
   const rowsAsWritten: TableRows[] = [];
-  for (const table of tables) rowsAsWritten.push({ name: table.name, rows: readTable(database, table, state) });
-  const hash = meta.formatVersion === format1 ? hashTableRows(rowsAsWritten) : stateHash(state);
+  for (const table of tables) {
+    if (table.sinceFormat > meta.formatVersion) continue;
+    rowsAsWritten.push({ name: table.name, rows: readTable(database, table, state) });
+  }
+  const hash = meta.formatVersion < snapshotFormatVersion ? hashTableRows(rowsAsWritten) : stateHash(state);
   if (hash !== meta.stateHash) {
     throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
   }
@@ -208,7 +214,7 @@ function readMeta(database: Database.Database): SnapshotMeta {
     }
   };
   const version = parsed(metaKeys.formatVersion);
-  if (version !== snapshotFormatVersion && version !== format1) {
+  if (version !== snapshotFormatVersion && !readableOlderFormats.includes(version as number)) {
     throw new SnapshotError(
       'SNAPSHOT_VERSION_UNSUPPORTED',
       `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`,
@@ -223,7 +229,7 @@ function readMeta(database: Database.Database): SnapshotMeta {
   }
   const hash = parsed(metaKeys.stateHash);
   if (typeof hash !== 'string') throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "state_hash" is not a string');
-  return { formatVersion: version, appliedIndex, stateHash: hash };
+  return { formatVersion: version as number, appliedIndex, stateHash: hash };
 }
 
 /** Loads the rows into `state`; returns them as they were written, in key order (what format 1 hashed). */

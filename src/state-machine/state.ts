@@ -5,12 +5,13 @@
 //
 // Every entity keeps the Raft index of its creation and of its last change (Nomad's
 // CreateIndex/ModifyIndex); a key-value entry's version is its modify index.
-import type { Brand, AgentId, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
+import type { Brand, AgentId, ExecutorKey, FrameworkId, LogIndex, OfferId, TaskId, TaskKey } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
 import type { TaskState } from '../protocol/task-states.ts';
 import type {
   AgentInfo,
+  ExecutorDefinition,
   FrameworkInfo,
   MachineId,
   MaintenanceWindow,
@@ -29,7 +30,7 @@ export type AgentState = 'ACTIVE' | 'DRAINING' | 'UNREACHABLE' | 'GONE';
 export interface Agent extends AgentInfo, Indexed {
   readonly id: AgentId;
   readonly state: AgentState;
-  /** Sum of the resources of this agent's live (non-terminal) tasks. */
+  /** Sum of the resources of this agent's live (non-terminal) tasks and of its executors. */
   readonly used: Resources;
   /** Sum of the resources of this agent's outstanding offers. */
   readonly offered: Resources;
@@ -83,6 +84,23 @@ export interface Task extends TaskDefinition, Indexed {
   readonly statuses: readonly TaskStatus[];
   readonly killRequestedAt: number | null;
   readonly createdAt: number;
+  /** LAUNCH_GROUP: the id of the group's first task (the same for the whole group); null otherwise. */
+  readonly taskGroup: TaskId | null;
+}
+
+/**
+ * A framework's executor on one agent (CUSTOM or DEFAULT; the command executor of a plain task
+ * is not one): made with the first task that names it, its resources held on the agent on top
+ * of its tasks' until the agent reports it gone (remove_executor), the agent is gone, or the
+ * framework is torn down.
+ */
+export interface Executor extends Indexed {
+  readonly info: ExecutorDefinition;
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  /** The role of the offer it was launched from; its resources count against this role. */
+  readonly role: Role;
+  readonly createdAt: number;
 }
 
 export interface QuotaEntry extends QuotaConfig {
@@ -131,6 +149,7 @@ export interface State {
   readonly frameworks: Map<FrameworkId, Framework>;
   readonly offers: Map<OfferId, Offer>;
   readonly tasks: Map<TaskKey, Task>;
+  readonly executors: Map<ExecutorKey, Executor>;
   readonly quotas: Map<Role, QuotaEntry>;
   readonly weights: Map<Role, WeightEntry>;
   readonly machines: Map<MachineKey, MachineStatus>;
@@ -144,6 +163,7 @@ export interface ReadonlyState {
   readonly frameworks: ReadonlyMap<FrameworkId, Framework>;
   readonly offers: ReadonlyMap<OfferId, Offer>;
   readonly tasks: ReadonlyMap<TaskKey, Task>;
+  readonly executors: ReadonlyMap<ExecutorKey, Executor>;
   readonly quotas: ReadonlyMap<Role, QuotaEntry>;
   readonly weights: ReadonlyMap<Role, WeightEntry>;
   readonly machines: ReadonlyMap<MachineKey, MachineStatus>;
@@ -157,6 +177,7 @@ export function emptyState(): State {
     frameworks: new Map(),
     offers: new Map(),
     tasks: new Map(),
+    executors: new Map(),
     quotas: new Map(),
     weights: new Map(),
     machines: new Map(),

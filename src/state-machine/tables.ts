@@ -5,6 +5,7 @@
 import { canonicalJson } from './canonical-json.ts';
 import {
   agentSchema,
+  executorSchema,
   frameworkSchema,
   kvEntrySchema,
   machineStatusSchema,
@@ -14,7 +15,7 @@ import {
   taskSchema,
   weightEntrySchema,
 } from './entity-schema.ts';
-import { taskKey } from './ids.ts';
+import { executorKey, taskKey } from './ids.ts';
 import { sortedKeys } from './ordering.ts';
 import { SchemaError, type Schema } from './schema.ts';
 import { kvKey, machineKey, type ReadonlyState, type State } from './state.ts';
@@ -23,6 +24,8 @@ import { kvKey, machineKey, type ReadonlyState, type State } from './state.ts';
 export interface Table {
   /** Also the SQLite table name: lower case letters and underscores only. */
   readonly name: string;
+  /** The snapshot format that added it: a snapshot of an older format has no such table. */
+  readonly sinceFormat: number;
   /** [key, canonical JSON] in key order. */
   rows(state: ReadonlyState): [string, string][];
   /** The keys in order and the JSON of one row: `rows` in steps, for a writer that yields between them. */
@@ -37,6 +40,7 @@ export interface Table {
 
 interface TableSpec<V> {
   readonly name: string;
+  readonly sinceFormat?: number;
   readonly schema: Schema<V>;
   entries(state: ReadonlyState): ReadonlyMap<string, V>;
   keyOf(value: V): string;
@@ -46,6 +50,7 @@ interface TableSpec<V> {
 function defineTable<V>(spec: TableSpec<V>): Table {
   return {
     name: spec.name,
+    sinceFormat: spec.sinceFormat ?? 1,
     rows(state) {
       const entries = spec.entries(state);
       return sortedKeys(entries).map((key) => [key, canonicalJson(entries.get(key))]);
@@ -92,6 +97,15 @@ export const tables: readonly Table[] = [
     entries: (state) => state.tasks,
     keyOf: (task) => taskKey(task.frameworkId, task.id),
     insert: (state, task) => state.tasks.set(taskKey(task.frameworkId, task.id), task),
+  }),
+  defineTable({
+    name: 'executors',
+    sinceFormat: 3,
+    schema: executorSchema,
+    entries: (state) => state.executors,
+    keyOf: (executor) => executorKey(executor.agentId, executor.frameworkId, executor.info.id),
+    insert: (state, executor) =>
+      state.executors.set(executorKey(executor.agentId, executor.frameworkId, executor.info.id), executor),
   }),
   defineTable({
     name: 'quotas',

@@ -42,6 +42,7 @@ export function masterStatus(
     uuid: null,
     timestampMs: at,
     healthy: null,
+    data: null,
     acknowledged: false,
     receivedAt: at,
     index,

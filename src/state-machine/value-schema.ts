@@ -2,7 +2,7 @@
 // reader. Lists that the state keeps sorted and unique (roles, capabilities, machines, resources)
 // are brought into that form here; the snapshot reader additionally compares the state hash, so
 // a row that was not in canonical form is caught there rather than silently normalized.
-import type { AgentId, FrameworkId, OfferId, TaskId } from './ids.ts';
+import type { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import { isValidId } from './ids.ts';
 import * as limits from './limits.ts';
 import { compareStrings } from './ordering.ts';
@@ -17,6 +17,7 @@ import {
 import { isValidRole, type Role } from './roles.ts';
 import {
   addedInFormat2,
+  addedInFormat3,
   array,
   boolean,
   integer,
@@ -39,6 +40,7 @@ import {
   type AgentInfo,
   type ContainerVolume,
   type DockerParameter,
+  type ExecutorDefinition,
   type FrameworkInfo,
   type HealthCheck,
   type MachineId,
@@ -69,6 +71,7 @@ export const agentIdSchema = idSchema<AgentId>('agent id');
 export const frameworkIdSchema = idSchema<FrameworkId>('framework id');
 export const taskIdSchema = idSchema<TaskId>('task id');
 export const offerIdSchema = idSchema<OfferId>('offer id');
+export const executorIdSchema = idSchema<ExecutorId>('executor id');
 
 export const roleSchema: Schema<Role> = (input, path) => {
   if (typeof input !== 'string' || !isValidRole(input))
@@ -208,6 +211,24 @@ const healthCheckSchema = object<HealthCheck>({
   gracePeriodMs: durationMsSchema,
 });
 
+/** Base64 of at most `bytes` bytes (padding included), as protobuf JSON writes `bytes` fields. */
+export function base64Schema(bytes: number): Schema<string> {
+  return string({
+    maxLength: limits.base64Length(bytes),
+    pattern: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+  });
+}
+
+export const executorDefinitionSchema = object<ExecutorDefinition>({
+  id: executorIdSchema,
+  type: oneOf(['CUSTOM', 'DEFAULT']),
+  name: nullable(nameSchema),
+  command: nullable(taskCommandSchema),
+  resources: resourcesSchema,
+  shutdownGracePeriodMs: nullable(durationMsSchema),
+  labels: record(labelKeySchema, string({ maxLength: 1024 }), { maxEntries: limits.maxLabels }),
+});
+
 export const taskDefinitionShape = {
   id: taskIdSchema,
   name: nameSchema,
@@ -217,6 +238,8 @@ export const taskDefinitionShape = {
   healthCheck: nullable(healthCheckSchema),
   killGracePeriodMs: nullable(durationMsSchema),
   labels: record(labelKeySchema, string({ maxLength: 1024 }), { maxEntries: limits.maxLabels }),
+  executor: addedInFormat3(nullable(executorDefinitionSchema), null),
+  data: addedInFormat3(nullable(base64Schema(limits.maxTaskDataBytes)), null),
 } as const satisfies { readonly [K in keyof TaskDefinition]-?: Schema<TaskDefinition[K]> };
 export const taskDefinitionSchema = object<TaskDefinition>(taskDefinitionShape);
 
@@ -228,6 +251,7 @@ export const statusReportShape = {
   uuid: nullable(statusUuidSchema),
   timestampMs: integer({ min: 0, max: limits.maxTimestampMs }),
   healthy: nullable(boolean),
+  data: addedInFormat3(nullable(base64Schema(limits.maxStatusDataBytes)), null),
 } as const satisfies { readonly [K in keyof StatusReport]-?: Schema<StatusReport[K]> };
 export const statusReportSchema = object<StatusReport>(statusReportShape);
 

@@ -1,7 +1,7 @@
 // Value types shared by commands and state: what an agent or framework says about itself, what
 // a task is, maintenance windows, quota. Absent values are `null`, never `undefined`, so a value
 // serialises the same way before and after a snapshot round trip.
-import type { TaskId } from './ids.ts';
+import type { ExecutorId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
 import type { TaskReason, TaskSource, TaskState } from '../protocol/task-states.ts';
@@ -108,6 +108,24 @@ export interface HealthCheck {
   readonly gracePeriodMs: number;
 }
 
+/**
+ * Mesos ExecutorInfo: the framework's own executor program (CUSTOM: the agent starts `command`
+ * once per framework, executor id and agent, and hands it every task naming it), or Flotilla's
+ * task-group executor (DEFAULT, LAUNCH_GROUP only: no command, it runs on the agent itself).
+ */
+export interface ExecutorDefinition {
+  readonly id: ExecutorId;
+  readonly type: 'CUSTOM' | 'DEFAULT';
+  readonly name: string | null;
+  /** CUSTOM: required; DEFAULT: null. */
+  readonly command: TaskCommand | null;
+  /** The executor's own resources, held on its agent on top of its tasks' while it lives (may be empty). */
+  readonly resources: Resources;
+  /** ExecutorInfo.shutdown_grace_period: SHUTDOWN, then this long before the agent kills it; null: the agent's. */
+  readonly shutdownGracePeriodMs: number | null;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** What a framework asks to launch (a LAUNCH operation's TaskInfo). */
 export interface TaskDefinition {
   readonly id: TaskId;
@@ -119,6 +137,13 @@ export interface TaskDefinition {
   /** SIGTERM, then SIGKILL after this grace period; null: the agent's default. */
   readonly killGracePeriodMs: number | null;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The executor the task runs on (TaskInfo.executor); null: Flotilla's command executor, named
+   * after the task. In a LAUNCH_GROUP the operation names the executor and its tasks name none.
+   */
+  readonly executor: ExecutorDefinition | null;
+  /** TaskInfo.data, base64, for a framework's executor to read; null: none. */
+  readonly data: string | null;
 }
 
 /** A status update as the agent or executor reported it (Mesos TaskStatus). */
@@ -132,6 +157,8 @@ export interface StatusReport {
   /** When the update was generated, ms since the epoch (Mesos sends seconds as a double). */
   readonly timestampMs: number;
   readonly healthy: boolean | null;
+  /** TaskStatus.data from the executor, base64; null: none. */
+  readonly data: string | null;
 }
 
 /** Mesos MachineID: at least one of the two is non-empty; "" means "not given". */

@@ -132,7 +132,7 @@ gateway('absurd registrations are refused and change nothing', async () => {
   for (const [label, resources, overrides, code] of cases) {
     const peer = await connect(cluster);
     const before = hash();
-    peer.send({ type: 'register', agentId: null, tasks: [], info: info(resources, overrides) });
+    peer.send({ type: 'register', agentId: null, tasks: [], executors: [], info: info(resources, overrides) });
     const answer = await peer.next();
     assert.is(answer.type, 'error', label);
     assert.is(answer.code, code, `${label}: ${String(answer.message)}`);
@@ -140,7 +140,7 @@ gateway('absurd registrations are refused and change nothing', async () => {
     peer.socket.terminate();
   }
   const traversal = await connect(cluster);
-  traversal.send({ type: 'register', agentId: '../../etc', tasks: [], info: info([cpus(1)]) });
+  traversal.send({ type: 'register', agentId: '../../etc', tasks: [], executors: [], info: info([cpus(1)]) });
   assert.is((await traversal.next()).code, 'MALFORMED_MESSAGE');
   traversal.socket.terminate();
   await assertHealthy(cluster);
@@ -148,7 +148,7 @@ gateway('absurd registrations are refused and change nothing', async () => {
 
 gateway("malformed frames, floods and messages for other agents' tasks", async () => {
   const peer = await connect(cluster);
-  peer.send({ type: 'register', agentId: null, tasks: [], info: info([cpus(2)]) });
+  peer.send({ type: 'register', agentId: null, tasks: [], executors: [], info: info([cpus(2)]) });
   const registered = await peer.next();
   assert.is(registered.type, 'registered');
   const before = hash();
@@ -166,7 +166,7 @@ gateway("malformed frames, floods and messages for other agents' tasks", async (
   }
   peer.socket.send(Buffer.from([1, 2, 3]), { binary: true });
   assert.is((await peer.next()).code, 'MALFORMED_MESSAGE', 'binary');
-  peer.send({ type: 'register', agentId: null, tasks: [], info: info([cpus(1)]) });
+  peer.send({ type: 'register', agentId: null, tasks: [], executors: [], info: info([cpus(1)]) });
   assert.is((await peer.next()).code, 'REGISTRATION_FAILED', 'a socket registers once');
   // A status update for a task that is not this agent's is acknowledged (so it stops resending),
   // recorded nowhere, and answered with a kill for the sender only.
@@ -205,12 +205,12 @@ gateway("malformed frames, floods and messages for other agents' tasks", async (
 
 gateway('a second connection claiming an agent id replaces the first (the documented re-registration)', async () => {
   const original = await connect(cluster);
-  original.send({ type: 'register', agentId: null, tasks: [], info: info([cpus(2)]) });
+  original.send({ type: 'register', agentId: null, tasks: [], executors: [], info: info([cpus(2)]) });
   const registered = await original.next();
   assert.ok(typeof registered.agentId === 'string', `registered: ${JSON.stringify(registered)}`);
   const closed = new Promise<number>((resolve) => original.socket.on('close', (code) => resolve(code)));
   const claimant = await connect(cluster);
-  claimant.send({ type: 'register', agentId: registered.agentId, tasks: [], info: info([cpus(1e308)]) });
+  claimant.send({ type: 'register', agentId: registered.agentId, tasks: [], executors: [], info: info([cpus(1e308)]) });
   assert.is(
     (await claimant.next()).code,
     'REGISTRATION_FAILED',
@@ -218,7 +218,7 @@ gateway('a second connection claiming an agent id replaces the first (the docume
   );
   assert.is(original.socket.readyState, WebSocket.OPEN);
   const second = await connect(cluster);
-  second.send({ type: 'register', agentId: registered.agentId, tasks: [], info: info([cpus(3)]) });
+  second.send({ type: 'register', agentId: registered.agentId, tasks: [], executors: [], info: info([cpus(3)]) });
   assert.is((await second.next()).type, 'registered');
   assert.is(await closed, 4002, 'the older socket is closed as replaced');
   await assertHealthy(cluster);
@@ -255,6 +255,14 @@ files.before(async () => {
     switchUser: true,
     allowRootTasks: true,
     usageIntervalMs: 60_000,
+    executors: {
+      registrationTimeoutMs: 60_000,
+      recoveryTimeoutMs: 60_000,
+      subscriptionBackoffMaxMs: 2_000,
+      shutdownGracePeriodMs: 1_000,
+      idleTimeoutMs: 1_000,
+      heartbeatIntervalMs: 30_000,
+    },
     logger: silentLogger,
   });
   agentUrl = `http://127.0.0.1:${port}`;

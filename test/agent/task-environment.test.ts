@@ -41,6 +41,9 @@ function spec(overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
     healthCheck: null,
     killGracePeriodMs: null,
     labels: {},
+    executorId: null,
+    data: null,
+    taskGroup: null,
     ...overrides,
   };
 }

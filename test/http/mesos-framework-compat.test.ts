@@ -9,13 +9,18 @@
 // One setting differs from the package's defaults, as it would against Apache Mesos too: the
 // idle timeout of its event stream (`masterConnectionTimeout`, 10 s by default) is raised
 // above Mesos' 15 s heartbeat interval, which would otherwise cut a quiet stream.
+// Its Executor class runs as a custom executor on the agent (support/mesos-framework-executor.ts):
+// a SUBSCRIBE without `subscribe`, one event per HTTP chunk, plain-object TaskStatus updates.
 // MESOS_FRAMEWORK_LOG_LEVEL=debug prints the library's own log (what it sent and parsed).
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mesos, Scheduler, type MesosTaskStatus, type SchedulerOptions } from 'mesos-framework';
 import { frameworkId as toFrameworkId, taskId as toTaskId, taskKey } from '../../src/state-machine/ids.ts';
 import { AgentProcess } from '../agent/support/daemon-support.ts';
+import type { SchedulerEvent } from '../../src/protocol/scheduler.ts';
+import { SchedulerClient } from './support/scheduler-client.ts';
 import { freePort, ProcessCluster } from '../raft/support/process-cluster.ts';
 import { startSingleMaster } from '../support/master.ts';
 import { makeTempDir } from '../support/tmp.ts';
@@ -283,6 +288,97 @@ test('mesos-framework subscribes, launches, acknowledges, reconciles, health-che
     );
   } finally {
     retire(scheduler);
+    await agent.stop();
+    await cluster.stop();
+  }
+});
+
+/** The library's Executor program (support/mesos-framework-executor.ts), run by the agent through tsx. */
+const libraryExecutorCommand = `exec '${process.execPath}' --import '${import.meta.resolve('tsx')}' '${fileURLToPath(
+  new URL('./support/mesos-framework-executor.ts', import.meta.url),
+)}'`;
+
+// The library's Scheduler cannot launch on a custom executor: it always sends a CommandInfo,
+// which with an ExecutorInfo is a task Mesos refuses ("not both"). The scheduler here is a
+// plain v1 client; the executor is the library's.
+test("mesos-framework's Executor runs a task and answers a framework message", async () => {
+  const cluster = await startSingleMaster();
+  const agent = await AgentProcess.start(cluster.url.slice('http://'.length));
+  const client = await SchedulerClient.subscribe(cluster.url);
+  const context = (): string => `agent: ${agent.output.slice(-3000)}`;
+  try {
+    const offer = (await client.nextOf('OFFERS', () => true, waitMs)).offers.offers[0]!;
+    await client.callOk('ACCEPT', {
+      accept: {
+        offer_ids: [offer.id],
+        operations: [
+          {
+            type: 'LAUNCH',
+            launch: {
+              task_infos: [
+                {
+                  name: 'library-task',
+                  task_id: { value: 'library-task' },
+                  agent_id: offer.agent_id,
+                  resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }],
+                  executor: {
+                    executor_id: { value: 'library-executor' },
+                    command: { shell: true, value: libraryExecutorCommand },
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    // Every event from the ACCEPT on, updates acknowledged as they come.
+    const events: SchedulerEvent[] = [];
+    let reading = true;
+    void (async () => {
+      while (reading) {
+        const event = await client.next(waitMs).catch(() => null);
+        if (event === null) return;
+        events.push(event);
+        if (event.type === 'UPDATE' && event.update.status.uuid !== undefined) {
+          const status = event.update.status;
+          await client.call('ACKNOWLEDGE', {
+            acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid },
+          });
+        }
+      }
+    })();
+    const update = (state: string) =>
+      waitFor(
+        () =>
+          events.flatMap((event) =>
+            event.type === 'UPDATE' && event.update.status.state === state ? [event.update.status] : [],
+          )[0],
+        { timeoutMs: waitMs, what: `${state} from the library's executor` },
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}: ${context()}`);
+      });
+    const running = await update('TASK_RUNNING');
+    assert.is(running.source, 'SOURCE_EXECUTOR');
+    assert.equal(running.executor_id, { value: 'library-executor' });
+    await client.callOk('MESSAGE', {
+      message: {
+        agent_id: offer.agent_id,
+        executor_id: { value: 'library-executor' },
+        data: Buffer.from('ping').toString('base64'),
+      },
+    });
+    const answer = await waitFor(() => events.find((event) => event.type === 'MESSAGE'), {
+      timeoutMs: waitMs,
+      what: "the executor's answer",
+    });
+    assert.ok(answer.type === 'MESSAGE');
+    assert.is(Buffer.from(answer.message.data, 'base64').toString('utf8'), 'pong ping');
+    const finished = await update('TASK_FINISHED');
+    assert.is(finished.source, 'SOURCE_EXECUTOR');
+    reading = false;
+  } finally {
+    client.close();
     await agent.stop();
     await cluster.stop();
   }

@@ -178,7 +178,13 @@ test('calls: LAUNCH_GROUP launches its tasks together; ACKNOWLEDGE needs a 16-by
     accept: {
       offer_ids: [{ value: 'o1' }],
       operations: [
-        { type: 'LAUNCH_GROUP', launch_group: { executor: {}, task_group: { tasks: [task('a'), task('b')] } } },
+        {
+          type: 'LAUNCH_GROUP',
+          launch_group: {
+            executor: { executor_id: { value: 'group' }, type: 'DEFAULT' },
+            task_group: { tasks: [task('a'), task('b')] },
+          },
+        },
       ],
     },
   });
@@ -186,8 +192,10 @@ test('calls: LAUNCH_GROUP launches its tasks together; ACKNOWLEDGE needs a 16-by
   if (call.type !== 'ACCEPT') return;
   assert.equal(call.offerIds, ['o1']);
   assert.equal(
-    call.operations.map((operation) => (operation.type === 'LAUNCH' ? operation.tasks.map((each) => each.id) : [])),
-    [['a', 'b']],
+    call.operations.map((operation) =>
+      operation.type === 'LAUNCH_GROUP' ? [operation.executor.id, ...operation.tasks.map((each) => each.id)] : [],
+    ),
+    [['group', 'a', 'b']],
   );
   invalid(
     () =>

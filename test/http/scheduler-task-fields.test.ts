@@ -134,8 +134,8 @@ test('refused: TaskInfo fields no Flotilla agent acts on', () => {
   refused(taskInfo({ check: { type: 'COMMAND' } }), 'check', /health_check/);
   refused(taskInfo({ max_completion_time: { nanoseconds: 1 } }), 'max_completion_time', /deadline/);
   refused(taskInfo({ limits: { cpus: { value: 2 } } }), 'limits', /resources/);
-  refused(taskInfo({ data: 'aGk=' }), 'data', /reads no TaskInfo.data/);
-  refused(taskInfo({ executor: { executor_id: { value: 'e' } } }), 'executor', /own executor/);
+  refused(taskInfo({ data: 'aGk=' }), 'data', /only a framework's executor reads TaskInfo.data/);
+  refused(taskInfo({ executor: { executor_id: { value: 'e' } } }), 'executor', /not both/);
   refused(taskInfo({ command: { value: 'x', uris: [{ value: 'http://x' }] } }), 'command.uris', /URIs/);
   refused(taskInfo({ command: { value: 'x', user: '-rf' } }), 'command.user', /must match/);
 });

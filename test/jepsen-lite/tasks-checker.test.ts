@@ -140,6 +140,8 @@ test("the replay of a real master's log gives its state, and each task's path fr
     healthCheck: null,
     killGracePeriodMs: null,
     labels: {},
+    executor: null,
+    data: null,
   };
   await facade.submit({
     type: 'accept_offers',

@@ -164,6 +164,8 @@ function playRound(world: AllocatorWorld, round: WorldRecipe['rounds'][number]):
                 healthCheck: null,
                 killGracePeriodMs: null,
                 labels: {},
+                executor: null,
+                data: null,
               },
             ],
           },
@@ -191,6 +193,7 @@ function playRound(world: AllocatorWorld, round: WorldRecipe['rounds'][number]):
         uuid: null,
         timestampMs: world.nowMs,
         healthy: null,
+        data: null,
       },
     });
   }

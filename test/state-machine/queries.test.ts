@@ -34,7 +34,7 @@ test('agents and frameworks, in id order, filtered by state', () => {
 test('tasks filtered by framework, agent, state and terminal-ness, with a limit', () => {
   assert.equal(
     listTasks(state).map((task) => `${task.frameworkId}/${task.id}`),
-    ['f1/t1', 'f2/t1', 'f2/t2'],
+    ['f1/pod-a', 'f1/t1', 'f1/t3', 'f2/t1', 'f2/t2'],
   );
   assert.equal(
     listTasks(state, { frameworkId: F2 }).map((task) => task.id),
@@ -42,13 +42,13 @@ test('tasks filtered by framework, agent, state and terminal-ness, with a limit'
   );
   assert.equal(
     listTasks(state, { agentId: A1 }).map((task) => task.id),
-    [T1],
+    ['pod-a', T1, 't3'],
   );
   assert.equal(
     listTasks(state, { states: ['TASK_FINISHED'] }).map((task) => task.id),
     [T2],
   );
-  assert.equal(listTasks(state, { terminal: false }).length, 2);
+  assert.equal(listTasks(state, { terminal: false }).length, 4);
   assert.equal(listTasks(state, { limit: 1 }).length, 1);
   assert.is(getTask(state, F1, T1)?.state, 'TASK_RUNNING');
   assert.is(getTask(state, F1, T2), null);
@@ -91,7 +91,7 @@ test('reservations, maintenance status, counts', () => {
   assert.equal(maintenanceStatus(state), { drainingMachines: [], downMachines: [{ hostname: 'node9', ip: '' }] });
   const counts = countByState(state);
   assert.equal(counts.agents, { ACTIVE: 2, DRAINING: 0, UNREACHABLE: 0, GONE: 0 });
-  assert.equal(counts.tasks, { TASK_RUNNING: 1, TASK_STAGING: 1, TASK_FINISHED: 1 });
+  assert.equal(counts.tasks, { TASK_RUNNING: 2, TASK_STAGING: 2, TASK_FINISHED: 1 });
 });
 
 test('kv get and list by namespace and prefix', () => {

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Command } from '../../src/state-machine/commands.ts';
 import { rejectionCodes, type RejectionCode } from '../../src/state-machine/errors.ts';
-import { taskId } from '../../src/state-machine/ids.ts';
+import { executorId, taskId } from '../../src/state-machine/ids.ts';
 import { maxCommandBytes } from '../../src/state-machine/limits.ts';
 import {
   A1,
@@ -16,11 +16,13 @@ import {
   baseTime,
   cpus,
   createOffers,
+  executorDefinition,
   F1,
   F2,
   frameworkInfo,
   Harness,
   launch,
+  launchGroup,
   mem,
   O1,
   O2,
@@ -82,7 +84,7 @@ const cases: Case[] = [
   {
     name: 'a future format version',
     setup: [],
-    command: text('{"version":3,"command":{"type":"noop"}}'),
+    command: text('{"version":4,"command":{"type":"noop"}}'),
     code: 'UNSUPPORTED_COMMAND_VERSION',
   },
   {
@@ -522,6 +524,88 @@ const cases: Case[] = [
     setup: [schedule(baseTime, node1)],
     command: { type: 'stop_maintenance', at: baseTime, machines: [node1] },
     code: 'MACHINE_NOT_DOWN',
+  },
+  {
+    name: 'a task naming a DEFAULT executor in a LAUNCH',
+    setup: withOffer,
+    command: accept(
+      [O1],
+      [
+        launch(
+          taskDefinition(T1, resources(cpus(1)), {
+            command: null,
+            executor: executorDefinition('e1', resources(), { type: 'DEFAULT', command: null }),
+          }),
+        ),
+      ],
+    ),
+    code: 'INVALID_EXECUTOR',
+  },
+  {
+    name: 'a CUSTOM executor without a command',
+    setup: withOffer,
+    command: accept(
+      [O1],
+      [
+        launch(
+          taskDefinition(T1, resources(cpus(1)), {
+            command: null,
+            executor: executorDefinition('e1', resources(), { command: null }),
+          }),
+        ),
+      ],
+    ),
+    code: 'INVALID_EXECUTOR',
+  },
+  {
+    name: 'a task group task naming its own executor',
+    setup: withOffer,
+    command: accept(
+      [O1],
+      [
+        launchGroup(
+          executorDefinition('g1', resources()),
+          taskDefinition(T1, resources(cpus(1)), { executor: executorDefinition('e1', resources()) }),
+        ),
+      ],
+    ),
+    code: 'INVALID_TASK_GROUP',
+  },
+  {
+    name: 'a second task naming a running executor with another ExecutorInfo',
+    setup: [
+      ...withOffer,
+      accept(
+        [O1],
+        [
+          launch(
+            taskDefinition(T1, resources(cpus(1)), {
+              command: null,
+              executor: executorDefinition('e1', resources(mem(32))),
+            }),
+          ),
+        ],
+      ),
+      createOffers(offerDefinition(O2, resources(cpus(1), mem(32)))),
+    ],
+    command: accept(
+      [O2],
+      [
+        launch(
+          taskDefinition(T2, resources(cpus(1)), {
+            command: null,
+            executor: executorDefinition('e1', resources(mem(64))),
+          }),
+        ),
+      ],
+    ),
+    code: 'EXECUTOR_INFO_MISMATCH',
+  },
+  {
+    name: 'removing an executor the agent does not run',
+    setup: agentAndFramework,
+    command: { type: 'remove_executor', at: baseTime, agentId: A1, frameworkId: F1, executorId: executorId('e1') },
+    code: 'EXECUTOR_NOT_FOUND',
   },
   {
     name: 'a put at the wrong version',

@@ -35,12 +35,16 @@ function edited(bytes: Uint8Array, edit: (database: Database.Database) => void):
 
 /** Recomputes the state hash in meta from the rows as they now are (to get past the hash check). */
 function rehash(database: Database.Database): void {
-  const rowsByTable = tables.map((table) => ({
-    name: table.name,
-    rows: (database.prepare(`SELECT key, row FROM ${table.name}`).all() as { key: string; row: string }[])
-      .sort((left, right) => compareStrings(left.key, right.key))
-      .map((row) => [row.key, row.row] as const),
-  }));
+  const present = (name: string): boolean =>
+    database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  const rowsByTable = tables
+    .filter((table) => present(table.name))
+    .map((table) => ({
+      name: table.name,
+      rows: (database.prepare(`SELECT key, row FROM ${table.name}`).all() as { key: string; row: string }[])
+        .sort((left, right) => compareStrings(left.key, right.key))
+        .map((row) => [row.key, row.row] as const),
+    }));
   database.prepare("UPDATE meta SET value = ? WHERE key = 'state_hash'").run(canonicalJson(hashTableRows(rowsByTable)));
 }
 
@@ -127,13 +131,46 @@ test('task users and container fields round-trip; a task runs as its command use
   assert.is(restored.state.frameworks.get('f1' as never)?.info.user, 'nobody');
 });
 
-/** Rewrites a snapshot as format 1 wrote it: without the members format 2 added, hashed as format 1 hashed. */
-function asFormat1(bytes: Uint8Array): Uint8Array {
+const rowsOf = (database: Database.Database, table: string) =>
+  database.prepare(`SELECT key, row FROM ${table}`).all() as { key: string; row: string }[];
+const updateRow = (database: Database.Database, table: string, key: string, value: unknown) =>
+  database.prepare(`UPDATE ${table} SET row = ? WHERE key = ?`).run(canonicalJson(value), key);
+
+/**
+ * Rewrites a snapshot as format 2 wrote it: no executors table, no task executor, data or group,
+ * no status data (a format 2 state has no executors: its tasks run on the command executor).
+ */
+function asFormat2(bytes: Uint8Array): Uint8Array {
   return edited(bytes, (database) => {
-    const rows = (table: string) =>
-      database.prepare(`SELECT key, row FROM ${table}`).all() as { key: string; row: string }[];
-    const update = (table: string, key: string, value: unknown) =>
-      database.prepare(`UPDATE ${table} SET row = ? WHERE key = ?`).run(canonicalJson(value), key);
+    database.exec('DROP TABLE executors');
+    for (const { key, row } of rowsOf(database, 'tasks')) {
+      const task = JSON.parse(row) as Record<string, unknown> & { statuses: Record<string, unknown>[] };
+      if (task.executor !== null) {
+        database.prepare('DELETE FROM tasks WHERE key = ?').run(key);
+        continue;
+      }
+      for (const added of ['executor', 'data', 'taskGroup']) delete task[added];
+      for (const status of task.statuses) delete status.data;
+      updateRow(database, 'tasks', key, task);
+    }
+    // a1 then holds only t1: 1 cpu, 256 mem and port 31000.
+    database.prepare("UPDATE agents SET row = json_set(row, '$.used', json(?)) WHERE key = 'a1'").run(
+      JSON.stringify([
+        { name: 'cpus', role: '*', type: 'SCALAR', scalar: 1 },
+        { name: 'mem', role: '*', type: 'SCALAR', scalar: 256 },
+        { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: 31000, end: 31000 }] },
+      ]),
+    );
+    database.prepare("UPDATE meta SET value = '2' WHERE key = 'format_version'").run();
+    rehash(database);
+  });
+}
+
+/** Rewrites a snapshot as format 1 wrote it: without the members formats 2 and 3 added, hashed as format 1 hashed. */
+function asFormat1(bytes: Uint8Array): Uint8Array {
+  return edited(asFormat2(bytes), (database) => {
+    const rows = (table: string) => rowsOf(database, table);
+    const update = (table: string, key: string, value: unknown) => updateRow(database, table, key, value);
     for (const { key, row } of rows('tasks')) {
       const task = JSON.parse(row) as Record<string, unknown> & { container: Record<string, unknown> | null };
       delete task.user;
@@ -175,6 +212,34 @@ test('COMPAT: a format 1 snapshot reads, its tasks running as their command user
   refused(tampered, 'SNAPSHOT_HASH_MISMATCH');
 });
 
+test('COMPAT: a format 2 snapshot reads: no executors, tasks on the command executor, no data', () => {
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(asFormat2(richMachine().machine.snapshot()));
+  assert.is(restored.state.executors.size, 0);
+  const web = restored.state.tasks.get('f1/t1' as never);
+  assert.is(web?.executor, null);
+  assert.is(web?.data, null);
+  assert.is(web?.taskGroup, null);
+  assert.ok(web?.statuses.every((status) => status.data === null));
+  assert.is(web?.user, 'nobody', 'format 2 knew the framework user');
+});
+
+test('executors, task data, task groups and status data round-trip', () => {
+  const source = richMachine();
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(source.machine.snapshot());
+  assert.equal([...restored.state.executors.keys()].sort(), ['a1/f1/e1', 'a1/f1/pod']);
+  const onExecutor = restored.state.tasks.get('f1/t3' as never);
+  assert.is(onExecutor?.executor?.id, 'e1');
+  assert.is(onExecutor?.executor?.shutdownGracePeriodMs, 2000);
+  assert.is(Buffer.from(onExecutor?.data ?? '', 'base64').toString(), 'payload');
+  assert.is(Buffer.from(onExecutor?.statuses.at(-1)?.data ?? '', 'base64').toString(), '50%');
+  const grouped = restored.state.tasks.get('f1/pod-a' as never);
+  assert.is(grouped?.taskGroup, 'pod-a');
+  assert.is(grouped?.executor?.type, 'DEFAULT');
+  assert.is(stateHash(restored.state), stateHash(source.state));
+});
+
 test('an empty state round-trips', () => {
   const empty = new ClusterStateMachine();
   const restored = new ClusterStateMachine();
@@ -203,7 +268,7 @@ test('refused: a SQLite file that is not a state snapshot, or lacks a table', ()
 
 test('refused: another format version', () => {
   const bytes = edited(richMachine().machine.snapshot(), (database) => {
-    database.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
+    database.prepare("UPDATE meta SET value = '4' WHERE key = 'format_version'").run();
   });
   refused(bytes, 'SNAPSHOT_VERSION_UNSUPPORTED');
 });

@@ -202,8 +202,10 @@ export class SchedulerClient {
   }
 
   accept(offerIds: readonly IdValue[], operations: readonly OfferOperation[], filters?: Filters): Promise<void> {
-    for (const operation of operations)
+    for (const operation of operations) {
       if (operation.type === 'LAUNCH') this.#rememberTasks(operation.launch.task_infos);
+      if (operation.type === 'LAUNCH_GROUP') this.#rememberTasks(operation.launch_group.task_group.tasks);
+    }
     return this.call('ACCEPT', { offer_ids: offerIds, operations, ...(filters === undefined ? {} : { filters }) });
   }
 
@@ -231,6 +233,21 @@ export class SchedulerClient {
       );
     }
     return this.call('ACKNOWLEDGE', { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid });
+  }
+
+  /** A framework message for one of its executors (bytes, or a string sent as UTF-8): best effort, as in Mesos. */
+  message(agentId: IdValue, executorId: string, data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    return this.call('MESSAGE', {
+      agent_id: agentId,
+      executor_id: { value: executorId },
+      data: bytes.toString('base64'),
+    });
+  }
+
+  /** Stops one of its executors (and its tasks) on that agent. */
+  shutdown(agentId: IdValue, executorId: string): Promise<void> {
+    return this.call('SHUTDOWN', { agent_id: agentId, executor_id: { value: executorId } });
   }
 
   /** Explicit reconciliation of `tasks`; implicit (every task of the framework) when empty. */

@@ -39,6 +39,7 @@ export type {
   SchedulerEvent,
   SchedulerEventType,
   TaskInfo,
+  ExecutorInfo,
 } from './wire.ts';
 export { agentAddressOfOffer, readAgentFile, sandboxFilePath, type FileChunk } from './agent-files.ts';
 export { credentialHeaders, type FrameworkCredentials } from './transport.ts';

@@ -31,6 +31,20 @@ export interface TaskInfo {
   readonly health_check?: HealthCheck;
   readonly kill_policy?: { readonly grace_period: { readonly nanoseconds: number } };
   readonly labels?: Labels;
+  /** mesos.proto ExecutorInfo: the framework's executor that runs this task (none: the command executor). */
+  readonly executor?: ExecutorInfo;
+  /** Bytes for the executor, base64. */
+  readonly data?: string;
+}
+
+/** mesos.proto ExecutorInfo, as a TaskInfo or a LAUNCH_GROUP names it. */
+export interface ExecutorInfo {
+  readonly executor_id: IdValue;
+  readonly type?: 'CUSTOM' | 'DEFAULT';
+  readonly name?: string;
+  readonly command?: CommandInfo;
+  readonly resources?: readonly Resource[];
+  readonly shutdown_grace_period?: { readonly nanoseconds: number };
 }
 
 export interface Filters {
@@ -43,7 +57,7 @@ export type OfferOperation =
   | {
       readonly type: 'LAUNCH_GROUP';
       readonly launch_group: {
-        readonly executor: object;
+        readonly executor: ExecutorInfo;
         readonly task_group: { readonly tasks: readonly TaskInfo[] };
       };
     }

@@ -55,6 +55,9 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
     case 'OFFER_REMOVED':
     case 'TASK_KILL_REQUESTED':
     case 'STATE_RESTORED':
+    // master.proto's Event has no executor events; GET_EXECUTORS answers who runs where.
+    case 'EXECUTOR_ADDED':
+    case 'EXECUTOR_REMOVED':
       return null;
     default:
       return assertNever(event);

@@ -1,9 +1,9 @@
 // Operator calls that read the cluster state (master.proto Response.GetState, GetAgents,
-// GetFrameworks, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
+// GetFrameworks, GetExecutors, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
 // Frameworks and tasks the caller may not view (view_frameworks, view_tasks) are left out, as
 // Mesos filters them; agents are visible to every authenticated caller.
 import type { OperatorCallTable } from './registry.ts';
-import { getAgents, getFrameworks, getState, getTasks } from './state-view.ts';
+import { getAgents, getExecutors, getFrameworks, getState, getTasks } from './state-view.ts';
 import { visibilityOf } from './visibility.ts';
 
 export const stateCalls: OperatorCallTable = {
@@ -24,6 +24,12 @@ export const stateCalls: OperatorCallTable = {
     write: false,
     async handle({ master, access }) {
       return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(master.state(), visibilityOf(access)) };
+    },
+  },
+  GET_EXECUTORS: {
+    write: false,
+    async handle({ master, access }) {
+      return { type: 'GET_EXECUTORS', get_executors: getExecutors(master.state(), visibilityOf(access)) };
     },
   },
   GET_TASKS: {

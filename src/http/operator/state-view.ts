@@ -6,7 +6,8 @@ import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
 import { compareStrings, sortedValues } from '../../state-machine/ordering.ts';
-import { listAgents, listFrameworks } from '../../state-machine/queries.ts';
+import { listAgents, listExecutors, listFrameworks } from '../../state-machine/queries.ts';
+import { mesosExecutor } from '../../master/mesos/mesos-executors.ts';
 import { sum, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
 import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
@@ -43,7 +44,7 @@ function sumByRole(lists: ReadonlyMap<Role, Resources[]>): Map<Role, Resources> 
   return new Map([...lists.keys()].sort(compareStrings).map((role) => [role, sum(lists.get(role)!)]));
 }
 
-/** One pass over live tasks and outstanding offers, for the frameworks `wanted` accepts. */
+/** One pass over live tasks, executors and outstanding offers, for the frameworks `wanted` accepts. */
 function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): Map<FrameworkId, FrameworkHoldings> {
   const accumulators = new Map<FrameworkId, Accumulator>();
   const accumulatorOf = (id: FrameworkId): Accumulator => {
@@ -56,6 +57,10 @@ function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): M
   for (const task of state.tasks.values()) {
     if (!isTerminalTaskState(task.state) && wanted(task.frameworkId))
       append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
+  }
+  for (const executor of state.executors.values()) {
+    if (wanted(executor.frameworkId))
+      append(accumulatorOf(executor.frameworkId).allocated, executor.role, executor.info.resources);
   }
   for (const offer of sortedValues(state.offers)) {
     if (!wanted(offer.frameworkId)) continue;
@@ -129,7 +134,19 @@ export function getTasks(
   return { pending_tasks: [], ...lists, orphan_tasks: [] };
 }
 
-/** Flotilla has no custom executors: command and container tasks only. */
+/**
+ * master.proto GetExecutors: frameworks' executors and task groups' DEFAULT ones, in key order
+ * (agent, framework, executor). The command executors of plain tasks are not listed (Mesos'
+ * master does not list them either: they are the agent's).
+ */
+export function getExecutors(state: ReadonlyState, visibility: Visibility = seeEverything): Operator.GetExecutors {
+  const visible = listExecutors(state).filter((executor) => {
+    const framework = state.frameworks.get(executor.frameworkId);
+    return visibility.everything || (framework !== undefined && visibility.framework(framework));
+  });
+  return { executors: visible.map(mesosExecutor), orphan_executors: [] };
+}
+
 export function getState(
   state: ReadonlyState,
   statistics: TaskStatisticsLookup = noStatistics,
@@ -137,7 +154,7 @@ export function getState(
 ): Operator.GetState {
   return {
     get_tasks: getTasks(state, statistics, visibility),
-    get_executors: { executors: [], orphan_executors: [] },
+    get_executors: getExecutors(state, visibility),
     get_frameworks: getFrameworks(state, visibility),
     get_agents: getAgents(state),
   };

@@ -27,6 +27,8 @@ import {
 } from './json-fields.ts';
 import { parseFrameworkInfo } from './parse-framework.ts';
 import { parseResources } from './parse-resources.ts';
+import { executorApiLimits } from '../../protocol/limits.ts';
+import { parseExecutorInfo } from './parse-executor.ts';
 import { parseTaskInfo } from './parse-task.ts';
 
 function idList(container: Fields, name: string, path: string): string[] {
@@ -64,13 +66,23 @@ function checkBodyPresent(type: SchedulerCallType, call: Fields): void {
     throw new HttpError('INVALID_BODY', `Expecting '${name}' to be present`);
 }
 
+const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 /** SHUTDOWN and MESSAGE name their executor and agent (required fields of Call.Shutdown and Call.Message). */
-function checkExecutorCall(type: 'SHUTDOWN' | 'MESSAGE', call: Fields): void {
+function executorCall(type: 'SHUTDOWN' | 'MESSAGE', call: Fields, frameworkId: string): SchedulerCall {
   const name = type.toLowerCase();
   const part = body(call, name);
-  requiredIdField(part, 'executor_id', `${name}.executor_id`);
-  requiredIdField(part, 'agent_id', `${name}.agent_id`);
-  if (type === 'MESSAGE') requiredString(part, 'data', 'message.data');
+  const target = {
+    frameworkId,
+    executorId: requiredIdField(part, 'executor_id', `${name}.executor_id`),
+    agentId: requiredIdField(part, 'agent_id', `${name}.agent_id`),
+  };
+  if (type === 'SHUTDOWN') return { type, ...target };
+  const data = requiredString(part, 'data', 'message.data');
+  if (!base64Pattern.test(data)) throw new HttpError('INVALID_BODY', 'message.data must be base64 (bytes in JSON)');
+  if (data.length > Math.ceil(executorApiLimits.maxMessageBytes / 3) * 4)
+    throw new HttpError('INVALID_BODY', `message.data is more than ${executorApiLimits.maxMessageBytes} bytes`);
+  return { type, ...target, data };
 }
 
 function refuseSeconds(container: Fields, path: string): number | null {
@@ -82,28 +94,42 @@ function refuseSeconds(container: Fields, path: string): number | null {
   return seconds;
 }
 
-function parseOperation(operation: Fields, path: string): SchedulerOperation {
+/**
+ * Offer::Operation::LaunchGroup: the group's DEFAULT executor (Flotilla's agent runs it) and its
+ * tasks, launched together in one replicated ACCEPT, all or none, on that executor.
+ */
+function parseLaunchGroup(operation: Fields, path: string, frameworkId: string): SchedulerOperation {
+  const launchGroup = body(operation, 'launch_group');
+  const executor = optionalMessage(launchGroup, 'executor', `${path}.launch_group.executor`);
+  if (executor === null) throw new HttpError('INVALID_BODY', `${path}.launch_group.executor is required`);
+  const group = optionalMessage(launchGroup, 'task_group', `${path}.launch_group.task_group`) ?? {};
+  const tasks = messageList(group, 'tasks', `${path}.launch_group.task_group.tasks`, maxTasksPerLaunch);
+  if (tasks.length === 0)
+    throw new HttpError('INVALID_BODY', `${path}.launch_group.task_group.tasks must not be empty`);
+  const context = { frameworkId, operation: 'LAUNCH_GROUP' } as const;
+  return {
+    type: 'LAUNCH_GROUP',
+    executor: parseExecutorInfo(executor, `${path}.launch_group.executor`, frameworkId, 'LAUNCH_GROUP'),
+    tasks: tasks.map(
+      (task, position) => parseTaskInfo(task, `${path}.launch_group.task_group.tasks[${position}]`, context).definition,
+    ),
+  };
+}
+
+function parseOperation(operation: Fields, path: string, frameworkId: string): SchedulerOperation {
   const type = requiredString(operation, 'type', `${path}.type`);
   switch (type) {
-    case 'LAUNCH':
+    case 'LAUNCH': {
+      const context = { frameworkId, operation: 'LAUNCH' } as const;
       return {
         type,
         tasks: messageList(body(operation, 'launch'), 'task_infos', `${path}.launch.task_infos`, maxTasksPerLaunch).map(
-          (task, position) => parseTaskInfo(task, `${path}.launch.task_infos[${position}]`).definition,
-        ),
-      };
-    case 'LAUNCH_GROUP': {
-      // The executor of a task group is Flotilla's own (its ExecutorInfo is not used): the
-      // group's tasks are launched together, in one replicated ACCEPT, all or none.
-      const group =
-        optionalMessage(body(operation, 'launch_group'), 'task_group', `${path}.launch_group.task_group`) ?? {};
-      return {
-        type: 'LAUNCH',
-        tasks: messageList(group, 'tasks', `${path}.launch_group.task_group.tasks`, maxTasksPerLaunch).map(
-          (task, position) => parseTaskInfo(task, `${path}.launch_group.task_group.tasks[${position}]`).definition,
+          (task, position) => parseTaskInfo(task, `${path}.launch.task_infos[${position}]`, context).definition,
         ),
       };
     }
+    case 'LAUNCH_GROUP':
+      return parseLaunchGroup(operation, path, frameworkId);
     case 'RESERVE':
     case 'UNRESERVE':
       return {
@@ -189,15 +215,14 @@ function parseFrameworkCall(
   switch (type) {
     case 'SHUTDOWN':
     case 'MESSAGE':
-      checkExecutorCall(type, call);
-      return { type, frameworkId };
+      return executorCall(type, call, frameworkId);
     case 'TEARDOWN':
     case 'REQUEST':
       return { type, frameworkId };
     case 'ACCEPT': {
       const part = body(call, 'accept');
       const operations = messageList(part, 'operations', 'accept.operations', maxOperationsPerAccept).map(
-        (operation, position) => parseOperation(operation, `accept.operations[${position}]`),
+        (operation, position) => parseOperation(operation, `accept.operations[${position}]`, frameworkId),
       );
       return {
         type,

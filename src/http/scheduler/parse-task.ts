@@ -22,6 +22,7 @@ import {
 import type {
   ContainerVolume,
   DockerParameter,
+  ExecutorDefinition,
   HealthCheck,
   PortMapping,
   TaskCommand,
@@ -43,6 +44,7 @@ import {
   requiredString,
   stringList,
 } from './json-fields.ts';
+import { parseExecutorInfo } from './parse-executor.ts';
 import { parseResources } from './parse-resources.ts';
 
 const millisecondsPerSecond = 1000;
@@ -322,20 +324,51 @@ export function parseLabels(container: Fields, path: string): Record<string, str
   return out;
 }
 
-/** `agentId`: the agent of the accepted offers; a TaskInfo naming another is refused. */
-export function parseTaskInfo(task: Fields, path: string): { definition: TaskDefinition; agentId: string } {
-  if (optionalMessage(task, 'executor', `${path}.executor`) !== null) {
+/** Where the TaskInfo is: a LAUNCH (it may name its executor) or a LAUNCH_GROUP (it may not). */
+export interface TaskInfoContext {
+  readonly frameworkId: string;
+  readonly operation: 'LAUNCH' | 'LAUNCH_GROUP';
+}
+
+/** TaskInfo.executor: a LAUNCH's task may name a framework executor; a group's tasks run on the group's. */
+function taskExecutor(task: Fields, path: string, context: TaskInfoContext): ExecutorDefinition | null {
+  const executor = optionalMessage(task, 'executor', `${path}.executor`);
+  if (executor === null) return null;
+  if (context.operation === 'LAUNCH_GROUP')
+    throw new HttpError('INVALID_BODY', `${path}.executor must not be set: a task group runs on launch_group.executor`);
+  if (optionalMessage(task, 'command', `${path}.command`) !== null)
     throw new HttpError(
       'INVALID_BODY',
-      `${path}.executor: Flotilla agents run tasks with their own executor; give a command or a container`,
+      `${path}.executor: a task has a command or an executor, not both (Mesos: "Task should have at least one ` +
+        '(but not both) of CommandInfo or ExecutorInfo present")',
     );
-  }
+  return parseExecutorInfo(executor, `${path}.executor`, context.frameworkId, 'LAUNCH');
+}
+
+/** TaskInfo.data, base64, for a framework's executor; Flotilla's own executors read none. */
+function taskData(task: Fields, path: string, executor: ExecutorDefinition | null): string | null {
+  const data = optionalString(task, 'data', `${path}.data`);
+  if (data === null) return null;
+  if (executor === null)
+    throw new HttpError(
+      'INVALID_BODY',
+      `${path}.data: only a framework's executor reads TaskInfo.data; pass values to a command in command.environment or labels`,
+    );
+  return data;
+}
+
+/** `agentId`: the agent of the accepted offers; a TaskInfo naming another is refused. */
+export function parseTaskInfo(
+  task: Fields,
+  path: string,
+  context: TaskInfoContext = { frameworkId: '', operation: 'LAUNCH' },
+): { definition: TaskDefinition; agentId: string } {
   refuseFields(task, path, [
     ['check', 'Flotilla agents run health_check, not the experimental CheckInfo'],
     ['max_completion_time', 'Flotilla agents do not end tasks after a deadline; kill the task instead'],
     ['limits', 'Flotilla agents limit a task to its resources; it has no separate limits'],
-    ['data', "Flotilla's executor reads no TaskInfo.data; pass values in command.environment or labels"],
   ]);
+  const executor = taskExecutor(task, path, context);
   const command = optionalMessage(task, 'command', `${path}.command`);
   const container = optionalMessage(task, 'container', `${path}.container`);
   const check = optionalMessage(task, 'health_check', `${path}.health_check`);
@@ -348,6 +381,8 @@ export function parseTaskInfo(task: Fields, path: string): { definition: TaskDef
     healthCheck: check === null ? null : parseHealthCheck(check, `${path}.health_check`),
     killGracePeriodMs: killGracePeriodMs(task, path),
     labels: parseLabels(task, `${path}.labels`),
+    executor,
+    data: taskData(task, path, executor),
   };
   const definition = parseWith(taskDefinitionSchema, candidate, path);
   const problem = containerProblem(definition);

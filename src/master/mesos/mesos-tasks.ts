@@ -10,15 +10,16 @@ const millisecondsPerSecond = 1000;
 
 /**
  * Mesos' evolve(StatusUpdateMessage) copies the update's executor_id into the status: an update
- * the executor or the agent sent names the executor. A Flotilla task runs under its own
- * executor, named after the task, as Mesos names a command task's executor (slave.cpp
- * getExecutorInfo); the master's own updates name none, as Mesos' master sends for a task with
- * no ExecutorInfo. Clients read it (mesos-framework keeps it to SHUTDOWN or MESSAGE the executor).
+ * the executor or the agent sent names the executor: the task's own (a framework's, or its
+ * group's), else the command executor, named after the task, as Mesos names a command task's
+ * executor (slave.cpp getExecutorInfo); the master's own updates name none, as Mesos' master
+ * sends for a task with no ExecutorInfo. Clients read it (mesos-framework keeps it to SHUTDOWN or
+ * MESSAGE the executor).
  */
 export function mesosTaskStatus(task: Task, status: TaskStatus): Mesos.TaskStatus {
   return {
     task_id: idValue(task.id),
-    ...(status.source === 'SOURCE_MASTER' ? {} : { executor_id: idValue(task.id) }),
+    ...(status.source === 'SOURCE_MASTER' ? {} : { executor_id: idValue(task.executor?.id ?? task.id) }),
     state: status.state,
     ...(status.message === null ? {} : { message: status.message }),
     source: status.source,
@@ -27,6 +28,7 @@ export function mesosTaskStatus(task: Task, status: TaskStatus): Mesos.TaskStatu
     timestamp: status.timestampMs / millisecondsPerSecond,
     ...(status.uuid === null ? {} : { uuid: status.uuid }),
     ...(status.healthy === null ? {} : { healthy: status.healthy }),
+    ...(status.data === null ? {} : { data: status.data }),
   };
 }
 
@@ -107,6 +109,7 @@ export function mesosTask(task: Task): Mesos.Task {
     name: task.name,
     task_id: idValue(task.id),
     framework_id: idValue(task.frameworkId),
+    ...(task.executor === null ? {} : { executor_id: idValue(task.executor.id) }),
     agent_id: idValue(task.agentId),
     state: task.state,
     resources: mesosResources(task.resources, task.role),

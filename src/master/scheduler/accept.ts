@@ -10,7 +10,8 @@
 import type { OfferOperation } from '../../state-machine/commands.ts';
 import type { RejectionCode } from '../../state-machine/errors.ts';
 import type { FrameworkId, OfferId } from '../../state-machine/ids.ts';
-import { contains, sum } from '../../state-machine/resources.ts';
+import { contains, sum, type Resources } from '../../state-machine/resources.ts';
+import type { TaskDefinition } from '../../state-machine/values.ts';
 import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
 import { stampedOnSubmit } from '../interface.ts';
@@ -53,7 +54,7 @@ export function refusedLaunchEvents(
   nowMs: number,
 ): SchedulerEvent[] {
   const aware = framework.info.capabilities.includes('PARTITION_AWARE');
-  const tasks = call.operations.flatMap((operation) => (operation.type === 'LAUNCH' ? operation.tasks : []));
+  const tasks = call.operations.flatMap(launchedTasks);
   return tasks.map((task) =>
     offersInvalid || offerProblems.has(code)
       ? masterUpdateEvent(
@@ -66,6 +67,20 @@ export function refusedLaunchEvents(
         )
       : masterUpdateEvent(task.id, null, 'TASK_ERROR', 'REASON_TASK_INVALID', `Task is invalid: ${message}`, nowMs),
   );
+}
+
+const launchedTasks = (operation: AcceptCall['operations'][number]): readonly TaskDefinition[] =>
+  operation.type === 'LAUNCH' || operation.type === 'LAUNCH_GROUP' ? operation.tasks : [];
+
+/** What the launches take from the offers: tasks, and each executor they name once (if it is new). */
+function launchedResources(call: AcceptCall): Resources {
+  const executors = new Map<string, Resources>();
+  for (const operation of call.operations) {
+    if (operation.type === 'LAUNCH_GROUP') executors.set(operation.executor.id, operation.executor.resources);
+    for (const task of launchedTasks(operation))
+      if (task.executor !== null) executors.set(task.executor.id, task.executor.resources);
+  }
+  return sum([...call.operations.flatMap(launchedTasks).map((task) => task.resources), ...executors.values()]);
 }
 
 export async function handleAccept(
@@ -82,11 +97,7 @@ export async function handleAccept(
   const offersInvalid = invalidOffers(before, call);
   const offers = call.offerIds.flatMap((id) => before.offers.get(id as OfferId) ?? []);
   const agentIds = [...new Set(offers.map((offer) => offer.agentId))];
-  const launched = sum(
-    call.operations.flatMap((operation) =>
-      operation.type === 'LAUNCH' ? operation.tasks.map((task) => task.resources) : [],
-    ),
-  );
+  const launched = launchedResources(call);
   const leavesUnused = !contains(launched, sum(offers.map((offer) => offer.resources)));
   const operations: OfferOperation[] = call.operations.map((operation) => operation);
   const { result } = await master.submit({

@@ -5,7 +5,9 @@
 import type { AllocationControl } from '../../offers/control.ts';
 import { type RequestIdempotency, withRequestKeys } from '../idempotency.ts';
 import type { ReplicatedMaster } from '../interface.ts';
+import type { Logger } from 'pino';
 import type { FrameworkCall, SubscribeCall } from './call.ts';
+import type { ExecutorChannel } from './executor-channel.ts';
 import { handleFrameworkCall } from './calls.ts';
 import type { EventSink } from './event-sink.ts';
 import { approveEverything, type OperationApproval } from './operation-approval.ts';
@@ -39,12 +41,20 @@ export interface SchedulerApiParts {
   readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>;
   readonly allocation: AllocationControl;
   readonly sessions: SchedulerSessions;
+  readonly executors: ExecutorChannel;
+  readonly logger: Logger;
   /** Resolves once the leader services run in this master's current term; throws a MasterError if they do not. */
   readonly leaderServicesRunning: () => Promise<void>;
 }
 
 export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
-  const context = { master: parts.master, allocation: parts.allocation, sessions: parts.sessions };
+  const context = {
+    master: parts.master,
+    allocation: parts.allocation,
+    sessions: parts.sessions,
+    executors: parts.executors,
+    logger: parts.logger,
+  };
   return {
     async subscribe(call, sink) {
       await parts.leaderServicesRunning();

@@ -2,10 +2,11 @@
 // state machine's values. src/http parses the JSON into this (parse-call.ts); the sessions and
 // call handlers in this folder take it from there.
 import type { Resources } from '../../state-machine/resources.ts';
-import type { FrameworkInfo, TaskDefinition } from '../../state-machine/values.ts';
+import type { ExecutorDefinition, FrameworkInfo, TaskDefinition } from '../../state-machine/values.ts';
 
 export type SchedulerOperation =
   | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskDefinition[] }
+  | { readonly type: 'LAUNCH_GROUP'; readonly executor: ExecutorDefinition; readonly tasks: readonly TaskDefinition[] }
   | { readonly type: 'RESERVE'; readonly resources: Resources }
   | { readonly type: 'UNRESERVE'; readonly resources: Resources };
 
@@ -42,7 +43,16 @@ export type SchedulerCall =
     }
   | { readonly type: 'REVIVE' | 'SUPPRESS'; readonly frameworkId: string; readonly roles: readonly string[] }
   | { readonly type: 'KILL'; readonly frameworkId: string; readonly task: TaskReference }
-  | { readonly type: 'SHUTDOWN' | 'MESSAGE' | 'REQUEST'; readonly frameworkId: string }
+  | { readonly type: 'SHUTDOWN'; readonly frameworkId: string; readonly executorId: string; readonly agentId: string }
+  | {
+      readonly type: 'MESSAGE';
+      readonly frameworkId: string;
+      readonly executorId: string;
+      readonly agentId: string;
+      /** Base64 bytes for the executor. */
+      readonly data: string;
+    }
+  | { readonly type: 'REQUEST'; readonly frameworkId: string }
   | {
       readonly type: 'ACKNOWLEDGE';
       readonly frameworkId: string;

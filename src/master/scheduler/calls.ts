@@ -3,6 +3,7 @@
 // stream on this master (403), and the request names that stream (400 without or with another
 // Mesos-Stream-Id). Mesos answers 202 Accepted (UPDATE_FRAMEWORK: 200 OK); Flotilla answers once
 // the call's command is committed, or at once for the hints kept in the leader's memory.
+import type { Logger } from 'pino';
 import type { AllocationControl } from '../../offers/control.ts';
 import type { AgentId, FrameworkId, OfferId, TaskId } from '../../state-machine/ids.ts';
 import { taskKey } from '../../state-machine/ids.ts';
@@ -12,6 +13,7 @@ import { type ReplicatedMaster, stampedOnSubmit } from '../interface.ts';
 import { defaultRefuseSeconds } from '../limits.ts';
 import { handleAccept } from './accept.ts';
 import type { FrameworkCall } from './call.ts';
+import type { ExecutorChannel } from './executor-channel.ts';
 import type { OperationApproval } from './operation-approval.ts';
 import type { SchedulerSessions } from './sessions.ts';
 import { heldByMaster, reconcileEvents } from './task-updates.ts';
@@ -21,6 +23,9 @@ export interface SchedulerContext {
   readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>;
   readonly allocation: AllocationControl;
   readonly sessions: SchedulerSessions;
+  /** SHUTDOWN and MESSAGE reach executors through their agents. */
+  readonly executors: ExecutorChannel;
+  readonly logger: Logger;
 }
 
 interface CallContext extends SchedulerContext {
@@ -146,13 +151,28 @@ export async function handleFrameworkCall(context: CallContext, call: FrameworkC
     case 'RECONCILE':
       context.sessions.send(framework.id, reconcileEvents(context.master.state(), framework, call.tasks, Date.now()));
       return;
-    // SHUTDOWN stops a custom executor; Flotilla tasks run under the agent's own executor, one
-    // per task, so there is none to stop (KILL stops a task). MESSAGE carries bytes to a custom
-    // executor, which Flotilla agents do not run: accepted and dropped, as Mesos drops a message
-    // to an executor that is gone. REQUEST is deprecated and a no-op in Mesos too.
+    // SHUTDOWN and MESSAGE go to the executor's agent, best effort: Mesos answers 202 whether or
+    // not the agent is there (master.cpp `shutdown`, `message`); a dropped one is logged.
     case 'SHUTDOWN':
+      context.executors.shutdownExecutor({
+        agentId: call.agentId,
+        frameworkId: framework.id,
+        executorId: call.executorId,
+      });
+      return;
     case 'MESSAGE':
+      context.executors.sendFrameworkMessage(
+        { agentId: call.agentId, frameworkId: framework.id, executorId: call.executorId },
+        call.data,
+      );
+      return;
+    // REQUEST is deprecated in Mesos, whose master only logs it (master.cpp `request`: the
+    // allocator's requestResources does nothing): 202 and a log line here too, never silence.
     case 'REQUEST':
+      context.logger.info(
+        { frameworkId: framework.id },
+        'REQUEST is deprecated and ignored, as Mesos ignores it; offers come from the allocator',
+      );
       return;
     case 'UPDATE_FRAMEWORK':
       await updateFramework(context, framework, call);

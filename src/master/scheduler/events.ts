@@ -94,6 +94,18 @@ export const agentFailureEvent = (agentId: string): SchedulerEvent => ({
 
 export const errorEvent = (message: string): SchedulerEvent => ({ type: 'ERROR', error: { message } });
 
+/** An executor's framework message, as master.cpp `executorMessage` forwards it. */
+export const frameworkMessageEvent = (agentId: string, executorId: string, data: string): SchedulerEvent => ({
+  type: 'MESSAGE',
+  message: { agent_id: idValue(agentId), executor_id: idValue(executorId), data },
+});
+
+/** Mesos ExitedExecutorMessage → FAILURE with the agent, the executor and its exit status (when known). */
+export const executorFailureEvent = (agentId: string, executorId: string, status: number | null): SchedulerEvent => ({
+  type: 'FAILURE',
+  failure: { agent_id: idValue(agentId), executor_id: idValue(executorId), ...(status === null ? {} : { status }) },
+});
+
 /** A status the master makes for the framework alone (reconciliation, a refused launch): no uuid, nothing to acknowledge. */
 export function masterUpdateEvent(
   taskId: string,

@@ -36,9 +36,9 @@ export function launchUser(task: TaskDefinition, framework: Framework): string |
   return task.command?.user ?? framework.info.user ?? null;
 }
 
-function firstRefusal(roles: readonly string[], judge: (role: string) => string | null): string | null {
-  for (const role of roles) {
-    const refusal = judge(role);
+function firstRefusal<Item>(items: readonly Item[], judge: (item: Item) => string | null): string | null {
+  for (const item of items) {
+    const refusal = judge(item);
     if (refusal !== null) return refusal;
   }
   return null;
@@ -71,6 +71,24 @@ export function approveOperations(
           return false;
         });
         if (allowed.length > 0) approved.push({ type: 'LAUNCH', tasks: allowed });
+        break;
+      }
+      case 'LAUNCH_GROUP': {
+        // A task group is authorized as a unit (Mesos: one unauthorized task refuses the group).
+        const refusal = firstRefusal(operation.tasks, (task) => approval.launch(launchUser(task, framework)));
+        if (refusal === null) approved.push(operation);
+        else
+          for (const task of operation.tasks)
+            refusedTasks.push(
+              masterUpdateEvent(
+                task.id,
+                null,
+                'TASK_ERROR',
+                'REASON_TASK_UNAUTHORIZED',
+                `Task group is not authorized: ${refusal}`,
+                nowMs,
+              ),
+            );
         break;
       }
       case 'RESERVE':

@@ -192,6 +192,8 @@ export function commandTask(id: string, command: string, overrides: Partial<Task
     healthCheck: null,
     killGracePeriodMs: null,
     labels: {},
+    executor: null,
+    data: null,
     ...overrides,
   };
 }

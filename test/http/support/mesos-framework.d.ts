@@ -88,4 +88,16 @@ declare module 'mesos-framework' {
   }
 
   export const Mesos: { getMesos(): ProtobufBuilders };
+
+  /** The package's executor: MESOS_* from the environment, handlers by event type (one argument each). */
+  export interface ExecutorOptions {
+    handlers?: Record<string, (argument: unknown) => void>;
+  }
+
+  export class Executor extends EventEmitter {
+    constructor(options: ExecutorOptions);
+    subscribe(): void;
+    update(taskStatus: object): void;
+    message(data: string): void;
+  }
 }

@@ -9,6 +9,7 @@ import type { ChangeEvent } from '../../../src/state-machine/events.ts';
 import { stateHash } from '../../../src/state-machine/hash.ts';
 import {
   agentId,
+  executorId,
   frameworkId,
   offerId,
   taskId,
@@ -23,6 +24,7 @@ import { canonicalize, type Resource, type Resources } from '../../../src/state-
 import type { TaskState } from '../../../src/protocol/task-states.ts';
 import type {
   AgentInfo,
+  ExecutorDefinition,
   FrameworkCapability,
   FrameworkInfo,
   StatusReport,
@@ -118,9 +120,35 @@ export function taskDefinition(id: TaskId, held: Resources, overrides: Partial<T
     healthCheck: null,
     killGracePeriodMs: null,
     labels: {},
+    executor: null,
+    data: null,
     ...overrides,
   };
 }
+
+/** A framework's executor (CUSTOM) or a task group's (DEFAULT), with the resources it holds itself. */
+export function executorDefinition(
+  id: string,
+  held: Resources,
+  overrides: Partial<ExecutorDefinition> = {},
+): ExecutorDefinition {
+  return {
+    id: executorId(id),
+    type: 'CUSTOM',
+    name: `executor ${id}`,
+    command: { value: './my-executor', shell: true, arguments: [], environment: {}, user: null },
+    resources: held,
+    shutdownGracePeriodMs: null,
+    labels: {},
+    ...overrides,
+  };
+}
+
+export const launchGroup = (executor: ExecutorDefinition, ...tasks: TaskDefinition[]): OfferOperation => ({
+  type: 'LAUNCH_GROUP',
+  executor: { ...executor, type: 'DEFAULT', command: null },
+  tasks,
+});
 
 export const launch = (...tasks: TaskDefinition[]): OfferOperation => ({ type: 'LAUNCH', tasks });
 
@@ -143,6 +171,7 @@ export function statusReport(state: TaskState, overrides: Partial<StatusReport> 
     uuid: null,
     timestampMs: baseTime,
     healthy: null,
+    data: null,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import { freeResources } from '../../../src/state-machine/agent-accounting.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
 import {
   agentId,
+  executorId,
   frameworkId,
   offerId,
   taskId,
@@ -19,7 +20,7 @@ import { canonicalize, sum, withRole, type Resource, type Resources } from '../.
 import { kvKey, type Agent, type ReadonlyState, type Task } from '../../../src/state-machine/state.ts';
 import { taskStates } from '../../../src/protocol/task-states.ts';
 import type { AgentInfo, FrameworkInfo, MachineId } from '../../../src/state-machine/values.ts';
-import { cpus, mem, ports, resources, taskDefinition, uuid } from './fixtures.ts';
+import { cpus, executorDefinition, mem, ports, resources, taskDefinition, uuid } from './fixtures.ts';
 
 export interface Recipe {
   readonly kind: number;
@@ -29,6 +30,7 @@ export interface Recipe {
 const agentPool: readonly AgentId[] = ['a1', 'a2', 'a3'].map(agentId);
 const frameworkPool: readonly FrameworkId[] = ['f1', 'f2', 'f3'].map(frameworkId);
 const taskPool: readonly TaskId[] = ['t1', 't2', 't3', 't4', 't5', 't6'].map(taskId);
+const executorPool = ['e1', 'e2'] as const;
 const rolePool = ['*', 'web', 'batch'] as const;
 const machinePool: readonly MachineId[] = [
   { hostname: 'node1', ip: '' },
@@ -169,7 +171,8 @@ function acceptCommand(context: Context): Command {
   const definitions = Array.from({ length: 1 + (context.pick() % 2) }, () =>
     taskDefinition(context.choose(taskPool) ?? taskId('t1'), portion(pool, offer.role, context)),
   );
-  if (!context.chance(6)) operations.push({ type: 'LAUNCH', tasks: definitions });
+  if (context.chance(3)) operations.push(executorLaunch(context, definitions, portion(pool, offer.role, context)));
+  else if (!context.chance(6)) operations.push({ type: 'LAUNCH', tasks: definitions });
   const framework = context.chance(15) ? (context.choose(frameworkPool) ?? offer.frameworkId) : offer.frameworkId;
   return {
     type: 'accept_offers',
@@ -199,7 +202,40 @@ function statusCommand(context: Context): Command {
       uuid: context.chance(5) ? null : uuid(1 + (context.pick() % 30)),
       timestampMs: context.at,
       healthy: null,
+      data: null,
     },
+  };
+}
+
+/**
+ * Tasks on a framework's executor, or as a task group: two executor ids and two infos each, so
+ * launches find the executor made, running, or running with another info (a mismatch).
+ */
+function executorLaunch(
+  context: Context,
+  definitions: readonly ReturnType<typeof taskDefinition>[],
+  held: Resources,
+): Extract<Command, { type: 'accept_offers' }>['operations'][number] {
+  const executor = executorDefinition(
+    context.choose(executorPool) ?? 'e1',
+    context.chance(2) ? held : resources(cpus(0)),
+    {
+      name: context.chance(2) ? 'first' : 'second',
+    },
+  );
+  if (context.chance(2))
+    return { type: 'LAUNCH_GROUP', executor: { ...executor, type: 'DEFAULT', command: null }, tasks: definitions };
+  return { type: 'LAUNCH', tasks: definitions.map((definition) => ({ ...definition, command: null, executor })) };
+}
+
+function removeExecutorCommand(context: Context): Command {
+  const executor = context.choose(sortedValues(context.state.executors));
+  return {
+    type: 'remove_executor',
+    at: context.at,
+    agentId: executor?.agentId ?? context.choose(agentPool) ?? agentId('a1'),
+    frameworkId: executor?.frameworkId ?? frameworkId('f1'),
+    executorId: executor?.info.id ?? executorId('e1'),
   };
 }
 
@@ -275,7 +311,7 @@ function kvCommand(context: Context, put: boolean): Command {
 function garbage(context: Context): Uint8Array {
   const variants = [
     '{"version":1,"command":{"type":"kill_task","at":-5}}',
-    '{"version":3}',
+    '{"version":4}',
     'null',
     '{"version":1,"command":{"type":"noop"',
   ];
@@ -359,6 +395,7 @@ const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
   statusCommand,
   statusCommand,
   acknowledgeCommand,
+  removeExecutorCommand,
   (context) => {
     const task = context.choose(tasks(context.state));
     return {

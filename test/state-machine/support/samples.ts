@@ -1,6 +1,7 @@
 // One valid-looking sample of every command type; the mapped type makes the list exhaustive, so
 // a new command type must get a sample (and with it a codec round trip and fuzz coverage).
 import type { CommandOf, CommandType } from '../../../src/state-machine/commands.ts';
+import { executorId, taskId } from '../../../src/state-machine/ids.ts';
 import {
   A1,
   accept,
@@ -8,9 +9,11 @@ import {
   baseTime,
   cpus,
   createOffers,
+  executorDefinition,
   F1,
   frameworkInfo,
   launch,
+  launchGroup,
   mem,
   O1,
   offerDefinition,
@@ -81,6 +84,18 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
           killGracePeriodMs: 5000,
           labels: { team: 'core' },
         }),
+        taskDefinition(taskId('on-executor'), resources(cpus(0.5)), {
+          command: null,
+          executor: executorDefinition('e1', resources(mem(32)), {
+            shutdownGracePeriodMs: 2000,
+            labels: { kind: 'worker' },
+          }),
+          data: Buffer.from('task payload').toString('base64'),
+        }),
+      ),
+      launchGroup(
+        executorDefinition('pod', resources(cpus(0.1))),
+        taskDefinition(taskId('pod-a'), resources(cpus(0.2))),
       ),
     ],
   ) as CommandOf<'accept_offers'>,
@@ -88,6 +103,7 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     uuid: uuid(1),
     healthy: true,
     reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED',
+    data: Buffer.from('progress 50%').toString('base64'),
   }) as CommandOf<'update_task_status'>,
   acknowledge_task_status: {
     type: 'acknowledge_task_status',
@@ -98,6 +114,13 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     uuid: uuid(1),
   },
   kill_task: { type: 'kill_task', at: baseTime, frameworkId: F1, taskId: T1 },
+  remove_executor: {
+    type: 'remove_executor',
+    at: baseTime,
+    agentId: A1,
+    frameworkId: F1,
+    executorId: executorId('e1'),
+  },
   reserve_resources: { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
   unreserve_resources: { type: 'unreserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
   update_quota: { type: 'update_quota', configs: [{ role: 'web', guarantees: { cpus: 1 }, limits: { cpus: 2 } }] },

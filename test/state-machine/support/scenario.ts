@@ -1,5 +1,6 @@
 // A state with something in every table, for snapshot and query tests.
 import type { Command } from '../../../src/state-machine/commands.ts';
+import { offerId, taskId } from '../../../src/state-machine/ids.ts';
 import type { TaskContainer } from '../../../src/state-machine/values.ts';
 import {
   A1,
@@ -8,9 +9,11 @@ import {
   baseTime,
   cpus,
   createOffers,
+  executorDefinition,
   F1,
   F2,
   launch,
+  launchGroup,
   mem,
   O1,
   O2,
@@ -82,6 +85,25 @@ export const richScenario: readonly Command[] = [
   { type: 'acknowledge_task_status', at: baseTime, frameworkId: F1, taskId: T1, agentId: A1, uuid: uuid(1) },
   updateStatus(T2, 'TASK_FINISHED', { uuid: uuid(2) }, F2, A2),
   createOffers(offerDefinition(O3, resources(cpus(1)), { agentId: A2 })),
+  // A framework's executor with a task and its data, and a task group on a DEFAULT executor.
+  createOffers(offerDefinition(offerId('o4'), resources(cpus(0.5), mem(128)))),
+  accept(
+    [offerId('o4')],
+    [
+      launch(
+        taskDefinition(taskId('t3'), resources(cpus(0.2), mem(32)), {
+          command: null,
+          executor: executorDefinition('e1', resources(mem(32)), { shutdownGracePeriodMs: 2000 }),
+          data: Buffer.from('payload').toString('base64'),
+        }),
+      ),
+      launchGroup(
+        executorDefinition('pod', resources(cpus(0.1))),
+        taskDefinition(taskId('pod-a'), resources(cpus(0.1), mem(32))),
+      ),
+    ],
+  ),
+  updateStatus(taskId('t3'), 'TASK_RUNNING', { uuid: uuid(3), data: Buffer.from('50%').toString('base64') }),
   { type: 'update_quota', configs: [{ role: 'web', guarantees: { cpus: 1 }, limits: { cpus: 4, mem: 2048 } }] },
   {
     type: 'update_weights',
