@@ -16,6 +16,7 @@ import { unreservedRole, type Role } from './roles.ts';
 import type { Offer, State, Task } from './state.ts';
 import type { TaskDefinition } from './values.ts';
 import { containerProblem } from './container-rules.ts';
+import { putTask } from './writes.ts';
 
 interface Pool {
   /** What the remaining operations can still use. */
@@ -183,7 +184,7 @@ function launchTask(
     createIndex: index,
     modifyIndex: index,
   };
-  state.tasks.set(taskKey(task.frameworkId, task.id), task);
+  putTask(state, task);
   events.push({ type: 'TASK_ADDED', task });
 }
 

@@ -14,6 +14,7 @@ import {
   type SnapshotErrorCode,
   snapshotRowsPerSlice,
 } from '../../src/state-machine/snapshot.ts';
+import { unboundedHistory } from '../../src/state-machine/state.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
@@ -35,12 +36,16 @@ function edited(bytes: Uint8Array, edit: (database: Database.Database) => void):
 
 /** Recomputes the state hash in meta from the rows as they now are (to get past the hash check). */
 function rehash(database: Database.Database): void {
-  const rowsByTable = tables.map((table) => ({
-    name: table.name,
-    rows: (database.prepare(`SELECT key, row FROM ${table.name}`).all() as { key: string; row: string }[])
-      .sort((left, right) => compareStrings(left.key, right.key))
-      .map((row) => [row.key, row.row] as const),
-  }));
+  const present = (name: string) =>
+    database.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  const rowsByTable = tables
+    .filter((table) => present(table.name))
+    .map((table) => ({
+      name: table.name,
+      rows: (database.prepare(`SELECT key, row FROM ${table.name}`).all() as { key: string; row: string }[])
+        .sort((left, right) => compareStrings(left.key, right.key))
+        .map((row) => [row.key, row.row] as const),
+    }));
   database.prepare("UPDATE meta SET value = ? WHERE key = 'state_hash'").run(canonicalJson(hashTableRows(rowsByTable)));
 }
 
@@ -148,10 +153,32 @@ function asFormat1(bytes: Uint8Array): Uint8Array {
       delete framework.info.user;
       update('frameworks', key, framework);
     }
+    database.exec('DROP TABLE history_limits');
     database.prepare("UPDATE meta SET value = '1' WHERE key = 'format_version'").run();
     rehash(database);
   });
 }
+
+/** Rewrites a snapshot as format 2 wrote it: no history_limits table (the state had no limits). */
+function asFormat2(bytes: Uint8Array): Uint8Array {
+  return edited(bytes, (database) => {
+    database.exec('DROP TABLE history_limits');
+    database.prepare("UPDATE meta SET value = '2' WHERE key = 'format_version'").run();
+    rehash(database);
+  });
+}
+
+test('COMPAT: a format 2 snapshot reads with unbounded history limits, its hash checked on its rows', () => {
+  const source = richMachine();
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(asFormat2(source.machine.snapshot()));
+  assert.equal(restored.state.historyLimits, unboundedHistory);
+  assert.equal(tableRows(restored.state), tableRows(source.state));
+  const tampered = edited(asFormat2(source.machine.snapshot()), (database) => {
+    database.prepare("UPDATE agents SET row = json_set(row, '$.hostname', 'elsewhere') WHERE key = 'a1'").run();
+  });
+  refused(tampered, 'SNAPSHOT_HASH_MISMATCH');
+});
 
 test('COMPAT: a format 1 snapshot reads, its tasks running as their command user, the new fields defaulted', () => {
   const restored = new ClusterStateMachine({ checkInvariants: true });
@@ -203,7 +230,7 @@ test('refused: a SQLite file that is not a state snapshot, or lacks a table', ()
 
 test('refused: another format version', () => {
   const bytes = edited(richMachine().machine.snapshot(), (database) => {
-    database.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
+    database.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(String(snapshotFormatVersion + 1));
   });
   refused(bytes, 'SNAPSHOT_VERSION_UNSUPPORTED');
 });

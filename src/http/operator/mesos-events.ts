@@ -47,6 +47,10 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
     case 'OFFER_REMOVED':
     case 'TASK_KILL_REQUESTED':
     case 'STATE_RESTORED':
+    // Mesos forgets completed tasks, frameworks and removed agents without an operator event.
+    case 'TASK_PRUNED':
+    case 'FRAMEWORK_PRUNED':
+    case 'AGENT_PRUNED':
       return null;
     default:
       return assertNever(event);
