@@ -139,8 +139,9 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
   const reported = new Set(
     message.tasks.map((reference) => taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId))),
   );
-  for (const task of state.tasks.values()) {
-    if (task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
+  for (const key of state.derived.liveTasksByAgent.get(agentId) ?? []) {
+    const task = state.tasks.get(key);
+    if (task === undefined || isTerminalTaskState(task.state)) continue;
     if (task.killRequestedAt !== null) {
       connection.send({
         type: 'kill',

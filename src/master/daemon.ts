@@ -14,6 +14,7 @@ import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { createReplicatedMaster } from './core.ts';
+import { HistoryLimitsKeeper } from './history-limits.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
@@ -29,6 +30,7 @@ export interface MasterEnvironment {
 
 /** The leader services, in start order (stopped in reverse). */
 interface LeaderServices {
+  readonly history: HistoryLimitsKeeper;
   readonly agents: AgentGateway;
   readonly sessions: SchedulerSessions;
   readonly failover: FrameworkFailover;
@@ -107,7 +109,14 @@ export class Master {
         socket.destroy();
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
-    leadership.begin([services.agents, services.sessions, services.failover, services.allocation, services.promoter]);
+    leadership.begin([
+      services.history,
+      services.agents,
+      services.sessions,
+      services.failover,
+      services.allocation,
+      services.promoter,
+    ]);
     logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
     return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
   }
@@ -188,6 +197,7 @@ function buildLeaderServices(
   logger: Logger,
 ): LeaderServices {
   const options = config.options;
+  const history = new HistoryLimitsKeeper(replica, options, logger.child({ subsystem: 'history-limits' }));
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -212,5 +222,5 @@ function buildLeaderServices(
     logger: logger.child({ subsystem: 'allocator' }),
   });
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
-  return { agents, sessions, failover, allocation, promoter };
+  return { history, agents, sessions, failover, allocation, promoter };
 }

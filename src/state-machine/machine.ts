@@ -31,6 +31,8 @@ export interface ClusterStateMachineOptions {
   readonly checkInvariants?: boolean;
   /** Where a throwing listener's error goes; by default it is rethrown outside apply. */
   readonly onListenerError?: (error: unknown) => void;
+  /** Event-loop time one slice of the sliced snapshot writer may take (tests set 0: yield at every step). */
+  readonly snapshotSliceBudgetMs?: number;
 }
 
 export class ClusterStateMachine implements ReplicatedStateMachine {
@@ -39,9 +41,12 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   readonly #listeners: ChangeListener[] = [];
   readonly #checkInvariants: boolean;
   readonly #onListenerError: (error: unknown) => void;
+  readonly #snapshotSliceBudgetMs: number;
 
   constructor(options: ClusterStateMachineOptions = {}) {
     this.#checkInvariants = options.checkInvariants ?? false;
+    this.#snapshotSliceBudgetMs = options.snapshotSliceBudgetMs ?? snapshotSliceBudgetMs;
+    assert(this.#snapshotSliceBudgetMs >= 0, 'a snapshot slice budget is not negative');
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
     this.#onListenerError =
@@ -88,10 +93,11 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   beginSnapshot(): () => Promise<Uint8Array> {
     const captured = captureState(this.#state);
     const index = this.#lastAppliedIndex;
+    const budgetMs = this.#snapshotSliceBudgetMs;
     return () => {
       let sliceStartMs = performance.now();
       return writeSnapshotInSlices(captured, index, async () => {
-        if (performance.now() - sliceStartMs < snapshotSliceBudgetMs) return;
+        if (performance.now() - sliceStartMs < budgetMs) return;
         await new Promise((resolve) => setImmediate(resolve));
         sliceStartMs = performance.now();
       });

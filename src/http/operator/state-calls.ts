@@ -1,37 +1,55 @@
 // Operator calls that read the cluster state (master.proto Response.GetState, GetAgents,
 // GetFrameworks, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
-import type { OperatorCallTable } from './registry.ts';
-import { getAgents, getFrameworks, getState, getTasks } from './state-view.ts';
+// The state is captured at once and the answer written in slices as the client reads it
+// (state-json.ts, sliced-body.ts): at 100,000 tasks no answer holds the event loop for long.
+import type { MasterCore } from '../../master/interface.ts';
+import { slicedBody } from '../sliced-body.ts';
+import { type OperatorCallTable, StreamingResponse } from './registry.ts';
+import {
+  captureView,
+  getAgentsJson,
+  getFrameworksJson,
+  getStateJson,
+  getTasksJson,
+  type CapturedView,
+} from './state-json.ts';
+
+type Writer = (view: CapturedView) => Generator<string>;
+
+/** `{"type":"<type>","<field>":` the value `}`, written in slices from the state as it is now. */
+function answer(master: MasterCore, type: string, field: string, write: Writer): StreamingResponse {
+  const view = captureView(master.state(), (framework, task) => master.taskStatistics(framework, task));
+  function* text(): Generator<string> {
+    yield `{"type":"${type}","${field}":`;
+    yield* write(view);
+    yield '}';
+  }
+  return new StreamingResponse(slicedBody(text()));
+}
 
 export const stateCalls: OperatorCallTable = {
   GET_STATE: {
     write: false,
     async handle({ master }) {
-      return {
-        type: 'GET_STATE',
-        get_state: getState(master.state(), (framework, task) => master.taskStatistics(framework, task)),
-      };
+      return answer(master, 'GET_STATE', 'get_state', getStateJson);
     },
   },
   GET_AGENTS: {
     write: false,
     async handle({ master }) {
-      return { type: 'GET_AGENTS', get_agents: getAgents(master.state()) };
+      return answer(master, 'GET_AGENTS', 'get_agents', getAgentsJson);
     },
   },
   GET_FRAMEWORKS: {
     write: false,
     async handle({ master }) {
-      return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(master.state()) };
+      return answer(master, 'GET_FRAMEWORKS', 'get_frameworks', getFrameworksJson);
     },
   },
   GET_TASKS: {
     write: false,
     async handle({ master }) {
-      return {
-        type: 'GET_TASKS',
-        get_tasks: getTasks(master.state(), (framework, task) => master.taskStatistics(framework, task)),
-      };
+      return answer(master, 'GET_TASKS', 'get_tasks', getTasksJson);
     },
   },
 };

@@ -1,6 +1,8 @@
 // The cluster state as Mesos' GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE answer it
 // (master.proto Response). Pure functions of one ReadonlyState: a single pass over tasks and
 // offers per answer, lists in id order, so two replicas at one index answer byte for byte alike.
+// The HTTP calls write the large answers in slices instead (state-json.ts, the same text); these
+// are the reference for it, and serve one framework's view in the operator stream's events.
 import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
@@ -8,9 +10,10 @@ import { compareStrings, sortedValues } from '../../state-machine/ordering.ts';
 import { listAgents, listFrameworks } from '../../state-machine/queries.ts';
 import { sum, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
-import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
+import type { Framework, Offer, ReadonlyState, Task } from '../../state-machine/state.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import { maxTasksPerResponse } from '../limits.ts';
+import { taskListOf, type TaskList } from './state-json.ts';
 import {
   mesosAgent,
   mesosFramework,
@@ -41,8 +44,12 @@ function sumByRole(lists: ReadonlyMap<Role, Resources[]>): Map<Role, Resources> 
   return new Map([...lists.keys()].sort(compareStrings).map((role) => [role, sum(lists.get(role)!)]));
 }
 
-/** One pass over live tasks and outstanding offers, for the frameworks `wanted` accepts. */
-function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): Map<FrameworkId, FrameworkHoldings> {
+/** One pass over the given live tasks and outstanding offers (in id order), by framework. */
+function holdings(
+  state: ReadonlyState,
+  liveTasks: Iterable<Task>,
+  offers: readonly Offer[],
+): Map<FrameworkId, FrameworkHoldings> {
   const accumulators = new Map<FrameworkId, Accumulator>();
   const accumulatorOf = (id: FrameworkId): Accumulator => {
     const found = accumulators.get(id);
@@ -51,12 +58,8 @@ function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): M
     accumulators.set(id, created);
     return created;
   };
-  for (const task of state.tasks.values()) {
-    if (!isTerminalTaskState(task.state) && wanted(task.frameworkId))
-      append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
-  }
-  for (const offer of sortedValues(state.offers)) {
-    if (!wanted(offer.frameworkId)) continue;
+  for (const task of liveTasks) append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
+  for (const offer of offers) {
     const agent = state.agents.get(offer.agentId);
     if (agent === undefined)
       throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
@@ -65,40 +68,37 @@ function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): M
     append(accumulator.offered, offer.role, offer.resources);
   }
   return new Map(
-    [...accumulators].map(([id, { offers, allocated, offered }]) => [
+    [...accumulators].map(([id, { offers: made, allocated, offered }]) => [
       id,
-      { offers, allocated: sumByRole(allocated), offered: sumByRole(offered) },
+      { offers: made, allocated: sumByRole(allocated), offered: sumByRole(offered) },
     ]),
   );
 }
 
-/** One framework as a FRAMEWORK_ADDED/UPDATED event carries it. */
+/** The entities under `keys` of `map` (an index of the state), in key order. */
+function atKeys<K extends string, V>(map: ReadonlyMap<K, V>, keys: Iterable<K> | undefined): V[] {
+  return [...(keys ?? [])].sort(compareStrings).flatMap((key) => {
+    const value = map.get(key);
+    return value === undefined ? [] : [value];
+  });
+}
+
+/** One framework as a FRAMEWORK_ADDED/UPDATED event carries it: its own tasks and offers only (indexes). */
 export function frameworkView(state: ReadonlyState, framework: Framework): Operator.Framework {
-  return mesosFramework(framework, holdings(state, (id) => id === framework.id).get(framework.id) ?? noHoldings);
+  const tasks = atKeys(state.tasks, state.derived.liveTasksByFramework.get(framework.id));
+  const offers = atKeys(state.offers, state.derived.offersByFramework.get(framework.id));
+  return mesosFramework(framework, holdings(state, tasks, offers).get(framework.id) ?? noHoldings);
 }
 
 export function getFrameworks(state: ReadonlyState): Operator.GetFrameworks {
-  const held = holdings(state, () => true);
+  const liveTasks = [...state.tasks.values()].filter((task) => !isTerminalTaskState(task.state));
+  const held = holdings(state, liveTasks, sortedValues(state.offers));
   const view = (framework: Framework): Operator.Framework =>
     mesosFramework(framework, held.get(framework.id) ?? noHoldings);
   return {
     frameworks: listFrameworks(state, { states: ['CONNECTED', 'DISCONNECTED'] }).map(view),
     completed_frameworks: listFrameworks(state, { states: ['COMPLETED'] }).map(view),
   };
-}
-
-type TaskList = 'tasks' | 'unreachable_tasks' | 'completed_tasks';
-
-/**
- * master.proto GetTasks: `tasks` are live, or terminal with a terminal update the framework has
- * not acknowledged yet; `completed_tasks` are terminal and acknowledged (an update the master
- * made itself has no uuid and needs no acknowledgement).
- */
-function taskList(task: Task): TaskList {
-  if (task.state === 'TASK_UNREACHABLE') return 'unreachable_tasks';
-  if (!isTerminalTaskState(task.state)) return 'tasks';
-  const latest = task.statuses[task.statuses.length - 1];
-  return latest === undefined || latest.uuid === null || latest.acknowledged ? 'completed_tasks' : 'tasks';
 }
 
 /** Where a live task's last reported usage comes from (the leader's agent gateway). */
@@ -109,7 +109,7 @@ const noStatistics: TaskStatisticsLookup = () => null;
 export function getTasks(state: ReadonlyState, statistics: TaskStatisticsLookup = noStatistics): Operator.GetTasks {
   const lists: Record<TaskList, Mesos.Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
   for (const task of sortedValues(state.tasks).slice(0, maxTasksPerResponse)) {
-    const list = taskList(task);
+    const list = taskListOf(task);
     const usage = list === 'tasks' ? statistics(task.frameworkId, task.id) : null;
     lists[list].push(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
   }

@@ -65,10 +65,14 @@ export class E2eCluster {
     this.runsFile = path.join(root, 'runs.txt');
   }
 
-  /** Three masters, then one agent per `--resources` flag, each registered and ACTIVE. */
-  static async start(name: string, agentResources: readonly string[]): Promise<E2eCluster> {
+  /** Three masters (with `masterFlags`), then one agent per `--resources` flag, each registered and ACTIVE. */
+  static async start(
+    name: string,
+    agentResources: readonly string[],
+    masterFlags: readonly string[] = [],
+  ): Promise<E2eCluster> {
     const root = makeTempDir(`e2e-${name}-`);
-    const masters = await ProcessCluster.start(path.join(root), 3, [], 'master');
+    const masters = await ProcessCluster.start(path.join(root), 3, [...masterFlags], 'master');
     const cluster = new E2eCluster(masters, root);
     for (const resources of agentResources) await cluster.addAgent(resources);
     return cluster;

@@ -197,16 +197,19 @@ function checkPruning(events: readonly ChangeEvent[]): Set<TaskKey> {
 }
 
 export class Harness {
-  readonly machine = new ClusterStateMachine({
-    checkInvariants: true,
-    onListenerError: (error) => {
-      throw error;
-    },
-  });
+  readonly machine: ClusterStateMachine;
   readonly events: ChangeEvent[] = [];
   index = 0;
 
-  constructor(setup: readonly Command[] = []) {
+  /** `snapshotSliceBudgetMs`: the machine's (0 makes the sliced snapshot writer yield at every step). */
+  constructor(setup: readonly Command[] = [], snapshotSliceBudgetMs?: number) {
+    this.machine = new ClusterStateMachine({
+      checkInvariants: true,
+      onListenerError: (error) => {
+        throw error;
+      },
+      ...(snapshotSliceBudgetMs === undefined ? {} : { snapshotSliceBudgetMs }),
+    });
     this.machine.subscribe((event) => this.events.push(event));
     for (const command of setup) this.ok(command);
   }
