@@ -12,8 +12,6 @@ export const maxUnreachableRounds = 2;
 /** Operator answers are small except GET_STATE/GET_TASKS of a big cluster; beyond this is a bug or an attack. */
 export const maxAnswerBytes = 64 * 1024 * 1024;
 
-export const maxTakeOverAttempts = 3;
-
 /** The SUBSCRIBED record holds the whole state: as large as GET_STATE may be. */
 export const maxEventBytes = 64 * 1024 * 1024;
 

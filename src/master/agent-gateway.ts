@@ -202,6 +202,12 @@ export class AgentGateway implements LeaderService {
 
   /** Registration committed: this socket now speaks for `agentId` (an older one is closed). */
   bind(connection: AgentConnection, agentId: AgentId): void {
+    // Only the leader binds sockets to agents, and a socket speaks for one agent its whole life.
+    assert(this.#leading, `agent ${agentId} bound while this master does not lead`);
+    assert(
+      connection.agentId === null || connection.agentId === agentId,
+      `a socket of agent ${connection.agentId} cannot speak for agent ${agentId}`,
+    );
     const previous = this.#byAgent.get(agentId);
     if (previous !== undefined && previous !== connection)
       previous.close(closeCodeReplaced, 'replaced by a newer connection');

@@ -57,7 +57,7 @@ export async function registerAgentConnection(
   connection.registering = true;
   try {
     const agentId = await propose(gateway, message, info);
-    if (agentId === null || connection.closed) return;
+    if (agentId === null || connection.closed || !gateway.isLeading()) return;
     gateway.bind(connection, agentId);
     connection.send({
       type: 'registered',

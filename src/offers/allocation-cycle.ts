@@ -18,8 +18,10 @@ import { freeResources } from '../state-machine/agent-accounting.ts';
 import type { AgentId, FrameworkId, OfferId } from '../state-machine/ids.ts';
 import { agentIsDown } from '../state-machine/machines.ts';
 import { compareStrings, sortedValues } from '../state-machine/ordering.ts';
+import { assert } from '../util/assert.ts';
 import {
   add,
+  contains,
   emptyResources,
   filterRole,
   isEmpty,
@@ -260,11 +262,16 @@ export class AllocationCycle {
   }
 
   #decide(frameworkId: FrameworkId, agentId: AgentId, role: Role, resources: Resources): void {
+    const remaining = this.#remaining.get(agentId);
+    // Every offer fits what its agent has free: an allocator that offers more over-commits it.
+    assert(remaining !== undefined, `an offer on agent ${agentId}, which has nothing booked as free`);
+    assert(!isEmpty(resources), `an empty offer to ${frameworkId} on ${agentId}`);
+    assert(contains(remaining, resources), `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
     const key = `${frameworkId}\u0000${agentId}\u0000${role}`;
     const existing = this.#decisions.get(key);
     if (existing === undefined) this.#decisions.set(key, { frameworkId, agentId, role, resources });
     else existing.resources = add(existing.resources, resources);
-    this.#remaining.set(agentId, subtract(this.#remaining.get(agentId)!, resources));
+    this.#remaining.set(agentId, subtract(remaining, resources));
     this.quota.charge(role, resources);
     this.#touched.add(frameworkId);
   }

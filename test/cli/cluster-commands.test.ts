@@ -2,10 +2,13 @@
 // agent, with bin/flotilla.js as a child process: status, agents, frameworks, tasks (and
 // --watch, across a leader failover), logs (and --follow), kill; a follower address; no master.
 // flotilla-test-timeout-seconds: 900
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E2eCluster } from '../e2e/support/cluster.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { type CliResult, flotilla, parseJson, startFlotilla, transcript } from './support/cli-process.ts';
 
@@ -158,12 +161,16 @@ test('a finished task: tasks (filters, table, JSON), frameworks --all, logs of s
 });
 
 test('logs --follow prints what the task writes as it writes it, and ends once it has ended', async () => {
-  const run = startFlotilla(['run', '--no-output', '--masters', masters, '--', 'echo one; sleep 3; echo two']);
+  // The task writes "two" only once the test has seen "one" and lets it go: no sleep to outrun.
+  const gate = path.join(makeTempDir('logs-follow-'), 'go');
+  const script = `echo one; while [ ! -e ${gate} ]; do sleep 0.1; done; echo two`;
+  const run = startFlotilla(['run', '--no-output', '--masters', masters, '--', script]);
   await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
   const taskId = launchedTaskId(run.stdout())!;
   const follow = startFlotilla(['logs', taskId, '--follow', '--masters', masters]);
   await follow.waitForOutput(/^one$/m, '"one" before the task ends');
   assert.not.match(follow.stdout(), /two/);
+  writeFileSync(gate, '');
   const ended = await follow.done;
   expectStatus(ended, 0);
   assert.is(ended.stdout, 'one\ntwo\n');
@@ -183,28 +190,24 @@ test('tasks --watch prints a task launched after it started', async () => {
   expectStatus(await watch.done, 0);
 });
 
-test("kill: refuses to take a connected scheduler's stream unless told to, then kills the task", async () => {
+test('kill: KILL_TASK ends a running task; its connected scheduler hears TASK_KILLED and keeps its stream', async () => {
   const run = startFlotilla(['run', '--name', 'victim', '--masters', masters, '--', 'sleep 300']);
   await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
   const taskId = launchedTaskId(run.stdout())!;
-  const refused = await flotilla(['kill', taskId, '--masters', masters]);
-  expectStatus(refused, 1);
-  assert.match(refused.stderr, /whose scheduler is connected/);
-  assert.match(refused.stderr, /repeat with --take-over/);
-
-  const killed = await flotilla(['kill', taskId, '--take-over', '--json', '--masters', masters]);
+  const killed = await flotilla(['kill', taskId, '--json', '--masters', masters]);
   expectStatus(killed, 0);
   assert.is(parseJson<{ state: string }>(killed).state, 'TASK_KILLED');
-  // `flotilla run` got its stream back, heard TASK_KILLED and ended: not finished, status 1.
+  // `flotilla run` kept its stream, heard TASK_KILLED and ended: not finished, status 1.
   const ended = await run.done;
   expectStatus(ended, 1);
   assert.match(ended.stdout, /TASK_KILLED/);
+  assert.not.match(ended.stdout, /Framework failed over/);
   const again = await flotilla(['kill', taskId, '--masters', masters]);
   expectStatus(again, 1);
   assert.match(again.stderr, /has already ended: TASK_KILLED/);
 });
 
-test('kill: a task whose scheduler has gone (framework disconnected) is killed without --take-over', async () => {
+test('kill: a task whose scheduler has gone (framework disconnected) is killed too', async () => {
   const run = startFlotilla(['run', '--name', 'orphan', '--masters', masters, '--', 'sleep 300']);
   await run.waitForOutput(/TASK_RUNNING/, 'the task to run');
   const taskId = launchedTaskId(run.stdout())!;

@@ -4,6 +4,7 @@
 // no API of their own yet); everything is read back through the operator API.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { taskKey } from '../../src/state-machine/ids.ts';
 import { errorOf } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import {
@@ -295,6 +296,22 @@ test('MARK_AGENT_GONE removes an agent for good (again: still 200, as in Mesos);
   );
   const { metrics } = await read(cluster, 'GET_METRICS');
   assert.is(metrics.find((metric) => metric.name === 'flotilla/agents_gone')?.value, 1);
+});
+
+test('KILL_TASK asks for one task to be killed (again, or of an ended task: still 200); unknown ids are 404', async () => {
+  const kill = (framework: string, task: string) => ({
+    type: 'KILL_TASK',
+    kill_task: { framework_id: { value: framework }, task_id: { value: task } },
+  });
+  await fails(cluster, kill(F1, 'nope'), 404, 'TASK_NOT_FOUND');
+  await fails(cluster, { type: 'KILL_TASK', kill_task: { framework_id: { value: F1 } } }, 400, 'INVALID_BODY');
+  await fails(cluster, { type: 'KILL_TASK' }, 400, 'INVALID_BODY');
+  await writeOk(cluster, kill(F1, T1));
+  await writeOk(cluster, kill(F1, T1));
+  const task = cluster.master.facade.state().tasks.get(taskKey(F1, T1))!;
+  assert.ok(task.killRequestedAt !== null, 'the kill is recorded (the agent gateway sends it to the agent)');
+  assert.is(task.state, 'TASK_RUNNING', 'the task runs until its agent reports it killed');
+  await writeOk(cluster, kill(F1, T2));
 });
 
 test('reads honour ?stale and Accept; write calls answer no body', async () => {

@@ -23,17 +23,19 @@ async function check(network: 'namespace' | 'proxy'): Promise<void> {
     true,
     `seed ${seed}: ${JSON.stringify(report.anomalies.slice(0, 2))}; history kept at ${keptAt}`,
   );
-  assert.ok(
-    report.faults.some((fault) => fault.kind === 'kill-leader' && fault.applied),
-    'a leader was killed',
-  );
+  const kill = report.faults.find((fault) => fault.kind === 'kill-leader' && fault.applied);
+  assert.ok(kill !== undefined, 'a leader was killed');
+  // Not vacuous: launches were acknowledged, and some of them after the kill (the cluster came
+  // back). How many fit in 20 s depends on the machine's load (5 at load 20 on 2 cores, 55 idle),
+  // so no count beyond a few is asserted.
+  assert.ok(kill.firstOkWriteAfterStartMs !== null, `seed ${seed}: no launch was acknowledged after the leader died`);
   const summary = report.checker as {
     acknowledged: number;
     ran: number;
     mastersCompared: number;
     mastersReplayed: number;
   };
-  assert.ok(summary.acknowledged > 20, `only ${summary.acknowledged} launches were acknowledged`);
+  assert.ok(summary.acknowledged >= 3, `only ${summary.acknowledged} launches were acknowledged`);
   assert.is(summary.mastersCompared, 3);
   assert.is(summary.mastersReplayed, 1);
 }

@@ -15,7 +15,6 @@ export const cliErrorCodes = {
   AMBIGUOUS: { exitStatus: 1, meaning: 'the id names tasks of several frameworks: add --framework' },
   AGENT_UNREACHABLE: { exitStatus: 1, meaning: "the task's agent is not registered or does not answer" },
   TASK_TERMINAL: { exitStatus: 1, meaning: 'the task has already ended' },
-  FRAMEWORK_CONNECTED: { exitStatus: 1, meaning: 'killing would take over a connected scheduler: add --take-over' },
   KILL_FAILED: { exitStatus: 1, meaning: 'the kill was sent but the task did not end in time' },
   TRANSFER_NOT_DONE: { exitStatus: 1, meaning: 'the leader accepted a transfer, but the target does not lead in time' },
 } as const satisfies Record<string, { readonly exitStatus: number; readonly meaning: string }>;

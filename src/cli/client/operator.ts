@@ -19,6 +19,7 @@ const mutatingCalls: ReadonlySet<string> = new Set([
   'STOP_MAINTENANCE',
   'MARK_AGENT_GONE',
   'TEARDOWN',
+  'KILL_TASK',
 ]);
 
 export type OperatorCall = { readonly type: string } & Readonly<Record<string, unknown>>;

@@ -15,6 +15,7 @@ import { registerRaftCommand } from './raft.ts';
 import { registerRunCommand } from './run.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerTasksCommand } from './tasks.ts';
+import { registerServicesCommand } from './services.ts';
 import { registerVersionCommand } from './version.ts';
 import { registerWeightsCommand } from './weights.ts';
 
@@ -34,5 +35,6 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerWeightsCommand,
   registerKvCommand,
   registerJobsCommand,
+  registerServicesCommand,
   registerVersionCommand,
 ];

@@ -1,12 +1,10 @@
-// `flotilla kill TASK [--framework ID] [--take-over]`: kills one task through the scheduler API
-// as the framework that owns it (src/cli/client/task-kill.ts says why: the operator API has no
-// call for it), then waits until the master records it terminal.
+// `flotilla kill TASK [--framework ID]`: kills one task through the operator API's KILL_TASK
+// (Flotilla's own call: the task's agent gets TERM, its grace period, then KILL; its framework
+// hears TASK_KILLED as from any kill), then waits until the master records it terminal.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError } from 'commander';
-import type * as Operator from '../../protocol/operator.ts';
 import { CliError } from '../client/errors.ts';
-import { operatorRead } from '../client/operator.ts';
-import { sendKillAsFramework } from '../client/task-kill.ts';
+import { operatorCall } from '../client/operator.ts';
 import { findTask } from '../client/task-lookup.ts';
 import { stateColor } from '../output/colors.ts';
 import { isTerminal } from '../views/tasks.ts';
@@ -18,7 +16,6 @@ const defaultWaitSeconds = 60;
 
 interface KillFlags extends ClusterFlags {
   readonly framework?: string;
-  readonly takeOver?: boolean;
   readonly waitSeconds: number;
 }
 
@@ -33,13 +30,9 @@ export const registerKillCommand: CommandRegistration = (program: Command) => {
   withClusterFlags(
     program
       .command('kill')
-      .description('kill one task (sends KILL as its framework: see --take-over) and wait until it has ended')
+      .description('kill one task (operator KILL_TASK: TERM, its grace period, KILL) and wait until it has ended')
       .argument('<task>', 'the task id')
       .option('--framework <id>', 'the framework of the task, when several use the same task id')
-      .option(
-        '--take-over',
-        "also when the framework's scheduler is connected: it loses its stream and must re-subscribe",
-      )
       .option(
         '--wait-seconds <s>',
         'how long to wait for the terminal state (0: do not wait)',
@@ -54,23 +47,10 @@ async function kill(context: CommandContext, args: readonly unknown[], flags: Ki
   const { task, frameworkId } = await findTask(context.client, taskId, flags.framework ?? null);
   if (isTerminal(task.state))
     throw new CliError('TASK_TERMINAL', `task ${taskId} has already ended: ${task.state}`, null);
-  const frameworks = await operatorRead<{ get_frameworks: Operator.GetFrameworks }>(context.client, {
-    type: 'GET_FRAMEWORKS',
+  await operatorCall(context.client, {
+    type: 'KILL_TASK',
+    kill_task: { framework_id: { value: frameworkId }, task_id: { value: taskId } },
   });
-  const framework = (frameworks.get_frameworks.frameworks ?? []).find(
-    (candidate) => candidate.framework_info.id.value === frameworkId,
-  );
-  if (framework === undefined)
-    throw new CliError('NOT_FOUND', `framework ${frameworkId} of task ${taskId} is not registered any more`);
-  if (framework.connected && flags.takeOver !== true) {
-    throw new CliError(
-      'FRAMEWORK_CONNECTED',
-      `task ${taskId} belongs to framework ${frameworkId} ("${framework.framework_info.name}"), whose scheduler is connected`,
-      'the operator API has no call that kills one task; `flotilla kill` sends KILL as the framework, which takes its ' +
-        'stream from its scheduler (it must re-subscribe). Ask the framework to kill the task, or repeat with --take-over',
-    );
-  }
-  await sendKillAsFramework(context.client.masters, framework.framework_info, taskId, task.agent_id);
   if (flags.waitSeconds === 0) return report(context, taskId, frameworkId, 'KILL_SENT');
   const state = await waitForTerminal(context, taskId, frameworkId, flags.waitSeconds);
   return report(context, taskId, frameworkId, state);

@@ -93,6 +93,12 @@ export class SchedulerClient {
   /** Why the last SUBSCRIBE attempt failed, quoted when a caller gives up waiting. */
   #lastFailure: Error | null = null;
   readonly #callAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  /**
+   * ACKNOWLEDGEs on their own sockets: a burst of thousands of updates (a large deployment)
+   * queues as many acknowledgements, and an ACCEPT or KILL must not wait behind them until it
+   * times out.
+   */
+  readonly #acknowledgeAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   readonly #streamAgent = new http.Agent({ keepAlive: false });
   readonly #logger: Logger;
 
@@ -178,7 +184,7 @@ export class SchedulerClient {
       ...(body === undefined ? {} : { [callBodyField[type]]: body }),
     };
     const response = await postJson(master, call, {
-      agent: this.#callAgent,
+      agent: type === 'ACKNOWLEDGE' ? this.#acknowledgeAgent : this.#callAgent,
       timeoutMs,
       headers: { [streamIdHeader]: this.#streamId!, [idempotencyKeyHeader]: key },
     });
@@ -253,6 +259,7 @@ export class SchedulerClient {
     this.#stop.abort();
     this.#stream?.response.destroy();
     this.#callAgent.destroy();
+    this.#acknowledgeAgent.destroy();
     this.#streamAgent.destroy();
     for (const queue of this.#queues) queue.end(error);
     this.#queues.clear();

@@ -1,8 +1,10 @@
-// Operator calls that remove an agent or a framework for good (master.proto Teardown,
-// MarkAgentGone). TEARDOWN kills the framework's tasks (TASK_KILLED, REASON_FRAMEWORK_REMOVED)
-// and completes it; MARK_AGENT_GONE asserts the agent will never return: its tasks become
-// TASK_GONE_BY_OPERATOR and it may never re-register.
-import { agentId, frameworkId } from '../../state-machine/ids.ts';
+// Operator calls that end things: a framework or an agent for good (master.proto Teardown,
+// MarkAgentGone), or one task (KILL_TASK, Flotilla's own, as GET_RAFT is). TEARDOWN kills the
+// framework's tasks (TASK_KILLED, REASON_FRAMEWORK_REMOVED) and completes it; MARK_AGENT_GONE
+// asserts the agent will never return: its tasks become TASK_GONE_BY_OPERATOR and it may never
+// re-register. KILL_TASK is the scheduler's KILL made by an operator: Mesos has no call for it,
+// so an operator there had to tear the whole framework down or impersonate its scheduler.
+import { agentId, frameworkId, taskId } from '../../state-machine/ids.ts';
 import { stampedOnSubmit } from '../../master/interface.ts';
 import { rejectionToHttp } from '../master-errors.ts';
 import { submitOrFail } from '../submit.ts';
@@ -26,6 +28,25 @@ export const teardownCalls: OperatorCallTable = {
       // As in Mesos (master/http.cpp, markAgentGone), marking an agent that is already gone
       // succeeds: the operator's retry after a lost answer must not look like a failure.
       if (!result.ok && result.code !== 'AGENT_GONE') throw rejectionToHttp(result);
+      return null;
+    },
+  },
+  KILL_TASK: {
+    write: true,
+    async handle({ master, call }) {
+      const kill = objectField(call, 'kill_task');
+      const framework = idField(kill, 'framework_id', 'kill_task.framework_id');
+      const task = idField(kill, 'task_id', 'kill_task.task_id');
+      const { result } = await master.submit({
+        type: 'kill_task',
+        at: stampedOnSubmit,
+        frameworkId: frameworkId(framework),
+        taskId: taskId(task),
+      });
+      // Killing a task that has already ended succeeds, as MARK_AGENT_GONE of a gone agent does:
+      // an operator's retry after a lost answer must not look like a failure. Its framework hears
+      // how it ended from the task's own terminal update.
+      if (!result.ok && result.code !== 'TASK_TERMINAL') throw rejectionToHttp(result);
       return null;
     },
   },

@@ -1,0 +1,146 @@
+// Simulated agents for benchmarks: each is one WebSocket speaking the real agent protocol
+// (src/protocol/agent.ts) to the masters — register (following not_leader to the leader),
+// answer pings, report TASK_RUNNING for every launch and TASK_KILLED for every kill — without
+// running anything. Many fit in one process, so a benchmark can offer a large cluster.
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import {
+  agentWebSocketPath,
+  encodeMessage,
+  type MasterMessage,
+  parseMasterMessage,
+  type WireResource,
+} from '../src/protocol/agent.ts';
+import { developmentSecret, secretHeader } from '../src/util/shared-secret.ts';
+
+export interface SimulatedAgentOptions {
+  readonly hostname: string;
+  readonly resources: readonly WireResource[];
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+const reconnectDelayMs = 250;
+
+export class SimulatedAgent {
+  agentId: string | null = null;
+  /** frameworkId/taskId of the tasks it "runs". */
+  readonly tasks = new Map<string, { frameworkId: string; taskId: string }>();
+  launches = 0;
+  #socket: WebSocket | null = null;
+  #closed = false;
+  #masterIndex = 0;
+
+  constructor(
+    readonly masters: readonly string[],
+    readonly options: SimulatedAgentOptions,
+  ) {}
+
+  /** Resolves once registered. */
+  start(): Promise<void> {
+    return new Promise((resolve) => this.#connect(this.masters[0]!, resolve));
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket?.close();
+  }
+
+  #connect(address: string, registered: () => void): void {
+    if (this.#closed) return;
+    const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, {
+      headers: { [secretHeader]: developmentSecret },
+    });
+    this.#socket = socket;
+    socket.on('open', () => {
+      const tasks = [...this.tasks.values()];
+      socket.send(
+        encodeMessage({
+          type: 'register',
+          agentId: this.agentId,
+          info: {
+            hostname: this.options.hostname,
+            address: { ip: '127.0.0.1', port: 1 },
+            zone: null,
+            resources: this.options.resources,
+            attributes: this.options.attributes ?? {},
+          },
+          tasks,
+        }),
+      );
+    });
+    socket.on('message', (data) => {
+      const parsed = parseMasterMessage(data.toString());
+      if (parsed.ok) this.#onMessage(socket, parsed.message, registered);
+    });
+    const retry = (): void => {
+      if (this.#closed || this.#socket !== socket) return;
+      this.#socket = null;
+      this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
+      setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), reconnectDelayMs);
+    };
+    socket.on('close', retry);
+    socket.on('error', () => socket.close());
+  }
+
+  #onMessage(socket: WebSocket, message: MasterMessage, registered: () => void): void {
+    switch (message.type) {
+      case 'not_leader':
+        if (message.leader !== null) {
+          this.#socket = null;
+          socket.removeAllListeners('close');
+          socket.close();
+          this.#connect(message.leader, registered);
+        }
+        return;
+      case 'registered':
+        this.agentId = message.agentId;
+        registered();
+        return;
+      case 'ping':
+        socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }));
+        return;
+      case 'launch':
+        this.launches += 1;
+        this.tasks.set(`${message.frameworkId}/${message.task.id}`, {
+          frameworkId: message.frameworkId,
+          taskId: message.task.id,
+        });
+        this.#report(socket, message.frameworkId, message.task.id, 'TASK_RUNNING');
+        return;
+      case 'kill':
+        this.tasks.delete(`${message.frameworkId}/${message.taskId}`);
+        this.#report(socket, message.frameworkId, message.taskId, 'TASK_KILLED');
+        return;
+      default:
+        return;
+    }
+  }
+
+  #report(socket: WebSocket, frameworkId: string, taskId: string, state: string): void {
+    socket.send(
+      encodeMessage({
+        type: 'status_update',
+        frameworkId,
+        taskId,
+        status: {
+          state,
+          reason: null,
+          message: null,
+          source: 'SOURCE_EXECUTOR',
+          uuid: randomBytes(16).toString('base64'),
+          timestampMs: Date.now(),
+          healthy: null,
+        },
+      }),
+    );
+  }
+}
+
+export function simulatedResources(cpus: number, memMb: number, ports: readonly [number, number]): WireResource[] {
+  return [
+    { name: 'cpus', role: '*', type: 'SCALAR', scalar: cpus },
+    { name: 'mem', role: '*', type: 'SCALAR', scalar: memMb },
+    { name: 'disk', role: '*', type: 'SCALAR', scalar: 100_000 },
+    { name: 'ports', role: '*', type: 'RANGES', ranges: [{ begin: ports[0], end: ports[1] }] },
+  ];
+}
