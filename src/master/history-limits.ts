@@ -5,9 +5,10 @@
 // as in Mesos, where the active master's flags apply, the leading master's flags win. Masters
 // with different flags take turns setting theirs as leadership moves; give them the same flags.
 //
-// A leader service (leadership/service.ts). It does not hold up the term's other services: a
-// proposal that fails (leadership moving, an overloaded log) is tried again after a back-off
-// while this master leads.
+// A leader service (leadership/service.ts), first in order: its start waits for the first
+// proposal (at most `historyLimitsStartWaitMs`), so the term's other services (and the clients they serve) see the limits in force.
+// It never fails the term's start: a proposal that fails (leadership moving, an overloaded log)
+// is tried again after a back-off while this master leads.
 import type { Logger } from 'pino';
 import type { UpdateHistoryLimits } from '../state-machine/commands.ts';
 import type { HistoryLimits } from '../state-machine/state.ts';
@@ -15,7 +16,7 @@ import { assert } from '../util/assert.ts';
 import { backoffDelayMs } from '../util/backoff.ts';
 import { type ReplicatedMaster, stampedOnSubmit } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
-import { historyLimitsRetryBaseMs, historyLimitsRetryMaxMs } from './limits.ts';
+import { historyLimitsRetryBaseMs, historyLimitsRetryMaxMs, historyLimitsStartWaitMs } from './limits.ts';
 
 export interface HistoryFlags {
   readonly maxCompletedFrameworks: number;
@@ -57,7 +58,15 @@ export class HistoryLimitsKeeper implements LeaderService {
     assert(this.#term === null, 'the history limits keeper started twice');
     this.#term = term;
     this.#attempts = 0;
-    void this.#propose(term);
+    // Bounded: a proposal that neither commits nor fails must not hold up the term's start.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#propose(term),
+      new Promise<void>((resolve) => {
+        waited = setTimeout(resolve, historyLimitsStartWaitMs);
+      }),
+    ]);
+    clearTimeout(waited);
   }
 
   stop(): void {

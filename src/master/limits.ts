@@ -83,6 +83,8 @@ export const maxRescindsPerPass = 1000;
 /** A failed proposal of this master's history limits is retried after a back-off in this window. */
 export const historyLimitsRetryBaseMs = 500;
 export const historyLimitsRetryMaxMs = 10_000;
+/** The history-limits service's start waits this long at most for its first proposal to commit. */
+export const historyLimitsStartWaitMs = 5_000;
 
 // ---------------------------------------------------------------- membership (learner-promoter.ts)
 

@@ -3,6 +3,9 @@
 // `heartbeatIntervalSeconds`, and the Mesos-named change events in apply order, as RecordIO
 // records of ASCII JSON, one record per HTTP chunk.
 //
+// SUBSCRIBED's state is captured at once and written in slices (state-json.ts), so a large state
+// does not hold the event loop; events applied meanwhile wait behind it in the stream.
+//
 // One listener on the master serves every subscriber: an event is converted and encoded once.
 // Bounded twice: at most `maxSubscribers` streams, and at most `maxQueuedBytes` of events
 // waiting for one subscriber's socket; a subscriber that falls further behind is disconnected
@@ -16,7 +19,9 @@ import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { retryAfterSeconds } from '../limits.ts';
 import { RecordStream } from '../record-stream.ts';
-import { heartbeatEvent, mesosEvent, subscribedEvent } from './mesos-events.ts';
+import { collectInSlices } from '../sliced-body.ts';
+import { heartbeatEvent, mesosEvent } from './mesos-events.ts';
+import { type CapturedView, captureView, getStateJson } from './state-json.ts';
 
 export interface SubscriptionLimits {
   readonly maxSubscribers: number;
@@ -30,6 +35,22 @@ const millisecondsPerSecond = 1000;
 const minQueuedBytes = 1024;
 
 const eventRecord = (event: Operator.Event): Uint8Array => encodeRecord(asciiJson(event));
+
+/**
+ * The SUBSCRIBED record (mesos-events.ts `subscribedEvent`, the same bytes): its text made in
+ * slices, then joined behind its length line into one chunk (one record per HTTP chunk; the join
+ * is a copy of bytes, not a conversion). ASCII JSON, so bytes are characters.
+ */
+export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeconds: number): Promise<Uint8Array[]> {
+  function* text(): Generator<string> {
+    yield '{"type":"SUBSCRIBED","subscribed":{"get_state":';
+    yield* getStateJson(view);
+    yield `,"heartbeat_interval_seconds":${heartbeatIntervalSeconds}}}`;
+  }
+  const chunks = (await collectInSlices(text())).map((part) => Buffer.from(part, 'utf8'));
+  const length = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
+  return [Buffer.concat([Buffer.from(`${length}\n`, 'utf8'), ...chunks])];
+}
 
 export class OperatorSubscriptions {
   readonly #subscribers = new Set<RecordStream>();
@@ -64,9 +85,10 @@ export class OperatorSubscriptions {
         },
       );
     }
-    // The snapshot and the registration happen in one synchronous step. Apply is synchronous
+    // The capture and the registration happen in one synchronous step. Apply is synchronous
     // too, so every change is either in the snapshot or delivered as an event, never neither.
-    const snapshot = eventRecord(subscribedEvent(this.master.state(), this.limits.heartbeatIntervalSeconds));
+    const view = captureView(this.master.state(), () => null, asciiJson);
+    const snapshot = subscribedRecord(view, this.limits.heartbeatIntervalSeconds);
     this.#startListening();
     const subscriber = new RecordStream(this.limits.maxQueuedBytes, 'an operator event subscriber', snapshot);
     subscriber.sendRecord(eventRecord(heartbeatEvent));
