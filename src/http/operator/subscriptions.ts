@@ -1,7 +1,7 @@
 // Operator SUBSCRIBE streams (master.proto Event; operator-http-api.md "Events"): each subscriber
 // gets SUBSCRIBED with a snapshot of the state, a HEARTBEAT at once and then every
 // `heartbeatIntervalSeconds`, and the Mesos-named change events in apply order, as RecordIO
-// records of ASCII JSON, one record per HTTP chunk.
+// records of ASCII JSON, one record per HTTP chunk (a SUBSCRIBED larger than 1 MiB spans several).
 //
 // SUBSCRIBED's state is captured at once and written in slices (state-json.ts), so a large state
 // does not hold the event loop; events applied meanwhile wait behind it in the stream.
@@ -11,6 +11,7 @@
 // waiting for one subscriber's socket; a subscriber that falls further behind is disconnected
 // (it resubscribes and starts from a fresh snapshot), never buffered without end.
 import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { asciiJson } from '../../protocol/ascii-json.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import { encodeRecord } from '../../protocol/recordio.ts';
@@ -36,10 +37,15 @@ const minQueuedBytes = 1024;
 
 const eventRecord = (event: Operator.Event): Uint8Array => encodeRecord(asciiJson(event));
 
+/** Text slices turned into bytes between two turns of the event loop. */
+const chunksPerTurn = 8;
+
 /**
- * The SUBSCRIBED record (mesos-events.ts `subscribedEvent`, the same bytes): its text made in
- * slices, then joined behind its length line into one chunk (one record per HTTP chunk; the join
- * is a copy of bytes, not a conversion). ASCII JSON, so bytes are characters.
+ * The SUBSCRIBED record (mesos-events.ts `subscribedEvent`, the same bytes), as chunks: its text
+ * made in slices and turned into bytes a few slices per turn of the loop; the length line goes
+ * in front of the first chunk. A small state makes one chunk (one record per HTTP chunk, as every
+ * other event); a large one spans several (joining 50 MB into one chunk held the loop for long).
+ * ASCII JSON, so bytes are characters.
  */
 export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeconds: number): Promise<Uint8Array[]> {
   function* text(): Generator<string> {
@@ -47,9 +53,17 @@ export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeco
     yield* getStateJson(view);
     yield `,"heartbeat_interval_seconds":${heartbeatIntervalSeconds}}}`;
   }
-  const chunks = (await collectInSlices(text())).map((part) => Buffer.from(part, 'utf8'));
-  const length = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
-  return [Buffer.concat([Buffer.from(`${length}\n`, 'utf8'), ...chunks])];
+  const parts = await collectInSlices(text());
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for (const part of parts) {
+    const chunk = Buffer.from(part, 'utf8');
+    chunks.push(chunk);
+    length += chunk.byteLength;
+    if (chunks.length % chunksPerTurn === 0) await nextTurn();
+  }
+  const first = Buffer.concat([Buffer.from(`${length}\n`, 'utf8'), chunks[0] ?? Buffer.alloc(0)]);
+  return [first, ...chunks.slice(1)];
 }
 
 export class OperatorSubscriptions {
