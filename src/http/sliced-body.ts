@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { maxResponseChunkBytes, responseSliceBudgetMs } from './limits.ts';
 
-/** Runs steps until the budget is spent or a chunk's worth of text is ready; null when done. */
-function runSlice(steps: Iterator<string>): { text: string; done: boolean } {
+/** Runs steps until the budget is spent or a chunk's worth of text is ready. */
+export function runSlice(steps: Iterator<string>): { text: string; done: boolean } {
   const started = performance.now();
   const parts: string[] = [];
   let length = 0;
