@@ -9,6 +9,7 @@ import type { MasterMessage, WireAgentInfo, WireResource, WireTaskSpec, WireUsag
 import { Checkpoint, checkpointFileName } from './checkpoint.ts';
 import type { Containerizer, ContainerizerKind, ContainerUsage } from './containerizer/types.ts';
 import { buildAgentHttp } from './http.ts';
+import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
 import { recoverTasks } from './recovery.ts';
 import { StatusUpdateManager } from './status-updates.ts';
@@ -38,6 +39,8 @@ export interface AgentOptions {
   readonly usageIntervalMs: number;
   /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
   readonly flags?: Readonly<Record<string, string>>;
+  /** Served at /metrics and /metrics/snapshot (the daemon builds it); none when built in code. */
+  readonly metrics?: AgentMetrics;
   readonly logger: Logger;
 }
 
@@ -87,6 +90,14 @@ export class Agent {
         process.exitCode = 3;
         void this.stop();
       },
+    });
+    options.metrics?.bind({
+      registered: () => this.link.isRegistered(),
+      taskCountsByState: () => this.checkpoint.taskCountsByState(),
+      pendingStatusUpdates: () => this.checkpoint.pendingUpdateCount(),
+      liveTasks: () => this.runs.size,
+      totalResources: () => options.resources,
+      usedResources: () => [...this.runs.values()].flatMap((run) => run.spec.resources),
     });
   }
 

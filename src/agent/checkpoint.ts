@@ -187,6 +187,15 @@ export class Checkpoint {
     }));
   }
 
+  /** How many checkpointed tasks are in each state (the agent's metrics). */
+  taskCountsByState(): Record<string, number> {
+    const rows = this.#db.prepare('SELECT state, COUNT(*) AS count FROM tasks GROUP BY state').all() as {
+      state: string;
+      count: number;
+    }[];
+    return Object.fromEntries(rows.map((row) => [row.state, row.count]));
+  }
+
   pendingUpdateCount(): number {
     return (this.#db.prepare('SELECT COUNT(*) AS count FROM status_updates').get() as { count: number }).count;
   }

@@ -9,8 +9,10 @@ import { Agent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
 import { DockerContainerizer } from './containerizer/docker.ts';
 import { ProcessContainerizer } from './containerizer/process.ts';
+import { meteredContainerizers } from './containerizer/metered.ts';
 import type { Containerizer, ContainerizerKind } from './containerizer/types.ts';
 import { healthCheckStarter } from './health-watch.ts';
+import { AgentMetrics } from './metrics.ts';
 import { detectResources, parseAttributesFlag, parseResourcesFlag } from './resources.ts';
 
 export interface AgentEnvironment {
@@ -43,6 +45,8 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     logger.warn({}, 'no --cluster-secret-file: using the development secret, as masters without one do');
   mkdirSync(options.workDir, { recursive: true });
   const attributes = parseAttributesFlag(options.attributes);
+  const metrics = new AgentMetrics(`${options.listen.host}:${options.listen.port}`);
+  const containerizers = buildContainerizers(options.containerizers, options.dockerVolumeAllowlist, logger);
   return Agent.start({
     masters: options.masters,
     workDir: options.workDir,
@@ -53,13 +57,14 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     hostname: options.hostname ?? os.hostname(),
     listenHost: options.listen.host,
     listenPort: options.listen.port,
-    containerizers: buildContainerizers(options.containerizers, options.dockerVolumeAllowlist, logger),
+    containerizers: meteredContainerizers(containerizers, metrics),
     startHealthCheck: healthCheckStarter(logger.child({ subsystem: 'health' })),
     defaultKillGracePeriodMs: options.killGracePeriodMs,
     switchUser: options.switchUser,
     allowRootTasks: options.rootTasks,
     usageIntervalMs: options.usageIntervalMs,
     flags: config.flags,
+    metrics,
     logger,
   });
 }

@@ -37,6 +37,14 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
     pendingStatusUpdates: agent.checkpoint.pendingUpdateCount(),
   }));
 
+  const metrics = agent.options.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', metrics.metrics.contentType).send(await metrics.metrics.text()),
+    );
+    app.get('/metrics/snapshot', async () => metrics.metrics.snapshot());
+  }
+
   app.get('/monitor/statistics', async () => {
     const samples = await agent.usageSamples();
     return samples.map((sample) => ({

@@ -22,3 +22,9 @@ export const maxReadsPerPoll = 16;
 export const maxReadsPerDrain = 1_024;
 
 export const maxTimeoutSeconds = 3_600;
+
+/** A backup file is the whole state: as large as a snapshot may grow, with room to spare. */
+export const maxBackupBytes = 1024 * 1024 * 1024;
+
+/** Capturing and sending a big state takes a while: the whole download may take this long. */
+export const backupDownloadTimeoutMs = 10 * 60 * 1000;

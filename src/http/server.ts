@@ -4,9 +4,12 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { MasterError } from '../master/errors.ts';
 import type { MasterCore } from '../master/interface.ts';
+import type { MetricRegistry } from '../util/metric-registry.ts';
 import { HttpError } from './errors.ts';
 import { maxBodyBytes } from './limits.ts';
 import { masterErrorToHttp } from './master-errors.ts';
+import { registerRequestMetrics } from './request-metrics.ts';
+import { registerBackupRoutes } from './routes/backup.ts';
 import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
@@ -20,6 +23,8 @@ export interface HttpOptions {
   readonly master: MasterCore;
   /** A pino-compatible logger, or false in tests. */
   readonly logger: object | false;
+  /** Where the request metrics go (the master's registry); none: requests are not counted. */
+  readonly metrics?: MetricRegistry;
 }
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
@@ -52,11 +57,13 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       .code(404)
       .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
+  if (options.metrics !== undefined) registerRequestMetrics(app, options.metrics);
   registerCors(app, options.master);
   registerHealthRoutes(app, options.master);
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
+  registerBackupRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
   registerSandboxRoutes(app, options.master);
   registerUiRoutes(app, options.master);

@@ -64,6 +64,8 @@ export interface AgentGatewayParts {
   /** The cluster secret: an agent must present it (x-flotilla-secret) to be let in. */
   readonly secret: string;
   readonly logger: Logger;
+  /** Told of every well-formed message an agent sends (the master's message counters). */
+  readonly onMessage?: (message: AgentMessage) => void;
 }
 
 export class AgentConnection {
@@ -260,6 +262,7 @@ export class AgentGateway implements LeaderService {
         parsed.problem,
       );
     const message = parsed.message;
+    this.parts.onMessage?.(message);
     if (message.type === 'register') return registerAgentConnection(this, connection, message);
     if (message.type === 'error') {
       this.parts.logger.warn(

@@ -57,11 +57,17 @@ export function allocationSettings(options: {
   };
 }
 
+/** Told of every cycle that ran to the end (the master's metrics: metrics/allocation-metrics.ts). */
+export interface AllocationObserver {
+  cycleFinished(durationMs: number, offersMade: number): void;
+}
+
 export interface AllocationLoopParts {
   readonly master: Pick<ReplicatedMaster, 'state' | 'onChange' | 'submit'>;
   readonly settings: AllocationSettings;
   readonly logger: Logger;
   readonly now?: () => number;
+  readonly observer?: AllocationObserver;
 }
 
 export class AllocationLoop implements AllocationControl, LeaderService {
@@ -237,6 +243,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       offersMade: result.offers.length,
       skipReasons: result.skipReasons,
     };
+    this.#parts.observer?.cycleFinished(run.busyMs, result.offers.length);
     this.#parts.logger.debug(
       { offers: result.offers.length, busyMs: run.busyMs, longestSliceMs: run.longestSliceMs, slices: run.slices },
       'allocation cycle',

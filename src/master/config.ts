@@ -45,6 +45,21 @@ function parsePeers(text: string): Readonly<Record<string, string>> {
   return peers;
 }
 
+/** "dc1,dc2": zones in order of preference; "" is none. */
+function parseZoneList(text: string): readonly string[] {
+  const zones = text
+    .split(',')
+    .map((zone) => zone.trim())
+    .filter((zone) => zone !== '');
+  for (const zone of zones) {
+    if (!zonePattern.test(zone)) throw new Error(`"${zone}" is not a zone name (1–64 of A-Z a-z 0-9 . _ -)`);
+  }
+  if (new Set(zones).size !== zones.length) throw new Error('a zone is named twice');
+  return zones;
+}
+
+const zonePattern = /^[A-Za-z0-9._-]{1,64}$/;
+
 const showPeers = (peers: Readonly<Record<string, string>>): string =>
   Object.entries(peers)
     .map(([id, address]) => `${id}=${address}`)
@@ -79,6 +94,15 @@ export const masterOptions = {
     description: 'where the Raft log and snapshots live',
   }),
   zone: optionalTextOption({ flag: 'zone', placeholder: '<zone>', description: 'zone or data centre of this master' }),
+  preferredLeaderZones: customOption({
+    flag: 'preferred-leader-zones',
+    placeholder: '<zones>',
+    description:
+      'zones the leader should be in, e.g. dc1,dc2: a leader elsewhere hands leadership to a healthy, caught-up voter in the first of them that has one (give every master the same list)',
+    absent: [],
+    parse: parseZoneList,
+    show: (zones) => zones.join(','),
+  }),
   clusterSecretFile: optionalTextOption({
     flag: 'cluster-secret-file',
     placeholder: '<file>',

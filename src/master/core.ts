@@ -19,16 +19,20 @@ import type {
   SubmitOptions,
 } from './interface.ts';
 import { idempotencyStamp, submitAnswer } from './idempotency.ts';
+import { replicatedZone } from './zones/replicated-zones.ts';
 
 export interface ReplicaParts {
   readonly id: string;
   readonly address: string;
   readonly zone: string | null;
+  readonly preferredLeaderZones: readonly string[];
   readonly flags: Readonly<Record<string, string>>;
   readonly raft: RaftNode;
   readonly state: () => ReadonlyState;
   /** The ClusterStateMachine's change hook (`subscribe`). */
   readonly onChange: (listener: ChangeListener) => () => void;
+  /** Told how each proposal ended ("applied", or the MasterError code) and how long it took (metrics). */
+  readonly onProposed?: (outcome: string, durationMs: number) => void;
 }
 
 export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
@@ -43,18 +47,27 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
     address: parts.address,
     startedAtMs,
     flags: parts.flags,
-    raft: () => raftView(parts.raft.status(), parts.zone),
+    raft: () =>
+      raftView(parts.raft.status(), {
+        zone: parts.zone,
+        preferredLeaderZones: parts.preferredLeaderZones,
+        zoneOf: (id) => (id === parts.id ? parts.zone : (replicatedZone(parts.state(), id) ?? null)),
+      }),
     electedAtMs: () => electedAtMs,
     state: parts.state,
     onChange: parts.onChange,
     async submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }> {
       const nowMs = Date.now();
+      const startedMs = performance.now();
       let proposed: Awaited<ReturnType<RaftNode['propose']>>;
       try {
         proposed = await parts.raft.propose(encodeCommand(stampTime(command, nowMs)), idempotencyStamp(options, nowMs));
       } catch (error) {
-        throw fromRaftError(error, parts.raft.status());
+        const failure = fromRaftError(error, parts.raft.status());
+        parts.onProposed?.(failure.code, performance.now() - startedMs);
+        throw failure;
       }
+      parts.onProposed?.('applied', performance.now() - startedMs);
       return submitAnswer(proposed);
     },
     async linearizableRead(): Promise<void> {
@@ -90,7 +103,13 @@ function toMembershipChange(request: MembershipRequest): MembershipChange {
   }
 }
 
-export function raftView(status: CoreStatus, zone: string | null): RaftView {
+export interface ZoneView {
+  readonly zone: string | null;
+  readonly preferredLeaderZones: readonly string[];
+  readonly zoneOf: (id: string) => string | null;
+}
+
+export function raftView(status: CoreStatus, zones: ZoneView): RaftView {
   const membership = status.membership;
   const members: RaftMemberView[] = [
     ...membership.voters.map((id) => ({ id, role: 'voter' as const })),
@@ -99,13 +118,15 @@ export function raftView(status: CoreStatus, zone: string | null): RaftView {
     id,
     role,
     address: membership.addresses[id] ?? '',
+    zone: zones.zoneOf(id),
     match: status.progress[id]?.match ?? null,
     state: status.progress[id]?.state ?? null,
   }));
   const leaderId = status.leader === '' ? null : status.leader;
   return {
     id: status.id,
-    zone,
+    zone: zones.zone,
+    preferredLeaderZones: zones.preferredLeaderZones,
     role: masterRole(status),
     term: status.term,
     leaderId,

@@ -13,13 +13,18 @@ import { createLogger } from '../util/logger.ts';
 import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
+import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
 import { HistoryLimitsKeeper } from './history-limits.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
-import { MasterMetrics } from './metrics.ts';
+import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
+import { probeMasterHealth } from './zones/health-probe.ts';
+import { replicatedZone } from './zones/replicated-zones.ts';
+import { ZonePreference } from './zones/zone-preference.ts';
+import { ZoneRegistry } from './zones/zone-registry.ts';
 import { FrameworkFailover } from './scheduler/framework-failover.ts';
 import { SchedulerSessions } from './scheduler/sessions.ts';
 
@@ -36,6 +41,8 @@ interface LeaderServices {
   readonly failover: FrameworkFailover;
   readonly allocation: AllocationLoop;
   readonly promoter: LearnerPromoter;
+  readonly zones: ZoneRegistry;
+  readonly zonePreference: ZonePreference;
 }
 
 export class Master {
@@ -82,30 +89,47 @@ export class Master {
       );
     }
     const machine = new ClusterStateMachine();
-    const raft = startRaft(config, machine, logger);
+    // Built before Raft, whose driver reports to it; it reads Raft and the leadership only when scraped.
+    let raft: RaftNode | null = null;
+    let leadership: LeadershipLifecycle | null = null;
+    const metrics = new MasterMetrics({
+      id: options.id,
+      startedAtMs: Date.now(),
+      raftStatus: () => raft!.status(),
+      state: () => machine.state,
+      leaderServices: () => leadership!.view(),
+    });
+    raft = startRaft(config, machine, metrics, logger);
     const address = `${options.listen.host}:${options.listen.port}`;
     const replica = createReplicatedMaster({
       id: options.id,
       address,
       zone: options.zone,
+      preferredLeaderZones: options.preferredLeaderZones,
       flags: config.flags,
       raft,
       state: () => machine.state,
       // The operator SUBSCRIBE stream's source: changes in apply order, on any master.
       onChange: (listener) => machine.subscribe(listener),
+      onProposed: (outcome, durationMs) => metrics.raft.proposed(outcome, durationMs),
     });
-    const leadership = new LeadershipLifecycle({
+    leadership = new LeadershipLifecycle({
       raft,
       // Raft abandons a hand-over after an election timeout, at most 2 × electionTicks ticks.
       handOverTimeoutMs: 2 * config.timing.electionTicks * config.timing.tickMs,
       logger: logger.child({ subsystem: 'leadership' }),
     });
-    const services = buildLeaderServices(config, replica, raft, () => leadership.awaitRunning(), logger);
-    const metrics = new MasterMetrics(raft, () => leadership.view(), { master: options.id });
-    const core = masterCore(replica, services, leadership, metrics);
-    const http = buildHttpServer({ master: core, logger: logger.child({ subsystem: 'http' }) });
+    const lifecycle = leadership;
+    const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger);
+    const core = masterCore(replica, services, leadership, metrics, machine);
+    const http = buildHttpServer({
+      master: core,
+      logger: logger.child({ subsystem: 'http' }),
+      metrics: metrics.metrics,
+    });
+    const node = raft;
     http.server.on('upgrade', (request, socket, head) => {
-      if (!services.agents.handleUpgrade(request, socket, head) && !raft.handleUpgrade(request, socket, head))
+      if (!services.agents.handleUpgrade(request, socket, head) && !node.handleUpgrade(request, socket, head))
         socket.destroy();
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
@@ -116,6 +140,8 @@ export class Master {
       services.failover,
       services.allocation,
       services.promoter,
+      services.zones,
+      services.zonePreference,
     ]);
     logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
     return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
@@ -140,7 +166,12 @@ export class Master {
   }
 }
 
-function startRaft(config: MasterConfig, machine: ClusterStateMachine, logger: Logger): RaftNode {
+function startRaft(
+  config: MasterConfig,
+  machine: ClusterStateMachine,
+  metrics: MasterMetrics,
+  logger: Logger,
+): RaftNode {
   const options = config.options;
   const raft = RaftNode.start({
     id: nodeId(options.id),
@@ -152,8 +183,11 @@ function startRaft(config: MasterConfig, machine: ClusterStateMachine, logger: L
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
     core: { snapshotThresholdEntries: options.snapshotEntries },
+    observer: metrics.raft.observer,
   });
+  metrics.raft.begin(raft.status());
   raft.onLeaderChange((status) => {
+    metrics.raft.roleChanged(status);
     logger.info(
       { term: status.term, role: status.role, leader: status.leader || null },
       status.role === 'leader' ? 'this master is now the leader' : `leader is now ${status.leader || 'unknown'}`,
@@ -168,24 +202,36 @@ function masterCore(
   services: LeaderServices,
   leadership: LeadershipLifecycle,
   metrics: MasterMetrics,
+  machine: ClusterStateMachine,
 ): MasterCore {
   return {
     ...replica,
     transferLeadership: (to) => leadership.handOver(to === null ? undefined : nodeId(to)),
     allocation: services.allocation,
-    scheduler: createSchedulerApi({
-      master: replica,
-      allocation: services.allocation,
-      sessions: services.sessions,
-      leaderServicesRunning: () => leadership.awaitRunning(),
-    }),
+    scheduler: metrics.messages.metered(
+      createSchedulerApi({
+        master: replica,
+        allocation: services.allocation,
+        sessions: services.sessions,
+        leaderServicesRunning: () => leadership.awaitRunning(),
+      }),
+    ),
     taskStatistics: (framework, task) => {
       const view = services.agents.taskUsage(framework, task);
       return view === null ? null : resourceStatistics(view.usage);
     },
     inverseOfferStatuses: () => services.sessions.inverseOfferStatuses(),
     metricsText: () => metrics.text(),
+    metricsSnapshot: () => metrics.snapshot(),
     leaderServices: () => leadership.view(),
+    backup: async () => {
+      // Captured now (a consistent view at one applied index), written in slices afterwards.
+      const finish = machine.beginSnapshot();
+      const appliedIndex = machine.lastAppliedIndex;
+      const term = replica.raft().term;
+      const snapshot = await finish();
+      return encodeBackup({ takenBy: replica.id, takenAtMs: Date.now(), term, appliedIndex }, snapshot);
+    },
   };
 }
 
@@ -193,11 +239,13 @@ function buildLeaderServices(
   config: MasterConfig,
   replica: ReplicatedMaster,
   raft: RaftNode,
-  leaderServicesRunning: () => Promise<void>,
+  leadership: LeadershipLifecycle,
+  metrics: MasterMetrics,
   logger: Logger,
 ): LeaderServices {
   const options = config.options;
   const history = new HistoryLimitsKeeper(replica, options, logger.child({ subsystem: 'history-limits' }));
+  const leaderServicesRunning = () => leadership.awaitRunning();
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -209,6 +257,7 @@ function buildLeaderServices(
     },
     secret: config.secret,
     logger: logger.child({ subsystem: 'agents' }),
+    onMessage: (message) => metrics.messages.agentMessage(message),
   });
   const sessions = new SchedulerSessions(replica, logger.child({ subsystem: 'scheduler' }));
   const failover = new FrameworkFailover(
@@ -220,7 +269,27 @@ function buildLeaderServices(
     master: replica,
     settings: allocationSettings(options),
     logger: logger.child({ subsystem: 'allocator' }),
+    observer: metrics.allocation,
   });
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
-  return { history, agents, sessions, failover, allocation, promoter };
+  const zones = new ZoneRegistry({
+    master: replica,
+    raft,
+    zone: options.zone,
+    probe: probeMasterHealth,
+    logger: logger.child({ subsystem: 'master-zones' }),
+  });
+  const zonePreference = new ZonePreference({
+    preferred: options.preferredLeaderZones,
+    input: () => ({
+      status: raft.status(),
+      ownZone: options.zone,
+      zoneOf: (id) => replicatedZone(replica.state(), id),
+      health: zones.health(),
+    }),
+    handOver: (to) => leadership.handOver(to),
+    onHandOver: (target) => metrics.zonePreferenceHandOver(target.zone),
+    logger: logger.child({ subsystem: 'zone-preference' }),
+  });
+  return { history, agents, sessions, failover, allocation, promoter, zones, zonePreference };
 }

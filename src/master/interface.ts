@@ -19,13 +19,18 @@ export interface RaftMemberView {
   readonly id: string;
   readonly address: string;
   readonly role: 'voter' | 'learner';
+  /** Its zone as replicated (zones/replicated-zones.ts); null when it has none or it is not known yet. */
+  readonly zone: string | null;
   readonly match: number | null;
   readonly state: string | null;
 }
 
 export interface RaftView {
   readonly id: string;
+  /** This master's own zone (its --zone). */
   readonly zone: string | null;
+  /** Its --preferred-leader-zones (zones/zone-preference.ts). */
+  readonly preferredLeaderZones: readonly string[];
   readonly role: MasterRole;
   readonly term: number;
   readonly leaderId: string | null;
@@ -103,12 +108,20 @@ export interface MasterCore extends ReplicatedMaster {
    * scheduler sessions: the leader's memory only (as in Mesos), so empty on a follower.
    */
   inverseOfferStatuses(): readonly InverseOfferStatusView[];
-  /** Prometheus text: Raft, event-loop delay, leader services. */
+  /** Prometheus text of every metric of this master (metrics/master-metrics.ts). */
   metricsText(): Promise<string>;
+  /** The same metrics as flat Mesos-style JSON ("master/tasks_running": 3): /metrics/snapshot, GET_METRICS. */
+  metricsSnapshot(): Promise<Record<string, number>>;
   /** The leader's allocator hints (filters, suppression), its trigger and its report. */
   readonly allocation: AllocationControl;
   /** The Mesos scheduler API's sessions (leader only): SUBSCRIBE and the calls of subscribed frameworks. */
   readonly scheduler: SchedulerApi;
+  /**
+   * A backup file (backup/backup-file.ts) of this master's applied state, captured at once and
+   * written without holding the event loop. Callers wanting the latest committed state read
+   * linearizably first.
+   */
+  backup(): Promise<Uint8Array>;
   /** Which leader-only services run on this master, and in which term (GET_RAFT, /metrics). */
   leaderServices(): LeaderServicesView;
 }

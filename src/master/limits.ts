@@ -90,3 +90,27 @@ export const historyLimitsStartWaitMs = 5_000;
 
 /** How often the leader looks whether a learner has caught up enough to be promoted. */
 export const learnerCheckIntervalMs = 250;
+
+// ---------------------------------------------------------------- zones (zones/)
+
+/** How often the leader asks every other master for its zone and health (GET /health). */
+export const memberProbeIntervalMs = 1_000;
+
+/** A master that has not answered within this long counts as not answering (WAN round trips included). */
+export const memberProbeTimeoutMs = 2_000;
+
+/** How often a leader outside `--preferred-leader-zones` looks for a voter inside them. */
+export const zonePreferenceCheckIntervalMs = 1_000;
+
+/**
+ * Hysteresis of the zone preference, so leadership never flaps: a voter in a preferred zone is a
+ * target only after it has answered this many probes in a row following this leader in this
+ * term; a leader hands over only after leading this long; after a hand-over that did not take,
+ * it waits `zonePreferenceRetryMs` before trying again. A leader in a preferred zone never moves.
+ */
+export const zonePreferenceStableRounds = 3;
+export const zonePreferenceMinLeadershipMs = 5_000;
+export const zonePreferenceRetryMs = 30_000;
+
+/** A target at most this many entries behind the leader's log: Raft sends it the rest before TimeoutNow. */
+export const zonePreferenceMaxLagEntries = 100;

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
 import type { IdempotencyOutcome } from './idempotency.ts';
+import { type RaftObserver, silentRaftObserver } from './observer.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { SqliteRaftStorage } from './storage.ts';
@@ -47,6 +48,8 @@ export interface RaftNodeOptions {
   /** Seed of the election jitter; a random one by default. */
   readonly seed?: number;
   readonly proposalTimeoutMs?: number;
+  /** Told of fsync and snapshot timings (the master's metrics); none by default. */
+  readonly observer?: RaftObserver;
 }
 
 /** Why a proposal or read did not happen. `indeterminate` means it may still have been applied. */
@@ -93,6 +96,7 @@ export class RaftNode {
   private readonly logger: RaftNodeLogger;
   private readonly timing: TimingProfile;
   private readonly proposalTimeoutMs: number;
+  private readonly observer: RaftObserver;
   private readonly proposals = new Map<LogIndex, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
@@ -118,6 +122,7 @@ export class RaftNode {
     this.logger = options.logger;
     this.timing = options.timing ?? timingProfiles.lan;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
+    this.observer = options.observer ?? silentRaftObserver;
     this.storage = storage;
     this.host = new StateMachineHost(options.stateMachine);
     const bootstrap: Membership = options.join
@@ -280,13 +285,14 @@ export class RaftNode {
   }
 
   private handleReady(ready: Ready): void {
-    this.storage.persist(
-      { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot },
-      { durable: this.mustSync(ready) },
-    );
+    const durable = this.mustSync(ready);
+    const persistStartMs = performance.now();
+    this.storage.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable });
+    this.observer.persisted(performance.now() - persistStartMs, ready.entries.length, durable);
     this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
+      this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
       this.logger.info(
         { ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength },
         'installed snapshot from the leader',
@@ -356,6 +362,7 @@ export class RaftNode {
     if (snapshot === null || snapshot.meta.index !== index) return;
     this.storage.saveSnapshot(snapshot);
     this.storage.compact(through);
+    this.observer.snapshotTaken(index, data.byteLength, durationMs);
     this.logger.info(
       {
         ...this.logFields(),

@@ -45,10 +45,10 @@ cli('an unknown subcommand fails with a suggestion', () => {
   assert.match(stderr, /Did you mean version\?/);
 });
 
-/** The daemons and `run` have flags of their own; every other command talks to a cluster. */
+/** The daemons, `run` and `restore` (offline) have flags of their own; every other command talks to a cluster. */
 // `jobs` and `services` manage jobs and apps through their frameworks' APIs (--api), which run as their own
 // processes until the masters host them; then their subcommands take --masters like the rest.
-const notClusterCommands = new Set(['master', 'agent', 'run', 'version', 'jobs', 'services']);
+const notClusterCommands = new Set(['master', 'agent', 'run', 'version', 'jobs', 'services', 'restore']);
 
 function leafCommands(command: Command, prefix: string[] = []): { path: string; command: Command }[] {
   return command.commands.flatMap((child) => {

@@ -13,7 +13,7 @@ import type * as Operator from '../../src/protocol/operator.ts';
 const members: RaftView['members'] = [
   { id: 'm1', address: '127.0.0.1:1', role: 'voter', match: 40, state: 'replicate' },
   { id: 'm2', address: '127.0.0.1:2', role: 'voter', match: 37, state: 'replicate' },
-  { id: 'm3', address: '127.0.0.1:3', role: 'learner', match: 5, state: 'probe' },
+  { id: 'm3', address: '127.0.0.1:3', role: 'learner', zone: 'dc3', match: 5, state: 'probe' },
 ];
 
 function view(id: string, role: RaftView['role'], term: number, applied: number): RaftView {
@@ -39,7 +39,7 @@ const probe = (address: string, answer: RaftView | null): MasterProbe => ({
   error: answer === null ? 'connect ECONNREFUSED' : null,
 });
 
-test('masters: the leader lists the members; lag is the leader commit minus what each applied', () => {
+test('masters: the leader lists the members; lag is the leader commit minus what each applied; a master down shows its replicated zone', () => {
   const survey = masterRows([
     probe('127.0.0.1:1', view('m1', 'leader', 7, 40)),
     probe('127.0.0.1:2', view('m2', 'follower', 7, 36)),
@@ -51,7 +51,7 @@ test('masters: the leader lists the members; lag is the leader commit minus what
     [
       ['m1', 'leader', 'voter', 7, 0, 40, 'dc1'],
       ['m2', 'follower', 'voter', 7, 4, 37, null],
-      ['m3', 'down', 'learner', null, null, 5, null],
+      ['m3', 'down', 'learner', null, null, 5, 'dc3'],
     ],
   );
 });

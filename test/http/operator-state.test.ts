@@ -243,7 +243,7 @@ test('GET_METRICS: master gauges as [{name, value}], answered without a ReadInde
   assert.is(byName.get('master/elected'), 1);
   assert.is(byName.get('master/tasks_running'), 1);
   assert.is(byName.get('master/tasks_finished'), 1);
-  assert.is(byName.get('master/slaves_active'), 2);
+  assert.is(byName.get('master/agents_active'), 2);
   assert.is(byName.get('master/frameworks_connected'), 2);
   assert.is(byName.get('master/outstanding_offers'), 1);
   const raft = cluster.master.raft.status();

@@ -13,6 +13,8 @@ const serviceOrder = [
   'framework-failover',
   'allocation-loop',
   'learner-promoter',
+  'master-zones',
+  'zone-preference',
 ];
 
 async function leaderServices(url: string): Promise<LeaderServicesView & { readonly raftTerm: number }> {

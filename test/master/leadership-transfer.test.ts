@@ -28,6 +28,8 @@ const serviceOrder = [
   'framework-failover',
   'allocation-loop',
   'learner-promoter',
+  'master-zones',
+  'zone-preference',
 ];
 /** Live tasks the scheduler keeps at most: load, without filling the agent. */
 const maxLiveTasks = 4;

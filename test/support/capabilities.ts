@@ -99,3 +99,10 @@ export function dockerRegistryUnavailableReason(): string | undefined {
     return 'docker-registry is not installed (apt-get install docker-registry)';
   return undefined;
 }
+
+/** Undefined when systemd-analyze (the systemd package) can check unit files. */
+export function systemdAnalyzeUnavailableReason(): string | undefined {
+  return findOnPath('systemd-analyze') === undefined
+    ? 'systemd-analyze is not installed (apt-get install systemd)'
+    : undefined;
+}

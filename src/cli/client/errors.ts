@@ -17,6 +17,11 @@ export const cliErrorCodes = {
   TASK_TERMINAL: { exitStatus: 1, meaning: 'the task has already ended' },
   KILL_FAILED: { exitStatus: 1, meaning: 'the kill was sent but the task did not end in time' },
   TRANSFER_NOT_DONE: { exitStatus: 1, meaning: 'the leader accepted a transfer, but the target does not lead in time' },
+  BACKUP_INVALID: {
+    exitStatus: 1,
+    meaning: 'the backup file is damaged, cut short, of an unknown format, or its state does not check out',
+  },
+  DATA_DIR_NOT_EMPTY: { exitStatus: 1, meaning: "restore: the data directory already holds a master's data" },
 } as const satisfies Record<string, { readonly exitStatus: number; readonly meaning: string }>;
 
 export type CliErrorCode = keyof typeof cliErrorCodes;

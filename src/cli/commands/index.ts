@@ -3,6 +3,7 @@
 import type { CommandRegistration } from './types.ts';
 import { registerAgentCommand } from './agent.ts';
 import { registerAgentsCommand } from './agents.ts';
+import { registerBackupCommand } from './backup.ts';
 import { registerFrameworksCommand } from './frameworks.ts';
 import { registerKillCommand } from './kill.ts';
 import { registerKvCommand } from './kv.ts';
@@ -12,6 +13,7 @@ import { registerJobsCommand } from './jobs.ts';
 import { registerMasterCommand } from './master.ts';
 import { registerQuotaCommand } from './quota.ts';
 import { registerRaftCommand } from './raft.ts';
+import { registerRestoreCommand } from './restore.ts';
 import { registerRunCommand } from './run.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerTasksCommand } from './tasks.ts';
@@ -34,6 +36,8 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerQuotaCommand,
   registerWeightsCommand,
   registerKvCommand,
+  registerBackupCommand,
+  registerRestoreCommand,
   registerJobsCommand,
   registerServicesCommand,
   registerVersionCommand,

@@ -75,7 +75,7 @@ export async function statusReport(context: CommandContext): Promise<StatusRepor
     agents: {
       ACTIVE: agents.filter((row) => row.state === 'ACTIVE').length,
       DRAINING: agents.filter((row) => row.state === 'DRAINING').length,
-      UNREACHABLE: metric('master/slaves_unreachable'),
+      UNREACHABLE: metric('master/agents_unreachable'),
       GONE: metric('flotilla/agents_gone'),
     },
     agent_zones: zones,

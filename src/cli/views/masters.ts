@@ -21,6 +21,8 @@ export interface RaftView {
     readonly id: string;
     readonly address: string;
     readonly role: 'voter' | 'learner';
+    /** As replicated: known for a master that is down too. */
+    readonly zone?: string | null;
     readonly match: number | null;
     readonly state: string | null;
   }[];
@@ -119,7 +121,8 @@ function row(
     applied_index: applied,
     match_index: leader === null ? null : member?.id === leader.id ? leader.lastIndex : (member?.match ?? null),
     lag: leader === null || applied === null ? null : Math.max(0, leader.commitIndex - applied),
-    zone: view?.zone ?? null,
+    // Its own answer, else the zone the cluster replicated for it (a master that is down).
+    zone: view?.zone ?? member?.zone ?? null,
     error: probe?.error ?? (view === null ? 'not asked' : null),
   };
 }

@@ -8,6 +8,7 @@ export function registerHealthRoutes(app: FastifyInstance, master: MasterCore): 
     return {
       ok: true,
       id: raft.id,
+      zone: raft.zone,
       role: raft.role,
       term: raft.term,
       leader: raft.leaderAddress,

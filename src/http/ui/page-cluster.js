@@ -22,7 +22,8 @@ export function masterRows(views, leaderView, followedOrigin) {
     return {
       id: view.id ?? '(unknown)',
       address: view.address ?? view.origin,
-      zone: own?.zone ?? '',
+      // Its own answer, else the zone the leader's replicated view holds for it (a master that is down).
+      zone: own?.zone ?? seen?.zone ?? '',
       member: seen?.role ?? '',
       role: own?.role ?? '',
       term: own?.term ?? null,

@@ -1,5 +1,5 @@
 // What the leadership lifecycle shows of itself: GET_RAFT's `leader_services` and the
-// flotilla_leader_service_running / flotilla_leader_services_term metrics.
+// flotilla_leader_service_running / flotilla_leader_services_term metrics (metrics/master-metrics.ts).
 
 /**
  * idle: no leader service runs (a follower, or a leader before its first establish).

@@ -12,6 +12,7 @@ export function followerFacade(leaderOnly: Partial<Record<keyof MasterCore, unkn
   const raft: RaftView = {
     id: 'm2',
     zone: null,
+    preferredLeaderZones: [],
     role: 'follower',
     term: 3,
     leaderId: 'm1',

@@ -57,12 +57,14 @@ export class ProcessCluster {
     size: number,
     extraArgs: string[] = [],
     program: ReplicaProgram = 'raft-fixture',
+    /** Flags of one replica only (its --zone, say), after `extraArgs`. */
+    extraFor: (id: string) => string[] = () => [],
   ): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(dataRoot, extraArgs, program);
     for (let position = 1; position <= size; position++) {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
     }
-    for (const replica of cluster.replicas) cluster.launch(replica);
+    for (const replica of cluster.replicas) cluster.launch(replica, extraFor(replica.id));
     await cluster.waitForLeader();
     // A leader needs only a majority; tests talk to every replica, so wait for all to serve.
     await waitFor(
