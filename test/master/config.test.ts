@@ -31,6 +31,7 @@ const samples: Record<string, string> = {
   peers: 'm1=127.0.0.1:5050,m2=127.0.0.1:5051',
   'data-dir': '/var/lib/flotilla',
   zone: 'dc1',
+  'preferred-leader-zones': 'dc1,dc2',
   'cluster-secret-file': secretFile,
   'tick-ms': '20',
   'election-ticks': '12',
