@@ -1,5 +1,6 @@
 // The block `npm start` prints once the cluster is up: at most maxBannerLines lines, saying
-// where the UI is, who leads, what to try first, where the logs are and how to stop.
+// where the UI and the two framework APIs are (the masters host the services and jobs
+// frameworks; any master answers), who leads, what to try first, where the logs are and how to stop.
 import type { Colors } from '../../src/cli/output/colors.ts';
 import type { DockerProbe } from './docker-probe.ts';
 import { defaultBasePort, type Layout, shownPath } from './layout.ts';
@@ -36,6 +37,8 @@ export function renderBanner(colors: Colors, input: BannerInput): string[] {
     ),
     '',
     `  ${label('web UI')}  ${colors.cyan(`http://${leaderPlan.address}/`)}`,
+    `  ${label('services')}  ${colors.cyan(`http://${leaderPlan.address}/v2/apps`)} · Marathon API, on every master`,
+    `  ${label('jobs')}  ${colors.cyan(`http://${leaderPlan.address}/v1/jobs`)} · Metronome API, on every master`,
     `  ${label('masters')}  ${masters}`,
     `  ${label('agent')}  ${layout.agent.address} · id ${readiness.agent?.agentId ?? '?'}`,
     docker.available
@@ -48,6 +51,7 @@ export function renderBanner(colors: Colors, input: BannerInput): string[] {
     `${indent}${cli} run -- echo hello`,
     ...(docker.available ? [`${indent}${cli} run --docker-image busybox -- echo hello from docker`] : []),
     `${indent}${cli} tasks --watch`,
+    `${indent}${cli} services list · ${cli} jobs list`,
     '',
     `  ${label('logs')}  ${shownPath(layout.logDir)}/<node>.log for m1, m2, m3, agent (--verbose streams them here)`,
     `${indent}tail -f ${shownPath(layout.masters[0]!.logFile)} · a task's output: ${cli} logs TASK`,

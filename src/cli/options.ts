@@ -15,6 +15,7 @@ export function addSchemaOptions(command: Command, schema: OptionSchema): Comman
   for (const spec of Object.values(schema)) {
     const option = new Option(spelling(spec.flag, spec.placeholder), spec.description);
     if (spec.defaultText !== null) option.default(spec.defaultText);
+    if (spec.hidden === true) option.hideHelp();
     // A required option with other spellings is checked by the schema, which knows them all.
     if (spec.required && spec.aliases.length === 0) option.makeOptionMandatory();
     command.addOption(option);

@@ -65,3 +65,20 @@ export const maxSandboxPathChars = 1024;
 
 /** Reservations in a refinement stack; Mesos bounds it loosely, a handful is plenty. */
 export const maxReservationsPerResource = 16;
+
+/** Keys in one page of `GET /api/v1/kv/<namespace>` when the request names no limit, and at most. */
+export const defaultKvListLimit = 100;
+export const maxKvListLimit = 1_000;
+/**
+ * Value bytes in one page of a KV list (at least one entry is always sent): a page of 1,000
+ * values of 64 KiB would be 64 MiB on one master's event loop; this keeps a page near 1 MiB.
+ */
+export const maxKvListValueBytes = 1024 * 1024;
+
+/**
+ * A framework API request (Marathon /v2, Metronome /v1/jobs) a follower forwards to the leader:
+ * the leader's answer headers must come within this, and a whole answer (not an event stream)
+ * within the next; Marathon's --leader_proxy_connection_timeout / read_timeout are of this order.
+ */
+export const frameworkForwardHeadersTimeoutMs = 10_000;
+export const frameworkForwardAnswerTimeoutMs = 30_000;

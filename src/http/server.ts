@@ -2,6 +2,8 @@
 // ours, fastify's schema errors, a body too large, a route not found — leaves as
 // {"error": {"code", "message"}} with a 4xx/5xx, never a stack trace.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { JobsApi } from '../frameworks/jobs/jobs-service.ts';
+import type { ServicesFramework } from '../frameworks/services/framework.ts';
 import { MasterError } from '../master/errors.ts';
 import type { MasterCore } from '../master/interface.ts';
 import type { MetricRegistry } from '../util/metric-registry.ts';
@@ -13,6 +15,8 @@ import { registerBackupRoutes } from './routes/backup.ts';
 import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerKvRoutes } from './routes/kv.ts';
+import { registerMarathonApi } from './routes/marathon.ts';
+import { registerMetronomeApi } from './routes/metronome.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOperatorRoutes } from './routes/operator.ts';
 import { registerSandboxRoutes } from './routes/sandbox.ts';
@@ -23,6 +27,11 @@ export interface HttpOptions {
   readonly master: MasterCore;
   /** A pino-compatible logger, or false in tests. */
   readonly logger: object | false;
+  /**
+   * The built-in frameworks this master hosts (null: off), whose APIs it serves; a follower
+   * forwards them to the leader. Absent: neither is served (route tests of a bare master).
+   */
+  readonly frameworks?: { readonly services: ServicesFramework | null; readonly jobs: JobsApi | null };
   /** Where the request metrics go (the master's registry); none: requests are not counted. */
   readonly metrics?: MetricRegistry;
 }
@@ -67,6 +76,11 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerSchedulerRoutes(app, options.master);
   registerSandboxRoutes(app, options.master);
   registerUiRoutes(app, options.master);
+  if (options.frameworks !== undefined) {
+    const { services, jobs } = options.frameworks;
+    registerMarathonApi(app, options.master, services);
+    registerMetronomeApi(app, options.master, jobs, { ping: services === null });
+  }
   return app;
 }
 

@@ -9,6 +9,7 @@ import {
   addressOption,
   choiceOption,
   customOption,
+  hiddenOption,
   optionalTextOption,
   optionalWholeOption,
   parseHostPort,
@@ -241,6 +242,29 @@ export const masterOptions = {
     maximum: maxHistoryCount,
     description: 'unreachable agents kept, and gone agents kept (each); the oldest removal is forgotten first',
   }),
+  services: choiceOption({
+    flag: 'services',
+    placeholder: '<hosted|off>',
+    choices: ['hosted', 'off'],
+    default: 'hosted',
+    description:
+      'the services framework (Marathon API on /v2): hosted by the leading master, or off (run `flotilla services` instead)',
+  }),
+  jobs: choiceOption({
+    flag: 'jobs',
+    placeholder: '<hosted|off>',
+    choices: ['hosted', 'off'],
+    default: 'hosted',
+    description:
+      'the jobs framework (Metronome API on /v1/jobs): hosted by the leading master, or off (run `flotilla jobs` instead)',
+  }),
+  jobsTestClockFile: hiddenOption(
+    optionalTextOption({
+      flag: 'jobs-test-clock-file',
+      placeholder: '<file>',
+      description: 'tests only: the hosted jobs framework reads the time (epoch ms) from this file',
+    }),
+  ),
 };
 checkSchema(masterOptions);
 

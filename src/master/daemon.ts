@@ -16,6 +16,7 @@ import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
 import { HistoryLimitsKeeper } from './history-limits.ts';
+import { buildHostedFrameworks, type HostedFrameworks } from './hosted-frameworks.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
@@ -33,7 +34,7 @@ export interface MasterEnvironment {
   readonly logger?: Logger;
 }
 
-/** The leader services, in start order (stopped in reverse). */
+/** The master's own leader services, in start order (stopped in reverse); the hosted frameworks follow them. */
 interface LeaderServices {
   readonly history: HistoryLimitsKeeper;
   readonly agents: AgentGateway;
@@ -55,6 +56,8 @@ export class Master {
     readonly http: FastifyInstance,
     private readonly services: LeaderServices,
     readonly leadership: LeadershipLifecycle,
+    /** The built-in frameworks this master hosts while it leads (--services, --jobs). */
+    readonly frameworks: HostedFrameworks,
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
   ) {}
@@ -122,10 +125,12 @@ export class Master {
     const lifecycle = leadership;
     const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger);
     const core = masterCore(replica, services, leadership, metrics, machine);
+    const frameworks = buildHostedFrameworks(config, logger);
     const http = buildHttpServer({
       master: core,
       logger: logger.child({ subsystem: 'http' }),
       metrics: metrics.metrics,
+      frameworks: { services: frameworks.services, jobs: frameworks.jobs },
     });
     const node = raft;
     http.server.on('upgrade', (request, socket, head) => {
@@ -142,9 +147,20 @@ export class Master {
       services.promoter,
       services.zones,
       services.zonePreference,
+      ...frameworks.leaderServices,
     ]);
-    logger.info({ address, peers: options.peers, dataDir: options.dataDir, zone: options.zone }, 'master listening');
-    return new Master(config, raft, machine, core, http, services, leadership, metrics, logger);
+    logger.info(
+      {
+        address,
+        peers: options.peers,
+        dataDir: options.dataDir,
+        zone: options.zone,
+        services: options.services,
+        jobs: options.jobs,
+      },
+      'master listening',
+    );
+    return new Master(config, raft, machine, core, http, services, leadership, frameworks, metrics, logger);
   }
 
   /**

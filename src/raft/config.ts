@@ -4,8 +4,9 @@ import type { NodeId } from './types.ts';
 
 export interface CoreConfig {
   readonly id: NodeId;
-  /** Minimum election timeout; the real one is drawn from [electionTicks, 2 * electionTicks). */
+  /** Minimum election timeout; the real one is drawn from [electionTicks, electionTicks + electionJitterTicks). */
   readonly electionTicks: number;
+  readonly electionJitterTicks: number;
   readonly heartbeatTicks: number;
   /** A leader that has not heard from a quorum for electionTicks steps down (§6.2). */
   readonly checkQuorum: boolean;
@@ -35,6 +36,7 @@ export interface CoreConfig {
 export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
   id,
   electionTicks: 10,
+  electionJitterTicks: 10,
   heartbeatTicks: 1,
   checkQuorum: true,
   readMode: 'safe',
@@ -54,6 +56,7 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
 export function validateCoreConfig(config: CoreConfig): void {
   const positive: (keyof CoreConfig)[] = [
     'electionTicks',
+    'electionJitterTicks',
     'heartbeatTicks',
     'maxInflightMessages',
     'maxInflightBytes',

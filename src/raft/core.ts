@@ -70,6 +70,8 @@ export class RaftCore {
   private randomizedElectionTimeout = 0;
 
   private readonly votes = new Map<NodeId, boolean>();
+  /** Voters asked a second time in this pre-vote round (askAgainForPreVote). */
+  private readonly preVoteAskedAgain = new Set<NodeId>();
   private readonly progress = new Map<NodeId, Progress>();
   private transferee: NodeId = NO_NODE;
   /**
@@ -194,6 +196,23 @@ export class RaftCore {
     }
   }
 
+  /**
+   * The driver's connection to `node` closed: its process exited or crashed (a lost machine or a
+   * partition closes no socket; those wait out the election timeout). A follower whose leader
+   * it was starts PreVote at once instead of waiting ~electionTicks. Safe with PreVote (§9.6):
+   * the pre-vote changes no term, and a voter that still hears from the leader refuses it
+   * (leader stickiness, §4.2.3), so a leader alive behind a dropped socket keeps its term.
+   * Reads are ReadIndex reads, so a premature election breaks no promise either; in lease mode
+   * a follower's silence is part of the lease, so there it waits as before.
+   */
+  peerUnreachable(node: NodeId): void {
+    this.assertNoPendingReady();
+    if (this.role !== 'follower' || node === NO_NODE || node !== this.leader) return;
+    if (this.config.readMode === 'lease' || !this.promotable()) return;
+    this.electionElapsed = 0;
+    this.campaign('pre-vote');
+  }
+
   /** §3.10: hand leadership to `to`. Returns false when that is not possible now. */
   transferLeadership(to: NodeId): boolean {
     this.assertNoPendingReady();
@@ -262,6 +281,8 @@ export class RaftCore {
     const snapshot = this.snapshotToInstall;
     const committedEntries = snapshot === null ? this.log.nextToApply(this.config.maxApplyBytes) : [];
     const appliedAfter = committedEntries[committedEntries.length - 1]?.index ?? this.log.applied;
+    const termOrVoteChanged =
+      hardState.term !== this.persistedHardState.term || hardState.vote !== this.persistedHardState.vote;
     const ready: Ready = {
       hardState: sameHardState(hardState, this.persistedHardState) ? null : hardState,
       entries: this.log.unstableEntries(),
@@ -272,6 +293,10 @@ export class RaftCore {
       readFailures: this.readFailures,
       roleChanged: this.role !== this.roleAtLastReady || this.leader !== this.leaderAtLastReady,
       snapshotWantedAt: this.snapshotWanted(appliedAfter),
+      // A leader now, in a term it did not enter in this Ready: every message since the last
+      // Ready is a leader's (a role is entered in a new term, except leader, which a candidate
+      // enters only after its term and vote were persisted by an earlier Ready).
+      sendBeforePersist: this.role === 'leader' && !termOrVoteChanged && snapshot === null,
     };
     if (ready.snapshotWantedAt !== null) this.snapshotRequestedAt = ready.snapshotWantedAt;
     this.messages = [];
@@ -343,6 +368,7 @@ export class RaftCore {
     this.role = 'pre-candidate';
     this.leader = NO_NODE;
     this.votes.clear();
+    this.preVoteAskedAgain.clear();
     this.electionElapsed = 0;
     this.resetRandomizedElectionTimeout();
   }
@@ -389,7 +415,7 @@ export class RaftCore {
   }
 
   private resetRandomizedElectionTimeout(): void {
-    this.randomizedElectionTimeout = this.config.electionTicks + this.random.nextInt(this.config.electionTicks);
+    this.randomizedElectionTimeout = this.config.electionTicks + this.random.nextInt(this.config.electionJitterTicks);
   }
 
   /**
@@ -531,8 +557,11 @@ export class RaftCore {
       this.vote === message.from ||
       (this.vote === NO_NODE && this.leader === NO_NODE) ||
       (preVote && message.term > this.term);
-    const granted = canVote && this.log.isUpToDate(message.lastIndex, message.lastTerm);
+    const rivals = preVote && this.role === 'pre-candidate';
+    const yields = !rivals || this.ranksBelow(message);
+    const granted = canVote && yields && this.log.isUpToDate(message.lastIndex, message.lastTerm);
     const responseType = preVote ? 'pre-vote-response' : 'vote-response';
+    if (rivals && !yields) this.askAgainForPreVote(message.from);
     if (granted) {
       // A pre-vote is answered in the term it asks about, and changes nothing here: in
       // particular it does not reset our election timer.
@@ -544,6 +573,39 @@ export class RaftCore {
     } else {
       this.send(message.from, { type: responseType, reject: true });
     }
+  }
+
+  /**
+   * Two followers that lose the leader together (its process died: both sockets closed at once)
+   * both start PreVote at once; were each to grant the other, both would pass and split the real
+   * vote, costing a whole election timeout. Between pre-candidates the better log goes first,
+   * and with equal logs the lower id: a pre-candidate grants only a requester that ranks above
+   * it. Pre-votes change no state, so this only orders who campaigns, never what is safe.
+   */
+  private ranksBelow(request: MessageOf<'pre-vote'>): boolean {
+    const ourLastTerm = this.log.lastTerm();
+    if (request.lastTerm !== ourLastTerm) return request.lastTerm > ourLastTerm;
+    const ourLastIndex = this.log.lastIndex();
+    if (request.lastIndex !== ourLastIndex) return request.lastIndex > ourLastIndex;
+    return request.from < this.config.id;
+  }
+
+  /**
+   * A voter that asks for a pre-vote no longer hears the leader itself, so it may now grant ours
+   * even if it refused it before (it still heard the leader then): ask it once more per pre-vote
+   * round, if we rank above it (otherwise it will not grant ours, see ranksBelow). Scenario: m1
+   * dies; m2 learns first and asks m3, which ignores it (m1 was its leader a moment ago); then m3
+   * learns and asks m2. Without asking again m2 would wait out its timeout.
+   */
+  private askAgainForPreVote(voter: NodeId): void {
+    if (this.votes.get(voter) === true || this.preVoteAskedAgain.has(voter)) return;
+    if (!isVoter(this.membership, voter)) return;
+    this.preVoteAskedAgain.add(voter);
+    this.sendWithTerm(voter, this.term + 1, {
+      type: 'pre-vote',
+      lastIndex: this.log.lastIndex(),
+      lastTerm: this.log.lastTerm(),
+    });
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -588,6 +650,10 @@ export class RaftCore {
       this.role === 'pre-candidate' ? 'pre-vote-response' : this.role === 'candidate' ? 'vote-response' : null;
     if (message.type !== expected) return;
     // A granted pre-vote comes in our term + 1; a refusal in the voter's term, which may be ours.
+    // A voter asked again may grant what it refused (askAgainForPreVote): a pre-vote grant
+    // replaces a refusal. Real votes are recorded once, as before.
+    if (message.type === 'pre-vote-response' && !message.reject && this.votes.get(message.from) === false)
+      this.votes.delete(message.from);
     const result = this.recordVote(message.from, !message.reject);
     if (result === 'won') this.winCampaign(this.role === 'pre-candidate' ? 'pre-vote' : 'election');
     else if (result === 'lost') this.becomeFollower(this.term, NO_NODE);

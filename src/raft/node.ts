@@ -1,6 +1,7 @@
 // The driver of one replica: real time, real disk, real sockets around the pure core.
 // Its loop order is fixed (etcd-raft doc.go): persist the Ready in one SQLite transaction →
-// send its messages → install its snapshot and apply its committed entries → advance. Every
+// send its messages → install its snapshot and apply its committed entries → advance; only a
+// leader's messages go before its own persist (§10.2.1, Ready.sendBeforePersist). Every
 // input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
 // same turn of the event loop share one transaction and one fsync (group commit).
 import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
@@ -17,6 +18,7 @@ import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
+  type HardState,
   type IdempotencyStamp,
   type LogIndex,
   type Membership,
@@ -75,6 +77,7 @@ export interface Proposed {
 
 interface PendingProposal {
   readonly term: Term;
+  readonly proposedAtMs: number;
   readonly resolve: (value: Proposed) => void;
   readonly reject: (error: RaftRequestError) => void;
   readonly timer: NodeJS.Timeout;
@@ -116,6 +119,8 @@ export class RaftNode {
   private readonly retiringPeers = new Map<NodeId, { readonly address: string; readonly untilIndex: LogIndex }>();
   private fatal: Error | null = null;
   private durableHardState: { term: Term; vote: NodeId } | null = null;
+  /** The latest hard state, when only its commit index moved since the last write (persistReady). */
+  private unwrittenHardState: HardState | null = null;
 
   private constructor(options: RaftNodeOptions, storage: SqliteRaftStorage) {
     this.id = options.id;
@@ -133,6 +138,7 @@ export class RaftNode {
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
       electionTicks: this.timing.electionTicks,
+      electionJitterTicks: this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,
@@ -144,6 +150,7 @@ export class RaftNode {
       secret: options.secret,
       logger: options.logger,
       onMessages: (messages) => this.receive(messages),
+      onPeerDisconnected: (peer) => this.peerDisconnected(peer),
       acceptsUnknownPeers: () => {
         const membership = this.core.status().membership;
         return membership.voters.length + membership.learners.length === 0;
@@ -249,6 +256,9 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     await this.transport.close();
+    if (this.unwrittenHardState !== null) {
+      this.storage.persist({ hardState: this.unwrittenHardState, entries: [], snapshot: null }, { durable: false });
+    }
     this.storage.close();
   }
 
@@ -263,6 +273,13 @@ export class RaftNode {
   private receive(messages: readonly import('./types.ts').Message[]): void {
     if (this.stopped) return;
     for (const message of messages) this.core.step(message);
+    this.schedule();
+  }
+
+  /** A closed socket is news for the core: a follower that lost its leader campaigns at once. */
+  private peerDisconnected(peer: NodeId): void {
+    if (this.stopped) return;
+    this.core.peerUnreachable(peer);
     this.schedule();
   }
 
@@ -285,11 +302,11 @@ export class RaftNode {
   }
 
   private handleReady(ready: Ready): void {
-    const durable = this.mustSync(ready);
-    const persistStartMs = performance.now();
-    this.storage.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable });
-    this.observer.persisted(performance.now() - persistStartMs, ready.entries.length, durable);
-    this.transport.send(ready.messages);
+    // §10.2.1: a leader's appends leave before its own fsync, so followers write in parallel;
+    // everything else is sent only once durable (see Ready.sendBeforePersist).
+    if (ready.sendBeforePersist) this.transport.send(ready.messages);
+    this.persistReady(ready);
+    if (!ready.sendBeforePersist) this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
       this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
@@ -310,6 +327,26 @@ export class RaftNode {
     if (ready.snapshotWantedAt !== null) this.takeSnapshot(ready.snapshotWantedAt);
     if (ready.roleChanged) this.roleChanged(status);
     this.syncPeers();
+  }
+
+  /**
+   * Writes what this Ready must make durable, in one transaction and one fsync. A Ready that
+   * moved only the commit index (no entries, snapshot, term or vote) writes nothing: the commit
+   * index is volatile in Raft — a restarted replica relearns it from the leader (etcd-raft
+   * MustSync) — so it rides along with the next durable write, or with stop(). That spares a
+   * SQLite transaction per heartbeat round, acknowledgement and commit advance.
+   */
+  private persistReady(ready: Ready): void {
+    if (!this.mustSync(ready)) {
+      if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
+      return;
+    }
+    // No hard state in the Ready means it equals the last one the core handed out: that one.
+    const hardState = ready.hardState ?? this.unwrittenHardState;
+    this.unwrittenHardState = null;
+    const startedMs = performance.now();
+    this.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: true });
+    this.observer.persisted(performance.now() - startedMs, ready.entries.length, true);
   }
 
   private mustSync(ready: Ready): boolean {
@@ -383,7 +420,7 @@ export class RaftNode {
         this.proposals.delete(index);
         reject(new RaftRequestError('timeout', this.core.status().leader, true));
       }, this.proposalTimeoutMs);
-      this.proposals.set(index, { term, resolve, reject, timer });
+      this.proposals.set(index, { term, proposedAtMs: performance.now(), resolve, reject, timer });
     });
   }
 
@@ -395,6 +432,7 @@ export class RaftNode {
     clearTimeout(pending.timer);
     if (pending.term === term) {
       pending.resolve({ index: applied.index, result: applied.result, idempotency: applied.idempotency });
+      this.observer.proposalApplied?.(applied.index, performance.now() - pending.proposedAtMs);
     } else {
       pending.reject(new RaftRequestError('overwritten', this.core.status().leader, false));
     }

@@ -1,8 +1,10 @@
 // What the driver (node.ts) tells whoever watches it — the master's metrics — about the work it
-// does around the pure core: each persisted Ready (the fsync that every commit waits for) and
-// each snapshot written or installed. The core stays free of clocks: durations are measured by
-// the driver, in milliseconds of `performance.now()`. Callbacks run synchronously inside the
-// driver's loop, so they must be cheap and must not throw.
+// does around the pure core: each persisted Ready (the fsync that every commit waits for), each
+// snapshot written or installed, and each local proposal's latency to applied. The core stays
+// free of clocks: durations are measured by the driver, in milliseconds of `performance.now()`.
+// Callbacks run synchronously inside the driver's loop, so they must be cheap and must not throw.
+// A Ready that only moved the commit index writes nothing (node.ts persistReady) and is not
+// reported.
 import type { LogIndex } from './types.ts';
 
 export interface RaftObserver {
@@ -12,6 +14,8 @@ export interface RaftObserver {
   snapshotTaken(index: LogIndex, bytes: number, durationMs: number): void;
   /** A snapshot from the leader replaced this replica's state. */
   snapshotInstalled(index: LogIndex, bytes: number): void;
+  /** A proposal made here was applied here and answered: commit latency as a client sees it. */
+  proposalApplied?(index: LogIndex, latencyMs: number): void;
 }
 
 export const silentRaftObserver: RaftObserver = {

@@ -88,6 +88,11 @@ export interface PeerTransportOptions {
    * names it — the join hung until ADD_MASTER timed out.
    */
   readonly acceptsUnknownPeers?: () => boolean;
+  /**
+   * An open connection to `peer` closed (its process exited, crashed or cut it; or the keepalive
+   * found it dead). Not called for failed dials nor for a socket replaced by a newer one.
+   */
+  readonly onPeerDisconnected?: (peer: NodeId) => void;
 }
 
 export interface PeerStats {
@@ -145,6 +150,7 @@ export class PeerTransport {
   private readonly secretCheck: SecretCheck;
   private readonly onMessages: (messages: Message[]) => void;
   private readonly acceptsUnknownPeers: () => boolean;
+  private readonly onPeerDisconnected: (peer: NodeId) => void;
   private readonly logger: TransportLogger;
   private readonly limits: TransportLimits;
   private readonly peers = new Map<NodeId, PeerState>();
@@ -167,6 +173,7 @@ export class PeerTransport {
     this.secretCheck = new SecretCheck(options.secret);
     this.onMessages = options.onMessages;
     this.acceptsUnknownPeers = options.acceptsUnknownPeers ?? (() => false);
+    this.onPeerDisconnected = options.onPeerDisconnected ?? (() => undefined);
     this.logger = options.logger;
     this.limits = resolveTransportLimits(options.limits);
     // Compression off: permessage-deflate adds latency and per-socket zlib memory to every
@@ -470,10 +477,11 @@ export class PeerTransport {
     if (peer.socket !== socket) return; // replaced or removed already (races 1 and 2)
     peer.socket = null;
     if (this.closed || this.peers.get(peer.id) !== peer) return;
+    if (peer.dialer) this.scheduleReconnect(peer);
     if (this.attachedSockets.has(socket)) {
       this.logger.info({ peer: peer.id, address: peer.address }, 'raft peer disconnected');
+      this.onPeerDisconnected(peer.id);
     }
-    if (peer.dialer) this.scheduleReconnect(peer);
   }
 
   private checkKeepalive(): void {

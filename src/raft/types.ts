@@ -185,6 +185,14 @@ export interface Ready {
    * then exactly this — and hand it to snapshotTaken().
    */
   readonly snapshotWantedAt: LogIndex | null;
+  /**
+   * The messages may be sent before this Ready is persisted (dissertation §10.2.1): they are a
+   * leader's, and the Ready changes neither term nor vote. A leader's appends promise nothing
+   * about its own disk — it counts itself toward a commit only after advance() says its entries
+   * are durable — so its followers can write in parallel with it. Otherwise (votes, a follower's
+   * acknowledgements, a new term) the driver persists first.
+   */
+  readonly sendBeforePersist: boolean;
 }
 
 export type ProposeResult =

@@ -167,17 +167,26 @@ export function kvGet(state: ReadonlyState, namespace: string, key: string): KvE
   return state.kv.get(kvKey(namespace, key)) ?? null;
 }
 
-/** Keys of one namespace in key order, optionally those starting with `prefix`. */
+/**
+ * Keys of one namespace in key order: those starting with `prefix`, strictly after `after`, at
+ * most `limit`. One pass over the store's keys (no sorted index: the store is bounded by
+ * maxKvEntries), then a sort of the matches only, so a page costs O(keys + matches × log).
+ */
 export function kvList(
   state: ReadonlyState,
   namespace: string,
-  options: { readonly prefix?: string; readonly limit?: number } = {},
+  options: { readonly prefix?: string; readonly after?: string; readonly limit?: number } = {},
 ): KvEntry[] {
   const limit = clampLimit(options.limit);
   const prefix = options.prefix ?? '';
-  return sortedValues(state.kv)
-    .filter((entry) => entry.namespace === namespace && entry.key.startsWith(prefix))
-    .slice(0, limit);
+  const after = options.after ?? '';
+  const matches: KvEntry[] = [];
+  for (const entry of state.kv.values()) {
+    if (entry.namespace !== namespace || !entry.key.startsWith(prefix)) continue;
+    if (compareStrings(entry.key, after) <= 0) continue;
+    matches.push(entry);
+  }
+  return matches.sort((left, right) => compareStrings(left.key, right.key)).slice(0, limit);
 }
 
 /** Counts for metrics (master_agents_active, master_tasks_running…). */

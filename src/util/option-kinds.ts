@@ -263,3 +263,8 @@ export function customOption<Value>(
     show: spec.show,
   };
 }
+
+/** The same option, left out of --help: for tests only, and documented as such where it is used. */
+export function hiddenOption<Value>(spec: OptionSpec<Value>): OptionSpec<Value> {
+  return { ...spec, hidden: true };
+}

@@ -38,6 +38,8 @@ export interface OptionSpec<Value> {
   check(value: Value): void;
   /** The value as GET_FLAGS shows it. */
   show(value: Value): string;
+  /** Left out of --help (a flag for tests only); still parsed, checked and in GET_FLAGS. */
+  readonly hidden?: boolean;
 }
 
 export type OptionSchema = Readonly<Record<string, OptionSpec<unknown>>>;

@@ -46,9 +46,9 @@ cli('an unknown subcommand fails with a suggestion', () => {
 });
 
 /** The daemons, `run` and `restore` (offline) have flags of their own; every other command talks to a cluster. */
-// `jobs` and `services` manage jobs and apps through their frameworks' APIs (--api), which run as their own
-// processes until the masters host them; then their subcommands take --masters like the rest.
-const notClusterCommands = new Set(['master', 'agent', 'run', 'version', 'jobs', 'services', 'restore']);
+// `jobs` and `services` manage jobs and apps through their frameworks' APIs, which the masters host: their
+// subcommands take --masters like the rest (and --api for a framework run as its own process).
+const notClusterCommands = new Set(['master', 'agent', 'run', 'version', 'restore']);
 
 function leafCommands(command: Command, prefix: string[] = []): { path: string; command: Command }[] {
   return command.commands.flatMap((child) => {

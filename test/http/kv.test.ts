@@ -81,6 +81,65 @@ test('bad input is a 4xx with a stable code and changes nothing', async () => {
   assert.is((await call('GET', '/api/v1/kv/app/k')).status, 404);
 });
 
+interface ListAnswer {
+  readonly entries: { key: string; value: string; version: number }[];
+  readonly next: string | null;
+}
+
+test('a namespace lists by prefix in key order, page by page, bounded, and refuses bad input', async () => {
+  for (const key of ['cat/b', 'cat/a', 'cat/c', 'dog/a', 'category'])
+    await call('PUT', `/api/v1/kv/pets/${key}`, { value: key });
+  await call('PUT', '/api/v1/kv/other/cat/z', { value: 'elsewhere' });
+  const first = (await call('GET', '/api/v1/kv/pets?prefix=cat/&limit=2')).body as ListAnswer;
+  assert.equal(
+    first.entries.map((entry) => entry.key),
+    ['cat/a', 'cat/b'],
+  );
+  assert.is(first.entries[0]!.value, 'cat/a');
+  assert.ok(first.entries[0]!.version > 0);
+  assert.is(first.next, 'cat/b');
+  const second = (await call('GET', `/api/v1/kv/pets?prefix=cat/&limit=2&after=${first.next}`)).body as ListAnswer;
+  assert.equal(
+    second.entries.map((entry) => entry.key),
+    ['cat/c'],
+  );
+  assert.is(second.next, null, 'the last page says so');
+  const all = (await call('GET', '/api/v1/kv/pets')).body as ListAnswer;
+  assert.equal(
+    all.entries.map((entry) => entry.key),
+    ['cat/a', 'cat/b', 'cat/c', 'category', 'dog/a'],
+  );
+  assert.equal((await call('GET', '/api/v1/kv/empty-namespace')).body, { entries: [], next: null });
+  const stale = (await call('GET', '/api/v1/kv/pets?prefix=dog/&stale=true')).body as ListAnswer;
+  assert.is(stale.entries.length, 1);
+  const bad: [string, string][] = [
+    ['/api/v1/kv/pets?limit=0', 'BAD_REQUEST'],
+    ['/api/v1/kv/pets?limit=1001', 'BAD_REQUEST'],
+    ['/api/v1/kv/pets?limit=ten', 'BAD_REQUEST'],
+    ['/api/v1/kv/pets?prefix=a%20b', 'INVALID_KEY'],
+    [`/api/v1/kv/pets?after=${'k'.repeat(600)}`, 'INVALID_KEY'],
+    ['/api/v1/kv/bad%20ns', 'INVALID_KEY'],
+    ['/api/v1/kv/pets?stale=maybe', 'BAD_REQUEST'],
+  ];
+  for (const [path, code] of bad) {
+    const result = await call('GET', path);
+    assert.is(result.status, 400, path);
+    assert.is(errorOf(result.body).code, code, path);
+  }
+});
+
+test('a page stops near 1 MiB of values, with at least one entry', async () => {
+  const big = 'x'.repeat(60_000);
+  for (let index = 0; index < 20; index++)
+    await call('PUT', `/api/v1/kv/big/k${String(index).padStart(2, '0')}`, { value: big });
+  const page = (await call('GET', '/api/v1/kv/big?limit=1000')).body as ListAnswer;
+  assert.is(page.entries.length, 17, '17 × 60,000 bytes fit in 1 MiB, 18 do not');
+  assert.is(page.next, 'k16');
+  const rest = (await call('GET', `/api/v1/kv/big?after=${page.next}`)).body as ListAnswer;
+  assert.is(rest.entries.length, 3);
+  assert.is(rest.next, null);
+});
+
 test('a stale read answers from local state', async () => {
   await call('PUT', '/api/v1/kv/app/s', { value: 'v' });
   assert.is(((await call('GET', '/api/v1/kv/app/s?stale=true')).body as KeyAnswer).value, 'v');

@@ -24,6 +24,9 @@ async function startMaster(extra: Partial<MasterOptionValues> = {}): Promise<{ m
       peers: { m1: address },
       dataDir: makeTempDir('allocator-'),
       tickMs: 10,
+      // The built-in frameworks would take the offers these tests count.
+      services: 'off',
+      jobs: 'off',
       ...extra,
     }),
     { logger: silentLogger },

@@ -43,6 +43,8 @@ interface TestNode {
   /** One element per onMessages call, i.e. per received frame. */
   readonly frames: Message[][];
   readonly logs: LogLine[];
+  /** One element per onPeerDisconnected call: the peer whose open connection closed. */
+  readonly disconnects: string[];
   /** Server-side sockets handed to the transport and still open: inbound peer connections. */
   readonly inboundSockets: Set<Duplex>;
   stop(): Promise<void>;
@@ -67,6 +69,7 @@ async function startNode(
 ): Promise<TestNode> {
   const frames: Message[][] = [];
   const logs: LogLine[] = [];
+  const disconnects: string[] = [];
   const record = (level: LogLine['level']) => (fields: object, message: string) => {
     logs.push({ level, fields: fields as Record<string, unknown>, message });
   };
@@ -74,6 +77,7 @@ async function startNode(
     self: nodeId(id),
     secret: options.secret ?? clusterSecret,
     onMessages: (messages) => frames.push(messages),
+    onPeerDisconnected: (peer) => disconnects.push(peer),
     logger: { info: record('info'), warn: record('warn') },
     limits: { ...testLimits, ...options.limits },
     ...(options.acceptsUnknownPeers === undefined ? {} : { acceptsUnknownPeers: options.acceptsUnknownPeers }),
@@ -94,7 +98,7 @@ async function startNode(
     await transport.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { id, port, transport, frames, logs, inboundSockets, stop };
+  return { id, port, transport, frames, logs, disconnects, inboundSockets, stop };
 }
 
 /** Tells every node the address of every other (each ignores its own entry). */
@@ -411,6 +415,46 @@ test('a second socket from the same peer replaces the first (the peer restarted)
     await waitFor('only one inbound socket left', () => m2.inboundSockets.size === 1);
   } finally {
     await Promise.all([closedRaw(first), second === null ? undefined : closedRaw(second)]);
+    await m2.stop();
+  }
+});
+
+test('a closed connection is reported once per peer, on both sides; closing our own transport reports none', async () => {
+  const m1 = await startNode('m1');
+  const m2 = await startNode('m2');
+  const m3 = await startNode('m3');
+  try {
+    connectAll([m1, m2, m3]);
+    await waitFor('all connected', () => connected(m1, 'm3') && connected(m2, 'm3') && connected(m1, 'm2'));
+    await m3.stop();
+    await waitFor('m1 and m2 see m3 go', () => m1.disconnects.length === 1 && m2.disconnects.length === 1);
+    assert.equal(m1.disconnects, ['m3']);
+    assert.equal(m2.disconnects, ['m3']);
+    assert.equal(m3.disconnects, [], 'a transport that closes itself reports nothing');
+    await waitFor('m1 still talks to m2', () => connected(m1, 'm2'));
+    assert.equal(m1.disconnects, ['m3'], 'the failed redials to m3 are not reported again');
+  } finally {
+    await stopAll([m1, m2]);
+  }
+});
+
+test('a socket replaced by a newer one is not reported as a disconnect; the last one closing is', async () => {
+  const m2 = await startNode('m2');
+  const headers = { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret };
+  m2.transport.setPeers({ m1: '127.0.0.1:1' }); // m2 accepts from m1; it never dials it
+  const first = rawClient(m2.port, headers);
+  const second = rawClient(m2.port, headers);
+  try {
+    await opened(first);
+    await waitFor('m2 has the first socket', () => m2.inboundSockets.size === 1);
+    await opened(second);
+    await waitFor('m2 closes the first socket', () => first.readyState === WebSocket.CLOSED);
+    assert.equal(m2.disconnects, []);
+    await closedRaw(second);
+    await waitFor('m2 reports m1 gone', () => m2.disconnects.length === 1);
+    assert.equal(m2.disconnects, ['m1']);
+  } finally {
+    await Promise.all([closedRaw(first), closedRaw(second)]);
     await m2.stop();
   }
 });

@@ -192,6 +192,22 @@ test('npm start: a short block, a first task, a clean Ctrl-C, and a resume from 
       lines.some((line) => line.includes('run -- echo hello')),
       'a first task to try',
     );
+    for (const [name, route] of [
+      ['services', '/v2/apps'],
+      ['jobs', '/v1/jobs'],
+    ] as const) {
+      assert.ok(
+        lines.some((line) => line.includes(`${name.padEnd(9)}  http://${leaderAddress}${route}`)),
+        `the block names the ${name} API:\n${lines.join('\n')}`,
+      );
+      // Hosted by the leader, answered by every master (a follower forwards): each one's port.
+      for (const address of masters.split(','))
+        await waitFor(async () => (await fetch(`http://${address}${route}`).catch(() => null))?.status === 200, {
+          timeoutMs: 90_000,
+          what: `GET ${route} at ${address} to answer 200`,
+          intervalMs: 200,
+        });
+    }
     assert.ok(
       lines.some((line) => line.includes(`${dataDir}/logs/<node>.log`)),
       'where the logs are',

@@ -13,7 +13,10 @@ export interface SingleMaster {
   stop(): Promise<void>;
 }
 
-/** `overrides`: master options a test needs other than these defaults (a longer agent grace, …). */
+/**
+ * `overrides`: master options a test needs other than these defaults (a longer agent grace, …).
+ * The built-in frameworks are off unless a test asks for them: the other tests count frameworks.
+ */
 export async function startSingleMaster(overrides: Partial<MasterOptionValues> = {}): Promise<SingleMaster> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
@@ -24,6 +27,8 @@ export async function startSingleMaster(overrides: Partial<MasterOptionValues> =
       peers: { m1: address },
       dataDir: makeTempDir('master-'),
       tickMs: 10,
+      services: 'off',
+      jobs: 'off',
       ...overrides,
     }),
     { logger: silentLogger },

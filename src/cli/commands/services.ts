@@ -1,5 +1,6 @@
 // `flotilla services`: with no subcommand, run the services framework (Marathon API) as its own
-// process (startServicesDaemon); with one, talk to a running one over its Marathon API:
+// process (startServicesDaemon); with one, talk to its Marathon API — through the masters
+// (--masters / FLOTILLA_MASTERS: the leader hosts it, any master forwards), or at --api:
 //   list | show ID | deploy FILE | scale ID N | restart ID | delete ID
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -15,8 +16,11 @@ import {
   defaultMaxRunningDeployments,
   defaultTaskLaunchTimeoutMs,
 } from '../../frameworks/services/limits.ts';
+import { CliError } from '../client/errors.ts';
 import { MarathonCallError, MarathonClient } from '../services/marathon-client.ts';
 import { printApp, printApps } from '../services/format.ts';
+import { reportFailure } from './cluster-command.ts';
+import { FrameworkApi, type FrameworkApiFlags, frameworkFlags, withFrameworkFlags } from './framework-api.ts';
 import type { CommandRegistration } from './types.ts';
 
 interface DaemonFlags {
@@ -31,11 +35,12 @@ interface DaemonFlags {
   taskLaunchTimeoutMs: number;
 }
 
-interface ClientFlags {
-  marathon?: string;
-  json?: boolean;
-  force?: boolean;
+interface ClientFlags extends FrameworkApiFlags {
+  readonly force?: boolean;
 }
+
+/** The address of a services process run on its own, when --api is not given. */
+const apiVariable = 'FLOTILLA_SERVICES_API';
 
 const defaultListen = '127.0.0.1:8080';
 
@@ -107,20 +112,17 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-function client(flags: ClientFlags): MarathonClient {
-  return new MarathonClient(flags.marathon ?? (process.env.FLOTILLA_SERVICES || defaultListen));
-}
-
 function withClient(run: (client: MarathonClient, flags: ClientFlags, ...args: string[]) => Promise<void>) {
   return async (...parameters: unknown[]): Promise<void> => {
     const command = parameters[parameters.length - 1] as Command;
-    const flags = command.opts<ClientFlags>();
+    const flags = frameworkFlags<ClientFlags>(command);
     const args = parameters.slice(0, -2).map(String);
     try {
-      await run(client(flags), flags, ...args);
+      await run(new MarathonClient(FrameworkApi.fromFlags(flags, apiVariable, process.env)), flags, ...args);
     } catch (error) {
-      const message = error instanceof MarathonCallError ? error.message : (error as Error).message;
-      process.stderr.write(`flotilla services: ${message}\n`);
+      if (error instanceof CliError) process.exit(reportFailure('services', error, flags.json === true));
+      if (!(error instanceof MarathonCallError)) throw error;
+      process.stderr.write(`flotilla services: ${error.message}\n`);
       process.exit(1);
     }
   };
@@ -133,9 +135,10 @@ const print = (flags: ClientFlags, value: unknown, text: () => void): void => {
 
 function registerClientCommands(services: Command): void {
   const common = (command: Command): Command =>
-    command
-      .option('--marathon <host:port>', `a services API (default $FLOTILLA_SERVICES, else ${defaultListen})`)
-      .option('--json', 'print the API answer as JSON');
+    withFrameworkFlags(
+      command,
+      `a services process run on its own (default $${apiVariable}; without either, the masters serve the API)`,
+    );
   common(services.command('list').description('apps with their instances, deployments and waiting counts')).action(
     withClient(async (api, flags) => {
       const answer = await api.call<{ apps: Record<string, unknown>[] }>('GET', '/v2/apps?embed=apps.queue');

@@ -1,7 +1,8 @@
 // The operator subcommands' client of the Metronome API (`flotilla jobs list|show|add|run|
-// history|delete`): JSON over HTTP to the jobs API, bounded in time, with Metronome's error
-// bodies turned into one readable line.
-const requestTimeoutMs = 15_000;
+// history|delete`): JSON over HTTP, through the masters (the leader hosts the framework, any
+// master forwards) or to one jobs process given by --api (src/cli/commands/framework-api.ts),
+// with Metronome's error bodies turned into one readable line.
+import { type FrameworkApi, FrameworkUnreachableError } from '../commands/framework-api.ts';
 
 export class JobsApiError extends Error {
   override name = 'JobsApiError';
@@ -25,29 +26,27 @@ function describe(status: number, body: unknown): string {
 }
 
 export class JobsApiClient {
-  constructor(readonly address: string) {}
+  constructor(readonly api: FrameworkApi) {}
 
-  async request<Answer>(method: string, path: string, body?: unknown): Promise<Answer> {
-    let response: Response;
+  async request<Answer>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Answer> {
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(`http://${this.address}${path}`, {
-        method,
-        headers:
-          body === undefined
-            ? { accept: 'application/json' }
-            : { 'content-type': 'application/json', accept: 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      answer = await this.api.call(method, path, body);
     } catch (error) {
+      if (!(error instanceof FrameworkUnreachableError)) throw error;
       throw new JobsApiError(
         0,
-        `no jobs API answers at ${this.address} (${(error as Error).message}): is \`flotilla jobs\` running? (--api or FLOTILLA_JOBS_API)`,
+        `no jobs API answers at ${this.api.describe} (${error.message}): is \`flotilla jobs\` running there? ` +
+          '(without --api or FLOTILLA_JOBS_API, the masters serve it)',
       );
     }
-    const text = await response.text();
-    const parsed: unknown = text === '' ? null : JSON.parse(text);
-    if (response.status >= 400) throw new JobsApiError(response.status, describe(response.status, parsed));
+    let parsed: unknown = null;
+    try {
+      parsed = answer.text === '' ? null : JSON.parse(answer.text);
+    } catch {
+      parsed = { message: answer.text.slice(0, 500) };
+    }
+    if (answer.status >= 400) throw new JobsApiError(answer.status, describe(answer.status, parsed));
     return parsed as Answer;
   }
 }

@@ -1,9 +1,13 @@
 // `flotilla jobs list|show|add FILE|run|history|delete`: an operator's view of the jobs
-// framework through its Metronome API. Each prints a table or summary, or the API's JSON
-// with --json; a refused request prints the API's message and details and exits 1.
+// framework through its Metronome API — through the masters (--masters / FLOTILLA_MASTERS) like
+// every command, or at --api for a jobs process run on its own. Each prints a table or summary,
+// or the API's JSON with --json; a refused request prints the API's message and details and exits 1.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { CliError } from '../client/errors.ts';
+import { reportFailure } from '../commands/cluster-command.ts';
+import { FrameworkApi, type FrameworkApiFlags, frameworkFlags, withFrameworkFlags } from '../commands/framework-api.ts';
 import { JobsApiClient, JobsApiError } from './api-client.ts';
 import {
   type HistoryJson,
@@ -18,25 +22,31 @@ import {
 export const defaultJobsApi = '127.0.0.1:5060';
 const runWaitPollMs = 500;
 
-interface CommonFlags {
-  api?: string;
-  json?: boolean;
-}
+type CommonFlags = FrameworkApiFlags;
 
 function client(flags: CommonFlags): JobsApiClient {
-  return new JobsApiClient(flags.api ?? (process.env.FLOTILLA_JOBS_API || defaultJobsApi));
+  return new JobsApiClient(FrameworkApi.fromFlags(flags, 'FLOTILLA_JOBS_API', process.env));
 }
 
 function print(flags: CommonFlags, answer: unknown, text: () => string): void {
   process.stdout.write(`${flags.json ? JSON.stringify(answer, null, 2) : text()}\n`);
 }
 
-/** Runs one subcommand's work; a refused request or unreachable API exits 1 with the reason. */
-function action<Args extends unknown[]>(work: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
-  return async (...args: Args) => {
+/**
+ * Runs one subcommand's work with its flags and its parent's (--masters may be written before the
+ * subcommand); a refused request or unreachable API exits 1 with the reason, a cluster failure
+ * (no master answers, no leader) with the status every command uses.
+ */
+function action<Flags extends CommonFlags>(
+  work: (flags: Flags, ...args: string[]) => Promise<void>,
+): (...parameters: unknown[]) => Promise<void> {
+  return async (...parameters: unknown[]) => {
+    const command = parameters[parameters.length - 1] as Command;
+    const flags = frameworkFlags<Flags>(command);
     try {
-      await work(...args);
+      await work(flags, ...parameters.slice(0, -2).map(String));
     } catch (error) {
+      if (error instanceof CliError) process.exit(reportFailure('jobs', error, flags.json === true));
       if (!(error instanceof JobsApiError)) throw error;
       process.stderr.write(`flotilla jobs: ${error.message}\n`);
       process.exit(1);
@@ -48,9 +58,10 @@ const enc = encodeURIComponent;
 
 export function registerJobsOperatorCommands(jobs: Command): void {
   const common = (command: Command) =>
-    command
-      .option('--api <host:port>', `the jobs API (default $FLOTILLA_JOBS_API, else ${defaultJobsApi})`)
-      .option('--json', 'print the API answer as JSON');
+    withFrameworkFlags(
+      command,
+      'a jobs process run on its own (default $FLOTILLA_JOBS_API; without either, the masters serve the API)',
+    );
   common(jobs.command('list').description('list jobs with their schedules, next runs and results')).action(
     action(async (flags: CommonFlags) => {
       const answer = await client(flags).request<JobInfo[]>(
@@ -66,7 +77,7 @@ export function registerJobsOperatorCommands(jobs: Command): void {
       .argument('<id>', 'the job id')
       .description('one job: its spec, schedule, active runs (and why they wait)'),
   ).action(
-    action(async (id: string, flags: CommonFlags) => {
+    action(async (flags: CommonFlags, id = '') => {
       const answer = await client(flags).request<JobInfo>(
         'GET',
         `/v1/jobs/${enc(id)}?embed=activeRuns&embed=schedules&embed=historySummary`,
@@ -80,7 +91,7 @@ export function registerJobsOperatorCommands(jobs: Command): void {
       .argument('<file>', 'a JobSpec JSON file (with "schedules", optionally)')
       .description('create a job'),
   ).action(
-    action(async (file: string, flags: CommonFlags) => {
+    action(async (flags: CommonFlags, file = '') => {
       const answer = await client(flags).request<JobInfo>('POST', '/v1/jobs', JSON.parse(readFileSync(file, 'utf8')));
       print(flags, answer, () => `created job ${answer.id}`);
     }),
@@ -89,7 +100,7 @@ export function registerJobsOperatorCommands(jobs: Command): void {
   common(
     jobs.command('history').argument('<id>', 'the job id').description('finished runs and skipped schedule slots'),
   ).action(
-    action(async (id: string, flags: CommonFlags) => {
+    action(async (flags: CommonFlags, id = '') => {
       const answer = await client(flags).request<{ history: HistoryJson }>('GET', `/v1/jobs/${enc(id)}?embed=history`);
       print(flags, answer.history, () => historyTable(answer.history));
     }),
@@ -97,7 +108,7 @@ export function registerJobsOperatorCommands(jobs: Command): void {
   common(jobs.command('delete').argument('<id>', 'the job id').description('delete a job'))
     .option('--stop-runs', 'stop its active runs too (stopCurrentJobRuns=true)')
     .action(
-      action(async (id: string, flags: CommonFlags & { stopRuns?: boolean }) => {
+      action(async (flags: CommonFlags & { stopRuns?: boolean }, id = '') => {
         const query = flags.stopRuns ? '?stopCurrentJobRuns=true' : '';
         const answer = await client(flags).request<unknown>('DELETE', `/v1/jobs/${enc(id)}${query}`);
         print(flags, answer, () => `deleted job ${id}`);
@@ -107,7 +118,7 @@ export function registerJobsOperatorCommands(jobs: Command): void {
 
 function registerRunCommand(command: Command): void {
   command.option('--wait', 'follow the run until it finishes; exit 0 only on SUCCESS').action(
-    action(async (id: string, flags: CommonFlags & { wait?: boolean }) => {
+    action(async (flags: CommonFlags & { wait?: boolean }, id = '') => {
       const api = client(flags);
       let run = await api.request<RunJson>('POST', `/v1/jobs/${enc(id)}/runs`);
       print(flags, run, () => `started run ${run.id} of ${id}`);

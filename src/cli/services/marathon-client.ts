@@ -1,6 +1,9 @@
 // The few Marathon API calls `flotilla services list|show|deploy|scale|restart|delete` make,
-// over HTTP to a services daemon (any instance: a standby proxies to the leader). Errors carry
+// through the masters (any master: the leader hosts the framework, a follower forwards) or to
+// one services process given by --api (src/cli/commands/framework-api.ts). Errors carry
 // Marathon's message, and 422 details are spelled out field by field.
+import { type FrameworkApi, FrameworkUnreachableError } from '../commands/framework-api.ts';
+
 export class MarathonCallError extends Error {
   override name = 'MarathonCallError';
   constructor(
@@ -11,29 +14,23 @@ export class MarathonCallError extends Error {
   }
 }
 
-const requestTimeoutMs = 30_000;
-
 export class MarathonClient {
-  constructor(readonly address: string) {}
+  constructor(readonly api: FrameworkApi) {}
 
-  async call<Answer>(method: string, path: string, body?: unknown): Promise<Answer> {
-    let response: Response;
+  async call<Answer>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Answer> {
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(`http://${this.address}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      answer = await this.api.call(method, path, body);
     } catch (error) {
+      if (!(error instanceof FrameworkUnreachableError)) throw error;
       throw new MarathonCallError(
         0,
-        `no services API answers at ${this.address} (${(error as Error).message}); is \`flotilla services\` running? (--marathon host:port)`,
+        `no services API answers at ${this.api.describe} (${error.message}); is \`flotilla services\` running there? ` +
+          '(without --api, the masters serve it)',
       );
     }
-    const text = await response.text();
-    if (response.status >= 400) throw new MarathonCallError(response.status, explain(response.status, text));
-    return (text === '' ? null : JSON.parse(text)) as Answer;
+    if (answer.status >= 400) throw new MarathonCallError(answer.status, explain(answer.status, answer.text));
+    return (answer.text === '' ? null : JSON.parse(answer.text)) as Answer;
   }
 }
 

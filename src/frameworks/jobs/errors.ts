@@ -13,11 +13,17 @@ export const jobsErrors = {
   JOB_HAS_DEPENDENTS: { status: 409, message: 'Other jobs depend on this job' },
   JOB_SCHEDULE_CONFLICT: { status: 409, message: 'Only one schedule supported at the moment' },
   JOB_RUN_LIMIT: { status: 409, message: 'The job has too many active runs' },
-  JOB_LIMIT: { status: 409, message: 'The catalog holds the maximum number of jobs' },
+  JOB_LIMIT: { status: 409, message: 'The framework holds the maximum number of jobs' },
   JOB_SPEC_INVALID: { status: 422, message: 'Object is not valid' },
   JOB_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
   JOBS_UNAVAILABLE: { status: 503, message: 'The masters cannot be reached; retry shortly' },
   JOBS_NOT_READY: { status: 503, message: 'The jobs framework is starting; retry shortly' },
+  JOBS_NOT_HOSTED: {
+    status: 404,
+    message:
+      'The jobs framework is not hosted by this master (--jobs=off). Run it as its own process: ' +
+      'flotilla jobs --masters <masters> --listen <host:port>',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type JobsErrorCode = keyof typeof jobsErrors;
@@ -32,6 +38,10 @@ export class JobsError extends Error {
     readonly details: readonly ProblemDetail[] = [],
   ) {
     super(message ?? jobsErrors[code].message);
+  }
+
+  static messageOf(code: JobsErrorCode): string {
+    return jobsErrors[code].message;
   }
 
   get status(): number {

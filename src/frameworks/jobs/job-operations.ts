@@ -4,7 +4,7 @@
 import { JobsError, invalid, unknownJob, unknownRun, unknownSchedule } from './errors.ts';
 import { findRun, newJobRecord } from './job-record.ts';
 import { parseJobSpec } from './job-spec.ts';
-import { JobConflictError, type JobStore } from './job-store.ts';
+import { JobConflictError, JobLimitError, type JobStore } from './job-store.ts';
 import { maxSchedulesPerJob } from './limits.ts';
 import type { JobRecord, JobRun, JobSpec, RunId, ScheduleSpec } from './model.ts';
 import { liveTasks, requestStop, RunLimitError, startRun } from './run-transitions.ts';
@@ -71,8 +71,9 @@ export async function createJob(context: OperationContext, body: unknown): Promi
   try {
     await context.store.create(record);
   } catch (error) {
-    if (error instanceof JobConflictError)
-      throw new JobsError(error.message.startsWith('at most') ? 'JOB_LIMIT' : 'JOB_ALREADY_EXISTS');
+    if (error instanceof JobConflictError) throw new JobsError('JOB_ALREADY_EXISTS');
+    if (error instanceof JobLimitError)
+      throw new JobsError('JOB_LIMIT', `${JobsError.messageOf('JOB_LIMIT')}: ${error.message}`);
     throw error;
   }
   return record;

@@ -1,21 +1,22 @@
 // The jobs' replicated state in the masters' KV store, under one namespace:
-//   catalog        {"formatVersion":1,"jobs":["a","b.c",…]}  every job id (for listing)
 //   jobs/<job id>  the job's record (job-record.ts): definition, cursors, runs, history
 //   framework      {"formatVersion":1,"frameworkId":"…"}      the Mesos framework id
-// Every write of a record is a compare-and-set on the version this instance last read, so a
-// decision made from stale state fails instead of overwriting a newer one; the store then
-// re-reads and the caller decides again. A job exists when its record exists; the catalog is
-// written first on create and last on delete, so a crash leaves at worst a catalog entry
-// without a record, which readers skip and the next write of the catalog drops.
+// The jobs are found by listing the `jobs/` keys (the KV list API), so no catalog key bounds
+// their number by the size of one value. Every write of a record is a compare-and-set on the
+// version this instance last read, so a decision made from stale state fails instead of
+// overwriting a newer one; the store then re-reads and the caller decides again. A job exists
+// when its record exists: creating it is one "only if absent" write, deleting it one delete.
 import { type Logger, silentLogger } from '../../util/logger.ts';
+import type { KvClient } from '../kv/client.ts';
 import { decodeRecord, encodeRecord } from './job-record.ts';
-import type { KvClient } from './kv-client.ts';
 import { maxCasAttempts, maxJobs } from './limits.ts';
 import type { JobId, JobRecord } from './model.ts';
 
+/** COMPAT: the job list of phase 1 (a value of at most 400 ids); removed when found. */
 export const catalogKey = 'catalog';
 export const frameworkKey = 'framework';
-export const jobKey = (id: string): string => `jobs/${id}`;
+const jobKeyPrefix = 'jobs/';
+export const jobKey = (id: string): string => `${jobKeyPrefix}${id}`;
 
 interface Cached {
   readonly record: JobRecord;
@@ -24,6 +25,10 @@ interface Cached {
 
 export class JobConflictError extends Error {
   override name = 'JobConflictError';
+}
+
+export class JobLimitError extends Error {
+  override name = 'JobLimitError';
 }
 
 export class CasExhaustedError extends Error {
@@ -45,19 +50,24 @@ export class JobStore {
     this.#logger = logger;
   }
 
-  /** Reads the catalog and every record into the cache (on start, and after losing track). */
+  /** Reads every record into the cache, page by page (on start, and after losing track). */
   async load(): Promise<void> {
-    const ids = await this.#readCatalog();
     this.#cache.clear();
-    for (const id of ids) {
-      const entry = await this.kv.get(jobKey(id));
-      if (entry === null) continue;
-      try {
-        this.#cache.set(id, { record: decodeRecord(jobKey(id), entry.value), version: entry.version });
-      } catch (error) {
-        this.#logger.error({ jobId: id, error: (error as Error).message }, 'job record unreadable; job ignored');
+    await this.kv.listAll(jobKeyPrefix, (entries) => {
+      for (const entry of entries) {
+        const id = entry.key.slice(jobKeyPrefix.length);
+        try {
+          this.#cache.set(id, { record: decodeRecord(entry.key, entry.value), version: entry.version });
+        } catch (error) {
+          this.#logger.error({ jobId: id, error: (error as Error).message }, 'job record unreadable; job ignored');
+        }
       }
-    }
+    });
+    if ((await this.kv.get(catalogKey)) !== null) await this.kv.delete(catalogKey, null);
+  }
+
+  get size(): number {
+    return this.#cache.size;
   }
 
   ids(): string[] {
@@ -72,13 +82,12 @@ export class JobStore {
     return this.ids().map((id) => this.#cache.get(id)!.record);
   }
 
-  /** Creates a job; JobConflictError if it exists. */
+  /** Creates a job; JobConflictError if it exists, JobLimitError past maxJobs. */
   async create(record: JobRecord): Promise<void> {
     const id = record.spec.id;
     await this.#serialized(id, async () => {
-      const existing = await this.kv.get(jobKey(id));
-      if (existing !== null) throw new JobConflictError('Job with this id already exists');
-      await this.#updateCatalog((ids) => (ids.includes(id) ? ids : [...ids, id]));
+      // One writer (the active instance) creates jobs, so its cache counts them all.
+      if (this.#cache.size >= maxJobs) throw new JobLimitError(`at most ${maxJobs} jobs`);
       const written = await this.kv.put(jobKey(id), encodeRecord(record), 0);
       if (!written.ok) throw new JobConflictError('Job with this id already exists');
       this.#cache.set(id, { record, version: written.version });
@@ -121,7 +130,6 @@ export class JobStore {
         const deleted = await this.kv.delete(jobKey(id), current.version);
         if (deleted.ok) {
           this.#cache.delete(id);
-          await this.#updateCatalog((ids) => ids.filter((candidate) => candidate !== id));
           return true;
         }
         await this.#refresh(id, null);
@@ -145,23 +153,6 @@ export class JobStore {
     return written !== null && entry.value === written;
   }
 
-  async #readCatalog(): Promise<string[]> {
-    return parseCatalog(await this.kv.get(catalogKey));
-  }
-
-  async #updateCatalog(change: (ids: string[]) => string[]): Promise<void> {
-    for (let attempt = 0; attempt < maxCasAttempts; attempt++) {
-      const entry = await this.kv.get(catalogKey);
-      const next = change(parseCatalog(entry)).sort();
-      if (next.length > maxJobs) throw new JobConflictError(`at most ${maxJobs} jobs`);
-      const value = JSON.stringify({ formatVersion: 1, jobs: next });
-      if (entry?.value === value) return;
-      const written = await this.kv.put(catalogKey, value, entry?.version ?? 0);
-      if (written.ok) return;
-    }
-    throw new CasExhaustedError(`${catalogKey}: ${maxCasAttempts} compare-and-set attempts lost`);
-  }
-
   #serialized<Value>(id: JobId | string, work: () => Promise<Value>): Promise<Value> {
     const previous = this.#queues.get(id) ?? Promise.resolve();
     const next = previous.then(work, work);
@@ -172,11 +163,4 @@ export class JobStore {
     });
     return next;
   }
-}
-
-function parseCatalog(entry: { readonly value: string } | null): string[] {
-  if (entry === null) return [];
-  const parsed = JSON.parse(entry.value) as { formatVersion?: number; jobs?: unknown };
-  if (parsed.formatVersion !== 1 || !Array.isArray(parsed.jobs)) throw new Error(`${catalogKey}: not a job catalog`);
-  return parsed.jobs.filter((id): id is string => typeof id === 'string');
 }

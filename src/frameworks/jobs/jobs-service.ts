@@ -1,19 +1,22 @@
-// The jobs framework as one object with start() and stop(), so it can run as its own process
-// (daemon.ts) today and as a leader service of the masters later: given the masters'
+// The jobs framework as one object with start() and stop(), so it runs as its own process
+// (daemon.ts) or inside the leading master (hosted.ts, one instance per term): given the masters'
 // addresses, it loads its records from the KV store, subscribes as a Mesos framework with the
 // framework id it keeps in the KV store, ticks, launches, and serves the API's operations.
+// stop() is synchronous and final: the tick timer is cleared, the scheduler client closed, and
+// the KV client's signal aborted, so no decision, launch or write of this instance reaches the
+// masters afterwards (a tick or request in flight fails on its next KV or scheduler call).
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../util/logger.ts';
+import { KvClient } from '../kv/client.ts';
 import { SchedulerClient } from '../sdk/client.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
 import type { Clock } from './clock.ts';
 import { JobsError } from './errors.ts';
 import * as operations from './job-operations.ts';
 import { frameworkKey, JobStore } from './job-store.ts';
-import { KvClient } from './kv-client.ts';
-import { defaultTickMs, unknownLaunchSettleMs } from './limits.ts';
+import { defaultTickMs, jobsPerTickSlice, unknownLaunchSettleMs } from './limits.ts';
 import { Launcher } from './launcher.ts';
 import type { JobRecord, JobRun, JobSpec, ScheduleSpec } from './model.ts';
 import { PlacementReport } from './placement.ts';
@@ -36,6 +39,7 @@ export interface JobsServiceOptions {
 /** Mesos kills a framework's tasks once it has been away this long: a week, so restarts lose nothing. */
 const failoverTimeoutSeconds = 7 * 24 * 3600;
 const startRetryPolicyMs = 1_000;
+export const defaultJobsNamespace = 'flotilla-jobs';
 
 /** What the Metronome routes need (api/metronome-routes.ts); JobsService is the implementation. */
 export interface JobsApi {
@@ -67,7 +71,11 @@ export class JobsService implements JobsApi {
 
   constructor(readonly options: JobsServiceOptions) {
     this.instance = options.instanceId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    const kv = new KvClient({ masters: options.masters, namespace: options.namespace ?? 'flotilla-jobs' });
+    const kv = new KvClient({
+      masters: options.masters,
+      namespace: options.namespace ?? defaultJobsNamespace,
+      signal: this.#stop.signal,
+    });
     this.store = new JobStore(kv, options.logger);
   }
 
@@ -173,11 +181,18 @@ export class JobsService implements JobsApi {
     this.#ticking = true;
     try {
       const context = this.#tickContext();
-      for (const id of this.store.ids()) {
-        await tickJob(context, id).catch((error: Error) =>
-          this.options.logger.warn({ jobId: id, error: error.message }, 'tick failed for job; retried next tick'),
-        );
+      const ids = this.store.ids();
+      for (let position = 0; position < ids.length; position++) {
+        if (this.#stop.signal.aborted) return;
+        // A tick over thousands of jobs must not hold the event loop (hosted, it is the master's).
+        if (position > 0 && position % jobsPerTickSlice === 0) await yieldToEventLoop();
+        const id = ids[position]!;
+        await tickJob(context, id).catch((error: Error) => {
+          if (!this.#stop.signal.aborted)
+            this.options.logger.warn({ jobId: id, error: error.message }, 'tick failed for job; retried next tick');
+        });
       }
+      if (this.#stop.signal.aborted) return;
       await this.#launcher?.reviveIfWaiting();
       if (performance.now() - this.#lastUnknownCheck >= unknownLaunchSettleMs / 2) {
         this.#lastUnknownCheck = performance.now();

@@ -5,8 +5,13 @@
 // maxJobSpecBytes, maxActiveRunsPerJob runs of maxTasksPerRun tasks, and history lists of
 // maxHistoryRunsPerList entries.
 
-/** Jobs in the catalog; the catalog key lists every job id (each at most maxJobIdLength). */
-export const maxJobs = 400;
+/**
+ * Jobs the framework keeps. Each is one KV record (found by listing, no catalog), held in the
+ * active instance's memory and evaluated on every tick: 10,000 jobs of a few KiB are tens of MiB
+ * in every master's replicated store, and a tick over them stays within a few tens of ms (README
+ * "Jobs", Limits). The masters' store holds 100,000 keys in all.
+ */
+export const maxJobs = 10_000;
 /** Metronome does not bound an id; ours travels in task ids (<= 200 characters) and KV keys. */
 export const maxJobIdLength = 100;
 /** The JSON of one JobSpec (run, labels, env, description). */
@@ -55,10 +60,10 @@ export const restartBackoffMaxMs = 60_000;
 export const unknownLaunchSettleMs = 20_000;
 /** How often the active instance evaluates schedules, dependencies and deadlines. */
 export const defaultTickMs = 1_000;
+/** Jobs evaluated between two yields to the event loop within one tick. */
+export const jobsPerTickSlice = 200;
 /** Refuse an offer that fits no waiting run for this long; the framework suppresses when idle. */
 export const declineRefuseSeconds = 5;
-
-export const maxRedirects = 5;
 
 export const maxScheduleIdLength = 64;
 

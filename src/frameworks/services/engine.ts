@@ -394,7 +394,6 @@ export class Engine {
   finishDeployment(deployment: Deployment, outcome: 'deployment_success' | 'deployment_failed'): void {
     this.state.removeDeployment(deployment.id);
     void this.persistence.saveDeployment(deployment.id).catch(() => undefined);
-    void this.persistence.saveDeploymentIndex().catch(() => undefined);
     const fields = deploymentEventFields(this.state, deployment, []);
     this.options.events.publish(outcome, { id: deployment.id, plan: fields.plan });
     this.options.logger.info({ deploymentId: deployment.id, outcome }, 'deployment finished');
@@ -409,7 +408,6 @@ export class Engine {
     this.wanted.delete(appId);
     this.state.offerStatistics.delete(appId);
     void this.persistence.saveApp(appId).catch(() => undefined);
-    void this.persistence.saveAppIndex(appId).catch(() => undefined);
     for (const version of entry.versions) void this.persistence.deleteVersion(appId, version).catch(() => undefined);
     for (let page = 0; page < entry.pages; page++) void this.persistence.savePage(appId, page).catch(() => undefined);
     this.options.events.publish('app_terminated_event', { appId });

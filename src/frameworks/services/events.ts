@@ -12,19 +12,36 @@ export interface MarathonEvent {
 
 type Listener = (event: MarathonEvent) => void;
 
+interface Subscriber {
+  readonly listener: Listener;
+  readonly types: ReadonlySet<string> | null;
+  /** Ends the subscriber's stream (closeAll). */
+  readonly close: () => void;
+}
+
 export class EventBus {
-  readonly #listeners = new Set<{ listener: Listener; types: ReadonlySet<string> | null }>();
+  readonly #listeners = new Set<Subscriber>();
 
   get subscribers(): number {
     return this.#listeners.size;
   }
 
   /** null `types`: every event. Returns the unsubscribe, or null when the bus is full. */
-  subscribe(types: ReadonlySet<string> | null, listener: Listener): (() => void) | null {
+  subscribe(types: ReadonlySet<string> | null, listener: Listener, close: () => void): (() => void) | null {
     if (this.#listeners.size >= maxEventSubscribers) return null;
-    const entry = { listener, types };
+    const entry = { listener, types, close };
     this.#listeners.add(entry);
     return () => this.#listeners.delete(entry);
+  }
+
+  /**
+   * Ends every stream: this instance stopped leading, and its events stop with it (a client
+   * reconnects, through any master, to the next leader's instance, as Marathon's do).
+   */
+  closeAll(): void {
+    const subscribers = [...this.#listeners];
+    this.#listeners.clear();
+    for (const subscriber of subscribers) subscriber.close();
   }
 
   publish(eventType: string, fields: Record<string, unknown>, nowMs = Date.now()): void {

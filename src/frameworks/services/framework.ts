@@ -2,18 +2,20 @@
 // the KV store, and while it holds it, it subscribes to the masters (with the framework id it
 // keeps in the KV store), loads its state, and runs the engine. A standby serves the API by
 // proxying to the holder (api/routes.ts). It is given the masters' addresses, so the same
-// object can run as its own process (daemon.ts) or, later, inside the leading master.
+// object runs as its own process (daemon.ts) or inside the leading master (hosted.ts), where it
+// is started in each term the master leads and halted, synchronously, when that term ends.
 import { randomUUID } from 'node:crypto';
 import type { Offer, TaskStatus } from '../../protocol/mesos.ts';
+import { assert } from '../../util/assert.ts';
+import { KvClient } from '../kv/client.ts';
 import { SchedulerClient } from '../sdk/client.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
 import type { Logger } from '../../util/logger.ts';
 import { marathonErrors } from './api-error.ts';
 import { Engine } from './engine.ts';
 import { EventBus } from './events.ts';
-import { KvClient } from './kv-client.ts';
 import { Launcher } from './launcher.ts';
-import { LeaseKeeper } from './lease.ts';
+import { type HostedBy, LeaseKeeper } from './lease.ts';
 import { declineWhileWaitingSeconds, frameworkFailoverTimeoutSeconds } from './limits.ts';
 import { Operations } from './operations.ts';
 import { keys, Persistence } from './persistence.ts';
@@ -34,19 +36,26 @@ export interface ServicesConfig {
   /** Marathon's --task_launch_timeout: an instance not running after this long is killed. */
   readonly taskLaunchTimeoutMs: number;
   readonly logger: Logger;
+  /** Hosted by the leading master: the API is answered only here (no proxying to a lease holder). */
+  readonly hosted?: boolean;
 }
 
 export type ServicesStatus = 'standby' | 'starting' | 'leading' | 'stopped';
 
 const restartDelayMs = 1_000;
-const loadParallelism = 64;
+
+/** What one start() owns, dropped by stop(): the KV client (closed by `abort`) and the lease. */
+interface Run {
+  readonly abort: AbortController;
+  readonly kv: KvClient;
+  readonly lease: LeaseKeeper;
+}
 
 export class ServicesFramework {
   readonly state = new ServicesState();
   readonly events = new EventBus();
-  readonly #kv: KvClient;
-  readonly #lease: LeaseKeeper;
-  #status: ServicesStatus = 'standby';
+  #run: Run | null = null;
+  #status: ServicesStatus = 'stopped';
   #term = 0;
   #store: KvStore | null = null;
   #client: SchedulerClient | null = null;
@@ -56,28 +65,56 @@ export class ServicesFramework {
   #frameworkId: string | null = null;
   readonly owner = randomUUID();
 
-  constructor(readonly config: ServicesConfig) {
-    this.#kv = new KvClient({ masters: config.masters, namespace: config.namespace });
-    this.#lease = new LeaseKeeper({
-      client: this.#kv,
+  constructor(readonly config: ServicesConfig) {}
+
+  /** Competes for the lease (hosted: as the master `hostedBy` in its term) and leads once it holds it. */
+  start(hostedBy?: HostedBy): void {
+    assert(this.#run === null, 'the services framework starts once per stop');
+    const abort = new AbortController();
+    const kv = new KvClient({ masters: this.config.masters, namespace: this.config.namespace, signal: abort.signal });
+    const lease = new LeaseKeeper({
+      client: kv,
       key: keys.lease,
       owner: this.owner,
-      address: config.advertisedAddress,
-      ttlMs: config.leaseTtlMs,
-      logger: config.logger.child({ part: 'lease' }),
+      address: this.config.advertisedAddress,
+      ttlMs: this.config.leaseTtlMs,
+      ...(hostedBy === undefined ? {} : { hostedBy }),
+      logger: this.config.logger.child({ part: 'lease' }),
       onAcquired: () => void this.#lead(),
       onLost: (reason) => this.#stepDown(reason),
     });
+    this.#run = { abort, kv, lease };
+    this.#status = 'standby';
+    lease.start();
   }
 
-  start(): void {
-    this.#lease.start();
+  /**
+   * Stops acting at once (hosted: leadership of the master ended): the engine, the scheduler
+   * stream, the store and the lease stop; every KV call in flight is cut off; the event streams
+   * end (their clients reconnect to the next leader). Nothing this instance does afterwards can
+   * reach the masters.
+   */
+  halt(reason: string): void {
+    this.#stepDown(reason);
+    const run = this.#run;
+    this.#run = null;
+    this.#status = 'stopped';
+    if (run === null) return;
+    run.lease.halt();
+    run.abort.abort();
+    this.events.closeAll();
   }
 
+  /** Standalone: stops acting, then releases the lease so a standby takes over at once. */
   async stop(): Promise<void> {
     this.#stepDown('stopping');
     this.#status = 'stopped';
-    await this.#lease.stop();
+    const run = this.#run;
+    this.#run = null;
+    if (run === null) return;
+    await run.lease.stop();
+    run.abort.abort();
+    this.events.closeAll();
   }
 
   get status(): ServicesStatus {
@@ -86,12 +123,12 @@ export class ServicesFramework {
 
   /** True while this instance leads and may answer from its state. */
   get leading(): boolean {
-    return this.#status === 'leading' && this.#lease.isValid();
+    return this.#status === 'leading' && (this.#run?.lease.isValid() ?? false);
   }
 
   /** The API address of the leading instance, as the lease says (null: none known). */
   leaderAddress(): string | null {
-    return this.#lease.holder()?.address ?? null;
+    return this.#run?.lease.holder()?.address ?? null;
   }
 
   get frameworkId(): string | null {
@@ -125,15 +162,18 @@ export class ServicesFramework {
   }
 
   async #startTerm(term: number, logger: Logger): Promise<void> {
+    const run = this.#run;
+    if (run === null) return;
     const store = new KvStore({
-      client: this.#kv,
-      canWrite: () => this.#lease.isValid() && term === this.#term,
+      client: run.kv,
+      canWrite: () => run.lease.isValid() && term === this.#term,
       onConflict: (key) => this.#restartTerm(`another writer changed ${key}`),
       logger,
     });
     this.#store = store;
     const persistence = new Persistence(store, this.state);
     const storedId = await persistence.readFrameworkId();
+    if (term !== this.#term) return;
     const buffered: TaskStatus[] = [];
     const client = this.#newClient(storedId, logger);
     this.#client = client;
@@ -149,7 +189,7 @@ export class ServicesFramework {
     if (frameworkId !== storedId) await persistence.saveFramework(frameworkId);
     // Loaded after SUBSCRIBE: from here the master refuses the previous holder's calls, so
     // every launch it made is already recorded (intent-first) and visible to this read.
-    await persistence.load(loadParallelism);
+    await persistence.load();
     if (term !== this.#term) return;
     const engine = new Engine({
       masters: this.config.masters,
@@ -188,7 +228,7 @@ export class ServicesFramework {
   }
 
   #onOffers(term: number, client: SchedulerClient, offers: readonly Offer[]): void {
-    if (term !== this.#term || this.#launcher === null || !this.#lease.isValid()) {
+    if (term !== this.#term || this.#launcher === null || !(this.#run?.lease.isValid() ?? false)) {
       void client
         .decline(
           offers.map((offer) => offer.id),
@@ -222,7 +262,7 @@ export class ServicesFramework {
     this.#stepDown(reason);
     const term = this.#term;
     setTimeout(() => {
-      if (term === this.#term && this.#lease.isValid() && this.#status === 'standby') void this.#lead();
+      if (term === this.#term && (this.#run?.lease.isValid() ?? false) && this.#status === 'standby') void this.#lead();
     }, restartDelayMs).unref();
   }
 }

@@ -7,9 +7,23 @@
 // less than 1 − leadingFraction). What the lease cannot fence — a paused process's write already
 // on the wire — is fenced elsewhere: the master accepts calls only on the newest SUBSCRIBE
 // stream, and every KV write is a compare-and-set (see README, "Services").
+//
+// Hosted by the leading master (hosted.ts), an instance takes over at once a lease whose holder
+// was hosted by a leader of an older Raft term (or by its own master in the same term: an
+// establish retried). That holder acted only through its own master, at its term, and nothing of
+// an older term commits after the new leader's no-op, which committed — with the ReadIndex
+// barrier — before the new leader's services started (src/master/leadership/lifecycle.ts); its
+// master also halted it synchronously when it stopped leading. Waiting out its ttl would
+// protect nothing. A lease held by a standalone process is waited out as before.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../util/logger.ts';
-import { type KvClient, KvError } from './kv-client.ts';
+import type { KvClient } from '../kv/client.ts';
+
+/** The master hosting an instance, and the Raft term it leads. */
+export interface HostedBy {
+  readonly masterId: string;
+  readonly term: number;
+}
 
 export interface LeaseValue {
   readonly owner: string;
@@ -17,6 +31,8 @@ export interface LeaseValue {
   readonly address: string;
   readonly epoch: number;
   readonly ttlMs: number;
+  /** Absent for a standalone `flotilla services` process. */
+  readonly hostedBy?: HostedBy;
 }
 
 export interface LeaseOptions {
@@ -25,6 +41,7 @@ export interface LeaseOptions {
   readonly owner: string;
   readonly address: string;
   readonly ttlMs: number;
+  readonly hostedBy?: HostedBy;
   readonly logger: Logger;
   readonly onAcquired: (epoch: number) => void;
   readonly onLost: (reason: string) => void;
@@ -74,8 +91,32 @@ export class LeaseKeeper {
     }
   }
 
+  /**
+   * Stops at once, without releasing (hosted: the next leader takes the lease over by term).
+   * A renewal in flight is cut off by the KV client's signal, which the framework aborts.
+   */
+  halt(): void {
+    this.#stop.abort();
+    this.#holding = false;
+  }
+
   #value(): LeaseValue {
-    return { owner: this.options.owner, address: this.options.address, epoch: this.#epoch, ttlMs: this.options.ttlMs };
+    const hosted = this.options.hostedBy === undefined ? {} : { hostedBy: this.options.hostedBy };
+    return {
+      owner: this.options.owner,
+      address: this.options.address,
+      epoch: this.#epoch,
+      ttlMs: this.options.ttlMs,
+      ...hosted,
+    };
+  }
+
+  /** The holder seen can be replaced at once (see the header), not only after a ttl of silence. */
+  #supersedes(holder: LeaseValue | null): boolean {
+    const mine = this.options.hostedBy;
+    const theirs = holder?.hostedBy;
+    if (mine === undefined || theirs === undefined) return false;
+    return theirs.term < mine.term || (theirs.term === mine.term && theirs.masterId === mine.masterId);
   }
 
   async #run(): Promise<void> {
@@ -84,6 +125,7 @@ export class LeaseKeeper {
         if (this.#holding) await this.#renew();
         else await this.#tryAcquire();
       } catch (error) {
+        if (this.#stop.signal.aborted) break;
         this.options.logger.warn({ error: (error as Error).message }, 'lease round failed');
         if (this.#holding && performance.now() >= this.#validUntil)
           this.#lose('the lease could not be renewed in time');
@@ -95,13 +137,13 @@ export class LeaseKeeper {
 
   async #renew(): Promise<void> {
     const sentAt = performance.now();
-    try {
-      this.#version = await this.options.client.put(this.options.key, JSON.stringify(this.#value()), this.#version);
-      this.#validUntil = sentAt + this.options.ttlMs * leadingFraction;
-    } catch (error) {
-      if (error instanceof KvError && error.code === 'VERSION_MISMATCH') this.#lose('another instance took the lease');
-      else throw error;
+    const written = await this.options.client.put(this.options.key, JSON.stringify(this.#value()), this.#version);
+    if (!written.ok) {
+      this.#lose('another instance took the lease');
+      return;
     }
+    this.#version = written.version;
+    this.#validUntil = sentAt + this.options.ttlMs * leadingFraction;
   }
 
   async #tryAcquire(): Promise<void> {
@@ -110,18 +152,17 @@ export class LeaseKeeper {
     const nowMs = performance.now();
     if (version !== this.#observed.version) {
       this.#observed = { version, sinceMs: nowMs, value: entry === null ? null : parseLease(entry.value) };
-      if (entry !== null) return;
+      if (entry !== null && !this.#supersedes(this.#observed.value)) return;
     }
-    if (entry !== null && nowMs - this.#observed.sinceMs < (this.#observed.value?.ttlMs ?? this.options.ttlMs)) return;
+    const silentMs = nowMs - this.#observed.sinceMs;
+    const waited = silentMs >= (this.#observed.value?.ttlMs ?? this.options.ttlMs);
+    if (entry !== null && !waited && !this.#supersedes(this.#observed.value)) return;
     const previousEpoch = this.#observed.value?.epoch ?? 0;
     this.#epoch = previousEpoch + 1;
     const sentAt = performance.now();
-    try {
-      this.#version = await this.options.client.put(this.options.key, JSON.stringify(this.#value()), version);
-    } catch (error) {
-      if (error instanceof KvError && error.code === 'VERSION_MISMATCH') return;
-      throw error;
-    }
+    const written = await this.options.client.put(this.options.key, JSON.stringify(this.#value()), version);
+    if (!written.ok || this.#stop.signal.aborted) return;
+    this.#version = written.version;
     this.#validUntil = sentAt + this.options.ttlMs * leadingFraction;
     this.#holding = true;
     this.options.logger.info({ epoch: this.#epoch }, 'lease acquired: this instance leads');
@@ -143,7 +184,17 @@ export function parseLease(text: string): LeaseValue | null {
     if (typeof value.owner !== 'string' || typeof value.address !== 'string' || typeof value.epoch !== 'number') {
       return null;
     }
-    return { owner: value.owner, address: value.address, epoch: value.epoch, ttlMs: value.ttlMs ?? 10_000 };
+    const hostedBy =
+      typeof value.hostedBy?.masterId === 'string' && typeof value.hostedBy.term === 'number'
+        ? { hostedBy: { masterId: value.hostedBy.masterId, term: value.hostedBy.term } }
+        : {};
+    return {
+      owner: value.owner,
+      address: value.address,
+      epoch: value.epoch,
+      ttlMs: value.ttlMs ?? 10_000,
+      ...hostedBy,
+    };
   } catch {
     return null;
   }

@@ -3,9 +3,8 @@
 
 /** App ids are paths; a task id is `<path with _>.<uuid>` and must stay under the SDK's 200. */
 export const maxAppIdLength = 150;
-/** Apps the framework keeps. The app index is sharded over `appIndexShards` KV keys of 64 KiB. */
+/** Apps the framework keeps (each found by listing its `app/` key: no index bounds them). */
 export const maxApps = 10_000;
-export const appIndexShards = 16;
 /** Instances of one app (Marathon has no bound; ours keeps pages and offers bounded). */
 export const maxInstancesPerApp = 10_000;
 /** Instance records in one KV page (a record is at most ~700 bytes; a page stays under 64 KiB). */
@@ -54,3 +53,6 @@ export const reconciliationIntervalMs = 300_000;
 export const convergeBatchMs = 20;
 /** The converge loop also runs on this timer, for back-off and unreachable deadlines. */
 export const convergeIntervalMs = 1_000;
+/** A request forwarded to the leading instance: its answer's headers within this, a whole answer within the next. */
+export const forwardHeadersTimeoutMs = 10_000;
+export const forwardAnswerTimeoutMs = 30_000;

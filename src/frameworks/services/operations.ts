@@ -123,7 +123,7 @@ export class Operations {
       writes.push(...this.#applyDefinition(change.to, change.from));
     }
     state.addDeployment(deployment);
-    writes.push(persistence.saveDeployment(deployment.id), persistence.saveDeploymentIndex());
+    writes.push(persistence.saveDeployment(deployment.id));
     await Promise.all(writes);
     this.engine.options.events.publish(
       'deployment_info',
@@ -138,7 +138,6 @@ export class Operations {
     const writes: Promise<void>[] = [persistence.saveVersion(to)];
     if (existing === undefined) {
       state.apps.set(to.id, state.newEntry(to));
-      writes.push(persistence.saveAppIndex(to.id));
     } else {
       existing.definition = to;
       existing.deleting = false;
@@ -158,7 +157,7 @@ export class Operations {
     if (deployment === undefined) throw marathonErrors.deploymentNotFound(id);
     if (force) {
       this.engine.finishDeployment(deployment, 'deployment_failed');
-      await this.engine.persistence.saveDeploymentIndex();
+      await this.engine.persistence.saveDeployment(deployment.id);
       return null;
     }
     const requests: ChangeRequest[] = [];

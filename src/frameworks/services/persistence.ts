@@ -1,17 +1,15 @@
 // Where the framework's state lives in the KV store (its own namespace), and how it is read
-// back. The KV API has no listing, so indexes are keys too:
+// back. The keys are found by listing them by prefix (the KV list API), so there is no index:
 //   framework                 {"frameworkId"}            the Mesos framework id, kept across restarts
 //   lease                     see lease.ts
-//   apps/<shard>              ["/a", "/b/c", …]          app ids, sharded by hash (appIndexShards)
 //   app/<id>                  AppEntry                   definition, versions, back-off, last failure
 //   version/<id>/<version>    AppDefinition              each kept version (rollback, /versions)
 //   instances/<id>/<page>     [InstanceRecord, …]        written before the task is launched
-//   deployments               ["<id>", …]                running deployments
-//   deployment/<id>           Deployment
+//   deployment/<id>           Deployment                 a running deployment
+// COMPAT: phase 1 also kept indexes (`apps/<shard>`, `deployments`); they are deleted when found.
 import type { AppDefinition } from './app-definition.ts';
 import type { Deployment } from './deployment.ts';
 import { instanceFromRecord, type InstanceRecord, recordOf } from './instance.ts';
-import { appIndexShards } from './limits.ts';
 import type { AppId } from './path-id.ts';
 import type { AppEntry, ServicesState } from './state.ts';
 import type { KvStore } from './store.ts';
@@ -22,23 +20,15 @@ export const persistenceFormat = 1;
 export const keys = {
   framework: 'framework',
   lease: 'lease',
-  appShard: (shard: number): string => `apps/${shard}`,
   app: (appId: AppId): string => `app${appId}`,
   version: (appId: AppId, version: string): string => `version${appId}/${version}`,
   page: (appId: AppId, page: number): string => `instances${appId}/${page}`,
-  deployments: 'deployments',
   deployment: (id: string): string => `deployment/${id}`,
 } as const;
 
-/** FNV-1a: a stable shard for an app id. */
-export function shardOf(appId: AppId): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < appId.length; index++) {
-    hash ^= appId.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % appIndexShards;
-}
+const prefixes = { app: 'app/', page: 'instances/', deployment: 'deployment/' } as const;
+/** COMPAT: phase 1's index keys. */
+const legacyIndexes = { appShards: 'apps/', deployments: 'deployments' } as const;
 
 interface StoredEntry extends Omit<AppEntry, 'definition'> {
   readonly format: number;
@@ -60,14 +50,6 @@ export class Persistence {
       const entry = this.state.apps.get(appId);
       if (entry === undefined) return null;
       return JSON.stringify({ format: persistenceFormat, ...entry } satisfies StoredEntry);
-    });
-  }
-
-  saveAppIndex(appId: AppId): Promise<void> {
-    const shard = shardOf(appId);
-    return this.store.write(keys.appShard(shard), () => {
-      const ids = [...this.state.apps.keys()].filter((id) => shardOf(id) === shard).sort();
-      return ids.length === 0 ? null : JSON.stringify(ids);
     });
   }
 
@@ -103,13 +85,6 @@ export class Persistence {
     });
   }
 
-  saveDeploymentIndex(): Promise<void> {
-    return this.store.write(keys.deployments, () => {
-      const ids = [...this.state.deployments.keys()];
-      return ids.length === 0 ? null : JSON.stringify(ids);
-    });
-  }
-
   async readFrameworkId(): Promise<string | null> {
     const text = await this.store.read(keys.framework);
     if (text === null) return null;
@@ -118,34 +93,35 @@ export class Persistence {
     return parsed.frameworkId ?? null;
   }
 
-  /** Reads every app, instance and deployment into `state` (which is cleared first). */
-  async load(parallel: number): Promise<void> {
+  /** Reads every app, instance and deployment into `state` (which is cleared first), page by page. */
+  async load(): Promise<void> {
     this.state.clear();
-    const shardIds = await Promise.all(
-      Array.from({ length: appIndexShards }, (_, shard) => this.#readJson<AppId[]>(keys.appShard(shard))),
-    );
-    const appIds = shardIds.flatMap((ids) => ids ?? []);
-    await inBatches(appIds, parallel, (appId) => this.#loadApp(appId));
-    const deploymentIds = (await this.#readJson<string[]>(keys.deployments)) ?? [];
-    const deployments = await Promise.all(deploymentIds.map((id) => this.#readJson<Deployment>(keys.deployment(id))));
-    for (const deployment of deployments) if (deployment !== null) this.state.addDeployment(deployment);
+    await this.store.readPrefix(prefixes.app, (key, text) => {
+      const stored = JSON.parse(text) as StoredEntry;
+      checkFormat(stored.format, key);
+      const { format: _format, ...entry } = stored;
+      this.state.apps.set(entry.definition.id, entry);
+    });
+    const nowMs = Date.now();
+    await this.store.readPrefix(prefixes.page, (key, text) => {
+      const { appId, page } = pageOf(key);
+      // A page beyond the app's count (or of an app gone) is left over from a crash: never loaded.
+      if (page >= (this.state.apps.get(appId)?.pages ?? 0)) return;
+      for (const record of JSON.parse(text) as InstanceRecord[])
+        this.state.addInstance(instanceFromRecord(record, nowMs));
+    });
+    await this.store.readPrefix(prefixes.deployment, (_key, text) => {
+      this.state.addDeployment(JSON.parse(text) as Deployment);
+    });
+    await this.#dropLegacyIndexes();
   }
 
-  async #loadApp(appId: AppId): Promise<void> {
-    const stored = await this.#readJson<StoredEntry>(keys.app(appId));
-    if (stored === null) return;
-    checkFormat(stored.format, keys.app(appId));
-    const { format: _format, ...entry } = stored;
-    this.state.apps.set(appId, entry);
-    for (let page = 0; page < entry.pages; page++) {
-      const records = (await this.#readJson<InstanceRecord[]>(keys.page(appId, page))) ?? [];
-      for (const record of records) this.state.addInstance(instanceFromRecord(record, Date.now()));
-    }
-  }
-
-  async #readJson<Value>(key: string): Promise<Value | null> {
-    const text = await this.store.read(key);
-    return text === null ? null : (JSON.parse(text) as Value);
+  /** COMPAT: deletes phase 1's index keys, which nothing reads any more. */
+  async #dropLegacyIndexes(): Promise<void> {
+    const found: string[] = [];
+    await this.store.readPrefix(legacyIndexes.appShards, (key) => void found.push(key));
+    if ((await this.store.read(legacyIndexes.deployments)) !== null) found.push(legacyIndexes.deployments);
+    await Promise.all(found.map((key) => this.store.write(key, () => null)));
   }
 }
 
@@ -155,10 +131,9 @@ function checkFormat(format: number | undefined, key: string): void {
   }
 }
 
-async function inBatches<Item>(
-  items: readonly Item[],
-  size: number,
-  run: (item: Item) => Promise<void>,
-): Promise<void> {
-  for (let start = 0; start < items.length; start += size) await Promise.all(items.slice(start, start + size).map(run));
+/** `instances/team/web/3` → the app `/team/web` and page 3. */
+function pageOf(key: string): { appId: AppId; page: number } {
+  const rest = key.slice('instances'.length);
+  const slash = rest.lastIndexOf('/');
+  return { appId: rest.slice(0, slash) as AppId, page: Number(rest.slice(slash + 1)) };
 }

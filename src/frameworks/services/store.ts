@@ -5,7 +5,7 @@
 // broken — and is reported to the framework, which stops acting (see README, "Services").
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../util/logger.ts';
-import { KvError, type KvClient, type KvEntry } from './kv-client.ts';
+import { type KvClient, type KvEntry, KvError, type KvWriteResult } from '../kv/client.ts';
 import { maxConcurrentKvWrites } from './limits.ts';
 
 export class StoreError extends Error {
@@ -61,6 +61,16 @@ export class KvStore {
     if (entry === null) this.#known.delete(key);
     else this.#known.set(key, entry);
     return entry?.value ?? null;
+  }
+
+  /** Reads every key starting with `prefix`, page by page, and remembers each version. */
+  async readPrefix(prefix: string, visit: (key: string, value: string) => void): Promise<void> {
+    await this.options.client.listAll(prefix, (entries) => {
+      for (const entry of entries) {
+        this.#known.set(entry.key, { value: entry.value, version: entry.version });
+        visit(entry.key, entry.value);
+      }
+    });
   }
 
   /** Schedules a write of `serialize()`; resolves once a write that includes this change is durable. */
@@ -146,21 +156,22 @@ export class KvStore {
     if (!this.options.canWrite()) throw new StoreError('NOT_LEADING', `not leading: ${key} not written`);
     const known = this.#known.get(key);
     if (value === (known?.value ?? null)) return;
+    let written: KvWriteResult;
     try {
-      if (value === null) {
-        await this.options.client.delete(key, known?.version ?? 0);
-        this.#known.delete(key);
-      } else {
-        const version = await this.options.client.put(key, value, known?.version ?? 0);
-        this.#known.set(key, { value, version });
-      }
+      written =
+        value === null
+          ? await this.options.client.delete(key, known?.version ?? 0)
+          : await this.options.client.put(key, value, known?.version ?? 0);
     } catch (error) {
-      if (error instanceof KvError && error.code === 'VERSION_MISMATCH') {
-        throw new StoreError('CONFLICT', `${key}: ${error.message}`);
-      }
       if (error instanceof KvError && error.code === 'UNAVAILABLE') throw new StoreError('UNAVAILABLE', error.message);
+      if (error instanceof KvError && error.code === 'CLOSED') throw new StoreError('CLOSED', error.message);
       throw error;
     }
+    if (!written.ok) {
+      throw new StoreError('CONFLICT', `${key}: not at version ${known?.version ?? 0} (another writer changed it)`);
+    }
+    if (value === null) this.#known.delete(key);
+    else this.#known.set(key, { value, version: written.version });
   }
 }
 

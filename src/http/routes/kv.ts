@@ -1,11 +1,15 @@
 // The key-value API (DESIGN.md "Key-value API"): linearizable, with compare-and-set through
-// If-Match on a version that grows with every write of a key (the Raft index of the write).
+// If-Match on a version that grows with every write of a key (the Raft index of the write), and
+// a paginated list of a namespace's keys (by prefix, after a key), linearizable like a GET, so a
+// framework keeps no index of its own keys.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { maxKvKeyLength, maxKvNamespaceLength, maxKvValueBytes } from '../../state-machine/limits.ts';
+import { kvList } from '../../state-machine/queries.ts';
 import { kvKey } from '../../state-machine/state.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
+import { defaultKvListLimit, maxKvListLimit, maxKvListValueBytes } from '../limits.ts';
 import { requireLeader } from '../leader.ts';
 import { readConsistency } from '../reads.ts';
 import { submitOrFail } from '../submit.ts';
@@ -24,7 +28,24 @@ const putBodySchema = {
   properties: { value: { type: 'string', maxLength: maxKvValueBytes } },
 } as const;
 
+interface ListQuery {
+  prefix?: string;
+  after?: string;
+  limit?: string;
+  stale?: string;
+}
+
 export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void {
+  app.get<{ Params: { namespace: string }; Querystring: ListQuery }>('/api/v1/kv/:namespace', async (request) => {
+    const namespace = parseNamespace(request.params.namespace);
+    const prefix = parseKeyPart(request.query.prefix, 'prefix');
+    const after = parseKeyPart(request.query.after, 'after');
+    const limit = parseListLimit(request.query.limit);
+    await readConsistency(master, request.query.stale);
+    // One more than the page, to know whether another page follows.
+    const found = kvList(master.state(), namespace, { prefix, after, limit: limit + 1 });
+    return listPage(found, limit);
+  });
   const path = '/api/v1/kv/:namespace/*';
   app.get<{ Params: KvParams; Querystring: { stale?: string } }>(path, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);
@@ -63,15 +84,56 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 }
 
 function parseKeyPath(params: KvParams): { namespace: string; key: string } {
-  const namespace = params.namespace;
+  const namespace = parseNamespace(params.namespace);
   const key = params['*'];
-  if (namespace.length === 0 || namespace.length > maxKvNamespaceLength || !namespacePattern.test(namespace)) {
-    throw new HttpError('INVALID_KEY', `a namespace is 1–${maxKvNamespaceLength} characters of A-Z a-z 0-9 . _ -`);
-  }
   if (key.length === 0 || key.length > maxKvKeyLength || !keyPattern.test(key)) {
     throw new HttpError('INVALID_KEY', `a key is 1–${maxKvKeyLength} characters of A-Z a-z 0-9 . _ : @ / -`);
   }
   return { namespace, key };
+}
+
+function parseNamespace(namespace: string): string {
+  if (namespace.length === 0 || namespace.length > maxKvNamespaceLength || !namespacePattern.test(namespace)) {
+    throw new HttpError('INVALID_KEY', `a namespace is 1–${maxKvNamespaceLength} characters of A-Z a-z 0-9 . _ -`);
+  }
+  return namespace;
+}
+
+/** `prefix` and `after` of a list: empty, or what a key may hold. */
+function parseKeyPart(text: string | string[] | undefined, name: string): string {
+  if (text === undefined || text === '') return '';
+  if (typeof text !== 'string' || text.length > maxKvKeyLength || !keyPattern.test(text)) {
+    throw new HttpError('INVALID_KEY', `${name} is at most ${maxKvKeyLength} characters of A-Z a-z 0-9 . _ : @ / -`);
+  }
+  return text;
+}
+
+function parseListLimit(text: string | string[] | undefined): number {
+  if (text === undefined) return defaultKvListLimit;
+  const value = typeof text === 'string' && /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1 && value <= maxKvListLimit)) {
+    throw new HttpError(
+      'BAD_REQUEST',
+      `limit must be a whole number from 1 to ${maxKvListLimit}, got "${String(text)}"`,
+    );
+  }
+  return value;
+}
+
+/** At most `limit` entries and about maxKvListValueBytes of values; `next` is the `after` of the next page. */
+function listPage(
+  found: readonly { key: string; value: string; version: number }[],
+  limit: number,
+): { entries: { key: string; value: string; version: number }[]; next: string | null } {
+  const entries: { key: string; value: string; version: number }[] = [];
+  let bytes = 0;
+  for (const entry of found.slice(0, limit)) {
+    if (entries.length > 0 && bytes + entry.value.length > maxKvListValueBytes) break;
+    entries.push({ key: entry.key, value: entry.value, version: entry.version });
+    bytes += entry.value.length;
+  }
+  const more = entries.length < found.length;
+  return { entries, next: more ? entries[entries.length - 1]!.key : null };
 }
 
 /** If-Match: <version>; "0" means "only if absent". A quoted ETag form ("7") is accepted too. */

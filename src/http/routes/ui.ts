@@ -47,6 +47,9 @@ export const uiAssetTypes: Readonly<Record<string, string>> = {
   'page-tasks.js': javascript,
   'page-task.js': javascript,
   'page-allocation.js': javascript,
+  'page-services.js': javascript,
+  'page-jobs.js': javascript,
+  'framework-poll.js': javascript,
   'uplot.js': javascript,
   'uplot.css': css,
 };

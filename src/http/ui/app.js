@@ -19,6 +19,8 @@ import './page-frameworks.js';
 import './page-tasks.js';
 import './page-task.js';
 import './page-allocation.js';
+import './page-services.js';
+import './page-jobs.js';
 
 /** At most this many redraws a second, however fast events come. */
 const minFrameSpacingMs = 250;

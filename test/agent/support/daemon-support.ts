@@ -118,6 +118,9 @@ export class RestartableMaster {
         agentPingIntervalMs: 500,
         agentMaxMissedPings: 20,
         agentReregistrationGraceMs: 3_000,
+        // The built-in frameworks would take the offers these tests count.
+        services: 'off',
+        jobs: 'off',
         ...overrides,
       }).options,
     );

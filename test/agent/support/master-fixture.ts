@@ -27,6 +27,9 @@ const config = parseMasterFlags({
   agentPingIntervalMs: '300',
   agentMaxMissedPings: '5',
   agentReregistrationGraceMs: '10000',
+  // The built-in frameworks would take the offers these tests count.
+  services: 'off',
+  jobs: 'off',
 });
 const master = await Master.start(config, { logger: createLogger({ node: values.id!, component: 'master' }) });
 

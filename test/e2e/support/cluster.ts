@@ -65,14 +65,17 @@ export class E2eCluster {
     this.runsFile = path.join(root, 'runs.txt');
   }
 
-  /** Three masters (with `masterFlags`), then one agent per `--resources` flag, each registered and ACTIVE. */
+  /**
+   * Three masters, then one agent per `--resources` flag, each registered and ACTIVE.
+   * `masterArgs`: extra master flags (e.g. `--services hosted --jobs hosted`; off by default).
+   */
   static async start(
     name: string,
     agentResources: readonly string[],
-    masterFlags: readonly string[] = [],
+    masterArgs: readonly string[] = [],
   ): Promise<E2eCluster> {
     const root = makeTempDir(`e2e-${name}-`);
-    const masters = await ProcessCluster.start(path.join(root), 3, [...masterFlags], 'master');
+    const masters = await ProcessCluster.start(path.join(root), 3, [...masterArgs], 'master');
     const cluster = new E2eCluster(masters, root);
     for (const resources of agentResources) await cluster.addAgent(resources);
     return cluster;

@@ -9,9 +9,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E2eCluster } from '../../e2e/support/cluster.ts';
-import { liveTaskStates } from '../../e2e/support/framework.ts';
+import { AgentSampler } from '../../e2e/support/agent-sampler.ts';
 import { waitFor } from '../../support/wait.ts';
-import { appView, marathon, ServicesProcess, waitForLeading, waitForSteady } from './support/services.ts';
+import { appView, marathon, ServicesProcess, slowApp, waitForLeading, waitForSteady } from './support/services.ts';
 
 const agentResources = 'cpus:4;mem:4096;disk:1000;ports:[31000-31099]';
 let cluster: E2eCluster;
@@ -26,61 +26,6 @@ test.after(async () => {
   await services?.stop();
   await cluster?.stop();
 });
-
-/** Starts slowly (healthy ~3 s after start), so a scale-up deployment lasts long enough to interrupt. */
-function slowApp(id: string, instances: number): Record<string, unknown> {
-  return {
-    id,
-    instances,
-    cpus: 0.1,
-    mem: 16,
-    cmd: `echo "$MESOS_TASK_ID $$" >> '${cluster.runsFile}'; sleep 3; touch ok; exec sleep 600`,
-    healthChecks: [
-      {
-        protocol: 'COMMAND',
-        command: { value: 'test -e ok' },
-        gracePeriodSeconds: 60,
-        intervalSeconds: 1,
-        delaySeconds: 0,
-        timeoutSeconds: 5,
-        maxConsecutiveFailures: 60,
-      },
-    ],
-  };
-}
-
-/** Samples the agents' live tasks of one app until stopped; remembers the most seen at once. */
-class AgentSampler {
-  most = 0;
-  samples = 0;
-  #running = true;
-  readonly #loop: Promise<void>;
-
-  constructor(readonly prefix: string) {
-    this.#loop = this.#run();
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        const lists = await Promise.all(cluster.agents.map((agent) => cluster.agentTasks(agent)));
-        const live = lists
-          .flat()
-          .filter((task) => task.taskId.startsWith(this.prefix) && liveTaskStates.has(task.state));
-        this.most = Math.max(this.most, live.length);
-        this.samples += 1;
-      } catch {
-        // An agent between re-registrations may not answer; the next sample will.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#loop;
-  }
-}
 
 function startedTasks(prefix: string): string[] {
   return cluster
@@ -108,9 +53,9 @@ async function healthySteady(id: string, count: number): Promise<void> {
 }
 
 test('the masters leader is SIGKILLed mid-deployment: the deployment finishes with the right count', async () => {
-  await marathon(services.address, 'POST', '/v2/apps', slowApp('/fo/leader', 2));
+  await marathon(services.address, 'POST', '/v2/apps', slowApp(cluster.runsFile, '/fo/leader', 2));
   await healthySteady('/fo/leader', 2);
-  const sampler = new AgentSampler('fo_leader.');
+  const sampler = new AgentSampler(cluster, 'fo_leader.');
   const answer = await marathon<{ deploymentId: string }>(services.address, 'PUT', '/v2/apps/fo/leader', {
     instances: 8,
   });
@@ -128,9 +73,9 @@ test('the masters leader is SIGKILLed mid-deployment: the deployment finishes wi
 });
 
 test('the framework process is SIGKILLed mid-deployment and restarted: it resumes from KV, no extra instance', async () => {
-  await marathon(services.address, 'POST', '/v2/apps', slowApp('/fo/restart', 2));
+  await marathon(services.address, 'POST', '/v2/apps', slowApp(cluster.runsFile, '/fo/restart', 2));
   await healthySteady('/fo/restart', 2);
-  const sampler = new AgentSampler('fo_restart.');
+  const sampler = new AgentSampler(cluster, 'fo_restart.');
   const answer = await marathon<{ deploymentId: string }>(services.address, 'PUT', '/v2/apps/fo/restart', {
     instances: 8,
   });

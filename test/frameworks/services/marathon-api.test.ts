@@ -236,7 +236,7 @@ const flotilla = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
 
 /** The CLI as a child process (asynchronously: the framework under test runs in this process). */
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const marathonAddress = args.includes('--marathon') ? [] : ['--marathon', services.address];
+  const marathonAddress = args.includes('--api') ? [] : ['--api', services.address];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -270,7 +270,7 @@ test('flotilla services deploy|list|show|scale|restart|delete talk to the Marath
   assert.match(refused.stderr, /\/mem/);
   assert.is((await cli('delete', '/cli/app', '--force')).status, 0);
   assert.is(await appView(services.address, '/cli/app'), null);
-  const unreachable = await cli('list', '--marathon', '127.0.0.1:1');
+  const unreachable = await cli('list', '--api', '127.0.0.1:1');
   assert.is(unreachable.status, 1);
   assert.match(unreachable.stderr, /no services API answers at 127.0.0.1:1/);
 });

@@ -14,6 +14,7 @@
 //                                    messages are lost, and those to it too unless keep-inbound
 //   restart m1                       boots from the disk
 //   hold m1 / release m1             the driver stops between ready() and persist / goes on
+//   unreachable m2 m1                m2's driver sees its socket to m1 close (m1's process died)
 //   partition m1 | m2 m3             cut every link between groups (unlisted nodes reach all)
 //   heal                             remove every cut
 // Time
@@ -237,6 +238,12 @@ function crash(scenario: Scenario, args: Arguments): void {
   if (lost) scenario.print(`${node.id} lost an unpersisted Ready`);
 }
 
+function unreachable(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  node.core.peerUnreachable(nodeId(required(args, 1, 'peer id')));
+  scenario.process();
+}
+
 function restart(scenario: Scenario, args: Arguments): void {
   const id = required(args, 0, 'node id');
   if (scenario.node(id).up) throw new Error(`${id} is up: crash it first`);
@@ -264,6 +271,7 @@ export const commands: Readonly<Record<string, Handler>> = {
   heal: (scenario) => scenario.harness.heal(),
   crash,
   restart,
+  unreachable,
   hold: (scenario, args) => scenario.harness.hold(required(args, 0, 'node id')),
   release: (scenario, args) => scenario.harness.release(required(args, 0, 'node id')),
   status: printStatus,

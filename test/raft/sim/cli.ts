@@ -147,6 +147,7 @@ function printSummary(
       `(${formatRate(seeds.length, elapsedMs)} seeds/s)\n` +
       `sim: ${sum((result) => result.steps)} steps, ${sum((result) => result.leaderTerms)} leader terms, ` +
       `${sum((result) => result.counters.proposalsAccepted)} proposals accepted, ${sum((result) => result.counters.crashes)} crashes, ` +
+      `${sum((result) => result.counters.disconnects)} disconnects, ` +
       `${sum((result) => result.counters.partitions)} partitions, ${sum((result) => result.counters.membershipChanges)} membership changes, ` +
       `${sum((result) => result.counters.snapshotsTaken)} snapshots taken, ${sum((result) => result.counters.snapshotsInstalled)} installed, ` +
       `${sum((result) => result.counters.readsAnswered)} reads answered\n`,

@@ -48,6 +48,8 @@ export interface ClusterCounters {
   readsAnswered: number;
   readsFailed: number;
   crashes: number;
+  /** Closed sockets seen by a driver (after a crash, or spurious while the peer lives). */
+  disconnects: number;
   restarts: number;
   partitions: number;
   transfers: number;
@@ -76,6 +78,7 @@ export class SimCluster {
     readsAnswered: 0,
     readsFailed: 0,
     crashes: 0,
+    disconnects: 0,
     restarts: 0,
     partitions: 0,
     transfers: 0,
@@ -297,6 +300,14 @@ export class SimCluster {
     this.begin(`crash ${node.id} ${point}`);
     this.counters.crashes++;
     node.crash(point);
+  }
+
+  /** `node`'s driver sees its socket to `peer` close: `peer` died, or the connection merely dropped. */
+  disconnect(node: SimNode, peer: NodeId, process: boolean): void {
+    this.begin(`disconnect ${node.id} from ${peer}`);
+    this.counters.disconnects++;
+    node.peerUnreachable(peer);
+    this.settle(node, process);
   }
 
   restart(node: SimNode): void {

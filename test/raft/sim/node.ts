@@ -149,6 +149,10 @@ export class SimNode {
     this.beforeInput().readIndex(context);
   }
 
+  peerUnreachable(peer: NodeId): void {
+    this.beforeInput().peerUnreachable(peer);
+  }
+
   transferLeadership(to: NodeId): boolean {
     return this.beforeInput().transferLeadership(to);
   }
@@ -191,14 +195,21 @@ export class SimNode {
 
   private processOneReady(core: RaftCore, crashAt: CrashPoint | null): void {
     const ready = core.ready();
-    if (crashAt === 'before-persist') return;
-    this.persist(core, ready);
-    if (crashAt === 'after-persist') return;
-    for (const message of ready.messages) {
-      this.environment.checkers.observeSend(this.id, message, this.disk);
-      this.environment.send(message);
+    // §10.2.1: a leader's messages go before its persist, as the real driver sends them; a
+    // crash 'after-send' then leaves them sent and the Ready's entries not on disk.
+    if (ready.sendBeforePersist) {
+      if (crashAt === 'before-persist') return;
+      this.send(ready);
+      if (crashAt === 'after-send') return;
+      this.persist(core, ready);
+      if (crashAt === 'after-persist') return;
+    } else {
+      if (crashAt === 'before-persist') return;
+      this.persist(core, ready);
+      if (crashAt === 'after-persist') return;
+      this.send(ready);
+      if (crashAt === 'after-send') return;
     }
-    if (crashAt === 'after-send') return;
     if (ready.snapshot !== null) this.installSnapshot(ready);
     for (const entry of ready.committedEntries) this.apply(entry);
     // snapshotWantedAt is the applied index once this Ready's committed entries are applied.
@@ -209,6 +220,13 @@ export class SimNode {
     if (capture === null) return;
     if (capture.inputsLeft <= 0) this.finishSnapshot(core, capture);
     else this.pendingSnapshot = capture;
+  }
+
+  private send(ready: Ready): void {
+    for (const message of ready.messages) {
+      this.environment.checkers.observeSend(this.id, message, this.disk);
+      this.environment.send(message);
+    }
   }
 
   private persist(core: RaftCore, ready: Ready): void {

@@ -96,7 +96,11 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
     clockRates: random.chance(0.5) ? [1] : Array.from({ length: nodeCount + 8 }, () => random.pick([0.5, 1, 1, 2, 3])),
   };
   const timing = clockAndReads(random, tuning);
-  return { ...plan, ...timing, smallClusters: random.chance(0.25) };
+  const smallClusters = random.chance(0.25);
+  // Its own stream, so the plans of seeds drawn before it existed stay the same: the LAN profile's
+  // narrow jitter (12 + 0..2 ticks) makes followers time out together far more often.
+  const jitter = new SeededRandom(mixSeed(seed, 0x71e7)).pick([10, 10, 3, 2]);
+  return { ...plan, ...timing, tuning: { ...timing.tuning, electionJitterTicks: jitter }, smallClusters };
 }
 
 /** Drawn after the rest (as smallClusters is), so adding it left every earlier draw of a seed's plan as it was. */
@@ -148,6 +152,7 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
     actions.push({ weight: writing.some((node) => node.hasReady()) ? 4 : 0.3, run: finishSnapshotWriter });
   actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
   actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
+  actions.push({ weight: 0.5, run: dropConnection });
   if (cluster.downNodes().length > 0) actions.push({ weight: 0.5, run: restartSomeone });
   actions.push(cluster.network.isPartitioned() ? { weight: 0.4, run: heal } : { weight: 0.3, run: partition });
   if (plan.membershipChanges) actions.push({ weight: 1, run: changeMembership });
@@ -264,6 +269,20 @@ const crashSomeone: Action = (cluster, plan) => {
   const minority = Math.floor((voters.length - 1) / 2);
   if (!plan.allowMajorityDown && downVoters > minority) return;
   cluster.crash(victim, cluster.random.pick(crashPoints));
+  // A dead process's sockets close: most survivors notice at once (the others later, or by
+  // their election timeout, as when the close is lost behind a partition).
+  for (const survivor of cluster.upNodes()) {
+    if (cluster.random.chance(0.7)) cluster.disconnect(survivor, victim.id, processNow(cluster, plan));
+  }
+};
+
+/** A connection drops while both ends live (a proxy, a reset): the worst case for an eager PreVote. */
+const dropConnection: Action = (cluster, plan) => {
+  const up = cluster.upNodes();
+  if (up.length < 2) return;
+  const node = cluster.random.pick(up);
+  const peer = cluster.random.pick([...cluster.nodes.keys()].filter((id) => id !== node.id));
+  cluster.disconnect(node, peer, processNow(cluster, plan));
 };
 
 const restartSomeone: Action = (cluster) => {

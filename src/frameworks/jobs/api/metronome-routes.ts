@@ -8,7 +8,7 @@ import { JobsError, unknownJob, unknownRun, unknownSchedule } from '../errors.ts
 import { findRun } from '../job-record.ts';
 import { CasExhaustedError } from '../job-store.ts';
 import type { JobsApi } from '../jobs-service.ts';
-import { KvRejectedError, KvUnavailableError } from '../kv-client.ts';
+import { KvError } from '../../kv/client.ts';
 import { type Embed, embeds, jobInfoJson, jobSpecJson, runJson, scheduleJson } from './metronome-json.ts';
 
 interface JobParams {
@@ -46,7 +46,7 @@ function sendError(error: FastifyError | Error, reply: FastifyReply): void {
     void reply.code(error.status).send(error.body());
     return;
   }
-  if (error instanceof KvUnavailableError || error instanceof CasExhaustedError || error instanceof KvRejectedError) {
+  if (error instanceof KvError || error instanceof CasExhaustedError) {
     const unavailable = new JobsError('JOBS_UNAVAILABLE', `${error.message}; retry shortly`);
     void reply.code(503).header('retry-after', '1').send(unavailable.body());
     return;

@@ -30,7 +30,7 @@ export function registerEventsRoute(scope: FastifyInstance, services: ServicesFr
       }
       raw.write(sseFrame(event));
     };
-    unsubscribe = services.events.subscribe(filter, write);
+    unsubscribe = services.events.subscribe(filter, write, () => raw.end());
     if (unsubscribe === null) throw new MarathonApiError(503, 'Too many event stream subscribers');
     reply.hijack();
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

@@ -1,19 +1,41 @@
 // registerMarathonRoutes(app, services): Marathon's v2 REST API as a fastify plugin, in its own
 // encapsulated context so its conventions stay on its routes: errors as Marathon's
 // {"message"[, "details" | "deployments"]}, an empty JSON body accepted (Marathon's clients
-// send Content-Type: application/json on body-less POSTs), and a standby instance proxying to
-// the leading one. The daemon (daemon.ts) registers it on its own server; a master can too.
+// send Content-Type: application/json on body-less POSTs), and a standby instance forwarding
+// to the leading one (src/frameworks/hosting/forward.ts). The daemon (daemon.ts) registers it
+// on its own server; a master registers it on its port (src/http/routes/marathon.ts), where the
+// master's gate forwards to the leading master first and an instance answers only for itself.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { forwardedByHeader as forwardedByHeaderName, forwardRequest } from '../../hosting/forward.ts';
+import { parseMasterAddress } from '../../sdk/masters.ts';
 import { MarathonApiError, marathonErrors } from '../api-error.ts';
 import type { ServicesFramework } from '../framework.ts';
+import { forwardAnswerTimeoutMs, forwardHeadersTimeoutMs } from '../limits.ts';
 import { StoreError } from '../store.ts';
 import { registerAppRoutes } from './app-routes.ts';
 import { registerEventsRoute } from './events-route.ts';
 import { registerOtherRoutes } from './other-routes.ts';
-import { proxyTo } from './proxy.ts';
 
 /** Answered by any instance, leading or not (Marathon answers these on every node too). */
 const localRoutes = new Set(['/ping', '/v2/info', '/v2/leader']);
+
+/** A standby's answer: forwarded to the lease holder, or 503 when none is known (never to itself, never twice). */
+async function forwardToHolder(services: ServicesFramework, request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?')[0]!;
+  if (localRoutes.has(path) || services.leading || services.config.hosted === true) return;
+  const holder = services.leaderAddress();
+  const address = services.config.advertisedAddress;
+  if (holder === null || holder === address || request.headers[forwardedByHeaderName] !== undefined)
+    throw marathonErrors.notLeading();
+  await forwardRequest(request, reply, {
+    target: parseMasterAddress(holder),
+    forwarder: `flotilla-services@${address}`,
+    headersTimeoutMs: forwardHeadersTimeoutMs,
+    answerTimeoutMs: forwardAnswerTimeoutMs,
+    unreachable: (problem) => ({ status: 503, body: { message: `Leader is not available: ${problem}` } }),
+  });
+  return reply;
+}
 
 export function registerMarathonRoutes(app: FastifyInstance, services: ServicesFramework): void {
   void app.register(async (scope) => {
@@ -35,14 +57,7 @@ export function registerMarathonRoutes(app: FastifyInstance, services: ServicesF
     scope.setErrorHandler((error: FastifyError | MarathonApiError, request, reply) =>
       marathonError(error, request, reply),
     );
-    scope.addHook('preHandler', async (request, reply) => {
-      const path = request.url.split('?')[0]!;
-      if (localRoutes.has(path) || services.leading) return;
-      const leader = services.leaderAddress();
-      if (leader === null || leader === services.config.advertisedAddress) throw marathonErrors.notLeading();
-      await proxyTo(leader, request, reply);
-      return reply;
-    });
+    scope.addHook('onRequest', (request, reply) => forwardToHolder(services, request, reply));
     scope.get('/ping', (_request, reply) => reply.type('text/plain; charset=utf-8').send('pong'));
     registerAppRoutes(scope, services);
     registerEventsRoute(scope, services);

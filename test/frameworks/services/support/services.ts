@@ -168,3 +168,28 @@ export function waitForSteady(address: string, appId: string, count: number, tim
     { timeoutMs, what: `${appId} to run ${count} tasks with no deployment`, intervalMs: 200 },
   );
 }
+
+/**
+ * An app whose tasks note their start in the runs file and turn healthy about 3 s after it, so
+ * a scale-up deployment lasts long enough to interrupt.
+ */
+export function slowApp(runsFile: string, id: string, instances: number): Record<string, unknown> {
+  return {
+    id,
+    instances,
+    cpus: 0.1,
+    mem: 16,
+    cmd: `echo "$MESOS_TASK_ID $$" >> '${runsFile}'; sleep 3; touch ok; exec sleep 600`,
+    healthChecks: [
+      {
+        protocol: 'COMMAND',
+        command: { value: 'test -e ok' },
+        gracePeriodSeconds: 60,
+        intervalSeconds: 1,
+        delaySeconds: 0,
+        timeoutSeconds: 5,
+        maxConsecutiveFailures: 60,
+      },
+    ],
+  };
+}
