@@ -9,6 +9,7 @@ import type { MasterMessage, WireAgentInfo, WireResource, WireTaskSpec, WireUsag
 import { Checkpoint, checkpointFileName } from './checkpoint.ts';
 import type { Containerizer, ContainerizerKind, ContainerUsage } from './containerizer/types.ts';
 import { buildAgentHttp } from './http.ts';
+import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
 import { recoverTasks } from './recovery.ts';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   readonly usageIntervalMs: number;
   /** GET_FLAGS: the agent's options as the daemon was given them (config.ts); none when built in code. */
   readonly flags?: Readonly<Record<string, string>>;
+  /** Who may use the agent's HTTP API (--credentials, --acls); default: anonymous, everything allowed. */
+  readonly access?: AgentHttpAccess;
   /** Served at /metrics and /metrics/snapshot (the daemon builds it); none when built in code. */
   readonly metrics?: AgentMetrics;
   readonly logger: Logger;
@@ -106,7 +109,7 @@ export class Agent {
     const agent = new Agent(options);
     try {
       await recoverTasks(agent);
-      agent.http = buildAgentHttp(agent);
+      agent.http = buildAgentHttp(agent, options.access ?? openAgentAccess);
       await agent.http.listen({ host: options.listenHost, port: options.listenPort });
     } catch (error) {
       await agent.stop();

@@ -126,6 +126,18 @@ export class Checkpoint {
     );
   }
 
+  /**
+   * The user task (frameworkId, taskId) runs as (null: the agent's own), or undefined when the
+   * checkpoint does not hold the task (never given, or pruned after it ended): what the files
+   * API's access_sandboxes is judged by.
+   */
+  taskUser(frameworkId: string, taskId: string): string | null | undefined {
+    const row = this.#db
+      .prepare('SELECT spec FROM tasks WHERE framework_id = ? AND task_id = ?')
+      .get(frameworkId, taskId) as { spec: string } | undefined;
+    return row === undefined ? undefined : parseTaskSpec(JSON.parse(row.spec)).user;
+  }
+
   addTask(task: { frameworkId: string; spec: WireTaskSpec; sandbox: string }): void {
     this.#db
       .prepare(

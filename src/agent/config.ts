@@ -1,6 +1,7 @@
 // Every option of an agent, once (src/util/options.ts): `flotilla agent` builds its flags and
 // --help from this table, the daemon (daemon.ts) takes the checked AgentConfig made from it, and
 // the agent's GET_FLAGS lists it. Never rename a flag (add an alias).
+import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
 import type { ContainerizerKind } from './containerizer/types.ts';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -151,6 +152,7 @@ export const agentOptions = {
     placeholder: '<file>',
     description: 'file holding the cluster secret the masters were given (without it: the development secret)',
   }),
+  ...authOptions,
   killGracePeriodMs: wholeOption({
     flag: 'kill-grace-period-ms',
     placeholder: '<ms>',
@@ -197,6 +199,8 @@ export interface AgentConfig {
   readonly options: AgentOptionValues;
   /** The cluster secret from --cluster-secret-file, or the development secret without one. */
   readonly secret: string;
+  /** --credentials and --acls read, and the listen address judged (src/auth/options.ts). */
+  readonly auth: AuthSettings;
   /** GET_FLAGS. */
   readonly flags: Readonly<Record<string, string>>;
 }
@@ -227,5 +231,6 @@ function resolveAgentConfig(options: AgentOptionValues): AgentConfig {
       throw new OptionError('cluster-secret-file', `--cluster-secret-file ${error.message}`);
     }
   }
-  return { options, secret, flags: flagsRecord(agentOptions, options) };
+  const auth = resolveAuthSettings(options, options.listen.host);
+  return { options, secret, auth, flags: flagsRecord(agentOptions, options) };
 }

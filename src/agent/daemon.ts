@@ -4,6 +4,9 @@
 // and calls this; tests may call it with options made in code.
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { Authorizer } from '../auth/authorizer.ts';
+import { CredentialStore } from '../auth/credential-store.ts';
+import { warnWhileInsecure } from '../auth/exposure.ts';
 import type { Logger } from '../util/logger.ts';
 import { Agent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
@@ -47,7 +50,7 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
   const attributes = parseAttributesFlag(options.attributes);
   const metrics = new AgentMetrics(`${options.listen.host}:${options.listen.port}`);
   const containerizers = buildContainerizers(options.containerizers, options.dockerVolumeAllowlist, logger);
-  return Agent.start({
+  const agent = await Agent.start({
     masters: options.masters,
     workDir: options.workDir,
     secret: config.secret,
@@ -64,7 +67,22 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     allowRootTasks: options.rootTasks,
     usageIntervalMs: options.usageIntervalMs,
     flags: config.flags,
+    access: {
+      credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
+      authorizer: new Authorizer(config.auth.acls),
+    },
     metrics,
     logger,
   });
+  logger.info(
+    {
+      authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
+      principals: config.auth.credentials?.length ?? 0,
+      acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+    },
+    'agent API access',
+  );
+  // The warnings stop with the process: an agent stops by exiting (its tasks keep running).
+  warnWhileInsecure(config.auth.exposure, logger);
+  return agent;
 }

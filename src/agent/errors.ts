@@ -11,6 +11,8 @@ export const agentApiErrors = {
   SANDBOX_PATH_ESCAPES: { status: 400, message: 'the path leads out of the sandbox (through a symlink)' },
   SANDBOX_NOT_A_FILE: { status: 400, message: 'the path is not a regular file' },
   SANDBOX_RANGE_INVALID: { status: 400, message: 'offset or length is out of range' },
+  UNAUTHORIZED: { status: 401, message: 'missing or invalid credentials' },
+  FORBIDDEN: { status: 403, message: 'not allowed' },
   NOT_FOUND: { status: 404, message: 'no such route' },
   SANDBOX_FILE_NOT_FOUND: { status: 404, message: 'no such file or sandbox' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is too large' },

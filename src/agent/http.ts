@@ -1,14 +1,31 @@
 // The agent's own HTTP API (fastify, on --listen): GET /health, GET /monitor/statistics in the
 // Mesos shape, and POST /api/v1 with GET_STATE (a small one), GET_FLAGS, LIST_FILES and READ_FILE on task
 // sandboxes. Errors are {"error": {"code", "message"}} with a 4xx; bad input never crashes.
+// Every route but /health is authenticated (src/auth/http-authentication.ts: the agent's
+// --credentials, or the cluster secret of a master) and authorized by the agent's --acls
+// (http-access.ts).
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerAuthentication } from '../auth/http-authentication.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
+import { SecretCheck } from '../util/shared-secret.ts';
 import type { Agent } from './agent.ts';
 import { AgentHttpError, errorBody } from './errors.ts';
+import {
+  type AgentHttpAccess,
+  type AgentRequestAccess,
+  agentAllows,
+  agentRequestAccess,
+  requireAgentAllowed,
+} from './http-access.ts';
 import { registerAgentFileCalls } from './http-files.ts';
 
-export function buildAgentHttp(agent: Agent): FastifyInstance {
+/** Whether the caller may view the task: view_tasks by its user (ANY when the checkpoint no longer holds it). */
+function taskViewable(agent: Agent, access: AgentRequestAccess, frameworkId: string, taskId: string): boolean {
+  return agentAllows(access, 'view_tasks', agent.checkpoint.taskUser(frameworkId, taskId) ?? null);
+}
+
+export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyInstance {
   const app = Fastify({
     bodyLimit: maxBodyBytes,
     forceCloseConnections: true,
@@ -28,7 +45,14 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
       void reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  app.get('/health', async () => ({
+  registerAuthentication(app, {
+    credentials: access.credentials,
+    clusterSecret: new SecretCheck(agent.options.secret),
+  });
+  const requestAccess = (request: Parameters<typeof agentRequestAccess>[0]): AgentRequestAccess =>
+    agentRequestAccess(request, access.authorizer);
+
+  app.get('/health', { config: { public: true } }, async () => ({
     ok: true,
     agentId: agent.agentId(),
     registered: agent.link.isRegistered(),
@@ -45,9 +69,11 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
     app.get('/metrics/snapshot', async () => metrics.metrics.snapshot());
   }
 
-  app.get('/monitor/statistics', async () => {
+  app.get('/monitor/statistics', async (request) => {
+    const caller = requestAccess(request);
     const samples = await agent.usageSamples();
-    return samples.map((sample) => ({
+    const visible = samples.filter((sample) => taskViewable(agent, caller, sample.frameworkId, sample.taskId));
+    return visible.map((sample) => ({
       framework_id: sample.frameworkId,
       executor_id: sample.taskId,
       executor_name: `Command Executor (Task: ${sample.taskId})`,
@@ -56,31 +82,37 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
     }));
   });
 
-  const calls = new Map<string, (body: Record<string, unknown>) => Promise<unknown>>();
-  calls.set('GET_STATE', async () => ({
+  const calls = new Map<string, (body: Record<string, unknown>, caller: AgentRequestAccess) => Promise<unknown>>();
+  calls.set('GET_STATE', async (_body, caller) => ({
     type: 'GET_STATE',
     get_state: {
       agent_id: agent.agentId(),
       info: agent.info(),
       registered: agent.link.isRegistered(),
       leader: agent.link.leader(),
-      tasks: agent.checkpoint.taskStates().map((task) => ({
-        framework_id: task.frameworkId,
-        task_id: task.taskId,
-        state: task.state,
-        sandbox: task.sandbox,
-      })),
+      tasks: agent.checkpoint
+        .taskStates()
+        .filter((task) => taskViewable(agent, caller, task.frameworkId, task.taskId))
+        .map((task) => ({
+          framework_id: task.frameworkId,
+          task_id: task.taskId,
+          state: task.state,
+          sandbox: task.sandbox,
+        })),
     },
   }));
   // master.proto-style GetFlags (the agent v1 API has GET_FLAGS too): every option, by name.
-  calls.set('GET_FLAGS', async () => ({
-    type: 'GET_FLAGS',
-    get_flags: {
-      flags: Object.entries(agent.options.flags ?? {})
-        .sort(([left], [right]) => left.localeCompare(right))
-        .map(([name, value]) => ({ name, value })),
-    },
-  }));
+  calls.set('GET_FLAGS', async (_body, caller) => {
+    requireAgentAllowed(caller, 'view_flags', null);
+    return {
+      type: 'GET_FLAGS',
+      get_flags: {
+        flags: Object.entries(agent.options.flags ?? {})
+          .sort(([left], [right]) => left.localeCompare(right))
+          .map(([name, value]) => ({ name, value })),
+      },
+    };
+  });
   registerAgentFileCalls(agent, calls);
   app.post(
     '/api/v1',
@@ -95,7 +127,7 @@ export function buildAgentHttp(agent: Agent): FastifyInstance {
           'UNKNOWN_CALL',
           `unknown call type "${String(body.type)}"; known: ${[...calls.keys()].join(', ')}`,
         );
-      return call(body);
+      return call(body, requestAccess(request));
     },
   );
   return app;

@@ -28,3 +28,6 @@ export const maxBackupBytes = 1024 * 1024 * 1024;
 
 /** Capturing and sending a big state takes a while: the whole download may take this long. */
 export const backupDownloadTimeoutMs = 10 * 60 * 1000;
+
+/** A --secret-file holds one secret: anything longer is the wrong file (a key, a log), not read. */
+export const maxSecretFileBytes = 4_096;

@@ -18,6 +18,10 @@ export const httpErrors = {
   STREAM_ID_MISMATCH: { status: 400, message: 'the Mesos-Stream-Id is not the stream the framework is subscribed on' },
   UNAUTHORIZED: { status: 401, message: 'missing or invalid credentials' },
   FORBIDDEN: { status: 403, message: 'not allowed' },
+  PRINCIPAL_MISMATCH: {
+    status: 403,
+    message: 'the framework names another principal than the one the request authenticated as',
+  },
   FRAMEWORK_NOT_SUBSCRIBED: { status: 403, message: 'Framework is not subscribed' },
   NOT_FOUND: { status: 404, message: 'not found' },
   SANDBOX_FILE_NOT_FOUND: { status: 404, message: "the task's sandbox has no such file (yet)" },

@@ -11,8 +11,9 @@
 //   not matter) and the headers that change a write's meaning (If-Match). The same key with
 //   another request is 422 IDEMPOTENCY_KEY_REUSED. Mesos-Stream-Id is not part of it: a framework
 //   retrying after a failover has subscribed again, with a new stream.
-// - Keys are per client: the scope (the authenticated principal once auth exists; everyone is
-//   `anonymous` today) is part of the replicated key, so two clients' keys never meet.
+// - Keys are per client: the scope (`principal:<name>` for an authenticated request, `anonymous`
+//   on a master without --credentials) is part of the replicated key, so two principals' keys
+//   never meet.
 // - A call that submits several commands (an ACCEPT refused, whose offers are then declined)
 //   gives each its own replicated key: the first the key itself, the n-th the key and n. A retry
 //   submits in the same order, so each command is applied at most once.
@@ -26,10 +27,9 @@ import type { FastifyRequest } from 'fastify';
 import { HttpError } from './errors.ts';
 import type { RequestIdempotency } from '../master/idempotency.ts';
 import type { MasterCore, SubmitOptions } from '../master/interface.ts';
+import { idempotencyScope } from './access.ts';
 
 export const idempotencyKeyHeader = 'idempotency-key';
-/** The principal of every request until authentication exists. */
-export const anonymousScope = 'anonymous';
 /** Headers that change what a write means, so they are part of "the same request". */
 const meaningHeaders = ['if-match'] as const;
 
@@ -38,16 +38,16 @@ const printableAscii = /^[\x20-\x7e]+$/;
 export interface IdempotentRequest {
   /** The client's key as sent. */
   readonly key: string;
-  /** Who sent it: keys are scoped by client. */
+  /** Who sent it (access.ts idempotencyScope): keys are scoped by principal. */
   readonly scope: string;
   readonly fingerprint: string;
 }
 
-/** The request's key and fingerprint, or null without the header; 400 on a malformed key. */
-export function idempotentRequest(request: FastifyRequest, scope = anonymousScope): IdempotentRequest | null {
+/** The request's key, scope and fingerprint, or null without the header; 400 on a malformed key. */
+export function idempotentRequest(request: FastifyRequest): IdempotentRequest | null {
   const key = headerKey(request);
   if (key === null) return null;
-  return { key, scope, fingerprint: fingerprintOf(request) };
+  return { key, scope: idempotencyScope(request), fingerprint: fingerprintOf(request) };
 }
 
 /** What `submit` gets for the n-th command (1-based) a request submits. */

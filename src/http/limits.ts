@@ -82,3 +82,7 @@ export const maxKvListValueBytes = 1024 * 1024;
  */
 export const frameworkForwardHeadersTimeoutMs = 10_000;
 export const frameworkForwardAnswerTimeoutMs = 30_000;
+/** An audit line's `target` (the call's own part of the body, as JSON) is cut at this many characters. */
+export const maxAuditTargetChars = 512;
+/** An error answer longer than this is not read for its code by the audit hook. */
+export const maxAuditedErrorBodyChars = 64 * 1024;

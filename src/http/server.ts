@@ -4,6 +4,13 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { JobsApi } from '../frameworks/jobs/jobs-service.ts';
 import type { ServicesFramework } from '../frameworks/services/framework.ts';
+import { type Authorizer, allowEverything } from '../auth/authorizer.ts';
+import type { CredentialStore } from '../auth/credential-store.ts';
+import { registerAuthentication } from '../auth/http-authentication.ts';
+import { type Logger, silentLogger } from '../util/logger.ts';
+import { developmentSecret } from '../util/shared-secret.ts';
+import { decorateAuthorizer } from './access.ts';
+import { registerAudit } from './audit.ts';
 import { MasterError } from '../master/errors.ts';
 import type { MasterCore } from '../master/interface.ts';
 import type { MetricRegistry } from '../util/metric-registry.ts';
@@ -32,9 +39,28 @@ export interface HttpOptions {
    * forwards them to the leader. Absent: neither is served (route tests of a bare master).
    */
   readonly frameworks?: { readonly services: ServicesFramework | null; readonly jobs: JobsApi | null };
+  /** Who may call, and what they may do; without it (tests), anonymous and allowed everything. */
+  readonly access?: HttpAccess;
   /** Where the request metrics go (the master's registry); none: requests are not counted. */
   readonly metrics?: MetricRegistry;
 }
+
+export interface HttpAccess {
+  /** null: no --credentials, every request is anonymous. */
+  readonly credentials: CredentialStore | null;
+  readonly authorizer: Authorizer;
+  /** Where the audit lines of mutating calls go (audit.ts). */
+  readonly auditLog: Logger;
+  /** The cluster secret, which the master presents to agents when it reads a sandbox. */
+  readonly clusterSecret: string;
+}
+
+const openAccess: HttpAccess = {
+  credentials: null,
+  authorizer: allowEverything,
+  auditLog: silentLogger,
+  clusterSecret: developmentSecret,
+};
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const app = Fastify({
@@ -66,15 +92,20 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       .code(404)
       .send(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).body());
   });
+  const access = options.access ?? openAccess;
   if (options.metrics !== undefined) registerRequestMetrics(app, options.metrics);
+  // CORS first: a preflight is answered before authentication, which it never carries.
   registerCors(app, options.master);
+  registerAuthentication(app, { credentials: access.credentials, clusterSecret: null });
+  decorateAuthorizer(app, access.authorizer);
+  registerAudit(app, access.auditLog);
   registerHealthRoutes(app, options.master);
   registerOperatorRoutes(app, options.master);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerBackupRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
-  registerSandboxRoutes(app, options.master);
+  registerSandboxRoutes(app, options.master, access.clusterSecret);
   registerUiRoutes(app, options.master);
   if (options.frameworks !== undefined) {
     const { services, jobs } = options.frameworks;

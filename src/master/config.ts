@@ -2,6 +2,8 @@
 // --help from this table, the daemon (daemon.ts) takes the checked MasterConfig made from it, and
 // GET_FLAGS lists it. Flag names, defaults and bounds are the interface operators script against:
 // never rename one (add an alias).
+import type { Credential } from '../auth/credentials.ts';
+import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
 import { maxDurationMs, maxHistoryCount } from '../state-machine/limits.ts';
@@ -109,6 +111,7 @@ export const masterOptions = {
     placeholder: '<file>',
     description: 'file holding the secret shared by all masters',
   }),
+  ...authOptions,
   timing: choiceOption({
     flag: 'timing',
     placeholder: '<profile>',
@@ -258,6 +261,12 @@ export const masterOptions = {
     description:
       'the jobs framework (Metronome API on /v1/jobs): hosted by the leading master, or off (run `flotilla jobs` instead)',
   }),
+  frameworksPrincipal: optionalTextOption({
+    flag: 'frameworks-principal',
+    placeholder: '<principal>',
+    description:
+      'with --credentials: the principal (one of the credentials file) the hosted services and jobs frameworks authenticate as',
+  }),
   jobsTestClockFile: hiddenOption(
     optionalTextOption({
       flag: 'jobs-test-clock-file',
@@ -277,6 +286,10 @@ export interface MasterConfig {
   readonly timing: TimingProfile;
   /** The cluster secret from --cluster-secret-file, or the development secret without one. */
   readonly secret: string;
+  /** --credentials and --acls read, and the listen address judged (src/auth/options.ts). */
+  readonly auth: AuthSettings;
+  /** What the hosted frameworks authenticate with: null when the masters take anonymous requests. */
+  readonly frameworksCredential: Credential | null;
   /** GET_FLAGS. */
   readonly flags: Readonly<Record<string, string>>;
 }
@@ -315,6 +328,41 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
       throw new OptionError('cluster-secret-file', `--cluster-secret-file ${error.message}`);
     }
   }
+  const auth = resolveAuthSettings(values, values.listen.host);
+  const frameworksCredential = resolveFrameworksCredential(values, auth);
   const options: MasterOptionValues = { ...values, ...timing };
-  return { options, timing, secret, flags: flagsRecord(masterOptions, options) };
+  return { options, timing, secret, auth, frameworksCredential, flags: flagsRecord(masterOptions, options) };
+}
+
+/**
+ * The hosted frameworks reach this master through its public API like any framework, so with
+ * --credentials they need a principal of their own (as Marathon takes --mesos_authentication_principal);
+ * its secret is the one the credentials file holds for it, so no second secret file can disagree.
+ */
+function resolveFrameworksCredential(values: MasterOptionValues, auth: AuthSettings): Credential | null {
+  const principal = values.frameworksPrincipal;
+  if (auth.credentials === null) {
+    if (principal !== null)
+      throw new OptionError(
+        'frameworks-principal',
+        '--frameworks-principal needs --credentials, which holds its secret',
+      );
+    return null;
+  }
+  const hosting = values.services === 'hosted' || values.jobs === 'hosted';
+  if (principal === null) {
+    if (!hosting) return null;
+    throw new OptionError(
+      'frameworks-principal',
+      'with --credentials the hosted frameworks need --frameworks-principal <principal> (one of the credentials ' +
+        'file), or --services off --jobs off',
+    );
+  }
+  const found = auth.credentials.find((credential) => credential.principal === principal);
+  if (found === undefined)
+    throw new OptionError(
+      'frameworks-principal',
+      `--frameworks-principal ${principal} is not in the --credentials file`,
+    );
+  return found;
 }

@@ -4,6 +4,9 @@
 // This is the one file outside src/http that imports from it: it builds the HTTP server.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Authorizer } from '../auth/authorizer.ts';
+import { CredentialStore } from '../auth/credential-store.ts';
+import { warnWhileInsecure } from '../auth/exposure.ts';
 import { buildHttpServer } from '../http/server.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
 import { RaftNode } from '../raft/node.ts';
@@ -60,6 +63,7 @@ export class Master {
     readonly frameworks: HostedFrameworks,
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
+    private readonly stopInsecureWarnings: () => void,
   ) {}
 
   /** Every option of this master, checked (config.ts). */
@@ -131,6 +135,12 @@ export class Master {
       logger: logger.child({ subsystem: 'http' }),
       metrics: metrics.metrics,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
+      access: {
+        credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
+        authorizer: new Authorizer(config.auth.acls),
+        auditLog: logger.child({ subsystem: 'audit' }),
+        clusterSecret: config.secret,
+      },
     });
     const node = raft;
     http.server.on('upgrade', (request, socket, head) => {
@@ -157,10 +167,26 @@ export class Master {
         zone: options.zone,
         services: options.services,
         jobs: options.jobs,
+        authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
+        principals: config.auth.credentials?.length ?? 0,
+        acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
       },
       'master listening',
     );
-    return new Master(config, raft, machine, core, http, services, leadership, frameworks, metrics, logger);
+    const stopInsecureWarnings = warnWhileInsecure(config.auth.exposure, logger);
+    return new Master(
+      config,
+      raft,
+      machine,
+      core,
+      http,
+      services,
+      leadership,
+      frameworks,
+      metrics,
+      logger,
+      stopInsecureWarnings,
+    );
   }
 
   /**
@@ -168,6 +194,7 @@ export class Master {
    * leadership over, so a rolling restart costs no election.
    */
   async stop(): Promise<void> {
+    this.stopInsecureWarnings();
     this.leadership.shutDown();
     this.services.sessions.close();
     await this.services.agents.close();

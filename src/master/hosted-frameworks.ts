@@ -39,6 +39,8 @@ export function ownAddress(listen: HostPort): MasterAddress {
 export function buildHostedFrameworks(config: MasterConfig, logger: Logger): HostedFrameworks {
   const options = config.options;
   const masters = [ownAddress(options.listen)];
+  const credential = config.frameworksCredential;
+  const credentials = credential === null ? {} : { credentials: credential };
   const leaderServices: LeaderService[] = [];
   let services: ServicesFramework | null = null;
   if (options.services === 'hosted') {
@@ -54,6 +56,7 @@ export function buildHostedFrameworks(config: MasterConfig, logger: Logger): Hos
       taskLaunchTimeoutMs: defaultTaskLaunchTimeoutMs,
       logger: logger.child({ subsystem: 'services-framework' }),
       hosted: true,
+      ...credentials,
     });
     leaderServices.push(new HostedServices(services, options.id));
   }
@@ -67,6 +70,7 @@ export function buildHostedFrameworks(config: MasterConfig, logger: Logger): Hos
       namespace: defaultJobsNamespace,
       clock: clockFile === null ? systemClock : fileClock(clockFile),
       logger: jobsLogger,
+      ...credentials,
     });
     leaderServices.push(jobs);
   }

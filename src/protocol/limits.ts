@@ -19,3 +19,6 @@ export const agentProtocolLimits = {
   maxDockerParameters: 64,
   maxPathLength: 1024,
 } as const;
+
+/** An Authorization header longer than this is refused unread (Basic of a 128-character principal and a 1 KiB secret fits). */
+export const maxAuthorizationHeaderChars = 4096;

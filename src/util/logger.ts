@@ -12,6 +12,17 @@ export interface LoggerFields {
 }
 
 const levelVariable = 'FLOTILLA_LOG_LEVEL';
+/** Where credentials could sit in a logged object: Authorization headers, the cluster secret header, secrets. */
+export const redactedPaths = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'headers["x-flotilla-secret"]',
+  'req.headers["x-flotilla-secret"]',
+  'secret',
+  '*.secret',
+];
 const defaultLevel = 'info';
 const knownLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -41,6 +52,9 @@ export function createLogger(fields: LoggerFields, destination?: DestinationStre
       timestamp: pino.stdTimeFunctions.isoTime,
       // "level":"info" reads better in a terminal and in jq than "level":30.
       formatters: { level: (label) => ({ level: label }) },
+      // Defence in depth: no code logs credentials, but a request or headers object logged
+      // whole one day must not carry them into a log file.
+      redact: { paths: redactedPaths, censor: '[redacted]' },
     },
     destination ?? pino.destination({ dest: 2, sync: true }),
   );

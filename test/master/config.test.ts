@@ -21,8 +21,19 @@ import { freePort } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from '../support/tmp.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const secretFile = path.join(makeTempDir('config-'), 'secret');
+const configFolder = makeTempDir('config-');
+const secretFile = path.join(configFolder, 'secret');
 writeFileSync(secretFile, 'a-secret-of-twenty-characters\n');
+const credentialsFile = path.join(configFolder, 'credentials.json');
+writeFileSync(
+  credentialsFile,
+  JSON.stringify({ credentials: [{ principal: 'ops', secret: 'ops-secret-0123456789' }] }),
+);
+const aclsFile = path.join(configFolder, 'acls.json');
+writeFileSync(
+  aclsFile,
+  JSON.stringify({ permissive: false, view_flags: [{ principals: { type: 'ANY' }, flags: { type: 'ANY' } }] }),
+);
 
 /** A valid text for every option of both schemas that has no default (a new option needs one here). */
 const samples: Record<string, string> = {
@@ -46,6 +57,10 @@ const samples: Record<string, string> = {
   'no-root-tasks': 'true',
   'docker-volume-allowlist': '/tmp',
   'jobs-test-clock-file': '/tmp/clock',
+  credentials: credentialsFile,
+  'frameworks-principal': 'ops',
+  acls: aclsFile,
+  'insecure-allow-anonymous': 'false',
 };
 
 function sampleOf(schema: OptionSchema, key: string): string {
@@ -131,7 +146,8 @@ function tryParse(run: () => unknown): OptionError | null {
 }
 
 test('master: defaults, the timing profile filled in, and what only the options together can check', () => {
-  const config = masterConfig({ id: 'm1', listen: { host: 'h', port: 1 }, peers: { m1: 'h:1' }, dataDir: '/d' });
+  const loopback = { host: '127.0.0.1', port: 1 };
+  const config = masterConfig({ id: 'm1', listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d' });
   assert.is(config.options.allocationBatchMs, 50);
   assert.is(config.options.offerTimeoutMs, 60_000);
   assert.is(config.options.snapshotEntries, 10_000);
@@ -149,16 +165,56 @@ test('master: defaults, the timing profile filled in, and what only the options 
     [{ heartbeatTicks: 10 }, 'heartbeat-ticks'],
     [{ minAllocatableResources: 'cpus=1' }, 'min-allocatable-resources'],
     [{ clusterSecretFile: path.join(repoRoot, 'no-such-file') }, 'cluster-secret-file'],
+    [{ credentials: path.join(repoRoot, 'no-such-file') }, 'credentials'],
+    [{ credentials: secretFile }, 'credentials'],
+    [{ acls: credentialsFile }, 'acls'],
   ];
   for (const [given, flag] of errors) {
     const error = tryParse(() =>
-      masterConfig({ id: 'm1', listen: { host: 'h', port: 1 }, peers: { m1: 'h:1' }, dataDir: '/d', ...given }),
+      masterConfig({ id: 'm1', listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d', ...given }),
     );
     assert.is(error?.flag, flag, JSON.stringify(given));
   }
-  assert.ok(
-    masterConfig({ id: 'm9', join: true, listen: { host: 'h', port: 1 }, peers: { m1: 'h:1' }, dataDir: '/d' }),
+  assert.ok(masterConfig({ id: 'm9', join: true, listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d' }));
+});
+
+test('master and agent: a non-loopback --listen needs --credentials and --cluster-secret-file, or the insecure switch', () => {
+  const exposed = { host: '0.0.0.0', port: 1 };
+  const master = (given: Parameters<typeof masterConfig>[0]) =>
+    masterConfig({
+      id: 'm1',
+      listen: exposed,
+      peers: { m1: 'h:1' },
+      dataDir: '/d',
+      // With --credentials the hosted frameworks need a principal (test/auth/hosted-frameworks-auth.test.ts).
+      ...(given.credentials === undefined ? {} : { frameworksPrincipal: 'ops' }),
+      ...given,
+    });
+  const agent = (given: Parameters<typeof agentConfig>[0]) =>
+    agentConfig({ masters: ['h:1'], workDir: '/w', listen: exposed, ...given });
+  for (const build of [master, agent] as ((given: object) => unknown)[]) {
+    const bare = tryParse(() => build({}));
+    assert.is(bare?.flag, 'credentials');
+    assert.match(bare?.message ?? '', '--credentials FILE and --cluster-secret-file FILE');
+    assert.match(bare?.message ?? '', '--insecure-allow-anonymous');
+    const noSecret = tryParse(() => build({ credentials: credentialsFile }));
+    assert.match(noSecret?.message ?? '', 'give --cluster-secret-file FILE,');
+    assert.is(
+      tryParse(() => build({ credentials: credentialsFile, clusterSecretFile: secretFile })),
+      null,
+    );
+    assert.is(
+      tryParse(() => build({ insecureAllowAnonymous: true })),
+      null,
+    );
+  }
+  const protectedMaster = master({ credentials: credentialsFile, acls: aclsFile, clusterSecretFile: secretFile });
+  assert.equal(
+    protectedMaster.auth.credentials?.map((credential) => credential.principal),
+    ['ops'],
   );
+  assert.is(protectedMaster.auth.acls?.permissive, false);
+  assert.not.ok(JSON.stringify(protectedMaster.flags).includes('ops-secret'), 'GET_FLAGS names the file, not secrets');
 });
 
 test("master: the history flags (Mesos' names and defaults, either spelling, durations in Mesos' syntax)", () => {

@@ -47,6 +47,18 @@ logger('FLOTILLA_LOG_LEVEL is checked', () => {
   assert.throws(() => logLevelFromEnvironment({ FLOTILLA_LOG_LEVEL: 'verbose' }), /FLOTILLA_LOG_LEVEL must be one of/);
 });
 
+logger('credentials in a logged object are redacted', () => {
+  const destination = memoryDestination();
+  const log = createLogger({ node: 'm1', component: 'http' }, destination.stream);
+  const secret = 'hunter2-hunter2-hunter2';
+  log.info({ req: { headers: { authorization: `Bearer ${secret}`, 'x-flotilla-secret': secret } } }, 'request');
+  log.info({ credential: { principal: 'ops', secret } }, 'loaded');
+  const text = destination.lines().join('\n');
+  assert.not.ok(text.includes(secret), text);
+  assert.ok(text.includes('[redacted]'));
+  assert.ok(text.includes('"principal":"ops"'), 'what is not secret stays');
+});
+
 logger('silentLogger logs nothing', () => {
   assert.is(silentLogger.isLevelEnabled('fatal'), false);
 });

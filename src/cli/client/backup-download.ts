@@ -15,13 +15,18 @@ export interface DownloadedBackup {
   readonly file: Buffer;
 }
 
-export async function downloadBackup(masters: readonly MasterAddress[], stale: boolean): Promise<DownloadedBackup> {
+/** `credentials`: the CLI's Authorization (credentials.ts), for masters with --credentials. */
+export async function downloadBackup(
+  masters: readonly MasterAddress[],
+  stale: boolean,
+  credentials: Readonly<Record<string, string>> = {},
+): Promise<DownloadedBackup> {
   const path = `/api/v1/backup${stale ? '?stale=true' : ''}`;
   const problems: string[] = [];
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, retryBackoff, Math.random));
     for (const address of masters) {
-      const outcome = await tryMaster(address, path);
+      const outcome = await tryMaster(address, path, credentials);
       if (outcome.file !== null) return { address, file: outcome.file };
       problems.push(`${address}: ${outcome.problem}`);
     }
@@ -33,12 +38,16 @@ export async function downloadBackup(masters: readonly MasterAddress[], stale: b
   );
 }
 
-async function tryMaster(address: MasterAddress, path: string): Promise<{ file: Buffer | null; problem: string }> {
+async function tryMaster(
+  address: MasterAddress,
+  path: string,
+  credentials: Readonly<Record<string, string>>,
+): Promise<{ file: Buffer | null; problem: string }> {
   try {
     const response = await openRequest(address, {
       method: 'GET',
       path,
-      headers: { accept: 'application/octet-stream' },
+      headers: { ...credentials, accept: 'application/octet-stream' },
       timeoutMs: backupDownloadTimeoutMs,
     });
     const status = response.statusCode ?? 0;

@@ -19,6 +19,8 @@ export interface ClusterClientOptions {
   readonly masters: readonly MasterAddress[];
   readonly timeoutMs?: number;
   readonly random?: () => number;
+  /** The Authorization header every request carries (credentials.ts), or none. */
+  readonly credentials?: Readonly<Record<string, string>>;
 }
 
 export interface ClusterRequest extends HttpRequest {
@@ -50,6 +52,11 @@ export class ClusterClient {
     return this.options.masters;
   }
 
+  /** The Authorization header of every request (also for streams opened outside `request`). */
+  get credentialHeaders(): Readonly<Record<string, string>> {
+    return this.options.credentials ?? {};
+  }
+
   /** The master that answered last (after a write: the leader). */
   get lastAnswered(): MasterAddress | null {
     return this.#preferred;
@@ -58,7 +65,11 @@ export class ClusterClient {
   /** Sends `request` to the cluster: follows the leader, retries 503/504 and silent masters. */
   async request(request: ClusterRequest): Promise<ClusterAnswer> {
     const key = request.mutating ? randomUUID() : null;
-    const headers = { ...request.headers, ...(key === null ? {} : { [idempotencyKeyHeader]: key }) };
+    const headers = {
+      ...this.credentialHeaders,
+      ...request.headers,
+      ...(key === null ? {} : { [idempotencyKeyHeader]: key }),
+    };
     const keyed: HttpRequest = { ...request, headers, timeoutMs: request.timeoutMs ?? this.options.timeoutMs };
     let refusedRounds = 0;
     let last: ClusterAnswer | TransportError | null = null;
@@ -75,7 +86,11 @@ export class ClusterClient {
 
   /** One request to one master, no leader following and no retry (GET_RAFT of each master, /health). */
   async requestAt(address: MasterAddress, request: HttpRequest): Promise<HttpAnswer> {
-    return sendRequest(address, { ...request, timeoutMs: request.timeoutMs ?? this.options.timeoutMs });
+    return sendRequest(address, {
+      ...request,
+      headers: { ...this.credentialHeaders, ...request.headers },
+      timeoutMs: request.timeoutMs ?? this.options.timeoutMs,
+    });
   }
 
   /** Tries the masters in turn, the preferred one first, until one answers something final. */

@@ -47,7 +47,7 @@ export async function followOperatorEvents(
       const found = await leaderAddress(client, leaderlessSinceMs);
       leaderlessSinceMs = found.leaderlessSinceMs;
       master = found.address;
-      const response = await subscribe(master);
+      const response = await subscribe(master, client.credentialHeaders);
       failures = 0;
       await consume(master, response, handlers, signal);
       if (signal.aborted) return;
@@ -94,12 +94,15 @@ async function leaderAddress(
   return { address: probes.find((probe) => probe.view !== null)!.address, leaderlessSinceMs: since };
 }
 
-async function subscribe(master: MasterAddress): Promise<IncomingMessage> {
+async function subscribe(
+  master: MasterAddress,
+  credentials: Readonly<Record<string, string>>,
+): Promise<IncomingMessage> {
   const response = await openRequest(master, {
     method: 'POST',
     path: operatorPath,
     body: { type: 'SUBSCRIBE' },
-    headers: { accept: 'application/recordio', 'message-accept': 'application/json' },
+    headers: { ...credentials, accept: 'application/recordio', 'message-accept': 'application/json' },
     timeoutMs: subscribeHeadersTimeoutMs,
   });
   if (response.statusCode === 200) return response;

@@ -43,7 +43,11 @@ export function checkedBackup(file: Uint8Array, what: string): ReturnType<typeof
 }
 
 async function backup(context: CommandContext, _args: readonly unknown[], flags: BackupFlags): Promise<number> {
-  const { address, file } = await downloadBackup(context.client.masters, flags.stale === true);
+  const { address, file } = await downloadBackup(
+    context.client.masters,
+    flags.stale === true,
+    context.client.credentialHeaders,
+  );
   const checked = checkedBackup(file, `the backup from ${address}`);
   const temporary = `${flags.out}.partial`;
   writeFileSync(temporary, file);

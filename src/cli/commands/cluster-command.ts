@@ -10,11 +10,17 @@ import {
   parseMasterList,
 } from '../../frameworks/sdk/masters.ts';
 import { ClusterClient } from '../client/cluster-client.ts';
+import {
+  type CliCredentials,
+  type CredentialFlags,
+  credentialHeaders,
+  resolveCredentials,
+} from '../client/credentials.ts';
 import { CliError, usageError } from '../client/errors.ts';
 import { defaultRequestTimeoutMs } from '../client/http.ts';
 import { type Colors, colorWanted, makeColors } from '../output/colors.ts';
 
-export interface ClusterFlags {
+export interface ClusterFlags extends CredentialFlags {
   readonly masters?: string;
   readonly json?: boolean;
   readonly timeoutSeconds?: number;
@@ -22,6 +28,8 @@ export interface ClusterFlags {
 
 export interface CommandContext {
   readonly client: ClusterClient;
+  /** Who the CLI says it is (--principal/--secret-file or the environment), for agents too. */
+  readonly credentials: CliCredentials;
   readonly json: boolean;
   readonly colors: Colors;
   /** One block of text on stdout (a newline is added). */
@@ -48,7 +56,9 @@ export function withClusterFlags(command: Command): Command {
       '--timeout-seconds <s>',
       `give up on a master that does not answer within this (default ${defaultRequestTimeoutMs / 1000})`,
       timeoutSeconds,
-    );
+    )
+    .option('--principal <name>', 'authenticate as this principal (default $FLOTILLA_PRINCIPAL)')
+    .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET; or a token in $FLOTILLA_TOKEN)");
 }
 
 export function resolveMasters(flag: string | undefined, environment: NodeJS.ProcessEnv): MasterAddress[] {
@@ -68,11 +78,14 @@ export function resolveMasters(flag: string | undefined, environment: NodeJS.Pro
 function buildContext(name: string, flags: ClusterFlags): CommandContext {
   const json = flags.json === true;
   const colors = makeColors(!json && colorWanted(process.env, process.stdout));
+  const credentials = resolveCredentials(flags, process.env);
   return {
     client: new ClusterClient({
       masters: resolveMasters(flags.masters, process.env),
       timeoutMs: flags.timeoutSeconds === undefined ? undefined : flags.timeoutSeconds * 1000,
+      credentials: credentialHeaders(credentials),
     }),
+    credentials,
     json,
     colors,
     print: (text) => process.stdout.write(`${text}\n`),

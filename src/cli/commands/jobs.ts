@@ -3,12 +3,13 @@
 // subcommands (list, show, add, run, history, delete) are in src/cli/jobs/.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { defaultMasters, parseMasterList } from '../../frameworks/sdk/masters.ts';
+import { type CredentialFlags, frameworkCredentials } from '../client/credentials.ts';
 import { startJobsDaemon } from '../../frameworks/jobs/daemon.ts';
 import { defaultTickMs } from '../../frameworks/jobs/limits.ts';
 import { defaultJobsApi, registerJobsOperatorCommands } from '../jobs/operator-commands.ts';
 import type { CommandRegistration } from './types.ts';
 
-interface DaemonFlags {
+interface DaemonFlags extends CredentialFlags {
   masters?: string;
   listen: string;
   namespace: string;
@@ -40,6 +41,8 @@ export const registerJobsCommand: CommandRegistration = (program: Command) => {
     .option('--listen <host:port>', 'where the Metronome API listens', defaultJobsApi)
     .option('--namespace <name>', 'the KV namespace of the jobs state', 'flotilla-jobs')
     .option('--role <role>', 'the role the framework subscribes with', '*')
+    .option('--principal <name>', "the framework's principal (default $FLOTILLA_PRINCIPAL)")
+    .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET)")
     .addOption(
       new Option('--tick-ms <ms>', 'how often schedules are evaluated')
         .argParser(positiveInteger)
@@ -55,8 +58,16 @@ export const registerJobsCommand: CommandRegistration = (program: Command) => {
         process.stderr.write(`flotilla jobs: --masters: ${(error as Error).message}\n`);
         process.exit(2);
       }
+      let credentials: ReturnType<typeof frameworkCredentials>;
+      try {
+        credentials = frameworkCredentials(flags, process.env);
+      } catch (error) {
+        process.stderr.write(`flotilla jobs: ${(error as Error).message}\n`);
+        process.exit(2);
+      }
       const { host, port } = listenAddress(flags.listen);
       const daemon = await startJobsDaemon({
+        ...(credentials === undefined ? {} : { credentials }),
         masters,
         host,
         port,

@@ -41,6 +41,8 @@ export const registerLogsCommand: CommandRegistration = (program: Command) => {
 
 interface Sandbox {
   readonly agent: MasterAddress;
+  /** The CLI's Authorization, for an agent with --credentials (the same principals as the masters'). */
+  readonly headers: Readonly<Record<string, string>>;
   readonly frameworkId: string;
   readonly taskId: string;
   readonly file: FileName;
@@ -51,6 +53,7 @@ async function logs(context: CommandContext, args: readonly unknown[], flags: Lo
   const found = await findTask(context.client, taskId, flags.framework ?? null);
   const sandbox: Sandbox = {
     agent: await findAgentAddress(context.client, found.task.agent_id.value),
+    headers: context.client.credentialHeaders,
     frameworkId: found.frameworkId,
     taskId,
     file: flags.stderr === true ? 'stderr' : 'stdout',
@@ -96,6 +99,7 @@ async function drain(
           sandboxFilePath(sandbox.frameworkId, sandbox.taskId, sandbox.file),
           offset,
           maxReadBytes,
+          sandbox.headers,
         )
       ).data;
     } catch (error) {
@@ -123,7 +127,7 @@ async function taskEnded(sandbox: Sandbox): Promise<boolean> {
     const answer = await postJson(
       sandbox.agent,
       { type: 'GET_STATE' },
-      { path: '/api/v1', timeoutMs: agentStateTimeoutMs },
+      { path: '/api/v1', timeoutMs: agentStateTimeoutMs, headers: sandbox.headers },
     );
     if (answer.status !== 200) throw new Error(`GET_STATE answered ${answer.status}`);
     body = JSON.parse(answer.body) as typeof body;

@@ -1,5 +1,7 @@
 // `flotilla run [flags] -- CMD…`: run one task on the cluster, like mesos-execute: print its
 // state changes and output, exit 0 only if it finished (TASK_FINISHED).
+import { frameworkCredentials } from '../client/credentials.ts';
+import { CliError } from '../client/errors.ts';
 import os from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { defaultMasters, parseMasterList, type MasterAddress } from '../../frameworks/sdk/masters.ts';
@@ -19,6 +21,8 @@ interface RunFlags {
   shell: boolean;
   output: boolean;
   refuseSeconds: number;
+  principal?: string;
+  secretFile?: string;
 }
 
 function positiveNumber(flag: string, allowZero = false): (text: string) => number {
@@ -56,6 +60,8 @@ export const registerRunCommand: CommandRegistration = (program: Command) => {
     )
     .option('--no-shell', 'run the arguments as argv, without /bin/sh -c')
     .option('--no-output', "do not follow the task's stdout and stderr")
+    .option('--principal <name>', 'authenticate and register as this principal (default $FLOTILLA_PRINCIPAL)')
+    .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET)")
     .addOption(
       new Option('--refuse-seconds <s>', 'decline offers that do not fit for this long')
         .argParser(positiveNumber('--refuse-seconds', true))
@@ -102,7 +108,17 @@ function buildPlan(words: readonly string[], flags: RunFlags): RunPlan {
     timeoutSeconds: flags.timeoutSeconds,
     refuseSeconds: flags.refuseSeconds,
     followOutput: flags.output,
+    credentials: runCredentials(flags),
   };
+}
+
+function runCredentials(flags: RunFlags): RunPlan['credentials'] {
+  try {
+    return frameworkCredentials(flags, process.env) ?? null;
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    usage(error.message);
+  }
 }
 
 /**

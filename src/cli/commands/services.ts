@@ -19,11 +19,12 @@ import {
 import { CliError } from '../client/errors.ts';
 import { MarathonCallError, MarathonClient } from '../services/marathon-client.ts';
 import { printApp, printApps } from '../services/format.ts';
+import { type CredentialFlags, frameworkCredentials } from '../client/credentials.ts';
 import { reportFailure } from './cluster-command.ts';
 import { FrameworkApi, type FrameworkApiFlags, frameworkFlags, withFrameworkFlags } from './framework-api.ts';
 import type { CommandRegistration } from './types.ts';
 
-interface DaemonFlags {
+interface DaemonFlags extends CredentialFlags {
   masters?: string;
   listen: string;
   advertise?: string;
@@ -61,6 +62,8 @@ export const registerServicesCommand: CommandRegistration = (program: Command) =
     .option('--advertise <host:port>', 'the address other instances proxy to (default: --listen)')
     .option('--namespace <name>', 'the KV namespace holding the framework state', defaultNamespace)
     .option('--role <role>', 'the role the framework subscribes with', '*')
+    .option('--principal <name>', "the framework's principal (default $FLOTILLA_PRINCIPAL)")
+    .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET)")
     .option('--framework-name <name>', 'the framework name the masters show', 'flotilla-services')
     .option(
       '--lease-ttl-ms <ms>',
@@ -93,7 +96,15 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
     process.exit(2);
   }
   const { host, port } = listen;
+  let credentials: ReturnType<typeof frameworkCredentials>;
+  try {
+    credentials = frameworkCredentials(flags, process.env);
+  } catch (error) {
+    process.stderr.write(`flotilla services: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const daemon = await startServicesDaemon({
+    ...(credentials === undefined ? {} : { credentials }),
     masters: parseMasterList(flags.masters ?? (process.env.FLOTILLA_MASTERS || defaultMasters)),
     host,
     port,

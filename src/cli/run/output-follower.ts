@@ -29,6 +29,8 @@ export class OutputFollower {
     readonly frameworkId: string,
     readonly taskId: string,
     readonly sinks: OutputSinks,
+    /** The CLI's Authorization, for an agent with --credentials. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
   start(): void {
@@ -62,7 +64,7 @@ export class OutputFollower {
     for (let read = 0; read < maxReadsPerPoll; read++) {
       let chunk: FileChunk;
       try {
-        chunk = await readAgentFile(this.agent, path, this.#offsets[file]);
+        chunk = await readAgentFile(this.agent, path, this.#offsets[file], undefined, this.headers);
       } catch (error) {
         // Not there yet (the sandbox is made at launch): try again at the next poll.
         if (error instanceof SchedulerError && error.status === 404) return;

@@ -4,6 +4,7 @@
 import type { Offer, TaskStatus } from '../../protocol/mesos.ts';
 import { agentAddressOfOffer } from '../../frameworks/sdk/agent-files.ts';
 import { SchedulerClient } from '../../frameworks/sdk/client.ts';
+import { credentialHeaders } from '../../frameworks/sdk/transport.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 import { explainMismatch, matchOffer, type TaskRequirement } from '../../frameworks/sdk/offer-matching.ts';
@@ -31,6 +32,8 @@ export interface RunPlan {
   readonly refuseSeconds: number;
   /** Follow stdout/stderr through the agent. */
   readonly followOutput: boolean;
+  /** The framework's principal and secret (Basic), or none for an anonymous master. */
+  readonly credentials: { readonly principal: string; readonly secret: string } | null;
 }
 
 export interface RunOutput extends OutputSinks {
@@ -51,7 +54,9 @@ export async function runTask(plan: RunPlan, output: RunOutput, interrupted: Pro
       failover_timeout: failoverTimeoutSeconds,
       checkpoint: true,
       capabilities: [{ type: 'MULTI_ROLE' }],
+      ...(plan.credentials === null ? {} : { principal: plan.credentials.principal }),
     },
+    ...(plan.credentials === null ? {} : { secret: plan.credentials.secret }),
   });
   const run = new TaskRun(client, plan, { ...plan.spec, taskId }, output);
   reportConnection(client, output);
@@ -178,7 +183,11 @@ class TaskRun {
       this.output.notice("cannot follow the task's output: the offer named no agent address");
       return;
     }
-    this.#follower = new OutputFollower(agent, frameworkId, this.spec.taskId, this.output);
+    const headers =
+      this.plan.credentials === null
+        ? {}
+        : credentialHeaders(this.plan.credentials.principal, this.plan.credentials.secret);
+    this.#follower = new OutputFollower(agent, frameworkId, this.spec.taskId, this.output, headers);
     this.#follower.start();
   }
 }

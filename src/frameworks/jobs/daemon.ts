@@ -6,6 +6,7 @@ import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
+import type { FrameworkCredentials } from '../sdk/transport.ts';
 import { registerMetronomeRoutes } from './api/metronome-routes.ts';
 import { type Clock, fileClock, systemClock } from './clock.ts';
 import { JobsService } from './jobs-service.ts';
@@ -20,6 +21,8 @@ export interface JobsDaemonConfig {
   /** Tests only: the clock is the epoch ms written in this file (clock.ts fileClock). */
   readonly testClockFile?: string;
   readonly logger?: Logger;
+  /** For masters with --credentials: the framework's principal and secret. */
+  readonly credentials?: FrameworkCredentials;
 }
 
 export interface JobsDaemon {
@@ -39,6 +42,7 @@ export async function startJobsDaemon(config: JobsDaemonConfig): Promise<JobsDae
     logger,
     tickMs: config.tickMs,
     role: config.role,
+    ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
   });
   const app = buildApp(service);
   await app.listen({ host: config.host, port: config.port });

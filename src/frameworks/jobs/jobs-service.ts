@@ -12,6 +12,7 @@ import type { Logger } from '../../util/logger.ts';
 import { KvClient } from '../kv/client.ts';
 import { SchedulerClient } from '../sdk/client.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
+import { credentialHeaders, type FrameworkCredentials } from '../sdk/transport.ts';
 import type { Clock } from './clock.ts';
 import { JobsError } from './errors.ts';
 import * as operations from './job-operations.ts';
@@ -34,6 +35,8 @@ export interface JobsServiceOptions {
   readonly role?: string;
   readonly user?: string;
   readonly instanceId?: string;
+  /** For masters with --credentials: the framework's principal and secret (KV and scheduler calls). */
+  readonly credentials?: FrameworkCredentials;
 }
 
 /** Mesos kills a framework's tasks once it has been away this long: a week, so restarts lose nothing. */
@@ -75,6 +78,7 @@ export class JobsService implements JobsApi {
       masters: options.masters,
       namespace: options.namespace ?? defaultJobsNamespace,
       signal: this.#stop.signal,
+      credentials: credentialHeaders(options.credentials?.principal, options.credentials?.secret),
     });
     this.store = new JobStore(kv, options.logger);
   }
@@ -156,7 +160,9 @@ export class JobsService implements JobsApi {
         failover_timeout: failoverTimeoutSeconds,
         checkpoint: true,
         capabilities: [{ type: 'MULTI_ROLE' }],
+        ...(this.options.credentials === undefined ? {} : { principal: this.options.credentials.principal }),
       },
+      ...(this.options.credentials === undefined ? {} : { secret: this.options.credentials.secret }),
       // Acknowledged after the record holding the update's effect is written (launcher.ts).
       autoAcknowledge: false,
       reconcileOnSubscribe: false,

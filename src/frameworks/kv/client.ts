@@ -66,6 +66,8 @@ export interface KvClientOptions {
   readonly random?: () => number;
   /** Once aborted, the client is closed for good (see the header). */
   readonly signal?: AbortSignal;
+  /** The framework's Authorization (sdk/transport.ts credentialHeaders) for masters with --credentials. */
+  readonly credentials?: Readonly<Record<string, string>>;
 }
 
 interface Answer {
@@ -219,7 +221,7 @@ export class KvClient {
   }
 
   async #attempt(master: MasterAddress, request: Request): Promise<Answer> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.options.credentials, accept: 'application/json' };
     if (request.body !== null) headers['content-type'] = 'application/json';
     if (request.ifMatch !== null) headers['if-match'] = String(request.ifMatch);
     if (request.idempotencyKey !== null) headers['idempotency-key'] = request.idempotencyKey;

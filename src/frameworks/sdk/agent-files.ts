@@ -22,15 +22,19 @@ export interface FileChunk {
   readonly data: Buffer;
 }
 
-/** READ_FILE at `offset`; rejects with a SchedulerError (CALL_REJECTED 404 when the file is not there yet). */
+/**
+ * READ_FILE at `offset`; rejects with a SchedulerError (CALL_REJECTED 404 when the file is not there yet).
+ * `headers`: the Authorization for an agent with --credentials (transport.ts credentialHeaders).
+ */
 export async function readAgentFile(
   agent: MasterAddress,
   path: string,
   offset: number,
   length = maxReadBytes,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<FileChunk> {
   const call = { type: 'READ_FILE', read_file: { path, offset, length: Math.min(length, maxReadBytes) } };
-  const response = await postJson(agent, call, { path: agentApiPath, timeoutMs: readTimeoutMs });
+  const response = await postJson(agent, call, { path: agentApiPath, timeoutMs: readTimeoutMs, headers });
   if (response.status !== 200) throw rejectionError(response.status, response.body, `READ_FILE ${path} at ${agent}`);
   let parsed: { read_file?: { size?: unknown; data?: unknown } };
   try {

@@ -29,7 +29,7 @@ import { readEvents } from './event-stream.ts';
 import type { MasterAddress } from './masters.ts';
 import { defaultReconnectPolicy, reconnectStep } from './reconnect.ts';
 import { isFatalSubscribeStatus, type OpenedStream, openSubscription } from './subscribe.ts';
-import { defaultCallTimeoutMs, postJson, subscribeHeadersTimeoutMs } from './transport.ts';
+import { credentialHeaders, defaultCallTimeoutMs, postJson, subscribeHeadersTimeoutMs } from './transport.ts';
 import {
   callBodyField,
   type CallBodies,
@@ -62,6 +62,12 @@ export interface SchedulerClientOptions {
   readonly logger?: Logger;
   /** Bound of the `events()` queue. */
   readonly maxQueuedEvents?: number;
+  /**
+   * The secret of `framework.principal` in the masters' --credentials: SUBSCRIBE and every call
+   * then carry `Authorization: Basic principal:secret`. Without it the requests are anonymous,
+   * which a master without --credentials (npm start on loopback) accepts.
+   */
+  readonly secret?: string;
 }
 
 export type ConnectionState = 'connecting' | 'subscribed' | 'closed';
@@ -101,6 +107,8 @@ export class SchedulerClient {
   readonly #acknowledgeAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   readonly #streamAgent = new http.Agent({ keepAlive: false });
   readonly #logger: Logger;
+  /** The Authorization header of every request, or none (secretHeaders). */
+  readonly #authorization: Readonly<Record<string, string>>;
 
   constructor(readonly options: SchedulerClientOptions) {
     if (options.masters.length === 0) throw new Error('SchedulerClient: no masters');
@@ -109,6 +117,7 @@ export class SchedulerClient {
     checkCallRetryPolicy(options.callRetry ?? defaultCallRetryPolicy);
     this.#frameworkId = options.framework.id?.value ?? null;
     this.#logger = options.logger ?? silentLogger;
+    this.#authorization = credentialHeaders(options.framework.principal, options.secret);
   }
 
   get frameworkId(): string | null {
@@ -186,7 +195,7 @@ export class SchedulerClient {
     const response = await postJson(master, call, {
       agent: type === 'ACKNOWLEDGE' ? this.#acknowledgeAgent : this.#callAgent,
       timeoutMs,
-      headers: { [streamIdHeader]: this.#streamId!, [idempotencyKeyHeader]: key },
+      headers: { ...this.#authorization, [streamIdHeader]: this.#streamId!, [idempotencyKeyHeader]: key },
     });
     if (response.status !== 202 && response.status !== 200)
       throw rejectionError(response.status, response.body, `${type} at ${master}`);
@@ -317,7 +326,7 @@ export class SchedulerClient {
         if (!slept) break;
       }
       try {
-        this.#stream = await openSubscription(target, this.#subscribeCall(), this.#streamAgent);
+        this.#stream = await openSubscription(target, this.#subscribeCall(), this.#streamAgent, this.#authorization);
       } catch (error) {
         if (this.#handleSubscribeFailure(target, error as Error)) break;
         failedAttempts += 1;

@@ -41,3 +41,4 @@ export type {
   TaskInfo,
 } from './wire.ts';
 export { agentAddressOfOffer, readAgentFile, sandboxFilePath, type FileChunk } from './agent-files.ts';
+export { credentialHeaders, type FrameworkCredentials } from './transport.ts';

@@ -23,10 +23,16 @@ export function isFatalSubscribeStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-export async function openSubscription(first: MasterAddress, call: object, agent: http.Agent): Promise<OpenedStream> {
+/** `headers`: the framework's Authorization (transport.ts credentialHeaders), or none. */
+export async function openSubscription(
+  first: MasterAddress,
+  call: object,
+  agent: http.Agent,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<OpenedStream> {
   let master = first;
   for (let hop = 0; hop <= maxRedirects; hop++) {
-    const response = await postForResponse(master, call, { agent, timeoutMs: subscribeHeadersTimeoutMs });
+    const response = await postForResponse(master, call, { agent, headers, timeoutMs: subscribeHeadersTimeoutMs });
     const status = response.statusCode ?? 0;
     if (status === 200) {
       const streamId = response.headers[streamIdHeader];

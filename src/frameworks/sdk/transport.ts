@@ -6,6 +6,7 @@ import http, { type IncomingMessage } from 'node:http';
 import { SchedulerError } from './errors.ts';
 import { type MasterAddress, splitMasterAddress } from './masters.ts';
 
+import { authorizationHeader, basicAuthorization } from '../../protocol/http-authorization.ts';
 import { schedulerApiPath } from '../../protocol/scheduler.ts';
 export const defaultCallTimeoutMs = 10_000;
 /** A master that does not even answer SUBSCRIBE's headers within this is treated as down. */
@@ -22,6 +23,27 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
   readonly agent?: http.Agent;
   readonly path?: string;
+}
+
+/** A framework's principal and its secret in the masters' --credentials (docs/security.md). */
+export interface FrameworkCredentials {
+  readonly principal: string;
+  readonly secret: string;
+}
+
+/**
+ * The Authorization header a client sends as `principal` with `secret` (Basic, as Mesos'
+ * frameworks authenticate over HTTP), or no header without a secret. A secret without a
+ * principal is a mistake the caller must hear about, not an anonymous request.
+ */
+export function credentialHeaders(
+  principal: string | undefined,
+  secret: string | undefined,
+): Readonly<Record<string, string>> {
+  if (secret === undefined) return {};
+  if (principal === undefined || principal === '')
+    throw new Error('a secret needs the principal it belongs to (FrameworkInfo.principal)');
+  return { [authorizationHeader]: basicAuthorization(principal, secret) };
 }
 
 function networkError(master: MasterAddress, error: Error): SchedulerError {

@@ -3,6 +3,7 @@
 // when it holds it. SIGTERM/SIGINT release the lease so a standby takes over at once.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MasterAddress } from '../sdk/masters.ts';
+import type { FrameworkCredentials } from '../sdk/transport.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import { registerMarathonRoutes } from './api/routes.ts';
 import { ServicesFramework } from './framework.ts';
@@ -22,6 +23,8 @@ export interface ServicesDaemonConfig {
   readonly maxRunningDeployments?: number;
   readonly taskLaunchTimeoutMs?: number;
   readonly logger?: Logger;
+  /** For masters with --credentials: the framework's principal and secret. */
+  readonly credentials?: FrameworkCredentials;
 }
 
 export interface ServicesDaemon {
@@ -52,6 +55,7 @@ export async function startServicesDaemon(config: ServicesDaemonConfig): Promise
     maxRunningDeployments: config.maxRunningDeployments ?? defaultMaxRunningDeployments,
     taskLaunchTimeoutMs: config.taskLaunchTimeoutMs ?? defaultTaskLaunchTimeoutMs,
     logger,
+    ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
   });
   const server = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: true });
   server.setNotFoundHandler((request, reply) => {

@@ -10,6 +10,7 @@ import { assert } from '../../util/assert.ts';
 import { KvClient } from '../kv/client.ts';
 import { SchedulerClient } from '../sdk/client.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
+import { credentialHeaders, type FrameworkCredentials } from '../sdk/transport.ts';
 import type { Logger } from '../../util/logger.ts';
 import { marathonErrors } from './api-error.ts';
 import { Engine } from './engine.ts';
@@ -38,6 +39,8 @@ export interface ServicesConfig {
   readonly logger: Logger;
   /** Hosted by the leading master: the API is answered only here (no proxying to a lease holder). */
   readonly hosted?: boolean;
+  /** For masters with --credentials: the framework's principal and secret (KV and scheduler calls). */
+  readonly credentials?: FrameworkCredentials;
 }
 
 export type ServicesStatus = 'standby' | 'starting' | 'leading' | 'stopped';
@@ -71,7 +74,12 @@ export class ServicesFramework {
   start(hostedBy?: HostedBy): void {
     assert(this.#run === null, 'the services framework starts once per stop');
     const abort = new AbortController();
-    const kv = new KvClient({ masters: this.config.masters, namespace: this.config.namespace, signal: abort.signal });
+    const kv = new KvClient({
+      masters: this.config.masters,
+      namespace: this.config.namespace,
+      signal: abort.signal,
+      credentials: credentialHeaders(this.config.credentials?.principal, this.config.credentials?.secret),
+    });
     const lease = new LeaseKeeper({
       client: kv,
       key: keys.lease,
@@ -221,7 +229,9 @@ export class ServicesFramework {
         checkpoint: true,
         capabilities: [{ type: 'MULTI_ROLE' }, { type: 'PARTITION_AWARE' }, { type: 'TASK_KILLING_STATE' }],
         ...(frameworkId === null ? {} : { id: { value: frameworkId } }),
+        ...(this.config.credentials === undefined ? {} : { principal: this.config.credentials.principal }),
       },
+      ...(this.config.credentials === undefined ? {} : { secret: this.config.credentials.secret }),
       reconnect: { baseMs: 250, maxMs: 2_000 },
       logger: logger.child({ part: 'scheduler' }),
     });

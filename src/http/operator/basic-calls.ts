@@ -1,6 +1,7 @@
 // Operator calls about the master process itself, with Mesos v1 response shapes
 // (master.proto Response.GetHealth, GetVersion, GetFlags, GetMaster).
 import { flotillaVersion } from '../../util/version.ts';
+import { requireAllowed } from '../access.ts';
 import type { OperatorCallTable } from './registry.ts';
 
 export const basicCalls: OperatorCallTable = {
@@ -24,7 +25,9 @@ export const basicCalls: OperatorCallTable = {
   GET_FLAGS: {
     write: false,
     local: true,
-    async handle({ master }) {
+    async handle({ master, access }) {
+      // Mesos' view_flags: the flags name files and addresses an operator may want to keep to some.
+      requireAllowed(access, 'view_flags', null);
       const flags = Object.entries(master.flags)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([name, value]) => ({ name, value }));

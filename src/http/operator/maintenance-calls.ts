@@ -1,7 +1,9 @@
 // Maintenance (Mesos "maintenance.md"; master.proto GetMaintenanceSchedule, GetMaintenanceStatus,
 // UpdateMaintenanceSchedule, StartMaintenance, StopMaintenance; maintenance.proto Schedule,
 // Window, ClusterStatus). Scheduled machines drain; START takes draining machines down; STOP
-// brings down machines back up and out of the schedule.
+// brings down machines back up and out of the schedule. Authorized per machine (its hostname,
+// else its ip), with Mesos' actions: a schedule update needs update_maintenance_schedules for
+// every machine it adds, keeps or drops; reads leave out the machines the caller may not see.
 import type * as Operator from '../../protocol/operator.ts';
 import {
   maxDurationMs,
@@ -32,6 +34,7 @@ import {
 } from './fields.ts';
 import { idValue, mesosMachine, nanoseconds } from '../../master/mesos/mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
+import { allowedObjects, requireAllowed, type RequestAccess } from '../access.ts';
 
 /** MachineID: hostname and ip are both optional in Mesos, but one of them must be given. */
 function parseMachine(value: unknown, path: string): MachineId {
@@ -74,6 +77,27 @@ function parseWindow(value: unknown, path: string): MaintenanceWindow {
   return parseWith(maintenanceWindowSchema, { machines, startMs, durationMs }, path);
 }
 
+/** A machine as an ACL object: its hostname, else its ip (Mesos' `machines` entity). */
+function machineObject(machine: MachineId): string {
+  return machine.hostname === '' ? machine.ip : machine.hostname;
+}
+
+function requireMachines(
+  access: RequestAccess,
+  action: 'update_maintenance_schedules' | 'start_maintenances' | 'stop_maintenances',
+  machines: readonly MachineId[],
+): void {
+  for (const machine of machines) requireAllowed(access, action, machineObject(machine));
+}
+
+/** The windows with only the machines the caller may see; windows left empty are dropped. */
+function visibleWindows(access: RequestAccess, windows: readonly MaintenanceWindow[]): MaintenanceWindow[] {
+  const visible = allowedObjects(access, 'get_maintenance_schedules');
+  return windows
+    .map((window) => ({ ...window, machines: window.machines.filter((machine) => visible(machineObject(machine))) }))
+    .filter((window) => window.machines.length > 0);
+}
+
 function mesosWindow(window: MaintenanceWindow): Operator.MaintenanceWindow {
   return {
     machine_ids: window.machines.map(mesosMachine),
@@ -112,9 +136,9 @@ function drainingMachine(
 export const maintenanceCalls: OperatorCallTable = {
   GET_MAINTENANCE_SCHEDULE: {
     write: false,
-    async handle({ master }) {
+    async handle({ master, access }) {
       const schedule: Operator.MaintenanceSchedule = {
-        windows: maintenanceSchedule(master.state()).windows.map(mesosWindow),
+        windows: visibleWindows(access, maintenanceSchedule(master.state()).windows).map(mesosWindow),
       };
       return { type: 'GET_MAINTENANCE_SCHEDULE', get_maintenance_schedule: { schedule } };
     },
@@ -125,21 +149,26 @@ export const maintenanceCalls: OperatorCallTable = {
     // what makes the route redirect a follower (307). The ReadIndex round makes the schedule
     // part as fresh as any other read.
     write: true,
-    async handle({ master }) {
+    mutates: false,
+    async handle({ master, access }) {
       await master.linearizableRead();
       const state = master.state();
       const { drainingMachines, downMachines } = maintenanceStatus(state);
       const inverseOfferStatuses = master.inverseOfferStatuses();
+      const visible = allowedObjects(access, 'get_maintenance_statuses');
+      const shown = (machine: MachineId): boolean => visible(machineObject(machine));
       const status: Operator.ClusterStatus = {
-        draining_machines: drainingMachines.map((machine) => drainingMachine(state, machine, inverseOfferStatuses)),
-        down_machines: downMachines.map(mesosMachine),
+        draining_machines: drainingMachines
+          .filter(shown)
+          .map((machine) => drainingMachine(state, machine, inverseOfferStatuses)),
+        down_machines: downMachines.filter(shown).map(mesosMachine),
       };
       return { type: 'GET_MAINTENANCE_STATUS', get_maintenance_status: { status } };
     },
   },
   UPDATE_MAINTENANCE_SCHEDULE: {
     write: true,
-    async handle({ master, call }) {
+    async handle({ master, call, access }) {
       const schedule = objectField(
         objectField(call, 'update_maintenance_schedule'),
         'schedule',
@@ -149,32 +178,37 @@ export const maintenanceCalls: OperatorCallTable = {
       const windows = listField(schedule, 'windows', path, { maxLength: maxMaintenanceWindows }).map(
         (window, position) => parseWindow(window, `${path}[${position}]`),
       );
+      const current = maintenanceSchedule(master.state()).windows;
+      const touched = [...current, ...windows].flatMap((window) => window.machines);
+      requireMachines(access, 'update_maintenance_schedules', touched);
       await submitOrFail(master, { type: 'update_maintenance_schedule', at: stampedOnSubmit, windows });
       return null;
     },
   },
   START_MAINTENANCE: {
     write: true,
-    async handle({ master, call }) {
+    async handle({ master, call, access }) {
       const machines = parseMachines(
         objectField(call, 'start_maintenance'),
         'machines',
         'start_maintenance.machines',
         maxMachinesPerCommand,
       );
+      requireMachines(access, 'start_maintenances', machines);
       await submitOrFail(master, { type: 'start_maintenance', at: stampedOnSubmit, machines });
       return null;
     },
   },
   STOP_MAINTENANCE: {
     write: true,
-    async handle({ master, call }) {
+    async handle({ master, call, access }) {
       const machines = parseMachines(
         objectField(call, 'stop_maintenance'),
         'machines',
         'stop_maintenance.machines',
         maxMachinesPerCommand,
       );
+      requireMachines(access, 'stop_maintenances', machines);
       await submitOrFail(master, { type: 'stop_maintenance', at: stampedOnSubmit, machines });
       return null;
     },

@@ -9,11 +9,19 @@ import { mesosAgent, mesosFrameworkInfo } from '../../master/mesos/mesos-entitie
 import { idValue } from '../../master/mesos/mesos-json.ts';
 import { mesosTask, mesosTaskStatus } from '../../master/mesos/mesos-tasks.ts';
 import { frameworkView, getState } from './state-view.ts';
+import { seeEverything, type Visibility } from './visibility.ts';
 
-export function subscribedEvent(state: ReadonlyState, heartbeatIntervalSeconds: number): Operator.Event {
+export function subscribedEvent(
+  state: ReadonlyState,
+  heartbeatIntervalSeconds: number,
+  visibility: Visibility = seeEverything,
+): Operator.Event {
   return {
     type: 'SUBSCRIBED',
-    subscribed: { get_state: getState(state), heartbeat_interval_seconds: heartbeatIntervalSeconds },
+    subscribed: {
+      get_state: getState(state, undefined, visibility),
+      heartbeat_interval_seconds: heartbeatIntervalSeconds,
+    },
   };
 }
 

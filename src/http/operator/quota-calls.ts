@@ -1,7 +1,8 @@
 // Quota (Mesos 1.9+ "quota.md"; master.proto GetQuota / UpdateQuota, quota.proto QuotaConfig):
 // per-role guarantees and limits as `map<string, Value.Scalar>`. GET_QUOTA answers the
 // `status.configs` of 1.9 and, for older readers, the deprecated `status.infos`. A config with
-// neither guarantees nor limits removes the role's quota, as in Mesos.
+// neither guarantees nor limits removes the role's quota, as in Mesos. Roles the caller may not
+// view (view_roles) are left out of GET_QUOTA; each role set is update_quotas.
 import type * as Operator from '../../protocol/operator.ts';
 import { maxQuotaConfigsPerCommand, maxResourcesPerList } from '../../state-machine/limits.ts';
 import { listQuotas } from '../../state-machine/queries.ts';
@@ -20,6 +21,7 @@ import {
 } from './fields.ts';
 import { mesosScalars, scalarResources } from '../../master/mesos/mesos-json.ts';
 import type { OperatorCallTable } from './registry.ts';
+import { allowedObjects, requireAllowed } from '../access.ts';
 
 /** `{"cpus": {"value": 1}}` → `{"cpus": 1}`; the schema then checks names and amounts. */
 function unwrapScalars(quantities: Fields | null, path: string): Record<string, unknown> {
@@ -43,8 +45,9 @@ function parseQuotaConfig(value: unknown, path: string): QuotaConfig {
 export const quotaCalls: OperatorCallTable = {
   GET_QUOTA: {
     write: false,
-    async handle({ master }) {
-      const quotas = listQuotas(master.state());
+    async handle({ master, access }) {
+      const visible = allowedObjects(access, 'view_roles');
+      const quotas = listQuotas(master.state()).filter((quota) => visible(quota.role));
       const status: Operator.QuotaStatus = {
         infos: quotas.map((quota) => ({ role: quota.role, guarantee: scalarResources(quota.guarantees) })),
         configs: quotas.map((quota) => ({
@@ -58,13 +61,14 @@ export const quotaCalls: OperatorCallTable = {
   },
   UPDATE_QUOTA: {
     write: true,
-    async handle({ master, call }) {
+    async handle({ master, call, access }) {
       const body = objectField(call, 'update_quota');
       // `force` skips Mesos' check that guarantees fit the cluster; Flotilla makes no such check.
       optionalBooleanField(body, 'force', 'update_quota.force');
       const path = 'update_quota.quota_configs';
       const list = listField(body, 'quota_configs', path, { minLength: 1, maxLength: maxQuotaConfigsPerCommand });
       const configs = list.map((config, position) => parseQuotaConfig(config, `${path}[${position}]`));
+      for (const { role } of configs) requireAllowed(access, 'update_quotas', role);
       await submitOrFail(master, { type: 'update_quota', configs });
       return null;
     },

@@ -5,12 +5,19 @@
 import type { Readable } from 'node:stream';
 import type { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import type { RequestAccess } from '../access.ts';
 
 export interface OperatorCallContext {
   readonly master: MasterCore;
   /** The whole request body, already known to be an object with a string `type`. */
   readonly call: Readonly<Record<string, unknown>>;
   readonly stale: string | undefined;
+  /**
+   * Who calls and what the ACLs let them do. A call that acts on something authorizes with
+   * `requireAllowed(access, action, object)` (403 otherwise); a read filters what it answers
+   * (visibility.ts). The route has audited a mutating call before the handler runs.
+   */
+  readonly access: RequestAccess;
 }
 
 /**
@@ -26,6 +33,11 @@ export type OperatorResponse = object | null | StreamingResponse;
 export interface OperatorCallHandler {
   /** Writes go to the leader (a follower answers 307); reads run anywhere. */
   readonly write: boolean;
+  /**
+   * False for a leader-only read (`write` for its redirect only): it changes nothing, so it is
+   * not an audited call. Every other write is audited (audit.ts).
+   */
+  readonly mutates?: false;
   /**
    * Answers from this master's own process (its version, flags, Raft view) rather than the
    * replicated state, so it needs no ReadIndex round and answers even without a leader.

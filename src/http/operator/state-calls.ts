@@ -2,6 +2,8 @@
 // GetFrameworks, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
 // The state is captured at once and the answer written in slices as the client reads it
 // (state-json.ts, sliced-body.ts): at 100,000 tasks no answer holds the event loop for long.
+// Frameworks and tasks the caller may not view (view_frameworks, view_tasks) are left out, as
+// Mesos filters them; agents are visible to every authenticated caller.
 import type { MasterCore } from '../../master/interface.ts';
 import { slicedBody } from '../sliced-body.ts';
 import { type OperatorCallTable, StreamingResponse } from './registry.ts';
@@ -13,12 +15,20 @@ import {
   getTasksJson,
   type CapturedView,
 } from './state-json.ts';
+import { seeEverything, type Visibility, visibilityOf } from './visibility.ts';
 
 type Writer = (view: CapturedView) => Generator<string>;
 
 /** `{"type":"<type>","<field>":` the value `}`, written in slices from the state as it is now. */
-function answer(master: MasterCore, type: string, field: string, write: Writer): StreamingResponse {
-  const view = captureView(master.state(), (framework, task) => master.taskStatistics(framework, task));
+function answer(
+  master: MasterCore,
+  visibility: Visibility,
+  type: string,
+  field: string,
+  write: Writer,
+): StreamingResponse {
+  const statistics = (framework: string, task: string) => master.taskStatistics(framework, task);
+  const view = captureView(master.state(), statistics, JSON.stringify, visibility);
   function* text(): Generator<string> {
     yield `{"type":"${type}","${field}":`;
     yield* write(view);
@@ -30,26 +40,26 @@ function answer(master: MasterCore, type: string, field: string, write: Writer):
 export const stateCalls: OperatorCallTable = {
   GET_STATE: {
     write: false,
-    async handle({ master }) {
-      return answer(master, 'GET_STATE', 'get_state', getStateJson);
+    async handle({ master, access }) {
+      return answer(master, visibilityOf(access), 'GET_STATE', 'get_state', getStateJson);
     },
   },
   GET_AGENTS: {
     write: false,
     async handle({ master }) {
-      return answer(master, 'GET_AGENTS', 'get_agents', getAgentsJson);
+      return answer(master, seeEverything, 'GET_AGENTS', 'get_agents', getAgentsJson);
     },
   },
   GET_FRAMEWORKS: {
     write: false,
-    async handle({ master }) {
-      return answer(master, 'GET_FRAMEWORKS', 'get_frameworks', getFrameworksJson);
+    async handle({ master, access }) {
+      return answer(master, visibilityOf(access), 'GET_FRAMEWORKS', 'get_frameworks', getFrameworksJson);
     },
   },
   GET_TASKS: {
     write: false,
-    async handle({ master }) {
-      return answer(master, 'GET_TASKS', 'get_tasks', getTasksJson);
+    async handle({ master, access }) {
+      return answer(master, visibilityOf(access), 'GET_TASKS', 'get_tasks', getTasksJson);
     },
   },
 };

@@ -19,6 +19,7 @@ import { mesosAgent, mesosFramework, mesosOffer, type FrameworkHoldings } from '
 import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
 import { maxTasksPerResponse } from '../limits.ts';
 import type { TaskStatisticsLookup } from './state-view.ts';
+import { seeEverything, type Visibility } from './visibility.ts';
 
 /** Entities converted between two yield points. */
 const entitiesPerStep = 256;
@@ -32,6 +33,8 @@ export interface CapturedView {
   readonly statistics: TaskStatisticsLookup;
   /** JSON.stringify for plain answers; asciiJson inside RecordIO streams. */
   readonly stringify: (value: object) => string;
+  /** What the caller may see (visibility.ts), as state-view.ts filters: tasks, frameworks. */
+  readonly visibility: Visibility;
 }
 
 /** O(entities) pointer copies, no conversion: cheap enough to take in one go at any size. */
@@ -39,6 +42,7 @@ export function captureView(
   state: ReadonlyState,
   statistics: TaskStatisticsLookup,
   stringify: (value: object) => string = JSON.stringify,
+  visibility: Visibility = seeEverything,
 ): CapturedView {
   return {
     agents: [...state.agents.values()],
@@ -48,6 +52,7 @@ export function captureView(
     tasks: [...state.tasks.values()],
     statistics,
     stringify,
+    visibility,
   };
 }
 
@@ -84,11 +89,13 @@ export function taskListOf(task: Task): TaskList {
 function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task[]>> {
   const order = yield* sortedPositions(view.taskKeys);
   const lists: Record<TaskList, Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
-  const count = Math.min(order.length, maxTasksPerResponse);
-  for (let position = 0; position < count; position += 1) {
+  let listed = 0;
+  for (let position = 0; position < order.length && listed < maxTasksPerResponse; position += 1) {
     const task = view.tasks[order[position]!]!;
-    lists[taskListOf(task)].push(task);
     if (position % (16 * entitiesPerStep) === 0) yield '';
+    if (!view.visibility.everything && !view.visibility.task(task)) continue;
+    lists[taskListOf(task)].push(task);
+    listed += 1;
   }
   return lists;
 }
@@ -118,7 +125,16 @@ interface Accumulated {
 const byRoleSorted = (held: ReadonlyMap<Role, Resources>): Map<Role, Resources> =>
   new Map([...held.entries()].sort((left, right) => compareStrings(left[0], right[0])));
 
-/** What each framework holds (state-view.ts `holdings`): live tasks by role, offers in id order. */
+/** Whether the caller may see the framework (state-view.ts: a framework unknown to the state: no). */
+function visibleFrameworks(view: CapturedView): (id: FrameworkId) => boolean {
+  if (view.visibility.everything) return () => true;
+  const visible = new Set(
+    view.frameworks.filter((framework) => view.visibility.framework(framework)).map((framework) => framework.id),
+  );
+  return (id) => visible.has(id);
+}
+
+/** What each visible framework holds (state-view.ts `holdings`): live tasks by role, offers in id order. */
 function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId, FrameworkHoldings>> {
   const accumulated = new Map<FrameworkId, Accumulated>();
   const of = (id: FrameworkId): Accumulated => {
@@ -131,13 +147,16 @@ function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId
   };
   const charge = (held: Map<Role, Resources>, role: Role, resources: Resources) =>
     held.set(role, add(held.get(role) ?? emptyResources, resources));
+  const visibleFramework = visibleFrameworks(view);
   let count = 0;
   for (const task of view.tasks) {
-    if (!isTerminalTaskState(task.state)) charge(of(task.frameworkId).allocated, task.role, task.resources);
+    if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId))
+      charge(of(task.frameworkId).allocated, task.role, task.resources);
     if (++count % (4 * entitiesPerStep) === 0) yield '';
   }
   const agents = new Map(view.agents.map((agent) => [agent.id, agent]));
   for (const offer of [...view.offers].sort((left, right) => compareStrings(left.id, right.id))) {
+    if (!visibleFramework(offer.frameworkId)) continue;
     const agent = agents.get(offer.agentId);
     if (agent === undefined)
       throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
@@ -160,7 +179,9 @@ const noHoldings: FrameworkHoldings = { offers: [], allocated: new Map(), offere
 /** The value of GET_FRAMEWORKS' `get_frameworks`. */
 export function* getFrameworksJson(view: CapturedView): Generator<string> {
   const holdings = yield* holdingsInSteps(view);
-  const sorted = [...view.frameworks].sort((left, right) => compareStrings(left.id, right.id));
+  const sorted = [...view.frameworks]
+    .filter((framework) => view.visibility.framework(framework))
+    .sort((left, right) => compareStrings(left.id, right.id));
   const write = (framework: Framework) =>
     view.stringify(mesosFramework(framework, holdings.get(framework.id) ?? noHoldings));
   yield '{"frameworks":';

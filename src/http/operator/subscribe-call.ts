@@ -4,14 +4,15 @@
 import type { OperatorCallTable } from './registry.ts';
 import { StreamingResponse } from './registry.ts';
 import type { OperatorSubscriptions } from './subscriptions.ts';
+import { visibilityOf } from './visibility.ts';
 
 export function subscribeCalls(subscriptions: OperatorSubscriptions): OperatorCallTable {
   return {
     SUBSCRIBE: {
       write: false,
       streaming: true,
-      async handle() {
-        return new StreamingResponse(subscriptions.open());
+      async handle({ access }) {
+        return new StreamingResponse(subscriptions.open(visibilityOf(access)));
       },
     },
   };

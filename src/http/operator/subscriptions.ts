@@ -6,7 +6,10 @@
 // SUBSCRIBED's state is captured at once and written in slices (state-json.ts), so a large state
 // does not hold the event loop; events applied meanwhile wait behind it in the stream.
 //
-// One listener on the master serves every subscriber: an event is converted and encoded once.
+// One listener on the master serves every subscriber: an event is converted and encoded once,
+// and sent to each subscriber that may see what it is about (visibility.ts: view_tasks,
+// view_frameworks), as Mesos filters its operator stream per subscriber; the SUBSCRIBED
+// snapshot is filtered the same way.
 // Bounded twice: at most `maxSubscribers` streams, and at most `maxQueuedBytes` of events
 // waiting for one subscriber's socket; a subscriber that falls further behind is disconnected
 // (it resubscribes and starts from a fresh snapshot), never buffered without end.
@@ -23,6 +26,7 @@ import { RecordStream } from '../record-stream.ts';
 import { collectInSlices } from '../sliced-body.ts';
 import { heartbeatEvent, mesosEvent } from './mesos-events.ts';
 import { type CapturedView, captureView, getStateJson } from './state-json.ts';
+import { seeEverything, type Visibility } from './visibility.ts';
 
 export interface SubscriptionLimits {
   readonly maxSubscribers: number;
@@ -66,8 +70,29 @@ export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeco
   return [first, ...chunks.slice(1)];
 }
 
+interface Subscriber {
+  readonly stream: RecordStream;
+  readonly visibility: Visibility;
+}
+
+/** Whether a subscriber may see what `event` is about: its task or framework; agents are for everyone. */
+function mayView(visibility: Visibility, event: ChangeEvent): boolean {
+  if (visibility.everything) return true;
+  switch (event.type) {
+    case 'TASK_ADDED':
+    case 'TASK_UPDATED':
+      return visibility.task(event.task);
+    case 'FRAMEWORK_ADDED':
+    case 'FRAMEWORK_UPDATED':
+    case 'FRAMEWORK_REMOVED':
+      return visibility.framework(event.framework);
+    default:
+      return true;
+  }
+}
+
 export class OperatorSubscriptions {
-  readonly #subscribers = new Set<RecordStream>();
+  readonly #subscribers = new Set<Subscriber>();
   #stopListening: (() => void) | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -89,7 +114,7 @@ export class OperatorSubscriptions {
   }
 
   /** A new stream, already holding SUBSCRIBED and a HEARTBEAT; throws 429 when full. */
-  open(): Readable {
+  open(visibility: Visibility = seeEverything): Readable {
     if (this.#subscribers.size >= this.limits.maxSubscribers) {
       throw new HttpError(
         'TOO_MANY_REQUESTS',
@@ -101,23 +126,24 @@ export class OperatorSubscriptions {
     }
     // The capture and the registration happen in one synchronous step. Apply is synchronous
     // too, so every change is either in the snapshot or delivered as an event, never neither.
-    const view = captureView(this.master.state(), () => null, asciiJson);
+    const view = captureView(this.master.state(), () => null, asciiJson, visibility);
     const snapshot = subscribedRecord(view, this.limits.heartbeatIntervalSeconds);
     this.#startListening();
-    const subscriber = new RecordStream(this.limits.maxQueuedBytes, 'an operator event subscriber', snapshot);
-    subscriber.sendRecord(eventRecord(heartbeatEvent));
+    const stream = new RecordStream(this.limits.maxQueuedBytes, 'an operator event subscriber', snapshot);
+    stream.sendRecord(eventRecord(heartbeatEvent));
+    const subscriber: Subscriber = { stream, visibility };
     this.#subscribers.add(subscriber);
-    subscriber.body.once('close', () => this.#remove(subscriber));
-    return subscriber.body;
+    stream.body.once('close', () => this.#remove(subscriber));
+    return stream.body;
   }
 
   /** Ends every stream (the server is closing). */
   close(): void {
-    for (const subscriber of [...this.#subscribers]) subscriber.end();
+    for (const subscriber of [...this.#subscribers]) subscriber.stream.end();
     this.#stopListeningNow();
   }
 
-  #remove(subscriber: RecordStream): void {
+  #remove(subscriber: Subscriber): void {
     this.#subscribers.delete(subscriber);
     if (this.#subscribers.size === 0) this.#stopListeningNow();
   }
@@ -127,7 +153,7 @@ export class OperatorSubscriptions {
     this.#stopListening = this.master.onChange((event) => this.#onChange(event));
     const heartbeat = eventRecord(heartbeatEvent);
     this.#heartbeatTimer = setInterval(
-      () => this.#broadcast(heartbeat),
+      () => this.#broadcast(heartbeat, null),
       this.limits.heartbeatIntervalSeconds * millisecondsPerSecond,
     );
     this.#heartbeatTimer.unref();
@@ -145,14 +171,17 @@ export class OperatorSubscriptions {
     if (event.type === 'STATE_RESTORED') {
       // A snapshot replaced the whole state: the subscribers' view no longer adds up. Mesos
       // clients resubscribe when a stream ends, and get a fresh SUBSCRIBED.
-      for (const subscriber of [...this.#subscribers]) subscriber.end();
+      for (const subscriber of [...this.#subscribers]) subscriber.stream.end();
       return;
     }
     const converted = mesosEvent(event, this.master.state());
-    if (converted !== null) this.#broadcast(eventRecord(converted));
+    if (converted !== null) this.#broadcast(eventRecord(converted), event);
   }
 
-  #broadcast(record: Uint8Array): void {
-    for (const subscriber of [...this.#subscribers]) subscriber.sendRecord(record);
+  /** `about`: the change the record reports, for the subscribers' visibility; null (a heartbeat): everyone. */
+  #broadcast(record: Uint8Array, about: ChangeEvent | null): void {
+    for (const subscriber of [...this.#subscribers]) {
+      if (about === null || mayView(subscriber.visibility, about)) subscriber.stream.sendRecord(record);
+    }
   }
 }

@@ -6,8 +6,8 @@
 // to have open — gets no Access-Control-Allow-Origin, so its browser keeps the answer from it,
 // and its preflights are refused, so it cannot send JSON calls (TEARDOWN …) either.
 //
-// No credentials are involved (no cookies: auth, when it comes, is a bearer token the page adds
-// itself), so Access-Control-Allow-Credentials is never sent.
+// No browser credentials are involved (no cookies: the page adds its own `Authorization: Bearer`
+// header, which a preflight lets through), so Access-Control-Allow-Credentials is never sent.
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
@@ -17,8 +17,8 @@ import { memberOrigins, webScheme } from '../member-origins.ts';
 export const corsPreflightMaxAgeSeconds = 600;
 
 const allowedMethods = 'GET, POST';
-/** What the UI sends: JSON bodies, and Accept / Message-Accept for the RecordIO event stream. */
-const allowedHeaders = 'content-type, accept, message-accept';
+/** What the UI sends: JSON bodies, Accept / Message-Accept for the RecordIO event stream, its token. */
+const allowedHeaders = 'content-type, accept, message-accept, authorization';
 /** What the UI reads from an answer besides the body. */
 const exposedHeaders = 'retry-after, location';
 

@@ -2,12 +2,16 @@
 // If-Match on a version that grows with every write of a key (the Raft index of the write), and
 // a paginated list of a namespace's keys (by prefix, after a key), linearizable like a GET, so a
 // framework keeps no index of its own keys.
+// Authorized by KV prefix: read_kv and write_kv, whose objects are "<namespace>/<key>" matched
+// by prefix (an ACL value "flotilla-jobs/" covers that whole namespace). Writes are audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { maxKvKeyLength, maxKvNamespaceLength, maxKvValueBytes } from '../../state-machine/limits.ts';
 import { kvList } from '../../state-machine/queries.ts';
 import { kvKey } from '../../state-machine/state.ts';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import { requireAllowed } from '../access.ts';
+import { auditCall } from '../audit.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { defaultKvListLimit, maxKvListLimit, maxKvListValueBytes } from '../limits.ts';
 import { requireLeader } from '../leader.ts';
@@ -41,6 +45,8 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
     const prefix = parseKeyPart(request.query.prefix, 'prefix');
     const after = parseKeyPart(request.query.after, 'after');
     const limit = parseListLimit(request.query.limit);
+    // A listing reads every key under its prefix, so the ACL must cover the prefix itself.
+    requireAllowed(request, 'read_kv', `${namespace}/${prefix}`);
     await readConsistency(master, request.query.stale);
     // One more than the page, to know whether another page follows.
     const found = kvList(master.state(), namespace, { prefix, after, limit: limit + 1 });
@@ -49,6 +55,7 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
   const path = '/api/v1/kv/:namespace/*';
   app.get<{ Params: KvParams; Querystring: { stale?: string } }>(path, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);
+    requireAllowed(request, 'read_kv', `${namespace}/${key}`);
     await readConsistency(master, request.query.stale);
     const entry = master.state().kv.get(kvKey(namespace, key));
     if (entry === undefined) throw new HttpError('KEY_NOT_FOUND', `no key ${key} in namespace ${namespace}`);
@@ -57,6 +64,8 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 
   app.put<{ Params: KvParams; Body: { value: string } }>(path, { schema: { body: putBodySchema } }, async (request) => {
     const { namespace, key } = parseKeyPath(request.params);
+    auditCall(request, 'KV PUT', `${namespace}/${key}`);
+    requireAllowed(request, 'write_kv', `${namespace}/${key}`);
     const keyed = withIdempotency(master, idempotentRequest(request));
     if (Buffer.byteLength(request.body.value, 'utf8') > maxKvValueBytes) {
       throw new HttpError('PAYLOAD_TOO_LARGE', `a value is at most ${maxKvValueBytes} bytes`);
@@ -75,6 +84,8 @@ export function registerKvRoutes(app: FastifyInstance, master: MasterCore): void
 
   app.delete<{ Params: KvParams }>(path, async (request, reply: FastifyReply) => {
     const { namespace, key } = parseKeyPath(request.params);
+    auditCall(request, 'KV DELETE', `${namespace}/${key}`);
+    requireAllowed(request, 'write_kv', `${namespace}/${key}`);
     const keyed = withIdempotency(master, idempotentRequest(request));
     requireLeader(master, request.url);
     const expectedVersion = parseIfMatch(request);

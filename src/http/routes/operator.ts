@@ -4,6 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import { requestAccess } from '../access.ts';
+import { auditCall } from '../audit.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
@@ -77,11 +79,17 @@ export function registerOperatorRoutes(app: FastifyInstance, master: MasterCore,
       if (handler === undefined)
         throw new HttpError('UNKNOWN_CALL', `unknown operator call type "${type}"; the call types are ${validTypes}`);
       const encoding = negotiate(request.headers.accept, request.headers['message-accept'], handler.streaming === true);
+      if (handler.write && handler.mutates !== false) auditCall(request, type, auditTarget(request.body, type));
       // Only writes take an Idempotency-Key (reads and SUBSCRIBE ignore it: see ../idempotency.ts).
       const keyed = handler.write ? withIdempotency(master, idempotentRequest(request)) : master;
       if (handler.write) requireLeader(master, operatorPath);
       else if (handler.local !== true) await readConsistency(master, request.query.stale);
-      const response = await handler.handle({ master: keyed, call: request.body, stale: request.query.stale });
+      const response = await handler.handle({
+        master: keyed,
+        call: request.body,
+        stale: request.query.stale,
+        access: requestAccess(request),
+      });
       if (response === null) return reply.code(200).send();
       if (response instanceof StreamingResponse) {
         const headers =
@@ -103,6 +111,12 @@ export function registerOperatorRoutes(app: FastifyInstance, master: MasterCore,
       throw new HttpError('METHOD_NOT_ALLOWED', `${request.method} ${operatorPath}: use POST`);
     },
   });
+}
+
+/** The call's own part of the body (`teardown` of TEARDOWN …), as JSON: what the audit line says it acted on. */
+function auditTarget(body: Readonly<Record<string, unknown>>, type: string): string {
+  const part = body[type.toLowerCase()];
+  return part === undefined ? '' : JSON.stringify(part);
 }
 
 const acceptsJson = (accept: string): boolean =>

@@ -11,6 +11,9 @@
 // offset + bytes read, and sees that it was truncated when size < offset. The task is looked up
 // in this master's applied state (no ReadIndex: a log is not cluster state); the agent confines
 // the read to the task's sandbox (src/agent/sandbox-files.ts), and the path is checked here too.
+// Authorized here, as Mesos' access_sandboxes, by the user the task runs as (ANY for a task
+// without one); the master then reads from the agent as the cluster (the cluster secret), so
+// the agent's own ACLs are not asked again for a read this master has allowed.
 import type { FastifyInstance } from 'fastify';
 import { isValidId, taskKey, type FrameworkId, type TaskId } from '../../state-machine/ids.ts';
 import type { Task } from '../../state-machine/state.ts';
@@ -25,6 +28,7 @@ import {
   sandboxReadTimeoutMs,
 } from '../limits.ts';
 import { readFromAgent } from '../sandbox/agent-read.ts';
+import { requireAllowed } from '../access.ts';
 
 export const sandboxReadPath = '/api/v1/sandbox/read';
 
@@ -98,7 +102,7 @@ function agentOf(master: MasterCore, task: Task): { ip: string; port: number } {
   return agent.address;
 }
 
-export function registerSandboxRoutes(app: FastifyInstance, master: MasterCore): void {
+export function registerSandboxRoutes(app: FastifyInstance, master: MasterCore, clusterSecret: string): void {
   let inFlight = 0;
   app.get<{ Querystring: SandboxQuery }>(sandboxReadPath, async (request) => {
     const read = parseSandboxQuery(request.query);
@@ -111,6 +115,7 @@ export function registerSandboxRoutes(app: FastifyInstance, master: MasterCore):
         'TASK_NOT_FOUND',
       );
     }
+    requireAllowed(request, 'access_sandboxes', task.user);
     const agent = agentOf(master, task);
     if (inFlight >= maxConcurrentSandboxReads) {
       throw new HttpError('TOO_MANY_REQUESTS', `at most ${maxConcurrentSandboxReads} sandbox reads at once`, {
@@ -119,7 +124,7 @@ export function registerSandboxRoutes(app: FastifyInstance, master: MasterCore):
     }
     inFlight += 1;
     try {
-      const result = await readFromAgent({ agent, ...read, timeoutMs: sandboxReadTimeoutMs });
+      const result = await readFromAgent({ agent, ...read, timeoutMs: sandboxReadTimeoutMs, clusterSecret });
       return {
         framework_id: read.frameworkId,
         task_id: read.taskId,

@@ -3,15 +3,18 @@
 // `//leader/api/v1/scheduler`); only POST (405); a Content-Type is required (400) and must be
 // JSON (415: Flotilla does not speak protobuf); SUBSCRIBE needs an Accept that allows JSON (406;
 // none means JSON) and no Mesos-Stream-Id (400). Error bodies keep Flotilla's JSON envelope
-// where Mesos sends plain text; the statuses are Mesos'.
+// where Mesos sends plain text; the statuses are Mesos'. Who may subscribe and call, and as
+// which principal: scheduler/authorization.ts. Every call but RECONCILE is audited.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schedulerApiPath, streamIdHeader } from '../../protocol/scheduler.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import { auditCall } from '../audit.ts';
 import { HttpError } from '../errors.ts';
 import { idempotentRequest, requestIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
 import { maxQueuedBytesPerStream } from '../limits.ts';
+import { authorizeSubscription, operationApproval, requireFrameworkPrincipal } from '../scheduler/authorization.ts';
 import { parseSchedulerCall } from '../scheduler/parse-call.ts';
 import { SchedulerStream } from '../scheduler/stream.ts';
 
@@ -73,9 +76,11 @@ export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore
       const call = parseSchedulerCall(request.body);
       const streamId = headerValue(request, streamIdHeader);
       if (call.type === 'SUBSCRIBE') {
+        auditCall(request, call.type, `framework ${call.frameworkId ?? '(new)'} ${JSON.stringify(call.info.name)}`);
         const encoding = negotiateStream(request);
         if (streamId !== null)
           throw new HttpError('BAD_REQUEST', "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+        authorizeSubscription(request, master.state(), call.frameworkId, call.info);
         const stream = new SchedulerStream(maxQueuedBytesPerStream);
         const subscription = await master.scheduler.subscribe(call, stream);
         const contentType =
@@ -91,9 +96,16 @@ export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore
           })
           .send(stream.body);
       }
+      if (call.type !== 'RECONCILE') auditCall(request, call.type, `framework ${call.frameworkId}`);
+      if (call.type === 'UPDATE_FRAMEWORK') authorizeSubscription(request, master.state(), call.frameworkId, call.info);
+      else requireFrameworkPrincipal(request, master.state(), call.frameworkId);
       // SUBSCRIBE above ignores an Idempotency-Key: it opens a stream, and a retry is a new one.
       const idempotent = idempotentRequest(request);
-      await master.scheduler.call(call, streamId, idempotent === null ? null : requestIdempotency(idempotent));
+      await master.scheduler.call(call, {
+        streamId,
+        idempotency: idempotent === null ? null : requestIdempotency(idempotent),
+        approval: operationApproval(request),
+      });
       // Mesos answers 202 Accepted, and 200 OK to UPDATE_FRAMEWORK.
       return reply.code(call.type === 'UPDATE_FRAMEWORK' ? 200 : 202).send();
     },

@@ -23,6 +23,7 @@ export const uiAssetTypes: Readonly<Record<string, string>> = {
   'style.css': css,
   'app.js': javascript,
   'api.js': javascript,
+  'auth.js': javascript,
   'recordio.js': javascript,
   'connection.js': javascript,
   'leader-finder.js': javascript,
@@ -126,12 +127,17 @@ export function registerUiRoutes(app: FastifyInstance, master: MasterCore): void
   if (index === undefined) throw new Error('the UI allow-list has no index.html');
   // Only the document's policy governs the page; the assets' copy needs no member list.
   const assetPolicy = contentSecurityPolicy([]);
-  app.get(uiIndexPath, async (request, reply) =>
+  // Public: the page must load to show its login form; every call it makes is authenticated.
+  app.get(uiIndexPath, { config: { public: true } }, async (request, reply) =>
     sendAsset(request, reply, index, contentSecurityPolicy(memberOrigins(master, webScheme(request.protocol)))),
   );
-  app.get<{ Params: { file: string } }>(`${uiAssetPrefix}:file`, async (request, reply) => {
-    const asset = Object.hasOwn(uiAssetTypes, request.params.file) ? assets.get(request.params.file) : undefined;
-    if (asset === undefined) throw new HttpError('NOT_FOUND', `no UI file ${JSON.stringify(request.params.file)}`);
-    return sendAsset(request, reply, asset, assetPolicy);
-  });
+  app.get<{ Params: { file: string } }>(
+    `${uiAssetPrefix}:file`,
+    { config: { public: true } },
+    async (request, reply) => {
+      const asset = Object.hasOwn(uiAssetTypes, request.params.file) ? assets.get(request.params.file) : undefined;
+      if (asset === undefined) throw new HttpError('NOT_FOUND', `no UI file ${JSON.stringify(request.params.file)}`);
+      return sendAsset(request, reply, asset, assetPolicy);
+    },
+  );
 }

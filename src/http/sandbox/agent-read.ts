@@ -3,6 +3,7 @@
 // symlink out of it); this side bounds time and bytes, and turns every way an agent can fail
 // into one of three stable codes, never a 500: the file is not there, the agent refused the
 // path, or the agent is not answering as an agent should.
+import { secretHeader } from '../../util/shared-secret.ts';
 import { HttpError } from '../errors.ts';
 
 export interface AgentReadRequest {
@@ -15,6 +16,11 @@ export interface AgentReadRequest {
   readonly offset: number;
   readonly length: number;
   readonly timeoutMs: number;
+  /**
+   * The cluster secret: the agent's API takes it from the masters, who have authorized the read
+   * for their own caller (routes/sandbox.ts).
+   */
+  readonly clusterSecret: string;
 }
 
 export interface AgentReadResult {
@@ -92,7 +98,11 @@ export async function readFromAgent(request: AgentReadRequest): Promise<AgentRea
   try {
     response = await fetch(agentUrl(request.agent), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        [secretHeader]: request.clusterSecret,
+      },
       body: JSON.stringify(call),
       redirect: 'error',
       signal: AbortSignal.timeout(request.timeoutMs),

@@ -4,6 +4,7 @@
 // event stream once it has started (connection.js watches its heartbeats instead). Redirects
 // are never followed: a follower's 307 would be a cross-origin POST; the page finds the leader
 // itself (connection.js) and asks it directly.
+import { authorizationHeaders, loginRequired } from './auth.js';
 import { RecordIoDecoder } from './recordio.js';
 
 /** A master that has not answered in this long counts as not answering. */
@@ -58,12 +59,23 @@ export class MasterClient {
   }
 
   async #fetch(path, init, signal = AbortSignal.timeout(requestTimeoutMs)) {
+    let response;
     try {
-      return await fetch(`${this.origin}${path}`, { ...init, redirect: 'manual', cache: 'no-store', signal });
+      const headers = { ...init.headers, ...authorizationHeaders() };
+      response = await fetch(`${this.origin}${path}`, {
+        ...init,
+        headers,
+        redirect: 'manual',
+        cache: 'no-store',
+        signal,
+      });
     } catch (error) {
       const why = error?.name === 'TimeoutError' ? `no answer in ${requestTimeoutMs / 1000} s` : 'no connection';
       throw new MasterUnavailable(`${this.origin}${path}: ${why}`);
     }
+    // No or a wrong token: the login form comes back (app.js); the caller still sees the failure.
+    if (response.status === 401) loginRequired();
+    return response;
   }
 
   /** GET a JSON document (/health; /v2/apps and /v1/jobs for the services and jobs pages). */

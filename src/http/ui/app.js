@@ -3,6 +3,7 @@
 // page registry; draws the page the location hash names, and redraws what changed at most
 // every minFrameSpacingMs, in an animation frame (a hidden tab draws nothing and catches up
 // when shown: the changes wait in a set, never in a queue that grows).
+import { onLoginRequired, setToken } from './auth.js';
 import { ClusterPoller } from './cluster-poller.js';
 import { LiveConnection } from './connection.js';
 import { byId, h } from './dom.js';
@@ -117,6 +118,30 @@ function showRoute() {
   renderStats.note(`mount ${page.id}`, performance.now() - started);
 }
 
+/**
+ * The login form (docs/security.md): shown when a master answers 401, it takes the token and
+ * reloads the page, which then starts over with it. The token never goes into the URL.
+ */
+function wireLogin() {
+  const form = byId('login');
+  onLoginRequired(({ refused }) => {
+    // Several calls may answer 401 at once; only those that carried the token say it was refused.
+    if (refused) byId('login-refused').hidden = false;
+    if (!form.hidden) return;
+    form.hidden = false;
+    byId('main').hidden = true;
+    byId('login-token').focus();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = byId('login-token').value.trim();
+    if (token === '') return;
+    setToken(token);
+    location.reload();
+  });
+}
+
+wireLogin();
 window.addEventListener('hashchange', showRoute);
 setInterval(() => {
   if (!store.loaded) return;

@@ -96,9 +96,9 @@ export class MessageMetrics {
         this.schedulerCall(call);
         return api.subscribe(call, sink);
       },
-      call: (call: FrameworkCall, streamId, idempotency) => {
+      call: (call: FrameworkCall, request) => {
         this.schedulerCall(call);
-        return api.call(call, streamId, idempotency);
+        return api.call(call, request);
       },
     };
   }

@@ -4,7 +4,9 @@
 // updates (master.cpp `accept`/`_accept`): invalid offers make every task TASK_DROPPED
 // (TASK_LOST for frameworks that are not PARTITION_AWARE) with REASON_INVALID_OFFERS; an
 // invalid task makes it TASK_ERROR with REASON_TASK_INVALID. Refused offers go back to the
-// pool, as Mesos recovers the resources of offers it removed for an ACCEPT.
+// pool, as Mesos recovers the resources of offers it removed for an ACCEPT. Before anything,
+// each operation is authorized (operation-approval.ts): refused launches become TASK_ERROR
+// (REASON_TASK_UNAUTHORIZED), refused reservations are dropped, the rest goes on.
 import type { OfferOperation } from '../../state-machine/commands.ts';
 import type { RejectionCode } from '../../state-machine/errors.ts';
 import type { FrameworkId, OfferId } from '../../state-machine/ids.ts';
@@ -16,6 +18,7 @@ import { defaultRefuseSeconds } from '../limits.ts';
 import type { SchedulerCall } from './call.ts';
 import type { SchedulerContext } from './calls.ts';
 import { masterUpdateEvent } from './events.ts';
+import { approveOperations, type OperationApproval } from './operation-approval.ts';
 
 type AcceptCall = Extract<SchedulerCall, { type: 'ACCEPT' }>;
 
@@ -65,8 +68,16 @@ export function refusedLaunchEvents(
   );
 }
 
-export async function handleAccept(context: SchedulerContext, framework: Framework, call: AcceptCall): Promise<void> {
+export async function handleAccept(
+  context: SchedulerContext,
+  framework: Framework,
+  requested: AcceptCall,
+  approval: OperationApproval,
+): Promise<void> {
   const { master, allocation, sessions } = context;
+  const approved = approveOperations(approval, framework, requested.operations, Date.now());
+  if (approved.refusedTasks.length > 0) sessions.send(framework.id, approved.refusedTasks);
+  const call: AcceptCall = { ...requested, operations: approved.operations };
   const before = master.state();
   const offersInvalid = invalidOffers(before, call);
   const offers = call.offerIds.flatMap((id) => before.offers.get(id as OfferId) ?? []);

@@ -8,6 +8,7 @@ import type { ReplicatedMaster } from '../interface.ts';
 import type { FrameworkCall, SubscribeCall } from './call.ts';
 import { handleFrameworkCall } from './calls.ts';
 import type { EventSink } from './event-sink.ts';
+import { approveEverything, type OperationApproval } from './operation-approval.ts';
 import type { SchedulerSessions } from './sessions.ts';
 import { type Subscription, subscribe } from './subscribe.ts';
 
@@ -18,11 +19,20 @@ export interface SchedulerApi {
    */
   subscribe(call: SubscribeCall, sink: EventSink): Promise<Subscription>;
   /**
-   * `streamId`: the Mesos-Stream-Id the request named. Throws UNKNOWN_FRAMEWORK,
-   * FRAMEWORK_NOT_SUBSCRIBED, STREAM_ID_REQUIRED or STREAM_ID_MISMATCH first, as http.cpp checks.
-   * `idempotency`: the request's keys, so a retried call applies its commands at most once.
+   * Throws UNKNOWN_FRAMEWORK, FRAMEWORK_NOT_SUBSCRIBED, STREAM_ID_REQUIRED or STREAM_ID_MISMATCH
+   * first, as http.cpp checks.
    */
-  call(call: FrameworkCall, streamId: string | null, idempotency?: RequestIdempotency | null): Promise<void>;
+  call(call: FrameworkCall, request: FrameworkCallRequest): Promise<void>;
+}
+
+/** What a framework call's request brings besides the call. */
+export interface FrameworkCallRequest {
+  /** The Mesos-Stream-Id the request named. */
+  readonly streamId: string | null;
+  /** The request's keys, so a retried call applies its commands at most once. */
+  readonly idempotency?: RequestIdempotency | null;
+  /** Whether the caller may do each operation of an ACCEPT; default: everything. */
+  readonly approval?: OperationApproval;
 }
 
 export interface SchedulerApiParts {
@@ -40,9 +50,17 @@ export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
       await parts.leaderServicesRunning();
       return subscribe(context, call, sink);
     },
-    async call(call, streamId, idempotency = null) {
+    async call(call, request) {
       await parts.leaderServicesRunning();
-      await handleFrameworkCall({ ...context, master: withRequestKeys(parts.master, idempotency), streamId }, call);
+      await handleFrameworkCall(
+        {
+          ...context,
+          master: withRequestKeys(parts.master, request.idempotency ?? null),
+          streamId: request.streamId,
+          approval: request.approval ?? approveEverything,
+        },
+        call,
+      );
     },
   };
 }

@@ -12,6 +12,7 @@ import { type ReplicatedMaster, stampedOnSubmit } from '../interface.ts';
 import { defaultRefuseSeconds } from '../limits.ts';
 import { handleAccept } from './accept.ts';
 import type { FrameworkCall } from './call.ts';
+import type { OperationApproval } from './operation-approval.ts';
 import type { SchedulerSessions } from './sessions.ts';
 import { heldByMaster, reconcileEvents } from './task-updates.ts';
 
@@ -24,6 +25,8 @@ export interface SchedulerContext {
 
 interface CallContext extends SchedulerContext {
   readonly streamId: string | null;
+  /** Whether the caller may do each operation of an ACCEPT (its ACLs). */
+  readonly approval: OperationApproval;
 }
 
 /** http.cpp's checks, in its order; returns the framework the call is for. */
@@ -114,7 +117,7 @@ export async function handleFrameworkCall(context: CallContext, call: FrameworkC
       await context.master.submit({ type: 'teardown_framework', at: stampedOnSubmit, frameworkId: framework.id });
       return;
     case 'ACCEPT':
-      await handleAccept(context, framework, call);
+      await handleAccept(context, framework, call, context.approval);
       return;
     case 'DECLINE':
       await decline(context, call);
