@@ -16,6 +16,7 @@ import {
 } from '../../src/http/operator/state-json.ts';
 import { getAgents, getFrameworks, getState, getTasks } from '../../src/http/operator/state-view.ts';
 import { subscribedRecord } from '../../src/http/operator/subscriptions.ts';
+import type { Visibility } from '../../src/http/operator/visibility.ts';
 import { maxResponseChunkBytes } from '../../src/http/limits.ts';
 import { collectInSlices, slicedBody } from '../../src/http/sliced-body.ts';
 import { asciiJson } from '../../src/protocol/ascii-json.ts';
@@ -74,6 +75,26 @@ test('GET_STATE, GET_TASKS, GET_FRAMEWORKS, GET_AGENTS: the same text as the one
   assert.is(await sliced(getTasksJson(view)), JSON.stringify(getTasks(state, statistics)));
   assert.is(await sliced(getFrameworksJson(view)), JSON.stringify(getFrameworks(state)));
   assert.is(await sliced(getAgentsJson(view)), JSON.stringify(getAgents(state)));
+});
+
+test('with what the caller may not view left out (view_tasks, view_frameworks): the same text as the reference', async () => {
+  // f2 and every task running as "daemon" hidden: holdings of visible frameworks, lists, SUBSCRIBED.
+  const visibility: Visibility = {
+    everything: false,
+    task: (task) => task.user !== 'daemon',
+    framework: (framework) => framework.id !== F2,
+    role: () => true,
+  };
+  const view = captureView(state, statistics, JSON.stringify, visibility);
+  const text = await sliced(getStateJson(view));
+  assert.is(text, JSON.stringify(getState(state, statistics, visibility)));
+  assert.is(await sliced(getTasksJson(view)), JSON.stringify(getTasks(state, statistics, visibility)));
+  assert.is(await sliced(getFrameworksJson(view)), JSON.stringify(getFrameworks(state, visibility)));
+  const chunks = await subscribedRecord(
+    captureView(state, () => null, asciiJson, visibility),
+    15,
+  );
+  assert.equal(Buffer.concat(chunks), Buffer.from(encodeRecord(asciiJson(subscribedEvent(state, 15, visibility)))));
 });
 
 test("SUBSCRIBED's record: the same bytes as the one-go event, length line included", async () => {
