@@ -19,3 +19,8 @@ export const maxNameTaskChars = 40;
 
 /** A pull that takes longer than this fails the launch (a stuck registry must not hold a task forever). */
 export const maxPullMs = 10 * 60 * 1000;
+
+/** How long a task user's lookup (getent, id) is reused for later launches (task-user.ts). */
+export const userLookupCacheMs = 30_000;
+/** Distinct task users whose lookups are kept at once. */
+export const maxCachedUsers = 1024;

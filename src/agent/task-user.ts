@@ -6,6 +6,7 @@
 // up with getent and id, so users from NSS sources (LDAP, sssd) count as local ones do.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { maxCachedUsers, userLookupCacheMs } from './limits.ts';
 
 const run = promisify(execFile);
 const lookupTimeoutMs = 5_000;
@@ -35,10 +36,11 @@ export class TaskUserError extends Error {
 export type UserLookup = (name: string) => Promise<TaskUser | null>;
 
 /** getent passwd NAME, then id -G NAME; null when the name is unknown. */
-export const lookupUser: UserLookup = async (name) => {
+async function lookupUserNow(name: string): Promise<TaskUser | null> {
   let passwd: string;
+  let stderr = '';
   try {
-    passwd = (await run('getent', ['passwd', '--', name], { timeout: lookupTimeoutMs })).stdout;
+    ({ stdout: passwd, stderr } = await run('getent', ['passwd', '--', name], { timeout: lookupTimeoutMs }));
   } catch (error) {
     // getent exits 2 for a name it does not know.
     if ((error as { code?: unknown }).code === 2) return null;
@@ -48,13 +50,40 @@ export const lookupUser: UserLookup = async (name) => {
   const uid = Number(fields[2]);
   const gid = Number(fields[3]);
   if (fields.length < 7 || !Number.isSafeInteger(uid) || !Number.isSafeInteger(gid))
-    throw new TaskUserError(`getent passwd ${name} answered a line that is not a passwd entry`);
+    throw new TaskUserError(
+      `getent passwd ${name} answered a line that is not a passwd entry: ${JSON.stringify(passwd.slice(0, 200))}` +
+        (stderr === '' ? '' : ` (stderr: ${JSON.stringify(stderr.slice(0, 200))})`),
+    );
   const groups = (await run('id', ['-G', '--', fields[0] ?? name], { timeout: lookupTimeoutMs })).stdout
     .trim()
     .split(/\s+/)
     .map(Number)
     .filter((group) => Number.isSafeInteger(group));
   return { name: fields[0] ?? name, uid, gid, groups: [gid, ...groups.filter((group) => group !== gid)] };
+}
+
+/**
+ * Lookups of one name share one answer for `userLookupCacheMs`: a burst of launches for one
+ * framework user spawned two processes (getent, id) per task before the task itself, a third of
+ * the agent's launch work. Only found users are kept (an unknown name is asked again), at most
+ * `maxCachedUsers` of them; a change to a user shows within the window.
+ */
+const cachedUsers = new Map<string, { readonly user: Promise<TaskUser | null>; readonly expiresAtMs: number }>();
+
+export const lookupUser: UserLookup = (name) => {
+  const nowMs = Date.now();
+  const cached = cachedUsers.get(name);
+  if (cached !== undefined && cached.expiresAtMs > nowMs) return cached.user;
+  if (cachedUsers.size >= maxCachedUsers) cachedUsers.clear();
+  const user = lookupUserNow(name);
+  cachedUsers.set(name, { user, expiresAtMs: nowMs + userLookupCacheMs });
+  user.then(
+    (found) => {
+      if (found === null) cachedUsers.delete(name);
+    },
+    () => cachedUsers.delete(name),
+  );
+  return user;
 };
 
 const forbidRoot = 'this agent runs no tasks as root (--no-root-tasks)';

@@ -13,6 +13,15 @@ export const retryAfterSeconds = '1';
  */
 export const maxTasksPerResponse = 100_000;
 
+/**
+ * Event-loop time one slice of a large answer (GET_STATE, GET_TASKS, GET_FRAMEWORKS, the operator
+ * stream's SUBSCRIBED) may take before the loop is given back (sliced-body.ts).
+ */
+export const responseSliceBudgetMs = 10;
+
+/** Text one slice of a large answer hands to the socket at most (one HTTP chunk). */
+export const maxResponseChunkBytes = 1024 * 1024;
+
 /** Operator SUBSCRIBE streams open at once on one master; one more is answered 429. */
 export const maxOperatorSubscribers = 64;
 

@@ -109,7 +109,12 @@ export class AgentGateway implements LeaderService {
   readonly #byAgent = new Map<AgentId, AgentConnection>();
   readonly #lastHeardMs = new Map<AgentId, number>();
   readonly #markingUnreachable = new Set<AgentId>();
-  readonly #usage = new Map<TaskKey, TaskUsageView>();
+  /**
+   * The usage each agent last reported, per task: by agent, so a report replaces that agent's
+   * entries at a cost proportional to its own tasks (with one flat map, every report from any of
+   * 10,000 agents swept the entries of all 100,000 tasks).
+   */
+  readonly #usage = new Map<AgentId, Map<TaskKey, TaskUsageView>>();
   #stopListening: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #leading = false;
@@ -205,7 +210,9 @@ export class AgentGateway implements LeaderService {
 
   /** The usage an agent last reported for a task (kept in memory on the leader, never replicated). */
   taskUsage(frameworkId: string, taskId: string): TaskUsageView | null {
-    return this.#usage.get(`${frameworkId}/${taskId}` as TaskKey) ?? null;
+    const key = `${frameworkId}/${taskId}` as TaskKey;
+    const agentId = this.parts.master.state().tasks.get(key)?.agentId;
+    return agentId === undefined ? null : (this.#usage.get(agentId)?.get(key) ?? null);
   }
 
   connectedAgents(): AgentId[] {
@@ -324,7 +331,7 @@ export class AgentGateway implements LeaderService {
   }
 
   #onUsage(agentId: AgentId, message: Extract<AgentMessage, { type: 'usage' }>): void {
-    for (const [key, view] of this.#usage) if (view.agentId === agentId) this.#usage.delete(key);
+    const reported = new Map<TaskKey, TaskUsageView>();
     const receivedAtMs = Date.now();
     const tasks = this.parts.master.state().tasks;
     for (const entry of message.tasks) {
@@ -333,8 +340,10 @@ export class AgentGateway implements LeaderService {
       // for tasks the master does not have would grow this map (and each report's sweep) unboundedly.
       const task = tasks.get(key);
       if (task === undefined || task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
-      this.#usage.set(key, { agentId, usage: entry.usage, receivedAtMs });
+      reported.set(key, { agentId, usage: entry.usage, receivedAtMs });
     }
+    if (reported.size === 0) this.#usage.delete(agentId);
+    else this.#usage.set(agentId, reported);
   }
 
   async #onStatusUpdate(
@@ -403,7 +412,7 @@ export class AgentGateway implements LeaderService {
         message: 'killed by the framework',
       });
     } else if (event.type === 'TASK_UPDATED' && isTerminalTaskState(event.task.state)) {
-      this.#usage.delete(taskKey(event.task.frameworkId, event.task.id));
+      this.#usage.get(event.task.agentId)?.delete(taskKey(event.task.frameworkId, event.task.id));
       // A terminal state the master decided (framework torn down, by TEARDOWN or its failover
       // timeout) frees the task's resources for new offers at once, so the agent must stop the
       // task too, as Mesos' ShutdownFrameworkMessage makes it; otherwise the process runs on in

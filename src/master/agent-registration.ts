@@ -142,8 +142,9 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
     message.tasks.map((reference) => taskKey(toFrameworkId(reference.frameworkId), toTaskId(reference.taskId))),
   );
   const groupsSent = new Set<string>();
-  for (const task of state.tasks.values()) {
-    if (task.agentId !== agentId || isTerminalTaskState(task.state)) continue;
+  for (const key of state.derived.liveTasksByAgent.get(agentId) ?? []) {
+    const task = state.tasks.get(key);
+    if (task === undefined || isTerminalTaskState(task.state)) continue;
     if (task.killRequestedAt !== null) {
       connection.send({
         type: 'kill',

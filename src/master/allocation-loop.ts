@@ -179,7 +179,10 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       case 'OFFER_ADDED':
       case 'TASK_ADDED':
       case 'TASK_KILL_REQUESTED':
-        return; // they take resources or free none
+      case 'TASK_PRUNED':
+      case 'FRAMEWORK_PRUNED':
+      case 'AGENT_PRUNED':
+        return; // they take resources or free none (history is pruned only once it holds nothing)
       case 'TASK_UPDATED':
         if (isTerminalTaskState(event.task.state)) this.trigger('task finished');
         return;

@@ -6,7 +6,7 @@ import type { Credential } from '../auth/credentials.ts';
 import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
-import { maxDurationMs } from '../state-machine/limits.ts';
+import { maxDurationMs, maxHistoryCount } from '../state-machine/limits.ts';
 import {
   addressOption,
   choiceOption,
@@ -27,6 +27,7 @@ import {
   optionValues,
   parseOptions,
 } from '../util/options.ts';
+import { parseMesosDuration, showMesosDuration } from '../util/duration.ts';
 import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
 import { maxAllocationBatchMs } from './limits.ts';
 
@@ -203,6 +204,46 @@ export const masterOptions = {
       return text;
     },
     show: (text) => text,
+  }),
+  // Bounded history (Mesos' flags and defaults). Replicated: the leading master's values apply
+  // to every replica (history-limits.ts proposes them when it starts leading).
+  maxCompletedFrameworks: wholeOption({
+    flag: 'max-completed-frameworks',
+    aliases: ['max_completed_frameworks'],
+    placeholder: '<n>',
+    default: 50,
+    minimum: 0,
+    maximum: maxHistoryCount,
+    description: 'torn-down frameworks kept (with their tasks) for the operator views; older ones are forgotten',
+  }),
+  maxCompletedTasksPerFramework: wholeOption({
+    flag: 'max-completed-tasks-per-framework',
+    aliases: ['max_completed_tasks_per_framework'],
+    placeholder: '<n>',
+    default: 1000,
+    minimum: 0,
+    maximum: maxHistoryCount,
+    description:
+      'finished tasks (terminal and acknowledged) kept per framework; older ones are forgotten and reconcile as unknown',
+  }),
+  registryMaxAgentAgeMs: customOption({
+    flag: 'registry-max-agent-age',
+    aliases: ['registry_max_agent_age'],
+    placeholder: '<duration>',
+    default: '2weeks',
+    description: 'unreachable and gone agents are forgotten this long after their removal (e.g. 2weeks, 1days, 10mins)',
+    absent: 14 * 24 * 60 * 60 * 1000,
+    parse: (text) => parseMesosDuration(text, maxDurationMs),
+    show: showMesosDuration,
+  }),
+  registryMaxAgentCount: wholeOption({
+    flag: 'registry-max-agent-count',
+    aliases: ['registry_max_agent_count'],
+    placeholder: '<n>',
+    default: 102_400,
+    minimum: 0,
+    maximum: maxHistoryCount,
+    description: 'unreachable agents kept, and gone agents kept (each); the oldest removal is forgotten first',
   }),
   services: choiceOption({
     flag: 'services',

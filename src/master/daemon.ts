@@ -20,6 +20,7 @@ import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
+import { HistoryLimitsKeeper } from './history-limits.ts';
 import { buildHostedFrameworks, type HostedFrameworks } from './hosted-frameworks.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
@@ -41,6 +42,7 @@ export interface MasterEnvironment {
 
 /** The master's own leader services, in start order (stopped in reverse); the hosted frameworks follow them. */
 interface LeaderServices {
+  readonly history: HistoryLimitsKeeper;
   readonly agents: AgentGateway;
   readonly schedulerLogger: Logger;
   readonly sessions: SchedulerSessions;
@@ -151,6 +153,7 @@ export class Master {
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
     leadership.begin([
+      services.history,
       services.agents,
       services.sessions,
       services.failover,
@@ -290,6 +293,7 @@ function buildLeaderServices(
   logger: Logger,
 ): LeaderServices {
   const options = config.options;
+  const history = new HistoryLimitsKeeper(replica, options, logger.child({ subsystem: 'history-limits' }));
   const leaderServicesRunning = () => leadership.awaitRunning();
   const schedulerLogger = logger.child({ subsystem: 'scheduler' });
   const sessions = new SchedulerSessions(replica, schedulerLogger);
@@ -338,7 +342,7 @@ function buildLeaderServices(
     onHandOver: (target) => metrics.zonePreferenceHandOver(target.zone),
     logger: logger.child({ subsystem: 'zone-preference' }),
   });
-  return { agents, schedulerLogger, sessions, failover, allocation, promoter, zones, zonePreference };
+  return { history, agents, schedulerLogger, sessions, failover, allocation, promoter, zones, zonePreference };
 }
 
 /** Executors' messages and exits as scheduler events; best effort: without a stream they are dropped, and logged. */

@@ -78,6 +78,14 @@ export const sliceBudgetMs = 10;
 /** Rescinds proposed per pass, so a huge backlog cannot flood the Raft log at once. */
 export const maxRescindsPerPass = 1000;
 
+// ---------------------------------------------------------------- history (history-limits.ts)
+
+/** A failed proposal of this master's history limits is retried after a back-off in this window. */
+export const historyLimitsRetryBaseMs = 500;
+export const historyLimitsRetryMaxMs = 10_000;
+/** The history-limits service's start waits this long at most for its first proposal to commit. */
+export const historyLimitsStartWaitMs = 5_000;
+
 // ---------------------------------------------------------------- membership (learner-promoter.ts)
 
 /** How often the leader looks whether a learner has caught up enough to be promoted. */

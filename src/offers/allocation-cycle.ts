@@ -74,6 +74,28 @@ interface Decision {
 
 const countedAgentStates: ReadonlySet<Agent['state']> = new Set(['ACTIVE', 'DRAINING']);
 
+type Held = { readonly role: Role; readonly frameworkId: FrameworkId; readonly resources: Resources };
+
+/**
+ * Live tasks (the state's index, not a scan of every task: completed ones can outnumber them a
+ * thousand to one), then outstanding offers.
+ */
+export function heldResources(state: ReadonlyState): Held[] {
+  const held: Held[] = [];
+  for (const keys of state.derived.liveTasksByFramework.values()) {
+    for (const key of keys) {
+      const task = state.tasks.get(key);
+      assert(task !== undefined && !isTerminalTaskState(task.state), `live-task index: ${key} is not a live task`);
+      held.push(task);
+    }
+  }
+  // An executor's own resources count in its framework's share, as its tasks' do (Mesos' allocator).
+  for (const executor of state.executors.values())
+    held.push({ role: executor.role, frameworkId: executor.frameworkId, resources: executor.info.resources });
+  for (const offer of state.offers.values()) held.push(offer);
+  return held;
+}
+
 export class AllocationCycle {
   readonly tree: RoleTree;
   readonly quota: QuotaBook;
@@ -88,7 +110,7 @@ export class AllocationCycle {
   /** Frameworks that got an offer or a reason for the agent being allocated now. */
   readonly #touched = new Set<FrameworkId>();
   /** What is held already (live tasks, then outstanding offers), charged during the set-up steps. */
-  readonly #held: readonly { readonly role: Role; readonly frameworkId: FrameworkId; readonly resources: Resources }[];
+  readonly #held: readonly Held[];
   /**
    * Next step: [0, h) charge what is held, [h, h + n) book each agent's free resources, then
    * [h + n, h + 2n) stage 1 and [h + 2n, h + 3n) stage 2 over the agents. Every step is small,
@@ -111,13 +133,7 @@ export class AllocationCycle {
       for (const role of framework.info.roles) this.tree.addFramework(role, framework.id);
     }
     this.#frameworksWithRoom = this.#frameworkIds.length;
-    const held = [];
-    for (const task of state.tasks.values()) if (!isTerminalTaskState(task.state)) held.push(task);
-    // An executor's own resources count in its framework's share, as its tasks' do (Mesos' allocator).
-    for (const executor of state.executors.values())
-      held.push({ role: executor.role, frameworkId: executor.frameworkId, resources: executor.info.resources });
-    for (const offer of state.offers.values()) held.push(offer);
-    this.#held = held;
+    this.#held = heldResources(state);
   }
 
   /** A live task, an executor or an outstanding offer: the starting shares and quota consumption. */

@@ -6,8 +6,7 @@ import type { AgentId, FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings, sortedValues } from '../state-machine/ordering.ts';
 import type { Resources } from '../state-machine/resources.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
-import { isTerminalTaskState } from '../protocol/task-states.ts';
-import { AllocationCycle, type AllocatorConfig } from './allocation-cycle.ts';
+import { AllocationCycle, type AllocatorConfig, heldResources } from './allocation-cycle.ts';
 import type { AllocationReport, FrameworkAllocationReport, RoleAllocationReport } from './control.ts';
 import type { AllocationHints } from './hints.ts';
 import { addQuantities, dominantShare, toRecord, type Quantities } from './quantities.ts';
@@ -85,9 +84,6 @@ function heldPerFramework(state: ReadonlyState): Map<string, Quantities> {
     }
     addQuantities(held, resources);
   };
-  for (const task of state.tasks.values())
-    if (!isTerminalTaskState(task.state)) charge(task.frameworkId, task.resources);
-  for (const executor of state.executors.values()) charge(executor.frameworkId, executor.info.resources);
-  for (const offer of state.offers.values()) charge(offer.frameworkId, offer.resources);
+  for (const held of heldResources(state)) charge(held.frameworkId, held.resources);
   return out;
 }

@@ -6,6 +6,7 @@ import { assert } from '../util/assert.ts';
 import type { LogIndex } from './ids.ts';
 import { add, contains, subtract, type Resources } from './resources.ts';
 import type { Agent, State } from './state.ts';
+import { putAgent } from './writes.ts';
 
 /** What is neither used nor offered. */
 export function freeResources(agent: Agent): Resources {
@@ -17,7 +18,7 @@ function store(state: State, agent: Agent, index: LogIndex): void {
     contains(agent.resources, add(agent.used, agent.offered)),
     `agent ${agent.id}: used plus offered exceed the total`,
   );
-  state.agents.set(agent.id, { ...agent, modifyIndex: index });
+  putAgent(state, { ...agent, modifyIndex: index });
 }
 
 function agentOf(state: State, agent: Agent['id']): Agent {

@@ -27,6 +27,7 @@ import type { Offer, State, Task } from './state.ts';
 import type { ExecutorDefinition, TaskDefinition } from './values.ts';
 import { containerProblem } from './container-rules.ts';
 import { addExecutor, executorProblem, planExecutor } from './executors.ts';
+import { putTask } from './writes.ts';
 
 /** A task as it will be made: its definition with the executor it runs on, and its group. */
 interface PlannedTask {
@@ -284,7 +285,7 @@ function launchTask(
     createIndex: index,
     modifyIndex: index,
   };
-  state.tasks.set(taskKey(task.frameworkId, task.id), task);
+  putTask(state, task);
   events.push({ type: 'TASK_ADDED', task });
 }
 

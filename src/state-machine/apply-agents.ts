@@ -7,10 +7,11 @@ import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex } from './ids.ts';
 import { removeExecutorsWhere } from './executors.ts';
-import { removeOffersWhere } from './offer-book.ts';
+import { removeOffersOnAgent } from './offer-book.ts';
 import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
 import type { Agent, Framework, State } from './state.ts';
-import { liveTasksWhere, masterStatus, recordTaskStatus, transitionLiveTasks } from './task-lifecycle.ts';
+import { liveTasksAmong, masterStatus, recordTaskStatus, transitionTasks } from './task-lifecycle.ts';
+import { putAgent } from './writes.ts';
 import type { TaskState } from '../protocol/task-states.ts';
 
 function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
@@ -45,7 +46,7 @@ export function applyRegisterAgent(
     createIndex: index,
     modifyIndex: index,
   };
-  state.agents.set(agent.id, agent);
+  putAgent(state, agent);
   events.push({ type: 'AGENT_ADDED', agent });
   return success;
 }
@@ -67,15 +68,14 @@ export function applyReregisterAgent(
     return reject('INVALID_RESOURCES', 'the same range value is listed under two roles');
   }
   const reported = new Set(command.tasks.map((reference) => taskKey(reference.frameworkId, reference.taskId)));
-  const missing = liveTasksWhere(
-    state,
-    (task) => task.agentId === found.id && !reported.has(taskKey(task.frameworkId, task.id)),
+  const missing = liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)).filter(
+    (task) => !reported.has(taskKey(task.frameworkId, task.id)),
   );
   const stillUsed = subtract(found.used, sum(missing.map((task) => task.resources)));
   if (!contains(command.info.resources, stillUsed)) {
     return reject('RESOURCES_INSUFFICIENT', `agent ${found.id} reports fewer resources than its tasks use`);
   }
-  removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
+  removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
   for (const task of missing) {
     const status = lostState(state.frameworks.get(task.frameworkId), 'TASK_DROPPED');
     const message = 'the re-registering agent does not report this task';
@@ -98,7 +98,7 @@ export function applyReregisterAgent(
     stateChangedAt: nextState === found.state ? found.stateChangedAt : command.at,
     modifyIndex: index,
   };
-  state.agents.set(agent.id, agent);
+  putAgent(state, agent);
   if (found.state === 'UNREACHABLE') events.push({ type: 'AGENT_ADDED', agent });
   return success;
 }
@@ -115,13 +115,11 @@ export function applyUpdateAgentState(
   if (found.state === 'UNREACHABLE') {
     return reject('INVALID_AGENT_TRANSITION', `agent ${found.id} is unreachable: it comes back by re-registering`);
   }
-  if (command.state !== 'ACTIVE') {
-    removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
-  }
+  if (command.state !== 'ACTIVE') removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
   if (command.state === 'UNREACHABLE') {
-    transitionLiveTasks(
+    transitionTasks(
       state,
-      (task) => task.agentId === found.id,
+      liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)),
       (task) =>
         masterStatus(
           lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'),
@@ -135,7 +133,7 @@ export function applyUpdateAgentState(
     );
   }
   const current = state.agents.get(found.id) ?? found;
-  state.agents.set(found.id, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
+  putAgent(state, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
   // Mesos' operator stream announces an unreachable agent as removed, and its return as added.
   if (command.state === 'UNREACHABLE') events.push({ type: 'AGENT_REMOVED', agentId: found.id });
   return success;
@@ -149,10 +147,10 @@ export function applyMarkAgentGone(
 ): ApplyResult {
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
-  removeOffersWhere(state, (offer) => offer.agentId === found.id, 'AGENT_CHANGED', index, events);
-  transitionLiveTasks(
+  removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
+  transitionTasks(
     state,
-    (task) => task.agentId === found.id,
+    liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)),
     () =>
       masterStatus(
         'TASK_GONE_BY_OPERATOR',
@@ -166,7 +164,7 @@ export function applyMarkAgentGone(
   );
   removeExecutorsWhere(state, (executor) => executor.agentId === found.id, index, events);
   const current = state.agents.get(found.id) ?? found;
-  state.agents.set(found.id, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
+  putAgent(state, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
   events.push({ type: 'AGENT_REMOVED', agentId: found.id });
   return success;
 }

@@ -6,10 +6,11 @@ import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { removeExecutorsWhere } from './executors.ts';
-import { removeOffersWhere } from './offer-book.ts';
+import { removeOffersOfFramework } from './offer-book.ts';
 import type { Framework, State } from './state.ts';
-import { masterStatus, transitionLiveTasks } from './task-lifecycle.ts';
+import { liveTasksAmong, masterStatus, transitionTasks } from './task-lifecycle.ts';
 import type { FrameworkInfo } from './values.ts';
+import { putFramework } from './writes.ts';
 
 /** The framework, if it exists and is not completed; otherwise the rejection. */
 function findOpenFramework(state: State, frameworkId: Framework['id']): Framework | ApplyResult {
@@ -35,13 +36,7 @@ function dropOffersOfLeftRoles(
   events: ChangeEvent[],
 ): void {
   const kept = new Set(info.roles);
-  removeOffersWhere(
-    state,
-    (offer) => offer.frameworkId === framework.id && !kept.has(offer.role),
-    'FRAMEWORK_CHANGED',
-    index,
-    events,
-  );
+  removeOffersOfFramework(state, framework.id, 'FRAMEWORK_CHANGED', index, events, (offer) => kept.has(offer.role));
 }
 
 export function applySubscribeFramework(
@@ -63,7 +58,7 @@ export function applySubscribeFramework(
       createIndex: index,
       modifyIndex: index,
     };
-    state.frameworks.set(framework.id, framework);
+    putFramework(state, framework);
     events.push({ type: 'FRAMEWORK_ADDED', framework });
     return success;
   }
@@ -80,7 +75,7 @@ export function applySubscribeFramework(
     disconnectedAt: null,
     modifyIndex: index,
   };
-  state.frameworks.set(framework.id, framework);
+  putFramework(state, framework);
   events.push({ type: 'FRAMEWORK_UPDATED', framework });
   return success;
 }
@@ -97,7 +92,7 @@ export function applyUpdateFramework(
   if (principalProblem !== null) return principalProblem;
   dropOffersOfLeftRoles(state, found, command.info, index, events);
   const framework: Framework = { ...found, info: command.info, modifyIndex: index };
-  state.frameworks.set(framework.id, framework);
+  putFramework(state, framework);
   events.push({ type: 'FRAMEWORK_UPDATED', framework });
   return success;
 }
@@ -111,9 +106,9 @@ export function applyDisconnectFramework(
   const found = findOpenFramework(state, command.frameworkId);
   if (isResult(found)) return found;
   if (found.state === 'DISCONNECTED') return success;
-  removeOffersWhere(state, (offer) => offer.frameworkId === found.id, 'FRAMEWORK_CHANGED', index, events);
+  removeOffersOfFramework(state, found.id, 'FRAMEWORK_CHANGED', index, events);
   const framework: Framework = { ...found, state: 'DISCONNECTED', disconnectedAt: command.at, modifyIndex: index };
-  state.frameworks.set(framework.id, framework);
+  putFramework(state, framework);
   events.push({ type: 'FRAMEWORK_UPDATED', framework });
   return success;
 }
@@ -126,10 +121,10 @@ export function applyTeardownFramework(
 ): ApplyResult {
   const found = findOpenFramework(state, command.frameworkId);
   if (isResult(found)) return found;
-  removeOffersWhere(state, (offer) => offer.frameworkId === found.id, 'FRAMEWORK_CHANGED', index, events);
-  transitionLiveTasks(
+  removeOffersOfFramework(state, found.id, 'FRAMEWORK_CHANGED', index, events);
+  transitionTasks(
     state,
-    (task) => task.frameworkId === found.id,
+    liveTasksAmong(state, state.derived.liveTasksByFramework.get(found.id)),
     () =>
       masterStatus('TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', `framework ${found.id} was torn down`, command.at, index),
     index,
@@ -138,7 +133,7 @@ export function applyTeardownFramework(
   // Mesos' agents shut the framework's executors down; their resources go back with its tasks'.
   removeExecutorsWhere(state, (executor) => executor.frameworkId === found.id, index, events);
   const framework: Framework = { ...found, state: 'COMPLETED', completedAt: command.at, modifyIndex: index };
-  state.frameworks.set(framework.id, framework);
+  putFramework(state, framework);
   events.push({ type: 'FRAMEWORK_REMOVED', framework });
   return success;
 }

@@ -7,8 +7,8 @@ import { reject, success, type ApplyResult, type Rejection } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { agentOnMachine } from './machines.ts';
-import { removeOffersWhere } from './offer-book.ts';
-import { sortedValues } from './ordering.ts';
+import { removeOffersOnAgent } from './offer-book.ts';
+import { compareStrings, sortedValues } from './ordering.ts';
 import { machineKey, type MachineKey, type State } from './state.ts';
 import type { MachineId } from './values.ts';
 
@@ -69,16 +69,12 @@ export function applyStartMaintenance(
   for (const machine of command.machines) {
     const key = machineKey(machine);
     state.machines.set(key, { machine, mode: 'DOWN', modeChangedAt: command.at, modifyIndex: index });
-    removeOffersWhere(
-      state,
-      (offer) => {
-        const agent = state.agents.get(offer.agentId);
-        return agent !== undefined && agentOnMachine(agent, machine);
-      },
-      'MAINTENANCE',
-      index,
-      events,
-    );
+    // Agents holding offers, in id order: maintenance is rare, and this is bounded by the agents.
+    for (const agentId of [...state.derived.offersByAgent.keys()].sort(compareStrings)) {
+      const agent = state.agents.get(agentId);
+      if (agent !== undefined && agentOnMachine(agent, machine))
+        removeOffersOnAgent(state, agentId, 'MAINTENANCE', index, events);
+    }
   }
   return success;
 }

@@ -8,6 +8,7 @@ import type { ChangeEvent } from './events.ts';
 import { taskKey, type AgentId, type FrameworkId, type LogIndex, type TaskId } from './ids.ts';
 import type { State, Task } from './state.ts';
 import { recordTaskStatus } from './task-lifecycle.ts';
+import { putTask } from './writes.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 
 function findTask(state: State, frameworkId: FrameworkId, taskId: TaskId, agentId: AgentId | null): Task | ApplyResult {
@@ -47,7 +48,7 @@ export function applyAcknowledgeTaskStatus(state: State, command: AcknowledgeTas
   if (status.acknowledged)
     return reject('STATUS_ALREADY_ACKNOWLEDGED', `status ${command.uuid} was already acknowledged`);
   const statuses = task.statuses.map((each, at) => (at === position ? { ...each, acknowledged: true } : each));
-  state.tasks.set(taskKey(task.frameworkId, task.id), { ...task, statuses, modifyIndex: index });
+  putTask(state, { ...task, statuses, modifyIndex: index });
   return success;
 }
 
@@ -64,7 +65,7 @@ export function applyKillTask(state: State, command: KillTask, index: LogIndex, 
     return success;
   }
   const updated: Task = { ...task, killRequestedAt: command.at, modifyIndex: index };
-  state.tasks.set(taskKey(task.frameworkId, task.id), updated);
+  putTask(state, updated);
   events.push({ type: 'TASK_KILL_REQUESTED', task: updated });
   return success;
 }

@@ -1,7 +1,8 @@
 // The state machine's transition function (Nomad's fsm.go `Apply`, made deterministic): one
 // exhaustive switch on the command type, each case a small `applyX`. Every `applyX` validates
 // first and mutates only once nothing can fail, so a rejected command leaves the state exactly
-// as it was. No clock, no randomness, no I/O: time and ids come in the command.
+// as it was. No clock, no randomness, no I/O: time and ids come in the command. After every
+// successful command, history beyond the replicated limits is pruned (history.ts).
 import { applyAcceptOffers } from './apply-accept.ts';
 import { applyMarkAgentGone, applyRegisterAgent, applyReregisterAgent, applyUpdateAgentState } from './apply-agents.ts';
 import {
@@ -11,6 +12,7 @@ import {
   applyUpdateFramework,
 } from './apply-frameworks.ts';
 import { applyKvDelete, applyKvPut } from './apply-kv.ts';
+import { applyUpdateHistoryLimits, settleHistory } from './history.ts';
 import { applyStartMaintenance, applyStopMaintenance, applyUpdateMaintenanceSchedule } from './apply-maintenance.ts';
 import { applyCreateOffers, applyDeclineOffers, applyRescindOffer } from './apply-offers.ts';
 import { applyUpdateQuota, applyUpdateWeights } from './apply-quota.ts';
@@ -30,6 +32,13 @@ import type { State } from './state.ts';
  */
 export function apply(state: State, command: Command, index: LogIndex, events: ChangeEvent[] = []): ApplyResult {
   assert(Number.isSafeInteger(index) && index > 0, `apply: index must be a positive whole number, got ${index}`);
+  const result = applyCommand(state, command, index, events);
+  if (result.ok) settleHistory(state, command, index, events);
+  else assert(state.derived.newlyCompleted.length === 0, `rejected ${command.type} completed a task`);
+  return result;
+}
+
+function applyCommand(state: State, command: Command, index: LogIndex, events: ChangeEvent[]): ApplyResult {
   switch (command.type) {
     case 'register_agent':
       return applyRegisterAgent(state, command, index, events);
@@ -81,6 +90,8 @@ export function apply(state: State, command: Command, index: LogIndex, events: C
       return applyKvPut(state, command, index);
     case 'kv_delete':
       return applyKvDelete(state, command);
+    case 'update_history_limits':
+      return applyUpdateHistoryLimits(state, command, index);
     case 'noop':
       return success;
     default:

@@ -28,6 +28,7 @@ import {
 
 const offerIdsSchema = array(offerIdSchema, { minLength: 1, maxLength: limits.maxOfferIdsPerCommand });
 const expectedVersionSchema = nullable(integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+const historyCountSchema = integer({ min: 0, max: limits.maxHistoryCount });
 
 const offerOperationSchema = taggedUnion<C.OfferOperation>({
   LAUNCH: object<Extract<C.OfferOperation, { type: 'LAUNCH' }>>({
@@ -201,6 +202,14 @@ export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
     namespace: kvNamespaceSchema,
     key: kvKeySchema,
     expectedVersion: expectedVersionSchema,
+  }),
+  update_history_limits: object<C.UpdateHistoryLimits>({
+    type: literal('update_history_limits'),
+    at: timestampMs,
+    maxCompletedFrameworks: historyCountSchema,
+    maxCompletedTasksPerFramework: historyCountSchema,
+    maxRemovedAgentAgeMs: integer({ min: 0, max: limits.maxDurationMs }),
+    maxRemovedAgentCount: historyCountSchema,
   }),
   noop: object<C.Noop>({ type: literal('noop') }),
 });

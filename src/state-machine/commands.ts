@@ -239,6 +239,22 @@ export interface KvDelete {
   readonly expectedVersion: number | null;
 }
 
+// ---- history
+
+/**
+ * The leading master's history limits (its --max_completed_frameworks,
+ * --max_completed_tasks_per_framework, --registry_max_agent_age and --registry_max_agent_count),
+ * proposed when it starts leading and the state's differ: as in Mesos, the active master's flags
+ * apply. What is beyond the new limits is pruned at once.
+ */
+export interface UpdateHistoryLimits extends Stamped {
+  readonly type: 'update_history_limits';
+  readonly maxCompletedFrameworks: number;
+  readonly maxCompletedTasksPerFramework: number;
+  readonly maxRemovedAgentAgeMs: number;
+  readonly maxRemovedAgentCount: number;
+}
+
 /** Changes nothing; lets a new leader commit an entry of its term through the state machine. */
 export interface Noop {
   readonly type: 'noop';
@@ -270,6 +286,7 @@ export type Command =
   | StopMaintenance
   | KvPut
   | KvDelete
+  | UpdateHistoryLimits
   | Noop;
 
 export type CommandType = Command['type'];

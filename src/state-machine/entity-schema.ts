@@ -2,11 +2,12 @@
 // mapped types make the compiler check them against state.ts field by field, so a field added to
 // an entity without a schema (and a snapshot format decision) breaks the build.
 import { addedInFormat3, array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
-import { maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
+import { maxDurationMs, maxHistoryCount, maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
 import type {
   Agent,
   Executor,
   Framework,
+  HistoryLimits,
   KvEntry,
   MachineStatus,
   MaintenanceSchedule,
@@ -148,4 +149,14 @@ export const kvEntrySchema: Schema<KvEntry> = object<KvEntry>({
   value: kvValueSchema,
   version: logIndexSchema,
   createIndex: logIndexSchema,
+});
+
+const historyCount = nullable(integer({ min: 0, max: maxHistoryCount }));
+
+export const historyLimitsSchema: Schema<HistoryLimits> = object<HistoryLimits>({
+  maxCompletedFrameworks: historyCount,
+  maxCompletedTasksPerFramework: historyCount,
+  maxRemovedAgentAgeMs: nullable(integer({ min: 0, max: maxDurationMs })),
+  maxRemovedAgentCount: historyCount,
+  modifyIndex: logIndexSchema,
 });

@@ -29,6 +29,15 @@ export type ChangeEvent =
   | { readonly type: 'EXECUTOR_ADDED'; readonly executor: Executor }
   /** An executor's resources went back to its agent: the agent reported it gone, or its agent or framework is gone. */
   | { readonly type: 'EXECUTOR_REMOVED'; readonly executor: Executor }
+  /**
+   * History pruning (history.ts) forgot an entity: a completed task beyond its framework's limit,
+   * a completed framework beyond the limit (its tasks first), a removed agent too old or beyond
+   * the count (with the unreachable tasks it still held, as Mesos' registry GC drops them). Mesos
+   * has no operator event for these; they let listeners drop what they keep per entity.
+   */
+  | { readonly type: 'TASK_PRUNED'; readonly task: Task }
+  | { readonly type: 'FRAMEWORK_PRUNED'; readonly framework: Framework }
+  | { readonly type: 'AGENT_PRUNED'; readonly agent: Agent }
   /** The whole state was replaced from a snapshot: subscribers must re-read it. */
   | { readonly type: 'STATE_RESTORED' };
 

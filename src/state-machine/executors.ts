@@ -13,7 +13,7 @@ import { executorKey, type AgentId, type ExecutorKey, type FrameworkId, type Log
 import { sortedValues } from './ordering.ts';
 import type { Role } from './roles.ts';
 import type { Executor, State } from './state.ts';
-import { masterStatus, transitionLiveTasks } from './task-lifecycle.ts';
+import { liveTasksAmong, masterStatus, transitionTasks } from './task-lifecycle.ts';
 import type { ExecutorDefinition } from './values.ts';
 
 /** What a LAUNCH (CUSTOM executors) or a LAUNCH_GROUP (DEFAULT) may name. */
@@ -103,12 +103,11 @@ export function applyRemoveExecutor(
       `framework ${command.frameworkId} has no executor ${command.executorId} on agent ${command.agentId}`,
     );
   }
-  transitionLiveTasks(
+  transitionTasks(
     state,
-    (task) =>
-      task.agentId === executor.agentId &&
-      task.frameworkId === executor.frameworkId &&
-      task.executor?.id === executor.info.id,
+    liveTasksAmong(state, state.derived.liveTasksByAgent.get(executor.agentId)).filter(
+      (task) => task.frameworkId === executor.frameworkId && task.executor?.id === executor.info.id,
+    ),
     () =>
       masterStatus(
         'TASK_LOST',

@@ -1,9 +1,9 @@
 // The state hash: SHA-256 over every table's rows in table order and key order, each row its key
 // and canonical JSON. Equal states give equal hashes on every replica and after a snapshot round
 // trip; the Raft index of the last apply is not part of it (a rejected command changes nothing,
-// and the hash says so).
-import { createHash } from 'node:crypto';
-import type { ReadonlyState } from './state.ts';
+// and the hash says so). The derived indexes are not part of it either: they follow from the rows.
+import { createHash, type Hash } from 'node:crypto';
+import type { ReplicatedState } from './state.ts';
 import { tables } from './tables.ts';
 
 export const stateHashFormat = 'flotilla-state-sha256-v1';
@@ -13,24 +13,42 @@ export interface TableRows {
   readonly rows: readonly (readonly [string, string])[];
 }
 
-export function tableRows(state: ReadonlyState): TableRows[] {
+export function tableRows(state: ReplicatedState): TableRows[] {
   return tables.map((table) => ({ name: table.name, rows: table.rows(state) }));
 }
 
-/** The hash of rows already serialised (the snapshot writer hashes what it writes). */
-export function hashTableRows(rowsByTable: readonly TableRows[]): string {
-  const hash = createHash('sha256');
-  hash.update(`${stateHashFormat}\n`);
-  for (const { name, rows } of rowsByTable) {
-    hash.update(`table ${name} ${rows.length}\n`);
-    for (const [key, json] of rows) {
-      // Lengths first, so no choice of key and value can imitate another row's bytes.
-      hash.update(`${key.length}:${key} ${json.length}:${json}\n`);
-    }
+/** The hash fed row by row, so a writer that yields between rows hashes as it goes. */
+export class StateHasher {
+  readonly #hash: Hash = createHash('sha256');
+
+  constructor() {
+    this.#hash.update(`${stateHashFormat}\n`);
   }
-  return hash.digest('hex');
+
+  table(name: string, rowCount: number): void {
+    this.#hash.update(`table ${name} ${rowCount}\n`);
+  }
+
+  row(key: string, json: string): void {
+    // Lengths first, so no choice of key and value can imitate another row's bytes.
+    this.#hash.update(`${key.length}:${key} ${json.length}:${json}\n`);
+  }
+
+  digest(): string {
+    return this.#hash.digest('hex');
+  }
 }
 
-export function stateHash(state: ReadonlyState): string {
+/** The hash of rows already serialised (a snapshot's rows as read back). */
+export function hashTableRows(rowsByTable: readonly TableRows[]): string {
+  const hasher = new StateHasher();
+  for (const { name, rows } of rowsByTable) {
+    hasher.table(name, rows.length);
+    for (const [key, json] of rows) hasher.row(key, json);
+  }
+  return hasher.digest();
+}
+
+export function stateHash(state: ReplicatedState): string {
   return hashTableRows(tableRows(state));
 }

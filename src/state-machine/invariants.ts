@@ -19,7 +19,9 @@ import {
   type Resources,
 } from './resources.ts';
 import { unreservedRole } from './roles.ts';
-import { kvKey, machineKey, type Agent, type ReadonlyState, type Task } from './state.ts';
+import { DerivedIndexes } from './derived-indexes.ts';
+import type { RemovalQueue } from './removal-queue.ts';
+import { kvKey, machineKey, type Agent, type ReadonlyState, type ReplicatedState, type Task } from './state.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 
 export class InvariantViolation extends Error {
@@ -30,7 +32,15 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new InvariantViolation(message);
 }
 
+/** Every invariant, the derived indexes against a full scan included. */
 export function checkInvariants(state: ReadonlyState): void {
+  checkEntityInvariants(state);
+  checkDerivedIndexes(state);
+  checkHistoryLimits(state);
+}
+
+/** The invariants of the replicated maps alone (a snapshot being restored, before its indexes exist). */
+export function checkEntityInvariants(state: ReplicatedState): void {
   checkAgentBooks(state);
   checkOffers(state);
   for (const [key, task] of state.tasks) checkTask(state, key, task);
@@ -48,7 +58,7 @@ export function checkInvariants(state: ReadonlyState): void {
 }
 
 /** Per agent, what holds its resources: live tasks, then executors, then outstanding offers, in key order. */
-function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[]; offered: Resources[] }> {
+function holdersByAgent(state: ReplicatedState): Map<AgentId, { used: Resources[]; offered: Resources[] }> {
   const holders = new Map<AgentId, { used: Resources[]; offered: Resources[] }>();
   const of = (agent: AgentId) => {
     const found = holders.get(agent) ?? { used: [], offered: [] };
@@ -63,7 +73,7 @@ function holdersByAgent(state: ReadonlyState): Map<AgentId, { used: Resources[];
 }
 
 /** Used plus offered fit the total, the cached books match, and no range value is held twice. */
-function checkAgentBooks(state: ReadonlyState): void {
+function checkAgentBooks(state: ReplicatedState): void {
   const holders = holdersByAgent(state);
   for (const agentId of holders.keys())
     check(state.agents.has(agentId), `agent ${agentId} holds resources but is not registered`);
@@ -92,7 +102,7 @@ function checkNoDoubleHolding(agent: Agent, holdings: readonly Resources[]): voi
   }
 }
 
-function checkOffers(state: ReadonlyState): void {
+function checkOffers(state: ReplicatedState): void {
   for (const [key, offer] of state.offers) {
     check(key === offer.id, `offer ${offer.id}: stored under key ${key}`);
     const framework = state.frameworks.get(offer.frameworkId);
@@ -112,11 +122,13 @@ function checkOffers(state: ReadonlyState): void {
   }
 }
 
-function checkTask(state: ReadonlyState, key: TaskKey, task: Task): void {
+function checkTask(state: ReplicatedState, key: TaskKey, task: Task): void {
   check(key === taskKey(task.frameworkId, task.id), `task ${key}: stored under the wrong key`);
   const framework = state.frameworks.get(task.frameworkId);
   const agent = state.agents.get(task.agentId);
-  check(framework !== undefined && agent !== undefined, `task ${key}: framework or agent missing`);
+  check(framework !== undefined, `task ${key}: framework missing`);
+  // A terminal task may outlive its agent: a removed agent is pruned (history.ts), its history is not.
+  check(agent !== undefined || isTerminalTaskState(task.state), `task ${key} is live on an agent not in the state`);
   const last = task.statuses[task.statuses.length - 1];
   check(last?.state === task.state, `task ${key}: state ${task.state} is not its newest status`);
   check(
@@ -136,7 +148,7 @@ function checkTask(state: ReadonlyState, key: TaskKey, task: Task): void {
  * An executor lives on a registered agent that is not gone, for a framework not torn down; a
  * live task that names an executor finds it on its agent, with the ExecutorInfo it was launched with.
  */
-function checkExecutors(state: ReadonlyState): void {
+function checkExecutors(state: ReplicatedState): void {
   for (const [key, executor] of state.executors) {
     check(
       key === executorKey(executor.agentId, executor.frameworkId, executor.info.id),
@@ -162,7 +174,7 @@ function checkExecutors(state: ReadonlyState): void {
   }
 }
 
-function checkFrameworks(state: ReadonlyState): void {
+function checkFrameworks(state: ReplicatedState): void {
   for (const [key, framework] of state.frameworks) {
     check(key === framework.id, `framework ${framework.id}: stored under key ${key}`);
     check(framework.info.roles.length > 0, `framework ${framework.id} has no role`);
@@ -178,7 +190,7 @@ function checkFrameworks(state: ReadonlyState): void {
 }
 
 /** Exactly the scheduled machines have a mode, and each machine is in one window. */
-function checkMaintenance(state: ReadonlyState): void {
+function checkMaintenance(state: ReplicatedState): void {
   const scheduled = new Set<string>();
   for (const window of state.maintenanceSchedule.windows) {
     for (const machine of window.machines) {
@@ -192,7 +204,7 @@ function checkMaintenance(state: ReadonlyState): void {
   }
 }
 
-function checkQuotaAndWeights(state: ReadonlyState): void {
+function checkQuotaAndWeights(state: ReplicatedState): void {
   for (const [role, quota] of state.quotas) {
     check(role === quota.role && role !== unreservedRole, `quota of ${role}: wrong key or role "*"`);
     for (const [name, guarantee] of Object.entries(quota.guarantees)) {
@@ -205,16 +217,89 @@ function checkQuotaAndWeights(state: ReadonlyState): void {
   }
 }
 
+const sameMembers = (left: ReadonlySet<string>, right: ReadonlySet<string>): boolean =>
+  left.size === right.size && [...left].every((member) => right.has(member));
+
+function checkIndex(
+  name: string,
+  kept: ReadonlyMap<string, ReadonlySet<string>>,
+  scanned: ReadonlyMap<string, ReadonlySet<string>>,
+  ordered = false,
+): void {
+  check(kept.size === scanned.size, `index ${name}: ${kept.size} keys, a scan finds ${scanned.size}`);
+  for (const [key, members] of scanned) {
+    const found = kept.get(key);
+    const equal =
+      found !== undefined && (ordered ? [...found].join() === [...members].join() : sameMembers(found, members));
+    check(equal, `index ${name}[${key}] differs from a scan${ordered ? ' (or its order does)' : ''}`);
+  }
+}
+
+const queueText = (queue: RemovalQueue): string =>
+  queue
+    .inOrder()
+    .map((removal) => `${removal.agentId}@${removal.removedAt}`)
+    .join();
+
+/** The indexes apply kept equal what a full scan of the maps builds (derived-indexes.ts). */
+export function checkDerivedIndexes(state: ReadonlyState): void {
+  const kept = state.derived;
+  const scanned = DerivedIndexes.rebuild(state);
+  checkIndex('tasksByFramework', kept.tasksByFramework, scanned.tasksByFramework);
+  checkIndex('liveTasksByFramework', kept.liveTasksByFramework, scanned.liveTasksByFramework);
+  checkIndex('liveTasksByAgent', kept.liveTasksByAgent, scanned.liveTasksByAgent);
+  checkIndex('unacknowledged', kept.unacknowledgedTasksByFramework, scanned.unacknowledgedTasksByFramework);
+  checkIndex('completedTasksByFramework', kept.completedTasksByFramework, scanned.completedTasksByFramework, true);
+  checkIndex('offersByFramework', kept.offersByFramework, scanned.offersByFramework);
+  checkIndex('offersByAgent', kept.offersByAgent, scanned.offersByAgent);
+  check(
+    [...kept.completedFrameworks].join() === [...scanned.completedFrameworks].join(),
+    'index completedFrameworks differs from a scan (or its order does)',
+  );
+  check(queueText(kept.unreachableAgents) === queueText(scanned.unreachableAgents), 'index unreachableAgents differs');
+  check(queueText(kept.goneAgents) === queueText(scanned.goneAgents), 'index goneAgents differs');
+  check(
+    kept.liveTaskCount === scanned.liveTaskCount,
+    `liveTaskCount ${kept.liveTaskCount}, a scan finds ${scanned.liveTaskCount}`,
+  );
+}
+
+/** Nothing is kept beyond the replicated limits once a command has applied (the age needs `at`: history.ts). */
+function checkHistoryLimits(state: ReadonlyState): void {
+  const limits = state.historyLimits;
+  const { completedTasksByFramework, completedFrameworks, unreachableAgents, goneAgents } = state.derived;
+  if (limits.maxCompletedTasksPerFramework !== null) {
+    for (const [frameworkId, completed] of completedTasksByFramework)
+      check(
+        completed.size <= limits.maxCompletedTasksPerFramework,
+        `framework ${frameworkId} keeps too many completed tasks`,
+      );
+  }
+  if (limits.maxCompletedFrameworks !== null)
+    check(completedFrameworks.size <= limits.maxCompletedFrameworks, 'too many completed frameworks are kept');
+  if (limits.maxRemovedAgentCount !== null) {
+    check(unreachableAgents.size <= limits.maxRemovedAgentCount, 'too many unreachable agents are kept');
+    check(goneAgents.size <= limits.maxRemovedAgentCount, 'too many gone agents are kept');
+  }
+}
+
 /**
  * Across one apply: a task terminal before is still there after, with the same state and the
- * same statuses (only their `acknowledged` flags may change). `before` is a shallow copy of the
- * task map taken before the apply; entities are never mutated in place, so it is exact.
+ * same statuses (only their `acknowledged` flags may change), unless the apply pruned it (the
+ * TASK_PRUNED events it emitted: `pruned`), and only a completed task, or one whose framework or
+ * agent was pruned with it, may be. `before` is a shallow copy of the task map taken before the
+ * apply; entities are never mutated in place, so it is exact.
  */
-export function checkTerminalTasksUnchanged(before: ReadonlyMap<TaskKey, Task>, after: ReadonlyState): void {
+export function checkTerminalTasksUnchanged(
+  before: ReadonlyMap<TaskKey, Task>,
+  after: ReplicatedState,
+  pruned: ReadonlySet<TaskKey> = new Set(),
+): void {
   for (const [key, task] of before) {
     if (!isTerminalTaskState(task.state)) continue;
     const now = after.tasks.get(key);
-    check(now !== undefined, `terminal task ${key} disappeared`);
+    if (now === undefined && pruned.has(key)) continue;
+    check(now !== undefined, `terminal task ${key} disappeared without being pruned`);
     const strip = (value: Task): unknown => ({
       ...value,
       modifyIndex: 0,

@@ -53,12 +53,17 @@ export const maxKvKeyLength = 512;
 export const maxKvValueBytes = 64 * 1024;
 /** Keys across all namespaces; a put beyond this is rejected with KV_LIMIT_EXCEEDED. */
 export const maxKvEntries = 100_000;
+/** Event-loop time one slice of the background snapshot writer may hold (machine.ts beginSnapshot). */
+export const snapshotSliceBudgetMs = 10;
 /** Change listeners on one machine (operator SUBSCRIBE streams share one listener each). */
 export const maxChangeListeners = 1024;
 /** Timestamps in commands are milliseconds since the epoch; this is the year 2286. */
 export const maxTimestampMs = 9_999_999_999_999;
 /** Durations (failover timeouts, maintenance windows, health check intervals): 10 years. */
 export const maxDurationMs = 10 * 365 * 24 * 60 * 60 * 1000;
+
+/** The ceiling of a count in update_history_limits (completed frameworks, tasks per framework, removed agents). */
+export const maxHistoryCount = 100_000_000;
 
 /** Default and ceiling of a list query's `limit`: a single answer stays a bounded size. */
 export const defaultQueryLimit = 1000;

@@ -8,8 +8,8 @@ import type { ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { checkInvariants } from './invariants.ts';
-import { maxChangeListeners } from './limits.ts';
-import { frozenView, readSnapshot, writeSnapshot, writeSnapshotInSlices } from './snapshot.ts';
+import { maxChangeListeners, snapshotSliceBudgetMs } from './limits.ts';
+import { captureState, readSnapshot, writeSnapshot, writeSnapshotInSlices } from './snapshot.ts';
 import { emptyState, type ReadonlyState, type State } from './state.ts';
 
 /**
@@ -31,6 +31,8 @@ export interface ClusterStateMachineOptions {
   readonly checkInvariants?: boolean;
   /** Where a throwing listener's error goes; by default it is rethrown outside apply. */
   readonly onListenerError?: (error: unknown) => void;
+  /** Event-loop time one slice of the sliced snapshot writer may take (tests set 0: yield at every step). */
+  readonly snapshotSliceBudgetMs?: number;
 }
 
 export class ClusterStateMachine implements ReplicatedStateMachine {
@@ -39,9 +41,12 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   readonly #listeners: ChangeListener[] = [];
   readonly #checkInvariants: boolean;
   readonly #onListenerError: (error: unknown) => void;
+  readonly #snapshotSliceBudgetMs: number;
 
   constructor(options: ClusterStateMachineOptions = {}) {
     this.#checkInvariants = options.checkInvariants ?? false;
+    this.#snapshotSliceBudgetMs = options.snapshotSliceBudgetMs ?? snapshotSliceBudgetMs;
+    assert(this.#snapshotSliceBudgetMs >= 0, 'a snapshot slice budget is not negative');
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
     this.#onListenerError =
@@ -80,14 +85,23 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   }
 
   /**
-   * Captures the state now (map copies: O(entities) pointers) and returns the function that
-   * writes it in slices, giving the event loop back between them: at 10,000 tasks the straight
-   * write held the loop for 175–455 ms, longer than a heartbeat and up to an election timeout.
+   * Captures the state now (arrays of entity pointers: snapshot.ts captureState) and returns the
+   * function that writes it in slices of about `snapshotSliceBudgetMs`, giving the event loop back
+   * between them: at 10,000 tasks the straight write held the loop for 175–455 ms, longer than a
+   * heartbeat and up to an election timeout.
    */
   beginSnapshot(): () => Promise<Uint8Array> {
-    const view = frozenView(this.#state);
+    const captured = captureState(this.#state);
     const index = this.#lastAppliedIndex;
-    return () => writeSnapshotInSlices(view, index, () => new Promise((resolve) => setImmediate(resolve)));
+    const budgetMs = this.#snapshotSliceBudgetMs;
+    return () => {
+      let sliceStartMs = performance.now();
+      return writeSnapshotInSlices(captured, index, async () => {
+        if (performance.now() - sliceStartMs < budgetMs) return;
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStartMs = performance.now();
+      });
+    };
   }
 
   /** Replaces the whole state; throws SnapshotError (and keeps the old state) if `data` is bad. */

@@ -1,6 +1,6 @@
 // Which agents run on which maintenance machine (Mesos MachineID: hostname and/or ip), and
 // whether an agent's machine is down (a yes/no answer: it does not depend on Map order).
-import type { Agent, ReadonlyState } from './state.ts';
+import type { Agent, ReplicatedState } from './state.ts';
 import type { MachineId } from './values.ts';
 
 export function agentOnMachine(agent: Agent, machine: MachineId): boolean {
@@ -9,7 +9,7 @@ export function agentOnMachine(agent: Agent, machine: MachineId): boolean {
   return machine.hostname !== '' || machine.ip !== '';
 }
 
-export function agentIsDown(state: ReadonlyState, agent: Agent): boolean {
+export function agentIsDown(state: ReplicatedState, agent: Agent): boolean {
   for (const status of state.machines.values()) {
     if (status.mode === 'DOWN' && agentOnMachine(agent, status.machine)) return true;
   }

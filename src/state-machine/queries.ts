@@ -3,7 +3,7 @@
 // index answer byte for byte the same, and pagination by "after this id" is stable.
 import { defaultQueryLimit, maxQueryLimit } from './limits.ts';
 import { freeResources } from './agent-accounting.ts';
-import type { AgentId, FrameworkId, TaskId } from './ids.ts';
+import type { AgentId, FrameworkId, TaskId, TaskKey } from './ids.ts';
 import { taskKey } from './ids.ts';
 import { compareStrings, sortedValues } from './ordering.ts';
 import { filterRole, reservedRoles, sum, type Resources } from './resources.ts';
@@ -117,6 +117,19 @@ export interface RoleSummary {
   readonly quota: QuotaEntry | null;
 }
 
+/**
+ * The live tasks in key order (sums come out alike on every replica), from the state's index:
+ * completed tasks can outnumber them a thousand to one.
+ */
+function liveTasksOf(state: ReadonlyState): Task[] {
+  const keys: TaskKey[] = [];
+  for (const ofFramework of state.derived.liveTasksByFramework.values()) for (const key of ofFramework) keys.push(key);
+  return keys.sort(compareStrings).flatMap((key) => {
+    const task = state.tasks.get(key);
+    return task === undefined ? [] : [task];
+  });
+}
+
 /** Every role that has a framework, a weight, a quota or a reservation (Mesos GET_ROLES). */
 export function listRoles(state: ReadonlyState): RoleSummary[] {
   const liveAgents = [...state.agents.values()].filter((agent) => agent.state !== 'GONE');
@@ -124,7 +137,7 @@ export function listRoles(state: ReadonlyState): RoleSummary[] {
   const roles = new Set<Role>([...state.weights.keys(), ...state.quotas.keys()]);
   for (const framework of openFrameworks) for (const role of framework.info.roles) roles.add(role);
   for (const agent of liveAgents) for (const role of reservedRoles(agent.resources)) roles.add(role);
-  const liveTasks = [...state.tasks.values()].filter((task) => !isTerminalTaskState(task.state));
+  const liveTasks = liveTasksOf(state);
   return [...roles].sort(compareStrings).map((role) => ({
     role,
     weight: state.weights.get(role)?.weight ?? 1,

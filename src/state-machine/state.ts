@@ -5,6 +5,7 @@
 //
 // Every entity keeps the Raft index of its creation and of its last change (Nomad's
 // CreateIndex/ModifyIndex); a key-value entry's version is its modify index.
+import { DerivedIndexes, type ReadonlyDerivedIndexes } from './derived-indexes.ts';
 import type { Brand, AgentId, ExecutorKey, FrameworkId, LogIndex, OfferId, TaskId, TaskKey } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
@@ -144,6 +145,50 @@ export interface KvEntry {
   readonly createIndex: LogIndex;
 }
 
+/**
+ * How much finished history the state keeps (Mesos' --max_completed_frameworks,
+ * --max_completed_tasks_per_framework, --registry_max_agent_age and --registry_max_agent_count).
+ * Replicated, so every replica prunes alike: the leading master proposes its flags
+ * (update_history_limits). Null is "no bound": a state no leader has set limits in yet (a log
+ * written before limits existed replays unchanged).
+ */
+export interface HistoryLimits {
+  readonly maxCompletedFrameworks: number | null;
+  readonly maxCompletedTasksPerFramework: number | null;
+  /** Unreachable and gone agents are forgotten this long (ms) after they were removed. */
+  readonly maxRemovedAgentAgeMs: number | null;
+  /** Unreachable agents kept at most, and gone agents kept at most (each list on its own, as Mesos). */
+  readonly maxRemovedAgentCount: number | null;
+  readonly modifyIndex: LogIndex;
+}
+
+export const unboundedHistory: HistoryLimits = Object.freeze({
+  maxCompletedFrameworks: null,
+  maxCompletedTasksPerFramework: null,
+  maxRemovedAgentAgeMs: null,
+  maxRemovedAgentCount: null,
+  modifyIndex: 0,
+});
+
+/** The replicated part of the state, read-only: what snapshots, the state hash and views read. */
+export interface ReplicatedState {
+  readonly agents: ReadonlyMap<AgentId, Agent>;
+  readonly frameworks: ReadonlyMap<FrameworkId, Framework>;
+  readonly offers: ReadonlyMap<OfferId, Offer>;
+  readonly tasks: ReadonlyMap<TaskKey, Task>;
+  readonly executors: ReadonlyMap<ExecutorKey, Executor>;
+  readonly quotas: ReadonlyMap<Role, QuotaEntry>;
+  readonly weights: ReadonlyMap<Role, WeightEntry>;
+  readonly machines: ReadonlyMap<MachineKey, MachineStatus>;
+  readonly maintenanceSchedule: MaintenanceSchedule;
+  readonly kv: ReadonlyMap<KvKey, KvEntry>;
+  readonly historyLimits: HistoryLimits;
+}
+
+/**
+ * The maps are written only through writes.ts, which keeps `derived` (indexes by framework,
+ * agent and state; not replicated, rebuilt on restore) in step with them.
+ */
 export interface State {
   readonly agents: Map<AgentId, Agent>;
   readonly frameworks: Map<FrameworkId, Framework>;
@@ -155,20 +200,13 @@ export interface State {
   readonly machines: Map<MachineKey, MachineStatus>;
   maintenanceSchedule: MaintenanceSchedule;
   readonly kv: Map<KvKey, KvEntry>;
+  historyLimits: HistoryLimits;
+  readonly derived: DerivedIndexes;
 }
 
-/** What readers get: the same state, with no way to change it. */
-export interface ReadonlyState {
-  readonly agents: ReadonlyMap<AgentId, Agent>;
-  readonly frameworks: ReadonlyMap<FrameworkId, Framework>;
-  readonly offers: ReadonlyMap<OfferId, Offer>;
-  readonly tasks: ReadonlyMap<TaskKey, Task>;
-  readonly executors: ReadonlyMap<ExecutorKey, Executor>;
-  readonly quotas: ReadonlyMap<Role, QuotaEntry>;
-  readonly weights: ReadonlyMap<Role, WeightEntry>;
-  readonly machines: ReadonlyMap<MachineKey, MachineStatus>;
-  readonly maintenanceSchedule: MaintenanceSchedule;
-  readonly kv: ReadonlyMap<KvKey, KvEntry>;
+/** What readers get: the same state, with no way to change it, and its indexes. */
+export interface ReadonlyState extends ReplicatedState {
+  readonly derived: ReadonlyDerivedIndexes;
 }
 
 export function emptyState(): State {
@@ -183,5 +221,7 @@ export function emptyState(): State {
     machines: new Map(),
     maintenanceSchedule: { windows: [], modifyIndex: 0 },
     kv: new Map(),
+    historyLimits: unboundedHistory,
+    derived: new DerivedIndexes(),
   };
 }

@@ -1,12 +1,14 @@
 // The state as tables: one per entity kind, each row a key and the entity's canonical JSON. The
 // snapshot writer, the snapshot reader and the state hash all walk this one list, in this order,
 // so they cannot disagree on what the state is. Adding a map to State means adding a table here
-// (and bumping the snapshot format version).
+// (and bumping the snapshot format version). The derived indexes are not a table: they are
+// rebuilt from these on restore.
 import { canonicalJson } from './canonical-json.ts';
 import {
   agentSchema,
   executorSchema,
   frameworkSchema,
+  historyLimitsSchema,
   kvEntrySchema,
   machineStatusSchema,
   maintenanceScheduleSchema,
@@ -18,7 +20,18 @@ import {
 import { executorKey, taskKey } from './ids.ts';
 import { sortedKeys } from './ordering.ts';
 import { SchemaError, type Schema } from './schema.ts';
-import { kvKey, machineKey, type ReadonlyState, type State } from './state.ts';
+import { kvKey, machineKey, type ReplicatedState, type State } from './state.ts';
+
+/**
+ * A table's entities as they are at one moment: keys and values in the map's own order, copied
+ * into arrays (pointers only; entities are never changed in place), which is far cheaper than
+ * copying the map. A writer that yields between slices works from this, not the live state.
+ */
+export interface CapturedTable {
+  readonly table: Table;
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+}
 
 /** A table with its entity type hidden, so tables of different kinds share one list. */
 export interface Table {
@@ -27,10 +40,11 @@ export interface Table {
   /** The snapshot format that added it: a snapshot of an older format has no such table. */
   readonly sinceFormat: number;
   /** [key, canonical JSON] in key order. */
-  rows(state: ReadonlyState): [string, string][];
-  /** The keys in order and the JSON of one row: `rows` in steps, for a writer that yields between them. */
-  sortedKeys(state: ReadonlyState): string[];
-  rowJson(state: ReadonlyState, key: string): string;
+  rows(state: ReplicatedState): [string, string][];
+  /** The entities now, unsorted (see CapturedTable), for a writer that yields between rows. */
+  capture(state: ReplicatedState): CapturedTable;
+  /** One captured value's row. */
+  rowJson(value: unknown): string;
   /**
    * Parses one row and puts it into `state`; throws SchemaError when the row is not an entity of
    * this table. The caller rejects duplicate keys (a later row would replace an earlier one).
@@ -42,21 +56,24 @@ interface TableSpec<V> {
   readonly name: string;
   readonly sinceFormat?: number;
   readonly schema: Schema<V>;
-  entries(state: ReadonlyState): ReadonlyMap<string, V>;
+  entries(state: ReplicatedState): ReadonlyMap<string, V>;
   keyOf(value: V): string;
   insert(state: State, value: V): void;
 }
 
 function defineTable<V>(spec: TableSpec<V>): Table {
-  return {
+  const table: Table = {
     name: spec.name,
     sinceFormat: spec.sinceFormat ?? 1,
     rows(state) {
       const entries = spec.entries(state);
       return sortedKeys(entries).map((key) => [key, canonicalJson(entries.get(key))]);
     },
-    sortedKeys: (state) => sortedKeys(spec.entries(state)),
-    rowJson: (state, key) => canonicalJson(spec.entries(state).get(key)),
+    capture(state) {
+      const entries = spec.entries(state);
+      return { table, keys: [...entries.keys()], values: [...entries.values()] };
+    },
+    rowJson: (value) => canonicalJson(value),
     load(state, key, json) {
       const path = `${spec.name}[${JSON.stringify(key)}]`;
       const value = spec.schema(json, path);
@@ -65,9 +82,14 @@ function defineTable<V>(spec: TableSpec<V>): Table {
       spec.insert(state, value);
     },
   };
+  return table;
 }
 
 const scheduleKey = 'schedule';
+const limitsKey = 'limits';
+
+/** Added in snapshot format 3; an older snapshot has no such table (its state had no limits). */
+export const historyLimitsTableName = 'history_limits';
 
 export const tables: readonly Table[] = [
   defineTable({
@@ -144,5 +166,16 @@ export const tables: readonly Table[] = [
     entries: (state) => state.kv,
     keyOf: (entry) => kvKey(entry.namespace, entry.key),
     insert: (state, entry) => state.kv.set(kvKey(entry.namespace, entry.key), entry),
+  }),
+  defineTable({
+    name: historyLimitsTableName,
+    schema: historyLimitsSchema,
+    sinceFormat: 4,
+    // Written even when unbounded, so a snapshot always says what the limits are.
+    entries: (state) => new Map([[limitsKey, state.historyLimits]]),
+    keyOf: () => limitsKey,
+    insert: (state, limits) => {
+      state.historyLimits = limits;
+    },
   }),
 ];

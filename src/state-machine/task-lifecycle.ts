@@ -3,10 +3,10 @@
 import { releaseUsed } from './agent-accounting.ts';
 import { assert } from '../util/assert.ts';
 import type { ChangeEvent } from './events.ts';
-import { taskKey, type LogIndex } from './ids.ts';
+import { taskKey, type LogIndex, type TaskKey } from './ids.ts';
 import { maxStatusHistory } from './limits.ts';
-import { sortedValues } from './ordering.ts';
 import type { State, Task, TaskStatus } from './state.ts';
+import { putTask, sortedKeysOf } from './writes.ts';
 import { isTerminalTaskState, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 
 export function recordTaskStatus(
@@ -22,7 +22,7 @@ export function recordTaskStatus(
   const statuses = [...task.statuses, status].slice(-maxStatusHistory);
   const updated: Task = { ...task, state: status.state, statuses, modifyIndex: index };
   if (isTerminalTaskState(status.state)) releaseUsed(state, task.agentId, task.resources, index);
-  state.tasks.set(key, updated);
+  putTask(state, updated);
   events.push({ type: 'TASK_UPDATED', task: updated, status });
 }
 
@@ -49,20 +49,25 @@ export function masterStatus(
   };
 }
 
-/** Live tasks matching `predicate`, in key order. */
-export function liveTasksWhere(state: State, predicate: (task: Task) => boolean): Task[] {
-  return sortedValues(state.tasks).filter((task) => !isTerminalTaskState(task.state) && predicate(task));
+/**
+ * The live tasks among `keys` (an index set: one agent's or one framework's live tasks), in key
+ * order. The copy is taken before anything changes, so callers may transition them one by one.
+ */
+export function liveTasksAmong(state: State, keys: ReadonlySet<TaskKey> | undefined): Task[] {
+  return sortedKeysOf(keys).map((key) => {
+    const task = state.tasks.get(key);
+    assert(task !== undefined && !isTerminalTaskState(task.state), `indexed live task ${key} is not live`);
+    return task;
+  });
 }
 
-/** Moves each live task matching `predicate` to the status `statusFor` gives it. */
-export function transitionLiveTasks(
+/** Moves each task to the status `statusFor` gives it, in the order given (key order). */
+export function transitionTasks(
   state: State,
-  predicate: (task: Task) => boolean,
+  tasks: readonly Task[],
   statusFor: (task: Task) => TaskStatus,
   index: LogIndex,
   events: ChangeEvent[],
 ): void {
-  for (const task of liveTasksWhere(state, predicate)) {
-    recordTaskStatus(state, task, statusFor(task), index, events);
-  }
+  for (const task of tasks) recordTaskStatus(state, task, statusFor(task), index, events);
 }

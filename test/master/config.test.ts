@@ -217,6 +217,53 @@ test('master and agent: a non-loopback --listen needs --credentials and --cluste
   assert.not.ok(JSON.stringify(protectedMaster.flags).includes('ops-secret'), 'GET_FLAGS names the file, not secrets');
 });
 
+test("master: the history flags (Mesos' names and defaults, either spelling, durations in Mesos' syntax)", () => {
+  const required = { id: 'm1', listen: { host: 'h', port: 1 }, peers: { m1: 'h:1' }, dataDir: '/d' };
+  const defaults = masterConfig(required);
+  assert.is(defaults.options.maxCompletedFrameworks, 50);
+  assert.is(defaults.options.maxCompletedTasksPerFramework, 1000);
+  assert.is(defaults.options.registryMaxAgentAgeMs, 14 * 24 * 60 * 60 * 1000);
+  assert.is(defaults.options.registryMaxAgentCount, 102_400);
+  assert.is(defaults.flags.registry_max_agent_age, '2weeks');
+  const given = parseMasterFlags({
+    ...sampleFlags(masterOptions),
+    maxCompletedTasksPerFramework: '10',
+    registryMaxAgentAgeMs: '10mins',
+  });
+  assert.is(given.options.maxCompletedTasksPerFramework, 10);
+  assert.is(given.options.registryMaxAgentAgeMs, 600_000);
+  const { maxCompletedFrameworks, maxCompletedTasksPerFramework, registryMaxAgentAgeMs, registryMaxAgentCount } =
+    masterOptions;
+  const history = {
+    maxCompletedFrameworks,
+    maxCompletedTasksPerFramework,
+    registryMaxAgentAgeMs,
+    registryMaxAgentCount,
+  } as OptionSchema;
+  const command = addSchemaOptions(new Command('master').exitOverride(), history);
+  const argv = [
+    '--max_completed_frameworks',
+    '3',
+    '--registry-max-agent-count',
+    '7',
+    '--registry_max_agent_age',
+    '1days',
+  ];
+  command.parse(argv, { from: 'user' });
+  const parsed = parseOptions(history, givenOptions(command, history));
+  assert.is(parsed.maxCompletedFrameworks, 3);
+  assert.is(parsed.registryMaxAgentCount, 7);
+  assert.is(parsed.registryMaxAgentAgeMs, 24 * 60 * 60 * 1000);
+  for (const [key, text] of [
+    ['registryMaxAgentAgeMs', '2 weeks'],
+    ['registryMaxAgentAgeMs', '14'],
+    ['maxCompletedTasksPerFramework', '-1'],
+  ] as const) {
+    const error = tryParse(() => parseMasterFlags({ ...sampleFlags(masterOptions), [key]: text }));
+    assert.ok(error !== null && error !== undefined, `${key} ${text} is refused`);
+  }
+});
+
 test('agent: defaults and values given in code', () => {
   const config = agentConfig({ masters: ['h:1'], workDir: '/w' });
   assert.equal(config.options.containerizers, ['process']);

@@ -7,6 +7,7 @@ import { startSingleMaster } from '../support/master.ts';
 import { waitFor } from '../support/wait.ts';
 
 const serviceOrder = [
+  'history-limits',
   'agent-gateway',
   'scheduler-sessions',
   'framework-failover',

@@ -22,6 +22,7 @@ import { waitFor } from '../support/wait.ts';
 
 const transfers = 20;
 const serviceOrder = [
+  'history-limits',
   'agent-gateway',
   'scheduler-sessions',
   'framework-failover',

@@ -1,8 +1,11 @@
-// Randomized command sequences (fast-check; the seed is printed, FLOTILLA_SEED=<n> replays it):
-//  1. every invariant holds after every apply, terminal tasks never change, and a rejected
-//     command changes nothing (the Harness checks all three on each command);
+// Randomized command sequences (fast-check; the seed is printed, FLOTILLA_SEED=<n> replays it),
+// small history limits among them, so runs prune tasks, frameworks and agents:
+//  1. every invariant holds after every apply (the derived indexes equal a full scan), terminal
+//     tasks never change unless pruned and only completed ones are, and a rejected command
+//     changes nothing (the Harness checks all of it on each command);
 //  2. the property of issue 4: restoring a snapshot taken at any point and replaying the rest
-//     of the log gives the same results and the same state hash as never snapshotting.
+//     of the log gives the same results and the same state hash as never snapshotting (so a
+//     replica that rebuilt its indexes from a snapshot prunes exactly what the others prune).
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,6 +24,8 @@ console.log(`sequence.test.ts seed ${seed} (replay: FLOTILLA_SEED=${seed})`);
 // reports the smallest counterexample found so far (still with the seed that replays it).
 const timeBound = { interruptAfterTimeLimit: 60_000 };
 const successes = new Map<string, number>();
+/** TASK_PRUNED, FRAMEWORK_PRUNED, AGENT_PRUNED: how often random runs pruned history. */
+const prunings = new Map<string, number>();
 
 function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array[]; results: ApplyResult[] } {
   const harness = new Harness();
@@ -35,6 +40,8 @@ function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array
     log.push(bytes);
     results.push(result);
   }
+  for (const event of harness.events)
+    if (event.type.endsWith('_PRUNED')) prunings.set(event.type, (prunings.get(event.type) ?? 0) + 1);
   return { harness, log, results };
 }
 
@@ -91,9 +98,13 @@ test('the generator reaches the success path of the commands that matter', () =>
     'decline_offers',
     'rescind_offer',
     'kill_task',
+    'update_history_limits',
   ];
   console.log(`successes: ${JSON.stringify(Object.fromEntries([...successes].sort()))}`);
   for (const type of needed) assert.ok((successes.get(type) ?? 0) > 0, `no successful ${type} in any run`);
+  console.log(`prunings: ${JSON.stringify(Object.fromEntries([...prunings].sort()))}`);
+  for (const type of ['TASK_PRUNED', 'FRAMEWORK_PRUNED', 'AGENT_PRUNED'])
+    assert.ok((prunings.get(type) ?? 0) > 0, `no ${type} in any run`);
 });
 
 test.run();

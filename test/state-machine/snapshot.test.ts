@@ -14,6 +14,7 @@ import {
   type SnapshotErrorCode,
   snapshotRowsPerSlice,
 } from '../../src/state-machine/snapshot.ts';
+import { unboundedHistory } from '../../src/state-machine/state.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
@@ -88,7 +89,8 @@ test('two replicas at the same index write identical snapshots', () => {
 });
 
 test('a snapshot begun now and written in slices is the state at its start, whatever is applied meanwhile', async () => {
-  const source = richMachine();
+  // A budget of 0: the writer gives the loop back at every step (by default only once a slice's time is spent).
+  const source = new Harness(richScenario, 0);
   // Enough rows for several slices.
   for (let key = 0; key < 3 * snapshotRowsPerSlice; key++) {
     source.run({ type: 'kv_put', namespace: 'bulk', key: `k${key}`, value: `v${key}`, expectedVersion: null });
@@ -97,15 +99,19 @@ test('a snapshot begun now and written in slices is the state at its start, what
   const indexAtStart = source.machine.lastAppliedIndex;
   const straight = source.machine.snapshot();
   const finish = source.machine.beginSnapshot();
+  // The loop turns while the writer runs: a callback that queues itself again on every turn counts them.
   let slices = 0;
-  const counting = setInterval(() => {
+  let counting = true;
+  const count = () => {
     slices++;
-  }, 0);
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
   const written = finish();
   source.run({ type: 'kv_put', namespace: 'bulk', key: 'after', value: 'late', expectedVersion: null });
   source.run({ type: 'kv_delete', namespace: 'bulk', key: 'k0', expectedVersion: null });
   const bytes = await written;
-  clearInterval(counting);
+  counting = false;
   assert.ok(slices > 0, 'the writer gave the event loop back');
   const restored = new ClusterStateMachine({ checkInvariants: true });
   restored.restore(bytes);
@@ -136,12 +142,21 @@ const rowsOf = (database: Database.Database, table: string) =>
 const updateRow = (database: Database.Database, table: string, key: string, value: unknown) =>
   database.prepare(`UPDATE ${table} SET row = ? WHERE key = ?`).run(canonicalJson(value), key);
 
+/** Rewrites a snapshot as format 3 wrote it: no history_limits table (the state had no limits). */
+function asFormat3(bytes: Uint8Array): Uint8Array {
+  return edited(bytes, (database) => {
+    database.exec('DROP TABLE history_limits');
+    database.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
+    rehash(database);
+  });
+}
+
 /**
  * Rewrites a snapshot as format 2 wrote it: no executors table, no task executor, data or group,
  * no status data (a format 2 state has no executors: its tasks run on the command executor).
  */
 function asFormat2(bytes: Uint8Array): Uint8Array {
-  return edited(bytes, (database) => {
+  return edited(asFormat3(bytes), (database) => {
     database.exec('DROP TABLE executors');
     for (const { key, row } of rowsOf(database, 'tasks')) {
       const task = JSON.parse(row) as Record<string, unknown> & { statuses: Record<string, unknown>[] };
@@ -166,7 +181,7 @@ function asFormat2(bytes: Uint8Array): Uint8Array {
   });
 }
 
-/** Rewrites a snapshot as format 1 wrote it: without the members formats 2 and 3 added, hashed as format 1 hashed. */
+/** Rewrites a snapshot as format 1 wrote it: without the members formats 2 to 4 added, hashed as format 1 hashed. */
 function asFormat1(bytes: Uint8Array): Uint8Array {
   return edited(asFormat2(bytes), (database) => {
     const rows = (table: string) => rowsOf(database, table);
@@ -189,6 +204,18 @@ function asFormat1(bytes: Uint8Array): Uint8Array {
     rehash(database);
   });
 }
+
+test('COMPAT: a format 3 snapshot reads with unbounded history limits, its hash checked on its rows', () => {
+  const source = richMachine();
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(asFormat3(source.machine.snapshot()));
+  assert.equal(restored.state.historyLimits, unboundedHistory);
+  assert.equal(tableRows(restored.state), tableRows(source.state));
+  const tampered = edited(asFormat3(source.machine.snapshot()), (database) => {
+    database.prepare("UPDATE agents SET row = json_set(row, '$.hostname', 'elsewhere') WHERE key = 'a1'").run();
+  });
+  refused(tampered, 'SNAPSHOT_HASH_MISMATCH');
+});
 
 test('COMPAT: a format 1 snapshot reads, its tasks running as their command user, the new fields defaulted', () => {
   const restored = new ClusterStateMachine({ checkInvariants: true });
@@ -268,7 +295,7 @@ test('refused: a SQLite file that is not a state snapshot, or lacks a table', ()
 
 test('refused: another format version', () => {
   const bytes = edited(richMachine().machine.snapshot(), (database) => {
-    database.prepare("UPDATE meta SET value = '4' WHERE key = 'format_version'").run();
+    database.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(String(snapshotFormatVersion + 1));
   });
   refused(bytes, 'SNAPSHOT_VERSION_UNSUPPORTED');
 });

@@ -58,6 +58,10 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
     // master.proto's Event has no executor events; GET_EXECUTORS answers who runs where.
     case 'EXECUTOR_ADDED':
     case 'EXECUTOR_REMOVED':
+    // Mesos forgets completed tasks, frameworks and removed agents without an operator event.
+    case 'TASK_PRUNED':
+    case 'FRAMEWORK_PRUNED':
+    case 'AGENT_PRUNED':
       return null;
     default:
       return assertNever(event);

@@ -1,29 +1,60 @@
 // Operator calls that read the cluster state (master.proto Response.GetState, GetAgents,
 // GetFrameworks, GetExecutors, GetTasks). Reads: a ReadIndex round first unless ?stale=true (routes/operator.ts).
+// The state is captured at once and the answer written in slices as the client reads it
+// (state-json.ts, sliced-body.ts): at 100,000 tasks no answer holds the event loop for long.
 // Frameworks and tasks the caller may not view (view_frameworks, view_tasks) are left out, as
 // Mesos filters them; agents are visible to every authenticated caller.
-import type { OperatorCallTable } from './registry.ts';
-import { getAgents, getExecutors, getFrameworks, getState, getTasks } from './state-view.ts';
-import { visibilityOf } from './visibility.ts';
+import type { MasterCore } from '../../master/interface.ts';
+import { slicedBody } from '../sliced-body.ts';
+import { type OperatorCallTable, StreamingResponse } from './registry.ts';
+import {
+  captureView,
+  getAgentsJson,
+  getFrameworksJson,
+  getStateJson,
+  getTasksJson,
+  type CapturedView,
+} from './state-json.ts';
+import { getExecutors } from './state-view.ts';
+import { seeEverything, type Visibility, visibilityOf } from './visibility.ts';
+
+type Writer = (view: CapturedView) => Generator<string>;
+
+/** `{"type":"<type>","<field>":` the value `}`, written in slices from the state as it is now. */
+function answer(
+  master: MasterCore,
+  visibility: Visibility,
+  type: string,
+  field: string,
+  write: Writer,
+): StreamingResponse {
+  const statistics = (framework: string, task: string) => master.taskStatistics(framework, task);
+  const view = captureView(master.state(), statistics, JSON.stringify, visibility);
+  function* text(): Generator<string> {
+    yield `{"type":"${type}","${field}":`;
+    yield* write(view);
+    yield '}';
+  }
+  return new StreamingResponse(slicedBody(text()));
+}
 
 export const stateCalls: OperatorCallTable = {
   GET_STATE: {
     write: false,
     async handle({ master, access }) {
-      const statistics = (framework: string, task: string) => master.taskStatistics(framework, task);
-      return { type: 'GET_STATE', get_state: getState(master.state(), statistics, visibilityOf(access)) };
+      return answer(master, visibilityOf(access), 'GET_STATE', 'get_state', getStateJson);
     },
   },
   GET_AGENTS: {
     write: false,
     async handle({ master }) {
-      return { type: 'GET_AGENTS', get_agents: getAgents(master.state()) };
+      return answer(master, seeEverything, 'GET_AGENTS', 'get_agents', getAgentsJson);
     },
   },
   GET_FRAMEWORKS: {
     write: false,
     async handle({ master, access }) {
-      return { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(master.state(), visibilityOf(access)) };
+      return answer(master, visibilityOf(access), 'GET_FRAMEWORKS', 'get_frameworks', getFrameworksJson);
     },
   },
   GET_EXECUTORS: {
@@ -35,8 +66,7 @@ export const stateCalls: OperatorCallTable = {
   GET_TASKS: {
     write: false,
     async handle({ master, access }) {
-      const statistics = (framework: string, task: string) => master.taskStatistics(framework, task);
-      return { type: 'GET_TASKS', get_tasks: getTasks(master.state(), statistics, visibilityOf(access)) };
+      return answer(master, visibilityOf(access), 'GET_TASKS', 'get_tasks', getTasksJson);
     },
   },
 };

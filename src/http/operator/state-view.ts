@@ -10,7 +10,7 @@ import { listAgents, listExecutors, listFrameworks } from '../../state-machine/q
 import { mesosExecutor } from '../../master/mesos/mesos-executors.ts';
 import { sum, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
-import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
+import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import { maxTasksPerResponse } from '../limits.ts';
 import {
@@ -21,6 +21,7 @@ import {
   type FrameworkHoldings,
 } from '../../master/mesos/mesos-entities.ts';
 import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
+import { taskListOf, type TaskList } from './state-json.ts';
 import { seeEverything, type Visibility } from './visibility.ts';
 
 /** Registered agents, as Mesos lists them: unreachable and gone agents are not registered. */
@@ -99,20 +100,6 @@ export function getFrameworks(state: ReadonlyState, visibility: Visibility = see
   return { frameworks: list(['CONNECTED', 'DISCONNECTED']), completed_frameworks: list(['COMPLETED']) };
 }
 
-type TaskList = 'tasks' | 'unreachable_tasks' | 'completed_tasks';
-
-/**
- * master.proto GetTasks: `tasks` are live, or terminal with a terminal update the framework has
- * not acknowledged yet; `completed_tasks` are terminal and acknowledged (an update the master
- * made itself has no uuid and needs no acknowledgement).
- */
-function taskList(task: Task): TaskList {
-  if (task.state === 'TASK_UNREACHABLE') return 'unreachable_tasks';
-  if (!isTerminalTaskState(task.state)) return 'tasks';
-  const latest = task.statuses[task.statuses.length - 1];
-  return latest === undefined || latest.uuid === null || latest.acknowledged ? 'completed_tasks' : 'tasks';
-}
-
 /** Where a live task's last reported usage comes from (the leader's agent gateway). */
 export type TaskStatisticsLookup = (frameworkId: string, taskId: string) => Mesos.ResourceStatistics | null;
 
@@ -127,7 +114,7 @@ export function getTasks(
   const all = sortedValues(state.tasks);
   const visible = visibility.everything ? all : all.filter((task) => visibility.task(task));
   for (const task of visible.slice(0, maxTasksPerResponse)) {
-    const list = taskList(task);
+    const list = taskListOf(task);
     const usage = list === 'tasks' ? statistics(task.frameworkId, task.id) : null;
     lists[list].push(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
   }

@@ -1,7 +1,10 @@
 // Operator SUBSCRIBE streams (master.proto Event; operator-http-api.md "Events"): each subscriber
 // gets SUBSCRIBED with a snapshot of the state, a HEARTBEAT at once and then every
 // `heartbeatIntervalSeconds`, and the Mesos-named change events in apply order, as RecordIO
-// records of ASCII JSON, one record per HTTP chunk.
+// records of ASCII JSON, one record per HTTP chunk (a SUBSCRIBED larger than 1 MiB spans several).
+//
+// SUBSCRIBED's state is captured at once and written in slices (state-json.ts), so a large state
+// does not hold the event loop; events applied meanwhile wait behind it in the stream.
 //
 // One listener on the master serves every subscriber: an event is converted and encoded once,
 // and sent to each subscriber that may see what it is about (visibility.ts: view_tasks,
@@ -11,6 +14,7 @@
 // waiting for one subscriber's socket; a subscriber that falls further behind is disconnected
 // (it resubscribes and starts from a fresh snapshot), never buffered without end.
 import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { asciiJson } from '../../protocol/ascii-json.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import { encodeRecord } from '../../protocol/recordio.ts';
@@ -19,7 +23,9 @@ import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { retryAfterSeconds } from '../limits.ts';
 import { RecordStream } from '../record-stream.ts';
-import { heartbeatEvent, mesosEvent, subscribedEvent } from './mesos-events.ts';
+import { collectInSlices } from '../sliced-body.ts';
+import { heartbeatEvent, mesosEvent } from './mesos-events.ts';
+import { type CapturedView, captureView, getStateJson } from './state-json.ts';
 import { seeEverything, type Visibility } from './visibility.ts';
 
 export interface SubscriptionLimits {
@@ -34,6 +40,35 @@ const millisecondsPerSecond = 1000;
 const minQueuedBytes = 1024;
 
 const eventRecord = (event: Operator.Event): Uint8Array => encodeRecord(asciiJson(event));
+
+/** Text slices turned into bytes between two turns of the event loop. */
+const chunksPerTurn = 8;
+
+/**
+ * The SUBSCRIBED record (mesos-events.ts `subscribedEvent`, the same bytes), as chunks: its text
+ * made in slices and turned into bytes a few slices per turn of the loop; the length line goes
+ * in front of the first chunk. A small state makes one chunk (one record per HTTP chunk, as every
+ * other event); a large one spans several (joining 50 MB into one chunk held the loop for long).
+ * ASCII JSON, so bytes are characters.
+ */
+export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeconds: number): Promise<Uint8Array[]> {
+  function* text(): Generator<string> {
+    yield '{"type":"SUBSCRIBED","subscribed":{"get_state":';
+    yield* getStateJson(view);
+    yield `,"heartbeat_interval_seconds":${heartbeatIntervalSeconds}}}`;
+  }
+  const parts = await collectInSlices(text());
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for (const part of parts) {
+    const chunk = Buffer.from(part, 'utf8');
+    chunks.push(chunk);
+    length += chunk.byteLength;
+    if (chunks.length % chunksPerTurn === 0) await nextTurn();
+  }
+  const first = Buffer.concat([Buffer.from(`${length}\n`, 'utf8'), chunks[0] ?? Buffer.alloc(0)]);
+  return [first, ...chunks.slice(1)];
+}
 
 interface Subscriber {
   readonly stream: RecordStream;
@@ -89,11 +124,10 @@ export class OperatorSubscriptions {
         },
       );
     }
-    // The snapshot and the registration happen in one synchronous step. Apply is synchronous
+    // The capture and the registration happen in one synchronous step. Apply is synchronous
     // too, so every change is either in the snapshot or delivered as an event, never neither.
-    const snapshot = eventRecord(
-      subscribedEvent(this.master.state(), this.limits.heartbeatIntervalSeconds, visibility),
-    );
+    const view = captureView(this.master.state(), () => null, asciiJson, visibility);
+    const snapshot = subscribedRecord(view, this.limits.heartbeatIntervalSeconds);
     this.#startListening();
     const stream = new RecordStream(this.limits.maxQueuedBytes, 'an operator event subscriber', snapshot);
     stream.sendRecord(eventRecord(heartbeatEvent));

@@ -4,8 +4,7 @@
 // replicated schedule (pure); the leader's connections send new ones and rescind those that no
 // longer hold (session.ts, inverse-offer-sync.ts), and keep the frameworks' answers (inverse-offer-answers.ts).
 import { createHash } from 'node:crypto';
-import { isTerminalTaskState } from '../../protocol/task-states.ts';
-import type { AgentId } from '../../state-machine/ids.ts';
+import type { AgentId, FrameworkId } from '../../state-machine/ids.ts';
 import { agentIsDown, agentOnMachine } from '../../state-machine/machines.ts';
 import type { Agent, ReadonlyState } from '../../state-machine/state.ts';
 import type { MaintenanceWindow } from '../../state-machine/values.ts';
@@ -42,12 +41,17 @@ export function inverseOfferId(
   return `inverse-${digest.slice(0, inverseOfferIdHexDigits)}`;
 }
 
-/** The agents this framework uses: its outstanding offers and its live tasks. */
+/** The agents this framework uses: its outstanding offers and its live tasks (the state's indexes). */
 function agentsUsedBy(state: ReadonlyState, frameworkId: string): string[] {
   const used = new Set<string>();
-  for (const offer of state.offers.values()) if (offer.frameworkId === frameworkId) used.add(offer.agentId);
-  for (const task of state.tasks.values()) {
-    if (task.frameworkId === frameworkId && !isTerminalTaskState(task.state)) used.add(task.agentId);
+  const id = frameworkId as FrameworkId;
+  for (const offerId of state.derived.offersByFramework.get(id) ?? []) {
+    const offer = state.offers.get(offerId);
+    if (offer !== undefined) used.add(offer.agentId);
+  }
+  for (const key of state.derived.liveTasksByFramework.get(id) ?? []) {
+    const task = state.tasks.get(key);
+    if (task !== undefined) used.add(task.agentId);
   }
   return [...used].sort();
 }

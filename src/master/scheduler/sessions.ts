@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
 import { assert } from '../../util/assert.ts';
 import type { ChangeEvent } from '../../state-machine/events.ts';
+import type { FrameworkId } from '../../state-machine/ids.ts';
+import { compareStrings } from '../../state-machine/ordering.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import type { MasterCore } from '../interface.ts';
 import type { LeaderService } from '../leadership/service.ts';
@@ -81,7 +83,7 @@ export class SchedulerSessions implements LeaderService {
       sendHeartbeats(this.#sessions.values(), this.master.state(), Date.now()),
     );
     this.#every(this.#settings.statusUpdateRetryIntervalMs, () =>
-      resendUnacknowledgedUpdates(this.#sessions.values(), this.master.state()),
+      resendUnacknowledgedUpdates((frameworkId) => this.#sessions.get(frameworkId), this.master.state()),
     );
     this.#every(this.#settings.inverseOfferRefreshIntervalMs, () =>
       this.#inverseOfferSync.refresh(
@@ -218,12 +220,12 @@ export class SchedulerSessions implements LeaderService {
   }
 
   #sendBacklog(session: SchedulerSession, state: ReadonlyState): void {
-    const offers = [...state.offers.values()]
-      .filter((offer) => offer.frameworkId === session.frameworkId)
-      .flatMap((offer) => {
-        const agent = state.agents.get(offer.agentId);
-        return agent === undefined ? [] : [{ offer, agent }];
-      });
+    const offerIds = state.derived.offersByFramework.get(session.frameworkId as FrameworkId) ?? [];
+    const offers = [...offerIds].sort(compareStrings).flatMap((id) => {
+      const offer = state.offers.get(id);
+      const agent = offer === undefined ? undefined : state.agents.get(offer.agentId);
+      return offer === undefined || agent === undefined ? [] : [{ offer, agent }];
+    });
     if (offers.length > 0) session.send(offersEvent(state, offers));
     for (const pending of unacknowledgedUpdates(state, session.frameworkId)) session.send(pendingUpdateEvent(pending));
     session.refreshInverseOffers(state, Date.now());

@@ -3,9 +3,11 @@
 // RECONCILE (master.cpp `_reconcileTasks`: the latest state of a known task, and for an
 // unknown one a state that says what the master knows of its agent).
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import { isTerminalTaskState, type TaskState } from '../../protocol/task-states.ts';
-import { taskKey, type AgentId, type TaskId } from '../../state-machine/ids.ts';
+import type { TaskState } from '../../protocol/task-states.ts';
+import { taskKey, type AgentId, type FrameworkId, type TaskId, type TaskKey } from '../../state-machine/ids.ts';
+import { compareStrings } from '../../state-machine/ordering.ts';
 import type { Framework, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
+import { isCompletedTask, needsAcknowledgement } from '../../state-machine/task-predicates.ts';
 import { masterUpdateEvent, updateEvent } from './events.ts';
 import type { TaskReference } from './call.ts';
 
@@ -14,18 +16,23 @@ export interface PendingUpdate {
   readonly status: TaskStatus;
 }
 
-const needsAcknowledgement = (status: TaskStatus): boolean => status.uuid !== null && !status.acknowledged;
+/** The tasks under `keys` (from the state's indexes), in key order (keys are "<framework>/<task>"). */
+function tasksAt(state: ReadonlyState, keys: Iterable<TaskKey>): Task[] {
+  return [...keys].sort(compareStrings).map((key) => {
+    const task = state.tasks.get(key);
+    if (task === undefined) throw new Error(`indexed task ${key} is not in the state`);
+    return task;
+  });
+}
 
-/** The framework's tasks, in key order (the state's maps are keyed "<framework>/<task>"). */
-export function tasksOf(state: ReadonlyState, frameworkId: string): Task[] {
-  const tasks: Task[] = [];
-  for (const task of state.tasks.values()) if (task.frameworkId === frameworkId) tasks.push(task);
-  return tasks.sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+/** The framework's tasks with an update it has not acknowledged, in key order (an index: no scan). */
+function tasksWithUnacknowledged(state: ReadonlyState, frameworkId: string): Task[] {
+  return tasksAt(state, state.derived.unacknowledgedTasksByFramework.get(frameworkId as FrameworkId) ?? []);
 }
 
 /** Every unacknowledged update, oldest first within each task (on re-subscribe all are sent again). */
 export function unacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
-  return tasksOf(state, frameworkId).flatMap((task) =>
+  return tasksWithUnacknowledged(state, frameworkId).flatMap((task) =>
     task.statuses.filter(needsAcknowledgement).map((status) => ({ task, status })),
   );
 }
@@ -33,7 +40,7 @@ export function unacknowledgedUpdates(state: ReadonlyState, frameworkId: string)
 /** Per task, the oldest unacknowledged update: what a retry round sends again. */
 export function oldestUnacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
   const pending: PendingUpdate[] = [];
-  for (const task of tasksOf(state, frameworkId)) {
+  for (const task of tasksWithUnacknowledged(state, frameworkId)) {
     const status = task.statuses.find(needsAcknowledgement);
     if (status !== undefined) pending.push({ task, status });
   }
@@ -45,10 +52,20 @@ export const pendingUpdateEvent = (pending: PendingUpdate): SchedulerEvent => up
 /**
  * Whether Mesos' master would still hold the task in `framework->tasks`: a live task, or a
  * terminal one whose update is not yet acknowledged. Once acknowledged it is a completed task,
- * which RECONCILE and KILL treat as unknown (master.cpp `_reconcileTasks`, `kill`).
+ * which RECONCILE and KILL treat as unknown (master.cpp `_reconcileTasks`, `kill`), exactly as a
+ * completed task that history pruning has forgotten since (state-machine/history.ts).
  */
-export const heldByMaster = (task: Task): boolean =>
-  !isTerminalTaskState(task.state) || task.statuses.some(needsAcknowledgement);
+export const heldByMaster = (task: Task): boolean => !isCompletedTask(task);
+
+/** The tasks the master holds for a framework (live, or waiting for an acknowledgement), in key order. */
+function heldTasks(state: ReadonlyState, frameworkId: FrameworkId): Task[] {
+  const { liveTasksByFramework, unacknowledgedTasksByFramework } = state.derived;
+  const keys = new Set([
+    ...(liveTasksByFramework.get(frameworkId) ?? []),
+    ...(unacknowledgedTasksByFramework.get(frameworkId) ?? []),
+  ]);
+  return tasksAt(state, keys);
+}
 
 const partitionAware = (framework: Framework): boolean => framework.info.capabilities.includes('PARTITION_AWARE');
 
@@ -105,11 +122,7 @@ export function reconcileEvents(
   references: readonly TaskReference[],
   nowMs: number,
 ): SchedulerEvent[] {
-  if (references.length === 0) {
-    return tasksOf(state, framework.id)
-      .filter(heldByMaster)
-      .map((task) => latestStateEvent(task, nowMs));
-  }
+  if (references.length === 0) return heldTasks(state, framework.id).map((task) => latestStateEvent(task, nowMs));
   return references.map((reference) => {
     const task = state.tasks.get(taskKey(framework.id, reference.taskId as TaskId));
     return task === undefined || !heldByMaster(task)

@@ -26,13 +26,21 @@ export interface ReplayResult {
 
 const emptyMembership = { voters: [], learners: [], addresses: {} };
 
+export interface ReplayOptions {
+  /** Replay only up to this index (to compare masters at one index; not below a master's snapshot). */
+  readonly upToIndex?: number;
+  /** Check every invariant after every apply (default true): O(state) per entry. */
+  readonly checkInvariants?: boolean;
+}
+
 /** Reads `dataDir` (a stopped master's) and replays its committed entries. */
-export function replayMasterLog(dataDir: string): ReplayResult {
+export function replayMasterLog(dataDir: string, options: ReplayOptions = {}): ReplayResult {
+  const upToIndex = options.upToIndex;
   const storage = SqliteRaftStorage.open(dataDir);
   try {
     const persisted = storage.load(emptyMembership);
     const machine = new ClusterStateMachine({
-      checkInvariants: true,
+      checkInvariants: options.checkInvariants ?? true,
       onListenerError: (error) => {
         throw error;
       },
@@ -47,7 +55,9 @@ export function replayMasterLog(dataDir: string): ReplayResult {
       path.push(event.type === 'TASK_ADDED' ? event.task.state : event.status.state);
       taskPaths.set(key, path);
     });
-    const commit = persisted.hardState.commit;
+    const commit = Math.min(persisted.hardState.commit, upToIndex ?? Number.POSITIVE_INFINITY);
+    if ((persisted.snapshot?.meta.index ?? 0) > commit)
+      throw new Error(`${dataDir}: its snapshot is at ${persisted.snapshot?.meta.index}, past ${commit}`);
     const fromIndex = (persisted.snapshot?.meta.index ?? 0) + 1;
     let violation: ReplayResult['violation'] = null;
     let throughIndex = fromIndex - 1;

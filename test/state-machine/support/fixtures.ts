@@ -13,13 +13,16 @@ import {
   frameworkId,
   offerId,
   taskId,
+  taskKey,
   type AgentId,
   type FrameworkId,
   type OfferId,
   type TaskId,
+  type TaskKey,
 } from '../../../src/state-machine/ids.ts';
 import { checkTerminalTasksUnchanged } from '../../../src/state-machine/invariants.ts';
 import { ClusterStateMachine } from '../../../src/state-machine/machine.ts';
+import { isCompletedTask } from '../../../src/state-machine/task-predicates.ts';
 import { canonicalize, type Resource, type Resources } from '../../../src/state-machine/resources.ts';
 import type { TaskState } from '../../../src/protocol/task-states.ts';
 import type {
@@ -199,17 +202,43 @@ export const runningTaskSetup = (): Command[] => [
   accept([O1], [launch(taskDefinition(T1, resources(cpus(1), mem(128))))]),
 ];
 
+/**
+ * A pruned task was completed (nothing left to acknowledge), or went with its pruned framework
+ * or agent in the same command (an unreachable agent takes its unreachable tasks). Returns the
+ * pruned tasks' keys.
+ */
+function checkPruning(events: readonly ChangeEvent[]): Set<TaskKey> {
+  const frameworks = new Set(
+    events.flatMap((event) => (event.type === 'FRAMEWORK_PRUNED' ? [event.framework.id] : [])),
+  );
+  const agents = new Set(events.flatMap((event) => (event.type === 'AGENT_PRUNED' ? [event.agent.id] : [])));
+  const pruned = new Set<TaskKey>();
+  for (const event of events) {
+    if (event.type !== 'TASK_PRUNED') continue;
+    const { task } = event;
+    assert.ok(
+      isCompletedTask(task) || frameworks.has(task.frameworkId) || agents.has(task.agentId),
+      `task ${task.frameworkId}/${task.id} was pruned while its framework still needed it`,
+    );
+    pruned.add(taskKey(task.frameworkId, task.id));
+  }
+  return pruned;
+}
+
 export class Harness {
-  readonly machine = new ClusterStateMachine({
-    checkInvariants: true,
-    onListenerError: (error) => {
-      throw error;
-    },
-  });
+  readonly machine: ClusterStateMachine;
   readonly events: ChangeEvent[] = [];
   index = 0;
 
-  constructor(setup: readonly Command[] = []) {
+  /** `snapshotSliceBudgetMs`: the machine's (0 makes the sliced snapshot writer yield at every step). */
+  constructor(setup: readonly Command[] = [], snapshotSliceBudgetMs?: number) {
+    this.machine = new ClusterStateMachine({
+      checkInvariants: true,
+      onListenerError: (error) => {
+        throw error;
+      },
+      ...(snapshotSliceBudgetMs === undefined ? {} : { snapshotSliceBudgetMs }),
+    });
     this.machine.subscribe((event) => this.events.push(event));
     for (const command of setup) this.ok(command);
   }
@@ -225,7 +254,8 @@ export class Harness {
     const eventsBefore = this.events.length;
     this.index += 1;
     const result = this.machine.apply(bytes, this.index);
-    checkTerminalTasksUnchanged(tasksBefore, this.state);
+    const pruned = checkPruning(this.events.slice(eventsBefore));
+    checkTerminalTasksUnchanged(tasksBefore, this.state, pruned);
     if (!result.ok) {
       assert.is(stateHash(this.state), hashBefore, `rejected ${result.code} changed the state`);
       assert.is(this.events.length, eventsBefore, `rejected ${result.code} emitted events`);

@@ -429,6 +429,15 @@ const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
   (context) => kvCommand(context, false),
   () => ({ type: 'noop' }),
   garbage,
+  // Small history limits, so random runs prune tasks, frameworks and agents (by count and by age).
+  (context) => ({
+    type: 'update_history_limits',
+    at: context.at,
+    maxCompletedFrameworks: context.pick() % 3,
+    maxCompletedTasksPerFramework: context.pick() % 4,
+    maxRemovedAgentAgeMs: 1000 * (context.pick() % 20),
+    maxRemovedAgentCount: context.pick() % 3,
+  }),
 ];
 
 export const recipeArbitrary: fc.Arbitrary<Recipe> = fc.record({

@@ -134,5 +134,13 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
   stop_maintenance: { type: 'stop_maintenance', at: baseTime, machines: [machine] },
   kv_put: { type: 'kv_put', namespace: 'jobs', key: 'cron/nightly', value: '{"every":"1d"}', expectedVersion: 0 },
   kv_delete: { type: 'kv_delete', namespace: 'jobs', key: 'cron/nightly', expectedVersion: null },
+  update_history_limits: {
+    type: 'update_history_limits',
+    at: baseTime,
+    maxCompletedFrameworks: 50,
+    maxCompletedTasksPerFramework: 1000,
+    maxRemovedAgentAgeMs: 14 * 24 * 3600 * 1000,
+    maxRemovedAgentCount: 102_400,
+  },
   noop: { type: 'noop' },
 };

@@ -1,0 +1,231 @@
+// GET_STATE, GET_TASKS and GET_FRAMEWORKS (and the get_state inside the operator stream's
+// SUBSCRIBED) written as JSON text in steps, so a caller can give the event loop back between
+// them (DESIGN.md, "One event loop, never blocked"): at 100,000 tasks the one-go build and
+// JSON.stringify held the loop for seconds. The state is captured first (arrays of entity
+// pointers: entities never change in place), so the answer is the state at one index however
+// long the writing takes; the text is byte for byte what JSON.stringify makes of the answers of
+// state-view.ts, which stay the reference (and serve the small answers).
+//
+// A generator yields pieces of text; an empty piece marks a point where the caller may yield.
+import type * as Mesos from '../../protocol/mesos.ts';
+import { isTerminalTaskState } from '../../protocol/task-states.ts';
+import type { FrameworkId } from '../../state-machine/ids.ts';
+import { compareStrings, sortedPositionsInSteps } from '../../state-machine/ordering.ts';
+import { add, emptyResources, type Resources } from '../../state-machine/resources.ts';
+import type { Role } from '../../state-machine/roles.ts';
+import type * as Operator from '../../protocol/operator.ts';
+import type { Agent, Executor, Framework, Offer, ReadonlyState, Task } from '../../state-machine/state.ts';
+import { isCompletedTask } from '../../state-machine/task-predicates.ts';
+import { mesosAgent, mesosFramework, mesosOffer, type FrameworkHoldings } from '../../master/mesos/mesos-entities.ts';
+import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
+import { maxTasksPerResponse } from '../limits.ts';
+import { getExecutors, type TaskStatisticsLookup } from './state-view.ts';
+import { seeEverything, type Visibility } from './visibility.ts';
+
+/** Entities converted between two yield points. */
+const entitiesPerStep = 256;
+
+export interface CapturedView {
+  readonly agents: readonly Agent[];
+  readonly frameworks: readonly Framework[];
+  readonly offers: readonly Offer[];
+  readonly taskKeys: readonly string[];
+  readonly tasks: readonly Task[];
+  readonly executors: readonly Executor[];
+  /** GET_EXECUTORS' answer, built at capture: executors are few (one per framework and agent at most). */
+  readonly executorsAnswer: Operator.GetExecutors;
+  readonly statistics: TaskStatisticsLookup;
+  /** JSON.stringify for plain answers; asciiJson inside RecordIO streams. */
+  readonly stringify: (value: object) => string;
+  /** What the caller may see (visibility.ts), as state-view.ts filters: tasks, frameworks. */
+  readonly visibility: Visibility;
+}
+
+/** O(entities) pointer copies, no conversion: cheap enough to take in one go at any size. */
+export function captureView(
+  state: ReadonlyState,
+  statistics: TaskStatisticsLookup,
+  stringify: (value: object) => string = JSON.stringify,
+  visibility: Visibility = seeEverything,
+): CapturedView {
+  return {
+    agents: [...state.agents.values()],
+    frameworks: [...state.frameworks.values()],
+    offers: [...state.offers.values()],
+    taskKeys: [...state.tasks.keys()],
+    tasks: [...state.tasks.values()],
+    executors: [...state.executors.values()],
+    executorsAnswer: getExecutors(state, visibility),
+    statistics,
+    stringify,
+    visibility,
+  };
+}
+
+/** sortedPositionsInSteps, its steps as yield points of a text generator. */
+function* sortedPositions(keys: readonly string[]): Generator<string, Uint32Array> {
+  const steps = sortedPositionsInSteps(keys);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    yield '';
+  }
+}
+
+/** `[` items `]` with a yield point every `entitiesPerStep` items. */
+function* jsonArray<T>(items: Iterable<T>, write: (item: T) => string): Generator<string> {
+  yield '[';
+  let count = 0;
+  for (const item of items) {
+    yield count === 0 ? write(item) : `,${write(item)}`;
+    if (++count % entitiesPerStep === 0) yield '';
+  }
+  yield ']';
+}
+
+export type TaskList = 'tasks' | 'unreachable_tasks' | 'completed_tasks';
+
+/** master.proto GetTasks: live or waiting for an acknowledgement, unreachable, or completed. */
+export function taskListOf(task: Task): TaskList {
+  if (task.state === 'TASK_UNREACHABLE') return 'unreachable_tasks';
+  return isCompletedTask(task) ? 'completed_tasks' : 'tasks';
+}
+
+/** The first `maxTasksPerResponse` tasks in key order, split into GetTasks' lists. */
+function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task[]>> {
+  const order = yield* sortedPositions(view.taskKeys);
+  const lists: Record<TaskList, Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
+  let listed = 0;
+  for (let position = 0; position < order.length && listed < maxTasksPerResponse; position += 1) {
+    const task = view.tasks[order[position]!]!;
+    if (position % (16 * entitiesPerStep) === 0) yield '';
+    if (!view.visibility.everything && !view.visibility.task(task)) continue;
+    lists[taskListOf(task)].push(task);
+    listed += 1;
+  }
+  return lists;
+}
+
+function taskJson(view: CapturedView, task: Task, list: TaskList): string {
+  const usage: Mesos.ResourceStatistics | null = list === 'tasks' ? view.statistics(task.frameworkId, task.id) : null;
+  return view.stringify(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
+}
+
+/** The value of GET_TASKS' `get_tasks`. */
+export function* getTasksJson(view: CapturedView): Generator<string> {
+  const lists = yield* taskLists(view);
+  yield '{"pending_tasks":[]';
+  for (const list of ['tasks', 'unreachable_tasks', 'completed_tasks'] as const) {
+    yield `,"${list}":`;
+    yield* jsonArray(lists[list], (task) => taskJson(view, task, list));
+  }
+  yield ',"orphan_tasks":[]}';
+}
+
+interface Accumulated {
+  readonly offers: Mesos.Offer[];
+  readonly allocated: Map<Role, Resources>;
+  readonly offered: Map<Role, Resources>;
+}
+
+const byRoleSorted = (held: ReadonlyMap<Role, Resources>): Map<Role, Resources> =>
+  new Map([...held.entries()].sort((left, right) => compareStrings(left[0], right[0])));
+
+/** Whether the caller may see the framework (state-view.ts: a framework unknown to the state: no). */
+function visibleFrameworks(view: CapturedView): (id: FrameworkId) => boolean {
+  if (view.visibility.everything) return () => true;
+  const visible = new Set(
+    view.frameworks.filter((framework) => view.visibility.framework(framework)).map((framework) => framework.id),
+  );
+  return (id) => visible.has(id);
+}
+
+/** What each visible framework holds (state-view.ts `holdings`): live tasks by role, offers in id order. */
+function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId, FrameworkHoldings>> {
+  const accumulated = new Map<FrameworkId, Accumulated>();
+  const of = (id: FrameworkId): Accumulated => {
+    let found = accumulated.get(id);
+    if (found === undefined) {
+      found = { offers: [], allocated: new Map(), offered: new Map() };
+      accumulated.set(id, found);
+    }
+    return found;
+  };
+  const charge = (held: Map<Role, Resources>, role: Role, resources: Resources) =>
+    held.set(role, add(held.get(role) ?? emptyResources, resources));
+  const visibleFramework = visibleFrameworks(view);
+  let count = 0;
+  for (const task of view.tasks) {
+    if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId))
+      charge(of(task.frameworkId).allocated, task.role, task.resources);
+    if (++count % (4 * entitiesPerStep) === 0) yield '';
+  }
+  // An executor's own resources are its framework's, as in state-view.ts.
+  for (const executor of view.executors) {
+    if (visibleFramework(executor.frameworkId))
+      charge(of(executor.frameworkId).allocated, executor.role, executor.info.resources);
+  }
+  const agents = new Map(view.agents.map((agent) => [agent.id, agent]));
+  for (const offer of [...view.offers].sort((left, right) => compareStrings(left.id, right.id))) {
+    if (!visibleFramework(offer.frameworkId)) continue;
+    const agent = agents.get(offer.agentId);
+    if (agent === undefined)
+      throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
+    const holder = of(offer.frameworkId);
+    holder.offers.push(mesosOffer(offer, agent));
+    charge(holder.offered, offer.role, offer.resources);
+  }
+  const holdings = new Map<FrameworkId, FrameworkHoldings>();
+  for (const [id, held] of accumulated)
+    holdings.set(id, {
+      offers: held.offers,
+      allocated: byRoleSorted(held.allocated),
+      offered: byRoleSorted(held.offered),
+    });
+  return holdings;
+}
+
+const noHoldings: FrameworkHoldings = { offers: [], allocated: new Map(), offered: new Map() };
+
+/** The value of GET_FRAMEWORKS' `get_frameworks`. */
+export function* getFrameworksJson(view: CapturedView): Generator<string> {
+  const holdings = yield* holdingsInSteps(view);
+  const sorted = [...view.frameworks]
+    .filter((framework) => view.visibility.framework(framework))
+    .sort((left, right) => compareStrings(left.id, right.id));
+  const write = (framework: Framework) =>
+    view.stringify(mesosFramework(framework, holdings.get(framework.id) ?? noHoldings));
+  yield '{"frameworks":';
+  yield* jsonArray(
+    sorted.filter((framework) => framework.state !== 'COMPLETED'),
+    write,
+  );
+  yield ',"completed_frameworks":';
+  yield* jsonArray(
+    sorted.filter((framework) => framework.state === 'COMPLETED'),
+    write,
+  );
+  yield '}';
+}
+
+/** The value of GET_AGENTS' `get_agents`: registered agents (unreachable and gone ones are not). */
+export function* getAgentsJson(view: CapturedView): Generator<string> {
+  const order = yield* sortedPositions(view.agents.map((agent) => agent.id));
+  const registered = [...order]
+    .map((position) => view.agents[position]!)
+    .filter((agent) => agent.state === 'ACTIVE' || agent.state === 'DRAINING');
+  yield '{"agents":';
+  yield* jsonArray(registered, (agent) => view.stringify(mesosAgent(agent)));
+  yield ',"recovered_agents":[]}';
+}
+
+/** The value of GET_STATE's `get_state`. */
+export function* getStateJson(view: CapturedView): Generator<string> {
+  yield '{"get_tasks":';
+  yield* getTasksJson(view);
+  yield `,"get_executors":${view.stringify(view.executorsAnswer)},"get_frameworks":`;
+  yield* getFrameworksJson(view);
+  yield ',"get_agents":';
+  yield* getAgentsJson(view);
+  yield '}';
+}

@@ -1,0 +1,177 @@
+// Indexes of the state by framework, by agent and by where a task stands, so the work of a
+// change (an agent lost, a framework torn down, a retry round, an allocation) is proportional to
+// what it touches, not to all of history. Derived: never in a snapshot or the state hash; kept
+// by writes.ts as apply changes the maps, rebuilt from the maps on restore, and checked against
+// a full scan by the invariants (invariants.ts `checkDerivedIndexes`).
+//
+// Sets keep insertion order, which differs between a replica that applied the log and one that
+// restored a snapshot. So anything replicated that iterates a set sorts first (writes.ts
+// `sortedKeysOf`), and the two ordered ones — completed tasks per framework, completed
+// frameworks — are ordered by (modifyIndex, key) on both paths: a completed task or framework
+// never changes again, so its modifyIndex is the index at which it completed, and tasks that
+// complete in one command are filed in key order (history.ts).
+import { assert } from '../util/assert.ts';
+import type { AgentId, FrameworkId, OfferId, TaskKey } from './ids.ts';
+import { taskKey } from './ids.ts';
+import { compareStrings } from './ordering.ts';
+import { RemovalQueue } from './removal-queue.ts';
+import type { Agent, Framework, Offer, ReplicatedState, Task } from './state.ts';
+import { hasUnacknowledgedStatus, isCompletedTask, isLiveTask } from './task-predicates.ts';
+
+export interface ReadonlyDerivedIndexes {
+  /** Every task of each framework (live, waiting for acknowledgements, completed). */
+  readonly tasksByFramework: ReadonlyMap<FrameworkId, ReadonlySet<TaskKey>>;
+  readonly liveTasksByFramework: ReadonlyMap<FrameworkId, ReadonlySet<TaskKey>>;
+  /** Live tasks only: a terminal task may name an agent the state has forgotten. */
+  readonly liveTasksByAgent: ReadonlyMap<AgentId, ReadonlySet<TaskKey>>;
+  /** Tasks with at least one update their framework has not acknowledged. */
+  readonly unacknowledgedTasksByFramework: ReadonlyMap<FrameworkId, ReadonlySet<TaskKey>>;
+  /** Completed tasks (task-predicates.ts) per framework, oldest first. */
+  readonly completedTasksByFramework: ReadonlyMap<FrameworkId, ReadonlySet<TaskKey>>;
+  /** Torn-down frameworks, oldest first. */
+  readonly completedFrameworks: ReadonlySet<FrameworkId>;
+  readonly unreachableAgents: RemovalQueue;
+  readonly goneAgents: RemovalQueue;
+  readonly offersByFramework: ReadonlyMap<FrameworkId, ReadonlySet<OfferId>>;
+  readonly offersByAgent: ReadonlyMap<AgentId, ReadonlySet<OfferId>>;
+  readonly liveTaskCount: number;
+}
+
+function addTo<K, M>(map: Map<K, Set<M>>, key: K, member: M): void {
+  const members = map.get(key);
+  if (members === undefined) map.set(key, new Set([member]));
+  else members.add(member);
+}
+
+function removeFrom<K, M>(map: Map<K, Set<M>>, key: K, member: M): void {
+  const members = map.get(key);
+  assert(members?.delete(member) === true, `index: ${String(member)} was not filed under ${String(key)}`);
+  if (members.size === 0) map.delete(key);
+}
+
+const byModifyIndexThenKey = <T extends { readonly modifyIndex: number }>(
+  left: readonly [string, T],
+  right: readonly [string, T],
+): number => left[1].modifyIndex - right[1].modifyIndex || compareStrings(left[0], right[0]);
+
+export class DerivedIndexes implements ReadonlyDerivedIndexes {
+  readonly tasksByFramework = new Map<FrameworkId, Set<TaskKey>>();
+  readonly liveTasksByFramework = new Map<FrameworkId, Set<TaskKey>>();
+  readonly liveTasksByAgent = new Map<AgentId, Set<TaskKey>>();
+  readonly unacknowledgedTasksByFramework = new Map<FrameworkId, Set<TaskKey>>();
+  readonly completedTasksByFramework = new Map<FrameworkId, Set<TaskKey>>();
+  readonly completedFrameworks = new Set<FrameworkId>();
+  readonly unreachableAgents = new RemovalQueue();
+  readonly goneAgents = new RemovalQueue();
+  readonly offersByFramework = new Map<FrameworkId, Set<OfferId>>();
+  readonly offersByAgent = new Map<AgentId, Set<OfferId>>();
+  liveTaskCount = 0;
+  /** Tasks that completed in the command being applied, not yet filed (history.ts files them in key order). */
+  readonly newlyCompleted: TaskKey[] = [];
+
+  /** A task was created (before undefined), replaced, or deleted (after undefined). */
+  noteTask(key: TaskKey, before: Task | undefined, after: Task | undefined): void {
+    const task = after ?? before;
+    assert(task !== undefined, `task ${key}: nothing to note`);
+    assert(before === undefined || after === undefined || before.agentId === after.agentId, `task ${key} moved`);
+    const framework = task.frameworkId;
+    if (before === undefined) addTo(this.tasksByFramework, framework, key);
+    if (after === undefined) removeFrom(this.tasksByFramework, framework, key);
+    const wasLive = before !== undefined && isLiveTask(before);
+    const isLive = after !== undefined && isLiveTask(after);
+    if (wasLive !== isLive) {
+      if (isLive) {
+        addTo(this.liveTasksByFramework, framework, key);
+        addTo(this.liveTasksByAgent, task.agentId, key);
+      } else {
+        removeFrom(this.liveTasksByFramework, framework, key);
+        removeFrom(this.liveTasksByAgent, task.agentId, key);
+      }
+      this.liveTaskCount += isLive ? 1 : -1;
+    }
+    const wasPending = before !== undefined && hasUnacknowledgedStatus(before);
+    const isPending = after !== undefined && hasUnacknowledgedStatus(after);
+    if (wasPending && !isPending) removeFrom(this.unacknowledgedTasksByFramework, framework, key);
+    if (!wasPending && isPending) addTo(this.unacknowledgedTasksByFramework, framework, key);
+    this.#noteCompletion(key, before, after);
+  }
+
+  #noteCompletion(key: TaskKey, before: Task | undefined, after: Task | undefined): void {
+    const wasCompleted = before !== undefined && isCompletedTask(before);
+    const isCompleted = after !== undefined && isCompletedTask(after);
+    if (!wasCompleted && isCompleted) this.newlyCompleted.push(key);
+    if (!wasCompleted || isCompleted) return;
+    assert(after === undefined, `completed task ${key} changed`);
+    const pending = this.newlyCompleted.indexOf(key);
+    if (pending >= 0) this.newlyCompleted.splice(pending, 1);
+    else removeFrom(this.completedTasksByFramework, before!.frameworkId, key);
+  }
+
+  /** Files completed tasks at the end of their framework's completed list (history.ts, in key order). */
+  fileCompleted(key: TaskKey, frameworkId: FrameworkId): void {
+    addTo(this.completedTasksByFramework, frameworkId, key);
+  }
+
+  noteOffer(offer: Offer, present: boolean): void {
+    if (present) {
+      addTo(this.offersByFramework, offer.frameworkId, offer.id);
+      addTo(this.offersByAgent, offer.agentId, offer.id);
+    } else {
+      removeFrom(this.offersByFramework, offer.frameworkId, offer.id);
+      removeFrom(this.offersByAgent, offer.agentId, offer.id);
+    }
+  }
+
+  noteFramework(before: Framework | undefined, after: Framework | undefined): void {
+    const id = (after ?? before)?.id;
+    assert(id !== undefined, 'framework: nothing to note');
+    const wasCompleted = before?.state === 'COMPLETED';
+    const isCompleted = after?.state === 'COMPLETED';
+    if (!wasCompleted && isCompleted) this.completedFrameworks.add(id);
+    if (wasCompleted && !isCompleted) {
+      assert(after === undefined, `completed framework ${id} came back`);
+      this.completedFrameworks.delete(id);
+    }
+    if (after === undefined) {
+      assert(!this.tasksByFramework.has(id), `framework ${id} is deleted before its tasks`);
+      assert(!this.offersByFramework.has(id), `framework ${id} is deleted before its offers`);
+    }
+  }
+
+  noteAgent(before: Agent | undefined, after: Agent | undefined): void {
+    const id = (after ?? before)?.id;
+    assert(id !== undefined, 'agent: nothing to note');
+    const queueBefore = before === undefined ? null : this.#queueOf(before);
+    const queueAfter = after === undefined ? null : this.#queueOf(after);
+    if (queueBefore === queueAfter && before?.stateChangedAt === after?.stateChangedAt) return;
+    queueBefore?.delete(id);
+    if (queueAfter !== null && after !== undefined) queueAfter.add({ agentId: id, removedAt: after.stateChangedAt });
+    if (after === undefined) {
+      assert(!this.liveTasksByAgent.has(id), `agent ${id} is deleted before its live tasks`);
+      assert(!this.offersByAgent.has(id), `agent ${id} is deleted before its offers`);
+    }
+  }
+
+  #queueOf(agent: Agent): RemovalQueue | null {
+    if (agent.state === 'UNREACHABLE') return this.unreachableAgents;
+    return agent.state === 'GONE' ? this.goneAgents : null;
+  }
+
+  /** The indexes of a state read from a snapshot (or built in a test), from the maps alone. */
+  static rebuild(state: ReplicatedState): DerivedIndexes {
+    const indexes = new DerivedIndexes();
+    for (const offer of state.offers.values()) indexes.noteOffer(offer, true);
+    for (const agent of state.agents.values()) indexes.noteAgent(undefined, agent);
+    const completed = [...state.frameworks.entries()].filter(([, framework]) => framework.state === 'COMPLETED');
+    for (const [id] of completed.sort(byModifyIndexThenKey)) indexes.completedFrameworks.add(id as FrameworkId);
+    const tasks = [...state.tasks.entries()];
+    for (const [key, task] of tasks) indexes.noteTask(key, undefined, task);
+    indexes.newlyCompleted.length = 0;
+    const done = tasks.filter(([, task]) => isCompletedTask(task)).sort(byModifyIndexThenKey);
+    for (const [key, task] of done) indexes.fileCompleted(key, task.frameworkId);
+    return indexes;
+  }
+}
+
+/** The key of a task, where a caller has the task but not its key. */
+export const keyOfTask = (task: Task): TaskKey => taskKey(task.frameworkId, task.id);

@@ -1,0 +1,21 @@
+// What a task's statuses say about where it stands, in one place: the indexes (derived-indexes.ts),
+// history pruning (history.ts), the scheduler API's retries and reconciliation, and the
+// operator views all ask these, so they cannot disagree on which task is completed.
+import { isTerminalTaskState } from '../protocol/task-states.ts';
+import type { Task, TaskStatus } from './state.ts';
+
+/** An update the framework must acknowledge: it carries a uuid (the master's own have none) and is not acknowledged yet. */
+export const needsAcknowledgement = (status: TaskStatus): boolean => status.uuid !== null && !status.acknowledged;
+
+export const hasUnacknowledgedStatus = (task: Task): boolean => task.statuses.some(needsAcknowledgement);
+
+export const isLiveTask = (task: Task): boolean => !isTerminalTaskState(task.state);
+
+/**
+ * Completed, as Mesos moves a task to its framework's completed tasks: terminal, and no update
+ * of it is waiting for an acknowledgement (the terminal one acknowledged, or made by the master
+ * with no uuid). A completed task never changes again; only completed tasks are pruned, so
+ * nothing a framework still has to acknowledge is ever forgotten.
+ */
+export const isCompletedTask = (task: Task): boolean =>
+  isTerminalTaskState(task.state) && !hasUnacknowledgedStatus(task);

@@ -1,0 +1,141 @@
+// The operator state answers written in slices (src/http/operator/state-json.ts, sliced-body.ts)
+// and SUBSCRIBED's record (subscriptions.ts) are byte for byte what JSON.stringify / asciiJson make
+// of the reference answers (state-view.ts, mesos-events.ts), on a state with live, unacknowledged,
+// completed and unreachable tasks, offers, and a torn-down framework; and a large answer is cut
+// into slices with the event loop given back between them.
+import type { Readable } from 'node:stream';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { subscribedEvent } from '../../src/http/operator/mesos-events.ts';
+import {
+  captureView,
+  getAgentsJson,
+  getFrameworksJson,
+  getStateJson,
+  getTasksJson,
+} from '../../src/http/operator/state-json.ts';
+import { getAgents, getFrameworks, getState, getTasks } from '../../src/http/operator/state-view.ts';
+import { subscribedRecord } from '../../src/http/operator/subscriptions.ts';
+import type { Visibility } from '../../src/http/operator/visibility.ts';
+import { maxResponseChunkBytes } from '../../src/http/limits.ts';
+import { collectInSlices, slicedBody } from '../../src/http/sliced-body.ts';
+import { asciiJson } from '../../src/protocol/ascii-json.ts';
+import type * as Mesos from '../../src/protocol/mesos.ts';
+import { encodeRecord } from '../../src/protocol/recordio.ts';
+import {
+  A2,
+  baseTime,
+  cpus,
+  createOffers,
+  F2,
+  Harness,
+  offerDefinition,
+  resources,
+  subscribe,
+  T2,
+  uuid,
+} from '../state-machine/support/fixtures.ts';
+import { frameworkId, offerId } from '../../src/state-machine/ids.ts';
+import { richScenario } from '../state-machine/support/scenario.ts';
+
+const harness = new Harness(richScenario);
+// F2's finished t2 acknowledged (completed); agent a2 unreachable (F2's t1 with it, its offers
+// rescinded); f3 torn down; a new offer on a1.
+harness.ok({ type: 'acknowledge_task_status', at: baseTime, frameworkId: F2, taskId: T2, agentId: A2, uuid: uuid(2) });
+harness.ok({ type: 'update_agent_state', at: baseTime + 1, agentId: A2, state: 'UNREACHABLE' });
+harness.ok(subscribe(frameworkId('f3'), { name: 'gone' }));
+harness.ok({ type: 'teardown_framework', at: baseTime + 2, frameworkId: frameworkId('f3') });
+harness.ok(createOffers(offerDefinition(offerId('o4'), resources(cpus(1)))));
+const state = harness.state;
+const usage: Mesos.ResourceStatistics = {
+  timestamp: 1,
+  cpus_user_time_secs: 0.5,
+  cpus_system_time_secs: 0.25,
+  cpus_limit: 1,
+  mem_rss_bytes: 1024,
+};
+/** Usage for every other task, so both the path with statistics and the one without are taken. */
+const statistics = (_framework: string, task: string) => (task.length % 2 === 0 ? usage : null);
+
+const sliced = async (steps: Iterator<string>) => (await collectInSlices(steps)).join('');
+
+test('the scenario has every kind of task, framework and agent the lists tell apart', () => {
+  const tasks = getTasks(state);
+  assert.ok(tasks.tasks.length > 0, 'live');
+  assert.ok((tasks.completed_tasks ?? []).length > 0, 'completed');
+  assert.ok(tasks.unreachable_tasks.length > 0, 'unreachable');
+  const frameworks = getFrameworks(state);
+  assert.ok(frameworks.frameworks.length > 0 && (frameworks.completed_frameworks ?? []).length > 0);
+  assert.ok(state.offers.size > 0 && getAgents(state).agents.length > 0);
+});
+
+test('GET_STATE, GET_TASKS, GET_FRAMEWORKS, GET_AGENTS: the same text as the one-go answers', async () => {
+  const view = captureView(state, statistics);
+  assert.is(await sliced(getStateJson(view)), JSON.stringify(getState(state, statistics)));
+  assert.is(await sliced(getTasksJson(view)), JSON.stringify(getTasks(state, statistics)));
+  assert.is(await sliced(getFrameworksJson(view)), JSON.stringify(getFrameworks(state)));
+  assert.is(await sliced(getAgentsJson(view)), JSON.stringify(getAgents(state)));
+});
+
+test('with what the caller may not view left out (view_tasks, view_frameworks): the same text as the reference', async () => {
+  // f2 and every task running as "daemon" hidden: holdings of visible frameworks, lists, SUBSCRIBED.
+  const visibility: Visibility = {
+    everything: false,
+    task: (task) => task.user !== 'daemon',
+    framework: (framework) => framework.id !== F2,
+    role: () => true,
+  };
+  const view = captureView(state, statistics, JSON.stringify, visibility);
+  const text = await sliced(getStateJson(view));
+  assert.is(text, JSON.stringify(getState(state, statistics, visibility)));
+  assert.is(await sliced(getTasksJson(view)), JSON.stringify(getTasks(state, statistics, visibility)));
+  assert.is(await sliced(getFrameworksJson(view)), JSON.stringify(getFrameworks(state, visibility)));
+  const chunks = await subscribedRecord(
+    captureView(state, () => null, asciiJson, visibility),
+    15,
+  );
+  assert.equal(Buffer.concat(chunks), Buffer.from(encodeRecord(asciiJson(subscribedEvent(state, 15, visibility)))));
+});
+
+test("SUBSCRIBED's record: the same bytes as the one-go event, length line included", async () => {
+  const chunks = await subscribedRecord(
+    captureView(state, () => null, asciiJson),
+    15,
+  );
+  assert.equal(Buffer.concat(chunks), Buffer.from(encodeRecord(asciiJson(subscribedEvent(state, 15)))));
+});
+
+test('a large answer goes out in slices, the event loop turning between them', async () => {
+  const pieces = 3 * (maxResponseChunkBytes / 1024) + 7;
+  function* text(): Generator<string> {
+    for (let piece = 0; piece < pieces; piece++) yield 'x'.repeat(1024);
+  }
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  const chunks: Buffer[] = [];
+  for await (const chunk of slicedBody(text()) as Readable) chunks.push(chunk as Buffer);
+  counting = false;
+  assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
+  assert.ok(turns >= chunks.length - 1, `${turns} turns of the loop for ${chunks.length} chunks`);
+  assert.is(Buffer.concat(chunks).byteLength, pieces * 1024);
+});
+
+test('an error in a step ends the body with it', async () => {
+  function* failing(): Generator<string> {
+    yield '{"a":';
+    throw new Error('broken step');
+  }
+  const body = slicedBody(failing());
+  const failed = await new Promise<Error>((resolve) => {
+    body.on('error', resolve);
+    body.resume();
+  });
+  assert.match(failed.message, /broken step/);
+});
+
+test.run();
