@@ -19,9 +19,13 @@ import {
   type WireTaskSpec,
 } from '../protocol/agent.ts';
 
-/** 2: the executors table. COMPAT: a version 1 file gains it (CREATE TABLE IF NOT EXISTS) and is marked 2. */
-export const checkpointSchemaVersion = 2;
-const upgradableSchemaVersions: readonly string[] = ['1'];
+/**
+ * 2: the executors table; 3: each executor's authentication token. COMPAT: a version 1 file gains the
+ * table (CREATE TABLE IF NOT EXISTS), a version 2 file the token column (null: an executor launched
+ * before tokens existed, which an agent with --credentials then refuses); both are marked 3.
+ */
+export const checkpointSchemaVersion = 3;
+const upgradableSchemaVersions: readonly string[] = ['1', '2'];
 
 /** A framework's executor (CUSTOM, a process the agent started) or a task group's (DEFAULT, run in the agent). */
 export type ExecutorKind = 'custom' | 'default';
@@ -38,6 +42,8 @@ export interface CheckpointedExecutor {
   readonly terminated: boolean;
   /** Its exit status when it ended, if known. */
   readonly exitStatus: number | null;
+  /** The secret it authenticates its calls with (MESOS_EXECUTOR_AUTHENTICATION_TOKEN); null for a built-in one. */
+  readonly token: string | null;
 }
 export const checkpointFileName = 'agent.db';
 
@@ -74,8 +80,14 @@ const schema = `
   CREATE TABLE IF NOT EXISTS executors (
     framework_id TEXT NOT NULL, executor_id TEXT NOT NULL, kind TEXT NOT NULL, info TEXT NOT NULL,
     framework TEXT NOT NULL, sandbox TEXT NOT NULL, handle TEXT, terminated INTEGER NOT NULL DEFAULT 0,
-    exit_status INTEGER, PRIMARY KEY (framework_id, executor_id));
+    exit_status INTEGER, token TEXT, PRIMARY KEY (framework_id, executor_id));
 `;
+
+/** A version 2 file's executors table has no token column yet. */
+function addTokenColumn(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(executors)').all() as { name: string }[];
+  if (!columns.some((column) => column.name === 'token')) db.exec('ALTER TABLE executors ADD COLUMN token TEXT');
+}
 
 interface ExecutorRow {
   framework_id: string;
@@ -87,6 +99,7 @@ interface ExecutorRow {
   handle: string | null;
   terminated: number;
   exit_status: number | null;
+  token: string | null;
 }
 
 interface TaskRow {
@@ -123,6 +136,7 @@ export class Checkpoint {
         if (check !== 'ok') throw new CheckpointError(`SQLite quick_check says: ${String(check)}`);
       }
       db.exec(schema);
+      addTokenColumn(db);
       const version = (
         db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
       )?.value;
@@ -317,9 +331,11 @@ export class Checkpoint {
   addExecutor(executor: Omit<CheckpointedExecutor, 'handle' | 'terminated' | 'exitStatus'>): void {
     this.#db
       .prepare(
-        `INSERT INTO executors (framework_id, executor_id, kind, info, framework, sandbox) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO executors (framework_id, executor_id, kind, info, framework, sandbox, token)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (framework_id, executor_id) DO UPDATE SET kind = excluded.kind, info = excluded.info,
-        framework = excluded.framework, sandbox = excluded.sandbox, handle = NULL, terminated = 0, exit_status = NULL`,
+        framework = excluded.framework, sandbox = excluded.sandbox, handle = NULL, terminated = 0, exit_status = NULL,
+        token = excluded.token`,
       )
       .run(
         executor.frameworkId,
@@ -328,6 +344,7 @@ export class Checkpoint {
         JSON.stringify(executor.info),
         JSON.stringify(executor.framework),
         executor.sandbox,
+        executor.token,
       );
   }
 
@@ -360,6 +377,7 @@ export class Checkpoint {
       handle: row.handle === null ? null : (JSON.parse(row.handle) as ContainerHandle),
       terminated: row.terminated === 1,
       exitStatus: row.exit_status,
+      token: row.token,
     }));
   }
 

@@ -133,7 +133,7 @@ export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyIn
     };
   });
   registerAgentFileCalls(agent, calls);
-  registerExecutorRoute(app, agent.executors);
+  registerExecutorRoute(app, agent.executors, access.credentials !== null);
   app.post(
     '/api/v1',
     {

@@ -78,6 +78,7 @@ async function recoverCustom(agent: Agent, executor: CheckpointedExecutor): Prom
     executor.sandbox,
     'launching',
   );
+  session.authenticationToken = executor.token;
   registry.sessions.set(session.key, session);
   const container = executor.handle === null ? null : await reattach(agent, executor);
   if (container === null) {

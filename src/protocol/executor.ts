@@ -31,6 +31,8 @@ export const executorEnvironment = {
   recoveryTimeout: 'MESOS_RECOVERY_TIMEOUT',
   subscriptionBackoffMax: 'MESOS_SUBSCRIPTION_BACKOFF_MAX',
   shutdownGracePeriod: 'MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD',
+  /** The executor's secret: sent as `Authorization: Bearer <token>` (Mesos' executor authentication). */
+  authenticationToken: 'MESOS_EXECUTOR_AUTHENTICATION_TOKEN',
 } as const;
 
 /** A TaskStatus as an executor sends it in UPDATE (and lists it unacknowledged in SUBSCRIBE). */

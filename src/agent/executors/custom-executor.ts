@@ -52,6 +52,10 @@ function executorContainerSpec(registry: ExecutorRegistry, session: ExecutorSess
       [executorEnvironment.subscriptionBackoffMax]: formatDuration(settings.subscriptionBackoffMaxMs),
       [executorEnvironment.shutdownGracePeriod]: formatDuration(grace),
       ...(command?.environment ?? {}),
+      // After the framework's own: the token is the agent's to give, never the framework's to choose.
+      ...(session.authenticationToken === null
+        ? {}
+        : { [executorEnvironment.authenticationToken]: session.authenticationToken }),
     },
     // Its tasks' resources arrive after it starts, and a running process's cgroup is not resized yet.
     cpus: null,

@@ -14,6 +14,7 @@ import type { ExecutorStream } from './event-stream.ts';
 import { endExecutor, reportExitedExecutors } from './exits.ts';
 import type { ExecutorHost } from './host.ts';
 import { executorInfoJson, taskInfoJson } from './mesos-json.ts';
+import { newExecutorToken } from './tokens.ts';
 import { ExecutorSession, type ExecutorSessionKind } from './session.ts';
 
 export interface ExecutorView {
@@ -184,6 +185,11 @@ export class ExecutorRegistry {
     }
   }
 
+  /** The secret of the framework executor a call names: null when there is none (or it has no token). */
+  tokenOf(frameworkId: string, executorId: string): string | null {
+    return this.sessions.get(`${frameworkId}/${executorId}`)?.authenticationToken ?? null;
+  }
+
   #sessionForCall(frameworkId: string, executorId: string, remote: boolean): ExecutorSession {
     const key = `${frameworkId}/${executorId}`;
     const session = this.sessions.get(key) ?? (remote ? undefined : this.commandSessions.get(key));
@@ -253,6 +259,7 @@ export class ExecutorRegistry {
     const existing = this.sessions.get(key);
     if (existing !== undefined) return existing;
     const sandbox = `${this.host.workDir}/frameworks/${frameworkId}/executors/${executor.id}`;
+    const token = kind === 'custom' ? newExecutorToken() : null;
     this.host.checkpoint.addExecutor({
       frameworkId,
       executorId: executor.id,
@@ -260,8 +267,10 @@ export class ExecutorRegistry {
       info: executor,
       framework,
       sandbox,
+      token,
     });
     const session = new ExecutorSession(frameworkId, executor.id, kind, executor, framework, sandbox, 'launching');
+    session.authenticationToken = token;
     this.sessions.set(key, session);
     if (kind === 'default') startBuiltinExecutor(this, session);
     else void launchCustomExecutor(this, session);

@@ -54,6 +54,12 @@ export class ExecutorSession {
   /** LAUNCH and LAUNCH_GROUP events waiting for the executor to subscribe. */
   readonly queued: ExecutorEvent[] = [];
   termination: ExecutorTermination | null = null;
+  /**
+   * custom: the secret given to its process (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), which its calls
+   * must carry as a Bearer token on an agent with --credentials; null for a built-in executor, or
+   * for one recovered from a checkpoint written before tokens existed.
+   */
+  authenticationToken: string | null = null;
   /** SUBSCRIBE calls answered (the first, then each re-subscription). */
   subscriptions = 0;
   #timer: NodeJS.Timeout | null = null;

@@ -144,9 +144,16 @@ export class ExecutorClient {
     const answer = await postJson(this.identity.agentEndpoint as MasterAddress, body, {
       path: executorApiPath,
       agent: this.#httpAgent,
+      headers: this.#authorization(),
     });
     if (answer.status !== 202)
       throw rejectionError(answer.status, answer.body, `${name} at ${this.identity.agentEndpoint}`);
+  }
+
+  /** The agent's token for this executor, when it gave one (an agent with --credentials requires it). */
+  #authorization(): Record<string, string> {
+    const token = this.identity.authenticationToken ?? null;
+    return token === null ? {} : { authorization: `Bearer ${token}` };
   }
 
   #subscribeCall(): object {
@@ -198,6 +205,7 @@ export class ExecutorClient {
     const response = await postForResponse(endpoint, this.#subscribeCall(), {
       path: executorApiPath,
       agent: this.#httpAgent,
+      headers: this.#authorization(),
     });
     if (response.statusCode !== 200) {
       const body = await readBody(endpoint, response, maxErrorBodyBytes, errorBodyTimeoutMs).catch(() => '');

@@ -17,6 +17,11 @@ export interface ExecutorIdentity {
   readonly subscriptionBackoffMaxMs: number;
   /** What the agent grants between SHUTDOWN and its kill. */
   readonly shutdownGracePeriodMs: number;
+  /**
+   * MESOS_EXECUTOR_AUTHENTICATION_TOKEN: sent as `Authorization: Bearer …` with every call, which an
+   * agent with --credentials requires. Absent (or null): the calls are anonymous.
+   */
+  readonly authenticationToken?: string | null;
 }
 
 export class ExecutorEnvironmentError extends Error {
@@ -43,6 +48,11 @@ function duration(environment: NodeJS.ProcessEnv, name: string, fallbackMs: numb
   return milliseconds;
 }
 
+function optional(environment: NodeJS.ProcessEnv, name: string): string | null {
+  const value = environment[name];
+  return value === undefined || value === '' ? null : value;
+}
+
 /** The identity in `environment` (default: this process's), or ExecutorEnvironmentError naming what is missing. */
 export function executorIdentityFromEnvironment(environment: NodeJS.ProcessEnv = process.env): ExecutorIdentity {
   return {
@@ -57,5 +67,6 @@ export function executorIdentityFromEnvironment(environment: NodeJS.ProcessEnv =
       defaultSubscriptionBackoffMaxMs,
     ),
     shutdownGracePeriodMs: duration(environment, executorEnvironment.shutdownGracePeriod, defaultShutdownGracePeriodMs),
+    authenticationToken: optional(environment, executorEnvironment.authenticationToken),
   };
 }
