@@ -218,7 +218,7 @@ test('master and agent: a non-loopback --listen needs --credentials and --cluste
 });
 
 test("master: the history flags (Mesos' names and defaults, either spelling, durations in Mesos' syntax)", () => {
-  const required = { id: 'm1', listen: { host: 'h', port: 1 }, peers: { m1: 'h:1' }, dataDir: '/d' };
+  const required = { id: 'm1', listen: { host: '127.0.0.1', port: 1 }, peers: { m1: '127.0.0.1:1' }, dataDir: '/d' };
   const defaults = masterConfig(required);
   assert.is(defaults.options.maxCompletedFrameworks, 50);
   assert.is(defaults.options.maxCompletedTasksPerFramework, 1000);

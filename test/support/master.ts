@@ -5,6 +5,8 @@ import { Master } from '../../src/master/daemon.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from './tmp.ts';
+import { masterZonesNamespace } from '../../src/master/zones/replicated-zones.ts';
+import { kvKey } from '../../src/state-machine/state.ts';
 import { waitFor } from './wait.ts';
 
 export interface SingleMaster {
@@ -38,6 +40,13 @@ export async function startSingleMaster(overrides: Partial<MasterOptionValues> =
   await waitFor(() => master.leadership.view().state === 'leading', {
     timeoutMs: 5000,
     what: 'm1 to lead with its leader services running',
+  });
+  // The zone registry writes this master's zone record in its first round, after it started:
+  // tests that compare state hashes must not see that write land between their two readings.
+  const id = master.config.options.id;
+  await waitFor(() => master.machine.state.kv.has(kvKey(masterZonesNamespace, id)), {
+    timeoutMs: 5000,
+    what: `${id}'s zone record in the replicated state`,
   });
   return { master, url: `http://${address}`, stop: () => master.stop() };
 }
