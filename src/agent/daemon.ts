@@ -59,6 +59,7 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     masters: options.masters,
     workDir: options.workDir,
     secret: config.secret,
+    tls: config.tls,
     resources: detectResources(options.workDir, parseResourcesFlag(options.resources)),
     attributes,
     zone: options.zone ?? attributes.zone ?? null,

@@ -37,6 +37,11 @@ export interface MasterLinkOptions {
   readonly zone: string | null;
   /** The cluster secret, presented at every handshake (x-flotilla-secret). */
   readonly secret: string;
+  /**
+   * The agent's TLS identity (--tls-*): masters are dialed over wss://, trusting the cluster CA
+   * and presenting the agent's certificate (mutual TLS). Read at each dial, so a reload applies.
+   */
+  readonly tls?: { clientOptions(): { ca: Buffer; cert: Buffer; key: Buffer } } | null;
   readonly logger: Logger;
   /** The register message to send on each new socket (the id and tasks may change over time). */
   readonly registration: () => Extract<AgentMessageBody, { type: 'register' }>;
@@ -167,10 +172,12 @@ export class MasterLink {
 
   #session(target: string): Promise<SessionEnd> {
     return new Promise((resolve) => {
-      const socket = new WebSocket(`ws://${target}${agentWebSocketPath}`, {
+      const tls = this.options.tls ?? null;
+      const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${target}${agentWebSocketPath}`, {
         handshakeTimeout: linkLimits.handshakeTimeoutMs,
         maxPayload: agentProtocolLimits.maxFrameBytes,
         headers: { [secretHeader]: this.options.secret },
+        ...(tls === null ? {} : tls.clientOptions()),
       });
       socket.on('unexpected-response', (_request, response) => {
         // 401: this agent's secret is not the masters'. Keep trying (an operator may fix either

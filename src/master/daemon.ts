@@ -28,7 +28,7 @@ import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
 import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
-import { probeMasterHealth } from './zones/health-probe.ts';
+import { masterHealthProbe } from './zones/health-probe.ts';
 import { replicatedZone } from './zones/replicated-zones.ts';
 import { ZonePreference } from './zones/zone-preference.ts';
 import { ZoneRegistry } from './zones/zone-registry.ts';
@@ -138,6 +138,7 @@ export class Master {
       master: core,
       logger: logger.child({ subsystem: 'http' }),
       metrics: metrics.metrics,
+      tls: config.tls,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
       access: {
         credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
@@ -226,6 +227,7 @@ function startRaft(
     peers: options.peers,
     join: options.join,
     secret: config.secret,
+    tls: config.tls,
     stateMachine: machine,
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
@@ -307,6 +309,7 @@ function buildLeaderServices(
       reregistrationGraceMs: options.agentReregistrationGraceMs,
     },
     secret: config.secret,
+    requireClientCert: config.tls?.requireClientCert ?? false,
     executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),
@@ -327,7 +330,7 @@ function buildLeaderServices(
     master: replica,
     raft,
     zone: options.zone,
-    probe: probeMasterHealth,
+    probe: masterHealthProbe(config.tls === null ? null : () => config.tls!.clientOptions()),
     logger: logger.child({ subsystem: 'master-zones' }),
   });
   const zonePreference = new ZonePreference({
