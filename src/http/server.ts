@@ -117,8 +117,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerUiRoutes(app, options.master);
   if (options.frameworks !== undefined) {
     const { services, jobs } = options.frameworks;
-    registerMarathonApi(app, options.master, services);
-    registerMetronomeApi(app, options.master, jobs, { ping: services === null });
+    registerMarathonApi(app, options.master, services, tls);
+    registerMetronomeApi(app, options.master, jobs, { ping: services === null }, tls);
   }
   return app;
 }

@@ -387,7 +387,9 @@ export class PeerTransport {
         const hostError = checkServerIdentity(host, certificate);
         if (hostError !== undefined) return hostError;
         const names = certificateNames(certificate);
-        return names.includes(peer) ? undefined : new Error(`server certificate names ${names.join(', ')}, not ${peer}`);
+        return names.includes(peer)
+          ? undefined
+          : new Error(`server certificate names ${names.join(', ')}, not ${peer}`);
       },
     };
   }

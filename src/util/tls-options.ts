@@ -10,7 +10,8 @@ export const tlsOptions = {
   tlsCert: optionalTextOption({
     flag: 'tls-cert',
     placeholder: '<file>',
-    description: 'PEM certificate (chain) served on every listener and presented to peers; needs --tls-key and --tls-ca',
+    description:
+      'PEM certificate (chain) served on every listener and presented to peers; needs --tls-key and --tls-ca',
   }),
   tlsKey: optionalTextOption({
     flag: 'tls-key',
@@ -43,7 +44,10 @@ export function resolveTlsIdentity(values: TlsOptionValues): TlsIdentity | null 
   const missing = Object.entries(given).filter(([, file]) => file === null);
   if (missing.length === 3) {
     if (values.tlsRequireClientCert)
-      throw new OptionError('tls-require-client-cert', '--tls-require-client-cert needs --tls-cert, --tls-key and --tls-ca');
+      throw new OptionError(
+        'tls-require-client-cert',
+        '--tls-require-client-cert needs --tls-cert, --tls-key and --tls-ca',
+      );
     return null;
   }
   if (missing.length > 0) {
