@@ -8,7 +8,7 @@
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
 // uuid are acknowledged after the handlers ran.
 import { defaultQueuedEvents, maxKnownTasks } from './limits.ts';
-import http from 'node:http';
+import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackoffPolicy, backoffDelayMs } from '../../util/backoff.ts';
 import type { IdValue, Offer, TaskStatus } from '../../protocol/mesos.ts';
