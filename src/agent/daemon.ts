@@ -93,6 +93,8 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
       authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
       principals: config.auth.credentials?.length ?? 0,
       acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+      tls: config.tls === null ? 'off' : 'tls',
+      fingerprint: config.tls?.material.fingerprint ?? null,
     },
     'agent API access',
   );

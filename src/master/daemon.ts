@@ -175,6 +175,8 @@ export class Master {
         authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
         principals: config.auth.credentials?.length ?? 0,
         acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+        tls: tlsMode(config),
+        fingerprint: config.tls?.material.fingerprint ?? null,
       },
       'master listening',
     );
@@ -212,6 +214,12 @@ export class Master {
   id(): NodeId {
     return this.raft.id;
   }
+}
+
+/** How the master's port and its clients speak: plain, TLS, or TLS with client certificates checked. */
+function tlsMode(config: MasterConfig): 'off' | 'tls' | 'mutual' {
+  if (config.tls === null) return 'off';
+  return config.tls.requireClientCert ? 'mutual' : 'tls';
 }
 
 function startRaft(

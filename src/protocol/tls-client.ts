@@ -6,8 +6,8 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 
 export interface ClientTls {
-  /** PEM CA certificate(s) the server's certificate must chain to. */
-  readonly ca: string | Buffer;
+  /** PEM CA certificate(s) the server's certificate must chain to; absent: the system's trusted CAs. */
+  readonly ca?: string | Buffer;
   /** PEM certificate and key presented to a server that asks for one (mutual TLS). */
   readonly cert?: string | Buffer;
   readonly key?: string | Buffer;
