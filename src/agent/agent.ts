@@ -117,6 +117,7 @@ export class Agent {
       containerizers: options.containerizers,
       workDir: options.workDir,
       endpoint: `${options.listenHost}:${options.listenPort}`,
+      tlsCaFile: options.tls?.files.caFile ?? null,
       settings: options.executors,
       userPolicy: this.#userPolicy(),
       logger: options.logger,
