@@ -106,3 +106,8 @@ export function systemdAnalyzeUnavailableReason(): string | undefined {
     ? 'systemd-analyze is not installed (apt-get install systemd)'
     : undefined;
 }
+
+/** Undefined when the openssl command (Debian's openssl package) can make a throwaway CA for the TLS tests. */
+export function opensslUnavailableReason(): string | undefined {
+  return findOnPath('openssl') === undefined ? 'openssl is not installed (apt-get install openssl)' : undefined;
+}
