@@ -6,7 +6,7 @@
 // a peer whose certificate names another master is refused at the Raft handshake; SIGHUP swaps
 // a master's certificate (the served fingerprint changes, the cluster keeps working) and bad
 // files on SIGHUP are refused with an error line, the old certificate kept.
-// flotilla-test-timeout-seconds: 400
+// flotilla-test-timeout-seconds: 600
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -36,7 +36,7 @@ import { waitFor } from '../support/wait.ts';
 
 const flotillaBin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'flotilla.js');
 const whyNot = opensslUnavailableReason();
-const startTimeoutMs = 120_000;
+const startTimeoutMs = 240_000;
 
 interface MasterProcess {
   readonly id: string;
