@@ -310,6 +310,31 @@ testUnless(test, whyNot, 'mutual TLS: a peer whose certificate names another mas
   assert.is(new Set(statuses.map((status) => status?.leader)).size, 1);
 });
 
+testUnless(test, whyNot, 'mutual TLS: an agent whose certificate names another host is refused', async () => {
+  const wrong = ca.issue('some-other-host');
+  const masterList = masters.map((master) => master.address).join(',');
+  const impostor = new AgentProcess(
+    `tls-impostor-${process.pid}`,
+    masterList,
+    makeTempDir('tls-impostor-'),
+    await freePort(),
+    ['--tls-cert', wrong.certFile, '--tls-key', wrong.keyFile, '--tls-ca', ca.caFile],
+  );
+  impostor.launch();
+  try {
+    await waitFor(
+      () => /names some-other-host, 127\.0\.0\.1, not the agent's hostname tls-impostor/.test(allOutput()),
+      {
+        timeoutMs: startTimeoutMs,
+        what: `the impostor agent's refusal (its output: ${impostor.output.slice(-1500)})`,
+      },
+    );
+    assert.is(await registeredAgents(), 1, 'only the agent whose certificate names it is registered');
+  } finally {
+    await impostor.stop();
+  }
+});
+
 testUnless(test, whyNot, 'SIGHUP swaps the certificate; bad files are refused and the old one kept', async () => {
   const m1 = masters[0]!;
   const before = await servedFingerprint(m1.address);
