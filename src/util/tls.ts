@@ -135,7 +135,8 @@ export function certificateNames(certificate: PeerCertificate): string[] {
     const match = /^\s*(DNS|IP Address):(.+)$/.exec(entry);
     if (match !== null) names.push(match[2]!.trim());
   }
-  return names;
+  // The CN is usually repeated as a DNS name; once is enough in messages.
+  return [...new Set(names)];
 }
 
 export type ClientCertificateVerdict =

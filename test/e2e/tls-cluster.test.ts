@@ -301,7 +301,7 @@ testUnless(test, whyNot, 'mutual TLS: a peer whose certificate names another mas
   const impostor = ca.issue('m9');
   assert.is(await dialRaftAsM1(impostor), 403, 'a certificate of m9 claiming m1');
   assert.is(await dialRaftAsM1(null), 403, 'no client certificate');
-  await waitFor(() => /client certificate names m9, 127\.0\.0\.1, not m1|names m9/.test(masters[1]!.output), {
+  await waitFor(() => /client certificate names m9, 127\.0\.0\.1, not m1/.test(masters[1]!.output), {
     timeoutMs: 10_000,
     what: "m2's log line refusing the impostor",
   });
@@ -326,7 +326,7 @@ testUnless(test, whyNot, 'mutual TLS: an agent whose certificate names another h
       () => /names some-other-host, 127\.0\.0\.1, not the agent's hostname tls-impostor/.test(allOutput()),
       {
         timeoutMs: startTimeoutMs,
-        what: `the impostor agent's refusal (its output: ${impostor.output.slice(-1500)})`,
+        what: "the masters' refusal of the impostor agent",
       },
     );
     assert.is(await registeredAgents(), 1, 'only the agent whose certificate names it is registered');
