@@ -208,41 +208,60 @@ testUnless(test, whyNot, 'the masters replicate over wss:// and the agent regist
   assert.match(log, /"tls":"mutual"/);
 });
 
-testUnless(test, whyNot, 'the SDK with the CA launches a task over https and sees it finish', async () => {
-  const client = new SchedulerClient({
-    masters: parseMasterList(masters.map((master) => master.address).join(',')),
-    framework: { user: os.userInfo().username, name: 'tls-sdk', roles: ['*'], capabilities: [{ type: 'MULTI_ROLE' }] },
-    tls: clientTls,
-  });
-  const statuses: TaskStatus[] = [];
-  let launchedOnce = false;
-  client.on('UPDATE', (event) => statuses.push(event.update.status));
-  client.on('OFFERS', (event) => {
-    for (const offer of event.offers.offers) {
-      const match = launchedOnce ? null : matchOffer(offer, { cpus: 0.1, memMb: 32 });
-      if (match === null) {
-        void client.decline([offer.id]).catch(() => undefined);
-        continue;
-      }
-      launchedOnce = true;
-      const task = buildTaskInfo(offer, match, {
+testUnless(
+  test,
+  whyNot,
+  'the SDK with the CA launches a task over https; the master reads its sandbox over https',
+  async () => {
+    const client = new SchedulerClient({
+      masters: parseMasterList(masters.map((master) => master.address).join(',')),
+      framework: {
+        user: os.userInfo().username,
         name: 'tls-sdk',
-        taskId: 'tls-task',
-        command: { kind: 'shell', line: 'echo hello-over-tls' },
-      });
-      void client.launch(offer, [task]).catch(() => undefined);
-    }
-  });
-  try {
-    await client.subscribe();
-    await waitFor(() => statuses.some((status) => status.state === 'TASK_FINISHED'), {
-      timeoutMs: 90_000,
-      what: `TASK_FINISHED (seen: ${statuses.map((status) => status.state).join(', ')})`,
+        roles: ['*'],
+        capabilities: [{ type: 'MULTI_ROLE' }],
+      },
+      tls: clientTls,
     });
-  } finally {
-    client.close();
-  }
-});
+    const statuses: TaskStatus[] = [];
+    let launchedOnce = false;
+    client.on('UPDATE', (event) => statuses.push(event.update.status));
+    client.on('OFFERS', (event) => {
+      for (const offer of event.offers.offers) {
+        const match = launchedOnce ? null : matchOffer(offer, { cpus: 0.1, memMb: 32 });
+        if (match === null) {
+          void client.decline([offer.id]).catch(() => undefined);
+          continue;
+        }
+        launchedOnce = true;
+        const task = buildTaskInfo(offer, match, {
+          name: 'tls-sdk',
+          taskId: 'tls-task',
+          command: { kind: 'shell', line: 'echo hello-over-tls' },
+        });
+        void client.launch(offer, [task]).catch(() => undefined);
+      }
+    });
+    let frameworkId: string;
+    try {
+      frameworkId = await client.subscribe();
+      await waitFor(() => statuses.some((status) => status.state === 'TASK_FINISHED'), {
+        timeoutMs: 90_000,
+        what: `TASK_FINISHED (seen: ${statuses.map((status) => status.state).join(', ')})`,
+      });
+    } finally {
+      client.close();
+    }
+    // The master reads the sandbox from the agent over https (the agent's certificate, our CA).
+    const query = new URLSearchParams({ framework_id: frameworkId, task_id: 'tls-task', file: 'stdout', offset: '0' });
+    const response = await fetchWithTls(clientTls, `https://${await leaderAddress()}/api/v1/sandbox/read?${query}`, {
+      signal: AbortSignal.timeout(20_000),
+    });
+    const body = (await response.json()) as { data?: string };
+    assert.is(response.status, 200, JSON.stringify(body));
+    assert.match(Buffer.from(String(body.data), 'base64').toString('utf8'), /hello-over-tls/);
+  },
+);
 
 testUnless(test, whyNot, 'the CLI lists the agent over https with --tls-ca, and fails without it', async () => {
   const list = masters.map((master) => master.address).join(',');

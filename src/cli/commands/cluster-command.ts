@@ -118,6 +118,17 @@ export function resolveTls(flags: ClusterFlags, environment: NodeJS.ProcessEnv):
   }
 }
 
+/** resolveTls for a framework daemon (`flotilla services`, `flotilla jobs`): a bad --tls-ca exits 2 with its message. */
+export function daemonTls(flags: ClusterFlags, command: string): ClientTls | null {
+  try {
+    return resolveTls(flags, process.env);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    process.stderr.write(`flotilla ${command}: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 function buildContext(name: string, flags: ClusterFlags): CommandContext {
   const json = flags.json === true;
   const colors = makeColors(!json && colorWanted(process.env, process.stdout));
