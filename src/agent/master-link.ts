@@ -83,6 +83,8 @@ export class MasterLink {
   readonly #zones = new Map<string, string | null>();
   #socket: WebSocket | null = null;
   #registered = false;
+  /** The last certificate failure logged (master and message), so a retry loop logs it once. */
+  #lastTlsFailure = '';
   #stopped = false;
   #leader: string | null = null;
   #wakeUp: (() => void) | null = null;
@@ -239,9 +241,18 @@ export class MasterLink {
           this.options.onMessage(message);
         }
       });
-      socket.on('error', (error) =>
-        this.options.logger.debug({ master: target, error: error.message }, 'master socket error'),
-      );
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        // A certificate problem does not heal by retrying: say it once per distinct cause.
+        if (isTlsFailure(error) && this.#lastTlsFailure !== `${target} ${error.message}`) {
+          this.#lastTlsFailure = `${target} ${error.message}`;
+          this.options.logger.error(
+            { master: target, error: error.message, code: error.code ?? null },
+            'TLS handshake with the master failed (check --tls-ca and the certificates); retrying',
+          );
+          return;
+        }
+        this.options.logger.debug({ master: target, error: error.message }, 'master socket error');
+      });
       socket.on('close', () => {
         clearTimeout(silenceTimer);
         const wasRegistered = this.#registered;
@@ -255,4 +266,10 @@ export class MasterLink {
       });
     });
   }
+}
+
+/** Certificate and handshake failures (Node's ERR_TLS_* and OpenSSL's verification codes). */
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? '';
+  return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
 }

@@ -354,6 +354,31 @@ testUnless(test, whyNot, 'mutual TLS: an agent whose certificate names another h
   }
 });
 
+testUnless(test, whyNot, 'an agent trusting another CA refuses the masters and says so', async () => {
+  const otherCa = ThrowawayCa.create('another-ca');
+  const hostname = `tls-stranger-${process.pid}`;
+  const files = otherCa.issue(hostname);
+  const masterList = masters.map((master) => master.address).join(',');
+  const stranger = new AgentProcess(hostname, masterList, makeTempDir('tls-stranger-'), await freePort(), [
+    '--tls-cert',
+    files.certFile,
+    '--tls-key',
+    files.keyFile,
+    '--tls-ca',
+    otherCa.caFile,
+  ]);
+  stranger.launch();
+  try {
+    await waitFor(() => /TLS handshake with the master failed/.test(stranger.output), {
+      timeoutMs: startTimeoutMs,
+      what: "the stranger agent's error line",
+    });
+    assert.is(await registeredAgents(), 1, 'the stranger is not registered');
+  } finally {
+    await stranger.stop();
+  }
+});
+
 testUnless(test, whyNot, 'SIGHUP swaps the certificate; bad files are refused and the old one kept', async () => {
   const m1 = masters[0]!;
   const before = await servedFingerprint(m1.address);
