@@ -2,7 +2,8 @@
 // processes and one `flotilla agent` with --tls-cert/--tls-key/--tls-ca and
 // --tls-require-client-cert, certificates from a throwaway CA made for the run. The peers
 // replicate over wss://, the agent registers over wss:// and runs a task launched through the
-// SDK over https://, the CLI lists the agent over https://. A client without the CA is refused;
+// SDK over https://, the hosted frameworks subscribe over https:// and followers forward their
+// APIs to the leader over https://, the CLI lists the agent over https://. A client without the CA is refused;
 // a peer whose certificate names another master is refused at the Raft handshake; SIGHUP swaps
 // a master's certificate (the served fingerprint changes, the cluster keeps working) and bad
 // files on SIGHUP are refused with an error line, the old certificate kept.
@@ -63,10 +64,11 @@ function launchMaster(master: MasterProcess, peers: string, dataRoot: string): v
     [
       flotillaBin,
       'master',
+      // Hosted: the frameworks reach their master over https, followers forward to the leader over https.
       '--services',
-      'off',
+      'hosted',
       '--jobs',
-      'off',
+      'hosted',
       '--id',
       master.id,
       '--listen',
@@ -260,6 +262,32 @@ testUnless(
     const body = (await response.json()) as { data?: string };
     assert.is(response.status, 200, JSON.stringify(body));
     assert.match(Buffer.from(String(body.data), 'base64').toString('utf8'), /hello-over-tls/);
+  },
+);
+
+testUnless(
+  test,
+  whyNot,
+  'the hosted frameworks run over https, and a follower forwards their APIs over https',
+  async () => {
+    const leader = await leaderAddress();
+    const follower = masters.find((master) => master.address !== leader)!;
+    for (const route of ['/v2/apps', '/v1/jobs']) {
+      await waitFor(
+        async () => {
+          const response = await fetchWithTls(clientTls, `https://${follower.address}${route}`, {
+            signal: AbortSignal.timeout(10_000),
+          });
+          await response.text();
+          return response.status === 200;
+        },
+        { timeoutMs: startTimeoutMs, what: `${route} through ${follower.id} to answer 200`, intervalMs: 500 },
+      );
+    }
+    const frameworks = await operator(leader, { type: 'GET_FRAMEWORKS' });
+    const names = JSON.stringify(frameworks.body);
+    assert.match(names, /flotilla-services/);
+    assert.match(names, /flotilla-jobs/);
   },
 );
 
