@@ -52,6 +52,8 @@ let ca: ThrowawayCa;
 let masters: MasterProcess[] = [];
 let agent: AgentProcess | null = null;
 let clientTls: ClientTls;
+/** The paths the agent's --tls-cert and --tls-key name. */
+let agentFiles: IssuedCertificate;
 
 function tlsFlags(files: IssuedCertificate): string[] {
   return ['--tls-cert', files.certFile, '--tls-key', files.keyFile, '--tls-ca', ca.caFile, '--tls-require-client-cert'];
@@ -167,7 +169,8 @@ test.before(async () => {
   });
   // Mutual TLS: the agent's certificate names its --hostname, which it registers under.
   const hostname = `tls-agent-${process.pid}`;
-  const agentFiles = ca.issue(hostname);
+  agentFiles = { certFile: path.join(certificates, 'agent.pem'), keyFile: path.join(certificates, 'agent.key') };
+  ThrowawayCa.install(ca.issue(hostname), agentFiles);
   const masterList = masters.map((master) => master.address).join(',');
   agent = new AgentProcess(hostname, masterList, makeTempDir('tls-agent-'), await freePort(), [
     '--tls-cert',
@@ -432,6 +435,17 @@ testUnless(test, whyNot, 'SIGHUP swaps the certificate; bad files are refused an
   await waitFor(() => /TLS reload refused/.test(m1.output), { timeoutMs: 10_000, what: 'the refusal line' });
   assert.is(await servedFingerprint(m1.address), after);
   assert.ok(m1.child!.exitCode === null, 'm1 still runs');
+  // The agent reloads too: its API serves the new certificate, and it stays registered.
+  const agentAddress = `127.0.0.1:${agent!.port}`;
+  const agentBefore = await servedFingerprint(agentAddress);
+  ThrowawayCa.install(ca.issue(agent!.hostname), agentFiles);
+  agent!.signal('SIGHUP');
+  await waitFor(async () => (await servedFingerprint(agentAddress)) !== agentBefore, {
+    timeoutMs: 20_000,
+    what: "the agent's new certificate to be served",
+  });
+  assert.match(agent!.output, /TLS certificates reloaded/);
+  assert.is(await registeredAgents(), 1);
   assert.not.match(allOutput(), /BEGIN (EC )?PRIVATE KEY/);
 });
 
