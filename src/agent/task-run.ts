@@ -70,7 +70,8 @@ export interface TaskRunContext {
 }
 
 type KillCause =
-  | { readonly kind: 'request'; readonly message: string }
+  /** `gracePeriodMs`: Event.Kill.kill_policy, over the task's own (a drain's cap); null: the task's. */
+  | { readonly kind: 'request'; readonly message: string; readonly gracePeriodMs?: number | null }
   | { readonly kind: 'health'; readonly message: string };
 
 export class TaskRun {
@@ -220,7 +221,8 @@ export class TaskRun {
     this.#killing = true;
     this.#health?.stop();
     this.#report({ state: 'TASK_KILLING', message: cause.message });
-    await container.kill(this.spec.killGracePeriodMs ?? this.context.defaultKillGracePeriodMs);
+    const override = cause.kind === 'request' ? (cause.gracePeriodMs ?? null) : null;
+    await container.kill(override ?? this.spec.killGracePeriodMs ?? this.context.defaultKillGracePeriodMs);
   }
 
   #onExit(exit: ContainerExit): void {
