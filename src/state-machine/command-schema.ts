@@ -2,7 +2,9 @@
 // `taggedUnion` makes this list exhaustive; `object<T>` checks each variant field by field.
 import type * as C from './commands.ts';
 import * as limits from './limits.ts';
+import { taskStates } from '../protocol/task-states.ts';
 import {
+  addedInCommandFormat4,
   array,
   boolean,
   integer,
@@ -71,10 +73,14 @@ const offerDefinitionSchema = object<C.OfferDefinition>({
   resources: resourcesSchema,
 });
 
-const taskReferenceSchema = object<C.TaskReference>({ frameworkId: frameworkIdSchema, taskId: taskIdSchema });
+const taskReferenceSchema = object<C.TaskReference>({
+  frameworkId: frameworkIdSchema,
+  taskId: taskIdSchema,
+  state: addedInCommandFormat4(nullable(oneOf(taskStates)), null),
+});
 
 /**
- * COMPAT: command format 3 set an agent ACTIVE or DRAINING with update_agent_state; since format 4
+ * COMPAT: command formats 1–4 set an agent ACTIVE or DRAINING with update_agent_state; since format 5
  * deactivation is a flag of its own (deactivate_agent, reactivate_agent), and old entries read as
  * those commands, so a replayed log applies as it did.
  */

@@ -5,6 +5,7 @@
 //
 // Commands are forever: a retired `type` is never reused for another meaning, and a change of
 // shape bumps `commandFormatVersion` (codec.ts) with a `COMPAT:` shim for the old one.
+import type { TaskState } from '../protocol/task-states.ts';
 import type { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
@@ -37,6 +38,8 @@ export interface RegisterAgent extends Stamped {
 export interface TaskReference {
   readonly frameworkId: FrameworkId;
   readonly taskId: TaskId;
+  /** Its latest state on the agent (null: an agent that does not say, or a command of format 3). */
+  readonly state: TaskState | null;
 }
 
 export interface ReregisterAgent extends Stamped {
@@ -49,7 +52,7 @@ export interface ReregisterAgent extends Stamped {
 
 /**
  * The only state a command sets directly: an agent that missed its pings. It comes back by
- * re-registering. COMPAT: command format 3 also had 'ACTIVE' and 'DRAINING' here, decoded as
+ * re-registering. COMPAT: command formats 1–4 also had 'ACTIVE' and 'DRAINING' here, decoded as
  * reactivate_agent and deactivate_agent (command-schema.ts).
  */
 export type SettableAgentState = 'UNREACHABLE';

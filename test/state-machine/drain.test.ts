@@ -98,7 +98,7 @@ test('an unreachable agent can be drained; re-registering keeps it deactivated a
   assert.is(harness.state.agents.get(A1)?.drain?.state, 'DRAINING');
 });
 
-test('COMPAT: format 3 update_agent_state DRAINING and ACTIVE decode as deactivate and reactivate', () => {
+test('COMPAT: format 3 and 4 update_agent_state DRAINING and ACTIVE decode as deactivate and reactivate', () => {
   const legacy = (state: string) =>
     new Uint8Array(
       Buffer.from(JSON.stringify({ version: 3, command: { type: 'update_agent_state', at: 5, agentId: A1, state } })),

@@ -392,7 +392,7 @@ const cases: Case[] = [
       at: baseTime,
       agentId: A1,
       info: agentInfo({ resources: resources(cpus(0.5), mem(128)) }),
-      tasks: [{ frameworkId: F1, taskId: T1 }],
+      tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
     },
     code: 'RESOURCES_INSUFFICIENT',
   },
