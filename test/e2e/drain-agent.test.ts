@@ -114,6 +114,13 @@ function agentId(): string {
   return agent.id;
 }
 
+async function metric(name: string): Promise<number | undefined> {
+  const answer = await operator({ type: 'GET_METRICS' });
+  const metrics = (JSON.parse(answer.text) as { get_metrics: { metrics: { name: string; value: number }[] } })
+    .get_metrics.metrics;
+  return metrics.find((each) => each.name === name)?.value;
+}
+
 /** The allocator's last reason for passing the agent over for `frameworkId`, from GET_ALLOCATION. */
 async function skipReason(frameworkId: string): Promise<string | null> {
   const answer = await operator({ type: 'GET_ALLOCATION' });
@@ -157,6 +164,8 @@ test('DEACTIVATE_AGENT: no offers, tasks run on; REACTIVATE_AGENT: offers again'
     assert.is(deactivated?.deactivated, true);
     assert.is(deactivated?.active, false);
     assert.is(deactivated?.drain_info, undefined, 'deactivation is no drain');
+    assert.is(await metric('master/agents_active'), 0);
+    assert.is(await metric('master/agents_inactive'), 1);
     await waitFor(async () => (await skipReason(frameworkId)) === 'AGENT_DEACTIVATED', {
       timeoutMs: 30_000,
       what: 'the allocator to pass the deactivated agent over (AGENT_DEACTIVATED)',
@@ -215,6 +224,8 @@ test('DRAIN_AGENT kills the tasks (KILLING, then KILLED, grace capped), no offer
     );
     assert.is(drained.deactivated, true);
     assert.equal(drained.allocated_resources, []);
+    assert.is(await metric('flotilla/agents_drained'), 1);
+    assert.is(await metric('flotilla/agents_draining'), 0);
     await waitFor(async () => (await skipReason(frameworkId)) === 'AGENT_DEACTIVATED', {
       timeoutMs: 30_000,
       what: 'the allocator to pass the drained agent over (AGENT_DEACTIVATED)',
