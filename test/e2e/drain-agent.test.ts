@@ -247,6 +247,32 @@ test('DRAIN_AGENT kills the tasks (KILLING, then KILLED, grace capped), no offer
   }
 });
 
+test("a drain caps the grace of a kill already under way (the framework's, 600 s)", async () => {
+  const client = newClient(cluster.masterAddress);
+  const framework = new DrainFramework(client);
+  try {
+    await client.subscribe();
+    framework.launch([{ taskId: 'killed-twice', command: stubbornCommand, graceSeconds: stubbornGraceSeconds }]);
+    await framework.waitForState('killed-twice', 'TASK_RUNNING');
+    await client.kill('killed-twice');
+    await framework.waitForState('killed-twice', 'TASK_KILLING');
+    const id = agentId();
+    await writeOk({
+      type: 'DRAIN_AGENT',
+      drain_agent: { agent_id: { value: id }, max_grace_period: { nanoseconds: 1_000_000_000 } },
+    });
+    await framework.waitForState('killed-twice', 'TASK_KILLED');
+    await waitFor(async () => (await agentView())?.drain_info?.state === 'DRAINED', {
+      timeoutMs: 30_000,
+      what: 'the agent to be DRAINED',
+      intervalMs: 100,
+    });
+    await writeOk({ type: 'REACTIVATE_AGENT', reactivate_agent: { agent_id: { value: id } } });
+  } finally {
+    await client.teardown().catch(() => client.close());
+  }
+});
+
 test('DRAIN_AGENT with mark_gone: the tasks are killed, then the agent is gone for good', async () => {
   const client = newClient(cluster.masterAddress);
   const framework = new DrainFramework(client);
