@@ -2,7 +2,11 @@
 // max_page_count (the SQLITE_FULL a full filesystem gives, without needing one; the
 // size-limited tmpfs version is test/raft/disk-full-process.test.ts). A failed write is a named
 // StorageWriteError, keeps nothing of its batch and every earlier one whole; the driver stops the
-// replica with exit code 74 and one log line naming the cause.
+// replica with exit code 74 and one log line naming the cause. A snapshot file, written beside the
+// database, is tested on a full 2 MiB tmpfs (root), since it fails with the filesystem's ENOSPC.
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,6 +17,8 @@ import { SqliteRaftStorage } from '../../src/raft/storage.ts';
 import { nodeId } from '../../src/raft/types.ts';
 import type { Entry, Membership } from '../../src/raft/types.ts';
 import { createLogger } from '../../src/util/logger.ts';
+import { tmpfsMountUnavailableReason } from '../support/capabilities.ts';
+import { testUnless } from '../support/skip.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -65,35 +71,70 @@ test('a write past a full database fails with RAFT_STORAGE_WRITE_FAILED and keep
   }
 });
 
-test('a failed snapshot write is a StorageWriteError too, and leaves the log as it was', () => {
-  const directory = makeTempDir('raft-disk-full-snapshot-');
-  const storage = SqliteRaftStorage.open(directory, { maxDatabaseBytes: cappedDatabaseBytes });
-  let lastIndex = 0;
-  for (;;) {
+testUnless(
+  test,
+  tmpfsMountUnavailableReason(),
+  'a snapshot file that does not fit on a full filesystem is a StorageWriteError (ENOSPC) and records nothing',
+  () => {
+    const directory = makeTempDir('raft-disk-full-snapshot-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', directory]);
     try {
-      storage.persist({ hardState: null, entries: [makeEntry(lastIndex + 1, 1)], snapshot: null });
-      lastIndex += 1;
-    } catch (error) {
-      assert.instance(error, StorageWriteError);
-      break;
+      const storage = SqliteRaftStorage.open(directory);
+      try {
+        storage.persist({ hardState: null, entries: [makeEntry(1, 1), makeEntry(2, 1)], snapshot: null });
+        fillUntilFull(join(directory, 'filler'));
+        const snapshot = { meta: { index: 2, term: 1, membership: bootstrap }, data: new Uint8Array(256 * 1024) };
+        let failure: unknown = null;
+        try {
+          storage.saveSnapshot(snapshot);
+        } catch (error) {
+          failure = error;
+        }
+        assert.instance(failure, StorageWriteError);
+        assert.is((failure as StorageWriteError).operation, 'save-snapshot');
+        assert.is((failure as StorageWriteError).causeCode, 'ENOSPC');
+      } finally {
+        storage.close();
+      }
+      rmSync(join(directory, 'filler'));
+      // Reopened (the half-written temporary file is swept on open): no snapshot, the log whole.
+      const reopened = SqliteRaftStorage.open(directory);
+      try {
+        const loaded = reopened.load(bootstrap);
+        assert.is(loaded.snapshot, null, 'no snapshot recorded');
+        assert.equal(
+          loaded.entries.map((entry) => entry.index),
+          [1, 2],
+        );
+        assert.equal(readdirSync(join(directory, 'snapshots')), [], 'no stray snapshot file is left');
+      } finally {
+        reopened.close();
+      }
+    } finally {
+      execFileSync('umount', ['-l', directory]);
     }
-    assert.ok(lastIndex < 10_000, 'the cap never refused a write');
-  }
-  // Recording a snapshot needs a new page for its row: the database is full.
-  const snapshot = { meta: { index: lastIndex, term: 1, membership: bootstrap }, data: new Uint8Array(64) };
+  },
+);
+
+/** Writes zeros into `file` until the filesystem refuses (ENOSPC). */
+function fillUntilFull(file: string): void {
+  const descriptor = openSync(file, 'w');
   try {
-    storage.saveSnapshot(snapshot);
-    // SQLite may find room in a freed page; then the snapshot is simply recorded, which is correct too.
-    assert.is(storage.load(bootstrap).snapshot?.meta.index, lastIndex);
-  } catch (error) {
-    assert.instance(error, StorageWriteError);
-    assert.is((error as StorageWriteError).operation, 'save-snapshot');
-    assert.is(storage.load(bootstrap).snapshot, null, 'no snapshot recorded');
-    assert.is(storage.load(bootstrap).entries.length, lastIndex);
+    for (const chunkBytes of [64 * 1024, 512]) {
+      const chunk = Buffer.alloc(chunkBytes);
+      for (;;) {
+        try {
+          writeSync(descriptor, chunk);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+          break;
+        }
+      }
+    }
   } finally {
-    storage.close();
+    closeSync(descriptor);
   }
-});
+}
 
 test('a single-replica leader whose write fails stops with exit code 74, a named log line, and restarts intact', async () => {
   const directory = makeTempDir('raft-disk-full-node-');
