@@ -1,10 +1,10 @@
 // Rebuilding a damaged replica (docs/operating.md, "A damaged master"): three real masters; a
 // follower is stopped, one byte of a log entry in its raft.db is flipped on disk; started again
 // it refuses to run and names the entry; `flotilla raft rebuild` removes it, moves its files
-// aside and adds it back as a learner; started with --join it catches up from the leader (by its
-// log here: a leader keeps 1,000 entries behind its snapshot, and sends the snapshot to a learner
-// further behind), is promoted, and holds the same state (state hash of a backup from each master
-// at the same applied index).
+// aside and adds it back as a learner; started with --join it catches up from the leader's
+// snapshot (1,200 writes: more than the 1,000 entries a leader keeps behind its snapshot), is
+// promoted, and holds the same state (state hash of a backup from each master at the same
+// applied index).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,8 @@ import { waitFor } from '../support/wait.ts';
 import { ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const writesBeforeDamage = 1_200;
+const writeConcurrency = 16;
 const seed = Number(process.env.FLOTILLA_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 async function call(replica: ReplicaProcess, body: unknown): Promise<{ status: number; body: unknown }> {
@@ -70,7 +72,15 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
   const cluster = await ProcessCluster.start(root, 3, ['--snapshot-entries', '20'], 'master');
   try {
     const leader = await cluster.waitForLeader();
-    for (let count = 0; count < 40; count++) await put(leader, `k${count}`, `v${count}`);
+    // More entries than a leader keeps behind its snapshot (1,000): a rejoining learner needs the snapshot.
+    for (let batch = 0; batch < writesBeforeDamage / writeConcurrency; batch++) {
+      await Promise.all(
+        Array.from({ length: writeConcurrency }, (_, offset) => {
+          const count = batch * writeConcurrency + offset;
+          return put(leader, `k${count}`, `v${count}`);
+        }),
+      );
+    }
     const marker = `rebuild-marker-${seed}`;
     await put(leader, 'marker', marker);
     const damaged = cluster.replicas.find((replica) => replica.id !== leader.id)!;
@@ -140,12 +150,13 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
     assert.is(refused.status, 1);
     assert.is((JSON.parse(refused.stderr) as { error: { code: string } }).error.code, 'DATA_DIR_INTACT');
 
-    // Started with --join, it catches up, is promoted, and holds the same state.
+    // Started with --join, it catches up by the leader's snapshot, is promoted, and holds the same state.
     cluster.launch(damaged, ['--join']);
     await waitFor(
       async () => (await raftView(others[0]!)).members.find((member) => member.id === damaged.id)?.role === 'voter',
       { timeoutMs: 60_000, what: `${damaged.id} to be promoted to voter again`, intervalMs: 250 },
     );
+    assert.match(damaged.output, 'installed snapshot from the leader');
     const hashes = await waitFor(
       async () => {
         const states = await Promise.all(cluster.replicas.map((replica) => stateOf(replica)));
