@@ -131,8 +131,26 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
       'learner',
       `${damaged.id} is back as a learner: ${JSON.stringify(membership)}`,
     );
-    // An intact data directory is refused: nothing to rebuild.
-    const refused = spawnSync(
+    // Run again, with nothing left to rebuild (its files are aside), it is refused.
+    const again = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin', 'flotilla.js'),
+        'raft',
+        'rebuild',
+        damaged.id,
+        '--data-dir',
+        dataDirectory,
+        '--masters',
+        others.map((replica) => replica.address).join(','),
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.is(again.status, 1, again.stderr);
+    assert.is((JSON.parse(again.stderr) as { error: { code: string } }).error.code, 'DATA_DIR_INTACT');
+    // And a running master is refused even with --force: its files would move away under it.
+    const running = spawnSync(
       process.execPath,
       [
         path.join(repoRoot, 'bin', 'flotilla.js'),
@@ -143,12 +161,14 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
         path.join(root, others[0]!.id),
         '--masters',
         others[0]!.address,
+        '--force',
         '--json',
       ],
       { encoding: 'utf8', timeout: 60_000 },
     );
-    assert.is(refused.status, 1);
-    assert.is((JSON.parse(refused.stderr) as { error: { code: string } }).error.code, 'DATA_DIR_INTACT');
+    assert.is(running.status, 1, running.stderr);
+    assert.is((JSON.parse(running.stderr) as { error: { code: string } }).error.code, 'MASTER_RUNNING');
+    assert.ok(existsSync(path.join(root, others[0]!.id, 'raft.db')), 'its files stay where they are');
 
     // Started with --join, it catches up by the leader's snapshot, is promoted, and holds the same state.
     cluster.launch(damaged, ['--join']);

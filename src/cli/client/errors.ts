@@ -26,6 +26,7 @@ export const cliErrorCodes = {
     exitStatus: 1,
     meaning: "raft rebuild: the master's Raft files check out (or are absent); nothing to rebuild without --force",
   },
+  MASTER_RUNNING: { exitStatus: 1, meaning: 'raft rebuild: the master to rebuild is running; stop it first' },
 } as const satisfies Record<string, { readonly exitStatus: number; readonly meaning: string }>;
 
 export type CliErrorCode = keyof typeof cliErrorCodes;

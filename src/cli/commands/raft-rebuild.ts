@@ -1,8 +1,8 @@
 // `flotilla raft rebuild <id> --data-dir DIR`: rebuilds a master whose Raft files are damaged (an
 // entry or the snapshot fails its checksum: the master refuses to start and names the damage) from
 // its peers. Run on the master's machine, with the master stopped:
-//   1. check the files as a starting master would; refuse (DATA_DIR_INTACT) if they check out,
-//      unless --force;
+//   1. refuse while the master answers (MASTER_RUNNING); check the files as a starting master
+//      would, and refuse (DATA_DIR_INTACT) if they check out, unless --force;
 //   2. REMOVE_MASTER <id>: the group forgets it, and with it every vote it cast. Rejoining with
 //      an empty log under its old membership could let it vote twice in a term (§5.2) or count
 //      toward a commit it does not hold (§5.4) — etcd's "remove, wipe, add" rule for a lost disk;
@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { checkDataDirectory, moveDataDirectoryAside } from '../../master/rebuild/data-directory-check.ts';
 import { CliError, usageError } from '../client/errors.ts';
 import { surveyMasters } from '../client/masters-survey.ts';
+import { findLeader, type MasterProbe } from '../views/masters.ts';
 import { operatorCall } from '../client/operator.ts';
 import { type ClusterFlags, type CommandContext, clusterAction, withClusterFlags } from './cluster-command.ts';
 
@@ -39,6 +40,15 @@ export function registerRaftRebuild(raft: Command): void {
 
 async function rebuild(context: CommandContext, args: readonly unknown[], flags: RebuildFlags): Promise<number> {
   const id = args[0] as string;
+  const probes = await surveyMasters(context.client);
+  // Moving the files of a running master away under it would lose what it writes next.
+  if (probes.some((probe) => probe.view?.id === id)) {
+    throw new CliError(
+      'MASTER_RUNNING',
+      `${id} is running and answering`,
+      `stop it first (systemctl stop flotilla-master)`,
+    );
+  }
   const check = checkDataDirectory(flags.dataDir);
   if (check.state !== 'damaged' && flags.force !== true) {
     const what =
@@ -52,8 +62,8 @@ async function rebuild(context: CommandContext, args: readonly unknown[], flags:
     );
   }
   if (check.state === 'damaged') context.notice(`damaged: ${check.code}: ${check.message}`);
-  const address = flags.address ?? (await memberAddress(context, id));
-  const membersBefore = await currentMembers(context);
+  const membersBefore = leaderMembers(probes);
+  const address = flags.address ?? memberAddress(membersBefore, id);
   if (membersBefore.some((member) => member.id === id)) {
     await operatorCall(context.client, { type: 'REMOVE_MASTER', remove_master: { id } });
   }
@@ -80,10 +90,9 @@ async function rebuild(context: CommandContext, args: readonly unknown[], flags:
   return 0;
 }
 
-async function currentMembers(context: CommandContext): Promise<readonly { id: string; address: string }[]> {
-  const probes = await surveyMasters(context.client);
-  const leaderView = probes.map((probe) => probe.view).find((view) => view?.role === 'leader');
-  if (leaderView === undefined || leaderView === null) {
+function leaderMembers(probes: readonly MasterProbe[]): readonly { id: string; address: string }[] {
+  const leaderView = findLeader(probes);
+  if (leaderView === null) {
     throw new CliError(
       'NO_LEADER',
       'no master leads: a membership change needs a leader',
@@ -93,8 +102,8 @@ async function currentMembers(context: CommandContext): Promise<readonly { id: s
   return leaderView.members;
 }
 
-async function memberAddress(context: CommandContext, id: string): Promise<string> {
-  const member = (await currentMembers(context)).find((candidate) => candidate.id === id);
+function memberAddress(members: readonly { id: string; address: string }[], id: string): string {
+  const member = members.find((candidate) => candidate.id === id);
   if (member === undefined)
     throw usageError(`${id} is not a member of the group`, 'give its address with --address host:port');
   return member.address;
