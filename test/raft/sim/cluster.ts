@@ -48,7 +48,7 @@ export interface ClusterCounters {
   readsAnswered: number;
   readsFailed: number;
   crashes: number;
-  /** Crashes that tore the Ready being written (storage.ts, "Disk faults"). */
+  /** Crashes that tore a Ready being written with entries, some of which did not reach the disk whole. */
   tornWrites: number;
   /** Crashes that lost the disk's unsynced tail. */
   unsyncedTailsLost: number;
@@ -310,9 +310,10 @@ export class SimCluster {
     ].join('');
     this.begin(`crash ${node.id} ${point}${faults}`);
     this.counters.crashes++;
-    if (torn !== null && point === 'after-persist') this.counters.tornWrites++;
     if (disk.loseUnsyncedTail) this.counters.unsyncedTailsLost++;
+    node.entriesLostToTear = 0;
     node.crash(point, disk);
+    if (node.entriesLostToTear > 0) this.counters.tornWrites++;
   }
 
   /** `node`'s driver sees its socket to `peer` close: `peer` died, or the connection merely dropped. */

@@ -266,9 +266,13 @@ export class SimNode {
     checkers.observePersist(this.id, this.disk);
   }
 
+  /** Entries of the last torn write that did not reach the disk whole (for the counters). */
+  entriesLostToTear = 0;
+
   private persistTorn(ready: Ready, torn: TornWrite): void {
     // The tear falls inside the batch: at most its last entry is the half-written one.
     const entriesKept = Math.min(torn.entriesKept, Math.max(0, ready.entries.length - 1));
+    this.entriesLostToTear = ready.entries.length - entriesKept;
     this.disk.persistTorn(
       { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot },
       { entriesKept, tearNext: torn.tearNext },

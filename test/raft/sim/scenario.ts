@@ -280,12 +280,15 @@ const readSomewhere: Action = (cluster, plan) => {
 const crashSomeone: Action = (cluster, plan) => {
   const up = cluster.upNodes().filter((node) => !node.retired);
   if (up.length <= 1) return;
-  const victim = cluster.random.pick(up);
+  // With disk faults, a write is torn only if one is in progress: prefer a node with a Ready pending.
+  const writing = plan.diskFaults ? up.filter((node) => node.hasReady()) : [];
+  const victim = cluster.random.pick(writing.length > 0 && cluster.random.chance(0.5) ? writing : up);
   const voters = cluster.latestMembership().voters;
   const downVoters = voters.filter((id) => !cluster.nodes.get(id)?.up).length + (voters.includes(victim.id) ? 1 : 0);
   const minority = Math.floor((voters.length - 1) / 2);
   if (!plan.allowMajorityDown && downVoters > minority) return;
-  const point = cluster.random.pick(crashPoints);
+  const tearing = plan.diskFaults && victim.hasReady() && cluster.random.chance(0.5);
+  const point = tearing ? 'after-persist' : cluster.random.pick(crashPoints);
   const disk = plan.diskFaults ? drawDiskCrash(cluster.random, point) : intactDisk;
   cluster.crash(victim, point, plan.lyingFsync ? { ...disk, lyingFsyncEntries: 1 + cluster.random.nextInt(3) } : disk);
   // A dead process's sockets close: most survivors notice at once (the others later, or by
