@@ -86,3 +86,6 @@ export const frameworkForwardAnswerTimeoutMs = 30_000;
 export const maxAuditTargetChars = 512;
 /** An error answer longer than this is not read for its code by the audit hook. */
 export const maxAuditedErrorBodyChars = 64 * 1024;
+
+/** A master refusing scheduler calls over --rate-limits says so at most once per this interval. */
+export const rateLimitRefusalLogIntervalMs = 1_000;

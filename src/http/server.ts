@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { JobsApi } from '../frameworks/jobs/jobs-service.ts';
 import type { ServicesFramework } from '../frameworks/services/framework.ts';
 import { type Authorizer, allowEverything } from '../auth/authorizer.ts';
+import type { RateLimits } from '../auth/rate-limits.ts';
 import type { CredentialStore } from '../auth/credential-store.ts';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { type Logger, silentLogger } from '../util/logger.ts';
@@ -29,6 +30,7 @@ import { registerOperatorRoutes } from './routes/operator.ts';
 import { registerSandboxRoutes } from './routes/sandbox.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
 import { registerUiRoutes } from './routes/ui.ts';
+import { SchedulerRateLimiter } from './scheduler/rate-limiter.ts';
 
 export interface HttpOptions {
   readonly master: MasterCore;
@@ -43,6 +45,8 @@ export interface HttpOptions {
   readonly access?: HttpAccess;
   /** Where the request metrics go (the master's registry); none: requests are not counted. */
   readonly metrics?: MetricRegistry;
+  /** --rate-limits: scheduler calls per principal (src/auth/rate-limits.ts); absent or null: none. */
+  readonly rateLimits?: RateLimits | null;
 }
 
 export interface HttpAccess {
@@ -104,7 +108,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerBackupRoutes(app, options.master);
-  registerSchedulerRoutes(app, options.master);
+  const rateLimits = options.rateLimits ?? null;
+  registerSchedulerRoutes(app, options.master, rateLimits === null ? null : new SchedulerRateLimiter(rateLimits));
   registerSandboxRoutes(app, options.master, access.clusterSecret);
   registerUiRoutes(app, options.master);
   if (options.frameworks !== undefined) {

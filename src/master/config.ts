@@ -3,7 +3,9 @@
 // GET_FLAGS lists it. Flag names, defaults and bounds are the interface operators script against:
 // never rename one (add an alias).
 import type { Credential } from '../auth/credentials.ts';
+import { AuthFileError } from '../auth/auth-file.ts';
 import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
+import { type RateLimits, readRateLimits } from '../auth/rate-limits.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
 import { maxDurationMs, maxHistoryCount } from '../state-machine/limits.ts';
@@ -112,6 +114,13 @@ export const masterOptions = {
     description: 'file holding the secret shared by all masters',
   }),
   ...authOptions,
+  rateLimits: optionalTextOption({
+    flag: 'rate-limits',
+    placeholder: '<file|json>',
+    description:
+      'scheduler calls per framework principal, Mesos JSON {"limits":[{"principal","qps","capacity"}],' +
+      '"aggregate_default_qps","aggregate_default_capacity"} (a file, or the JSON itself); over capacity: 429',
+  }),
   timing: choiceOption({
     flag: 'timing',
     placeholder: '<profile>',
@@ -290,6 +299,8 @@ export interface MasterConfig {
   readonly auth: AuthSettings;
   /** What the hosted frameworks authenticate with: null when the masters take anonymous requests. */
   readonly frameworksCredential: Credential | null;
+  /** --rate-limits read and checked; null: scheduler calls are not throttled. */
+  readonly rateLimits: RateLimits | null;
   /** GET_FLAGS. */
   readonly flags: Readonly<Record<string, string>>;
 }
@@ -330,8 +341,27 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
   }
   const auth = resolveAuthSettings(values, values.listen.host);
   const frameworksCredential = resolveFrameworksCredential(values, auth);
+  const rateLimits = resolveRateLimits(values.rateLimits);
   const options: MasterOptionValues = { ...values, ...timing };
-  return { options, timing, secret, auth, frameworksCredential, flags: flagsRecord(masterOptions, options) };
+  return {
+    options,
+    timing,
+    secret,
+    auth,
+    frameworksCredential,
+    rateLimits,
+    flags: flagsRecord(masterOptions, options),
+  };
+}
+
+function resolveRateLimits(text: string | null): RateLimits | null {
+  if (text === null) return null;
+  try {
+    return readRateLimits(text);
+  } catch (error) {
+    if (!(error instanceof AuthFileError)) throw error;
+    throw new OptionError('rate-limits', `--rate-limits: ${error.message}`);
+  }
 }
 
 /**

@@ -139,6 +139,7 @@ export class Master {
       logger: logger.child({ subsystem: 'http' }),
       metrics: metrics.metrics,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
+      rateLimits: config.rateLimits,
       access: {
         credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
         authorizer: new Authorizer(config.auth.acls),
@@ -174,6 +175,7 @@ export class Master {
         authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
         principals: config.auth.credentials?.length ?? 0,
         acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+        rateLimits: config.rateLimits === null ? 'none' : `${config.rateLimits.principals.size} principals listed`,
       },
       'master listening',
     );
