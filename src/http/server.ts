@@ -26,7 +26,7 @@ import { registerKvRoutes } from './routes/kv.ts';
 import { registerMarathonApi } from './routes/marathon.ts';
 import { registerMetronomeApi } from './routes/metronome.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
-import { registerOperatorRoutes } from './routes/operator.ts';
+import { registerOperatorRoutes, type SubscriberLimits } from './routes/operator.ts';
 import { registerSandboxRoutes } from './routes/sandbox.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
 import { registerUiRoutes } from './routes/ui.ts';
@@ -45,6 +45,8 @@ export interface HttpOptions {
   readonly access?: HttpAccess;
   /** Where the request metrics go (the master's registry); none: requests are not counted. */
   readonly metrics?: MetricRegistry;
+  /** Operator SUBSCRIBE streams at once (--max-operator-subscribers[-per-principal]); absent: the defaults. */
+  readonly subscriberLimits?: SubscriberLimits;
   /** --rate-limits: scheduler calls per principal (src/auth/rate-limits.ts); absent or null: none. */
   readonly rateLimits?: RateLimits | null;
 }
@@ -104,7 +106,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   decorateAuthorizer(app, access.authorizer);
   registerAudit(app, access.auditLog);
   registerHealthRoutes(app, options.master);
-  registerOperatorRoutes(app, options.master);
+  registerOperatorRoutes(app, options.master, undefined, options.subscriberLimits);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerBackupRoutes(app, options.master);

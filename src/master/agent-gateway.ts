@@ -70,6 +70,8 @@ export interface AgentGatewayParts {
   readonly settings: LivenessSettings;
   /** The cluster secret: an agent must present it (x-flotilla-secret) to be let in. */
   readonly secret: string;
+  /** Agent sockets held at once, registered or not (--max-agent-connections); one more is refused 503. */
+  readonly maxConnections: number;
   /** Where executors' messages and exits go: the scheduler sessions. */
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
@@ -189,8 +191,17 @@ export class AgentGateway implements LeaderService {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if ((request.url ?? '').split('?')[0] !== agentWebSocketPath) return false;
     if (!this.#secret.matches(request.headers[secretHeader])) {
-      this.#reportRefusal(request);
+      this.#reportRefusal(request, 'refused an agent: wrong or missing cluster secret');
       refuseUpgrade(socket, 401);
+      return true;
+    }
+    // After the secret: a caller without it learns nothing, not even that the master is full.
+    if (this.#connections.size >= this.parts.maxConnections) {
+      this.#reportRefusal(request, `refused an agent: ${this.parts.maxConnections} agent sockets are open`);
+      refuseUpgrade(socket, 503, {
+        code: 'UNAVAILABLE',
+        message: `this master holds ${this.parts.maxConnections} agent sockets (--max-agent-connections); retry`,
+      });
       return true;
     }
     this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request));
@@ -198,14 +209,11 @@ export class AgentGateway implements LeaderService {
   }
 
   /** A misconfigured agent retries in a loop: one warning per interval is enough to act on. */
-  #reportRefusal(request: IncomingMessage): void {
+  #reportRefusal(request: IncomingMessage, what: string): void {
     const nowMs = Date.now();
     if (nowMs - this.#refusalLoggedAtMs < agentRefusalLogIntervalMs) return;
     this.#refusalLoggedAtMs = nowMs;
-    this.parts.logger.warn(
-      { remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` },
-      'refused an agent: wrong or missing cluster secret',
-    );
+    this.parts.logger.warn({ remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` }, what);
   }
 
   /** The usage an agent last reported for a task (kept in memory on the leader, never replicated). */

@@ -31,6 +31,8 @@ import {
 } from '../util/options.ts';
 import { parseMesosDuration, showMesosDuration } from '../util/duration.ts';
 import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
+import { maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from '../http/limits.ts';
+import * as limits from './limits.ts';
 import { maxAllocationBatchMs } from './limits.ts';
 
 const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -120,6 +122,46 @@ export const masterOptions = {
     description:
       'scheduler calls per framework principal, Mesos JSON {"limits":[{"principal","qps","capacity"}],' +
       '"aggregate_default_qps","aggregate_default_capacity"} (a file, or the JSON itself); over capacity: 429',
+  }),
+  maxAgentConnections: wholeOption({
+    flag: 'max-agent-connections',
+    placeholder: '<n>',
+    default: limits.maxAgentConnections,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'agent sockets this master holds at once, registered or not; one more is refused 503',
+  }),
+  maxSchedulerStreams: wholeOption({
+    flag: 'max-scheduler-streams',
+    placeholder: '<n>',
+    default: limits.maxSchedulerStreams,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'scheduler SUBSCRIBE streams the leader holds at once; one more is answered 429',
+  }),
+  maxSchedulerStreamsPerPrincipal: wholeOption({
+    flag: 'max-scheduler-streams-per-principal',
+    placeholder: '<n>',
+    default: limits.maxSchedulerStreamsPerPrincipal,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'scheduler streams of frameworks of one principal at once; one more is answered 429',
+  }),
+  maxOperatorSubscribers: wholeOption({
+    flag: 'max-operator-subscribers',
+    placeholder: '<n>',
+    default: maxOperatorSubscribers,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'operator API SUBSCRIBE streams this master holds at once; one more is answered 429',
+  }),
+  maxOperatorSubscribersPerPrincipal: wholeOption({
+    flag: 'max-operator-subscribers-per-principal',
+    placeholder: '<n>',
+    default: maxOperatorSubscribersPerPrincipal,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'operator SUBSCRIBE streams of one authenticated principal at once; one more is answered 429',
   }),
   timing: choiceOption({
     flag: 'timing',

@@ -140,6 +140,10 @@ export class Master {
       metrics: metrics.metrics,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
       rateLimits: config.rateLimits,
+      subscriberLimits: {
+        total: options.maxOperatorSubscribers,
+        perPrincipal: options.maxOperatorSubscribersPerPrincipal,
+      },
       access: {
         credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
         authorizer: new Authorizer(config.auth.acls),
@@ -298,7 +302,10 @@ function buildLeaderServices(
   const history = new HistoryLimitsKeeper(replica, options, logger.child({ subsystem: 'history-limits' }));
   const leaderServicesRunning = () => leadership.awaitRunning();
   const schedulerLogger = logger.child({ subsystem: 'scheduler' });
-  const sessions = new SchedulerSessions(replica, schedulerLogger);
+  const sessions = new SchedulerSessions(replica, schedulerLogger, {
+    maxStreams: options.maxSchedulerStreams,
+    maxStreamsPerPrincipal: options.maxSchedulerStreamsPerPrincipal,
+  });
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -309,6 +316,7 @@ function buildLeaderServices(
       reregistrationGraceMs: options.agentReregistrationGraceMs,
     },
     secret: config.secret,
+    maxConnections: options.maxAgentConnections,
     executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),
