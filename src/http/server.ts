@@ -47,6 +47,8 @@ export interface HttpOptions {
   readonly metrics?: MetricRegistry;
   /** Operator SUBSCRIBE streams at once (--max-operator-subscribers[-per-principal]); absent: the defaults. */
   readonly subscriberLimits?: SubscriberLimits;
+  /** Told of every route as it is registered: the fuzz test builds its list of routes from this. */
+  readonly onRoute?: (route: { readonly method: string | readonly string[]; readonly url: string }) => void;
   /** --rate-limits: scheduler calls per principal (src/auth/rate-limits.ts); absent or null: none. */
   readonly rateLimits?: RateLimits | null;
 }
@@ -78,6 +80,10 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // as in protobuf JSON (DESIGN.md), rather than stripped silently into another meaning.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  if (options.onRoute !== undefined) {
+    const onRoute = options.onRoute;
+    app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
+  }
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError | HttpError | MasterError, request, reply) => {
