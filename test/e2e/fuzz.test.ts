@@ -17,6 +17,7 @@ import { checkBackup } from '../../src/master/backup/restore.ts';
 import { agentWebSocketPath } from '../../src/protocol/agent.ts';
 import { SeededRandom } from '../../src/raft/random.ts';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
+import { startSingleMaster } from '../support/master.ts';
 import { waitFor } from '../support/wait.ts';
 import { E2eCluster } from './support/cluster.ts';
 import { fuzzAgentFrame, fuzzBody, fuzzPath, type FuzzBody } from './support/fuzz-inputs.ts';
@@ -337,6 +338,31 @@ test('malformed input everywhere: no 5xx, no crash, the state unchanged and equa
     );
   } finally {
     await cluster.stop();
+  }
+});
+
+test('the hosted frameworks: malformed input to every /v2 and /v1/jobs route, no 5xx, no app or job made', async () => {
+  // The cluster above runs without them (their offers would move the state hash); here one
+  // master hosts both, so their own routes parse the input rather than a gate answering 404.
+  const random = new SeededRandom(seed + 1);
+  const routes = (await masterRoutes()).filter((route) => /^\/(v2|v1\/jobs|ping)/.test(route.url));
+  const master = await startSingleMaster({ services: 'hosted', jobs: 'hosted' });
+  try {
+    const address = master.url.slice('http://'.length);
+    await waitFor(async () => (await fetch(`${master.url}/v2/apps`)).status === 200, {
+      timeoutMs: 30_000,
+      what: 'the hosted services framework to answer',
+    });
+    const tally = newTally();
+    await fuzzRoutes(random, [address], routes, large ? 10_000 : 1_000, tally);
+    report(`hosted frameworks (${routes.length} routes)`, tally);
+    assert.equal(tally.serverErrors.slice(0, 20), [], `seed ${seed}: ${tally.serverErrors.length} server errors`);
+    const apps = (await (await fetch(`${master.url}/v2/apps`)).json()) as { apps: unknown[] };
+    assert.equal(apps.apps, [], 'no app was made');
+    const jobs = (await (await fetch(`${master.url}/v1/jobs`)).json()) as unknown[];
+    assert.equal(jobs, [], 'no job was made');
+  } finally {
+    await master.stop();
   }
 });
 
