@@ -5,6 +5,7 @@
 // Every route but /health is authenticated (src/auth/http-authentication.ts: the agent's
 // --credentials, or the cluster secret of a master) and authorized by the agent's --acls
 // (http-access.ts).
+import { limitJsonNesting } from '../util/json-depth.ts';
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAuthentication } from '../auth/http-authentication.ts';
@@ -39,6 +40,7 @@ export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyIn
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.removeContentTypeParser('text/plain');
+  limitJsonNesting(app);
   app.setErrorHandler((error: FastifyError | AgentHttpError, _request, reply) => {
     if (error instanceof AgentHttpError)
       return void reply.code(error.status).send(errorBody(error.code, error.message));

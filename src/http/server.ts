@@ -9,6 +9,7 @@ import type { RateLimits } from '../auth/rate-limits.ts';
 import type { CredentialStore } from '../auth/credential-store.ts';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { type Logger, silentLogger } from '../util/logger.ts';
+import { limitJsonNesting } from '../util/json-depth.ts';
 import { developmentSecret } from '../util/shared-secret.ts';
 import { decorateAuthorizer } from './access.ts';
 import { registerAudit } from './audit.ts';
@@ -86,6 +87,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   }
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
+  limitJsonNesting(app);
   app.setErrorHandler((error: FastifyError | HttpError | MasterError, request, reply) => {
     // The master's failures become statuses here, at the edge; a NOT_LEADER is repeated on the
     // leader at the same path.
