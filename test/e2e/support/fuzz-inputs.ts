@@ -55,6 +55,16 @@ function withConfusedField(random: SeededRandom, sample: unknown): unknown {
   return copy;
 }
 
+/**
+ * The sample with the field that names it (an operator or scheduler call's `type`, an app's or
+ * job's `id`, a KV `value`) 70,000 characters long and never a valid name. Only an existing field:
+ * an added one may be an unknown field an API ignores (Marathon does), leaving the body valid.
+ */
+function withLongName(sample: Record<string, unknown>): Record<string, unknown> {
+  const field = ['type', 'id', 'value'].find((name) => typeof sample[name] === 'string') ?? 'type';
+  return { ...sample, [field]: '!'.repeat(70_000) };
+}
+
 function junkBytes(random: SeededRandom, length: number): Buffer {
   const bytes = Buffer.alloc(length);
   for (let index = 0; index < length; index += 1) bytes[index] = random.nextInt(256);
@@ -89,7 +99,7 @@ export function fuzzBody(random: SeededRandom): FuzzBody {
         : {
             kind: 'long-string',
             contentType: json,
-            bytes: utf8(JSON.stringify({ ...sample, type: 'x'.repeat(70_000) })),
+            bytes: utf8(JSON.stringify(withLongName(sample))),
           };
     case 6:
       return random.chance(0.5)
