@@ -77,6 +77,8 @@ export interface AgentGatewayParts {
    * certificate of the cluster CA, and it may register only under a hostname that certificate names.
    */
   readonly requireClientCert?: boolean;
+  /** Agent sockets held at once, registered or not (--max-agent-connections); one more is refused 503. */
+  readonly maxConnections: number;
   /** Where executors' messages and exits go: the scheduler sessions. */
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
@@ -200,6 +202,15 @@ export class AgentGateway implements LeaderService {
     if (!this.#secret.matches(request.headers[secretHeader])) {
       this.#reportRefusal(request, 'wrong or missing cluster secret');
       refuseUpgrade(socket, 401);
+      return true;
+    }
+    // After the secret: a caller without it learns nothing, not even that the master is full.
+    if (this.#connections.size >= this.parts.maxConnections) {
+      this.#reportRefusal(request, `${this.parts.maxConnections} agent sockets are open`);
+      refuseUpgrade(socket, 503, {
+        code: 'UNAVAILABLE',
+        message: `this master holds ${this.parts.maxConnections} agent sockets (--max-agent-connections); retry`,
+      });
       return true;
     }
     let names: readonly string[] | null = null;

@@ -8,7 +8,12 @@ import { requestAccess } from '../access.ts';
 import { auditCall } from '../audit.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
-import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
+import {
+  maxOperatorSubscribers,
+  maxOperatorSubscribersPerPrincipal,
+  maxQueuedBytesPerSubscriber,
+  operatorHeartbeatIntervalSeconds,
+} from '../limits.ts';
 import { readConsistency } from '../reads.ts';
 import { allocationCalls } from '../operator/allocation-calls.ts';
 import { basicCalls } from '../operator/basic-calls.ts';
@@ -63,9 +68,24 @@ const callSchema = {
 
 type Encoding = 'json' | 'recordio';
 
-export function registerOperatorRoutes(app: FastifyInstance, master: MasterCore, table?: OperatorCallTable): void {
+/** Operator SUBSCRIBE streams one master holds at once, in total and per principal. */
+export interface SubscriberLimits {
+  readonly total: number;
+  readonly perPrincipal: number;
+}
+
+export function registerOperatorRoutes(
+  app: FastifyInstance,
+  master: MasterCore,
+  table?: OperatorCallTable,
+  subscriberLimits: SubscriberLimits = {
+    total: maxOperatorSubscribers,
+    perPrincipal: maxOperatorSubscribersPerPrincipal,
+  },
+): void {
   const subscriptions = new OperatorSubscriptions(master, {
-    maxSubscribers: maxOperatorSubscribers,
+    maxSubscribers: subscriberLimits.total,
+    maxSubscribersPerPrincipal: subscriberLimits.perPrincipal,
     maxQueuedBytes: maxQueuedBytesPerSubscriber,
     heartbeatIntervalSeconds: operatorHeartbeatIntervalSeconds,
   });
