@@ -17,6 +17,7 @@ import { applyStartMaintenance, applyStopMaintenance, applyUpdateMaintenanceSche
 import { applyCreateOffers, applyDeclineOffers, applyRescindOffer } from './apply-offers.ts';
 import { applyUpdateQuota, applyUpdateWeights } from './apply-quota.ts';
 import { applyReserveResources, applyUnreserveResources } from './apply-reservations.ts';
+import { applyCreateVolumes, applyDestroyVolumes } from './apply-volumes.ts';
 import { applyAcknowledgeTaskStatus, applyKillTask, applyUpdateTaskStatus } from './apply-tasks.ts';
 import { applyRemoveExecutor } from './executors.ts';
 import { assert, assertNever } from '../util/assert.ts';
@@ -76,6 +77,10 @@ function applyCommand(state: State, command: Command, index: LogIndex, events: C
       return applyReserveResources(state, command, index);
     case 'unreserve_resources':
       return applyUnreserveResources(state, command, index);
+    case 'create_volumes':
+      return applyCreateVolumes(state, command, index);
+    case 'destroy_volumes':
+      return applyDestroyVolumes(state, command, index);
     case 'update_quota':
       return applyUpdateQuota(state, command, index);
     case 'update_weights':

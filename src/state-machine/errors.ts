@@ -69,6 +69,14 @@ export const rejectionCodes = {
   // key-value store
   VERSION_MISMATCH: { status: 412, meaning: 'the key is not at the expected version' },
   KV_LIMIT_EXCEEDED: { status: 409, meaning: 'the key-value store holds maxKvEntries keys' },
+  // persistent volumes
+  INVALID_VOLUME: {
+    status: 400,
+    meaning: 'a volume is disk reserved to the role, with a persistence id and a relative container path',
+  },
+  VOLUME_ALREADY_EXISTS: { status: 409, meaning: 'the agent already has a volume with this id for this role' },
+  VOLUME_NOT_FOUND: { status: 404, meaning: 'the agent has no volume with this id for this role' },
+  VOLUME_IN_USE: { status: 409, meaning: 'the volume is used by a live task, or offered' },
 } as const satisfies Record<string, { readonly status: number; readonly meaning: string }>;
 
 export type RejectionCode = keyof typeof rejectionCodes;
