@@ -10,8 +10,8 @@ import type {
   WireStatus,
   WireTaskSpec,
 } from '../protocol/agent.ts';
-import { canonicalize, InvalidResourcesError, type Resource } from '../state-machine/resources.ts';
-import type { Framework, Task } from '../state-machine/state.ts';
+import { canonicalize, InvalidResourcesError, volumesOf, type Resource } from '../state-machine/resources.ts';
+import type { Agent, Framework, Task } from '../state-machine/state.ts';
 import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 import type { AgentInfo, ExecutorDefinition, StatusReport, TaskCommand } from '../state-machine/values.ts';
 import { assert } from '../util/assert.ts';
@@ -123,5 +123,14 @@ export function launchGroupMessage(tasks: readonly Task[], framework: Framework)
     executor: toWireExecutorInfo(first.executor, framework),
     framework: toWireFrameworkInfo(framework),
     tasks: tasks.map(toWireTaskSpec),
+  };
+}
+
+/** The `volumes` message: every persistent volume the replicated state has on the agent. */
+export function volumesMessage(agent: Agent | undefined): MasterMessageBody {
+  const volumes = agent === undefined ? [] : volumesOf(agent.resources);
+  return {
+    type: 'volumes',
+    volumes: volumes.map((volume) => ({ role: volume.role, persistenceId: volume.disk.persistenceId })),
   };
 }

@@ -367,5 +367,7 @@ export function applyAcceptOffers(
   const placement = { frameworkId: command.frameworkId, agentId: first.agentId, role: first.role };
   for (const executor of plan.executors.values()) addExecutor(state, executor, placement, command.at, index, events);
   for (const task of plan.tasks) launchTask(state, task, command, first.agentId, first.role, index, events);
+  if (command.operations.some((operation) => operation.type === 'CREATE' || operation.type === 'DESTROY'))
+    events.push({ type: 'AGENT_VOLUMES_CHANGED', agentId: first.agentId });
   return success;
 }

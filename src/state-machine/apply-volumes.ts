@@ -8,6 +8,7 @@
 import { freeResources, setTotal } from './agent-accounting.ts';
 import type { CreateVolumes, DestroyVolumes } from './commands.ts';
 import { reject, success, type ApplyResult, type Rejection } from './errors.ts';
+import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import {
   add,
@@ -113,20 +114,32 @@ function agentPool(state: State, command: CreateVolumes | DestroyVolumes): Volum
   return { available: freeResources(agent), total: agent.resources };
 }
 
-export function applyCreateVolumes(state: State, command: CreateVolumes, index: LogIndex): ApplyResult {
+export function applyCreateVolumes(
+  state: State,
+  command: CreateVolumes,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const pool = agentPool(state, command);
   if ('ok' in pool) return pool;
   const plan = planCreateVolumes(pool, command.volumes, null, 'CREATE_VOLUMES');
   if ('ok' in plan) return plan;
   setTotal(state, command.agentId, plan.total, index);
+  events.push({ type: 'AGENT_VOLUMES_CHANGED', agentId: command.agentId });
   return success;
 }
 
-export function applyDestroyVolumes(state: State, command: DestroyVolumes, index: LogIndex): ApplyResult {
+export function applyDestroyVolumes(
+  state: State,
+  command: DestroyVolumes,
+  index: LogIndex,
+  events: ChangeEvent[],
+): ApplyResult {
   const pool = agentPool(state, command);
   if ('ok' in pool) return pool;
   const plan = planDestroyVolumes(pool, command.volumes, null, 'DESTROY_VOLUMES');
   if ('ok' in plan) return plan;
   setTotal(state, command.agentId, plan.total, index);
+  events.push({ type: 'AGENT_VOLUMES_CHANGED', agentId: command.agentId });
   return success;
 }

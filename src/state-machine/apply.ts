@@ -78,9 +78,9 @@ function applyCommand(state: State, command: Command, index: LogIndex, events: C
     case 'unreserve_resources':
       return applyUnreserveResources(state, command, index);
     case 'create_volumes':
-      return applyCreateVolumes(state, command, index);
+      return applyCreateVolumes(state, command, index, events);
     case 'destroy_volumes':
-      return applyDestroyVolumes(state, command, index);
+      return applyDestroyVolumes(state, command, index, events);
     case 'update_quota':
       return applyUpdateQuota(state, command, index);
     case 'update_weights':

@@ -197,7 +197,7 @@ test('a container path must stay inside the sandbox', () => {
   assert.throws(() => resources(volume('v1', 10, '*')), isInvalid);
   assert.throws(
     () => resources({ ...cpus(1, 'web'), disk: (volume('v1', 1) as ScalarResource).disk } as Resource),
-    InvalidResourcesError,
+    isInvalid,
   );
   resources(volume('v1', 10, 'web', 'a/b_c/d.e'));
 });
