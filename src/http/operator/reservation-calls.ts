@@ -19,7 +19,11 @@ import { idField, objectField, type Fields } from './fields.ts';
 import type { OperatorCallTable } from './registry.ts';
 
 /** Refusals that outstanding offers on the agent may cause: rescinding them can make room. */
-const heldByOffers: ReadonlySet<RejectionCode> = new Set(['RESOURCES_INSUFFICIENT', 'RESOURCES_IN_USE', 'VOLUME_IN_USE']);
+const heldByOffers: ReadonlySet<RejectionCode> = new Set([
+  'RESOURCES_INSUFFICIENT',
+  'RESOURCES_IN_USE',
+  'VOLUME_IN_USE',
+]);
 /** Attempts after rescinding: the allocator may offer the resources again in between. */
 const maxRescindRounds = 3;
 
@@ -64,7 +68,9 @@ function parseCall(call: Fields, member: string, list: 'resources' | 'volumes'):
 function signed(volumes: Resources, principal: string | null): Resources {
   return canonicalize(
     volumes.map((volume) =>
-      volume.type === 'SCALAR' && volume.disk !== undefined ? { ...volume, disk: { ...volume.disk, principal } } : volume,
+      volume.type === 'SCALAR' && volume.disk !== undefined
+        ? { ...volume, disk: { ...volume.disk, principal } }
+        : volume,
     ),
   );
 }
