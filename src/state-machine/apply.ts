@@ -20,6 +20,7 @@ import { applyReserveResources, applyUnreserveResources } from './apply-reservat
 import { applyCreateVolumes, applyDestroyVolumes } from './apply-volumes.ts';
 import { applyAcknowledgeTaskStatus, applyKillTask, applyUpdateTaskStatus } from './apply-tasks.ts';
 import { applyRemoveExecutor } from './executors.ts';
+import { pendingOperations, recordOperations } from './operations.ts';
 import { assert, assertNever } from '../util/assert.ts';
 import type { Command } from './commands.ts';
 import { success, type ApplyResult } from './errors.ts';
@@ -33,7 +34,9 @@ import type { State } from './state.ts';
  */
 export function apply(state: State, command: Command, index: LogIndex, events: ChangeEvent[] = []): ApplyResult {
   assert(Number.isSafeInteger(index) && index > 0, `apply: index must be a positive whole number, got ${index}`);
+  const operations = pendingOperations(state, command);
   const result = applyCommand(state, command, index, events);
+  if (result.ok && operations.length > 0) recordOperations(state, operations, 'at' in command ? command.at : 0, index);
   if (result.ok) settleHistory(state, command, index, events);
   else assert(state.derived.newlyCompleted.length === 0, `rejected ${command.type} completed a task`);
   return result;

@@ -1,7 +1,19 @@
 // Schemas of the state's entities, for reading snapshot rows back. Like the command schemas, the
 // mapped types make the compiler check them against state.ts field by field, so a field added to
 // an entity without a schema (and a snapshot format decision) breaks the build.
-import { addedInFormat3, array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
+import {
+  addedInFormat3,
+  array,
+  boolean,
+  integer,
+  literal,
+  nullable,
+  number,
+  object,
+  oneOf,
+  string,
+  type Schema,
+} from './schema.ts';
 import { maxDurationMs, maxHistoryCount, maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
 import type {
   Agent,
@@ -12,6 +24,7 @@ import type {
   MachineStatus,
   MaintenanceSchedule,
   Offer,
+  OperationRecord,
   QuotaEntry,
   Task,
   TaskStatus,
@@ -159,4 +172,16 @@ export const historyLimitsSchema: Schema<HistoryLimits> = object<HistoryLimits>(
   maxRemovedAgentAgeMs: nullable(integer({ min: 0, max: maxDurationMs })),
   maxRemovedAgentCount: historyCount,
   modifyIndex: logIndexSchema,
+});
+
+export const operationRecordSchema: Schema<OperationRecord> = object<OperationRecord>({
+  key: string({ minLength: 1, maxLength: 64, pattern: /^[0-9]{16}-[0-9]{3}$/ }),
+  uuid: string({ minLength: 24, maxLength: 24, pattern: /^[A-Za-z0-9+/]{22}==$/ }),
+  type: oneOf(['RESERVE', 'UNRESERVE', 'CREATE', 'DESTROY']),
+  frameworkId: nullable(frameworkIdSchema),
+  agentId: agentIdSchema,
+  resources: resourcesSchema,
+  state: literal('OPERATION_FINISHED'),
+  at,
+  index: logIndexSchema,
 });

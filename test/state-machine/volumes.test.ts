@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import { stateHash } from '../../src/state-machine/hash.ts';
+import { maxOperations } from '../../src/state-machine/limits.ts';
 import type { Command } from '../../src/state-machine/commands.ts';
 import {
   InvalidResourcesError,
@@ -204,6 +205,52 @@ test('a container path must stay inside the sandbox', () => {
 
 test('two volumes are two entries, never summed', () => {
   assert.equal(resources(volume('v1', 10), volume('v2', 10), disk(5, 'web')).length, 3);
+});
+
+test('operations: operator and ACCEPT operations are recorded in order; the oldest go beyond maxOperations', () => {
+  const harness = new Harness([
+    agentWithWebDisk,
+    create(volume('v1', 10)),
+    subscribe(F1, { roles: ['web'] }),
+    createOffers(offerDefinition(O1, resources(volume('v1', 10), disk(10, 'web')), { role: 'web' })),
+  ]);
+  harness.ok(
+    accept(
+      [O1],
+      [
+        { type: 'DESTROY', volumes: resources(volume('v1', 10)) },
+        { type: 'UNRESERVE', resources: resources(disk(20, 'web')) },
+      ],
+    ),
+  );
+  const records = [...harness.state.operations.values()];
+  assert.equal(
+    records.map((record) => [record.type, record.frameworkId]),
+    [
+      ['CREATE', null],
+      ['DESTROY', F1],
+      ['UNRESERVE', F1],
+    ],
+  );
+  assert.is(new Set(records.map((record) => record.uuid)).size, 3);
+  // A rejected command records nothing (the harness checks its hash is unchanged too).
+  harness.rejects(create(volume('v2', 1000)), 'RESOURCES_INSUFFICIENT');
+  assert.is(harness.state.operations.size, 3);
+  const reserve: Command = {
+    type: 'reserve_resources',
+    at: baseTime,
+    agentId: A1,
+    resources: resources(cpus(0.001, 'web')),
+  };
+  const unreserve: Command = { ...reserve, type: 'unreserve_resources' } as Command;
+  for (let round = 0; round < maxOperations / 2 + 1; round++) {
+    harness.ok(reserve);
+    harness.ok(unreserve);
+  }
+  assert.is(harness.state.operations.size, maxOperations);
+  assert.not.ok([...harness.state.operations.values()].some((record) => record.type === 'CREATE'));
+  const keys = [...harness.state.operations.keys()];
+  assert.equal(keys, [...keys].sort(), 'key order is apply order');
 });
 
 test.run();

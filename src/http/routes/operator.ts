@@ -23,6 +23,7 @@ import { subscribeCalls } from '../operator/subscribe-call.ts';
 import { OperatorSubscriptions } from '../operator/subscriptions.ts';
 import { teardownCalls } from '../operator/teardown-calls.ts';
 import { reservationCalls } from '../operator/reservation-calls.ts';
+import { operationsCalls } from '../operator/operations-call.ts';
 
 export const operatorPath = '/api/v1';
 
@@ -42,6 +43,7 @@ export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTa
     maintenanceCalls,
     teardownCalls,
     reservationCalls,
+    operationsCalls,
     allocationCalls,
     subscribeCalls(parts.subscriptions),
   ];
