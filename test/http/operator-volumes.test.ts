@@ -2,13 +2,17 @@
 // GET_OPERATIONS on a real single-voter master (the agent is put into its state by proposing
 // register_agent, as the agent gateway would): each refusal answers its status and stable code
 // and changes nothing; what applies is listed by GET_OPERATIONS, oldest first, with a uuid.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { basicAuthorization } from '../../src/protocol/http-authorization.ts';
 import { stateHash } from '../../src/state-machine/hash.ts';
 import { resources } from '../state-machine/support/fixtures.ts';
 import { A1, disk, registerAgent } from '../state-machine/support/fixtures.ts';
 import type { JsonObject } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
+import { makeTempDir } from '../support/tmp.ts';
 import { fails, operatorCall, proposeOk, writeOk } from './support/operator.ts';
 
 let cluster: SingleMaster;
@@ -127,6 +131,49 @@ test('CREATE_VOLUMES and DESTROY_VOLUMES refusals: each a stable code, nothing c
     'INVALID_RESOURCES',
   );
   await writeOk(cluster, destroy(volume('kept', 10)));
+});
+
+test('ACLs: create_volumes and destroy_volumes by role; the volume records the operator principal', async () => {
+  const folder = makeTempDir('volume-acls-');
+  const secrets = { ops: 'ops-secret-0123456789abcdef', intern: 'intern-secret-0123456789abcdef' };
+  const credentials = path.join(folder, 'credentials.json');
+  writeFileSync(
+    credentials,
+    JSON.stringify({ credentials: Object.entries(secrets).map(([principal, secret]) => ({ principal, secret })) }),
+  );
+  const acls = path.join(folder, 'acls.json');
+  const nobodyButOps = [
+    { principals: { values: ['ops'] }, roles: { type: 'ANY' } },
+    { principals: { type: 'ANY' }, roles: { type: 'NONE' } },
+  ];
+  writeFileSync(acls, JSON.stringify({ create_volumes: nobodyButOps, destroy_volumes: nobodyButOps }));
+  const secured = await startSingleMaster({ credentials, acls });
+  try {
+    const as = (principal: keyof typeof secrets) => ({
+      authorization: basicAuthorization(principal, secrets[principal]),
+    });
+    await proposeOk(
+      secured,
+      registerAgent(A1, {
+        hostname: 'node1',
+        address: { ip: '127.0.0.1', port: 5051 },
+        resources: resources(disk(100, 'db')),
+      }),
+    );
+    const before = stateHash(secured.master.machine.state);
+    const refusal = await operatorCall(secured, create(volume('v1', 10)), as('intern'));
+    assert.is(refusal.status, 403, JSON.stringify(refusal.body));
+    assert.is(stateHash(secured.master.machine.state), before);
+    const made = await operatorCall(secured, create(volume('v1', 10)), as('ops'));
+    assert.is(made.status, 200, JSON.stringify(made.body));
+    const total = secured.master.machine.state.agents.get(A1)?.resources ?? [];
+    const stored = total.find((resource) => resource.type === 'SCALAR' && resource.disk !== undefined);
+    assert.is(stored?.type === 'SCALAR' ? stored.disk?.principal : undefined, 'ops');
+    assert.is((await operatorCall(secured, destroy(volume('v1', 10)), as('intern'))).status, 403);
+    assert.is((await operatorCall(secured, destroy(volume('v1', 10)), as('ops'))).status, 200);
+  } finally {
+    await secured.stop();
+  }
 });
 
 test.run();

@@ -253,4 +253,12 @@ test('operations: operator and ACCEPT operations are recorded in order; the olde
   assert.equal(keys, [...keys].sort(), 'key order is apply order');
 });
 
+test('quota headroom never cuts a volume: it is offered whole or not at all', async () => {
+  const { chop } = await import('../../src/offers/quantities.ts');
+  const held = resources(volume('v1', 30), disk(50, 'web'));
+  // Plain disk comes first (canonical order); what is left (10) is less than the volume: none of it.
+  assert.equal(chop(held, new Map([['disk', 60_000]])), resources(disk(50, 'web')));
+  assert.equal(chop(held, new Map([['disk', 80_000]])), held);
+});
+
 test.run();
