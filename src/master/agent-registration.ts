@@ -100,6 +100,7 @@ export async function registerAgentConnection(
       const tasks = registerMessage.tasks.map((task) => ({
         frameworkId: toFrameworkId(task.frameworkId),
         taskId: toTaskId(task.taskId),
+        state: task.state,
       }));
       const command: Command = known
         ? { type: 'reregister_agent', at: 0, agentId, info: agentInfo, tasks }

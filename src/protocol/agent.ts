@@ -17,6 +17,7 @@
 // This layer imports nothing of the project: resources and tasks travel as plain JSON in the
 // state machine's shapes, and the master converts them (canonical resources) on receipt.
 import { agentProtocolLimits } from './limits.ts';
+import { isTaskState, type TaskState } from './task-states.ts';
 import type { ResourceStatistics } from './mesos.ts';
 
 /**
@@ -72,6 +73,11 @@ export interface WireAgentInfo {
 export interface WireTaskRef {
   readonly frameworkId: string;
   readonly taskId: string;
+}
+
+/** A task an agent reports on (re-)registration, with its latest state there (null from older agents). */
+export interface WireReportedTask extends WireTaskRef {
+  readonly state: TaskState | null;
 }
 
 export interface WireHealthCheck {
@@ -222,7 +228,7 @@ export type AgentMessage =
       readonly type: 'register';
       readonly agentId: string | null;
       readonly info: WireAgentInfo;
-      readonly tasks: readonly WireTaskRef[];
+      readonly tasks: readonly WireReportedTask[];
       /** Its live executors (frameworks' and task groups'): the master removes the others once idle. */
       readonly executors: readonly WireExecutorRef[];
     })
@@ -447,6 +453,13 @@ function taskRef(value: unknown, where: string): WireTaskRef {
   return { frameworkId: id(raw.frameworkId, `${where}.frameworkId`), taskId: id(raw.taskId, `${where}.taskId`) };
 }
 
+function reportedTask(value: unknown, where: string): WireReportedTask {
+  const raw = object(value, where);
+  const state = nullable(raw.state, (reported) => string(reported, `${where}.state`, 64));
+  if (state !== null && !isTaskState(state)) throw new Invalid(`${where}.state must be a task state, got "${state}"`);
+  return { ...taskRef(value, where), state };
+}
+
 function status(value: unknown, where: string): WireStatus {
   const raw = object(value, where);
   const uuid = string(raw.uuid, `${where}.uuid`, 64);
@@ -625,7 +638,7 @@ function readAgentBody(raw: Json): AgentMessageBody {
         type: 'register',
         agentId: nullable(raw.agentId, (value) => id(value, 'agentId')),
         info: agentInfo(raw.info, 'info'),
-        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, taskRef),
+        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, reportedTask),
         executors: array(raw.executors, 'executors', agentProtocolLimits.maxReportedTasks, executorRef),
       };
     case 'executor_exited':

@@ -13,7 +13,7 @@ import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } fro
 import type { Agent, Framework, State } from './state.ts';
 import { liveTasksAmong, masterStatus, recordTaskStatus, transitionTasks } from './task-lifecycle.ts';
 import { putAgent } from './writes.ts';
-import type { TaskState } from '../protocol/task-states.ts';
+import { isTerminalTaskState, type TaskState } from '../protocol/task-states.ts';
 
 function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
   const agent = state.agents.get(agentId);
@@ -89,6 +89,7 @@ export function applyReregisterAgent(
       events,
     );
   }
+  restoreReachedTasks(state, command, index, events);
   setTotal(state, found.id, total, index);
   const current = state.agents.get(found.id) ?? found;
   const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
@@ -104,6 +105,30 @@ export function applyReregisterAgent(
   putAgent(state, agent);
   if (found.state === 'UNREACHABLE') events.push({ type: 'AGENT_ADDED', agent });
   return success;
+}
+
+/**
+ * A task held TASK_UNREACHABLE while its agent was away takes the live state the returning agent
+ * reports (Mesos re-adds a partition-aware framework's tasks as the agent has them). Without this
+ * a task whose TASK_RUNNING was acknowledged before the partition stays unreachable for good: the
+ * agent has no update left to send. Terminal states reported here come as the agent's own
+ * unacknowledged updates, so only live ones are taken.
+ */
+function restoreReachedTasks(state: State, command: ReregisterAgent, index: LogIndex, events: ChangeEvent[]): void {
+  for (const reference of command.tasks) {
+    if (reference.state === null || isTerminalTaskState(reference.state)) continue;
+    if (reference.state === 'TASK_UNREACHABLE' || reference.state === 'TASK_UNKNOWN') continue;
+    const task = state.tasks.get(taskKey(reference.frameworkId, reference.taskId));
+    if (task === undefined || task.agentId !== command.agentId || task.state !== 'TASK_UNREACHABLE') continue;
+    const message = `agent ${command.agentId} re-registered and reports the task ${reference.state}`;
+    recordTaskStatus(
+      state,
+      task,
+      masterStatus(reference.state, 'REASON_AGENT_REREGISTERED', message, command.at, index),
+      index,
+      events,
+    );
+  }
 }
 
 export function applyUpdateAgentState(

@@ -13,10 +13,12 @@ import { SchemaError } from './schema.ts';
  * 2: task containers gained port mappings, volumes, privileged, parameters and hostname, and
  * framework infos a user. A replica of format 1 must refuse them rather than drop them.
  * 3: tasks gained `executor` and `data`, statuses `data`; LAUNCH_GROUP and remove_executor.
+ * 4: reregister_agent's tasks gained `state`: a returning agent's running tasks are no longer
+ *    left TASK_UNREACHABLE, which a replica of format 3 would do if it dropped the member.
  */
-export const commandFormatVersion = 3;
-/** COMPAT: formats 1 and 2 read through the same schemas; later members take their defaults (addedInFormat2/3). */
-const readableCommandFormats: readonly unknown[] = [1, 2, commandFormatVersion];
+export const commandFormatVersion = 4;
+/** COMPAT: formats 1–3 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

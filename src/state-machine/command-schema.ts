@@ -2,7 +2,19 @@
 // `taggedUnion` makes this list exhaustive; `object<T>` checks each variant field by field.
 import type * as C from './commands.ts';
 import * as limits from './limits.ts';
-import { array, integer, literal, nullable, object, oneOf, taggedUnion, timestampMs, type Schema } from './schema.ts';
+import { taskStates } from '../protocol/task-states.ts';
+import {
+  addedInCommandFormat4,
+  array,
+  integer,
+  literal,
+  nullable,
+  object,
+  oneOf,
+  taggedUnion,
+  timestampMs,
+  type Schema,
+} from './schema.ts';
 import {
   agentIdSchema,
   agentInfoSchema,
@@ -66,7 +78,11 @@ const offerDefinitionSchema = object<C.OfferDefinition>({
   resources: resourcesSchema,
 });
 
-const taskReferenceSchema = object<C.TaskReference>({ frameworkId: frameworkIdSchema, taskId: taskIdSchema });
+const taskReferenceSchema = object<C.TaskReference>({
+  frameworkId: frameworkIdSchema,
+  taskId: taskIdSchema,
+  state: addedInCommandFormat4(nullable(oneOf(taskStates)), null),
+});
 
 export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
   register_agent: object<C.RegisterAgent>({

@@ -5,6 +5,7 @@
 //
 // Commands are forever: a retired `type` is never reused for another meaning, and a change of
 // shape bumps `commandFormatVersion` (codec.ts) with a `COMPAT:` shim for the old one.
+import type { TaskState } from '../protocol/task-states.ts';
 import type { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
@@ -37,6 +38,8 @@ export interface RegisterAgent extends Stamped {
 export interface TaskReference {
   readonly frameworkId: FrameworkId;
   readonly taskId: TaskId;
+  /** Its latest state on the agent (null: an agent that does not say, or a command of format 3). */
+  readonly state: TaskState | null;
 }
 
 export interface ReregisterAgent extends Stamped {

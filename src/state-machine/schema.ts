@@ -169,6 +169,14 @@ export function addedInFormat3<T>(schema: Schema<T>, fallback: T): Schema<T> {
   return (input, path) => (input === undefined ? fallback : schema(input, path));
 }
 
+/**
+ * COMPAT: a member added in command format 4 (a re-registering agent's tasks carry their state).
+ * Commands of formats 1–3 lack it and read as `fallback`. (Snapshot format 4 is another change.)
+ */
+export function addedInCommandFormat4<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);

@@ -26,6 +26,7 @@ import {
   subscribe,
   T1,
   T2,
+  T3,
   taskDefinition,
 } from './support/fixtures.ts';
 
@@ -53,7 +54,7 @@ test('reregister_agent: new info replaces the old, offers are removed, reported 
     at: baseTime + 5,
     agentId: A1,
     info: agentInfo({ hostname: 'node1b', resources: resources(cpus(8), mem(8192)) }),
-    tasks: [{ frameworkId: F1, taskId: T1 }],
+    tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
   });
   const agent = harness.state.agents.get(A1);
   assert.is(agent?.hostname, 'node1b');
@@ -95,6 +96,46 @@ test('an unreachable agent comes back ACTIVE by re-registering, announced as AGE
     harness.eventsSince(before).map((event) => event.type),
     ['AGENT_ADDED'],
   );
+});
+
+test("a returning agent's running tasks leave TASK_UNREACHABLE; lost ones stay lost, unsaid ones unreachable", () => {
+  const harness = new Harness([
+    registerAgent(),
+    subscribe(F1),
+    subscribe(F2, { capabilities: partitionAware }),
+    createOffers(offerDefinition(O1, resources(cpus(1))), offerDefinition(O2, resources(cpus(2)), { frameworkId: F2 })),
+    accept([O1], [launch(taskDefinition(T1, resources(cpus(1))))], F1),
+    accept([O2], [launch(taskDefinition(T2, resources(cpus(1)))), launch(taskDefinition(T3, resources(cpus(1))))], F2),
+    { type: 'update_agent_state', at: baseTime + 1, agentId: A1, state: 'UNREACHABLE' },
+  ]);
+  assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_LOST');
+  assert.is(harness.state.tasks.get(taskKey(F2, T2))?.state, 'TASK_UNREACHABLE');
+  const before = harness.events.length;
+  harness.ok({
+    type: 'reregister_agent',
+    at: baseTime + 2,
+    agentId: A1,
+    info: agentInfo(),
+    tasks: [
+      { frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' },
+      { frameworkId: F2, taskId: T2, state: 'TASK_RUNNING' },
+      // An agent of command format 3 names its tasks without their states.
+      { frameworkId: F2, taskId: T3, state: null },
+    ],
+  });
+  const returned = harness.state.tasks.get(taskKey(F2, T2));
+  assert.is(returned?.state, 'TASK_RUNNING');
+  assert.is(returned?.statuses.at(-1)?.reason, 'REASON_AGENT_REREGISTERED');
+  assert.is(returned?.statuses.at(-1)?.source, 'SOURCE_MASTER');
+  assert.is(returned?.statuses.at(-1)?.uuid, null);
+  // TASK_LOST is terminal: the gateway tells the agent to kill it (Mesos 1.1+ for non-partition-aware frameworks).
+  assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_LOST');
+  assert.is(harness.state.tasks.get(taskKey(F2, T3))?.state, 'TASK_UNREACHABLE');
+  assert.equal(
+    harness.eventsSince(before).map((event) => event.type),
+    ['TASK_UPDATED', 'AGENT_ADDED'],
+  );
+  assert.equal(harness.state.agents.get(A1)?.used, resources(cpus(2)));
 });
 
 test("update_agent_state DRAINING removes the agent's offers but keeps its tasks; ACTIVE again is allowed", () => {

@@ -86,7 +86,7 @@ const cases: Case[] = [
   {
     name: 'a future format version',
     setup: [],
-    command: text('{"version":4,"command":{"type":"noop"}}'),
+    command: text('{"version":5,"command":{"type":"noop"}}'),
     code: 'UNSUPPORTED_COMMAND_VERSION',
   },
   {
@@ -312,7 +312,7 @@ const cases: Case[] = [
       at: baseTime,
       agentId: A1,
       info: agentInfo({ resources: resources(cpus(0.5), mem(128)) }),
-      tasks: [{ frameworkId: F1, taskId: T1 }],
+      tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
     },
     code: 'RESOURCES_INSUFFICIENT',
   },

@@ -265,7 +265,11 @@ function reregisterCommand(context: Context): Command {
     at: context.at,
     agentId: id,
     info,
-    tasks: reported.map((task) => ({ frameworkId: task.frameworkId, taskId: task.id })),
+    tasks: reported.map((task) => ({
+      frameworkId: task.frameworkId,
+      taskId: task.id,
+      state: context.chance(2) ? null : ('TASK_RUNNING' as const),
+    })),
   };
 }
 

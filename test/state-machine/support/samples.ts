@@ -37,7 +37,7 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     at: baseTime,
     agentId: A1,
     info: agentInfo(),
-    tasks: [{ frameworkId: F1, taskId: T1 }],
+    tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
   },
   update_agent_state: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'DRAINING' },
   mark_agent_gone: { type: 'mark_agent_gone', at: baseTime, agentId: A1 },
