@@ -86,6 +86,8 @@ export function reconcileVolumes(workDir: string, volumes: readonly WireVolumeRe
   for (const folder of kept) mkdirSync(folder, { recursive: true });
   const root = rolesFolder(workDir);
   const deleted: string[] = [];
+  // An agent that never had a volume has no folder: nothing to delete.
+  if (statSync(root, { throwIfNoEntry: false }) === undefined) return deleted;
   for (const role of readdirSync(root, { withFileTypes: true })) {
     const roleFolder = path.join(root, role.name);
     if (!role.isDirectory()) continue;

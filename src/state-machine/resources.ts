@@ -132,6 +132,15 @@ export function withoutVolumes(resources: Resources): Resources {
   );
 }
 
+/** Volumes as made by `principal` (Mesos records who created a volume; null: anonymous). */
+export function signVolumes(resources: Resources, principal: string | null): Resources {
+  return combine(
+    resources.map((resource) =>
+      isVolume(resource) ? { ...resource, disk: { ...resource.disk, principal } } : resource,
+    ),
+  );
+}
+
 export function sameDisk(left: DiskInfo, right: DiskInfo): boolean {
   return (
     left.persistenceId === right.persistenceId &&

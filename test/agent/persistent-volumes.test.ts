@@ -109,6 +109,7 @@ processTasks('a process task is refused a RO volume, and a container path alread
 
 processTasks('the master list deletes every other volume, with its data, and keeps the listed ones', () => {
   const workDir = makeTempDir('agent-work-');
+  assert.equal(reconcileVolumes(workDir, []), [], 'an agent that never had a volume has nothing to delete');
   for (const [role, id] of [
     ['db', 'keep'],
     ['db', 'drop'],

@@ -10,7 +10,7 @@ import type { MasterCore } from '../../master/interface.ts';
 import type { Command } from '../../state-machine/commands.ts';
 import type { RejectionCode } from '../../state-machine/errors.ts';
 import { agentId as toAgentId, type AgentId } from '../../state-machine/ids.ts';
-import { canonicalize, reservedRoles, type Resources } from '../../state-machine/resources.ts';
+import { reservedRoles, signVolumes, type Resources } from '../../state-machine/resources.ts';
 import { stampedOnSubmit } from '../../master/interface.ts';
 import { requireAllowed, type RequestAccess } from '../access.ts';
 import { rejectionToHttp } from '../master-errors.ts';
@@ -64,17 +64,6 @@ function parseCall(call: Fields, member: string, list: 'resources' | 'volumes'):
   return { agentId: toAgentId(agent), resources };
 }
 
-/** The volume records who created it: the operator's principal (null when anonymous). */
-function signed(volumes: Resources, principal: string | null): Resources {
-  return canonicalize(
-    volumes.map((volume) =>
-      volume.type === 'SCALAR' && volume.disk !== undefined
-        ? { ...volume, disk: { ...volume.disk, principal } }
-        : volume,
-    ),
-  );
-}
-
 export const reservationCalls: OperatorCallTable = {
   RESERVE_RESOURCES: {
     write: true,
@@ -99,7 +88,8 @@ export const reservationCalls: OperatorCallTable = {
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'create_volumes', 'volumes');
       authorizeRoles(access, 'create_volumes', resources);
-      const volumes = signed(resources, principalOf(access.requester));
+      // The volume records who created it: the operator's principal (null when anonymous).
+      const volumes = signVolumes(resources, principalOf(access.requester));
       await submitRescinding(master, { type: 'create_volumes', at: stampedOnSubmit, agentId, volumes });
       return null;
     },

@@ -10,7 +10,7 @@
 import type { OfferOperation } from '../../state-machine/commands.ts';
 import type { RejectionCode } from '../../state-machine/errors.ts';
 import type { FrameworkId, OfferId } from '../../state-machine/ids.ts';
-import { canonicalize, contains, sum, type Resources } from '../../state-machine/resources.ts';
+import { contains, signVolumes, sum, type Resources } from '../../state-machine/resources.ts';
 import type { TaskDefinition } from '../../state-machine/values.ts';
 import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
@@ -83,18 +83,6 @@ function launchedResources(call: AcceptCall): Resources {
   return sum([...call.operations.flatMap(launchedTasks).map((task) => task.resources), ...executors.values()]);
 }
 
-/** Mesos records who made a volume (DiskInfo.Persistence.principal): the framework's principal, whatever it sent. */
-function signedVolumes(volumes: Resources, framework: Framework): Resources {
-  const principal = framework.info.principal ?? null;
-  return canonicalize(
-    volumes.map((volume) =>
-      volume.type === 'SCALAR' && volume.disk !== undefined
-        ? { ...volume, disk: { ...volume.disk, principal } }
-        : volume,
-    ),
-  );
-}
-
 export async function handleAccept(
   context: SchedulerContext,
   framework: Framework,
@@ -112,7 +100,10 @@ export async function handleAccept(
   const launched = launchedResources(call);
   const leavesUnused = !contains(launched, sum(offers.map((offer) => offer.resources)));
   const operations: OfferOperation[] = call.operations.map((operation) =>
-    operation.type === 'CREATE' ? { ...operation, volumes: signedVolumes(operation.volumes, framework) } : operation,
+    // Mesos records who made a volume (DiskInfo.Persistence.principal): the framework's principal, whatever it sent.
+    operation.type === 'CREATE'
+      ? { ...operation, volumes: signVolumes(operation.volumes, framework.info.principal ?? null) }
+      : operation,
   );
   const { result } = await master.submit({
     type: 'accept_offers',
