@@ -14,6 +14,8 @@ import * as assert from 'uvu/assert';
 import { SchedulerClient } from '../../src/frameworks/sdk/client.ts';
 import { parseMasterList } from '../../src/frameworks/sdk/masters.ts';
 import type { Offer, Resource, TaskStatus } from '../../src/protocol/mesos.ts';
+import { dockerUnavailableReason } from '../support/capabilities.ts';
+import { testUnless } from '../support/skip.ts';
 import { waitFor } from '../support/wait.ts';
 import { E2eCluster } from './support/cluster.ts';
 import { reservationRole } from './support/framework.ts';
@@ -152,8 +154,13 @@ let agentId = '';
 const db = (): VolumeFramework => frameworks.db!;
 const frameworks: { db?: VolumeFramework; other?: VolumeFramework } = {};
 
+const noDocker = await dockerUnavailableReason();
+const image = process.env.FLOTILLA_TEST_IMAGE ?? 'flotilla-test:busybox';
+
 test.before(async () => {
-  cluster = await E2eCluster.start('volumes', ['cpus:2;mem:512;disk:400;ports:[31000-31009]']);
+  cluster = await E2eCluster.start('volumes', []);
+  const containerizers = noDocker === undefined ? ['--containerizers', 'process,docker'] : [];
+  await cluster.addAgent('cpus:2;mem:512;disk:400;ports:[31000-31009]', containerizers);
   agentId = (await cluster.agentViews())[0]!.id;
 });
 test.after(async () => {
@@ -248,6 +255,23 @@ test('the agent is SIGKILLed and restarted: the volume and its data are offered 
     ],
   );
   assert.is((await db().finalState('after-restart')).state, 'TASK_FINISHED');
+});
+
+testUnless(test, noDocker, 'a Docker task sees the volume under /mnt/mesos/sandbox and reads the data', async () => {
+  const offer = await db().takeOffer(
+    'the volume for a Docker task',
+    (o) => volumeIn(o, operatorVolumeId) !== undefined,
+  );
+  const info = task(offer, 'docker-reader', 'grep -q persisted-data /mnt/mesos/sandbox/data/note', [
+    volumeIn(offer, operatorVolumeId)!,
+  ]);
+  const docker = {
+    ...info,
+    container: { type: 'DOCKER' as const, docker: { image, network: 'NONE' as const, force_pull_image: false } },
+  };
+  await db().client.accept([offer.id], [{ type: 'LAUNCH', launch: { task_infos: [docker] } }]);
+  const status = await db().finalState('docker-reader');
+  assert.is(status.state, 'TASK_FINISHED', status.message);
 });
 
 test('ACCEPT CREATE and LAUNCH together, then ACCEPT DESTROY; the scheduler volume records its principal', async () => {
