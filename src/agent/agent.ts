@@ -257,7 +257,7 @@ export class Agent {
         this.executors.launchGroup(message.frameworkId, message.executor, message.framework, message.tasks);
         return;
       case 'kill':
-        this.#kill(message.frameworkId, message.taskId, message.message);
+        this.#kill(message.frameworkId, message.taskId, message.message, message.maxGracePeriodMs);
         return;
       case 'shutdown_executor':
         this.executors.shutdown(message.frameworkId, message.executorId);
@@ -304,15 +304,15 @@ export class Agent {
     }
   }
 
-  #kill(frameworkId: string, taskId: string, message: string): void {
-    if (!this.executors.killTask(frameworkId, taskId)) {
+  #kill(frameworkId: string, taskId: string, message: string, maxGracePeriodMs: number | null): void {
+    if (!this.executors.killTask(frameworkId, taskId, maxGracePeriodMs)) {
       this.options.logger.info(
         { framework: frameworkId, task: taskId, why: message },
         'kill of a task not running here: nothing to do',
       );
       return;
     }
-    this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'killing task');
+    this.options.logger.info({ framework: frameworkId, task: taskId, why: message, maxGracePeriodMs }, 'killing task');
   }
 
   async usageSamples(): Promise<TaskUsageSample[]> {

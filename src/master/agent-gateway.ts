@@ -42,7 +42,7 @@ import {
 } from './agent-executors.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
-import { launchMessage, toStatusReport, volumesMessage, WireConversionError } from './agent-wire.ts';
+import { killMessage, launchMessage, toStatusReport, volumesMessage, WireConversionError } from './agent-wire.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
@@ -391,6 +391,7 @@ export class AgentGateway implements LeaderService {
         frameworkId: message.frameworkId,
         taskId: message.taskId,
         message: `the master rejected its status: ${result.code}`,
+        maxGracePeriodMs: null,
       });
     }
   }
@@ -407,12 +408,8 @@ export class AgentGateway implements LeaderService {
     } else if (event.type === 'AGENT_VOLUMES_CHANGED') {
       this.#byAgent.get(event.agentId)?.send(volumesMessage(this.parts.master.state().agents.get(event.agentId)));
     } else if (event.type === 'TASK_KILL_REQUESTED') {
-      this.#byAgent.get(event.task.agentId)?.send({
-        type: 'kill',
-        frameworkId: event.task.frameworkId,
-        taskId: event.task.id,
-        message: 'killed by the framework',
-      });
+      const agent = this.parts.master.state().agents.get(event.task.agentId);
+      this.#byAgent.get(event.task.agentId)?.send(killMessage(event.task, agent, 'killed by the framework'));
     } else if (event.type === 'TASK_UPDATED' && isTerminalTaskState(event.task.state)) {
       this.#usage.get(event.task.agentId)?.delete(taskKey(event.task.frameworkId, event.task.id));
       // A terminal state the master decided (framework torn down, by TEARDOWN or its failover
@@ -426,6 +423,7 @@ export class AgentGateway implements LeaderService {
           frameworkId: event.task.frameworkId,
           taskId: event.task.id,
           message: event.status.message ?? 'the master ended the task',
+          maxGracePeriodMs: null,
         });
       }
     }

@@ -16,7 +16,14 @@ import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
 import { groupTasks, removeUnreportedExecutors } from './agent-executors.ts';
-import { launchGroupMessage, launchMessage, toAgentInfo, volumesMessage, WireConversionError } from './agent-wire.ts';
+import {
+  killMessage,
+  launchGroupMessage,
+  launchMessage,
+  toAgentInfo,
+  volumesMessage,
+  WireConversionError,
+} from './agent-wire.ts';
 import { maxAgentRegistrationAttempts } from './limits.ts';
 
 type Register = Extract<AgentMessage, { type: 'register' }>;
@@ -139,6 +146,7 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
       frameworkId: reference.frameworkId,
       taskId: reference.taskId,
       message: `reconciliation: the task is ${why}`,
+      maxGracePeriodMs: null,
     });
   }
   const reported = new Set(
@@ -149,12 +157,7 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
     const task = state.tasks.get(key);
     if (task === undefined || isTerminalTaskState(task.state)) continue;
     if (task.killRequestedAt !== null) {
-      connection.send({
-        type: 'kill',
-        frameworkId: task.frameworkId,
-        taskId: task.id,
-        message: 'killed by the framework',
-      });
+      connection.send(killMessage(task, state.agents.get(agentId), 'killed by the framework'));
     } else if (task.state === 'TASK_STAGING' && !reported.has(taskKey(task.frameworkId, task.id))) {
       // Re-registration drops the tasks the agent does not report, so this one was launched
       // after it committed but before this socket was bound: its launch went to no socket.

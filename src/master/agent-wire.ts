@@ -126,6 +126,22 @@ export function launchGroupMessage(tasks: readonly Task[], framework: Framework)
   };
 }
 
+/**
+ * The kill of a task the master asked to die: on an agent being drained (DRAIN_AGENT), the drain
+ * says why, and its max_grace_period caps the task's kill grace period (the agent takes the
+ * smaller, as Mesos' agent does); otherwise `why`.
+ */
+export function killMessage(task: Task, agent: Agent | undefined, why: string): MasterMessageBody {
+  const drain = agent?.drain ?? null;
+  return {
+    type: 'kill',
+    frameworkId: task.frameworkId,
+    taskId: task.id,
+    message: drain === null ? why : `agent ${task.agentId} is being drained`,
+    maxGracePeriodMs: drain?.maxGracePeriodMs ?? null,
+  };
+}
+
 /** The `volumes` message: every persistent volume the replicated state has on the agent. */
 export function volumesMessage(agent: Agent | undefined): MasterMessageBody {
   const volumes = agent === undefined ? [] : volumesOf(agent.resources);

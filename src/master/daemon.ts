@@ -20,6 +20,7 @@ import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
+import { AgentDrains } from './agent-drains.ts';
 import { HistoryLimitsKeeper } from './history-limits.ts';
 import { buildHostedFrameworks, type HostedFrameworks } from './hosted-frameworks.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
@@ -48,6 +49,7 @@ interface LeaderServices {
   readonly sessions: SchedulerSessions;
   readonly failover: FrameworkFailover;
   readonly allocation: AllocationLoop;
+  readonly drains: AgentDrains;
   readonly promoter: LearnerPromoter;
   readonly zones: ZoneRegistry;
   readonly zonePreference: ZonePreference;
@@ -158,6 +160,7 @@ export class Master {
       services.sessions,
       services.failover,
       services.allocation,
+      services.drains,
       services.promoter,
       services.zones,
       services.zonePreference,
@@ -322,6 +325,7 @@ function buildLeaderServices(
     logger: logger.child({ subsystem: 'allocator' }),
     observer: metrics.allocation,
   });
+  const drains = new AgentDrains(replica, logger.child({ subsystem: 'agent-drains' }));
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
   const zones = new ZoneRegistry({
     master: replica,
@@ -342,7 +346,18 @@ function buildLeaderServices(
     onHandOver: (target) => metrics.zonePreferenceHandOver(target.zone),
     logger: logger.child({ subsystem: 'zone-preference' }),
   });
-  return { history, agents, schedulerLogger, sessions, failover, allocation, promoter, zones, zonePreference };
+  return {
+    history,
+    agents,
+    schedulerLogger,
+    sessions,
+    failover,
+    allocation,
+    drains,
+    promoter,
+    zones,
+    zonePreference,
+  };
 }
 
 /** Executors' messages and exits as scheduler events; best effort: without a stream they are dropped, and logged. */

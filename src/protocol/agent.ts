@@ -26,8 +26,12 @@ import type { ResourceStatistics } from './mesos.ts';
  * is refused at the handshake.
  * 3: executors: launches name the task's executor and framework, task groups, executor messages
  * both ways, SHUTDOWN, executors in `register`; specs carry executorId, data and taskGroup.
+ * 4: `kill` carries `maxGracePeriodMs` (a drain's DrainConfig.max_grace_period). An agent of
+ * version 3 would kill with the task's full grace period, so it is refused at the handshake.
+ * 5: resources may carry `disk` (a persistent volume), and the master sends `volumes`. An agent of
+ * version 4 would mount no volume and never delete a destroyed one's data, so it is refused.
  */
-export const agentProtocolVersion = 3;
+export const agentProtocolVersion = 5;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -286,6 +290,8 @@ export type MasterMessage =
       readonly frameworkId: string;
       readonly taskId: string;
       readonly message: string;
+      /** Caps the task's kill grace period (an agent being drained); null: the task's own. */
+      readonly maxGracePeriodMs: number | null;
     })
   | (Versioned & {
       readonly type: 'status_ack';
@@ -718,6 +724,9 @@ function readMasterBody(raw: Json): MasterMessageBody {
         frameworkId: id(raw.frameworkId, 'frameworkId'),
         taskId: id(raw.taskId, 'taskId'),
         message: string(raw.message ?? '', 'message'),
+        maxGracePeriodMs: nullable(raw.maxGracePeriodMs, (grace) =>
+          number(grace, 'maxGracePeriodMs', { integer: true, min: 0 }),
+        ),
       };
     case 'status_ack':
       return {

@@ -15,14 +15,14 @@ import { liveTasksAmong, masterStatus, recordTaskStatus, transitionTasks } from 
 import { putAgent } from './writes.ts';
 import { isTerminalTaskState, type TaskState } from '../protocol/task-states.ts';
 
-function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
+export function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
   const agent = state.agents.get(agentId);
   if (agent === undefined) return reject('AGENT_NOT_FOUND', `agent ${agentId} is not registered`);
   if (agent.state === 'GONE') return reject('AGENT_GONE', `agent ${agentId} was marked gone`);
   return agent;
 }
 
-const isResult = (value: Agent | ApplyResult): value is ApplyResult => 'ok' in value;
+export const isResult = (value: Agent | ApplyResult): value is ApplyResult => 'ok' in value;
 
 export function applyRegisterAgent(
   state: State,
@@ -39,6 +39,8 @@ export function applyRegisterAgent(
     ...command.info,
     id: command.agentId,
     state: 'ACTIVE',
+    deactivated: false,
+    drain: null,
     used: emptyResources,
     offered: emptyResources,
     registeredAt: command.at,
@@ -140,30 +142,25 @@ export function applyUpdateAgentState(
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
   if (found.state === command.state) return success;
-  if (found.state === 'UNREACHABLE') {
-    return reject('INVALID_AGENT_TRANSITION', `agent ${found.id} is unreachable: it comes back by re-registering`);
-  }
-  if (command.state !== 'ACTIVE') removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
-  if (command.state === 'UNREACHABLE') {
-    transitionTasks(
-      state,
-      liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)),
-      (task) =>
-        masterStatus(
-          lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'),
-          'REASON_AGENT_REMOVED',
-          `agent ${found.id} is unreachable`,
-          command.at,
-          index,
-        ),
-      index,
-      events,
-    );
-  }
+  removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
+  transitionTasks(
+    state,
+    liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)),
+    (task) =>
+      masterStatus(
+        lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'),
+        'REASON_AGENT_REMOVED',
+        `agent ${found.id} is unreachable`,
+        command.at,
+        index,
+      ),
+    index,
+    events,
+  );
   const current = state.agents.get(found.id) ?? found;
   putAgent(state, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
   // Mesos' operator stream announces an unreachable agent as removed, and its return as added.
-  if (command.state === 'UNREACHABLE') events.push({ type: 'AGENT_REMOVED', agentId: found.id });
+  events.push({ type: 'AGENT_REMOVED', agentId: found.id });
   return success;
 }
 
@@ -175,6 +172,12 @@ export function applyMarkAgentGone(
 ): ApplyResult {
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
+  markGone(state, found, command.at, index, events);
+  return success;
+}
+
+/** MARK_AGENT_GONE, or the end of a drain with mark_gone: nothing can fail any more. */
+export function markGone(state: State, found: Agent, at: number, index: LogIndex, events: ChangeEvent[]): void {
   removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
   transitionTasks(
     state,
@@ -184,7 +187,7 @@ export function applyMarkAgentGone(
         'TASK_GONE_BY_OPERATOR',
         'REASON_AGENT_REMOVED_BY_OPERATOR',
         `agent ${found.id} was marked gone`,
-        command.at,
+        at,
         index,
       ),
     index,
@@ -192,7 +195,6 @@ export function applyMarkAgentGone(
   );
   removeExecutorsWhere(state, (executor) => executor.agentId === found.id, index, events);
   const current = state.agents.get(found.id) ?? found;
-  putAgent(state, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
+  putAgent(state, { ...current, state: 'GONE', stateChangedAt: at, modifyIndex: index });
   events.push({ type: 'AGENT_REMOVED', agentId: found.id });
-  return success;
 }

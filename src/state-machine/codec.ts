@@ -15,10 +15,12 @@ import { SchemaError } from './schema.ts';
  * 3: tasks gained `executor` and `data`, statuses `data`; LAUNCH_GROUP and remove_executor.
  * 4: reregister_agent's tasks gained `state`: a returning agent's running tasks are no longer
  *    left TASK_UNREACHABLE, which a replica of format 3 would do if it dropped the member.
+ * 5: deactivate_agent, reactivate_agent, drain_agent, mark_agent_drained; update_agent_state sets
+ *    UNREACHABLE only (its ACTIVE and DRAINING of formats 1–4 decode as reactivate and deactivate).
  */
-export const commandFormatVersion = 4;
-/** COMPAT: formats 1–3 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, commandFormatVersion];
+export const commandFormatVersion = 5;
+/** COMPAT: formats 1–4 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

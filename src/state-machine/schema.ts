@@ -177,6 +177,14 @@ export function addedInCommandFormat4<T>(schema: Schema<T>, fallback: T): Schema
   return (input, path) => (input === undefined ? fallback : schema(input, path));
 }
 
+/**
+ * COMPAT: a member added in snapshot format 5 (agent deactivation and drains). Input of formats 1
+ * to 4 lacks it and reads as `fallback`.
+ */
+export function addedInFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);

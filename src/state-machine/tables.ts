@@ -181,7 +181,7 @@ export const tables: readonly Table[] = [
   }),
   defineTable({
     name: 'operations',
-    sinceFormat: 5,
+    sinceFormat: 6,
     schema: operationRecordSchema,
     entries: (state) => state.operations,
     keyOf: (operation) => operation.key,

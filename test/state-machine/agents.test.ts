@@ -138,20 +138,21 @@ test("a returning agent's running tasks leave TASK_UNREACHABLE; lost ones stay l
   assert.equal(harness.state.agents.get(A1)?.used, resources(cpus(2)));
 });
 
-test("update_agent_state DRAINING removes the agent's offers but keeps its tasks; ACTIVE again is allowed", () => {
+test("deactivate_agent removes the agent's offers but keeps its tasks; reactivate_agent ends it", () => {
   const harness = new Harness([...runningTaskSetup(), createOffers(offerDefinition(O2, resources(cpus(1))))]);
-  harness.ok({ type: 'update_agent_state', at: baseTime + 1, agentId: A1, state: 'DRAINING' });
-  assert.is(harness.state.agents.get(A1)?.state, 'DRAINING');
+  harness.ok({ type: 'deactivate_agent', at: baseTime + 1, agentId: A1 });
+  assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
+  assert.is(harness.state.agents.get(A1)?.deactivated, true);
   assert.is(harness.state.offers.size, 0);
   assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_STAGING');
-  harness.ok({ type: 'update_agent_state', at: baseTime + 2, agentId: A1, state: 'ACTIVE' });
-  assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
+  harness.ok({ type: 'reactivate_agent', at: baseTime + 2, agentId: A1 });
+  assert.is(harness.state.agents.get(A1)?.deactivated, false);
 });
 
-test('update_agent_state to the current state changes nothing', () => {
-  const harness = new Harness([registerAgent()]);
+test('deactivate_agent of a deactivated agent changes nothing', () => {
+  const harness = new Harness([registerAgent(), { type: 'deactivate_agent', at: baseTime, agentId: A1 }]);
   const before = harness.state.agents.get(A1);
-  harness.ok({ type: 'update_agent_state', at: baseTime + 9, agentId: A1, state: 'ACTIVE' });
+  harness.ok({ type: 'deactivate_agent', at: baseTime + 9, agentId: A1 });
   assert.is(harness.state.agents.get(A1), before);
 });
 

@@ -137,7 +137,7 @@ test('task users and container fields round-trip; a task runs as its command use
   assert.is(restored.state.frameworks.get('f1' as never)?.info.user, 'nobody');
 });
 
-/** The source's rows with an empty operations table: what a format before 5 keeps of it. */
+/** The source's rows with an empty operations table: what a format before 6 keeps of it. */
 const withoutOperations = (state: ReplicatedState) =>
   tableRows(state).map((table) => (table.name === 'operations' ? { ...table, rows: [] } : table));
 
@@ -146,18 +146,18 @@ const rowsOf = (database: Database.Database, table: string) =>
 const updateRow = (database: Database.Database, table: string, key: string, value: unknown) =>
   database.prepare(`UPDATE ${table} SET row = ? WHERE key = ?`).run(canonicalJson(value), key);
 
-/** Rewrites a snapshot as format 4 wrote it: no operations table (nothing recorded operations). */
-function asFormat4(bytes: Uint8Array): Uint8Array {
+/** Rewrites a snapshot as format 5 wrote it: no operations table (nothing recorded operations). */
+function asFormat5(bytes: Uint8Array): Uint8Array {
   return edited(bytes, (database) => {
     database.exec('DROP TABLE operations');
-    database.prepare("UPDATE meta SET value = '4' WHERE key = 'format_version'").run();
+    database.prepare("UPDATE meta SET value = '5' WHERE key = 'format_version'").run();
     rehash(database);
   });
 }
 
 /** Rewrites a snapshot as format 3 wrote it: no history_limits table (the state had no limits). */
 function asFormat3(bytes: Uint8Array): Uint8Array {
-  return edited(asFormat4(bytes), (database) => {
+  return edited(asFormat5(bytes), (database) => {
     database.exec('DROP TABLE history_limits');
     database.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
     rehash(database);
@@ -218,10 +218,10 @@ function asFormat1(bytes: Uint8Array): Uint8Array {
   });
 }
 
-test('COMPAT: a format 4 snapshot reads with no operations recorded', () => {
+test('COMPAT: a format 5 snapshot reads with no operations recorded', () => {
   const source = richMachine();
   const restored = new ClusterStateMachine({ checkInvariants: true });
-  restored.restore(asFormat4(source.machine.snapshot()));
+  restored.restore(asFormat5(source.machine.snapshot()));
   assert.is(restored.state.operations.size, 0);
   assert.equal(tableRows(restored.state), withoutOperations(source.state));
 });

@@ -22,6 +22,7 @@ import { stateCalls } from '../operator/state-calls.ts';
 import { subscribeCalls } from '../operator/subscribe-call.ts';
 import { OperatorSubscriptions } from '../operator/subscriptions.ts';
 import { teardownCalls } from '../operator/teardown-calls.ts';
+import { drainCalls } from '../operator/drain-calls.ts';
 import { reservationCalls } from '../operator/reservation-calls.ts';
 import { operationsCalls } from '../operator/operations-call.ts';
 
@@ -42,6 +43,7 @@ export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTa
     quotaCalls,
     maintenanceCalls,
     teardownCalls,
+    drainCalls,
     reservationCalls,
     operationsCalls,
     allocationCalls,

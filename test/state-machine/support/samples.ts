@@ -39,8 +39,12 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     info: agentInfo(),
     tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
   },
-  update_agent_state: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'DRAINING' },
+  update_agent_state: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' },
   mark_agent_gone: { type: 'mark_agent_gone', at: baseTime, agentId: A1 },
+  deactivate_agent: { type: 'deactivate_agent', at: baseTime, agentId: A1 },
+  reactivate_agent: { type: 'reactivate_agent', at: baseTime, agentId: A1 },
+  drain_agent: { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: 5_000, markGone: true },
+  mark_agent_drained: { type: 'mark_agent_drained', at: baseTime, agentId: A1 },
   subscribe_framework: subscribe() as CommandOf<'subscribe_framework'>,
   update_framework: {
     type: 'update_framework',
