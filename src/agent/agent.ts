@@ -20,6 +20,7 @@ import type { Containerizer, ContainerizerKind, ContainerUsage } from './contain
 import type { ExecutorSettings, RunHooks } from './executors/host.ts';
 import { ExecutorRegistry } from './executors/registry.ts';
 import { buildAgentHttp } from './http.ts';
+import type { TlsIdentity } from '../util/tls.ts';
 import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
@@ -37,6 +38,8 @@ export interface AgentOptions {
   readonly zone: string | null;
   /** The cluster secret the masters expect from agents. */
   readonly secret: string;
+  /** --tls-*: the agent API serves HTTPS, masters are dialed over wss://, executors get the CA. */
+  readonly tls?: TlsIdentity | null;
   readonly hostname: string;
   readonly listenHost: string;
   readonly listenPort: number;
@@ -92,6 +95,7 @@ export class Agent {
       masters: options.masters,
       zone: options.zone,
       secret: options.secret,
+      tls: options.tls ?? null,
       logger: options.logger,
       registration: () => ({
         type: 'register',
@@ -115,6 +119,7 @@ export class Agent {
       containerizers: options.containerizers,
       workDir: options.workDir,
       endpoint: `${options.listenHost}:${options.listenPort}`,
+      tlsCaFile: options.tls?.files.caFile ?? null,
       settings: options.executors,
       userPolicy: this.#userPolicy(),
       logger: options.logger,

@@ -51,6 +51,14 @@ export async function registerAgentConnection(
     connection.close(1000, 'not the leader');
     return;
   }
+  const names = connection.certificateNames;
+  if (names !== null && !names.includes(message.info.hostname)) {
+    return refuse(
+      connection,
+      'REGISTRATION_FAILED',
+      `the client certificate names ${names.join(', ') || 'nothing'}, not the agent's hostname ${message.info.hostname}`,
+    );
+  }
   if (connection.registering || connection.agentId !== null) {
     connection.send({ type: 'error', code: 'REGISTRATION_FAILED', message: 'this socket already registered' });
     return;

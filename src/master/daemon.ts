@@ -29,7 +29,7 @@ import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
 import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
-import { probeMasterHealth } from './zones/health-probe.ts';
+import { masterHealthProbe } from './zones/health-probe.ts';
 import { replicatedZone } from './zones/replicated-zones.ts';
 import { ZonePreference } from './zones/zone-preference.ts';
 import { ZoneRegistry } from './zones/zone-registry.ts';
@@ -140,6 +140,7 @@ export class Master {
       master: core,
       logger: logger.child({ subsystem: 'http' }),
       metrics: metrics.metrics,
+      tls: config.tls,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
       access: {
         credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
@@ -177,6 +178,8 @@ export class Master {
         authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
         principals: config.auth.credentials?.length ?? 0,
         acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+        tls: tlsMode(config),
+        fingerprint: config.tls?.material.fingerprint ?? null,
       },
       'master listening',
     );
@@ -216,6 +219,12 @@ export class Master {
   }
 }
 
+/** How the master's port and its clients speak: plain, TLS, or TLS with client certificates checked. */
+function tlsMode(config: MasterConfig): 'off' | 'tls' | 'mutual' {
+  if (config.tls === null) return 'off';
+  return config.tls.requireClientCert ? 'mutual' : 'tls';
+}
+
 function startRaft(
   config: MasterConfig,
   machine: ClusterStateMachine,
@@ -229,6 +238,7 @@ function startRaft(
     peers: options.peers,
     join: options.join,
     secret: config.secret,
+    tls: config.tls,
     stateMachine: machine,
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
@@ -310,6 +320,7 @@ function buildLeaderServices(
       reregistrationGraceMs: options.agentReregistrationGraceMs,
     },
     secret: config.secret,
+    requireClientCert: config.tls?.requireClientCert ?? false,
     executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),
@@ -331,7 +342,7 @@ function buildLeaderServices(
     master: replica,
     raft,
     zone: options.zone,
-    probe: probeMasterHealth,
+    probe: masterHealthProbe(config.tls === null ? null : () => config.tls!.clientOptions()),
     logger: logger.child({ subsystem: 'master-zones' }),
   });
   const zonePreference = new ZonePreference({

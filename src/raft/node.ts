@@ -16,7 +16,7 @@ import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from
 import { exitCodeInternalError, exitCodeStorageWriteFailed, StorageWriteError } from './disk-errors.ts';
 import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
-import { PeerTransport, type TransportLogger } from './transport.ts';
+import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
   type HardState,
@@ -44,6 +44,8 @@ export interface RaftNodeOptions {
   /** Join an existing cluster as a learner: start with no membership until the log brings one. */
   readonly join?: boolean;
   readonly secret: string;
+  /** The master's TLS identity: peers are dialed over wss:// (null or absent: ws://). */
+  readonly tls?: PeerTransportTls | null;
   readonly stateMachine: ReplicatedStateMachine;
   readonly logger: RaftNodeLogger;
   readonly timing?: TimingProfile;
@@ -159,6 +161,7 @@ export class RaftNode {
     this.transport = new PeerTransport({
       self: options.id,
       secret: options.secret,
+      tls: options.tls ?? null,
       logger: options.logger,
       onMessages: (messages) => this.receive(messages),
       onPeerDisconnected: (peer) => this.peerDisconnected(peer),

@@ -128,3 +128,8 @@ export function tmpfsMountUnavailableReason(): string | undefined {
     rmdirSync(probe);
   }
 }
+
+/** Undefined when the openssl command (Debian's openssl package) can make a throwaway CA for the TLS tests. */
+export function opensslUnavailableReason(): string | undefined {
+  return findOnPath('openssl') === undefined ? 'openssl is not installed (apt-get install openssl)' : undefined;
+}

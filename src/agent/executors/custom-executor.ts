@@ -57,6 +57,10 @@ function executorContainerSpec(registry: ExecutorRegistry, session: ExecutorSess
       ...(session.authenticationToken === null
         ? {}
         : { [executorEnvironment.authenticationToken]: session.authenticationToken }),
+      // Only the CA: the agent's own key stays the agent's.
+      ...(host.tlsCaFile === null
+        ? {}
+        : { [executorEnvironment.sslEnabled]: 'true', [executorEnvironment.sslCaFile]: host.tlsCaFile }),
     },
     // Its tasks' resources arrive after it starts, and a running process's cgroup is not resized yet.
     cpus: null,
