@@ -65,7 +65,9 @@ const reservedPart = (resources: Resources): Resources =>
  * included); the dynamic reservations and persistent volumes made since live in the replicated
  * state only (Mesos checkpoints them on the agent instead). So they are carved out of the
  * reported unreserved resources again, each as long as it still fits: a volume survives an agent
- * restart. What no longer fits (the agent came back smaller) is dropped.
+ * restart. A reservation that no longer fits (the agent came back smaller) is dropped; a volume
+ * never is, since dropping it would have the agent delete its data: it is kept, taking what
+ * unreserved disk is left, until an operator destroys it.
  */
 export function carryReservations(previous: Resources, reported: Resources): Resources {
   const dynamic = subtract(reservedPart(previous), reservedPart(reported));
@@ -73,7 +75,7 @@ export function carryReservations(previous: Resources, reported: Resources): Res
   for (const resource of dynamic) {
     const made = canonicalize([resource]);
     const source = unreserved(made);
-    if (!contains(total, source)) continue;
+    if (!contains(total, source) && volumesOf(made).length === 0) continue;
     total = add(subtract(total, source), made);
   }
   return total;

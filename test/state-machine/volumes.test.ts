@@ -181,6 +181,10 @@ test('a re-registering agent keeps its dynamic reservations and volumes; static 
     tasks: [],
   });
   assert.equal(totalOf(harness), resources(cpus(3), disk(10), cpus(1, 'db'), cpus(1, 'web'), volume('v1', 40)));
+  // Back with less disk than the volume: the volume is kept (its data must not be deleted).
+  const tiny = resources(cpus(4), disk(5), cpus(1, 'db'));
+  harness.ok({ type: 'reregister_agent', at: baseTime, agentId: A1, info: agentInfo({ resources: tiny }), tasks: [] });
+  assert.equal(totalOf(harness), resources(cpus(3), cpus(1, 'db'), cpus(1, 'web'), volume('v1', 40)));
 });
 
 test('a snapshot keeps volumes, and restores to the same hash', () => {
