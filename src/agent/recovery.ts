@@ -125,6 +125,7 @@ async function reattach(agent: Agent, executor: CheckpointedExecutor): Promise<R
       network: 'HOST',
       portMappings: [],
       volumes: [],
+      persistentVolumes: [],
       privileged: false,
       parameters: [],
       hostname: null,

@@ -44,7 +44,7 @@ import {
 } from './agent-executors.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
-import { killMessage, launchMessage, toStatusReport, WireConversionError } from './agent-wire.ts';
+import { killMessage, launchMessage, toStatusReport, volumesMessage, WireConversionError } from './agent-wire.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
@@ -435,6 +435,8 @@ export class AgentGateway implements LeaderService {
       }
       const framework = this.parts.master.state().frameworks.get(event.task.frameworkId);
       this.#byAgent.get(event.task.agentId)?.send(launchMessage(event.task, framework));
+    } else if (event.type === 'AGENT_VOLUMES_CHANGED') {
+      this.#byAgent.get(event.agentId)?.send(volumesMessage(this.parts.master.state().agents.get(event.agentId)));
     } else if (event.type === 'TASK_KILL_REQUESTED') {
       const agent = this.parts.master.state().agents.get(event.task.agentId);
       this.#byAgent.get(event.task.agentId)?.send(killMessage(event.task, agent, 'killed by the framework'));

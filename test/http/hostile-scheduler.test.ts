@@ -288,8 +288,39 @@ test('ACCEPT and DECLINE with hostile offers, operations and resources', async (
     onStream(),
   );
   await refused(
-    'unsupported operation',
+    'DESTROY without volumes',
     own('ACCEPT', { accept: { operations: [{ type: 'DESTROY' }] } }),
+    400,
+    'INVALID_BODY',
+    onStream(),
+  );
+  await refused(
+    'CREATE of a volume with a container path leaving the sandbox',
+    own('ACCEPT', {
+      accept: {
+        operations: [
+          {
+            type: 'CREATE',
+            create: {
+              volumes: [
+                {
+                  ...scalar(1, { role: 'r' }),
+                  name: 'disk',
+                  disk: { persistence: { id: 'v' }, volume: { container_path: '../../etc', mode: 'RW' } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    }),
+    400,
+    'INVALID_BODY',
+    onStream(),
+  );
+  await refused(
+    'unsupported operation',
+    own('ACCEPT', { accept: { operations: [{ type: 'GROW_VOLUME' }] } }),
     400,
     'INVALID_BODY',
     onStream(),

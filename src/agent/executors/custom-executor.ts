@@ -34,6 +34,7 @@ function executorContainerSpec(registry: ExecutorRegistry, session: ExecutorSess
     network: 'HOST',
     portMappings: [],
     volumes: [],
+    persistentVolumes: [],
     privileged: false,
     parameters: [],
     hostname: null,

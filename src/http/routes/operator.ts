@@ -28,6 +28,8 @@ import { subscribeCalls } from '../operator/subscribe-call.ts';
 import { OperatorSubscriptions } from '../operator/subscriptions.ts';
 import { teardownCalls } from '../operator/teardown-calls.ts';
 import { drainCalls } from '../operator/drain-calls.ts';
+import { reservationCalls } from '../operator/reservation-calls.ts';
+import { operationsCalls } from '../operator/operations-call.ts';
 
 export const operatorPath = '/api/v1';
 
@@ -47,6 +49,8 @@ export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTa
     maintenanceCalls,
     teardownCalls,
     drainCalls,
+    reservationCalls,
+    operationsCalls,
     allocationCalls,
     subscribeCalls(parts.subscriptions),
   ];
