@@ -185,6 +185,14 @@ export function addedInFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
   return (input, path) => (input === undefined ? fallback : schema(input, path));
 }
 
+/**
+ * COMPAT: a member added in command format 5 (re-registration keeps reservations). Commands of
+ * formats 1–4 lack it and read as `fallback`.
+ */
+export function addedInCommandFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);
