@@ -17,7 +17,8 @@ import { SchemaError } from './schema.ts';
  *    left TASK_UNREACHABLE, which a replica of format 3 would do if it dropped the member.
  * 5: deactivate_agent, reactivate_agent, drain_agent, mark_agent_drained; update_agent_state sets
  *    UNREACHABLE only (its ACTIVE and DRAINING of formats 1–4 decode as reactivate and deactivate);
- *    reregister_agent gained `keepsReservations` (formats 1–4: false, as they applied then).
+ *    reregister_agent gained `keepsReservations` (formats 1–4: false, as they applied then), and
+ *    reserve_resources/unreserve_resources the operator's `principal` (formats 1–4: null).
  */
 export const commandFormatVersion = 5;
 /** COMPAT: formats 1–4 read through the same schemas; later members take their defaults (addedIn…Format…). */

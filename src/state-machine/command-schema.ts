@@ -25,6 +25,7 @@ import {
   executorDefinitionSchema,
   executorIdSchema,
   frameworkIdSchema,
+  nameSchema,
   frameworkInfoSchema,
   kvKeySchema,
   kvNamespaceSchema,
@@ -226,12 +227,14 @@ const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
     at: timestampMs,
     agentId: agentIdSchema,
     resources: resourcesSchema,
+    principal: addedInCommandFormat5(nullable(nameSchema), null),
   }),
   unreserve_resources: object<C.UnreserveResources>({
     type: literal('unreserve_resources'),
     at: timestampMs,
     agentId: agentIdSchema,
     resources: resourcesSchema,
+    principal: addedInCommandFormat5(nullable(nameSchema), null),
   }),
   create_volumes: object<C.CreateVolumes>({
     type: literal('create_volumes'),

@@ -232,12 +232,15 @@ export interface ReserveResources extends Stamped {
   readonly type: 'reserve_resources';
   readonly agentId: AgentId;
   readonly resources: Resources;
+  /** The operator who asked (null: anonymous, or a command of formats 1–4); GET_OPERATIONS shows it. */
+  readonly principal: string | null;
 }
 
 export interface UnreserveResources extends Stamped {
   readonly type: 'unreserve_resources';
   readonly agentId: AgentId;
   readonly resources: Resources;
+  readonly principal: string | null;
 }
 
 /**

@@ -201,6 +201,7 @@ export const operationRecordSchema: Schema<OperationRecord> = object<OperationRe
   uuid: string({ minLength: 24, maxLength: 24, pattern: /^[A-Za-z0-9+/]{22}==$/ }),
   type: oneOf(['RESERVE', 'UNRESERVE', 'CREATE', 'DESTROY']),
   frameworkId: nullable(frameworkIdSchema),
+  principal: nullable(string({ minLength: 1, maxLength: 255 })),
   agentId: agentIdSchema,
   resources: resourcesSchema,
   state: literal('OPERATION_FINISHED'),

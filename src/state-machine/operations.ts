@@ -9,12 +9,13 @@ import { createHash } from 'node:crypto';
 import type { Command } from './commands.ts';
 import type { AgentId, FrameworkId, LogIndex } from './ids.ts';
 import { maxOperations } from './limits.ts';
-import type { Resources } from './resources.ts';
+import { volumesOf, type Resources } from './resources.ts';
 import type { OperationRecord, OperationType, State } from './state.ts';
 
 interface PendingOperation {
   readonly type: OperationType;
   readonly frameworkId: FrameworkId | null;
+  readonly principal: string | null;
   readonly agentId: AgentId;
   readonly resources: Resources;
 }
@@ -32,6 +33,11 @@ function operationUuid(key: string): string {
   return createHash('sha256').update(`flotilla-operation:${key}`).digest().subarray(0, uuidBytes).toString('base64');
 }
 
+/** CREATE_VOLUMES signs each volume with the operator's principal: the first one names it. */
+function volumeCreator(volumes: Resources): string | null {
+  return volumesOf(volumes)[0]?.disk.principal ?? null;
+}
+
 /**
  * The operations `command` would run, read before it applies (an ACCEPT's agent is its offers',
  * which the ACCEPT removes). Nothing for other commands.
@@ -44,6 +50,7 @@ export function pendingOperations(state: State, command: Command): PendingOperat
         {
           type: command.type === 'reserve_resources' ? 'RESERVE' : 'UNRESERVE',
           frameworkId: null,
+          principal: command.principal,
           agentId: command.agentId,
           resources: command.resources,
         },
@@ -54,6 +61,7 @@ export function pendingOperations(state: State, command: Command): PendingOperat
         {
           type: command.type === 'create_volumes' ? 'CREATE' : 'DESTROY',
           frameworkId: null,
+          principal: command.type === 'create_volumes' ? volumeCreator(command.volumes) : null,
           agentId: command.agentId,
           resources: command.volumes,
         },
@@ -62,12 +70,13 @@ export function pendingOperations(state: State, command: Command): PendingOperat
       const first = command.offerIds[0];
       const agentId = first === undefined ? undefined : state.offers.get(first)?.agentId;
       if (agentId === undefined) return [];
+      const frameworkId = command.frameworkId;
+      const principal = state.frameworks.get(frameworkId)?.info.principal ?? null;
       return command.operations.flatMap((operation): PendingOperation[] => {
-        const frameworkId = command.frameworkId;
         if (operation.type === 'RESERVE' || operation.type === 'UNRESERVE')
-          return [{ type: operation.type, frameworkId, agentId, resources: operation.resources }];
+          return [{ type: operation.type, frameworkId, principal, agentId, resources: operation.resources }];
         if (operation.type === 'CREATE' || operation.type === 'DESTROY')
-          return [{ type: operation.type, frameworkId, agentId, resources: operation.volumes }];
+          return [{ type: operation.type, frameworkId, principal, agentId, resources: operation.volumes }];
         return [];
       });
     }

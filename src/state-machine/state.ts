@@ -210,6 +210,8 @@ export interface OperationRecord {
   readonly uuid: string;
   readonly type: OperationType;
   readonly frameworkId: FrameworkId | null;
+  /** Who asked: the operator's principal, the framework's, the volumes' creator; null: anonymous. */
+  readonly principal: string | null;
   readonly agentId: AgentId;
   readonly resources: Resources;
   readonly state: 'OPERATION_FINISHED';

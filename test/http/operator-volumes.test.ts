@@ -133,7 +133,7 @@ test('CREATE_VOLUMES and DESTROY_VOLUMES refusals: each a stable code, nothing c
   await writeOk(cluster, destroy(volume('kept', 10)));
 });
 
-test('ACLs: create_volumes and destroy_volumes by role; the volume records the operator principal', async () => {
+test('ACLs: create_volumes and destroy_volumes by role; volumes and reservations record the operator principal', async () => {
   const folder = makeTempDir('volume-acls-');
   const secrets = { ops: 'ops-secret-0123456789abcdef', intern: 'intern-secret-0123456789abcdef' };
   const credentials = path.join(folder, 'credentials.json');
@@ -157,8 +157,21 @@ test('ACLs: create_volumes and destroy_volumes by role; the volume records the o
       registerAgent(A1, {
         hostname: 'node1',
         address: { ip: '127.0.0.1', port: 5051 },
-        resources: resources(disk(100, 'db')),
+        resources: resources(disk(100, 'db'), disk(50)),
       }),
+    );
+    const reserved = await operatorCall(
+      secured,
+      { type: 'RESERVE_RESOURCES', reserve_resources: { agent_id: { value: A1 }, resources: [dbDisk(50)] } },
+      as('ops'),
+    );
+    assert.is(reserved.status, 200, JSON.stringify(reserved.body));
+    const listed = await operatorCall(secured, { type: 'GET_OPERATIONS' }, as('ops'));
+    const [reserve] = ((listed.body as JsonObject).get_operations as { operations: JsonObject[] }).operations;
+    assert.equal(
+      ((reserve?.info as JsonObject).reserve as { resources: JsonObject[] }).resources[0]?.reservations,
+      [{ type: 'DYNAMIC', role: 'db', principal: 'ops' }],
+      'Mesos keeps who reserved in ReservationInfo.principal',
     );
     const before = stateHash(secured.master.machine.state);
     const refusal = await operatorCall(secured, create(volume('v1', 10)), as('intern'));

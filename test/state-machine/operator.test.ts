@@ -23,6 +23,7 @@ test('reserve_resources turns free unreserved resources into reserved ones; unre
   const harness = new Harness([registerAgent()]);
   harness.ok({
     type: 'reserve_resources',
+    principal: null,
     at: baseTime,
     agentId: A1,
     resources: resources(cpus(1, 'web'), ports(31000, 31004, 'web')),
@@ -33,6 +34,7 @@ test('reserve_resources turns free unreserved resources into reserved ones; unre
   );
   harness.ok({
     type: 'unreserve_resources',
+    principal: null,
     at: baseTime,
     agentId: A1,
     resources: resources(cpus(1, 'web'), ports(31000, 31004, 'web')),

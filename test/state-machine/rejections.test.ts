@@ -118,7 +118,13 @@ const cases: Case[] = [
   {
     name: 'reserve on an unknown agent',
     setup: [],
-    command: { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
+    command: {
+      type: 'reserve_resources',
+      principal: null,
+      at: baseTime,
+      agentId: A1,
+      resources: resources(cpus(1, 'web')),
+    },
     code: 'AGENT_NOT_FOUND',
   },
   {
@@ -351,7 +357,7 @@ const cases: Case[] = [
   {
     name: 'reserving for "*"',
     setup: [registerAgent()],
-    command: { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1)) },
+    command: { type: 'reserve_resources', principal: null, at: baseTime, agentId: A1, resources: resources(cpus(1)) },
     code: 'INVALID_RESOURCES',
   },
   {
@@ -390,7 +396,13 @@ const cases: Case[] = [
   {
     name: 'reserving more than is free',
     setup: withOffer,
-    command: { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(3, 'web')) },
+    command: {
+      type: 'reserve_resources',
+      principal: null,
+      at: baseTime,
+      agentId: A1,
+      resources: resources(cpus(3, 'web')),
+    },
     code: 'RESOURCES_INSUFFICIENT',
   },
   {
@@ -409,7 +421,13 @@ const cases: Case[] = [
   {
     name: 'unreserving what is not reserved',
     setup: [registerAgent()],
-    command: { type: 'unreserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
+    command: {
+      type: 'unreserve_resources',
+      principal: null,
+      at: baseTime,
+      agentId: A1,
+      resources: resources(cpus(1, 'web')),
+    },
     code: 'RESERVATION_NOT_FOUND',
   },
   {
@@ -419,7 +437,13 @@ const cases: Case[] = [
       subscribe(F1, { roles: ['web'] }),
       createOffers(offerDefinition(O1, resources(cpus(1, 'web')), { role: 'web' })),
     ],
-    command: { type: 'unreserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
+    command: {
+      type: 'unreserve_resources',
+      principal: null,
+      at: baseTime,
+      agentId: A1,
+      resources: resources(cpus(1, 'web')),
+    },
     code: 'RESOURCES_IN_USE',
   },
   {

@@ -77,15 +77,21 @@ test('CREATE_VOLUMES refusals: not a volume, id taken, not enough reserved disk,
 test('a volume is never unreserved or reserved as plain resources', () => {
   const harness = new Harness([agentWithWebDisk, create(volume('v1', 40))]);
   harness.rejects(
-    { type: 'unreserve_resources', at: baseTime, agentId: A1, resources: resources(volume('v1', 40)) },
+    { type: 'unreserve_resources', principal: null, at: baseTime, agentId: A1, resources: resources(volume('v1', 40)) },
     'INVALID_RESOURCES',
   );
   harness.rejects(
-    { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(volume('v9', 10)) },
+    { type: 'reserve_resources', principal: null, at: baseTime, agentId: A1, resources: resources(volume('v9', 10)) },
     'INVALID_RESOURCES',
   );
   // Unreserving all the role's plain disk leaves the volume alone.
-  harness.ok({ type: 'unreserve_resources', at: baseTime, agentId: A1, resources: resources(disk(60, 'web')) });
+  harness.ok({
+    type: 'unreserve_resources',
+    principal: null,
+    at: baseTime,
+    agentId: A1,
+    resources: resources(disk(60, 'web')),
+  });
   assert.equal(totalOf(harness), resources(cpus(2), mem(256), disk(160), volume('v1', 40)));
 });
 
@@ -157,7 +163,13 @@ test('a re-registering agent keeps its dynamic reservations and volumes; static 
   const reported = resources(cpus(4), mem(256), disk(200), cpus(1, 'db'));
   const harness = new Harness([
     registerAgent(A1, { resources: reported }),
-    { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web'), disk(100, 'web')) },
+    {
+      type: 'reserve_resources',
+      principal: null,
+      at: baseTime,
+      agentId: A1,
+      resources: resources(cpus(1, 'web'), disk(100, 'web')),
+    },
     create(volume('v1', 40)),
   ]);
   harness.ok({
@@ -200,7 +212,7 @@ test('COMPAT: a re-registration logged before format 5 replays as it applied the
   const reported = resources(cpus(4), mem(256), disk(200));
   const harness = new Harness([
     registerAgent(A1, { resources: reported }),
-    { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
+    { type: 'reserve_resources', principal: null, at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
   ]);
   harness.ok({
     type: 'reregister_agent',
@@ -268,6 +280,7 @@ test('operations: operator and ACCEPT operations are recorded in order; the olde
   assert.is(harness.state.operations.size, 3);
   const reserve: Command = {
     type: 'reserve_resources',
+    principal: null,
     at: baseTime,
     agentId: A1,
     resources: resources(cpus(0.001, 'web')),

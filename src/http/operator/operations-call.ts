@@ -3,16 +3,29 @@
 // maxOperations). Each is a Mesos Operation: its Offer.Operation `info`, its uuid, and its
 // OperationStatus (always OPERATION_FINISHED: a refused operation changed nothing and is not
 // kept; its caller got the refusal). An operation on a role the caller may not view
-// (view_roles) is left out.
+// (view_roles) is left out. Who asked is each reservation's `principal`.
 import { idValue, mesosResources, nanoseconds } from '../../master/mesos/mesos-json.ts';
 import { reservedRoles } from '../../state-machine/resources.ts';
 import type { OperationRecord } from '../../state-machine/state.ts';
 import type { OperatorCallTable } from './registry.ts';
 import { visibilityOf } from './visibility.ts';
 
+/**
+ * Mesos records who reserved in Resource.ReservationInfo.principal: the operator's or the
+ * framework's principal appears on each reservation of a RESERVE or UNRESERVE.
+ */
+function withPrincipal(resources: ReturnType<typeof mesosResources>, principal: string | null) {
+  if (principal === null) return resources;
+  return resources.map((resource) =>
+    resource.reservations === undefined
+      ? resource
+      : { ...resource, reservations: resource.reservations.map((reservation) => ({ ...reservation, principal })) },
+  );
+}
+
 /** Offer.Operation: the member named as the type, lower case (`reserve`, `create`…). */
 function operationInfo(record: OperationRecord): Record<string, unknown> {
-  const resources = mesosResources(record.resources);
+  const resources = withPrincipal(mesosResources(record.resources), record.principal);
   switch (record.type) {
     case 'RESERVE':
       return { type: 'RESERVE', reserve: { resources } };

@@ -70,7 +70,8 @@ export const reservationCalls: OperatorCallTable = {
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'reserve_resources', 'resources');
       authorizeRoles(access, 'reserve_resources', resources);
-      await submitRescinding(master, { type: 'reserve_resources', at: stampedOnSubmit, agentId, resources });
+      const principal = principalOf(access.requester);
+      await submitRescinding(master, { type: 'reserve_resources', at: stampedOnSubmit, agentId, resources, principal });
       return null;
     },
   },
@@ -79,7 +80,14 @@ export const reservationCalls: OperatorCallTable = {
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'unreserve_resources', 'resources');
       authorizeRoles(access, 'unreserve_resources', resources);
-      await submitRescinding(master, { type: 'unreserve_resources', at: stampedOnSubmit, agentId, resources });
+      const principal = principalOf(access.requester);
+      await submitRescinding(master, {
+        type: 'unreserve_resources',
+        at: stampedOnSubmit,
+        agentId,
+        resources,
+        principal,
+      });
       return null;
     },
   },

@@ -282,6 +282,7 @@ function reservationCommand(context: Context, reserve: boolean): Command {
     const free = agent === undefined ? resources(cpus(1)) : freeResources(agent);
     return {
       type: 'reserve_resources',
+      principal: null,
       at: context.at,
       agentId: id,
       resources: withRole(portion(free, '*', context), role),
@@ -290,7 +291,7 @@ function reservationCommand(context: Context, reserve: boolean): Command {
   const reserved = agent?.resources.filter((resource) => resource.role !== '*') ?? [];
   const target =
     reserved.length === 0 ? resources(cpus(1, role)) : canonicalize([context.choose(reserved) ?? cpus(1, role)]);
-  return { type: 'unreserve_resources', at: context.at, agentId: id, resources: target };
+  return { type: 'unreserve_resources', principal: null, at: context.at, agentId: id, resources: target };
 }
 
 function scheduleCommand(context: Context): Command {

@@ -53,6 +53,7 @@ export const richScenario: readonly Command[] = [
   subscribe(F2, { name: 'jobs', roles: ['batch'], capabilities: ['PARTITION_AWARE'] }),
   {
     type: 'reserve_resources',
+    principal: null,
     at: baseTime,
     agentId: A2,
     resources: resources(cpus(1, 'batch'), ports(31000, 31009, 'batch')),
