@@ -168,8 +168,9 @@ test('ACLs: create_volumes and destroy_volumes by role; volumes and reservations
     assert.is(reserved.status, 200, JSON.stringify(reserved.body));
     const listed = await operatorCall(secured, { type: 'GET_OPERATIONS' }, as('ops'));
     const [reserve] = ((listed.body as JsonObject).get_operations as { operations: JsonObject[] }).operations;
+    assert.ok(reserve, JSON.stringify(listed.body));
     assert.equal(
-      ((reserve?.info as JsonObject).reserve as { resources: JsonObject[] }).resources[0]?.reservations,
+      ((reserve.info as JsonObject).reserve as { resources: JsonObject[] }).resources[0]?.reservations,
       [{ type: 'DYNAMIC', role: 'db', principal: 'ops' }],
       'Mesos keeps who reserved in ReservationInfo.principal',
     );
