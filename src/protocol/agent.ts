@@ -25,8 +25,9 @@ import type { ResourceStatistics } from './mesos.ts';
  * is refused at the handshake.
  * 3: executors: launches name the task's executor and framework, task groups, executor messages
  * both ways, SHUTDOWN, executors in `register`; specs carry executorId, data and taskGroup.
+ * 4: executor infos carry their `container`; an agent of version 3 would run a Docker executor as a process.
  */
-export const agentProtocolVersion = 3;
+export const agentProtocolVersion = 4;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -112,6 +113,8 @@ export interface WireExecutorInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** Its command's user, else its framework's; null: the agent's own. */
   readonly user: string | null;
+  /** CUSTOM only: DOCKER (or MESOS with an image) runs the executor in that image; null: a process. */
+  readonly container: WireContainer | null;
 }
 
 /** What an executor is told of its framework (SUBSCRIBED's framework_info). */
@@ -512,6 +515,8 @@ export function parseExecutorInfo(value: unknown, where = 'executor'): WireExecu
     ),
     labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
     user: nullable(raw.user, (user) => string(user, `${where}.user`, 255)),
+    // COMPAT: a checkpoint of protocol 3 has no container: its executors are processes.
+    container: nullable(raw.container, (item) => container(item, `${where}.container`)),
   };
 }
 

@@ -13,10 +13,14 @@ import { SchemaError } from './schema.ts';
  * 2: task containers gained port mappings, volumes, privileged, parameters and hostname, and
  * framework infos a user. A replica of format 1 must refuse them rather than drop them.
  * 3: tasks gained `executor` and `data`, statuses `data`; LAUNCH_GROUP and remove_executor.
+ * 4: executors gained `container` (an executor in a Docker image); a replica of format 3 would drop it.
  */
-export const commandFormatVersion = 3;
-/** COMPAT: formats 1 and 2 read through the same schemas; later members take their defaults (addedInFormat2/3). */
-const readableCommandFormats: readonly unknown[] = [1, 2, commandFormatVersion];
+export const commandFormatVersion = 4;
+/**
+ * COMPAT: formats 1 to 3 read through the same schemas; later members take their defaults
+ * (addedInFormat2/3, addedWithExecutorContainers).
+ */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

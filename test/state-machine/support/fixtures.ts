@@ -143,6 +143,7 @@ export function executorDefinition(
     resources: held,
     shutdownGracePeriodMs: null,
     labels: {},
+    container: null,
     ...overrides,
   };
 }
