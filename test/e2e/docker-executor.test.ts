@@ -6,8 +6,10 @@
 // MESOS_AGENT_ENDPOINT, runs two tasks, answers a framework message, has its sandbox at
 // /mnt/mesos/sandbox and its resources plus its tasks' as Docker limits (following a kill), and
 // SHUTDOWN removes its container; a container killed through the engine is the executor
-// exiting (its task TASK_FAILED with a reason); and after the agent is SIGKILLed and restarted,
-// the same container subscribes again, keeps its task, and its later exit is still seen.
+// exiting (its task TASK_FAILED with a reason); a BRIDGE executor cannot reach an agent on
+// loopback (the launch fails saying so); after the agent is SIGKILLed and restarted, the same
+// container subscribes again, keeps its task, and its later exit is still seen. On an agent
+// listening on every address, a BRIDGE executor subscribes through the bridge's gateway.
 import type Docker from 'dockerode';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +18,7 @@ import type { Offer } from '../../src/protocol/mesos.ts';
 import { exampleTask } from '../../examples/executors/framework.ts';
 import { AgentProcess } from '../agent/support/daemon-support.ts';
 import { SchedulerClient } from '../http/support/scheduler-client.ts';
+import { freePort } from '../raft/support/process-cluster.ts';
 import { dockerUnavailableReason } from '../support/capabilities.ts';
 import { type SingleMaster, startSingleMaster } from '../support/master.ts';
 import { testUnless } from '../support/skip.ts';
@@ -78,8 +81,14 @@ async function theContainer(cluster: Cluster, executorId: string): Promise<Docke
   return cluster.docker.getContainer(containers[0]!.Id).inspect();
 }
 
-/** The example executor, in the test image, on the host's network (where the agent listens on loopback). */
-function dockerTask(cluster: Cluster, offer: Offer, executorId: string, taskId: string) {
+/** The example executor, in the test image, on the host's network by default (the agent listens on loopback). */
+function dockerTask(
+  cluster: Cluster,
+  offer: Offer,
+  executorId: string,
+  taskId: string,
+  network: 'HOST' | 'BRIDGE' = 'HOST',
+) {
   const task = exampleTask(offer, executorId, taskId, null);
   return {
     ...task,
@@ -92,7 +101,7 @@ function dockerTask(cluster: Cluster, offer: Offer, executorId: string, taskId: 
         type: 'DOCKER',
         docker: {
           image: cluster.image,
-          network: 'HOST',
+          network,
           parameters: [{ key: 'label', value: 'purpose=flotilla-test' }],
         },
       },
@@ -123,18 +132,27 @@ async function failureOf(cluster: Cluster, executorId: string) {
 
 const dockerExecutors = suite('framework executors in Docker');
 
-async function startCluster(): Promise<Cluster> {
+/** `listenHost`: where the agent's HTTP API listens (loopback, or every address for bridged executors). */
+async function startCluster(listenHost = '127.0.0.1'): Promise<Cluster> {
   const docker = createDockerClient();
   const image = await buildExecutorImage(docker, makeTempDir('executor-image-'));
   const master = await startSingleMaster();
-  const agent = await AgentProcess.start(master.url.slice('http://'.length), [
+  const port = await freePort();
+  const name = `agent-${Math.random().toString(36).slice(2, 8)}`;
+  const agent = new AgentProcess(name, master.url.slice('http://'.length), makeTempDir('agent-'), port, [
     '--containerizers',
     'process,docker',
     '--executor-recovery-timeout-ms',
     '60000',
     '--executor-idle-timeout-ms',
     '600000',
+    // After the support's own --listen on loopback: the last one counts.
+    '--listen',
+    `${listenHost}:${port}`,
+    // Off loopback the agent asks for credentials; this one lives for a few seconds of a test.
+    ...(listenHost === '127.0.0.1' ? [] : ['--insecure-allow-anonymous']),
   ]);
+  agent.launch();
   const client = await SchedulerClient.subscribe(master.url);
   return { docker, image, master, agent, client, log: new EventLog(client) };
 }
@@ -218,6 +236,16 @@ async function containerDeathIsExecutorDeath(cluster: Cluster): Promise<void> {
   assert.is((await failureOf(cluster, 'dx-2')).status, 9, 'the wait status of a SIGKILL');
 }
 
+/** A bridged container cannot reach an agent on loopback: the launch fails and says why. */
+async function bridgeToLoopbackFails(cluster: Cluster): Promise<void> {
+  const offer = await cluster.log.offer();
+  await accept(cluster, offer, [dockerTask(cluster, offer, 'dx-4', 'b1', 'BRIDGE')]);
+  const failed = await cluster.log.status('b1', 'TASK_FAILED');
+  assert.is(failed.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
+  assert.match(failed.message ?? '', /a container off the host network cannot reach/);
+  assert.is((await executorContainers(cluster, 'dx-4')).length, 0);
+}
+
 async function survivesAnAgentRestart(cluster: Cluster): Promise<void> {
   const { log, agent, client } = cluster;
   const offer = await log.offer();
@@ -247,7 +275,51 @@ testUnless(
     try {
       await runsTwoTasksAndShutsDown(cluster);
       await containerDeathIsExecutorDeath(cluster);
+      await bridgeToLoopbackFails(cluster);
       await survivesAnAgentRestart(cluster);
+    } catch (error) {
+      console.error(cluster.agent.output.slice(-20_000));
+      throw error;
+    } finally {
+      await stopCluster(cluster);
+    }
+  },
+);
+
+async function bridgeUnavailableReason(): Promise<string | undefined> {
+  const noDocker = await dockerUnavailableReason();
+  if (noDocker !== undefined) return noDocker;
+  const networks = await createDockerClient().listNetworks();
+  if (!networks.some((network) => network.Name === 'bridge'))
+    return 'the Docker engine has no bridge network (started with --bridge=none; .ci/run gives it one)';
+  return undefined;
+}
+
+testUnless(
+  dockerExecutors,
+  await bridgeUnavailableReason(),
+  "a bridged executor reaches an agent listening on every address through the bridge's gateway",
+  async () => {
+    const cluster = await startCluster('0.0.0.0');
+    try {
+      const { log, client, docker } = cluster;
+      const offer = await log.offer();
+      await accept(cluster, offer, [dockerTask(cluster, offer, 'dx-5', 'n1', 'BRIDGE')]);
+      await log.status('n1', 'TASK_RUNNING');
+      const inspected = await theContainer(cluster, 'dx-5');
+      assert.is(inspected.HostConfig.NetworkMode, 'bridge');
+      const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: { Gateway?: string }[] } };
+      const gateway = bridge.IPAM.Config.find((config) => config.Gateway !== undefined)?.Gateway;
+      assert.ok(
+        inspected.Config.Env.includes(`MESOS_AGENT_ENDPOINT=${gateway}:${cluster.agent.port}`),
+        `the endpoint is the gateway's: ${inspected.Config.Env.join(' ')}`,
+      );
+      await client.callOk('SHUTDOWN', { shutdown: { agent_id: offer.agent_id, executor_id: { value: 'dx-5' } } });
+      await log.status('n1', 'TASK_KILLED');
+      await waitFor(async () => (await executorContainers(cluster, 'dx-5')).length === 0, {
+        timeoutMs: waitMs,
+        what: "the bridged executor's container to be removed",
+      });
     } catch (error) {
       console.error(cluster.agent.output.slice(-20_000));
       throw error;
