@@ -64,7 +64,8 @@ export class SimulatedAgent {
             resources: this.options.resources,
             attributes: this.options.attributes ?? {},
           },
-          tasks,
+          // Simulated agents report each task running at once.
+          tasks: tasks.map((task) => ({ ...task, state: 'TASK_RUNNING' as const })),
           // Simulated agents run plain tasks only: no framework or task-group executors.
           executors: [],
         }),

@@ -175,7 +175,7 @@ export function mergeSummaries(left: OutputSummary, right: OutputSummary): Outpu
  * exited non-zero or was killed without reporting a failure, or reported nothing at all
  * (a test file that runs no test is a broken test file, not a pass).
  */
-export function judgeFile(summary: OutputSummary, exit: FileExit): FileVerdict {
+export function judgeFile(summary: OutputSummary, exit: FileExit, skipsFail = false): FileVerdict {
   const problems: string[] = [];
   if (exit.timedOut) problems.push(`timed out after ${exit.timeoutSeconds} s`);
   else if (exit.signal !== null) problems.push(`killed by ${exit.signal}`);
@@ -183,10 +183,23 @@ export function judgeFile(summary: OutputSummary, exit: FileExit): FileVerdict {
   else if (exit.code !== 0) problems.push(`exited with code ${exit.code}`);
   if (!summary.reported) problems.push('printed no test summary');
   const fileFailed = problems.length > 0 && summary.failed === 0;
+  const failedSkips = skipsFail ? summary.skipped : 0;
+  if (failedSkips > 0) problems.push(`skipped where every capability must be there: ${summary.skipReasons.join('; ')}`);
   return {
     passed: summary.passed,
-    failed: summary.failed + (fileFailed ? 1 : 0),
-    skipped: summary.skipped,
+    failed: summary.failed + (fileFailed ? 1 : 0) + failedSkips,
+    skipped: summary.skipped - failedSkips,
     problems,
   };
+}
+
+/**
+ * CI (CI=true, as root) provisions every capability a test probes for: Docker with the test
+ * image, network namespaces, the registry, Chromium, systemd-analyze, docker-compose, cgroups.
+ * There a skip means the set-up broke, so it counts as a failure rather than passing quietly.
+ * FLOTILLA_TEST_ALLOW_SKIPS=1 lets a developer imitate CI on a machine that lacks some.
+ */
+export function skipsFailHere(environment: NodeJS.ProcessEnv, userId: number | undefined): boolean {
+  if (environment.FLOTILLA_TEST_ALLOW_SKIPS === '1') return false;
+  return environment.CI === 'true' && userId === 0;
 }

@@ -9,7 +9,8 @@
 //
 // Environment: FLOTILLA_TEST_JOBS (files run at once, default 2: the machines have 2 cores),
 // FLOTILLA_TEST_TIMEOUT_SECONDS (per file, default 300; a file may ask for its own with a
-// `// flotilla-test-timeout-seconds: N` comment, see test-files.ts).
+// `// flotilla-test-timeout-seconds: N` comment, see test-files.ts). With CI=true as root a
+// skipped test is a failure (FLOTILLA_TEST_ALLOW_SKIPS=1 lifts that; see skipsFailHere).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -17,7 +18,7 @@ import { lint, runTreeCheck, typecheck } from './test-checks.ts';
 import { killRunningChildren, runChild } from './test-child.ts';
 import { filterTestFiles, findTestFiles, readTimeoutDirective, shortTestName } from './test-files.ts';
 import { formatFailures, formatTable, StatusLine, type ReportRow } from './test-report.ts';
-import { addCounts, formatCounts, judgeFile, noTests, type TestCounts } from './test-summary.ts';
+import { addCounts, formatCounts, judgeFile, noTests, skipsFailHere, type TestCounts } from './test-summary.ts';
 
 interface RunnerOptions {
   readonly filters: readonly string[];
@@ -25,6 +26,8 @@ interface RunnerOptions {
   readonly lint: boolean;
   readonly jobs: number;
   readonly timeoutSeconds: number;
+  /** CI as root: a skipped test is a failure (see skipsFailHere). */
+  readonly skipsFail: boolean;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,6 +76,7 @@ function parseOptions(argv: readonly string[]): RunnerOptions {
     jobs: options.jobs ?? fromEnvironment('FLOTILLA_TEST_JOBS', jobs) ?? defaultJobs,
     timeoutSeconds:
       options.timeout ?? fromEnvironment('FLOTILLA_TEST_TIMEOUT_SECONDS', timeout) ?? defaultTimeoutSeconds,
+    skipsFail: skipsFailHere(process.env, process.getuid?.()),
   };
 }
 
@@ -127,7 +131,7 @@ class TestFilePool {
       timeoutSeconds,
       onLine: (_stream, line) => this.status.printLine(`${label} │ ${line}`.trimEnd()),
     });
-    const verdict = judgeFile(outcome.summary, outcome.exit);
+    const verdict = judgeFile(outcome.summary, outcome.exit, this.options.skipsFail);
     this.running.delete(name);
     this.finishedCount += 1;
     this.totals = addCounts(this.totals, verdict);
@@ -191,6 +195,8 @@ async function main(): Promise<number> {
   status.printLine(
     `${files.length} test file(s), ${options.jobs} at a time${options.filters.length > 0 ? `, matching ${options.filters.join(' | ')}` : ''}`,
   );
+  if (options.skipsFail)
+    status.printLine('CI as root: a skipped test counts as failed (FLOTILLA_TEST_ALLOW_SKIPS=1 to allow)');
   const checkRows: ReportRow[] = [];
   if (options.typecheck) checkRows.push(await runTreeCheck(typecheck, repoRoot, options.timeoutSeconds, status));
   if (options.lint) checkRows.push(await runTreeCheck(lint, repoRoot, options.timeoutSeconds, status));

@@ -19,6 +19,7 @@ import type { Containerizer, ContainerizerKind, ContainerUsage } from './contain
 import type { ExecutorSettings, RunHooks } from './executors/host.ts';
 import { ExecutorRegistry } from './executors/registry.ts';
 import { buildAgentHttp } from './http.ts';
+import type { TlsIdentity } from '../util/tls.ts';
 import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   readonly zone: string | null;
   /** The cluster secret the masters expect from agents. */
   readonly secret: string;
+  /** --tls-*: the agent API serves HTTPS, masters are dialed over wss://, executors get the CA. */
+  readonly tls?: TlsIdentity | null;
   readonly hostname: string;
   readonly listenHost: string;
   readonly listenPort: number;
@@ -90,6 +93,7 @@ export class Agent {
       masters: options.masters,
       zone: options.zone,
       secret: options.secret,
+      tls: options.tls ?? null,
       logger: options.logger,
       registration: () => ({
         type: 'register',
@@ -113,6 +117,7 @@ export class Agent {
       containerizers: options.containerizers,
       workDir: options.workDir,
       endpoint: `${options.listenHost}:${options.listenPort}`,
+      tlsCaFile: options.tls?.files.caFile ?? null,
       settings: options.executors,
       userPolicy: this.#userPolicy(),
       logger: options.logger,
@@ -255,7 +260,7 @@ export class Agent {
         this.executors.launchGroup(message.frameworkId, message.executor, message.framework, message.tasks);
         return;
       case 'kill':
-        this.#kill(message.frameworkId, message.taskId, message.message);
+        this.#kill(message.frameworkId, message.taskId, message.message, message.maxGracePeriodMs);
         return;
       case 'shutdown_executor':
         this.executors.shutdown(message.frameworkId, message.executorId);
@@ -290,15 +295,15 @@ export class Agent {
     this.executors.launchTask(frameworkId, spec, message.executor, message.framework);
   }
 
-  #kill(frameworkId: string, taskId: string, message: string): void {
-    if (!this.executors.killTask(frameworkId, taskId)) {
+  #kill(frameworkId: string, taskId: string, message: string, maxGracePeriodMs: number | null): void {
+    if (!this.executors.killTask(frameworkId, taskId, maxGracePeriodMs)) {
       this.options.logger.info(
         { framework: frameworkId, task: taskId, why: message },
         'kill of a task not running here: nothing to do',
       );
       return;
     }
-    this.options.logger.info({ framework: frameworkId, task: taskId, why: message }, 'killing task');
+    this.options.logger.info({ framework: frameworkId, task: taskId, why: message, maxGracePeriodMs }, 'killing task');
   }
 
   async usageSamples(): Promise<TaskUsageSample[]> {

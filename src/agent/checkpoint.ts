@@ -15,9 +15,11 @@ import {
   parseTaskSpec,
   type WireExecutorInfo,
   type WireFrameworkInfo,
+  type WireReportedTask,
   type WireStatus,
   type WireTaskSpec,
 } from '../protocol/agent.ts';
+import { isTaskState } from '../protocol/task-states.ts';
 
 /**
  * 2: the executors table; 3: each executor's authentication token. COMPAT: a version 1 file gains the
@@ -273,13 +275,17 @@ export class Checkpoint {
   }
 
   /** Tasks to report when re-registering: still running, or with updates the master has not acknowledged. */
-  reportableTasks(): { frameworkId: string; taskId: string }[] {
+  reportableTasks(): WireReportedTask[] {
     const rows = this.#db
-      .prepare(`SELECT framework_id, task_id FROM tasks WHERE terminal = 0
+      .prepare(`SELECT framework_id, task_id, state FROM tasks WHERE terminal = 0
       OR EXISTS (SELECT 1 FROM status_updates u WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)
       ORDER BY framework_id, task_id`)
-      .all() as { framework_id: string; task_id: string }[];
-    return rows.map((row) => ({ frameworkId: row.framework_id, taskId: row.task_id }));
+      .all() as { framework_id: string; task_id: string; state: string }[];
+    return rows.map((row) => ({
+      frameworkId: row.framework_id,
+      taskId: row.task_id,
+      state: isTaskState(row.state) ? row.state : null,
+    }));
   }
 
   liveTasks(): CheckpointedTask[] {

@@ -24,6 +24,8 @@ import {
   parseOptions,
 } from '../util/options.ts';
 import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
+import type { TlsIdentity } from '../util/tls.ts';
+import { resolveTlsIdentity, tlsOptions } from '../util/tls-options.ts';
 
 const containerizerKinds: readonly ContainerizerKind[] = ['process', 'docker'];
 
@@ -153,6 +155,7 @@ export const agentOptions = {
     description: 'file holding the cluster secret the masters were given (without it: the development secret)',
   }),
   ...authOptions,
+  ...tlsOptions,
   killGracePeriodMs: wholeOption({
     flag: 'kill-grace-period-ms',
     placeholder: '<ms>',
@@ -236,6 +239,8 @@ export interface AgentConfig {
   readonly secret: string;
   /** --credentials and --acls read, and the listen address judged (src/auth/options.ts). */
   readonly auth: AuthSettings;
+  /** --tls-cert, --tls-key, --tls-ca read and checked; null: plain HTTP and WebSocket. */
+  readonly tls: TlsIdentity | null;
   /** GET_FLAGS. */
   readonly flags: Readonly<Record<string, string>>;
 }
@@ -267,5 +272,6 @@ function resolveAgentConfig(options: AgentOptionValues): AgentConfig {
     }
   }
   const auth = resolveAuthSettings(options, options.listen.host);
-  return { options, secret, auth, flags: flagsRecord(agentOptions, options) };
+  const tls = resolveTlsIdentity(options);
+  return { options, secret, auth, tls, flags: flagsRecord(agentOptions, options) };
 }

@@ -59,6 +59,7 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
     masters: options.masters,
     workDir: options.workDir,
     secret: config.secret,
+    tls: config.tls,
     resources: detectResources(options.workDir, parseResourcesFlag(options.resources)),
     attributes,
     zone: options.zone ?? attributes.zone ?? null,
@@ -92,6 +93,8 @@ export async function startAgentDaemon(config: AgentConfig, environment: AgentEn
       authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
       principals: config.auth.credentials?.length ?? 0,
       acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+      tls: config.tls === null ? 'off' : 'tls',
+      fingerprint: config.tls?.material.fingerprint ?? null,
     },
     'agent API access',
   );

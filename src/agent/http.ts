@@ -7,6 +7,7 @@
 // (http-access.ts).
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Server as TlsServer } from 'node:tls';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
 import { SecretCheck } from '../util/shared-secret.ts';
@@ -33,11 +34,15 @@ function executorsViewable(access: AgentRequestAccess): boolean {
 }
 
 export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyInstance {
+  const tls = agent.options.tls ?? null;
+  // fastify types an HTTPS instance apart; the routes use only what both share.
   const app = Fastify({
+    ...(tls === null ? {} : { https: tls.serverOptions() }),
     bodyLimit: maxBodyBytes,
     forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false } },
-  });
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  if (tls !== null) tls.onReload(() => (app.server as unknown as TlsServer).setSecureContext(tls.serverOptions()));
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError | AgentHttpError, _request, reply) => {
     if (error instanceof AgentHttpError)

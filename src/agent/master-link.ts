@@ -37,6 +37,11 @@ export interface MasterLinkOptions {
   readonly zone: string | null;
   /** The cluster secret, presented at every handshake (x-flotilla-secret). */
   readonly secret: string;
+  /**
+   * The agent's TLS identity (--tls-*): masters are dialed over wss://, trusting the cluster CA
+   * and presenting the agent's certificate (mutual TLS). Read at each dial, so a reload applies.
+   */
+  readonly tls?: { clientOptions(): { ca: Buffer; cert: Buffer; key: Buffer } } | null;
   readonly logger: Logger;
   /** The register message to send on each new socket (the id and tasks may change over time). */
   readonly registration: () => Extract<AgentMessageBody, { type: 'register' }>;
@@ -78,6 +83,8 @@ export class MasterLink {
   readonly #zones = new Map<string, string | null>();
   #socket: WebSocket | null = null;
   #registered = false;
+  /** The last certificate failure logged (master and message), so a retry loop logs it once. */
+  #lastTlsFailure = '';
   #stopped = false;
   #leader: string | null = null;
   #wakeUp: (() => void) | null = null;
@@ -167,10 +174,12 @@ export class MasterLink {
 
   #session(target: string): Promise<SessionEnd> {
     return new Promise((resolve) => {
-      const socket = new WebSocket(`ws://${target}${agentWebSocketPath}`, {
+      const tls = this.options.tls ?? null;
+      const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${target}${agentWebSocketPath}`, {
         handshakeTimeout: linkLimits.handshakeTimeoutMs,
         maxPayload: agentProtocolLimits.maxFrameBytes,
         headers: { [secretHeader]: this.options.secret },
+        ...(tls === null ? {} : tls.clientOptions()),
       });
       socket.on('unexpected-response', (_request, response) => {
         // 401: this agent's secret is not the masters'. Keep trying (an operator may fix either
@@ -232,9 +241,18 @@ export class MasterLink {
           this.options.onMessage(message);
         }
       });
-      socket.on('error', (error) =>
-        this.options.logger.debug({ master: target, error: error.message }, 'master socket error'),
-      );
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        // A certificate problem does not heal by retrying: say it once per distinct cause.
+        if (isTlsFailure(error) && this.#lastTlsFailure !== `${target} ${error.message}`) {
+          this.#lastTlsFailure = `${target} ${error.message}`;
+          this.options.logger.error(
+            { master: target, error: error.message, code: error.code ?? null },
+            'TLS handshake with the master failed (check --tls-ca and the certificates); retrying',
+          );
+          return;
+        }
+        this.options.logger.debug({ master: target, error: error.message }, 'master socket error');
+      });
       socket.on('close', () => {
         clearTimeout(silenceTimer);
         const wasRegistered = this.#registered;
@@ -248,4 +266,10 @@ export class MasterLink {
       });
     });
   }
+}
+
+/** Certificate and handshake failures (Node's ERR_TLS_* and OpenSSL's verification codes). */
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? '';
+  return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
 }

@@ -4,7 +4,7 @@
 // framework can read its task's output and nothing else on the host.
 import { maxListedEntries, maxPathChars, maxReadLengthBytes } from './limits.ts';
 import { open, readdir, realpath, stat, lstat } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type SandboxFileErrorCode =
@@ -68,7 +68,10 @@ function checkRelativePath(requested: string): string {
 }
 
 /** The real location of `requested` inside `root`; throws when it is missing or leads outside. */
-async function resolveInside(root: string, requested: string): Promise<{ real: string; relative: string }> {
+async function resolveInside(
+  root: string,
+  requested: string,
+): Promise<{ real: string; relative: string; realRoot: string }> {
   const relative = checkRelativePath(requested);
   let realRoot: string;
   let real: string;
@@ -81,10 +84,42 @@ async function resolveInside(root: string, requested: string): Promise<{ real: s
       `"${requested}" does not exist in the sandbox (${describe(error)})`,
     );
   }
-  if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`)) {
+  if (!isInside(realRoot, real)) {
     throw new SandboxFileError('SANDBOX_PATH_ESCAPES', `"${requested}" leads outside the sandbox`);
   }
-  return { real, relative };
+  return { real, relative, realRoot };
+}
+
+function isInside(realRoot: string, real: string): boolean {
+  return real === realRoot || real.startsWith(`${realRoot}${path.sep}`);
+}
+
+/**
+ * Opens what resolveInside() found, and checks again what was opened. The task owns its sandbox
+ * and may swap a folder on the resolved path for a symlink between realpath() and open() (a
+ * TOCTOU race): O_NOFOLLOW refuses a symlink as the last component, and the descriptor's own
+ * path (/proc/self/fd, Linux) must still lie inside the sandbox.
+ */
+async function openInside(realRoot: string, real: string, requested: string) {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new SandboxFileError('SANDBOX_PATH_ESCAPES', `"${requested}" became a symlink while being opened`);
+    throw error;
+  }
+  let opened: string | null = null;
+  try {
+    opened = await realpath(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    // No /proc (not Linux): the checks before open() are all there is.
+  }
+  if (opened !== null && !isInside(realRoot, opened)) {
+    await handle.close();
+    throw new SandboxFileError('SANDBOX_PATH_ESCAPES', `"${requested}" leads outside the sandbox`);
+  }
+  return handle;
 }
 
 let namesCache: { users: Map<number, string>; groups: Map<number, string> } | null = null;
@@ -152,13 +187,15 @@ export async function readSandboxFile(
   if (length !== null && (!Number.isSafeInteger(length) || length < 0)) {
     throw new SandboxFileError('SANDBOX_RANGE_INVALID', `length must be a whole number of at least 0, got ${length}`);
   }
-  const { real } = await resolveInside(root, requested);
-  // Checked before opening: opening a FIFO for reading would block until a writer comes.
+  const { real, realRoot } = await resolveInside(root, requested);
+  // Checked before opening: opening a FIFO for reading would block until a writer comes (and
+  // O_NONBLOCK keeps a FIFO swapped in after this check from blocking; it is refused below).
   if (!(await stat(real)).isFile())
     throw new SandboxFileError('SANDBOX_NOT_A_FILE', `"${requested}" is not a regular file`);
-  const handle = await open(real, 'r');
+  const handle = await openInside(realRoot, real, requested);
   try {
     const stats = await handle.stat();
+    if (!stats.isFile()) throw new SandboxFileError('SANDBOX_NOT_A_FILE', `"${requested}" is not a regular file`);
     const wanted = Math.min(length ?? maxReadLengthBytes, maxReadLengthBytes, Math.max(0, stats.size - offset));
     const buffer = Buffer.alloc(wanted);
     const { bytesRead } = wanted === 0 ? { bytesRead: 0 } : await handle.read(buffer, 0, wanted, offset);

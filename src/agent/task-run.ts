@@ -69,13 +69,16 @@ export interface TaskRunContext {
 }
 
 type KillCause =
-  | { readonly kind: 'request'; readonly message: string }
+  /** `gracePeriodMs`: Event.Kill.kill_policy, over the task's own (a drain's cap); null: the task's. */
+  | { readonly kind: 'request'; readonly message: string; readonly gracePeriodMs?: number | null }
   | { readonly kind: 'health'; readonly message: string };
 
 export class TaskRun {
   container: RunningContainer | null = null;
   #killCause: KillCause | null = null;
   #killing = false;
+  /** The grace period of the kill under way, once killing. */
+  #killGracePeriodMs: number | null = null;
   #ended = false;
   #healthy: boolean | null = null;
   #health: HealthWatch | null = null;
@@ -212,11 +215,23 @@ export class TaskRun {
     this.#killCause ??= cause;
     this.context.checkpoint.setKillRequested(this.frameworkId, this.spec.id);
     const container = this.container;
-    if (container === null || this.#killing) return;
+    if (container === null) return;
+    const override = cause.kind === 'request' ? (cause.gracePeriodMs ?? null) : null;
+    const gracePeriodMs = override ?? this.spec.killGracePeriodMs ?? this.context.defaultKillGracePeriodMs;
+    if (this.#killing) {
+      // A drain's cap over a kill already under way with a longer grace (the framework's): the
+      // container is told again, with the shorter one, so the drain ends within its cap.
+      if (this.#killGracePeriodMs !== null && gracePeriodMs < this.#killGracePeriodMs) {
+        this.#killGracePeriodMs = gracePeriodMs;
+        void container.kill(gracePeriodMs);
+      }
+      return;
+    }
     this.#killing = true;
+    this.#killGracePeriodMs = gracePeriodMs;
     this.#health?.stop();
     this.#report({ state: 'TASK_KILLING', message: cause.message });
-    await container.kill(this.spec.killGracePeriodMs ?? this.context.defaultKillGracePeriodMs);
+    await container.kill(gracePeriodMs);
   }
 
   #onExit(exit: ContainerExit): void {

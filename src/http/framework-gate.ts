@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { forwardedByHeader, forwardRequest } from '../frameworks/hosting/forward.ts';
 import { parseMasterAddress } from '../frameworks/sdk/masters.ts';
 import type { MasterCore } from '../master/interface.ts';
+import type { TlsIdentity } from '../util/tls.ts';
 import { frameworkForwardAnswerTimeoutMs, frameworkForwardHeadersTimeoutMs, retryAfterSeconds } from './limits.ts';
 
 export interface FrameworkAnswer {
@@ -29,6 +30,8 @@ export interface FrameworkGate {
   /** The framework's own error shapes: 404 when off, 503 when no master can serve it now. */
   readonly notHosted: () => FrameworkAnswer;
   readonly unavailable: (problem: string) => FrameworkAnswer;
+  /** Masters with --tls-*: the leader is reached over HTTPS with this CA and certificate. */
+  readonly tls?: TlsIdentity | null;
 }
 
 export function frameworkGate(master: MasterCore, gate: FrameworkGate) {
@@ -47,6 +50,7 @@ export function frameworkGate(master: MasterCore, gate: FrameworkGate) {
       headersTimeoutMs: frameworkForwardHeadersTimeoutMs,
       answerTimeoutMs: frameworkForwardAnswerTimeoutMs,
       unreachable: (problem) => gate.unavailable(`the leader does not answer (${problem})`),
+      tls: gate.tls?.clientOptions() ?? null,
     });
     return reply;
   };

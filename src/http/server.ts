@@ -2,6 +2,7 @@
 // ours, fastify's schema errors, a body too large, a route not found — leaves as
 // {"error": {"code", "message"}} with a 4xx/5xx, never a stack trace.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Server as TlsServer } from 'node:tls';
 import type { JobsApi } from '../frameworks/jobs/jobs-service.ts';
 import type { ServicesFramework } from '../frameworks/services/framework.ts';
 import { type Authorizer, allowEverything } from '../auth/authorizer.ts';
@@ -9,6 +10,7 @@ import type { CredentialStore } from '../auth/credential-store.ts';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { type Logger, silentLogger } from '../util/logger.ts';
 import { developmentSecret } from '../util/shared-secret.ts';
+import type { TlsIdentity } from '../util/tls.ts';
 import { decorateAuthorizer } from './access.ts';
 import { registerAudit } from './audit.ts';
 import { MasterError } from '../master/errors.ts';
@@ -43,6 +45,8 @@ export interface HttpOptions {
   readonly access?: HttpAccess;
   /** Where the request metrics go (the master's registry); none: requests are not counted. */
   readonly metrics?: MetricRegistry;
+  /** --tls-*: serve HTTPS (and WSS for the upgrades); reloads reach new connections (setSecureContext). */
+  readonly tls?: TlsIdentity | null;
 }
 
 export interface HttpAccess {
@@ -63,7 +67,10 @@ const openAccess: HttpAccess = {
 };
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
+  const tls = options.tls ?? null;
+  // fastify types an HTTPS instance apart; the routes and the daemon use only what both share.
   const app = Fastify({
+    ...(tls === null ? {} : { https: tls.serverOptions() }),
     loggerInstance: options.logger === false ? undefined : (options.logger as never),
     bodyLimit: maxBodyBytes,
     // The Raft peers and agents share the port through WebSocket upgrades (see src/master/daemon.ts).
@@ -71,7 +78,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // No type coercion: {"value": 5} is not the string "5"; and unknown fields are ignored,
     // as in protobuf JSON (DESIGN.md), rather than stripped silently into another meaning.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-  });
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  if (tls !== null) tls.onReload(() => (app.server as unknown as TlsServer).setSecureContext(tls.serverOptions()));
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError | HttpError | MasterError, request, reply) => {
@@ -105,12 +113,12 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerMetricsRoutes(app, options.master);
   registerBackupRoutes(app, options.master);
   registerSchedulerRoutes(app, options.master);
-  registerSandboxRoutes(app, options.master, access.clusterSecret);
+  registerSandboxRoutes(app, options.master, access.clusterSecret, tls);
   registerUiRoutes(app, options.master);
   if (options.frameworks !== undefined) {
     const { services, jobs } = options.frameworks;
-    registerMarathonApi(app, options.master, services);
-    registerMetronomeApi(app, options.master, jobs, { ping: services === null });
+    registerMarathonApi(app, options.master, services, tls);
+    registerMetronomeApi(app, options.master, jobs, { ping: services === null }, tls);
   }
   return app;
 }

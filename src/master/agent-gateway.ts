@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
+import { certificateNames } from '../util/tls.ts';
+import type { TLSSocket } from 'node:tls';
 import {
   agentWebSocketPath,
   encodeMessage,
@@ -42,7 +44,7 @@ import {
 } from './agent-executors.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
-import { launchMessage, toStatusReport, WireConversionError } from './agent-wire.ts';
+import { killMessage, launchMessage, toStatusReport, WireConversionError } from './agent-wire.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
@@ -70,6 +72,11 @@ export interface AgentGatewayParts {
   readonly settings: LivenessSettings;
   /** The cluster secret: an agent must present it (x-flotilla-secret) to be let in. */
   readonly secret: string;
+  /**
+   * Mutual TLS (--tls-require-client-cert): an agent's socket must come with a client
+   * certificate of the cluster CA, and it may register only under a hostname that certificate names.
+   */
+  readonly requireClientCert?: boolean;
   /** Where executors' messages and exits go: the scheduler sessions. */
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
@@ -85,6 +92,8 @@ export class AgentConnection {
   constructor(
     readonly socket: WebSocket,
     readonly remote: string,
+    /** The names of the agent's client certificate (mutual TLS); null without mutual TLS. */
+    readonly certificateNames: readonly string[] | null = null,
   ) {}
 
   send(body: MasterMessageBody): void {
@@ -189,22 +198,31 @@ export class AgentGateway implements LeaderService {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if ((request.url ?? '').split('?')[0] !== agentWebSocketPath) return false;
     if (!this.#secret.matches(request.headers[secretHeader])) {
-      this.#reportRefusal(request);
+      this.#reportRefusal(request, 'wrong or missing cluster secret');
       refuseUpgrade(socket, 401);
       return true;
     }
-    this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request));
+    let names: readonly string[] | null = null;
+    if (this.parts.requireClientCert === true) {
+      names = trustedCertificateNames(request.socket);
+      if (names === null) {
+        this.#reportRefusal(request, 'no client certificate of the cluster CA (mutual TLS)');
+        refuseUpgrade(socket, 403);
+        return true;
+      }
+    }
+    this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request, names));
     return true;
   }
 
   /** A misconfigured agent retries in a loop: one warning per interval is enough to act on. */
-  #reportRefusal(request: IncomingMessage): void {
+  #reportRefusal(request: IncomingMessage, reason: string): void {
     const nowMs = Date.now();
     if (nowMs - this.#refusalLoggedAtMs < agentRefusalLogIntervalMs) return;
     this.#refusalLoggedAtMs = nowMs;
     this.parts.logger.warn(
-      { remote: `${request.socket.remoteAddress}:${request.socket.remotePort}` },
-      'refused an agent: wrong or missing cluster secret',
+      { remote: `${request.socket.remoteAddress}:${request.socket.remotePort}`, reason },
+      `refused an agent: ${reason}`,
     );
   }
 
@@ -259,8 +277,9 @@ export class AgentGateway implements LeaderService {
     this.#lastHeardMs.set(agentId, Date.now());
   }
 
-  #accept(socket: WebSocket, request: IncomingMessage): void {
-    const connection = new AgentConnection(socket, `${request.socket.remoteAddress}:${request.socket.remotePort}`);
+  #accept(socket: WebSocket, request: IncomingMessage, names: readonly string[] | null): void {
+    const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
+    const connection = new AgentConnection(socket, remote, names);
     this.#connections.add(connection);
     socket.on('message', (data, isBinary) => {
       if (isBinary)
@@ -391,6 +410,7 @@ export class AgentGateway implements LeaderService {
         frameworkId: message.frameworkId,
         taskId: message.taskId,
         message: `the master rejected its status: ${result.code}`,
+        maxGracePeriodMs: null,
       });
     }
   }
@@ -405,12 +425,8 @@ export class AgentGateway implements LeaderService {
       const framework = this.parts.master.state().frameworks.get(event.task.frameworkId);
       this.#byAgent.get(event.task.agentId)?.send(launchMessage(event.task, framework));
     } else if (event.type === 'TASK_KILL_REQUESTED') {
-      this.#byAgent.get(event.task.agentId)?.send({
-        type: 'kill',
-        frameworkId: event.task.frameworkId,
-        taskId: event.task.id,
-        message: 'killed by the framework',
-      });
+      const agent = this.parts.master.state().agents.get(event.task.agentId);
+      this.#byAgent.get(event.task.agentId)?.send(killMessage(event.task, agent, 'killed by the framework'));
     } else if (event.type === 'TASK_UPDATED' && isTerminalTaskState(event.task.state)) {
       this.#usage.get(event.task.agentId)?.delete(taskKey(event.task.frameworkId, event.task.id));
       // A terminal state the master decided (framework torn down, by TEARDOWN or its failover
@@ -424,6 +440,7 @@ export class AgentGateway implements LeaderService {
           frameworkId: event.task.frameworkId,
           taskId: event.task.id,
           message: event.status.message ?? 'the master ended the task',
+          maxGracePeriodMs: null,
         });
       }
     }
@@ -477,4 +494,12 @@ export class AgentGateway implements LeaderService {
   newAgentId(): AgentId {
     return toAgentId(randomUUID());
   }
+}
+
+/** The names of a client certificate that chains to the cluster CA, or null (none, untrusted, or not TLS). */
+function trustedCertificateNames(socket: unknown): readonly string[] | null {
+  const tlsSocket = socket as Partial<TLSSocket>;
+  if (typeof tlsSocket.getPeerCertificate !== 'function' || tlsSocket.authorized !== true) return null;
+  const certificate = tlsSocket.getPeerCertificate();
+  return Object.keys(certificate).length === 0 ? null : certificateNames(certificate);
 }

@@ -22,7 +22,7 @@ export function lateAgents(
   const late: AgentId[] = [];
   const silenceMs = settings.pingIntervalMs * settings.maxMissedPings;
   for (const agent of agents) {
-    if (agent.state !== 'ACTIVE' && agent.state !== 'DRAINING') continue;
+    if (agent.state !== 'ACTIVE') continue;
     const heard = lastHeardMs.get(agent.id);
     const deadline = heard === undefined ? leaderSinceMs + settings.reregistrationGraceMs : heard + silenceMs;
     if (nowMs > deadline) late.push(agent.id);

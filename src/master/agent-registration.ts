@@ -16,7 +16,7 @@ import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
 import { groupTasks, removeUnreportedExecutors } from './agent-executors.ts';
-import { launchGroupMessage, launchMessage, toAgentInfo, WireConversionError } from './agent-wire.ts';
+import { killMessage, launchGroupMessage, launchMessage, toAgentInfo, WireConversionError } from './agent-wire.ts';
 import { maxAgentRegistrationAttempts } from './limits.ts';
 
 type Register = Extract<AgentMessage, { type: 'register' }>;
@@ -43,6 +43,14 @@ export async function registerAgentConnection(
     connection.send({ type: 'not_leader', leader: view.leaderAddress, masters: gateway.mastersView() });
     connection.close(1000, 'not the leader');
     return;
+  }
+  const names = connection.certificateNames;
+  if (names !== null && !names.includes(message.info.hostname)) {
+    return refuse(
+      connection,
+      'REGISTRATION_FAILED',
+      `the client certificate names ${names.join(', ') || 'nothing'}, not the agent's hostname ${message.info.hostname}`,
+    );
   }
   if (connection.registering || connection.agentId !== null) {
     connection.send({ type: 'error', code: 'REGISTRATION_FAILED', message: 'this socket already registered' });
@@ -98,6 +106,7 @@ export async function registerAgentConnection(
       const tasks = registerMessage.tasks.map((task) => ({
         frameworkId: toFrameworkId(task.frameworkId),
         taskId: toTaskId(task.taskId),
+        state: task.state,
       }));
       const command: Command = known
         ? { type: 'reregister_agent', at: 0, agentId, info: agentInfo, tasks }
@@ -136,6 +145,7 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
       frameworkId: reference.frameworkId,
       taskId: reference.taskId,
       message: `reconciliation: the task is ${why}`,
+      maxGracePeriodMs: null,
     });
   }
   const reported = new Set(
@@ -146,12 +156,7 @@ function reconcile(gateway: AgentGateway, connection: AgentConnection, agentId: 
     const task = state.tasks.get(key);
     if (task === undefined || isTerminalTaskState(task.state)) continue;
     if (task.killRequestedAt !== null) {
-      connection.send({
-        type: 'kill',
-        frameworkId: task.frameworkId,
-        taskId: task.id,
-        message: 'killed by the framework',
-      });
+      connection.send(killMessage(task, state.agents.get(agentId), 'killed by the framework'));
     } else if (task.state === 'TASK_STAGING' && !reported.has(taskKey(task.frameworkId, task.id))) {
       // Re-registration drops the tasks the agent does not report, so this one was launched
       // after it committed but before this socket was bound: its launch went to no socket.

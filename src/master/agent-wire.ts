@@ -11,7 +11,7 @@ import type {
   WireTaskSpec,
 } from '../protocol/agent.ts';
 import { canonicalize, InvalidResourcesError, type Resource } from '../state-machine/resources.ts';
-import type { Framework, Task } from '../state-machine/state.ts';
+import type { Agent, Framework, Task } from '../state-machine/state.ts';
 import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 import type { AgentInfo, ExecutorDefinition, StatusReport, TaskCommand } from '../state-machine/values.ts';
 import { assert } from '../util/assert.ts';
@@ -124,5 +124,21 @@ export function launchGroupMessage(tasks: readonly Task[], framework: Framework)
     executor: toWireExecutorInfo(first.executor, framework),
     framework: toWireFrameworkInfo(framework),
     tasks: tasks.map(toWireTaskSpec),
+  };
+}
+
+/**
+ * The kill of a task the master asked to die: on an agent being drained (DRAIN_AGENT), the drain
+ * says why, and its max_grace_period caps the task's kill grace period (the agent takes the
+ * smaller, as Mesos' agent does); otherwise `why`.
+ */
+export function killMessage(task: Task, agent: Agent | undefined, why: string): MasterMessageBody {
+  const drain = agent?.drain ?? null;
+  return {
+    type: 'kill',
+    frameworkId: task.frameworkId,
+    taskId: task.id,
+    message: drain === null ? why : `agent ${task.agentId} is being drained`,
+    maxGracePeriodMs: drain?.maxGracePeriodMs ?? null,
   };
 }

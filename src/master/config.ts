@@ -29,6 +29,8 @@ import {
 } from '../util/options.ts';
 import { parseMesosDuration, showMesosDuration } from '../util/duration.ts';
 import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
+import type { TlsIdentity } from '../util/tls.ts';
+import { resolveTlsIdentity, tlsOptions } from '../util/tls-options.ts';
 import { maxAllocationBatchMs } from './limits.ts';
 
 const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -112,6 +114,7 @@ export const masterOptions = {
     description: 'file holding the secret shared by all masters',
   }),
   ...authOptions,
+  ...tlsOptions,
   timing: choiceOption({
     flag: 'timing',
     placeholder: '<profile>',
@@ -288,6 +291,8 @@ export interface MasterConfig {
   readonly secret: string;
   /** --credentials and --acls read, and the listen address judged (src/auth/options.ts). */
   readonly auth: AuthSettings;
+  /** --tls-cert, --tls-key, --tls-ca read and checked; null: plain HTTP and WebSocket. */
+  readonly tls: TlsIdentity | null;
   /** What the hosted frameworks authenticate with: null when the masters take anonymous requests. */
   readonly frameworksCredential: Credential | null;
   /** GET_FLAGS. */
@@ -330,8 +335,9 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
   }
   const auth = resolveAuthSettings(values, values.listen.host);
   const frameworksCredential = resolveFrameworksCredential(values, auth);
+  const tls = resolveTlsIdentity(values);
   const options: MasterOptionValues = { ...values, ...timing };
-  return { options, timing, secret, auth, frameworksCredential, flags: flagsRecord(masterOptions, options) };
+  return { options, timing, secret, auth, tls, frameworksCredential, flags: flagsRecord(masterOptions, options) };
 }
 
 /**

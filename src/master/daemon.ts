@@ -20,6 +20,7 @@ import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
 import type { MasterConfig, MasterOptionValues } from './config.ts';
 import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
+import { AgentDrains } from './agent-drains.ts';
 import { HistoryLimitsKeeper } from './history-limits.ts';
 import { buildHostedFrameworks, type HostedFrameworks } from './hosted-frameworks.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
@@ -28,7 +29,7 @@ import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
 import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
-import { probeMasterHealth } from './zones/health-probe.ts';
+import { masterHealthProbe } from './zones/health-probe.ts';
 import { replicatedZone } from './zones/replicated-zones.ts';
 import { ZonePreference } from './zones/zone-preference.ts';
 import { ZoneRegistry } from './zones/zone-registry.ts';
@@ -48,6 +49,7 @@ interface LeaderServices {
   readonly sessions: SchedulerSessions;
   readonly failover: FrameworkFailover;
   readonly allocation: AllocationLoop;
+  readonly drains: AgentDrains;
   readonly promoter: LearnerPromoter;
   readonly zones: ZoneRegistry;
   readonly zonePreference: ZonePreference;
@@ -138,6 +140,7 @@ export class Master {
       master: core,
       logger: logger.child({ subsystem: 'http' }),
       metrics: metrics.metrics,
+      tls: config.tls,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
       access: {
         credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
@@ -158,6 +161,7 @@ export class Master {
       services.sessions,
       services.failover,
       services.allocation,
+      services.drains,
       services.promoter,
       services.zones,
       services.zonePreference,
@@ -174,6 +178,8 @@ export class Master {
         authentication: config.auth.credentials === null ? 'anonymous' : 'credentials',
         principals: config.auth.credentials?.length ?? 0,
         acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
+        tls: tlsMode(config),
+        fingerprint: config.tls?.material.fingerprint ?? null,
       },
       'master listening',
     );
@@ -213,6 +219,12 @@ export class Master {
   }
 }
 
+/** How the master's port and its clients speak: plain, TLS, or TLS with client certificates checked. */
+function tlsMode(config: MasterConfig): 'off' | 'tls' | 'mutual' {
+  if (config.tls === null) return 'off';
+  return config.tls.requireClientCert ? 'mutual' : 'tls';
+}
+
 function startRaft(
   config: MasterConfig,
   machine: ClusterStateMachine,
@@ -226,6 +238,7 @@ function startRaft(
     peers: options.peers,
     join: options.join,
     secret: config.secret,
+    tls: config.tls,
     stateMachine: machine,
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
@@ -307,6 +320,7 @@ function buildLeaderServices(
       reregistrationGraceMs: options.agentReregistrationGraceMs,
     },
     secret: config.secret,
+    requireClientCert: config.tls?.requireClientCert ?? false,
     executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),
@@ -322,12 +336,13 @@ function buildLeaderServices(
     logger: logger.child({ subsystem: 'allocator' }),
     observer: metrics.allocation,
   });
+  const drains = new AgentDrains(replica, logger.child({ subsystem: 'agent-drains' }));
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));
   const zones = new ZoneRegistry({
     master: replica,
     raft,
     zone: options.zone,
-    probe: probeMasterHealth,
+    probe: masterHealthProbe(config.tls === null ? null : () => config.tls!.clientOptions()),
     logger: logger.child({ subsystem: 'master-zones' }),
   });
   const zonePreference = new ZonePreference({
@@ -342,7 +357,18 @@ function buildLeaderServices(
     onHandOver: (target) => metrics.zonePreferenceHandOver(target.zone),
     logger: logger.child({ subsystem: 'zone-preference' }),
   });
-  return { history, agents, schedulerLogger, sessions, failover, allocation, promoter, zones, zonePreference };
+  return {
+    history,
+    agents,
+    schedulerLogger,
+    sessions,
+    failover,
+    allocation,
+    drains,
+    promoter,
+    zones,
+    zonePreference,
+  };
 }
 
 /** Executors' messages and exits as scheduler events; best effort: without a stream they are dropped, and logged. */

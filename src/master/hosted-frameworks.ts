@@ -41,6 +41,10 @@ export function buildHostedFrameworks(config: MasterConfig, logger: Logger): Hos
   const masters = [ownAddress(options.listen)];
   const credential = config.frameworksCredential;
   const credentials = credential === null ? {} : { credentials: credential };
+  // A getter: each term's framework (and each services start) reads the CA and certificate of
+  // the moment, so a reload (SIGHUP) reaches the hosted frameworks' next connections.
+  const identity = config.tls;
+  const currentTls = () => (identity === null ? null : identity.clientOptions());
   const leaderServices: LeaderService[] = [];
   let services: ServicesFramework | null = null;
   if (options.services === 'hosted') {
@@ -57,6 +61,9 @@ export function buildHostedFrameworks(config: MasterConfig, logger: Logger): Hos
       logger: logger.child({ subsystem: 'services-framework' }),
       hosted: true,
       ...credentials,
+      get tls() {
+        return currentTls();
+      },
     });
     leaderServices.push(new HostedServices(services, options.id));
   }
@@ -71,6 +78,10 @@ export function buildHostedFrameworks(config: MasterConfig, logger: Logger): Hos
       clock: clockFile === null ? systemClock : fileClock(clockFile),
       logger: jobsLogger,
       ...credentials,
+      // HostedJobs spreads these options into each term's JobsService, reading the getter then.
+      get tls() {
+        return currentTls();
+      },
     });
     leaderServices.push(jobs);
   }

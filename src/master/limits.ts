@@ -114,3 +114,9 @@ export const zonePreferenceRetryMs = 30_000;
 
 /** A target at most this many entries behind the leader's log: Raft sends it the rest before TimeoutNow. */
 export const zonePreferenceMaxLagEntries = 100;
+
+/**
+ * How often the leader looks for draining agents with no live task left (agent-drains.ts), on
+ * top of reacting to task updates: the retry of a proposal lost to a leadership change.
+ */
+export const drainCheckIntervalMs = 1_000;

@@ -72,7 +72,7 @@ interface Decision {
   resources: Resources;
 }
 
-const countedAgentStates: ReadonlySet<Agent['state']> = new Set(['ACTIVE', 'DRAINING']);
+const countedAgentStates: ReadonlySet<Agent['state']> = new Set(['ACTIVE']);
 
 type Held = { readonly role: Role; readonly frameworkId: FrameworkId; readonly resources: Resources };
 
@@ -159,6 +159,7 @@ export class AllocationCycle {
   /** Null when the agent may be offered; else why not. */
   #offerable(agent: Agent): SkipReason | null {
     if (agent.state !== 'ACTIVE') return 'AGENT_NOT_ACTIVE';
+    if (agent.deactivated) return 'AGENT_DEACTIVATED';
     return agentIsDown(this.#input.state, agent) ? 'AGENT_IN_MAINTENANCE' : null;
   }
 

@@ -16,10 +16,12 @@ export const skipReasonCodes = {
   QUOTA_LIMIT: "the role's quota limit is reached",
   /** What is free is held back to meet other roles' quota guarantees. */
   HELD_FOR_QUOTA_GUARANTEE: "the free resources are held back for other roles' quota guarantees",
-  /** The agent is draining, unreachable or gone. */
-  AGENT_NOT_ACTIVE: 'the agent is not active (draining, unreachable or gone)',
+  /** The agent is unreachable or gone. */
+  AGENT_NOT_ACTIVE: 'the agent is not active (unreachable or gone)',
   /** The agent's machine is DOWN for maintenance. */
   AGENT_IN_MAINTENANCE: "the agent's machine is down for maintenance",
+  /** An operator deactivated the agent (DEACTIVATE_AGENT) or is draining it (DRAIN_AGENT). */
+  AGENT_DEACTIVATED: 'the agent is deactivated or draining (DEACTIVATE_AGENT, DRAIN_AGENT)',
 } as const;
 
 export type SkipReason = keyof typeof skipReasonCodes;

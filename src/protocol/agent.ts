@@ -17,6 +17,7 @@
 // This layer imports nothing of the project: resources and tasks travel as plain JSON in the
 // state machine's shapes, and the master converts them (canonical resources) on receipt.
 import { agentProtocolLimits } from './limits.ts';
+import { isTaskState, type TaskState } from './task-states.ts';
 import type { ResourceStatistics } from './mesos.ts';
 
 /**
@@ -25,9 +26,11 @@ import type { ResourceStatistics } from './mesos.ts';
  * is refused at the handshake.
  * 3: executors: launches name the task's executor and framework, task groups, executor messages
  * both ways, SHUTDOWN, executors in `register`; specs carry executorId, data and taskGroup.
- * 4: executor infos carry their `container`; an agent of version 3 would run a Docker executor as a process.
+ * 4: `kill` carries `maxGracePeriodMs` (a drain's DrainConfig.max_grace_period). An agent of
+ * version 3 would kill with the task's full grace period, so it is refused at the handshake.
+ * 5: executor infos carry their `container`; an agent of version 4 would run a Docker executor as a process.
  */
-export const agentProtocolVersion = 4;
+export const agentProtocolVersion = 5;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -53,6 +56,11 @@ export interface WireAgentInfo {
 export interface WireTaskRef {
   readonly frameworkId: string;
   readonly taskId: string;
+}
+
+/** A task an agent reports on (re-)registration, with its latest state there (null from older agents). */
+export interface WireReportedTask extends WireTaskRef {
+  readonly state: TaskState | null;
 }
 
 export interface WireHealthCheck {
@@ -205,7 +213,7 @@ export type AgentMessage =
       readonly type: 'register';
       readonly agentId: string | null;
       readonly info: WireAgentInfo;
-      readonly tasks: readonly WireTaskRef[];
+      readonly tasks: readonly WireReportedTask[];
       /** Its live executors (frameworks' and task groups'): the master removes the others once idle. */
       readonly executors: readonly WireExecutorRef[];
     })
@@ -263,6 +271,8 @@ export type MasterMessage =
       readonly frameworkId: string;
       readonly taskId: string;
       readonly message: string;
+      /** Caps the task's kill grace period (an agent being drained); null: the task's own. */
+      readonly maxGracePeriodMs: number | null;
     })
   | (Versioned & {
       readonly type: 'status_ack';
@@ -403,6 +413,13 @@ function taskRef(value: unknown, where: string): WireTaskRef {
   return { frameworkId: id(raw.frameworkId, `${where}.frameworkId`), taskId: id(raw.taskId, `${where}.taskId`) };
 }
 
+function reportedTask(value: unknown, where: string): WireReportedTask {
+  const raw = object(value, where);
+  const state = nullable(raw.state, (reported) => string(reported, `${where}.state`, 64));
+  if (state !== null && !isTaskState(state)) throw new Invalid(`${where}.state must be a task state, got "${state}"`);
+  return { ...taskRef(value, where), state };
+}
+
 function status(value: unknown, where: string): WireStatus {
   const raw = object(value, where);
   const uuid = string(raw.uuid, `${where}.uuid`, 64);
@@ -515,7 +532,7 @@ export function parseExecutorInfo(value: unknown, where = 'executor'): WireExecu
     ),
     labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
     user: nullable(raw.user, (user) => string(user, `${where}.user`, 255)),
-    // COMPAT: a checkpoint of protocol 3 has no container: its executors are processes.
+    // COMPAT: a checkpoint of protocol 4 or older has no container: its executors are processes.
     container: nullable(raw.container, (item) => container(item, `${where}.container`)),
   };
 }
@@ -583,7 +600,7 @@ function readAgentBody(raw: Json): AgentMessageBody {
         type: 'register',
         agentId: nullable(raw.agentId, (value) => id(value, 'agentId')),
         info: agentInfo(raw.info, 'info'),
-        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, taskRef),
+        tasks: array(raw.tasks, 'tasks', agentProtocolLimits.maxReportedTasks, reportedTask),
         executors: array(raw.executors, 'executors', agentProtocolLimits.maxReportedTasks, executorRef),
       };
     case 'executor_exited':
@@ -663,6 +680,9 @@ function readMasterBody(raw: Json): MasterMessageBody {
         frameworkId: id(raw.frameworkId, 'frameworkId'),
         taskId: id(raw.taskId, 'taskId'),
         message: string(raw.message ?? '', 'message'),
+        maxGracePeriodMs: nullable(raw.maxGracePeriodMs, (grace) =>
+          number(grace, 'maxGracePeriodMs', { integer: true, min: 0 }),
+        ),
       };
     case 'status_ack':
       return {

@@ -33,6 +33,10 @@ export const executorEnvironment = {
   shutdownGracePeriod: 'MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD',
   /** The executor's secret: sent as `Authorization: Bearer <token>` (Mesos' executor authentication). */
   authenticationToken: 'MESOS_EXECUTOR_AUTHENTICATION_TOKEN',
+  /** The agent's API speaks HTTPS ("true"): Mesos hands its executors its LIBPROCESS_SSL_* settings. */
+  sslEnabled: 'LIBPROCESS_SSL_ENABLED',
+  /** The PEM CA the agent's certificate chains to (the agent's --tls-ca). */
+  sslCaFile: 'LIBPROCESS_SSL_CA_FILE',
 } as const;
 
 /** A TaskStatus as an executor sends it in UPDATE (and lists it unacknowledged in SUBSCRIBE). */

@@ -28,7 +28,19 @@ export interface Agent {
   readonly total_resources: readonly Resource[];
   readonly allocated_resources: readonly Resource[];
   readonly offered_resources: readonly Resource[];
-  readonly drain_info?: { readonly state: 'DRAINING'; readonly config: Record<string, never> };
+  readonly drain_info?: DrainInfo;
+}
+
+/** mesos.proto DrainConfig: max_grace_period unset means each task's own kill grace period. */
+export interface DrainConfig {
+  readonly max_grace_period?: Nanoseconds;
+  readonly mark_gone: boolean;
+}
+
+/** mesos.proto DrainInfo */
+export interface DrainInfo {
+  readonly state: 'DRAINING' | 'DRAINED';
+  readonly config: DrainConfig;
 }
 
 export interface GetAgents {

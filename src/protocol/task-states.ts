@@ -36,6 +36,12 @@ export const terminalTaskStates: ReadonlySet<TaskState> = new Set<TaskState>([
   'TASK_GONE_BY_OPERATOR',
 ]);
 
+const taskStateNames: ReadonlySet<string> = new Set(taskStates);
+
+export function isTaskState(state: string): state is TaskState {
+  return taskStateNames.has(state);
+}
+
 /** Takes any string, so a state read off the wire can be asked before it is checked. */
 export function isTerminalTaskState(state: TaskState | string): boolean {
   return (terminalTaskStates as ReadonlySet<string>).has(state);

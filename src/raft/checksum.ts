@@ -22,6 +22,7 @@ export function entryChecksum(
 }
 
 export class CorruptEntryError extends Error {
+  readonly code = 'RAFT_ENTRY_CORRUPT';
   constructor(
     readonly index: LogIndex,
     readonly where: string,

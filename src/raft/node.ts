@@ -13,9 +13,10 @@ import type { IdempotencyOutcome } from './idempotency.ts';
 import { type RaftObserver, silentRaftObserver } from './observer.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
-import { SqliteRaftStorage } from './storage.ts';
+import { exitCodeInternalError, exitCodeStorageWriteFailed, StorageWriteError } from './disk-errors.ts';
+import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
-import { PeerTransport, type TransportLogger } from './transport.ts';
+import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
   type HardState,
@@ -43,6 +44,8 @@ export interface RaftNodeOptions {
   /** Join an existing cluster as a learner: start with no membership until the log brings one. */
   readonly join?: boolean;
   readonly secret: string;
+  /** The master's TLS identity: peers are dialed over wss:// (null or absent: ws://). */
+  readonly tls?: PeerTransportTls | null;
   readonly stateMachine: ReplicatedStateMachine;
   readonly logger: RaftNodeLogger;
   readonly timing?: TimingProfile;
@@ -52,6 +55,14 @@ export interface RaftNodeOptions {
   readonly proposalTimeoutMs?: number;
   /** Told of fsync and snapshot timings (the master's metrics); none by default. */
   readonly observer?: RaftObserver;
+  /** Passed to the storage (a size cap for tests of a full disk); none by default. */
+  readonly storage?: StorageOptions;
+  /**
+   * Called once the replica stopped on a fatal error (a broken invariant, a corrupt log, a failed
+   * disk write), after the log line. By default the process exits with `exitCode`: 74 for a
+   * failed write (disk-errors.ts says why it must not go on), 70 for the rest.
+   */
+  readonly onFatal?: (error: Error, exitCode: number) => void;
 }
 
 /** Why a proposal or read did not happen. `indeterminate` means it may still have been applied. */
@@ -100,6 +111,7 @@ export class RaftNode {
   private readonly timing: TimingProfile;
   private readonly proposalTimeoutMs: number;
   private readonly observer: RaftObserver;
+  private readonly onFatal: (error: Error, exitCode: number) => void;
   private readonly proposals = new Map<LogIndex, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
@@ -128,6 +140,7 @@ export class RaftNode {
     this.timing = options.timing ?? timingProfiles.lan;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
     this.observer = options.observer ?? silentRaftObserver;
+    this.onFatal = options.onFatal ?? exitProcess;
     this.storage = storage;
     this.host = new StateMachineHost(options.stateMachine);
     const bootstrap: Membership = options.join
@@ -148,6 +161,7 @@ export class RaftNode {
     this.transport = new PeerTransport({
       self: options.id,
       secret: options.secret,
+      tls: options.tls ?? null,
       logger: options.logger,
       onMessages: (messages) => this.receive(messages),
       onPeerDisconnected: (peer) => this.peerDisconnected(peer),
@@ -165,7 +179,7 @@ export class RaftNode {
   }
 
   static start(options: RaftNodeOptions): RaftNode {
-    const node = new RaftNode(options, SqliteRaftStorage.open(options.dataDir));
+    const node = new RaftNode(options, SqliteRaftStorage.open(options.dataDir, options.storage));
     node.tickTimer = setInterval(() => node.tick(), node.timing.tickMs);
     node.logger.info({ ...node.logFields(), dataDir: options.dataDir, timing: node.timing }, 'raft node started');
     node.schedule();
@@ -532,19 +546,31 @@ export class RaftNode {
     }
   }
 
-  /** A broken invariant or a corrupt log: stop this replica loudly; never apply past it. */
+  /**
+   * A broken invariant, a corrupt log or a failed disk write: stop this replica loudly; never
+   * apply past it, never acknowledge again. A leader so stops leading (its followers elect
+   * another once they miss its heartbeats); a follower stops acknowledging.
+   */
   private crash(error: Error): void {
+    if (this.fatal !== null) return;
     this.fatal = error;
-    this.logger.error(
-      { ...this.logFields(), error: error.message, stack: error.stack },
-      'raft replica stopped on a fatal error',
-    );
+    const diskFailed = error instanceof StorageWriteError;
+    const exitCode = diskFailed ? exitCodeStorageWriteFailed : exitCodeInternalError;
+    const fields = { ...this.logFields(), error: error.message, exitCode };
+    if (diskFailed) {
+      this.logger.error(
+        { ...fields, code: error.code, operation: error.operation, cause: error.causeCode, dataDir: error.path },
+        'raft storage write failed: this replica stops (nothing of the failed write was kept); restart it once the disk has room',
+      );
+    } else {
+      this.logger.error({ ...fields, stack: error.stack }, 'raft replica stopped on a fatal error');
+    }
     this.stopped = true;
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     void this.transport.close();
-    process.exitCode = 70;
-    throw error;
+    this.storage.close();
+    this.onFatal(error, exitCode);
   }
 
   fatalError(): Error | null {
@@ -577,6 +603,11 @@ function withoutSelf(addresses: Readonly<Record<string, string>>, self: NodeId):
   const peers: Record<string, string> = {};
   for (const [id, address] of Object.entries(addresses)) if (id !== self) peers[id] = address;
   return peers;
+}
+
+/** The default end of a fatal error: the log line is written (stderr, synchronously); exit now. */
+function exitProcess(_error: Error, exitCode: number): void {
+  process.exit(exitCode);
 }
 
 function delay(ms: number): Promise<void> {

@@ -25,6 +25,7 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptEntryError, entryChecksum } from './checksum.ts';
+import { StorageWriteError, diskFailureCode } from './disk-errors.ts';
 import { NO_NODE, nodeId } from './types.ts';
 import type {
   Entry,
@@ -99,6 +100,14 @@ export class CorruptStorageError extends Error {
   }
 }
 
+export interface StorageOptions {
+  /**
+   * A cap on raft.db (SQLite max_page_count): past it every write fails with SQLITE_FULL, as on a
+   * full disk. For tests of the full-disk path without a small filesystem; none by default.
+   */
+  readonly maxDatabaseBytes?: number;
+}
+
 export interface PersistBatch {
   readonly hardState: HardState | null;
   readonly entries: readonly Entry[];
@@ -168,12 +177,13 @@ export class SqliteRaftStorage {
   }
 
   /** Opens (creating if needed) the storage in `dataDirectory`; refuses an unknown format version. */
-  static open(dataDirectory: string): SqliteRaftStorage {
+  static open(dataDirectory: string, options: StorageOptions = {}): SqliteRaftStorage {
     mkdirSync(join(dataDirectory, snapshotDirectoryName), { recursive: true });
     const databasePath = join(dataDirectory, databaseFileName);
     const database = new Database(databasePath);
     try {
       configureDurability(database, databasePath);
+      if (options.maxDatabaseBytes !== undefined) limitDatabaseSize(database, options.maxDatabaseBytes);
       prepareSchema(database, databasePath);
       const storage = new SqliteRaftStorage(database, dataDirectory, databasePath);
       storage.removeUnrecordedSnapshotFiles();
@@ -206,6 +216,41 @@ export class SqliteRaftStorage {
    * the stored suffix from their first index on; the hard state is overwritten.
    */
   persist(batch: PersistBatch, options: { durable: boolean } = { durable: true }): void {
+    this.guarded('persist', () => this.persistBatch(batch, options));
+  }
+
+  /**
+   * Records a snapshot the local state machine made. Returns false, changing nothing, when a
+   * snapshot at or past its index is already recorded: a snapshot written in the background can
+   * lose the race against one installed from the leader meanwhile.
+   */
+  saveSnapshot(snapshot: Snapshot): boolean {
+    return this.guarded('save-snapshot', () => this.saveSnapshotFile(snapshot));
+  }
+
+  /** Deletes entries at or below `throughIndex`, which the recorded snapshot must cover. */
+  compact(throughIndex: LogIndex): void {
+    this.guarded('compact', () => this.compactThrough(throughIndex));
+  }
+
+  /**
+   * A full disk or a failed write or fsync becomes a StorageWriteError (see disk-errors.ts for
+   * why the replica then stops); anything else — an assertion, a corrupt batch — stays what it is.
+   * SQLite rolls the transaction back on such an error, so nothing of the batch is kept.
+   */
+  private guarded<Result>(operation: string, write: () => Result): Result {
+    try {
+      return write();
+    } catch (error) {
+      const code = diskFailureCode(error);
+      if (code === null) throw error;
+      throw new StorageWriteError(this.dataDirectory, operation, code, error as Error);
+    }
+  }
+
+  // --- writing ---------------------------------------------------------------------------
+
+  private persistBatch(batch: PersistBatch, options: { durable: boolean }): void {
     if (!options.durable) {
       // Only the commit index moved: it is volatile state in Raft (a restarted replica relearns
       // it from the leader), so it may skip the fsync (etcd-raft MustSync). The next durable
@@ -242,12 +287,7 @@ export class SqliteRaftStorage {
     if (writtenFile !== null) this.removeSnapshotFilesExcept(writtenFile.fileName);
   }
 
-  /**
-   * Records a snapshot the local state machine made. Returns false, changing nothing, when a
-   * snapshot at or past its index is already recorded: a snapshot written in the background can
-   * lose the race against one installed from the leader meanwhile.
-   */
-  saveSnapshot(snapshot: Snapshot): boolean {
+  private saveSnapshotFile(snapshot: Snapshot): boolean {
     const meta = snapshot.meta;
     const recorded = this.statements.selectSnapshot.get();
     if (recorded !== undefined && recorded.idx >= meta.index) return false;
@@ -267,8 +307,7 @@ export class SqliteRaftStorage {
     return true;
   }
 
-  /** Deletes entries at or below `throughIndex`, which the recorded snapshot must cover. */
-  compact(throughIndex: LogIndex): void {
+  private compactThrough(throughIndex: LogIndex): void {
     assert(Number.isSafeInteger(throughIndex) && throughIndex >= 0, `compact index ${throughIndex} is not a log index`);
     const snapshotIndex = this.statements.selectSnapshot.get()?.idx ?? 0;
     assert(
@@ -277,8 +316,6 @@ export class SqliteRaftStorage {
     );
     this.statements.deleteEntriesThrough.run(throughIndex);
   }
-
-  // --- writing ---------------------------------------------------------------------------
 
   private persistInTransaction(batch: PersistBatch, writtenFile: SnapshotFileRecord | null): void {
     if (batch.snapshot !== null) {
@@ -476,6 +513,14 @@ function configureDurability(database: Database.Database, databasePath: string):
       `raft storage ${databasePath}: could not set journal_mode=WAL and synchronous=FULL (got ${String(journalMode)}, ${String(synchronous)}); is it on a network filesystem?`,
     );
   }
+}
+
+function limitDatabaseSize(database: Database.Database, maxDatabaseBytes: number): void {
+  assert(Number.isSafeInteger(maxDatabaseBytes) && maxDatabaseBytes > 0, `maxDatabaseBytes ${maxDatabaseBytes}`);
+  const pageBytes = Number(database.pragma('page_size', { simple: true }));
+  const pages = Math.max(1, Math.floor(maxDatabaseBytes / pageBytes));
+  database.pragma(`max_page_count = ${pages}`);
+  assert(Number(database.pragma('max_page_count', { simple: true })) >= pages, 'max_page_count was not set');
 }
 
 function prepareSchema(database: Database.Database, databasePath: string): void {

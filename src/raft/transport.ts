@@ -10,6 +10,10 @@
 // compares digests in constant time and refuses before any WebSocket is made.
 //
 // This class owns no port: the master's one HTTP server hands it upgrades for RAFT_PATH.
+// With TLS (the master's --tls-*), it dials wss:// trusting the cluster CA and presenting this
+// replica's certificate; with mutual TLS each side also checks that the other's certificate
+// names the peer id it claims (the acceptor: the dialer's client certificate; the dialer: the
+// server's), so a stolen secret alone no longer makes a member.
 //
 // Races, and what prevents each:
 // 1. A dialer restarts and its new socket arrives while the acceptor still holds the old one
@@ -30,6 +34,8 @@ import { decodeMessages, encodedMessageBytes, encodeMessages } from './codec.ts'
 import { nodeId, type Message, type NodeId } from './types.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';
+import { certificateNames, verifyClientCertificate } from '../util/tls.ts';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 
 /** The upgrade path the master's HTTP server routes to handleUpgrade. */
 export const RAFT_PATH = '/raft';
@@ -72,8 +78,18 @@ export interface TransportLogger {
   warn(fields: object, message: string): void;
 }
 
+/** The master's TLS identity as the transport uses it (src/util/tls.ts TlsIdentity). */
+export interface PeerTransportTls {
+  /** CA, certificate and key for one dial, read at each dial so a reload (SIGHUP) applies. */
+  clientOptions(): { ca: Buffer; cert: Buffer; key: Buffer };
+  /** Mutual TLS: a peer's certificate must name its node id. */
+  readonly requireClientCert: boolean;
+}
+
 export interface PeerTransportOptions {
   readonly self: NodeId;
+  /** null or absent: plain ws://. */
+  readonly tls?: PeerTransportTls | null;
   /** The shared cluster secret; a dialer without it is refused. */
   readonly secret: string;
   /** Called with the messages of one received frame, in frame order, all to `self` from one peer. */
@@ -148,6 +164,7 @@ export class PeerTransport {
   private readonly self: NodeId;
   private readonly secret: string;
   private readonly secretCheck: SecretCheck;
+  private readonly tls: PeerTransportTls | null;
   private readonly onMessages: (messages: Message[]) => void;
   private readonly acceptsUnknownPeers: () => boolean;
   private readonly onPeerDisconnected: (peer: NodeId) => void;
@@ -171,6 +188,7 @@ export class PeerTransport {
     this.self = options.self;
     this.secret = options.secret;
     this.secretCheck = new SecretCheck(options.secret);
+    this.tls = options.tls ?? null;
     this.onMessages = options.onMessages;
     this.acceptsUnknownPeers = options.acceptsUnknownPeers ?? (() => false);
     this.onPeerDisconnected = options.onPeerDisconnected ?? (() => undefined);
@@ -334,11 +352,12 @@ export class PeerTransport {
       this.logger.warn({ peer: peer.id, address: peer.address }, 'raft peer address is not host:port; not dialing it');
       return;
     }
-    const socket = new WebSocket(`ws://${peer.address}${RAFT_PATH}`, {
+    const socket = new WebSocket(`${this.tls === null ? 'ws' : 'wss'}://${peer.address}${RAFT_PATH}`, {
       headers: { [NODE_HEADER]: this.self, [SECRET_HEADER]: this.secret },
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
       handshakeTimeout: this.limits.handshakeTimeoutMs,
+      ...this.dialTls(peer.id),
     });
     peer.socket = socket;
     socket.on('upgrade', (response) => {
@@ -356,6 +375,23 @@ export class PeerTransport {
       else this.attach(peer, socket);
     });
     this.watchSocket(peer, socket);
+  }
+
+  /** TLS options of a dial to `peer`: the CA, our certificate, and with mutual TLS the peer's name checked. */
+  private dialTls(peer: NodeId): object {
+    if (this.tls === null) return {};
+    if (!this.tls.requireClientCert) return this.tls.clientOptions();
+    return {
+      ...this.tls.clientOptions(),
+      checkServerIdentity: (host: string, certificate: PeerCertificate): Error | undefined => {
+        const hostError = checkServerIdentity(host, certificate);
+        if (hostError !== undefined) return hostError;
+        const names = certificateNames(certificate);
+        return names.includes(peer)
+          ? undefined
+          : new Error(`server certificate names ${names.join(', ')}, not ${peer}`);
+      },
+    };
   }
 
   private scheduleReconnect(peer: PeerState): void {
@@ -388,6 +424,10 @@ export class PeerTransport {
     const claimed = request.headers[NODE_HEADER];
     if (typeof claimed !== 'string' || claimed === '') {
       return { accepted: false, status: 400, reason: `missing ${NODE_HEADER} header` };
+    }
+    if (this.tls?.requireClientCert === true) {
+      const verdict = verifyClientCertificate(request.socket, claimed);
+      if (!verdict.trusted) return { accepted: false, status: 403, reason: verdict.reason };
     }
     let peer = this.peers.get(nodeId(claimed));
     if (peer === undefined && this.acceptsUnknownPeers() && compareIds(claimed, this.self) < 0) {

@@ -12,16 +12,16 @@ import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } fro
 import type { Agent, Framework, State } from './state.ts';
 import { liveTasksAmong, masterStatus, recordTaskStatus, transitionTasks } from './task-lifecycle.ts';
 import { putAgent } from './writes.ts';
-import type { TaskState } from '../protocol/task-states.ts';
+import { isTerminalTaskState, type TaskState } from '../protocol/task-states.ts';
 
-function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
+export function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
   const agent = state.agents.get(agentId);
   if (agent === undefined) return reject('AGENT_NOT_FOUND', `agent ${agentId} is not registered`);
   if (agent.state === 'GONE') return reject('AGENT_GONE', `agent ${agentId} was marked gone`);
   return agent;
 }
 
-const isResult = (value: Agent | ApplyResult): value is ApplyResult => 'ok' in value;
+export const isResult = (value: Agent | ApplyResult): value is ApplyResult => 'ok' in value;
 
 export function applyRegisterAgent(
   state: State,
@@ -38,6 +38,8 @@ export function applyRegisterAgent(
     ...command.info,
     id: command.agentId,
     state: 'ACTIVE',
+    deactivated: false,
+    drain: null,
     used: emptyResources,
     offered: emptyResources,
     registeredAt: command.at,
@@ -87,6 +89,7 @@ export function applyReregisterAgent(
       events,
     );
   }
+  restoreReachedTasks(state, command, index, events);
   setTotal(state, found.id, command.info.resources, index);
   const current = state.agents.get(found.id) ?? found;
   const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
@@ -103,6 +106,30 @@ export function applyReregisterAgent(
   return success;
 }
 
+/**
+ * A task held TASK_UNREACHABLE while its agent was away takes the live state the returning agent
+ * reports (Mesos re-adds a partition-aware framework's tasks as the agent has them). Without this
+ * a task whose TASK_RUNNING was acknowledged before the partition stays unreachable for good: the
+ * agent has no update left to send. Terminal states reported here come as the agent's own
+ * unacknowledged updates, so only live ones are taken.
+ */
+function restoreReachedTasks(state: State, command: ReregisterAgent, index: LogIndex, events: ChangeEvent[]): void {
+  for (const reference of command.tasks) {
+    if (reference.state === null || isTerminalTaskState(reference.state)) continue;
+    if (reference.state === 'TASK_UNREACHABLE' || reference.state === 'TASK_UNKNOWN') continue;
+    const task = state.tasks.get(taskKey(reference.frameworkId, reference.taskId));
+    if (task === undefined || task.agentId !== command.agentId || task.state !== 'TASK_UNREACHABLE') continue;
+    const message = `agent ${command.agentId} re-registered and reports the task ${reference.state}`;
+    recordTaskStatus(
+      state,
+      task,
+      masterStatus(reference.state, 'REASON_AGENT_REREGISTERED', message, command.at, index),
+      index,
+      events,
+    );
+  }
+}
+
 export function applyUpdateAgentState(
   state: State,
   command: UpdateAgentState,
@@ -112,30 +139,25 @@ export function applyUpdateAgentState(
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
   if (found.state === command.state) return success;
-  if (found.state === 'UNREACHABLE') {
-    return reject('INVALID_AGENT_TRANSITION', `agent ${found.id} is unreachable: it comes back by re-registering`);
-  }
-  if (command.state !== 'ACTIVE') removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
-  if (command.state === 'UNREACHABLE') {
-    transitionTasks(
-      state,
-      liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)),
-      (task) =>
-        masterStatus(
-          lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'),
-          'REASON_AGENT_REMOVED',
-          `agent ${found.id} is unreachable`,
-          command.at,
-          index,
-        ),
-      index,
-      events,
-    );
-  }
+  removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
+  transitionTasks(
+    state,
+    liveTasksAmong(state, state.derived.liveTasksByAgent.get(found.id)),
+    (task) =>
+      masterStatus(
+        lostState(state.frameworks.get(task.frameworkId), 'TASK_UNREACHABLE'),
+        'REASON_AGENT_REMOVED',
+        `agent ${found.id} is unreachable`,
+        command.at,
+        index,
+      ),
+    index,
+    events,
+  );
   const current = state.agents.get(found.id) ?? found;
   putAgent(state, { ...current, state: command.state, stateChangedAt: command.at, modifyIndex: index });
   // Mesos' operator stream announces an unreachable agent as removed, and its return as added.
-  if (command.state === 'UNREACHABLE') events.push({ type: 'AGENT_REMOVED', agentId: found.id });
+  events.push({ type: 'AGENT_REMOVED', agentId: found.id });
   return success;
 }
 
@@ -147,6 +169,12 @@ export function applyMarkAgentGone(
 ): ApplyResult {
   const found = findLiveAgent(state, command.agentId);
   if (isResult(found)) return found;
+  markGone(state, found, command.at, index, events);
+  return success;
+}
+
+/** MARK_AGENT_GONE, or the end of a drain with mark_gone: nothing can fail any more. */
+export function markGone(state: State, found: Agent, at: number, index: LogIndex, events: ChangeEvent[]): void {
   removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
   transitionTasks(
     state,
@@ -156,7 +184,7 @@ export function applyMarkAgentGone(
         'TASK_GONE_BY_OPERATOR',
         'REASON_AGENT_REMOVED_BY_OPERATOR',
         `agent ${found.id} was marked gone`,
-        command.at,
+        at,
         index,
       ),
     index,
@@ -164,7 +192,6 @@ export function applyMarkAgentGone(
   );
   removeExecutorsWhere(state, (executor) => executor.agentId === found.id, index, events);
   const current = state.agents.get(found.id) ?? found;
-  putAgent(state, { ...current, state: 'GONE', stateChangedAt: command.at, modifyIndex: index });
+  putAgent(state, { ...current, state: 'GONE', stateChangedAt: at, modifyIndex: index });
   events.push({ type: 'AGENT_REMOVED', agentId: found.id });
-  return success;
 }

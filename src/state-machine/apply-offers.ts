@@ -26,6 +26,7 @@ function checkOfferTarget(state: State, definition: OfferDefinition): Rejection 
   if (agent === undefined) return reject('AGENT_NOT_FOUND', `agent ${definition.agentId} is not registered`);
   if (agent.state === 'GONE') return reject('AGENT_GONE', `agent ${agent.id} was marked gone`);
   if (agent.state !== 'ACTIVE') return reject('AGENT_NOT_ACTIVE', `agent ${agent.id} is ${agent.state.toLowerCase()}`);
+  if (agent.deactivated) return reject('AGENT_NOT_ACTIVE', `agent ${agent.id} is deactivated`);
   if (agentIsDown(state, agent))
     return reject('AGENT_IN_MAINTENANCE', `agent ${agent.id} is on a machine that is down`);
   return null;

@@ -4,6 +4,7 @@
 // as it was. No clock, no randomness, no I/O: time and ids come in the command. After every
 // successful command, history beyond the replicated limits is pruned (history.ts).
 import { applyAcceptOffers } from './apply-accept.ts';
+import { applyDeactivateAgent, applyDrainAgent, applyMarkAgentDrained, applyReactivateAgent } from './apply-drain.ts';
 import { applyMarkAgentGone, applyRegisterAgent, applyReregisterAgent, applyUpdateAgentState } from './apply-agents.ts';
 import {
   applyDisconnectFramework,
@@ -48,6 +49,14 @@ function applyCommand(state: State, command: Command, index: LogIndex, events: C
       return applyUpdateAgentState(state, command, index, events);
     case 'mark_agent_gone':
       return applyMarkAgentGone(state, command, index, events);
+    case 'deactivate_agent':
+      return applyDeactivateAgent(state, command, index, events);
+    case 'reactivate_agent':
+      return applyReactivateAgent(state, command, index, events);
+    case 'drain_agent':
+      return applyDrainAgent(state, command, index, events);
+    case 'mark_agent_drained':
+      return applyMarkAgentDrained(state, command, index, events);
     case 'subscribe_framework':
       return applySubscribeFramework(state, command, index, events);
     case 'update_framework':

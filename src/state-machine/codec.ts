@@ -13,14 +13,15 @@ import { SchemaError } from './schema.ts';
  * 2: task containers gained port mappings, volumes, privileged, parameters and hostname, and
  * framework infos a user. A replica of format 1 must refuse them rather than drop them.
  * 3: tasks gained `executor` and `data`, statuses `data`; LAUNCH_GROUP and remove_executor.
- * 4: executors gained `container` (an executor in a Docker image); a replica of format 3 would drop it.
+ * 4: reregister_agent's tasks gained `state`: a returning agent's running tasks are no longer
+ *    left TASK_UNREACHABLE, which a replica of format 3 would do if it dropped the member.
+ * 5: deactivate_agent, reactivate_agent, drain_agent, mark_agent_drained; update_agent_state sets
+ *    UNREACHABLE only (its ACTIVE and DRAINING of formats 1–4 decode as reactivate and deactivate).
+ * 6: executors gained `container` (an executor in a Docker image); a replica of format 5 would drop it.
  */
-export const commandFormatVersion = 4;
-/**
- * COMPAT: formats 1 to 3 read through the same schemas; later members take their defaults
- * (addedInFormat2/3, addedWithExecutorContainers).
- */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, commandFormatVersion];
+export const commandFormatVersion = 6;
+/** COMPAT: formats 1–5 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

@@ -2,10 +2,25 @@
 // `taggedUnion` makes this list exhaustive; `object<T>` checks each variant field by field.
 import type * as C from './commands.ts';
 import * as limits from './limits.ts';
-import { array, integer, literal, nullable, object, oneOf, taggedUnion, timestampMs, type Schema } from './schema.ts';
+import { taskStates } from '../protocol/task-states.ts';
+import {
+  addedInCommandFormat4,
+  array,
+  boolean,
+  integer,
+  literal,
+  nullable,
+  object,
+  oneOf,
+  refine,
+  taggedUnion,
+  timestampMs,
+  type Schema,
+} from './schema.ts';
 import {
   agentIdSchema,
   agentInfoSchema,
+  durationMsSchema,
   executorDefinitionSchema,
   executorIdSchema,
   frameworkIdSchema,
@@ -58,9 +73,28 @@ const offerDefinitionSchema = object<C.OfferDefinition>({
   resources: resourcesSchema,
 });
 
-const taskReferenceSchema = object<C.TaskReference>({ frameworkId: frameworkIdSchema, taskId: taskIdSchema });
+const taskReferenceSchema = object<C.TaskReference>({
+  frameworkId: frameworkIdSchema,
+  taskId: taskIdSchema,
+  state: addedInCommandFormat4(nullable(oneOf(taskStates)), null),
+});
 
-export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
+/**
+ * COMPAT: command formats 1–4 set an agent ACTIVE or DRAINING with update_agent_state; since format 5
+ * deactivation is a flag of its own (deactivate_agent, reactivate_agent), and old entries read as
+ * those commands, so a replayed log applies as it did.
+ */
+interface LegacyUpdateAgentState extends Omit<C.UpdateAgentState, 'state'> {
+  readonly state: 'ACTIVE' | 'DRAINING' | 'UNREACHABLE';
+}
+
+function upgradeLegacy(command: C.Command | LegacyUpdateAgentState): C.Command {
+  if (command.type !== 'update_agent_state' || command.state === 'UNREACHABLE') return command as C.Command;
+  const type = command.state === 'DRAINING' ? 'deactivate_agent' : 'reactivate_agent';
+  return { type, at: command.at, agentId: command.agentId };
+}
+
+const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
   register_agent: object<C.RegisterAgent>({
     type: literal('register_agent'),
     at: timestampMs,
@@ -74,7 +108,7 @@ export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
     info: agentInfoSchema,
     tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
   }),
-  update_agent_state: object<C.UpdateAgentState>({
+  update_agent_state: object<LegacyUpdateAgentState>({
     type: literal('update_agent_state'),
     at: timestampMs,
     agentId: agentIdSchema,
@@ -82,6 +116,28 @@ export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
   }),
   mark_agent_gone: object<C.MarkAgentGone>({
     type: literal('mark_agent_gone'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+  }),
+  deactivate_agent: object<C.DeactivateAgent>({
+    type: literal('deactivate_agent'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+  }),
+  reactivate_agent: object<C.ReactivateAgent>({
+    type: literal('reactivate_agent'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+  }),
+  drain_agent: object<C.DrainAgent>({
+    type: literal('drain_agent'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    maxGracePeriodMs: nullable(durationMsSchema),
+    markGone: boolean,
+  }),
+  mark_agent_drained: object<C.MarkAgentDrained>({
+    type: literal('mark_agent_drained'),
     at: timestampMs,
     agentId: agentIdSchema,
   }),
@@ -213,3 +269,5 @@ export const commandSchema: Schema<C.Command> = taggedUnion<C.Command>({
   }),
   noop: object<C.Noop>({ type: literal('noop') }),
 });
+
+export const commandSchema: Schema<C.Command> = refine(currentOrLegacySchema, upgradeLegacy);

@@ -5,6 +5,7 @@
 //
 // Commands are forever: a retired `type` is never reused for another meaning, and a change of
 // shape bumps `commandFormatVersion` (codec.ts) with a `COMPAT:` shim for the old one.
+import type { TaskState } from '../protocol/task-states.ts';
 import type { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
@@ -37,6 +38,8 @@ export interface RegisterAgent extends Stamped {
 export interface TaskReference {
   readonly frameworkId: FrameworkId;
   readonly taskId: TaskId;
+  /** Its latest state on the agent (null: an agent that does not say, or a command of format 3). */
+  readonly state: TaskState | null;
 }
 
 export interface ReregisterAgent extends Stamped {
@@ -47,12 +50,49 @@ export interface ReregisterAgent extends Stamped {
   readonly tasks: readonly TaskReference[];
 }
 
-export type SettableAgentState = 'ACTIVE' | 'DRAINING' | 'UNREACHABLE';
+/**
+ * The only state a command sets directly: an agent that missed its pings. It comes back by
+ * re-registering. COMPAT: command formats 1–4 also had 'ACTIVE' and 'DRAINING' here, decoded as
+ * reactivate_agent and deactivate_agent (command-schema.ts).
+ */
+export type SettableAgentState = 'UNREACHABLE';
 
 export interface UpdateAgentState extends Stamped {
   readonly type: 'update_agent_state';
   readonly agentId: AgentId;
   readonly state: SettableAgentState;
+}
+
+/** Operator DEACTIVATE_AGENT: no new offers for the agent (its outstanding ones are removed); tasks run on. */
+export interface DeactivateAgent extends Stamped {
+  readonly type: 'deactivate_agent';
+  readonly agentId: AgentId;
+}
+
+/** Operator REACTIVATE_AGENT: offers again; ends a drain (DRAINING or DRAINED). */
+export interface ReactivateAgent extends Stamped {
+  readonly type: 'reactivate_agent';
+  readonly agentId: AgentId;
+}
+
+/**
+ * Operator DRAIN_AGENT (Mesos DrainConfig): deactivates the agent and asks every live task of it
+ * to be killed, with its kill grace period capped by `maxGracePeriodMs` (null: no cap).
+ */
+export interface DrainAgent extends Stamped {
+  readonly type: 'drain_agent';
+  readonly agentId: AgentId;
+  readonly maxGracePeriodMs: number | null;
+  readonly markGone: boolean;
+}
+
+/**
+ * The leader saw no task of a DRAINING agent left non-terminal: the agent becomes DRAINED, and
+ * gone too if its drain asked for it. Rejected while a task still lives, so it is safe to retry.
+ */
+export interface MarkAgentDrained extends Stamped {
+  readonly type: 'mark_agent_drained';
+  readonly agentId: AgentId;
 }
 
 /** Operator MARK_AGENT_GONE: the agent will never come back; its tasks are gone. */
@@ -265,6 +305,10 @@ export type Command =
   | ReregisterAgent
   | UpdateAgentState
   | MarkAgentGone
+  | DeactivateAgent
+  | ReactivateAgent
+  | DrainAgent
+  | MarkAgentDrained
   | SubscribeFramework
   | UpdateFramework
   | DisconnectFramework

@@ -1,10 +1,23 @@
 // Schemas of the state's entities, for reading snapshot rows back. Like the command schemas, the
 // mapped types make the compiler check them against state.ts field by field, so a field added to
 // an entity without a schema (and a snapshot format decision) breaks the build.
-import { addedInFormat3, array, boolean, integer, nullable, number, object, oneOf, type Schema } from './schema.ts';
+import {
+  addedInFormat3,
+  addedInFormat5,
+  array,
+  boolean,
+  integer,
+  nullable,
+  number,
+  object,
+  oneOf,
+  refine,
+  type Schema,
+} from './schema.ts';
 import { maxDurationMs, maxHistoryCount, maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
 import type {
   Agent,
+  AgentDrain,
   Executor,
   Framework,
   HistoryLimits,
@@ -21,6 +34,7 @@ import { taskStates } from '../protocol/task-states.ts';
 import {
   agentIdSchema,
   agentInfoShape,
+  durationMsSchema,
   executorDefinitionSchema,
   frameworkIdSchema,
   frameworkInfoSchema,
@@ -43,10 +57,24 @@ import {
 const at = integer({ min: 0, max: maxTimestampMs });
 const maybeAt = nullable(at);
 
-export const agentSchema: Schema<Agent> = object<Agent>({
+const agentDrainSchema = object<AgentDrain>({
+  state: oneOf(['DRAINING', 'DRAINED']),
+  maxGracePeriodMs: nullable(durationMsSchema),
+  markGone: boolean,
+  startedAt: at,
+});
+
+/** COMPAT: snapshot formats 1 to 4 had an agent state DRAINING: a deactivated ACTIVE agent now. */
+interface LegacyAgent extends Omit<Agent, 'state'> {
+  readonly state: Agent['state'] | 'DRAINING';
+}
+
+const legacyAgentSchema = object<LegacyAgent>({
   ...agentInfoShape,
   id: agentIdSchema,
   state: oneOf(['ACTIVE', 'DRAINING', 'UNREACHABLE', 'GONE']),
+  deactivated: addedInFormat5(boolean, false),
+  drain: addedInFormat5(nullable(agentDrainSchema), null),
   used: resourcesSchema,
   offered: resourcesSchema,
   registeredAt: at,
@@ -55,6 +83,10 @@ export const agentSchema: Schema<Agent> = object<Agent>({
   createIndex: logIndexSchema,
   modifyIndex: logIndexSchema,
 });
+
+export const agentSchema: Schema<Agent> = refine(legacyAgentSchema, (agent) =>
+  agent.state === 'DRAINING' ? { ...agent, state: 'ACTIVE', deactivated: true } : { ...agent, state: agent.state },
+);
 
 export const frameworkSchema: Schema<Framework> = object<Framework>({
   id: frameworkIdSchema,

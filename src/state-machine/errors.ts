@@ -14,7 +14,7 @@ export const rejectionCodes = {
   AGENT_NOT_FOUND: { status: 404, meaning: 'no agent has this id' },
   AGENT_ALREADY_REGISTERED: { status: 409, meaning: 'an agent with this id is already registered' },
   AGENT_GONE: { status: 410, meaning: 'the agent was marked gone and can never come back' },
-  AGENT_NOT_ACTIVE: { status: 409, meaning: 'the agent is draining or unreachable' },
+  AGENT_NOT_ACTIVE: { status: 409, meaning: 'the agent is deactivated (or draining) or unreachable' },
   AGENT_IN_MAINTENANCE: { status: 409, meaning: 'the agent is on a machine that is down for maintenance' },
   INVALID_AGENT_TRANSITION: { status: 409, meaning: 'the agent cannot go from its state to the one asked' },
   // frameworks
@@ -69,6 +69,9 @@ export const rejectionCodes = {
   // key-value store
   VERSION_MISMATCH: { status: 412, meaning: 'the key is not at the expected version' },
   KV_LIMIT_EXCEEDED: { status: 409, meaning: 'the key-value store holds maxKvEntries keys' },
+  // draining (added last: codes are appended)
+  AGENT_NOT_DRAINING: { status: 409, meaning: 'the agent has no drain in progress' },
+  AGENT_HAS_LIVE_TASKS: { status: 409, meaning: 'a task of the draining agent is not terminal yet' },
 } as const satisfies Record<string, { readonly status: number; readonly meaning: string }>;
 
 export type RejectionCode = keyof typeof rejectionCodes;

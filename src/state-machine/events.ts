@@ -20,6 +20,8 @@ export type ChangeEvent =
   | { readonly type: 'TASK_KILL_REQUESTED'; readonly task: Task }
   | { readonly type: 'AGENT_ADDED'; readonly agent: Agent }
   | { readonly type: 'AGENT_REMOVED'; readonly agentId: AgentId }
+  /** Deactivated, reactivated, or its drain started or ended (DRAINED): the agent as it is now. */
+  | { readonly type: 'AGENT_UPDATED'; readonly agent: Agent }
   | { readonly type: 'FRAMEWORK_ADDED'; readonly framework: Framework }
   | { readonly type: 'FRAMEWORK_UPDATED'; readonly framework: Framework }
   | { readonly type: 'FRAMEWORK_REMOVED'; readonly framework: Framework }

@@ -167,7 +167,7 @@ export interface Reservation {
 
 /** Reserved resources per agent and role, agents that are not gone only. */
 export function listReservations(state: ReadonlyState): Reservation[] {
-  return listAgents(state, { states: ['ACTIVE', 'DRAINING', 'UNREACHABLE'] }).flatMap((agent) =>
+  return listAgents(state, { states: ['ACTIVE', 'UNREACHABLE'] }).flatMap((agent) =>
     reservedRoles(agent.resources).map((role) => ({
       agentId: agent.id,
       role,
@@ -221,7 +221,7 @@ export function countByState(state: ReadonlyState): {
   tasks: Partial<Record<TaskState, number>>;
   frameworks: Record<FrameworkState, number>;
 } {
-  const agents: Record<AgentState, number> = { ACTIVE: 0, DRAINING: 0, UNREACHABLE: 0, GONE: 0 };
+  const agents: Record<AgentState, number> = { ACTIVE: 0, UNREACHABLE: 0, GONE: 0 };
   const frameworks: Record<FrameworkState, number> = { CONNECTED: 0, DISCONNECTED: 0, COMPLETED: 0 };
   const taskCounts = new Map<TaskState, number>();
   for (const agent of state.agents.values()) agents[agent.state] += 1;

@@ -170,7 +170,23 @@ export function addedInFormat3<T>(schema: Schema<T>, fallback: T): Schema<T> {
 }
 
 /**
- * COMPAT: a member added in command format 4 and snapshot format 5 (executors in containers).
+ * COMPAT: a member added in command format 4 (a re-registering agent's tasks carry their state).
+ * Commands of formats 1–3 lack it and read as `fallback`. (Snapshot format 4 is another change.)
+ */
+export function addedInCommandFormat4<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
+/**
+ * COMPAT: a member added in snapshot format 5 (agent deactivation and drains). Input of formats 1
+ * to 4 lacks it and reads as `fallback`.
+ */
+export function addedInFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
+/**
+ * COMPAT: a member added in command format 6 and snapshot format 6 (executors in containers).
  * Older input lacks it and reads as `fallback`.
  */
 export function addedWithExecutorContainers<T>(schema: Schema<T>, fallback: T): Schema<T> {

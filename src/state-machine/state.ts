@@ -26,11 +26,36 @@ export interface Indexed {
   readonly modifyIndex: LogIndex;
 }
 
-export type AgentState = 'ACTIVE' | 'DRAINING' | 'UNREACHABLE' | 'GONE';
+/**
+ * Whether the master can reach the agent (ACTIVE, UNREACHABLE) or has removed it for good (GONE).
+ * Deactivation, draining and maintenance are separate facts (Mesos 1.9+): `deactivated` and
+ * `drain` on the agent, the machine's mode in `machines`.
+ */
+export type AgentState = 'ACTIVE' | 'UNREACHABLE' | 'GONE';
+
+/** Mesos DrainInfo.state: DRAINING until no task of the agent is left non-terminal, then DRAINED. */
+export type DrainState = 'DRAINING' | 'DRAINED';
+
+/** Mesos DrainInfo: the operator's DRAIN_AGENT and how far it has got. */
+export interface AgentDrain {
+  readonly state: DrainState;
+  /** DrainConfig.max_grace_period: caps each task's kill grace period; null: the task's own. */
+  readonly maxGracePeriodMs: number | null;
+  /** DrainConfig.mark_gone: once DRAINED, the agent is marked gone. */
+  readonly markGone: boolean;
+  readonly startedAt: number;
+}
 
 export interface Agent extends AgentInfo, Indexed {
   readonly id: AgentId;
   readonly state: AgentState;
+  /**
+   * DEACTIVATE_AGENT or DRAIN_AGENT: the agent gets no offers (its outstanding ones are removed)
+   * until REACTIVATE_AGENT; its tasks run on.
+   */
+  readonly deactivated: boolean;
+  /** DRAIN_AGENT (which also deactivates); null when the agent is not being or has not been drained. */
+  readonly drain: AgentDrain | null;
   /** Sum of the resources of this agent's live (non-terminal) tasks and of its executors. */
   readonly used: Resources;
   /** Sum of the resources of this agent's outstanding offers. */

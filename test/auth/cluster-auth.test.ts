@@ -48,6 +48,7 @@ const masterAcls = {
   view_roles: [{ principals: any, roles: any }],
   teardown_frameworks: [{ principals: only('ops', 'fw'), framework_principals: any }],
   kill_tasks: [{ principals: only('ops'), framework_principals: any }],
+  drain_agents: [{ principals: only('ops'), agents: any }],
   view_frameworks: [{ principals: only('ops', 'fw', 'viewer'), users: any }],
   view_tasks: [{ principals: only('ops', 'fw'), users: any }],
   access_sandboxes: [{ principals: only('ops', 'fw'), users: any }],
@@ -254,6 +255,23 @@ test('operator writes: 403 for a principal the ACLs refuse, 200 for one they all
     'an unauthenticated write',
   );
   assert.is(anonymous.principal, null);
+  // drain_agents covers DRAIN_AGENT, DEACTIVATE_AGENT and REACTIVATE_AGENT, by agent id.
+  const agents = (await operator({ type: 'GET_AGENTS' }, basic('ops'))).body.get_agents as {
+    agents: { agent_info: { id: { value: string } } }[];
+  };
+  const agentId = { agent_id: { value: agents.agents[0]!.agent_info.id.value } };
+  const deactivate = { type: 'DEACTIVATE_AGENT', deactivate_agent: agentId };
+  expectError(await operator(deactivate, basic('viewer')), 403, 'FORBIDDEN', 'DEACTIVATE_AGENT by viewer');
+  const drain = { type: 'DRAIN_AGENT', drain_agent: agentId };
+  expectError(await operator(drain, basic('fw')), 403, 'FORBIDDEN', 'DRAIN_AGENT by fw');
+  assert.is((await operator(deactivate, basic('ops'))).status, 200, 'DEACTIVATE_AGENT by ops');
+  const reactivate = { type: 'REACTIVATE_AGENT', reactivate_agent: agentId };
+  assert.is((await operator(reactivate, basic('ops'))).status, 200, 'REACTIVATE_AGENT by ops');
+  const refusedDrain = await waitForAudit(
+    (line) => line.call === 'DRAIN_AGENT' && line.principal === 'fw',
+    "fw's DRAIN_AGENT",
+  );
+  assert.is(refusedDrain.status, 403);
   expectError(await operator({ type: 'GET_FLAGS' }, basic('viewer')), 403, 'FORBIDDEN', 'GET_FLAGS by viewer');
   assert.is((await operator({ type: 'GET_FLAGS' }, basic('ops'))).status, 200, 'GET_FLAGS by ops');
   expectError(await call(leader, '/api/v1/backup'), 401, 'UNAUTHORIZED', 'backup anonymous');

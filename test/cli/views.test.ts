@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { parseMachine } from '../../src/cli/commands/maintenance.ts';
 import { parseWeight } from '../../src/cli/commands/weights.ts';
 import { CliError } from '../../src/cli/client/errors.ts';
-import { agentAddress } from '../../src/cli/views/agents.ts';
+import { agentAddress, agentRow } from '../../src/cli/views/agents.ts';
 import { type MasterProbe, masterRows, type RaftView } from '../../src/cli/views/masters.ts';
 import { frameworkMatches, parseStateFilter, shortId } from '../../src/cli/views/tasks.ts';
 import { parseMasterAddress } from '../../src/frameworks/sdk/masters.ts';
@@ -100,6 +100,27 @@ test("an agent's API address comes from its pid, else from hostname and port", (
     ({ pid, agent_info: { hostname: 'node-7', port: 5055 } }) as unknown as Operator.Agent;
   assert.is(agentAddress(agent('slave(1)@10.1.2.3:5051')), '10.1.2.3:5051');
   assert.is(agentAddress(agent('')), 'node-7:5055');
+});
+
+test('`flotilla agents` state: the drain state, else DEACTIVATED, else ACTIVE or INACTIVE', () => {
+  const agent = (fields: Partial<Operator.Agent>): Operator.Agent =>
+    ({
+      pid: 'slave(1)@10.1.2.3:5051',
+      agent_info: { hostname: 'node-7', port: 5055, id: { value: 'a1' }, attributes: [], resources: [] },
+      active: true,
+      deactivated: false,
+      registered_time: { nanoseconds: 0 },
+      total_resources: [],
+      allocated_resources: [],
+      offered_resources: [],
+      ...fields,
+    }) as unknown as Operator.Agent;
+  assert.is(agentRow(agent({})).state, 'ACTIVE');
+  assert.is(agentRow(agent({ active: false })).state, 'INACTIVE');
+  assert.is(agentRow(agent({ active: false, deactivated: true })).state, 'DEACTIVATED');
+  const config = { mark_gone: false };
+  assert.is(agentRow(agent({ deactivated: true, drain_info: { state: 'DRAINING', config } })).state, 'DRAINING');
+  assert.is(agentRow(agent({ deactivated: true, drain_info: { state: 'DRAINED', config } })).state, 'DRAINED');
 });
 
 test('machines are hostname, ip, or hostname@ip; weights are ROLE=W with W > 0', () => {

@@ -2,6 +2,7 @@
 // option is in --help, in GET_FLAGS, and parses from its text back to the same text; a bad value
 // names its flag (exit code 2 from the real command); values given in code are checked as flags
 // are; and an option may have other spellings (Mesos' underscores), one at a time.
+import { ThrowawayCa } from '../support/throwaway-ca.ts';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,8 +36,16 @@ writeFileSync(
   JSON.stringify({ permissive: false, view_flags: [{ principals: { type: 'ANY' }, flags: { type: 'ANY' } }] }),
 );
 
+/** Real PEM files for --tls-*, which are read and checked at start (test/support/throwaway-ca.ts). */
+const certificateAuthority = ThrowawayCa.create();
+const tlsFiles = certificateAuthority.issue('m1');
+
 /** A valid text for every option of both schemas that has no default (a new option needs one here). */
 const samples: Record<string, string> = {
+  'tls-cert': tlsFiles.certFile,
+  'tls-key': tlsFiles.keyFile,
+  'tls-ca': certificateAuthority.caFile,
+  'tls-require-client-cert': 'true',
   id: 'm1',
   listen: '127.0.0.1:5050',
   peers: 'm1=127.0.0.1:5050,m2=127.0.0.1:5051',

@@ -27,6 +27,7 @@ const serviceOrder = [
   'scheduler-sessions',
   'framework-failover',
   'allocation-loop',
+  'agent-drains',
   'learner-promoter',
   'master-zones',
   'zone-preference',

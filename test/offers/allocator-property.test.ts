@@ -78,7 +78,7 @@ function build(recipe: WorldRecipe): AllocatorWorld {
     if (agent.reservedRole !== null)
       list.push(cpus(agent.reservedCpus, agent.reservedRole), mem(256, agent.reservedRole));
     const id = world.agent(`a${index}`, resources(...list), { address: { ip: `10.0.0.${index}`, port: 5051 } });
-    if (agent.draining) world.ok({ type: 'update_agent_state', at: world.nowMs, agentId: id, state: 'DRAINING' });
+    if (agent.draining) world.ok({ type: 'deactivate_agent', at: world.nowMs, agentId: id });
   });
   recipe.frameworks.forEach((framework, index) => {
     const id = world.framework(`f${index}`, [...framework.roles].sort());

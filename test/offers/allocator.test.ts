@@ -228,7 +228,7 @@ test('inactive agents and machines down for maintenance are not offered, with th
     address: { ip: '10.0.0.2', port: 5051 },
   });
   const framework = world.framework('f1');
-  world.ok({ type: 'update_agent_state', at: world.nowMs, agentId: draining, state: 'DRAINING' });
+  world.ok({ type: 'deactivate_agent', at: world.nowMs, agentId: draining });
   const machine = { hostname: 'h2', ip: '' };
   world.ok({
     type: 'update_maintenance_schedule',
@@ -238,7 +238,7 @@ test('inactive agents and machines down for maintenance are not offered, with th
   world.ok({ type: 'start_maintenance', at: world.nowMs, machines: [machine] });
   const result = world.cycle();
   assert.is(result.offers.length, 0);
-  assert.is(reasonFor(result, framework, draining), 'AGENT_NOT_ACTIVE');
+  assert.is(reasonFor(result, framework, draining), 'AGENT_DEACTIVATED');
   assert.is(reasonFor(result, framework, down), 'AGENT_IN_MAINTENANCE');
 });
 

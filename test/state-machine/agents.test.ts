@@ -26,6 +26,7 @@ import {
   subscribe,
   T1,
   T2,
+  T3,
   taskDefinition,
 } from './support/fixtures.ts';
 
@@ -53,7 +54,7 @@ test('reregister_agent: new info replaces the old, offers are removed, reported 
     at: baseTime + 5,
     agentId: A1,
     info: agentInfo({ hostname: 'node1b', resources: resources(cpus(8), mem(8192)) }),
-    tasks: [{ frameworkId: F1, taskId: T1 }],
+    tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
   });
   const agent = harness.state.agents.get(A1);
   assert.is(agent?.hostname, 'node1b');
@@ -97,20 +98,61 @@ test('an unreachable agent comes back ACTIVE by re-registering, announced as AGE
   );
 });
 
-test("update_agent_state DRAINING removes the agent's offers but keeps its tasks; ACTIVE again is allowed", () => {
-  const harness = new Harness([...runningTaskSetup(), createOffers(offerDefinition(O2, resources(cpus(1))))]);
-  harness.ok({ type: 'update_agent_state', at: baseTime + 1, agentId: A1, state: 'DRAINING' });
-  assert.is(harness.state.agents.get(A1)?.state, 'DRAINING');
-  assert.is(harness.state.offers.size, 0);
-  assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_STAGING');
-  harness.ok({ type: 'update_agent_state', at: baseTime + 2, agentId: A1, state: 'ACTIVE' });
-  assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
+test("a returning agent's running tasks leave TASK_UNREACHABLE; lost ones stay lost, unsaid ones unreachable", () => {
+  const harness = new Harness([
+    registerAgent(),
+    subscribe(F1),
+    subscribe(F2, { capabilities: partitionAware }),
+    createOffers(offerDefinition(O1, resources(cpus(1))), offerDefinition(O2, resources(cpus(2)), { frameworkId: F2 })),
+    accept([O1], [launch(taskDefinition(T1, resources(cpus(1))))], F1),
+    accept([O2], [launch(taskDefinition(T2, resources(cpus(1)))), launch(taskDefinition(T3, resources(cpus(1))))], F2),
+    { type: 'update_agent_state', at: baseTime + 1, agentId: A1, state: 'UNREACHABLE' },
+  ]);
+  assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_LOST');
+  assert.is(harness.state.tasks.get(taskKey(F2, T2))?.state, 'TASK_UNREACHABLE');
+  const before = harness.events.length;
+  harness.ok({
+    type: 'reregister_agent',
+    at: baseTime + 2,
+    agentId: A1,
+    info: agentInfo(),
+    tasks: [
+      { frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' },
+      { frameworkId: F2, taskId: T2, state: 'TASK_RUNNING' },
+      // An agent of command format 3 names its tasks without their states.
+      { frameworkId: F2, taskId: T3, state: null },
+    ],
+  });
+  const returned = harness.state.tasks.get(taskKey(F2, T2));
+  assert.is(returned?.state, 'TASK_RUNNING');
+  assert.is(returned?.statuses.at(-1)?.reason, 'REASON_AGENT_REREGISTERED');
+  assert.is(returned?.statuses.at(-1)?.source, 'SOURCE_MASTER');
+  assert.is(returned?.statuses.at(-1)?.uuid, null);
+  // TASK_LOST is terminal: the gateway tells the agent to kill it (Mesos 1.1+ for non-partition-aware frameworks).
+  assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_LOST');
+  assert.is(harness.state.tasks.get(taskKey(F2, T3))?.state, 'TASK_UNREACHABLE');
+  assert.equal(
+    harness.eventsSince(before).map((event) => event.type),
+    ['TASK_UPDATED', 'AGENT_ADDED'],
+  );
+  assert.equal(harness.state.agents.get(A1)?.used, resources(cpus(2)));
 });
 
-test('update_agent_state to the current state changes nothing', () => {
-  const harness = new Harness([registerAgent()]);
+test("deactivate_agent removes the agent's offers but keeps its tasks; reactivate_agent ends it", () => {
+  const harness = new Harness([...runningTaskSetup(), createOffers(offerDefinition(O2, resources(cpus(1))))]);
+  harness.ok({ type: 'deactivate_agent', at: baseTime + 1, agentId: A1 });
+  assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
+  assert.is(harness.state.agents.get(A1)?.deactivated, true);
+  assert.is(harness.state.offers.size, 0);
+  assert.is(harness.state.tasks.get(taskKey(F1, T1))?.state, 'TASK_STAGING');
+  harness.ok({ type: 'reactivate_agent', at: baseTime + 2, agentId: A1 });
+  assert.is(harness.state.agents.get(A1)?.deactivated, false);
+});
+
+test('deactivate_agent of a deactivated agent changes nothing', () => {
+  const harness = new Harness([registerAgent(), { type: 'deactivate_agent', at: baseTime, agentId: A1 }]);
   const before = harness.state.agents.get(A1);
-  harness.ok({ type: 'update_agent_state', at: baseTime + 9, agentId: A1, state: 'ACTIVE' });
+  harness.ok({ type: 'deactivate_agent', at: baseTime + 9, agentId: A1 });
   assert.is(harness.state.agents.get(A1), before);
 });
 

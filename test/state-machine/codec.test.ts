@@ -49,6 +49,17 @@ test('COMPAT: a format 1 command lacks the members format 2 added; they decode t
   assert.equal(framework.ok && framework.command.type === 'update_framework' ? framework.command.info.user : 'x', null);
 });
 
+test('COMPAT: a format 3 reregister_agent names its tasks without states; they decode as null', () => {
+  const reregister = commandSamples.reregister_agent;
+  const tasks = reregister.tasks.map(({ frameworkId, taskId }) => ({ frameworkId, taskId }));
+  const decoded = decodeCommand(text(JSON.stringify({ version: 3, command: { ...reregister, tasks } })));
+  assert.ok(decoded.ok);
+  assert.equal(
+    decoded.ok && decoded.command.type === 'reregister_agent' ? decoded.command.tasks.map((task) => task.state) : [],
+    [null],
+  );
+});
+
 test('members the schema does not know are dropped, not kept', () => {
   const decoded = decodeCommand(envelope({ type: 'noop', sneaky: 1 }));
   assert.equal(decoded, { ok: true, command: { type: 'noop' } });

@@ -24,7 +24,7 @@ test('agents and frameworks, in id order, filtered by state', () => {
     listAgents(state).map((agent) => agent.id),
     [A1, A2],
   );
-  assert.equal(listAgents(state, { states: ['DRAINING'] }), []);
+  assert.equal(listAgents(state, { states: ['UNREACHABLE'] }), []);
   assert.equal(
     listFrameworks(state).map((framework) => framework.id),
     [F1, F2],
@@ -90,7 +90,7 @@ test('reservations, maintenance status, counts', () => {
   ]);
   assert.equal(maintenanceStatus(state), { drainingMachines: [], downMachines: [{ hostname: 'node9', ip: '' }] });
   const counts = countByState(state);
-  assert.equal(counts.agents, { ACTIVE: 2, DRAINING: 0, UNREACHABLE: 0, GONE: 0 });
+  assert.equal(counts.agents, { ACTIVE: 2, UNREACHABLE: 0, GONE: 0 });
   assert.equal(counts.tasks, { TASK_RUNNING: 2, TASK_STAGING: 2, TASK_FINISHED: 1 });
 });
 

@@ -4,6 +4,7 @@
 // code cannot ship untested and a code no test produces is noticed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { commandFormatVersion } from '../../src/state-machine/codec.ts';
 import type { Command } from '../../src/state-machine/commands.ts';
 import { rejectionCodes, type RejectionCode } from '../../src/state-machine/errors.ts';
 import { executorId, taskId } from '../../src/state-machine/ids.ts';
@@ -84,7 +85,7 @@ const cases: Case[] = [
   {
     name: 'a future format version',
     setup: [],
-    command: text('{"version":4,"command":{"type":"noop"}}'),
+    command: text(JSON.stringify({ version: commandFormatVersion + 1, command: { type: 'noop' } })),
     code: 'UNSUPPORTED_COMMAND_VERSION',
   },
   {
@@ -109,7 +110,7 @@ const cases: Case[] = [
   {
     name: 'state change of an unknown agent',
     setup: [],
-    command: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'DRAINING' },
+    command: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' },
     code: 'AGENT_NOT_FOUND',
   },
   {
@@ -137,8 +138,8 @@ const cases: Case[] = [
     code: 'AGENT_GONE',
   },
   {
-    name: 'an offer on a draining agent',
-    setup: [...agentAndFramework, { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'DRAINING' }],
+    name: 'an offer on a deactivated agent',
+    setup: [...agentAndFramework, { type: 'deactivate_agent', at: baseTime, agentId: A1 }],
     command: createOffers(offerDefinition(O1, resources(cpus(1)))),
     code: 'AGENT_NOT_ACTIVE',
   },
@@ -153,10 +154,91 @@ const cases: Case[] = [
     code: 'AGENT_IN_MAINTENANCE',
   },
   {
-    name: 'unreachable to draining without re-registering',
-    setup: [registerAgent(), { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' }],
-    command: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'DRAINING' },
+    name: 'an offer on a draining agent',
+    setup: [
+      ...agentAndFramework,
+      { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: null, markGone: false },
+    ],
+    command: createOffers(offerDefinition(O1, resources(cpus(1)))),
+    code: 'AGENT_NOT_ACTIVE',
+  },
+  {
+    name: 'reactivating an agent that is not deactivated',
+    setup: [registerAgent()],
+    command: { type: 'reactivate_agent', at: baseTime, agentId: A1 },
     code: 'INVALID_AGENT_TRANSITION',
+  },
+  {
+    name: 'deactivating an unknown agent',
+    setup: [],
+    command: { type: 'deactivate_agent', at: baseTime, agentId: A1 },
+    code: 'AGENT_NOT_FOUND',
+  },
+  {
+    name: 'reactivating an unknown agent',
+    setup: [],
+    command: { type: 'reactivate_agent', at: baseTime, agentId: A1 },
+    code: 'AGENT_NOT_FOUND',
+  },
+  {
+    name: 'draining an unknown agent',
+    setup: [],
+    command: { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: null, markGone: false },
+    code: 'AGENT_NOT_FOUND',
+  },
+  {
+    name: 'draining a gone agent',
+    setup: [registerAgent(), { type: 'mark_agent_gone', at: baseTime, agentId: A1 }],
+    command: { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: 1_000, markGone: true },
+    code: 'AGENT_GONE',
+  },
+  {
+    name: 'deactivating a gone agent',
+    setup: [registerAgent(), { type: 'mark_agent_gone', at: baseTime, agentId: A1 }],
+    command: { type: 'deactivate_agent', at: baseTime, agentId: A1 },
+    code: 'AGENT_GONE',
+  },
+  {
+    name: 'reactivating a gone agent',
+    setup: [registerAgent(), { type: 'mark_agent_gone', at: baseTime, agentId: A1 }],
+    command: { type: 'reactivate_agent', at: baseTime, agentId: A1 },
+    code: 'AGENT_GONE',
+  },
+  {
+    name: 'marking drained an agent that is not draining',
+    setup: [registerAgent(), { type: 'deactivate_agent', at: baseTime, agentId: A1 }],
+    command: { type: 'mark_agent_drained', at: baseTime, agentId: A1 },
+    code: 'AGENT_NOT_DRAINING',
+  },
+  {
+    name: 'marking drained an agent already drained',
+    setup: [
+      registerAgent(),
+      { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: null, markGone: false },
+      { type: 'mark_agent_drained', at: baseTime, agentId: A1 },
+    ],
+    command: { type: 'mark_agent_drained', at: baseTime, agentId: A1 },
+    code: 'AGENT_NOT_DRAINING',
+  },
+  {
+    name: 'marking drained an agent whose task still lives',
+    setup: [
+      ...runningTaskSetup(),
+      { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: 1_000, markGone: false },
+    ],
+    command: { type: 'mark_agent_drained', at: baseTime, agentId: A1 },
+    code: 'AGENT_HAS_LIVE_TASKS',
+  },
+  {
+    name: 'a negative max grace period',
+    setup: [registerAgent()],
+    command: text(
+      JSON.stringify({
+        version: commandFormatVersion,
+        command: { type: 'drain_agent', at: baseTime, agentId: A1, maxGracePeriodMs: -1, markGone: false },
+      }),
+    ),
+    code: 'MALFORMED_COMMAND',
   },
   {
     name: 'disconnecting an unknown framework',
@@ -310,7 +392,7 @@ const cases: Case[] = [
       at: baseTime,
       agentId: A1,
       info: agentInfo({ resources: resources(cpus(0.5), mem(128)) }),
-      tasks: [{ frameworkId: F1, taskId: T1 }],
+      tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
     },
     code: 'RESOURCES_INSUFFICIENT',
   },

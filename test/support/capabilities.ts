@@ -1,7 +1,9 @@
 // Probes for what some tests need beyond Node: a Docker engine with the test image, and root
 // with iproute2/iptables for network namespaces. Each returns undefined when the capability
 // is there, or the reason it is not, ready for testUnless() in skip.ts.
-import { accessSync, constants } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 
@@ -105,4 +107,29 @@ export function systemdAnalyzeUnavailableReason(): string | undefined {
   return findOnPath('systemd-analyze') === undefined
     ? 'systemd-analyze is not installed (apt-get install systemd)'
     : undefined;
+}
+
+/**
+ * Undefined when this process can mount a size-limited tmpfs (root with CAP_SYS_ADMIN, as in
+ * CI): the full-disk tests give one replica a data directory that really fills up. Probed by
+ * mounting and unmounting a 1 MiB one, since a container may be root without the capability.
+ */
+export function tmpfsMountUnavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return `a tmpfs mount needs Linux, this is ${process.platform}`;
+  if (process.getuid?.() !== 0) return 'mounting a size-limited tmpfs needs root';
+  const probe = mkdtempSync(path.join(tmpdir(), 'flotilla-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe], { stdio: 'pipe' });
+    return undefined;
+  } catch (error) {
+    return `cannot mount a tmpfs: ${String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim()}`;
+  } finally {
+    rmdirSync(probe);
+  }
+}
+
+/** Undefined when the openssl command (Debian's openssl package) can make a throwaway CA for the TLS tests. */
+export function opensslUnavailableReason(): string | undefined {
+  return findOnPath('openssl') === undefined ? 'openssl is not installed (apt-get install openssl)' : undefined;
 }

@@ -8,6 +8,7 @@ import {
   formatCounts,
   formatSkipLine,
   judgeFile,
+  skipsFailHere,
   parseTestOutput,
   stripAnsi,
   type FileExit,
@@ -143,6 +144,36 @@ judging('a file that exits 0 but reports nothing failed: it ran no test', () => 
   const verdict = judgeFile(parseTestOutput(''), cleanExit);
   assert.is(verdict.failed, 1);
   assert.equal(verdict.problems, ['printed no test summary']);
+});
+
+judging('where skips fail (CI as root), each skip is a failure that names its reason', () => {
+  const output = 'skipped: docker run: no Docker engine at unix:///x\nflotilla-test: 2 passed, 0 failed, 0 skipped\n';
+  const lenient = judgeFile(parseTestOutput(output), cleanExit);
+  assert.equal(
+    { failed: lenient.failed, skipped: lenient.skipped, problems: lenient.problems },
+    {
+      failed: 0,
+      skipped: 1,
+      problems: [],
+    },
+  );
+  const strict = judgeFile(parseTestOutput(output), cleanExit, true);
+  assert.equal(
+    { passed: strict.passed, failed: strict.failed, skipped: strict.skipped },
+    {
+      passed: 2,
+      failed: 1,
+      skipped: 0,
+    },
+  );
+  assert.match(strict.problems.join(), 'docker run: no Docker engine at unix:///x');
+});
+
+judging('skips fail with CI=true as root only, unless FLOTILLA_TEST_ALLOW_SKIPS=1', () => {
+  assert.ok(skipsFailHere({ CI: 'true' }, 0));
+  assert.not.ok(skipsFailHere({ CI: 'true' }, 1000));
+  assert.not.ok(skipsFailHere({}, 0));
+  assert.not.ok(skipsFailHere({ CI: 'true', FLOTILLA_TEST_ALLOW_SKIPS: '1' }, 0));
 });
 
 judging('the closing line has the plain form CI reads', () => {

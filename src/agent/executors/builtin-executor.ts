@@ -66,7 +66,7 @@ export class BuiltinExecutor {
         this.#launch(event.launch_group.task_group.tasks.map((task) => task.task_id.value));
         return;
       case 'KILL':
-        this.#kill(event.kill.task_id.value, 'killed by the framework');
+        this.#kill(event.kill.task_id.value, 'killed by the framework', killPolicyMs(event));
         return;
       case 'SHUTDOWN':
         this.#shuttingDown = true;
@@ -136,8 +136,8 @@ export class BuiltinExecutor {
     this.#groups.set(group, members);
   }
 
-  #kill(taskId: string, message: string): void {
-    void this.runs.get(taskId)?.kill({ kind: 'request', message });
+  #kill(taskId: string, message: string, gracePeriodMs: number | null = null): void {
+    void this.runs.get(taskId)?.kill({ kind: 'request', message, gracePeriodMs });
   }
 
   /** The executor's own updates as UPDATE calls, through the same parsing and checks as an HTTP executor's. */
@@ -193,4 +193,10 @@ export function startBuiltinExecutor(registry: ExecutorRegistry, session: Execut
   registry.builtins.set(session, executor);
   executor.subscribe();
   return executor;
+}
+
+/** Event.Kill.kill_policy (a drain's cap): it overrides the task's own kill policy. */
+function killPolicyMs(event: Extract<ExecutorEvent, { type: 'KILL' }>): number | null {
+  const nanoseconds = event.kill.kill_policy?.grace_period.nanoseconds;
+  return nanoseconds === undefined ? null : Math.floor(nanoseconds / 1_000_000);
 }

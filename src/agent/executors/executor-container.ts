@@ -8,10 +8,13 @@
 // the MESOS_* variables and its command's own (the agent's PATH or HOME mean nothing in an
 // image), MESOS_AGENT_ENDPOINT an address the container can reach, and its resources plus its
 // live tasks' as Docker limits, changed as tasks come and go (Mesos' `update`).
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
 import { executorEnvironment } from '../../protocol/executor.ts';
 import { formatDuration } from '../../protocol/durations.ts';
 import type { WireContainer, WireExecutorInfo } from '../../protocol/agent.ts';
 import type { Checkpoint } from '../checkpoint.ts';
+import { containerSandboxPath } from '../containerizer/docker-volumes.ts';
 import { ContainerLaunchError, type ContainerizerKind, type ContainerSpec } from '../containerizer/types.ts';
 import { containerizerOf, scalarSum } from '../task-environment.ts';
 import type { ExecutorRegistry } from './registry.ts';
@@ -25,6 +28,7 @@ export function executorContainerizer(info: WireExecutorInfo | null): Containeri
   return containerizerOf(info?.container ?? null);
 }
 
+const sandboxCaFileName = 'agent-tls-ca.pem';
 const loopbackHosts = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/;
 const wildcardHosts = new Set(['0.0.0.0', '::', '[::]', '']);
 
@@ -62,6 +66,21 @@ export function executorLimits(
   const tasks = checkpoint.liveTasksOfExecutor(frameworkId, executorId);
   const resources = [...(info?.resources ?? []), ...tasks.flatMap((task) => task.spec.resources)];
   return { cpus: scalarSum(resources, 'cpus'), memMb: scalarSum(resources, 'mem') };
+}
+
+/**
+ * Only the CA (the agent's own key stays the agent's). A container sees no host path but its
+ * sandbox, so the (public) CA certificate is copied there and named by its path inside.
+ */
+function tlsEnvironment(caFile: string | null, imageSandbox: string | null): Record<string, string> {
+  if (caFile === null) return {};
+  if (imageSandbox === null)
+    return { [executorEnvironment.sslEnabled]: 'true', [executorEnvironment.sslCaFile]: caFile };
+  copyFileSync(caFile, path.join(imageSandbox, sandboxCaFileName));
+  return {
+    [executorEnvironment.sslEnabled]: 'true',
+    [executorEnvironment.sslCaFile]: path.posix.join(containerSandboxPath, sandboxCaFileName),
+  };
 }
 
 /** The executor's whole container spec; `user` is set by the launch once it is resolved. */
@@ -118,6 +137,7 @@ export async function executorContainerSpec(
       ...(session.authenticationToken === null
         ? {}
         : { [executorEnvironment.authenticationToken]: session.authenticationToken }),
+      ...tlsEnvironment(host.tlsCaFile, inImage ? session.sandbox : null),
     },
     // A process's cgroup is not resized as tasks come; a container's is (resizeExecutor).
     cpus: limits.cpus,

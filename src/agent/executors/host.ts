@@ -34,6 +34,8 @@ export interface ExecutorHost {
   readonly workDir: string;
   /** host:port of the agent's HTTP API (MESOS_AGENT_ENDPOINT). */
   readonly endpoint: string;
+  /** The agent's --tls-ca when its API speaks HTTPS (LIBPROCESS_SSL_CA_FILE for executors); null: plain HTTP. */
+  readonly tlsCaFile: string | null;
   readonly settings: ExecutorSettings;
   /** Who a framework's executor may run as (--switch-user, --no-root-tasks), as its tasks. */
   readonly userPolicy: UserPolicy;

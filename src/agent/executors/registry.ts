@@ -115,7 +115,7 @@ export class ExecutorRegistry {
   }
 
   /** KILL: to the task's executor; a launch still queued for an executor not subscribed yet is dropped. */
-  killTask(frameworkId: string, taskId: string): boolean {
+  killTask(frameworkId: string, taskId: string, maxGracePeriodMs: number | null = null): boolean {
     const task = this.host.checkpoint.task(frameworkId, taskId);
     const session = task === null ? undefined : this.sessionOfTask(frameworkId, task.spec);
     if (task === null || session === undefined || isTerminalTaskState(task.state)) return false;
@@ -132,7 +132,16 @@ export class ExecutorRegistry {
       });
       return true;
     }
-    session.send({ type: 'KILL', kill: { task_id: { value: taskId } } });
+    const gracePeriodMs = cappedGracePeriodMs(task.spec.killGracePeriodMs, maxGracePeriodMs);
+    session.send({
+      type: 'KILL',
+      kill: {
+        task_id: { value: taskId },
+        ...(gracePeriodMs === null
+          ? {}
+          : { kill_policy: { grace_period: { nanoseconds: gracePeriodMs * nanosecondsPerMillisecond } } }),
+      },
+    });
     return true;
   }
 
@@ -297,4 +306,15 @@ export class ExecutorRegistry {
       if (session.stream?.remote === true && session.state === 'subscribed') session.send({ type: 'HEARTBEAT' });
     }
   }
+}
+
+const nanosecondsPerMillisecond = 1_000_000;
+
+/**
+ * A drain's max_grace_period over the task's kill policy (Mesos' agent: the smaller, and the cap
+ * for a task without one); null when there is no cap: the executor uses the task's own.
+ */
+export function cappedGracePeriodMs(taskGracePeriodMs: number | null, maxGracePeriodMs: number | null): number | null {
+  if (maxGracePeriodMs === null) return null;
+  return taskGracePeriodMs === null ? maxGracePeriodMs : Math.min(taskGracePeriodMs, maxGracePeriodMs);
 }

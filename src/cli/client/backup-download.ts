@@ -9,6 +9,7 @@ import { backupDownloadTimeoutMs, maxAttempts, maxBackupBytes } from '../limits.
 import { retryBackoff } from './cluster-client.ts';
 import { CliError } from './errors.ts';
 import { openRequest, readAnswerBody, TransportError } from './http.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 
 export interface DownloadedBackup {
   readonly address: MasterAddress;
@@ -20,13 +21,14 @@ export async function downloadBackup(
   masters: readonly MasterAddress[],
   stale: boolean,
   credentials: Readonly<Record<string, string>> = {},
+  tls: ClientTls | null = null,
 ): Promise<DownloadedBackup> {
   const path = `/api/v1/backup${stale ? '?stale=true' : ''}`;
   const problems: string[] = [];
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     if (attempt > 0) await sleep(backoffDelayMs(attempt - 1, retryBackoff, Math.random));
     for (const address of masters) {
-      const outcome = await tryMaster(address, path, credentials);
+      const outcome = await tryMaster(address, path, credentials, tls);
       if (outcome.file !== null) return { address, file: outcome.file };
       problems.push(`${address}: ${outcome.problem}`);
     }
@@ -42,9 +44,11 @@ async function tryMaster(
   address: MasterAddress,
   path: string,
   credentials: Readonly<Record<string, string>>,
+  tls: ClientTls | null,
 ): Promise<{ file: Buffer | null; problem: string }> {
   try {
     const response = await openRequest(address, {
+      tls,
       method: 'GET',
       path,
       headers: { ...credentials, accept: 'application/octet-stream' },

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type MasterAddress, parseRedirectLocation } from '../../frameworks/sdk/masters.ts';
 import { type BackoffPolicy, backoffDelayMs } from '../../util/backoff.ts';
 import { CliError } from './errors.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { type HttpAnswer, type HttpRequest, sendRequest, TransportError } from './http.ts';
 
 export const idempotencyKeyHeader = 'idempotency-key';
@@ -21,6 +22,8 @@ export interface ClusterClientOptions {
   readonly random?: () => number;
   /** The Authorization header every request carries (credentials.ts), or none. */
   readonly credentials?: Readonly<Record<string, string>>;
+  /** Masters with --tls-*: HTTPS trusting this CA (--tls-ca, FLOTILLA_TLS_CA); absent: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 export interface ClusterRequest extends HttpRequest {
@@ -57,6 +60,11 @@ export class ClusterClient {
     return this.options.credentials ?? {};
   }
 
+  /** The TLS of every request to the masters (also for streams opened outside `request`); null: plain HTTP. */
+  get tls(): ClientTls | null {
+    return this.options.tls ?? null;
+  }
+
   /** The master that answered last (after a write: the leader). */
   get lastAnswered(): MasterAddress | null {
     return this.#preferred;
@@ -70,7 +78,12 @@ export class ClusterClient {
       ...request.headers,
       ...(key === null ? {} : { [idempotencyKeyHeader]: key }),
     };
-    const keyed: HttpRequest = { ...request, headers, timeoutMs: request.timeoutMs ?? this.options.timeoutMs };
+    const keyed: HttpRequest = {
+      ...request,
+      headers,
+      timeoutMs: request.timeoutMs ?? this.options.timeoutMs,
+      tls: this.tls,
+    };
     let refusedRounds = 0;
     let last: ClusterAnswer | TransportError | null = null;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -90,6 +103,7 @@ export class ClusterClient {
       ...request,
       headers: { ...this.credentialHeaders, ...request.headers },
       timeoutMs: request.timeoutMs ?? this.options.timeoutMs,
+      tls: this.tls,
     });
   }
 

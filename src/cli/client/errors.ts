@@ -22,6 +22,11 @@ export const cliErrorCodes = {
     meaning: 'the backup file is damaged, cut short, of an unknown format, or its state does not check out',
   },
   DATA_DIR_NOT_EMPTY: { exitStatus: 1, meaning: "restore: the data directory already holds a master's data" },
+  DATA_DIR_INTACT: {
+    exitStatus: 1,
+    meaning: "raft rebuild: the master's Raft files check out (or are absent); nothing to rebuild without --force",
+  },
+  MASTER_RUNNING: { exitStatus: 1, meaning: 'raft rebuild: the master to rebuild is running; stop it first' },
 } as const satisfies Record<string, { readonly exitStatus: number; readonly meaning: string }>;
 
 export type CliErrorCode = keyof typeof cliErrorCodes;

@@ -4,6 +4,8 @@
 // have (a write is retried only with its Idempotency-Key).
 import { maxAnswerBytes } from '../limits.ts';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { type MasterAddress, splitMasterAddress } from '../../frameworks/sdk/masters.ts';
 
 export const defaultRequestTimeoutMs = 10_000;
@@ -20,6 +22,8 @@ export interface HttpRequest {
   readonly body?: object;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** HTTPS (masters with --tls-*), trusting this CA; absent or null: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 export type TransportFailure = 'refused' | 'timeout' | 'reset' | 'other';
@@ -63,8 +67,10 @@ export function openRequest(address: MasterAddress, request: HttpRequest): Promi
   const { host, port } = splitMasterAddress(address);
   const payload = request.body === undefined ? null : Buffer.from(JSON.stringify(request.body), 'utf8');
   const timeoutMs = request.timeoutMs ?? defaultRequestTimeoutMs;
+  const tls = request.tls ?? null;
   return new Promise((resolve, reject) => {
-    const outgoing = http.request({
+    const outgoing = (tls === null ? http : https).request({
+      ...(tls === null ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key }),
       host,
       port,
       method: request.method,

@@ -14,6 +14,7 @@ import type { ClusterClient } from './cluster-client.ts';
 import { parseErrorBody } from './cluster-client.ts';
 import { CliError } from './errors.ts';
 import { openRequest, readAnswerBody, TransportError } from './http.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { surveyMasters } from './masters-survey.ts';
 import { operatorPath } from './operator.ts';
 import { findLeader } from '../views/masters.ts';
@@ -47,7 +48,7 @@ export async function followOperatorEvents(
       const found = await leaderAddress(client, leaderlessSinceMs);
       leaderlessSinceMs = found.leaderlessSinceMs;
       master = found.address;
-      const response = await subscribe(master, client.credentialHeaders);
+      const response = await subscribe(master, client.credentialHeaders, client.tls);
       failures = 0;
       await consume(master, response, handlers, signal);
       if (signal.aborted) return;
@@ -97,8 +98,10 @@ async function leaderAddress(
 async function subscribe(
   master: MasterAddress,
   credentials: Readonly<Record<string, string>>,
+  tls: ClientTls | null,
 ): Promise<IncomingMessage> {
   const response = await openRequest(master, {
+    tls,
     method: 'POST',
     path: operatorPath,
     body: { type: 'SUBSCRIBE' },

@@ -18,6 +18,9 @@ const mutatingCalls: ReadonlySet<string> = new Set([
   'START_MAINTENANCE',
   'STOP_MAINTENANCE',
   'MARK_AGENT_GONE',
+  'DRAIN_AGENT',
+  'DEACTIVATE_AGENT',
+  'REACTIVATE_AGENT',
   'TEARDOWN',
   'KILL_TASK',
 ]);

@@ -8,7 +8,7 @@ import { startAgentDaemon } from '../../agent/daemon.ts';
 import { createLogger } from '../../util/logger.ts';
 import { OptionError } from '../../util/options.ts';
 import { addSchemaOptions, givenOptions } from '../options.ts';
-import { stopOnSignals } from '../signals.ts';
+import { reloadTlsOnHangup, stopOnSignals } from '../signals.ts';
 import type { CommandRegistration } from './types.ts';
 
 function fail(message: string, code: number): never {
@@ -33,6 +33,7 @@ export const registerAgentCommand: CommandRegistration = (program: Command) => {
     try {
       const agent = await startAgentDaemon(config, { logger });
       stopOnSignals(logger, 'stopping (tasks keep running)', () => agent.stop());
+      reloadTlsOnHangup(logger, config.tls);
     } catch (error) {
       // A corrupted checkpoint, a port in use: say what and where, then stop.
       const kind = error instanceof CheckpointError ? 'checkpoint' : 'start';

@@ -47,6 +47,7 @@ async function backup(context: CommandContext, _args: readonly unknown[], flags:
     context.client.masters,
     flags.stale === true,
     context.client.credentialHeaders,
+    context.client.tls,
   );
   const checked = checkedBackup(file, `the backup from ${address}`);
   const temporary = `${flags.out}.partial`;

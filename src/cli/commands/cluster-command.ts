@@ -9,7 +9,9 @@ import {
   MasterAddressError,
   parseMasterList,
 } from '../../frameworks/sdk/masters.ts';
+import { readFileSync } from 'node:fs';
 import { ClusterClient } from '../client/cluster-client.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import {
   type CliCredentials,
   type CredentialFlags,
@@ -22,6 +24,7 @@ import { type Colors, colorWanted, makeColors } from '../output/colors.ts';
 
 export interface ClusterFlags extends CredentialFlags {
   readonly masters?: string;
+  readonly tlsCa?: string;
   readonly json?: boolean;
   readonly timeoutSeconds?: number;
 }
@@ -57,21 +60,72 @@ export function withClusterFlags(command: Command): Command {
       `give up on a master that does not answer within this (default ${defaultRequestTimeoutMs / 1000})`,
       timeoutSeconds,
     )
+    .option(
+      '--tls-ca <file>',
+      'masters with --tls-*: speak HTTPS trusting this PEM CA (default $FLOTILLA_TLS_CA; https:// masters alone ' +
+        'trust the system CAs)',
+    )
     .option('--principal <name>', 'authenticate as this principal (default $FLOTILLA_PRINCIPAL)')
     .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET; or a token in $FLOTILLA_TOKEN)");
 }
 
-export function resolveMasters(flag: string | undefined, environment: NodeJS.ProcessEnv): MasterAddress[] {
+/** The --masters text (or FLOTILLA_MASTERS, or the local default), as given. */
+function mastersText(flag: string | undefined, environment: NodeJS.ProcessEnv): string {
   const fromEnvironment = environment.FLOTILLA_MASTERS;
-  const text = flag ?? (fromEnvironment === undefined || fromEnvironment === '' ? defaultMasters : fromEnvironment);
+  return flag ?? (fromEnvironment === undefined || fromEnvironment === '' ? defaultMasters : fromEnvironment);
+}
+
+const httpsPrefix = /^\s*https:\/\//i;
+
+export function resolveMasters(flag: string | undefined, environment: NodeJS.ProcessEnv): MasterAddress[] {
+  const text = mastersText(flag, environment);
   try {
-    return parseMasterList(text);
+    // https://host:port names the scheme (resolveTls); the address is what follows.
+    const addresses = text
+      .split(',')
+      .map((part) => part.replace(httpsPrefix, '').replace(/\/+$/, ''))
+      .join(',');
+    return parseMasterList(addresses);
   } catch (error) {
     if (!(error instanceof MasterAddressError)) throw error;
     throw usageError(
       `${flag === undefined ? 'FLOTILLA_MASTERS' : '--masters'}: ${error.message}`,
       'give masters as host:port,host:port',
     );
+  }
+}
+
+/**
+ * HTTPS to the masters: with a CA from --tls-ca or FLOTILLA_TLS_CA, or with the system's CAs when
+ * the masters are given as https://host:port; null (plain HTTP) otherwise.
+ */
+export function resolveTls(flags: ClusterFlags, environment: NodeJS.ProcessEnv): ClientTls | null {
+  const fromEnvironment = environment.FLOTILLA_TLS_CA;
+  const caFile = flags.tlsCa ?? (fromEnvironment === undefined || fromEnvironment === '' ? undefined : fromEnvironment);
+  if (caFile === undefined)
+    return mastersText(flags.masters, environment)
+      .split(',')
+      .some((part) => httpsPrefix.test(part))
+      ? {}
+      : null;
+  try {
+    return { ca: readFileSync(caFile) };
+  } catch (error) {
+    throw usageError(
+      `${flags.tlsCa === undefined ? 'FLOTILLA_TLS_CA' : '--tls-ca'}: cannot read ${caFile} (${(error as Error).message})`,
+      "give the PEM file of the CA that signed the masters' certificates",
+    );
+  }
+}
+
+/** resolveTls for a framework daemon (`flotilla services`, `flotilla jobs`): a bad --tls-ca exits 2 with its message. */
+export function daemonTls(flags: ClusterFlags, command: string): ClientTls | null {
+  try {
+    return resolveTls(flags, process.env);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    process.stderr.write(`flotilla ${command}: ${error.message}\n`);
+    process.exit(2);
   }
 }
 
@@ -84,6 +138,7 @@ function buildContext(name: string, flags: ClusterFlags): CommandContext {
       masters: resolveMasters(flags.masters, process.env),
       timeoutMs: flags.timeoutSeconds === undefined ? undefined : flags.timeoutSeconds * 1000,
       credentials: credentialHeaders(credentials),
+      tls: resolveTls(flags, process.env),
     }),
     credentials,
     json,

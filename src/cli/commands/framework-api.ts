@@ -8,7 +8,7 @@
 // refuse in the framework's own words; --timeout-seconds bounds each request.
 import type { Command } from 'commander';
 import { type MasterAddress, MasterAddressError, parseMasterAddress } from '../../frameworks/sdk/masters.ts';
-import { type ClusterFlags, resolveMasters, withClusterFlags } from './cluster-command.ts';
+import { type ClusterFlags, resolveMasters, resolveTls, withClusterFlags } from './cluster-command.ts';
 import { ClusterClient } from '../client/cluster-client.ts';
 import { usageError } from '../client/errors.ts';
 import { type HttpRequest, sendRequest, TransportError } from '../client/http.ts';
@@ -43,7 +43,11 @@ export class FrameworkApi {
     const given = flags.api ?? (environment[apiVariable] || undefined);
     if (given !== undefined)
       return FrameworkApi.direct(apiAddress(given, flags.api === undefined ? apiVariable : '--api'), timeoutMs);
-    const client = new ClusterClient({ masters: resolveMasters(flags.masters, environment), timeoutMs });
+    const client = new ClusterClient({
+      masters: resolveMasters(flags.masters, environment),
+      timeoutMs,
+      tls: resolveTls(flags, environment),
+    });
     return new FrameworkApi(`the masters (${client.masters.join(',')})`, async (request) => {
       const answer = await client.request({ ...request, mutating: request.method !== 'GET' });
       return { status: answer.status, text: answer.body };

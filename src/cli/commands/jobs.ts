@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { defaultMasters, parseMasterList } from '../../frameworks/sdk/masters.ts';
 import { type CredentialFlags, frameworkCredentials } from '../client/credentials.ts';
+import { daemonTls } from './cluster-command.ts';
 import { startJobsDaemon } from '../../frameworks/jobs/daemon.ts';
 import { defaultTickMs } from '../../frameworks/jobs/limits.ts';
 import { defaultJobsApi, registerJobsOperatorCommands } from '../jobs/operator-commands.ts';
@@ -11,6 +12,7 @@ import type { CommandRegistration } from './types.ts';
 
 interface DaemonFlags extends CredentialFlags {
   masters?: string;
+  tlsCa?: string;
   listen: string;
   namespace: string;
   role: string;
@@ -41,6 +43,7 @@ export const registerJobsCommand: CommandRegistration = (program: Command) => {
     .option('--listen <host:port>', 'where the Metronome API listens', defaultJobsApi)
     .option('--namespace <name>', 'the KV namespace of the jobs state', 'flotilla-jobs')
     .option('--role <role>', 'the role the framework subscribes with', '*')
+    .option('--tls-ca <file>', 'masters with --tls-*: speak HTTPS trusting this PEM CA (default $FLOTILLA_TLS_CA)')
     .option('--principal <name>', "the framework's principal (default $FLOTILLA_PRINCIPAL)")
     .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET)")
     .addOption(
@@ -68,6 +71,7 @@ export const registerJobsCommand: CommandRegistration = (program: Command) => {
       const { host, port } = listenAddress(flags.listen);
       const daemon = await startJobsDaemon({
         ...(credentials === undefined ? {} : { credentials }),
+        tls: daemonTls(flags, 'jobs'),
         masters,
         host,
         port,

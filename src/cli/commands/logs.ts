@@ -2,6 +2,7 @@
 // read through its agent's files API (READ_FILE with offset and length, as Mesos' agent API
 // pages a file). --follow polls from the last offset, like `tail -f`, until the task has
 // ended and the file is drained.
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { maxReadsPerDrain } from '../limits.ts';
 import { maxReadBytes } from '../../frameworks/sdk/limits.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,6 +44,8 @@ interface Sandbox {
   readonly agent: MasterAddress;
   /** The CLI's Authorization, for an agent with --credentials (the same principals as the masters'). */
   readonly headers: Readonly<Record<string, string>>;
+  /** An agent with --tls-* (the masters' CA, --tls-ca): HTTPS; null: plain HTTP. */
+  readonly tls: ClientTls | null;
   readonly frameworkId: string;
   readonly taskId: string;
   readonly file: FileName;
@@ -54,6 +57,7 @@ async function logs(context: CommandContext, args: readonly unknown[], flags: Lo
   const sandbox: Sandbox = {
     agent: await findAgentAddress(context.client, found.task.agent_id.value),
     headers: context.client.credentialHeaders,
+    tls: context.client.tls,
     frameworkId: found.frameworkId,
     taskId,
     file: flags.stderr === true ? 'stderr' : 'stdout',
@@ -100,6 +104,7 @@ async function drain(
           offset,
           maxReadBytes,
           sandbox.headers,
+          sandbox.tls,
         )
       ).data;
     } catch (error) {
@@ -127,7 +132,7 @@ async function taskEnded(sandbox: Sandbox): Promise<boolean> {
     const answer = await postJson(
       sandbox.agent,
       { type: 'GET_STATE' },
-      { path: '/api/v1', timeoutMs: agentStateTimeoutMs, headers: sandbox.headers },
+      { path: '/api/v1', timeoutMs: agentStateTimeoutMs, headers: sandbox.headers, tls: sandbox.tls },
     );
     if (answer.status !== 200) throw new Error(`GET_STATE answered ${answer.status}`);
     body = JSON.parse(answer.body) as typeof body;

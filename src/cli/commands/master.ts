@@ -7,7 +7,7 @@ import { Master } from '../../master/daemon.ts';
 import { createLogger } from '../../util/logger.ts';
 import { OptionError } from '../../util/options.ts';
 import { addSchemaOptions, givenOptions } from '../options.ts';
-import { stopOnSignals } from '../signals.ts';
+import { reloadTlsOnHangup, stopOnSignals } from '../signals.ts';
 import type { CommandRegistration } from './types.ts';
 
 export const registerMasterCommand: CommandRegistration = (program: Command) => {
@@ -28,6 +28,7 @@ export const registerMasterCommand: CommandRegistration = (program: Command) => 
     try {
       const master = await Master.start(config, { logger });
       stopOnSignals(logger, 'stopping', () => master.stop());
+      reloadTlsOnHangup(logger, config.tls);
     } catch (error) {
       // A corrupt log, a port in use, an unreadable data dir: say what and where, then stop.
       process.stderr.write(`flotilla master ${id}: cannot start: ${(error as Error).message}\n`);

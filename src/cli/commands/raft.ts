@@ -1,4 +1,4 @@
-// `flotilla raft members|add|remove|transfer|promote`: the masters' Raft group (GET_RAFT,
+// `flotilla raft members|add|remove|transfer|promote|rebuild`: the masters' Raft group (GET_RAFT,
 // ADD_MASTER, REMOVE_MASTER, TRANSFER_LEADERSHIP, PROMOTE_MASTER). Replacing a dead master:
 // `raft add m4 host:port` (it joins as a learner and is promoted once caught up), then
 // `raft remove m3`.
@@ -9,6 +9,7 @@ import { surveyMasters } from '../client/masters-survey.ts';
 import { operatorCall } from '../client/operator.ts';
 import { masterRows } from '../views/masters.ts';
 import { type CommandContext, clusterAction, withClusterFlags } from './cluster-command.ts';
+import { registerRaftRebuild } from './raft-rebuild.ts';
 import { renderMasterTable } from './status.ts';
 import type { CommandRegistration } from './types.ts';
 
@@ -16,7 +17,9 @@ const transferWaitMs = 10_000;
 const transferPollMs = 100;
 
 export const registerRaftCommand: CommandRegistration = (program: Command) => {
-  const raft = program.command('raft').description("the masters' Raft group: members, add, remove, transfer, promote");
+  const raft = program
+    .command('raft')
+    .description("the masters' Raft group: members, add, remove, transfer, promote, rebuild");
   withClusterFlags(
     raft.command('members', { isDefault: true }).description('every master: role, membership, term, indexes, lag'),
   ).action(clusterAction('raft members', members));
@@ -39,6 +42,7 @@ export const registerRaftCommand: CommandRegistration = (program: Command) => {
       .description('hand leadership to a voter (the most caught-up one when no id is given)')
       .argument('[id]', 'the voter to lead'),
   ).action(clusterAction('raft transfer', transfer));
+  registerRaftRebuild(raft);
 };
 
 async function members(context: CommandContext): Promise<number> {

@@ -4,7 +4,9 @@ import { frameworkCredentials } from '../client/credentials.ts';
 import { CliError } from '../client/errors.ts';
 import os from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { defaultMasters, parseMasterList, type MasterAddress } from '../../frameworks/sdk/masters.ts';
+import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
+import { resolveMasters, resolveTls } from './cluster-command.ts';
 import type { TaskCommand } from '../../frameworks/sdk/task-info.ts';
 import { exitStatus, runTask, type RunPlan } from '../run/task-runner.ts';
 import type { CommandRegistration } from './types.ts';
@@ -23,6 +25,7 @@ interface RunFlags {
   refuseSeconds: number;
   principal?: string;
   secretFile?: string;
+  tlsCa?: string;
 }
 
 function positiveNumber(flag: string, allowZero = false): (text: string) => number {
@@ -51,6 +54,7 @@ export const registerRunCommand: CommandRegistration = (program: Command) => {
     .option('--docker-image <image>', "run in this Docker image (without a command: the image's own)")
     .option('--name <name>', "the task's name", 'flotilla-run')
     .option('--masters <list>', 'masters host:port,… (default $FLOTILLA_MASTERS, else the three local ones)')
+    .option('--tls-ca <file>', 'masters with --tls-*: speak HTTPS trusting this PEM CA (default $FLOTILLA_TLS_CA)')
     .option('--role <role>', 'the role the framework subscribes with', '*')
     .option(
       '--timeout-seconds <s>',
@@ -109,7 +113,17 @@ function buildPlan(words: readonly string[], flags: RunFlags): RunPlan {
     refuseSeconds: flags.refuseSeconds,
     followOutput: flags.output,
     credentials: runCredentials(flags),
+    tls: runTls(flags),
   };
+}
+
+function runTls(flags: RunFlags): ClientTls | null {
+  try {
+    return resolveTls(flags, process.env);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    usage(error.message);
+  }
 }
 
 function runCredentials(flags: RunFlags): RunPlan['credentials'] {
@@ -133,11 +147,11 @@ export function shellLine(words: readonly string[]): string {
 }
 
 function mastersFrom(flag: string | undefined): MasterAddress[] {
-  const text = flag ?? (process.env.FLOTILLA_MASTERS || defaultMasters);
   try {
-    return parseMasterList(text);
+    return resolveMasters(flag, process.env);
   } catch (error) {
-    usage(`${flag === undefined ? 'FLOTILLA_MASTERS' : '--masters'}: ${(error as Error).message}`);
+    if (!(error instanceof CliError)) throw error;
+    usage(error.message);
   }
 }
 

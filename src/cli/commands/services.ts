@@ -20,12 +20,14 @@ import { CliError } from '../client/errors.ts';
 import { MarathonCallError, MarathonClient } from '../services/marathon-client.ts';
 import { printApp, printApps } from '../services/format.ts';
 import { type CredentialFlags, frameworkCredentials } from '../client/credentials.ts';
+import { daemonTls } from './cluster-command.ts';
 import { reportFailure } from './cluster-command.ts';
 import { FrameworkApi, type FrameworkApiFlags, frameworkFlags, withFrameworkFlags } from './framework-api.ts';
 import type { CommandRegistration } from './types.ts';
 
 interface DaemonFlags extends CredentialFlags {
   masters?: string;
+  tlsCa?: string;
   listen: string;
   advertise?: string;
   namespace: string;
@@ -62,6 +64,7 @@ export const registerServicesCommand: CommandRegistration = (program: Command) =
     .option('--advertise <host:port>', 'the address other instances proxy to (default: --listen)')
     .option('--namespace <name>', 'the KV namespace holding the framework state', defaultNamespace)
     .option('--role <role>', 'the role the framework subscribes with', '*')
+    .option('--tls-ca <file>', 'masters with --tls-*: speak HTTPS trusting this PEM CA (default $FLOTILLA_TLS_CA)')
     .option('--principal <name>', "the framework's principal (default $FLOTILLA_PRINCIPAL)")
     .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET)")
     .option('--framework-name <name>', 'the framework name the masters show', 'flotilla-services')
@@ -105,6 +108,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
   }
   const daemon = await startServicesDaemon({
     ...(credentials === undefined ? {} : { credentials }),
+    tls: daemonTls(flags, 'services'),
     masters: parseMasterList(flags.masters ?? (process.env.FLOTILLA_MASTERS || defaultMasters)),
     host,
     port,

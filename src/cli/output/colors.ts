@@ -39,6 +39,7 @@ export function stateColor(colors: Colors, state: string): string {
     case 'TASK_KILLING':
     case 'TASK_UNREACHABLE':
     case 'DRAINING':
+    case 'DEACTIVATED':
     case 'DISCONNECTED':
     case 'candidate':
     case 'learner':
@@ -46,6 +47,7 @@ export function stateColor(colors: Colors, state: string): string {
     case 'TASK_FINISHED':
     case 'TASK_KILLED':
     case 'COMPLETED':
+    case 'DRAINED':
       return colors.dim(state);
     default:
       return state;

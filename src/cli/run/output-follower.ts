@@ -2,6 +2,7 @@
 // Polls (the agent API has no push for files); a file that does not exist yet (404) is
 // retried; an agent that cannot be reached is reported once and no longer polled, since the
 // state changes still arrive through the master.
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { maxReadsPerPoll } from '../limits.ts';
 import { readAgentFile, sandboxFilePath, type FileChunk } from '../../frameworks/sdk/agent-files.ts';
 import { SchedulerError } from '../../frameworks/sdk/errors.ts';
@@ -31,6 +32,8 @@ export class OutputFollower {
     readonly sinks: OutputSinks,
     /** The CLI's Authorization, for an agent with --credentials. */
     readonly headers: Readonly<Record<string, string>> = {},
+    /** An agent with --tls-*: HTTPS trusting this CA; null: plain HTTP. */
+    readonly tls: ClientTls | null = null,
   ) {}
 
   start(): void {
@@ -64,7 +67,7 @@ export class OutputFollower {
     for (let read = 0; read < maxReadsPerPoll; read++) {
       let chunk: FileChunk;
       try {
-        chunk = await readAgentFile(this.agent, path, this.#offsets[file], undefined, this.headers);
+        chunk = await readAgentFile(this.agent, path, this.#offsets[file], undefined, this.headers, this.tls);
       } catch (error) {
         // Not there yet (the sandbox is made at launch): try again at the next poll.
         if (error instanceof SchedulerError && error.status === 404) return;

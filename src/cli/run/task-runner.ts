@@ -1,6 +1,7 @@
 // `flotilla run` without the command line: subscribe as a framework, launch one task on the
 // first offer that fits, report its state changes and output, tear the framework down.
 // Resolves with the process exit status (0 only for TASK_FINISHED).
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import type { Offer, TaskStatus } from '../../protocol/mesos.ts';
 import { agentAddressOfOffer } from '../../frameworks/sdk/agent-files.ts';
 import { SchedulerClient } from '../../frameworks/sdk/client.ts';
@@ -34,6 +35,8 @@ export interface RunPlan {
   readonly followOutput: boolean;
   /** The framework's principal and secret (Basic), or none for an anonymous master. */
   readonly credentials: { readonly principal: string; readonly secret: string } | null;
+  /** Masters and agents with --tls-*: HTTPS trusting this CA; null: plain HTTP. */
+  readonly tls: ClientTls | null;
 }
 
 export interface RunOutput extends OutputSinks {
@@ -57,6 +60,7 @@ export async function runTask(plan: RunPlan, output: RunOutput, interrupted: Pro
       ...(plan.credentials === null ? {} : { principal: plan.credentials.principal }),
     },
     ...(plan.credentials === null ? {} : { secret: plan.credentials.secret }),
+    tls: plan.tls,
   });
   const run = new TaskRun(client, plan, { ...plan.spec, taskId }, output);
   reportConnection(client, output);
@@ -187,7 +191,7 @@ class TaskRun {
       this.plan.credentials === null
         ? {}
         : credentialHeaders(this.plan.credentials.principal, this.plan.credentials.secret);
-    this.#follower = new OutputFollower(agent, frameworkId, this.spec.taskId, this.output, headers);
+    this.#follower = new OutputFollower(agent, frameworkId, this.spec.taskId, this.output, headers, this.plan.tls);
     this.#follower.start();
   }
 }

@@ -9,7 +9,8 @@ export interface AgentRow {
   readonly hostname: string;
   /** The agent's own HTTP API (files, GET_STATE), from its pid `slave(1)@ip:port`. */
   readonly address: string | null;
-  readonly state: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  /** DRAINING/DRAINED: DRAIN_AGENT (drain_info); DEACTIVATED: DEACTIVATE_AGENT; INACTIVE: not active otherwise. */
+  readonly state: 'ACTIVE' | 'DRAINING' | 'DRAINED' | 'DEACTIVATED' | 'INACTIVE';
   readonly zone: string | null;
   readonly total: Readonly<Record<string, number>>;
   readonly allocated: Readonly<Record<string, number>>;
@@ -35,13 +36,19 @@ function attributeText(attribute: Operator.Agent['agent_info']['attributes'][num
   return '';
 }
 
+function agentState(agent: Operator.Agent): AgentRow['state'] {
+  if (agent.drain_info !== undefined) return agent.drain_info.state;
+  if (agent.deactivated) return 'DEACTIVATED';
+  return agent.active ? 'ACTIVE' : 'INACTIVE';
+}
+
 export function agentRow(agent: Operator.Agent): AgentRow {
   const info = agent.agent_info;
   return {
     id: info.id.value,
     hostname: info.hostname,
     address: agentAddress(agent),
-    state: agent.deactivated ? 'DRAINING' : agent.active ? 'ACTIVE' : 'INACTIVE',
+    state: agentState(agent),
     zone: info.domain?.fault_domain.zone.name ?? null,
     total: scalarTotals(agent.total_resources),
     allocated: scalarTotals(agent.allocated_resources),

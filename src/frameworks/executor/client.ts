@@ -6,7 +6,8 @@
 // API asks — for up to MESOS_RECOVERY_TIMEOUT, after which the agent has given up on it too.
 // An update made while disconnected is kept and sent with the next SUBSCRIBE.
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -25,7 +26,7 @@ import { backoffDelayMs } from '../../util/backoff.ts';
 import { type Logger, silentLogger } from '../../util/logger.ts';
 import { rejectionError, SchedulerError } from '../sdk/errors.ts';
 import type { MasterAddress } from '../sdk/masters.ts';
-import { postForResponse, postJson, readBody } from '../sdk/transport.ts';
+import { connectionAgent, postForResponse, postJson, readBody } from '../sdk/transport.ts';
 import type { ExecutorIdentity } from './environment.ts';
 
 export type ExecutorEventOf<T extends ExecutorEventType> = Extract<ExecutorEvent, { type: T }>;
@@ -57,7 +58,7 @@ export class ExecutorClient {
   readonly #unacknowledged = new Map<string, ExecutorStatus>();
   #state: ExecutorConnectionState = 'idle';
   #response: IncomingMessage | null = null;
-  readonly #httpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  readonly #httpAgent: http.Agent;
   readonly #logger: Logger;
   #closed: () => void = () => undefined;
   /** Resolves when the client closes: by close(), SHUTDOWN handling, or giving up on the agent. */
@@ -68,6 +69,12 @@ export class ExecutorClient {
     options: { readonly logger?: Logger } = {},
   ) {
     this.#logger = options.logger ?? silentLogger;
+    // An agent with --tls-* serves HTTPS; its CA comes in LIBPROCESS_SSL_CA_FILE (environment.ts).
+    const caFile = identity.tlsCaFile ?? null;
+    this.#httpAgent = connectionAgent(caFile === null ? null : { ca: readFileSync(caFile) }, {
+      keepAlive: true,
+      maxSockets: 4,
+    });
     this.done = new Promise((resolve) => {
       this.#closed = resolve;
     });

@@ -7,6 +7,8 @@ import { executorEnvironment } from '../../protocol/executor.ts';
 export interface ExecutorIdentity {
   /** host:port of the agent's HTTP API. */
   readonly agentEndpoint: string;
+  /** The agent's API speaks HTTPS with a certificate of this PEM CA file (LIBPROCESS_SSL_*); absent or null: HTTP. */
+  readonly tlsCaFile?: string | null;
   readonly frameworkId: string;
   readonly executorId: string;
   /** The executor's sandbox (its working directory). */
@@ -53,6 +55,12 @@ function optional(environment: NodeJS.ProcessEnv, name: string): string | null {
   return value === undefined || value === '' ? null : value;
 }
 
+/** LIBPROCESS_SSL_ENABLED as libprocess reads it: "true" or "1". */
+function sslEnabled(environment: NodeJS.ProcessEnv): boolean {
+  const value = environment[executorEnvironment.sslEnabled];
+  return value === 'true' || value === '1';
+}
+
 /** The identity in `environment` (default: this process's), or ExecutorEnvironmentError naming what is missing. */
 export function executorIdentityFromEnvironment(environment: NodeJS.ProcessEnv = process.env): ExecutorIdentity {
   return {
@@ -68,5 +76,6 @@ export function executorIdentityFromEnvironment(environment: NodeJS.ProcessEnv =
     ),
     shutdownGracePeriodMs: duration(environment, executorEnvironment.shutdownGracePeriod, defaultShutdownGracePeriodMs),
     authenticationToken: optional(environment, executorEnvironment.authenticationToken),
+    tlsCaFile: sslEnabled(environment) ? required(environment, executorEnvironment.sslCaFile) : null,
   };
 }

@@ -11,6 +11,8 @@
 // closes it. A target that cannot be reached is answered with `unreachable`, in the framework's
 // own error shape.
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { splitMasterAddress, type MasterAddress } from '../sdk/masters.ts';
 
@@ -23,6 +25,8 @@ export interface ForwardOptions {
   readonly answerTimeoutMs: number;
   /** The answer when the target does not answer in time, or refuses the connection. */
   readonly unreachable: (problem: string) => { readonly status: number; readonly body: unknown };
+  /** A target with TLS (masters with --tls-*): HTTPS trusting this CA; absent or null: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 /** Set on a forwarded request: a host that does not serve it answers 503 instead of forwarding again. */
@@ -55,7 +59,9 @@ export function forwardRequest(request: FastifyRequest, reply: FastifyReply, opt
   const { host, port } = splitMasterAddress(options.target);
   const via = [request.headers.via, `1.1 ${options.forwarder}`].filter(Boolean).join(', ');
   const headers = { ...endToEnd(request.headers), via, [forwardedByHeader]: options.forwarder };
-  const outgoing = http.request({ host, port, method: request.method, path: request.url, headers, agent: false });
+  const tls = options.tls ?? null;
+  const target = { host, port, method: request.method, path: request.url, headers, agent: false };
+  const outgoing = tls === null ? http.request(target) : https.request({ ...target, ...tls });
   return new Promise((resolve) => {
     const headersTimer = setTimeout(
       () => outgoing.destroy(new Error(`no answer within ${options.headersTimeoutMs} ms`)),

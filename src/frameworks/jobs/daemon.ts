@@ -2,6 +2,7 @@
 // the framework (JobsService) and its Metronome API on one HTTP port, JSON logs on stderr.
 // SIGTERM or SIGINT closes the API and the scheduler stream; the framework stays registered
 // with the masters (its tasks keep running) until its failover timeout, so a restart resumes.
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../util/logger.ts';
@@ -23,6 +24,8 @@ export interface JobsDaemonConfig {
   readonly logger?: Logger;
   /** For masters with --credentials: the framework's principal and secret. */
   readonly credentials?: FrameworkCredentials;
+  /** Masters with --tls-*: HTTPS trusting this CA; absent: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 export interface JobsDaemon {
@@ -43,6 +46,7 @@ export async function startJobsDaemon(config: JobsDaemonConfig): Promise<JobsDae
     tickMs: config.tickMs,
     role: config.role,
     ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+    tls: config.tls ?? null,
   });
   const app = buildApp(service);
   await app.listen({ host: config.host, port: config.port });

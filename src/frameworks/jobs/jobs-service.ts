@@ -5,6 +5,7 @@
 // stop() is synchronous and final: the tick timer is cleared, the scheduler client closed, and
 // the KV client's signal aborted, so no decision, launch or write of this instance reaches the
 // masters afterwards (a tick or request in flight fails on its next KV or scheduler call).
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +38,8 @@ export interface JobsServiceOptions {
   readonly instanceId?: string;
   /** For masters with --credentials: the framework's principal and secret (KV and scheduler calls). */
   readonly credentials?: FrameworkCredentials;
+  /** Masters with --tls-*: HTTPS trusting this CA (scheduler and KV calls); absent: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 /** Mesos kills a framework's tasks once it has been away this long: a week, so restarts lose nothing. */
@@ -78,6 +81,7 @@ export class JobsService implements JobsApi {
       masters: options.masters,
       namespace: options.namespace ?? defaultJobsNamespace,
       signal: this.#stop.signal,
+      tls: options.tls ?? null,
       credentials: credentialHeaders(options.credentials?.principal, options.credentials?.secret),
     });
     this.store = new JobStore(kv, options.logger);
@@ -163,6 +167,7 @@ export class JobsService implements JobsApi {
         ...(this.options.credentials === undefined ? {} : { principal: this.options.credentials.principal }),
       },
       ...(this.options.credentials === undefined ? {} : { secret: this.options.credentials.secret }),
+      tls: this.options.tls ?? null,
       // Acknowledged after the record holding the update's effect is written (launcher.ts).
       autoAcknowledge: false,
       reconcileOnSubscribe: false,

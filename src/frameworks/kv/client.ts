@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelayMs } from '../../util/backoff.ts';
 import { type MasterAddress, parseRedirectLocation } from '../sdk/masters.ts';
+import { type ClientTls, fetchWithTls, httpScheme } from '../../protocol/tls-client.ts';
 import {
   defaultKvAttemptTimeoutMs,
   defaultKvRequestDeadlineMs,
@@ -68,6 +69,8 @@ export interface KvClientOptions {
   readonly signal?: AbortSignal;
   /** The framework's Authorization (sdk/transport.ts credentialHeaders) for masters with --credentials. */
   readonly credentials?: Readonly<Record<string, string>>;
+  /** Masters with --tls-*: HTTPS trusting this CA; absent: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 interface Answer {
@@ -226,11 +229,11 @@ export class KvClient {
     if (request.ifMatch !== null) headers['if-match'] = String(request.ifMatch);
     if (request.idempotencyKey !== null) headers['idempotency-key'] = request.idempotencyKey;
     const timeout = AbortSignal.timeout(this.options.attemptTimeoutMs ?? defaultKvAttemptTimeoutMs);
-    const response = await fetch(`http://${master}${request.path}`, {
+    const tls = this.options.tls ?? null;
+    const response = await fetchWithTls(tls, `${httpScheme(tls)}://${master}${request.path}`, {
       method: request.method,
       headers,
       ...(request.body === null ? {} : { body: request.body }),
-      redirect: 'manual',
       signal: this.options.signal === undefined ? timeout : AbortSignal.any([timeout, this.options.signal]),
     });
     return { status: response.status, body: await response.text(), location: response.headers.get('location') };

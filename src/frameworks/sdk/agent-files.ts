@@ -8,6 +8,7 @@ import { SchedulerError, rejectionError } from './errors.ts';
 import type { Offer } from '../../protocol/mesos.ts';
 import { type MasterAddress, parseMasterAddress } from './masters.ts';
 import { postJson } from './transport.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 
 export const agentApiPath = '/api/v1';
 const readTimeoutMs = 5_000;
@@ -24,7 +25,8 @@ export interface FileChunk {
 
 /**
  * READ_FILE at `offset`; rejects with a SchedulerError (CALL_REJECTED 404 when the file is not there yet).
- * `headers`: the Authorization for an agent with --credentials (transport.ts credentialHeaders).
+ * `headers`: the Authorization for an agent with --credentials (transport.ts credentialHeaders);
+ * `tls`: the CA of an agent with --tls-* (HTTPS).
  */
 export async function readAgentFile(
   agent: MasterAddress,
@@ -32,9 +34,10 @@ export async function readAgentFile(
   offset: number,
   length = maxReadBytes,
   headers: Readonly<Record<string, string>> = {},
+  tls: ClientTls | null = null,
 ): Promise<FileChunk> {
   const call = { type: 'READ_FILE', read_file: { path, offset, length: Math.min(length, maxReadBytes) } };
-  const response = await postJson(agent, call, { path: agentApiPath, timeoutMs: readTimeoutMs, headers });
+  const response = await postJson(agent, call, { path: agentApiPath, timeoutMs: readTimeoutMs, headers, tls });
   if (response.status !== 200) throw rejectionError(response.status, response.body, `READ_FILE ${path} at ${agent}`);
   let parsed: { read_file?: { size?: unknown; data?: unknown } };
   try {

@@ -8,7 +8,7 @@
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
 // uuid are acknowledged after the handlers ran.
 import { defaultQueuedEvents, maxKnownTasks } from './limits.ts';
-import http from 'node:http';
+import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackoffPolicy, backoffDelayMs } from '../../util/backoff.ts';
 import type { IdValue, Offer, TaskStatus } from '../../protocol/mesos.ts';
@@ -29,7 +29,14 @@ import { readEvents } from './event-stream.ts';
 import type { MasterAddress } from './masters.ts';
 import { defaultReconnectPolicy, reconnectStep } from './reconnect.ts';
 import { isFatalSubscribeStatus, type OpenedStream, openSubscription } from './subscribe.ts';
-import { credentialHeaders, defaultCallTimeoutMs, postJson, subscribeHeadersTimeoutMs } from './transport.ts';
+import {
+  connectionAgent,
+  credentialHeaders,
+  defaultCallTimeoutMs,
+  postJson,
+  subscribeHeadersTimeoutMs,
+} from './transport.ts';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import {
   callBodyField,
   type CallBodies,
@@ -68,6 +75,11 @@ export interface SchedulerClientOptions {
    * which a master without --credentials (npm start on loopback) accepts.
    */
   readonly secret?: string;
+  /**
+   * Masters with --tls-*: speak HTTPS trusting this CA (PEM), and present `cert`/`key` if given.
+   * Absent: plain HTTP.
+   */
+  readonly tls?: ClientTls | null;
 }
 
 export type ConnectionState = 'connecting' | 'subscribed' | 'closed';
@@ -98,14 +110,14 @@ export class SchedulerClient {
   #fatal: Error | null = null;
   /** Why the last SUBSCRIBE attempt failed, quoted when a caller gives up waiting. */
   #lastFailure: Error | null = null;
-  readonly #callAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  readonly #callAgent: http.Agent;
   /**
    * ACKNOWLEDGEs on their own sockets: a burst of thousands of updates (a large deployment)
    * queues as many acknowledgements, and an ACCEPT or KILL must not wait behind them until it
    * times out.
    */
-  readonly #acknowledgeAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  readonly #streamAgent = new http.Agent({ keepAlive: false });
+  readonly #acknowledgeAgent: http.Agent;
+  readonly #streamAgent: http.Agent;
   readonly #logger: Logger;
   /** The Authorization header of every request, or none (secretHeaders). */
   readonly #authorization: Readonly<Record<string, string>>;
@@ -117,6 +129,10 @@ export class SchedulerClient {
     checkCallRetryPolicy(options.callRetry ?? defaultCallRetryPolicy);
     this.#frameworkId = options.framework.id?.value ?? null;
     this.#logger = options.logger ?? silentLogger;
+    const tls = options.tls ?? null;
+    this.#callAgent = connectionAgent(tls, { keepAlive: true, maxSockets: 8 });
+    this.#acknowledgeAgent = connectionAgent(tls, { keepAlive: true, maxSockets: 8 });
+    this.#streamAgent = connectionAgent(tls, { keepAlive: false });
     this.#authorization = credentialHeaders(options.framework.principal, options.secret);
   }
 

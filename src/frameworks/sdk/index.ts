@@ -43,3 +43,4 @@ export type {
 } from './wire.ts';
 export { agentAddressOfOffer, readAgentFile, sandboxFilePath, type FileChunk } from './agent-files.ts';
 export { credentialHeaders, type FrameworkCredentials } from './transport.ts';
+export type { ClientTls } from '../../protocol/tls-client.ts';

@@ -3,6 +3,8 @@
 // Answers are bounded in bytes and time; network failures become SchedulerError NETWORK.
 import { maxCallResponseBytes } from './limits.ts';
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { SchedulerError } from './errors.ts';
 import { type MasterAddress, splitMasterAddress } from './masters.ts';
 
@@ -21,8 +23,16 @@ export interface CallResponse {
 export interface RequestOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** An https.Agent (made with the CA) speaks HTTPS; an http.Agent plain HTTP. */
   readonly agent?: http.Agent;
   readonly path?: string;
+  /** HTTPS, trusting this CA (masters and agents with --tls-*); absent: plain HTTP unless `agent` is HTTPS. */
+  readonly tls?: ClientTls | null;
+}
+
+/** Keep-alive (or not) agents for one scheme: HTTPS with `tls`, plain HTTP without. */
+export function connectionAgent(tls: ClientTls | null, options: http.AgentOptions): http.Agent {
+  return tls === null ? new http.Agent(options) : new https.Agent({ ...options, ...tls });
 }
 
 /** A framework's principal and its secret in the masters' --credentials (docs/security.md). */
@@ -58,8 +68,11 @@ export function postForResponse(
 ): Promise<IncomingMessage> {
   const { host, port } = splitMasterAddress(master);
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  const tls = options.tls ?? null;
+  const secure = tls !== null || options.agent instanceof https.Agent;
   return new Promise((resolve, reject) => {
-    const request = http.request({
+    const request = (secure ? https : http).request({
+      ...(tls === null ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key }),
       host,
       port,
       method: 'POST',

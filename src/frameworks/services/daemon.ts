@@ -1,6 +1,7 @@
 // `flotilla services`: the services framework as its own process. It serves the Marathon API on
 // --listen, competes for the lease with any other instance on the same KV namespace, and leads
 // when it holds it. SIGTERM/SIGINT release the lease so a standby takes over at once.
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MasterAddress } from '../sdk/masters.ts';
 import type { FrameworkCredentials } from '../sdk/transport.ts';
@@ -25,6 +26,8 @@ export interface ServicesDaemonConfig {
   readonly logger?: Logger;
   /** For masters with --credentials: the framework's principal and secret. */
   readonly credentials?: FrameworkCredentials;
+  /** Masters with --tls-*: HTTPS trusting this CA; absent: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 export interface ServicesDaemon {
@@ -56,6 +59,7 @@ export async function startServicesDaemon(config: ServicesDaemonConfig): Promise
     taskLaunchTimeoutMs: config.taskLaunchTimeoutMs ?? defaultTaskLaunchTimeoutMs,
     logger,
     ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+    tls: config.tls ?? null,
   });
   const server = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: true });
   server.setNotFoundHandler((request, reply) => {

@@ -4,6 +4,7 @@
 // proxying to the holder (api/routes.ts). It is given the masters' addresses, so the same
 // object runs as its own process (daemon.ts) or inside the leading master (hosted.ts), where it
 // is started in each term the master leads and halted, synchronously, when that term ends.
+import type { ClientTls } from '../../protocol/tls-client.ts';
 import { randomUUID } from 'node:crypto';
 import type { Offer, TaskStatus } from '../../protocol/mesos.ts';
 import { assert } from '../../util/assert.ts';
@@ -41,6 +42,8 @@ export interface ServicesConfig {
   readonly hosted?: boolean;
   /** For masters with --credentials: the framework's principal and secret (KV and scheduler calls). */
   readonly credentials?: FrameworkCredentials;
+  /** Masters with --tls-*: HTTPS trusting this CA (scheduler and KV calls); absent: plain HTTP. */
+  readonly tls?: ClientTls | null;
 }
 
 export type ServicesStatus = 'standby' | 'starting' | 'leading' | 'stopped';
@@ -78,6 +81,7 @@ export class ServicesFramework {
       masters: this.config.masters,
       namespace: this.config.namespace,
       signal: abort.signal,
+      tls: this.config.tls ?? null,
       credentials: credentialHeaders(this.config.credentials?.principal, this.config.credentials?.secret),
     });
     const lease = new LeaseKeeper({
@@ -232,6 +236,7 @@ export class ServicesFramework {
         ...(this.config.credentials === undefined ? {} : { principal: this.config.credentials.principal }),
       },
       ...(this.config.credentials === undefined ? {} : { secret: this.config.credentials.secret }),
+      tls: this.config.tls ?? null,
       reconnect: { baseMs: 250, maxMs: 2_000 },
       logger: logger.child({ part: 'scheduler' }),
     });

@@ -51,6 +51,8 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
       return { type: 'FRAMEWORK_UPDATED', framework_updated: { framework: frameworkView(state, event.framework) } };
     case 'FRAMEWORK_REMOVED':
       return { type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: mesosFrameworkInfo(event.framework) } };
+    // Readers see deactivation and drains in GET_AGENTS (deactivated, drain_info).
+    case 'AGENT_UPDATED':
     case 'OFFER_ADDED':
     case 'OFFER_REMOVED':
     case 'TASK_KILL_REQUESTED':

@@ -211,9 +211,7 @@ export function* getFrameworksJson(view: CapturedView): Generator<string> {
 /** The value of GET_AGENTS' `get_agents`: registered agents (unreachable and gone ones are not). */
 export function* getAgentsJson(view: CapturedView): Generator<string> {
   const order = yield* sortedPositions(view.agents.map((agent) => agent.id));
-  const registered = [...order]
-    .map((position) => view.agents[position]!)
-    .filter((agent) => agent.state === 'ACTIVE' || agent.state === 'DRAINING');
+  const registered = [...order].map((position) => view.agents[position]!).filter((agent) => agent.state === 'ACTIVE');
   yield '{"agents":';
   yield* jsonArray(registered, (agent) => view.stringify(mesosAgent(agent)));
   yield ',"recovered_agents":[]}';

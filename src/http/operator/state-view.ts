@@ -26,7 +26,7 @@ import { seeEverything, type Visibility } from './visibility.ts';
 
 /** Registered agents, as Mesos lists them: unreachable and gone agents are not registered. */
 export function getAgents(state: ReadonlyState): Operator.GetAgents {
-  return { agents: listAgents(state, { states: ['ACTIVE', 'DRAINING'] }).map(mesosAgent), recovered_agents: [] };
+  return { agents: listAgents(state, { states: ['ACTIVE'] }).map(mesosAgent), recovered_agents: [] };
 }
 
 interface Accumulator {

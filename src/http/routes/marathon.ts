@@ -7,16 +7,19 @@ import type { ServicesFramework } from '../../frameworks/services/framework.ts';
 import { registerMarathonRoutes } from '../../frameworks/services/api/routes.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { frameworkGate } from '../framework-gate.ts';
+import type { TlsIdentity } from '../../util/tls.ts';
 
 export function registerMarathonApi(
   app: FastifyInstance,
   master: MasterCore,
   services: ServicesFramework | null,
+  tls: TlsIdentity | null = null,
 ): void {
   void app.register(async (scope) => {
     scope.addHook(
       'onRequest',
       frameworkGate(master, {
+        tls,
         hosted: services !== null,
         localPaths: new Set(services === null ? [] : ['/ping']),
         notHosted: () => ({

@@ -8,17 +8,20 @@ import { JobsError } from '../../frameworks/jobs/errors.ts';
 import type { JobsApi } from '../../frameworks/jobs/jobs-service.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { frameworkGate } from '../framework-gate.ts';
+import type { TlsIdentity } from '../../util/tls.ts';
 
 export function registerMetronomeApi(
   app: FastifyInstance,
   master: MasterCore,
   jobs: JobsApi | null,
   options: { readonly ping: boolean },
+  tls: TlsIdentity | null = null,
 ): void {
   void app.register(async (scope) => {
     scope.addHook(
       'onRequest',
       frameworkGate(master, {
+        tls,
         hosted: jobs !== null,
         // Its /ping (when this port has no Marathon API) is this master's own liveness answer.
         localPaths: new Set(options.ping ? ['/ping'] : []),

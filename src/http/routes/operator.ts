@@ -22,6 +22,7 @@ import { stateCalls } from '../operator/state-calls.ts';
 import { subscribeCalls } from '../operator/subscribe-call.ts';
 import { OperatorSubscriptions } from '../operator/subscriptions.ts';
 import { teardownCalls } from '../operator/teardown-calls.ts';
+import { drainCalls } from '../operator/drain-calls.ts';
 
 export const operatorPath = '/api/v1';
 
@@ -40,6 +41,7 @@ export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTa
     quotaCalls,
     maintenanceCalls,
     teardownCalls,
+    drainCalls,
     allocationCalls,
     subscribeCalls(parts.subscriptions),
   ];

@@ -28,6 +28,7 @@ import {
   sandboxReadTimeoutMs,
 } from '../limits.ts';
 import { readFromAgent } from '../sandbox/agent-read.ts';
+import type { TlsIdentity } from '../../util/tls.ts';
 import { requireAllowed } from '../access.ts';
 
 export const sandboxReadPath = '/api/v1/sandbox/read';
@@ -102,7 +103,12 @@ function agentOf(master: MasterCore, task: Task): { ip: string; port: number } {
   return agent.address;
 }
 
-export function registerSandboxRoutes(app: FastifyInstance, master: MasterCore, clusterSecret: string): void {
+export function registerSandboxRoutes(
+  app: FastifyInstance,
+  master: MasterCore,
+  clusterSecret: string,
+  tls: TlsIdentity | null = null,
+): void {
   let inFlight = 0;
   app.get<{ Querystring: SandboxQuery }>(sandboxReadPath, async (request) => {
     const read = parseSandboxQuery(request.query);
@@ -124,7 +130,13 @@ export function registerSandboxRoutes(app: FastifyInstance, master: MasterCore, 
     }
     inFlight += 1;
     try {
-      const result = await readFromAgent({ agent, ...read, timeoutMs: sandboxReadTimeoutMs, clusterSecret });
+      const result = await readFromAgent({
+        agent,
+        ...read,
+        timeoutMs: sandboxReadTimeoutMs,
+        clusterSecret,
+        tls: tls === null ? null : tls.clientOptions(),
+      });
       return {
         framework_id: read.frameworkId,
         task_id: read.taskId,

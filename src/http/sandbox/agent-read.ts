@@ -4,6 +4,7 @@
 // into one of three stable codes, never a 500: the file is not there, the agent refused the
 // path, or the agent is not answering as an agent should.
 import { secretHeader } from '../../util/shared-secret.ts';
+import { type ClientTls, fetchWithTls, httpScheme } from '../../protocol/tls-client.ts';
 import { HttpError } from '../errors.ts';
 
 export interface AgentReadRequest {
@@ -21,6 +22,8 @@ export interface AgentReadRequest {
    * for their own caller (routes/sandbox.ts).
    */
   readonly clusterSecret: string;
+  /** The cluster's CA and this master's certificate when agents serve HTTPS (--tls-*); null: plain HTTP. */
+  readonly tls: ClientTls | null;
 }
 
 export interface AgentReadResult {
@@ -32,9 +35,10 @@ export interface AgentReadResult {
 /** base64 takes 4 bytes per 3; the envelope a few more. Anything longer is not our answer. */
 const answerOverheadBytes = 4096;
 
-function agentUrl(agent: AgentReadRequest['agent']): string {
+function agentUrl(request: AgentReadRequest): string {
+  const { agent } = request;
   const host = agent.ip.includes(':') ? `[${agent.ip}]` : agent.ip;
-  return `http://${host}:${agent.port}/api/v1`;
+  return `${httpScheme(request.tls)}://${host}:${agent.port}/api/v1`;
 }
 
 /** The body, or null when it is longer than `maxBytes` (reading stops there). */
@@ -57,7 +61,7 @@ async function boundedText(response: Response, maxBytes: number): Promise<string
 }
 
 function unavailable(request: AgentReadRequest, why: string): HttpError {
-  return new HttpError('AGENT_UNAVAILABLE', `agent ${agentUrl(request.agent)}: ${why}`);
+  return new HttpError('AGENT_UNAVAILABLE', `agent ${agentUrl(request)}: ${why}`);
 }
 
 function parseJson(text: string): unknown {
@@ -96,7 +100,7 @@ export async function readFromAgent(request: AgentReadRequest): Promise<AgentRea
   let response: Response;
   let text: string | null;
   try {
-    response = await fetch(agentUrl(request.agent), {
+    response = await fetchWithTls(request.tls, agentUrl(request), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -104,7 +108,6 @@ export async function readFromAgent(request: AgentReadRequest): Promise<AgentRea
         [secretHeader]: request.clusterSecret,
       },
       body: JSON.stringify(call),
-      redirect: 'error',
       signal: AbortSignal.timeout(request.timeoutMs),
     });
     text = await boundedText(response, Math.ceil((request.length * 4) / 3) + answerOverheadBytes);

@@ -16,8 +16,9 @@ export const skipReasonTexts = {
   BELOW_MIN_ALLOCATABLE: 'the free resources are below the minimum allocatable resources',
   QUOTA_LIMIT: "the role's quota limit is reached",
   HELD_FOR_QUOTA_GUARANTEE: "the free resources are held back for other roles' quota guarantees",
-  AGENT_NOT_ACTIVE: 'the agent is not active (draining, unreachable or gone)',
+  AGENT_NOT_ACTIVE: 'the agent is not active (unreachable or gone)',
   AGENT_IN_MAINTENANCE: "the agent's machine is down for maintenance",
+  AGENT_DEACTIVATED: 'the agent is deactivated or draining (DEACTIVATE_AGENT, DRAIN_AGENT)',
 };
 
 function quantities(record) {

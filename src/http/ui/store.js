@@ -36,7 +36,10 @@ const nanosecondsPerMillisecond = 1e6;
 const millisecondsOf = (time) =>
   typeof time?.nanoseconds === 'number' ? time.nanoseconds / nanosecondsPerMillisecond : 0;
 
-/** An agent from master.proto GetAgents.Agent. `state` is ACTIVE, DRAINING or INACTIVE. */
+/**
+ * An agent from master.proto GetAgents.Agent. `state` is ACTIVE, DRAINING (DRAIN_AGENT: drain_info,
+ * whose state is `drainState`), DEACTIVATED (DEACTIVATE_AGENT) or INACTIVE.
+ */
 export function agentRecord(agent) {
   const info = agent?.agent_info ?? {};
   return Object.freeze({
@@ -47,7 +50,13 @@ export function agentRecord(agent) {
     attributes: formatAttributes(info.attributes),
     total: sumResources(agent?.total_resources ?? info.resources),
     offered: sumResources(agent?.offered_resources),
-    state: agent?.deactivated ? 'DRAINING' : agent?.active === false ? 'INACTIVE' : 'ACTIVE',
+    state: agent?.drain_info
+      ? 'DRAINING'
+      : agent?.deactivated
+        ? 'DEACTIVATED'
+        : agent?.active === false
+          ? 'INACTIVE'
+          : 'ACTIVE',
     drainState: typeof agent?.drain_info?.state === 'string' ? agent.drain_info.state : '',
     registeredAtMs: millisecondsOf(agent?.registered_time),
     version: String(agent?.version ?? ''),

@@ -25,15 +25,30 @@ export function mesosAgentInfo(agent: Agent): Mesos.AgentInfo {
   };
 }
 
+/** mesos.proto DrainInfo of a drained or draining agent (DRAIN_AGENT), else undefined. */
+export function mesosDrainInfo(agent: Agent): Operator.DrainInfo | undefined {
+  if (agent.drain === null) return undefined;
+  const { state, maxGracePeriodMs, markGone } = agent.drain;
+  return {
+    state,
+    config: {
+      ...(maxGracePeriodMs === null ? {} : { max_grace_period: nanoseconds(maxGracePeriodMs) }),
+      mark_gone: markGone,
+    },
+  };
+}
+
 /**
- * A DRAINING agent is what Mesos 1.9+ calls deactivated and draining (DRAIN_AGENT). Agents run
- * the master's release, so `version` is ours.
+ * Mesos 1.9+: `active` is "registered and not deactivated"; `deactivated` is DEACTIVATE_AGENT or
+ * DRAIN_AGENT (until REACTIVATE_AGENT); `drain_info` is present once drained or draining. Agents
+ * run the master's release, so `version` is ours.
  */
 export function mesosAgent(agent: Agent): Operator.Agent {
+  const drainInfo = mesosDrainInfo(agent);
   return {
     agent_info: mesosAgentInfo(agent),
-    active: agent.state === 'ACTIVE',
-    deactivated: agent.state === 'DRAINING',
+    active: agent.state === 'ACTIVE' && !agent.deactivated,
+    deactivated: agent.deactivated,
     version: flotillaVersion(),
     pid: `${agentProcessId}@${agent.address.ip}:${agent.address.port}`,
     registered_time: nanoseconds(agent.registeredAt),
@@ -41,7 +56,7 @@ export function mesosAgent(agent: Agent): Operator.Agent {
     total_resources: mesosResources(agent.resources),
     allocated_resources: mesosResources(agent.used),
     offered_resources: mesosResources(agent.offered),
-    ...(agent.state === 'DRAINING' ? { drain_info: { state: 'DRAINING', config: {} } } : {}),
+    ...(drainInfo === undefined ? {} : { drain_info: drainInfo }),
   };
 }
 

@@ -26,6 +26,13 @@ interface StateCounts {
   readonly total: Record<ScalarResource, number>;
   readonly used: Record<ScalarResource, number>;
   readonly offered: Record<ScalarResource, number>;
+  /** Reachable agents by activation and drain (Mesos slaves_active / slaves_inactive). */
+  readonly activation: {
+    readonly active: number;
+    readonly deactivated: number;
+    readonly draining: number;
+    readonly drained: number;
+  };
 }
 
 function computeCounts(state: ReadonlyState): StateCounts {
@@ -33,16 +40,21 @@ function computeCounts(state: ReadonlyState): StateCounts {
   const total = zero();
   const used = zero();
   const offered = zero();
+  const activation = { active: 0, deactivated: 0, draining: 0, drained: 0 };
   for (const agent of state.agents.values()) {
     // Unreachable and gone agents offer nothing: Mesos counts only registered agents' resources.
-    if (agent.state !== 'ACTIVE' && agent.state !== 'DRAINING') continue;
+    if (agent.state !== 'ACTIVE') continue;
+    if (agent.deactivated) activation.deactivated += 1;
+    else activation.active += 1;
+    if (agent.drain?.state === 'DRAINING') activation.draining += 1;
+    if (agent.drain?.state === 'DRAINED') activation.drained += 1;
     for (const name of scalarResources) {
       total[name] += quantityOf(agent.resources, name);
       used[name] += quantityOf(agent.used, name);
       offered[name] += quantityOf(agent.offered, name);
     }
   }
-  return { counts: countByState(state), total, used, offered };
+  return { counts: countByState(state), total, used, offered, activation };
 }
 
 /** One computation per applied index, however many gauges read it in one scrape. */
@@ -63,8 +75,12 @@ export function taskStateMetricKey(prefix: 'master' | 'agent', taskState: string
 export function registerStateGauges(metrics: MetricRegistry, source: StateSource): void {
   const read = memoizedCounts(source);
   const agentGauges: [string, string, (counts: StateCounts) => number][] = [
-    ['master/agents_active', 'agents that are registered and active', (c) => c.counts.agents.ACTIVE],
-    ['master/agents_inactive', 'agents that are registered but draining', (c) => c.counts.agents.DRAINING],
+    ['master/agents_active', 'agents that are registered and active', (c) => c.activation.active],
+    [
+      'master/agents_inactive',
+      'agents that are registered but deactivated or draining',
+      (c) => c.activation.deactivated,
+    ],
     ['master/agents_unreachable', 'agents marked unreachable', (c) => c.counts.agents.UNREACHABLE],
     ['master/frameworks_active', 'frameworks subscribed and active', (c) => c.counts.frameworks.CONNECTED],
     ['master/frameworks_inactive', 'frameworks disconnected, within failover', (c) => c.counts.frameworks.DISCONNECTED],
@@ -81,8 +97,12 @@ export function registerStateGauges(metrics: MetricRegistry, source: StateSource
   }
   registerResourceGauges(metrics, read);
   metrics.gauge('flotilla_agents_draining', {
-    help: 'agents draining for maintenance',
-    read: () => read().counts.agents.DRAINING,
+    help: 'agents being drained (DRAIN_AGENT): tasks still live',
+    read: () => read().activation.draining,
+  });
+  metrics.gauge('flotilla_agents_drained', {
+    help: 'agents drained (DRAIN_AGENT done) and not reactivated',
+    read: () => read().activation.drained,
   });
   metrics.gauge('flotilla_agents_gone', {
     help: 'agents marked gone for good',

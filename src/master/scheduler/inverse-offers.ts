@@ -19,7 +19,7 @@ const inverseOfferIdHexDigits = 24;
  * down (START_MAINTENANCE removes those agents).
  */
 export function maintenanceWindowOf(state: ReadonlyState, agent: Agent): MaintenanceWindow | null {
-  if (agent.state !== 'ACTIVE' && agent.state !== 'DRAINING') return null;
+  if (agent.state !== 'ACTIVE') return null;
   const windows = state.maintenanceSchedule.windows;
   if (windows.length === 0 || agentIsDown(state, agent)) return null;
   return windows.find((candidate) => candidate.machines.some((machine) => agentOnMachine(agent, machine))) ?? null;

@@ -93,7 +93,7 @@ function unknownTaskEvent(
   const agent = reference.agentId === null ? undefined : state.agents.get(reference.agentId as AgentId);
   let taskState: TaskState = aware ? 'TASK_UNKNOWN' : 'TASK_LOST';
   let message = 'Reconciliation: Task is unknown';
-  if (agent?.state === 'ACTIVE' || agent?.state === 'DRAINING')
+  if (agent?.state === 'ACTIVE')
     [taskState, message] = [aware ? 'TASK_GONE' : 'TASK_LOST', 'Reconciliation: Task is unknown to the agent'];
   else if (agent?.state === 'UNREACHABLE')
     [taskState, message] = [aware ? 'TASK_UNREACHABLE' : 'TASK_LOST', 'Reconciliation: Task is unreachable'];

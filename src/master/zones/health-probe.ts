@@ -3,9 +3,17 @@
 // leader it follows (src/http/routes/health.ts).
 import { memberProbeTimeoutMs } from '../limits.ts';
 import type { ProbeAnswer } from './zone-registry.ts';
+import { type ClientTls, fetchWithTls, httpScheme } from '../../protocol/tls-client.ts';
 
-export async function probeMasterHealth(address: string): Promise<ProbeAnswer> {
-  const response = await fetch(`http://${address}/health`, { signal: AbortSignal.timeout(memberProbeTimeoutMs) });
+/** The probe of a cluster with TLS (`tls()`: the CA and certificate of the moment) or without (null). */
+export function masterHealthProbe(tls: (() => ClientTls) | null): (address: string) => Promise<ProbeAnswer> {
+  return (address) => probeMasterHealth(address, tls === null ? null : tls());
+}
+
+export async function probeMasterHealth(address: string, tls: ClientTls | null = null): Promise<ProbeAnswer> {
+  const response = await fetchWithTls(tls, `${httpScheme(tls)}://${address}/health`, {
+    signal: AbortSignal.timeout(memberProbeTimeoutMs),
+  });
   if (response.status !== 200) throw new Error(`GET /health answered ${response.status}`);
   const body = (await response.json()) as Record<string, unknown>;
   const { id, zone, term, leader } = body;

@@ -1,11 +1,9 @@
 // An instance on an unreachable agent (SIGSTOPped: it answers no ping, the masters mark it
 // UNREACHABLE and its task TASK_UNREACHABLE) is replaced only after the app's
-// unreachableStrategy.inactiveAfterSeconds, and killed after expungeAfterSeconds; when the agent
-// comes back (SIGCONT) with the old task still running, the kill reaches it and the app is back
-// to what it asked for. (The masters keep a returning agent's tasks TASK_UNREACHABLE — its
-// re-registration names its tasks, not their states — so the framework cannot see the task come
-// back and kill the surplus by killSelection at once; the surplus lasts until expungeAfterSeconds.
-// The rule itself, surplus killed by killSelection, is tested in rolling.test.ts.)
+// unreachableStrategy.inactiveAfterSeconds. When the agent comes back (SIGCONT) before
+// expungeAfterSeconds with the old task still running, its re-registration reports the task
+// TASK_RUNNING, the framework sees it return, and the surplus goes by the app's killSelection
+// (YOUNGEST_FIRST by default: the replacement), as Marathon's unreachable-strategy docs say.
 // flotilla-test-timeout-seconds: 600
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,7 +29,7 @@ test.after(async () => {
   await cluster?.stop();
 });
 
-test('replaced after inactiveAfterSeconds; killed after expungeAfterSeconds once its agent returns', async () => {
+test('replaced after inactiveAfterSeconds; when its agent returns, the surplus goes by killSelection', async () => {
   await marathon(services.address, 'POST', '/v2/apps', {
     id: '/unr/app',
     cmd: recordingCommand(cluster.runsFile),
@@ -71,14 +69,14 @@ test('replaced after inactiveAfterSeconds; killed after expungeAfterSeconds once
     },
     { timeoutMs: 180_000, what: 'one task again after the agent came back' },
   );
-  assert.is(settled.tasks[0]!.id, replacement.id, 'the expunged original was killed, the replacement stays');
+  assert.is(settled.tasks[0]!.id, original.id, 'the original came back running; YOUNGEST_FIRST killed the replacement');
   await waitFor(
     async () => {
       const lists = await Promise.all(cluster.agents.map((candidate) => cluster.agentTasks(candidate)));
       const live = lists.flat().filter((task) => task.taskId.startsWith('unr_app.') && liveTaskStates.has(task.state));
-      return live.length === 1 && live[0]!.taskId === replacement.id;
+      return live.length === 1 && live[0]!.taskId === original.id;
     },
-    { timeoutMs: 120_000, what: 'the agents to run only the replacement' },
+    { timeoutMs: 120_000, what: 'the agents to run only the original' },
   );
 });
 

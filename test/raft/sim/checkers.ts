@@ -301,6 +301,20 @@ export class Checkers {
     record.durableCommit = hardState.commit;
   }
 
+  /**
+   * A crash lost the disk's unsynced tail (a commit-only hard state): the commit index on disk
+   * went back, which Raft allows (it is volatile); what is durable from now on starts there.
+   */
+  observeUnsyncedTailLost(node: NodeId, disk: MemoryDisk): void {
+    const record = this.replica(node);
+    check(
+      disk.hardState.term === record.durableTerm && disk.hardState.vote === record.durableVote,
+      'vote durability',
+      () => `${node} lost term ${record.durableTerm} or vote ${record.durableVote} with its unsynced tail`,
+    );
+    record.durableCommit = disk.hardState.commit;
+  }
+
   /** A message leaves a replica: what it promises must already be on that replica's disk. */
   observeSend(node: NodeId, message: Message, disk: MemoryDisk): void {
     const hardState = disk.hardState;

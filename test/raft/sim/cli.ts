@@ -1,4 +1,4 @@
-// `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N]`
+// `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N] [--disk-faults on|off]`
 //
 // Runs the deterministic Raft simulation over a range of seeds (or one seed), prints a progress
 // line while it runs, every failing seed with its message (and, with --trace, the events that led
@@ -20,6 +20,7 @@ interface CliOptions {
   readonly nodes?: 3 | 5;
   readonly steps: number;
   readonly fullCheckEvery: number;
+  readonly diskFaults?: boolean;
 }
 
 const maxSeeds = 10_000_000;
@@ -63,6 +64,15 @@ function parseOptions(argv: readonly string[]): CliOptions {
       'compare every log from scratch every this many steps (1: every step)',
       wholeNumber('full-check-every', 1, 10_000_000),
       defaultFullCheckEvery,
+    )
+    .option(
+      '--disk-faults <on|off>',
+      'torn writes and lost unsynced tails at every crash (on) or none (off); by default drawn from each seed',
+      (text: string) => {
+        if (text !== 'on' && text !== 'off')
+          throw new InvalidArgumentError(`disk-faults must be on or off, got "${text}"`);
+        return text === 'on';
+      },
     )
     .parse([...argv]);
   return program.opts<CliOptions>();
@@ -113,6 +123,7 @@ function main(): void {
           steps: options.steps,
           traceEvents: options.traceEvents,
           fullCheckEvery: options.fullCheckEvery,
+          diskFaults: options.diskFaults,
         }),
       );
     } catch (error) {
@@ -147,6 +158,8 @@ function printSummary(
       `(${formatRate(seeds.length, elapsedMs)} seeds/s)\n` +
       `sim: ${sum((result) => result.steps)} steps, ${sum((result) => result.leaderTerms)} leader terms, ` +
       `${sum((result) => result.counters.proposalsAccepted)} proposals accepted, ${sum((result) => result.counters.crashes)} crashes, ` +
+      `${sum((result) => result.counters.tornWrites)} torn writes (${sum((result) => result.tornEntriesTruncated)} torn entries truncated), ` +
+      `${sum((result) => result.counters.unsyncedTailsLost)} unsynced tails lost, ` +
       `${sum((result) => result.counters.disconnects)} disconnects, ` +
       `${sum((result) => result.counters.partitions)} partitions, ${sum((result) => result.counters.membershipChanges)} membership changes, ` +
       `${sum((result) => result.counters.snapshotsTaken)} snapshots taken, ${sum((result) => result.counters.snapshotsInstalled)} installed, ` +

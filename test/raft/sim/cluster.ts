@@ -17,7 +17,7 @@ import type {
 } from '../../../src/raft/types.ts';
 import { Checkers, type InspectedLog } from './checkers.ts';
 import { type NetworkFaults, SimNetwork } from './network.ts';
-import { type CrashPoint, type NodeEnvironment, SimNode } from './node.ts';
+import { type CrashPoint, type DiskCrash, intactDisk, type NodeEnvironment, SimNode } from './node.ts';
 import { type ApplyOutcome, type SimRequest, simStamp } from './state-machine.ts';
 import { type TraceEvent, TraceRing } from './trace.ts';
 
@@ -48,6 +48,10 @@ export interface ClusterCounters {
   readsAnswered: number;
   readsFailed: number;
   crashes: number;
+  /** Crashes that tore a Ready being written with entries, some of which did not reach the disk whole. */
+  tornWrites: number;
+  /** Crashes that lost the disk's unsynced tail. */
+  unsyncedTailsLost: number;
   /** Closed sockets seen by a driver (after a crash, or spurious while the peer lives). */
   disconnects: number;
   restarts: number;
@@ -78,6 +82,8 @@ export class SimCluster {
     readsAnswered: 0,
     readsFailed: 0,
     crashes: 0,
+    tornWrites: 0,
+    unsyncedTailsLost: 0,
     disconnects: 0,
     restarts: 0,
     partitions: 0,
@@ -296,10 +302,18 @@ export class SimCluster {
     this.settle(node, process);
   }
 
-  crash(node: SimNode, point: CrashPoint): void {
-    this.begin(`crash ${node.id} ${point}`);
+  crash(node: SimNode, point: CrashPoint, disk: DiskCrash = intactDisk): void {
+    const torn = disk.tornWrite;
+    const faults = [
+      torn === null ? '' : ` torn(keep ${torn.entriesKept}${torn.tearNext ? ', tear the next' : ''})`,
+      disk.loseUnsyncedTail ? ' lose-unsynced' : '',
+    ].join('');
+    this.begin(`crash ${node.id} ${point}${faults}`);
     this.counters.crashes++;
-    node.crash(point);
+    if (disk.loseUnsyncedTail) this.counters.unsyncedTailsLost++;
+    node.entriesLostToTear = 0;
+    node.crash(point, disk);
+    if (node.entriesLostToTear > 0) this.counters.tornWrites++;
   }
 
   /** `node`'s driver sees its socket to `peer` close: `peer` died, or the connection merely dropped. */

@@ -31,10 +31,23 @@ import type {
 } from '../../../src/raft/types.ts';
 import { type Checkers, InvariantViolation } from './checkers.ts';
 import { type ApplyOutcome, SimStateMachine } from './state-machine.ts';
-import { MemoryDisk } from './storage.ts';
+import { MemoryDisk, type TornWrite } from './storage.ts';
 
 export type CrashPoint = 'between-readies' | 'before-persist' | 'after-persist' | 'after-send';
 export const crashPoints: readonly CrashPoint[] = ['between-readies', 'before-persist', 'after-persist', 'after-send'];
+
+/**
+ * What the crash does to the disk (storage.ts): nothing beyond losing the process; lose the
+ * writes not yet fsynced; or, at 'after-persist', tear the Ready being written (it did not
+ * finish: the driver never sent what depended on it, nor advanced).
+ */
+export interface DiskCrash {
+  readonly loseUnsyncedTail: boolean;
+  readonly tornWrite: TornWrite | null;
+  /** A broken disk (an fsync that lied): this many synced entries lost. Only to prove the checkers catch it. */
+  readonly lyingFsyncEntries?: number;
+}
+export const intactDisk: DiskCrash = { loseUnsyncedTail: false, tornWrite: null };
 
 /** A Ready loop that does not settle within this many batches is a livelock in the core. */
 export const maxReadiesPerProcess = 1_000;
@@ -115,9 +128,14 @@ export class SimNode {
   }
 
   /** Drops the core; `point` says where in the Ready loop (if a Ready is pending at all). */
-  crash(point: CrashPoint): void {
+  crash(point: CrashPoint, disk: DiskCrash = intactDisk): void {
     const core = this.live();
-    if (point !== 'between-readies' && core.hasReady()) this.processOneReady(core, point);
+    if (point !== 'between-readies' && core.hasReady()) this.processOneReady(core, point, disk.tornWrite);
+    if (disk.lyingFsyncEntries !== undefined) this.disk.loseSyncedEntries(disk.lyingFsyncEntries);
+    if (disk.loseUnsyncedTail) {
+      this.disk.loseUnsyncedTail();
+      this.environment.checkers.observeUnsyncedTailLost(this.id, this.disk);
+    }
     this.drop();
   }
 
@@ -193,18 +211,28 @@ export class SimNode {
     return count;
   }
 
-  private processOneReady(core: RaftCore, crashAt: CrashPoint | null): void {
+  private processOneReady(core: RaftCore, crashAt: CrashPoint | null, torn: TornWrite | null = null): void {
     const ready = core.ready();
+    // A torn write is a crash in the middle of the persist: nothing after it happens.
+    const tearing = crashAt === 'after-persist' && torn !== null;
     // §10.2.1: a leader's messages go before its persist, as the real driver sends them; a
     // crash 'after-send' then leaves them sent and the Ready's entries not on disk.
     if (ready.sendBeforePersist) {
       if (crashAt === 'before-persist') return;
       this.send(ready);
       if (crashAt === 'after-send') return;
+      if (tearing) {
+        this.persistTorn(ready, torn);
+        return;
+      }
       this.persist(core, ready);
       if (crashAt === 'after-persist') return;
     } else {
       if (crashAt === 'before-persist') return;
+      if (tearing) {
+        this.persistTorn(ready, torn);
+        return;
+      }
       this.persist(core, ready);
       if (crashAt === 'after-persist') return;
       this.send(ready);
@@ -236,6 +264,20 @@ export class SimNode {
       checkers.observeEntriesWritten(this.id, ready.entries, this.termBefore(core, ready, first.index));
     this.disk.persist({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
     checkers.observePersist(this.id, this.disk);
+  }
+
+  /** Entries of the last torn write that did not reach the disk whole (for the counters). */
+  entriesLostToTear = 0;
+
+  private persistTorn(ready: Ready, torn: TornWrite): void {
+    // The tear falls inside the batch: at most its last entry is the half-written one.
+    const entriesKept = Math.min(torn.entriesKept, Math.max(0, ready.entries.length - 1));
+    this.entriesLostToTear = ready.entries.length - entriesKept;
+    this.disk.persistTorn(
+      { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot },
+      { entriesKept, tearNext: torn.tearNext },
+    );
+    this.environment.checkers.observePersist(this.id, this.disk);
   }
 
   /** The term of the entry just below `index` in this replica's log, when still known. */

@@ -48,6 +48,8 @@ export interface SeedResult {
   readonly maxTerm: number;
   readonly leaderTerms: number;
   readonly finalCommit: LogIndex;
+  /** Torn last entries that restarts found by checksum and truncated, over every replica's disk. */
+  readonly tornEntriesTruncated: number;
 }
 
 export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
@@ -80,6 +82,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
       maxTerm,
       leaderTerms: cluster.checkers.leaderTerms(),
       finalCommit,
+      tornEntriesTruncated: [...cluster.nodes.values()].reduce(
+        (total, node) => total + node.disk.tornEntriesTruncated,
+        0,
+      ),
     };
   } catch (error) {
     throw new SimulationFailure(seed, cluster.step, error, [`plan ${describePlan(plan)}`, ...cluster.trace.lines()]);

@@ -8,7 +8,7 @@ import { SeededRandom } from '../../../src/raft/random.ts';
 import type { MembershipChange } from '../../../src/raft/types.ts';
 import { nodeAddress, type SimCluster } from './cluster.ts';
 import { type NetworkFaults, quietNetwork } from './network.ts';
-import { crashPoints, type SimNode } from './node.ts';
+import { type CrashPoint, crashPoints, type DiskCrash, intactDisk, type SimNode } from './node.ts';
 import { stampedPayload } from './state-machine.ts';
 
 export interface SimOptions {
@@ -20,6 +20,10 @@ export interface SimOptions {
   readonly traceEvents?: number;
   /** A full (from scratch) comparison of every log every this many steps, besides the incremental checks. */
   readonly fullCheckEvery?: number;
+  /** Disk faults at crashes; by default drawn from the seed (half the plans). */
+  readonly diskFaults?: boolean;
+  /** A broken disk whose crashes lose fsynced entries: only to prove the checkers catch one. */
+  readonly lyingFsync?: boolean;
 }
 
 export const defaultSteps = 3_000;
@@ -53,6 +57,10 @@ export interface SimPlan {
   readonly clockRates: readonly number[];
   /** Snapshots reach the core up to this many inputs after they are serialised (or only when the writer finishes). */
   readonly maxSnapshotDelayInputs: number;
+  /** Crashes may tear the write in progress and lose the unsynced tail (storage.ts, "Disk faults"). */
+  readonly diskFaults: boolean;
+  /** Crashes lose fsynced entries too: a broken disk the checkers must catch. */
+  readonly lyingFsync: boolean;
 }
 
 export function planFor(seed: number, options: SimOptions = {}): SimPlan {
@@ -100,7 +108,16 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   // Its own stream, so the plans of seeds drawn before it existed stay the same: the LAN profile's
   // narrow jitter (12 + 0..2 ticks) makes followers time out together far more often.
   const jitter = new SeededRandom(mixSeed(seed, 0x71e7)).pick([10, 10, 3, 2]);
-  return { ...plan, ...timing, tuning: { ...timing.tuning, electionJitterTicks: jitter }, smallClusters };
+  // Its own stream too; a plan without disk faults draws nothing more than before they existed.
+  const diskFaults = options.diskFaults ?? new SeededRandom(mixSeed(seed, 0xd15c)).chance(0.5);
+  return {
+    ...plan,
+    ...timing,
+    tuning: { ...timing.tuning, electionJitterTicks: jitter },
+    smallClusters,
+    diskFaults,
+    lyingFsync: options.lyingFsync ?? false,
+  };
 }
 
 /** Drawn after the rest (as smallClusters is), so adding it left every earlier draw of a seed's plan as it was. */
@@ -263,18 +280,32 @@ const readSomewhere: Action = (cluster, plan) => {
 const crashSomeone: Action = (cluster, plan) => {
   const up = cluster.upNodes().filter((node) => !node.retired);
   if (up.length <= 1) return;
-  const victim = cluster.random.pick(up);
+  // With disk faults, a write is torn only if one is in progress: prefer a node with a Ready pending.
+  const writing = plan.diskFaults ? up.filter((node) => node.hasReady()) : [];
+  const victim = cluster.random.pick(writing.length > 0 && cluster.random.chance(0.5) ? writing : up);
   const voters = cluster.latestMembership().voters;
   const downVoters = voters.filter((id) => !cluster.nodes.get(id)?.up).length + (voters.includes(victim.id) ? 1 : 0);
   const minority = Math.floor((voters.length - 1) / 2);
   if (!plan.allowMajorityDown && downVoters > minority) return;
-  cluster.crash(victim, cluster.random.pick(crashPoints));
+  const tearing = plan.diskFaults && victim.hasReady() && cluster.random.chance(0.5);
+  const point = tearing ? 'after-persist' : cluster.random.pick(crashPoints);
+  const disk = plan.diskFaults ? drawDiskCrash(cluster.random, point) : intactDisk;
+  cluster.crash(victim, point, plan.lyingFsync ? { ...disk, lyingFsyncEntries: 1 + cluster.random.nextInt(3) } : disk);
   // A dead process's sockets close: most survivors notice at once (the others later, or by
   // their election timeout, as when the close is lost behind a partition).
   for (const survivor of cluster.upNodes()) {
     if (cluster.random.chance(0.7)) cluster.disconnect(survivor, victim.id, processNow(cluster, plan));
   }
 };
+
+/** A torn write needs a write in progress ('after-persist'); an unsynced tail can be lost at any crash. */
+function drawDiskCrash(random: SeededRandom, point: CrashPoint): DiskCrash {
+  const tornWrite =
+    point === 'after-persist' && random.chance(0.7)
+      ? { entriesKept: random.pick([0, 0, 1, 2, 5]), tearNext: random.chance(0.7) }
+      : null;
+  return { loseUnsyncedTail: random.chance(0.5), tornWrite };
+}
 
 /** A connection drops while both ends live (a proxy, a reset): the worst case for an eager PreVote. */
 const dropConnection: Action = (cluster, plan) => {

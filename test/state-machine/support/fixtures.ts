@@ -55,6 +55,7 @@ export const O2: OfferId = offerId('o2');
 export const O3: OfferId = offerId('o3');
 export const T1: TaskId = taskId('t1');
 export const T2: TaskId = taskId('t2');
+export const T3: TaskId = taskId('t3');
 
 export const agentResources = resources(cpus(4), mem(4096), ports(31000, 31099));
 

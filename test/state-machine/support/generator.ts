@@ -265,7 +265,11 @@ function reregisterCommand(context: Context): Command {
     at: context.at,
     agentId: id,
     info,
-    tasks: reported.map((task) => ({ frameworkId: task.frameworkId, taskId: task.id })),
+    tasks: reported.map((task) => ({
+      frameworkId: task.frameworkId,
+      taskId: task.id,
+      state: context.chance(2) ? null : ('TASK_RUNNING' as const),
+    })),
   };
 }
 
@@ -343,7 +347,19 @@ const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
     type: 'update_agent_state',
     at: context.at,
     agentId: context.choose(agentPool) ?? agentId('a1'),
-    state: context.choose(['ACTIVE', 'DRAINING', 'UNREACHABLE'] as const) ?? 'ACTIVE',
+    state: 'UNREACHABLE',
+  }),
+  (context) => ({
+    type: context.choose(['deactivate_agent', 'reactivate_agent', 'mark_agent_drained'] as const) ?? 'deactivate_agent',
+    at: context.at,
+    agentId: context.choose(agentPool) ?? agentId('a1'),
+  }),
+  (context) => ({
+    type: 'drain_agent',
+    at: context.at,
+    agentId: context.choose(agentPool) ?? agentId('a1'),
+    maxGracePeriodMs: context.chance(2) ? null : 1_000,
+    markGone: context.chance(3),
   }),
   (context) =>
     context.chance(3)

@@ -1,0 +1,194 @@
+// Rebuilding a damaged replica (docs/operating.md, "A damaged master"): three real masters; a
+// follower is stopped, one byte of a log entry in its raft.db is flipped on disk; started again
+// it refuses to run and names the entry; `flotilla raft rebuild` removes it, moves its files
+// aside and adds it back as a learner; started with --join it catches up from the leader's
+// snapshot (1,200 writes: more than the 1,000 entries a leader keeps behind its snapshot), is
+// promoted, and holds the same state (state hash of a backup from each master at the same
+// applied index).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkBackup } from '../../src/master/backup/restore.ts';
+import type { RaftView } from '../../src/master/interface.ts';
+import { makeTempDir } from '../support/tmp.ts';
+import { waitFor } from '../support/wait.ts';
+import { ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const writesBeforeDamage = 1_200;
+const writeConcurrency = 16;
+const seed = Number(process.env.FLOTILLA_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+async function call(replica: ReplicaProcess, body: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`http://${replica.address}/api/v1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+async function put(leader: ReplicaProcess, key: string, value: string): Promise<void> {
+  const response = await fetch(`http://${leader.address}/api/v1/kv/rebuild/${key}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.is(response.status < 300, true, `PUT ${key}: ${response.status} ${await response.text()}`);
+}
+
+async function raftView(replica: ReplicaProcess): Promise<RaftView> {
+  return ((await call(replica, { type: 'GET_RAFT' })).body as { get_raft: RaftView }).get_raft;
+}
+
+/** This master's applied state: its index and the state hash of a backup of it (stale: as it is here). */
+async function stateOf(replica: ReplicaProcess): Promise<{ index: number; hash: string }> {
+  const response = await fetch(`http://${replica.address}/api/v1/backup?stale=true`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const checked = checkBackup(new Uint8Array(await response.arrayBuffer()));
+  return { index: checked.header.appliedIndex, hash: checked.stateHash };
+}
+
+/** Flips one byte of `marker` where it is stored in the file, which must hold it exactly once. */
+function flipMarkerByte(file: string, marker: string): void {
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf(marker);
+  assert.ok(at >= 0, `${marker} is in ${file}`);
+  assert.is(bytes.indexOf(marker, at + 1), -1, `${marker} is stored once in ${file}`);
+  const position = at + marker.length - 1;
+  bytes.writeUInt8(bytes.readUInt8(position) ^ 0x01, position);
+  writeFileSync(file, bytes);
+}
+
+test('a follower with a flipped byte in its log is named at start, rebuilt by one command, and rejoins equal', async () => {
+  console.log(`seed ${seed} (FLOTILLA_TEST_SEED to replay)`);
+  const root = makeTempDir('masters-rebuild-');
+  const cluster = await ProcessCluster.start(root, 3, ['--snapshot-entries', '20'], 'master');
+  try {
+    const leader = await cluster.waitForLeader();
+    // More entries than a leader keeps behind its snapshot (1,000): a rejoining learner needs the snapshot.
+    for (let batch = 0; batch < writesBeforeDamage / writeConcurrency; batch++) {
+      await Promise.all(
+        Array.from({ length: writeConcurrency }, (_, offset) => {
+          const count = batch * writeConcurrency + offset;
+          return put(leader, `k${count}`, `v${count}`);
+        }),
+      );
+    }
+    const marker = `rebuild-marker-${seed}`;
+    await put(leader, 'marker', marker);
+    const damaged = cluster.replicas.find((replica) => replica.id !== leader.id)!;
+    await waitFor(async () => (await raftView(damaged)).appliedIndex >= (await raftView(leader)).commitIndex, {
+      timeoutMs: 30_000,
+      what: `${damaged.id} to apply the marker`,
+    });
+    // SIGTERM: a clean stop checkpoints the WAL into raft.db, where the byte is then flipped.
+    await cluster.kill(damaged, 'SIGTERM');
+    const dataDirectory = path.join(root, damaged.id);
+    assert.not.ok(existsSync(path.join(dataDirectory, 'raft.db-wal')), 'the WAL was checkpointed on stop');
+    flipMarkerByte(path.join(dataDirectory, 'raft.db'), marker);
+
+    // Started on the damaged files, the master refuses and names the entry.
+    cluster.launch(damaged);
+    const child = damaged.child!;
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    damaged.child = null;
+    assert.is(exitCode, 1);
+    assert.match(damaged.output, /raft log entry \d+ is corrupt \(checksum mismatch\)/);
+
+    // One command: remove, move aside, add back as a learner.
+    const others = cluster.replicas.filter((replica) => replica !== damaged);
+    const rebuilt = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin', 'flotilla.js'),
+        'raft',
+        'rebuild',
+        damaged.id,
+        '--data-dir',
+        dataDirectory,
+        '--masters',
+        others.map((replica) => replica.address).join(','),
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.is(rebuilt.status, 0, `rebuild: ${rebuilt.stderr}`);
+    const summary = JSON.parse(rebuilt.stdout) as { damage: { code: string }; moved_to: string; address: string };
+    assert.is(summary.damage.code, 'RAFT_ENTRY_CORRUPT');
+    assert.is(summary.address, damaged.address);
+    assert.ok(existsSync(summary.moved_to), 'the damaged files are kept aside');
+    assert.not.ok(existsSync(dataDirectory), 'the data directory is gone from its place');
+    const membership = (await raftView(others[0]!)).members;
+    assert.equal(
+      membership.find((member) => member.id === damaged.id)?.role,
+      'learner',
+      `${damaged.id} is back as a learner: ${JSON.stringify(membership)}`,
+    );
+    // Run again, with nothing left to rebuild (its files are aside), it is refused.
+    const again = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin', 'flotilla.js'),
+        'raft',
+        'rebuild',
+        damaged.id,
+        '--data-dir',
+        dataDirectory,
+        '--masters',
+        others.map((replica) => replica.address).join(','),
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.is(again.status, 1, again.stderr);
+    assert.is((JSON.parse(again.stderr) as { error: { code: string } }).error.code, 'DATA_DIR_INTACT');
+    // And a running master is refused even with --force: its files would move away under it.
+    const running = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin', 'flotilla.js'),
+        'raft',
+        'rebuild',
+        others[0]!.id,
+        '--data-dir',
+        path.join(root, others[0]!.id),
+        '--masters',
+        others[0]!.address,
+        '--force',
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.is(running.status, 1, running.stderr);
+    assert.is((JSON.parse(running.stderr) as { error: { code: string } }).error.code, 'MASTER_RUNNING');
+    assert.ok(existsSync(path.join(root, others[0]!.id, 'raft.db')), 'its files stay where they are');
+
+    // Started with --join, it catches up by the leader's snapshot, is promoted, and holds the same state.
+    cluster.launch(damaged, ['--join']);
+    await waitFor(
+      async () => (await raftView(others[0]!)).members.find((member) => member.id === damaged.id)?.role === 'voter',
+      { timeoutMs: 60_000, what: `${damaged.id} to be promoted to voter again`, intervalMs: 250 },
+    );
+    assert.match(damaged.output, 'installed snapshot from the leader');
+    const hashes = await waitFor(
+      async () => {
+        const states = await Promise.all(cluster.replicas.map((replica) => stateOf(replica)));
+        const agree = states.every((state) => state.index === states[0]!.index && state.hash === states[0]!.hash);
+        return agree ? states : null;
+      },
+      { timeoutMs: 60_000, what: 'the three masters to hold the same state at the same index', intervalMs: 500 },
+    );
+    console.log(`state hash ${hashes[0]!.hash} at index ${hashes[0]!.index} on ${cluster.replicas.length} masters`);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test.run();
