@@ -13,6 +13,7 @@ import type {
   WireResource,
   WireTaskSpec,
   WireUsage,
+  WireVolumeRef,
 } from '../protocol/agent.ts';
 import { Checkpoint, checkpointFileName } from './checkpoint.ts';
 import type { Containerizer, ContainerizerKind, ContainerUsage } from './containerizer/types.ts';
@@ -23,6 +24,7 @@ import type { TlsIdentity } from '../util/tls.ts';
 import { type AgentHttpAccess, openAgentAccess } from './http-access.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { MasterLink, type Registered } from './master-link.ts';
+import { reconcileVolumes } from './persistent-volumes.ts';
 import { recoverTasks } from './recovery.ts';
 import { StatusUpdateManager } from './status-updates.ts';
 import { containerSpec } from './task-environment.ts';
@@ -209,7 +211,7 @@ export class Agent {
       frameworkId,
       spec,
       sandbox,
-      containerSpec(this.#agentId ?? '', frameworkId, spec, sandbox),
+      containerSpec(this.#agentId ?? '', frameworkId, spec, sandbox, this.options.workDir),
       {
         checkpoint: this.checkpoint,
         report: hooks.report,
@@ -272,6 +274,9 @@ export class Agent {
         this.updates.acknowledge(message.frameworkId, message.taskId, message.uuid);
         this.executors.reportExited();
         return;
+      case 'volumes':
+        this.#reconcileVolumes(message.volumes);
+        return;
       case 'error':
         this.options.logger.warn({ code: message.code, problem: message.message }, 'the master reported an error');
         return;
@@ -293,6 +298,15 @@ export class Agent {
       'launching task',
     );
     this.executors.launchTask(frameworkId, spec, message.executor, message.framework);
+  }
+
+  #reconcileVolumes(volumes: readonly WireVolumeRef[]): void {
+    try {
+      const deleted = reconcileVolumes(this.options.workDir, volumes);
+      for (const folder of deleted) this.options.logger.info({ folder }, 'persistent volume destroyed: data deleted');
+    } catch (error) {
+      this.options.logger.error({ problem: (error as Error).message }, 'could not reconcile persistent volumes');
+    }
   }
 
   #kill(frameworkId: string, taskId: string, message: string, maxGracePeriodMs: number | null): void {

@@ -5,6 +5,7 @@
 // Every route but /health is authenticated (src/auth/http-authentication.ts: the agent's
 // --credentials, or the cluster secret of a master) and authorized by the agent's --acls
 // (http-access.ts).
+import { limitJsonNesting } from '../util/json-depth.ts';
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
@@ -44,6 +45,7 @@ export function buildAgentHttp(agent: Agent, access: AgentHttpAccess): FastifyIn
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   if (tls !== null) tls.onReload(() => (app.server as unknown as TlsServer).setSecureContext(tls.serverOptions()));
   app.removeContentTypeParser('text/plain');
+  limitJsonNesting(app);
   app.setErrorHandler((error: FastifyError | AgentHttpError, _request, reply) => {
     if (error instanceof AgentHttpError)
       return void reply.code(error.status).send(errorBody(error.code, error.message));

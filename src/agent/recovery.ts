@@ -129,6 +129,7 @@ async function reattach(agent: Agent, executor: CheckpointedExecutor): Promise<R
       network: container?.network ?? 'HOST',
       portMappings: [],
       volumes: [],
+      persistentVolumes: [],
       privileged: false,
       parameters: [],
       hostname: null,

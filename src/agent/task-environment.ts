@@ -8,6 +8,7 @@ import { maxPortVariables } from './limits.ts';
 import path from 'node:path';
 import type { WireContainer, WireHealthCheck, WireResource, WireTaskSpec } from '../protocol/agent.ts';
 import type { ContainerizerKind, ContainerSpec } from './containerizer/types.ts';
+import { persistentMounts } from './persistent-volumes.ts';
 
 export function taskPorts(resources: readonly WireResource[]): number[] {
   const ports: number[] = [];
@@ -74,6 +75,7 @@ export function containerSpec(
   frameworkId: string,
   spec: WireTaskSpec,
   sandbox: string,
+  workDir: string,
 ): ContainerSpec {
   const command =
     spec.command === null
@@ -90,6 +92,7 @@ export function containerSpec(
     network: spec.container?.network ?? 'HOST',
     portMappings: spec.container?.portMappings ?? [],
     volumes: spec.container?.volumes ?? [],
+    persistentVolumes: persistentMounts(workDir, spec.resources),
     privileged: spec.container?.privileged ?? false,
     parameters: spec.container?.parameters ?? [],
     hostname: spec.container?.hostname ?? null,

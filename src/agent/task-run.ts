@@ -14,6 +14,7 @@ import {
   type ContainerSpec,
   type RunningContainer,
 } from './containerizer/types.ts';
+import { prepareVolumes } from './persistent-volumes.ts';
 import { prepareSandbox } from './sandbox-owner.ts';
 import type { StatusFields } from './status-updates.ts';
 import { containerizerFor, hostSideHealthCheck } from './task-environment.ts';
@@ -145,8 +146,10 @@ export class TaskRun {
       const user = await this.#resolveUser();
       prepareSandbox(this.sandbox, user);
       this.setUser(user);
+      prepareVolumes(this.sandbox, this.#containerSpec.persistentVolumes, user, kind === 'process');
     } catch (error) {
-      if (error instanceof TaskUserError) return this.#failLaunch(error.message);
+      if (error instanceof TaskUserError || error instanceof ContainerLaunchError)
+        return this.#failLaunch(error.message);
       throw error;
     }
     let container: RunningContainer;

@@ -25,3 +25,13 @@ export const insecureWarningIntervalMs = 60_000;
 
 /** The realm the 401 challenges name (RFC 7235). */
 export const authenticationRealm = 'flotilla';
+
+/** Entries of a --rate-limits file's "limits" list. */
+export const maxRateLimitEntries = 1000;
+/** The highest qps a rate limit may name (beyond it a limit limits nothing a master can serve). */
+export const maxRateLimitQps = 1_000_000;
+/**
+ * Calls that may wait for their turn under one limit. Mesos leaves capacity unbounded when a limit
+ * names none ("may cause OOM"); Flotilla bounds it by this, and by it at most when one is named.
+ */
+export const maxRateLimitCapacity = 100_000;

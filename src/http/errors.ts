@@ -44,6 +44,10 @@ export const httpErrors = {
   NO_LEADER: { status: 503, message: 'no leader is known; retry shortly' },
   UNAVAILABLE: { status: 503, message: 'the cluster cannot serve this request now; retry shortly' },
   TIMEOUT: { status: 504, message: 'the request timed out; its outcome is unknown' },
+  RATE_LIMIT_EXCEEDED: {
+    status: 429,
+    message: "the principal's scheduler calls are over its --rate-limits rate, and its queue is full",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type HttpErrorCode = keyof typeof httpErrors;

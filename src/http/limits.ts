@@ -26,6 +26,12 @@ export const maxResponseChunkBytes = 1024 * 1024;
 export const maxOperatorSubscribers = 64;
 
 /**
+ * Operator SUBSCRIBE streams of one authenticated principal on one master: one principal cannot
+ * take every stream from the others (anonymous callers are bounded by the total only).
+ */
+export const maxOperatorSubscribersPerPrincipal = 16;
+
+/**
  * Bytes of events waiting for one subscriber's socket (its SUBSCRIBED snapshot aside). A
  * subscriber that falls this far behind is disconnected (it resubscribes and gets a fresh
  * snapshot) rather than buffered forever. 4 MiB holds a burst of ~10,000 task updates (one
@@ -86,3 +92,6 @@ export const frameworkForwardAnswerTimeoutMs = 30_000;
 export const maxAuditTargetChars = 512;
 /** An error answer longer than this is not read for its code by the audit hook. */
 export const maxAuditedErrorBodyChars = 64 * 1024;
+
+/** A master refusing scheduler calls over --rate-limits says so at most once per this interval. */
+export const rateLimitRefusalLogIntervalMs = 1_000;

@@ -6,9 +6,11 @@ import type { Server as TlsServer } from 'node:tls';
 import type { JobsApi } from '../frameworks/jobs/jobs-service.ts';
 import type { ServicesFramework } from '../frameworks/services/framework.ts';
 import { type Authorizer, allowEverything } from '../auth/authorizer.ts';
+import type { RateLimits } from '../auth/rate-limits.ts';
 import type { CredentialStore } from '../auth/credential-store.ts';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { type Logger, silentLogger } from '../util/logger.ts';
+import { limitJsonNesting } from '../util/json-depth.ts';
 import { developmentSecret } from '../util/shared-secret.ts';
 import type { TlsIdentity } from '../util/tls.ts';
 import { decorateAuthorizer } from './access.ts';
@@ -27,10 +29,11 @@ import { registerKvRoutes } from './routes/kv.ts';
 import { registerMarathonApi } from './routes/marathon.ts';
 import { registerMetronomeApi } from './routes/metronome.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
-import { registerOperatorRoutes } from './routes/operator.ts';
+import { registerOperatorRoutes, type SubscriberLimits } from './routes/operator.ts';
 import { registerSandboxRoutes } from './routes/sandbox.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
 import { registerUiRoutes } from './routes/ui.ts';
+import { SchedulerRateLimiter } from './scheduler/rate-limiter.ts';
 
 export interface HttpOptions {
   readonly master: MasterCore;
@@ -47,6 +50,12 @@ export interface HttpOptions {
   readonly metrics?: MetricRegistry;
   /** --tls-*: serve HTTPS (and WSS for the upgrades); reloads reach new connections (setSecureContext). */
   readonly tls?: TlsIdentity | null;
+  /** Operator SUBSCRIBE streams at once (--max-operator-subscribers[-per-principal]); absent: the defaults. */
+  readonly subscriberLimits?: SubscriberLimits;
+  /** Told of every route as it is registered: the fuzz test builds its list of routes from this. */
+  readonly onRoute?: (route: { readonly method: string | readonly string[]; readonly url: string }) => void;
+  /** --rate-limits: scheduler calls per principal (src/auth/rate-limits.ts); absent or null: none. */
+  readonly rateLimits?: RateLimits | null;
 }
 
 export interface HttpAccess {
@@ -80,8 +89,13 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   if (tls !== null) tls.onReload(() => (app.server as unknown as TlsServer).setSecureContext(tls.serverOptions()));
+  if (options.onRoute !== undefined) {
+    const onRoute = options.onRoute;
+    app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
+  }
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
+  limitJsonNesting(app);
   app.setErrorHandler((error: FastifyError | HttpError | MasterError, request, reply) => {
     // The master's failures become statuses here, at the edge; a NOT_LEADER is repeated on the
     // leader at the same path.
@@ -108,11 +122,12 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   decorateAuthorizer(app, access.authorizer);
   registerAudit(app, access.auditLog);
   registerHealthRoutes(app, options.master);
-  registerOperatorRoutes(app, options.master);
+  registerOperatorRoutes(app, options.master, undefined, options.subscriberLimits);
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerBackupRoutes(app, options.master);
-  registerSchedulerRoutes(app, options.master);
+  const rateLimits = options.rateLimits ?? null;
+  registerSchedulerRoutes(app, options.master, rateLimits === null ? null : new SchedulerRateLimiter(rateLimits));
   registerSandboxRoutes(app, options.master, access.clusterSecret, tls);
   registerUiRoutes(app, options.master);
   if (options.frameworks !== undefined) {

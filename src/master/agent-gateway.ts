@@ -44,7 +44,7 @@ import {
 } from './agent-executors.ts';
 import { lateAgents, type LivenessSettings } from './agent-liveness.ts';
 import { registerAgentConnection } from './agent-registration.ts';
-import { killMessage, launchMessage, toStatusReport, WireConversionError } from './agent-wire.ts';
+import { killMessage, launchMessage, toStatusReport, volumesMessage, WireConversionError } from './agent-wire.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
@@ -77,6 +77,8 @@ export interface AgentGatewayParts {
    * certificate of the cluster CA, and it may register only under a hostname that certificate names.
    */
   readonly requireClientCert?: boolean;
+  /** Agent sockets held at once, registered or not (--max-agent-connections); one more is refused 503. */
+  readonly maxConnections: number;
   /** Where executors' messages and exits go: the scheduler sessions. */
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
@@ -200,6 +202,15 @@ export class AgentGateway implements LeaderService {
     if (!this.#secret.matches(request.headers[secretHeader])) {
       this.#reportRefusal(request, 'wrong or missing cluster secret');
       refuseUpgrade(socket, 401);
+      return true;
+    }
+    // After the secret: a caller without it learns nothing, not even that the master is full.
+    if (this.#connections.size >= this.parts.maxConnections) {
+      this.#reportRefusal(request, `${this.parts.maxConnections} agent sockets are open`);
+      refuseUpgrade(socket, 503, {
+        code: 'UNAVAILABLE',
+        message: `this master holds ${this.parts.maxConnections} agent sockets (--max-agent-connections); retry`,
+      });
       return true;
     }
     let names: readonly string[] | null = null;
@@ -424,6 +435,8 @@ export class AgentGateway implements LeaderService {
       }
       const framework = this.parts.master.state().frameworks.get(event.task.frameworkId);
       this.#byAgent.get(event.task.agentId)?.send(launchMessage(event.task, framework));
+    } else if (event.type === 'AGENT_VOLUMES_CHANGED') {
+      this.#byAgent.get(event.agentId)?.send(volumesMessage(this.parts.master.state().agents.get(event.agentId)));
     } else if (event.type === 'TASK_KILL_REQUESTED') {
       const agent = this.parts.master.state().agents.get(event.task.agentId);
       this.#byAgent.get(event.task.agentId)?.send(killMessage(event.task, agent, 'killed by the framework'));

@@ -16,7 +16,14 @@ import { isTerminalTaskState } from '../protocol/task-states.ts';
 import type { AgentInfo } from '../state-machine/values.ts';
 import type { AgentConnection, AgentGateway } from './agent-gateway.ts';
 import { groupTasks, removeUnreportedExecutors } from './agent-executors.ts';
-import { killMessage, launchGroupMessage, launchMessage, toAgentInfo, WireConversionError } from './agent-wire.ts';
+import {
+  killMessage,
+  launchGroupMessage,
+  launchMessage,
+  toAgentInfo,
+  volumesMessage,
+  WireConversionError,
+} from './agent-wire.ts';
 import { maxAgentRegistrationAttempts } from './limits.ts';
 
 type Register = Extract<AgentMessage, { type: 'register' }>;
@@ -80,6 +87,8 @@ export async function registerAgentConnection(
       { agent: agentId, remote: connection.remote, hostname: info.hostname, reported: message.tasks.length },
       message.agentId === null ? 'agent registered' : 'agent re-registered',
     );
+    // Before any launch: the agent deletes the data of volumes destroyed while it was away.
+    connection.send(volumesMessage(gateway.parts.master.state().agents.get(agentId)));
     reconcile(gateway, connection, agentId, message);
     await removeUnreportedExecutors(gateway.executorReports, agentId, message.executors);
   } catch (error) {

@@ -10,7 +10,7 @@ import type {
   WireStatus,
   WireTaskSpec,
 } from '../protocol/agent.ts';
-import { canonicalize, InvalidResourcesError, type Resource } from '../state-machine/resources.ts';
+import { canonicalize, InvalidResourcesError, volumesOf, type Resource } from '../state-machine/resources.ts';
 import type { Agent, Framework, Task } from '../state-machine/state.ts';
 import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 import type { AgentInfo, ExecutorDefinition, StatusReport, TaskCommand } from '../state-machine/values.ts';
@@ -140,5 +140,14 @@ export function killMessage(task: Task, agent: Agent | undefined, why: string): 
     taskId: task.id,
     message: drain === null ? why : `agent ${task.agentId} is being drained`,
     maxGracePeriodMs: drain?.maxGracePeriodMs ?? null,
+  };
+}
+
+/** The `volumes` message: every persistent volume the replicated state has on the agent. */
+export function volumesMessage(agent: Agent | undefined): MasterMessageBody {
+  const volumes = agent === undefined ? [] : volumesOf(agent.resources);
+  return {
+    type: 'volumes',
+    volumes: volumes.map((volume) => ({ role: volume.role, persistenceId: volume.disk.persistenceId })),
   };
 }

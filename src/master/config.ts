@@ -3,7 +3,9 @@
 // GET_FLAGS lists it. Flag names, defaults and bounds are the interface operators script against:
 // never rename one (add an alias).
 import type { Credential } from '../auth/credentials.ts';
+import { AuthFileError } from '../auth/auth-file.ts';
 import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
+import { type RateLimits, readRateLimits } from '../auth/rate-limits.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
 import { maxDurationMs, maxHistoryCount } from '../state-machine/limits.ts';
@@ -31,6 +33,8 @@ import { parseMesosDuration, showMesosDuration } from '../util/duration.ts';
 import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
 import type { TlsIdentity } from '../util/tls.ts';
 import { resolveTlsIdentity, tlsOptions } from '../util/tls-options.ts';
+import { maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from '../http/limits.ts';
+import * as limits from './limits.ts';
 import { maxAllocationBatchMs } from './limits.ts';
 
 const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -115,6 +119,53 @@ export const masterOptions = {
   }),
   ...authOptions,
   ...tlsOptions,
+  rateLimits: optionalTextOption({
+    flag: 'rate-limits',
+    placeholder: '<file|json>',
+    description:
+      'scheduler calls per framework principal, Mesos JSON {"limits":[{"principal","qps","capacity"}],' +
+      '"aggregate_default_qps","aggregate_default_capacity"} (a file, or the JSON itself); over capacity: 429',
+  }),
+  maxAgentConnections: wholeOption({
+    flag: 'max-agent-connections',
+    placeholder: '<n>',
+    default: limits.maxAgentConnections,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'agent sockets this master holds at once, registered or not; one more is refused 503',
+  }),
+  maxSchedulerStreams: wholeOption({
+    flag: 'max-scheduler-streams',
+    placeholder: '<n>',
+    default: limits.maxSchedulerStreams,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'scheduler SUBSCRIBE streams the leader holds at once; one more is answered 429',
+  }),
+  maxSchedulerStreamsPerPrincipal: wholeOption({
+    flag: 'max-scheduler-streams-per-principal',
+    placeholder: '<n>',
+    default: limits.maxSchedulerStreamsPerPrincipal,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'scheduler streams of frameworks of one principal at once; one more is answered 429',
+  }),
+  maxOperatorSubscribers: wholeOption({
+    flag: 'max-operator-subscribers',
+    placeholder: '<n>',
+    default: maxOperatorSubscribers,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'operator API SUBSCRIBE streams this master holds at once; one more is answered 429',
+  }),
+  maxOperatorSubscribersPerPrincipal: wholeOption({
+    flag: 'max-operator-subscribers-per-principal',
+    placeholder: '<n>',
+    default: maxOperatorSubscribersPerPrincipal,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'operator SUBSCRIBE streams of one authenticated principal at once; one more is answered 429',
+  }),
   timing: choiceOption({
     flag: 'timing',
     placeholder: '<profile>',
@@ -295,6 +346,8 @@ export interface MasterConfig {
   readonly tls: TlsIdentity | null;
   /** What the hosted frameworks authenticate with: null when the masters take anonymous requests. */
   readonly frameworksCredential: Credential | null;
+  /** --rate-limits read and checked; null: scheduler calls are not throttled. */
+  readonly rateLimits: RateLimits | null;
   /** GET_FLAGS. */
   readonly flags: Readonly<Record<string, string>>;
 }
@@ -336,8 +389,28 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
   const auth = resolveAuthSettings(values, values.listen.host);
   const frameworksCredential = resolveFrameworksCredential(values, auth);
   const tls = resolveTlsIdentity(values);
+  const rateLimits = resolveRateLimits(values.rateLimits);
   const options: MasterOptionValues = { ...values, ...timing };
-  return { options, timing, secret, auth, tls, frameworksCredential, flags: flagsRecord(masterOptions, options) };
+  return {
+    options,
+    timing,
+    secret,
+    auth,
+    tls,
+    frameworksCredential,
+    rateLimits,
+    flags: flagsRecord(masterOptions, options),
+  };
+}
+
+function resolveRateLimits(text: string | null): RateLimits | null {
+  if (text === null) return null;
+  try {
+    return readRateLimits(text);
+  } catch (error) {
+    if (!(error instanceof AuthFileError)) throw error;
+    throw new OptionError('rate-limits', `--rate-limits: ${error.message}`);
+  }
 }
 
 /**

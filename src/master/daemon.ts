@@ -142,6 +142,11 @@ export class Master {
       metrics: metrics.metrics,
       tls: config.tls,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
+      rateLimits: config.rateLimits,
+      subscriberLimits: {
+        total: options.maxOperatorSubscribers,
+        perPrincipal: options.maxOperatorSubscribersPerPrincipal,
+      },
       access: {
         credentials: config.auth.credentials === null ? null : new CredentialStore(config.auth.credentials),
         authorizer: new Authorizer(config.auth.acls),
@@ -180,6 +185,7 @@ export class Master {
         acls: config.auth.acls === null ? 'none: everything allowed' : options.acls,
         tls: tlsMode(config),
         fingerprint: config.tls?.material.fingerprint ?? null,
+        rateLimits: config.rateLimits === null ? 'none' : `${config.rateLimits.principals.size} principals listed`,
       },
       'master listening',
     );
@@ -309,7 +315,10 @@ function buildLeaderServices(
   const history = new HistoryLimitsKeeper(replica, options, logger.child({ subsystem: 'history-limits' }));
   const leaderServicesRunning = () => leadership.awaitRunning();
   const schedulerLogger = logger.child({ subsystem: 'scheduler' });
-  const sessions = new SchedulerSessions(replica, schedulerLogger);
+  const sessions = new SchedulerSessions(replica, schedulerLogger, {
+    maxStreams: options.maxSchedulerStreams,
+    maxStreamsPerPrincipal: options.maxSchedulerStreamsPerPrincipal,
+  });
   const agents = new AgentGateway({
     master: replica,
     leaderServicesRunning,
@@ -321,6 +330,7 @@ function buildLeaderServices(
     },
     secret: config.secret,
     requireClientCert: config.tls?.requireClientCert ?? false,
+    maxConnections: options.maxAgentConnections,
     executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),

@@ -27,6 +27,13 @@ export const schedulerHeartbeatIntervalSeconds = 15;
 /** Scheduler streams open at once on the leader (one per framework); one more answers 429. */
 export const maxSchedulerStreams = 1024;
 
+/**
+ * Scheduler streams of frameworks of one principal open at once (--max-scheduler-streams-per-principal):
+ * one principal cannot take every stream from the others. Frameworks without a principal are
+ * bounded by the total only.
+ */
+export const maxSchedulerStreamsPerPrincipal = 256;
+
 /** Unacknowledged status updates are sent again this often (Mesos' agent retries from 10 s). */
 export const statusUpdateRetryIntervalMs = 10_000;
 
@@ -57,6 +64,13 @@ export const resubscribeGraceMs = 2 * schedulerHeartbeatIntervalSeconds * 1000;
 
 /** A misconfigured agent retries in a loop: one warning per this interval is enough to act on. */
 export const agentRefusalLogIntervalMs = 10_000;
+
+/**
+ * Agent sockets (registered or not) one master holds at once (--max-agent-connections): twice the
+ * 10,000 agents Flotilla is built for, so re-registrations after a failover fit; one more is
+ * refused 503 at the handshake and the agent dials again after its back-off.
+ */
+export const maxAgentConnections = 20_000;
 
 /** A register decided on a stale view (a new leader still applying) is retried once the other way. */
 export const maxAgentRegistrationAttempts = 2;

@@ -102,7 +102,13 @@ export function chop(resources: Resources, cap: ReadonlyMap<string, number>): Re
       continue;
     }
     if (left <= 0) continue;
-    if (resource.type === 'SCALAR') {
+    if (resource.type === 'SCALAR' && resource.disk !== undefined) {
+      // A persistent volume is offered whole or not at all: a task can only use it whole.
+      const millis = toMillis(resource.scalar);
+      if (millis > left) continue;
+      out.push(resource);
+      remaining.set(resource.name, left - millis);
+    } else if (resource.type === 'SCALAR') {
       const millis = Math.min(toMillis(resource.scalar), left);
       out.push({ ...resource, scalar: fromMillis(millis) });
       remaining.set(resource.name, left - millis);

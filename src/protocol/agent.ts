@@ -28,9 +28,11 @@ import type { ResourceStatistics } from './mesos.ts';
  * both ways, SHUTDOWN, executors in `register`; specs carry executorId, data and taskGroup.
  * 4: `kill` carries `maxGracePeriodMs` (a drain's DrainConfig.max_grace_period). An agent of
  * version 3 would kill with the task's full grace period, so it is refused at the handshake.
- * 5: executor infos carry their `container`; an agent of version 4 would run a Docker executor as a process.
+ * 5: resources may carry `disk` (a persistent volume), and the master sends `volumes`. An agent of
+ * version 4 would mount no volume and never delete a destroyed one's data, so it is refused.
+ * 6: executor infos carry their `container`; an agent of version 5 would run a Docker executor as a process.
  */
-export const agentProtocolVersion = 5;
+export const agentProtocolVersion = 6;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -40,10 +42,30 @@ export interface WireRange {
   readonly end: number;
 }
 
-/** The state machine's Resource, as plain JSON (role "*" when unreserved). */
+/** A persistent volume's DiskInfo, as the state machine keeps it. */
+export interface WireDiskInfo {
+  readonly persistenceId: string;
+  readonly principal: string | null;
+  readonly containerPath: string;
+  readonly mode: 'RW' | 'RO';
+}
+
+/** The state machine's Resource, as plain JSON (role "*" when unreserved; `disk` on a persistent volume only). */
 export type WireResource =
-  | { readonly name: string; readonly role: string; readonly type: 'SCALAR'; readonly scalar: number }
+  | {
+      readonly name: string;
+      readonly role: string;
+      readonly type: 'SCALAR';
+      readonly scalar: number;
+      readonly disk?: WireDiskInfo;
+    }
   | { readonly name: string; readonly role: string; readonly type: 'RANGES'; readonly ranges: readonly WireRange[] };
+
+/** A persistent volume on an agent: unique by role and id. */
+export interface WireVolumeRef {
+  readonly role: string;
+  readonly persistenceId: string;
+}
 
 export interface WireAgentInfo {
   readonly hostname: string;
@@ -280,6 +302,11 @@ export type MasterMessage =
       readonly taskId: string;
       readonly uuid: string;
     })
+  /**
+   * Every persistent volume the agent has, by the replicated state: sent when it registers and
+   * whenever a volume is created or destroyed. The agent deletes the data of any other volume.
+   */
+  | (Versioned & { readonly type: 'volumes'; readonly volumes: readonly WireVolumeRef[] })
   | (Versioned & { readonly type: 'error'; readonly code: string; readonly message: string });
 
 type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;
@@ -378,7 +405,11 @@ function resource(value: unknown, where: string): WireResource {
   const name = string(raw.name, `${where}.name`, 64);
   const role = raw.role === undefined ? '*' : string(raw.role, `${where}.role`, 255);
   const type = oneOf(raw.type, `${where}.type`, ['SCALAR', 'RANGES'] as const);
-  if (type === 'SCALAR') return { name, role, type, scalar: number(raw.scalar, `${where}.scalar`) };
+  if (type === 'SCALAR') {
+    const scalar = number(raw.scalar, `${where}.scalar`);
+    if (raw.disk === undefined) return { name, role, type, scalar };
+    return { name, role, type, scalar, disk: diskInfo(raw.disk, `${where}.disk`) };
+  }
   const ranges = array(raw.ranges, `${where}.ranges`, agentProtocolLimits.maxRanges, (item, at) => {
     const range = object(item, at);
     return {
@@ -387,6 +418,24 @@ function resource(value: unknown, where: string): WireResource {
     };
   });
   return { name, role, type, ranges };
+}
+
+function diskInfo(value: unknown, where: string): WireDiskInfo {
+  const raw = object(value, where);
+  return {
+    persistenceId: string(raw.persistenceId, `${where}.persistenceId`, 128),
+    principal: nullable(raw.principal, (principal) => string(principal, `${where}.principal`, 255)),
+    containerPath: string(raw.containerPath, `${where}.containerPath`),
+    mode: oneOf(raw.mode, `${where}.mode`, ['RW', 'RO'] as const),
+  };
+}
+
+function volumeRef(value: unknown, where: string): WireVolumeRef {
+  const raw = object(value, where);
+  return {
+    role: string(raw.role, `${where}.role`, 255),
+    persistenceId: string(raw.persistenceId, `${where}.persistenceId`, 128),
+  };
 }
 
 function resources(value: unknown, where: string): WireResource[] {
@@ -532,7 +581,7 @@ export function parseExecutorInfo(value: unknown, where = 'executor'): WireExecu
     ),
     labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
     user: nullable(raw.user, (user) => string(user, `${where}.user`, 255)),
-    // COMPAT: a checkpoint of protocol 4 or older has no container: its executors are processes.
+    // COMPAT: a checkpoint of protocol 5 or older has no container: its executors are processes.
     container: nullable(raw.container, (item) => container(item, `${where}.container`)),
   };
 }
@@ -690,6 +739,11 @@ function readMasterBody(raw: Json): MasterMessageBody {
         frameworkId: id(raw.frameworkId, 'frameworkId'),
         taskId: id(raw.taskId, 'taskId'),
         uuid: string(raw.uuid, 'uuid', 64),
+      };
+    case 'volumes':
+      return {
+        type: 'volumes',
+        volumes: array(raw.volumes, 'volumes', agentProtocolLimits.maxPersistentVolumes, volumeRef),
       };
     case 'error':
       return { type: 'error', code: string(raw.code, 'code', 64), message: string(raw.message, 'message') };

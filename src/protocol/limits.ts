@@ -18,6 +18,8 @@ export const agentProtocolLimits = {
   maxVolumes: 64,
   maxDockerParameters: 64,
   maxPathLength: 1024,
+  /** Persistent volumes one agent holds (the `volumes` message lists them all). */
+  maxPersistentVolumes: 10_000,
 } as const;
 
 /** Bounds of the executor API (executor.ts). */

@@ -47,6 +47,12 @@ export interface ReservationInfo {
  * `reservations` (post-reservation-refinement), with the deprecated `role` filled in as well
  * so pre-refinement readers see the same reservation.
  */
+/** DiskInfo of a persistent volume (the only kind of disk Flotilla has). */
+export interface DiskInfo {
+  readonly persistence: { readonly id: string; readonly principal?: string };
+  readonly volume: { readonly container_path: string; readonly mode: 'RW' | 'RO' };
+}
+
 export interface Resource {
   readonly name: string;
   readonly type: 'SCALAR' | 'RANGES' | 'SET';
@@ -56,6 +62,7 @@ export interface Resource {
   readonly role?: string;
   readonly reservations?: readonly ReservationInfo[];
   readonly allocation_info?: { readonly role: string };
+  readonly disk?: DiskInfo;
 }
 
 export interface Attribute {

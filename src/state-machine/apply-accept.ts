@@ -21,7 +21,19 @@ import {
   type TaskKey,
 } from './ids.ts';
 import { removeOffer } from './offer-book.ts';
-import { add, contains, isEmpty, subtract, sum, unreserved, type Resources } from './resources.ts';
+import {
+  add,
+  canonicalize,
+  contains,
+  isEmpty,
+  isVolume,
+  subtract,
+  sum,
+  unreserved,
+  volumesOf,
+  type Resources,
+} from './resources.ts';
+import { findVolume, planCreateVolumes, planDestroyVolumes, type VolumePool } from './apply-volumes.ts';
 import { unreservedRole, type Role } from './roles.ts';
 import type { Offer, State, Task } from './state.ts';
 import type { ExecutorDefinition, TaskDefinition } from './values.ts';
@@ -63,8 +75,46 @@ function collectOffers(state: State, command: AcceptOffers): Offer[] | Rejection
   return offers;
 }
 
+/** Plain resources reserved to `role`: a volume is made and undone by CREATE and DESTROY, not RESERVE. */
 function reservedForRoleOnly(resources: Resources, role: Role): boolean {
-  return !isEmpty(resources) && resources.every((resource) => resource.role === role && role !== unreservedRole);
+  return (
+    !isEmpty(resources) &&
+    resources.every((resource) => resource.role === role && role !== unreservedRole && !isVolume(resource))
+  );
+}
+
+/** A volume-backed pool step: CREATE and DESTROY change the total as RESERVE does. */
+function planVolumes(pool: Pool, planned: VolumePool | Rejection): Pool | Rejection {
+  if ('ok' in planned) return planned;
+  return { ...pool, available: planned.available, total: planned.total };
+}
+
+/**
+ * Mesos: a task uses a volume whole, with the container path and mode it was created with. The
+ * task's copy is replaced by the agent's (its principal included), so the agent mounts what exists.
+ */
+function adoptVolumes(definition: TaskDefinition, total: Resources): TaskDefinition | Rejection {
+  const volumes = volumesOf(definition.resources);
+  if (volumes.length === 0) return definition;
+  const adopted: Resources[number][] = [];
+  for (const volume of volumes) {
+    const stored = findVolume(total, volume.role, volume.disk.persistenceId);
+    if (stored === undefined || !isVolume(stored))
+      return reject('VOLUME_NOT_FOUND', `task ${definition.id}: no volume ${volume.disk.persistenceId} on the agent`);
+    if (stored.scalar !== volume.scalar || stored.disk.containerPath !== volume.disk.containerPath)
+      return reject(
+        'INVALID_VOLUME',
+        `task ${definition.id}: volume ${volume.disk.persistenceId} must be used whole, as created`,
+      );
+    if (stored.disk.mode !== volume.disk.mode)
+      return reject(
+        'INVALID_VOLUME',
+        `task ${definition.id}: volume ${volume.disk.persistenceId} has mode ${stored.disk.mode}`,
+      );
+    adopted.push(stored);
+  }
+  const plain = definition.resources.filter((resource) => !isVolume(resource));
+  return { ...definition, resources: canonicalize([...plain, ...adopted]) };
 }
 
 function planReserve(pool: Pool, resources: Resources, role: Role): Pool | Rejection {
@@ -140,7 +190,8 @@ function planTask(
   task: PlannedTask,
   launched: Set<TaskKey>,
 ): Pool | Rejection {
-  const definition = task.definition;
+  const definition = adoptVolumes(task.definition, pool.total);
+  if ('ok' in definition) return definition;
   const key = taskKey(command.frameworkId, definition.id);
   if (launched.has(key)) return reject('DUPLICATE_ID', `task ${definition.id} appears twice`);
   if (state.tasks.has(key))
@@ -154,7 +205,7 @@ function planTask(
   return {
     ...withExecutor,
     available: subtract(withExecutor.available, definition.resources),
-    tasks: [...withExecutor.tasks, task],
+    tasks: [...withExecutor.tasks, { ...task, definition }],
   };
 }
 
@@ -217,6 +268,10 @@ function planOperation(
       return planReserve(pool, operation.resources, offer.role);
     case 'UNRESERVE':
       return planUnreserve(pool, operation.resources, offer.role);
+    case 'CREATE':
+      return planVolumes(pool, planCreateVolumes(pool, operation.volumes, offer.role, 'CREATE'));
+    case 'DESTROY':
+      return planVolumes(pool, planDestroyVolumes(pool, operation.volumes, offer.role, 'DESTROY'));
     case 'LAUNCH':
       return planLaunch(state, command, offer.agentId, pool, operation.tasks, launched);
     case 'LAUNCH_GROUP':
@@ -312,5 +367,7 @@ export function applyAcceptOffers(
   const placement = { frameworkId: command.frameworkId, agentId: first.agentId, role: first.role };
   for (const executor of plan.executors.values()) addExecutor(state, executor, placement, command.at, index, events);
   for (const task of plan.tasks) launchTask(state, task, command, first.agentId, first.role, index, events);
+  if (command.operations.some((operation) => operation.type === 'CREATE' || operation.type === 'DESTROY'))
+    events.push({ type: 'AGENT_VOLUMES_CHANGED', agentId: first.agentId });
   return success;
 }

@@ -3,6 +3,7 @@
 // gone its live tasks get the state Mesos gives them (master.cpp, markUnreachable/markGone).
 import type { MarkAgentGone, RegisterAgent, ReregisterAgent, UpdateAgentState } from './commands.ts';
 import { setTotal } from './agent-accounting.ts';
+import { carryReservations } from './apply-reservations.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex } from './ids.ts';
@@ -74,7 +75,8 @@ export function applyReregisterAgent(
     (task) => !reported.has(taskKey(task.frameworkId, task.id)),
   );
   const stillUsed = subtract(found.used, sum(missing.map((task) => task.resources)));
-  if (!contains(command.info.resources, stillUsed)) {
+  const total = carryReservations(found.resources, command.info.resources);
+  if (!contains(total, stillUsed)) {
     return reject('RESOURCES_INSUFFICIENT', `agent ${found.id} reports fewer resources than its tasks use`);
   }
   removeOffersOnAgent(state, found.id, 'AGENT_CHANGED', index, events);
@@ -90,12 +92,13 @@ export function applyReregisterAgent(
     );
   }
   restoreReachedTasks(state, command, index, events);
-  setTotal(state, found.id, command.info.resources, index);
+  setTotal(state, found.id, total, index);
   const current = state.agents.get(found.id) ?? found;
   const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
   const agent: Agent = {
     ...current,
     ...command.info,
+    resources: total,
     state: nextState,
     reregisteredAt: command.at,
     stateChangedAt: nextState === found.state ? found.stateChangedAt : command.at,

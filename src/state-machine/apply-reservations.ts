@@ -5,7 +5,17 @@ import type { ReserveResources, UnreserveResources } from './commands.ts';
 import { freeResources, setTotal } from './agent-accounting.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { LogIndex } from './ids.ts';
-import { add, contains, isEmpty, subtract, unreserved, type Resources } from './resources.ts';
+import {
+  add,
+  canonicalize,
+  contains,
+  isEmpty,
+  subtract,
+  unreserved,
+  volumesOf,
+  type Resource,
+  type Resources,
+} from './resources.ts';
 import { unreservedRole } from './roles.ts';
 import type { Agent, State } from './state.ts';
 
@@ -16,6 +26,8 @@ function findAgentFor(state: State, agentId: Agent['id'], resources: Resources):
   if (isEmpty(resources) || resources.some((resource) => resource.role === unreservedRole)) {
     return reject('INVALID_RESOURCES', 'every resource must name the role it is reserved for');
   }
+  if (volumesOf(resources).length > 0)
+    return reject('INVALID_RESOURCES', 'a persistent volume is made by CREATE_VOLUMES and undone by DESTROY_VOLUMES');
   return agent;
 }
 
@@ -43,4 +55,28 @@ export function applyUnreserveResources(state: State, command: UnreserveResource
   }
   setTotal(state, agent.id, add(subtract(agent.resources, command.resources), unreserved(command.resources)), index);
   return success;
+}
+
+const reservedPart = (resources: Resources): Resources =>
+  resources.filter((resource) => resource.role !== unreservedRole) as readonly Resource[] as Resources;
+
+/**
+ * A re-registering agent reports what its flags and machine give it (static reservations
+ * included); the dynamic reservations and persistent volumes made since live in the replicated
+ * state only (Mesos checkpoints them on the agent instead). So they are carved out of the
+ * reported unreserved resources again, each as long as it still fits: a volume survives an agent
+ * restart. A reservation that no longer fits (the agent came back smaller) is dropped; a volume
+ * never is, since dropping it would have the agent delete its data: it is kept, taking what
+ * unreserved disk is left, until an operator destroys it.
+ */
+export function carryReservations(previous: Resources, reported: Resources): Resources {
+  const dynamic = subtract(reservedPart(previous), reservedPart(reported));
+  let total = reported;
+  for (const resource of dynamic) {
+    const made = canonicalize([resource]);
+    const source = unreserved(made);
+    if (!contains(total, source) && volumesOf(made).length === 0) continue;
+    total = add(subtract(total, source), made);
+  }
+  return total;
 }

@@ -18,8 +18,10 @@ import { applyStartMaintenance, applyStopMaintenance, applyUpdateMaintenanceSche
 import { applyCreateOffers, applyDeclineOffers, applyRescindOffer } from './apply-offers.ts';
 import { applyUpdateQuota, applyUpdateWeights } from './apply-quota.ts';
 import { applyReserveResources, applyUnreserveResources } from './apply-reservations.ts';
+import { applyCreateVolumes, applyDestroyVolumes } from './apply-volumes.ts';
 import { applyAcknowledgeTaskStatus, applyKillTask, applyUpdateTaskStatus } from './apply-tasks.ts';
 import { applyRemoveExecutor } from './executors.ts';
+import { pendingOperations, recordOperations } from './operations.ts';
 import { assert, assertNever } from '../util/assert.ts';
 import type { Command } from './commands.ts';
 import { success, type ApplyResult } from './errors.ts';
@@ -33,7 +35,9 @@ import type { State } from './state.ts';
  */
 export function apply(state: State, command: Command, index: LogIndex, events: ChangeEvent[] = []): ApplyResult {
   assert(Number.isSafeInteger(index) && index > 0, `apply: index must be a positive whole number, got ${index}`);
+  const operations = pendingOperations(state, command);
   const result = applyCommand(state, command, index, events);
+  if (result.ok && operations.length > 0) recordOperations(state, operations, 'at' in command ? command.at : 0, index);
   if (result.ok) settleHistory(state, command, index, events);
   else assert(state.derived.newlyCompleted.length === 0, `rejected ${command.type} completed a task`);
   return result;
@@ -85,6 +89,10 @@ function applyCommand(state: State, command: Command, index: LogIndex, events: C
       return applyReserveResources(state, command, index);
     case 'unreserve_resources':
       return applyUnreserveResources(state, command, index);
+    case 'create_volumes':
+      return applyCreateVolumes(state, command, index, events);
+    case 'destroy_volumes':
+      return applyDestroyVolumes(state, command, index, events);
     case 'update_quota':
       return applyUpdateQuota(state, command, index);
     case 'update_weights':

@@ -59,6 +59,14 @@ const offerOperationSchema = taggedUnion<C.OfferOperation>({
     type: literal('RESERVE'),
     resources: resourcesSchema,
   }),
+  CREATE: object<Extract<C.OfferOperation, { type: 'CREATE' }>>({
+    type: literal('CREATE'),
+    volumes: resourcesSchema,
+  }),
+  DESTROY: object<Extract<C.OfferOperation, { type: 'DESTROY' }>>({
+    type: literal('DESTROY'),
+    volumes: resourcesSchema,
+  }),
   UNRESERVE: object<Extract<C.OfferOperation, { type: 'UNRESERVE' }>>({
     type: literal('UNRESERVE'),
     resources: resourcesSchema,
@@ -222,6 +230,18 @@ const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
     at: timestampMs,
     agentId: agentIdSchema,
     resources: resourcesSchema,
+  }),
+  create_volumes: object<C.CreateVolumes>({
+    type: literal('create_volumes'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    volumes: resourcesSchema,
+  }),
+  destroy_volumes: object<C.DestroyVolumes>({
+    type: literal('destroy_volumes'),
+    at: timestampMs,
+    agentId: agentIdSchema,
+    volumes: resourcesSchema,
   }),
   update_quota: object<C.UpdateQuota>({
     type: literal('update_quota'),

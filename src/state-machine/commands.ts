@@ -165,7 +165,10 @@ export type OfferOperation =
       readonly tasks: readonly TaskDefinition[];
     }
   | { readonly type: 'RESERVE'; readonly resources: Resources }
-  | { readonly type: 'UNRESERVE'; readonly resources: Resources };
+  | { readonly type: 'UNRESERVE'; readonly resources: Resources }
+  /** Persistent volumes (resources with `disk`) made from the offers' disk reserved to their role. */
+  | { readonly type: 'CREATE'; readonly volumes: Resources }
+  | { readonly type: 'DESTROY'; readonly volumes: Resources };
 
 /**
  * ACCEPT: the offers (same agent, same role) are consumed; operations run in order against
@@ -230,6 +233,23 @@ export interface UnreserveResources extends Stamped {
   readonly type: 'unreserve_resources';
   readonly agentId: AgentId;
   readonly resources: Resources;
+}
+
+/**
+ * Operator CREATE_VOLUMES: each volume (a disk resource with `disk`) is carved out of the agent's
+ * free disk reserved to its role. Its `disk.principal` is the operator's.
+ */
+export interface CreateVolumes extends Stamped {
+  readonly type: 'create_volumes';
+  readonly agentId: AgentId;
+  readonly volumes: Resources;
+}
+
+/** Operator DESTROY_VOLUMES: the volumes go back to plain reserved disk; the agent deletes their data. */
+export interface DestroyVolumes extends Stamped {
+  readonly type: 'destroy_volumes';
+  readonly agentId: AgentId;
+  readonly volumes: Resources;
 }
 
 /** UPDATE_QUOTA: a config with no guarantees and no limits removes the role's quota. */
@@ -323,6 +343,8 @@ export type Command =
   | RemoveExecutor
   | ReserveResources
   | UnreserveResources
+  | CreateVolumes
+  | DestroyVolumes
   | UpdateQuota
   | UpdateWeights
   | UpdateMaintenanceSchedule

@@ -7,11 +7,13 @@ import {
   array,
   boolean,
   integer,
+  literal,
   nullable,
   number,
   object,
   oneOf,
   refine,
+  string,
   type Schema,
 } from './schema.ts';
 import { maxDurationMs, maxHistoryCount, maxMaintenanceWindows, maxStatusHistory, maxTimestampMs } from './limits.ts';
@@ -25,6 +27,7 @@ import type {
   MachineStatus,
   MaintenanceSchedule,
   Offer,
+  OperationRecord,
   QuotaEntry,
   Task,
   TaskStatus,
@@ -191,4 +194,16 @@ export const historyLimitsSchema: Schema<HistoryLimits> = object<HistoryLimits>(
   maxRemovedAgentAgeMs: nullable(integer({ min: 0, max: maxDurationMs })),
   maxRemovedAgentCount: historyCount,
   modifyIndex: logIndexSchema,
+});
+
+export const operationRecordSchema: Schema<OperationRecord> = object<OperationRecord>({
+  key: string({ minLength: 1, maxLength: 64, pattern: /^[0-9]{16}-[0-9]{3}$/ }),
+  uuid: string({ minLength: 24, maxLength: 24, pattern: /^[A-Za-z0-9+/]{22}==$/ }),
+  type: oneOf(['RESERVE', 'UNRESERVE', 'CREATE', 'DESTROY']),
+  frameworkId: nullable(frameworkIdSchema),
+  agentId: agentIdSchema,
+  resources: resourcesSchema,
+  state: literal('OPERATION_FINISHED'),
+  at,
+  index: logIndexSchema,
 });

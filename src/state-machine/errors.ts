@@ -72,6 +72,14 @@ export const rejectionCodes = {
   // draining (added last: codes are appended)
   AGENT_NOT_DRAINING: { status: 409, meaning: 'the agent has no drain in progress' },
   AGENT_HAS_LIVE_TASKS: { status: 409, meaning: 'a task of the draining agent is not terminal yet' },
+  // persistent volumes
+  INVALID_VOLUME: {
+    status: 400,
+    meaning: 'a volume is disk reserved to the role, with a persistence id and a relative container path',
+  },
+  VOLUME_ALREADY_EXISTS: { status: 409, meaning: 'the agent already has a volume with this id for this role' },
+  VOLUME_NOT_FOUND: { status: 404, meaning: 'the agent has no volume with this id for this role' },
+  VOLUME_IN_USE: { status: 409, meaning: 'the volume is used by a live task, or offered' },
 } as const satisfies Record<string, { readonly status: number; readonly meaning: string }>;
 
 export type RejectionCode = keyof typeof rejectionCodes;

@@ -40,6 +40,11 @@ export type ChangeEvent =
   | { readonly type: 'TASK_PRUNED'; readonly task: Task }
   | { readonly type: 'FRAMEWORK_PRUNED'; readonly framework: Framework }
   | { readonly type: 'AGENT_PRUNED'; readonly agent: Agent }
+  /**
+   * Persistent volumes were created or destroyed on the agent (operator call or ACCEPT): the
+   * leader tells the agent which volumes it now has, so it deletes the data of destroyed ones.
+   */
+  | { readonly type: 'AGENT_VOLUMES_CHANGED'; readonly agentId: AgentId }
   /** The whole state was replaced from a snapshot: subscribers must re-read it. */
   | { readonly type: 'STATE_RESTORED' };
 

@@ -65,6 +65,9 @@ export const maxDurationMs = 10 * 365 * 24 * 60 * 60 * 1000;
 /** The ceiling of a count in update_history_limits (completed frameworks, tasks per framework, removed agents). */
 export const maxHistoryCount = 100_000_000;
 
+/** Reservation and volume operations kept for GET_OPERATIONS (the oldest are forgotten first). */
+export const maxOperations = 1000;
+
 /** Default and ceiling of a list query's `limit`: a single answer stays a bounded size. */
 export const defaultQueryLimit = 1000;
 

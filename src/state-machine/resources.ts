@@ -18,11 +18,25 @@ export interface ValueRange {
   readonly end: number;
 }
 
+/**
+ * A persistent volume (Mesos Resource.DiskInfo with `persistence` and `volume`): disk reserved to
+ * a role, made persistent under an id unique per agent and role, mounted at `containerPath` in
+ * the sandbox of the task that uses it. `principal` is who created it (null: unauthenticated).
+ */
+export interface DiskInfo {
+  readonly persistenceId: string;
+  readonly principal: string | null;
+  readonly containerPath: string;
+  readonly mode: 'RW' | 'RO';
+}
+
 export interface ScalarResource {
   readonly name: string;
   readonly role: Role;
   readonly type: 'SCALAR';
   readonly scalar: number;
+  /** Only on a persistent volume: absent (not null) otherwise, so older states encode unchanged. */
+  readonly disk?: DiskInfo;
 }
 
 export interface RangesResource {
@@ -54,13 +68,85 @@ const millisPerUnit = 1000;
 
 const toMillis = (value: number): number => Math.round(value * millisPerUnit);
 const fromMillis = (millis: number): number => millis / millisPerUnit;
-const keyOf = (resource: Resource): string => `${resource.name}\u0000${resource.role}\u0000${resource.type}`;
+/** A volume's id, "" for every other resource: a volume is its own entry, never summed with plain disk. */
+const persistenceOf = (resource: Resource): string =>
+  resource.type === 'SCALAR' && resource.disk !== undefined ? resource.disk.persistenceId : '';
+const keyOf = (resource: Resource): string =>
+  `${resource.name}\u0000${resource.role}\u0000${resource.type}\u0000${persistenceOf(resource)}`;
 
 function compareResources(left: Resource, right: Resource): number {
   return (
     compareStrings(left.name, right.name) ||
     compareStrings(left.role, right.role) ||
-    compareStrings(left.type, right.type)
+    compareStrings(left.type, right.type) ||
+    compareStrings(persistenceOf(left), persistenceOf(right))
+  );
+}
+
+const persistenceIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const containerPathSegmentPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const maxContainerPathLength = 1024;
+
+/**
+ * Mesos: a persistent volume's container path is relative to the sandbox. Flotilla also refuses
+ * "." and ".." segments and odd characters, so the path can never leave the sandbox.
+ */
+export function containerPathProblem(path: string): string | null {
+  if (path.length === 0 || path.length > maxContainerPathLength)
+    return `a container path has 1 to ${maxContainerPathLength} characters`;
+  if (path.startsWith('/')) return 'a volume container path is relative to the sandbox';
+  const segments = path.split('/');
+  if (!segments.every((segment) => containerPathSegmentPattern.test(segment)))
+    return 'each segment of a container path is a letter, digit or "_", then letters, digits, "_", "." or "-"';
+  return null;
+}
+
+function diskProblem(resource: ScalarResource, disk: DiskInfo): string | null {
+  if (resource.name !== 'disk') return 'only disk resources can be persistent volumes';
+  if (resource.role === unreservedRole) return 'a persistent volume must be on disk reserved to a role';
+  if (!persistenceIdPattern.test(disk.persistenceId))
+    return 'a persistence id is a letter or digit then up to 127 letters, digits, "_", "." or "-"';
+  if (disk.mode !== 'RW' && disk.mode !== 'RO') return 'a volume mode is RW or RO';
+  if (disk.principal !== null && (disk.principal.length === 0 || disk.principal.length > 255))
+    return 'a principal has 1 to 255 characters';
+  return containerPathProblem(disk.containerPath);
+}
+
+export function isVolume(resource: Resource): resource is ScalarResource & { readonly disk: DiskInfo } {
+  return resource.type === 'SCALAR' && resource.disk !== undefined;
+}
+
+/** The persistent volumes among `resources`. */
+export function volumesOf(resources: Resources): (ScalarResource & { readonly disk: DiskInfo })[] {
+  return resources.filter(isVolume);
+}
+
+/** The same resources with their volumes turned back into plain disk of the same role. */
+export function withoutVolumes(resources: Resources): Resources {
+  return combine(
+    resources.map((resource) => {
+      if (!isVolume(resource)) return resource;
+      const { disk: _disk, ...plain } = resource;
+      return plain;
+    }),
+  );
+}
+
+/** Volumes as made by `principal` (Mesos records who created a volume; null: anonymous). */
+export function signVolumes(resources: Resources, principal: string | null): Resources {
+  return combine(
+    resources.map((resource) =>
+      isVolume(resource) ? { ...resource, disk: { ...resource.disk, principal } } : resource,
+    ),
+  );
+}
+
+export function sameDisk(left: DiskInfo, right: DiskInfo): boolean {
+  return (
+    left.persistenceId === right.persistenceId &&
+    left.principal === right.principal &&
+    left.containerPath === right.containerPath &&
+    left.mode === right.mode
   );
 }
 
@@ -77,6 +163,8 @@ function validateResource(resource: Resource): void {
     if (!Number.isFinite(resource.scalar) || resource.scalar < 0 || resource.scalar > maxScalarValue) {
       fail(`a scalar is a number from 0 to ${maxScalarValue}`);
     }
+    const problem = resource.disk === undefined ? null : diskProblem(resource, resource.disk);
+    if (problem !== null) fail(problem);
     return;
   }
   for (const range of resource.ranges) {
@@ -113,7 +201,16 @@ function combine(list: readonly Resource[]): Resources {
   }
   const out: Resource[] = [];
   for (const { resource, millis } of scalarMillis.values()) {
-    if (millis > 0) out.push({ name: resource.name, role: resource.role, type: 'SCALAR', scalar: fromMillis(millis) });
+    if (millis <= 0) continue;
+    const scalar = fromMillis(millis);
+    const disk = resource.disk;
+    out.push({
+      name: resource.name,
+      role: resource.role,
+      type: 'SCALAR',
+      scalar,
+      ...(disk === undefined ? {} : { disk }),
+    });
   }
   for (const { resource, ranges } of rangeLists.values()) {
     const normalized = normalizeRanges(ranges);
@@ -217,7 +314,10 @@ export function equals(left: Resources, right: Resources): boolean {
   return left.every((resource, position) => {
     const other = right[position];
     if (other === undefined || compareResources(resource, other) !== 0) return false;
-    if (resource.type === 'SCALAR' && other.type === 'SCALAR') return resource.scalar === other.scalar;
+    if (resource.type === 'SCALAR' && other.type === 'SCALAR') {
+      if (resource.disk !== undefined && other.disk !== undefined && !sameDisk(resource.disk, other.disk)) return false;
+      return resource.scalar === other.scalar;
+    }
     if (resource.type === 'RANGES' && other.type === 'RANGES') {
       return (
         resource.ranges.length === other.ranges.length &&
@@ -263,8 +363,9 @@ export function withRole(resources: Resources, role: Role): Resources {
   return combine(resources.map((resource) => ({ ...resource, role })));
 }
 
+/** Volumes become plain disk first: an unreserved resource is never a volume. */
 export function unreserved(resources: Resources): Resources {
-  return withRole(resources, unreservedRole);
+  return withRole(withoutVolumes(resources), unreservedRole);
 }
 
 export function filterRole(resources: Resources, role: Role): Resources {

@@ -186,7 +186,7 @@ export function addedInFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
 }
 
 /**
- * COMPAT: a member added in command format 6 and snapshot format 6 (executors in containers).
+ * COMPAT: a member added in command format 6 and snapshot format 7 (executors in containers).
  * Older input lacks it and reads as `fallback`.
  */
 export function addedWithExecutorContainers<T>(schema: Schema<T>, fallback: T): Schema<T> {

@@ -195,6 +195,28 @@ export const unboundedHistory: HistoryLimits = Object.freeze({
   modifyIndex: 0,
 });
 
+export type OperationType = 'RESERVE' | 'UNRESERVE' | 'CREATE' | 'DESTROY';
+
+/**
+ * One reservation or volume operation Flotilla ran (Mesos' Operation with its latest
+ * OperationStatus, for GET_OPERATIONS): from an operator call (frameworkId null) or a
+ * framework's ACCEPT. Only applied operations are kept: a rejected command changes nothing, so
+ * its refusal is the caller's answer (a 4xx, or the framework's TASK_ERROR/ERROR), not a record.
+ * The last `maxOperations` are kept, keyed so that key order is apply order (operations.ts).
+ */
+export interface OperationRecord {
+  readonly key: string;
+  /** Base64 of 16 bytes derived from the log index and position: equal on every replica. */
+  readonly uuid: string;
+  readonly type: OperationType;
+  readonly frameworkId: FrameworkId | null;
+  readonly agentId: AgentId;
+  readonly resources: Resources;
+  readonly state: 'OPERATION_FINISHED';
+  readonly at: number;
+  readonly index: LogIndex;
+}
+
 /** The replicated part of the state, read-only: what snapshots, the state hash and views read. */
 export interface ReplicatedState {
   readonly agents: ReadonlyMap<AgentId, Agent>;
@@ -208,6 +230,7 @@ export interface ReplicatedState {
   readonly maintenanceSchedule: MaintenanceSchedule;
   readonly kv: ReadonlyMap<KvKey, KvEntry>;
   readonly historyLimits: HistoryLimits;
+  readonly operations: ReadonlyMap<string, OperationRecord>;
 }
 
 /**
@@ -226,6 +249,7 @@ export interface State {
   maintenanceSchedule: MaintenanceSchedule;
   readonly kv: Map<KvKey, KvEntry>;
   historyLimits: HistoryLimits;
+  readonly operations: Map<string, OperationRecord>;
   readonly derived: DerivedIndexes;
 }
 
@@ -247,6 +271,7 @@ export function emptyState(): State {
     maintenanceSchedule: { windows: [], modifyIndex: 0 },
     kv: new Map(),
     historyLimits: unboundedHistory,
+    operations: new Map(),
     derived: new DerivedIndexes(),
   };
 }

@@ -13,6 +13,7 @@ import {
   machineStatusSchema,
   maintenanceScheduleSchema,
   offerSchema,
+  operationRecordSchema,
   quotaEntrySchema,
   taskSchema,
   weightEntrySchema,
@@ -177,5 +178,13 @@ export const tables: readonly Table[] = [
     insert: (state, limits) => {
       state.historyLimits = limits;
     },
+  }),
+  defineTable({
+    name: 'operations',
+    sinceFormat: 6,
+    schema: operationRecordSchema,
+    entries: (state) => state.operations,
+    keyOf: (operation) => operation.key,
+    insert: (state, operation) => state.operations.set(operation.key, operation),
   }),
 ];

@@ -8,6 +8,7 @@ import * as limits from './limits.ts';
 import { compareStrings } from './ordering.ts';
 import {
   canonicalize,
+  type DiskInfo,
   InvalidResourcesError,
   type RangesResource,
   type Resources,
@@ -113,12 +114,22 @@ const rangeSchema = object<ValueRange>({
   end: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
 });
 const resourceNameSchema = string({ minLength: 1, maxLength: 64 });
+const diskInfoSchema = object<DiskInfo>({
+  persistenceId: string({ minLength: 1, maxLength: 128 }),
+  principal: nullable(string({ minLength: 1, maxLength: 255 })),
+  containerPath: string({ minLength: 1, maxLength: limits.maxPathLength }),
+  mode: oneOf(['RW', 'RO'] as const),
+});
+/** Absent on every resource but a persistent volume (canonicalize checks the rest). */
+const optionalDiskSchema: Schema<DiskInfo | undefined> = (input, path) =>
+  input === undefined ? undefined : diskInfoSchema(input, path);
 const resourceSchema = taggedUnion<ScalarResource | RangesResource>({
   SCALAR: object<ScalarResource>({
     name: resourceNameSchema,
     role: roleSchema,
     type: literal('SCALAR'),
     scalar: number({ min: 0, max: limits.maxScalarValue }),
+    disk: optionalDiskSchema,
   }),
   RANGES: object<RangesResource>({
     name: resourceNameSchema,

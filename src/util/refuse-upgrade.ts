@@ -6,12 +6,21 @@ import type { Duplex } from 'node:stream';
 /** A refused upgrade gets this long to flush its status line before its socket is destroyed. */
 const refusalFlushTimeoutMs = 1_000;
 
-export function refuseUpgrade(socket: Duplex, status: number): void {
+/** `error`: sent as the usual `{"error": {code, message}}` body (none: an empty body). */
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  error: { readonly code: string; readonly message: string } | null = null,
+): void {
   // The HTTP server dropped its own listeners when it handed the socket over for the upgrade.
   socket.on('error', () => undefined);
   const flushTimer = setTimeout(() => socket.destroy(), refusalFlushTimeoutMs);
   socket.once('close', () => clearTimeout(flushTimer));
   socket.once('finish', () => socket.destroy());
   const statusText = STATUS_CODES[status] ?? 'Refused';
-  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const body = error === null ? '' : JSON.stringify({ error });
+  const type = error === null ? '' : 'Content-Type: application/json\r\nRetry-After: 1\r\n';
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

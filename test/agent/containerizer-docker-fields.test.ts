@@ -48,6 +48,7 @@ function makeSpec(command: string, overrides: Partial<ContainerSpec> = {}): Cont
     network: 'NONE',
     portMappings: [],
     volumes: [],
+    persistentVolumes: [],
     privileged: false,
     parameters: [],
     hostname: null,

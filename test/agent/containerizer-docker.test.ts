@@ -49,6 +49,7 @@ function makeSpec(command: ContainerCommand | null, overrides: Partial<Container
     forcePullImage: false,
     portMappings: [],
     volumes: [],
+    persistentVolumes: [],
     privileged: false,
     parameters: [],
     hostname: null,

@@ -49,6 +49,7 @@ function makeSpec(command: ContainerCommand, overrides: Partial<ContainerSpec> =
     forcePullImage: false,
     portMappings: [],
     volumes: [],
+    persistentVolumes: [],
     privileged: false,
     parameters: [],
     hostname: null,

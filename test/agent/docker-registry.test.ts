@@ -34,6 +34,7 @@ function makeSpec(image: string, forcePullImage: boolean): ContainerSpec {
     network: 'NONE',
     portMappings: [],
     volumes: [],
+    persistentVolumes: [],
     privileged: false,
     parameters: [],
     hostname: null,

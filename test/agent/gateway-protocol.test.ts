@@ -102,6 +102,10 @@ protocol('the gateway answers malformed frames with an error and keeps serving',
     const agent = master.state().agents.get(registered.agentId as never);
     assert.is(agent?.state, 'ACTIVE');
     assert.is(agent?.attributes.rack, 'r1');
+    // The agent's persistent volumes (none yet), so it can delete those destroyed while it was away.
+    const volumes = await second.next();
+    assert.is(volumes.type, 'volumes');
+    assert.equal(volumes.volumes, []);
     assert.is((await second.next()).type, 'ping');
     second.socket.close();
   } finally {

@@ -140,6 +140,7 @@ commandChecks('a command run in the task sandbox decides health; a timeout is a 
     forcePullImage: false,
     portMappings: [],
     volumes: [],
+    persistentVolumes: [],
     privileged: false,
     parameters: [],
     hostname: null,

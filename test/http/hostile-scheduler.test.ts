@@ -80,14 +80,18 @@ test('bodies that are not a call object are 400 with the envelope', async () => 
 
 test('deeply nested JSON and oversized bodies are refused without a crash', async () => {
   const depth = 100_000;
-  await refused('deep arrays', `${'['.repeat(depth)}${']'.repeat(depth)}`, 400, 'INVALID_BODY');
-  await refused('deep objects', `${'{"a":'.repeat(depth / 2)}1${'}'.repeat(depth / 2)}`, 400, 'UNKNOWN_CALL');
+  // Nesting is bounded before parsing (src/util/json-depth.ts, maxJsonNestingDepth): code that
+  // walks a body recursively cannot overflow its stack, so even an unknown field cannot nest deeper.
+  await refused('deep arrays', `${'['.repeat(depth)}${']'.repeat(depth)}`, 400, 'BAD_REQUEST');
+  await refused('deep objects', `${'{"a":'.repeat(depth / 2)}1${'}'.repeat(depth / 2)}`, 400, 'BAD_REQUEST');
   const nested = `${'{"a":'.repeat(depth / 2)}1${'}'.repeat(depth / 2)}`;
   const deepInCall = `{"framework_id": {"value": "${first.frameworkId}"}, "type": "REVIVE", "revive": {"deep": ${nested}}}`;
+  await refused('deep unknown field', deepInCall, 400, 'BAD_REQUEST');
+  const shallow = `{"framework_id": {"value": "${first.frameworkId}"}, "type": "REVIVE", "revive": {"deep": ${'{"a":'.repeat(50)}1${'}'.repeat(50)}}}`;
   assert.is(
-    (await schedulerPost(cluster.url, deepInCall, onStream())).status,
+    (await schedulerPost(cluster.url, shallow, onStream())).status,
     202,
-    'unknown nested fields are ignored, as in protobuf JSON',
+    'unknown nested fields within the bound are ignored, as in protobuf JSON',
   );
   await refused(
     '2 MB body',
@@ -284,8 +288,39 @@ test('ACCEPT and DECLINE with hostile offers, operations and resources', async (
     onStream(),
   );
   await refused(
-    'unsupported operation',
+    'DESTROY without volumes',
     own('ACCEPT', { accept: { operations: [{ type: 'DESTROY' }] } }),
+    400,
+    'INVALID_BODY',
+    onStream(),
+  );
+  await refused(
+    'CREATE of a volume with a container path leaving the sandbox',
+    own('ACCEPT', {
+      accept: {
+        operations: [
+          {
+            type: 'CREATE',
+            create: {
+              volumes: [
+                {
+                  ...scalar(1, { role: 'r' }),
+                  name: 'disk',
+                  disk: { persistence: { id: 'v' }, volume: { container_path: '../../etc', mode: 'RW' } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    }),
+    400,
+    'INVALID_BODY',
+    onStream(),
+  );
+  await refused(
+    'unsupported operation',
+    own('ACCEPT', { accept: { operations: [{ type: 'GROW_VOLUME' }] } }),
     400,
     'INVALID_BODY',
     onStream(),

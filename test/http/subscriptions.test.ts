@@ -65,7 +65,12 @@ function collect(stream: Readable): { events: OperatorEvent[] } {
 }
 
 // An AGENT_ADDED record is about 900 bytes: three fit in the queue, four do not.
-const limits = { maxSubscribers: 2, maxQueuedBytes: 3000, heartbeatIntervalSeconds: 3600 };
+const limits = {
+  maxSubscribers: 2,
+  maxSubscribersPerPrincipal: 2,
+  maxQueuedBytes: 3000,
+  heartbeatIntervalSeconds: 3600,
+};
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 test('SUBSCRIBED with a snapshot, an immediate HEARTBEAT, then events in apply order; offers are not operator events', async () => {
@@ -99,6 +104,34 @@ test('one subscriber too many is answered 429', () => {
     assert.is((error as HttpError).code, 'TOO_MANY_REQUESTS');
   }
   assert.is(hub.count, 2);
+  hub.close();
+});
+
+test('one principal is bounded on its own; another principal and anonymous still get streams', async () => {
+  const hub = new OperatorSubscriptions(new FakeMaster().facade(), {
+    ...limits,
+    maxSubscribers: 4,
+    maxSubscribersPerPrincipal: 1,
+  });
+  const first = hub.open(undefined, 'ops');
+  try {
+    hub.open(undefined, 'ops');
+    assert.unreachable('a second stream of ops was accepted');
+  } catch (error) {
+    assert.instance(error, HttpError);
+    assert.is((error as HttpError).code, 'TOO_MANY_REQUESTS');
+    assert.match((error as Error).message, /principal ops/);
+    assert.is((error as HttpError).headers['retry-after'], '1');
+  }
+  hub.open(undefined, 'web');
+  hub.open(undefined, null);
+  assert.is(hub.count, 3);
+  // A closed stream gives its principal's place back.
+  first.destroy();
+  await nextTurn();
+  assert.is(hub.count, 2);
+  hub.open(undefined, 'ops');
+  assert.is(hub.count, 3);
   hub.close();
 });
 

@@ -70,6 +70,7 @@ const samples: Record<string, string> = {
   'frameworks-principal': 'ops',
   acls: aclsFile,
   'insecure-allow-anonymous': 'false',
+  'rate-limits': '{"limits":[{"principal":"ops","qps":10,"capacity":100}],"aggregate_default_qps":5}',
 };
 
 function sampleOf(schema: OptionSchema, key: string): string {

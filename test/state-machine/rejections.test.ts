@@ -17,6 +17,7 @@ import {
   baseTime,
   cpus,
   createOffers,
+  disk,
   executorDefinition,
   F1,
   F2,
@@ -38,6 +39,7 @@ import {
   taskDefinition,
   updateStatus,
   uuid,
+  volume,
 } from './support/fixtures.ts';
 import { kvLimitCase } from './support/kv-limit.ts';
 
@@ -694,6 +696,43 @@ const cases: Case[] = [
     setup: [{ type: 'kv_put', namespace: 'n', key: 'k', value: 'v', expectedVersion: null }],
     command: { type: 'kv_put', namespace: 'n', key: 'k', value: 'w', expectedVersion: 2 },
     code: 'VERSION_MISMATCH',
+  },
+  {
+    name: 'creating a volume on unreserved disk',
+    setup: [registerAgent(A1, { resources: resources(disk(100)) })],
+    command: {
+      type: 'create_volumes',
+      at: baseTime,
+      agentId: A1,
+      volumes: resources(cpus(1, 'web')),
+    },
+    code: 'INVALID_VOLUME',
+  },
+  {
+    name: 'creating a volume whose id the role already has on the agent',
+    setup: [
+      registerAgent(A1, { resources: resources(disk(100, 'web')) }),
+      { type: 'create_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 10)) },
+    ],
+    command: { type: 'create_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 10)) },
+    code: 'VOLUME_ALREADY_EXISTS',
+  },
+  {
+    name: 'destroying a volume the agent does not have',
+    setup: [registerAgent(A1, { resources: resources(disk(100, 'web')) })],
+    command: { type: 'destroy_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 10)) },
+    code: 'VOLUME_NOT_FOUND',
+  },
+  {
+    name: 'destroying a volume that is offered',
+    setup: [
+      registerAgent(A1, { resources: resources(disk(100, 'web')) }),
+      { type: 'create_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 10)) },
+      subscribe(F1, { roles: ['web'] }),
+      createOffers(offerDefinition(O1, resources(volume('v1', 10)), { role: 'web' })),
+    ],
+    command: { type: 'destroy_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 10)) },
+    code: 'VOLUME_IN_USE',
   },
 ];
 

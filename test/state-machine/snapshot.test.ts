@@ -14,7 +14,7 @@ import {
   type SnapshotErrorCode,
   snapshotRowsPerSlice,
 } from '../../src/state-machine/snapshot.ts';
-import { unboundedHistory } from '../../src/state-machine/state.ts';
+import { type ReplicatedState, unboundedHistory } from '../../src/state-machine/state.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
@@ -137,14 +137,27 @@ test('task users and container fields round-trip; a task runs as its command use
   assert.is(restored.state.frameworks.get('f1' as never)?.info.user, 'nobody');
 });
 
+/** The source's rows with an empty operations table: what a format before 6 keeps of it. */
+const withoutOperations = (state: ReplicatedState) =>
+  tableRows(state).map((table) => (table.name === 'operations' ? { ...table, rows: [] } : table));
+
 const rowsOf = (database: Database.Database, table: string) =>
   database.prepare(`SELECT key, row FROM ${table}`).all() as { key: string; row: string }[];
 const updateRow = (database: Database.Database, table: string, key: string, value: unknown) =>
   database.prepare(`UPDATE ${table} SET row = ? WHERE key = ?`).run(canonicalJson(value), key);
 
+/** Rewrites a snapshot as format 5 wrote it: no operations table (nothing recorded operations). */
+function asFormat5(bytes: Uint8Array): Uint8Array {
+  return edited(bytes, (database) => {
+    database.exec('DROP TABLE operations');
+    database.prepare("UPDATE meta SET value = '5' WHERE key = 'format_version'").run();
+    rehash(database);
+  });
+}
+
 /** Rewrites a snapshot as format 3 wrote it: no history_limits table (the state had no limits). */
 function asFormat3(bytes: Uint8Array): Uint8Array {
-  return edited(bytes, (database) => {
+  return edited(asFormat5(bytes), (database) => {
     database.exec('DROP TABLE history_limits');
     database.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
     rehash(database);
@@ -205,12 +218,20 @@ function asFormat1(bytes: Uint8Array): Uint8Array {
   });
 }
 
+test('COMPAT: a format 5 snapshot reads with no operations recorded', () => {
+  const source = richMachine();
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(asFormat5(source.machine.snapshot()));
+  assert.is(restored.state.operations.size, 0);
+  assert.equal(tableRows(restored.state), withoutOperations(source.state));
+});
+
 test('COMPAT: a format 3 snapshot reads with unbounded history limits, its hash checked on its rows', () => {
   const source = richMachine();
   const restored = new ClusterStateMachine({ checkInvariants: true });
   restored.restore(asFormat3(source.machine.snapshot()));
   assert.equal(restored.state.historyLimits, unboundedHistory);
-  assert.equal(tableRows(restored.state), tableRows(source.state));
+  assert.equal(tableRows(restored.state), withoutOperations(source.state));
   const tampered = edited(asFormat3(source.machine.snapshot()), (database) => {
     database.prepare("UPDATE agents SET row = json_set(row, '$.hostname', 'elsewhere') WHERE key = 'a1'").run();
   });

@@ -68,5 +68,10 @@ export function containerBinds(spec: ContainerSpec, allowlist: readonly string[]
       : path.posix.join(containerSandboxPath, volume.containerPath);
     binds.push(`${hostPath}:${containerPath}:${volume.mode === 'RO' ? 'ro' : 'rw'}`);
   });
+  // Persistent volumes: folders the agent made under its work dir, at their sandbox-relative path.
+  for (const mount of spec.persistentVolumes) {
+    const containerPath = path.posix.join(containerSandboxPath, mount.containerPath);
+    binds.push(`${mount.hostPath}:${containerPath}:${mount.mode === 'RO' ? 'ro' : 'rw'}`);
+  }
   return binds;
 }

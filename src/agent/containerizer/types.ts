@@ -14,6 +14,14 @@ export interface ContainerCommand {
   readonly arguments: readonly string[];
 }
 
+/** A persistent volume of the task: its data folder on the host, and where the task sees it. */
+export interface PersistentMount {
+  readonly hostPath: string;
+  /** Relative to the sandbox. */
+  readonly containerPath: string;
+  readonly mode: 'RW' | 'RO';
+}
+
 export interface ContainerSpec {
   /** Docker containers are labelled with agent, framework and task ids. */
   readonly agentId: string;
@@ -32,6 +40,8 @@ export interface ContainerSpec {
   readonly portMappings: readonly WirePortMapping[];
   /** docker only: host paths (absolute, allow-listed by the agent) or sandbox-relative ones. */
   readonly volumes: readonly WireVolume[];
+  /** The task's persistent volumes (persistent-volumes.ts): bound by Docker, linked for a process task. */
+  readonly persistentVolumes: readonly PersistentMount[];
   readonly privileged: boolean;
   /** docker only: `docker run --key=value` options, read by src/protocol/docker-parameters.ts. */
   readonly parameters: readonly { readonly key: string; readonly value: string }[];

@@ -112,6 +112,8 @@ export async function executorContainerSpec(
     network,
     portMappings: container?.portMappings ?? [],
     volumes: container?.volumes ?? [],
+    // Not yet: persistent volumes (of the executor's resources or its tasks') are not mounted into it.
+    persistentVolumes: [],
     privileged: container?.privileged ?? false,
     parameters: container?.parameters ?? [],
     hostname: container?.hostname ?? null,

@@ -3,6 +3,7 @@
 // SIGTERM or SIGINT closes the API and the scheduler stream; the framework stays registered
 // with the masters (its tasks keep running) until its failover timeout, so a restart resumes.
 import type { ClientTls } from '../../protocol/tls-client.ts';
+import { limitJsonNesting } from '../../util/json-depth.ts';
 import { maxBodyBytes } from './limits.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../util/logger.ts';
@@ -69,6 +70,7 @@ export async function startJobsDaemon(config: JobsDaemonConfig): Promise<JobsDae
 
 function buildApp(service: JobsService): FastifyInstance {
   const app = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: true });
+  limitJsonNesting(app);
   app.removeContentTypeParser('text/plain');
   // Metronome's liveness probe (general/ping.raml).
   app.get('/ping', async (_request, reply) => reply.type('text/plain').send('pong'));

@@ -28,8 +28,9 @@ function roundScalar(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/** A persistent volume (`disk` with DiskInfo) is never a generic slice: a task asks for it by id, whole. */
 function usable(resource: Resource, name: string, role: string | undefined): boolean {
-  if (resource.name !== name) return false;
+  if (resource.name !== name || resource.disk !== undefined) return false;
   return role === undefined || resource.allocation_info === undefined || resource.allocation_info.role === role;
 }
 

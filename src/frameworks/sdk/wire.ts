@@ -62,7 +62,10 @@ export type OfferOperation =
       };
     }
   | { readonly type: 'RESERVE'; readonly reserve: { readonly resources: readonly Resource[] } }
-  | { readonly type: 'UNRESERVE'; readonly unreserve: { readonly resources: readonly Resource[] } };
+  | { readonly type: 'UNRESERVE'; readonly unreserve: { readonly resources: readonly Resource[] } }
+  /** Persistent volumes: disk resources with `disk.persistence` and `disk.volume` (mesos.proto DiskInfo). */
+  | { readonly type: 'CREATE'; readonly create: { readonly volumes: readonly Resource[] } }
+  | { readonly type: 'DESTROY'; readonly destroy: { readonly volumes: readonly Resource[] } };
 
 /** scheduler.proto Call, minus `framework_id` and `type` (the client adds them). */
 export interface CallBodies {

@@ -2,6 +2,7 @@
 // --listen, competes for the lease with any other instance on the same KV namespace, and leads
 // when it holds it. SIGTERM/SIGINT release the lease so a standby takes over at once.
 import type { ClientTls } from '../../protocol/tls-client.ts';
+import { limitJsonNesting } from '../../util/json-depth.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MasterAddress } from '../sdk/masters.ts';
 import type { FrameworkCredentials } from '../sdk/transport.ts';
@@ -62,6 +63,7 @@ export async function startServicesDaemon(config: ServicesDaemonConfig): Promise
     tls: config.tls ?? null,
   });
   const server = Fastify({ bodyLimit: maxBodyBytes, forceCloseConnections: true });
+  limitJsonNesting(server);
   server.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });

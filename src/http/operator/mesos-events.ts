@@ -64,6 +64,8 @@ export function mesosEvent(event: ChangeEvent, state: ReadonlyState): Operator.E
     case 'TASK_PRUNED':
     case 'FRAMEWORK_PRUNED':
     case 'AGENT_PRUNED':
+    // Mesos reports volume changes through GET_AGENTS and GET_OPERATIONS, not as an event.
+    case 'AGENT_VOLUMES_CHANGED':
       return null;
     default:
       return assertNever(event);

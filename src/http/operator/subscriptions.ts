@@ -30,6 +30,8 @@ import { seeEverything, type Visibility } from './visibility.ts';
 
 export interface SubscriptionLimits {
   readonly maxSubscribers: number;
+  /** Streams of one authenticated principal; anonymous and the cluster count against the total only. */
+  readonly maxSubscribersPerPrincipal: number;
   /** Bytes of event records waiting for one subscriber's socket (the snapshot is not counted). */
   readonly maxQueuedBytes: number;
   readonly heartbeatIntervalSeconds: number;
@@ -73,6 +75,8 @@ export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeco
 interface Subscriber {
   readonly stream: RecordStream;
   readonly visibility: Visibility;
+  /** The authenticated principal that opened it, or null. */
+  readonly principal: string | null;
 }
 
 /** Whether a subscriber may see what `event` is about: its task or framework; agents are for everyone. */
@@ -101,7 +105,12 @@ export class OperatorSubscriptions {
     private readonly limits: SubscriptionLimits,
   ) {
     if (
-      !(limits.maxSubscribers > 0 && limits.maxQueuedBytes >= minQueuedBytes && limits.heartbeatIntervalSeconds > 0)
+      !(
+        limits.maxSubscribers > 0 &&
+        limits.maxSubscribersPerPrincipal > 0 &&
+        limits.maxQueuedBytes >= minQueuedBytes &&
+        limits.heartbeatIntervalSeconds > 0
+      )
     ) {
       throw new RangeError(
         `subscription limits must be positive, with at least ${minQueuedBytes} queued bytes: ${JSON.stringify(limits)}`,
@@ -113,17 +122,9 @@ export class OperatorSubscriptions {
     return this.#subscribers.size;
   }
 
-  /** A new stream, already holding SUBSCRIBED and a HEARTBEAT; throws 429 when full. */
-  open(visibility: Visibility = seeEverything): Readable {
-    if (this.#subscribers.size >= this.limits.maxSubscribers) {
-      throw new HttpError(
-        'TOO_MANY_REQUESTS',
-        `at most ${this.limits.maxSubscribers} operator event streams may be open at once`,
-        {
-          'retry-after': retryAfterSeconds,
-        },
-      );
-    }
+  /** A new stream, already holding SUBSCRIBED and a HEARTBEAT; throws 429 when full, in total or for `principal`. */
+  open(visibility: Visibility = seeEverything, principal: string | null = null): Readable {
+    this.#checkCapacity(principal);
     // The capture and the registration happen in one synchronous step. Apply is synchronous
     // too, so every change is either in the snapshot or delivered as an event, never neither.
     const view = captureView(this.master.state(), () => null, asciiJson, visibility);
@@ -131,10 +132,31 @@ export class OperatorSubscriptions {
     this.#startListening();
     const stream = new RecordStream(this.limits.maxQueuedBytes, 'an operator event subscriber', snapshot);
     stream.sendRecord(eventRecord(heartbeatEvent));
-    const subscriber: Subscriber = { stream, visibility };
+    const subscriber: Subscriber = { stream, visibility, principal };
     this.#subscribers.add(subscriber);
     stream.body.once('close', () => this.#remove(subscriber));
     return stream.body;
+  }
+
+  #checkCapacity(principal: string | null): void {
+    const retry = { 'retry-after': retryAfterSeconds };
+    if (this.#subscribers.size >= this.limits.maxSubscribers) {
+      throw new HttpError(
+        'TOO_MANY_REQUESTS',
+        `at most ${this.limits.maxSubscribers} operator event streams may be open at once`,
+        retry,
+      );
+    }
+    if (principal === null) return;
+    let count = 0;
+    for (const subscriber of this.#subscribers) if (subscriber.principal === principal) count += 1;
+    if (count >= this.limits.maxSubscribersPerPrincipal) {
+      throw new HttpError(
+        'TOO_MANY_REQUESTS',
+        `at most ${this.limits.maxSubscribersPerPrincipal} operator event streams of principal ${principal} may be open at once`,
+        retry,
+      );
+    }
   }
 
   /** Ends every stream (the server is closing). */

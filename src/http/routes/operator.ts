@@ -8,7 +8,12 @@ import { requestAccess } from '../access.ts';
 import { auditCall } from '../audit.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
-import { maxOperatorSubscribers, maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
+import {
+  maxOperatorSubscribers,
+  maxOperatorSubscribersPerPrincipal,
+  maxQueuedBytesPerSubscriber,
+  operatorHeartbeatIntervalSeconds,
+} from '../limits.ts';
 import { readConsistency } from '../reads.ts';
 import { allocationCalls } from '../operator/allocation-calls.ts';
 import { basicCalls } from '../operator/basic-calls.ts';
@@ -23,6 +28,8 @@ import { subscribeCalls } from '../operator/subscribe-call.ts';
 import { OperatorSubscriptions } from '../operator/subscriptions.ts';
 import { teardownCalls } from '../operator/teardown-calls.ts';
 import { drainCalls } from '../operator/drain-calls.ts';
+import { reservationCalls } from '../operator/reservation-calls.ts';
+import { operationsCalls } from '../operator/operations-call.ts';
 
 export const operatorPath = '/api/v1';
 
@@ -42,6 +49,8 @@ export function operatorCallTable(parts: OperatorCallTableParts): OperatorCallTa
     maintenanceCalls,
     teardownCalls,
     drainCalls,
+    reservationCalls,
+    operationsCalls,
     allocationCalls,
     subscribeCalls(parts.subscriptions),
   ];
@@ -63,9 +72,24 @@ const callSchema = {
 
 type Encoding = 'json' | 'recordio';
 
-export function registerOperatorRoutes(app: FastifyInstance, master: MasterCore, table?: OperatorCallTable): void {
+/** Operator SUBSCRIBE streams one master holds at once, in total and per principal. */
+export interface SubscriberLimits {
+  readonly total: number;
+  readonly perPrincipal: number;
+}
+
+export function registerOperatorRoutes(
+  app: FastifyInstance,
+  master: MasterCore,
+  table?: OperatorCallTable,
+  subscriberLimits: SubscriberLimits = {
+    total: maxOperatorSubscribers,
+    perPrincipal: maxOperatorSubscribersPerPrincipal,
+  },
+): void {
   const subscriptions = new OperatorSubscriptions(master, {
-    maxSubscribers: maxOperatorSubscribers,
+    maxSubscribers: subscriberLimits.total,
+    maxSubscribersPerPrincipal: subscriberLimits.perPrincipal,
     maxQueuedBytes: maxQueuedBytesPerSubscriber,
     heartbeatIntervalSeconds: operatorHeartbeatIntervalSeconds,
   });

@@ -6,16 +6,20 @@
 // where Mesos sends plain text; the statuses are Mesos'. Who may subscribe and call, and as
 // which principal: scheduler/authorization.ts. Every call but RECONCILE is audited.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { schedulerApiPath, streamIdHeader } from '../../protocol/scheduler.ts';
 import type { MasterCore } from '../../master/interface.ts';
+import type { SchedulerCall } from '../../master/scheduler/call.ts';
+import type { FrameworkId } from '../../state-machine/ids.ts';
 import { auditCall } from '../audit.ts';
 import { HttpError } from '../errors.ts';
 import { idempotentRequest, requestIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
-import { maxQueuedBytesPerStream } from '../limits.ts';
+import { maxQueuedBytesPerStream, rateLimitRefusalLogIntervalMs } from '../limits.ts';
 import { authorizeSubscription, operationApproval, requireFrameworkPrincipal } from '../scheduler/authorization.ts';
 import { parseSchedulerCall } from '../scheduler/parse-call.ts';
+import type { SchedulerRateLimiter } from '../scheduler/rate-limiter.ts';
 import { SchedulerStream } from '../scheduler/stream.ts';
 
 const protobufContentType = 'application/x-protobuf';
@@ -62,7 +66,60 @@ function headerValue(request: FastifyRequest, name: string): string | null {
   return Array.isArray(value) ? (value[0] ?? null) : value;
 }
 
-export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore): void {
+/** Whose rate a call counts against: its framework's principal, as Mesos throttles (null: none). */
+function callPrincipal(master: MasterCore, call: SchedulerCall): string | null {
+  if (call.type === 'SUBSCRIBE') return call.info.principal;
+  return master.state().frameworks.get(call.frameworkId as FrameworkId)?.info.principal ?? null;
+}
+
+/**
+ * Waits for the call's turn under --rate-limits, or throws 429 RATE_LIMIT_EXCEEDED (logged at most
+ * once per interval: a throttled framework retrying in a loop would otherwise flood the log).
+ */
+function throttler(
+  limiter: SchedulerRateLimiter | null,
+): (request: FastifyRequest, reply: FastifyReply, principal: string | null) => Promise<void> {
+  let loggedAtMs = Number.NEGATIVE_INFINITY;
+  let refusedAtLastLog = 0;
+  return async (request, reply, principal) => {
+    if (limiter === null) return;
+    const admission = limiter.admit(principal);
+    if (admission.kind === 'now') return;
+    if (admission.kind === 'refused') {
+      const nowMs = Date.now();
+      if (nowMs - loggedAtMs >= rateLimitRefusalLogIntervalMs) {
+        request.log.warn(
+          { principal, refusedSinceLastLine: limiter.refused - refusedAtLastLog, refusedTotal: limiter.refused },
+          'refused a scheduler call over its rate limit',
+        );
+        loggedAtMs = nowMs;
+        refusedAtLastLog = limiter.refused;
+      }
+      throw admission.error;
+    }
+    // A caller that hangs up while it waits gives its place back at once.
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort();
+    reply.raw.once('close', onClose);
+    try {
+      await sleep(admission.delayMs, undefined, { signal: gone.signal });
+    } catch (error) {
+      if (!gone.signal.aborted) throw error;
+      // Nobody reads this answer; it keeps the hang-up out of the 5xx counts and error logs.
+      throw new HttpError('RATE_LIMIT_EXCEEDED', 'the caller hung up while its call waited its turn');
+    } finally {
+      reply.raw.off('close', onClose);
+      admission.done();
+    }
+  };
+}
+
+export function registerSchedulerRoutes(
+  app: FastifyInstance,
+  master: MasterCore,
+  rateLimiter: SchedulerRateLimiter | null = null,
+): void {
+  const throttle = throttler(rateLimiter);
   app.post<{ Body: unknown }>(
     schedulerApiPath,
     {
@@ -81,6 +138,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore
         if (streamId !== null)
           throw new HttpError('BAD_REQUEST', "Subscribe calls should not include the 'Mesos-Stream-Id' header");
         authorizeSubscription(request, master.state(), call.frameworkId, call.info);
+        await throttle(request, reply, callPrincipal(master, call));
         const stream = new SchedulerStream(maxQueuedBytesPerStream);
         const subscription = await master.scheduler.subscribe(call, stream);
         const contentType =
@@ -99,6 +157,7 @@ export function registerSchedulerRoutes(app: FastifyInstance, master: MasterCore
       if (call.type !== 'RECONCILE') auditCall(request, call.type, `framework ${call.frameworkId}`);
       if (call.type === 'UPDATE_FRAMEWORK') authorizeSubscription(request, master.state(), call.frameworkId, call.info);
       else requireFrameworkPrincipal(request, master.state(), call.frameworkId);
+      await throttle(request, reply, callPrincipal(master, call));
       // SUBSCRIBE above ignores an Idempotency-Key: it opens a stream, and a retry is a new one.
       const idempotent = idempotentRequest(request);
       await master.scheduler.call(call, {

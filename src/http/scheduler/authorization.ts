@@ -5,8 +5,8 @@
 //   and so is any call for a registered framework whose principal is another (which would
 //   otherwise let one principal re-subscribe, and so disconnect, another's framework);
 // - registering needs register_frameworks for every role the framework subscribes to (403);
-// - ACCEPT's operations need run_tasks (the task's user) and reserve/unreserve_resources (the
-//   role), judged per operation by the master (OperationApproval);
+// - ACCEPT's operations need run_tasks (the task's user), reserve/unreserve_resources and
+//   create/destroy_volumes (the role), judged per operation by the master (OperationApproval);
 // - a framework's own TEARDOWN and KILL of its own tasks need nothing more.
 // Anonymous requests (a master without --credentials) claim what they like, as before.
 import type { FastifyRequest } from 'fastify';
@@ -66,5 +66,9 @@ export function operationApproval(request: FastifyRequest): OperationApproval {
       refusal(access, isAllowed(access, 'reserve_resources', role), `reserve_resources for role ${role}`),
     unreserve: (role) =>
       refusal(access, isAllowed(access, 'unreserve_resources', role), `unreserve_resources for role ${role}`),
+    createVolumes: (role) =>
+      refusal(access, isAllowed(access, 'create_volumes', role), `create_volumes for role ${role}`),
+    destroyVolumes: (role) =>
+      refusal(access, isAllowed(access, 'destroy_volumes', role), `destroy_volumes for role ${role}`),
   };
 }

@@ -26,7 +26,7 @@ import {
   stringList,
 } from './json-fields.ts';
 import { parseFrameworkInfo } from './parse-framework.ts';
-import { parseResources } from './parse-resources.ts';
+import { parseResources, parseVolumes } from './parse-resources.ts';
 import { executorApiLimits } from '../../protocol/limits.ts';
 import { parseExecutorInfo } from './parse-executor.ts';
 import { parseTaskInfo } from './parse-task.ts';
@@ -140,10 +140,15 @@ function parseOperation(operation: Fields, path: string, frameworkId: string): S
           `${path}.${type.toLowerCase()}.resources`,
         ),
       };
+    case 'CREATE':
+    case 'DESTROY': {
+      const name = type.toLowerCase();
+      return { type, volumes: parseVolumes(body(operation, name), 'volumes', `${path}.${name}.volumes`) };
+    }
     default:
       throw new HttpError(
         'INVALID_BODY',
-        `${path}.type: Flotilla runs LAUNCH, LAUNCH_GROUP, RESERVE and UNRESERVE operations, not ${type}`,
+        `${path}.type: Flotilla runs LAUNCH, LAUNCH_GROUP, RESERVE, UNRESERVE, CREATE and DESTROY operations, not ${type}`,
       );
   }
 }

@@ -2,7 +2,7 @@
 // the endpoint format, attributes, labels, machines. Pure functions; lists come out in the
 // order they go in (the state hands them over sorted), so replicas answer alike.
 import type * as Mesos from '../../protocol/mesos.ts';
-import type { Resource, Resources } from '../../state-machine/resources.ts';
+import type { DiskInfo, Resource, Resources } from '../../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../../state-machine/roles.ts';
 import { compareStrings } from '../../state-machine/ordering.ts';
 import type { MachineId, ResourceQuantities } from '../../state-machine/values.ts';
@@ -42,6 +42,14 @@ export function mesosResource(resource: Resource, allocationRole: Role | null = 
     ...value,
     ...reservationFields(resource.role),
     ...(allocationRole === null ? {} : { allocation_info: { role: allocationRole } }),
+    ...(resource.type === 'SCALAR' && resource.disk !== undefined ? { disk: mesosDiskInfo(resource.disk) } : {}),
+  };
+}
+
+function mesosDiskInfo(disk: DiskInfo): Mesos.DiskInfo {
+  return {
+    persistence: { id: disk.persistenceId, ...(disk.principal === null ? {} : { principal: disk.principal }) },
+    volume: { container_path: disk.containerPath, mode: disk.mode },
   };
 }
 

@@ -10,7 +10,7 @@
 import type { OfferOperation } from '../../state-machine/commands.ts';
 import type { RejectionCode } from '../../state-machine/errors.ts';
 import type { FrameworkId, OfferId } from '../../state-machine/ids.ts';
-import { contains, sum, type Resources } from '../../state-machine/resources.ts';
+import { contains, signVolumes, sum, type Resources } from '../../state-machine/resources.ts';
 import type { TaskDefinition } from '../../state-machine/values.ts';
 import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
@@ -99,7 +99,12 @@ export async function handleAccept(
   const agentIds = [...new Set(offers.map((offer) => offer.agentId))];
   const launched = launchedResources(call);
   const leavesUnused = !contains(launched, sum(offers.map((offer) => offer.resources)));
-  const operations: OfferOperation[] = call.operations.map((operation) => operation);
+  const operations: OfferOperation[] = call.operations.map((operation) =>
+    // Mesos records who made a volume (DiskInfo.Persistence.principal): the framework's principal, whatever it sent.
+    operation.type === 'CREATE'
+      ? { ...operation, volumes: signVolumes(operation.volumes, framework.info.principal ?? null) }
+      : operation,
+  );
   const { result } = await master.submit({
     type: 'accept_offers',
     at: stampedOnSubmit,

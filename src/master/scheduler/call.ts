@@ -8,7 +8,9 @@ export type SchedulerOperation =
   | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskDefinition[] }
   | { readonly type: 'LAUNCH_GROUP'; readonly executor: ExecutorDefinition; readonly tasks: readonly TaskDefinition[] }
   | { readonly type: 'RESERVE'; readonly resources: Resources }
-  | { readonly type: 'UNRESERVE'; readonly resources: Resources };
+  | { readonly type: 'UNRESERVE'; readonly resources: Resources }
+  | { readonly type: 'CREATE'; readonly volumes: Resources }
+  | { readonly type: 'DESTROY'; readonly volumes: Resources };
 
 export interface TaskReference {
   readonly taskId: string;

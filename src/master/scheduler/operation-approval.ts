@@ -1,8 +1,9 @@
 // Whether the caller of an ACCEPT may do each of its operations: the HTTP layer answers from its
 // ACLs (run_tasks by the user a task would run as, reserve_resources and unreserve_resources by
-// role); the master acts on the answers as Mesos' master does (master.cpp `accept`, authorization
-// of each operation): a LAUNCH refused makes its tasks TASK_ERROR with REASON_TASK_UNAUTHORIZED,
-// a RESERVE or UNRESERVE refused is dropped, and the other operations go on.
+// role, create_volumes and destroy_volumes by role); the master acts on the answers as Mesos'
+// master does (master.cpp `accept`, authorization of each operation): a LAUNCH refused makes its
+// tasks TASK_ERROR with REASON_TASK_UNAUTHORIZED, a RESERVE, UNRESERVE, CREATE or DESTROY refused
+// is dropped, and the other operations go on.
 import { reservedRoles } from '../../state-machine/resources.ts';
 import type { Framework } from '../../state-machine/state.ts';
 import type { TaskDefinition } from '../../state-machine/values.ts';
@@ -16,6 +17,8 @@ export interface OperationApproval {
   launch(user: string | null): string | null;
   reserve(role: string): string | null;
   unreserve(role: string): string | null;
+  createVolumes(role: string): string | null;
+  destroyVolumes(role: string): string | null;
 }
 
 /** Without ACLs (and in tests): everything allowed. */
@@ -23,6 +26,8 @@ export const approveEverything: OperationApproval = {
   launch: () => null,
   reserve: () => null,
   unreserve: () => null,
+  createVolumes: () => null,
+  destroyVolumes: () => null,
 };
 
 export interface ApprovedOperations {
@@ -97,6 +102,14 @@ export function approveOperations(
         break;
       case 'UNRESERVE':
         if (firstRefusal(reservedRoles(operation.resources), (role) => approval.unreserve(role)) === null)
+          approved.push(operation);
+        break;
+      case 'CREATE':
+        if (firstRefusal(reservedRoles(operation.volumes), (role) => approval.createVolumes(role)) === null)
+          approved.push(operation);
+        break;
+      case 'DESTROY':
+        if (firstRefusal(reservedRoles(operation.volumes), (role) => approval.destroyVolumes(role)) === null)
           approved.push(operation);
         break;
       default:

@@ -34,6 +34,8 @@ export interface SchedulerSessionSettings {
   readonly statusUpdateRetryIntervalMs: number;
   readonly inverseOfferRefreshIntervalMs: number;
   readonly maxStreams: number;
+  /** Streams of frameworks of one principal; frameworks without one count against maxStreams only. */
+  readonly maxStreamsPerPrincipal: number;
 }
 
 export const defaultSessionSettings: SchedulerSessionSettings = {
@@ -41,6 +43,7 @@ export const defaultSessionSettings: SchedulerSessionSettings = {
   statusUpdateRetryIntervalMs: limits.statusUpdateRetryIntervalMs,
   inverseOfferRefreshIntervalMs: limits.inverseOfferRefreshIntervalMs,
   maxStreams: limits.maxSchedulerStreams,
+  maxStreamsPerPrincipal: limits.maxSchedulerStreamsPerPrincipal,
 };
 
 export type SessionsMaster = Pick<MasterCore, 'id' | 'address' | 'state' | 'onChange' | 'submit'>;
@@ -70,6 +73,9 @@ export class SchedulerSessions implements LeaderService {
     }
     if (!(Number.isInteger(maxStreams) && maxStreams > 0))
       throw new RangeError(`maxStreams must be a positive whole number, got ${maxStreams}`);
+    const perPrincipal = this.#settings.maxStreamsPerPrincipal;
+    if (!(Number.isInteger(perPrincipal) && perPrincipal > 0))
+      throw new RangeError(`maxStreamsPerPrincipal must be a positive whole number, got ${perPrincipal}`);
   }
 
   async start(term: number): Promise<void> {
@@ -129,16 +135,36 @@ export class SchedulerSessions implements LeaderService {
     return this.#sessions.size;
   }
 
-  /** Throws when no stream can be opened; called before a SUBSCRIBE is proposed. */
-  checkCapacity(frameworkId: string): void {
+  /**
+   * Throws when no stream can be opened for a framework of `principal`; called before a SUBSCRIBE
+   * is proposed. A framework that re-subscribes replaces its own stream, so it always fits.
+   */
+  checkCapacity(frameworkId: string, principal: string | null): void {
     if (this.#closed) throw new MasterError('STOPPING');
     if (this.#term === null) throw new MasterError('LEADER_SERVICES_NOT_RUNNING');
-    if (this.#sessions.size >= this.#settings.maxStreams && !this.#sessions.has(frameworkId)) {
+    if (this.#sessions.has(frameworkId)) return;
+    if (this.#sessions.size >= this.#settings.maxStreams) {
       throw new MasterError(
         'TOO_MANY_STREAMS',
         `at most ${this.#settings.maxStreams} scheduler streams may be open at once`,
       );
     }
+    if (principal !== null && this.#streamsOf(principal) >= this.#settings.maxStreamsPerPrincipal) {
+      throw new MasterError(
+        'TOO_MANY_STREAMS',
+        `at most ${this.#settings.maxStreamsPerPrincipal} scheduler streams of principal ${principal} may be open at once`,
+      );
+    }
+  }
+
+  /** Open streams of frameworks registered with `principal` (at most maxStreams to look at). */
+  #streamsOf(principal: string): number {
+    const frameworks = this.master.state().frameworks;
+    let count = 0;
+    for (const frameworkId of this.#sessions.keys()) {
+      if (frameworks.get(frameworkId as FrameworkId)?.info.principal === principal) count += 1;
+    }
+    return count;
   }
 
   /**

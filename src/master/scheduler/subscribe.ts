@@ -30,7 +30,7 @@ export async function subscribe(
   const { master, allocation, sessions } = context;
   const frameworkId = (call.frameworkId ?? randomUUID()) as FrameworkId;
   if (master.state().frameworks.get(frameworkId)?.state === 'COMPLETED') return removedFramework(sink);
-  sessions.checkCapacity(frameworkId);
+  sessions.checkCapacity(frameworkId, call.info.principal);
   sessions.supersede(frameworkId);
   const { result } = await master.submit({
     type: 'subscribe_framework',

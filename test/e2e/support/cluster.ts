@@ -86,9 +86,10 @@ export class E2eCluster {
     return this.masters.replicas.map((replica) => replica.address).join(',');
   }
 
-  async addAgent(resources: string): Promise<AgentProcess> {
+  /** `extra`: more agent flags (e.g. `--containerizers process,docker`). */
+  async addAgent(resources: string, extra: readonly string[] = []): Promise<AgentProcess> {
     // The last --resources wins (commander), so this replaces AgentProcess's default.
-    const agent = await AgentProcess.start(this.masterList, ['--resources', resources]);
+    const agent = await AgentProcess.start(this.masterList, [...extra, '--resources', resources]);
     this.agents.push(agent);
     await waitFor(
       async () => (await this.agentViews()).some((view) => view.hostname === agent.hostname && view.active),

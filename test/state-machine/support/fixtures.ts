@@ -45,6 +45,15 @@ export const ports = (begin: number, end: number, role = '*'): Resource => ({
   ranges: [{ begin, end }],
 });
 export const resources = (...list: Resource[]): Resources => canonicalize(list);
+export const disk = (amount: number, role = '*'): Resource => ({ name: 'disk', role, type: 'SCALAR', scalar: amount });
+/** A persistent volume of `amount` MB reserved to `role`, mounted at `containerPath`. */
+export const volume = (id: string, amount: number, role = 'web', containerPath = 'data'): Resource => ({
+  name: 'disk',
+  role,
+  type: 'SCALAR',
+  scalar: amount,
+  disk: { persistenceId: id, principal: 'ops', containerPath, mode: 'RW' },
+});
 
 export const A1: AgentId = agentId('a1');
 export const A2: AgentId = agentId('a2');

@@ -25,6 +25,7 @@ import {
   taskDefinition,
   updateStatus,
   uuid,
+  volume,
 } from './fixtures.ts';
 
 const machine = { hostname: 'node1', ip: '10.0.0.1' };
@@ -127,6 +128,8 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
   },
   reserve_resources: { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
   unreserve_resources: { type: 'unreserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
+  create_volumes: { type: 'create_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 64)) },
+  destroy_volumes: { type: 'destroy_volumes', at: baseTime, agentId: A1, volumes: resources(volume('v1', 64)) },
   update_quota: { type: 'update_quota', configs: [{ role: 'web', guarantees: { cpus: 1 }, limits: { cpus: 2 } }] },
   update_weights: { type: 'update_weights', weights: [{ role: 'web', weight: 2 }] },
   update_maintenance_schedule: {

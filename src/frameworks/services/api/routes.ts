@@ -5,6 +5,7 @@
 // to the leading one (src/frameworks/hosting/forward.ts). The daemon (daemon.ts) registers it
 // on its own server; a master registers it on its port (src/http/routes/marathon.ts), where the
 // master's gate forwards to the leading master first and an instance answers only for itself.
+import { jsonNestsDeeperThan, maxJsonNestingDepth } from '../../../util/json-depth.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { forwardedByHeader as forwardedByHeaderName, forwardRequest } from '../../hosting/forward.ts';
 import { parseMasterAddress } from '../../sdk/masters.ts';
@@ -43,6 +44,15 @@ export function registerMarathonRoutes(app: FastifyInstance, services: ServicesF
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
       const text = String(body);
       if (text.trim() === '') return done(null, undefined);
+      if (jsonNestsDeeperThan(text, maxJsonNestingDepth)) {
+        const problem = `the JSON body nests deeper than ${maxJsonNestingDepth} levels`;
+        return done(
+          new MarathonApiError(400, 'Invalid JSON', {
+            details: [{ path: '/', errors: [problem] }],
+          }) as unknown as FastifyError,
+          undefined,
+        );
+      }
       try {
         done(null, JSON.parse(text));
       } catch (error) {
