@@ -118,7 +118,7 @@ export async function registerAgentConnection(
         state: task.state,
       }));
       const command: Command = known
-        ? { type: 'reregister_agent', at: 0, agentId, info: agentInfo, tasks }
+        ? { type: 'reregister_agent', keepsReservations: true, at: 0, agentId, info: agentInfo, tasks }
         : { type: 'register_agent', at: 0, agentId, info: agentInfo };
       const { result } = await gatewayRef.parts.master.submit(command);
       if (result.ok) return agentId;

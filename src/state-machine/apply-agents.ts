@@ -75,7 +75,9 @@ export function applyReregisterAgent(
     (task) => !reported.has(taskKey(task.frameworkId, task.id)),
   );
   const stillUsed = subtract(found.used, sum(missing.map((task) => task.resources)));
-  const total = carryReservations(found.resources, command.info.resources);
+  const total = command.keepsReservations
+    ? carryReservations(found.resources, command.info.resources)
+    : command.info.resources;
   if (!contains(total, stillUsed)) {
     return reject('RESOURCES_INSUFFICIENT', `agent ${found.id} reports fewer resources than its tasks use`);
   }

@@ -16,7 +16,8 @@ import { SchemaError } from './schema.ts';
  * 4: reregister_agent's tasks gained `state`: a returning agent's running tasks are no longer
  *    left TASK_UNREACHABLE, which a replica of format 3 would do if it dropped the member.
  * 5: deactivate_agent, reactivate_agent, drain_agent, mark_agent_drained; update_agent_state sets
- *    UNREACHABLE only (its ACTIVE and DRAINING of formats 1–4 decode as reactivate and deactivate).
+ *    UNREACHABLE only (its ACTIVE and DRAINING of formats 1–4 decode as reactivate and deactivate);
+ *    reregister_agent gained `keepsReservations` (formats 1–4: false, as they applied then).
  * 6: executors gained `container` (an executor in a Docker image); a replica of format 5 would drop it.
  */
 export const commandFormatVersion = 6;

@@ -5,6 +5,7 @@ import * as limits from './limits.ts';
 import { taskStates } from '../protocol/task-states.ts';
 import {
   addedInCommandFormat4,
+  addedInCommandFormat5,
   array,
   boolean,
   integer,
@@ -115,6 +116,7 @@ const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
     agentId: agentIdSchema,
     info: agentInfoSchema,
     tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
+    keepsReservations: addedInCommandFormat5(boolean, false),
   }),
   update_agent_state: object<LegacyUpdateAgentState>({
     type: literal('update_agent_state'),

@@ -48,6 +48,11 @@ export interface ReregisterAgent extends Stamped {
   readonly info: AgentInfo;
   /** Live tasks the master knows on this agent but the agent does not report are lost. */
   readonly tasks: readonly TaskReference[];
+  /**
+   * The agent keeps its dynamic reservations and volumes across re-registration. Commands of
+   * formats 1–4 read false: they replay as they applied then, when re-registration dropped them.
+   */
+  readonly keepsReservations: boolean;
 }
 
 /**

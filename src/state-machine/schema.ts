@@ -186,6 +186,14 @@ export function addedInFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
 }
 
 /**
+ * COMPAT: a member added in command format 5 (re-registration keeps reservations). Commands of
+ * formats 1–4 lack it and read as `fallback`.
+ */
+export function addedInCommandFormat5<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
+/**
  * COMPAT: a member added in command format 6 and snapshot format 7 (executors in containers).
  * Older input lacks it and reads as `fallback`.
  */

@@ -51,6 +51,7 @@ test('reregister_agent: new info replaces the old, offers are removed, reported 
   const harness = new Harness([...runningTaskSetup(), createOffers(offerDefinition(O2, resources(cpus(1))))]);
   harness.ok({
     type: 'reregister_agent',
+    keepsReservations: true,
     at: baseTime + 5,
     agentId: A1,
     info: agentInfo({ hostname: 'node1b', resources: resources(cpus(8), mem(8192)) }),
@@ -73,7 +74,14 @@ test('reregister_agent: a live task the agent does not report is lost (TASK_LOST
     accept([O1], [launch(taskDefinition(T1, resources(cpus(1))))], F1),
     accept([O2], [launch(taskDefinition(T2, resources(cpus(1))))], F2),
   ]);
-  harness.ok({ type: 'reregister_agent', at: baseTime, agentId: A1, info: agentInfo(), tasks: [] });
+  harness.ok({
+    type: 'reregister_agent',
+    keepsReservations: true,
+    at: baseTime,
+    agentId: A1,
+    info: agentInfo(),
+    tasks: [],
+  });
   const lost = harness.state.tasks.get(taskKey(F1, T1));
   const dropped = harness.state.tasks.get(taskKey(F2, T2));
   assert.is(lost?.state, 'TASK_LOST');
@@ -89,7 +97,14 @@ test('an unreachable agent comes back ACTIVE by re-registering, announced as AGE
     { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' },
   ]);
   const before = harness.events.length;
-  harness.ok({ type: 'reregister_agent', at: baseTime + 1, agentId: A1, info: agentInfo(), tasks: [] });
+  harness.ok({
+    type: 'reregister_agent',
+    keepsReservations: true,
+    at: baseTime + 1,
+    agentId: A1,
+    info: agentInfo(),
+    tasks: [],
+  });
   assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
   assert.is(harness.state.agents.get(A1)?.stateChangedAt, baseTime + 1);
   assert.equal(
@@ -113,6 +128,7 @@ test("a returning agent's running tasks leave TASK_UNREACHABLE; lost ones stay l
   const before = harness.events.length;
   harness.ok({
     type: 'reregister_agent',
+    keepsReservations: true,
     at: baseTime + 2,
     agentId: A1,
     info: agentInfo(),

@@ -50,7 +50,7 @@ test('COMPAT: a format 1 command lacks the members format 2 added; they decode t
 });
 
 test('COMPAT: a format 3 reregister_agent names its tasks without states; they decode as null', () => {
-  const reregister = commandSamples.reregister_agent;
+  const { keepsReservations: _addedInFormat5, ...reregister } = commandSamples.reregister_agent;
   const tasks = reregister.tasks.map(({ frameworkId, taskId }) => ({ frameworkId, taskId }));
   const decoded = decodeCommand(text(JSON.stringify({ version: 3, command: { ...reregister, tasks } })));
   assert.ok(decoded.ok);
@@ -58,6 +58,7 @@ test('COMPAT: a format 3 reregister_agent names its tasks without states; they d
     decoded.ok && decoded.command.type === 'reregister_agent' ? decoded.command.tasks.map((task) => task.state) : [],
     [null],
   );
+  assert.is(decoded.ok && decoded.command.type === 'reregister_agent' && decoded.command.keepsReservations, false);
 });
 
 test('members the schema does not know are dropped, not kept', () => {

@@ -92,7 +92,14 @@ test('an unreachable agent can be drained; re-registering keeps it deactivated a
   ]);
   harness.ok(drain(null, false));
   const agent = harness.state.agents.get(A1)!;
-  harness.ok({ type: 'reregister_agent', at: baseTime + 5, agentId: A1, info: { ...agent }, tasks: [] });
+  harness.ok({
+    type: 'reregister_agent',
+    keepsReservations: true,
+    at: baseTime + 5,
+    agentId: A1,
+    info: { ...agent },
+    tasks: [],
+  });
   assert.is(harness.state.agents.get(A1)?.state, 'ACTIVE');
   assert.is(harness.state.agents.get(A1)?.deactivated, true);
   assert.is(harness.state.agents.get(A1)?.drain?.state, 'DRAINING');

@@ -162,6 +162,7 @@ test('an unreachable agent keeps its executors (its tasks may come back), a re-r
   assert.is(harness.state.tasks.get(taskKey(F1, taskId('a')))?.state, 'TASK_LOST');
   harness.ok({
     type: 'reregister_agent',
+    keepsReservations: true,
     at: baseTime,
     agentId: A1,
     info: harness.state.agents.get(A1)!,

@@ -130,7 +130,14 @@ const cases: Case[] = [
   {
     name: 'a gone agent re-registering',
     setup: [registerAgent(), { type: 'mark_agent_gone', at: baseTime, agentId: A1 }],
-    command: { type: 'reregister_agent', at: baseTime, agentId: A1, info: agentInfo(), tasks: [] },
+    command: {
+      type: 'reregister_agent',
+      keepsReservations: true,
+      at: baseTime,
+      agentId: A1,
+      info: agentInfo(),
+      tasks: [],
+    },
     code: 'AGENT_GONE',
   },
   {
@@ -391,6 +398,7 @@ const cases: Case[] = [
     setup: runningTaskSetup(),
     command: {
       type: 'reregister_agent',
+      keepsReservations: true,
       at: baseTime,
       agentId: A1,
       info: agentInfo({ resources: resources(cpus(0.5), mem(128)) }),

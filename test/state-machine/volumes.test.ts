@@ -162,6 +162,7 @@ test('a re-registering agent keeps its dynamic reservations and volumes; static 
   ]);
   harness.ok({
     type: 'reregister_agent',
+    keepsReservations: true,
     at: baseTime,
     agentId: A1,
     info: agentInfo({ resources: reported }),
@@ -175,6 +176,7 @@ test('a re-registering agent keeps its dynamic reservations and volumes; static 
   const smaller = resources(cpus(4), disk(50), cpus(1, 'db'));
   harness.ok({
     type: 'reregister_agent',
+    keepsReservations: true,
     at: baseTime,
     agentId: A1,
     info: agentInfo({ resources: smaller }),
@@ -183,8 +185,32 @@ test('a re-registering agent keeps its dynamic reservations and volumes; static 
   assert.equal(totalOf(harness), resources(cpus(3), disk(10), cpus(1, 'db'), cpus(1, 'web'), volume('v1', 40)));
   // Back with less disk than the volume: the volume is kept (its data must not be deleted).
   const tiny = resources(cpus(4), disk(5), cpus(1, 'db'));
-  harness.ok({ type: 'reregister_agent', at: baseTime, agentId: A1, info: agentInfo({ resources: tiny }), tasks: [] });
+  harness.ok({
+    type: 'reregister_agent',
+    keepsReservations: true,
+    at: baseTime,
+    agentId: A1,
+    info: agentInfo({ resources: tiny }),
+    tasks: [],
+  });
   assert.equal(totalOf(harness), resources(cpus(3), cpus(1, 'db'), cpus(1, 'web'), volume('v1', 40)));
+});
+
+test('COMPAT: a re-registration logged before format 5 replays as it applied then, dropping reservations', () => {
+  const reported = resources(cpus(4), mem(256), disk(200));
+  const harness = new Harness([
+    registerAgent(A1, { resources: reported }),
+    { type: 'reserve_resources', at: baseTime, agentId: A1, resources: resources(cpus(1, 'web')) },
+  ]);
+  harness.ok({
+    type: 'reregister_agent',
+    keepsReservations: false,
+    at: baseTime,
+    agentId: A1,
+    info: agentInfo({ resources: reported }),
+    tasks: [],
+  });
+  assert.equal(totalOf(harness), reported);
 });
 
 test('a snapshot keeps volumes, and restores to the same hash', () => {

@@ -262,6 +262,7 @@ function reregisterCommand(context: Context): Command {
       : { ...agentInfoFor(id, context), resources: agent.resources };
   return {
     type: 'reregister_agent',
+    keepsReservations: true,
     at: context.at,
     agentId: id,
     info,

@@ -34,6 +34,7 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
   register_agent: registerAgent() as CommandOf<'register_agent'>,
   reregister_agent: {
     type: 'reregister_agent',
+    keepsReservations: true,
     at: baseTime,
     agentId: A1,
     info: agentInfo(),
