@@ -1,8 +1,9 @@
-// Agent restart. Executors first: a framework's executor whose process is still there waits for
-// it to subscribe again (within MESOS_RECOVERY_TIMEOUT, keeping its tasks); one that is gone
-// takes its live tasks with it (TASK_FAILED, REASON_EXECUTOR_TERMINATED). The built-in executors
-// are made again in the agent, and every task they ran is re-attached through its containerizer
-// (the process one checks pid and start time, the docker one the labelled container); a task
+// Agent restart. Executors first: a framework's executor whose process (or container: found by
+// its checkpointed container id, and labelled like a task's, so the orphan sweep keeps it) is
+// still there waits for it to subscribe again (within MESOS_RECOVERY_TIMEOUT, keeping its tasks);
+// one that is gone takes its live tasks with it (TASK_FAILED, REASON_EXECUTOR_TERMINATED). The
+// built-in executors are made again in the agent, and every task they ran is re-attached through
+// its containerizer (the process one checks pid and start time, the docker one the labelled container); a task
 // whose container is gone, or that never got one (the agent died while launching it), is
 // reported TASK_FAILED with a reason. Then each containerizer removes what belongs to no task or
 // executor it re-attached (orphans).
@@ -11,6 +12,7 @@ import type { CheckpointedExecutor, CheckpointedTask } from './checkpoint.ts';
 import type { RunningContainer } from './containerizer/types.ts';
 import { type BuiltinExecutor, startBuiltinExecutor } from './executors/builtin-executor.ts';
 import { attachCustomExecutor, executorContainerKey } from './executors/custom-executor.ts';
+import { executorLimits } from './executors/executor-container.ts';
 import { ExecutorSession } from './executors/session.ts';
 import { containerizerFor, sandboxPath } from './task-environment.ts';
 import type { TaskRun } from './task-run.ts';
@@ -109,10 +111,12 @@ async function recoverCustom(agent: Agent, executor: CheckpointedExecutor): Prom
   return true;
 }
 
+/** By its checkpointed handle, through the containerizer that made it: a process, or a labelled container. */
 async function reattach(agent: Agent, executor: CheckpointedExecutor): Promise<RunningContainer | null> {
   const handle = executor.handle;
-  const containerizer = agent.options.containerizers.get('process');
+  const containerizer = handle === null ? undefined : agent.options.containerizers.get(handle.kind);
   if (handle === null || containerizer === undefined) return null;
+  const container = executor.info.container;
   try {
     return await containerizer.recover(handle, {
       agentId: agent.agentId() ?? '',
@@ -120,9 +124,9 @@ async function reattach(agent: Agent, executor: CheckpointedExecutor): Promise<R
       taskId: executorContainerKey(executor.executorId),
       sandbox: executor.sandbox,
       command: null,
-      image: null,
+      image: container?.image ?? null,
       forcePullImage: false,
-      network: 'HOST',
+      network: container?.network ?? 'HOST',
       portMappings: [],
       volumes: [],
       persistentVolumes: [],
@@ -131,8 +135,7 @@ async function reattach(agent: Agent, executor: CheckpointedExecutor): Promise<R
       hostname: null,
       user: handle.user ?? null,
       environment: {},
-      cpus: null,
-      memMb: null,
+      ...executorLimits(agent.checkpoint, executor.frameworkId, executor.executorId, executor.info),
     });
   } catch (error) {
     agent.options.logger.warn(

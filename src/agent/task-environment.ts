@@ -6,7 +6,7 @@
 // host port of each container port, as Marathon sets them for bridged tasks.
 import { maxPortVariables } from './limits.ts';
 import path from 'node:path';
-import type { WireHealthCheck, WireResource, WireTaskSpec } from '../protocol/agent.ts';
+import type { WireContainer, WireHealthCheck, WireResource, WireTaskSpec } from '../protocol/agent.ts';
 import type { ContainerizerKind, ContainerSpec } from './containerizer/types.ts';
 import { persistentMounts } from './persistent-volumes.ts';
 
@@ -21,7 +21,7 @@ export function taskPorts(resources: readonly WireResource[]): number[] {
   return ports;
 }
 
-function scalarSum(resources: readonly WireResource[], name: string): number | null {
+export function scalarSum(resources: readonly WireResource[], name: string): number | null {
   let total: number | null = null;
   for (const resource of resources)
     if (resource.name === name && resource.type === 'SCALAR') total = (total ?? 0) + resource.scalar;
@@ -62,7 +62,11 @@ export function taskEnvironment(
  * ignored); everything else to process.
  */
 export function containerizerFor(spec: WireTaskSpec): ContainerizerKind {
-  const container = spec.container;
+  return containerizerOf(spec.container);
+}
+
+/** The same rule for any container, a framework executor's too. */
+export function containerizerOf(container: WireContainer | null): ContainerizerKind {
   return container?.type === 'DOCKER' || (container?.image ?? null) !== null ? 'docker' : 'process';
 }
 

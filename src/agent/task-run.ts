@@ -19,9 +19,8 @@ import { prepareSandbox } from './sandbox-owner.ts';
 import type { StatusFields } from './status-updates.ts';
 import { containerizerFor, hostSideHealthCheck } from './task-environment.ts';
 import {
-  checkDockerUserParameter,
   lookupUser,
-  resolveTaskUser,
+  resolveContainerUser,
   TaskUserError,
   type TaskUser,
   type UserLookup,
@@ -172,16 +171,13 @@ export class TaskRun {
 
   /** The task's user under the agent's policy; a Docker `user` parameter is checked against it too. */
   async #resolveUser(): Promise<TaskUser | null> {
-    const policy = this.context.userPolicy;
-    const container = this.spec.container;
-    const dockerUser = (container?.parameters ?? []).filter((parameter) => parameter.key === 'user').at(-1);
-    if (dockerUser !== undefined) {
-      checkDockerUserParameter(dockerUser.value, policy);
-      // The container runs as the parameter's user; the sandbox still goes to the task's user.
-      const relaxed = { ...policy, allowRootTasks: true };
-      return resolveTaskUser(this.spec.user, relaxed, this.context.lookupUser ?? lookupUser);
-    }
-    return resolveTaskUser(this.spec.user, policy, this.context.lookupUser ?? lookupUser);
+    const parameters = this.spec.container?.parameters ?? [];
+    return resolveContainerUser(
+      this.spec.user,
+      parameters,
+      this.context.userPolicy,
+      this.context.lookupUser ?? lookupUser,
+    );
   }
 
   /** TASK_STARTING with the launch's progress, at most once per progressIntervalMs (each update is replicated). */

@@ -137,3 +137,20 @@ export function checkDockerUserParameter(value: string, policy: UserPolicy): voi
     );
   }
 }
+
+/**
+ * The user a container runs as (a task's or a framework executor's): `user` under the policy; with
+ * a Docker `user` parameter, that parameter is checked instead (it replaces the user inside the
+ * container) and `user` only owns the sandbox.
+ */
+export async function resolveContainerUser(
+  user: string | null,
+  parameters: readonly { readonly key: string; readonly value: string }[],
+  policy: UserPolicy,
+  lookup: UserLookup,
+): Promise<TaskUser | null> {
+  const dockerUser = parameters.filter((parameter) => parameter.key === 'user').at(-1);
+  if (dockerUser === undefined) return resolveTaskUser(user, policy, lookup);
+  checkDockerUserParameter(dockerUser.value, policy);
+  return resolveTaskUser(user, { ...policy, allowRootTasks: true }, lookup);
+}

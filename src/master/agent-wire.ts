@@ -81,6 +81,7 @@ export function toWireExecutorInfo(executor: ExecutorDefinition, framework: Fram
     shutdownGracePeriodMs: executor.shutdownGracePeriodMs,
     labels: executor.labels,
     user: executor.command?.user ?? framework?.info.user ?? null,
+    container: executor.container,
   };
 }
 

@@ -30,8 +30,9 @@ import type { ResourceStatistics } from './mesos.ts';
  * version 3 would kill with the task's full grace period, so it is refused at the handshake.
  * 5: resources may carry `disk` (a persistent volume), and the master sends `volumes`. An agent of
  * version 4 would mount no volume and never delete a destroyed one's data, so it is refused.
+ * 6: executor infos carry their `container`; an agent of version 5 would run a Docker executor as a process.
  */
-export const agentProtocolVersion = 5;
+export const agentProtocolVersion = 6;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -142,6 +143,8 @@ export interface WireExecutorInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** Its command's user, else its framework's; null: the agent's own. */
   readonly user: string | null;
+  /** CUSTOM only: DOCKER (or MESOS with an image) runs the executor in that image; null: a process. */
+  readonly container: WireContainer | null;
 }
 
 /** What an executor is told of its framework (SUBSCRIBED's framework_info). */
@@ -578,6 +581,8 @@ export function parseExecutorInfo(value: unknown, where = 'executor'): WireExecu
     ),
     labels: stringMap(raw.labels ?? {}, `${where}.labels`, agentProtocolLimits.maxLabels),
     user: nullable(raw.user, (user) => string(user, `${where}.user`, 255)),
+    // COMPAT: a checkpoint of protocol 5 or older has no container: its executors are processes.
+    container: nullable(raw.container, (item) => container(item, `${where}.container`)),
   };
 }
 

@@ -19,10 +19,11 @@ import { SchemaError } from './schema.ts';
  *    UNREACHABLE only (its ACTIVE and DRAINING of formats 1–4 decode as reactivate and deactivate);
  *    reregister_agent gained `keepsReservations` (formats 1–4: false, as they applied then), and
  *    reserve_resources/unreserve_resources the operator's `principal` (formats 1–4: null).
+ * 6: executors gained `container` (an executor in a Docker image); a replica of format 5 would drop it.
  */
-export const commandFormatVersion = 5;
-/** COMPAT: formats 1–4 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, commandFormatVersion];
+export const commandFormatVersion = 6;
+/** COMPAT: formats 1–5 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

@@ -6,7 +6,7 @@
 // machine rejects a launch that bypassed it with INVALID_TASK. What only an agent knows (its
 // volume allow-list, its users, its images) the agent refuses at launch.
 import type { Resources } from './resources.ts';
-import type { TaskContainer, TaskDefinition } from './values.ts';
+import type { ExecutorDefinition, TaskContainer, TaskDefinition } from './values.ts';
 
 /** A problem: the field it is about (relative to the TaskInfo) and why. */
 export interface ContainerProblem {
@@ -40,11 +40,11 @@ function dockerOnlyProblem(container: TaskContainer): ContainerProblem | null {
   return null;
 }
 
-function portMappingProblem(container: TaskContainer, resources: Resources): ContainerProblem | null {
+function portMappingProblem(container: TaskContainer, resources: Resources, owner: string): ContainerProblem | null {
   if (container.portMappings.length > 0 && container.network !== 'BRIDGE') {
     return {
       field: 'container.docker.port_mappings',
-      message: `port mappings need BRIDGE networking, the task has ${container.network}`,
+      message: `port mappings need BRIDGE networking, the ${owner} has ${container.network}`,
     };
   }
   const ranges = portRanges(resources);
@@ -54,7 +54,7 @@ function portMappingProblem(container: TaskContainer, resources: Resources): Con
     if (!ranges.some((range) => range.begin <= mapping.hostPort && mapping.hostPort <= range.end)) {
       return {
         field: `${field}.host_port`,
-        message: `host port ${mapping.hostPort} is not one of the task's port resources`,
+        message: `host port ${mapping.hostPort} is not one of the ${owner}'s port resources`,
       };
     }
     const key = `${mapping.hostPort}/${mapping.protocol}`;
@@ -78,12 +78,35 @@ function volumeProblem(container: TaskContainer): ContainerProblem | null {
   return null;
 }
 
-export function containerProblem(task: TaskDefinition): ContainerProblem | null {
-  const container = task.container;
-  if (container === null) return null;
+function problemOf(container: TaskContainer, resources: Resources, owner: string): ContainerProblem | null {
   if (container.type === 'MESOS') return dockerOnlyProblem(container);
   if (container.hostname !== null && container.network === 'HOST') {
     return { field: 'container.hostname', message: 'Docker cannot set a hostname on HOST networking' };
   }
-  return portMappingProblem(container, task.resources) ?? volumeProblem(container);
+  return portMappingProblem(container, resources, owner) ?? volumeProblem(container);
+}
+
+export function containerProblem(task: TaskDefinition): ContainerProblem | null {
+  return task.container === null ? null : problemOf(task.container, task.resources, 'task');
+}
+
+/**
+ * The same rules for an executor's container (field relative to the ExecutorInfo), and one more:
+ * an executor must reach the agent's HTTP API (MESOS_AGENT_ENDPOINT), which NONE networking cuts off.
+ * A DEFAULT executor runs inside the agent: it can have no image.
+ */
+export function executorContainerProblem(executor: ExecutorDefinition): ContainerProblem | null {
+  const container = executor.container;
+  if (container === null) return null;
+  if (executor.type === 'DEFAULT' && (container.type === 'DOCKER' || container.image !== null))
+    return { field: 'container', message: 'the DEFAULT executor runs inside the agent; it takes no image' };
+  if (container.type === 'DOCKER' && container.image === null)
+    return { field: 'container.docker.image', message: 'a DOCKER container needs an image' };
+  if (container.network === 'NONE')
+    return {
+      field: 'container.docker.network',
+      message:
+        "NONE would cut the executor off from the agent's executor API (MESOS_AGENT_ENDPOINT); use HOST or BRIDGE",
+    };
+  return problemOf(container, executor.resources, 'executor');
 }

@@ -7,6 +7,7 @@ import type { RemoveExecutor } from './commands.ts';
 import { chargeUsed, releaseUsed } from './agent-accounting.ts';
 import { assert } from '../util/assert.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { executorContainerProblem } from './container-rules.ts';
 import { reject, success, type ApplyResult, type Rejection } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { executorKey, type AgentId, type ExecutorKey, type FrameworkId, type LogIndex } from './ids.ts';
@@ -26,6 +27,9 @@ export function executorProblem(executor: ExecutorDefinition, operation: 'LAUNCH
     return reject('INVALID_EXECUTOR', `executor ${executor.id}: a CUSTOM executor needs a command`);
   if (executor.type === 'DEFAULT' && executor.command !== null)
     return reject('INVALID_EXECUTOR', `executor ${executor.id}: a DEFAULT executor takes no command`);
+  const container = executorContainerProblem(executor);
+  if (container !== null)
+    return reject('INVALID_EXECUTOR', `executor ${executor.id}: ${container.field}: ${container.message}`);
   return null;
 }
 

@@ -193,6 +193,14 @@ export function addedInCommandFormat5<T>(schema: Schema<T>, fallback: T): Schema
   return (input, path) => (input === undefined ? fallback : schema(input, path));
 }
 
+/**
+ * COMPAT: a member added in command format 6 and snapshot format 7 (executors in containers).
+ * Older input lacks it and reads as `fallback`.
+ */
+export function addedWithExecutorContainers<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return (input, path) => (input === undefined ? fallback : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);

@@ -19,6 +19,7 @@ import { isValidRole, type Role } from './roles.ts';
 import {
   addedInFormat2,
   addedInFormat3,
+  addedWithExecutorContainers,
   array,
   boolean,
   integer,
@@ -238,6 +239,7 @@ export const executorDefinitionSchema = object<ExecutorDefinition>({
   resources: resourcesSchema,
   shutdownGracePeriodMs: nullable(durationMsSchema),
   labels: record(labelKeySchema, string({ maxLength: 1024 }), { maxEntries: limits.maxLabels }),
+  container: addedWithExecutorContainers(nullable(taskContainerSchema), null),
 });
 
 export const taskDefinitionShape = {

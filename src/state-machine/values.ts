@@ -124,6 +124,12 @@ export interface ExecutorDefinition {
   /** ExecutorInfo.shutdown_grace_period: SHUTDOWN, then this long before the agent kills it; null: the agent's. */
   readonly shutdownGracePeriodMs: number | null;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * ExecutorInfo.container: CUSTOM only; a DOCKER container (or a MESOS one with an image) runs
+   * the executor in that image, its sandbox mounted; null or a MESOS container without an image:
+   * a process on the agent.
+   */
+  readonly container: TaskContainer | null;
 }
 
 /** What a framework asks to launch (a LAUNCH operation's TaskInfo). */

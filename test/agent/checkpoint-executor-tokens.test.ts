@@ -19,6 +19,7 @@ const info: WireExecutorInfo = {
   shutdownGracePeriodMs: null,
   labels: {},
   user: null,
+  container: null,
 };
 const framework: WireFrameworkInfo = {
   id: 'fw-1',

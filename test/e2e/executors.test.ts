@@ -10,84 +10,17 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exampleTask } from '../../examples/executors/framework.ts';
-import type { Offer, TaskStatus } from '../../src/protocol/mesos.ts';
-import type { SchedulerEvent } from '../../src/protocol/scheduler.ts';
+import type { Offer } from '../../src/protocol/mesos.ts';
 import { AgentProcess } from '../agent/support/daemon-support.ts';
 import { operatorCall } from '../http/support/operator.ts';
 import { SchedulerClient } from '../http/support/scheduler-client.ts';
 import { errorOf } from '../support/answers.ts';
 import { type SingleMaster, startSingleMaster } from '../support/master.ts';
 import { waitFor } from '../support/wait.ts';
+import { EventLog } from './support/event-log.ts';
 
 const waitMs = 90_000;
 
-/** Every event of the scheduler's stream, kept in order; updates are acknowledged as they come. */
-class EventLog {
-  readonly events: SchedulerEvent[] = [];
-  #running = true;
-
-  constructor(readonly client: SchedulerClient) {
-    void this.#read();
-  }
-
-  async #read(): Promise<void> {
-    while (this.#running) {
-      const event = await this.client.next(600_000).catch((error: unknown) => {
-        if (this.#running) console.error(`the scheduler's event stream failed: ${String(error)}`);
-        return null;
-      });
-      if (event === null) return;
-      this.events.push(event);
-      if (event.type !== 'UPDATE' || event.update.status.uuid === undefined) continue;
-      const status = event.update.status;
-      await this.client
-        .call('ACKNOWLEDGE', { acknowledge: { agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid } })
-        .catch(() => undefined);
-    }
-  }
-
-  stop(): void {
-    this.#running = false;
-    this.client.close();
-  }
-
-  statuses(taskId: string): TaskStatus[] {
-    return this.events.flatMap((event) =>
-      event.type === 'UPDATE' && event.update.status.task_id.value === taskId ? [event.update.status] : [],
-    );
-  }
-
-  /** The first status of `taskId` in `state`, once it has come. */
-  async status(taskId: string, state: string): Promise<TaskStatus> {
-    return waitFor(() => this.statuses(taskId).find((status) => status.state === state), {
-      timeoutMs: waitMs,
-      what: `${taskId} to be ${state} (seen: ${this.statuses(taskId).map((status) => status.state)})`,
-    });
-  }
-
-  /** Offers accepted already: never offered again. */
-  readonly used = new Set<string>();
-
-  /** The newest outstanding offer (not accepted, not rescinded) with at least `cpus`. */
-  async offer(cpus = 1): Promise<Offer> {
-    return waitFor(
-      () => {
-        const rescinded = new Set(
-          this.events.flatMap((event) => (event.type === 'RESCIND' ? [event.rescind.offer_id.value] : [])),
-        );
-        return this.events
-          .flatMap((event) => (event.type === 'OFFERS' ? event.offers.offers : []))
-          .filter((offer) => !this.used.has(offer.id.value) && !rescinded.has(offer.id.value))
-          .reverse()
-          .find((offer) => scalarOf(offer, 'cpus') >= cpus);
-      },
-      { timeoutMs: waitMs, what: 'an outstanding offer' },
-    );
-  }
-}
-
-const scalarOf = (offer: Offer, name: string): number =>
-  offer.resources.filter((each) => each.name === name).reduce((total, each) => total + (each.scalar?.value ?? 0), 0);
 const scalar = (name: string, value: number) => ({ name, type: 'SCALAR', scalar: { value } });
 const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const text = (data: string): string => Buffer.from(data, 'base64').toString('utf8');

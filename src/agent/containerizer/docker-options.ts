@@ -55,13 +55,26 @@ function portBindings(
 function limits(spec: ContainerSpec): Pick<Docker.HostConfig, 'Memory' | 'NanoCpus' | 'CpuShares'> {
   return {
     ...(spec.memMb === null ? {} : { Memory: Math.floor(spec.memMb * bytesPerMegabyte) }),
-    ...(spec.cpus === null
-      ? {}
-      : {
-          NanoCpus: Math.round(spec.cpus * nanoCpusPerCpu),
-          CpuShares: Math.max(minimumShares, Math.round(spec.cpus * sharesPerCpu)),
-        }),
+    ...cpuLimits(spec.cpus),
   };
+}
+
+function cpuLimits(cpus: number | null): Pick<Docker.HostConfig, 'NanoCpus' | 'CpuShares'> {
+  if (cpus === null) return {};
+  return {
+    NanoCpus: Math.round(cpus * nanoCpusPerCpu),
+    CpuShares: Math.max(minimumShares, Math.round(cpus * sharesPerCpu)),
+  };
+}
+
+/**
+ * The body of a container update (docker update) to new limits. The swap limit moves with the
+ * memory limit, as `docker run -m` sets it (twice the memory): the engine refuses a memory limit
+ * above the swap limit already set.
+ */
+export function limitsUpdate(cpus: number | null, memMb: number | null): Record<string, number> {
+  const memory = memMb === null ? null : Math.floor(memMb * bytesPerMegabyte);
+  return { ...(memory === null ? {} : { Memory: memory, MemorySwap: 2 * memory }), ...cpuLimits(cpus) };
 }
 
 /**

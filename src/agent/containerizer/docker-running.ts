@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../../util/logger.ts';
 import { CheckCommandTimeoutError } from './check-command.ts';
 import { engineMessage, engineStatus } from './docker-client.ts';
+import { limitsUpdate } from './docker-options.ts';
 import { exitFromStatus } from './exit-status.ts';
 import type { ContainerExit, ContainerHandle, ContainerSpec, ContainerUsage, RunningContainer } from './types.ts';
 
@@ -23,6 +24,8 @@ export class RunningDocker implements RunningContainer {
   readonly handle: ContainerHandle;
   private final: ContainerExit | null = null;
   private readonly container: Docker.Container;
+  /** The spec's limits, until resize() changes them. */
+  private limits: { cpus: number | null; memMb: number | null };
 
   constructor(
     private readonly docker: Docker,
@@ -33,6 +36,7 @@ export class RunningDocker implements RunningContainer {
     logsSinceSeconds: number,
   ) {
     this.handle = { kind: 'docker', pid: null, startTime: null, containerId, user: spec.user };
+    this.limits = { cpus: spec.cpus, memMb: spec.memMb };
     this.container = docker.getContainer(containerId);
     const logsCopied = this.copyLogs(logsSinceSeconds);
     this.exited = this.watch(logsCopied);
@@ -105,7 +109,10 @@ export class RunningDocker implements RunningContainer {
     try {
       const info = await this.container.inspect();
       if (info.State.OOMKilled) {
-        return { kind: 'oom', message: `the container exceeded its memory limit of ${this.spec.memMb} MB (OOMKilled)` };
+        return {
+          kind: 'oom',
+          message: `the container exceeded its memory limit of ${this.limits.memMb} MB (OOMKilled)`,
+        };
       }
     } catch {
       // The exit code from wait is all there is.
@@ -149,13 +156,23 @@ export class RunningDocker implements RunningContainer {
         cpusSystemTimeSecs: cpu.cpu_usage.usage_in_kernelmode / 1e9,
         cpuPercent: systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * onlineCpus * 100 : 0,
         memRssBytes: Math.max(0, (memoryStats.usage ?? 0) - cache),
-        memLimitBytes: this.spec.memMb === null ? null : Math.floor(this.spec.memMb * bytesPerMegabyte),
-        cpusLimit: this.spec.cpus,
+        memLimitBytes: this.limits.memMb === null ? null : Math.floor(this.limits.memMb * bytesPerMegabyte),
+        cpusLimit: this.limits.cpus,
         timestampMs: Date.now(),
       };
     } catch {
       return null;
     }
+  }
+
+  async resize(cpus: number | null, memMb: number | null): Promise<void> {
+    if (this.final !== null) return;
+    await this.container.update(limitsUpdate(cpus, memMb));
+    this.limits = { cpus: cpus ?? this.limits.cpus, memMb: memMb ?? this.limits.memMb };
+    this.logger.info(
+      { event: 'container_resized', containerId: this.handle.containerId, taskId: this.spec.taskId, cpus, memMb },
+      'container limits changed',
+    );
   }
 
   async runCheckCommand(command: string, timeoutMs: number): Promise<number> {

@@ -143,6 +143,23 @@ export class DockerContainerizer implements Containerizer {
     );
   }
 
+  async bridgeGateway(): Promise<string> {
+    let gateway: string | undefined;
+    try {
+      const network = (await withTimeout('a network inspect', this.docker.getNetwork('bridge').inspect())) as {
+        IPAM?: { Config?: { Gateway?: string }[] };
+      };
+      gateway = network.IPAM?.Config?.find((config) => config.Gateway !== undefined)?.Gateway;
+    } catch (error) {
+      if (error instanceof ContainerLaunchError) throw error;
+      throw new ContainerLaunchError(
+        `network BRIDGE: the Docker engine has no "bridge" network (${engineMessage(error)})`,
+      );
+    }
+    if (gateway === undefined) throw new ContainerLaunchError('network BRIDGE: the "bridge" network has no gateway');
+    return gateway;
+  }
+
   /** Removes (forcibly) this agent's containers whose framework/task is not known; their container ids. */
   async removeOrphans(agentId: string, knownTasks: ReadonlySet<string>): Promise<readonly string[]> {
     const containers = await this.docker.listContainers({

@@ -19,6 +19,7 @@ export function meteredContainerizer(inner: Containerizer, metrics: AgentMetrics
     },
     recover: (handle, spec) => inner.recover(handle, spec),
     removeOrphans: (agentId, knownTasks) => inner.removeOrphans(agentId, knownTasks),
+    ...(inner.bridgeGateway === undefined ? {} : { bridgeGateway: () => inner.bridgeGateway!() }),
   };
 }
 

@@ -89,6 +89,11 @@ export interface RunningContainer {
   usage(): Promise<ContainerUsage | null>;
   /** Runs a health-check command where the task runs (its sandbox, or inside its container); the exit code. */
   runCheckCommand(command: string, timeoutMs: number): Promise<number>;
+  /**
+   * docker only: new limits for a running container (an executor's, as its tasks come and go);
+   * rejects when the engine refuses them. The process containerizer does not resize its cgroups.
+   */
+  resize?(cpus: number | null, memMb: number | null): Promise<void>;
 }
 
 /** Thrown by `launch` when the task cannot start at all (missing image, bad command…). */
@@ -112,4 +117,9 @@ export interface Containerizer {
   recover(handle: ContainerHandle, spec: ContainerSpec): Promise<RunningContainer | null>;
   /** Removes containers this agent made whose task is not in `knownTasks` (keys `framework/task`); their ids. */
   removeOrphans(agentId: string, knownTasks: ReadonlySet<string>): Promise<readonly string[]>;
+  /**
+   * docker only: the host's address on the engine's "bridge" network (its gateway), where a
+   * bridged container reaches a service of the host that listens on every address.
+   */
+  bridgeGateway?(): Promise<string>;
 }

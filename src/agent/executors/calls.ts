@@ -7,6 +7,7 @@ import type { ExecutorCall, ExecutorStatus } from '../../protocol/executor.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import { AgentHttpError } from '../errors.ts';
 import { watchIdleness } from './custom-executor.ts';
+import { resizeExecutor } from './executor-container.ts';
 import type { ExecutorStream } from './event-stream.ts';
 import { agentInfoJson, executorInfoJson, frameworkInfoJson, taskInfoJson } from './mesos-json.ts';
 import type { ExecutorRegistry } from './registry.ts';
@@ -150,7 +151,10 @@ function recordUpdate(registry: ExecutorRegistry, session: ExecutorSession, stat
   const stream = session.stream;
   if (stream?.open === true)
     stream.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: { value: status.taskId }, uuid: status.uuid } });
-  if (!repeat && isTerminalTaskState(status.state) && session.kind === 'custom') watchIdleness(registry, session);
+  if (!repeat && isTerminalTaskState(status.state) && session.kind === 'custom') {
+    resizeExecutor(registry, session);
+    watchIdleness(registry, session);
+  }
 }
 
 /** MESSAGE: to the master, which sends it on the framework's scheduler stream; best effort. */

@@ -1,72 +1,19 @@
 // A framework's executor program on the agent: started once per (framework, executor id) in
-// its own sandbox through the process containerizer, with the Mesos environment
-// (executor-http-api.md "Executor Environment Variables", plus the agent's own environment, which
-// Mesos executors inherit), watched until it exits, and held to its deadlines: subscribe within
-// the registration timeout, subscribe again within the recovery timeout, be shut down once idle,
-// exit within the shutdown grace period.
+// its own sandbox, as a process or in its Docker image (executor-container.ts says which and
+// with what), with the Mesos environment (executor-http-api.md "Executor Environment
+// Variables"), watched until it exits (a container's end is the executor's), and held to its
+// deadlines: subscribe within the registration timeout, subscribe again within the recovery
+// timeout, be shut down once idle, exit within the shutdown grace period.
 import { mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import { executorEnvironment } from '../../protocol/executor.ts';
-import { formatDuration } from '../../protocol/durations.ts';
-import type { ContainerExit, ContainerSpec, RunningContainer } from '../containerizer/types.ts';
+import type { ContainerExit, RunningContainer } from '../containerizer/types.ts';
 import { prepareSandbox } from '../sandbox-owner.ts';
-import { lookupUser, resolveTaskUser, TaskUserError } from '../task-user.ts';
+import { lookupUser, resolveContainerUser, TaskUserError } from '../task-user.ts';
+import { executorContainerizer, executorContainerSpec, resizeExecutor } from './executor-container.ts';
 import type { ExecutorRegistry } from './registry.ts';
 import type { ExecutorSession, ExecutorTermination } from './session.ts';
 
-/** ContainerSpec.taskId of an executor's container: no task id has a "/", so it is never a task's. */
-export const executorContainerKey = (executorId: string): string => `executor/${executorId}`;
-
-function executorContainerSpec(registry: ExecutorRegistry, session: ExecutorSession): ContainerSpec {
-  const { host } = registry;
-  const info = session.info;
-  const command = info?.command ?? null;
-  const settings = host.settings;
-  const grace = info?.shutdownGracePeriodMs ?? settings.shutdownGracePeriodMs;
-  return {
-    agentId: host.agentId() ?? '',
-    frameworkId: session.frameworkId,
-    taskId: executorContainerKey(session.executorId),
-    sandbox: session.sandbox,
-    command: command === null ? null : { value: command.value, shell: command.shell, arguments: command.arguments },
-    image: null,
-    forcePullImage: false,
-    network: 'HOST',
-    portMappings: [],
-    volumes: [],
-    persistentVolumes: [],
-    privileged: false,
-    parameters: [],
-    hostname: null,
-    user: null,
-    environment: {
-      ...(process.env as Record<string, string>),
-      MESOS_AGENT_ID: host.agentId() ?? '',
-      MESOS_SLAVE_ID: host.agentId() ?? '',
-      [executorEnvironment.agentEndpoint]: host.endpoint,
-      [executorEnvironment.frameworkId]: session.frameworkId,
-      [executorEnvironment.executorId]: session.executorId,
-      [executorEnvironment.directory]: session.sandbox,
-      [executorEnvironment.sandbox]: session.sandbox,
-      [executorEnvironment.checkpoint]: '1',
-      [executorEnvironment.recoveryTimeout]: formatDuration(settings.recoveryTimeoutMs),
-      [executorEnvironment.subscriptionBackoffMax]: formatDuration(settings.subscriptionBackoffMaxMs),
-      [executorEnvironment.shutdownGracePeriod]: formatDuration(grace),
-      ...(command?.environment ?? {}),
-      // After the framework's own: the token is the agent's to give, never the framework's to choose.
-      ...(session.authenticationToken === null
-        ? {}
-        : { [executorEnvironment.authenticationToken]: session.authenticationToken }),
-      // Only the CA: the agent's own key stays the agent's.
-      ...(host.tlsCaFile === null
-        ? {}
-        : { [executorEnvironment.sslEnabled]: 'true', [executorEnvironment.sslCaFile]: host.tlsCaFile }),
-    },
-    // Its tasks' resources arrive after it starts, and a running process's cgroup is not resized yet.
-    cpus: null,
-    memMb: null,
-  };
-}
+export { executorContainerKey } from './executor-container.ts';
 
 /** Mesos reports an executor's exit as a wait status: the exit code shifted left by 8, or the signal number. */
 export function waitStatus(exit: ContainerExit): number | null {
@@ -90,15 +37,19 @@ function describe(exit: ContainerExit): string {
 /** Starts the executor's process; its launches wait in the session until it subscribes. */
 export async function launchCustomExecutor(registry: ExecutorRegistry, session: ExecutorSession): Promise<void> {
   const { host } = registry;
-  const containerizer = host.containerizers.get('process');
-  const spec = executorContainerSpec(registry, session);
+  const kind = executorContainerizer(session.info);
+  const containerizer = host.containerizers.get(kind);
   let container: RunningContainer;
   try {
-    if (containerizer === undefined) throw new Error('the process containerizer is not enabled on this agent');
+    if (containerizer === undefined) {
+      const enabled = [...host.containerizers.keys()].join(',');
+      throw new Error(`the ${kind} containerizer is not enabled on this agent (--containerizers ${enabled})`);
+    }
     mkdirSync(session.sandbox, { recursive: true });
-    const user = await resolveTaskUser(session.info?.user ?? null, host.userPolicy, lookupUser);
+    const parameters = session.info?.container?.parameters ?? [];
+    const user = await resolveContainerUser(session.info?.user ?? null, parameters, host.userPolicy, lookupUser);
     prepareSandbox(session.sandbox, user);
-    container = await containerizer.launch({ ...spec, user });
+    container = await containerizer.launch({ ...(await executorContainerSpec(registry, session)), user });
   } catch (error) {
     const message =
       error instanceof TaskUserError ? error.message : `the executor could not start: ${(error as Error).message}`;
@@ -116,11 +67,14 @@ export async function launchCustomExecutor(registry: ExecutorRegistry, session: 
       framework: session.frameworkId,
       executor: session.executorId,
       pid: container.handle.pid,
+      containerId: container.handle.containerId,
       sandbox: session.sandbox,
     },
     'executor started',
   );
   attachCustomExecutor(registry, session, container);
+  // Tasks checkpointed while the container was being made count in its limits too.
+  resizeExecutor(registry, session);
   if (session.state !== 'launching') return;
   session.moveTo('registering');
   session.setDeadline('registration', host.settings.registrationTimeoutMs, () => {

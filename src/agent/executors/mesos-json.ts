@@ -102,6 +102,7 @@ export function executorInfoJson(frameworkId: string, executor: WireExecutorInfo
       ? {}
       : { shutdown_grace_period: { nanoseconds: executor.shutdownGracePeriodMs * nanosecondsPerMillisecond } }),
     ...(Object.keys(executor.labels).length === 0 ? {} : { labels: labelsJson(executor.labels) }),
+    ...(executor.container === null ? {} : { container: containerJson(executor.container) }),
   };
 }
 

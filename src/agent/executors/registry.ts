@@ -11,6 +11,7 @@ import { type BuiltinExecutor, startBuiltinExecutor } from './builtin-executor.t
 import { handleMessage, handleSubscribe, handleUpdate } from './calls.ts';
 import { launchCustomExecutor, shutdownExecutor } from './custom-executor.ts';
 import type { ExecutorStream } from './event-stream.ts';
+import { resizeExecutor } from './executor-container.ts';
 import { endExecutor, reportExitedExecutors } from './exits.ts';
 import type { ExecutorHost } from './host.ts';
 import { executorInfoJson, taskInfoJson } from './mesos-json.ts';
@@ -84,6 +85,7 @@ export class ExecutorRegistry {
       return;
     }
     session.clearDeadline('idle');
+    resizeExecutor(this, session);
     session.send(this.#launchEvent(spec, executorInfoJson(frameworkId, executor)));
   }
 

@@ -1,8 +1,11 @@
 // Mesos ExecutorInfo JSON (mesos.proto ExecutorInfo) → the state machine's ExecutorDefinition.
-// A LAUNCH names a framework's executor (CUSTOM: its command runs on the agent as a process); a
-// LAUNCH_GROUP names the group's DEFAULT executor, which Flotilla's agent runs itself. What the
-// agent cannot honour is a 400 naming the field, never dropped: an executor in a Docker image
-// (ExecutorInfo.container), and ExecutorInfo.data (TaskInfo.data reaches the executor instead).
+// A LAUNCH names a framework's executor (CUSTOM: its command runs on the agent as a process, or,
+// with a DOCKER container or a MESOS one with an image, inside that image: the container is read
+// as a task's is, parseContainer, and held to the same rules plus the executor's own,
+// executorContainerProblem); a LAUNCH_GROUP names the group's DEFAULT executor, which Flotilla's
+// agent runs itself. What the agent cannot honour is a 400 naming the field, never dropped:
+// ExecutorInfo.data (TaskInfo.data reaches the executor instead), a DEFAULT executor's image.
+import { executorContainerProblem } from '../../state-machine/container-rules.ts';
 import { executorDefinitionSchema } from '../../state-machine/value-schema.ts';
 import type { ExecutorDefinition } from '../../state-machine/values.ts';
 import { HttpError } from '../errors.ts';
@@ -19,21 +22,9 @@ import {
   requiredIdField,
 } from './json-fields.ts';
 import { parseResources } from './parse-resources.ts';
-import { parseCommand, parseLabels } from './parse-task.ts';
+import { parseCommand, parseContainer, parseLabels } from './parse-task.ts';
 
 const nanosecondsPerMillisecond = 1_000_000;
-
-function refuseContainer(executor: Fields, path: string): void {
-  const container = optionalMessage(executor, 'container', `${path}.container`);
-  if (container === null) return;
-  const type = enumField(container, 'type', `${path}.container.type`, ['DOCKER', 'MESOS'], 'MESOS');
-  const image = optionalMessage(optionalMessage(container, 'mesos', `${path}.container.mesos`) ?? {}, 'image', '');
-  if (type === 'DOCKER' || image !== null || Object.keys(container).some((key) => !['type', 'mesos'].includes(key)))
-    throw new HttpError(
-      'INVALID_BODY',
-      `${path}.container: Flotilla agents run an executor as a process on the agent (a MESOS container without an image)`,
-    );
-}
 
 /**
  * `operation`: which executor type the call may name; an unset `type` is taken as that one
@@ -52,7 +43,6 @@ export function parseExecutorInfo(
   const named = optionalIdField(executor, 'framework_id', `${path}.framework_id`);
   if (named !== null && named !== frameworkId)
     throw new HttpError('INVALID_BODY', `${path}.framework_id is not the framework of the call`);
-  refuseContainer(executor, path);
   if (!isUnset(member(executor, 'data')))
     throw new HttpError('INVALID_BODY', `${path}.data: Flotilla does not carry ExecutorInfo.data; use TaskInfo.data`);
   const command = optionalMessage(executor, 'command', `${path}.command`);
@@ -60,6 +50,7 @@ export function parseExecutorInfo(
     throw new HttpError('INVALID_BODY', `${path}.command must be set for a 'CUSTOM' executor`);
   if (type === 'DEFAULT' && command !== null)
     throw new HttpError('INVALID_BODY', `${path}.command must not be set for a 'DEFAULT' executor`);
+  const container = optionalMessage(executor, 'container', `${path}.container`);
   const grace = optionalMessage(executor, 'shutdown_grace_period', `${path}.shutdown_grace_period`);
   const nanoseconds =
     grace === null ? null : optionalNumberField(grace, 'nanoseconds', `${path}.shutdown_grace_period.nanoseconds`);
@@ -71,8 +62,12 @@ export function parseExecutorInfo(
     resources: parseResources(executor, 'resources', `${path}.resources`),
     shutdownGracePeriodMs: nanoseconds === null ? null : Math.floor(nanoseconds / nanosecondsPerMillisecond),
     labels: parseLabels(executor, `${path}.labels`),
+    container: container === null ? null : parseContainer(container, `${path}.container`),
   };
   if (type === 'CUSTOM' && candidate.command === null)
     throw new HttpError('INVALID_BODY', `${path}.command.value is required: the agent runs it`);
-  return parseWith(executorDefinitionSchema, candidate, path);
+  const definition = parseWith(executorDefinitionSchema, candidate, path);
+  const problem = executorContainerProblem(definition);
+  if (problem !== null) throw new HttpError('INVALID_BODY', `${path}.${problem.field}: ${problem.message}`);
+  return definition;
 }

@@ -153,6 +153,7 @@ export function executorDefinition(
     resources: held,
     shutdownGracePeriodMs: null,
     labels: {},
+    container: null,
     ...overrides,
   };
 }
