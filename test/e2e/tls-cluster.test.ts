@@ -423,7 +423,8 @@ testUnless(test, whyNot, 'SIGHUP swaps the certificate; bad files are refused an
     { timeoutMs: 20_000, what: "m1's new certificate to be served" },
   );
   assert.is.not(after, before);
-  assert.match(m1.output, /TLS certificates reloaded/);
+  // The log line is read from the child's output, which may trail the new certificate being served.
+  await waitFor(() => /TLS certificates reloaded/.test(m1.output), { timeoutMs: 10_000, what: "m1's reload line" });
   // Connections keep working: m1 answers, it still replicates, and the agent is still registered.
   await waitFor(async () => (await health(m1.address)) !== null, { timeoutMs: 10_000, what: 'm1 over https' });
   const answer = await operator(m1.address, { type: 'GET_HEALTH' });
@@ -444,7 +445,10 @@ testUnless(test, whyNot, 'SIGHUP swaps the certificate; bad files are refused an
     timeoutMs: 20_000,
     what: "the agent's new certificate to be served",
   });
-  assert.match(agent!.output, /TLS certificates reloaded/);
+  await waitFor(() => /TLS certificates reloaded/.test(agent!.output), {
+    timeoutMs: 10_000,
+    what: "the agent's reload line",
+  });
   assert.is(await registeredAgents(), 1);
   assert.not.match(allOutput(), /BEGIN (EC )?PRIVATE KEY/);
 });
