@@ -165,7 +165,7 @@ test('ACLs: create_volumes and destroy_volumes by role; volumes and reservations
       { type: 'RESERVE_RESOURCES', reserve_resources: { agent_id: { value: A1 }, resources: [dbDisk(50)] } },
       as('ops'),
     );
-    assert.is(reserved.status, 200, JSON.stringify(reserved.body));
+    assert.is(reserved.status, 202, JSON.stringify(reserved.body));
     const listed = await operatorCall(secured, { type: 'GET_OPERATIONS' }, as('ops'));
     const [reserve] = ((listed.body as JsonObject).get_operations as { operations: JsonObject[] }).operations;
     assert.ok(reserve, JSON.stringify(listed.body));
@@ -179,12 +179,12 @@ test('ACLs: create_volumes and destroy_volumes by role; volumes and reservations
     assert.is(refusal.status, 403, JSON.stringify(refusal.body));
     assert.is(stateHash(secured.master.machine.state), before);
     const made = await operatorCall(secured, create(volume('v1', 10)), as('ops'));
-    assert.is(made.status, 200, JSON.stringify(made.body));
+    assert.is(made.status, 202, JSON.stringify(made.body));
     const total = secured.master.machine.state.agents.get(A1)?.resources ?? [];
     const stored = total.find((resource) => resource.type === 'SCALAR' && resource.disk !== undefined);
     assert.is(stored?.type === 'SCALAR' ? stored.disk?.principal : undefined, 'ops');
     assert.is((await operatorCall(secured, destroy(volume('v1', 10)), as('intern'))).status, 403);
-    assert.is((await operatorCall(secured, destroy(volume('v1', 10)), as('ops'))).status, 200);
+    assert.is((await operatorCall(secured, destroy(volume('v1', 10)), as('ops'))).status, 202);
   } finally {
     await secured.stop();
   }

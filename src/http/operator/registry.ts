@@ -43,6 +43,11 @@ export interface OperatorCallHandler {
    * replicated state, so it needs no ReadIndex round and answers even without a leader.
    */
   readonly local?: boolean;
+  /**
+   * Answers an empty 202 Accepted instead of 200, as Mesos does for the calls that run an
+   * offer operation (RESERVE_RESOURCES, UNRESERVE_RESOURCES, CREATE_VOLUMES, DESTROY_VOLUMES).
+   */
+  readonly accepted?: true;
   /** Answers with a RecordIO event stream (Accept: application/recordio is allowed). */
   readonly streaming?: boolean;
   handle(context: OperatorCallContext): Promise<OperatorResponse>;

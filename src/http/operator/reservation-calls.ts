@@ -67,6 +67,7 @@ function parseCall(call: Fields, member: string, list: 'resources' | 'volumes'):
 export const reservationCalls: OperatorCallTable = {
   RESERVE_RESOURCES: {
     write: true,
+    accepted: true,
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'reserve_resources', 'resources');
       authorizeRoles(access, 'reserve_resources', resources);
@@ -77,6 +78,7 @@ export const reservationCalls: OperatorCallTable = {
   },
   UNRESERVE_RESOURCES: {
     write: true,
+    accepted: true,
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'unreserve_resources', 'resources');
       authorizeRoles(access, 'unreserve_resources', resources);
@@ -93,6 +95,7 @@ export const reservationCalls: OperatorCallTable = {
   },
   CREATE_VOLUMES: {
     write: true,
+    accepted: true,
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'create_volumes', 'volumes');
       authorizeRoles(access, 'create_volumes', resources);
@@ -104,6 +107,7 @@ export const reservationCalls: OperatorCallTable = {
   },
   DESTROY_VOLUMES: {
     write: true,
+    accepted: true,
     async handle({ master, call, access }) {
       const { agentId, resources } = parseCall(call, 'destroy_volumes', 'volumes');
       authorizeRoles(access, 'destroy_volumes', resources);

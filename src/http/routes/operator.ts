@@ -116,7 +116,7 @@ export function registerOperatorRoutes(
         stale: request.query.stale,
         access: requestAccess(request),
       });
-      if (response === null) return reply.code(200).send();
+      if (response === null) return reply.code(handler.accepted === true ? 202 : 200).send();
       if (response instanceof StreamingResponse) {
         const headers =
           encoding === 'recordio'

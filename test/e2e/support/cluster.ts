@@ -121,7 +121,8 @@ export class E2eCluster {
           signal: AbortSignal.timeout(operatorRequestTimeoutMs),
         });
         const text = await response.text();
-        if (response.status !== 200)
+        // 202: Mesos' answer to the calls that run an offer operation (reservations, volumes).
+        if (response.status !== 200 && response.status !== 202)
           throw new Error(`${String(call.type)} answered ${response.status}: ${text.slice(0, 300)}`);
         return { answer: (text === '' ? null : JSON.parse(text)) as Answer };
       },
