@@ -151,6 +151,8 @@ gateway("malformed frames, floods and messages for other agents' tasks", async (
   peer.send({ type: 'register', agentId: null, tasks: [], executors: [], info: info([cpus(2)]) });
   const registered = await peer.next();
   assert.is(registered.type, 'registered');
+  // Then the agent's persistent volumes (none), so it can delete those destroyed while it was away.
+  assert.is((await peer.next()).type, 'volumes');
   const before = hash();
   for (const frame of [
     '',
