@@ -486,7 +486,7 @@ export class RaftNode {
     const membership = status.membership;
     const removed =
       membership.voters.length + membership.learners.length > 0 && membership.addresses[this.id] === undefined;
-    if (removed && status.role !== 'leader') this.failAll('leadership-lost');
+    if (removed && status.role !== 'leader') this.failUncommitted(status.commit);
     this.logger.info(
       { ...this.logFields(status), leader: status.leader || null },
       status.role === 'leader' ? 'became leader' : `now ${status.role}`,
@@ -531,6 +531,25 @@ export class RaftNode {
       }
     }
     return best;
+  }
+
+  /**
+   * A removed leader's proposals past its commit index may commit under the next leader or be
+   * overwritten: indeterminate. Those at or below it are in its log and committed; it applies
+   * them as it goes and answers them then (their removal itself among them), not with a 504.
+   */
+  private failUncommitted(commit: LogIndex): void {
+    for (const [index, proposal] of this.proposals) {
+      if (index <= commit) continue;
+      clearTimeout(proposal.timer);
+      proposal.reject(new RaftRequestError('leadership-lost', NO_NODE, true));
+      this.proposals.delete(index);
+    }
+    for (const [context, read] of this.reads) {
+      clearTimeout(read.timer);
+      read.reject(new RaftRequestError('leadership-lost', NO_NODE, false));
+      this.reads.delete(context);
+    }
   }
 
   private failAll(code: 'stopped' | 'leadership-lost'): void {
