@@ -31,6 +31,13 @@ export interface LaunchResult {
 
 /** Offers not needed any more are refused this long; then the framework suppresses. */
 const refuseWhenDoneSeconds = 3600;
+/**
+ * A task launched this long ago and still not running is reconciled explicitly: its ACCEPT or
+ * its updates may have been lost in a leader change (the master answers TASK_UNKNOWN for a task
+ * it never recorded, and the current state of one it has).
+ */
+const reconcileAfterMs = 20_000;
+const reconcileIntervalMs = 10_000;
 
 export class BenchScheduler {
   readonly client: SchedulerClient;
@@ -72,7 +79,12 @@ export class BenchScheduler {
       this.#done = resolve;
     });
     await this.client.subscribe();
-    await done;
+    const reconciler = setInterval(() => this.#reconcileStale(), reconcileIntervalMs);
+    try {
+      await done;
+    } finally {
+      clearInterval(reconciler);
+    }
     return {
       running: this.#running,
       accepts: this.#accepts,
@@ -131,11 +143,18 @@ export class BenchScheduler {
       this.#lastRunningAtMs = performance.now();
       this.#latenciesMs.push(this.#lastRunningAtMs - acceptedAtMs);
       if (this.#running >= this.#target) this.#done?.();
-    } else if (isTerminalTaskState(status.state)) {
+    } else if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') {
       this.#acceptedAtMs.delete(taskId);
       this.#failures += 1;
       this.#revive();
     }
+  }
+
+  #reconcileStale(): void {
+    const staleBefore = performance.now() - reconcileAfterMs;
+    const stale = [...this.#acceptedAtMs].filter(([, acceptedAtMs]) => acceptedAtMs < staleBefore);
+    if (stale.length === 0) return;
+    void this.client.reconcile(stale.map(([taskId]) => ({ task_id: { value: taskId } }))).catch(() => undefined);
   }
 
   #revive(): void {

@@ -90,7 +90,9 @@ async function simulatedAgents(settings: { agents: number; tasks: number; agentP
     const perOffer = Math.ceil(settings.tasks / settings.agents);
     const result = await scheduler.launch(settings.tasks, perOffer, taskShape);
     const held = await fleet.stats();
-    if (held.tasks !== settings.tasks) throw new Error(`the agents hold ${held.tasks} tasks, not ${settings.tasks}`);
+    // More than asked: a task replaced after a leader change, which the master has the agent kill.
+    if (held.tasks < settings.tasks)
+      throw new Error(`the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}`);
     const elapsedMs = result.lastRunningAtMs - result.firstAcceptAtMs;
     const line = {
       bench: 'launch',
