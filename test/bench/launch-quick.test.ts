@@ -2,6 +2,7 @@
 // and `launch --real-agent --quick` (one real agent process running 20 `true` tasks) run to the
 // end and print their JSON line. The full runs' figures are in the README; this keeps the
 // benchmark working. Nothing here is asserted on time.
+// flotilla-test-timeout-seconds: 900
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

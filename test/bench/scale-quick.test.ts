@@ -2,6 +2,7 @@
 // a child process, 2,000 tasks launched through the scheduler API, GET_STATE, a follower's snapshot
 // restore and the leader's SIGKILL, one JSON line printed. The full run's figures are in the
 // README; this keeps the benchmark working. Nothing here is asserted on time.
+// flotilla-test-timeout-seconds: 1200
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
