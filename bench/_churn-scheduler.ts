@@ -44,6 +44,8 @@ export class ChurnScheduler {
     masters: readonly MasterAddress[],
     readonly name: string,
     readonly perOffer: number,
+    /** At most this many tasks launched and not yet finished (or failed) at once. */
+    readonly maxInFlight: number,
     readonly shape: ChurnTaskShape,
   ) {
     this.client = new SchedulerClient({
@@ -87,7 +89,7 @@ export class ChurnScheduler {
   }
 
   #onOffer(offer: Offer): void {
-    const wanted = this.#total - this.finished - this.#inFlight.size;
+    const wanted = Math.min(this.#total - this.finished, this.maxInFlight) - this.#inFlight.size;
     const match = wanted > 0 ? matchOffer(offer, this.shape) : null;
     if (match === null) {
       // Refused briefly only: finished tasks free resources and the framework wants them soon.

@@ -10,7 +10,7 @@
 // it filled (flat is about 1).
 //
 //   npm run bench -- churn [--tasks 1000000] [--every 100000] [--agents 50] [--agent-processes 1]
-//                          [--per-offer 200] [--max-completed-tasks-per-framework 1000]
+//                          [--per-offer 200] [--in-flight 2000] [--max-completed-tasks-per-framework 1000]
 //                          [--snapshot-entries 10000] [--quick]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,8 @@ interface Settings {
   readonly agents: number;
   readonly agentProcesses: number;
   readonly perOffer: number;
+  /** Tasks launched and not finished at once, at most: the live tasks the leader holds beside its history. */
+  readonly inFlight: number;
   readonly maxCompletedTasksPerFramework: number;
   /** The masters' --snapshot-entries: small enough that snapshots are taken between two samples. */
   readonly snapshotEntries: number;
@@ -47,7 +49,6 @@ export interface ChurnSample {
   readonly get_state_bytes: number;
   readonly tasks_in_state: number;
   /** The tasks not completed, by state: live ones, and terminal ones whose update awaits acknowledgement. */
-  readonly not_completed_by_state: Record<string, number>;
   readonly not_completed_by_state: Record<string, number>;
   readonly completed_tasks_max_per_framework: number;
   readonly history_full: boolean;
@@ -71,6 +72,7 @@ function settingsFrom(argv: string[]): Settings {
       agents: { type: 'string' },
       'agent-processes': { type: 'string' },
       'per-offer': { type: 'string' },
+      'in-flight': { type: 'string' },
       'max-completed-tasks-per-framework': { type: 'string' },
       'snapshot-entries': { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -84,6 +86,7 @@ function settingsFrom(argv: string[]): Settings {
     agents: number(values.agents, quick ? 10 : 50),
     agentProcesses: number(values['agent-processes'], 1),
     perOffer: number(values['per-offer'], quick ? 50 : 200),
+    inFlight: number(values['in-flight'], quick ? 500 : 2_000),
     maxCompletedTasksPerFramework: number(values['max-completed-tasks-per-framework'], quick ? 100 : 1_000),
     snapshotEntries: number(values['snapshot-entries'], quick ? 1_000 : 10_000),
   };
@@ -166,7 +169,6 @@ async function takeSample(
     get_state_bytes: state.bytes,
     tasks_in_state: state.tasks,
     not_completed_by_state: state.states,
-    not_completed_by_state: state.states,
     completed_tasks_max_per_framework: state.completedMaxPerFramework,
     history_full: state.completedMaxPerFramework >= settings.maxCompletedTasksPerFramework,
     leader_event_loop_delay_max_ms: round((metrics.get('flotilla_event_loop_delay_max_seconds') ?? 0) * 1000, 1),
@@ -195,6 +197,7 @@ export async function main(argv: string[]): Promise<void> {
     parseMasterList(addresses.join(',')),
     'bench-churn',
     settings.perOffer,
+    settings.inFlight,
     taskShape,
   );
   try {
@@ -267,6 +270,7 @@ function report(
       tasks: settings.tasks,
       every: settings.every,
       per_offer: settings.perOffer,
+      in_flight: settings.inFlight,
       max_completed_tasks_per_framework: settings.maxCompletedTasksPerFramework,
       snapshot_entries: settings.snapshotEntries,
     },
