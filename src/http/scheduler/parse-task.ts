@@ -110,6 +110,12 @@ export function parseCommand(command: Fields, path: string): TaskCommand | null 
   const shell = member(command, 'shell') !== false;
   if (value === null || value === '') {
     if (shell) throw new HttpError('INVALID_BODY', `${path}.value is required for a shell command`);
+    // The fetched files live in the command's record: without a command there is nothing to hold them.
+    if (uris.length > 0)
+      throw new HttpError(
+        'INVALID_URI',
+        `${path}.uris need a command value (an image's own entrypoint fetches nothing)`,
+      );
     return null;
   }
   return {
