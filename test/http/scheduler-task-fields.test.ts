@@ -181,6 +181,9 @@ test('refused: URIs the agent cannot fetch, with INVALID_URI naming the entry', 
       if (field !== 'uris[0].executable') assert.is((error as HttpError).code, 'INVALID_URI', message);
     }
   }
+  const docker = { type: 'DOCKER', docker: { image: 'busybox' } };
+  const noValue = taskInfo({ container: docker, command: { shell: false, uris: [{ value: 'http://x/a' }] } });
+  assert.throws(() => parseTaskInfo(noValue, 'task'), /uris need a command value/);
   const many = Array.from({ length: 65 }, (_, index) => ({ value: `http://x/${index}` }));
   assert.throws(() => parseTaskInfo(taskInfo({ command: { value: 'x', uris: many } }), 'task'), /at most 64/);
 });
