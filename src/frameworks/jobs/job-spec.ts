@@ -3,6 +3,7 @@
 // schema requires run.cpus, run.mem and run.disk; everything else has Metronome's default.
 // Fields Metronome accepts but Flotilla cannot honour (secrets, ucr, networks, gpus) are
 // refused with a 422 naming them rather than silently dropped.
+import { uriValueProblem } from '../../protocol/command-uris.ts';
 import { maxDependenciesPerJob, maxJobIdLength, maxJobSpecBytes, maxSecondsValue } from './limits.ts';
 import {
   type Artifact,
@@ -151,6 +152,8 @@ function readRunSpec(run: Json, problems: Problems): RunSpec | undefined {
   const placement = readPlacement(run, problems);
   const artifacts = readList(run, 'artifacts', '/run', problems, readArtifact(problems));
   const volumes = readList(run, 'volumes', '/run', problems, readVolume(problems));
+  if (artifacts.length > 0 && cmd === undefined && args === undefined)
+    problems.add('/run/artifacts', 'artifacts are fetched for a cmd or args; an image entrypoint gets none');
   if (cpus === undefined || mem === undefined || disk === undefined) return undefined;
   return {
     cpus,
@@ -265,6 +268,9 @@ function readArtifact(problems: Problems): (item: unknown, path: string) => Arti
     rejectUnknownFields(item, ['uri', 'extract', 'executable', 'cache'], path, problems);
     const uri = readString(item, 'uri', path, problems, { required: true, minLength: 1 });
     if (uri === undefined) return undefined;
+    // What the agent cannot fetch is refused here, not by the master at every launch.
+    const problem = uriValueProblem(uri);
+    if (problem !== null) problems.add(`${path}/uri`, `the URI ${problem}`);
     return {
       uri,
       extract: readBoolean(item, 'extract', path, problems) ?? true,
