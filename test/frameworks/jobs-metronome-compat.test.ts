@@ -1,0 +1,193 @@
+// The jobs framework hosted by three real masters, through a follower's port (which forwards to
+// the leader), for what Metronome clients send beyond /v1/jobs: its v0 API (POST and PUT
+// /v0/scheduled-jobs, a job together with its schedules, used by Metronome's UI and several
+// clients), and the JobSpec run fields that reach the task — a Docker image with its volumes and
+// `docker run` parameters, run for real on an agent with the docker containerizer — or are
+// refused with a 422 naming the field when Flotilla's agents cannot honour them (artifacts).
+// flotilla-test-timeout-seconds: 400
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { E2eCluster } from '../e2e/support/cluster.ts';
+import { dockerUnavailableReason } from '../support/capabilities.ts';
+import { testUnless } from '../support/skip.ts';
+import { waitFor } from '../support/wait.ts';
+import { callApi, follower, waitForApi } from './support/hosted.ts';
+import { type HistoryBody, jobSpec } from './support/jobs.ts';
+
+const noDocker = await dockerUnavailableReason();
+const image = process.env.FLOTILLA_TEST_IMAGE ?? 'flotilla-test:busybox';
+const waitTimeoutMs = 120_000;
+
+let cluster: E2eCluster;
+test.before(async () => {
+  cluster = await E2eCluster.start('jobs-compat', [], ['--jobs', 'hosted']);
+  const containerizers = noDocker === undefined ? ['--containerizers', 'process,docker'] : [];
+  await cluster.addAgent('cpus:2;mem:1024;disk:400;ports:[31000-31009]', containerizers);
+});
+test.after(async () => {
+  await cluster?.stop();
+});
+
+async function entry(): Promise<string> {
+  const address = (await follower(cluster)).address;
+  await waitForApi(address, '/v1/jobs');
+  return address;
+}
+
+interface ProblemBody {
+  readonly message: string;
+  readonly code: string;
+  readonly details?: readonly { path: string; errors: readonly string[] }[];
+}
+
+function paths(body: ProblemBody): string[] {
+  return (body.details ?? []).map((detail) => detail.path);
+}
+
+test('v0: POST /v0/scheduled-jobs creates a job with its schedules; PUT replaces both', async () => {
+  const address = await entry();
+  const schedule = { id: 'nightly', cron: '0 3 * * *', timezone: 'Europe/Berlin' };
+  const created = await callApi<Record<string, unknown>>(
+    address,
+    'POST',
+    '/v0/scheduled-jobs',
+    jobSpec('v0-job', 'true', { schedules: [schedule] }),
+  );
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  const schedules = created.body.schedules as Record<string, unknown>[];
+  assert.is(schedules.length, 1);
+  assert.equal(
+    { ...schedules[0], nextRunAt: undefined },
+    {
+      ...schedule,
+      startingDeadlineSeconds: 900,
+      concurrencyPolicy: 'ALLOW',
+      enabled: true,
+      nextRunAt: undefined,
+    },
+  );
+  assert.match(String(schedules[0]!.nextRunAt), /^\d{4}-\d\d-\d\dT0[12]:00:00\.000\+0000$/);
+  const again = await callApi(address, 'POST', '/v0/scheduled-jobs', jobSpec('v0-job', 'true'));
+  assert.is(again.status, 409, JSON.stringify(again.body));
+
+  const replaced = await callApi<Record<string, unknown>>(
+    address,
+    'PUT',
+    '/v0/scheduled-jobs/v0-job',
+    jobSpec('ignored-body-id', 'echo replaced', {
+      description: 'replaced',
+      schedules: [{ id: 'hourly', cron: '15 * * * *' }],
+    }),
+  );
+  assert.is(replaced.status, 200, JSON.stringify(replaced.body));
+  assert.is(replaced.body.id, 'v0-job', 'the path names the job, as Metronome copies it into the spec');
+  const shown = await callApi<{ run: { cmd: string }; description: string; schedules: { id: string }[] }>(
+    address,
+    'GET',
+    '/v1/jobs/v0-job?embed=schedules',
+  );
+  assert.is(shown.status, 200);
+  assert.is(shown.body.run.cmd, 'echo replaced');
+  assert.is(shown.body.description, 'replaced');
+  assert.equal(
+    shown.body.schedules.map((one) => one.id),
+    ['hourly'],
+  );
+
+  const bad = await callApi<ProblemBody>(address, 'PUT', '/v0/scheduled-jobs/v0-job', {
+    ...jobSpec('v0-job', 'true'),
+    schedules: [{ id: 'broken', cron: '61 * * * *' }],
+  });
+  assert.is(bad.status, 422, JSON.stringify(bad.body));
+  assert.is(bad.body.message, 'Object is not valid');
+  assert.equal(paths(bad.body), ['/schedules/0/cron']);
+  const unchanged = await callApi<{ schedules: { id: string }[] }>(address, 'GET', '/v1/jobs/v0-job?embed=schedules');
+  assert.equal(
+    unchanged.body.schedules.map((one) => one.id),
+    ['hourly'],
+    'a refused PUT changes nothing',
+  );
+
+  const dropped = await callApi(address, 'PUT', '/v0/scheduled-jobs/v0-job', jobSpec('v0-job', 'true'));
+  assert.is(dropped.status, 200, JSON.stringify(dropped.body));
+  const none = await callApi<{ schedules: unknown[] }>(address, 'GET', '/v1/jobs/v0-job/schedules');
+  assert.equal(none.body, [], 'a v0 PUT without schedules leaves none');
+
+  const unknown = await callApi<ProblemBody>(address, 'PUT', '/v0/scheduled-jobs/no-such-job', jobSpec('x', 'true'));
+  assert.is(unknown.status, 404, JSON.stringify(unknown.body));
+  assert.equal(
+    { message: unknown.body.message, code: unknown.body.code },
+    {
+      message: 'Job not found',
+      code: 'JOB_NOT_FOUND',
+    },
+  );
+});
+
+test('run fields agents cannot honour answer 422 naming the field, and make no job', async () => {
+  const address = await entry();
+  const cases: { run: Record<string, unknown>; path: string }[] = [
+    { run: { artifacts: [{ uri: 'https://example.com/tool.tgz' }] }, path: '/run/artifacts' },
+    { run: { volumes: [{ containerPath: '/data', hostPath: 'data', mode: 'RW' }] }, path: '/run/volumes' },
+    {
+      run: { docker: { image, parameters: [{ key: 'volume', value: '/:/host' }] } },
+      path: '/run/docker/parameters/0',
+    },
+    {
+      run: { docker: { image }, volumes: [{ containerPath: '/data', hostPath: 'a:b', mode: 'RW' }] },
+      path: '/run/volumes/0/hostPath',
+    },
+    { run: { docker: { image }, volumes: [{ containerPath: '/data', mode: 'RW' }] }, path: '/run/volumes/0/hostPath' },
+  ];
+  for (const [index, one] of cases.entries()) {
+    const answer = await callApi<ProblemBody>(
+      address,
+      'POST',
+      '/v1/jobs',
+      jobSpec(`refused-${index}`, 'true', {}, one.run),
+    );
+    assert.is(answer.status, 422, `${one.path}: ${JSON.stringify(answer.body)}`);
+    assert.ok(paths(answer.body).includes(one.path), `${one.path} named: ${JSON.stringify(answer.body)}`);
+    const shown = await callApi(address, 'GET', `/v1/jobs/refused-${index}`);
+    assert.is(shown.status, 404, 'no job was made');
+  }
+});
+
+testUnless(test, noDocker, 'a Docker job gets its volume and docker parameters, and succeeds', async () => {
+  const address = await entry();
+  // SUCCESS only if the volume is mounted at /data and the --env parameter reached the container.
+  const cmd = 'test -d /data && echo ok > /data/ok && test "$FROM_PARAMETER" = yes';
+  const created = await callApi(
+    address,
+    'POST',
+    '/v1/jobs',
+    jobSpec(
+      'docker-job',
+      cmd,
+      {},
+      {
+        docker: { image, parameters: [{ key: 'env', value: 'FROM_PARAMETER=yes' }] },
+        volumes: [{ containerPath: '/data', hostPath: 'shared', mode: 'RW' }],
+      },
+    ),
+  );
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  const run = await callApi<{ id: string }>(address, 'POST', '/v1/jobs/docker-job/runs');
+  assert.is(run.status, 201, JSON.stringify(run.body));
+  const history = await waitFor(
+    async () => {
+      const answer = await callApi<{ history: HistoryBody }>(await entry(), 'GET', '/v1/jobs/docker-job?embed=history');
+      const current = answer.status === 200 ? answer.body.history : null;
+      return current !== null && current.successCount + current.failureCount > 0 ? current : null;
+    },
+    { timeoutMs: waitTimeoutMs, what: 'the Docker run to finish', intervalMs: 250 },
+  );
+  const finished = await callApi(address, 'GET', `/v1/jobs/docker-job/runs/${run.body.id}`);
+  assert.is(history.successCount, 1, `the run succeeded: ${JSON.stringify(finished.body)}`);
+  assert.equal(
+    history.successfulFinishedRuns.map((one) => one.id),
+    [run.body.id],
+  );
+});
+
+test.run();
