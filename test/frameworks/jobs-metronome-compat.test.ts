@@ -3,7 +3,10 @@
 // /v0/scheduled-jobs, a job together with its schedules, used by Metronome's UI and several
 // clients), and the JobSpec run fields that reach the task — a Docker image with its volumes and
 // `docker run` parameters, run for real on an agent with the docker containerizer — or are
-// refused with a 422 naming the field when Flotilla's agents cannot honour them (artifacts).
+// refused with a 422 naming the field when Flotilla's agents cannot honour them (artifacts);
+// schedules' CRUD and embeds as Metronome answers them; a run that cannot be placed says why and
+// fails after maxLaunchDelay; DELETE of a job with an active run; and the CLI (`flotilla jobs
+// add FILE|list|show|run --wait|history|delete`) through the masters, as users run it.
 // flotilla-test-timeout-seconds: 400
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -188,6 +191,126 @@ testUnless(test, noDocker, 'a Docker job gets its volume and docker parameters, 
     history.successfulFinishedRuns.map((one) => one.id),
     [run.body.id],
   );
+});
+
+test('schedules: POST 201, a second 409, PUT by path id, nextRunAt, DELETE; embeds; DELETE with active runs', async () => {
+  const address = await entry();
+  assert.is((await callApi(address, 'POST', '/v1/jobs', jobSpec('sched', 'true'))).status, 201);
+  const schedule = { id: 'daily', cron: '30 4 * * *', timezone: 'America/New_York', startingDeadlineSeconds: 120 };
+  const created = await callApi<Record<string, unknown>>(address, 'POST', '/v1/jobs/sched/schedules', schedule);
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  assert.equal(Object.keys(created.body).sort(), [
+    'concurrencyPolicy',
+    'cron',
+    'enabled',
+    'id',
+    'nextRunAt',
+    'startingDeadlineSeconds',
+    'timezone',
+  ]);
+  // 04:30 in New York is 09:30 or 08:30 UTC (daylight saving).
+  assert.match(String(created.body.nextRunAt), /T0[89]:30:00\.000\+0000$/);
+  const second = await callApi(address, 'POST', '/v1/jobs/sched/schedules', { id: 'other', cron: '* * * * *' });
+  assert.is(second.status, 409, 'Metronome allows one schedule per job');
+  const replaced = await callApi<Record<string, unknown>>(address, 'PUT', '/v1/jobs/sched/schedules/daily', {
+    id: 'ignored',
+    cron: '0 5 * * 1',
+    enabled: false,
+  });
+  assert.is(replaced.status, 200, JSON.stringify(replaced.body));
+  assert.equal([replaced.body.id, replaced.body.cron, replaced.body.enabled], ['daily', '0 5 * * 1', false]);
+  assert.is(replaced.body.nextRunAt, null, 'a disabled schedule has no next run');
+  const missing = await callApi(address, 'PUT', '/v1/jobs/sched/schedules/nope', { id: 'nope', cron: '* * * * *' });
+  assert.is(missing.status, 404);
+  const badCron = await callApi<ProblemBody>(address, 'PUT', '/v1/jobs/sched/schedules/daily', { cron: '* * * *' });
+  assert.is(badCron.status, 422);
+  assert.equal(paths(badCron.body), ['/cron']);
+
+  const info = await callApi<Record<string, unknown>>(address, 'GET', '/v1/jobs/sched?embed=historySummary');
+  assert.equal(info.body.historySummary, {
+    successCount: 0,
+    failureCount: 0,
+    lastSuccessAt: null,
+    lastFailureAt: null,
+  });
+  assert.is(info.body.schedules, undefined, 'embeds not asked for are left out');
+  const list = await callApi<Record<string, unknown>[]>(address, 'GET', '/v1/jobs?embed=schedules&embed=activeRuns');
+  const listed = list.body.find((job) => job.id === 'sched')!;
+  assert.equal(Object.keys(listed).sort(), ['activeRuns', 'id', 'labels', 'run', 'schedules']);
+  const badEmbed = await callApi<ProblemBody>(address, 'GET', '/v1/jobs?embed=everything');
+  assert.is(badEmbed.status, 400);
+  assert.is((await callApi(address, 'DELETE', '/v1/jobs/sched/schedules/daily')).status, 200);
+  assert.is((await callApi(address, 'GET', '/v1/jobs/sched/schedules/daily')).status, 404);
+});
+
+test('a run that cannot be placed says why (InsufficientCpus) and fails after maxLaunchDelay', async () => {
+  const address = await entry();
+  const huge = jobSpec('huge', 'true', {}, { cpus: 64, maxLaunchDelay: 600 });
+  assert.is((await callApi(address, 'POST', '/v1/jobs', huge)).status, 201);
+  const run = await callApi<{ id: string; status: string }>(address, 'POST', '/v1/jobs/huge/runs');
+  assert.is(run.status, 201);
+  assert.match(run.body.status, /^(INITIAL|STARTING)$/);
+  const waiting = await waitFor(
+    async () => {
+      const answer = await callApi<{ placement?: { unusedOffers: Record<string, number> } }>(
+        await entry(),
+        'GET',
+        `/v1/jobs/huge/runs/${run.body.id}`,
+      );
+      return (answer.body.placement?.unusedOffers.InsufficientCpus ?? 0) > 0 ? answer.body : null;
+    },
+    { timeoutMs: waitTimeoutMs, what: 'the run to say why it waits', intervalMs: 250 },
+  );
+  assert.ok(waiting.placement !== undefined);
+  const { execFileSync } = await import('node:child_process');
+  const shown = execFileSync(
+    process.execPath,
+    ['bin/flotilla.js', 'jobs', 'show', 'huge', '--masters', cluster.masterList],
+    { encoding: 'utf8' },
+  );
+  assert.match(shown, /waiting: \d+ offers did not fit \(InsufficientCpus ×\d+/, shown);
+  const kept = await callApi(address, 'DELETE', '/v1/jobs/huge');
+  assert.is(kept.status, 409, 'a job with an active run is not deleted without stopCurrentJobRuns');
+  assert.is((await callApi(address, 'DELETE', '/v1/jobs/huge?stopCurrentJobRuns=true')).status, 200);
+  assert.is((await callApi(address, 'GET', '/v1/jobs/huge')).status, 404);
+
+  const quick = jobSpec('huge-quick', 'true', {}, { cpus: 64, maxLaunchDelay: 2 });
+  assert.is((await callApi(address, 'POST', '/v1/jobs', quick)).status, 201);
+  const doomed = await callApi<{ id: string }>(address, 'POST', '/v1/jobs/huge-quick/runs');
+  const failed = await waitFor(
+    async () => {
+      const answer = await callApi<{ status: string; reason?: string; completedAt: string | null }>(
+        await entry(),
+        'GET',
+        `/v1/jobs/huge-quick/runs/${doomed.body.id}`,
+      );
+      return answer.body.status === 'FAILED' ? answer.body : null;
+    },
+    { timeoutMs: waitTimeoutMs, what: 'the unplaceable run to fail after maxLaunchDelay', intervalMs: 250 },
+  );
+  assert.match(String(failed.reason), /not launched within maxLaunchDelay 2 s/);
+  assert.ok(failed.completedAt !== null);
+});
+
+test('flotilla jobs add FILE, list, show, run --wait, history and delete through the masters', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const masters = cluster.masterList;
+  const cli = (...args: string[]): string =>
+    execFileSync(process.execPath, ['bin/flotilla.js', 'jobs', ...args, '--masters', masters], { encoding: 'utf8' });
+  const file = path.join(cluster.root, 'cli-job.json');
+  writeFileSync(
+    file,
+    JSON.stringify(jobSpec('cli-job', 'echo from-cli', { schedules: [{ id: 'weekly', cron: '0 6 * * 0' }] })),
+  );
+  assert.match(cli('add', file), /created job cli-job/);
+  assert.match(cli('list'), /cli-job\s+0 6 \* \* 0/);
+  assert.match(cli('show', 'cli-job'), /schedule weekly: 0 6 \* \* 0 UTC ALLOW; next run \d{4}-/);
+  assert.match(cli('run', 'cli-job', '--wait'), /SUCCESS/);
+  assert.match(cli('history', 'cli-job'), /1 succeeded, 0 failed/);
+  assert.match(cli('delete', 'cli-job'), /deleted job cli-job/);
+  assert.is((await callApi(await entry(), 'GET', '/v1/jobs/cli-job')).status, 404);
 });
 
 test.run();
