@@ -80,6 +80,26 @@ test('every slot is decided exactly once, started or skipped, whatever the patte
   );
 });
 
+// README "Clocks": after a failover to a master whose clock is behind, no slot at or before the
+// recorded cursor is decided again, and the next slot waits until that clock reaches it.
+test('a deciding clock behind the cursor (failover to a slower master) decides no slot twice; new slots wait for it', () => {
+  let record: JobRecord = newJobRecord(spec(), [everyMinute], t0);
+  const slotsOf = (decision: ReturnType<typeof decideSchedules>): number[] =>
+    (decision?.record.activeRuns ?? []).flatMap((run) => (run.trigger.kind === 'schedule' ? [run.trigger.slotAt] : []));
+  const decideAt = (now: number): number[] => {
+    const decision = decideSchedules(record, context(now));
+    const slots = slotsOf(decision);
+    if (decision !== null) record = { ...decision.record, activeRuns: [] };
+    return slots;
+  };
+  assert.equal(decideAt(t0 + 3 * minuteMs), [t0 + 30_000, t0 + 90_000, t0 + 150_000], 'the fast clock decides three');
+  assert.equal(decideAt(t0 + minuteMs), [], 'a clock two minutes behind decides nothing again');
+  assert.equal(decideAt(t0 + 3 * minuteMs + 10_000), [], 'the next slot waits for the slow clock');
+  assert.equal(decideAt(t0 + 4 * minuteMs), [t0 + 210_000], 'and runs once it reaches it');
+  assert.equal(decideAt(t0 + 4 * minuteMs), []);
+  assert.equal(record.history.skippedSlots, []);
+});
+
 test('FORBID skips a slot while a run is active and names the reason; REPLACE stops the active run', () => {
   const forbid = newJobRecord(spec(), [{ ...everyMinute, concurrencyPolicy: 'FORBID' }], t0);
   const first = decideSchedules(forbid, context(t0 + minuteMs))!;
