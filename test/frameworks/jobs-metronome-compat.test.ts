@@ -243,6 +243,46 @@ test('schedules: POST 201, a second 409, PUT by path id, nextRunAt, DELETE; embe
   assert.is((await callApi(address, 'GET', '/v1/jobs/sched/schedules/daily')).status, 404);
 });
 
+test("a finished run is Metronome's JobRun: id, jobId, status, createdAt, completedAt, tasks with their times", async () => {
+  const address = await entry();
+  assert.is((await callApi(address, 'POST', '/v1/jobs', jobSpec('shape', 'true'))).status, 201);
+  const started = await callApi<Record<string, unknown>>(address, 'POST', '/v1/jobs/shape/runs');
+  assert.is(started.status, 201);
+  assert.is(started.body.completedAt, null);
+  assert.equal(started.body.tasks, []);
+  const timePattern = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
+  const finished = await waitFor(
+    async () => {
+      const answer = await callApi<Record<string, unknown>>(
+        await entry(),
+        'GET',
+        `/v1/jobs/shape/runs/${started.body.id}`,
+      );
+      return answer.body.status === 'SUCCESS' ? answer.body : null;
+    },
+    { timeoutMs: waitTimeoutMs, what: 'the run to succeed', intervalMs: 250 },
+  );
+  for (const field of ['id', 'jobId', 'status', 'createdAt', 'completedAt', 'tasks'])
+    assert.ok(field in finished, `the run has ${field}`);
+  assert.is(finished.jobId, 'shape');
+  assert.match(String(finished.createdAt), timePattern);
+  assert.match(String(finished.completedAt), timePattern);
+  const tasks = finished.tasks as Record<string, unknown>[];
+  assert.is(tasks.length, 1);
+  assert.is(tasks[0]!.status, 'TASK_FINISHED');
+  assert.match(String(tasks[0]!.id), new RegExp(`^shape_${String(started.body.id)}\\.1$`));
+  assert.match(String(tasks[0]!.startedAt), timePattern);
+  assert.match(String(tasks[0]!.completedAt), timePattern);
+  const history = await callApi<{ history: HistoryBody }>(address, 'GET', '/v1/jobs/shape?embed=history');
+  const entry0 = history.body.history.successfulFinishedRuns[0]!;
+  assert.equal(Object.keys(entry0).sort(), ['createdAt', 'finishedAt', 'id']);
+  assert.equal(
+    [entry0.id, entry0.createdAt, entry0.finishedAt],
+    [started.body.id, finished.createdAt, finished.completedAt],
+  );
+  assert.is(history.body.history.lastSuccessAt, finished.completedAt);
+});
+
 test('a run that cannot be placed says why (InsufficientCpus) and fails after maxLaunchDelay', async () => {
   const address = await entry();
   const huge = jobSpec('huge', 'true', {}, { cpus: 64, maxLaunchDelay: 600 });
