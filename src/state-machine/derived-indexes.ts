@@ -11,6 +11,7 @@
 // never changes again, so its modifyIndex is the index at which it completed, and tasks that
 // complete in one command are filed in key order (history.ts).
 import { assert } from '../util/assert.ts';
+import type { TaskState } from '../protocol/task-states.ts';
 import { AllocationBook, type ReadonlyAllocationBook } from './allocation-book.ts';
 import type { AgentId, FrameworkId, OfferId, TaskKey } from './ids.ts';
 import { taskKey } from './ids.ts';
@@ -36,6 +37,8 @@ export interface ReadonlyDerivedIndexes {
   readonly offersByFramework: ReadonlyMap<FrameworkId, ReadonlySet<OfferId>>;
   readonly offersByAgent: ReadonlyMap<AgentId, ReadonlySet<OfferId>>;
   readonly liveTaskCount: number;
+  /** How many tasks (live, unacknowledged and completed ones kept in the history) are in each state. */
+  readonly taskCountsByState: ReadonlyMap<TaskState, number>;
   /** What the allocator charges at the start of a cycle: held quantities per role and framework, agent order. */
   readonly allocation: ReadonlyAllocationBook;
 }
@@ -69,6 +72,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   readonly offersByFramework = new Map<FrameworkId, Set<OfferId>>();
   readonly offersByAgent = new Map<AgentId, Set<OfferId>>();
   liveTaskCount = 0;
+  readonly taskCountsByState = new Map<TaskState, number>();
   readonly allocation = new AllocationBook();
   /** Tasks that completed in the command being applied, not yet filed (history.ts files them in key order). */
   readonly newlyCompleted: TaskKey[] = [];
@@ -79,6 +83,10 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     assert(task !== undefined, `task ${key}: nothing to note`);
     assert(before === undefined || after === undefined || before.agentId === after.agentId, `task ${key} moved`);
     const framework = task.frameworkId;
+    if (before?.state !== after?.state) {
+      if (before !== undefined) this.#countState(before.state, -1);
+      if (after !== undefined) this.#countState(after.state, 1);
+    }
     if (before === undefined) addTo(this.tasksByFramework, framework, key);
     if (after === undefined) removeFrom(this.tasksByFramework, framework, key);
     const wasLive = before !== undefined && isLiveTask(before);
@@ -102,6 +110,13 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     if (wasPending && !isPending) removeFrom(this.unacknowledgedTasksByFramework, framework, key);
     if (!wasPending && isPending) addTo(this.unacknowledgedTasksByFramework, framework, key);
     this.#noteCompletion(key, before, after);
+  }
+
+  #countState(state: TaskState, change: 1 | -1): void {
+    const count = (this.taskCountsByState.get(state) ?? 0) + change;
+    assert(count >= 0, `more tasks left ${state} than were in it`);
+    if (count === 0) this.taskCountsByState.delete(state);
+    else this.taskCountsByState.set(state, count);
   }
 
   #noteCompletion(key: TaskKey, before: Task | undefined, after: Task | undefined): void {

@@ -264,6 +264,9 @@ export function checkDerivedIndexes(state: ReadonlyState): void {
     kept.liveTaskCount === scanned.liveTaskCount,
     `liveTaskCount ${kept.liveTaskCount}, a scan finds ${scanned.liveTaskCount}`,
   );
+  const counts = (map: ReadonlyMap<string, number>): string =>
+    [...map].sort(([left], [right]) => (left < right ? -1 : 1)).join();
+  check(counts(kept.taskCountsByState) === counts(scanned.taskCountsByState), 'task counts by state differ');
   checkAllocationBook(kept.allocation, scanned.allocation);
 }
 

@@ -3,12 +3,14 @@
 // sequences (fast-check; the seed is printed, FLOTILLA_SEED=<n> replays it), it must equal a full
 // recomputation from the maps written out independently below (live tasks, executors and offers
 // per role and framework; ACTIVE agents' totals; agent order), and each agent's cached free
-// resources must equal its total less used less offered.
+// resources must equal its total less used less offered. The metrics' task counts per state, also
+// kept as commands apply, must equal a count over every task.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freeResources } from '../../src/state-machine/agent-accounting.ts';
 import { encodeCommand } from '../../src/state-machine/codec.ts';
+import { countByState } from '../../src/state-machine/queries.ts';
 import { compareStrings } from '../../src/state-machine/ordering.ts';
 import { addQuantities } from '../../src/state-machine/quantities.ts';
 import { subtract, type Resources } from '../../src/state-machine/resources.ts';
@@ -66,7 +68,7 @@ function kept(state: ReadonlyState): { held: Table; unreserved: Table; totals: R
   return { held: sorted(held), unreserved: sorted(unreserved), totals: record(book.activeTotals) };
 }
 
-test('the allocation book equals a full recomputation after every command of random sequences', () => {
+test('the allocation book and task counts equal a full recomputation after every command of random sequences', () => {
   let commands = 0;
   let withHoldings = 0;
   fc.assert(
@@ -82,6 +84,9 @@ test('the allocation book equals a full recomputation after every command of ran
         assert.equal([...state.derived.allocation.sortedAgentIds()], ids);
         for (const agent of state.agents.values())
           assert.equal(freeResources(agent), subtract(subtract(agent.resources, agent.used), agent.offered));
+        const scannedCounts: Record<string, number> = {};
+        for (const task of state.tasks.values()) scannedCounts[task.state] = (scannedCounts[task.state] ?? 0) + 1;
+        assert.equal(countByState(state).tasks, scannedCounts);
         commands += 1;
         if (Object.keys(expected.held).length > 0) withHoldings += 1;
       }
