@@ -1,13 +1,16 @@
 // Diagnostic for issue 19 (not the side-by-side benchmark): what one acknowledged write costs each
 // Flotilla master in figures that a shared machine's load disturbs less than throughput does: CPU
 // time per write (user + system, from /proc/<pid>/stat, so the measurement adds no request to the
-// masters) and fsyncs per write (the masters' own /metrics). With `--baseline <checkout>` it runs a
+// masters), less what each master spends idle (ticks, heartbeats, probes: measured for a few
+// seconds before each round and subtracted at its rate, or it would dominate a slow round's
+// figure), and fsyncs per write (the masters' own /metrics). With `--baseline <checkout>` it runs a
 // second cluster from another checkout's bin/flotilla.js and alternates rounds A B A B, so both
 // meet the same load; it prints each round, then the medians and the ratio this ÷ baseline.
 // Usage:
 //   npx tsx bench/peers/cpu-per-write.ts [--clients 16,256] [--seconds 5] [--rounds 3] [--baseline <dir>]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { percentile } from '../_report.ts';
 import { makeTempDir } from '../../test/support/tmp.ts';
@@ -18,6 +21,8 @@ import { benchValue, runRound } from './load.ts';
 const clockTicksPerSecond = 100;
 const warmUpSeconds = 2;
 const warmUpClients = 16;
+/** How long each master's idle CPU rate is measured before a round. */
+const idleSeconds = 3;
 
 interface Sample {
   readonly cpuSeconds: number;
@@ -62,10 +67,15 @@ async function sample(system: FlotillaSystem): Promise<Sample[]> {
 
 async function measureRound(system: FlotillaSystem, clients: number, seconds: number, round: number) {
   const leader = (await system.waitHealthy(30_000)).find((view) => view.leader)!.index;
+  const idleStart = await sample(system);
+  await sleep(idleSeconds * 1000);
   const before = await sample(system);
+  const idleCpuSecondsPerSecond = (index: number) =>
+    (before[index]!.cpuSeconds - idleStart[index]!.cpuSeconds) / idleSeconds;
   const result = await runRound((client) => system.openClient(client), clients, seconds, benchValue(round));
   const after = await sample(system);
-  const cpuMs = (index: number) => (after[index]!.cpuSeconds - before[index]!.cpuSeconds) * 1000;
+  const cpuMs = (index: number) =>
+    (after[index]!.cpuSeconds - before[index]!.cpuSeconds - idleCpuSecondsPerSecond(index) * result.seconds) * 1000;
   const followers = [0, 1, 2].filter((index) => index !== leader);
   const figures: RoundFigures = {
     system: system.name,
