@@ -334,8 +334,12 @@ function readPortDefinitions(input: Json, problems: Problems, networks: AppSpec[
   if (networks.some((network) => network.mode !== 'host')) return [];
   const definitions = readArray(input, 'portDefinitions', '', problems, maxPortDefinitions);
   const ports = readArray(input, 'ports', '', problems, maxPortDefinitions);
+  // Marathon refuses both only when they differ: a GET-modify-PUT echoes `ports` beside the
+  // `portDefinitions` it came from (AppDefinition's extra reads; marathon-python's update_app).
   if (definitions !== undefined && ports !== undefined && ports.length > 0 && definitions.length > 0) {
-    problems.add('/', "You cannot specify both 'ports' and 'portDefinitions'");
+    const declared = definitions.map((item) => (isObject(item) ? item.port : undefined));
+    const same = declared.length === ports.length && declared.every((port, index) => port === ports[index]);
+    if (!same) problems.add('/', "You cannot specify both 'ports' and 'portDefinitions'");
   }
   if (definitions === undefined && ports !== undefined) {
     return ports.flatMap((port, index) => {
