@@ -58,6 +58,33 @@ test('ping, info and leader answer as Marathon does', async () => {
   assert.is(info.leader, services.address);
   assert.type(info.frameworkId, 'string');
   assert.equal(await client.leader.get(), { leader: services.address });
+  const ping = await fetch(`http://${services.address}/ping`);
+  assert.is(ping.headers.get('content-type')?.split(';')[0], 'text/plain');
+  assert.is(await ping.text(), 'pong');
+});
+
+test('a quiet event stream gets a blank line every 10 s; a filter holds for event_stream_attached too', async () => {
+  const controller = new AbortController();
+  const response = await fetch(`http://${services.address}/v2/events?event_type=deployment_success`, {
+    headers: { accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  assert.is(response.status, 200, 'the headers come at once, before any event');
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  let received = '';
+  // A stream with no heartbeat would block the read: the deadline aborts it, and the read throws.
+  const deadline = setTimeout(() => controller.abort(), 60_000);
+  try {
+    while (!received.includes('\r\n')) {
+      const chunk = await reader.read();
+      assert.is(chunk.done, false, `the stream ended after ${JSON.stringify(received)}`);
+      received += new TextDecoder().decode(chunk.value);
+    }
+  } finally {
+    clearTimeout(deadline);
+    controller.abort();
+  }
+  assert.not.match(received, 'event_stream_attached', 'not asked for, not sent');
 });
 
 test('create answers 201 with the app; it runs; scale answers a deployment; events follow it', async () => {
