@@ -302,6 +302,33 @@ test('flotilla services deploy|list|show|scale|restart|delete talk to the Marath
   assert.match(unreachable.stderr, /no services API answers at 127.0.0.1:1/);
 });
 
+test('PATCH changes only what it names, one app or many; an unknown app is 404, not created', async () => {
+  const created = await marathon(services.address, 'POST', '/v2/apps', sleeper('/api/patch', { labels: { a: '1' } }));
+  assert.is(created.status, 201);
+  await waitForSteady(services.address, '/api/patch', 1);
+  const one = await marathon<{ deploymentId: string }>(services.address, 'PATCH', '/v2/apps/api/patch', {
+    instances: 2,
+  });
+  assert.is(one.status, 200);
+  assert.is(one.headers.get('marathon-deployment-id'), one.body.deploymentId);
+  await waitForSteady(services.address, '/api/patch', 2);
+  const many = await marathon<{ deploymentId: string }>(services.address, 'PATCH', '/v2/apps', [
+    { id: '/api/patch', instances: 1 },
+  ]);
+  assert.is(many.status, 200, JSON.stringify(many.body));
+  const after = await waitForSteady(services.address, '/api/patch', 1);
+  assert.is(after.instances, 1);
+  const view = await marathon<{ app: { labels: Record<string, string>; cmd: string } }>(
+    services.address,
+    'GET',
+    '/v2/apps/api/patch',
+  );
+  assert.equal([view.body.app.labels, view.body.app.cmd], [{ a: '1' }, 'sleep 600'], 'what PATCH did not name stays');
+  const unknown = await marathon(services.address, 'PATCH', '/v2/apps/api/nothing', { instances: 1 });
+  assert.equal([unknown.status, unknown.body], [404, { message: "App '/api/nothing' does not exist" }]);
+  assert.is((await marathon(services.address, 'DELETE', '/v2/apps/api/patch?force=true')).status, 200);
+});
+
 test('delete stops the app: 404 at once, its tasks gone, app_terminated_event sent', async () => {
   const events = client.events.createEventSource({ eventType: 'app_terminated_event' });
   const terminated: string[] = [];
