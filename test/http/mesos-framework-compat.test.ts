@@ -90,10 +90,19 @@ function makeScheduler(
   return { scheduler, recorder };
 }
 
-/** Stops the library for good: it re-subscribes whenever its stream ends, and has no close(). */
+/**
+ * Stops the library for good: it re-subscribes whenever its stream ends, and has no close().
+ * Its stream's socket keeps a 'timeout' listener that outlives the stream: once the ended
+ * stream's socket idles in Node 20's keep-alive pool, the pool's 5 s timeout fires it, and
+ * unless `httpRequest` has changed since, the library sends a request to find the leader that
+ * has no 'error' listener, so a master stopped by the test crashes the test process (CI saw
+ * "socket hang up" and "Exiting early before testing is finished"). `{}` is the library's own
+ * "no request yet" value, which its listener reads as "already reconnected".
+ */
 function retire(scheduler: Scheduler): void {
   scheduler.subscribe = () => {};
   scheduler.httpRequest.destroy();
+  scheduler.httpRequest = {} as typeof scheduler.httpRequest;
 }
 
 /** A command task that serves HTTP on `port` (the only port the agent offers), for the health check. */
