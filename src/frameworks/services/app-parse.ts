@@ -177,6 +177,10 @@ function readConstraint(item: unknown, path: string, problems: Problems): Constr
     problems.wrongType(path, 'jsarray');
     return null;
   }
+  if (Array.isArray(item) && (item.length < 2 || item.length > 3)) {
+    problems.add(path, 'Each constraint must have either 2 or 3 fields');
+    return null;
+  }
   const [field, operator, value] = parts.filter((part) => part !== undefined && part !== null);
   if (typeof field !== 'string' || field === '') {
     problems.add(path, 'Missing field and operator');

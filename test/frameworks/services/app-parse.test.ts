@@ -66,6 +66,10 @@ test('bad definitions name the field', () => {
   assert.equal(problemPaths({ id: '/a' }), ['/']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', constraints: [['hostname', 'SOMETIMES']] }), ['/constraints(0)']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', constraints: [['rack', 'MAX_PER', 'many']] }), ['/constraints(0)']);
+  const arity = parseApp({ id: '/a', cmd: 'x', constraints: [['zone', 'GROUP_BY', '2', 'extra']] }, context);
+  assert.equal(arity.ok ? [] : arity.details, [
+    { path: '/constraints(0)', errors: ['Each constraint must have either 2 or 3 fields'] },
+  ]);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', fetch: [{ uri: 'http://x' }] }), ['/fetch']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', role: 'other' }), ['/role']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', healthChecks: [{}, {}] }), ['/healthChecks']);
