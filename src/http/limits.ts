@@ -22,15 +22,6 @@ export const responseSliceBudgetMs = 10;
 /** Text one slice of a large answer hands to the socket at most (one HTTP chunk). */
 export const maxResponseChunkBytes = 1024 * 1024;
 
-/** Operator SUBSCRIBE streams open at once on one master; one more is answered 429. */
-export const maxOperatorSubscribers = 64;
-
-/**
- * Operator SUBSCRIBE streams of one authenticated principal on one master: one principal cannot
- * take every stream from the others (anonymous callers are bounded by the total only).
- */
-export const maxOperatorSubscribersPerPrincipal = 16;
-
 /**
  * Bytes of events waiting for one subscriber's socket (its SUBSCRIBED snapshot aside). A
  * subscriber that falls this far behind is disconnected (it resubscribes and gets a fresh

@@ -313,14 +313,23 @@ type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;
 export type AgentMessageBody = Distribute<AgentMessage>;
 export type MasterMessageBody = Distribute<MasterMessage>;
 
-/** Stable codes of `error` messages. */
-export type AgentProtocolErrorCode =
-  | 'MALFORMED_MESSAGE'
-  | 'UNSUPPORTED_VERSION'
-  | 'NOT_REGISTERED'
-  | 'AGENT_GONE'
-  | 'REGISTRATION_FAILED'
-  | 'INTERNAL';
+/**
+ * Stable codes of the socket's `error` messages, either way (docs/errors.md "Agent socket";
+ * test/http/errors.test.ts checks the two agree both ways).
+ */
+export const agentProtocolErrors = {
+  MALFORMED_MESSAGE: { meaning: 'the frame is not JSON, too large, of an unknown type, or a field is wrong' },
+  UNSUPPORTED_VERSION: { meaning: "the frame's protocol version `v` is not one this side speaks" },
+  NOT_REGISTERED: { meaning: 'an agent sent a message other than registration before it registered' },
+  AGENT_GONE: {
+    meaning: 'the agent was marked gone (MARK_AGENT_GONE, a drain with mark_gone): it may not register again and stops',
+  },
+  REGISTRATION_FAILED: {
+    meaning: 'the registration did not commit (leadership moved) or the socket registered twice: dial again',
+  },
+} as const satisfies Record<string, { readonly meaning: string }>;
+
+export type AgentProtocolErrorCode = keyof typeof agentProtocolErrors;
 
 export function encodeMessage(body: AgentMessageBody | MasterMessageBody): string {
   return JSON.stringify({ v: agentProtocolVersion, ...body });
