@@ -4,6 +4,12 @@
 /** Request bodies larger than this are refused with 413 (fastify's bodyLimit). */
 export const maxBodyBytes = 1024 * 1024;
 
+/**
+ * An answer that took at least this long is logged even when it succeeded (request-log.ts); a
+ * quick success is not, it is counted in the metrics only.
+ */
+export const slowRequestLogMs = 1000;
+
 /** Seconds a client should wait before retrying a 503 or 429 (the Retry-After header). */
 export const retryAfterSeconds = '1';
 
