@@ -177,6 +177,10 @@ function readConstraint(item: unknown, path: string, problems: Problems): Constr
     problems.wrongType(path, 'jsarray');
     return null;
   }
+  if (Array.isArray(item) && (item.length < 2 || item.length > 3)) {
+    problems.add(path, 'Each constraint must have either 2 or 3 fields');
+    return null;
+  }
   const [field, operator, value] = parts.filter((part) => part !== undefined && part !== null);
   if (typeof field !== 'string' || field === '') {
     problems.add(path, 'Missing field and operator');
@@ -334,8 +338,12 @@ function readPortDefinitions(input: Json, problems: Problems, networks: AppSpec[
   if (networks.some((network) => network.mode !== 'host')) return [];
   const definitions = readArray(input, 'portDefinitions', '', problems, maxPortDefinitions);
   const ports = readArray(input, 'ports', '', problems, maxPortDefinitions);
+  // Marathon refuses both only when they differ: a GET-modify-PUT echoes `ports` beside the
+  // `portDefinitions` it came from (AppDefinition's extra reads; marathon-python's update_app).
   if (definitions !== undefined && ports !== undefined && ports.length > 0 && definitions.length > 0) {
-    problems.add('/', "You cannot specify both 'ports' and 'portDefinitions'");
+    const declared = definitions.map((item) => (isObject(item) ? item.port : undefined));
+    const same = declared.length === ports.length && declared.every((port, index) => port === ports[index]);
+    if (!same) problems.add('/', "You cannot specify both 'ports' and 'portDefinitions'");
   }
   if (definitions === undefined && ports !== undefined) {
     return ports.flatMap((port, index) => {

@@ -66,9 +66,20 @@ test('bad definitions name the field', () => {
   assert.equal(problemPaths({ id: '/a' }), ['/']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', constraints: [['hostname', 'SOMETIMES']] }), ['/constraints(0)']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', constraints: [['rack', 'MAX_PER', 'many']] }), ['/constraints(0)']);
+  const arity = parseApp({ id: '/a', cmd: 'x', constraints: [['zone', 'GROUP_BY', '2', 'extra']] }, context);
+  assert.equal(arity.ok ? [] : arity.details, [
+    { path: '/constraints(0)', errors: ['Each constraint must have either 2 or 3 fields'] },
+  ]);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', fetch: [{ uri: 'http://x' }] }), ['/fetch']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', role: 'other' }), ['/role']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', healthChecks: [{}, {}] }), ['/healthChecks']);
+  assert.equal(problemPaths({ id: '/a', cmd: 'x', ports: [1], portDefinitions: [{ port: 2 }] }), ['/']);
+  const echoed = parsed({ id: '/a', cmd: 'x', ports: [0, 9000], portDefinitions: [{ port: 0 }, { port: 9000 }] });
+  assert.equal(
+    echoed.portDefinitions.map((definition) => definition.port),
+    [0, 9000],
+    'ports beside the same portDefinitions (a GET echoed back by PUT) are accepted, as by Marathon',
+  );
   const typeError = parseApp({ id: '/a', cmd: 'x', mem: true }, context);
   assert.is(!typeError.ok && typeError.typeError, true, 'a wrong JSON type is "Invalid JSON"');
   const valueError = parseApp({ id: '/a', cmd: 'x', mem: -5 }, context);
