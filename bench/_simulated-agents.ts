@@ -20,14 +20,23 @@ export interface SimulatedAgentOptions {
 }
 
 const reconnectDelayMs = 250;
+/** As the real agent does: a status update not acknowledged is sent again, after this long or on registration. */
+const statusResendIntervalMs = 10_000;
 
 export class SimulatedAgent {
   agentId: string | null = null;
   /** frameworkId/taskId of the tasks it "runs". */
   readonly tasks = new Map<string, { frameworkId: string; taskId: string }>();
   launches = 0;
+  /** Every `registered` answer, the first and each re-registration (after a leader change, say). */
+  registrations = 0;
+  /** Called on every `registered` answer: a fleet counts re-registrations with it. */
+  onRegistered: (() => void) | null = null;
   #socket: WebSocket | null = null;
   #closed = false;
+  /** Status updates sent but not acknowledged, by uuid, in the order sent. */
+  readonly #unacknowledged = new Map<string, string>();
+  #resendTimer: NodeJS.Timeout | null = null;
   #masterIndex = 0;
 
   constructor(
@@ -42,6 +51,7 @@ export class SimulatedAgent {
 
   close(): void {
     this.#closed = true;
+    if (this.#resendTimer !== null) clearInterval(this.#resendTimer);
     this.#socket?.close();
   }
 
@@ -97,7 +107,17 @@ export class SimulatedAgent {
         return;
       case 'registered':
         this.agentId = message.agentId;
+        this.registrations += 1;
+        this.onRegistered?.();
+        this.#resend(socket);
         registered();
+        return;
+      case 'status_ack':
+        this.#unacknowledged.delete(message.uuid);
+        if (this.#unacknowledged.size === 0 && this.#resendTimer !== null) {
+          clearInterval(this.#resendTimer);
+          this.#resendTimer = null;
+        }
         return;
       case 'ping':
         socket.send(encodeMessage({ type: 'pong', nonce: message.nonce }));
@@ -120,23 +140,32 @@ export class SimulatedAgent {
   }
 
   #report(socket: WebSocket, frameworkId: string, taskId: string, state: string): void {
-    socket.send(
-      encodeMessage({
-        type: 'status_update',
-        frameworkId,
-        taskId,
-        status: {
-          state,
-          reason: null,
-          message: null,
-          source: 'SOURCE_EXECUTOR',
-          uuid: randomBytes(16).toString('base64'),
-          timestampMs: Date.now(),
-          healthy: null,
-          data: null,
-        },
-      }),
-    );
+    const uuid = randomBytes(16).toString('base64');
+    const encoded = encodeMessage({
+      type: 'status_update',
+      frameworkId,
+      taskId,
+      status: {
+        state,
+        reason: null,
+        message: null,
+        source: 'SOURCE_EXECUTOR',
+        uuid,
+        timestampMs: Date.now(),
+        healthy: null,
+        data: null,
+      },
+    });
+    // Kept until acknowledged: a master that lost leadership before committing it never will.
+    this.#unacknowledged.set(uuid, encoded);
+    this.#resendTimer ??= setInterval(() => {
+      if (this.#socket !== null && this.#socket.readyState === WebSocket.OPEN) this.#resend(this.#socket);
+    }, statusResendIntervalMs);
+    socket.send(encoded);
+  }
+
+  #resend(socket: WebSocket): void {
+    for (const encoded of this.#unacknowledged.values()) socket.send(encoded);
   }
 }
 

@@ -1,8 +1,18 @@
-// Task launch throughput on a real agent: one in-process master (Raft of one, real SQLite) and
-// one `flotilla agent` process; each run launches `--tasks` command tasks running `true` in one
-// ACCEPT and measures the time from the ACCEPT's commit until every task is TASK_FINISHED (the
-// agent's whole path: launch message, executor, containerizer, status updates, their commits).
-// Repeated `--runs` times on the same agent; the median is reported.
+// Task launch throughput, two ways.
+//
+// `npm run bench -- launch [--agents 1000] [--tasks 20000] [--agent-processes 2] [--quick]`:
+// three real `flotilla master` processes, `--agents` simulated agents in child processes
+// (bench/_agent-fleet.ts: the real agent WebSocket protocol, each launch reported TASK_RUNNING at
+// once) and one framework in this process (bench/_launcher.ts) launching `--tasks` tasks through the
+// scheduler API as fast as offers allow (at most tasks/agents per offer, so every agent gets some).
+// Measured: tasks per second from the first ACCEPT to the last TASK_RUNNING update (the master
+// sends it once the status is committed), and each task's ACCEPT → TASK_RUNNING latency.
+//
+// `npm run bench -- launch --real-agent [--tasks 100] [--runs 3]`: one in-process master (Raft of
+// one, real SQLite) and one `flotilla agent` process; each run launches `--tasks` command tasks
+// running `true` in one ACCEPT and measures the time from the ACCEPT's commit until every task is
+// TASK_FINISHED (the agent's whole path: launch message, executor, containerizer, status updates,
+// their commits). Repeated `--runs` times on the same agent; the median is reported.
 import { parseArgs } from 'node:util';
 import { isTerminalTaskState } from '../src/protocol/task-states.ts';
 import type { MasterCore } from '../src/master/interface.ts';
@@ -17,7 +27,12 @@ import {
 } from '../test/agent/support/daemon-support.ts';
 import { startSingleMaster } from '../test/support/master.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { median, printTable, round } from './_report.ts';
+import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
+import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
+import { makeTempDir } from '../test/support/tmp.ts';
+import { AgentFleet } from './_agent-fleet.ts';
+import { BenchScheduler } from './_launcher.ts';
+import { median, percentile, printTable, round } from './_report.ts';
 
 const runTimeoutMs = 240_000;
 
@@ -32,10 +47,77 @@ async function declineOutstanding(facade: () => MasterCore, framework: Framework
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { tasks: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' } },
+    options: {
+      'real-agent': { type: 'boolean', default: false },
+      tasks: { type: 'string' },
+      runs: { type: 'string' },
+      agents: { type: 'string' },
+      'agent-processes': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
   });
-  const tasks = Number(values.tasks);
-  const runs = Number(values.runs);
+  const quick = values.quick === true;
+  const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
+  if (values['real-agent'] === true) {
+    await realAgent(number(values.tasks, quick ? 20 : 100), number(values.runs, quick ? 1 : 3));
+    return;
+  }
+  await simulatedAgents({
+    agents: number(values.agents, quick ? 100 : 1_000),
+    tasks: number(values.tasks, quick ? 1_000 : 20_000),
+    agentProcesses: number(values['agent-processes'], quick ? 1 : 2),
+  });
+}
+
+const fleetTimeoutMs = 600_000;
+/** Simulated agents big enough that `tasks` of 0.01 cpu and 1 MB never run out of room. */
+const agentShape = { cpus: 64, memMb: 65_536 } as const;
+const taskShape = { cpus: 0.01, memMb: 1 } as const;
+
+async function simulatedAgents(settings: { agents: number; tasks: number; agentProcesses: number }): Promise<void> {
+  for (const [name, value] of Object.entries(settings)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
+  }
+  process.stderr.write(
+    `launch bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
+  );
+  const cluster = await ProcessCluster.start(makeTempDir('bench-launch-'), 3, [], 'master');
+  const addresses = cluster.replicas.map((replica) => replica.address);
+  const scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'bench-launch');
+  let fleet: AgentFleet | null = null;
+  try {
+    fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, fleetTimeoutMs, agentShape);
+    const perOffer = Math.ceil(settings.tasks / settings.agents);
+    const result = await scheduler.launch(settings.tasks, perOffer, taskShape);
+    const held = await fleet.stats();
+    // More than asked: a task replaced after a leader change, which the master has the agent kill.
+    if (held.tasks < settings.tasks)
+      throw new Error(`the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}`);
+    const elapsedMs = result.lastRunningAtMs - result.firstAcceptAtMs;
+    const line = {
+      bench: 'launch',
+      variant: 'simulated-agents',
+      masters: 3,
+      agents: settings.agents,
+      tasks: settings.tasks,
+      running: result.running,
+      accepts: result.accepts,
+      failures: result.failures,
+      launch_ms: round(elapsedMs, 0),
+      tasks_per_second: round((result.running * 1000) / elapsedMs, 1),
+      accept_to_running_p50_ms: round(percentile(result.latenciesMs, 0.5), 0),
+      accept_to_running_p99_ms: round(percentile(result.latenciesMs, 0.99), 0),
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    printTable([line]);
+  } finally {
+    scheduler.close();
+    await fleet?.stop();
+    await cluster.stop();
+  }
+}
+
+async function realAgent(tasks: number, runs: number): Promise<void> {
   process.stderr.write(`launch bench: 1 master, 1 agent process, ${runs} runs of ${tasks} \`true\` tasks\n`);
   const cluster = await startSingleMaster();
   const address = cluster.url.slice('http://'.length);
@@ -73,6 +155,7 @@ export async function main(argv: string[]): Promise<void> {
   const medianMs = median(durationsMs);
   const line = {
     bench: 'launch',
+    variant: 'real-agent',
     tasks,
     runs,
     medianMs: round(medianMs, 0),

@@ -1,0 +1,72 @@
+// One process of simulated agents (bench/_simulated-agents.ts: the real agent WebSocket
+// protocol, every launch reported TASK_RUNNING at once), started by bench/_agent-fleet.ts so the
+// agents' CPU is not the benchmark's own. It talks to its parent in JSON lines:
+//   stdout {"type":"registered","count","atMs"}    every agent registered once (after start)
+//   stdin  mark                                       start counting registrations afresh
+//   stdout {"type":"reregistered","count","atMs"}  every agent registered again since the mark;
+//                                                   atMs: the wall clock of the last one
+//   stdin  stats → stdout {"type":"stats","launches","tasks"}
+// Wall-clock times (Date.now) because the parent compares them with its own.
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { SimulatedAgent, simulatedResources } from './_simulated-agents.ts';
+
+/** Registrations in flight at once while starting: 10,000 at once only measure the SYN backlog. */
+const startConcurrency = 250;
+
+const { values } = parseArgs({
+  options: {
+    masters: { type: 'string' },
+    first: { type: 'string', default: '0' },
+    count: { type: 'string' },
+    cpus: { type: 'string', default: '16' },
+    mem: { type: 'string', default: '16384' },
+  },
+});
+if (values.masters === undefined || values.count === undefined) {
+  process.stderr.write('usage: _agent-fleet-process.ts --masters a,b,c --count n [--first i] [--cpus c] [--mem m]\n');
+  process.exit(2);
+}
+const masters = values.masters.split(',');
+const first = Number(values.first);
+const count = Number(values.count);
+const resources = simulatedResources(Number(values.cpus), Number(values.mem), [31_000, 32_000]);
+const agents = Array.from(
+  { length: count },
+  (_, index) => new SimulatedAgent(masters, { hostname: `sim-${first + index}`, resources }),
+);
+
+function send(message: object): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/** Agents registered since the last mark (null: no mark yet), and when the last one did. */
+let sinceMark: Set<SimulatedAgent> | null = null;
+for (const agent of agents) {
+  agent.onRegistered = () => {
+    if (sinceMark === null || sinceMark.has(agent)) return;
+    sinceMark.add(agent);
+    if (sinceMark.size === agents.length) send({ type: 'reregistered', count: sinceMark.size, atMs: Date.now() });
+  };
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'mark') sinceMark = new Set();
+  else if (line === 'stats')
+    send({
+      type: 'stats',
+      launches: agents.reduce((total, agent) => total + agent.launches, 0),
+      tasks: agents.reduce((total, agent) => total + agent.tasks.size, 0),
+    });
+});
+process.stdin.on('end', () => {
+  for (const agent of agents) agent.close();
+  process.exit(0);
+});
+
+let next = 0;
+async function starter(): Promise<void> {
+  while (next < agents.length) await agents[next++]!.start();
+}
+await Promise.all(Array.from({ length: Math.min(startConcurrency, agents.length) }, starter));
+send({ type: 'registered', count: agents.length, atMs: Date.now() });

@@ -1,0 +1,139 @@
+// Simulated agents in child processes (bench/_agent-fleet-process.ts), split evenly: the parent
+// starts them, waits until every agent registered, and can ask when every agent registered again
+// after a mark (a leader's SIGKILL, say). Children end when their stdin closes, or by pid.
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '_agent-fleet-process.ts');
+
+interface FleetMessage {
+  readonly type: 'registered' | 'reregistered' | 'stats';
+  readonly count?: number;
+  readonly atMs?: number;
+  readonly launches?: number;
+  readonly tasks?: number;
+}
+
+class FleetChild {
+  readonly #waiters = new Map<FleetMessage['type'], (message: FleetMessage) => void>();
+  readonly #early = new Map<FleetMessage['type'], FleetMessage>();
+  #errorOutput = '';
+
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const message = JSON.parse(line) as FleetMessage;
+      const waiter = this.#waiters.get(message.type);
+      this.#waiters.delete(message.type);
+      if (waiter === undefined) this.#early.set(message.type, message);
+      else waiter(message);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.#errorOutput = (this.#errorOutput + chunk.toString('utf8')).slice(-4_000);
+    });
+  }
+
+  next(type: FleetMessage['type'], timeoutMs: number): Promise<FleetMessage> {
+    const early = this.#early.get(type);
+    this.#early.delete(type);
+    if (early !== undefined) return Promise.resolve(early);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(type);
+        reject(new Error(`agent fleet: no ${type} within ${timeoutMs} ms; stderr: ${this.#errorOutput}`));
+      }, timeoutMs);
+      const exited = (): void => reject(new Error(`agent fleet exited; stderr: ${this.#errorOutput}`));
+      this.child.once('exit', exited);
+      this.#waiters.set(type, (message) => {
+        clearTimeout(timer);
+        this.child.off('exit', exited);
+        resolve(message);
+      });
+    });
+  }
+
+  send(line: string): void {
+    this.child.stdin!.write(`${line}\n`);
+  }
+}
+
+export class AgentFleet {
+  private constructor(readonly children: readonly FleetChild[]) {}
+
+  /** Starts `agents` simulated agents in `processes` children; resolves once every one registered. */
+  static async start(
+    masters: readonly string[],
+    agents: number,
+    processes: number,
+    timeoutMs: number,
+    resources: { readonly cpus: number; readonly memMb: number },
+  ): Promise<AgentFleet> {
+    const children: FleetChild[] = [];
+    let first = 0;
+    for (let index = 0; index < processes; index++) {
+      const count = Math.floor(agents / processes) + (index < agents % processes ? 1 : 0);
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          entry,
+          ...['--masters', masters.join(','), '--first', String(first), '--count', String(count)],
+          ...['--cpus', String(resources.cpus), '--mem', String(resources.memMb)],
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      children.push(new FleetChild(child));
+      first += count;
+    }
+    const fleet = new AgentFleet(children);
+    try {
+      await Promise.all(children.map((child) => child.next('registered', timeoutMs)));
+    } catch (error) {
+      await fleet.stop();
+      throw error;
+    }
+    return fleet;
+  }
+
+  /** From now on, count registrations afresh. */
+  mark(): void {
+    for (const child of this.children) child.send('mark');
+  }
+
+  /** The wall clock (Date.now) at which the last agent registered again since the mark. */
+  async reregisteredAtMs(timeoutMs: number): Promise<number> {
+    const answers = await Promise.all(this.children.map((child) => child.next('reregistered', timeoutMs)));
+    return Math.max(...answers.map((answer) => answer.atMs ?? Number.NaN));
+  }
+
+  /** Launch messages received and tasks held, over every agent. */
+  async stats(timeoutMs = 30_000): Promise<{ launches: number; tasks: number }> {
+    const answers = await Promise.all(
+      this.children.map((child) => {
+        const answer = child.next('stats', timeoutMs);
+        child.send('stats');
+        return answer;
+      }),
+    );
+    return {
+      launches: answers.reduce((total, answer) => total + (answer.launches ?? 0), 0),
+      tasks: answers.reduce((total, answer) => total + (answer.tasks ?? 0), 0),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,175 @@
+// A benchmark's scheduler: one framework on the public scheduler API (the SDK's SchedulerClient),
+// launching `total` long tasks as fast as offers allow, at most `perOffer` on one offer, and
+// counting each task's TASK_RUNNING update (sent by the master once that status is committed).
+// A task that ends before running (dropped, lost) is launched again under a new id.
+import {
+  type MasterAddress,
+  matchOffer,
+  SchedulerClient,
+  buildTaskInfo,
+  scalarTotal,
+} from '../src/frameworks/sdk/index.ts';
+import type { Offer } from '../src/protocol/mesos.ts';
+import { isTerminalTaskState } from '../src/protocol/task-states.ts';
+
+export interface TaskShape {
+  readonly cpus: number;
+  readonly memMb: number;
+}
+
+export interface LaunchResult {
+  readonly running: number;
+  /** ACCEPT calls made, and tasks that ended before running (then launched again). */
+  readonly accepts: number;
+  readonly failures: number;
+  /** performance.now() of the first ACCEPT and of the last TASK_RUNNING. */
+  readonly firstAcceptAtMs: number;
+  readonly lastRunningAtMs: number;
+  /** Per task, ACCEPT sent → TASK_RUNNING received. */
+  readonly latenciesMs: readonly number[];
+}
+
+/** Offers not needed any more are refused this long; then the framework suppresses. */
+const refuseWhenDoneSeconds = 3600;
+/**
+ * A task launched this long ago and still not running is reconciled explicitly: its ACCEPT or
+ * its updates may have been lost in a leader change (the master answers TASK_UNKNOWN for a task
+ * it never recorded, and the current state of one it has).
+ */
+const reconcileAfterMs = 20_000;
+const reconcileIntervalMs = 10_000;
+
+export class BenchScheduler {
+  readonly client: SchedulerClient;
+  readonly #acceptedAtMs = new Map<string, number>();
+  readonly #latenciesMs: number[] = [];
+  #target = 0;
+  #perOffer = 1;
+  #shape: TaskShape = { cpus: 0.1, memMb: 32 };
+  #sequence = 0;
+  #running = 0;
+  #accepts = 0;
+  #failures = 0;
+  #firstAcceptAtMs = Number.NaN;
+  #lastRunningAtMs = Number.NaN;
+  #suppressed = false;
+  #done: (() => void) | null = null;
+
+  constructor(
+    masters: readonly MasterAddress[],
+    readonly name: string,
+  ) {
+    // Failover for a day: the framework must outlive a leader's SIGKILL in the scale bench.
+    this.client = new SchedulerClient({
+      masters,
+      framework: { name, user: 'root', failover_timeout: 86_400 },
+    });
+    this.client.on('OFFERS', (event) => {
+      for (const offer of event.offers.offers) this.#onOffer(offer);
+    });
+    this.client.on('UPDATE', (event) => this.#onUpdate(event.update.status));
+  }
+
+  /** Subscribes and launches until `total` tasks run. */
+  async launch(total: number, perOffer: number, shape: TaskShape): Promise<LaunchResult> {
+    this.#target = total;
+    this.#perOffer = perOffer;
+    this.#shape = shape;
+    const done = new Promise<void>((resolve) => {
+      this.#done = resolve;
+    });
+    await this.client.subscribe();
+    const reconciler = setInterval(() => this.#tick(), reconcileIntervalMs);
+    try {
+      await done;
+    } finally {
+      clearInterval(reconciler);
+    }
+    return {
+      running: this.#running,
+      accepts: this.#accepts,
+      failures: this.#failures,
+      firstAcceptAtMs: this.#firstAcceptAtMs,
+      lastRunningAtMs: this.#lastRunningAtMs,
+      latenciesMs: this.#latenciesMs,
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  #onOffer(offer: Offer): void {
+    const wanted = this.#target - this.#running - this.#acceptedAtMs.size;
+    const match = wanted > 0 ? matchOffer(offer, this.#shape) : null;
+    if (match === null) {
+      void this.client.decline([offer.id], { refuse_seconds: refuseWhenDoneSeconds }).catch(() => undefined);
+      if (wanted <= 0 && !this.#suppressed) {
+        this.#suppressed = true;
+        void this.client.suppress().catch(() => undefined);
+      }
+      return;
+    }
+    const fit = Math.min(
+      Math.floor(scalarTotal(offer.resources, 'cpus') / this.#shape.cpus + 1e-9),
+      Math.floor(scalarTotal(offer.resources, 'mem') / this.#shape.memMb + 1e-9),
+    );
+    const count = Math.min(fit, this.#perOffer, wanted);
+    const tasks = Array.from({ length: count }, () =>
+      buildTaskInfo(offer, match, {
+        name: this.name,
+        taskId: `${this.name}-${++this.#sequence}`,
+        command: { kind: 'shell', line: 'sleep 86400' },
+      }),
+    );
+    const now = performance.now();
+    if (Number.isNaN(this.#firstAcceptAtMs)) this.#firstAcceptAtMs = now;
+    for (const task of tasks) this.#acceptedAtMs.set(task.task_id.value, now);
+    this.#accepts += 1;
+    this.client.launch(offer, tasks).catch(() => {
+      // Answered with an error after every retry: these tasks never start; launch others.
+      for (const task of tasks) if (this.#acceptedAtMs.delete(task.task_id.value)) this.#failures += 1;
+      this.#revive();
+    });
+  }
+
+  #onUpdate(status: { readonly task_id: { readonly value: string }; readonly state: string }): void {
+    const taskId = status.task_id.value;
+    const acceptedAtMs = this.#acceptedAtMs.get(taskId);
+    if (acceptedAtMs === undefined) return;
+    if (status.state === 'TASK_RUNNING') {
+      this.#acceptedAtMs.delete(taskId);
+      this.#running += 1;
+      this.#lastRunningAtMs = performance.now();
+      this.#latenciesMs.push(this.#lastRunningAtMs - acceptedAtMs);
+      if (this.#running >= this.#target) this.#done?.();
+    } else if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') {
+      this.#acceptedAtMs.delete(taskId);
+      this.#failures += 1;
+      this.#revive();
+    }
+  }
+
+  /** A REVIVE or SUPPRESS lost in an election would leave the framework without offers for good. */
+  #tick(): void {
+    const wanted = this.#target - this.#running - this.#acceptedAtMs.size;
+    if (wanted > 0) {
+      this.#suppressed = false;
+      void this.client.revive().catch(() => undefined);
+    }
+    this.#reconcileStale();
+  }
+
+  #reconcileStale(): void {
+    const staleBefore = performance.now() - reconcileAfterMs;
+    const stale = [...this.#acceptedAtMs].filter(([, acceptedAtMs]) => acceptedAtMs < staleBefore);
+    if (stale.length === 0) return;
+    void this.client.reconcile(stale.map(([taskId]) => ({ task_id: { value: taskId } }))).catch(() => undefined);
+  }
+
+  #revive(): void {
+    if (!this.#suppressed) return;
+    this.#suppressed = false;
+    void this.client.revive().catch(() => undefined);
+  }
+}

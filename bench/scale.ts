@@ -1,0 +1,282 @@
+// The cluster at scale (issue 12): three real `flotilla master` processes on loopback, `--agents`
+// simulated agents in `--agent-processes` child processes (bench/_agent-fleet.ts: the real agent
+// WebSocket protocol, every launch reported TASK_RUNNING at once), and `--tasks` long tasks
+// launched through the scheduler API by one framework in this process (bench/_launcher.ts).
+// Then, in order:
+//   - GET_STATE on the leader, `--reads` times one after another: p50 and max, and the answer's size;
+//   - snapshot write and restore: the write time of the last snapshot the leader took (its own
+//     flotilla_raft_snapshot_duration_seconds), then a follower killed and restarted, whose
+//     "snapshot restored" log line carries the restore time of its own latest snapshot;
+//   - SIGKILL of the leader: the time until every simulated agent has registered again.
+// Throughout, the leader's /metrics are read once a second: its resident memory and its own
+// event-loop delay histogram (the maximum since the previous scrape), kept per phase.
+//
+//   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
+//                          [--snapshot-entries 10000] [--quick]
+import { parseArgs } from 'node:util';
+import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
+import { ProcessCluster, type ReplicaProcess } from '../test/raft/support/process-cluster.ts';
+import { makeTempDir } from '../test/support/tmp.ts';
+import { waitFor } from '../test/support/wait.ts';
+import { AgentFleet } from './_agent-fleet.ts';
+import { BenchScheduler, type LaunchResult } from './_launcher.ts';
+import { LeaderMetricsPoller } from './_leader-metrics.ts';
+import { median, percentile, printTable, round } from './_report.ts';
+
+interface Settings {
+  readonly agents: number;
+  readonly tasks: number;
+  readonly agentProcesses: number;
+  readonly reads: number;
+  /** The masters' --snapshot-entries: small enough that the run takes snapshots with its tasks in. */
+  readonly snapshotEntries: number;
+}
+
+const registerTimeoutMs = 900_000;
+const launchTimeoutMs = 3_600_000;
+const reregisterTimeoutMs = 300_000;
+const readTimeoutMs = 300_000;
+const readAttemptTimeoutMs = 60_000;
+const maxUnansweredReads = 5;
+const mebibyte = 1024 * 1024;
+/** Each simulated agent's size; a task takes 0.01 cpu and 1 MB, so resources never limit the bench. */
+const agentShape = { cpus: 64, memMb: 65_536 } as const;
+const taskShape = { cpus: 0.01, memMb: 1 } as const;
+
+function settingsFrom(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      agents: { type: 'string' },
+      tasks: { type: 'string' },
+      'agent-processes': { type: 'string' },
+      reads: { type: 'string' },
+      'snapshot-entries': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick === true;
+  const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
+  const settings = {
+    agents: number(values.agents, quick ? 200 : 10_000),
+    tasks: number(values.tasks, quick ? 2_000 : 100_000),
+    agentProcesses: number(values['agent-processes'], quick ? 1 : 2),
+    reads: number(values.reads, quick ? 3 : 5),
+    snapshotEntries: number(values['snapshot-entries'], quick ? 1_000 : 10_000),
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
+  }
+  return settings;
+}
+
+async function getState(address: string): Promise<{ ms: number; bytes: number }> {
+  const startedAt = performance.now();
+  const response = await fetch(`http://${address}/api/v1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ type: 'GET_STATE' }),
+    signal: AbortSignal.timeout(readAttemptTimeoutMs),
+  });
+  const body = await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`GET_STATE: ${response.status} ${Buffer.from(body).toString('utf8')}`);
+  return { ms: performance.now() - startedAt, bytes: body.byteLength };
+}
+
+/**
+ * `reads` answers from whichever master leads at the time; an attempt that fails or stays
+ * unanswered for `readAttemptTimeoutMs` (seen on a loaded machine, 300 s without an answer, while
+ * leadership moved) is counted and retried.
+ */
+async function readStates(
+  cluster: ProcessCluster,
+  reads: number,
+  tasks: number,
+): Promise<{ ms: number[]; bytes: number; unanswered: number }> {
+  const ms: number[] = [];
+  let bytes = 0;
+  let unanswered = 0;
+  while (ms.length < reads) {
+    const leader = await cluster.waitForLeader(readTimeoutMs);
+    try {
+      const answer = await getState(leader.address);
+      ms.push(answer.ms);
+      bytes = answer.bytes;
+    } catch (error) {
+      if (++unanswered > maxUnansweredReads) throw error;
+      progress(`GET_STATE failed (${(error as Error).message}); again (${unanswered})`);
+    }
+  }
+  // The answer holds every task: each is at least its id, so a short answer missed some.
+  if (bytes < tasks * 20) throw new Error(`GET_STATE answered ${bytes} bytes for ${tasks} tasks`);
+  return { ms, bytes, unanswered };
+}
+
+/** Kills and restarts one follower; its log's "snapshot restored" line gives the restore time. */
+async function restoreFollower(
+  cluster: ProcessCluster,
+  follower: ReplicaProcess,
+): Promise<{ ms: number; bytes: number; index: number }> {
+  await cluster.kill(follower, 'SIGKILL');
+  const outputBefore = follower.output.length;
+  cluster.launch(follower);
+  // The snapshot is restored before the master serves: once it answers, the line is there.
+  await waitFor(async () => (await cluster.status(follower)) !== null, {
+    timeoutMs: 300_000,
+    what: `${follower.id} to serve again`,
+    intervalMs: 200,
+  });
+  const line = follower.output
+    .slice(Math.max(0, outputBefore - 100_000))
+    .split('\n')
+    .filter((text) => text.includes('"snapshot restored"'))
+    .at(-1);
+  if (line === undefined) throw new Error(`${follower.id} restarted without a snapshot to restore`);
+  const fields = JSON.parse(line) as { durationMs: number; bytes: number; index: number };
+  return { ms: fields.durationMs, bytes: fields.bytes, index: fields.index };
+}
+
+/** SIGKILL of the leader; resolves with the time until every agent registered again, and the new leader. */
+async function killLeader(
+  cluster: ProcessCluster,
+  fleet: AgentFleet,
+  leader: ReplicaProcess,
+): Promise<{ reregisteredMs: number; newLeaderMs: number; newLeader: ReplicaProcess }> {
+  fleet.mark();
+  // The mark reaches every fleet process before the kill: a stats round trip follows it.
+  await fleet.stats();
+  const killedAtMs = Date.now();
+  await cluster.kill(leader, 'SIGKILL');
+  const newLeader = await cluster.waitForLeader(reregisterTimeoutMs, [leader.id]);
+  const newLeaderMs = Date.now() - killedAtMs;
+  const reregisteredAtMs = await fleet.reregisteredAtMs(reregisterTimeoutMs);
+  return { reregisteredMs: reregisteredAtMs - killedAtMs, newLeaderMs, newLeader };
+}
+
+async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise<LaunchResult> {
+  const perOffer = Math.ceil(settings.tasks / settings.agents);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not every task ran within ${launchTimeoutMs} ms`)), launchTimeoutMs);
+  });
+  try {
+    return await Promise.race([scheduler.launch(settings.tasks, perOffer, taskShape), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const settings = settingsFrom(argv);
+  process.stderr.write(
+    `scale bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
+  );
+  const cluster = await ProcessCluster.start(
+    makeTempDir('bench-scale-'),
+    3,
+    ['--snapshot-entries', String(settings.snapshotEntries)],
+    'master',
+  );
+  const addresses = cluster.replicas.map((replica) => replica.address);
+  let leader: ReplicaProcess | null = await cluster.waitForLeader();
+  const poller = new LeaderMetricsPoller(() => leader?.address ?? null);
+  poller.start();
+  let fleet: AgentFleet | null = null;
+  const scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'bench-scale');
+  try {
+    poller.phase = 'register';
+    const registerStartedAt = performance.now();
+    fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, registerTimeoutMs, agentShape);
+    const registerMs = performance.now() - registerStartedAt;
+    progress(`${settings.agents} agents registered in ${round(registerMs / 1000, 1)} s`);
+    poller.phase = 'launch';
+    const launch = await launchAll(scheduler, settings);
+    progress(
+      `${launch.running} tasks running after ${round((launch.lastRunningAtMs - launch.firstAcceptAtMs) / 1000, 1)} s`,
+    );
+    const held = await fleet.stats();
+    // More than asked: a task replaced after a leader change, which the master has the agent kill.
+    if (held.tasks < settings.tasks)
+      throw new Error(`the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}`);
+    poller.phase = 'get_state';
+    const reads = await readStates(cluster, settings.reads, settings.tasks);
+    leader = await cluster.waitForLeader();
+    progress(`GET_STATE p50 ${round(median(reads.ms), 0)} ms, ${round(reads.bytes / mebibyte, 1)} MiB`);
+    poller.phase = 'restore';
+    const follower = cluster.replicas.find((replica) => replica !== leader)!;
+    const restore = await restoreFollower(cluster, follower);
+    progress(`${follower.id} restored a snapshot of ${round(restore.bytes / mebibyte, 1)} MiB in ${restore.ms} ms`);
+    const beforeKill = poller.overall();
+    poller.phase = 'failover';
+    const failover = await killLeader(cluster, fleet, leader);
+    leader = failover.newLeader;
+    progress(`every agent registered again ${failover.reregisteredMs} ms after the SIGKILL`);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await poller.stop();
+    report(settings, { registerMs, launch, reads, restore, failover, beforeKill, poller });
+  } finally {
+    await poller.stop();
+    scheduler.close();
+    await fleet?.stop();
+    await cluster.stop();
+  }
+}
+
+function progress(text: string): void {
+  process.stderr.write(`  ${text}\n`);
+}
+
+interface Outcome {
+  readonly registerMs: number;
+  readonly launch: LaunchResult;
+  readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
+  readonly restore: { readonly ms: number; readonly bytes: number };
+  readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number };
+  readonly beforeKill: { readonly maxRssBytes: number; readonly maxEventLoopDelayMs: number };
+  readonly poller: LeaderMetricsPoller;
+}
+
+function report(settings: Settings, outcome: Outcome): void {
+  const { launch, reads, restore, failover, poller } = outcome;
+  const lastSnapshot = poller.snapshots.at(-1) ?? { durationMs: Number.NaN, bytes: Number.NaN };
+  const launchSeconds = (launch.lastRunningAtMs - launch.firstAcceptAtMs) / 1000;
+  const phases = Object.fromEntries(
+    [...poller.phases].map(([phase, figures]) => [phase, round(figures.maxEventLoopDelayMs, 1)]),
+  );
+  const line = {
+    bench: 'scale',
+    masters: 3,
+    agents: settings.agents,
+    tasks: settings.tasks,
+    running: launch.running,
+    register_ms: round(outcome.registerMs, 0),
+    launch_ms: round(launchSeconds * 1000, 0),
+    launch_tasks_per_second: round(launch.running / launchSeconds, 1),
+    launch_failures: launch.failures,
+    leader_rss_max_mib: round(outcome.beforeKill.maxRssBytes / mebibyte, 0),
+    get_state_p50_ms: round(median(reads.ms), 1),
+    get_state_max_ms: round(Math.max(...reads.ms), 1),
+    get_state_bytes: reads.bytes,
+    get_state_unanswered: reads.unanswered,
+    snapshot_write_ms: round(lastSnapshot.durationMs, 0),
+    snapshot_bytes: lastSnapshot.bytes,
+    snapshots_seen: poller.snapshots.length,
+    snapshot_restore_ms: restore.ms,
+    snapshot_write_plus_restore_ms: round(lastSnapshot.durationMs + restore.ms, 0),
+    new_leader_ms: failover.newLeaderMs,
+    agents_reregistered_ms: failover.reregisteredMs,
+    leader_event_loop_delay_max_ms: round(outcome.beforeKill.maxEventLoopDelayMs, 1),
+    leader_event_loop_delay_max_ms_by_phase: phases,
+    metrics_samples: poller.overall().samples,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+  printTable([
+    { measure: 'leader RSS, max (MiB)', value: line.leader_rss_max_mib, target: '< 1024' },
+    { measure: 'GET_STATE p50 (ms)', value: line.get_state_p50_ms, target: '< 300' },
+    { measure: 'snapshot write + restore (ms)', value: line.snapshot_write_plus_restore_ms, target: '< 2000' },
+    { measure: 'SIGKILL leader → all agents re-registered (ms)', value: line.agents_reregistered_ms, target: '< 5000' },
+    { measure: 'leader event-loop delay, max (ms)', value: line.leader_event_loop_delay_max_ms, target: '< 50' },
+    { measure: 'launch (tasks/s)', value: line.launch_tasks_per_second, target: '' },
+    { measure: 'launch latency p50 (ms)', value: round(percentile(launch.latenciesMs, 0.5), 0), target: '' },
+  ]);
+}
