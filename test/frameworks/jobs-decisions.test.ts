@@ -263,4 +263,28 @@ test("a JobSpec gets Metronome's defaults; problems name their JSON path", () =>
   );
 });
 
+test('artifacts take Metronome defaults; a URI the agent cannot fetch, or artifacts without cmd/args, are refused', () => {
+  const parsed = parseJobSpec({
+    id: 'fetching',
+    run: {
+      cmd: './run.sh',
+      cpus: 0.1,
+      mem: 32,
+      disk: 0,
+      artifacts: [{ uri: 'http://files.example/run.sh', executable: true, extract: false }, { uri: '/opt/a.tgz' }],
+    },
+  });
+  assert.not.instance(parsed, Problems);
+  assert.equal((parsed as { spec: JobSpec }).spec.run.artifacts, [
+    { uri: 'http://files.example/run.sh', extract: false, executable: true, cache: false },
+    { uri: '/opt/a.tgz', extract: true, executable: false, cache: false },
+  ]);
+  const paths = (run: Record<string, unknown>): string[] =>
+    (parseJobSpec({ id: 'bad', run: { cpus: 0.1, mem: 32, disk: 0, ...run } }) as Problems)
+      .details()
+      .map((detail) => detail.path);
+  assert.equal(paths({ cmd: 'x', artifacts: [{ uri: 's3://bucket/x' }] }), ['/run/artifacts/0/uri']);
+  assert.equal(paths({ docker: { image: 'busybox' }, artifacts: [{ uri: 'http://x/y' }] }), ['/run/artifacts']);
+});
+
 test.run();

@@ -3,14 +3,17 @@
 // /v0/scheduled-jobs, a job together with its schedules, used by Metronome's UI and several
 // clients), and the JobSpec run fields that reach the task — a Docker image with its volumes and
 // `docker run` parameters, run for real on an agent with the docker containerizer — or are
-// refused with a 422 naming the field when Flotilla's agents cannot honour them (artifacts);
+// refused with a 422 naming the field when Flotilla's agents cannot honour them (an artifact URI
+// no agent fetches); an artifact (a script served by a local HTTP server) fetched and run;
 // schedules' CRUD and embeds as Metronome answers them; a run that cannot be placed says why and
 // fails after maxLaunchDelay; DELETE of a job with an active run; and the CLI (`flotilla jobs
 // add FILE|list|show|run --wait|history|delete`) through the masters, as users run it.
 // flotilla-test-timeout-seconds: 400
+import { createServer } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E2eCluster } from '../e2e/support/cluster.ts';
+import { freePort } from '../raft/support/process-cluster.ts';
 import { dockerUnavailableReason } from '../support/capabilities.ts';
 import { testUnless } from '../support/skip.ts';
 import { waitFor } from '../support/wait.ts';
@@ -130,7 +133,7 @@ test('v0: POST /v0/scheduled-jobs creates a job with its schedules; PUT replaces
 test('run fields agents cannot honour answer 422 naming the field, and make no job', async () => {
   const address = await entry();
   const cases: { run: Record<string, unknown>; path: string }[] = [
-    { run: { artifacts: [{ uri: 'https://example.com/tool.tgz' }] }, path: '/run/artifacts' },
+    { run: { artifacts: [{ uri: 'hdfs://namenode/tool.tgz' }] }, path: '/run/artifacts/0/uri' },
     { run: { volumes: [{ containerPath: '/data', hostPath: 'data', mode: 'RW' }] }, path: '/run/volumes' },
     {
       run: { docker: { image, parameters: [{ key: 'volume', value: '/:/host' }] } },
@@ -191,6 +194,40 @@ testUnless(test, noDocker, 'a Docker job gets its volume and docker parameters, 
     history.successfulFinishedRuns.map((one) => one.id),
     [run.body.id],
   );
+});
+
+test('a job runs the script its artifact fetched (executable, from a local HTTP server)', async () => {
+  const port = await freePort();
+  const server = createServer((request, response) => {
+    if (request.url !== '/tool.sh') return void response.writeHead(404).end();
+    response.writeHead(200).end('#!/bin/sh\necho "fetched and ran"\n');
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  try {
+    const address = await entry();
+    const artifacts = [{ uri: `http://127.0.0.1:${port}/tool.sh`, executable: true }];
+    const cmd = 'test "$(./tool.sh)" = "fetched and ran"';
+    const created = await callApi(address, 'POST', '/v1/jobs', jobSpec('artifact-job', cmd, {}, { artifacts }));
+    assert.is(created.status, 201, JSON.stringify(created.body));
+    const run = await callApi<{ id: string }>(address, 'POST', '/v1/jobs/artifact-job/runs');
+    assert.is(run.status, 201, JSON.stringify(run.body));
+    const history = await waitFor(
+      async () => {
+        const answer = await callApi<{ history: HistoryBody }>(
+          await entry(),
+          'GET',
+          '/v1/jobs/artifact-job?embed=history',
+        );
+        const current = answer.status === 200 ? answer.body.history : null;
+        return current !== null && current.successCount + current.failureCount > 0 ? current : null;
+      },
+      { timeoutMs: waitTimeoutMs, what: 'the artifact run to finish', intervalMs: 250 },
+    );
+    const finished = await callApi(address, 'GET', `/v1/jobs/artifact-job/runs/${run.body.id}`);
+    assert.is(history.successCount, 1, `the run succeeded: ${JSON.stringify(finished.body)}`);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('schedules: POST 201, a second 409, PUT by path id, nextRunAt, DELETE; embeds; DELETE with active runs', async () => {

@@ -1,9 +1,11 @@
 // JobSpec from JSON, following Metronome's v1 schema (api/.../v1/schema/jobspec.schema.json)
 // and its readers (api/v1/models: defaults for everything the schema leaves optional). The
 // schema requires run.cpus, run.mem and run.disk; everything else has Metronome's default.
-// Fields Metronome accepts but Flotilla cannot honour (secrets, ucr, networks, gpus, artifacts,
-// volumes without a Docker image, docker parameters the agents cannot express) are refused with a
-// 422 naming them rather than silently dropped or refused by the master at every launch.
+// Fields Metronome accepts but Flotilla cannot honour (secrets, ucr, networks, gpus, artifact URIs
+// the agent cannot fetch, volumes without a Docker image, docker parameters the agents cannot
+// express) are refused with a 422 naming them rather than silently dropped or refused by the
+// master at every launch.
+import { uriValueProblem } from '../../protocol/command-uris.ts';
 import { DockerParameterError, parseDockerParameter } from '../../protocol/docker-parameters.ts';
 import { maxDependenciesPerJob, maxJobIdLength, maxJobSpecBytes, maxSecondsValue } from './limits.ts';
 import {
@@ -152,10 +154,9 @@ function readRunSpec(run: Json, problems: Problems): RunSpec | undefined {
   const env = readEnvironment(run, problems);
   const placement = readPlacement(run, problems);
   const artifacts = readList(run, 'artifacts', '/run', problems, readArtifact(problems));
-  // The masters refuse CommandInfo.uris (agents fetch nothing): refused here, not at every launch.
-  if (artifacts.length > 0)
-    problems.add('/run/artifacts', 'Flotilla agents do not fetch artifacts; bake the files into a Docker image');
   const volumes = readList(run, 'volumes', '/run', problems, readVolume(problems));
+  if (artifacts.length > 0 && cmd === undefined && args === undefined)
+    problems.add('/run/artifacts', 'artifacts are fetched for a cmd or args; an image entrypoint gets none');
   checkVolumes(volumes, docker !== undefined, problems);
   if (cpus === undefined || mem === undefined || disk === undefined) return undefined;
   return {
@@ -279,6 +280,9 @@ function readArtifact(problems: Problems): (item: unknown, path: string) => Arti
     rejectUnknownFields(item, ['uri', 'extract', 'executable', 'cache'], path, problems);
     const uri = readString(item, 'uri', path, problems, { required: true, minLength: 1 });
     if (uri === undefined) return undefined;
+    // What the agent cannot fetch is refused here, not by the master at every launch.
+    const problem = uriValueProblem(uri);
+    if (problem !== null) problems.add(`${path}/uri`, `the URI ${problem}`);
     return {
       uri,
       extract: readBoolean(item, 'extract', path, problems) ?? true,

@@ -40,7 +40,7 @@ export function buildJobTask(offer: Offer, match: OfferMatch, spec: JobSpec, run
       ? {}
       : { killGracePeriodSeconds: spec.run.taskKillGracePeriodSeconds }),
   });
-  // mesos.proto CommandInfo.user and .uris (artifacts, refused by job-spec.ts today: agents fetch nothing).
+  // mesos.proto CommandInfo.user and .uris (artifacts, which the agent fetches into the sandbox).
   const uris = spec.run.artifacts.map((artifact) => ({
     value: artifact.uri,
     extract: artifact.extract,
