@@ -79,7 +79,7 @@ export class BenchScheduler {
       this.#done = resolve;
     });
     await this.client.subscribe();
-    const reconciler = setInterval(() => this.#reconcileStale(), reconcileIntervalMs);
+    const reconciler = setInterval(() => this.#tick(), reconcileIntervalMs);
     try {
       await done;
     } finally {
@@ -148,6 +148,16 @@ export class BenchScheduler {
       this.#failures += 1;
       this.#revive();
     }
+  }
+
+  /** A REVIVE or SUPPRESS lost in an election would leave the framework without offers for good. */
+  #tick(): void {
+    const wanted = this.#target - this.#running - this.#acceptedAtMs.size;
+    if (wanted > 0) {
+      this.#suppressed = false;
+      void this.client.revive().catch(() => undefined);
+    }
+    this.#reconcileStale();
   }
 
   #reconcileStale(): void {

@@ -36,6 +36,8 @@ const registerTimeoutMs = 900_000;
 const launchTimeoutMs = 3_600_000;
 const reregisterTimeoutMs = 300_000;
 const readTimeoutMs = 300_000;
+const readAttemptTimeoutMs = 60_000;
+const maxUnansweredReads = 5;
 const mebibyte = 1024 * 1024;
 /** Each simulated agent's size; a task takes 0.01 cpu and 1 MB, so resources never limit the bench. */
 const agentShape = { cpus: 64, memMb: 65_536 } as const;
@@ -74,24 +76,40 @@ async function getState(address: string): Promise<{ ms: number; bytes: number }>
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ type: 'GET_STATE' }),
-    signal: AbortSignal.timeout(readTimeoutMs),
+    signal: AbortSignal.timeout(readAttemptTimeoutMs),
   });
   const body = await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`GET_STATE: ${response.status} ${Buffer.from(body).toString('utf8')}`);
   return { ms: performance.now() - startedAt, bytes: body.byteLength };
 }
 
-async function readStates(address: string, reads: number, tasks: number): Promise<{ ms: number[]; bytes: number }> {
+/**
+ * `reads` answers from whichever master leads at the time; an attempt that fails or stays
+ * unanswered for `readAttemptTimeoutMs` (seen on a loaded machine, 300 s without an answer, while
+ * leadership moved) is counted and retried.
+ */
+async function readStates(
+  cluster: ProcessCluster,
+  reads: number,
+  tasks: number,
+): Promise<{ ms: number[]; bytes: number; unanswered: number }> {
   const ms: number[] = [];
   let bytes = 0;
-  for (let read = 0; read < reads; read++) {
-    const answer = await getState(address);
-    ms.push(answer.ms);
-    bytes = answer.bytes;
+  let unanswered = 0;
+  while (ms.length < reads) {
+    const leader = await cluster.waitForLeader(readTimeoutMs);
+    try {
+      const answer = await getState(leader.address);
+      ms.push(answer.ms);
+      bytes = answer.bytes;
+    } catch (error) {
+      if (++unanswered > maxUnansweredReads) throw error;
+      progress(`GET_STATE failed (${(error as Error).message}); again (${unanswered})`);
+    }
   }
   // The answer holds every task: each is at least its id, so a short answer missed some.
   if (bytes < tasks * 20) throw new Error(`GET_STATE answered ${bytes} bytes for ${tasks} tasks`);
-  return { ms, bytes };
+  return { ms, bytes, unanswered };
 }
 
 /** Kills and restarts one follower; its log's "snapshot restored" line gives the restore time. */
@@ -181,8 +199,8 @@ export async function main(argv: string[]): Promise<void> {
     if (held.tasks < settings.tasks)
       throw new Error(`the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}`);
     poller.phase = 'get_state';
+    const reads = await readStates(cluster, settings.reads, settings.tasks);
     leader = await cluster.waitForLeader();
-    const reads = await readStates(leader.address, settings.reads, settings.tasks);
     progress(`GET_STATE p50 ${round(median(reads.ms), 0)} ms, ${round(reads.bytes / mebibyte, 1)} MiB`);
     poller.phase = 'restore';
     const follower = cluster.replicas.find((replica) => replica !== leader)!;
@@ -211,7 +229,7 @@ function progress(text: string): void {
 interface Outcome {
   readonly registerMs: number;
   readonly launch: LaunchResult;
-  readonly reads: { readonly ms: readonly number[]; readonly bytes: number };
+  readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
   readonly restore: { readonly ms: number; readonly bytes: number };
   readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number };
   readonly beforeKill: { readonly maxRssBytes: number; readonly maxEventLoopDelayMs: number };
@@ -239,6 +257,7 @@ function report(settings: Settings, outcome: Outcome): void {
     get_state_p50_ms: round(median(reads.ms), 1),
     get_state_max_ms: round(Math.max(...reads.ms), 1),
     get_state_bytes: reads.bytes,
+    get_state_unanswered: reads.unanswered,
     snapshot_write_ms: round(lastSnapshot.durationMs, 0),
     snapshot_bytes: lastSnapshot.bytes,
     snapshots_seen: poller.snapshots.length,

@@ -65,19 +65,36 @@ async function request(
   return { status: response.status, text: await response.text() };
 }
 
+/**
+ * One POST whose outcome may be unknown: a connection reset (a keep-alive socket the server
+ * closed as the request went out, or an event loop stalled under load) reads as a 503, and the
+ * caller retries it like one.
+ */
+async function postApp(address: string, app: Record<string, unknown>): Promise<{ status: number; text: string }> {
+  try {
+    return await request(address, 'POST', '/v2/apps', app);
+  } catch (error) {
+    return { status: 503, text: `no answer: ${(error as Error).cause ?? (error as Error).message}` };
+  }
+}
+
 async function createApps(address: string, settings: Settings): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < settings.apps) {
       const index = next++;
       const app = { id: `/bench/app-${index}`, cmd: 'sleep 3600', cpus: 0.01, mem: 1, instances: settings.instances };
-      let answer = await request(address, 'POST', '/v2/apps', app);
+      let answer = await postApp(address, app);
+      const retried = answer.status === 503;
       // 503: the framework is (re)loading after losing its lease under load; a client retries.
       for (let retry = 0; answer.status === 503 && retry < 120; retry++) {
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        answer = await request(address, 'POST', '/v2/apps', app);
+        answer = await postApp(address, app);
       }
-      if (answer.status !== 201)
+      // 409 after a 503 or a reset: an earlier attempt landed before its answer was lost (the
+      // framework lost its lease between writing the app and answering), so the app exists as asked.
+      const landedEarlier = answer.status === 409 && retried;
+      if (answer.status !== 201 && !landedEarlier)
         throw new Error(`POST /v2/apps ${app.id}: ${answer.status} ${answer.text.slice(0, 300)}`);
     }
   };

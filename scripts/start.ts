@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { colorWanted, makeColors } from '../src/cli/output/colors.ts';
 import { renderBanner } from './start/banner.ts';
-import { type DockerProbe, probeDocker } from './start/docker-probe.ts';
+import { agentContainerizers, type DockerProbe, probeDocker } from './start/docker-probe.ts';
 import { type Layout, planLayout, shownPath } from './start/layout.ts';
 import { logTail, type RunningNode, startNode, stopNodes } from './start/nodes.ts';
 import { parseStartOptions } from './start/options.ts';
@@ -66,7 +66,7 @@ function nodeArguments(layout: Layout, docker: DockerProbe): Map<string, string[
     '--listen',
     layout.agent.address,
     '--containerizers',
-    docker.available ? 'process,docker' : 'process',
+    agentContainerizers(docker),
   ]);
   return args;
 }

@@ -42,3 +42,8 @@ export function probeDocker(environment: NodeJS.ProcessEnv = process.env): Promi
     );
   });
 }
+
+/** The agent's --containerizers: Docker only where an engine answered, so a Docker-less machine still starts. */
+export function agentContainerizers(docker: DockerProbe): string {
+  return docker.available ? 'process,docker' : 'process';
+}

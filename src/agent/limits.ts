@@ -24,3 +24,12 @@ export const maxPullMs = 10 * 60 * 1000;
 export const userLookupCacheMs = 30_000;
 /** Distinct task users whose lookups are kept at once. */
 export const maxCachedUsers = 1024;
+
+/** A fetched URI larger than this fails the launch (Content-Length, else as it streams in). */
+export const maxFetchBytes = 2 * 1024 * 1024 * 1024;
+/** One URI's download (headers and body) taking longer fails the launch: a stuck server must not hold a task. */
+export const maxFetchMs = 10 * 60 * 1000;
+/** One copy (cp) or extraction (tar, unzip) taking longer fails the launch. */
+export const maxFetchCommandMs = 10 * 60 * 1000;
+/** What a failed cp, tar or unzip said, kept for the failure message. */
+export const maxFetchCommandOutputChars = 2_000;

@@ -14,6 +14,7 @@ import {
   type ContainerSpec,
   type RunningContainer,
 } from './containerizer/types.ts';
+import { FetchError, fetchUris } from './fetcher.ts';
 import { prepareVolumes } from './persistent-volumes.ts';
 import { prepareSandbox } from './sandbox-owner.ts';
 import type { StatusFields } from './status-updates.ts';
@@ -146,9 +147,17 @@ export class TaskRun {
       const user = await this.#resolveUser();
       prepareSandbox(this.sandbox, user);
       this.setUser(user);
+      // Before the volumes: a fetched archive must not unpack into a persistent volume.
+      await fetchUris(this.spec.command?.uris ?? [], {
+        sandbox: this.sandbox,
+        user,
+        logger: this.context.logger,
+        containerName: this.spec.id,
+        logFields: { framework: this.frameworkId, task: this.spec.id },
+      });
       prepareVolumes(this.sandbox, this.#containerSpec.persistentVolumes, user, kind === 'process');
     } catch (error) {
-      if (error instanceof TaskUserError || error instanceof ContainerLaunchError)
+      if (error instanceof TaskUserError || error instanceof ContainerLaunchError || error instanceof FetchError)
         return this.#failLaunch(error.message);
       throw error;
     }

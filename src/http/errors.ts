@@ -48,6 +48,11 @@ export const httpErrors = {
     status: 429,
     message: "the principal's scheduler calls are over its --rate-limits rate, and its queue is full",
   },
+  INVALID_URI: {
+    status: 400,
+    message:
+      'a CommandInfo URI the agent cannot fetch: http, https, file or an absolute path; output_file inside the sandbox',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type HttpErrorCode = keyof typeof httpErrors;

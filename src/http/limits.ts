@@ -4,6 +4,12 @@
 /** Request bodies larger than this are refused with 413 (fastify's bodyLimit). */
 export const maxBodyBytes = 1024 * 1024;
 
+/**
+ * An answer that took at least this long is logged even when it succeeded (request-log.ts); a
+ * quick success is not, it is counted in the metrics only.
+ */
+export const slowRequestLogMs = 1000;
+
 /** Seconds a client should wait before retrying a 503 or 429 (the Retry-After header). */
 export const retryAfterSeconds = '1';
 
@@ -21,15 +27,6 @@ export const responseSliceBudgetMs = 10;
 
 /** Text one slice of a large answer hands to the socket at most (one HTTP chunk). */
 export const maxResponseChunkBytes = 1024 * 1024;
-
-/** Operator SUBSCRIBE streams open at once on one master; one more is answered 429. */
-export const maxOperatorSubscribers = 64;
-
-/**
- * Operator SUBSCRIBE streams of one authenticated principal on one master: one principal cannot
- * take every stream from the others (anonymous callers are bounded by the total only).
- */
-export const maxOperatorSubscribersPerPrincipal = 16;
 
 /**
  * Bytes of events waiting for one subscriber's socket (its SUBSCRIBED snapshot aside). A

@@ -11,6 +11,7 @@ import type { CredentialStore } from '../auth/credential-store.ts';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { type Logger, silentLogger } from '../util/logger.ts';
 import { limitJsonNesting } from '../util/json-depth.ts';
+import { ErrorsAndSlowRequestsLog } from './request-log.ts';
 import { developmentSecret } from '../util/shared-secret.ts';
 import type { TlsIdentity } from '../util/tls.ts';
 import { decorateAuthorizer } from './access.ts';
@@ -82,6 +83,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...(tls === null ? {} : { https: tls.serverOptions() }),
     loggerInstance: options.logger === false ? undefined : (options.logger as never),
     bodyLimit: maxBodyBytes,
+    // Not two lines per request: request-log.ts logs the errors and the slow ones.
+    logController: new ErrorsAndSlowRequestsLog(),
     // The Raft peers and agents share the port through WebSocket upgrades (see src/master/daemon.ts).
     forceCloseConnections: true,
     // No type coercion: {"value": 5} is not the string "5"; and unknown fields are ignored,

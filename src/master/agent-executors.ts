@@ -66,7 +66,9 @@ export class GroupLaunches {
 /** The group's tasks as they are in the state (a re-sent launch after re-registration). */
 export function groupTasks(state: ReadonlyState, task: Task): Task[] {
   const tasks: Task[] = [];
-  for (const candidate of state.tasks.values()) {
+  // The framework's tasks (index), not every task in the history.
+  for (const key of state.derived.tasksByFramework.get(task.frameworkId) ?? []) {
+    const candidate = state.tasks.get(key)!;
     if (
       candidate.frameworkId === task.frameworkId &&
       candidate.agentId === task.agentId &&
@@ -121,14 +123,12 @@ export function onExecutorMessage(
   parts.events.frameworkMessage(frameworkId, agentId, message.executorId, message.data);
 }
 
+/** The agent's live tasks (index), not every task in the history. */
 const hasLiveTask = (state: ReadonlyState, agentId: AgentId, frameworkId: FrameworkId, executorId: string): boolean =>
-  [...state.tasks.values()].some(
-    (task) =>
-      task.agentId === agentId &&
-      task.frameworkId === frameworkId &&
-      task.executor?.id === executorId &&
-      !isTerminalTaskState(task.state),
-  );
+  [...(state.derived.liveTasksByAgent.get(agentId) ?? [])].some((key) => {
+    const task = state.tasks.get(key)!;
+    return task.frameworkId === frameworkId && task.executor?.id === executorId && !isTerminalTaskState(task.state);
+  });
 
 /**
  * After a re-registration: the executors the master has on the agent that the agent no longer

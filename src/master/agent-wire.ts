@@ -49,7 +49,13 @@ export function toStatusReport(wire: WireStatus): StatusReport {
 
 function toWireCommand(command: TaskCommand | null): WireCommand | null {
   if (command === null) return null;
-  return { value: command.value, shell: command.shell, arguments: command.arguments, environment: command.environment };
+  return {
+    value: command.value,
+    shell: command.shell,
+    arguments: command.arguments,
+    environment: command.environment,
+    ...(command.uris === undefined ? {} : { uris: command.uris }),
+  };
 }
 
 /** The launch spec the agent runs: the task's definition, nothing of its replicated bookkeeping. */

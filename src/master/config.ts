@@ -33,9 +33,8 @@ import { parseMesosDuration, showMesosDuration } from '../util/duration.ts';
 import { developmentSecret, readSecretFile, SecretFileError } from '../util/shared-secret.ts';
 import type { TlsIdentity } from '../util/tls.ts';
 import { resolveTlsIdentity, tlsOptions } from '../util/tls-options.ts';
-import { maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from '../http/limits.ts';
 import * as limits from './limits.ts';
-import { maxAllocationBatchMs } from './limits.ts';
+import { maxAllocationBatchMs, maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from './limits.ts';
 
 const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 

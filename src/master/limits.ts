@@ -134,3 +134,18 @@ export const zonePreferenceMaxLagEntries = 100;
  * top of reacting to task updates: the retry of a proposal lost to a leadership change.
  */
 export const drainCheckIntervalMs = 1_000;
+
+// ---------------------------------------------------------------- operator streams (the defaults of config.ts)
+
+/**
+ * Operator SUBSCRIBE streams open at once on one master; one more is answered 429. The defaults of
+ * --max-operator-subscribers(-per-principal): here, not in src/http, because the master's config
+ * schema names them and src/master imports nothing of src/http but in daemon.ts.
+ */
+export const maxOperatorSubscribers = 64;
+
+/**
+ * Operator SUBSCRIBE streams of one authenticated principal on one master: one principal cannot
+ * take every stream from the others (anonymous callers are bounded by the total only).
+ */
+export const maxOperatorSubscribersPerPrincipal = 16;

@@ -31,8 +31,8 @@ import {
 } from '../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../state-machine/roles.ts';
 import type { Agent, ReadonlyState } from '../state-machine/state.ts';
-import { isTerminalTaskState } from '../protocol/task-states.ts';
-import { addQuantities, chop, meetsMinimum, type Quantities } from './quantities.ts';
+import { mergeQuantities } from '../state-machine/quantities.ts';
+import { chop, meetsMinimum, type Quantities } from './quantities.ts';
 import { mergeCaps, QuotaBook } from './quota-book.ts';
 import { RoleTree, type RoleNode } from './role-tree.ts';
 import type { SkipReason } from './skip-reasons.ts';
@@ -72,30 +72,6 @@ interface Decision {
   resources: Resources;
 }
 
-const countedAgentStates: ReadonlySet<Agent['state']> = new Set(['ACTIVE']);
-
-type Held = { readonly role: Role; readonly frameworkId: FrameworkId; readonly resources: Resources };
-
-/**
- * Live tasks (the state's index, not a scan of every task: completed ones can outnumber them a
- * thousand to one), then outstanding offers.
- */
-export function heldResources(state: ReadonlyState): Held[] {
-  const held: Held[] = [];
-  for (const keys of state.derived.liveTasksByFramework.values()) {
-    for (const key of keys) {
-      const task = state.tasks.get(key);
-      assert(task !== undefined && !isTerminalTaskState(task.state), `live-task index: ${key} is not a live task`);
-      held.push(task);
-    }
-  }
-  // An executor's own resources count in its framework's share, as its tasks' do (Mesos' allocator).
-  for (const executor of state.executors.values())
-    held.push({ role: executor.role, frameworkId: executor.frameworkId, resources: executor.info.resources });
-  for (const offer of state.offers.values()) held.push(offer);
-  return held;
-}
-
 export class AllocationCycle {
   readonly tree: RoleTree;
   readonly quota: QuotaBook;
@@ -104,26 +80,37 @@ export class AllocationCycle {
   readonly #agents: Agent[];
   readonly #frameworkIds: FrameworkId[];
   readonly #remaining = new Map<AgentId, Resources>();
-  readonly #decisions = new Map<string, Decision>();
+  /** Each offerable agent's free resources when the cycle booked it: all its offers together must fit. */
+  readonly #bookedFree = new Map<AgentId, Resources>();
+  /** In the order first decided (the offers' order); per agent too, to find one to add to. */
+  readonly #decisions: Decision[] = [];
+  readonly #decisionsByAgent = new Map<AgentId, Decision[]>();
   readonly #reasons = new Map<FrameworkId, Map<AgentId, SkipReason>>();
   #frameworksWithRoom: number;
   /** Frameworks that got an offer or a reason for the agent being allocated now. */
   readonly #touched = new Set<FrameworkId>();
-  /** What is held already (live tasks, then outstanding offers), charged during the set-up steps. */
-  readonly #held: readonly Held[];
   /**
-   * Next step: [0, h) charge what is held, [h, h + n) book each agent's free resources, then
-   * [h + n, h + 2n) stage 1 and [h + 2n, h + 3n) stage 2 over the agents. Every step is small,
-   * so the set-up can be sliced like the allocation itself.
+   * Next step: [0, n) book each agent's free resources, then [n, 2n) stage 1 and [2n, 3n)
+   * stage 2 over the agents. Every step is small, so the set-up can be sliced like the
+   * allocation itself.
    */
   #step = 0;
 
+  /**
+   * What live tasks, executors and outstanding offers hold is not scanned here: the state's
+   * allocation book (state-machine/allocation-book.ts) keeps it per role and framework as
+   * commands apply, so the set-up costs O(roles × frameworks + agents), not O(tasks).
+   */
   constructor(input: AllocationInput) {
     this.#input = input;
     const { state } = input;
-    this.#agents = sortedValues(state.agents);
-    for (const agent of this.#agents)
-      if (countedAgentStates.has(agent.state)) addQuantities(this.totals, agent.resources);
+    const book = state.derived.allocation;
+    this.#agents = book.sortedAgentIds().map((id) => {
+      const agent = state.agents.get(id);
+      assert(agent !== undefined, `allocation book: agent ${id} is not in the state`);
+      return agent;
+    });
+    mergeQuantities(this.totals, book.activeTotals);
     this.tree = new RoleTree(this.totals, (role) => state.weights.get(role)?.weight ?? 1);
     this.quota = new QuotaBook(state.quotas.values());
     this.#frameworkIds = [];
@@ -133,14 +120,10 @@ export class AllocationCycle {
       for (const role of framework.info.roles) this.tree.addFramework(role, framework.id);
     }
     this.#frameworksWithRoom = this.#frameworkIds.length;
-    this.#held = heldResources(state);
-  }
-
-  /** A live task, an executor or an outstanding offer: the starting shares and quota consumption. */
-  #chargeHeld(position: number): void {
-    const { role, frameworkId, resources } = this.#held[position]!;
-    this.tree.allocate(role, resources, this.tree.framework(role, frameworkId));
-    this.quota.consume(role, resources, 'unreserved');
+    for (const [role, byFramework] of book.heldByRole)
+      for (const [frameworkId, held] of byFramework)
+        this.tree.allocateQuantities(role, held, this.tree.framework(role, frameworkId));
+    for (const [role, unreserved] of book.unreservedHeldByRole) this.quota.consumeQuantities(role, unreserved);
   }
 
   /** An agent's reservations count toward quota; an offerable agent's free resources are booked. */
@@ -153,7 +136,9 @@ export class AllocationCycle {
     if (this.#offerable(agent) !== null) return;
     const free = freeResources(agent);
     this.#remaining.set(agent.id, free);
-    this.quota.addAvailable(free);
+    this.#bookedFree.set(agent.id, free);
+    // What is available only matters to quota headroom: without quotas, nothing reads it.
+    if (!this.quota.isEmpty) this.quota.addAvailable(free);
   }
 
   /** Null when the agent may be offered; else why not. */
@@ -164,7 +149,7 @@ export class AllocationCycle {
   }
 
   get #setupSteps(): number {
-    return this.#held.length + this.#agents.length;
+    return this.#agents.length;
   }
 
   get done(): boolean {
@@ -173,14 +158,9 @@ export class AllocationCycle {
 
   /** Runs up to `maxSteps` steps; returns whether the cycle is complete. */
   runSlice(maxSteps: number): boolean {
-    const held = this.#held.length;
     const count = this.#agents.length;
     for (let budget = maxSteps; budget > 0 && !this.done; budget -= 1, this.#step += 1) {
-      if (this.#step < held) {
-        this.#chargeHeld(this.#step);
-        continue;
-      }
-      const agentStep = this.#step - held;
+      const agentStep = this.#step;
       const agent = this.#agents[agentStep % count]!;
       if (agentStep < count) this.#bookAgent(agent);
       else if (agentStep < 2 * count) this.#allocateGuarantees(agent);
@@ -196,7 +176,12 @@ export class AllocationCycle {
   }
 
   result(): AllocationResult {
-    const offers = [...this.#decisions.values()].map(
+    // No agent over-committed: what this cycle offers on an agent, summed, fits what it had free.
+    for (const [agentId, decisions] of this.#decisionsByAgent) {
+      const offered = decisions.reduce((sum, decision) => add(sum, decision.resources), emptyResources);
+      assert(contains(this.#bookedFree.get(agentId)!, offered), `agent ${agentId} is over-committed by this cycle`);
+    }
+    const offers = this.#decisions.map(
       (decision): OfferDefinition => ({
         offerId: this.#input.config.newOfferId(),
         frameworkId: decision.frameworkId,
@@ -229,9 +214,9 @@ export class AllocationCycle {
       return;
     }
     if (this.#unreservedAllocatable(agent.id)) {
-      for (const leaf of this.tree.leavesInOrder()) {
-        if (this.#offerRole(agent, leaf, null) && !this.#unreservedAllocatable(agent.id)) break;
-      }
+      this.tree.visitLeavesInOrder(
+        (leaf) => this.#offerRole(agent, leaf, null) && !this.#unreservedAllocatable(agent.id),
+      );
     }
     // Frameworks not reached by now could only have had the unreserved rest: say why not.
     const left = this.#remaining.get(agent.id)!;
@@ -287,12 +272,19 @@ export class AllocationCycle {
     assert(remaining !== undefined, `an offer on agent ${agentId}, which has nothing booked as free`);
     assert(!isEmpty(resources), `an empty offer to ${frameworkId} on ${agentId}`);
     assert(contains(remaining, resources), `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
-    const key = `${frameworkId}\u0000${agentId}\u0000${role}`;
-    const existing = this.#decisions.get(key);
-    if (existing === undefined) this.#decisions.set(key, { frameworkId, agentId, role, resources });
-    else existing.resources = add(existing.resources, resources);
+    let onAgent = this.#decisionsByAgent.get(agentId);
+    if (onAgent === undefined) {
+      onAgent = [];
+      this.#decisionsByAgent.set(agentId, onAgent);
+    }
+    const existing = onAgent.find((decision) => decision.frameworkId === frameworkId && decision.role === role);
+    if (existing === undefined) {
+      const decision = { frameworkId, agentId, role, resources };
+      onAgent.push(decision);
+      this.#decisions.push(decision);
+    } else existing.resources = add(existing.resources, resources);
     this.#remaining.set(agentId, subtract(remaining, resources));
-    this.quota.charge(role, resources);
+    if (!this.quota.isEmpty) this.quota.charge(role, resources);
     this.#touched.add(frameworkId);
   }
 
@@ -304,8 +296,9 @@ export class AllocationCycle {
     const unreserved = filterRole(remaining, unreservedRole);
     if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };
     const { minAllocatable } = this.#input.config;
-    if (!meetsMinimum(add(reserved, unreserved), minAllocatable)) return { reason: 'BELOW_MIN_ALLOCATABLE' };
-    if (this.quota.isEmpty) return { resources: add(reserved, unreserved) };
+    const whole = add(reserved, unreserved);
+    if (!meetsMinimum(whole, minAllocatable)) return { reason: 'BELOW_MIN_ALLOCATABLE' };
+    if (this.quota.isEmpty) return { resources: whole };
     const limitCaps = this.quota.limitCaps(role);
     let caps = mergeCaps(limitCaps, this.quota.headroomCaps(role));
     if (guaranteeOf !== null) caps = mergeCaps(caps, this.quota.deficit(guaranteeOf));

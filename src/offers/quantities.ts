@@ -1,44 +1,20 @@
 // Scalar quantities (resource name → amount, in whole thousandths as the state machine keeps
 // them), which is what DRF shares, quota and minimum allocatable resources are counted in.
-// Ranges count their values (ports: one per port), as Mesos' ResourceQuantities do.
+// Ranges count their values (ports: one per port), as Mesos' ResourceQuantities do. The
+// arithmetic itself lives in the state machine (its allocation book keeps held quantities as
+// commands apply); this module adds what only the allocator needs.
 import { canonicalize, type Resource, type Resources, type ValueRange } from '../state-machine/resources.ts';
-import { unreservedRole } from '../state-machine/roles.ts';
+import {
+  addQuantities,
+  amountMillis,
+  fromMillis,
+  millisPerUnit,
+  quantitiesOf,
+  toMillis,
+  type Quantities,
+} from '../state-machine/quantities.ts';
 
-/** name → thousandths. Integers, so repeated sums and differences never drift. */
-export type Quantities = Map<string, number>;
-
-const millisPerUnit = 1000;
-export const toMillis = (value: number): number => Math.round(value * millisPerUnit);
-export const fromMillis = (millis: number): number => millis / millisPerUnit;
-
-function amountMillis(resource: Resource): number {
-  if (resource.type === 'SCALAR') return toMillis(resource.scalar);
-  let values = 0;
-  for (const range of resource.ranges) values += range.end - range.begin + 1;
-  return values * millisPerUnit;
-}
-
-/** Adds `sign` × the quantities of `resources` into `into`; `only` picks reserved or unreserved ones. */
-export function addQuantities(
-  into: Quantities,
-  resources: Resources,
-  sign = 1,
-  only?: 'unreserved' | 'reserved',
-): void {
-  for (const resource of resources) {
-    if (only === 'unreserved' && resource.role !== unreservedRole) continue;
-    if (only === 'reserved' && resource.role === unreservedRole) continue;
-    const next = (into.get(resource.name) ?? 0) + sign * amountMillis(resource);
-    if (next === 0) into.delete(resource.name);
-    else into.set(resource.name, next);
-  }
-}
-
-export function quantitiesOf(resources: Resources, only?: 'unreserved' | 'reserved'): Quantities {
-  const out: Quantities = new Map();
-  addQuantities(out, resources, 1, only);
-  return out;
-}
+export { addQuantities, fromMillis, quantitiesOf, toMillis, type Quantities };
 
 /** From the API's units (ResourceQuantities) to thousandths. */
 export function fromRecord(record: Readonly<Record<string, number>>): Quantities {
@@ -70,10 +46,17 @@ export function dominantShare(allocation: Quantities, totals: Quantities): numbe
 export function meetsMinimum(resources: Resources, alternatives: readonly Quantities[]): boolean {
   if (resources.length === 0) return false;
   if (alternatives.length === 0) return true;
-  const held = quantitiesOf(resources);
-  return alternatives.some((alternative) =>
-    [...alternative].every(([name, millis]) => (held.get(name) ?? 0) >= millis),
-  );
+  // Summed per name on demand, not into a map first: run for every agent of every cycle.
+  return alternatives.some((alternative) => {
+    for (const [name, millis] of alternative) if (heldMillis(resources, name) < millis) return false;
+    return true;
+  });
+}
+
+function heldMillis(resources: Resources, name: string): number {
+  let millis = 0;
+  for (const resource of resources) if (resource.name === name) millis += amountMillis(resource);
+  return millis;
 }
 
 function firstValues(ranges: readonly ValueRange[], count: number): ValueRange[] {

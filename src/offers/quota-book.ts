@@ -9,6 +9,7 @@
 import type { Role } from '../state-machine/roles.ts';
 import type { QuotaEntry } from '../state-machine/state.ts';
 import type { Resources } from '../state-machine/resources.ts';
+import { mergeQuantities } from '../state-machine/quantities.ts';
 import { addQuantities, fromRecord, type Quantities } from './quantities.ts';
 
 /** "a/b/c" → ["a/b/c", "a/b", "a"]. */
@@ -51,6 +52,16 @@ export class QuotaBook {
     for (const owner of selfAndAncestors(role)) {
       const quota = this.#quotas.get(owner);
       if (quota !== undefined) addQuantities(quota.consumed, resources, 1, only);
+    }
+  }
+
+  /** Counts quantities `role` holds (unreserved, in tasks and offers) toward its quota and its ancestors'. */
+  consumeQuantities(role: Role, quantities: ReadonlyMap<string, number>): void {
+    if (this.#quotas.size === 0) return;
+    this.#required = null;
+    for (const owner of selfAndAncestors(role)) {
+      const quota = this.#quotas.get(owner);
+      if (quota !== undefined) mergeQuantities(quota.consumed, quantities);
     }
   }
 

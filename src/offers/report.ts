@@ -4,12 +4,12 @@
 // state (a cycle set up but not run gives the shares and quota books) and the driver's memory.
 import type { AgentId, FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings, sortedValues } from '../state-machine/ordering.ts';
-import type { Resources } from '../state-machine/resources.ts';
+import { mergeQuantities } from '../state-machine/quantities.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
-import { AllocationCycle, type AllocatorConfig, heldResources } from './allocation-cycle.ts';
+import { AllocationCycle, type AllocatorConfig } from './allocation-cycle.ts';
 import type { AllocationReport, FrameworkAllocationReport, RoleAllocationReport } from './control.ts';
 import type { AllocationHints } from './hints.ts';
-import { addQuantities, dominantShare, toRecord, type Quantities } from './quantities.ts';
+import { dominantShare, toRecord, type Quantities } from './quantities.ts';
 import type { SkipReason } from './skip-reasons.ts';
 
 export interface LastCycle {
@@ -73,17 +73,18 @@ export function buildAllocationReport(input: ReportInput): AllocationReport {
   };
 }
 
-/** What each framework holds in live tasks, executors and outstanding offers, in any of its roles. */
+/** What each framework holds in live tasks, executors and outstanding offers, in any of its roles (the book's sums). */
 function heldPerFramework(state: ReadonlyState): Map<string, Quantities> {
   const out = new Map<string, Quantities>();
-  const charge = (frameworkId: string, resources: Resources): void => {
-    let held = out.get(frameworkId);
-    if (held === undefined) {
-      held = new Map();
-      out.set(frameworkId, held);
+  for (const byFramework of state.derived.allocation.heldByRole.values()) {
+    for (const [frameworkId, quantities] of byFramework) {
+      let held = out.get(frameworkId);
+      if (held === undefined) {
+        held = new Map();
+        out.set(frameworkId, held);
+      }
+      mergeQuantities(held, quantities);
     }
-    addQuantities(held, resources);
-  };
-  for (const held of heldResources(state)) charge(held.frameworkId, held.resources);
+  }
   return out;
 }

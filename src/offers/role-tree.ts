@@ -12,7 +12,8 @@ import { maxRepositions } from './limits.ts';
 import type { FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings } from '../state-machine/ordering.ts';
 import type { Role } from '../state-machine/roles.ts';
-import { addQuantities, dominantShare, type Quantities } from './quantities.ts';
+import { mergeQuantities } from '../state-machine/quantities.ts';
+import { dominantShare, quantitiesOf, type Quantities } from './quantities.ts';
 import type { Resources } from '../state-machine/resources.ts';
 
 export interface FrameworkEntry {
@@ -126,27 +127,51 @@ export class RoleTree {
 
   /** Charges `resources` to `role` (and its ancestors) and, if given, to a framework in it. */
   allocate(role: Role, resources: Resources, framework: FrameworkEntry | undefined): void {
+    const quantities = quantitiesOf(resources);
+    this.#charge(role, framework, (into) => mergeQuantities(into, quantities));
+  }
+
+  /** As `allocate`, with quantities already counted (the allocation book's, at the start of a cycle). */
+  allocateQuantities(role: Role, quantities: ReadonlyMap<string, number>, framework: FrameworkEntry | undefined): void {
+    this.#charge(role, framework, (into) => mergeQuantities(into, quantities));
+  }
+
+  #charge(role: Role, framework: FrameworkEntry | undefined, addTo: (into: Quantities) => void): void {
     if (framework !== undefined) {
-      addQuantities(framework.allocation, resources);
+      addTo(framework.allocation);
       framework.share = dominantShare(framework.allocation, this.totals);
     }
     const leaf = this.leaf(role);
     leaf.frameworksDirty = true;
     for (let node: RoleNode | null = leaf; node !== null && node !== this.root; node = node.parent) {
-      addQuantities(node.allocation, resources);
+      addTo(node.allocation);
       node.share = dominantShare(node.allocation, this.totals) / node.weight;
       if (node.parent !== null) node.parent.changedChildren.add(node);
     }
   }
 
   /** Leaves with frameworks, in weighted-share order, depth first. */
-  *leavesInOrder(node: RoleNode = this.root): Generator<RoleNode> {
+  leavesInOrder(node: RoleNode = this.root): RoleNode[] {
+    const out: RoleNode[] = [];
+    this.visitLeavesInOrder((leaf) => {
+      out.push(leaf);
+      return false;
+    }, node);
+    return out;
+  }
+
+  /**
+   * Calls `visit` on the leaves with frameworks in weighted-share order, depth first, until it
+   * returns true (stop); returns whether it stopped. A plain walk, not a generator: the
+   * allocator walks once per agent and usually stops at the first leaf.
+   */
+  visitLeavesInOrder(visit: (leaf: RoleNode) => boolean, node: RoleNode = this.root): boolean {
     putChildrenInOrder(node);
     for (const child of node.children) {
       if (child.frameworkCount === 0) continue;
-      if (child.virtual) yield child;
-      else yield* this.leavesInOrder(child);
+      if (child.virtual ? visit(child) : this.visitLeavesInOrder(visit, child)) return true;
     }
+    return false;
   }
 
   /** The leaf's frameworks by dominant share (sorted again only if something changed). */
@@ -162,7 +187,7 @@ export class RoleTree {
   leavesUnder(role: Role): RoleNode[] {
     const top = this.#nodes.get(role);
     if (top === undefined) return [];
-    return [...this.leavesInOrder(top)];
+    return this.leavesInOrder(top);
   }
 
   roles(): Role[] {

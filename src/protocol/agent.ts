@@ -16,6 +16,7 @@
 //   agent → executor_exited / executor_message          (an executor is gone; a message for its scheduler)
 // This layer imports nothing of the project: resources and tasks travel as plain JSON in the
 // state machine's shapes, and the master converts them (canonical resources) on receipt.
+import { type CommandUri, commandUriProblem, maxCommandUris, maxOutputFileChars, maxUriChars } from './command-uris.ts';
 import { agentProtocolLimits } from './limits.ts';
 import { isTaskState, type TaskState } from './task-states.ts';
 import type { ResourceStatistics } from './mesos.ts';
@@ -31,8 +32,9 @@ import type { ResourceStatistics } from './mesos.ts';
  * 5: resources may carry `disk` (a persistent volume), and the master sends `volumes`. An agent of
  * version 4 would mount no volume and never delete a destroyed one's data, so it is refused.
  * 6: executor infos carry their `container`; an agent of version 5 would run a Docker executor as a process.
+ * 7: commands carry `uris` to fetch; an agent of version 6 would start tasks without their files.
  */
-export const agentProtocolVersion = 6;
+export const agentProtocolVersion = 7;
 export const agentWebSocketPath = '/api/v1/agent/ws';
 
 // ---------------------------------------------------------------- shared shapes
@@ -129,6 +131,8 @@ export interface WireCommand {
   readonly shell: boolean;
   readonly arguments: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
+  /** Fetched into the sandbox before the command starts; absent: none. */
+  readonly uris?: readonly CommandUri[];
 }
 
 /** The state machine's ExecutorDefinition, with the user it runs as resolved by the master. */
@@ -313,14 +317,23 @@ type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;
 export type AgentMessageBody = Distribute<AgentMessage>;
 export type MasterMessageBody = Distribute<MasterMessage>;
 
-/** Stable codes of `error` messages. */
-export type AgentProtocolErrorCode =
-  | 'MALFORMED_MESSAGE'
-  | 'UNSUPPORTED_VERSION'
-  | 'NOT_REGISTERED'
-  | 'AGENT_GONE'
-  | 'REGISTRATION_FAILED'
-  | 'INTERNAL';
+/**
+ * Stable codes of the socket's `error` messages, either way (docs/errors.md "Agent socket";
+ * test/http/errors.test.ts checks the two agree both ways).
+ */
+export const agentProtocolErrors = {
+  MALFORMED_MESSAGE: { meaning: 'the frame is not JSON, too large, of an unknown type, or a field is wrong' },
+  UNSUPPORTED_VERSION: { meaning: "the frame's protocol version `v` is not one this side speaks" },
+  NOT_REGISTERED: { meaning: 'an agent sent a message other than registration before it registered' },
+  AGENT_GONE: {
+    meaning: 'the agent was marked gone (MARK_AGENT_GONE, a drain with mark_gone): it may not register again and stops',
+  },
+  REGISTRATION_FAILED: {
+    meaning: 'the registration did not commit (leadership moved) or the socket registered twice: dial again',
+  },
+} as const satisfies Record<string, { readonly meaning: string }>;
+
+export type AgentProtocolErrorCode = keyof typeof agentProtocolErrors;
 
 export function encodeMessage(body: AgentMessageBody | MasterMessageBody): string {
   return JSON.stringify({ v: agentProtocolVersion, ...body });
@@ -565,7 +578,24 @@ function wireCommand(item: unknown, where: string): WireCommand {
       string(arg, at),
     ),
     environment: stringMap(cmd.environment ?? {}, `${where}.environment`, agentProtocolLimits.maxEnvironmentVariables),
+    // COMPAT: a checkpoint of protocol 6 or older has no uris.
+    ...(cmd.uris === undefined ? {} : { uris: array(cmd.uris, `${where}.uris`, maxCommandUris, commandUri) }),
   };
+}
+
+/** The agent checks a URI again: what it fetches must land inside the sandbox, whoever sent it. */
+function commandUri(item: unknown, where: string): CommandUri {
+  const raw = object(item, where);
+  const uri: CommandUri = {
+    value: string(raw.value, `${where}.value`, maxUriChars),
+    executable: boolean(raw.executable, `${where}.executable`),
+    extract: boolean(raw.extract, `${where}.extract`),
+    cache: boolean(raw.cache, `${where}.cache`),
+    outputFile: nullable(raw.outputFile, (file) => string(file, `${where}.outputFile`, maxOutputFileChars)),
+  };
+  const problem = commandUriProblem(uri);
+  if (problem !== null) throw new Invalid(`${where}: ${problem}`);
+  return uri;
 }
 
 export function parseExecutorInfo(value: unknown, where = 'executor'): WireExecutorInfo {

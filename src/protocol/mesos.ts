@@ -139,6 +139,16 @@ export interface CommandInfo {
     readonly variables: readonly { readonly name: string; readonly type: 'VALUE'; readonly value: string }[];
   };
   readonly user?: string;
+  readonly uris?: readonly CommandInfoUri[];
+}
+
+/** mesos.proto CommandInfo.URI: unset booleans take Mesos' defaults (executable false, extract true, cache false). */
+export interface CommandInfoUri {
+  readonly value: string;
+  readonly executable?: boolean;
+  readonly extract?: boolean;
+  readonly cache?: boolean;
+  readonly output_file?: string;
 }
 
 export interface ContainerInfo {

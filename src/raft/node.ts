@@ -115,6 +115,8 @@ export class RaftNode {
   private readonly proposals = new Map<LogIndex, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
+  /** The role, known leader (and a leader's term) the leader listeners last heard of. */
+  private leadershipHeard = '';
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
   private tickTimer: NodeJS.Timeout | null = null;
   private processScheduled = false;
@@ -158,6 +160,7 @@ export class RaftNode {
     };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.core = new RaftCore(config, persisted, new SeededRandom(seed));
+    this.leadershipHeard = leadershipOf(this.core.status());
     this.transport = new PeerTransport({
       self: options.id,
       secret: options.secret,
@@ -229,6 +232,7 @@ export class RaftNode {
     const target = to ?? this.bestTransferTarget(status);
     if (target === null) return false;
     const started = this.core.transferLeadership(target);
+    this.tellLeadership();
     this.schedule();
     return started;
   }
@@ -281,12 +285,14 @@ export class RaftNode {
   private tick(): void {
     if (this.stopped) return;
     this.core.tick();
+    this.tellLeadership();
     this.process();
   }
 
   private receive(messages: readonly import('./types.ts').Message[]): void {
     if (this.stopped) return;
     for (const message of messages) this.core.step(message);
+    this.tellLeadership();
     this.schedule();
   }
 
@@ -294,6 +300,7 @@ export class RaftNode {
   private peerDisconnected(peer: NodeId): void {
     if (this.stopped) return;
     this.core.peerUnreachable(peer);
+    this.tellLeadership();
     this.schedule();
   }
 
@@ -506,7 +513,27 @@ export class RaftNode {
       { ...this.logFields(status), leader: status.leader || null },
       status.role === 'leader' ? 'became leader' : `now ${status.role}`,
     );
-    for (const listener of this.leaderListeners) listener(status);
+    this.tellLeadership();
+  }
+
+  /**
+   * Tells the leader listeners of a new role or leader (or a leader's new term) in the same turn
+   * as the core input that made it, before any request, timer or apply can run: the core's status
+   * and what the listeners know never disagree where other code can look. Were they told at the
+   * next Ready (a later turn, and after that Ready's entries apply), a master that a newer term
+   * had deposed would still run its leader services meanwhile, answering GET_RAFT as a follower
+   * while its services served the old term (seen by test/master/leadership-transfer.test.ts).
+   */
+  private tellLeadership(): void {
+    const status = this.core.status();
+    const heard = leadershipOf(status);
+    if (heard === this.leadershipHeard) return;
+    this.leadershipHeard = heard;
+    try {
+      for (const listener of this.leaderListeners) listener(status);
+    } catch (error) {
+      this.crash(error as Error);
+    }
   }
 
   private syncPeers(): void {
@@ -646,4 +673,9 @@ function exitProcess(_error: Error, exitCode: number): void {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What the leader listeners are told of: a new role or known leader, or a leader's new term. */
+function leadershipOf(status: CoreStatus): string {
+  return status.role === 'leader' ? `leader/${status.term}` : `${status.role}/${status.leader}`;
 }

@@ -37,6 +37,16 @@ import { refuseUpgrade } from '../util/refuse-upgrade.ts';
 import { certificateNames, verifyClientCertificate } from '../util/tls.ts';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 
+/**
+ * The key a dialer masks its frames with: all zeros, which ws recognises on both ends and skips
+ * (no copy and XOR of every payload when sending, none when receiving: 1-2% of a busy leader's
+ * time, issue 19). Masking (RFC 6455 §10.3) guards proxies against a browser script's crafted
+ * bytes; a Raft peer is no browser and its frames carry only encoded messages.
+ */
+function unmaskedFrames(mask: Buffer): void {
+  mask.fill(0);
+}
+
 /** The upgrade path the master's HTTP server routes to handleUpgrade. */
 export const RAFT_PATH = '/raft';
 /** Handshake headers (lower case: Node lower-cases incoming header names). */
@@ -357,6 +367,7 @@ export class PeerTransport {
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
       handshakeTimeout: this.limits.handshakeTimeoutMs,
+      generateMask: unmaskedFrames,
       ...this.dialTls(peer.id),
     });
     peer.socket = socket;

@@ -8,9 +8,21 @@ import { add, contains, subtract, type Resources } from './resources.ts';
 import type { Agent, State } from './state.ts';
 import { putAgent } from './writes.ts';
 
+/**
+ * Each agent version's free resources, computed once: an agent is never changed in place (a
+ * change stores a new object), so the cache cannot go stale, and an allocation cycle reads the
+ * free resources of an agent that did not change since the last cycle without recomputing them.
+ */
+const freeByAgentVersion = new WeakMap<Agent, Resources>();
+
 /** What is neither used nor offered. */
 export function freeResources(agent: Agent): Resources {
-  return subtract(subtract(agent.resources, agent.used), agent.offered);
+  let free = freeByAgentVersion.get(agent);
+  if (free === undefined) {
+    free = subtract(subtract(agent.resources, agent.used), agent.offered);
+    freeByAgentVersion.set(agent, free);
+  }
+  return free;
 }
 
 function store(state: State, agent: Agent, index: LogIndex): void {

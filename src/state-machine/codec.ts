@@ -20,10 +20,12 @@ import { SchemaError } from './schema.ts';
  *    reregister_agent gained `keepsReservations` (formats 1–4: false, as they applied then), and
  *    reserve_resources/unreserve_resources the operator's `principal` (formats 1–4: null).
  * 6: executors gained `container` (an executor in a Docker image); a replica of format 5 would drop it.
+ * 7: commands (of tasks and executors) gained `uris`, fetched by the agent; a replica of format 6
+ *    would drop them and its agents would start tasks without their files.
  */
-export const commandFormatVersion = 6;
-/** COMPAT: formats 1–5 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, commandFormatVersion];
+export const commandFormatVersion = 7;
+/** COMPAT: formats 1–6 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

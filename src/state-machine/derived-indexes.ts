@@ -11,11 +11,13 @@
 // never changes again, so its modifyIndex is the index at which it completed, and tasks that
 // complete in one command are filed in key order (history.ts).
 import { assert } from '../util/assert.ts';
+import type { TaskState } from '../protocol/task-states.ts';
+import { AllocationBook, type ReadonlyAllocationBook } from './allocation-book.ts';
 import type { AgentId, FrameworkId, OfferId, TaskKey } from './ids.ts';
 import { taskKey } from './ids.ts';
 import { compareStrings } from './ordering.ts';
 import { RemovalQueue } from './removal-queue.ts';
-import type { Agent, Framework, Offer, ReplicatedState, Task } from './state.ts';
+import type { Agent, Executor, Framework, Offer, ReplicatedState, Task } from './state.ts';
 import { hasUnacknowledgedStatus, isCompletedTask, isLiveTask } from './task-predicates.ts';
 
 export interface ReadonlyDerivedIndexes {
@@ -35,6 +37,10 @@ export interface ReadonlyDerivedIndexes {
   readonly offersByFramework: ReadonlyMap<FrameworkId, ReadonlySet<OfferId>>;
   readonly offersByAgent: ReadonlyMap<AgentId, ReadonlySet<OfferId>>;
   readonly liveTaskCount: number;
+  /** How many tasks (live, unacknowledged and completed ones kept in the history) are in each state. */
+  readonly taskCountsByState: ReadonlyMap<TaskState, number>;
+  /** What the allocator charges at the start of a cycle: held quantities per role and framework, agent order. */
+  readonly allocation: ReadonlyAllocationBook;
 }
 
 function addTo<K, M>(map: Map<K, Set<M>>, key: K, member: M): void {
@@ -66,6 +72,8 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   readonly offersByFramework = new Map<FrameworkId, Set<OfferId>>();
   readonly offersByAgent = new Map<AgentId, Set<OfferId>>();
   liveTaskCount = 0;
+  readonly taskCountsByState = new Map<TaskState, number>();
+  readonly allocation = new AllocationBook();
   /** Tasks that completed in the command being applied, not yet filed (history.ts files them in key order). */
   readonly newlyCompleted: TaskKey[] = [];
 
@@ -75,6 +83,10 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     assert(task !== undefined, `task ${key}: nothing to note`);
     assert(before === undefined || after === undefined || before.agentId === after.agentId, `task ${key} moved`);
     const framework = task.frameworkId;
+    if (before?.state !== after?.state) {
+      if (before !== undefined) this.#countState(before.state, -1);
+      if (after !== undefined) this.#countState(after.state, 1);
+    }
     if (before === undefined) addTo(this.tasksByFramework, framework, key);
     if (after === undefined) removeFrom(this.tasksByFramework, framework, key);
     const wasLive = before !== undefined && isLiveTask(before);
@@ -89,11 +101,22 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
       }
       this.liveTaskCount += isLive ? 1 : -1;
     }
+    if (wasLive && (!isLive || before.resources !== after!.resources || before.role !== after!.role)) {
+      this.allocation.hold(before, -1);
+      if (isLive) this.allocation.hold(after!, 1);
+    } else if (isLive && !wasLive) this.allocation.hold(after!, 1);
     const wasPending = before !== undefined && hasUnacknowledgedStatus(before);
     const isPending = after !== undefined && hasUnacknowledgedStatus(after);
     if (wasPending && !isPending) removeFrom(this.unacknowledgedTasksByFramework, framework, key);
     if (!wasPending && isPending) addTo(this.unacknowledgedTasksByFramework, framework, key);
     this.#noteCompletion(key, before, after);
+  }
+
+  #countState(state: TaskState, change: 1 | -1): void {
+    const count = (this.taskCountsByState.get(state) ?? 0) + change;
+    assert(count >= 0, `more tasks left ${state} than were in it`);
+    if (count === 0) this.taskCountsByState.delete(state);
+    else this.taskCountsByState.set(state, count);
   }
 
   #noteCompletion(key: TaskKey, before: Task | undefined, after: Task | undefined): void {
@@ -113,6 +136,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   }
 
   noteOffer(offer: Offer, present: boolean): void {
+    this.allocation.hold(offer, present ? 1 : -1);
     if (present) {
       addTo(this.offersByFramework, offer.frameworkId, offer.id);
       addTo(this.offersByAgent, offer.agentId, offer.id);
@@ -138,9 +162,16 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     }
   }
 
+  /** An executor's own resources count in its framework's share, as its tasks' do (Mesos' allocator). */
+  noteExecutor(executor: Executor, present: boolean): void {
+    const { role, frameworkId } = executor;
+    this.allocation.hold({ role, frameworkId, resources: executor.info.resources }, present ? 1 : -1);
+  }
+
   noteAgent(before: Agent | undefined, after: Agent | undefined): void {
     const id = (after ?? before)?.id;
     assert(id !== undefined, 'agent: nothing to note');
+    this.allocation.noteAgent(before, after);
     const queueBefore = before === undefined ? null : this.#queueOf(before);
     const queueAfter = after === undefined ? null : this.#queueOf(after);
     if (queueBefore === queueAfter && before?.stateChangedAt === after?.stateChangedAt) return;
@@ -162,6 +193,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     const indexes = new DerivedIndexes();
     for (const offer of state.offers.values()) indexes.noteOffer(offer, true);
     for (const agent of state.agents.values()) indexes.noteAgent(undefined, agent);
+    for (const executor of state.executors.values()) indexes.noteExecutor(executor, true);
     const completed = [...state.frameworks.entries()].filter(([, framework]) => framework.state === 'COMPLETED');
     for (const [id] of completed.sort(byModifyIndexThenKey)) indexes.completedFrameworks.add(id as FrameworkId);
     const tasks = [...state.tasks.entries()];

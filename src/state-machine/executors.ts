@@ -67,6 +67,7 @@ export function addExecutor(
   chargeUsed(state, placement.agentId, info.resources, index);
   const executor: Executor = { ...placement, info, createdAt: at, createIndex: index, modifyIndex: index };
   state.executors.set(key, executor);
+  state.derived.noteExecutor(executor, true);
   events.push({ type: 'EXECUTOR_ADDED', executor });
 }
 
@@ -75,6 +76,7 @@ function removeExecutor(state: State, executor: Executor, index: LogIndex, event
   assert(state.executors.get(key) === executor, `executor ${key} is not the current version`);
   releaseUsed(state, executor.agentId, executor.info.resources, index);
   state.executors.delete(key);
+  state.derived.noteExecutor(executor, false);
   events.push({ type: 'EXECUTOR_REMOVED', executor });
 }
 

@@ -20,6 +20,8 @@ import {
 } from './resources.ts';
 import { unreservedRole } from './roles.ts';
 import { DerivedIndexes } from './derived-indexes.ts';
+import type { ReadonlyAllocationBook } from './allocation-book.ts';
+import { sameQuantities } from './quantities.ts';
 import type { RemovalQueue } from './removal-queue.ts';
 import { kvKey, machineKey, type Agent, type ReadonlyState, type ReplicatedState, type Task } from './state.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
@@ -262,6 +264,33 @@ export function checkDerivedIndexes(state: ReadonlyState): void {
     kept.liveTaskCount === scanned.liveTaskCount,
     `liveTaskCount ${kept.liveTaskCount}, a scan finds ${scanned.liveTaskCount}`,
   );
+  const counts = (map: ReadonlyMap<string, number>): string =>
+    [...map].sort(([left], [right]) => (left < right ? -1 : 1)).join();
+  check(counts(kept.taskCountsByState) === counts(scanned.taskCountsByState), 'task counts by state differ');
+  checkAllocationBook(kept.allocation, scanned.allocation);
+}
+
+/** The allocation book kept as commands applied against one recomputed from the maps. */
+export function checkAllocationBook(kept: ReadonlyAllocationBook, scanned: ReadonlyAllocationBook): void {
+  check(sameQuantities(kept.activeTotals, scanned.activeTotals), 'allocation book: active totals differ from a scan');
+  check(kept.sortedAgentIds().join() === scanned.sortedAgentIds().join(), 'allocation book: agent ids differ');
+  check(kept.heldByRole.size === scanned.heldByRole.size, 'allocation book: roles holding resources differ');
+  for (const [role, byFramework] of scanned.heldByRole) {
+    const keptByFramework = kept.heldByRole.get(role);
+    check(keptByFramework?.size === byFramework.size, `allocation book: frameworks holding in role ${role} differ`);
+    for (const [frameworkId, held] of byFramework) {
+      const keptHeld = keptByFramework!.get(frameworkId);
+      check(
+        keptHeld !== undefined && sameQuantities(keptHeld, held),
+        `allocation book: ${frameworkId} in role ${role} holds other quantities than a scan finds`,
+      );
+    }
+  }
+  check(kept.unreservedHeldByRole.size === scanned.unreservedHeldByRole.size, 'allocation book: unreserved roles');
+  for (const [role, held] of scanned.unreservedHeldByRole) {
+    const keptHeld = kept.unreservedHeldByRole.get(role);
+    check(keptHeld !== undefined && sameQuantities(keptHeld, held), `allocation book: role ${role} unreserved held`);
+  }
 }
 
 /** Nothing is kept beyond the replicated limits once a command has applied (the age needs `at`: history.ts). */

@@ -223,10 +223,10 @@ export function countByState(state: ReadonlyState): {
 } {
   const agents: Record<AgentState, number> = { ACTIVE: 0, UNREACHABLE: 0, GONE: 0 };
   const frameworks: Record<FrameworkState, number> = { CONNECTED: 0, DISCONNECTED: 0, COMPLETED: 0 };
-  const taskCounts = new Map<TaskState, number>();
+  // Tasks are counted as commands apply (derived indexes): a scrape never walks the task history.
+  const taskCounts = state.derived.taskCountsByState;
   for (const agent of state.agents.values()) agents[agent.state] += 1;
   for (const framework of state.frameworks.values()) frameworks[framework.state] += 1;
-  for (const task of state.tasks.values()) taskCounts.set(task.state, (taskCounts.get(task.state) ?? 0) + 1);
   // Keys in the Mesos enum order, whatever order the tasks were inserted in.
   const tasks = Object.fromEntries(
     taskStates.filter((each) => taskCounts.has(each)).map((each) => [each, taskCounts.get(each) ?? 0]),

@@ -7,6 +7,7 @@
 //
 // Scalars are quantities, ranges are sets: add sums scalars and unites ranges; subtract takes
 // away (a scalar never below zero, a range by set difference); contains(a, b) means b fits in a.
+import { assert } from '../util/assert.ts';
 import type { Brand } from './ids.ts';
 import { maxScalarValue } from './limits.ts';
 import { compareStrings } from './ordering.ts';
@@ -266,10 +267,42 @@ function indexByKey(resources: Resources): Map<string, Resource> {
   return new Map(resources.map((resource) => [keyOf(resource), resource]));
 }
 
+/**
+ * Both canonical, so one merge walk in key order does it (no keys built, no sort): the allocator
+ * adds, subtracts and compares resources for every agent of every cycle.
+ */
 export function add(left: Resources, right: Resources): Resources {
   if (right.length === 0) return left;
   if (left.length === 0) return right;
-  return combine([...left, ...right]);
+  const out: Resource[] = [];
+  let at = 0;
+  for (const resource of left) {
+    while (at < right.length && compareResources(right[at]!, resource) < 0) out.push(right[at++]!);
+    const other = at < right.length && compareResources(right[at]!, resource) === 0 ? right[at++] : undefined;
+    out.push(other === undefined ? resource : sumOfSameKey(resource, other));
+  }
+  while (at < right.length) out.push(right[at++]!);
+  return out as readonly Resource[] as Resources;
+}
+
+/** Two entries of one key: scalars summed (the later entry's volume info, as `combine` keeps), ranges united. */
+function sumOfSameKey(left: Resource, right: Resource): Resource {
+  if (left.type === 'SCALAR' && right.type === 'SCALAR') {
+    const scalar = fromMillis(toMillis(left.scalar) + toMillis(right.scalar));
+    const disk = right.disk;
+    return { name: right.name, role: right.role, type: 'SCALAR', scalar, ...(disk === undefined ? {} : { disk }) };
+  }
+  assert(left.type === 'RANGES' && right.type === 'RANGES', `resource ${left.name}: one key, two types`);
+  const ranges = normalizeRanges([...left.ranges, ...right.ranges]);
+  return { name: right.name, role: right.role, type: 'RANGES', ranges };
+}
+
+/** The entry of `list` (canonical) with `resource`'s key at or after `from`, and where the walk stopped. */
+function findFrom(list: Resources, from: number, resource: Resource): { found: Resource | undefined; at: number } {
+  let at = from;
+  while (at < list.length && compareResources(list[at]!, resource) < 0) at += 1;
+  const found = at < list.length && compareResources(list[at]!, resource) === 0 ? list[at] : undefined;
+  return { found, at };
 }
 
 export function sum(lists: Iterable<Resources>): Resources {
@@ -281,10 +314,12 @@ export function sum(lists: Iterable<Resources>): Resources {
 /** `left` minus `right`; a scalar stops at zero, so callers check `contains` first when it matters. */
 export function subtract(left: Resources, right: Resources): Resources {
   if (right.length === 0) return left;
-  const cuts = indexByKey(right);
   const out: Resource[] = [];
+  let at = 0;
   for (const resource of left) {
-    const cut = cuts.get(keyOf(resource));
+    const next = findFrom(right, at, resource);
+    at = next.at;
+    const cut = next.found;
     if (cut === undefined) out.push(resource);
     else if (resource.type === 'SCALAR' && cut.type === 'SCALAR') {
       const millis = toMillis(resource.scalar) - toMillis(cut.scalar);
@@ -299,9 +334,11 @@ export function subtract(left: Resources, right: Resources): Resources {
 
 /** Whether `inner` fits in `outer`: every scalar at most as large, every range a subset. */
 export function contains(outer: Resources, inner: Resources): boolean {
-  const available = indexByKey(outer);
+  let at = 0;
   return inner.every((needed) => {
-    const have = available.get(keyOf(needed));
+    const next = findFrom(outer, at, needed);
+    at = next.at;
+    const have = next.found;
     if (have === undefined) return false;
     if (have.type === 'SCALAR' && needed.type === 'SCALAR') return toMillis(have.scalar) >= toMillis(needed.scalar);
     if (have.type === 'RANGES' && needed.type === 'RANGES') return rangesContain(have.ranges, needed.ranges);

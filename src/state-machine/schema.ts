@@ -201,6 +201,15 @@ export function addedWithExecutorContainers<T>(schema: Schema<T>, fallback: T): 
   return (input, path) => (input === undefined ? fallback : schema(input, path));
 }
 
+/**
+ * COMPAT: a member added in command format 7 and snapshot format 8 (CommandInfo.uris, fetched by
+ * the agent). It is absent, not empty, when there is nothing to fetch, so older rows keep their
+ * shape and hash; absent input reads as undefined.
+ */
+export function addedWithFetcher<T>(schema: Schema<T>): Schema<T | undefined> {
+  return (input, path) => (input === undefined ? undefined : schema(input, path));
+}
+
 /** Parses with `schema`, then checks or converts; `convert` throws SchemaError or returns. */
 export function refine<T, U>(schema: Schema<T>, convert: (value: T, path: string) => U): Schema<U> {
   return (input, path) => convert(schema(input, path), path);

@@ -26,15 +26,16 @@ import { type CapturedTable, tables, type Table } from './tables.ts';
  * 5: agents gained `deactivated` and `drain`, and lost the state DRAINING (a deactivated agent now).
  * 6: the `operations` table (GET_OPERATIONS, operations.ts); resources may carry `disk` (volumes).
  * 7: executor infos (in `executors` and in tasks) gained `container`.
+ * 8: commands (of tasks and executors) gained `uris` (absent when empty).
  */
-export const snapshotFormatVersion = 7;
+export const snapshotFormatVersion = 8;
 /**
- * COMPAT: formats 1 to 6 read through the same schemas, the members added later taking their
+ * COMPAT: formats 1 to 7 read through the same schemas, the members added later taking their
  * defaults, and lack the tables added later (Table.sinceFormat; without `history_limits` the
  * state has no limits: unbounded). Their hash covers the rows as they were written, so it is
  * checked on those rows.
  */
-const readableOlderFormats: readonly number[] = [1, 2, 3, 4, 5, 6];
+const readableOlderFormats: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
 
 export type SnapshotErrorCode =
   | 'SNAPSHOT_NOT_SQLITE'

@@ -20,6 +20,7 @@ import {
   addedInFormat2,
   addedInFormat3,
   addedWithExecutorContainers,
+  addedWithFetcher,
   array,
   boolean,
   integer,
@@ -36,6 +37,7 @@ import {
   type Schema,
 } from './schema.ts';
 import { taskReasons, taskSources, taskStates } from '../protocol/task-states.ts';
+import { type CommandUri, commandUriProblem, maxCommandUris } from '../protocol/command-uris.ts';
 import {
   frameworkCapabilities,
   type AgentAddress,
@@ -173,12 +175,28 @@ export const frameworkInfoSchema = object<FrameworkInfo>({
   user: addedInFormat2(nullable(userNameSchema), null),
 });
 
+const commandUriSchema = refine(
+  object<CommandUri>({
+    value: string({ minLength: 1, maxLength: limits.maxTextLength }),
+    executable: boolean,
+    extract: boolean,
+    cache: boolean,
+    outputFile: nullable(string({ minLength: 1, maxLength: limits.maxPathLength })),
+  }),
+  (uri, path) => {
+    const problem = commandUriProblem(uri);
+    if (problem !== null) throw new SchemaError(path, problem);
+    return uri;
+  },
+);
+
 const taskCommandSchema = object<TaskCommand>({
   value: string({ minLength: 1, maxLength: limits.maxTextLength }),
   shell: boolean,
   arguments: array(textSchema, { maxLength: limits.maxArguments }),
   environment: record(environmentNameSchema, textSchema, { maxEntries: limits.maxEnvironmentVariables }),
   user: nullable(userNameSchema),
+  uris: addedWithFetcher(array(commandUriSchema, { minLength: 1, maxLength: maxCommandUris })),
 });
 
 const portSchema = integer({ min: 1, max: 65_535 });

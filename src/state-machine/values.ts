@@ -1,6 +1,7 @@
 // Value types shared by commands and state: what an agent or framework says about itself, what
 // a task is, maintenance windows, quota. Absent values are `null`, never `undefined`, so a value
 // serialises the same way before and after a snapshot round trip.
+import type { CommandUri } from '../protocol/command-uris.ts';
 import type { ExecutorId, TaskId } from './ids.ts';
 import type { Resources } from './resources.ts';
 import type { Role } from './roles.ts';
@@ -54,6 +55,8 @@ export interface TaskCommand {
   readonly arguments: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
   readonly user: string | null;
+  /** CommandInfo.uris the agent fetches into the sandbox first; absent when there are none (older entries too). */
+  readonly uris?: readonly CommandUri[];
 }
 
 /** Mesos DockerInfo.PortMapping: a host port (one of the task's port resources) → a container port. */

@@ -67,6 +67,16 @@ cli('every cluster command takes --help, --json, --masters and --timeout-seconds
   }
 });
 
+cli('every command but the daemons (master, agent) takes --json, flotilla run included', () => {
+  const leaves = leafCommands(buildProgram()).filter(({ path }) => !['master', 'agent'].includes(path.split(' ')[0]!));
+  assert.ok(leaves.some(({ path }) => path === 'run'));
+  for (const { path, command } of leaves)
+    assert.ok(
+      command.options.some((option) => option.long === '--json'),
+      `${path} takes --json`,
+    );
+});
+
 cli("kv cas --help prints the usage and exits 0; its --version is the version to compare, not the program's", () => {
   const { stdout, status } = flotilla('kv', 'cas', '--help');
   assert.is(status, 0);

@@ -144,7 +144,7 @@ test('a finished task: tasks (filters, table, JSON), frameworks --all, logs of s
 
   const frameworks = await flotilla(['frameworks', '--all', '--masters', masters]);
   expectStatus(frameworks, 0);
-  assert.match(frameworks.stdout, new RegExp(`^${row!.framework_id}\\s+flotilla-run flotilla-run\\s+COMPLETED`, 'm'));
+  assert.match(frameworks.stdout, new RegExp(`^${row!.framework_id}\\s+flotilla-run\\s+COMPLETED`, 'm'));
   const active = await flotilla(['frameworks', '--masters', masters]);
   assert.match(active.stdout, /completed framework\(s\) not shown: --all lists them/);
 

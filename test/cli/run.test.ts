@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startMasterAndAgent, type MasterAndAgent } from '../frameworks/support/cluster.ts';
+import { frameworkName } from '../../src/cli/run/task-runner.ts';
 import { flotillaRun, statusLine } from './support/run-process.ts';
 
 let cluster: MasterAndAgent;
@@ -63,6 +64,47 @@ test('bad flags and no command are usage errors (exit 2); no reachable master is
   const badCpus = await flotillaRun(['--cpus', '0', '--', 'true']);
   assert.is(badCpus.status, 1);
   assert.match(badCpus.stderr, /--cpus must be a positive number/);
+});
+
+test('--json: JSON lines of messages, status updates and output, then how it ended', async () => {
+  const result = await flotillaRun([
+    '--masters',
+    cluster.masterAddress,
+    '--json',
+    '--',
+    "printf 'h\\303\\251llo\\n'; echo oops >&2",
+  ]);
+  const transcript = `${result.stdout}\n--- stderr\n${result.stderr}`;
+  assert.is(result.status, 0, transcript);
+  const events = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { event: string; [field: string]: unknown });
+  const kinds = new Set(events.map((event) => event.event));
+  for (const kind of ['message', 'status', 'stdout', 'stderr', 'exit'])
+    assert.ok(kinds.has(kind), `${kind}: ${transcript}`);
+  const states = events.filter((event) => event.event === 'status').map((event) => event.state);
+  assert.ok(states.includes('TASK_RUNNING') && states.at(-1) === 'TASK_FINISHED', transcript);
+  const text = (stream: string): string =>
+    events
+      .filter((event) => event.event === stream)
+      .map((event) => event.data)
+      .join('');
+  assert.is(text('stdout'), 'héllo\n', 'whole UTF-8 characters');
+  assert.is(text('stderr'), 'oops\n');
+  const last = events.at(-1)!;
+  assert.equal(last, { event: 'exit', task_id: last.task_id, state: 'TASK_FINISHED', exit_status: 0 }, transcript);
+  const status = events.find((event) => event.event === 'status')!;
+  assert.is((status.task_id as { value: string }).value, last.task_id, "the updates' TaskStatus names the task");
+
+  const usage = await flotillaRun(['--masters', 'nope', '--json', '--', 'true']);
+  assert.is(usage.status, 2);
+  assert.is((JSON.parse(usage.stderr) as { error: { code: string } }).error.code, 'USAGE', usage.stderr);
+});
+
+test("the framework is named flotilla-run, with the task's name when --name gives one", () => {
+  assert.is(frameworkName('flotilla-run'), 'flotilla-run');
+  assert.is(frameworkName('backup'), 'flotilla-run backup');
 });
 
 test.run();

@@ -335,4 +335,26 @@ testUnless(test, systemdAnalyzeUnavailableReason(), 'systemd-analyze verify has 
   assert.is(result.stderr.trim(), '', 'warnings about the units');
 });
 
+/**
+ * `systemd-analyze security` scores a unit's exposure from 0 (locked down) to 10. The master
+ * needs nothing but its port and state dir ("OK" is under 2); the agent's restrictions bind its
+ * tasks too, so it keeps root and fewer of them (deploy/README.md), "MEDIUM" at most.
+ */
+const maxExposure: Record<keyof typeof unitFor, number> = { master: 2, agent: 6 };
+
+testUnless(test, systemdAnalyzeUnavailableReason(), "the units' hardening: systemd's exposure level", () => {
+  for (const [kind, unit] of Object.entries(unitFor) as [keyof typeof unitFor, string][]) {
+    const result = spawnSync(
+      'systemd-analyze',
+      ['security', '--offline=true', '--no-pager', path.join(deployDir, 'systemd', unit)],
+      { encoding: 'utf8' },
+    );
+    const level = /Overall exposure level for \S+: ([\d.]+)/.exec(result.stdout);
+    assert.ok(level, `${unit}: ${result.stdout.slice(-500)}${result.stderr}`);
+    const exposure = Number(level[1]);
+    process.stdout.write(`${unit}: exposure ${exposure} (at most ${maxExposure[kind]})\n`);
+    assert.ok(exposure <= maxExposure[kind], `${unit} exposure ${exposure} > ${maxExposure[kind]}`);
+  }
+});
+
 test.run();

@@ -341,11 +341,11 @@ test('malformed input everywhere: no 5xx, no crash, the state unchanged and equa
   }
 });
 
-test('the hosted frameworks: malformed input to every /v2 and /v1/jobs route, no 5xx, no app or job made', async () => {
+test('the hosted frameworks: malformed input to every /v2, /v1/jobs and /v0/scheduled-jobs route, no 5xx, no app or job made', async () => {
   // The cluster above runs without them (their offers would move the state hash); here one
   // master hosts both, so their own routes parse the input rather than a gate answering 404.
   const random = new SeededRandom(seed + 1);
-  const routes = (await masterRoutes()).filter((route) => /^\/(v2|v1\/jobs|ping)/.test(route.url));
+  const routes = (await masterRoutes()).filter((route) => /^\/(v2|v1\/jobs|v0\/scheduled-jobs|ping)/.test(route.url));
   const master = await startSingleMaster({ services: 'hosted', jobs: 'hosted' });
   try {
     const address = master.url.slice('http://'.length);

@@ -1,5 +1,6 @@
 // The web UI on a real cluster, in a real headless Chromium: three `flotilla master` processes
-// and a real agent process. The dashboard shows the three masters and the agent; a task launched
+// (each with a --zone) and a real agent process. The dashboard shows the three masters with
+// their zones and the agent; a task launched
 // through the scheduler API appears live (no reload) and its stdout and stderr are shown, read
 // through the masters; and SIGKILL of the leader — the very master that served the page — moves
 // the page to the new leader without a reload: it keeps following the task's output, and a task
@@ -19,6 +20,8 @@ const whyNot = chromiumUnavailableReason();
 const taskCommand =
   'echo hello from stdout; echo hello from stderr >&2; i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo tick $i; sleep 1; done';
 const liveTimeoutMs = 90_000;
+/** Each master in a zone of its own (m1 in dc-m1, …): the page shows every member's zone. */
+const zoneOf = (id: string): string => `dc-${id}`;
 
 let cluster: E2eCluster;
 let browser: UiBrowser;
@@ -26,7 +29,10 @@ const clients: SchedulerClient[] = [];
 
 test.before(async () => {
   if (whyNot !== undefined) return;
-  cluster = await E2eCluster.start('ui', ['cpus:2;mem:1024;disk:1000;ports:[31000-31009]']);
+  cluster = await E2eCluster.start('ui', ['cpus:2;mem:1024;disk:1000;ports:[31000-31009]'], [], (id) => [
+    '--zone',
+    zoneOf(id),
+  ]);
   browser = await launchBrowser();
 });
 test.after(async () => {
@@ -72,10 +78,22 @@ testUnless(test, whyNot, 'the dashboard shows three masters and the agent, live 
     null,
     { timeout: liveTimeoutMs },
   );
+  // Zones are learned through the replicated records: every row shows its member's zone.
+  await page.waitForFunction(
+    (zones) => {
+      const rows = [...document.querySelectorAll('#masters tbody tr')];
+      return zones.every(([id, zone]) =>
+        rows.some((row) => row.textContent?.startsWith(id!) && row.textContent.includes(zone!)),
+      );
+    },
+    cluster.masters.replicas.map((replica) => [replica.id, zoneOf(replica.id)]),
+    { timeout: liveTimeoutMs },
+  );
   const masters = (await page.textContent('#masters')) ?? '';
   for (const replica of cluster.masters.replicas) {
     assert.match(masters, replica.id);
     assert.match(masters, replica.address);
+    assert.match(masters, zoneOf(replica.id));
   }
   assert.is(await page.textContent('#masters .tag-leader'), 'leader');
   assert.match((await page.textContent('#masters tr:has(.tag-leader)')) ?? '', leader.id);
@@ -170,7 +188,11 @@ testUnless(
     await page.waitForFunction(
       (dead) =>
         [...document.querySelectorAll('#masters tbody tr')].some(
-          (row) => row.textContent?.startsWith(dead) && row.textContent.includes('not answering'),
+          (row) =>
+            row.textContent?.startsWith(dead) &&
+            row.textContent.includes('not answering') &&
+            // A master that is down still shows its zone, from the leader's replicated view of the members.
+            row.textContent.includes(`dc-${dead}`),
         ),
       leader.id,
       { timeout: liveTimeoutMs },

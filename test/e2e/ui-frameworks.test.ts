@@ -1,7 +1,8 @@
 // The services and jobs pages of the web UI, in a real headless Chromium, on three real master
 // processes hosting both frameworks and a real agent. The services page shows an app with its
-// running and healthy instances, and an app that cannot be placed (more cpus than any agent
-// has) in the waiting list with why (InsufficientCpus, from /v2/queue); the jobs page shows a
+// running and healthy instances, each instance (state, where), the deployment in progress with
+// its step, and an app that cannot be placed (more cpus than any agent has) in the waiting
+// list with why (InsufficientCpus, from /v2/queue); the jobs page shows a
 // job with its schedule and next run, and its finished run in the history. Both pages update
 // by themselves (no reload) as the frameworks' state changes.
 // Screenshots go to .artifacts/ui/ (the lines "screenshot: …" name them).
@@ -75,6 +76,16 @@ testUnless(test, whyNot, 'the services page: apps with their instances, and why 
     { timeout: liveTimeoutMs },
   );
   assert.match(await textOf(page, '#services-apps'), 'sleep 600');
+  // Each instance of /ui/web, running, with where it runs; /ui/huge's deployment stuck on its step.
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#services-instances tbody tr')].filter(
+        (tr) => tr.textContent?.includes('/ui/web') && tr.textContent.includes('TASK_RUNNING'),
+      ).length === 2,
+    null,
+    { timeout: liveTimeoutMs },
+  );
+  assert.match(await textOf(page, '#services-deployments'), /\/ui\/huge.*of 2.*ScaleApplication \/ui\/huge/);
   await screenshot(page, 'cluster-services');
   assertNoScriptTrouble();
   await page.close();

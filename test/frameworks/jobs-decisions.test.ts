@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { newJobRecord } from '../../src/frameworks/jobs/job-record.ts';
 import { parseJobSpec } from '../../src/frameworks/jobs/job-spec.ts';
 import type { FinishedRunSummary, JobRecord, JobSpec, RunId, ScheduleSpec } from '../../src/frameworks/jobs/model.ts';
-import { applyTaskStatus, recordLaunch } from '../../src/frameworks/jobs/run-transitions.ts';
+import { maxFinishedRunsKept, maxHistoryRunsPerList } from '../../src/frameworks/jobs/limits.ts';
+import { applyTaskStatus, recordLaunch, startRun } from '../../src/frameworks/jobs/run-transitions.ts';
 import { nextSlotAfter, planSlots } from '../../src/frameworks/jobs/schedule-calculator.ts';
 import { decideDependencies, decideSchedules } from '../../src/frameworks/jobs/slot-decisions.ts';
 import { Problems } from '../../src/frameworks/jobs/validation.ts';
@@ -80,6 +81,26 @@ test('every slot is decided exactly once, started or skipped, whatever the patte
   );
 });
 
+// README "Clocks": after a failover to a master whose clock is behind, no slot at or before the
+// recorded cursor is decided again, and the next slot waits until that clock reaches it.
+test('a deciding clock behind the cursor (failover to a slower master) decides no slot twice; new slots wait for it', () => {
+  let record: JobRecord = newJobRecord(spec(), [everyMinute], t0);
+  const slotsOf = (decision: ReturnType<typeof decideSchedules>): number[] =>
+    (decision?.record.activeRuns ?? []).flatMap((run) => (run.trigger.kind === 'schedule' ? [run.trigger.slotAt] : []));
+  const decideAt = (now: number): number[] => {
+    const decision = decideSchedules(record, context(now));
+    const slots = slotsOf(decision);
+    if (decision !== null) record = { ...decision.record, activeRuns: [] };
+    return slots;
+  };
+  assert.equal(decideAt(t0 + 3 * minuteMs), [t0 + 30_000, t0 + 90_000, t0 + 150_000], 'the fast clock decides three');
+  assert.equal(decideAt(t0 + minuteMs), [], 'a clock two minutes behind decides nothing again');
+  assert.equal(decideAt(t0 + 3 * minuteMs + 10_000), [], 'the next slot waits for the slow clock');
+  assert.equal(decideAt(t0 + 4 * minuteMs), [t0 + 210_000], 'and runs once it reaches it');
+  assert.equal(decideAt(t0 + 4 * minuteMs), []);
+  assert.equal(record.history.skippedSlots, []);
+});
+
 test('FORBID skips a slot while a run is active and names the reason; REPLACE stops the active run', () => {
   const forbid = newJobRecord(spec(), [{ ...everyMinute, concurrencyPolicy: 'FORBID' }], t0);
   const first = decideSchedules(forbid, context(t0 + minuteMs))!;
@@ -140,6 +161,29 @@ test('ON_FAILURE restarts with back-off until activeDeadlineSeconds; a launch th
   assert.is(record.finishedRuns[0]!.status, 'FAILED');
   assert.match(record.finishedRuns[0]!.reason!, /activeDeadlineSeconds 60 passed/);
   assert.is(record.history.failureCount, 1);
+});
+
+test('history is bounded: counts keep growing, the lists keep the newest runs, finished runs the newest 8', () => {
+  let record: JobRecord = newJobRecord(spec(), [], t0);
+  const total = 30;
+  for (let index = 1; index <= total; index++) {
+    const runId = `r-bounded-${index}` as RunId;
+    const at = t0 + index * minuteMs;
+    record = startRun(record, runId, { kind: 'manual' }, at, 'test');
+    record = recordLaunch(record, runId, `job_${runId}.1`, 'agent', at);
+    const finished = index % 3 === 0 ? 'failed' : 'finished';
+    const state = finished === 'failed' ? ('TASK_FAILED' as const) : ('TASK_FINISHED' as const);
+    const input = { taskId: `job_${runId}.1`, state, message: null, outcome: finished, restartDelayMs: 0 } as const;
+    record = applyTaskStatus(record, input, at + 1_000)!;
+  }
+  const { history } = record;
+  assert.equal([history.successCount, history.failureCount], [20, 10]);
+  assert.is(history.successfulFinishedRuns.length, maxHistoryRunsPerList);
+  assert.is(history.successfulFinishedRuns.at(-1)!.id, `r-bounded-${total - 1}`, 'the newest success is kept');
+  assert.is(history.failedFinishedRuns.length, 10);
+  assert.is(record.finishedRuns.length, maxFinishedRunsKept);
+  assert.is(record.lastFinished!.runId, `r-bounded-${total}`);
+  assert.is(history.lastFailureAt, t0 + total * minuteMs + 1_000);
 });
 
 test('a dependent job starts once per new successful run of every parent, never after a failure', () => {
@@ -217,6 +261,30 @@ test("a JobSpec gets Metronome's defaults; problems name their JSON path", () =>
       .sort(),
     ['/id', '/run', '/run/cpus', '/run/disk', '/run/env/S', '/run/mem'],
   );
+});
+
+test('artifacts take Metronome defaults; a URI the agent cannot fetch, or artifacts without cmd/args, are refused', () => {
+  const parsed = parseJobSpec({
+    id: 'fetching',
+    run: {
+      cmd: './run.sh',
+      cpus: 0.1,
+      mem: 32,
+      disk: 0,
+      artifacts: [{ uri: 'http://files.example/run.sh', executable: true, extract: false }, { uri: '/opt/a.tgz' }],
+    },
+  });
+  assert.not.instance(parsed, Problems);
+  assert.equal((parsed as { spec: JobSpec }).spec.run.artifacts, [
+    { uri: 'http://files.example/run.sh', extract: false, executable: true, cache: false },
+    { uri: '/opt/a.tgz', extract: true, executable: false, cache: false },
+  ]);
+  const paths = (run: Record<string, unknown>): string[] =>
+    (parseJobSpec({ id: 'bad', run: { cpus: 0.1, mem: 32, disk: 0, ...run } }) as Problems)
+      .details()
+      .map((detail) => detail.path);
+  assert.equal(paths({ cmd: 'x', artifacts: [{ uri: 's3://bucket/x' }] }), ['/run/artifacts/0/uri']);
+  assert.equal(paths({ docker: { image: 'busybox' }, artifacts: [{ uri: 'http://x/y' }] }), ['/run/artifacts']);
 });
 
 test.run();

@@ -5,7 +5,8 @@
 // during one: the next leader's instance reloads the job from the KV store and runs the slot
 // that came due meanwhile, late, within startingDeadlineSeconds. Runs are counted from the
 // history and from the tasks the agent ran (each appends a line to the runs file). The API is
-// used through a follower's port, which forwards to whichever master leads.
+// used through a follower's port, which forwards to whichever master leads. A second test cuts the
+// leader off (SIGSTOP) instead, and lets it come back believing it still leads.
 // flotilla-test-timeout-seconds: 500
 import path from 'node:path';
 import { test } from 'uvu';
@@ -42,9 +43,12 @@ function masterOutputs(error: Error): never {
   throw new Error(`${error.message}\n${outputs.join('\n')}`);
 }
 
+/** Masters that run but cannot answer (SIGSTOPped): the test talks to neither. */
+let frozen: string[] = [];
+
 /** Any live master that does not lead now: the API through its port. */
 async function entry(): Promise<string> {
-  return (await follower(cluster)).address;
+  return (await follower(cluster, frozen)).address;
 }
 
 async function history(jobId: string): Promise<HistoryBody | null> {
@@ -114,6 +118,71 @@ test('hosted: * * * * * runs once in each of three slots while the leading maste
     .filter((taskId) => taskId.startsWith('tick_'));
   assert.is(ran.length, 3, `the agent ran three tasks: ${ran.join(', ')}`);
   assert.is(new Set(ran).size, 3);
+});
+
+/** The slots the job's successful runs were started for, and the tasks the agent ran for it. */
+async function slotsAndTasks(jobId: string, done: HistoryBody): Promise<{ slots: string[]; tasks: string[] }> {
+  const slots: string[] = [];
+  for (const run of done.successfulFinishedRuns) {
+    const answer = await callApi<RunBody>(await entry(), 'GET', `/v1/jobs/${jobId}/runs/${run.id}`);
+    assert.is(answer.status, 200, JSON.stringify(answer.body));
+    slots.push(answer.body.trigger.slotAt!);
+  }
+  const tasks = cluster
+    .runs()
+    .map((line) => line.taskId)
+    .filter((taskId) => taskId.startsWith(`${jobId}_`));
+  return { slots: slots.sort(), tasks };
+}
+
+function signal(pid: number | undefined, name: 'SIGSTOP' | 'SIGCONT'): void {
+  assert.ok(pid !== undefined, 'the leader runs');
+  process.kill(pid, name);
+}
+
+// A partition cuts the leader off while it still believes it leads: modelled by SIGSTOP, which
+// freezes it (its Raft, its hosted instance and its timers) while the two others elect a leader
+// whose instance decides the slot that comes due. On SIGCONT the old leader's instance wakes with
+// a stale record and a clock past that slot: its decision must not commit (the KV write goes
+// through a Raft it no longer leads, and the record's CAS is stale), so the slot still runs once.
+test('hosted: a leader cut off (SIGSTOP) while a slot comes due, then back: one run per slot', async () => {
+  const address = await entry();
+  const recorded = `echo "$MESOS_TASK_ID $$" >> '${cluster.runsFile}'; true`;
+  const job = jobSpec('cutoff', recorded, { schedules: [{ id: 'every', cron: '* * * * *' }] });
+  const created = await callApi(address, 'POST', '/v1/jobs', job);
+  assert.is(created.status, 201, JSON.stringify(created.body));
+  const firstSlot = nextMinute(0);
+  clock.set(nextMinute());
+  await waitForHistory('cutoff', 'one run', (current) => current.successCount === 1);
+
+  const leader = await cluster.leader();
+  const pid = leader.child?.pid;
+  signal(pid, 'SIGSTOP');
+  frozen = [leader.id];
+  try {
+    clock.set(nextMinute());
+    await waitForHistory('cutoff', 'the new leader to run the slot', (current) => current.successCount === 2);
+  } finally {
+    signal(pid, 'SIGCONT');
+    frozen = [];
+  }
+  // Until the old leader knows it no longer leads, its instance may try to decide the slot again.
+  await waitFor(
+    async () => {
+      const status = await cluster.masters.status(leader);
+      return status !== null && status.role !== 'leader' && Boolean(status.leader) && status.leader !== leader.id;
+    },
+    { timeoutMs: waitTimeoutMs, what: `${leader.id} to learn it no longer leads`, intervalMs: 200 },
+  ).catch(masterOutputs);
+  clock.set(nextMinute());
+  const done = await waitForHistory('cutoff', 'the third slot', (current) => current.successCount === 3);
+  assert.is(done.failureCount, 0);
+  const { slots, tasks } = await slotsAndTasks('cutoff', done);
+  const expected = [0, 1, 2].map((minutes) =>
+    new Date(firstSlot + minutes * minuteMs).toISOString().replace('Z', '+0000'),
+  );
+  assert.equal(slots, expected, 'one run per slot');
+  assert.is(tasks.length, 3, `the agent ran three tasks: ${tasks.join(', ')}`);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 // Error codes are documented, both ways: every code in the tables is in docs/errors.md with its
 // status, and the doc names no code that does not exist (fastify's errors.test.js model). The
-// master's codes are documented with the status src/http answers them with.
+// master's codes are documented with the status src/http answers them with; the agent socket's
+// codes (no status: they travel in WebSocket frames) with their meaning.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +10,7 @@ import { jobsErrors } from '../../src/frameworks/jobs/errors.ts';
 import { httpErrors } from '../../src/http/errors.ts';
 import { masterErrorAnswers } from '../../src/http/master-errors.ts';
 import { type MasterErrorCode, masterErrors } from '../../src/master/errors.ts';
+import { agentProtocolErrors } from '../../src/protocol/agent.ts';
 import { rejectionCodes } from '../../src/state-machine/errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
@@ -50,6 +52,14 @@ test('the doc names no code that does not exist', () => {
     [...documented.keys()].filter((code) => !known.has(code)),
     [],
   );
+});
+
+test("the agent socket's error codes: the registry and the doc's table agree both ways, with their meanings", () => {
+  const section = doc.split('\n## Agent socket ')[1]?.split('\n## ')[0];
+  assert.ok(section, 'docs/errors.md has an "Agent socket" section');
+  const rows = new Map([...section.matchAll(/^\| ([A-Z_]+) \| ([^|]+) \|$/gm)].map((match) => [match[1]!, match[2]!]));
+  assert.equal([...rows.keys()].sort(), Object.keys(agentProtocolErrors).sort());
+  for (const [code, { meaning }] of Object.entries(agentProtocolErrors)) assert.is(rows.get(code), meaning, code);
 });
 
 test('statuses are client or server errors, and 307 only for the leader redirect', () => {

@@ -459,10 +459,10 @@ test('LAUNCH with hostile task infos', async () => {
     onStream(),
   );
   await refused(
-    'uris',
-    launch({ command: { value: 'x', uris: [{ value: 'http://evil' }] } }),
+    'uri output_file outside the sandbox',
+    launch({ command: { value: 'x', uris: [{ value: 'http://evil/x', output_file: '../../etc/cron.d/x' }] } }),
     400,
-    'INVALID_BODY',
+    'INVALID_URI',
     onStream(),
   );
   await refused(

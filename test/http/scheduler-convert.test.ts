@@ -150,7 +150,10 @@ test('TaskInfo: MESOS container with a docker image, argv command; custom execut
   assert.is(definition.command?.shell, false);
   const base = { name: 'x', task_id: { value: 'x' }, agent_id: { value: 'a1' }, resources: [] };
   invalid(() => parseTaskInfo({ ...base, executor: { executor_id: { value: 'e' } } }, 'task'), 'executor');
-  invalid(() => parseTaskInfo({ ...base, command: { value: 'x', uris: [{ value: 'http://x' }] } }, 'task'), 'URIs');
+  invalid(
+    () => parseTaskInfo({ ...base, command: { value: 'x', uris: [{ value: 's3://b/x' }] } }, 'task'),
+    'scheme s3',
+  );
 });
 
 test('FrameworkInfo: role or MULTI_ROLE roles, failover seconds to ms, unknown capabilities dropped', () => {

@@ -136,8 +136,56 @@ test('refused: TaskInfo fields no Flotilla agent acts on', () => {
   refused(taskInfo({ limits: { cpus: { value: 2 } } }), 'limits', /resources/);
   refused(taskInfo({ data: 'aGk=' }), 'data', /only a framework's executor reads TaskInfo.data/);
   refused(taskInfo({ executor: { executor_id: { value: 'e' } } }), 'executor', /not both/);
-  refused(taskInfo({ command: { value: 'x', uris: [{ value: 'http://x' }] } }), 'command.uris', /URIs/);
   refused(taskInfo({ command: { value: 'x', user: '-rf' } }), 'command.user', /must match/);
+});
+
+test('honoured: CommandInfo.uris with mesos.proto defaults (executable false, extract true, cache false)', () => {
+  const uris = [
+    { value: 'http://files.example/app.tar.gz' },
+    { value: 'https://files.example/run.sh', executable: true, extract: false, cache: true, output_file: 'bin/run' },
+    { value: 'file:///opt/data.txt' },
+    { value: '/opt/other.zip', extract: false },
+  ];
+  const definition = parsed(taskInfo({ command: { value: 'x', uris } }));
+  assert.equal(definition.command?.uris, [
+    { value: 'http://files.example/app.tar.gz', executable: false, extract: true, cache: false, outputFile: null },
+    { value: 'https://files.example/run.sh', executable: true, extract: false, cache: true, outputFile: 'bin/run' },
+    { value: 'file:///opt/data.txt', executable: false, extract: true, cache: false, outputFile: null },
+    { value: '/opt/other.zip', executable: false, extract: false, cache: false, outputFile: null },
+  ]);
+  assert.not.ok('uris' in (parsed(taskInfo()).command ?? {}), 'no uris: the member is absent, as in older entries');
+});
+
+test('refused: URIs the agent cannot fetch, with INVALID_URI naming the entry', () => {
+  const cases: [Json, string, RegExp][] = [
+    [{ value: '' }, 'uris[0].value', /empty/],
+    [{ value: 'hdfs://namenode/x' }, 'uris[0].value', /scheme hdfs/],
+    [{ value: 'ftp://host/x' }, 'uris[0].value', /scheme ftp/],
+    [{ value: 'relative/path' }, 'uris[0].value', /absolute local path/],
+    [{ value: 'file://otherhost/x' }, 'uris[0].value', /another host/],
+    [{ value: 'http://x/a', output_file: '../escape' }, 'uris[0].output_file', /inside the sandbox/],
+    [{ value: 'http://x/a', output_file: 'a/../../escape' }, 'uris[0].output_file', /inside the sandbox/],
+    [{ value: 'http://x/a', output_file: '/etc/passwd' }, 'uris[0].output_file', /relative/],
+    [{ value: 'http://x/a', executable: 'yes' }, 'uris[0].executable', /true or false/],
+  ];
+  for (const [uri, field, why] of cases) {
+    try {
+      parseTaskInfo(taskInfo({ command: { value: 'x', uris: [uri] } }), 'task');
+      assert.unreachable(`${JSON.stringify(uri)} should be refused`);
+    } catch (error) {
+      assert.instance(error, HttpError);
+      assert.is((error as HttpError).status, 400);
+      const message = (error as HttpError).message;
+      assert.ok(message.startsWith(`task.command.${field}`), `"${message}" should name task.command.${field}`);
+      assert.match(message, why);
+      if (field !== 'uris[0].executable') assert.is((error as HttpError).code, 'INVALID_URI', message);
+    }
+  }
+  const docker = { type: 'DOCKER', docker: { image: 'busybox' } };
+  const noValue = taskInfo({ container: docker, command: { shell: false, uris: [{ value: 'http://x/a' }] } });
+  assert.throws(() => parseTaskInfo(noValue, 'task'), /uris need a command value/);
+  const many = Array.from({ length: 65 }, (_, index) => ({ value: `http://x/${index}` }));
+  assert.throws(() => parseTaskInfo(taskInfo({ command: { value: 'x', uris: many } }), 'task'), /at most 64/);
 });
 
 test('refused: health check options the agent does not follow', () => {

@@ -43,9 +43,25 @@ async function put(leader: ReplicaProcess, key: string, value: string): Promise<
   assert.is(response.status, 200, `PUT ${key}`);
 }
 
-async function get(replica: ReplicaProcess, key: string): Promise<string | null> {
-  const response = await fetch(`http://${replica.address}/api/v1/kv/backup-test/${key}`);
-  return response.status === 200 ? ((await response.json()) as { value: string }).value : null;
+/**
+ * A linearizable read on `replica`: the value, or null for 404. Right after an election a
+ * follower may answer 503 or 504 (its read index is not confirmed yet): asked again, as a
+ * client must; any other answer fails with its status and body.
+ */
+function get(replica: ReplicaProcess, key: string): Promise<string | null> {
+  return waitFor(
+    async () => {
+      const response = await fetch(`http://${replica.address}/api/v1/kv/backup-test/${key}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.status === 503 || response.status === 504) return undefined;
+      if (response.status === 404) return { value: null };
+      const text = await response.text();
+      assert.is(response.status, 200, `GET ${key} on ${replica.id}: ${text}`);
+      return { value: (JSON.parse(text) as { value: string }).value };
+    },
+    { timeoutMs: 30_000, what: `${replica.id} to answer GET ${key} (not 503/504)`, intervalMs: 200 },
+  ).then((answer) => answer.value);
 }
 
 const masters = (cluster: ProcessCluster): string => cluster.replicas.map((replica) => replica.address).join(',');

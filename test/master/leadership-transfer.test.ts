@@ -1,6 +1,7 @@
 // Leader services follow leadership, and only leadership, under load: three real `flotilla
-// master` processes, one real agent, and a scheduler (the SDK) launching short tasks without
-// pause. Leadership is handed from master to master 20 times with TRANSFER_LEADERSHIP. All the
+// master` processes hosting the built-in services and jobs frameworks (the last two leader
+// services, as in a default deployment), one real agent, and a scheduler (the SDK) launching
+// short tasks without pause. Leadership is handed from master to master 20 times with TRANSFER_LEADERSHIP. All the
 // while every master's GET_RAFT is sampled: at any sample at most one master runs leader
 // services, and it is the leader of the term they run in. Afterwards the masters' JSON logs
 // ("leader service started" / "leader service stopped", with term and durationMs) show that the
@@ -31,7 +32,11 @@ const serviceOrder = [
   'learner-promoter',
   'master-zones',
   'zone-preference',
+  'services-framework',
+  'jobs-framework',
 ];
+/** The masters host the built-in frameworks, as `flotilla master` does by default. */
+const hostedFrameworks = ['--services', 'hosted', '--jobs', 'hosted'];
 /** Live tasks the scheduler keeps at most: load, without filling the agent. */
 const maxLiveTasks = 4;
 /** Pause between GET_RAFT rounds: frequent, and still leaving the two cores to the cluster. */
@@ -249,7 +254,7 @@ async function leadingServices(replica: ReplicaProcess): Promise<boolean> {
 }
 
 test(`leader services follow ${transfers} leadership transfers under scheduler and agent load`, async () => {
-  const cluster = await ProcessCluster.start(makeTempDir('leadership-transfer-'), 3, [], 'master');
+  const cluster = await ProcessCluster.start(makeTempDir('leadership-transfer-'), 3, hostedFrameworks, 'master');
   const log = new ServiceLog();
   for (const replica of cluster.replicas) log.follow(replica);
   const masters = cluster.replicas.map((replica) => replica.address).join(',');

@@ -6,7 +6,7 @@
 // time (--base-port) and the data lives in a temporary folder (--data-dir).
 // flotilla-test-timeout-seconds: 600
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -14,7 +14,6 @@ import * as assert from 'uvu/assert';
 import { agentPortOffset } from '../../scripts/start/layout.ts';
 import { portProblem } from '../../scripts/start/ports.ts';
 import { flotilla, parseJson, repoRoot, transcript } from '../cli/support/cli-process.ts';
-import { freePort } from '../raft/support/process-cluster.ts';
 import { dockerUnavailableReason } from '../support/capabilities.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -31,14 +30,35 @@ interface StartProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** A base port whose four ports (masters base..base+2, agent base+5) are free now. */
+/** Below the kernel's ephemeral range, where outgoing connections take no port: read at start. */
+function ephemeralRangeStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+const lowestBasePort = 20_000;
+const basePortStep = 10;
+
+/**
+ * A base port whose four ports (masters base..base+2, agent base+5) are free now, below the
+ * ephemeral range: there, only listeners take ports, while in it (where freePort's ports are)
+ * any outgoing connection of this shared machine may take base+1 between the check and the
+ * start (CI and a busy machine saw m2 fail with EADDRINUSE). The search starts at an offset of
+ * this process's pid, so that two test processes do not try the same ports in step.
+ */
 async function freeBasePort(): Promise<number> {
+  const slots = Math.floor((ephemeralRangeStart() - lowestBasePort - agentPortOffset) / basePortStep);
+  assert.ok(slots > maxPortSearches, `room for base ports below the ephemeral range (${slots} slots)`);
   for (let search = 0; search < maxPortSearches; search++) {
-    const base = await freePort();
-    if (base + agentPortOffset > 65535) continue;
+    const base = lowestBasePort + ((process.pid + search * 7919) % slots) * basePortStep;
     const ports = [base, base + 1, base + 2, base + agentPortOffset];
     const problems = await Promise.all(ports.map((port) => portProblem('127.0.0.1', port)));
-    if (problems.every((problem) => problem === null)) return base;
+    if (problems.every((problem) => problem === null)) {
+      process.stdout.write(`base port ${base}\n`);
+      return base;
+    }
   }
   throw new Error(`no free base port after ${maxPortSearches} tries`);
 }
@@ -247,12 +267,35 @@ test('npm start: a short block, a first task, a clean Ctrl-C, and a resume from 
   assert.is(down.status, 3, `nothing answers once npm start has stopped:\n${transcript(down)}`);
   assert.match(down.stderr, /"code":"NO_MASTER"/, transcript(down));
 
-  const second = start(['--base-port', String(base), '--data-dir', dataDir]);
+  // The resume runs with --verbose: the nodes' JSON logs stream to the terminal (stderr) and
+  // still go to their files; the block is the same.
+  const logBytesBefore = statSync(path.join(dataDir, 'logs', 'm1.log')).size;
+  const second = start(['--base-port', String(base), '--data-dir', dataDir, '--verbose']);
   try {
     const resumed = await waitForBlock(second);
     assert.ok(
       resumed.some((line) => /^Flotilla is up: .*\(resumed/.test(line)),
       resumed.join('\n'),
+    );
+    assert.ok(resumed.length <= 25, `--verbose keeps the block to itself on stdout:\n${resumed.join('\n')}`);
+    // Chunks of three nodes interleave on one stream: a line cut by another node's is skipped.
+    const streamedNodes = new Set(
+      second.output.stderr.split('\n').map((line) => {
+        try {
+          return (JSON.parse(line) as { node?: string }).node;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    for (const node of ['m1', 'm2', 'm3'])
+      assert.ok(
+        streamedNodes.has(node),
+        `--verbose streams ${node}'s JSON log lines:\n${startTranscript(second).slice(-2000)}`,
+      );
+    assert.ok(
+      statSync(path.join(dataDir, 'logs', 'm1.log')).size > logBytesBefore,
+      'and still writes them to the file',
     );
     assert.is(agentIdOf(resumed), firstAgent, 'the agent keeps its id');
     const tasks = await flotilla(['tasks', '--json', '--masters', masters]);

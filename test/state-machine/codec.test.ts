@@ -49,6 +49,32 @@ test('COMPAT: a format 1 command lacks the members format 2 added; they decode t
   assert.equal(framework.ok && framework.command.type === 'update_framework' ? framework.command.info.user : 'x', null);
 });
 
+test('format 7: a task command carries uris; format 6 entries have none; a uri outside the sandbox is rejected', () => {
+  const launch = JSON.parse(JSON.stringify(commandSamples.accept_offers)) as {
+    operations: { type: string; tasks?: { command: Record<string, unknown> | null }[] }[];
+  };
+  const task = launch.operations.find((operation) => operation.type === 'LAUNCH')!.tasks![0]!;
+  const uri = {
+    value: 'https://files.example/a.tgz',
+    executable: false,
+    extract: true,
+    cache: false,
+    outputFile: null,
+  };
+  task.command = { value: 'x', shell: true, arguments: [], environment: {}, user: null, uris: [uri] };
+  const decoded = decodeCommand(envelope(launch));
+  assert.ok(decoded.ok, decoded.ok ? '' : decoded.message);
+  assert.equal(decoded.ok ? JSON.parse(JSON.stringify(decoded.command)) : null, launch);
+  const { uris: _added, ...format6Command } = task.command;
+  task.command = format6Command;
+  const old = decodeCommand(text(JSON.stringify({ version: 6, command: launch })));
+  assert.ok(old.ok);
+  const oldTask = old.ok && old.command.type === 'accept_offers' ? old.command.operations[2] : undefined;
+  assert.ok(oldTask?.type === 'LAUNCH' && !('uris' in (oldTask.tasks[0]?.command ?? {})), 'absent, as written');
+  task.command = { ...format6Command, uris: [{ ...uri, outputFile: '../../etc/x' }] };
+  assert.is(codeOf(envelope(launch)), 'MALFORMED_COMMAND');
+});
+
 test('COMPAT: a format 3 reregister_agent names its tasks without states; they decode as null', () => {
   const { keepsReservations: _addedInFormat5, ...reregister } = commandSamples.reregister_agent;
   const tasks = reregister.tasks.map(({ frameworkId, taskId }) => ({ frameworkId, taskId }));

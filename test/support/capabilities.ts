@@ -133,3 +133,16 @@ export function tmpfsMountUnavailableReason(): string | undefined {
 export function opensslUnavailableReason(): string | undefined {
   return findOnPath('openssl') === undefined ? 'openssl is not installed (apt-get install openssl)' : undefined;
 }
+
+/** Debian's python3 (the system one, not a pyenv shim) and its python3-marathon package (marathon-python). */
+export const systemPython = '/usr/bin/python3';
+
+/** Undefined when the system python3 imports marathon-python (.ci/run installs python3-marathon). */
+export function marathonPythonUnavailableReason(): string | undefined {
+  try {
+    execFileSync(systemPython, ['-c', 'import marathon'], { stdio: 'ignore', timeout: 30_000 });
+    return undefined;
+  } catch {
+    return `${systemPython} cannot import marathon (apt-get install python3-marathon)`;
+  }
+}

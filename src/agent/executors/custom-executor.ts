@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { ContainerExit, RunningContainer } from '../containerizer/types.ts';
+import { FetchError, fetchUris } from '../fetcher.ts';
 import { prepareSandbox } from '../sandbox-owner.ts';
 import { lookupUser, resolveContainerUser, TaskUserError } from '../task-user.ts';
 import { executorContainerizer, executorContainerSpec, resizeExecutor } from './executor-container.ts';
@@ -49,10 +50,19 @@ export async function launchCustomExecutor(registry: ExecutorRegistry, session: 
     const parameters = session.info?.container?.parameters ?? [];
     const user = await resolveContainerUser(session.info?.user ?? null, parameters, host.userPolicy, lookupUser);
     prepareSandbox(session.sandbox, user);
+    await fetchUris(session.info?.command?.uris ?? [], {
+      sandbox: session.sandbox,
+      user,
+      logger: host.logger,
+      containerName: session.executorId,
+      logFields: { framework: session.frameworkId, executor: session.executorId },
+    });
     container = await containerizer.launch({ ...(await executorContainerSpec(registry, session)), user });
   } catch (error) {
     const message =
-      error instanceof TaskUserError ? error.message : `the executor could not start: ${(error as Error).message}`;
+      error instanceof TaskUserError || error instanceof FetchError
+        ? error.message
+        : `the executor could not start: ${(error as Error).message}`;
     host.logger.warn(
       { framework: session.frameworkId, executor: session.executorId, problem: message },
       'executor launch failed',

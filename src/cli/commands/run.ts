@@ -1,5 +1,6 @@
 // `flotilla run [flags] -- CMD…`: run one task on the cluster, like mesos-execute: print its
-// state changes and output, exit 0 only if it finished (TASK_FINISHED).
+// state changes and output, exit 0 only if it finished (TASK_FINISHED). With --json, the same
+// as JSON lines (src/cli/run/json-output.ts), and a usage error as one JSON object on stderr.
 import { frameworkCredentials } from '../client/credentials.ts';
 import { CliError } from '../client/errors.ts';
 import os from 'node:os';
@@ -8,7 +9,9 @@ import type { MasterAddress } from '../../frameworks/sdk/masters.ts';
 import type { ClientTls } from '../../protocol/tls-client.ts';
 import { resolveMasters, resolveTls } from './cluster-command.ts';
 import type { TaskCommand } from '../../frameworks/sdk/task-info.ts';
-import { exitStatus, runTask, type RunPlan } from '../run/task-runner.ts';
+import { jsonRunOutput } from '../run/json-output.ts';
+import { exitStatus, type RunPlan, runFrameworkName, runTask, textRunOutput } from '../run/task-runner.ts';
+import { newTaskId } from '../../frameworks/sdk/task-info.ts';
 import type { CommandRegistration } from './types.ts';
 
 interface RunFlags {
@@ -26,6 +29,7 @@ interface RunFlags {
   principal?: string;
   secretFile?: string;
   tlsCa?: string;
+  json?: boolean;
 }
 
 function positiveNumber(flag: string, allowZero = false): (text: string) => number {
@@ -52,7 +56,7 @@ export const registerRunCommand: CommandRegistration = (program: Command) => {
     .option('--mem <mb>', 'memory for the task, in MB', positiveNumber('--mem'), 32)
     .option('--disk <mb>', 'disk for the task, in MB', positiveNumber('--disk', true), 0)
     .option('--docker-image <image>', "run in this Docker image (without a command: the image's own)")
-    .option('--name <name>', "the task's name", 'flotilla-run')
+    .option('--name <name>', "the task's name", runFrameworkName)
     .option('--masters <list>', 'masters host:port,… (default $FLOTILLA_MASTERS, else the three local ones)')
     .option('--tls-ca <file>', 'masters with --tls-*: speak HTTPS trusting this PEM CA (default $FLOTILLA_TLS_CA)')
     .option('--role <role>', 'the role the framework subscribes with', '*')
@@ -64,6 +68,7 @@ export const registerRunCommand: CommandRegistration = (program: Command) => {
     )
     .option('--no-shell', 'run the arguments as argv, without /bin/sh -c')
     .option('--no-output', "do not follow the task's stdout and stderr")
+    .option('--json', 'JSON lines on stdout: message, notice, status, stdout, stderr events, then exit')
     .option('--principal <name>', 'authenticate and register as this principal (default $FLOTILLA_PRINCIPAL)')
     .option('--secret-file <file>', "the principal's secret (default $FLOTILLA_SECRET)")
     .addOption(
@@ -78,22 +83,17 @@ export const registerRunCommand: CommandRegistration = (program: Command) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      const code = await runTask(
-        plan,
-        {
-          line: (text) => process.stdout.write(`${text}\n`),
-          notice: (text) => process.stderr.write(`flotilla run: ${text}\n`),
-          stdout: (data) => process.stdout.write(data),
-          stderr: (data) => process.stderr.write(data),
-        },
-        interrupted,
-      );
+      if (flags.json !== true) process.exit(await runTask(plan, textRunOutput(), interrupted));
+      const output = jsonRunOutput((text) => process.stdout.write(text));
+      const code = await runTask(plan, output, interrupted);
+      output.exit(plan.spec.taskId!, code);
       process.exit(code);
     });
 };
 
 function buildPlan(words: readonly string[], flags: RunFlags): RunPlan {
-  if (words.length === 0 && flags.dockerImage === undefined) usage('give a command after --, or --docker-image');
+  if (words.length === 0 && flags.dockerImage === undefined)
+    usage('give a command after --, or --docker-image', flags.json);
   const command: TaskCommand | undefined =
     words.length === 0
       ? undefined
@@ -101,10 +101,11 @@ function buildPlan(words: readonly string[], flags: RunFlags): RunPlan {
         ? { kind: 'shell', line: shellLine(words) }
         : { kind: 'argv', argv: words };
   return {
-    masters: mastersFrom(flags.masters),
+    masters: mastersFrom(flags),
     requirement: { cpus: flags.cpus, memMb: flags.mem, diskMb: flags.disk, role: flags.role },
     spec: {
       name: flags.name,
+      taskId: newTaskId(flags.name),
       ...(command === undefined ? {} : { command }),
       ...(flags.dockerImage === undefined ? {} : { dockerImage: flags.dockerImage }),
     },
@@ -122,7 +123,7 @@ function runTls(flags: RunFlags): ClientTls | null {
     return resolveTls(flags, process.env);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    usage(error.message);
+    usage(error.message, flags.json);
   }
 }
 
@@ -131,7 +132,7 @@ function runCredentials(flags: RunFlags): RunPlan['credentials'] {
     return frameworkCredentials(flags, process.env) ?? null;
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    usage(error.message);
+    usage(error.message, flags.json);
   }
 }
 
@@ -146,16 +147,20 @@ export function shellLine(words: readonly string[]): string {
     .join(' ');
 }
 
-function mastersFrom(flag: string | undefined): MasterAddress[] {
+function mastersFrom(flags: RunFlags): MasterAddress[] {
   try {
-    return resolveMasters(flag, process.env);
+    return resolveMasters(flags.masters, process.env);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    usage(error.message);
+    usage(error.message, flags.json);
   }
 }
 
-function usage(message: string): never {
-  process.stderr.write(`flotilla run: ${message}\n`);
+/** With --json a usage error is one JSON object on stderr, as in every command. */
+function usage(message: string, json: boolean | undefined): never {
+  if (json === true) {
+    const error = { code: 'USAGE', message, hint: null, status: null };
+    process.stderr.write(`${JSON.stringify({ error, server_code: null })}\n`);
+  } else process.stderr.write(`flotilla run: ${message}\n`);
   process.exit(exitStatus.usage);
 }

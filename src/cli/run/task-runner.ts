@@ -41,7 +41,23 @@ export interface RunPlan {
 
 export interface RunOutput extends OutputSinks {
   readonly line: (text: string) => void;
+  /** One status update of the task. */
+  readonly status: (status: TaskStatus) => void;
 }
+
+/** The text output: state changes as log-like lines, output as it comes. */
+export function textRunOutput(): RunOutput {
+  return {
+    line: (text) => process.stdout.write(`${text}\n`),
+    notice: (text) => process.stderr.write(`flotilla run: ${text}\n`),
+    status: (status) => process.stdout.write(`${formatStatusLine(status)}\n`),
+    stdout: (data) => process.stdout.write(data),
+    stderr: (data) => process.stderr.write(data),
+  };
+}
+
+/** The framework's name, and the default task name (`--name`). */
+export const runFrameworkName = 'flotilla-run';
 
 /** Kept long enough that a master failover does not end the framework (its task would be killed). */
 const failoverTimeoutSeconds = 120;
@@ -52,7 +68,7 @@ export async function runTask(plan: RunPlan, output: RunOutput, interrupted: Pro
     masters: plan.masters,
     framework: {
       user: plan.user,
-      name: `flotilla-run ${plan.spec.name}`,
+      name: frameworkName(plan.spec.name),
       roles: [plan.requirement.role ?? '*'],
       failover_timeout: failoverTimeoutSeconds,
       checkpoint: true,
@@ -95,6 +111,11 @@ function reportConnection(client: SchedulerClient, output: RunOutput): void {
     told.add(change.error.message);
     output.notice(`${change.error.message}; still trying`);
   });
+}
+
+/** `flotilla-run NAME`, or `flotilla-run` alone for a task of the default name (not "flotilla-run flotilla-run"). */
+export function frameworkName(taskName: string): string {
+  return taskName === runFrameworkName ? runFrameworkName : `${runFrameworkName} ${taskName}`;
 }
 
 function describe(requirement: TaskRequirement): string {
@@ -171,7 +192,7 @@ class TaskRun {
 
   #onUpdate(status: TaskStatus): void {
     if (status.task_id.value !== this.spec.taskId) return;
-    this.output.line(formatStatusLine(status));
+    this.output.status(status);
     if (status.state === 'TASK_RUNNING' || status.state === 'TASK_STARTING') this.#followOutput();
     if (isTerminalTaskState(status.state)) {
       if (this.#follower === null) this.#followOutput();

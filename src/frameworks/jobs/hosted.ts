@@ -68,6 +68,10 @@ export class HostedJobs implements JobsApi {
     return this.#current().updateJob(id, body);
   }
 
+  replaceScheduledJob(id: string, body: unknown): Promise<JobRecord> {
+    return this.#current().replaceScheduledJob(id, body);
+  }
+
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec> {
     return this.#current().deleteJob(id, stopCurrentJobRuns);
   }

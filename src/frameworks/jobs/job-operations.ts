@@ -95,6 +95,48 @@ export async function updateJob(context: OperationContext, id: string, body: unk
   return written.record;
 }
 
+function sameSchedule(left: ScheduleSpec, right: ScheduleSpec): boolean {
+  return (
+    left.id === right.id &&
+    left.cron === right.cron &&
+    left.timezone === right.timezone &&
+    left.startingDeadlineSeconds === right.startingDeadlineSeconds &&
+    left.concurrencyPolicy === right.concurrencyPolicy &&
+    left.enabled === right.enabled
+  );
+}
+
+/**
+ * PUT /v0/scheduled-jobs/{id} (Metronome's v0 ScheduledJobSpecController): the spec and all its
+ * schedules are replaced (none given: none kept); runs and history stay. A schedule kept unchanged
+ * keeps its cursor, so no slot it handled runs again; a new or changed one starts at now.
+ */
+export async function replaceScheduledJob(context: OperationContext, id: string, body: unknown): Promise<JobRecord> {
+  if (context.store.get(id) === undefined) throw unknownJob(id);
+  const parsed = parsedOrThrow(parseJobSpec(body, id));
+  const schedules = parseSchedules(parsed.schedules ?? []);
+  checkDependencies(context.store, parsed.spec);
+  const written = await context.store.update(id, (record) => {
+    const now = context.now();
+    const unchanged = (schedule: ScheduleSpec): boolean => record.schedules.some((old) => sameSchedule(old, schedule));
+    const cursors = Object.fromEntries(
+      schedules.map((schedule) => [
+        schedule.id,
+        unchanged(schedule) && record.cursors[schedule.id] !== undefined
+          ? record.cursors[schedule.id]!
+          : { handledThrough: now },
+      ]),
+    );
+    const kept = new Set(parsed.spec.dependencies.map((dependency) => dependency.id as string));
+    const consumed = Object.fromEntries(
+      Object.entries(record.consumedParentRuns).filter(([parent]) => kept.has(parent)),
+    );
+    return { record: { ...record, spec: parsed.spec, schedules, cursors, consumedParentRuns: consumed }, result: null };
+  });
+  if (written === undefined || written === null) throw unknownJob(id);
+  return written.record;
+}
+
 export async function deleteJob(context: OperationContext, id: string, stopCurrentJobRuns: boolean): Promise<JobSpec> {
   const record = context.store.get(id);
   if (record === undefined) throw unknownJob(id);

@@ -1,8 +1,12 @@
 // JobSpec from JSON, following Metronome's v1 schema (api/.../v1/schema/jobspec.schema.json)
 // and its readers (api/v1/models: defaults for everything the schema leaves optional). The
 // schema requires run.cpus, run.mem and run.disk; everything else has Metronome's default.
-// Fields Metronome accepts but Flotilla cannot honour (secrets, ucr, networks, gpus) are
-// refused with a 422 naming them rather than silently dropped.
+// Fields Metronome accepts but Flotilla cannot honour (secrets, ucr, networks, gpus, artifact URIs
+// the agent cannot fetch, volumes without a Docker image, docker parameters the agents cannot
+// express) are refused with a 422 naming them rather than silently dropped or refused by the
+// master at every launch.
+import { uriValueProblem } from '../../protocol/command-uris.ts';
+import { DockerParameterError, parseDockerParameter } from '../../protocol/docker-parameters.ts';
 import { maxDependenciesPerJob, maxJobIdLength, maxJobSpecBytes, maxSecondsValue } from './limits.ts';
 import {
   type Artifact,
@@ -151,6 +155,9 @@ function readRunSpec(run: Json, problems: Problems): RunSpec | undefined {
   const placement = readPlacement(run, problems);
   const artifacts = readList(run, 'artifacts', '/run', problems, readArtifact(problems));
   const volumes = readList(run, 'volumes', '/run', problems, readVolume(problems));
+  if (artifacts.length > 0 && cmd === undefined && args === undefined)
+    problems.add('/run/artifacts', 'artifacts are fetched for a cmd or args; an image entrypoint gets none');
+  checkVolumes(volumes, docker !== undefined, problems);
   if (cpus === undefined || mem === undefined || disk === undefined) return undefined;
   return {
     cpus,
@@ -219,7 +226,15 @@ function readDocker(run: Json, problems: Problems): DockerSpec | undefined {
     if (!isObject(item)) return void problems.add(path, 'must be an object {"key","value"}');
     const key = readString(item, 'key', path, problems, { required: true });
     const value = readString(item, 'value', path, problems, { required: true });
-    return key === undefined || value === undefined ? undefined : { key, value };
+    if (key === undefined || value === undefined) return undefined;
+    try {
+      // Job tasks run on the host network (buildTaskInfo's default).
+      parseDockerParameter(key, value, 'HOST');
+    } catch (error) {
+      if (!(error instanceof DockerParameterError)) throw error;
+      problems.add(path, error.message);
+    }
+    return { key, value };
   });
   if (image === undefined) return undefined;
   return {
@@ -265,6 +280,9 @@ function readArtifact(problems: Problems): (item: unknown, path: string) => Arti
     rejectUnknownFields(item, ['uri', 'extract', 'executable', 'cache'], path, problems);
     const uri = readString(item, 'uri', path, problems, { required: true, minLength: 1 });
     if (uri === undefined) return undefined;
+    // What the agent cannot fetch is refused here, not by the master at every launch.
+    const problem = uriValueProblem(uri);
+    if (problem !== null) problems.add(`${path}/uri`, `the URI ${problem}`);
     return {
       uri,
       extract: readBoolean(item, 'extract', path, problems) ?? true,
@@ -280,9 +298,32 @@ function readVolume(problems: Problems): (item: unknown, path: string) => Volume
     rejectUnknownFields(item, ['containerPath', 'hostPath', 'mode', 'secret'], path, problems);
     if (item.secret !== undefined) problems.add(`${path}/secret`, 'secret volumes are not supported');
     const containerPath = readString(item, 'containerPath', path, problems, { required: true, minLength: 1 });
-    const hostPath = readString(item, 'hostPath', path, problems, { minLength: 1 });
+    const hostPath = readString(item, 'hostPath', path, problems, { required: true, minLength: 1 });
     const mode = readEnum(item, 'mode', ['RO', 'RW'] as const, path, problems);
     if (containerPath === undefined) return undefined;
     return { containerPath, ...(hostPath === undefined ? {} : { hostPath }), ...(mode === undefined ? {} : { mode }) };
   };
+}
+
+/** ":" and "," separate the parts of a Docker bind; ".." would climb out of the sandbox. */
+function badBindPath(value: string): string | null {
+  if (/[:,\0]/.test(value)) return 'must not contain ":", "," or NUL';
+  if (!value.startsWith('/') && value.split('/').includes('..')) return 'a relative path must not contain ".."';
+  return null;
+}
+
+/** What the masters and agents check of container.volumes, checked once when the job is written. */
+function checkVolumes(volumes: readonly Volume[], hasDocker: boolean, problems: Problems): void {
+  if (volumes.length > 0 && !hasDocker)
+    problems.add('/run/volumes', 'volumes need run.docker: Flotilla mounts volumes into Docker containers only');
+  const seen = new Set<string>();
+  volumes.forEach((volume, index) => {
+    const containerProblem = badBindPath(volume.containerPath);
+    if (containerProblem !== null) problems.add(`/run/volumes/${index}/containerPath`, containerProblem);
+    const hostProblem = volume.hostPath === undefined ? null : badBindPath(volume.hostPath);
+    if (hostProblem !== null) problems.add(`/run/volumes/${index}/hostPath`, hostProblem);
+    if (seen.has(volume.containerPath))
+      problems.add(`/run/volumes/${index}/containerPath`, `${volume.containerPath} is mounted twice`);
+    seen.add(volume.containerPath);
+  });
 }

@@ -56,6 +56,8 @@ export interface JobsApi {
   placement(runId: string): { processedOffers: number; unusedOffers: Record<string, number> } | null;
   createJob(body: unknown): Promise<JobRecord>;
   updateJob(id: string, body: unknown): Promise<JobRecord>;
+  /** PUT /v0/scheduled-jobs/{id}: the spec and its schedules replaced together. */
+  replaceScheduledJob(id: string, body: unknown): Promise<JobRecord>;
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec>;
   startRun(id: string): Promise<JobRun>;
   stopRun(id: string, runId: string): Promise<JobRun>;
@@ -257,6 +259,10 @@ export class JobsService implements JobsApi {
 
   updateJob(id: string, body: unknown): Promise<JobRecord> {
     return operations.updateJob(this.#operations(), id, body);
+  }
+
+  replaceScheduledJob(id: string, body: unknown): Promise<JobRecord> {
+    return operations.replaceScheduledJob(this.#operations(), id, body);
   }
 
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec> {

@@ -40,7 +40,7 @@ export function buildJobTask(offer: Offer, match: OfferMatch, spec: JobSpec, run
       ? {}
       : { killGracePeriodSeconds: spec.run.taskKillGracePeriodSeconds }),
   });
-  // mesos.proto CommandInfo.user and .uris (artifacts) pass through as Mesos defines them.
+  // mesos.proto CommandInfo.user and .uris (artifacts, which the agent fetches into the sandbox).
   const uris = spec.run.artifacts.map((artifact) => ({
     value: artifact.uri,
     extract: artifact.extract,
@@ -55,10 +55,25 @@ export function buildJobTask(offer: Offer, match: OfferMatch, spec: JobSpec, run
           ...(spec.run.user === undefined ? {} : { user: spec.run.user }),
           ...(uris.length === 0 ? {} : { uris }),
         };
+  const docker = spec.run.docker;
   const container =
-    task.container?.docker === undefined || spec.run.docker === undefined
+    task.container?.docker === undefined || docker === undefined
       ? task.container
-      : { ...task.container, docker: { ...task.container.docker, force_pull_image: spec.run.docker.forcePullImage } };
+      : {
+          ...task.container,
+          docker: {
+            ...task.container.docker,
+            force_pull_image: docker.forcePullImage,
+            privileged: docker.privileged,
+            parameters: docker.parameters.map((parameter) => ({ key: parameter.key, value: parameter.value })),
+          },
+          // job-spec.ts allows volumes with a Docker image only, each with a hostPath.
+          volumes: spec.run.volumes.map((volume) => ({
+            container_path: volume.containerPath,
+            host_path: volume.hostPath ?? '',
+            mode: volume.mode ?? 'RW',
+          })),
+        };
   return {
     ...task,
     ...(commandInfo === undefined ? {} : { command: commandInfo }),

@@ -1,6 +1,7 @@
 // The app definition as the framework keeps it: every Marathon field with its default filled in
 // (app.raml / AppDefinition.scala defaults), so the JSON echoed back is what Marathon would echo,
 // and so the scheduler never has to ask "was this set?".
+import type { FetchUri } from './app-fetch.ts';
 import type { AppId } from './path-id.ts';
 
 export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS';
@@ -109,7 +110,8 @@ export interface AppDefinition {
   readonly executor: string;
   readonly constraints: readonly Constraint[];
   readonly uris: readonly string[];
-  readonly fetch: readonly { readonly uri: string }[];
+  /** What each task's agent fetches into its sandbox (`uris` given: converted into this list). */
+  readonly fetch: readonly FetchUri[];
   readonly storeUrls: readonly string[];
   readonly backoffSeconds: number;
   readonly backoffFactor: number;

@@ -1,6 +1,6 @@
 // A Marathon v2 app definition (app.raml) from untrusted JSON: every field type-checked, every
 // default filled, every Marathon validation rule we know applied, and the features Flotilla's
-// agents cannot honour (fetching URIs, secrets, readiness checks, custom executors, persistent
+// agents cannot honour (secrets, readiness checks, custom executors, persistent
 // volumes) refused with a 422 that names the field, never dropped silently.
 import {
   type AppDefinition,
@@ -27,6 +27,7 @@ import {
   maxLabels,
   maxPortDefinitions,
 } from './limits.ts';
+import { readFetch } from './app-fetch.ts';
 import { type AppId, parseAppId } from './path-id.ts';
 import {
   isObject,
@@ -105,8 +106,7 @@ function readSpec(input: Json, id: AppId | null, context: ParseContext, problems
     gpus: readNumber(input, 'gpus', '', problems, { min: 0, integer: true }) ?? appDefaults.gpus,
     executor: readExecutor(input, problems),
     constraints: readConstraints(input, problems),
-    uris: readStringList(input, 'uris', '', problems, 64) ?? [],
-    fetch: [],
+    ...readFetch(input, problems),
     storeUrls: readStringList(input, 'storeUrls', '', problems, 64) ?? [],
     backoffSeconds: readNumber(input, 'backoffSeconds', '', problems, { min: 0 }) ?? appDefaults.backoffSeconds,
     backoffFactor: readNumber(input, 'backoffFactor', '', problems, { min: 1 }) ?? appDefaults.backoffFactor,
@@ -140,6 +140,8 @@ function checkCommand(spec: AppSpec, problems: Problems): void {
   }
   const hasCommand = spec.cmd !== null || (spec.args !== null && spec.args.length > 0);
   if (!hasCommand && spec.container?.docker == null) problems.add('/', commandMissing);
+  // Flotilla's agent fetches for a command; an image's own entrypoint gets no fetched files.
+  if (!hasCommand && spec.fetch.length > 0) problems.add('/fetch', "fetching URIs needs a 'cmd' or 'args'");
   const minimum = spec.upgradeStrategy.minimumHealthCapacity;
   if (spec.container?.type === 'DOCKER' && spec.container.docker === null)
     problems.add('/container/docker', 'must not be empty for a DOCKER container');
@@ -175,6 +177,10 @@ function readConstraint(item: unknown, path: string, problems: Problems): Constr
   const parts = Array.isArray(item) ? item : isObject(item) ? [item.fieldName, item.operator, item.value] : null;
   if (parts === null) {
     problems.wrongType(path, 'jsarray');
+    return null;
+  }
+  if (Array.isArray(item) && (item.length < 2 || item.length > 3)) {
+    problems.add(path, 'Each constraint must have either 2 or 3 fields');
     return null;
   }
   const [field, operator, value] = parts.filter((part) => part !== undefined && part !== null);
@@ -334,8 +340,12 @@ function readPortDefinitions(input: Json, problems: Problems, networks: AppSpec[
   if (networks.some((network) => network.mode !== 'host')) return [];
   const definitions = readArray(input, 'portDefinitions', '', problems, maxPortDefinitions);
   const ports = readArray(input, 'ports', '', problems, maxPortDefinitions);
+  // Marathon refuses both only when they differ: a GET-modify-PUT echoes `ports` beside the
+  // `portDefinitions` it came from (AppDefinition's extra reads; marathon-python's update_app).
   if (definitions !== undefined && ports !== undefined && ports.length > 0 && definitions.length > 0) {
-    problems.add('/', "You cannot specify both 'ports' and 'portDefinitions'");
+    const declared = definitions.map((item) => (isObject(item) ? item.port : undefined));
+    const same = declared.length === ports.length && declared.every((port, index) => port === ports[index]);
+    if (!same) problems.add('/', "You cannot specify both 'ports' and 'portDefinitions'");
   }
   if (definitions === undefined && ports !== undefined) {
     return ports.flatMap((port, index) => {
@@ -488,11 +498,6 @@ function refuseUnsupported(input: Json, problems: Problems): void {
     if (isObject(value)) return Object.keys(value).length > 0;
     return true;
   };
-  if (nonEmpty('fetch') || nonEmpty('uris'))
-    problems.add(
-      nonEmpty('fetch') ? '/fetch' : '/uris',
-      'Flotilla agents do not fetch URIs; bake files into the image',
-    );
   if (nonEmpty('readinessChecks')) problems.add('/readinessChecks', 'readiness checks are not supported by Flotilla');
   if (nonEmpty('secrets')) problems.add('/secrets', 'secrets are not supported by Flotilla');
   if (nonEmpty('residency')) problems.add('/residency', 'resident apps are not supported by Flotilla');

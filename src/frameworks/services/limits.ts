@@ -27,6 +27,9 @@ export const maxConcurrentKvWrites = 32;
 /** SSE subscribers on /v2/events at once, and events queued for one before it is dropped. */
 export const maxEventSubscribers = 256;
 export const maxQueuedEventsPerSubscriber = 10_000;
+/** A blank line on an idle /v2/events stream this often (as Marathon's Jetty EventSource did, every 10 s), so
+ * clients and proxies with read timeouts keep a quiet stream open. */
+export const eventStreamHeartbeatIntervalMs = 10_000;
 /** Constraints, health checks, labels, env entries and port definitions per app. */
 export const maxConstraints = 32;
 export const maxHealthChecks = 1;

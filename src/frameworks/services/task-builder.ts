@@ -3,6 +3,7 @@
 // MARATHON_APP_ID, MARATHON_APP_VERSION, MARATHON_APP_RESOURCE_*, MARATHON_APP_LABELS and
 // MARATHON_APP_LABEL_<NAME>. A Marathon health check becomes the task's Mesos health check
 // (HTTP and TCP ones too: Flotilla has no framework-side checks, the agent runs them).
+import { commandInfoUris } from './app-fetch.ts';
 import type { CommandInfo, HealthCheck as MesosHealthCheck, Offer, Resource } from '../../protocol/mesos.ts';
 import type { TaskInfo } from '../sdk/wire.ts';
 import { type AppDefinition, type HealthCheck, usesPortMappings } from './app-definition.ts';
@@ -87,7 +88,10 @@ function commandInfo(plan: LaunchPlan): CommandInfo | undefined {
     type: 'VALUE' as const,
     value,
   }));
-  const user = app.user === null ? {} : { user: app.user };
+  const user = {
+    ...(app.user === null ? {} : { user: app.user }),
+    ...(app.fetch.length === 0 ? {} : { uris: commandInfoUris(app.fetch) }),
+  };
   if (app.cmd !== null) return { value: app.cmd, shell: true, environment: { variables }, ...user };
   if (app.args !== null && app.args.length > 0) {
     // argv[0] runs, with args as its argv; in a Docker container too, as the container's command

@@ -2,6 +2,7 @@
 // (master.proto Response). Pure functions of one ReadonlyState and what the caller may see
 // (visibility.ts): a single pass over tasks and offers per answer, lists in id order, so two
 // replicas at one index answer byte for byte alike.
+import { assert } from '../../util/assert.ts';
 import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
@@ -55,9 +56,14 @@ function holdings(state: ReadonlyState, wanted: (id: FrameworkId) => boolean): M
     accumulators.set(id, created);
     return created;
   };
-  for (const task of state.tasks.values()) {
-    if (!isTerminalTaskState(task.state) && wanted(task.frameworkId))
-      append(accumulatorOf(task.frameworkId).allocated, task.role, task.resources);
+  // Live tasks through their index: completed ones can outnumber them a thousand to one.
+  for (const [frameworkId, keys] of state.derived.liveTasksByFramework) {
+    if (!wanted(frameworkId)) continue;
+    for (const key of keys) {
+      const task = state.tasks.get(key)!;
+      assert(!isTerminalTaskState(task.state), `live-task index: ${key} is terminal`);
+      append(accumulatorOf(frameworkId).allocated, task.role, task.resources);
+    }
   }
   for (const executor of state.executors.values()) {
     if (wanted(executor.frameworkId))

@@ -1,4 +1,4 @@
-// Metronome's REST API (/v1/jobs*) on this master's port: the jobs framework's own routes
+// Metronome's REST API (/v1/jobs*, and v0's /v0/scheduled-jobs) on this master's port: the jobs framework's own routes
 // (src/frameworks/jobs/api/metronome-routes.ts), behind the gate that forwards to the leader,
 // which runs the framework (../framework-gate.ts). With --jobs=off every route answers 404 with
 // code JOBS_NOT_HOSTED, saying how to run the framework as its own process.
@@ -36,6 +36,8 @@ export function registerMetronomeApi(
       // Off: the gate answers every route of the API; these only give it a place to run.
       scope.all('/v1/jobs', async () => undefined);
       scope.all('/v1/jobs/*', async () => undefined);
+      scope.all('/v0/scheduled-jobs', async () => undefined);
+      scope.all('/v0/scheduled-jobs/*', async () => undefined);
       return;
     }
     // Metronome's liveness probe (general/ping.raml), when no Marathon API on this port answers it.

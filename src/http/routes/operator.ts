@@ -8,12 +8,8 @@ import { requestAccess } from '../access.ts';
 import { auditCall } from '../audit.ts';
 import { idempotentRequest, withIdempotency } from '../idempotency.ts';
 import { requireLeader } from '../leader.ts';
-import {
-  maxOperatorSubscribers,
-  maxOperatorSubscribersPerPrincipal,
-  maxQueuedBytesPerSubscriber,
-  operatorHeartbeatIntervalSeconds,
-} from '../limits.ts';
+import { maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
+import { maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from '../../master/limits.ts';
 import { readConsistency } from '../reads.ts';
 import { allocationCalls } from '../operator/allocation-calls.ts';
 import { basicCalls } from '../operator/basic-calls.ts';

@@ -2,12 +2,15 @@
 // KillPolicy, Labels) → the state machine's TaskDefinition. Defaults are Mesos': a command runs
 // through the shell unless `shell` is false; health check timing defaults from mesos.proto
 // (delay 15 s, interval 10 s, timeout 20 s, 3 consecutive failures, grace period 10 s).
-// Mesos features Flotilla agents do not have (URIs to fetch, custom executors, secrets, CNI
+// CommandInfo.uris are fetched by the agent (src/agent/fetcher.ts); one it could not fetch
+// (a scheme other than http, https, file; an output_file outside the sandbox) is INVALID_URI.
+// Mesos features Flotilla agents do not have (secrets, CNI
 // networks, CheckInfo, Docker volume drivers, `docker run` options the agent cannot express) are
 // a clear 400 naming the field, never silently dropped; so is a container no agent could run
 // (container-rules.ts). What only an agent knows (its users, its volume allow-list, whether an
 // image can be pulled) it refuses at launch with TASK_FAILED. The result passes the command
 // decoder's own schema. README's "Task fields" table lists every field and what happens to it.
+import { type CommandUri, commandUriProblem, maxCommandUris } from '../../protocol/command-uris.ts';
 import { DockerParameterError, parseDockerParameter } from '../../protocol/docker-parameters.ts';
 import { containerProblem } from '../../state-machine/container-rules.ts';
 import { taskDefinitionSchema } from '../../state-machine/value-schema.ts';
@@ -76,18 +79,43 @@ function environment(command: Fields, path: string): Record<string, string> {
   return out;
 }
 
+function optionalBoolean(message: Fields, name: string, path: string, fallback: boolean): boolean {
+  const value = member(message, name);
+  if (isUnset(value)) return fallback;
+  if (typeof value !== 'boolean') throw new HttpError('INVALID_BODY', `${path}.${name} must be true or false`);
+  return value;
+}
+
+/** CommandInfo.uris with mesos.proto's defaults; a URI the agent cannot fetch is INVALID_URI. */
+function parseUris(command: Fields, path: string): CommandUri[] {
+  return messageList(command, 'uris', path, maxCommandUris).map((uri, position) => {
+    const at = `${path}[${position}]`;
+    const parsed: CommandUri = {
+      value: optionalString(uri, 'value', `${at}.value`) ?? '',
+      executable: optionalBoolean(uri, 'executable', at, false),
+      extract: optionalBoolean(uri, 'extract', at, true),
+      cache: optionalBoolean(uri, 'cache', at, false),
+      outputFile: optionalString(uri, 'output_file', `${at}.output_file`),
+    };
+    const problem = commandUriProblem(parsed);
+    if (problem !== null) throw new HttpError('INVALID_URI', `${at}.${problem}`);
+    return parsed;
+  });
+}
+
 /** null when the command has no value (a container's own entrypoint runs). */
 export function parseCommand(command: Fields, path: string): TaskCommand | null {
-  if (messageList(command, 'uris', `${path}.uris`, 64).length > 0) {
-    throw new HttpError(
-      'INVALID_BODY',
-      `${path}.uris: Flotilla agents do not fetch URIs; bake files into the image or sandbox`,
-    );
-  }
+  const uris = parseUris(command, `${path}.uris`);
   const value = optionalString(command, 'value', `${path}.value`);
   const shell = member(command, 'shell') !== false;
   if (value === null || value === '') {
     if (shell) throw new HttpError('INVALID_BODY', `${path}.value is required for a shell command`);
+    // The fetched files live in the command's record: without a command there is nothing to hold them.
+    if (uris.length > 0)
+      throw new HttpError(
+        'INVALID_URI',
+        `${path}.uris need a command value (an image's own entrypoint fetches nothing)`,
+      );
     return null;
   }
   return {
@@ -96,6 +124,7 @@ export function parseCommand(command: Fields, path: string): TaskCommand | null 
     arguments: stringList(command, 'arguments', `${path}.arguments`, maxArguments),
     environment: environment(command, path),
     user: optionalString(command, 'user', `${path}.user`),
+    ...(uris.length === 0 ? {} : { uris }),
   };
 }
 
@@ -279,7 +308,7 @@ function refuseHealthCheckExtras(check: Fields, path: string): void {
     ['arguments', 'a check command runs through the shell; put it all in value'],
     ['environment', "a check command runs with the task's environment"],
     ['user', "a check command runs as the task's user"],
-    ['uris', 'Flotilla agents do not fetch URIs'],
+    ['uris', "a check command fetches no URIs; fetch them with the task's command"],
   ]);
 }
 

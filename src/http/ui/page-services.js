@@ -1,6 +1,7 @@
 // The services page: the services framework's apps (Marathon API /v2/apps, hosted by the leading
-// master) with their instances — asked, running, healthy — and deployments in progress; and,
-// from /v2/queue, the instances still waiting to be placed and why the last offers did not fit.
+// master) with their instances — asked, running, healthy — and each instance (state, health,
+// where, version); the deployments in progress with their step (/v2/deployments); and, from
+// /v2/queue, the instances still waiting to be placed and why the last offers did not fit.
 import { h } from './dom.js';
 import { pollFramework } from './framework-poll.js';
 import { pages } from './pages.js';
@@ -17,6 +18,72 @@ const appColumns = [
 ];
 
 const queueColumns = [{ title: 'app' }, { title: 'waiting', className: 'number' }, { title: 'why not placed' }];
+
+const instanceColumns = [
+  { title: 'instance' },
+  { title: 'app' },
+  { title: 'state' },
+  { title: 'health' },
+  { title: 'where' },
+  { title: 'version' },
+];
+
+const deploymentColumns = [
+  { title: 'deployment' },
+  { title: 'apps' },
+  { title: 'step', className: 'number' },
+  { title: 'doing now' },
+  { title: 'version' },
+];
+
+/** Instances drawn at most: the page redraws every 3 s, and 10,000 rows would make it crawl. */
+export const maxInstanceRows = 500;
+
+/** "healthy", "unhealthy" or "—" (no health check, or no result yet), as Marathon's healthCheckResults say. */
+export function instanceHealth(task) {
+  const results = task.healthCheckResults ?? [];
+  if (results.length === 0) return '—';
+  return results.every((result) => result.alive) ? 'healthy' : 'unhealthy';
+}
+
+function instancesTable(apps) {
+  const tasks = apps.flatMap((app) => (app.tasks ?? []).map((task) => ({ ...task, appId: app.id })));
+  tasks.sort((left, right) => left.appId.localeCompare(right.appId) || left.id.localeCompare(right.id));
+  const shown = tasks.slice(0, maxInstanceRows);
+  const element = table({
+    caption: shown.length < tasks.length ? `the first ${shown.length} of ${tasks.length} instances` : null,
+    columns: instanceColumns,
+    rows: shown,
+    empty: 'no instance is running',
+    cells: (task) => [
+      task.id,
+      task.appId,
+      task.state,
+      instanceHealth(task),
+      `${task.host}${(task.ports ?? []).length === 0 ? '' : `:${task.ports.join(',')}`}`,
+      task.version,
+    ],
+  });
+  element.id = 'services-instances';
+  return element;
+}
+
+function deploymentsTable(deployments) {
+  const element = table({
+    columns: deploymentColumns,
+    rows: deployments,
+    empty: 'no deployment in progress',
+    cells: (deployment) => [
+      deployment.id,
+      (deployment.affectedApps ?? []).join(', '),
+      `${deployment.currentStep} of ${deployment.totalSteps}`,
+      (deployment.currentActions ?? []).map((action) => `${action.action} ${action.app}`).join(', ') || '—',
+      deployment.version,
+    ],
+  });
+  element.id = 'services-deployments';
+  return element;
+}
 
 /** The reasons the last offers were declined for, most first: "insufficient cpus ×2". */
 export function whyNotPlaced(entry) {
@@ -62,7 +129,10 @@ function createServicesView(context) {
   const note = h('p', { class: 'note' }, 'Reading /v2/apps from the leading master…');
   const apps = h('div');
   const queue = h('div');
-  const polling = pollFramework(context, ['/v2/apps', '/v2/queue'], (answers, error) => {
+  const instances = h('div');
+  const deployments = h('div');
+  const paths = ['/v2/apps?embed=apps.tasks', '/v2/queue', '/v2/deployments'];
+  const polling = pollFramework(context, paths, (answers, error) => {
     if (error !== null) {
       note.textContent = `The services framework does not answer: ${error}`;
       return;
@@ -70,6 +140,8 @@ function createServicesView(context) {
     note.textContent = 'The services framework (Marathon API, /v2) as the leading master runs it; every 3 s.';
     apps.replaceChildren(appsTable(answers[0].apps ?? []));
     queue.replaceChildren(queueTable(answers[1].queue ?? []));
+    deployments.replaceChildren(deploymentsTable(answers[2] ?? []));
+    instances.replaceChildren(instancesTable(answers[0].apps ?? []));
   });
   return {
     element: h(
@@ -77,6 +149,8 @@ function createServicesView(context) {
       { class: 'page page-services' },
       section('Services', null, note, apps),
       section('Waiting to be placed', null, queue),
+      section('Deployments', null, deployments),
+      section('Instances', null, instances),
     ),
     update() {},
     destroy() {

@@ -67,15 +67,17 @@ export class E2eCluster {
 
   /**
    * Three masters, then one agent per `--resources` flag, each registered and ACTIVE.
-   * `masterArgs`: extra master flags (e.g. `--services hosted --jobs hosted`; off by default).
+   * `masterArgs`: extra master flags (e.g. `--services hosted --jobs hosted`; off by default);
+   * `masterArgsFor`: flags of one master only (its `--zone`, say).
    */
   static async start(
     name: string,
     agentResources: readonly string[],
     masterArgs: readonly string[] = [],
+    masterArgsFor: (id: string) => string[] = () => [],
   ): Promise<E2eCluster> {
     const root = makeTempDir(`e2e-${name}-`);
-    const masters = await ProcessCluster.start(path.join(root), 3, [...masterArgs], 'master');
+    const masters = await ProcessCluster.start(path.join(root), 3, [...masterArgs], 'master', masterArgsFor);
     const cluster = new E2eCluster(masters, root);
     for (const resources of agentResources) await cluster.addAgent(resources);
     return cluster;

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isScaleOnlyChange } from '../../../src/frameworks/services/app-definition.ts';
+import { commandInfoUris } from '../../../src/frameworks/services/app-fetch.ts';
 import { parseApp } from '../../../src/frameworks/services/app-parse.ts';
 import { mergedSpec } from '../../../src/frameworks/services/api/app-input.ts';
 import { MarathonApiError } from '../../../src/frameworks/services/api-error.ts';
@@ -66,13 +67,63 @@ test('bad definitions name the field', () => {
   assert.equal(problemPaths({ id: '/a' }), ['/']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', constraints: [['hostname', 'SOMETIMES']] }), ['/constraints(0)']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', constraints: [['rack', 'MAX_PER', 'many']] }), ['/constraints(0)']);
-  assert.equal(problemPaths({ id: '/a', cmd: 'x', fetch: [{ uri: 'http://x' }] }), ['/fetch']);
+  const arity = parseApp({ id: '/a', cmd: 'x', constraints: [['zone', 'GROUP_BY', '2', 'extra']] }, context);
+  assert.equal(arity.ok ? [] : arity.details, [
+    { path: '/constraints(0)', errors: ['Each constraint must have either 2 or 3 fields'] },
+  ]);
+  assert.equal(problemPaths({ id: '/a', cmd: 'x', fetch: [{ uri: 'hdfs://x/y' }] }), ['/fetch(0)/uri']);
+  assert.equal(problemPaths({ id: '/a', cmd: 'x', fetch: [{ uri: 'http://x/y', outputFile: '../y' }] }), [
+    '/fetch(0)/outputFile',
+  ]);
+  assert.equal(problemPaths({ id: '/a', cmd: 'x', uris: ['ftp://x/y'] }), ['/uris(0)/uri']);
+  assert.equal(problemPaths({ id: '/a', cmd: 'x', uris: ['http://x/a'], fetch: [{ uri: 'http://x/b' }] }), ['/fetch']);
+  const image = { type: 'DOCKER', docker: { image: 'busybox' } };
+  assert.equal(problemPaths({ id: '/a', container: image, fetch: [{ uri: 'http://x/y' }] }), ['/fetch']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', role: 'other' }), ['/role']);
   assert.equal(problemPaths({ id: '/a', cmd: 'x', healthChecks: [{}, {}] }), ['/healthChecks']);
+  assert.equal(problemPaths({ id: '/a', cmd: 'x', ports: [1], portDefinitions: [{ port: 2 }] }), ['/']);
+  const echoed = parsed({ id: '/a', cmd: 'x', ports: [0, 9000], portDefinitions: [{ port: 0 }, { port: 9000 }] });
+  assert.equal(
+    echoed.portDefinitions.map((definition) => definition.port),
+    [0, 9000],
+    'ports beside the same portDefinitions (a GET echoed back by PUT) are accepted, as by Marathon',
+  );
   const typeError = parseApp({ id: '/a', cmd: 'x', mem: true }, context);
   assert.is(!typeError.ok && typeError.typeError, true, 'a wrong JSON type is "Invalid JSON"');
   const valueError = parseApp({ id: '/a', cmd: 'x', mem: -5 }, context);
   assert.is(!valueError.ok && valueError.typeError, false, 'a wrong value is "Object is not valid"');
+});
+
+test('fetch and legacy uris become CommandInfo.uris with Marathon defaults (extract true, executable and cache false)', () => {
+  const fetched = parsed({
+    id: '/a',
+    cmd: './run',
+    fetch: [
+      { uri: 'https://files.example/run', executable: true, outputFile: 'bin/run' },
+      { uri: 'http://files.example/site.tgz', cache: true },
+      { uri: '/opt/data.zip', extract: false },
+    ],
+  });
+  assert.equal(fetched.fetch, [
+    { uri: 'https://files.example/run', executable: true, extract: true, cache: false, outputFile: 'bin/run' },
+    { uri: 'http://files.example/site.tgz', executable: false, extract: true, cache: true },
+    { uri: '/opt/data.zip', executable: false, extract: false, cache: false },
+  ]);
+  assert.equal(commandInfoUris(fetched.fetch), [
+    { value: 'https://files.example/run', executable: true, extract: true, cache: false, output_file: 'bin/run' },
+    { value: 'http://files.example/site.tgz', executable: false, extract: true, cache: true },
+    { value: '/opt/data.zip', executable: false, extract: false, cache: false },
+  ]);
+  const legacy = parsed({ id: '/b', cmd: 'x', uris: ['http://files.example/a.tar.gz', 'file:///opt/b'] });
+  assert.equal(legacy.uris, ['http://files.example/a.tar.gz', 'file:///opt/b']);
+  assert.equal(
+    legacy.fetch.map((item) => [item.uri, item.extract, item.executable]),
+    [
+      ['http://files.example/a.tar.gz', true, false],
+      ['file:///opt/b', true, false],
+    ],
+  );
+  assert.equal(parsed({ id: '/c', cmd: 'x' }).fetch, []);
 });
 
 test('Docker with legacy BRIDGE networking becomes container/bridge with its port mappings', () => {

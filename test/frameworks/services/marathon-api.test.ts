@@ -58,6 +58,33 @@ test('ping, info and leader answer as Marathon does', async () => {
   assert.is(info.leader, services.address);
   assert.type(info.frameworkId, 'string');
   assert.equal(await client.leader.get(), { leader: services.address });
+  const ping = await fetch(`http://${services.address}/ping`);
+  assert.is(ping.headers.get('content-type')?.split(';')[0], 'text/plain');
+  assert.is(await ping.text(), 'pong');
+});
+
+test('a quiet event stream gets a blank line every 10 s; a filter holds for event_stream_attached too', async () => {
+  const controller = new AbortController();
+  const response = await fetch(`http://${services.address}/v2/events?event_type=deployment_success`, {
+    headers: { accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  assert.is(response.status, 200, 'the headers come at once, before any event');
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  let received = '';
+  // A stream with no heartbeat would block the read: the deadline aborts it, and the read throws.
+  const deadline = setTimeout(() => controller.abort(), 60_000);
+  try {
+    while (!received.includes('\r\n')) {
+      const chunk = await reader.read();
+      assert.is(chunk.done, false, `the stream ended after ${JSON.stringify(received)}`);
+      received += new TextDecoder().decode(chunk.value);
+    }
+  } finally {
+    clearTimeout(deadline);
+    controller.abort();
+  }
+  assert.not.match(received, 'event_stream_attached', 'not asked for, not sent');
 });
 
 test('create answers 201 with the app; it runs; scale answers a deployment; events follow it', async () => {
@@ -273,6 +300,33 @@ test('flotilla services deploy|list|show|scale|restart|delete talk to the Marath
   const unreachable = await cli('list', '--api', '127.0.0.1:1');
   assert.is(unreachable.status, 1);
   assert.match(unreachable.stderr, /no services API answers at 127.0.0.1:1/);
+});
+
+test('PATCH changes only what it names, one app or many; an unknown app is 404, not created', async () => {
+  const created = await marathon(services.address, 'POST', '/v2/apps', sleeper('/api/patch', { labels: { a: '1' } }));
+  assert.is(created.status, 201);
+  await waitForSteady(services.address, '/api/patch', 1);
+  const one = await marathon<{ deploymentId: string }>(services.address, 'PATCH', '/v2/apps/api/patch', {
+    instances: 2,
+  });
+  assert.is(one.status, 200);
+  assert.is(one.headers.get('marathon-deployment-id'), one.body.deploymentId);
+  await waitForSteady(services.address, '/api/patch', 2);
+  const many = await marathon<{ deploymentId: string }>(services.address, 'PATCH', '/v2/apps', [
+    { id: '/api/patch', instances: 1 },
+  ]);
+  assert.is(many.status, 200, JSON.stringify(many.body));
+  const after = await waitForSteady(services.address, '/api/patch', 1);
+  assert.is(after.instances, 1);
+  const view = await marathon<{ app: { labels: Record<string, string>; cmd: string } }>(
+    services.address,
+    'GET',
+    '/v2/apps/api/patch',
+  );
+  assert.equal([view.body.app.labels, view.body.app.cmd], [{ a: '1' }, 'sleep 600'], 'what PATCH did not name stays');
+  const unknown = await marathon(services.address, 'PATCH', '/v2/apps/api/nothing', { instances: 1 });
+  assert.equal([unknown.status, unknown.body], [404, { message: "App '/api/nothing' does not exist" }]);
+  assert.is((await marathon(services.address, 'DELETE', '/v2/apps/api/patch?force=true')).status, 200);
 });
 
 test('delete stops the app: 404 at once, its tasks gone, app_terminated_event sent', async () => {

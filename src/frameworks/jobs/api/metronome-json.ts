@@ -19,6 +19,11 @@ export function jobSpecJson(spec: JobSpec): Record<string, unknown> {
   };
 }
 
+/** The v0 ScheduledJobSpec: the JobSpec with its schedules. */
+export function scheduledJobJson(record: JobRecord, now: number): Record<string, unknown> {
+  return { ...jobSpecJson(record.spec), schedules: record.schedules.map((schedule) => scheduleJson(schedule, now)) };
+}
+
 export function scheduleJson(schedule: ScheduleSpec, now: number): Record<string, unknown> {
   const next = schedule.enabled ? nextSlotAfter(schedule, now) : null;
   return { ...schedule, nextRunAt: time(next) };

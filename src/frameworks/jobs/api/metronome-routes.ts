@@ -9,7 +9,15 @@ import { findRun } from '../job-record.ts';
 import { CasExhaustedError } from '../job-store.ts';
 import type { JobsApi } from '../jobs-service.ts';
 import { KvError } from '../../kv/client.ts';
-import { type Embed, embeds, jobInfoJson, jobSpecJson, runJson, scheduleJson } from './metronome-json.ts';
+import {
+  type Embed,
+  embeds,
+  jobInfoJson,
+  jobSpecJson,
+  runJson,
+  scheduledJobJson,
+  scheduleJson,
+} from './metronome-json.ts';
 
 interface JobParams {
   id: string;
@@ -69,6 +77,7 @@ export async function registerMetronomeRoutes(app: FastifyInstance, jobs: JobsAp
     registerJobRoutes(scope, jobs);
     registerRunRoutes(scope, jobs);
     registerScheduleRoutes(scope, jobs);
+    registerScheduledJobRoutes(scope, jobs);
   });
 }
 
@@ -149,4 +158,18 @@ function registerScheduleRoutes(app: FastifyInstance, jobs: JobsApi): void {
     await jobs.deleteSchedule(request.params.id, request.params.scheduleId);
     return reply.code(200).send();
   });
+}
+
+/**
+ * Metronome's v0 API (v0/scheduled-jobs.raml, which its UI and several clients use): a job created
+ * or replaced together with its schedules, answered as the JobSpec with `schedules`.
+ */
+function registerScheduledJobRoutes(app: FastifyInstance, jobs: JobsApi): void {
+  app.post('/v0/scheduled-jobs', async (request, reply) => {
+    const record = await jobs.createJob(request.body);
+    return reply.code(201).send(scheduledJobJson(record, jobs.now()));
+  });
+  app.put<{ Params: JobParams }>('/v0/scheduled-jobs/:id', async (request) =>
+    scheduledJobJson(await jobs.replaceScheduledJob(request.params.id, request.body), jobs.now()),
+  );
 }

@@ -20,19 +20,33 @@ export function deploymentAnswer(reply: FastifyReply, result: DeploymentResult, 
   return reply.code(status).header('Marathon-Deployment-Id', result.deploymentId).send(result);
 }
 
-export function embedsFrom(query: unknown, prefix: 'app' | 'apps', single: boolean): AppEmbeds {
-  const embeds = new Set(queryList(query, 'embed'));
-  const has = (name: string): boolean => embeds.has(`${prefix}.${name}`);
-  const failures = has('failures');
+/**
+ * Marathon's embed prefixes (InfoEmbedResolver): `apps.tasks`, `app.tasks`, `group.apps.tasks`
+ * and `tasks` name the same embed on every route (marathon-python sends `app.tasks` to /v2/apps).
+ */
+const embedPrefixes = ['group.apps.', 'apps.', 'app.'] as const;
+
+function embedNames(query: unknown): Set<string> {
+  const names = new Set<string>();
+  for (const value of queryList(query, 'embed')) {
+    const prefix = embedPrefixes.find((candidate) => value.startsWith(candidate));
+    names.add(prefix === undefined ? value : value.slice(prefix.length));
+  }
+  return names;
+}
+
+export function embedsFrom(query: unknown, single: boolean): AppEmbeds {
+  const embeds = embedNames(query);
+  const failures = embeds.has('failures');
   return {
     // GET /v2/apps embeds counts and deployments always (apps.raml); one app embeds everything.
-    tasks: single || has('tasks') || failures,
+    tasks: single || embeds.has('tasks') || failures,
     counts: true,
     deployments: true,
-    lastTaskFailure: single || has('lastTaskFailure') || failures,
-    readiness: single || has('readiness'),
-    taskStats: has('taskStats'),
-    queue: has('queue'),
+    lastTaskFailure: single || embeds.has('lastTaskFailure') || failures,
+    readiness: single || embeds.has('readiness'),
+    taskStats: embeds.has('taskStats'),
+    queue: embeds.has('queue'),
   };
 }
 
@@ -57,7 +71,7 @@ export function registerAppRoutes(scope: FastifyInstance, services: ServicesFram
       queryBoolean(request.query, 'force'),
     );
     const entry = services.state.apps.get(spec.id)!;
-    const body = appJson(services.state, entry, embedsFrom({}, 'app', false), () => null);
+    const body = appJson(services.state, entry, embedsFrom({}, false), () => null);
     return reply
       .code(201)
       .header('Location', `/v2/apps${spec.id}`)
@@ -75,7 +89,7 @@ export function registerAppRoutes(scope: FastifyInstance, services: ServicesFram
 
 function listApps(services: ServicesFramework, request: FastifyRequest): object {
   ensureLeading(services);
-  const embeds = embedsFrom(request.query, 'apps', false);
+  const embeds = embedsFrom(request.query, false);
   const idFilter = queryString(request.query, 'id');
   const cmdFilter = queryString(request.query, 'cmd');
   const labelText = queryString(request.query, 'label');
@@ -132,7 +146,7 @@ async function getOne(services: ServicesFramework, request: FastifyRequest): Pro
   }
   if (action !== null) throw new MarathonApiError(405, `GET ${action} is not supported`);
   return {
-    app: appJson(services.state, entry, embedsFrom(request.query, 'app', true), (id) => queueEntryFor(services, id)),
+    app: appJson(services.state, entry, embedsFrom(request.query, true), (id) => queueEntryFor(services, id)),
   };
 }
 

@@ -86,7 +86,7 @@ function registerQueueRoutes(scope: FastifyInstance, services: ServicesFramework
 }
 
 function registerGroupRoutes(scope: FastifyInstance, services: ServicesFramework): void {
-  scope.get('/v2/groups', (request) => groupJson(services, '/', embedsFrom(request.query, 'apps', false).tasks));
+  scope.get('/v2/groups', (request) => groupJson(services, '/', embedsFrom(request.query, false).tasks));
   scope.get('/v2/groups/*', (request) => {
     const rest = (request.params as { '*': string })['*'].replace(/\/+$/, '');
     const id = rest === '' ? '/' : `/${rest.replace(/^\/+/, '')}`;
@@ -115,7 +115,7 @@ function groupTree(
     const cut = path.lastIndexOf('/');
     return cut <= 0 ? '/' : path.slice(0, cut);
   };
-  const embeds = { ...embedsFrom({}, 'apps', false), tasks: withTasks };
+  const embeds = { ...embedsFrom({}, false), tasks: withTasks };
   const apps = entries
     .filter((entry) => parentOf(entry.definition.id) === id)
     .map((entry) => appJson(services.state, entry, embeds, (appId) => queueEntryFor(services, appId)));

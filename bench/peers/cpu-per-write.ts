@@ -1,0 +1,158 @@
+// Diagnostic for issue 19 (not the side-by-side benchmark): what one acknowledged write costs each
+// Flotilla master in figures that a shared machine's load disturbs less than throughput does: CPU
+// time per write (user + system, from /proc/<pid>/stat, so the measurement adds no request to the
+// masters), less what each master spends idle (ticks, heartbeats, probes: measured for a few
+// seconds before each round and subtracted at its rate, or it would dominate a slow round's
+// figure), and fsyncs per write (the masters' own /metrics). With `--baseline <checkout>` it runs a
+// second cluster from another checkout's bin/flotilla.js and alternates rounds A B A B, so both
+// meet the same load; it prints each round, then the medians and the ratio this ÷ baseline.
+// Usage:
+//   npx tsx bench/peers/cpu-per-write.ts [--clients 16,256] [--seconds 5] [--rounds 3] [--baseline <dir>]
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { percentile } from '../_report.ts';
+import { makeTempDir } from '../../test/support/tmp.ts';
+import { FlotillaSystem } from './flotilla.ts';
+import { benchValue, runRound } from './load.ts';
+
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ) on every architecture Node runs on. */
+const clockTicksPerSecond = 100;
+const warmUpSeconds = 2;
+const warmUpClients = 16;
+/** How long each master's idle CPU rate is measured before a round. */
+const idleSeconds = 3;
+
+interface Sample {
+  readonly cpuSeconds: number;
+  readonly fsyncs: number;
+}
+
+interface RoundFigures {
+  readonly system: string;
+  readonly clients: number;
+  readonly round: number;
+  readonly writes: number;
+  readonly writesPerSecond: number;
+  readonly leaderCpuMsPerWrite: number;
+  readonly followerCpuMsPerWrite: number;
+  readonly leaderFsyncsPerWrite: number;
+}
+
+function processCpuSeconds(pid: number): number {
+  // Fields after the command name (which is in parentheses and may hold spaces): utime is the 14th
+  // field of the line, stime the 15th.
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+async function fsyncCount(address: string): Promise<number> {
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith('flotilla_raft_fsync_seconds_count'));
+  if (line === undefined) throw new Error(`no flotilla_raft_fsync_seconds_count in ${address}/metrics`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function sample(system: FlotillaSystem): Promise<Sample[]> {
+  const addresses = system.memberAddresses();
+  return Promise.all(
+    addresses.map(async (address, index) => ({
+      cpuSeconds: processCpuSeconds(system.member(index).pid!),
+      fsyncs: await fsyncCount(address),
+    })),
+  );
+}
+
+async function measureRound(system: FlotillaSystem, clients: number, seconds: number, round: number) {
+  const leader = (await system.waitHealthy(30_000)).find((view) => view.leader)!.index;
+  const idleStart = await sample(system);
+  await sleep(idleSeconds * 1000);
+  const before = await sample(system);
+  const idleCpuSecondsPerSecond = (index: number) =>
+    (before[index]!.cpuSeconds - idleStart[index]!.cpuSeconds) / idleSeconds;
+  const result = await runRound((client) => system.openClient(client), clients, seconds, benchValue(round));
+  const after = await sample(system);
+  const cpuMs = (index: number) =>
+    (after[index]!.cpuSeconds - before[index]!.cpuSeconds - idleCpuSecondsPerSecond(index) * result.seconds) * 1000;
+  const followers = [0, 1, 2].filter((index) => index !== leader);
+  const figures: RoundFigures = {
+    system: system.name,
+    clients,
+    round,
+    writes: result.ops,
+    writesPerSecond: Math.round(result.ops / result.seconds),
+    leaderCpuMsPerWrite: cpuMs(leader) / result.ops,
+    followerCpuMsPerWrite: followers.reduce((sum, index) => sum + cpuMs(index), 0) / followers.length / result.ops,
+    leaderFsyncsPerWrite: (after[leader]!.fsyncs - before[leader]!.fsyncs) / result.ops,
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+  return figures;
+}
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '16,256' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
+  },
+});
+const clientCounts = values.clients.split(',').map(Number);
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const dataRoot = makeTempDir('cpu-per-write-');
+const systems = [new FlotillaSystem(path.join(dataRoot, 'this'))];
+if (values.baseline !== undefined) {
+  const binary = path.join(values.baseline, 'bin', 'flotilla.js');
+  systems.push(new FlotillaSystem(path.join(dataRoot, 'baseline'), [], [], binary, 'flotilla-baseline'));
+}
+const all: RoundFigures[] = [];
+try {
+  for (const system of systems) {
+    await system.start();
+    await runRound((client) => system.openClient(client), warmUpClients, warmUpSeconds, benchValue(0));
+  }
+  for (const clients of clientCounts) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const system of systems) all.push(await measureRound(system, clients, seconds, round));
+    }
+  }
+} finally {
+  await Promise.all(systems.map((system) => system.stop()));
+}
+summarize(all);
+
+function summarize(figures: readonly RoundFigures[]): void {
+  const median = (numbers: number[]) => percentile(numbers, 0.5);
+  for (const clients of clientCounts) {
+    const medians = systems.map((system) => {
+      const rows = figures.filter((row) => row.system === system.name && row.clients === clients);
+      return {
+        system: system.name,
+        clients,
+        writesPerSecond: median(rows.map((row) => row.writesPerSecond)),
+        leaderCpuMsPerWrite: round3(median(rows.map((row) => row.leaderCpuMsPerWrite))),
+        followerCpuMsPerWrite: round3(median(rows.map((row) => row.followerCpuMsPerWrite))),
+        leaderFsyncsPerWrite: round3(median(rows.map((row) => row.leaderFsyncsPerWrite))),
+      };
+    });
+    for (const row of medians) process.stdout.write(`median ${JSON.stringify(row)}\n`);
+    if (medians.length === 2) {
+      const ratio = (key: 'writesPerSecond' | 'leaderCpuMsPerWrite' | 'followerCpuMsPerWrite') =>
+        round3(medians[0]![key] / medians[1]![key]);
+      const ratios = {
+        clients,
+        writesPerSecond: ratio('writesPerSecond'),
+        leaderCpuMsPerWrite: ratio('leaderCpuMsPerWrite'),
+        followerCpuMsPerWrite: ratio('followerCpuMsPerWrite'),
+      };
+      process.stdout.write(`ratio this/baseline ${JSON.stringify(ratios)}\n`);
+    }
+  }
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
