@@ -5,7 +5,8 @@
 //   stdin  mark                                       start counting registrations afresh
 //   stdout {"type":"reregistered","count","atMs"}  every agent registered again since the mark;
 //                                                   atMs: the wall clock of the last one
-//   stdin  stats → stdout {"type":"stats","launches","tasks"}
+//   stdin  stats → stdout {"type":"stats","launches","tasks","finished"}
+// With --finish-at-once, every launch is reported TASK_RUNNING and then TASK_FINISHED at once.
 // Wall-clock times (Date.now) because the parent compares them with its own.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -21,10 +22,13 @@ const { values } = parseArgs({
     count: { type: 'string' },
     cpus: { type: 'string', default: '16' },
     mem: { type: 'string', default: '16384' },
+    'finish-at-once': { type: 'boolean', default: false },
   },
 });
 if (values.masters === undefined || values.count === undefined) {
-  process.stderr.write('usage: _agent-fleet-process.ts --masters a,b,c --count n [--first i] [--cpus c] [--mem m]\n');
+  process.stderr.write(
+    'usage: _agent-fleet-process.ts --masters a,b,c --count n [--first i] [--cpus c] [--mem m] [--finish-at-once]\n',
+  );
   process.exit(2);
 }
 const masters = values.masters.split(',');
@@ -33,7 +37,12 @@ const count = Number(values.count);
 const resources = simulatedResources(Number(values.cpus), Number(values.mem), [31_000, 32_000]);
 const agents = Array.from(
   { length: count },
-  (_, index) => new SimulatedAgent(masters, { hostname: `sim-${first + index}`, resources }),
+  (_, index) =>
+    new SimulatedAgent(masters, {
+      hostname: `sim-${first + index}`,
+      resources,
+      finishAtOnce: values['finish-at-once'] === true,
+    }),
 );
 
 function send(message: object): void {
@@ -57,6 +66,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       type: 'stats',
       launches: agents.reduce((total, agent) => total + agent.launches, 0),
       tasks: agents.reduce((total, agent) => total + agent.tasks.size, 0),
+      finished: agents.reduce((total, agent) => total + agent.finished, 0),
     });
 });
 process.stdin.on('end', () => {

@@ -14,6 +14,7 @@ interface FleetMessage {
   readonly atMs?: number;
   readonly launches?: number;
   readonly tasks?: number;
+  readonly finished?: number;
 }
 
 class FleetChild {
@@ -69,6 +70,8 @@ export class AgentFleet {
     processes: number,
     timeoutMs: number,
     resources: { readonly cpus: number; readonly memMb: number },
+    /** Every launch reported TASK_RUNNING and then TASK_FINISHED at once (default: runs until killed). */
+    finishAtOnce = false,
   ): Promise<AgentFleet> {
     const children: FleetChild[] = [];
     let first = 0;
@@ -82,6 +85,7 @@ export class AgentFleet {
           entry,
           ...['--masters', masters.join(','), '--first', String(first), '--count', String(count)],
           ...['--cpus', String(resources.cpus), '--mem', String(resources.memMb)],
+          ...(finishAtOnce ? ['--finish-at-once'] : []),
         ],
         { stdio: ['pipe', 'pipe', 'pipe'] },
       );
@@ -109,8 +113,8 @@ export class AgentFleet {
     return Math.max(...answers.map((answer) => answer.atMs ?? Number.NaN));
   }
 
-  /** Launch messages received and tasks held, over every agent. */
-  async stats(timeoutMs = 30_000): Promise<{ launches: number; tasks: number }> {
+  /** Launch messages received, tasks held and tasks reported finished, over every agent. */
+  async stats(timeoutMs = 30_000): Promise<{ launches: number; tasks: number; finished: number }> {
     const answers = await Promise.all(
       this.children.map((child) => {
         const answer = child.next('stats', timeoutMs);
@@ -121,6 +125,7 @@ export class AgentFleet {
     return {
       launches: answers.reduce((total, answer) => total + (answer.launches ?? 0), 0),
       tasks: answers.reduce((total, answer) => total + (answer.tasks ?? 0), 0),
+      finished: answers.reduce((total, answer) => total + (answer.finished ?? 0), 0),
     };
   }
 

@@ -1,7 +1,8 @@
 // Simulated agents for benchmarks: each is one WebSocket speaking the real agent protocol
 // (src/protocol/agent.ts) to the masters — register (following not_leader to the leader),
 // answer pings, report TASK_RUNNING for every launch and TASK_KILLED for every kill — without
-// running anything. Many fit in one process, so a benchmark can offer a large cluster.
+// running anything. With `finishAtOnce`, every launch is reported TASK_RUNNING and then
+// TASK_FINISHED at once, and the task is forgotten (the churn bench's short tasks). Many fit in one process, so a benchmark can offer a large cluster.
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
@@ -17,6 +18,8 @@ export interface SimulatedAgentOptions {
   readonly hostname: string;
   readonly resources: readonly WireResource[];
   readonly attributes?: Readonly<Record<string, string>>;
+  /** Report each launched task TASK_FINISHED right after TASK_RUNNING. Default: it runs until killed. */
+  readonly finishAtOnce?: boolean;
 }
 
 const reconnectDelayMs = 250;
@@ -28,6 +31,8 @@ export class SimulatedAgent {
   /** frameworkId/taskId of the tasks it "runs". */
   readonly tasks = new Map<string, { frameworkId: string; taskId: string }>();
   launches = 0;
+  /** Tasks reported TASK_FINISHED (with `finishAtOnce`). */
+  finished = 0;
   /** Every `registered` answer, the first and each re-registration (after a leader change, say). */
   registrations = 0;
   /** Called on every `registered` answer: a fleet counts re-registrations with it. */
@@ -129,6 +134,11 @@ export class SimulatedAgent {
           taskId: message.task.id,
         });
         this.#report(socket, message.frameworkId, message.task.id, 'TASK_RUNNING');
+        if (this.options.finishAtOnce === true) {
+          this.tasks.delete(`${message.frameworkId}/${message.task.id}`);
+          this.finished += 1;
+          this.#report(socket, message.frameworkId, message.task.id, 'TASK_FINISHED');
+        }
         return;
       case 'kill':
         this.tasks.delete(`${message.frameworkId}/${message.taskId}`);

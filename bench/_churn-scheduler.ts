@@ -1,0 +1,144 @@
+// The churn bench's scheduler: one framework on the public scheduler API (the SDK's
+// SchedulerClient), launching short tasks as fast as offers allow until `total` have finished. A
+// task counts as finished once its TASK_FINISHED update is acknowledged and the master answered
+// the acknowledgement: only then is it a completed task the master may prune (an unacknowledged
+// terminal task is kept, as in Mesos), so tasks in flight include those awaiting that answer and
+// the framework cannot outrun its own acknowledgements. Simulated agents with `finishAtOnce` report each
+// launch TASK_RUNNING and then TASK_FINISHED, so resources come back at once and are offered again.
+// A task that ends otherwise (dropped, lost, unknown after a leader change) is launched again under
+// a new id; a task silent for long is reconciled explicitly, as bench/_launcher.ts does.
+import {
+  buildTaskInfo,
+  type MasterAddress,
+  matchOffer,
+  SchedulerClient,
+  scalarTotal,
+} from '../src/frameworks/sdk/index.ts';
+import type { Offer, TaskStatus } from '../src/protocol/mesos.ts';
+import { isTerminalTaskState } from '../src/protocol/task-states.ts';
+
+export interface ChurnTaskShape {
+  readonly cpus: number;
+  readonly memMb: number;
+}
+
+/** A task launched this long ago and not yet finished is reconciled (its ACCEPT or updates may be lost). */
+const reconcileAfterMs = 20_000;
+const reconcileIntervalMs = 10_000;
+
+export class ChurnScheduler {
+  readonly client: SchedulerClient;
+  /** Tasks launched and not yet ended, with performance.now() at their ACCEPT. */
+  readonly #inFlight = new Map<string, number>();
+  #total = 0;
+  #sequence = 0;
+  finished = 0;
+  accepts = 0;
+  /** Tasks that ended other than TASK_FINISHED (then launched again). */
+  failures = 0;
+  /** Those failures by the state that ended them. */
+  readonly failuresByState = new Map<string, number>();
+  #listeners: (() => boolean)[] = [];
+
+  constructor(
+    masters: readonly MasterAddress[],
+    readonly name: string,
+    readonly perOffer: number,
+    /** At most this many tasks launched and not yet finished (or failed) at once. */
+    readonly maxInFlight: number,
+    readonly shape: ChurnTaskShape,
+  ) {
+    this.client = new SchedulerClient({
+      masters,
+      framework: { name, user: 'root', failover_timeout: 86_400 },
+      autoAcknowledge: false,
+    });
+    this.client.on('OFFERS', (event) => {
+      for (const offer of event.offers.offers) this.#onOffer(offer);
+    });
+    this.client.on('UPDATE', (event) => this.#onUpdate(event.update.status));
+  }
+
+  /** Subscribes and launches until `total` tasks have finished. */
+  async run(total: number): Promise<void> {
+    this.#total = total;
+    const done = this.whenFinished(total);
+    await this.client.subscribe();
+    const reconciler = setInterval(() => this.#reconcileStale(), reconcileIntervalMs);
+    try {
+      await done;
+    } finally {
+      clearInterval(reconciler);
+    }
+  }
+
+  /** Resolves once at least `count` tasks have finished. */
+  whenFinished(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        if (this.finished < count) return false;
+        resolve();
+        return true;
+      };
+      if (!check()) this.#listeners.push(check);
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  #onOffer(offer: Offer): void {
+    const wanted = Math.min(this.#total - this.finished, this.maxInFlight) - this.#inFlight.size;
+    const match = wanted > 0 ? matchOffer(offer, this.shape) : null;
+    if (match === null) {
+      // Refused briefly only: finished tasks free resources and the framework wants them soon.
+      void this.client.decline([offer.id], { refuse_seconds: 1 }).catch(() => undefined);
+      return;
+    }
+    const fit = Math.min(
+      Math.floor(scalarTotal(offer.resources, 'cpus') / this.shape.cpus + 1e-9),
+      Math.floor(scalarTotal(offer.resources, 'mem') / this.shape.memMb + 1e-9),
+    );
+    const tasks = Array.from({ length: Math.min(fit, this.perOffer, wanted) }, () =>
+      buildTaskInfo(offer, match, {
+        name: this.name,
+        taskId: `${this.name}-${++this.#sequence}`,
+        command: { kind: 'shell', line: 'true' },
+      }),
+    );
+    const now = performance.now();
+    for (const task of tasks) this.#inFlight.set(task.task_id.value, now);
+    this.accepts += 1;
+    // No refusal of what is left of the offer: the rest is wanted in the next cycle.
+    this.client.launch(offer, tasks, { refuse_seconds: 0 }).catch(() => {
+      for (const task of tasks) if (this.#inFlight.delete(task.task_id.value)) this.failures += 1;
+    });
+  }
+
+  #onUpdate(status: TaskStatus): void {
+    const taskId = status.task_id.value;
+    const acknowledged =
+      status.uuid === undefined ? Promise.resolve() : this.client.acknowledge(status).catch(() => 'failed' as const);
+    if (!this.#inFlight.has(taskId)) return;
+    if (status.state === 'TASK_FINISHED') {
+      void acknowledged.then((outcome) => {
+        // A failed acknowledgement leaves the update unacknowledged: the master sends it again.
+        if (outcome === 'failed' || !this.#inFlight.delete(taskId)) return;
+        this.finished += 1;
+        this.#listeners = this.#listeners.filter((check) => !check());
+      });
+    } else if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') {
+      this.#inFlight.delete(taskId);
+      this.failures += 1;
+      this.failuresByState.set(status.state, (this.failuresByState.get(status.state) ?? 0) + 1);
+    }
+  }
+
+  #reconcileStale(): void {
+    const staleBefore = performance.now() - reconcileAfterMs;
+    const stale = [...this.#inFlight].filter(([, acceptedAtMs]) => acceptedAtMs < staleBefore);
+    if (stale.length === 0) return;
+    void this.client.reconcile(stale.map(([taskId]) => ({ task_id: { value: taskId } }))).catch(() => undefined);
+  }
+}
