@@ -126,6 +126,16 @@ export class ProcessCluster {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    // A replica that ends without kill() is a finding (a crash, an exit on a failed write). The test
+    // usually fails later and elsewhere (CI once saw only "kill ESRCH" from a SIGSTOP), so its last
+    // words are printed here, once its output has been read to the end.
+    child.once('close', (code, signal) => {
+      if (replica.child !== child) return;
+      process.stderr.write(
+        `replica ${replica.id} ended on its own (exit code ${code}, signal ${signal}); its last output:\n` +
+          `${replica.output.slice(-6_000)}\n`,
+      );
+    });
   }
 
   replica(id: string): ReplicaProcess {
