@@ -12,7 +12,9 @@ import type {
 } from '../protocol/agent.ts';
 import { canonicalize, InvalidResourcesError, volumesOf, type Resource } from '../state-machine/resources.ts';
 import type { Agent, Framework, Task } from '../state-machine/state.ts';
+import { boundedStatusMessage } from '../protocol/status-message.ts';
 import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
+import { maxTextLength } from '../state-machine/limits.ts';
 import type { AgentInfo, ExecutorDefinition, StatusReport, TaskCommand } from '../state-machine/values.ts';
 import { assert } from '../util/assert.ts';
 
@@ -38,7 +40,9 @@ export function toStatusReport(wire: WireStatus): StatusReport {
   return {
     state: wire.state as TaskState,
     reason: wire.reason as TaskReason | null,
-    message: wire.message,
+    // The replicated text is bounded (textSchema): a longer one would be applied as MALFORMED_COMMAND,
+    // acknowledged, and the update lost. Agents cut their own; older ones may not have.
+    message: boundedStatusMessage(wire.message, maxTextLength),
     source: wire.source,
     uuid: wire.uuid,
     timestampMs: Math.round(wire.timestampMs),

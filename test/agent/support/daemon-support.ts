@@ -35,15 +35,22 @@ export class AgentProcess {
     readonly workDir: string,
     readonly port: number,
     readonly extra: string[] = [],
+    /** Added to the agent's environment (DOCKER_HOST, for one). */
+    readonly env: Readonly<Record<string, string>> = {},
   ) {}
 
-  static async start(masters: string, extra: string[] = []): Promise<AgentProcess> {
+  static async start(
+    masters: string,
+    extra: string[] = [],
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<AgentProcess> {
     const agent = new AgentProcess(
       `agent-${Math.random().toString(36).slice(2, 8)}`,
       masters,
       makeTempDir('agent-'),
       await freePort(),
       extra,
+      env,
     );
     agent.launch();
     return agent;
@@ -69,7 +76,7 @@ export class AgentProcess {
         '500',
         ...this.extra,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info', ...this.env } },
     );
     this.child = child;
     const keep = (chunk: Buffer): void => {

@@ -1,0 +1,166 @@
+// Launches that fail at once, many of them and in quick succession, must each end in the
+// master: "no lost task ever" (DESIGN.md). Twice, developers saw such tasks stay TASK_STAGING in
+// the master while the agent had recorded their terminal update. Three ways to fail at launch,
+// all real: a fetcher URI that does not exist, a command that cannot be executed, and a Docker
+// image on an engine (DOCKER_HOST) that answers nothing. Each round launches a batch of each;
+// every task must reach TASK_FAILED in the replicated state and the agent's checkpoint must hold
+// no unacknowledged update afterwards. Rounds: FLOTILLA_LAUNCH_FAILURE_ROUNDS (default 3).
+import net from 'node:net';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AgentId, FrameworkId } from '../../src/state-machine/ids.ts';
+import { maxTextLength } from '../../src/state-machine/limits.ts';
+import type { TaskDefinition } from '../../src/state-machine/values.ts';
+import { makeTempDir } from '../support/tmp.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  AgentProcess,
+  commandTask,
+  launchTasks,
+  resources,
+  RestartableMaster,
+  subscribeFramework,
+  taskOf,
+  waitForAgent,
+} from './support/daemon-support.ts';
+
+interface Context {
+  master: RestartableMaster;
+  agent: AgentProcess;
+  agentId: AgentId;
+  framework: FrameworkId;
+  deadEngine: net.Server;
+}
+
+const roundsDefault = 3;
+const tasksPerKindPerRound = 8;
+const rounds = Number(process.env.FLOTILLA_LAUNCH_FAILURE_ROUNDS ?? roundsDefault);
+
+const failures = suite<Context>('agent: launches that fail at once all end in the master', {} as Context);
+
+failures.before(async (context) => {
+  // A Docker engine that accepts connections and never answers: every call of the agent's
+  // Docker client fails (or times out) without a daemon involved.
+  const socketPath = path.join(makeTempDir('dead-docker-'), 'docker.sock');
+  context.deadEngine = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => context.deadEngine.listen(socketPath, resolve));
+  context.master = await RestartableMaster.start();
+  context.agent = await AgentProcess.start(context.master.address, ['--containerizers', 'process,docker'], {
+    DOCKER_HOST: `unix://${socketPath}`,
+  });
+  context.agentId = await waitForAgent(() => context.master.state(), context.agent.hostname);
+  context.framework = await subscribeFramework((command) => context.master.facade.submit(command));
+});
+
+failures.after(async (context) => {
+  await context.agent?.stop();
+  await context.master?.stop();
+  await new Promise<void>((resolve) => (context.deadEngine ? context.deadEngine.close(() => resolve()) : resolve()));
+});
+
+/** Small, so that every round fits the agent even if no task has ended yet. */
+const taskResources = resources([
+  { name: 'cpus', role: '*', type: 'SCALAR', scalar: 0.01 },
+  { name: 'mem', role: '*', type: 'SCALAR', scalar: 4 },
+]);
+
+function failingTasks(round: number): TaskDefinition[] {
+  const tasks: TaskDefinition[] = [];
+  for (let index = 0; index < tasksPerKindPerRound; index++) {
+    const missing = path.join('/nonexistent', `flotilla-${round}-${index}`, 'artifact.tar.gz');
+    // A URI of master-accepted length: the failure names it twice (the fetcher, then cp), past
+    // the length a replicated status message may have.
+    const longMissing = path.join('/nonexistent', ...Array.from({ length: 12 }, () => 'x'.repeat(250)), 'a.tar');
+    tasks.push(
+      commandTask(`fetch-${round}-${index}`, 'true', {
+        resources: taskResources,
+        command: {
+          value: 'true',
+          shell: true,
+          arguments: [],
+          environment: {},
+          user: null,
+          uris: [{ value: `file://${missing}`, executable: false, extract: true, cache: false, outputFile: null }],
+        },
+      }),
+      commandTask(`long-${round}-${index}`, 'true', {
+        resources: taskResources,
+        command: {
+          value: 'true',
+          shell: true,
+          arguments: [],
+          environment: {},
+          user: null,
+          uris: [{ value: longMissing, executable: false, extract: true, cache: false, outputFile: null }],
+        },
+      }),
+      commandTask(`exec-${round}-${index}`, '/nonexistent/flotilla-binary', {
+        resources: taskResources,
+        command: {
+          value: '/nonexistent/flotilla-binary',
+          shell: false,
+          arguments: ['/nonexistent/flotilla-binary'],
+          environment: {},
+          user: null,
+        },
+      }),
+      commandTask(`docker-${round}-${index}`, 'true', {
+        resources: taskResources,
+        container: {
+          type: 'DOCKER',
+          image: 'flotilla-never-pulled:none',
+          network: 'NONE',
+          forcePullImage: false,
+          portMappings: [],
+          volumes: [],
+          privileged: false,
+          parameters: [],
+          hostname: null,
+        },
+      }),
+    );
+  }
+  return tasks;
+}
+
+failures('every task whose launch fails reaches TASK_FAILED in the master, round after round', async (context) => {
+  const launched: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const tasks = failingTasks(round);
+    // One accept per kind, back to back: failures come back while later launches are applied.
+    for (const kind of ['fetch', 'long', 'exec', 'docker']) {
+      const batch = tasks.filter((task) => task.id.startsWith(`${kind}-`));
+      await launchTasks(() => context.master.facade, context.framework, context.agentId, batch);
+      launched.push(...batch.map((task) => task.id));
+    }
+  }
+  const stuck = () =>
+    launched.filter((id) => taskOf(context.master.state(), context.framework, id)?.state !== 'TASK_FAILED');
+  try {
+    await waitFor(() => stuck().length === 0, { timeoutMs: 120_000, what: 'every failed launch to be TASK_FAILED' });
+  } catch (error) {
+    const states = stuck().map((id) => `${id}: ${taskOf(context.master.state(), context.framework, id)?.state}`);
+    console.log(
+      `stuck in the master: ${states.join(', ')}\nagent output (tail):\n${context.agent.output.slice(-8_000)}`,
+    );
+    throw error;
+  }
+  for (const id of launched) {
+    const task = taskOf(context.master.state(), context.framework, id);
+    assert.is(task?.statuses.at(-1)?.reason, 'REASON_CONTAINER_LAUNCH_FAILED', `${id}'s reason`);
+    const message = task?.statuses.at(-1)?.message ?? '';
+    assert.ok(message.length <= maxTextLength, `${id}'s message has ${message.length} characters`);
+    if (id.startsWith('long-')) assert.match(message, /^Failed to fetch all URIs .* characters cut\)$/s);
+  }
+  // Acknowledged: the agent forgets them (a pending one would be resent, and some day recorded).
+  await waitFor(
+    async () =>
+      /^flotilla_agent_status_updates_pending\{[^}]*\} 0$/m.test(
+        await (await fetch(context.agent.url('/metrics'))).text(),
+      ),
+    { timeoutMs: 30_000, what: "the agent's pending status updates to drain" },
+  );
+});
+
+failures.run();
