@@ -1,15 +1,19 @@
 // Launches that fail at once, many of them and in quick succession, must each end in the
 // master: "no lost task ever" (DESIGN.md). Twice, developers saw such tasks stay TASK_STAGING in
-// the master while the agent had recorded their terminal update. Three ways to fail at launch,
-// all real: a fetcher URI that does not exist, a command that cannot be executed, and a Docker
-// image on an engine (DOCKER_HOST) that answers nothing. Each round launches a batch of each;
-// every task must reach TASK_FAILED in the replicated state and the agent's checkpoint must hold
-// no unacknowledged update afterwards. Rounds: FLOTILLA_LAUNCH_FAILURE_ROUNDS (default 3).
+// the master while the agent had recorded their terminal update. Five ways to fail at launch,
+// all real: a fetcher URI that does not exist; one that is also long (the failure quotes it
+// twice, past the replicated message length: before the bound in src/protocol/status-message.ts
+// the master refused the update, the agent resent it forever, and the task stayed TASK_STARTING);
+// a framework executor whose fetch fails that way (its task stayed TASK_STAGING: the reported
+// symptom); a command that cannot be executed; a Docker image on an engine (DOCKER_HOST) that
+// drops every connection. Each round launches a batch of each; every task must reach TASK_FAILED
+// in the replicated state and the agent must hold no unacknowledged update afterwards.
+// Rounds: FLOTILLA_LAUNCH_FAILURE_ROUNDS (default 3).
 import net from 'node:net';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AgentId, FrameworkId } from '../../src/state-machine/ids.ts';
+import { type AgentId, executorId, type FrameworkId } from '../../src/state-machine/ids.ts';
 import { maxTextLength } from '../../src/state-machine/limits.ts';
 import type { TaskDefinition } from '../../src/state-machine/values.ts';
 import { makeTempDir } from '../support/tmp.ts';
@@ -95,6 +99,30 @@ function failingTasks(round: number): TaskDefinition[] {
           uris: [{ value: longMissing, executable: false, extract: true, cache: false, outputFile: null }],
         },
       }),
+      // A framework's executor whose fetch fails: its task gets no TASK_STARTING, only the
+      // agent's TASK_FAILED, so a lost one leaves the task TASK_STAGING in the master.
+      commandTask(`executor-${round}-${index}`, 'true', {
+        resources: taskResources,
+        command: null,
+        executor: {
+          id: executorId(`executor-${round}-${index}`),
+          type: 'CUSTOM',
+          name: null,
+          command: {
+            value: 'true',
+            shell: true,
+            arguments: [],
+            environment: {},
+            user: null,
+            uris: [{ value: longMissing, executable: false, extract: true, cache: false, outputFile: null }],
+          },
+          // None of its own: launchTasks' offers hold the tasks' resources only.
+          resources: resources([]),
+          shutdownGracePeriodMs: null,
+          labels: {},
+          container: null,
+        },
+      }),
       commandTask(`exec-${round}-${index}`, '/nonexistent/flotilla-binary', {
         resources: taskResources,
         command: {
@@ -129,7 +157,7 @@ failures('every task whose launch fails reaches TASK_FAILED in the master, round
   for (let round = 0; round < rounds; round++) {
     const tasks = failingTasks(round);
     // One accept per kind, back to back: failures come back while later launches are applied.
-    for (const kind of ['fetch', 'long', 'exec', 'docker']) {
+    for (const kind of ['fetch', 'long', 'executor', 'exec', 'docker']) {
       const batch = tasks.filter((task) => task.id.startsWith(`${kind}-`));
       await launchTasks(() => context.master.facade, context.framework, context.agentId, batch);
       launched.push(...batch.map((task) => task.id));
@@ -151,7 +179,8 @@ failures('every task whose launch fails reaches TASK_FAILED in the master, round
     assert.is(task?.statuses.at(-1)?.reason, 'REASON_CONTAINER_LAUNCH_FAILED', `${id}'s reason`);
     const message = task?.statuses.at(-1)?.message ?? '';
     assert.ok(message.length <= maxTextLength, `${id}'s message has ${message.length} characters`);
-    if (id.startsWith('long-')) assert.match(message, /^Failed to fetch all URIs .* characters cut\)$/s);
+    if (id.startsWith('long-') || id.startsWith('executor-'))
+      assert.match(message, /^Failed to fetch all URIs .* characters cut\)$/s);
   }
   // Acknowledged: the agent forgets them (a pending one would be resent, and some day recorded).
   await waitFor(
