@@ -198,6 +198,23 @@ protocol('a status update with an over-long message is recorded, cut, and acknow
     assert.ok(recorded.startsWith(message.slice(0, 1_000)), 'the head of the message is kept');
     assert.match(recorded, / characters cut\)$/);
     assert.is(taskOf(master.state(), framework, 'long')?.statuses.at(-1)?.uuid, uuid);
+    // One the state machine would refuse at apply is refused here, unacknowledged: were it
+    // acknowledged, the agent would forget an update the master never recorded.
+    await launchTasks(() => master.facade, framework, agentId, [commandTask('late', 'true')]);
+    assert.is(((await nextOf('launch')).task as { id: string }).id, 'late');
+    const lateUuid = Buffer.alloc(16, 8).toString('base64');
+    socket.send(
+      encodeMessage({
+        type: 'status_update',
+        frameworkId: framework,
+        taskId: 'late',
+        status: { ...status, message: 'm', uuid: lateUuid, timestampMs: 1e17, healthy: null, data: null } as never,
+      }),
+    );
+    const refused = await nextOf('error');
+    assert.is(refused.code, 'MALFORMED_MESSAGE');
+    assert.match(String(refused.message), /timestampMs/);
+    assert.is(taskOf(master.state(), framework, 'late')?.state, 'TASK_STAGING');
     socket.close();
   } finally {
     await master.stop();

@@ -1,13 +1,37 @@
-// The bound on a status update's message (src/protocol/status-message.ts): what the agent
-// checkpoints and the master replicates is never longer than the wire and the state machine allow.
+// The bounds on a status update (src/protocol/status-message.ts, the executor API's timestamp):
+// what the agent checkpoints, the master must be able to replicate, or the update is lost.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agentProtocolLimits } from '../../src/protocol/limits.ts';
+import { parseExecutorCall, updateCallJson } from '../../src/protocol/executor.ts';
+import { agentProtocolLimits, executorApiLimits } from '../../src/protocol/limits.ts';
 import { boundedStatusMessage } from '../../src/protocol/status-message.ts';
-import { maxTextLength } from '../../src/state-machine/limits.ts';
+import { maxTextLength, maxTimestampMs } from '../../src/state-machine/limits.ts';
 
-test('the wire and the state machine bound status text alike', () => {
+test('the wire, the executor API and the state machine bound status text and time alike', () => {
   assert.is(agentProtocolLimits.maxTextLength, maxTextLength);
+  assert.is(executorApiLimits.maxTextLength, maxTextLength);
+  assert.is(executorApiLimits.maxTimestampSeconds * 1000, Math.floor(maxTimestampMs / 1000) * 1000);
+});
+
+test("an executor's UPDATE with a timestamp the master could not replicate is refused", () => {
+  const update = (timestampMs: number) =>
+    parseExecutorCall(
+      updateCallJson(
+        { frameworkId: 'f', executorId: 'e' },
+        {
+          taskId: 't',
+          state: 'TASK_FINISHED',
+          uuid: Buffer.alloc(16, 1).toString('base64'),
+          reason: null,
+          message: null,
+          healthy: null,
+          data: null,
+          timestampMs,
+        },
+      ),
+    );
+  assert.is(update(executorApiLimits.maxTimestampSeconds * 1000).type, 'UPDATE');
+  assert.throws(() => update(1e17), /timestamp must be seconds since the epoch, at most/);
 });
 
 test('a message within the bound, and no message, pass unchanged', () => {
