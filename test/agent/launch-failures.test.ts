@@ -49,7 +49,10 @@ failures.before(async (context) => {
   const socketPath = path.join(makeTempDir('dead-docker-'), 'docker.sock');
   context.deadEngine = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => context.deadEngine.listen(socketPath, resolve));
-  context.master = await RestartableMaster.start();
+  // A long re-registration grace: on a loaded machine the agent may take longer than the
+  // fixture's 3 s to find the restarted master, and the master would then rightly end its live
+  // tasks TASK_LOST (seen at load 30), which is not what this suite is about.
+  context.master = await RestartableMaster.start({ agentReregistrationGraceMs: 60_000 });
   context.agent = await AgentProcess.start(context.master.address, ['--containerizers', 'process,docker'], {
     DOCKER_HOST: `unix://${socketPath}`,
   });
@@ -152,17 +155,20 @@ function failingTasks(round: number): TaskDefinition[] {
   return tasks;
 }
 
-failures('every task whose launch fails reaches TASK_FAILED in the master, round after round', async (context) => {
+/** Launches one round, one accept per kind back to back: failures come back while later launches are applied. */
+async function launchRound(context: Context, round: number): Promise<string[]> {
+  const tasks = failingTasks(round);
   const launched: string[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const tasks = failingTasks(round);
-    // One accept per kind, back to back: failures come back while later launches are applied.
-    for (const kind of ['fetch', 'long', 'executor', 'exec', 'docker']) {
-      const batch = tasks.filter((task) => task.id.startsWith(`${kind}-`));
-      await launchTasks(() => context.master.facade, context.framework, context.agentId, batch);
-      launched.push(...batch.map((task) => task.id));
-    }
+  for (const kind of ['fetch', 'long', 'executor', 'exec', 'docker']) {
+    const batch = tasks.filter((task) => task.id.startsWith(`${kind}-`));
+    await launchTasks(() => context.master.facade, context.framework, context.agentId, batch);
+    launched.push(...batch.map((task) => task.id));
   }
+  return launched;
+}
+
+/** Every task TASK_FAILED for its launch in the master, and nothing left unacknowledged on the agent. */
+async function expectAllFailed(context: Context, launched: readonly string[]): Promise<void> {
   const stuck = () =>
     launched.filter((id) => taskOf(context.master.state(), context.framework, id)?.state !== 'TASK_FAILED');
   try {
@@ -190,6 +196,29 @@ failures('every task whose launch fails reaches TASK_FAILED in the master, round
       ),
     { timeoutMs: 30_000, what: "the agent's pending status updates to drain" },
   );
+}
+
+failures('every task whose launch fails reaches TASK_FAILED in the master, round after round', async (context) => {
+  const launched: string[] = [];
+  for (let round = 0; round < rounds; round++) launched.push(...(await launchRound(context, round)));
+  await expectAllFailed(context, launched);
+});
+
+failures('launch failures reported while the master restarts reach it once the agent re-registers', async (context) => {
+  // The failures are checkpointed while the agent's socket breaks and it registers again: they
+  // go out after the re-registration, to a master that may still be starting its services.
+  const launched = await launchRound(context, rounds);
+  const before = context.master.state().agents.get(context.agentId)?.reregisteredAt ?? null;
+  await context.master.stop();
+  await context.master.restart();
+  // Then more, once the agent is back: a task launched on it before it re-registers is one it
+  // does not report, which the re-registration ends TASK_LOST (seen; not this suite's subject).
+  await waitFor(() => (context.master.state().agents.get(context.agentId)?.reregisteredAt ?? null) !== before, {
+    timeoutMs: 60_000,
+    what: 'the agent to re-register with the restarted master',
+  });
+  launched.push(...(await launchRound(context, rounds + 1)));
+  await expectAllFailed(context, launched);
 });
 
 failures.run();
