@@ -31,6 +31,7 @@ import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
 import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
 import { makeTempDir } from '../test/support/tmp.ts';
 import { AgentFleet } from './_agent-fleet.ts';
+import { loadAverage, perTask, scrapeMetrics } from './_launch-counters.ts';
 import { BenchScheduler } from './_launcher.ts';
 import { median, percentile, printTable, round } from './_report.ts';
 
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
       runs: { type: 'string' },
       agents: { type: 'string' },
       'agent-processes': { type: 'string' },
+      'profile-dir': { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -66,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
     agents: number(values.agents, quick ? 100 : 1_000),
     tasks: number(values.tasks, quick ? 1_000 : 20_000),
     agentProcesses: number(values['agent-processes'], quick ? 1 : 2),
+    profileDirectory: values['profile-dir'] ?? null,
   });
 }
 
@@ -74,21 +77,44 @@ const fleetTimeoutMs = 600_000;
 const agentShape = { cpus: 64, memMb: 65_536 } as const;
 const taskShape = { cpus: 0.01, memMb: 1 } as const;
 
-async function simulatedAgents(settings: { agents: number; tasks: number; agentProcesses: number }): Promise<void> {
-  for (const [name, value] of Object.entries(settings)) {
+interface SimulatedSettings {
+  readonly agents: number;
+  readonly tasks: number;
+  readonly agentProcesses: number;
+  /** `--profile-dir`: the masters run with `node --cpu-prof` and write their profiles there on SIGTERM. */
+  readonly profileDirectory: string | null;
+}
+
+/** Starts the three masters, under `--cpu-prof` when asked (NODE_OPTIONS refuses it: process-cluster.ts passes it). */
+async function startMasters(profileDirectory: string | null): Promise<ProcessCluster> {
+  if (profileDirectory !== null)
+    process.env.FLOTILLA_REPLICA_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDirectory}`;
+  try {
+    return await ProcessCluster.start(makeTempDir('bench-launch-'), 3, [], 'master');
+  } finally {
+    delete process.env.FLOTILLA_REPLICA_NODE_FLAGS;
+  }
+}
+
+async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
+  for (const name of ['agents', 'tasks', 'agentProcesses'] as const) {
+    const value = settings[name];
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
   }
   process.stderr.write(
-    `launch bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
+    `launch bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks, load ${loadAverage()}\n`,
   );
-  const cluster = await ProcessCluster.start(makeTempDir('bench-launch-'), 3, [], 'master');
+  const cluster = await startMasters(settings.profileDirectory);
   const addresses = cluster.replicas.map((replica) => replica.address);
   const scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'bench-launch');
   let fleet: AgentFleet | null = null;
   try {
     fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, fleetTimeoutMs, agentShape);
     const perOffer = Math.ceil(settings.tasks / settings.agents);
+    const leader = await cluster.waitForLeader();
+    const before = await scrapeMetrics(leader.address);
     const result = await scheduler.launch(settings.tasks, perOffer, taskShape);
+    const after = await scrapeMetrics(leader.address);
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
     if (held.tasks < settings.tasks)
@@ -107,12 +133,18 @@ async function simulatedAgents(settings: { agents: number; tasks: number; agentP
       tasks_per_second: round((result.running * 1000) / elapsedMs, 1),
       accept_to_running_p50_ms: round(percentile(result.latenciesMs, 0.5), 0),
       accept_to_running_p99_ms: round(percentile(result.latenciesMs, 0.99), 0),
+      // The leader at the start (a leader change during the launch makes these partial).
+      ...perTask(before, after, result.running),
+      load_average: loadAverage(),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     printTable([line]);
   } finally {
     scheduler.close();
     await fleet?.stop();
+    // SIGTERM first: a master under --cpu-prof writes its profile only when it exits on its own.
+    if (settings.profileDirectory !== null)
+      await Promise.all(cluster.replicas.map((replica) => cluster.kill(replica, 'SIGTERM')));
     await cluster.stop();
   }
 }
