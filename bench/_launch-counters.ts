@@ -2,9 +2,11 @@
 // each counter's growth divided by the tasks launched (Raft proposals and persisted entries, fsyncs,
 // allocation cycles and offers, agent status updates and scheduler calls received) and the leader's
 // own CPU time per task, which a busy machine disturbs less than tasks per second.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 const scrapeTimeoutMs = 10_000;
+const writeSystemCallsKey = 'proc_write_system_calls';
 
 /** Counter name (all series summed) → per-task growth label in the bench's line. */
 const perTaskCounters: Readonly<Record<string, string>> = {
@@ -16,6 +18,7 @@ const perTaskCounters: Readonly<Record<string, string>> = {
   mesos_master_messages_status_update: 'agent_status_updates',
   mesos_master_messages_launch_tasks: 'accepts',
   mesos_master_messages_status_update_acknowledgement: 'acknowledgements',
+  [writeSystemCallsKey]: 'write_system_calls',
 };
 
 const cpuSecondsCounter = 'flotilla_process_process_cpu_seconds_total';
@@ -31,10 +34,23 @@ export function sumMetrics(text: string): Map<string, number> {
   return values;
 }
 
-export async function scrapeMetrics(address: string): Promise<Map<string, number>> {
+/** The leader's /metrics, and its write system calls so far (Linux /proc; none elsewhere). */
+export async function scrapeMetrics(address: string, pid: number | undefined): Promise<Map<string, number>> {
   const response = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(scrapeTimeoutMs) });
   if (response.status !== 200) throw new Error(`GET ${address}/metrics answered ${response.status}`);
-  return sumMetrics(await response.text());
+  const values = sumMetrics(await response.text());
+  const writes = pid === undefined ? null : writeSystemCalls(pid);
+  if (writes !== null) values.set(writeSystemCallsKey, writes);
+  return values;
+}
+
+function writeSystemCalls(pid: number): number | null {
+  try {
+    const match = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match === null ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
 }
 
 /** Per task: each counter's growth, and the leader's CPU milliseconds. */

@@ -112,9 +112,9 @@ async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
     fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, fleetTimeoutMs, agentShape);
     const perOffer = Math.ceil(settings.tasks / settings.agents);
     const leader = await cluster.waitForLeader();
-    const before = await scrapeMetrics(leader.address);
+    const before = await scrapeMetrics(leader.address, leader.child?.pid);
     const result = await scheduler.launch(settings.tasks, perOffer, taskShape);
-    const after = await scrapeMetrics(leader.address);
+    const after = await scrapeMetrics(leader.address, leader.child?.pid);
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
     if (held.tasks < settings.tasks)
