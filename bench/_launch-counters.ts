@@ -76,3 +76,20 @@ export function loadAverage(): string {
     .map((value) => value.toFixed(2))
     .join(' ');
 }
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
+const clockTicksPerSecond = 100;
+
+/** A process's CPU time so far (user + system) and its write system calls, from /proc; null elsewhere. */
+export function processCounters(pid: number | undefined): { cpuMs: number; writes: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { cpuMs: (ticks * 1000) / clockTicksPerSecond, writes: writeSystemCalls(pid) ?? Number.NaN };
+  } catch {
+    return null;
+  }
+}

@@ -31,7 +31,7 @@ import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
 import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
 import { makeTempDir } from '../test/support/tmp.ts';
 import { AgentFleet } from './_agent-fleet.ts';
-import { loadAverage, perTask, scrapeMetrics } from './_launch-counters.ts';
+import { loadAverage, perTask, processCounters, scrapeMetrics } from './_launch-counters.ts';
 import { BenchScheduler } from './_launcher.ts';
 import { median, percentile, printTable, round } from './_report.ts';
 
@@ -155,6 +155,8 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
   const address = cluster.url.slice('http://'.length);
   const agent = await AgentProcess.start(address, ['--resources', 'cpus:64;mem:65536;disk:10000']);
   const durationsMs: number[] = [];
+  const agentCpuMsPerTask: number[] = [];
+  const agentWritesPerTask: number[] = [];
   try {
     const facade = () => cluster.master.facade;
     const agentId = await waitForAgent(() => facade().state(), agent.hostname);
@@ -165,6 +167,7 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
     for (let run = 0; run < runs; run++) {
       const ids = Array.from({ length: tasks }, (_, position) => `run${run}-task${position}`);
       const startedAt = performance.now();
+      const before = processCounters(agent.child?.pid);
       await launchTasks(
         facade,
         framework,
@@ -176,6 +179,11 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
         { timeoutMs: runTimeoutMs, what: `run ${run}: every task terminal`, intervalMs: 20 },
       );
       durationsMs.push(performance.now() - startedAt);
+      const after = processCounters(agent.child?.pid);
+      if (before !== null && after !== null) {
+        agentCpuMsPerTask.push((after.cpuMs - before.cpuMs) / tasks);
+        agentWritesPerTask.push((after.writes - before.writes) / tasks);
+      }
       const failed = ids.filter((id) => taskOf(facade().state(), framework, id)?.state !== 'TASK_FINISHED');
       if (failed.length > 0) throw new Error(`run ${run}: ${failed.length} tasks did not finish`);
       process.stderr.write(`  run ${run + 1}/${runs}: ${round(durationsMs.at(-1)!, 0)} ms\n`);
@@ -192,6 +200,10 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
     runs,
     medianMs: round(medianMs, 0),
     tasksPerSecond: round((tasks * 1000) / medianMs, 1),
+    // The agent process's own CPU time and write system calls (SQLite's, its log's), per task.
+    agent_cpu_ms_per_task: round(median(agentCpuMsPerTask), 2),
+    agent_write_system_calls_per_task: round(median(agentWritesPerTask), 2),
+    load_average: loadAverage(),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   printTable([line]);
