@@ -4,6 +4,7 @@
 // clock of the instance that decided (see README "Jobs (Metronome API)": clocks); the API
 // renders them as Metronome does.
 import type { TaskState } from '../../protocol/mesos.ts';
+import type { RememberedRequest } from '../hosting/remembered-requests.ts';
 
 export type JobId = string & { readonly __brand: 'JobId' };
 export type RunId = string & { readonly __brand: 'RunId' };
@@ -170,6 +171,8 @@ export interface JobRecord {
   readonly lastFinished: FinishedRunSummary | null;
   /** Per parent: the parent run a run of this job was already started for. */
   readonly consumedParentRuns: Readonly<Record<string, RunId>>;
+  /** The answers of the last keyed API writes to this job (Idempotency-Key; absent in older records). */
+  readonly requests?: readonly RememberedRequest[];
 }
 
 export const terminalRunStatuses: ReadonlySet<RunStatus> = new Set<RunStatus>(['SUCCESS', 'FAILED']);
