@@ -127,6 +127,13 @@ export interface RunInfo {
   readonly id: RunId;
   readonly createdAt: number;
   readonly finishedAt: number;
+  /**
+   * The attempt numbers of the run's tasks (at most maxTasksPerRun, in launch order): Metronome
+   * >= 0.6 lists the task ids in each history entry (JobRunInfo.tasks), and a task id is
+   * `<job>_<run>.<attempt>` (task-launch.ts), so the numbers are all that must be kept. Absent
+   * in records written before they were kept (rendered as no tasks).
+   */
+  readonly taskAttempts?: readonly number[];
 }
 
 export type SkipReason = 'STARTING_DEADLINE_PASSED' | 'CONCURRENCY_FORBID' | 'TOO_MANY_ACTIVE_RUNS';
