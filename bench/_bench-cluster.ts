@@ -1,0 +1,64 @@
+// What the cluster benchmarks (churn.ts, scale.ts) share: three real `flotilla master` processes
+// on loopback (test/raft/support/process-cluster.ts), simulated agents of one size in child
+// processes (bench/_agent-fleet.ts), one GET_STATE read, and whole-number settings.
+import { type MasterAddress, parseMasterList } from '../src/frameworks/sdk/masters.ts';
+import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
+import { makeTempDir } from '../test/support/tmp.ts';
+import { AgentFleet } from './_agent-fleet.ts';
+
+/** Each simulated agent's size; a task takes 0.01 cpu and 1 MB, so resources never limit a bench. */
+export const agentShape = { cpus: 64, memMb: 65_536 } as const;
+export const taskShape = { cpus: 0.01, memMb: 1 } as const;
+
+export class BenchCluster {
+  fleet: AgentFleet | null = null;
+
+  private constructor(readonly masters: ProcessCluster) {}
+
+  /** Three masters with `masterArgs`, data under a fresh temp dir named after `bench`. */
+  static async start(bench: string, masterArgs: readonly string[]): Promise<BenchCluster> {
+    return new BenchCluster(await ProcessCluster.start(makeTempDir(`bench-${bench}-`), 3, [...masterArgs], 'master'));
+  }
+
+  get addresses(): string[] {
+    return this.masters.replicas.map((replica) => replica.address);
+  }
+
+  /** The masters as a scheduler client takes them. */
+  get masterList(): MasterAddress[] {
+    return parseMasterList(this.addresses.join(','));
+  }
+
+  /** `count` agents in `processes` children; resolves once every one registered. */
+  async startAgents(count: number, processes: number, timeoutMs: number, finishAtOnce = false): Promise<AgentFleet> {
+    this.fleet = await AgentFleet.start(this.addresses, count, processes, timeoutMs, agentShape, finishAtOnce);
+    return this.fleet;
+  }
+
+  async stop(): Promise<void> {
+    await this.fleet?.stop();
+    await this.masters.stop();
+  }
+}
+
+/** One GET_STATE on `address`: its time and its whole answer (throws on any other status). */
+export async function getState(address: string, timeoutMs: number): Promise<{ ms: number; text: string }> {
+  const startedAt = performance.now();
+  const response = await fetch(`http://${address}/api/v1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ type: 'GET_STATE' }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.text();
+  const ms = performance.now() - startedAt;
+  if (response.status !== 200) throw new Error(`GET_STATE: ${response.status} ${text.slice(0, 500)}`);
+  return { ms, text };
+}
+
+/** `--flag`'s value (or `fallback` when not given) as a whole number >= 1; throws naming the flag otherwise. */
+export function wholeNumber(flag: string, text: string | undefined, fallback: number): number {
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number >= 1, got ${text}`);
+  return value;
+}
