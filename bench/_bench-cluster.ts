@@ -13,11 +13,32 @@ export const taskShape = { cpus: 0.01, memMb: 1 } as const;
 export class BenchCluster {
   fleet: AgentFleet | null = null;
 
-  private constructor(readonly masters: ProcessCluster) {}
+  private constructor(
+    readonly masters: ProcessCluster,
+    readonly profileDirectory: string | null,
+  ) {}
 
-  /** Three masters with `masterArgs`, data under a fresh temp dir named after `bench`. */
-  static async start(bench: string, masterArgs: readonly string[]): Promise<BenchCluster> {
-    return new BenchCluster(await ProcessCluster.start(makeTempDir(`bench-${bench}-`), 3, [...masterArgs], 'master'));
+  /**
+   * Three masters with `masterArgs`, data under a fresh temp dir named after `bench`. With a
+   * `profileDirectory`, each master runs under `node --cpu-prof` and writes its profile there
+   * when stop() ends it with SIGTERM.
+   */
+  static async start(
+    bench: string,
+    masterArgs: readonly string[],
+    profileDirectory: string | null = null,
+  ): Promise<BenchCluster> {
+    const before = process.env.NODE_OPTIONS;
+    // The masters inherit this process's environment; the agents, started later, do not profile.
+    if (profileDirectory !== null)
+      process.env.NODE_OPTIONS = `${before ?? ''} --cpu-prof --cpu-prof-dir=${profileDirectory}`.trim();
+    try {
+      const masters = await ProcessCluster.start(makeTempDir(`bench-${bench}-`), 3, [...masterArgs], 'master');
+      return new BenchCluster(masters, profileDirectory);
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+    }
   }
 
   get addresses(): string[] {
@@ -37,6 +58,9 @@ export class BenchCluster {
 
   async stop(): Promise<void> {
     await this.fleet?.stop();
+    // SIGTERM: a master that exits by itself writes its --cpu-prof profile.
+    if (this.profileDirectory !== null)
+      await Promise.all(this.masters.replicas.map((replica) => this.masters.kill(replica, 'SIGTERM')));
     await this.masters.stop();
   }
 }

@@ -11,7 +11,7 @@
 //
 //   npm run bench -- churn [--tasks 1000000] [--every 100000] [--agents 50] [--agent-processes 1]
 //                          [--per-offer 200] [--in-flight 2000] [--max-completed-tasks-per-framework 1000]
-//                          [--snapshot-entries 10000] [--quick]
+//                          [--snapshot-entries 10000] [--profile DIR] [--quick]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster } from '../test/raft/support/process-cluster.ts';
@@ -31,6 +31,8 @@ interface Settings {
   readonly maxCompletedTasksPerFramework: number;
   /** The masters' --snapshot-entries: small enough that snapshots are taken between two samples. */
   readonly snapshotEntries: number;
+  /** --profile DIR: every master runs under `node --cpu-prof` and writes its profile there at the end. */
+  readonly profileDirectory: string | null;
 }
 
 export interface ChurnSample {
@@ -77,6 +79,7 @@ function settingsFrom(argv: string[]): Settings {
       'in-flight': { type: 'string' },
       'max-completed-tasks-per-framework': { type: 'string' },
       'snapshot-entries': { type: 'string' },
+      profile: { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -94,6 +97,7 @@ function settingsFrom(argv: string[]): Settings {
       quick ? 100 : 1_000,
     ),
     snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 1_000 : 10_000),
+    profileDirectory: values.profile ?? null,
   };
   if (settings.every > settings.tasks) throw new Error('--every must not exceed --tasks');
   return settings;
@@ -201,10 +205,14 @@ export async function main(argv: string[]): Promise<void> {
     `churn bench: 3 masters, ${settings.agents} simulated agents, ${settings.tasks} short tasks, ` +
       `a sample every ${settings.every}, history ${settings.maxCompletedTasksPerFramework} per framework\n`,
   );
-  const cluster = await BenchCluster.start('churn', [
-    ...['--snapshot-entries', String(settings.snapshotEntries)],
-    ...['--max-completed-tasks-per-framework', String(settings.maxCompletedTasksPerFramework)],
-  ]);
+  const cluster = await BenchCluster.start(
+    'churn',
+    [
+      ...['--snapshot-entries', String(settings.snapshotEntries)],
+      ...['--max-completed-tasks-per-framework', String(settings.maxCompletedTasksPerFramework)],
+    ],
+    settings.profileDirectory,
+  );
   const scheduler = new ChurnScheduler(
     cluster.masterList,
     'bench-churn',
