@@ -28,17 +28,10 @@ export class BenchCluster {
     masterArgs: readonly string[],
     profileDirectory: string | null = null,
   ): Promise<BenchCluster> {
-    const before = process.env.NODE_OPTIONS;
-    // The masters inherit this process's environment; the agents, started later, do not profile.
-    if (profileDirectory !== null)
-      process.env.NODE_OPTIONS = `${before ?? ''} --cpu-prof --cpu-prof-dir=${profileDirectory}`.trim();
-    try {
-      const masters = await ProcessCluster.start(makeTempDir(`bench-${bench}-`), 3, [...masterArgs], 'master');
-      return new BenchCluster(masters, profileDirectory);
-    } finally {
-      if (before === undefined) delete process.env.NODE_OPTIONS;
-      else process.env.NODE_OPTIONS = before;
-    }
+    const nodeArgs = profileDirectory === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`];
+    const dataRoot = makeTempDir(`bench-${bench}-`);
+    const masters = await ProcessCluster.start(dataRoot, 3, [...masterArgs], 'master', () => [], nodeArgs);
+    return new BenchCluster(masters, profileDirectory);
   }
 
   get addresses(): string[] {

@@ -168,8 +168,17 @@ export async function main(argv: string[]): Promise<void> {
     );
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
-    if (held.tasks < settings.tasks)
-      throw new Error(`the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}`);
+    if (held.tasks < settings.tasks) {
+      // Why, before giving up: agents the leader marked unreachable lose their tasks.
+      const unreachable = cluster.replicas.map(
+        (replica) => `${replica.id}: ${replica.output.split('"agent marked unreachable"').length - 1}`,
+      );
+      throw new Error(
+        `the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}; fleet ${JSON.stringify(held)}; ` +
+          `"agent marked unreachable" lines in the masters' last output: ${unreachable.join(', ')}; ` +
+          `leader event-loop delay max by phase (ms): ${JSON.stringify(Object.fromEntries(poller.phases))}`,
+      );
+    }
     poller.phase = 'get_state';
     const reads = await readStates(cluster, settings.reads, settings.tasks);
     leader = await cluster.waitForLeader();

@@ -56,6 +56,8 @@ export class ProcessCluster {
     readonly dataRoot: string,
     readonly extraArgs: string[],
     readonly program: ReplicaProgram,
+    /** Arguments for node itself, before the script (`--cpu-prof`, which NODE_OPTIONS may not carry). */
+    readonly nodeArgs: readonly string[],
   ) {}
 
   static async start(
@@ -65,8 +67,9 @@ export class ProcessCluster {
     program: ReplicaProgram = 'raft-fixture',
     /** Flags of one replica only (its --zone, say), after `extraArgs`. */
     extraFor: (id: string) => string[] = () => [],
+    nodeArgs: readonly string[] = [],
   ): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(dataRoot, extraArgs, program);
+    const cluster = new ProcessCluster(dataRoot, extraArgs, program, nodeArgs);
     for (let position = 1; position <= size; position++) {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
     }
@@ -103,6 +106,7 @@ export class ProcessCluster {
     const child = spawn(
       process.execPath,
       [
+        ...this.nodeArgs,
         ...entry,
         '--id',
         replica.id,
