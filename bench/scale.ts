@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
 import { waitFor } from '../test/support/wait.ts';
-import type { AgentFleet } from './_agent-fleet.ts';
+import type { AgentFleet, FleetStats } from './_agent-fleet.ts';
 import { BenchCluster, getState, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { BenchScheduler, type LaunchResult } from './_launcher.ts';
 import { LeaderMetricsPoller } from './_leader-metrics.ts';
@@ -169,14 +169,14 @@ export async function main(argv: string[]): Promise<void> {
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
     if (held.tasks < settings.tasks) {
-      // Why, before giving up: agents the leader marked unreachable lose their tasks.
+      // Measured on regardless, and said: agents the leader marked unreachable, or that
+      // reconnected, may have had tasks killed.
       const unreachable = cluster.replicas.map(
         (replica) => `${replica.id}: ${replica.output.split('"agent marked unreachable"').length - 1}`,
       );
-      throw new Error(
+      progress(
         `the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}; fleet ${JSON.stringify(held)}; ` +
-          `"agent marked unreachable" lines in the masters' last output: ${unreachable.join(', ')}; ` +
-          `leader event-loop delay max by phase (ms): ${JSON.stringify(Object.fromEntries(poller.phases))}`,
+          `"agent marked unreachable" lines in the masters' last output: ${unreachable.join(', ')}`,
       );
     }
     poller.phase = 'get_state';
@@ -194,7 +194,7 @@ export async function main(argv: string[]): Promise<void> {
     progress(`every agent registered again ${failover.reregisteredMs} ms after the SIGKILL`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await poller.stop();
-    report(settings, { registerMs, launch, reads, restore, failover, beforeKill, poller });
+    report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller });
   } finally {
     await poller.stop();
     scheduler.close();
@@ -209,6 +209,7 @@ function progress(text: string): void {
 interface Outcome {
   readonly registerMs: number;
   readonly launch: LaunchResult;
+  readonly held: FleetStats;
   readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
   readonly restore: { readonly ms: number; readonly bytes: number };
   readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number };
@@ -233,6 +234,10 @@ function report(settings: Settings, outcome: Outcome): void {
     launch_ms: round(launchSeconds * 1000, 0),
     launch_tasks_per_second: round(launch.running / launchSeconds, 1),
     launch_failures: launch.failures,
+    agents_hold_tasks: outcome.held.tasks,
+    agent_registrations: outcome.held.registrations,
+    agent_kills: outcome.held.kills,
+    agent_fleet_event_loop_delay_max_ms: outcome.held.eventLoopDelayMaxMs,
     leader_rss_max_mib: round(outcome.beforeKill.maxRssBytes / mebibyte, 0),
     get_state_p50_ms: round(median(reads.ms), 1),
     get_state_max_ms: round(Math.max(...reads.ms), 1),
