@@ -28,10 +28,17 @@ export class BenchCluster {
     masterArgs: readonly string[],
     profileDirectory: string | null = null,
   ): Promise<BenchCluster> {
-    const nodeArgs = profileDirectory === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`];
-    const dataRoot = makeTempDir(`bench-${bench}-`);
-    const masters = await ProcessCluster.start(dataRoot, 3, [...masterArgs], 'master', () => [], nodeArgs);
-    return new BenchCluster(masters, profileDirectory);
+    // ProcessCluster passes these node flags to the masters it starts (NODE_OPTIONS refuses --cpu-prof).
+    const before = process.env.FLOTILLA_REPLICA_NODE_FLAGS;
+    if (profileDirectory !== null)
+      process.env.FLOTILLA_REPLICA_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDirectory}`;
+    try {
+      const masters = await ProcessCluster.start(makeTempDir(`bench-${bench}-`), 3, [...masterArgs], 'master');
+      return new BenchCluster(masters, profileDirectory);
+    } finally {
+      if (before === undefined) delete process.env.FLOTILLA_REPLICA_NODE_FLAGS;
+      else process.env.FLOTILLA_REPLICA_NODE_FLAGS = before;
+    }
   }
 
   get addresses(): string[] {

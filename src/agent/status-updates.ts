@@ -1,4 +1,4 @@
-// The status update manager: every update is checkpointed before it is sent, and stays there
+// The status update manager: every update is checkpointed (and committed) before it is sent, and stays there
 // until the master acknowledges its uuid. Per task only the oldest unacknowledged update is in
 // flight (so the master records them in order); it is resent with back-off until acknowledged,
 // across reconnects and agent restarts: at-least-once, never lost. The master records a uuid once
@@ -31,6 +31,8 @@ interface InFlight {
 export class StatusUpdateManager {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #timer: NodeJS.Timeout;
+  /** A pump waits for the checkpoint's commit of this turn. */
+  #pumpWaiting = false;
 
   constructor(
     private readonly checkpoint: Checkpoint,
@@ -89,7 +91,22 @@ export class StatusUpdateManager {
     this.pump();
   }
 
+  /**
+   * Sends what may go out. Updates recorded in this turn are not durable until the checkpoint
+   * commits the turn, so while one waits the whole pump does (an update reaches the master only
+   * once a restart of the agent would still know it).
+   */
   pump(): void {
+    if (this.checkpoint.commitPending) {
+      if (!this.#pumpWaiting) {
+        this.#pumpWaiting = true;
+        this.checkpoint.afterCommit(() => {
+          this.#pumpWaiting = false;
+          this.pump();
+        });
+      }
+      return;
+    }
     const now = Date.now();
     for (const update of this.checkpoint.headUpdates()) {
       const key = `${update.frameworkId}/${update.taskId}`;

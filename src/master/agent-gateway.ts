@@ -90,16 +90,34 @@ export class AgentConnection {
   agentId: AgentId | null = null;
   closed = false;
   registering = false;
+  /** Frames sent in this turn of the event loop are held in the socket until its end (`send`). */
+  #corked = false;
 
   constructor(
     readonly socket: WebSocket,
     readonly remote: string,
     /** The names of the agent's client certificate (mutual TLS); null without mutual TLS. */
     readonly certificateNames: readonly string[] | null = null,
+    /** The TCP (or TLS) stream under the WebSocket: null where there is none to cork (tests). */
+    readonly transport: Duplex | null = null,
   ) {}
 
+  /**
+   * One apply of a Raft batch launches hundreds of tasks and each commit acknowledges as many
+   * updates: written one by one, each frame was its own writev system call (9% of the leader's
+   * time in the launch bench). Corked until the event loop's check phase, a turn's frames leave in
+   * one write; each is still its own WebSocket frame, so the protocol is unchanged.
+   */
   send(body: MasterMessageBody): void {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.#corked && this.transport !== null) {
+      this.#corked = true;
+      this.transport.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.transport?.uncork();
+      });
+    }
     this.socket.send(encodeMessage(body));
   }
 
@@ -222,7 +240,7 @@ export class AgentGateway implements LeaderService {
         return true;
       }
     }
-    this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request, names));
+    this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request, names, socket));
     return true;
   }
 
@@ -288,9 +306,9 @@ export class AgentGateway implements LeaderService {
     this.#lastHeardMs.set(agentId, Date.now());
   }
 
-  #accept(socket: WebSocket, request: IncomingMessage, names: readonly string[] | null): void {
+  #accept(socket: WebSocket, request: IncomingMessage, names: readonly string[] | null, transport: Duplex): void {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-    const connection = new AgentConnection(socket, remote, names);
+    const connection = new AgentConnection(socket, remote, names, transport);
     this.#connections.add(connection);
     socket.on('message', (data, isBinary) => {
       if (isBinary)

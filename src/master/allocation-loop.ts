@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { AllocationCycle, parseMinAllocatable, type AllocatorConfig } from '../offers/allocator.ts';
 import type { AllocationControl, AllocationReport } from '../offers/control.ts';
 import { AllocationHints } from '../offers/hints.ts';
+import { AllocationMemory } from '../offers/allocation-memory.ts';
 import type { Quantities } from '../offers/quantities.ts';
 import { buildAllocationReport, type LastCycle } from '../offers/report.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
@@ -73,6 +74,8 @@ export interface AllocationLoopParts {
 export class AllocationLoop implements AllocationControl, LeaderService {
   readonly name = 'allocation-loop';
   readonly #hints = new AllocationHints();
+  /** The last cycle's view, so the next one visits only what changed (allocation-memory.ts). */
+  readonly #memory = new AllocationMemory();
   readonly #parts: AllocationLoopParts;
   readonly #now: () => number;
   /** The term this master leads while the service runs; null when stopped. */
@@ -96,6 +99,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   async start(term: number): Promise<void> {
     assert(this.#ledTerm === null && this.#stopListening === null, 'the allocation loop started twice');
     this.#hints.clear();
+    this.#memory.forget();
     this.#lastCycle = null;
     this.#offerPrefix = randomUUID();
     this.#offerSequence = 0;
@@ -116,6 +120,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     if (this.#fallbackTimer !== null) clearInterval(this.#fallbackTimer);
     this.#fallbackTimer = null;
     this.#hints.clear();
+    this.#memory.forget();
   }
 
   refuse(frameworkId: string, agentIds: readonly string[], refuseSeconds: number): void {
@@ -216,6 +221,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       if (offers !== null) await this.#propose(term, offers);
     } catch (error) {
       this.#again = true;
+      this.#memory.forget();
       this.#parts.logger.warn({ err: error, term }, 'allocation cycle failed; retrying on the next trigger');
     } finally {
       this.#running = false;
@@ -227,16 +233,23 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   /** Runs the pure cycle in slices (allocation-slices.ts), yielding the event loop between them. */
   async #allocate(term: number): Promise<OfferDefinition[] | null> {
     const nowMs = this.#now();
-    this.#hints.prune(nowMs);
+    const releasedAgentIds = this.#hints.prune(nowMs);
     const cycle = new AllocationCycle({
       state: this.#parts.master.state(),
       hints: this.#hints,
       nowMs,
       config: this.#config(),
+      incremental: { memory: this.#memory, releasedAgentIds },
     });
     const run = await runInSlices(cycle, () => this.#leading(term));
-    if (run === null) return null;
+    if (run === null) {
+      this.#memory.forget();
+      return null;
+    }
     const result = cycle.result();
+    // The state may have changed while the cycle yielded between slices: what it saw is what it
+    // remembers, and the next cycle compares against that (allocation-memory.ts).
+    this.#memory.remember(cycle.outcome(), cycle.full);
     this.#lastCycle = {
       atMs: nowMs,
       durationMs: run.busyMs,
@@ -245,7 +258,14 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     };
     this.#parts.observer?.cycleFinished(run.busyMs, result.offers.length);
     this.#parts.logger.debug(
-      { offers: result.offers.length, busyMs: run.busyMs, longestSliceMs: run.longestSliceMs, slices: run.slices },
+      {
+        offers: result.offers.length,
+        full: cycle.full,
+        agentsVisited: cycle.agentsVisited,
+        busyMs: run.busyMs,
+        longestSliceMs: run.longestSliceMs,
+        slices: run.slices,
+      },
       'allocation cycle',
     );
     return result.offers;

@@ -56,8 +56,6 @@ export class ProcessCluster {
     readonly dataRoot: string,
     readonly extraArgs: string[],
     readonly program: ReplicaProgram,
-    /** Arguments for node itself, before the script (`--cpu-prof`, which NODE_OPTIONS may not carry). */
-    readonly nodeArgs: readonly string[],
   ) {}
 
   static async start(
@@ -67,9 +65,8 @@ export class ProcessCluster {
     program: ReplicaProgram = 'raft-fixture',
     /** Flags of one replica only (its --zone, say), after `extraArgs`. */
     extraFor: (id: string) => string[] = () => [],
-    nodeArgs: readonly string[] = [],
   ): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(dataRoot, extraArgs, program, nodeArgs);
+    const cluster = new ProcessCluster(dataRoot, extraArgs, program);
     for (let position = 1; position <= size; position++) {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
     }
@@ -106,7 +103,8 @@ export class ProcessCluster {
     const child = spawn(
       process.execPath,
       [
-        ...this.nodeArgs,
+        // Node flags NODE_OPTIONS refuses (the launch bench's --cpu-prof), space-separated.
+        ...(process.env.FLOTILLA_REPLICA_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
         ...entry,
         '--id',
         replica.id,
