@@ -3,6 +3,7 @@
 // flight (so the master records them in order); it is resent with back-off until acknowledged,
 // across reconnects and agent restarts: at-least-once, never lost. The master records a uuid once
 // (a resent one is answered DUPLICATE_STATUS_UUID and acknowledged again).
+import { boundedStatusMessage } from '../protocol/status-message.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../util/logger.ts';
@@ -49,7 +50,8 @@ export class StatusUpdateManager {
   /**
    * Checkpoints the update (and the task's new state) first, then sends it if it is its task's
    * oldest. An executor's update keeps the uuid (and time) the executor gave it; the agent's own
-   * get fresh ones.
+   * get fresh ones. The message is cut to what the master accepts and replicates (status-message.ts):
+   * what is checkpointed is what the master will record.
    */
   record(
     frameworkId: string,
@@ -59,6 +61,7 @@ export class StatusUpdateManager {
   ): WireStatus {
     const status: WireStatus = {
       ...fields,
+      message: boundedStatusMessage(fields.message),
       uuid: made?.uuid ?? newStatusUuid(),
       timestampMs: made?.timestampMs ?? Date.now(),
     };
