@@ -144,6 +144,8 @@ export class AgentGateway implements LeaderService {
    * 10,000 agents swept the entries of all 100,000 tasks).
    */
   readonly #usage = new Map<AgentId, Map<TaskKey, TaskUsageView>>();
+  /** Told when an agent's socket is bound to it or closes (the allocation loop offers only connected agents). */
+  readonly #connectionListeners: Array<(agentId: AgentId, connected: boolean) => void> = [];
   #stopListening: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #leading = false;
@@ -266,6 +268,23 @@ export class AgentGateway implements LeaderService {
     return [...this.#byAgent.keys()];
   }
 
+  /** Whether the agent has (re-)registered with this leader over a socket that is still open. */
+  isConnected(agentId: AgentId): boolean {
+    return this.#leading && this.#byAgent.has(agentId);
+  }
+
+  /**
+   * `listener(agentId, true)` once a registration binds the agent's socket, `(agentId, false)` when
+   * that socket closes. Not called for the sockets closed when this master stops leading.
+   */
+  onConnectionChange(listener: (agentId: AgentId, connected: boolean) => void): void {
+    this.#connectionListeners.push(listener);
+  }
+
+  #notifyConnection(agentId: AgentId, connected: boolean): void {
+    for (const listener of this.#connectionListeners) listener(agentId, connected);
+  }
+
   /** The master is stopping (its leader part stopped first): every socket closes, and the server. */
   async close(): Promise<void> {
     this.stop();
@@ -304,6 +323,7 @@ export class AgentGateway implements LeaderService {
     connection.agentId = agentId;
     this.#byAgent.set(agentId, connection);
     this.#lastHeardMs.set(agentId, Date.now());
+    this.#notifyConnection(agentId, true);
   }
 
   #accept(socket: WebSocket, request: IncomingMessage, names: readonly string[] | null, transport: Duplex): void {
@@ -326,6 +346,7 @@ export class AgentGateway implements LeaderService {
       if (connection.agentId !== null && this.#byAgent.get(connection.agentId) === connection) {
         this.#byAgent.delete(connection.agentId);
         this.parts.logger.info({ agent: connection.agentId }, 'agent disconnected');
+        this.#notifyConnection(connection.agentId, false);
       }
     });
   }

@@ -15,6 +15,11 @@
 //  3. A new leader may not yet have applied everything committed by the old one, and would offer
 //     what is already offered. The leadership lifecycle starts this service only once a ReadIndex
 //     barrier has passed in the term (leadership/lifecycle.ts), so the first cycle sees it all.
+//  4. After a failover the replicated state says an agent is ACTIVE although it has not yet
+//     re-registered with this leader: a task launched there went to no socket, and the agent,
+//     re-registering, did not report it, so it ended TASK_LOST. As Mesos, only agents with an open
+//     registered socket to this leader are offered (`agentConnected`, the agent gateway); one that
+//     connects is visited by the next cycle, and the offers of one whose socket closes are rescinded.
 import { defaultMaxSkipReasonsPerFramework } from '../offers/limits.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -28,7 +33,7 @@ import { freeResources } from '../state-machine/agent-accounting.ts';
 import { assert } from '../util/assert.ts';
 import type { OfferDefinition } from '../state-machine/commands.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
-import { offerId, type AgentId, type FrameworkId } from '../state-machine/ids.ts';
+import { offerId, type AgentId, type FrameworkId, type OfferId } from '../state-machine/ids.ts';
 import { maxOffersPerCommand } from '../state-machine/limits.ts';
 import { add, contains, emptyResources, type Resources } from '../state-machine/resources.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
@@ -69,6 +74,11 @@ export interface AllocationLoopParts {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly observer?: AllocationObserver;
+  /**
+   * Whether the agent holds an open, registered socket to this leader (scenario 4). Absent: every
+   * agent in the state counts as connected (tests that put agents in the state with no socket).
+   */
+  readonly agentConnected?: (agentId: AgentId) => boolean;
 }
 
 export class AllocationLoop implements AllocationControl, LeaderService {
@@ -141,6 +151,30 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   setSuppressedRoles(frameworkId: string, roles: readonly string[]): void {
     this.#hints.setSuppressedRoles(frameworkId, roles);
     this.trigger('suppressed roles set');
+  }
+
+  /** The agent's socket is bound to this leader: the next cycle visits it (it may be offered now). */
+  agentConnected(agentId: AgentId): void {
+    if (this.#ledTerm === null) return;
+    this.#memory.revisit(agentId);
+    this.trigger('agent connected');
+  }
+
+  /**
+   * The agent's socket closed: a launch there would reach no one, so its outstanding offers are
+   * rescinded (Mesos deactivates such an agent and rescinds its offers) and it gets no new ones.
+   */
+  agentDisconnected(agentId: AgentId): void {
+    const term = this.#ledTerm;
+    if (term === null) return;
+    this.#memory.revisit(agentId);
+    const offerIds = [...(this.#parts.master.state().derived.offersByAgent.get(agentId) ?? [])];
+    void this.#rescind(term, offerIds, 'agent disconnected; offer rescinded').catch((error: unknown) => {
+      this.#parts.logger.info(
+        { agent: agentId, problem: (error as Error).message },
+        "could not rescind a disconnected agent's offers",
+      );
+    });
   }
 
   /** Starts the batching window unless one is open or a cycle will follow the running one. */
@@ -240,6 +274,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       nowMs,
       config: this.#config(),
       incremental: { memory: this.#memory, releasedAgentIds },
+      ...(this.#parts.agentConnected === undefined ? {} : { isConnected: this.#parts.agentConnected }),
     });
     const run = await runInSlices(cycle, () => this.#leading(term));
     if (run === null) {
@@ -295,6 +330,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
 
   #stillFitting(batch: readonly OfferDefinition[]): OfferDefinition[] {
     const state = this.#parts.master.state();
+    const connected = this.#parts.agentConnected ?? (() => true);
     const pending = new Map<AgentId, Resources>();
     return batch.filter((offer) => {
       const agent = state.agents.get(offer.agentId);
@@ -302,6 +338,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       const held = add(pending.get(offer.agentId) ?? emptyResources, offer.resources);
       if (agent?.state !== 'ACTIVE' || framework?.state !== 'CONNECTED' || !contains(freeResources(agent), held))
         return false;
+      if (!connected(offer.agentId)) return false;
       pending.set(offer.agentId, held);
       return true;
     });
@@ -315,14 +352,22 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     const expired = [...this.#parts.master.state().offers.values()]
       .filter((offer) => offer.createdAt <= deadline)
       .slice(0, maxRescindsPerPass);
-    for (const offer of expired) {
+    await this.#rescind(
+      term,
+      expired.map((offer) => offer.id),
+      'offer timed out; rescinded',
+    );
+  }
+
+  /** Rescinds the offers still outstanding, one command each, while this term lasts. */
+  async #rescind(term: number, offerIds: readonly OfferId[], why: string): Promise<void> {
+    for (const id of offerIds) {
       if (!this.#leading(term)) return;
-      const { result } = await this.#parts.master.submit({ type: 'rescind_offer', at: this.#now(), offerId: offer.id });
+      const offer = this.#parts.master.state().offers.get(id);
+      if (offer === undefined) continue;
+      const { result } = await this.#parts.master.submit({ type: 'rescind_offer', at: this.#now(), offerId: id });
       if (result.ok)
-        this.#parts.logger.info(
-          { offerId: offer.id, frameworkId: offer.frameworkId, agentId: offer.agentId },
-          'offer timed out; rescinded',
-        );
+        this.#parts.logger.info({ offerId: id, frameworkId: offer.frameworkId, agentId: offer.agentId }, why);
     }
   }
 

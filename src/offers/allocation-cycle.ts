@@ -70,6 +70,11 @@ export interface AllocationInput {
   readonly config: AllocatorConfig;
   /** Absent: a full cycle over every agent. */
   readonly incremental?: IncrementalInput;
+  /**
+   * Whether the agent holds an open, registered connection to this leader (Mesos offers no agent
+   * that has not re-registered with the current master). Absent: every agent in the state does.
+   */
+  readonly isConnected?: (agentId: AgentId) => boolean;
 }
 
 export interface AllocationResult {
@@ -177,6 +182,7 @@ export class AllocationCycle {
   #offerable(agent: Agent): SkipReason | null {
     if (agent.state !== 'ACTIVE') return 'AGENT_NOT_ACTIVE';
     if (agent.deactivated) return 'AGENT_DEACTIVATED';
+    if (this.#input.isConnected !== undefined && !this.#input.isConnected(agent.id)) return 'AGENT_NOT_CONNECTED';
     return agentIsDown(this.#input.state, agent) ? 'AGENT_IN_MAINTENANCE' : null;
   }
 

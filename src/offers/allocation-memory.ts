@@ -10,11 +10,11 @@
 //
 // So an agent is visited when it is new, its version changed and its free resources differ from
 // what the cycle left it (its own offers applied count as no change), its state, deactivation
-// or host changed, or a framework's filter on it lapsed. Everything else that can make a framework
-// newly eligible forces a full cycle: the first cycle, a framework (re)connected or changed while
-// connected, a hint that widens (REVIVE, un-suppression), a machine's maintenance mode, a quota
-// changed or removed, a filter on all agents lapsing. With quotas configured every cycle is full:
-// headroom couples all agents.
+// or host changed, its socket to the leader opened or closed (revisit), or a framework's filter
+// on it lapsed. Everything else that can make a framework newly eligible forces a full cycle:
+// the first cycle, a framework (re)connected or changed while connected, a hint that widens
+// (REVIVE, un-suppression), a machine's maintenance mode, a quota changed or removed, a filter on
+// all agents lapsing. With quotas configured every cycle is full: headroom couples all agents.
 // Shares, weights and DRF order need no check: they only order frameworks that can take something.
 import type { AgentId, FrameworkId } from '../state-machine/ids.ts';
 import type { Role } from '../state-machine/roles.ts';
@@ -68,6 +68,14 @@ export class AllocationMemory {
     this.#machines = new Map();
     this.#quotas = new Map();
     this.#skipReasons = new Map();
+  }
+
+  /**
+   * The agent's connection to the leader changed (it is not in the replicated state, so no
+   * version shows it): the next cycle visits it again.
+   */
+  revisit(agentId: AgentId): void {
+    this.#agents.delete(agentId);
   }
 
   /**

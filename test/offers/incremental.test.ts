@@ -48,6 +48,9 @@ class Sequence {
   readonly actions: string[] = [];
   incrementalCycles = 0;
   agentsSkipped = 0;
+  /** Agents whose socket to the leader is closed (the driver's `agentConnected` says false). */
+  readonly disconnected = new Set<AgentId>();
+  readonly isConnected = (agent: AgentId): boolean => !this.disconnected.has(agent);
 
   constructor(start: number) {
     this.random = randomSource(start);
@@ -94,13 +97,20 @@ class Sequence {
   cycle(): void {
     const { world } = this;
     const released = world.hints.prune(world.nowMs);
-    const full = allocate({ state: world.state, hints: world.hints, nowMs: world.nowMs, config: this.config('F') });
+    const full = allocate({
+      state: world.state,
+      hints: world.hints,
+      nowMs: world.nowMs,
+      config: this.config('F'),
+      isConnected: this.isConnected,
+    });
     const cycle = new AllocationCycle({
       state: world.state,
       hints: world.hints,
       nowMs: world.nowMs,
       config: this.config('I'),
       incremental: { memory: this.memory, releasedAgentIds: released },
+      isConnected: this.isConnected,
     });
     cycle.runSlice(Number.MAX_SAFE_INTEGER);
     const result = cycle.result();
@@ -137,6 +147,7 @@ class Sequence {
     else if (choice < 0.89)
       world.ok({ type: 'update_weights', weights: [{ role: 'a', weight: 1 + this.random() * 3 }] });
     else if (choice < 0.9) this.quota();
+    else if (choice < 0.94) this.toggleConnection();
     this.cycle();
   }
 
@@ -178,6 +189,20 @@ class Sequence {
       at: this.world.nowMs,
       agentId: agent,
     });
+  }
+
+  /**
+   * An agent's socket closes or opens again, as the driver sees it (allocation-loop.ts): nothing in
+   * the state changes but the offers rescinded on a close; the memory is told to visit it again.
+   */
+  toggleConnection(): void {
+    const agent = this.pick(this.agents);
+    if (agent === undefined) return;
+    this.memory.revisit(agent);
+    if (this.disconnected.delete(agent)) return;
+    this.disconnected.add(agent);
+    for (const id of this.world.state.derived.offersByAgent.get(agent) ?? [])
+      this.world.ok({ type: 'rescind_offer', at: this.world.nowMs, offerId: id });
   }
 
   toggleFramework(framework: FrameworkId): void {
