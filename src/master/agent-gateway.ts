@@ -151,6 +151,10 @@ export class AgentGateway implements LeaderService {
   /** Status updates being proposed, by `frameworkId/taskId/uuid`: resolves true once recorded. */
   readonly #statusInFlight = new Map<string, Promise<boolean>>();
   #statusUpdatesDeduplicated = 0;
+  /** Re-registrations being proposed, by agent (agent-registration.ts proposeOnce). */
+  readonly registrationsInFlight = new Map<AgentId, Promise<AgentId | null>>();
+  /** Registrations on a new socket that waited for the agent's proposal in flight instead of proposing. */
+  registrationsJoined = 0;
   #stopListening: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #leading = false;
