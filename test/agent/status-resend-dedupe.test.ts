@@ -126,4 +126,50 @@ test('a resent status update is acknowledged without a second proposal, exactly 
   }
 });
 
+test('a re-registration on a second socket while the first is in flight joins its proposal', async () => {
+  const master = await RestartableMaster.start();
+  try {
+    const gateway = master.master!.agents;
+    const first = await connect(master.address);
+    first.socket.send(encodeMessage({ type: 'register', agentId: null, tasks: [], executors: [], info }));
+    const agentId = (await first.nextOf('registered')).agentId as string;
+    first.socket.close();
+    const replica = gateway.parts.master as { submit: (command: Command) => Promise<unknown> };
+    const submit = replica.submit.bind(replica);
+    let reregistrations = 0;
+    // The first proposal is held back (then submitted for real) until the second socket's
+    // register has arrived: a leader slow to commit, as after a failover of thousands of agents.
+    let releaseFirst: () => void = () => {};
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    replica.submit = async (command: Command) => {
+      if (command.type === 'reregister_agent' && ++reregistrations === 1) await firstHeld;
+      return submit(command);
+    };
+    // As an agent whose registration timed out: a second socket registers before the first is answered.
+    const patient = await connect(master.address);
+    const impatient = await connect(master.address);
+    const register = encodeMessage({ type: 'register', agentId, tasks: [], executors: [], info });
+    patient.socket.send(register);
+    await waitFor(() => gateway.registrationsInFlight.size === 1 || reregistrations > 0, {
+      timeoutMs: 10_000,
+      what: 'the first re-registration to be proposed',
+    });
+    impatient.socket.send(register);
+    await waitFor(() => gateway.registrationsJoined === 1 || reregistrations > 1, {
+      timeoutMs: 10_000,
+      what: 'the second socket to join the proposal in flight',
+    });
+    releaseFirst();
+    await impatient.nextOf('registered');
+    console.log(`re-registrations proposed for 2 sockets: ${reregistrations}; joined: ${gateway.registrationsJoined}`);
+    assert.is(reregistrations, 1, 'one proposal for both sockets');
+    assert.is(gateway.registrationsJoined, 1);
+    assert.ok(gateway.isConnected(agentId as never), 'the newer socket speaks for the agent');
+    impatient.socket.close();
+    patient.socket.close();
+  } finally {
+    await master.stop();
+  }
+});
+
 test.run();
