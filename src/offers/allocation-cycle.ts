@@ -31,6 +31,7 @@ import {
   isEmpty,
   reservedRoles,
   subtract,
+  type Resource,
   type Resources,
 } from '../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../state-machine/roles.ts';
@@ -82,6 +83,8 @@ export interface AllocationResult {
   /** Per framework, per agent: why the agent was not offered to it (at most the configured number). */
   readonly skipReasons: Map<FrameworkId, Map<AgentId, SkipReason>>;
 }
+
+const isUnreserved = (resource: Resource): boolean => resource.role === unreservedRole;
 
 type Candidate = { readonly resources: Resources } | { readonly reason: SkipReason };
 
@@ -301,13 +304,13 @@ export class AllocationCycle {
     }
     // Frameworks not reached by now could only have had the unreserved rest: say why not.
     const left = this.#remaining.get(agent.id)!;
-    const unreservedLeft = filterRole(left, unreservedRole);
     const reason: SkipReason = isEmpty(left)
       ? 'NOTHING_FREE'
-      : isEmpty(unreservedLeft)
+      : !left.some(isUnreserved)
         ? 'RESERVED_FOR_OTHER_ROLES'
         : 'BELOW_MIN_ALLOCATABLE';
-    for (const role of reservedRoles(left)) {
+    const reserved = left.every(isUnreserved) ? [] : reservedRoles(left);
+    for (const role of reserved) {
       const leaf = this.tree.findLeaf(role);
       if (leaf !== undefined) this.#offerRole(agent, leaf, null);
     }
@@ -315,7 +318,7 @@ export class AllocationCycle {
   }
 
   #unreservedAllocatable(agentId: AgentId): boolean {
-    return meetsMinimum(filterRole(this.#remaining.get(agentId)!, unreservedRole), this.#input.config.minAllocatable);
+    return meetsMinimum(this.#remaining.get(agentId)!, this.#input.config.minAllocatable, unreservedRole);
   }
 
   /**
@@ -373,11 +376,15 @@ export class AllocationCycle {
   #candidate(agentId: AgentId, role: Role, guaranteeOf: Role | null): Candidate {
     const remaining = this.#remaining.get(agentId)!;
     if (isEmpty(remaining)) return { reason: 'NOTHING_FREE' };
+    // Usually everything free is unreserved or the role's own: then the whole list is what it may
+    // take, the same entries in the same order as cutting and merging it again would give.
+    const ownOrUnreserved = (resource: Resource): boolean => resource.role === role || isUnreserved(resource);
+    const allUsable = remaining.every(ownOrUnreserved);
     const reserved = role === unreservedRole ? emptyResources : filterRole(remaining, role);
-    const unreserved = filterRole(remaining, unreservedRole);
+    const unreserved = allUsable && reserved.length === 0 ? remaining : filterRole(remaining, unreservedRole);
     if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };
     const { minAllocatable } = this.#input.config;
-    const whole = add(reserved, unreserved);
+    const whole = allUsable ? remaining : add(reserved, unreserved);
     if (!meetsMinimum(whole, minAllocatable)) return { reason: 'BELOW_MIN_ALLOCATABLE' };
     if (this.quota.isEmpty) return { resources: whole };
     const limitCaps = this.quota.limitCaps(role);

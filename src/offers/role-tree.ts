@@ -8,18 +8,89 @@
 // children again only when a traversal next enters it. Within one agent's traversal the order
 // therefore stays as it was when the traversal began, as in Mesos, where `sort()` is called
 // once per agent.
+//
+// Allocations are numeric vectors (one slot per resource name, thousandths, `ResourceSlots`),
+// not maps: every offer of a cycle adds to each node on its path and recomputes its share, and
+// a plain array of numbers does that without hashing a name per resource per node.
 import { maxRepositions } from './limits.ts';
 import type { FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings } from '../state-machine/ordering.ts';
 import type { Role } from '../state-machine/roles.ts';
-import { mergeQuantities } from '../state-machine/quantities.ts';
-import { dominantShare, quantitiesOf, type Quantities } from './quantities.ts';
+import { amountMillis } from '../state-machine/quantities.ts';
+import type { Quantities } from './quantities.ts';
 import type { Resources } from '../state-machine/resources.ts';
+
+/** Thousandths per resource name, at the slot `ResourceSlots` gave the name; a missing slot is 0. */
+export type QuantityVector = number[];
+
+/** Resource name ↔ slot in a `QuantityVector`, assigned in the order names are first seen. */
+export class ResourceSlots {
+  readonly #byName = new Map<string, number>();
+  readonly names: string[] = [];
+
+  slot(name: string): number {
+    let slot = this.#byName.get(name);
+    if (slot === undefined) {
+      slot = this.names.length;
+      this.names.push(name);
+      this.#byName.set(name, slot);
+    }
+    return slot;
+  }
+
+  vectorOf(quantities: ReadonlyMap<string, number>): QuantityVector {
+    const vector: QuantityVector = [];
+    for (const [name, millis] of quantities) addAt(vector, this.slot(name), millis);
+    return vector;
+  }
+
+  /** Ranges count their values (ports: one per port), as quantities do. */
+  vectorOfResources(resources: Resources): QuantityVector {
+    const vector: QuantityVector = [];
+    for (const resource of resources) addAt(vector, this.slot(resource.name), amountMillis(resource));
+    return vector;
+  }
+
+  /** Back to name → thousandths, zero slots left out (what `mergeQuantities` would have kept). */
+  quantitiesOf(vector: QuantityVector): Quantities {
+    const out: Quantities = new Map();
+    for (let slot = 0; slot < vector.length; slot += 1)
+      if (vector[slot] !== 0) out.set(this.names[slot]!, vector[slot]!);
+    return out;
+  }
+}
+
+function addAt(vector: QuantityVector, slot: number, millis: number): void {
+  while (vector.length <= slot) vector.push(0);
+  vector[slot] = vector[slot]! + millis;
+}
+
+function addVector(into: QuantityVector, delta: QuantityVector): void {
+  while (into.length < delta.length) into.push(0);
+  for (let slot = 0; slot < delta.length; slot += 1) into[slot] = into[slot]! + delta[slot]!;
+}
+
+/**
+ * DRF's dominant share over vectors: the largest fraction of the total held of any one resource.
+ * The same divisions as `dominantShare` on maps, so the same shares and the same order.
+ */
+function vectorShare(allocation: QuantityVector, totals: QuantityVector): number {
+  let share = 0;
+  const length = Math.min(allocation.length, totals.length);
+  for (let slot = 0; slot < length; slot += 1) {
+    const total = totals[slot]!;
+    if (total > 0) {
+      const fraction = allocation[slot]! / total;
+      if (fraction > share) share = fraction;
+    }
+  }
+  return share;
+}
 
 export interface FrameworkEntry {
   readonly id: FrameworkId;
   /** What the framework holds in this role (tasks and offers), for its share within the role. */
-  readonly allocation: Quantities;
+  readonly allocation: QuantityVector;
   share: number;
 }
 
@@ -29,7 +100,7 @@ export interface RoleNode {
   /** A virtual leaf holds the role's own allocation and frameworks; a real node its subtree's. */
   readonly virtual: boolean;
   readonly weight: number;
-  readonly allocation: Quantities;
+  readonly allocation: QuantityVector;
   /** Dominant share of `allocation` divided by `weight`. */
   share: number;
   readonly children: RoleNode[];
@@ -54,7 +125,7 @@ function newNode(role: Role, parent: RoleNode | null, virtual: boolean, weight: 
     parent,
     virtual,
     weight,
-    allocation: new Map(),
+    allocation: [],
     share: 0,
     children: [],
     changedChildren: new Set(),
@@ -70,11 +141,15 @@ export class RoleTree {
   readonly #nodes = new Map<Role, RoleNode>();
   readonly #leaves = new Map<Role, RoleNode>();
   readonly #entries = new Map<string, FrameworkEntry>();
+  readonly slots = new ResourceSlots();
+  readonly #totals: QuantityVector;
 
   constructor(
-    private readonly totals: Quantities,
+    totals: ReadonlyMap<string, number>,
     private readonly weightOf: (role: Role) => number,
-  ) {}
+  ) {
+    this.#totals = this.slots.vectorOf(totals);
+  }
 
   /** The real node of `role`, created with its ancestors. */
   node(role: Role): RoleNode {
@@ -114,7 +189,7 @@ export class RoleTree {
     const found = this.#entries.get(key);
     if (found !== undefined) return found;
     const leaf = this.leaf(role);
-    const entry: FrameworkEntry = { id, allocation: new Map(), share: 0 };
+    const entry: FrameworkEntry = { id, allocation: [], share: 0 };
     leaf.frameworks.push(entry);
     this.#entries.set(key, entry);
     for (let node: RoleNode | null = leaf; node !== null; node = node.parent) node.frameworkCount += 1;
@@ -127,25 +202,29 @@ export class RoleTree {
 
   /** Charges `resources` to `role` (and its ancestors) and, if given, to a framework in it. */
   allocate(role: Role, resources: Resources, framework: FrameworkEntry | undefined): void {
-    const quantities = quantitiesOf(resources);
-    this.#charge(role, framework, (into) => mergeQuantities(into, quantities));
+    this.#charge(role, framework, this.slots.vectorOfResources(resources));
   }
 
   /** As `allocate`, with quantities already counted (the allocation book's, at the start of a cycle). */
   allocateQuantities(role: Role, quantities: ReadonlyMap<string, number>, framework: FrameworkEntry | undefined): void {
-    this.#charge(role, framework, (into) => mergeQuantities(into, quantities));
+    this.#charge(role, framework, this.slots.vectorOf(quantities));
   }
 
-  #charge(role: Role, framework: FrameworkEntry | undefined, addTo: (into: Quantities) => void): void {
+  /** What a node or framework entry holds, by name (GET_ALLOCATION). */
+  quantitiesOf(allocation: QuantityVector): Quantities {
+    return this.slots.quantitiesOf(allocation);
+  }
+
+  #charge(role: Role, framework: FrameworkEntry | undefined, delta: QuantityVector): void {
     if (framework !== undefined) {
-      addTo(framework.allocation);
-      framework.share = dominantShare(framework.allocation, this.totals);
+      addVector(framework.allocation, delta);
+      framework.share = vectorShare(framework.allocation, this.#totals);
     }
     const leaf = this.leaf(role);
     leaf.frameworksDirty = true;
     for (let node: RoleNode | null = leaf; node !== null && node !== this.root; node = node.parent) {
-      addTo(node.allocation);
-      node.share = dominantShare(node.allocation, this.totals) / node.weight;
+      addVector(node.allocation, delta);
+      node.share = vectorShare(node.allocation, this.#totals) / node.weight;
       if (node.parent !== null) node.parent.changedChildren.add(node);
     }
   }
