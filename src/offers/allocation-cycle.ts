@@ -39,7 +39,8 @@ import type { Agent, Framework, MachineKey, MachineStatus, QuotaEntry, ReadonlyS
 import { mergeQuantities } from '../state-machine/quantities.ts';
 import { chop, meetsMinimum, type Quantities } from './quantities.ts';
 import { mergeCaps, QuotaBook } from './quota-book.ts';
-import { RoleTree, type RoleNode } from './role-tree.ts';
+import type { RoleNode, RoleTree } from './role-tree.ts';
+import { buildRoleTree } from './role-tree-keeper.ts';
 import type { SkipReason } from './skip-reasons.ts';
 import type { AllocationMemory, CycleOutcome } from './allocation-memory.ts';
 
@@ -150,19 +151,16 @@ export class AllocationCycle {
       return agent;
     });
     mergeQuantities(this.totals, book.activeTotals);
-    this.tree = new RoleTree(this.totals, (role) => state.weights.get(role)?.weight ?? 1);
+    // The driver's tree is kept from cycle to cycle and brought up to date (role-tree-keeper.ts).
+    this.tree = incremental?.memory.roleTree(state) ?? buildRoleTree(state);
     this.quota = new QuotaBook(state.quotas.values());
     this.#frameworkIds = [];
     for (const framework of sortedValues(state.frameworks)) {
       if (framework.state !== 'CONNECTED') continue;
       this.#frameworkIds.push(framework.id);
       this.#connected.push(framework);
-      for (const role of framework.info.roles) this.tree.addFramework(role, framework.id);
     }
     this.#frameworksWithRoom = this.#frameworkIds.length;
-    for (const [role, byFramework] of book.heldByRole)
-      for (const [frameworkId, held] of byFramework)
-        this.tree.allocateQuantities(role, held, this.tree.framework(role, frameworkId));
     for (const [role, unreserved] of book.unreservedHeldByRole) this.quota.consumeQuantities(role, unreserved);
   }
 

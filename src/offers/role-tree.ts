@@ -89,9 +89,15 @@ function vectorShare(allocation: QuantityVector, totals: QuantityVector): number
 
 export interface FrameworkEntry {
   readonly id: FrameworkId;
+  readonly role: Role;
   /** What the framework holds in this role (tasks and offers), for its share within the role. */
   readonly allocation: QuantityVector;
   share: number;
+  /**
+   * Whether it is among its leaf's frameworks (CONNECTED, subscribed to the role). An entry that
+   * is not only carries what a framework holds in a role, so that it needs no recount on joining.
+   */
+  inLeaf: boolean;
 }
 
 export interface RoleNode {
@@ -184,30 +190,67 @@ export class RoleTree {
     return this.#nodes.get(role);
   }
 
-  addFramework(role: Role, id: FrameworkId): FrameworkEntry {
+  #entry(role: Role, id: FrameworkId): FrameworkEntry {
     const key = `${role}\u0000${id}`;
-    const found = this.#entries.get(key);
-    if (found !== undefined) return found;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { id, role, allocation: [], share: 0, inLeaf: false };
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The framework competes for offers in `role` (it is CONNECTED and subscribed to it). */
+  addFramework(role: Role, id: FrameworkId): FrameworkEntry {
+    const entry = this.#entry(role, id);
+    if (entry.inLeaf) return entry;
     const leaf = this.leaf(role);
-    const entry: FrameworkEntry = { id, allocation: [], share: 0 };
+    entry.inLeaf = true;
     leaf.frameworks.push(entry);
-    this.#entries.set(key, entry);
+    leaf.frameworksDirty = true;
     for (let node: RoleNode | null = leaf; node !== null; node = node.parent) node.frameworkCount += 1;
     return entry;
   }
 
-  framework(role: Role, id: FrameworkId): FrameworkEntry | undefined {
-    return this.#entries.get(`${role}\u0000${id}`);
+  /** No longer: what it holds in the role still counts toward the role's share. */
+  removeFramework(role: Role, id: FrameworkId): void {
+    const entry = this.#entries.get(`${role}\u0000${id}`);
+    if (entry === undefined || !entry.inLeaf) return;
+    const leaf = this.leaf(role);
+    entry.inLeaf = false;
+    leaf.frameworks.splice(leaf.frameworks.indexOf(entry), 1);
+    for (let node: RoleNode | null = leaf; node !== null; node = node.parent) node.frameworkCount -= 1;
   }
 
-  /** Charges `resources` to `role` (and its ancestors) and, if given, to a framework in it. */
-  allocate(role: Role, resources: Resources, framework: FrameworkEntry | undefined): void {
+  /** A framework competing in `role`, or undefined. */
+  framework(role: Role, id: FrameworkId): FrameworkEntry | undefined {
+    const entry = this.#entries.get(`${role}\u0000${id}`);
+    return entry?.inLeaf === true ? entry : undefined;
+  }
+
+  /**
+   * Entries a cycle charged offers to since `changedEntries.clear()`: a tree kept across cycles
+   * (role-tree-keeper.ts) sets them back to what the allocation book says they hold.
+   */
+  readonly changedEntries = new Set<FrameworkEntry>();
+
+  /** An offer of `resources` to a framework in `role`: charged to it, its role and the role's ancestors. */
+  allocate(role: Role, resources: Resources, framework: FrameworkEntry): void {
+    this.changedEntries.add(framework);
     this.#charge(role, framework, this.slots.vectorOfResources(resources));
   }
 
-  /** As `allocate`, with quantities already counted (the allocation book's, at the start of a cycle). */
-  allocateQuantities(role: Role, quantities: ReadonlyMap<string, number>, framework: FrameworkEntry | undefined): void {
-    this.#charge(role, framework, this.slots.vectorOf(quantities));
+  /** What the framework holds in `role` is now `quantities` (the allocation book's): charges the difference. */
+  setHeld(role: Role, id: FrameworkId, quantities: ReadonlyMap<string, number>): void {
+    const entry = this.#entry(role, id);
+    const delta = this.slots.vectorOf(quantities);
+    let changed = false;
+    while (delta.length < entry.allocation.length) delta.push(0);
+    for (let slot = 0; slot < delta.length; slot += 1) {
+      delta[slot] = delta[slot]! - (entry.allocation[slot] ?? 0);
+      if (delta[slot] !== 0) changed = true;
+    }
+    if (changed) this.#charge(role, entry, delta);
   }
 
   /** What a node or framework entry holds, by name (GET_ALLOCATION). */
