@@ -87,6 +87,11 @@ export interface AllocationResult {
 
 const isUnreserved = (resource: Resource): boolean => resource.role === unreservedRole;
 
+function onlyRoles(resources: Resources, role: Role, other: Role): boolean {
+  for (const resource of resources) if (resource.role !== role && resource.role !== other) return false;
+  return true;
+}
+
 type Candidate = { readonly resources: Resources } | { readonly reason: SkipReason };
 
 interface Decision {
@@ -127,6 +132,8 @@ export class AllocationCycle {
    * allocation itself.
    */
   #step = 0;
+  /** The agent stage 2 is visiting leaves for (one function for every agent, not a closure each). */
+  #visiting: Agent | null = null;
 
   /**
    * What live tasks, executors and outstanding offers hold is not scanned here: the state's
@@ -296,9 +303,8 @@ export class AllocationCycle {
       return;
     }
     if (this.#unreservedAllocatable(agent.id)) {
-      this.tree.visitLeavesInOrder(
-        (leaf) => this.#offerRole(agent, leaf, null) && !this.#unreservedAllocatable(agent.id),
-      );
+      this.#visiting = agent;
+      this.tree.visitLeavesInOrder(this.#offerLeaf);
     }
     // Frameworks not reached by now could only have had the unreserved rest: say why not.
     const left = this.#remaining.get(agent.id)!;
@@ -314,6 +320,10 @@ export class AllocationCycle {
     }
     this.#noteUntouched(agent.id, reason);
   }
+
+  /** Stage 2's visit of one leaf for `#visiting`: stops once nothing unreserved is left to offer. */
+  readonly #offerLeaf = (leaf: RoleNode): boolean =>
+    this.#offerRole(this.#visiting!, leaf, null) && !this.#unreservedAllocatable(this.#visiting!.id);
 
   #unreservedAllocatable(agentId: AgentId): boolean {
     return meetsMinimum(this.#remaining.get(agentId)!, this.#input.config.minAllocatable, unreservedRole);
@@ -376,8 +386,7 @@ export class AllocationCycle {
     if (isEmpty(remaining)) return { reason: 'NOTHING_FREE' };
     // Usually everything free is unreserved or the role's own: then the whole list is what it may
     // take, the same entries in the same order as cutting and merging it again would give.
-    const ownOrUnreserved = (resource: Resource): boolean => resource.role === role || isUnreserved(resource);
-    const allUsable = remaining.every(ownOrUnreserved);
+    const allUsable = onlyRoles(remaining, role, unreservedRole);
     const reserved = role === unreservedRole ? emptyResources : filterRole(remaining, role);
     const unreserved = allUsable && reserved.length === 0 ? remaining : filterRole(remaining, unreservedRole);
     if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };

@@ -323,6 +323,12 @@ export class RoleTree {
  * at 1,000 sibling roles is far cheaper than sorting them all again for every agent.
  */
 function putChildrenInOrder(node: RoleNode): void {
+  if (node.children.length <= 1) {
+    // A role with only its own leaf (the usual case) has nothing to order.
+    node.childrenUnsorted = false;
+    node.changedChildren.clear();
+    return;
+  }
   if (node.childrenUnsorted || node.changedChildren.size > maxRepositions) {
     node.children.sort(compareNodes);
     node.childrenUnsorted = false;
