@@ -16,6 +16,7 @@ import type { FrameworkId } from '../state-machine/ids.ts';
 import { sameQuantities } from '../state-machine/quantities.ts';
 import type { Role } from '../state-machine/roles.ts';
 import type { Framework, ReadonlyState, WeightEntry } from '../state-machine/state.ts';
+import { maxLeftOverFactor, minEntriesKept } from './limits.ts';
 import { RoleTree } from './role-tree.ts';
 
 const noQuantities: ReadonlyMap<string, number> = new Map();
@@ -80,7 +81,18 @@ export class RoleTreeKeeper {
       if (book.heldByRole.get(seen.role)?.get(seen.frameworkId) === undefined)
         this.#setHeld(tree, seen.role, seen.frameworkId, undefined);
     }
+    // Entries of frameworks long gone hold nothing and compete for nothing, but they would pile
+    // up with framework churn (issue 12: bounded state): past twice what is live, start afresh.
+    if (tree.entryCount > maxLeftOverFactor * (this.#held.size + this.#connectedRoles()) + minEntriesKept)
+      return this.#rebuild(state);
     return tree;
+  }
+
+  #connectedRoles(): number {
+    let count = 0;
+    for (const framework of this.#frameworks.values())
+      if (framework.state === 'CONNECTED') count += framework.info.roles.length;
+    return count;
   }
 
   #rebuild(state: ReadonlyState): RoleTree {

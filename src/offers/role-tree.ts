@@ -222,6 +222,11 @@ export class RoleTree {
     for (let node: RoleNode | null = leaf; node !== null; node = node.parent) node.frameworkCount -= 1;
   }
 
+  /** Entries, live or not: a kept tree is built again once most of them are left over (role-tree-keeper.ts). */
+  get entryCount(): number {
+    return this.#entries.size;
+  }
+
   /** A framework competing in `role`, or undefined. */
   framework(role: Role, id: FrameworkId): FrameworkEntry | undefined {
     const entry = this.#entries.get(`${role}\u0000${id}`);
