@@ -62,6 +62,10 @@ test("a new leader rescinds the old leader's offers before any ACCEPT, and no ta
       what: `RESCIND of the ${oldOffers.length} offers held (${rescinded.size} heard)`,
     });
     assert.is(framework.client.master, newLeader.address);
+    // Before the fix the new leader re-sent them on SUBSCRIBED, as if still valid.
+    const oldIds = new Set(oldOffers.map((offer) => offer.id.value));
+    const timesOffered = framework.offers.filter((offer) => oldIds.has(offer.offerId)).length;
+    assert.is(timesOffered, oldIds.size, 'no offer of the old leader is offered again by the new one');
     for (const view of await cluster.agentViews()) {
       assert.is(view.offered.cpus ?? 0, 0, `${view.hostname}: nothing offered while it has not re-registered`);
     }
