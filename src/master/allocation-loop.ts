@@ -326,11 +326,19 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       if (!this.#leading(term)) return;
       const batch = offers.slice(start, start + maxOffersPerCommand);
       const fitting = this.#stillFitting(batch);
-      if (fitting.length < batch.length) this.#again = true;
+      if (fitting.length < batch.length) {
+        this.#again = true;
+        // The memory counted these offers as made: their agents must be visited again even if
+        // nothing about them changes (allocation-memory.ts).
+        for (const offer of batch) if (!fitting.includes(offer)) this.#memory.revisit(offer.agentId);
+      }
       if (fitting.length === 0) continue;
       const { result } = await this.#parts.master.submit({ type: 'create_offers', at: this.#now(), offers: fitting });
       if (!result.ok) {
         this.#again = true;
+        // Nothing of the batch was applied, so no agent of it changed: only a full cycle offers
+        // them again.
+        this.#memory.forget();
         this.#parts.logger.info(
           { code: result.code, message: result.message, offers: fitting.length },
           'offers rejected; allocating again',
