@@ -31,6 +31,13 @@ export interface CoreConfig {
   readonly compactionTrailingEntries: number;
   /** Bound of committed entry bytes handed to the driver in one Ready (keeps the event loop free). */
   readonly maxApplyBytes: number;
+  /**
+   * false: the driver persists a Ready before advance() and entries are durable once advanced.
+   * true (etcd-raft AsyncStorageWrites): advance() only hands the Ready's writes off; the driver
+   * reports durability later with persisted(). Committed entries are then handed out for apply
+   * only once durable here, and a leader counts itself in a quorum only for durable entries.
+   */
+  readonly asyncStorageWrites: boolean;
 }
 
 export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
@@ -51,6 +58,7 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
   maxUncommittedBytes: 64 * 1024 * 1024,
   compactionTrailingEntries: 1_000,
   maxApplyBytes: 8 * 1024 * 1024,
+  asyncStorageWrites: false,
 });
 
 export function validateCoreConfig(config: CoreConfig): void {

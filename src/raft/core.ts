@@ -262,9 +262,9 @@ export class RaftCore {
     return (
       this.appendsToBroadcast ||
       this.messages.length > 0 ||
-      this.log.unstableEntries().length > 0 ||
+      this.log.hasUnstableEntries() ||
       this.snapshotToInstall !== null ||
-      this.log.committed > this.log.applied ||
+      this.applyLimit() > this.log.applied ||
       this.readStates.length > 0 ||
       this.readFailures.length > 0 ||
       this.role !== this.roleAtLastReady ||
@@ -279,7 +279,8 @@ export class RaftCore {
     if (this.appendsToBroadcast) this.flushAppends();
     const hardState = this.hardState();
     const snapshot = this.snapshotToInstall;
-    const committedEntries = snapshot === null ? this.log.nextToApply(this.config.maxApplyBytes) : [];
+    const committedEntries =
+      snapshot === null ? this.log.nextToApply(this.config.maxApplyBytes, this.applyLimit()) : [];
     const appliedAfter = committedEntries[committedEntries.length - 1]?.index ?? this.log.applied;
     const termOrVoteChanged =
       hardState.term !== this.persistedHardState.term || hardState.vote !== this.persistedHardState.vote;
@@ -316,13 +317,31 @@ export class RaftCore {
       this.snapshotToInstall = null;
       this.latestSnapshot = ready.snapshot;
     }
-    const lastPersisted = ready.entries.length > 0 ? ready.entries[ready.entries.length - 1]! : null;
-    if (lastPersisted !== null && this.log.matchTerm(lastPersisted.index, lastPersisted.term)) {
-      this.log.stableIndex = Math.max(this.log.stableIndex, lastPersisted.index);
+    const lastWritten = ready.entries.length > 0 ? ready.entries[ready.entries.length - 1]! : null;
+    if (lastWritten !== null && this.log.matchTerm(lastWritten.index, lastWritten.term)) {
+      this.log.handedOffTo(lastWritten.index);
+      if (!this.config.asyncStorageWrites) this.log.stableTo(lastWritten.index, lastWritten.term);
     }
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
     if (this.role === 'leader') this.leaderAfterPersist();
+  }
+
+  /**
+   * With asynchronous storage writes: the driver's writes through the one whose last entry was
+   * (`index`, `term`) are durable. Writes complete in the order they were handed off, so this
+   * covers every earlier one. A report for entries the log has since replaced is ignored.
+   */
+  persisted(index: LogIndex, term: Term): void {
+    this.assertNoPendingReady();
+    assert(this.config.asyncStorageWrites, 'persisted() is for asynchronous storage writes');
+    if (!this.log.stableTo(index, term)) return;
+    if (this.role === 'leader') this.leaderAfterPersist();
+  }
+
+  /** Entries are applied only once durable here (etcd-raft: no unstable entries applied with async writes). */
+  private applyLimit(): LogIndex {
+    return this.config.asyncStorageWrites ? Math.min(this.log.committed, this.log.stableIndex) : this.log.committed;
   }
 
   status(): CoreStatus {

@@ -1,6 +1,9 @@
 // The replica's log as the core sees it: a snapshot base, then entries in memory. What is on disk
-// trails what is here by at most one Ready: `stableIndex` is the last index the driver has
-// confirmed persisted. Entries at or below `committed` never change (asserted).
+// trails what is here: `stableIndex` is the last index the driver has confirmed durable, and
+// `handedOffIndex` the last one handed to the driver to write (etcd-raft's unstable log and its
+// offsetInProgress). With synchronous writes both move together at advance(); with asynchronous
+// ones the entries between them are being written, and reads of the log see them like any other.
+// Entries at or below `committed` never change (asserted).
 import { assert } from '../util/assert.ts';
 import { entryChecksum } from './checksum.ts';
 import type { Entry, LogIndex, Term } from './types.ts';
@@ -15,6 +18,8 @@ export class RaftLog {
   committed: LogIndex;
   applied: LogIndex;
   stableIndex: LogIndex;
+  /** The last index handed to the driver in a Ready; at or above stableIndex. */
+  handedOffIndex: LogIndex;
 
   constructor(snapshotIndex: LogIndex, snapshotTerm: Term, entries: readonly Entry[], committed: LogIndex) {
     this.snapshotIndex = snapshotIndex;
@@ -25,6 +30,7 @@ export class RaftLog {
     });
     this.configIndexes = entries.filter((entry) => entry.type === 'config').map((entry) => entry.index);
     this.stableIndex = this.lastIndex();
+    this.handedOffIndex = this.stableIndex;
     this.committed = Math.max(snapshotIndex, Math.min(committed, this.lastIndex()));
     this.applied = snapshotIndex;
   }
@@ -124,6 +130,7 @@ export class RaftLog {
     while (this.configIndexes.length > 0 && this.configIndexes[this.configIndexes.length - 1]! >= index)
       this.configIndexes.pop();
     this.stableIndex = Math.min(this.stableIndex, index - 1);
+    this.handedOffIndex = Math.min(this.handedOffIndex, index - 1);
   }
 
   /**
@@ -155,14 +162,38 @@ export class RaftLog {
     this.applied = index;
   }
 
+  /** Entries not yet handed to the driver. */
   unstableEntries(): Entry[] {
-    return this.entries.slice(this.stableIndex - this.snapshotIndex);
+    return this.entries.slice(this.handedOffIndex - this.snapshotIndex);
   }
 
-  /** Committed entries not yet applied, bounded by bytes so one Ready stays small. */
-  nextToApply(maxBytes: number): Entry[] {
-    if (this.applied >= this.committed) return [];
-    return this.slice(this.applied + 1, this.committed + 1, maxBytes) ?? [];
+  hasUnstableEntries(): boolean {
+    return this.handedOffIndex < this.lastIndex();
+  }
+
+  /** The driver took the entries through `index` to write them. */
+  handedOffTo(index: LogIndex): void {
+    assert(index <= this.lastIndex(), `handed off ${index} beyond last index ${this.lastIndex()}`);
+    this.handedOffIndex = Math.max(this.handedOffIndex, index);
+  }
+
+  /**
+   * The driver says the entries through `index` are durable, as written when that entry had term
+   * `term`. If the log since cut that entry off (a new leader's entries replace it, to be written
+   * by a later write), the report is stale and ignored: the later write will report its own end.
+   * Same index and term means the same entry (Log Matching, §3.5), so a match is the entry written.
+   */
+  stableTo(index: LogIndex, term: Term): boolean {
+    if (index <= this.stableIndex || index > this.handedOffIndex || this.term(index) !== term) return false;
+    this.stableIndex = index;
+    return true;
+  }
+
+  /** Committed entries not yet applied, through at most `limit`, bounded by bytes so one Ready stays small. */
+  nextToApply(maxBytes: number, limit: LogIndex = this.committed): Entry[] {
+    const last = Math.min(limit, this.committed);
+    if (this.applied >= last) return [];
+    return this.slice(this.applied + 1, last + 1, maxBytes) ?? [];
   }
 
   /** Replaces the whole log with a snapshot's base (InstallSnapshot on a follower). */
@@ -174,7 +205,9 @@ export class RaftLog {
     this.snapshotTerm = term;
     this.committed = index;
     this.applied = index;
+    // The snapshot is written by the same Ready as any entries that follow it, and before them.
     this.stableIndex = index;
+    this.handedOffIndex = index;
   }
 
   /** Drops entries at or below `index` (a local snapshot covers them). */

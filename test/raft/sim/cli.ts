@@ -1,4 +1,5 @@
-// `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N] [--disk-faults on|off]`
+// `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N] [--disk-faults on|off]
+//   [--async-writes on|off]`
 //
 // Runs the deterministic Raft simulation over a range of seeds (or one seed), prints a progress
 // line while it runs, every failing seed with its message (and, with --trace, the events that led
@@ -21,6 +22,7 @@ interface CliOptions {
   readonly steps: number;
   readonly fullCheckEvery: number;
   readonly diskFaults?: boolean;
+  readonly asyncWrites?: boolean;
 }
 
 const maxSeeds = 10_000_000;
@@ -74,6 +76,15 @@ function parseOptions(argv: readonly string[]): CliOptions {
         return text === 'on';
       },
     )
+    .option(
+      '--async-writes <on|off>',
+      "writes complete after advance(), later, as the real driver's worker thread (on), or before it (off); by default drawn from each seed",
+      (text: string) => {
+        if (text !== 'on' && text !== 'off')
+          throw new InvalidArgumentError(`async-writes must be on or off, got "${text}"`);
+        return text === 'on';
+      },
+    )
     .parse([...argv]);
   return program.opts<CliOptions>();
 }
@@ -124,6 +135,7 @@ function main(): void {
           traceEvents: options.traceEvents,
           fullCheckEvery: options.fullCheckEvery,
           diskFaults: options.diskFaults,
+          asyncWrites: options.asyncWrites,
         }),
       );
     } catch (error) {

@@ -29,6 +29,8 @@ export interface ClusterSettings {
   readonly traceEvents: number;
   /** A node's driver hands a snapshot to its core up to this many inputs after serialising it. */
   readonly maxSnapshotDelayInputs: number;
+  /** Asynchronous writes complete up to this many inputs after they are posted (with tuning.asyncStorageWrites). */
+  readonly maxWriteDelayInputs?: number | null;
 }
 
 export interface SimClient {
@@ -158,6 +160,8 @@ export class SimCluster {
       this.environment,
     );
     node.setSnapshotDelay(this.snapshotDelay());
+    const maxWriteDelay = this.settings.maxWriteDelayInputs ?? 0;
+    node.writeDelay = () => (maxWriteDelay === 0 ? 0 : this.random.nextInt(maxWriteDelay + 1));
     this.nodes.set(id, node);
     return node;
   }
@@ -312,7 +316,11 @@ export class SimCluster {
     this.counters.crashes++;
     if (disk.loseUnsyncedTail) this.counters.unsyncedTailsLost++;
     node.entriesLostToTear = 0;
-    node.crash(point, disk);
+    const inFlight = node.writesInFlight();
+    // Asynchronous writes: the writer got through some of those in flight (the crash's Ready may add one).
+    const writesCompleted = inFlight > 0 ? this.random.nextInt(inFlight + 2) : 0;
+    if (inFlight > 0) this.note(`(${writesCompleted} of ${inFlight}+ writes in flight done)`);
+    node.crash(point, { ...disk, writesCompleted });
     if (node.entriesLostToTear > 0) this.counters.tornWrites++;
   }
 

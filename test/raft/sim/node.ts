@@ -10,6 +10,12 @@
 // The driver may also take its time: it can leave a Ready pending across several inputs
 // (batching, as a busy event loop does), and hand a snapshot to the core some inputs after it
 // was serialised (as a worker thread writing a SQLite file would).
+//
+// With asynchronous writes (the real driver's mode: src/raft/write-pipeline.ts), advance()
+// follows the Ready at once and its write completes some inputs later, in the order posted, as
+// a worker thread's would; only then is it on the disk, are the messages that waited for it sent
+// and does the core hear persisted(). A crash keeps a drawn prefix of the writes in flight (the
+// next one maybe torn) and loses the rest with the messages that waited for them.
 import type { CoreConfig } from '../../../src/raft/config.ts';
 import { RaftCore } from '../../../src/raft/core.ts';
 import { SeededRandom } from '../../../src/raft/random.ts';
@@ -32,6 +38,7 @@ import type {
 import { type Checkers, InvariantViolation } from './checkers.ts';
 import { type ApplyOutcome, SimStateMachine } from './state-machine.ts';
 import { MemoryDisk, type TornWrite } from './storage.ts';
+import { type PipelineWrite, WritePipeline } from '../../../src/raft/write-pipeline.ts';
 
 export type CrashPoint = 'between-readies' | 'before-persist' | 'after-persist' | 'after-send';
 export const crashPoints: readonly CrashPoint[] = ['between-readies', 'before-persist', 'after-persist', 'after-send'];
@@ -46,6 +53,8 @@ export interface DiskCrash {
   readonly tornWrite: TornWrite | null;
   /** A broken disk (an fsync that lied): this many synced entries lost. Only to prove the checkers catch it. */
   readonly lyingFsyncEntries?: number;
+  /** Asynchronous writes: how many of those in flight reached the disk before the crash (the rest are lost). */
+  readonly writesCompleted?: number;
 }
 export const intactDisk: DiskCrash = { loseUnsyncedTail: false, tornWrite: null };
 
@@ -72,6 +81,11 @@ export interface SimNodeOptions {
   readonly seed: number;
 }
 
+interface PendingWrite {
+  readonly write: PipelineWrite;
+  inputsLeft: number;
+}
+
 interface PendingSnapshot {
   readonly meta: SnapshotMeta;
   readonly data: Uint8Array;
@@ -87,6 +101,11 @@ export class SimNode {
   retired = false;
   private core: RaftCore | null = null;
   private pendingSnapshot: PendingSnapshot | null = null;
+  /** Set when the core runs with asyncStorageWrites. */
+  private pipeline: WritePipeline | null = null;
+  private pendingWrites: PendingWrite[] = [];
+  /** Delays (in inputs) drawn for the writes to come, refilled by the cluster (seeded). */
+  writeDelay: () => number = () => 0;
 
   constructor(
     private readonly options: SimNodeOptions,
@@ -113,6 +132,8 @@ export class SimNode {
     const persisted = this.disk.load(this.options.bootstrap);
     const random = new SeededRandom((Math.imul(this.options.seed, 0x9e3779b1) + this.incarnation * 7919) >>> 0);
     this.core = new RaftCore(this.options.config, persisted, random);
+    this.pipeline = this.options.config.asyncStorageWrites ? new WritePipeline(persisted.hardState) : null;
+    this.pendingWrites = [];
     this.stateMachine =
       persisted.snapshot === null
         ? new SimStateMachine(this.options.bootstrap)
@@ -131,6 +152,7 @@ export class SimNode {
   crash(point: CrashPoint, disk: DiskCrash = intactDisk): void {
     const core = this.live();
     if (point !== 'between-readies' && core.hasReady()) this.processOneReady(core, point, disk.tornWrite);
+    if (this.pipeline !== null) this.crashWithWritesInFlight(disk);
     if (disk.lyingFsyncEntries !== undefined) this.disk.loseSyncedEntries(disk.lyingFsyncEntries);
     if (disk.loseUnsyncedTail) {
       this.disk.loseUnsyncedTail();
@@ -139,8 +161,51 @@ export class SimNode {
     this.drop();
   }
 
+  /** The writer got through `writesCompleted` of the writes in flight; the next one may be torn. */
+  private crashWithWritesInFlight(disk: DiskCrash): void {
+    const completed = Math.min(disk.writesCompleted ?? 0, this.pendingWrites.length);
+    for (const pending of this.pendingWrites.slice(0, completed)) this.writeToDisk(pending.write);
+    const next = this.pendingWrites[completed];
+    if (next !== undefined && disk.tornWrite !== null) this.persistTorn(next.write, disk.tornWrite);
+    this.pendingWrites = [];
+  }
+
+  hasWritesInFlight(): boolean {
+    return this.pendingWrites.length > 0;
+  }
+
+  writesInFlight(): number {
+    return this.pendingWrites.length;
+  }
+
+  /** The writer finishes `count` more writes now (between two inputs), in order. */
+  completeWrites(count: number = this.pendingWrites.length): number {
+    const core = this.live();
+    let completed = 0;
+    while (completed < count && this.pendingWrites.length > 0) {
+      this.completeOneWrite(core);
+      completed++;
+    }
+    return completed;
+  }
+
+  private completeOneWrite(core: RaftCore): void {
+    const pending = this.pendingWrites.shift()!;
+    this.writeToDisk(pending.write);
+    const done = this.pipeline!.completed(pending.write.sequence);
+    this.sendMessages(done.sendNow);
+    if (done.durableThrough !== null) core.persisted(done.durableThrough.index, done.durableThrough.term);
+  }
+
+  private writeToDisk(write: PipelineWrite): void {
+    this.disk.persist({ hardState: write.hardState, entries: write.entries, snapshot: write.snapshot });
+    this.environment.checkers.observePersist(this.id, this.disk);
+  }
+
   private drop(): void {
     this.core = null;
+    this.pipeline = null;
+    this.pendingWrites = [];
     this.pendingSnapshot = null;
     this.stateMachine = new SimStateMachine(this.options.bootstrap);
   }
@@ -178,6 +243,8 @@ export class SimNode {
   /** A delayed snapshot is handed over between inputs, never between ready() and advance(). */
   private beforeInput(): RaftCore {
     const core = this.live();
+    for (const write of this.pendingWrites) write.inputsLeft--;
+    while (this.pendingWrites.length > 0 && this.pendingWrites[0]!.inputsLeft <= 0) this.completeOneWrite(core);
     const pending = this.pendingSnapshot;
     if (pending !== null && --pending.inputsLeft <= 0) this.finishSnapshot(core, pending);
     return core;
@@ -212,6 +279,10 @@ export class SimNode {
   }
 
   private processOneReady(core: RaftCore, crashAt: CrashPoint | null, torn: TornWrite | null = null): void {
+    if (this.pipeline !== null) {
+      this.processOneReadyAsync(core, this.pipeline, crashAt);
+      return;
+    }
     const ready = core.ready();
     // A torn write is a crash in the middle of the persist: nothing after it happens.
     const tearing = crashAt === 'after-persist' && torn !== null;
@@ -238,6 +309,38 @@ export class SimNode {
       this.send(ready);
       if (crashAt === 'after-send') return;
     }
+    this.finishReady(core, ready);
+  }
+
+  /**
+   * The real driver's order (node.ts): the write is posted, the messages the pipeline releases
+   * leave, the rest of the Ready runs and advance() follows at once; the write completes later.
+   * A crash at any point of it leaves the writes in flight to crash() (some may complete).
+   */
+  private processOneReadyAsync(core: RaftCore, pipeline: WritePipeline, crashAt: CrashPoint | null): void {
+    const ready = core.ready();
+    if (crashAt === 'before-persist') return;
+    const accepted = pipeline.accept(ready);
+    const write = accepted.write;
+    if (write !== null) {
+      const first = write.entries[0];
+      if (first !== undefined)
+        this.environment.checkers.observeEntriesWritten(
+          this.id,
+          write.entries,
+          this.termBefore(core, ready, first.index),
+        );
+      this.pendingWrites.push({ write, inputsLeft: this.writeDelay() });
+    }
+    if (crashAt === 'after-persist') return;
+    this.sendMessages(accepted.sendNow);
+    if (crashAt === 'after-send') return;
+    this.finishReady(core, ready);
+    // A write drawn with no delay completes as soon as the driver is back in its loop.
+    while (this.pendingWrites.length > 0 && this.pendingWrites[0]!.inputsLeft <= 0) this.completeOneWrite(core);
+  }
+
+  private finishReady(core: RaftCore, ready: Ready): void {
     if (ready.snapshot !== null) this.installSnapshot(ready);
     for (const entry of ready.committedEntries) this.apply(entry);
     // snapshotWantedAt is the applied index once this Ready's committed entries are applied.
@@ -251,7 +354,11 @@ export class SimNode {
   }
 
   private send(ready: Ready): void {
-    for (const message of ready.messages) {
+    this.sendMessages(ready.messages);
+  }
+
+  private sendMessages(messages: readonly Message[]): void {
+    for (const message of messages) {
       this.environment.checkers.observeSend(this.id, message, this.disk);
       this.environment.send(message);
     }
@@ -269,7 +376,7 @@ export class SimNode {
   /** Entries of the last torn write that did not reach the disk whole (for the counters). */
   entriesLostToTear = 0;
 
-  private persistTorn(ready: Ready, torn: TornWrite): void {
+  private persistTorn(ready: Pick<Ready, 'hardState' | 'entries' | 'snapshot'>, torn: TornWrite): void {
     // The tear falls inside the batch: at most its last entry is the half-written one.
     const entriesKept = Math.min(torn.entriesKept, Math.max(0, ready.entries.length - 1));
     this.entriesLostToTear = ready.entries.length - entriesKept;

@@ -61,6 +61,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SeedResult {
       tuning: plan.tuning,
       faults: plan.faults,
       maxSnapshotDelayInputs: plan.maxSnapshotDelayInputs,
+      maxWriteDelayInputs: plan.maxWriteDelayInputs,
       traceEvents: options.traceEvents ?? defaultTraceEvents,
     },
     new SeededRandom(mixSeed(seed, 0x5ce0)),

@@ -24,6 +24,8 @@ export interface SimOptions {
   readonly diskFaults?: boolean;
   /** A broken disk whose crashes lose fsynced entries: only to prove the checkers catch one. */
   readonly lyingFsync?: boolean;
+  /** Asynchronous storage writes (the real driver's mode); by default drawn from the seed (half the plans). */
+  readonly asyncWrites?: boolean;
 }
 
 export const defaultSteps = 3_000;
@@ -61,6 +63,11 @@ export interface SimPlan {
   readonly diskFaults: boolean;
   /** Crashes lose fsynced entries too: a broken disk the checkers must catch. */
   readonly lyingFsync: boolean;
+  /**
+   * null: each Ready is written before advance() (synchronous driver). A number: writes are
+   * asynchronous (tuning.asyncStorageWrites) and each completes up to this many inputs later.
+   */
+  readonly maxWriteDelayInputs: number | null;
 }
 
 export function planFor(seed: number, options: SimOptions = {}): SimPlan {
@@ -110,10 +117,15 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   const jitter = new SeededRandom(mixSeed(seed, 0x71e7)).pick([10, 10, 3, 2]);
   // Its own stream too; a plan without disk faults draws nothing more than before they existed.
   const diskFaults = options.diskFaults ?? new SeededRandom(mixSeed(seed, 0xd15c)).chance(0.5);
+  // Its own stream as well: plans with synchronous writes are those of seeds drawn before.
+  const writes = new SeededRandom(mixSeed(seed, 0xa5c1));
+  const asyncWrites = options.asyncWrites ?? writes.chance(0.5);
+  const maxWriteDelayInputs = asyncWrites ? writes.pick([0, 1, 2, 5]) : null;
   return {
     ...plan,
     ...timing,
-    tuning: { ...timing.tuning, electionJitterTicks: jitter },
+    tuning: { ...timing.tuning, electionJitterTicks: jitter, ...(asyncWrites ? { asyncStorageWrites: true } : {}) },
+    maxWriteDelayInputs,
     smallClusters,
     diskFaults,
     lyingFsync: options.lyingFsync ?? false,
@@ -167,6 +179,7 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
   // The interesting moment for a writer to finish is while its node has a Ready pending.
   if (writing.length > 0)
     actions.push({ weight: writing.some((node) => node.hasReady()) ? 4 : 0.3, run: finishSnapshotWriter });
+  if (cluster.upNodes().some((node) => node.hasWritesInFlight())) actions.push({ weight: 8, run: completeWrites });
   actions.push({ weight: 10, run: proposeSomething }, { weight: 1.5, run: readSomewhere });
   actions.push({ weight: 0.4, run: crashSomeone }, { weight: 0.3, run: transferLeadership });
   actions.push({ weight: 0.5, run: dropConnection });
@@ -235,6 +248,17 @@ const finishSnapshotWriter: Action = (cluster) => {
   cluster.begin(`snapshot writer of ${node.id} finishes`);
   node.finishPendingSnapshot();
   cluster.settle(node, false);
+};
+
+/** A node's storage writer finishes some of its writes in flight (asynchronous writes), in order. */
+const completeWrites: Action = (cluster, plan) => {
+  const writing = cluster.upNodes().filter((node) => node.hasWritesInFlight());
+  if (writing.length === 0) return;
+  const node = cluster.random.pick(writing);
+  const count = 1 + cluster.random.nextInt(3);
+  cluster.begin(`writer of ${node.id} completes ${count}`);
+  cluster.note(`(${node.completeWrites(count)} done)`);
+  cluster.settle(node, processNow(cluster, plan));
 };
 
 /** A leader if some live node believes it is one, else anyone (to see the refusal). */
