@@ -1,9 +1,15 @@
 // The driver of one replica: real time, real disk, real sockets around the pure core.
-// Its loop order is fixed (etcd-raft doc.go): persist the Ready in one SQLite transaction →
-// send its messages → install its snapshot and apply its committed entries → advance; only a
-// leader's messages go before its own persist (§10.2.1, Ready.sendBeforePersist). Every
-// input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
-// same turn of the event loop share one transaction and one fsync (group commit).
+// Writes are asynchronous (etcd-raft AsyncStorageWrites): a worker thread owns the append path's
+// SQLite connection (storage-writer.ts), so no fsync holds this event loop. For each Ready the
+// loop posts its write (one transaction, one fsync) → sends the messages the write pipeline
+// releases (write-pipeline.ts: a leader's at once, §10.2.1; votes, acknowledgements and a new
+// term only once durable) → installs its snapshot and applies its committed entries (the core
+// hands out only entries durable here) → advances. When the writer reports a write durable, the
+// messages that waited for it leave and the core hears persisted(): a leader then counts itself.
+// Every input (tick, message, proposal) only schedules the loop, so proposals that arrive in the
+// same turn of the event loop share one transaction and one fsync (group commit); a write posted
+// while earlier ones are being written waits behind them, batching further under load.
+import { assert } from '../util/assert.ts';
 import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,11 +21,12 @@ import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { exitCodeInternalError, exitCodeStorageWriteFailed, StorageWriteError } from './disk-errors.ts';
 import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
+import { StorageWriter } from './storage-writer.ts';
+import { type PipelineWrite, WritePipeline } from './write-pipeline.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
-  type HardState,
   type IdempotencyStamp,
   type LogIndex,
   type Membership,
@@ -94,6 +101,18 @@ interface PendingProposal {
   readonly timer: NodeJS.Timeout;
 }
 
+/** A request posted to the storage writer, answered in order. */
+type PostedWrite =
+  | { readonly kind: 'ready'; readonly id: number; readonly sequence: number; readonly entries: number }
+  | {
+      readonly kind: 'snapshot';
+      readonly id: number;
+      readonly index: LogIndex;
+      readonly bytes: number;
+      readonly compactedThrough: LogIndex;
+      readonly startedMs: number;
+    };
+
 interface PendingRead {
   readonly resolve: () => void;
   readonly reject: (error: RaftRequestError) => void;
@@ -104,7 +123,9 @@ interface PendingRead {
 export class RaftNode {
   readonly id: NodeId;
   private readonly core: RaftCore;
-  private readonly storage: SqliteRaftStorage;
+  private readonly writer: StorageWriter;
+  private readonly pipeline: WritePipeline;
+  private readonly postedWrites: PostedWrite[] = [];
   private readonly transport: PeerTransport;
   private readonly host: StateMachineHost;
   private readonly logger: RaftNodeLogger;
@@ -132,9 +153,6 @@ export class RaftNode {
    */
   private readonly retiringPeers = new Map<NodeId, { readonly address: string; readonly untilIndex: LogIndex }>();
   private fatal: Error | null = null;
-  private durableHardState: { term: Term; vote: NodeId } | null = null;
-  /** The latest hard state, when only its commit index moved since the last write (persistReady). */
-  private unwrittenHardState: HardState | null = null;
 
   private constructor(options: RaftNodeOptions, storage: SqliteRaftStorage) {
     this.id = options.id;
@@ -143,12 +161,22 @@ export class RaftNode {
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
     this.observer = options.observer ?? silentRaftObserver;
     this.onFatal = options.onFatal ?? exitProcess;
-    this.storage = storage;
     this.host = new StateMachineHost(options.stateMachine);
     const bootstrap: Membership = options.join
       ? { voters: [], learners: [], addresses: {} }
       : { voters: Object.keys(options.peers).sort() as NodeId[], learners: [], addresses: { ...options.peers } };
-    const persisted = storage.load(bootstrap);
+    // Read on this thread, then closed: from here on the writer thread's connection is the only one.
+    let persisted: ReturnType<SqliteRaftStorage['load']>;
+    try {
+      persisted = storage.load(bootstrap);
+    } finally {
+      storage.close();
+    }
+    this.pipeline = new WritePipeline(persisted.hardState);
+    this.writer = StorageWriter.start(options.dataDir, options.storage ?? {}, {
+      done: (id, durationMs) => this.writeDone(id, durationMs),
+      failed: (error) => this.crash(error),
+    });
     if (persisted.snapshot !== null) this.restoreSnapshot(persisted.snapshot);
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
@@ -157,6 +185,7 @@ export class RaftNode {
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,
+      asyncStorageWrites: true,
     };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.core = new RaftCore(config, persisted, new SeededRandom(seed));
@@ -274,10 +303,9 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     await this.transport.close();
-    if (this.unwrittenHardState !== null) {
-      this.storage.persist({ hardState: this.unwrittenHardState, entries: [], snapshot: null }, { durable: false });
-    }
-    this.storage.close();
+    // Every write posted is made durable first; a commit-only hard state rides along unsynced.
+    const hardState = this.pipeline.takeUnwrittenHardState();
+    await this.writer.close(hardState === null ? null : { hardState, entries: [], snapshot: null });
   }
 
   // ---------------------------------------------------------------- the loop
@@ -323,11 +351,11 @@ export class RaftNode {
   }
 
   private handleReady(ready: Ready): void {
-    // §10.2.1: a leader's appends leave before its own fsync, so followers write in parallel;
-    // everything else is sent only once durable (see Ready.sendBeforePersist).
-    if (ready.sendBeforePersist) this.transport.send(ready.messages);
-    this.persistReady(ready);
-    if (!ready.sendBeforePersist) this.transport.send(ready.messages);
+    // The pipeline says what waits for the write (write-pipeline.ts); the core says, through
+    // sendBeforePersist, which messages are a leader's that need not (§10.2.1).
+    const accepted = this.pipeline.accept(ready);
+    if (accepted.write !== null) this.postWrite(accepted.write);
+    if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
       this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
@@ -350,33 +378,35 @@ export class RaftNode {
     this.syncPeers();
   }
 
-  /**
-   * Writes what this Ready must make durable, in one transaction and one fsync. A Ready that
-   * moved only the commit index (no entries, snapshot, term or vote) writes nothing: the commit
-   * index is volatile in Raft — a restarted replica relearns it from the leader (etcd-raft
-   * MustSync) — so it rides along with the next durable write, or with stop(). That spares a
-   * SQLite transaction per heartbeat round, acknowledgement and commit advance.
-   */
-  private persistReady(ready: Ready): void {
-    if (!this.mustSync(ready)) {
-      if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
-      return;
-    }
-    // No hard state in the Ready means it equals the last one the core handed out: that one.
-    const hardState = ready.hardState ?? this.unwrittenHardState;
-    this.unwrittenHardState = null;
-    const startedMs = performance.now();
-    this.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: true });
-    this.observer.persisted(performance.now() - startedMs, ready.entries.length, true);
+  /** One transaction and one fsync in the writer thread; entries, a snapshot, term or vote. */
+  private postWrite(write: PipelineWrite): void {
+    const batch = { hardState: write.hardState, entries: write.entries, snapshot: write.snapshot };
+    const id = this.writer.post({ type: 'persist', batch, durable: true });
+    this.postedWrites.push({ kind: 'ready', id, sequence: write.sequence, entries: write.entries.length });
   }
 
-  private mustSync(ready: Ready): boolean {
-    const previous = this.durableHardState;
-    const hardState = ready.hardState;
-    const termOrVoteChanged =
-      hardState !== null && (previous === null || hardState.term !== previous.term || hardState.vote !== previous.vote);
-    if (hardState !== null) this.durableHardState = hardState;
-    return ready.entries.length > 0 || ready.snapshot !== null || termOrVoteChanged;
+  /** The writer finished request `id` (in order): what waited for it goes on. */
+  private writeDone(id: number, durationMs: number): void {
+    const posted = this.postedWrites.shift();
+    assert(posted !== undefined && posted.id === id, `storage writer answered ${id}, expected ${posted?.id}`);
+    if (this.fatal !== null) return;
+    if (posted.kind === 'snapshot') {
+      this.snapshotRecorded(posted, performance.now() - posted.startedMs);
+      return;
+    }
+    this.observer.persisted(durationMs, posted.entries, true);
+    const completed = this.pipeline.completed(posted.sequence);
+    if (this.stopped) return;
+    try {
+      if (completed.sendNow.length > 0) this.transport.send(completed.sendNow);
+      const durable = completed.durableThrough;
+      if (durable !== null) this.core.persisted(durable.index, durable.term);
+    } catch (error) {
+      this.crash(error as Error);
+      return;
+    }
+    this.tellLeadership();
+    this.process();
   }
 
   private afterApply(applied: LogIndex): void {
@@ -429,19 +459,34 @@ export class RaftNode {
     );
   }
 
-  private snapshotWritten(index: LogIndex, data: Uint8Array, durationMs: number): void {
+  /**
+   * The state machine's snapshot is serialised: the core compacts its log, and the writer records
+   * the snapshot and deletes the entries behind it, after every write posted before (the entries
+   * it covers are durable already: the core applies only durable entries).
+   */
+  private snapshotWritten(index: LogIndex, data: Uint8Array, serialiseMs: number): void {
     const through = this.core.snapshotTaken(index, data);
     const snapshot = this.core.lastSnapshot();
     if (snapshot === null || snapshot.meta.index !== index) return;
-    this.storage.saveSnapshot(snapshot);
-    this.storage.compact(through);
-    this.observer.snapshotTaken(index, data.byteLength, durationMs);
+    const id = this.writer.post({ type: 'save-snapshot', snapshot, compactThrough: through });
+    this.postedWrites.push({
+      kind: 'snapshot',
+      id,
+      index,
+      bytes: data.byteLength,
+      compactedThrough: through,
+      startedMs: performance.now() - serialiseMs,
+    });
+  }
+
+  private snapshotRecorded(posted: Extract<PostedWrite, { kind: 'snapshot' }>, durationMs: number): void {
+    this.observer.snapshotTaken(posted.index, posted.bytes, durationMs);
     this.logger.info(
       {
         ...this.logFields(),
-        index,
-        bytes: data.byteLength,
-        compactedThrough: through,
+        index: posted.index,
+        bytes: posted.bytes,
+        compactedThrough: posted.compactedThrough,
         durationMs: Math.round(durationMs),
       },
       'snapshot taken',
@@ -630,7 +675,7 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     void this.transport.close();
-    this.storage.close();
+    this.writer.terminate();
     this.onFatal(error, exitCode);
   }
 

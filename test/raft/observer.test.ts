@@ -53,7 +53,12 @@ test('the observer sees each durable write with its entries and each local propo
     },
   });
   try {
-    await waitFor(() => node.status().role === 'leader', { timeoutMs: 30_000, what: 'm1 elected alone' });
+    // Its no-op is written by the writer thread after the election: wait until it is applied.
+    const settled = (): boolean => {
+      const status = node.status();
+      return status.role === 'leader' && status.applied === status.lastIndex;
+    };
+    await waitFor(settled, { timeoutMs: 30_000, what: 'm1 elected alone, its no-op applied' });
     watching = true;
     const answers = await Promise.all(['a', 'b', 'c'].map((text) => node.propose(Buffer.from(text))));
     assert.equal(
