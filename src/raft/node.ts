@@ -126,6 +126,8 @@ export class RaftNode {
   private readonly writer: StorageWriter;
   private readonly pipeline: WritePipeline;
   private readonly postedWrites: PostedWrite[] = [];
+  /** Entries of the Readies answered so far from the writer's current transaction. */
+  private entriesInGroup = 0;
   private readonly transport: PeerTransport;
   private readonly host: StateMachineHost;
   private readonly logger: RaftNodeLogger;
@@ -174,7 +176,7 @@ export class RaftNode {
     }
     this.pipeline = new WritePipeline(persisted.hardState);
     this.writer = StorageWriter.start(options.dataDir, options.storage ?? {}, {
-      done: (id, durationMs) => this.writeDone(id, durationMs),
+      done: (id, durationMs, groupEnd) => this.writeDone(id, durationMs, groupEnd),
       failed: (error) => this.crash(error),
     });
     if (persisted.snapshot !== null) this.restoreSnapshot(persisted.snapshot);
@@ -386,7 +388,7 @@ export class RaftNode {
   }
 
   /** The writer finished request `id` (in order): what waited for it goes on. */
-  private writeDone(id: number, durationMs: number): void {
+  private writeDone(id: number, durationMs: number, groupEnd: boolean): void {
     const posted = this.postedWrites.shift();
     assert(posted !== undefined && posted.id === id, `storage writer answered ${id}, expected ${posted?.id}`);
     if (this.fatal !== null) return;
@@ -394,7 +396,12 @@ export class RaftNode {
       this.snapshotRecorded(posted, performance.now() - posted.startedMs);
       return;
     }
-    this.observer.persisted(durationMs, posted.entries, true);
+    // One observation per transaction (one fsync), with the entries of every Ready it carried.
+    this.entriesInGroup += posted.entries;
+    if (groupEnd) {
+      this.observer.persisted(durationMs, this.entriesInGroup, true);
+      this.entriesInGroup = 0;
+    }
     const completed = this.pipeline.completed(posted.sequence);
     if (this.stopped) return;
     try {

@@ -4,7 +4,7 @@
 // with synchronous=FULL) or with "failed". After a failure it runs nothing more: the main thread
 // stops the replica (disk-errors.ts says why it must not go on), and a later write must not land
 // on disk after one that did not.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { StorageWriteError } from './disk-errors.ts';
 import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
 import type { WriterFailure, WriterReply, WriterRequest } from './storage-writer.ts';
@@ -27,19 +27,41 @@ try {
   port.postMessage({ type: 'failed', id: 0, failure: describeFailure(error) } satisfies WriterReply);
 }
 
-port.on('message', (request: WriterRequest) => {
-  if (failed || storage === null) return;
+// Requests that arrived while the last transaction was being written are taken together, and
+// consecutive persists among them share one transaction and one fsync (group commit): without
+// it every Ready of a busy leader or follower would cost its own fsync.
+port.on('message', (first: WriterRequest) => {
+  const requests = [first];
+  for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port))
+    requests.push(next.message as WriterRequest);
+  let position = 0;
+  while (position < requests.length && !failed && storage !== null) {
+    let end = position + 1;
+    if (requests[position]!.type === 'persist') {
+      while (end < requests.length && requests[end]!.type === 'persist') end++;
+    }
+    runGroup(storage, requests.slice(position, end));
+    position = end;
+  }
+});
+
+function runGroup(target: SqliteRaftStorage, group: readonly WriterRequest[]): void {
   const startedMs = performance.now();
   try {
-    run(storage, request);
+    if (group.length === 1) run(target, group[0]!);
+    else target.persistAll(group.map((request) => (request as Extract<WriterRequest, { type: 'persist' }>).batch));
   } catch (error) {
     failed = true;
-    port.postMessage({ type: 'failed', id: request.id, failure: describeFailure(error) } satisfies WriterReply);
+    port!.postMessage({ type: 'failed', id: group[0]!.id, failure: describeFailure(error) } satisfies WriterReply);
     return;
   }
-  port.postMessage({ type: 'done', id: request.id, durationMs: performance.now() - startedMs } satisfies WriterReply);
-  if (request.type === 'close') port.close();
-});
+  const durationMs = performance.now() - startedMs;
+  group.forEach((request, offset) => {
+    const groupEnd = offset === group.length - 1;
+    port!.postMessage({ type: 'done', id: request.id, durationMs, groupEnd } satisfies WriterReply);
+    if (request.type === 'close') port!.close();
+  });
+}
 
 function run(target: SqliteRaftStorage, request: WriterRequest): void {
   switch (request.type) {

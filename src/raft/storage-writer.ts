@@ -35,7 +35,8 @@ export interface WriterFailure {
 }
 
 export type WriterReply =
-  | { readonly type: 'done'; readonly id: number; readonly durationMs: number }
+  /** groupEnd: the last request of a transaction (one fsync) that carried one or more of them. */
+  | { readonly type: 'done'; readonly id: number; readonly durationMs: number; readonly groupEnd: boolean }
   | { readonly type: 'failed'; readonly id: number; readonly failure: WriterFailure };
 
 type RequestBody =
@@ -43,8 +44,11 @@ type RequestBody =
   | Omit<Extract<WriterRequest, { type: 'save-snapshot' }>, 'id'>;
 
 export interface StorageWriterHandlers {
-  /** Request `id` is done (durable); answers come in the order the requests were posted. */
-  done(id: number, durationMs: number): void;
+  /**
+   * Request `id` is done (durable); answers come in the order the requests were posted.
+   * `groupEnd`: it was the last of the requests that shared one transaction and one fsync.
+   */
+  done(id: number, durationMs: number, groupEnd: boolean): void;
   /** The writer failed (request `id`, 0 while opening) and will run nothing more. */
   failed(error: Error): void;
 }
@@ -115,7 +119,7 @@ export class StorageWriter {
     }
     assert(reply.id === this.lastAnsweredId + 1, `storage writer answered ${reply.id} after ${this.lastAnsweredId}`);
     this.lastAnsweredId = reply.id;
-    if (reply.id !== this.closeId) handlers.done(reply.id, reply.durationMs);
+    if (reply.id !== this.closeId) handlers.done(reply.id, reply.durationMs, reply.groupEnd);
   }
 
   private fail(error: Error, handlers: StorageWriterHandlers): void {
