@@ -21,19 +21,17 @@
 //   calls (ADD_MASTER, PROMOTE_MASTER, REMOVE_MASTER, TRANSFER_LEADERSHIP), which are Raft
 //   configuration entries the core applies itself; their retries are answered from the
 //   membership as it then is.
-import { maxFingerprintDepth, maxIdempotencyKeyLength } from './limits.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './errors.ts';
 import type { RequestIdempotency } from '../master/idempotency.ts';
 import type { MasterCore, SubmitOptions } from '../master/interface.ts';
 import { idempotencyScope } from './access.ts';
+import { canonicalJson, IdempotencyKeyProblem, idempotencyKeyOf } from '../protocol/idempotency-key.ts';
 
-export const idempotencyKeyHeader = 'idempotency-key';
+export { idempotencyKeyHeader } from '../protocol/idempotency-key.ts';
 /** Headers that change what a write means, so they are part of "the same request". */
 const meaningHeaders = ['if-match'] as const;
-
-const printableAscii = /^[\x20-\x7e]+$/;
 
 export interface IdempotentRequest {
   /** The client's key as sent. */
@@ -82,44 +80,12 @@ export function withIdempotency(master: MasterCore, request: IdempotentRequest |
 }
 
 function headerKey(request: FastifyRequest): string | null {
-  const raw = request.raw.rawHeaders;
-  const values: string[] = [];
-  for (let position = 0; position + 1 < raw.length; position += 2) {
-    if (raw[position]!.toLowerCase() === idempotencyKeyHeader) values.push(raw[position + 1]!);
+  try {
+    return idempotencyKeyOf(request.raw.rawHeaders);
+  } catch (error) {
+    if (error instanceof IdempotencyKeyProblem) throw new HttpError('INVALID_IDEMPOTENCY_KEY', error.message);
+    throw error;
   }
-  if (values.length === 0) return null;
-  if (values.length > 1) throw invalidKey(`send one ${idempotencyKeyHeader} header, not ${values.length}`);
-  const key = unquote(values[0]!.trim());
-  if (key.length === 0 || key.length > maxIdempotencyKeyLength || !printableAscii.test(key)) {
-    throw invalidKey(
-      `an ${idempotencyKeyHeader} is 1–${maxIdempotencyKeyLength} printable ASCII characters, optionally in double quotes`,
-    );
-  }
-  return key;
-}
-
-/** A structured-field string (RFC 8941 §3.3.3): "…" with \" and \\ escapes; a bare value as it is. */
-function unquote(value: string): string {
-  if (!value.startsWith('"')) return value;
-  if (value.length < 2 || !value.endsWith('"')) throw invalidKey('a quoted key must end with a double quote');
-  let key = '';
-  for (let position = 1; position < value.length - 1; position++) {
-    let character = value[position]!;
-    if (character === '"') throw invalidKey('a double quote inside a quoted key must be escaped');
-    if (character === '\\') {
-      position += 1;
-      character = value[position]!;
-      if (position === value.length - 1 || (character !== '"' && character !== '\\')) {
-        throw invalidKey('in a quoted key, a backslash escapes only a double quote or a backslash');
-      }
-    }
-    key += character;
-  }
-  return key;
-}
-
-function invalidKey(message: string): HttpError {
-  return new HttpError('INVALID_IDEMPOTENCY_KEY', message);
 }
 
 /** sha256 of method, path, canonical body and the meaning headers. */
@@ -129,21 +95,16 @@ function fingerprintOf(request: FastifyRequest): string {
     const value = request.headers[name];
     return Array.isArray(value) ? value.join(',') : (value ?? null);
   });
-  const material = JSON.stringify([request.method, path, canonicalBody(request.body, 0), headers]);
+  const material = JSON.stringify([request.method, path, canonicalBody(request.body), headers]);
   return createHash('sha256').update(material).digest('hex');
 }
 
-/** JSON with object keys sorted, so a retry that serialises its body differently is the same request. */
-function canonicalBody(value: unknown, depth: number): string {
-  if (depth > maxFingerprintDepth) {
-    throw new HttpError('BAD_REQUEST', `a body nested deeper than ${maxFingerprintDepth} levels cannot carry a key`);
+/** The canonical body (src/protocol/idempotency-key.ts); too deep to fingerprint is a 400. */
+function canonicalBody(value: unknown): string {
+  try {
+    return canonicalJson(value);
+  } catch (error) {
+    if (error instanceof IdempotencyKeyProblem) throw new HttpError('BAD_REQUEST', error.message);
+    throw error;
   }
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalBody(item, depth + 1)).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const members = Object.keys(record)
-    .sort()
-    .map((name) => `${JSON.stringify(name)}:${canonicalBody(record[name], depth + 1)}`);
-  return `{${members.join(',')}}`;
 }

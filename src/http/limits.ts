@@ -59,10 +59,8 @@ export const maxConcurrentSandboxReads = 32;
 /** A task's agent that has not answered a read in this long counts as unavailable. */
 export const sandboxReadTimeoutMs = 5_000;
 
-export const maxIdempotencyKeyLength = 255;
-
-/** A body nested deeper than this is not fingerprinted (no Mesos call comes close). */
-export const maxFingerprintDepth = 64;
+// The Idempotency-Key bounds are shared with the frameworks' APIs (src/protocol/idempotency-key.ts).
+export { maxFingerprintDepth, maxIdempotencyKeyLength } from '../protocol/limits.ts';
 
 export const maxSandboxPathChars = 1024;
 

@@ -40,3 +40,8 @@ export const executorApiLimits = {
 
 /** An Authorization header longer than this is refused unread (Basic of a 128-character principal and a 1 KiB secret fits). */
 export const maxAuthorizationHeaderChars = 4096;
+
+/** An Idempotency-Key header (idempotency-key.ts): at most this many characters. */
+export const maxIdempotencyKeyLength = 255;
+/** A body nested deeper than this is not fingerprinted for an Idempotency-Key (no Mesos call comes close). */
+export const maxFingerprintDepth = 64;

@@ -81,8 +81,8 @@ test('a job started by POST runs once and shows SUCCESS in history', async () =>
   assert.is(done.successCount, 1);
   assert.is(done.failureCount, 0);
   assert.equal(
-    done.successfulFinishedRuns.map((entry) => entry.id),
-    [run.id],
+    done.successfulFinishedRuns.map((entry) => [entry.id, entry.tasks]),
+    [[run.id, [finished.tasks[0]!.id]]],
   );
   assert.ok(done.lastSuccessAt !== null);
   assert.equal(await jobs.expect(200, 'GET', '/v1/jobs/hello/runs'), [], 'no active run is left');
@@ -183,7 +183,13 @@ test('ON_FAILURE restarts a failing command with back-off until activeDeadlineSe
   );
   const ran = cluster.runs().filter((line) => line.taskId.startsWith('retry_'));
   assert.is(ran.length, attempts, 'each attempt ran once on the agent');
-  assert.is((await history('retry')).failureCount, 1);
+  const retried = await history('retry');
+  assert.is(retried.failureCount, 1);
+  assert.equal(
+    retried.failedFinishedRuns.map((entry) => entry.tasks),
+    [failed.tasks.map((task) => task.id)],
+    "the history entry lists the run's task ids (Metronome >= 0.6 JobRunInfo.tasks)",
+  );
 
   await jobs.expect(201, 'POST', '/v1/jobs', jobSpec('retry-never', recorded('exit 3')));
   const once = await jobs.expect<RunBody>(201, 'POST', '/v1/jobs/retry-never/runs');

@@ -14,6 +14,8 @@ import { applyTaskStatus, recordLaunch, startRun } from '../../src/frameworks/jo
 import { nextSlotAfter, planSlots } from '../../src/frameworks/jobs/schedule-calculator.ts';
 import { decideDependencies, decideSchedules } from '../../src/frameworks/jobs/slot-decisions.ts';
 import { Problems } from '../../src/frameworks/jobs/validation.ts';
+import { taskIdFor } from '../../src/frameworks/jobs/task-launch.ts';
+import { historyJson } from '../../src/frameworks/jobs/api/metronome-json.ts';
 
 const minuteMs = 60_000;
 const t0 = Date.UTC(2030, 0, 1, 10, 0, 30);
@@ -184,6 +186,22 @@ test('history is bounded: counts keep growing, the lists keep the newest runs, f
   assert.is(record.finishedRuns.length, maxFinishedRunsKept);
   assert.is(record.lastFinished!.runId, `r-bounded-${total}`);
   assert.is(history.lastFailureAt, t0 + total * minuteMs + 1_000);
+});
+
+test("a history entry keeps its run's task attempts, rendered as Metronome's task ids", () => {
+  let record: JobRecord = newJobRecord(spec(), [], t0);
+  const runId = '20261206120000abcde' as RunId;
+  const taskId = taskIdFor(record.spec.id, runId, 1);
+  record = startRun(record, runId, { kind: 'manual' }, t0, 'test');
+  record = recordLaunch(record, runId, taskId, 'agent', t0);
+  const input = { taskId, state: 'TASK_FINISHED', message: null, outcome: 'finished', restartDelayMs: 0 } as const;
+  record = applyTaskStatus(record, input, t0 + 1_000)!;
+  assert.equal(record.history.successfulFinishedRuns[0]!.taskAttempts, [1]);
+  const rendered = historyJson(record.spec.id, record.history) as { successfulFinishedRuns: { tasks: string[] }[] };
+  assert.equal(rendered.successfulFinishedRuns[0]!.tasks, [taskId]);
+  const older = { ...record.history, successfulFinishedRuns: [{ id: runId, createdAt: t0, finishedAt: t0 }] };
+  const olderRendered = historyJson(record.spec.id, older) as { successfulFinishedRuns: { tasks: string[] }[] };
+  assert.equal(olderRendered.successfulFinishedRuns[0]!.tasks, [], 'an entry written before attempts were kept');
 });
 
 test('a dependent job starts once per new successful run of every parent, never after a failure', () => {

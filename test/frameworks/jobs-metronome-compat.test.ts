@@ -312,10 +312,10 @@ test("a finished run is Metronome's JobRun: id, jobId, status, createdAt, comple
   assert.match(String(tasks[0]!.completedAt), timePattern);
   const history = await callApi<{ history: HistoryBody }>(address, 'GET', '/v1/jobs/shape?embed=history');
   const entry0 = history.body.history.successfulFinishedRuns[0]!;
-  assert.equal(Object.keys(entry0).sort(), ['createdAt', 'finishedAt', 'id']);
+  assert.equal(Object.keys(entry0), ['id', 'createdAt', 'finishedAt', 'tasks'], "Metronome's JobRunInfo");
   assert.equal(
-    [entry0.id, entry0.createdAt, entry0.finishedAt],
-    [started.body.id, finished.createdAt, finished.completedAt],
+    [entry0.id, entry0.createdAt, entry0.finishedAt, entry0.tasks],
+    [started.body.id, finished.createdAt, finished.completedAt, [tasks[0]!.id]],
   );
   assert.is(history.body.history.lastSuccessAt, finished.completedAt);
 });

@@ -10,9 +10,11 @@ import { OptionError } from '../../util/options.ts';
 import { addSchemaOptions, givenOptions } from '../options.ts';
 import { reloadTlsOnHangup, stopOnSignals } from '../signals.ts';
 import type { CommandRegistration } from './types.ts';
+import { jsonWanted, listeningAddress, printFailed, printStarted, withDaemonJson } from '../daemon-json.ts';
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`flotilla agent: ${message}\n`);
+function fail(message: string, code: number, json: boolean): never {
+  if (json) printFailed('agent', code === 2 ? 'USAGE' : 'START_FAILED', message);
+  else process.stderr.write(`flotilla agent: ${message}\n`);
   process.exit(code);
 }
 
@@ -20,12 +22,13 @@ export const registerAgentCommand: CommandRegistration = (program: Command) => {
   const command = program
     .command('agent')
     .description("run an agent: offer this machine's resources to the masters and run tasks");
-  addSchemaOptions(command, agentOptions).action(async () => {
+  addSchemaOptions(withDaemonJson(command), agentOptions).action(async () => {
+    const json = jsonWanted(command);
     let config: ReturnType<typeof parseAgentFlags>;
     try {
       config = parseAgentFlags(givenOptions(command, agentOptions));
     } catch (error) {
-      if (error instanceof OptionError) fail(error.message, 2);
+      if (error instanceof OptionError) fail(error.message, 2, json);
       throw error;
     }
     const { hostname, listen } = config.options;
@@ -34,11 +37,14 @@ export const registerAgentCommand: CommandRegistration = (program: Command) => {
       const agent = await startAgentDaemon(config, { logger });
       stopOnSignals(logger, 'stopping (tasks keep running)', () => agent.stop());
       reloadTlsOnHangup(logger, config.tls);
+      const fallback = `${listen.host}:${listen.port}`;
+      const address = listeningAddress(agent.http?.server.address() ?? null, fallback);
+      if (json) printStarted('agent', { hostname: agent.options.hostname, address, masters: agent.options.masters });
     } catch (error) {
       // A corrupted checkpoint, a port in use: say what and where, then stop.
       const kind = error instanceof CheckpointError ? 'checkpoint' : 'start';
       logger.fatal({ error: (error as Error).message, kind }, 'cannot start');
-      fail(`cannot start: ${(error as Error).message}`, 1);
+      fail(`cannot start: ${(error as Error).message}`, 1, json);
     }
   });
 };

@@ -5,11 +5,14 @@
 // yet, or the framework still loading its state). With --api (or the framework's environment
 // variable) it is one address: the framework run as its own process (`flotilla services`,
 // `flotilla jobs`). Either way the answer comes back as it is, for the command to read or to
-// refuse in the framework's own words; --timeout-seconds bounds each request.
+// refuse in the framework's own words; --timeout-seconds bounds each request. Every write
+// carries an Idempotency-Key, the same on each retry of the call, which the frameworks'
+// Marathon and Metronome routes honour (src/frameworks/hosting/remembered-requests.ts).
 import type { Command } from 'commander';
 import { type MasterAddress, MasterAddressError, parseMasterAddress } from '../../frameworks/sdk/masters.ts';
 import { type ClusterFlags, resolveMasters, resolveTls, withClusterFlags } from './cluster-command.ts';
-import { ClusterClient } from '../client/cluster-client.ts';
+import { randomUUID } from 'node:crypto';
+import { ClusterClient, idempotencyKeyHeader } from '../client/cluster-client.ts';
 import { usageError } from '../client/errors.ts';
 import { type HttpRequest, sendRequest, TransportError } from '../client/http.ts';
 
@@ -56,8 +59,11 @@ export class FrameworkApi {
 
   static direct(address: MasterAddress, timeoutMs: number): FrameworkApi {
     return new FrameworkApi(address, async (request) => {
+      // One key per logical call, as through the masters (cluster-client.ts): a retry by hand
+      // of the same command is a new call, but a repeat of this request is not applied twice.
+      const key: Record<string, string> = request.method === 'GET' ? {} : { [idempotencyKeyHeader]: randomUUID() };
       try {
-        const answer = await sendRequest(address, { ...request, timeoutMs });
+        const answer = await sendRequest(address, { ...request, headers: { ...request.headers, ...key }, timeoutMs });
         return { status: answer.status, text: answer.body };
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;

@@ -24,6 +24,14 @@ export const jobsErrors = {
       'The jobs framework is not hosted by this master (--jobs=off). Run it as its own process: ' +
       'flotilla jobs --masters <masters> --listen <host:port>',
   },
+  JOB_INVALID_IDEMPOTENCY_KEY: {
+    status: 400,
+    message: 'An Idempotency-Key is 1–255 printable ASCII characters, optionally in double quotes',
+  },
+  JOB_IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'This Idempotency-Key was used for a different request; nothing was changed',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type JobsErrorCode = keyof typeof jobsErrors;

@@ -13,6 +13,7 @@ import type { Logger } from '../../util/logger.ts';
 import type { JobsApi, JobsServiceOptions } from './jobs-service.ts';
 import { JobsService } from './jobs-service.ts';
 import { JobsError } from './errors.ts';
+import type { RecordStamp } from './job-store.ts';
 import type { JobRecord, JobRun, JobSpec, ScheduleSpec } from './model.ts';
 
 export class HostedJobs implements JobsApi {
@@ -60,35 +61,42 @@ export class HostedJobs implements JobsApi {
     return this.#current().placement(runId);
   }
 
-  createJob(body: unknown): Promise<JobRecord> {
-    return this.#current().createJob(body);
+  // The writes pass a keyed request's stamp on (Idempotency-Key; jobs-service.ts JobsApi).
+  createJob(body: unknown, stamp?: RecordStamp): Promise<JobRecord> {
+    return this.#current().createJob(body, stamp);
   }
 
-  updateJob(id: string, body: unknown): Promise<JobRecord> {
-    return this.#current().updateJob(id, body);
+  updateJob(id: string, body: unknown, stamp?: RecordStamp): Promise<JobRecord> {
+    return this.#current().updateJob(id, body, stamp);
   }
 
-  replaceScheduledJob(id: string, body: unknown): Promise<JobRecord> {
-    return this.#current().replaceScheduledJob(id, body);
+  replaceScheduledJob(id: string, body: unknown, stamp?: RecordStamp): Promise<JobRecord> {
+    return this.#current().replaceScheduledJob(id, body, stamp);
   }
 
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec> {
     return this.#current().deleteJob(id, stopCurrentJobRuns);
   }
 
-  startRun(id: string): Promise<JobRun> {
-    return this.#current().startRun(id);
+  startRun(id: string, stamp?: RecordStamp): Promise<JobRun> {
+    return this.#current().startRun(id, stamp);
   }
 
-  stopRun(id: string, runId: string): Promise<JobRun> {
-    return this.#current().stopRun(id, runId);
+  stopRun(id: string, runId: string, stamp?: RecordStamp): Promise<JobRun> {
+    return this.#current().stopRun(id, runId, stamp);
   }
 
-  putSchedule(id: string, body: unknown, change: 'create' | 'replace', scheduleId?: string): Promise<ScheduleSpec> {
-    return this.#current().putSchedule(id, body, change, scheduleId);
+  putSchedule(
+    id: string,
+    body: unknown,
+    change: 'create' | 'replace',
+    scheduleId?: string,
+    stamp?: RecordStamp,
+  ): Promise<ScheduleSpec> {
+    return this.#current().putSchedule(id, body, change, scheduleId, stamp);
   }
 
-  deleteSchedule(id: string, scheduleId: string): Promise<void> {
-    return this.#current().deleteSchedule(id, scheduleId);
+  deleteSchedule(id: string, scheduleId: string, stamp?: RecordStamp): Promise<void> {
+    return this.#current().deleteSchedule(id, scheduleId, stamp);
   }
 }

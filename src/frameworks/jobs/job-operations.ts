@@ -4,7 +4,7 @@
 import { JobsError, invalid, unknownJob, unknownRun, unknownSchedule } from './errors.ts';
 import { findRun, newJobRecord } from './job-record.ts';
 import { parseJobSpec } from './job-spec.ts';
-import { JobConflictError, JobLimitError, type JobStore } from './job-store.ts';
+import { JobConflictError, JobLimitError, type JobStore, type RecordStamp } from './job-store.ts';
 import { maxSchedulesPerJob } from './limits.ts';
 import type { JobRecord, JobRun, JobSpec, RunId, ScheduleSpec } from './model.ts';
 import { liveTasks, requestStop, RunLimitError, startRun } from './run-transitions.ts';
@@ -18,6 +18,8 @@ export interface OperationContext {
   readonly newRunId: (now: number) => RunId;
   /** Kills live tasks (best effort; a task that survives is killed when its next update arrives). */
   readonly kill: (taskIds: readonly { taskId: string; agentId: string | null }[]) => void;
+  /** A keyed API write's mark on the record it writes (Idempotency-Key), or none. */
+  readonly stamp?: RecordStamp;
 }
 
 function parsedOrThrow<Value>(parsed: Value | Problems): Value {
@@ -67,9 +69,9 @@ export async function createJob(context: OperationContext, body: unknown): Promi
   const parsed = parsedOrThrow(parseJobSpec(body));
   const schedules = parseSchedules(parsed.schedules);
   checkDependencies(context.store, parsed.spec);
-  const record = newJobRecord(parsed.spec, schedules, context.now());
+  let record = newJobRecord(parsed.spec, schedules, context.now());
   try {
-    await context.store.create(record);
+    record = await context.store.create(record, context.stamp);
   } catch (error) {
     if (error instanceof JobConflictError) throw new JobsError('JOB_ALREADY_EXISTS');
     if (error instanceof JobLimitError)
@@ -84,13 +86,17 @@ export async function updateJob(context: OperationContext, id: string, body: unk
   if (context.store.get(id) === undefined) throw unknownJob(id);
   const parsed = parsedOrThrow(parseJobSpec(body, id));
   checkDependencies(context.store, parsed.spec);
-  const written = await context.store.update(id, (record) => {
-    const kept = new Set(parsed.spec.dependencies.map((dependency) => dependency.id as string));
-    const consumed = Object.fromEntries(
-      Object.entries(record.consumedParentRuns).filter(([parent]) => kept.has(parent)),
-    );
-    return { record: { ...record, spec: parsed.spec, consumedParentRuns: consumed }, result: null };
-  });
+  const written = await context.store.update(
+    id,
+    (record) => {
+      const kept = new Set(parsed.spec.dependencies.map((dependency) => dependency.id as string));
+      const consumed = Object.fromEntries(
+        Object.entries(record.consumedParentRuns).filter(([parent]) => kept.has(parent)),
+      );
+      return { record: { ...record, spec: parsed.spec, consumedParentRuns: consumed }, result: null };
+    },
+    context.stamp,
+  );
   if (written === undefined || written === null) throw unknownJob(id);
   return written.record;
 }
@@ -116,23 +122,31 @@ export async function replaceScheduledJob(context: OperationContext, id: string,
   const parsed = parsedOrThrow(parseJobSpec(body, id));
   const schedules = parseSchedules(parsed.schedules ?? []);
   checkDependencies(context.store, parsed.spec);
-  const written = await context.store.update(id, (record) => {
-    const now = context.now();
-    const unchanged = (schedule: ScheduleSpec): boolean => record.schedules.some((old) => sameSchedule(old, schedule));
-    const cursors = Object.fromEntries(
-      schedules.map((schedule) => [
-        schedule.id,
-        unchanged(schedule) && record.cursors[schedule.id] !== undefined
-          ? record.cursors[schedule.id]!
-          : { handledThrough: now },
-      ]),
-    );
-    const kept = new Set(parsed.spec.dependencies.map((dependency) => dependency.id as string));
-    const consumed = Object.fromEntries(
-      Object.entries(record.consumedParentRuns).filter(([parent]) => kept.has(parent)),
-    );
-    return { record: { ...record, spec: parsed.spec, schedules, cursors, consumedParentRuns: consumed }, result: null };
-  });
+  const written = await context.store.update(
+    id,
+    (record) => {
+      const now = context.now();
+      const unchanged = (schedule: ScheduleSpec): boolean =>
+        record.schedules.some((old) => sameSchedule(old, schedule));
+      const cursors = Object.fromEntries(
+        schedules.map((schedule) => [
+          schedule.id,
+          unchanged(schedule) && record.cursors[schedule.id] !== undefined
+            ? record.cursors[schedule.id]!
+            : { handledThrough: now },
+        ]),
+      );
+      const kept = new Set(parsed.spec.dependencies.map((dependency) => dependency.id as string));
+      const consumed = Object.fromEntries(
+        Object.entries(record.consumedParentRuns).filter(([parent]) => kept.has(parent)),
+      );
+      return {
+        record: { ...record, spec: parsed.spec, schedules, cursors, consumedParentRuns: consumed },
+        result: null,
+      };
+    },
+    context.stamp,
+  );
   if (written === undefined || written === null) throw unknownJob(id);
   return written.record;
 }
@@ -160,16 +174,20 @@ export async function deleteJob(context: OperationContext, id: string, stopCurre
 
 /** POST /v1/jobs/{id}/runs: one replicated decision, then the launcher places it. */
 export async function startManualRun(context: OperationContext, id: string): Promise<JobRun> {
-  const written = await context.store.update(id, (record) => {
-    const now = context.now();
-    const runId = context.newRunId(now);
-    try {
-      return { record: startRun(record, runId, { kind: 'manual' }, now, context.instance), result: runId };
-    } catch (error) {
-      if (error instanceof RunLimitError) throw new JobsError('JOB_RUN_LIMIT', error.message);
-      throw error;
-    }
-  });
+  const written = await context.store.update(
+    id,
+    (record) => {
+      const now = context.now();
+      const runId = context.newRunId(now);
+      try {
+        return { record: startRun(record, runId, { kind: 'manual' }, now, context.instance), result: runId };
+      } catch (error) {
+        if (error instanceof RunLimitError) throw new JobsError('JOB_RUN_LIMIT', error.message);
+        throw error;
+      }
+    },
+    context.stamp,
+  );
   if (written === undefined || written === null) throw unknownJob(id);
   return findRun(written.record, written.result)!;
 }
@@ -179,11 +197,15 @@ export async function stopRun(context: OperationContext, id: string, runId: stri
   if (record === undefined) throw unknownJob(id);
   const found = findRun(record, runId);
   if (found === undefined) throw unknownRun(id, runId);
-  const written = await context.store.update(id, (current) => {
-    const run = current.activeRuns.find((candidate) => candidate.id === runId);
-    if (run === undefined) return null;
-    return { record: requestStop(current, runId, 'stopped by an operator', context.now()), result: liveTasks(run) };
-  });
+  const written = await context.store.update(
+    id,
+    (current) => {
+      const run = current.activeRuns.find((candidate) => candidate.id === runId);
+      if (run === undefined) return null;
+      return { record: requestStop(current, runId, 'stopped by an operator', context.now()), result: liveTasks(run) };
+    },
+    context.stamp,
+  );
   if (written === undefined) throw unknownJob(id);
   if (written === null) return findRun(context.store.get(id) ?? record, runId) ?? found;
   context.kill(written.result.map((task) => ({ taskId: task.id, agentId: task.agentId })));
@@ -202,28 +224,36 @@ export async function putSchedule(
 ): Promise<ScheduleSpec> {
   if (context.store.get(id) === undefined) throw unknownJob(id);
   const schedule = parsedOrThrow(parseScheduleSpec(body, '', scheduleId));
-  const written = await context.store.update(id, (record) => {
-    const exists = record.schedules.some((candidate) => candidate.id === schedule.id);
-    if (change === 'create' && exists)
-      throw new JobsError('JOB_SCHEDULE_CONFLICT', 'Can only create a non existing schedule');
-    if (change === 'create' && record.schedules.length >= maxSchedulesPerJob)
-      throw new JobsError('JOB_SCHEDULE_CONFLICT');
-    if (change === 'replace' && !exists) throw unknownSchedule(schedule.id);
-    const schedules = [...record.schedules.filter((candidate) => candidate.id !== schedule.id), schedule];
-    const cursors = { ...record.cursors, [schedule.id]: { handledThrough: context.now() } };
-    return { record: { ...record, schedules, cursors }, result: schedule };
-  });
+  const written = await context.store.update(
+    id,
+    (record) => {
+      const exists = record.schedules.some((candidate) => candidate.id === schedule.id);
+      if (change === 'create' && exists)
+        throw new JobsError('JOB_SCHEDULE_CONFLICT', 'Can only create a non existing schedule');
+      if (change === 'create' && record.schedules.length >= maxSchedulesPerJob)
+        throw new JobsError('JOB_SCHEDULE_CONFLICT');
+      if (change === 'replace' && !exists) throw unknownSchedule(schedule.id);
+      const schedules = [...record.schedules.filter((candidate) => candidate.id !== schedule.id), schedule];
+      const cursors = { ...record.cursors, [schedule.id]: { handledThrough: context.now() } };
+      return { record: { ...record, schedules, cursors }, result: schedule };
+    },
+    context.stamp,
+  );
   if (written === undefined || written === null) throw unknownJob(id);
   return written.result;
 }
 
 export async function deleteSchedule(context: OperationContext, id: string, scheduleId: string): Promise<void> {
   if (context.store.get(id) === undefined) throw unknownJob(id);
-  const written = await context.store.update(id, (record) => {
-    if (!record.schedules.some((candidate) => candidate.id === scheduleId)) throw unknownSchedule(scheduleId);
-    const schedules = record.schedules.filter((candidate) => candidate.id !== scheduleId);
-    const { [scheduleId]: _removed, ...cursors } = record.cursors;
-    return { record: { ...record, schedules, cursors }, result: null };
-  });
+  const written = await context.store.update(
+    id,
+    (record) => {
+      if (!record.schedules.some((candidate) => candidate.id === scheduleId)) throw unknownSchedule(scheduleId);
+      const schedules = record.schedules.filter((candidate) => candidate.id !== scheduleId);
+      const { [scheduleId]: _removed, ...cursors } = record.cursors;
+      return { record: { ...record, schedules, cursors }, result: null };
+    },
+    context.stamp,
+  );
   if (written === undefined) throw unknownJob(id);
 }

@@ -3,6 +3,7 @@
 // KV store is shared, and a record this code cannot read must stop the job loudly, not be
 // half-understood.
 import { maxFinishedRunsKept, maxHistoryRunsPerList } from './limits.ts';
+import { parseTaskId } from './task-launch.ts';
 import {
   emptyHistory,
   type JobRecord,
@@ -76,7 +77,11 @@ export function keepNewest<Item>(items: readonly Item[], max: number): Item[] {
 export function retireRun(record: JobRecord, run: JobRun): JobRecord {
   if (run.status !== 'SUCCESS' && run.status !== 'FAILED') throw new Error(`retireRun: run ${run.id} is ${run.status}`);
   if (run.completedAt === null) throw new Error(`retireRun: run ${run.id} has no completedAt`);
-  const info: RunInfo = { id: run.id, createdAt: run.createdAt, finishedAt: run.completedAt };
+  const taskAttempts = run.tasks.flatMap((task) => {
+    const parsed = parseTaskId(task.id);
+    return parsed === null ? [] : [parsed.attempt];
+  });
+  const info: RunInfo = { id: run.id, createdAt: run.createdAt, finishedAt: run.completedAt, taskAttempts };
   const history = record.history;
   const succeeded = run.status === 'SUCCESS';
   return {

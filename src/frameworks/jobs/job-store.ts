@@ -37,6 +37,11 @@ export class CasExhaustedError extends Error {
 
 /** A change to one record: the new record and what the caller wants back, or null for "no change". */
 export type Mutation<Result> = (record: JobRecord) => { record: JobRecord; result: Result } | null;
+/**
+ * A keyed API write's mark on the record it writes (the answer it will give, remembered in the
+ * same compare-and-set; src/frameworks/hosting/remembered-requests.ts). `result` is the mutation's.
+ */
+export type RecordStamp = (record: JobRecord, result: unknown) => JobRecord;
 
 export class JobStore {
   readonly #cache = new Map<string, Cached>();
@@ -83,7 +88,8 @@ export class JobStore {
   }
 
   /** Creates a job; JobConflictError if it exists, JobLimitError past maxJobs. */
-  async create(record: JobRecord): Promise<void> {
+  async create(unstamped: JobRecord, stamp?: RecordStamp): Promise<JobRecord> {
+    const record = stamp === undefined ? unstamped : stamp(unstamped, undefined);
     const id = record.spec.id;
     await this.#serialized(id, async () => {
       // One writer (the active instance) creates jobs, so its cache counts them all.
@@ -92,6 +98,7 @@ export class JobStore {
       if (!written.ok) throw new JobConflictError('Job with this id already exists');
       this.#cache.set(id, { record, version: written.version });
     });
+    return record;
   }
 
   /**
@@ -101,13 +108,15 @@ export class JobStore {
   update<Result>(
     id: string,
     mutate: Mutation<Result>,
+    stamp?: RecordStamp,
   ): Promise<{ result: Result; record: JobRecord } | null | undefined> {
     return this.#serialized(id, async () => {
       for (let attempt = 0; attempt < maxCasAttempts; attempt++) {
         const current = this.#cache.get(id);
         if (current === undefined) return undefined;
-        const change = mutate(current.record);
-        if (change === null) return null;
+        const mutated = mutate(current.record);
+        if (mutated === null) return null;
+        const change = stamp === undefined ? mutated : { ...mutated, record: stamp(mutated.record, mutated.result) };
         const text = encodeRecord(change.record);
         const written = await this.kv.put(jobKey(id), text, current.version);
         if (written.ok) {

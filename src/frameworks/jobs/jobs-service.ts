@@ -17,7 +17,7 @@ import { credentialHeaders, type FrameworkCredentials } from '../sdk/transport.t
 import type { Clock } from './clock.ts';
 import { JobsError } from './errors.ts';
 import * as operations from './job-operations.ts';
-import { frameworkKey, JobStore } from './job-store.ts';
+import { frameworkKey, JobStore, type RecordStamp } from './job-store.ts';
 import { defaultTickMs, jobsPerTickSlice, unknownLaunchSettleMs } from './limits.ts';
 import { Launcher } from './launcher.ts';
 import type { JobRecord, JobRun, JobSpec, ScheduleSpec } from './model.ts';
@@ -54,15 +54,22 @@ export interface JobsApi {
   records(): readonly JobRecord[];
   record(id: string): JobRecord | undefined;
   placement(runId: string): { processedOffers: number; unusedOffers: Record<string, number> } | null;
-  createJob(body: unknown): Promise<JobRecord>;
-  updateJob(id: string, body: unknown): Promise<JobRecord>;
+  // Writes take the stamp of a keyed request (Idempotency-Key), remembered in the same write.
+  createJob(body: unknown, stamp?: RecordStamp): Promise<JobRecord>;
+  updateJob(id: string, body: unknown, stamp?: RecordStamp): Promise<JobRecord>;
   /** PUT /v0/scheduled-jobs/{id}: the spec and its schedules replaced together. */
-  replaceScheduledJob(id: string, body: unknown): Promise<JobRecord>;
+  replaceScheduledJob(id: string, body: unknown, stamp?: RecordStamp): Promise<JobRecord>;
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec>;
-  startRun(id: string): Promise<JobRun>;
-  stopRun(id: string, runId: string): Promise<JobRun>;
-  putSchedule(id: string, body: unknown, change: 'create' | 'replace', scheduleId?: string): Promise<ScheduleSpec>;
-  deleteSchedule(id: string, scheduleId: string): Promise<void>;
+  startRun(id: string, stamp?: RecordStamp): Promise<JobRun>;
+  stopRun(id: string, runId: string, stamp?: RecordStamp): Promise<JobRun>;
+  putSchedule(
+    id: string,
+    body: unknown,
+    change: 'create' | 'replace',
+    scheduleId?: string,
+    stamp?: RecordStamp,
+  ): Promise<ScheduleSpec>;
+  deleteSchedule(id: string, scheduleId: string, stamp?: RecordStamp): Promise<void>;
 }
 
 export class JobsService implements JobsApi {
@@ -228,9 +235,10 @@ export class JobsService implements JobsApi {
     };
   }
 
-  #operations(): operations.OperationContext {
+  #operations(stamp?: RecordStamp): operations.OperationContext {
     if (!this.#ready) throw new JobsError('JOBS_NOT_READY');
     return {
+      ...(stamp === undefined ? {} : { stamp }),
       store: this.store,
       now: () => this.now(),
       instance: this.instance,
@@ -253,38 +261,44 @@ export class JobsService implements JobsApi {
     return this.#placement.summary(runId);
   }
 
-  createJob(body: unknown): Promise<JobRecord> {
-    return operations.createJob(this.#operations(), body);
+  createJob(body: unknown, stamp?: RecordStamp): Promise<JobRecord> {
+    return operations.createJob(this.#operations(stamp), body);
   }
 
-  updateJob(id: string, body: unknown): Promise<JobRecord> {
-    return operations.updateJob(this.#operations(), id, body);
+  updateJob(id: string, body: unknown, stamp?: RecordStamp): Promise<JobRecord> {
+    return operations.updateJob(this.#operations(stamp), id, body);
   }
 
-  replaceScheduledJob(id: string, body: unknown): Promise<JobRecord> {
-    return operations.replaceScheduledJob(this.#operations(), id, body);
+  replaceScheduledJob(id: string, body: unknown, stamp?: RecordStamp): Promise<JobRecord> {
+    return operations.replaceScheduledJob(this.#operations(stamp), id, body);
   }
 
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<JobSpec> {
     return operations.deleteJob(this.#operations(), id, stopCurrentJobRuns);
   }
 
-  async startRun(id: string): Promise<JobRun> {
-    const run = await operations.startManualRun(this.#operations(), id);
+  async startRun(id: string, stamp?: RecordStamp): Promise<JobRun> {
+    const run = await operations.startManualRun(this.#operations(stamp), id);
     this.options.logger.info({ jobId: id, runId: run.id, trigger: run.trigger }, 'run started');
     void this.#launcher?.reviveIfWaiting();
     return run;
   }
 
-  stopRun(id: string, runId: string): Promise<JobRun> {
-    return operations.stopRun(this.#operations(), id, runId);
+  stopRun(id: string, runId: string, stamp?: RecordStamp): Promise<JobRun> {
+    return operations.stopRun(this.#operations(stamp), id, runId);
   }
 
-  putSchedule(id: string, body: unknown, change: 'create' | 'replace', scheduleId?: string): Promise<ScheduleSpec> {
-    return operations.putSchedule(this.#operations(), id, body, change, scheduleId);
+  putSchedule(
+    id: string,
+    body: unknown,
+    change: 'create' | 'replace',
+    scheduleId?: string,
+    stamp?: RecordStamp,
+  ): Promise<ScheduleSpec> {
+    return operations.putSchedule(this.#operations(stamp), id, body, change, scheduleId);
   }
 
-  deleteSchedule(id: string, scheduleId: string): Promise<void> {
-    return operations.deleteSchedule(this.#operations(), id, scheduleId);
+  deleteSchedule(id: string, scheduleId: string, stamp?: RecordStamp): Promise<void> {
+    return operations.deleteSchedule(this.#operations(stamp), id, scheduleId);
   }
 }

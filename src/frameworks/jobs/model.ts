@@ -4,6 +4,7 @@
 // clock of the instance that decided (see README "Jobs (Metronome API)": clocks); the API
 // renders them as Metronome does.
 import type { TaskState } from '../../protocol/mesos.ts';
+import type { RememberedRequest } from '../hosting/remembered-requests.ts';
 
 export type JobId = string & { readonly __brand: 'JobId' };
 export type RunId = string & { readonly __brand: 'RunId' };
@@ -126,6 +127,13 @@ export interface RunInfo {
   readonly id: RunId;
   readonly createdAt: number;
   readonly finishedAt: number;
+  /**
+   * The attempt numbers of the run's tasks (at most maxTasksPerRun, in launch order): Metronome
+   * >= 0.6 lists the task ids in each history entry (JobRunInfo.tasks), and a task id is
+   * `<job>_<run>.<attempt>` (task-launch.ts), so the numbers are all that must be kept. Absent
+   * in records written before they were kept (rendered as no tasks).
+   */
+  readonly taskAttempts?: readonly number[];
 }
 
 export type SkipReason = 'STARTING_DEADLINE_PASSED' | 'CONCURRENCY_FORBID' | 'TOO_MANY_ACTIVE_RUNS';
@@ -170,6 +178,8 @@ export interface JobRecord {
   readonly lastFinished: FinishedRunSummary | null;
   /** Per parent: the parent run a run of this job was already started for. */
   readonly consumedParentRuns: Readonly<Record<string, RunId>>;
+  /** The answers of the last keyed API writes to this job (Idempotency-Key; absent in older records). */
+  readonly requests?: readonly RememberedRequest[];
 }
 
 export const terminalRunStatuses: ReadonlySet<RunStatus> = new Set<RunStatus>(['SUCCESS', 'FAILED']);

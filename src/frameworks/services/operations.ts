@@ -13,6 +13,7 @@ import type { Instance } from './instance.ts';
 import { maxApps, maxAppsPerDeployment, maxVersionsPerApp } from './limits.ts';
 import type { AppId } from './path-id.ts';
 import { assignServicePorts, nextVersion, stampVersion } from './versioning.ts';
+import type { AppEntry } from './state.ts';
 import { appDefinitionJson, deploymentEventFields } from './views.ts';
 
 export interface DeploymentResult {
@@ -31,6 +32,13 @@ export interface ChangeRequest {
   readonly configVersion?: string;
 }
 
+/**
+ * A keyed API write's mark (Idempotency-Key): called once the deployment is decided and the
+ * state changed, before anything is written, so the changed apps' entries can remember the
+ * answer in the same KV write as the change (src/frameworks/hosting/remembered-requests.ts).
+ */
+export type DeployStamp = (result: DeploymentResult, entries: readonly AppEntry[]) => void;
+
 export class Operations {
   constructor(
     readonly engine: Engine,
@@ -38,7 +46,7 @@ export class Operations {
   ) {}
 
   /** Applies the changes as one deployment. */
-  async deploy(requests: readonly ChangeRequest[], force: boolean): Promise<DeploymentResult> {
+  async deploy(requests: readonly ChangeRequest[], force: boolean, stamp?: DeployStamp): Promise<DeploymentResult> {
     const state = this.engine.state;
     this.#checkPreconditions(requests, force);
     const version = nextVersion(
@@ -48,7 +56,7 @@ export class Operations {
     const changes = requests.map((request) => this.#change(request, version));
     this.#cancelLocking(requests.map((request) => request.appId));
     const deployment = buildPlan(changes, version);
-    await this.#apply(changes, deployment);
+    await this.#apply(changes, deployment, (entries) => stamp?.({ deploymentId: deployment.id, version }, entries));
     for (const change of changes) {
       this.engine.options.events.publish('api_post_event', {
         clientIp: '',
@@ -109,20 +117,29 @@ export class Operations {
     return { from, to, ...(request.restart === undefined ? {} : { restart: request.restart }) };
   }
 
-  async #apply(changes: readonly AppChange[], deployment: Deployment): Promise<void> {
+  async #apply(
+    changes: readonly AppChange[],
+    deployment: Deployment,
+    stamp: (entries: readonly AppEntry[]) => void,
+  ): Promise<void> {
     const state = this.engine.state;
     const persistence = this.engine.persistence;
     const writes: Promise<void>[] = [];
+    const changed: AppId[] = [];
     for (const change of changes) {
       if (change.to === null) {
         const entry = state.apps.get(change.from!.id);
         if (entry !== undefined) entry.deleting = true;
-        writes.push(persistence.saveApp(change.from!.id));
+        changed.push(change.from!.id);
         continue;
       }
       writes.push(...this.#applyDefinition(change.to, change.from));
+      changed.push(change.to.id);
     }
     state.addDeployment(deployment);
+    // The entries are written after the stamp, so a keyed answer lands with the change.
+    stamp(changed.flatMap((appId) => state.apps.get(appId) ?? []));
+    for (const appId of changed) writes.push(persistence.saveApp(appId));
     writes.push(persistence.saveDeployment(deployment.id));
     await Promise.all(writes);
     this.engine.options.events.publish(
@@ -147,7 +164,6 @@ export class Operations {
       // A new configuration starts with a clean back-off (backoff.md).
       if (from === null || !isScaleOnlyChange(from, to)) existing.backoff = noBackoff;
     }
-    writes.push(persistence.saveApp(to.id));
     return writes;
   }
 

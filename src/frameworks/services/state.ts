@@ -8,6 +8,7 @@ import type { Deployment } from './deployment.ts';
 import type { Instance } from './instance.ts';
 import type { NoMatchReason } from './offer-match.ts';
 import type { AppId } from './path-id.ts';
+import type { RememberedRequest } from '../hosting/remembered-requests.ts';
 
 export interface TaskFailure {
   readonly appId: AppId;
@@ -30,6 +31,8 @@ export interface AppEntry {
   pages: number;
   /** Deleted by the API: hidden from it while its StopApplication runs. */
   deleting: boolean;
+  /** The answers of the last keyed API writes to this app (Idempotency-Key; absent in older entries). */
+  requests?: RememberedRequest[];
 }
 
 export interface UnusedOffer {

@@ -119,8 +119,8 @@ export interface HistoryBody {
   readonly successCount: number;
   readonly failureCount: number;
   readonly lastSuccessAt: string | null;
-  readonly successfulFinishedRuns: readonly { id: string; createdAt: string; finishedAt: string }[];
-  readonly failedFinishedRuns: readonly { id: string; createdAt: string; finishedAt: string }[];
+  readonly successfulFinishedRuns: readonly { id: string; createdAt: string; finishedAt: string; tasks: string[] }[];
+  readonly failedFinishedRuns: readonly { id: string; createdAt: string; finishedAt: string; tasks: string[] }[];
   readonly skippedSlots: readonly {
     scheduleId: string;
     firstSlotAt: string;

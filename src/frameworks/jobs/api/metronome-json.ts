@@ -3,7 +3,8 @@
 // extensions are extra fields a Metronome client ignores: `dependencies` on a job, `trigger`
 // and `placement` on a run, `skippedSlots` in history.
 import { isLiveTask } from '../run-transitions.ts';
-import type { JobHistory, JobRecord, JobRun, JobSpec, RunTask, ScheduleSpec } from '../model.ts';
+import type { JobHistory, JobRecord, JobRun, JobSpec, RunInfo, RunTask, ScheduleSpec } from '../model.ts';
+import { taskIdFor } from '../task-launch.ts';
 import { formatTime } from '../run-ids.ts';
 import { nextSlotAfter } from '../schedule-calculator.ts';
 
@@ -70,11 +71,13 @@ export function historySummaryJson(history: JobHistory): Record<string, unknown>
   };
 }
 
-export function historyJson(history: JobHistory): Record<string, unknown> {
-  const info = (run: { id: string; createdAt: number; finishedAt: number }) => ({
+/** Metronome's JobHistory; each entry is its JobRunInfo (id, createdAt, finishedAt, tasks: the task ids). */
+export function historyJson(jobId: string, history: JobHistory): Record<string, unknown> {
+  const info = (run: RunInfo) => ({
     id: run.id,
     createdAt: formatTime(run.createdAt),
     finishedAt: formatTime(run.finishedAt),
+    tasks: (run.taskAttempts ?? []).map((attempt) => taskIdFor(jobId, run.id, attempt)),
   });
   return {
     ...historySummaryJson(history),
@@ -105,7 +108,7 @@ export function jobInfoJson(
     ...(embed.has('activeRuns')
       ? { activeRuns: record.activeRuns.map((run) => runJson(record.spec.id, run, placement(run.id))) }
       : {}),
-    ...(embed.has('history') ? { history: historyJson(record.history) } : {}),
+    ...(embed.has('history') ? { history: historyJson(record.spec.id, record.history) } : {}),
     ...(embed.has('historySummary') ? { historySummary: historySummaryJson(record.history) } : {}),
   };
 }

@@ -3,12 +3,24 @@
 // and the masters can serve it on their own port later. Its errors keep Metronome's shapes,
 // in their own encapsulated error handler: {"message", …} with 404/409/422, and the 422
 // {"message":"Object is not valid","details":[{"path","errors"}]}.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JobsError, unknownJob, unknownRun, unknownSchedule } from '../errors.ts';
 import { findRun } from '../job-record.ts';
-import { CasExhaustedError } from '../job-store.ts';
+import { CasExhaustedError, type RecordStamp } from '../job-store.ts';
 import type { JobsApi } from '../jobs-service.ts';
+import type { JobRecord, ScheduleSpec } from '../model.ts';
 import { KvError } from '../../kv/client.ts';
+import { IdempotencyKeyProblem } from '../../../protocol/idempotency-key.ts';
+import {
+  answerOf,
+  keyedOf,
+  keyedRequest,
+  markKeyed,
+  recall,
+  type RememberedAnswer,
+  remember,
+  sendAnswer,
+} from '../../hosting/remembered-requests.ts';
 import {
   type Embed,
   embeds,
@@ -74,11 +86,64 @@ export async function registerMetronomeRoutes(app: FastifyInstance, jobs: JobsAp
     scope.addHook('onRequest', async () => {
       if (!jobs.ready) throw new JobsError('JOBS_NOT_READY');
     });
+    scope.addHook('preHandler', (request, reply) => recallKeyed(jobs, request, reply));
     registerJobRoutes(scope, jobs);
     registerRunRoutes(scope, jobs);
     registerScheduleRoutes(scope, jobs);
     registerScheduledJobRoutes(scope, jobs);
   });
+}
+
+/**
+ * Idempotency-Key (src/frameworks/hosting/remembered-requests.ts): a write whose key a job
+ * remembers is answered the first answer again (or 422 for another request) before its route runs.
+ */
+async function recallKeyed(jobs: JobsApi, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  let keyed: ReturnType<typeof keyedRequest>;
+  try {
+    keyed = keyedRequest(request);
+  } catch (error) {
+    if (error instanceof IdempotencyKeyProblem) throw new JobsError('JOB_INVALID_IDEMPOTENCY_KEY', error.message);
+    throw error;
+  }
+  if (keyed === null) return undefined;
+  const recalled = recall(
+    jobs.records().map((record) => record.requests),
+    keyed,
+    jobs.now(),
+  );
+  if (recalled.kind === 'replay') return sendAnswer(reply, recalled.answer, true);
+  if (recalled.kind === 'reused') throw new JobsError('JOB_IDEMPOTENCY_KEY_REUSED');
+  markKeyed(request, keyed);
+  return undefined;
+}
+
+/**
+ * Runs one write and sends its answer. A keyed write remembers `render(record, result)` in the
+ * record it writes (the same compare-and-set) and sends exactly that; otherwise `plain(value)`.
+ */
+async function keyedWrite<Value>(
+  jobs: JobsApi,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  write: (stamp: RecordStamp | undefined) => Promise<Value>,
+  render: (record: JobRecord, result: unknown) => RememberedAnswer,
+  plain: (value: Value) => RememberedAnswer,
+): Promise<FastifyReply> {
+  const keyed = keyedOf(request);
+  const memo: { answer: RememberedAnswer | null } = { answer: null };
+  const stamp: RecordStamp | undefined =
+    keyed === null
+      ? undefined
+      : (record, result) => {
+          const answer = render(record, result);
+          memo.answer = answer;
+          const entry = { ...keyed, atMs: jobs.now(), answer };
+          return { ...record, requests: remember(record.requests, entry, entry.atMs) };
+        };
+  const value = await write(stamp);
+  return sendAnswer(reply, memo.answer ?? plain(value), false);
 }
 
 function existing(jobs: JobsApi, id: string) {
@@ -94,17 +159,23 @@ function registerJobRoutes(app: FastifyInstance, jobs: JobsApi): void {
     const embed = parseEmbed(request.query);
     return jobs.records().map((record) => info(record.spec.id, embed));
   });
-  app.post('/v1/jobs', async (request, reply) => {
-    const record = await jobs.createJob(request.body);
-    return reply.code(201).send(jobSpecJson(record.spec));
-  });
+  const specAnswer = (status: number) => (record: JobRecord) => answerOf(status, jobSpecJson(record.spec));
+  app.post('/v1/jobs', (request, reply) =>
+    keyedWrite(jobs, request, reply, (stamp) => jobs.createJob(request.body, stamp), specAnswer(201), specAnswer(201)),
+  );
   app.get<{ Params: JobParams; Querystring: EmbedQuery }>('/v1/jobs/:id', async (request) =>
     info(request.params.id, parseEmbed(request.query)),
   );
-  app.put<{ Params: JobParams }>('/v1/jobs/:id', async (request) => {
-    const record = await jobs.updateJob(request.params.id, request.body);
-    return jobSpecJson(record.spec);
-  });
+  app.put<{ Params: JobParams }>('/v1/jobs/:id', (request, reply) =>
+    keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.updateJob(request.params.id, request.body, stamp),
+      specAnswer(200),
+      specAnswer(200),
+    ),
+  );
   app.delete<{ Params: JobParams; Querystring: { stopCurrentJobRuns?: string } }>('/v1/jobs/:id', async (request) => {
     const stop = parseBooleanQuery(request.query.stopCurrentJobRuns, 'stopCurrentJobRuns');
     return jobSpecJson(await jobs.deleteJob(request.params.id, stop));
@@ -118,9 +189,15 @@ function registerRunRoutes(app: FastifyInstance, jobs: JobsApi): void {
     return record.activeRuns.map((run) => render(record.spec.id, run));
   });
   app.post<{ Params: JobParams }>('/v1/jobs/:id/runs', async (request, reply) => {
-    existing(jobs, request.params.id);
-    const run = await jobs.startRun(request.params.id);
-    return reply.code(201).send(render(request.params.id, run));
+    const jobId = existing(jobs, request.params.id).spec.id;
+    return keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.startRun(jobId, stamp),
+      (record, runId) => answerOf(201, render(jobId, findRun(record, runId as string)!)),
+      (run) => answerOf(201, render(jobId, run)),
+    );
   });
   app.get<{ Params: RunParams }>('/v1/jobs/:id/runs/:runId', async (request) => {
     const record = existing(jobs, request.params.id);
@@ -128,8 +205,17 @@ function registerRunRoutes(app: FastifyInstance, jobs: JobsApi): void {
     if (run === undefined) throw unknownRun(request.params.id, request.params.runId);
     return render(record.spec.id, run);
   });
-  const stop = async (request: { params: RunParams }) =>
-    render(request.params.id, await jobs.stopRun(request.params.id, request.params.runId));
+  const stop = (request: FastifyRequest<{ Params: RunParams }>, reply: FastifyReply) => {
+    const { id, runId } = request.params;
+    return keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.stopRun(id, runId, stamp),
+      (record) => answerOf(200, render(id, findRun(record, runId)!)),
+      (run) => answerOf(200, render(id, run)),
+    );
+  };
   // jobs.raml spells it /action/stop; Metronome's routes and clients use /actions/stop.
   app.post<{ Params: RunParams }>('/v1/jobs/:id/runs/:runId/actions/stop', stop);
   app.post<{ Params: RunParams }>('/v1/jobs/:id/runs/:runId/action/stop', stop);
@@ -139,10 +225,18 @@ function registerScheduleRoutes(app: FastifyInstance, jobs: JobsApi): void {
   app.get<{ Params: JobParams }>('/v1/jobs/:id/schedules', async (request) =>
     existing(jobs, request.params.id).schedules.map((schedule) => scheduleJson(schedule, jobs.now())),
   );
-  app.post<{ Params: JobParams }>('/v1/jobs/:id/schedules', async (request, reply) => {
-    const schedule = await jobs.putSchedule(request.params.id, request.body, 'create');
-    return reply.code(201).send(scheduleJson(schedule, jobs.now()));
-  });
+  const scheduleAnswer = (status: number) => (_record: JobRecord, schedule: unknown) =>
+    answerOf(status, scheduleJson(schedule as ScheduleSpec, jobs.now()));
+  app.post<{ Params: JobParams }>('/v1/jobs/:id/schedules', (request, reply) =>
+    keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.putSchedule(request.params.id, request.body, 'create', undefined, stamp),
+      scheduleAnswer(201),
+      (schedule) => answerOf(201, scheduleJson(schedule, jobs.now())),
+    ),
+  );
   app.get<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', async (request) => {
     const schedule = existing(jobs, request.params.id).schedules.find(
       (candidate) => candidate.id === request.params.scheduleId,
@@ -150,14 +244,27 @@ function registerScheduleRoutes(app: FastifyInstance, jobs: JobsApi): void {
     if (schedule === undefined) throw unknownSchedule(request.params.scheduleId);
     return scheduleJson(schedule, jobs.now());
   });
-  app.put<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', async (request) => {
+  app.put<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', (request, reply) => {
     const { id, scheduleId } = request.params;
-    return scheduleJson(await jobs.putSchedule(id, request.body, 'replace', scheduleId), jobs.now());
+    return keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.putSchedule(id, request.body, 'replace', scheduleId, stamp),
+      scheduleAnswer(200),
+      (schedule) => answerOf(200, scheduleJson(schedule, jobs.now())),
+    );
   });
-  app.delete<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', async (request, reply) => {
-    await jobs.deleteSchedule(request.params.id, request.params.scheduleId);
-    return reply.code(200).send();
-  });
+  app.delete<{ Params: ScheduleParams }>('/v1/jobs/:id/schedules/:scheduleId', (request, reply) =>
+    keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.deleteSchedule(request.params.id, request.params.scheduleId, stamp),
+      () => answerOf(200, undefined),
+      () => answerOf(200, undefined),
+    ),
+  );
 }
 
 /**
@@ -165,11 +272,26 @@ function registerScheduleRoutes(app: FastifyInstance, jobs: JobsApi): void {
  * or replaced together with its schedules, answered as the JobSpec with `schedules`.
  */
 function registerScheduledJobRoutes(app: FastifyInstance, jobs: JobsApi): void {
-  app.post('/v0/scheduled-jobs', async (request, reply) => {
-    const record = await jobs.createJob(request.body);
-    return reply.code(201).send(scheduledJobJson(record, jobs.now()));
-  });
-  app.put<{ Params: JobParams }>('/v0/scheduled-jobs/:id', async (request) =>
-    scheduledJobJson(await jobs.replaceScheduledJob(request.params.id, request.body), jobs.now()),
+  const scheduledAnswer = (status: number) => (record: JobRecord) =>
+    answerOf(status, scheduledJobJson(record, jobs.now()));
+  app.post('/v0/scheduled-jobs', (request, reply) =>
+    keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.createJob(request.body, stamp),
+      scheduledAnswer(201),
+      scheduledAnswer(201),
+    ),
+  );
+  app.put<{ Params: JobParams }>('/v0/scheduled-jobs/:id', (request, reply) =>
+    keyedWrite(
+      jobs,
+      request,
+      reply,
+      (stamp) => jobs.replaceScheduledJob(request.params.id, request.body, stamp),
+      scheduledAnswer(200),
+      scheduledAnswer(200),
+    ),
   );
 }

@@ -15,10 +15,18 @@ import { queryBoolean, queryList, queryString } from './query.ts';
 import { queueEntryFor } from './queue-view.ts';
 import { ensureLeading } from './leading.ts';
 import { tasksText } from './text.ts';
+import { keyedDeploy } from './keyed-writes.ts';
+import { answerOf } from '../../hosting/remembered-requests.ts';
 
 export function deploymentAnswer(reply: FastifyReply, result: DeploymentResult, status = 200): FastifyReply {
   return reply.code(status).header('Marathon-Deployment-Id', result.deploymentId).send(result);
 }
+
+/** The answer of a change: `{deploymentId, version}` with the Marathon-Deployment-Id header. */
+const deploymentAnswerOf =
+  (status = 200) =>
+  (result: DeploymentResult) =>
+    answerOf(status, result, { 'Marathon-Deployment-Id': result.deploymentId });
 
 /**
  * Marathon's embed prefixes (InfoEmbedResolver): `apps.tasks`, `app.tasks`, `group.apps.tasks`
@@ -66,17 +74,19 @@ export function registerAppRoutes(scope: FastifyInstance, services: ServicesFram
   scope.get('/v2/apps', (request) => listApps(services, request));
   scope.post('/v2/apps', async (request, reply) => {
     const spec = specFromBody(request.body, services.config.role);
-    const result = await services.operations.deploy(
+    return keyedDeploy(
+      services,
+      request,
+      reply,
       [{ appId: spec.id, spec, mode: 'create' }],
       queryBoolean(request.query, 'force'),
+      (result) => {
+        const entry = services.state.apps.get(spec.id)!;
+        const body = appJson(services.state, entry, embedsFrom({}, false), () => null);
+        const headers = { Location: `/v2/apps${spec.id}`, 'Marathon-Deployment-Id': result.deploymentId };
+        return answerOf(201, { ...body, tasks: [] }, headers);
+      },
     );
-    const entry = services.state.apps.get(spec.id)!;
-    const body = appJson(services.state, entry, embedsFrom({}, false), () => null);
-    return reply
-      .code(201)
-      .header('Location', `/v2/apps${spec.id}`)
-      .header('Marathon-Deployment-Id', result.deploymentId)
-      .send({ ...body, tasks: [] });
   });
   scope.put('/v2/apps', (request, reply) => updateMany(services, request, reply, 'upsert'));
   scope.patch('/v2/apps', (request, reply) => updateMany(services, request, reply, 'update'));
@@ -171,8 +181,14 @@ async function updateOne(
     current !== null && partial
       ? mergedSpec(current, request.body, services.config.role)
       : specFromBody(request.body, services.config.role, appId);
-  const result = await services.operations.deploy([{ appId, spec, mode }], force);
-  return deploymentAnswer(reply, result, current === null ? 201 : 200);
+  return keyedDeploy(
+    services,
+    request,
+    reply,
+    [{ appId, spec, mode }],
+    force,
+    deploymentAnswerOf(current === null ? 201 : 200),
+  );
 }
 
 async function updateMany(
@@ -197,7 +213,7 @@ async function updateMany(
         : specFromBody(item, services.config.role, appId);
     return { appId, spec, mode };
   });
-  return deploymentAnswer(reply, await services.operations.deploy(requests, force));
+  return keyedDeploy(services, request, reply, requests, force, deploymentAnswerOf());
 }
 
 async function postOne(
@@ -209,11 +225,15 @@ async function postOne(
   if (action !== 'restart') throw new MarathonApiError(405, `POST is not supported on ${request.url}`);
   const entry = visibleApp(services, appId);
   const { version: _version, versionInfo: _versionInfo, ...spec } = entry.definition;
-  const result = await services.operations.deploy(
+  const force = queryBoolean(request.query, 'force');
+  return keyedDeploy(
+    services,
+    request,
+    reply,
     [{ appId, spec, mode: 'update', restart: true }],
-    queryBoolean(request.query, 'force'),
+    force,
+    deploymentAnswerOf(),
   );
-  return deploymentAnswer(reply, result);
 }
 
 async function deleteOne(
@@ -225,7 +245,7 @@ async function deleteOne(
   const force = queryBoolean(request.query, 'force');
   if (action === null) {
     visibleApp(services, appId);
-    return deploymentAnswer(reply, await services.operations.deploy([{ appId, spec: null, mode: 'update' }], force));
+    return keyedDeploy(services, request, reply, [{ appId, spec: null, mode: 'update' }], force, deploymentAnswerOf());
   }
   if (action !== 'tasks') throw new MarathonApiError(405, `DELETE is not supported on ${request.url}`);
   const entry = visibleApp(services, appId);

@@ -16,6 +16,7 @@ import { StoreError } from '../store.ts';
 import { registerAppRoutes } from './app-routes.ts';
 import { registerEventsRoute } from './events-route.ts';
 import { registerOtherRoutes } from './other-routes.ts';
+import { recallKeyed } from './keyed-writes.ts';
 
 /** Answered by any instance, leading or not (Marathon answers these on every node too). */
 const localRoutes = new Set(['/ping', '/v2/info', '/v2/leader']);
@@ -68,6 +69,7 @@ export function registerMarathonRoutes(app: FastifyInstance, services: ServicesF
       marathonError(error, request, reply),
     );
     scope.addHook('onRequest', (request, reply) => forwardToHolder(services, request, reply));
+    scope.addHook('preHandler', (request, reply) => recallKeyed(services, request, reply));
     scope.get('/ping', (_request, reply) => reply.type('text/plain; charset=utf-8').send('pong'));
     registerAppRoutes(scope, services);
     registerEventsRoute(scope, services);
