@@ -5,9 +5,12 @@
 //   stdin  mark                                       start counting registrations afresh
 //   stdout {"type":"reregistered","count","atMs"}  every agent registered again since the mark;
 //                                                   atMs: the wall clock of the last one
-//   stdin  stats → stdout {"type":"stats","launches","tasks","finished"}
+//   stdin  stats → stdout {"type":"stats","launches","tasks","finished","registrations","kills",
+//                          "eventLoopDelayMaxMs"}  (registrations: every agent's, the first included;
+//                          the delay: this process's own event loop, the most since it started)
 // With --finish-at-once, every launch is reported TASK_RUNNING and then TASK_FINISHED at once.
 // Wall-clock times (Date.now) because the parent compares them with its own.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { SimulatedAgent, simulatedResources } from './_simulated-agents.ts';
@@ -59,6 +62,10 @@ for (const agent of agents) {
   };
 }
 
+// A starved fleet answers pings late, and its agents look silent to the leader: this says so.
+const eventLoopDelay = monitorEventLoopDelay({ resolution: 20 });
+eventLoopDelay.enable();
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'mark') sinceMark = new Set();
   else if (line === 'stats')
@@ -67,6 +74,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       launches: agents.reduce((total, agent) => total + agent.launches, 0),
       tasks: agents.reduce((total, agent) => total + agent.tasks.size, 0),
       finished: agents.reduce((total, agent) => total + agent.finished, 0),
+      registrations: agents.reduce((total, agent) => total + agent.registrations, 0),
+      kills: agents.reduce((total, agent) => total + agent.kills, 0),
+      eventLoopDelayMaxMs: Math.round(eventLoopDelay.max / 1e6),
     });
 });
 process.stdin.on('end', () => {

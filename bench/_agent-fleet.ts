@@ -15,6 +15,20 @@ interface FleetMessage {
   readonly launches?: number;
   readonly tasks?: number;
   readonly finished?: number;
+  readonly registrations?: number;
+  readonly kills?: number;
+  readonly eventLoopDelayMaxMs?: number;
+}
+
+export interface FleetStats {
+  readonly launches: number;
+  readonly tasks: number;
+  readonly finished: number;
+  /** Every agent's registrations, the first included: more than the agents means reconnections. */
+  readonly registrations: number;
+  readonly kills: number;
+  /** The most any fleet process's own event loop was held up. */
+  readonly eventLoopDelayMaxMs: number;
 }
 
 class FleetChild {
@@ -113,8 +127,8 @@ export class AgentFleet {
     return Math.max(...answers.map((answer) => answer.atMs ?? Number.NaN));
   }
 
-  /** Launch messages received, tasks held and tasks reported finished, over every agent. */
-  async stats(timeoutMs = 30_000): Promise<{ launches: number; tasks: number; finished: number }> {
+  /** Launch messages received, tasks held and tasks reported finished, over every agent, and more (FleetStats). */
+  async stats(timeoutMs = 30_000): Promise<FleetStats> {
     const answers = await Promise.all(
       this.children.map((child) => {
         const answer = child.next('stats', timeoutMs);
@@ -122,10 +136,15 @@ export class AgentFleet {
         return answer;
       }),
     );
+    const sum = (field: 'launches' | 'tasks' | 'finished' | 'registrations' | 'kills'): number =>
+      answers.reduce((total, answer) => total + (answer[field] ?? 0), 0);
     return {
-      launches: answers.reduce((total, answer) => total + (answer.launches ?? 0), 0),
-      tasks: answers.reduce((total, answer) => total + (answer.tasks ?? 0), 0),
-      finished: answers.reduce((total, answer) => total + (answer.finished ?? 0), 0),
+      launches: sum('launches'),
+      tasks: sum('tasks'),
+      finished: sum('finished'),
+      registrations: sum('registrations'),
+      kills: sum('kills'),
+      eventLoopDelayMaxMs: Math.max(0, ...answers.map((answer) => answer.eventLoopDelayMaxMs ?? 0)),
     };
   }
 

@@ -84,6 +84,11 @@ export class ChurnScheduler {
     });
   }
 
+  /** Tasks launched and not yet finished (or failed). */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
   close(): void {
     this.client.close();
   }

@@ -33,6 +33,8 @@ export class SimulatedAgent {
   launches = 0;
   /** Tasks reported TASK_FINISHED (with `finishAtOnce`). */
   finished = 0;
+  /** Kill messages received (the master ends a task it holds lost, or one it replaced). */
+  kills = 0;
   /** Every `registered` answer, the first and each re-registration (after a leader change, say). */
   registrations = 0;
   /** Called on every `registered` answer: a fleet counts re-registrations with it. */
@@ -141,6 +143,7 @@ export class SimulatedAgent {
         }
         return;
       case 'kill':
+        this.kills += 1;
         this.tasks.delete(`${message.frameworkId}/${message.taskId}`);
         this.#report(socket, message.frameworkId, message.taskId, 'TASK_KILLED');
         return;

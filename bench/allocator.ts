@@ -7,17 +7,27 @@
 // runs it (src/master/allocation-slices.ts), the longest slice and the event loop's largest
 // delay meanwhile (perf_hooks.monitorEventLoopDelay); and the offers made.
 //
+// Then the steady state, as the leader's driver runs it with its memory of the last cycle
+// (src/offers/allocation-memory.ts): the full cycle's offers are applied, and each following run
+// first changes 1% + 1% of the agents (the outstanding offers of some declined, the task of others
+// finished) and then times one incremental cycle (set-up, the visit of the agents that changed,
+// the result) and applies its offers. Reported: its median wall and CPU time, the agents it
+// visited, and the first such cycle alone (it compares every agent its predecessor offered).
+//
 //   npm run bench -- allocator [--agents 1000,10000] [--frameworks 100,1000] [--runs 5]
 import { defaultMaxSkipReasonsPerFramework } from '../src/offers/limits.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
+import { isTerminalTaskState } from '../src/protocol/task-states.ts';
 import { AllocationCycle, parseMinAllocatable } from '../src/offers/allocator.ts';
 import { runInSlices } from '../src/master/allocation-slices.ts';
 import { sliceBudgetMs } from '../src/master/limits.ts';
 import { AllocationHints } from '../src/offers/hints.ts';
+import { AllocationMemory } from '../src/offers/allocation-memory.ts';
 import { encodeCommand } from '../src/state-machine/codec.ts';
 import type { Command } from '../src/state-machine/commands.ts';
-import { agentId, frameworkId, offerId, taskId } from '../src/state-machine/ids.ts';
+import { agentId, frameworkId, offerId, taskId, type AgentId, type OfferId } from '../src/state-machine/ids.ts';
 import { maxOffersPerCommand } from '../src/state-machine/limits.ts';
 import { ClusterStateMachine } from '../src/state-machine/machine.ts';
 import { canonicalize, type Resource } from '../src/state-machine/resources.ts';
@@ -53,7 +63,7 @@ class Builder {
   }
 }
 
-function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
+function buildCluster(agents: number, frameworks: number): Builder {
   const builder = new Builder();
   for (let index = 0; index < frameworks; index += 1) {
     const info = {
@@ -116,7 +126,7 @@ function buildCluster(agents: number, frameworks: number): ClusterStateMachine {
       });
     }
   }
-  return builder.machine;
+  return builder;
 }
 
 interface RunResult {
@@ -132,22 +142,27 @@ const cpuMs = (): number => {
   return (usage.user + usage.system) / 1000;
 };
 
+let offerSequence = 0;
+
+function config() {
+  return {
+    minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'),
+    maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
+    newOfferId: () => {
+      offerSequence += 1;
+      return offerId(`O${offerSequence}`);
+    },
+  };
+}
+
 function runOnce(machine: ClusterStateMachine): RunResult {
-  let sequence = 0;
   const cpuStarted = cpuMs();
   const started = performance.now();
   const cycle = new AllocationCycle({
     state: machine.state,
     hints: new AllocationHints(),
     nowMs: at,
-    config: {
-      minAllocatable: parseMinAllocatable('cpus:0.01|mem:32'),
-      maxSkipReasonsPerFramework: defaultMaxSkipReasonsPerFramework,
-      newOfferId: () => {
-        sequence += 1;
-        return offerId(`O${sequence}`);
-      },
-    },
+    config: config(),
   });
   cycle.prepare();
   const setupMs = performance.now() - started;
@@ -175,6 +190,67 @@ async function runSliced(machine: ClusterStateMachine): Promise<{ longestSliceMs
   return { longestSliceMs: run!.longestSliceMs, delayMaxMs: delay.max / 1e6 };
 }
 
+interface SteadyRun {
+  cycleMs: number;
+  cycleCpuMs: number;
+  visited: number;
+  offers: number;
+}
+
+/** One cycle with the driver's memory, timed; then its offers are applied, as the driver would. */
+function runRemembering(builder: Builder, memory: AllocationMemory, hints: AllocationHints): SteadyRun {
+  const cpuStarted = cpuMs();
+  const started = performance.now();
+  const released = hints.prune(at);
+  const incremental = { memory, releasedAgentIds: released };
+  const cycle = new AllocationCycle({ state: builder.machine.state, hints, nowMs: at, config: config(), incremental });
+  cycle.runSlice(Number.MAX_SAFE_INTEGER);
+  const { offers } = cycle.result();
+  memory.remember(cycle.outcome(), cycle.full);
+  const run = { cycleMs: performance.now() - started, cycleCpuMs: cpuMs() - cpuStarted, visited: cycle.agentsVisited };
+  for (let start = 0; start < offers.length; start += maxOffersPerCommand)
+    builder.run({ type: 'create_offers', at, offers: offers.slice(start, start + maxOffersPerCommand) });
+  return { ...run, offers: offers.length };
+}
+
+/** Run `run` of the steady state: 1% of the agents have their offers declined, 1% their task finished. */
+function churn(builder: Builder, agents: number, frameworks: number, run: number): void {
+  const changed = Math.max(1, Math.floor(agents / 100));
+  const offersByAgent = new Map<AgentId, { frameworkId: string; id: OfferId }[]>();
+  for (const offer of builder.machine.state.offers.values()) {
+    const list = offersByAgent.get(offer.agentId) ?? [];
+    list.push({ frameworkId: offer.frameworkId, id: offer.id });
+    offersByAgent.set(offer.agentId, list);
+  }
+  for (let step = 0; step < changed; step += 1) {
+    // Spread over the cluster, different agents each run.
+    const declined = agentId(`a${((run * 2 * changed + step) * 7919) % agents}`);
+    for (const offer of offersByAgent.get(declined) ?? [])
+      builder.run({ type: 'decline_offers', at, frameworkId: frameworkId(offer.frameworkId), offerIds: [offer.id] });
+    const index = ((run * 2 * changed + changed + step) * 7919) % agents;
+    const task = builder.machine.state.tasks.get(`f${index % frameworks}/t-a${index}` as never);
+    if (task === undefined || isTerminalTaskState(task.state)) continue;
+    const status = {
+      state: 'TASK_FINISHED' as const,
+      reason: null,
+      message: null,
+      source: 'SOURCE_EXECUTOR' as const,
+      uuid: null,
+      timestampMs: at,
+      healthy: null,
+      data: null,
+    };
+    builder.run({
+      type: 'update_task_status',
+      at,
+      frameworkId: task.frameworkId,
+      taskId: task.id,
+      agentId: task.agentId,
+      status,
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -196,12 +272,23 @@ export async function main(argv: string[]): Promise<void> {
   for (const agents of agentCounts)
     for (const frameworks of frameworkCounts) {
       process.stderr.write(`  building ${agents} agents x ${frameworks} frameworks...\n`);
-      const machine = buildCluster(agents, frameworks);
+      const builder = buildCluster(agents, frameworks);
+      const { machine } = builder;
       runOnce(machine);
       const results = Array.from({ length: runs }, () => runOnce(machine));
       // The longest synchronous stretch when the whole cycle, set-up included, runs in slices.
       const slices = [];
       for (let run = 0; run < runs; run += 1) slices.push(await runSliced(machine));
+      // The steady state: the driver's memory, its offers applied, 1% + 1% of the agents changing per cycle.
+      const memory = new AllocationMemory();
+      const hints = new AllocationHints();
+      runRemembering(builder, memory, hints);
+      const steady: SteadyRun[] = [];
+      for (let run = 0; run <= runs; run += 1) {
+        churn(builder, agents, frameworks, run);
+        steady.push(runRemembering(builder, memory, hints));
+      }
+      const [first, ...rest] = steady;
       const line = {
         bench: 'allocator',
         agents,
@@ -214,6 +301,12 @@ export async function main(argv: string[]): Promise<void> {
         slice_budget_ms: sliceBudgetMs,
         event_loop_delay_max_ms: round(median(slices.map((slice) => slice.delayMaxMs))),
         offers: results[0]!.offers,
+        steady_first_cycle_ms: round(first!.cycleMs),
+        steady_cycle_ms: round(median(rest.map((run) => run.cycleMs))),
+        steady_cycle_cpu_ms: round(median(rest.map((run) => run.cycleCpuMs))),
+        steady_agents_visited: median(rest.map((run) => run.visited)),
+        steady_offers: median(rest.map((run) => run.offers)),
+        load_average: round(loadavg()[0]!),
         runs,
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -226,6 +319,10 @@ export async function main(argv: string[]): Promise<void> {
         'longest slice ms': line.longest_slice_ms,
         'loop delay max ms': line.event_loop_delay_max_ms,
         offers: line.offers,
+        'steady cycle ms': line.steady_cycle_ms,
+        'steady CPU ms': line.steady_cycle_cpu_ms,
+        'steady: agents visited': line.steady_agents_visited,
+        'steady: first ms': line.steady_first_cycle_ms,
       });
     }
   process.stdout.write('\n');

@@ -11,13 +11,11 @@
 //
 //   npm run bench -- churn [--tasks 1000000] [--every 100000] [--agents 50] [--agent-processes 1]
 //                          [--per-offer 200] [--in-flight 2000] [--max-completed-tasks-per-framework 1000]
-//                          [--snapshot-entries 10000] [--quick]
+//                          [--snapshot-entries 10000] [--profile DIR] [--quick]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
-import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
-import { makeTempDir } from '../test/support/tmp.ts';
-import { AgentFleet } from './_agent-fleet.ts';
+import type { ProcessCluster } from '../test/raft/support/process-cluster.ts';
+import { BenchCluster, getState as readState, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { ChurnScheduler } from './_churn-scheduler.ts';
 import { parseMetrics } from './_leader-metrics.ts';
 import { printTable, round } from './_report.ts';
@@ -33,6 +31,8 @@ interface Settings {
   readonly maxCompletedTasksPerFramework: number;
   /** The masters' --snapshot-entries: small enough that snapshots are taken between two samples. */
   readonly snapshotEntries: number;
+  /** --profile DIR: every master runs under `node --cpu-prof` and writes its profile there at the end. */
+  readonly profileDirectory: string | null;
 }
 
 export interface ChurnSample {
@@ -52,16 +52,20 @@ export interface ChurnSample {
   readonly not_completed_by_state: Record<string, number>;
   readonly completed_tasks_max_per_framework: number;
   readonly history_full: boolean;
+  /** The bench framework's ACKNOWLEDGEs sent and not yet answered, and the bench process's own memory. */
+  readonly acknowledgements_on_their_way: number;
+  readonly bench_rss_mib: number;
   readonly leader_event_loop_delay_max_ms: number;
   readonly load_average_1m: number;
 }
 
 const registerTimeoutMs = 600_000;
 const readTimeoutMs = 300_000;
+/** A sample's reads that fail (a leader change answers 503) are tried again, this many times at most. */
+const maxFailedSampleReads = 10;
+const sampleRetryDelayMs = 1_000;
+const progressIntervalMs = 30_000;
 const mebibyte = 1024 * 1024;
-/** Each simulated agent's size; a task takes 0.01 cpu and 1 MB, so resources never limit the bench. */
-const agentShape = { cpus: 64, memMb: 65_536 } as const;
-const taskShape = { cpus: 0.01, memMb: 1 } as const;
 
 function settingsFrom(argv: string[]): Settings {
   const { values } = parseArgs({
@@ -75,24 +79,26 @@ function settingsFrom(argv: string[]): Settings {
       'in-flight': { type: 'string' },
       'max-completed-tasks-per-framework': { type: 'string' },
       'snapshot-entries': { type: 'string' },
+      profile: { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick === true;
-  const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
   const settings = {
-    tasks: number(values.tasks, quick ? 3_000 : 1_000_000),
-    every: number(values.every, quick ? 1_000 : 100_000),
-    agents: number(values.agents, quick ? 10 : 50),
-    agentProcesses: number(values['agent-processes'], 1),
-    perOffer: number(values['per-offer'], quick ? 50 : 200),
-    inFlight: number(values['in-flight'], quick ? 500 : 2_000),
-    maxCompletedTasksPerFramework: number(values['max-completed-tasks-per-framework'], quick ? 100 : 1_000),
-    snapshotEntries: number(values['snapshot-entries'], quick ? 1_000 : 10_000),
+    tasks: wholeNumber('tasks', values.tasks, quick ? 3_000 : 1_000_000),
+    every: wholeNumber('every', values.every, quick ? 1_000 : 100_000),
+    agents: wholeNumber('agents', values.agents, quick ? 10 : 50),
+    agentProcesses: wholeNumber('agent-processes', values['agent-processes'], 1),
+    perOffer: wholeNumber('per-offer', values['per-offer'], quick ? 50 : 200),
+    inFlight: wholeNumber('in-flight', values['in-flight'], quick ? 500 : 2_000),
+    maxCompletedTasksPerFramework: wholeNumber(
+      'max-completed-tasks-per-framework',
+      values['max-completed-tasks-per-framework'],
+      quick ? 100 : 1_000,
+    ),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 1_000 : 10_000),
+    profileDirectory: values.profile ?? null,
   };
-  for (const [name, value] of Object.entries(settings)) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
-  }
   if (settings.every > settings.tasks) throw new Error('--every must not exceed --tasks');
   return settings;
 }
@@ -110,16 +116,7 @@ async function getState(address: string): Promise<{
   completedMaxPerFramework: number;
   states: Record<string, number>;
 }> {
-  const startedAt = performance.now();
-  const response = await fetch(`http://${address}/api/v1`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ type: 'GET_STATE' }),
-    signal: AbortSignal.timeout(readTimeoutMs),
-  });
-  const text = await response.text();
-  const ms = performance.now() - startedAt;
-  if (response.status !== 200) throw new Error(`GET_STATE: ${response.status} ${text.slice(0, 500)}`);
+  const { ms, text } = await readState(address, readTimeoutMs);
   const lists = (JSON.parse(text) as { get_state: { get_tasks: Record<string, TaskJson[]> } }).get_state.get_tasks;
   const completedPerFramework = new Map<string, number>();
   for (const task of lists.completed_tasks ?? []) {
@@ -146,13 +143,33 @@ async function leaderMetrics(address: string): Promise<Map<string, number>> {
   return parseMetrics(await response.text());
 }
 
+/** One sample from whichever master leads; a read that fails (a leader change: 503) is taken again. */
 async function takeSample(
   cluster: ProcessCluster,
   settings: Settings,
+  scheduler: ChurnScheduler,
   sample: number,
-  finished: number,
   startedAtMs: number,
 ): Promise<ChurnSample> {
+  for (let failed = 0; ; failed++) {
+    try {
+      return await readSample(cluster, settings, scheduler, sample, startedAtMs);
+    } catch (error) {
+      if (failed >= maxFailedSampleReads) throw error;
+      progress(`sample ${sample}: ${(error as Error).message.slice(0, 200)}; again`);
+      await new Promise((resolve) => setTimeout(resolve, sampleRetryDelayMs));
+    }
+  }
+}
+
+async function readSample(
+  cluster: ProcessCluster,
+  settings: Settings,
+  scheduler: ChurnScheduler,
+  sample: number,
+  startedAtMs: number,
+): Promise<ChurnSample> {
+  const finished = scheduler.finished;
   const leader = await cluster.waitForLeader(readTimeoutMs);
   const metrics = await leaderMetrics(leader.address);
   const state = await getState(leader.address);
@@ -171,9 +188,15 @@ async function takeSample(
     not_completed_by_state: state.states,
     completed_tasks_max_per_framework: state.completedMaxPerFramework,
     history_full: state.completedMaxPerFramework >= settings.maxCompletedTasksPerFramework,
+    acknowledgements_on_their_way: scheduler.client.acknowledgementsOnTheirWay,
+    bench_rss_mib: round(process.memoryUsage.rss() / mebibyte, 1),
     leader_event_loop_delay_max_ms: round((metrics.get('flotilla_event_loop_delay_max_seconds') ?? 0) * 1000, 1),
     load_average_1m: round(loadavg()[0]!, 1),
   };
+}
+
+function progress(text: string): void {
+  process.stderr.write(`  ${text}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -182,39 +205,36 @@ export async function main(argv: string[]): Promise<void> {
     `churn bench: 3 masters, ${settings.agents} simulated agents, ${settings.tasks} short tasks, ` +
       `a sample every ${settings.every}, history ${settings.maxCompletedTasksPerFramework} per framework\n`,
   );
-  const cluster = await ProcessCluster.start(
-    makeTempDir('bench-churn-'),
-    3,
+  const cluster = await BenchCluster.start(
+    'churn',
     [
       ...['--snapshot-entries', String(settings.snapshotEntries)],
       ...['--max-completed-tasks-per-framework', String(settings.maxCompletedTasksPerFramework)],
     ],
-    'master',
+    settings.profileDirectory,
   );
-  const addresses = cluster.replicas.map((replica) => replica.address);
-  let fleet: AgentFleet | null = null;
   const scheduler = new ChurnScheduler(
-    parseMasterList(addresses.join(',')),
+    cluster.masterList,
     'bench-churn',
     settings.perOffer,
     settings.inFlight,
     taskShape,
   );
-  try {
-    fleet = await AgentFleet.start(
-      addresses,
-      settings.agents,
-      settings.agentProcesses,
-      registerTimeoutMs,
-      agentShape,
-      true,
+  // A line every so often on stderr: a run that stops moving shows where it stands.
+  const ticker = setInterval(() => {
+    progress(
+      `${scheduler.finished} finished, ${scheduler.inFlight} in flight, ` +
+        `${scheduler.client.acknowledgementsOnTheirWay} acknowledgements on their way, load ${round(loadavg()[0]!, 1)}`,
     );
+  }, progressIntervalMs);
+  try {
+    const fleet = await cluster.startAgents(settings.agents, settings.agentProcesses, registerTimeoutMs, true);
     const startedAtMs = performance.now();
     const run = scheduler.run(settings.tasks);
     const samples: ChurnSample[] = [];
     for (let sample = 1; sample * settings.every <= settings.tasks; sample++) {
       await Promise.race([scheduler.whenFinished(sample * settings.every), run]);
-      const taken = await takeSample(cluster, settings, sample, scheduler.finished, startedAtMs);
+      const taken = await takeSample(cluster.masters, settings, scheduler, sample, startedAtMs);
       samples.push(taken);
       process.stdout.write(`${JSON.stringify(taken)}\n`);
     }
@@ -223,8 +243,8 @@ export async function main(argv: string[]): Promise<void> {
     const held = await fleet.stats();
     report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished });
   } finally {
+    clearInterval(ticker);
     scheduler.close();
-    await fleet?.stop();
     await cluster.stop();
   }
 }

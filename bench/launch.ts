@@ -31,6 +31,7 @@ import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
 import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
 import { makeTempDir } from '../test/support/tmp.ts';
 import { AgentFleet } from './_agent-fleet.ts';
+import { loadAverage, perTask, processCounters, scrapeMetrics } from './_launch-counters.ts';
 import { BenchScheduler } from './_launcher.ts';
 import { median, percentile, printTable, round } from './_report.ts';
 
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
       runs: { type: 'string' },
       agents: { type: 'string' },
       'agent-processes': { type: 'string' },
+      'profile-dir': { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -66,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
     agents: number(values.agents, quick ? 100 : 1_000),
     tasks: number(values.tasks, quick ? 1_000 : 20_000),
     agentProcesses: number(values['agent-processes'], quick ? 1 : 2),
+    profileDirectory: values['profile-dir'] ?? null,
   });
 }
 
@@ -74,21 +77,44 @@ const fleetTimeoutMs = 600_000;
 const agentShape = { cpus: 64, memMb: 65_536 } as const;
 const taskShape = { cpus: 0.01, memMb: 1 } as const;
 
-async function simulatedAgents(settings: { agents: number; tasks: number; agentProcesses: number }): Promise<void> {
-  for (const [name, value] of Object.entries(settings)) {
+interface SimulatedSettings {
+  readonly agents: number;
+  readonly tasks: number;
+  readonly agentProcesses: number;
+  /** `--profile-dir`: the masters run with `node --cpu-prof` and write their profiles there on SIGTERM. */
+  readonly profileDirectory: string | null;
+}
+
+/** Starts the three masters, under `--cpu-prof` when asked (NODE_OPTIONS refuses it: process-cluster.ts passes it). */
+async function startMasters(profileDirectory: string | null): Promise<ProcessCluster> {
+  if (profileDirectory !== null)
+    process.env.FLOTILLA_REPLICA_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDirectory}`;
+  try {
+    return await ProcessCluster.start(makeTempDir('bench-launch-'), 3, [], 'master');
+  } finally {
+    delete process.env.FLOTILLA_REPLICA_NODE_FLAGS;
+  }
+}
+
+async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
+  for (const name of ['agents', 'tasks', 'agentProcesses'] as const) {
+    const value = settings[name];
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
   }
   process.stderr.write(
-    `launch bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
+    `launch bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks, load ${loadAverage()}\n`,
   );
-  const cluster = await ProcessCluster.start(makeTempDir('bench-launch-'), 3, [], 'master');
+  const cluster = await startMasters(settings.profileDirectory);
   const addresses = cluster.replicas.map((replica) => replica.address);
   const scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'bench-launch');
   let fleet: AgentFleet | null = null;
   try {
     fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, fleetTimeoutMs, agentShape);
     const perOffer = Math.ceil(settings.tasks / settings.agents);
+    const leader = await cluster.waitForLeader();
+    const before = await scrapeMetrics(leader.address, leader.child?.pid);
     const result = await scheduler.launch(settings.tasks, perOffer, taskShape);
+    const after = await scrapeMetrics(leader.address, leader.child?.pid);
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
     if (held.tasks < settings.tasks)
@@ -107,12 +133,18 @@ async function simulatedAgents(settings: { agents: number; tasks: number; agentP
       tasks_per_second: round((result.running * 1000) / elapsedMs, 1),
       accept_to_running_p50_ms: round(percentile(result.latenciesMs, 0.5), 0),
       accept_to_running_p99_ms: round(percentile(result.latenciesMs, 0.99), 0),
+      // The leader at the start (a leader change during the launch makes these partial).
+      ...perTask(before, after, result.running),
+      load_average: loadAverage(),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     printTable([line]);
   } finally {
     scheduler.close();
     await fleet?.stop();
+    // SIGTERM first: a master under --cpu-prof writes its profile only when it exits on its own.
+    if (settings.profileDirectory !== null)
+      await Promise.all(cluster.replicas.map((replica) => cluster.kill(replica, 'SIGTERM')));
     await cluster.stop();
   }
 }
@@ -123,6 +155,8 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
   const address = cluster.url.slice('http://'.length);
   const agent = await AgentProcess.start(address, ['--resources', 'cpus:64;mem:65536;disk:10000']);
   const durationsMs: number[] = [];
+  const agentCpuMsPerTask: number[] = [];
+  const agentWritesPerTask: number[] = [];
   try {
     const facade = () => cluster.master.facade;
     const agentId = await waitForAgent(() => facade().state(), agent.hostname);
@@ -133,6 +167,7 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
     for (let run = 0; run < runs; run++) {
       const ids = Array.from({ length: tasks }, (_, position) => `run${run}-task${position}`);
       const startedAt = performance.now();
+      const before = processCounters(agent.child?.pid);
       await launchTasks(
         facade,
         framework,
@@ -144,6 +179,11 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
         { timeoutMs: runTimeoutMs, what: `run ${run}: every task terminal`, intervalMs: 20 },
       );
       durationsMs.push(performance.now() - startedAt);
+      const after = processCounters(agent.child?.pid);
+      if (before !== null && after !== null) {
+        agentCpuMsPerTask.push((after.cpuMs - before.cpuMs) / tasks);
+        agentWritesPerTask.push((after.writes - before.writes) / tasks);
+      }
       const failed = ids.filter((id) => taskOf(facade().state(), framework, id)?.state !== 'TASK_FINISHED');
       if (failed.length > 0) throw new Error(`run ${run}: ${failed.length} tasks did not finish`);
       process.stderr.write(`  run ${run + 1}/${runs}: ${round(durationsMs.at(-1)!, 0)} ms\n`);
@@ -160,6 +200,10 @@ async function realAgent(tasks: number, runs: number): Promise<void> {
     runs,
     medianMs: round(medianMs, 0),
     tasksPerSecond: round((tasks * 1000) / medianMs, 1),
+    // The agent process's own CPU time and write system calls (SQLite's, its log's), per task.
+    agent_cpu_ms_per_task: round(median(agentCpuMsPerTask), 2),
+    agent_write_system_calls_per_task: round(median(agentWritesPerTask), 2),
+    load_average: loadAverage(),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   printTable([line]);

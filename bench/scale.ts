@@ -14,11 +14,10 @@
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
 //                          [--snapshot-entries 10000] [--quick]
 import { parseArgs } from 'node:util';
-import { parseMasterList } from '../src/frameworks/sdk/masters.ts';
-import { ProcessCluster, type ReplicaProcess } from '../test/raft/support/process-cluster.ts';
-import { makeTempDir } from '../test/support/tmp.ts';
+import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { AgentFleet } from './_agent-fleet.ts';
+import type { AgentFleet, FleetStats } from './_agent-fleet.ts';
+import { BenchCluster, getState, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { BenchScheduler, type LaunchResult } from './_launcher.ts';
 import { LeaderMetricsPoller } from './_leader-metrics.ts';
 import { median, percentile, printTable, round } from './_report.ts';
@@ -39,9 +38,6 @@ const readTimeoutMs = 300_000;
 const readAttemptTimeoutMs = 60_000;
 const maxUnansweredReads = 5;
 const mebibyte = 1024 * 1024;
-/** Each simulated agent's size; a task takes 0.01 cpu and 1 MB, so resources never limit the bench. */
-const agentShape = { cpus: 64, memMb: 65_536 } as const;
-const taskShape = { cpus: 0.01, memMb: 1 } as const;
 
 function settingsFrom(argv: string[]): Settings {
   const { values } = parseArgs({
@@ -56,31 +52,13 @@ function settingsFrom(argv: string[]): Settings {
     },
   });
   const quick = values.quick === true;
-  const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
-  const settings = {
-    agents: number(values.agents, quick ? 200 : 10_000),
-    tasks: number(values.tasks, quick ? 2_000 : 100_000),
-    agentProcesses: number(values['agent-processes'], quick ? 1 : 2),
-    reads: number(values.reads, quick ? 3 : 5),
-    snapshotEntries: number(values['snapshot-entries'], quick ? 1_000 : 10_000),
+  return {
+    agents: wholeNumber('agents', values.agents, quick ? 200 : 10_000),
+    tasks: wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000),
+    agentProcesses: wholeNumber('agent-processes', values['agent-processes'], quick ? 1 : 2),
+    reads: wholeNumber('reads', values.reads, quick ? 3 : 5),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 1_000 : 10_000),
   };
-  for (const [name, value] of Object.entries(settings)) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
-  }
-  return settings;
-}
-
-async function getState(address: string): Promise<{ ms: number; bytes: number }> {
-  const startedAt = performance.now();
-  const response = await fetch(`http://${address}/api/v1`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ type: 'GET_STATE' }),
-    signal: AbortSignal.timeout(readAttemptTimeoutMs),
-  });
-  const body = await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`GET_STATE: ${response.status} ${Buffer.from(body).toString('utf8')}`);
-  return { ms: performance.now() - startedAt, bytes: body.byteLength };
 }
 
 /**
@@ -99,9 +77,9 @@ async function readStates(
   while (ms.length < reads) {
     const leader = await cluster.waitForLeader(readTimeoutMs);
     try {
-      const answer = await getState(leader.address);
+      const answer = await getState(leader.address, readAttemptTimeoutMs);
       ms.push(answer.ms);
-      bytes = answer.bytes;
+      bytes = Buffer.byteLength(answer.text);
     } catch (error) {
       if (++unanswered > maxUnansweredReads) throw error;
       progress(`GET_STATE failed (${(error as Error).message}); again (${unanswered})`);
@@ -171,22 +149,16 @@ export async function main(argv: string[]): Promise<void> {
   process.stderr.write(
     `scale bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
   );
-  const cluster = await ProcessCluster.start(
-    makeTempDir('bench-scale-'),
-    3,
-    ['--snapshot-entries', String(settings.snapshotEntries)],
-    'master',
-  );
-  const addresses = cluster.replicas.map((replica) => replica.address);
+  const bench = await BenchCluster.start('scale', ['--snapshot-entries', String(settings.snapshotEntries)]);
+  const cluster = bench.masters;
   let leader: ReplicaProcess | null = await cluster.waitForLeader();
   const poller = new LeaderMetricsPoller(() => leader?.address ?? null);
   poller.start();
-  let fleet: AgentFleet | null = null;
-  const scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'bench-scale');
+  const scheduler = new BenchScheduler(bench.masterList, 'bench-scale');
   try {
     poller.phase = 'register';
     const registerStartedAt = performance.now();
-    fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, registerTimeoutMs, agentShape);
+    const fleet = await bench.startAgents(settings.agents, settings.agentProcesses, registerTimeoutMs);
     const registerMs = performance.now() - registerStartedAt;
     progress(`${settings.agents} agents registered in ${round(registerMs / 1000, 1)} s`);
     poller.phase = 'launch';
@@ -196,8 +168,17 @@ export async function main(argv: string[]): Promise<void> {
     );
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
-    if (held.tasks < settings.tasks)
-      throw new Error(`the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}`);
+    if (held.tasks < settings.tasks) {
+      // Measured on regardless, and said: agents the leader marked unreachable, or that
+      // reconnected, may have had tasks killed.
+      const unreachable = cluster.replicas.map(
+        (replica) => `${replica.id}: ${replica.output.split('"agent marked unreachable"').length - 1}`,
+      );
+      progress(
+        `the agents hold ${held.tasks} tasks, fewer than ${settings.tasks}; fleet ${JSON.stringify(held)}; ` +
+          `"agent marked unreachable" lines in the masters' last output: ${unreachable.join(', ')}`,
+      );
+    }
     poller.phase = 'get_state';
     const reads = await readStates(cluster, settings.reads, settings.tasks);
     leader = await cluster.waitForLeader();
@@ -213,12 +194,11 @@ export async function main(argv: string[]): Promise<void> {
     progress(`every agent registered again ${failover.reregisteredMs} ms after the SIGKILL`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await poller.stop();
-    report(settings, { registerMs, launch, reads, restore, failover, beforeKill, poller });
+    report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller });
   } finally {
     await poller.stop();
     scheduler.close();
-    await fleet?.stop();
-    await cluster.stop();
+    await bench.stop();
   }
 }
 
@@ -229,6 +209,7 @@ function progress(text: string): void {
 interface Outcome {
   readonly registerMs: number;
   readonly launch: LaunchResult;
+  readonly held: FleetStats;
   readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
   readonly restore: { readonly ms: number; readonly bytes: number };
   readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number };
@@ -253,6 +234,10 @@ function report(settings: Settings, outcome: Outcome): void {
     launch_ms: round(launchSeconds * 1000, 0),
     launch_tasks_per_second: round(launch.running / launchSeconds, 1),
     launch_failures: launch.failures,
+    agents_hold_tasks: outcome.held.tasks,
+    agent_registrations: outcome.held.registrations,
+    agent_kills: outcome.held.kills,
+    agent_fleet_event_loop_delay_max_ms: outcome.held.eventLoopDelayMaxMs,
     leader_rss_max_mib: round(outcome.beforeKill.maxRssBytes / mebibyte, 0),
     get_state_p50_ms: round(median(reads.ms), 1),
     get_state_max_ms: round(Math.max(...reads.ms), 1),

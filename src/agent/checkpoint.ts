@@ -118,11 +118,68 @@ export class Checkpoint {
   readonly #db: Database.Database;
   #changeCounter = 0;
 
+  /** Statements by their SQL, compiled once: compiling each time was a good part of a write's cost. */
+  readonly #statements = new Map<string, Database.Statement>();
+  /** A transaction is open for this turn of the event loop (`#inTurn`), committed in its check phase. */
+  #turnOpen = false;
+  /** What waits for this turn's commit: sending what it recorded. */
+  #afterCommit: (() => void)[] = [];
+
   private constructor(
     readonly path: string,
     db: Database.Database,
   ) {
     this.#db = db;
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Runs `write` in this turn's transaction, opened on the turn's first status update and committed
+   * (one fsync) once the turn's callbacks ran: a burst of updates (a launch of hundreds of tasks,
+   * their exits) was an fsync each. What the turn recorded goes out only after the commit
+   * (`afterCommit`), so an update still reaches the master only once it is durable. Every other
+   * write commits the turn first: their order and durability are as before.
+   */
+  #inTurn<T>(write: () => T): T {
+    if (!this.#turnOpen) {
+      this.#db.exec('BEGIN IMMEDIATE');
+      this.#turnOpen = true;
+      setImmediate(() => this.commitTurn());
+    }
+    return write();
+  }
+
+  /** Whether status updates recorded in this turn wait for their commit. */
+  get commitPending(): boolean {
+    return this.#turnOpen;
+  }
+
+  /** Runs `action` once this turn's writes are durable (at once when none waits). */
+  afterCommit(action: () => void): void {
+    if (this.#turnOpen) this.#afterCommit.push(action);
+    else action();
+  }
+
+  /**
+   * Commits this turn's transaction, if one is open, then runs what waited for it. A failed commit
+   * throws: the agent stops, and its restart recovers from what was durable (the master resends
+   * nothing it did not get, and the agent resends what it had not sent).
+   */
+  commitTurn(): void {
+    if (!this.#turnOpen) return;
+    this.#db.exec('COMMIT');
+    this.#turnOpen = false;
+    const waiting = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const action of waiting) action();
   }
 
   /** Opens or creates the checkpoint; throws CheckpointError naming the file if it is unusable. */
@@ -163,28 +220,27 @@ export class Checkpoint {
   }
 
   close(): void {
+    this.commitTurn();
     this.#db.close();
   }
 
   agentId(): string | null {
     return (
-      (this.#db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string } | undefined)
-        ?.value ?? null
+      (this.#prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string } | undefined)?.value ??
+      null
     );
   }
 
   setAgentId(agentId: string): void {
-    this.#db
-      .prepare(
-        "INSERT INTO meta (key, value) VALUES ('agent_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      )
-      .run(agentId);
+    this.commitTurn();
+    this.#prepare(
+      "INSERT INTO meta (key, value) VALUES ('agent_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(agentId);
   }
 
   hasTask(frameworkId: string, taskId: string): boolean {
     return (
-      this.#db.prepare('SELECT 1 FROM tasks WHERE framework_id = ? AND task_id = ?').get(frameworkId, taskId) !==
-      undefined
+      this.#prepare('SELECT 1 FROM tasks WHERE framework_id = ? AND task_id = ?').get(frameworkId, taskId) !== undefined
     );
   }
 
@@ -194,52 +250,63 @@ export class Checkpoint {
    * API's access_sandboxes is judged by.
    */
   taskUser(frameworkId: string, taskId: string): string | null | undefined {
-    const row = this.#db
-      .prepare('SELECT spec FROM tasks WHERE framework_id = ? AND task_id = ?')
-      .get(frameworkId, taskId) as { spec: string } | undefined;
+    const row = this.#prepare('SELECT spec FROM tasks WHERE framework_id = ? AND task_id = ?').get(
+      frameworkId,
+      taskId,
+    ) as { spec: string } | undefined;
     return row === undefined ? undefined : parseTaskSpec(JSON.parse(row.spec)).user;
   }
 
   addTask(task: { frameworkId: string; spec: WireTaskSpec; sandbox: string }): void {
-    this.#db
-      .prepare(
-        'INSERT INTO tasks (framework_id, task_id, spec, sandbox, state, changed_sequence) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        task.frameworkId,
-        task.spec.id,
-        JSON.stringify(task.spec),
-        task.sandbox,
-        'TASK_STAGING',
-        ++this.#changeCounter,
-      );
+    this.commitTurn();
+    this.#prepare(
+      'INSERT INTO tasks (framework_id, task_id, spec, sandbox, state, changed_sequence) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      task.frameworkId,
+      task.spec.id,
+      JSON.stringify(task.spec),
+      task.sandbox,
+      'TASK_STAGING',
+      ++this.#changeCounter,
+    );
   }
 
   setHandle(frameworkId: string, taskId: string, handle: ContainerHandle): void {
-    this.#db
-      .prepare('UPDATE tasks SET handle = ? WHERE framework_id = ? AND task_id = ?')
-      .run(JSON.stringify(handle), frameworkId, taskId);
+    this.commitTurn();
+    this.#prepare('UPDATE tasks SET handle = ? WHERE framework_id = ? AND task_id = ?').run(
+      JSON.stringify(handle),
+      frameworkId,
+      taskId,
+    );
   }
 
   setKillRequested(frameworkId: string, taskId: string): void {
-    this.#db
-      .prepare('UPDATE tasks SET kill_requested = 1 WHERE framework_id = ? AND task_id = ?')
-      .run(frameworkId, taskId);
+    this.commitTurn();
+    this.#prepare('UPDATE tasks SET kill_requested = 1 WHERE framework_id = ? AND task_id = ?').run(
+      frameworkId,
+      taskId,
+    );
   }
 
-  /** Records a new status update and the task's new state in one transaction. */
+  /**
+   * Records a new status update and the task's new state together (a savepoint in this turn's
+   * transaction), durable once the turn commits: send it from `afterCommit`.
+   */
   recordUpdate(frameworkId: string, taskId: string, status: WireStatus, terminal: boolean): void {
-    this.#db.transaction(() => {
-      this.#db
-        .prepare('INSERT INTO status_updates (framework_id, task_id, uuid, status) VALUES (?, ?, ?, ?)')
-        .run(frameworkId, taskId, status.uuid, JSON.stringify(status));
-      this.#db
-        .prepare(
+    this.#inTurn(
+      this.#db.transaction(() => {
+        this.#prepare('INSERT INTO status_updates (framework_id, task_id, uuid, status) VALUES (?, ?, ?, ?)').run(
+          frameworkId,
+          taskId,
+          status.uuid,
+          JSON.stringify(status),
+        );
+        this.#prepare(
           'UPDATE tasks SET state = ?, terminal = ?, changed_sequence = ? WHERE framework_id = ? AND task_id = ?',
-        )
-        .run(status.state, terminal ? 1 : 0, ++this.#changeCounter, frameworkId, taskId);
-      if (terminal) this.#pruneTerminalTasks();
-    })();
+        ).run(status.state, terminal ? 1 : 0, ++this.#changeCounter, frameworkId, taskId);
+        if (terminal) this.#pruneTerminalTasks();
+      }),
+    );
   }
 
   /**
@@ -247,12 +314,14 @@ export class Checkpoint {
    * Written without its own fsync (WAL with synchronous=NORMAL for this one commit): the next
    * FULL commit syncs it along with its own. A deletion lost to a power cut only makes the agent
    * resend an update the master has (answered as a duplicate and acknowledged again), while an
-   * fsync per acknowledgement was a third of the agent's SQLite time launching `true` tasks.
+   * fsync per acknowledgement was a third of the agent's SQLite time launching `true` tasks. In a
+   * turn that recorded updates, it joins that turn's commit.
    */
   acknowledge(uuid: string): boolean {
+    if (this.#turnOpen) return this.#prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid).changes > 0;
     this.#db.pragma('synchronous = NORMAL');
     try {
-      return this.#db.prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid).changes > 0;
+      return this.#prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid).changes > 0;
     } finally {
       this.#db.pragma('synchronous = FULL');
     }
@@ -260,10 +329,13 @@ export class Checkpoint {
 
   /** The oldest unacknowledged update of each task: the only one that may be sent (order per task). */
   headUpdates(): PendingUpdate[] {
-    const rows = this.#db
-      .prepare(`SELECT sequence, framework_id, task_id, status FROM status_updates
-      WHERE sequence IN (SELECT MIN(sequence) FROM status_updates GROUP BY framework_id, task_id) ORDER BY sequence`)
-      .all() as { sequence: number; framework_id: string; task_id: string; status: string }[];
+    const rows = this.#prepare(`SELECT sequence, framework_id, task_id, status FROM status_updates
+      WHERE sequence IN (SELECT MIN(sequence) FROM status_updates GROUP BY framework_id, task_id) ORDER BY sequence`).all() as {
+      sequence: number;
+      framework_id: string;
+      task_id: string;
+      status: string;
+    }[];
     return rows.map((row) => ({
       sequence: row.sequence,
       frameworkId: row.framework_id,
@@ -274,7 +346,7 @@ export class Checkpoint {
 
   /** How many checkpointed tasks are in each state (the agent's metrics). */
   taskCountsByState(): Record<string, number> {
-    const rows = this.#db.prepare('SELECT state, COUNT(*) AS count FROM tasks GROUP BY state').all() as {
+    const rows = this.#prepare('SELECT state, COUNT(*) AS count FROM tasks GROUP BY state').all() as {
       state: string;
       count: number;
     }[];
@@ -282,16 +354,15 @@ export class Checkpoint {
   }
 
   pendingUpdateCount(): number {
-    return (this.#db.prepare('SELECT COUNT(*) AS count FROM status_updates').get() as { count: number }).count;
+    return (this.#prepare('SELECT COUNT(*) AS count FROM status_updates').get() as { count: number }).count;
   }
 
   /** Tasks to report when re-registering: still running, or with updates the master has not acknowledged. */
   reportableTasks(): WireReportedTask[] {
-    const rows = this.#db
-      .prepare(`SELECT framework_id, task_id, state FROM tasks WHERE terminal = 0
+    this.commitTurn();
+    const rows = this.#prepare(`SELECT framework_id, task_id, state FROM tasks WHERE terminal = 0
       OR EXISTS (SELECT 1 FROM status_updates u WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)
-      ORDER BY framework_id, task_id`)
-      .all() as { framework_id: string; task_id: string; state: string }[];
+      ORDER BY framework_id, task_id`).all() as { framework_id: string; task_id: string; state: string }[];
     return rows.map((row) => ({
       frameworkId: row.framework_id,
       taskId: row.task_id,
@@ -300,9 +371,7 @@ export class Checkpoint {
   }
 
   liveTasks(): CheckpointedTask[] {
-    const rows = this.#db
-      .prepare('SELECT * FROM tasks WHERE terminal = 0 ORDER BY changed_sequence')
-      .all() as TaskRow[];
+    const rows = this.#prepare('SELECT * FROM tasks WHERE terminal = 0 ORDER BY changed_sequence').all() as TaskRow[];
     return rows.map((row) => ({
       frameworkId: row.framework_id,
       taskId: row.task_id,
@@ -315,11 +384,9 @@ export class Checkpoint {
   }
 
   taskStates(): { frameworkId: string; taskId: string; state: string; sandbox: string; executorId: string | null }[] {
-    const rows = this.#db
-      .prepare(
-        'SELECT framework_id, task_id, state, sandbox, spec FROM tasks ORDER BY changed_sequence DESC LIMIT 1000',
-      )
-      .all() as TaskRow[];
+    const rows = this.#prepare(
+      'SELECT framework_id, task_id, state, sandbox, spec FROM tasks ORDER BY changed_sequence DESC LIMIT 1000',
+    ).all() as TaskRow[];
     return rows.map((row) => ({
       frameworkId: row.framework_id,
       taskId: row.task_id,
@@ -330,14 +397,15 @@ export class Checkpoint {
   }
 
   hasUpdate(uuid: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM status_updates WHERE uuid = ?').get(uuid) !== undefined;
+    return this.#prepare('SELECT 1 FROM status_updates WHERE uuid = ?').get(uuid) !== undefined;
   }
 
   /** The task as checkpointed, terminal or not; null if the agent never had it (or pruned it). */
   task(frameworkId: string, taskId: string): { spec: WireTaskSpec; sandbox: string; state: string } | null {
-    const row = this.#db
-      .prepare('SELECT spec, sandbox, state FROM tasks WHERE framework_id = ? AND task_id = ?')
-      .get(frameworkId, taskId) as Pick<TaskRow, 'spec' | 'sandbox' | 'state'> | undefined;
+    const row = this.#prepare('SELECT spec, sandbox, state FROM tasks WHERE framework_id = ? AND task_id = ?').get(
+      frameworkId,
+      taskId,
+    ) as Pick<TaskRow, 'spec' | 'sandbox' | 'state'> | undefined;
     return row === undefined
       ? null
       : { spec: parseTaskSpec(JSON.parse(row.spec)), sandbox: row.sandbox, state: row.state };
@@ -346,44 +414,48 @@ export class Checkpoint {
   // ---------------------------------------------------------------- executors
 
   addExecutor(executor: Omit<CheckpointedExecutor, 'handle' | 'terminated' | 'exitStatus'>): void {
-    this.#db
-      .prepare(
-        `INSERT INTO executors (framework_id, executor_id, kind, info, framework, sandbox, token)
+    this.commitTurn();
+    this.#prepare(
+      `INSERT INTO executors (framework_id, executor_id, kind, info, framework, sandbox, token)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (framework_id, executor_id) DO UPDATE SET kind = excluded.kind, info = excluded.info,
         framework = excluded.framework, sandbox = excluded.sandbox, handle = NULL, terminated = 0, exit_status = NULL,
         token = excluded.token`,
-      )
-      .run(
-        executor.frameworkId,
-        executor.executorId,
-        executor.kind,
-        JSON.stringify(executor.info),
-        JSON.stringify(executor.framework),
-        executor.sandbox,
-        executor.token,
-      );
+    ).run(
+      executor.frameworkId,
+      executor.executorId,
+      executor.kind,
+      JSON.stringify(executor.info),
+      JSON.stringify(executor.framework),
+      executor.sandbox,
+      executor.token,
+    );
   }
 
   setExecutorHandle(frameworkId: string, executorId: string, handle: ContainerHandle): void {
-    this.#db
-      .prepare('UPDATE executors SET handle = ? WHERE framework_id = ? AND executor_id = ?')
-      .run(JSON.stringify(handle), frameworkId, executorId);
+    this.commitTurn();
+    this.#prepare('UPDATE executors SET handle = ? WHERE framework_id = ? AND executor_id = ?').run(
+      JSON.stringify(handle),
+      frameworkId,
+      executorId,
+    );
   }
 
   setExecutorTerminated(frameworkId: string, executorId: string, exitStatus: number | null): void {
-    this.#db
-      .prepare('UPDATE executors SET terminated = 1, exit_status = ? WHERE framework_id = ? AND executor_id = ?')
-      .run(exitStatus, frameworkId, executorId);
+    this.commitTurn();
+    this.#prepare(
+      'UPDATE executors SET terminated = 1, exit_status = ? WHERE framework_id = ? AND executor_id = ?',
+    ).run(exitStatus, frameworkId, executorId);
   }
 
   removeExecutor(frameworkId: string, executorId: string): void {
-    this.#db.prepare('DELETE FROM executors WHERE framework_id = ? AND executor_id = ?').run(frameworkId, executorId);
+    this.commitTurn();
+    this.#prepare('DELETE FROM executors WHERE framework_id = ? AND executor_id = ?').run(frameworkId, executorId);
   }
 
   /** Every executor, live and ended-but-unreported, in (framework, executor) order. */
   executors(): CheckpointedExecutor[] {
-    const rows = this.#db.prepare('SELECT * FROM executors ORDER BY framework_id, executor_id').all() as ExecutorRow[];
+    const rows = this.#prepare('SELECT * FROM executors ORDER BY framework_id, executor_id').all() as ExecutorRow[];
     return rows.map((row) => ({
       frameworkId: row.framework_id,
       executorId: row.executor_id,
@@ -405,20 +477,18 @@ export class Checkpoint {
 
   /** Whether an update of any of the executor's tasks still waits for the master's acknowledgement. */
   hasPendingUpdatesOfExecutor(frameworkId: string, executorId: string): boolean {
-    const rows = this.#db
-      .prepare(
-        `SELECT spec FROM tasks WHERE framework_id = ? AND EXISTS (SELECT 1 FROM status_updates u
+    const rows = this.#prepare(
+      `SELECT spec FROM tasks WHERE framework_id = ? AND EXISTS (SELECT 1 FROM status_updates u
         WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)`,
-      )
-      .all(frameworkId) as { spec: string }[];
+    ).all(frameworkId) as { spec: string }[];
     return rows.some((row) => parseTaskSpec(JSON.parse(row.spec)).executorId === executorId);
   }
 
   #pruneTerminalTasks(): void {
-    this.#db
-      .prepare(`DELETE FROM tasks WHERE terminal = 1 AND changed_sequence <= (
+    this.#prepare(`DELETE FROM tasks WHERE terminal = 1 AND changed_sequence <= (
       SELECT changed_sequence FROM tasks WHERE terminal = 1 ORDER BY changed_sequence DESC LIMIT 1 OFFSET ?)
-      AND NOT EXISTS (SELECT 1 FROM status_updates u WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)`)
-      .run(maxTerminalTasksKept);
+      AND NOT EXISTS (SELECT 1 FROM status_updates u WHERE u.framework_id = tasks.framework_id AND u.task_id = tasks.task_id)`).run(
+      maxTerminalTasksKept,
+    );
   }
 }

@@ -1,8 +1,9 @@
-// The status update manager: every update is checkpointed before it is sent, and stays there
+// The status update manager: every update is checkpointed (and committed) before it is sent, and stays there
 // until the master acknowledges its uuid. Per task only the oldest unacknowledged update is in
 // flight (so the master records them in order); it is resent with back-off until acknowledged,
 // across reconnects and agent restarts: at-least-once, never lost. The master records a uuid once
 // (a resent one is answered DUPLICATE_STATUS_UUID and acknowledged again).
+import { boundedStatusMessage } from '../protocol/status-message.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../util/logger.ts';
@@ -31,6 +32,8 @@ interface InFlight {
 export class StatusUpdateManager {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #timer: NodeJS.Timeout;
+  /** A pump waits for the checkpoint's commit of this turn. */
+  #pumpWaiting = false;
 
   constructor(
     private readonly checkpoint: Checkpoint,
@@ -47,7 +50,8 @@ export class StatusUpdateManager {
   /**
    * Checkpoints the update (and the task's new state) first, then sends it if it is its task's
    * oldest. An executor's update keeps the uuid (and time) the executor gave it; the agent's own
-   * get fresh ones.
+   * get fresh ones. The message is cut to what the master accepts and replicates (status-message.ts):
+   * what is checkpointed is what the master will record.
    */
   record(
     frameworkId: string,
@@ -57,6 +61,7 @@ export class StatusUpdateManager {
   ): WireStatus {
     const status: WireStatus = {
       ...fields,
+      message: boundedStatusMessage(fields.message),
       uuid: made?.uuid ?? newStatusUuid(),
       timestampMs: made?.timestampMs ?? Date.now(),
     };
@@ -89,7 +94,22 @@ export class StatusUpdateManager {
     this.pump();
   }
 
+  /**
+   * Sends what may go out. Updates recorded in this turn are not durable until the checkpoint
+   * commits the turn, so while one waits the whole pump does (an update reaches the master only
+   * once a restart of the agent would still know it).
+   */
   pump(): void {
+    if (this.checkpoint.commitPending) {
+      if (!this.#pumpWaiting) {
+        this.#pumpWaiting = true;
+        this.checkpoint.afterCommit(() => {
+          this.#pumpWaiting = false;
+          this.pump();
+        });
+      }
+      return;
+    }
     const now = Date.now();
     for (const update of this.checkpoint.headUpdates()) {
       const key = `${update.frameworkId}/${update.taskId}`;

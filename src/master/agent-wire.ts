@@ -12,7 +12,11 @@ import type {
 } from '../protocol/agent.ts';
 import { canonicalize, InvalidResourcesError, volumesOf, type Resource } from '../state-machine/resources.ts';
 import type { Agent, Framework, Task } from '../state-machine/state.ts';
+import { boundedStatusMessage } from '../protocol/status-message.ts';
 import { taskReasons, taskStates, type TaskReason, type TaskState } from '../protocol/task-states.ts';
+import { maxTextLength } from '../state-machine/limits.ts';
+import { SchemaError } from '../state-machine/schema.ts';
+import { statusReportSchema } from '../state-machine/value-schema.ts';
 import type { AgentInfo, ExecutorDefinition, StatusReport, TaskCommand } from '../state-machine/values.ts';
 import { assert } from '../util/assert.ts';
 
@@ -29,7 +33,22 @@ export function toAgentInfo(wire: WireAgentInfo): AgentInfo {
   }
 }
 
+/**
+ * The update as the state machine will record it, checked against its schema here: one it would
+ * refuse at apply (MALFORMED_COMMAND) would be acknowledged, and the agent would forget it, so it
+ * is refused now instead (no acknowledgement: it stays with the agent, which says so in its log).
+ */
 export function toStatusReport(wire: WireStatus): StatusReport {
+  const report = wireStatusReport(wire);
+  try {
+    return statusReportSchema(report, 'status');
+  } catch (error) {
+    if (error instanceof SchemaError) throw new WireConversionError(error.message);
+    throw error;
+  }
+}
+
+function wireStatusReport(wire: WireStatus): StatusReport {
   if (!(taskStates as readonly string[]).includes(wire.state))
     throw new WireConversionError(`unknown task state ${wire.state}`);
   if (wire.reason !== null && !(taskReasons as readonly string[]).includes(wire.reason)) {
@@ -38,7 +57,9 @@ export function toStatusReport(wire: WireStatus): StatusReport {
   return {
     state: wire.state as TaskState,
     reason: wire.reason as TaskReason | null,
-    message: wire.message,
+    // The replicated text is bounded (textSchema): a longer one would be applied as MALFORMED_COMMAND,
+    // acknowledged, and the update lost. Agents cut their own; older ones may not have.
+    message: boundedStatusMessage(wire.message, maxTextLength),
     source: wire.source,
     uuid: wire.uuid,
     timestampMs: Math.round(wire.timestampMs),

@@ -15,19 +15,25 @@
 //  3. A new leader may not yet have applied everything committed by the old one, and would offer
 //     what is already offered. The leadership lifecycle starts this service only once a ReadIndex
 //     barrier has passed in the term (leadership/lifecycle.ts), so the first cycle sees it all.
+//  4. After a failover the replicated state says an agent is ACTIVE although it has not yet
+//     re-registered with this leader: a task launched there went to no socket, and the agent,
+//     re-registering, did not report it, so it ended TASK_LOST. As Mesos, only agents with an open
+//     registered socket to this leader are offered (`agentConnected`, the agent gateway); one that
+//     connects is visited by the next cycle, and the offers of one whose socket closes are rescinded.
 import { defaultMaxSkipReasonsPerFramework } from '../offers/limits.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AllocationCycle, parseMinAllocatable, type AllocatorConfig } from '../offers/allocator.ts';
 import type { AllocationControl, AllocationReport } from '../offers/control.ts';
 import { AllocationHints } from '../offers/hints.ts';
+import { AllocationMemory } from '../offers/allocation-memory.ts';
 import type { Quantities } from '../offers/quantities.ts';
 import { buildAllocationReport, type LastCycle } from '../offers/report.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
 import { assert } from '../util/assert.ts';
 import type { OfferDefinition } from '../state-machine/commands.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
-import { offerId, type AgentId, type FrameworkId } from '../state-machine/ids.ts';
+import { offerId, type AgentId, type FrameworkId, type OfferId } from '../state-machine/ids.ts';
 import { maxOffersPerCommand } from '../state-machine/limits.ts';
 import { add, contains, emptyResources, type Resources } from '../state-machine/resources.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
@@ -68,11 +74,18 @@ export interface AllocationLoopParts {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly observer?: AllocationObserver;
+  /**
+   * Whether the agent holds an open, registered socket to this leader (scenario 4). Absent: every
+   * agent in the state counts as connected (tests that put agents in the state with no socket).
+   */
+  readonly agentConnected?: (agentId: AgentId) => boolean;
 }
 
 export class AllocationLoop implements AllocationControl, LeaderService {
   readonly name = 'allocation-loop';
   readonly #hints = new AllocationHints();
+  /** The last cycle's view, so the next one visits only what changed (allocation-memory.ts). */
+  readonly #memory = new AllocationMemory();
   readonly #parts: AllocationLoopParts;
   readonly #now: () => number;
   /** The term this master leads while the service runs; null when stopped. */
@@ -96,6 +109,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   async start(term: number): Promise<void> {
     assert(this.#ledTerm === null && this.#stopListening === null, 'the allocation loop started twice');
     this.#hints.clear();
+    this.#memory.forget();
     this.#lastCycle = null;
     this.#offerPrefix = randomUUID();
     this.#offerSequence = 0;
@@ -116,6 +130,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     if (this.#fallbackTimer !== null) clearInterval(this.#fallbackTimer);
     this.#fallbackTimer = null;
     this.#hints.clear();
+    this.#memory.forget();
   }
 
   refuse(frameworkId: string, agentIds: readonly string[], refuseSeconds: number): void {
@@ -136,6 +151,30 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   setSuppressedRoles(frameworkId: string, roles: readonly string[]): void {
     this.#hints.setSuppressedRoles(frameworkId, roles);
     this.trigger('suppressed roles set');
+  }
+
+  /** The agent's socket is bound to this leader: the next cycle visits it (it may be offered now). */
+  agentConnected(agentId: AgentId): void {
+    if (this.#ledTerm === null) return;
+    this.#memory.revisit(agentId);
+    this.trigger('agent connected');
+  }
+
+  /**
+   * The agent's socket closed: a launch there would reach no one, so its outstanding offers are
+   * rescinded (Mesos deactivates such an agent and rescinds its offers) and it gets no new ones.
+   */
+  agentDisconnected(agentId: AgentId): void {
+    const term = this.#ledTerm;
+    if (term === null) return;
+    this.#memory.revisit(agentId);
+    const offerIds = [...(this.#parts.master.state().derived.offersByAgent.get(agentId) ?? [])];
+    void this.#rescind(term, offerIds, 'agent disconnected; offer rescinded').catch((error: unknown) => {
+      this.#parts.logger.info(
+        { agent: agentId, problem: (error as Error).message },
+        "could not rescind a disconnected agent's offers",
+      );
+    });
   }
 
   /** Starts the batching window unless one is open or a cycle will follow the running one. */
@@ -216,6 +255,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       if (offers !== null) await this.#propose(term, offers);
     } catch (error) {
       this.#again = true;
+      this.#memory.forget();
       this.#parts.logger.warn({ err: error, term }, 'allocation cycle failed; retrying on the next trigger');
     } finally {
       this.#running = false;
@@ -227,16 +267,24 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   /** Runs the pure cycle in slices (allocation-slices.ts), yielding the event loop between them. */
   async #allocate(term: number): Promise<OfferDefinition[] | null> {
     const nowMs = this.#now();
-    this.#hints.prune(nowMs);
+    const releasedAgentIds = this.#hints.prune(nowMs);
     const cycle = new AllocationCycle({
       state: this.#parts.master.state(),
       hints: this.#hints,
       nowMs,
       config: this.#config(),
+      incremental: { memory: this.#memory, releasedAgentIds },
+      ...(this.#parts.agentConnected === undefined ? {} : { isConnected: this.#parts.agentConnected }),
     });
     const run = await runInSlices(cycle, () => this.#leading(term));
-    if (run === null) return null;
+    if (run === null) {
+      this.#memory.forget();
+      return null;
+    }
     const result = cycle.result();
+    // The state may have changed while the cycle yielded between slices: what it saw is what it
+    // remembers, and the next cycle compares against that (allocation-memory.ts).
+    this.#memory.remember(cycle.outcome(), cycle.full);
     this.#lastCycle = {
       atMs: nowMs,
       durationMs: run.busyMs,
@@ -245,7 +293,14 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     };
     this.#parts.observer?.cycleFinished(run.busyMs, result.offers.length);
     this.#parts.logger.debug(
-      { offers: result.offers.length, busyMs: run.busyMs, longestSliceMs: run.longestSliceMs, slices: run.slices },
+      {
+        offers: result.offers.length,
+        full: cycle.full,
+        agentsVisited: cycle.agentsVisited,
+        busyMs: run.busyMs,
+        longestSliceMs: run.longestSliceMs,
+        slices: run.slices,
+      },
       'allocation cycle',
     );
     return result.offers;
@@ -275,6 +330,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
 
   #stillFitting(batch: readonly OfferDefinition[]): OfferDefinition[] {
     const state = this.#parts.master.state();
+    const connected = this.#parts.agentConnected ?? (() => true);
     const pending = new Map<AgentId, Resources>();
     return batch.filter((offer) => {
       const agent = state.agents.get(offer.agentId);
@@ -282,6 +338,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       const held = add(pending.get(offer.agentId) ?? emptyResources, offer.resources);
       if (agent?.state !== 'ACTIVE' || framework?.state !== 'CONNECTED' || !contains(freeResources(agent), held))
         return false;
+      if (!connected(offer.agentId)) return false;
       pending.set(offer.agentId, held);
       return true;
     });
@@ -295,14 +352,22 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     const expired = [...this.#parts.master.state().offers.values()]
       .filter((offer) => offer.createdAt <= deadline)
       .slice(0, maxRescindsPerPass);
-    for (const offer of expired) {
+    await this.#rescind(
+      term,
+      expired.map((offer) => offer.id),
+      'offer timed out; rescinded',
+    );
+  }
+
+  /** Rescinds the offers still outstanding, one command each, while this term lasts. */
+  async #rescind(term: number, offerIds: readonly OfferId[], why: string): Promise<void> {
+    for (const id of offerIds) {
       if (!this.#leading(term)) return;
-      const { result } = await this.#parts.master.submit({ type: 'rescind_offer', at: this.#now(), offerId: offer.id });
+      const offer = this.#parts.master.state().offers.get(id);
+      if (offer === undefined) continue;
+      const { result } = await this.#parts.master.submit({ type: 'rescind_offer', at: this.#now(), offerId: id });
       if (result.ok)
-        this.#parts.logger.info(
-          { offerId: offer.id, frameworkId: offer.frameworkId, agentId: offer.agentId },
-          'offer timed out; rescinded',
-        );
+        this.#parts.logger.info({ offerId: id, frameworkId: offer.frameworkId, agentId: offer.agentId }, why);
     }
   }
 

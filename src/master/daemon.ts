@@ -4,6 +4,7 @@
 // This is the one file outside src/http that imports from it: it builds the HTTP server.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AgentId } from '../state-machine/ids.ts';
 import { Authorizer } from '../auth/authorizer.ts';
 import { CredentialStore } from '../auth/credential-store.ts';
 import { warnWhileInsecure } from '../auth/exposure.ts';
@@ -39,6 +40,12 @@ import { SchedulerSessions } from './scheduler/sessions.ts';
 export interface MasterEnvironment {
   /** JSON lines to stderr by default (src/util/logger.ts); tests pass a silent one. */
   readonly logger?: Logger;
+  /**
+   * Which agents the allocator may offer: by default those with an open, registered socket to this
+   * leader's agent gateway. Route tests that put agents in the state by proposing `register_agent`
+   * (no agent process, no socket) pass `() => true`.
+   */
+  readonly agentConnected?: (agentId: AgentId) => boolean;
 }
 
 /** The master's own leader services, in start order (stopped in reverse); the hosted frameworks follow them. */
@@ -133,7 +140,7 @@ export class Master {
       logger: logger.child({ subsystem: 'leadership' }),
     });
     const lifecycle = leadership;
-    const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger);
+    const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger, environment);
     const core = masterCore(replica, services, leadership, metrics, machine);
     const frameworks = buildHostedFrameworks(config, logger);
     const http = buildHttpServer({
@@ -310,6 +317,7 @@ function buildLeaderServices(
   leadership: LeadershipLifecycle,
   metrics: MasterMetrics,
   logger: Logger,
+  environment: MasterEnvironment,
 ): LeaderServices {
   const options = config.options;
   const history = new HistoryLimitsKeeper(replica, options, logger.child({ subsystem: 'history-limits' }));
@@ -345,6 +353,11 @@ function buildLeaderServices(
     settings: allocationSettings(options),
     logger: logger.child({ subsystem: 'allocator' }),
     observer: metrics.allocation,
+    agentConnected: environment.agentConnected ?? ((agentId) => agents.isConnected(agentId)),
+  });
+  agents.onConnectionChange((agentId, connected) => {
+    if (connected) allocation.agentConnected(agentId);
+    else allocation.agentDisconnected(agentId);
   });
   const drains = new AgentDrains(replica, logger.child({ subsystem: 'agent-drains' }));
   const promoter = new LearnerPromoter(raft, logger.child({ subsystem: 'learner-promoter' }));

@@ -37,6 +37,12 @@ export const maxSchedulerStreamsPerPrincipal = 256;
 /** Unacknowledged status updates are sent again this often (Mesos' agent retries from 10 s). */
 export const statusUpdateRetryIntervalMs = 10_000;
 
+/**
+ * An update sent again and still unacknowledged waits twice as long before the next time, up to
+ * this (Mesos' status update manager: STATUS_UPDATE_RETRY_INTERVAL_MIN 10 s, MAX 10 min).
+ */
+export const maxStatusUpdateRetryIntervalMs = 600_000;
+
 /** Status updates sent again per stream in one retry round: the rest wait for the next round. */
 export const maxResentUpdatesPerRound = 10_000;
 

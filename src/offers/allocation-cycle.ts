@@ -13,6 +13,10 @@
 // Shares count offers made earlier in the same cycle, so a cycle over many agents spreads them
 // across frameworks. Nothing here reads a clock or invents an id: `nowMs` and `newOfferId` are
 // given.
+//
+// Given the driver's memory of the last cycle (allocation-memory.ts), a cycle visits only the
+// agents that may get an offer now, in the same order, and makes the same decisions a full cycle
+// would; the skip reasons of agents it does not visit are carried over from earlier cycles.
 import type { OfferDefinition } from '../state-machine/commands.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
 import type { AgentId, FrameworkId, OfferId } from '../state-machine/ids.ts';
@@ -30,16 +34,25 @@ import {
   type Resources,
 } from '../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../state-machine/roles.ts';
-import type { Agent, ReadonlyState } from '../state-machine/state.ts';
+import type { Agent, Framework, MachineKey, MachineStatus, QuotaEntry, ReadonlyState } from '../state-machine/state.ts';
 import { mergeQuantities } from '../state-machine/quantities.ts';
 import { chop, meetsMinimum, type Quantities } from './quantities.ts';
 import { mergeCaps, QuotaBook } from './quota-book.ts';
 import { RoleTree, type RoleNode } from './role-tree.ts';
 import type { SkipReason } from './skip-reasons.ts';
+import type { AllocationMemory, CycleOutcome } from './allocation-memory.ts';
 
 export interface AllocationHintsView {
   isFiltered(frameworkId: string, agentId: string, nowMs: number): boolean;
   isSuppressed(frameworkId: string, role: string): boolean;
+  /** Changes whenever a framework may want offers it did not want before (hints.ts). */
+  readonly generation: number;
+}
+
+/** The driver's memory of earlier cycles and the agents whose filters lapsed since (hints.prune). */
+export interface IncrementalInput {
+  readonly memory: AllocationMemory;
+  readonly releasedAgentIds: readonly string[];
 }
 
 export interface AllocatorConfig {
@@ -55,6 +68,13 @@ export interface AllocationInput {
   readonly hints: AllocationHintsView;
   readonly nowMs: number;
   readonly config: AllocatorConfig;
+  /** Absent: a full cycle over every agent. */
+  readonly incremental?: IncrementalInput;
+  /**
+   * Whether the agent holds an open, registered connection to this leader (Mesos offers no agent
+   * that has not re-registered with the current master). Absent: every agent in the state does.
+   */
+  readonly isConnected?: (agentId: AgentId) => boolean;
 }
 
 export interface AllocationResult {
@@ -76,9 +96,17 @@ export class AllocationCycle {
   readonly tree: RoleTree;
   readonly quota: QuotaBook;
   readonly totals: Quantities = new Map();
+  /** Whether this cycle visits every agent (else only those the memory says may have changed). */
+  readonly full: boolean;
   readonly #input: AllocationInput;
+  /** The agents this cycle visits, in key order. */
   readonly #agents: Agent[];
   readonly #frameworkIds: FrameworkId[];
+  /** What the cycle was set up with, for the memory: later changes must not look seen. */
+  readonly #connected: Framework[] = [];
+  readonly #machines: Map<MachineKey, MachineStatus>;
+  readonly #quotas: Map<Role, QuotaEntry>;
+  readonly #hintsGeneration: number;
   readonly #remaining = new Map<AgentId, Resources>();
   /** Each offerable agent's free resources when the cycle booked it: all its offers together must fit. */
   readonly #bookedFree = new Map<AgentId, Resources>();
@@ -105,7 +133,15 @@ export class AllocationCycle {
     this.#input = input;
     const { state } = input;
     const book = state.derived.allocation;
-    this.#agents = book.sortedAgentIds().map((id) => {
+    const { incremental } = input;
+    const planned =
+      incremental?.memory.plan(state, book.sortedAgentIds(), input.hints.generation, incremental.releasedAgentIds) ??
+      null;
+    this.full = planned === null;
+    this.#machines = new Map(state.machines);
+    this.#quotas = new Map(state.quotas);
+    this.#hintsGeneration = input.hints.generation;
+    this.#agents = (planned ?? book.sortedAgentIds()).map((id) => {
       const agent = state.agents.get(id);
       assert(agent !== undefined, `allocation book: agent ${id} is not in the state`);
       return agent;
@@ -117,6 +153,7 @@ export class AllocationCycle {
     for (const framework of sortedValues(state.frameworks)) {
       if (framework.state !== 'CONNECTED') continue;
       this.#frameworkIds.push(framework.id);
+      this.#connected.push(framework);
       for (const role of framework.info.roles) this.tree.addFramework(role, framework.id);
     }
     this.#frameworksWithRoom = this.#frameworkIds.length;
@@ -145,10 +182,15 @@ export class AllocationCycle {
   #offerable(agent: Agent): SkipReason | null {
     if (agent.state !== 'ACTIVE') return 'AGENT_NOT_ACTIVE';
     if (agent.deactivated) return 'AGENT_DEACTIVATED';
+    if (this.#input.isConnected !== undefined && !this.#input.isConnected(agent.id)) return 'AGENT_NOT_CONNECTED';
     return agentIsDown(this.#input.state, agent) ? 'AGENT_IN_MAINTENANCE' : null;
   }
 
   get #setupSteps(): number {
+    return this.#agents.length;
+  }
+
+  get agentsVisited(): number {
     return this.#agents.length;
   }
 
@@ -190,7 +232,46 @@ export class AllocationCycle {
         resources: decision.resources,
       }),
     );
+    if (!this.full) this.#carryOverReasons();
     return { offers, skipReasons: this.#reasons };
+  }
+
+  /** For the memory (allocation-memory.ts), once `result()` is taken: what this cycle saw and left. */
+  outcome(): CycleOutcome {
+    assert(this.done, 'the outcome of an allocation cycle that has not finished');
+    const visited = new Map<AgentId, { agent: Agent; left: Resources | null }>();
+    for (const agent of this.#agents) visited.set(agent.id, { agent, left: this.#remaining.get(agent.id) ?? null });
+    return {
+      state: this.#input.state,
+      connectedFrameworks: this.#connected,
+      machines: this.#machines,
+      quotas: this.#quotas,
+      hintsGeneration: this.#hintsGeneration,
+      visited,
+      skipReasons: this.#reasons,
+    };
+  }
+
+  /** Agents not visited keep the reasons earlier cycles gave, within each framework's bound. */
+  #carryOverReasons(): void {
+    const earlier = this.#input.incremental?.memory.skipReasons;
+    if (earlier === undefined) return;
+    const visited = new Set(this.#agents.map((agent) => agent.id));
+    const connected = new Set(this.#frameworkIds);
+    const limit = this.#input.config.maxSkipReasonsPerFramework;
+    for (const [frameworkId, reasons] of earlier) {
+      if (!connected.has(frameworkId)) continue;
+      let fresh = this.#reasons.get(frameworkId);
+      for (const [agentId, reason] of reasons) {
+        if (visited.has(agentId) || !this.#input.state.agents.has(agentId)) continue;
+        if (fresh === undefined) {
+          fresh = new Map();
+          this.#reasons.set(frameworkId, fresh);
+        }
+        if (fresh.size >= limit) break;
+        if (!fresh.has(agentId)) fresh.set(agentId, reason);
+      }
+    }
   }
 
   /** Stage 1: roles below their guarantee, lowest weighted share first. */

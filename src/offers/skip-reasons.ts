@@ -22,6 +22,8 @@ export const skipReasonCodes = {
   AGENT_IN_MAINTENANCE: "the agent's machine is down for maintenance",
   /** An operator deactivated the agent (DEACTIVATE_AGENT) or is draining it (DRAIN_AGENT). */
   AGENT_DEACTIVATED: 'the agent is deactivated or draining (DEACTIVATE_AGENT, DRAIN_AGENT)',
+  /** The agent has not (re-)registered with this leader yet, or its socket closed: a launch would reach no one. */
+  AGENT_NOT_CONNECTED: 'the agent is not connected to the leading master (not re-registered yet, or its socket closed)',
 } as const;
 
 export type SkipReason = keyof typeof skipReasonCodes;

@@ -489,7 +489,10 @@ function status(value: unknown, where: string): WireStatus {
   return {
     state: string(raw.state, `${where}.state`, 64),
     reason: nullable(raw.reason, (reason) => string(reason, `${where}.reason`, 128)),
-    message: nullable(raw.message, (message) => string(message, `${where}.message`)),
+    // COMPAT: agents before status-message.ts checkpointed messages of any length, and a refused
+    // frame is resent forever (the task never ends in the master). The frame bounds the text; the
+    // master cuts it to maxTextLength (toStatusReport) before it is replicated.
+    message: nullable(raw.message, (message) => string(message, `${where}.message`, agentProtocolLimits.maxFrameBytes)),
     source: oneOf(raw.source, `${where}.source`, ['SOURCE_AGENT', 'SOURCE_EXECUTOR'] as const),
     uuid,
     timestampMs: number(raw.timestampMs, `${where}.timestampMs`),

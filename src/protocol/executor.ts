@@ -234,8 +234,18 @@ export function parseExecutorStatus(value: unknown, path: string, executorId: st
   const healthy = member(status, 'healthy');
   if (healthy !== undefined && typeof healthy !== 'boolean') throw invalid(`${path}.healthy must be true or false`);
   const timestamp = member(status, 'timestamp');
-  if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0))
-    throw invalid(`${path}.timestamp must be seconds since the epoch`);
+  // Bounded as the replicated status is: a later one would be refused by the master's state
+  // machine after the agent had checkpointed it and told the executor it was taken.
+  if (
+    timestamp !== undefined &&
+    (typeof timestamp !== 'number' ||
+      !Number.isFinite(timestamp) ||
+      timestamp < 0 ||
+      timestamp > executorApiLimits.maxTimestampSeconds)
+  )
+    throw invalid(
+      `${path}.timestamp must be seconds since the epoch, at most ${executorApiLimits.maxTimestampSeconds}`,
+    );
   return {
     taskId,
     state,

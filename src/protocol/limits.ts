@@ -28,6 +28,8 @@ export const executorApiLimits = {
   maxTextLength: 4096,
   /** TaskStatus.data, decoded bytes: the state machine's maxStatusDataBytes (it is replicated). */
   maxStatusDataBytes: 4 * 1024,
+  /** TaskStatus.timestamp, seconds since the epoch: the state machine's maxTimestampMs (it is replicated). */
+  maxTimestampSeconds: 9_999_999_999,
   /** A framework message either way (scheduler ↔ executor), decoded bytes; Mesos sets no bound. */
   maxMessageBytes: 64 * 1024,
   /** Unacknowledged tasks or updates one SUBSCRIBE may list. */

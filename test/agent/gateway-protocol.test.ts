@@ -13,7 +13,15 @@ import {
   parseMasterMessage,
 } from '../../src/protocol/agent.ts';
 import { waitFor } from '../support/wait.ts';
-import { RestartableMaster } from './support/daemon-support.ts';
+import { maxTextLength } from '../../src/state-machine/limits.ts';
+import {
+  commandTask,
+  launchTasks,
+  RestartableMaster,
+  subscribeFramework,
+  taskOf,
+  waitForTaskState,
+} from './support/daemon-support.ts';
 
 const protocol = suite('agent protocol');
 
@@ -130,6 +138,83 @@ protocol('an agent without the cluster secret is refused at the handshake with 4
     const { socket, next } = await connect(master.address);
     socket.send('{}');
     assert.is((await next()).type, 'error');
+    socket.close();
+  } finally {
+    await master.stop();
+  }
+});
+
+protocol('a status update with an over-long message is recorded, cut, and acknowledged', async () => {
+  // Agents before the bound (src/protocol/status-message.ts) checkpointed launch failures that
+  // quote a long URI twice; the gateway refused the frame, the agent resent it forever, and the
+  // task never ended in the master.
+  const master = await RestartableMaster.start();
+  try {
+    const { socket, next } = await connect(master.address);
+    socket.send(
+      encodeMessage({
+        type: 'register',
+        agentId: null,
+        tasks: [],
+        executors: [],
+        info: {
+          hostname: 'long-messages',
+          address: { ip: '127.0.0.1', port: 1 },
+          zone: null,
+          attributes: {},
+          resources: [
+            { name: 'cpus', role: '*', type: 'SCALAR', scalar: 2 },
+            { name: 'mem', role: '*', type: 'SCALAR', scalar: 256 },
+          ],
+        },
+      }),
+    );
+    const nextOf = async (type: string) => {
+      for (;;) {
+        const message = await next();
+        if (message.type === type) return message;
+      }
+    };
+    const agentId = (await nextOf('registered')).agentId as never;
+    const framework = await subscribeFramework((command) => master.facade.submit(command));
+    await launchTasks(() => master.facade, framework, agentId, [commandTask('long', 'true')]);
+    assert.is(((await nextOf('launch')).task as { id: string }).id, 'long');
+    const message = `Failed to fetch '${'x'.repeat(6_000)}': ${'y'.repeat(6_000)}`;
+    const uuid = Buffer.alloc(16, 7).toString('base64');
+    const status = { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message, source: 'SOURCE_AGENT' };
+    socket.send(
+      encodeMessage({
+        type: 'status_update',
+        frameworkId: framework,
+        taskId: 'long',
+        status: { ...status, uuid, timestampMs: Date.now(), healthy: null, data: null } as never,
+      }),
+    );
+    const ack = await nextOf('status_ack');
+    assert.is(ack.uuid, uuid);
+    const task = await waitForTaskState(() => master.state(), framework, 'long', 'TASK_FAILED', 10_000);
+    const recorded = task.statuses.at(-1)?.message ?? '';
+    assert.ok(recorded.length <= maxTextLength, `${recorded.length} characters recorded`);
+    assert.ok(recorded.startsWith(message.slice(0, 1_000)), 'the head of the message is kept');
+    assert.match(recorded, / characters cut\)$/);
+    assert.is(taskOf(master.state(), framework, 'long')?.statuses.at(-1)?.uuid, uuid);
+    // One the state machine would refuse at apply is refused here, unacknowledged: were it
+    // acknowledged, the agent would forget an update the master never recorded.
+    await launchTasks(() => master.facade, framework, agentId, [commandTask('late', 'true')]);
+    assert.is(((await nextOf('launch')).task as { id: string }).id, 'late');
+    const lateUuid = Buffer.alloc(16, 8).toString('base64');
+    socket.send(
+      encodeMessage({
+        type: 'status_update',
+        frameworkId: framework,
+        taskId: 'late',
+        status: { ...status, message: 'm', uuid: lateUuid, timestampMs: 1e17, healthy: null, data: null } as never,
+      }),
+    );
+    const refused = await nextOf('error');
+    assert.is(refused.code, 'MALFORMED_MESSAGE');
+    assert.match(String(refused.message), /timestampMs/);
+    assert.is(taskOf(master.state(), framework, 'late')?.state, 'TASK_STAGING');
     socket.close();
   } finally {
     await master.stop();

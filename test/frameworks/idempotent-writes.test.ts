@@ -120,6 +120,21 @@ test('Marathon: a repeated keyed write is replayed with its headers, another bod
   assert.is((await keyedCall(address, 'GET', '/v2/apps/keyed/other', undefined, null)).status, 404, 'nothing made');
   assert.is((await keyedCall(address, 'POST', '/v2/apps', app('/keyed/web'), null)).status, 409);
 
+  // Marathon answers 409 to a PUT while the app's create deployment runs (under load it can
+  // outlive the calls above): wait for it, as a Marathon client would.
+  await waitFor(
+    async () => {
+      const web = await keyedCall<{ app: { deployments: unknown[] } }>(
+        address,
+        'GET',
+        '/v2/apps/keyed/web',
+        undefined,
+        null,
+      );
+      return web.status === 200 && web.body.app.deployments.length === 0;
+    },
+    { timeoutMs: 60_000, what: 'the create deployment of /keyed/web to finish' },
+  );
   const scaleKey = randomUUID();
   const scaled = await keyedCall(address, 'PUT', '/v2/apps/keyed/web', { instances: 0, cmd: 'sleep 999' }, scaleKey);
   assert.is(scaled.status, 200, scaled.text);

@@ -242,6 +242,22 @@ test('inactive agents and machines down for maintenance are not offered, with th
   assert.is(reasonFor(result, framework, down), 'AGENT_IN_MAINTENANCE');
 });
 
+test('an agent with no socket to the leader is not offered, with the reason, until it connects', () => {
+  const world = new AllocatorWorld();
+  const away = world.agent('a1', resources(cpus(4), mem(4096)));
+  const framework = world.framework('f1');
+  world.disconnected.add(away);
+  const before = world.cycle();
+  assert.is(before.offers.length, 0);
+  assert.is(reasonFor(before, framework, away), 'AGENT_NOT_CONNECTED');
+  world.disconnected.delete(away);
+  const after = world.cycle();
+  assert.equal(
+    after.offers.map((offer) => offer.agentId),
+    [away],
+  );
+});
+
 test('minimum allocatable resources: less than cpus:0.01 or mem:32 is not offered', () => {
   const world = new AllocatorWorld();
   const tiny = world.agent('a1', resources(cpus(0.005), mem(16)));

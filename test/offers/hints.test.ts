@@ -29,6 +29,35 @@ test('refuse: a filter lasts refuse_seconds; zero or negative makes none; a shor
   assert.equal(hints.filtersOf('f1', now), []);
 });
 
+test('prune: the agents whose filters lapsed since the last call, by expiry time; generation on widening only', () => {
+  const hints = new AllocationHints();
+  const start = hints.generation;
+  hints.refuse('f1', ['a1', 'a2'], 5, now);
+  hints.refuse('f2', ['a3'], 10, now);
+  hints.refuse('f1', ['a2'], 20, now);
+  assert.is(hints.generation, start, 'DECLINE only narrows: no new generation');
+  assert.equal(hints.prune(now + 4_999), []);
+  assert.is(hints.nextExpiryMs(now + 4_999), now + 5_000);
+  assert.equal(hints.prune(now + 5_000), ['a1'], 'a2 was extended to 20 s');
+  assert.is(hints.nextExpiryMs(now + 5_000), now + 10_000, 'the stale entry of a2 is skipped');
+  assert.equal(hints.prune(now + 10_000), ['a3']);
+  assert.ok(hints.isFiltered('f1', 'a2', now + 10_000));
+  assert.equal(hints.prune(now + 25_000), ['a2']);
+  assert.is(hints.nextExpiryMs(now + 25_000), null);
+  assert.equal(hints.filtersOf('f1', now), []);
+  hints.revive('f1', []);
+  hints.setSuppressedRoles('f1', ['a']);
+  assert.is(hints.generation, start + 2, 'REVIVE and SUBSCRIBE suppressed roles may widen');
+});
+
+test('prune: a filter extended many times (its index compacted on the way) lapses once', () => {
+  const hints = new AllocationHints();
+  for (let round = 1; round <= 3_000; round += 1) hints.refuse('f1', ['a1', 'a2'], round, now);
+  assert.equal(hints.prune(now + 2_999_999), []);
+  assert.equal(hints.prune(now + 3_000_000).sort(), ['a1', 'a2']);
+  assert.is(hints.nextExpiryMs(now), null);
+});
+
 test('refuse: refuse_seconds is capped at a year', () => {
   const hints = new AllocationHints();
   hints.refuse('f1', ['a1'], 1e12, now);

@@ -18,6 +18,8 @@ export class AllocatorWorld {
   #offerSequence = 0;
   #taskSequence = 0;
   minAllocatable = parseMinAllocatable('cpus:0.01|mem:32');
+  /** Agents with no open socket to the leader (the driver's `agentConnected` says false). */
+  readonly disconnected = new Set<AgentId>();
 
   get state() {
     return this.harness.state;
@@ -51,6 +53,7 @@ export class AllocatorWorld {
           return offerId(`O${this.#offerSequence}`);
         },
       },
+      isConnected: (agent) => !this.disconnected.has(agent),
     });
     if (result.offers.length > 0) this.ok({ type: 'create_offers', at: this.nowMs, offers: result.offers });
     return result;

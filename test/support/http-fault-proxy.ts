@@ -1,13 +1,14 @@
 // A real HTTP proxy in front of a real master that breaks chosen calls the way a network or a
-// failover does: it answers 503 itself (no leader), or forwards the call and then cuts the
-// client's connection before the answer (the write happened, the answer was lost). A call is
+// failover does: it answers 503 itself (no leader), forwards the call and then cuts the
+// client's connection before the answer (the write happened, the answer was lost), or holds the
+// call unanswered and unforwarded until the client gives up (a master too busy to answer). A call is
 // named by its JSON body's `type` (scheduler and operator calls) or else `METHOD /path` (the KV
 // API). Everything else — SUBSCRIBE's stream included — passes through unchanged. It records
 // each call's name and Idempotency-Key, so a test sees what the client sent on every attempt.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type CallFault = 'answer-503' | 'forward-then-cut';
+export type CallFault = 'answer-503' | 'forward-then-cut' | 'never-answer';
 
 export interface SeenCall {
   /** The call's name (see the file comment). */
@@ -57,6 +58,8 @@ export class HttpFaultProxy {
       const key = request.headers['idempotency-key'];
       this.seen.push({ type, key: typeof key === 'string' ? key : null, fault });
     }
+    // Left open: the client's own time out ends it (or close() does).
+    if (fault === 'never-answer') return;
     if (fault === 'answer-503') {
       response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
       response.end(JSON.stringify({ error: { code: 'NO_LEADER', message: 'injected by the test proxy' } }));

@@ -33,7 +33,9 @@ export async function startSingleMaster(overrides: Partial<MasterOptionValues> =
       jobs: 'off',
       ...overrides,
     }),
-    { logger: silentLogger },
+    // These tests put agents in the state by proposing register_agent: no agent process holds a
+    // socket to the gateway, so every agent counts as connected for the allocator.
+    { logger: silentLogger, agentConnected: () => true },
   );
   // Not only Raft leadership: hints a test sets (suppression) before the allocation loop has
   // started would be cleared by its start, as every new term starts from none.

@@ -148,9 +148,12 @@ function recordUpdate(registry: ExecutorRegistry, session: ExecutorSession, stat
       { uuid: status.uuid, timestampMs: status.timestampMs ?? Date.now() },
     );
   }
-  const stream = session.stream;
-  if (stream?.open === true)
-    stream.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: { value: status.taskId }, uuid: status.uuid } });
+  // Only once the update is durable (the checkpoint commits a turn's updates together).
+  checkpoint.afterCommit(() => {
+    const stream = session.stream;
+    if (stream?.open === true)
+      stream.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: { value: status.taskId }, uuid: status.uuid } });
+  });
   if (!repeat && isTerminalTaskState(status.state) && session.kind === 'custom') {
     resizeExecutor(registry, session);
     watchIdleness(registry, session);

@@ -3,6 +3,12 @@
 /** One READ_FILE asks for at most this much; a chatty task is read in several calls. */
 export const maxReadBytes = 256 * 1024;
 
+/**
+ * Connections of one client for its calls, and as many more for its ACKNOWLEDGEs; calls beyond
+ * wait for one (and their time out starts once they have it, transport.ts).
+ */
+export const maxCallSockets = 8;
+
 /** More would only hide a cluster that is down. */
 export const maxCallAttempts = 100;
 

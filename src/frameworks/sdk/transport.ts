@@ -86,7 +86,13 @@ export function postForResponse(
       },
     });
     const timeoutMs = options.timeoutMs ?? defaultCallTimeoutMs;
-    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    // Timed from when the request has a socket: one queued behind the agent's busy sockets (a
+    // burst of acknowledgements) is not sent yet, and timing it out there only sends it to the
+    // back of the queue again, until none gets through.
+    let timer: NodeJS.Timeout | undefined;
+    request.once('socket', () => {
+      timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     request.on('response', (response) => {
       clearTimeout(timer);
       resolve(response);

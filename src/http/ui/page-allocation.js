@@ -19,6 +19,7 @@ export const skipReasonTexts = {
   AGENT_NOT_ACTIVE: 'the agent is not active (unreachable or gone)',
   AGENT_IN_MAINTENANCE: "the agent's machine is down for maintenance",
   AGENT_DEACTIVATED: 'the agent is deactivated or draining (DEACTIVATE_AGENT, DRAIN_AGENT)',
+  AGENT_NOT_CONNECTED: 'the agent has not re-registered with the leading master yet, or its socket closed',
 };
 
 function quantities(record) {

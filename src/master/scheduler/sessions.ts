@@ -27,7 +27,7 @@ import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offe
 import { InverseOfferSync } from './inverse-offer-sync.ts';
 import { SchedulerSession } from './session.ts';
 import { pendingUpdateEvent, unacknowledgedUpdates } from './task-updates.ts';
-import { resendUnacknowledgedUpdates } from './update-retries.ts';
+import { UpdateRetries } from './update-retries.ts';
 
 export interface SchedulerSessionSettings {
   readonly heartbeatIntervalSeconds: number;
@@ -88,9 +88,14 @@ export class SchedulerSessions implements LeaderService {
     this.#every(this.#settings.heartbeatIntervalSeconds * 1000, () =>
       sendHeartbeats(this.#sessions.values(), this.master.state(), Date.now()),
     );
-    this.#every(this.#settings.statusUpdateRetryIntervalMs, () =>
-      resendUnacknowledgedUpdates((frameworkId) => this.#sessions.get(frameworkId), this.master.state()),
+    const retries = new UpdateRetries(
+      this.#settings.statusUpdateRetryIntervalMs,
+      Math.max(this.#settings.statusUpdateRetryIntervalMs, limits.maxStatusUpdateRetryIntervalMs),
     );
+    this.#every(this.#settings.statusUpdateRetryIntervalMs, () => {
+      const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), Date.now());
+      if (resent > 0) this.logger.info({ resent }, 'sent unacknowledged status updates again');
+    });
     this.#every(this.#settings.inverseOfferRefreshIntervalMs, () =>
       this.#inverseOfferSync.refresh(
         this.master.state(),

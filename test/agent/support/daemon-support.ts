@@ -35,15 +35,22 @@ export class AgentProcess {
     readonly workDir: string,
     readonly port: number,
     readonly extra: string[] = [],
+    /** Added to the agent's environment (DOCKER_HOST, for one). */
+    readonly env: Readonly<Record<string, string>> = {},
   ) {}
 
-  static async start(masters: string, extra: string[] = []): Promise<AgentProcess> {
+  static async start(
+    masters: string,
+    extra: string[] = [],
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<AgentProcess> {
     const agent = new AgentProcess(
       `agent-${Math.random().toString(36).slice(2, 8)}`,
       masters,
       makeTempDir('agent-'),
       await freePort(),
       extra,
+      env,
     );
     agent.launch();
     return agent;
@@ -69,7 +76,7 @@ export class AgentProcess {
         '500',
         ...this.extra,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info', ...this.env } },
     );
     this.child = child;
     const keep = (chunk: Buffer): void => {
@@ -224,9 +231,14 @@ export async function subscribeFramework(
   return id;
 }
 
+/** Offers one ACCEPT takes at most here (the state machine's own bound is larger). */
+const maxOffersPerLaunch = 16;
+
 /**
- * Launches through an offer for the framework on the agent: an outstanding one (the allocator
- * may have made it) or one made here from a small slice of the agent's free resources.
+ * Launches through the framework's offers on the agent: the outstanding ones (the allocator may
+ * have made them; all of one role together, as an ACCEPT may take several offers of one agent,
+ * since a single one may be a fragment too small for the tasks), or one made here from a small
+ * slice of the agent's free resources.
  */
 export async function launchTasks(
   facade: () => MasterCore,
@@ -237,10 +249,14 @@ export async function launchTasks(
   await waitFor(
     async () => {
       const state = facade().state();
-      let offer = [...state.offers.values()].find(
+      const outstanding = [...state.offers.values()].filter(
         (candidate) => candidate.frameworkId === framework && candidate.agentId === agent,
       );
-      if (offer === undefined) {
+      let offerIds = outstanding
+        .filter((offer) => offer.role === outstanding[0]?.role)
+        .slice(0, maxOffersPerLaunch)
+        .map((offer) => offer.id);
+      if (offerIds.length === 0) {
         const id = offerId(`offer-${process.pid}-${++counter}`);
         const slice = resources(tasks.flatMap((task) => task.resources));
         const made = await facade().submit({
@@ -248,15 +264,14 @@ export async function launchTasks(
           at: 0,
           offers: [{ offerId: id, frameworkId: framework, agentId: agent, role: '*', resources: slice }],
         });
-        if (!made.result.ok) return false;
-        offer = facade().state().offers.get(id);
-        if (offer === undefined) return false;
+        if (!made.result.ok || !facade().state().offers.has(id)) return false;
+        offerIds = [id];
       }
       const { result } = await facade().submit({
         type: 'accept_offers',
         at: 0,
         frameworkId: framework,
-        offerIds: [offer.id],
+        offerIds,
         operations: [{ type: 'LAUNCH', tasks }],
       });
       return result.ok;

@@ -159,54 +159,69 @@ export class EventStream {
   }
 }
 
-export interface RawChunks {
+/** One RecordIO record as it came over the raw socket. */
+export interface RawRecord {
+  /** The length line's number. */
+  readonly declaredBytes: number;
+  /** The record's data (what the length line counts). */
+  readonly data: Buffer;
+  /** It begins its HTTP chunk: no earlier record's bytes share that chunk. */
+  readonly startsChunk: boolean;
+  /** HTTP chunks its length line and data came in (more than one: a large record, written in slices). */
+  readonly chunkCount: number;
+}
+
+export interface RawRecords {
   readonly head: string;
-  /** Each HTTP chunk's data, in order. */
-  readonly chunks: Buffer[];
+  readonly records: RawRecord[];
 }
 
 /**
- * Sends SUBSCRIBE over a bare socket and returns the first `count` chunks of the chunked body.
- * `onChunks` hears how many whole chunks have arrived so far (to make a change at a known point).
+ * Sends SUBSCRIBE over a bare socket and returns the first `count` RecordIO records of the
+ * chunked body, decoded from the chunks' bytes: TCP joins and splits chunks, and the server may
+ * split one record over several chunks (a SUBSCRIBED snapshot made in time-bounded slices,
+ * operator/subscriptions.ts), so records are never assumed to be one chunk each; each says
+ * how it was framed. `onRecords` hears how many whole records have arrived so far.
  */
-export function readRawChunks(
+export function readRawRecords(
   host: string,
   port: number,
   count: number,
-  onChunks: (received: number) => void = () => {},
+  onRecords: (received: number) => void = () => {},
   timeoutMs = 5000,
-): Promise<RawChunks> {
+): Promise<RawRecords> {
   const body = JSON.stringify({ type: 'SUBSCRIBE' });
   const request = `POST /api/v1 HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
   return withTimeout(
-    new Promise<RawChunks>((resolve, reject) => {
+    new Promise<RawRecords>((resolve, reject) => {
       const socket = connect({ host, port }, () => socket.write(request));
       let received = Buffer.alloc(0);
       socket.on('data', (data: Buffer) => {
         received = Buffer.concat([received, data]);
-        const parsed = parseChunked(received, count);
-        if (parsed === null) return;
-        if (parsed.chunks.length < count) {
-          onChunks(parsed.chunks.length);
+        const chunks = parseChunked(received);
+        if (chunks === null) return;
+        const records = recordsOf(chunks.chunks, count);
+        if (records.length < count) {
+          onRecords(records.length);
           return;
         }
         socket.destroy();
-        resolve(parsed);
+        resolve({ head: chunks.head, records });
       });
       socket.on('error', reject);
     }),
     timeoutMs,
-    `${count} HTTP chunks`,
+    `${count} RecordIO records`,
   );
 }
 
-/** The head and the whole chunks so far (at most `count`), or null before the head is complete. */
-function parseChunked(bytes: Buffer, count: number): RawChunks | null {
+/** The head and every whole chunk so far, or null before the head is complete. */
+function parseChunked(bytes: Buffer): { head: string; chunks: Buffer[] } | null {
   const headEnd = bytes.indexOf('\r\n\r\n');
   if (headEnd < 0) return null;
   const chunks: Buffer[] = [];
   let position = headEnd + 4;
-  while (chunks.length < count) {
+  for (;;) {
     const lineEnd = bytes.indexOf('\r\n', position);
     if (lineEnd < 0) break;
     const size = Number.parseInt(bytes.subarray(position, lineEnd).toString('ascii'), 16);
@@ -215,4 +230,39 @@ function parseChunked(bytes: Buffer, count: number): RawChunks | null {
     position = lineEnd + 2 + size + 2;
   }
   return { head: bytes.subarray(0, headEnd).toString('latin1'), chunks };
+}
+
+/** The whole records (at most `count`) in the chunks' bytes, each with how the chunks framed it. */
+function recordsOf(chunks: readonly Buffer[], count: number): RawRecord[] {
+  const starts: number[] = [];
+  let total = 0;
+  for (const chunk of chunks) {
+    starts.push(total);
+    total += chunk.length;
+  }
+  const stream = Buffer.concat(chunks);
+  const chunkAt = (offset: number): number => {
+    let index = 0;
+    while (index + 1 < starts.length && starts[index + 1]! <= offset) index += 1;
+    return index;
+  };
+  const records: RawRecord[] = [];
+  let position = 0;
+  while (records.length < count) {
+    const newline = stream.indexOf(0x0a, position);
+    if (newline < 0) break;
+    const lengthText = stream.subarray(position, newline).toString('ascii');
+    if (!/^[0-9]+$/.test(lengthText)) throw new Error(`a record's length line is "${lengthText.slice(0, 40)}"`);
+    const declaredBytes = Number(lengthText);
+    if (stream.length < newline + 1 + declaredBytes) break;
+    const end = newline + 1 + declaredBytes;
+    records.push({
+      declaredBytes,
+      data: stream.subarray(newline + 1, end),
+      startsChunk: starts.includes(position),
+      chunkCount: chunkAt(end - 1) - chunkAt(position) + 1,
+    });
+    position = end;
+  }
+  return records;
 }

@@ -103,6 +103,8 @@ export class ProcessCluster {
     const child = spawn(
       process.execPath,
       [
+        // Node flags NODE_OPTIONS refuses (the launch bench's --cpu-prof), space-separated.
+        ...(process.env.FLOTILLA_REPLICA_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
         ...entry,
         '--id',
         replica.id,

@@ -1,0 +1,92 @@
+// The SDK's ACKNOWLEDGEs under a burst, against a real master through a real proxy
+// (test/support/http-fault-proxy.ts). The churn bench stalled with thousands of finished tasks
+// unacknowledged: the master sent pending updates again while their acknowledgements still
+// waited for one of the client's sockets, each copy queued another ACKNOWLEDGE, and a call's
+// time out ran while it waited in that queue, so queued calls expired unsent and went to the back
+// again, until none got through. Now an update's acknowledgement is sent once while it is on its
+// way, and a call's time out starts when it has a socket.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { maxCallSockets } from '../../src/frameworks/sdk/limits.ts';
+import type { TaskStatus } from '../../src/protocol/mesos.ts';
+import { HttpFaultProxy } from '../support/http-fault-proxy.ts';
+import { type SingleMaster, startSingleMaster } from '../support/master.ts';
+import { newClient } from './support/cluster.ts';
+
+let master: SingleMaster;
+let proxy: HttpFaultProxy;
+test.before(async () => {
+  master = await startSingleMaster();
+  proxy = await HttpFaultProxy.start(master.url.replace('http://', ''));
+});
+test.after(async () => {
+  await proxy?.close();
+  await master?.stop();
+});
+
+/** An update of a task the master never heard of: acknowledging it is no error (202, as Mesos). */
+const status = (taskId: string, uuid: string): TaskStatus => ({
+  task_id: { value: taskId },
+  agent_id: { value: 'no-such-agent' },
+  state: 'TASK_FINISHED',
+  source: 'SOURCE_EXECUTOR',
+  uuid,
+});
+
+const acknowledgements = (): number => proxy.seen.filter((call) => call.type === 'ACKNOWLEDGE').length;
+
+test('an update received again while its acknowledgement is on its way is acknowledged once', async () => {
+  const client = newClient(proxy.address);
+  try {
+    await client.subscribe();
+    const before = acknowledgements();
+    const update = status('twice', Buffer.alloc(16, 1).toString('base64'));
+    // As the master's resend arrives: the first ACKNOWLEDGE has not been answered yet.
+    const first = client.acknowledge(update);
+    const second = client.acknowledge(update);
+    assert.is(client.acknowledgementsOnTheirWay, 1);
+    await Promise.all([first, second]);
+    assert.is(acknowledgements() - before, 1, 'one ACKNOWLEDGE reached the master');
+    assert.is(client.acknowledgementsOnTheirWay, 0);
+    // Answered: a later copy of the update is acknowledged again (the master may not have it yet).
+    await client.acknowledge(update);
+    assert.is(acknowledgements() - before, 2);
+  } finally {
+    client.close();
+  }
+});
+
+test('an acknowledgement queued behind busy sockets is not timed out before it is sent', async () => {
+  // One attempt each, 2 s each: every socket held by a call the master never answers.
+  const client = newClient(proxy.address, {
+    callTimeoutMs: 2_000,
+    callRetry: { maxAttempts: 1, backoff: { baseMs: 10, maxMs: 10 } },
+  });
+  try {
+    await client.subscribe();
+    proxy.faults.set(
+      'ACKNOWLEDGE',
+      Array.from({ length: maxCallSockets }, () => 'never-answer' as const),
+    );
+    const before = acknowledgements();
+    const stuck = Array.from({ length: maxCallSockets }, (_, index) =>
+      client.acknowledge(status(`stuck-${index}`, Buffer.alloc(16, 10 + index).toString('base64'))).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      ),
+    );
+    // Waits for a socket until the stuck calls time out; then it is sent, and answered.
+    const queued = client.acknowledge(status('queued', Buffer.alloc(16, 99).toString('base64'))).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    for (const outcome of await Promise.all(stuck)) assert.match(outcome, 'no answer within 2000 ms');
+    assert.is(await queued, 'answered');
+    assert.is(acknowledgements() - before, maxCallSockets + 1, 'the queued call reached the master');
+  } finally {
+    proxy.faults.delete('ACKNOWLEDGE');
+    client.close();
+  }
+});
+
+test.run();

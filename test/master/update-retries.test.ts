@@ -1,0 +1,134 @@
+// The leader's retry of unacknowledged status updates (src/master/scheduler/update-retries.ts),
+// on a real state machine and a session whose sink records what it was sent, with the clock
+// passed in. The churn bench stalled because every round sent every pending update again: a
+// framework acknowledging more slowly than updates arrived heard each one again every 10 s, and
+// each copy cost it one more ACKNOWLEDGE. Each update now waits an interval after it was sent,
+// then twice as long after each resend.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { SchedulerEvent } from '../../src/protocol/scheduler.ts';
+import { maxStatusUpdateRetryIntervalMs } from '../../src/master/limits.ts';
+import type { EventSink } from '../../src/master/scheduler/event-sink.ts';
+import { SchedulerSession } from '../../src/master/scheduler/session.ts';
+import { UpdateRetries } from '../../src/master/scheduler/update-retries.ts';
+import type { FrameworkId } from '../../src/state-machine/ids.ts';
+import {
+  A1,
+  accept,
+  createOffers,
+  cpus,
+  F1,
+  Harness,
+  launch,
+  mem,
+  O1,
+  offerDefinition,
+  registerAgent,
+  resources,
+  subscribe,
+  T1,
+  T2,
+  taskDefinition,
+  updateStatus,
+  uuid,
+} from '../state-machine/support/fixtures.ts';
+
+const intervalMs = 10_000;
+
+class RecordingSink implements EventSink {
+  readonly sent: SchedulerEvent[] = [];
+  send(event: SchedulerEvent): void {
+    this.sent.push(event);
+  }
+  end(): void {}
+  onClose(): void {}
+}
+
+/** Tasks t1 and t2 on a1, each reported TASK_RUNNING and TASK_FINISHED, nothing acknowledged. */
+function finishedUnacknowledged(): Harness {
+  const harness = new Harness([
+    registerAgent(),
+    subscribe(),
+    createOffers(offerDefinition(O1, resources(cpus(2), mem(256)))),
+    accept(
+      [O1],
+      [launch(taskDefinition(T1, resources(cpus(1), mem(128))), taskDefinition(T2, resources(cpus(1), mem(128))))],
+    ),
+  ]);
+  let seed = 1;
+  for (const task of [T1, T2]) {
+    harness.ok(updateStatus(task, 'TASK_RUNNING', { uuid: uuid(seed++) }));
+    harness.ok(updateStatus(task, 'TASK_FINISHED', { uuid: uuid(seed++) }));
+  }
+  return harness;
+}
+
+const resentUuids = (sink: RecordingSink, from: number): string[] =>
+  sink.sent.slice(from).map((event) => (event.type === 'UPDATE' ? (event.update.status.uuid ?? '-') : event.type));
+
+test('an unacknowledged update is sent again an interval after it was sent, then with the wait doubling', () => {
+  const harness = finishedUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
+  const sessionOf = (frameworkId: FrameworkId) => (frameworkId === F1 ? session : undefined);
+  // Per task the oldest unacknowledged update: each TASK_RUNNING (uuid 1 for t1, 3 for t2).
+  const oldest = [uuid(1), uuid(3)];
+  const roundsAt = (seconds: number[]): number[] =>
+    seconds.map((second) => retries.resend(sessionOf, harness.state, second * 1000));
+  // First seen at 0 s (sent live or on SUBSCRIBE before): due at 10 s, then 30 s, 70 s, 150 s.
+  assert.equal(roundsAt([0]), [0], 'just sent: not again in the same interval');
+  assert.equal(roundsAt([10]), [2]);
+  assert.equal(resentUuids(sink, 0), oldest);
+  assert.equal(roundsAt([20]), [0], 'resent 10 s ago: now waits 20 s');
+  assert.equal(roundsAt([30, 40, 50, 60]), [2, 0, 0, 0]);
+  assert.equal(roundsAt([70, 80, 140]), [2, 0, 0]);
+  assert.equal(roundsAt([150]), [2]);
+  assert.equal(sink.sent.length, 8, 'four resends of two updates in 150 s, not fifteen');
+});
+
+test('an acknowledged update is not sent again; the next one of its task waits its own interval', () => {
+  const harness = finishedUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
+  const sessionOf = (frameworkId: FrameworkId) => (frameworkId === F1 ? session : undefined);
+  assert.is(retries.resend(sessionOf, harness.state, 0), 0);
+  harness.ok({ type: 'acknowledge_task_status', at: 0, frameworkId: F1, taskId: T1, agentId: A1, uuid: uuid(1) });
+  // t1's TASK_FINISHED (uuid 2) is now its oldest: first seen now, due one interval later.
+  assert.is(retries.resend(sessionOf, harness.state, 10_000), 1);
+  assert.equal(resentUuids(sink, 0), [uuid(3)]);
+  assert.is(retries.resend(sessionOf, harness.state, 20_000), 1);
+  assert.equal(resentUuids(sink, 1), [uuid(2)]);
+});
+
+test('a new stream of the framework starts afresh: it heard every pending update on SUBSCRIBE', () => {
+  const harness = finishedUnacknowledged();
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
+  const first = new SchedulerSession(F1, 'stream-1', new RecordingSink());
+  for (const second of [0, 10, 30, 70]) retries.resend(() => first, harness.state, second * 1000);
+  const sink = new RecordingSink();
+  const second = new SchedulerSession(F1, 'stream-2', sink);
+  assert.is(
+    retries.resend(() => second, harness.state, 80_000),
+    0,
+  );
+  assert.is(
+    retries.resend(() => second, harness.state, 90_000),
+    2,
+  );
+});
+
+test('the wait stops doubling at the maximum', () => {
+  const harness = finishedUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, 40_000);
+  let resent = 0;
+  // Due at 10, 30, 70, then every 40 s: 110, 150, 190.
+  for (let second = 0; second <= 190; second += 10)
+    resent += retries.resend(() => session, harness.state, second * 1000);
+  assert.is(resent, 2 * 6);
+});
+
+test.run();
