@@ -1,14 +1,16 @@
 // The driver of one replica: real time, real disk, real sockets around the pure core.
-// Writes are asynchronous (etcd-raft AsyncStorageWrites): a worker thread owns the append path's
-// SQLite connection (storage-writer.ts), so no fsync holds this event loop. For each Ready the
-// loop posts its write (one transaction, one fsync) → sends the messages the write pipeline
-// releases (write-pipeline.ts: a leader's at once, §10.2.1; votes, acknowledgements and a new
-// term only once durable) → installs its snapshot and applies its committed entries (the core
-// hands out only entries durable here) → advances. When the writer reports a write durable, the
-// messages that waited for it leave and the core hears persisted(): a leader then counts itself.
-// Every input (tick, message, proposal) only schedules the loop, so proposals that arrive in the
-// same turn of the event loop share one transaction and one fsync (group commit); a write posted
-// while earlier ones are being written waits behind them, batching further under load.
+// Two storage writers (RaftNodeOptions.storageWriter), the same ordering (write-pipeline.ts):
+// - 'inline' (the default): for each Ready the loop sends a leader's messages (§10.2.1) →
+//   writes the Ready in one SQLite transaction on this thread → sends the rest (votes,
+//   acknowledgements, a new term) → applies → advances.
+// - 'thread' (etcd-raft AsyncStorageWrites): a worker thread owns the append path's SQLite
+//   connection (storage-writer.ts), so no fsync holds this event loop. The loop posts each
+//   Ready's write → sends what the pipeline releases → applies (the core hands out only entries
+//   durable here) → advances. When the writer reports a write durable, the messages that waited
+//   leave and the core hears persisted(): a leader then counts itself.
+// Every input (tick, message, proposal, a write reported durable) only schedules the loop, so
+// proposals that arrive in the same turn of the event loop share one Ready, one transaction and
+// one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
 import { assert } from '../util/assert.ts';
 import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import type { IncomingMessage } from 'node:http';
@@ -21,8 +23,8 @@ import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { exitCodeInternalError, exitCodeStorageWriteFailed, StorageWriteError } from './disk-errors.ts';
 import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
-import { StorageWriter } from './storage-writer.ts';
-import { type PipelineWrite, WritePipeline } from './write-pipeline.ts';
+import { StorageWriter, type StorageWriterMode } from './storage-writer.ts';
+import { type AcceptedReady, type PipelineWrite, WritePipeline } from './write-pipeline.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
@@ -64,6 +66,8 @@ export interface RaftNodeOptions {
   readonly observer?: RaftObserver;
   /** Passed to the storage (a size cap for tests of a full disk); none by default. */
   readonly storage?: StorageOptions;
+  /** Who writes the log: this thread, between a Ready and its messages (default), or a worker thread. */
+  readonly storageWriter?: StorageWriterMode;
   /**
    * Called once the replica stopped on a fatal error (a broken invariant, a corrupt log, a failed
    * disk write), after the log line. By default the process exits with `exitCode`: 74 for a
@@ -123,7 +127,9 @@ interface PendingRead {
 export class RaftNode {
   readonly id: NodeId;
   private readonly core: RaftCore;
-  private readonly writer: StorageWriter;
+  /** Exactly one of the two is set: inline mode writes on this thread, thread mode posts to a worker. */
+  private readonly inlineStorage: SqliteRaftStorage | null;
+  private readonly writer: StorageWriter | null;
   private readonly pipeline: WritePipeline;
   private readonly postedWrites: PostedWrite[] = [];
   /** Entries of the Readies answered so far from the writer's current transaction. */
@@ -167,18 +173,22 @@ export class RaftNode {
     const bootstrap: Membership = options.join
       ? { voters: [], learners: [], addresses: {} }
       : { voters: Object.keys(options.peers).sort() as NodeId[], learners: [], addresses: { ...options.peers } };
-    // Read on this thread, then closed: from here on the writer thread's connection is the only one.
+    const threaded = (options.storageWriter ?? 'inline') === 'thread';
+    // Read on this thread; in thread mode then closed: the writer thread's connection is the only one.
     let persisted: ReturnType<SqliteRaftStorage['load']>;
     try {
       persisted = storage.load(bootstrap);
     } finally {
-      storage.close();
+      if (threaded) storage.close();
     }
     this.pipeline = new WritePipeline(persisted.hardState);
-    this.writer = StorageWriter.start(options.dataDir, options.storage ?? {}, {
-      done: (id, durationMs, groupEnd) => this.writeDone(id, durationMs, groupEnd),
-      failed: (error) => this.crash(error),
-    });
+    this.inlineStorage = threaded ? null : storage;
+    this.writer = threaded
+      ? StorageWriter.start(options.dataDir, options.storage ?? {}, {
+          done: (id, durationMs, groupEnd) => this.writeDone(id, durationMs, groupEnd),
+          failed: (error) => this.crash(error),
+        })
+      : null;
     if (persisted.snapshot !== null) this.restoreSnapshot(persisted.snapshot);
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
@@ -187,7 +197,7 @@ export class RaftNode {
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,
-      asyncStorageWrites: true,
+      asyncStorageWrites: threaded,
     };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.core = new RaftCore(config, persisted, new SeededRandom(seed));
@@ -307,7 +317,12 @@ export class RaftNode {
     await this.transport.close();
     // Every write posted is made durable first; a commit-only hard state rides along unsynced.
     const hardState = this.pipeline.takeUnwrittenHardState();
-    await this.writer.close(hardState === null ? null : { hardState, entries: [], snapshot: null });
+    const batch = hardState === null ? null : { hardState, entries: [], snapshot: null };
+    if (this.writer !== null) await this.writer.close(batch);
+    if (this.inlineStorage !== null) {
+      if (batch !== null) this.inlineStorage.persist(batch, { durable: false });
+      this.inlineStorage.close();
+    }
   }
 
   // ---------------------------------------------------------------- the loop
@@ -356,8 +371,12 @@ export class RaftNode {
     // The pipeline says what waits for the write (write-pipeline.ts); the core says, through
     // sendBeforePersist, which messages are a leader's that need not (§10.2.1).
     const accepted = this.pipeline.accept(ready);
-    if (accepted.write !== null) this.postWrite(accepted.write);
-    if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+    if (this.inlineStorage !== null) {
+      this.writeInline(this.inlineStorage, accepted);
+    } else {
+      if (accepted.write !== null) this.postWrite(accepted.write);
+      if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+    }
     if (ready.snapshot !== null) {
       this.host.restore(ready.snapshot.data);
       this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
@@ -380,8 +399,28 @@ export class RaftNode {
     this.syncPeers();
   }
 
-  /** One transaction and one fsync in the writer thread; entries, a snapshot, term or vote. */
+  /**
+   * Inline mode: a leader's messages leave first, the write (one transaction, one fsync) holds
+   * this thread, then what waited for it leaves. The core (not in asyncStorageWrites mode) takes
+   * advance() as durable, so the pipeline's durableThrough is not reported.
+   */
+  private writeInline(storage: SqliteRaftStorage, accepted: AcceptedReady): void {
+    if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+    const write = accepted.write;
+    if (write === null) return;
+    const startedMs = performance.now();
+    storage.persist(
+      { hardState: write.hardState, entries: write.entries, snapshot: write.snapshot },
+      { durable: true },
+    );
+    this.observer.persisted(performance.now() - startedMs, write.entries.length, true);
+    const completed = this.pipeline.completed(write.sequence);
+    if (completed.sendNow.length > 0) this.transport.send(completed.sendNow);
+  }
+
+  /** Thread mode: one transaction and one fsync in the writer thread; entries, a snapshot, term or vote. */
   private postWrite(write: PipelineWrite): void {
+    assert(this.writer !== null, 'postWrite: inline mode writes on this thread');
     const batch = { hardState: write.hardState, entries: write.entries, snapshot: write.snapshot };
     const id = this.writer.post({ type: 'persist', batch, durable: true });
     this.postedWrites.push({ kind: 'ready', id, sequence: write.sequence, entries: write.entries.length });
@@ -475,15 +514,17 @@ export class RaftNode {
     const through = this.core.snapshotTaken(index, data);
     const snapshot = this.core.lastSnapshot();
     if (snapshot === null || snapshot.meta.index !== index) return;
+    const startedMs = performance.now() - serialiseMs;
+    const recorded = { kind: 'snapshot', index, bytes: data.byteLength, compactedThrough: through, startedMs } as const;
+    if (this.inlineStorage !== null) {
+      this.inlineStorage.saveSnapshot(snapshot);
+      this.inlineStorage.compact(through);
+      this.snapshotRecorded({ ...recorded, id: 0 }, performance.now() - startedMs);
+      return;
+    }
+    assert(this.writer !== null, 'snapshotWritten: no storage writer');
     const id = this.writer.post({ type: 'save-snapshot', snapshot, compactThrough: through });
-    this.postedWrites.push({
-      kind: 'snapshot',
-      id,
-      index,
-      bytes: data.byteLength,
-      compactedThrough: through,
-      startedMs: performance.now() - serialiseMs,
-    });
+    this.postedWrites.push({ ...recorded, id });
   }
 
   private snapshotRecorded(posted: Extract<PostedWrite, { kind: 'snapshot' }>, durationMs: number): void {
@@ -682,7 +723,8 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     void this.transport.close();
-    this.writer.terminate();
+    this.writer?.terminate();
+    this.inlineStorage?.close();
     this.onFatal(error, exitCode);
   }
 

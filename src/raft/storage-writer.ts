@@ -12,6 +12,10 @@ import { StorageWriteError } from './disk-errors.ts';
 import type { PersistBatch, StorageOptions } from './storage.ts';
 import type { LogIndex, Snapshot } from './types.ts';
 
+/** Who writes the Raft log: the event loop's own thread (inline) or a worker thread (thread). */
+export type StorageWriterMode = 'inline' | 'thread';
+export const storageWriterModes: readonly StorageWriterMode[] = ['inline', 'thread'];
+
 export type WriterRequest =
   | { readonly type: 'persist'; readonly id: number; readonly batch: PersistBatch; readonly durable: boolean }
   | {
