@@ -33,6 +33,7 @@ import {
   type LogIndex,
   type Membership,
   type MembershipChange,
+  type Message,
   NO_NODE,
   type NodeId,
   type ProposeRejection,
@@ -134,6 +135,8 @@ export class RaftNode {
   private readonly postedWrites: PostedWrite[] = [];
   /** Entries of the Readies answered so far from the writer's current transaction. */
   private entriesInGroup = 0;
+  /** Messages released by the Readies answered so far from the writer's current transaction. */
+  private readonly releasedInGroup: Message[] = [];
   private readonly transport: PeerTransport;
   private readonly host: StateMachineHost;
   private readonly logger: RaftNodeLogger;
@@ -442,17 +445,23 @@ export class RaftNode {
       this.entriesInGroup = 0;
     }
     const completed = this.pipeline.completed(posted.sequence);
+    this.releasedInGroup.push(...completed.sendNow);
     if (this.stopped) return;
     try {
-      if (completed.sendNow.length > 0) this.transport.send(completed.sendNow);
       const durable = completed.durableThrough;
       if (durable !== null) this.core.persisted(durable.index, durable.term);
+      if (!groupEnd) return;
+      // What the transaction released leaves as one frame per peer, not one per Ready it carried.
+      const released = this.releasedInGroup.splice(0);
+      if (released.length > 0) this.transport.send(released);
     } catch (error) {
       this.crash(error as Error);
       return;
     }
     this.tellLeadership();
-    this.process();
+    // Scheduled, not run here: the writes completed in one transaction (and proposals arriving in
+    // the same turn) then make one Ready, one write and one round of messages, not one each.
+    this.schedule();
   }
 
   private afterApply(applied: LogIndex): void {

@@ -39,8 +39,8 @@ export interface WriterFailure {
 }
 
 export type WriterReply =
-  /** groupEnd: the last request of a transaction (one fsync) that carried one or more of them. */
-  | { readonly type: 'done'; readonly id: number; readonly durationMs: number; readonly groupEnd: boolean }
+  /** Requests firstId..lastId (consecutive) are durable: they shared one transaction (one fsync). */
+  | { readonly type: 'done'; readonly firstId: number; readonly lastId: number; readonly durationMs: number }
   | { readonly type: 'failed'; readonly id: number; readonly failure: WriterFailure };
 
 type RequestBody =
@@ -121,9 +121,14 @@ export class StorageWriter {
       this.fail(rebuildFailure(reply.failure), handlers);
       return;
     }
-    assert(reply.id === this.lastAnsweredId + 1, `storage writer answered ${reply.id} after ${this.lastAnsweredId}`);
-    this.lastAnsweredId = reply.id;
-    if (reply.id !== this.closeId) handlers.done(reply.id, reply.durationMs, reply.groupEnd);
+    assert(
+      reply.firstId === this.lastAnsweredId + 1 && reply.lastId >= reply.firstId,
+      `storage writer answered ${reply.firstId}..${reply.lastId} after ${this.lastAnsweredId}`,
+    );
+    for (let id = reply.firstId; id <= reply.lastId; id++) {
+      this.lastAnsweredId = id;
+      if (id !== this.closeId) handlers.done(id, reply.durationMs, id === reply.lastId);
+    }
   }
 
   private fail(error: Error, handlers: StorageWriterHandlers): void {
