@@ -13,6 +13,7 @@ import { nodeId } from '../../src/raft/types.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
+import { testStorageWriter } from './support/process-cluster.ts';
 
 /** Each apply spins this long at least: a slice of `applySliceBudgetMs` holds a few entries at most. */
 const applySpinMs = 2;
@@ -59,6 +60,7 @@ test('committed entries apply in slices across turns, in order, answering propos
     logger: createLogger({ node: 'm1', component: 'raft' }, { write: () => undefined }),
     timing: { tickMs: 10, electionTicks: 5, heartbeatTicks: 1 },
     core: { snapshotThresholdEntries: 25, compactionTrailingEntries: 5 },
+    storageWriter: testStorageWriter(),
     observer: {
       persisted: () => undefined,
       snapshotTaken: (index) => snapshotsTaken.push(index),
