@@ -9,6 +9,8 @@
 //   npm run bench -- peers --quick             one short round each (npm test runs this)
 //   npm run bench -- peers --systems flotilla  only some systems
 //   npm run bench -- peers --baseline <dir>    also another checkout's Flotilla (before/after)
+//   npm run bench -- peers --flotilla-args '--raft-storage-writer thread' [--baseline-args '...']
+//                                              extra master flags for flotilla (and flotilla-baseline)
 //   npm run bench -- peers --rounds 0          failover only
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,9 @@ interface Settings {
   readonly quick: boolean;
   /** A checkout (with node_modules) whose bin/flotilla.js runs as flotilla-baseline. */
   readonly baseline: string | null;
+  /** Extra `flotilla master` flags for flotilla and for flotilla-baseline (A/B of a flag). */
+  readonly flotillaArgs: readonly string[];
+  readonly baselineArgs: readonly string[];
 }
 
 interface LoadLine {
@@ -80,6 +85,8 @@ function parseSettings(argv: string[]): Settings {
       failover: { type: 'string' },
       out: { type: 'string' },
       baseline: { type: 'string' },
+      'flotilla-args': { type: 'string', default: '' },
+      'baseline-args': { type: 'string', default: '' },
     },
   });
   const quick = values.quick!;
@@ -105,6 +112,8 @@ function parseSettings(argv: string[]): Settings {
     out: values.out ?? (quick ? null : defaultResultsFile),
     quick,
     baseline: values.baseline ?? null,
+    flotillaArgs: values['flotilla-args']!.split(' ').filter((flag) => flag !== ''),
+    baselineArgs: values['baseline-args']!.split(' ').filter((flag) => flag !== ''),
   };
 }
 
@@ -114,14 +123,20 @@ function availability(system: SystemName): Availability {
   return null;
 }
 
-function createSystem(name: SystemName, dataRoot: string, baseline: string | null): PeerSystem {
+function createSystem(name: SystemName, dataRoot: string, settings: Settings): PeerSystem {
   const directory = path.join(dataRoot, name);
   mkdirSync(directory, { recursive: true });
   if (name === 'flotilla-baseline')
-    return new FlotillaSystem(directory, [], [], path.join(baseline!, 'bin', 'flotilla.js'), 'flotilla-baseline');
+    return new FlotillaSystem(
+      directory,
+      settings.baselineArgs,
+      [],
+      path.join(settings.baseline!, 'bin', 'flotilla.js'),
+      'flotilla-baseline',
+    );
   if (name === 'etcd') return new EtcdSystem(directory);
   if (name === 'zookeeper') return new ZookeeperSystem(directory);
-  return new FlotillaSystem(directory);
+  return new FlotillaSystem(directory, settings.flotillaArgs);
 }
 
 async function loadRound(system: PeerSystem, clients: number, seconds: number, tag: number) {
@@ -259,7 +274,7 @@ export async function main(argv: string[]): Promise<void> {
       `${settings.kills} failovers per kind (${settings.failoverKinds.join(', ')}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
   );
   const dataRoot = makeTempDir('bench-peers-');
-  const systems = names.map((name) => createSystem(name, dataRoot, settings.baseline));
+  const systems = names.map((name) => createSystem(name, dataRoot, settings));
   const loadAverages: number[] = [];
   try {
     for (const system of systems) {

@@ -1,7 +1,7 @@
 // Diagnostic (not a benchmark): how many entries share one fsync on each Flotilla master under a
 // load, from the masters' own /metrics (flotilla_raft_fsync_seconds_count and
 // flotilla_raft_persisted_entries_total) before and after one round. Usage:
-//   npx tsx bench/peers/fsyncs-per-write.ts <clients> <seconds>
+//   npx tsx bench/peers/fsyncs-per-write.ts <clients> <seconds> [master flags: --raft-storage-writer thread]
 import { makeTempDir } from '../../test/support/tmp.ts';
 import { FlotillaSystem } from './flotilla.ts';
 import { benchValue, runRound } from './load.ts';
@@ -27,8 +27,8 @@ async function counts(address: string): Promise<Counts> {
   };
 }
 
-const [clientsText = '256', secondsText = '5'] = process.argv.slice(2);
-const system = new FlotillaSystem(makeTempDir('fsyncs-per-write-'));
+const [clientsText = '256', secondsText = '5', ...masterFlags] = process.argv.slice(2);
+const system = new FlotillaSystem(makeTempDir('fsyncs-per-write-'), masterFlags);
 await system.start();
 try {
   const addresses = system.memberAddresses();

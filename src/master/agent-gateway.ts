@@ -50,6 +50,7 @@ import { killMessage, launchMessage, toStatusReport, volumesMessage, WireConvers
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
+import { type BatchedAnswer, TaskStatusBatcher } from './status-batcher.ts';
 
 /** A frame that is not valid UTF-8 JSON, or too large, closes the socket with this code. */
 const closeCodeNotLeader = 4000;
@@ -161,9 +162,12 @@ export class AgentGateway implements LeaderService {
   #leaderSinceMs = 0;
   #nonce = 0;
   readonly #groupLaunches: GroupLaunches;
+  /** Status updates of one event-loop turn go to Raft as one entry (status-batcher.ts). */
+  readonly #statusUpdates: TaskStatusBatcher;
 
   constructor(readonly parts: AgentGatewayParts) {
     this.#secret = new SecretCheck(parts.secret);
+    this.#statusUpdates = new TaskStatusBatcher(parts.master);
     this.#groupLaunches = new GroupLaunches(
       () => parts.master.state(),
       (agentId, message) => this.#byAgent.get(agentId)?.send(message),
@@ -467,9 +471,9 @@ export class AgentGateway implements LeaderService {
     }
     let settle: (recorded: boolean) => void = () => {};
     this.#statusInFlight.set(inFlightKey, new Promise((resolve) => (settle = resolve)));
-    let outcome: Awaited<ReturnType<ReplicatedMaster['submit']>>;
+    let outcome: BatchedAnswer;
     try {
-      outcome = await this.parts.master.submit({ type: 'update_task_status', at: 0, ...reference, agentId, status });
+      outcome = await this.#statusUpdates.submit({ type: 'update_task_status', ...reference, agentId, status });
       settle(true);
     } catch (error) {
       settle(false);

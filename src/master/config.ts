@@ -7,6 +7,7 @@ import { AuthFileError } from '../auth/auth-file.ts';
 import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/options.ts';
 import { type RateLimits, readRateLimits } from '../auth/rate-limits.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
+import { storageWriterModes } from '../raft/storage-writer.ts';
 import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
 import { maxDurationMs, maxHistoryCount } from '../state-machine/limits.ts';
 import {
@@ -201,6 +202,13 @@ export const masterOptions = {
     minimum: 10,
     maximum: 100_000_000,
     description: 'take a snapshot and compact the log every n applied entries',
+  }),
+  raftStorageWriter: choiceOption({
+    flag: 'raft-storage-writer',
+    placeholder: '<mode>',
+    choices: [...storageWriterModes],
+    default: 'inline',
+    description: 'who writes the Raft log: inline (the event loop, before the messages leave) or thread (a worker)',
   }),
   agentPingIntervalMs: wholeOption({
     flag: 'agent-ping-interval-ms',

@@ -257,6 +257,7 @@ function startRaft(
     timing: config.timing,
     core: { snapshotThresholdEntries: options.snapshotEntries },
     observer: metrics.raft.observer,
+    storageWriter: options.raftStorageWriter,
   });
   metrics.raft.begin(raft.status());
   raft.onLeaderChange((status) => {

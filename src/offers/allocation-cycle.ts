@@ -31,6 +31,7 @@ import {
   isEmpty,
   reservedRoles,
   subtract,
+  type Resource,
   type Resources,
 } from '../state-machine/resources.ts';
 import { unreservedRole, type Role } from '../state-machine/roles.ts';
@@ -38,7 +39,8 @@ import type { Agent, Framework, MachineKey, MachineStatus, QuotaEntry, ReadonlyS
 import { mergeQuantities } from '../state-machine/quantities.ts';
 import { chop, meetsMinimum, type Quantities } from './quantities.ts';
 import { mergeCaps, QuotaBook } from './quota-book.ts';
-import { RoleTree, type RoleNode } from './role-tree.ts';
+import type { RoleNode, RoleTree } from './role-tree.ts';
+import { buildRoleTree } from './role-tree-keeper.ts';
 import type { SkipReason } from './skip-reasons.ts';
 import type { AllocationMemory, CycleOutcome } from './allocation-memory.ts';
 
@@ -83,6 +85,13 @@ export interface AllocationResult {
   readonly skipReasons: Map<FrameworkId, Map<AgentId, SkipReason>>;
 }
 
+const isUnreserved = (resource: Resource): boolean => resource.role === unreservedRole;
+
+function onlyRoles(resources: Resources, role: Role, other: Role): boolean {
+  for (const resource of resources) if (resource.role !== role && resource.role !== other) return false;
+  return true;
+}
+
 type Candidate = { readonly resources: Resources } | { readonly reason: SkipReason };
 
 interface Decision {
@@ -123,6 +132,8 @@ export class AllocationCycle {
    * allocation itself.
    */
   #step = 0;
+  /** The agent stage 2 is visiting leaves for (one function for every agent, not a closure each). */
+  #visiting: Agent | null = null;
 
   /**
    * What live tasks, executors and outstanding offers hold is not scanned here: the state's
@@ -147,19 +158,16 @@ export class AllocationCycle {
       return agent;
     });
     mergeQuantities(this.totals, book.activeTotals);
-    this.tree = new RoleTree(this.totals, (role) => state.weights.get(role)?.weight ?? 1);
+    // The driver's tree is kept from cycle to cycle and brought up to date (role-tree-keeper.ts).
+    this.tree = incremental?.memory.roleTree(state) ?? buildRoleTree(state);
     this.quota = new QuotaBook(state.quotas.values());
     this.#frameworkIds = [];
     for (const framework of sortedValues(state.frameworks)) {
       if (framework.state !== 'CONNECTED') continue;
       this.#frameworkIds.push(framework.id);
       this.#connected.push(framework);
-      for (const role of framework.info.roles) this.tree.addFramework(role, framework.id);
     }
     this.#frameworksWithRoom = this.#frameworkIds.length;
-    for (const [role, byFramework] of book.heldByRole)
-      for (const [frameworkId, held] of byFramework)
-        this.tree.allocateQuantities(role, held, this.tree.framework(role, frameworkId));
     for (const [role, unreserved] of book.unreservedHeldByRole) this.quota.consumeQuantities(role, unreserved);
   }
 
@@ -295,27 +303,30 @@ export class AllocationCycle {
       return;
     }
     if (this.#unreservedAllocatable(agent.id)) {
-      this.tree.visitLeavesInOrder(
-        (leaf) => this.#offerRole(agent, leaf, null) && !this.#unreservedAllocatable(agent.id),
-      );
+      this.#visiting = agent;
+      this.tree.visitLeavesInOrder(this.#offerLeaf);
     }
     // Frameworks not reached by now could only have had the unreserved rest: say why not.
     const left = this.#remaining.get(agent.id)!;
-    const unreservedLeft = filterRole(left, unreservedRole);
     const reason: SkipReason = isEmpty(left)
       ? 'NOTHING_FREE'
-      : isEmpty(unreservedLeft)
+      : !left.some(isUnreserved)
         ? 'RESERVED_FOR_OTHER_ROLES'
         : 'BELOW_MIN_ALLOCATABLE';
-    for (const role of reservedRoles(left)) {
+    const reserved = left.every(isUnreserved) ? [] : reservedRoles(left);
+    for (const role of reserved) {
       const leaf = this.tree.findLeaf(role);
       if (leaf !== undefined) this.#offerRole(agent, leaf, null);
     }
     this.#noteUntouched(agent.id, reason);
   }
 
+  /** Stage 2's visit of one leaf for `#visiting`: stops once nothing unreserved is left to offer. */
+  readonly #offerLeaf = (leaf: RoleNode): boolean =>
+    this.#offerRole(this.#visiting!, leaf, null) && !this.#unreservedAllocatable(this.#visiting!.id);
+
   #unreservedAllocatable(agentId: AgentId): boolean {
-    return meetsMinimum(filterRole(this.#remaining.get(agentId)!, unreservedRole), this.#input.config.minAllocatable);
+    return meetsMinimum(this.#remaining.get(agentId)!, this.#input.config.minAllocatable, unreservedRole);
   }
 
   /**
@@ -373,11 +384,14 @@ export class AllocationCycle {
   #candidate(agentId: AgentId, role: Role, guaranteeOf: Role | null): Candidate {
     const remaining = this.#remaining.get(agentId)!;
     if (isEmpty(remaining)) return { reason: 'NOTHING_FREE' };
+    // Usually everything free is unreserved or the role's own: then the whole list is what it may
+    // take, the same entries in the same order as cutting and merging it again would give.
+    const allUsable = onlyRoles(remaining, role, unreservedRole);
     const reserved = role === unreservedRole ? emptyResources : filterRole(remaining, role);
-    const unreserved = filterRole(remaining, unreservedRole);
+    const unreserved = allUsable && reserved.length === 0 ? remaining : filterRole(remaining, unreservedRole);
     if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };
     const { minAllocatable } = this.#input.config;
-    const whole = add(reserved, unreserved);
+    const whole = allUsable ? remaining : add(reserved, unreserved);
     if (!meetsMinimum(whole, minAllocatable)) return { reason: 'BELOW_MIN_ALLOCATABLE' };
     if (this.quota.isEmpty) return { resources: whole };
     const limitCaps = this.quota.limitCaps(role);

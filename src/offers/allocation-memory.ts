@@ -22,6 +22,8 @@ import { equals, type Resources } from '../state-machine/resources.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
 import type { Agent, Framework, MachineKey, MachineStatus, QuotaEntry, ReadonlyState } from '../state-machine/state.ts';
 import { allAgents } from './hints.ts';
+import type { RoleTree } from './role-tree.ts';
+import { RoleTreeKeeper } from './role-tree-keeper.ts';
 import type { SkipReason } from './skip-reasons.ts';
 
 interface AgentMemory {
@@ -55,13 +57,20 @@ export class AllocationMemory {
   #valid = false;
   /** The last cycle's skip reasons, carried over for agents a later cycle does not visit. */
   #skipReasons: ReadonlyMap<FrameworkId, ReadonlyMap<AgentId, SkipReason>> = new Map();
+  readonly #roleTree = new RoleTreeKeeper();
 
   get skipReasons(): ReadonlyMap<FrameworkId, ReadonlyMap<AgentId, SkipReason>> {
     return this.#skipReasons;
   }
 
+  /** The DRF role tree as the last cycle left it, brought up to date with `state` (role-tree-keeper.ts). */
+  roleTree(state: ReadonlyState): RoleTree {
+    return this.#roleTree.sync(state);
+  }
+
   /** Leadership changed or a cycle was abandoned: the next cycle is a full one. */
   forget(): void {
+    this.#roleTree.forget();
     this.#valid = false;
     this.#agents.clear();
     this.#frameworks.clear();

@@ -13,3 +13,7 @@ export const defaultMaxSkipReasonsPerFramework = 32;
 
 /** Past this many changed children a full sort is cheaper than moving each into place. */
 export const maxRepositions = 8;
+
+/** A role tree kept across cycles with more entries than this many times the live ones (plus `minEntriesKept`) is built again. */
+export const maxLeftOverFactor = 2;
+export const minEntriesKept = 64;

@@ -4,6 +4,7 @@
 // arithmetic itself lives in the state machine (its allocation book keeps held quantities as
 // commands apply); this module adds what only the allocator needs.
 import { canonicalize, type Resource, type Resources, type ValueRange } from '../state-machine/resources.ts';
+import type { Role } from '../state-machine/roles.ts';
 import {
   addQuantities,
   amountMillis,
@@ -42,20 +43,25 @@ export function dominantShare(allocation: Quantities, totals: Quantities): numbe
   return share;
 }
 
-/** Mesos `--min_allocatable_resources`: allocatable when it holds at least one of the alternatives in full. */
-export function meetsMinimum(resources: Resources, alternatives: readonly Quantities[]): boolean {
-  if (resources.length === 0) return false;
+/**
+ * Mesos `--min_allocatable_resources`: allocatable when it holds at least one of the alternatives
+ * in full. `role`: count only the resources of that role (the unreserved part of an agent's free
+ * resources, without cutting a list for it first).
+ */
+export function meetsMinimum(resources: Resources, alternatives: readonly Quantities[], role?: Role): boolean {
+  if (role === undefined ? resources.length === 0 : !resources.some((resource) => resource.role === role)) return false;
   if (alternatives.length === 0) return true;
   // Summed per name on demand, not into a map first: run for every agent of every cycle.
   return alternatives.some((alternative) => {
-    for (const [name, millis] of alternative) if (heldMillis(resources, name) < millis) return false;
+    for (const [name, millis] of alternative) if (heldMillis(resources, name, role) < millis) return false;
     return true;
   });
 }
 
-function heldMillis(resources: Resources, name: string): number {
+function heldMillis(resources: Resources, name: string, role: Role | undefined): number {
   let millis = 0;
-  for (const resource of resources) if (resource.name === name) millis += amountMillis(resource);
+  for (const resource of resources)
+    if (resource.name === name && (role === undefined || resource.role === role)) millis += amountMillis(resource);
   return millis;
 }
 

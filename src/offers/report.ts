@@ -40,7 +40,7 @@ export function buildAllocationReport(input: ReportInput): AllocationReport {
       dominantShare: node.share,
       guarantees: quota?.guarantees ?? {},
       limits: quota?.limits ?? {},
-      allocated: toRecord(node.allocation),
+      allocated: toRecord(cycle.tree.quantitiesOf(node.allocation)),
     };
   });
   const offersByFramework = new Map<string, number>();

@@ -8,19 +8,96 @@
 // children again only when a traversal next enters it. Within one agent's traversal the order
 // therefore stays as it was when the traversal began, as in Mesos, where `sort()` is called
 // once per agent.
+//
+// Allocations are numeric vectors (one slot per resource name, thousandths, `ResourceSlots`),
+// not maps: every offer of a cycle adds to each node on its path and recomputes its share, and
+// a plain array of numbers does that without hashing a name per resource per node.
 import { maxRepositions } from './limits.ts';
 import type { FrameworkId } from '../state-machine/ids.ts';
 import { compareStrings } from '../state-machine/ordering.ts';
 import type { Role } from '../state-machine/roles.ts';
-import { mergeQuantities } from '../state-machine/quantities.ts';
-import { dominantShare, quantitiesOf, type Quantities } from './quantities.ts';
+import { amountMillis } from '../state-machine/quantities.ts';
+import type { Quantities } from './quantities.ts';
 import type { Resources } from '../state-machine/resources.ts';
+
+/** Thousandths per resource name, at the slot `ResourceSlots` gave the name; a missing slot is 0. */
+export type QuantityVector = number[];
+
+/** Resource name ↔ slot in a `QuantityVector`, assigned in the order names are first seen. */
+export class ResourceSlots {
+  readonly #byName = new Map<string, number>();
+  readonly names: string[] = [];
+
+  slot(name: string): number {
+    let slot = this.#byName.get(name);
+    if (slot === undefined) {
+      slot = this.names.length;
+      this.names.push(name);
+      this.#byName.set(name, slot);
+    }
+    return slot;
+  }
+
+  vectorOf(quantities: ReadonlyMap<string, number>): QuantityVector {
+    const vector: QuantityVector = [];
+    for (const [name, millis] of quantities) addAt(vector, this.slot(name), millis);
+    return vector;
+  }
+
+  /** Ranges count their values (ports: one per port), as quantities do. */
+  vectorOfResources(resources: Resources): QuantityVector {
+    const vector: QuantityVector = [];
+    for (const resource of resources) addAt(vector, this.slot(resource.name), amountMillis(resource));
+    return vector;
+  }
+
+  /** Back to name → thousandths, zero slots left out (what `mergeQuantities` would have kept). */
+  quantitiesOf(vector: QuantityVector): Quantities {
+    const out: Quantities = new Map();
+    for (let slot = 0; slot < vector.length; slot += 1)
+      if (vector[slot] !== 0) out.set(this.names[slot]!, vector[slot]!);
+    return out;
+  }
+}
+
+function addAt(vector: QuantityVector, slot: number, millis: number): void {
+  while (vector.length <= slot) vector.push(0);
+  vector[slot] = vector[slot]! + millis;
+}
+
+function addVector(into: QuantityVector, delta: QuantityVector): void {
+  while (into.length < delta.length) into.push(0);
+  for (let slot = 0; slot < delta.length; slot += 1) into[slot] = into[slot]! + delta[slot]!;
+}
+
+/**
+ * DRF's dominant share over vectors: the largest fraction of the total held of any one resource.
+ * The same divisions as `dominantShare` on maps, so the same shares and the same order.
+ */
+function vectorShare(allocation: QuantityVector, totals: QuantityVector): number {
+  let share = 0;
+  const length = Math.min(allocation.length, totals.length);
+  for (let slot = 0; slot < length; slot += 1) {
+    const total = totals[slot]!;
+    if (total > 0) {
+      const fraction = allocation[slot]! / total;
+      if (fraction > share) share = fraction;
+    }
+  }
+  return share;
+}
 
 export interface FrameworkEntry {
   readonly id: FrameworkId;
+  readonly role: Role;
   /** What the framework holds in this role (tasks and offers), for its share within the role. */
-  readonly allocation: Quantities;
+  readonly allocation: QuantityVector;
   share: number;
+  /**
+   * Whether it is among its leaf's frameworks (CONNECTED, subscribed to the role). An entry that
+   * is not only carries what a framework holds in a role, so that it needs no recount on joining.
+   */
+  inLeaf: boolean;
 }
 
 export interface RoleNode {
@@ -29,7 +106,7 @@ export interface RoleNode {
   /** A virtual leaf holds the role's own allocation and frameworks; a real node its subtree's. */
   readonly virtual: boolean;
   readonly weight: number;
-  readonly allocation: Quantities;
+  readonly allocation: QuantityVector;
   /** Dominant share of `allocation` divided by `weight`. */
   share: number;
   readonly children: RoleNode[];
@@ -54,7 +131,7 @@ function newNode(role: Role, parent: RoleNode | null, virtual: boolean, weight: 
     parent,
     virtual,
     weight,
-    allocation: new Map(),
+    allocation: [],
     share: 0,
     children: [],
     changedChildren: new Set(),
@@ -70,11 +147,15 @@ export class RoleTree {
   readonly #nodes = new Map<Role, RoleNode>();
   readonly #leaves = new Map<Role, RoleNode>();
   readonly #entries = new Map<string, FrameworkEntry>();
+  readonly slots = new ResourceSlots();
+  readonly #totals: QuantityVector;
 
   constructor(
-    private readonly totals: Quantities,
+    totals: ReadonlyMap<string, number>,
     private readonly weightOf: (role: Role) => number,
-  ) {}
+  ) {
+    this.#totals = this.slots.vectorOf(totals);
+  }
 
   /** The real node of `role`, created with its ancestors. */
   node(role: Role): RoleNode {
@@ -109,43 +190,89 @@ export class RoleTree {
     return this.#nodes.get(role);
   }
 
-  addFramework(role: Role, id: FrameworkId): FrameworkEntry {
+  #entry(role: Role, id: FrameworkId): FrameworkEntry {
     const key = `${role}\u0000${id}`;
-    const found = this.#entries.get(key);
-    if (found !== undefined) return found;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { id, role, allocation: [], share: 0, inLeaf: false };
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The framework competes for offers in `role` (it is CONNECTED and subscribed to it). */
+  addFramework(role: Role, id: FrameworkId): FrameworkEntry {
+    const entry = this.#entry(role, id);
+    if (entry.inLeaf) return entry;
     const leaf = this.leaf(role);
-    const entry: FrameworkEntry = { id, allocation: new Map(), share: 0 };
+    entry.inLeaf = true;
     leaf.frameworks.push(entry);
-    this.#entries.set(key, entry);
+    leaf.frameworksDirty = true;
     for (let node: RoleNode | null = leaf; node !== null; node = node.parent) node.frameworkCount += 1;
     return entry;
   }
 
+  /** No longer: what it holds in the role still counts toward the role's share. */
+  removeFramework(role: Role, id: FrameworkId): void {
+    const entry = this.#entries.get(`${role}\u0000${id}`);
+    if (entry === undefined || !entry.inLeaf) return;
+    const leaf = this.leaf(role);
+    entry.inLeaf = false;
+    leaf.frameworks.splice(leaf.frameworks.indexOf(entry), 1);
+    for (let node: RoleNode | null = leaf; node !== null; node = node.parent) node.frameworkCount -= 1;
+  }
+
+  /** Entries, live or not: a kept tree is built again once most of them are left over (role-tree-keeper.ts). */
+  get entryCount(): number {
+    return this.#entries.size;
+  }
+
+  /** A framework competing in `role`, or undefined. */
   framework(role: Role, id: FrameworkId): FrameworkEntry | undefined {
-    return this.#entries.get(`${role}\u0000${id}`);
+    const entry = this.#entries.get(`${role}\u0000${id}`);
+    return entry?.inLeaf === true ? entry : undefined;
   }
 
-  /** Charges `resources` to `role` (and its ancestors) and, if given, to a framework in it. */
-  allocate(role: Role, resources: Resources, framework: FrameworkEntry | undefined): void {
-    const quantities = quantitiesOf(resources);
-    this.#charge(role, framework, (into) => mergeQuantities(into, quantities));
+  /**
+   * Entries a cycle charged offers to since `changedEntries.clear()`: a tree kept across cycles
+   * (role-tree-keeper.ts) sets them back to what the allocation book says they hold.
+   */
+  readonly changedEntries = new Set<FrameworkEntry>();
+
+  /** An offer of `resources` to a framework in `role`: charged to it, its role and the role's ancestors. */
+  allocate(role: Role, resources: Resources, framework: FrameworkEntry): void {
+    this.changedEntries.add(framework);
+    this.#charge(role, framework, this.slots.vectorOfResources(resources));
   }
 
-  /** As `allocate`, with quantities already counted (the allocation book's, at the start of a cycle). */
-  allocateQuantities(role: Role, quantities: ReadonlyMap<string, number>, framework: FrameworkEntry | undefined): void {
-    this.#charge(role, framework, (into) => mergeQuantities(into, quantities));
+  /** What the framework holds in `role` is now `quantities` (the allocation book's): charges the difference. */
+  setHeld(role: Role, id: FrameworkId, quantities: ReadonlyMap<string, number>): void {
+    const entry = this.#entry(role, id);
+    const delta = this.slots.vectorOf(quantities);
+    let changed = false;
+    while (delta.length < entry.allocation.length) delta.push(0);
+    for (let slot = 0; slot < delta.length; slot += 1) {
+      delta[slot] = delta[slot]! - (entry.allocation[slot] ?? 0);
+      if (delta[slot] !== 0) changed = true;
+    }
+    if (changed) this.#charge(role, entry, delta);
   }
 
-  #charge(role: Role, framework: FrameworkEntry | undefined, addTo: (into: Quantities) => void): void {
+  /** What a node or framework entry holds, by name (GET_ALLOCATION). */
+  quantitiesOf(allocation: QuantityVector): Quantities {
+    return this.slots.quantitiesOf(allocation);
+  }
+
+  #charge(role: Role, framework: FrameworkEntry | undefined, delta: QuantityVector): void {
     if (framework !== undefined) {
-      addTo(framework.allocation);
-      framework.share = dominantShare(framework.allocation, this.totals);
+      addVector(framework.allocation, delta);
+      framework.share = vectorShare(framework.allocation, this.#totals);
     }
     const leaf = this.leaf(role);
     leaf.frameworksDirty = true;
     for (let node: RoleNode | null = leaf; node !== null && node !== this.root; node = node.parent) {
-      addTo(node.allocation);
-      node.share = dominantShare(node.allocation, this.totals) / node.weight;
+      addVector(node.allocation, delta);
+      node.share = vectorShare(node.allocation, this.#totals) / node.weight;
       if (node.parent !== null) node.parent.changedChildren.add(node);
     }
   }
@@ -201,6 +328,12 @@ export class RoleTree {
  * at 1,000 sibling roles is far cheaper than sorting them all again for every agent.
  */
 function putChildrenInOrder(node: RoleNode): void {
+  if (node.children.length <= 1) {
+    // A role with only its own leaf (the usual case) has nothing to order.
+    node.childrenUnsorted = false;
+    node.changedChildren.clear();
+    return;
+  }
   if (node.childrenUnsorted || node.changedChildren.size > maxRepositions) {
     node.children.sort(compareNodes);
     node.childrenUnsorted = false;

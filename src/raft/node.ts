@@ -1,10 +1,19 @@
 // The driver of one replica: real time, real disk, real sockets around the pure core.
-// Its loop order is fixed (etcd-raft doc.go): persist the Ready in one SQLite transaction →
-// send its messages → install its snapshot and apply its committed entries → advance; only a
-// leader's messages go before its own persist (§10.2.1, Ready.sendBeforePersist). Every
-// input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
-// same turn of the event loop share one transaction and one fsync (group commit).
-import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
+// Two storage writers (RaftNodeOptions.storageWriter), the same ordering (write-pipeline.ts):
+// - 'inline' (the default): for each Ready the loop sends a leader's messages (§10.2.1) →
+//   writes the Ready in one SQLite transaction on this thread → sends the rest (votes,
+//   acknowledgements, a new term) → applies → advances.
+// - 'thread' (etcd-raft AsyncStorageWrites): a worker thread owns the append path's SQLite
+//   connection (storage-writer.ts), so no fsync holds this event loop. The loop posts each
+//   Ready's write → sends what the pipeline releases → applies (the core hands out only entries
+//   durable here) → advances. When the writer reports a write durable, the messages that waited
+//   leave and the core hears persisted(): a leader then counts itself.
+// Every input (tick, message, proposal, a write reported durable) only schedules the loop, so
+// proposals that arrive in the same turn of the event loop share one Ready, one transaction and
+// one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
+import { assert } from '../util/assert.ts';
+import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
+import { ApplyQueue } from './apply-queue.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
@@ -15,15 +24,17 @@ import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
 import { exitCodeInternalError, exitCodeStorageWriteFailed, StorageWriteError } from './disk-errors.ts';
 import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
+import { StorageWriter, type StorageWriterMode } from './storage-writer.ts';
+import { type AcceptedReady, type PipelineWrite, WritePipeline } from './write-pipeline.ts';
 import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
-  type HardState,
   type IdempotencyStamp,
   type LogIndex,
   type Membership,
   type MembershipChange,
+  type Message,
   NO_NODE,
   type NodeId,
   type ProposeRejection,
@@ -57,6 +68,8 @@ export interface RaftNodeOptions {
   readonly observer?: RaftObserver;
   /** Passed to the storage (a size cap for tests of a full disk); none by default. */
   readonly storage?: StorageOptions;
+  /** Who writes the log: this thread, between a Ready and its messages (default), or a worker thread. */
+  readonly storageWriter?: StorageWriterMode;
   /**
    * Called once the replica stopped on a fatal error (a broken invariant, a corrupt log, a failed
    * disk write), after the log line. By default the process exits with `exitCode`: 74 for a
@@ -94,6 +107,18 @@ interface PendingProposal {
   readonly timer: NodeJS.Timeout;
 }
 
+/** A request posted to the storage writer, answered in order. */
+type PostedWrite =
+  | { readonly kind: 'ready'; readonly id: number; readonly sequence: number; readonly entries: number }
+  | {
+      readonly kind: 'snapshot';
+      readonly id: number;
+      readonly index: LogIndex;
+      readonly bytes: number;
+      readonly compactedThrough: LogIndex;
+      readonly startedMs: number;
+    };
+
 interface PendingRead {
   readonly resolve: () => void;
   readonly reject: (error: RaftRequestError) => void;
@@ -104,7 +129,15 @@ interface PendingRead {
 export class RaftNode {
   readonly id: NodeId;
   private readonly core: RaftCore;
-  private readonly storage: SqliteRaftStorage;
+  /** Exactly one of the two is set: inline mode writes on this thread, thread mode posts to a worker. */
+  private readonly inlineStorage: SqliteRaftStorage | null;
+  private readonly writer: StorageWriter | null;
+  private readonly pipeline: WritePipeline;
+  private readonly postedWrites: PostedWrite[] = [];
+  /** Entries of the Readies answered so far from the writer's current transaction. */
+  private entriesInGroup = 0;
+  /** Messages released by the Readies answered so far from the writer's current transaction. */
+  private readonly releasedInGroup: Message[] = [];
   private readonly transport: PeerTransport;
   private readonly host: StateMachineHost;
   private readonly logger: RaftNodeLogger;
@@ -120,6 +153,13 @@ export class RaftNode {
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
   private tickTimer: NodeJS.Timeout | null = null;
   private processScheduled = false;
+  /** Committed entries not applied yet, applied in slices (applySlice); set up by the constructor. */
+  private applyQueue!: ApplyQueue;
+  /** The state machine's applied index: behind the core's while the queue holds entries. */
+  private appliedIndex: LogIndex = 0;
+  private applyScheduled = false;
+  /** The core asked for a snapshot at this index: it is taken once the state machine is there. */
+  private snapshotDueAt: LogIndex | null = null;
   private stopped = false;
   private readSequence = 0;
   private membership: Membership | null = null;
@@ -132,9 +172,6 @@ export class RaftNode {
    */
   private readonly retiringPeers = new Map<NodeId, { readonly address: string; readonly untilIndex: LogIndex }>();
   private fatal: Error | null = null;
-  private durableHardState: { term: Term; vote: NodeId } | null = null;
-  /** The latest hard state, when only its commit index moved since the last write (persistReady). */
-  private unwrittenHardState: HardState | null = null;
 
   private constructor(options: RaftNodeOptions, storage: SqliteRaftStorage) {
     this.id = options.id;
@@ -143,12 +180,26 @@ export class RaftNode {
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10_000;
     this.observer = options.observer ?? silentRaftObserver;
     this.onFatal = options.onFatal ?? exitProcess;
-    this.storage = storage;
     this.host = new StateMachineHost(options.stateMachine);
     const bootstrap: Membership = options.join
       ? { voters: [], learners: [], addresses: {} }
       : { voters: Object.keys(options.peers).sort() as NodeId[], learners: [], addresses: { ...options.peers } };
-    const persisted = storage.load(bootstrap);
+    const threaded = (options.storageWriter ?? 'inline') === 'thread';
+    // Read on this thread; in thread mode then closed: the writer thread's connection is the only one.
+    let persisted: ReturnType<SqliteRaftStorage['load']>;
+    try {
+      persisted = storage.load(bootstrap);
+    } finally {
+      if (threaded) storage.close();
+    }
+    this.pipeline = new WritePipeline(persisted.hardState);
+    this.inlineStorage = threaded ? null : storage;
+    this.writer = threaded
+      ? StorageWriter.start(options.dataDir, options.storage ?? {}, {
+          done: (id, durationMs, groupEnd) => this.writeDone(id, durationMs, groupEnd),
+          failed: (error) => this.crash(error),
+        })
+      : null;
     if (persisted.snapshot !== null) this.restoreSnapshot(persisted.snapshot);
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
@@ -157,9 +208,12 @@ export class RaftNode {
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,
+      asyncStorageWrites: threaded,
     };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.core = new RaftCore(config, persisted, new SeededRandom(seed));
+    this.appliedIndex = this.core.status().applied;
+    this.applyQueue = new ApplyQueue(this.appliedIndex);
     this.leadershipHeard = leadershipOf(this.core.status());
     this.transport = new PeerTransport({
       self: options.id,
@@ -237,8 +291,9 @@ export class RaftNode {
     return started;
   }
 
+  /** The core's status, with the applied index the state machine is at (the core's runs ahead: applySlice). */
   status(): CoreStatus {
-    return this.core.status();
+    return { ...this.core.status(), applied: this.appliedIndex };
   }
 
   transportStats(): ReturnType<PeerTransport['stats']> {
@@ -274,10 +329,14 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     await this.transport.close();
-    if (this.unwrittenHardState !== null) {
-      this.storage.persist({ hardState: this.unwrittenHardState, entries: [], snapshot: null }, { durable: false });
+    // Every write posted is made durable first; a commit-only hard state rides along unsynced.
+    const hardState = this.pipeline.takeUnwrittenHardState();
+    const batch = hardState === null ? null : { hardState, entries: [], snapshot: null };
+    if (this.writer !== null) await this.writer.close(batch);
+    if (this.inlineStorage !== null) {
+      if (batch !== null) this.inlineStorage.persist(batch, { durable: false });
+      this.inlineStorage.close();
     }
-    this.storage.close();
   }
 
   // ---------------------------------------------------------------- the loop
@@ -317,66 +376,150 @@ export class RaftNode {
     if (this.stopped || this.fatal !== null) return;
     try {
       while (this.core.hasReady()) this.handleReady(this.core.ready());
+      if (!this.applyScheduled) this.applySlice();
     } catch (error) {
       this.crash(error as Error);
     }
   }
 
   private handleReady(ready: Ready): void {
-    // §10.2.1: a leader's appends leave before its own fsync, so followers write in parallel;
-    // everything else is sent only once durable (see Ready.sendBeforePersist).
-    if (ready.sendBeforePersist) this.transport.send(ready.messages);
-    this.persistReady(ready);
-    if (!ready.sendBeforePersist) this.transport.send(ready.messages);
+    // The pipeline says what waits for the write (write-pipeline.ts); the core says, through
+    // sendBeforePersist, which messages are a leader's that need not (§10.2.1).
+    const accepted = this.pipeline.accept(ready);
+    if (this.inlineStorage !== null) {
+      this.writeInline(this.inlineStorage, accepted);
+    } else {
+      if (accepted.write !== null) this.postWrite(accepted.write);
+      if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+    }
     if (ready.snapshot !== null) {
+      // Entries still queued are older than the snapshot: applied first, so their proposals are
+      // answered with their results (a rare long turn: a follower catching up from far behind).
+      while (this.applyQueue.size > 0) this.applyNext();
       this.host.restore(ready.snapshot.data);
+      this.appliedIndex = ready.snapshot.meta.index;
+      this.applyQueue.restartAt(this.appliedIndex);
       this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
       this.logger.info(
         { ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength },
         'installed snapshot from the leader',
       );
     }
-    for (const entry of ready.committedEntries) {
-      this.settleProposal(entry.term, this.host.apply(entry));
-    }
+    this.applyQueue.push(ready.committedEntries);
     for (const readState of ready.readStates) this.readPointKnown(readState.context, readState.index);
     for (const failure of ready.readFailures)
       this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
     this.core.advance(ready);
-    const status = this.core.status();
-    if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.afterApply(status.applied);
-    if (ready.snapshotWantedAt !== null) this.takeSnapshot(ready.snapshotWantedAt);
+    const status = this.status();
+    if (ready.snapshot !== null) this.afterApply(this.appliedIndex);
+    if (ready.snapshotWantedAt !== null) this.snapshotDueAt = ready.snapshotWantedAt;
+    this.snapshotIfDue();
     if (ready.roleChanged) this.roleChanged(status);
     this.syncPeers();
   }
 
   /**
-   * Writes what this Ready must make durable, in one transaction and one fsync. A Ready that
-   * moved only the commit index (no entries, snapshot, term or vote) writes nothing: the commit
-   * index is volatile in Raft — a restarted replica relearns it from the leader (etcd-raft
-   * MustSync) — so it rides along with the next durable write, or with stop(). That spares a
-   * SQLite transaction per heartbeat round, acknowledgement and commit advance.
+   * Inline mode: a leader's messages leave first, the write (one transaction, one fsync) holds
+   * this thread, then what waited for it leaves. The core (not in asyncStorageWrites mode) takes
+   * advance() as durable, so the pipeline's durableThrough is not reported.
    */
-  private persistReady(ready: Ready): void {
-    if (!this.mustSync(ready)) {
-      if (ready.hardState !== null) this.unwrittenHardState = ready.hardState;
-      return;
-    }
-    // No hard state in the Ready means it equals the last one the core handed out: that one.
-    const hardState = ready.hardState ?? this.unwrittenHardState;
-    this.unwrittenHardState = null;
+  private writeInline(storage: SqliteRaftStorage, accepted: AcceptedReady): void {
+    if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+    const write = accepted.write;
+    if (write === null) return;
     const startedMs = performance.now();
-    this.storage.persist({ hardState, entries: ready.entries, snapshot: ready.snapshot }, { durable: true });
-    this.observer.persisted(performance.now() - startedMs, ready.entries.length, true);
+    storage.persist(
+      { hardState: write.hardState, entries: write.entries, snapshot: write.snapshot },
+      { durable: true },
+    );
+    this.observer.persisted(performance.now() - startedMs, write.entries.length, true);
+    const completed = this.pipeline.completed(write.sequence);
+    if (completed.sendNow.length > 0) this.transport.send(completed.sendNow);
   }
 
-  private mustSync(ready: Ready): boolean {
-    const previous = this.durableHardState;
-    const hardState = ready.hardState;
-    const termOrVoteChanged =
-      hardState !== null && (previous === null || hardState.term !== previous.term || hardState.vote !== previous.vote);
-    if (hardState !== null) this.durableHardState = hardState;
-    return ready.entries.length > 0 || ready.snapshot !== null || termOrVoteChanged;
+  /** Thread mode: one transaction and one fsync in the writer thread; entries, a snapshot, term or vote. */
+  private postWrite(write: PipelineWrite): void {
+    assert(this.writer !== null, 'postWrite: inline mode writes on this thread');
+    const batch = { hardState: write.hardState, entries: write.entries, snapshot: write.snapshot };
+    const id = this.writer.post({ type: 'persist', batch, durable: true });
+    this.postedWrites.push({ kind: 'ready', id, sequence: write.sequence, entries: write.entries.length });
+  }
+
+  /** The writer finished request `id` (in order): what waited for it goes on. */
+  private writeDone(id: number, durationMs: number, groupEnd: boolean): void {
+    const posted = this.postedWrites.shift();
+    assert(posted !== undefined && posted.id === id, `storage writer answered ${id}, expected ${posted?.id}`);
+    if (this.fatal !== null) return;
+    if (posted.kind === 'snapshot') {
+      this.snapshotRecorded(posted, performance.now() - posted.startedMs);
+      return;
+    }
+    // One observation per transaction (one fsync), with the entries of every Ready it carried.
+    this.entriesInGroup += posted.entries;
+    if (groupEnd) {
+      this.observer.persisted(durationMs, this.entriesInGroup, true);
+      this.entriesInGroup = 0;
+    }
+    const completed = this.pipeline.completed(posted.sequence);
+    this.releasedInGroup.push(...completed.sendNow);
+    if (this.stopped) return;
+    try {
+      const durable = completed.durableThrough;
+      if (durable !== null) this.core.persisted(durable.index, durable.term);
+      if (!groupEnd) return;
+      // What the transaction released leaves as one frame per peer, not one per Ready it carried.
+      const released = this.releasedInGroup.splice(0);
+      if (released.length > 0) this.transport.send(released);
+    } catch (error) {
+      this.crash(error as Error);
+      return;
+    }
+    this.tellLeadership();
+    // Scheduled, not run here: the writes completed in one transaction (and proposals arriving in
+    // the same turn) then make one Ready, one write and one round of messages, not one each.
+    this.schedule();
+  }
+
+  /**
+   * Applies queued committed entries for about `applySliceBudgetMs` (one at least), then yields to
+   * the event loop and goes on in the next turn. The core already counts them applied; what waits
+   * on the state machine waits on `appliedIndex`: proposals are answered as their entry applies,
+   * reads (ReadIndex, hence a new leader's establish) once it reaches their index, snapshots are
+   * taken at it. Leadership changes between slices reach the listeners at once (tellLeadership):
+   * a deposed master stops its services while the rest of the queue applies.
+   */
+  private applySlice(): void {
+    if (this.applyQueue.size === 0) return;
+    const startedMs = performance.now();
+    do this.applyNext();
+    while (this.applyQueue.size > 0 && performance.now() - startedMs < applySliceBudgetMs);
+    this.afterApply(this.appliedIndex);
+    if (this.applyQueue.size === 0) return;
+    this.applyScheduled = true;
+    setImmediate(() => {
+      this.applyScheduled = false;
+      if (this.stopped || this.fatal !== null) return;
+      try {
+        this.applySlice();
+      } catch (error) {
+        this.crash(error as Error);
+      }
+    });
+  }
+
+  private applyNext(): void {
+    const entry = this.applyQueue.shift();
+    const applied = this.host.apply(entry);
+    this.appliedIndex = entry.index;
+    this.settleProposal(entry.term, applied);
+    this.snapshotIfDue();
+  }
+
+  /** The snapshot the core asked for, once the state machine has reached its index (at that index). */
+  private snapshotIfDue(): void {
+    if (this.snapshotDueAt === null || this.appliedIndex < this.snapshotDueAt) return;
+    this.snapshotDueAt = null;
+    this.takeSnapshot(this.appliedIndex);
   }
 
   private afterApply(applied: LogIndex): void {
@@ -429,19 +572,36 @@ export class RaftNode {
     );
   }
 
-  private snapshotWritten(index: LogIndex, data: Uint8Array, durationMs: number): void {
+  /**
+   * The state machine's snapshot is serialised: the core compacts its log, and the writer records
+   * the snapshot and deletes the entries behind it, after every write posted before (the entries
+   * it covers are durable already: the core applies only durable entries).
+   */
+  private snapshotWritten(index: LogIndex, data: Uint8Array, serialiseMs: number): void {
     const through = this.core.snapshotTaken(index, data);
     const snapshot = this.core.lastSnapshot();
     if (snapshot === null || snapshot.meta.index !== index) return;
-    this.storage.saveSnapshot(snapshot);
-    this.storage.compact(through);
-    this.observer.snapshotTaken(index, data.byteLength, durationMs);
+    const startedMs = performance.now() - serialiseMs;
+    const recorded = { kind: 'snapshot', index, bytes: data.byteLength, compactedThrough: through, startedMs } as const;
+    if (this.inlineStorage !== null) {
+      this.inlineStorage.saveSnapshot(snapshot);
+      this.inlineStorage.compact(through);
+      this.snapshotRecorded({ ...recorded, id: 0 }, performance.now() - startedMs);
+      return;
+    }
+    assert(this.writer !== null, 'snapshotWritten: no storage writer');
+    const id = this.writer.post({ type: 'save-snapshot', snapshot, compactThrough: through });
+    this.postedWrites.push({ ...recorded, id });
+  }
+
+  private snapshotRecorded(posted: Extract<PostedWrite, { kind: 'snapshot' }>, durationMs: number): void {
+    this.observer.snapshotTaken(posted.index, posted.bytes, durationMs);
     this.logger.info(
       {
         ...this.logFields(),
-        index,
-        bytes: data.byteLength,
-        compactedThrough: through,
+        index: posted.index,
+        bytes: posted.bytes,
+        compactedThrough: posted.compactedThrough,
         durationMs: Math.round(durationMs),
       },
       'snapshot taken',
@@ -478,7 +638,7 @@ export class RaftNode {
     const read = this.reads.get(context);
     if (read === undefined) return;
     read.index = index;
-    if (index <= this.core.status().applied) {
+    if (index <= this.appliedIndex) {
       clearTimeout(read.timer);
       this.reads.delete(context);
       read.resolve();
@@ -630,7 +790,8 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     void this.transport.close();
-    this.storage.close();
+    this.writer?.terminate();
+    this.inlineStorage?.close();
     this.onFatal(error, exitCode);
   }
 

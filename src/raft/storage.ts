@@ -159,6 +159,7 @@ export class SqliteRaftStorage {
   private readonly snapshotDirectory: string;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly persistTransaction: (batch: PersistBatch, file: SnapshotFileRecord | null) => void;
+  private readonly persistAllTransaction: (batches: readonly PersistBatch[]) => void;
   private readonly recordSnapshotTransaction: (meta: SnapshotMeta, file: SnapshotFileRecord) => void;
 
   private constructor(
@@ -170,6 +171,10 @@ export class SqliteRaftStorage {
     this.statements = prepareStatements(database);
     this.persistTransaction = database.transaction((batch: PersistBatch, file: SnapshotFileRecord | null) => {
       this.persistInTransaction(batch, file);
+    });
+    // Each batch's own transaction nests as a savepoint; only the outer one commits and syncs.
+    this.persistAllTransaction = database.transaction((batches: readonly PersistBatch[]) => {
+      for (const batch of batches) this.persistBatch(batch, { durable: true });
     });
     this.recordSnapshotTransaction = database.transaction((meta: SnapshotMeta, file: SnapshotFileRecord) => {
       this.statements.upsertSnapshot.run(snapshotRowParameters(meta, file));
@@ -217,6 +222,14 @@ export class SqliteRaftStorage {
    */
   persist(batch: PersistBatch, options: { durable: boolean } = { durable: true }): void {
     this.guarded('persist', () => this.persistBatch(batch, options));
+  }
+
+  /**
+   * Persists several Readies in one transaction and one fsync, in order (the storage writer's
+   * group commit: the Readies posted while the previous transaction was being written).
+   */
+  persistAll(batches: readonly PersistBatch[]): void {
+    this.guarded('persist', () => this.persistAllTransaction(batches));
   }
 
   /**

@@ -21,7 +21,7 @@ export interface Holding {
 }
 
 export interface ReadonlyAllocationBook {
-  /** Per role, per framework: what its live tasks, executors and outstanding offers hold. */
+  /** Per role, per framework: what its live tasks, executors and outstanding offers hold (a new map per change). */
   readonly heldByRole: ReadonlyMap<Role, ReadonlyMap<FrameworkId, ReadonlyMap<string, number>>>;
   /** Per role: the unreserved part of what it holds (what counts toward its quota besides reservations). */
   readonly unreservedHeldByRole: ReadonlyMap<Role, ReadonlyMap<string, number>>;
@@ -46,14 +46,13 @@ export class AllocationBook implements ReadonlyAllocationBook {
       byFramework = new Map();
       this.heldByRole.set(role, byFramework);
     }
-    let held = byFramework.get(frameworkId);
-    if (held === undefined) {
-      held = new Map();
-      byFramework.set(frameworkId, held);
-    }
+    // A new map on every change, never one changed in place: the allocator's role tree, kept
+    // across cycles (offers/role-tree-keeper.ts), finds the holdings that changed by identity.
+    const held = new Map(byFramework.get(frameworkId));
     addQuantities(held, resources, sign);
     for (const millis of held.values()) assert(millis > 0, `${role}/${frameworkId} would hold a negative amount`);
     if (held.size === 0) byFramework.delete(frameworkId);
+    else byFramework.set(frameworkId, held);
     if (byFramework.size === 0) this.heldByRole.delete(role);
     let unreserved = this.unreservedHeldByRole.get(role);
     if (unreserved === undefined) {

@@ -4,6 +4,7 @@
 // as it was. No clock, no randomness, no I/O: time and ids come in the command. After every
 // successful command, history beyond the replicated limits is pruned (history.ts).
 import { applyAcceptOffers } from './apply-accept.ts';
+import { applyTaskStatusBatch } from './apply-batch.ts';
 import { applyDeactivateAgent, applyDrainAgent, applyMarkAgentDrained, applyReactivateAgent } from './apply-drain.ts';
 import { applyMarkAgentGone, applyRegisterAgent, applyReregisterAgent, applyUpdateAgentState } from './apply-agents.ts';
 import {
@@ -35,6 +36,8 @@ import type { State } from './state.ts';
  */
 export function apply(state: State, command: Command, index: LogIndex, events: ChangeEvent[] = []): ApplyResult {
   assert(Number.isSafeInteger(index) && index > 0, `apply: index must be a positive whole number, got ${index}`);
+  // Each item goes through this function whole (operations, history), as its single command would.
+  if (command.type === 'task_status_batch') return applyTaskStatusBatch(state, command, index, events, apply);
   const operations = pendingOperations(state, command);
   const result = applyCommand(state, command, index, events);
   if (result.ok && operations.length > 0) recordOperations(state, operations, 'at' in command ? command.at : 0, index);
@@ -81,6 +84,9 @@ function applyCommand(state: State, command: Command, index: LogIndex, events: C
       return applyUpdateTaskStatus(state, command, index, events);
     case 'acknowledge_task_status':
       return applyAcknowledgeTaskStatus(state, command, index);
+    case 'task_status_batch':
+      // Not reached: apply() hands a batch to applyTaskStatusBatch before anything else.
+      return applyTaskStatusBatch(state, command, index, events, apply);
     case 'kill_task':
       return applyKillTask(state, command, index, events);
     case 'remove_executor':

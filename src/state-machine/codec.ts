@@ -22,10 +22,12 @@ import { SchemaError } from './schema.ts';
  * 6: executors gained `container` (an executor in a Docker image); a replica of format 5 would drop it.
  * 7: commands (of tasks and executors) gained `uris`, fetched by the agent; a replica of format 6
  *    would drop them and its agents would start tasks without their files.
+ * 8: task_status_batch (status updates and acknowledgements of one leader turn in one entry); a
+ *    replica of format 7 cannot apply it. The single commands stay, and old logs replay as before.
  */
-export const commandFormatVersion = 7;
-/** COMPAT: formats 1–6 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, commandFormatVersion];
+export const commandFormatVersion = 8;
+/** COMPAT: formats 1–7 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, 7, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

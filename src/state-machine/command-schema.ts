@@ -104,6 +104,42 @@ function upgradeLegacy(command: C.Command | LegacyUpdateAgentState): C.Command {
   return { type, at: command.at, agentId: command.agentId };
 }
 
+const updateTaskStatusSchema = object<C.UpdateTaskStatus>({
+  type: literal('update_task_status'),
+  at: timestampMs,
+  frameworkId: frameworkIdSchema,
+  taskId: taskIdSchema,
+  agentId: agentIdSchema,
+  status: statusReportSchema,
+});
+
+const acknowledgeTaskStatusSchema = object<C.AcknowledgeTaskStatus>({
+  type: literal('acknowledge_task_status'),
+  at: timestampMs,
+  frameworkId: frameworkIdSchema,
+  taskId: taskIdSchema,
+  agentId: agentIdSchema,
+  uuid: statusUuidSchema,
+});
+
+/** The same fields as the single commands, without `at`: the batch's stamp is every item's. */
+const taskStatusBatchItemSchema = taggedUnion<C.TaskStatusBatchItem>({
+  update_task_status: object<Omit<C.UpdateTaskStatus, 'at'>>({
+    type: literal('update_task_status'),
+    frameworkId: frameworkIdSchema,
+    taskId: taskIdSchema,
+    agentId: agentIdSchema,
+    status: statusReportSchema,
+  }),
+  acknowledge_task_status: object<Omit<C.AcknowledgeTaskStatus, 'at'>>({
+    type: literal('acknowledge_task_status'),
+    frameworkId: frameworkIdSchema,
+    taskId: taskIdSchema,
+    agentId: agentIdSchema,
+    uuid: statusUuidSchema,
+  }),
+});
+
 const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
   register_agent: object<C.RegisterAgent>({
     type: literal('register_agent'),
@@ -193,21 +229,12 @@ const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
     offerIds: offerIdsSchema,
     operations: array(offerOperationSchema, { maxLength: limits.maxOperationsPerAccept }),
   }),
-  update_task_status: object<C.UpdateTaskStatus>({
-    type: literal('update_task_status'),
+  update_task_status: updateTaskStatusSchema,
+  acknowledge_task_status: acknowledgeTaskStatusSchema,
+  task_status_batch: object<C.TaskStatusBatch>({
+    type: literal('task_status_batch'),
     at: timestampMs,
-    frameworkId: frameworkIdSchema,
-    taskId: taskIdSchema,
-    agentId: agentIdSchema,
-    status: statusReportSchema,
-  }),
-  acknowledge_task_status: object<C.AcknowledgeTaskStatus>({
-    type: literal('acknowledge_task_status'),
-    at: timestampMs,
-    frameworkId: frameworkIdSchema,
-    taskId: taskIdSchema,
-    agentId: agentIdSchema,
-    uuid: statusUuidSchema,
+    items: array(taskStatusBatchItemSchema, { minLength: 1, maxLength: limits.maxTaskStatusBatchItems }),
   }),
   kill_task: object<C.KillTask>({
     type: literal('kill_task'),

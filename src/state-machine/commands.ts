@@ -204,6 +204,21 @@ export interface AcknowledgeTaskStatus extends Stamped {
   readonly uuid: string;
 }
 
+/** One item of a task_status_batch: a single update or acknowledgement, stamped by the batch. */
+export type TaskStatusBatchItem = Omit<UpdateTaskStatus, 'at'> | Omit<AcknowledgeTaskStatus, 'at'>;
+
+/**
+ * The status updates (of agents) and acknowledgements (of frameworks) the leader received in one
+ * event-loop turn, as one Raft entry: each item applies exactly as its single command would, in
+ * order, at the batch's index and `at`, with a result of its own (Success.items). One entry per
+ * turn instead of one per update: each entry costs a decode, a checksum, a log row and a
+ * replication slot (issue 12, launch bench). Added in command format 8.
+ */
+export interface TaskStatusBatch extends Stamped {
+  readonly type: 'task_status_batch';
+  readonly items: readonly TaskStatusBatchItem[];
+}
+
 /** KILL: recorded; the agent is told by the master, and reports TASK_KILLED in time. */
 export interface KillTask extends Stamped {
   readonly type: 'kill_task';
@@ -347,6 +362,7 @@ export type Command =
   | AcceptOffers
   | UpdateTaskStatus
   | AcknowledgeTaskStatus
+  | TaskStatusBatch
   | KillTask
   | RemoveExecutor
   | ReserveResources

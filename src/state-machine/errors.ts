@@ -97,6 +97,8 @@ export interface Success {
   readonly version?: number | null;
   /** decline_offers: offers already gone when the decline applied. */
   readonly unknownOfferIds?: readonly OfferId[];
+  /** task_status_batch: each item's own result, in the items' order. */
+  readonly items?: readonly ApplyResult[];
 }
 
 export type ApplyResult = Success | Rejection;

@@ -38,6 +38,11 @@ export const maxTaskDataBytes = 16 * 1024;
 export const maxStatusDataBytes = 4 * 1024;
 /** Base64 characters of `bytes` bytes. */
 export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
+/**
+ * Items of one task_status_batch. The leader also closes a batch before its encoded size could
+ * pass maxCommandBytes (src/master/status-batcher.ts), so a batch of large statuses is shorter.
+ */
+export const maxTaskStatusBatchItems = 512;
 /** Tasks an agent reports when it re-registers. */
 export const maxReportedTasks = 100_000;
 /** Status updates kept per task; older ones are dropped (the state is in the newest). */

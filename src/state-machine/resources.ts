@@ -76,6 +76,9 @@ const keyOf = (resource: Resource): string =>
   `${resource.name}\u0000${resource.role}\u0000${resource.type}\u0000${persistenceOf(resource)}`;
 
 function compareResources(left: Resource, right: Resource): number {
+  // Resources are never changed in place, and the allocator compares offers cut from an agent's
+  // own free list against that list: the same object is the same key, without four string compares.
+  if (left === right) return 0;
   return (
     compareStrings(left.name, right.name) ||
     compareStrings(left.role, right.role) ||
@@ -321,6 +324,7 @@ export function subtract(left: Resources, right: Resources): Resources {
     at = next.at;
     const cut = next.found;
     if (cut === undefined) out.push(resource);
+    else if (cut === resource) continue;
     else if (resource.type === 'SCALAR' && cut.type === 'SCALAR') {
       const millis = toMillis(resource.scalar) - toMillis(cut.scalar);
       if (millis > 0) out.push({ ...resource, scalar: fromMillis(millis) });
@@ -340,6 +344,7 @@ export function contains(outer: Resources, inner: Resources): boolean {
     at = next.at;
     const have = next.found;
     if (have === undefined) return false;
+    if (have === needed) return true;
     if (have.type === 'SCALAR' && needed.type === 'SCALAR') return toMillis(have.scalar) >= toMillis(needed.scalar);
     if (have.type === 'RANGES' && needed.type === 'RANGES') return rangesContain(have.ranges, needed.ranges);
     return false;

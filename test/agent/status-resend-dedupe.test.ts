@@ -80,6 +80,10 @@ test('a resent status update is acknowledged without a second proposal, exactly 
     const proposed: string[] = [];
     replica.submit = (command: Command) => {
       if (command.type === 'update_task_status') proposed.push(command.status.uuid ?? 'none');
+      // One turn's updates go as one batch command, each item an update of its own.
+      if (command.type === 'task_status_batch')
+        for (const item of command.items)
+          if (item.type === 'update_task_status') proposed.push(item.status.uuid ?? 'none');
       return submit(command);
     };
     const first = await connect(master.address);

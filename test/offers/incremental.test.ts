@@ -2,11 +2,15 @@
 // random command sequences (agents joining, launches, declines with and without filters, tasks
 // finishing, REVIVE, SUPPRESS, frameworks connecting and leaving, deactivation, maintenance,
 // weights, quota now and then), every cycle is computed both ways on the same state and must make
-// the same offers in the same order; the incremental one's offers are then applied. The seed is
+// the same offers in the same order; the incremental one's offers are then applied (now and then
+// only some, as when the driver drops offers that no longer fit). The role tree the driver keeps
+// across cycles (role-tree-keeper.ts) must equal one built afresh before every cycle. The seed is
 // printed; FLOTILLA_SEED=<n> replays it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AllocationMemory } from '../../src/offers/allocation-memory.ts';
+import type { RoleTree } from '../../src/offers/role-tree.ts';
+import { buildRoleTree } from '../../src/offers/role-tree-keeper.ts';
 import { allocate, AllocationCycle, type AllocatorConfig } from '../../src/offers/allocator.ts';
 import { defaultMaxSkipReasonsPerFramework } from '../../src/offers/limits.ts';
 import type { OfferDefinition } from '../../src/state-machine/commands.ts';
@@ -112,6 +116,7 @@ class Sequence {
       incremental: { memory: this.memory, releasedAgentIds: released },
       isConnected: this.isConnected,
     });
+    assertSameTree(cycle.tree, buildRoleTree(world.state), `seed ${seed}, cycle ${this.cycles + 1}`);
     cycle.runSlice(Number.MAX_SAFE_INTEGER);
     const result = cycle.result();
     this.cycles += 1;
@@ -125,7 +130,12 @@ class Sequence {
       `seed ${seed}, cycle ${this.cycles} (${cycle.full ? 'full' : `incremental, ${cycle.agentsVisited} agents`}) after ${this.actions.slice(-6).join(', ')}`,
     );
     this.memory.remember(cycle.outcome(), cycle.full);
-    if (result.offers.length > 0) world.ok({ type: 'create_offers', at: world.nowMs, offers: result.offers });
+    // Now and then the driver drops offers that no longer fit (allocation-loop.ts #stillFitting):
+    // their agents changed, so they are visited again, and the kept role tree must not keep
+    // charging the frameworks for offers that were never made.
+    const applied = this.chance(0.15) ? result.offers.filter(() => this.chance(0.5)) : result.offers;
+    for (const offer of result.offers) if (!applied.includes(offer)) this.memory.revisit(offer.agentId);
+    if (applied.length > 0) world.ok({ type: 'create_offers', at: world.nowMs, offers: applied });
   }
 
   step(): void {
@@ -233,6 +243,24 @@ class Sequence {
     const guarantees: Record<string, number> = set ? { cpus: 2 } : {};
     this.world.ok({ type: 'update_quota', configs: [{ role: 'a', guarantees, limits: set ? { cpus: 6 } : {} }] });
   }
+}
+
+/** The role tree kept across cycles has the shares, allocations and order of one built afresh. */
+function assertSameTree(kept: RoleTree, fresh: RoleTree, context: string): void {
+  for (const role of fresh.roles()) {
+    const node = kept.findNode(role);
+    const expected = fresh.findNode(role)!;
+    assert.ok(node !== undefined, `${context}: role ${role} missing from the kept tree`);
+    assert.is(node.share, expected.share, `${context}: share of role ${role}`);
+    assert.equal(kept.quantitiesOf(node.allocation), fresh.quantitiesOf(expected.allocation), `${context}: ${role}`);
+  }
+  const order = (tree: RoleTree) =>
+    tree.leavesInOrder().map((leaf) => ({
+      role: leaf.role,
+      share: leaf.share,
+      frameworks: tree.frameworksInOrder(leaf).map((entry) => `${entry.id} ${entry.share}`),
+    }));
+  assert.equal(order(kept), order(fresh), `${context}: DRF order of leaves and frameworks`);
 }
 
 function decisions(offers: readonly OfferDefinition[]): string[] {

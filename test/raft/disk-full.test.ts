@@ -21,6 +21,7 @@ import { tmpfsMountUnavailableReason } from '../support/capabilities.ts';
 import { testUnless } from '../support/skip.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
+import { testStorageWriter } from './support/process-cluster.ts';
 
 const bootstrap: Membership = { voters: [nodeId('m1')], learners: [], addresses: { m1: '127.0.0.1:1' } };
 const entryBytes = 2_000;
@@ -154,6 +155,7 @@ test('a single-replica leader whose write fails stops with exit code 74, a named
     stateMachine: { apply: () => null, snapshot: () => new Uint8Array(0), restore: () => {} },
     logger: createLogger({ node: 'm1', component: 'raft' }, sink),
     storage: { maxDatabaseBytes: cappedDatabaseBytes },
+    storageWriter: testStorageWriter(),
     // Never a snapshot: the test is about the log filling up.
     core: { snapshotThresholdEntries: 1_000_000 },
     onFatal: (error, exitCode) => fatal.push({ error, exitCode }),

@@ -13,6 +13,7 @@ import { type CoreStatus, type Message, nodeId } from '../../src/raft/types.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
+import { testStorageWriter } from './support/process-cluster.ts';
 
 class NullStateMachine implements ReplicatedStateMachine {
   apply(): unknown {
@@ -37,6 +38,7 @@ test('a leader deposed by a newer term tells its leader listeners in the same tu
     stateMachine: new NullStateMachine(),
     logger: createLogger({ node: 'm1', component: 'raft' }, { write: () => undefined }),
     timing: { tickMs: 10, electionTicks: 5, heartbeatTicks: 1 },
+    storageWriter: testStorageWriter(),
   });
   try {
     await waitFor(() => node.status().role === 'leader', { timeoutMs: 30_000, what: 'm1 elected alone' });

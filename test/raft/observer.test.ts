@@ -9,6 +9,7 @@ import { nodeId } from '../../src/raft/types.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
+import { testStorageWriter } from './support/process-cluster.ts';
 
 class CountingStateMachine implements ReplicatedStateMachine {
   applied = 0;
@@ -41,6 +42,7 @@ test('the observer sees each durable write with its entries and each local propo
     stateMachine: new CountingStateMachine(),
     logger: createLogger({ node: 'm1', component: 'raft' }, { write: () => undefined }),
     timing: { tickMs: 10, electionTicks: 5, heartbeatTicks: 1 },
+    storageWriter: testStorageWriter(),
     observer: {
       persisted: (durationMs, entries, durable) => {
         if (watching) persisted.push({ durationMs, entries, durable });
@@ -53,7 +55,12 @@ test('the observer sees each durable write with its entries and each local propo
     },
   });
   try {
-    await waitFor(() => node.status().role === 'leader', { timeoutMs: 30_000, what: 'm1 elected alone' });
+    // Its no-op is written by the writer thread after the election: wait until it is applied.
+    const settled = (): boolean => {
+      const status = node.status();
+      return status.role === 'leader' && status.applied === status.lastIndex;
+    };
+    await waitFor(settled, { timeoutMs: 30_000, what: 'm1 elected alone, its no-op applied' });
     watching = true;
     const answers = await Promise.all(['a', 'b', 'c'].map((text) => node.propose(Buffer.from(text))));
     assert.equal(

@@ -174,6 +174,29 @@ test('conflicting entries replace the stored suffix from their first index on (p
   assert.is(Buffer.from(state.entries[2]!.data).toString(), 'new-3');
 });
 
+test('persistAll writes several Readies in order in one transaction; one bad batch rolls them all back', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persistAll([
+      { hardState: { term: 1, vote: nodeId('m1'), commit: 0 }, entries: makeEntries(1, 3, 1), snapshot: null },
+      { hardState: null, entries: [makeEntry(3, 2, 'new-3'), makeEntry(4, 2)], snapshot: null },
+      { hardState: { term: 2, vote: nodeId('m2'), commit: 2 }, entries: [], snapshot: null },
+    ]);
+    assert.throws(
+      () =>
+        storage.persistAll([
+          { hardState: { term: 3, vote: NO_NODE, commit: 2 }, entries: makeEntries(5, 5, 3), snapshot: null },
+          { hardState: null, entries: makeEntries(9, 9, 3), snapshot: null },
+        ]),
+      /gap/,
+    );
+  });
+  const state = reopenAndLoad(directory);
+  assert.equal(indexesOf(state.entries), [1, 2, 3, 4]);
+  assert.is(Buffer.from(state.entries[2]!.data).toString(), 'new-3', 'the later batch replaced entry 3');
+  assert.equal(state.hardState, { term: 2, vote: nodeId('m2'), commit: 2 }, 'nothing of the failed group is kept');
+});
+
 test('a batch that would leave a gap or is not contiguous is refused and changes nothing', () => {
   const directory = freshDirectory();
   withStorage(directory, (storage) => {

@@ -88,6 +88,7 @@ test('the generator reaches the success path of the commands that matter', () =>
     'accept_offers',
     'update_task_status',
     'acknowledge_task_status',
+    'task_status_batch',
     'reserve_resources',
     'unreserve_resources',
     'start_maintenance',

@@ -5,6 +5,7 @@
 import type { AllocationControl } from '../../offers/control.ts';
 import { type RequestIdempotency, withRequestKeys } from '../idempotency.ts';
 import type { ReplicatedMaster } from '../interface.ts';
+import { TaskStatusBatcher } from '../status-batcher.ts';
 import type { Logger } from 'pino';
 import type { FrameworkCall, SubscribeCall } from './call.ts';
 import type { ExecutorChannel } from './executor-channel.ts';
@@ -50,6 +51,8 @@ export interface SchedulerApiParts {
 export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
   const context = {
     master: parts.master,
+    // Not keyed: one entry carries the acknowledgements of many requests (calls.ts `acknowledge`).
+    acknowledgements: new TaskStatusBatcher(parts.master),
     allocation: parts.allocation,
     sessions: parts.sessions,
     executors: parts.executors,

@@ -15,12 +15,15 @@ import { handleAccept } from './accept.ts';
 import type { FrameworkCall } from './call.ts';
 import type { ExecutorChannel } from './executor-channel.ts';
 import type { OperationApproval } from './operation-approval.ts';
+import type { TaskStatusBatcher } from '../status-batcher.ts';
 import type { SchedulerSessions } from './sessions.ts';
 import { heldByMaster, reconcileEvents } from './task-updates.ts';
 
 /** What the scheduler calls use of the master. */
 export interface SchedulerContext {
   readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>;
+  /** ACKNOWLEDGEs of one event-loop turn, as one Raft entry with the agents' status updates' kind. */
+  readonly acknowledgements: Pick<TaskStatusBatcher, 'submit'>;
   readonly allocation: AllocationControl;
   readonly sessions: SchedulerSessions;
   /** SHUTDOWN and MESSAGE reach executors through their agents. */
@@ -85,11 +88,14 @@ async function kill(
 /**
  * ACKNOWLEDGE: Mesos forwards it to the agent and answers 202 whatever the agent makes of it;
  * here an acknowledgement of an unknown or already acknowledged update is likewise no error.
+ * The acknowledgements of one event-loop turn go to Raft as one task_status_batch entry, which
+ * carries no Idempotency-Key: none is needed, since an acknowledgement applies at most once by
+ * its uuid (a retry is STATUS_ALREADY_ACKNOWLEDGED, answered 202 like the first), and so a key
+ * reused for another ACKNOWLEDGE is not detected (IDEMPOTENCY_KEY_REUSED) as it is for other calls.
  */
 async function acknowledge(context: CallContext, call: Extract<FrameworkCall, { type: 'ACKNOWLEDGE' }>): Promise<void> {
-  await context.master.submit({
+  await context.acknowledgements.submit({
     type: 'acknowledge_task_status',
-    at: stampedOnSubmit,
     frameworkId: call.frameworkId as FrameworkId,
     taskId: call.taskId as TaskId,
     agentId: call.agentId as AgentId,

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testStorageWriter } from '../../raft/support/process-cluster.ts';
 import type { NodePlacement } from '../net/network.ts';
 
 const flotillaBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/flotilla.js');
@@ -65,6 +66,9 @@ export class MasterProcess {
       // exposure rule (src/auth/exposure.ts) would refuse without credentials: the workloads'
       // clients are anonymous, as on loopback.
       '--insecure-allow-anonymous',
+      // FLOTILLA_TEST_RAFT_STORAGE_WRITER=thread: the worker-thread storage writer (issue 19).
+      '--raft-storage-writer',
+      testStorageWriter(),
       ...launch.extraArguments,
       ...(launch.join ? ['--join'] : []),
     ];

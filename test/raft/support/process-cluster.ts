@@ -4,10 +4,23 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type StorageWriterMode, storageWriterModes } from '../../../src/raft/storage-writer.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replica.ts');
 const flotillaBin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'flotilla.js');
+
+/**
+ * The storage writer the tests' replicas run with: FLOTILLA_TEST_RAFT_STORAGE_WRITER=thread runs a
+ * subset of the raft and jepsen-lite tests against the worker-thread writer; the default is the
+ * product's default (inline). Passed as --raft-storage-writer (the fixture and the master take it).
+ */
+export function testStorageWriter(): StorageWriterMode {
+  const mode = process.env.FLOTILLA_TEST_RAFT_STORAGE_WRITER ?? 'inline';
+  if (!(storageWriterModes as readonly string[]).includes(mode))
+    throw new Error(`FLOTILLA_TEST_RAFT_STORAGE_WRITER must be one of ${storageWriterModes.join(', ')}, got ${mode}`);
+  return mode as StorageWriterMode;
+}
 
 /** What runs: the Raft test replica (test/raft/fixtures/replica.ts) or the real `flotilla master`. */
 export type ReplicaProgram = 'raft-fixture' | 'master';
@@ -114,6 +127,8 @@ export class ProcessCluster {
         this.peersFlag(),
         '--data-dir',
         path.join(this.dataRoot, replica.id),
+        '--raft-storage-writer',
+        testStorageWriter(),
         ...this.extraArgs,
         ...extra,
       ],

@@ -4,7 +4,12 @@
 // rejections. Small id pools make collisions (reused task ids, re-registrations) frequent.
 import fc from 'fast-check';
 import { freeResources } from '../../../src/state-machine/agent-accounting.ts';
-import type { Command } from '../../../src/state-machine/commands.ts';
+import type {
+  AcknowledgeTaskStatus,
+  Command,
+  TaskStatusBatchItem,
+  UpdateTaskStatus,
+} from '../../../src/state-machine/commands.ts';
 import {
   agentId,
   executorId,
@@ -252,6 +257,29 @@ function acknowledgeCommand(context: Context): Command {
   };
 }
 
+/** One item of a task_status_batch realized against `state`: a status update or an acknowledgement. */
+export function realizeStatusItem(picks: readonly number[], state: ReadonlyState, index: number): TaskStatusBatchItem {
+  const context = new Context(state, index, picks);
+  const command = (context.chance(3) ? acknowledgeCommand(context) : statusCommand(context)) as
+    | UpdateTaskStatus
+    | AcknowledgeTaskStatus;
+  const { at: _at, ...item } = command;
+  return item;
+}
+
+/** One to six items, each from its own picks, all realized against the state before the batch. */
+function batchCommand(context: Context): Command {
+  const count = 1 + (context.pick() % 6);
+  const items = Array.from({ length: count }, (_, position) =>
+    realizeStatusItem(
+      context.picks.map((pick) => pick + position * 7919),
+      context.state,
+      context.index,
+    ),
+  );
+  return { type: 'task_status_batch', at: context.at, items };
+}
+
 function reregisterCommand(context: Context): Command {
   const id = context.choose(agentPool) ?? agentId('a1');
   const agent = context.state.agents.get(id);
@@ -413,6 +441,8 @@ const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
   statusCommand,
   statusCommand,
   acknowledgeCommand,
+  batchCommand,
+  batchCommand,
   removeExecutorCommand,
   (context) => {
     const task = context.choose(tasks(context.state));

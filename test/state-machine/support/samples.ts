@@ -20,6 +20,7 @@ import {
   ports,
   registerAgent,
   resources,
+  statusReport,
   subscribe,
   T1,
   taskDefinition,
@@ -118,6 +119,14 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     taskId: T1,
     agentId: A1,
     uuid: uuid(1),
+  },
+  task_status_batch: {
+    type: 'task_status_batch',
+    at: baseTime,
+    items: [
+      { type: 'update_task_status', frameworkId: F1, taskId: T1, agentId: A1, status: statusReport('TASK_RUNNING') },
+      { type: 'acknowledge_task_status', frameworkId: F1, taskId: T1, agentId: A1, uuid: uuid(1) },
+    ],
   },
   kill_task: { type: 'kill_task', at: baseTime, frameworkId: F1, taskId: T1 },
   remove_executor: {
