@@ -6,6 +6,7 @@
 //   stdout {"type":"reregistered","count","atMs"}  every agent registered again since the mark;
 //                                                   atMs: the wall clock of the last one
 //   stdin  stats → stdout {"type":"stats","launches","tasks","finished","registrations","kills",
+//                          "dials","closes","mostDialsSinceMark","mostRegistrationsSinceMark",
 //                          "eventLoopDelayMaxMs"}  (registrations: every agent's, the first included;
 //                          the delay: this process's own event loop, the most since it started)
 // With --finish-at-once, every launch is reported TASK_RUNNING and then TASK_FINISHED at once.
@@ -62,13 +63,38 @@ for (const agent of agents) {
   };
 }
 
+/** Every agent's socket closes, summed by cause. */
+function closeCauses(): Record<string, number> {
+  const causes: Record<string, number> = {};
+  for (const agent of agents) for (const [cause, count] of agent.closes) causes[cause] = (causes[cause] ?? 0) + count;
+  return causes;
+}
+
 // A starved fleet answers pings late, and its agents look silent to the leader: this says so.
 const eventLoopDelay = monitorEventLoopDelay({ resolution: 20 });
 eventLoopDelay.enable();
 
+/** Each agent's dials and registrations at the mark, so stats can give the most any one made since. */
+let atMark: { readonly dials: number; readonly registrations: number }[] = [];
+
+/** The most dials and registrations any one agent made since the mark (0 without a mark). */
+function mostSinceMark(): { readonly dials: number; readonly registrations: number } {
+  let dials = 0;
+  let registrations = 0;
+  agents.forEach((agent, index) => {
+    const before = atMark[index];
+    if (before === undefined) return;
+    dials = Math.max(dials, agent.dials - before.dials);
+    registrations = Math.max(registrations, agent.registrations - before.registrations);
+  });
+  return { dials, registrations };
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line === 'mark') sinceMark = new Set();
-  else if (line === 'stats')
+  if (line === 'mark') {
+    sinceMark = new Set();
+    atMark = agents.map((agent) => ({ dials: agent.dials, registrations: agent.registrations }));
+  } else if (line === 'stats')
     send({
       type: 'stats',
       launches: agents.reduce((total, agent) => total + agent.launches, 0),
@@ -76,6 +102,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       finished: agents.reduce((total, agent) => total + agent.finished, 0),
       registrations: agents.reduce((total, agent) => total + agent.registrations, 0),
       kills: agents.reduce((total, agent) => total + agent.kills, 0),
+      dials: agents.reduce((total, agent) => total + agent.dials, 0),
+      closes: closeCauses(),
+      mostDialsSinceMark: mostSinceMark().dials,
+      mostRegistrationsSinceMark: mostSinceMark().registrations,
       eventLoopDelayMaxMs: Math.round(eventLoopDelay.max / 1e6),
     });
 });

@@ -17,6 +17,10 @@ interface FleetMessage {
   readonly finished?: number;
   readonly registrations?: number;
   readonly kills?: number;
+  readonly dials?: number;
+  readonly closes?: Readonly<Record<string, number>>;
+  readonly mostDialsSinceMark?: number;
+  readonly mostRegistrationsSinceMark?: number;
   readonly eventLoopDelayMaxMs?: number;
 }
 
@@ -27,6 +31,14 @@ export interface FleetStats {
   /** Every agent's registrations, the first included: more than the agents means reconnections. */
   readonly registrations: number;
   readonly kills: number;
+  /** Sockets opened, not_leader redirects included. */
+  readonly dials: number;
+  /** Sockets closed, by cause (`registered|unregistered <close code> <reason>`). */
+  readonly closes: Readonly<Record<string, number>>;
+  /** The most sockets any one agent opened since the last mark (0 before a mark). */
+  readonly mostDialsSinceMark: number;
+  /** The most registrations any one agent made since the last mark (0 before a mark). */
+  readonly mostRegistrationsSinceMark: number;
   /** The most any fleet process's own event loop was held up. */
   readonly eventLoopDelayMaxMs: number;
 }
@@ -136,14 +148,21 @@ export class AgentFleet {
         return answer;
       }),
     );
-    const sum = (field: 'launches' | 'tasks' | 'finished' | 'registrations' | 'kills'): number =>
+    const sum = (field: 'launches' | 'tasks' | 'finished' | 'registrations' | 'kills' | 'dials'): number =>
       answers.reduce((total, answer) => total + (answer[field] ?? 0), 0);
+    const closes: Record<string, number> = {};
+    for (const answer of answers)
+      for (const [cause, count] of Object.entries(answer.closes ?? {})) closes[cause] = (closes[cause] ?? 0) + count;
     return {
       launches: sum('launches'),
       tasks: sum('tasks'),
       finished: sum('finished'),
       registrations: sum('registrations'),
       kills: sum('kills'),
+      dials: sum('dials'),
+      closes,
+      mostDialsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostDialsSinceMark ?? 0)),
+      mostRegistrationsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostRegistrationsSinceMark ?? 0)),
       eventLoopDelayMaxMs: Math.max(0, ...answers.map((answer) => answer.eventLoopDelayMaxMs ?? 0)),
     };
   }

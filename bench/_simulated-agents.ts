@@ -37,6 +37,14 @@ export class SimulatedAgent {
   kills = 0;
   /** Every `registered` answer, the first and each re-registration (after a leader change, say). */
   registrations = 0;
+  /**
+   * Every socket that closed, by cause: whether it had registered, and the close code and reason
+   * as the master gave them (1006: no close frame, the connection dropped). A fleet sums them, so
+   * a benchmark can say why agents reconnected.
+   */
+  readonly closes = new Map<string, number>();
+  /** Sockets opened (dials), the redirects of not_leader included. */
+  dials = 0;
   /** Called on every `registered` answer: a fleet counts re-registrations with it. */
   onRegistered: (() => void) | null = null;
   #socket: WebSocket | null = null;
@@ -68,6 +76,8 @@ export class SimulatedAgent {
       headers: { [secretHeader]: developmentSecret },
     });
     this.#socket = socket;
+    this.dials += 1;
+    const registrationsAtDial = this.registrations;
     socket.on('open', () => {
       const tasks = [...this.tasks.values()];
       socket.send(
@@ -98,7 +108,12 @@ export class SimulatedAgent {
       this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
       setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), reconnectDelayMs);
     };
-    socket.on('close', retry);
+    socket.on('close', (code, reason) => {
+      const stage = this.registrations > registrationsAtDial ? 'registered' : 'unregistered';
+      const cause = `${stage} ${code} ${reason.toString('utf8') || '(no reason)'}`;
+      this.closes.set(cause, (this.closes.get(cause) ?? 0) + 1);
+      retry();
+    });
     socket.on('error', () => socket.close());
   }
 

@@ -13,6 +13,7 @@
 //
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
 //                          [--snapshot-entries 10000] [--quick]
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
 import { waitFor } from '../test/support/wait.ts';
@@ -114,21 +115,45 @@ async function restoreFollower(
   return { ms: fields.durationMs, bytes: fields.bytes, index: fields.index };
 }
 
-/** SIGKILL of the leader; resolves with the time until every agent registered again, and the new leader. */
+/** What the agents did across the failover: the fleet's counters after it, less those before. */
+export interface FailoverCounts {
+  readonly dials: number;
+  readonly registrations: number;
+  readonly closes: Readonly<Record<string, number>>;
+}
+
+function countsBetween(before: FleetStats, after: FleetStats): FailoverCounts {
+  const closes: Record<string, number> = {};
+  for (const [cause, count] of Object.entries(after.closes)) {
+    const more = count - (before.closes[cause] ?? 0);
+    if (more > 0) closes[cause] = more;
+  }
+  return {
+    dials: after.dials - before.dials,
+    registrations: after.registrations - before.registrations,
+    closes,
+  };
+}
+
+/**
+ * SIGKILL of the leader; resolves with the time until every agent registered again, the new
+ * leader, and how many sockets the agents opened and registrations they made to get there.
+ */
 async function killLeader(
   cluster: ProcessCluster,
   fleet: AgentFleet,
   leader: ReplicaProcess,
-): Promise<{ reregisteredMs: number; newLeaderMs: number; newLeader: ReplicaProcess }> {
+): Promise<{ reregisteredMs: number; newLeaderMs: number; newLeader: ReplicaProcess; counts: FailoverCounts }> {
   fleet.mark();
   // The mark reaches every fleet process before the kill: a stats round trip follows it.
-  await fleet.stats();
+  const before = await fleet.stats();
   const killedAtMs = Date.now();
   await cluster.kill(leader, 'SIGKILL');
   const newLeader = await cluster.waitForLeader(reregisterTimeoutMs, [leader.id]);
   const newLeaderMs = Date.now() - killedAtMs;
   const reregisteredAtMs = await fleet.reregisteredAtMs(reregisterTimeoutMs);
-  return { reregisteredMs: reregisteredAtMs - killedAtMs, newLeaderMs, newLeader };
+  const counts = countsBetween(before, await fleet.stats());
+  return { reregisteredMs: reregisteredAtMs - killedAtMs, newLeaderMs, newLeader, counts };
 }
 
 async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise<LaunchResult> {
@@ -167,6 +192,10 @@ export async function main(argv: string[]): Promise<void> {
       `${launch.running} tasks running after ${round((launch.lastRunningAtMs - launch.firstAcceptAtMs) / 1000, 1)} s`,
     );
     const held = await fleet.stats();
+    progress(
+      `before the failover: ${held.dials} dials, ${held.registrations} registrations for ${settings.agents} agents; ` +
+        `sockets closed: ${JSON.stringify(held.closes)}`,
+    );
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
     if (held.tasks < settings.tasks) {
       // Measured on regardless, and said: agents the leader marked unreachable, or that
@@ -191,7 +220,11 @@ export async function main(argv: string[]): Promise<void> {
     poller.phase = 'failover';
     const failover = await killLeader(cluster, fleet, leader);
     leader = failover.newLeader;
-    progress(`every agent registered again ${failover.reregisteredMs} ms after the SIGKILL`);
+    progress(
+      `every agent registered again ${failover.reregisteredMs} ms after the SIGKILL, with ` +
+        `${failover.counts.dials} dials and ${failover.counts.registrations} registrations; ` +
+        `sockets closed: ${JSON.stringify(failover.counts.closes)}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await poller.stop();
     report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller });
@@ -212,7 +245,7 @@ interface Outcome {
   readonly held: FleetStats;
   readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
   readonly restore: { readonly ms: number; readonly bytes: number };
-  readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number };
+  readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number; readonly counts: FailoverCounts };
   readonly beforeKill: { readonly maxRssBytes: number; readonly maxEventLoopDelayMs: number };
   readonly poller: LeaderMetricsPoller;
 }
@@ -237,6 +270,8 @@ function report(settings: Settings, outcome: Outcome): void {
     agents_hold_tasks: outcome.held.tasks,
     agent_registrations: outcome.held.registrations,
     agent_kills: outcome.held.kills,
+    agent_dials: outcome.held.dials,
+    agent_closes: outcome.held.closes,
     agent_fleet_event_loop_delay_max_ms: outcome.held.eventLoopDelayMaxMs,
     leader_rss_max_mib: round(outcome.beforeKill.maxRssBytes / mebibyte, 0),
     get_state_p50_ms: round(median(reads.ms), 1),
@@ -250,6 +285,10 @@ function report(settings: Settings, outcome: Outcome): void {
     snapshot_write_plus_restore_ms: round(lastSnapshot.durationMs + restore.ms, 0),
     new_leader_ms: failover.newLeaderMs,
     agents_reregistered_ms: failover.reregisteredMs,
+    failover_dials: failover.counts.dials,
+    failover_registrations: failover.counts.registrations,
+    failover_closes: failover.counts.closes,
+    load_average: os.loadavg().map((load) => round(load, 1)),
     leader_event_loop_delay_max_ms: round(outcome.beforeKill.maxEventLoopDelayMs, 1),
     leader_event_loop_delay_max_ms_by_phase: phases,
     metrics_samples: poller.overall().samples,

@@ -72,7 +72,7 @@ export async function registerAgentConnection(
   }
   connection.registering = true;
   try {
-    const agentId = await propose(gateway, message, info);
+    const agentId = await proposeOnce(gateway, message, () => propose(gateway, message, info));
     if (agentId === null || connection.closed || !gateway.isLeading()) return;
     gateway.bind(connection, agentId);
     connection.send({
@@ -135,6 +135,37 @@ export async function registerAgentConnection(
     }
     refuse(connection, 'REGISTRATION_FAILED', 'the agent registry changed under the registration; retry');
     return null;
+  }
+}
+
+/**
+ * An agent whose registration outlasted its patience (a leader committing thousands of
+ * re-registrations after a failover) dials again and registers on a new socket while the first
+ * proposal is still in flight. Proposing again would add a command per retry, slowing the commits
+ * that made it retry: the new socket waits for the proposal in flight and is bound when it
+ * commits. The tasks that proposal carries are those the agent reported on its first socket, a
+ * moment before; `reconcile` answers the new socket's report. A proposal that ended without an
+ * agent (refused) is not shared: the new socket proposes for itself and gets its own answer.
+ */
+async function proposeOnce(
+  gateway: AgentGateway,
+  message: Register,
+  proposeNow: () => Promise<AgentId | null>,
+): Promise<AgentId | null> {
+  if (message.agentId === null) return proposeNow();
+  const agentId = toAgentId(message.agentId);
+  const inFlight = gateway.registrationsInFlight.get(agentId);
+  if (inFlight !== undefined) {
+    gateway.registrationsJoined += 1;
+    const joined = await inFlight.catch(() => null);
+    if (joined !== null) return joined;
+  }
+  const proposal = proposeNow();
+  gateway.registrationsInFlight.set(agentId, proposal);
+  try {
+    return await proposal;
+  } finally {
+    if (gateway.registrationsInFlight.get(agentId) === proposal) gateway.registrationsInFlight.delete(agentId);
   }
 }
 

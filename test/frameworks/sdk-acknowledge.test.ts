@@ -11,6 +11,7 @@ import { maxCallSockets } from '../../src/frameworks/sdk/limits.ts';
 import type { TaskStatus } from '../../src/protocol/mesos.ts';
 import { HttpFaultProxy } from '../support/http-fault-proxy.ts';
 import { type SingleMaster, startSingleMaster } from '../support/master.ts';
+import { waitFor } from '../support/wait.ts';
 import { newClient } from './support/cluster.ts';
 
 let master: SingleMaster;
@@ -83,6 +84,38 @@ test('an acknowledgement queued behind busy sockets is not timed out before it i
     for (const outcome of await Promise.all(stuck)) assert.match(outcome, 'no answer within 2000 ms');
     assert.is(await queued, 'answered');
     assert.is(acknowledgements() - before, maxCallSockets + 1, 'the queued call reached the master');
+  } finally {
+    proxy.faults.delete('ACKNOWLEDGE');
+    client.close();
+  }
+});
+
+test('an acknowledgement stamped with a stream replaced while it waited is sent again on the new stream', async () => {
+  const client = newClient(proxy.address, { reconnect: { baseMs: 50, maxMs: 100 } });
+  try {
+    await client.subscribe();
+    const firstStream = client.streamId;
+    proxy.faults.set('ACKNOWLEDGE', ['hold']);
+    const before = proxy.keysOf('ACKNOWLEDGE').length;
+    const acknowledged = client.acknowledge(status('replaced-stream', Buffer.alloc(16, 42).toString('base64'))).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    await waitFor(() => proxy.heldCalls === 1, { timeoutMs: 10_000, what: 'the ACKNOWLEDGE to be held' });
+    // The connection to the master is lost; the client subscribes again, on a new stream.
+    proxy.cutStreams();
+    await waitFor(() => client.streamId !== null && client.streamId !== firstStream, {
+      timeoutMs: 20_000,
+      what: 'a new stream',
+    });
+    // The held call reaches the master with the old stream id (refused STREAM_ID_MISMATCH), and
+    // is sent again, with the same key, stamped with the new one.
+    proxy.release();
+    assert.is(await acknowledged, 'answered');
+    const keys = proxy.keysOf('ACKNOWLEDGE').slice(before);
+    console.log(`ACKNOWLEDGE attempts across the re-subscription: ${keys.length}`);
+    assert.is(keys.length, 2);
+    assert.is(keys[0], keys[1], 'one call, one Idempotency-Key');
   } finally {
     proxy.faults.delete('ACKNOWLEDGE');
     client.close();

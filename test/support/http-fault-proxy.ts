@@ -1,14 +1,15 @@
 // A real HTTP proxy in front of a real master that breaks chosen calls the way a network or a
 // failover does: it answers 503 itself (no leader), forwards the call and then cuts the
 // client's connection before the answer (the write happened, the answer was lost), or holds the
-// call unanswered and unforwarded until the client gives up (a master too busy to answer). A call is
+// call unanswered and unforwarded until the client gives up (a master too busy to answer), or holds
+// it until the test releases it (a call queued while the client re-subscribed). A call is
 // named by its JSON body's `type` (scheduler and operator calls) or else `METHOD /path` (the KV
 // API). Everything else — SUBSCRIBE's stream included — passes through unchanged. It records
 // each call's name and Idempotency-Key, so a test sees what the client sent on every attempt.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type CallFault = 'answer-503' | 'forward-then-cut' | 'never-answer';
+export type CallFault = 'answer-503' | 'forward-then-cut' | 'never-answer' | 'hold';
 
 export interface SeenCall {
   /** The call's name (see the file comment). */
@@ -23,6 +24,10 @@ export class HttpFaultProxy {
   readonly faults = new Map<string, CallFault[]>();
   readonly #server: http.Server;
   readonly #agent = new http.Agent({ keepAlive: true });
+  /** Calls held by the `hold` fault, each forwarded unchanged when release() is called. */
+  readonly #held: (() => void)[] = [];
+  /** The SUBSCRIBE streams passing through, so cutStreams() can end them as a lost connection does. */
+  readonly #streams = new Set<ServerResponse>();
 
   private constructor(readonly upstream: string) {
     this.#server = http.createServer((request, response) => {
@@ -38,6 +43,22 @@ export class HttpFaultProxy {
 
   get address(): string {
     return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Calls the `hold` fault holds now. */
+  get heldCalls(): number {
+    return this.#held.length;
+  }
+
+  /** Forwards every held call (as sent: headers, body and all) to the master. */
+  release(): void {
+    for (const forward of this.#held.splice(0)) forward();
+  }
+
+  /** Cuts every SUBSCRIBE stream open through the proxy: the client sees its connection to the master lost. */
+  cutStreams(): void {
+    for (const stream of this.#streams) stream.destroy();
+    this.#streams.clear();
   }
 
   keysOf(type: string): (string | null)[] {
@@ -64,6 +85,11 @@ export class HttpFaultProxy {
       response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
       response.end(JSON.stringify({ error: { code: 'NO_LEADER', message: 'injected by the test proxy' } }));
       return;
+    }
+    if (fault === 'hold') await new Promise<void>((resolve) => this.#held.push(resolve));
+    if (type === null) {
+      this.#streams.add(response);
+      response.on('close', () => this.#streams.delete(response));
     }
     const upstream = await this.#forward(request, body);
     if (fault === 'forward-then-cut') {

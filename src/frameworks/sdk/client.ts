@@ -193,11 +193,13 @@ export class SchedulerClient {
     const policy = this.options.callRetry ?? defaultCallRetryPolicy;
     const key = newIdempotencyKey();
     for (let attempt = 1; ; attempt++) {
+      const sent = { streamId: null as string | null };
       try {
-        await this.#callOnce(type, body, key);
+        await this.#callOnce(type, body, key, sent);
         return;
       } catch (error) {
-        if (!isRetryable(error) || attempt >= policy.maxAttempts || this.#stop.signal.aborted) throw error;
+        const retryable = isRetryable(error) || this.#sentOnReplacedStream(error, sent.streamId);
+        if (!retryable || attempt >= policy.maxAttempts || this.#stop.signal.aborted) throw error;
         const delayMs = backoffDelayMs(attempt - 1, policy.backoff, this.options.random ?? Math.random);
         this.#logger.info({ call: type, attempt, delayMs, error: (error as Error).message }, 'call retried');
         const slept = await sleep(delayMs, true, { signal: this.#stop.signal }).catch(() => false);
@@ -206,10 +208,27 @@ export class SchedulerClient {
     }
   }
 
-  async #callOnce<Type extends CallType>(type: Type, body: CallBodies[Type], key: string): Promise<void> {
+  /**
+   * A call stamped with a stream that has since been replaced (it waited for a socket, or was on
+   * its way, while the client re-subscribed) is refused STREAM_ID_MISMATCH and applied nothing:
+   * it is sent again, stamped with the new stream. A mismatch on the current stream is final.
+   */
+  #sentOnReplacedStream(error: unknown, streamId: string | null): boolean {
+    if (!(error instanceof SchedulerError) || error.code !== 'CALL_REJECTED' || error.status !== 400) return false;
+    if (error.serverCode !== 'STREAM_ID_MISMATCH' && !/stream id/i.test(error.message)) return false;
+    return streamId !== null && streamId !== this.#streamId;
+  }
+
+  async #callOnce<Type extends CallType>(
+    type: Type,
+    body: CallBodies[Type],
+    key: string,
+    sent: { streamId: string | null },
+  ): Promise<void> {
     const timeoutMs = this.options.callTimeoutMs ?? defaultCallTimeoutMs;
     await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
     const master = this.#master!;
+    sent.streamId = this.#streamId;
     const call = {
       framework_id: { value: this.#frameworkId! },
       type,
