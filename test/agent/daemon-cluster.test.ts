@@ -1,3 +1,4 @@
+// flotilla-test-timeout-seconds: 420
 // Three real master processes (test/agent/support/master-fixture.ts: the real Master plus a
 // loopback side port for commands) and a real agent: the agent follows a follower's not_leader
 // to the leader, and survives the leader's SIGKILL while tasks start: every status update is in
@@ -13,6 +14,11 @@ import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { AgentProcess, commandTask } from './support/daemon-support.ts';
 
+/**
+ * Starting a master or an agent (node compiling TypeScript through tsx) took more than 60 s at
+ * load 50 on 2 cores; CI's load is about 7.
+ */
+const startWaitMs = 120_000;
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'master-fixture.ts');
 
 interface MasterNode {
@@ -86,7 +92,7 @@ async function leaderOf(nodes: MasterNode[]): Promise<MasterNode> {
       for (const node of nodes) if ((await health(node))?.role === 'leader') return node;
       return null;
     },
-    { timeoutMs: 60_000, what: 'a leader', intervalMs: 50 },
+    { timeoutMs: startWaitMs, what: 'a leader', intervalMs: 50 },
   );
 }
 
@@ -143,7 +149,7 @@ async function agentOnLeader(nodes: MasterNode[], hostname: string): Promise<str
       const agents = await side<{ id: string; hostname: string; state: string }[]>(leader, '/agents');
       return agents.find((agent) => agent.hostname === hostname && agent.state === 'ACTIVE')?.id;
     },
-    { timeoutMs: 60_000, what: `agent ${hostname} registered`, intervalMs: 200 },
+    { timeoutMs: startWaitMs, what: `agent ${hostname} registered`, intervalMs: 200 },
   );
 }
 

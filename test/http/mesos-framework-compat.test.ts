@@ -12,6 +12,7 @@
 // Its Executor class runs as a custom executor on the agent (support/mesos-framework-executor.ts):
 // a SUBSCRIBE without `subscribe`, one event per HTTP chunk, plain-object TaskStatus updates.
 // MESOS_FRAMEWORK_LOG_LEVEL=debug prints the library's own log (what it sent and parsed).
+import type { ClientRequest } from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -142,15 +143,19 @@ function makeScheduler(
  * stream's socket idles in Node 20's keep-alive pool, the pool's 5 s timeout fires it, and
  * unless `httpRequest` has changed since, the library sends a request to find the leader that
  * has no 'error' listener, so a master stopped by the test crashes the test process (CI saw
- * "socket hang up" and "Exiting early before testing is finished"). `{}` is the library's own
- * "no request yet" value, which its listener reads as "already reconnected". Retiring twice is
- * retiring once.
+ * "socket hang up" and "Exiting early before testing is finished"). Any object other than the
+ * request that socket served reads as "already reconnected". A SUBSCRIBE the library has just
+ * made (after a stream ended, say at an election) writes its body from a timer a moment later:
+ * the stand-in's write and end do nothing, where `{}` crashed the test process ("write is not a
+ * function"). Retiring twice is retiring once.
  */
+const retiredRequest = { write: () => true, end: () => {}, destroy: () => {} } as unknown as ClientRequest;
+
 function retire(scheduler: Scheduler): void {
-  if (!('destroy' in scheduler.httpRequest)) return;
+  if (scheduler.httpRequest === retiredRequest) return;
   scheduler.subscribe = () => {};
   scheduler.httpRequest.destroy();
-  scheduler.httpRequest = {} as typeof scheduler.httpRequest;
+  scheduler.httpRequest = retiredRequest;
 }
 
 /** A command task that serves HTTP on `port` (the only port the agent offers), for the health check. */
