@@ -488,7 +488,7 @@ async function redirectAttempt(
       const status = await cluster.status(follower);
       return status?.leader === leader.address ? status : null;
     },
-    { timeoutMs: 30_000, what: `${follower.id} to know the leader` },
+    { timeoutMs: waitMs, what: `${follower.id} to know the leader` },
   );
   const [followerHost, followerPort] = follower.address.split(':') as [string, string];
   const { scheduler, recorder } = makeScheduler(followerHost, Number(followerPort), {});
@@ -497,10 +497,18 @@ async function redirectAttempt(
     const term = await highestTerm(cluster);
     return term === before.term ? null : `${step}: term ${before.term} -> ${term}`;
   };
-  const subscribed = await waitFor(() => recorder.subscribed, {
+  // The library does not retry a refused SUBSCRIBE (a 503 when an election lost it): it waits for its 120 s idle timeout.
+  const registerRefused = (): boolean => recorder.errors.some((message) => message.includes('Error registering'));
+  await waitFor(() => recorder.subscribed !== null || registerRefused(), {
     timeoutMs: waitMs,
     what: 'SUBSCRIBED through the redirect',
   });
+  const subscribed = recorder.subscribed;
+  if (subscribed === null) {
+    const reason = await voided('SUBSCRIBE refused');
+    assert.ok(reason !== null, `SUBSCRIBE refused without an election: ${JSON.stringify(recorder.errors)}`);
+    return reason;
+  }
   const subscribedAt = `${scheduler.options.masterUrl}:${scheduler.options.port}`;
   if (subscribedAt !== leader.address) {
     const reason = await voided(`subscribed at ${subscribedAt}, not at ${leader.id} ${leader.address}`);
