@@ -35,6 +35,9 @@ export const lint: TreeCheck = {
   maxLinesShown: 200,
 };
 
+// The first findings of a failed check, repeated next to the closing count.
+const excerptLinesOfCheck = 12;
+
 export async function runTreeCheck(
   check: TreeCheck,
   repoRoot: string,
@@ -76,5 +79,6 @@ export async function runTreeCheck(
     skipped: 0,
     seconds: outcome.seconds,
     problems,
+    excerpt: passed ? [] : lines.slice(0, excerptLinesOfCheck),
   };
 }

@@ -6,6 +6,8 @@ export interface ReportRow extends TestCounts {
   readonly name: string;
   readonly seconds: number;
   readonly problems: readonly string[];
+  /** What the file printed about its failure (see test-excerpt.ts); empty when it passed. */
+  readonly excerpt: readonly string[];
 }
 
 export function formatTable(rows: readonly ReportRow[], totals: TestCounts, totalSeconds: number): string {
@@ -35,11 +37,17 @@ export function formatTable(rows: readonly ReportRow[], totals: TestCounts, tota
   return [formatRow(header), rule, ...body.map(formatRow), rule, formatRow(footer)].join('\n');
 }
 
-/** One line per file that failed, so the reason is found without scrolling up. */
+/**
+ * One line per file that failed, so the reason is found without scrolling up, followed by what
+ * that file printed about its failure.
+ */
 export function formatFailures(rows: readonly ReportRow[]): string[] {
   return rows
     .filter((row) => row.failed > 0 || row.problems.length > 0)
-    .map((row) => `failed: ${row.name}: ${[`${row.failed} failed`, ...row.problems].join('; ')}`);
+    .flatMap((row) => [
+      `failed: ${row.name}: ${[`${row.failed} failed`, ...row.problems].join('; ')}`,
+      ...row.excerpt.map((line) => `  ${row.name} ▸ ${line}`),
+    ]);
 }
 
 /**

@@ -17,6 +17,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { lint, runTreeCheck, typecheck } from './test-checks.ts';
 import { killRunningChildren, runChild } from './test-child.ts';
 import { filterTestFiles, findTestFiles, readTimeoutDirective, shortTestName } from './test-files.ts';
+import { FailureExcerpt } from './test-excerpt.ts';
 import { formatFailures, formatTable, StatusLine, type ReportRow } from './test-report.ts';
 import { addCounts, formatCounts, judgeFile, noTests, skipsFailHere, type TestCounts } from './test-summary.ts';
 
@@ -124,12 +125,16 @@ class TestFilePool {
     this.running.set(name, performance.now());
     this.status.printLine(`${label} ┌ ${file} (timeout ${timeoutSeconds} s)`);
     this.showStatus();
+    const excerpt = new FailureExcerpt();
     const outcome = await runChild({
       command: process.execPath,
       args: ['--import', 'tsx', file],
       cwd: repoRoot,
       timeoutSeconds,
-      onLine: (_stream, line) => this.status.printLine(`${label} │ ${line}`.trimEnd()),
+      onLine: (_stream, line) => {
+        excerpt.feedLine(line);
+        this.status.printLine(`${label} │ ${line}`.trimEnd());
+      },
     });
     const verdict = judgeFile(outcome.summary, outcome.exit, this.options.skipsFail);
     this.running.delete(name);
@@ -138,7 +143,8 @@ class TestFilePool {
     const problems = verdict.problems.length > 0 ? ` (${verdict.problems.join('; ')})` : '';
     this.status.printLine(`${label} └ ${formatCounts(verdict)} in ${outcome.seconds.toFixed(1)} s${problems}`);
     this.showStatus();
-    return { name, ...verdict, seconds: outcome.seconds };
+    const failed = verdict.failed > 0 || verdict.problems.length > 0;
+    return { name, ...verdict, seconds: outcome.seconds, excerpt: failed ? excerpt.lines() : [] };
   }
 
   private label(name: string): string {

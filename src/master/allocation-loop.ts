@@ -38,6 +38,7 @@ import { maxOffersPerCommand } from '../state-machine/limits.ts';
 import { add, contains, emptyResources, type Resources } from '../state-machine/resources.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { runInSlices } from './allocation-slices.ts';
+import { InheritedOffers } from './inherited-offers.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { fallbackCycleIntervalMs, maxRescindsPerPass } from './limits.ts';
@@ -99,10 +100,12 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   #running = false;
   #again = false;
   #lastCycle: LastCycle | null = null;
+  readonly #inherited: InheritedOffers;
 
   constructor(parts: AllocationLoopParts) {
     this.#parts = parts;
     this.#now = parts.now ?? Date.now;
+    this.#inherited = new InheritedOffers(parts.master, parts.logger);
   }
 
   /** Filters and suppression are per leadership (control.ts): a new term starts with none. */
@@ -114,6 +117,9 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     this.#offerPrefix = randomUUID();
     this.#offerSequence = 0;
     this.#ledTerm = term;
+    // Every offer in the state is an earlier leader's: gone before any ACCEPT is served here.
+    await this.#inherited.rescindAll(term, () => this.#leading(term), this.#now);
+    if (!this.#leading(term)) return;
     this.#stopListening = this.#parts.master.onChange((event) => this.#onChange(event));
     this.#fallbackTimer = setInterval(() => this.trigger('fallback interval'), fallbackCycleIntervalMs);
     this.#fallbackTimer.unref();
@@ -131,6 +137,11 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     this.#fallbackTimer = null;
     this.#hints.clear();
     this.#memory.forget();
+    this.#inherited.forget();
+  }
+
+  takeInheritedRescinds(frameworkId: string): readonly string[] {
+    return this.#ledTerm === null ? [] : this.#inherited.take(frameworkId);
   }
 
   refuse(frameworkId: string, agentIds: readonly string[], refuseSeconds: number): void {

@@ -155,3 +155,9 @@ export const maxOperatorSubscribers = 64;
  * take every stream from the others (anonymous callers are bounded by the total only).
  */
 export const maxOperatorSubscribersPerPrincipal = 16;
+
+/**
+ * Rescinds of an earlier leader's offers proposed at once when a term begins (inherited-offers.ts):
+ * they share Raft appends (group commit) without flooding the log in one turn.
+ */
+export const maxInheritedRescindsInFlight = 256;

@@ -46,4 +46,6 @@ export interface AllocationControl {
   /** Something changed that may allow new offers (also triggered by state changes on its own). */
   trigger(reason: string): void;
   report(): AllocationReport;
+  /** The framework's offers of earlier leaders that this leader rescinded when its term began; once. */
+  takeInheritedRescinds(frameworkId: string): readonly string[];
 }

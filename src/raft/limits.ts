@@ -23,3 +23,10 @@ export const maxIdempotencyFingerprintBytes = 256;
  * its window is treated as absent all the same; the rest go with the next applies.
  */
 export const maxEvictionsPerApply = 1_024;
+
+/**
+ * The driver applies committed entries for at most about this long in one event-loop turn, then
+ * yields (setImmediate) and goes on in the next: a Ready of thousands of entries applied in one
+ * go held the leader's loop for 789 ms (`bench scale --quick`), past a heartbeat.
+ */
+export const applySliceBudgetMs = 10;

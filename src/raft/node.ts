@@ -4,7 +4,8 @@
 // leader's messages go before its own persist (§10.2.1, Ready.sendBeforePersist). Every
 // input (tick, message, proposal) only schedules that loop, so proposals that arrive in the
 // same turn of the event loop share one transaction and one fsync (group commit).
-import { maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
+import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
+import { ApplyQueue } from './apply-queue.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
@@ -120,6 +121,13 @@ export class RaftNode {
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
   private tickTimer: NodeJS.Timeout | null = null;
   private processScheduled = false;
+  /** Committed entries not applied yet, applied in slices (applySlice); set up by the constructor. */
+  private applyQueue!: ApplyQueue;
+  /** The state machine's applied index: behind the core's while the queue holds entries. */
+  private appliedIndex: LogIndex = 0;
+  private applyScheduled = false;
+  /** The core asked for a snapshot at this index: it is taken once the state machine is there. */
+  private snapshotDueAt: LogIndex | null = null;
   private stopped = false;
   private readSequence = 0;
   private membership: Membership | null = null;
@@ -160,6 +168,8 @@ export class RaftNode {
     };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.core = new RaftCore(config, persisted, new SeededRandom(seed));
+    this.appliedIndex = this.core.status().applied;
+    this.applyQueue = new ApplyQueue(this.appliedIndex);
     this.leadershipHeard = leadershipOf(this.core.status());
     this.transport = new PeerTransport({
       self: options.id,
@@ -237,8 +247,9 @@ export class RaftNode {
     return started;
   }
 
+  /** The core's status, with the applied index the state machine is at (the core's runs ahead: applySlice). */
   status(): CoreStatus {
-    return this.core.status();
+    return { ...this.core.status(), applied: this.appliedIndex };
   }
 
   transportStats(): ReturnType<PeerTransport['stats']> {
@@ -317,6 +328,7 @@ export class RaftNode {
     if (this.stopped || this.fatal !== null) return;
     try {
       while (this.core.hasReady()) this.handleReady(this.core.ready());
+      if (!this.applyScheduled) this.applySlice();
     } catch (error) {
       this.crash(error as Error);
     }
@@ -329,23 +341,27 @@ export class RaftNode {
     this.persistReady(ready);
     if (!ready.sendBeforePersist) this.transport.send(ready.messages);
     if (ready.snapshot !== null) {
+      // Entries still queued are older than the snapshot: applied first, so their proposals are
+      // answered with their results (a rare long turn: a follower catching up from far behind).
+      while (this.applyQueue.size > 0) this.applyNext();
       this.host.restore(ready.snapshot.data);
+      this.appliedIndex = ready.snapshot.meta.index;
+      this.applyQueue.restartAt(this.appliedIndex);
       this.observer.snapshotInstalled(ready.snapshot.meta.index, ready.snapshot.data.byteLength);
       this.logger.info(
         { ...this.logFields(), index: ready.snapshot.meta.index, bytes: ready.snapshot.data.byteLength },
         'installed snapshot from the leader',
       );
     }
-    for (const entry of ready.committedEntries) {
-      this.settleProposal(entry.term, this.host.apply(entry));
-    }
+    this.applyQueue.push(ready.committedEntries);
     for (const readState of ready.readStates) this.readPointKnown(readState.context, readState.index);
     for (const failure of ready.readFailures)
       this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
     this.core.advance(ready);
-    const status = this.core.status();
-    if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.afterApply(status.applied);
-    if (ready.snapshotWantedAt !== null) this.takeSnapshot(ready.snapshotWantedAt);
+    const status = this.status();
+    if (ready.snapshot !== null) this.afterApply(this.appliedIndex);
+    if (ready.snapshotWantedAt !== null) this.snapshotDueAt = ready.snapshotWantedAt;
+    this.snapshotIfDue();
     if (ready.roleChanged) this.roleChanged(status);
     this.syncPeers();
   }
@@ -377,6 +393,48 @@ export class RaftNode {
       hardState !== null && (previous === null || hardState.term !== previous.term || hardState.vote !== previous.vote);
     if (hardState !== null) this.durableHardState = hardState;
     return ready.entries.length > 0 || ready.snapshot !== null || termOrVoteChanged;
+  }
+
+  /**
+   * Applies queued committed entries for about `applySliceBudgetMs` (one at least), then yields to
+   * the event loop and goes on in the next turn. The core already counts them applied; what waits
+   * on the state machine waits on `appliedIndex`: proposals are answered as their entry applies,
+   * reads (ReadIndex, hence a new leader's establish) once it reaches their index, snapshots are
+   * taken at it. Leadership changes between slices reach the listeners at once (tellLeadership):
+   * a deposed master stops its services while the rest of the queue applies.
+   */
+  private applySlice(): void {
+    if (this.applyQueue.size === 0) return;
+    const startedMs = performance.now();
+    do this.applyNext();
+    while (this.applyQueue.size > 0 && performance.now() - startedMs < applySliceBudgetMs);
+    this.afterApply(this.appliedIndex);
+    if (this.applyQueue.size === 0) return;
+    this.applyScheduled = true;
+    setImmediate(() => {
+      this.applyScheduled = false;
+      if (this.stopped || this.fatal !== null) return;
+      try {
+        this.applySlice();
+      } catch (error) {
+        this.crash(error as Error);
+      }
+    });
+  }
+
+  private applyNext(): void {
+    const entry = this.applyQueue.shift();
+    const applied = this.host.apply(entry);
+    this.appliedIndex = entry.index;
+    this.settleProposal(entry.term, applied);
+    this.snapshotIfDue();
+  }
+
+  /** The snapshot the core asked for, once the state machine has reached its index (at that index). */
+  private snapshotIfDue(): void {
+    if (this.snapshotDueAt === null || this.appliedIndex < this.snapshotDueAt) return;
+    this.snapshotDueAt = null;
+    this.takeSnapshot(this.appliedIndex);
   }
 
   private afterApply(applied: LogIndex): void {
@@ -478,7 +536,7 @@ export class RaftNode {
     const read = this.reads.get(context);
     if (read === undefined) return;
     read.index = index;
-    if (index <= this.core.status().applied) {
+    if (index <= this.appliedIndex) {
       clearTimeout(read.timer);
       this.reads.delete(context);
       read.resolve();

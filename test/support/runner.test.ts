@@ -14,6 +14,8 @@ import {
   type FileExit,
 } from '../../scripts/test-summary.ts';
 import { filterTestFiles, findTestFiles, readTimeoutDirective, shortTestName } from '../../scripts/test-files.ts';
+import { FailureExcerpt } from '../../scripts/test-excerpt.ts';
+import { formatFailures } from '../../scripts/test-report.ts';
 import { makeTempDir } from './tmp.ts';
 
 const cleanExit: FileExit = { code: 0, signal: null, timedOut: false, timeoutSeconds: 300 };
@@ -221,3 +223,53 @@ selecting('a file may ask for its own timeout', () => {
 });
 
 selecting.run();
+
+const excerpts = suite('failure excerpts next to the closing count');
+
+// What uvu 0.5.6 printed for `assert.is(1, 2, 'the answer differs')` in a file of two tests.
+const uvuFailure = [
+  '• ✘   (1 / 2)',
+  '',
+  '   FAIL  "bad one"',
+  '    the answer differs  (is)',
+  '',
+  '        ++2    (Expected)',
+  '        --1    (Actual)',
+  '    at assert (file:///repo/node_modules/uvu/assert/index.mjs:33:8)',
+  '    at Object.handler (/repo/test/f.test.ts:4:32)',
+  '',
+  '  Total:     2',
+  '  Passed:    1',
+];
+
+excerpts('the excerpt starts at uvu FAIL and leaves dependency frames out', () => {
+  const excerpt = new FailureExcerpt();
+  for (const line of ['server log line', ...uvuFailure]) excerpt.feedLine(line);
+  assert.equal(excerpt.lines().slice(0, 5), [
+    'FAIL  "bad one"'.padStart(18),
+    '    the answer differs  (is)',
+    '        ++2    (Expected)',
+    '        --1    (Actual)',
+    '    at Object.handler (/repo/test/f.test.ts:4:32)',
+  ]);
+  assert.not.ok(excerpt.lines().some((line) => line.includes('node_modules') || line.includes('Total:')));
+});
+
+excerpts('without a FAIL line (a crash, a timeout) the last lines are kept, bounded', () => {
+  const excerpt = new FailureExcerpt();
+  for (let index = 0; index < 100; index += 1) excerpt.feedLine(`line ${index}`);
+  const lines = excerpt.lines();
+  assert.ok(lines.length > 0 && lines.length < 100);
+  assert.is(lines.at(-1), 'line 99');
+});
+
+excerpts('the closing failure lines carry the excerpt of each failed file only', () => {
+  const row = { passed: 1, failed: 1, skipped: 0, seconds: 1, problems: ['exited with code 1'] };
+  const lines = formatFailures([
+    { ...row, name: 'a/bad', excerpt: ['FAIL  "x"', 'expected 2'] },
+    { ...row, name: 'a/good', failed: 0, problems: [], excerpt: [] },
+  ]);
+  assert.equal(lines, ['failed: a/bad: 1 failed; exited with code 1', '  a/bad ▸ FAIL  "x"', '  a/bad ▸ expected 2']);
+});
+
+excerpts.run();

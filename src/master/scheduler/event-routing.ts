@@ -40,9 +40,12 @@ export function routeChange(target: RoutingTarget, event: ChangeEvent): void {
       if (event.status.state !== 'TASK_STAGING')
         target.session(event.task.frameworkId)?.send(updateEvent(event.task, event.status));
       return;
-    case 'AGENT_REMOVED':
-      for (const session of target.sessions()) session.send(agentFailureEvent(event.agentId));
+    case 'AGENT_REMOVED': {
+      // One event for every stream: built once, not per subscriber.
+      const failure = agentFailureEvent(event.agentId);
+      for (const session of target.sessions()) session.send(failure);
       return;
+    }
     case 'FRAMEWORK_REMOVED':
       target.endSession(event.framework.id, 'Framework has been removed');
       return;

@@ -9,7 +9,7 @@ import { stampedOnSubmit } from '../interface.ts';
 import type { SubscribeCall } from './call.ts';
 import type { SchedulerContext } from './calls.ts';
 import type { EventSink } from './event-sink.ts';
-import { errorEvent } from './events.ts';
+import { errorEvent, rescindEvent } from './events.ts';
 
 /** `streamId` null: the framework was removed; the sink got its ERROR and ended. */
 export interface Subscription {
@@ -45,5 +45,10 @@ export async function subscribe(
   // Filters and suppression live in the leader's memory: a subscription states them afresh.
   allocation.setSuppressedRoles(frameworkId, call.suppressedRoles);
   allocation.trigger('framework subscribed');
-  return sessions.open(frameworkId, sink);
+  const subscription = sessions.open(frameworkId, sink);
+  // Its offers from the previous leader were rescinded before this leader served any call
+  // (inherited-offers.ts): the framework hears of it now, on its new stream.
+  const rescinded = allocation.takeInheritedRescinds(frameworkId);
+  if (rescinded.length > 0) sessions.send(frameworkId, rescinded.map(rescindEvent));
+  return subscription;
 }
