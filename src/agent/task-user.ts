@@ -4,13 +4,13 @@
 // `--no-switch-user` is set. A name this machine does not know, a switch a non-root agent cannot
 // make, or root when `--no-root-tasks` forbids it ends the launch with a reason. Names are looked
 // up with getent and id, so users from NSS sources (LDAP, sssd) count as local ones do.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { CommandOutputError, readCommandOutput } from './command-output.ts';
 import { maxCachedUsers, userLookupCacheMs } from './limits.ts';
 
-const run = promisify(execFile);
 const lookupTimeoutMs = 5_000;
 const rootUid = 0;
+/** getent's exit status for a key its databases do not have. */
+const getentNotFound = 2;
 
 export interface TaskUser {
   readonly name: string;
@@ -35,15 +35,17 @@ export class TaskUserError extends Error {
 
 export type UserLookup = (name: string) => Promise<TaskUser | null>;
 
-/** getent passwd NAME, then id -G NAME; null when the name is unknown. */
-async function lookupUserNow(name: string): Promise<TaskUser | null> {
+/**
+ * getent passwd NAME, then id -G NAME; null when the name is unknown. Not cached (lookupUser is);
+ * `timeoutMs` bounds each of the two programs.
+ */
+export async function lookupUserUncached(name: string, timeoutMs = lookupTimeoutMs): Promise<TaskUser | null> {
   let passwd: string;
-  let stderr = '';
+  let stderr: string;
   try {
-    ({ stdout: passwd, stderr } = await run('getent', ['passwd', '--', name], { timeout: lookupTimeoutMs }));
+    ({ stdout: passwd, stderr } = await readCommandOutput('getent', ['passwd', '--', name], timeoutMs));
   } catch (error) {
-    // getent exits 2 for a name it does not know.
-    if ((error as { code?: unknown }).code === 2) return null;
+    if (error instanceof CommandOutputError && error.exitCode === getentNotFound) return null;
     throw new TaskUserError(`could not look up user "${name}": ${(error as Error).message}`);
   }
   const fields = passwd.trim().split(':');
@@ -54,11 +56,22 @@ async function lookupUserNow(name: string): Promise<TaskUser | null> {
       `getent passwd ${name} answered a line that is not a passwd entry: ${JSON.stringify(passwd.slice(0, 200))}` +
         (stderr === '' ? '' : ` (stderr: ${JSON.stringify(stderr.slice(0, 200))})`),
     );
-  const groups = (await run('id', ['-G', '--', fields[0] ?? name], { timeout: lookupTimeoutMs })).stdout
+  let groupList: string;
+  try {
+    groupList = (await readCommandOutput('id', ['-G', '--', fields[0] ?? name], timeoutMs)).stdout;
+  } catch (error) {
+    throw new TaskUserError(`could not list the groups of user "${name}": ${(error as Error).message}`);
+  }
+  // Strict: an empty answer once read as [0], the root group, through Number('').
+  const words = groupList
     .trim()
     .split(/\s+/)
-    .map(Number)
-    .filter((group) => Number.isSafeInteger(group));
+    .filter((word) => word !== '');
+  const groups = words.map(Number);
+  if (groups.length === 0 || !groups.every((group) => Number.isSafeInteger(group) && group >= 0))
+    throw new TaskUserError(
+      `id -G ${name} answered a line that is not a group list: ${JSON.stringify(groupList.slice(0, 200))}`,
+    );
   return { name: fields[0] ?? name, uid, gid, groups: [gid, ...groups.filter((group) => group !== gid)] };
 }
 
@@ -75,7 +88,7 @@ export const lookupUser: UserLookup = (name) => {
   const cached = cachedUsers.get(name);
   if (cached !== undefined && cached.expiresAtMs > nowMs) return cached.user;
   if (cachedUsers.size >= maxCachedUsers) cachedUsers.clear();
-  const user = lookupUserNow(name);
+  const user = lookupUserUncached(name);
   cachedUsers.set(name, { user, expiresAtMs: nowMs + userLookupCacheMs });
   user.then(
     (found) => {

@@ -9,6 +9,7 @@ import { prepareSandbox } from '../../src/agent/sandbox-owner.ts';
 import {
   checkDockerUserParameter,
   lookupUser,
+  lookupUserUncached,
   resolveTaskUser,
   TaskUserError,
   type TaskUser,
@@ -96,6 +97,20 @@ lookups('getent and id resolve this machine users; an unknown name is null', asy
   assert.is(root?.uid, 0);
   assert.is(root?.groups[0], 0, 'the primary group first');
   assert.is(await lookupUser(`ghost-${process.pid}`), null);
+});
+
+lookups("a lookup answered while the agent's event loop stalled past its timeout is the whole answer", async () => {
+  // At load 30 with 400 launches, e2e/bounded-history failed every task of a cache window with
+  // "getent passwd root answered a line that is not a passwd entry": getent had exited 0, but
+  // execFile's late timer had discarded its output and reported an empty success.
+  const pending = lookupUserUncached('root', 50);
+  const until = performance.now() + 1_500;
+  while (performance.now() < until) {
+    // The agent's event loop, busy: getent exits meanwhile, and the lookup's timer is overdue.
+  }
+  const root = await pending;
+  assert.is(root?.uid, 0);
+  assert.is(root?.groups[0], 0);
 });
 
 lookups.run();

@@ -60,8 +60,16 @@ declare module 'mesos-framework' {
     handlers?: Record<string, (argument: unknown) => void>;
   }
 
+  /** The library's log (winston): it calls only these, each with one message. */
+  export interface LibraryLogger {
+    debug(message: unknown): void;
+    info(message: unknown): void;
+    error(message: unknown): void;
+  }
+
   export class Scheduler extends EventEmitter {
     constructor(options: SchedulerOptions);
+    logger: LibraryLogger;
     options: { masterUrl: string; port: number | string; frameworkName: string };
     frameworkId: string | null;
     mesosStreamId: string | null;
