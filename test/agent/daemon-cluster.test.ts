@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { lastLines, withDiagnostics } from '../support/diagnostics.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { AgentProcess, commandTask } from './support/daemon-support.ts';
@@ -113,14 +114,6 @@ async function stopAll(nodes: MasterNode[]): Promise<void> {
 
 const diagnosticLines = 25;
 
-function lastLines(text: string, count: number): string {
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .slice(-count)
-    .join('\n');
-}
-
 /**
  * Runs a test body; a failure carries the last lines of every master's and the agent's log, so
  * that a CI log alone says what the processes saw (leadership changes, registrations, updates).
@@ -130,16 +123,14 @@ async function withProcessLogs(
   agent: () => AgentProcess | null,
   body: () => Promise<void>,
 ): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
+  const describe = (): string => {
     const masters = nodes().map(
       (node) => `--- master ${node.id} (${node.address}), last lines:\n${lastLines(node.output, diagnosticLines)}`,
     );
     const agentLog = `--- agent, last lines:\n${lastLines(agent()?.output ?? '(not started)', diagnosticLines * 2)}`;
-    if (error instanceof Error) error.message = `${error.message}\n${[...masters, agentLog].join('\n')}`;
-    throw error;
-  }
+    return [...masters, agentLog].join('\n');
+  };
+  await withDiagnostics(describe, body);
 }
 
 async function agentOnLeader(nodes: MasterNode[], hostname: string): Promise<string> {

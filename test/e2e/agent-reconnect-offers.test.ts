@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import type { AgentProcess } from '../agent/support/daemon-support.ts';
 import { waitFor } from '../support/wait.ts';
 import { E2eCluster } from './support/cluster.ts';
-import { SlotFramework, tearDownFrameworks } from './support/framework.ts';
+import { SlotFramework, tearDownFrameworks, waitForEveryCpuRunning } from './support/framework.ts';
 
 const agentResources = 'cpus:2;mem:2048;disk:1000;ports:[31000-31009]';
 const waitTimeoutMs = 120_000;
@@ -76,18 +76,7 @@ test('a new leader offers no agent before it re-registered, and no task launched
     assert.equal(framework.offers, [], 'no offer names an agent that has not re-registered with the new leader');
 
     for (const agent of cluster.agents) agent.signal('SIGCONT');
-    await waitFor(
-      async () => {
-        const now = await cluster.agentViews();
-        const everyCpuRuns = now.every((view) => view.allocated.cpus === view.total.cpus);
-        return everyCpuRuns && framework.live().every((id) => framework.statuses.get(id)?.state === 'TASK_RUNNING');
-      },
-      {
-        timeoutMs: waitTimeoutMs,
-        what: `every cpu to run a task (${framework.running().length} of ${framework.launched().size} running)`,
-        intervalMs: 250,
-      },
-    );
+    await waitForEveryCpuRunning(cluster, framework, waitTimeoutMs);
     assert.is(framework.running().length, 8, 'four tasks of 0.5 cpus on each agent');
     const lost = states.filter((each) => each.state !== 'TASK_RUNNING' && each.state !== 'TASK_STARTING');
     assert.equal(lost, [], 'every task launched on the new leader runs; none is lost');

@@ -24,6 +24,7 @@ import type { SchedulerEvent } from '../../src/protocol/scheduler.ts';
 import { SchedulerClient } from './support/scheduler-client.ts';
 import { freePort, ProcessCluster } from '../raft/support/process-cluster.ts';
 import { startSingleMaster } from '../support/master.ts';
+import { lastLines, withDiagnostics } from '../support/diagnostics.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -91,24 +92,6 @@ class Recorder {
       `library log, last lines:\n${this.log.slice(-diagnosticLines).join('\n')}`,
     ].join('\n');
   }
-}
-
-/** Runs a test body; a failure's message ends with `describe()`, so a CI log alone explains it. */
-async function withDiagnostics(describe: () => string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    if (error instanceof Error) error.message = `${error.message}\n--- diagnostics:\n${describe()}`;
-    throw error;
-  }
-}
-
-function lastLines(text: string, count: number): string {
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .slice(-count)
-    .join('\n');
 }
 
 function makeScheduler(

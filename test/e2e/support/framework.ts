@@ -214,6 +214,26 @@ export class SlotFramework {
  * TEARDOWN of `frameworks`, then until their tasks are gone by the masters' books and by each
  * agent's own, so the next test starts from an empty cluster.
  */
+/** Every agent's cpus are allocated and every task the framework launched and kept runs. */
+export async function waitForEveryCpuRunning(
+  cluster: E2eCluster,
+  framework: SlotFramework,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const views = await cluster.agentViews();
+      const everyCpuRuns = views.every((view) => view.allocated.cpus === view.total.cpus);
+      return everyCpuRuns && framework.live().every((id) => framework.statuses.get(id)?.state === 'TASK_RUNNING');
+    },
+    {
+      timeoutMs,
+      what: `every cpu to run a task (${framework.running().length} of ${framework.launched().size} running)`,
+      intervalMs: 250,
+    },
+  );
+}
+
 export async function tearDownFrameworks(cluster: E2eCluster, frameworks: readonly SlotFramework[]): Promise<void> {
   await Promise.all(frameworks.map((one) => one.teardown()));
   const ids = new Set(frameworks.map((one) => one.client.frameworkId));
