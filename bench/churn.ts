@@ -96,7 +96,7 @@ function settingsFrom(argv: string[]): Settings {
       values['max-completed-tasks-per-framework'],
       quick ? 100 : 1_000,
     ),
-    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 1_000 : 10_000),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 300 : 10_000),
     profileDirectory: values.profile ?? null,
   };
   if (settings.every > settings.tasks) throw new Error('--every must not exceed --tasks');
