@@ -58,7 +58,7 @@ function settingsFrom(argv: string[]): Settings {
     tasks: wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000),
     agentProcesses: wholeNumber('agent-processes', values['agent-processes'], quick ? 1 : 2),
     reads: wholeNumber('reads', values.reads, quick ? 3 : 5),
-    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 1_000 : 10_000),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 300 : 10_000),
   };
 }
 
