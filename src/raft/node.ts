@@ -205,8 +205,6 @@ export class RaftNode {
       ...defaultCoreConfig(options.id),
       electionTicks: this.timing.electionTicks,
       electionJitterTicks: this.timing.electionTicks,
-      // A frozen leader is replaced after electionTicks of silence, not after a random 1-2x that (issue 19).
-      preVoteAtElectionTicks: true,
       heartbeatTicks: this.timing.heartbeatTicks,
       ...options.core,
       id: options.id,
