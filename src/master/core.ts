@@ -53,6 +53,7 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
         preferredLeaderZones: parts.preferredLeaderZones,
         zoneOf: (id) => (id === parts.id ? parts.zone : (replicatedZone(parts.state(), id) ?? null)),
       }),
+    leads: () => parts.raft.isLeader(),
     electedAtMs: () => electedAtMs,
     state: parts.state,
     onChange: parts.onChange,
