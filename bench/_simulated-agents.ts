@@ -53,6 +53,11 @@ export class SimulatedAgent {
   readonly #unacknowledged = new Map<string, string>();
   #resendTimer: NodeJS.Timeout | null = null;
   #masterIndex = 0;
+  /** Since `markTimeline`: when this agent first dialled, whichever master (null: not yet). */
+  firstDialSinceMarkAtMs: number | null = null;
+  /** The last registration's timeline (wall clock): its socket dialled, opened (register sent), answered. */
+  lastRegistration: { readonly dialAtMs: number; readonly openAtMs: number; readonly atMs: number } | null = null;
+  #timelineMarked = false;
 
   constructor(
     readonly masters: readonly string[],
@@ -62,6 +67,12 @@ export class SimulatedAgent {
   /** Resolves once registered. */
   start(): Promise<void> {
     return new Promise((resolve) => this.#connect(this.masters[0]!, resolve));
+  }
+
+  /** Starts a failover timeline afresh: the next dial is the first since the mark. */
+  markTimeline(): void {
+    this.#timelineMarked = true;
+    this.firstDialSinceMarkAtMs = null;
   }
 
   close(): void {
@@ -77,8 +88,12 @@ export class SimulatedAgent {
     });
     this.#socket = socket;
     this.dials += 1;
+    const dialAtMs = Date.now();
+    let openAtMs = dialAtMs;
+    if (this.#timelineMarked && this.firstDialSinceMarkAtMs === null) this.firstDialSinceMarkAtMs = dialAtMs;
     const registrationsAtDial = this.registrations;
     socket.on('open', () => {
+      openAtMs = Date.now();
       const tasks = [...this.tasks.values()];
       socket.send(
         encodeMessage({
@@ -100,7 +115,9 @@ export class SimulatedAgent {
     });
     socket.on('message', (data) => {
       const parsed = parseMasterMessage(data.toString());
-      if (parsed.ok) this.#onMessage(socket, parsed.message, registered);
+      if (!parsed.ok) return;
+      if (parsed.message.type === 'registered') this.lastRegistration = { dialAtMs, openAtMs, atMs: Date.now() };
+      this.#onMessage(socket, parsed.message, registered);
     });
     const retry = (): void => {
       if (this.#closed || this.#socket !== socket) return;

@@ -45,6 +45,8 @@ export async function registerAgentConnection(
   message: Register,
 ): Promise<void> {
   const logger = gateway.parts.logger;
+  // The registration's own timeline, in its log line: a failover's re-registrations are measured by it.
+  const receivedAtMs = Date.now();
   if (!(await leading(gateway))) {
     const view = gateway.parts.master.raft();
     connection.send({ type: 'not_leader', leader: view.leaderAddress, masters: gateway.mastersView() });
@@ -71,8 +73,10 @@ export async function registerAgentConnection(
     return refuse(connection, 'REGISTRATION_FAILED', error.message);
   }
   connection.registering = true;
+  const proposedAtMs = Date.now();
   try {
     const agentId = await proposeOnce(gateway, message, () => propose(gateway, message, info));
+    const committedAtMs = Date.now();
     if (agentId === null || connection.closed || !gateway.isLeading()) return;
     gateway.bind(connection, agentId);
     connection.send({
@@ -84,7 +88,15 @@ export async function registerAgentConnection(
       maxMissedPings: gateway.parts.settings.maxMissedPings,
     });
     logger.info(
-      { agent: agentId, remote: connection.remote, hostname: info.hostname, reported: message.tasks.length },
+      {
+        agent: agentId,
+        remote: connection.remote,
+        hostname: info.hostname,
+        reported: message.tasks.length,
+        // Waiting for leader services to run, then for the proposal to commit (milliseconds).
+        leaderWaitMs: proposedAtMs - receivedAtMs,
+        commitMs: committedAtMs - proposedAtMs,
+      },
       message.agentId === null ? 'agent registered' : 'agent re-registered',
     );
     // Before any launch: the agent deletes the data of volumes destroyed while it was away.
