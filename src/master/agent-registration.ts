@@ -4,7 +4,7 @@
 // those the replicated state has as terminal, unknown or elsewhere, and those with a kill
 // request it may have missed while it was away.
 import type { AgentMessage } from '../protocol/agent.ts';
-import type { Command } from '../state-machine/commands.ts';
+import type { AgentRegistrationBatchItem } from '../state-machine/commands.ts';
 import {
   agentId as toAgentId,
   frameworkId as toFrameworkId,
@@ -129,10 +129,11 @@ export async function registerAgentConnection(
         taskId: toTaskId(task.taskId),
         state: task.state,
       }));
-      const command: Command = known
-        ? { type: 'reregister_agent', keepsReservations: true, at: 0, agentId, info: agentInfo, tasks }
-        : { type: 'register_agent', at: 0, agentId, info: agentInfo };
-      const { result } = await gatewayRef.parts.master.submit(command);
+      // With the other registrations of this turn, in one entry (registration-batcher.ts).
+      const item: AgentRegistrationBatchItem = known
+        ? { type: 'reregister_agent', keepsReservations: true, agentId, info: agentInfo, tasks }
+        : { type: 'register_agent', agentId, info: agentInfo };
+      const { result } = await gatewayRef.registrations.submit(item);
       if (result.ok) return agentId;
       if (result.code === 'AGENT_ALREADY_REGISTERED' || result.code === 'AGENT_NOT_FOUND') {
         known = !known;
