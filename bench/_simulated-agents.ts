@@ -22,7 +22,13 @@ export interface SimulatedAgentOptions {
   readonly finishAtOnce?: boolean;
 }
 
+/** After a socket that never registered closed: the next master, this much later. */
 const reconnectDelayMs = 250;
+/**
+ * After the leader's socket closed: the other masters at once, as the real agent does
+ * (src/agent/master-link.ts), with the same jitter so a fleet does not dial in one burst.
+ */
+const reconnectJitterMaxMs = 200;
 /** As the real agent does: a status update not acknowledged is sent again, after this long or on registration. */
 const statusResendIntervalMs = 10_000;
 
@@ -123,7 +129,13 @@ export class SimulatedAgent {
       if (this.#closed || this.#socket !== socket) return;
       this.#socket = null;
       this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
-      setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), reconnectDelayMs);
+      // Not the master just lost (reached by a redirect, it may be the next in the list): the real agent dials it last.
+      if (this.masters[this.#masterIndex] === address && this.masters.length > 1) {
+        this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
+      }
+      const lostLeader = this.registrations > registrationsAtDial;
+      const delayMs = lostLeader ? Math.floor(Math.random() * reconnectJitterMaxMs) : reconnectDelayMs;
+      setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), delayMs);
     };
     socket.on('close', (code, reason) => {
       const stage = this.registrations > registrationsAtDial ? 'registered' : 'unregistered';

@@ -119,7 +119,7 @@ test('agents registering over their sockets at once share entries, each answered
     const gateway = cluster.master.agents;
     const before = { entries: gateway.registrations.entries, items: gateway.registrations.items };
     // One synchronous loop: the frames reach the master in the same poll phase (loopback).
-    sockets.forEach((socket, number) => registerOver(socket, `turn-${number}`));
+    for (const [number, socket] of sockets.entries()) registerOver(socket, `turn-${number}`);
     await waitFor(() => answered.size === agents, { timeoutMs: 20_000, what: 'every agent registered' });
     const entries = gateway.registrations.entries - before.entries;
     assert.is(gateway.registrations.items - before.items, agents);
