@@ -16,6 +16,7 @@ export interface TimelineStep {
 interface LogLine {
   readonly msg?: string;
   readonly time?: string;
+  readonly socketOpenMs?: number;
   readonly leaderWaitMs?: number;
   readonly commitMs?: number;
 }
@@ -56,11 +57,13 @@ export function failoverTimeline(killedAtMs: number, fleet: FailoverTimeline, le
   const receivedAtMs = registrations.map(
     (each) => each.atMs - (each.line.commitMs ?? Number.NaN) - (each.line.leaderWaitMs ?? Number.NaN),
   );
+  const acceptedAtMs = receivedAtMs.map((atMs, position) => atMs - (registrations[position]!.line.socketOpenMs ?? NaN));
   return [
     step('new leader: establishing leadership', first('leader services: establishing leadership'), killedAtMs),
     step('new leader: leader services running', first('leader services: leading'), killedAtMs),
     step('agent: first dial after the kill', fleet.firstDialAtMs, killedAtMs),
     step("agent: dial of the new leader's socket", fleet.leaderDialAtMs, killedAtMs),
+    step('leader: handshake answered (socket accepted)', acceptedAtMs, killedAtMs),
     step('agent: register sent (socket open)', fleet.registerSentAtMs, killedAtMs),
     step('leader: register received', receivedAtMs, killedAtMs),
     step('leader: registration proposed', proposedAtMs, killedAtMs),

@@ -94,6 +94,8 @@ export class AgentConnection {
   agentId: AgentId | null = null;
   closed = false;
   registering = false;
+  /** When the WebSocket handshake was answered (a failover's timeline: accepted → register read). */
+  readonly acceptedAtMs = Date.now();
   /** Frames sent in this turn of the event loop are held in the socket until its end (`send`). */
   #corked = false;
 

@@ -93,7 +93,8 @@ export async function registerAgentConnection(
         remote: connection.remote,
         hostname: info.hostname,
         reported: message.tasks.length,
-        // Waiting for leader services to run, then for the proposal to commit (milliseconds).
+        // From the handshake to the register read, waiting for leader services, for the commit (milliseconds).
+        socketOpenMs: receivedAtMs - connection.acceptedAtMs,
         leaderWaitMs: proposedAtMs - receivedAtMs,
         commitMs: committedAtMs - proposedAtMs,
       },
