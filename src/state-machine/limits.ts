@@ -43,6 +43,12 @@ export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
  * pass maxCommandBytes (src/master/status-batcher.ts), so a batch of large statuses is shorter.
  */
 export const maxTaskStatusBatchItems = 512;
+/**
+ * Items of one agent_registration_batch. The leader also closes a batch before its encoded size
+ * could pass maxCommandBytes (src/master/registration-batcher.ts): agents reporting many tasks
+ * make shorter batches.
+ */
+export const maxAgentRegistrationBatchItems = 256;
 /** Tasks an agent reports when it re-registers. */
 export const maxReportedTasks = 100_000;
 /** Status updates kept per task; older ones are dropped (the state is in the newest). */
