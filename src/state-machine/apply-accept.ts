@@ -310,7 +310,6 @@ function launchTask(
   events: ChangeEvent[],
 ): void {
   const definition = planned.definition;
-  chargeUsed(state, agentId, definition.resources, index);
   const task: Task = {
     ...definition,
     taskGroup: planned.taskGroup,
@@ -366,6 +365,11 @@ export function applyAcceptOffers(
   setTotal(state, first.agentId, plan.total, index);
   const placement = { frameworkId: command.frameworkId, agentId: first.agentId, role: first.role };
   for (const executor of plan.executors.values()) addExecutor(state, executor, placement, command.at, index, events);
+  // The agent is charged once for all the tasks: a charge per task stored a new agent version
+  // and recomputed its free resources each time (issue 12, launch bench). Scalars are whole
+  // thousandths and ranges sets, so the sum charged is exactly the tasks' charges one by one.
+  if (plan.tasks.length > 0)
+    chargeUsed(state, first.agentId, sum(plan.tasks.map((task) => task.definition.resources)), index);
   for (const task of plan.tasks) launchTask(state, task, command, first.agentId, first.role, index, events);
   if (command.operations.some((operation) => operation.type === 'CREATE' || operation.type === 'DESTROY'))
     events.push({ type: 'AGENT_VOLUMES_CHANGED', agentId: first.agentId });
