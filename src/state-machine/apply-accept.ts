@@ -35,10 +35,11 @@ import {
 } from './resources.ts';
 import { findVolume, planCreateVolumes, planDestroyVolumes, type VolumePool } from './apply-volumes.ts';
 import { unreservedRole, type Role } from './roles.ts';
-import type { Offer, State, Task } from './state.ts';
+import type { Offer, State, TaskStatus } from './state.ts';
 import type { ExecutorDefinition, TaskDefinition } from './values.ts';
 import { containerProblem } from './container-rules.ts';
 import { addExecutor, executorProblem, planExecutor } from './executors.ts';
+import { stagingTask } from './task-records.ts';
 import { putTask } from './writes.ts';
 
 /** A task as it will be made: its definition with the executor it runs on, and its group. */
@@ -310,35 +311,33 @@ function launchTask(
   events: ChangeEvent[],
 ): void {
   const definition = planned.definition;
-  const task: Task = {
-    ...definition,
-    taskGroup: planned.taskGroup,
-    frameworkId: command.frameworkId,
-    // Mesos (slave.cpp): the command's user, else the framework's, as it is when the task launches.
-    user: definition.command?.user ?? state.frameworks.get(command.frameworkId)?.info.user ?? null,
-    agentId,
-    role,
+  const staging: TaskStatus = {
     state: 'TASK_STAGING',
-    killRequestedAt: null,
-    statuses: [
-      {
-        state: 'TASK_STAGING',
-        reason: null,
-        message: null,
-        source: 'SOURCE_MASTER',
-        uuid: null,
-        timestampMs: command.at,
-        healthy: null,
-        data: null,
-        acknowledged: false,
-        receivedAt: command.at,
-        index,
-      },
-    ],
-    createdAt: command.at,
-    createIndex: index,
-    modifyIndex: index,
+    reason: null,
+    message: null,
+    source: 'SOURCE_MASTER',
+    uuid: null,
+    timestampMs: command.at,
+    healthy: null,
+    data: null,
+    acknowledged: false,
+    receivedAt: command.at,
+    index,
   };
+  const task = stagingTask(
+    definition,
+    {
+      taskGroup: planned.taskGroup,
+      frameworkId: command.frameworkId,
+      // Mesos (slave.cpp): the command's user, else the framework's, as it is when the task launches.
+      user: definition.command?.user ?? state.frameworks.get(command.frameworkId)?.info.user ?? null,
+      agentId,
+      role,
+      createdAt: command.at,
+      index,
+    },
+    staging,
+  );
   putTask(state, task);
   events.push({ type: 'TASK_ADDED', task });
 }
