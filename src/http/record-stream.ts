@@ -9,12 +9,6 @@
 // (written in slices, operator/subscriptions.ts): records sent meanwhile wait behind them.
 import { Readable } from 'node:stream';
 
-/** What a stream's records are written to and can be held in (node's http.ServerResponse). */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
 export class RecordStream {
   readonly body: Readable;
   readonly #queue: Uint8Array[] = [];
@@ -28,9 +22,6 @@ export class RecordStream {
   #reading = false;
   /** Ends once the queue is drained; nothing more is queued. */
   #ending = false;
-  /** The HTTP response under `body`, corked for the rest of the turn by the turn's first record (`corkTurns`). */
-  #response: Corkable | null = null;
-  #corked = false;
 
   /**
    * `reader` names who falls behind, for the disconnect's error. `initial` goes out first: one
@@ -70,16 +61,6 @@ export class RecordStream {
     this.body.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 
-  /**
-   * Holds the records of one event-loop turn in `response` until the turn's check phase, so they
-   * leave in one write system call, still one HTTP chunk each. One apply of a Raft batch answers
-   * hundreds of tasks: without this, each TASK_RUNNING update to a scheduler was a write of its
-   * own, about one system call per launched task (issue 12, launch bench).
-   */
-  corkTurns(response: Corkable): void {
-    this.#response = response;
-  }
-
   get open(): boolean {
     return !this.body.destroyed && !this.#ending;
   }
@@ -97,20 +78,7 @@ export class RecordStream {
     }
     this.#queue.push(record);
     this.#queuedBytes += record.byteLength;
-    this.#corkForTurn();
     if (this.#reading) this.#flush();
-  }
-
-  #corkForTurn(): void {
-    const response = this.#response;
-    if (response === null || this.#corked) return;
-    this.#corked = true;
-    response.cork();
-    // The check phase: after this turn's applies, timers and socket reads.
-    setImmediate(() => {
-      this.#corked = false;
-      response.uncork();
-    });
   }
 
   /** Ends the stream once what is queued has gone out. */

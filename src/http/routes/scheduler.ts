@@ -140,7 +140,6 @@ export function registerSchedulerRoutes(
         authorizeSubscription(request, master.state(), call.frameworkId, call.info);
         await throttle(request, reply, callPrincipal(master, call));
         const stream = new SchedulerStream(maxQueuedBytesPerStream);
-        stream.corkTurns(reply.raw);
         const subscription = await master.scheduler.subscribe(call, stream);
         const contentType =
           encoding === 'recordio'
