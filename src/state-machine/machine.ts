@@ -19,7 +19,7 @@ import { emptyState, type ReadonlyState, type State } from './state.ts';
 export interface ReplicatedStateMachine {
   apply(command: Uint8Array, index: LogIndex): unknown;
   snapshot(): Uint8Array;
-  beginSnapshot(): () => Promise<Uint8Array>;
+  beginSnapshot(): (prefix?: Uint8Array) => Promise<Uint8Array>;
   restore(data: Uint8Array): void;
 }
 
@@ -88,19 +88,21 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
    * Captures the state now (arrays of entity pointers: snapshot.ts captureState) and returns the
    * function that writes it in slices of about `snapshotSliceBudgetMs`, giving the event loop back
    * between them: at 10,000 tasks the straight write held the loop for 175–455 ms, longer than a
-   * heartbeat and up to an election timeout.
+   * heartbeat and up to an election timeout. The SQLite database is built and serialised in the
+   * snapshot worker thread (snapshot-worker.ts); the bytes come after `prefix` if given.
    */
-  beginSnapshot(): () => Promise<Uint8Array> {
+  beginSnapshot(): (prefix?: Uint8Array) => Promise<Uint8Array> {
     const captured = captureState(this.#state);
     const index = this.#lastAppliedIndex;
     const budgetMs = this.#snapshotSliceBudgetMs;
-    return () => {
+    return (prefix) => {
       let sliceStartMs = performance.now();
-      return writeSnapshotInSlices(captured, index, async () => {
+      const yieldToLoop = async (): Promise<void> => {
         if (performance.now() - sliceStartMs < budgetMs) return;
         await new Promise((resolve) => setImmediate(resolve));
         sliceStartMs = performance.now();
-      });
+      };
+      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix);
     };
   }
 
