@@ -32,7 +32,9 @@ function uuidsRecordedOnce(task: Task): void {
 }
 
 recovery('a restarted agent keeps its id; a task survives an agent SIGKILL and its final status arrives', async () => {
-  const master = await RestartableMaster.start();
+  // A new agent process takes more than the default 10 s of missed pings to start on a machine at
+  // load 40+; the master would then rightly mark the agent lost, which is not what this test is about.
+  const master = await RestartableMaster.start({ agentMaxMissedPings: 120 });
   const agent = await AgentProcess.start(master.address);
   try {
     const agentId = await waitForAgent(() => master.state(), agent.hostname);
