@@ -8,7 +8,7 @@ import type { ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { checkInvariants } from './invariants.ts';
-import { maxChangeListeners, snapshotSliceBudgetMs } from './limits.ts';
+import { maxChangeListeners, snapshotSliceBudgetMs, snapshotWorkerMinimumRows } from './limits.ts';
 import { captureState, readSnapshot, writeSnapshot, writeSnapshotInSlices } from './snapshot.ts';
 import { emptyState, type ReadonlyState, type State } from './state.ts';
 
@@ -33,6 +33,8 @@ export interface ClusterStateMachineOptions {
   readonly onListenerError?: (error: unknown) => void;
   /** Event-loop time one slice of the sliced snapshot writer may take (tests set 0: yield at every step). */
   readonly snapshotSliceBudgetMs?: number;
+  /** Rows from which the sliced snapshot writer uses the worker thread (tests set 0: always). */
+  readonly snapshotWorkerMinimumRows?: number;
 }
 
 export class ClusterStateMachine implements ReplicatedStateMachine {
@@ -42,11 +44,13 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   readonly #checkInvariants: boolean;
   readonly #onListenerError: (error: unknown) => void;
   readonly #snapshotSliceBudgetMs: number;
+  readonly #snapshotWorkerMinimumRows: number;
 
   constructor(options: ClusterStateMachineOptions = {}) {
     this.#checkInvariants = options.checkInvariants ?? false;
     this.#snapshotSliceBudgetMs = options.snapshotSliceBudgetMs ?? snapshotSliceBudgetMs;
     assert(this.#snapshotSliceBudgetMs >= 0, 'a snapshot slice budget is not negative');
+    this.#snapshotWorkerMinimumRows = options.snapshotWorkerMinimumRows ?? snapshotWorkerMinimumRows;
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
     this.#onListenerError =
@@ -102,7 +106,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
         await new Promise((resolve) => setImmediate(resolve));
         sliceStartMs = performance.now();
       };
-      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix);
+      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix, this.#snapshotWorkerMinimumRows);
     };
   }
 

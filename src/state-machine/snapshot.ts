@@ -152,26 +152,32 @@ export function writeSnapshot(state: ReplicatedState, appliedIndex: LogIndex, pr
 
 /**
  * writeSnapshot in slices, awaiting `yieldToLoop` at every step (it decides whether to really
- * yield). The rows are made here; the database is built, serialised and put behind `prefix` in
- * the snapshot worker thread (snapshot-worker.ts), which sends the bytes back without a copy:
- * at 100,000 tasks `serialize()` and that copy held the event loop for about 190 ms in one go.
+ * yield). The rows are made here; from `workerMinimumRows` rows on, the database is built,
+ * serialised and put behind `prefix` in the snapshot worker thread (snapshot-worker.ts), which
+ * sends the bytes back without a copy: at 100,000 tasks `serialize()` and that copy held the
+ * event loop for about 190 ms in one go.
  */
 export async function writeSnapshotInSlices(
   captured: CapturedState,
   appliedIndex: LogIndex,
   yieldToLoop: () => Promise<void>,
   prefix = noPrefix,
+  workerMinimumRows = 0,
 ): Promise<Uint8Array> {
-  const job = SnapshotWorker.shared().open(captured.map(({ table }) => table.name));
+  const tableNames = captured.map(({ table }) => table.name);
+  const rows = captured.reduce((sum, { keys }) => sum + keys.length, 0);
+  // A small state's database is built here, across the same slices: the worker would cost more.
+  const sink = rows >= workerMinimumRows ? SnapshotWorker.shared().open(tableNames) : new SnapshotDatabase(tableNames);
   try {
-    const steps = snapshotSteps(captured, appliedIndex, job);
+    const steps = snapshotSteps(captured, appliedIndex, sink);
     for (;;) {
       const step = steps.next();
-      if (step.done === true) return await job.finish(step.value, prefix);
+      if (step.done === true) return await sink.finish(step.value, prefix);
       await yieldToLoop();
     }
   } finally {
-    job.abort();
+    if (sink instanceof SnapshotDatabase) sink.close();
+    else sink.abort();
   }
 }
 

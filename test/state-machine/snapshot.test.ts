@@ -124,7 +124,7 @@ test('a snapshot begun now and written in slices is the state at its start, what
 });
 
 test('the sliced writer builds and serialises the database in the worker thread, not on the event loop', async () => {
-  const source = richMachine();
+  const source = new Harness(richScenario, undefined, 0);
   const straight = source.machine.snapshot();
   const openedBefore = SnapshotDatabase.openedInThisThread;
   const finishedBefore = SnapshotWorker.shared().finishedJobs;
@@ -138,8 +138,18 @@ test('the sliced writer builds and serialises the database in the worker thread,
   assert.is(bytes.buffer.byteLength, bytes.byteLength, 'its own buffer, transferred whole');
 });
 
+test('below snapshotWorkerMinimumRows the sliced writer builds the database on this thread, the same bytes', async () => {
+  const source = new Harness(richScenario, undefined, 1_000_000);
+  const openedBefore = SnapshotDatabase.openedInThisThread;
+  const finishedBefore = SnapshotWorker.shared().finishedJobs;
+  const bytes = await source.machine.beginSnapshot()();
+  assert.is(SnapshotDatabase.openedInThisThread, openedBefore + 1);
+  assert.is(SnapshotWorker.shared().finishedJobs, finishedBefore);
+  assert.equal(bytes, source.machine.snapshot());
+});
+
 test('refused: a worker-made snapshot with a row changed after writing (hash mismatch)', async () => {
-  const written = await richMachine().machine.beginSnapshot()();
+  const written = await new Harness(richScenario, undefined, 0).machine.beginSnapshot()();
   const bytes = edited(written, (database) => {
     database.prepare("UPDATE agents SET row = json_set(row, '$.hostname', 'elsewhere') WHERE key = 'a1'").run();
   });
@@ -148,8 +158,8 @@ test('refused: a worker-made snapshot with a row changed after writing (hash mis
 });
 
 test('several snapshots written at once in the one worker each get their own bytes', async () => {
-  const first = richMachine();
-  const second = new Harness(richScenario);
+  const first = new Harness(richScenario, undefined, 0);
+  const second = new Harness(richScenario, undefined, 0);
   second.run({ type: 'kv_put', namespace: 'n', key: 'k', value: 'v', expectedVersion: null });
   const [firstBytes, secondBytes] = await Promise.all([
     first.machine.beginSnapshot()(),
