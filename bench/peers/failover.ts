@@ -20,6 +20,8 @@ export async function measureFailover(system: PeerSystem, kind: FailoverKind, ru
   const survivors = [0, 1, 2].filter((index) => index !== leader);
   const member = system.member(leader);
   const started = performance.now();
+  // The wall-clock instant, to line up with the members' logs (FLOTILLA_KEEP_TMP=1): the failover's timeline.
+  process.stderr.write(`  ${system.name} ${kind} of member ${leader + 1} at ${new Date().toISOString()}\n`);
   await member.signal(kind === 'kill' ? 'SIGKILL' : 'SIGSTOP');
   let elapsedMs: number;
   try {

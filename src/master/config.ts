@@ -194,6 +194,15 @@ export const masterOptions = {
     maximum: 10_000,
     description: 'heartbeat interval in ticks (overrides the profile)',
   }),
+  electionTimer: choiceOption({
+    flag: 'election-timer',
+    placeholder: '<mode>',
+    choices: ['randomized', 'fixed'],
+    default: 'randomized',
+    description:
+      "when a follower that hears a leader campaigns: randomized (after 1-2x the election timeout of the leader's " +
+      'silence) or fixed (after exactly the election timeout: a frozen leader is replaced sooner, a stalled one more often)',
+  }),
   join: switchOption({ flag: 'join', description: 'start empty and wait to be added with ADD_MASTER' }),
   snapshotEntries: wholeOption({
     flag: 'snapshot-entries',

@@ -255,7 +255,10 @@ function startRaft(
     stateMachine: machine,
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
-    core: { snapshotThresholdEntries: options.snapshotEntries },
+    core: {
+      snapshotThresholdEntries: options.snapshotEntries,
+      preVoteAtElectionTicks: options.electionTimer === 'fixed',
+    },
     observer: metrics.raft.observer,
     storageWriter: options.raftStorageWriter,
   });

@@ -7,6 +7,12 @@ export interface CoreConfig {
   /** Minimum election timeout; the real one is drawn from [electionTicks, electionTicks + electionJitterTicks). */
   readonly electionTicks: number;
   readonly electionJitterTicks: number;
+  /**
+   * true: a follower that hears a leader starts PreVote once that leader has been silent for
+   * electionTicks, without the randomized part; a replica that knows no leader (after a refused,
+   * lost or split campaign) still waits its randomized timeout (see core.ts electionTimeoutTicks).
+   */
+  readonly preVoteAtElectionTicks: boolean;
   readonly heartbeatTicks: number;
   /** A leader that has not heard from a quorum for electionTicks steps down (§6.2). */
   readonly checkQuorum: boolean;
@@ -59,6 +65,7 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
   compactionTrailingEntries: 1_000,
   maxApplyBytes: 8 * 1024 * 1024,
   asyncStorageWrites: false,
+  preVoteAtElectionTicks: false,
 });
 
 export function validateCoreConfig(config: CoreConfig): void {

@@ -464,10 +464,25 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.promotable() && this.electionElapsed >= this.electionTimeoutTicks()) {
       this.electionElapsed = 0;
       this.campaign('pre-vote');
     }
+  }
+
+  /**
+   * With preVoteAtElectionTicks, a follower that hears from a leader asks for PreVotes once that
+   * leader has been silent for electionTicks, not a randomized timeout more: that is when every
+   * voter that heard the same heartbeat leaves its stickiness lease and can grant (issue 19: a
+   * frozen leader was replaced after the earlier of two draws from 10-19 ticks, p99 534 ms). The
+   * spread keeps candidates from splitting the vote; between the first pre-candidates the ranking
+   * (ranksBelow, askAgainForPreVote) already picks one. A replica that knows no leader (after a
+   * refused, lost or split campaign) still waits its randomized timeout, which keeps retries apart.
+   */
+  private electionTimeoutTicks(): number {
+    const hearsLeader = this.role === 'follower' && this.leader !== NO_NODE;
+    if (this.config.preVoteAtElectionTicks && hearsLeader) return this.config.electionTicks;
+    return this.randomizedElectionTimeout;
   }
 
   private tickLeader(): void {

@@ -11,6 +11,9 @@
 // Every input (tick, message, proposal, a write reported durable) only schedules the loop, so
 // proposals that arrive in the same turn of the event loop share one Ready, one transaction and
 // one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
+// Answers first (issue 19): a turn that answered proposals (their HTTP answers are written by
+// promise reactions once the turn ends) hands the proposals queued meanwhile to the core in the
+// next turn, so the next batch's fsync does not delay the answers.
 import { assert } from '../util/assert.ts';
 import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import { ApplyQueue } from './apply-queue.ts';
@@ -99,6 +102,15 @@ export interface Proposed {
   readonly idempotency: IdempotencyOutcome | null;
 }
 
+/** A proposal not handed to the core yet (see process()). */
+interface QueuedProposal {
+  readonly command: Uint8Array;
+  readonly idempotency: IdempotencyStamp | undefined;
+  readonly queuedAtMs: number;
+  readonly resolve: (value: Proposed) => void;
+  readonly reject: (error: RaftRequestError) => void;
+}
+
 interface PendingProposal {
   readonly term: Term;
   readonly proposedAtMs: number;
@@ -146,6 +158,11 @@ export class RaftNode {
   private readonly observer: RaftObserver;
   private readonly onFatal: (error: Error, exitCode: number) => void;
   private readonly proposals = new Map<LogIndex, PendingProposal>();
+  /** Proposals waiting for the core, in order: handed to it by process() or the turn it defers them to. */
+  private readonly queuedProposals: QueuedProposal[] = [];
+  private proposalsScheduled = false;
+  /** Proposals answered since process() began: their HTTP answers are written once this turn ends. */
+  private settledInTurn = 0;
   private readonly reads = new Map<string, PendingRead>();
   private readonly leaderListeners = new Set<(status: CoreStatus) => void>();
   /** The role, known leader (and a leader's term) the leader listeners last heard of. */
@@ -254,10 +271,10 @@ export class RaftNode {
   propose(command: Uint8Array, idempotency?: IdempotencyStamp): Promise<Proposed> {
     if (this.stopped) return Promise.reject(new RaftRequestError('stopped', NO_NODE, false));
     if (idempotency !== undefined) checkStamp(idempotency);
-    const accepted = this.core.propose(command, idempotency);
-    if (!accepted.ok) return Promise.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
-    this.schedule();
-    return this.trackProposal(accepted.index, accepted.term);
+    return new Promise((resolve, reject) => {
+      this.queuedProposals.push({ command, idempotency, queuedAtMs: performance.now(), resolve, reject });
+      this.schedule();
+    });
   }
 
   proposeMembership(change: MembershipChange): Promise<Proposed> {
@@ -265,7 +282,9 @@ export class RaftNode {
     const accepted = this.core.proposeMembership(change);
     if (!accepted.ok) return Promise.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
     this.schedule();
-    return this.trackProposal(accepted.index, accepted.term);
+    return new Promise((resolve, reject) => {
+      this.trackProposal(accepted.index, accepted.term, { queuedAtMs: performance.now(), resolve, reject });
+    });
   }
 
   /** Resolves once this replica has applied everything committed before the call (§6.4). */
@@ -375,14 +394,61 @@ export class RaftNode {
     });
   }
 
+  /**
+   * The Readies, then the queued proposals. When this turn answered proposals, their HTTP answers
+   * are written by promise reactions that run only once this turn ends: the queued proposals wait
+   * for the next turn, or their write (an fsync, inline) would hold every answer of this one (at
+   * 256 clients each answer waited for the next batch's fsync). Otherwise they go in now.
+   */
   private process(): void {
     if (this.stopped || this.fatal !== null) return;
     try {
-      while (this.core.hasReady()) this.handleReady(this.core.ready());
-      if (!this.applyScheduled) this.applySlice();
+      this.settledInTurn = 0;
+      this.handleReadies();
+      if (this.queuedProposals.length > 0) {
+        if (this.settledInTurn > 0) this.scheduleProposals();
+        else {
+          this.proposeQueued();
+          this.handleReadies();
+        }
+      }
     } catch (error) {
       this.crash(error as Error);
     }
+  }
+
+  private handleReadies(): void {
+    while (this.core.hasReady()) this.handleReady(this.core.ready());
+    if (!this.applyScheduled) this.applySlice();
+  }
+
+  /** Hands the queued proposals to the core, in order: one Ready, one write and one round of appends for all. */
+  private proposeQueued(): void {
+    for (const proposal of this.queuedProposals.splice(0)) {
+      const accepted = this.core.propose(proposal.command, proposal.idempotency);
+      if (accepted.ok) this.trackProposal(accepted.index, accepted.term, proposal);
+      else proposal.reject(new RaftRequestError(accepted.reason, accepted.leader, false));
+    }
+  }
+
+  private scheduleProposals(): void {
+    if (this.proposalsScheduled) return;
+    this.proposalsScheduled = true;
+    setImmediate(() => {
+      this.proposalsScheduled = false;
+      if (this.stopped || this.fatal !== null) return;
+      try {
+        this.proposeQueued();
+      } catch (error) {
+        this.crash(error as Error);
+        return;
+      }
+      this.process();
+    });
+  }
+
+  private send(messages: readonly Message[]): void {
+    if (messages.length > 0) this.transport.send(messages);
   }
 
   private handleReady(ready: Ready): void {
@@ -393,7 +459,7 @@ export class RaftNode {
       this.writeInline(this.inlineStorage, accepted);
     } else {
       if (accepted.write !== null) this.postWrite(accepted.write);
-      if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+      this.send(accepted.sendNow);
     }
     if (ready.snapshot !== null) {
       // Entries still queued are older than the snapshot: applied first, so their proposals are
@@ -427,7 +493,7 @@ export class RaftNode {
    * advance() as durable, so the pipeline's durableThrough is not reported.
    */
   private writeInline(storage: SqliteRaftStorage, accepted: AcceptedReady): void {
-    if (accepted.sendNow.length > 0) this.transport.send(accepted.sendNow);
+    this.send(accepted.sendNow);
     const write = accepted.write;
     if (write === null) return;
     const startedMs = performance.now();
@@ -437,7 +503,7 @@ export class RaftNode {
     );
     this.observer.persisted(performance.now() - startedMs, write.entries.length, true);
     const completed = this.pipeline.completed(write.sequence);
-    if (completed.sendNow.length > 0) this.transport.send(completed.sendNow);
+    this.send(completed.sendNow);
   }
 
   /** Thread mode: one transaction and one fsync in the writer thread; entries, a snapshot, term or vote. */
@@ -472,7 +538,7 @@ export class RaftNode {
       if (!groupEnd) return;
       // What the transaction released leaves as one frame per peer, not one per Ready it carried.
       const released = this.releasedInGroup.splice(0);
-      if (released.length > 0) this.transport.send(released);
+      this.send(released);
     } catch (error) {
       this.crash(error as Error);
       return;
@@ -623,14 +689,17 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- bookkeeping
 
-  private trackProposal(index: LogIndex, term: Term): Promise<Proposed> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.proposals.delete(index);
-        reject(new RaftRequestError('timeout', this.core.status().leader, true));
-      }, this.proposalTimeoutMs);
-      this.proposals.set(index, { term, proposedAtMs: performance.now(), resolve, reject, timer });
-    });
+  private trackProposal(
+    index: LogIndex,
+    term: Term,
+    proposal: Pick<QueuedProposal, 'queuedAtMs' | 'resolve' | 'reject'>,
+  ): void {
+    const { resolve, reject } = proposal;
+    const timer = setTimeout(() => {
+      this.proposals.delete(index);
+      reject(new RaftRequestError('timeout', this.core.status().leader, true));
+    }, this.proposalTimeoutMs);
+    this.proposals.set(index, { term, proposedAtMs: proposal.queuedAtMs, resolve, reject, timer });
   }
 
   /** The entry at `applied.index` was applied: ours if its term is the one we proposed in. */
@@ -639,6 +708,7 @@ export class RaftNode {
     if (pending === undefined) return;
     this.proposals.delete(applied.index);
     clearTimeout(pending.timer);
+    this.settledInTurn += 1;
     if (pending.term === term) {
       pending.resolve({ index: applied.index, result: applied.result, idempotency: applied.idempotency });
       this.observer.proposalApplied?.(applied.index, performance.now() - pending.proposedAtMs);
@@ -768,6 +838,8 @@ export class RaftNode {
   }
 
   private failAll(code: 'stopped' | 'leadership-lost'): void {
+    // Never handed to the core: certainly not applied.
+    for (const proposal of this.queuedProposals.splice(0)) proposal.reject(new RaftRequestError(code, NO_NODE, false));
     for (const [index, proposal] of this.proposals) {
       clearTimeout(proposal.timer);
       proposal.reject(new RaftRequestError(code, NO_NODE, true));

@@ -83,7 +83,6 @@ test('committed entries apply in slices across turns, in order, answering propos
         return answer;
       }),
     );
-    const lastIndex = node.status().lastIndex;
     // Once the first is answered, all 60 are committed but most not applied: a read made now
     // has the commit index as its read index, and must wait for the state machine to reach it.
     await proposals[0];
@@ -92,6 +91,8 @@ test('committed entries apply in slices across turns, in order, answering propos
     const read = node.linearizableBarrier(60_000).then(() => node.status().applied);
     const answers = await Promise.all(proposals);
     const appliedAtRead = await read;
+    // Proposals reach the core in the turn after propose() (node.ts process()): their last index is the answer's.
+    const lastIndex = answers[answers.length - 1]!.index;
 
     assert.equal(
       answers.map((answer) => answer.result),

@@ -1,5 +1,5 @@
 // `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N] [--disk-faults on|off]
-//   [--async-writes on|off]`
+//   [--async-writes on|off] [--prevote-at-election-ticks on|off]`
 //
 // Runs the deterministic Raft simulation over a range of seeds (or one seed), prints a progress
 // line while it runs, every failing seed with its message (and, with --trace, the events that led
@@ -23,6 +23,7 @@ interface CliOptions {
   readonly fullCheckEvery: number;
   readonly diskFaults?: boolean;
   readonly asyncWrites?: boolean;
+  readonly prevoteAtElectionTicks?: boolean;
 }
 
 const maxSeeds = 10_000_000;
@@ -85,6 +86,15 @@ function parseOptions(argv: readonly string[]): CliOptions {
         return text === 'on';
       },
     )
+    .option(
+      '--prevote-at-election-ticks <on|off>',
+      'followers campaign at electionTicks of silence (on, as masters do) or after their randomized timeout (off); by default drawn from each seed',
+      (text: string) => {
+        if (text !== 'on' && text !== 'off')
+          throw new InvalidArgumentError(`prevote-at-election-ticks must be on or off, got "${text}"`);
+        return text === 'on';
+      },
+    )
     .parse([...argv]);
   return program.opts<CliOptions>();
 }
@@ -136,6 +146,7 @@ function main(): void {
           fullCheckEvery: options.fullCheckEvery,
           diskFaults: options.diskFaults,
           asyncWrites: options.asyncWrites,
+          preVoteAtElectionTicks: options.prevoteAtElectionTicks,
         }),
       );
     } catch (error) {

@@ -26,6 +26,8 @@ export interface SimOptions {
   readonly lyingFsync?: boolean;
   /** Asynchronous storage writes (the real driver's mode); by default drawn from the seed (half the plans). */
   readonly asyncWrites?: boolean;
+  /** Followers campaign at electionTicks of a leader's silence (the masters' mode); by default drawn from the seed. */
+  readonly preVoteAtElectionTicks?: boolean;
 }
 
 export const defaultSteps = 3_000;
@@ -115,6 +117,8 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   // Its own stream, so the plans of seeds drawn before it existed stay the same: the LAN profile's
   // narrow jitter (12 + 0..2 ticks) makes followers time out together far more often.
   const jitter = new SeededRandom(mixSeed(seed, 0x71e7)).pick([10, 10, 3, 2]);
+  // Its own stream again: half the plans campaign at electionTicks of a leader's silence, as masters do.
+  const preVoteAtElectionTicks = options.preVoteAtElectionTicks ?? new SeededRandom(mixSeed(seed, 0xe1ec)).chance(0.5);
   // Its own stream too; a plan without disk faults draws nothing more than before they existed.
   const diskFaults = options.diskFaults ?? new SeededRandom(mixSeed(seed, 0xd15c)).chance(0.5);
   // Its own stream as well: plans with synchronous writes are those of seeds drawn before.
@@ -124,7 +128,12 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   return {
     ...plan,
     ...timing,
-    tuning: { ...timing.tuning, electionJitterTicks: jitter, ...(asyncWrites ? { asyncStorageWrites: true } : {}) },
+    tuning: {
+      ...timing.tuning,
+      electionJitterTicks: jitter,
+      preVoteAtElectionTicks,
+      ...(asyncWrites ? { asyncStorageWrites: true } : {}),
+    },
     maxWriteDelayInputs,
     smallClusters,
     diskFaults,
