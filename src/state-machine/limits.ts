@@ -66,6 +66,13 @@ export const maxKvValueBytes = 64 * 1024;
 export const maxKvEntries = 100_000;
 /** Event-loop time one slice of the background snapshot writer may hold (machine.ts beginSnapshot). */
 export const snapshotSliceBudgetMs = 10;
+/**
+ * Rows from which the background snapshot writer builds its database in the worker thread
+ * (snapshot-worker.ts) rather than on the event loop. Below, serialising takes a few ms and the
+ * worker's thread and messages cost more: with it at 2,000 tasks (3 MB), `scale --quick` wrote its
+ * snapshots 2-4x slower and its leader's event-loop maximum was no lower (load 15-27).
+ */
+export const snapshotWorkerMinimumRows = 20_000;
 /** Change listeners on one machine (operator SUBSCRIBE streams share one listener each). */
 export const maxChangeListeners = 1024;
 /** Timestamps in commands are milliseconds since the epoch; this is the year 2286. */
