@@ -59,7 +59,19 @@ for (const agent of agents) {
   agent.onRegistered = () => {
     if (sinceMark === null || sinceMark.has(agent)) return;
     sinceMark.add(agent);
-    if (sinceMark.size === agents.length) send({ type: 'reregistered', count: sinceMark.size, atMs: Date.now() });
+    if (sinceMark.size === agents.length) {
+      send({ type: 'reregistered', count: sinceMark.size, atMs: Date.now(), timeline: failoverTimeline() });
+    }
+  };
+}
+
+/** Each agent's wall-clock times since the mark: first dial, and the registering socket's dial, open, answer. */
+function failoverTimeline(): Record<string, number[]> {
+  return {
+    firstDialAtMs: agents.map((agent) => agent.firstDialSinceMarkAtMs ?? Number.NaN),
+    leaderDialAtMs: agents.map((agent) => agent.lastRegistration?.dialAtMs ?? Number.NaN),
+    registerSentAtMs: agents.map((agent) => agent.lastRegistration?.openAtMs ?? Number.NaN),
+    registeredAtMs: agents.map((agent) => agent.lastRegistration?.atMs ?? Number.NaN),
   };
 }
 
@@ -93,6 +105,7 @@ function mostSinceMark(): { readonly dials: number; readonly registrations: numb
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'mark') {
     sinceMark = new Set();
+    for (const agent of agents) agent.markTimeline();
     atMark = agents.map((agent) => ({ dials: agent.dials, registrations: agent.registrations }));
   } else if (line === 'stats')
     send({

@@ -22,6 +22,19 @@ interface FleetMessage {
   readonly mostDialsSinceMark?: number;
   readonly mostRegistrationsSinceMark?: number;
   readonly eventLoopDelayMaxMs?: number;
+  readonly timeline?: Readonly<Record<keyof FailoverTimeline, (number | null)[]>>;
+}
+
+/** Every agent's wall-clock times (Date.now) since a mark, over the whole fleet (bench/scale.ts prints them). */
+export interface FailoverTimeline {
+  /** Its first dial after the mark, to whichever master. */
+  readonly firstDialAtMs: number[];
+  /** The dial of the socket it registered on (the new leader's). */
+  readonly leaderDialAtMs: number[];
+  /** That socket open: `register` sent. */
+  readonly registerSentAtMs: number[];
+  /** `registered` received. */
+  readonly registeredAtMs: number[];
 }
 
 export interface FleetStats {
@@ -133,10 +146,20 @@ export class AgentFleet {
     for (const child of this.children) child.send('mark');
   }
 
-  /** The wall clock (Date.now) at which the last agent registered again since the mark. */
-  async reregisteredAtMs(timeoutMs: number): Promise<number> {
+  /** The wall clock (Date.now) at which the last agent registered again since the mark, and every agent's timeline. */
+  async reregistered(timeoutMs: number): Promise<{ atMs: number; timeline: FailoverTimeline }> {
     const answers = await Promise.all(this.children.map((child) => child.next('reregistered', timeoutMs)));
-    return Math.max(...answers.map((answer) => answer.atMs ?? Number.NaN));
+    const merged = (key: keyof FailoverTimeline): number[] =>
+      answers.flatMap((answer) => (answer.timeline?.[key] ?? []).filter((each): each is number => each !== null));
+    return {
+      atMs: Math.max(...answers.map((answer) => answer.atMs ?? Number.NaN)),
+      timeline: {
+        firstDialAtMs: merged('firstDialAtMs'),
+        leaderDialAtMs: merged('leaderDialAtMs'),
+        registerSentAtMs: merged('registerSentAtMs'),
+        registeredAtMs: merged('registeredAtMs'),
+      },
+    };
   }
 
   /** Launch messages received, tasks held and tasks reported finished, over every agent, and more (FleetStats). */

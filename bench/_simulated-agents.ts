@@ -22,7 +22,13 @@ export interface SimulatedAgentOptions {
   readonly finishAtOnce?: boolean;
 }
 
+/** After a socket that never registered closed: the next master, this much later. */
 const reconnectDelayMs = 250;
+/**
+ * After the leader's socket closed: the other masters at once, as the real agent does
+ * (src/agent/master-link.ts), with the same jitter so a fleet does not dial in one burst.
+ */
+const reconnectJitterMaxMs = 200;
 /** As the real agent does: a status update not acknowledged is sent again, after this long or on registration. */
 const statusResendIntervalMs = 10_000;
 
@@ -53,6 +59,11 @@ export class SimulatedAgent {
   readonly #unacknowledged = new Map<string, string>();
   #resendTimer: NodeJS.Timeout | null = null;
   #masterIndex = 0;
+  /** Since `markTimeline`: when this agent first dialled, whichever master (null: not yet). */
+  firstDialSinceMarkAtMs: number | null = null;
+  /** The last registration's timeline (wall clock): its socket dialled, opened (register sent), answered. */
+  lastRegistration: { readonly dialAtMs: number; readonly openAtMs: number; readonly atMs: number } | null = null;
+  #timelineMarked = false;
 
   constructor(
     readonly masters: readonly string[],
@@ -62,6 +73,12 @@ export class SimulatedAgent {
   /** Resolves once registered. */
   start(): Promise<void> {
     return new Promise((resolve) => this.#connect(this.masters[0]!, resolve));
+  }
+
+  /** Starts a failover timeline afresh: the next dial is the first since the mark. */
+  markTimeline(): void {
+    this.#timelineMarked = true;
+    this.firstDialSinceMarkAtMs = null;
   }
 
   close(): void {
@@ -77,8 +94,12 @@ export class SimulatedAgent {
     });
     this.#socket = socket;
     this.dials += 1;
+    const dialAtMs = Date.now();
+    let openAtMs = dialAtMs;
+    if (this.#timelineMarked && this.firstDialSinceMarkAtMs === null) this.firstDialSinceMarkAtMs = dialAtMs;
     const registrationsAtDial = this.registrations;
     socket.on('open', () => {
+      openAtMs = Date.now();
       const tasks = [...this.tasks.values()];
       socket.send(
         encodeMessage({
@@ -100,13 +121,21 @@ export class SimulatedAgent {
     });
     socket.on('message', (data) => {
       const parsed = parseMasterMessage(data.toString());
-      if (parsed.ok) this.#onMessage(socket, parsed.message, registered);
+      if (!parsed.ok) return;
+      if (parsed.message.type === 'registered') this.lastRegistration = { dialAtMs, openAtMs, atMs: Date.now() };
+      this.#onMessage(socket, parsed.message, registered);
     });
     const retry = (): void => {
       if (this.#closed || this.#socket !== socket) return;
       this.#socket = null;
       this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
-      setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), reconnectDelayMs);
+      // Not the master just lost (reached by a redirect, it may be the next in the list): the real agent dials it last.
+      if (this.masters[this.#masterIndex] === address && this.masters.length > 1) {
+        this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
+      }
+      const lostLeader = this.registrations > registrationsAtDial;
+      const delayMs = lostLeader ? Math.floor(Math.random() * reconnectJitterMaxMs) : reconnectDelayMs;
+      setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), delayMs);
     };
     socket.on('close', (code, reason) => {
       const stage = this.registrations > registrationsAtDial ? 'registered' : 'unregistered';

@@ -20,6 +20,7 @@ import { waitFor } from '../test/support/wait.ts';
 import type { AgentFleet, FleetStats } from './_agent-fleet.ts';
 import { BenchCluster, getState, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { BenchScheduler, type LaunchResult } from './_launcher.ts';
+import { failoverTimeline, type TimelineStep } from './_failover-timeline.ts';
 import { LeaderMetricsPoller } from './_leader-metrics.ts';
 import { median, percentile, printTable, round } from './_report.ts';
 
@@ -143,7 +144,13 @@ async function killLeader(
   cluster: ProcessCluster,
   fleet: AgentFleet,
   leader: ReplicaProcess,
-): Promise<{ reregisteredMs: number; newLeaderMs: number; newLeader: ReplicaProcess; counts: FailoverCounts }> {
+): Promise<{
+  reregisteredMs: number;
+  newLeaderMs: number;
+  newLeader: ReplicaProcess;
+  counts: FailoverCounts;
+  timeline: TimelineStep[];
+}> {
   fleet.mark();
   // The mark reaches every fleet process before the kill: a stats round trip follows it.
   const before = await fleet.stats();
@@ -151,9 +158,10 @@ async function killLeader(
   await cluster.kill(leader, 'SIGKILL');
   const newLeader = await cluster.waitForLeader(reregisterTimeoutMs, [leader.id]);
   const newLeaderMs = Date.now() - killedAtMs;
-  const reregisteredAtMs = await fleet.reregisteredAtMs(reregisterTimeoutMs);
+  const reregistered = await fleet.reregistered(reregisterTimeoutMs);
   const counts = countsBetween(before, await fleet.stats());
-  return { reregisteredMs: reregisteredAtMs - killedAtMs, newLeaderMs, newLeader, counts };
+  const timeline = failoverTimeline(killedAtMs, reregistered.timeline, newLeader.output);
+  return { reregisteredMs: reregistered.atMs - killedAtMs, newLeaderMs, newLeader, counts, timeline };
 }
 
 async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise<LaunchResult> {
@@ -225,6 +233,8 @@ export async function main(argv: string[]): Promise<void> {
         `${failover.counts.dials} dials and ${failover.counts.registrations} registrations; ` +
         `sockets closed: ${JSON.stringify(failover.counts.closes)}`,
     );
+    progress('failover timeline (ms after the SIGKILL, p50 / max over the agents):');
+    for (const each of failover.timeline) progress(`  ${each.step.padEnd(42)} ${each.p50Ms} / ${each.maxMs}`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await poller.stop();
     report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller });
@@ -245,7 +255,12 @@ interface Outcome {
   readonly held: FleetStats;
   readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
   readonly restore: { readonly ms: number; readonly bytes: number };
-  readonly failover: { readonly reregisteredMs: number; readonly newLeaderMs: number; readonly counts: FailoverCounts };
+  readonly failover: {
+    readonly reregisteredMs: number;
+    readonly newLeaderMs: number;
+    readonly counts: FailoverCounts;
+    readonly timeline: readonly TimelineStep[];
+  };
   readonly beforeKill: { readonly maxRssBytes: number; readonly maxEventLoopDelayMs: number };
   readonly poller: LeaderMetricsPoller;
 }
@@ -288,6 +303,7 @@ function report(settings: Settings, outcome: Outcome): void {
     failover_dials: failover.counts.dials,
     failover_registrations: failover.counts.registrations,
     failover_closes: failover.counts.closes,
+    failover_timeline: failover.timeline,
     load_average: os.loadavg().map((load) => round(load, 1)),
     leader_event_loop_delay_max_ms: round(outcome.beforeKill.maxEventLoopDelayMs, 1),
     leader_event_loop_delay_max_ms_by_phase: phases,

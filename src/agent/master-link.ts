@@ -28,6 +28,12 @@ export const linkLimits = {
   registrationTimeoutMs: 15_000,
   /** not_leader answers followed in a row before backing off (leaders change; stale answers loop). */
   maxRedirects: 3,
+  /**
+   * After the leader's socket closed, the first dial waits a random [0, this) ms: every agent of
+   * the cluster loses the leader at the same moment, and 10,000 dials in one burst would fill the
+   * new leader's accept queue (issue 12, scale bench). Short: the cluster is without its agents meanwhile.
+   */
+  reconnectJitterMaxMs: 200,
 } as const;
 
 export type Registered = Extract<MasterMessage, { type: 'registered' }>;
@@ -76,6 +82,14 @@ export function orderMasters(
     return known === zone ? 0 : 2;
   };
   return shuffled.sort((left, right) => rank(left) - rank(right));
+}
+
+/**
+ * The round after losing the leader at `lost`: the other masters first (that master is most
+ * likely dead or no longer leading; a follower names the new leader), `lost` last.
+ */
+export function afterLeaderLoss(ordered: readonly string[], lost: string): string[] {
+  return [...ordered.filter((address) => address !== lost), ...ordered.filter((address) => address === lost)];
 }
 
 export class MasterLink {
@@ -143,7 +157,8 @@ export class MasterLink {
       redirects = 0;
       if (end.kind === 'closed' && end.registered) {
         failedRounds = 0;
-        queue = [];
+        queue = afterLeaderLoss(orderMasters(this.#masters, this.#zones, this.options.zone), target);
+        await this.#sleep(Math.floor(Math.random() * linkLimits.reconnectJitterMaxMs));
         continue;
       }
       // Try the rest of this round at once; back off only when a whole round found no leader.

@@ -51,6 +51,7 @@ import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
 import { type BatchedAnswer, TaskStatusBatcher } from './status-batcher.ts';
+import { AgentRegistrationBatcher } from './registration-batcher.ts';
 
 /** A frame that is not valid UTF-8 JSON, or too large, closes the socket with this code. */
 const closeCodeNotLeader = 4000;
@@ -93,6 +94,8 @@ export class AgentConnection {
   agentId: AgentId | null = null;
   closed = false;
   registering = false;
+  /** When the WebSocket handshake was answered (a failover's timeline: accepted → register read). */
+  readonly acceptedAtMs = Date.now();
   /** Frames sent in this turn of the event loop are held in the socket until its end (`send`). */
   #corked = false;
 
@@ -156,6 +159,8 @@ export class AgentGateway implements LeaderService {
   readonly registrationsInFlight = new Map<AgentId, Promise<AgentId | null>>();
   /** Registrations on a new socket that waited for the agent's proposal in flight instead of proposing. */
   registrationsJoined = 0;
+  /** Registrations of one event-loop turn go to Raft as one entry (registration-batcher.ts). */
+  readonly registrations: AgentRegistrationBatcher;
   #stopListening: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #leading = false;
@@ -168,6 +173,7 @@ export class AgentGateway implements LeaderService {
   constructor(readonly parts: AgentGatewayParts) {
     this.#secret = new SecretCheck(parts.secret);
     this.#statusUpdates = new TaskStatusBatcher(parts.master);
+    this.registrations = new AgentRegistrationBatcher(parts.master);
     this.#groupLaunches = new GroupLaunches(
       () => parts.master.state(),
       (agentId, message) => this.#byAgent.get(agentId)?.send(message),

@@ -4,7 +4,7 @@
 // those the replicated state has as terminal, unknown or elsewhere, and those with a kill
 // request it may have missed while it was away.
 import type { AgentMessage } from '../protocol/agent.ts';
-import type { Command } from '../state-machine/commands.ts';
+import type { AgentRegistrationBatchItem } from '../state-machine/commands.ts';
 import {
   agentId as toAgentId,
   frameworkId as toFrameworkId,
@@ -45,6 +45,8 @@ export async function registerAgentConnection(
   message: Register,
 ): Promise<void> {
   const logger = gateway.parts.logger;
+  // The registration's own timeline, in its log line: a failover's re-registrations are measured by it.
+  const receivedAtMs = Date.now();
   if (!(await leading(gateway))) {
     const view = gateway.parts.master.raft();
     connection.send({ type: 'not_leader', leader: view.leaderAddress, masters: gateway.mastersView() });
@@ -71,8 +73,10 @@ export async function registerAgentConnection(
     return refuse(connection, 'REGISTRATION_FAILED', error.message);
   }
   connection.registering = true;
+  const proposedAtMs = Date.now();
   try {
     const agentId = await proposeOnce(gateway, message, () => propose(gateway, message, info));
+    const committedAtMs = Date.now();
     if (agentId === null || connection.closed || !gateway.isLeading()) return;
     gateway.bind(connection, agentId);
     connection.send({
@@ -84,7 +88,16 @@ export async function registerAgentConnection(
       maxMissedPings: gateway.parts.settings.maxMissedPings,
     });
     logger.info(
-      { agent: agentId, remote: connection.remote, hostname: info.hostname, reported: message.tasks.length },
+      {
+        agent: agentId,
+        remote: connection.remote,
+        hostname: info.hostname,
+        reported: message.tasks.length,
+        // From the handshake to the register read, waiting for leader services, for the commit (milliseconds).
+        socketOpenMs: receivedAtMs - connection.acceptedAtMs,
+        leaderWaitMs: proposedAtMs - receivedAtMs,
+        commitMs: committedAtMs - proposedAtMs,
+      },
       message.agentId === null ? 'agent registered' : 'agent re-registered',
     );
     // Before any launch: the agent deletes the data of volumes destroyed while it was away.
@@ -117,10 +130,11 @@ export async function registerAgentConnection(
         taskId: toTaskId(task.taskId),
         state: task.state,
       }));
-      const command: Command = known
-        ? { type: 'reregister_agent', keepsReservations: true, at: 0, agentId, info: agentInfo, tasks }
-        : { type: 'register_agent', at: 0, agentId, info: agentInfo };
-      const { result } = await gatewayRef.parts.master.submit(command);
+      // With the other registrations of this turn, in one entry (registration-batcher.ts).
+      const item: AgentRegistrationBatchItem = known
+        ? { type: 'reregister_agent', keepsReservations: true, agentId, info: agentInfo, tasks }
+        : { type: 'register_agent', agentId, info: agentInfo };
+      const { result } = await gatewayRef.registrations.submit(item);
       if (result.ok) return agentId;
       if (result.code === 'AGENT_ALREADY_REGISTERED' || result.code === 'AGENT_NOT_FOUND') {
         known = !known;

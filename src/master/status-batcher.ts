@@ -14,7 +14,7 @@ import { maxCommandBytes, maxTaskStatusBatchItems } from '../state-machine/limit
 import { stampedOnSubmit, type ReplicatedMaster } from './interface.ts';
 
 /** The envelope and the batch's own fields, beside its items, with room to spare. */
-const batchOverheadBytes = 4096;
+export const batchOverheadBytes = 4096;
 /** What one item may add to the encoded command besides its strings (field names, numbers, enums). */
 const itemFixedBytes = 1024;
 /** JSON escapes a control character as `\u00XX`: six bytes for one UTF-16 unit, the worst case. */
@@ -44,13 +44,16 @@ export function itemBytesMax(item: TaskStatusBatchItem): number {
   return itemFixedBytes + characters * jsonBytesPerCharacterMax;
 }
 
-/** Cuts `pending` into batches of at most maxTaskStatusBatchItems and, by the bound above, maxCommandBytes. */
-export function cutBatches<T extends { readonly bytesMax: number }>(pending: readonly T[]): T[][] {
+/** Cuts `pending` into batches of at most `maxItems` items and, by their bytes' bounds, maxCommandBytes. */
+export function cutBatches<T extends { readonly bytesMax: number }>(
+  pending: readonly T[],
+  maxItems: number = maxTaskStatusBatchItems,
+): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = batchOverheadBytes;
   for (const each of pending) {
-    const full = current.length === maxTaskStatusBatchItems || bytes + each.bytesMax > maxCommandBytes;
+    const full = current.length === maxItems || bytes + each.bytesMax > maxCommandBytes;
     if (current.length > 0 && full) {
       batches.push(current);
       current = [];

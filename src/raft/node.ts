@@ -178,6 +178,8 @@ export class RaftNode {
   /** The core asked for a snapshot at this index: it is taken once the state machine is there. */
   private snapshotDueAt: LogIndex | null = null;
   private stopped = false;
+  /** Inline storage: the snapshot file being written in the background, if any (stop waits for it). */
+  private snapshotSaving: Promise<void> = Promise.resolve();
   private readSequence = 0;
   private membership: Membership | null = null;
   /**
@@ -357,6 +359,7 @@ export class RaftNode {
     const hardState = this.pipeline.takeUnwrittenHardState();
     const batch = hardState === null ? null : { hardState, entries: [], snapshot: null };
     if (this.writer !== null) await this.writer.close(batch);
+    await this.snapshotSaving;
     if (this.inlineStorage !== null) {
       if (batch !== null) this.inlineStorage.persist(batch, { durable: false });
       this.inlineStorage.close();
@@ -655,9 +658,19 @@ export class RaftNode {
     const startedMs = performance.now() - serialiseMs;
     const recorded = { kind: 'snapshot', index, bytes: data.byteLength, compactedThrough: through, startedMs } as const;
     if (this.inlineStorage !== null) {
-      this.inlineStorage.saveSnapshot(snapshot);
-      this.inlineStorage.compact(through);
-      this.snapshotRecorded({ ...recorded, id: 0 }, performance.now() - startedMs);
+      // The file is written off the event loop (storage.ts saveSnapshotInBackground), one at a time.
+      const storage = this.inlineStorage;
+      this.snapshotSaving = this.snapshotSaving.then(async () => {
+        if (this.fatal !== null) return;
+        try {
+          await storage.saveSnapshotInBackground(snapshot);
+          storage.compact(through);
+        } catch (error) {
+          if (this.fatal === null) this.crash(error as Error);
+          return;
+        }
+        this.snapshotRecorded({ ...recorded, id: 0 }, performance.now() - startedMs);
+      });
       return;
     }
     assert(this.writer !== null, 'snapshotWritten: no storage writer');

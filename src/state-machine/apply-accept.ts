@@ -35,10 +35,11 @@ import {
 } from './resources.ts';
 import { findVolume, planCreateVolumes, planDestroyVolumes, type VolumePool } from './apply-volumes.ts';
 import { unreservedRole, type Role } from './roles.ts';
-import type { Offer, State, Task } from './state.ts';
+import type { Offer, State, TaskStatus } from './state.ts';
 import type { ExecutorDefinition, TaskDefinition } from './values.ts';
 import { containerProblem } from './container-rules.ts';
 import { addExecutor, executorProblem, planExecutor } from './executors.ts';
+import { stagingTask } from './task-records.ts';
 import { putTask } from './writes.ts';
 
 /** A task as it will be made: its definition with the executor it runs on, and its group. */
@@ -310,36 +311,33 @@ function launchTask(
   events: ChangeEvent[],
 ): void {
   const definition = planned.definition;
-  chargeUsed(state, agentId, definition.resources, index);
-  const task: Task = {
-    ...definition,
-    taskGroup: planned.taskGroup,
-    frameworkId: command.frameworkId,
-    // Mesos (slave.cpp): the command's user, else the framework's, as it is when the task launches.
-    user: definition.command?.user ?? state.frameworks.get(command.frameworkId)?.info.user ?? null,
-    agentId,
-    role,
+  const staging: TaskStatus = {
     state: 'TASK_STAGING',
-    killRequestedAt: null,
-    statuses: [
-      {
-        state: 'TASK_STAGING',
-        reason: null,
-        message: null,
-        source: 'SOURCE_MASTER',
-        uuid: null,
-        timestampMs: command.at,
-        healthy: null,
-        data: null,
-        acknowledged: false,
-        receivedAt: command.at,
-        index,
-      },
-    ],
-    createdAt: command.at,
-    createIndex: index,
-    modifyIndex: index,
+    reason: null,
+    message: null,
+    source: 'SOURCE_MASTER',
+    uuid: null,
+    timestampMs: command.at,
+    healthy: null,
+    data: null,
+    acknowledged: false,
+    receivedAt: command.at,
+    index,
   };
+  const task = stagingTask(
+    definition,
+    {
+      taskGroup: planned.taskGroup,
+      frameworkId: command.frameworkId,
+      // Mesos (slave.cpp): the command's user, else the framework's, as it is when the task launches.
+      user: definition.command?.user ?? state.frameworks.get(command.frameworkId)?.info.user ?? null,
+      agentId,
+      role,
+      createdAt: command.at,
+      index,
+    },
+    staging,
+  );
   putTask(state, task);
   events.push({ type: 'TASK_ADDED', task });
 }
@@ -366,6 +364,11 @@ export function applyAcceptOffers(
   setTotal(state, first.agentId, plan.total, index);
   const placement = { frameworkId: command.frameworkId, agentId: first.agentId, role: first.role };
   for (const executor of plan.executors.values()) addExecutor(state, executor, placement, command.at, index, events);
+  // The agent is charged once for all the tasks: a charge per task stored a new agent version
+  // and recomputed its free resources each time (issue 12, launch bench). Scalars are whole
+  // thousandths and ranges sets, so the sum charged is exactly the tasks' charges one by one.
+  if (plan.tasks.length > 0)
+    chargeUsed(state, first.agentId, sum(plan.tasks.map((task) => task.definition.resources)), index);
   for (const task of plan.tasks) launchTask(state, task, command, first.agentId, first.role, index, events);
   if (command.operations.some((operation) => operation.type === 'CREATE' || operation.type === 'DESTROY'))
     events.push({ type: 'AGENT_VOLUMES_CHANGED', agentId: first.agentId });

@@ -8,6 +8,7 @@ import type { ChangeEvent } from './events.ts';
 import { taskKey, type AgentId, type FrameworkId, type LogIndex, type TaskId } from './ids.ts';
 import type { State, Task } from './state.ts';
 import { recordTaskStatus } from './task-lifecycle.ts';
+import { recordedStatus, taskWith } from './task-records.ts';
 import { putTask } from './writes.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 
@@ -35,7 +36,7 @@ export function applyUpdateTaskStatus(
   if (report.uuid !== null && task.statuses.some((status) => status.uuid === report.uuid)) {
     return reject('DUPLICATE_STATUS_UUID', `task ${task.id} already has status ${report.uuid}`);
   }
-  recordTaskStatus(state, task, { ...report, acknowledged: false, receivedAt: command.at, index }, index, events);
+  recordTaskStatus(state, task, recordedStatus(report, false, command.at, index), index, events);
   return success;
 }
 
@@ -47,8 +48,10 @@ export function applyAcknowledgeTaskStatus(state: State, command: AcknowledgeTas
   if (status === undefined) return reject('STATUS_UUID_NOT_FOUND', `task ${task.id} has no status ${command.uuid}`);
   if (status.acknowledged)
     return reject('STATUS_ALREADY_ACKNOWLEDGED', `status ${command.uuid} was already acknowledged`);
-  const statuses = task.statuses.map((each, at) => (at === position ? { ...each, acknowledged: true } : each));
-  putTask(state, { ...task, statuses, modifyIndex: index });
+  const statuses = task.statuses.map((each, at) =>
+    at === position ? recordedStatus(each, true, each.receivedAt, each.index) : each,
+  );
+  putTask(state, taskWith(task, { statuses, modifyIndex: index }));
   return success;
 }
 
@@ -64,7 +67,7 @@ export function applyKillTask(state: State, command: KillTask, index: LogIndex, 
     events.push({ type: 'TASK_KILL_REQUESTED', task });
     return success;
   }
-  const updated: Task = { ...task, killRequestedAt: command.at, modifyIndex: index };
+  const updated = taskWith(task, { killRequestedAt: command.at, modifyIndex: index });
   putTask(state, updated);
   events.push({ type: 'TASK_KILL_REQUESTED', task: updated });
   return success;

@@ -4,7 +4,7 @@
 // as it was. No clock, no randomness, no I/O: time and ids come in the command. After every
 // successful command, history beyond the replicated limits is pruned (history.ts).
 import { applyAcceptOffers } from './apply-accept.ts';
-import { applyTaskStatusBatch } from './apply-batch.ts';
+import { applyAgentRegistrationBatch, applyTaskStatusBatch } from './apply-batch.ts';
 import { applyDeactivateAgent, applyDrainAgent, applyMarkAgentDrained, applyReactivateAgent } from './apply-drain.ts';
 import { applyMarkAgentGone, applyRegisterAgent, applyReregisterAgent, applyUpdateAgentState } from './apply-agents.ts';
 import {
@@ -38,6 +38,9 @@ export function apply(state: State, command: Command, index: LogIndex, events: C
   assert(Number.isSafeInteger(index) && index > 0, `apply: index must be a positive whole number, got ${index}`);
   // Each item goes through this function whole (operations, history), as its single command would.
   if (command.type === 'task_status_batch') return applyTaskStatusBatch(state, command, index, events, apply);
+  if (command.type === 'agent_registration_batch') {
+    return applyAgentRegistrationBatch(state, command, index, events, apply);
+  }
   const operations = pendingOperations(state, command);
   const result = applyCommand(state, command, index, events);
   if (result.ok && operations.length > 0) recordOperations(state, operations, 'at' in command ? command.at : 0, index);
@@ -52,6 +55,9 @@ function applyCommand(state: State, command: Command, index: LogIndex, events: C
       return applyRegisterAgent(state, command, index, events);
     case 'reregister_agent':
       return applyReregisterAgent(state, command, index, events);
+    case 'agent_registration_batch':
+      // Not reached: apply() hands a batch to applyAgentRegistrationBatch before anything else.
+      return applyAgentRegistrationBatch(state, command, index, events, apply);
     case 'update_agent_state':
       return applyUpdateAgentState(state, command, index, events);
     case 'mark_agent_gone':

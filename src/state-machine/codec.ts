@@ -24,10 +24,12 @@ import { SchemaError } from './schema.ts';
  *    would drop them and its agents would start tasks without their files.
  * 8: task_status_batch (status updates and acknowledgements of one leader turn in one entry); a
  *    replica of format 7 cannot apply it. The single commands stay, and old logs replay as before.
+ * 9: agent_registration_batch (agent registrations and re-registrations of one leader turn in one
+ *    entry); a replica of format 8 cannot apply it. Formats 1–8 replay as before.
  */
-export const commandFormatVersion = 8;
-/** COMPAT: formats 1–7 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, 7, commandFormatVersion];
+export const commandFormatVersion = 9;
+/** COMPAT: formats 1–8 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, 7, 8, commandFormatVersion];
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 

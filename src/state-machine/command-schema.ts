@@ -140,6 +140,22 @@ const taskStatusBatchItemSchema = taggedUnion<C.TaskStatusBatchItem>({
   }),
 });
 
+/** The same fields as the single commands, without `at`; added in format 9, so every member is present. */
+const agentRegistrationBatchItemSchema = taggedUnion<C.AgentRegistrationBatchItem>({
+  register_agent: object<Omit<C.RegisterAgent, 'at'>>({
+    type: literal('register_agent'),
+    agentId: agentIdSchema,
+    info: agentInfoSchema,
+  }),
+  reregister_agent: object<Omit<C.ReregisterAgent, 'at'>>({
+    type: literal('reregister_agent'),
+    agentId: agentIdSchema,
+    info: agentInfoSchema,
+    tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
+    keepsReservations: boolean,
+  }),
+});
+
 const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
   register_agent: object<C.RegisterAgent>({
     type: literal('register_agent'),
@@ -154,6 +170,11 @@ const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
     info: agentInfoSchema,
     tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
     keepsReservations: addedInCommandFormat5(boolean, false),
+  }),
+  agent_registration_batch: object<C.AgentRegistrationBatch>({
+    type: literal('agent_registration_batch'),
+    at: timestampMs,
+    items: array(agentRegistrationBatchItemSchema, { minLength: 1, maxLength: limits.maxAgentRegistrationBatchItems }),
   }),
   update_agent_state: object<LegacyUpdateAgentState>({
     type: literal('update_agent_state'),

@@ -55,6 +55,21 @@ export interface ReregisterAgent extends Stamped {
   readonly keepsReservations: boolean;
 }
 
+/** One item of an agent_registration_batch: a single registration or re-registration, stamped by the batch. */
+export type AgentRegistrationBatchItem = Omit<RegisterAgent, 'at'> | Omit<ReregisterAgent, 'at'>;
+
+/**
+ * The agent registrations and re-registrations the leader received in one event-loop turn, as one
+ * Raft entry: each item applies exactly as its single command would, in order, at the batch's
+ * index and `at`, with a result of its own (Success.items). After a leader failover every agent
+ * re-registers at once: one entry per agent was one decode, checksum, log row and replication
+ * slot each (issue 12, scale bench). Added in command format 9.
+ */
+export interface AgentRegistrationBatch extends Stamped {
+  readonly type: 'agent_registration_batch';
+  readonly items: readonly AgentRegistrationBatchItem[];
+}
+
 /**
  * The only state a command sets directly: an agent that missed its pings. It comes back by
  * re-registering. COMPAT: command formats 1–4 also had 'ACTIVE' and 'DRAINING' here, decoded as
@@ -346,6 +361,7 @@ export interface Noop {
 export type Command =
   | RegisterAgent
   | ReregisterAgent
+  | AgentRegistrationBatch
   | UpdateAgentState
   | MarkAgentGone
   | DeactivateAgent

@@ -13,7 +13,7 @@
 import { assert } from '../util/assert.ts';
 import type { TaskState } from '../protocol/task-states.ts';
 import { AllocationBook, type ReadonlyAllocationBook } from './allocation-book.ts';
-import type { AgentId, FrameworkId, OfferId, TaskKey } from './ids.ts';
+import type { AgentId, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
 import { taskKey } from './ids.ts';
 import { compareStrings } from './ordering.ts';
 import { RemovalQueue } from './removal-queue.ts';
@@ -76,6 +76,12 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   readonly allocation = new AllocationBook();
   /** Tasks that completed in the command being applied, not yet filed (history.ts files them in key order). */
   readonly newlyCompleted: TaskKey[] = [];
+  /** The index whose completions #filedAtIndex holds: one command's, or one batch's items'. */
+  #filingIndex: LogIndex | null = null;
+  /** Per framework, the greatest task key filed at #filingIndex (the tail of its completed list). */
+  readonly #greatestFiledAtIndex = new Map<FrameworkId, TaskKey>();
+  /** Per framework, every key filed at #filingIndex, for the rare filing out of key order. */
+  readonly #filedAtIndex = new Map<FrameworkId, TaskKey[]>();
 
   /** A task was created (before undefined), replaced, or deleted (after undefined). */
   noteTask(key: TaskKey, before: Task | undefined, after: Task | undefined): void {
@@ -130,9 +136,35 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     else removeFrom(this.completedTasksByFramework, before!.frameworkId, key);
   }
 
-  /** Files completed tasks at the end of their framework's completed list (history.ts, in key order). */
-  fileCompleted(key: TaskKey, frameworkId: FrameworkId): void {
-    addTo(this.completedTasksByFramework, frameworkId, key);
+  /**
+   * Files a task completed at `index` in its framework's completed list, which is kept in the
+   * order a restored replica rebuilds it from the maps alone: by completion index, then by key.
+   * One command's completions arrive in key order (history.ts), but a batch's items each file
+   * their own, so a later item may complete a smaller key at the same index: the keys filed
+   * earlier at this index that sort after it move behind it.
+   */
+  fileCompleted(key: TaskKey, frameworkId: FrameworkId, index: LogIndex): void {
+    if (this.#filingIndex !== index) {
+      this.#filingIndex = index;
+      this.#greatestFiledAtIndex.clear();
+      this.#filedAtIndex.clear();
+    }
+    const greatest = this.#greatestFiledAtIndex.get(frameworkId);
+    const filed = this.#filedAtIndex.get(frameworkId) ?? [];
+    if (greatest === undefined || compareStrings(greatest, key) < 0) {
+      addTo(this.completedTasksByFramework, frameworkId, key);
+      this.#greatestFiledAtIndex.set(frameworkId, key);
+    } else {
+      const completed = this.completedTasksByFramework.get(frameworkId);
+      const behind = filed
+        .filter((each) => compareStrings(each, key) > 0 && completed?.has(each) === true)
+        .sort(compareStrings);
+      for (const each of behind) completed!.delete(each);
+      addTo(this.completedTasksByFramework, frameworkId, key);
+      for (const each of behind) completed!.add(each);
+    }
+    filed.push(key);
+    this.#filedAtIndex.set(frameworkId, filed);
   }
 
   noteOffer(offer: Offer, present: boolean): void {
@@ -200,7 +232,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     for (const [key, task] of tasks) indexes.noteTask(key, undefined, task);
     indexes.newlyCompleted.length = 0;
     const done = tasks.filter(([, task]) => isCompletedTask(task)).sort(byModifyIndexThenKey);
-    for (const [key, task] of done) indexes.fileCompleted(key, task.frameworkId);
+    for (const [key, task] of done) indexes.fileCompleted(key, task.frameworkId, task.modifyIndex as LogIndex);
     return indexes;
   }
 }

@@ -97,7 +97,7 @@ export interface Success {
   readonly version?: number | null;
   /** decline_offers: offers already gone when the decline applied. */
   readonly unknownOfferIds?: readonly OfferId[];
-  /** task_status_batch: each item's own result, in the items' order. */
+  /** task_status_batch, agent_registration_batch: each item's own result, in the items' order. */
   readonly items?: readonly ApplyResult[];
 }
 

@@ -44,7 +44,7 @@ export function applyUpdateHistoryLimits(state: State, command: UpdateHistoryLim
  */
 export function settleHistory(state: State, command: Command, index: LogIndex, events: ChangeEvent[]): void {
   const limits = state.historyLimits;
-  const touched = fileNewlyCompleted(state);
+  const touched = fileNewlyCompleted(state, index);
   const frameworks =
     command.type === 'update_history_limits' ? [...state.derived.completedTasksByFramework.keys()] : touched;
   if (limits.maxCompletedTasksPerFramework !== null) {
@@ -59,14 +59,14 @@ export function settleHistory(state: State, command: Command, index: LogIndex, e
 }
 
 /** Appends this command's completions to their frameworks' lists, in key order; returns those frameworks. */
-function fileNewlyCompleted(state: State): FrameworkId[] {
+function fileNewlyCompleted(state: State, index: LogIndex): FrameworkId[] {
   const pending = state.derived.newlyCompleted;
   if (pending.length === 0) return [];
   const touched = new Set<FrameworkId>();
   for (const key of pending.splice(0).sort(compareStrings)) {
     const task = state.tasks.get(key);
     assert(task !== undefined, `completed task ${key} is not in the state`);
-    state.derived.fileCompleted(key, task.frameworkId);
+    state.derived.fileCompleted(key, task.frameworkId, index);
     touched.add(task.frameworkId);
   }
   return [...touched];

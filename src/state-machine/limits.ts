@@ -43,6 +43,12 @@ export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
  * pass maxCommandBytes (src/master/status-batcher.ts), so a batch of large statuses is shorter.
  */
 export const maxTaskStatusBatchItems = 512;
+/**
+ * Items of one agent_registration_batch. The leader also closes a batch before its encoded size
+ * could pass maxCommandBytes (src/master/registration-batcher.ts): agents reporting many tasks
+ * make shorter batches.
+ */
+export const maxAgentRegistrationBatchItems = 256;
 /** Tasks an agent reports when it re-registers. */
 export const maxReportedTasks = 100_000;
 /** Status updates kept per task; older ones are dropped (the state is in the newest). */
@@ -60,6 +66,13 @@ export const maxKvValueBytes = 64 * 1024;
 export const maxKvEntries = 100_000;
 /** Event-loop time one slice of the background snapshot writer may hold (machine.ts beginSnapshot). */
 export const snapshotSliceBudgetMs = 10;
+/**
+ * Rows from which the background snapshot writer builds its database in the worker thread
+ * (snapshot-worker.ts) rather than on the event loop. Below, serialising takes a few ms and the
+ * worker's thread and messages cost more: with it at 2,000 tasks (3 MB), `scale --quick` wrote its
+ * snapshots 2-4x slower and its leader's event-loop maximum was no lower (load 15-27).
+ */
+export const snapshotWorkerMinimumRows = 20_000;
 /** Change listeners on one machine (operator SUBSCRIBE streams share one listener each). */
 export const maxChangeListeners = 1024;
 /** Timestamps in commands are milliseconds since the epoch; this is the year 2286. */

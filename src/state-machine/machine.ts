@@ -8,7 +8,7 @@ import type { ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
 import { checkInvariants } from './invariants.ts';
-import { maxChangeListeners, snapshotSliceBudgetMs } from './limits.ts';
+import { maxChangeListeners, snapshotSliceBudgetMs, snapshotWorkerMinimumRows } from './limits.ts';
 import { captureState, readSnapshot, writeSnapshot, writeSnapshotInSlices } from './snapshot.ts';
 import { emptyState, type ReadonlyState, type State } from './state.ts';
 
@@ -19,7 +19,7 @@ import { emptyState, type ReadonlyState, type State } from './state.ts';
 export interface ReplicatedStateMachine {
   apply(command: Uint8Array, index: LogIndex): unknown;
   snapshot(): Uint8Array;
-  beginSnapshot(): () => Promise<Uint8Array>;
+  beginSnapshot(): (prefix?: Uint8Array) => Promise<Uint8Array>;
   restore(data: Uint8Array): void;
 }
 
@@ -33,6 +33,8 @@ export interface ClusterStateMachineOptions {
   readonly onListenerError?: (error: unknown) => void;
   /** Event-loop time one slice of the sliced snapshot writer may take (tests set 0: yield at every step). */
   readonly snapshotSliceBudgetMs?: number;
+  /** Rows from which the sliced snapshot writer uses the worker thread (tests set 0: always). */
+  readonly snapshotWorkerMinimumRows?: number;
 }
 
 export class ClusterStateMachine implements ReplicatedStateMachine {
@@ -42,11 +44,13 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   readonly #checkInvariants: boolean;
   readonly #onListenerError: (error: unknown) => void;
   readonly #snapshotSliceBudgetMs: number;
+  readonly #snapshotWorkerMinimumRows: number;
 
   constructor(options: ClusterStateMachineOptions = {}) {
     this.#checkInvariants = options.checkInvariants ?? false;
     this.#snapshotSliceBudgetMs = options.snapshotSliceBudgetMs ?? snapshotSliceBudgetMs;
     assert(this.#snapshotSliceBudgetMs >= 0, 'a snapshot slice budget is not negative');
+    this.#snapshotWorkerMinimumRows = options.snapshotWorkerMinimumRows ?? snapshotWorkerMinimumRows;
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
     this.#onListenerError =
@@ -88,19 +92,21 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
    * Captures the state now (arrays of entity pointers: snapshot.ts captureState) and returns the
    * function that writes it in slices of about `snapshotSliceBudgetMs`, giving the event loop back
    * between them: at 10,000 tasks the straight write held the loop for 175–455 ms, longer than a
-   * heartbeat and up to an election timeout.
+   * heartbeat and up to an election timeout. The SQLite database is built and serialised in the
+   * snapshot worker thread (snapshot-worker.ts); the bytes come after `prefix` if given.
    */
-  beginSnapshot(): () => Promise<Uint8Array> {
+  beginSnapshot(): (prefix?: Uint8Array) => Promise<Uint8Array> {
     const captured = captureState(this.#state);
     const index = this.#lastAppliedIndex;
     const budgetMs = this.#snapshotSliceBudgetMs;
-    return () => {
+    return (prefix) => {
       let sliceStartMs = performance.now();
-      return writeSnapshotInSlices(captured, index, async () => {
+      const yieldToLoop = async (): Promise<void> => {
         if (performance.now() - sliceStartMs < budgetMs) return;
         await new Promise((resolve) => setImmediate(resolve));
         sliceStartMs = performance.now();
-      });
+      };
+      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix, this.#snapshotWorkerMinimumRows);
     };
   }
 

@@ -6,6 +6,7 @@ import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex, type TaskKey } from './ids.ts';
 import { maxStatusHistory } from './limits.ts';
 import type { State, Task, TaskStatus } from './state.ts';
+import { taskWith } from './task-records.ts';
 import { putTask, sortedKeysOf } from './writes.ts';
 import { isTerminalTaskState, type TaskReason, type TaskState } from '../protocol/task-states.ts';
 
@@ -20,7 +21,7 @@ export function recordTaskStatus(
   assert(state.tasks.get(key) === task, `task ${key} is not the current version`);
   assert(!isTerminalTaskState(task.state), `task ${key} is terminal (${task.state}) and cannot change`);
   const statuses = [...task.statuses, status].slice(-maxStatusHistory);
-  const updated: Task = { ...task, state: status.state, statuses, modifyIndex: index };
+  const updated = taskWith(task, { state: status.state, statuses, modifyIndex: index });
   if (isTerminalTaskState(status.state)) releaseUsed(state, task.agentId, task.resources, index);
   putTask(state, updated);
   events.push({ type: 'TASK_UPDATED', task: updated, status });

@@ -39,7 +39,7 @@ test('after a SIGKILL of the leader every agent registers again once, and stays'
   await fleet.stats();
   await cluster.kill(leader, 'SIGKILL');
   const newLeader = await cluster.waitForLeader(registerTimeoutMs, [leader.id]);
-  await fleet.reregisteredAtMs(registerTimeoutMs);
+  await fleet.reregistered(registerTimeoutMs);
   const after = await fleet.stats();
   console.log(
     `${agents} agents, leader ${leader.id} killed, ${newLeader.id} leads: ` +

@@ -287,6 +287,56 @@ test('a newer snapshot replaces the older file; an older one loses the race and 
   assert.is(reopenAndLoad(directory).snapshot?.meta.index, 15);
 });
 
+test('a snapshot saved in the background: the same file and CRC as saveSnapshot, written over several turns', async () => {
+  // Larger than one CRC step (4 MiB), so the checksum runs over several event-loop turns.
+  const data = new Uint8Array(9 * 1024 * 1024).map((_, position) => (position * 31) & 0xff);
+  const snapshot: Snapshot = { meta: { index: 6, term: 2, membership: bootstrap }, data };
+  const background = freshDirectory();
+  const storage = SqliteRaftStorage.open(background);
+  storage.persist({ hardState: null, entries: makeEntries(1, 10, 2), snapshot: null });
+  let turns = 0;
+  let counting = true;
+  const count = (): void => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  assert.is(await storage.saveSnapshotInBackground(snapshot), true);
+  counting = false;
+  storage.compact(6);
+  storage.close();
+  assert.ok(turns > 2, `the event loop turned while it was written (${turns} turns)`);
+  const straight = freshDirectory();
+  withStorage(straight, (other) => {
+    other.persist({ hardState: null, entries: makeEntries(1, 10, 2), snapshot: null });
+    other.saveSnapshot(snapshot);
+  });
+  const recorded = (directory: string) => {
+    let row: unknown;
+    withRawDatabase(directory, (database) => {
+      row = database.prepare('SELECT * FROM snapshot_meta').get();
+    });
+    return row;
+  };
+  assert.equal(recorded(background), recorded(straight), 'the same row: file name, size, CRC');
+  assert.equal(readFileSync(join(background, snapshotDirectoryName, 'snapshot-2-6.bin')), Buffer.from(data));
+  const state = reopenAndLoad(background);
+  assert.is(state.snapshot?.meta.index, 6);
+  assert.equal(indexesOf(state.entries), [7, 8, 9, 10]);
+});
+
+test('a snapshot saved in the background loses the race to a newer one recorded meanwhile, leaving no file', async () => {
+  const directory = freshDirectory();
+  const storage = SqliteRaftStorage.open(directory);
+  storage.persist({ hardState: null, entries: makeEntries(1, 20, 1), snapshot: null });
+  const older = storage.saveSnapshotInBackground(makeSnapshot(5, 1, 'state at 5'));
+  assert.is(storage.saveSnapshot(makeSnapshot(15, 1, 'state at 15')), true);
+  assert.is(await older, false);
+  storage.close();
+  assert.equal(snapshotFiles(directory), ['snapshot-1-15.bin']);
+  assert.is(reopenAndLoad(directory).snapshot?.meta.index, 15);
+});
+
 test('compacting past the snapshot is refused: those entries would exist nowhere', () => {
   const directory = freshDirectory();
   withStorage(directory, (storage) => {

@@ -89,6 +89,7 @@ test('the generator reaches the success path of the commands that matter', () =>
     'update_task_status',
     'acknowledge_task_status',
     'task_status_batch',
+    'agent_registration_batch',
     'reserve_resources',
     'unreserve_resources',
     'start_maintenance',

@@ -15,6 +15,8 @@ import {
   snapshotRowsPerSlice,
 } from '../../src/state-machine/snapshot.ts';
 import { type ReplicatedState, unboundedHistory } from '../../src/state-machine/state.ts';
+import { SnapshotDatabase } from '../../src/state-machine/snapshot-database.ts';
+import { SnapshotWorker } from '../../src/state-machine/snapshot-worker.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
@@ -119,6 +121,52 @@ test('a snapshot begun now and written in slices is the state at its start, what
   assert.is(restored.lastAppliedIndex, indexAtStart);
   assert.ok(restored.state.kv.size >= 3 * snapshotRowsPerSlice);
   assert.equal(bytes, straight, 'the same bytes as the straight writer');
+});
+
+test('the sliced writer builds and serialises the database in the worker thread, not on the event loop', async () => {
+  const source = new Harness(richScenario, undefined, 0);
+  const straight = source.machine.snapshot();
+  const openedBefore = SnapshotDatabase.openedInThisThread;
+  const finishedBefore = SnapshotWorker.shared().finishedJobs;
+  const prefix = Uint8Array.from([7, 0, 0, 0, 2, 0xab, 0xcd]);
+  const bytes = await source.machine.beginSnapshot()(prefix);
+  assert.is(SnapshotDatabase.openedInThisThread, openedBefore, 'no SQLite database opened on this thread');
+  assert.is(SnapshotWorker.shared().finishedJobs, finishedBefore + 1, 'the worker serialised it');
+  assert.equal(bytes.subarray(0, prefix.byteLength), prefix, 'the prefix first');
+  assert.equal(bytes.subarray(prefix.byteLength), straight, 'then the same bytes as the straight writer');
+  assert.is(bytes.byteOffset, 0);
+  assert.is(bytes.buffer.byteLength, bytes.byteLength, 'its own buffer, transferred whole');
+});
+
+test('below snapshotWorkerMinimumRows the sliced writer builds the database on this thread, the same bytes', async () => {
+  const source = new Harness(richScenario, undefined, 1_000_000);
+  const openedBefore = SnapshotDatabase.openedInThisThread;
+  const finishedBefore = SnapshotWorker.shared().finishedJobs;
+  const bytes = await source.machine.beginSnapshot()();
+  assert.is(SnapshotDatabase.openedInThisThread, openedBefore + 1);
+  assert.is(SnapshotWorker.shared().finishedJobs, finishedBefore);
+  assert.equal(bytes, source.machine.snapshot());
+});
+
+test('refused: a worker-made snapshot with a row changed after writing (hash mismatch)', async () => {
+  const written = await new Harness(richScenario, undefined, 0).machine.beginSnapshot()();
+  const bytes = edited(written, (database) => {
+    database.prepare("UPDATE agents SET row = json_set(row, '$.hostname', 'elsewhere') WHERE key = 'a1'").run();
+  });
+  refused(bytes, 'SNAPSHOT_HASH_MISMATCH');
+  refused(written.subarray(0, written.byteLength >> 1), 'SNAPSHOT_NOT_SQLITE');
+});
+
+test('several snapshots written at once in the one worker each get their own bytes', async () => {
+  const first = new Harness(richScenario, undefined, 0);
+  const second = new Harness(richScenario, undefined, 0);
+  second.run({ type: 'kv_put', namespace: 'n', key: 'k', value: 'v', expectedVersion: null });
+  const [firstBytes, secondBytes] = await Promise.all([
+    first.machine.beginSnapshot()(),
+    second.machine.beginSnapshot()(),
+  ]);
+  assert.equal(firstBytes, first.machine.snapshot());
+  assert.equal(secondBytes, second.machine.snapshot());
 });
 
 test('task users and container fields round-trip; a task runs as its command user, else its framework user', () => {

@@ -241,14 +241,18 @@ export class Harness {
   readonly events: ChangeEvent[] = [];
   index = 0;
 
-  /** `snapshotSliceBudgetMs`: the machine's (0 makes the sliced snapshot writer yield at every step). */
-  constructor(setup: readonly Command[] = [], snapshotSliceBudgetMs?: number) {
+  /**
+   * `snapshotSliceBudgetMs`: the machine's (0 makes the sliced snapshot writer yield at every step);
+   * `snapshotWorkerMinimumRows` likewise (0: the sliced writer always uses the worker thread).
+   */
+  constructor(setup: readonly Command[] = [], snapshotSliceBudgetMs?: number, snapshotWorkerMinimumRows?: number) {
     this.machine = new ClusterStateMachine({
       checkInvariants: true,
       onListenerError: (error) => {
         throw error;
       },
       ...(snapshotSliceBudgetMs === undefined ? {} : { snapshotSliceBudgetMs }),
+      ...(snapshotWorkerMinimumRows === undefined ? {} : { snapshotWorkerMinimumRows }),
     });
     this.machine.subscribe((event) => this.events.push(event));
     for (const command of setup) this.ok(command);

@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { freeResources } from '../../../src/state-machine/agent-accounting.ts';
 import type {
   AcknowledgeTaskStatus,
+  AgentRegistrationBatchItem,
   Command,
+  RegisterAgent,
+  ReregisterAgent,
   TaskStatusBatchItem,
   UpdateTaskStatus,
 } from '../../../src/state-machine/commands.ts';
@@ -365,13 +368,44 @@ const machineCommand =
     };
   };
 
-const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
-  (context) => ({
+function registerCommand(context: Context): Command {
+  return {
     type: 'register_agent',
     at: context.at,
     agentId: context.choose(agentPool) ?? agentId('a1'),
     info: agentInfoFor(context.choose(agentPool) ?? agentId('a1'), context),
-  }),
+  };
+}
+
+/** One item of an agent_registration_batch realized against `state`: a registration or a re-registration. */
+export function realizeRegistrationItem(
+  picks: readonly number[],
+  state: ReadonlyState,
+  index: number,
+): AgentRegistrationBatchItem {
+  const context = new Context(state, index, picks);
+  const command = (context.chance(2) ? registerCommand(context) : reregisterCommand(context)) as
+    | RegisterAgent
+    | ReregisterAgent;
+  const { at: _at, ...item } = command;
+  return item;
+}
+
+/** One to six registrations and re-registrations, each from its own picks, realized against the state before. */
+function registrationBatchCommand(context: Context): Command {
+  const count = 1 + (context.pick() % 6);
+  const items = Array.from({ length: count }, (_, position) =>
+    realizeRegistrationItem(
+      context.picks.map((pick) => pick + position * 7919),
+      context.state,
+      context.index,
+    ),
+  );
+  return { type: 'agent_registration_batch', at: context.at, items };
+}
+
+const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
+  registerCommand,
   reregisterCommand,
   (context) => ({
     type: 'update_agent_state',
@@ -486,6 +520,7 @@ const realizers: readonly ((context: Context) => Command | Uint8Array)[] = [
     maxRemovedAgentAgeMs: 1000 * (context.pick() % 20),
     maxRemovedAgentCount: context.pick() % 3,
   }),
+  registrationBatchCommand,
 ];
 
 export const recipeArbitrary: fc.Arbitrary<Recipe> = fc.record({

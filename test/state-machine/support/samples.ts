@@ -41,6 +41,20 @@ export const commandSamples: { readonly [K in CommandType]: CommandOf<K> } = {
     info: agentInfo(),
     tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
   },
+  agent_registration_batch: {
+    type: 'agent_registration_batch',
+    at: baseTime,
+    items: [
+      { type: 'register_agent', agentId: A1, info: agentInfo() },
+      {
+        type: 'reregister_agent',
+        keepsReservations: true,
+        agentId: A1,
+        info: agentInfo(),
+        tasks: [{ frameworkId: F1, taskId: T1, state: 'TASK_RUNNING' }],
+      },
+    ],
+  },
   update_agent_state: { type: 'update_agent_state', at: baseTime, agentId: A1, state: 'UNREACHABLE' },
   mark_agent_gone: { type: 'mark_agent_gone', at: baseTime, agentId: A1 },
   deactivate_agent: { type: 'deactivate_agent', at: baseTime, agentId: A1 },

@@ -1,0 +1,81 @@
+// The SQLite side of a snapshot (snapshot.ts): the in-memory database its rows go into and the
+// bytes `serialize()` makes of it. One class for both writers, the straight one on the caller's
+// thread and the background one in a worker thread (snapshot-thread.ts), so both run the same
+// statements in the same order and make the same bytes.
+import Database from 'better-sqlite3';
+import { assert } from '../util/assert.ts';
+
+/** The `meta` table's rows, in the order they are inserted. */
+export type MetaRows = readonly (readonly [key: string, value: string])[];
+
+export class SnapshotDatabase {
+  /** Databases this thread has opened: the event loop's stays at 0 with background snapshots only (tests). */
+  static openedInThisThread = 0;
+  private readonly database = new Database(':memory:');
+  private insertRow: Database.Statement | null = null;
+  private closed = false;
+
+  /** The `meta` table and one `(key, row)` table per name, all empty. */
+  constructor(tableNames: readonly string[]) {
+    SnapshotDatabase.openedInThisThread += 1;
+    try {
+      this.database.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
+      for (const name of tableNames) {
+        assert(/^[a-z_]+$/.test(name), `snapshot table name ${JSON.stringify(name)}`);
+        this.database.exec(`CREATE TABLE ${name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
+      }
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** One transaction per table, open until endTable: this connection is the writer's alone. */
+  beginTable(name: string): void {
+    assert(this.insertRow === null, `beginTable ${name}: a table is still open`);
+    this.insertRow = this.database.prepare(`INSERT INTO ${name} (key, row) VALUES (?, ?)`);
+    this.database.exec('BEGIN');
+  }
+
+  insert(key: string, row: string): void {
+    assert(this.insertRow !== null, 'insert: no table is open');
+    this.insertRow.run(key, row);
+  }
+
+  insertRows(keys: readonly string[], rows: readonly string[]): void {
+    assert(this.insertRow !== null, 'insertRows: no table is open');
+    assert(keys.length === rows.length, `${keys.length} keys for ${rows.length} rows`);
+    for (let position = 0; position < keys.length; position++) this.insertRow.run(keys[position], rows[position]);
+  }
+
+  endTable(): void {
+    assert(this.insertRow !== null, 'endTable: no table is open');
+    this.database.exec('COMMIT');
+    this.insertRow = null;
+  }
+
+  /**
+   * Inserts the meta rows and returns `prefix` followed by the database's bytes, in one buffer
+   * that owns its memory (a worker transfers it instead of copying); closes the database.
+   */
+  finish(meta: MetaRows, prefix: Uint8Array): Uint8Array {
+    assert(this.insertRow === null, 'finish: a table is still open');
+    try {
+      const insertMeta = this.database.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      for (const [key, value] of meta) insertMeta.run(key, value);
+      const serialized = this.database.serialize();
+      const bytes = new Uint8Array(new ArrayBuffer(prefix.byteLength + serialized.byteLength));
+      bytes.set(prefix, 0);
+      bytes.set(serialized, prefix.byteLength);
+      return bytes;
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.database.close();
+  }
+}
