@@ -52,15 +52,19 @@ function recordOf(request: FastifyRequest, reply: FastifyReply): AuditRecord | n
 }
 
 export function registerAudit(app: FastifyInstance, logger: Logger): void {
+  // `audit: true` is serialized once, as the child's binding, and the line skips the logger's
+  // redaction: its wildcard path ran every value through fast-redact (the audit line was 3% of the
+  // leader's samples at 256 clients, issue 19). Nothing here can match a redacted path: the fields
+  // are fixed names holding strings, numbers and null. The line is byte for byte what it was.
+  const auditLogger = logger.child({ audit: true }, { redact: [] });
   app.decorateRequest('auditRecord', null);
   app.addHook('onSend', async (request, reply, payload) => {
     const record = recordOf(request, reply);
     if (record === null) return payload;
     // A 401 proved nothing: the requester the hook started from is not who sent it.
     const requester = reply.statusCode === 401 ? null : request.requester;
-    logger.info(
+    auditLogger.info(
       {
-        audit: true,
         principal: requester === null ? null : principalOf(requester),
         requester: requester === null ? 'unauthenticated' : requester.kind,
         call: record.call,

@@ -53,6 +53,7 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
         preferredLeaderZones: parts.preferredLeaderZones,
         zoneOf: (id) => (id === parts.id ? parts.zone : (replicatedZone(parts.state(), id) ?? null)),
       }),
+    leads: () => parts.raft.isLeader(),
     electedAtMs: () => electedAtMs,
     state: parts.state,
     onChange: parts.onChange,
@@ -126,8 +127,8 @@ export function raftView(status: CoreStatus, zones: ZoneView): RaftView {
     snapshotIndex: status.snapshotIndex,
     firstIndex: status.firstIndex,
     lastIndex: status.lastIndex,
-    // Built when read, once: every write asks the view whether this master leads (requireLeader),
-    // and decoding each member's zone record from the state was 1.5% of the leader's busy time
+    // Built when read, once: most readers of the view want only its role or leader (a follower's
+    // redirect; the leader's own check asks leads()), and decoding each member's zone record from the state was 1.5% of the leader's busy time
     // at 256 clients (issue 19). An enumerable getter, so JSON and spreads still carry it.
     get members(): RaftMemberView[] {
       members ??= memberViews(status, zones);

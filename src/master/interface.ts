@@ -72,6 +72,8 @@ export interface ReplicatedMaster {
   /** GET_FLAGS: every option of this master, snake_case names and string values (config.ts). */
   readonly flags: Readonly<Record<string, string>>;
   raft(): RaftView;
+  /** Whether this master leads now: `raft().role === 'leader'` without building the view (every write asks). */
+  leads(): boolean;
   /** When this master last became leader (ms since epoch), or null while it does not lead. */
   electedAtMs(): number | null;
   /**

@@ -344,6 +344,11 @@ export class RaftCore {
     return this.config.asyncStorageWrites ? Math.min(this.log.committed, this.log.stableIndex) : this.log.committed;
   }
 
+  /** Whether this replica leads now: what every write asks, without building status() (issue 19). */
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
   status(): CoreStatus {
     const progress: Record<string, { match: LogIndex; next: LogIndex; state: string }> = {};
     for (const [node, entry] of this.progress)

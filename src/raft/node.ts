@@ -312,6 +312,11 @@ export class RaftNode {
     return started;
   }
 
+  /** Whether this replica leads now, without copying the core's status (asked once per write). */
+  isLeader(): boolean {
+    return this.core.isLeader();
+  }
+
   /** The core's status, with the applied index the state machine is at (the core's runs ahead: applySlice). */
   status(): CoreStatus {
     return { ...this.core.status(), applied: this.appliedIndex };

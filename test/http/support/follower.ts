@@ -30,6 +30,7 @@ export function followerFacade(leaderOnly: Partial<Record<keyof MasterCore, unkn
     startedAtMs: Date.now(),
     flags: {},
     raft: () => raft,
+    leads: () => false,
     electedAtMs: () => null,
     onChange: () => () => {},
     ...leaderOnly,
