@@ -72,4 +72,35 @@ test('a leader deposed by a newer term tells its leader listeners in the same tu
   }
 });
 
+// The master's leadership lifecycle asks for its establish barrier as soon as its listener hears
+// of the new term, which is before the Ready that reports the role change is handled. That Ready
+// fails the reads forwarded to a former leader; it must not fail the new leader's own read.
+test('a ReadIndex barrier asked when the listeners hear of leadership is not failed by the role change', async () => {
+  const m1 = nodeId('m1');
+  const node = RaftNode.start({
+    id: m1,
+    dataDir: makeTempDir('raft-leader-listeners-'),
+    peers: { m1: '127.0.0.1:1' },
+    secret: 'a-secret-of-twenty-characters',
+    stateMachine: new NullStateMachine(),
+    logger: createLogger({ node: 'm1', component: 'raft' }, { write: () => undefined }),
+    timing: { tickMs: 10, electionTicks: 5, heartbeatTicks: 1 },
+    storageWriter: testStorageWriter(),
+  });
+  const outcomes: string[] = [];
+  node.onLeaderChange((status) => {
+    if (status.role !== 'leader') return;
+    node.linearizableBarrier(30_000).then(
+      () => outcomes.push('passed'),
+      (error: Error & { code?: string }) => outcomes.push(`failed: ${error.code ?? error.message}`),
+    );
+  });
+  try {
+    await waitFor(() => outcomes.length > 0, { timeoutMs: 30_000, what: 'the barrier settled' });
+    assert.equal(outcomes, ['passed']);
+  } finally {
+    await node.stop({ transferLeadership: false });
+  }
+});
+
 test.run();
