@@ -4,9 +4,17 @@
 import { memberProbeTimeoutMs } from '../limits.ts';
 import type { ProbeAnswer } from './zone-registry.ts';
 import { type ClientTls, fetchWithTls, httpScheme } from '../../protocol/tls-client.ts';
+import { assert } from '../../util/assert.ts';
 
-/** The probe of a cluster with TLS (`tls()`: the CA and certificate of the moment) or without (null). */
+/**
+ * The probe of a cluster with TLS (`tls()`: the CA and certificate of the moment) or without (null).
+ * Built when the master starts, it loads Node's fetch (undici, loaded on first use) there and then:
+ * otherwise the first probe round loads it, synchronously inside master-zones' start, just as a new
+ * leader takes its agents' sockets after a failover (25-45 ms of CPU at rest; the scale bench once
+ * saw that start take 399 ms at load 19-27, the event loop held all along).
+ */
 export function masterHealthProbe(tls: (() => ClientTls) | null): (address: string) => Promise<ProbeAnswer> {
+  assert(typeof Response === 'function', "Node's fetch is loaded");
   return (address) => probeMasterHealth(address, tls === null ? null : tls());
 }
 
