@@ -154,21 +154,27 @@ export function sameDisk(left: DiskInfo, right: DiskInfo): boolean {
   );
 }
 
+/**
+ * A module-level function, not a closure made per resource: validateResource runs for every
+ * resource of every decoded command, and under tsx (esbuild's keepNames) each closure made costs an
+ * Object.defineProperty of its name, 3.6% of decoding a ten-task ACCEPT.
+ */
+function invalidResource(resource: Resource, problem: string): never {
+  throw new InvalidResourcesError(`resource "${resource.name}" (role "${resource.role}"): ${problem}`);
+}
+
 function validateResource(resource: Resource): void {
-  const fail = (problem: string): never => {
-    throw new InvalidResourcesError(`resource "${resource.name}" (role "${resource.role}"): ${problem}`);
-  };
   if (!resourceNamePattern.test(resource.name))
-    fail('a name is a letter then up to 63 letters, digits, "_", "." or "-"');
-  if (!isValidRole(resource.role)) fail('invalid role');
+    invalidResource(resource, 'a name is a letter then up to 63 letters, digits, "_", "." or "-"');
+  if (!isValidRole(resource.role)) invalidResource(resource, 'invalid role');
   const expected = wellKnownTypes.get(resource.name);
-  if (expected !== undefined && expected !== resource.type) fail(`must be of type ${expected}`);
+  if (expected !== undefined && expected !== resource.type) invalidResource(resource, `must be of type ${expected}`);
   if (resource.type === 'SCALAR') {
     if (!Number.isFinite(resource.scalar) || resource.scalar < 0 || resource.scalar > maxScalarValue) {
-      fail(`a scalar is a number from 0 to ${maxScalarValue}`);
+      invalidResource(resource, `a scalar is a number from 0 to ${maxScalarValue}`);
     }
     const problem = resource.disk === undefined ? null : diskProblem(resource, resource.disk);
-    if (problem !== null) fail(problem);
+    if (problem !== null) invalidResource(resource, problem);
     return;
   }
   for (const range of resource.ranges) {
@@ -178,7 +184,7 @@ function validateResource(resource: Resource): void {
       range.begin < 0 ||
       range.begin > range.end
     ) {
-      fail(`range [${range.begin}, ${range.end}] is not 0 <= begin <= end in whole numbers`);
+      invalidResource(resource, `range [${range.begin}, ${range.end}] is not 0 <= begin <= end in whole numbers`);
     }
   }
 }
