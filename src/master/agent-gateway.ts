@@ -50,7 +50,8 @@ import { killMessage, launchMessage, toStatusReport, volumesMessage, WireConvers
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { agentRefusalLogIntervalMs } from './limits.ts';
-import { type BatchedAnswer, TaskStatusBatcher } from './status-batcher.ts';
+import { TaskStatusBatcher } from './status-batcher.ts';
+import type { BatchedAnswer } from './turn-batcher.ts';
 import { AgentRegistrationBatcher } from './registration-batcher.ts';
 
 /** A frame that is not valid UTF-8 JSON, or too large, closes the socket with this code. */

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { registrationItemBytes, AgentRegistrationBatcher } from '../../src/master/registration-batcher.ts';
-import { batchOverheadBytes, cutBatches } from '../../src/master/status-batcher.ts';
+import { batchOverheadBytes, cutBatches } from '../../src/master/turn-batcher.ts';
 import { agentWebSocketPath, encodeMessage, parseMasterMessage } from '../../src/protocol/agent.ts';
 import { decodeCommand, encodeCommand } from '../../src/state-machine/codec.ts';
 import type { AgentRegistrationBatchItem } from '../../src/state-machine/commands.ts';
@@ -50,7 +50,12 @@ test('no batch exceeds maxCommandBytes or maxAgentRegistrationBatchItems, whatev
       assert.ok(decodeCommand(bytes).ok);
     }
   }
-  assert.ok(cutBatches(large.map((item) => ({ item, bytesMax: registrationItemBytes(item) }))).length > 1);
+  assert.ok(
+    cutBatches(
+      large.map((item) => ({ item, bytesMax: registrationItemBytes(item) })),
+      maxAgentRegistrationBatchItems,
+    ).length > 1,
+  );
 });
 
 test('registrations given in one turn are one entry on a real master, each answered with its own result', async () => {

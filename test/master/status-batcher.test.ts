@@ -3,7 +3,8 @@
 // no batch can exceed the command size bound, whatever its items hold.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cutBatches, itemBytesMax, TaskStatusBatcher } from '../../src/master/status-batcher.ts';
+import { itemBytesMax, TaskStatusBatcher } from '../../src/master/status-batcher.ts';
+import { cutBatches } from '../../src/master/turn-batcher.ts';
 import { decodeCommand, encodeCommand } from '../../src/state-machine/codec.ts';
 import type { TaskStatusBatchItem } from '../../src/state-machine/commands.ts';
 import { agentId, frameworkId, taskId } from '../../src/state-machine/ids.ts';
@@ -37,7 +38,10 @@ function largestUpdate(number: number): TaskStatusBatchItem {
 
 test('batches of the largest items stay within maxCommandBytes; small ones are cut by count', () => {
   const large = Array.from({ length: 200 }, (_, number) => largestUpdate(number));
-  const batches = cutBatches(large.map((item) => ({ item, bytesMax: itemBytesMax(item) })));
+  const batches = cutBatches(
+    large.map((item) => ({ item, bytesMax: itemBytesMax(item) })),
+    maxTaskStatusBatchItems,
+  );
   assert.ok(batches.length > 1, 'the largest items did not fill a batch');
   for (const batch of batches) {
     const bytes = encodeCommand({ type: 'task_status_batch', at: 0, items: batch.map((each) => each.item) });
@@ -47,7 +51,7 @@ test('batches of the largest items stay within maxCommandBytes; small ones are c
   assert.is(batches.flat().length, large.length);
   const small = Array.from({ length: maxTaskStatusBatchItems + 3 }, () => ({ bytesMax: 1 }));
   assert.equal(
-    cutBatches(small).map((batch) => batch.length),
+    cutBatches(small, maxTaskStatusBatchItems).map((batch) => batch.length),
     [maxTaskStatusBatchItems, 3],
   );
 });
