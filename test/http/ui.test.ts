@@ -546,6 +546,24 @@ test('routes: parts decoded, pages registered once, the first navigation page by
   assert.is(registry.resolve(['nothing']).page.id, 'a');
 });
 
+test('a 401 to a call sent without the token just typed does not wipe it (the login reload race)', async () => {
+  const { loginRequired, onLoginRequired, setToken, tokenInUse } = await load('auth.js');
+  const told: { refused: boolean }[] = [];
+  const stopListening = onLoginRequired((event: { refused: boolean }) => told.push(event));
+  try {
+    setToken('typed-in-the-form');
+    // A poll sent before the login, answered 401 before the page reloads.
+    loginRequired(null);
+    assert.is(tokenInUse(), 'typed-in-the-form');
+    assert.equal(told, []);
+    loginRequired('typed-in-the-form');
+    assert.is(tokenInUse(), null);
+    assert.equal(told, [{ refused: true }]);
+  } finally {
+    stopListening();
+  }
+});
+
 test('the why-not-placed page explains every allocator skip reason, and no other', async () => {
   const { skipReasonTexts } = await load('page-allocation.js');
   assert.equal(Object.keys(skipReasonTexts).sort(), Object.keys(skipReasonCodes).sort());

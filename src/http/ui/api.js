@@ -4,7 +4,7 @@
 // event stream once it has started (connection.js watches its heartbeats instead). Redirects
 // are never followed: a follower's 307 would be a cross-origin POST; the page finds the leader
 // itself (connection.js) and asks it directly.
-import { authorizationHeaders, loginRequired } from './auth.js';
+import { authorizationHeaders, loginRequired, tokenInUse } from './auth.js';
 import { RecordIoDecoder } from './recordio.js';
 
 /** A master that has not answered in this long counts as not answering. */
@@ -60,6 +60,7 @@ export class MasterClient {
 
   async #fetch(path, init, signal = AbortSignal.timeout(requestTimeoutMs)) {
     let response;
+    const sentToken = tokenInUse();
     try {
       const headers = { ...init.headers, ...authorizationHeaders() };
       response = await fetch(`${this.origin}${path}`, {
@@ -74,7 +75,7 @@ export class MasterClient {
       throw new MasterUnavailable(`${this.origin}${path}: ${why}`);
     }
     // No or a wrong token: the login form comes back (app.js); the caller still sees the failure.
-    if (response.status === 401) loginRequired();
+    if (response.status === 401) loginRequired(sentToken);
     return response;
   }
 

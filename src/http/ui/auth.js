@@ -27,11 +27,21 @@ export function setToken(value) {
   storage()?.setItem(storageKey, value);
 }
 
+/** The token calls carry now (null before a login): a 401 is about the token its call carried. */
+export function tokenInUse() {
+  return token;
+}
+
 /**
- * A master answered 401: the token is missing or wrong. Forgets it and tells the listeners
- * (the login form), with whether a token had been sent (then it was refused).
+ * A master answered 401 to a call that carried `sentToken` (null: none): the token is missing
+ * or wrong. Forgets it and tells the listeners (the login form), with whether a token had been
+ * sent (then it was refused). A call sent with another token than the current one says nothing
+ * about the current one: a poll sent without a token and answered between the login form's
+ * setToken and its reload would otherwise wipe the token just typed, and the reloaded page would
+ * ask again without saying why (CI's ui-login test waited 60 s for "refused" at load 8).
  */
-export function loginRequired() {
+export function loginRequired(sentToken) {
+  if (sentToken !== token) return;
   const refused = token !== null;
   token = null;
   storage()?.removeItem(storageKey);
