@@ -104,6 +104,11 @@ export type Message =
       readonly prevTerm: Term;
       readonly entries: readonly Entry[];
       readonly commit: LogIndex;
+      /**
+       * False on a commit-only append (no entries, sent to move a replicating follower's commit
+       * index): a follower that accepts it sends no answer (core.ts sendAppend says why that is safe).
+       */
+      readonly answerWanted: boolean;
     })
   | (MessageBase & {
       readonly type: 'append-response';
