@@ -13,10 +13,12 @@
 // one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
 // Answers first (issue 19): a turn that answered proposals (their HTTP answers are written by
 // promise reactions once the turn ends) hands the proposals queued meanwhile to the core in the
-// next turn, so the next batch's fsync does not delay the answers.
+// next turn, so the next batch's fsync does not delay the answers. A commit broadcast that finds
+// proposals queued waits for their appends, which carry the commit index (commit-hold.ts).
 import { assert } from '../util/assert.ts';
 import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import { ApplyQueue } from './apply-queue.ts';
+import { CommitHold } from './commit-hold.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
@@ -167,6 +169,8 @@ export class RaftNode {
   /** Proposals waiting for the core, in order: handed to it by process() or the turn it defers them to. */
   private readonly queuedProposals: QueuedProposal[] = [];
   private proposalsScheduled = false;
+  /** The leader's commit-only appends, held while proposals are queued (commit-hold.ts). */
+  private readonly commitHold = new CommitHold();
   /** Proposals answered since process() began: their HTTP answers are written once this turn ends. */
   private settledInTurn = 0;
   private readonly reads = new Map<string, PendingRead>();
@@ -424,6 +428,7 @@ export class RaftNode {
           this.handleReadies();
         }
       }
+      this.releaseCommitHold();
     } catch (error) {
       this.crash(error as Error);
     }
@@ -460,7 +465,18 @@ export class RaftNode {
   }
 
   private send(messages: readonly Message[]): void {
-    if (messages.length > 0) this.transport.send(messages);
+    const outgoing = this.commitHold.route(messages, this.queuedProposals.length > 0);
+    if (outgoing.length > 0) this.transport.send(outgoing);
+  }
+
+  /**
+   * Once no proposal is queued, the commit-only appends no proposal's append replaced leave (every
+   * proposal was refused, or a follower's window is full); a replica that no longer leads drops them.
+   */
+  private releaseCommitHold(): void {
+    if (this.commitHold.size === 0 || this.queuedProposals.length > 0) return;
+    const held = this.commitHold.takeAll();
+    if (this.core.isLeader()) this.transport.send(held);
   }
 
   private handleReady(ready: Ready): void {
