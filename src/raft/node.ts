@@ -35,6 +35,7 @@ import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
+  type CoreSummary,
   type IdempotencyStamp,
   type LogIndex,
   type Membership,
@@ -507,11 +508,11 @@ export class RaftNode {
     for (const failure of ready.readFailures)
       this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
     this.core.advance(ready);
-    const status = this.status();
+    const status = ready.roleChanged ? this.status() : null;
     if (ready.snapshot !== null) this.afterApply(this.appliedIndex);
     if (ready.snapshotWantedAt !== null) this.snapshotDueAt = ready.snapshotWantedAt;
     this.snapshotIfDue();
-    if (ready.roleChanged) this.roleChanged(status);
+    if (status !== null) this.roleChanged(status);
     this.syncPeers();
   }
 
@@ -800,10 +801,10 @@ export class RaftNode {
    * while its services served the old term (seen by test/master/leadership-transfer.test.ts).
    */
   private tellLeadership(): void {
-    const status = this.core.status();
-    const heard = leadershipOf(status);
+    const heard = leadershipOf(this.core.summary());
     if (heard === this.leadershipHeard) return;
     this.leadershipHeard = heard;
+    const status = this.core.status();
     try {
       for (const listener of this.leaderListeners) listener(status);
     } catch (error) {
@@ -812,7 +813,7 @@ export class RaftNode {
   }
 
   private syncPeers(): void {
-    const status = this.core.status();
+    const status = this.core.summary();
     const membership = status.membership;
     let retiringChanged = false;
     for (const [id, retiring] of this.retiringPeers) {
@@ -954,6 +955,6 @@ function delay(ms: number): Promise<void> {
 }
 
 /** What the leader listeners are told of: a new role or known leader, or a leader's new term. */
-function leadershipOf(status: CoreStatus): string {
+function leadershipOf(status: CoreSummary): string {
   return status.role === 'leader' ? `leader/${status.term}` : `${status.role}/${status.leader}`;
 }

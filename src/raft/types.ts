@@ -232,6 +232,9 @@ export interface CoreStatus {
   readonly progress: Readonly<Record<string, { match: LogIndex; next: LogIndex; state: string }>>;
 }
 
+/** The part of CoreStatus the driver reads after every input (RaftCore.summary). */
+export type CoreSummary = Pick<CoreStatus, 'role' | 'term' | 'leader' | 'commit' | 'lastIndex' | 'membership'>;
+
 /** A seeded source of randomness; the core draws its election jitter from it and from nothing else. */
 export interface RandomSource {
   /** An integer in [0, bound). */
