@@ -38,6 +38,7 @@ const launchTimeoutMs = 3_600_000;
 const reregisterTimeoutMs = 300_000;
 const readTimeoutMs = 300_000;
 const readAttemptTimeoutMs = 60_000;
+const launchProgressIntervalMs = 10_000;
 const maxUnansweredReads = 5;
 const mebibyte = 1024 * 1024;
 
@@ -170,10 +171,20 @@ async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`not every task ran within ${launchTimeoutMs} ms`)), launchTimeoutMs);
   });
+  const startedAtMs = performance.now();
+  // A launch of 100,000 tasks takes minutes: say where it stands.
+  const ticker = setInterval(() => {
+    const { running, launching, accepts } = scheduler.status;
+    const seconds = (performance.now() - startedAtMs) / 1000;
+    progress(
+      `launch: ${running} of ${settings.tasks} running, ${launching} launching, ${accepts} ACCEPTs, ${round(seconds, 0)} s`,
+    );
+  }, launchProgressIntervalMs);
   try {
     return await Promise.race([scheduler.launch(settings.tasks, perOffer, taskShape), timeout]);
   } finally {
     clearTimeout(timer);
+    clearInterval(ticker);
   }
 }
 
