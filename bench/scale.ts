@@ -12,7 +12,7 @@
 // event-loop delay histogram (the maximum since the previous scrape), kept per phase.
 //
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
-//                          [--snapshot-entries 10000] [--quick]
+//                          [--snapshot-entries tasks÷10, 300–10000] [--quick]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
@@ -55,12 +55,17 @@ function settingsFrom(argv: string[]): Settings {
     },
   });
   const quick = values.quick === true;
+  const tasks = wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000);
+  // A run makes about a log entry per task or fewer (ACCEPTs of many tasks, batched updates and
+  // registrations): a snapshot interval of a tenth of the tasks makes sure the run takes several,
+  // so the restore it measures has the tasks in it.
+  const snapshotEntriesByDefault = quick ? 300 : Math.min(10_000, Math.max(300, Math.floor(tasks / 10)));
   return {
     agents: wholeNumber('agents', values.agents, quick ? 200 : 10_000),
-    tasks: wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000),
+    tasks,
     agentProcesses: wholeNumber('agent-processes', values['agent-processes'], quick ? 1 : 2),
     reads: wholeNumber('reads', values.reads, quick ? 3 : 5),
-    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 300 : 10_000),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], snapshotEntriesByDefault),
   };
 }
 
