@@ -166,7 +166,7 @@ async function killLeader(
   const newLeaderMs = Date.now() - killedAtMs;
   const reregistered = await fleet.reregistered(reregisterTimeoutMs);
   const counts = countsBetween(before, await fleet.stats());
-  const timeline = failoverTimeline(killedAtMs, reregistered.timeline, newLeader.output);
+  const timeline = failoverTimeline(killedAtMs, reregistered.timeline, await cluster.wholeOutput(newLeader));
   return { reregisteredMs: reregistered.atMs - killedAtMs, newLeaderMs, newLeader, counts, timeline };
 }
 
