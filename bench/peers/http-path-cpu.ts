@@ -5,12 +5,13 @@
 // submit encodes the command (as core.ts does) and answers at once. Requests go through fastify's
 // inject, so sockets are left out: what is measured is the code between them, which Raft's batching
 // does not blur the way it blurs CPU per write in cpu-per-write.ts on a loaded machine.
-// CPU time (process.cpuUsage), not wall time, so a shared machine's load disturbs it less; each
-// round is its own process, rounds alternate A B A B with --baseline <checkout>, and it prints each
-// round, then the medians and the ratio this ÷ baseline.
+// CPU time (process.cpuUsage), not wall time. With --baseline <checkout>, both checkouts' servers run
+// in this one process (each its own modules and node_modules) and batches alternate A B B A, so both
+// meet the same load from a shared machine from one second to the next; it prints the medians and
+// the ratio this ÷ baseline (of the medians, and the median of each batch against its neighbour).
 // Usage:
-//   npx tsx bench/peers/http-path-cpu.ts [--requests 20000] [--concurrency 64] [--rounds 5] [--baseline <dir>]
-import { execFileSync } from 'node:child_process';
+//   npx tsx bench/peers/http-path-cpu.ts [--requests 2000 per batch] [--concurrency 64] [--batches 30]
+//     [--baseline <dir>]
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,16 +24,15 @@ const namespace = 'bench';
 
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '20000' },
+    requests: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '64' },
-    rounds: { type: 'string', default: '5' },
+    batches: { type: 'string', default: '30' },
     baseline: { type: 'string' },
-    /** Internal: run one round in this process, against this checkout's src. */
-    tree: { type: 'string' },
   },
 });
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
+const batches = Number(values.batches);
 
 interface Loaded {
   readonly inject: (url: string, payload: string) => Promise<number>;
@@ -96,42 +96,49 @@ async function drive(loaded: Loaded, count: number): Promise<void> {
   await Promise.all(Array.from({ length: concurrency }, (_, client) => worker(client)));
 }
 
-async function oneRound(tree: string): Promise<void> {
-  const loaded = await load(tree);
-  await drive(loaded, warmUpRequests);
+/** CPU µs per write of one batch of `count` requests. */
+async function batch(loaded: Loaded, count: number): Promise<number> {
   const before = process.cpuUsage();
-  await drive(loaded, requests);
+  await drive(loaded, count);
   const used = process.cpuUsage(before);
-  await loaded.close();
-  process.stdout.write(`${JSON.stringify({ cpuMicrosecondsPerWrite: (used.user + used.system) / requests })}\n`);
+  return (used.user + used.system) / count;
 }
 
-if (values.tree !== undefined) {
-  await oneRound(values.tree);
-} else {
-  const trees: [string, string][] = [['flotilla', thisTree]];
-  if (values.baseline !== undefined) trees.push(['flotilla-baseline', path.resolve(values.baseline)]);
-  const figures = new Map<string, number[]>(trees.map(([name]) => [name, []]));
-  const script = fileURLToPath(import.meta.url);
-  for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const [name, tree] of trees) {
-      const args = ['--import', 'tsx', script, '--tree', tree, '--requests', String(requests)];
-      const output = execFileSync(process.execPath, [...args, '--concurrency', String(concurrency)], {
-        cwd: thisTree,
-        encoding: 'utf8',
-      });
-      const { cpuMicrosecondsPerWrite } = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
-      figures.get(name)!.push(cpuMicrosecondsPerWrite!);
-      process.stdout.write(`${JSON.stringify({ system: name, round, cpuMicrosecondsPerWrite })}\n`);
-    }
-  }
-  const medians = trees.map(([name]) => percentile(figures.get(name)!, 0.5));
-  for (const [position, [name]] of trees.entries()) {
-    process.stdout.write(`median ${JSON.stringify({ system: name, cpuMicrosecondsPerWrite: medians[position] })}\n`);
-  }
-  if (medians.length === 2) {
-    process.stdout.write(
-      `ratio this/baseline ${JSON.stringify({ cpuMicrosecondsPerWrite: medians[0]! / medians[1]! })}\n`,
-    );
-  }
+const trees: [string, string][] = [['flotilla', thisTree]];
+if (values.baseline !== undefined) trees.push(['flotilla-baseline', path.resolve(values.baseline)]);
+const loadedTrees = await Promise.all(trees.map(([, tree]) => load(tree)));
+for (const loaded of loadedTrees) await drive(loaded, warmUpRequests);
+const figures: number[][] = trees.map(() => []);
+for (let round = 1; round <= batches; round++) {
+  // The order alternates, so neither tree always runs first after the other's garbage.
+  const order = round % 2 === 0 ? [...trees.keys()] : [...trees.keys()].reverse();
+  for (const position of order) figures[position]!.push(await batch(loadedTrees[position]!, requests));
+}
+for (const loaded of loadedTrees) await loaded.close();
+const medians = figures.map((rows) => percentile(rows, 0.5));
+for (const [position, [name]] of trees.entries()) {
+  const row = {
+    system: name,
+    batches,
+    requestsPerBatch: requests,
+    cpuMicrosecondsPerWrite: round1(medians[position]!),
+  };
+  process.stdout.write(`median ${JSON.stringify(row)}\n`);
+}
+if (figures.length === 2) {
+  // Each batch of this tree against the baseline batch next to it: the load they met was the same.
+  const pairRatios = figures[0]!.map((value, index) => value / figures[1]![index]!);
+  const ratios = {
+    medianRatio: round3(medians[0]! / medians[1]!),
+    medianPairRatio: round3(percentile(pairRatios, 0.5)),
+  };
+  process.stdout.write(`ratio this/baseline ${JSON.stringify(ratios)}\n`);
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
