@@ -63,7 +63,7 @@ class Builder {
   }
 }
 
-function buildCluster(agents: number, frameworks: number): Builder {
+export function buildCluster(agents: number, frameworks: number): Builder {
   const builder = new Builder();
   for (let index = 0; index < frameworks; index += 1) {
     const info = {
