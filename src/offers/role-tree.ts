@@ -340,6 +340,11 @@ function putChildrenInOrder(node: RoleNode): void {
     node.changedChildren.clear();
     return;
   }
+  if (node.changedChildren.size === 1) {
+    for (const child of node.changedChildren) moveIntoPlace(node.children, child);
+    node.changedChildren.clear();
+    return;
+  }
   // All changed ones out first: binary search needs the rest in order.
   for (const child of node.changedChildren) node.children.splice(node.children.indexOf(child), 1);
   for (const child of node.changedChildren) {
@@ -353,4 +358,27 @@ function putChildrenInOrder(node: RoleNode): void {
     node.children.splice(low, 0, child);
   }
   node.changedChildren.clear();
+}
+
+/**
+ * Moves the one child out of place to where it belongs, the others shifting by one: no array is
+ * spliced (each splice allocates the removed part), and the usual child (the one just allocated
+ * to, at the front) finds its place by binary search among the rest. The same place as removing
+ * and inserting it: siblings' roles differ, so `compareNodes` never ties.
+ */
+function moveIntoPlace(children: RoleNode[], child: RoleNode): void {
+  const from = children.indexOf(child);
+  // Binary search for the first child (other than `child`) that sorts after it.
+  let low = 0;
+  let high = children.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = children[middle < from ? middle : middle + 1]!;
+    if (compareNodes(other, child) < 0) low = middle + 1;
+    else high = middle;
+  }
+  // `low` is its place among the others, so its index once they are shifted around it.
+  if (low > from) for (let at = from; at < low; at += 1) children[at] = children[at + 1]!;
+  else for (let at = from; at > low; at -= 1) children[at] = children[at - 1]!;
+  children[low] = child;
 }
