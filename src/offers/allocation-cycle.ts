@@ -87,8 +87,23 @@ export interface AllocationResult {
 
 const isUnreserved = (resource: Resource): boolean => resource.role === unreservedRole;
 
+const noRoles: readonly Role[] = [];
 const nothingFree: Candidate = { reason: 'NOTHING_FREE' };
 const belowMinimum: Candidate = { reason: 'BELOW_MIN_ALLOCATABLE' };
+const reservedForOthers: Candidate = { reason: 'RESERVED_FOR_OTHER_ROLES' };
+
+function hasRole(resources: Resources, role: Role): boolean {
+  for (const resource of resources) if (resource.role === role) return true;
+  return false;
+}
+
+/** The reserved roles in a list (sorted, each once): usually one, so no set and no sort. */
+function reservedRolesIn(resources: Resources): Role[] {
+  const roles: Role[] = [];
+  for (const resource of resources)
+    if (resource.role !== unreservedRole && !roles.includes(resource.role)) roles.push(resource.role);
+  return roles.length > 1 ? roles.sort(compareStrings) : roles;
+}
 
 function onlyRoles(resources: Resources, role: Role, other: Role): boolean {
   for (const resource of resources) if (resource.role !== role && resource.role !== other) return false;
@@ -331,7 +346,7 @@ export class AllocationCycle {
       : !left.some(isUnreserved)
         ? 'RESERVED_FOR_OTHER_ROLES'
         : 'BELOW_MIN_ALLOCATABLE';
-    const reserved = left.every(isUnreserved) ? [] : reservedRoles(left);
+    const reserved = left.every(isUnreserved) ? noRoles : reservedRolesIn(left);
     for (const role of reserved) {
       const leaf = this.tree.findLeaf(role);
       if (leaf !== undefined) this.#offerRole(agent, at, leaf, null);
@@ -341,7 +356,8 @@ export class AllocationCycle {
 
   /** Stage 2's visit of one leaf for `#visiting`: stops once nothing unreserved is left to offer. */
   readonly #offerLeaf = (leaf: RoleNode): boolean =>
-    this.#offerRole(this.#visiting!, this.#visitingAt, leaf, null) && !this.#unreservedAllocatable(this.#visitingAt);
+    this.#offerRole(this.#visiting!, this.#visitingAt, leaf, null, true) &&
+    !this.#unreservedAllocatable(this.#visitingAt);
 
   #unreservedAllocatable(at: number): boolean {
     return meetsMinimum(this.#remaining[at]!, this.#input.config.minAllocatable, unreservedRole);
@@ -349,9 +365,16 @@ export class AllocationCycle {
 
   /**
    * Offers the agent to the first eligible framework of the leaf's role. `guaranteeOf` is the
-   * quota role whose guarantee stage 1 is filling (null in stage 2). Returns whether it offered.
+   * quota role whose guarantee stage 1 is filling (null in stage 2); `unreservedAllocatable`, that
+   * the unreserved part of what is free is known to meet the minimum. Returns whether it offered.
    */
-  #offerRole(agent: Agent, at: number, leaf: RoleNode, guaranteeOf: Role | null): boolean {
+  #offerRole(
+    agent: Agent,
+    at: number,
+    leaf: RoleNode,
+    guaranteeOf: Role | null,
+    unreservedAllocatable = false,
+  ): boolean {
     const { hints, nowMs } = this.#input;
     const noting = guaranteeOf === null;
     let candidate: Candidate | null = null;
@@ -364,7 +387,7 @@ export class AllocationCycle {
         if (noting) this.#note(framework.id, agent.id, 'FILTERED');
         continue;
       }
-      candidate ??= this.#candidate(at, leaf.role, guaranteeOf);
+      candidate ??= this.#candidate(at, leaf.role, guaranteeOf, unreservedAllocatable);
       if ('reason' in candidate) {
         if (noting) this.#note(framework.id, agent.id, candidate.reason);
         continue;
@@ -397,14 +420,20 @@ export class AllocationCycle {
   }
 
   /** What `role` may be offered of the agent now, or why nothing. */
-  #candidate(at: number, role: Role, guaranteeOf: Role | null): Candidate {
+  #candidate(at: number, role: Role, guaranteeOf: Role | null, unreservedAllocatable: boolean): Candidate {
     const remaining = this.#remaining[at]!;
     if (isEmpty(remaining)) return nothingFree;
     // Usually everything free is unreserved or the role's own: then the whole list is what it may
     // take, the same entries in the same order as cutting and merging it again would give.
     const allUsable = onlyRoles(remaining, role, unreservedRole);
-    if (allUsable && this.quota.isEmpty)
-      return meetsMinimum(remaining, this.#input.config.minAllocatable) ? { resources: remaining } : belowMinimum;
+    if (this.quota.isEmpty && (allUsable || !hasRole(remaining, role))) {
+      // Without quota the role takes all it may: everything, or (none of it its own) the unreserved part.
+      const whole = allUsable ? remaining : filterRole(remaining, unreservedRole);
+      if (isEmpty(whole)) return reservedForOthers;
+      // What it takes holds all that is unreserved: known to meet the minimum, it meets it.
+      if (unreservedAllocatable || meetsMinimum(whole, this.#input.config.minAllocatable)) return { resources: whole };
+      return belowMinimum;
+    }
     const reserved = role === unreservedRole ? emptyResources : filterRole(remaining, role);
     const unreserved = allUsable && reserved.length === 0 ? remaining : filterRole(remaining, unreservedRole);
     if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };
