@@ -367,8 +367,8 @@ function putChildrenInOrder(node: RoleNode): void {
 }
 
 function forgetChanged(changed: RoleNode[]): void {
-  for (const child of changed) child.awaitingPlace = false;
-  changed.length = 0;
+  // Popped, not cut with `length = 0` (which V8 makes a runtime call): usually one or none.
+  for (let child = changed.pop(); child !== undefined; child = changed.pop()) child.awaitingPlace = false;
 }
 
 /**
