@@ -328,7 +328,7 @@ export class AllocationCycle {
 
   /** Stage 2: fair sharing of what is left, then each role's own reservations. */
   #allocateFairly(agent: Agent, at: number): void {
-    this.#touched.clear();
+    if (this.#touched.size > 0) this.#touched.clear();
     const unavailable = this.#offerable(agent);
     if (unavailable !== null) {
       this.#noteUntouched(agent.id, unavailable);
@@ -416,7 +416,8 @@ export class AllocationCycle {
     // Usually the whole of what is free is offered at once: then nothing is left, no walk needed.
     this.#remaining[at] = resources === remaining ? emptyResources : subtract(remaining, resources);
     if (!this.quota.isEmpty) this.quota.charge(role, resources);
-    this.#touched.add(frameworkId);
+    // Only `#noteUntouched` reads it, and only while reports have room (which never comes back).
+    if (this.#frameworksWithRoom > 0) this.#touched.add(frameworkId);
   }
 
   /** What `role` may be offered of the agent now, or why nothing. */
@@ -458,7 +459,7 @@ export class AllocationCycle {
   }
 
   #note(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
-    this.#touched.add(frameworkId);
+    if (this.#frameworksWithRoom > 0) this.#touched.add(frameworkId);
     let reasons = this.#reasons.get(frameworkId);
     if (reasons === undefined) {
       reasons = new Map();
