@@ -37,12 +37,14 @@ export const maxStringBytes = 0xffff;
 
 export const frameMagic = 0x54524c46; // "FLRT" read as a little-endian u32
 /**
- * Bumped on any layout change; an older decoder refuses a newer frame instead of misreading it.
- * 2 (issue 19): an append carries answerWanted after its commit index. A replica of version 1 and
- * one of version 2 refuse each other's frames (logged as undecodable, dropped): mixed versions do
- * not replicate to each other, so upgrade a cluster's masters together (README, "Upgrading").
+ * The newest layout this build writes. Bumped on any layout change; an older decoder refuses a
+ * newer frame instead of misreading it, so two replicas agree on a version per connection at the
+ * handshake (transport.ts) and a rolling upgrade keeps replicating.
+ * 2 (issue 19): an append carries answerWanted after its commit index (version 1: always wanted).
  */
 export const frameFormatVersion = 2;
+/** The oldest layout this build still reads and writes, for a peer of the previous build. */
+export const oldestFrameFormatVersion = 1;
 
 const headerBytes = 4 + 1 + 1 + 4;
 /** type code + two empty strings + term: a count claiming more messages than this allows is a lie. */
@@ -100,6 +102,8 @@ function invertCodes<Name extends string>(codes: Record<Name, number>): Readonly
 // ---------------------------------------------------------------------------------------------
 
 interface FrameSink {
+  /** The frame format being written: a layout difference between versions asks it. */
+  readonly version: number;
   uint8(value: number): void;
   uint32(value: number): void;
   integer(value: number, minimum: number, field: string): void;
@@ -110,6 +114,7 @@ interface FrameSink {
 
 class MeasuringSink implements FrameSink {
   byteCount = 0;
+  constructor(readonly version: number) {}
 
   uint8(): void {
     this.byteCount += 1;
@@ -145,7 +150,10 @@ class MeasuringSink implements FrameSink {
 
 class BufferSink implements FrameSink {
   offset = 0;
-  constructor(readonly buffer: Buffer) {}
+  constructor(
+    readonly buffer: Buffer,
+    readonly version: number,
+  ) {}
 
   uint8(value: number): void {
     this.offset = this.buffer.writeUInt8(value, this.offset);
@@ -182,15 +190,16 @@ class BufferSink implements FrameSink {
 }
 
 /** Encoded size of one message inside a frame, so a transport can cut batches under maxFrameBytes. */
-export function encodedMessageBytes(message: Message): number {
-  const sink = new MeasuringSink();
+export function encodedMessageBytes(message: Message, version = frameFormatVersion): number {
+  const sink = new MeasuringSink(version);
   writeMessage(sink, message);
   return sink.byteCount;
 }
 
 /** Encodes a batch of messages (all to one peer) into one frame of at most maxFrameBytes. */
-export function encodeMessages(messages: readonly Message[]): Buffer {
-  const measure = new MeasuringSink();
+export function encodeMessages(messages: readonly Message[], version = frameFormatVersion): Buffer {
+  checkVersion(version);
+  const measure = new MeasuringSink(version);
   for (const message of messages) writeMessage(measure, message);
   const frameBytes = headerBytes + measure.byteCount;
   if (frameBytes > maxFrameBytes) {
@@ -199,9 +208,9 @@ export function encodeMessages(messages: readonly Message[]): Buffer {
     );
   }
   // allocUnsafe is safe here: every byte is written, which the final assertion proves.
-  const sink = new BufferSink(Buffer.allocUnsafe(frameBytes));
+  const sink = new BufferSink(Buffer.allocUnsafe(frameBytes), version);
   sink.uint32(frameMagic);
-  sink.uint8(frameFormatVersion);
+  sink.uint8(version);
   sink.uint8(0);
   sink.uint32(messages.length);
   for (const message of messages) writeMessage(sink, message);
@@ -209,6 +218,14 @@ export function encodeMessages(messages: readonly Message[]): Buffer {
     throw new Error(`raft codec: wrote ${sink.offset} bytes into a frame measured at ${frameBytes}`);
   }
   return sink.buffer;
+}
+
+function checkVersion(version: number): void {
+  if (!Number.isInteger(version) || version < oldestFrameFormatVersion || version > frameFormatVersion) {
+    throw new CodecError(
+      `cannot encode frame format ${version}: this build writes ${oldestFrameFormatVersion} to ${frameFormatVersion}`,
+    );
+  }
 }
 
 function writeMessage(sink: FrameSink, message: Message): void {
@@ -238,7 +255,7 @@ function writeBody(sink: FrameSink, message: Message): void {
       sink.integer(message.prevIndex, 0, 'prevIndex');
       sink.integer(message.prevTerm, 0, 'prevTerm');
       sink.integer(message.commit, 0, 'commit');
-      sink.boolean(message.answerWanted);
+      if (sink.version >= 2) sink.boolean(message.answerWanted);
       sink.uint32(message.entries.length);
       for (const entry of message.entries) writeEntry(sink, entry);
       return;
@@ -341,6 +358,8 @@ function writeEntry(sink: FrameSink, entry: Entry): void {
 class FrameReader {
   private offset = 0;
   private readonly buffer: Buffer;
+  /** The frame's format, once its header is read: a layout difference between versions asks it. */
+  version = frameFormatVersion;
 
   constructor(frame: Uint8Array) {
     // A Buffer view over the same memory, for its fast typed reads; nothing is copied.
@@ -432,12 +451,12 @@ class FrameReader {
  * valid as long as nobody overwrites the frame's memory, and they keep the whole frame alive:
  * a caller that holds a few small entries of a big frame for long should copy them.
  */
-export function decodeMessages(frame: Uint8Array): Message[] {
+export function decodeMessages(frame: Uint8Array, newestVersion = frameFormatVersion): Message[] {
   if (frame.byteLength > maxFrameBytes) {
     throw new CodecError(`${frame.byteLength} bytes exceeds maxFrameBytes ${maxFrameBytes}`);
   }
   const reader = new FrameReader(frame);
-  const count = readHeader(reader);
+  const count = readHeader(reader, newestVersion);
   const messages: Message[] = [];
   for (let position = 0; position < count; position += 1) messages.push(readMessage(reader));
   if (reader.remaining !== 0) {
@@ -446,7 +465,7 @@ export function decodeMessages(frame: Uint8Array): Message[] {
   return messages;
 }
 
-function readHeader(reader: FrameReader): number {
+function readHeader(reader: FrameReader, newestVersion: number): number {
   if (reader.remaining < headerBytes) {
     throw new CodecError(`truncated: ${reader.remaining} bytes is shorter than the ${headerBytes}-byte header`);
   }
@@ -455,9 +474,12 @@ function readHeader(reader: FrameReader): number {
     throw new CodecError(`bad magic 0x${magic.toString(16)}: not a Flotilla Raft frame`);
   }
   const version = reader.uint8('format version');
-  if (version !== frameFormatVersion) {
-    throw new CodecError(`unsupported format version ${version}; this replica speaks version ${frameFormatVersion}`);
+  if (version < oldestFrameFormatVersion || version > newestVersion) {
+    throw new CodecError(
+      `unsupported format version ${version}; this replica reads versions ${oldestFrameFormatVersion} to ${newestVersion}`,
+    );
   }
+  reader.version = version;
   const flags = reader.uint8('flags');
   if (flags !== 0) throw new CodecError(`unknown frame flags 0x${flags.toString(16)}`);
   return reader.count(smallestMessageBytes, 'message');
@@ -551,7 +573,8 @@ function readAppend(reader: FrameReader, head: MessageHead): Message {
   const prevIndex = reader.integer(0, 'prevIndex');
   const prevTerm = reader.integer(0, 'prevTerm');
   const commit = reader.integer(0, 'commit');
-  const answerWanted = reader.boolean('answerWanted');
+  // Version 1 had no such field: every append was answered.
+  const answerWanted = reader.version >= 2 ? reader.boolean('answerWanted') : true;
   const count = reader.count(smallestEntryBytes, 'entry');
   const where = `a frame from ${head.from}`;
   const entries: Entry[] = [];

@@ -30,7 +30,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { backoffDelayMs } from '../util/backoff.ts';
-import { decodeMessages, encodedMessageBytes, encodeMessages } from './codec.ts';
+import {
+  decodeMessages,
+  encodedMessageBytes,
+  encodeMessages,
+  frameFormatVersion,
+  oldestFrameFormatVersion,
+} from './codec.ts';
 import { nodeId, type Message, type NodeId } from './types.ts';
 import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import { refuseUpgrade } from '../util/refuse-upgrade.ts';
@@ -52,6 +58,12 @@ export const RAFT_PATH = '/raft';
 /** Handshake headers (lower case: Node lower-cases incoming header names). */
 export const NODE_HEADER = 'x-flotilla-node';
 export const SECRET_HEADER = secretHeader;
+/**
+ * The newest Raft frame format the sender reads, in the dial and in its answer; each side writes
+ * the older of the two versions on that socket. A replica of a build before this header sends
+ * none and is written format 1: a rolling upgrade keeps replicating across the format change.
+ */
+export const FRAME_FORMAT_HEADER = 'x-flotilla-raft-frame-format';
 
 export interface TransportLimits {
   /** Bytes queued on one peer's socket above which send() drops instead of queueing more. */
@@ -119,6 +131,11 @@ export interface PeerTransportOptions {
    * found it dead). Not called for failed dials nor for a socket replaced by a newer one.
    */
   readonly onPeerDisconnected?: (peer: NodeId) => void;
+  /**
+   * The newest frame format this replica reads and writes (default: the codec's newest). Only a
+   * test sets it lower, to stand in for a replica of an older build.
+   */
+  readonly frameFormat?: number;
 }
 
 export interface PeerStats {
@@ -183,6 +200,9 @@ export class PeerTransport {
   private readonly peers = new Map<NodeId, PeerState>();
   /** Sockets that completed their handshake, to tell a failed dial from a lost connection. */
   private readonly attachedSockets = new WeakSet<WebSocket>();
+  /** The frame format agreed at each socket's handshake: the older of the two sides' newest. */
+  private readonly socketFrameFormats = new WeakMap<WebSocket, number>();
+  private readonly frameFormat: number;
   private readonly server: WebSocketServer;
   private readonly keepaliveTimer: NodeJS.Timeout;
   /** Set first thing in close(): from then on nothing dials, sends or delivers. */
@@ -204,6 +224,14 @@ export class PeerTransport {
     this.onPeerDisconnected = options.onPeerDisconnected ?? (() => undefined);
     this.logger = options.logger;
     this.limits = resolveTransportLimits(options.limits);
+    this.frameFormat = options.frameFormat ?? frameFormatVersion;
+    if (
+      !Number.isInteger(this.frameFormat) ||
+      this.frameFormat < oldestFrameFormatVersion ||
+      this.frameFormat > frameFormatVersion
+    ) {
+      throw new Error(`raft transport: frameFormat must be ${oldestFrameFormatVersion} to ${frameFormatVersion}`);
+    }
     // Compression off: permessage-deflate adds latency and per-socket zlib memory to every
     // heartbeat, to save bytes on payloads the state machine already keeps compact.
     this.server = new WebSocketServer({
@@ -214,7 +242,10 @@ export class PeerTransport {
     });
     // The dialer checks this header so a wrong address (another member now lives there) is
     // noticed at the handshake instead of as a stream of refused messages.
-    this.server.on('headers', (headers) => headers.push(`${NODE_HEADER}: ${this.self}`));
+    this.server.on('headers', (headers) => {
+      headers.push(`${NODE_HEADER}: ${this.self}`);
+      headers.push(`${FRAME_FORMAT_HEADER}: ${this.frameFormat}`);
+    });
     this.keepaliveTimer = setInterval(() => this.checkKeepalive(), this.limits.keepaliveIntervalMs);
   }
 
@@ -275,7 +306,11 @@ export class PeerTransport {
       return true;
     }
     const peer = verdict.peer;
-    this.server.handleUpgrade(request, socket, head, (webSocket) => this.accept(peer, webSocket));
+    const frameFormat = this.agreedFrameFormat(request.headers[FRAME_FORMAT_HEADER]);
+    this.server.handleUpgrade(request, socket, head, (webSocket) => {
+      this.socketFrameFormats.set(webSocket, frameFormat);
+      this.accept(peer, webSocket);
+    });
     return true;
   }
 
@@ -363,7 +398,7 @@ export class PeerTransport {
       return;
     }
     const socket = new WebSocket(`${this.tls === null ? 'ws' : 'wss'}://${peer.address}${RAFT_PATH}`, {
-      headers: { [NODE_HEADER]: this.self, [SECRET_HEADER]: this.secret },
+      headers: { [NODE_HEADER]: this.self, [SECRET_HEADER]: this.secret, [FRAME_FORMAT_HEADER]: `${this.frameFormat}` },
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
       handshakeTimeout: this.limits.handshakeTimeoutMs,
@@ -372,6 +407,7 @@ export class PeerTransport {
     });
     peer.socket = socket;
     socket.on('upgrade', (response) => {
+      this.socketFrameFormats.set(socket, this.agreedFrameFormat(response.headers[FRAME_FORMAT_HEADER]));
       const answering = response.headers[NODE_HEADER];
       if (answering === peer.id) return;
       this.logger.warn(
@@ -425,6 +461,13 @@ export class PeerTransport {
   }
 
   // --- accepting -------------------------------------------------------------------------------
+
+  /** The format to write to a peer that reads up to `theirs` (absent: a build before formats were agreed, 1). */
+  private agreedFrameFormat(theirs: string | string[] | undefined): number {
+    const newest =
+      typeof theirs === 'string' && /^[0-9]{1,3}$/.test(theirs) ? Number(theirs) : oldestFrameFormatVersion;
+    return Math.max(oldestFrameFormatVersion, Math.min(this.frameFormat, newest));
+  }
 
   private judgeHandshake(request: IncomingMessage): HandshakeVerdict {
     if (this.closed) return { accepted: false, status: 503, reason: 'transport is closed' };
@@ -578,7 +621,7 @@ export class PeerTransport {
       peer.counters.droppedMessages += messages.length;
       return;
     }
-    const frame = encodeMessages(messages);
+    const frame = encodeMessages(messages, this.socketFrameFormats.get(socket) ?? oldestFrameFormatVersion);
     if (socket.bufferedAmount + frame.byteLength > this.limits.maxBufferedBytes) {
       peer.counters.droppedMessages += messages.length;
       return;
@@ -597,7 +640,7 @@ export class PeerTransport {
     let messages: Message[];
     try {
       if (!isBinary) throw new Error('a text frame; raft frames are binary');
-      messages = decodeMessages(bytes);
+      messages = decodeMessages(bytes, this.frameFormat);
     } catch (error) {
       // A peer is another process, maybe of another version, maybe broken: its bytes are input,
       // not an invariant of ours, so no decoding failure may take this replica down.

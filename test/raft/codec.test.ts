@@ -225,17 +225,33 @@ test('garbage, a wrong magic, an unknown version or flags are CodecErrors', () =
     assertThrowsInstance(() => decodeMessages(newerVersion), CodecError, 'version').message,
     /format version 3/,
   );
-  // Version 1 (before an append carried answerWanted) is refused, not misread: a version-1 append
-  // read with this layout would take its entry count's low byte for the flag.
-  const olderVersion = timeoutNowFrame();
-  olderVersion[4] = 1;
+  // A replica that reads only version 1 (the build before it) refuses a version-2 frame.
   assert.match(
-    assertThrowsInstance(() => decodeMessages(olderVersion), CodecError, 'older version').message,
-    /unsupported format version 1; this replica speaks version 2/,
+    assertThrowsInstance(() => decodeMessages(timeoutNowFrame(), 1), CodecError, 'newer than read').message,
+    /unsupported format version 2; this replica reads versions 1 to 1/,
   );
+  const beforeOldest = timeoutNowFrame();
+  beforeOldest[4] = 0;
+  assertThrowsInstance(() => decodeMessages(beforeOldest), CodecError, 'version 0');
   const flags = timeoutNowFrame();
   flags[5] = 1;
   assertThrowsInstance(() => decodeMessages(flags), CodecError, 'flags');
+});
+
+test('frame format 1, for a peer of the build before: an append without answerWanted, read as wanted', () => {
+  const append = everyMessageType.append as Extract<Message, { type: 'append' }>;
+  const version1 = encodeMessages([append], 1);
+  const version2 = encodeMessages([append]);
+  assert.is(version1[4], 1);
+  assert.is(version2[4], 2);
+  assert.is(version2.byteLength - version1.byteLength, 1, 'version 1 has no answerWanted byte');
+  // A version-2 reader of a version-1 frame, and a version-1 reader (the older build) alike.
+  for (const newest of [2, 1]) {
+    const [decoded] = decodeMessages(version1, newest);
+    assert.equal(decoded, { ...append, answerWanted: true });
+  }
+  assert.equal(decodeMessages(version2)[0], append);
+  assert.throws(() => encodeMessages([append], 3), /cannot encode frame format 3/);
 });
 
 test('an unknown message type code is a CodecError', () => {

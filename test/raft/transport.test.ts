@@ -10,7 +10,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { backoffDelayMs } from '../../src/util/backoff.ts';
 import { entryChecksum } from '../../src/raft/checksum.ts';
-import { encodeMessages } from '../../src/raft/codec.ts';
+import { decodeMessages, encodeMessages } from '../../src/raft/codec.ts';
 import {
   NODE_HEADER,
   PeerTransport,
@@ -65,6 +65,7 @@ async function startNode(
     limits?: Partial<TransportLimits>;
     port?: number;
     acceptsUnknownPeers?: () => boolean;
+    frameFormat?: number;
   } = {},
 ): Promise<TestNode> {
   const frames: Message[][] = [];
@@ -81,6 +82,7 @@ async function startNode(
     logger: { info: record('info'), warn: record('warn') },
     limits: { ...testLimits, ...options.limits },
     ...(options.acceptsUnknownPeers === undefined ? {} : { acceptsUnknownPeers: options.acceptsUnknownPeers }),
+    ...(options.frameFormat === undefined ? {} : { frameFormat: options.frameFormat }),
   });
   const inboundSockets = new Set<Duplex>();
   const server = http.createServer((_request, response) => response.writeHead(404).end());
@@ -119,7 +121,7 @@ function heartbeat(from: string, to: string, commit: number): Message {
   return { type: 'heartbeat', from: nodeId(from), to: nodeId(to), term: 1, commit, round: 1, context: '' };
 }
 
-function append(from: string, to: string, index: number, dataBytes: number): Message {
+function append(from: string, to: string, index: number, dataBytes: number, answerWanted = true): Message {
   const data = new Uint8Array(dataBytes).fill(index % 256);
   const entry = {
     term: 1,
@@ -137,7 +139,7 @@ function append(from: string, to: string, index: number, dataBytes: number): Mes
     prevTerm: 1,
     entries: [entry],
     commit: 0,
-    answerWanted: true,
+    answerWanted,
   };
 }
 
@@ -251,6 +253,53 @@ test('messages flow both ways over one socket per pair; the lower id dials', asy
     assert.is(m3.inboundSockets.size, 2);
   } finally {
     await stopAll(nodes);
+  }
+});
+
+test("a rolling upgrade: each socket writes the older of its two sides' frame formats", async () => {
+  // m2 stands in for a master of the build before frame format 2 (it reads and writes only 1).
+  const nodes = [await startNode('m1'), await startNode('m2', { frameFormat: 1 }), await startNode('m3')];
+  const [m1, m2, m3] = nodes as [TestNode, TestNode, TestNode];
+  try {
+    connectAll(nodes);
+    await waitFor('every pair connected', () => connected(m1, 'm2') && connected(m1, 'm3') && connected(m2, 'm3'));
+    for (const from of nodes) {
+      from.transport.send(nodes.filter((to) => to !== from).map((to) => append(from.id, to.id, 5, 8, false)));
+    }
+    await waitFor('each node hears from both others', () => nodes.every((node) => received(node).length === 2));
+    const wanted = (node: TestNode): string[] =>
+      node.frames
+        .flat()
+        .map((message) => `${message.from}:${message.type === 'append' ? message.answerWanted : '-'}`)
+        .sort();
+    // Between two new builds the flag travels; to or from the old one it cannot, and reads as wanted.
+    assert.equal(wanted(m1), ['m2:true', 'm3:false']);
+    assert.equal(wanted(m2), ['m1:true', 'm3:true']);
+    assert.equal(wanted(m3), ['m1:false', 'm2:true']);
+    for (const node of nodes) {
+      const undecodable = Object.values(node.transport.stats().peers).map((peer) => peer.undecodableFrames);
+      assert.equal(undecodable, [0, 0], `${node.id} dropped no frame`);
+    }
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test('a dialer that names no frame format (a build before the header) is written format 1', async () => {
+  const node = await startNode('m2');
+  const client = rawClient(node.port, { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret });
+  try {
+    node.transport.setPeers({ m1: '127.0.0.1:1' });
+    const frame = new Promise<Buffer>((resolve) => client.once('message', (data) => resolve(data as Buffer)));
+    await opened(client);
+    await waitFor('m2 holds the socket', () => connected(node, 'm1'));
+    node.transport.send([append('m2', 'm1', 3, 4, false)]);
+    const bytes = await frame;
+    assert.is(bytes[4], 1, 'frame format byte');
+    assert.is(decodeMessages(bytes, 1)[0]?.type, 'append');
+  } finally {
+    await closedRaw(client);
+    await node.stop();
   }
 });
 
