@@ -10,10 +10,10 @@
 import Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.ts';
 import { DerivedIndexes } from './derived-indexes.ts';
-import { hashTableRows, StateHasher, stateHash, stateHashFormat, type TableRows } from './hash.ts';
+import { hashTableRows, StateHasher, stateHashFormat, type TableRows } from './hash.ts';
 import { compareStrings, sortedPositionsInSteps } from './ordering.ts';
 import type { LogIndex } from './ids.ts';
-import { checkEntityInvariants, InvariantViolation } from './invariants.ts';
+import { checkEntityInvariantsInSteps, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
 import { emptyState, type ReplicatedState, type State } from './state.ts';
 import { type MetaRows, SnapshotDatabase } from './snapshot-database.ts';
@@ -255,10 +255,10 @@ function* readDatabaseSteps(database: Database.Database): Generator<void, Restor
     throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
   }
   yield;
-  const state: State = { ...loaded, derived: DerivedIndexes.rebuild(loaded) };
+  const state: State = { ...loaded, derived: yield* DerivedIndexes.rebuildInSteps(loaded) };
   yield;
   try {
-    checkEntityInvariants(state);
+    yield* checkEntityInvariantsInSteps(state);
   } catch (error) {
     if (error instanceof InvariantViolation) throw new SnapshotError('SNAPSHOT_INVARIANT_VIOLATED', error.message);
     throw error;
