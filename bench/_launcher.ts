@@ -95,6 +95,11 @@ export class BenchScheduler {
     };
   }
 
+  /** Where the launch stands, for a live progress line: tasks running, launched and not yet running, ACCEPTs made. */
+  get status(): { readonly running: number; readonly launching: number; readonly accepts: number } {
+    return { running: this.#running, launching: this.#acceptedAtMs.size, accepts: this.#accepts };
+  }
+
   close(): void {
     this.client.close();
   }

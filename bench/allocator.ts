@@ -14,7 +14,10 @@
 // the result) and applies its offers. Reported: its median wall and CPU time, the agents it
 // visited, and the first such cycle alone (it compares every agent its predecessor offered).
 //
-//   npm run bench -- allocator [--agents 1000,10000] [--frameworks 100,1000] [--runs 5]
+// `--warm-ups` full cycles run untimed first (default 1). A leader's first full cycle runs with a
+// cold JIT; one that runs every cycle (quotas set) is warm after a few: 10 shows that case.
+//
+//   npm run bench -- allocator [--agents 1000,10000] [--frameworks 100,1000] [--runs 5] [--warm-ups 1]
 import { defaultMaxSkipReasonsPerFramework } from '../src/offers/limits.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -63,7 +66,7 @@ class Builder {
   }
 }
 
-function buildCluster(agents: number, frameworks: number): Builder {
+export function buildCluster(agents: number, frameworks: number): Builder {
   const builder = new Builder();
   for (let index = 0; index < frameworks; index += 1) {
     const info = {
@@ -258,13 +261,15 @@ export async function main(argv: string[]): Promise<void> {
       agents: { type: 'string', default: '1000,10000' },
       frameworks: { type: 'string', default: '100,1000' },
       runs: { type: 'string', default: '5' },
+      'warm-ups': { type: 'string', default: '1' },
     },
   });
   const agentCounts = values.agents!.split(',').map(Number);
   const frameworkCounts = values.frameworks!.split(',').map(Number);
   const runs = Number(values.runs);
+  const warmUps = Number(values['warm-ups']);
   process.stderr.write(
-    `allocator bench: one cycle of the pure allocator, in process, median of ${runs} runs (after one warm-up)\n` +
+    `allocator bench: one cycle of the pure allocator, in process, median of ${runs} runs (after ${warmUps} warm-ups)\n` +
       `  agents: 8 cpus, 32 GiB, 100 GB disk, 1000 ports, a quarter with 2 cpus + 4 GiB reserved; each runs one task (2 cpus, 8 GiB)\n` +
       `  frameworks: one role each, "team<k>/fw<i>" in ${teams} teams (hierarchical DRF), equal weights, no quota\n`,
   );
@@ -274,7 +279,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`  building ${agents} agents x ${frameworks} frameworks...\n`);
       const builder = buildCluster(agents, frameworks);
       const { machine } = builder;
-      runOnce(machine);
+      for (let run = 0; run < warmUps; run += 1) runOnce(machine);
       const results = Array.from({ length: runs }, () => runOnce(machine));
       // The longest synchronous stretch when the whole cycle, set-up included, runs in slices.
       const slices = [];
@@ -308,6 +313,7 @@ export async function main(argv: string[]): Promise<void> {
         steady_offers: median(rest.map((run) => run.offers)),
         load_average: round(loadavg()[0]!),
         runs,
+        warm_ups: warmUps,
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
       rows.push({

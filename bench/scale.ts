@@ -12,7 +12,7 @@
 // event-loop delay histogram (the maximum since the previous scrape), kept per phase.
 //
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
-//                          [--snapshot-entries 10000] [--quick]
+//                          [--snapshot-entries tasks÷10, 300–10000] [--quick]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
@@ -38,6 +38,7 @@ const launchTimeoutMs = 3_600_000;
 const reregisterTimeoutMs = 300_000;
 const readTimeoutMs = 300_000;
 const readAttemptTimeoutMs = 60_000;
+const launchProgressIntervalMs = 10_000;
 const maxUnansweredReads = 5;
 const mebibyte = 1024 * 1024;
 
@@ -54,12 +55,17 @@ function settingsFrom(argv: string[]): Settings {
     },
   });
   const quick = values.quick === true;
+  const tasks = wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000);
+  // A run makes about a log entry per task or fewer (ACCEPTs of many tasks, batched updates and
+  // registrations): a snapshot interval of a tenth of the tasks makes sure the run takes several,
+  // so the restore it measures has the tasks in it.
+  const snapshotEntriesByDefault = quick ? 300 : Math.min(10_000, Math.max(300, Math.floor(tasks / 10)));
   return {
     agents: wholeNumber('agents', values.agents, quick ? 200 : 10_000),
-    tasks: wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000),
+    tasks,
     agentProcesses: wholeNumber('agent-processes', values['agent-processes'], quick ? 1 : 2),
     reads: wholeNumber('reads', values.reads, quick ? 3 : 5),
-    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 300 : 10_000),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], snapshotEntriesByDefault),
   };
 }
 
@@ -177,7 +183,7 @@ async function killLeader(
   const newLeaderMs = Date.now() - killedAtMs;
   const reregistered = await fleet.reregistered(reregisterTimeoutMs);
   const counts = countsBetween(before, await fleet.stats());
-  const timeline = failoverTimeline(killedAtMs, reregistered.timeline, newLeader.output);
+  const timeline = failoverTimeline(killedAtMs, reregistered.timeline, await cluster.wholeOutput(newLeader));
   return { reregisteredMs: reregistered.atMs - killedAtMs, newLeaderMs, newLeader, counts, timeline };
 }
 
@@ -187,10 +193,20 @@ async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`not every task ran within ${launchTimeoutMs} ms`)), launchTimeoutMs);
   });
+  const startedAtMs = performance.now();
+  // A launch of 100,000 tasks takes minutes: say where it stands.
+  const ticker = setInterval(() => {
+    const { running, launching, accepts } = scheduler.status;
+    const seconds = (performance.now() - startedAtMs) / 1000;
+    progress(
+      `launch: ${running} of ${settings.tasks} running, ${launching} launching, ${accepts} ACCEPTs, ${round(seconds, 0)} s`,
+    );
+  }, launchProgressIntervalMs);
   try {
     return await Promise.race([scheduler.launch(settings.tasks, perOffer, taskShape), timeout]);
   } finally {
     clearTimeout(timer);
+    clearInterval(ticker);
   }
 }
 

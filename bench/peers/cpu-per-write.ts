@@ -8,6 +8,7 @@
 // meet the same load; it prints each round, then the medians and the ratio this ÷ baseline.
 // Usage:
 //   npx tsx bench/peers/cpu-per-write.ts [--clients 16,256] [--seconds 5] [--rounds 3] [--baseline <dir>]
+//     [--idle-seconds 3 (0: the idle rate is not measured nor subtracted)]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,8 +22,8 @@ import { benchValue, runRound } from './load.ts';
 const clockTicksPerSecond = 100;
 const warmUpSeconds = 2;
 const warmUpClients = 16;
-/** How long each master's idle CPU rate is measured before a round. */
-const idleSeconds = 3;
+/** How long each master's idle CPU rate is measured before a round (--idle-seconds; 0: not subtracted). */
+let idleSeconds = 3;
 
 interface Sample {
   readonly cpuSeconds: number;
@@ -70,8 +71,11 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
   const idleStart = await sample(system);
   await sleep(idleSeconds * 1000);
   const before = await sample(system);
+  // On a machine under a load of 30 the idle rate measured over a few seconds swings more than the
+  // figure it is subtracted from (negative CPU per write): --idle-seconds 0 leaves it in, the same
+  // for both systems of an interleaved comparison.
   const idleCpuSecondsPerSecond = (index: number) =>
-    (before[index]!.cpuSeconds - idleStart[index]!.cpuSeconds) / idleSeconds;
+    idleSeconds === 0 ? 0 : (before[index]!.cpuSeconds - idleStart[index]!.cpuSeconds) / idleSeconds;
   const result = await runRound((client) => system.openClient(client), clients, seconds, benchValue(round));
   const after = await sample(system);
   const cpuMs = (index: number) =>
@@ -97,8 +101,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     baseline: { type: 'string' },
+    'idle-seconds': { type: 'string', default: String(idleSeconds) },
   },
 });
+idleSeconds = Number(values['idle-seconds']);
 const clientCounts = values.clients.split(',').map(Number);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);

@@ -11,6 +11,7 @@ import type { CredentialStore } from '../auth/credential-store.ts';
 import { registerAuthentication } from '../auth/http-authentication.ts';
 import { type Logger, silentLogger } from '../util/logger.ts';
 import { limitJsonNesting } from '../util/json-depth.ts';
+import { DeferredRequestLogger } from './deferred-request-logger.ts';
 import { ErrorsAndSlowRequestsLog } from './request-log.ts';
 import { developmentSecret } from '../util/shared-secret.ts';
 import type { TlsIdentity } from '../util/tls.ts';
@@ -82,6 +83,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const app = Fastify({
     ...(tls === null ? {} : { https: tls.serverOptions() }),
     loggerInstance: options.logger === false ? undefined : (options.logger as never),
+    // Each request's child logger is made when it is first written to (deferred-request-logger.ts).
+    ...(options.logger === false ? {} : { childLoggerFactory: DeferredRequestLogger.factory }),
     bodyLimit: maxBodyBytes,
     // Not two lines per request: request-log.ts logs the errors and the slow ones.
     logController: new ErrorsAndSlowRequestsLog(),

@@ -87,6 +87,24 @@ export interface AllocationResult {
 
 const isUnreserved = (resource: Resource): boolean => resource.role === unreservedRole;
 
+const noRoles: readonly Role[] = [];
+const nothingFree: Candidate = { reason: 'NOTHING_FREE' };
+const belowMinimum: Candidate = { reason: 'BELOW_MIN_ALLOCATABLE' };
+const reservedForOthers: Candidate = { reason: 'RESERVED_FOR_OTHER_ROLES' };
+
+function hasRole(resources: Resources, role: Role): boolean {
+  for (const resource of resources) if (resource.role === role) return true;
+  return false;
+}
+
+/** The reserved roles in a list (sorted, each once): usually one, so no set and no sort. */
+function reservedRolesIn(resources: Resources): Role[] {
+  const roles: Role[] = [];
+  for (const resource of resources)
+    if (resource.role !== unreservedRole && !roles.includes(resource.role)) roles.push(resource.role);
+  return roles.length > 1 ? roles.sort(compareStrings) : roles;
+}
+
 function onlyRoles(resources: Resources, role: Role, other: Role): boolean {
   for (const resource of resources) if (resource.role !== role && resource.role !== other) return false;
   return true;
@@ -116,12 +134,17 @@ export class AllocationCycle {
   readonly #machines: Map<MachineKey, MachineStatus>;
   readonly #quotas: Map<Role, QuotaEntry>;
   readonly #hintsGeneration: number;
-  readonly #remaining = new Map<AgentId, Resources>();
-  /** Each offerable agent's free resources when the cycle booked it: all its offers together must fit. */
-  readonly #bookedFree = new Map<AgentId, Resources>();
-  /** In the order first decided (the offers' order); per agent too, to find one to add to. */
+  /**
+   * Per agent, by its position in `#agents` (arrays, not maps by id: a full cycle books 10,000
+   * agents): what is still free to offer (undefined: not offerable), ...
+   */
+  readonly #remaining: (Resources | undefined)[];
+  /** ... its free resources when the cycle booked it (all its offers together must fit), ... */
+  readonly #bookedFree: (Resources | undefined)[];
+  /** ... and its decisions, to find one to add to. */
+  readonly #decisionsByAgent: (Decision[] | undefined)[];
+  /** In the order first decided (the offers' order). */
   readonly #decisions: Decision[] = [];
-  readonly #decisionsByAgent = new Map<AgentId, Decision[]>();
   readonly #reasons = new Map<FrameworkId, Map<AgentId, SkipReason>>();
   #frameworksWithRoom: number;
   /** Frameworks that got an offer or a reason for the agent being allocated now. */
@@ -132,8 +155,9 @@ export class AllocationCycle {
    * allocation itself.
    */
   #step = 0;
-  /** The agent stage 2 is visiting leaves for (one function for every agent, not a closure each). */
+  /** The agent stage 2 is visiting leaves for, and its position (one function for every agent, not a closure each). */
   #visiting: Agent | null = null;
+  #visitingAt = 0;
 
   /**
    * What live tasks, executors and outstanding offers hold is not scanned here: the state's
@@ -157,6 +181,9 @@ export class AllocationCycle {
       assert(agent !== undefined, `allocation book: agent ${id} is not in the state`);
       return agent;
     });
+    this.#remaining = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
+    this.#bookedFree = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
+    this.#decisionsByAgent = new Array<Decision[] | undefined>(this.#agents.length).fill(undefined);
     mergeQuantities(this.totals, book.activeTotals);
     // The driver's tree is kept from cycle to cycle and brought up to date (role-tree-keeper.ts).
     this.tree = incremental?.memory.roleTree(state) ?? buildRoleTree(state);
@@ -172,7 +199,7 @@ export class AllocationCycle {
   }
 
   /** An agent's reservations count toward quota; an offerable agent's free resources are booked. */
-  #bookAgent(agent: Agent): void {
+  #bookAgent(agent: Agent, at: number): void {
     if (agent.state === 'GONE') return;
     if (!this.quota.isEmpty) {
       for (const role of reservedRoles(agent.resources))
@@ -180,8 +207,8 @@ export class AllocationCycle {
     }
     if (this.#offerable(agent) !== null) return;
     const free = freeResources(agent);
-    this.#remaining.set(agent.id, free);
-    this.#bookedFree.set(agent.id, free);
+    this.#remaining[at] = free;
+    this.#bookedFree[at] = free;
     // What is available only matters to quota headroom: without quotas, nothing reads it.
     if (!this.quota.isEmpty) this.quota.addAvailable(free);
   }
@@ -211,10 +238,11 @@ export class AllocationCycle {
     const count = this.#agents.length;
     for (let budget = maxSteps; budget > 0 && !this.done; budget -= 1, this.#step += 1) {
       const agentStep = this.#step;
-      const agent = this.#agents[agentStep % count]!;
-      if (agentStep < count) this.#bookAgent(agent);
-      else if (agentStep < 2 * count) this.#allocateGuarantees(agent);
-      else this.#allocateFairly(agent);
+      const at = agentStep % count;
+      const agent = this.#agents[at]!;
+      if (agentStep < count) this.#bookAgent(agent, at);
+      else if (agentStep < 2 * count) this.#allocateGuarantees(agent, at);
+      else this.#allocateFairly(agent, at);
     }
     return this.done;
   }
@@ -227,9 +255,12 @@ export class AllocationCycle {
 
   result(): AllocationResult {
     // No agent over-committed: what this cycle offers on an agent, summed, fits what it had free.
-    for (const [agentId, decisions] of this.#decisionsByAgent) {
-      const offered = decisions.reduce((sum, decision) => add(sum, decision.resources), emptyResources);
-      assert(contains(this.#bookedFree.get(agentId)!, offered), `agent ${agentId} is over-committed by this cycle`);
+    for (let at = 0; at < this.#agents.length; at += 1) {
+      const decisions = this.#decisionsByAgent[at];
+      if (decisions === undefined) continue;
+      let offered = decisions[0]!.resources;
+      for (let index = 1; index < decisions.length; index += 1) offered = add(offered, decisions[index]!.resources);
+      assert(contains(this.#bookedFree[at]!, offered), `agent ${this.#agents[at]!.id} is over-committed by this cycle`);
     }
     const offers = this.#decisions.map(
       (decision): OfferDefinition => ({
@@ -248,7 +279,8 @@ export class AllocationCycle {
   outcome(): CycleOutcome {
     assert(this.done, 'the outcome of an allocation cycle that has not finished');
     const visited = new Map<AgentId, { agent: Agent; left: Resources | null }>();
-    for (const agent of this.#agents) visited.set(agent.id, { agent, left: this.#remaining.get(agent.id) ?? null });
+    for (const [at, agent] of this.#agents.entries())
+      visited.set(agent.id, { agent, left: this.#remaining[at] ?? null });
     return {
       state: this.#input.state,
       connectedFrameworks: this.#connected,
@@ -283,57 +315,66 @@ export class AllocationCycle {
   }
 
   /** Stage 1: roles below their guarantee, lowest weighted share first. */
-  #allocateGuarantees(agent: Agent): void {
-    if (!this.#remaining.has(agent.id) || this.quota.isEmpty) return;
+  #allocateGuarantees(agent: Agent, at: number): void {
+    if (this.#remaining[at] === undefined || this.quota.isEmpty) return;
     const roles = this.quota
       .rolesBelowGuarantee()
       .map((role) => ({ role, share: this.tree.findNode(role)?.share ?? 0 }))
       .sort((left, right) => left.share - right.share || compareStrings(left.role, right.role));
     for (const { role } of roles) {
-      for (const leaf of this.tree.leavesUnder(role)) this.#offerRole(agent, leaf, role);
+      for (const leaf of this.tree.leavesUnder(role)) this.#offerRole(agent, at, leaf, role);
     }
   }
 
   /** Stage 2: fair sharing of what is left, then each role's own reservations. */
-  #allocateFairly(agent: Agent): void {
-    this.#touched.clear();
+  #allocateFairly(agent: Agent, at: number): void {
+    if (this.#touched.size > 0) this.#touched.clear();
     const unavailable = this.#offerable(agent);
     if (unavailable !== null) {
       this.#noteUntouched(agent.id, unavailable);
       return;
     }
-    if (this.#unreservedAllocatable(agent.id)) {
+    if (this.#unreservedAllocatable(at)) {
       this.#visiting = agent;
+      this.#visitingAt = at;
       this.tree.visitLeavesInOrder(this.#offerLeaf);
     }
     // Frameworks not reached by now could only have had the unreserved rest: say why not.
-    const left = this.#remaining.get(agent.id)!;
+    const left = this.#remaining[at]!;
     const reason: SkipReason = isEmpty(left)
       ? 'NOTHING_FREE'
       : !left.some(isUnreserved)
         ? 'RESERVED_FOR_OTHER_ROLES'
         : 'BELOW_MIN_ALLOCATABLE';
-    const reserved = left.every(isUnreserved) ? [] : reservedRoles(left);
+    const reserved = left.every(isUnreserved) ? noRoles : reservedRolesIn(left);
     for (const role of reserved) {
       const leaf = this.tree.findLeaf(role);
-      if (leaf !== undefined) this.#offerRole(agent, leaf, null);
+      if (leaf !== undefined) this.#offerRole(agent, at, leaf, null);
     }
     this.#noteUntouched(agent.id, reason);
   }
 
   /** Stage 2's visit of one leaf for `#visiting`: stops once nothing unreserved is left to offer. */
   readonly #offerLeaf = (leaf: RoleNode): boolean =>
-    this.#offerRole(this.#visiting!, leaf, null) && !this.#unreservedAllocatable(this.#visiting!.id);
+    this.#offerRole(this.#visiting!, this.#visitingAt, leaf, null, true) &&
+    !this.#unreservedAllocatable(this.#visitingAt);
 
-  #unreservedAllocatable(agentId: AgentId): boolean {
-    return meetsMinimum(this.#remaining.get(agentId)!, this.#input.config.minAllocatable, unreservedRole);
+  #unreservedAllocatable(at: number): boolean {
+    return meetsMinimum(this.#remaining[at]!, this.#input.config.minAllocatable, unreservedRole);
   }
 
   /**
    * Offers the agent to the first eligible framework of the leaf's role. `guaranteeOf` is the
-   * quota role whose guarantee stage 1 is filling (null in stage 2). Returns whether it offered.
+   * quota role whose guarantee stage 1 is filling (null in stage 2); `unreservedAllocatable`, that
+   * the unreserved part of what is free is known to meet the minimum. Returns whether it offered.
    */
-  #offerRole(agent: Agent, leaf: RoleNode, guaranteeOf: Role | null): boolean {
+  #offerRole(
+    agent: Agent,
+    at: number,
+    leaf: RoleNode,
+    guaranteeOf: Role | null,
+    unreservedAllocatable = false,
+  ): boolean {
     const { hints, nowMs } = this.#input;
     const noting = guaranteeOf === null;
     let candidate: Candidate | null = null;
@@ -346,47 +387,54 @@ export class AllocationCycle {
         if (noting) this.#note(framework.id, agent.id, 'FILTERED');
         continue;
       }
-      candidate ??= this.#candidate(agent.id, leaf.role, guaranteeOf);
+      candidate ??= this.#candidate(at, leaf.role, guaranteeOf, unreservedAllocatable);
       if ('reason' in candidate) {
         if (noting) this.#note(framework.id, agent.id, candidate.reason);
         continue;
       }
-      this.#decide(framework.id, agent.id, leaf.role, candidate.resources);
+      this.#decide(framework.id, agent.id, at, leaf.role, candidate.resources);
       this.tree.allocate(leaf.role, candidate.resources, framework);
       return true;
     }
     return false;
   }
 
-  #decide(frameworkId: FrameworkId, agentId: AgentId, role: Role, resources: Resources): void {
-    const remaining = this.#remaining.get(agentId);
+  #decide(frameworkId: FrameworkId, agentId: AgentId, at: number, role: Role, resources: Resources): void {
+    const remaining = this.#remaining[at];
     // Every offer fits what its agent has free: an allocator that offers more over-commits it.
     assert(remaining !== undefined, `an offer on agent ${agentId}, which has nothing booked as free`);
     assert(!isEmpty(resources), `an empty offer to ${frameworkId} on ${agentId}`);
     assert(contains(remaining, resources), `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
-    let onAgent = this.#decisionsByAgent.get(agentId);
-    if (onAgent === undefined) {
-      onAgent = [];
-      this.#decisionsByAgent.set(agentId, onAgent);
-    }
-    const existing = onAgent.find((decision) => decision.frameworkId === frameworkId && decision.role === role);
+    const onAgent = this.#decisionsByAgent[at];
+    const existing = onAgent?.find((decision) => decision.frameworkId === frameworkId && decision.role === role);
     if (existing === undefined) {
       const decision = { frameworkId, agentId, role, resources };
-      onAgent.push(decision);
+      if (onAgent === undefined) this.#decisionsByAgent[at] = [decision];
+      else onAgent.push(decision);
       this.#decisions.push(decision);
     } else existing.resources = add(existing.resources, resources);
-    this.#remaining.set(agentId, subtract(remaining, resources));
+    // Usually the whole of what is free is offered at once: then nothing is left, no walk needed.
+    this.#remaining[at] = resources === remaining ? emptyResources : subtract(remaining, resources);
     if (!this.quota.isEmpty) this.quota.charge(role, resources);
-    this.#touched.add(frameworkId);
+    // Only `#noteUntouched` reads it, and only while reports have room (which never comes back).
+    if (this.#frameworksWithRoom > 0) this.#touched.add(frameworkId);
   }
 
   /** What `role` may be offered of the agent now, or why nothing. */
-  #candidate(agentId: AgentId, role: Role, guaranteeOf: Role | null): Candidate {
-    const remaining = this.#remaining.get(agentId)!;
-    if (isEmpty(remaining)) return { reason: 'NOTHING_FREE' };
+  #candidate(at: number, role: Role, guaranteeOf: Role | null, unreservedAllocatable: boolean): Candidate {
+    const remaining = this.#remaining[at]!;
+    if (isEmpty(remaining)) return nothingFree;
     // Usually everything free is unreserved or the role's own: then the whole list is what it may
     // take, the same entries in the same order as cutting and merging it again would give.
     const allUsable = onlyRoles(remaining, role, unreservedRole);
+    if (this.quota.isEmpty && (allUsable || !hasRole(remaining, role))) {
+      // Without quota the role takes all it may: everything, or (none of it its own) the unreserved part.
+      const whole = allUsable ? remaining : filterRole(remaining, unreservedRole);
+      if (isEmpty(whole)) return reservedForOthers;
+      // What it takes holds all that is unreserved: known to meet the minimum, it meets it.
+      if (unreservedAllocatable || meetsMinimum(whole, this.#input.config.minAllocatable)) return { resources: whole };
+      return belowMinimum;
+    }
     const reserved = role === unreservedRole ? emptyResources : filterRole(remaining, role);
     const unreserved = allUsable && reserved.length === 0 ? remaining : filterRole(remaining, unreservedRole);
     if (isEmpty(reserved) && isEmpty(unreserved)) return { reason: 'RESERVED_FOR_OTHER_ROLES' };
@@ -411,7 +459,7 @@ export class AllocationCycle {
   }
 
   #note(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
-    this.#touched.add(frameworkId);
+    if (this.#frameworksWithRoom > 0) this.#touched.add(frameworkId);
     let reasons = this.#reasons.get(frameworkId);
     if (reasons === undefined) {
       reasons = new Map();

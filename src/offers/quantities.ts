@@ -49,13 +49,22 @@ export function dominantShare(allocation: Quantities, totals: Quantities): numbe
  * resources, without cutting a list for it first).
  */
 export function meetsMinimum(resources: Resources, alternatives: readonly Quantities[], role?: Role): boolean {
-  if (role === undefined ? resources.length === 0 : !resources.some((resource) => resource.role === role)) return false;
+  if (role === undefined ? resources.length === 0 : !hasRole(resources, role)) return false;
   if (alternatives.length === 0) return true;
-  // Summed per name on demand, not into a map first: run for every agent of every cycle.
-  return alternatives.some((alternative) => {
-    for (const [name, millis] of alternative) if (heldMillis(resources, name, role) < millis) return false;
-    return true;
-  });
+  // Summed per name on demand, not into a map first, and without a closure per call: run for
+  // every agent of every cycle.
+  for (const alternative of alternatives) if (holdsAll(resources, alternative, role)) return true;
+  return false;
+}
+
+function hasRole(resources: Resources, role: Role): boolean {
+  for (const resource of resources) if (resource.role === role) return true;
+  return false;
+}
+
+function holdsAll(resources: Resources, alternative: Quantities, role: Role | undefined): boolean {
+  for (const [name, millis] of alternative) if (heldMillis(resources, name, role) < millis) return false;
+  return true;
 }
 
 function heldMillis(resources: Resources, name: string, role: Role | undefined): number {

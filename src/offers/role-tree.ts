@@ -44,13 +44,6 @@ export class ResourceSlots {
     return vector;
   }
 
-  /** Ranges count their values (ports: one per port), as quantities do. */
-  vectorOfResources(resources: Resources): QuantityVector {
-    const vector: QuantityVector = [];
-    for (const resource of resources) addAt(vector, this.slot(resource.name), amountMillis(resource));
-    return vector;
-  }
-
   /** Back to name → thousandths, zero slots left out (what `mergeQuantities` would have kept). */
   quantitiesOf(vector: QuantityVector): Quantities {
     const out: Quantities = new Map();
@@ -110,8 +103,13 @@ export interface RoleNode {
   /** Dominant share of `allocation` divided by `weight`. */
   share: number;
   readonly children: RoleNode[];
-  /** Children whose share changed since `children` was last put in order. */
-  readonly changedChildren: Set<RoleNode>;
+  /**
+   * Children whose share changed since `children` was last put in order, each once (an array
+   * and a flag on the child, not a set: every offer of a cycle notes a child per level).
+   */
+  readonly changedChildren: RoleNode[];
+  /** Whether this node is in its parent's `changedChildren`. */
+  awaitingPlace: boolean;
   childrenUnsorted: boolean;
   readonly frameworks: FrameworkEntry[];
   frameworksDirty: boolean;
@@ -134,7 +132,8 @@ function newNode(role: Role, parent: RoleNode | null, virtual: boolean, weight: 
     allocation: [],
     share: 0,
     children: [],
-    changedChildren: new Set(),
+    changedChildren: [],
+    awaitingPlace: false,
     childrenUnsorted: true,
     frameworks: [],
     frameworksDirty: true,
@@ -149,6 +148,7 @@ export class RoleTree {
   readonly #entries = new Map<string, FrameworkEntry>();
   readonly slots = new ResourceSlots();
   readonly #totals: QuantityVector;
+  readonly #scratch: QuantityVector = [];
 
   constructor(
     totals: ReadonlyMap<string, number>,
@@ -242,7 +242,11 @@ export class RoleTree {
   /** An offer of `resources` to a framework in `role`: charged to it, its role and the role's ancestors. */
   allocate(role: Role, resources: Resources, framework: FrameworkEntry): void {
     this.changedEntries.add(framework);
-    this.#charge(role, framework, this.slots.vectorOfResources(resources));
+    // Into one scratch vector, not a new one per offer: #charge only adds it where it belongs.
+    const delta = this.#scratch;
+    delta.fill(0);
+    for (const resource of resources) addAt(delta, this.slots.slot(resource.name), amountMillis(resource));
+    this.#charge(role, framework, delta);
   }
 
   /** What the framework holds in `role` is now `quantities` (the allocation book's): charges the difference. */
@@ -273,7 +277,10 @@ export class RoleTree {
     for (let node: RoleNode | null = leaf; node !== null && node !== this.root; node = node.parent) {
       addVector(node.allocation, delta);
       node.share = vectorShare(node.allocation, this.#totals) / node.weight;
-      if (node.parent !== null) node.parent.changedChildren.add(node);
+      if (node.parent !== null && !node.awaitingPlace) {
+        node.awaitingPlace = true;
+        node.parent.changedChildren.push(node);
+      }
     }
   }
 
@@ -328,29 +335,61 @@ export class RoleTree {
  * at 1,000 sibling roles is far cheaper than sorting them all again for every agent.
  */
 function putChildrenInOrder(node: RoleNode): void {
+  const changed = node.changedChildren;
   if (node.children.length <= 1) {
     // A role with only its own leaf (the usual case) has nothing to order.
     node.childrenUnsorted = false;
-    node.changedChildren.clear();
+    forgetChanged(changed);
     return;
   }
-  if (node.childrenUnsorted || node.changedChildren.size > maxRepositions) {
+  if (node.childrenUnsorted || changed.length > maxRepositions) {
     node.children.sort(compareNodes);
     node.childrenUnsorted = false;
-    node.changedChildren.clear();
+    forgetChanged(changed);
     return;
   }
-  // All changed ones out first: binary search needs the rest in order.
-  for (const child of node.changedChildren) node.children.splice(node.children.indexOf(child), 1);
-  for (const child of node.changedChildren) {
-    let low = 0;
-    let high = node.children.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compareNodes(node.children[middle]!, child) < 0) low = middle + 1;
-      else high = middle;
+  if (changed.length === 1) moveIntoPlace(node.children, changed[0]!);
+  else {
+    // All changed ones out first: binary search needs the rest in order.
+    for (const child of changed) node.children.splice(node.children.indexOf(child), 1);
+    for (const child of changed) {
+      let low = 0;
+      let high = node.children.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (compareNodes(node.children[middle]!, child) < 0) low = middle + 1;
+        else high = middle;
+      }
+      node.children.splice(low, 0, child);
     }
-    node.children.splice(low, 0, child);
   }
-  node.changedChildren.clear();
+  forgetChanged(changed);
+}
+
+function forgetChanged(changed: RoleNode[]): void {
+  // Popped, not cut with `length = 0` (which V8 makes a runtime call): usually one or none.
+  for (let child = changed.pop(); child !== undefined; child = changed.pop()) child.awaitingPlace = false;
+}
+
+/**
+ * Moves the one child out of place to where it belongs, the others shifting by one: no array is
+ * spliced (each splice allocates the removed part), and the usual child (the one just allocated
+ * to, at the front) finds its place by binary search among the rest. The same place as removing
+ * and inserting it: siblings' roles differ, so `compareNodes` never ties.
+ */
+function moveIntoPlace(children: RoleNode[], child: RoleNode): void {
+  const from = children.indexOf(child);
+  // Binary search for the first child (other than `child`) that sorts after it.
+  let low = 0;
+  let high = children.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = children[middle < from ? middle : middle + 1]!;
+    if (compareNodes(other, child) < 0) low = middle + 1;
+    else high = middle;
+  }
+  // `low` is its place among the others, so its index once they are shifted around it.
+  if (low > from) for (let at = from; at < low; at += 1) children[at] = children[at + 1]!;
+  else for (let at = from; at > low; at -= 1) children[at] = children[at - 1]!;
+  children[low] = child;
 }

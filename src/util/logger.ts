@@ -26,6 +26,22 @@ export const redactedPaths = [
 const defaultLevel = 'info';
 const knownLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+let isoTimeMs = Number.NaN;
+let isoTimeText = '';
+
+/**
+ * pino's isoTime, formatted once per millisecond: the leader writes an audit line per KV write, and
+ * formatting the date for each was 0.9% of its busy time at 256 clients (issue 19). The same text.
+ */
+export function isoTimeField(): string {
+  const nowMs = Date.now();
+  if (nowMs !== isoTimeMs) {
+    isoTimeMs = nowMs;
+    isoTimeText = `,"time":"${new Date(nowMs).toISOString()}"`;
+  }
+  return isoTimeText;
+}
+
 /** The level from FLOTILLA_LOG_LEVEL, checked, so a typo fails at start rather than hiding logs. */
 export function logLevelFromEnvironment(environment: NodeJS.ProcessEnv = process.env): string {
   const level = environment[levelVariable];
@@ -49,7 +65,7 @@ export function createLogger(fields: LoggerFields, destination?: DestinationStre
     {
       level: logLevelFromEnvironment(),
       base: { node: fields.node, component: fields.component, pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeField,
       // "level":"info" reads better in a terminal and in jq than "level":30.
       formatters: { level: (label) => ({ level: label }) },
       // Defence in depth: no code logs credentials, but a request or headers object logged

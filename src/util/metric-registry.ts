@@ -81,9 +81,27 @@ export class MetricRegistry {
     });
   }
 
-  counter<Label extends string = never>(name: string, help: string, labelNames: readonly Label[] = []): Counter<Label> {
+  /** `collect`, when given, runs before every read (scrape, snapshot): a hot path may count in a plain number and add it then. */
+  counter<Label extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly Label[] = [],
+    collect?: (counter: Counter<Label>) => void,
+  ): Counter<Label> {
     assert(flotillaNamePattern.test(name) && name.endsWith('_total'), `"${name}" is not a flotilla_…_total name`);
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+    return new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect === undefined
+        ? {}
+        : {
+            collect(this: Counter<Label>) {
+              collect(this);
+            },
+          }),
+    });
   }
 
   histogram<Label extends string = never>(

@@ -110,4 +110,30 @@ test('retries are bounded; a final refusal is not retried', async () => {
   }
 });
 
+test('many calls waiting out a back-off at once raise no listener-leak warning', async () => {
+  const client = newClient(proxy.address, { callRetry: { maxAttempts: 3, backoff: { baseMs: 300, maxMs: 300 } } });
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  try {
+    await client.subscribe();
+    const calls = 12;
+    proxy.faults.set(
+      'REVIVE',
+      Array.from({ length: calls }, () => 'answer-503' as const),
+    );
+    await Promise.all(Array.from({ length: calls }, () => client.revive()));
+    assert.is(proxy.keysOf('REVIVE').length >= calls * 2, true, 'each call was refused once and sent again');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(
+      warnings.filter((each) => each.startsWith('MaxListenersExceededWarning')),
+      [],
+    );
+    await client.teardown();
+  } finally {
+    process.off('warning', onWarning);
+    client.close();
+  }
+});
+
 test.run();

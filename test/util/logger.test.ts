@@ -2,7 +2,8 @@
 import { Writable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLogger, logLevelFromEnvironment, silentLogger } from '../../src/util/logger.ts';
+import pino from 'pino';
+import { createLogger, isoTimeField, logLevelFromEnvironment, silentLogger } from '../../src/util/logger.ts';
 
 /** A destination that keeps what pino writes. */
 function memoryDestination(): { stream: Writable; lines: () => string[] } {
@@ -57,6 +58,24 @@ logger('credentials in a logged object are redacted', () => {
   assert.not.ok(text.includes(secret), text);
   assert.ok(text.includes('[redacted]'));
   assert.ok(text.includes('"principal":"ops"'), 'what is not secret stays');
+});
+
+logger("the time field is pino's isoTime text, formatted once per millisecond", () => {
+  // Date.now stands still, then moves: the field is the cached text, then a new one.
+  const realNow = Date.now;
+  let nowMs = Date.UTC(2026, 11, 7, 0, 59, 1, 5);
+  Date.now = () => nowMs;
+  try {
+    const first = isoTimeField();
+    assert.is(first, pino.stdTimeFunctions.isoTime());
+    assert.is(first, ',"time":"2026-12-07T00:59:01.005Z"');
+    assert.is(isoTimeField(), first);
+    nowMs += 1;
+    assert.is(isoTimeField(), ',"time":"2026-12-07T00:59:01.006Z"');
+    assert.is(isoTimeField(), pino.stdTimeFunctions.isoTime());
+  } finally {
+    Date.now = realNow;
+  }
 });
 
 logger('silentLogger logs nothing', () => {

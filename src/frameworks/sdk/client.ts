@@ -8,6 +8,7 @@
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
 // uuid are acknowledged after the handlers ran.
 import { defaultQueuedEvents, maxCallSockets, maxKnownTasks } from './limits.ts';
+import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackoffPolicy, backoffDelayMs } from '../../util/backoff.ts';
@@ -141,6 +142,9 @@ export class SchedulerClient {
     this.#acknowledgeAgent = connectionAgent(tls, { keepAlive: true, maxSockets: maxCallSockets });
     this.#streamAgent = connectionAgent(tls, { keepAlive: false });
     this.#authorization = credentialHeaders(options.framework.principal, options.secret);
+    // Every call waiting out a retry's back-off listens on this one signal: a framework with more
+    // than ten calls retrying at once (a burst of ACCEPTs during a failover) is normal, not a leak.
+    setMaxListeners(0, this.#stop.signal);
   }
 
   get frameworkId(): string | null {

@@ -5,6 +5,7 @@
 // callback, and the master's submit (core.ts).
 import type { RaftObserver } from '../../raft/observer.ts';
 import type { CoreStatus } from '../../raft/types.ts';
+import type { Counter } from 'prom-client';
 import type { MetricRegistry } from '../../util/metric-registry.ts';
 
 const millisecondsPerSecond = 1000;
@@ -27,6 +28,8 @@ export class RaftMetrics {
   readonly #snapshotDuration;
   readonly #snapshots;
   #snapshotBytes = 0;
+  /** Proposals applied since the counter was last read (proposed). */
+  #appliedNotCounted = 0;
   #lastTerm: number | null = null;
   #lastRole: string | null = null;
   #lastLeader: string | null = null;
@@ -43,9 +46,12 @@ export class RaftMetrics {
       'flotilla_raft_leader_changes_total',
       'changes of the leader this master knows of (to another leader, or to none)',
     );
-    this.#proposals = metrics.counter('flotilla_raft_proposals_total', 'commands this master proposed, by outcome', [
-      'outcome',
-    ]);
+    this.#proposals = metrics.counter(
+      'flotilla_raft_proposals_total',
+      'commands this master proposed, by outcome',
+      ['outcome'],
+      (counter) => this.#addApplied(counter),
+    );
     this.#commitLatency = metrics.histogram(
       'flotilla_raft_commit_latency_seconds',
       "from proposing one of this master's commands to applying it here (replication, fsync, apply)",
@@ -111,8 +117,21 @@ export class RaftMetrics {
 
   /** `outcome`: "applied", or the MasterError code it failed with (a bounded set: errors.ts). */
   proposed(outcome: string, durationMs: number): void {
+    if (outcome === 'applied') {
+      // Every write lands here: a plain number, added to the counter when it is read. prom-client's
+      // labelled inc hashes and validates its labels each time, 1.4% of the leader's busy time at
+      // 256 clients (issue 19).
+      this.#appliedNotCounted += 1;
+      this.#commitLatency.observe(durationMs / millisecondsPerSecond);
+      return;
+    }
     this.#proposals.inc({ outcome });
-    if (outcome === 'applied') this.#commitLatency.observe(durationMs / millisecondsPerSecond);
+  }
+
+  #addApplied(counter: Counter<'outcome'>): void {
+    if (this.#appliedNotCounted === 0) return;
+    counter.inc({ outcome: 'applied' }, this.#appliedNotCounted);
+    this.#appliedNotCounted = 0;
   }
 
   #registerGauges(status: () => CoreStatus): void {

@@ -1,6 +1,8 @@
 // Real replica processes (test/raft/fixtures/replica.ts) on loopback ports, for integration tests
 // and benchmarks: each has its own data dir, SQLite log and ws connections.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +66,8 @@ const startTimeoutMs = 90_000;
 
 export class ProcessCluster {
   readonly replicas: ReplicaProcess[] = [];
+  /** Each replica's whole output, beside its data directory (`output` keeps only its end). */
+  readonly #logs = new Map<string, WriteStream>();
 
   private constructor(
     readonly dataRoot: string,
@@ -138,8 +142,13 @@ export class ProcessCluster {
       },
     );
     replica.child = child;
+    mkdirSync(this.dataRoot, { recursive: true });
+    this.#logs.get(replica.id)?.end();
+    const log = createWriteStream(this.logPath(replica), { flags: 'a' });
+    this.#logs.set(replica.id, log);
     const keep = (chunk: Buffer): void => {
       replica.output = (replica.output + chunk.toString('utf8')).slice(-200_000);
+      if (!log.writableEnded) log.write(chunk);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -153,6 +162,17 @@ export class ProcessCluster {
           `${replica.output.slice(-6_000)}\n`,
       );
     });
+  }
+
+  logPath(replica: ReplicaProcess): string {
+    return path.join(this.dataRoot, `${replica.id}.log`);
+  }
+
+  /** Everything the replica wrote, across its restarts: at a thousand agents `output`'s end is not enough. */
+  async wholeOutput(replica: ReplicaProcess): Promise<string> {
+    const log = this.#logs.get(replica.id);
+    if (log !== undefined && !log.writableEnded) await new Promise<void>((resolve) => log.write('', () => resolve()));
+    return readFile(this.logPath(replica), 'utf8').catch(() => replica.output);
   }
 
   replica(id: string): ReplicaProcess {
@@ -220,6 +240,7 @@ export class ProcessCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.replicas.map((replica) => this.kill(replica, 'SIGKILL')));
+    for (const log of this.#logs.values()) log.end();
   }
 }
 
