@@ -671,19 +671,18 @@ export class RaftNode {
         if (install === null || abandoned()) return;
         try {
           install();
+          this.restoring = null;
+          this.appliedIndex = restore.index;
+          const bytes = snapshot.data.byteLength;
+          if (message === 'installed snapshot from the leader') this.observer.snapshotInstalled(restore.index, bytes);
+          const durationMs = Math.round(performance.now() - startedMs);
+          this.logger.info({ ...this.logFields(), index: restore.index, bytes, durationMs }, message);
+          this.afterApply(this.appliedIndex);
+          this.snapshotIfDue();
+          this.applySlice();
         } catch (error) {
           this.crash(error as Error);
-          return;
         }
-        this.restoring = null;
-        this.appliedIndex = restore.index;
-        const bytes = snapshot.data.byteLength;
-        if (message === 'installed snapshot from the leader') this.observer.snapshotInstalled(restore.index, bytes);
-        const durationMs = Math.round(performance.now() - startedMs);
-        this.logger.info({ ...this.logFields(), index: restore.index, bytes, durationMs }, message);
-        this.afterApply(this.appliedIndex);
-        this.snapshotIfDue();
-        this.applySlice();
       },
       (error: unknown) => {
         if (!abandoned()) this.crash(error as Error);
