@@ -98,25 +98,42 @@ async function readStates(
   return { ms, bytes, unanswered };
 }
 
+/** A JSON log line's time; NaN for a line cut off at the front of the kept output. */
+function loggedAtMs(line: string): number {
+  try {
+    return Date.parse((JSON.parse(line) as { time: string }).time);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Kills and restarts one follower; its log's "snapshot restored" line gives the restore time. */
 async function restoreFollower(
   cluster: ProcessCluster,
   follower: ReplicaProcess,
 ): Promise<{ ms: number; bytes: number; index: number }> {
   await cluster.kill(follower, 'SIGKILL');
-  const outputBefore = follower.output.length;
+  const relaunchedAtMs = Date.now();
   cluster.launch(follower);
-  // The snapshot is restored before the master serves: once it answers, the line is there.
   await waitFor(async () => (await cluster.status(follower)) !== null, {
     timeoutMs: 300_000,
     what: `${follower.id} to serve again`,
     intervalMs: 200,
   });
-  const line = follower.output
-    .slice(Math.max(0, outputBefore - 100_000))
-    .split('\n')
-    .filter((text) => text.includes('"snapshot restored"'))
-    .at(-1);
+  // The snapshot is read in slices while the master serves (node.ts beginRestore): the line
+  // comes once it is swapped in.
+  const restoredLine = (): string | undefined =>
+    follower.output
+      .split('\n')
+      .filter((text) => text.includes('"snapshot restored"'))
+      .filter((text) => loggedAtMs(text) >= relaunchedAtMs)
+      .at(-1);
+  await waitFor(() => restoredLine() !== undefined, {
+    timeoutMs: 300_000,
+    what: `${follower.id} to restore its snapshot`,
+    intervalMs: 100,
+  });
+  const line = restoredLine();
   if (line === undefined) throw new Error(`${follower.id} restarted without a snapshot to restore`);
   const fields = JSON.parse(line) as { durationMs: number; bytes: number; index: number };
   return { ms: fields.durationMs, bytes: fields.bytes, index: fields.index };

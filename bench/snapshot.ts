@@ -1,5 +1,6 @@
 // Writing a state-machine snapshot, straight through (ClusterStateMachine.snapshot) against in
-// slices (beginSnapshot, as the Raft driver now takes snapshots in the background), on a
+// slices (beginSnapshot, as the Raft driver now takes snapshots in the background), and restoring
+// it, in one turn (restore) against in slices (prepareRestore, as the Raft driver restores), on a
 // synthetic cluster: N agents (16 cpus, 64 GiB) each running T tasks of one framework, held in a
 // real ClusterStateMachine. Reported per size, as medians over runs: the whole write, the
 // capture (the part that must run at once), the longest time the event loop was held (a 1 ms
@@ -122,6 +123,41 @@ async function measure(write: () => Promise<{ bytes: Uint8Array; captureMs: numb
   return { totalMs, captureMs, longestGapMs, loopDelayMaxMs: histogram.max / 1e6, bytes: bytes.byteLength };
 }
 
+/** A restore into a new machine: in one turn (restore), or in slices then swapped in (prepareRestore). */
+async function restore(
+  bytes: Uint8Array,
+  mode: 'restore-straight' | 'restore-sliced',
+): Promise<{ bytes: Uint8Array; captureMs: number }> {
+  const machine = new ClusterStateMachine();
+  if (mode === 'restore-straight') machine.restore(bytes);
+  else {
+    const install = await machine.prepareRestore(bytes, () => false);
+    if (install === null) throw new Error('the restore was called off');
+    install();
+  }
+  return { bytes, captureMs: 0 };
+}
+
+function summary(
+  agents: number,
+  tasksPerAgent: number,
+  mode: string,
+  measured: readonly Measured[],
+): Record<string, string | number> {
+  const pick = (field: keyof Measured) => round(median(measured.map((each) => each[field])), 1);
+  return {
+    agents,
+    tasks: agents * tasksPerAgent,
+    mode,
+    runs: measured.length,
+    totalMs: pick('totalMs'),
+    captureMs: pick('captureMs'),
+    longestGapMs: pick('longestGapMs'),
+    loopDelayMaxMs: pick('loopDelayMaxMs'),
+    bytes: pick('bytes'),
+  };
+}
+
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -150,18 +186,13 @@ export async function main(args: string[]): Promise<void> {
           }),
         );
       }
-      const pick = (field: keyof Measured) => round(median(measured.map((each) => each[field])), 1);
-      results.push({
-        agents,
-        tasks: agents * tasksPerAgent,
-        mode,
-        runs,
-        totalMs: pick('totalMs'),
-        captureMs: pick('captureMs'),
-        longestGapMs: pick('longestGapMs'),
-        loopDelayMaxMs: pick('loopDelayMaxMs'),
-        bytes: pick('bytes'),
-      });
+      results.push(summary(agents, tasksPerAgent, mode, measured));
+    }
+    const bytes = machine.snapshot();
+    for (const mode of ['restore-straight', 'restore-sliced'] as const) {
+      const measured: Measured[] = [];
+      for (let run = 0; run < runs; run++) measured.push(await measure(() => restore(bytes, mode)));
+      results.push(summary(agents, tasksPerAgent, mode, measured));
     }
   }
   process.stdout.write(`${JSON.stringify({ benchmark: 'snapshot', node: process.version, results })}\n`);

@@ -47,6 +47,13 @@ export const maxStatusUpdateRetryIntervalMs = 600_000;
 export const maxResentUpdatesPerRound = 10_000;
 
 /**
+ * Events of a bulk send (a RECONCILE's answers, the SUBSCRIBE backlog, a retry round) one stream
+ * encodes and writes per event-loop turn (scheduler/session.ts sendInSlices): 256 updates are
+ * about 5 ms; sent in one turn, 10,000 held the leader's loop for 25-64 ms.
+ */
+export const schedulerEventsPerSlice = 256;
+
+/**
  * How often the leader brings inverse offers up to date after the maintenance schedule or a
  * framework's use of agents changed (Mesos makes inverse offers in its next allocation cycle).
  */

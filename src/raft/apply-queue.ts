@@ -43,6 +43,12 @@ export class ApplyQueue {
     return entry;
   }
 
+  /** Forgets the queued entries: they followed a snapshot that another replaced before it was restored. */
+  dropQueued(): void {
+    this.entries = [];
+    this.head = 0;
+  }
+
   /** A snapshot installed at `index` replaced the state: entries follow it from now on. */
   restartAt(index: LogIndex): void {
     assert(this.size === 0, `apply queue: ${this.size} entries left at a snapshot install`);

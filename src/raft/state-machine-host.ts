@@ -16,6 +16,12 @@ export interface ReplicatedStateMachine {
    */
   beginSnapshot?(): (prefix?: Uint8Array) => Promise<Uint8Array>;
   restore(data: Uint8Array): void;
+  /**
+   * Optional: `restore` in slices that give the event loop back, the new state built aside.
+   * Resolves with the function that swaps it in (in one turn), or null once `cancelled()` is
+   * true; rejects, changing nothing, if `data` is bad. Without it, the swap runs `restore`.
+   */
+  prepareRestore?(data: Uint8Array, cancelled: () => boolean): Promise<(() => void) | null>;
 }
 
 /**
@@ -83,30 +89,52 @@ export class StateMachineHost {
 
   /** Replaces the table and the machine's state; refuses an envelope it cannot read, changing nothing. */
   restore(data: Uint8Array): void {
-    const blob = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (blob.byteLength < envelopeHeaderBytes) {
-      throw new SnapshotEnvelopeError(
-        `${blob.byteLength} bytes is shorter than the ${envelopeHeaderBytes}-byte header`,
-      );
-    }
-    const version = blob.readUInt8(0);
-    if (version !== SNAPSHOT_ENVELOPE_VERSION && version !== sessionEnvelopeVersion) {
-      throw new SnapshotEnvelopeError(
-        `unknown version ${version}; this build reads versions ${sessionEnvelopeVersion} and ${SNAPSHOT_ENVELOPE_VERSION}`,
-      );
-    }
-    const tableLength = blob.readUInt32BE(1);
-    if (envelopeHeaderBytes + tableLength > blob.byteLength) {
-      throw new SnapshotEnvelopeError(`table of ${tableLength} bytes does not fit in ${blob.byteLength} bytes`);
-    }
-    const tableBytes = blob.subarray(envelopeHeaderBytes, envelopeHeaderBytes + tableLength);
-    // COMPAT: a version 1 envelope holds the client session table of src/raft/sessions.ts
-    // (removed), which only tests ever filled: the master never stamped a proposal. Its sessions
-    // mean nothing to the idempotency table, which starts empty.
-    const table = version === sessionEnvelopeVersion ? new IdempotencyTable() : IdempotencyTable.decode(tableBytes);
-    this.machine.restore(blob.subarray(envelopeHeaderBytes + tableLength));
+    const { table, machineBytes } = openEnvelope(data);
+    this.machine.restore(machineBytes);
     this.table = table;
   }
+
+  /**
+   * restore, the machine's part in slices when it can (ReplicatedStateMachine.prepareRestore):
+   * resolves with the function that swaps the table and the state in, in one turn, or with null
+   * once `cancelled()` is true. A bad envelope or state rejects and changes nothing.
+   */
+  async prepareRestore(data: Uint8Array, cancelled: () => boolean): Promise<(() => void) | null> {
+    const { table, machineBytes } = openEnvelope(data);
+    const installMachine =
+      this.machine.prepareRestore === undefined
+        ? () => this.machine.restore(machineBytes)
+        : await this.machine.prepareRestore(machineBytes, cancelled);
+    if (installMachine === null) return null;
+    return () => {
+      installMachine();
+      this.table = table;
+    };
+  }
+}
+
+/** The idempotency table and the machine's bytes of a snapshot blob; throws SnapshotEnvelopeError. */
+function openEnvelope(data: Uint8Array): { readonly table: IdempotencyTable; readonly machineBytes: Uint8Array } {
+  const blob = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (blob.byteLength < envelopeHeaderBytes) {
+    throw new SnapshotEnvelopeError(`${blob.byteLength} bytes is shorter than the ${envelopeHeaderBytes}-byte header`);
+  }
+  const version = blob.readUInt8(0);
+  if (version !== SNAPSHOT_ENVELOPE_VERSION && version !== sessionEnvelopeVersion) {
+    throw new SnapshotEnvelopeError(
+      `unknown version ${version}; this build reads versions ${sessionEnvelopeVersion} and ${SNAPSHOT_ENVELOPE_VERSION}`,
+    );
+  }
+  const tableLength = blob.readUInt32BE(1);
+  if (envelopeHeaderBytes + tableLength > blob.byteLength) {
+    throw new SnapshotEnvelopeError(`table of ${tableLength} bytes does not fit in ${blob.byteLength} bytes`);
+  }
+  const tableBytes = blob.subarray(envelopeHeaderBytes, envelopeHeaderBytes + tableLength);
+  // COMPAT: a version 1 envelope holds the client session table of src/raft/sessions.ts
+  // (removed), which only tests ever filled: the master never stamped a proposal. Its sessions
+  // mean nothing to the idempotency table, which starts empty.
+  const table = version === sessionEnvelopeVersion ? new IdempotencyTable() : IdempotencyTable.decode(tableBytes);
+  return { table, machineBytes: blob.subarray(envelopeHeaderBytes + tableLength) };
 }
 
 /** The envelope up to the state machine's bytes: version, the table's length, the table. */

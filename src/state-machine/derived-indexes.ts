@@ -222,20 +222,48 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
 
   /** The indexes of a state read from a snapshot (or built in a test), from the maps alone. */
   static rebuild(state: ReplicatedState): DerivedIndexes {
+    const steps = DerivedIndexes.rebuildInSteps(state);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * rebuild as steps, yielding every `rebuildEntitiesPerStep` tasks: a restore builds the indexes
+   * of the state it read in slices (at 10,000 tasks, 30-150 ms in one go at a load of 25).
+   */
+  static *rebuildInSteps(state: ReplicatedState): Generator<void, DerivedIndexes> {
     const indexes = new DerivedIndexes();
     for (const offer of state.offers.values()) indexes.noteOffer(offer, true);
     for (const agent of state.agents.values()) indexes.noteAgent(undefined, agent);
     for (const executor of state.executors.values()) indexes.noteExecutor(executor, true);
     const completed = [...state.frameworks.entries()].filter(([, framework]) => framework.state === 'COMPLETED');
     for (const [id] of completed.sort(byModifyIndexThenKey)) indexes.completedFrameworks.add(id as FrameworkId);
+    yield;
     const tasks = [...state.tasks.entries()];
-    for (const [key, task] of tasks) indexes.noteTask(key, undefined, task);
+    const done: [string, Task][] = [];
+    for (let position = 0; position < tasks.length; position++) {
+      const [key, task] = tasks[position]!;
+      indexes.noteTask(key, undefined, task);
+      if (isCompletedTask(task)) done.push([key, task]);
+      if ((position + 1) % rebuildEntitiesPerStep === 0) yield;
+    }
     indexes.newlyCompleted.length = 0;
-    const done = tasks.filter(([, task]) => isCompletedTask(task)).sort(byModifyIndexThenKey);
-    for (const [key, task] of done) indexes.fileCompleted(key, task.frameworkId, task.modifyIndex as LogIndex);
+    yield;
+    done.sort(byModifyIndexThenKey);
+    yield;
+    for (let position = 0; position < done.length; position++) {
+      const [key, task] = done[position]!;
+      indexes.fileCompleted(key as TaskKey, task.frameworkId, task.modifyIndex as LogIndex);
+      if ((position + 1) % rebuildEntitiesPerStep === 0) yield;
+    }
     return indexes;
   }
 }
+
+/** Tasks noted between two steps of DerivedIndexes.rebuildInSteps. */
+const rebuildEntitiesPerStep = 512;
 
 /** The key of a task, where a caller has the task but not its key. */
 export const keyOfTask = (task: Task): TaskKey => taskKey(task.frameworkId, task.id);

@@ -10,10 +10,10 @@
 import Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.ts';
 import { DerivedIndexes } from './derived-indexes.ts';
-import { hashTableRows, StateHasher, stateHash, stateHashFormat, type TableRows } from './hash.ts';
+import { hashTableRows, StateHasher, stateHashFormat, type TableRows } from './hash.ts';
 import { compareStrings, sortedPositionsInSteps } from './ordering.ts';
 import type { LogIndex } from './ids.ts';
-import { checkEntityInvariants, InvariantViolation } from './invariants.ts';
+import { checkEntityInvariantsInSteps, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
 import { emptyState, type ReplicatedState, type State } from './state.ts';
 import { type MetaRows, SnapshotDatabase } from './snapshot-database.ts';
@@ -104,30 +104,39 @@ interface RowSink {
  * SnapshotDatabase in the same order, so both make the same bytes.
  */
 function* snapshotSteps(captured: CapturedState, appliedIndex: LogIndex, sink: RowSink): Generator<void, MetaRows> {
+  const digest = yield* hashedRowSteps(captured, sink);
+  return [
+    [metaKeys.formatVersion, canonicalJson(snapshotFormatVersion)],
+    [metaKeys.hashFormat, canonicalJson(stateHashFormat)],
+    [metaKeys.appliedIndex, canonicalJson(appliedIndex)],
+    [metaKeys.stateHash, canonicalJson(digest)],
+  ];
+}
+
+/**
+ * Every captured row in key order, hashed and handed to `sink` (none: hashed only, as a restore
+ * checks a state it read), yielding every `snapshotRowsPerSlice` rows; returns the state hash.
+ */
+function* hashedRowSteps(captured: CapturedState, sink: RowSink | null): Generator<void, string> {
   const hasher = new StateHasher();
   for (const { table, keys, values } of captured) {
     const order = yield* sortedPositionsInSteps(keys);
     hasher.table(table.name, keys.length);
-    sink.beginTable(table.name);
+    sink?.beginTable(table.name);
     let rowsInStep = 0;
     for (const position of order) {
       const key = keys[position]!;
       const json = table.rowJson(values[position]);
       hasher.row(key, json);
-      sink.insert(key, json);
+      sink?.insert(key, json);
       rowsInStep += 1;
       if (rowsInStep < snapshotRowsPerSlice) continue;
       rowsInStep = 0;
       yield;
     }
-    sink.endTable();
+    sink?.endTable();
   }
-  return [
-    [metaKeys.formatVersion, canonicalJson(snapshotFormatVersion)],
-    [metaKeys.hashFormat, canonicalJson(stateHashFormat)],
-    [metaKeys.appliedIndex, canonicalJson(appliedIndex)],
-    [metaKeys.stateHash, canonicalJson(hasher.digest())],
-  ];
+  return hasher.digest();
 }
 
 const noPrefix: Uint8Array = new Uint8Array(0);
@@ -182,14 +191,45 @@ export async function writeSnapshotInSlices(
 }
 
 export function readSnapshot(data: Uint8Array): RestoredSnapshot {
+  const steps = readSnapshotSteps(data);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * readSnapshot in slices, awaiting `yieldToLoop` at every step (it decides whether to really
+ * yield, and may throw to abandon the read). The state is built aside and returned whole; the
+ * caller swaps it in at once. Restoring 3.2 MB in one go held the event loop for 250 ms.
+ */
+export async function readSnapshotInSlices(
+  data: Uint8Array,
+  yieldToLoop: () => Promise<void>,
+): Promise<RestoredSnapshot> {
+  const steps = readSnapshotSteps(data);
+  try {
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+      await yieldToLoop();
+    }
+  } finally {
+    // Abandoned (yieldToLoop threw): the generator's finally blocks close the database.
+    steps.return(undefined as never);
+  }
+}
+
+/** The reader as steps, yielding every `snapshotRowsPerSlice` rows read, hashed or checked. */
+function* readSnapshotSteps(data: Uint8Array): Generator<void, RestoredSnapshot> {
   let database: Database.Database;
   try {
-    database = new Database(Buffer.from(data));
+    database = new Database(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   } catch (error) {
     throw new SnapshotError('SNAPSHOT_NOT_SQLITE', `cannot open the snapshot: ${(error as Error).message}`);
   }
   try {
-    return readDatabase(database);
+    return yield* readDatabaseSteps(database);
   } catch (error) {
     if (error instanceof Database.SqliteError) throw new SnapshotError('SNAPSHOT_NOT_SQLITE', error.message);
     throw error;
@@ -198,26 +238,36 @@ export function readSnapshot(data: Uint8Array): RestoredSnapshot {
   }
 }
 
-function readDatabase(database: Database.Database): RestoredSnapshot {
+function* readDatabaseSteps(database: Database.Database): Generator<void, RestoredSnapshot> {
   const meta = readMeta(database);
   const loaded = emptyState();
   const rowsAsWritten: TableRows[] = [];
+  // COMPAT: only an older format's hash needs the rows as written; format 8 hashes the state.
+  const keepRows = meta.formatVersion < snapshotFormatVersion;
   for (const table of tables) {
     if (table.sinceFormat > meta.formatVersion) continue;
-    rowsAsWritten.push({ name: table.name, rows: readTable(database, table, loaded) });
+    rowsAsWritten.push({ name: table.name, rows: yield* readTableSteps(database, table, loaded, keepRows) });
   }
-  const hash = meta.formatVersion < snapshotFormatVersion ? hashTableRows(rowsAsWritten) : stateHash(loaded);
+  const hash = keepRows
+    ? hashTableRows(rowsAsWritten.map(({ name, rows }) => ({ name, rows: [...rows].sort(compareRowKeys) })))
+    : yield* hashedRowSteps(captureState(loaded), null);
   if (hash !== meta.stateHash) {
     throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
   }
-  const state: State = { ...loaded, derived: DerivedIndexes.rebuild(loaded) };
+  yield;
+  const state: State = { ...loaded, derived: yield* DerivedIndexes.rebuildInSteps(loaded) };
+  yield;
   try {
-    checkEntityInvariants(state);
+    yield* checkEntityInvariantsInSteps(state);
   } catch (error) {
     if (error instanceof InvariantViolation) throw new SnapshotError('SNAPSHOT_INVARIANT_VIOLATED', error.message);
     throw error;
   }
   return { state, appliedIndex: meta.appliedIndex };
+}
+
+function compareRowKeys(left: readonly [string, string], right: readonly [string, string]): number {
+  return compareStrings(left[0], right[0]);
 }
 
 function tableExists(database: Database.Database, name: string): boolean {
@@ -263,11 +313,20 @@ function readMeta(database: Database.Database): SnapshotMeta {
   return { formatVersion: version as number, appliedIndex, stateHash: hash };
 }
 
-/** Loads the rows into `state`; returns them as they were written, in key order (what format 1 hashed). */
-function readTable(database: Database.Database, table: Table, state: State): [string, string][] {
+/**
+ * Loads the rows into `state`, yielding every `snapshotRowsPerSlice` rows; returns them as they
+ * were written, unsorted, if `keepRows` (COMPAT: formats before 8 hash them, in key order).
+ */
+function* readTableSteps(
+  database: Database.Database,
+  table: Table,
+  state: State,
+  keepRows: boolean,
+): Generator<void, [string, string][]> {
   if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
   const seen = new Set<string>();
   const written: [string, string][] = [];
+  let rowsInStep = 0;
   for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{
     key: unknown;
     row: unknown;
@@ -278,22 +337,27 @@ function readTable(database: Database.Database, table: Table, state: State): [st
     if (seen.has(row.key))
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(row.key)} appears twice`);
     seen.add(row.key);
-    written.push([row.key, row.row]);
-    let json: unknown;
-    try {
-      json = JSON.parse(row.row);
-    } catch {
-      throw new SnapshotError(
-        'SNAPSHOT_MALFORMED_ROW',
-        `${table.name}[${JSON.stringify(row.key)}]: the row is not JSON`,
-      );
-    }
-    try {
-      table.load(state, row.key, json);
-    } catch (error) {
-      if (error instanceof SchemaError) throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', error.message);
-      throw error;
-    }
+    if (keepRows) written.push([row.key, row.row]);
+    loadRow(table, state, row.key, row.row);
+    rowsInStep += 1;
+    if (rowsInStep < snapshotRowsPerSlice) continue;
+    rowsInStep = 0;
+    yield;
   }
-  return written.sort((left, right) => compareStrings(left[0], right[0]));
+  return written;
+}
+
+function loadRow(table: Table, state: State, key: string, row: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(row);
+  } catch {
+    throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}[${JSON.stringify(key)}]: the row is not JSON`);
+  }
+  try {
+    table.load(state, key, json);
+  } catch (error) {
+    if (error instanceof SchemaError) throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', error.message);
+    throw error;
+  }
 }

@@ -416,4 +416,79 @@ test('a refused restore leaves the machine as it was', () => {
   assert.is(stateHash(harness.state), before);
 });
 
+/** A machine with the rich scenario and `rows` more KV entries: a snapshot of several read slices. */
+function bulkMachine(rows: number): Harness {
+  const source = new Harness(richScenario, 0);
+  for (let key = 0; key < rows; key++) {
+    source.run({ type: 'kv_put', namespace: 'bulk', key: `k${key}`, value: `v${key}`, expectedVersion: null });
+  }
+  return source;
+}
+
+/** Counts event-loop turns (a callback that queues itself again on every turn) until stopped. */
+function turnCounter(): { turns: () => number; stop: () => void } {
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  return { turns: () => turns, stop: () => (counting = false) };
+}
+
+test('a restore in slices yields between them, keeps the old state until the swap, and ends at the same hash', async () => {
+  const source = bulkMachine(8 * snapshotRowsPerSlice);
+  const bytes = source.machine.snapshot();
+  const straight = new ClusterStateMachine({ checkInvariants: true });
+  straight.restore(bytes);
+  // A budget of 0: the reader gives the loop back at every step.
+  const target = new Harness([], 0);
+  const hashBefore = stateHash(target.state);
+  const counter = turnCounter();
+  const install = await target.machine.prepareRestore(bytes, () => false);
+  counter.stop();
+  assert.ok(counter.turns() >= 8, `the reader gave the event loop back (${counter.turns()} turns)`);
+  assert.ok(install !== null);
+  assert.is(stateHash(target.state), hashBefore, 'nothing changed before the swap');
+  assert.is(target.events.length, 0);
+  install();
+  assert.is(stateHash(target.state), stateHash(straight.state));
+  assert.is(stateHash(target.state), stateHash(source.state));
+  assert.is(target.machine.lastAppliedIndex, source.machine.lastAppliedIndex);
+  assert.equal(
+    target.events.map((event) => event.type),
+    ['STATE_RESTORED'],
+  );
+});
+
+test('a restore in slices called off between slices resolves with nothing and changes nothing', async () => {
+  const bytes = bulkMachine(8 * snapshotRowsPerSlice).machine.snapshot();
+  const target = new Harness([], 0);
+  const hashBefore = stateHash(target.state);
+  let steps = 0;
+  const install = await target.machine.prepareRestore(bytes, () => ++steps > 2);
+  assert.is(install, null);
+  assert.is(steps, 3, 'asked once per slice, and not after it was called off');
+  assert.is(stateHash(target.state), hashBefore);
+});
+
+test('a bad snapshot restored in slices rejects with its SnapshotError and changes nothing', async () => {
+  const written = bulkMachine(4 * snapshotRowsPerSlice).machine.snapshot();
+  const tampered = edited(written, (database) => {
+    database
+      .prepare("UPDATE kv SET row = json_set(row, '$.value', 'changed') WHERE key = (SELECT max(key) FROM kv)")
+      .run();
+  });
+  const target = new Harness([], 0);
+  const hashBefore = stateHash(target.state);
+  try {
+    await target.machine.prepareRestore(tampered, () => false);
+    assert.unreachable('a tampered snapshot restored');
+  } catch (error) {
+    assert.ok(error instanceof SnapshotError && error.code === 'SNAPSHOT_HASH_MISMATCH', String(error));
+  }
+  assert.is(stateHash(target.state), hashBefore);
+});
+
 test.run();

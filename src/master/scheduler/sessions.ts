@@ -216,7 +216,7 @@ export class SchedulerSessions implements LeaderService {
   send(frameworkId: string, events: readonly SchedulerEvent[]): void {
     const session = this.#sessions.get(frameworkId);
     if (session === undefined) return;
-    for (const event of events) session.send(event);
+    session.sendInSlices(events);
   }
 
   /**
@@ -258,7 +258,7 @@ export class SchedulerSessions implements LeaderService {
       return offer === undefined || agent === undefined ? [] : [{ offer, agent }];
     });
     if (offers.length > 0) session.send(offersEvent(state, offers));
-    for (const pending of unacknowledgedUpdates(state, session.frameworkId)) session.send(pendingUpdateEvent(pending));
+    session.sendInSlices(unacknowledgedUpdates(state, session.frameworkId).map(pendingUpdateEvent));
     session.refreshInverseOffers(state, Date.now());
   }
 
