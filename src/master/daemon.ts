@@ -167,6 +167,7 @@ export class Master {
         socket.destroy();
     });
     await http.listen({ host: options.listen.host, port: options.listen.port });
+    void services.zones.warmUp(address); // the first fetch paid now, not in a first leadership
     leadership.begin([
       services.history,
       services.agents,

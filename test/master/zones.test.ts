@@ -55,6 +55,20 @@ test('writes: a changed or missing zone is put, a former member deleted, a silen
   assert.equal(zoneWrites(state, new Map([['m1', 'dc1']]), new Set(['m1', 'm2', 'm9']), []), []);
 });
 
+test('writes: in code-unit order of the ids (no localeCompare, whose first call loads ICU in a new leader)', () => {
+  const known = new Map<string, string | null>([
+    ['m1', 'dc1'],
+    ['M2', 'dc2'],
+    ['m10', 'dc3'],
+  ]);
+  const writes = zoneWrites(emptyState(), known, new Set(['m1', 'M2', 'm10']), []);
+  // localeCompare would say m1, m10, M2 (case is a tertiary difference there).
+  assert.equal(
+    writes.map((write) => write.id),
+    ['M2', 'm1', 'm10'],
+  );
+});
+
 const zones: Record<string, string | null> = { m1: 'dc1', m2: 'dc2', m3: 'dc3', m4: 'dc3', m5: null };
 
 function leaderStatus(overrides: Partial<Record<string, { match: number; state: string }>> = {}): CoreStatus {

@@ -14,6 +14,7 @@
 //     did not win), waits `zonePreferenceRetryMs` before the next.
 import type { Logger } from 'pino';
 import type { CoreStatus, NodeId } from '../../raft/types.ts';
+import { compareStrings } from '../../state-machine/ordering.ts';
 import type { LeaderService } from '../leadership/service.ts';
 import {
   zonePreferenceCheckIntervalMs,
@@ -54,8 +55,9 @@ export function preferredTarget(input: PreferenceInput): PreferredTarget | null 
     if (status.lastIndex - progress.match > zonePreferenceMaxLagEntries) continue;
     candidates.push({ id, zone: zone as string, rank, match: progress.match });
   }
+  // Ties in code-unit order, not localeCompare (whose first call loads ICU: see zoneWrites).
   candidates.sort(
-    (left, right) => left.rank - right.rank || right.match - left.match || left.id.localeCompare(right.id),
+    (left, right) => left.rank - right.rank || right.match - left.match || compareStrings(left.id, right.id),
   );
   const best = candidates[0];
   return best === undefined ? null : { id: best.id, zone: best.zone };
