@@ -36,8 +36,13 @@ import type {
 export const maxStringBytes = 0xffff;
 
 export const frameMagic = 0x54524c46; // "FLRT" read as a little-endian u32
-/** Bumped on any layout change; an older decoder refuses a newer frame instead of misreading it. */
-export const frameFormatVersion = 1;
+/**
+ * Bumped on any layout change; an older decoder refuses a newer frame instead of misreading it.
+ * 2 (issue 19): an append carries answerWanted after its commit index. A replica of version 1 and
+ * one of version 2 refuse each other's frames (logged as undecodable, dropped): mixed versions do
+ * not replicate to each other, so upgrade a cluster's masters together (README, "Upgrading").
+ */
+export const frameFormatVersion = 2;
 
 const headerBytes = 4 + 1 + 1 + 4;
 /** type code + two empty strings + term: a count claiming more messages than this allows is a lie. */
@@ -233,6 +238,7 @@ function writeBody(sink: FrameSink, message: Message): void {
       sink.integer(message.prevIndex, 0, 'prevIndex');
       sink.integer(message.prevTerm, 0, 'prevTerm');
       sink.integer(message.commit, 0, 'commit');
+      sink.boolean(message.answerWanted);
       sink.uint32(message.entries.length);
       for (const entry of message.entries) writeEntry(sink, entry);
       return;
@@ -545,11 +551,13 @@ function readAppend(reader: FrameReader, head: MessageHead): Message {
   const prevIndex = reader.integer(0, 'prevIndex');
   const prevTerm = reader.integer(0, 'prevTerm');
   const commit = reader.integer(0, 'commit');
+  const answerWanted = reader.boolean('answerWanted');
   const count = reader.count(smallestEntryBytes, 'entry');
   const where = `a frame from ${head.from}`;
   const entries: Entry[] = [];
   for (let position = 0; position < count; position += 1) entries.push(readEntry(reader, where));
-  return { type: 'append', from: head.from, to: head.to, term: head.term, prevIndex, prevTerm, entries, commit };
+  const { from, to, term } = head;
+  return { type: 'append', from, to, term, prevIndex, prevTerm, entries, commit, answerWanted };
 }
 
 function readEntry(reader: FrameReader, where: string): Entry {

@@ -13,10 +13,12 @@
 // one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
 // Answers first (issue 19): a turn that answered proposals (their HTTP answers are written by
 // promise reactions once the turn ends) hands the proposals queued meanwhile to the core in the
-// next turn, so the next batch's fsync does not delay the answers.
+// next turn, so the next batch's fsync does not delay the answers. A commit broadcast that finds
+// proposals queued waits for their appends, which carry the commit index (commit-hold.ts).
 import { assert } from '../util/assert.ts';
 import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import { ApplyQueue } from './apply-queue.ts';
+import { CommitHold } from './commit-hold.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
@@ -33,6 +35,7 @@ import { type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
+  type CoreSummary,
   type IdempotencyStamp,
   type LogIndex,
   type Membership,
@@ -167,6 +170,8 @@ export class RaftNode {
   /** Proposals waiting for the core, in order: handed to it by process() or the turn it defers them to. */
   private readonly queuedProposals: QueuedProposal[] = [];
   private proposalsScheduled = false;
+  /** The leader's commit-only appends, held while proposals are queued (commit-hold.ts). */
+  private readonly commitHold = new CommitHold();
   /** Proposals answered since process() began: their HTTP answers are written once this turn ends. */
   private settledInTurn = 0;
   private readonly reads = new Map<string, PendingRead>();
@@ -424,6 +429,7 @@ export class RaftNode {
           this.handleReadies();
         }
       }
+      this.releaseCommitHold();
     } catch (error) {
       this.crash(error as Error);
     }
@@ -460,7 +466,18 @@ export class RaftNode {
   }
 
   private send(messages: readonly Message[]): void {
-    if (messages.length > 0) this.transport.send(messages);
+    const outgoing = this.commitHold.route(messages, this.queuedProposals.length > 0);
+    if (outgoing.length > 0) this.transport.send(outgoing);
+  }
+
+  /**
+   * Once no proposal is queued, the commit-only appends no proposal's append replaced leave (every
+   * proposal was refused, or a follower's window is full); a replica that no longer leads drops them.
+   */
+  private releaseCommitHold(): void {
+    if (this.commitHold.size === 0 || this.queuedProposals.length > 0) return;
+    const held = this.commitHold.takeAll();
+    if (this.core.isLeader()) this.transport.send(held);
   }
 
   private handleReady(ready: Ready): void {
@@ -491,11 +508,11 @@ export class RaftNode {
     for (const failure of ready.readFailures)
       this.failRead(failure.context, failure.reason === 'no-leader' ? 'no-leader' : 'leadership-lost');
     this.core.advance(ready);
-    const status = this.status();
+    const status = ready.roleChanged ? this.status() : null;
     if (ready.snapshot !== null) this.afterApply(this.appliedIndex);
     if (ready.snapshotWantedAt !== null) this.snapshotDueAt = ready.snapshotWantedAt;
     this.snapshotIfDue();
-    if (ready.roleChanged) this.roleChanged(status);
+    if (status !== null) this.roleChanged(status);
     this.syncPeers();
   }
 
@@ -784,10 +801,10 @@ export class RaftNode {
    * while its services served the old term (seen by test/master/leadership-transfer.test.ts).
    */
   private tellLeadership(): void {
-    const status = this.core.status();
-    const heard = leadershipOf(status);
+    const heard = leadershipOf(this.core.summary());
     if (heard === this.leadershipHeard) return;
     this.leadershipHeard = heard;
+    const status = this.core.status();
     try {
       for (const listener of this.leaderListeners) listener(status);
     } catch (error) {
@@ -796,7 +813,7 @@ export class RaftNode {
   }
 
   private syncPeers(): void {
-    const status = this.core.status();
+    const status = this.core.summary();
     const membership = status.membership;
     let retiringChanged = false;
     for (const [id, retiring] of this.retiringPeers) {
@@ -938,6 +955,6 @@ function delay(ms: number): Promise<void> {
 }
 
 /** What the leader listeners are told of: a new role or known leader, or a leader's new term. */
-function leadershipOf(status: CoreStatus): string {
+function leadershipOf(status: CoreSummary): string {
   return status.role === 'leader' ? `leader/${status.term}` : `${status.role}/${status.leader}`;
 }

@@ -104,6 +104,11 @@ export type Message =
       readonly prevTerm: Term;
       readonly entries: readonly Entry[];
       readonly commit: LogIndex;
+      /**
+       * False on a commit-only append (no entries, sent to move a replicating follower's commit
+       * index): a follower that accepts it sends no answer (core.ts sendAppend says why that is safe).
+       */
+      readonly answerWanted: boolean;
     })
   | (MessageBase & {
       readonly type: 'append-response';
@@ -226,6 +231,9 @@ export interface CoreStatus {
   /** Per member on the leader: how far its log is known to match ours. */
   readonly progress: Readonly<Record<string, { match: LogIndex; next: LogIndex; state: string }>>;
 }
+
+/** The part of CoreStatus the driver reads after every input (RaftCore.summary). */
+export type CoreSummary = Pick<CoreStatus, 'role' | 'term' | 'leader' | 'commit' | 'lastIndex' | 'membership'>;
 
 /** A seeded source of randomness; the core draws its election jitter from it and from nothing else. */
 export interface RandomSource {

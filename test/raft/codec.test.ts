@@ -79,6 +79,7 @@ const everyMessageType: Record<MessageType, Message> = {
     prevIndex: 99,
     prevTerm: 6,
     commit: 98,
+    answerWanted: false,
     entries: [
       makeEntry(100, 7, 'noop', new Uint8Array(0)),
       makeEntry(101, 7, 'normal', text('{"type":"register-agent"}'), stamp('anonymous framework-ü/17')),
@@ -168,6 +169,7 @@ test('big entry data and a big snapshot chunk round-trip byte for byte', () => {
     prevIndex: 0,
     prevTerm: 0,
     commit: 0,
+    answerWanted: true,
     entries: [makeEntry(1, 1, 'normal', bigData, stamp('c', 0)), makeEntry(2, 1, 'normal', new Uint8Array(0))],
   };
   const chunk: Message = {
@@ -221,7 +223,15 @@ test('garbage, a wrong magic, an unknown version or flags are CodecErrors', () =
   newerVersion[4] = frameFormatVersion + 1;
   assert.match(
     assertThrowsInstance(() => decodeMessages(newerVersion), CodecError, 'version').message,
-    /format version 2/,
+    /format version 3/,
+  );
+  // Version 1 (before an append carried answerWanted) is refused, not misread: a version-1 append
+  // read with this layout would take its entry count's low byte for the flag.
+  const olderVersion = timeoutNowFrame();
+  olderVersion[4] = 1;
+  assert.match(
+    assertThrowsInstance(() => decodeMessages(olderVersion), CodecError, 'older version').message,
+    /unsupported format version 1; this replica speaks version 2/,
   );
   const flags = timeoutNowFrame();
   flags[5] = 1;
@@ -254,6 +264,7 @@ test('counts and lengths that claim more than the frame holds are refused, not a
     prevIndex: 0,
     prevTerm: 0,
     commit: 0,
+    answerWanted: true,
     entries: [makeEntry(1, 1, 'normal', marker)],
   };
   const frame = encodeMessages([append]);
@@ -281,6 +292,7 @@ test('bad enum codes, booleans, UTF-8 and integers inside a message are CodecErr
     prevIndex: 0,
     prevTerm: 0,
     commit: 0,
+    answerWanted: true,
     entries: [makeEntry(1, 1, 'normal', marker)],
   };
   const frame = encodeMessages([append]);
@@ -349,7 +361,9 @@ test('the idempotency stamp is covered by the checksum: a changed key or time is
   const error = assertThrowsInstance(() => decodeMessages(frame), CorruptEntryError, 'changed key');
   assert.is((error as CorruptEntryError).index, 101);
   const entry = makeEntry(1, 1, 'normal', text('x'), stamp('k', 1_000));
-  const single = encodeMessages([{ ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [entry] }]);
+  const single = encodeMessages([
+    { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, answerWanted: true, entries: [entry] },
+  ]);
   // The atMs integer sits right before the data (u32 length 1, then 'x'), as 8 bytes.
   const atMsOffset = single.byteLength - 1 - 4 - 8;
   assert.is(single.readUInt32LE(atMsOffset), 1_000, 'test located atMs');
@@ -359,7 +373,9 @@ test('the idempotency stamp is covered by the checksum: a changed key or time is
 
 test('the retired client-session flag (entry flags bit 0) is refused, never read as a stamp', () => {
   const entry = makeEntry(1, 1, 'normal', text('x'), stamp('k', 1_000));
-  const frame = encodeMessages([{ ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [entry] }]);
+  const frame = encodeMessages([
+    { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, answerWanted: true, entries: [entry] },
+  ]);
   const flagsOffset = frame.indexOf(Buffer.from('k')) - 2 - 4 - 1;
   assert.is(frame[flagsOffset], 0b10, 'test located the entry flags');
   frame[flagsOffset] = 0b11;
@@ -406,7 +422,15 @@ test('the encoder refuses what it cannot represent', () => {
   );
   assertThrowsInstance(() => encodeMessages([{ ...base, term: -1, type: 'timeout-now' }]), CodecError, 'negative term');
   const tooBig = makeEntry(1, 1, 'normal', new Uint8Array(maxFrameBytes));
-  const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: [tooBig] };
+  const append: Message = {
+    ...base,
+    type: 'append',
+    prevIndex: 0,
+    prevTerm: 0,
+    commit: 0,
+    answerWanted: true,
+    entries: [tooBig],
+  };
   assert.match(
     assertThrowsInstance(() => encodeMessages([append]), CodecError, 'frame too big').message,
     /maxFrameBytes/,
@@ -417,7 +441,15 @@ test('throughput of 10,000 small entries (logged, not asserted)', () => {
   const entries = Array.from({ length: 10_000 }, (_, position) =>
     makeEntry(position + 1, 3, 'normal', seededBytes(position, 100), stamp(`framework-1/${position}`)),
   );
-  const append: Message = { ...base, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries };
+  const append: Message = {
+    ...base,
+    type: 'append',
+    prevIndex: 0,
+    prevTerm: 0,
+    commit: 0,
+    answerWanted: true,
+    entries,
+  };
   const encodeStart = performance.now();
   const frame = encodeMessages([append]);
   const encodeMilliseconds = performance.now() - encodeStart;

@@ -137,6 +137,7 @@ function append(from: string, to: string, index: number, dataBytes: number): Mes
     prevTerm: 1,
     entries: [entry],
     commit: 0,
+    answerWanted: true,
   };
 }
 

@@ -20,7 +20,17 @@ function acknowledgement(index: number, term: number): Message {
 }
 
 function append(index: number, term: number): Message {
-  return { type: 'append', from: m1, to: m2, term, prevIndex: index - 1, prevTerm: term, entries: [], commit: 0 };
+  return {
+    type: 'append',
+    from: m1,
+    to: m2,
+    term,
+    prevIndex: index - 1,
+    prevTerm: term,
+    entries: [],
+    commit: 0,
+    answerWanted: true,
+  };
 }
 
 function ready(fields: Partial<Ready>): Ready {

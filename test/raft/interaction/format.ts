@@ -1,5 +1,6 @@
 // One compact, deterministic line per message, entry and membership, so a scenario's expected
 // output reads like the algorithm: `m1->m2 append term=2 prev=5/1 entries=[6/2 7/2] commit=5`.
+// A commit-only append that wants no answer ends in `no-answer`.
 import { assertNever } from '../../../src/util/assert.ts';
 import { decodeConfigEntry } from '../../../src/raft/membership.ts';
 import type {
@@ -28,7 +29,7 @@ function messageDetails(message: Message): string {
     case 'vote-response':
       return message.reject ? ' rejected' : ' granted';
     case 'append':
-      return ` prev=${message.prevIndex}/${message.prevTerm} entries=[${message.entries.map((entry) => `${entry.index}/${entry.term}`).join(' ')}] commit=${message.commit}`;
+      return ` prev=${message.prevIndex}/${message.prevTerm} entries=[${message.entries.map((entry) => `${entry.index}/${entry.term}`).join(' ')}] commit=${message.commit}${message.answerWanted ? '' : ' no-answer'}`;
     case 'append-response':
       return message.reject
         ? ` reject index=${message.index} hint=${message.hintIndex}/${message.hintTerm}`
