@@ -6,12 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
+  agentRedirectHeader,
   agentWebSocketPath,
   encodeMessage,
   type MasterMessage,
   parseMasterMessage,
   type WireResource,
 } from '../src/protocol/agent.ts';
+import { leaderOfRedirect } from '../src/agent/master-link.ts';
 import { developmentSecret, secretHeader } from '../src/util/shared-secret.ts';
 
 export interface SimulatedAgentOptions {
@@ -90,7 +92,8 @@ export class SimulatedAgent {
   #connect(address: string, registered: () => void): void {
     if (this.#closed) return;
     const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, {
-      headers: { [secretHeader]: developmentSecret },
+      // As the real agent (master-link.ts): a follower answers 307 with the leader, no WebSocket.
+      headers: { [secretHeader]: developmentSecret, [agentRedirectHeader]: '1' },
     });
     this.#socket = socket;
     this.dials += 1;
@@ -124,6 +127,14 @@ export class SimulatedAgent {
       if (!parsed.ok) return;
       if (parsed.message.type === 'registered') this.lastRegistration = { dialAtMs, openAtMs, atMs: Date.now() };
       this.#onMessage(socket, parsed.message, registered);
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      const leader = response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null;
+      if (leader === null) return socket.terminate();
+      this.#socket = null;
+      socket.removeAllListeners('close');
+      socket.terminate();
+      this.#connect(leader, registered);
     });
     const retry = (): void => {
       if (this.#closed || this.#socket !== socket) return;

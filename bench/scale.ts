@@ -12,7 +12,7 @@
 // event-loop delay histogram (the maximum since the previous scrape), kept per phase.
 //
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
-//                          [--snapshot-entries tasks÷10, 300–10000] [--quick]
+//                          [--snapshot-entries tasks÷10, 300–10000] [--profile DIR] [--quick]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
@@ -31,6 +31,8 @@ interface Settings {
   readonly reads: number;
   /** The masters' --snapshot-entries: small enough that the run takes snapshots with its tasks in. */
   readonly snapshotEntries: number;
+  /** `--profile DIR`: the masters run under `node --cpu-prof`; the survivors write their profiles there at the end. */
+  readonly profileDirectory: string | null;
 }
 
 const registerTimeoutMs = 900_000;
@@ -52,6 +54,7 @@ function settingsFrom(argv: string[]): Settings {
       reads: { type: 'string' },
       'snapshot-entries': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      profile: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -66,6 +69,7 @@ function settingsFrom(argv: string[]): Settings {
     agentProcesses: wholeNumber('agent-processes', values['agent-processes'], quick ? 1 : 2),
     reads: wholeNumber('reads', values.reads, quick ? 3 : 5),
     snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], snapshotEntriesByDefault),
+    profileDirectory: values.profile ?? null,
   };
 }
 
@@ -215,7 +219,11 @@ export async function main(argv: string[]): Promise<void> {
   process.stderr.write(
     `scale bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
   );
-  const bench = await BenchCluster.start('scale', ['--snapshot-entries', String(settings.snapshotEntries)]);
+  const bench = await BenchCluster.start(
+    'scale',
+    ['--snapshot-entries', String(settings.snapshotEntries)],
+    settings.profileDirectory,
+  );
   const cluster = bench.masters;
   let leader: ReplicaProcess | null = await cluster.waitForLeader();
   const poller = new LeaderMetricsPoller(() => leader?.address ?? null);

@@ -9,6 +9,7 @@ import { agentProtocolLimits } from '../protocol/limits.ts';
 import { WebSocket } from 'ws';
 import type { Logger } from '../util/logger.ts';
 import {
+  agentRedirectHeader,
   agentWebSocketPath,
   encodeMessage,
   parseMasterMessage,
@@ -193,10 +194,18 @@ export class MasterLink {
       const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${target}${agentWebSocketPath}`, {
         handshakeTimeout: linkLimits.handshakeTimeoutMs,
         maxPayload: agentProtocolLimits.maxFrameBytes,
-        headers: { [secretHeader]: this.options.secret },
+        // A follower answers this with a 307 naming the leader instead of a socket carrying not_leader.
+        headers: { [secretHeader]: this.options.secret, [agentRedirectHeader]: '1' },
         ...(tls === null ? {} : tls.clientOptions()),
       });
       socket.on('unexpected-response', (_request, response) => {
+        const leader = response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null;
+        if (leader !== null) {
+          end = { kind: 'redirect', leader };
+          this.options.logger.info({ master: target, leader }, 'not the leader');
+          socket.terminate();
+          return;
+        }
         // 401: this agent's secret is not the masters'. Keep trying (an operator may fix either
         // side), but say it plainly rather than as a silent connection failure.
         const level = response.statusCode === 401 ? 'error' : 'warn';
@@ -280,6 +289,18 @@ export class MasterLink {
         resolve(end);
       });
     });
+  }
+}
+
+/** The leader's host:port from a follower's 307 Location (ws[s]://leader/agent-path); null if it is not one. */
+export function leaderOfRedirect(location: string | undefined): string | null {
+  if (location === undefined) return null;
+  try {
+    const url = new URL(location);
+    if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.pathname !== agentWebSocketPath) return null;
+    return url.host === '' ? null : url.host;
+  } catch {
+    return null;
   }
 }
 

@@ -15,6 +15,7 @@ import { SecretCheck, secretHeader } from '../util/shared-secret.ts';
 import { certificateNames } from '../util/tls.ts';
 import type { TLSSocket } from 'node:tls';
 import {
+  agentRedirectHeader,
   agentWebSocketPath,
   encodeMessage,
   parseAgentMessage,
@@ -158,6 +159,8 @@ export class AgentGateway implements LeaderService {
   #statusUpdatesDeduplicated = 0;
   /** Re-registrations being proposed, by agent (agent-registration.ts proposeOnce). */
   readonly registrationsInFlight = new Map<AgentId, Promise<AgentId | null>>();
+  /** Agent handshakes this master answered 307 NOT_LEADER (a follower: #redirectToLeader). */
+  upgradesRedirected = 0;
   /** Registrations on a new socket that waited for the agent's proposal in flight instead of proposing. */
   registrationsJoined = 0;
   /** Registrations of one event-loop turn go to Raft as one entry (registration-batcher.ts). */
@@ -244,6 +247,7 @@ export class AgentGateway implements LeaderService {
       refuseUpgrade(socket, 401);
       return true;
     }
+    if (this.#redirectToLeader(request, socket)) return true;
     // After the secret: a caller without it learns nothing, not even that the master is full.
     if (this.#connections.size >= this.parts.maxConnections) {
       this.#reportRefusal(request, `${this.parts.maxConnections} agent sockets are open`);
@@ -263,6 +267,28 @@ export class AgentGateway implements LeaderService {
       }
     }
     this.#server.handleUpgrade(request, socket, head, (webSocket) => this.#accept(webSocket, request, names, socket));
+    return true;
+  }
+
+  /**
+   * On a follower that knows the leader, an agent that asked for it (agentRedirectHeader) is
+   * answered 307 NOT_LEADER with the leader's agent path as Location, before any WebSocket work:
+   * after a leader's SIGKILL every agent's first dial may land here. A master whose Raft leads but
+   * whose leader services are still starting takes the socket (the register waits for them), as
+   * does a follower that knows no leader (`not_leader` with none, as before).
+   */
+  #redirectToLeader(request: IncomingMessage, socket: Duplex): boolean {
+    if (this.#leading || request.headers[agentRedirectHeader] === undefined) return false;
+    const view = this.parts.master.raft();
+    if (view.role === 'leader' || view.leaderAddress === null) return false;
+    const scheme = (request.socket as Partial<TLSSocket>).encrypted === true ? 'wss' : 'ws';
+    this.upgradesRedirected += 1;
+    refuseUpgrade(
+      socket,
+      307,
+      { code: 'NOT_LEADER', message: `this master is not the leader; the leader is ${view.leaderAddress}` },
+      { Location: `${scheme}://${view.leaderAddress}${agentWebSocketPath}` },
+    );
     return true;
   }
 

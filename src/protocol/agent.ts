@@ -36,6 +36,13 @@ import type { ResourceStatistics } from './mesos.ts';
  */
 export const agentProtocolVersion = 7;
 export const agentWebSocketPath = '/api/v1/agent/ws';
+/**
+ * An agent that sends this header (any value) at the handshake follows a follower's HTTP 307 to
+ * the leader (`Location`: the agent path on the leader) instead of an upgraded socket that only
+ * carries `not_leader`: one HTTP exchange instead of a WebSocket handshake, a register frame and a
+ * close on the follower. Opt-in, so agents that do not send it keep getting `not_leader`.
+ */
+export const agentRedirectHeader = 'x-flotilla-follow-redirect';
 
 // ---------------------------------------------------------------- shared shapes
 

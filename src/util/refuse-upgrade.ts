@@ -11,6 +11,8 @@ export function refuseUpgrade(
   socket: Duplex,
   status: number,
   error: { readonly code: string; readonly message: string } | null = null,
+  /** More header lines (a redirect's Location), names and values already valid for HTTP. */
+  headers: Readonly<Record<string, string>> = {},
 ): void {
   // The HTTP server dropped its own listeners when it handed the socket over for the upgrade.
   socket.on('error', () => undefined);
@@ -20,7 +22,9 @@ export function refuseUpgrade(
   const statusText = STATUS_CODES[status] ?? 'Refused';
   const body = error === null ? '' : JSON.stringify({ error });
   const type = error === null ? '' : 'Content-Type: application/json\r\nRetry-After: 1\r\n';
+  let extra = '';
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\n${type}${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
