@@ -9,7 +9,19 @@ export async function readConsistency(master: MasterCore, stale: string | undefi
   if (stale !== undefined && stale !== 'true' && stale !== 'false') {
     throw new HttpError('BAD_REQUEST', `stale must be true or false, got "${stale}"`);
   }
-  if (stale === 'true') return;
+  if (stale === 'true') {
+    // Behind is what a stale read accepts; the empty state of a restart still reading its snapshot is not behind but wrong.
+    if (master.restoringSnapshot()) {
+      throw new HttpError(
+        'UNAVAILABLE',
+        'this master is restoring its snapshot after a restart; retry, or ask another master',
+        {
+          'retry-after': retryAfterSeconds,
+        },
+      );
+    }
+    return;
+  }
   try {
     await master.linearizableRead();
   } catch (error) {

@@ -78,6 +78,9 @@ export function createReplicatedMaster(parts: ReplicaParts): ReplicatedMaster {
         throw fromRaftError(error, parts.raft.status());
       }
     },
+    restoringSnapshot(): boolean {
+      return parts.raft.restoringAtStart();
+    },
     async changeMembership(request: MembershipRequest): Promise<{ index: number }> {
       try {
         return await parts.raft.proposeMembership(toMembershipChange(request));

@@ -86,6 +86,8 @@ export interface ReplicatedMaster {
   submit(command: Command, options?: SubmitOptions): Promise<{ index: number; result: ApplyResult }>;
   /** Resolves once this master has applied everything committed before the call (ReadIndex). */
   linearizableRead(): Promise<void>;
+  /** True while this master, just restarted, still restores its snapshot: its state is not yet its own. */
+  restoringSnapshot(): boolean;
   state(): ReadonlyState;
   /**
    * Listens to the state machine's changes on this master (leader or not); returns the function

@@ -338,6 +338,14 @@ export class RaftNode {
     return started;
   }
 
+  /**
+   * True while a restarted replica reads its stored snapshot (in slices, beginRestore): its state
+   * is still the empty one of index 0, which even a stale read must not be answered from.
+   */
+  restoringAtStart(): boolean {
+    return this.restoring !== null && this.appliedIndex === 0;
+  }
+
   /** Whether this replica leads now, without copying the core's status (asked once per write). */
   isLeader(): boolean {
     return this.core.isLeader();

@@ -68,9 +68,11 @@ test('a restart reads the stored snapshot in slices, swaps it in at once, then a
     count();
     assert.is(restarted.state.kv.size, 0, 'nothing restored in the turn the replica started');
     assert.is(reader.status().applied, 0);
+    assert.ok(reader.restoringAtStart(), 'a stale read is refused until the swap');
     await waitFor(() => reader.status().role === 'leader', { timeoutMs: 30_000, what: 'm1 elected again' });
     await reader.linearizableBarrier(60_000);
     counting = false;
+    assert.not.ok(reader.restoringAtStart());
     assert.is(stateHash(restarted.state), hashWritten, 'the snapshot and the entries after it, applied');
     const restoredEvents = heard.filter((event) => event.type === 'STATE_RESTORED');
     assert.is(restoredEvents.length, 1);
