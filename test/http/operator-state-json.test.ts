@@ -37,6 +37,7 @@ import {
 } from '../state-machine/support/fixtures.ts';
 import { frameworkId, offerId } from '../../src/state-machine/ids.ts';
 import { richScenario } from '../state-machine/support/scenario.ts';
+import { turnCounter } from '../support/turn-counter.ts';
 
 const harness = new Harness(richScenario);
 // F2's finished t2 acknowledged (completed); agent a2 unreachable (F2's t1 with it, its offers
@@ -110,18 +111,12 @@ test('a large answer goes out in slices, the event loop turning between them', a
   function* text(): Generator<string> {
     for (let piece = 0; piece < pieces; piece++) yield 'x'.repeat(1024);
   }
-  let turns = 0;
-  let counting = true;
-  const count = () => {
-    turns++;
-    if (counting) setImmediate(count);
-  };
-  setImmediate(count);
+  const counter = turnCounter();
   const chunks: Buffer[] = [];
   for await (const chunk of slicedBody(text()) as Readable) chunks.push(chunk as Buffer);
-  counting = false;
+  counter.stop();
   assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
-  assert.ok(turns >= chunks.length - 1, `${turns} turns of the loop for ${chunks.length} chunks`);
+  assert.ok(counter.turns() >= chunks.length - 1, `${counter.turns()} turns of the loop for ${chunks.length} chunks`);
   assert.is(Buffer.concat(chunks).byteLength, pieces * 1024);
 });
 

@@ -7,20 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SchedulerEvent } from '../../src/protocol/scheduler.ts';
 import { schedulerEventsPerSlice } from '../../src/master/limits.ts';
-import type { EventSink } from '../../src/master/scheduler/event-sink.ts';
+import { RecordingSink } from './support/recording-sink.ts';
 import { heartbeatEvent } from '../../src/master/scheduler/events.ts';
 import { SchedulerSession } from '../../src/master/scheduler/session.ts';
 import { reconcileEvents } from '../../src/master/scheduler/task-updates.ts';
 import { F1, Harness, registerAgent, subscribe } from '../state-machine/support/fixtures.ts';
-
-class RecordingSink implements EventSink {
-  readonly sent: SchedulerEvent[] = [];
-  send(event: SchedulerEvent): void {
-    this.sent.push(event);
-  }
-  end(): void {}
-  onClose(): void {}
-}
 
 const taskIdOf = (event: SchedulerEvent): string =>
   event.type === 'UPDATE' ? event.update.status.task_id.value : event.type;

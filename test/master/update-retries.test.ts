@@ -6,9 +6,8 @@
 // then twice as long after each resend.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SchedulerEvent } from '../../src/protocol/scheduler.ts';
 import { maxStatusUpdateRetryIntervalMs } from '../../src/master/limits.ts';
-import type { EventSink } from '../../src/master/scheduler/event-sink.ts';
+import { RecordingSink } from './support/recording-sink.ts';
 import { SchedulerSession } from '../../src/master/scheduler/session.ts';
 import { UpdateRetries } from '../../src/master/scheduler/update-retries.ts';
 import type { FrameworkId } from '../../src/state-machine/ids.ts';
@@ -34,15 +33,6 @@ import {
 } from '../state-machine/support/fixtures.ts';
 
 const intervalMs = 10_000;
-
-class RecordingSink implements EventSink {
-  readonly sent: SchedulerEvent[] = [];
-  send(event: SchedulerEvent): void {
-    this.sent.push(event);
-  }
-  end(): void {}
-  onClose(): void {}
-}
 
 /** Tasks t1 and t2 on a1, each reported TASK_RUNNING and TASK_FINISHED, nothing acknowledged. */
 function finishedUnacknowledged(): Harness {

@@ -20,6 +20,7 @@ import { SnapshotWorker } from '../../src/state-machine/snapshot-worker.ts';
 import { tables } from '../../src/state-machine/tables.ts';
 import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
+import { turnCounter } from '../support/turn-counter.ts';
 
 function richMachine(): Harness {
   return new Harness(richScenario);
@@ -423,18 +424,6 @@ function bulkMachine(rows: number): Harness {
     source.run({ type: 'kv_put', namespace: 'bulk', key: `k${key}`, value: `v${key}`, expectedVersion: null });
   }
   return source;
-}
-
-/** Counts event-loop turns (a callback that queues itself again on every turn) until stopped. */
-function turnCounter(): { turns: () => number; stop: () => void } {
-  let turns = 0;
-  let counting = true;
-  const count = () => {
-    turns++;
-    if (counting) setImmediate(count);
-  };
-  setImmediate(count);
-  return { turns: () => turns, stop: () => (counting = false) };
 }
 
 test('a restore in slices yields between them, keeps the old state until the swap, and ends at the same hash', async () => {
