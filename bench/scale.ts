@@ -129,7 +129,9 @@ async function restoreFollower(
   const restoredLine = (): string | undefined =>
     follower.output
       .split('\n')
-      .filter((text) => text.includes('"snapshot restored"'))
+      // A leader that compacted past the restarted follower's log sends it a newer snapshot, which
+      // replaces the one still being read from disk: either restore counts.
+      .filter((text) => text.includes('"snapshot restored"') || text.includes('"installed snapshot from the leader"'))
       .filter((text) => loggedAtMs(text) >= relaunchedAtMs)
       .at(-1);
   await waitFor(() => restoredLine() !== undefined, {
