@@ -20,10 +20,22 @@ import type { ReadonlyState, Task } from '../../../src/state-machine/state.ts';
 import type { TaskDefinition } from '../../../src/state-machine/values.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
 import { freePort } from '../../raft/support/process-cluster.ts';
+import { killProcessesWorkingUnder } from '../../support/sandbox-processes.ts';
 import { makeTempDir } from '../../support/tmp.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const flotillaBin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'flotilla.js');
+
+/**
+ * Every agent's work directory this test process started: a SIGKILLed agent leaves its tasks
+ * running (for recovery), and a test that never restarts it must not leave them to outlive the
+ * suite, so they are ended when the test process exits.
+ */
+const agentWorkDirs = new Set<string>();
+
+function endTasksAgentsLeft(): void {
+  for (const workDir of agentWorkDirs) killProcessesWorkingUnder(workDir);
+}
 
 export class AgentProcess {
   child: ChildProcess | null = null;
@@ -57,6 +69,8 @@ export class AgentProcess {
   }
 
   launch(): void {
+    if (agentWorkDirs.size === 0) process.once('exit', endTasksAgentsLeft);
+    agentWorkDirs.add(this.workDir);
     const child = spawn(
       process.execPath,
       [

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { AllocationReport } from '../../../src/offers/control.ts';
 import { AgentProcess } from '../../agent/support/daemon-support.ts';
 import { ProcessCluster, type ReplicaProcess } from '../../raft/support/process-cluster.ts';
+import { killProcessesWorkingUnder } from '../../support/sandbox-processes.ts';
 import { makeTempDir } from '../../support/tmp.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -194,25 +195,10 @@ export class E2eCluster {
       });
   }
 
-  /**
-   * Agents SIGKILLed by stop() leave their tasks running (as Mesos agents do, for recovery): the
-   * test ends the `sleep`s it caused, by the pids they wrote down.
-   */
-  killTaskProcesses(): void {
-    for (const { pid } of this.runs()) {
-      if (!Number.isInteger(pid) || pid <= 1) continue;
-      try {
-        // Only a process that is still our `sleep` (a pid may have been reused since).
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone (killed by a teardown), which is the usual case.
-      }
-    }
-  }
-
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((agent) => agent.stop()));
-    this.killTaskProcesses();
+    // SIGKILLed agents leave their tasks running (for recovery), whatever command they run.
+    for (const agent of this.agents) killProcessesWorkingUnder(agent.workDir);
     await this.masters.stop();
   }
 }
