@@ -12,6 +12,10 @@
 //   npm run bench -- peers --flotilla-args '--raft-storage-writer thread' [--baseline-args '...']
 //                                              extra master flags for flotilla (and flotilla-baseline)
 //   npm run bench -- peers --rounds 0          failover only
+//   npm run bench -- peers --false-elections 600 [--rounds 0 --kills 0]
+//                                              also the largest --clients count for 600 s per system with
+//                                              no fault: elections per hour, the followers' longest
+//                                              silences of the leader (bench/peers/false-elections.ts)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +26,7 @@ import { makeTempDir } from '../test/support/tmp.ts';
 import { median, percentile, printTable, round } from './_report.ts';
 import { EtcdSystem, etcdAvailability } from './peers/etcd.ts';
 import { type FailoverKind, measureFailover } from './peers/failover.ts';
+import { type FalseElectionLine, falseElectionRow, measureFalseElections } from './peers/false-elections.ts';
 import { FlotillaSystem } from './peers/flotilla.ts';
 import { benchValue, type RoundResult, runRound } from './peers/load.ts';
 import type { Availability, PeerSystem, SystemName } from './peers/system.ts';
@@ -38,6 +43,8 @@ interface Settings {
   readonly warmUpSeconds: number;
   readonly kills: number;
   readonly failoverKinds: readonly FailoverKind[];
+  /** Seconds per system of load with no fault, counting elections (0: none). */
+  readonly falseElectionSeconds: number;
   readonly out: string | null;
   readonly quick: boolean;
   /** A checkout (with node_modules) whose bin/flotilla.js runs as flotilla-baseline. */
@@ -83,6 +90,7 @@ function parseSettings(argv: string[]): Settings {
       'warm-up-seconds': { type: 'string' },
       kills: { type: 'string' },
       failover: { type: 'string' },
+      'false-elections': { type: 'string' },
       out: { type: 'string' },
       baseline: { type: 'string' },
       'flotilla-args': { type: 'string', default: '' },
@@ -109,6 +117,7 @@ function parseSettings(argv: string[]): Settings {
     warmUpSeconds: number(values['warm-up-seconds'], quick ? 1 : 5, 'warm-up-seconds'),
     kills: number(values.kills, quick ? 1 : 10, 'kills'),
     failoverKinds: kinds as FailoverKind[],
+    falseElectionSeconds: number(values['false-elections'], 0, 'false-elections'),
     out: values.out ?? (quick ? null : defaultResultsFile),
     quick,
     baseline: values.baseline ?? null,
@@ -198,6 +207,7 @@ async function runFailovers(
   loadAverages: number[],
 ): Promise<FailoverLine[]> {
   const lines: FailoverLine[] = [];
+  if (settings.kills === 0) return lines;
   for (const kind of settings.failoverKinds) {
     const runs = new Map<SystemName, number[]>(systems.map((system) => [system.name, []]));
     // Interleaved too: kill 1 of each system, then kill 2 of each...
@@ -227,6 +237,24 @@ async function runFailovers(
       lines.push(line);
     }
   }
+  return lines;
+}
+
+/** Slices of this length, interleaved across the systems. */
+const falseElectionSliceSeconds = 30;
+
+async function runFalseElections(systems: readonly PeerSystem[], settings: Settings): Promise<FalseElectionLine[]> {
+  if (settings.falseElectionSeconds === 0) return [];
+  const clients = Math.max(...settings.clientCounts);
+  const addresses = (system: PeerSystem) => (system instanceof FlotillaSystem ? system.memberAddresses() : null);
+  const lines = await measureFalseElections(
+    systems,
+    addresses,
+    clients,
+    settings.falseElectionSeconds,
+    Math.min(falseElectionSliceSeconds, settings.falseElectionSeconds),
+  );
+  for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
   return lines;
 }
 
@@ -284,8 +312,9 @@ export async function main(argv: string[]): Promise<void> {
         await runRound((client) => system.openClient(client), 16, settings.warmUpSeconds, benchValue(0));
     }
     const load = await runLoad(systems, settings, loadAverages);
+    const falseElections = await runFalseElections(systems, settings);
     const failover = await runFailovers(systems, settings, loadAverages);
-    report(settings, names, skipped, load, failover, loadAverages);
+    report(settings, names, skipped, load, failover, loadAverages, falseElections);
   } finally {
     await Promise.all(systems.map((system) => system.stop()));
   }
@@ -298,6 +327,7 @@ function report(
   load: readonly LoadLine[],
   failover: readonly FailoverLine[],
   loadAverages: readonly number[],
+  falseElections: readonly FalseElectionLine[],
 ): void {
   const comparison = comparisonRows(load, settings.systems, settings.clientCounts);
   process.stdout.write('\nwrites/s (p99 ms)\n');
@@ -312,6 +342,12 @@ function report(
       p99: line.p99_ms,
     })),
   );
+  if (falseElections.length > 0) {
+    process.stdout.write(
+      "\nno fault injected: elections, and the followers' silences of the leader (wall ms; ticks of their timer)\n",
+    );
+    printTable(falseElections.map(falseElectionRow));
+  }
   const loadAverage = {
     min: round(Math.min(...loadAverages), 1),
     median: round(median(loadAverages), 1),
@@ -341,6 +377,7 @@ function report(
     load,
     comparison,
     failover,
+    ...(falseElections.length > 0 ? { falseElections } : {}),
   };
   mkdirSync(path.dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);

@@ -73,6 +73,12 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>();
   /** Voters asked a second time in this pre-vote round (askAgainForPreVote). */
   private readonly preVoteAskedAgain = new Set<NodeId>();
+  /**
+   * The latest pre-vote request from each voter that came while we were in the leader's
+   * stickiness lease, unanswered (acceptHigherTerm). Answered when the lease runs out without a
+   * word from the leader (answerPreVotesHeldInLease); dropped when the leader speaks again.
+   */
+  private readonly preVotesHeldInLease = new Map<NodeId, MessageOf<'pre-vote'>>();
   private readonly progress = new Map<NodeId, Progress>();
   private transferee: NodeId = NO_NODE;
   /**
@@ -442,6 +448,7 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.votes.clear();
+    this.preVotesHeldInLease.clear();
     this.progress.clear();
     this.transferee = NO_NODE;
     this.leaseForfeited = false;
@@ -479,6 +486,7 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.electionElapsed === this.config.electionTicks) this.answerPreVotesHeldInLease();
     if (this.promotable() && this.electionElapsed >= this.electionTimeoutTicks()) {
       this.electionElapsed = 0;
       this.campaign('pre-vote');
@@ -570,6 +578,33 @@ export class RaftCore {
     return 'pending';
   }
 
+  /**
+   * Leader stickiness (§4.2.3): while we hear from a live leader, a vote request is most likely
+   * from a server that was cut off or removed; ignoring it keeps it from deposing a healthy leader.
+   */
+  private inStickinessLease(): boolean {
+    return (
+      this.config.checkQuorum &&
+      this.electionElapsed < this.config.electionTicks &&
+      (this.leader !== NO_NODE || this.backedLeaseBeforeRestart())
+    );
+  }
+
+  /**
+   * Our lease ran out with no word from the leader: the pre-votes we ignored during it get the
+   * answer they would get now (issue 19). Scenario: the leader freezes (no socket closes); m2's
+   * timer fires a tick before m3's lease ends, m3 ignores m2's request. Unanswered, m2 stayed a
+   * pending pre-candidate until its own randomized timeout or m3's fired again, up to 9 ticks
+   * later (7 of 20 freezes at load 37). A pre-vote changes no state (§9.6), so answering late is
+   * answering as if it arrived now; a requester that moved on ignores the answer.
+   */
+  private answerPreVotesHeldInLease(): void {
+    if (this.preVotesHeldInLease.size === 0 || this.inStickinessLease()) return;
+    const held = [...this.preVotesHeldInLease.values()];
+    this.preVotesHeldInLease.clear();
+    for (const request of held) if (request.term > this.term) this.handleVoteRequest(request);
+  }
+
   /** A message from a higher term. Returns false when it must be ignored. */
   private acceptHigherTerm(message: Message): boolean {
     if (message.type === 'pre-vote' || message.type === 'vote') {
@@ -577,11 +612,10 @@ export class RaftCore {
       // Leader stickiness (§4.2.3): while we hear from a live leader, a vote request is most
       // likely from a server that was cut off or removed; ignoring it keeps it from deposing
       // a healthy leader. A leadership transfer is the exception.
-      const inLease =
-        this.config.checkQuorum &&
-        this.electionElapsed < this.config.electionTicks &&
-        (this.leader !== NO_NODE || this.backedLeaseBeforeRestart());
-      if (inLease && !transfer) return false;
+      if (this.inStickinessLease() && !transfer) {
+        if (message.type === 'pre-vote') this.preVotesHeldInLease.set(message.from, message);
+        return false;
+      }
     }
     if (message.type === 'pre-vote') return true; // A pre-vote never changes our term (§9.6).
     if (message.type === 'pre-vote-response' && !message.reject) return true; // The term we would campaign in.
@@ -713,6 +747,7 @@ export class RaftCore {
     if (this.role !== 'follower') this.becomeFollower(this.term, message.from);
     this.leader = message.from;
     this.electionElapsed = 0;
+    this.preVotesHeldInLease.clear();
     if (message.type === 'append') this.handleAppend(message);
     else if (message.type === 'heartbeat') this.handleHeartbeat(message);
     else this.handleSnapshotChunk(message);

@@ -24,6 +24,7 @@ import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
 import type { IdempotencyOutcome } from './idempotency.ts';
+import { LeaderSilence } from './leader-silence.ts';
 import { type RaftObserver, silentRaftObserver } from './observer.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
@@ -187,6 +188,7 @@ export class RaftNode {
   private leadershipHeard = '';
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
   private tickTimer: NodeJS.Timeout | null = null;
+  private readonly leaderSilence = new LeaderSilence();
   private processScheduled = false;
   /** Committed entries not applied yet, applied in slices (applySlice); set up by the constructor. */
   private applyQueue!: ApplyQueue;
@@ -405,12 +407,16 @@ export class RaftNode {
   private tick(): void {
     if (this.stopped) return;
     this.core.tick();
+    if (this.core.summary().role === 'follower') this.leaderSilence.tick();
+    else this.leaderSilence.forget();
     this.tellLeadership();
     this.process();
   }
 
   private receive(messages: readonly import('./types.ts').Message[]): void {
     if (this.stopped) return;
+    const silence = this.leaderSilence.heard(messages, performance.now());
+    if (silence !== null) this.observer.leaderSilence?.(silence.durationMs, silence.ticks);
     for (const message of messages) this.core.step(message);
     this.tellLeadership();
     this.schedule();

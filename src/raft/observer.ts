@@ -16,6 +16,11 @@ export interface RaftObserver {
   snapshotInstalled(index: LogIndex, bytes: number): void;
   /** A proposal made here was applied here and answered: commit latency as a client sees it. */
   proposalApplied?(index: LogIndex, latencyMs: number): void;
+  /**
+   * A follower heard its leader again after at least one tick without a message from it:
+   * `durationMs` of wall time and `ticks` of its election timer (leader-silence.ts).
+   */
+  leaderSilence?(durationMs: number, ticks: number): void;
 }
 
 export const silentRaftObserver: RaftObserver = {

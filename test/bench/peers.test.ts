@@ -89,4 +89,39 @@ test(`peers bench --quick runs ${expectedSystems.join(', ')} and writes its resu
   assert.match(readme, /^\| Flotilla \| [0-9]+ \/ [0-9]+ ms \|/m);
 });
 
+test("peers bench --false-elections counts elections and reads the followers' silences of the leader", async () => {
+  const out = path.join(makeTempDir('peers-bench-'), 'peers.json');
+  const run = await runBench([
+    'peers',
+    '--systems',
+    'flotilla',
+    '--rounds',
+    '0',
+    '--kills',
+    '0',
+    '--warm-up-seconds',
+    '0',
+    '--clients',
+    '4',
+    '--false-elections',
+    '2',
+    '--out',
+    out,
+  ]);
+  assert.is(run.code, 0, `the bench failed:\n${run.stderr.slice(-4000)}`);
+  const line = run.stdout
+    .split('\n')
+    .filter((text) => text.startsWith('{'))
+    .map((text) => JSON.parse(text) as Record<string, unknown>)
+    .find((candidate) => candidate.bench === 'peers-false-elections');
+  assert.ok(line, 'no false-elections line');
+  assert.is(typeof line.elections, 'number');
+  assert.ok((line.writes_per_s as number) > 0);
+  // At 4 clients the leader still heartbeats between appends: the followers report silences.
+  const silences = line.silences_ms_at_least as Record<string, number> | null;
+  assert.ok(silences !== null, 'the followers exported no leader-silence metrics');
+  assert.equal(Object.keys(silences), ['100', '150', '200', '250', '300', '400', '500']);
+  assert.match(run.stdout, /no fault injected: elections/);
+});
+
 test.run();

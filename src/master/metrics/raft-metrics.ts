@@ -14,6 +14,10 @@ const millisecondsPerSecond = 1000;
 const fsyncBucketsSeconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** A commit is a round trip to a majority plus an fsync: 1 ms on loopback, 100s of ms across data centres. */
 const commitBucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Heartbeats every tick (30 ms on LAN); the election timeout is 10-20 ticks (0.3-0.6 s). */
+const silenceBucketsSeconds = [0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
+/** Silences of more ticks than this are counted together: a lost leader, not a slow one. */
+const silenceTicksCounted = 20;
 const snapshotBucketsSeconds = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class RaftMetrics {
@@ -27,6 +31,8 @@ export class RaftMetrics {
   readonly #persists;
   readonly #snapshotDuration;
   readonly #snapshots;
+  readonly #leaderSilence;
+  readonly #leaderSilenceTicks;
   #snapshotBytes = 0;
   /** Proposals applied since the counter was last read (proposed). */
   #appliedNotCounted = 0;
@@ -73,6 +79,16 @@ export class RaftMetrics {
       'snapshots taken here or installed from the leader',
       ['kind'],
     );
+    this.#leaderSilence = metrics.histogram(
+      'flotilla_raft_leader_silence_seconds',
+      'on a follower: each gap of at least one tick between messages from its leader (heartbeats, appends)',
+      silenceBucketsSeconds,
+    );
+    this.#leaderSilenceTicks = metrics.counter(
+      'flotilla_raft_leader_silences_total',
+      `on a follower: the same gaps by the ticks its election timer counted in them (${silenceTicksCounted}+: more)`,
+      ['ticks'],
+    );
   }
 
   /** For the Raft driver (RaftNodeOptions.observer). */
@@ -90,6 +106,12 @@ export class RaftMetrics {
     snapshotInstalled: (_index, bytes) => {
       this.#snapshotBytes = bytes;
       this.#snapshots.inc({ kind: 'installed' });
+    },
+    leaderSilence: (durationMs, ticks) => {
+      this.#leaderSilence.observe(durationMs / millisecondsPerSecond);
+      this.#leaderSilenceTicks.inc({
+        ticks: ticks >= silenceTicksCounted ? `${silenceTicksCounted}+` : String(ticks),
+      });
     },
   };
 
