@@ -53,6 +53,12 @@ export function idempotentRequest(request: FastifyRequest): IdempotentRequest | 
   return { key, scope: idempotencyScope(request), fingerprint: fingerprintOf(request) };
 }
 
+/** For a call whose commands carry no key: a malformed key is still a 400, as for any write; then null. */
+export function checkedUnkeyed(request: FastifyRequest): null {
+  headerKey(request);
+  return null;
+}
+
 /** What `submit` gets for the n-th command (1-based) a request submits. */
 export function submitOptions(request: IdempotentRequest, ordinal: number): SubmitOptions {
   const parts = ordinal === 1 ? [request.scope, request.key] : [request.scope, request.key, ordinal];

@@ -4,10 +4,11 @@
 // waited for one of the client's sockets, each copy queued another ACKNOWLEDGE, and a call's
 // time out ran while it waited in that queue, so queued calls expired unsent and went to the back
 // again, until none got through. Now an update's acknowledgement is sent once while it is on its
-// way, and a call's time out starts when it has a socket.
+// way, and a call's time out starts when it has a socket. And a client has sockets enough for a
+// burst's acknowledgements to be on their way together (maxAcknowledgeSockets).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { maxCallSockets } from '../../src/frameworks/sdk/limits.ts';
+import { maxAcknowledgeSockets } from '../../src/frameworks/sdk/limits.ts';
 import type { TaskStatus } from '../../src/protocol/mesos.ts';
 import { HttpFaultProxy } from '../support/http-fault-proxy.ts';
 import { type SingleMaster, startSingleMaster } from '../support/master.ts';
@@ -67,10 +68,10 @@ test('an acknowledgement queued behind busy sockets is not timed out before it i
     await client.subscribe();
     proxy.faults.set(
       'ACKNOWLEDGE',
-      Array.from({ length: maxCallSockets }, () => 'never-answer' as const),
+      Array.from({ length: maxAcknowledgeSockets }, () => 'never-answer' as const),
     );
     const before = acknowledgements();
-    const stuck = Array.from({ length: maxCallSockets }, (_, index) =>
+    const stuck = Array.from({ length: maxAcknowledgeSockets }, (_, index) =>
       client.acknowledge(status(`stuck-${index}`, Buffer.alloc(16, 10 + index).toString('base64'))).then(
         () => 'answered',
         (error: Error) => error.message,
@@ -83,7 +84,35 @@ test('an acknowledgement queued behind busy sockets is not timed out before it i
     );
     for (const outcome of await Promise.all(stuck)) assert.match(outcome, 'no answer within 2000 ms');
     assert.is(await queued, 'answered');
-    assert.is(acknowledgements() - before, maxCallSockets + 1, 'the queued call reached the master');
+    assert.is(acknowledgements() - before, maxAcknowledgeSockets + 1, 'the queued call reached the master');
+  } finally {
+    proxy.faults.delete('ACKNOWLEDGE');
+    client.close();
+  }
+});
+
+test('a burst of acknowledgements is on its way together, not eight at a time', async () => {
+  // The master answers an ACKNOWLEDGE once it is committed: with eight sockets, a framework
+  // acknowledged at most eight updates per commit (the churn bench's ~4,000 waiting for one).
+  const burst = 64;
+  const client = newClient(proxy.address);
+  try {
+    await client.subscribe();
+    proxy.faults.set(
+      'ACKNOWLEDGE',
+      Array.from({ length: burst }, () => 'hold' as const),
+    );
+    const before = acknowledgements();
+    const acknowledged = Array.from({ length: burst }, (_, index) =>
+      client.acknowledge(status(`burst-${index}`, Buffer.alloc(16, 150 + index).toString('base64'))),
+    );
+    // None is answered until all are held: each one held has a socket of its own.
+    await waitFor(() => proxy.heldCalls === burst, { timeoutMs: 20_000, what: `${burst} ACKNOWLEDGEs held at once` });
+    assert.ok(maxAcknowledgeSockets >= burst);
+    proxy.release();
+    await Promise.all(acknowledged);
+    assert.is(acknowledgements() - before, burst);
+    assert.is(client.acknowledgementsOnTheirWay, 0);
   } finally {
     proxy.faults.delete('ACKNOWLEDGE');
     client.close();

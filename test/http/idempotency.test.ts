@@ -199,6 +199,32 @@ test('a scheduler ACCEPT retried with its key launches once: no second launch, n
   }
 });
 
+test('an ACKNOWLEDGE takes no key (it applies once by its uuid), but a malformed key is still 400', async () => {
+  const client = await SchedulerClient.subscribe(cluster.url, frameworkInfo({ name: 'idem-ack' }));
+  try {
+    const acknowledge = (uuid: string) => ({
+      framework_id: { value: client.frameworkId },
+      type: 'ACKNOWLEDGE',
+      acknowledge: { agent_id: { value: A1 }, task_id: { value: 'no-such-task' }, uuid },
+    });
+    const headers = { 'mesos-stream-id': client.streamId, 'idempotency-key': 'ack-1' };
+    const first = await schedulerPost(cluster.url, acknowledge(Buffer.alloc(16, 1).toString('base64')), headers);
+    assert.is(first.status, 202);
+    // The key is not recorded for an acknowledgement: another one with it is no IDEMPOTENCY_KEY_REUSED.
+    const other = await schedulerPost(cluster.url, acknowledge(Buffer.alloc(16, 2).toString('base64')), headers);
+    assert.is(other.status, 202);
+    const malformed = await schedulerPost(cluster.url, acknowledge(Buffer.alloc(16, 3).toString('base64')), {
+      ...headers,
+      'idempotency-key': 'é',
+    });
+    assert.is(malformed.status, 400);
+    assert.is(errorOf(malformed.body).code, 'INVALID_IDEMPOTENCY_KEY');
+  } finally {
+    await client.callOk('TEARDOWN');
+    client.close();
+  }
+});
+
 async function makeOffer(client: SchedulerClient): Promise<Mesos.Offer> {
   const fromAllocator = await client.maybeNextOf('OFFERS', 1500);
   if (fromAllocator !== null) return fromAllocator.offers.offers[0]!;

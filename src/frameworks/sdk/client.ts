@@ -7,7 +7,7 @@
 // with its Mesos-Stream-Id and a fresh Idempotency-Key; a call answered 503/504/307 or lost on
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
 // uuid are acknowledged after the handlers ran.
-import { defaultQueuedEvents, maxCallSockets, maxKnownTasks } from './limits.ts';
+import { defaultQueuedEvents, maxAcknowledgeSockets, maxCallSockets, maxKnownTasks } from './limits.ts';
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -139,7 +139,7 @@ export class SchedulerClient {
     this.#logger = options.logger ?? silentLogger;
     const tls = options.tls ?? null;
     this.#callAgent = connectionAgent(tls, { keepAlive: true, maxSockets: maxCallSockets });
-    this.#acknowledgeAgent = connectionAgent(tls, { keepAlive: true, maxSockets: maxCallSockets });
+    this.#acknowledgeAgent = connectionAgent(tls, { keepAlive: true, maxSockets: maxAcknowledgeSockets });
     this.#streamAgent = connectionAgent(tls, { keepAlive: false });
     this.#authorization = credentialHeaders(options.framework.principal, options.secret);
     // Every call waiting out a retry's back-off listens on this one signal: a framework with more
