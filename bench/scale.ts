@@ -102,6 +102,18 @@ async function readStates(
   return { ms, bytes, unanswered };
 }
 
+/**
+ * Leaderships begun so far, from the masters' whole logs (one "leader services: leading" line each):
+ * the first is the cluster's start, every later one a leader change (issue 12).
+ */
+async function leadershipsBegun(cluster: ProcessCluster): Promise<number> {
+  let begun = 0;
+  for (const replica of cluster.replicas) {
+    begun += (await cluster.wholeOutput(replica)).split('"msg":"leader services: leading"').length - 1;
+  }
+  return begun;
+}
+
 /** A JSON log line's time; NaN for a line cut off at the front of the kept output. */
 function loggedAtMs(line: string): number {
   try {
@@ -237,8 +249,13 @@ export async function main(argv: string[]): Promise<void> {
     const fleet = await bench.startAgents(settings.agents, settings.agentProcesses, registerTimeoutMs);
     const registerMs = performance.now() - registerStartedAt;
     progress(`${settings.agents} agents registered in ${round(registerMs / 1000, 1)} s`);
+    const leadershipsAfterRegister = await leadershipsBegun(cluster);
     poller.phase = 'launch';
     const launch = await launchAll(scheduler, settings);
+    const leadershipsAfterLaunch = await leadershipsBegun(cluster);
+    progress(
+      `leader changes: ${leadershipsAfterRegister - 1} while registering, ${leadershipsAfterLaunch - leadershipsAfterRegister} while launching`,
+    );
     progress(
       `${launch.running} tasks running after ${round((launch.lastRunningAtMs - launch.firstAcceptAtMs) / 1000, 1)} s`,
     );
@@ -268,6 +285,11 @@ export async function main(argv: string[]): Promise<void> {
     const restore = await restoreFollower(cluster, follower);
     progress(`${follower.id} restored a snapshot of ${round(restore.bytes / mebibyte, 1)} MiB in ${restore.ms} ms`);
     const beforeKill = poller.overall();
+    const leaderChanges = {
+      register: leadershipsAfterRegister - 1,
+      launch: leadershipsAfterLaunch - leadershipsAfterRegister,
+      reads_and_restore: (await leadershipsBegun(cluster)) - leadershipsAfterLaunch,
+    };
     poller.phase = 'failover';
     const failover = await killLeader(cluster, fleet, leader);
     leader = failover.newLeader;
@@ -280,7 +302,7 @@ export async function main(argv: string[]): Promise<void> {
     for (const each of failover.timeline) progress(`  ${each.step.padEnd(42)} ${each.p50Ms} / ${each.maxMs}`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await poller.stop();
-    report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller });
+    report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller, leaderChanges });
   } finally {
     await poller.stop();
     scheduler.close();
@@ -306,6 +328,8 @@ interface Outcome {
   };
   readonly beforeKill: { readonly maxRssBytes: number; readonly maxEventLoopDelayMs: number };
   readonly poller: LeaderMetricsPoller;
+  /** Leader changes before the SIGKILL, by phase (leadershipsBegun). */
+  readonly leaderChanges: { readonly register: number; readonly launch: number; readonly reads_and_restore: number };
 }
 
 function report(settings: Settings, outcome: Outcome): void {
@@ -347,6 +371,7 @@ function report(settings: Settings, outcome: Outcome): void {
     failover_registrations: failover.counts.registrations,
     failover_closes: failover.counts.closes,
     failover_timeline: failover.timeline,
+    leader_changes_by_phase: outcome.leaderChanges,
     load_average: os.loadavg().map((load) => round(load, 1)),
     leader_event_loop_delay_max_ms: round(outcome.beforeKill.maxEventLoopDelayMs, 1),
     leader_event_loop_delay_max_ms_by_phase: phases,

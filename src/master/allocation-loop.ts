@@ -39,6 +39,7 @@ import { add, contains, emptyResources, type Resources } from '../state-machine/
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { runInSlices } from './allocation-slices.ts';
 import { InheritedOffers } from './inherited-offers.ts';
+import { OfferExpiries } from './offer-expiries.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
 import { fallbackCycleIntervalMs, maxRescindsPerPass } from './limits.ts';
@@ -101,11 +102,15 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   #again = false;
   #lastCycle: LastCycle | null = null;
   readonly #inherited: InheritedOffers;
+  /** Outstanding offers by expiry; null when offers never time out (`--offer-timeout-ms 0`). */
+  readonly #expiries: OfferExpiries | null;
 
   constructor(parts: AllocationLoopParts) {
     this.#parts = parts;
     this.#now = parts.now ?? Date.now;
     this.#inherited = new InheritedOffers(parts.master, parts.logger);
+    const timeoutMs = parts.settings.offerTimeoutMs;
+    this.#expiries = timeoutMs > 0 ? new OfferExpiries(timeoutMs) : null;
   }
 
   /** Filters and suppression are per leadership (control.ts): a new term starts with none. */
@@ -120,6 +125,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     // Every offer in the state is an earlier leader's: gone before any ACCEPT is served here.
     await this.#inherited.rescindAll(term, () => this.#leading(term), this.#now);
     if (!this.#leading(term)) return;
+    this.#indexOutstandingOffers();
     this.#stopListening = this.#parts.master.onChange((event) => this.#onChange(event));
     this.#fallbackTimer = setInterval(() => this.trigger('fallback interval'), fallbackCycleIntervalMs);
     this.#fallbackTimer.unref();
@@ -138,6 +144,7 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     this.#hints.clear();
     this.#memory.forget();
     this.#inherited.forget();
+    this.#expiries?.clear();
   }
 
   takeInheritedRescinds(frameworkId: string): readonly string[] {
@@ -227,6 +234,12 @@ export class AllocationLoop implements AllocationControl, LeaderService {
   #onChange(event: ChangeEvent): void {
     switch (event.type) {
       case 'OFFER_ADDED':
+        this.#expiries?.add(event.offer);
+        return; // it takes resources
+      case 'STATE_RESTORED':
+        this.#indexOutstandingOffers();
+        this.trigger(event.type);
+        return;
       case 'TASK_ADDED':
       case 'TASK_KILL_REQUESTED':
       case 'TASK_PRUNED':
@@ -242,6 +255,14 @@ export class AllocationLoop implements AllocationControl, LeaderService {
       default:
         this.trigger(event.type);
     }
+  }
+
+  /** Once per term (and after a restore): every offer later comes through OFFER_ADDED. */
+  #indexOutstandingOffers(): void {
+    const expiries = this.#expiries;
+    if (expiries === null) return;
+    expiries.clear();
+    for (const offer of this.#parts.master.state().offers.values()) expiries.add(offer);
   }
 
   #clearTimers(): void {
@@ -365,17 +386,9 @@ export class AllocationLoop implements AllocationControl, LeaderService {
 
   /** Mesos `--offer_timeout`: counted from the replicated `createdAt`, so a new leader continues. */
   async #rescindExpiredOffers(term: number): Promise<void> {
-    const timeoutMs = this.#parts.settings.offerTimeoutMs;
-    if (timeoutMs <= 0) return;
-    const deadline = this.#now() - timeoutMs;
-    const expired = [...this.#parts.master.state().offers.values()]
-      .filter((offer) => offer.createdAt <= deadline)
-      .slice(0, maxRescindsPerPass);
-    await this.#rescind(
-      term,
-      expired.map((offer) => offer.id),
-      'offer timed out; rescinded',
-    );
+    if (this.#expiries === null) return;
+    const expired = this.#expiries.expired(this.#now(), maxRescindsPerPass, this.#parts.master.state().offers);
+    await this.#rescind(term, expired, 'offer timed out; rescinded');
   }
 
   /** Rescinds the offers still outstanding, one command each, while this term lasts. */
@@ -397,10 +410,8 @@ export class AllocationLoop implements AllocationControl, LeaderService {
     const candidates: number[] = [];
     const filterExpiry = this.#hints.nextExpiryMs(nowMs);
     if (filterExpiry !== null) candidates.push(filterExpiry);
-    const timeoutMs = this.#parts.settings.offerTimeoutMs;
-    if (timeoutMs > 0) {
-      for (const offer of this.#parts.master.state().offers.values()) candidates.push(offer.createdAt + timeoutMs);
-    }
+    const offerExpiry = this.#expiries?.nextExpiryMs(this.#parts.master.state().offers) ?? null;
+    if (offerExpiry !== null) candidates.push(offerExpiry);
     if (candidates.length === 0) return;
     let wakeAtMs = candidates[0]!;
     for (const candidate of candidates) wakeAtMs = Math.min(wakeAtMs, candidate);

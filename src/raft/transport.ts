@@ -25,6 +25,13 @@
 //    `this.peers.get(peer.id) === peer`, and a stale socket is cut.
 // 3. close() while a reconnect timer is pending or a handshake is in flight: timers are
 //    cleared, sockets closed, and no handler redials once `closed` is set.
+// 4. This process holds its event loop past a keepalive interval (a long turn, a loaded
+//    machine): the peer's pong arrives in time but waits unread in the kernel. The overdue
+//    interval timer runs in the timers phase, before the poll phase reads that pong, and cut a
+//    healthy socket; the follower on the other end took the close as its leader lost and
+//    campaigned at once (issue 12: leader changes during a 5,000-agent launch, each after
+//    "raft peer missed a pong"). So the timer only schedules the check, and the check runs in
+//    the check phase (setImmediate), after the poll phase has read what arrived meanwhile.
 import { maxFrameBytes } from './limits.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -205,6 +212,8 @@ export class PeerTransport {
   private readonly frameFormat: number;
   private readonly server: WebSocketServer;
   private readonly keepaliveTimer: NodeJS.Timeout;
+  /** The keepalive check the timer scheduled, after the pending input is read (race 4). */
+  private keepaliveCheck: NodeJS.Immediate | null = null;
   /** Set first thing in close(): from then on nothing dials, sends or delivers. */
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -246,7 +255,7 @@ export class PeerTransport {
       headers.push(`${NODE_HEADER}: ${this.self}`);
       headers.push(`${FRAME_FORMAT_HEADER}: ${this.frameFormat}`);
     });
-    this.keepaliveTimer = setInterval(() => this.checkKeepalive(), this.limits.keepaliveIntervalMs);
+    this.keepaliveTimer = setInterval(() => this.scheduleKeepaliveCheck(), this.limits.keepaliveIntervalMs);
   }
 
   /**
@@ -328,6 +337,8 @@ export class PeerTransport {
     if (this.closing !== null) return this.closing;
     this.closed = true;
     clearInterval(this.keepaliveTimer);
+    if (this.keepaliveCheck !== null) clearImmediate(this.keepaliveCheck);
+    this.keepaliveCheck = null;
     const closures: Promise<void>[] = [];
     for (const peer of this.peers.values()) {
       this.cancelReconnect(peer);
@@ -576,6 +587,15 @@ export class PeerTransport {
       this.logger.info({ peer: peer.id, address: peer.address }, 'raft peer disconnected');
       this.onPeerDisconnected(peer.id);
     }
+  }
+
+  /** Race 4: the pongs and frames that arrived while this loop was held are read first. */
+  private scheduleKeepaliveCheck(): void {
+    if (this.keepaliveCheck !== null) return;
+    this.keepaliveCheck = setImmediate(() => {
+      this.keepaliveCheck = null;
+      if (!this.closed) this.checkKeepalive();
+    });
   }
 
   private checkKeepalive(): void {

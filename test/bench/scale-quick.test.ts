@@ -24,6 +24,7 @@ interface ScaleLine {
   leader_rss_max_mib: number;
   leader_event_loop_delay_max_ms: number;
   leader_event_loop_delay_max_ms_by_phase: Record<string, number>;
+  leader_changes_by_phase: { register: number; launch: number; reads_and_restore: number };
 }
 
 test('the scale benchmark in quick mode runs every step and reports', () => {
@@ -49,6 +50,10 @@ test('the scale benchmark in quick mode runs every step and reports', () => {
   assert.ok(line.leader_rss_max_mib > 0, "the leader's memory was read from its /metrics");
   assert.ok(Number.isFinite(line.leader_event_loop_delay_max_ms));
   assert.ok('launch' in line.leader_event_loop_delay_max_ms_by_phase, 'the launch phase was sampled');
+  // Counted, not asserted to be zero: a loaded machine may elect; the full run's figure is the finding.
+  const changes = Object.values(line.leader_changes_by_phase);
+  assert.is(changes.length, 3, 'leader changes counted for each phase before the SIGKILL');
+  assert.ok(changes.every((count) => Number.isInteger(count) && count >= 0));
 });
 
 test.run();

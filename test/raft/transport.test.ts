@@ -8,6 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, type Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { backoffDelayMs } from '../../src/util/backoff.ts';
 import { entryChecksum } from '../../src/raft/checksum.ts';
 import { decodeMessages, encodeMessages } from '../../src/raft/codec.ts';
@@ -549,6 +551,79 @@ test('keepalive cuts a peer that stops answering pings', async () => {
     assert.is(m2.transport.stats().peers['m1']?.connected, false);
   } finally {
     await closedRaw(silent);
+    await m2.stop();
+  }
+});
+
+/** Indexes into the flags the test and its answering peer share. */
+const holdingFlag = 0;
+const answeredFlag = 1;
+
+/**
+ * A raw peer in a worker thread, so it answers while this thread's event loop is held: it pongs
+ * a ping by hand, only once `flags[holdingFlag]` says this thread holds its loop, and then sets
+ * `flags[answeredFlag]`. Its messages to this thread: 'open', 'ping' (one per ping), 'closed'.
+ */
+const answeringPeerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const WebSocket = require(workerData.wsPath);
+const flags = new Int32Array(workerData.flags);
+const client = new WebSocket(workerData.url, { headers: workerData.headers, perMessageDeflate: false, autoPong: false });
+client.on('error', () => undefined);
+client.on('open', () => parentPort.postMessage('open'));
+client.on('close', () => parentPort.postMessage('closed'));
+client.on('ping', (data) => {
+  parentPort.postMessage('ping');
+  Atomics.wait(flags, ${holdingFlag}, 0);
+  client.pong(data);
+  Atomics.store(flags, ${answeredFlag}, 1);
+  Atomics.notify(flags, ${answeredFlag});
+});
+parentPort.on('message', () => client.terminate());
+`;
+
+test('keepalive: a pong that arrived while this loop was held is read before the check (race 4)', async () => {
+  // Long enough that this thread handles the peer's 'ping' message before the next tick, even loaded.
+  const keepaliveIntervalMs = 250;
+  const m2 = await startNode('m2', { limits: { keepaliveIntervalMs } });
+  m2.transport.setPeers({ m1: '127.0.0.1:1' });
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const peer = new Worker(answeringPeerSource, {
+    eval: true,
+    workerData: {
+      wsPath: createRequire(import.meta.url).resolve('ws'),
+      flags: flags.buffer,
+      url: `ws://127.0.0.1:${m2.port}${RAFT_PATH}`,
+      headers: { [NODE_HEADER]: 'm1', [SECRET_HEADER]: clusterSecret },
+    },
+  });
+  let pings = 0;
+  let closed = false;
+  let opened = false;
+  let held = false;
+  peer.on('message', (message: string) => {
+    if (message === 'open') opened = true;
+    if (message === 'closed') closed = true;
+    if (message !== 'ping') return;
+    pings += 1;
+    if (held) return;
+    held = true;
+    // Hold this loop past the next keepalive tick; the peer answers meanwhile, so its pong waits
+    // unread in the kernel when the overdue tick comes.
+    Atomics.store(flags, holdingFlag, 1);
+    Atomics.notify(flags, holdingFlag);
+    Atomics.wait(flags, answeredFlag, 0);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2 * keepaliveIntervalMs);
+  });
+  try {
+    await waitFor('the peer connects', () => opened);
+    // The overdue tick either pings again (it heard the pong) or cuts the socket.
+    await waitFor('a keepalive round after the held turn, or the socket cut', () => pings >= 2 || closed);
+    assert.is(closed, false, 'a peer that answered in time was cut');
+    assert.not.ok(m2.logs.some((line) => line.message === 'raft peer missed a pong; disconnecting'));
+  } finally {
+    peer.postMessage('stop');
+    await peer.terminate();
     await m2.stop();
   }
 });
