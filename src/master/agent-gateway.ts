@@ -169,6 +169,10 @@ export class AgentGateway implements LeaderService {
   #timer: NodeJS.Timeout | null = null;
   #leading = false;
   #leaderSinceMs = 0;
+  /** When the latest pings went out, oldest first: an agent is late by pings it missed, not by wall time. */
+  #pingsSentMs: number[] = [];
+  /** The liveness check the ping timer scheduled, after the pending input is read. */
+  #livenessCheck: NodeJS.Immediate | null = null;
   #nonce = 0;
   readonly #groupLaunches: GroupLaunches;
   /** Status updates of one event-loop turn go to Raft as one entry (status-batcher.ts). */
@@ -218,8 +222,9 @@ export class AgentGateway implements LeaderService {
     this.#lastHeardMs.clear();
     this.#usage.clear();
     this.#leaderSinceMs = Date.now();
+    this.#pingsSentMs = [];
     this.#stopListening = this.parts.master.onChange((event) => this.#onChange(event));
-    this.#timer = setInterval(() => this.#tick(), this.parts.settings.pingIntervalMs);
+    this.#timer = setInterval(() => this.#scheduleTick(), this.parts.settings.pingIntervalMs);
     this.parts.logger.info(
       { graceMs: this.parts.settings.reregistrationGraceMs },
       'leading: waiting for agents to re-register',
@@ -232,6 +237,8 @@ export class AgentGateway implements LeaderService {
     this.#leading = false;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    if (this.#livenessCheck !== null) clearImmediate(this.#livenessCheck);
+    this.#livenessCheck = null;
     this.#stopListening?.();
     this.#stopListening = null;
     this.#lastHeardMs.clear();
@@ -578,15 +585,32 @@ export class AgentGateway implements LeaderService {
     this.#byAgent.clear();
   }
 
+  /**
+   * After a turn longer than the ping interval, the overdue timer runs before the poll phase has
+   * read the pongs that arrived meanwhile: the check runs in the check phase, after them (as the
+   * Raft transport's keepalive does, race 4 in src/raft/transport.ts).
+   */
+  #scheduleTick(): void {
+    if (this.#livenessCheck !== null) return;
+    this.#livenessCheck = setImmediate(() => {
+      this.#livenessCheck = null;
+      this.#tick();
+    });
+  }
+
   #tick(): void {
     if (!this.#leading) return;
     const nonce = ++this.#nonce;
+    const nowMs = Date.now();
     for (const connection of this.#byAgent.values()) connection.send({ type: 'ping', nonce });
+    this.#pingsSentMs.push(nowMs);
+    if (this.#pingsSentMs.length > this.parts.settings.maxMissedPings + 1) this.#pingsSentMs.shift();
     const late = lateAgents(
       this.parts.master.state().agents.values(),
       this.#lastHeardMs,
       this.#leaderSinceMs,
-      Date.now(),
+      this.#pingsSentMs,
+      nowMs,
       this.parts.settings,
     );
     for (const agentId of late) void this.#markUnreachable(agentId);
