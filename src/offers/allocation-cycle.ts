@@ -92,8 +92,9 @@ const nothingFree: Candidate = { reason: 'NOTHING_FREE' };
 const belowMinimum: Candidate = { reason: 'BELOW_MIN_ALLOCATABLE' };
 const reservedForOthers: Candidate = { reason: 'RESERVED_FOR_OTHER_ROLES' };
 
+// Indexed loops, not for-of, in these per-agent helpers: their iterators showed as allocations.
 function hasRole(resources: Resources, role: Role): boolean {
-  for (const resource of resources) if (resource.role === role) return true;
+  for (let at = 0; at < resources.length; at += 1) if (resources[at]!.role === role) return true;
   return false;
 }
 
@@ -106,7 +107,10 @@ function reservedRolesIn(resources: Resources): Role[] {
 }
 
 function onlyRoles(resources: Resources, role: Role, other: Role): boolean {
-  for (const resource of resources) if (resource.role !== role && resource.role !== other) return false;
+  for (let at = 0; at < resources.length; at += 1) {
+    const owner = resources[at]!.role;
+    if (owner !== role && owner !== other) return false;
+  }
   return true;
 }
 
@@ -178,7 +182,8 @@ export class AllocationCycle {
     this.#hintsGeneration = input.hints.generation;
     this.#agents = (planned ?? book.sortedAgentIds()).map((id) => {
       const agent = state.agents.get(id);
-      assert(agent !== undefined, `allocation book: agent ${id} is not in the state`);
+      // The message only when it fails: a template built per agent is 10,000 strings a cycle.
+      if (agent === undefined) assert(false, `allocation book: agent ${id} is not in the state`);
       return agent;
     });
     this.#remaining = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
@@ -260,7 +265,8 @@ export class AllocationCycle {
       if (decisions === undefined) continue;
       let offered = decisions[0]!.resources;
       for (let index = 1; index < decisions.length; index += 1) offered = add(offered, decisions[index]!.resources);
-      assert(contains(this.#bookedFree[at]!, offered), `agent ${this.#agents[at]!.id} is over-committed by this cycle`);
+      if (!contains(this.#bookedFree[at]!, offered))
+        assert(false, `agent ${this.#agents[at]!.id} is over-committed by this cycle`);
     }
     const offers = this.#decisions.map(
       (decision): OfferDefinition => ({
@@ -402,11 +408,19 @@ export class AllocationCycle {
   #decide(frameworkId: FrameworkId, agentId: AgentId, at: number, role: Role, resources: Resources): void {
     const remaining = this.#remaining[at];
     // Every offer fits what its agent has free: an allocator that offers more over-commits it.
-    assert(remaining !== undefined, `an offer on agent ${agentId}, which has nothing booked as free`);
-    assert(!isEmpty(resources), `an empty offer to ${frameworkId} on ${agentId}`);
-    assert(contains(remaining, resources), `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
+    // (Messages built only on failure: this runs for every offer of a cycle.)
+    if (remaining === undefined) assert(false, `an offer on agent ${agentId}, which has nothing booked as free`);
+    if (isEmpty(resources)) assert(false, `an empty offer to ${frameworkId} on ${agentId}`);
+    if (!contains(remaining, resources))
+      assert(false, `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
     const onAgent = this.#decisionsByAgent[at];
-    const existing = onAgent?.find((decision) => decision.frameworkId === frameworkId && decision.role === role);
+    let existing: Decision | undefined;
+    if (onAgent !== undefined)
+      for (const decision of onAgent)
+        if (decision.frameworkId === frameworkId && decision.role === role) {
+          existing = decision;
+          break;
+        }
     if (existing === undefined) {
       const decision = { frameworkId, agentId, role, resources };
       if (onAgent === undefined) this.#decisionsByAgent[at] = [decision];
@@ -460,6 +474,11 @@ export class AllocationCycle {
 
   #note(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
     if (this.#frameworksWithRoom > 0) this.#touched.add(frameworkId);
+    this.#record(frameworkId, agentId, reason);
+  }
+
+  /** A reason kept, within the framework's bound (`#note` without marking it touched). */
+  #record(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
     let reasons = this.#reasons.get(frameworkId);
     if (reasons === undefined) {
       reasons = new Map();
@@ -479,7 +498,8 @@ export class AllocationCycle {
   #noteUntouched(agentId: AgentId, reason: SkipReason): void {
     if (this.#frameworksWithRoom <= 0) return;
     for (const frameworkId of this.#frameworkIds) {
-      if (!this.#touched.has(frameworkId)) this.#note(frameworkId, agentId, reason);
+      // Recorded, not noted: marking each as touched too would only grow the set to be cleared.
+      if (!this.#touched.has(frameworkId)) this.#record(frameworkId, agentId, reason);
     }
   }
 }
