@@ -121,6 +121,8 @@ interface Decision {
   readonly agentId: AgentId;
   readonly role: Role;
   resources: Resources;
+  /** The decision on the same agent made before this one: a list per agent without an array each. */
+  readonly earlierOnAgent: Decision | undefined;
 }
 
 export class AllocationCycle {
@@ -145,8 +147,8 @@ export class AllocationCycle {
   readonly #remaining: (Resources | undefined)[];
   /** ... its free resources when the cycle booked it (all its offers together must fit), ... */
   readonly #bookedFree: (Resources | undefined)[];
-  /** ... and its decisions, to find one to add to. */
-  readonly #decisionsByAgent: (Decision[] | undefined)[];
+  /** ... and its latest decision (linked to the earlier ones), to find one to add to. */
+  readonly #latestDecisionOnAgent: (Decision | undefined)[];
   /** In the order first decided (the offers' order). */
   readonly #decisions: Decision[] = [];
   readonly #reasons = new Map<FrameworkId, Map<AgentId, SkipReason>>();
@@ -188,7 +190,7 @@ export class AllocationCycle {
     });
     this.#remaining = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
     this.#bookedFree = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
-    this.#decisionsByAgent = new Array<Decision[] | undefined>(this.#agents.length).fill(undefined);
+    this.#latestDecisionOnAgent = new Array<Decision | undefined>(this.#agents.length).fill(undefined);
     mergeQuantities(this.totals, book.activeTotals);
     // The driver's tree is kept from cycle to cycle and brought up to date (role-tree-keeper.ts).
     this.tree = incremental?.memory.roleTree(state) ?? buildRoleTree(state);
@@ -261,10 +263,11 @@ export class AllocationCycle {
   result(): AllocationResult {
     // No agent over-committed: what this cycle offers on an agent, summed, fits what it had free.
     for (let at = 0; at < this.#agents.length; at += 1) {
-      const decisions = this.#decisionsByAgent[at];
-      if (decisions === undefined) continue;
-      let offered = decisions[0]!.resources;
-      for (let index = 1; index < decisions.length; index += 1) offered = add(offered, decisions[index]!.resources);
+      const latest = this.#latestDecisionOnAgent[at];
+      if (latest === undefined) continue;
+      let offered = latest.resources;
+      for (let decision = latest.earlierOnAgent; decision !== undefined; decision = decision.earlierOnAgent)
+        offered = add(offered, decision.resources);
       if (!contains(this.#bookedFree[at]!, offered))
         assert(false, `agent ${this.#agents[at]!.id} is over-committed by this cycle`);
     }
@@ -413,18 +416,13 @@ export class AllocationCycle {
     if (isEmpty(resources)) assert(false, `an empty offer to ${frameworkId} on ${agentId}`);
     if (!contains(remaining, resources))
       assert(false, `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
-    const onAgent = this.#decisionsByAgent[at];
-    let existing: Decision | undefined;
-    if (onAgent !== undefined)
-      for (const decision of onAgent)
-        if (decision.frameworkId === frameworkId && decision.role === role) {
-          existing = decision;
-          break;
-        }
+    const latest = this.#latestDecisionOnAgent[at];
+    let existing = latest;
+    while (existing !== undefined && (existing.frameworkId !== frameworkId || existing.role !== role))
+      existing = existing.earlierOnAgent;
     if (existing === undefined) {
-      const decision = { frameworkId, agentId, role, resources };
-      if (onAgent === undefined) this.#decisionsByAgent[at] = [decision];
-      else onAgent.push(decision);
+      const decision = { frameworkId, agentId, role, resources, earlierOnAgent: latest };
+      this.#latestDecisionOnAgent[at] = decision;
       this.#decisions.push(decision);
     } else existing.resources = add(existing.resources, resources);
     // Usually the whole of what is free is offered at once: then nothing is left, no walk needed.
