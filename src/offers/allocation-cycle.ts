@@ -92,8 +92,9 @@ const nothingFree: Candidate = { reason: 'NOTHING_FREE' };
 const belowMinimum: Candidate = { reason: 'BELOW_MIN_ALLOCATABLE' };
 const reservedForOthers: Candidate = { reason: 'RESERVED_FOR_OTHER_ROLES' };
 
+// Indexed loops, not for-of, in these per-agent helpers: their iterators showed as allocations.
 function hasRole(resources: Resources, role: Role): boolean {
-  for (const resource of resources) if (resource.role === role) return true;
+  for (let at = 0; at < resources.length; at += 1) if (resources[at]!.role === role) return true;
   return false;
 }
 
@@ -106,7 +107,10 @@ function reservedRolesIn(resources: Resources): Role[] {
 }
 
 function onlyRoles(resources: Resources, role: Role, other: Role): boolean {
-  for (const resource of resources) if (resource.role !== role && resource.role !== other) return false;
+  for (let at = 0; at < resources.length; at += 1) {
+    const owner = resources[at]!.role;
+    if (owner !== role && owner !== other) return false;
+  }
   return true;
 }
 
@@ -117,6 +121,8 @@ interface Decision {
   readonly agentId: AgentId;
   readonly role: Role;
   resources: Resources;
+  /** The decision on the same agent made before this one: a list per agent without an array each. */
+  readonly earlierOnAgent: Decision | undefined;
 }
 
 export class AllocationCycle {
@@ -141,8 +147,8 @@ export class AllocationCycle {
   readonly #remaining: (Resources | undefined)[];
   /** ... its free resources when the cycle booked it (all its offers together must fit), ... */
   readonly #bookedFree: (Resources | undefined)[];
-  /** ... and its decisions, to find one to add to. */
-  readonly #decisionsByAgent: (Decision[] | undefined)[];
+  /** ... and its latest decision (linked to the earlier ones), to find one to add to. */
+  readonly #latestDecisionOnAgent: (Decision | undefined)[];
   /** In the order first decided (the offers' order). */
   readonly #decisions: Decision[] = [];
   readonly #reasons = new Map<FrameworkId, Map<AgentId, SkipReason>>();
@@ -178,12 +184,13 @@ export class AllocationCycle {
     this.#hintsGeneration = input.hints.generation;
     this.#agents = (planned ?? book.sortedAgentIds()).map((id) => {
       const agent = state.agents.get(id);
-      assert(agent !== undefined, `allocation book: agent ${id} is not in the state`);
+      // The message only when it fails: a template built per agent is 10,000 strings a cycle.
+      if (agent === undefined) assert(false, `allocation book: agent ${id} is not in the state`);
       return agent;
     });
     this.#remaining = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
     this.#bookedFree = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
-    this.#decisionsByAgent = new Array<Decision[] | undefined>(this.#agents.length).fill(undefined);
+    this.#latestDecisionOnAgent = new Array<Decision | undefined>(this.#agents.length).fill(undefined);
     mergeQuantities(this.totals, book.activeTotals);
     // The driver's tree is kept from cycle to cycle and brought up to date (role-tree-keeper.ts).
     this.tree = incremental?.memory.roleTree(state) ?? buildRoleTree(state);
@@ -256,11 +263,13 @@ export class AllocationCycle {
   result(): AllocationResult {
     // No agent over-committed: what this cycle offers on an agent, summed, fits what it had free.
     for (let at = 0; at < this.#agents.length; at += 1) {
-      const decisions = this.#decisionsByAgent[at];
-      if (decisions === undefined) continue;
-      let offered = decisions[0]!.resources;
-      for (let index = 1; index < decisions.length; index += 1) offered = add(offered, decisions[index]!.resources);
-      assert(contains(this.#bookedFree[at]!, offered), `agent ${this.#agents[at]!.id} is over-committed by this cycle`);
+      const latest = this.#latestDecisionOnAgent[at];
+      if (latest === undefined) continue;
+      let offered = latest.resources;
+      for (let decision = latest.earlierOnAgent; decision !== undefined; decision = decision.earlierOnAgent)
+        offered = add(offered, decision.resources);
+      if (!contains(this.#bookedFree[at]!, offered))
+        assert(false, `agent ${this.#agents[at]!.id} is over-committed by this cycle`);
     }
     const offers = this.#decisions.map(
       (decision): OfferDefinition => ({
@@ -402,15 +411,18 @@ export class AllocationCycle {
   #decide(frameworkId: FrameworkId, agentId: AgentId, at: number, role: Role, resources: Resources): void {
     const remaining = this.#remaining[at];
     // Every offer fits what its agent has free: an allocator that offers more over-commits it.
-    assert(remaining !== undefined, `an offer on agent ${agentId}, which has nothing booked as free`);
-    assert(!isEmpty(resources), `an empty offer to ${frameworkId} on ${agentId}`);
-    assert(contains(remaining, resources), `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
-    const onAgent = this.#decisionsByAgent[at];
-    const existing = onAgent?.find((decision) => decision.frameworkId === frameworkId && decision.role === role);
+    // (Messages built only on failure: this runs for every offer of a cycle.)
+    if (remaining === undefined) assert(false, `an offer on agent ${agentId}, which has nothing booked as free`);
+    if (isEmpty(resources)) assert(false, `an empty offer to ${frameworkId} on ${agentId}`);
+    if (!contains(remaining, resources))
+      assert(false, `an offer to ${frameworkId} exceeds what agent ${agentId} has free`);
+    const latest = this.#latestDecisionOnAgent[at];
+    let existing = latest;
+    while (existing !== undefined && (existing.frameworkId !== frameworkId || existing.role !== role))
+      existing = existing.earlierOnAgent;
     if (existing === undefined) {
-      const decision = { frameworkId, agentId, role, resources };
-      if (onAgent === undefined) this.#decisionsByAgent[at] = [decision];
-      else onAgent.push(decision);
+      const decision = { frameworkId, agentId, role, resources, earlierOnAgent: latest };
+      this.#latestDecisionOnAgent[at] = decision;
       this.#decisions.push(decision);
     } else existing.resources = add(existing.resources, resources);
     // Usually the whole of what is free is offered at once: then nothing is left, no walk needed.
@@ -460,6 +472,11 @@ export class AllocationCycle {
 
   #note(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
     if (this.#frameworksWithRoom > 0) this.#touched.add(frameworkId);
+    this.#record(frameworkId, agentId, reason);
+  }
+
+  /** A reason kept, within the framework's bound (`#note` without marking it touched). */
+  #record(frameworkId: FrameworkId, agentId: AgentId, reason: SkipReason): void {
     let reasons = this.#reasons.get(frameworkId);
     if (reasons === undefined) {
       reasons = new Map();
@@ -479,7 +496,8 @@ export class AllocationCycle {
   #noteUntouched(agentId: AgentId, reason: SkipReason): void {
     if (this.#frameworksWithRoom <= 0) return;
     for (const frameworkId of this.#frameworkIds) {
-      if (!this.#touched.has(frameworkId)) this.#note(frameworkId, agentId, reason);
+      // Recorded, not noted: marking each as touched too would only grow the set to be cleared.
+      if (!this.#touched.has(frameworkId)) this.#record(frameworkId, agentId, reason);
     }
   }
 }

@@ -51,26 +51,48 @@ export function dominantShare(allocation: Quantities, totals: Quantities): numbe
 export function meetsMinimum(resources: Resources, alternatives: readonly Quantities[], role?: Role): boolean {
   if (role === undefined ? resources.length === 0 : !hasRole(resources, role)) return false;
   if (alternatives.length === 0) return true;
-  // Summed per name on demand, not into a map first, and without a closure per call: run for
-  // every agent of every cycle.
-  for (const alternative of alternatives) if (holdsAll(resources, alternative, role)) return true;
+  // Summed per name on demand, not into a map first, and over plain arrays rather than the
+  // alternatives' maps (whose iterators allocate an entry per step): run for every agent of
+  // every cycle, often twice.
+  for (const alternative of flatAlternatives(alternatives)) if (holdsAll(resources, alternative, role)) return true;
   return false;
+}
+
+/** One alternative's names and amounts, in its map's order. */
+interface FlatAlternative {
+  readonly names: readonly string[];
+  readonly millis: readonly number[];
+}
+
+/** Per alternatives list (the allocator's config: one list for many cycles), its flat form. */
+const flattened = new WeakMap<readonly Quantities[], readonly FlatAlternative[]>();
+
+function flatAlternatives(alternatives: readonly Quantities[]): readonly FlatAlternative[] {
+  let flat = flattened.get(alternatives);
+  if (flat === undefined) {
+    flat = alternatives.map((alternative) => ({ names: [...alternative.keys()], millis: [...alternative.values()] }));
+    flattened.set(alternatives, flat);
+  }
+  return flat;
 }
 
 function hasRole(resources: Resources, role: Role): boolean {
-  for (const resource of resources) if (resource.role === role) return true;
+  for (let at = 0; at < resources.length; at += 1) if (resources[at]!.role === role) return true;
   return false;
 }
 
-function holdsAll(resources: Resources, alternative: Quantities, role: Role | undefined): boolean {
-  for (const [name, millis] of alternative) if (heldMillis(resources, name, role) < millis) return false;
+function holdsAll(resources: Resources, alternative: FlatAlternative, role: Role | undefined): boolean {
+  const { names, millis } = alternative;
+  for (let at = 0; at < names.length; at += 1) if (heldMillis(resources, names[at]!, role) < millis[at]!) return false;
   return true;
 }
 
 function heldMillis(resources: Resources, name: string, role: Role | undefined): number {
   let millis = 0;
-  for (const resource of resources)
+  for (let at = 0; at < resources.length; at += 1) {
+    const resource = resources[at]!;
     if (resource.name === name && (role === undefined || resource.role === role)) millis += amountMillis(resource);
+  }
   return millis;
 }
 

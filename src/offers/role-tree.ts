@@ -388,8 +388,11 @@ function moveIntoPlace(children: RoleNode[], child: RoleNode): void {
     if (compareNodes(other, child) < 0) low = middle + 1;
     else high = middle;
   }
-  // `low` is its place among the others, so its index once they are shifted around it.
-  if (low > from) for (let at = from; at < low; at += 1) children[at] = children[at + 1]!;
+  // `low` is its place among the others, so its index once they are shifted around it. The usual
+  // case, the first child (lowest share, just allocated to) going last, is a rotation: V8 shifts
+  // the front off by moving the array's start, not its elements, so no store per sibling.
+  if (from === 0 && low === children.length - 1) children.push(children.shift()!);
+  else if (low > from) for (let at = from; at < low; at += 1) children[at] = children[at + 1]!;
   else for (let at = from; at > low; at -= 1) children[at] = children[at - 1]!;
   children[low] = child;
 }

@@ -10,6 +10,8 @@ export function agentOnMachine(agent: Agent, machine: MachineId): boolean {
 }
 
 export function agentIsDown(state: ReplicatedState, agent: Agent): boolean {
+  // No maintenance at all (the usual case) needs no iterator: the allocator asks for every agent twice a cycle.
+  if (state.machines.size === 0) return false;
   for (const status of state.machines.values()) {
     if (status.mode === 'DOWN' && agentOnMachine(agent, status.machine)) return true;
   }

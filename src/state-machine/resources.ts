@@ -352,7 +352,9 @@ export function subtract(left: Resources, right: Resources): Resources {
 export function contains(outer: Resources, inner: Resources): boolean {
   if (outer === inner) return true;
   let at = 0;
-  for (const needed of inner) {
+  // Indexed, not for-of: the allocator checks every offer of a cycle, and the iterator allocated.
+  for (let index = 0; index < inner.length; index += 1) {
+    const needed = inner[index]!;
     at = seekFrom(outer, at, needed);
     const have = sameKeyAt(outer, at, needed);
     if (have === undefined) return false;
