@@ -5,6 +5,7 @@
 // TASK_FINISHED at once, and the task is forgotten (the churn bench's short tasks). Many fit in one process, so a benchmark can offer a large cluster.
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
+import type { TaskState } from '../src/protocol/task-states.ts';
 import {
   agentRedirectHeader,
   agentWebSocketPath,
@@ -15,6 +16,12 @@ import {
 } from '../src/protocol/agent.ts';
 import { leaderOfRedirect } from '../src/agent/master-link.ts';
 import { developmentSecret, secretHeader } from '../src/util/shared-secret.ts';
+
+interface ReportedTask {
+  readonly frameworkId: string;
+  readonly taskId: string;
+  readonly state: TaskState;
+}
 
 export interface SimulatedAgentOptions {
   readonly hostname: string;
@@ -57,8 +64,8 @@ export class SimulatedAgent {
   onRegistered: (() => void) | null = null;
   #socket: WebSocket | null = null;
   #closed = false;
-  /** Status updates sent but not acknowledged, by uuid, in the order sent. */
-  readonly #unacknowledged = new Map<string, string>();
+  /** Status updates sent but not acknowledged, by uuid, in the order sent, with their task and state. */
+  readonly #unacknowledged = new Map<string, { readonly encoded: string; readonly task: ReportedTask }>();
   #resendTimer: NodeJS.Timeout | null = null;
   #masterIndex = 0;
   /** Since `markTimeline`: when this agent first dialled, whichever master (null: not yet). */
@@ -103,7 +110,6 @@ export class SimulatedAgent {
     const registrationsAtDial = this.registrations;
     socket.on('open', () => {
       openAtMs = Date.now();
-      const tasks = [...this.tasks.values()];
       socket.send(
         encodeMessage({
           type: 'register',
@@ -115,8 +121,7 @@ export class SimulatedAgent {
             resources: this.options.resources,
             attributes: this.options.attributes ?? {},
           },
-          // Simulated agents report each task running at once.
-          tasks: tasks.map((task) => ({ ...task, state: 'TASK_RUNNING' as const })),
+          tasks: this.#reportedTasks(),
           // Simulated agents run plain tasks only: no framework or task-group executors.
           executors: [],
         }),
@@ -207,7 +212,7 @@ export class SimulatedAgent {
     }
   }
 
-  #report(socket: WebSocket, frameworkId: string, taskId: string, state: string): void {
+  #report(socket: WebSocket, frameworkId: string, taskId: string, state: TaskState): void {
     const uuid = randomBytes(16).toString('base64');
     const encoded = encodeMessage({
       type: 'status_update',
@@ -225,7 +230,7 @@ export class SimulatedAgent {
       },
     });
     // Kept until acknowledged: a master that lost leadership before committing it never will.
-    this.#unacknowledged.set(uuid, encoded);
+    this.#unacknowledged.set(uuid, { encoded, task: { frameworkId, taskId, state } });
     this.#resendTimer ??= setInterval(() => {
       if (this.#socket !== null && this.#socket.readyState === WebSocket.OPEN) this.#resend(this.#socket);
     }, statusResendIntervalMs);
@@ -233,7 +238,27 @@ export class SimulatedAgent {
   }
 
   #resend(socket: WebSocket): void {
-    for (const encoded of this.#unacknowledged.values()) socket.send(encoded);
+    for (const { encoded } of this.#unacknowledged.values()) socket.send(encoded);
+  }
+
+  /**
+   * What a (re-)registration reports, as the real agent does (checkpoint.ts `reportableTasks`):
+   * the tasks it runs, and the ended ones with an update not yet acknowledged, in their latest
+   * state. A task finished here whose TASK_FINISHED the master had not recorded when its leader
+   * changed was left out, and the master took it for lost (TASK_LOST to the framework, which
+   * launched it again, and the agent's TASK_FINISHED refused TASK_TERMINAL): with a leader change
+   * every few seconds most of the churn bench's tasks in flight ended that way.
+   */
+  #reportedTasks(): ReportedTask[] {
+    // Simulated agents report each task they run as running at once.
+    const reported = new Map<string, ReportedTask>();
+    for (const [key, task] of this.tasks) reported.set(key, { ...task, state: 'TASK_RUNNING' });
+    for (const { task } of this.#unacknowledged.values()) {
+      const key = `${task.frameworkId}/${task.taskId}`;
+      // Updates are kept in the order sent: the last one of a task is its latest state.
+      if (!this.tasks.has(key)) reported.set(key, task);
+    }
+    return [...reported.values()];
   }
 }
 

@@ -151,4 +151,42 @@ test('an acknowledgement stamped with a stream replaced while it waited is sent 
   }
 });
 
+test('acknowledgements waiting for a socket across a re-subscription are sent once, on the new stream', async () => {
+  const client = newClient(proxy.address, { reconnect: { baseMs: 50, maxMs: 100 } });
+  const queuedCount = 20;
+  try {
+    await client.subscribe();
+    const firstStream = client.streamId;
+    // Every socket busy with a call held on its way; more acknowledgements wait for one.
+    proxy.faults.set(
+      'ACKNOWLEDGE',
+      Array.from({ length: maxAcknowledgeSockets }, () => 'hold' as const),
+    );
+    const before = proxy.keysOf('ACKNOWLEDGE').length;
+    const acknowledge = (taskId: string, fill: number): Promise<string> =>
+      client.acknowledge(status(taskId, Buffer.alloc(16, fill).toString('base64'))).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+    const held = Array.from({ length: maxAcknowledgeSockets }, (_, index) => acknowledge(`held-${index}`, 100 + index));
+    await waitFor(() => proxy.heldCalls === maxAcknowledgeSockets, { timeoutMs: 10_000, what: 'every socket held' });
+    const queued = Array.from({ length: queuedCount }, (_, index) => acknowledge(`queued-${index}`, 150 + index));
+    proxy.cutStreams();
+    await waitFor(() => client.streamId !== null && client.streamId !== firstStream, {
+      timeoutMs: 20_000,
+      what: 'a new stream',
+    });
+    proxy.release();
+    for (const outcome of await Promise.all([...held, ...queued])) assert.is(outcome, 'answered');
+    // The held calls carry the old stream and are each sent again; the queued ones were not
+    // stamped yet, so each goes once, with the new stream.
+    const attempts = proxy.keysOf('ACKNOWLEDGE').length - before;
+    console.log(`ACKNOWLEDGE attempts for ${maxAcknowledgeSockets} held and ${queuedCount} queued: ${attempts}`);
+    assert.is(attempts, 2 * maxAcknowledgeSockets + queuedCount);
+  } finally {
+    proxy.faults.delete('ACKNOWLEDGE');
+    client.close();
+  }
+});
+
 test.run();

@@ -7,6 +7,7 @@
 // with its Mesos-Stream-Id and a fresh Idempotency-Key; a call answered 503/504/307 or lost on
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
 // uuid are acknowledged after the handlers ran.
+import { CallSlots } from './call-slots.ts';
 import { defaultQueuedEvents, maxAcknowledgeSockets, maxCallSockets, maxKnownTasks } from './limits.ts';
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
@@ -118,6 +119,9 @@ export class SchedulerClient {
    * times out.
    */
   readonly #acknowledgeAgent: http.Agent;
+  /** As many as each agent's sockets: a call waits here, unstamped, never in the agent's queue (call-slots.ts). */
+  readonly #callSlots = new CallSlots(maxCallSockets);
+  readonly #acknowledgeSlots = new CallSlots(maxAcknowledgeSockets);
   /**
    * ACKNOWLEDGEs on their way, by task and uuid. The master sends an update again while its
    * acknowledgement waits for a socket; a second call for it would only lengthen the queue that
@@ -230,18 +234,24 @@ export class SchedulerClient {
     sent: { streamId: string | null },
   ): Promise<void> {
     const timeoutMs = this.options.callTimeoutMs ?? defaultCallTimeoutMs;
-    await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
-    const master = this.#master!;
-    sent.streamId = this.#streamId;
-    const call = {
-      framework_id: { value: this.#frameworkId! },
-      type,
-      ...(body === undefined ? {} : { [callBodyField[type]]: body }),
-    };
-    const response = await postJson(master, call, {
-      agent: type === 'ACKNOWLEDGE' ? this.#acknowledgeAgent : this.#callAgent,
-      timeoutMs,
-      headers: { ...this.#authorization, [streamIdHeader]: this.#streamId!, [idempotencyKeyHeader]: key },
+    const acknowledgement = type === 'ACKNOWLEDGE';
+    // Stamped with the master and the stream once it has a slot, so it is sent at once: stamped
+    // before waiting for one, a call could go out after a re-subscription with a replaced stream.
+    const { master, response } = await (acknowledgement ? this.#acknowledgeSlots : this.#callSlots).run(async () => {
+      await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
+      const master = this.#master!;
+      sent.streamId = this.#streamId;
+      const call = {
+        framework_id: { value: this.#frameworkId! },
+        type,
+        ...(body === undefined ? {} : { [callBodyField[type]]: body }),
+      };
+      const answer = await postJson(master, call, {
+        agent: acknowledgement ? this.#acknowledgeAgent : this.#callAgent,
+        timeoutMs,
+        headers: { ...this.#authorization, [streamIdHeader]: this.#streamId!, [idempotencyKeyHeader]: key },
+      });
+      return { master, response: answer };
     });
     if (response.status !== 202 && response.status !== 200)
       throw rejectionError(response.status, response.body, `${type} at ${master}`);

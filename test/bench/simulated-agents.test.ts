@@ -1,0 +1,95 @@
+// The benchmarks' simulated agent re-registers as the real agent does (checkpoint.ts
+// `reportableTasks`): a task it finished whose TASK_FINISHED was never acknowledged (the leader
+// that got it lost leadership before committing it) is reported in its latest state, so the new
+// leader does not take it for lost. The peer here plays a master that loses leadership at the
+// worst moment: it takes the updates and drops the socket without acknowledging them, which a
+// real master does only by chance of timing.
+import type { AddressInfo } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SimulatedAgent, simulatedResources } from '../../bench/_simulated-agents.ts';
+import {
+  type AgentMessage,
+  encodeMessage,
+  type MasterMessageBody,
+  parseAgentMessage,
+  type WireTaskSpec,
+} from '../../src/protocol/agent.ts';
+import { waitFor } from '../support/wait.ts';
+
+const spec = (id: string): WireTaskSpec => ({
+  id,
+  name: id,
+  resources: [],
+  command: null,
+  container: null,
+  user: null,
+  healthCheck: null,
+  killGracePeriodMs: null,
+  labels: {},
+  executorId: null,
+  data: null,
+  taskGroup: null,
+});
+
+test('a task finished at once whose updates were not acknowledged is reported finished on re-registration', async () => {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const registrations: Extract<AgentMessage, { type: 'register' }>[] = [];
+  const updates: Extract<AgentMessage, { type: 'status_update' }>[] = [];
+  const send = (socket: WebSocket, body: MasterMessageBody): void => socket.send(encodeMessage(body));
+  server.on('connection', (socket) => {
+    socket.on('message', (data) => {
+      const parsed = parseAgentMessage(data.toString());
+      if (!parsed.ok) throw new Error(parsed.problem);
+      const message = parsed.message;
+      if (message.type === 'register') {
+        registrations.push(message);
+        send(socket, {
+          type: 'registered',
+          agentId: 'agent-1',
+          master: { address, zone: null },
+          masters: [{ address, zone: null }],
+          pingIntervalMs: 60_000,
+          maxMissedPings: 5,
+        });
+        if (registrations.length === 1) {
+          send(socket, {
+            type: 'launch',
+            frameworkId: 'framework-1',
+            task: spec('task-1'),
+            executor: null,
+            framework: null,
+          });
+        }
+      } else if (message.type === 'status_update') {
+        updates.push(message);
+        // Both updates taken, neither acknowledged: leadership is lost with the socket.
+        if (updates.length === 2) socket.terminate();
+      }
+    });
+  });
+  const agent = new SimulatedAgent([address], {
+    hostname: 'simulated-1',
+    resources: simulatedResources(1, 1024, [31000, 31009]),
+    finishAtOnce: true,
+  });
+  try {
+    await agent.start();
+    await waitFor(() => registrations.length >= 2, { timeoutMs: 20_000, what: 'the agent to register again' });
+    assert.equal(
+      updates.slice(0, 2).map((update) => update.status.state),
+      ['TASK_RUNNING', 'TASK_FINISHED'],
+    );
+    assert.equal(registrations[0]!.tasks, []);
+    assert.equal(registrations[1]!.tasks, [{ frameworkId: 'framework-1', taskId: 'task-1', state: 'TASK_FINISHED' }]);
+  } finally {
+    agent.close();
+    for (const client of server.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test.run();
