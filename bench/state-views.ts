@@ -9,6 +9,9 @@
 // collector and, on a shared machine, the operating system's scheduler).
 //
 //   npm run bench -- state-views [--tasks 100000] [--runs 5] [--quick]
+//
+// With `--live`, the same calls read over HTTP from the leader of a live cluster instead
+// (state-views-live.ts).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { captureView, getStateJson } from '../src/http/operator/state-json.ts';
@@ -24,6 +27,7 @@ import { maxOffersPerCommand } from '../src/state-machine/limits.ts';
 import { ClusterStateMachine } from '../src/state-machine/machine.ts';
 import { canonicalize, type Resource } from '../src/state-machine/resources.ts';
 import { median, printTable, round } from './_report.ts';
+import { mainLive } from './state-views-live.ts';
 
 const at = 1_700_000_000_000;
 const tasksPerAgent = 10;
@@ -74,7 +78,7 @@ function subscribeFrameworks(builder: Builder): void {
 }
 
 /** `tasks` running tasks, `tasksPerAgent` on each agent, frameworks taking agents in turn. */
-function buildState(tasks: number): ClusterStateMachine {
+export function buildState(tasks: number): ClusterStateMachine {
   const builder = new Builder();
   subscribeFrameworks(builder);
   const agents = Math.ceil(tasks / tasksPerAgent);
@@ -174,6 +178,7 @@ const ways: Record<string, (machine: ClusterStateMachine) => Promise<number>> = 
 };
 
 export async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--live')) return mainLive(argv);
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -31,21 +31,30 @@ export function slicedBody(steps: Iterator<string>): Readable {
     read() {
       if (scheduled) return;
       scheduled = true;
-      setImmediate(() => {
-        scheduled = false;
-        let slice: { text: string; done: boolean };
-        try {
-          slice = runSlice(steps);
-        } catch (error) {
-          body.destroy(error as Error);
-          return;
-        }
-        if (slice.text !== '') body.push(Buffer.from(slice.text, 'utf8'));
-        if (slice.done) body.push(null);
-        else if (slice.text === '') body.read(0);
-      });
+      setImmediate(writeSlice);
     },
   });
+  function writeSlice(): void {
+    // A client that went away leaves the rest of the answer unwritten.
+    if (body.destroyed) return;
+    let slice: { text: string; done: boolean };
+    try {
+      slice = runSlice(steps);
+    } catch (error) {
+      body.destroy(error as Error);
+      return;
+    }
+    // A slice that spent its budget on steps without text (sorting, summing holdings) pushes
+    // nothing, and Readable calls read() again only after a push: the next slice is ours to
+    // schedule, or the answer stalls for good (on a loaded leader, most slices of the sort are such).
+    if (slice.text === '' && !slice.done) {
+      setImmediate(writeSlice);
+      return;
+    }
+    scheduled = false;
+    if (slice.text !== '') body.push(Buffer.from(slice.text, 'utf8'));
+    if (slice.done) body.push(null);
+  }
   return body;
 }
 

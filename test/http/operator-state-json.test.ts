@@ -17,7 +17,7 @@ import {
 import { getAgents, getFrameworks, getState, getTasks } from '../../src/http/operator/state-view.ts';
 import { subscribedRecord } from '../../src/http/operator/subscriptions.ts';
 import type { Visibility } from '../../src/http/operator/visibility.ts';
-import { maxResponseChunkBytes } from '../../src/http/limits.ts';
+import { maxResponseChunkBytes, responseSliceBudgetMs } from '../../src/http/limits.ts';
 import { collectInSlices, slicedBody } from '../../src/http/sliced-body.ts';
 import { asciiJson } from '../../src/protocol/ascii-json.ts';
 import type * as Mesos from '../../src/protocol/mesos.ts';
@@ -37,7 +37,7 @@ import {
 } from '../state-machine/support/fixtures.ts';
 import { frameworkId, offerId } from '../../src/state-machine/ids.ts';
 import { richScenario } from '../state-machine/support/scenario.ts';
-import { turnCounter } from '../support/turn-counter.ts';
+import { type TurnCounter, turnCounter } from '../support/turn-counter.ts';
 
 const harness = new Harness(richScenario);
 // F2's finished t2 acknowledged (completed); agent a2 unreachable (F2's t1 with it, its offers
@@ -118,6 +118,69 @@ test('a large answer goes out in slices, the event loop turning between them', a
   assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
   assert.ok(counter.turns() >= chunks.length - 1, `${counter.turns()} turns of the loop for ${chunks.length} chunks`);
   assert.is(Buffer.concat(chunks).byteLength, pieces * 1024);
+});
+
+/** A step that yields no text and spends more than a slice's budget: the slice ends after it. */
+function spendASlice(): string {
+  const until = performance.now() + responseSliceBudgetMs + 1;
+  while (performance.now() < until);
+  return '';
+}
+
+async function untilTurns(counter: TurnCounter, turns: number): Promise<void> {
+  while (counter.turns() < turns) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Reads `body` until it ends, or until the loop turned `maxTurns` times: the text it gave. */
+async function readWithinTurns(body: Readable, maxTurns: number): Promise<{ text: string; ended: boolean }> {
+  const counter = turnCounter();
+  const chunks: Buffer[] = [];
+  body.on('data', (chunk: Buffer) => chunks.push(chunk));
+  let ended = false;
+  body.on('end', () => {
+    ended = true;
+  });
+  await new Promise<void>((resolve) => {
+    const watch = (): void => (ended || counter.turns() >= maxTurns ? resolve() : void setImmediate(watch));
+    watch();
+  });
+  counter.stop();
+  return { text: Buffer.concat(chunks).toString('utf8'), ended };
+}
+
+// A slice that spends its budget on steps without text (the sort of 100,000 task keys on a busy
+// leader) pushes nothing; Readable asks for more only after a push, so the body must go on by itself.
+test('a body goes on past slices that made no text', async () => {
+  function* text(): Generator<string> {
+    yield '{"head":';
+    yield spendASlice();
+    yield spendASlice();
+    yield spendASlice();
+    yield '1}';
+  }
+  const read = await readWithinTurns(slicedBody(text()), 1_000);
+  assert.ok(read.ended, `the body stalled after ${JSON.stringify(read.text)}`);
+  assert.is(read.text, '{"head":1}');
+});
+
+test('a body no longer read (the client went away) stops running steps', async () => {
+  let steps = 0;
+  function* endless(): Generator<string> {
+    yield '{"head":';
+    for (;;) {
+      steps += 1;
+      yield steps % 64 === 0 ? spendASlice() : '';
+    }
+  }
+  const body = slicedBody(endless());
+  await new Promise<void>((resolve) => body.once('data', () => resolve()));
+  body.destroy();
+  const counter = turnCounter();
+  await untilTurns(counter, 3);
+  const stepsThen = steps;
+  await untilTurns(counter, 50);
+  counter.stop();
+  assert.is(steps, stepsThen, 'steps ran after the body was destroyed');
 });
 
 test('an error in a step ends the body with it', async () => {

@@ -1,0 +1,134 @@
+// GET_STATE and GET_TASKS on a live leader (`npm run bench -- state-views --live`): three real
+// `flotilla master` processes, `--agents` simulated agents (bench/_agent-fleet.ts) heartbeating
+// throughout, `--tasks` running tasks launched through the scheduler API, then `--runs` reads of
+// each call over HTTP one after another. Reported per call: the median and longest time to the
+// whole answer and to its first byte, the answer's size and HTTP chunks, and the leader's largest
+// event-loop delay while that call was read (its own /metrics, bench/_leader-metrics.ts). The
+// in-process figures (state-views.ts) say what building the answer costs; these say what a
+// client of a busy leader gets, where a slice of the answer waits its turn among the leader's
+// other work. A read that fails or takes longer than `--timeout-ms` is counted, not retried.
+//
+//   npm run bench -- state-views --live [--agents 1000] [--tasks 100000] [--runs 5] [--timeout-ms 60000] [--quick]
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { BenchCluster, taskShape, wholeNumber } from './_bench-cluster.ts';
+import { BenchScheduler } from './_launcher.ts';
+import { LeaderMetricsPoller } from './_leader-metrics.ts';
+import { median, printTable, round } from './_report.ts';
+
+const registerTimeoutMs = 900_000;
+const calls = ['GET_STATE', 'GET_TASKS'] as const;
+/** The leader's /metrics are scraped once a second: a pause after each call's reads lets the last scrape see them. */
+const settleMs = 1_500;
+
+interface Read {
+  readonly ms: number;
+  readonly firstByteMs: number;
+  readonly bytes: number;
+  readonly chunks: number;
+}
+
+/** One operator call on `address`, its body read chunk by chunk as the leader writes it. */
+async function readCall(address: string, type: string, timeoutMs: number): Promise<Read> {
+  const startedAt = performance.now();
+  const response = await fetch(`http://${address}/api/v1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ type }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (response.status !== 200 || response.body === null)
+    throw new Error(`${type}: ${response.status} ${(await response.text()).slice(0, 500)}`);
+  let firstByteMs = Number.NaN;
+  let bytes = 0;
+  let chunks = 0;
+  for await (const chunk of response.body) {
+    if (chunks === 0) firstByteMs = performance.now() - startedAt;
+    chunks += 1;
+    bytes += chunk.byteLength;
+  }
+  return { ms: performance.now() - startedAt, firstByteMs, bytes, chunks };
+}
+
+export async function mainLive(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      live: { type: 'boolean', default: true },
+      agents: { type: 'string' },
+      tasks: { type: 'string' },
+      runs: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick === true;
+  const agents = wholeNumber('agents', values.agents, quick ? 20 : 1_000);
+  const tasks = wholeNumber('tasks', values.tasks, quick ? 300 : 100_000);
+  const runs = wholeNumber('runs', values.runs, quick ? 2 : 5);
+  const timeoutMs = wholeNumber('timeout-ms', values['timeout-ms'], 60_000);
+  process.stderr.write(
+    `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call\n`,
+  );
+  const bench = await BenchCluster.start('state-views-live', []);
+  let leaderAddress: string | null = null;
+  const poller = new LeaderMetricsPoller(() => leaderAddress);
+  const scheduler = new BenchScheduler(bench.masterList, 'bench-state-views-live');
+  try {
+    leaderAddress = (await bench.masters.waitForLeader()).address;
+    poller.start();
+    await bench.startAgents(agents, 1, registerTimeoutMs);
+    poller.phase = 'launch';
+    const launched = await scheduler.launch(tasks, Math.ceil(tasks / agents), taskShape);
+    process.stderr.write(`  ${launched.running} tasks running\n`);
+    const rows: Record<string, string | number>[] = [];
+    for (const type of calls) {
+      const leader = await bench.masters.waitForLeader();
+      leaderAddress = leader.address;
+      poller.phase = type;
+      const reads: Read[] = [];
+      let failed = 0;
+      for (let run = 0; run < runs; run += 1) {
+        try {
+          reads.push(await readCall(leader.address, type, timeoutMs));
+        } catch (error) {
+          failed += 1;
+          process.stderr.write(`  ${type} failed: ${(error as Error).message}\n`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const line = {
+        bench: 'state-views',
+        way: `${type} live`,
+        tasks: launched.running,
+        agents,
+        ms: round(median(reads.map((read) => read.ms))),
+        max_ms: round(Math.max(...reads.map((read) => read.ms))),
+        first_byte_ms: round(median(reads.map((read) => read.firstByteMs))),
+        bytes: reads[0]?.bytes ?? 0,
+        chunks: reads[0]?.chunks ?? 0,
+        failed,
+        leader_event_loop_delay_max_ms: round(poller.phases.get(type)?.maxEventLoopDelayMs ?? Number.NaN, 1),
+        runs,
+        load_average: os.loadavg().map((load) => round(load, 1)),
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+      rows.push({
+        way: line.way,
+        tasks: line.tasks,
+        'ms (median)': line.ms,
+        'ms (max)': line.max_ms,
+        'first byte ms': line.first_byte_ms,
+        failed: line.failed,
+        'leader loop delay max ms': line.leader_event_loop_delay_max_ms,
+        MB: round(line.bytes / 1e6),
+      });
+    }
+    process.stdout.write('\n');
+    printTable(rows);
+  } finally {
+    await poller.stop();
+    scheduler.close();
+    await bench.stop();
+  }
+}
