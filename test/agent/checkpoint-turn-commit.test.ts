@@ -8,26 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Checkpoint } from '../../src/agent/checkpoint.ts';
 import { StatusUpdateManager } from '../../src/agent/status-updates.ts';
-import type { WireStatus, WireTaskSpec } from '../../src/protocol/agent.ts';
+import type { WireStatus } from '../../src/protocol/agent.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { makeTempDir } from '../support/tmp.ts';
-
-function spec(id: string): WireTaskSpec {
-  return {
-    id,
-    name: id,
-    resources: [],
-    command: null,
-    container: null,
-    user: null,
-    healthCheck: null,
-    killGracePeriodMs: null,
-    labels: {},
-    executorId: null,
-    data: null,
-    taskGroup: null,
-  };
-}
+import { wireTaskSpec } from './support/wire-task-spec.ts';
 
 const running = {
   state: 'TASK_RUNNING',
@@ -64,7 +48,8 @@ test('a turn of status updates is committed together, and sent only once committ
   );
   try {
     const taskIds = Array.from({ length: 50 }, (_, position) => `task-${position}`);
-    for (const taskId of taskIds) checkpoint.addTask({ frameworkId: 'fw-1', spec: spec(taskId), sandbox: '/tmp/x' });
+    for (const taskId of taskIds)
+      checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec(taskId), sandbox: '/tmp/x' });
     for (const taskId of taskIds) updates.record('fw-1', taskId, running);
     assert.ok(checkpoint.commitPending, 'the turn holds its updates until its end');
     assert.is(sent.length, 0, 'nothing is sent before the commit');
@@ -88,11 +73,11 @@ test('a turn of status updates is committed together, and sent only once committ
 test('another write commits the open turn first, and closing commits it', async () => {
   const file = path.join(makeTempDir('checkpoint-turn-'), 'agent.db');
   const checkpoint = Checkpoint.open(file);
-  checkpoint.addTask({ frameworkId: 'fw-1', spec: spec('a'), sandbox: '/tmp/a' });
+  checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec('a'), sandbox: '/tmp/a' });
   checkpoint.recordUpdate('fw-1', 'a', { ...running, uuid: 'uuid-a', timestampMs: 1 }, false);
   assert.is(durableUpdateCount(file), 0);
   // A task's launch is written on its own, durable at once, and so is everything before it.
-  checkpoint.addTask({ frameworkId: 'fw-1', spec: spec('b'), sandbox: '/tmp/b' });
+  checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec('b'), sandbox: '/tmp/b' });
   assert.not.ok(checkpoint.commitPending);
   assert.is(durableUpdateCount(file), 1);
   checkpoint.recordUpdate('fw-1', 'b', { ...running, uuid: 'uuid-b', timestampMs: 2 }, false);

@@ -16,22 +16,10 @@ import {
   parseAgentMessage,
   type WireTaskSpec,
 } from '../../src/protocol/agent.ts';
+import { wireTaskSpec } from '../agent/support/wire-task-spec.ts';
 import { waitFor } from '../support/wait.ts';
 
-const spec = (id: string): WireTaskSpec => ({
-  id,
-  name: id,
-  resources: [],
-  command: null,
-  container: null,
-  user: null,
-  healthCheck: null,
-  killGracePeriodMs: null,
-  labels: {},
-  executorId: null,
-  data: null,
-  taskGroup: null,
-});
+const spec = (id: string): WireTaskSpec => wireTaskSpec(id);
 
 test('a task finished at once whose updates were not acknowledged is reported finished on re-registration', async () => {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
