@@ -4,7 +4,7 @@
 // commit), and it returns before any message that depends on it is sent (DESIGN.md, "Raft").
 //
 // Layout of a data directory:
-//   raft.db (+ -wal, -shm)              tables meta, hard_state, entries, snapshot_meta
+//   raft.db (+ -wal)                    tables meta, hard_state, entries, snapshot_meta
 //   snapshots/snapshot-<term>-<index>.bin  the snapshot named by snapshot_meta; nothing else survives open()
 //
 // Everything read back is checked: entry checksums and contiguity, snapshot length and CRC-32.
@@ -573,6 +573,12 @@ export class SqliteRaftStorage {
 // --- module-level helpers (pure, or touching only what they are given) ------------------------
 
 function configureDurability(database: Database.Database, databasePath: string): void {
+  // Set before WAL is first used: SQLite then keeps the WAL index in heap memory (no -shm file)
+  // and takes the file's lock once, for as long as this connection is open, instead of ~10 fcntl
+  // lock calls per transaction. The price: no other connection can open raft.db while this one
+  // does (SQLITE_BUSY) — a running master is the only one that may (data-directory-check.ts).
+  const lockingMode: unknown = database.pragma('locking_mode = EXCLUSIVE', { simple: true });
+  assert(lockingMode === 'exclusive', `raft storage ${databasePath}: locking_mode is ${String(lockingMode)}`);
   const journalMode: unknown = database.pragma('journal_mode = WAL', { simple: true });
   database.pragma('synchronous = FULL');
   const synchronous: unknown = database.pragma('synchronous', { simple: true });

@@ -176,7 +176,12 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
       async () => (await raftView(others[0]!)).members.find((member) => member.id === damaged.id)?.role === 'voter',
       { timeoutMs: 60_000, what: `${damaged.id} to be promoted to voter again`, intervalMs: 250 },
     );
-    assert.match(damaged.output, 'installed snapshot from the leader');
+    // Promotion follows the learner's acknowledgement of the persisted snapshot; the line is logged
+    // later, when the state machine has swapped it in (node.ts beginRestore, sliced): wait for it.
+    await waitFor(() => damaged.output.includes('installed snapshot from the leader'), {
+      timeoutMs: 60_000,
+      what: `${damaged.id} to log the snapshot it installed`,
+    });
     const hashes = await waitFor(
       async () => {
         const states = await Promise.all(cluster.replicas.map((replica) => stateOf(replica)));

@@ -128,6 +128,27 @@ test('the database runs in WAL mode (synchronous=FULL is per connection and asse
   });
 });
 
+test('an open storage holds raft.db exclusively: a second connection is refused, and there is no -shm file', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({
+      hardState: { term: 1, vote: NO_NODE, commit: 0 },
+      entries: makeEntries(1, 2, 1),
+      snapshot: null,
+    });
+    assert.not.ok(existsSync(join(directory, `${databaseFileName}-shm`)), 'the WAL index is in heap memory');
+    const second = new Database(join(directory, databaseFileName), { timeout: 0 });
+    try {
+      const error = catchError(() => second.prepare('SELECT count(*) FROM entries').get());
+      assert.is((error as { code?: unknown }).code, 'SQLITE_BUSY');
+    } finally {
+      second.close();
+    }
+  });
+  // Closed, the lock is gone: the next open reads what was written.
+  assert.equal(indexesOf(reopenAndLoad(directory).entries), [1, 2]);
+});
+
 test('hard state and entries survive close and reopen, idempotency stamps and empty data included', () => {
   const directory = freshDirectory();
   const hardState: HardState = { term: 3, vote: nodeId('m2'), commit: 2 };

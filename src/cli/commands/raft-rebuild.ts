@@ -1,7 +1,7 @@
 // `flotilla raft rebuild <id> --data-dir DIR`: rebuilds a master whose Raft files are damaged (an
 // entry or the snapshot fails its checksum: the master refuses to start and names the damage) from
 // its peers. Run on the master's machine, with the master stopped:
-//   1. refuse while the master answers (MASTER_RUNNING); check the files as a starting master
+//   1. refuse while the master answers or holds its files (MASTER_RUNNING); check the files as a starting master
 //      would, and refuse (DATA_DIR_INTACT) if they check out, unless --force;
 //   2. REMOVE_MASTER <id>: the group forgets it, and with it every vote it cast. Rejoining with
 //      an empty log under its old membership could let it vote twice in a term (§5.2) or count
@@ -50,6 +50,14 @@ async function rebuild(context: CommandContext, args: readonly unknown[], flags:
     );
   }
   const check = checkDataDirectory(flags.dataDir);
+  // A master that holds its files but does not answer (frozen, or partitioned from this host).
+  if (check.state === 'in-use') {
+    throw new CliError(
+      'MASTER_RUNNING',
+      `${id} is running: a process holds ${flags.dataDir}'s Raft files`,
+      `stop it first (systemctl stop flotilla-master)`,
+    );
+  }
   if (check.state !== 'damaged' && flags.force !== true) {
     const what =
       check.state === 'absent'
