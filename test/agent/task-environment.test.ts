@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { containerizerFor, hostSideHealthCheck, taskEnvironment } from '../../src/agent/task-environment.ts';
 import type { WireContainer, WireTaskSpec } from '../../src/protocol/agent.ts';
+import { wireTaskSpec } from './support/wire-task-spec.ts';
 
 const docker: WireContainer = {
   type: 'DOCKER',
@@ -21,9 +22,7 @@ const docker: WireContainer = {
 };
 
 function spec(overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
-  return {
-    id: 't1',
-    name: 't1',
+  return wireTaskSpec('t1', {
     resources: [
       {
         name: 'ports',
@@ -37,15 +36,8 @@ function spec(overrides: Partial<WireTaskSpec> = {}): WireTaskSpec {
     ],
     command: { value: 'true', shell: true, arguments: [], environment: { PORT_80: 'mine' } },
     container: docker,
-    user: null,
-    healthCheck: null,
-    killGracePeriodMs: null,
-    labels: {},
-    executorId: null,
-    data: null,
-    taskGroup: null,
     ...overrides,
-  };
+  });
 }
 
 test('BRIDGE mappings: PORT0… are the host ports in mapping order, then the other ports; PORT_<container port>', () => {
