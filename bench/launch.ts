@@ -61,7 +61,11 @@ export async function main(argv: string[]): Promise<void> {
   const quick = values.quick === true;
   const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
   if (values['real-agent'] === true) {
-    await realAgent(number(values.tasks, quick ? 20 : 100), number(values.runs, quick ? 1 : 3));
+    await realAgent(
+      number(values.tasks, quick ? 20 : 100),
+      number(values.runs, quick ? 1 : 3),
+      values['profile-dir'] ?? null,
+    );
     return;
   }
   await simulatedAgents({
@@ -149,11 +153,16 @@ async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
   }
 }
 
-async function realAgent(tasks: number, runs: number): Promise<void> {
+/** `profileDirectory`: the agent process runs under `node --cpu-prof` (the master is this process). */
+async function realAgent(tasks: number, runs: number, profileDirectory: string | null): Promise<void> {
   process.stderr.write(`launch bench: 1 master, 1 agent process, ${runs} runs of ${tasks} \`true\` tasks\n`);
   const cluster = await startSingleMaster();
   const address = cluster.url.slice('http://'.length);
-  const agent = await AgentProcess.start(address, ['--resources', 'cpus:64;mem:65536;disk:10000']);
+  if (profileDirectory !== null)
+    process.env.FLOTILLA_AGENT_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDirectory}`;
+  const agent = await AgentProcess.start(address, ['--resources', 'cpus:64;mem:65536;disk:10000']).finally(() => {
+    delete process.env.FLOTILLA_AGENT_NODE_FLAGS;
+  });
   const durationsMs: number[] = [];
   const agentCpuMsPerTask: number[] = [];
   const agentWritesPerTask: number[] = [];

@@ -142,11 +142,11 @@ export class Checkpoint {
   }
 
   /**
-   * Runs `write` in this turn's transaction, opened on the turn's first status update and committed
-   * (one fsync) once the turn's callbacks ran: a burst of updates (a launch of hundreds of tasks,
-   * their exits) was an fsync each. What the turn recorded goes out only after the commit
-   * (`afterCommit`), so an update still reaches the master only once it is durable. Every other
-   * write commits the turn first: their order and durability are as before.
+   * Runs `write` in this turn's transaction, opened on the turn's first task write (a new task, its
+   * container, a status update) and committed (one fsync) once the turn's callbacks ran: a burst
+   * (a launch of hundreds of tasks, their exits) was an fsync each. What the turn recorded acts only
+   * after the commit (`afterCommit`): an update reaches the master, a task its executor, only once
+   * durable. Every other write commits the turn first: their order and durability are as before.
    */
   #inTurn<T>(write: () => T): T {
     if (!this.#turnOpen) {
@@ -257,26 +257,38 @@ export class Checkpoint {
     return row === undefined ? undefined : parseTaskSpec(JSON.parse(row.spec)).user;
   }
 
+  /**
+   * A task given to this agent, in this turn's transaction: tell its executor from `afterCommit`,
+   * so a task runs only once it is durable. A launch of hundreds of tasks arrives in one turn and
+   * was an fsync each.
+   */
   addTask(task: { frameworkId: string; spec: WireTaskSpec; sandbox: string }): void {
-    this.commitTurn();
-    this.#prepare(
-      'INSERT INTO tasks (framework_id, task_id, spec, sandbox, state, changed_sequence) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      task.frameworkId,
-      task.spec.id,
-      JSON.stringify(task.spec),
-      task.sandbox,
-      'TASK_STAGING',
-      ++this.#changeCounter,
+    this.#inTurn(() =>
+      this.#prepare(
+        'INSERT INTO tasks (framework_id, task_id, spec, sandbox, state, changed_sequence) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(
+        task.frameworkId,
+        task.spec.id,
+        JSON.stringify(task.spec),
+        task.sandbox,
+        'TASK_STAGING',
+        ++this.#changeCounter,
+      ),
     );
   }
 
+  /**
+   * The container a task runs in, in this turn's transaction with the TASK_RUNNING that follows
+   * it (sent only once both are durable). A crash before the commit finds the task without a
+   * handle, as a crash between the launch and this write always could.
+   */
   setHandle(frameworkId: string, taskId: string, handle: ContainerHandle): void {
-    this.commitTurn();
-    this.#prepare('UPDATE tasks SET handle = ? WHERE framework_id = ? AND task_id = ?').run(
-      JSON.stringify(handle),
-      frameworkId,
-      taskId,
+    this.#inTurn(() =>
+      this.#prepare('UPDATE tasks SET handle = ? WHERE framework_id = ? AND task_id = ?').run(
+        JSON.stringify(handle),
+        frameworkId,
+        taskId,
+      ),
     );
   }
 

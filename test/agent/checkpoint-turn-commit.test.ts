@@ -70,16 +70,56 @@ test('a turn of status updates is committed together, and sent only once committ
   }
 });
 
+function durableTaskIds(file: string): string[] {
+  const reader = new Database(file, { readonly: true });
+  try {
+    return (reader.prepare('SELECT task_id FROM tasks ORDER BY task_id').all() as { task_id: string }[]).map(
+      (row) => row.task_id,
+    );
+  } finally {
+    reader.close();
+  }
+}
+
+test('the launches of a turn are durable together, and reach their executors only once committed', async () => {
+  const file = path.join(makeTempDir('checkpoint-turn-'), 'agent.db');
+  const checkpoint = Checkpoint.open(file);
+  const started: { taskId: string; durable: string[] }[] = [];
+  try {
+    for (const taskId of ['a', 'b', 'c']) {
+      checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec(taskId), sandbox: `/tmp/${taskId}` });
+      checkpoint.setHandle('fw-1', taskId, { kind: 'process', pid: 1, startTime: '1', containerId: null, user: null });
+      checkpoint.afterCommit(() => started.push({ taskId, durable: durableTaskIds(file) }));
+    }
+    assert.ok(checkpoint.commitPending, 'one transaction holds the turn');
+    assert.equal(durableTaskIds(file), []);
+    assert.equal(started, [], 'no task starts before it is durable');
+    await nextTurn();
+    assert.equal(
+      started,
+      ['a', 'b', 'c'].map((taskId) => ({ taskId, durable: ['a', 'b', 'c'] })),
+    );
+    assert.equal(
+      checkpoint.liveTasks().map((task) => task.handle?.pid),
+      [1, 1, 1],
+      'each handle committed with its task',
+    );
+  } finally {
+    checkpoint.close();
+  }
+});
+
 test('another write commits the open turn first, and closing commits it', async () => {
   const file = path.join(makeTempDir('checkpoint-turn-'), 'agent.db');
   const checkpoint = Checkpoint.open(file);
   checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec('a'), sandbox: '/tmp/a' });
   checkpoint.recordUpdate('fw-1', 'a', { ...running, uuid: 'uuid-a', timestampMs: 1 }, false);
   assert.is(durableUpdateCount(file), 0);
-  // A task's launch is written on its own, durable at once, and so is everything before it.
-  checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec('b'), sandbox: '/tmp/b' });
+  // A kill request is written on its own, durable at once, and so is everything before it.
+  checkpoint.setKillRequested('fw-1', 'a');
   assert.not.ok(checkpoint.commitPending);
   assert.is(durableUpdateCount(file), 1);
+  checkpoint.addTask({ frameworkId: 'fw-1', spec: wireTaskSpec('b'), sandbox: '/tmp/b' });
   checkpoint.recordUpdate('fw-1', 'b', { ...running, uuid: 'uuid-b', timestampMs: 2 }, false);
   assert.ok(checkpoint.acknowledge('uuid-a'), 'an acknowledgement joins the open turn');
   checkpoint.close();

@@ -2,7 +2,8 @@
 // process group (CPU percent and resident memory), CPU times from /proc, or from the cgroup
 // when it is v2 (which also counts children that already ended).
 import pidusage from 'pidusage';
-import { clockTicksPerSecond, listGroupMembers } from './proc-fs.ts';
+import { clockTicksPerSecond } from './proc-fs.ts';
+import { groupMembersThisTurn } from './process-groups.ts';
 import type { TaskCgroup } from './cgroups.ts';
 import type { ContainerSpec, ContainerUsage } from './types.ts';
 
@@ -11,10 +12,10 @@ const bytesPerMegabyte = 1024 * 1024;
 /** null when the group has no live member (the task has ended). */
 export async function processGroupUsage(
   groupId: number,
-  spec: ContainerSpec,
+  spec: Pick<ContainerSpec, 'memMb' | 'cpus'>,
   cgroup: TaskCgroup | null,
 ): Promise<ContainerUsage | null> {
-  const members = listGroupMembers(groupId);
+  const members = groupMembersThisTurn(groupId);
   if (members.length === 0) return null;
   // One pid at a time: pidusage rejects a whole batch when one member ended meanwhile.
   const samples = await Promise.allSettled(members.map((member) => pidusage(member.pid)));

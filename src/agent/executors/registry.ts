@@ -71,7 +71,8 @@ export class ExecutorRegistry {
       const session = new ExecutorSession(frameworkId, spec.id, 'command', null, null, sandbox, 'launching');
       this.commandSessions.set(session.key, session);
       session.send(this.#launchEvent(spec, null));
-      startBuiltinExecutor(this, session);
+      // Queued until the executor subscribes: a KILL meanwhile drops it, as for any executor not yet up.
+      checkpoint.afterCommit(() => startBuiltinExecutor(this, session));
       return;
     }
     if (framework === null) {
@@ -86,7 +87,8 @@ export class ExecutorRegistry {
     }
     session.clearDeadline('idle');
     resizeExecutor(this, session);
-    session.send(this.#launchEvent(spec, executorInfoJson(frameworkId, executor)));
+    const launch = this.#launchEvent(spec, executorInfoJson(frameworkId, executor));
+    checkpoint.afterCommit(() => session.send(launch));
   }
 
   /** A task group, on its DEFAULT executor: its tasks go to it together, in one LAUNCH_GROUP. */
@@ -108,10 +110,11 @@ export class ExecutorRegistry {
       return;
     }
     const agentId = this.host.agentId() ?? '';
-    session.send({
+    const launch = {
       type: 'LAUNCH_GROUP',
       launch_group: { task_group: { tasks: fresh.map((spec) => taskInfoJson(agentId, spec, null)) } },
-    });
+    } as const;
+    this.host.checkpoint.afterCommit(() => session.send(launch));
   }
 
   /** KILL: to the task's executor; a launch still queued for an executor not subscribed yet is dropped. */

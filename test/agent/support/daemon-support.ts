@@ -74,6 +74,8 @@ export class AgentProcess {
     const child = spawn(
       process.execPath,
       [
+        // `--cpu-prof` and friends for benchmarks' profiles (Node refuses them in NODE_OPTIONS).
+        ...(process.env.FLOTILLA_AGENT_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
         flotillaBin,
         'agent',
         '--masters',
