@@ -10,15 +10,16 @@
 import type * as Mesos from '../../protocol/mesos.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
-import { compareStrings, sortedPositionsInSteps } from '../../state-machine/ordering.ts';
+import { compareStrings } from '../../state-machine/ordering.ts';
 import { add, emptyResources, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { Agent, Executor, Framework, Offer, ReadonlyState, Task } from '../../state-machine/state.ts';
 import { isCompletedTask } from '../../state-machine/task-predicates.ts';
-import { mesosAgent, mesosFramework, mesosOffer, type FrameworkHoldings } from '../../master/mesos/mesos-entities.ts';
-import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
+import { mesosFramework, mesosOffer, type FrameworkHoldings } from '../../master/mesos/mesos-entities.ts';
 import { maxTasksPerResponse } from '../limits.ts';
+import { agentText, taskText } from './entity-json.ts';
+import { sortedKeyPositions } from './key-order.ts';
 import { getExecutors, type TaskStatisticsLookup } from './state-view.ts';
 import { seeEverything, type Visibility } from './visibility.ts';
 
@@ -26,6 +27,9 @@ import { seeEverything, type Visibility } from './visibility.ts';
 const entitiesPerStep = 256;
 
 export interface CapturedView {
+  /** The state's agents and tasks maps, for their identity only (key-order.ts): never read. */
+  readonly agentsMap: object;
+  readonly tasksMap: object;
   readonly agents: readonly Agent[];
   readonly frameworks: readonly Framework[];
   readonly offers: readonly Offer[];
@@ -49,6 +53,8 @@ export function captureView(
   visibility: Visibility = seeEverything,
 ): CapturedView {
   return {
+    agentsMap: state.agents,
+    tasksMap: state.tasks,
     agents: [...state.agents.values()],
     frameworks: [...state.frameworks.values()],
     offers: [...state.offers.values()],
@@ -62,9 +68,9 @@ export function captureView(
   };
 }
 
-/** sortedPositionsInSteps, its steps as yield points of a text generator. */
-function* sortedPositions(keys: readonly string[]): Generator<string, Uint32Array> {
-  const steps = sortedPositionsInSteps(keys);
+/** sortedKeyPositions, its steps as yield points of a text generator. */
+function* sortedPositions(map: object, keys: readonly string[]): Generator<string, Uint32Array> {
+  const steps = sortedKeyPositions(map, keys);
   for (;;) {
     const step = steps.next();
     if (step.done === true) return step.value;
@@ -93,7 +99,7 @@ export function taskListOf(task: Task): TaskList {
 
 /** The first `maxTasksPerResponse` tasks in key order, split into GetTasks' lists. */
 function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task[]>> {
-  const order = yield* sortedPositions(view.taskKeys);
+  const order = yield* sortedPositions(view.tasksMap, view.taskKeys);
   const lists: Record<TaskList, Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
   let listed = 0;
   for (let position = 0; position < order.length && listed < maxTasksPerResponse; position += 1) {
@@ -106,9 +112,14 @@ function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task
   return lists;
 }
 
+/**
+ * The task's cached text (entity-json.ts), with its usage as the last field when it has one: the
+ * same text as stringify({ ...mesosTask(task), statistics }), since Task has no `statistics` of its own.
+ */
 function taskJson(view: CapturedView, task: Task, list: TaskList): string {
   const usage: Mesos.ResourceStatistics | null = list === 'tasks' ? view.statistics(task.frameworkId, task.id) : null;
-  return view.stringify(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
+  const text = taskText(task, view.stringify);
+  return usage === null ? text : `${text.slice(0, -1)},"statistics":${view.stringify(usage)}}`;
 }
 
 /** The value of GET_TASKS' `get_tasks`. */
@@ -210,10 +221,13 @@ export function* getFrameworksJson(view: CapturedView): Generator<string> {
 
 /** The value of GET_AGENTS' `get_agents`: registered agents (unreachable and gone ones are not). */
 export function* getAgentsJson(view: CapturedView): Generator<string> {
-  const order = yield* sortedPositions(view.agents.map((agent) => agent.id));
+  const order = yield* sortedPositions(
+    view.agentsMap,
+    view.agents.map((agent) => agent.id),
+  );
   const registered = [...order].map((position) => view.agents[position]!).filter((agent) => agent.state === 'ACTIVE');
   yield '{"agents":';
-  yield* jsonArray(registered, (agent) => view.stringify(mesosAgent(agent)));
+  yield* jsonArray(registered, (agent) => agentText(agent, view.stringify));
   yield ',"recovered_agents":[]}';
 }
 
