@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EntityJson } from '../../src/http/operator/entity-json.ts';
+import { HeldSum } from '../../src/http/operator/held-sums.ts';
 import { sortedKeyPositions } from '../../src/http/operator/key-order.ts';
 import { subscribedEvent } from '../../src/http/operator/mesos-events.ts';
 import { captureView, getStateJson } from '../../src/http/operator/state-json.ts';
@@ -17,6 +18,7 @@ import { asciiJson } from '../../src/protocol/ascii-json.ts';
 import { encodeRecord } from '../../src/protocol/recordio.ts';
 import { offerId, taskId } from '../../src/state-machine/ids.ts';
 import { compareStrings, sortedPositionsInSteps } from '../../src/state-machine/ordering.ts';
+import { add, emptyResources, type Resources } from '../../src/state-machine/resources.ts';
 import type { Task } from '../../src/state-machine/state.ts';
 import {
   A2,
@@ -24,17 +26,20 @@ import {
   baseTime,
   createOffers,
   cpus,
+  disk,
   F2,
   Harness,
   launch,
   mem,
   offerDefinition,
+  ports,
   resources,
   T1,
   T2,
   taskDefinition,
   updateStatus,
   uuid,
+  volume,
 } from '../state-machine/support/fixtures.ts';
 import { richScenario } from '../state-machine/support/scenario.ts';
 
@@ -150,6 +155,30 @@ test('a read after a few changes sorts only those: a fraction of the steps of a 
     keyOrder(keys),
   );
   assert.ok(second.steps * 4 < full.steps, `${second.steps} steps after 40 changes, ${full.steps} for a full sort`);
+});
+
+test("a framework's held resources summed per resource: the fold of `add` over its tasks, ranges and volumes too", () => {
+  const resource = fc.oneof(
+    fc
+      .record({ millis: fc.integer({ min: 1, max: 100_000 }), role: fc.constantFrom('*', 'web') })
+      .map(({ millis, role }) => cpus(millis / 1000, role)),
+    fc.integer({ min: 1, max: 5_000 }).map((amount) => mem(amount)),
+    fc.integer({ min: 1, max: 500 }).map((amount) => disk(amount, 'web')),
+    fc.constantFrom('v1', 'v2').map((id) => volume(id, 10)),
+    fc.integer({ min: 31_000, max: 31_100 }).map((port) => ports(port, port + 2)),
+  );
+  const taskResources = fc.array(resource, { minLength: 1, maxLength: 5 }).map((list) => resources(...list));
+  fc.assert(
+    fc.property(fc.array(taskResources, { maxLength: 40 }), (tasks) => {
+      const held = new HeldSum();
+      for (const list of tasks) held.add(list);
+      assert.equal(
+        held.total(),
+        tasks.reduce<Resources>((total, list) => add(total, list), emptyResources),
+      );
+    }),
+    { seed: 12, numRuns: 300 },
+  );
 });
 
 test.run();

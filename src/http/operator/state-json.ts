@@ -19,6 +19,7 @@ import { isCompletedTask } from '../../state-machine/task-predicates.ts';
 import { mesosFramework, mesosOffer, type FrameworkHoldings } from '../../master/mesos/mesos-entities.ts';
 import { maxTasksPerResponse } from '../limits.ts';
 import { agentText, taskText } from './entity-json.ts';
+import { HeldSum } from './held-sums.ts';
 import { sortedKeyPositions } from './key-order.ts';
 import { getExecutors, type TaskStatisticsLookup } from './state-view.ts';
 import { seeEverything, type Visibility } from './visibility.ts';
@@ -151,6 +152,32 @@ function visibleFrameworks(view: CapturedView): (id: FrameworkId) => boolean {
   return (id) => visible.has(id);
 }
 
+/** What each visible framework's live tasks hold, by role (held-sums.ts). */
+function* liveTasksHeld(
+  view: CapturedView,
+  visibleFramework: (id: FrameworkId) => boolean,
+): Generator<string, Map<FrameworkId, Map<Role, HeldSum>>> {
+  const held = new Map<FrameworkId, Map<Role, HeldSum>>();
+  let count = 0;
+  for (const task of view.tasks) {
+    if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId)) {
+      let byRole = held.get(task.frameworkId);
+      if (byRole === undefined) {
+        byRole = new Map();
+        held.set(task.frameworkId, byRole);
+      }
+      let sum = byRole.get(task.role);
+      if (sum === undefined) {
+        sum = new HeldSum();
+        byRole.set(task.role, sum);
+      }
+      sum.add(task.resources);
+    }
+    if (++count % (4 * entitiesPerStep) === 0) yield '';
+  }
+  return held;
+}
+
 /** What each visible framework holds (state-view.ts `holdings`): live tasks by role, offers in id order. */
 function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId, FrameworkHoldings>> {
   const accumulated = new Map<FrameworkId, Accumulated>();
@@ -165,11 +192,9 @@ function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId
   const charge = (held: Map<Role, Resources>, role: Role, resources: Resources) =>
     held.set(role, add(held.get(role) ?? emptyResources, resources));
   const visibleFramework = visibleFrameworks(view);
-  let count = 0;
-  for (const task of view.tasks) {
-    if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId))
-      charge(of(task.frameworkId).allocated, task.role, task.resources);
-    if (++count % (4 * entitiesPerStep) === 0) yield '';
+  for (const [frameworkId, byRole] of yield* liveTasksHeld(view, visibleFramework)) {
+    const allocated = of(frameworkId).allocated;
+    for (const [role, sum] of byRole) allocated.set(role, sum.total());
   }
   // An executor's own resources are its framework's, as in state-view.ts.
   for (const executor of view.executors) {
