@@ -9,8 +9,8 @@ import { EntityJson } from '../../src/http/operator/entity-json.ts';
 import { HeldSum } from '../../src/http/operator/held-sums.ts';
 import { sortedKeyPositions } from '../../src/http/operator/key-order.ts';
 import { subscribedEvent } from '../../src/http/operator/mesos-events.ts';
-import { captureView, getStateJson } from '../../src/http/operator/state-json.ts';
-import { getState } from '../../src/http/operator/state-view.ts';
+import { captureView, getFrameworksJson, getStateJson } from '../../src/http/operator/state-json.ts';
+import { getFrameworks, getState } from '../../src/http/operator/state-view.ts';
 import { subscribedRecord } from '../../src/http/operator/subscriptions.ts';
 import { collectInSlices } from '../../src/http/sliced-body.ts';
 import { mesosTask } from '../../src/master/mesos/mesos-tasks.ts';
@@ -33,7 +33,9 @@ import {
   mem,
   offerDefinition,
   ports,
+  registerAgent,
   resources,
+  subscribe,
   T1,
   T2,
   taskDefinition,
@@ -179,6 +181,26 @@ test("a framework's held resources summed per resource: the fold of `add` over i
     }),
     { seed: 12, numRuns: 300 },
   );
+});
+
+test('a framework holding many offers is written offer by offer, with yield points among them', async () => {
+  const offers = 600;
+  const harness = new Harness([
+    registerAgent(),
+    subscribe(),
+    createOffers(
+      ...Array.from({ length: offers }, (_, index) => offerDefinition(offerId(`o${index}`), resources(mem(1)))),
+    ),
+  ]);
+  const pieces: string[] = [];
+  const steps = getFrameworksJson(captureView(harness.state, () => null));
+  for (let step = steps.next(); step.done !== true; step = steps.next()) pieces.push(step.value);
+  assert.is(pieces.join(''), JSON.stringify(getFrameworks(harness.state)));
+  const longest = Math.max(...pieces.map((piece) => piece.length));
+  const oneOffer = JSON.stringify(getFrameworks(harness.state).frameworks[0]!.offers[0]);
+  assert.ok(longest < 4 * oneOffer.length, `a piece of ${longest} characters; one offer is ${oneOffer.length}`);
+  const yieldPoints = pieces.filter((piece) => piece === '').length;
+  assert.ok(yieldPoints >= offers / 256, `${yieldPoints} yield points for ${offers} offers`);
 });
 
 test.run();

@@ -31,6 +31,7 @@ export interface CapturedView {
   /** The state's agents and tasks maps, for their identity only (key-order.ts): never read. */
   readonly agentsMap: object;
   readonly tasksMap: object;
+  readonly offersMap: object;
   readonly agents: readonly Agent[];
   readonly frameworks: readonly Framework[];
   readonly offers: readonly Offer[];
@@ -56,6 +57,7 @@ export function captureView(
   return {
     agentsMap: state.agents,
     tasksMap: state.tasks,
+    offersMap: state.offers,
     agents: [...state.agents.values()],
     frameworks: [...state.frameworks.values()],
     offers: [...state.offers.values()],
@@ -152,6 +154,20 @@ function visibleFrameworks(view: CapturedView): (id: FrameworkId) => boolean {
   return (id) => visible.has(id);
 }
 
+function heldSumOf(held: Map<FrameworkId, Map<Role, HeldSum>>, frameworkId: FrameworkId, role: Role): HeldSum {
+  let byRole = held.get(frameworkId);
+  if (byRole === undefined) {
+    byRole = new Map();
+    held.set(frameworkId, byRole);
+  }
+  let sum = byRole.get(role);
+  if (sum === undefined) {
+    sum = new HeldSum();
+    byRole.set(role, sum);
+  }
+  return sum;
+}
+
 /** What each visible framework's live tasks hold, by role (held-sums.ts). */
 function* liveTasksHeld(
   view: CapturedView,
@@ -161,17 +177,7 @@ function* liveTasksHeld(
   let count = 0;
   for (const task of view.tasks) {
     if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId)) {
-      let byRole = held.get(task.frameworkId);
-      if (byRole === undefined) {
-        byRole = new Map();
-        held.set(task.frameworkId, byRole);
-      }
-      let sum = byRole.get(task.role);
-      if (sum === undefined) {
-        sum = new HeldSum();
-        byRole.set(task.role, sum);
-      }
-      sum.add(task.resources);
+      heldSumOf(held, task.frameworkId, task.role).add(task.resources);
     }
     if (++count % (4 * entitiesPerStep) === 0) yield '';
   }
@@ -201,15 +207,26 @@ function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId
     if (visibleFramework(executor.frameworkId))
       charge(of(executor.frameworkId).allocated, executor.role, executor.info.resources);
   }
+  // At 10,000 agents one framework can hold an offer on each: sorted, converted and summed in steps.
   const agents = new Map(view.agents.map((agent) => [agent.id, agent]));
-  for (const offer of [...view.offers].sort((left, right) => compareStrings(left.id, right.id))) {
+  const order = yield* sortedPositions(
+    view.offersMap,
+    view.offers.map((offer) => offer.id),
+  );
+  const offered = new Map<FrameworkId, Map<Role, HeldSum>>();
+  for (let position = 0; position < order.length; position += 1) {
+    const offer = view.offers[order[position]!]!;
+    if (position % entitiesPerStep === entitiesPerStep - 1) yield '';
     if (!visibleFramework(offer.frameworkId)) continue;
     const agent = agents.get(offer.agentId);
     if (agent === undefined)
       throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
-    const holder = of(offer.frameworkId);
-    holder.offers.push(mesosOffer(offer, agent));
-    charge(holder.offered, offer.role, offer.resources);
+    of(offer.frameworkId).offers.push(mesosOffer(offer, agent));
+    heldSumOf(offered, offer.frameworkId, offer.role).add(offer.resources);
+  }
+  for (const [frameworkId, byRole] of offered) {
+    const held = of(frameworkId).offered;
+    for (const [role, sum] of byRole) held.set(role, sum.total());
   }
   const holdings = new Map<FrameworkId, FrameworkHoldings>();
   for (const [id, held] of accumulated)
@@ -229,19 +246,45 @@ export function* getFrameworksJson(view: CapturedView): Generator<string> {
   const sorted = [...view.frameworks]
     .filter((framework) => view.visibility.framework(framework))
     .sort((left, right) => compareStrings(left.id, right.id));
-  const write = (framework: Framework) =>
-    view.stringify(mesosFramework(framework, holdings.get(framework.id) ?? noHoldings));
+  const write = (framework: Framework) => frameworkJson(view, framework, holdings.get(framework.id) ?? noHoldings);
   yield '{"frameworks":';
-  yield* jsonArray(
+  yield* jsonArrayInSteps(
     sorted.filter((framework) => framework.state !== 'COMPLETED'),
     write,
   );
   yield ',"completed_frameworks":';
-  yield* jsonArray(
+  yield* jsonArrayInSteps(
     sorted.filter((framework) => framework.state === 'COMPLETED'),
     write,
   );
   yield '}';
+}
+
+/** `[` items `]`, each item written by a generator of its own. */
+function* jsonArrayInSteps<T>(items: readonly T[], write: (item: T) => Generator<string>): Generator<string> {
+  yield '[';
+  for (const [index, item] of items.entries()) {
+    if (index > 0) yield ',';
+    yield* write(item);
+  }
+  yield ']';
+}
+
+/**
+ * stringify(mesosFramework(...)) field by field, its offers one by one: one framework can hold
+ * 10,000 offers, megabytes of text that one stringify wrote in a single step. JSON.stringify
+ * writes a plain object's own fields in order, leaving out undefined ones, as this does.
+ */
+function* frameworkJson(view: CapturedView, framework: Framework, holdings: FrameworkHoldings): Generator<string> {
+  let separator = '{';
+  for (const [field, value] of Object.entries(mesosFramework(framework, holdings))) {
+    if (value === undefined) continue;
+    yield `${separator}${JSON.stringify(field)}:`;
+    separator = ',';
+    if (field === 'offers') yield* jsonArray(holdings.offers, (offer) => view.stringify(offer));
+    else yield view.stringify(value as object);
+  }
+  yield separator === '{' ? '{}' : '}';
 }
 
 /** The value of GET_AGENTS' `get_agents`: registered agents (unreachable and gone ones are not). */
