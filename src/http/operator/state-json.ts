@@ -10,15 +10,17 @@
 import type * as Mesos from '../../protocol/mesos.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import type { FrameworkId } from '../../state-machine/ids.ts';
-import { compareStrings, sortedPositionsInSteps } from '../../state-machine/ordering.ts';
+import { compareStrings } from '../../state-machine/ordering.ts';
 import { add, emptyResources, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import type { Agent, Executor, Framework, Offer, ReadonlyState, Task } from '../../state-machine/state.ts';
 import { isCompletedTask } from '../../state-machine/task-predicates.ts';
-import { mesosAgent, mesosFramework, mesosOffer, type FrameworkHoldings } from '../../master/mesos/mesos-entities.ts';
-import { mesosTask } from '../../master/mesos/mesos-tasks.ts';
+import { mesosFramework, mesosOffer, type FrameworkHoldings } from '../../master/mesos/mesos-entities.ts';
 import { maxTasksPerResponse } from '../limits.ts';
+import { agentText, taskText } from './entity-json.ts';
+import { HeldSum } from './held-sums.ts';
+import { sortedKeyPositions } from './key-order.ts';
 import { getExecutors, type TaskStatisticsLookup } from './state-view.ts';
 import { seeEverything, type Visibility } from './visibility.ts';
 
@@ -26,6 +28,10 @@ import { seeEverything, type Visibility } from './visibility.ts';
 const entitiesPerStep = 256;
 
 export interface CapturedView {
+  /** The state's agents and tasks maps, for their identity only (key-order.ts): never read. */
+  readonly agentsMap: object;
+  readonly tasksMap: object;
+  readonly offersMap: object;
   readonly agents: readonly Agent[];
   readonly frameworks: readonly Framework[];
   readonly offers: readonly Offer[];
@@ -49,6 +55,9 @@ export function captureView(
   visibility: Visibility = seeEverything,
 ): CapturedView {
   return {
+    agentsMap: state.agents,
+    tasksMap: state.tasks,
+    offersMap: state.offers,
     agents: [...state.agents.values()],
     frameworks: [...state.frameworks.values()],
     offers: [...state.offers.values()],
@@ -62,9 +71,9 @@ export function captureView(
   };
 }
 
-/** sortedPositionsInSteps, its steps as yield points of a text generator. */
-function* sortedPositions(keys: readonly string[]): Generator<string, Uint32Array> {
-  const steps = sortedPositionsInSteps(keys);
+/** sortedKeyPositions, its steps as yield points of a text generator. */
+function* sortedPositions(map: object, keys: readonly string[]): Generator<string, Uint32Array> {
+  const steps = sortedKeyPositions(map, keys);
   for (;;) {
     const step = steps.next();
     if (step.done === true) return step.value;
@@ -93,7 +102,7 @@ export function taskListOf(task: Task): TaskList {
 
 /** The first `maxTasksPerResponse` tasks in key order, split into GetTasks' lists. */
 function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task[]>> {
-  const order = yield* sortedPositions(view.taskKeys);
+  const order = yield* sortedPositions(view.tasksMap, view.taskKeys);
   const lists: Record<TaskList, Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
   let listed = 0;
   for (let position = 0; position < order.length && listed < maxTasksPerResponse; position += 1) {
@@ -106,9 +115,14 @@ function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task
   return lists;
 }
 
+/**
+ * The task's cached text (entity-json.ts), with its usage as the last field when it has one: the
+ * same text as stringify({ ...mesosTask(task), statistics }), since Task has no `statistics` of its own.
+ */
 function taskJson(view: CapturedView, task: Task, list: TaskList): string {
   const usage: Mesos.ResourceStatistics | null = list === 'tasks' ? view.statistics(task.frameworkId, task.id) : null;
-  return view.stringify(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
+  const text = taskText(task, view.stringify);
+  return usage === null ? text : `${text.slice(0, -1)},"statistics":${view.stringify(usage)}}`;
 }
 
 /** The value of GET_TASKS' `get_tasks`. */
@@ -140,6 +154,36 @@ function visibleFrameworks(view: CapturedView): (id: FrameworkId) => boolean {
   return (id) => visible.has(id);
 }
 
+function heldSumOf(held: Map<FrameworkId, Map<Role, HeldSum>>, frameworkId: FrameworkId, role: Role): HeldSum {
+  let byRole = held.get(frameworkId);
+  if (byRole === undefined) {
+    byRole = new Map();
+    held.set(frameworkId, byRole);
+  }
+  let sum = byRole.get(role);
+  if (sum === undefined) {
+    sum = new HeldSum();
+    byRole.set(role, sum);
+  }
+  return sum;
+}
+
+/** What each visible framework's live tasks hold, by role (held-sums.ts). */
+function* liveTasksHeld(
+  view: CapturedView,
+  visibleFramework: (id: FrameworkId) => boolean,
+): Generator<string, Map<FrameworkId, Map<Role, HeldSum>>> {
+  const held = new Map<FrameworkId, Map<Role, HeldSum>>();
+  let count = 0;
+  for (const task of view.tasks) {
+    if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId)) {
+      heldSumOf(held, task.frameworkId, task.role).add(task.resources);
+    }
+    if (++count % (4 * entitiesPerStep) === 0) yield '';
+  }
+  return held;
+}
+
 /** What each visible framework holds (state-view.ts `holdings`): live tasks by role, offers in id order. */
 function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId, FrameworkHoldings>> {
   const accumulated = new Map<FrameworkId, Accumulated>();
@@ -154,26 +198,35 @@ function* holdingsInSteps(view: CapturedView): Generator<string, Map<FrameworkId
   const charge = (held: Map<Role, Resources>, role: Role, resources: Resources) =>
     held.set(role, add(held.get(role) ?? emptyResources, resources));
   const visibleFramework = visibleFrameworks(view);
-  let count = 0;
-  for (const task of view.tasks) {
-    if (!isTerminalTaskState(task.state) && visibleFramework(task.frameworkId))
-      charge(of(task.frameworkId).allocated, task.role, task.resources);
-    if (++count % (4 * entitiesPerStep) === 0) yield '';
+  for (const [frameworkId, byRole] of yield* liveTasksHeld(view, visibleFramework)) {
+    const allocated = of(frameworkId).allocated;
+    for (const [role, sum] of byRole) allocated.set(role, sum.total());
   }
   // An executor's own resources are its framework's, as in state-view.ts.
   for (const executor of view.executors) {
     if (visibleFramework(executor.frameworkId))
       charge(of(executor.frameworkId).allocated, executor.role, executor.info.resources);
   }
+  // At 10,000 agents one framework can hold an offer on each: sorted, converted and summed in steps.
   const agents = new Map(view.agents.map((agent) => [agent.id, agent]));
-  for (const offer of [...view.offers].sort((left, right) => compareStrings(left.id, right.id))) {
+  const order = yield* sortedPositions(
+    view.offersMap,
+    view.offers.map((offer) => offer.id),
+  );
+  const offered = new Map<FrameworkId, Map<Role, HeldSum>>();
+  for (let position = 0; position < order.length; position += 1) {
+    const offer = view.offers[order[position]!]!;
+    if (position % entitiesPerStep === entitiesPerStep - 1) yield '';
     if (!visibleFramework(offer.frameworkId)) continue;
     const agent = agents.get(offer.agentId);
     if (agent === undefined)
       throw new Error(`offer ${offer.id} names agent ${offer.agentId}, which is not in the state`);
-    const holder = of(offer.frameworkId);
-    holder.offers.push(mesosOffer(offer, agent));
-    charge(holder.offered, offer.role, offer.resources);
+    of(offer.frameworkId).offers.push(mesosOffer(offer, agent));
+    heldSumOf(offered, offer.frameworkId, offer.role).add(offer.resources);
+  }
+  for (const [frameworkId, byRole] of offered) {
+    const held = of(frameworkId).offered;
+    for (const [role, sum] of byRole) held.set(role, sum.total());
   }
   const holdings = new Map<FrameworkId, FrameworkHoldings>();
   for (const [id, held] of accumulated)
@@ -193,27 +246,56 @@ export function* getFrameworksJson(view: CapturedView): Generator<string> {
   const sorted = [...view.frameworks]
     .filter((framework) => view.visibility.framework(framework))
     .sort((left, right) => compareStrings(left.id, right.id));
-  const write = (framework: Framework) =>
-    view.stringify(mesosFramework(framework, holdings.get(framework.id) ?? noHoldings));
+  const write = (framework: Framework) => frameworkJson(view, framework, holdings.get(framework.id) ?? noHoldings);
   yield '{"frameworks":';
-  yield* jsonArray(
+  yield* jsonArrayInSteps(
     sorted.filter((framework) => framework.state !== 'COMPLETED'),
     write,
   );
   yield ',"completed_frameworks":';
-  yield* jsonArray(
+  yield* jsonArrayInSteps(
     sorted.filter((framework) => framework.state === 'COMPLETED'),
     write,
   );
   yield '}';
 }
 
+/** `[` items `]`, each item written by a generator of its own. */
+function* jsonArrayInSteps<T>(items: readonly T[], write: (item: T) => Generator<string>): Generator<string> {
+  yield '[';
+  for (const [index, item] of items.entries()) {
+    if (index > 0) yield ',';
+    yield* write(item);
+  }
+  yield ']';
+}
+
+/**
+ * stringify(mesosFramework(...)) field by field, its offers one by one: one framework can hold
+ * 10,000 offers, megabytes of text that one stringify wrote in a single step. JSON.stringify
+ * writes a plain object's own fields in order, leaving out undefined ones, as this does.
+ */
+function* frameworkJson(view: CapturedView, framework: Framework, holdings: FrameworkHoldings): Generator<string> {
+  let separator = '{';
+  for (const [field, value] of Object.entries(mesosFramework(framework, holdings))) {
+    if (value === undefined) continue;
+    yield `${separator}${JSON.stringify(field)}:`;
+    separator = ',';
+    if (field === 'offers') yield* jsonArray(holdings.offers, (offer) => view.stringify(offer));
+    else yield view.stringify(value as object);
+  }
+  yield separator === '{' ? '{}' : '}';
+}
+
 /** The value of GET_AGENTS' `get_agents`: registered agents (unreachable and gone ones are not). */
 export function* getAgentsJson(view: CapturedView): Generator<string> {
-  const order = yield* sortedPositions(view.agents.map((agent) => agent.id));
+  const order = yield* sortedPositions(
+    view.agentsMap,
+    view.agents.map((agent) => agent.id),
+  );
   const registered = [...order].map((position) => view.agents[position]!).filter((agent) => agent.state === 'ACTIVE');
   yield '{"agents":';
-  yield* jsonArray(registered, (agent) => view.stringify(mesosAgent(agent)));
+  yield* jsonArray(registered, (agent) => agentText(agent, view.stringify));
   yield ',"recovered_agents":[]}';
 }
 
