@@ -149,6 +149,12 @@ async function leaderMetrics(address: string): Promise<Map<string, number>> {
 }
 
 /** One sample from whichever master leads; a read that fails (a leader change: 503) is taken again. */
+/** The leader's commit index: how many log entries the run (and its set-up) wrote. */
+async function leaderCommitIndex(cluster: ProcessCluster): Promise<number> {
+  const leader = await cluster.waitForLeader(readTimeoutMs);
+  return (await leaderMetrics(leader.address)).get('flotilla_raft_commit_index') ?? Number.NaN;
+}
+
 async function takeSample(
   cluster: ProcessCluster,
   settings: Settings,
@@ -246,7 +252,8 @@ export async function main(argv: string[]): Promise<void> {
     await run;
     const elapsedMs = performance.now() - startedAtMs;
     const held = await fleet.stats();
-    report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished });
+    const logEntries = await leaderCommitIndex(cluster.masters);
+    report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished, logEntries });
   } finally {
     clearInterval(ticker);
     scheduler.close();
@@ -272,7 +279,7 @@ function ratios(samples: readonly ChurnSample[]): Record<string, number> | null 
 function report(
   settings: Settings,
   samples: readonly ChurnSample[],
-  outcome: { elapsedMs: number; scheduler: ChurnScheduler; agentsFinished: number },
+  outcome: { elapsedMs: number; scheduler: ChurnScheduler; agentsFinished: number; logEntries: number },
 ): void {
   printTable(
     samples.map((sample) => ({
@@ -306,6 +313,11 @@ function report(
     failures_by_state: Object.fromEntries(outcome.scheduler.failuresByState),
     elapsed_s: round(outcome.elapsedMs / 1000, 1),
     tasks_per_second: round(outcome.scheduler.finished / (outcome.elapsedMs / 1000), 1),
+    // The leader's commit index at the end: every entry of the run, set-up included.
+    log_entries: outcome.logEntries,
+    log_entries_per_finished_task: round(outcome.logEntries / outcome.scheduler.finished, 2),
+    updates_received: outcome.scheduler.updatesReceived,
+    updates_resent: outcome.scheduler.updatesResent,
     ratio_last_to_first_full: flat,
     load_average: loadavg().map((value) => round(value, 1)),
   };
