@@ -52,6 +52,11 @@ export class ChurnScheduler {
     /** At most this many tasks launched and not yet finished (or failed) at once. */
     readonly maxInFlight: number,
     readonly shape: ChurnTaskShape,
+    /**
+     * Every this-many-th task's first TASK_RUNNING goes unacknowledged (0: none), as an
+     * acknowledgement lost in a leader change: what it then costs shows in `updatesResent`.
+     */
+    readonly loseRunningAcknowledgementEvery = 0,
   ) {
     this.client = new SchedulerClient({
       masters,
@@ -128,9 +133,12 @@ export class ChurnScheduler {
 
   #onUpdate(status: TaskStatus): void {
     const taskId = status.task_id.value;
-    this.#countUpdate(taskId, status.uuid);
+    const firstHeard = this.#countUpdate(taskId, status.uuid);
+    const lost = firstHeard && status.state === 'TASK_RUNNING' && this.#losesAcknowledgement(taskId);
     const acknowledged =
-      status.uuid === undefined ? Promise.resolve() : this.client.acknowledge(status).catch(() => 'failed' as const);
+      status.uuid === undefined || lost
+        ? Promise.resolve()
+        : this.client.acknowledge(status).catch(() => 'failed' as const);
     if (!this.#inFlight.has(taskId)) return;
     if (status.state === 'TASK_FINISHED') {
       void acknowledged.then((outcome) => {
@@ -152,18 +160,29 @@ export class ChurnScheduler {
     return this.#inFlight.delete(taskId);
   }
 
-  /** An update of a task no longer in flight was heard before it ended (or is a late copy): resent. */
-  #countUpdate(taskId: string, uuid: string | undefined): void {
-    if (uuid === undefined) return;
+  /**
+   * Counts an update; true when it is heard for the first time. An update of a task no longer in
+   * flight was heard before it ended (or is a late copy): resent.
+   */
+  #countUpdate(taskId: string, uuid: string | undefined): boolean {
+    if (uuid === undefined) return false;
     this.updatesReceived += 1;
     if (!this.#inFlight.has(taskId)) {
       this.updatesResent += 1;
-      return;
+      return false;
     }
     const heard = this.#heardUuids.get(taskId) ?? new Set<string>();
-    if (heard.has(uuid)) this.updatesResent += 1;
+    const first = !heard.has(uuid);
+    if (!first) this.updatesResent += 1;
     heard.add(uuid);
     this.#heardUuids.set(taskId, heard);
+    return first;
+  }
+
+  /** Task ids end in their launch sequence number (`#launch`): every n-th by that number. */
+  #losesAcknowledgement(taskId: string): boolean {
+    const sequence = Number(/([0-9]+)$/.exec(taskId)?.[1] ?? Number.NaN);
+    return this.loseRunningAcknowledgementEvery > 0 && sequence % this.loseRunningAcknowledgementEvery === 0;
   }
 
   #reconcileStale(): void {

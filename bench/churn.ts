@@ -12,6 +12,8 @@
 //   npm run bench -- churn [--tasks 1000000] [--every 100000] [--agents 50] [--agent-processes 1]
 //                          [--per-offer 200] [--in-flight 2000] [--max-completed-tasks-per-framework 1000]
 //                          [--snapshot-entries 10000] [--profile DIR] [--quick]
+//                          [--lose-running-acknowledgement-every N]   (every N-th task's first
+//                          TASK_RUNNING unacknowledged, as if lost: the summary's updates_resent)
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster } from '../test/raft/support/process-cluster.ts';
@@ -38,6 +40,8 @@ interface Settings {
   readonly snapshotEntries: number;
   /** --profile DIR: every master runs under `node --cpu-prof` and writes its profile there at the end. */
   readonly profileDirectory: string | null;
+  /** Every this-many-th task's first TASK_RUNNING goes unacknowledged (0: none). */
+  readonly loseRunningAcknowledgementEvery: number;
 }
 
 export interface ChurnSample {
@@ -85,6 +89,7 @@ function settingsFrom(argv: string[]): Settings {
       'max-completed-tasks-per-framework': { type: 'string' },
       'snapshot-entries': { type: 'string' },
       profile: { type: 'string' },
+      'lose-running-acknowledgement-every': { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +108,10 @@ function settingsFrom(argv: string[]): Settings {
     ),
     snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 100 : 10_000),
     profileDirectory: values.profile ?? null,
+    loseRunningAcknowledgementEvery:
+      values['lose-running-acknowledgement-every'] === undefined
+        ? 0
+        : wholeNumber('lose-running-acknowledgement-every', values['lose-running-acknowledgement-every'], 1),
   };
   if (settings.every > settings.tasks) throw new Error('--every must not exceed --tasks');
   return settings;
@@ -230,6 +239,7 @@ export async function main(argv: string[]): Promise<void> {
     settings.perOffer,
     settings.inFlight,
     taskShape,
+    settings.loseRunningAcknowledgementEvery,
   );
   // A line every so often on stderr: a run that stops moving shows where it stands.
   const ticker = setInterval(() => {
@@ -305,6 +315,7 @@ function report(
       in_flight: settings.inFlight,
       max_completed_tasks_per_framework: settings.maxCompletedTasksPerFramework,
       snapshot_entries: settings.snapshotEntries,
+      lose_running_acknowledgement_every: settings.loseRunningAcknowledgementEvery,
     },
     finished: outcome.scheduler.finished,
     agents_reported_finished: outcome.agentsFinished,
