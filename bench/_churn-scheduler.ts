@@ -38,6 +38,11 @@ export class ChurnScheduler {
   failures = 0;
   /** Those failures by the state that ended them. */
   readonly failuresByState = new Map<string, number>();
+  /** UPDATEs with a uuid the master sent, and of them the ones heard before (resent): per task while it runs, all after. */
+  updatesReceived = 0;
+  updatesResent = 0;
+  /** The uuids heard of each task in flight (a few each; dropped as it ends, so memory stays bounded). */
+  readonly #heardUuids = new Map<string, Set<string>>();
   #listeners: (() => boolean)[] = [];
 
   constructor(
@@ -47,6 +52,11 @@ export class ChurnScheduler {
     /** At most this many tasks launched and not yet finished (or failed) at once. */
     readonly maxInFlight: number,
     readonly shape: ChurnTaskShape,
+    /**
+     * Every this-many-th task's first TASK_RUNNING goes unacknowledged (0: none), as an
+     * acknowledgement lost in a leader change: what it then costs shows in `updatesResent`.
+     */
+    readonly loseRunningAcknowledgementEvery = 0,
   ) {
     this.client = new SchedulerClient({
       masters,
@@ -117,27 +127,62 @@ export class ChurnScheduler {
     this.accepts += 1;
     // No refusal of what is left of the offer: the rest is wanted in the next cycle.
     this.client.launch(offer, tasks, { refuse_seconds: 0 }).catch(() => {
-      for (const task of tasks) if (this.#inFlight.delete(task.task_id.value)) this.failures += 1;
+      for (const task of tasks) if (this.#ended(task.task_id.value)) this.failures += 1;
     });
   }
 
   #onUpdate(status: TaskStatus): void {
     const taskId = status.task_id.value;
+    const firstHeard = this.#countUpdate(taskId, status.uuid);
+    const lost = firstHeard && status.state === 'TASK_RUNNING' && this.#losesAcknowledgement(taskId);
     const acknowledged =
-      status.uuid === undefined ? Promise.resolve() : this.client.acknowledge(status).catch(() => 'failed' as const);
+      status.uuid === undefined || lost
+        ? Promise.resolve()
+        : this.client.acknowledge(status).catch(() => 'failed' as const);
     if (!this.#inFlight.has(taskId)) return;
     if (status.state === 'TASK_FINISHED') {
       void acknowledged.then((outcome) => {
         // A failed acknowledgement leaves the update unacknowledged: the master sends it again.
-        if (outcome === 'failed' || !this.#inFlight.delete(taskId)) return;
+        if (outcome === 'failed' || !this.#ended(taskId)) return;
         this.finished += 1;
         this.#listeners = this.#listeners.filter((check) => !check());
       });
     } else if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') {
-      this.#inFlight.delete(taskId);
+      this.#ended(taskId);
       this.failures += 1;
       this.failuresByState.set(status.state, (this.failuresByState.get(status.state) ?? 0) + 1);
     }
+  }
+
+  /** Whether `taskId` was in flight; it is not any more. */
+  #ended(taskId: string): boolean {
+    this.#heardUuids.delete(taskId);
+    return this.#inFlight.delete(taskId);
+  }
+
+  /**
+   * Counts an update; true when it is heard for the first time. An update of a task no longer in
+   * flight was heard before it ended (or is a late copy): resent.
+   */
+  #countUpdate(taskId: string, uuid: string | undefined): boolean {
+    if (uuid === undefined) return false;
+    this.updatesReceived += 1;
+    if (!this.#inFlight.has(taskId)) {
+      this.updatesResent += 1;
+      return false;
+    }
+    const heard = this.#heardUuids.get(taskId) ?? new Set<string>();
+    const first = !heard.has(uuid);
+    if (!first) this.updatesResent += 1;
+    heard.add(uuid);
+    this.#heardUuids.set(taskId, heard);
+    return first;
+  }
+
+  /** Task ids end in their launch sequence number (`#launch`): every n-th by that number. */
+  #losesAcknowledgement(taskId: string): boolean {
+    const sequence = Number(/([0-9]+)$/.exec(taskId)?.[1] ?? Number.NaN);
+    return this.loseRunningAcknowledgementEvery > 0 && sequence % this.loseRunningAcknowledgementEvery === 0;
   }
 
   #reconcileStale(): void {

@@ -12,6 +12,8 @@
 //   npm run bench -- churn [--tasks 1000000] [--every 100000] [--agents 50] [--agent-processes 1]
 //                          [--per-offer 200] [--in-flight 2000] [--max-completed-tasks-per-framework 1000]
 //                          [--snapshot-entries 10000] [--profile DIR] [--quick]
+//                          [--lose-running-acknowledgement-every N]   (every N-th task's first
+//                          TASK_RUNNING unacknowledged, as if lost: the summary's updates_resent)
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster } from '../test/raft/support/process-cluster.ts';
@@ -38,6 +40,8 @@ interface Settings {
   readonly snapshotEntries: number;
   /** --profile DIR: every master runs under `node --cpu-prof` and writes its profile there at the end. */
   readonly profileDirectory: string | null;
+  /** Every this-many-th task's first TASK_RUNNING goes unacknowledged (0: none). */
+  readonly loseRunningAcknowledgementEvery: number;
 }
 
 export interface ChurnSample {
@@ -85,6 +89,7 @@ function settingsFrom(argv: string[]): Settings {
       'max-completed-tasks-per-framework': { type: 'string' },
       'snapshot-entries': { type: 'string' },
       profile: { type: 'string' },
+      'lose-running-acknowledgement-every': { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +108,10 @@ function settingsFrom(argv: string[]): Settings {
     ),
     snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 100 : 10_000),
     profileDirectory: values.profile ?? null,
+    loseRunningAcknowledgementEvery:
+      values['lose-running-acknowledgement-every'] === undefined
+        ? 0
+        : wholeNumber('lose-running-acknowledgement-every', values['lose-running-acknowledgement-every'], 1),
   };
   if (settings.every > settings.tasks) throw new Error('--every must not exceed --tasks');
   return settings;
@@ -149,6 +158,12 @@ async function leaderMetrics(address: string): Promise<Map<string, number>> {
 }
 
 /** One sample from whichever master leads; a read that fails (a leader change: 503) is taken again. */
+/** The leader's commit index: how many log entries the run (and its set-up) wrote. */
+async function leaderCommitIndex(cluster: ProcessCluster): Promise<number> {
+  const leader = await cluster.waitForLeader(readTimeoutMs);
+  return (await leaderMetrics(leader.address)).get('flotilla_raft_commit_index') ?? Number.NaN;
+}
+
 async function takeSample(
   cluster: ProcessCluster,
   settings: Settings,
@@ -224,6 +239,7 @@ export async function main(argv: string[]): Promise<void> {
     settings.perOffer,
     settings.inFlight,
     taskShape,
+    settings.loseRunningAcknowledgementEvery,
   );
   // A line every so often on stderr: a run that stops moving shows where it stands.
   const ticker = setInterval(() => {
@@ -246,7 +262,8 @@ export async function main(argv: string[]): Promise<void> {
     await run;
     const elapsedMs = performance.now() - startedAtMs;
     const held = await fleet.stats();
-    report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished });
+    const logEntries = await leaderCommitIndex(cluster.masters);
+    report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished, logEntries });
   } finally {
     clearInterval(ticker);
     scheduler.close();
@@ -272,7 +289,7 @@ function ratios(samples: readonly ChurnSample[]): Record<string, number> | null 
 function report(
   settings: Settings,
   samples: readonly ChurnSample[],
-  outcome: { elapsedMs: number; scheduler: ChurnScheduler; agentsFinished: number },
+  outcome: { elapsedMs: number; scheduler: ChurnScheduler; agentsFinished: number; logEntries: number },
 ): void {
   printTable(
     samples.map((sample) => ({
@@ -298,6 +315,7 @@ function report(
       in_flight: settings.inFlight,
       max_completed_tasks_per_framework: settings.maxCompletedTasksPerFramework,
       snapshot_entries: settings.snapshotEntries,
+      lose_running_acknowledgement_every: settings.loseRunningAcknowledgementEvery,
     },
     finished: outcome.scheduler.finished,
     agents_reported_finished: outcome.agentsFinished,
@@ -306,6 +324,11 @@ function report(
     failures_by_state: Object.fromEntries(outcome.scheduler.failuresByState),
     elapsed_s: round(outcome.elapsedMs / 1000, 1),
     tasks_per_second: round(outcome.scheduler.finished / (outcome.elapsedMs / 1000), 1),
+    // The leader's commit index at the end: every entry of the run, set-up included.
+    log_entries: outcome.logEntries,
+    log_entries_per_finished_task: round(outcome.logEntries / outcome.scheduler.finished, 2),
+    updates_received: outcome.scheduler.updatesReceived,
+    updates_resent: outcome.scheduler.updatesResent,
     ratio_last_to_first_full: flat,
     load_average: loadavg().map((value) => round(value, 1)),
   };

@@ -12,6 +12,7 @@ import { buildHttpServer } from '../http/server.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
 import { RaftNode } from '../raft/node.ts';
 import { type NodeId, nodeId } from '../raft/types.ts';
+import { commandFormatVersion } from '../state-machine/codec.ts';
 import { ClusterStateMachine } from '../state-machine/machine.ts';
 import { createLogger } from '../util/logger.ts';
 import type { SchedulerEvent } from '../protocol/scheduler.ts';
@@ -29,6 +30,7 @@ import { LearnerPromoter } from './learner-promoter.ts';
 import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
+import { terminalAcknowledgementAgreed } from './scheduler/acknowledgement-rule.ts';
 import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
 import { masterHealthProbe } from './zones/health-probe.ts';
 import { replicatedZone } from './zones/replicated-zones.ts';
@@ -141,7 +143,7 @@ export class Master {
     });
     const lifecycle = leadership;
     const services = buildLeaderServices(config, replica, raft, lifecycle, metrics, logger, environment);
-    const core = masterCore(replica, services, leadership, metrics, machine);
+    const core = masterCore(replica, services, leadership, metrics, machine, raft);
     const frameworks = buildHostedFrameworks(config, logger);
     const http = buildHttpServer({
       master: core,
@@ -262,6 +264,7 @@ function startRaft(
     },
     observer: metrics.raft.observer,
     storageWriter: options.raftStorageWriter,
+    applicationFormat: commandFormatVersion,
   });
   metrics.raft.begin(raft.status());
   raft.onLeaderChange((status) => {
@@ -281,6 +284,7 @@ function masterCore(
   leadership: LeadershipLifecycle,
   metrics: MasterMetrics,
   machine: ClusterStateMachine,
+  raft: RaftNode,
 ): MasterCore {
   return {
     ...replica,
@@ -294,6 +298,7 @@ function masterCore(
         executors: services.agents,
         logger: services.schedulerLogger,
         leaderServicesRunning: () => leadership.awaitRunning(),
+        terminalAcknowledgementAgreed: () => terminalAcknowledgementAgreed(raft.membersApplicationFormat()),
       }),
     ),
     taskStatistics: (framework, task) => {

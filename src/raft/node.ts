@@ -83,6 +83,8 @@ export interface RaftNodeOptions {
    * failed write (disk-errors.ts says why it must not go on), 70 for the rest.
    */
   readonly onFatal?: (error: Error, exitCode: number) => void;
+  /** The newest state machine command format this replica reads, told to peers at each handshake. */
+  readonly applicationFormat?: number;
 }
 
 /** Why a proposal or read did not happen. `indeterminate` means it may still have been applied. */
@@ -268,6 +270,7 @@ export class RaftNode {
       logger: options.logger,
       onMessages: (messages) => this.receive(messages),
       onPeerDisconnected: (peer) => this.peerDisconnected(peer),
+      ...(options.applicationFormat === undefined ? {} : { applicationFormat: options.applicationFormat }),
       acceptsUnknownPeers: () => {
         const membership = this.core.status().membership;
         return membership.voters.length + membership.learners.length === 0;
@@ -356,6 +359,23 @@ export class RaftNode {
   /** The core's status, with the applied index the state machine is at (the core's runs ahead: applySlice). */
   status(): CoreStatus {
     return { ...this.core.status(), applied: this.appliedIndex };
+  }
+
+  /**
+   * The oldest command format the other members (voters and learners) read, as their handshakes
+   * said: null while one of them has not connected yet or named none (assume the oldest build);
+   * Infinity when there is no other member.
+   */
+  membersApplicationFormat(): number | null {
+    const { voters, learners } = this.core.status().membership;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const member of [...voters, ...learners]) {
+      if (member === this.id) continue;
+      const format = this.transport.applicationFormatOf(member);
+      if (format === undefined || format === null) return null;
+      oldest = Math.min(oldest, format);
+    }
+    return oldest;
   }
 
   transportStats(): ReturnType<PeerTransport['stats']> {

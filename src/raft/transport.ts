@@ -71,6 +71,13 @@ export const SECRET_HEADER = secretHeader;
  * none and is written format 1: a rolling upgrade keeps replicating across the format change.
  */
 export const FRAME_FORMAT_HEADER = 'x-flotilla-raft-frame-format';
+/**
+ * The newest format of the replicated application's entries (the state machine's commands) the
+ * sender reads, in the dial and in its answer. Raft carries entries as bytes; the application
+ * reads these numbers to write only what every replica reads (a rolling upgrade). A build before
+ * this header sends none: its peers record null.
+ */
+export const APPLICATION_FORMAT_HEADER = 'x-flotilla-application-format';
 
 export interface TransportLimits {
   /** Bytes queued on one peer's socket above which send() drops instead of queueing more. */
@@ -143,6 +150,8 @@ export interface PeerTransportOptions {
    * test sets it lower, to stand in for a replica of an older build.
    */
   readonly frameFormat?: number;
+  /** The newest application entry format this replica reads, sent at the handshake (absent: none sent). */
+  readonly applicationFormat?: number;
 }
 
 export interface PeerStats {
@@ -182,6 +191,8 @@ interface PeerState {
   heardSinceLastPing: boolean;
   /** An outage was logged already: a down peer logs once per outage, not once per retry. */
   outageLogged: boolean;
+  /** What its last handshake said of the application format it reads: undefined before one, null if unsaid. */
+  applicationFormat: number | null | undefined;
   readonly counters: Counters;
 }
 
@@ -191,6 +202,11 @@ type HandshakeVerdict =
 
 /** A refused dialer may retry in a tight loop; one warning per interval is enough to act on. */
 const refusalLogIntervalMs = 1_000;
+
+/** A format number named in a handshake header; null when absent or not a small number. */
+function namedFormat(header: string | string[] | undefined): number | null {
+  return typeof header === 'string' && /^[0-9]{1,3}$/.test(header) ? Number(header) : null;
+}
 /** RFC 6455 §7.4.1: "going away", e.g. a server going down. */
 const closeCodeGoingAway = 1001;
 
@@ -210,6 +226,9 @@ export class PeerTransport {
   /** The frame format agreed at each socket's handshake: the older of the two sides' newest. */
   private readonly socketFrameFormats = new WeakMap<WebSocket, number>();
   private readonly frameFormat: number;
+  /** The application format each socket's peer named at its handshake (null: it named none). */
+  private readonly socketApplicationFormats = new WeakMap<WebSocket, number | null>();
+  private readonly applicationFormat: number | null;
   private readonly server: WebSocketServer;
   private readonly keepaliveTimer: NodeJS.Timeout;
   /** The keepalive check the timer scheduled, after the pending input is read (race 4). */
@@ -234,6 +253,7 @@ export class PeerTransport {
     this.logger = options.logger;
     this.limits = resolveTransportLimits(options.limits);
     this.frameFormat = options.frameFormat ?? frameFormatVersion;
+    this.applicationFormat = options.applicationFormat ?? null;
     if (
       !Number.isInteger(this.frameFormat) ||
       this.frameFormat < oldestFrameFormatVersion ||
@@ -254,6 +274,7 @@ export class PeerTransport {
     this.server.on('headers', (headers) => {
       headers.push(`${NODE_HEADER}: ${this.self}`);
       headers.push(`${FRAME_FORMAT_HEADER}: ${this.frameFormat}`);
+      if (this.applicationFormat !== null) headers.push(`${APPLICATION_FORMAT_HEADER}: ${this.applicationFormat}`);
     });
     this.keepaliveTimer = setInterval(() => this.scheduleKeepaliveCheck(), this.limits.keepaliveIntervalMs);
   }
@@ -316,11 +337,21 @@ export class PeerTransport {
     }
     const peer = verdict.peer;
     const frameFormat = this.agreedFrameFormat(request.headers[FRAME_FORMAT_HEADER]);
+    const applicationFormat = namedFormat(request.headers[APPLICATION_FORMAT_HEADER]);
     this.server.handleUpgrade(request, socket, head, (webSocket) => {
       this.socketFrameFormats.set(webSocket, frameFormat);
+      this.socketApplicationFormats.set(webSocket, applicationFormat);
       this.accept(peer, webSocket);
     });
     return true;
+  }
+
+  /**
+   * The application format `peer` named at its latest handshake: undefined while it never
+   * connected (or is no peer), null if it named none (a build before the header).
+   */
+  applicationFormatOf(peer: NodeId): number | null | undefined {
+    return this.peers.get(peer)?.applicationFormat;
   }
 
   stats(): TransportStats {
@@ -360,6 +391,7 @@ export class PeerTransport {
       reconnectTimer: null,
       failedDials: 0,
       heardSinceLastPing: false,
+      applicationFormat: undefined,
       outageLogged: false,
       counters: {
         sentFrames: 0,
@@ -409,7 +441,12 @@ export class PeerTransport {
       return;
     }
     const socket = new WebSocket(`${this.tls === null ? 'ws' : 'wss'}://${peer.address}${RAFT_PATH}`, {
-      headers: { [NODE_HEADER]: this.self, [SECRET_HEADER]: this.secret, [FRAME_FORMAT_HEADER]: `${this.frameFormat}` },
+      headers: {
+        [NODE_HEADER]: this.self,
+        [SECRET_HEADER]: this.secret,
+        [FRAME_FORMAT_HEADER]: `${this.frameFormat}`,
+        ...(this.applicationFormat === null ? {} : { [APPLICATION_FORMAT_HEADER]: `${this.applicationFormat}` }),
+      },
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
       handshakeTimeout: this.limits.handshakeTimeoutMs,
@@ -419,6 +456,7 @@ export class PeerTransport {
     peer.socket = socket;
     socket.on('upgrade', (response) => {
       this.socketFrameFormats.set(socket, this.agreedFrameFormat(response.headers[FRAME_FORMAT_HEADER]));
+      this.socketApplicationFormats.set(socket, namedFormat(response.headers[APPLICATION_FORMAT_HEADER]));
       const answering = response.headers[NODE_HEADER];
       if (answering === peer.id) return;
       this.logger.warn(
@@ -550,6 +588,7 @@ export class PeerTransport {
     peer.heardSinceLastPing = true;
     peer.failedDials = 0;
     peer.outageLogged = false;
+    peer.applicationFormat = this.socketApplicationFormats.get(socket) ?? null;
     this.attachedSockets.add(socket);
     if (previous !== null && previous !== socket) previous.terminate();
     this.logger.info({ peer: peer.id, address: peer.address, dialer: peer.dialer }, 'raft peer connected');

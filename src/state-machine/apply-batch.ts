@@ -24,7 +24,9 @@ function stamped(item: TaskStatusBatchItem, at: number): Command {
   const { frameworkId, taskId, agentId } = item;
   return item.type === 'update_task_status'
     ? { type: item.type, at, frameworkId, taskId, agentId, status: item.status }
-    : { type: item.type, at, frameworkId, taskId, agentId, uuid: item.uuid };
+    : item.completesTerminalTask === true
+      ? { type: item.type, at, frameworkId, taskId, agentId, uuid: item.uuid, completesTerminalTask: true }
+      : { type: item.type, at, frameworkId, taskId, agentId, uuid: item.uuid };
 }
 
 /** Never rejected as a whole: its result is a success holding each item's result (Success.items). */

@@ -1,13 +1,16 @@
 // Task status updates, acknowledgements and kill requests. Agents resend unacknowledged updates
 // (at-least-once), so a resent uuid is rejected with DUPLICATE_STATUS_UUID, which the caller
 // treats as already recorded. A terminal state is final: anything but an acknowledgement of a
-// terminal task is rejected with TASK_TERMINAL.
+// terminal task is rejected with TASK_TERMINAL. Acknowledging a terminal task's last update
+// completes it, superseding its earlier unacknowledged updates, when the command says so
+// (command format 10: AcknowledgeTaskStatus.completesTerminalTask).
 import type { AcknowledgeTaskStatus, KillTask, UpdateTaskStatus } from './commands.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type AgentId, type FrameworkId, type LogIndex, type TaskId } from './ids.ts';
 import type { State, Task } from './state.ts';
 import { recordTaskStatus } from './task-lifecycle.ts';
+import { needsAcknowledgement } from './task-predicates.ts';
 import { recordedStatus, taskWith } from './task-records.ts';
 import { putTask } from './writes.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
@@ -48,12 +51,23 @@ export function applyAcknowledgeTaskStatus(state: State, command: AcknowledgeTas
   if (status === undefined) return reject('STATUS_UUID_NOT_FOUND', `task ${task.id} has no status ${command.uuid}`);
   if (status.acknowledged)
     return reject('STATUS_ALREADY_ACKNOWLEDGED', `status ${command.uuid} was already acknowledged`);
+  const completes = command.completesTerminalTask === true && completesTask(task, position);
   const statuses = task.statuses.map((each, at) =>
-    at === position ? recordedStatus(each, true, each.receivedAt, each.index) : each,
+    at === position || (completes && needsAcknowledgement(each))
+      ? recordedStatus(each, true, each.receivedAt, each.index)
+      : each,
   );
   putTask(state, taskWith(task, { statuses, modifyIndex: index }));
   return success;
 }
+
+/**
+ * Whether acknowledging the status at `position` completes the task, as Mesos'
+ * `Master::acknowledge` removes it: the task is terminal and the acknowledged update is its
+ * latest (the one that made it terminal: a terminal state is final, so nothing follows it).
+ */
+const completesTask = (task: Task, position: number): boolean =>
+  isTerminalTaskState(task.state) && position === task.statuses.length - 1;
 
 /**
  * Kill requests repeat (a framework retries KILL); the first request's time is kept. Every

@@ -26,15 +26,34 @@ import { SchemaError } from './schema.ts';
  *    replica of format 7 cannot apply it. The single commands stay, and old logs replay as before.
  * 9: agent_registration_batch (agent registrations and re-registrations of one leader turn in one
  *    entry); a replica of format 8 cannot apply it. Formats 1–8 replay as before.
+ * 10: acknowledge_task_status's `completesTerminalTask` (Mesos' rule: the terminal update's
+ *    acknowledgement completes the task). A replica of format 9 would drop the member and apply
+ *    the old rule, so only a command that carries it is written as format 10 (`formatOf`), and
+ *    a leader sets it only while every replica reads format 10.
  */
-export const commandFormatVersion = 9;
-/** COMPAT: formats 1–8 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, 7, 8, commandFormatVersion];
+export const commandFormatVersion = 10;
+/** The newest format before 10: what every command without format 10's member is written as. */
+const formatBeforeTerminalAcknowledgement = 9;
+/** COMPAT: formats 1–9 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, commandFormatVersion];
+
+const completesTerminalTask = (item: { readonly type: string; readonly completesTerminalTask?: true }): boolean =>
+  item.type === 'acknowledge_task_status' && item.completesTerminalTask === true;
+
+/**
+ * The oldest format that carries `command` whole: a replica of an older build reads every entry
+ * a new leader writes until the cluster agrees to use format 10's rule (rolling upgrades).
+ */
+export function formatOf(command: Command): number {
+  const carriesTerminalAcknowledgement =
+    command.type === 'task_status_batch' ? command.items.some(completesTerminalTask) : completesTerminalTask(command);
+  return carriesTerminalAcknowledgement ? commandFormatVersion : formatBeforeTerminalAcknowledgement;
+}
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;
 
 export function encodeCommand(command: Command): Uint8Array {
-  const bytes = Buffer.from(JSON.stringify({ version: commandFormatVersion, command }), 'utf8');
+  const bytes = Buffer.from(JSON.stringify({ version: formatOf(command), command }), 'utf8');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -6,6 +6,7 @@ import { taskStates } from '../protocol/task-states.ts';
 import {
   addedInCommandFormat4,
   addedInCommandFormat5,
+  addedWithTerminalAcknowledgement,
   array,
   boolean,
   integer,
@@ -120,6 +121,7 @@ const acknowledgeTaskStatusSchema = object<C.AcknowledgeTaskStatus>({
   taskId: taskIdSchema,
   agentId: agentIdSchema,
   uuid: statusUuidSchema,
+  completesTerminalTask: addedWithTerminalAcknowledgement,
 });
 
 /** The same fields as the single commands, without `at`: the batch's stamp is every item's. */
@@ -137,6 +139,7 @@ const taskStatusBatchItemSchema = taggedUnion<C.TaskStatusBatchItem>({
     taskId: taskIdSchema,
     agentId: agentIdSchema,
     uuid: statusUuidSchema,
+    completesTerminalTask: addedWithTerminalAcknowledgement,
   }),
 });
 

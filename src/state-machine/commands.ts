@@ -217,6 +217,14 @@ export interface AcknowledgeTaskStatus extends Stamped {
   readonly taskId: TaskId;
   readonly agentId: AgentId;
   readonly uuid: string;
+  /**
+   * Mesos' rule (master.cpp `Master::acknowledge`): acknowledging the update that made the task
+   * terminal completes it, and the earlier updates still unacknowledged are superseded (recorded
+   * as acknowledged, never sent again). Added in command format 10 and set by a leader only
+   * while every replica reads format 10 (scheduler/acknowledgement-rule.ts); absent (older
+   * entries, or a cluster not yet upgraded): each update waits for its own acknowledgement.
+   */
+  readonly completesTerminalTask?: true;
 }
 
 /** One item of a task_status_batch: a single update or acknowledgement, stamped by the batch. */

@@ -194,6 +194,17 @@ export function addedInCommandFormat5<T>(schema: Schema<T>, fallback: T): Schema
 }
 
 /**
+ * COMPAT: acknowledge_task_status's `completesTerminalTask`, added in command format 10. Present
+ * only when true, so an entry without it has format 9's shape (and is written as format 9:
+ * codec.ts `formatOf`); absent input reads as undefined, the rule of formats 1–9.
+ */
+export const addedWithTerminalAcknowledgement: Schema<true | undefined> = (input, path) => {
+  if (input === undefined) return undefined;
+  if (input !== true) throw new SchemaError(path, 'must be true or absent');
+  return true;
+};
+
+/**
  * COMPAT: a member added in command format 6 and snapshot format 7 (executors in containers).
  * Older input lacks it and reads as `fallback`.
  */

@@ -62,22 +62,23 @@ test('an unacknowledged update is sent again an interval after it was sent, then
   const session = new SchedulerSession(F1, 'stream-1', sink);
   const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
   const sessionOf = (frameworkId: FrameworkId) => (frameworkId === F1 ? session : undefined);
-  // Per task the oldest unacknowledged update: each TASK_RUNNING (uuid 1 for t1, 3 for t2).
-  const oldest = [uuid(1), uuid(3)];
+  // Per task the oldest unacknowledged update (TASK_RUNNING: uuid 1 for t1, 3 for t2) and the
+  // terminal one waiting behind it (TASK_FINISHED: 2 and 4), whose acknowledgement completes it.
+  const pending = [uuid(1), uuid(2), uuid(3), uuid(4)];
   const roundsAt = (seconds: number[]): number[] =>
     seconds.map((second) => retries.resend(sessionOf, harness.state, second * 1000));
   // First seen at 0 s (sent live or on SUBSCRIBE before): due at 10 s, then 30 s, 70 s, 150 s.
   assert.equal(roundsAt([0]), [0], 'just sent: not again in the same interval');
-  assert.equal(roundsAt([10]), [2]);
-  assert.equal(resentUuids(sink, 0), oldest);
+  assert.equal(roundsAt([10]), [4]);
+  assert.equal(resentUuids(sink, 0), pending);
   assert.equal(roundsAt([20]), [0], 'resent 10 s ago: now waits 20 s');
-  assert.equal(roundsAt([30, 40, 50, 60]), [2, 0, 0, 0]);
-  assert.equal(roundsAt([70, 80, 140]), [2, 0, 0]);
-  assert.equal(roundsAt([150]), [2]);
-  assert.equal(sink.sent.length, 8, 'four resends of two updates in 150 s, not fifteen');
+  assert.equal(roundsAt([30, 40, 50, 60]), [4, 0, 0, 0]);
+  assert.equal(roundsAt([70, 80, 140]), [4, 0, 0]);
+  assert.equal(roundsAt([150]), [4]);
+  assert.equal(sink.sent.length, 16, 'four resends of four updates in 150 s, not fifteen');
 });
 
-test('an acknowledged update is not sent again; the next one of its task waits its own interval', () => {
+test('an acknowledged update is not sent again; the others of its task still are', () => {
   const harness = finishedUnacknowledged();
   const sink = new RecordingSink();
   const session = new SchedulerSession(F1, 'stream-1', sink);
@@ -85,11 +86,28 @@ test('an acknowledged update is not sent again; the next one of its task waits i
   const sessionOf = (frameworkId: FrameworkId) => (frameworkId === F1 ? session : undefined);
   assert.is(retries.resend(sessionOf, harness.state, 0), 0);
   harness.ok({ type: 'acknowledge_task_status', at: 0, frameworkId: F1, taskId: T1, agentId: A1, uuid: uuid(1) });
-  // t1's TASK_FINISHED (uuid 2) is now its oldest: first seen now, due one interval later.
-  assert.is(retries.resend(sessionOf, harness.state, 10_000), 1);
-  assert.equal(resentUuids(sink, 0), [uuid(3)]);
-  assert.is(retries.resend(sessionOf, harness.state, 20_000), 1);
-  assert.equal(resentUuids(sink, 1), [uuid(2)]);
+  assert.is(retries.resend(sessionOf, harness.state, 10_000), 3);
+  assert.equal(resentUuids(sink, 0), [uuid(2), uuid(3), uuid(4)]);
+});
+
+test('Mesos rule: the terminal update acknowledged, the earlier ones of its task are never sent again', () => {
+  const harness = finishedUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
+  const sessionOf = (frameworkId: FrameworkId) => (frameworkId === F1 ? session : undefined);
+  assert.is(retries.resend(sessionOf, harness.state, 0), 0);
+  harness.ok({
+    type: 'acknowledge_task_status',
+    at: 0,
+    frameworkId: F1,
+    taskId: T1,
+    agentId: A1,
+    uuid: uuid(2),
+    completesTerminalTask: true,
+  });
+  for (const second of [10, 30, 70, 150]) retries.resend(sessionOf, harness.state, second * 1000);
+  assert.equal([...new Set(resentUuids(sink, 0))], [uuid(3), uuid(4)], "t1's TASK_RUNNING is superseded");
 });
 
 test('a new stream of the framework starts afresh: it heard every pending update on SUBSCRIBE', () => {
@@ -105,7 +123,7 @@ test('a new stream of the framework starts afresh: it heard every pending update
   );
   assert.is(
     retries.resend(() => second, harness.state, 90_000),
-    2,
+    4,
   );
 });
 
@@ -118,7 +136,7 @@ test('the wait stops doubling at the maximum', () => {
   // Due at 10, 30, 70, then every 40 s: 110, 150, 190.
   for (let second = 0; second <= 190; second += 10)
     resent += retries.resend(() => session, harness.state, second * 1000);
-  assert.is(resent, 2 * 6);
+  assert.is(resent, 4 * 6);
 });
 
 test.run();

@@ -68,6 +68,7 @@ async function startNode(
     port?: number;
     acceptsUnknownPeers?: () => boolean;
     frameFormat?: number;
+    applicationFormat?: number;
   } = {},
 ): Promise<TestNode> {
   const frames: Message[][] = [];
@@ -85,6 +86,7 @@ async function startNode(
     limits: { ...testLimits, ...options.limits },
     ...(options.acceptsUnknownPeers === undefined ? {} : { acceptsUnknownPeers: options.acceptsUnknownPeers }),
     ...(options.frameFormat === undefined ? {} : { frameFormat: options.frameFormat }),
+    ...(options.applicationFormat === undefined ? {} : { applicationFormat: options.applicationFormat }),
   });
   const inboundSockets = new Set<Duplex>();
   const server = http.createServer((_request, response) => response.writeHead(404).end());
@@ -282,6 +284,28 @@ test("a rolling upgrade: each socket writes the older of its two sides' frame fo
       const undecodable = Object.values(node.transport.stats().peers).map((peer) => peer.undecodableFrames);
       assert.equal(undecodable, [0, 0], `${node.id} dropped no frame`);
     }
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test('each side learns the application format the other reads; a build before the header names none', async () => {
+  // m2 stands in for a master of the build before the header; m1 dials both, m3 is dialed by both.
+  const nodes = [
+    await startNode('m1', { applicationFormat: 10 }),
+    await startNode('m2'),
+    await startNode('m3', { applicationFormat: 11 }),
+  ];
+  const [m1, m2, m3] = nodes as [TestNode, TestNode, TestNode];
+  try {
+    assert.is(m1.transport.applicationFormatOf(nodeId('m3')), undefined, 'not connected yet: unknown');
+    connectAll(nodes);
+    await waitFor('every pair connected', () => connected(m1, 'm2') && connected(m1, 'm3') && connected(m2, 'm3'));
+    const formats = (node: TestNode) =>
+      nodes.filter((other) => other !== node).map((other) => node.transport.applicationFormatOf(nodeId(other.id)));
+    assert.equal(formats(m1), [null, 11]);
+    assert.equal(formats(m2), [10, 11]);
+    assert.equal(formats(m3), [10, null]);
   } finally {
     await stopAll(nodes);
   }

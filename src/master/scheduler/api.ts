@@ -46,6 +46,8 @@ export interface SchedulerApiParts {
   readonly logger: Logger;
   /** Resolves once the leader services run in this master's current term; throws a MasterError if they do not. */
   readonly leaderServicesRunning: () => Promise<void>;
+  /** Whether every replica reads command format 10 (acknowledgement-rule.ts); default: no. */
+  readonly terminalAcknowledgementAgreed?: () => boolean;
 }
 
 export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
@@ -53,6 +55,7 @@ export function createSchedulerApi(parts: SchedulerApiParts): SchedulerApi {
     master: parts.master,
     // Not keyed: one entry carries the acknowledgements of many requests (calls.ts `acknowledge`).
     acknowledgements: new TaskStatusBatcher(parts.master),
+    terminalAcknowledgementAgreed: parts.terminalAcknowledgementAgreed ?? (() => false),
     allocation: parts.allocation,
     sessions: parts.sessions,
     executors: parts.executors,

@@ -7,11 +7,12 @@ import type { Logger } from 'pino';
 import type { AllocationControl } from '../../offers/control.ts';
 import type { AgentId, FrameworkId, OfferId, TaskId } from '../../state-machine/ids.ts';
 import { taskKey } from '../../state-machine/ids.ts';
-import type { Framework } from '../../state-machine/state.ts';
+import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
 import { MasterError, rejected } from '../errors.ts';
 import { type ReplicatedMaster, stampedOnSubmit } from '../interface.ts';
 import { defaultRefuseSeconds } from '../limits.ts';
 import { handleAccept } from './accept.ts';
+import { acknowledgementCommand } from './acknowledgement-rule.ts';
 import type { FrameworkCall } from './call.ts';
 import type { ExecutorChannel } from './executor-channel.ts';
 import type { OperationApproval } from './operation-approval.ts';
@@ -24,6 +25,8 @@ export interface SchedulerContext {
   readonly master: Pick<ReplicatedMaster, 'state' | 'submit'>;
   /** ACKNOWLEDGEs of one event-loop turn, as one Raft entry with the agents' status updates' kind. */
   readonly acknowledgements: Pick<TaskStatusBatcher, 'submit'>;
+  /** Whether every replica reads command format 10: ACKNOWLEDGE then carries Mesos' rule (acknowledgement-rule.ts). */
+  readonly terminalAcknowledgementAgreed: () => boolean;
   readonly allocation: AllocationControl;
   readonly sessions: SchedulerSessions;
   /** SHUTDOWN and MESSAGE reach executors through their agents. */
@@ -92,15 +95,29 @@ async function kill(
  * carries no Idempotency-Key: none is needed, since an acknowledgement applies at most once by
  * its uuid (a retry is STATUS_ALREADY_ACKNOWLEDGED, answered 202 like the first), and so a key
  * reused for another ACKNOWLEDGE is not detected (IDEMPOTENCY_KEY_REUSED) as it is for other calls.
+ * One the committed state already shows acknowledged (a framework's retry, or an update the
+ * terminal acknowledgement superseded) is answered at once: its proposal could only be rejected,
+ * and an acknowledged status never becomes unacknowledged again.
  */
 async function acknowledge(context: CallContext, call: Extract<FrameworkCall, { type: 'ACKNOWLEDGE' }>): Promise<void> {
-  await context.acknowledgements.submit({
+  const frameworkId = call.frameworkId as FrameworkId;
+  const taskId = call.taskId as TaskId;
+  if (acknowledgedAlready(context.master.state(), frameworkId, taskId, call.uuid)) return;
+  const acknowledgement = {
     type: 'acknowledge_task_status',
-    frameworkId: call.frameworkId as FrameworkId,
-    taskId: call.taskId as TaskId,
+    frameworkId,
+    taskId,
     agentId: call.agentId as AgentId,
     uuid: call.uuid,
-  });
+  } as const;
+  await context.acknowledgements.submit(
+    acknowledgementCommand(acknowledgement, context.terminalAcknowledgementAgreed()),
+  );
+}
+
+function acknowledgedAlready(state: ReadonlyState, frameworkId: FrameworkId, taskId: TaskId, uuid: string): boolean {
+  const task = state.tasks.get(taskKey(frameworkId, taskId));
+  return task?.statuses.some((status) => status.uuid === uuid && status.acknowledged) === true;
 }
 
 async function updateFramework(

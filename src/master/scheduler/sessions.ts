@@ -26,7 +26,7 @@ import { sendHeartbeats } from './heartbeats.ts';
 import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
 import { InverseOfferSync } from './inverse-offer-sync.ts';
 import { SchedulerSession } from './session.ts';
-import { pendingUpdateEvent, unacknowledgedUpdates } from './task-updates.ts';
+import { pendingUpdateEvent, updatesToResend } from './task-updates.ts';
 import { UpdateRetries } from './update-retries.ts';
 
 export interface SchedulerSessionSettings {
@@ -186,8 +186,9 @@ export class SchedulerSessions implements LeaderService {
 
   /**
    * The stream of a framework whose subscription was just applied: SUBSCRIBED, a HEARTBEAT at
-   * once, its outstanding offers, every update it has not acknowledged, its inverse offers. All
-   * read from the state in one synchronous step, so each change is either in it or an event.
+   * once, its outstanding offers, per task the updates it still has to acknowledge (task-updates.ts
+   * `updatesToResend`), its inverse offers. All read from the state in one synchronous step, so
+   * each change is either in it or an event.
    * Leadership lost while the subscription was proposed: the stream says so and ends.
    */
   open(frameworkId: string, sink: EventSink): { streamId: string } {
@@ -258,7 +259,7 @@ export class SchedulerSessions implements LeaderService {
       return offer === undefined || agent === undefined ? [] : [{ offer, agent }];
     });
     if (offers.length > 0) session.send(offersEvent(state, offers));
-    session.sendInSlices(unacknowledgedUpdates(state, session.frameworkId).map(pendingUpdateEvent));
+    session.sendInSlices(updatesToResend(state, session.frameworkId).map(pendingUpdateEvent));
     session.refreshInverseOffers(state, Date.now());
   }
 

@@ -1,9 +1,9 @@
-// Which status updates a framework must hear, from the replicated state (pure functions): the
-// unacknowledged ones (sent again on re-subscribe and on every retry round) and the answers to
+// Which status updates a framework must hear, from the replicated state (pure functions): those
+// it still has to acknowledge (sent again on re-subscribe and on every retry round) and the answers to
 // RECONCILE (master.cpp `_reconcileTasks`: the latest state of a known task, and for an
 // unknown one a state that says what the master knows of its agent).
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
-import type { TaskState } from '../../protocol/task-states.ts';
+import { isTerminalTaskState, type TaskState } from '../../protocol/task-states.ts';
 import { taskKey, type AgentId, type FrameworkId, type TaskId, type TaskKey } from '../../state-machine/ids.ts';
 import { compareStrings } from '../../state-machine/ordering.ts';
 import type { Framework, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
@@ -30,19 +30,22 @@ function tasksWithUnacknowledged(state: ReadonlyState, frameworkId: string): Tas
   return tasksAt(state, state.derived.unacknowledgedTasksByFramework.get(frameworkId as FrameworkId) ?? []);
 }
 
-/** Every unacknowledged update, oldest first within each task (on re-subscribe all are sent again). */
-export function unacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
-  return tasksWithUnacknowledged(state, frameworkId).flatMap((task) =>
-    task.statuses.filter(needsAcknowledgement).map((status) => ({ task, status })),
-  );
-}
-
-/** Per task, the oldest unacknowledged update: what a retry round sends again. */
-export function oldestUnacknowledgedUpdates(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
+/**
+ * What a framework still has to hear again, per task in key order: its oldest unacknowledged
+ * update (Mesos' status update manager keeps one update of a task in flight, the oldest, and
+ * sends the next once it is acknowledged), and after it the terminal update if that one waits
+ * too: its acknowledgement completes the task (command format 10, state-machine/apply-tasks.ts),
+ * so the framework learns how the task ended at once and the updates between are never needed.
+ * Sent on every retry round (update-retries.ts) and on re-subscription (sessions.ts).
+ */
+export function updatesToResend(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
   const pending: PendingUpdate[] = [];
   for (const task of tasksWithUnacknowledged(state, frameworkId)) {
-    const status = task.statuses.find(needsAcknowledgement);
-    if (status !== undefined) pending.push({ task, status });
+    const oldest = task.statuses.find(needsAcknowledgement);
+    if (oldest !== undefined) pending.push({ task, status: oldest });
+    const latest = task.statuses[task.statuses.length - 1];
+    if (latest !== undefined && latest !== oldest && needsAcknowledgement(latest) && isTerminalTaskState(latest.state))
+      pending.push({ task, status: latest });
   }
   return pending;
 }

@@ -1,6 +1,6 @@
 // Status updates are delivered at least once: until the framework ACKNOWLEDGEs one, the leader
 // sends it again, per task the oldest unacknowledged one (in order, as Mesos' status update
-// manager does), first `statusUpdateRetryIntervalMs` after it was sent and then with the wait
+// manager does) and a waiting terminal one (task-updates.ts `updatesToResend`), first `statusUpdateRetryIntervalMs` after it was sent and then with the wait
 // doubling up to `maxStatusUpdateRetryIntervalMs` (update-backoff.ts), at most
 // `maxResentUpdatesPerRound` per stream per round. The replicated state says what is
 // unacknowledged, so a new leader resumes. A round visits only the frameworks with
@@ -11,7 +11,7 @@ import type { FrameworkId } from '../../state-machine/ids.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import { maxResentUpdatesPerRound } from '../limits.ts';
 import type { SchedulerSession } from './session.ts';
-import { oldestUnacknowledgedUpdates, pendingUpdateEvent } from './task-updates.ts';
+import { updatesToResend, pendingUpdateEvent } from './task-updates.ts';
 import { UpdateBackoff } from './update-backoff.ts';
 
 export class UpdateRetries {
@@ -38,7 +38,7 @@ export class UpdateRetries {
         backoff = new UpdateBackoff(this.intervalMs, this.maximumIntervalMs);
         this.#backoffs.set(session, backoff);
       }
-      const pending = oldestUnacknowledgedUpdates(state, frameworkId);
+      const pending = updatesToResend(state, frameworkId);
       // Keyed by task and uuid: uuids come from agents, and only a task's own are distinct.
       const byKey = new Map(pending.map((update) => [`${update.task.id}/${update.status.uuid}`, update]));
       for (const key of backoff.due([...byKey.keys()], nowMs, maxResentUpdatesPerRound)) {
