@@ -9,6 +9,9 @@
 // Usage:
 //   npx tsx bench/peers/cpu-per-write.ts [--clients 16,256] [--seconds 5] [--rounds 3] [--baseline <dir>]
 //     [--idle-seconds 3 (0: the idle rate is not measured nor subtracted)]
+//     [--flotilla-args '--raft-storage-writer thread'] [--baseline-args '...'] (master flags of each cluster)
+// The leader's main thread is also measured alone (/proc/<pid>/task/<pid>/stat): what the event
+// loop spends per write, apart from worker threads (the storage writer's, libuv's pool).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +30,7 @@ let idleSeconds = 3;
 
 interface Sample {
   readonly cpuSeconds: number;
+  readonly mainThreadCpuSeconds: number;
   readonly fsyncs: number;
 }
 
@@ -37,14 +41,15 @@ interface RoundFigures {
   readonly writes: number;
   readonly writesPerSecond: number;
   readonly leaderCpuMsPerWrite: number;
+  readonly leaderMainThreadCpuMsPerWrite: number;
   readonly followerCpuMsPerWrite: number;
   readonly leaderFsyncsPerWrite: number;
 }
 
-function processCpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number {
   // Fields after the command name (which is in parentheses and may hold spaces): utime is the 14th
   // field of the line, stime the 15th.
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const text = readFileSync(statPath, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
 }
@@ -61,6 +66,10 @@ async function sample(system: FlotillaSystem): Promise<Sample[]> {
   return Promise.all(
     addresses.map(async (address, index) => ({
       cpuSeconds: processCpuSeconds(system.member(index).pid!),
+      mainThreadCpuSeconds: processCpuSeconds(
+        system.member(index).pid!,
+        `/proc/${system.member(index).pid!}/task/${system.member(index).pid!}/stat`,
+      ),
       fsyncs: await fsyncCount(address),
     })),
   );
@@ -80,6 +89,8 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
   const after = await sample(system);
   const cpuMs = (index: number) =>
     (after[index]!.cpuSeconds - before[index]!.cpuSeconds - idleCpuSecondsPerSecond(index) * result.seconds) * 1000;
+  const mainThreadCpuMs = (index: number) =>
+    (after[index]!.mainThreadCpuSeconds - before[index]!.mainThreadCpuSeconds) * 1000;
   const followers = [0, 1, 2].filter((index) => index !== leader);
   const figures: RoundFigures = {
     system: system.name,
@@ -88,6 +99,8 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
     writes: result.ops,
     writesPerSecond: Math.round(result.ops / result.seconds),
     leaderCpuMsPerWrite: cpuMs(leader) / result.ops,
+    // Idle not subtracted: the idle rate is measured per process, not per thread.
+    leaderMainThreadCpuMsPerWrite: mainThreadCpuMs(leader) / result.ops,
     followerCpuMsPerWrite: followers.reduce((sum, index) => sum + cpuMs(index), 0) / followers.length / result.ops,
     leaderFsyncsPerWrite: (after[leader]!.fsyncs - before[leader]!.fsyncs) / result.ops,
   };
@@ -102,6 +115,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     baseline: { type: 'string' },
     'idle-seconds': { type: 'string', default: String(idleSeconds) },
+    'flotilla-args': { type: 'string', default: '' },
+    'baseline-args': { type: 'string', default: '' },
   },
 });
 idleSeconds = Number(values['idle-seconds']);
@@ -109,10 +124,12 @@ const clientCounts = values.clients.split(',').map(Number);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const dataRoot = makeTempDir('cpu-per-write-');
-const systems = [new FlotillaSystem(path.join(dataRoot, 'this'))];
+const masterFlags = (text: string) => text.split(' ').filter((flag) => flag !== '');
+const systems = [new FlotillaSystem(path.join(dataRoot, 'this'), masterFlags(values['flotilla-args']))];
 if (values.baseline !== undefined) {
   const binary = path.join(values.baseline, 'bin', 'flotilla.js');
-  systems.push(new FlotillaSystem(path.join(dataRoot, 'baseline'), [], [], binary, 'flotilla-baseline'));
+  const flags = masterFlags(values['baseline-args']);
+  systems.push(new FlotillaSystem(path.join(dataRoot, 'baseline'), flags, [], binary, 'flotilla-baseline'));
 }
 const all: RoundFigures[] = [];
 try {
@@ -140,18 +157,21 @@ function summarize(figures: readonly RoundFigures[]): void {
         clients,
         writesPerSecond: median(rows.map((row) => row.writesPerSecond)),
         leaderCpuMsPerWrite: round3(median(rows.map((row) => row.leaderCpuMsPerWrite))),
+        leaderMainThreadCpuMsPerWrite: round3(median(rows.map((row) => row.leaderMainThreadCpuMsPerWrite))),
         followerCpuMsPerWrite: round3(median(rows.map((row) => row.followerCpuMsPerWrite))),
         leaderFsyncsPerWrite: round3(median(rows.map((row) => row.leaderFsyncsPerWrite))),
       };
     });
     for (const row of medians) process.stdout.write(`median ${JSON.stringify(row)}\n`);
     if (medians.length === 2) {
-      const ratio = (key: 'writesPerSecond' | 'leaderCpuMsPerWrite' | 'followerCpuMsPerWrite') =>
-        round3(medians[0]![key] / medians[1]![key]);
+      const ratio = (
+        key: 'writesPerSecond' | 'leaderCpuMsPerWrite' | 'leaderMainThreadCpuMsPerWrite' | 'followerCpuMsPerWrite',
+      ) => round3(medians[0]![key] / medians[1]![key]);
       const ratios = {
         clients,
         writesPerSecond: ratio('writesPerSecond'),
         leaderCpuMsPerWrite: ratio('leaderCpuMsPerWrite'),
+        leaderMainThreadCpuMsPerWrite: ratio('leaderMainThreadCpuMsPerWrite'),
         followerCpuMsPerWrite: ratio('followerCpuMsPerWrite'),
       };
       process.stdout.write(`ratio this/baseline ${JSON.stringify(ratios)}\n`);

@@ -7,7 +7,7 @@
 // the answer's head goes out (onSend), so a stream (SUBSCRIBE) is audited when it opens.
 // Secrets never appear: the requester is named by principal, the target is the call's body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../util/logger.ts';
+import { type Logger, turnBufferedChild } from '../util/logger.ts';
 import { principalOf } from '../auth/requester.ts';
 import { maxAuditedErrorBodyChars, maxAuditTargetChars } from './limits.ts';
 
@@ -56,7 +56,14 @@ export function registerAudit(app: FastifyInstance, logger: Logger): void {
   // redaction: its wildcard path ran every value through fast-redact (the audit line was 3% of the
   // leader's samples at 256 clients, issue 19). Nothing here can match a redacted path: the fields
   // are fixed names holding strings, numbers and null. The line is byte for byte what it was.
-  const auditLogger = logger.child({ audit: true }, { redact: [] });
+  // Written once per turn, not per answer: one write(2) per request was a sixth of the leader's
+  // system calls at 16 clients (issue 19; turn-buffered-destination.ts). The app's close writes
+  // what its last turn buffered.
+  const { logger: auditLogger, destination } = turnBufferedChild(logger, { audit: true }, { redact: [] });
+  app.addHook('onClose', (_instance, done) => {
+    destination.close();
+    done();
+  });
   app.decorateRequest('auditRecord', null);
   // A callback hook: an async one costs every answer a promise and a microtask turn (issue 19).
   app.addHook('onSend', (request, reply, payload, done) => {

@@ -1,6 +1,7 @@
 // Logs are data (STYLE.md rule 13): one JSON line per event on stderr, each carrying the node
 // and the component; callers add term and role with logger.child({ term, role }).
-import pino, { type DestinationStream, type Logger } from 'pino';
+import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
+import { type LineSink, TurnBufferedDestination } from './turn-buffered-destination.ts';
 
 export type { Logger };
 
@@ -74,6 +75,23 @@ export function createLogger(fields: LoggerFields, destination?: DestinationStre
     },
     destination ?? pino.destination({ dest: 2, sync: true }),
   );
+}
+
+/**
+ * A child of `logger` whose lines go to the parent's destination in one write per event-loop turn
+ * (turn-buffered-destination.ts), for a line written on every request. pino children share their
+ * parent's stream through `symbols.streamSym`; this child gets its own, over the parent's.
+ */
+export function turnBufferedChild(
+  logger: Logger,
+  bindings: Bindings,
+  options?: ChildLoggerOptions,
+): { readonly logger: Logger; readonly destination: TurnBufferedDestination } {
+  const child = logger.child(bindings, options);
+  const parentStream = (logger as unknown as Record<symbol, LineSink>)[pino.symbols.streamSym]!;
+  const destination = new TurnBufferedDestination(parentStream);
+  (child as unknown as Record<symbol, LineSink>)[pino.symbols.streamSym] = destination;
+  return { logger: child, destination };
 }
 
 /** Logs nothing: for tests, and for code that takes a logger it has no use for. */
