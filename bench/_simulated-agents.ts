@@ -117,7 +117,6 @@ export class SimulatedAgent {
       // As the real agent (master-link.ts): a follower answers 307 with the leader, no WebSocket;
       // a dial the master never answers (its accept queue full) is given up and the next one made.
       headers: { [secretHeader]: developmentSecret, [agentRedirectHeader]: '1' },
-      handshakeTimeout: linkLimits.handshakeTimeoutMs,
     });
     this.#socket = socket;
     this.dials += 1;
@@ -129,8 +128,14 @@ export class SimulatedAgent {
     // As the real agent: a master that took the socket answers `register` in time, and a leader
     // pings; silence past either closes the socket and discovery goes on.
     let silenceMs: number = linkLimits.registrationTimeoutMs;
-    let silenceTimer = setTimeout(() => socket.terminate(), silenceMs);
+    let silenceTimer: NodeJS.Timeout | undefined;
+    const handshakeTimer = setTimeout(() => {
+      end = { kind: 'closed', registered: false, handshakeTimedOut: true };
+      socket.terminate();
+    }, this.#discovery.handshakeTimeoutMs());
     socket.on('open', () => {
+      clearTimeout(handshakeTimer);
+      silenceTimer = setTimeout(() => socket.terminate(), silenceMs);
       openAtMs = Date.now();
       socket.send(
         encodeMessage({
@@ -168,6 +173,7 @@ export class SimulatedAgent {
       this.#onMessage(socket, message, registered);
     });
     socket.on('unexpected-response', (_request, response) => {
+      clearTimeout(handshakeTimer);
       end = {
         kind: 'redirect',
         leader: response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null,
@@ -175,6 +181,7 @@ export class SimulatedAgent {
       socket.terminate();
     });
     socket.on('close', (code, reason) => {
+      clearTimeout(handshakeTimer);
       clearTimeout(silenceTimer);
       // A follower's answer naming the leader is not a lost connection.
       if (end.kind !== 'redirect') {

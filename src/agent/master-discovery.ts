@@ -21,12 +21,16 @@ export const discoveryLimits = {
    * new leader's accept queue (issue 12, scale bench). Short: the cluster is without its agents meanwhile.
    */
   reconnectJitterMaxMs: 200,
+  /** A dial's first wait for the handshake's answer (the socket open, or a 307). */
+  handshakeTimeoutMs: 5_000,
+  /** The wait doubles with each handshake in a row that timed out, up to this. */
+  handshakeTimeoutMaxMs: 60_000,
 } as const;
 
 /** How a session with one master ended. */
 export type SessionEnd =
   | { readonly kind: 'redirect'; readonly leader: string | null }
-  | { readonly kind: 'closed'; readonly registered: boolean };
+  | { readonly kind: 'closed'; readonly registered: boolean; readonly handshakeTimedOut?: boolean };
 
 export interface Dial {
   readonly target: string;
@@ -72,6 +76,8 @@ export class MasterDiscovery {
   #failedRounds = 0;
   /** The leader whose socket closed last: until the agent registers again it is dialled last in each round. */
   #lost: string | null = null;
+  /** Handshakes that timed out since the agent last registered. */
+  #handshakesTimedOut = 0;
 
   constructor(
     masters: readonly string[],
@@ -95,8 +101,21 @@ export class MasterDiscovery {
     return this.#nextOfRound(0);
   }
 
+  /**
+   * How long the next dial waits for its handshake's answer. After a failover the new leader's
+   * accept queue holds thousands of dials, answered in order: an agent that gave up after a fixed
+   * 5 s dialled again, and its abandoned connection stayed in the queue for the leader to accept
+   * and drop, so the queue grew faster than the leader drained it. Each timeout in a row doubles
+   * the wait instead.
+   */
+  handshakeTimeoutMs(): number {
+    const { handshakeTimeoutMs, handshakeTimeoutMaxMs } = discoveryLimits;
+    return Math.min(handshakeTimeoutMaxMs, handshakeTimeoutMs * 2 ** Math.min(this.#handshakesTimedOut, 30));
+  }
+
   /** The dial after a session with `target` ended so. */
   next(target: string, end: SessionEnd): Dial {
+    if (end.kind === 'closed' && end.handshakeTimedOut === true) this.#handshakesTimedOut += 1;
     if (
       end.kind === 'redirect' &&
       end.leader !== null &&
@@ -126,6 +145,7 @@ export class MasterDiscovery {
   /** Registered with `leader`: a later loss of it starts discovery afresh. */
   registered(): void {
     this.#failedRounds = 0;
+    this.#handshakesTimedOut = 0;
     this.#redirects = 0;
     this.#lost = null;
   }

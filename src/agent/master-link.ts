@@ -18,7 +18,6 @@ import {
 import { secretHeader } from '../util/shared-secret.ts';
 
 export const linkLimits = {
-  handshakeTimeoutMs: 5_000,
   /** A master that accepted the socket must answer `register` within this long. */
   registrationTimeoutMs: 15_000,
 } as const;
@@ -109,13 +108,19 @@ export class MasterLink {
     return new Promise((resolve) => {
       const tls = this.options.tls ?? null;
       const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${target}${agentWebSocketPath}`, {
-        handshakeTimeout: linkLimits.handshakeTimeoutMs,
         maxPayload: agentProtocolLimits.maxFrameBytes,
         // A follower answers this with a 307 naming the leader instead of a socket carrying not_leader.
         headers: { [secretHeader]: this.options.secret, [agentRedirectHeader]: '1' },
         ...(tls === null ? {} : tls.clientOptions()),
       });
+      // Until the socket opens (or a 307 comes), the handshake's own limit (master-discovery.ts);
+      // from then on the master's silence is timed.
+      const handshakeTimer = setTimeout(() => {
+        end = { kind: 'closed', registered: false, handshakeTimedOut: true };
+        socket.terminate();
+      }, this.#discovery.handshakeTimeoutMs());
       socket.on('unexpected-response', (_request, response) => {
+        clearTimeout(handshakeTimer);
         const leader = response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null;
         if (leader !== null) {
           end = { kind: 'redirect', leader };
@@ -136,8 +141,8 @@ export class MasterLink {
       });
       this.#socket = socket;
       let end: SessionEnd = { kind: 'closed', registered: false };
-      let silenceTimer: NodeJS.Timeout = setTimeout(() => socket.terminate(), linkLimits.registrationTimeoutMs);
-      let silenceMs = linkLimits.registrationTimeoutMs;
+      let silenceTimer: NodeJS.Timeout | undefined;
+      let silenceMs: number = linkLimits.registrationTimeoutMs;
       const heard = (): void => {
         clearTimeout(silenceTimer);
         silenceTimer = setTimeout(() => {
@@ -148,7 +153,11 @@ export class MasterLink {
           socket.terminate();
         }, silenceMs);
       };
-      socket.on('open', () => socket.send(encodeMessage(this.options.registration())));
+      socket.on('open', () => {
+        clearTimeout(handshakeTimer);
+        heard();
+        socket.send(encodeMessage(this.options.registration()));
+      });
       socket.on('message', (data) => {
         const parsed = parseMasterMessage(data.toString());
         if (!parsed.ok) {
@@ -196,6 +205,7 @@ export class MasterLink {
         this.options.logger.debug({ master: target, error: error.message }, 'master socket error');
       });
       socket.on('close', () => {
+        clearTimeout(handshakeTimer);
         clearTimeout(silenceTimer);
         const wasRegistered = this.#registered;
         this.#registered = false;

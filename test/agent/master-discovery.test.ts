@@ -88,4 +88,21 @@ test('redirects in a row stop at maxRedirects, then the round goes on', () => {
   assert.equal(dial, { target: 'm1:1', delayMs: backoffDelayMs(0, policy, () => 0.5) });
 });
 
+test("each handshake that timed out doubles the next one's limit, up to handshakeTimeoutMaxMs; registering resets it", () => {
+  const discovery = new MasterDiscovery(masters, null, pinned(0.5));
+  let dial = discovery.first();
+  const limits = [discovery.handshakeTimeoutMs()];
+  for (let timedOut = 0; timedOut < 5; timedOut++) {
+    dial = discovery.next(dial.target, { kind: 'closed', registered: false, handshakeTimedOut: true });
+    limits.push(discovery.handshakeTimeoutMs());
+  }
+  assert.equal(limits, [5_000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+  assert.is(discoveryLimits.handshakeTimeoutMaxMs, 60_000);
+  // A refused dial (answered at once) is not a slow handshake.
+  dial = discovery.next(dial.target, refused);
+  assert.is(discovery.handshakeTimeoutMs(), 60_000);
+  discovery.registered();
+  assert.is(discovery.handshakeTimeoutMs(), discoveryLimits.handshakeTimeoutMs);
+});
+
 test.run();
