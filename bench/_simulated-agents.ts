@@ -115,7 +115,7 @@ export class SimulatedAgent {
     if (this.#closed) return;
     const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, {
       // As the real agent (master-link.ts): a follower answers 307 with the leader, no WebSocket;
-      // a dial the master never answers (its accept queue full) is given up and the next one made.
+      // a dial the master does not answer in time (master-discovery.ts handshakeTimeoutMs) is given up.
       headers: { [secretHeader]: developmentSecret, [agentRedirectHeader]: '1' },
     });
     this.#socket = socket;
