@@ -14,7 +14,8 @@ import {
   parseMasterMessage,
   type WireResource,
 } from '../src/protocol/agent.ts';
-import { leaderOfRedirect } from '../src/agent/master-link.ts';
+import { leaderOfRedirect, linkLimits } from '../src/agent/master-link.ts';
+import { type Dial, MasterDiscovery, type SessionEnd } from '../src/agent/master-discovery.ts';
 import { developmentSecret, secretHeader } from '../src/util/shared-secret.ts';
 
 interface ReportedTask {
@@ -29,15 +30,9 @@ export interface SimulatedAgentOptions {
   readonly attributes?: Readonly<Record<string, string>>;
   /** Report each launched task TASK_FINISHED right after TASK_RUNNING. Default: it runs until killed. */
   readonly finishAtOnce?: boolean;
+  /** Discovery's random source (tests pin it). Default: Math.random. */
+  readonly random?: () => number;
 }
-
-/** After a socket that never registered closed: the next master, this much later. */
-const reconnectDelayMs = 250;
-/**
- * After the leader's socket closed: the other masters at once, as the real agent does
- * (src/agent/master-link.ts), with the same jitter so a fleet does not dial in one burst.
- */
-const reconnectJitterMaxMs = 200;
 /** As the real agent does: a status update not acknowledged is sent again, after this long or on registration. */
 const statusResendIntervalMs = 10_000;
 
@@ -67,7 +62,13 @@ export class SimulatedAgent {
   /** Status updates sent but not acknowledged, by uuid, in the order sent, with their task and state. */
   readonly #unacknowledged = new Map<string, { readonly encoded: string; readonly task: ReportedTask }>();
   #resendTimer: NodeJS.Timeout | null = null;
-  #masterIndex = 0;
+  /**
+   * Which master to dial next and when: the real agent's own (src/agent/master-discovery.ts), so
+   * a fleet finds a new leader after a failover exactly as real agents do.
+   */
+  readonly #discovery: MasterDiscovery;
+  /** Dials waiting for their back-off, so `close` can cancel them. */
+  #dialTimer: NodeJS.Timeout | null = null;
   /** Since `markTimeline`: when this agent first dialled, whichever master (null: not yet). */
   firstDialSinceMarkAtMs: number | null = null;
   /** The last registration's timeline (wall clock): its socket dialled, opened (register sent), answered. */
@@ -77,11 +78,13 @@ export class SimulatedAgent {
   constructor(
     readonly masters: readonly string[],
     readonly options: SimulatedAgentOptions,
-  ) {}
+  ) {
+    this.#discovery = new MasterDiscovery(masters, null, options.random);
+  }
 
   /** Resolves once registered. */
   start(): Promise<void> {
-    return new Promise((resolve) => this.#connect(this.masters[0]!, resolve));
+    return new Promise((resolve) => this.#dial(this.#discovery.first(), resolve));
   }
 
   /** Starts a failover timeline afresh: the next dial is the first since the mark. */
@@ -93,13 +96,26 @@ export class SimulatedAgent {
   close(): void {
     this.#closed = true;
     if (this.#resendTimer !== null) clearInterval(this.#resendTimer);
+    if (this.#dialTimer !== null) clearTimeout(this.#dialTimer);
     this.#socket?.close();
+  }
+
+  #dial(dial: Dial, registered: () => void): void {
+    if (dial.delayMs === 0) {
+      this.#connect(dial.target, registered);
+      return;
+    }
+    this.#dialTimer = setTimeout(() => {
+      this.#dialTimer = null;
+      this.#connect(dial.target, registered);
+    }, dial.delayMs);
   }
 
   #connect(address: string, registered: () => void): void {
     if (this.#closed) return;
     const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, {
-      // As the real agent (master-link.ts): a follower answers 307 with the leader, no WebSocket.
+      // As the real agent (master-link.ts): a follower answers 307 with the leader, no WebSocket;
+      // a dial the master does not answer in time (master-discovery.ts handshakeTimeoutMs) is given up.
       headers: { [secretHeader]: developmentSecret, [agentRedirectHeader]: '1' },
     });
     this.#socket = socket;
@@ -108,7 +124,18 @@ export class SimulatedAgent {
     let openAtMs = dialAtMs;
     if (this.#timelineMarked && this.firstDialSinceMarkAtMs === null) this.firstDialSinceMarkAtMs = dialAtMs;
     const registrationsAtDial = this.registrations;
+    let end: SessionEnd = { kind: 'closed', registered: false };
+    // As the real agent: a master that took the socket answers `register` in time, and a leader
+    // pings; silence past either closes the socket and discovery goes on.
+    let silenceMs: number = linkLimits.registrationTimeoutMs;
+    let silenceTimer: NodeJS.Timeout | undefined;
+    const handshakeTimer = setTimeout(() => {
+      end = { kind: 'closed', registered: false, handshakeTimedOut: true };
+      socket.terminate();
+    }, this.#discovery.handshakeTimeoutMs());
     socket.on('open', () => {
+      clearTimeout(handshakeTimer);
+      silenceTimer = setTimeout(() => socket.terminate(), silenceMs);
       openAtMs = Date.now();
       socket.send(
         encodeMessage({
@@ -130,47 +157,50 @@ export class SimulatedAgent {
     socket.on('message', (data) => {
       const parsed = parseMasterMessage(data.toString());
       if (!parsed.ok) return;
-      if (parsed.message.type === 'registered') this.lastRegistration = { dialAtMs, openAtMs, atMs: Date.now() };
-      this.#onMessage(socket, parsed.message, registered);
+      const message = parsed.message;
+      clearTimeout(silenceTimer);
+      if (message.type === 'registered') {
+        this.lastRegistration = { dialAtMs, openAtMs, atMs: Date.now() };
+        this.#discovery.learn([message.master, ...message.masters]);
+        this.#discovery.registered();
+        end = { kind: 'closed', registered: true };
+        silenceMs = message.pingIntervalMs * (message.maxMissedPings + 1);
+      } else if (message.type === 'not_leader') {
+        this.#discovery.learn(message.masters);
+        end = { kind: 'redirect', leader: message.leader };
+      }
+      silenceTimer = setTimeout(() => socket.terminate(), silenceMs);
+      this.#onMessage(socket, message, registered);
     });
     socket.on('unexpected-response', (_request, response) => {
-      const leader = response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null;
-      if (leader === null) return socket.terminate();
-      this.#socket = null;
-      socket.removeAllListeners('close');
+      clearTimeout(handshakeTimer);
+      end = {
+        kind: 'redirect',
+        leader: response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null,
+      };
       socket.terminate();
-      this.#connect(leader, registered);
     });
-    const retry = (): void => {
+    socket.on('close', (code, reason) => {
+      clearTimeout(handshakeTimer);
+      clearTimeout(silenceTimer);
+      // A follower's answer naming the leader is not a lost connection.
+      if (end.kind !== 'redirect') {
+        const stage = this.registrations > registrationsAtDial ? 'registered' : 'unregistered';
+        const cause = `${stage} ${code} ${reason.toString('utf8') || '(no reason)'}`;
+        this.closes.set(cause, (this.closes.get(cause) ?? 0) + 1);
+      }
       if (this.#closed || this.#socket !== socket) return;
       this.#socket = null;
-      this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
-      // Not the master just lost (reached by a redirect, it may be the next in the list): the real agent dials it last.
-      if (this.masters[this.#masterIndex] === address && this.masters.length > 1) {
-        this.#masterIndex = (this.#masterIndex + 1) % this.masters.length;
-      }
-      const lostLeader = this.registrations > registrationsAtDial;
-      const delayMs = lostLeader ? Math.floor(Math.random() * reconnectJitterMaxMs) : reconnectDelayMs;
-      setTimeout(() => this.#connect(this.masters[this.#masterIndex]!, registered), delayMs);
-    };
-    socket.on('close', (code, reason) => {
-      const stage = this.registrations > registrationsAtDial ? 'registered' : 'unregistered';
-      const cause = `${stage} ${code} ${reason.toString('utf8') || '(no reason)'}`;
-      this.closes.set(cause, (this.closes.get(cause) ?? 0) + 1);
-      retry();
+      this.#dial(this.#discovery.next(address, end), registered);
     });
-    socket.on('error', () => socket.close());
+    socket.on('error', () => socket.terminate());
   }
 
   #onMessage(socket: WebSocket, message: MasterMessage, registered: () => void): void {
     switch (message.type) {
       case 'not_leader':
-        if (message.leader !== null) {
-          this.#socket = null;
-          socket.removeAllListeners('close');
-          socket.close();
-          this.#connect(message.leader, registered);
-        }
+        // Discovery dials the leader it names (or goes on) once this socket has closed.
+        socket.close();
         return;
       case 'registered':
         this.agentId = message.agentId;

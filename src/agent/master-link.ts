@@ -1,11 +1,10 @@
-// Finding the leading master and staying connected to it. The agent dials the masters one at a
-// time in a shuffled order — masters known to be in the agent's zone first, then those whose zone
-// is unknown, then the others (a master tells its own zone, and what it knows of the others, in
-// `not_leader` and `registered`) — with jittered exponential back-off between failed rounds. A
-// follower answers `not_leader` with the leader's address, which is dialled next. Once
+// Finding the leading master and staying connected to it: which master to dial next, and when,
+// is master-discovery.ts's (a master tells its own zone, and what it knows of the others, in
+// `not_leader` and `registered`; a follower names the leader in a 307 or `not_leader`). Once
 // registered, the agent expects the leader's pings; a leader silent for (maxMissedPings + 1)
 // ping intervals, or a closed socket, sends it back to discovery.
 import { agentProtocolLimits } from '../protocol/limits.ts';
+import { MasterDiscovery, type SessionEnd } from './master-discovery.ts';
 import { WebSocket } from 'ws';
 import type { Logger } from '../util/logger.ts';
 import {
@@ -15,26 +14,12 @@ import {
   parseMasterMessage,
   type AgentMessageBody,
   type MasterMessage,
-  type WireMaster,
 } from '../protocol/agent.ts';
-import { backoffDelayMs } from '../util/backoff.ts';
 import { secretHeader } from '../util/shared-secret.ts';
 
 export const linkLimits = {
-  backoffBaseMs: 200,
-  /** Discovery never waits longer than this between rounds. */
-  backoffMaxMs: 3_000,
-  handshakeTimeoutMs: 5_000,
   /** A master that accepted the socket must answer `register` within this long. */
   registrationTimeoutMs: 15_000,
-  /** not_leader answers followed in a row before backing off (leaders change; stale answers loop). */
-  maxRedirects: 3,
-  /**
-   * After the leader's socket closed, the first dial waits a random [0, this) ms: every agent of
-   * the cluster loses the leader at the same moment, and 10,000 dials in one burst would fill the
-   * new leader's accept queue (issue 12, scale bench). Short: the cluster is without its agents meanwhile.
-   */
-  reconnectJitterMaxMs: 200,
 } as const;
 
 export type Registered = Extract<MasterMessage, { type: 'registered' }>;
@@ -59,43 +44,8 @@ export interface MasterLinkOptions {
   readonly onFatal: (code: string, message: string) => void;
 }
 
-type SessionEnd =
-  | { readonly kind: 'redirect'; readonly leader: string | null }
-  | { readonly kind: 'closed'; readonly registered: boolean };
-
-const discoveryBackoff = { baseMs: linkLimits.backoffBaseMs, maxMs: linkLimits.backoffMaxMs };
-
-/** Shuffled, then ordered by zone preference: same zone, unknown, other zones. */
-export function orderMasters(
-  masters: readonly string[],
-  zones: ReadonlyMap<string, string | null>,
-  zone: string | null,
-  random: () => number = Math.random,
-): string[] {
-  const shuffled = [...masters];
-  for (let index = shuffled.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [shuffled[index], shuffled[other]] = [shuffled[other]!, shuffled[index]!];
-  }
-  const rank = (address: string): number => {
-    const known = zones.get(address);
-    if (zone === null || known === undefined || known === null) return 1;
-    return known === zone ? 0 : 2;
-  };
-  return shuffled.sort((left, right) => rank(left) - rank(right));
-}
-
-/**
- * The round after losing the leader at `lost`: the other masters first (that master is most
- * likely dead or no longer leading; a follower names the new leader), `lost` last.
- */
-export function afterLeaderLoss(ordered: readonly string[], lost: string): string[] {
-  return [...ordered.filter((address) => address !== lost), ...ordered.filter((address) => address === lost)];
-}
-
 export class MasterLink {
-  readonly #masters: string[];
-  readonly #zones = new Map<string, string | null>();
+  readonly #discovery: MasterDiscovery;
   #socket: WebSocket | null = null;
   #registered = false;
   /** The last certificate failure logged (master and message), so a retry loop logs it once. */
@@ -105,7 +55,7 @@ export class MasterLink {
   #wakeUp: (() => void) | null = null;
 
   constructor(readonly options: MasterLinkOptions) {
-    this.#masters = [...new Set(options.masters)];
+    this.#discovery = new MasterDiscovery(options.masters, options.zone);
   }
 
   start(): void {
@@ -135,37 +85,12 @@ export class MasterLink {
   }
 
   async #run(): Promise<void> {
-    let failedRounds = 0;
-    let queue: string[] = [];
-    let redirects = 0;
-    let next: string | null = null;
+    let dial = this.#discovery.first();
     while (!this.#stopped) {
-      if (next === null && queue.length === 0) queue = orderMasters(this.#masters, this.#zones, this.options.zone);
-      const target: string = next ?? queue.shift()!;
-      next = null;
-      const end = await this.#session(target);
+      const end = await this.#session(dial.target);
       if (this.#stopped) return;
-      if (
-        end.kind === 'redirect' &&
-        end.leader !== null &&
-        end.leader !== target &&
-        redirects < linkLimits.maxRedirects
-      ) {
-        redirects += 1;
-        next = end.leader;
-        continue;
-      }
-      redirects = 0;
-      if (end.kind === 'closed' && end.registered) {
-        failedRounds = 0;
-        queue = afterLeaderLoss(orderMasters(this.#masters, this.#zones, this.options.zone), target);
-        await this.#sleep(Math.floor(Math.random() * linkLimits.reconnectJitterMaxMs));
-        continue;
-      }
-      // Try the rest of this round at once; back off only when a whole round found no leader.
-      if (queue.length > 0) continue;
-      await this.#sleep(backoffDelayMs(failedRounds, discoveryBackoff, Math.random));
-      failedRounds += 1;
+      dial = this.#discovery.next(dial.target, end);
+      if (dial.delayMs > 0) await this.#sleep(dial.delayMs);
     }
   }
 
@@ -179,26 +104,23 @@ export class MasterLink {
     });
   }
 
-  #learnMasters(masters: readonly WireMaster[]): void {
-    for (const master of masters) {
-      if (master.address === '') continue;
-      if (!this.#masters.includes(master.address) && this.#masters.length < agentProtocolLimits.maxMasters)
-        this.#masters.push(master.address);
-      if (master.zone !== null || !this.#zones.has(master.address)) this.#zones.set(master.address, master.zone);
-    }
-  }
-
   #session(target: string): Promise<SessionEnd> {
     return new Promise((resolve) => {
       const tls = this.options.tls ?? null;
       const socket = new WebSocket(`${tls === null ? 'ws' : 'wss'}://${target}${agentWebSocketPath}`, {
-        handshakeTimeout: linkLimits.handshakeTimeoutMs,
         maxPayload: agentProtocolLimits.maxFrameBytes,
         // A follower answers this with a 307 naming the leader instead of a socket carrying not_leader.
         headers: { [secretHeader]: this.options.secret, [agentRedirectHeader]: '1' },
         ...(tls === null ? {} : tls.clientOptions()),
       });
+      // Until the socket opens (or a 307 comes), the handshake's own limit (master-discovery.ts);
+      // from then on the master's silence is timed.
+      const handshakeTimer = setTimeout(() => {
+        end = { kind: 'closed', registered: false, handshakeTimedOut: true };
+        socket.terminate();
+      }, this.#discovery.handshakeTimeoutMs());
       socket.on('unexpected-response', (_request, response) => {
+        clearTimeout(handshakeTimer);
         const leader = response.statusCode === 307 ? leaderOfRedirect(response.headers.location) : null;
         if (leader !== null) {
           end = { kind: 'redirect', leader };
@@ -219,8 +141,8 @@ export class MasterLink {
       });
       this.#socket = socket;
       let end: SessionEnd = { kind: 'closed', registered: false };
-      let silenceTimer: NodeJS.Timeout = setTimeout(() => socket.terminate(), linkLimits.registrationTimeoutMs);
-      let silenceMs = linkLimits.registrationTimeoutMs;
+      let silenceTimer: NodeJS.Timeout | undefined;
+      let silenceMs: number = linkLimits.registrationTimeoutMs;
       const heard = (): void => {
         clearTimeout(silenceTimer);
         silenceTimer = setTimeout(() => {
@@ -231,7 +153,11 @@ export class MasterLink {
           socket.terminate();
         }, silenceMs);
       };
-      socket.on('open', () => socket.send(encodeMessage(this.options.registration())));
+      socket.on('open', () => {
+        clearTimeout(handshakeTimer);
+        heard();
+        socket.send(encodeMessage(this.options.registration()));
+      });
       socket.on('message', (data) => {
         const parsed = parseMasterMessage(data.toString());
         if (!parsed.ok) {
@@ -245,12 +171,13 @@ export class MasterLink {
         const message = parsed.message;
         heard();
         if (message.type === 'not_leader') {
-          this.#learnMasters(message.masters);
+          this.#discovery.learn(message.masters);
           end = { kind: 'redirect', leader: message.leader };
           this.options.logger.info({ master: target, leader: message.leader }, 'not the leader');
           socket.close();
         } else if (message.type === 'registered') {
-          this.#learnMasters([message.master, ...message.masters]);
+          this.#discovery.learn([message.master, ...message.masters]);
+          this.#discovery.registered();
           silenceMs = message.pingIntervalMs * (message.maxMissedPings + 1);
           heard();
           this.#registered = true;
@@ -278,6 +205,7 @@ export class MasterLink {
         this.options.logger.debug({ master: target, error: error.message }, 'master socket error');
       });
       socket.on('close', () => {
+        clearTimeout(handshakeTimer);
         clearTimeout(silenceTimer);
         const wasRegistered = this.#registered;
         this.#registered = false;

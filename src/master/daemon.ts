@@ -24,6 +24,7 @@ import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
 import { AgentDrains } from './agent-drains.ts';
 import { HistoryLimitsKeeper } from './history-limits.ts';
+import { masterListenBacklog } from './limits.ts';
 import { buildHostedFrameworks, type HostedFrameworks } from './hosted-frameworks.ts';
 import type { MasterCore, ReplicatedMaster } from './interface.ts';
 import { LearnerPromoter } from './learner-promoter.ts';
@@ -168,7 +169,7 @@ export class Master {
       if (!services.agents.handleUpgrade(request, socket, head) && !node.handleUpgrade(request, socket, head))
         socket.destroy();
     });
-    await http.listen({ host: options.listen.host, port: options.listen.port });
+    await http.listen({ host: options.listen.host, port: options.listen.port, backlog: masterListenBacklog });
     void services.zones.warmUp(address); // the first fetch paid now, not in a first leadership
     leadership.begin([
       services.history,

@@ -85,6 +85,16 @@ export const agentRefusalLogIntervalMs = 10_000;
  */
 export const maxAgentConnections = 20_000;
 
+/**
+ * The master's listening socket's accept queue (listen(2) backlog; the kernel caps it at
+ * net.core.somaxconn, 4096 on current Linux). After a leader's SIGKILL every agent dials the new
+ * leader within moments: with Node's default of 511, a turn of its event loop longer than it
+ * takes 511 agents to dial filled the queue, and the kernel dropped the rest's SYNs, which their
+ * TCP retried 1, 3, 7, 15 s later (issue 12, scale bench: every agent re-registered after 22.3 s,
+ * p50 6.3 s, while the leader had idle time). Twice the agents Flotilla is built for.
+ */
+export const masterListenBacklog = 20_000;
+
 /** A register decided on a stale view (a new leader still applying) is retried once the other way. */
 export const maxAgentRegistrationAttempts = 2;
 

@@ -1,9 +1,9 @@
-// The agent's discovery order (src/agent/master-link.ts): after the leader's socket closed, the
+// The agent's discovery order (src/agent/master-discovery.ts): after the leader's socket closed, the
 // other masters are dialled first and the lost leader last, whatever the shuffle and the zones.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { afterLeaderLoss, linkLimits, orderMasters } from '../../src/agent/master-link.ts';
+import { afterLeaderLoss, discoveryLimits, orderMasters } from '../../src/agent/master-discovery.ts';
 import { propertySeed } from '../state-machine/support/seed.ts';
 
 const seed = propertySeed();
@@ -34,7 +34,7 @@ test('the lost leader is dialled last, the others keep their (zone) order', () =
   );
   // A master not in the list (a redirect's leader, since forgotten) changes nothing.
   assert.equal(afterLeaderLoss(['a:1', 'b:2'], 'c:3'), ['a:1', 'b:2']);
-  assert.ok(linkLimits.reconnectJitterMaxMs > 0 && linkLimits.reconnectJitterMaxMs <= 1_000);
+  assert.ok(discoveryLimits.reconnectJitterMaxMs > 0 && discoveryLimits.reconnectJitterMaxMs <= 1_000);
 });
 
 test.run();

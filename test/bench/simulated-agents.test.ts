@@ -4,7 +4,7 @@
 // leader does not take it for lost. The peer here plays a master that loses leadership at the
 // worst moment: it takes the updates and drops the socket without acknowledging them, which a
 // real master does only by chance of timing.
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -77,6 +77,52 @@ test('a task finished at once whose updates were not acknowledged is reported fi
     agent.close();
     for (const client of server.clients) client.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+// As the real agent (master-link.ts handshakeTimeout): a master that takes the TCP connection and
+// never answers the handshake — its accept queue overflowed, or its event loop is held — is given
+// up and the next master dialled. Without the timeout a simulated agent waited on such a socket
+// until TCP gave up, minutes later (178 of 10,000 agents in one scale run at load 17).
+test('a master that never answers the handshake is given up for the next one', async () => {
+  const held: Socket[] = [];
+  const silent = createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  const silentAddress = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const leader = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => leader.once('listening', () => resolve()));
+  const leaderAddress = `127.0.0.1:${(leader.address() as AddressInfo).port}`;
+  leader.on('connection', (socket) => {
+    socket.on('message', () =>
+      socket.send(
+        encodeMessage({
+          type: 'registered',
+          agentId: 'agent-1',
+          master: { address: leaderAddress, zone: null },
+          masters: [],
+          pingIntervalMs: 60_000,
+          maxMissedPings: 5,
+        }),
+      ),
+    );
+  });
+  // The pinned shuffle puts the silent master first.
+  const agent = new SimulatedAgent([silentAddress, leaderAddress], {
+    hostname: 'simulated-2',
+    resources: simulatedResources(1, 1024, [31000, 31009]),
+    random: () => 0.99,
+  });
+  try {
+    await agent.start();
+    assert.is(held.length, 1, 'the silent master was dialled first');
+    assert.is(agent.dials, 2);
+    assert.is(agent.registrations, 1);
+  } finally {
+    agent.close();
+    for (const socket of held) socket.destroy();
+    for (const client of leader.clients) client.terminate();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+    await new Promise<void>((resolve) => leader.close(() => resolve()));
   }
 });
 
