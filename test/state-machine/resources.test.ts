@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import {
   add,
   canonicalize,
+  canonicalizeParsed,
   contains,
   emptyResources,
   equals,
@@ -117,6 +118,62 @@ test('roles: withRole reserves, unreserved undoes, quantities sum across roles',
   assert.equal(reserved, resources(cpus(1, 'web'), ports(1, 2, 'web')));
   assert.equal(unreserved(reserved), resources(cpus(1), ports(1, 2)));
   assert.equal(quantities(resources(cpus(1), cpus(2, 'web'), ports(1, 10))), { cpus: 3, ports: 10 });
+});
+
+test('property: canonicalizeParsed gives what canonicalize gives, and a canonical list back as it is', () => {
+  const rawList = fc.array(
+    fc.oneof(
+      scalarArbitrary,
+      rangesArbitrary,
+      scalarArbitrary.map((resource) => ({ ...resource, scalar: 0.0004 })),
+    ),
+    {
+      maxLength: 8,
+    },
+  );
+  fc.assert(
+    fc.property(rawList, (list) => JSON.stringify(canonicalizeParsed(list)) === JSON.stringify(canonicalize(list))),
+    runs,
+  );
+  fc.assert(
+    fc.property(resourcesArbitrary, (list) => canonicalizeParsed(list) === list),
+    runs,
+  );
+  // Not canonical: each is rebuilt (merged, dropped, rounded, sorted, coalesced).
+  const notCanonical: Resource[][] = [
+    [cpus(1), cpus(1)],
+    [mem(1), cpus(1)],
+    [cpus(0)],
+    [cpus(0.0004)],
+    [{ name: 'ports', role: '*', type: 'RANGES', ranges: [] }],
+    [
+      {
+        name: 'ports',
+        role: '*',
+        type: 'RANGES',
+        ranges: [
+          { begin: 5, end: 6 },
+          { begin: 1, end: 2 },
+        ],
+      },
+    ],
+    [
+      {
+        name: 'ports',
+        role: '*',
+        type: 'RANGES',
+        ranges: [
+          { begin: 1, end: 2 },
+          { begin: 3, end: 4 },
+        ],
+      },
+    ],
+  ];
+  for (const list of notCanonical) {
+    const parsed = canonicalizeParsed(list);
+    assert.is.not(parsed, list);
+    assert.equal(parsed, canonicalize(list));
+  }
 });
 
 test('property: canonicalize is idempotent', () => {

@@ -18,7 +18,23 @@ import { type ReplicatedState, unboundedHistory } from '../../src/state-machine/
 import { SnapshotDatabase } from '../../src/state-machine/snapshot-database.ts';
 import { SnapshotWorker } from '../../src/state-machine/snapshot-worker.ts';
 import { tables } from '../../src/state-machine/tables.ts';
-import { Harness } from './support/fixtures.ts';
+import {
+  accept,
+  agentInfo,
+  cpus,
+  createOffers,
+  Harness,
+  launch,
+  mem,
+  offerDefinition,
+  registerAgent,
+  resources,
+  subscribe,
+  taskDefinition,
+} from './support/fixtures.ts';
+import { encodeCommand } from '../../src/state-machine/codec.ts';
+import type { Command } from '../../src/state-machine/commands.ts';
+import { agentId, offerId, taskId } from '../../src/state-machine/ids.ts';
 import { richScenario } from './support/scenario.ts';
 import { turnCounter } from '../support/turn-counter.ts';
 
@@ -407,6 +423,28 @@ test('refused: a consistent-looking snapshot whose state breaks an invariant', (
   refused(bytes, 'SNAPSHOT_INVARIANT_VIOLATED');
 });
 
+test('refused: one port held by two live tasks of an agent (the tasks without ports between them skipped)', () => {
+  // f1/t1 holds port 31000 of a1; f1/t3 (cpus and mem only, like f1/pod-a) is made to hold it too.
+  const bytes = edited(richMachine().machine.snapshot(), (database) => {
+    const withPort = [
+      { name: 'cpus', role: '*', scalar: 0.2, type: 'SCALAR' },
+      { name: 'mem', role: '*', scalar: 32, type: 'SCALAR' },
+      { name: 'ports', ranges: [{ begin: 31000, end: 31000 }], role: '*', type: 'RANGES' },
+    ];
+    database
+      .prepare("UPDATE tasks SET row = json_set(row, '$.resources', json(?)) WHERE key = 'f1/t3'")
+      .run(JSON.stringify(withPort));
+    rehash(database);
+  });
+  assert.throws(
+    () => readSnapshot(bytes),
+    (error: unknown) =>
+      error instanceof SnapshotError &&
+      error.code === 'SNAPSHOT_INVARIANT_VIOLATED' &&
+      error.message.includes('a range value is held by two tasks or offers'),
+  );
+});
+
 test('a refused restore leaves the machine as it was', () => {
   const harness = richMachine();
   const before = stateHash(harness.state);
@@ -478,6 +516,110 @@ test('a bad snapshot restored in slices rejects with its SnapshotError and chang
     assert.ok(error instanceof SnapshotError && error.code === 'SNAPSHOT_HASH_MISMATCH', String(error));
   }
   assert.is(stateHash(target.state), hashBefore);
+});
+
+/**
+ * A machine with `agents` agents each running `tasksPerAgent` tasks of f1 (1 cpu, 256 mem, the
+ * command of the fixtures), applied without the harness's per-command checks (thousands of tasks).
+ */
+function taskMachine(agents: number, tasksPerAgent: number): ClusterStateMachine {
+  const machine = new ClusterStateMachine();
+  let index = 0;
+  const run = (command: Command): void => {
+    const result = machine.apply(encodeCommand(command), ++index);
+    assert.ok(result.ok, JSON.stringify(result));
+  };
+  run(subscribe());
+  for (let number = 0; number < agents; number++) {
+    const agent = agentId(`agent-${number}`);
+    const held = resources(cpus(tasksPerAgent), mem(256 * tasksPerAgent));
+    run(registerAgent(agent, agentInfo({ hostname: `host-${number}`, resources: held })));
+    const offer = offerId(`offer-${number}`);
+    run(createOffers(offerDefinition(offer, held, { agentId: agent })));
+    const tasks = Array.from({ length: tasksPerAgent }, (_, slot) =>
+      taskDefinition(taskId(`task-${number}-${slot}`), resources(cpus(1), mem(256))),
+    );
+    run(accept([offer], [launch(...tasks)]));
+  }
+  return machine;
+}
+
+test('a snapshot costs at most 860 bytes per more task of the fixtures (the SQLite file, counted in bytes)', () => {
+  // Two sizes, so the fixed part (empty pages of every table, meta) cancels out: 1,000 tasks more.
+  const smaller = taskMachine(50, 20).snapshot().byteLength;
+  const larger = taskMachine(100, 20).snapshot().byteLength;
+  const bytesPerTask = (larger - smaller) / 1000;
+  // 4 KiB pages and an index on every key made it 868 bytes (212 pages for 1,000 tasks); 16 KiB
+  // pages without the index, 852.
+  assert.ok(bytesPerTask <= 860, `${bytesPerTask} bytes per task`);
+  assert.ok(bytesPerTask > 500, `${bytesPerTask} bytes per task: is a row missing?`);
+});
+
+test('a large state round-trips through the worker: same hash, same rows', async () => {
+  const source = taskMachine(40, 25);
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  const install = await restored.prepareRestore(await source.beginSnapshot()(), () => false);
+  install!();
+  assert.is(restored.state.tasks.size, 1000);
+  assert.is(stateHash(restored.state), stateHash(source.state));
+  assert.equal(tableRows(restored.state), tableRows(source.state));
+});
+
+test('refused: a row whose text differs from what was written, even one that reads as the same entity', () => {
+  // The reader hashes the rows as it reads them: any byte changed in a row is caught, not only a
+  // change the entity's schema would see.
+  const bytes = edited(richMachine().machine.snapshot(), (database) => {
+    database.prepare("UPDATE agents SET row = ' ' || row WHERE key = 'a1'").run();
+  });
+  refused(bytes, 'SNAPSHOT_HASH_MISMATCH');
+});
+
+test('refused: a key that appears twice in a table', () => {
+  const bytes = edited(richMachine().machine.snapshot(), (database) => {
+    database.exec("INSERT INTO agents (key, row) SELECT key, row FROM agents WHERE key = 'a1'");
+    rehash(database);
+  });
+  refused(bytes, 'SNAPSHOT_MALFORMED_ROW');
+});
+
+test('rows out of key order (not as this writer puts them) still read, to the same hash', () => {
+  const source = bulkMachine(3 * snapshotRowsPerSlice);
+  const shuffled = edited(source.machine.snapshot(), (database) => {
+    const rows = rowsOf(database, 'kv').reverse();
+    database.exec('DELETE FROM kv');
+    const insert = database.prepare('INSERT INTO kv (key, row) VALUES (?, ?)');
+    for (const { key, row } of rows) insert.run(key, row);
+  });
+  const restored = new ClusterStateMachine({ checkInvariants: true });
+  restored.restore(shuffled);
+  assert.is(stateHash(restored.state), stateHash(source.state));
+});
+
+test('COMPAT: a snapshot of the previous layout (4 KiB pages, each table keyed by a primary key) reads', () => {
+  const source = richMachine();
+  const current = new Database(Buffer.from(source.machine.snapshot()));
+  const previous = new Database(':memory:');
+  try {
+    previous.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
+    for (const { key, value } of current.prepare('SELECT key, value FROM meta').all() as {
+      key: string;
+      value: string;
+    }[])
+      previous.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    for (const table of tables) {
+      previous.exec(`CREATE TABLE ${table.name} (key TEXT PRIMARY KEY NOT NULL, row TEXT NOT NULL)`);
+      const insert = previous.prepare(`INSERT INTO ${table.name} (key, row) VALUES (?, ?)`);
+      for (const { key, row } of rowsOf(current, table.name)) insert.run(key, row);
+    }
+    assert.is(Number(previous.pragma('page_size', { simple: true })), 4096);
+    const restored = new ClusterStateMachine({ checkInvariants: true });
+    restored.restore(previous.serialize());
+    assert.is(stateHash(restored.state), stateHash(source.state));
+    assert.equal(tableRows(restored.state), tableRows(source.state));
+  } finally {
+    current.close();
+    previous.close();
+  }
 });
 
 test.run();
