@@ -140,6 +140,7 @@ export class AllocationCycle {
   readonly #machines: Map<MachineKey, MachineStatus>;
   readonly #quotas: Map<Role, QuotaEntry>;
   readonly #hintsGeneration: number;
+  readonly #agentJournalPosition: number;
   /**
    * Per agent, by its position in `#agents` (arrays, not maps by id: a full cycle books 10,000
    * agents): what is still free to offer (undefined: not offerable), ...
@@ -175,6 +176,7 @@ export class AllocationCycle {
     const { state } = input;
     const book = state.derived.allocation;
     const { incremental } = input;
+    this.#agentJournalPosition = book.agentJournalPosition;
     const planned =
       incremental?.memory.plan(state, book.sortedAgentIds(), input.hints.generation, incremental.releasedAgentIds) ??
       null;
@@ -296,6 +298,7 @@ export class AllocationCycle {
       machines: this.#machines,
       quotas: this.#quotas,
       hintsGeneration: this.#hintsGeneration,
+      agentJournalPosition: this.#agentJournalPosition,
       visited,
       skipReasons: this.#reasons,
     };

@@ -16,7 +16,17 @@
 // (REVIVE, un-suppression), a machine's maintenance mode, a quota changed or removed, a filter on
 // all agents lapsing. With quotas configured every cycle is full: headroom couples all agents.
 // Shares, weights and DRF order need no check: they only order frameworks that can take something.
+//
+// Which agents to compare: an agent's object is replaced on every write, and the state's allocation
+// book journals the writes (state-machine/allocation-book.ts). An agent not written since the last
+// cycle was set up is the object that cycle saw (or an earlier one compared equal since), so the
+// comparison would say "unchanged": only the agents written since, the released ones and the
+// revisited ones are compared. At 10,000 agents the walk of every agent was the plan's whole cost
+// per cycle, and cycles run many times a second while tasks launch (issue 12). When the journal
+// does not reach back (another state after a restore, or too many writes), every agent is compared.
+import type { ReadonlyAllocationBook } from '../state-machine/allocation-book.ts';
 import type { AgentId, FrameworkId } from '../state-machine/ids.ts';
+import { compareStrings } from '../state-machine/ordering.ts';
 import type { Role } from '../state-machine/roles.ts';
 import { equals, type Resources } from '../state-machine/resources.ts';
 import { freeResources } from '../state-machine/agent-accounting.ts';
@@ -42,6 +52,8 @@ export interface CycleOutcome {
   readonly machines: ReadonlyMap<MachineKey, MachineStatus>;
   readonly quotas: ReadonlyMap<Role, QuotaEntry>;
   readonly hintsGeneration: number;
+  /** The allocation book's agent journal position when the cycle was set up. */
+  readonly agentJournalPosition: number;
   /** Each visited agent with what the cycle left free on it (null: not offerable). */
   readonly visited: ReadonlyMap<AgentId, { readonly agent: Agent; readonly left: Resources | null }>;
   readonly skipReasons: ReadonlyMap<FrameworkId, ReadonlyMap<AgentId, SkipReason>>;
@@ -55,6 +67,11 @@ export class AllocationMemory {
   #quotas: ReadonlyMap<Role, QuotaEntry> = new Map();
   #hintsGeneration = -1;
   #valid = false;
+  /** Where the last remembered cycle was set up, in which book's agent journal. */
+  #journal: { readonly book: ReadonlyAllocationBook; readonly position: number } | null = null;
+  /** Agents revisit() dropped that no cycle has visited since: the journal does not list them. */
+  readonly #revisits = new Set<AgentId>();
+  #agentsCompared = 0;
   /** The last cycle's skip reasons, carried over for agents a later cycle does not visit. */
   #skipReasons: ReadonlyMap<FrameworkId, ReadonlyMap<AgentId, SkipReason>> = new Map();
   readonly #roleTree = new RoleTreeKeeper();
@@ -68,10 +85,17 @@ export class AllocationMemory {
     return this.#roleTree.sync(state);
   }
 
+  /** Agents the last plan compared with what the memory saw (work per cycle, for tests). */
+  get agentsCompared(): number {
+    return this.#agentsCompared;
+  }
+
   /** Leadership changed or a cycle was abandoned: the next cycle is a full one. */
   forget(): void {
     this.#roleTree.forget();
     this.#valid = false;
+    this.#journal = null;
+    this.#revisits.clear();
     this.#agents.clear();
     this.#frameworks.clear();
     this.#machines = new Map();
@@ -84,7 +108,7 @@ export class AllocationMemory {
    * version shows it): the next cycle visits it again.
    */
   revisit(agentId: AgentId): void {
-    this.#agents.delete(agentId);
+    if (this.#agents.delete(agentId)) this.#revisits.add(agentId);
   }
 
   /**
@@ -101,22 +125,44 @@ export class AllocationMemory {
     if (released.includes(allAgents) || !this.#sameFrameworks(state)) return null;
     if (!sameEntries(state.machines, this.#machines) || !sameEntries(state.quotas, this.#quotas)) return null;
     const releasedSet = new Set(released);
+    const candidates = this.#candidates(state.derived.allocation, releasedSet) ?? sortedAgentIds;
+    this.#agentsCompared = 0;
     const visit: AgentId[] = [];
-    for (const id of sortedAgentIds) {
+    for (const id of candidates) {
       const agent = state.agents.get(id);
       if (agent === undefined) continue;
+      this.#agentsCompared += 1;
       if (releasedSet.has(id) || !this.#unchanged(agent)) visit.push(id);
     }
     return visit;
   }
 
+  /**
+   * The agents that may differ from what the memory saw, in key order: written since the last
+   * remembered cycle was set up, released or revisited. Null when the journal cannot say.
+   */
+  #candidates(book: ReadonlyAllocationBook, released: ReadonlySet<string>): AgentId[] | null {
+    if (this.#journal === null || this.#journal.book !== book) return null;
+    const written = book.agentsWrittenSince(this.#journal.position);
+    if (written === null) return null;
+    const candidates = new Set<AgentId>(written);
+    for (const id of released) candidates.add(id as AgentId);
+    for (const id of this.#revisits) candidates.add(id);
+    return [...candidates].sort(compareStrings);
+  }
+
   /** Records a cycle that ran to the end; its offers are about to be proposed. */
   remember(outcome: CycleOutcome, full: boolean): void {
     if (full) this.#agents.clear();
-    for (const [id, { agent, left }] of outcome.visited) this.#agents.set(id, { version: agent, left });
+    for (const [id, { agent, left }] of outcome.visited) {
+      this.#agents.set(id, { version: agent, left });
+      this.#revisits.delete(id);
+    }
     if (this.#agents.size > outcome.state.agents.size) {
       for (const id of this.#agents.keys()) if (!outcome.state.agents.has(id)) this.#agents.delete(id);
     }
+    for (const id of this.#revisits) if (!outcome.state.agents.has(id)) this.#revisits.delete(id);
+    this.#journal = { book: outcome.state.derived.allocation, position: outcome.agentJournalPosition };
     this.#frameworks.clear();
     for (const framework of outcome.connectedFrameworks) this.#frameworks.set(framework.id, framework);
     this.#machines = outcome.machines;

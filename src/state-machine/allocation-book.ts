@@ -2,11 +2,14 @@
 // start of each cycle, kept up to date as commands apply instead (issue 12): per role and
 // framework, the quantities held; per role, the unreserved part of them (quota consumption); the
 // sum of ACTIVE agents' resources (what DRF shares are fractions of); and the agent ids in key
-// order (the order a cycle visits agents in), sorted again only when an agent joins or leaves.
+// order (the order a cycle visits agents in), sorted again only when an agent joins or leaves;
+// and a bounded journal of the agents written, so the leader's next cycle looks only at the agents
+// written since its last (offers/allocation-memory.ts) instead of at every agent.
 // Part of the derived indexes (derived-indexes.ts): never replicated, rebuilt on restore, and
 // checked against a full recomputation by the invariants (invariants.ts).
 import { assert } from '../util/assert.ts';
 import type { AgentId, FrameworkId } from './ids.ts';
+import { maxAgentJournalLength } from './limits.ts';
 import { compareStrings } from './ordering.ts';
 import { addQuantities, type Quantities } from './quantities.ts';
 import type { Resources } from './resources.ts';
@@ -29,6 +32,14 @@ export interface ReadonlyAllocationBook {
   readonly activeTotals: ReadonlyMap<string, number>;
   /** Every agent id, in key order. */
   sortedAgentIds(): readonly AgentId[];
+  /** The position after the last agent write; grows by one per write of an agent. */
+  readonly agentJournalPosition: number;
+  /**
+   * The agents written (registered, changed or removed) from `position` on, in write order and
+   * with repeats; null when the journal no longer reaches back that far (the reader must look at
+   * every agent). An agent not listed is the very object it was at `position`.
+   */
+  agentsWrittenSince(position: number): readonly AgentId[] | null;
 }
 
 export class AllocationBook implements ReadonlyAllocationBook {
@@ -37,6 +48,9 @@ export class AllocationBook implements ReadonlyAllocationBook {
   readonly activeTotals: Quantities = new Map();
   readonly #agentIds = new Set<AgentId>();
   #sortedAgentIds: AgentId[] | null = [];
+  /** Agents written since position `#journalStart`; emptied past maxAgentJournalLength (followers never read it). */
+  #journal: AgentId[] = [];
+  #journalStart = 0;
 
   /** `sign` 1: `holding` now holds its resources; -1: it released them. */
   hold(holding: Holding, sign: 1 | -1): void {
@@ -67,6 +81,7 @@ export class AllocationBook implements ReadonlyAllocationBook {
   noteAgent(before: Agent | undefined, after: Agent | undefined): void {
     const wasActive = before?.state === 'ACTIVE';
     const isActive = after?.state === 'ACTIVE';
+    this.#journalWrite((after ?? before)!.id);
     if (wasActive && (!isActive || before!.resources !== after!.resources))
       addQuantities(this.activeTotals, before!.resources, -1);
     if (isActive && (!wasActive || before!.resources !== after!.resources))
@@ -76,6 +91,24 @@ export class AllocationBook implements ReadonlyAllocationBook {
     if (after === undefined) this.#agentIds.delete(id);
     else this.#agentIds.add(id);
     this.#sortedAgentIds = null;
+  }
+
+  get agentJournalPosition(): number {
+    return this.#journalStart + this.#journal.length;
+  }
+
+  agentsWrittenSince(position: number): readonly AgentId[] | null {
+    assert(position <= this.agentJournalPosition, `agent journal position ${position} is ahead of the journal`);
+    if (position < this.#journalStart) return null;
+    return this.#journal.slice(position - this.#journalStart);
+  }
+
+  #journalWrite(id: AgentId): void {
+    if (this.#journal.length >= maxAgentJournalLength) {
+      this.#journalStart += this.#journal.length;
+      this.#journal = [];
+    }
+    this.#journal.push(id);
   }
 
   sortedAgentIds(): readonly AgentId[] {

@@ -12,6 +12,7 @@
 // complete in one command are filed in key order (history.ts).
 import { assert } from '../util/assert.ts';
 import type { TaskState } from '../protocol/task-states.ts';
+import { AgentTotals, type ReadonlyAgentTotals } from './agent-totals.ts';
 import { AllocationBook, type ReadonlyAllocationBook } from './allocation-book.ts';
 import type { AgentId, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
 import { taskKey } from './ids.ts';
@@ -41,6 +42,8 @@ export interface ReadonlyDerivedIndexes {
   readonly taskCountsByState: ReadonlyMap<TaskState, number>;
   /** What the allocator charges at the start of a cycle: held quantities per role and framework, agent order. */
   readonly allocation: ReadonlyAllocationBook;
+  /** Agents by state and activation, and ACTIVE agents' resources, used and offered (the master's gauges). */
+  readonly agentTotals: ReadonlyAgentTotals;
 }
 
 function addTo<K, M>(map: Map<K, Set<M>>, key: K, member: M): void {
@@ -74,6 +77,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   liveTaskCount = 0;
   readonly taskCountsByState = new Map<TaskState, number>();
   readonly allocation = new AllocationBook();
+  readonly agentTotals = new AgentTotals();
   /** Tasks that completed in the command being applied, not yet filed (history.ts files them in key order). */
   readonly newlyCompleted: TaskKey[] = [];
   /** The index whose completions #filedAtIndex holds: one command's, or one batch's items'. */
@@ -204,6 +208,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     const id = (after ?? before)?.id;
     assert(id !== undefined, 'agent: nothing to note');
     this.allocation.noteAgent(before, after);
+    this.agentTotals.noteAgent(before, after);
     const queueBefore = before === undefined ? null : this.#queueOf(before);
     const queueAfter = after === undefined ? null : this.#queueOf(after);
     if (queueBefore === queueAfter && before?.stateChangedAt === after?.stateChangedAt) return;

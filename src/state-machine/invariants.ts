@@ -20,6 +20,7 @@ import {
 } from './resources.ts';
 import { unreservedRole } from './roles.ts';
 import { DerivedIndexes } from './derived-indexes.ts';
+import { sameAgentTotals } from './agent-totals.ts';
 import type { ReadonlyAllocationBook } from './allocation-book.ts';
 import { sameQuantities } from './quantities.ts';
 import type { RemovalQueue } from './removal-queue.ts';
@@ -305,6 +306,7 @@ export function checkDerivedIndexes(state: ReadonlyState): void {
   checkIndex('completedTasksByFramework', kept.completedTasksByFramework, scanned.completedTasksByFramework, true);
   checkIndex('offersByFramework', kept.offersByFramework, scanned.offersByFramework);
   checkIndex('offersByAgent', kept.offersByAgent, scanned.offersByAgent);
+  check(sameAgentTotals(kept.agentTotals, scanned.agentTotals), 'index agentTotals differs from a scan');
   check(
     [...kept.completedFrameworks].join() === [...scanned.completedFrameworks].join(),
     'index completedFrameworks differs from a scan (or its order does)',

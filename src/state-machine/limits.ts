@@ -93,3 +93,10 @@ export const maxQueryLimit = 100_000;
 
 /** State is shallow (entity → info → list → record); this bounds the recursion. */
 export const maxCanonicalJsonDepth = 32;
+
+/**
+ * Agent writes the allocation book's journal keeps (allocation-book.ts): a leader's allocation
+ * cycles read it every few milliseconds, so this is far more than one cycle's writes; a reader
+ * that fell further behind looks at every agent once.
+ */
+export const maxAgentJournalLength = 65_536;

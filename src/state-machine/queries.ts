@@ -221,11 +221,11 @@ export function countByState(state: ReadonlyState): {
   tasks: Partial<Record<TaskState, number>>;
   frameworks: Record<FrameworkState, number>;
 } {
-  const agents: Record<AgentState, number> = { ACTIVE: 0, UNREACHABLE: 0, GONE: 0 };
   const frameworks: Record<FrameworkState, number> = { CONNECTED: 0, DISCONNECTED: 0, COMPLETED: 0 };
   // Tasks are counted as commands apply (derived indexes): a scrape never walks the task history.
   const taskCounts = state.derived.taskCountsByState;
-  for (const agent of state.agents.values()) agents[agent.state] += 1;
+  // Agents too (agent-totals.ts): /metrics reads this every scrape, and there may be 10,000.
+  const agents: Record<AgentState, number> = { ...state.derived.agentTotals.byState };
   for (const framework of state.frameworks.values()) frameworks[framework.state] += 1;
   // Keys in the Mesos enum order, whatever order the tasks were inserted in.
   const tasks = Object.fromEntries(

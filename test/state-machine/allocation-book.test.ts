@@ -9,6 +9,8 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freeResources } from '../../src/state-machine/agent-accounting.ts';
+import { AllocationBook } from '../../src/state-machine/allocation-book.ts';
+import { maxAgentJournalLength } from '../../src/state-machine/limits.ts';
 import { encodeCommand } from '../../src/state-machine/codec.ts';
 import { countByState } from '../../src/state-machine/queries.ts';
 import { compareStrings } from '../../src/state-machine/ordering.ts';
@@ -16,7 +18,7 @@ import { addQuantities } from '../../src/state-machine/quantities.ts';
 import { subtract, type Resources } from '../../src/state-machine/resources.ts';
 import type { ReadonlyState } from '../../src/state-machine/state.ts';
 import { isTerminalTaskState } from '../../src/protocol/task-states.ts';
-import { Harness } from './support/fixtures.ts';
+import { A1, A2, Harness, registerAgent } from './support/fixtures.ts';
 import { realize, recipeArbitrary } from './support/generator.ts';
 import { propertySeed } from './support/seed.ts';
 
@@ -96,6 +98,27 @@ test('the allocation book and task counts equal a full recomputation after every
   console.log(`  ${commands} commands checked, ${withHoldings} of them with resources held`);
   // The comparison means something only if many of the states compared held resources.
   assert.ok(withHoldings >= 50, `only ${withHoldings} of ${commands} states held resources`);
+});
+
+test('the agent journal lists the agents written since a position, and no longer reaches back once emptied', () => {
+  const harness = new Harness([registerAgent(A1), registerAgent(A2)]);
+  const first = harness.state.agents.get(A1)!;
+  const second = harness.state.agents.get(A2)!;
+  const book = new AllocationBook();
+  book.noteAgent(undefined, first);
+  const afterFirst = book.agentJournalPosition;
+  book.noteAgent(undefined, second);
+  book.noteAgent(first, first);
+  assert.equal(book.agentsWrittenSince(0), [A1, A2, A1]);
+  assert.equal(book.agentsWrittenSince(afterFirst), [A2, A1]);
+  assert.equal(book.agentsWrittenSince(book.agentJournalPosition), []);
+  // Full: emptied, so a reader that far behind is told to look at every agent (null).
+  for (let write = 3; write < maxAgentJournalLength; write += 1) book.noteAgent(first, first);
+  const beforeEmptied = book.agentJournalPosition;
+  book.noteAgent(second, second);
+  assert.is(book.agentsWrittenSince(afterFirst), null);
+  assert.is(book.agentsWrittenSince(beforeEmptied - 1), null);
+  assert.equal(book.agentsWrittenSince(beforeEmptied), [A2]);
 });
 
 test.run();

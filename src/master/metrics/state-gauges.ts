@@ -6,8 +6,8 @@
 // replicates its task history, so these are the tasks in each state in that history (bounded as
 // the history is): the same value on every master, and no reset at failover.
 import { taskStates } from '../../protocol/task-states.ts';
+import { fromMillis } from '../../state-machine/quantities.ts';
 import { countByState } from '../../state-machine/queries.ts';
-import { quantityOf } from '../../state-machine/resources.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import type { MetricRegistry } from '../../util/metric-registry.ts';
 
@@ -35,26 +35,31 @@ interface StateCounts {
   };
 }
 
+/**
+ * The agents' part comes from the derived indexes (state-machine/agent-totals.ts), kept as agents
+ * are written: a scrape walks no agent. Frameworks are few and counted here.
+ */
 function computeCounts(state: ReadonlyState): StateCounts {
-  const zero = (): Record<ScalarResource, number> => ({ cpus: 0, mem: 0, disk: 0, gpus: 0 });
-  const total = zero();
-  const used = zero();
-  const offered = zero();
-  const activation = { active: 0, deactivated: 0, draining: 0, drained: 0 };
-  for (const agent of state.agents.values()) {
-    // Unreachable and gone agents offer nothing: Mesos counts only registered agents' resources.
-    if (agent.state !== 'ACTIVE') continue;
-    if (agent.deactivated) activation.deactivated += 1;
-    else activation.active += 1;
-    if (agent.drain?.state === 'DRAINING') activation.draining += 1;
-    if (agent.drain?.state === 'DRAINED') activation.drained += 1;
-    for (const name of scalarResources) {
-      total[name] += quantityOf(agent.resources, name);
-      used[name] += quantityOf(agent.used, name);
-      offered[name] += quantityOf(agent.offered, name);
-    }
-  }
-  return { counts: countByState(state), total, used, offered, activation };
+  const totals = state.derived.agentTotals;
+  const pick = (quantities: ReadonlyMap<string, number>): Record<ScalarResource, number> => ({
+    cpus: fromMillis(quantities.get('cpus') ?? 0),
+    mem: fromMillis(quantities.get('mem') ?? 0),
+    disk: fromMillis(quantities.get('disk') ?? 0),
+    gpus: fromMillis(quantities.get('gpus') ?? 0),
+  });
+  const activation = {
+    active: totals.activated,
+    deactivated: totals.deactivated,
+    draining: totals.draining,
+    drained: totals.drained,
+  };
+  return {
+    counts: countByState(state),
+    total: pick(totals.total),
+    used: pick(totals.used),
+    offered: pick(totals.offered),
+    activation,
+  };
 }
 
 /** One computation per applied index, however many gauges read it in one scrape. */
