@@ -15,12 +15,8 @@
 //   append in term t from a replica whose disk may still say t-1 could, after a crash, meet a
 //   second leader of term t with another entry at the same index (Log Matching broken).
 // - Messages never overtake one another: one held back holds back those after it.
-// - The hard state row is written only when term or vote changed, or at stop(): the commit index
-//   is volatile in Raft (etcd-raft MustSync; a restarted replica relearns it from the leader, and
-//   the log is loaded with commit at least its snapshot's index), so a Ready that moved only the
-//   commit writes nothing, and an append of entries does not rewrite the row either. Written per
-//   append, the row was a second page (a WAL frame) in every transaction of a leader, whose every
-//   Ready moves the commit (issue 19). A term or vote write carries the latest commit index.
+// - A Ready that moved only the commit index writes nothing (the commit index is volatile in
+//   Raft; etcd-raft MustSync): its hard state rides along with the next write, or stop().
 import { assert } from '../util/assert.ts';
 import type { Entry, HardState, LogIndex, Message, NodeId, Ready, Snapshot, Term } from './types.ts';
 
@@ -61,7 +57,7 @@ export class WritePipeline {
   /** Term and vote as of the last posted write: what the disk will say once it is durable. */
   private writtenTerm: Term;
   private writtenVote: NodeId;
-  /** The latest hard state, when only its commit index moved since the row was last written. */
+  /** The latest hard state, when only its commit index moved since the last write. */
   private unwrittenHardState: HardState | null = null;
 
   constructor(loaded: HardState) {
@@ -119,18 +115,19 @@ export class WritePipeline {
     const hardState = ready.hardState;
     const termOrVoteChanged =
       hardState !== null && (hardState.term !== this.writtenTerm || hardState.vote !== this.writtenVote);
-    // No hard state in the Ready means it equals the last one the core handed out.
-    if (hardState !== null && !termOrVoteChanged) this.unwrittenHardState = hardState;
-    if (ready.entries.length === 0 && ready.snapshot === null && !termOrVoteChanged) return null;
-    const sequence = ++this.lastPostedSequence;
-    let written: HardState | null = null;
-    if (termOrVoteChanged) {
-      written = hardState;
-      this.unwrittenHardState = null;
-      this.writtenTerm = hardState.term;
-      this.writtenVote = hardState.vote;
-      this.lastTermOrVoteSequence = sequence;
+    if (ready.entries.length === 0 && ready.snapshot === null && !termOrVoteChanged) {
+      if (hardState !== null) this.unwrittenHardState = hardState;
+      return null;
     }
+    const sequence = ++this.lastPostedSequence;
+    // No hard state in the Ready means it equals the last one the core handed out: that one.
+    const written = hardState ?? this.unwrittenHardState;
+    this.unwrittenHardState = null;
+    if (written !== null) {
+      this.writtenTerm = written.term;
+      this.writtenVote = written.vote;
+    }
+    if (termOrVoteChanged) this.lastTermOrVoteSequence = sequence;
     const last = ready.entries[ready.entries.length - 1];
     if (last !== undefined) this.entryEnds.push({ sequence, index: last.index, term: last.term });
     return { sequence, hardState: written, entries: ready.entries, snapshot: ready.snapshot };

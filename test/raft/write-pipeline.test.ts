@@ -101,34 +101,15 @@ test('messages never overtake those held before them', () => {
   assert.equal(pipeline.completed(1).sendNow, [acknowledgement(1, 1), append(2, 1)]);
 });
 
-test('a Ready that moved only the commit index writes nothing; the hard state is kept for stop()', () => {
+test('a Ready that moved only the commit index writes nothing; its hard state rides along with the next write', () => {
   const pipeline = new WritePipeline(start);
   const commitOnly = pipeline.accept(ready({ hardState: { term: 1, vote: m1, commit: 5 } }));
   assert.is(commitOnly.write, null);
+  const next = pipeline.accept(ready({ entries: [entry(6, 1)] }));
+  assert.equal(next.write?.hardState, { term: 1, vote: m1, commit: 5 });
   pipeline.accept(ready({ hardState: { term: 1, vote: m1, commit: 6 } }));
   assert.equal(pipeline.takeUnwrittenHardState(), { term: 1, vote: m1, commit: 6 });
   assert.is(pipeline.takeUnwrittenHardState(), null);
-});
-
-test("a leader's appends do not rewrite the hard state row when only the commit index moved", () => {
-  const pipeline = new WritePipeline(start);
-  // Every Ready of a busy leader moves the commit and carries new entries: one write each, no row.
-  const writes = [2, 3, 4].map((index) =>
-    pipeline.accept(ready({ hardState: { term: 1, vote: m1, commit: index - 1 }, entries: [entry(index, 1)] })),
-  );
-  assert.equal(
-    writes.map((accepted) => accepted.write?.hardState),
-    [null, null, null],
-  );
-  assert.equal(pipeline.takeUnwrittenHardState(), { term: 1, vote: m1, commit: 3 });
-});
-
-test('a write of a new term or vote carries the latest commit index', () => {
-  const pipeline = new WritePipeline(start);
-  pipeline.accept(ready({ hardState: { term: 1, vote: m1, commit: 4 }, entries: [entry(5, 1)] }));
-  const vote = pipeline.accept(ready({ hardState: { term: 2, vote: m2, commit: 5 } }));
-  assert.equal(vote.write?.hardState, { term: 2, vote: m2, commit: 5 });
-  assert.is(pipeline.takeUnwrittenHardState(), null, 'nothing left for stop(): the row is up to date');
 });
 
 test('writes complete only in the order posted', () => {
