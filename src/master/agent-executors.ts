@@ -145,8 +145,12 @@ export async function removeUnreportedExecutors(
   const live = new Set(
     reported.map((ref) => executorKey(agentId, toFrameworkId(ref.frameworkId), toExecutorId(ref.executorId))),
   );
-  for (const [key, executor] of state.executors) {
-    if (executor.agentId !== agentId || live.has(key)) continue;
+  // The agent's executors (index): after a failover every agent re-registers at once, and a walk
+  // of every executor per registration was O(agents × executors) on the new leader's loop.
+  for (const key of [...(state.derived.executorsByAgent.get(agentId) ?? [])]) {
+    const executor = state.executors.get(key);
+    // Gone meanwhile (each removal below awaits its commit): nothing left to remove.
+    if (executor === undefined || live.has(key)) continue;
     if (hasLiveTask(state, agentId, executor.frameworkId, executor.info.id)) continue;
     await onExecutorExited(parts, toAgentId(agentId), {
       frameworkId: executor.frameworkId,

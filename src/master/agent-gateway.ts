@@ -163,6 +163,8 @@ export class AgentGateway implements LeaderService {
   upgradesRedirected = 0;
   /** Registrations on a new socket that waited for the agent's proposal in flight instead of proposing. */
   registrationsJoined = 0;
+  /** Frames read from sockets this master had closed, dropped unanswered (#onFrame). */
+  framesAfterClose = 0;
   /** Registrations of one event-loop turn go to Raft as one entry (registration-batcher.ts). */
   readonly registrations: AgentRegistrationBatcher;
   #stopListening: (() => void) | null = null;
@@ -431,6 +433,14 @@ export class AgentGateway implements LeaderService {
       );
     const message = parsed.message;
     this.parts.onMessage?.(message);
+    // A socket this master closed (it stopped leading, or refused the agent) still yields the
+    // frames the agent sent before it heard: no answer reaches it, and after a step-down at
+    // 10,000 agents each pong was a 'before registration' warning on the loop. Dropped, counted.
+    // A replaced socket's status updates still count: the agent is bound and this master leads.
+    if (connection.closed && (message.type === 'register' || connection.agentId === null || !this.#leading)) {
+      this.framesAfterClose += 1;
+      return;
+    }
     if (message.type === 'register') return registerAgentConnection(this, connection, message);
     if (message.type === 'error') {
       this.parts.logger.warn(

@@ -7,7 +7,7 @@ import { carryReservations } from './apply-reservations.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex } from './ids.ts';
-import { removeExecutorsWhere } from './executors.ts';
+import { removeExecutorsAmong } from './executors.ts';
 import { removeOffersOnAgent } from './offer-book.ts';
 import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
 import type { Agent, Framework, State } from './state.ts';
@@ -195,7 +195,7 @@ export function markGone(state: State, found: Agent, at: number, index: LogIndex
     index,
     events,
   );
-  removeExecutorsWhere(state, (executor) => executor.agentId === found.id, index, events);
+  removeExecutorsAmong(state, state.derived.executorsByAgent.get(found.id), index, events);
   const current = state.agents.get(found.id) ?? found;
   putAgent(state, { ...current, state: 'GONE', stateChangedAt: at, modifyIndex: index });
   events.push({ type: 'AGENT_REMOVED', agentId: found.id });

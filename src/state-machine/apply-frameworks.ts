@@ -5,7 +5,7 @@ import type { DisconnectFramework, SubscribeFramework, TeardownFramework, Update
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import type { LogIndex } from './ids.ts';
-import { removeExecutorsWhere } from './executors.ts';
+import { removeExecutorsAmong } from './executors.ts';
 import { removeOffersOfFramework } from './offer-book.ts';
 import type { Framework, State } from './state.ts';
 import { liveTasksAmong, masterStatus, transitionTasks } from './task-lifecycle.ts';
@@ -131,7 +131,7 @@ export function applyTeardownFramework(
     events,
   );
   // Mesos' agents shut the framework's executors down; their resources go back with its tasks'.
-  removeExecutorsWhere(state, (executor) => executor.frameworkId === found.id, index, events);
+  removeExecutorsAmong(state, state.derived.executorsByFramework.get(found.id), index, events);
   const framework: Framework = { ...found, state: 'COMPLETED', completedAt: command.at, modifyIndex: index };
   putFramework(state, framework);
   events.push({ type: 'FRAMEWORK_REMOVED', framework });

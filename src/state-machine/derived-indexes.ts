@@ -14,8 +14,8 @@ import { assert } from '../util/assert.ts';
 import type { TaskState } from '../protocol/task-states.ts';
 import { AgentTotals, type ReadonlyAgentTotals } from './agent-totals.ts';
 import { AllocationBook, type ReadonlyAllocationBook } from './allocation-book.ts';
-import type { AgentId, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
-import { taskKey } from './ids.ts';
+import type { AgentId, ExecutorKey, FrameworkId, LogIndex, OfferId, TaskKey } from './ids.ts';
+import { executorKey, taskKey } from './ids.ts';
 import { compareStrings } from './ordering.ts';
 import { RemovalQueue } from './removal-queue.ts';
 import type { Agent, Executor, Framework, Offer, ReplicatedState, Task } from './state.ts';
@@ -37,6 +37,10 @@ export interface ReadonlyDerivedIndexes {
   readonly goneAgents: RemovalQueue;
   readonly offersByFramework: ReadonlyMap<FrameworkId, ReadonlySet<OfferId>>;
   readonly offersByAgent: ReadonlyMap<AgentId, ReadonlySet<OfferId>>;
+  /** An agent's executors: its re-registration, removal or pruning visits them, not every executor. */
+  readonly executorsByAgent: ReadonlyMap<AgentId, ReadonlySet<ExecutorKey>>;
+  /** A framework's executors, for its teardown. */
+  readonly executorsByFramework: ReadonlyMap<FrameworkId, ReadonlySet<ExecutorKey>>;
   readonly liveTaskCount: number;
   /** How many tasks (live, unacknowledged and completed ones kept in the history) are in each state. */
   readonly taskCountsByState: ReadonlyMap<TaskState, number>;
@@ -74,6 +78,8 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   readonly goneAgents = new RemovalQueue();
   readonly offersByFramework = new Map<FrameworkId, Set<OfferId>>();
   readonly offersByAgent = new Map<AgentId, Set<OfferId>>();
+  readonly executorsByAgent = new Map<AgentId, Set<ExecutorKey>>();
+  readonly executorsByFramework = new Map<FrameworkId, Set<ExecutorKey>>();
   liveTaskCount = 0;
   readonly taskCountsByState = new Map<TaskState, number>();
   readonly allocation = new AllocationBook();
@@ -195,13 +201,22 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     if (after === undefined) {
       assert(!this.tasksByFramework.has(id), `framework ${id} is deleted before its tasks`);
       assert(!this.offersByFramework.has(id), `framework ${id} is deleted before its offers`);
+      assert(!this.executorsByFramework.has(id), `framework ${id} is deleted before its executors`);
     }
   }
 
   /** An executor's own resources count in its framework's share, as its tasks' do (Mesos' allocator). */
   noteExecutor(executor: Executor, present: boolean): void {
-    const { role, frameworkId } = executor;
+    const { role, frameworkId, agentId } = executor;
     this.allocation.hold({ role, frameworkId, resources: executor.info.resources }, present ? 1 : -1);
+    const key = executorKey(agentId, frameworkId, executor.info.id);
+    if (present) {
+      addTo(this.executorsByAgent, agentId, key);
+      addTo(this.executorsByFramework, frameworkId, key);
+    } else {
+      removeFrom(this.executorsByAgent, agentId, key);
+      removeFrom(this.executorsByFramework, frameworkId, key);
+    }
   }
 
   noteAgent(before: Agent | undefined, after: Agent | undefined): void {
@@ -217,6 +232,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     if (after === undefined) {
       assert(!this.liveTasksByAgent.has(id), `agent ${id} is deleted before its live tasks`);
       assert(!this.offersByAgent.has(id), `agent ${id} is deleted before its offers`);
+      assert(!this.executorsByAgent.has(id), `agent ${id} is deleted before its executors`);
     }
   }
 

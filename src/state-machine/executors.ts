@@ -11,7 +11,7 @@ import { executorContainerProblem } from './container-rules.ts';
 import { reject, success, type ApplyResult, type Rejection } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { executorKey, type AgentId, type ExecutorKey, type FrameworkId, type LogIndex } from './ids.ts';
-import { sortedValues } from './ordering.ts';
+import { sortedKeysOf } from './writes.ts';
 import type { Role } from './roles.ts';
 import type { Executor, State } from './state.ts';
 import { liveTasksAmong, masterStatus, transitionTasks } from './task-lifecycle.ts';
@@ -80,16 +80,17 @@ function removeExecutor(state: State, executor: Executor, index: LogIndex, event
   events.push({ type: 'EXECUTOR_REMOVED', executor });
 }
 
-/** In key order, so every replica emits the same events in the same order. */
-export function removeExecutorsWhere(
+/**
+ * The executors filed under `keys` (an index set: the agent's or the framework's), in key order,
+ * so every replica emits the same events in the same order whatever order its set was built in.
+ */
+export function removeExecutorsAmong(
   state: State,
-  predicate: (executor: Executor) => boolean,
+  keys: ReadonlySet<ExecutorKey> | undefined,
   index: LogIndex,
   events: ChangeEvent[],
 ): void {
-  for (const executor of sortedValues(state.executors)) {
-    if (predicate(executor)) removeExecutor(state, executor, index, events);
-  }
+  for (const key of sortedKeysOf(keys)) removeExecutor(state, state.executors.get(key)!, index, events);
 }
 
 /**

@@ -22,7 +22,7 @@ import { compareStrings } from './ordering.ts';
 import type { RemovalQueue } from './removal-queue.ts';
 import type { HistoryLimits, State } from './state.ts';
 import { isLiveTask } from './task-predicates.ts';
-import { removeExecutorsWhere } from './executors.ts';
+import { removeExecutorsAmong } from './executors.ts';
 import { deleteAgent, deleteFramework, deleteTask, sortedKeysOf } from './writes.ts';
 
 export function applyUpdateHistoryLimits(state: State, command: UpdateHistoryLimits, index: LogIndex): ApplyResult {
@@ -120,7 +120,7 @@ function pruneRemovedAgents(
 function pruneAgent(state: State, agentId: AgentId, index: LogIndex, events: ChangeEvent[]): void {
   for (const key of sortedKeysOf(state.derived.liveTasksByAgent.get(agentId))) pruneTask(state, key, events);
   // An unreachable agent keeps its executors (it may return); forgotten, it takes them along.
-  removeExecutorsWhere(state, (executor) => executor.agentId === agentId, index, events);
+  removeExecutorsAmong(state, state.derived.executorsByAgent.get(agentId), index, events);
   const agent = deleteAgent(state, agentId);
   assert(agent.state === 'UNREACHABLE' || agent.state === 'GONE', `pruned agent ${agentId} was ${agent.state}`);
   events.push({ type: 'AGENT_PRUNED', agent });

@@ -306,6 +306,8 @@ export function checkDerivedIndexes(state: ReadonlyState): void {
   checkIndex('completedTasksByFramework', kept.completedTasksByFramework, scanned.completedTasksByFramework, true);
   checkIndex('offersByFramework', kept.offersByFramework, scanned.offersByFramework);
   checkIndex('offersByAgent', kept.offersByAgent, scanned.offersByAgent);
+  checkIndex('executorsByAgent', kept.executorsByAgent, scanned.executorsByAgent);
+  checkIndex('executorsByFramework', kept.executorsByFramework, scanned.executorsByFramework);
   check(sameAgentTotals(kept.agentTotals, scanned.agentTotals), 'index agentTotals differs from a scan');
   check(
     [...kept.completedFrameworks].join() === [...scanned.completedFrameworks].join(),
