@@ -109,10 +109,14 @@ async function exercise(
   outputDir: string,
   quietSeconds: number,
 ): Promise<Exercised> {
-  const clock = new MonotonicClock();
-  const recorder = new HistoryRecorder(path.join(outputDir, 'history.jsonl'), clock);
   const agents = options.workload === 'tasks' ? await startAgents(cluster, network, outputDir) : [];
   try {
+    // The run's clock (and so the fault schedule) starts when the agents are registered: on a
+    // loaded machine they boot for 5–15 s, and a schedule started before that spends its first
+    // faults on a cluster with nothing to offer.
+    if (agents.length > 0) await cluster.waitForAgents(agents.length, agentRegistrationWaitMs);
+    const clock = new MonotonicClock();
+    const recorder = new HistoryRecorder(path.join(outputDir, 'history.jsonl'), clock);
     const workload = await makeWorkload(options, cluster, network, outputDir);
     return await exerciseWorkload(options, cluster, network, random, quietSeconds, clock, recorder, workload);
   } finally {
@@ -145,6 +149,7 @@ async function makeWorkload(
 }
 
 const agentCount = 2;
+const agentRegistrationWaitMs = 60_000;
 
 async function startAgents(cluster: Cluster, network: Network, outputDir: string): Promise<AgentProcess[]> {
   const agents: AgentProcess[] = [];

@@ -10,6 +10,7 @@ import { stateHash } from '../../src/state-machine/hash.ts';
 import { agentId, frameworkId, offerId, taskId } from '../../src/state-machine/ids.ts';
 import { canonicalize, type Resources } from '../../src/state-machine/resources.ts';
 import { startSingleMaster } from '../support/master.ts';
+import { SqliteRaftStorage } from '../../src/raft/storage.ts';
 
 const scalars = (cpus: number, mem: number): Resources =>
   canonicalize([
@@ -160,6 +161,30 @@ test("the replay of a real master's log gives its state, and each task's path fr
   assert.ok(replay.complete);
   assert.is(replay.stateHash, live);
   assert.equal(replay.taskPaths.get('framework-1/t1'), ['TASK_STAGING']);
+});
+
+test('a master SIGKILLed after its last election: its reported commit index is replayed, not only the persisted one', async () => {
+  const single = await startSingleMaster();
+  const facade = single.master.facade;
+  for (let index = 0; index < 5; index++)
+    await facade.submit({ type: 'kv_put', namespace: 'test', key: `k${index}`, value: 'v', expectedVersion: null });
+  const live = stateHash(single.master.machine.state);
+  const reportedCommit = facade.raft().commitIndex;
+  const dataDir = single.master.options.dataDir;
+  await single.stop();
+  // What a SIGKILL leaves: hard_state as of the last term or vote change (its commit index old).
+  const storage = SqliteRaftStorage.open(dataDir);
+  const { hardState } = storage.load({ voters: [], learners: [], addresses: {} });
+  storage.persist({ hardState: { ...hardState, commit: 1 }, entries: [], snapshot: null });
+  storage.close();
+  assert.ok(reportedCommit > 5);
+  assert.is(readCommittedLog('m1', dataDir).commit, 1, 'the persisted commit alone');
+  const committed = readCommittedLog('m1', dataDir, reportedCommit);
+  assert.is(committed.commit, reportedCommit);
+  assert.is(committed.entries.size, reportedCommit);
+  const replay = replayMasterLog(dataDir, { reportedCommit });
+  assert.is(replay.throughIndex, reportedCommit);
+  assert.is(replay.stateHash, live);
 });
 
 test('committed logs: the same entry everywhere, or the index is named; the longest whole log is replayed', () => {

@@ -21,11 +21,16 @@ export interface Divergence {
 const emptyMembership = { voters: [], learners: [], addresses: {} };
 const maxDivergencesReported = 20;
 
-export function readCommittedLog(master: string, dataDir: string): CommittedLog {
+/**
+ * `reportedCommit`: the commit index the master reported while it ran (/health). The persisted
+ * one lags: hard_state is written only when term or vote changes and at a clean stop, and the
+ * run ends with SIGKILL, so without it only the log up to the last election is compared.
+ */
+export function readCommittedLog(master: string, dataDir: string, reportedCommit = 0): CommittedLog {
   const storage = SqliteRaftStorage.open(dataDir);
   try {
     const persisted = storage.load(emptyMembership);
-    const commit = persisted.hardState.commit;
+    const commit = committedThrough(persisted.hardState.commit, reportedCommit, persisted.entries.at(-1)?.index ?? 0);
     const entries = new Map<number, string>();
     for (const entry of persisted.entries) {
       if (entry.index > commit) break;
@@ -60,4 +65,10 @@ export function mostCompleteLog(logs: readonly CommittedLog[]): CommittedLog | n
     if (best === null || log.commit > best.commit) best = log;
   }
   return best;
+}
+
+/** The highest index known committed that this master also holds (a commit it reported may
+ *  cover entries a SIGKILL kept from reaching its disk). */
+export function committedThrough(persistedCommit: number, reportedCommit: number, lastHeldIndex: number): number {
+  return Math.max(persistedCommit, Math.min(reportedCommit, lastHeldIndex));
 }

@@ -8,6 +8,7 @@ import { SqliteRaftStorage } from '../../../src/raft/storage.ts';
 import { ClusterStateMachine } from '../../../src/state-machine/machine.ts';
 import type { TaskState } from '../../../src/protocol/task-states.ts';
 import { stateHash } from '../../../src/state-machine/hash.ts';
+import { committedThrough } from './committed-logs.ts';
 import type { ReadonlyState } from '../../../src/state-machine/state.ts';
 
 export interface ReplayResult {
@@ -31,6 +32,8 @@ export interface ReplayOptions {
   readonly upToIndex?: number;
   /** Check every invariant after every apply (default true): O(state) per entry. */
   readonly checkInvariants?: boolean;
+  /** The commit index the master reported while it ran (see committed-logs.ts readCommittedLog). */
+  readonly reportedCommit?: number;
 }
 
 /** Reads `dataDir` (a stopped master's) and replays its committed entries. */
@@ -55,7 +58,12 @@ export function replayMasterLog(dataDir: string, options: ReplayOptions = {}): R
       path.push(event.type === 'TASK_ADDED' ? event.task.state : event.status.state);
       taskPaths.set(key, path);
     });
-    const commit = Math.min(persisted.hardState.commit, upToIndex ?? Number.POSITIVE_INFINITY);
+    const known = committedThrough(
+      persisted.hardState.commit,
+      options.reportedCommit ?? 0,
+      persisted.entries.at(-1)?.index ?? 0,
+    );
+    const commit = Math.min(known, upToIndex ?? Number.POSITIVE_INFINITY);
     if ((persisted.snapshot?.meta.index ?? 0) > commit)
       throw new Error(`${dataDir}: its snapshot is at ${persisted.snapshot?.meta.index}, past ${commit}`);
     const fromIndex = (persisted.snapshot?.meta.index ?? 0) + 1;

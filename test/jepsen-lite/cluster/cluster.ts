@@ -89,6 +89,34 @@ export class Cluster {
     );
   }
 
+  /**
+   * True once every member answers /health and knows a leader (a restarted master has booted
+   * and rejoined the quorum); false if that has not happened within `timeoutMs`.
+   */
+  async waitUntilWhole(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const answers = await Promise.all(this.memberIds.map((id) => this.health(id)));
+      if (answers.every((health) => health !== null && health.leader !== null)) return true;
+      await sleep(leaderPollMs);
+    }
+    return false;
+  }
+
+  /** Resolves once the leader lists `count` registered agents; throws after `timeoutMs`. */
+  async waitForAgents(count: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let registered = 0;
+    while (performance.now() < deadline) {
+      const answer = await this.leaderCall({ type: 'GET_AGENTS' }, Math.max(1, deadline - performance.now()));
+      const body = answer?.status === 200 ? (answer.body as { get_agents?: { agents?: unknown[] } }) : null;
+      registered = body?.get_agents?.agents?.length ?? 0;
+      if (registered >= count) return;
+      await sleep(leaderPollMs);
+    }
+    throw new Error(`${registered} of ${count} agents registered within ${timeoutMs} ms`);
+  }
+
   async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     await this.master(id).stop(signal);
   }

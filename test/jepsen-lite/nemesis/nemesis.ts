@@ -24,6 +24,8 @@ export interface FaultRecord {
 /** A fault shorter than this is not worth starting at the end of the window. */
 const minimumFaultMs = 1_000;
 const healMembershipAttempts = 5;
+/** How long a healed fault waits for every member to answer with a leader before the next one. */
+const wholeWaitMs = 60_000;
 
 export class Nemesis {
   readonly records: FaultRecord[] = [];
@@ -37,15 +39,23 @@ export class Nemesis {
     private readonly clock: MonotonicClock,
   ) {}
 
-  /** Runs the schedule; no fault is still active at `endMs` (the start of the quiet period). */
+  /**
+   * Runs the schedule; no fault is still active at `endMs` (the start of the quiet period).
+   * A fault is over when the cluster is whole again, not when its heal was sent: a master
+   * restarted on a loaded machine boots for seconds, and the next kill-leader would otherwise
+   * take a majority down. The time spent waiting pushes the rest of the schedule back, so each
+   * fault keeps its planned gap of a whole cluster before it.
+   */
   async run(schedule: readonly ScheduledFault[], endMs: number): Promise<void> {
+    let lateMs = 0;
     for (const fault of schedule) {
       if (this.stopped) return;
-      const waitMs = fault.atMs - this.clock.nowMs();
+      const waitMs = fault.atMs + lateMs - this.clock.nowMs();
       if (waitMs > 0) await sleep(waitMs);
       const durationMs = Math.min(fault.durationMs, endMs - this.clock.nowMs());
       if (durationMs < minimumFaultMs) return;
       await this.runOne(fault, durationMs);
+      lateMs = Math.max(lateMs, this.clock.nowMs() - (fault.atMs + fault.durationMs));
     }
   }
 
@@ -118,8 +128,19 @@ export class Nemesis {
         fault.plan,
         durationMs,
       );
+      const whole = await this.cluster.waitUntilWhole(wholeWaitMs);
       const endMs = this.clock.nowMs();
-      this.records.push({ kind: fault.plan.kind, description, ...outcome, startMs, healMs: healMs ?? endMs, endMs });
+      const wholeAfterMs = Math.round(endMs - (healMs ?? endMs));
+      const detail = `${outcome.detail}; ${whole ? `whole again ${wholeAfterMs} ms after the heal` : `not whole ${wholeAfterMs} ms after the heal`}`;
+      this.records.push({
+        kind: fault.plan.kind,
+        description,
+        ...outcome,
+        detail,
+        startMs,
+        healMs: healMs ?? endMs,
+        endMs,
+      });
     } catch (error) {
       const endMs = this.clock.nowMs();
       this.records.push({

@@ -47,6 +47,7 @@ export class TasksWorkload implements Workload {
   readonly name = 'tasks' as const;
   private nextTask = 0;
   private finalTasks: FinalTask[] | null = null;
+  private readonly reportedCommits = new Map<string, number>();
   readonly runsFile: string;
 
   constructor(
@@ -140,9 +141,16 @@ export class TasksWorkload implements Workload {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       this.finalTasks = last;
+      await this.noteCommitIndexes(cluster);
       return last === null ? { type: 'fail', error: 'NO_ANSWER' } : { type: 'ok', value: { tasks: last.length } };
     });
     this.scheduler.close();
+  }
+
+  /** Each master's commit index before the run's SIGKILL: its disk does not hold it (committed-logs.ts). */
+  private async noteCommitIndexes(cluster: Cluster): Promise<void> {
+    const answers = await Promise.all(cluster.members().map(async (id) => [id, await cluster.health(id)] as const));
+    for (const [id, health] of answers) if (health !== null) this.reportedCommits.set(id, health.commitIndex);
   }
 
   private async readTasks(cluster: Cluster): Promise<FinalTask[] | null> {
@@ -173,7 +181,7 @@ export class TasksWorkload implements Workload {
     const replays = new Map<string, ReturnType<typeof replayMasterLog> | { error: string }>();
     for (const [id, master] of this.cluster.masters) {
       try {
-        logs.push(readCommittedLog(id, master.dataDir));
+        logs.push(readCommittedLog(id, master.dataDir, this.reportedCommits.get(id)));
       } catch (error) {
         replays.set(id, { error: (error as Error).message });
       }
@@ -181,7 +189,12 @@ export class TasksWorkload implements Workload {
     const chosen = mostCompleteLog(logs);
     if (chosen !== null) {
       try {
-        replays.set(chosen.master, replayMasterLog(this.cluster.master(chosen.master).dataDir));
+        replays.set(
+          chosen.master,
+          replayMasterLog(this.cluster.master(chosen.master).dataDir, {
+            reportedCommit: this.reportedCommits.get(chosen.master),
+          }),
+        );
       } catch (error) {
         replays.set(chosen.master, { error: (error as Error).message });
       }
