@@ -102,6 +102,13 @@ function mostSinceMark(): { readonly dials: number; readonly registrations: numb
   return { dials, registrations };
 }
 
+function killCauses(): Record<string, number> {
+  const causes: Record<string, number> = {};
+  for (const agent of agents)
+    for (const [cause, count] of agent.killCauses) causes[cause] = (causes[cause] ?? 0) + count;
+  return causes;
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'mark') {
     sinceMark = new Set();
@@ -115,6 +122,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       finished: agents.reduce((total, agent) => total + agent.finished, 0),
       registrations: agents.reduce((total, agent) => total + agent.registrations, 0),
       kills: agents.reduce((total, agent) => total + agent.kills, 0),
+      killCauses: killCauses(),
       dials: agents.reduce((total, agent) => total + agent.dials, 0),
       closes: closeCauses(),
       mostDialsSinceMark: mostSinceMark().dials,

@@ -17,6 +17,7 @@ interface FleetMessage {
   readonly finished?: number;
   readonly registrations?: number;
   readonly kills?: number;
+  readonly killCauses?: Readonly<Record<string, number>>;
   readonly dials?: number;
   readonly closes?: Readonly<Record<string, number>>;
   readonly mostDialsSinceMark?: number;
@@ -44,6 +45,8 @@ export interface FleetStats {
   /** Every agent's registrations, the first included: more than the agents means reconnections. */
   readonly registrations: number;
   readonly kills: number;
+  /** Kill messages by the master's stated cause. */
+  readonly killCauses: Readonly<Record<string, number>>;
   /** Sockets opened, not_leader redirects included. */
   readonly dials: number;
   /** Sockets closed, by cause (`registered|unregistered <close code> <reason>`). */
@@ -176,12 +179,17 @@ export class AgentFleet {
     const closes: Record<string, number> = {};
     for (const answer of answers)
       for (const [cause, count] of Object.entries(answer.closes ?? {})) closes[cause] = (closes[cause] ?? 0) + count;
+    const killCauses: Record<string, number> = {};
+    for (const answer of answers)
+      for (const [cause, count] of Object.entries(answer.killCauses ?? {}))
+        killCauses[cause] = (killCauses[cause] ?? 0) + count;
     return {
       launches: sum('launches'),
       tasks: sum('tasks'),
       finished: sum('finished'),
       registrations: sum('registrations'),
       kills: sum('kills'),
+      killCauses,
       dials: sum('dials'),
       closes,
       mostDialsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostDialsSinceMark ?? 0)),

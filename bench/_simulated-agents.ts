@@ -45,6 +45,8 @@ export class SimulatedAgent {
   finished = 0;
   /** Kill messages received (the master ends a task it holds lost, or one it replaced). */
   kills = 0;
+  /** Kill messages by the master's stated cause, agent ids left out (why a leader change cost tasks). */
+  readonly killCauses = new Map<string, number>();
   /** Every `registered` answer, the first and each re-registration (after a leader change, say). */
   registrations = 0;
   /**
@@ -232,11 +234,14 @@ export class SimulatedAgent {
           this.#report(socket, message.frameworkId, message.task.id, 'TASK_FINISHED');
         }
         return;
-      case 'kill':
+      case 'kill': {
         this.kills += 1;
+        const cause = message.message.replace(/agent \S+/g, 'agent <id>');
+        this.killCauses.set(cause, (this.killCauses.get(cause) ?? 0) + 1);
         this.tasks.delete(`${message.frameworkId}/${message.taskId}`);
         this.#report(socket, message.frameworkId, message.taskId, 'TASK_KILLED');
         return;
+      }
       default:
         return;
     }

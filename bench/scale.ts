@@ -352,6 +352,7 @@ function report(settings: Settings, outcome: Outcome): void {
     agents_hold_tasks: outcome.held.tasks,
     agent_registrations: outcome.held.registrations,
     agent_kills: outcome.held.kills,
+    agent_kill_causes: outcome.held.killCauses,
     agent_dials: outcome.held.dials,
     agent_closes: outcome.held.closes,
     agent_fleet_event_loop_delay_max_ms: outcome.held.eventLoopDelayMaxMs,
