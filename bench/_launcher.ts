@@ -22,6 +22,8 @@ export interface LaunchResult {
   /** ACCEPT calls made, and tasks that ended before running (then launched again). */
   readonly accepts: number;
   readonly failures: number;
+  /** Tasks that ended after they ran (killed or lost, in a leader change say): launched again. */
+  readonly endedAfterRunning: number;
   /** performance.now() of the first ACCEPT and of the last TASK_RUNNING. */
   readonly firstAcceptAtMs: number;
   readonly lastRunningAtMs: number;
@@ -42,6 +44,9 @@ const reconcileIntervalMs = 10_000;
 export class BenchScheduler {
   readonly client: SchedulerClient;
   readonly #acceptedAtMs = new Map<string, number>();
+  /** Tasks that reported TASK_RUNNING and have not ended: `#running` counts these, not every RUNNING ever seen. */
+  readonly #runningIds = new Set<string>();
+  #endedAfterRunning = 0;
   readonly #latenciesMs: number[] = [];
   #target = 0;
   #perOffer = 1;
@@ -89,6 +94,7 @@ export class BenchScheduler {
       running: this.#running,
       accepts: this.#accepts,
       failures: this.#failures,
+      endedAfterRunning: this.#endedAfterRunning,
       firstAcceptAtMs: this.#firstAcceptAtMs,
       lastRunningAtMs: this.#lastRunningAtMs,
       latenciesMs: this.#latenciesMs,
@@ -140,15 +146,23 @@ export class BenchScheduler {
 
   #onUpdate(status: { readonly task_id: { readonly value: string }; readonly state: string }): void {
     const taskId = status.task_id.value;
+    const ended = isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN';
+    if (ended && this.#runningIds.delete(taskId)) {
+      this.#running -= 1;
+      this.#endedAfterRunning += 1;
+      this.#revive();
+      return;
+    }
     const acceptedAtMs = this.#acceptedAtMs.get(taskId);
     if (acceptedAtMs === undefined) return;
     if (status.state === 'TASK_RUNNING') {
       this.#acceptedAtMs.delete(taskId);
+      this.#runningIds.add(taskId);
       this.#running += 1;
       this.#lastRunningAtMs = performance.now();
       this.#latenciesMs.push(this.#lastRunningAtMs - acceptedAtMs);
       if (this.#running >= this.#target) this.#done?.();
-    } else if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') {
+    } else if (ended) {
       this.#acceptedAtMs.delete(taskId);
       this.#failures += 1;
       this.#revive();

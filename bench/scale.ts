@@ -257,7 +257,10 @@ export async function main(argv: string[]): Promise<void> {
       `leader changes: ${leadershipsAfterRegister - 1} while registering, ${leadershipsAfterLaunch - leadershipsAfterRegister} while launching`,
     );
     progress(
-      `${launch.running} tasks running after ${round((launch.lastRunningAtMs - launch.firstAcceptAtMs) / 1000, 1)} s`,
+      `${launch.running} tasks running after ${round((launch.lastRunningAtMs - launch.firstAcceptAtMs) / 1000, 1)} s` +
+        (launch.endedAfterRunning > 0
+          ? ` (${launch.endedAfterRunning} ended after running and were launched again)`
+          : ''),
     );
     const held = await fleet.stats();
     progress(
@@ -349,6 +352,7 @@ function report(settings: Settings, outcome: Outcome): void {
     launch_ms: round(launchSeconds * 1000, 0),
     launch_tasks_per_second: round(launch.running / launchSeconds, 1),
     launch_failures: launch.failures,
+    launch_ended_after_running: launch.endedAfterRunning,
     agents_hold_tasks: outcome.held.tasks,
     agent_registrations: outcome.held.registrations,
     agent_kills: outcome.held.kills,
