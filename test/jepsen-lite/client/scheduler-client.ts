@@ -72,14 +72,18 @@ export class SchedulerClient {
     return () => this.updateListeners.delete(listener);
   }
 
-  /** An offer taken out of the pool (the caller uses or declines it), or null after `timeoutMs`. */
-  async takeOffer(timeoutMs: number): Promise<Offer | null> {
+  /**
+   * An offer that `fits` taken out of the pool (the caller uses or declines it), or null after
+   * `timeoutMs`. An offer too small is declined on the way, as a framework does, so its resources
+   * go back to the allocator to be offered again with whatever is freed beside them.
+   */
+  async takeOffer(timeoutMs: number, fits: (offer: Offer) => boolean = () => true): Promise<Offer | null> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed && Date.now() < deadline) {
-      const first = this.offers.values().next();
-      if (!first.done) {
-        this.offers.delete(first.value.id.value);
-        return first.value;
+      for (const offer of this.offers.values()) {
+        this.offers.delete(offer.id.value);
+        if (fits(offer)) return offer;
+        void this.call({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0 } } });
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));

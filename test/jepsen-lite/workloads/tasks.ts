@@ -1,5 +1,6 @@
 // The tasks workload: one framework launches short tasks on real agents while the nemesis
-// faults the masters. A launch takes one offer and ACCEPTs it with one task whose command first
+// faults the masters. A launch takes one offer the task fits in (declining smaller ones, which the
+// master would rightly refuse) and ACCEPTs it with one task whose command first
 // appends the task id to a shared runs file (the proof of what really started), then sleeps.
 // Its outcome is what the framework learns: the first status update from the agent (ok: it
 // started), the master's refusal (fail: TASK_LOST/DROPPED/ERROR with the launch refused), a
@@ -8,6 +9,7 @@
 // runs file and every master's replayed log (checker/tasks-checker.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { matchOffer, type OfferMatch, type TaskRequirement } from '../../../src/frameworks/sdk/offer-matching.ts';
 import type { Offer } from '../../../src/protocol/mesos.ts';
 import {
   committedDivergences,
@@ -27,8 +29,7 @@ import type { ClientSlot, Workload, WorkloadCheck } from './workload.ts';
 const offerWaitMs = 3_000;
 /** From a 202 to the task's first status update: beyond this the launch is indeterminate. */
 const firstUpdateWaitMs = 15_000;
-const taskCpus = 0.1;
-const taskMemMb = 16;
+const taskNeeds: TaskRequirement = { cpus: 0.1, memMb: 16 };
 const taskSeconds = 1;
 const finalSettleMs = 60_000;
 const masterRefusals = new Set(['TASK_LOST', 'TASK_DROPPED', 'TASK_ERROR']);
@@ -65,8 +66,9 @@ export class TasksWorkload implements Workload {
   }
 
   private async launch(taskId: string): Promise<Completion> {
-    const offer = await this.scheduler.takeOffer(offerWaitMs);
-    if (offer === null) return { type: 'fail', error: 'NO_OFFER' };
+    const offer = await this.scheduler.takeOffer(offerWaitMs, (candidate) => matchOffer(candidate, taskNeeds) !== null);
+    const match = offer === null ? null : matchOffer(offer, taskNeeds);
+    if (offer === null || match === null) return { type: 'fail', error: 'NO_OFFER' };
     let resolveUpdate: (update: StatusUpdate | null) => void = () => undefined;
     const firstUpdate = new Promise<StatusUpdate | null>((resolve) => {
       resolveUpdate = resolve;
@@ -75,7 +77,7 @@ export class TasksWorkload implements Workload {
       if (update.taskId === taskId) resolveUpdate(update);
     });
     try {
-      const answer = await this.scheduler.call(this.acceptBody(offer, taskId));
+      const answer = await this.scheduler.call(this.acceptBody(offer, match, taskId));
       if (answer === null) return { type: 'fail', error: 'NO_STREAM' };
       if (answer.kind === 'transport')
         return answer.sent ? { type: 'info', error: answer.code } : { type: 'fail', error: answer.code };
@@ -96,14 +98,7 @@ export class TasksWorkload implements Workload {
     }
   }
 
-  private acceptBody(offer: Offer, taskId: string): Record<string, unknown> {
-    const role = offer.allocation_info.role;
-    const scalar = (name: string, value: number) => ({
-      name,
-      type: 'SCALAR',
-      scalar: { value },
-      allocation_info: { role },
-    });
+  private acceptBody(offer: Offer, match: OfferMatch, taskId: string): Record<string, unknown> {
     const command = `echo ${taskId} >> ${this.runsFile}; sleep ${taskSeconds}`;
     return {
       type: 'ACCEPT',
@@ -118,7 +113,7 @@ export class TasksWorkload implements Workload {
                   name: taskId,
                   task_id: { value: taskId },
                   agent_id: offer.agent_id,
-                  resources: [scalar('cpus', taskCpus), scalar('mem', taskMemMb)],
+                  resources: match.resources,
                   command: { value: command, shell: true },
                 },
               ],
