@@ -3,6 +3,13 @@
 // once per Ready, so one transaction — one fsync — carries every proposal of that Ready (group
 // commit), and it returns before any message that depends on it is sent (DESIGN.md, "Raft").
 //
+// The commit index rides in the entry rows an append writes anyway (entries.commit_index), and
+// the hard_state row is rewritten only when term or vote changed or a batch has no entries to
+// carry it (issue 19): every Ready of a leader moves the commit index, and rewriting the row with
+// each append cost every transaction, on leader and followers, a second WAL page. load() reads
+// the commit as the highest of the row's and the entries', so a SIGKILLed replica's log still
+// says how far it was committed (the offline replays of jepsen-lite and e2e/bounded-history).
+//
 // Layout of a data directory:
 //   raft.db (+ -wal)                    tables meta, hard_state, entries, snapshot_meta
 //   snapshots/snapshot-<term>-<index>.bin  the snapshot named by snapshot_meta; nothing else survives open()
@@ -35,6 +42,7 @@ import type {
   IdempotencyStamp,
   LogIndex,
   Membership,
+  NodeId,
   PersistedState,
   Snapshot,
   SnapshotMeta,
@@ -45,8 +53,10 @@ import type {
  * Bumped on any schema change; a build refuses a database whose version it does not know.
  * 2: entries carry an idempotency stamp (key, fingerprint, at_ms) instead of a client session
  * stamp (client, sequence). Version 1 databases are migrated on open (see migrateFromVersion1).
+ * 3: entries carry the commit index known when they were written (commit_index). Version 2
+ * databases are migrated on open (see migrateFromVersion2).
  */
-export const storageFormatVersion = 2;
+export const storageFormatVersion = 3;
 export const databaseFileName = 'raft.db';
 export const snapshotDirectoryName = 'snapshots';
 
@@ -127,6 +137,7 @@ interface EntryRow {
   idempotency_key: string | null;
   idempotency_fingerprint: string | null;
   idempotency_at_ms: number | null;
+  commit_index: number;
   checksum: number;
   data: unknown;
 }
@@ -138,6 +149,16 @@ interface SnapshotRow {
   bytes: number;
   crc: number;
 }
+/**
+ * What the database says now, kept so an append need not read it: the hard_state row's term and
+ * vote (null: no row yet) and the latest commit index handed to persist(), which the next entry
+ * rows record when their batch brings no hard state (the core then says nothing changed).
+ */
+interface WrittenState {
+  readonly termAndVote: { readonly term: Term; readonly vote: NodeId } | null;
+  readonly commit: LogIndex;
+}
+
 interface SnapshotFileRecord {
   readonly fileName: string;
   readonly bytes: number;
@@ -150,7 +171,8 @@ const schemaStatements = [
      term INTEGER NOT NULL, vote TEXT NOT NULL, commit_index INTEGER NOT NULL)`,
   `CREATE TABLE entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type INTEGER NOT NULL,
      checksum INTEGER NOT NULL, data BLOB NOT NULL,
-     idempotency_key TEXT, idempotency_fingerprint TEXT, idempotency_at_ms INTEGER)`,
+     idempotency_key TEXT, idempotency_fingerprint TEXT, idempotency_at_ms INTEGER,
+     commit_index INTEGER NOT NULL DEFAULT 0)`,
   `CREATE TABLE snapshot_meta (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL,
      term INTEGER NOT NULL, membership TEXT NOT NULL, file_name TEXT NOT NULL, bytes INTEGER NOT NULL,
      crc INTEGER NOT NULL)`,
@@ -162,6 +184,8 @@ export class SqliteRaftStorage {
   private readonly persistTransaction: (batch: PersistBatch, file: SnapshotFileRecord | null) => void;
   private readonly persistAllTransaction: (batches: readonly PersistBatch[]) => void;
   private readonly recordSnapshotTransaction: (meta: SnapshotMeta, file: SnapshotFileRecord) => void;
+  /** null: unknown since a write failed and rolled back; read again before the next write. */
+  private written: WrittenState | null = null;
 
   private constructor(
     private readonly database: Database.Database,
@@ -209,10 +233,11 @@ export class SqliteRaftStorage {
    * contiguity after the snapshot, and the snapshot file's length and CRC (CorruptSnapshotError).
    */
   load(bootstrap: Membership): PersistedState {
-    const hardState = this.loadHardState();
+    const storedHardState = this.loadHardState();
     const snapshot = this.loadSnapshot();
-    const entries = this.loadEntries(snapshot?.meta ?? null);
-    return { hardState, snapshot, entries, bootstrap };
+    const { entries, highestCommit } = this.loadEntries(snapshot?.meta ?? null);
+    const commit = Math.max(storedHardState.commit, highestCommit);
+    return { hardState: { ...storedHardState, commit }, snapshot, entries, bootstrap };
   }
 
   /**
@@ -222,7 +247,7 @@ export class SqliteRaftStorage {
    * the stored suffix from their first index on; the hard state is overwritten.
    */
   persist(batch: PersistBatch, options: { durable: boolean } = { durable: true }): void {
-    this.guarded('persist', () => this.persistBatch(batch, options));
+    this.guarded('persist', () => this.forgettingWrittenOnFailure(() => this.persistBatch(batch, options)));
   }
 
   /**
@@ -230,7 +255,7 @@ export class SqliteRaftStorage {
    * group commit: the Readies posted while the previous transaction was being written).
    */
   persistAll(batches: readonly PersistBatch[]): void {
-    this.guarded('persist', () => this.persistAllTransaction(batches));
+    this.guarded('persist', () => this.forgettingWrittenOnFailure(() => this.persistAllTransaction(batches)));
   }
 
   /**
@@ -284,6 +309,28 @@ export class SqliteRaftStorage {
   }
 
   // --- writing ---------------------------------------------------------------------------
+
+  /** A failed transaction rolled back what `written` already says: it is read again, later. */
+  private forgettingWrittenOnFailure(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.written = null;
+      throw error;
+    }
+  }
+
+  private writtenState(): WrittenState {
+    if (this.written === null) {
+      const row = this.statements.selectHardState.get();
+      const lastEntryCommit = this.statements.selectLastEntryCommit.get()?.commit_index ?? 0;
+      this.written = {
+        termAndVote: row === undefined ? null : { term: row.term, vote: nodeId(row.vote) },
+        commit: Math.max(row?.commit_index ?? 0, lastEntryCommit),
+      };
+    }
+    return this.written;
+  }
 
   private persistBatch(batch: PersistBatch, options: { durable: boolean }): void {
     if (!options.durable) {
@@ -371,14 +418,25 @@ export class SqliteRaftStorage {
       if (termInLog === meta.term) this.statements.deleteEntriesThrough.run(meta.index);
       else this.statements.deleteAllEntries.run();
     }
-    if (batch.entries.length > 0) this.appendEntries(batch.entries);
-    if (batch.hardState !== null) {
-      const { term, vote, commit } = batch.hardState;
-      this.statements.upsertHardState.run({ term, vote, commit });
+    const written = this.writtenState();
+    const hardState = batch.hardState;
+    const commit = hardState?.commit ?? written.commit;
+    if (batch.entries.length > 0) this.appendEntries(batch.entries, commit);
+    // Only the commit index moved and the entry rows carry it: the row stays as it is.
+    const rowCurrent =
+      written.termAndVote !== null &&
+      hardState !== null &&
+      hardState.term === written.termAndVote.term &&
+      hardState.vote === written.termAndVote.vote;
+    let termAndVote = written.termAndVote;
+    if (hardState !== null && !(rowCurrent && batch.entries.length > 0)) {
+      this.statements.upsertHardState.run({ term: hardState.term, vote: hardState.vote, commit });
+      termAndVote = { term: hardState.term, vote: hardState.vote };
     }
+    this.written = { termAndVote, commit };
   }
 
-  private appendEntries(entries: readonly Entry[]): void {
+  private appendEntries(entries: readonly Entry[], commit: LogIndex): void {
     const first = entries[0];
     assert(first !== undefined, 'appendEntries needs at least one entry');
     const snapshotIndex = this.statements.selectSnapshot.get()?.idx ?? 0;
@@ -412,6 +470,7 @@ export class SqliteRaftStorage {
         entry.idempotency?.key ?? null,
         entry.idempotency?.fingerprint ?? null,
         entry.idempotency?.atMs ?? null,
+        commit,
       );
       expectedIndex += 1;
     }
@@ -514,9 +573,11 @@ export class SqliteRaftStorage {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
-  private loadEntries(snapshotMeta: SnapshotMeta | null): Entry[] {
+  /** The entries after the snapshot, and the highest commit index their rows recorded. */
+  private loadEntries(snapshotMeta: SnapshotMeta | null): { entries: Entry[]; highestCommit: LogIndex } {
     const afterIndex = snapshotMeta?.index ?? 0;
     let previousTerm: Term = snapshotMeta?.term ?? 0;
+    let highestCommit: LogIndex = 0;
     const entries: Entry[] = [];
     for (const row of this.statements.selectEntriesAfter.iterate(afterIndex)) {
       const expectedIndex = afterIndex + entries.length + 1;
@@ -536,8 +597,12 @@ export class SqliteRaftStorage {
       }
       previousTerm = entry.term;
       entries.push(entry);
+      if (!isLogPosition(row.commit_index)) {
+        throw new CorruptStorageError(this.databasePath, `entry ${row.idx} records commit index ${row.commit_index}`);
+      }
+      highestCommit = Math.max(highestCommit, row.commit_index);
     }
-    return entries;
+    return { entries, highestCommit };
   }
 
   private entryFromRow(row: EntryRow): Entry {
@@ -620,6 +685,11 @@ function prepareSchema(database: Database.Database, databasePath: string): void 
   const row = database.prepare<[], { value: unknown }>("SELECT value FROM meta WHERE key = 'format_version'").get();
   if (row?.value === 1) {
     migrateFromVersion1(database, databasePath);
+    migrateFromVersion2(database);
+    return;
+  }
+  if (row?.value === 2) {
+    migrateFromVersion2(database);
     return;
   }
   if (row?.value !== storageFormatVersion) {
@@ -654,7 +724,18 @@ function migrateFromVersion1(database: Database.Database, databasePath: string):
     database.exec('ALTER TABLE entries ADD COLUMN idempotency_key TEXT');
     database.exec('ALTER TABLE entries ADD COLUMN idempotency_fingerprint TEXT');
     database.exec('ALTER TABLE entries ADD COLUMN idempotency_at_ms INTEGER');
-    database.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(storageFormatVersion);
+    database.prepare("UPDATE meta SET value = 2 WHERE key = 'format_version'").run();
+  })();
+}
+
+/**
+ * COMPAT: version 2 (until the commit index rode in the entry rows) rewrote hard_state with every
+ * append, so its row holds the commit index; its entries get 0, which load() reads below it.
+ */
+function migrateFromVersion2(database: Database.Database): void {
+  database.transaction(() => {
+    database.exec('ALTER TABLE entries ADD COLUMN commit_index INTEGER NOT NULL DEFAULT 0');
+    database.prepare("UPDATE meta SET value = 3 WHERE key = 'format_version'").run();
   })();
 }
 
@@ -675,16 +756,21 @@ function prepareStatements(database: Database.Database) {
          file_name = excluded.file_name, bytes = excluded.bytes, crc = excluded.crc`,
     ),
     selectEntriesAfter: database.prepare<[LogIndex], EntryRow>(
-      `SELECT idx, term, type, checksum, data, idempotency_key, idempotency_fingerprint, idempotency_at_ms
+      `SELECT idx, term, type, checksum, data, idempotency_key, idempotency_fingerprint, idempotency_at_ms, commit_index
        FROM entries WHERE idx > ? ORDER BY idx`,
+    ),
+    // The last row was written last (an append deletes what follows it), so it holds the highest commit.
+    selectLastEntryCommit: database.prepare<[], { commit_index: LogIndex }>(
+      'SELECT commit_index FROM entries ORDER BY idx DESC LIMIT 1',
     ),
     selectLastIndex: database.prepare<[], { lastIndex: LogIndex | null }>('SELECT MAX(idx) AS lastIndex FROM entries'),
     selectTermAt: database.prepare<[LogIndex], { term: Term }>('SELECT term FROM entries WHERE idx = ?'),
     insertEntry: database.prepare<
-      [LogIndex, Term, number, number, Uint8Array, string | null, string | null, number | null]
+      [LogIndex, Term, number, number, Uint8Array, string | null, string | null, number | null, LogIndex]
     >(
-      `INSERT INTO entries (idx, term, type, checksum, data, idempotency_key, idempotency_fingerprint, idempotency_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO entries (idx, term, type, checksum, data, idempotency_key, idempotency_fingerprint, idempotency_at_ms,
+         commit_index)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteEntriesFrom: database.prepare<[LogIndex]>('DELETE FROM entries WHERE idx >= ?'),
     deleteEntriesThrough: database.prepare<[LogIndex]>('DELETE FROM entries WHERE idx <= ?'),

@@ -2,7 +2,7 @@
 // persisted comes back after close and reopen, the log suffix is replaced on conflict, snapshots
 // compact the log, and every kind of on-disk damage is refused by a named error.
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -178,6 +178,98 @@ test('a later persist appends; a hard state alone overwrites only the hard state
   const state = reopenAndLoad(directory);
   assert.equal(indexesOf(state.entries), [1, 2, 3, 4, 5, 6]);
   assert.equal(state.hardState, { term: 2, vote: NO_NODE, commit: 6 });
+});
+
+/** WAL frames (pages written) so far: the file is only appended to until a checkpoint. */
+function walFrames(directory: string): number {
+  const walBytes = statSync(join(directory, `${databaseFileName}-wal`)).size;
+  const pageBytes = 4096;
+  const frameHeaderBytes = 24;
+  const walHeaderBytes = 32;
+  assert.is((walBytes - walHeaderBytes) % (frameHeaderBytes + pageBytes), 0, 'default page size');
+  return (walBytes - walHeaderBytes) / (frameHeaderBytes + pageBytes);
+}
+
+test('appends that move only the commit index write one page each: the hard_state row is not rewritten (issue 19)', () => {
+  const directory = freshDirectory();
+  const leader = nodeId('m1');
+  withStorage(directory, (storage) => {
+    storage.persist({ hardState: { term: 1, vote: leader, commit: 0 }, entries: [makeEntry(1, 1)], snapshot: null });
+    const framesBefore = walFrames(directory);
+    // A busy leader: every Ready carries an entry and a commit index one behind it.
+    for (let index = 2; index <= 11; index++) {
+      storage.persist({
+        hardState: { term: 1, vote: leader, commit: index - 1 },
+        entries: [makeEntry(index, 1)],
+        snapshot: null,
+      });
+    }
+    assert.is(walFrames(directory) - framesBefore, 10, 'one page (the entries leaf) per transaction');
+  });
+  withRawDatabase(directory, (database) => {
+    const row = database.prepare('SELECT commit_index FROM hard_state').get() as { commit_index: number };
+    assert.is(row.commit_index, 0, 'the row as of the last term change');
+  });
+  // Closed without a final hard state, as a SIGKILL leaves it: the rows say how far it was committed.
+  assert.equal(reopenAndLoad(directory).hardState, { term: 1, vote: leader, commit: 10 });
+});
+
+test('a new term or vote rewrites the hard_state row; a batch without a hard state records the latest commit', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({
+      hardState: { term: 1, vote: nodeId('m1'), commit: 0 },
+      entries: makeEntries(1, 3, 1),
+      snapshot: null,
+    });
+    storage.persist({
+      hardState: { term: 1, vote: nodeId('m1'), commit: 3 },
+      entries: makeEntries(4, 4, 1),
+      snapshot: null,
+    });
+    storage.persist({ hardState: null, entries: makeEntries(5, 5, 1), snapshot: null });
+    storage.persist({ hardState: { term: 2, vote: nodeId('m2'), commit: 4 }, entries: [], snapshot: null });
+  });
+  withRawDatabase(directory, (database) => {
+    const commits = database.prepare('SELECT commit_index FROM entries ORDER BY idx').all() as {
+      commit_index: number;
+    }[];
+    assert.equal(
+      commits.map((row) => row.commit_index),
+      [0, 0, 0, 3, 3],
+    );
+    assert.equal(database.prepare('SELECT term, vote, commit_index FROM hard_state').get(), {
+      term: 2,
+      vote: 'm2',
+      commit_index: 4,
+    });
+  });
+  assert.equal(reopenAndLoad(directory).hardState, { term: 2, vote: nodeId('m2'), commit: 4 });
+});
+
+test('after a transaction that rolled back, a new term in it is written again, not taken as already stored', () => {
+  const directory = freshDirectory();
+  withStorage(directory, (storage) => {
+    storage.persist({
+      hardState: { term: 1, vote: nodeId('m1'), commit: 0 },
+      entries: makeEntries(1, 2, 1),
+      snapshot: null,
+    });
+    assert.throws(
+      () =>
+        storage.persistAll([
+          { hardState: { term: 2, vote: nodeId('m2'), commit: 1 }, entries: makeEntries(3, 3, 2), snapshot: null },
+          { hardState: null, entries: makeEntries(9, 9, 2), snapshot: null },
+        ]),
+      /gap/,
+    );
+    storage.persist({
+      hardState: { term: 2, vote: nodeId('m2'), commit: 1 },
+      entries: makeEntries(3, 3, 2),
+      snapshot: null,
+    });
+  });
+  assert.equal(reopenAndLoad(directory).hardState, { term: 2, vote: nodeId('m2'), commit: 1 });
 });
 
 test('conflicting entries replace the stored suffix from their first index on (paper §5.3)', () => {
@@ -509,7 +601,7 @@ test('an unknown schema version is refused on open with a clear error', () => {
   );
   const error = catchError(() => SqliteRaftStorage.open(directory));
   assert.instance(error, StorageFormatError);
-  assert.match((error as Error).message, /format version 99 is not supported; this build reads version 2/);
+  assert.match((error as Error).message, /format version 99 is not supported; this build reads version 3/);
 });
 
 test('a changed or half-written idempotency stamp is a CorruptEntryError naming the index', () => {
@@ -558,11 +650,51 @@ test('COMPAT: a version 1 database without client stamps is migrated on open and
   assert.equal(reopenAndLoad(directory).entries, old);
   withRawDatabase(directory, (database) => {
     const version = database.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: number };
-    assert.is(version.value, 2);
+    assert.is(version.value, 3);
   });
   const stamped = makeEntry(3, 1, 'c', 'normal', { key: 'anonymous k', fingerprint: 'f', atMs: 5 });
   withStorage(directory, (storage) => storage.persist({ hardState: null, entries: [stamped], snapshot: null }));
   assert.equal(reopenAndLoad(directory).entries, [...old, stamped]);
+});
+
+/** A raft.db as format version 2 wrote it: no commit_index in the entries, the hard_state row rewritten per append. */
+function writeVersion2Database(directory: string, entries: readonly Entry[], hardState: HardState): void {
+  withRawDatabase(directory, (database) => {
+    database.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL);
+      CREATE TABLE hard_state (id INTEGER PRIMARY KEY CHECK (id = 1), term INTEGER NOT NULL, vote TEXT NOT NULL,
+        commit_index INTEGER NOT NULL);
+      CREATE TABLE entries (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, type INTEGER NOT NULL,
+        checksum INTEGER NOT NULL, data BLOB NOT NULL,
+        idempotency_key TEXT, idempotency_fingerprint TEXT, idempotency_at_ms INTEGER);
+      CREATE TABLE snapshot_meta (id INTEGER PRIMARY KEY CHECK (id = 1), idx INTEGER NOT NULL, term INTEGER NOT NULL,
+        membership TEXT NOT NULL, file_name TEXT NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('format_version', 2);`);
+    database
+      .prepare('INSERT INTO hard_state (id, term, vote, commit_index) VALUES (1, ?, ?, ?)')
+      .run(hardState.term, hardState.vote, hardState.commit);
+    const insert = database.prepare('INSERT INTO entries (idx, term, type, checksum, data) VALUES (?, ?, ?, ?, ?)');
+    for (const entry of entries) insert.run(entry.index, entry.term, 1, entry.checksum, entry.data);
+  });
+}
+
+test('COMPAT: a version 2 database is migrated on open: its log and commit index kept, later appends carry theirs', () => {
+  const directory = freshDirectory();
+  const old = makeEntries(1, 3, 2);
+  const hardState: HardState = { term: 2, vote: nodeId('m1'), commit: 2 };
+  writeVersion2Database(directory, old, hardState);
+  const migrated = reopenAndLoad(directory);
+  assert.equal(migrated.entries, old);
+  assert.equal(migrated.hardState, hardState);
+  withRawDatabase(directory, (database) => {
+    const version = database.prepare("SELECT value FROM meta WHERE key = 'format_version'").get() as { value: number };
+    assert.is(version.value, 3);
+  });
+  withStorage(directory, (storage) =>
+    storage.persist({ hardState: { ...hardState, commit: 3 }, entries: makeEntries(4, 4, 2), snapshot: null }),
+  );
+  const appended = reopenAndLoad(directory);
+  assert.equal(indexesOf(appended.entries), [1, 2, 3, 4]);
+  assert.equal(appended.hardState, { ...hardState, commit: 3 });
 });
 
 test('COMPAT: a version 1 database holding client stamps is refused, unchanged', () => {
