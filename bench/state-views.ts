@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { captureView, getStateJson } from '../src/http/operator/state-json.ts';
 import { getState } from '../src/http/operator/state-view.ts';
 import { subscribedRecord } from '../src/http/operator/subscriptions.ts';
-import { runSlice } from '../src/http/sliced-body.ts';
+import { ChunkBuilder, runSlice } from '../src/http/sliced-body.ts';
 import { asciiJson } from '../src/protocol/ascii-json.ts';
 import { encodeCommand } from '../src/state-machine/codec.ts';
 import type { Command } from '../src/state-machine/commands.ts';
@@ -161,14 +161,15 @@ async function slicedLength(steps: Iterator<string>): Promise<number> {
   let length = 0;
   longestSliceMs = 0;
   longestSliceCpuMs = 0;
+  const chunk = new ChunkBuilder();
   for (;;) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    const slice = runSlice(steps);
+    const slice = runSlice(steps, chunk);
     longestSliceMs = Math.max(longestSliceMs, performance.now() - started);
     const cpu = process.cpuUsage(cpuStarted);
     longestSliceCpuMs = Math.max(longestSliceCpuMs, (cpu.user + cpu.system) / 1000);
-    length += slice.text.length;
+    length += slice.bytes.byteLength;
     if (slice.done) return length;
     await new Promise((resolve) => setImmediate(resolve));
   }
