@@ -13,9 +13,12 @@
 // clock the profiles' timestamps use, so the leader's samples during the reads can be told apart
 // from the launch's. `client_cpu_ms` is this process's own CPU per read (fetch, chunking);
 // `leader_cpu_ms`, the leader process's CPU per read (/proc: its other work in those seconds too).
+// `--reader http` reads with node:http instead of fetch (whose web streams cost the client about
+// as much CPU as the leader's answer): the time then says more about the leader, less about us.
 //
-//   npm run bench -- state-views --live [--agents 1000] [--tasks 100000] [--runs 5] [--timeout-ms 60000] [--profile DIR] [--quick]
+//   npm run bench -- state-views --live [--agents 1000] [--tasks 100000] [--runs 5] [--timeout-ms 60000] [--profile DIR] [--reader fetch|http] [--quick]
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { BenchCluster, taskShape, wholeNumber } from './_bench-cluster.ts';
@@ -53,6 +56,48 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * readCall with node:http instead of fetch: fetch hands each 64 KiB read through web streams,
+ * which cost this client about as much CPU as the leader spent on the answer (issue 12), and on a
+ * shared machine the client's CPU is taken from the leader's.
+ */
+function readCallPlain(address: string, type: string, timeoutMs: number): Promise<Read> {
+  const startedAt = performance.now();
+  const [host, port] = address.split(':');
+  return new Promise<Read>((resolve, reject) => {
+    const request = http.request(
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        path: '/api/v1',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        let firstByteMs = Number.NaN;
+        let bytes = 0;
+        let chunks = 0;
+        const head: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          if (chunks === 0) firstByteMs = performance.now() - startedAt;
+          chunks += 1;
+          bytes += chunk.byteLength;
+          if (response.statusCode !== 200 && head.length < 8) head.push(chunk);
+        });
+        response.on('end', () => {
+          if (response.statusCode !== 200)
+            reject(new Error(`${type}: ${response.statusCode} ${Buffer.concat(head).toString('utf8').slice(0, 500)}`));
+          else resolve({ ms: performance.now() - startedAt, firstByteMs, bytes, chunks });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify({ type }));
+  });
+}
+
 /** One operator call on `address`, its body read chunk by chunk as the leader writes it. */
 async function readCall(address: string, type: string, timeoutMs: number): Promise<Read> {
   const startedAt = performance.now();
@@ -85,6 +130,7 @@ export async function mainLive(argv: string[]): Promise<void> {
       runs: { type: 'string' },
       'timeout-ms': { type: 'string' },
       profile: { type: 'string' },
+      reader: { type: 'string', default: 'fetch' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -93,6 +139,9 @@ export async function mainLive(argv: string[]): Promise<void> {
   const tasks = wholeNumber('tasks', values.tasks, quick ? 300 : 100_000);
   const runs = wholeNumber('runs', values.runs, quick ? 2 : 5);
   const timeoutMs = wholeNumber('timeout-ms', values['timeout-ms'], 60_000);
+  if (values.reader !== 'fetch' && values.reader !== 'http')
+    throw new Error(`--reader must be fetch or http, got ${values.reader}`);
+  const read = values.reader === 'http' ? readCallPlain : readCall;
   process.stderr.write(
     `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call\n`,
   );
@@ -122,7 +171,7 @@ export async function mainLive(argv: string[]): Promise<void> {
         const startedUs = monotonicUs();
         const leaderCpuBefore = processCpuMs(leaderPid);
         try {
-          reads.push(await readCall(leader.address, type, timeoutMs));
+          reads.push(await read(leader.address, type, timeoutMs));
         } catch (error) {
           failed += 1;
           process.stderr.write(`  ${type} failed: ${(error as Error).message}\n`);
@@ -145,6 +194,7 @@ export async function mainLive(argv: string[]): Promise<void> {
         failed,
         leader_event_loop_delay_max_ms: round(poller.phases.get(type)?.maxEventLoopDelayMs ?? Number.NaN, 1),
         runs,
+        reader: values.reader,
         client_cpu_ms: round((cpu.user + cpu.system) / 1000 / Math.max(runs, 1)),
         leader_cpu_ms: round(median(leaderCpuMs)),
         ...(values.profile === undefined ? {} : { leader: leader.address, profile_windows_us: windows }),

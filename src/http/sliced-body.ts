@@ -13,7 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { maxResponseChunkBytes, responseSliceBudgetMs } from './limits.ts';
 
 /** Bytes most steps' text fits in after a chunk's last full step (a task's text is ~1 KB). */
-const chunkHeadroomBytes = 64 * 1024;
+export const chunkHeadroomBytes = 64 * 1024;
 /** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2). */
 const maxBytesPerCodeUnit = 3;
 
@@ -58,17 +58,18 @@ export class ChunkBuilder {
   }
 }
 
-/** Runs steps until the budget is spent or a chunk's worth of bytes is ready. */
+/** Runs steps until `budgetMs` is spent or a chunk's worth of bytes is ready. */
 export function runSlice(
   steps: Iterator<string>,
   chunk: ChunkBuilder = new ChunkBuilder(),
+  budgetMs: number = responseSliceBudgetMs,
 ): { bytes: Buffer; done: boolean } {
   const started = performance.now();
   for (;;) {
     const step = steps.next();
     if (step.done === true) return { bytes: chunk.take(), done: true };
     if (step.value !== '') chunk.append(step.value);
-    if (chunk.length >= maxResponseChunkBytes || performance.now() - started >= responseSliceBudgetMs)
+    if (chunk.length >= maxResponseChunkBytes || performance.now() - started >= budgetMs)
       return { bytes: chunk.take(), done: false };
   }
 }
