@@ -193,6 +193,7 @@ export async function mainLive(argv: string[]): Promise<void> {
         chunks: reads[0]?.chunks ?? 0,
         failed,
         leader_event_loop_delay_max_ms: round(poller.phases.get(type)?.maxEventLoopDelayMs ?? Number.NaN, 1),
+        leader_rss_max_mib: round((poller.phases.get(type)?.maxRssBytes ?? Number.NaN) / 2 ** 20),
         runs,
         reader: values.reader,
         client_cpu_ms: round((cpu.user + cpu.system) / 1000 / Math.max(runs, 1)),
