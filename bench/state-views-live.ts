@@ -8,7 +8,17 @@
 // client of a busy leader gets, where a slice of the answer waits its turn among the leader's
 // other work. A read that fails or takes longer than `--timeout-ms` is counted, not retried.
 //
-//   npm run bench -- state-views --live [--agents 1000] [--tasks 100000] [--runs 5] [--timeout-ms 60000] [--quick]
+// With `--profile DIR` the masters run under `node --cpu-prof` and write their profiles there at
+// the end; each line then carries `profile_windows_us`, the reads' [start, end] on the monotonic
+// clock the profiles' timestamps use, so the leader's samples during the reads can be told apart
+// from the launch's. `client_cpu_ms` is this process's own CPU per read (fetch, chunking);
+// `leader_cpu_ms`, the leader process's CPU per read (/proc: its other work in those seconds too).
+// `--reader http` reads with node:http instead of fetch (whose web streams cost the client about
+// as much CPU as the leader's answer): the time then says more about the leader, less about us.
+//
+//   npm run bench -- state-views --live [--agents 1000] [--tasks 100000] [--runs 5] [--timeout-ms 60000] [--profile DIR] [--reader fetch|http] [--quick]
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { BenchCluster, taskShape, wholeNumber } from './_bench-cluster.ts';
@@ -26,6 +36,66 @@ interface Read {
   readonly firstByteMs: number;
   readonly bytes: number;
   readonly chunks: number;
+}
+
+/** Microseconds on the monotonic clock, as V8's --cpu-prof timestamps (both CLOCK_MONOTONIC on Linux). */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+const clockTicksPerSecond = 100;
+
+/** The process's user + system CPU so far in ms (/proc/PID/stat), or NaN where there is no /proc. */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (in parentheses, which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * readCall with node:http instead of fetch: fetch hands each 64 KiB read through web streams,
+ * which cost this client about as much CPU as the leader spent on the answer (issue 12), and on a
+ * shared machine the client's CPU is taken from the leader's.
+ */
+function readCallPlain(address: string, type: string, timeoutMs: number): Promise<Read> {
+  const startedAt = performance.now();
+  const [host, port] = address.split(':');
+  return new Promise<Read>((resolve, reject) => {
+    const request = http.request(
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        path: '/api/v1',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        let firstByteMs = Number.NaN;
+        let bytes = 0;
+        let chunks = 0;
+        const head: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          if (chunks === 0) firstByteMs = performance.now() - startedAt;
+          chunks += 1;
+          bytes += chunk.byteLength;
+          if (response.statusCode !== 200 && head.length < 8) head.push(chunk);
+        });
+        response.on('end', () => {
+          if (response.statusCode !== 200)
+            reject(new Error(`${type}: ${response.statusCode} ${Buffer.concat(head).toString('utf8').slice(0, 500)}`));
+          else resolve({ ms: performance.now() - startedAt, firstByteMs, bytes, chunks });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify({ type }));
+  });
 }
 
 /** One operator call on `address`, its body read chunk by chunk as the leader writes it. */
@@ -59,6 +129,8 @@ export async function mainLive(argv: string[]): Promise<void> {
       tasks: { type: 'string' },
       runs: { type: 'string' },
       'timeout-ms': { type: 'string' },
+      profile: { type: 'string' },
+      reader: { type: 'string', default: 'fetch' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -67,10 +139,13 @@ export async function mainLive(argv: string[]): Promise<void> {
   const tasks = wholeNumber('tasks', values.tasks, quick ? 300 : 100_000);
   const runs = wholeNumber('runs', values.runs, quick ? 2 : 5);
   const timeoutMs = wholeNumber('timeout-ms', values['timeout-ms'], 60_000);
+  if (values.reader !== 'fetch' && values.reader !== 'http')
+    throw new Error(`--reader must be fetch or http, got ${values.reader}`);
+  const read = values.reader === 'http' ? readCallPlain : readCall;
   process.stderr.write(
     `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call\n`,
   );
-  const bench = await BenchCluster.start('state-views-live', []);
+  const bench = await BenchCluster.start('state-views-live', [], values.profile ?? null);
   let leaderAddress: string | null = null;
   const poller = new LeaderMetricsPoller(() => leaderAddress);
   const scheduler = new BenchScheduler(bench.masterList, 'bench-state-views-live');
@@ -86,16 +161,25 @@ export async function mainLive(argv: string[]): Promise<void> {
       const leader = await bench.masters.waitForLeader();
       leaderAddress = leader.address;
       poller.phase = type;
+      const leaderPid = bench.masters.replicas.find((replica) => replica.address === leader.address)?.child?.pid;
+      const leaderCpuMs: number[] = [];
       const reads: Read[] = [];
+      const windows: [number, number][] = [];
       let failed = 0;
+      const cpuBefore = process.cpuUsage();
       for (let run = 0; run < runs; run += 1) {
+        const startedUs = monotonicUs();
+        const leaderCpuBefore = processCpuMs(leaderPid);
         try {
-          reads.push(await readCall(leader.address, type, timeoutMs));
+          reads.push(await read(leader.address, type, timeoutMs));
         } catch (error) {
           failed += 1;
           process.stderr.write(`  ${type} failed: ${(error as Error).message}\n`);
         }
+        windows.push([startedUs, monotonicUs()]);
+        leaderCpuMs.push(processCpuMs(leaderPid) - leaderCpuBefore);
       }
+      const cpu = process.cpuUsage(cpuBefore);
       await new Promise((resolve) => setTimeout(resolve, settleMs));
       const line = {
         bench: 'state-views',
@@ -109,7 +193,12 @@ export async function mainLive(argv: string[]): Promise<void> {
         chunks: reads[0]?.chunks ?? 0,
         failed,
         leader_event_loop_delay_max_ms: round(poller.phases.get(type)?.maxEventLoopDelayMs ?? Number.NaN, 1),
+        leader_rss_max_mib: round((poller.phases.get(type)?.maxRssBytes ?? Number.NaN) / 2 ** 20),
         runs,
+        reader: values.reader,
+        client_cpu_ms: round((cpu.user + cpu.system) / 1000 / Math.max(runs, 1)),
+        leader_cpu_ms: round(median(leaderCpuMs)),
+        ...(values.profile === undefined ? {} : { leader: leader.address, profile_windows_us: windows }),
         load_average: os.loadavg().map((load) => round(load, 1)),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -121,6 +210,8 @@ export async function mainLive(argv: string[]): Promise<void> {
         'first byte ms': line.first_byte_ms,
         failed: line.failed,
         'leader loop delay max ms': line.leader_event_loop_delay_max_ms,
+        'leader CPU ms': line.leader_cpu_ms,
+        'client CPU ms': line.client_cpu_ms,
         MB: round(line.bytes / 1e6),
       });
     }

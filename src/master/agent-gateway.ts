@@ -316,7 +316,12 @@ export class AgentGateway implements LeaderService {
   taskUsage(frameworkId: string, taskId: string): TaskUsageView | null {
     const key = `${frameworkId}/${taskId}` as TaskKey;
     const agentId = this.parts.master.state().tasks.get(key)?.agentId;
-    return agentId === undefined ? null : (this.#usage.get(agentId)?.get(key) ?? null);
+    return agentId === undefined ? null : this.usageAt(agentId, key);
+  }
+
+  /** taskUsage for a caller that holds the task's agent and key (GET_STATE: no key built, no state lookup). */
+  usageAt(agentId: AgentId, key: TaskKey): TaskUsageView | null {
+    return this.#usage.get(agentId)?.get(key) ?? null;
   }
 
   /** Status updates acknowledged without a Raft proposal: already recorded, or already being proposed. */

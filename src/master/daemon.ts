@@ -302,8 +302,8 @@ function masterCore(
         terminalAcknowledgementAgreed: () => terminalAcknowledgementAgreed(raft.membersApplicationFormat()),
       }),
     ),
-    taskStatistics: (framework, task) => {
-      const view = services.agents.taskUsage(framework, task);
+    taskStatistics: (agentId, key) => {
+      const view = services.agents.usageAt(agentId, key);
       return view === null ? null : resourceStatistics(view.usage);
     },
     inverseOfferStatuses: () => services.sessions.inverseOfferStatuses(),

@@ -7,6 +7,7 @@ import type { AllocationControl } from '../offers/control.ts';
 import type * as Mesos from '../protocol/mesos.ts';
 import type { Command } from '../state-machine/commands.ts';
 import type { ApplyResult } from '../state-machine/errors.ts';
+import type { AgentId, TaskKey } from '../state-machine/ids.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import type { ReadonlyState } from '../state-machine/state.ts';
 import type { LeaderServicesView } from './leadership/view.ts';
@@ -105,8 +106,11 @@ export interface MasterCore extends ReplicatedMaster {
    * services stopped first; false when that is not possible (not the leader, not a voter).
    */
   transferLeadership(to: string | null): boolean;
-  /** The usage the task's agent last reported; null on a follower or before the first report. */
-  taskStatistics(frameworkId: string, taskId: string): Mesos.ResourceStatistics | null;
+  /**
+   * The usage the task's agent last reported, by the agent and the task's key in the state; null
+   * on a follower or before the first report. Asked for each of up to 100,000 tasks per GET_STATE.
+   */
+  taskStatistics(agentId: AgentId, key: TaskKey): Mesos.ResourceStatistics | null;
   /**
    * The frameworks' answers to inverse offers per (agent, framework) in maintenance, from the
    * scheduler sessions: the leader's memory only (as in Mesos), so empty on a follower.

@@ -45,7 +45,7 @@ import {
 } from '../state-machine/support/fixtures.ts';
 import { richScenario } from '../state-machine/support/scenario.ts';
 
-const sliced = async (steps: Iterator<string>) => (await collectInSlices(steps)).join('');
+const sliced = async (steps: Iterator<string>) => Buffer.concat(await collectInSlices(steps)).toString('utf8');
 
 async function assertReadsAsReference(harness: Harness): Promise<void> {
   const state = harness.state;

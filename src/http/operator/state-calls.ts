@@ -28,8 +28,12 @@ function answer(
   field: string,
   write: Writer,
 ): StreamingResponse {
-  const statistics = (framework: string, task: string) => master.taskStatistics(framework, task);
-  const view = captureView(master.state(), statistics, JSON.stringify, visibility);
+  const view = captureView(
+    master.state(),
+    (task, key) => master.taskStatistics(task.agentId, key),
+    JSON.stringify,
+    visibility,
+  );
   function* text(): Generator<string> {
     yield `{"type":"${type}","${field}":`;
     yield* write(view);

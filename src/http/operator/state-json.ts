@@ -9,7 +9,7 @@
 // A generator yields pieces of text; an empty piece marks a point where the caller may yield.
 import type * as Mesos from '../../protocol/mesos.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
-import type { FrameworkId } from '../../state-machine/ids.ts';
+import type { FrameworkId, TaskKey } from '../../state-machine/ids.ts';
 import { compareStrings } from '../../state-machine/ordering.ts';
 import { add, emptyResources, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
@@ -35,7 +35,7 @@ export interface CapturedView {
   readonly agents: readonly Agent[];
   readonly frameworks: readonly Framework[];
   readonly offers: readonly Offer[];
-  readonly taskKeys: readonly string[];
+  readonly taskKeys: readonly TaskKey[];
   readonly tasks: readonly Task[];
   readonly executors: readonly Executor[];
   /** GET_EXECUTORS' answer, built at capture: executors are few (one per framework and agent at most). */
@@ -81,12 +81,16 @@ function* sortedPositions(map: object, keys: readonly string[]): Generator<strin
   }
 }
 
-/** `[` items `]` with a yield point every `entitiesPerStep` items. */
+/**
+ * `[` items `]` with a yield point every `entitiesPerStep` items. The comma is a piece of its
+ * own: `,${text}` made a new string of each cached text, copied again when encoded (sliced-body.ts).
+ */
 function* jsonArray<T>(items: Iterable<T>, write: (item: T) => string): Generator<string> {
   yield '[';
   let count = 0;
   for (const item of items) {
-    yield count === 0 ? write(item) : `,${write(item)}`;
+    if (count > 0) yield ',';
+    yield write(item);
     if (++count % entitiesPerStep === 0) yield '';
   }
   yield ']';
@@ -100,16 +104,17 @@ export function taskListOf(task: Task): TaskList {
   return isCompletedTask(task) ? 'completed_tasks' : 'tasks';
 }
 
-/** The first `maxTasksPerResponse` tasks in key order, split into GetTasks' lists. */
-function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task[]>> {
+/** The first `maxTasksPerResponse` tasks in key order, split into GetTasks' lists: their positions in the view. */
+function* taskLists(view: CapturedView): Generator<string, Record<TaskList, number[]>> {
   const order = yield* sortedPositions(view.tasksMap, view.taskKeys);
-  const lists: Record<TaskList, Task[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
+  const lists: Record<TaskList, number[]> = { tasks: [], unreachable_tasks: [], completed_tasks: [] };
   let listed = 0;
   for (let position = 0; position < order.length && listed < maxTasksPerResponse; position += 1) {
-    const task = view.tasks[order[position]!]!;
+    const index = order[position]!;
+    const task = view.tasks[index]!;
     if (position % (16 * entitiesPerStep) === 0) yield '';
     if (!view.visibility.everything && !view.visibility.task(task)) continue;
-    lists[taskListOf(task)].push(task);
+    lists[taskListOf(task)].push(index);
     listed += 1;
   }
   return lists;
@@ -118,9 +123,13 @@ function* taskLists(view: CapturedView): Generator<string, Record<TaskList, Task
 /**
  * The task's cached text (entity-json.ts), with its usage as the last field when it has one: the
  * same text as stringify({ ...mesosTask(task), statistics }), since Task has no `statistics` of its own.
+ * The usage is looked up by the state's own key string (its hash kept): building a key per task
+ * and finding the task's agent again cost the leader as much as the rest of the tasks' text.
  */
-function taskJson(view: CapturedView, task: Task, list: TaskList): string {
-  const usage: Mesos.ResourceStatistics | null = list === 'tasks' ? view.statistics(task.frameworkId, task.id) : null;
+function taskJson(view: CapturedView, index: number, list: TaskList): string {
+  const task = view.tasks[index]!;
+  const usage: Mesos.ResourceStatistics | null =
+    list === 'tasks' ? view.statistics(task, view.taskKeys[index] as TaskKey) : null;
   const text = taskText(task, view.stringify);
   return usage === null ? text : `${text.slice(0, -1)},"statistics":${view.stringify(usage)}}`;
 }
@@ -131,7 +140,7 @@ export function* getTasksJson(view: CapturedView): Generator<string> {
   yield '{"pending_tasks":[]';
   for (const list of ['tasks', 'unreachable_tasks', 'completed_tasks'] as const) {
     yield `,"${list}":`;
-    yield* jsonArray(lists[list], (task) => taskJson(view, task, list));
+    yield* jsonArray(lists[list], (index) => taskJson(view, index, list));
   }
   yield ',"orphan_tasks":[]}';
 }

@@ -5,13 +5,13 @@
 import { assert } from '../../util/assert.ts';
 import type * as Mesos from '../../protocol/mesos.ts';
 import type * as Operator from '../../protocol/operator.ts';
-import type { FrameworkId } from '../../state-machine/ids.ts';
+import { type FrameworkId, type TaskKey, taskKey } from '../../state-machine/ids.ts';
 import { compareStrings, sortedValues } from '../../state-machine/ordering.ts';
 import { listAgents, listExecutors, listFrameworks } from '../../state-machine/queries.ts';
 import { mesosExecutor } from '../../master/mesos/mesos-executors.ts';
 import { sum, type Resources } from '../../state-machine/resources.ts';
 import type { Role } from '../../state-machine/roles.ts';
-import type { Framework, ReadonlyState } from '../../state-machine/state.ts';
+import type { Framework, ReadonlyState, Task } from '../../state-machine/state.ts';
 import { isTerminalTaskState } from '../../protocol/task-states.ts';
 import { maxTasksPerResponse } from '../limits.ts';
 import {
@@ -106,8 +106,8 @@ export function getFrameworks(state: ReadonlyState, visibility: Visibility = see
   return { frameworks: list(['CONNECTED', 'DISCONNECTED']), completed_frameworks: list(['COMPLETED']) };
 }
 
-/** Where a live task's last reported usage comes from (the leader's agent gateway). */
-export type TaskStatisticsLookup = (frameworkId: string, taskId: string) => Mesos.ResourceStatistics | null;
+/** Where a live task's last reported usage comes from (the leader's agent gateway), by its key in the state. */
+export type TaskStatisticsLookup = (task: Task, key: TaskKey) => Mesos.ResourceStatistics | null;
 
 const noStatistics: TaskStatisticsLookup = () => null;
 
@@ -121,7 +121,7 @@ export function getTasks(
   const visible = visibility.everything ? all : all.filter((task) => visibility.task(task));
   for (const task of visible.slice(0, maxTasksPerResponse)) {
     const list = taskListOf(task);
-    const usage = list === 'tasks' ? statistics(task.frameworkId, task.id) : null;
+    const usage = list === 'tasks' ? statistics(task, taskKey(task.frameworkId, task.id)) : null;
     lists[list].push(usage === null ? mesosTask(task) : { ...mesosTask(task), statistics: usage });
   }
   return { pending_tasks: [], ...lists, orphan_tasks: [] };

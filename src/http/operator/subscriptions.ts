@@ -14,7 +14,6 @@
 // waiting for one subscriber's socket; a subscriber that falls further behind is disconnected
 // (it resubscribes and starts from a fresh snapshot), never buffered without end.
 import type { Readable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { asciiJson } from '../../protocol/ascii-json.ts';
 import type * as Operator from '../../protocol/operator.ts';
 import { encodeRecord } from '../../protocol/recordio.ts';
@@ -43,15 +42,11 @@ const minQueuedBytes = 1024;
 
 const eventRecord = (event: Operator.Event): Uint8Array => encodeRecord(asciiJson(event));
 
-/** Text slices turned into bytes between two turns of the event loop. */
-const chunksPerTurn = 8;
-
 /**
- * The SUBSCRIBED record (mesos-events.ts `subscribedEvent`, the same bytes), as chunks: its text
- * made in slices and turned into bytes a few slices per turn of the loop; the length line goes
- * in front of the first chunk. A small state makes one chunk (one record per HTTP chunk, as every
- * other event); a large one spans several (joining 50 MB into one chunk held the loop for long).
- * ASCII JSON, so bytes are characters.
+ * The SUBSCRIBED record (mesos-events.ts `subscribedEvent`, the same bytes), as chunks: made in
+ * slices (sliced-body.ts), the length line in front of the first chunk. A small state makes one
+ * chunk (one record per HTTP chunk, as every other event); a large one spans several (joining
+ * 50 MB into one chunk held the loop for long). ASCII JSON, so bytes are characters.
  */
 export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeconds: number): Promise<Uint8Array[]> {
   function* text(): Generator<string> {
@@ -59,15 +54,8 @@ export async function subscribedRecord(view: CapturedView, heartbeatIntervalSeco
     yield* getStateJson(view);
     yield `,"heartbeat_interval_seconds":${heartbeatIntervalSeconds}}}`;
   }
-  const parts = await collectInSlices(text());
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for (const part of parts) {
-    const chunk = Buffer.from(part, 'utf8');
-    chunks.push(chunk);
-    length += chunk.byteLength;
-    if (chunks.length % chunksPerTurn === 0) await nextTurn();
-  }
+  const chunks = await collectInSlices(text());
+  const length = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
   const first = Buffer.concat([Buffer.from(`${length}\n`, 'utf8'), chunks[0] ?? Buffer.alloc(0)]);
   return [first, ...chunks.slice(1)];
 }
