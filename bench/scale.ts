@@ -13,6 +13,7 @@
 //
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
 //                          [--snapshot-entries tasks÷10, 300–10000] [--profile DIR] [--quick]
+//                          [--leader-change-during-launch stop|kill] [--master-args "--flag value"]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
@@ -33,6 +34,14 @@ interface Settings {
   readonly snapshotEntries: number;
   /** `--profile DIR`: the masters run under `node --cpu-prof`; the survivors write their profiles there at the end. */
   readonly profileDirectory: string | null;
+  /**
+   * `--leader-change-during-launch stop|kill` (lost13): once half the tasks run, the leader is
+   * SIGSTOPped for `stoppedLeaderMs` (then SIGCONT) or SIGKILLed (then started again), so the
+   * launch goes through a leader change and `agent_kill_causes` says what it cost.
+   */
+  readonly leaderChangeDuringLaunch: 'stop' | 'kill' | null;
+  /** `--master-args "--flag value ..."`: more flags for every master (a shorter grace, say). */
+  readonly masterArgs: readonly string[];
 }
 
 const registerTimeoutMs = 900_000;
@@ -43,6 +52,8 @@ const readAttemptTimeoutMs = 60_000;
 const launchProgressIntervalMs = 10_000;
 const maxUnansweredReads = 5;
 const mebibyte = 1024 * 1024;
+/** Longer than an election timeout, shorter than the agents' silence limit (ping interval × missed pings). */
+const stoppedLeaderMs = 1_500;
 
 function settingsFrom(argv: string[]): Settings {
   const { values } = parseArgs({
@@ -55,8 +66,13 @@ function settingsFrom(argv: string[]): Settings {
       'snapshot-entries': { type: 'string' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      'leader-change-during-launch': { type: 'string' },
+      'master-args': { type: 'string' },
     },
   });
+  const leaderChange = values['leader-change-during-launch'] ?? null;
+  if (leaderChange !== null && leaderChange !== 'stop' && leaderChange !== 'kill')
+    throw new Error(`--leader-change-during-launch must be stop or kill, got ${leaderChange}`);
   const quick = values.quick === true;
   const tasks = wholeNumber('tasks', values.tasks, quick ? 2_000 : 100_000);
   // A run makes about a log entry per task or fewer (ACCEPTs of many tasks, batched updates and
@@ -70,6 +86,8 @@ function settingsFrom(argv: string[]): Settings {
     reads: wholeNumber('reads', values.reads, quick ? 3 : 5),
     snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], snapshotEntriesByDefault),
     profileDirectory: values.profile ?? null,
+    leaderChangeDuringLaunch: leaderChange,
+    masterArgs: (values['master-args'] ?? '').split(/\s+/).filter((part) => part !== ''),
   };
 }
 
@@ -205,6 +223,33 @@ async function killLeader(
   return { reregisteredMs: reregistered.atMs - killedAtMs, newLeaderMs, newLeader, counts, timeline };
 }
 
+/** `--leader-change-during-launch`: once half the tasks run, the leader is stopped a moment or killed. */
+async function changeLeaderMidLaunch(
+  cluster: ProcessCluster,
+  scheduler: BenchScheduler,
+  settings: Settings,
+  launchEnded: { value: boolean },
+): Promise<void> {
+  if (settings.leaderChangeDuringLaunch === null) return;
+  while (scheduler.status.running < settings.tasks / 2) {
+    if (launchEnded.value) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const leader = await cluster.waitForLeader();
+  progress(
+    `${scheduler.status.running} tasks running: ${settings.leaderChangeDuringLaunch} of the leader ${leader.id}`,
+  );
+  if (settings.leaderChangeDuringLaunch === 'stop') {
+    leader.child?.kill('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, stoppedLeaderMs));
+    leader.child?.kill('SIGCONT');
+  } else {
+    await cluster.kill(leader, 'SIGKILL');
+    await cluster.waitForLeader(reregisterTimeoutMs, [leader.id]);
+    cluster.launch(leader);
+  }
+}
+
 async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise<LaunchResult> {
   const perOffer = Math.ceil(settings.tasks / settings.agents);
   let timer: NodeJS.Timeout | undefined;
@@ -235,7 +280,7 @@ export async function main(argv: string[]): Promise<void> {
   );
   const bench = await BenchCluster.start(
     'scale',
-    ['--snapshot-entries', String(settings.snapshotEntries)],
+    ['--snapshot-entries', String(settings.snapshotEntries), ...settings.masterArgs],
     settings.profileDirectory,
   );
   const cluster = bench.masters;
@@ -251,7 +296,10 @@ export async function main(argv: string[]): Promise<void> {
     progress(`${settings.agents} agents registered in ${round(registerMs / 1000, 1)} s`);
     const leadershipsAfterRegister = await leadershipsBegun(cluster);
     poller.phase = 'launch';
-    const launch = await launchAll(scheduler, settings);
+    const launchEnded = { value: false };
+    const leaderChange = changeLeaderMidLaunch(cluster, scheduler, settings, launchEnded);
+    const launch = await launchAll(scheduler, settings).finally(() => (launchEnded.value = true));
+    await leaderChange;
     const leadershipsAfterLaunch = await leadershipsBegun(cluster);
     progress(
       `leader changes: ${leadershipsAfterRegister - 1} while registering, ${leadershipsAfterLaunch - leadershipsAfterRegister} while launching`,
@@ -265,7 +313,7 @@ export async function main(argv: string[]): Promise<void> {
     const held = await fleet.stats();
     progress(
       `before the failover: ${held.dials} dials, ${held.registrations} registrations for ${settings.agents} agents; ` +
-        `sockets closed: ${JSON.stringify(held.closes)}`,
+        `sockets closed: ${JSON.stringify(held.closes)}; ${held.kills} kills: ${JSON.stringify(held.killCauses)}`,
     );
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
     if (held.tasks < settings.tasks) {

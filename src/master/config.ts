@@ -37,6 +37,14 @@ import { resolveTlsIdentity, tlsOptions } from '../util/tls-options.ts';
 import * as limits from './limits.ts';
 import { maxAllocationBatchMs, maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from './limits.ts';
 
+/** The re-registration timeout in force: the older millisecond flag when it is given, else Mesos' one. */
+export function reregisterTimeoutMs(options: {
+  readonly agentReregistrationGraceMs: number | null;
+  readonly agentReregisterTimeoutMs: number;
+}): number {
+  return options.agentReregistrationGraceMs ?? options.agentReregisterTimeoutMs;
+}
+
 const masterIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** "m1=host:port,m2=host:port": every initial master by id, in the order given. */
@@ -235,14 +243,27 @@ export const masterOptions = {
     maximum: 1_000,
     description: 'an agent silent for this many ping intervals is marked UNREACHABLE (its tasks TASK_LOST/UNREACHABLE)',
   }),
-  agentReregistrationGraceMs: wholeOption({
+  // Mesos' flag and default. A new leader has not heard from any agent: one it marks unreachable
+  // too soon has its tasks lost, and each it still runs is killed when the agent comes back
+  // (agent-registration.ts `reconcile`); at 10,000 agents a failover's re-registrations took
+  // 28-55 s, past the 30 s this once was (lost13).
+  agentReregisterTimeoutMs: customOption({
+    flag: 'agent-reregister-timeout',
+    aliases: ['agent_reregister_timeout'],
+    placeholder: '<duration>',
+    default: '10mins',
+    description:
+      'after a failover, how long the new leader waits for agents to re-register before marking any unreachable (e.g. 10mins, 90secs)',
+    absent: 10 * 60 * 1000,
+    parse: (text) => parseMesosDuration(text, maxDurationMs),
+    show: showMesosDuration,
+  }),
+  agentReregistrationGraceMs: optionalWholeOption({
     flag: 'agent-reregistration-grace-ms',
     placeholder: '<ms>',
-    default: 30_000,
     minimum: 0,
     maximum: 86_400_000,
-    description:
-      'after a failover, how long the new leader waits for agents to re-register before marking any unreachable',
+    description: '--agent-reregister-timeout in milliseconds (the older flag); wins when given',
   }),
   allocationBatchMs: wholeOption({
     flag: 'allocation-batch-ms',

@@ -19,7 +19,7 @@ import type { SchedulerEvent } from '../protocol/scheduler.ts';
 import type { ExecutorEventSink } from './agent-executors.ts';
 import { AgentGateway } from './agent-gateway.ts';
 import { AllocationLoop, allocationSettings } from './allocation-loop.ts';
-import type { MasterConfig, MasterOptionValues } from './config.ts';
+import { type MasterConfig, type MasterOptionValues, reregisterTimeoutMs } from './config.ts';
 import { encodeBackup } from './backup/backup-file.ts';
 import { createReplicatedMaster } from './core.ts';
 import { AgentDrains } from './agent-drains.ts';
@@ -345,7 +345,7 @@ function buildLeaderServices(
     settings: {
       pingIntervalMs: options.agentPingIntervalMs,
       maxMissedPings: options.agentMaxMissedPings,
-      reregistrationGraceMs: options.agentReregistrationGraceMs,
+      reregistrationGraceMs: reregisterTimeoutMs(options),
     },
     secret: config.secret,
     requireClientCert: config.tls?.requireClientCert ?? false,

@@ -14,7 +14,7 @@ import { agentConfig, agentOptions, parseAgentFlags } from '../../src/agent/conf
 import { startAgentDaemon } from '../../src/agent/daemon.ts';
 import { addSchemaOptions, givenOptions } from '../../src/cli/options.ts';
 import { buildProgram } from '../../src/cli/program.ts';
-import { masterConfig, masterOptions, parseMasterFlags } from '../../src/master/config.ts';
+import { masterConfig, masterOptions, parseMasterFlags, reregisterTimeoutMs } from '../../src/master/config.ts';
 import { wholeOption } from '../../src/util/option-kinds.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { checkSchema, OptionError, type OptionSchema, parseOptions } from '../../src/util/options.ts';
@@ -56,6 +56,7 @@ const samples: Record<string, string> = {
   'tick-ms': '20',
   'election-ticks': '12',
   'heartbeat-ticks': '2',
+  'agent-reregistration-grace-ms': '30000',
   join: 'true',
   masters: '127.0.0.1:5050,127.0.0.1:5051',
   'work-dir': '/var/lib/flotilla-agent',
@@ -272,6 +273,25 @@ test("master: the history flags (Mesos' names and defaults, either spelling, dur
     const error = tryParse(() => parseMasterFlags({ ...sampleFlags(masterOptions), [key]: text }));
     assert.ok(error !== null && error !== undefined, `${key} ${text} is refused`);
   }
+});
+
+test("master: agents get Mesos' --agent_reregister_timeout (10mins) after a failover; the older ms flag still wins", () => {
+  const required = { id: 'm1', listen: { host: '127.0.0.1', port: 1 }, peers: { m1: '127.0.0.1:1' }, dataDir: '/d' };
+  const defaults = masterConfig(required);
+  assert.is(reregisterTimeoutMs(defaults.options), 10 * 60 * 1000);
+  assert.is(defaults.flags.agent_reregister_timeout, '10mins');
+  const { agentReregisterTimeoutMs, agentReregistrationGraceMs } = masterOptions;
+  const schema = { agentReregisterTimeoutMs, agentReregistrationGraceMs } as OptionSchema;
+  const parse = (argv: string[]): { agentReregisterTimeoutMs: number; agentReregistrationGraceMs: number | null } => {
+    const command = addSchemaOptions(new Command('master').exitOverride(), schema);
+    command.parse(argv, { from: 'user' });
+    return parseOptions(schema, givenOptions(command, schema)) as never;
+  };
+  assert.is(reregisterTimeoutMs(parse(['--agent_reregister_timeout', '90secs'])), 90_000);
+  assert.is(reregisterTimeoutMs(parse(['--agent-reregister-timeout', '1hrs'])), 60 * 60 * 1000);
+  assert.is(reregisterTimeoutMs(parse(['--agent-reregistration-grace-ms', '2000'])), 2_000);
+  const error = tryParse(() => parseMasterFlags({ ...sampleFlags(masterOptions), agentReregisterTimeoutMs: '600' }));
+  assert.ok(error !== null && error !== undefined, 'a duration without its unit is refused');
 });
 
 test('agent: defaults and values given in code', () => {
