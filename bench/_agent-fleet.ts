@@ -54,7 +54,7 @@ export interface FleetStats {
   readonly dials: number;
   /** Dials given up at the handshake limit: the master took the connection and did not answer in time. */
   readonly handshakeTimeouts: number;
-  /** Dials a follower answered with the leader's name (307 or not_leader). */
+  /** Dials answered without a socket or registration: a follower's 307 or not_leader, another HTTP refusal. */
   readonly redirects: number;
   /** The fleet processes' own CPU time (user + system), summed: whether the agents' side is the limit. */
   readonly cpuMs: number;

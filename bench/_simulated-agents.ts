@@ -59,7 +59,7 @@ export class SimulatedAgent {
   dials = 0;
   /** Dials given up at discovery's handshake limit (the master took the connection, never answered). */
   handshakeTimeouts = 0;
-  /** Dials answered by a follower (307 or not_leader), whichever leader it named. */
+  /** Dials answered without a registration: a follower's 307 or not_leader, or another HTTP refusal (503). */
   redirects = 0;
   /** Called on every `registered` answer: a fleet counts re-registrations with it. */
   onRegistered: (() => void) | null = null;

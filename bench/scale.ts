@@ -180,7 +180,7 @@ export interface FailoverCounts {
   readonly dials: number;
   /** Dials given up while the master held them unanswered (most likely queued in its accept queue). */
   readonly handshakeTimeouts: number;
-  /** Dials a follower answered with the leader's name. */
+  /** Dials answered by a redirect (a follower's 307 or not_leader) or another HTTP refusal. */
   readonly redirects: number;
   /** The agent fleet processes' CPU time over the failover, summed (ms). */
   readonly fleetCpuMs: number;
@@ -355,7 +355,7 @@ export async function main(argv: string[]): Promise<void> {
     leader = failover.newLeader;
     progress(
       `every agent registered again ${failover.reregisteredMs} ms after the SIGKILL, with ` +
-        `${failover.counts.dials} dials (${failover.counts.redirects} redirected by a follower, ` +
+        `${failover.counts.dials} dials (${failover.counts.redirects} redirected or refused, ` +
         `${failover.counts.handshakeTimeouts} given up unanswered) and ${failover.counts.registrations} registrations; ` +
         `the ${settings.agentProcesses} fleet processes used ${failover.counts.fleetCpuMs} ms of CPU; ` +
         `sockets closed: ${JSON.stringify(failover.counts.closes)}`,
