@@ -6,7 +6,8 @@
 //   stdout {"type":"reregistered","count","atMs"}  every agent registered again since the mark;
 //                                                   atMs: the wall clock of the last one
 //   stdin  stats → stdout {"type":"stats","launches","tasks","finished","registrations","kills",
-//                          "dials","closes","mostDialsSinceMark","mostRegistrationsSinceMark",
+//                          "dials","handshakeTimeouts","redirects","cpuMs","closes",
+//                          "mostDialsSinceMark","mostRegistrationsSinceMark",
 //                          "eventLoopDelayMaxMs"}  (registrations: every agent's, the first included;
 //                          the delay: this process's own event loop, the most since it started)
 // With --finish-at-once, every launch is reported TASK_RUNNING and then TASK_FINISHED at once.
@@ -109,6 +110,12 @@ function killCauses(): Record<string, number> {
   return causes;
 }
 
+/** This process's own CPU time, user and system (ms). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1000);
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'mark') {
     sinceMark = new Set();
@@ -124,6 +131,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       kills: agents.reduce((total, agent) => total + agent.kills, 0),
       killCauses: killCauses(),
       dials: agents.reduce((total, agent) => total + agent.dials, 0),
+      handshakeTimeouts: agents.reduce((total, agent) => total + agent.handshakeTimeouts, 0),
+      redirects: agents.reduce((total, agent) => total + agent.redirects, 0),
+      cpuMs: cpuMs(),
       closes: closeCauses(),
       mostDialsSinceMark: mostSinceMark().dials,
       mostRegistrationsSinceMark: mostSinceMark().registrations,

@@ -19,6 +19,9 @@ interface FleetMessage {
   readonly kills?: number;
   readonly killCauses?: Readonly<Record<string, number>>;
   readonly dials?: number;
+  readonly handshakeTimeouts?: number;
+  readonly redirects?: number;
+  readonly cpuMs?: number;
   readonly closes?: Readonly<Record<string, number>>;
   readonly mostDialsSinceMark?: number;
   readonly mostRegistrationsSinceMark?: number;
@@ -49,6 +52,12 @@ export interface FleetStats {
   readonly killCauses: Readonly<Record<string, number>>;
   /** Sockets opened, not_leader redirects included. */
   readonly dials: number;
+  /** Dials given up at the handshake limit: the master took the connection and did not answer in time. */
+  readonly handshakeTimeouts: number;
+  /** Dials answered without a socket or registration: a follower's 307 or not_leader, another HTTP refusal. */
+  readonly redirects: number;
+  /** The fleet processes' own CPU time (user + system), summed: whether the agents' side is the limit. */
+  readonly cpuMs: number;
   /** Sockets closed, by cause (`registered|unregistered <close code> <reason>`). */
   readonly closes: Readonly<Record<string, number>>;
   /** The most sockets any one agent opened since the last mark (0 before a mark). */
@@ -174,8 +183,18 @@ export class AgentFleet {
         return answer;
       }),
     );
-    const sum = (field: 'launches' | 'tasks' | 'finished' | 'registrations' | 'kills' | 'dials'): number =>
-      answers.reduce((total, answer) => total + (answer[field] ?? 0), 0);
+    const sum = (
+      field:
+        | 'launches'
+        | 'tasks'
+        | 'finished'
+        | 'registrations'
+        | 'kills'
+        | 'dials'
+        | 'handshakeTimeouts'
+        | 'redirects'
+        | 'cpuMs',
+    ): number => answers.reduce((total, answer) => total + (answer[field] ?? 0), 0);
     const closes: Record<string, number> = {};
     for (const answer of answers)
       for (const [cause, count] of Object.entries(answer.closes ?? {})) closes[cause] = (closes[cause] ?? 0) + count;
@@ -191,6 +210,9 @@ export class AgentFleet {
       kills: sum('kills'),
       killCauses,
       dials: sum('dials'),
+      handshakeTimeouts: sum('handshakeTimeouts'),
+      redirects: sum('redirects'),
+      cpuMs: sum('cpuMs'),
       closes,
       mostDialsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostDialsSinceMark ?? 0)),
       mostRegistrationsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostRegistrationsSinceMark ?? 0)),

@@ -57,6 +57,10 @@ export class SimulatedAgent {
   readonly closes = new Map<string, number>();
   /** Sockets opened (dials), the redirects of not_leader included. */
   dials = 0;
+  /** Dials given up at discovery's handshake limit (the master took the connection, never answered). */
+  handshakeTimeouts = 0;
+  /** Dials answered without a registration: a follower's 307 or not_leader, or another HTTP refusal (503). */
+  redirects = 0;
   /** Called on every `registered` answer: a fleet counts re-registrations with it. */
   onRegistered: (() => void) | null = null;
   #socket: WebSocket | null = null;
@@ -132,6 +136,7 @@ export class SimulatedAgent {
     let silenceMs: number = linkLimits.registrationTimeoutMs;
     let silenceTimer: NodeJS.Timeout | undefined;
     const handshakeTimer = setTimeout(() => {
+      this.handshakeTimeouts += 1;
       end = { kind: 'closed', registered: false, handshakeTimedOut: true };
       socket.terminate();
     }, this.#discovery.handshakeTimeoutMs());
@@ -186,7 +191,8 @@ export class SimulatedAgent {
       clearTimeout(handshakeTimer);
       clearTimeout(silenceTimer);
       // A follower's answer naming the leader is not a lost connection.
-      if (end.kind !== 'redirect') {
+      if (end.kind === 'redirect') this.redirects += 1;
+      else {
         const stage = this.registrations > registrationsAtDial ? 'registered' : 'unregistered';
         const cause = `${stage} ${code} ${reason.toString('utf8') || '(no reason)'}`;
         this.closes.set(cause, (this.closes.get(cause) ?? 0) + 1);

@@ -178,6 +178,12 @@ async function restoreFollower(
 /** What the agents did across the failover: the fleet's counters after it, less those before. */
 export interface FailoverCounts {
   readonly dials: number;
+  /** Dials given up while the master held them unanswered (most likely queued in its accept queue). */
+  readonly handshakeTimeouts: number;
+  /** Dials answered by a redirect (a follower's 307 or not_leader) or another HTTP refusal. */
+  readonly redirects: number;
+  /** The agent fleet processes' CPU time over the failover, summed (ms). */
+  readonly fleetCpuMs: number;
   readonly registrations: number;
   readonly closes: Readonly<Record<string, number>>;
 }
@@ -190,6 +196,9 @@ function countsBetween(before: FleetStats, after: FleetStats): FailoverCounts {
   }
   return {
     dials: after.dials - before.dials,
+    handshakeTimeouts: after.handshakeTimeouts - before.handshakeTimeouts,
+    redirects: after.redirects - before.redirects,
+    fleetCpuMs: after.cpuMs - before.cpuMs,
     registrations: after.registrations - before.registrations,
     closes,
   };
@@ -346,7 +355,9 @@ export async function main(argv: string[]): Promise<void> {
     leader = failover.newLeader;
     progress(
       `every agent registered again ${failover.reregisteredMs} ms after the SIGKILL, with ` +
-        `${failover.counts.dials} dials and ${failover.counts.registrations} registrations; ` +
+        `${failover.counts.dials} dials (${failover.counts.redirects} redirected or refused, ` +
+        `${failover.counts.handshakeTimeouts} given up unanswered) and ${failover.counts.registrations} registrations; ` +
+        `the ${settings.agentProcesses} fleet processes used ${failover.counts.fleetCpuMs} ms of CPU; ` +
         `sockets closed: ${JSON.stringify(failover.counts.closes)}`,
     );
     progress('failover timeline (ms after the SIGKILL, p50 / max over the agents):');
@@ -421,6 +432,9 @@ function report(settings: Settings, outcome: Outcome): void {
     new_leader_ms: failover.newLeaderMs,
     agents_reregistered_ms: failover.reregisteredMs,
     failover_dials: failover.counts.dials,
+    failover_redirects: failover.counts.redirects,
+    failover_handshake_timeouts: failover.counts.handshakeTimeouts,
+    failover_fleet_cpu_ms: failover.counts.fleetCpuMs,
     failover_registrations: failover.counts.registrations,
     failover_closes: failover.counts.closes,
     failover_timeline: failover.timeline,

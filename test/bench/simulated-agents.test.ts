@@ -116,6 +116,8 @@ test('a master that never answers the handshake is given up for the next one', a
     await agent.start();
     assert.is(held.length, 1, 'the silent master was dialled first');
     assert.is(agent.dials, 2);
+    assert.is(agent.handshakeTimeouts, 1, 'the silent dial is counted as given up');
+    assert.is(agent.redirects, 0);
     assert.is(agent.registrations, 1);
   } finally {
     agent.close();
