@@ -8,7 +8,11 @@
 // Raft heartbeat is 30 ms and the election timeout 300–600 ms (lan profile): a snapshot that
 // holds the loop for longer than a heartbeat delays every follower's heartbeat.
 //
-//   npm run bench -- snapshot [--agents 100,1000] [--tasks-per-agent 10] [--runs 5]
+// Also the CPU time of the whole process (its worker threads included: the snapshot worker builds
+// and serialises the database), and `--format` picks the snapshot format written (9, or 8 as for a
+// cluster with a member of an older build).
+//
+//   npm run bench -- snapshot [--agents 100,1000] [--tasks-per-agent 10] [--runs 5] [--format 9]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { encodeCommand } from '../src/state-machine/codec.ts';
@@ -16,6 +20,7 @@ import type { Command } from '../src/state-machine/commands.ts';
 import { agentId, frameworkId, offerId, taskId } from '../src/state-machine/ids.ts';
 import { ClusterStateMachine } from '../src/state-machine/machine.ts';
 import { canonicalize, type Resources } from '../src/state-machine/resources.ts';
+import { fallbackSnapshotFormat, snapshotFormatVersion } from '../src/state-machine/snapshot.ts';
 import { median, printTable, round } from './_report.ts';
 
 const at = 1_700_000_000_000;
@@ -26,8 +31,8 @@ const scalars = (cpus: number, mem: number): Resources =>
     { name: 'mem', role: '*', type: 'SCALAR', scalar: mem },
   ]);
 
-function buildCluster(agents: number, tasksPerAgent: number): ClusterStateMachine {
-  const machine = new ClusterStateMachine();
+function buildCluster(agents: number, tasksPerAgent: number, format: number): ClusterStateMachine {
+  const machine = new ClusterStateMachine({ snapshotFormat: () => format });
   let index = 0;
   const apply = (command: Command): void => {
     const result = machine.apply(encodeCommand(command), ++index);
@@ -96,6 +101,7 @@ function buildCluster(agents: number, tasksPerAgent: number): ClusterStateMachin
 
 interface Measured {
   readonly totalMs: number;
+  readonly cpuMs: number;
   readonly captureMs: number;
   readonly longestGapMs: number;
   readonly loopDelayMaxMs: number;
@@ -115,12 +121,15 @@ async function measure(write: () => Promise<{ bytes: Uint8Array; captureMs: numb
   await new Promise((resolve) => setTimeout(resolve, 5));
   lastTickMs = performance.now();
   const startedMs = performance.now();
+  const cpuBefore = process.cpuUsage();
   const { bytes, captureMs } = await write();
   const totalMs = performance.now() - startedMs;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 5));
   histogram.disable();
   clearInterval(probe);
-  return { totalMs, captureMs, longestGapMs, loopDelayMaxMs: histogram.max / 1e6, bytes: bytes.byteLength };
+  return { totalMs, cpuMs, captureMs, longestGapMs, loopDelayMaxMs: histogram.max / 1e6, bytes: bytes.byteLength };
 }
 
 /** A restore into a new machine: in one turn (restore), or in slices then swapped in (prepareRestore). */
@@ -141,6 +150,7 @@ async function restore(
 function summary(
   agents: number,
   tasksPerAgent: number,
+  format: number,
   mode: string,
   measured: readonly Measured[],
 ): Record<string, string | number> {
@@ -148,9 +158,11 @@ function summary(
   return {
     agents,
     tasks: agents * tasksPerAgent,
+    format,
     mode,
     runs: measured.length,
     totalMs: pick('totalMs'),
+    cpuMs: pick('cpuMs'),
     captureMs: pick('captureMs'),
     longestGapMs: pick('longestGapMs'),
     loopDelayMaxMs: pick('loopDelayMaxMs'),
@@ -165,14 +177,18 @@ export async function main(args: string[]): Promise<void> {
       agents: { type: 'string', default: '100,1000' },
       'tasks-per-agent': { type: 'string', default: '10' },
       runs: { type: 'string', default: '5' },
+      format: { type: 'string', default: String(snapshotFormatVersion) },
     },
   });
   const sizes = values.agents.split(',').map(Number);
   const tasksPerAgent = Number(values['tasks-per-agent']);
   const runs = Number(values.runs);
+  const format = Number(values.format);
+  if (format !== snapshotFormatVersion && format !== fallbackSnapshotFormat)
+    throw new Error(`--format ${values.format}: ${snapshotFormatVersion} or ${fallbackSnapshotFormat}`);
   const results: Record<string, string | number>[] = [];
   for (const agents of sizes) {
-    const machine = buildCluster(agents, tasksPerAgent);
+    const machine = buildCluster(agents, tasksPerAgent, format);
     for (const mode of ['straight', 'sliced'] as const) {
       const measured: Measured[] = [];
       for (let run = 0; run < runs; run++) {
@@ -186,13 +202,13 @@ export async function main(args: string[]): Promise<void> {
           }),
         );
       }
-      results.push(summary(agents, tasksPerAgent, mode, measured));
+      results.push(summary(agents, tasksPerAgent, format, mode, measured));
     }
     const bytes = machine.snapshot();
     for (const mode of ['restore-straight', 'restore-sliced'] as const) {
       const measured: Measured[] = [];
       for (let run = 0; run < runs; run++) measured.push(await measure(() => restore(bytes, mode)));
-      results.push(summary(agents, tasksPerAgent, mode, measured));
+      results.push(summary(agents, tasksPerAgent, format, mode, measured));
     }
   }
   process.stdout.write(`${JSON.stringify({ benchmark: 'snapshot', node: process.version, results })}\n`);

@@ -13,6 +13,7 @@ import { resourceStatistics } from '../protocol/agent.ts';
 import { RaftNode } from '../raft/node.ts';
 import { type NodeId, nodeId } from '../raft/types.ts';
 import { commandFormatVersion } from '../state-machine/codec.ts';
+import { snapshotFormatFor, snapshotFormatVersion } from '../state-machine/snapshot.ts';
 import { ClusterStateMachine } from '../state-machine/machine.ts';
 import { createLogger } from '../util/logger.ts';
 import type { SchedulerEvent } from '../protocol/scheduler.ts';
@@ -111,9 +112,12 @@ export class Master {
         'no --cluster-secret-file: using the development secret; every master must use a real one in production',
       );
     }
-    const machine = new ClusterStateMachine();
-    // Built before Raft, whose driver reports to it; it reads Raft and the leadership only when scraped.
+    // Built before Raft, whose handshakes say which snapshot format every member reads.
     let raft: RaftNode | null = null;
+    const machine = new ClusterStateMachine({
+      snapshotFormat: () => snapshotFormatFor(raft === null ? null : raft.membersSnapshotFormat()),
+    });
+    // Built before Raft, whose driver reports to it; it reads Raft and the leadership only when scraped.
     let leadership: LeadershipLifecycle | null = null;
     const metrics = new MasterMetrics({
       id: options.id,
@@ -266,6 +270,7 @@ function startRaft(
     observer: metrics.raft.observer,
     storageWriter: options.raftStorageWriter,
     applicationFormat: commandFormatVersion,
+    snapshotFormat: snapshotFormatVersion,
   });
   metrics.raft.begin(raft.status());
   raft.onLeaderChange((status) => {

@@ -85,6 +85,8 @@ export interface RaftNodeOptions {
   readonly onFatal?: (error: Error, exitCode: number) => void;
   /** The newest state machine command format this replica reads, told to peers at each handshake. */
   readonly applicationFormat?: number;
+  /** The newest state snapshot format this replica reads, told to peers at each handshake. */
+  readonly snapshotFormat?: number;
 }
 
 /** Why a proposal or read did not happen. `indeterminate` means it may still have been applied. */
@@ -271,6 +273,7 @@ export class RaftNode {
       onMessages: (messages) => this.receive(messages),
       onPeerDisconnected: (peer) => this.peerDisconnected(peer),
       ...(options.applicationFormat === undefined ? {} : { applicationFormat: options.applicationFormat }),
+      ...(options.snapshotFormat === undefined ? {} : { snapshotFormat: options.snapshotFormat }),
       acceptsUnknownPeers: () => {
         const membership = this.core.status().membership;
         return membership.voters.length + membership.learners.length === 0;
@@ -367,11 +370,20 @@ export class RaftNode {
    * Infinity when there is no other member.
    */
   membersApplicationFormat(): number | null {
+    return this.oldestMemberFormat((member) => this.transport.applicationFormatOf(member));
+  }
+
+  /** The oldest snapshot format the other members read, as membersApplicationFormat says for commands. */
+  membersSnapshotFormat(): number | null {
+    return this.oldestMemberFormat((member) => this.transport.snapshotFormatOf(member));
+  }
+
+  private oldestMemberFormat(formatOf: (member: NodeId) => number | null | undefined): number | null {
     const { voters, learners } = this.core.status().membership;
     let oldest = Number.POSITIVE_INFINITY;
     for (const member of [...voters, ...learners]) {
       if (member === this.id) continue;
-      const format = this.transport.applicationFormatOf(member);
+      const format = formatOf(member);
       if (format === undefined || format === null) return null;
       oldest = Math.min(oldest, format);
     }

@@ -78,6 +78,12 @@ export const FRAME_FORMAT_HEADER = 'x-flotilla-raft-frame-format';
  * this header sends none: its peers record null.
  */
 export const APPLICATION_FORMAT_HEADER = 'x-flotilla-application-format';
+/**
+ * The newest state snapshot format a replica reads. InstallSnapshot ships a snapshot's stored
+ * bytes as they are, so a replica writes a newer format only once every member named it here
+ * (state-machine/snapshot.ts); a build before this header sends none.
+ */
+export const SNAPSHOT_FORMAT_HEADER = 'x-flotilla-snapshot-format';
 
 export interface TransportLimits {
   /** Bytes queued on one peer's socket above which send() drops instead of queueing more. */
@@ -152,6 +158,8 @@ export interface PeerTransportOptions {
   readonly frameFormat?: number;
   /** The newest application entry format this replica reads, sent at the handshake (absent: none sent). */
   readonly applicationFormat?: number;
+  /** The newest state snapshot format this replica reads, sent at the handshake (absent: none sent). */
+  readonly snapshotFormat?: number;
 }
 
 export interface PeerStats {
@@ -193,6 +201,8 @@ interface PeerState {
   outageLogged: boolean;
   /** What its last handshake said of the application format it reads: undefined before one, null if unsaid. */
   applicationFormat: number | null | undefined;
+  /** The same for the snapshot format it reads. */
+  snapshotFormat: number | null | undefined;
   readonly counters: Counters;
 }
 
@@ -229,6 +239,9 @@ export class PeerTransport {
   /** The application format each socket's peer named at its handshake (null: it named none). */
   private readonly socketApplicationFormats = new WeakMap<WebSocket, number | null>();
   private readonly applicationFormat: number | null;
+  /** The snapshot format each socket's peer named at its handshake (null: it named none). */
+  private readonly socketSnapshotFormats = new WeakMap<WebSocket, number | null>();
+  private readonly snapshotFormat: number | null;
   private readonly server: WebSocketServer;
   private readonly keepaliveTimer: NodeJS.Timeout;
   /** The keepalive check the timer scheduled, after the pending input is read (race 4). */
@@ -254,6 +267,7 @@ export class PeerTransport {
     this.limits = resolveTransportLimits(options.limits);
     this.frameFormat = options.frameFormat ?? frameFormatVersion;
     this.applicationFormat = options.applicationFormat ?? null;
+    this.snapshotFormat = options.snapshotFormat ?? null;
     if (
       !Number.isInteger(this.frameFormat) ||
       this.frameFormat < oldestFrameFormatVersion ||
@@ -275,6 +289,7 @@ export class PeerTransport {
       headers.push(`${NODE_HEADER}: ${this.self}`);
       headers.push(`${FRAME_FORMAT_HEADER}: ${this.frameFormat}`);
       if (this.applicationFormat !== null) headers.push(`${APPLICATION_FORMAT_HEADER}: ${this.applicationFormat}`);
+      if (this.snapshotFormat !== null) headers.push(`${SNAPSHOT_FORMAT_HEADER}: ${this.snapshotFormat}`);
     });
     this.keepaliveTimer = setInterval(() => this.scheduleKeepaliveCheck(), this.limits.keepaliveIntervalMs);
   }
@@ -338,9 +353,11 @@ export class PeerTransport {
     const peer = verdict.peer;
     const frameFormat = this.agreedFrameFormat(request.headers[FRAME_FORMAT_HEADER]);
     const applicationFormat = namedFormat(request.headers[APPLICATION_FORMAT_HEADER]);
+    const snapshotFormat = namedFormat(request.headers[SNAPSHOT_FORMAT_HEADER]);
     this.server.handleUpgrade(request, socket, head, (webSocket) => {
       this.socketFrameFormats.set(webSocket, frameFormat);
       this.socketApplicationFormats.set(webSocket, applicationFormat);
+      this.socketSnapshotFormats.set(webSocket, snapshotFormat);
       this.accept(peer, webSocket);
     });
     return true;
@@ -352,6 +369,11 @@ export class PeerTransport {
    */
   applicationFormatOf(peer: NodeId): number | null | undefined {
     return this.peers.get(peer)?.applicationFormat;
+  }
+
+  /** The snapshot format `peer` reads, as applicationFormatOf says the application format. */
+  snapshotFormatOf(peer: NodeId): number | null | undefined {
+    return this.peers.get(peer)?.snapshotFormat;
   }
 
   stats(): TransportStats {
@@ -392,6 +414,7 @@ export class PeerTransport {
       failedDials: 0,
       heardSinceLastPing: false,
       applicationFormat: undefined,
+      snapshotFormat: undefined,
       outageLogged: false,
       counters: {
         sentFrames: 0,
@@ -446,6 +469,7 @@ export class PeerTransport {
         [SECRET_HEADER]: this.secret,
         [FRAME_FORMAT_HEADER]: `${this.frameFormat}`,
         ...(this.applicationFormat === null ? {} : { [APPLICATION_FORMAT_HEADER]: `${this.applicationFormat}` }),
+        ...(this.snapshotFormat === null ? {} : { [SNAPSHOT_FORMAT_HEADER]: `${this.snapshotFormat}` }),
       },
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
@@ -457,6 +481,7 @@ export class PeerTransport {
     socket.on('upgrade', (response) => {
       this.socketFrameFormats.set(socket, this.agreedFrameFormat(response.headers[FRAME_FORMAT_HEADER]));
       this.socketApplicationFormats.set(socket, namedFormat(response.headers[APPLICATION_FORMAT_HEADER]));
+      this.socketSnapshotFormats.set(socket, namedFormat(response.headers[SNAPSHOT_FORMAT_HEADER]));
       const answering = response.headers[NODE_HEADER];
       if (answering === peer.id) return;
       this.logger.warn(
@@ -589,6 +614,7 @@ export class PeerTransport {
     peer.failedDials = 0;
     peer.outageLogged = false;
     peer.applicationFormat = this.socketApplicationFormats.get(socket) ?? null;
+    peer.snapshotFormat = this.socketSnapshotFormats.get(socket) ?? null;
     this.attachedSockets.add(socket);
     if (previous !== null && previous !== socket) previous.terminate();
     this.logger.info({ peer: peer.id, address: peer.address, dialer: peer.dialer }, 'raft peer connected');

@@ -12,6 +12,7 @@ import { maxChangeListeners, snapshotSliceBudgetMs, snapshotWorkerMinimumRows } 
 import {
   captureState,
   readSnapshot,
+  fallbackSnapshotFormat,
   readSnapshotInSlices,
   type RestoredSnapshot,
   writeSnapshot,
@@ -43,6 +44,12 @@ export interface ClusterStateMachineOptions {
   readonly snapshotSliceBudgetMs?: number;
   /** Rows from which the sliced snapshot writer uses the worker thread (tests set 0: always). */
   readonly snapshotWorkerMinimumRows?: number;
+  /**
+   * The snapshot format to write now (snapshot.ts snapshotFormatFor): the newest only once every
+   * member reads it, which the Raft handshake tells. By default the older format, which any
+   * replica of this and the previous builds reads.
+   */
+  readonly snapshotFormat?: () => number;
 }
 
 export class ClusterStateMachine implements ReplicatedStateMachine {
@@ -53,12 +60,14 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   readonly #onListenerError: (error: unknown) => void;
   readonly #snapshotSliceBudgetMs: number;
   readonly #snapshotWorkerMinimumRows: number;
+  readonly #snapshotFormat: () => number;
 
   constructor(options: ClusterStateMachineOptions = {}) {
     this.#checkInvariants = options.checkInvariants ?? false;
     this.#snapshotSliceBudgetMs = options.snapshotSliceBudgetMs ?? snapshotSliceBudgetMs;
     assert(this.#snapshotSliceBudgetMs >= 0, 'a snapshot slice budget is not negative');
     this.#snapshotWorkerMinimumRows = options.snapshotWorkerMinimumRows ?? snapshotWorkerMinimumRows;
+    this.#snapshotFormat = options.snapshotFormat ?? (() => fallbackSnapshotFormat);
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
     this.#onListenerError =
@@ -93,7 +102,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   }
 
   snapshot(): Uint8Array {
-    return writeSnapshot(this.#state, this.#lastAppliedIndex);
+    return writeSnapshot(this.#state, this.#lastAppliedIndex, undefined, this.#snapshotFormat());
   }
 
   /**
@@ -107,6 +116,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
     const captured = captureState(this.#state);
     const index = this.#lastAppliedIndex;
     const budgetMs = this.#snapshotSliceBudgetMs;
+    const format = this.#snapshotFormat();
     return (prefix) => {
       let sliceStartMs = performance.now();
       const yieldToLoop = async (): Promise<void> => {
@@ -114,7 +124,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
         await new Promise((resolve) => setImmediate(resolve));
         sliceStartMs = performance.now();
       };
-      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix, this.#snapshotWorkerMinimumRows);
+      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix, this.#snapshotWorkerMinimumRows, format);
     };
   }
 

@@ -12,13 +12,27 @@ import { canonicalJson } from './canonical-json.ts';
 import { DerivedIndexes } from './derived-indexes.ts';
 import { hashTableRows, StateHasher, stateHashFormat, type TableRows } from './hash.ts';
 import { compareStrings, sortedPositionsInSteps } from './ordering.ts';
-import type { LogIndex } from './ids.ts';
+import { type LogIndex, taskKey } from './ids.ts';
 import { checkEntityInvariantsInSteps, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
-import { emptyState, type ReplicatedState, type State } from './state.ts';
+import { emptyState, type ReplicatedState, type State, type Task } from './state.ts';
+import { assert } from '../util/assert.ts';
 import { type MetaRows, SnapshotDatabase } from './snapshot-database.ts';
+import {
+  internedRowKey,
+  internedTableName,
+  PositionalRowError,
+  RowsHasher,
+  rowsHashFormat,
+  StringInterner,
+  taskFromRow,
+  taskRowJson,
+} from './snapshot-rows.ts';
 import { SnapshotWorker } from './snapshot-worker.ts';
 import { type CapturedTable, tables, type Table } from './tables.ts';
+
+/** The table whose rows format 9 writes by position (snapshot-rows.ts). */
+const tasksTableName = 'tasks';
 
 /**
  * Bumped on any change of tables or row shapes; older formats get a `COMPAT:` reader.
@@ -29,15 +43,29 @@ import { type CapturedTable, tables, type Table } from './tables.ts';
  * 6: the `operations` table (GET_OPERATIONS, operations.ts); resources may carry `disk` (volumes).
  * 7: executor infos (in `executors` and in tasks) gained `container`.
  * 8: commands (of tasks and executors) gained `uris` (absent when empty).
+ * 9: rows as snapshot-rows.ts writes them (tasks by position with interned strings, the `interned`
+ *    table), hashed as written (`rows_hash`, `table_hashes`) instead of by the state hash.
  */
-export const snapshotFormatVersion = 8;
+export const snapshotFormatVersion = 9;
+/**
+ * The format written unless every member reads the newest (`membersSnapshotFormat`): InstallSnapshot
+ * ships a snapshot's bytes as they are, so an older member must get one it reads.
+ */
+export const fallbackSnapshotFormat = 8;
+
+/** The format to write, given the oldest format the other members read (null: unknown, assume the oldest). */
+export function snapshotFormatFor(membersSnapshotFormat: number | null): number {
+  return membersSnapshotFormat !== null && membersSnapshotFormat >= snapshotFormatVersion
+    ? snapshotFormatVersion
+    : fallbackSnapshotFormat;
+}
 /**
  * COMPAT: formats 1 to 7 read through the same schemas, the members added later taking their
  * defaults, and lack the tables added later (Table.sinceFormat; without `history_limits` the
  * state has no limits: unbounded). Their hash covers the rows as they were written, so it is
  * checked on those rows.
  */
-const readableOlderFormats: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
+const readableOlderFormats: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
 
 export type SnapshotErrorCode =
   | 'SNAPSHOT_NOT_SQLITE'
@@ -67,6 +95,8 @@ const metaKeys = {
   hashFormat: 'hash_format',
   appliedIndex: 'applied_index',
   stateHash: 'state_hash',
+  rowsHash: 'rows_hash',
+  tableHashes: 'table_hashes',
 } as const;
 
 /**
@@ -103,10 +133,26 @@ interface RowSink {
  * handed to `sink` in one pass; the result is the meta table's rows. Both callers put them in a
  * SnapshotDatabase in the same order, so both make the same bytes.
  */
-function* snapshotSteps(captured: CapturedState, appliedIndex: LogIndex, sink: RowSink): Generator<void, MetaRows> {
+function* snapshotSteps(
+  captured: CapturedState,
+  appliedIndex: LogIndex,
+  sink: RowSink,
+  format: number,
+): Generator<void, MetaRows> {
+  if (format === snapshotFormatVersion) {
+    const hasher = yield* writtenRowSteps(captured, sink);
+    return [
+      [metaKeys.formatVersion, canonicalJson(format)],
+      [metaKeys.hashFormat, canonicalJson(rowsHashFormat)],
+      [metaKeys.appliedIndex, canonicalJson(appliedIndex)],
+      [metaKeys.rowsHash, canonicalJson(hasher.digest())],
+      [metaKeys.tableHashes, canonicalJson(Object.fromEntries(hasher.tableDigests))],
+    ];
+  }
+  assert(format === fallbackSnapshotFormat, `snapshot format ${format} is not written`);
   const digest = yield* hashedRowSteps(captured, sink);
   return [
-    [metaKeys.formatVersion, canonicalJson(snapshotFormatVersion)],
+    [metaKeys.formatVersion, canonicalJson(fallbackSnapshotFormat)],
     [metaKeys.hashFormat, canonicalJson(stateHashFormat)],
     [metaKeys.appliedIndex, canonicalJson(appliedIndex)],
     [metaKeys.stateHash, canonicalJson(digest)],
@@ -139,17 +185,65 @@ function* hashedRowSteps(captured: CapturedState, sink: RowSink | null): Generat
   return hasher.digest();
 }
 
+/**
+ * Format 9's rows (snapshot-rows.ts) in the map's own order, no sort: the hash is over the rows
+ * as written, so the reader needs no order, and the restored maps keep the writer's order. The
+ * interned strings go last, in their own table, once every task has named its strings.
+ */
+function* writtenRowSteps(captured: CapturedState, sink: RowSink): Generator<void, RowsHasher> {
+  const hasher = new RowsHasher();
+  const interner = new StringInterner();
+  for (const { table, keys, values } of captured) {
+    const positional = table.name === tasksTableName;
+    hasher.beginTable(table.name);
+    sink.beginTable(table.name);
+    let rowsInStep = 0;
+    for (let position = 0; position < keys.length; position++) {
+      const key = keys[position]!;
+      const value = values[position];
+      const text = positional ? taskRowJson(value as Task, interner) : JSON.stringify(value);
+      hasher.row(key, text);
+      sink.insert(key, text);
+      rowsInStep += 1;
+      if (rowsInStep < snapshotRowsPerSlice) continue;
+      rowsInStep = 0;
+      yield;
+    }
+    hasher.endTable(keys.length);
+    sink.endTable();
+  }
+  const strings = JSON.stringify(interner.strings);
+  hasher.beginTable(internedTableName);
+  hasher.row(internedRowKey, strings);
+  hasher.endTable(1);
+  sink.beginTable(internedTableName);
+  sink.insert(internedRowKey, strings);
+  sink.endTable();
+  return hasher;
+}
+
+/** The tables a snapshot of `format` has, the interned strings' after the state's. */
+function snapshotTableNames(captured: CapturedState, format: number): string[] {
+  const names = captured.map(({ table }) => table.name);
+  return format === snapshotFormatVersion ? [...names, internedTableName] : names;
+}
+
 const noPrefix: Uint8Array = new Uint8Array(0);
 
 /**
  * The snapshot in one go, on this thread: `prefix` (an envelope's header, say) followed by the
  * database's bytes.
  */
-export function writeSnapshot(state: ReplicatedState, appliedIndex: LogIndex, prefix = noPrefix): Uint8Array {
+export function writeSnapshot(
+  state: ReplicatedState,
+  appliedIndex: LogIndex,
+  prefix = noPrefix,
+  format = fallbackSnapshotFormat,
+): Uint8Array {
   const captured = captureState(state);
-  const database = new SnapshotDatabase(captured.map(({ table }) => table.name));
+  const database = new SnapshotDatabase(snapshotTableNames(captured, format));
   try {
-    const steps = snapshotSteps(captured, appliedIndex, database);
+    const steps = snapshotSteps(captured, appliedIndex, database, format);
     for (;;) {
       const step = steps.next();
       if (step.done === true) return database.finish(step.value, prefix);
@@ -172,13 +266,14 @@ export async function writeSnapshotInSlices(
   yieldToLoop: () => Promise<void>,
   prefix = noPrefix,
   workerMinimumRows = 0,
+  format = fallbackSnapshotFormat,
 ): Promise<Uint8Array> {
-  const tableNames = captured.map(({ table }) => table.name);
+  const tableNames = snapshotTableNames(captured, format);
   const rows = captured.reduce((sum, { keys }) => sum + keys.length, 0);
   // A small state's database is built here, across the same slices: the worker would cost more.
   const sink = rows >= workerMinimumRows ? SnapshotWorker.shared().open(tableNames) : new SnapshotDatabase(tableNames);
   try {
-    const steps = snapshotSteps(captured, appliedIndex, sink);
+    const steps = snapshotSteps(captured, appliedIndex, sink, format);
     for (;;) {
       const step = steps.next();
       if (step.done === true) return await sink.finish(step.value, prefix);
@@ -240,11 +335,29 @@ function* readSnapshotSteps(data: Uint8Array): Generator<void, RestoredSnapshot>
 
 function* readDatabaseSteps(database: Database.Database): Generator<void, RestoredSnapshot> {
   const meta = readMeta(database);
+  const loaded =
+    meta.formatVersion === snapshotFormatVersion
+      ? yield* readWrittenRowsSteps(database, meta)
+      : yield* readCanonicalRowsSteps(database, meta);
+  yield;
+  const state: State = { ...loaded, derived: yield* DerivedIndexes.rebuildInSteps(loaded) };
+  yield;
+  try {
+    yield* checkEntityInvariantsInSteps(state);
+  } catch (error) {
+    if (error instanceof InvariantViolation) throw new SnapshotError('SNAPSHOT_INVARIANT_VIOLATED', error.message);
+    throw error;
+  }
+  return { state, appliedIndex: meta.appliedIndex };
+}
+
+/** Formats up to 8: canonical JSON rows, checked against the state hash. */
+function* readCanonicalRowsSteps(database: Database.Database, meta: SnapshotMeta): Generator<void, State> {
   const loaded = emptyState();
   const rowsAsWritten: TableRows[] = [];
-  // COMPAT: only an older format's hash needs the rows as written, sorted; format 8 hashes the
-  // rows as they are read, which the writer put in key order.
-  const keepRows = meta.formatVersion < snapshotFormatVersion;
+  // COMPAT: only a format before 8 needs the rows as written, sorted, for its hash; format 8
+  // hashes the rows as they are read, which the writer put in key order.
+  const keepRows = meta.formatVersion < fallbackSnapshotFormat;
   const hasher = keepRows ? null : new StateHasher();
   let hashedAsRead = hasher !== null;
   for (const table of tables) {
@@ -261,16 +374,107 @@ function* readDatabaseSteps(database: Database.Database): Generator<void, Restor
   if (hash !== meta.stateHash) {
     throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${hash}, the snapshot says ${meta.stateHash}`);
   }
-  yield;
-  const state: State = { ...loaded, derived: yield* DerivedIndexes.rebuildInSteps(loaded) };
-  yield;
+  return loaded;
+}
+
+/**
+ * Format 9: rows as snapshot-rows.ts writes them, each table's text hashed as read and checked
+ * against its digest in the meta table before the state is used (a mismatch names the table).
+ * Tasks are decoded without their schema: the hash vouches for their text; the other tables' rows
+ * go through their schemas, and every state through the invariants.
+ */
+function* readWrittenRowsSteps(database: Database.Database, meta: SnapshotMeta): Generator<void, State> {
+  const loaded = emptyState();
+  const hasher = new RowsHasher();
+  const strings = readInternedStrings(database, hasher);
+  for (const table of tables) yield* readWrittenTableSteps(database, table, loaded, strings, hasher);
+  const expected = meta.tableHashes!;
+  const names = new Set([...hasher.tableDigests.keys(), ...Object.keys(expected)]);
+  for (const name of names) {
+    const digest = hasher.tableDigests.get(name);
+    if (digest !== expected[name]) {
+      throw new SnapshotError(
+        'SNAPSHOT_HASH_MISMATCH',
+        `table ${name}: its rows hash to ${digest ?? 'nothing'}, the snapshot says ${expected[name] ?? 'nothing'}`,
+      );
+    }
+  }
+  const digest = hasher.digest();
+  if (digest !== meta.rowsHash)
+    throw new SnapshotError('SNAPSHOT_HASH_MISMATCH', `the rows hash to ${digest}, the snapshot says ${meta.rowsHash}`);
+  return loaded;
+}
+
+function readInternedStrings(database: Database.Database, hasher: RowsHasher): readonly string[] {
+  if (!tableExists(database, internedTableName))
+    throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${internedTableName}`);
+  const rows = database.prepare(`SELECT key, row FROM ${internedTableName}`).all() as { key: unknown; row: unknown }[];
+  const row = rows[0];
+  if (rows.length !== 1 || row?.key !== internedRowKey || typeof row.row !== 'string')
+    throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${internedTableName}: not one row "${internedRowKey}"`);
+  hasher.beginTable(internedTableName);
+  hasher.row(internedRowKey, row.row);
+  hasher.endTable(1);
+  let strings: unknown;
   try {
-    yield* checkEntityInvariantsInSteps(state);
+    strings = JSON.parse(row.row);
+  } catch {
+    strings = null;
+  }
+  if (!Array.isArray(strings) || !strings.every((text) => typeof text === 'string'))
+    throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${internedTableName}: not a list of strings`);
+  return strings as string[];
+}
+
+function* readWrittenTableSteps(
+  database: Database.Database,
+  table: Table,
+  state: State,
+  strings: readonly string[],
+  hasher: RowsHasher,
+): Generator<void, void> {
+  if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
+  const positional = table.name === tasksTableName;
+  hasher.beginTable(table.name);
+  const seen = new Set<string>();
+  let rowsInStep = 0;
+  for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{
+    key: unknown;
+    row: unknown;
+  }>) {
+    const { key, row: text } = row;
+    if (typeof key !== 'string' || typeof text !== 'string') {
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: a key or row is not text`);
+    }
+    if (seen.has(key))
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(key)} appears twice`);
+    seen.add(key);
+    hasher.row(key, text);
+    if (positional) loadTaskRow(state, key, text, strings);
+    else loadRow(table, state, key, text);
+    rowsInStep += 1;
+    if (rowsInStep < snapshotRowsPerSlice) continue;
+    rowsInStep = 0;
+    yield;
+  }
+  hasher.endTable(seen.size);
+}
+
+function loadTaskRow(state: State, key: string, text: string, strings: readonly string[]): void {
+  const where = `${tasksTableName}[${JSON.stringify(key)}]`;
+  let task: Task;
+  try {
+    task = taskFromRow(JSON.parse(text), strings);
   } catch (error) {
-    if (error instanceof InvariantViolation) throw new SnapshotError('SNAPSHOT_INVARIANT_VIOLATED', error.message);
+    if (error instanceof SyntaxError)
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${where}: the row is not JSON`);
+    if (error instanceof PositionalRowError)
+      throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${where}: ${error.message}`);
     throw error;
   }
-  return { state, appliedIndex: meta.appliedIndex };
+  const ownKey = taskKey(task.frameworkId, task.id);
+  if (ownKey !== key) throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${where}: the row belongs under another key`);
+  state.tasks.set(ownKey, task);
 }
 
 function compareRowKeys(left: readonly [string, string], right: readonly [string, string]): number {
@@ -284,7 +488,11 @@ function tableExists(database: Database.Database, name: string): boolean {
 interface SnapshotMeta {
   readonly formatVersion: number;
   readonly appliedIndex: LogIndex;
-  readonly stateHash: string;
+  /** Formats up to 8. */
+  readonly stateHash: string | null;
+  /** Format 9: the rows hash and each table's. */
+  readonly rowsHash: string | null;
+  readonly tableHashes: Readonly<Record<string, unknown>> | null;
 }
 
 function readMeta(database: Database.Database): SnapshotMeta {
@@ -308,16 +516,29 @@ function readMeta(database: Database.Database): SnapshotMeta {
       `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`,
     );
   }
+  const writtenRows = version === snapshotFormatVersion;
   const hashFormat = parsed(metaKeys.hashFormat);
-  if (hashFormat !== stateHashFormat)
+  if (hashFormat !== (writtenRows ? rowsHashFormat : stateHashFormat))
     throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `hash format ${JSON.stringify(hashFormat)}`);
   const appliedIndex = parsed(metaKeys.appliedIndex);
   if (typeof appliedIndex !== 'number' || !Number.isSafeInteger(appliedIndex) || appliedIndex < 0) {
     throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "applied_index" is not a whole number');
   }
-  const hash = parsed(metaKeys.stateHash);
-  if (typeof hash !== 'string') throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "state_hash" is not a string');
-  return { formatVersion: version as number, appliedIndex, stateHash: hash };
+  const hashKey = writtenRows ? metaKeys.rowsHash : metaKeys.stateHash;
+  const hash = parsed(hashKey);
+  if (typeof hash !== 'string') throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `meta "${hashKey}" is not a string`);
+  if (!writtenRows)
+    return { formatVersion: version as number, appliedIndex, stateHash: hash, rowsHash: null, tableHashes: null };
+  const tableHashes = parsed(metaKeys.tableHashes);
+  if (typeof tableHashes !== 'object' || tableHashes === null || Array.isArray(tableHashes))
+    throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', 'meta "table_hashes" is not an object');
+  return {
+    formatVersion: version as number,
+    appliedIndex,
+    stateHash: null,
+    rowsHash: hash,
+    tableHashes: tableHashes as Record<string, unknown>,
+  };
 }
 
 interface TableRead {
