@@ -7,7 +7,7 @@
 //                                                   atMs: the wall clock of the last one
 //   stdin  stats → stdout {"type":"stats","launches","tasks","finished","registrations","kills",
 //                          "dials","closes","mostDialsSinceMark","mostRegistrationsSinceMark",
-//                          "eventLoopDelayMaxMs"}  (registrations: every agent's, the first included;
+//                          "eventLoopDelayMaxMs","cpuSeconds"}  (registrations: every agent's, the first included;
 //                          the delay: this process's own event loop, the most since it started)
 // With --finish-at-once, every launch is reported TASK_RUNNING and then TASK_FINISHED at once.
 // Wall-clock times (Date.now) because the parent compares them with its own.
@@ -109,6 +109,12 @@ function killCauses(): Record<string, number> {
   return causes;
 }
 
+/** This process's CPU time (user and system) since it started: what the whole fleet process costs the machine. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'mark') {
     sinceMark = new Set();
@@ -128,6 +134,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       mostDialsSinceMark: mostSinceMark().dials,
       mostRegistrationsSinceMark: mostSinceMark().registrations,
       eventLoopDelayMaxMs: Math.round(eventLoopDelay.max / 1e6),
+      cpuSeconds: cpuSeconds(),
     });
 });
 process.stdin.on('end', () => {

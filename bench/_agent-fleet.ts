@@ -23,6 +23,7 @@ interface FleetMessage {
   readonly mostDialsSinceMark?: number;
   readonly mostRegistrationsSinceMark?: number;
   readonly eventLoopDelayMaxMs?: number;
+  readonly cpuSeconds?: number;
   readonly timeline?: Readonly<Record<keyof FailoverTimeline, (number | null)[]>>;
 }
 
@@ -57,6 +58,8 @@ export interface FleetStats {
   readonly mostRegistrationsSinceMark: number;
   /** The most any fleet process's own event loop was held up. */
   readonly eventLoopDelayMaxMs: number;
+  /** CPU time (user and system) of every fleet process since it started, added up. */
+  readonly cpuSeconds: number;
 }
 
 class FleetChild {
@@ -174,8 +177,9 @@ export class AgentFleet {
         return answer;
       }),
     );
-    const sum = (field: 'launches' | 'tasks' | 'finished' | 'registrations' | 'kills' | 'dials'): number =>
-      answers.reduce((total, answer) => total + (answer[field] ?? 0), 0);
+    const sum = (
+      field: 'launches' | 'tasks' | 'finished' | 'registrations' | 'kills' | 'dials' | 'cpuSeconds',
+    ): number => answers.reduce((total, answer) => total + (answer[field] ?? 0), 0);
     const closes: Record<string, number> = {};
     for (const answer of answers)
       for (const [cause, count] of Object.entries(answer.closes ?? {})) closes[cause] = (closes[cause] ?? 0) + count;
@@ -195,6 +199,7 @@ export class AgentFleet {
       mostDialsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostDialsSinceMark ?? 0)),
       mostRegistrationsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostRegistrationsSinceMark ?? 0)),
       eventLoopDelayMaxMs: Math.max(0, ...answers.map((answer) => answer.eventLoopDelayMaxMs ?? 0)),
+      cpuSeconds: sum('cpuSeconds'),
     };
   }
 

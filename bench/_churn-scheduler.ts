@@ -38,6 +38,10 @@ export class ChurnScheduler {
   failures = 0;
   /** Those failures by the state that ended them. */
   readonly failuresByState = new Map<string, number>();
+  /** Those failures by state and reason (`TASK_LOST REASON_INVALID_OFFERS`, say). */
+  readonly failuresByReason = new Map<string, number>();
+  /** The first message heard for each of those reasons. */
+  readonly failureMessages = new Map<string, string>();
   /** UPDATEs with a uuid the master sent, and of them the ones heard before (resent): per task while it runs, all after. */
   updatesReceived = 0;
   updatesResent = 0;
@@ -151,6 +155,9 @@ export class ChurnScheduler {
       this.#ended(taskId);
       this.failures += 1;
       this.failuresByState.set(status.state, (this.failuresByState.get(status.state) ?? 0) + 1);
+      const reason = `${status.state} ${status.reason ?? 'no reason'}`;
+      this.failuresByReason.set(reason, (this.failuresByReason.get(reason) ?? 0) + 1);
+      if (!this.failureMessages.has(reason)) this.failureMessages.set(reason, status.message ?? '');
     }
   }
 
