@@ -56,7 +56,7 @@ export interface FleetStats {
   readonly handshakeTimeouts: number;
   /** Dials answered without a socket or registration: a follower's 307 or not_leader, another HTTP refusal. */
   readonly redirects: number;
-  /** The fleet processes' own CPU time (user + system), summed: whether the agents' side is the limit. */
+  /** The fleet processes' own CPU time (user + system) since they started, summed: whether the agents' side is the limit. */
   readonly cpuMs: number;
   /** Sockets closed, by cause (`registered|unregistered <close code> <reason>`). */
   readonly closes: Readonly<Record<string, number>>;

@@ -5,6 +5,7 @@
 // terminal task is kept, as in Mesos), so tasks in flight include those awaiting that answer and
 // the framework cannot outrun its own acknowledgements. Simulated agents with `finishAtOnce` report each
 // launch TASK_RUNNING and then TASK_FINISHED, so resources come back at once and are offered again.
+// Offers that come while the window is full are held, and launched on as tasks end (in batches).
 // A task that ends otherwise (dropped, lost, unknown after a leader change) is launched again under
 // a new id; a task silent for long is reconciled explicitly, as bench/_launcher.ts does.
 import {
@@ -25,6 +26,8 @@ export interface ChurnTaskShape {
 /** A task launched this long ago and not yet finished is reconciled (its ACCEPT or updates may be lost). */
 const reconcileAfterMs = 20_000;
 const reconcileIntervalMs = 10_000;
+/** The window refills in about this many launches: a finished task's room is not an ACCEPT of its own. */
+const launchBatchesPerWindow = 10;
 
 export class ChurnScheduler {
   readonly client: SchedulerClient;
@@ -38,12 +41,20 @@ export class ChurnScheduler {
   failures = 0;
   /** Those failures by the state that ended them. */
   readonly failuresByState = new Map<string, number>();
+  /** Those failures by state and reason (`TASK_LOST REASON_INVALID_OFFERS`, say). */
+  readonly failuresByReason = new Map<string, number>();
+  /** The first message heard for each of those reasons. */
+  readonly failureMessages = new Map<string, string>();
   /** UPDATEs with a uuid the master sent, and of them the ones heard before (resent): per task while it runs, all after. */
   updatesReceived = 0;
   updatesResent = 0;
   /** The uuids heard of each task in flight (a few each; dropped as it ends, so memory stays bounded). */
   readonly #heardUuids = new Map<string, Set<string>>();
   #listeners: (() => boolean)[] = [];
+  /** Usable offers not launched on yet (the window was full), by id, oldest first. */
+  readonly #heldOffers = new Map<string, Offer>();
+  /** The fewest tasks launched at once on held offers (fewer only for the last ones): one ACCEPT per this many at least. */
+  readonly #launchBatch: number;
 
   constructor(
     masters: readonly MasterAddress[],
@@ -67,6 +78,12 @@ export class ChurnScheduler {
       for (const offer of event.offers.offers) this.#onOffer(offer);
     });
     this.client.on('UPDATE', (event) => this.#onUpdate(event.update.status));
+    this.client.on('RESCIND', (event) => this.#heldOffers.delete(event.rescind.offer_id.value));
+    // A new stream's master offers afresh; the offers held from the old one are gone with it.
+    this.client.onConnectionChange((change) => {
+      if (change.state !== 'subscribed') this.#heldOffers.clear();
+    });
+    this.#launchBatch = Math.max(1, Math.min(perOffer, Math.ceil(maxInFlight / launchBatchesPerWindow)));
   }
 
   /** Subscribes and launches until `total` tasks have finished. */
@@ -104,18 +121,36 @@ export class ChurnScheduler {
   }
 
   #onOffer(offer: Offer): void {
-    const wanted = Math.min(this.#total - this.finished, this.maxInFlight) - this.#inFlight.size;
-    const match = wanted > 0 ? matchOffer(offer, this.shape) : null;
-    if (match === null) {
-      // Refused briefly only: finished tasks free resources and the framework wants them soon.
+    if (matchOffer(offer, this.shape) === null) {
       void this.client.decline([offer.id], { refuse_seconds: 1 }).catch(() => undefined);
       return;
     }
+    this.#heldOffers.set(offer.id.value, offer);
+    this.#launchOnHeldOffers();
+  }
+
+  /**
+   * Launches on the offers held once the window has room for a batch (or for every task left):
+   * offers that came while it was full are kept, not declined. Declined for a second, they left
+   * the framework without offers when tasks ended, and each DECLINE was a call and a Raft entry.
+   */
+  #launchOnHeldOffers(): void {
+    for (const [offerId, offer] of this.#heldOffers) {
+      const room = Math.min(this.#total - this.finished, this.maxInFlight) - this.#inFlight.size;
+      const left = this.#total - this.finished - this.#inFlight.size;
+      if (room <= 0 || (room < this.#launchBatch && room < left)) return;
+      this.#heldOffers.delete(offerId);
+      this.#launch(offer, room);
+    }
+  }
+
+  #launch(offer: Offer, room: number): void {
+    const match = matchOffer(offer, this.shape)!;
     const fit = Math.min(
       Math.floor(scalarTotal(offer.resources, 'cpus') / this.shape.cpus + 1e-9),
       Math.floor(scalarTotal(offer.resources, 'mem') / this.shape.memMb + 1e-9),
     );
-    const tasks = Array.from({ length: Math.min(fit, this.perOffer, wanted) }, () =>
+    const tasks = Array.from({ length: Math.min(fit, this.perOffer, room) }, () =>
       buildTaskInfo(offer, match, {
         name: this.name,
         taskId: `${this.name}-${++this.#sequence}`,
@@ -143,21 +178,28 @@ export class ChurnScheduler {
     if (status.state === 'TASK_FINISHED') {
       void acknowledged.then((outcome) => {
         // A failed acknowledgement leaves the update unacknowledged: the master sends it again.
-        if (outcome === 'failed' || !this.#ended(taskId)) return;
+        if (outcome === 'failed' || !this.#inFlight.has(taskId)) return;
+        // Counted before it leaves the window, so the room it makes is not taken by one task too many.
         this.finished += 1;
+        this.#ended(taskId);
         this.#listeners = this.#listeners.filter((check) => !check());
       });
     } else if (isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN') {
       this.#ended(taskId);
       this.failures += 1;
       this.failuresByState.set(status.state, (this.failuresByState.get(status.state) ?? 0) + 1);
+      const reason = `${status.state} ${status.reason ?? 'no reason'}`;
+      this.failuresByReason.set(reason, (this.failuresByReason.get(reason) ?? 0) + 1);
+      if (!this.failureMessages.has(reason)) this.failureMessages.set(reason, status.message ?? '');
     }
   }
 
   /** Whether `taskId` was in flight; it is not any more. */
   #ended(taskId: string): boolean {
     this.#heardUuids.delete(taskId);
-    return this.#inFlight.delete(taskId);
+    const ended = this.#inFlight.delete(taskId);
+    if (ended) this.#launchOnHeldOffers();
+    return ended;
   }
 
   /**

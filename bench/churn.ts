@@ -164,6 +164,23 @@ async function leaderCommitIndex(cluster: ProcessCluster): Promise<number> {
   return (await leaderMetrics(leader.address)).get('flotilla_raft_commit_index') ?? Number.NaN;
 }
 
+const cpuSecondsCounter = 'flotilla_process_process_cpu_seconds_total';
+
+/** Every master's CPU seconds so far, by id (NaN for one that does not answer). */
+async function mastersCpuSeconds(cluster: ProcessCluster): Promise<Map<string, number>> {
+  const read = async (address: string): Promise<number> =>
+    (await leaderMetrics(address).catch(() => new Map<string, number>())).get(cpuSecondsCounter) ?? Number.NaN;
+  return new Map(
+    await Promise.all(cluster.replicas.map(async (replica) => [replica.id, await read(replica.address)] as const)),
+  );
+}
+
+/** This process's CPU seconds (user and system) so far. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 async function takeSample(
   cluster: ProcessCluster,
   settings: Settings,
@@ -250,6 +267,11 @@ export async function main(argv: string[]): Promise<void> {
   }, progressIntervalMs);
   try {
     const fleet = await cluster.startAgents(settings.agents, settings.agentProcesses, registerTimeoutMs, true);
+    const cpuBefore = {
+      masters: await mastersCpuSeconds(cluster.masters),
+      bench: ownCpuSeconds(),
+      fleet: (await fleet.stats()).cpuMs / 1000,
+    };
     const startedAtMs = performance.now();
     const run = scheduler.run(settings.tasks);
     const samples: ChurnSample[] = [];
@@ -263,7 +285,15 @@ export async function main(argv: string[]): Promise<void> {
     const elapsedMs = performance.now() - startedAtMs;
     const held = await fleet.stats();
     const logEntries = await leaderCommitIndex(cluster.masters);
-    report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished, logEntries });
+    const mastersAfter = await mastersCpuSeconds(cluster.masters);
+    const cpuSeconds = {
+      masters: Object.fromEntries(
+        [...mastersAfter].map(([id, seconds]) => [id, round(seconds - (cpuBefore.masters.get(id) ?? Number.NaN), 1)]),
+      ),
+      bench: round(ownCpuSeconds() - cpuBefore.bench, 1),
+      fleet: round(held.cpuMs / 1000 - cpuBefore.fleet, 1),
+    };
+    report(settings, samples, { elapsedMs, scheduler, agentsFinished: held.finished, logEntries, cpuSeconds });
   } finally {
     clearInterval(ticker);
     scheduler.close();
@@ -289,8 +319,16 @@ function ratios(samples: readonly ChurnSample[]): Record<string, number> | null 
 function report(
   settings: Settings,
   samples: readonly ChurnSample[],
-  outcome: { elapsedMs: number; scheduler: ChurnScheduler; agentsFinished: number; logEntries: number },
+  outcome: {
+    elapsedMs: number;
+    scheduler: ChurnScheduler;
+    agentsFinished: number;
+    logEntries: number;
+    cpuSeconds: { masters: Record<string, number>; bench: number; fleet: number };
+  },
 ): void {
+  const finished = outcome.scheduler.finished;
+  const perTask = (count: number): number => round(count / finished, 3);
   printTable(
     samples.map((sample) => ({
       finished: sample.finished,
@@ -322,6 +360,21 @@ function report(
     accepts: outcome.scheduler.accepts,
     failures: outcome.scheduler.failures,
     failures_by_state: Object.fromEntries(outcome.scheduler.failuresByState),
+    failures_by_reason: Object.fromEntries(outcome.scheduler.failuresByReason),
+    failure_messages: Object.fromEntries(outcome.scheduler.failureMessages),
+    // The framework's calls per finished task, by type (each call once, however many attempts).
+    calls_per_finished_task: Object.fromEntries(
+      [...outcome.scheduler.client.callsMade].map(([type, count]) => [type, perTask(count)]),
+    ),
+    // CPU milliseconds per finished task of each process over the run (masters by id; the leader
+    // is the sample's): on a shared machine this says what the run costs better than its rate.
+    cpu_ms_per_finished_task: {
+      masters: Object.fromEntries(
+        Object.entries(outcome.cpuSeconds.masters).map(([id, seconds]) => [id, perTask(seconds * 1000)]),
+      ),
+      bench: perTask(outcome.cpuSeconds.bench * 1000),
+      fleet: perTask(outcome.cpuSeconds.fleet * 1000),
+    },
     elapsed_s: round(outcome.elapsedMs / 1000, 1),
     tasks_per_second: round(outcome.scheduler.finished / (outcome.elapsedMs / 1000), 1),
     // The leader's commit index at the end: every entry of the run, set-up included.

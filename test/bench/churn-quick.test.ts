@@ -20,6 +20,8 @@ interface SummaryLine {
   finished: number;
   agents_reported_finished: number;
   ratio_last_to_first_full: Record<string, number> | null;
+  calls_per_finished_task: Record<string, number>;
+  cpu_ms_per_finished_task: { masters: Record<string, number>; bench: number; fleet: number };
   load_average: number[];
 }
 
@@ -58,6 +60,13 @@ test('the churn benchmark in quick mode samples every 1,000 tasks and keeps hist
   assert.is(summary.finished, 3_000);
   assert.ok(summary.agents_reported_finished >= 3_000, 'every task finished on a simulated agent');
   assert.ok(summary.ratio_last_to_first_full !== null, 'ratios once history was full');
+  // Every finished task's terminal update was acknowledged (its earlier ones with it, mostly).
+  assert.ok((summary.calls_per_finished_task.ACKNOWLEDGE ?? 0) >= 1, JSON.stringify(summary.calls_per_finished_task));
+  // Offers that came while the window was full were held, not declined (each DECLINE a call and a
+  // Raft entry, and the agent refused for a second when its room was wanted).
+  assert.is(summary.calls_per_finished_task.DECLINE, undefined, JSON.stringify(summary.calls_per_finished_task));
+  assert.is(Object.keys(summary.cpu_ms_per_finished_task.masters).length, 3);
+  assert.ok(summary.cpu_ms_per_finished_task.fleet > 0, "the fleet's CPU was read");
   for (const name of ['leader_rss', 'snapshot_bytes', 'get_state_ms', 'get_state_bytes']) {
     assert.ok(Number.isFinite(summary.ratio_last_to_first_full![name]), name);
   }

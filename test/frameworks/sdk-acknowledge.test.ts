@@ -27,10 +27,10 @@ test.after(async () => {
 });
 
 /** An update of a task the master never heard of: acknowledging it is no error (202, as Mesos). */
-const status = (taskId: string, uuid: string): TaskStatus => ({
+const status = (taskId: string, uuid: string, state: TaskStatus['state'] = 'TASK_FINISHED'): TaskStatus => ({
   task_id: { value: taskId },
   agent_id: { value: 'no-such-agent' },
-  state: 'TASK_FINISHED',
+  state,
   source: 'SOURCE_EXECUTOR',
   uuid,
 });
@@ -53,6 +53,39 @@ test('an update received again while its acknowledgement is on its way is acknow
     // Answered: a later copy of the update is acknowledged again (the master may not have it yet).
     await client.acknowledge(update);
     assert.is(acknowledgements() - before, 2);
+  } finally {
+    client.close();
+  }
+});
+
+test("a task's updates acknowledged in one turn with its terminal one cost one ACKNOWLEDGE, the terminal one's", async () => {
+  // The churn bench's tasks start and finish at once: TASK_RUNNING and TASK_FINISHED reach the
+  // framework together, and the terminal acknowledgement completes the task (command format 10).
+  const client = newClient(proxy.address);
+  try {
+    await client.subscribe();
+    const before = proxy.seen.length;
+    const uuid = (fill: number): string => Buffer.alloc(16, fill).toString('base64');
+    const tasks = ['together-1', 'together-2', 'together-3'];
+    const acknowledged = tasks.flatMap((taskId, index) => [
+      client.acknowledge(status(taskId, uuid(200 + index), 'TASK_RUNNING')),
+      client.acknowledge(status(taskId, uuid(210 + index), 'TASK_FINISHED')),
+    ]);
+    // A task still running: its update is acknowledged on its own.
+    acknowledged.push(client.acknowledge(status('running-alone', uuid(220), 'TASK_RUNNING')));
+    assert.is(client.acknowledgementsOnTheirWay, 7);
+    await Promise.all(acknowledged);
+    const sent = proxy.seen.slice(before).filter((call) => call.type === 'ACKNOWLEDGE');
+    assert.equal(
+      sent.map((call) => (JSON.parse(call.body) as { acknowledge: { uuid: string } }).acknowledge.uuid).sort(),
+      [uuid(210), uuid(211), uuid(212), uuid(220)].sort(),
+      "each finished task's terminal update, and the running one's",
+    );
+    assert.is(client.callsMade.get('ACKNOWLEDGE'), 4);
+    assert.is(client.acknowledgementsOnTheirWay, 0);
+    // In a later turn, the running task's terminal update is acknowledged as it comes.
+    await client.acknowledge(status('running-alone', uuid(221), 'TASK_FINISHED'));
+    assert.is(client.callsMade.get('ACKNOWLEDGE'), 5);
   } finally {
     client.close();
   }

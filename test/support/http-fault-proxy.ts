@@ -16,6 +16,8 @@ export interface SeenCall {
   readonly type: string;
   readonly key: string | null;
   readonly fault: CallFault | null;
+  /** The request's body as sent (a scheduler call's JSON). */
+  readonly body: string;
 }
 
 export class HttpFaultProxy {
@@ -77,7 +79,7 @@ export class HttpFaultProxy {
     const fault = type === null ? null : (this.faults.get(type)?.shift() ?? null);
     if (type !== null) {
       const key = request.headers['idempotency-key'];
-      this.seen.push({ type, key: typeof key === 'string' ? key : null, fault });
+      this.seen.push({ type, key: typeof key === 'string' ? key : null, fault, body: body.toString('utf8') });
     }
     // Left open: the client's own time out ends it (or close() does).
     if (fault === 'never-answer') return;

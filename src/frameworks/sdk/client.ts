@@ -93,6 +93,12 @@ export interface ConnectionChange {
 }
 
 type Handler = (event: SchedulerEvent) => void;
+
+interface TurnAcknowledgement {
+  readonly status: TaskStatus;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
 /** Mesos' default when SUBSCRIBED does not say (master flag --heartbeat_interval... is 15 s). */
 const defaultHeartbeatSeconds = 15;
 
@@ -129,6 +135,11 @@ export class SchedulerClient {
    * and the queue grew until no acknowledgement got through (the churn bench's stall).
    */
   readonly #acknowledgements = new Map<string, Promise<void>>();
+  /** ACKNOWLEDGEs asked for in this turn, by task in the order asked; sent once it ends (#sendTurnAcknowledgements). */
+  #turnAcknowledgements = new Map<string, TurnAcknowledgement[]>();
+  #turnAcknowledgementsSend: NodeJS.Immediate | null = null;
+  /** Calls made, by type: each once however many attempts it took (what a framework costs the master). */
+  readonly #callsMade = new Map<CallType, number>();
   readonly #streamAgent: http.Agent;
   readonly #logger: Logger;
   /** The Authorization header of every request, or none (secretHeaders). */
@@ -200,6 +211,7 @@ export class SchedulerClient {
   async call<Type extends CallType>(type: Type, body: CallBodies[Type]): Promise<void> {
     const policy = this.options.callRetry ?? defaultCallRetryPolicy;
     const key = newIdempotencyKey();
+    this.#callsMade.set(type, (this.#callsMade.get(type) ?? 0) + 1);
     for (let attempt = 1; ; attempt++) {
       const sent = { streamId: null as string | null };
       try {
@@ -279,6 +291,17 @@ export class SchedulerClient {
     return this.call('KILL', { task_id: { value: taskId }, ...(agent === undefined ? {} : { agent_id: agent }) });
   }
 
+  /**
+   * ACKNOWLEDGE of one update, sent once the current turn ends (with the others asked for in it),
+   * at most once while it is on its way. An update of a task whose terminal update is acknowledged
+   * in the same turn is not acknowledged on its own: acknowledging a task's terminal update
+   * acknowledges every earlier one (Mesos' `Master::acknowledge` removes the task; a Flotilla
+   * master of command format 10 records them all), so its promise follows the terminal one's. A
+   * master without that rule (a mixed-version cluster) sends the earlier update again later, and
+   * it is acknowledged then. Mesos' agents send a task's next update only once the previous one
+   * is acknowledged, so against Apache Mesos no two arrive in one turn. Where a task starts and
+   * finishes at once (the churn bench), this halves the acknowledgements.
+   */
   acknowledge(status: TaskStatus): Promise<void> {
     if (status.uuid === undefined || status.agent_id === undefined) {
       return Promise.reject(
@@ -291,13 +314,41 @@ export class SchedulerClient {
     const key = `${status.task_id.value}/${status.uuid}`;
     const onItsWay = this.#acknowledgements.get(key);
     if (onItsWay !== undefined) return onItsWay;
-    const acknowledged = this.call('ACKNOWLEDGE', {
-      agent_id: status.agent_id,
-      task_id: status.task_id,
-      uuid: status.uuid,
+    const acknowledged = new Promise<void>((resolve, reject) => {
+      const taskId = status.task_id.value;
+      const ofTask = this.#turnAcknowledgements.get(taskId) ?? [];
+      ofTask.push({ status, resolve, reject });
+      this.#turnAcknowledgements.set(taskId, ofTask);
     }).finally(() => this.#acknowledgements.delete(key));
     this.#acknowledgements.set(key, acknowledged);
+    this.#turnAcknowledgementsSend ??= setImmediate(() => this.#sendTurnAcknowledgements());
     return acknowledged;
+  }
+
+  /** The acknowledgements asked for in the turn that ended: per task, its terminal update's alone if it has one. */
+  #sendTurnAcknowledgements(): void {
+    this.#turnAcknowledgementsSend = null;
+    const turn = this.#turnAcknowledgements;
+    this.#turnAcknowledgements = new Map();
+    for (const asked of turn.values()) {
+      const terminal = asked.filter((each) => isTerminalTaskState(each.status.state));
+      // Two terminal updates of one task (a rare state change after a terminal one): each on its own.
+      const sent = terminal.length === 1 ? terminal : asked;
+      for (const each of sent) {
+        const answered = this.call('ACKNOWLEDGE', {
+          agent_id: each.status.agent_id!,
+          task_id: each.status.task_id,
+          uuid: each.status.uuid!,
+        });
+        const following = sent === asked ? [each] : asked;
+        for (const follower of following) answered.then(follower.resolve, follower.reject);
+      }
+    }
+  }
+
+  /** Calls made so far, by type (retries of one call not counted again). */
+  get callsMade(): ReadonlyMap<CallType, number> {
+    return this.#callsMade;
   }
 
   /** ACKNOWLEDGEs sent and not yet answered (each update's once, however often it was received). */
