@@ -8,8 +8,10 @@
 //   stdin  stats → stdout {"type":"stats","launches","tasks","finished","registrations","kills",
 //                          "dials","handshakeTimeouts","redirects","cpuMs","closes",
 //                          "mostDialsSinceMark","mostRegistrationsSinceMark",
-//                          "eventLoopDelayMaxMs"}  (registrations: every agent's, the first included;
-//                          the delay: this process's own event loop, the most since it started)
+//                          "eventLoopDelayMaxMs","notReregistered"}  (registrations: every agent's, the
+//                          first included; the delay: this process's own event loop, the most since
+//                          it started; notReregistered: the agents not registered again since the
+//                          mark, by where they stand)
 // With --finish-at-once, every launch is reported TASK_RUNNING and then TASK_FINISHED at once.
 // Wall-clock times (Date.now) because the parent compares them with its own.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -76,6 +78,18 @@ function failoverTimeline(): Record<string, number[]> {
   };
 }
 
+/** The agents not registered again since the mark, counted by where they stand (empty without a mark). */
+function notReregistered(): Record<string, number> {
+  const states: Record<string, number> = {};
+  if (sinceMark === null) return states;
+  for (const agent of agents) {
+    if (sinceMark.has(agent)) continue;
+    const state = agent.connectionState();
+    states[state] = (states[state] ?? 0) + 1;
+  }
+  return states;
+}
+
 /** Every agent's socket closes, summed by cause. */
 function closeCauses(): Record<string, number> {
   const causes: Record<string, number> = {};
@@ -138,6 +152,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       mostDialsSinceMark: mostSinceMark().dials,
       mostRegistrationsSinceMark: mostSinceMark().registrations,
       eventLoopDelayMaxMs: Math.round(eventLoopDelay.max / 1e6),
+      notReregistered: notReregistered(),
     });
 });
 process.stdin.on('end', () => {

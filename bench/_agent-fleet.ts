@@ -23,6 +23,7 @@ interface FleetMessage {
   readonly redirects?: number;
   readonly cpuMs?: number;
   readonly closes?: Readonly<Record<string, number>>;
+  readonly notReregistered?: Readonly<Record<string, number>>;
   readonly mostDialsSinceMark?: number;
   readonly mostRegistrationsSinceMark?: number;
   readonly eventLoopDelayMaxMs?: number;
@@ -60,6 +61,8 @@ export interface FleetStats {
   readonly cpuMs: number;
   /** Sockets closed, by cause (`registered|unregistered <close code> <reason>`). */
   readonly closes: Readonly<Record<string, number>>;
+  /** The agents not registered again since the last mark, by where they stand (empty without a mark). */
+  readonly notReregistered: Readonly<Record<string, number>>;
   /** The most sockets any one agent opened since the last mark (0 before a mark). */
   readonly mostDialsSinceMark: number;
   /** The most registrations any one agent made since the last mark (0 before a mark). */
@@ -198,6 +201,10 @@ export class AgentFleet {
     const closes: Record<string, number> = {};
     for (const answer of answers)
       for (const [cause, count] of Object.entries(answer.closes ?? {})) closes[cause] = (closes[cause] ?? 0) + count;
+    const notReregistered: Record<string, number> = {};
+    for (const answer of answers)
+      for (const [state, count] of Object.entries(answer.notReregistered ?? {}))
+        notReregistered[state] = (notReregistered[state] ?? 0) + count;
     const killCauses: Record<string, number> = {};
     for (const answer of answers)
       for (const [cause, count] of Object.entries(answer.killCauses ?? {}))
@@ -214,6 +221,7 @@ export class AgentFleet {
       redirects: sum('redirects'),
       cpuMs: sum('cpuMs'),
       closes,
+      notReregistered,
       mostDialsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostDialsSinceMark ?? 0)),
       mostRegistrationsSinceMark: Math.max(0, ...answers.map((answer) => answer.mostRegistrationsSinceMark ?? 0)),
       eventLoopDelayMaxMs: Math.max(0, ...answers.map((answer) => answer.eventLoopDelayMaxMs ?? 0)),

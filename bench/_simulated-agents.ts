@@ -64,6 +64,9 @@ export class SimulatedAgent {
   /** Called on every `registered` answer: a fleet counts re-registrations with it. */
   onRegistered: (() => void) | null = null;
   #socket: WebSocket | null = null;
+  /** The master `#socket` was dialled to, and whether it answered `registered` on it. */
+  #socketTarget: string | null = null;
+  #registeredOnSocket = false;
   #closed = false;
   /** Status updates sent but not acknowledged, by uuid, in the order sent, with their task and state. */
   readonly #unacknowledged = new Map<string, { readonly encoded: string; readonly task: ReportedTask }>();
@@ -99,6 +102,21 @@ export class SimulatedAgent {
     this.firstDialSinceMarkAtMs = null;
   }
 
+  /**
+   * Where this agent stands with the masters, in words (a fleet sums them for the agents that did
+   * not register again after a failover, so a run that never finishes says what they wait for).
+   */
+  connectionState(): string {
+    if (this.#dialTimer !== null) return 'waiting to dial';
+    const socket = this.#socket;
+    if (socket === null) return 'no socket';
+    if (socket.readyState === WebSocket.CONNECTING) return `handshaking with ${this.#socketTarget}`;
+    if (socket.readyState !== WebSocket.OPEN) return `closing a socket to ${this.#socketTarget}`;
+    return this.#registeredOnSocket
+      ? `registered with ${this.#socketTarget}`
+      : `open, not registered, with ${this.#socketTarget}`;
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#resendTimer !== null) clearInterval(this.#resendTimer);
@@ -125,6 +143,8 @@ export class SimulatedAgent {
       headers: { [secretHeader]: developmentSecret, [agentRedirectHeader]: '1' },
     });
     this.#socket = socket;
+    this.#socketTarget = address;
+    this.#registeredOnSocket = false;
     this.dials += 1;
     const dialAtMs = Date.now();
     let openAtMs = dialAtMs;
@@ -167,6 +187,7 @@ export class SimulatedAgent {
       const message = parsed.message;
       clearTimeout(silenceTimer);
       if (message.type === 'registered') {
+        if (this.#socket === socket) this.#registeredOnSocket = true;
         this.lastRegistration = { dialAtMs, openAtMs, atMs: Date.now() };
         this.#discovery.learn([message.master, ...message.masters]);
         this.#discovery.registered();

@@ -226,7 +226,12 @@ async function killLeader(
   await cluster.kill(leader, 'SIGKILL');
   const newLeader = await cluster.waitForLeader(reregisterTimeoutMs, [leader.id]);
   const newLeaderMs = Date.now() - killedAtMs;
-  const reregistered = await fleet.reregistered(reregisterTimeoutMs);
+  const reregistered = await fleet.reregistered(reregisterTimeoutMs).catch(async (error: unknown) => {
+    // A run that never finishes says what the missing agents wait for before it fails.
+    const stuck = await fleet.stats().catch(() => null);
+    progress(`agents not registered again: ${JSON.stringify(stuck?.notReregistered ?? 'no answer')}`);
+    throw error;
+  });
   const counts = countsBetween(before, await fleet.stats());
   const timeline = failoverTimeline(killedAtMs, reregistered.timeline, await cluster.wholeOutput(newLeader));
   return { reregisteredMs: reregistered.atMs - killedAtMs, newLeaderMs, newLeader, counts, timeline };
