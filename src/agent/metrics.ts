@@ -3,10 +3,10 @@
 // its tasks by state, its resources total and allocated, container launch errors; and Flotilla's
 // own: launches per containerizer and outcome, status updates not yet acknowledged by the master.
 // `/metrics` on the agent's port is its text, `/metrics/snapshot` its flat Mesos-style JSON.
-import { collectDefaultMetrics } from 'prom-client';
 import type { WireResource } from '../protocol/agent.ts';
 import { taskStates } from '../protocol/task-states.ts';
 import { MetricRegistry } from '../util/metric-registry.ts';
+import { collectProcessMetrics } from '../util/process-metrics.ts';
 import type { ContainerizerKind } from './containerizer/types.ts';
 
 const millisecondsPerSecond = 1000;
@@ -39,7 +39,7 @@ export class AgentMetrics {
   /** `name`: what the agent is called in every series (its listen address). */
   constructor(name: string, startedAtMs = Date.now()) {
     this.metrics = new MetricRegistry({ agent: name });
-    collectDefaultMetrics({ register: this.metrics.registry, prefix: 'flotilla_process_' });
+    collectProcessMetrics(this.metrics.registry, 'flotilla_process_');
     this.metrics.mesosGauge('agent/uptime_secs', {
       help: 'seconds since this agent started',
       read: () => (Date.now() - startedAtMs) / millisecondsPerSecond,

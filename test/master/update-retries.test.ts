@@ -10,7 +10,8 @@ import { maxStatusUpdateRetryIntervalMs } from '../../src/master/limits.ts';
 import { RecordingSink } from './support/recording-sink.ts';
 import { SchedulerSession } from '../../src/master/scheduler/session.ts';
 import { UpdateRetries } from '../../src/master/scheduler/update-retries.ts';
-import type { FrameworkId } from '../../src/state-machine/ids.ts';
+import { taskId, taskKey, type FrameworkId } from '../../src/state-machine/ids.ts';
+import type { ReadonlyState } from '../../src/state-machine/state.ts';
 import {
   A1,
   accept,
@@ -21,12 +22,14 @@ import {
   launch,
   mem,
   O1,
+  O2,
   offerDefinition,
   registerAgent,
   resources,
   subscribe,
   T1,
   T2,
+  T3,
   taskDefinition,
   updateStatus,
   uuid,
@@ -137,6 +140,114 @@ test('the wait stops doubling at the maximum', () => {
   for (let second = 0; second <= 190; second += 10)
     resent += retries.resend(() => session, harness.state, second * 1000);
   assert.is(resent, 4 * 6);
+});
+
+const manyTasks = 200;
+
+/** `manyTasks` tasks on a1, each reported TASK_RUNNING (uuid 1), nothing acknowledged. */
+function manyRunningUnacknowledged(): Harness {
+  const ids = Array.from({ length: manyTasks }, (_, index) => taskId(`many-${index}`));
+  const harness = new Harness([
+    registerAgent(),
+    subscribe(),
+    createOffers(offerDefinition(O1, resources(cpus(2), mem(manyTasks)))),
+    accept([O1], [launch(...ids.map((id) => taskDefinition(id, resources(mem(1)))))]),
+  ]);
+  for (const id of ids) harness.ok(updateStatus(id, 'TASK_RUNNING', { uuid: uuid(1) }));
+  return harness;
+}
+
+/** The state with its task reads counted: what a retry round looks at. */
+function countingTaskReads(state: ReadonlyState): { state: ReadonlyState; reads: () => number } {
+  let reads = 0;
+  const tasks = new Proxy(state.tasks, {
+    get(target, property) {
+      if (property === 'get')
+        return (key: Parameters<typeof target.get>[0]) => {
+          reads += 1;
+          return target.get(key);
+        };
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const counted = new Proxy(state, {
+    get: (target, property) => (property === 'tasks' ? tasks : Reflect.get(target, property, target)),
+  });
+  return { state: counted, reads: () => reads };
+}
+
+test('a retry round reads only the tasks with an update due, not every unacknowledged one', () => {
+  const harness = manyRunningUnacknowledged();
+  const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
+  const { state, reads } = countingTaskReads(harness.state);
+  const readsInRound = (second: number): { resent: number; reads: number } => {
+    const before = reads();
+    const resent = retries.resend(() => session, state, second * 1000);
+    return { resent, reads: reads() - before };
+  };
+  assert.equal(readsInRound(0), { resent: 0, reads: manyTasks }, 'a new stream walks its tasks once');
+  assert.equal(readsInRound(5), { resent: 0, reads: 0 }, 'nothing due: nothing read');
+  assert.is(readsInRound(10).resent, manyTasks);
+  assert.equal(readsInRound(20), { resent: 0, reads: 0 }, 'due again at 30 s');
+  assert.equal(readsInRound(29), { resent: 0, reads: 0 });
+});
+
+test('an update given after the stream walked its tasks is due an interval after it was noted', () => {
+  const harness = finishedUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs);
+  // Tasks t1 and t2 acknowledged to the end; then t3 is launched and reported running.
+  for (const [task, first] of [
+    [T1, 1],
+    [T2, 3],
+  ] as const) {
+    harness.ok({
+      type: 'acknowledge_task_status',
+      at: 0,
+      frameworkId: F1,
+      taskId: task,
+      agentId: A1,
+      uuid: uuid(first),
+    });
+    harness.ok({
+      type: 'acknowledge_task_status',
+      at: 0,
+      frameworkId: F1,
+      taskId: task,
+      agentId: A1,
+      uuid: uuid(first + 1),
+      completesTerminalTask: true,
+    });
+  }
+  assert.is(
+    retries.resend(() => session, harness.state, 0),
+    0,
+  );
+  const noted = harness.events.length;
+  harness.ok(createOffers(offerDefinition(O2, resources(cpus(1), mem(128)))));
+  harness.ok(accept([O2], [launch(taskDefinition(T3, resources(cpus(1), mem(128))))]));
+  harness.ok(updateStatus(T3, 'TASK_RUNNING', { uuid: uuid(9) }));
+  // As the leader's sessions do: each change, as it applies.
+  for (const event of harness.eventsSince(noted))
+    if (event.type === 'TASK_ADDED' || event.type === 'TASK_UPDATED')
+      retries.noteTask(taskKey(event.task.frameworkId, event.task.id), event.task);
+  assert.is(
+    retries.resend(() => session, harness.state, 5_000),
+    0,
+    'first seen at 5 s',
+  );
+  assert.is(
+    retries.resend(() => session, harness.state, 14_000),
+    0,
+  );
+  assert.is(
+    retries.resend(() => session, harness.state, 15_000),
+    1,
+  );
+  assert.equal(resentUuids(sink, 0), [uuid(9)]);
 });
 
 test.run();

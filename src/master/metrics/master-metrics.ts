@@ -5,10 +5,10 @@
 // task starts elections nobody wanted: DESIGN.md), and which leader services run in which term.
 // `/metrics` is its text; `/metrics/snapshot` and GET_METRICS its flat Mesos-style JSON.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { collectDefaultMetrics } from 'prom-client';
 import type { CoreStatus } from '../../raft/types.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import { MetricRegistry } from '../../util/metric-registry.ts';
+import { collectProcessMetrics } from '../../util/process-metrics.ts';
 import type { AllocationObserver } from '../allocation-loop.ts';
 import type { LeaderServicesView } from '../leadership/view.ts';
 import { allocationMetrics } from './allocation-metrics.ts';
@@ -40,7 +40,7 @@ export class MasterMetrics {
 
   constructor(sources: MasterMetricSources) {
     this.metrics = new MetricRegistry({ master: sources.id });
-    collectDefaultMetrics({ register: this.metrics.registry, prefix: 'flotilla_process_' });
+    collectProcessMetrics(this.metrics.registry, 'flotilla_process_');
     this.loopDelay.enable();
     this.metrics.mesosGauge('master/uptime_secs', {
       help: 'seconds since this master started',

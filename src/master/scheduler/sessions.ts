@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
 import { assert } from '../../util/assert.ts';
 import type { ChangeEvent } from '../../state-machine/events.ts';
-import type { FrameworkId } from '../../state-machine/ids.ts';
+import { taskKey, type FrameworkId } from '../../state-machine/ids.ts';
 import { compareStrings } from '../../state-machine/ordering.ts';
 import type { ReadonlyState } from '../../state-machine/state.ts';
 import type { MasterCore } from '../interface.ts';
@@ -56,6 +56,8 @@ export class SchedulerSessions implements LeaderService {
   readonly #inverseOfferSync = new InverseOfferSync();
   readonly #settings: SchedulerSessionSettings;
   #term: number | null = null;
+  /** This term's status update retries (update-retries.ts): told of task changes as they apply. */
+  #retries: UpdateRetries | null = null;
   #timers: NodeJS.Timeout[] = [];
   #stopListening: (() => void) | null = null;
   #closed = false;
@@ -92,6 +94,7 @@ export class SchedulerSessions implements LeaderService {
       this.#settings.statusUpdateRetryIntervalMs,
       Math.max(this.#settings.statusUpdateRetryIntervalMs, limits.maxStatusUpdateRetryIntervalMs),
     );
+    this.#retries = retries;
     this.#every(this.#settings.statusUpdateRetryIntervalMs, () => {
       const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), Date.now());
       if (resent > 0) this.logger.info({ resent }, 'sent unacknowledged status updates again');
@@ -113,6 +116,7 @@ export class SchedulerSessions implements LeaderService {
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
     this.#stopListening?.();
     this.#stopListening = null;
+    this.#retries = null;
     this.#endAll('Master is no longer the leader');
     this.#answers.clear();
     assert(this.#sessions.size === 0 && this.#timers.length === 0, 'stopped sessions keep nothing running');
@@ -292,10 +296,17 @@ export class SchedulerSessions implements LeaderService {
   #onChange(event: ChangeEvent): void {
     try {
       this.#inverseOfferSync.noteChange(event, this.master.state(), this.#sessions.keys());
+      this.#noteForRetries(event);
       routeChange(this.#routing, event);
     } catch (error) {
       this.logger.error({ err: error, event: event.type }, 'a scheduler event could not be routed');
     }
+  }
+
+  #noteForRetries(event: ChangeEvent): void {
+    if (event.type === 'TASK_ADDED' || event.type === 'TASK_UPDATED')
+      this.#retries?.noteTask(taskKey(event.task.frameworkId, event.task.id), event.task);
+    else if (event.type === 'STATE_RESTORED') this.#retries?.reset();
   }
 
   readonly #routing: RoutingTarget = {

@@ -39,14 +39,17 @@ function tasksWithUnacknowledged(state: ReadonlyState, frameworkId: string): Tas
  * Sent on every retry round (update-retries.ts) and on re-subscription (sessions.ts).
  */
 export function updatesToResend(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
+  return tasksWithUnacknowledged(state, frameworkId).flatMap(taskUpdatesToResend);
+}
+
+/** One task's share of `updatesToResend`: its oldest unacknowledged update and a waiting terminal one. */
+export function taskUpdatesToResend(task: Task): PendingUpdate[] {
   const pending: PendingUpdate[] = [];
-  for (const task of tasksWithUnacknowledged(state, frameworkId)) {
-    const oldest = task.statuses.find(needsAcknowledgement);
-    if (oldest !== undefined) pending.push({ task, status: oldest });
-    const latest = task.statuses[task.statuses.length - 1];
-    if (latest !== undefined && latest !== oldest && needsAcknowledgement(latest) && isTerminalTaskState(latest.state))
-      pending.push({ task, status: latest });
-  }
+  const oldest = task.statuses.find(needsAcknowledgement);
+  if (oldest !== undefined) pending.push({ task, status: oldest });
+  const latest = task.statuses[task.statuses.length - 1];
+  if (latest !== undefined && latest !== oldest && needsAcknowledgement(latest) && isTerminalTaskState(latest.state))
+    pending.push({ task, status: latest });
   return pending;
 }
 

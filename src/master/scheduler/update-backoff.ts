@@ -5,16 +5,40 @@
 // copy costs it another ACKNOWLEDGE, and its backlog grows until nothing is acknowledged at all
 // (the churn bench's stall: 5,872 finished tasks left unacknowledged). Leader memory, per stream:
 // a new stream hears every pending update on SUBSCRIBE and starts afresh.
+//
+// Indexed by due time per task (retry-heap.ts): a round pops the tasks with an update due and
+// looks at nothing else, so its work is what it sends, not every unacknowledged update of the
+// stream (issue 12: one round over 100,000 tasks held the leader's loop 215 ms). The owner says
+// when a task's pending updates may have grown (`track`); one that shrank (an acknowledgement)
+// is found out when the task is next due, and its acknowledged updates forgotten then.
 import { assert } from '../../util/assert.ts';
+import type { TaskKey } from '../../state-machine/ids.ts';
+import { RetryHeap } from './retry-heap.ts';
 
 interface Schedule {
   dueAtMs: number;
   intervalMs: number;
 }
 
+interface TaskSchedules {
+  /** By update uuid (only a task's own uuids are distinct), in the order the task lists them. */
+  readonly updates: Map<string, Schedule>;
+  /** The earliest of `updates`: the heap entry that is not stale. */
+  dueAtMs: number;
+}
+
+export interface DueUpdate {
+  readonly key: TaskKey;
+  readonly uuid: string;
+}
+
+/** A task's updates waiting for an acknowledgement now, by uuid, oldest first (task-updates.ts). */
+export type PendingUuids = (key: TaskKey) => readonly string[];
+
 export class UpdateBackoff {
-  /** By update (its task and uuid): when it is due again, and the wait after that resend. */
-  readonly #schedules = new Map<string, Schedule>();
+  readonly #tasks = new Map<TaskKey, TaskSchedules>();
+  readonly #heap = new RetryHeap();
+  #updates = 0;
 
   constructor(
     readonly minimumIntervalMs: number,
@@ -24,30 +48,78 @@ export class UpdateBackoff {
   }
 
   /**
-   * Of `pending` (keys of the updates the stream has not acknowledged, each already sent on it at least once:
-   * live when committed, or on SUBSCRIBE), those due at `nowMs`, at most `limit`, in the given order.
-   * An update seen for the first time is due one interval later; each one returned is due again
-   * after twice its last wait. Keys no longer pending are forgotten.
+   * The task's pending updates are `pending` (each already sent on the stream at least once:
+   * live when committed, or on SUBSCRIBE): one seen for the first time is due one interval
+   * after `nowMs`, those no longer pending are forgotten.
    */
-  due(pending: readonly string[], nowMs: number, limit: number): string[] {
-    const still = new Set(pending);
-    for (const key of this.#schedules.keys()) if (!still.has(key)) this.#schedules.delete(key);
-    const due: string[] = [];
-    for (const key of pending) {
-      const schedule = this.#schedules.get(key);
-      if (schedule === undefined) {
-        this.#schedules.set(key, { dueAtMs: nowMs + this.minimumIntervalMs, intervalMs: this.minimumIntervalMs });
-      } else if (schedule.dueAtMs <= nowMs && due.length < limit) {
-        schedule.intervalMs = Math.min(schedule.intervalMs * 2, this.maximumIntervalMs);
-        schedule.dueAtMs = nowMs + schedule.intervalMs;
-        due.push(key);
+  track(key: TaskKey, pending: readonly string[], nowMs: number): void {
+    let task = this.#tasks.get(key);
+    if (task === undefined) {
+      if (pending.length === 0) return;
+      task = { updates: new Map(), dueAtMs: Number.POSITIVE_INFINITY };
+      this.#tasks.set(key, task);
+    }
+    this.#reconcile(task, pending, nowMs);
+    this.#reschedule(key, task);
+  }
+
+  /**
+   * The updates due at `nowMs`, at most `limit`: per task in the order `pendingOf` lists them,
+   * tasks by due time, then key. Each returned is due again after twice its last wait. Only
+   * the tasks with an update due are looked at (`pendingOf` is asked for those alone).
+   */
+  due(nowMs: number, limit: number, pendingOf: PendingUuids): DueUpdate[] {
+    const due: DueUpdate[] = [];
+    for (let top = this.#heap.peek(); top !== undefined && top.dueAtMs <= nowMs && due.length < limit; ) {
+      this.#heap.pop();
+      const task = this.#tasks.get(top.key);
+      if (task !== undefined && task.dueAtMs === top.dueAtMs) {
+        // Its heap entry is gone: rescheduled below whatever its earliest due time is now.
+        task.dueAtMs = Number.POSITIVE_INFINITY;
+        const pending = pendingOf(top.key);
+        this.#reconcile(task, pending, nowMs);
+        for (const uuid of pending) {
+          const schedule = task.updates.get(uuid);
+          if (schedule === undefined || schedule.dueAtMs > nowMs || due.length >= limit) continue;
+          schedule.intervalMs = Math.min(schedule.intervalMs * 2, this.maximumIntervalMs);
+          schedule.dueAtMs = nowMs + schedule.intervalMs;
+          due.push({ key: top.key, uuid });
+        }
+        this.#reschedule(top.key, task);
       }
+      top = this.#heap.peek();
     }
     return due;
   }
 
+  #reconcile(task: TaskSchedules, pending: readonly string[], nowMs: number): void {
+    const still = new Set(pending);
+    for (const uuid of task.updates.keys()) {
+      if (still.has(uuid)) continue;
+      task.updates.delete(uuid);
+      this.#updates -= 1;
+    }
+    for (const uuid of pending) {
+      if (task.updates.has(uuid)) continue;
+      task.updates.set(uuid, { dueAtMs: nowMs + this.minimumIntervalMs, intervalMs: this.minimumIntervalMs });
+      this.#updates += 1;
+    }
+  }
+
+  #reschedule(key: TaskKey, task: TaskSchedules): void {
+    if (task.updates.size === 0) {
+      this.#tasks.delete(key);
+      return;
+    }
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const schedule of task.updates.values()) earliest = Math.min(earliest, schedule.dueAtMs);
+    if (earliest === task.dueAtMs) return;
+    task.dueAtMs = earliest;
+    this.#heap.push({ dueAtMs: earliest, key });
+  }
+
   /** Updates this stream is waiting to hear acknowledged (for tests and metrics). */
   get size(): number {
-    return this.#schedules.size;
+    return this.#updates;
   }
 }
