@@ -88,6 +88,11 @@ export interface AgentGatewayParts {
   /** Where executors' messages and exits go: the scheduler sessions. */
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
+  /**
+   * Whether every replica applies command format 11's return of unreachable-lost tasks
+   * (lost-task-return-rule.ts); absent: no (an older replica may be among them).
+   */
+  readonly lostTaskReturnAgreed?: () => boolean;
   /** Told of every well-formed message an agent sends (the master's message counters). */
   readonly onMessage?: (message: AgentMessage) => void;
 }

@@ -131,8 +131,16 @@ export async function registerAgentConnection(
         state: task.state,
       }));
       // With the other registrations of this turn, in one entry (registration-batcher.ts).
+      const restoresLostTasks = gatewayRef.parts.lostTaskReturnAgreed?.() === true;
       const item: AgentRegistrationBatchItem = known
-        ? { type: 'reregister_agent', keepsReservations: true, agentId, info: agentInfo, tasks }
+        ? {
+            type: 'reregister_agent',
+            keepsReservations: true,
+            agentId,
+            info: agentInfo,
+            tasks,
+            ...(restoresLostTasks ? { restoresLostTasks: true } : {}),
+          }
         : { type: 'register_agent', agentId, info: agentInfo };
       const { result } = await gatewayRef.registrations.submit(item);
       if (result.ok) return agentId;

@@ -2,7 +2,7 @@
 // offers are removed (no offer may point at an agent that cannot run it); when it is lost or
 // gone its live tasks get the state Mesos gives them (master.cpp, markUnreachable/markGone).
 import type { MarkAgentGone, RegisterAgent, ReregisterAgent, UpdateAgentState } from './commands.ts';
-import { setTotal } from './agent-accounting.ts';
+import { chargeUsed, freeResources, setTotal } from './agent-accounting.ts';
 import { carryReservations } from './apply-reservations.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
@@ -12,7 +12,10 @@ import { removeOffersOnAgent } from './offer-book.ts';
 import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
 import type { Agent, Framework, State } from './state.ts';
 import { liveTasksAmong, masterStatus, recordTaskStatus, transitionTasks } from './task-lifecycle.ts';
-import { putAgent } from './writes.ts';
+import { maxStatusHistory } from './limits.ts';
+import { isUnreachableLoss } from './task-predicates.ts';
+import { taskWith } from './task-records.ts';
+import { putAgent, putTask } from './writes.ts';
 import { isTerminalTaskState, type TaskState } from '../protocol/task-states.ts';
 
 export function findLiveAgent(state: State, agentId: Agent['id']): Agent | ApplyResult {
@@ -95,6 +98,8 @@ export function applyReregisterAgent(
   }
   restoreReachedTasks(state, command, index, events);
   setTotal(state, found.id, total, index);
+  if (command.restoresLostTasks === true && found.state === 'UNREACHABLE')
+    restoreLostTasks(state, command, index, events);
   const current = state.agents.get(found.id) ?? found;
   const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
   const agent: Agent = {
@@ -132,6 +137,41 @@ function restoreReachedTasks(state: State, command: ReregisterAgent, index: LogI
       index,
       events,
     );
+  }
+}
+
+/**
+ * A non-partition-aware framework's task made TASK_LOST only because its agent was unreachable
+ * (`isUnreachableLoss`) and reported live by the returning agent takes the reported state again,
+ * holds its resources again and is live in the indexes (Mesos' `_reregisterSlave` re-adds the
+ * tasks the agent reports; MasterTest.UnreachableTaskAfterFailover). Command format 11. A task
+ * already pruned from history cannot come back (the agent reports only its id), nor one whose
+ * framework completed, nor one that no longer fits the agent's reported resources (in report
+ * order): the gateway tells the agent to kill those, as before.
+ */
+function restoreLostTasks(state: State, command: ReregisterAgent, index: LogIndex, events: ChangeEvent[]): void {
+  for (const reference of command.tasks) {
+    if (reference.state === null || isTerminalTaskState(reference.state)) continue;
+    if (reference.state === 'TASK_UNREACHABLE' || reference.state === 'TASK_UNKNOWN') continue;
+    const task = state.tasks.get(taskKey(reference.frameworkId, reference.taskId));
+    if (task === undefined || task.agentId !== command.agentId || task.state !== 'TASK_LOST') continue;
+    if (!isUnreachableLoss(task.statuses[task.statuses.length - 1]!)) continue;
+    const framework = state.frameworks.get(task.frameworkId);
+    if (framework === undefined || framework.state === 'COMPLETED') continue;
+    const agent = state.agents.get(command.agentId);
+    if (agent === undefined || !contains(freeResources(agent), task.resources)) continue;
+    const status = masterStatus(
+      reference.state,
+      'REASON_AGENT_REREGISTERED',
+      `agent ${command.agentId} re-registered and reports the task ${reference.state}`,
+      command.at,
+      index,
+    );
+    const statuses = [...task.statuses, status].slice(-maxStatusHistory);
+    const restored = taskWith(task, { state: status.state, statuses, modifyIndex: index });
+    chargeUsed(state, task.agentId, task.resources, index);
+    putTask(state, restored);
+    events.push({ type: 'TASK_UPDATED', task: restored, status });
   }
 }
 

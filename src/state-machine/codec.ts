@@ -30,24 +30,48 @@ import { SchemaError } from './schema.ts';
  *    acknowledgement completes the task). A replica of format 9 would drop the member and apply
  *    the old rule, so only a command that carries it is written as format 10 (`formatOf`), and
  *    a leader sets it only while every replica reads format 10.
+ * 11: reregister_agent's `restoresLostTasks` (Mesos re-adds an unreachable agent's tasks when it
+ *    returns: a task made TASK_LOST only because its agent was unreachable comes back live). A
+ *    replica of format 10 would drop the member and keep the task lost, so only a command that
+ *    carries it is written as format 11, and a leader sets it only while every replica reads 11.
  */
-export const commandFormatVersion = 10;
-/** The newest format before 10: what every command without format 10's member is written as. */
+export const commandFormatVersion = 11;
+/** The format that brought acknowledge_task_status's `completesTerminalTask`. */
+const terminalAcknowledgementFormat = 10;
+/** The newest format before 10: what every command without format 10's or 11's member is written as. */
 const formatBeforeTerminalAcknowledgement = 9;
-/** COMPAT: formats 1–9 read through the same schemas; later members take their defaults (addedIn…Format…). */
-const readableCommandFormats: readonly unknown[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, commandFormatVersion];
+/** COMPAT: formats 1–10 read through the same schemas; later members take their defaults (addedIn…Format…). */
+const readableCommandFormats: readonly unknown[] = [
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  terminalAcknowledgementFormat,
+  commandFormatVersion,
+];
 
 const completesTerminalTask = (item: { readonly type: string; readonly completesTerminalTask?: true }): boolean =>
   item.type === 'acknowledge_task_status' && item.completesTerminalTask === true;
 
+const restoresLostTasks = (item: { readonly type: string; readonly restoresLostTasks?: true }): boolean =>
+  item.type === 'reregister_agent' && item.restoresLostTasks === true;
+
 /**
  * The oldest format that carries `command` whole: a replica of an older build reads every entry
- * a new leader writes until the cluster agrees to use format 10's rule (rolling upgrades).
+ * a new leader writes until the cluster agrees to use format 10's and 11's rules (rolling upgrades).
  */
 export function formatOf(command: Command): number {
+  const carriesLostTaskReturn =
+    command.type === 'agent_registration_batch' ? command.items.some(restoresLostTasks) : restoresLostTasks(command);
+  if (carriesLostTaskReturn) return commandFormatVersion;
   const carriesTerminalAcknowledgement =
     command.type === 'task_status_batch' ? command.items.some(completesTerminalTask) : completesTerminalTask(command);
-  return carriesTerminalAcknowledgement ? commandFormatVersion : formatBeforeTerminalAcknowledgement;
+  return carriesTerminalAcknowledgement ? terminalAcknowledgementFormat : formatBeforeTerminalAcknowledgement;
 }
 
 export type DecodeResult = { readonly ok: true; readonly command: Command } | Rejection;

@@ -6,6 +6,7 @@ import { taskStates } from '../protocol/task-states.ts';
 import {
   addedInCommandFormat4,
   addedInCommandFormat5,
+  addedWithLostTaskReturn,
   addedWithTerminalAcknowledgement,
   array,
   boolean,
@@ -156,6 +157,7 @@ const agentRegistrationBatchItemSchema = taggedUnion<C.AgentRegistrationBatchIte
     info: agentInfoSchema,
     tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
     keepsReservations: boolean,
+    restoresLostTasks: addedWithLostTaskReturn,
   }),
 });
 
@@ -173,6 +175,7 @@ const currentOrLegacySchema = taggedUnion<C.Command | LegacyUpdateAgentState>({
     info: agentInfoSchema,
     tasks: array(taskReferenceSchema, { maxLength: limits.maxReportedTasks }),
     keepsReservations: addedInCommandFormat5(boolean, false),
+    restoresLostTasks: addedWithLostTaskReturn,
   }),
   agent_registration_batch: object<C.AgentRegistrationBatch>({
     type: literal('agent_registration_batch'),

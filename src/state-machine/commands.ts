@@ -53,6 +53,13 @@ export interface ReregisterAgent extends Stamped {
    * formats 1–4 read false: they replay as they applied then, when re-registration dropped them.
    */
   readonly keepsReservations: boolean;
+  /**
+   * A task the master made TASK_LOST only because this agent was unreachable, and that the agent
+   * reports live, returns to the state reported (Mesos re-adds an unreachable agent's tasks when
+   * it re-registers, partition-aware framework or not). Added in command format 11: absent, as
+   * in formats 1–10, such a task stays TASK_LOST and the agent is told to kill it.
+   */
+  readonly restoresLostTasks?: true;
 }
 
 /** One item of an agent_registration_batch: a single registration or re-registration, stamped by the batch. */

@@ -140,7 +140,8 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     const isCompleted = after !== undefined && isCompletedTask(after);
     if (!wasCompleted && isCompleted) this.newlyCompleted.push(key);
     if (!wasCompleted || isCompleted) return;
-    assert(after === undefined, `completed task ${key} changed`);
+    // Pruned, or an unreachable loss whose agent returned with it (command format 11): it leaves the list.
+    assert(after === undefined || isLiveTask(after), `completed task ${key} changed`);
     const pending = this.newlyCompleted.indexOf(key);
     if (pending >= 0) this.newlyCompleted.splice(pending, 1);
     else removeFrom(this.completedTasksByFramework, before!.frameworkId, key);

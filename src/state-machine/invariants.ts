@@ -24,6 +24,7 @@ import { sameAgentTotals } from './agent-totals.ts';
 import type { ReadonlyAllocationBook } from './allocation-book.ts';
 import { sameQuantities } from './quantities.ts';
 import type { RemovalQueue } from './removal-queue.ts';
+import { isUnreachableLoss } from './task-predicates.ts';
 import { kvKey, machineKey, type Agent, type ReadonlyState, type ReplicatedState, type Task } from './state.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 
@@ -186,7 +187,7 @@ function checkTask(state: ReplicatedState, key: TaskKey, task: Task): void {
   const last = task.statuses[task.statuses.length - 1];
   check(last?.state === task.state, `task ${key}: state ${task.state} is not its newest status`);
   check(
-    task.statuses.slice(0, -1).every((status) => !isTerminalTaskState(status.state)),
+    task.statuses.slice(0, -1).every((status) => !isTerminalTaskState(status.state) || isUnreachableLoss(status)),
     `task ${key}: a status follows a terminal one`,
   );
   const uuids = task.statuses.flatMap((status) => (status.uuid === null ? [] : [status.uuid]));
@@ -369,7 +370,8 @@ function checkHistoryLimits(state: ReadonlyState): void {
 
 /**
  * Across one apply: a task terminal before is still there after, with the same state and the
- * same statuses (only their `acknowledged` flags may change), unless the apply pruned it (the
+ * same statuses (only their `acknowledged` flags may change), unless its agent returned with it
+ * after an unreachable loss (it is live again), or the apply pruned it (the
  * TASK_PRUNED events it emitted: `pruned`), and only a completed task, or one whose framework or
  * agent was pruned with it, may be. `before` is a shallow copy of the task map taken before the
  * apply; entities are never mutated in place, so it is exact.
@@ -383,6 +385,8 @@ export function checkTerminalTasksUnchanged(
     if (!isTerminalTaskState(task.state)) continue;
     const now = after.tasks.get(key);
     if (now === undefined && pruned.has(key)) continue;
+    // An unreachable loss whose agent returned with the task (command format 11) lives again.
+    if (now !== undefined && !isTerminalTaskState(now.state) && isUnreachableLoss(task.statuses.at(-1)!)) continue;
     check(now !== undefined, `terminal task ${key} disappeared without being pruned`);
     const strip = (value: Task): unknown => ({
       ...value,

@@ -205,6 +205,17 @@ export const addedWithTerminalAcknowledgement: Schema<true | undefined> = (input
 };
 
 /**
+ * COMPAT: reregister_agent's `restoresLostTasks`, added in command format 11. Present only when
+ * true, so an entry without it has the older formats' shape (codec.ts `formatOf`); absent input
+ * reads as undefined, the rule of formats 1–10.
+ */
+export const addedWithLostTaskReturn: Schema<true | undefined> = (input, path) => {
+  if (input === undefined) return undefined;
+  if (input !== true) throw new SchemaError(path, 'must be true or absent');
+  return true;
+};
+
+/**
  * COMPAT: a member added in command format 6 and snapshot format 7 (executors in containers).
  * Older input lacks it and reads as `fallback`.
  */

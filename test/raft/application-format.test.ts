@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { lostTaskReturnAgreed } from '../../src/master/lost-task-return-rule.ts';
 import { terminalAcknowledgementAgreed } from '../../src/master/scheduler/acknowledgement-rule.ts';
 import { RaftNode } from '../../src/raft/node.ts';
 import type { ReplicatedStateMachine } from '../../src/raft/state-machine-host.ts';
@@ -93,6 +94,27 @@ test('a member of the build before the header holds the newer rule back; two new
     assert.is(m1.node.membersApplicationFormat(), 11);
     assert.is(m2.node.membersApplicationFormat(), 10);
     assert.ok(terminalAcknowledgementAgreed(m1.node.membersApplicationFormat()));
+  } finally {
+    await stop(upgraded);
+  }
+});
+
+test("a member of format 10 holds format 11's return of lost tasks back, but not format 10's rule", async () => {
+  const mixed = await pair([11, 10]);
+  try {
+    await waitFor(() => connected(mixed), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
+    const [m1] = mixed as [Replica, Replica];
+    assert.is(m1.node.membersApplicationFormat(), 10);
+    assert.not.ok(lostTaskReturnAgreed(m1.node.membersApplicationFormat()), 'm2 would keep the tasks lost');
+    assert.ok(terminalAcknowledgementAgreed(m1.node.membersApplicationFormat()));
+  } finally {
+    await stop(mixed);
+  }
+  const upgraded = await pair([11, 11]);
+  try {
+    await waitFor(() => connected(upgraded), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
+    const [m1] = upgraded as [Replica, Replica];
+    assert.ok(lostTaskReturnAgreed(m1.node.membersApplicationFormat()));
   } finally {
     await stop(upgraded);
   }
