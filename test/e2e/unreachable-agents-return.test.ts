@@ -1,7 +1,7 @@
 // Agents that come back after the new leader marked them unreachable find their tasks RUNNING
-// (issue 12, unreach13). As test/e2e/leader-change-launch.test.ts: three real master processes,
-// simulated agents in a child process (bench/_agent-fleet.ts: the real agent protocol) and one
-// framework launching long tasks (bench/_launcher.ts, not partition aware). Once half the tasks
+// (issue 12, unreach13). As test/e2e/leader-change-launch.test.ts (test/e2e/support/launch-failover.ts):
+// three real master processes, simulated agents and one framework launching long tasks (not
+// partition aware). Once half the tasks
 // run, the agents' process is SIGSTOPped and the leader SIGKILLed, but here the masters give the
 // agents only 2 s to re-register (--agent-reregister-timeout), so the new leader marks every agent
 // unreachable and their running tasks TASK_LOST. When the agents return, Mesos re-adds the tasks
@@ -10,19 +10,17 @@
 // and launched others in their place, so the assertions are on what the agents and the master
 // hold: no kill, and every task the master has is RUNNING on an agent. Counts and states, not times.
 // flotilla-test-timeout-seconds: 600
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AgentFleet } from '../../bench/_agent-fleet.ts';
-import { BenchScheduler } from '../../bench/_launcher.ts';
-import { parseMasterList } from '../../src/frameworks/sdk/masters.ts';
+import type { AgentFleet } from '../../bench/_agent-fleet.ts';
+import type { BenchScheduler } from '../../bench/_launcher.ts';
 import { ProcessCluster } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
+import { launchThroughFailover, startTimeoutMs, taskStates } from './support/launch-failover.ts';
 
 const agents = 20;
 const tasks = 200;
-const startTimeoutMs = 240_000;
 /** Well past the 2 s the masters wait for re-registrations, and the ping round (5 s) that marks agents unreachable. */
 const agentsAwayMs = 20_000;
 
@@ -43,68 +41,39 @@ test.after(async () => {
   await cluster?.stop();
 });
 
-interface WireTask {
-  readonly task_id: { readonly value: string };
-  readonly state: string;
-}
-
-/** The tasks the leader has, by state. */
-async function taskStates(address: string): Promise<Record<string, number>> {
-  const response = await fetch(`http://${address}/api/v1`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ type: 'GET_TASKS' }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (response.status !== 200) throw new Error(`GET_TASKS: ${response.status} ${await response.text()}`);
-  const answer = (await response.json()) as { get_tasks: Record<string, readonly WireTask[] | undefined> };
-  const states: Record<string, number> = {};
-  for (const list of Object.values(answer.get_tasks))
-    for (const task of list ?? []) states[task.state] = (states[task.state] ?? 0) + 1;
-  return states;
-}
-
 test('agents marked unreachable across a leader change come back with their tasks running, none killed', async () => {
-  await cluster.waitForLeader();
-  const addresses = cluster.replicas.map((replica) => replica.address);
-  fleet = await AgentFleet.start(addresses, agents, 1, startTimeoutMs, { cpus: 64, memMb: 65_536 });
-  scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'unreachable-agents-return');
-  const launched = scheduler.launch(tasks, Math.ceil(tasks / agents), { cpus: 0.01, memMb: 1 });
-  launched.catch(() => undefined);
-  const launching = scheduler;
-  await waitFor(() => launching.status.running >= tasks / 2, {
-    timeoutMs: startTimeoutMs,
-    what: 'half the tasks to run',
-  });
-  const leader = await cluster.waitForLeader();
-  const agentProcess = fleet.children[0]!.child;
-  agentProcess.kill('SIGSTOP');
-  let lostWhileAway: Record<string, number>;
-  try {
-    await cluster.kill(leader, 'SIGKILL');
-    const awayLeader = await cluster.waitForLeader(startTimeoutMs, [leader.id]);
-    // The new leader gave up on every agent: all their tasks are TASK_LOST (the framework is not
-    // partition aware), and no other task can start while no agent is there.
-    lostWhileAway = await waitFor(
-      async () => {
-        const states = await taskStates(awayLeader.address);
-        return Object.keys(states).every((state) => state === 'TASK_LOST') && (states.TASK_LOST ?? 0) >= tasks / 2
-          ? states
-          : null;
+  let lostWhileAway: Record<string, number> = {};
+  const run = await launchThroughFailover(
+    cluster,
+    {
+      name: 'unreachable-agents-return',
+      agents,
+      tasks,
+      agentsAwayMs,
+      // The new leader gave up on every agent: all their tasks are TASK_LOST (the framework is not
+      // partition aware), and no other task can start while no agent is there.
+      whileAway: async (awayLeader) => {
+        lostWhileAway = await waitFor(
+          async () => {
+            const states = await taskStates(awayLeader.address);
+            return Object.keys(states).every((state) => state === 'TASK_LOST') && (states.TASK_LOST ?? 0) >= tasks / 2
+              ? states
+              : null;
+          },
+          { timeoutMs: startTimeoutMs, what: 'the new leader to mark the agents unreachable' },
+        );
       },
-      { timeoutMs: startTimeoutMs, what: 'the new leader to mark the agents unreachable' },
-    );
-    await sleep(agentsAwayMs);
-  } finally {
-    agentProcess.kill('SIGCONT');
-  }
-  const launch = await launched;
-  const newLeader = await cluster.waitForLeader(startTimeoutMs, [leader.id]);
+    },
+    (started, launching) => {
+      fleet = started;
+      scheduler = launching;
+    },
+  );
   // Every agent registered again, and nothing is launching any more.
   const held = await waitFor(
     async () => {
-      const stats = await fleet!.stats();
-      const states = await taskStates(newLeader.address);
+      const stats = await run.fleet.stats();
+      const states = await taskStates(run.newLeader.address);
       const settled =
         stats.registrations >= 2 * agents &&
         (states.TASK_STAGING ?? 0) + (states.TASK_STARTING ?? 0) === 0 &&
@@ -114,10 +83,10 @@ test('agents marked unreachable across a leader change come back with their task
     { timeoutMs: startTimeoutMs, what: 'the agents back and their tasks settled' },
   );
   console.log(
-    `${tasks} tasks on ${agents} agents, leader ${leader.id} killed at ${tasks / 2}+ running, ${newLeader.id} leads; ` +
+    `${tasks} tasks on ${agents} agents, leader ${run.killed.id} killed at ${tasks / 2}+ running, ${run.newLeader.id} leads; ` +
       `master while the agents were away ${JSON.stringify(lostWhileAway)}; agents hold ${held.stats.tasks}, ` +
       `kills ${JSON.stringify(held.stats.killCauses)}, master ${JSON.stringify(held.states)}, ` +
-      `the framework saw ${launch.endedAfterRunning} end after running`,
+      `the framework saw ${run.launch.endedAfterRunning} end after running`,
   );
   assert.is(held.stats.kills, 0, `tasks killed: ${JSON.stringify(held.stats.killCauses)}`);
   assert.equal(held.states, { TASK_RUNNING: held.stats.tasks }, 'the master has every task running, and no other');
