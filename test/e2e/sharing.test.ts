@@ -69,8 +69,14 @@ test('two frameworks with equal weights each hold about half of the cluster once
     const shares = [first, second].map(
       (one) => report.frameworks.find((entry) => entry.frameworkId === one.client.frameworkId)?.dominantShare ?? -1,
     );
+    // Seen once in CI (2026-12-07, cause not found): shares 0.5 and 1 with 4 + 4 slots running; the
+    // whole report and the agents' books say what each framework was counted as holding.
+    const detail = async (): Promise<string> =>
+      `dominant shares ${shares.join(', ')}; running ${a} + ${b}; ` +
+      `report ${JSON.stringify({ roles: report.roles, frameworks: report.frameworks })}; ` +
+      `agents ${JSON.stringify(await cluster.agentViews())}`;
     for (const share of shares)
-      assert.ok(share >= 0.375 - 1e-9 && share <= 0.625 + 1e-9, `dominant shares ${shares.join(', ')}`);
+      if (!(share >= 0.375 - 1e-9 && share <= 0.625 + 1e-9)) assert.unreachable(await detail());
     assert.ok(first.maxLive <= 8 && second.maxLive <= 8, 'no framework ever held more than the cluster has');
   } finally {
     await tearDownAll([first, second]);
