@@ -5,9 +5,7 @@ import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeCommand } from '../../src/state-machine/codec.ts';
-import type { Command } from '../../src/state-machine/commands.ts';
 import { stateHash, tableRows } from '../../src/state-machine/hash.ts';
-import { agentId, offerId, taskId } from '../../src/state-machine/ids.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import {
   captureState,
@@ -23,21 +21,9 @@ import {
 import { RowsHasher } from '../../src/state-machine/snapshot-rows.ts';
 import { SnapshotWorker } from '../../src/state-machine/snapshot-worker.ts';
 import { tables } from '../../src/state-machine/tables.ts';
-import {
-  accept,
-  agentInfo,
-  cpus,
-  createOffers,
-  Harness,
-  launch,
-  mem,
-  offerDefinition,
-  registerAgent,
-  resources,
-  subscribe,
-  taskDefinition,
-} from './support/fixtures.ts';
+import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
+import { taskMachine } from './support/task-machine.ts';
 
 const format9 = snapshotFormatVersion;
 
@@ -88,29 +74,6 @@ function refusedWith(bytes: Uint8Array, code: SnapshotErrorCode, naming: string)
     return;
   }
   assert.unreachable('a damaged snapshot was read');
-}
-
-/** `agents` agents each running `tasksPerAgent` tasks of f1, applied without per-command checks. */
-function taskMachine(agents: number, tasksPerAgent: number): ClusterStateMachine {
-  const machine = new ClusterStateMachine();
-  let index = 0;
-  const run = (command: Command): void => {
-    const result = machine.apply(encodeCommand(command), ++index);
-    assert.ok(result.ok, JSON.stringify(result));
-  };
-  run(subscribe());
-  for (let number = 0; number < agents; number++) {
-    const agent = agentId(`agent-${number}`);
-    const held = resources(cpus(tasksPerAgent), mem(256 * tasksPerAgent));
-    run(registerAgent(agent, agentInfo({ hostname: `host-${number}`, resources: held })));
-    const offer = offerId(`offer-${number}`);
-    run(createOffers(offerDefinition(offer, held, { agentId: agent })));
-    const tasks = Array.from({ length: tasksPerAgent }, (_, slot) =>
-      taskDefinition(taskId(`task-${number}-${slot}`), resources(cpus(1), mem(256))),
-    );
-    run(accept([offer], [launch(...tasks)]));
-  }
-  return machine;
 }
 
 test('format 9 restores to the same state as format 8: same hash, same rows, same applied index', () => {

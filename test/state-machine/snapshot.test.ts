@@ -19,24 +19,9 @@ import { type ReplicatedState, unboundedHistory } from '../../src/state-machine/
 import { SnapshotDatabase } from '../../src/state-machine/snapshot-database.ts';
 import { SnapshotWorker } from '../../src/state-machine/snapshot-worker.ts';
 import { tables } from '../../src/state-machine/tables.ts';
-import {
-  accept,
-  agentInfo,
-  cpus,
-  createOffers,
-  Harness,
-  launch,
-  mem,
-  offerDefinition,
-  registerAgent,
-  resources,
-  subscribe,
-  taskDefinition,
-} from './support/fixtures.ts';
-import { encodeCommand } from '../../src/state-machine/codec.ts';
-import type { Command } from '../../src/state-machine/commands.ts';
-import { agentId, offerId, taskId } from '../../src/state-machine/ids.ts';
+import { Harness } from './support/fixtures.ts';
 import { richScenario } from './support/scenario.ts';
+import { taskMachine } from './support/task-machine.ts';
 import { turnCounter } from '../support/turn-counter.ts';
 
 function richMachine(): Harness {
@@ -518,32 +503,6 @@ test('a bad snapshot restored in slices rejects with its SnapshotError and chang
   }
   assert.is(stateHash(target.state), hashBefore);
 });
-
-/**
- * A machine with `agents` agents each running `tasksPerAgent` tasks of f1 (1 cpu, 256 mem, the
- * command of the fixtures), applied without the harness's per-command checks (thousands of tasks).
- */
-function taskMachine(agents: number, tasksPerAgent: number): ClusterStateMachine {
-  const machine = new ClusterStateMachine();
-  let index = 0;
-  const run = (command: Command): void => {
-    const result = machine.apply(encodeCommand(command), ++index);
-    assert.ok(result.ok, JSON.stringify(result));
-  };
-  run(subscribe());
-  for (let number = 0; number < agents; number++) {
-    const agent = agentId(`agent-${number}`);
-    const held = resources(cpus(tasksPerAgent), mem(256 * tasksPerAgent));
-    run(registerAgent(agent, agentInfo({ hostname: `host-${number}`, resources: held })));
-    const offer = offerId(`offer-${number}`);
-    run(createOffers(offerDefinition(offer, held, { agentId: agent })));
-    const tasks = Array.from({ length: tasksPerAgent }, (_, slot) =>
-      taskDefinition(taskId(`task-${number}-${slot}`), resources(cpus(1), mem(256))),
-    );
-    run(accept([offer], [launch(...tasks)]));
-  }
-  return machine;
-}
 
 test('a snapshot costs at most 860 bytes per more task of the fixtures (the SQLite file, counted in bytes)', () => {
   // Two sizes, so the fixed part (empty pages of every table, meta) cancels out: 1,000 tasks more.
