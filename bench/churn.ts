@@ -5,22 +5,30 @@
 // framework in this process (bench/_churn-scheduler.ts) launching as offers allow and acknowledging
 // every update. Every `--every` finished tasks, one sample of the leader: its resident memory and
 // the size of its latest snapshot (both from its /metrics), one GET_STATE's time, and the completed
-// tasks GET_STATE holds per framework. One JSON line per sample, a table, then one JSON line with
-// the set-up and, once history is full, the ratio of the last sample to the first one taken after
-// it filled (flat is about 1).
+// tasks GET_STATE holds per framework; and, read from the newest snapshot file in the leader's data
+// dir (bench/_snapshot-tables.ts), that snapshot's two parts: the Idempotency-Key table (the Raft
+// envelope's: every keyed call, ACCEPTs here, for an hour, up to 50,000 keys) and the state
+// machine's tables. One JSON line per sample, a table, then one JSON line with the set-up and, once
+// history is full, the ratio of the last sample to the first one taken after it filled (flat is
+// about 1; the snapshot's from the first such sample that had a snapshot).
 //
 //   npm run bench -- churn [--tasks 1000000] [--every 100000] [--agents 50] [--agent-processes 1]
 //                          [--per-offer 200] [--in-flight 2000] [--max-completed-tasks-per-framework 1000]
 //                          [--snapshot-entries 10000] [--profile DIR] [--quick]
 //                          [--lose-running-acknowledgement-every N]   (every N-th task's first
 //                          TASK_RUNNING unacknowledged, as if lost: the summary's updates_resent)
+import { readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { maxIdempotencyKeys } from '../src/raft/limits.ts';
+import { snapshotDirectoryName } from '../src/raft/storage.ts';
 import type { ProcessCluster } from '../test/raft/support/process-cluster.ts';
 import { BenchCluster, getState as readState, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { ChurnScheduler } from './_churn-scheduler.ts';
 import { parseMetrics } from './_leader-metrics.ts';
 import { printTable, round } from './_report.ts';
+import { idempotencyTableName, raftSnapshotFigures } from './_snapshot-tables.ts';
 
 interface Settings {
   readonly tasks: number;
@@ -54,6 +62,12 @@ export interface ChurnSample {
   readonly snapshot_bytes: number;
   /** Snapshots the leader has taken or restored since it started: the size above is the latest one's. */
   readonly snapshots: number;
+  /**
+   * The newest snapshot file in the leader's data dir (null before its first): its Idempotency-Key
+   * table's keys and bytes, and the bytes of the rest (the state machine's database), with that
+   * database's rows by table (empty tables left out).
+   */
+  readonly snapshot_file: SnapshotFileSample | null;
   readonly get_state_ms: number;
   readonly get_state_bytes: number;
   readonly tasks_in_state: number;
@@ -66,6 +80,14 @@ export interface ChurnSample {
   readonly bench_rss_mib: number;
   readonly leader_event_loop_delay_max_ms: number;
   readonly load_average_1m: number;
+}
+
+export interface SnapshotFileSample {
+  readonly bytes: number;
+  readonly idempotency_keys: number;
+  readonly idempotency_bytes: number;
+  readonly state_bytes: number;
+  readonly state_rows: Record<string, number>;
 }
 
 const registerTimeoutMs = 600_000;
@@ -151,6 +173,44 @@ async function getState(address: string): Promise<{
   };
 }
 
+/** Snapshot files are named snapshot-TERM-INDEX.bin (src/raft/storage.ts); the newest has the highest index. */
+const snapshotFilePattern = /^snapshot-(\d+)-(\d+)\.bin$/;
+
+/**
+ * The newest snapshot file in `directory`, read and taken apart (null when there is none). The
+ * replica deletes the older file once a newer one is recorded: one gone between the listing and
+ * the read is looked for again.
+ */
+async function newestSnapshotFile(directory: string): Promise<SnapshotFileSample | null> {
+  for (let attempt = 1; ; attempt++) {
+    const names = await readdir(directory).catch(() => [] as string[]);
+    const newest = names
+      .map((name) => ({ name, index: Number(snapshotFilePattern.exec(name)?.[2] ?? Number.NaN) }))
+      .filter((file) => Number.isFinite(file.index))
+      .sort((left, right) => right.index - left.index)[0];
+    if (newest === undefined) return null;
+    try {
+      return snapshotFileSample(await readFile(path.join(directory, newest.name)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= maxFailedSampleReads) throw error;
+    }
+  }
+}
+
+function snapshotFileSample(blob: Buffer): SnapshotFileSample {
+  const figures = raftSnapshotFigures(blob);
+  const idempotency = figures.tables.find((table) => table.name === idempotencyTableName)!;
+  const stateRows: Record<string, number> = {};
+  for (const table of figures.tables) if (table !== idempotency && table.rows > 0) stateRows[table.name] = table.rows;
+  return {
+    bytes: figures.bytes,
+    idempotency_keys: idempotency.rows,
+    idempotency_bytes: idempotency.bytes,
+    state_bytes: figures.databaseBytes,
+    state_rows: stateRows,
+  };
+}
+
 async function leaderMetrics(address: string): Promise<Map<string, number>> {
   const response = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(readTimeoutMs) });
   if (response.status !== 200) throw new Error(`/metrics of ${address}: ${response.status}`);
@@ -210,6 +270,7 @@ async function readSample(
   const leader = await cluster.waitForLeader(readTimeoutMs);
   const metrics = await leaderMetrics(leader.address);
   const state = await getState(leader.address);
+  const snapshotFile = await newestSnapshotFile(path.join(cluster.dataRoot, leader.id, snapshotDirectoryName));
   return {
     bench: 'churn',
     sample,
@@ -219,6 +280,7 @@ async function readSample(
     leader_rss_mib: round((metrics.get('flotilla_process_process_resident_memory_bytes') ?? Number.NaN) / mebibyte, 1),
     snapshot_bytes: metrics.get('flotilla_raft_snapshot_bytes') ?? Number.NaN,
     snapshots: metrics.get('flotilla_raft_snapshot_duration_seconds_count') ?? 0,
+    snapshot_file: snapshotFile,
     get_state_ms: round(state.ms, 1),
     get_state_bytes: state.bytes,
     tasks_in_state: state.tasks,
@@ -301,18 +363,56 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** last / first over the samples taken once history was full; null with fewer than two such. */
-function ratios(samples: readonly ChurnSample[]): Record<string, number> | null {
+/**
+ * last / first over the samples taken once history was full; null with fewer than two such. The
+ * snapshot's figures are over the full samples that had a snapshot (the first full sample may come
+ * before the leader's first one: its size read NaN, and the ratio NaN or Infinity); null when fewer
+ * than two had.
+ */
+export function ratios(samples: readonly ChurnSample[]): Record<string, number | null> | null {
   const full = samples.filter((sample) => sample.history_full);
   if (full.length < 2) return null;
   const first = full[0]!;
   const last = full.at(-1)!;
+  const withSnapshot = full.filter((sample) => sample.snapshot_bytes > 0 && sample.snapshot_file !== null);
+  const firstSnapshot = withSnapshot.length >= 2 ? withSnapshot[0]! : null;
+  const lastSnapshot = withSnapshot.length >= 2 ? withSnapshot.at(-1)! : null;
+  const snapshotRatio = (read: (sample: ChurnSample) => number): number | null =>
+    firstSnapshot === null || lastSnapshot === null ? null : round(read(lastSnapshot) / read(firstSnapshot), 3);
   return {
     first_full_sample: first.sample,
     leader_rss: round(last.leader_rss_mib / first.leader_rss_mib, 3),
-    snapshot_bytes: round(last.snapshot_bytes / first.snapshot_bytes, 3),
+    first_full_sample_with_snapshot: firstSnapshot?.sample ?? null,
+    snapshot_bytes: snapshotRatio((sample) => sample.snapshot_bytes),
+    // The snapshot without its Idempotency-Key table: the live cluster and the bounded history.
+    snapshot_state_bytes: snapshotRatio((sample) => sample.snapshot_file!.state_bytes),
     get_state_ms: round(last.get_state_ms / first.get_state_ms, 3),
     get_state_bytes: round(last.get_state_bytes / first.get_state_bytes, 3),
+  };
+}
+
+/**
+ * How the Idempotency-Key table filled between the first and the last snapshot files sampled: keys
+ * per finished task and bytes per key, and from them the finished tasks at which it reaches its
+ * cap and its bytes then (it also forgets keys an hour old: src/raft/idempotency.ts). Null with
+ * fewer than two samples with a snapshot file.
+ */
+export function idempotencyFilling(samples: readonly ChurnSample[]): Record<string, number> | null {
+  const read = samples.filter((sample) => sample.snapshot_file !== null);
+  if (read.length < 2) return null;
+  const first = read[0]!;
+  const last = read.at(-1)!;
+  const keys = last.snapshot_file!.idempotency_keys;
+  const keysPerTask = (keys - first.snapshot_file!.idempotency_keys) / Math.max(1, last.finished - first.finished);
+  const bytesPerKey = last.snapshot_file!.idempotency_bytes / Math.max(1, keys);
+  return {
+    keys,
+    bytes: last.snapshot_file!.idempotency_bytes,
+    cap_keys: maxIdempotencyKeys,
+    keys_per_finished_task: round(keysPerTask, 5),
+    bytes_per_key: round(bytesPerKey, 1),
+    finished_tasks_at_cap: keysPerTask > 0 ? Math.round(maxIdempotencyKeys / keysPerTask) : Number.POSITIVE_INFINITY,
+    bytes_at_cap: Math.round(maxIdempotencyKeys * bytesPerKey),
   };
 }
 
@@ -334,6 +434,9 @@ function report(
       finished: sample.finished,
       'leader RSS (MiB)': sample.leader_rss_mib,
       'snapshot (bytes)': sample.snapshot_bytes,
+      'of it Idempotency-Keys': sample.snapshot_file?.idempotency_keys ?? '',
+      'their bytes': sample.snapshot_file?.idempotency_bytes ?? '',
+      'state (bytes)': sample.snapshot_file?.state_bytes ?? '',
       'GET_STATE (ms)': sample.get_state_ms,
       'GET_STATE (bytes)': sample.get_state_bytes,
       'completed kept': sample.completed_tasks_max_per_framework,
@@ -383,13 +486,15 @@ function report(
     updates_received: outcome.scheduler.updatesReceived,
     updates_resent: outcome.scheduler.updatesResent,
     ratio_last_to_first_full: flat,
+    idempotency_table: idempotencyFilling(samples),
     load_average: loadavg().map((value) => round(value, 1)),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   if (flat !== null) {
     process.stdout.write(
       `last / first sample after history filled (sample ${flat.first_full_sample}): ` +
-        `RSS ${flat.leader_rss}, snapshot ${flat.snapshot_bytes}, GET_STATE ${flat.get_state_ms}\n`,
+        `RSS ${flat.leader_rss}, snapshot ${flat.snapshot_bytes} (without the Idempotency-Key table ` +
+        `${flat.snapshot_state_bytes}), GET_STATE ${flat.get_state_ms}\n`,
     );
   }
 }

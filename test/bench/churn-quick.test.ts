@@ -19,7 +19,8 @@ interface SummaryLine {
   setup: { masters: number; tasks: number; every: number; max_completed_tasks_per_framework: number };
   finished: number;
   agents_reported_finished: number;
-  ratio_last_to_first_full: Record<string, number> | null;
+  ratio_last_to_first_full: Record<string, number | null> | null;
+  idempotency_table: Record<string, number> | null;
   calls_per_finished_task: Record<string, number>;
   cpu_ms_per_finished_task: { masters: Record<string, number>; bench: number; fleet: number };
   load_average: number[];
@@ -45,6 +46,12 @@ test('the churn benchmark in quick mode samples every 1,000 tasks and keeps hist
     assert.ok(sample.finished >= (position + 1) * 1_000, `sample ${sample.sample} after ${sample.finished} finished`);
     assert.ok(sample.leader_rss_mib > 0, "the leader's memory was read from its /metrics");
     assert.ok(sample.snapshot_bytes > 0, 'the leader has taken a snapshot');
+    // Its newest snapshot file, taken apart: the Idempotency-Key table (the keyed ACCEPTs) and the state.
+    const file = sample.snapshot_file;
+    assert.ok(file !== null, 'the snapshot file was read');
+    assert.ok(file.idempotency_keys > 0 && file.idempotency_bytes > 0, JSON.stringify(file));
+    assert.ok(file.state_bytes + file.idempotency_bytes < file.bytes, 'the envelope header is the rest');
+    assert.ok((file.state_rows.tasks ?? 0) > 0, JSON.stringify(file.state_rows));
     assert.ok(Number.isFinite(sample.get_state_ms) && sample.get_state_bytes > 0);
     // Bounded: never more completed tasks of one framework than the limit; and full once 1,000 finished.
     assert.ok(sample.completed_tasks_max_per_framework <= limit, JSON.stringify(sample));
@@ -67,7 +74,8 @@ test('the churn benchmark in quick mode samples every 1,000 tasks and keeps hist
   assert.is(summary.calls_per_finished_task.DECLINE, undefined, JSON.stringify(summary.calls_per_finished_task));
   assert.is(Object.keys(summary.cpu_ms_per_finished_task.masters).length, 3);
   assert.ok(summary.cpu_ms_per_finished_task.fleet > 0, "the fleet's CPU was read");
-  for (const name of ['leader_rss', 'snapshot_bytes', 'get_state_ms', 'get_state_bytes']) {
+  assert.ok((summary.idempotency_table?.keys ?? 0) > 0, JSON.stringify(summary.idempotency_table));
+  for (const name of ['leader_rss', 'snapshot_bytes', 'snapshot_state_bytes', 'get_state_ms', 'get_state_bytes']) {
     assert.ok(Number.isFinite(summary.ratio_last_to_first_full![name]), name);
   }
   assert.is(summary.load_average.length, 3);

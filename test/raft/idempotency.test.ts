@@ -103,6 +103,24 @@ test('the cap: filling past it forgets the oldest keys and keeps the newest', ()
   assert.is(table.lookup(`key-${extra}`), undefined, 'the next oldest made room');
 });
 
+test("the cap bounds the snapshot too: once full, more keys leave the table's bytes as they were", () => {
+  // Keys of one width and log indexes of seven digits throughout: a record's bytes are the same
+  // whichever keys it holds, so only a growing count of records could change the table's.
+  const table = new IdempotencyTable();
+  const keyed = (number: number): void => {
+    const key = `["anonymous","${String(number).padStart(7, '0')}"]`;
+    table.apply(stamp(key, startMs + number, `fingerprint-${key}`), 1_000_000 + number, () => ({ ok: true }));
+  };
+  let number = 0;
+  for (; number < maxIdempotencyKeys; number++) keyed(number);
+  const full = table.encode().byteLength;
+  for (const more of [1, maxIdempotencyKeys / 10]) {
+    for (const end = number + more; number < end; number++) keyed(number);
+    assert.is(table.size, maxIdempotencyKeys);
+    assert.is(table.encode().byteLength, full, `${number - maxIdempotencyKeys} keys past the cap`);
+  }
+});
+
 test('a full table of expired keys: each apply drops a bounded share, and none of them answers (timing logged)', () => {
   const table = new IdempotencyTable();
   for (let number = 0; number < maxIdempotencyKeys; number++) {
