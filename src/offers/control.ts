@@ -6,7 +6,7 @@
 export interface FrameworkAllocationReport {
   readonly frameworkId: string;
   readonly roles: readonly string[];
-  /** The framework's dominant share within each of its roles (0..1). */
+  /** The framework's dominant share (0..1) of all it holds in its roles: tasks, executors and outstanding offers. */
   readonly dominantShare: number;
   readonly suppressedRoles: readonly string[];
   /** Active filters: agent (or "*" for all agents) → ms since epoch when it expires. */

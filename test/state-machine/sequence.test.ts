@@ -13,6 +13,7 @@ import { encodeCommand } from '../../src/state-machine/codec.ts';
 import type { ApplyResult } from '../../src/state-machine/errors.ts';
 import { stateHash } from '../../src/state-machine/hash.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
+import { isTerminalTaskState } from '../../src/protocol/task-states.ts';
 import { Harness } from './support/fixtures.ts';
 import { realize, recipeArbitrary, type Recipe } from './support/generator.ts';
 import { propertySeed } from './support/seed.ts';
@@ -28,6 +29,8 @@ const maxExtraCoverageRuns = 300;
 const successes = new Map<string, number>();
 /** TASK_PRUNED, FRAMEWORK_PRUNED, AGENT_PRUNED: how often random runs pruned history. */
 const prunings = new Map<string, number>();
+/** Tasks TASK_LOST before a command and live after it (reregister_agent's `restoresLostTasks`, format 11). */
+let lostTasksRestored = 0;
 
 function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array[]; results: ApplyResult[] } {
   const harness = new Harness();
@@ -36,7 +39,12 @@ function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array
   for (const recipe of recipes) {
     const realized = realize(recipe, harness.state, harness.index + 1);
     const bytes = realized instanceof Uint8Array ? realized : encodeCommand(realized);
+    const lost = [...harness.state.tasks].filter(([, task]) => task.state === 'TASK_LOST').map(([key]) => key);
     const result = harness.applyBytes(bytes);
+    for (const key of lost) {
+      const after = harness.state.tasks.get(key);
+      if (after !== undefined && !isTerminalTaskState(after.state)) lostTasksRestored += 1;
+    }
     if (result.ok && !(realized instanceof Uint8Array))
       successes.set(realized.type, (successes.get(realized.type) ?? 0) + 1);
     log.push(bytes);
@@ -108,6 +116,7 @@ test('the generator reaches the success path of the commands that matter', () =>
   const missing = (): string[] => [
     ...needed.filter((type) => (successes.get(type) ?? 0) === 0),
     ...prunedKinds.filter((type) => (prunings.get(type) ?? 0) === 0),
+    ...(lostTasksRestored === 0 ? ['a lost task restored'] : []),
   ];
   // The 250 runs above reach every path for almost every seed; a rare seed (1283757343) pruned no
   // task in them. More runs from the same seed, until every path is seen or the bound is spent,
@@ -127,6 +136,8 @@ test('the generator reaches the success path of the commands that matter', () =>
   for (const type of needed) assert.ok((successes.get(type) ?? 0) > 0, `no successful ${type} in any run`);
   console.log(`prunings: ${JSON.stringify(Object.fromEntries([...prunings].sort()))}`);
   for (const type of prunedKinds) assert.ok((prunings.get(type) ?? 0) > 0, `no ${type} in any run`);
+  console.log(`lost tasks restored by a re-registration: ${lostTasksRestored}`);
+  assert.ok(lostTasksRestored > 0, 'no re-registration restored a lost task (restoresLostTasks, format 11)');
 });
 
 test.run();
