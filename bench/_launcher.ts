@@ -85,6 +85,10 @@ export class BenchScheduler {
     this.client.on('UPDATE', (event) => this.#onUpdate(event.update.status));
     this.client.on('SUBSCRIBED', () => {
       this.#subscriptions += 1;
+      // A subscription starts unsuppressed (SUBSCRIBE names no suppressed roles; a new leader keeps
+      // none): flagged suppressed still, the framework declined every agent's offer one by one
+      // after a leader change instead of suppressing once.
+      this.#suppressed = false;
     });
   }
 
