@@ -1,7 +1,8 @@
 // The launch bench's per-task accounting: the leader's /metrics read before and after the launch,
 // each counter's growth divided by the tasks launched (Raft proposals and persisted entries, fsyncs,
 // allocation cycles and offers, agent status updates and scheduler calls received) and the leader's
-// own CPU time per task, which a busy machine disturbs less than tasks per second.
+// own CPU time per task, which a busy machine disturbs less than tasks per second; and the mean
+// commit latency and fsync over the launch (what the launch waited on, where the load shows).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -19,6 +20,12 @@ const perTaskCounters: Readonly<Record<string, string>> = {
   mesos_master_messages_launch_tasks: 'accepts',
   mesos_master_messages_status_update_acknowledgement: 'acknowledgements',
   [writeSystemCallsKey]: 'write_system_calls',
+};
+
+/** Histogram name → label of its mean over the launch, in milliseconds (a busy machine's waits show here). */
+const meanHistograms: Readonly<Record<string, string>> = {
+  flotilla_raft_commit_latency_seconds: 'commit_latency',
+  flotilla_raft_fsync_seconds: 'fsync',
 };
 
 const cpuSecondsCounter = 'flotilla_process_process_cpu_seconds_total';
@@ -66,6 +73,10 @@ export function perTask(
   for (const [name, label] of Object.entries(perTaskCounters)) {
     if (!after.has(name)) continue;
     figures[`${label}_per_task`] = Math.round((growth(name) * 1000) / tasks) / 1000;
+  }
+  for (const [name, label] of Object.entries(meanHistograms)) {
+    const count = growth(`${name}_count`);
+    if (count > 0) figures[`${label}_mean_ms`] = Math.round((growth(`${name}_sum`) * 1_000_000) / count) / 1000;
   }
   return figures;
 }

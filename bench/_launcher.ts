@@ -6,10 +6,11 @@ import {
   type MasterAddress,
   matchOffer,
   SchedulerClient,
+  SchedulerError,
   buildTaskInfo,
   scalarTotal,
 } from '../src/frameworks/sdk/index.ts';
-import type { Offer } from '../src/protocol/mesos.ts';
+import type { Offer, TaskStatus } from '../src/protocol/mesos.ts';
 import { isTerminalTaskState } from '../src/protocol/task-states.ts';
 
 export interface TaskShape {
@@ -59,6 +60,15 @@ export class BenchScheduler {
   #lastRunningAtMs = Number.NaN;
   #suppressed = false;
   #done: (() => void) | null = null;
+  /**
+   * Failures by cause: an update's state, reason and source (`TASK_LOST REASON_INVALID_OFFERS
+   * SOURCE_MASTER`), or `ACCEPT <SDK error code>` for an ACCEPT that failed as a whole.
+   */
+  readonly failuresByCause = new Map<string, number>();
+  #offers = 0;
+  #declined = 0;
+  #updates = 0;
+  #subscriptions = 0;
 
   constructor(
     masters: readonly MasterAddress[],
@@ -73,6 +83,13 @@ export class BenchScheduler {
       for (const offer of event.offers.offers) this.#onOffer(offer);
     });
     this.client.on('UPDATE', (event) => this.#onUpdate(event.update.status));
+    this.client.on('SUBSCRIBED', () => {
+      this.#subscriptions += 1;
+      // A subscription starts unsuppressed (SUBSCRIBE names no suppressed roles; a new leader keeps
+      // none): flagged suppressed still, the framework declined every agent's offer one by one
+      // after a leader change instead of suppressing once.
+      this.#suppressed = false;
+    });
   }
 
   /** Subscribes and launches until `total` tasks run. */
@@ -101,9 +118,35 @@ export class BenchScheduler {
     };
   }
 
-  /** Where the launch stands, for a live progress line: tasks running, launched and not yet running, ACCEPTs made. */
-  get status(): { readonly running: number; readonly launching: number; readonly accepts: number } {
-    return { running: this.#running, launching: this.#acceptedAtMs.size, accepts: this.#accepts };
+  /**
+   * Where the launch stands, for a live progress line: tasks running, launched and not yet
+   * running, ACCEPTs made, offers received and declined, failures, SUBSCRIBEDs (more than one: a
+   * leader change), UPDATEs received (resent ones too), ACKNOWLEDGEs made and not yet answered.
+   */
+  get status(): {
+    readonly running: number;
+    readonly launching: number;
+    readonly accepts: number;
+    readonly offers: number;
+    readonly declined: number;
+    readonly failures: number;
+    readonly subscriptions: number;
+    readonly updates: number;
+    readonly acknowledgementsMade: number;
+    readonly acknowledgementsOnTheirWay: number;
+  } {
+    return {
+      running: this.#running,
+      launching: this.#acceptedAtMs.size,
+      accepts: this.#accepts,
+      offers: this.#offers,
+      declined: this.#declined,
+      failures: this.#failures,
+      subscriptions: this.#subscriptions,
+      updates: this.#updates,
+      acknowledgementsMade: this.client.callsMade.get('ACKNOWLEDGE') ?? 0,
+      acknowledgementsOnTheirWay: this.client.acknowledgementsOnTheirWay,
+    };
   }
 
   close(): void {
@@ -111,9 +154,11 @@ export class BenchScheduler {
   }
 
   #onOffer(offer: Offer): void {
+    this.#offers += 1;
     const wanted = this.#target - this.#running - this.#acceptedAtMs.size;
     const match = wanted > 0 ? matchOffer(offer, this.#shape) : null;
     if (match === null) {
+      this.#declined += 1;
       void this.client.decline([offer.id], { refuse_seconds: refuseWhenDoneSeconds }).catch(() => undefined);
       if (wanted <= 0 && !this.#suppressed) {
         this.#suppressed = true;
@@ -137,14 +182,16 @@ export class BenchScheduler {
     if (Number.isNaN(this.#firstAcceptAtMs)) this.#firstAcceptAtMs = now;
     for (const task of tasks) this.#acceptedAtMs.set(task.task_id.value, now);
     this.#accepts += 1;
-    this.client.launch(offer, tasks).catch(() => {
+    this.client.launch(offer, tasks).catch((error: unknown) => {
       // Answered with an error after every retry: these tasks never start; launch others.
-      for (const task of tasks) if (this.#acceptedAtMs.delete(task.task_id.value)) this.#failures += 1;
+      const cause = `ACCEPT ${error instanceof SchedulerError ? error.code : 'failed'}`;
+      for (const task of tasks) if (this.#acceptedAtMs.delete(task.task_id.value)) this.#countFailure(cause);
       this.#revive();
     });
   }
 
-  #onUpdate(status: { readonly task_id: { readonly value: string }; readonly state: string }): void {
+  #onUpdate(status: TaskStatus): void {
+    this.#updates += 1;
     const taskId = status.task_id.value;
     const ended = isTerminalTaskState(status.state) || status.state === 'TASK_UNKNOWN';
     if (ended && this.#runningIds.delete(taskId)) {
@@ -164,9 +211,14 @@ export class BenchScheduler {
       if (this.#running >= this.#target) this.#done?.();
     } else if (ended) {
       this.#acceptedAtMs.delete(taskId);
-      this.#failures += 1;
+      this.#countFailure(`${status.state} ${status.reason ?? '-'} ${status.source ?? '-'}`);
       this.#revive();
     }
+  }
+
+  #countFailure(cause: string): void {
+    this.#failures += 1;
+    this.failuresByCause.set(cause, (this.failuresByCause.get(cause) ?? 0) + 1);
   }
 
   /** A REVIVE or SUPPRESS lost in an election would leave the framework without offers for good. */

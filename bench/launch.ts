@@ -8,6 +8,10 @@
 // Measured: tasks per second from the first ACCEPT to the last TASK_RUNNING update (the master
 // sends it once the status is committed), and each task's ACCEPT → TASK_RUNNING latency.
 //
+// `--stall-leader-at N` stops the leader for 2 s once N tasks run (a leader change mid-launch). A
+// progress line per second goes to stderr (running, launching, offers, failures, subscriptions,
+// acknowledgements on their way), and the failures by cause follow the result line.
+//
 // `npm run bench -- launch --real-agent [--tasks 100] [--runs 3]`: one in-process master (Raft of
 // one, real SQLite) and one `flotilla agent` process; each run launches `--tasks` command tasks
 // running `true` in one ACCEPT and measures the time from the ACCEPT's commit until every task is
@@ -33,6 +37,7 @@ import { makeTempDir } from '../test/support/tmp.ts';
 import { AgentFleet } from './_agent-fleet.ts';
 import { loadAverage, perTask, processCounters, scrapeMetrics } from './_launch-counters.ts';
 import { BenchScheduler } from './_launcher.ts';
+import { LaunchTimeline, LeaderStall } from './_launch-timeline.ts';
 import { median, percentile, printTable, round } from './_report.ts';
 
 const runTimeoutMs = 240_000;
@@ -55,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
       agents: { type: 'string' },
       'agent-processes': { type: 'string' },
       'profile-dir': { type: 'string' },
+      'stall-leader-at': { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
   });
@@ -73,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     tasks: number(values.tasks, quick ? 1_000 : 20_000),
     agentProcesses: number(values['agent-processes'], quick ? 1 : 2),
     profileDirectory: values['profile-dir'] ?? null,
+    stallLeaderAt: values['stall-leader-at'] === undefined ? null : Number(values['stall-leader-at']),
   });
 }
 
@@ -87,6 +94,11 @@ interface SimulatedSettings {
   readonly agentProcesses: number;
   /** `--profile-dir`: the masters run with `node --cpu-prof` and write their profiles there on SIGTERM. */
   readonly profileDirectory: string | null;
+  /**
+   * `--stall-leader-at N`: once N tasks run, the leader is stopped (SIGSTOP) for `leaderStallMs`,
+   * as a machine too busy to schedule it would: the cost of a leader change to the launch.
+   */
+  readonly stallLeaderAt: number | null;
 }
 
 /** Starts the three masters, under `--cpu-prof` when asked (NODE_OPTIONS refuses it: process-cluster.ts passes it). */
@@ -105,6 +117,9 @@ async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
     const value = settings[name];
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got ${value}`);
   }
+  const stallAt = settings.stallLeaderAt;
+  if (stallAt !== null && (!Number.isInteger(stallAt) || stallAt < 0 || stallAt >= settings.tasks))
+    throw new Error(`--stall-leader-at must be a whole number below --tasks, got ${stallAt}`);
   process.stderr.write(
     `launch bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks, load ${loadAverage()}\n`,
   );
@@ -112,12 +127,15 @@ async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
   const addresses = cluster.replicas.map((replica) => replica.address);
   const scheduler = new BenchScheduler(parseMasterList(addresses.join(',')), 'bench-launch');
   let fleet: AgentFleet | null = null;
+  let stall: LeaderStall | null = null;
   try {
     fleet = await AgentFleet.start(addresses, settings.agents, settings.agentProcesses, fleetTimeoutMs, agentShape);
     const perOffer = Math.ceil(settings.tasks / settings.agents);
     const leader = await cluster.waitForLeader();
     const before = await scrapeMetrics(leader.address, leader.child?.pid);
-    const result = await scheduler.launch(settings.tasks, perOffer, taskShape);
+    stall = settings.stallLeaderAt === null ? null : new LeaderStall(leader.child?.pid, settings.stallLeaderAt);
+    const timeline = new LaunchTimeline(() => scheduler.status, stall);
+    const result = await scheduler.launch(settings.tasks, perOffer, taskShape).finally(() => timeline.stop());
     const after = await scrapeMetrics(leader.address, leader.child?.pid);
     const held = await fleet.stats();
     // More than asked: a task replaced after a leader change, which the master has the agent kill.
@@ -139,11 +157,16 @@ async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
       accept_to_running_p99_ms: round(percentile(result.latenciesMs, 0.99), 0),
       // The leader at the start (a leader change during the launch makes these partial).
       ...perTask(before, after, result.running),
+      ...(settings.stallLeaderAt === null ? {} : { leader_stalled_at_running: settings.stallLeaderAt }),
+      subscriptions: scheduler.status.subscriptions,
       load_average: loadAverage(),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     printTable([line]);
+    // Why tasks ended before running: state, reason and source of their updates (or why an ACCEPT failed).
+    process.stdout.write(`${JSON.stringify({ failures_by_cause: Object.fromEntries(scheduler.failuresByCause) })}\n`);
   } finally {
+    stall?.resume();
     scheduler.close();
     await fleet?.stop();
     // SIGTERM first: a master under --cpu-prof writes its profile only when it exits on its own.

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function runBench(args: string[]): Record<string, unknown> {
+function runBench(args: string[]): Record<string, unknown> & { failuresByCause?: Record<string, number> } {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'launch', ...args], {
     cwd: root,
     encoding: 'utf8',
@@ -20,7 +20,12 @@ function runBench(args: string[]): Record<string, unknown> {
   assert.is(run.status, 0, `exit ${run.status}\n${run.stderr.slice(-3000)}`);
   const lines = run.stdout.split('\n').filter((text) => text.startsWith('{"bench":"launch"'));
   assert.is(lines.length, 1, run.stdout);
-  return JSON.parse(lines[0]!) as Record<string, unknown>;
+  const causes = run.stdout.split('\n').find((text) => text.startsWith('{"failures_by_cause"'));
+  const failuresByCause =
+    causes === undefined
+      ? undefined
+      : (JSON.parse(causes) as { failures_by_cause: Record<string, number> }).failures_by_cause;
+  return { ...(JSON.parse(lines[0]!) as Record<string, unknown>), failuresByCause };
 }
 
 test('the launch benchmark in quick mode launches every task on simulated agents', () => {
@@ -32,6 +37,13 @@ test('the launch benchmark in quick mode launches every task on simulated agents
   assert.is(line.running, 1_000, 'every task reported running');
   assert.ok((line.accepts as number) >= 100, 'at most tasks/agents tasks per offer');
   assert.ok(Number.isFinite(line.tasks_per_second));
+  const causes = Object.values(line.failuresByCause ?? {});
+  assert.ok(line.failuresByCause !== undefined, 'the failures by cause follow the result line');
+  assert.is(
+    causes.reduce((sum, count) => sum + count, 0),
+    line.failures,
+    'every failure has its cause',
+  );
 });
 
 test('the launch benchmark with a real agent in quick mode finishes every task', () => {

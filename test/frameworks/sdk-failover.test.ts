@@ -5,6 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ConnectionChange } from '../../src/frameworks/sdk/client.ts';
+import { SchedulerError } from '../../src/frameworks/sdk/errors.ts';
+import { matchOffer } from '../../src/frameworks/sdk/offer-matching.ts';
+import { buildTaskInfo } from '../../src/frameworks/sdk/task-info.ts';
+import type { Offer, TaskStatus } from '../../src/protocol/mesos.ts';
 import { AgentProcess } from '../agent/support/daemon-support.ts';
 import { ProcessCluster } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from '../support/tmp.ts';
@@ -116,6 +120,58 @@ test('a leader that goes silent (SIGSTOP) is left after the heartbeat timeout fo
     leader.child?.kill('SIGCONT');
     client.close();
   }
+});
+
+/** The ACCEPTs a master has received since it started (Mesos' master/messages_launch_tasks). */
+async function acceptsReceived(address: string): Promise<number> {
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  const line = /^mesos_master_messages_launch_tasks(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  assert.ok(line !== null, `no mesos_master_messages_launch_tasks on ${address}`);
+  return Number(line[1]);
+}
+
+test('an ACCEPT that waited through a leader change is not sent to the new leader: its offers went with the old one', async () => {
+  const client = newClient(masters, { reconnect: { baseMs: 200, maxMs: 1_000 } });
+  const offers: Offer[] = [];
+  const updates: TaskStatus[] = [];
+  client.on('OFFERS', (event) => offers.push(...event.offers.offers));
+  client.on('UPDATE', (event) => updates.push(event.update.status));
+  const leader = await cluster.waitForLeader();
+  try {
+    await client.subscribe();
+    assert.is(client.master, leader.address);
+    await waitFor(() => offers.length > 0, { timeoutMs: 60_000, what: 'an offer from the first leader' });
+    const offer = offers[0]!;
+    const match = matchOffer(offer, { cpus: 0.1, memMb: 32 });
+    assert.ok(match !== null, 'the agent fits a small task');
+    await cluster.kill(leader, 'SIGKILL');
+    await waitFor(() => client.state === 'connecting', { timeoutMs: 30_000, what: 'the client to lose its stream' });
+    // Made while the client has no stream: it waits for the re-subscription, on another master.
+    const outcome = await client
+      .launch(offer, [
+        buildTaskInfo(offer, match, { name: 'stale', taskId: 'stale-1', command: { kind: 'shell', line: 'true' } }),
+      ])
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    const newLeader = client.master!;
+    assert.is.not(newLeader, leader.address);
+    assert.instance(outcome, SchedulerError, `the ACCEPT failed (${String(outcome)})`);
+    assert.is((outcome as SchedulerError).code, 'OFFERS_RESCINDED');
+    // Sent, it would have cost the new leader a Raft entry and the task a TASK_LOST.
+    assert.is(await acceptsReceived(newLeader), 0, 'the new leader received no ACCEPT');
+    assert.equal(
+      updates.filter((status) => status.task_id.value === 'stale-1'),
+      [],
+      'no update of the unsent task',
+    );
+    await client.teardown();
+  } finally {
+    client.close();
+  }
+  cluster.launch(leader);
+  await waitFor(() => cluster.status(leader), { timeoutMs: 60_000, what: `${leader.id} to serve again` });
 });
 
 test.run();

@@ -6,9 +6,16 @@
 // updates lost during the gap are re-sent. Calls go to the master that holds the stream,
 // with its Mesos-Stream-Id and a fresh Idempotency-Key; a call answered 503/504/307 or lost on
 // the way is repeated with the same key (call-retry.ts), so it applies once. Updates carrying a
-// uuid are acknowledged after the handlers ran.
+// uuid are acknowledged after the handlers ran. An ACCEPT still waiting to be sent when a leader
+// change moved the stream to another master is not sent: its offers went with the old leader.
 import { CallSlots } from './call-slots.ts';
-import { defaultQueuedEvents, maxAcknowledgeSockets, maxCallSockets, maxKnownTasks } from './limits.ts';
+import {
+  defaultQueuedEvents,
+  maxAcknowledgeSockets,
+  maxCallSockets,
+  maxKnownTasks,
+  maxTrackedOffers,
+} from './limits.ts';
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,6 +121,18 @@ export class SchedulerClient {
   readonly #connectionListeners = new Set<(change: ConnectionChange) => void>();
   readonly #queues = new Set<EventQueue<SchedulerEvent>>();
   readonly #knownTasks = new Map<string, IdValue | undefined>();
+  /**
+   * The master of the stream each outstanding offer came on, until it is used, declined or
+   * rescinded. A new Flotilla leader rescinds every offer of an earlier one before it serves a
+   * call (src/master/inherited-offers.ts), and an Apache Mesos master keeps no offer across a
+   * failover; so an ACCEPT queued here (behind the busy call sockets, or waiting for the
+   * re-subscription) when the stream moved to another master could only be refused. Sent anyway,
+   * each cost the new leader a Raft entry and its tasks a TASK_LOST each (REASON_INVALID_OFFERS),
+   * and hundreds of them held the call sockets for tens of seconds while the REVIVE and the
+   * ACCEPTs of the new offers waited behind them (the launch bench: 1,106 such ACCEPTs, 22,120
+   * tasks lost, over three leader changes).
+   */
+  readonly #offerMasters = new Map<string, MasterAddress>();
   #subscribedWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #fatal: Error | null = null;
   /** Why the last SUBSCRIBE attempt failed, quoted when a caller gives up waiting. */
@@ -208,16 +227,37 @@ export class SchedulerClient {
    * Sends one call on the subscribed stream's master, with one Idempotency-Key for all its
    * attempts; rejects with a SchedulerError (the last attempt's when every attempt failed).
    */
-  async call<Type extends CallType>(type: Type, body: CallBodies[Type]): Promise<void> {
+  call<Type extends CallType>(type: Type, body: CallBodies[Type]): Promise<void> {
+    return this.#call(type, body, null);
+  }
+
+  /**
+   * `offeredBy`: for an ACCEPT, the master each of its offers came from (undefined: not known
+   * here). While no attempt may have reached a master, an attempt that would go to another
+   * master is not made: the call fails OFFERS_RESCINDED. Once one may have (no answer, 504), the
+   * call is repeated with its key wherever the stream is, as any other: the first may have applied.
+   */
+  async #call<Type extends CallType>(
+    type: Type,
+    body: CallBodies[Type],
+    offeredBy: readonly (MasterAddress | undefined)[] | null,
+  ): Promise<void> {
     const policy = this.options.callRetry ?? defaultCallRetryPolicy;
     const key = newIdempotencyKey();
     this.#callsMade.set(type, (this.#callsMade.get(type) ?? 0) + 1);
+    let mayHaveApplied = false;
     for (let attempt = 1; ; attempt++) {
       const sent = { streamId: null as string | null };
+      const sendableTo =
+        offeredBy === null || mayHaveApplied
+          ? null
+          : (master: MasterAddress) =>
+              offeredBy.every((offerMaster) => offerMaster === undefined || offerMaster === master);
       try {
-        await this.#callOnce(type, body, key, sent);
+        await this.#callOnce(type, body, key, sent, sendableTo);
         return;
       } catch (error) {
+        mayHaveApplied ||= mayHaveReachedMaster(error);
         const retryable = isRetryable(error) || this.#sentOnReplacedStream(error, sent.streamId);
         if (!retryable || attempt >= policy.maxAttempts || this.#stop.signal.aborted) throw error;
         const delayMs = backoffDelayMs(attempt - 1, policy.backoff, this.options.random ?? Math.random);
@@ -244,6 +284,7 @@ export class SchedulerClient {
     body: CallBodies[Type],
     key: string,
     sent: { streamId: string | null },
+    sendableTo: ((master: MasterAddress) => boolean) | null,
   ): Promise<void> {
     const timeoutMs = this.options.callTimeoutMs ?? defaultCallTimeoutMs;
     const acknowledgement = type === 'ACKNOWLEDGE';
@@ -252,6 +293,12 @@ export class SchedulerClient {
     const { master, response } = await (acknowledgement ? this.#acknowledgeSlots : this.#callSlots).run(async () => {
       await this.#waitForSubscription(this.options.subscribeWaitMs ?? timeoutMs);
       const master = this.#master!;
+      if (sendableTo !== null && !sendableTo(master)) {
+        throw new SchedulerError(
+          'OFFERS_RESCINDED',
+          `${type} not sent: its offers came from another master than ${master}, which now holds the stream`,
+        );
+      }
       sent.streamId = this.#streamId;
       const call = {
         framework_id: { value: this.#frameworkId! },
@@ -269,12 +316,27 @@ export class SchedulerClient {
       throw rejectionError(response.status, response.body, `${type} at ${master}`);
   }
 
+  /** Rejects OFFERS_RESCINDED, unsent, when the stream moved to another master before it could be sent. */
   accept(offerIds: readonly IdValue[], operations: readonly OfferOperation[], filters?: Filters): Promise<void> {
     for (const operation of operations) {
       if (operation.type === 'LAUNCH') this.#rememberTasks(operation.launch.task_infos);
       if (operation.type === 'LAUNCH_GROUP') this.#rememberTasks(operation.launch_group.task_group.tasks);
     }
-    return this.call('ACCEPT', { offer_ids: offerIds, operations, ...(filters === undefined ? {} : { filters }) });
+    const offeredBy = this.#takeOfferMasters(offerIds);
+    return this.#call(
+      'ACCEPT',
+      { offer_ids: offerIds, operations, ...(filters === undefined ? {} : { filters }) },
+      offeredBy,
+    );
+  }
+
+  /** The masters the offers came from, forgotten here: an offer is accepted or declined once. */
+  #takeOfferMasters(offerIds: readonly IdValue[]): (MasterAddress | undefined)[] {
+    return offerIds.map((id) => {
+      const master = this.#offerMasters.get(id.value);
+      this.#offerMasters.delete(id.value);
+      return master;
+    });
   }
 
   /** ACCEPT of one offer with a LAUNCH of `tasks`. */
@@ -283,6 +345,7 @@ export class SchedulerClient {
   }
 
   decline(offerIds: readonly IdValue[], filters?: Filters): Promise<void> {
+    this.#takeOfferMasters(offerIds);
     return this.call('DECLINE', { offer_ids: offerIds, ...(filters === undefined ? {} : { filters }) });
   }
 
@@ -541,6 +604,9 @@ export class SchedulerClient {
     this.#lastFailure = null;
     this.#master = stream.master;
     this.#streamId = stream.streamId;
+    // Another master's offers can never be used on this stream: ACCEPTs of them took their masters already.
+    for (const [offerId, master] of this.#offerMasters)
+      if (master !== stream.master) this.#offerMasters.delete(offerId);
     this.#setState('subscribed', null);
     this.#logger.info({ master: stream.master, frameworkId }, 'subscribed');
     for (const waiter of this.#subscribedWaiters.splice(0)) waiter.resolve();
@@ -557,6 +623,8 @@ export class SchedulerClient {
 
   #dispatch(event: SchedulerEvent): void {
     if (event.type === 'UPDATE') this.#track(event.update.status);
+    if (event.type === 'OFFERS') this.#trackOffers(event.offers.offers);
+    if (event.type === 'RESCIND') this.#offerMasters.delete(event.rescind.offer_id.value);
     for (const key of [event.type, '*'] as const) {
       for (const handler of this.#handlers.get(key) ?? []) {
         try {
@@ -587,8 +655,21 @@ export class SchedulerClient {
       this.#knownTasks.set(taskId, status.agent_id);
   }
 
+  #trackOffers(offers: readonly Offer[]): void {
+    const master = this.#master;
+    if (master === null) return;
+    for (const offer of offers)
+      if (this.#offerMasters.size < maxTrackedOffers) this.#offerMasters.set(offer.id.value, master);
+  }
+
   #rememberTasks(tasks: readonly TaskInfo[]): void {
     for (const task of tasks)
       if (this.#knownTasks.size < maxKnownTasks) this.#knownTasks.set(task.task_id.value, task.agent_id);
   }
+}
+
+/** Whether a failed attempt may have reached a master and applied: no answer at all, or 504. */
+function mayHaveReachedMaster(error: unknown): boolean {
+  if (!(error instanceof SchedulerError)) return true;
+  return error.code === 'NETWORK' || (error.code === 'CALL_REJECTED' && error.status === 504);
 }

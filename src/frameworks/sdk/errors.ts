@@ -14,6 +14,12 @@ export const sdkErrorCodes = {
   BAD_RESPONSE: 'the master answered something unreadable',
   /** close() was called. */
   CLOSED: 'the scheduler client is closed',
+  /**
+   * An ACCEPT whose offers came from another master than the one that now holds the stream: a
+   * leader changed before it could be sent, and its offers went with that leader. It was not
+   * sent, and launched nothing.
+   */
+  OFFERS_RESCINDED: "the call's offers went with the master that made them",
 } as const;
 
 export type SdkErrorCode = keyof typeof sdkErrorCodes;

@@ -25,6 +25,9 @@ export const maxCallAttempts = 100;
 
 export const defaultQueuedEvents = 10_000;
 
+/** Offers whose master is remembered (to fail an ACCEPT their leader's loss has doomed); beyond, one is sent as it is. */
+export const maxTrackedOffers = 100_000;
+
 /** Tasks reconciled explicitly; beyond this a framework should page its reconciliation itself. */
 export const maxKnownTasks = 100_000;
 
