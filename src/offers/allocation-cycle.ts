@@ -150,6 +150,12 @@ export class AllocationCycle {
   readonly #bookedFree: (Resources | undefined)[];
   /** ... and its latest decision (linked to the earlier ones), to find one to add to. */
   readonly #latestDecisionOnAgent: (Decision | undefined)[];
+  /**
+   * Why an agent was not booked. Whether it is connected (and whether it is down for maintenance)
+   * is read live, so an agent may become offerable between the slice that booked it and the one
+   * that allocates it: it has nothing booked, and stays unoffered with the reason it had.
+   */
+  readonly #notBookedBecause: (SkipReason | undefined)[];
   /** In the order first decided (the offers' order). */
   readonly #decisions: Decision[] = [];
   readonly #reasons = new Map<FrameworkId, Map<AgentId, SkipReason>>();
@@ -193,6 +199,7 @@ export class AllocationCycle {
     this.#remaining = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
     this.#bookedFree = new Array<Resources | undefined>(this.#agents.length).fill(undefined);
     this.#latestDecisionOnAgent = new Array<Decision | undefined>(this.#agents.length).fill(undefined);
+    this.#notBookedBecause = new Array<SkipReason | undefined>(this.#agents.length).fill(undefined);
     mergeQuantities(this.totals, book.activeTotals);
     // The driver's tree is kept from cycle to cycle and brought up to date (role-tree-keeper.ts).
     this.tree = incremental?.memory.roleTree(state) ?? buildRoleTree(state);
@@ -214,7 +221,11 @@ export class AllocationCycle {
       for (const role of reservedRoles(agent.resources))
         this.quota.consume(role, filterRole(agent.resources, role), 'reserved');
     }
-    if (this.#offerable(agent) !== null) return;
+    const unavailable = this.#offerable(agent);
+    if (unavailable !== null) {
+      this.#notBookedBecause[at] = unavailable;
+      return;
+    }
     const free = freeResources(agent);
     this.#remaining[at] = free;
     this.#bookedFree[at] = free;
@@ -341,9 +352,9 @@ export class AllocationCycle {
   /** Stage 2: fair sharing of what is left, then each role's own reservations. */
   #allocateFairly(agent: Agent, at: number): void {
     if (this.#touched.size > 0) this.#touched.clear();
-    const unavailable = this.#offerable(agent);
-    if (unavailable !== null) {
-      this.#noteUntouched(agent.id, unavailable);
+    const unavailable = this.#offerable(agent) ?? this.#notBookedBecause[at] ?? null;
+    if (unavailable !== null || this.#remaining[at] === undefined) {
+      this.#noteUntouched(agent.id, unavailable ?? 'AGENT_NOT_ACTIVE');
       return;
     }
     if (this.#unreservedAllocatable(at)) {
