@@ -194,6 +194,70 @@ test('a retry round reads only the tasks with an update due, not every unacknowl
   assert.equal(readsInRound(29), { resent: 0, reads: 0 });
 });
 
+test("a new stream's walk over its unacknowledged tasks looks at one turn's share at a time", () => {
+  const harness = manyRunningUnacknowledged();
+  const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
+  const perTurn = 50;
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, perTurn);
+  const { state, reads } = countingTaskReads(harness.state);
+  let before = reads();
+  assert.is(
+    retries.resend(() => session, state, 0),
+    0,
+  );
+  assert.is(reads() - before, perTurn, 'the round walks one share, not all 200 tasks');
+  const shares: number[] = [];
+  while (retries.tracking) {
+    before = reads();
+    assert.is(retries.track(state, 1), reads() - before);
+    shares.push(reads() - before);
+  }
+  assert.equal(shares, [perTurn, perTurn, perTurn, 0], 'the rest in later turns, until the walk ends');
+  assert.is(
+    retries.resend(() => session, state, 10_001),
+    manyTasks,
+    'every task walked is resent when due',
+  );
+});
+
+test("tasks given a status since the last round are tracked one turn's share at a time", () => {
+  const harness = manyRunningUnacknowledged();
+  const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
+  const perTurn = 50;
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, perTurn);
+  retries.resend(() => session, harness.state, 0);
+  while (retries.tracking) retries.track(harness.state, 0);
+  const noted = harness.events.length;
+  for (let index = 0; index < manyTasks; index += 1)
+    harness.ok(updateStatus(taskId(`many-${index}`), 'TASK_FINISHED', { uuid: uuid(2) }));
+  for (const event of harness.eventsSince(noted))
+    if (event.type === 'TASK_ADDED' || event.type === 'TASK_UPDATED')
+      retries.noteTask(taskKey(event.task.frameworkId, event.task.id), event.task);
+  const { state, reads } = countingTaskReads(harness.state);
+  assert.is(
+    retries.resend(() => session, state, 5_000),
+    0,
+  );
+  assert.is(reads(), perTurn, 'the round tracks one share of the 200 noted tasks');
+  let turns = 0;
+  while (retries.tracking) {
+    assert.ok(retries.track(state, 5_000) <= perTurn);
+    turns += 1;
+  }
+  assert.is(reads(), manyTasks, 'each noted task looked at once');
+  assert.is(turns, 3);
+  assert.is(
+    retries.resend(() => session, harness.state, 10_000),
+    manyTasks,
+    'TASK_RUNNING, sent at 0 s',
+  );
+  assert.is(
+    retries.resend(() => session, harness.state, 15_000),
+    manyTasks,
+    'TASK_FINISHED, noted at 5 s',
+  );
+});
+
 test('an update given after the stream walked its tasks is due an interval after it was noted', () => {
   const harness = finishedUnacknowledged();
   const sink = new RecordingSink();

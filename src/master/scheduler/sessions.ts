@@ -36,6 +36,8 @@ export interface SchedulerSessionSettings {
   readonly maxStreams: number;
   /** Streams of frameworks of one principal; frameworks without one count against maxStreams only. */
   readonly maxStreamsPerPrincipal: number;
+  /** Tasks the update retries look at per event-loop turn (limits.ts maxTasksTrackedPerTurn). */
+  readonly maxTasksTrackedPerTurn: number;
 }
 
 export const defaultSessionSettings: SchedulerSessionSettings = {
@@ -44,6 +46,7 @@ export const defaultSessionSettings: SchedulerSessionSettings = {
   inverseOfferRefreshIntervalMs: limits.inverseOfferRefreshIntervalMs,
   maxStreams: limits.maxSchedulerStreams,
   maxStreamsPerPrincipal: limits.maxSchedulerStreamsPerPrincipal,
+  maxTasksTrackedPerTurn: limits.maxTasksTrackedPerTurn,
 };
 
 export type SessionsMaster = Pick<MasterCore, 'id' | 'address' | 'state' | 'onChange' | 'submit'>;
@@ -59,6 +62,8 @@ export class SchedulerSessions implements LeaderService {
   /** This term's status update retries (update-retries.ts): told of task changes as they apply. */
   #retries: UpdateRetries | null = null;
   #timers: NodeJS.Timeout[] = [];
+  /** The next turn's share of the retries' waiting tasks (update-retries.ts `track`), if any waits. */
+  #trackingTurn: NodeJS.Immediate | null = null;
   #stopListening: (() => void) | null = null;
   #closed = false;
 
@@ -78,6 +83,9 @@ export class SchedulerSessions implements LeaderService {
     const perPrincipal = this.#settings.maxStreamsPerPrincipal;
     if (!(Number.isInteger(perPrincipal) && perPrincipal > 0))
       throw new RangeError(`maxStreamsPerPrincipal must be a positive whole number, got ${perPrincipal}`);
+    const tracked = this.#settings.maxTasksTrackedPerTurn;
+    if (!(Number.isInteger(tracked) && tracked > 0))
+      throw new RangeError(`maxTasksTrackedPerTurn must be a positive whole number, got ${tracked}`);
   }
 
   async start(term: number): Promise<void> {
@@ -93,11 +101,14 @@ export class SchedulerSessions implements LeaderService {
     const retries = new UpdateRetries(
       this.#settings.statusUpdateRetryIntervalMs,
       Math.max(this.#settings.statusUpdateRetryIntervalMs, limits.maxStatusUpdateRetryIntervalMs),
+      this.#settings.maxTasksTrackedPerTurn,
     );
     this.#retries = retries;
     this.#every(this.#settings.statusUpdateRetryIntervalMs, () => {
-      const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), Date.now());
+      const roundAtMs = Date.now();
+      const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), roundAtMs);
       if (resent > 0) this.logger.info({ resent }, 'sent unacknowledged status updates again');
+      this.#trackInLaterTurns(retries, roundAtMs);
     });
     this.#every(this.#settings.inverseOfferRefreshIntervalMs, () =>
       this.#inverseOfferSync.refresh(
@@ -114,6 +125,8 @@ export class SchedulerSessions implements LeaderService {
     if (this.#term === null) return;
     this.#term = null;
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    if (this.#trackingTurn !== null) clearImmediate(this.#trackingTurn);
+    this.#trackingTurn = null;
     this.#stopListening?.();
     this.#stopListening = null;
     this.#retries = null;
@@ -265,6 +278,27 @@ export class SchedulerSessions implements LeaderService {
     if (offers.length > 0) session.send(offersEvent(state, offers));
     session.sendInSlices(updatesToResend(state, session.frameworkId).map(pendingUpdateEvent));
     session.refreshInverseOffers(state, Date.now());
+  }
+
+  /**
+   * A round tracks one turn's share of the tasks waiting (a new stream's walk, tasks noted since
+   * the last round); the rest, one share per turn, until none waits, so no turn walks them all.
+   * They count as seen at the round's time, so they are due by the next round, as if the round
+   * had looked at them all.
+   */
+  #trackInLaterTurns(retries: UpdateRetries, roundAtMs: number): void {
+    if (this.#trackingTurn !== null || !retries.tracking) return;
+    this.#trackingTurn = setImmediate(() => {
+      this.#trackingTurn = null;
+      if (this.#retries !== retries) return;
+      try {
+        retries.track(this.master.state(), roundAtMs);
+      } catch (error) {
+        this.logger.error({ err: error }, 'status update retries could not track tasks');
+        return;
+      }
+      this.#trackInLaterTurns(retries, roundAtMs);
+    });
   }
 
   #every(intervalMs: number, run: () => void): void {
