@@ -198,25 +198,25 @@ test("a new stream's walk over its unacknowledged tasks looks at one turn's shar
   const harness = manyRunningUnacknowledged();
   const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
   const perTurn = 50;
-  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, perTurn);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { tasksTrackedPerTurn: perTurn });
   const { state, reads } = countingTaskReads(harness.state);
-  let before = reads();
   assert.is(
     retries.resend(() => session, state, 0),
     0,
   );
-  assert.is(reads() - before, perTurn, 'the round walks one share, not all 200 tasks');
+  assert.is(reads(), perTurn, 'the round walks one share, not all 200 tasks');
   const shares: number[] = [];
-  while (retries.tracking) {
-    before = reads();
-    assert.is(retries.track(state, 1), reads() - before);
-    shares.push(reads() - before);
+  while (retries.busy) {
+    const before = reads();
+    const { tracked } = retries.step(state);
+    assert.is(tracked, reads() - before);
+    shares.push(tracked);
   }
   assert.equal(shares, [perTurn, perTurn, perTurn, 0], 'the rest in later turns, until the walk ends');
   assert.is(
-    retries.resend(() => session, state, 10_001),
+    retries.resend(() => session, state, 10_000),
     manyTasks,
-    'every task walked is resent when due',
+    'every task walked is due in the next round',
   );
 });
 
@@ -224,9 +224,9 @@ test("tasks given a status since the last round are tracked one turn's share at 
   const harness = manyRunningUnacknowledged();
   const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
   const perTurn = 50;
-  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, perTurn);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { tasksTrackedPerTurn: perTurn });
   retries.resend(() => session, harness.state, 0);
-  while (retries.tracking) retries.track(harness.state, 0);
+  while (retries.busy) retries.step(harness.state);
   const noted = harness.events.length;
   for (let index = 0; index < manyTasks; index += 1)
     harness.ok(updateStatus(taskId(`many-${index}`), 'TASK_FINISHED', { uuid: uuid(2) }));
@@ -239,13 +239,10 @@ test("tasks given a status since the last round are tracked one turn's share at 
     0,
   );
   assert.is(reads(), perTurn, 'the round tracks one share of the 200 noted tasks');
-  let turns = 0;
-  while (retries.tracking) {
-    assert.ok(retries.track(state, 5_000) <= perTurn);
-    turns += 1;
-  }
+  const shares: number[] = [];
+  while (retries.busy) shares.push(retries.step(state).tracked);
+  assert.equal(shares, [perTurn, perTurn, perTurn]);
   assert.is(reads(), manyTasks, 'each noted task looked at once');
-  assert.is(turns, 3);
   assert.is(
     retries.resend(() => session, harness.state, 10_000),
     manyTasks,
@@ -255,6 +252,31 @@ test("tasks given a status since the last round are tracked one turn's share at 
     retries.resend(() => session, harness.state, 15_000),
     manyTasks,
     'TASK_FINISHED, noted at 5 s',
+  );
+});
+
+test("a round sends its due updates one turn's share at a time, in the order one turn would", () => {
+  const harness = manyRunningUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const perTurn = 64;
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { updatesResentPerTurn: perTurn });
+  retries.resend(() => session, harness.state, 0);
+  while (retries.busy) retries.step(harness.state);
+  const shares = [retries.resend(() => session, harness.state, 10_000)];
+  while (retries.busy) shares.push(retries.step(harness.state).resent);
+  assert.equal(shares, [64, 64, 64, 8], 'the 200 due at 10 s, 64 per turn');
+  const keys = sink.sent.map((event) => (event.type === 'UPDATE' ? event.update.status.task_id.value : '-'));
+  assert.equal(keys, [...keys].sort(), 'tasks in key order across the turns');
+  assert.is(new Set(keys).size, manyTasks);
+  assert.is(
+    retries.resend(() => session, harness.state, 20_000),
+    0,
+    'each due again 20 s after it was resent',
+  );
+  assert.is(
+    retries.resend(() => session, harness.state, 30_000),
+    perTurn,
   );
 });
 

@@ -62,8 +62,8 @@ export class SchedulerSessions implements LeaderService {
   /** This term's status update retries (update-retries.ts): told of task changes as they apply. */
   #retries: UpdateRetries | null = null;
   #timers: NodeJS.Timeout[] = [];
-  /** The next turn's share of the retries' waiting tasks (update-retries.ts `track`), if any waits. */
-  #trackingTurn: NodeJS.Immediate | null = null;
+  /** The current retry round's next turn (update-retries.ts `step`), while it has work left. */
+  #retryTurn: NodeJS.Immediate | null = null;
   #stopListening: (() => void) | null = null;
   #closed = false;
 
@@ -101,14 +101,12 @@ export class SchedulerSessions implements LeaderService {
     const retries = new UpdateRetries(
       this.#settings.statusUpdateRetryIntervalMs,
       Math.max(this.#settings.statusUpdateRetryIntervalMs, limits.maxStatusUpdateRetryIntervalMs),
-      this.#settings.maxTasksTrackedPerTurn,
+      { tasksTrackedPerTurn: this.#settings.maxTasksTrackedPerTurn },
     );
     this.#retries = retries;
     this.#every(this.#settings.statusUpdateRetryIntervalMs, () => {
-      const roundAtMs = Date.now();
-      const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), roundAtMs);
-      if (resent > 0) this.logger.info({ resent }, 'sent unacknowledged status updates again');
-      this.#trackInLaterTurns(retries, roundAtMs);
+      const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), Date.now());
+      this.#continueRound(retries, resent);
     });
     this.#every(this.#settings.inverseOfferRefreshIntervalMs, () =>
       this.#inverseOfferSync.refresh(
@@ -125,8 +123,8 @@ export class SchedulerSessions implements LeaderService {
     if (this.#term === null) return;
     this.#term = null;
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
-    if (this.#trackingTurn !== null) clearImmediate(this.#trackingTurn);
-    this.#trackingTurn = null;
+    if (this.#retryTurn !== null) clearImmediate(this.#retryTurn);
+    this.#retryTurn = null;
     this.#stopListening?.();
     this.#stopListening = null;
     this.#retries = null;
@@ -281,23 +279,27 @@ export class SchedulerSessions implements LeaderService {
   }
 
   /**
-   * A round tracks one turn's share of the tasks waiting (a new stream's walk, tasks noted since
-   * the last round); the rest, one share per turn, until none waits, so no turn walks them all.
-   * They count as seen at the round's time, so they are due by the next round, as if the round
-   * had looked at them all.
+   * A retry round does one turn's share of its work (update-retries.ts): the rest, one share per
+   * turn, until none is left, so no turn walks every waiting task or sends every due update.
    */
-  #trackInLaterTurns(retries: UpdateRetries, roundAtMs: number): void {
-    if (this.#trackingTurn !== null || !retries.tracking) return;
-    this.#trackingTurn = setImmediate(() => {
-      this.#trackingTurn = null;
+  #continueRound(retries: UpdateRetries, resentSoFar: number): void {
+    if (this.#retryTurn !== null) clearImmediate(this.#retryTurn);
+    this.#retryTurn = null;
+    if (!retries.busy) {
+      if (resentSoFar > 0) this.logger.info({ resent: resentSoFar }, 'sent unacknowledged status updates again');
+      return;
+    }
+    this.#retryTurn = setImmediate(() => {
+      this.#retryTurn = null;
       if (this.#retries !== retries) return;
+      let resent = resentSoFar;
       try {
-        retries.track(this.master.state(), roundAtMs);
+        resent += retries.step(this.master.state()).resent;
       } catch (error) {
-        this.logger.error({ err: error }, 'status update retries could not track tasks');
+        this.logger.error({ err: error }, 'a status update retry round failed');
         return;
       }
-      this.#trackInLaterTurns(retries, roundAtMs);
+      this.#continueRound(retries, resent);
     });
   }
 
