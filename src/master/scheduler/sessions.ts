@@ -26,7 +26,7 @@ import { sendHeartbeats } from './heartbeats.ts';
 import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
 import { InverseOfferSync } from './inverse-offer-sync.ts';
 import { SchedulerSession } from './session.ts';
-import { pendingUpdateEvent, updatesToResend } from './task-updates.ts';
+import { updatesToResend } from './task-updates.ts';
 import { UpdateRetries } from './update-retries.ts';
 
 export interface SchedulerSessionSettings {
@@ -202,8 +202,9 @@ export class SchedulerSessions implements LeaderService {
   /**
    * The stream of a framework whose subscription was just applied: SUBSCRIBED, a HEARTBEAT at
    * once, its outstanding offers, per task the updates it still has to acknowledge (task-updates.ts
-   * `updatesToResend`), its inverse offers. All read from the state in one synchronous step, so
-   * each change is either in it or an event.
+   * `updatesToResend`), its inverse offers. The set of tasks is taken from the state in this
+   * step, each task's updates are read as the stream writes them: a change meanwhile is also an
+   * event after them, so an update may be heard twice (at least once, as Mesos), never missed.
    * Leadership lost while the subscription was proposed: the stream says so and ends.
    */
   open(frameworkId: string, sink: EventSink): { streamId: string } {
@@ -229,7 +230,7 @@ export class SchedulerSessions implements LeaderService {
   }
 
   /** Events for one framework (RECONCILE answers, refused launches); dropped if it has no stream. */
-  send(frameworkId: string, events: readonly SchedulerEvent[]): void {
+  send(frameworkId: string, events: Iterable<SchedulerEvent | null>): void {
     const session = this.#sessions.get(frameworkId);
     if (session === undefined) return;
     session.sendInSlices(events);
@@ -274,7 +275,8 @@ export class SchedulerSessions implements LeaderService {
       return offer === undefined || agent === undefined ? [] : [{ offer, agent }];
     });
     if (offers.length > 0) session.send(offersEvent(state, offers));
-    session.sendInSlices(updatesToResend(state, session.frameworkId).map(pendingUpdateEvent));
+    const unacknowledged = state.derived.unacknowledgedTasksByFramework.get(session.frameworkId as FrameworkId) ?? [];
+    session.sendInSlices(updatesToResend(() => this.master.state(), [...unacknowledged]));
     session.refreshInverseOffers(state, Date.now());
   }
 
