@@ -280,6 +280,24 @@ test("a round sends its due updates one turn's share at a time, in the order one
   );
 });
 
+test('a round whose stream lost its session sends no more and ends', () => {
+  const harness = manyRunningUnacknowledged();
+  const sink = new RecordingSink();
+  let session: SchedulerSession | undefined = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { updatesResentPerTurn: 64 });
+  retries.resend(() => session, harness.state, 0);
+  while (retries.busy) retries.step(harness.state);
+  assert.is(
+    retries.resend(() => session, harness.state, 10_000),
+    64,
+  );
+  session = undefined;
+  assert.ok(retries.busy, '136 updates still due');
+  assert.equal(retries.step(harness.state), { tracked: 0, resent: 0 });
+  assert.not.ok(retries.busy, 'nothing left for a later turn: no turn after turn doing nothing');
+  assert.is(sink.sent.length, 64);
+});
+
 test('an update given after the stream walked its tasks is due an interval after it was noted', () => {
   const harness = finishedUnacknowledged();
   const sink = new RecordingSink();

@@ -169,7 +169,10 @@ export class UpdateRetries {
     let budget = this.#turn.updatesResentPerTurn;
     for (const [frameworkId, stream] of this.#streams) {
       if (budget === 0) break;
-      if (stream.resendsLeft === 0 || round.sessionOf(frameworkId) !== stream.session) continue;
+      // A stream whose session was replaced or closed since the round began sends no more in it
+      // (and leaves the round's work: the next round gives the framework's new session its own).
+      if (round.sessionOf(frameworkId) !== stream.session) stream.resendsLeft = 0;
+      if (stream.resendsLeft === 0) continue;
       const due = stream.backoff.due(round.atMs, Math.min(budget, stream.resendsLeft), pendingOf);
       for (const { key, uuid } of due) {
         const task = state.tasks.get(key);
