@@ -47,6 +47,14 @@ export const maxStatusUpdateRetryIntervalMs = 600_000;
 export const maxResentUpdatesPerRound = 10_000;
 
 /**
+ * Tasks whose pending updates the leader's retries look up and schedule per event-loop turn
+ * (scheduler/update-retries.ts): a new stream's walk over its framework's unacknowledged tasks,
+ * and the tasks given a status since the last round. About 3 µs each: the walk over 50,000 in one
+ * turn held the loop 158 ms (issue 12); 2,000 are ~6 ms, and the rest follow in the next turns.
+ */
+export const maxTasksTrackedPerTurn = 2_000;
+
+/**
  * Events of a bulk send (a RECONCILE's answers, the SUBSCRIBE backlog, a retry round) one stream
  * encodes and writes per event-loop turn (scheduler/session.ts sendInSlices): 256 updates are
  * about 5 ms; sent in one turn, 10,000 held the leader's loop for 25-64 ms.

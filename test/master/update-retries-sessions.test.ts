@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SchedulerSessions, type SessionsMaster } from '../../src/master/scheduler/sessions.ts';
 import type { ChangeEvent } from '../../src/state-machine/events.ts';
-import type { LogIndex } from '../../src/state-machine/ids.ts';
+import { taskId, type LogIndex } from '../../src/state-machine/ids.ts';
 import {
   accept,
   cpus,
@@ -71,6 +71,44 @@ test('an update of a task launched after SUBSCRIBE is sent again until acknowled
     for (const event of harness.eventsSince(applied)) for (const listener of listeners) listener(event, harness.index);
     assert.is(copies(7), 1, 'sent live as it applied');
     assert.is(await resent(7), 2, 'sent again while unacknowledged');
+  } finally {
+    sessions.stop();
+  }
+});
+
+test("a new stream's walk goes on in the next turns: every task is resent in the first round that resends", async () => {
+  const tasks = 200;
+  const perTurn = 50;
+  const ids = Array.from({ length: tasks }, (_, index) => taskId(`many-${index}`));
+  const harness = new Harness([
+    registerAgent(),
+    subscribe(),
+    createOffers(offerDefinition(O1, resources(cpus(2), mem(tasks)))),
+    accept([O1], [launch(...ids.map((id) => taskDefinition(id, resources(mem(1)))))]),
+    ...ids.map((id) => updateStatus(id, 'TASK_RUNNING', { uuid: uuid(1) })),
+  ]);
+  const master = {
+    id: 'm1',
+    address: '127.0.0.1:1',
+    state: () => harness.state,
+    onChange: () => () => {},
+    submit: () => Promise.reject(new Error('not in this test')),
+  } as unknown as SessionsMaster;
+  const sessions = new SchedulerSessions(master, pino({ level: 'silent' }), {
+    statusUpdateRetryIntervalMs: 200,
+    maxTasksTrackedPerTurn: perTurn,
+  });
+  await sessions.start(1);
+  try {
+    const sink = new RecordingSink();
+    sessions.open(F1, sink);
+    const updates = () => sink.sent.filter((event) => event.type === 'UPDATE').length;
+    const backlog = updates();
+    assert.is(backlog, tasks, 'SUBSCRIBE sent every pending update');
+    // A round sends what is due in one turn: look after every turn until one has.
+    for (let turns = 0; updates() === backlog && turns < 1_000_000; turns += 1)
+      await new Promise((done) => setImmediate(done));
+    assert.is(updates() - backlog, tasks, 'the first walk, a share per turn, had every task due by the next round');
   } finally {
     sessions.stop();
   }

@@ -194,6 +194,110 @@ test('a retry round reads only the tasks with an update due, not every unacknowl
   assert.equal(readsInRound(29), { resent: 0, reads: 0 });
 });
 
+test("a new stream's walk over its unacknowledged tasks looks at one turn's share at a time", () => {
+  const harness = manyRunningUnacknowledged();
+  const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
+  const perTurn = 50;
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { tasksTrackedPerTurn: perTurn });
+  const { state, reads } = countingTaskReads(harness.state);
+  assert.is(
+    retries.resend(() => session, state, 0),
+    0,
+  );
+  assert.is(reads(), perTurn, 'the round walks one share, not all 200 tasks');
+  const shares: number[] = [];
+  while (retries.busy) {
+    const before = reads();
+    const { tracked } = retries.step(state);
+    assert.is(tracked, reads() - before);
+    shares.push(tracked);
+  }
+  assert.equal(shares, [perTurn, perTurn, perTurn, 0], 'the rest in later turns, until the walk ends');
+  assert.is(
+    retries.resend(() => session, state, 10_000),
+    manyTasks,
+    'every task walked is due in the next round',
+  );
+});
+
+test("tasks given a status since the last round are tracked one turn's share at a time", () => {
+  const harness = manyRunningUnacknowledged();
+  const session = new SchedulerSession(F1, 'stream-1', new RecordingSink());
+  const perTurn = 50;
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { tasksTrackedPerTurn: perTurn });
+  retries.resend(() => session, harness.state, 0);
+  while (retries.busy) retries.step(harness.state);
+  const noted = harness.events.length;
+  for (let index = 0; index < manyTasks; index += 1)
+    harness.ok(updateStatus(taskId(`many-${index}`), 'TASK_FINISHED', { uuid: uuid(2) }));
+  for (const event of harness.eventsSince(noted))
+    if (event.type === 'TASK_ADDED' || event.type === 'TASK_UPDATED')
+      retries.noteTask(taskKey(event.task.frameworkId, event.task.id), event.task);
+  const { state, reads } = countingTaskReads(harness.state);
+  assert.is(
+    retries.resend(() => session, state, 5_000),
+    0,
+  );
+  assert.is(reads(), perTurn, 'the round tracks one share of the 200 noted tasks');
+  const shares: number[] = [];
+  while (retries.busy) shares.push(retries.step(state).tracked);
+  assert.equal(shares, [perTurn, perTurn, perTurn]);
+  assert.is(reads(), manyTasks, 'each noted task looked at once');
+  assert.is(
+    retries.resend(() => session, harness.state, 10_000),
+    manyTasks,
+    'TASK_RUNNING, sent at 0 s',
+  );
+  assert.is(
+    retries.resend(() => session, harness.state, 15_000),
+    manyTasks,
+    'TASK_FINISHED, noted at 5 s',
+  );
+});
+
+test("a round sends its due updates one turn's share at a time, in the order one turn would", () => {
+  const harness = manyRunningUnacknowledged();
+  const sink = new RecordingSink();
+  const session = new SchedulerSession(F1, 'stream-1', sink);
+  const perTurn = 64;
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { updatesResentPerTurn: perTurn });
+  retries.resend(() => session, harness.state, 0);
+  while (retries.busy) retries.step(harness.state);
+  const shares = [retries.resend(() => session, harness.state, 10_000)];
+  while (retries.busy) shares.push(retries.step(harness.state).resent);
+  assert.equal(shares, [64, 64, 64, 8], 'the 200 due at 10 s, 64 per turn');
+  const keys = sink.sent.map((event) => (event.type === 'UPDATE' ? event.update.status.task_id.value : '-'));
+  assert.equal(keys, [...keys].sort(), 'tasks in key order across the turns');
+  assert.is(new Set(keys).size, manyTasks);
+  assert.is(
+    retries.resend(() => session, harness.state, 20_000),
+    0,
+    'each due again 20 s after it was resent',
+  );
+  assert.is(
+    retries.resend(() => session, harness.state, 30_000),
+    perTurn,
+  );
+});
+
+test('a round whose stream lost its session sends no more and ends', () => {
+  const harness = manyRunningUnacknowledged();
+  const sink = new RecordingSink();
+  let session: SchedulerSession | undefined = new SchedulerSession(F1, 'stream-1', sink);
+  const retries = new UpdateRetries(intervalMs, maxStatusUpdateRetryIntervalMs, { updatesResentPerTurn: 64 });
+  retries.resend(() => session, harness.state, 0);
+  while (retries.busy) retries.step(harness.state);
+  assert.is(
+    retries.resend(() => session, harness.state, 10_000),
+    64,
+  );
+  session = undefined;
+  assert.ok(retries.busy, '136 updates still due');
+  assert.equal(retries.step(harness.state), { tracked: 0, resent: 0 });
+  assert.not.ok(retries.busy, 'nothing left for a later turn: no turn after turn doing nothing');
+  assert.is(sink.sent.length, 64);
+});
+
 test('an update given after the stream walked its tasks is due an interval after it was noted', () => {
   const harness = finishedUnacknowledged();
   const sink = new RecordingSink();

@@ -18,7 +18,7 @@ import type { ExecutorChannel } from './executor-channel.ts';
 import type { OperationApproval } from './operation-approval.ts';
 import type { TaskStatusBatcher } from '../status-batcher.ts';
 import type { SchedulerSessions } from './sessions.ts';
-import { heldByMaster, reconcileEvents } from './task-updates.ts';
+import { heldByMaster, reconcileEvents, reconciliationAnswers } from './task-updates.ts';
 
 /** What the scheduler calls use of the master. */
 export interface SchedulerContext {
@@ -172,7 +172,10 @@ export async function handleFrameworkCall(context: CallContext, call: FrameworkC
       await acknowledge(context, call);
       return;
     case 'RECONCILE':
-      context.sessions.send(framework.id, reconcileEvents(context.master.state(), framework, call.tasks, Date.now()));
+      context.sessions.send(
+        framework.id,
+        reconciliationAnswers(() => context.master.state(), framework, call.tasks, Date.now()),
+      );
       return;
     // SHUTDOWN and MESSAGE go to the executor's agent, best effort: Mesos answers 202 whether or
     // not the agent is there (master.cpp `shutdown`, `message`); a dropped one is logged.

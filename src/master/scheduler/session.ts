@@ -21,6 +21,14 @@ export interface OutstandingInverseOffer {
   readonly sentAtMs: number;
 }
 
+/**
+ * A bulk send read as the stream writes it: each `next()` is one task looked at, its answer or
+ * null when it has nothing to send (a task acknowledged or pruned since the send began).
+ */
+class EventSource {
+  constructor(readonly events: Iterator<SchedulerEvent | null>) {}
+}
+
 export class SchedulerSession {
   /** Offers added by the current apply, sent together as one OFFERS event. */
   readonly #offerBatch = new Map<string, { offer: Offer; agent: Agent }>();
@@ -28,10 +36,10 @@ export class SchedulerSession {
   readonly #inverseOffers = new Map<string, OutstandingInverseOffer>();
   #ended = false;
   /**
-   * Events of a bulk send not written yet, in order, from `#queuedHead` on: while any wait, every
+   * Events of bulk sends not written yet, in order, from `#queuedHead` on: while any wait, every
    * event sent joins them, so the stream's order is the order of the calls.
    */
-  #queued: SchedulerEvent[] = [];
+  #queued: (SchedulerEvent | EventSource)[] = [];
   #queuedHead = 0;
   #draining = false;
 
@@ -51,18 +59,31 @@ export class SchedulerSession {
   /**
    * Sends `events` in order, `schedulerEventsPerSlice` per event-loop turn (the first slice now):
    * answering a RECONCILE of 10,000 tasks in one turn held the leader's loop for 25-64 ms. Events
-   * sent meanwhile follow them.
+   * sent meanwhile follow them. Anything but an array is read lazily, as its turn comes (a null
+   * counts toward the slice and sends nothing): building a SUBSCRIBE backlog or a RECONCILE answer
+   * of 100,000 tasks up front was a long turn of its own (issue 12).
    */
-  sendInSlices(events: readonly SchedulerEvent[]): void {
-    for (const event of events) this.#queued.push(event);
+  sendInSlices(events: Iterable<SchedulerEvent | null>): void {
+    if (Array.isArray(events)) {
+      for (const event of events as readonly (SchedulerEvent | null)[]) if (event !== null) this.#queued.push(event);
+    } else this.#queued.push(new EventSource(events[Symbol.iterator]()));
     if (this.#draining) return;
     this.#draining = true;
     this.#sendSlice();
   }
 
   #sendSlice(): void {
-    const sliceEnd = Math.min(this.#queued.length, this.#queuedHead + schedulerEventsPerSlice);
-    for (; this.#queuedHead < sliceEnd; this.#queuedHead++) this.sink.send(this.#queued[this.#queuedHead]!);
+    for (let budget = schedulerEventsPerSlice; budget > 0 && this.#queuedHead < this.#queued.length; budget -= 1) {
+      const head = this.#queued[this.#queuedHead]!;
+      if (!(head instanceof EventSource)) {
+        this.#queuedHead += 1;
+        this.sink.send(head);
+        continue;
+      }
+      const next = head.events.next();
+      if (next.done === true) this.#queuedHead += 1;
+      else if (next.value !== null) this.sink.send(next.value);
+    }
     if (this.#queuedHead === this.#queued.length) {
       this.#dropQueued();
       return;
@@ -78,7 +99,7 @@ export class SchedulerSession {
     this.#draining = false;
   }
 
-  /** Events of a bulk send still waiting to be written (tests, metrics). */
+  /** Events of bulk sends still waiting to be written, a lazy one counting as one (tests, metrics). */
   get queuedEvents(): number {
     return this.#queued.length - this.#queuedHead;
   }

@@ -26,7 +26,7 @@ import { sendHeartbeats } from './heartbeats.ts';
 import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
 import { InverseOfferSync } from './inverse-offer-sync.ts';
 import { SchedulerSession } from './session.ts';
-import { pendingUpdateEvent, updatesToResend } from './task-updates.ts';
+import { updatesToResend } from './task-updates.ts';
 import { UpdateRetries } from './update-retries.ts';
 
 export interface SchedulerSessionSettings {
@@ -36,6 +36,8 @@ export interface SchedulerSessionSettings {
   readonly maxStreams: number;
   /** Streams of frameworks of one principal; frameworks without one count against maxStreams only. */
   readonly maxStreamsPerPrincipal: number;
+  /** Tasks the update retries look at per event-loop turn (limits.ts maxTasksTrackedPerTurn). */
+  readonly maxTasksTrackedPerTurn: number;
 }
 
 export const defaultSessionSettings: SchedulerSessionSettings = {
@@ -44,6 +46,7 @@ export const defaultSessionSettings: SchedulerSessionSettings = {
   inverseOfferRefreshIntervalMs: limits.inverseOfferRefreshIntervalMs,
   maxStreams: limits.maxSchedulerStreams,
   maxStreamsPerPrincipal: limits.maxSchedulerStreamsPerPrincipal,
+  maxTasksTrackedPerTurn: limits.maxTasksTrackedPerTurn,
 };
 
 export type SessionsMaster = Pick<MasterCore, 'id' | 'address' | 'state' | 'onChange' | 'submit'>;
@@ -59,6 +62,8 @@ export class SchedulerSessions implements LeaderService {
   /** This term's status update retries (update-retries.ts): told of task changes as they apply. */
   #retries: UpdateRetries | null = null;
   #timers: NodeJS.Timeout[] = [];
+  /** The current retry round's next turn (update-retries.ts `step`), while it has work left. */
+  #retryTurn: NodeJS.Immediate | null = null;
   #stopListening: (() => void) | null = null;
   #closed = false;
 
@@ -78,6 +83,9 @@ export class SchedulerSessions implements LeaderService {
     const perPrincipal = this.#settings.maxStreamsPerPrincipal;
     if (!(Number.isInteger(perPrincipal) && perPrincipal > 0))
       throw new RangeError(`maxStreamsPerPrincipal must be a positive whole number, got ${perPrincipal}`);
+    const tracked = this.#settings.maxTasksTrackedPerTurn;
+    if (!(Number.isInteger(tracked) && tracked > 0))
+      throw new RangeError(`maxTasksTrackedPerTurn must be a positive whole number, got ${tracked}`);
   }
 
   async start(term: number): Promise<void> {
@@ -93,11 +101,12 @@ export class SchedulerSessions implements LeaderService {
     const retries = new UpdateRetries(
       this.#settings.statusUpdateRetryIntervalMs,
       Math.max(this.#settings.statusUpdateRetryIntervalMs, limits.maxStatusUpdateRetryIntervalMs),
+      { tasksTrackedPerTurn: this.#settings.maxTasksTrackedPerTurn },
     );
     this.#retries = retries;
     this.#every(this.#settings.statusUpdateRetryIntervalMs, () => {
       const resent = retries.resend((frameworkId) => this.#sessions.get(frameworkId), this.master.state(), Date.now());
-      if (resent > 0) this.logger.info({ resent }, 'sent unacknowledged status updates again');
+      this.#continueRound(retries, resent);
     });
     this.#every(this.#settings.inverseOfferRefreshIntervalMs, () =>
       this.#inverseOfferSync.refresh(
@@ -114,6 +123,8 @@ export class SchedulerSessions implements LeaderService {
     if (this.#term === null) return;
     this.#term = null;
     for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    if (this.#retryTurn !== null) clearImmediate(this.#retryTurn);
+    this.#retryTurn = null;
     this.#stopListening?.();
     this.#stopListening = null;
     this.#retries = null;
@@ -191,8 +202,9 @@ export class SchedulerSessions implements LeaderService {
   /**
    * The stream of a framework whose subscription was just applied: SUBSCRIBED, a HEARTBEAT at
    * once, its outstanding offers, per task the updates it still has to acknowledge (task-updates.ts
-   * `updatesToResend`), its inverse offers. All read from the state in one synchronous step, so
-   * each change is either in it or an event.
+   * `updatesToResend`), its inverse offers. The set of tasks is taken from the state in this
+   * step, each task's updates are read as the stream writes them: a change meanwhile is also an
+   * event after them, so an update may be heard twice (at least once, as Mesos), never missed.
    * Leadership lost while the subscription was proposed: the stream says so and ends.
    */
   open(frameworkId: string, sink: EventSink): { streamId: string } {
@@ -218,7 +230,7 @@ export class SchedulerSessions implements LeaderService {
   }
 
   /** Events for one framework (RECONCILE answers, refused launches); dropped if it has no stream. */
-  send(frameworkId: string, events: readonly SchedulerEvent[]): void {
+  send(frameworkId: string, events: Iterable<SchedulerEvent | null>): void {
     const session = this.#sessions.get(frameworkId);
     if (session === undefined) return;
     session.sendInSlices(events);
@@ -263,8 +275,34 @@ export class SchedulerSessions implements LeaderService {
       return offer === undefined || agent === undefined ? [] : [{ offer, agent }];
     });
     if (offers.length > 0) session.send(offersEvent(state, offers));
-    session.sendInSlices(updatesToResend(state, session.frameworkId).map(pendingUpdateEvent));
+    const unacknowledged = state.derived.unacknowledgedTasksByFramework.get(session.frameworkId as FrameworkId) ?? [];
+    session.sendInSlices(updatesToResend(() => this.master.state(), [...unacknowledged]));
     session.refreshInverseOffers(state, Date.now());
+  }
+
+  /**
+   * A retry round does one turn's share of its work (update-retries.ts): the rest, one share per
+   * turn, until none is left, so no turn walks every waiting task or sends every due update.
+   */
+  #continueRound(retries: UpdateRetries, resentSoFar: number): void {
+    if (this.#retryTurn !== null) clearImmediate(this.#retryTurn);
+    this.#retryTurn = null;
+    if (!retries.busy) {
+      if (resentSoFar > 0) this.logger.info({ resent: resentSoFar }, 'sent unacknowledged status updates again');
+      return;
+    }
+    this.#retryTurn = setImmediate(() => {
+      this.#retryTurn = null;
+      if (this.#retries !== retries) return;
+      let resent = resentSoFar;
+      try {
+        resent += retries.step(this.master.state()).resent;
+      } catch (error) {
+        this.logger.error({ err: error }, 'a status update retry round failed');
+        return;
+      }
+      this.#continueRound(retries, resent);
+    });
   }
 
   #every(intervalMs: number, run: () => void): void {

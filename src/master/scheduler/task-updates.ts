@@ -4,8 +4,7 @@
 // unknown one a state that says what the master knows of its agent).
 import type { SchedulerEvent } from '../../protocol/scheduler.ts';
 import { isTerminalTaskState, type TaskState } from '../../protocol/task-states.ts';
-import { taskKey, type AgentId, type FrameworkId, type TaskId, type TaskKey } from '../../state-machine/ids.ts';
-import { compareStrings } from '../../state-machine/ordering.ts';
+import { taskKey, type AgentId, type TaskId, type TaskKey } from '../../state-machine/ids.ts';
 import type { Framework, ReadonlyState, Task, TaskStatus } from '../../state-machine/state.ts';
 import { isCompletedTask, needsAcknowledgement } from '../../state-machine/task-predicates.ts';
 import { masterUpdateEvent, updateEvent } from './events.ts';
@@ -16,30 +15,28 @@ export interface PendingUpdate {
   readonly status: TaskStatus;
 }
 
-/** The tasks under `keys` (from the state's indexes), in key order (keys are "<framework>/<task>"). */
-function tasksAt(state: ReadonlyState, keys: Iterable<TaskKey>): Task[] {
-  return [...keys].sort(compareStrings).map((key) => {
-    const task = state.tasks.get(key);
-    if (task === undefined) throw new Error(`indexed task ${key} is not in the state`);
-    return task;
-  });
-}
-
-/** The framework's tasks with an update it has not acknowledged, in key order (an index: no scan). */
-function tasksWithUnacknowledged(state: ReadonlyState, frameworkId: string): Task[] {
-  return tasksAt(state, state.derived.unacknowledgedTasksByFramework.get(frameworkId as FrameworkId) ?? []);
-}
-
 /**
- * What a framework still has to hear again, per task in key order: its oldest unacknowledged
- * update (Mesos' status update manager keeps one update of a task in flight, the oldest, and
- * sends the next once it is acknowledged), and after it the terminal update if that one waits
- * too: its acknowledgement completes the task (command format 10, state-machine/apply-tasks.ts),
- * so the framework learns how the task ended at once and the updates between are never needed.
- * Sent on every retry round (update-retries.ts) and on re-subscription (sessions.ts).
+ * What a framework still has to hear again, per task: its oldest unacknowledged update (Mesos'
+ * status update manager keeps one update of a task in flight, the oldest, and sends the next
+ * once it is acknowledged), and after it the terminal update if that one waits too: its
+ * acknowledgement completes the task (command format 10, state-machine/apply-tasks.ts), so the
+ * framework learns how the task ended at once and the updates between are never needed. Sent on
+ * re-subscription (sessions.ts) for the tasks under `keys` (the framework's unacknowledged tasks
+ * then, in the order they became so), each read from `state()` as the stream writes it
+ * (session.ts `sendInSlices`): null for a task acknowledged or pruned since. Sorting and building
+ * 100,000 of them up front held the leader's loop ~150 ms (issue 12). The retry rounds send the
+ * same per task (update-retries.ts).
  */
-export function updatesToResend(state: ReadonlyState, frameworkId: string): PendingUpdate[] {
-  return tasksWithUnacknowledged(state, frameworkId).flatMap(taskUpdatesToResend);
+export function* updatesToResend(
+  state: () => ReadonlyState,
+  keys: readonly TaskKey[],
+): Generator<SchedulerEvent | null, void, undefined> {
+  for (const key of keys) {
+    const task = state().tasks.get(key);
+    const pending = task === undefined ? [] : taskUpdatesToResend(task);
+    if (pending.length === 0) yield null;
+    for (const update of pending) yield pendingUpdateEvent(update);
+  }
 }
 
 /** One task's share of `updatesToResend`: its oldest unacknowledged update and a waiting terminal one. */
@@ -62,16 +59,6 @@ export const pendingUpdateEvent = (pending: PendingUpdate): SchedulerEvent => up
  * completed task that history pruning has forgotten since (state-machine/history.ts).
  */
 export const heldByMaster = (task: Task): boolean => !isCompletedTask(task);
-
-/** The tasks the master holds for a framework (live, or waiting for an acknowledgement), in key order. */
-function heldTasks(state: ReadonlyState, frameworkId: FrameworkId): Task[] {
-  const { liveTasksByFramework, unacknowledgedTasksByFramework } = state.derived;
-  const keys = new Set([
-    ...(liveTasksByFramework.get(frameworkId) ?? []),
-    ...(unacknowledgedTasksByFramework.get(frameworkId) ?? []),
-  ]);
-  return tasksAt(state, keys);
-}
 
 const partitionAware = (framework: Framework): boolean => framework.info.capabilities.includes('PARTITION_AWARE');
 
@@ -119,20 +106,51 @@ function unknownTaskEvent(
 /**
  * Explicit reconciliation answers each listed task, a completed one as unknown (Mesos keeps
  * no completed task in `framework->tasks`); implicit (an empty list) answers every task the
- * master holds for the framework: the live ones and the terminal ones whose last update is
- * still unacknowledged.
+ * master holds for the framework: the live ones, then the terminal ones whose last update is
+ * still unacknowledged (the state's indexes, in the order tasks entered them). Produced as the
+ * stream writes it (session.ts `sendInSlices`), each task read from `state()` then (null for one
+ * no longer held): 100,000 answers built in one turn held the leader's loop (issue 12).
  */
+export function* reconciliationAnswers(
+  state: () => ReadonlyState,
+  framework: Framework,
+  references: readonly TaskReference[],
+  nowMs: number,
+): Generator<SchedulerEvent | null, void, undefined> {
+  if (references.length > 0) {
+    for (const reference of references) {
+      const task = state().tasks.get(taskKey(framework.id, reference.taskId as TaskId));
+      yield task === undefined || !heldByMaster(task)
+        ? unknownTaskEvent(state(), framework, reference, nowMs)
+        : latestStateEvent(task, nowMs);
+    }
+    return;
+  }
+  const { liveTasksByFramework, unacknowledgedTasksByFramework } = state().derived;
+  const live = [...(liveTasksByFramework.get(framework.id) ?? [])];
+  const unacknowledged = [...(unacknowledgedTasksByFramework.get(framework.id) ?? [])];
+  for (const key of live) {
+    const task = state().tasks.get(key);
+    yield task !== undefined && heldByMaster(task) ? latestStateEvent(task, nowMs) : null;
+  }
+  // The live ones among them were answered above.
+  for (const key of unacknowledged) {
+    const task = state().tasks.get(key);
+    yield task !== undefined && heldByMaster(task) && isTerminalTaskState(task.state)
+      ? latestStateEvent(task, nowMs)
+      : null;
+  }
+}
+
+/** `reconciliationAnswers` of the state now, all at once (a few tasks: KILL of an unknown one, tests). */
 export function reconcileEvents(
   state: ReadonlyState,
   framework: Framework,
   references: readonly TaskReference[],
   nowMs: number,
 ): SchedulerEvent[] {
-  if (references.length === 0) return heldTasks(state, framework.id).map((task) => latestStateEvent(task, nowMs));
-  return references.map((reference) => {
-    const task = state.tasks.get(taskKey(framework.id, reference.taskId as TaskId));
-    return task === undefined || !heldByMaster(task)
-      ? unknownTaskEvent(state, framework, reference, nowMs)
-      : latestStateEvent(task, nowMs);
-  });
+  const answers: SchedulerEvent[] = [];
+  for (const answer of reconciliationAnswers(() => state, framework, references, nowMs))
+    if (answer !== null) answers.push(answer);
+  return answers;
 }

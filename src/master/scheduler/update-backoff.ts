@@ -92,6 +92,12 @@ export class UpdateBackoff {
     return due;
   }
 
+  /** Whether a task's heap entry is due at `nowMs` (it may be stale: `due` then finds nothing). */
+  hasDue(nowMs: number): boolean {
+    const top = this.#heap.peek();
+    return top !== undefined && top.dueAtMs <= nowMs;
+  }
+
   #reconcile(task: TaskSchedules, pending: readonly string[], nowMs: number): void {
     const still = new Set(pending);
     for (const uuid of task.updates.keys()) {
