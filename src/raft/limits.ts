@@ -33,19 +33,20 @@ export const applySliceBudgetMs = 10;
 
 /**
  * WAL pages (as storage.ts estimates them from the rows written) past which a replica copies the
- * WAL back into raft.db, between turns, once no write waits (issue 19). SQLite's own default,
- * 1,000 pages inside the committing transaction, cost two extra fsyncs on the event loop every
- * ~55 transactions at 256 clients. Not much more: a checkpoint writes and syncs every distinct
- * page, and at 65 entries per transaction 1,000 pages took 10-17 ms, 4,000 took 35-77 ms (load 25).
+ * WAL back into raft.db, between turns, once no write waits (issue 19); SQLite's own default
+ * did it inside the commit that crossed 1,000 pages. Not more: a checkpoint writes and syncs
+ * every distinct page, so its cost follows the data, not the count (at 65 entries per
+ * transaction, load 25: 1,000 pages 10-17 ms, 4,000 pages 35-77 ms; at 200, 4,000 pages
+ * 100-430 ms, past a heartbeat), and a busy leader, never idle, runs it only at twice this.
  */
-export const walCheckpointPages = 2_000;
+export const walCheckpointPages = 1_000;
 
 /** Times walCheckpointPages past which the checkpoint runs in the next turn even with writes waiting. */
 export const walCheckpointForceFactor = 2;
 
 /**
  * Times walCheckpointPages at which SQLite's automatic checkpoint (wal_autocheckpoint, in real
- * WAL frames) runs inside the commit that crosses it: the hard bound on the WAL (32 MiB of 4 KiB
+ * WAL frames) runs inside the commit that crosses it: the hard bound on the WAL (16 MiB of 4 KiB
  * pages by default) should the estimate fall short or the scheduled checkpoints not run.
  */
 export const walBackstopFactor = 4;
