@@ -46,7 +46,9 @@ export const walCheckpointForceFactor = 2;
 
 /**
  * Times walCheckpointPages at which SQLite's automatic checkpoint (wal_autocheckpoint, in real
- * WAL frames) runs inside the commit that crosses it: the hard bound on the WAL (16 MiB of 4 KiB
- * pages by default) should the estimate fall short or the scheduled checkpoints not run.
+ * WAL frames) runs inside the commit that crosses it: the hard bound on the WAL (32 MiB of 4 KiB
+ * pages by default) should the estimate fall short or the scheduled checkpoints not run. Far
+ * above the forced threshold: the estimate leaves out interior and freed pages, and a leader at
+ * 256 clients checkpointed 2,013 and 2,963 real frames at 2,000 estimated.
  */
-export const walBackstopFactor = 4;
+export const walBackstopFactor = 8;
