@@ -13,8 +13,8 @@
 // one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
 // Answers first (issue 19): a turn that answered proposals (their HTTP answers are written by
 // promise reactions once the turn ends) hands the proposals queued meanwhile to the core in the
-// next turn, so the next batch's fsync does not delay the answers. A commit broadcast that finds
-// proposals queued waits for their appends, which carry the commit index (commit-hold.ts).
+// next turn, so the next batch's fsync does not delay the answers. A commit broadcast waits for
+// the next append or heartbeat, which carries the commit index, or the next tick (commit-hold.ts).
 // WAL checkpoints (issue 19): once the log's WAL is past its threshold the storage's connection
 // copies it back in a turn of its own that finds no write waiting (inline: a later process()
 // tries again; past twice the threshold it runs anyway), never inside a commit.
@@ -448,6 +448,8 @@ export class RaftNode {
     else this.leaderSilence.forget();
     this.tellLeadership();
     this.process();
+    // After the tick's heartbeats, which carry the commit index to the followers they reach.
+    if (this.fatal === null) this.releaseCommitHold();
   }
 
   private receive(messages: readonly import('./types.ts').Message[]): void {
@@ -494,7 +496,6 @@ export class RaftNode {
           this.handleReadies();
         }
       }
-      this.releaseCommitHold();
     } catch (error) {
       this.crash(error as Error);
       return;
@@ -558,13 +559,14 @@ export class RaftNode {
   }
 
   private send(messages: readonly Message[]): void {
-    const outgoing = this.commitHold.route(messages, this.queuedProposals.length > 0);
+    const outgoing = this.commitHold.route(messages, true);
     if (outgoing.length > 0) this.transport.send(outgoing);
   }
 
   /**
-   * Once no proposal is queued, the commit-only appends no proposal's append replaced leave (every
-   * proposal was refused, or a follower's window is full); a replica that no longer leads drops them.
+   * At a tick, once no proposal is queued, the commit-only appends no append or heartbeat replaced
+   * leave (an idle leader, every proposal refused, a follower's window full); a replica that no
+   * longer leads drops them.
    */
   private releaseCommitHold(): void {
     if (this.commitHold.size === 0 || this.queuedProposals.length > 0) return;
