@@ -3,7 +3,8 @@
 // time per write (user + system, from /proc/<pid>/stat, so the measurement adds no request to the
 // masters), less what each master spends idle (ticks, heartbeats, probes: measured for a few
 // seconds before each round and subtracted at its rate, or it would dominate a slow round's
-// figure), and fsyncs per write (the masters' own /metrics). With `--baseline <checkout>` it runs a
+// figure), fsyncs per write and the leader's WAL checkpoints (the masters' own /metrics; a
+// build without the checkpoint metrics reports null: SQLite checkpointed inside its commits). With `--baseline <checkout>` it runs a
 // second cluster from another checkout's bin/flotilla.js and alternates rounds A B A B, so both
 // meet the same load; it prints each round, then the medians and the ratio this ÷ baseline.
 // Usage:
@@ -32,6 +33,9 @@ interface Sample {
   readonly cpuSeconds: number;
   readonly mainThreadCpuSeconds: number;
   readonly fsyncs: number;
+  /** null: a build that reports no checkpoints of its own. */
+  readonly walCheckpoints: number | null;
+  readonly walCheckpointFrames: number | null;
 }
 
 interface RoundFigures {
@@ -44,6 +48,8 @@ interface RoundFigures {
   readonly leaderMainThreadCpuMsPerWrite: number;
   readonly followerCpuMsPerWrite: number;
   readonly leaderFsyncsPerWrite: number;
+  readonly leaderWalCheckpoints: number | null;
+  readonly leaderWalFramesPerCheckpoint: number | null;
 }
 
 function processCpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number {
@@ -54,11 +60,21 @@ function processCpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number 
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
 }
 
-async function fsyncCount(address: string): Promise<number> {
+async function metricCounts(address: string) {
   const text = await (await fetch(`http://${address}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith('flotilla_raft_fsync_seconds_count'));
-  if (line === undefined) throw new Error(`no flotilla_raft_fsync_seconds_count in ${address}/metrics`);
-  return Number(line.slice(line.lastIndexOf(' ') + 1));
+  const lines = text.split('\n');
+  const value = (name: string): number | null => {
+    // `name value` or `name{labels} value`.
+    const line = lines.find((candidate) => candidate.startsWith(name) && /^[ {]/.test(candidate.slice(name.length)));
+    return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const fsyncs = value('flotilla_raft_fsync_seconds_count');
+  if (fsyncs === null) throw new Error(`no flotilla_raft_fsync_seconds_count in ${address}/metrics`);
+  return {
+    fsyncs,
+    walCheckpoints: value('flotilla_raft_wal_checkpoint_seconds_count'),
+    walCheckpointFrames: value('flotilla_raft_wal_checkpoint_frames_total'),
+  };
 }
 
 async function sample(system: FlotillaSystem): Promise<Sample[]> {
@@ -70,7 +86,7 @@ async function sample(system: FlotillaSystem): Promise<Sample[]> {
         system.member(index).pid!,
         `/proc/${system.member(index).pid!}/task/${system.member(index).pid!}/stat`,
       ),
-      fsyncs: await fsyncCount(address),
+      ...(await metricCounts(address)),
     })),
   );
 }
@@ -103,9 +119,21 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
     leaderMainThreadCpuMsPerWrite: mainThreadCpuMs(leader) / result.ops,
     followerCpuMsPerWrite: followers.reduce((sum, index) => sum + cpuMs(index), 0) / followers.length / result.ops,
     leaderFsyncsPerWrite: (after[leader]!.fsyncs - before[leader]!.fsyncs) / result.ops,
+    leaderWalCheckpoints: difference(after[leader]!.walCheckpoints, before[leader]!.walCheckpoints),
+    leaderWalFramesPerCheckpoint: framesPerCheckpoint(before[leader]!, after[leader]!),
   };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   return figures;
+}
+
+function difference(after: number | null, before: number | null): number | null {
+  return after === null || before === null ? null : after - before;
+}
+
+function framesPerCheckpoint(before: Sample, after: Sample): number | null {
+  const checkpoints = difference(after.walCheckpoints, before.walCheckpoints);
+  const frames = difference(after.walCheckpointFrames, before.walCheckpointFrames);
+  return checkpoints === null || frames === null || checkpoints === 0 ? null : Math.round(frames / checkpoints);
 }
 
 const { values } = parseArgs({
@@ -160,6 +188,7 @@ function summarize(figures: readonly RoundFigures[]): void {
         leaderMainThreadCpuMsPerWrite: round3(median(rows.map((row) => row.leaderMainThreadCpuMsPerWrite))),
         followerCpuMsPerWrite: round3(median(rows.map((row) => row.followerCpuMsPerWrite))),
         leaderFsyncsPerWrite: round3(median(rows.map((row) => row.leaderFsyncsPerWrite))),
+        leaderWalCheckpointsPerRound: rows.map((row) => row.leaderWalCheckpoints),
       };
     });
     for (const row of medians) process.stdout.write(`median ${JSON.stringify(row)}\n`);

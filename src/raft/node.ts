@@ -13,8 +13,11 @@
 // one fsync (group commit); in thread mode writes posted meanwhile share the next transaction.
 // Answers first (issue 19): a turn that answered proposals (their HTTP answers are written by
 // promise reactions once the turn ends) hands the proposals queued meanwhile to the core in the
-// next turn, so the next batch's fsync does not delay the answers. A commit broadcast that finds
-// proposals queued waits for their appends, which carry the commit index (commit-hold.ts).
+// next turn, so the next batch's fsync does not delay the answers. A commit broadcast waits for
+// the next append or heartbeat, which carries the commit index, or the next tick (commit-hold.ts).
+// WAL checkpoints (issue 19): once the log's WAL is past its threshold the storage's connection
+// copies it back in a turn of its own that finds no write waiting (inline: a later process()
+// tries again; past twice the threshold it runs anyway), never inside a commit.
 import { assert } from '../util/assert.ts';
 import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import { ApplyQueue } from './apply-queue.ts';
@@ -194,6 +197,7 @@ export class RaftNode {
   private tickTimer: NodeJS.Timeout | null = null;
   private readonly leaderSilence = new LeaderSilence();
   private processScheduled = false;
+  private walCheckpointScheduled = false;
   /** Committed entries not applied yet, applied in slices (applySlice); set up by the constructor. */
   private applyQueue!: ApplyQueue;
   /** The state machine's applied index: behind the core's while the queue holds entries. */
@@ -246,6 +250,7 @@ export class RaftNode {
       ? StorageWriter.start(options.dataDir, options.storage ?? {}, {
           done: (id, durationMs, groupEnd) => this.writeDone(id, durationMs, groupEnd),
           failed: (error) => this.crash(error),
+          checkpointed: (durationMs, frames) => this.observer.walCheckpointed?.(durationMs, frames),
         })
       : null;
     const config: CoreConfig = {
@@ -443,6 +448,8 @@ export class RaftNode {
     else this.leaderSilence.forget();
     this.tellLeadership();
     this.process();
+    // After the tick's heartbeats, which carry the commit index to the followers they reach.
+    if (this.fatal === null) this.releaseCommitHold();
   }
 
   private receive(messages: readonly import('./types.ts').Message[]): void {
@@ -489,10 +496,36 @@ export class RaftNode {
           this.handleReadies();
         }
       }
-      this.releaseCommitHold();
     } catch (error) {
       this.crash(error as Error);
+      return;
     }
+    if (this.inlineStorage !== null && this.inlineStorage.walCheckpointUrgency() !== 'none')
+      this.scheduleWalCheckpoint(this.inlineStorage);
+  }
+
+  /**
+   * Inline mode: the checkpoint runs in a turn of its own, after this one's answers are written,
+   * and only if no write waits for the event loop then (a process() scheduled, proposals queued),
+   * unless the WAL is past twice its threshold: a busy leader is never idle.
+   */
+  private scheduleWalCheckpoint(storage: SqliteRaftStorage): void {
+    if (this.walCheckpointScheduled) return;
+    this.walCheckpointScheduled = true;
+    setImmediate(() => {
+      this.walCheckpointScheduled = false;
+      if (this.stopped || this.fatal !== null) return;
+      const urgency = storage.walCheckpointUrgency();
+      const writeWaiting = this.processScheduled || this.proposalsScheduled || this.queuedProposals.length > 0;
+      if (urgency === 'none' || (urgency === 'when-idle' && writeWaiting)) return;
+      const startedMs = performance.now();
+      try {
+        const result = storage.checkpoint();
+        this.observer.walCheckpointed?.(performance.now() - startedMs, result.framesInWal);
+      } catch (error) {
+        this.crash(error as Error);
+      }
+    });
   }
 
   private handleReadies(): void {
@@ -526,13 +559,14 @@ export class RaftNode {
   }
 
   private send(messages: readonly Message[]): void {
-    const outgoing = this.commitHold.route(messages, this.queuedProposals.length > 0);
+    const outgoing = this.commitHold.route(messages, true);
     if (outgoing.length > 0) this.transport.send(outgoing);
   }
 
   /**
-   * Once no proposal is queued, the commit-only appends no proposal's append replaced leave (every
-   * proposal was refused, or a follower's window is full); a replica that no longer leads drops them.
+   * At a tick, once no proposal is queued, the commit-only appends no append or heartbeat replaced
+   * leave (an idle leader, every proposal refused, a follower's window full); a replica that no
+   * longer leads drops them.
    */
   private releaseCommitHold(): void {
     if (this.commitHold.size === 0 || this.queuedProposals.length > 0) return;

@@ -10,6 +10,11 @@ import type { LogIndex } from './types.ts';
 export interface RaftObserver {
   /** One Ready persisted in one SQLite transaction; `durable`: it was fsynced (entries, snapshot, term or vote). */
   persisted(durationMs: number, entries: number, durable: boolean): void;
+  /**
+   * The log's WAL was copied back into raft.db between turns (storage.ts checkpoint()): `frames`
+   * it held, in `durationMs` (on the event loop with the inline writer, else the writer thread).
+   */
+  walCheckpointed?(durationMs: number, frames: number): void;
   /** The local state machine's snapshot at `index` was written to disk and the log compacted behind it. */
   snapshotTaken(index: LogIndex, bytes: number, durationMs: number): void;
   /** A snapshot from the leader replaced this replica's state. */

@@ -29,21 +29,56 @@ try {
 
 // Requests that arrived while the last transaction was being written are taken together, and
 // consecutive persists among them share one transaction and one fsync (group commit): without
-// it every Ready of a busy leader or follower would cost its own fsync.
+// it every Ready of a busy leader or follower would cost its own fsync. Once they are done and
+// none more is waiting, a WAL past its threshold is copied back (past twice that, at once).
 port.on('message', (first: WriterRequest) => {
-  const requests = [first];
-  for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port))
+  let requests = [first, ...waitingRequests(port)];
+  for (let target = writable(); requests.length > 0 && target !== null; target = writable()) {
+    runRequests(target, requests);
+    requests = [];
+    const after = writable();
+    const urgency = after?.walCheckpointUrgency() ?? 'none';
+    if (after === null || urgency === 'none') break;
+    if (urgency === 'when-idle') requests = waitingRequests(port);
+    if (requests.length === 0) checkpoint(after);
+  }
+});
+
+/** The storage, unless a write failed or it was closed: then nothing more is run. */
+function writable(): SqliteRaftStorage | null {
+  return failed ? null : storage;
+}
+
+function waitingRequests(from: NonNullable<typeof parentPort>): WriterRequest[] {
+  const requests: WriterRequest[] = [];
+  for (let next = receiveMessageOnPort(from); next !== undefined; next = receiveMessageOnPort(from))
     requests.push(next.message as WriterRequest);
+  return requests;
+}
+
+function runRequests(target: SqliteRaftStorage, requests: readonly WriterRequest[]): void {
   let position = 0;
-  while (position < requests.length && !failed && storage !== null) {
+  while (position < requests.length && writable() !== null) {
     let end = position + 1;
     if (requests[position]!.type === 'persist') {
       while (end < requests.length && requests[end]!.type === 'persist') end++;
     }
-    runGroup(storage, requests.slice(position, end));
+    runGroup(target, requests.slice(position, end));
     position = end;
   }
-});
+}
+
+function checkpoint(target: SqliteRaftStorage): void {
+  const startedMs = performance.now();
+  try {
+    const result = target.checkpoint();
+    const durationMs = performance.now() - startedMs;
+    port!.postMessage({ type: 'checkpointed', durationMs, frames: result.framesInWal } satisfies WriterReply);
+  } catch (error) {
+    failed = true;
+    port!.postMessage({ type: 'failed', id: 0, failure: describeFailure(error) } satisfies WriterReply);
+  }
+}
 
 function runGroup(target: SqliteRaftStorage, group: readonly WriterRequest[]): void {
   const startedMs = performance.now();
@@ -74,6 +109,7 @@ function run(target: SqliteRaftStorage, request: WriterRequest): void {
     case 'close':
       if (request.batch !== null) target.persist(request.batch, { durable: false });
       target.close();
+      storage = null;
       return;
   }
 }

@@ -41,7 +41,9 @@ export interface WriterFailure {
 export type WriterReply =
   /** Requests firstId..lastId (consecutive) are durable: they shared one transaction (one fsync). */
   | { readonly type: 'done'; readonly firstId: number; readonly lastId: number; readonly durationMs: number }
-  | { readonly type: 'failed'; readonly id: number; readonly failure: WriterFailure };
+  | { readonly type: 'failed'; readonly id: number; readonly failure: WriterFailure }
+  /** The writer copied the WAL back into raft.db between transactions (storage.ts checkpoint()). */
+  | { readonly type: 'checkpointed'; readonly durationMs: number; readonly frames: number };
 
 type RequestBody =
   | Omit<Extract<WriterRequest, { type: 'persist' }>, 'id'>
@@ -53,8 +55,10 @@ export interface StorageWriterHandlers {
    * `groupEnd`: it was the last of the requests that shared one transaction and one fsync.
    */
   done(id: number, durationMs: number, groupEnd: boolean): void;
-  /** The writer failed (request `id`, 0 while opening) and will run nothing more. */
+  /** The writer failed (request `id`, 0 while opening or checkpointing) and will run nothing more. */
   failed(error: Error): void;
+  /** The writer checkpointed the WAL: `frames` it held, in `durationMs`. */
+  checkpointed?(durationMs: number, frames: number): void;
 }
 
 const threadModule = new URL('./storage-writer-thread.ts', import.meta.url).href;
@@ -119,6 +123,10 @@ export class StorageWriter {
   private answered(reply: WriterReply, handlers: StorageWriterHandlers): void {
     if (reply.type === 'failed') {
       this.fail(rebuildFailure(reply.failure), handlers);
+      return;
+    }
+    if (reply.type === 'checkpointed') {
+      handlers.checkpointed?.(reply.durationMs, reply.frames);
       return;
     }
     assert(

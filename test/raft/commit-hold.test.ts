@@ -36,8 +36,8 @@ function withEntries(to: typeof m2, first: number, commit: number): Message {
   };
 }
 
-function heartbeat(to: typeof m2): Message {
-  return { type: 'heartbeat', from: m1, to, term: 1, commit: 0, context: '', round: 1 };
+function heartbeat(to: typeof m2, commit = 0): Message {
+  return { type: 'heartbeat', from: m1, to, term: 1, commit, context: '', round: 1 };
 }
 
 test('only an append without entries that wants no answer is commit-only', () => {
@@ -86,6 +86,15 @@ test('every proposal refused: takeAll hands back what is held, in order', () => 
   hold.route([commitOnly(m2, 5), commitOnly(m3, 5)], true);
   assert.equal(hold.takeAll(), [commitOnly(m2, 5), commitOnly(m3, 5)]);
   assert.equal(hold.takeAll(), []);
+});
+
+test('a heartbeat whose commit covers a held append replaces it; one behind it (a lagging follower) does not', () => {
+  const hold = new CommitHold();
+  hold.route([commitOnly(m2, 5), commitOnly(m3, 5)], true);
+  // The tick's heartbeats: m2 matches through 5, m3 only through 4 (min(match, commit)).
+  const beats = [heartbeat(m2, 5), heartbeat(m3, 4)];
+  assert.equal(hold.route(beats, true), beats);
+  assert.equal(hold.takeAll(), [commitOnly(m3, 5)], 'm3 still needs to hear of 5');
 });
 
 test.run();

@@ -29,6 +29,8 @@ export class RaftMetrics {
   readonly #commitLatency;
   readonly #fsync;
   readonly #persists;
+  readonly #walCheckpoint;
+  readonly #walCheckpointFrames;
   readonly #snapshotDuration;
   readonly #snapshots;
   readonly #leaderSilence;
@@ -69,6 +71,15 @@ export class RaftMetrics {
       fsyncBucketsSeconds,
     );
     this.#persists = metrics.counter('flotilla_raft_persisted_entries_total', 'log entries made durable here');
+    this.#walCheckpoint = metrics.histogram(
+      'flotilla_raft_wal_checkpoint_seconds',
+      "copying the Raft log's WAL back into raft.db between transactions (two fsyncs and a page write per page)",
+      snapshotBucketsSeconds,
+    );
+    this.#walCheckpointFrames = metrics.counter(
+      'flotilla_raft_wal_checkpoint_frames_total',
+      'WAL frames (4 KiB pages) those checkpoints copied back: ÷ their count, the WAL size they let it reach',
+    );
     this.#snapshotDuration = metrics.histogram(
       'flotilla_raft_snapshot_duration_seconds',
       'writing a snapshot of the state machine',
@@ -97,6 +108,10 @@ export class RaftMetrics {
       if (!durable) return;
       this.#fsync.observe(durationMs / millisecondsPerSecond);
       this.#persists.inc(entries);
+    },
+    walCheckpointed: (durationMs, frames) => {
+      this.#walCheckpoint.observe(durationMs / millisecondsPerSecond);
+      this.#walCheckpointFrames.inc(frames);
     },
     snapshotTaken: (_index, bytes, durationMs) => {
       this.#snapshotBytes = bytes;
