@@ -173,6 +173,15 @@ test('refused and named: a format-10 row naming an interned text past the table,
   refusedWith(notAList, 'SNAPSHOT_MALFORMED_ROW', 'not a JSON object or list');
 });
 
+test('refused and named: a format-10 task key that appears twice', () => {
+  const bytes = writeSnapshot(rich().state, 1, undefined, format10);
+  const twice = edited(bytes, (database) => {
+    database.exec("INSERT INTO tasks (key, row) SELECT key, row FROM tasks WHERE key = 'f1/t1'");
+    rehash(database);
+  });
+  refusedWith(twice, 'SNAPSHOT_MALFORMED_ROW', 'tasks: key "f1/t1" appears twice');
+});
+
 test('refused and named: a format-10 interned text changed after writing, even to a valid one', () => {
   const bytes = writeSnapshot(rich().state, 1, undefined, format10);
   const changed = edited(bytes, (database) => {
