@@ -145,10 +145,18 @@ const asItIs = 0;
 const internedString = 1;
 const internedJson = 2;
 
+/**
+ * Makes the object of a row that has every member (the common case) in one literal, its members in
+ * the list's order (the row's values from position 1): an object built a member at a time outgrew
+ * its in-object slots and reallocated its property store several times, 100,000 tasks over.
+ */
+type WholeRowBuilder = (row: readonly unknown[]) => Record<string, unknown>;
+
 function positionalCodec(
   members: readonly string[],
   interned: ReadonlySet<string>,
   internedJsonMembers: ReadonlySet<string>,
+  wholeRow: WholeRowBuilder,
 ): PositionalCodec {
   const known: ReadonlySet<string> = new Set(members);
   const ways = members.map((member) =>
@@ -156,6 +164,9 @@ function positionalCodec(
   );
   // Bit operations on the mask: 31 bits at most (with the extras' bit).
   const extraBit = 1 << members.length;
+  const everyMember = extraBit - 1;
+  const built = Object.keys(wholeRow(members.map(() => null)));
+  assert(built.join() === members.join(), `a whole row builds ${built.join()}, not ${members.join()}`);
   return {
     encode(value, interner) {
       const record = value as Record<string, unknown>;
@@ -189,6 +200,16 @@ function positionalCodec(
         throw new PositionalRowError('not an array led by its member mask');
       const mask = row[0];
       if (mask >= extraBit * 2) throw new PositionalRowError(`member mask ${mask} names members this reader lacks`);
+      if (mask === everyMember && row.length === members.length + 1) {
+        // The parsed row is this reader's own: its positions are replaced by what they name.
+        for (let position = 0; position < members.length; position++) {
+          const written = row[position + 1];
+          const way = ways[position]!;
+          if (way === asItIs || typeof written !== 'number') continue;
+          row[position + 1] = way === internedString ? interned.string(written) : interned.parsed(written);
+        }
+        return wholeRow(row);
+      }
       const value: Record<string, unknown> = {};
       let next = 1;
       for (let position = 0; position < members.length; position++) {
@@ -232,13 +253,52 @@ interface TaskCodecs {
   readonly status: PositionalCodec;
 }
 
+/** `taskMembers` in their order; positionalCodec checks that the two agree. */
+const wholeTask: WholeRowBuilder = (row) => ({
+  id: row[1],
+  name: row[2],
+  frameworkId: row[3],
+  agentId: row[4],
+  role: row[5],
+  user: row[6],
+  state: row[7],
+  resources: row[8],
+  command: row[9],
+  container: row[10],
+  healthCheck: row[11],
+  killGracePeriodMs: row[12],
+  labels: row[13],
+  executor: row[14],
+  data: row[15],
+  statuses: row[16],
+  killRequestedAt: row[17],
+  createdAt: row[18],
+  taskGroup: row[19],
+  createIndex: row[20],
+  modifyIndex: row[21],
+});
+/** `statusMembers` in their order. */
+const wholeStatus: WholeRowBuilder = (row) => ({
+  state: row[1],
+  reason: row[2],
+  message: row[3],
+  source: row[4],
+  uuid: row[5],
+  timestampMs: row[6],
+  healthy: row[7],
+  data: row[8],
+  acknowledged: row[9],
+  receivedAt: row[10],
+  index: row[11],
+});
+
 const format9Codecs: TaskCodecs = {
-  task: positionalCodec(taskMembers, internedTaskMembers, nothingInterned),
-  status: positionalCodec(statusMembers, internedStatusMembers, nothingInterned),
+  task: positionalCodec(taskMembers, internedTaskMembers, nothingInterned, wholeTask),
+  status: positionalCodec(statusMembers, internedStatusMembers, nothingInterned, wholeStatus),
 };
 const format10Codecs: TaskCodecs = {
-  task: positionalCodec(taskMembers, internedTaskMembers, internedJsonTaskMembers),
-  status: positionalCodec(statusMembers, internedStatusMembersSince10, nothingInterned),
+  task: positionalCodec(taskMembers, internedTaskMembers, internedJsonTaskMembers, wholeTask),
+  status: positionalCodec(statusMembers, internedStatusMembersSince10, nothingInterned, wholeStatus),
 };
 
 /** The formats whose tasks are positional rows: 9, and 10 with their JSON members interned. */
