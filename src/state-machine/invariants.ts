@@ -6,7 +6,7 @@ import { canonicalJson } from './canonical-json.ts';
 import type { AgentId, TaskKey } from './ids.ts';
 import { executorKey, taskKey } from './ids.ts';
 import { agentIsDown } from './machines.ts';
-import { sortedPositionsInSteps } from './ordering.ts';
+import { compareStrings, sortedPositionsInSteps } from './ordering.ts';
 import {
   add,
   contains,
@@ -104,23 +104,42 @@ function* eachSortedInSteps<V>(map: ReadonlyMap<string, V>, visit: (value: V) =>
   }
 }
 
-/** Per agent, what holds its resources: live tasks, then executors, then outstanding offers, in key order. */
-function* holdersByAgent(
-  state: ReplicatedState,
-): Generator<void, Map<AgentId, { used: Resources[]; offered: Resources[] }>> {
-  const holders = new Map<AgentId, { used: Resources[]; offered: Resources[] }>();
-  const of = (agent: AgentId) => {
+interface Holders {
+  readonly used: Resources[];
+  readonly offered: Resources[];
+}
+
+/**
+ * Per agent, what holds its resources: live tasks, then executors, then outstanding offers, each
+ * in key order. The live tasks are gathered in one pass in the map's order and sorted per agent
+ * (a few each), not all 100,000 keys sorted at once: the same order, a fraction of the work.
+ */
+function* holdersByAgent(state: ReplicatedState): Generator<void, Map<AgentId, Holders>> {
+  const liveTasks = new Map<AgentId, [key: string, resources: Resources][]>();
+  yield* eachInSteps(state.tasks, (key, task) => {
+    if (isTerminalTaskState(task.state)) return;
+    const ofAgent = liveTasks.get(task.agentId);
+    if (ofAgent === undefined) liveTasks.set(task.agentId, [[key, task.resources]]);
+    else ofAgent.push([key, task.resources]);
+  });
+  const holders = new Map<AgentId, Holders>();
+  const of = (agent: AgentId): Holders => {
     const found = holders.get(agent) ?? { used: [], offered: [] };
     holders.set(agent, found);
     return found;
   };
-  yield* eachSortedInSteps(state.tasks, (task) => {
-    if (!isTerminalTaskState(task.state)) of(task.agentId).used.push(task.resources);
-  });
+  for (const [agent, tasks] of liveTasks) {
+    if (tasks.length > 1) tasks.sort(compareFirst);
+    of(agent).used.push(...tasks.map(([, resources]) => resources));
+  }
+  yield;
   yield* eachSortedInSteps(state.executors, (executor) => of(executor.agentId).used.push(executor.info.resources));
   yield* eachSortedInSteps(state.offers, (offer) => of(offer.agentId).offered.push(offer.resources));
   return holders;
 }
+
+const compareFirst = (left: readonly [string, unknown], right: readonly [string, unknown]): number =>
+  compareStrings(left[0], right[0]);
 
 /** Used plus offered fit the total, the cached books match, and no range value is held twice. */
 function* checkAgentBooks(state: ReplicatedState): Generator<void, void> {
@@ -184,18 +203,35 @@ function checkTask(state: ReplicatedState, key: TaskKey, task: Task): void {
   check(framework !== undefined, `task ${key}: framework missing`);
   // A terminal task may outlive its agent: a removed agent is pruned (history.ts), its history is not.
   check(agent !== undefined || isTerminalTaskState(task.state), `task ${key} is live on an agent not in the state`);
-  const last = task.statuses[task.statuses.length - 1];
-  check(last?.state === task.state, `task ${key}: state ${task.state} is not its newest status`);
-  check(
-    task.statuses.slice(0, -1).every((status) => !isTerminalTaskState(status.state) || isUnreachableLoss(status)),
-    `task ${key}: a status follows a terminal one`,
-  );
-  const uuids = task.statuses.flatMap((status) => (status.uuid === null ? [] : [status.uuid]));
-  check(new Set(uuids).size === uuids.length, `task ${key}: a status uuid appears twice`);
+  checkStatuses(key, task);
   check(task.createIndex <= task.modifyIndex, `task ${key}: modified before it was created`);
   if (!isTerminalTaskState(task.state)) {
     check(framework?.state !== 'COMPLETED', `task ${key} is live but its framework completed`);
     check(agent?.state !== 'GONE', `task ${key} is live on a gone agent`);
+  }
+}
+
+/**
+ * The newest status is the task's state, only an unreachable loss may be followed, no uuid twice.
+ * Indexed loops without copies: a restore runs this for each of 100,000 tasks, and the slice, the
+ * list of uuids and its Set were most of its time. A task has at most `maxStatusHistory` statuses.
+ */
+function checkStatuses(key: TaskKey, task: Task): void {
+  const statuses = task.statuses;
+  const newest = statuses.length - 1;
+  check(statuses[newest]?.state === task.state, `task ${key}: state ${task.state} is not its newest status`);
+  for (let position = 0; position < newest; position++) {
+    const status = statuses[position]!;
+    check(
+      !isTerminalTaskState(status.state) || isUnreachableLoss(status),
+      `task ${key}: a status follows a terminal one`,
+    );
+  }
+  for (let position = 1; position <= newest; position++) {
+    const uuid = statuses[position]!.uuid;
+    if (uuid === null) continue;
+    for (let earlier = 0; earlier < position; earlier++)
+      check(statuses[earlier]!.uuid !== uuid, `task ${key}: a status uuid appears twice`);
   }
 }
 

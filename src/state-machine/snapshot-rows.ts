@@ -12,6 +12,7 @@
 // The state hash (hash.ts) is unchanged: a format-9 snapshot restores to the same state and hash.
 import { createHash, type Hash } from 'node:crypto';
 import { compareStrings } from './ordering.ts';
+import { assert } from '../util/assert.ts';
 import type { Task, TaskStatus } from './state.ts';
 
 export const rowsHashFormat = 'flotilla-snapshot-rows-sha256-v1';
@@ -65,6 +66,23 @@ const statusMembers = [
 /** Members written as positions in the interned strings (few distinct values, repeated in every task). */
 const internedTaskMembers: ReadonlySet<string> = new Set(['frameworkId', 'agentId', 'role', 'user', 'state']);
 const internedStatusMembers: ReadonlySet<string> = new Set(['state', 'reason', 'source']);
+/**
+ * Format 10: members written as the position of their JSON text in the interned strings. A task's
+ * resources, command and labels were most of its format-9 row, and most tasks of a framework
+ * launch the same ones; the reader parses each distinct text once and every task naming it shares
+ * the object (entities are never changed in place: state.ts), so a restore allocates and the
+ * collector walks one copy instead of 100,000. A status's message joins the interned strings.
+ */
+const internedJsonTaskMembers: ReadonlySet<string> = new Set([
+  'resources',
+  'command',
+  'container',
+  'healthCheck',
+  'labels',
+  'executor',
+]);
+const internedStatusMembersSince10: ReadonlySet<string> = new Set([...internedStatusMembers, 'message']);
+const nothingInterned: ReadonlySet<string> = new Set();
 
 /** The strings of one snapshot's positional rows, each given a position the first time it is met. */
 export class StringInterner {
@@ -82,6 +100,36 @@ export class StringInterner {
   }
 }
 
+/** A snapshot's interned strings as read, and (format 10) the values parsed from them, each parsed once. */
+export class InternedStrings {
+  readonly #parsed: unknown[] = [];
+
+  constructor(readonly strings: readonly string[]) {}
+
+  string(position: number): string {
+    const text = this.strings[position];
+    if (text === undefined) throw new PositionalRowError(`interned string ${position} of ${this.strings.length}`);
+    return text;
+  }
+
+  /** The value whose JSON text is at `position`: the same object for every row that names it. */
+  parsed(position: number): unknown {
+    const known = this.#parsed[position];
+    if (known !== undefined) return known;
+    const text = this.string(position);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new PositionalRowError(`interned string ${position} is not JSON`);
+    }
+    if (typeof value !== 'object' || value === null)
+      throw new PositionalRowError(`interned string ${position} is not a JSON object or list`);
+    this.#parsed[position] = value;
+    return value;
+  }
+}
+
 /** Thrown when a positional row does not decode; the reader names the row. */
 export class PositionalRowError extends Error {
   override name = 'PositionalRowError';
@@ -89,14 +137,36 @@ export class PositionalRowError extends Error {
 
 interface PositionalCodec {
   encode(value: object, interner: StringInterner): unknown[];
-  decode(row: unknown, strings: readonly string[]): Record<string, unknown>;
+  decode(row: unknown, interned: InternedStrings): Record<string, unknown>;
 }
 
-function positionalCodec(members: readonly string[], interned: ReadonlySet<string>): PositionalCodec {
+/** How a member is written: as it is, as a position of its string, or as a position of its JSON text. */
+const asItIs = 0;
+const internedString = 1;
+const internedJson = 2;
+
+/**
+ * Makes the object of a row that has every member (the common case) in one literal, its members in
+ * the list's order (the row's values from position 1): an object built a member at a time outgrew
+ * its in-object slots and reallocated its property store several times, 100,000 tasks over.
+ */
+type WholeRowBuilder = (row: readonly unknown[]) => Record<string, unknown>;
+
+function positionalCodec(
+  members: readonly string[],
+  interned: ReadonlySet<string>,
+  internedJsonMembers: ReadonlySet<string>,
+  wholeRow: WholeRowBuilder,
+): PositionalCodec {
   const known: ReadonlySet<string> = new Set(members);
-  const internedAt = members.map((member) => interned.has(member));
+  const ways = members.map((member) =>
+    interned.has(member) ? internedString : internedJsonMembers.has(member) ? internedJson : asItIs,
+  );
   // Bit operations on the mask: 31 bits at most (with the extras' bit).
   const extraBit = 1 << members.length;
+  const everyMember = extraBit - 1;
+  const built = Object.keys(wholeRow(members.map(() => null)));
+  assert(built.join() === members.join(), `a whole row builds ${built.join()}, not ${members.join()}`);
   return {
     encode(value, interner) {
       const record = value as Record<string, unknown>;
@@ -106,9 +176,7 @@ function positionalCodec(members: readonly string[], interned: ReadonlySet<strin
         const memberValue = record[members[position]!];
         if (memberValue === undefined) continue;
         mask |= 1 << position;
-        row.push(
-          internedAt[position] && typeof memberValue === 'string' ? interner.position(memberValue) : memberValue,
-        );
+        row.push(writtenMember(ways[position]!, memberValue, interner));
       }
       // Members beyond the list are rare (none today): look for them only when the counts differ.
       const keys = Object.keys(record);
@@ -127,11 +195,21 @@ function positionalCodec(members: readonly string[], interned: ReadonlySet<strin
       row[0] = mask;
       return row;
     },
-    decode(row, strings) {
+    decode(row, interned) {
       if (!Array.isArray(row) || typeof row[0] !== 'number' || !Number.isInteger(row[0]) || row[0] < 0)
         throw new PositionalRowError('not an array led by its member mask');
       const mask = row[0];
       if (mask >= extraBit * 2) throw new PositionalRowError(`member mask ${mask} names members this reader lacks`);
+      if (mask === everyMember && row.length === members.length + 1) {
+        // The parsed row is this reader's own: its positions are replaced by what they name.
+        for (let position = 0; position < members.length; position++) {
+          const written = row[position + 1];
+          const way = ways[position]!;
+          if (way === asItIs || typeof written !== 'number') continue;
+          row[position + 1] = way === internedString ? interned.string(written) : interned.parsed(written);
+        }
+        return wholeRow(row);
+      }
       const value: Record<string, unknown> = {};
       let next = 1;
       for (let position = 0; position < members.length; position++) {
@@ -139,8 +217,13 @@ function positionalCodec(members: readonly string[], interned: ReadonlySet<strin
         const member = members[position]!;
         const written = row[next++];
         if (written === undefined) throw new PositionalRowError(`${member}: the row ends early`);
+        const way = ways[position]!;
         value[member] =
-          internedAt[position] && typeof written === 'number' ? internedString(strings, written) : written;
+          way === asItIs || typeof written !== 'number'
+            ? written
+            : way === internedString
+              ? interned.string(written)
+              : interned.parsed(written);
       }
       if ((mask & extraBit) !== 0) {
         const extra = row[next++];
@@ -154,33 +237,97 @@ function positionalCodec(members: readonly string[], interned: ReadonlySet<strin
   };
 }
 
-function internedString(strings: readonly string[], position: number): string {
-  const text = strings[position];
-  if (text === undefined) throw new PositionalRowError(`interned string ${position} of ${strings.length}`);
-  return text;
+function writtenMember(way: number, value: unknown, interner: StringInterner): unknown {
+  if (way === internedString) return typeof value === 'string' ? interner.position(value) : value;
+  if (way === asItIs || typeof value !== 'object' || value === null) {
+    // A number where a position may stand would be read back as one.
+    assert(way === asItIs || typeof value !== 'number', 'a member interned as JSON holds a number');
+    return value;
+  }
+  return interner.position(JSON.stringify(value));
 }
 
-const taskCodec = positionalCodec(taskMembers, internedTaskMembers);
-const statusCodec = positionalCodec(statusMembers, internedStatusMembers);
+/** One format's task and status codecs. */
+interface TaskCodecs {
+  readonly task: PositionalCodec;
+  readonly status: PositionalCodec;
+}
 
-/** A task's format-9 row. */
-export function taskRowJson(task: Task, interner: StringInterner): string {
-  const row = taskCodec.encode(task, interner);
+/** `taskMembers` in their order; positionalCodec checks that the two agree. */
+const wholeTask: WholeRowBuilder = (row) => ({
+  id: row[1],
+  name: row[2],
+  frameworkId: row[3],
+  agentId: row[4],
+  role: row[5],
+  user: row[6],
+  state: row[7],
+  resources: row[8],
+  command: row[9],
+  container: row[10],
+  healthCheck: row[11],
+  killGracePeriodMs: row[12],
+  labels: row[13],
+  executor: row[14],
+  data: row[15],
+  statuses: row[16],
+  killRequestedAt: row[17],
+  createdAt: row[18],
+  taskGroup: row[19],
+  createIndex: row[20],
+  modifyIndex: row[21],
+});
+/** `statusMembers` in their order. */
+const wholeStatus: WholeRowBuilder = (row) => ({
+  state: row[1],
+  reason: row[2],
+  message: row[3],
+  source: row[4],
+  uuid: row[5],
+  timestampMs: row[6],
+  healthy: row[7],
+  data: row[8],
+  acknowledged: row[9],
+  receivedAt: row[10],
+  index: row[11],
+});
+
+const format9Codecs: TaskCodecs = {
+  task: positionalCodec(taskMembers, internedTaskMembers, nothingInterned, wholeTask),
+  status: positionalCodec(statusMembers, internedStatusMembers, nothingInterned, wholeStatus),
+};
+const format10Codecs: TaskCodecs = {
+  task: positionalCodec(taskMembers, internedTaskMembers, internedJsonTaskMembers, wholeTask),
+  status: positionalCodec(statusMembers, internedStatusMembersSince10, nothingInterned, wholeStatus),
+};
+
+/** The formats whose tasks are positional rows: 9, and 10 with their JSON members interned. */
+function codecsOf(format: number): TaskCodecs {
+  assert(format === 9 || format === 10, `snapshot format ${format} has no positional task rows`);
+  return format === 9 ? format9Codecs : format10Codecs;
+}
+
+/** A task's row in `format` (9 or 10). */
+export function taskRowJson(task: Task, interner: StringInterner, format: number): string {
+  const codecs = codecsOf(format);
+  const row = codecs.task.encode(task, interner);
   const statusesPosition = row.indexOf(task.statuses, 1);
-  if (statusesPosition > 0) row[statusesPosition] = task.statuses.map((status) => statusCodec.encode(status, interner));
+  if (statusesPosition > 0)
+    row[statusesPosition] = task.statuses.map((status) => codecs.status.encode(status, interner));
   return JSON.stringify(row);
 }
 
 /**
- * A task from its format-9 row, as written: no schema runs over it, since the snapshot's rows hash
- * vouches for the text being what a writer made of a valid state (snapshot.ts checks that hash
- * before the state is used, and the invariants after). A row that does not decode throws.
+ * A task from its row in `format` (9 or 10), as written: no schema runs over it, since the
+ * snapshot's rows hash vouches for the text being what a writer made of a valid state (snapshot.ts
+ * checks that hash before the state is used, and the invariants after). A row that does not decode throws.
  */
-export function taskFromRow(parsed: unknown, strings: readonly string[]): Task {
-  const task = taskCodec.decode(parsed, strings);
+export function taskFromRow(parsed: unknown, interned: InternedStrings, format: number): Task {
+  const codecs = codecsOf(format);
+  const task = codecs.task.decode(parsed, interned);
   const statuses = task.statuses;
   if (!Array.isArray(statuses) || statuses.length === 0) throw new PositionalRowError('statuses: not a list');
-  task.statuses = statuses.map((status) => statusCodec.decode(status, strings));
+  task.statuses = statuses.map((status) => codecs.status.decode(status, interned));
   if (typeof task.id !== 'string' || typeof task.frameworkId !== 'string' || typeof task.agentId !== 'string')
     throw new PositionalRowError('no id, framework or agent');
   return task as unknown as Task;

@@ -12,7 +12,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { DerivedIndexes } from './derived-indexes.ts';
 import { hashTableRows, StateHasher, stateHashFormat, type TableRows } from './hash.ts';
 import { compareStrings, sortedPositionsInSteps } from './ordering.ts';
-import { type LogIndex, taskKey } from './ids.ts';
+import { type LogIndex, type TaskKey, taskKey } from './ids.ts';
 import { checkEntityInvariantsInSteps, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
 import { emptyState, type ReplicatedState, type State, type Task } from './state.ts';
@@ -21,6 +21,7 @@ import { type MetaRows, SnapshotDatabase } from './snapshot-database.ts';
 import {
   internedRowKey,
   internedTableName,
+  InternedStrings,
   PositionalRowError,
   RowsHasher,
   rowsHashFormat,
@@ -31,7 +32,7 @@ import {
 import { SnapshotWorker } from './snapshot-worker.ts';
 import { type CapturedTable, tables, type Table } from './tables.ts';
 
-/** The table whose rows format 9 writes by position (snapshot-rows.ts). */
+/** The table whose rows formats 9 and 10 write by position (snapshot-rows.ts). */
 const tasksTableName = 'tasks';
 
 /**
@@ -45,8 +46,12 @@ const tasksTableName = 'tasks';
  * 8: commands (of tasks and executors) gained `uris` (absent when empty).
  * 9: rows as snapshot-rows.ts writes them (tasks by position with interned strings, the `interned`
  *    table), hashed as written (`rows_hash`, `table_hashes`) instead of by the state hash.
+ * 10: as 9, a task's resources, command, container, health check, labels and executor written as
+ *    the position of their JSON text in the interned strings, a status's message as an interned string.
  */
-export const snapshotFormatVersion = 9;
+export const snapshotFormatVersion = 10;
+/** The first format of rows hashed as written (snapshot-rows.ts); written for members that read 9 but not 10. */
+export const writtenRowsFormat = 9;
 /**
  * The format written unless every member reads the newest (`membersSnapshotFormat`): InstallSnapshot
  * ships a snapshot's bytes as they are, so an older member must get one it reads.
@@ -55,17 +60,25 @@ export const fallbackSnapshotFormat = 8;
 
 /** The format to write, given the oldest format the other members read (null: unknown, assume the oldest). */
 export function snapshotFormatFor(membersSnapshotFormat: number | null): number {
-  return membersSnapshotFormat !== null && membersSnapshotFormat >= snapshotFormatVersion
-    ? snapshotFormatVersion
-    : fallbackSnapshotFormat;
+  if (membersSnapshotFormat === null || membersSnapshotFormat < writtenRowsFormat) return fallbackSnapshotFormat;
+  return Math.min(membersSnapshotFormat, snapshotFormatVersion);
 }
+
+/** The formats this build writes: the newest, format 9 for members that read 9 and not 10, and 8. */
+export const writtenSnapshotFormats: readonly number[] = [
+  snapshotFormatVersion,
+  writtenRowsFormat,
+  fallbackSnapshotFormat,
+];
+
+const hasWrittenRows = (format: number): boolean => format === writtenRowsFormat || format === snapshotFormatVersion;
 /**
  * COMPAT: formats 1 to 7 read through the same schemas, the members added later taking their
  * defaults, and lack the tables added later (Table.sinceFormat; without `history_limits` the
  * state has no limits: unbounded). Their hash covers the rows as they were written, so it is
- * checked on those rows.
+ * checked on those rows. Format 9 is read as 10 is, its task members written as they are.
  */
-const readableOlderFormats: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
+const readableOlderFormats: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, writtenRowsFormat];
 
 export type SnapshotErrorCode =
   | 'SNAPSHOT_NOT_SQLITE'
@@ -139,8 +152,8 @@ function* snapshotSteps(
   sink: RowSink,
   format: number,
 ): Generator<void, MetaRows> {
-  if (format === snapshotFormatVersion) {
-    const hasher = yield* writtenRowSteps(captured, sink);
+  if (hasWrittenRows(format)) {
+    const hasher = yield* writtenRowSteps(captured, sink, format);
     return [
       [metaKeys.formatVersion, canonicalJson(format)],
       [metaKeys.hashFormat, canonicalJson(rowsHashFormat)],
@@ -186,11 +199,11 @@ function* hashedRowSteps(captured: CapturedState, sink: RowSink | null): Generat
 }
 
 /**
- * Format 9's rows (snapshot-rows.ts) in the map's own order, no sort: the hash is over the rows
+ * Formats 9 and 10: rows (snapshot-rows.ts) in the map's own order, no sort: the hash is over the rows
  * as written, so the reader needs no order, and the restored maps keep the writer's order. The
  * interned strings go last, in their own table, once every task has named its strings.
  */
-function* writtenRowSteps(captured: CapturedState, sink: RowSink): Generator<void, RowsHasher> {
+function* writtenRowSteps(captured: CapturedState, sink: RowSink, format: number): Generator<void, RowsHasher> {
   const hasher = new RowsHasher();
   const interner = new StringInterner();
   for (const { table, keys, values } of captured) {
@@ -201,7 +214,7 @@ function* writtenRowSteps(captured: CapturedState, sink: RowSink): Generator<voi
     for (let position = 0; position < keys.length; position++) {
       const key = keys[position]!;
       const value = values[position];
-      const text = positional ? taskRowJson(value as Task, interner) : JSON.stringify(value);
+      const text = positional ? taskRowJson(value as Task, interner, format) : JSON.stringify(value);
       hasher.row(key, text);
       sink.insert(key, text);
       rowsInStep += 1;
@@ -225,7 +238,7 @@ function* writtenRowSteps(captured: CapturedState, sink: RowSink): Generator<voi
 /** The tables a snapshot of `format` has, the interned strings' after the state's. */
 function snapshotTableNames(captured: CapturedState, format: number): string[] {
   const names = captured.map(({ table }) => table.name);
-  return format === snapshotFormatVersion ? [...names, internedTableName] : names;
+  return hasWrittenRows(format) ? [...names, internedTableName] : names;
 }
 
 const noPrefix: Uint8Array = new Uint8Array(0);
@@ -335,10 +348,9 @@ function* readSnapshotSteps(data: Uint8Array): Generator<void, RestoredSnapshot>
 
 function* readDatabaseSteps(database: Database.Database): Generator<void, RestoredSnapshot> {
   const meta = readMeta(database);
-  const loaded =
-    meta.formatVersion === snapshotFormatVersion
-      ? yield* readWrittenRowsSteps(database, meta)
-      : yield* readCanonicalRowsSteps(database, meta);
+  const loaded = hasWrittenRows(meta.formatVersion)
+    ? yield* readWrittenRowsSteps(database, meta)
+    : yield* readCanonicalRowsSteps(database, meta);
   yield;
   const state: State = { ...loaded, derived: yield* DerivedIndexes.rebuildInSteps(loaded) };
   yield;
@@ -378,7 +390,7 @@ function* readCanonicalRowsSteps(database: Database.Database, meta: SnapshotMeta
 }
 
 /**
- * Format 9: rows as snapshot-rows.ts writes them, each table's text hashed as read and checked
+ * Formats 9 and 10: rows as snapshot-rows.ts writes them, each table's text hashed as read and checked
  * against its digest in the meta table before the state is used (a mismatch names the table).
  * Tasks are decoded without their schema: the hash vouches for their text; the other tables' rows
  * go through their schemas, and every state through the invariants.
@@ -386,8 +398,9 @@ function* readCanonicalRowsSteps(database: Database.Database, meta: SnapshotMeta
 function* readWrittenRowsSteps(database: Database.Database, meta: SnapshotMeta): Generator<void, State> {
   const loaded = emptyState();
   const hasher = new RowsHasher();
-  const strings = readInternedStrings(database, hasher);
-  for (const table of tables) yield* readWrittenTableSteps(database, table, loaded, strings, hasher);
+  const interned = readInternedStrings(database, hasher);
+  for (const table of tables)
+    yield* readWrittenTableSteps(database, table, loaded, interned, meta.formatVersion, hasher);
   const expected = meta.tableHashes!;
   const names = new Set([...hasher.tableDigests.keys(), ...Object.keys(expected)]);
   for (const name of names) {
@@ -405,7 +418,7 @@ function* readWrittenRowsSteps(database: Database.Database, meta: SnapshotMeta):
   return loaded;
 }
 
-function readInternedStrings(database: Database.Database, hasher: RowsHasher): readonly string[] {
+function readInternedStrings(database: Database.Database, hasher: RowsHasher): InternedStrings {
   if (!tableExists(database, internedTableName))
     throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${internedTableName}`);
   const rows = database.prepare(`SELECT key, row FROM ${internedTableName}`).all() as { key: unknown; row: unknown }[];
@@ -423,20 +436,24 @@ function readInternedStrings(database: Database.Database, hasher: RowsHasher): r
   }
   if (!Array.isArray(strings) || !strings.every((text) => typeof text === 'string'))
     throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${internedTableName}: not a list of strings`);
-  return strings as string[];
+  return new InternedStrings(strings as string[]);
 }
 
 function* readWrittenTableSteps(
   database: Database.Database,
   table: Table,
   state: State,
-  strings: readonly string[],
+  interned: InternedStrings,
+  format: number,
   hasher: RowsHasher,
 ): Generator<void, void> {
   if (!tableExists(database, table.name)) throw new SnapshotError('SNAPSHOT_MISSING_TABLE', `no table ${table.name}`);
   const positional = table.name === tasksTableName;
   hasher.beginTable(table.name);
-  const seen = new Set<string>();
+  // The task map itself finds a task key seen twice (each row is stored under its own key):
+  // a second Set of 100,000 keys cost time and memory for nothing.
+  const seen = positional ? null : new Set<string>();
+  let rows = 0;
   let rowsInStep = 0;
   for (const row of database.prepare(`SELECT key, row FROM ${table.name}`).iterate() as Iterable<{
     key: unknown;
@@ -446,25 +463,26 @@ function* readWrittenTableSteps(
     if (typeof key !== 'string' || typeof text !== 'string') {
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: a key or row is not text`);
     }
-    if (seen.has(key))
+    if (seen === null ? state.tasks.has(key as TaskKey) : seen.has(key))
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${table.name}: key ${JSON.stringify(key)} appears twice`);
-    seen.add(key);
+    seen?.add(key);
     hasher.row(key, text);
-    if (positional) loadTaskRow(state, key, text, strings);
+    if (positional) loadTaskRow(state, key, text, interned, format);
     else loadRow(table, state, key, text);
+    rows += 1;
     rowsInStep += 1;
     if (rowsInStep < snapshotRowsPerSlice) continue;
     rowsInStep = 0;
     yield;
   }
-  hasher.endTable(seen.size);
+  hasher.endTable(rows);
 }
 
-function loadTaskRow(state: State, key: string, text: string, strings: readonly string[]): void {
+function loadTaskRow(state: State, key: string, text: string, interned: InternedStrings, format: number): void {
   const where = `${tasksTableName}[${JSON.stringify(key)}]`;
   let task: Task;
   try {
-    task = taskFromRow(JSON.parse(text), strings);
+    task = taskFromRow(JSON.parse(text), interned, format);
   } catch (error) {
     if (error instanceof SyntaxError)
       throw new SnapshotError('SNAPSHOT_MALFORMED_ROW', `${where}: the row is not JSON`);
@@ -490,7 +508,7 @@ interface SnapshotMeta {
   readonly appliedIndex: LogIndex;
   /** Formats up to 8. */
   readonly stateHash: string | null;
-  /** Format 9: the rows hash and each table's. */
+  /** Formats 9 and 10: the rows hash and each table's. */
   readonly rowsHash: string | null;
   readonly tableHashes: Readonly<Record<string, unknown>> | null;
 }
@@ -516,7 +534,7 @@ function readMeta(database: Database.Database): SnapshotMeta {
       `format version ${JSON.stringify(version)}, this replica reads ${snapshotFormatVersion}`,
     );
   }
-  const writtenRows = version === snapshotFormatVersion;
+  const writtenRows = hasWrittenRows(version as number);
   const hashFormat = parsed(metaKeys.hashFormat);
   if (hashFormat !== (writtenRows ? rowsHashFormat : stateHashFormat))
     throw new SnapshotError('SNAPSHOT_VERSION_UNSUPPORTED', `hash format ${JSON.stringify(hashFormat)}`);

@@ -1,7 +1,8 @@
 // RaftNode.membersSnapshotFormat: the oldest state snapshot format the other members read, as their
 // Raft handshakes named it (x-flotilla-snapshot-format). InstallSnapshot ships a snapshot's bytes as
-// they are, so a replica writes format 9 only when every member reads it (snapshot.ts
-// snapshotFormatFor); a member of an older build, which names none, gets format 8. Two real
+// they are, so a replica writes format 10 only when every member reads it (snapshot.ts
+// snapshotFormatFor): a member of the build before (it names 9) gets format 9, one of an older
+// build, which names none, format 8. Two real
 // replicas (SQLite, their own transports on real sockets), each state machine choosing its format
 // as the master's does (src/master/daemon.ts); one stands in for the older build by naming none.
 import http from 'node:http';
@@ -12,7 +13,12 @@ import * as assert from 'uvu/assert';
 import { RaftNode } from '../../src/raft/node.ts';
 import { nodeId } from '../../src/raft/types.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
-import { fallbackSnapshotFormat, snapshotFormatFor, snapshotFormatVersion } from '../../src/state-machine/snapshot.ts';
+import {
+  fallbackSnapshotFormat,
+  snapshotFormatFor,
+  snapshotFormatVersion,
+  writtenRowsFormat,
+} from '../../src/state-machine/snapshot.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -83,7 +89,7 @@ function writtenFormat(machine: ClusterStateMachine): number {
   }
 }
 
-test('with a member of the build before the header, both write format 8; two new builds write format 9', async () => {
+test('with a member of the build before the header, both write format 8; with one naming 9, both write 9; two new builds write 10', async () => {
   const mixed = await pair([snapshotFormatVersion, undefined]);
   try {
     await waitFor(() => connected(mixed), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
@@ -93,6 +99,16 @@ test('with a member of the build before the header, both write format 8; two new
     assert.is(m2.node.membersSnapshotFormat(), snapshotFormatVersion);
   } finally {
     await stop(mixed);
+  }
+  const format9Member = await pair([snapshotFormatVersion, writtenRowsFormat]);
+  try {
+    await waitFor(() => connected(format9Member), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
+    const [m1, m2] = format9Member as [Replica, Replica];
+    assert.is(m1.node.membersSnapshotFormat(), writtenRowsFormat, 'm2 reads 9, not 10');
+    assert.is(writtenFormat(m1.machine), writtenRowsFormat);
+    assert.is(m2.node.membersSnapshotFormat(), snapshotFormatVersion);
+  } finally {
+    await stop(format9Member);
   }
   const upgraded = await pair([snapshotFormatVersion, snapshotFormatVersion]);
   try {
