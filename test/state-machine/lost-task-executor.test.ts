@@ -91,7 +91,9 @@ test("format 11's entries replay as they applied then: the task revived without 
   // The machine as a master runs it (no invariant check per apply): what an old log holds.
   const machine = new ClusterStateMachine();
   const commands = [...lostWithItsExecutor(true), reregister(true)];
-  commands.forEach((command, position) => assert.ok(machine.apply(encodeCommand(command), position + 1).ok));
+  for (const [position, command] of commands.entries()) {
+    assert.ok(machine.apply(encodeCommand(command), position + 1).ok);
+  }
   assert.is(machine.state.tasks.get(lostKey)?.state, 'TASK_RUNNING');
   assert.throws(() => checkInvariants(machine.state), /executor e1 is not on its agent/);
   assert.throws(() => new ClusterStateMachine().restore(machine.snapshot()), /SNAPSHOT_INVARIANT_VIOLATED/);
