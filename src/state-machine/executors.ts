@@ -13,7 +13,7 @@ import type { ChangeEvent } from './events.ts';
 import { executorKey, type AgentId, type ExecutorKey, type FrameworkId, type LogIndex } from './ids.ts';
 import { sortedKeysOf } from './writes.ts';
 import type { Role } from './roles.ts';
-import type { Executor, State, Task } from './state.ts';
+import type { Executor, ReadonlyState, State, Task } from './state.ts';
 import { liveTasksAmong, masterStatus, transitionTasks } from './task-lifecycle.ts';
 import type { ExecutorDefinition } from './values.ts';
 
@@ -58,7 +58,7 @@ export function planExecutor(
  * Whether `task` could run on this state's executors: it names none, or its executor is on its
  * agent with the ExecutorInfo it was launched with (not removed, nor replaced by another launch).
  */
-export function findsItsExecutor(state: State, task: Task): boolean {
+export function findsItsExecutor(state: ReadonlyState, task: Task): boolean {
   if (task.executor === null) return true;
   const executor = state.executors.get(executorKey(task.agentId, task.frameworkId, task.executor.id));
   return executor !== undefined && canonicalJson(executor.info) === canonicalJson(task.executor);
