@@ -24,6 +24,7 @@ import {
   type WireMaster,
   type WireUsage,
 } from '../protocol/agent.ts';
+import type { ReregisterAgent } from '../state-machine/commands.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import {
   agentId as toAgentId,
@@ -89,10 +90,10 @@ export interface AgentGatewayParts {
   readonly executorEvents: ExecutorEventSink;
   readonly logger: Logger;
   /**
-   * Whether every replica applies command format 11's return of unreachable-lost tasks
-   * (lost-task-return-rule.ts); absent: no (an older replica may be among them).
+   * The return of unreachable-lost tasks every replica applies (command formats 11 and 12,
+   * lost-task-return-rule.ts); absent or undefined: none (an older replica may be among them).
    */
-  readonly lostTaskReturnAgreed?: () => boolean;
+  readonly lostTaskReturn?: () => ReregisterAgent['restoresLostTasks'];
   /** Told of every well-formed message an agent sends (the master's message counters). */
   readonly onMessage?: (message: AgentMessage) => void;
 }

@@ -131,7 +131,7 @@ export async function registerAgentConnection(
         state: task.state,
       }));
       // With the other registrations of this turn, in one entry (registration-batcher.ts).
-      const restoresLostTasks = gatewayRef.parts.lostTaskReturnAgreed?.() === true;
+      const restoresLostTasks = gatewayRef.parts.lostTaskReturn?.();
       const item: AgentRegistrationBatchItem = known
         ? {
             type: 'reregister_agent',
@@ -139,7 +139,7 @@ export async function registerAgentConnection(
             agentId,
             info: agentInfo,
             tasks,
-            ...(restoresLostTasks ? { restoresLostTasks: true } : {}),
+            ...(restoresLostTasks === undefined ? {} : { restoresLostTasks }),
           }
         : { type: 'register_agent', agentId, info: agentInfo };
       const { result } = await gatewayRef.registrations.submit(item);

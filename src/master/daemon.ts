@@ -33,7 +33,7 @@ import { LeadershipLifecycle } from './leadership/lifecycle.ts';
 import { MasterMetrics } from './metrics/master-metrics.ts';
 import { createSchedulerApi } from './scheduler/api.ts';
 import { terminalAcknowledgementAgreed } from './scheduler/acknowledgement-rule.ts';
-import { lostTaskReturnAgreed } from './lost-task-return-rule.ts';
+import { lostTaskReturnRule } from './lost-task-return-rule.ts';
 import { executorFailureEvent, frameworkMessageEvent } from './scheduler/events.ts';
 import { masterHealthProbe } from './zones/health-probe.ts';
 import { replicatedZone } from './zones/replicated-zones.ts';
@@ -359,7 +359,7 @@ function buildLeaderServices(
     executorEvents: executorEventsTo(sessions, schedulerLogger),
     logger: logger.child({ subsystem: 'agents' }),
     onMessage: (message) => metrics.messages.agentMessage(message),
-    lostTaskReturnAgreed: () => lostTaskReturnAgreed(raft.membersApplicationFormat()),
+    lostTaskReturn: () => lostTaskReturnRule(raft.membersApplicationFormat()),
   });
   const failover = new FrameworkFailover(
     replica,

@@ -7,7 +7,7 @@ import { carryReservations } from './apply-reservations.ts';
 import { reject, success, type ApplyResult } from './errors.ts';
 import type { ChangeEvent } from './events.ts';
 import { taskKey, type LogIndex } from './ids.ts';
-import { removeExecutorsAmong } from './executors.ts';
+import { findsItsExecutor, removeExecutorsAmong } from './executors.ts';
 import { removeOffersOnAgent } from './offer-book.ts';
 import { contains, emptyResources, rangesOverlapAcrossRoles, subtract, sum } from './resources.ts';
 import type { Agent, Framework, State } from './state.ts';
@@ -98,7 +98,7 @@ export function applyReregisterAgent(
   }
   restoreReachedTasks(state, command, index, events);
   setTotal(state, found.id, total, index);
-  if (command.restoresLostTasks === true && found.state === 'UNREACHABLE')
+  if (command.restoresLostTasks !== undefined && found.state === 'UNREACHABLE')
     restoreLostTasks(state, command, index, events);
   const current = state.agents.get(found.id) ?? found;
   const nextState = found.state === 'UNREACHABLE' ? 'ACTIVE' : found.state;
@@ -147,7 +147,10 @@ function restoreReachedTasks(state: State, command: ReregisterAgent, index: LogI
  * tasks the agent reports; MasterTest.UnreachableTaskAfterFailover). Command format 11. A task
  * already pruned from history cannot come back (the agent reports only its id), nor one whose
  * framework completed, nor one that no longer fits the agent's reported resources (in report
- * order): the gateway tells the agent to kill those, as before.
+ * order): the gateway tells the agent to kill those, as before. With format 12's 'checked' nor
+ * one whose executor was removed or replaced while the agent was away: a correct agent does not
+ * report such a task, but a buggy or hostile one must not make the state hold a live task without
+ * its executor (format 11 did; no snapshot of that state restores).
  */
 function restoreLostTasks(state: State, command: ReregisterAgent, index: LogIndex, events: ChangeEvent[]): void {
   for (const reference of command.tasks) {
@@ -158,6 +161,7 @@ function restoreLostTasks(state: State, command: ReregisterAgent, index: LogInde
     if (!isUnreachableLoss(task.statuses[task.statuses.length - 1]!)) continue;
     const framework = state.frameworks.get(task.frameworkId);
     if (framework === undefined || framework.state === 'COMPLETED') continue;
+    if (command.restoresLostTasks === 'checked' && !findsItsExecutor(state, task)) continue;
     const agent = state.agents.get(command.agentId);
     if (agent === undefined || !contains(freeResources(agent), task.resources)) continue;
     const status = masterStatus(

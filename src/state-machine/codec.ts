@@ -34,13 +34,21 @@ import { SchemaError } from './schema.ts';
  *    returns: a task made TASK_LOST only because its agent was unreachable comes back live). A
  *    replica of format 10 would drop the member and keep the task lost, so only a command that
  *    carries it is written as format 11, and a leader sets it only while every replica reads 11.
+ * 12: reregister_agent's `restoresLostTasks: 'checked'`: a lost task comes back only if its
+ *    executor is still on the agent with the ExecutorInfo it was launched with (format 11 revived
+ *    a task whose executor was removed while its agent was away: a live task without its executor,
+ *    a state no snapshot of it restores from). A replica of format 11 cannot read it, so only a
+ *    command that carries it is written as format 12, and a leader sets it only while every
+ *    replica reads 12; format 11's `true` keeps format 11's rule.
  */
-export const commandFormatVersion = 11;
+export const commandFormatVersion = 12;
 /** The format that brought acknowledge_task_status's `completesTerminalTask`. */
 const terminalAcknowledgementFormat = 10;
-/** The newest format before 10: what every command without format 10's or 11's member is written as. */
+/** The format that brought reregister_agent's `restoresLostTasks: true`. */
+const lostTaskReturnFormat = 11;
+/** The newest format before 10: what every command without format 10's, 11's or 12's member is written as. */
 const formatBeforeTerminalAcknowledgement = 9;
-/** COMPAT: formats 1–10 read through the same schemas; later members take their defaults (addedIn…Format…). */
+/** COMPAT: formats 1–11 read through the same schemas; later members take their defaults (addedIn…Format…). */
 const readableCommandFormats: readonly unknown[] = [
   1,
   2,
@@ -52,23 +60,31 @@ const readableCommandFormats: readonly unknown[] = [
   8,
   9,
   terminalAcknowledgementFormat,
+  lostTaskReturnFormat,
   commandFormatVersion,
 ];
 
 const completesTerminalTask = (item: { readonly type: string; readonly completesTerminalTask?: true }): boolean =>
   item.type === 'acknowledge_task_status' && item.completesTerminalTask === true;
 
-const restoresLostTasks = (item: { readonly type: string; readonly restoresLostTasks?: true }): boolean =>
-  item.type === 'reregister_agent' && item.restoresLostTasks === true;
+type LostTaskReturnItem = { readonly type: string; readonly restoresLostTasks?: true | 'checked' };
+
+/** The format of one item's `restoresLostTasks` (0: none). */
+const lostTaskReturnFormatOf = (item: LostTaskReturnItem): number => {
+  if (item.type !== 'reregister_agent' || item.restoresLostTasks === undefined) return 0;
+  return item.restoresLostTasks === 'checked' ? commandFormatVersion : lostTaskReturnFormat;
+};
 
 /**
  * The oldest format that carries `command` whole: a replica of an older build reads every entry
- * a new leader writes until the cluster agrees to use format 10's and 11's rules (rolling upgrades).
+ * a new leader writes until the cluster agrees to use format 10's, 11's and 12's rules (rolling upgrades).
  */
 export function formatOf(command: Command): number {
-  const carriesLostTaskReturn =
-    command.type === 'agent_registration_batch' ? command.items.some(restoresLostTasks) : restoresLostTasks(command);
-  if (carriesLostTaskReturn) return commandFormatVersion;
+  const lostTaskReturn =
+    command.type === 'agent_registration_batch'
+      ? command.items.reduce((format, item) => Math.max(format, lostTaskReturnFormatOf(item)), 0)
+      : lostTaskReturnFormatOf(command);
+  if (lostTaskReturn > 0) return lostTaskReturn;
   const carriesTerminalAcknowledgement =
     command.type === 'task_status_batch' ? command.items.some(completesTerminalTask) : completesTerminalTask(command);
   return carriesTerminalAcknowledgement ? terminalAcknowledgementFormat : formatBeforeTerminalAcknowledgement;

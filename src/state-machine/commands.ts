@@ -58,8 +58,12 @@ export interface ReregisterAgent extends Stamped {
    * reports live, returns to the state reported (Mesos re-adds an unreachable agent's tasks when
    * it re-registers, partition-aware framework or not). Added in command format 11: absent, as
    * in formats 1–10, such a task stays TASK_LOST and the agent is told to kill it.
+   * `'checked'` (command format 12): only a task whose executor is still on the agent with the
+   * ExecutorInfo it was launched with comes back (besides format 11's checks: its framework not
+   * completed, its resources free on the agent). `true` (format 11) trusts the agent's report and
+   * revives a task whose executor was removed meanwhile: replayed as it applied then.
    */
-  readonly restoresLostTasks?: true;
+  readonly restoresLostTasks?: true | 'checked';
 }
 
 /** One item of an agent_registration_batch: a single registration or re-registration, stamped by the batch. */

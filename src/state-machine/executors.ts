@@ -13,7 +13,7 @@ import type { ChangeEvent } from './events.ts';
 import { executorKey, type AgentId, type ExecutorKey, type FrameworkId, type LogIndex } from './ids.ts';
 import { sortedKeysOf } from './writes.ts';
 import type { Role } from './roles.ts';
-import type { Executor, State } from './state.ts';
+import type { Executor, ReadonlyState, State, Task } from './state.ts';
 import { liveTasksAmong, masterStatus, transitionTasks } from './task-lifecycle.ts';
 import type { ExecutorDefinition } from './values.ts';
 
@@ -52,6 +52,16 @@ export function planExecutor(
     'EXECUTOR_INFO_MISMATCH',
     `executor ${executor.id} runs on agent ${agentId} with another ExecutorInfo; a task must name it as it was launched`,
   );
+}
+
+/**
+ * Whether `task` could run on this state's executors: it names none, or its executor is on its
+ * agent with the ExecutorInfo it was launched with (not removed, nor replaced by another launch).
+ */
+export function findsItsExecutor(state: ReadonlyState, task: Task): boolean {
+  if (task.executor === null) return true;
+  const executor = state.executors.get(executorKey(task.agentId, task.frameworkId, task.executor.id));
+  return executor !== undefined && canonicalJson(executor.info) === canonicalJson(task.executor);
 }
 
 export function addExecutor(

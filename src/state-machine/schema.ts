@@ -205,14 +205,13 @@ export const addedWithTerminalAcknowledgement: Schema<true | undefined> = (input
 };
 
 /**
- * COMPAT: reregister_agent's `restoresLostTasks`, added in command format 11. Present only when
- * true, so an entry without it has the older formats' shape (codec.ts `formatOf`); absent input
- * reads as undefined, the rule of formats 1–10.
+ * COMPAT: reregister_agent's `restoresLostTasks`, added in command format 11 (true) and given the
+ * value 'checked' in format 12. Present only when set, so an entry without it has the older
+ * formats' shape (codec.ts `formatOf`); absent input reads as undefined, the rule of formats 1–10.
  */
-export const addedWithLostTaskReturn: Schema<true | undefined> = (input, path) => {
-  if (input === undefined) return undefined;
-  if (input !== true) throw new SchemaError(path, 'must be true or absent');
-  return true;
+export const addedWithLostTaskReturn: Schema<true | 'checked' | undefined> = (input, path) => {
+  if (input === undefined || input === true || input === 'checked') return input;
+  throw new SchemaError(path, "must be true, 'checked' or absent");
 };
 
 /**

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lostTaskReturnAgreed } from '../../src/master/lost-task-return-rule.ts';
+import { lostTaskReturnRule } from '../../src/master/lost-task-return-rule.ts';
 import { terminalAcknowledgementAgreed } from '../../src/master/scheduler/acknowledgement-rule.ts';
 import { RaftNode } from '../../src/raft/node.ts';
 import type { ReplicatedStateMachine } from '../../src/raft/state-machine-host.ts';
@@ -105,7 +105,7 @@ test("a member of format 10 holds format 11's return of lost tasks back, but not
     await waitFor(() => connected(mixed), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
     const [m1] = mixed as [Replica, Replica];
     assert.is(m1.node.membersApplicationFormat(), 10);
-    assert.not.ok(lostTaskReturnAgreed(m1.node.membersApplicationFormat()), 'm2 would keep the tasks lost');
+    assert.is(lostTaskReturnRule(m1.node.membersApplicationFormat()), undefined, 'm2 would keep the tasks lost');
     assert.ok(terminalAcknowledgementAgreed(m1.node.membersApplicationFormat()));
   } finally {
     await stop(mixed);
@@ -114,7 +114,27 @@ test("a member of format 10 holds format 11's return of lost tasks back, but not
   try {
     await waitFor(() => connected(upgraded), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
     const [m1] = upgraded as [Replica, Replica];
-    assert.ok(lostTaskReturnAgreed(m1.node.membersApplicationFormat()));
+    assert.is(lostTaskReturnRule(m1.node.membersApplicationFormat()), true);
+  } finally {
+    await stop(upgraded);
+  }
+});
+
+test("a member of format 11 keeps the leader writing format 11's return of lost tasks, not format 12's checked one", async () => {
+  const mixed = await pair([12, 11]);
+  try {
+    await waitFor(() => connected(mixed), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
+    const [m1] = mixed as [Replica, Replica];
+    assert.is(m1.node.membersApplicationFormat(), 11);
+    assert.is(lostTaskReturnRule(m1.node.membersApplicationFormat()), true, 'm2 cannot read format 12');
+  } finally {
+    await stop(mixed);
+  }
+  const upgraded = await pair([12, 12]);
+  try {
+    await waitFor(() => connected(upgraded), { timeoutMs: 30_000, what: 'm1 and m2 connected' });
+    const [m1] = upgraded as [Replica, Replica];
+    assert.is(lostTaskReturnRule(m1.node.membersApplicationFormat()), 'checked');
   } finally {
     await stop(upgraded);
   }

@@ -14,6 +14,11 @@ import type { ApplyResult } from '../../src/state-machine/errors.ts';
 import { stateHash } from '../../src/state-machine/hash.ts';
 import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
 import { isTerminalTaskState } from '../../src/protocol/task-states.ts';
+import type { Command } from '../../src/state-machine/commands.ts';
+import { findsItsExecutor } from '../../src/state-machine/executors.ts';
+import { taskKey, type TaskKey } from '../../src/state-machine/ids.ts';
+import type { ReadonlyState } from '../../src/state-machine/state.ts';
+import { isUnreachableLoss } from '../../src/state-machine/task-predicates.ts';
 import { Harness } from './support/fixtures.ts';
 import { realize, recipeArbitrary, type Recipe } from './support/generator.ts';
 import { propertySeed } from './support/seed.ts';
@@ -31,6 +36,25 @@ const successes = new Map<string, number>();
 const prunings = new Map<string, number>();
 /** Tasks TASK_LOST before a command and live after it (reregister_agent's `restoresLostTasks`, format 11). */
 let lostTasksRestored = 0;
+/**
+ * Lost tasks a re-registration with format 12's 'checked' reported running but kept lost, their
+ * executor gone (FLOTILLA_SEED=1350828537 of registration-batch.test.ts: format 11 revived them).
+ */
+let lostTasksKeptWithoutExecutor = 0;
+
+/** The TASK_LOST tasks `command` reports running with the executor check while their executor is gone. */
+function reportedWithoutExecutor(state: ReadonlyState, command: Command): TaskKey[] {
+  const items = command.type === 'agent_registration_batch' ? command.items : [command];
+  return items.flatMap((item) => {
+    if (item.type !== 'reregister_agent' || item.restoresLostTasks !== 'checked') return [];
+    return item.tasks.flatMap((reference) => {
+      const key = taskKey(reference.frameworkId, reference.taskId);
+      const task = state.tasks.get(key);
+      if (task?.state !== 'TASK_LOST' || task.agentId !== item.agentId || reference.state !== 'TASK_RUNNING') return [];
+      return isUnreachableLoss(task.statuses.at(-1)!) && !findsItsExecutor(state, task) ? [key] : [];
+    });
+  });
+}
 
 function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array[]; results: ApplyResult[] } {
   const harness = new Harness();
@@ -40,7 +64,12 @@ function runLog(recipes: readonly Recipe[]): { harness: Harness; log: Uint8Array
     const realized = realize(recipe, harness.state, harness.index + 1);
     const bytes = realized instanceof Uint8Array ? realized : encodeCommand(realized);
     const lost = [...harness.state.tasks].filter(([, task]) => task.state === 'TASK_LOST').map(([key]) => key);
+    const withoutExecutor = realized instanceof Uint8Array ? [] : reportedWithoutExecutor(harness.state, realized);
     const result = harness.applyBytes(bytes);
+    for (const key of withoutExecutor) {
+      assert.is(harness.state.tasks.get(key)?.state, 'TASK_LOST', `${key} revived without its executor`);
+      lostTasksKeptWithoutExecutor += 1;
+    }
     for (const key of lost) {
       const after = harness.state.tasks.get(key);
       if (after !== undefined && !isTerminalTaskState(after.state)) lostTasksRestored += 1;
@@ -138,6 +167,7 @@ test('the generator reaches the success path of the commands that matter', () =>
   for (const type of prunedKinds) assert.ok((prunings.get(type) ?? 0) > 0, `no ${type} in any run`);
   console.log(`lost tasks restored by a re-registration: ${lostTasksRestored}`);
   assert.ok(lostTasksRestored > 0, 'no re-registration restored a lost task (restoresLostTasks, format 11)');
+  console.log(`lost tasks reported running, kept lost without their executor: ${lostTasksKeptWithoutExecutor}`);
 });
 
 test.run();

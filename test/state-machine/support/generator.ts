@@ -138,12 +138,13 @@ const liveAgents = (state: ReadonlyState): Agent[] =>
 const tasks = (state: ReadonlyState): Task[] => sortedValues(state.tasks);
 
 /**
- * Whether an agent can still report `task`: not a terminal one whose executor the master removed
- * (or replaced). An agent reports an executor's exit only once every update of its tasks was
- * acknowledged (agent/executors/exits.ts), so it never reports such a task running again. The
- * state machine takes a report of one at its word: with restoresLostTasks it would revive the task
- * without its executor (an invariant violation; seen at FLOTILLA_SEED=1350828537 in
- * registration-batch.test.ts, not guarded in apply: a new rule there needs a format of its own).
+ * Whether a correct agent can still report `task`: not a terminal one whose executor the master
+ * removed (or replaced). An agent reports an executor's exit only once every update of its tasks
+ * was acknowledged (agent/executors/exits.ts), so it never reports such a task running again.
+ * Generated agents report them anyway (a buggy or hostile agent can); command format 11's
+ * `restoresLostTasks: true` takes such a report at its word and revives the task without its
+ * executor (FLOTILLA_SEED=1350828537 in registration-batch.test.ts), so it is generated only with
+ * reports a correct agent sends, and format 12's 'checked' with any.
  */
 function agentMayReport(state: ReadonlyState, task: Task): boolean {
   if (task.executor === null || !isTerminalTaskState(task.state)) return true;
@@ -320,9 +321,7 @@ function batchCommand(context: Context): Command {
 function reregisterCommand(context: Context): Command {
   const id = context.choose(agentPool) ?? agentId('a1');
   const agent = context.state.agents.get(id);
-  const reported = tasks(context.state)
-    .filter((task) => task.agentId === id && !context.chance(4))
-    .filter((task) => agentMayReport(context.state, task));
+  const reported = tasks(context.state).filter((task) => task.agentId === id && !context.chance(4));
   const info =
     agent === undefined || context.chance(3)
       ? agentInfoFor(id, context)
@@ -339,16 +338,22 @@ function reregisterCommand(context: Context): Command {
       state: context.chance(2) ? null : ('TASK_RUNNING' as const),
     })),
   };
-  // Command format 11's member, as a leader writes it once every replica reads format 11: half the
-  // re-registrations, so a returning unreachable agent's lost tasks come back (or, without it, stay lost).
-  // Picked last, so the picks before it realize what they did before it was generated.
-  return context.chance(2) ? { ...command, restoresLostTasks: true } : command;
+  // Command format 11's or 12's member, as a leader writes it once every replica reads that format:
+  // half the re-registrations, so a returning unreachable agent's lost tasks come back (or, without
+  // it, stay lost). Picked last, so the picks before it realize what they did before it was generated.
+  return context.chance(2) ? { ...command, restoresLostTasks: lostTaskReturnRule(context, reported) } : command;
+}
+
+/** Format 11's rule or format 12's checked one; format 11's only with a report a correct agent sends. */
+function lostTaskReturnRule(context: Context, reported: readonly Task[]): true | 'checked' {
+  const correct = reported.every((task) => agentMayReport(context.state, task));
+  return correct && context.chance(2) ? true : 'checked';
 }
 
 /**
  * A partition and its end, the path by which a terminal task becomes live again: an agent that
  * runs tasks becomes unreachable (its tasks lost or unreachable), and an unreachable agent comes
- * back reporting them running, with command format 11's `restoresLostTasks` (Mesos re-adds them).
+ * back reporting them running, with command format 11's or 12's `restoresLostTasks` (Mesos re-adds them).
  * Random agents and tasks rarely line up so (most states run no task): this realizer picks them.
  */
 function partitionCommand(context: Context): Command {
@@ -363,10 +368,7 @@ function partitionCommand(context: Context): Command {
     return { type: 'update_agent_state', at: context.at, agentId: agent.id, state: 'UNREACHABLE' };
   }
   const reported = tasks(context.state).filter(
-    (task) =>
-      task.agentId === away.id &&
-      (!isTerminalTaskState(task.state) || task.state === 'TASK_LOST') &&
-      agentMayReport(context.state, task),
+    (task) => task.agentId === away.id && (!isTerminalTaskState(task.state) || task.state === 'TASK_LOST'),
   );
   return {
     type: 'reregister_agent',
@@ -375,7 +377,7 @@ function partitionCommand(context: Context): Command {
     agentId: away.id,
     info: { ...agentInfoFor(away.id, context), resources: away.resources },
     tasks: reported.map((task) => ({ frameworkId: task.frameworkId, taskId: task.id, state: 'TASK_RUNNING' as const })),
-    restoresLostTasks: true,
+    restoresLostTasks: lostTaskReturnRule(context, reported),
   };
 }
 
