@@ -141,11 +141,23 @@ function loggedAtMs(line: string): number {
   }
 }
 
+/** A master's last "snapshot slices" line of that kind (machine.ts SnapshotTimeline), logged from `sinceMs` on. */
+function lastSliceTimeline(output: string, kind: 'write' | 'restore', sinceMs: number): Record<string, unknown> | null {
+  const line = output
+    .split('\n')
+    .filter((text) => text.includes('"snapshot slices"') && text.includes(`"kind":"${kind}"`))
+    .filter((text) => loggedAtMs(text) >= sinceMs)
+    .at(-1);
+  if (line === undefined) return null;
+  const { level, time, pid, hostname, msg, node, component, ...timeline } = JSON.parse(line) as Record<string, unknown>;
+  return timeline;
+}
+
 /** Kills and restarts one follower; its log's "snapshot restored" line gives the restore time. */
 async function restoreFollower(
   cluster: ProcessCluster,
   follower: ReplicaProcess,
-): Promise<{ ms: number; bytes: number; index: number }> {
+): Promise<{ ms: number; bytes: number; index: number; timeline: Record<string, unknown> | null }> {
   await cluster.kill(follower, 'SIGKILL');
   const relaunchedAtMs = Date.now();
   cluster.launch(follower);
@@ -172,7 +184,8 @@ async function restoreFollower(
   const line = restoredLine();
   if (line === undefined) throw new Error(`${follower.id} restarted without a snapshot to restore`);
   const fields = JSON.parse(line) as { durationMs: number; bytes: number; index: number };
-  return { ms: fields.durationMs, bytes: fields.bytes, index: fields.index };
+  const timeline = lastSliceTimeline(follower.output, 'restore', relaunchedAtMs);
+  return { ms: fields.durationMs, bytes: fields.bytes, index: fields.index, timeline };
 }
 
 /** What the agents did across the failover: the fleet's counters after it, less those before. */
@@ -349,6 +362,9 @@ export async function main(argv: string[]): Promise<void> {
     const follower = cluster.replicas.find((replica) => replica !== leader)!;
     const restore = await restoreFollower(cluster, follower);
     progress(`${follower.id} restored a snapshot of ${round(restore.bytes / mebibyte, 1)} MiB in ${restore.ms} ms`);
+    // The output's end first: the whole log of a master at 10,000 agents is tens of MB.
+    const writeTimeline =
+      lastSliceTimeline(leader.output, 'write', 0) ?? lastSliceTimeline(await cluster.wholeOutput(leader), 'write', 0);
     const beforeKill = poller.overall();
     const leaderChanges = {
       register: leadershipsAfterRegister - 1,
@@ -369,7 +385,18 @@ export async function main(argv: string[]): Promise<void> {
     for (const each of failover.timeline) progress(`  ${each.step.padEnd(42)} ${each.p50Ms} / ${each.maxMs}`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await poller.stop();
-    report(settings, { registerMs, launch, held, reads, restore, failover, beforeKill, poller, leaderChanges });
+    report(settings, {
+      registerMs,
+      launch,
+      held,
+      reads,
+      restore,
+      writeTimeline,
+      failover,
+      beforeKill,
+      poller,
+      leaderChanges,
+    });
   } finally {
     await poller.stop();
     scheduler.close();
@@ -386,7 +413,9 @@ interface Outcome {
   readonly launch: LaunchResult;
   readonly held: FleetStats;
   readonly reads: { readonly ms: readonly number[]; readonly bytes: number; readonly unanswered: number };
-  readonly restore: { readonly ms: number; readonly bytes: number };
+  readonly restore: { readonly ms: number; readonly bytes: number; readonly timeline: Record<string, unknown> | null };
+  /** The leader's last sliced snapshot write, as its "snapshot slices" line tells (machine.ts SnapshotTimeline). */
+  readonly writeTimeline: Record<string, unknown> | null;
   readonly failover: {
     readonly reregisteredMs: number;
     readonly newLeaderMs: number;
@@ -434,6 +463,8 @@ function report(settings: Settings, outcome: Outcome): void {
     snapshots_seen: poller.snapshots.length,
     snapshot_restore_ms: restore.ms,
     snapshot_write_plus_restore_ms: round(lastSnapshot.durationMs + restore.ms, 0),
+    snapshot_write_slices: outcome.writeTimeline,
+    snapshot_restore_slices: restore.timeline,
     new_leader_ms: failover.newLeaderMs,
     agents_reregistered_ms: failover.reregisteredMs,
     failover_dials: failover.counts.dials,

@@ -117,6 +117,8 @@ export class Master {
     let raft: RaftNode | null = null;
     const machine = new ClusterStateMachine({
       snapshotFormat: () => snapshotFormatFor(raft === null ? null : raft.membersSnapshotFormat()),
+      // Where a sliced write's or restore's time went: its own slices, the loop's other work, the load.
+      onSnapshotTimeline: (timeline) => logger.info(timeline, 'snapshot slices'),
     });
     // Built before Raft, whose driver reports to it; it reads Raft and the leadership only when scraped.
     let leadership: LeadershipLifecycle | null = null;

@@ -18,6 +18,7 @@ import {
   writeSnapshot,
   writeSnapshotInSlices,
 } from './snapshot.ts';
+import { SliceClock, type SliceTimeline } from './snapshot-slices.ts';
 import { emptyState, type ReadonlyState, type State } from './state.ts';
 
 /**
@@ -50,6 +51,19 @@ export interface ClusterStateMachineOptions {
    * replica of this and the previous builds reads.
    */
   readonly snapshotFormat?: () => number;
+  /** Told each sliced write's and restore's timeline when it ends (the daemon logs it). */
+  readonly onSnapshotTimeline?: (timeline: SnapshotTimeline) => void;
+}
+
+/** A sliced snapshot write or restore, as it went (snapshot-slices.ts). */
+export interface SnapshotTimeline extends SliceTimeline {
+  readonly kind: 'write' | 'restore';
+  /**
+   * A write's last slice and its wait for the worker's bytes (the database's last rows, its
+   * `serialize()`), not counted in the slices; 0 for a restore.
+   */
+  readonly finishMs: number;
+  readonly wholeMs: number;
 }
 
 export class ClusterStateMachine implements ReplicatedStateMachine {
@@ -61,6 +75,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   readonly #snapshotSliceBudgetMs: number;
   readonly #snapshotWorkerMinimumRows: number;
   readonly #snapshotFormat: () => number;
+  readonly #onSnapshotTimeline: (timeline: SnapshotTimeline) => void;
 
   constructor(options: ClusterStateMachineOptions = {}) {
     this.#checkInvariants = options.checkInvariants ?? false;
@@ -68,6 +83,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
     assert(this.#snapshotSliceBudgetMs >= 0, 'a snapshot slice budget is not negative');
     this.#snapshotWorkerMinimumRows = options.snapshotWorkerMinimumRows ?? snapshotWorkerMinimumRows;
     this.#snapshotFormat = options.snapshotFormat ?? (() => fallbackSnapshotFormat);
+    this.#onSnapshotTimeline = options.onSnapshotTimeline ?? (() => {});
     // A listener is the master's code (an HTTP stream, a metric): its failure must not tear an
     // apply in half, but it must not vanish either, so by default it surfaces as uncaught.
     this.#onListenerError =
@@ -117,14 +133,27 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
     const index = this.#lastAppliedIndex;
     const budgetMs = this.#snapshotSliceBudgetMs;
     const format = this.#snapshotFormat();
-    return (prefix) => {
-      let sliceStartMs = performance.now();
-      const yieldToLoop = async (): Promise<void> => {
-        if (performance.now() - sliceStartMs < budgetMs) return;
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStartMs = performance.now();
-      };
-      return writeSnapshotInSlices(captured, index, yieldToLoop, prefix, this.#snapshotWorkerMinimumRows, format);
+    return async (prefix) => {
+      const startedMs = performance.now();
+      const clock = new SliceClock(budgetMs);
+      const bytes = await writeSnapshotInSlices(
+        captured,
+        index,
+        () => clock.yieldIfDue(),
+        prefix,
+        this.#snapshotWorkerMinimumRows,
+        format,
+      );
+      const endedMs = performance.now();
+      // The last slice runs on to the worker's bytes: its wait is counted apart from the slices.
+      const timeline = clock.timeline(false);
+      this.#onSnapshotTimeline({
+        kind: 'write',
+        ...timeline,
+        finishMs: Math.round(endedMs - clock.sliceStartMs),
+        wholeMs: Math.round(endedMs - startedMs),
+      });
+      return bytes;
     };
   }
 
@@ -141,14 +170,15 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
    * (nothing changed) if `data` is bad.
    */
   async prepareRestore(data: Uint8Array, cancelled: () => boolean): Promise<(() => void) | null> {
-    const budgetMs = this.#snapshotSliceBudgetMs;
-    let sliceStartMs = performance.now();
+    const startedMs = performance.now();
+    const clock = new SliceClock(this.#snapshotSliceBudgetMs);
     const abandoned = new RestoreAbandoned();
     const yieldToLoop = async (): Promise<void> => {
-      if (performance.now() - sliceStartMs < budgetMs) return;
+      if (!clock.due()) return;
+      clock.paused();
       await new Promise((resolve) => setImmediate(resolve));
       if (cancelled()) throw abandoned;
-      sliceStartMs = performance.now();
+      clock.resumed();
     };
     let restored: RestoredSnapshot;
     try {
@@ -157,6 +187,12 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
       if (error === abandoned) return null;
       throw error;
     }
+    this.#onSnapshotTimeline({
+      kind: 'restore',
+      ...clock.timeline(),
+      finishMs: 0,
+      wholeMs: Math.round(performance.now() - startedMs),
+    });
     return () => this.#install(restored);
   }
 

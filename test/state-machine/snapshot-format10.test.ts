@@ -22,6 +22,7 @@ import {
 } from '../../src/state-machine/snapshot.ts';
 import {
   InternedStrings,
+  memberTexts,
   RowsHasher,
   StringInterner,
   taskFromRow,
@@ -230,6 +231,33 @@ test('format 10 costs at most 300 bytes per more task of the fixtures (262 when 
   assert.ok(format10Bytes <= 300, `${format10Bytes} bytes per task`);
   assert.ok(format10Bytes > 150, `${format10Bytes} bytes per task: is a row missing?`);
   assert.ok(bytesPerTask(writtenRowsFormat) > 400, 'format 9 is still written as it was');
+});
+
+test("a later format-10 write reuses each unchanged member's JSON text: the same bytes, no text made again", () => {
+  const source = taskMachine(20, 5);
+  const index = source.lastAppliedIndex;
+  const before = memberTexts.made;
+  const first = writeSnapshot(source.state, index, undefined, format10);
+  const madeByFirst = memberTexts.made - before;
+  // Each of the 100 tasks launched with its own resources and command objects (apply made them).
+  assert.ok(madeByFirst >= 200, `${madeByFirst} texts made by the first write`);
+  const second = writeSnapshot(source.state, index, undefined, format10);
+  assert.is(memberTexts.made - before, madeByFirst, 'the second write made no text');
+  assert.equal(Buffer.from(second), Buffer.from(first));
+  // A restored state's tasks share their parsed members: one text each, made once.
+  const restored = readSnapshot(first).state;
+  const beforeRestoredWrite = memberTexts.made;
+  const again = writeSnapshot(restored, index, undefined, format10);
+  const sharedObjects = new Set(
+    [...restored.tasks.values()].flatMap((task) =>
+      [task.resources, task.command, task.container, task.healthCheck, task.labels, task.executor].filter(
+        (member) => typeof member === 'object' && member !== null,
+      ),
+    ),
+  );
+  assert.ok(sharedObjects.size <= 4, `${sharedObjects.size} objects shared by 100 tasks`);
+  assert.is(memberTexts.made - beforeRestoredWrite, sharedObjects.size, 'one text per shared object');
+  assert.is(stateHash(readSnapshot(again).state), stateHash(source.state));
 });
 
 test.run();
