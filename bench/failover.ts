@@ -2,6 +2,8 @@
 // measure (a) time until another master reports itself leader, (b) time until the first KV write
 // through the new leader succeeds. Repeated `runs` times (the killed master is restarted between
 // runs); medians and maxima are reported.
+//
+//   npm run bench -- failover [--runs 10] [--timing lan|wan]
 import { parseArgs } from 'node:util';
 import { makeTempDir } from '../test/support/tmp.ts';
 import { ProcessCluster } from '../test/raft/support/process-cluster.ts';

@@ -17,6 +17,9 @@
 // running `true` in one ACCEPT and measures the time from the ACCEPT's commit until every task is
 // TASK_FINISHED (the agent's whole path: launch message, executor, containerizer, status updates,
 // their commits). Repeated `--runs` times on the same agent; the median is reported.
+//
+// `--profile-dir DIR` (either way): the masters run with `node --cpu-prof` and write their profiles
+// to DIR when they stop.
 import { parseArgs } from 'node:util';
 import { isTerminalTaskState } from '../src/protocol/task-states.ts';
 import type { MasterCore } from '../src/master/interface.ts';

@@ -12,6 +12,13 @@
 //   npm run bench -- peers --flotilla-args '--raft-storage-writer thread' [--baseline-args '...']
 //                                              extra master flags for flotilla (and flotilla-baseline)
 //   npm run bench -- peers --rounds 0          failover only
+//   npm run bench -- peers --clients 1,16,256 --seconds 5 --warm-up-seconds 5 --kills 10
+//                                              the defaults: client counts, a round's and a warm-up's
+//                                              length, failovers per kind
+//   npm run bench -- peers --failover kill,freeze
+//                                              which failovers: SIGKILL (kill) and SIGSTOP (freeze)
+//   npm run bench -- peers --out FILE          the results file (default bench/results/peers.json;
+//                                              --quick writes none)
 //   npm run bench -- peers --false-elections 600 [--rounds 0 --kills 0]
 //                                              also the largest --clients count for 600 s per system with
 //                                              no fault: elections per hour, the followers' longest

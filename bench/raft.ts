@@ -2,6 +2,11 @@
 // real fsync (SQLite WAL, synchronous=FULL), through the test fixture's HTTP API
 // (test/raft/fixtures/replica.ts). For each number of concurrent proposers, `runs` runs of
 // `seconds` each; the reported figures are medians over runs.
+//
+//   npm run bench -- raft [--clients 1,16,256] [--mode leader,http] [--seconds 5] [--runs 3]
+//
+// `--mode leader`: the load is generated inside the leader process (replication alone); `http`:
+// from this process over HTTP.
 import { parseArgs } from 'node:util';
 import { makeTempDir } from '../test/support/tmp.ts';
 import { ProcessCluster } from '../test/raft/support/process-cluster.ts';

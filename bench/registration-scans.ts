@@ -2,6 +2,7 @@
 // checkout named on the command line so the same script measures the session's start too:
 //
 //   npx tsx bench/registration-scans.ts <checkout root> [--agents 10000] [--pongs 10000]
+//   (or npm run bench -- registration-scans <checkout root> ...)
 //
 // (1) post-commit: removeUnreportedExecutors (src/master/agent-executors.ts) for each of N agents,
 //     each running one executor with one live task and reporting it, as after a failover;
