@@ -8,7 +8,13 @@ import { authOptions, type AuthSettings, resolveAuthSettings } from '../auth/opt
 import { type RateLimits, readRateLimits } from '../auth/rate-limits.ts';
 import { defaultMinAllocatable, parseMinAllocatable } from '../offers/allocator.ts';
 import { storageWriterModes } from '../raft/storage-writer.ts';
-import { type TimingProfile, timingProfiles, validateTiming } from '../raft/timing.ts';
+import {
+  type ElectionTimer,
+  electionTimerOf,
+  type TimingProfile,
+  timingProfiles,
+  validateTiming,
+} from '../raft/timing.ts';
 import { maxDurationMs, maxHistoryCount } from '../state-machine/limits.ts';
 import {
   addressOption,
@@ -202,14 +208,18 @@ export const masterOptions = {
     maximum: 10_000,
     description: 'heartbeat interval in ticks (overrides the profile)',
   }),
-  electionTimer: choiceOption({
+  electionTimer: customOption<ElectionTimer | null>({
     flag: 'election-timer',
     placeholder: '<mode>',
-    choices: ['randomized', 'fixed'],
-    default: 'randomized',
+    absent: null,
+    parse: (text) => {
+      if (text !== 'randomized' && text !== 'fixed') throw new Error(`must be randomized or fixed, got "${text}"`);
+      return text;
+    },
+    show: (value) => value ?? '',
     description:
-      "when a follower that hears a leader campaigns: randomized (after 1-2x the election timeout of the leader's " +
-      'silence) or fixed (after exactly the election timeout: a frozen leader is replaced sooner, a stalled one more often)',
+      "when a follower that hears a leader campaigns (overrides the profile: lan fixed, wan randomized): fixed after exactly the election timeout of the leader's " +
+      'silence, randomized after 1-2x it (a stalled leader is deposed less often, a frozen one replaced later)',
   }),
   join: switchOption({ flag: 'join', description: 'start empty and wait to be added with ADD_MASTER' }),
   snapshotEntries: wholeOption({
@@ -408,6 +418,7 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
     tickMs: values.tickMs ?? profile.tickMs,
     electionTicks: values.electionTicks ?? profile.electionTicks,
     heartbeatTicks: values.heartbeatTicks ?? profile.heartbeatTicks,
+    electionTimer: values.electionTimer ?? electionTimerOf(profile),
   };
   try {
     validateTiming(timing);

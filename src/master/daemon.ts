@@ -266,10 +266,7 @@ function startRaft(
     stateMachine: machine,
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
-    core: {
-      snapshotThresholdEntries: options.snapshotEntries,
-      preVoteAtElectionTicks: options.electionTimer === 'fixed',
-    },
+    core: { snapshotThresholdEntries: options.snapshotEntries },
     observer: metrics.raft.observer,
     storageWriter: options.raftStorageWriter,
     applicationFormat: commandFormatVersion,

@@ -40,6 +40,14 @@ export class LeaderSilence {
   }
 }
 
+/**
+ * Worth a log line: half the election timeout or more. An election needs both followers of a
+ * three-member cluster silent that long, which the metric (summed over followers) cannot show.
+ */
+export function nearElection(silence: Silence, electionTicks: number): boolean {
+  return 2 * silence.ticks >= electionTicks;
+}
+
 function fromLeader(message: Message): boolean {
   return message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot-chunk';
 }

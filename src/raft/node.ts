@@ -27,7 +27,7 @@ import type { Duplex } from 'node:stream';
 import { type CoreConfig, defaultCoreConfig } from './config.ts';
 import { RaftCore } from './core.ts';
 import type { IdempotencyOutcome } from './idempotency.ts';
-import { LeaderSilence } from './leader-silence.ts';
+import { LeaderSilence, nearElection, type Silence } from './leader-silence.ts';
 import { type RaftObserver, silentRaftObserver } from './observer.ts';
 import { SeededRandom } from './random.ts';
 import { type AppliedEntry, type ReplicatedStateMachine, StateMachineHost } from './state-machine-host.ts';
@@ -35,7 +35,7 @@ import { exitCodeInternalError, exitCodeStorageWriteFailed, StorageWriteError } 
 import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
 import { StorageWriter, type StorageWriterMode } from './storage-writer.ts';
 import { type AcceptedReady, type PipelineWrite, WritePipeline } from './write-pipeline.ts';
-import { type TimingProfile, timingProfiles } from './timing.ts';
+import { coreTiming, type TimingProfile, timingProfiles } from './timing.ts';
 import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
@@ -255,9 +255,7 @@ export class RaftNode {
       : null;
     const config: CoreConfig = {
       ...defaultCoreConfig(options.id),
-      electionTicks: this.timing.electionTicks,
-      electionJitterTicks: this.timing.electionTicks,
-      heartbeatTicks: this.timing.heartbeatTicks,
+      ...coreTiming(this.timing),
       ...options.core,
       id: options.id,
       asyncStorageWrites: threaded,
@@ -455,10 +453,20 @@ export class RaftNode {
   private receive(messages: readonly import('./types.ts').Message[]): void {
     if (this.stopped) return;
     const silence = this.leaderSilence.heard(messages, performance.now());
-    if (silence !== null) this.observer.leaderSilence?.(silence.durationMs, silence.ticks);
+    if (silence !== null) this.noteLeaderSilence(silence);
     for (const message of messages) this.core.step(message);
     this.tellLeadership();
     this.schedule();
+  }
+
+  /** Near an election, also a log line: dated per follower, bench/peers/leader-stalls.ts pairs them (issue 19). */
+  private noteLeaderSilence(silence: Silence): void {
+    this.observer.leaderSilence?.(silence.durationMs, silence.ticks);
+    if (!nearElection(silence, this.timing.electionTicks)) return;
+    this.logger.info(
+      { ...this.logFields(), silenceMs: Math.round(silence.durationMs), silenceTicks: silence.ticks },
+      'leader silence',
+    );
   }
 
   /** A closed socket is news for the core: a follower that lost its leader campaigns at once. */

@@ -4,13 +4,30 @@
 // 30 ms keep followers' timers far from expiring on a healthy network. A leader whose process
 // dies is replaced sooner: its followers see the socket close and start PreVote at once.
 // Not narrower: 20 ms ticks and a 240–300 ms timeout cost 5 elections in 6 rounds of 256 clients
-// at load 23–35 on 2 cores, against none with these values (bench/peers.ts, issue 19).
+// at load 23–35 on 2 cores, against none with these values (bench/peers.ts, issue 19). Nor
+// fixed (campaign after exactly electionTicks): at 10 or 11 ticks it would replace a frozen
+// leader within 400 ms on a quiet machine, but it elects on every stall both followers count
+// that long, where these values elect on some; at 256 clients and load 32, fixed at 11 ticks
+// deposed 2 stalled leaders in 3 minutes, these values 3 in 10 (session 15: too few to rank,
+// the same direction as sessions 9 and 10).
 // WAN (masters in different data centres, round trips of 20–150 ms): longer timeouts so a
 // slow link does not start elections nobody wanted.
+/**
+ * When a follower that hears a leader campaigns once that leader falls silent. `randomized`:
+ * after a timeout drawn from [electionTicks, 2 × electionTicks) ticks. `fixed`: after exactly
+ * electionTicks (CoreConfig.preVoteAtElectionTicks). A replica that knows no leader (after a
+ * refused, lost or split campaign) waits a randomized timeout in both, which keeps retries apart.
+ */
+export type ElectionTimer = 'randomized' | 'fixed';
+
+import type { CoreConfig } from './config.ts';
+
 export interface TimingProfile {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
+  /** Absent: randomized. */
+  readonly electionTimer?: ElectionTimer;
 }
 
 export const timingProfiles = {
@@ -20,8 +37,26 @@ export const timingProfiles = {
 
 export type TimingProfileName = keyof typeof timingProfiles;
 
+export function electionTimerOf(timing: TimingProfile): ElectionTimer {
+  return timing.electionTimer ?? 'randomized';
+}
+
+/** The core's side of a profile: what RaftNode gives its RaftCore. */
+export function coreTiming(
+  timing: TimingProfile,
+): Pick<CoreConfig, 'electionTicks' | 'electionJitterTicks' | 'heartbeatTicks' | 'preVoteAtElectionTicks'> {
+  return {
+    electionTicks: timing.electionTicks,
+    // Randomized: [electionTicks, 2 × electionTicks). Fixed: only after a campaign that went nowhere.
+    electionJitterTicks: timing.electionTicks,
+    heartbeatTicks: timing.heartbeatTicks,
+    preVoteAtElectionTicks: electionTimerOf(timing) === 'fixed',
+  };
+}
+
 export function validateTiming(timing: TimingProfile): void {
-  for (const [key, value] of Object.entries(timing)) {
+  for (const key of ['tickMs', 'electionTicks', 'heartbeatTicks'] as const) {
+    const value = timing[key];
     if (!Number.isInteger(value) || value <= 0)
       throw new Error(`raft timing: ${key} must be a positive integer, got ${String(value)}`);
   }

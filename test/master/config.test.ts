@@ -56,6 +56,7 @@ const samples: Record<string, string> = {
   'tick-ms': '20',
   'election-ticks': '12',
   'heartbeat-ticks': '2',
+  'election-timer': 'randomized',
   'agent-reregistration-grace-ms': '30000',
   join: 'true',
   masters: '127.0.0.1:5050,127.0.0.1:5051',
@@ -162,11 +163,25 @@ test('master: defaults, the timing profile filled in, and what only the options 
   assert.is(config.options.allocationBatchMs, 50);
   assert.is(config.options.offerTimeoutMs, 60_000);
   assert.is(config.options.snapshotEntries, 10_000);
-  assert.equal(config.timing, { tickMs: 30, electionTicks: 10, heartbeatTicks: 1 });
+  assert.equal(config.timing, { tickMs: 30, electionTicks: 10, heartbeatTicks: 1, electionTimer: 'randomized' });
   assert.is(config.flags.tick_ms, '30', 'GET_FLAGS shows the effective timing');
+  assert.is(config.flags.election_timer, 'randomized', 'GET_FLAGS shows the profile’s election timer');
+  const fixed = masterConfig({
+    id: 'm1',
+    listen: loopback,
+    peers: { m1: 'h:1' },
+    dataDir: '/d',
+    electionTimer: 'fixed',
+  });
+  assert.is(fixed.timing.electionTimer, 'fixed', '--election-timer overrides the profile');
   assert.is(config.secret, 'flotilla-development-secret');
-  const wan = parseMasterFlags({ ...sampleFlags(masterOptions), timing: 'wan', tickMs: undefined });
-  assert.equal(wan.timing, { tickMs: 100, electionTicks: 12, heartbeatTicks: 2 });
+  const wan = parseMasterFlags({
+    ...sampleFlags(masterOptions),
+    timing: 'wan',
+    tickMs: undefined,
+    electionTimer: undefined,
+  });
+  assert.equal(wan.timing, { tickMs: 100, electionTicks: 12, heartbeatTicks: 2, electionTimer: 'randomized' });
   assert.is(wan.secret, 'a-secret-of-twenty-characters');
   const errors: [Record<string, unknown>, string][] = [
     [{ peers: { m2: 'h:2' } }, 'peers'],

@@ -3,7 +3,7 @@
 // tick passed, and not across a time this replica led or campaigned.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LeaderSilence } from '../../src/raft/leader-silence.ts';
+import { LeaderSilence, nearElection } from '../../src/raft/leader-silence.ts';
 import type { Message } from '../../src/raft/types.ts';
 import { nodeId } from '../../src/raft/types.ts';
 
@@ -36,6 +36,16 @@ test('no silence spans a time this replica led or campaigned', () => {
   silence.forget();
   silence.tick();
   assert.is(silence.heard([heartbeat], 500), null);
+});
+
+test('a silence of half the election timeout or more is near an election (logged for bench/peers/leader-stalls.ts)', () => {
+  assert.is(
+    nearElection({ durationMs: 400, ticks: 4 }, 10),
+    false,
+    'long in wall time, few ticks: the follower stalled',
+  );
+  assert.is(nearElection({ durationMs: 150, ticks: 5 }, 10), true);
+  assert.is(nearElection({ durationMs: 150, ticks: 5 }, 11), false);
 });
 
 test.run();
