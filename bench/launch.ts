@@ -223,9 +223,19 @@ async function realAgent(tasks: number, runs: number, profileDirectory: string |
         agentWritesPerTask.push((after.writes - before.writes) / tasks);
       }
       const failed = ids.filter((id) => taskOf(facade().state(), framework, id)?.state !== 'TASK_FINISHED');
-      if (failed.length > 0) throw new Error(`run ${run}: ${failed.length} tasks did not finish`);
+      if (failed.length > 0) {
+        const first = taskOf(facade().state(), framework, failed[0] ?? '');
+        throw new Error(
+          `run ${run}: ${failed.length} tasks did not finish; the first: ${first?.state} ${JSON.stringify(first?.statuses.at(-1) ?? null)}`,
+        );
+      }
       process.stderr.write(`  run ${run + 1}/${runs}: ${round(durationsMs.at(-1)!, 0)} ms\n`);
     }
+  } catch (error) {
+    // What the agent said last (it may have ended: refused by the master, or crashed).
+    const exit = agent.child === null ? null : (agent.child.exitCode ?? agent.child.signalCode);
+    process.stderr.write(`agent exit: ${String(exit)}; its last output:\n${agent.output.slice(-4_000)}\n`);
+    throw error;
   } finally {
     await agent.stop('SIGTERM');
     await cluster.stop();

@@ -106,12 +106,12 @@ export class ProcessContainerizer implements Containerizer {
     return this.support;
   }
 
-  private prepareCgroup(spec: ContainerSpec): TaskCgroup | null {
+  private async prepareCgroup(spec: ContainerSpec): Promise<TaskCgroup | null> {
     const support = this.cgroupSupport();
     if (support.kind === 'none') return null;
     const name = taskCgroupName(spec.agentId, spec.frameworkId, spec.taskId);
     try {
-      return createTaskCgroup(support, name, { memMb: spec.memMb, cpus: spec.cpus });
+      return await createTaskCgroup(support, name, { memMb: spec.memMb, cpus: spec.cpus });
     } catch (error) {
       this.options.logger.warn(
         { event: 'cgroup_create_failed', taskId: spec.taskId, error: (error as Error).message },
@@ -129,7 +129,7 @@ export class ProcessContainerizer implements Containerizer {
     if (spec.command?.shell === false) checkProgramExists(argv[0] ?? '', spec.environment);
     switchUserArgv(spec.user); // A missing setpriv is a launch error, before anything starts.
     clearExitStatusFile(spec.sandbox);
-    const cgroup = this.prepareCgroup(spec);
+    const cgroup = await this.prepareCgroup(spec);
     const child = await this.spawnWrapper(spec, argv, cgroup);
     const pid = child.pid ?? 0;
     const stat = readProcStat(pid);
