@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectCgroups, taskCgroupName } from '../../src/agent/containerizer/cgroups.ts';
-import { ProcessContainerizer } from '../../src/agent/containerizer/process.ts';
+import { maxSpawnsPerTurn, ProcessContainerizer } from '../../src/agent/containerizer/process.ts';
 import {
   ContainerLaunchError,
   type ContainerCommand,
@@ -281,6 +281,35 @@ housekeeping('usage of a busy task returns numbers, summed over its process grou
   assert.is(usage.memLimitBytes, 64 * 1024 * 1024);
   assert.is(usage.cpusLimit, 1.5);
   await task.kill(1_000);
+});
+
+housekeeping('a burst of launches spawns a few per turn of the event loop, not all in one', async () => {
+  // Each spawn holds the loop until its child exec'd: a thousand in one turn left the agent deaf to
+  // the master's pings for seconds. Turns are counted by a ticker that runs once per check phase.
+  const containerizer = new ProcessContainerizer({ logger: silentLogger, cgroups: 'off' });
+  let turn = 0;
+  let ticking = true;
+  const tick = (): void => {
+    turn += 1;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const launches = 5 * maxSpawnsPerTurn;
+  const spawnedInTurn = new Map<number, number>();
+  const tasks = await Promise.all(
+    Array.from({ length: launches }, () =>
+      containerizer.launch(makeSpec(shell('exit 0'))).then((task) => {
+        spawnedInTurn.set(turn, (spawnedInTurn.get(turn) ?? 0) + 1);
+        return task;
+      }),
+    ),
+  );
+  ticking = false;
+  for (const task of tasks) assert.equal(await task.exited, { kind: 'exited', code: 0 });
+  const most = Math.max(...spawnedInTurn.values());
+  // A turn's poll phase and its check phase may each take their share.
+  assert.ok(most <= 2 * maxSpawnsPerTurn, `${most} spawns between two ticks: ${JSON.stringify([...spawnedInTurn])}`);
+  assert.ok(spawnedInTurn.size >= launches / (2 * maxSpawnsPerTurn));
 });
 
 housekeeping.run();
