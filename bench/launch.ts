@@ -186,7 +186,11 @@ async function realAgent(tasks: number, runs: number, profileDirectory: string |
   const address = cluster.url.slice('http://'.length);
   if (profileDirectory !== null)
     process.env.FLOTILLA_AGENT_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDirectory}`;
-  const agent = await AgentProcess.start(address, ['--resources', 'cpus:64;mem:65536;disk:10000']).finally(() => {
+  // Room for one run's tasks at once (0.1 cpus and 32 MB each: test/agent/support's commandTask),
+  // never less than before: 64 cpus held only 640 of them, and a larger run waited for an offer forever.
+  const cpus = Math.max(64, Math.ceil(tasks * 0.1));
+  const mem = Math.max(65_536, tasks * 32);
+  const agent = await AgentProcess.start(address, ['--resources', `cpus:${cpus};mem:${mem};disk:10000`]).finally(() => {
     delete process.env.FLOTILLA_AGENT_NODE_FLAGS;
   });
   const durationsMs: number[] = [];
@@ -195,11 +199,13 @@ async function realAgent(tasks: number, runs: number, profileDirectory: string |
   try {
     const facade = () => cluster.master.facade;
     const agentId = await waitForAgent(() => facade().state(), agent.hostname);
-    const framework: FrameworkId = await subscribeFramework((command) => facade().submit(command), 'bench-launch');
-    // Offers are made here, one per run: the allocator's own would hold the agent's resources.
-    cluster.master.allocation.suppress(framework, []);
-    await declineOutstanding(facade, framework);
     for (let run = 0; run < runs; run++) {
+      // A framework per run: one subscribed by a bare command has no scheduler connection, and the
+      // master marks it disconnected after a while (a long run of 1,200 tasks had the next refused).
+      const framework: FrameworkId = await subscribeFramework((command) => facade().submit(command), 'bench-launch');
+      // Offers are made here, one per run: the allocator's own would hold the agent's resources.
+      cluster.master.allocation.suppress(framework, []);
+      await declineOutstanding(facade, framework);
       const ids = Array.from({ length: tasks }, (_, position) => `run${run}-task${position}`);
       const startedAt = performance.now();
       const before = processCounters(agent.child?.pid);
@@ -220,9 +226,19 @@ async function realAgent(tasks: number, runs: number, profileDirectory: string |
         agentWritesPerTask.push((after.writes - before.writes) / tasks);
       }
       const failed = ids.filter((id) => taskOf(facade().state(), framework, id)?.state !== 'TASK_FINISHED');
-      if (failed.length > 0) throw new Error(`run ${run}: ${failed.length} tasks did not finish`);
+      if (failed.length > 0) {
+        const first = taskOf(facade().state(), framework, failed[0] ?? '');
+        throw new Error(
+          `run ${run}: ${failed.length} tasks did not finish; the first: ${first?.state} ${JSON.stringify(first?.statuses.at(-1) ?? null)}`,
+        );
+      }
       process.stderr.write(`  run ${run + 1}/${runs}: ${round(durationsMs.at(-1)!, 0)} ms\n`);
     }
+  } catch (error) {
+    // What the agent said last (it may have ended: refused by the master, or crashed).
+    const exit = agent.child === null ? null : (agent.child.exitCode ?? agent.child.signalCode);
+    process.stderr.write(`agent exit: ${String(exit)}; its last output:\n${agent.output.slice(-4_000)}\n`);
+    throw error;
   } finally {
     await agent.stop('SIGTERM');
     await cluster.stop();

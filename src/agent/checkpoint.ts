@@ -70,6 +70,11 @@ export interface PendingUpdate {
   readonly status: WireStatus;
 }
 
+/** A task's key in the checkpoint's in-memory index of pending updates. */
+function taskKey(frameworkId: string, taskId: string): string {
+  return `${frameworkId}\0${taskId}`;
+}
+
 const schema = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS tasks (
@@ -83,6 +88,11 @@ const schema = `
     framework_id TEXT NOT NULL, executor_id TEXT NOT NULL, kind TEXT NOT NULL, info TEXT NOT NULL,
     framework TEXT NOT NULL, sandbox TEXT NOT NULL, handle TEXT, terminated INTEGER NOT NULL DEFAULT 0,
     exit_status INTEGER, token TEXT, PRIMARY KEY (framework_id, executor_id));
+  -- Pruning finds the oldest terminal tasks and whether each still has updates pending: without
+  -- these, each prune was a scan of every task and, per candidate, of every pending update. An
+  -- older agent opening the file ignores them (no schema version change).
+  CREATE INDEX IF NOT EXISTS tasks_by_terminal ON tasks (terminal, changed_sequence);
+  CREATE INDEX IF NOT EXISTS status_updates_by_task ON status_updates (framework_id, task_id);
 `;
 
 /** A version 2 file's executors table has no token column yet. */
@@ -124,6 +134,17 @@ export class Checkpoint {
   #turnOpen = false;
   /** What waits for this turn's commit: sending what it recorded. */
   #afterCommit: (() => void)[] = [];
+  /**
+   * The status_updates table in memory, by task, oldest first (and each update's task by uuid),
+   * kept with every insert and delete: finding a task's next update after an acknowledgement was
+   * a scan of every pending row (quadratic in a burst of a thousand tasks' updates).
+   */
+  readonly #pending = new Map<string, PendingUpdate[]>();
+  readonly #pendingTaskByUuid = new Map<string, string>();
+  /** Rows read back from status_updates (only when the checkpoint opens): what tests count. */
+  statusRowsRead = 0;
+  /** A terminal update was recorded this turn: the old terminal tasks are pruned once, before the commit. */
+  #pruneDue = false;
 
   private constructor(
     readonly path: string,
@@ -175,6 +196,10 @@ export class Checkpoint {
    */
   commitTurn(): void {
     if (!this.#turnOpen) return;
+    if (this.#pruneDue) {
+      this.#pruneDue = false;
+      this.#pruneTerminalTasks();
+    }
     this.#db.exec('COMMIT');
     this.#turnOpen = false;
     const waiting = this.#afterCommit;
@@ -209,6 +234,7 @@ export class Checkpoint {
       const checkpoint = new Checkpoint(path, db);
       checkpoint.#changeCounter =
         (db.prepare('SELECT MAX(changed_sequence) AS top FROM tasks').get() as { top: number | null }).top ?? 0;
+      checkpoint.#loadPending();
       return checkpoint;
     } catch (error) {
       db?.close();
@@ -305,20 +331,52 @@ export class Checkpoint {
    * transaction), durable once the turn commits: send it from `afterCommit`.
    */
   recordUpdate(frameworkId: string, taskId: string, status: WireStatus, terminal: boolean): void {
-    this.#inTurn(
+    const sequence = this.#inTurn(
       this.#db.transaction(() => {
-        this.#prepare('INSERT INTO status_updates (framework_id, task_id, uuid, status) VALUES (?, ?, ?, ?)').run(
-          frameworkId,
-          taskId,
-          status.uuid,
-          JSON.stringify(status),
-        );
+        const inserted = this.#prepare(
+          'INSERT INTO status_updates (framework_id, task_id, uuid, status) VALUES (?, ?, ?, ?)',
+        ).run(frameworkId, taskId, status.uuid, JSON.stringify(status));
         this.#prepare(
           'UPDATE tasks SET state = ?, terminal = ?, changed_sequence = ? WHERE framework_id = ? AND task_id = ?',
         ).run(status.state, terminal ? 1 : 0, ++this.#changeCounter, frameworkId, taskId);
-        if (terminal) this.#pruneTerminalTasks();
+        return Number(inserted.lastInsertRowid);
       }),
     );
+    // Pruning scans the terminal tasks: once per turn, not once per terminal update of a burst.
+    if (terminal) this.#pruneDue = true;
+    this.#remember({ sequence, frameworkId, taskId, status });
+  }
+
+  #loadPending(): void {
+    const rows = this.#db
+      .prepare('SELECT sequence, framework_id, task_id, status FROM status_updates ORDER BY sequence')
+      .all() as { sequence: number; framework_id: string; task_id: string; status: string }[];
+    this.statusRowsRead += rows.length;
+    for (const row of rows)
+      this.#remember({
+        sequence: row.sequence,
+        frameworkId: row.framework_id,
+        taskId: row.task_id,
+        status: JSON.parse(row.status) as WireStatus,
+      });
+  }
+
+  #remember(update: PendingUpdate): void {
+    const key = taskKey(update.frameworkId, update.taskId);
+    const queue = this.#pending.get(key);
+    if (queue === undefined) this.#pending.set(key, [update]);
+    else queue.push(update);
+    this.#pendingTaskByUuid.set(update.status.uuid, key);
+  }
+
+  #forget(uuid: string): void {
+    const key = this.#pendingTaskByUuid.get(uuid);
+    if (key === undefined) return;
+    this.#pendingTaskByUuid.delete(uuid);
+    const queue = this.#pending.get(key) ?? [];
+    const position = queue.findIndex((update) => update.status.uuid === uuid);
+    if (position >= 0) queue.splice(position, 1);
+    if (queue.length === 0) this.#pending.delete(key);
   }
 
   /**
@@ -330,30 +388,31 @@ export class Checkpoint {
    * turn that recorded updates, it joins that turn's commit.
    */
   acknowledge(uuid: string): boolean {
-    if (this.#turnOpen) return this.#prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid).changes > 0;
-    this.#db.pragma('synchronous = NORMAL');
-    try {
-      return this.#prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid).changes > 0;
-    } finally {
-      this.#db.pragma('synchronous = FULL');
+    // Not pending (a repeated ack): nothing to delete, and no commit of its own.
+    if (!this.#pendingTaskByUuid.has(uuid)) return false;
+    if (this.#turnOpen) this.#prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid);
+    else {
+      this.#db.pragma('synchronous = NORMAL');
+      try {
+        this.#prepare('DELETE FROM status_updates WHERE uuid = ?').run(uuid);
+      } finally {
+        this.#db.pragma('synchronous = FULL');
+      }
     }
+    this.#forget(uuid);
+    return true;
   }
 
-  /** The oldest unacknowledged update of each task: the only one that may be sent (order per task). */
+  /** The oldest unacknowledged update of each task: the only one that may be sent (order per task), oldest first. */
   headUpdates(): PendingUpdate[] {
-    const rows = this.#prepare(`SELECT sequence, framework_id, task_id, status FROM status_updates
-      WHERE sequence IN (SELECT MIN(sequence) FROM status_updates GROUP BY framework_id, task_id) ORDER BY sequence`).all() as {
-      sequence: number;
-      framework_id: string;
-      task_id: string;
-      status: string;
-    }[];
-    return rows.map((row) => ({
-      sequence: row.sequence,
-      frameworkId: row.framework_id,
-      taskId: row.task_id,
-      status: JSON.parse(row.status) as WireStatus,
-    }));
+    const heads: PendingUpdate[] = [];
+    for (const queue of this.#pending.values()) if (queue[0] !== undefined) heads.push(queue[0]);
+    return heads.sort((left, right) => left.sequence - right.sequence);
+  }
+
+  /** The task's oldest unacknowledged update, if any. */
+  headUpdate(frameworkId: string, taskId: string): PendingUpdate | null {
+    return this.#pending.get(taskKey(frameworkId, taskId))?.[0] ?? null;
   }
 
   /** How many checkpointed tasks are in each state (the agent's metrics). */
@@ -366,7 +425,7 @@ export class Checkpoint {
   }
 
   pendingUpdateCount(): number {
-    return (this.#prepare('SELECT COUNT(*) AS count FROM status_updates').get() as { count: number }).count;
+    return this.#pendingTaskByUuid.size;
   }
 
   /** Tasks to report when re-registering: still running, or with updates the master has not acknowledged. */
@@ -409,7 +468,7 @@ export class Checkpoint {
   }
 
   hasUpdate(uuid: string): boolean {
-    return this.#prepare('SELECT 1 FROM status_updates WHERE uuid = ?').get(uuid) !== undefined;
+    return this.#pendingTaskByUuid.has(uuid);
   }
 
   /** The task as checkpointed, terminal or not; null if the agent never had it (or pruned it). */

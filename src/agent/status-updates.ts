@@ -8,7 +8,7 @@ import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../util/logger.ts';
 import type { WireStatus } from '../protocol/agent.ts';
-import type { Checkpoint } from './checkpoint.ts';
+import type { Checkpoint, PendingUpdate } from './checkpoint.ts';
 
 export const statusUpdateLimits = {
   firstResendMs: 1_000,
@@ -34,6 +34,16 @@ export class StatusUpdateManager {
   readonly #timer: NodeJS.Timeout;
   /** A pump waits for the checkpoint's commit of this turn. */
   #pumpWaiting = false;
+  /**
+   * Tasks whose oldest update may have changed (recorded, acknowledged) since they were last sent:
+   * only these are looked at after a record or an acknowledgement. Looking at every task with an
+   * update pending made each acknowledgement of a burst cost the whole burst. The timer's pump
+   * still looks at all of them (resends).
+   */
+  readonly #touched = new Map<string, { readonly frameworkId: string; readonly taskId: string }>();
+  #touchedWaiting = false;
+  /** Pending updates looked at to decide what to send: what tests count. */
+  headsExamined = 0;
 
   constructor(
     private readonly checkpoint: Checkpoint,
@@ -77,7 +87,7 @@ export class StatusUpdateManager {
       },
       'status update',
     );
-    this.pump();
+    this.#touch(frameworkId, taskId);
     return status;
   }
 
@@ -85,7 +95,24 @@ export class StatusUpdateManager {
     const known = this.checkpoint.acknowledge(uuid);
     const key = `${frameworkId}/${taskId}`;
     if (this.#inFlight.get(key)?.uuid === uuid) this.#inFlight.delete(key);
-    if (known) this.pump();
+    if (known) this.#touch(frameworkId, taskId);
+  }
+
+  /** Sends the task's oldest update if it may go, once this turn's writes are durable. */
+  #touch(frameworkId: string, taskId: string): void {
+    this.#touched.set(`${frameworkId}/${taskId}`, { frameworkId, taskId });
+    if (this.#touchedWaiting) return;
+    this.#touchedWaiting = true;
+    this.checkpoint.afterCommit(() => {
+      this.#touchedWaiting = false;
+      const now = Date.now();
+      const touched = [...this.#touched.values()];
+      this.#touched.clear();
+      for (const { frameworkId: framework, taskId: task } of touched) {
+        const head = this.checkpoint.headUpdate(framework, task);
+        if (head !== null && !this.#offer(head, now)) return;
+      }
+    });
   }
 
   /** After (re-)registering: the new leader may never have seen what was in flight, so send at once. */
@@ -111,17 +138,22 @@ export class StatusUpdateManager {
       return;
     }
     const now = Date.now();
-    for (const update of this.checkpoint.headUpdates()) {
-      const key = `${update.frameworkId}/${update.taskId}`;
-      let flight = this.#inFlight.get(key);
-      if (flight !== undefined && flight.uuid === update.status.uuid && flight.nextSendMs > now) continue;
-      if (flight === undefined || flight.uuid !== update.status.uuid)
-        flight = { uuid: update.status.uuid, attempts: 0, nextSendMs: now };
-      if (!this.send(update.frameworkId, update.taskId, update.status)) return;
-      flight.attempts += 1;
-      flight.nextSendMs =
-        now + Math.min(statusUpdateLimits.maxResendMs, statusUpdateLimits.firstResendMs * 2 ** (flight.attempts - 1));
-      this.#inFlight.set(key, flight);
-    }
+    for (const update of this.checkpoint.headUpdates()) if (!this.#offer(update, now)) return;
+  }
+
+  /** Sends a task's oldest update unless it is in flight and not due again; false when the link refused it. */
+  #offer(update: PendingUpdate, now: number): boolean {
+    this.headsExamined += 1;
+    const key = `${update.frameworkId}/${update.taskId}`;
+    let flight = this.#inFlight.get(key);
+    if (flight !== undefined && flight.uuid === update.status.uuid && flight.nextSendMs > now) return true;
+    if (flight === undefined || flight.uuid !== update.status.uuid)
+      flight = { uuid: update.status.uuid, attempts: 0, nextSendMs: now };
+    if (!this.send(update.frameworkId, update.taskId, update.status)) return false;
+    flight.attempts += 1;
+    flight.nextSendMs =
+      now + Math.min(statusUpdateLimits.maxResendMs, statusUpdateLimits.firstResendMs * 2 ** (flight.attempts - 1));
+    this.#inFlight.set(key, flight);
+    return true;
   }
 }

@@ -3,13 +3,13 @@
 // process is gone, orphan removal, usage, and cgroup limits where the kernel offers them.
 // flotilla-test-timeout-seconds: 240
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectCgroups, taskCgroupName } from '../../src/agent/containerizer/cgroups.ts';
-import { ProcessContainerizer } from '../../src/agent/containerizer/process.ts';
+import { maxSpawnsPerTurn, ProcessContainerizer } from '../../src/agent/containerizer/process.ts';
 import {
   ContainerLaunchError,
   type ContainerCommand,
@@ -283,6 +283,35 @@ housekeeping('usage of a busy task returns numbers, summed over its process grou
   await task.kill(1_000);
 });
 
+housekeeping('a burst of launches spawns a few per turn of the event loop, not all in one', async () => {
+  // Each spawn holds the loop until its child exec'd: a thousand in one turn left the agent deaf to
+  // the master's pings for seconds. Turns are counted by a ticker that runs once per check phase.
+  const containerizer = new ProcessContainerizer({ logger: silentLogger, cgroups: 'off' });
+  let turn = 0;
+  let ticking = true;
+  const tick = (): void => {
+    turn += 1;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const launches = 5 * maxSpawnsPerTurn;
+  const spawnedInTurn = new Map<number, number>();
+  const tasks = await Promise.all(
+    Array.from({ length: launches }, () =>
+      containerizer.launch(makeSpec(shell('exit 0'))).then((task) => {
+        spawnedInTurn.set(turn, (spawnedInTurn.get(turn) ?? 0) + 1);
+        return task;
+      }),
+    ),
+  );
+  ticking = false;
+  for (const task of tasks) assert.equal(await task.exited, { kind: 'exited', code: 0 });
+  const most = Math.max(...spawnedInTurn.values());
+  // A turn's poll phase and its check phase may each take their share.
+  assert.ok(most <= 2 * maxSpawnsPerTurn, `${most} spawns between two ticks: ${JSON.stringify([...spawnedInTurn])}`);
+  assert.ok(spawnedInTurn.size >= launches / (2 * maxSpawnsPerTurn));
+});
+
 housekeeping.run();
 
 const support = detectCgroups();
@@ -306,6 +335,11 @@ testUnless(limits, cgroupReason, 'a task runs in its own cgroup with its memory 
       String(48 * 1024 * 1024),
     );
     assert.is(readFileSync(path.join(support.cpuRoot, name, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
+    assert.is(
+      readFileSync(path.join(support.cpuRoot, name, 'cpu.cfs_period_us'), 'utf8').trim(),
+      '100000',
+      "the kernel's own period, which the quota is a share of (never written)",
+    );
   }
   await task.kill(1_000);
   const folder = path.join(
@@ -343,6 +377,30 @@ limits('without cgroups a task runs unlimited, and the agent says why once', asy
   assert.is(warnings.length, 1);
   assert.match(warnings[0]?.why ?? '', /neither cgroup v2/);
 });
+
+limits(
+  'a v1 task cgroup takes two writes (its memory limit and its cpu quota), nothing the kernel already has',
+  async () => {
+    // A v1 layout in a plain folder: what the agent writes there is what it would write to the kernel.
+    const base = makeTempDir('fake-cgroup-v1-');
+    mkdirSync(path.join(base, 'memory'));
+    mkdirSync(path.join(base, 'cpu'));
+    writeFileSync(path.join(base, 'memory', 'memory.limit_in_bytes'), '9223372036854771712');
+    writeFileSync(path.join(base, 'cpu', 'cpu.cfs_quota_us'), '-1');
+    const containerizer = new ProcessContainerizer({ logger: silentLogger, cgroupBase: base });
+    const spec = makeSpec(shell('exit 0'), { memMb: 32, cpus: 0.1 });
+    const task = await containerizer.launch(spec);
+    assert.equal(await task.exited, { kind: 'exited', code: 0 });
+    const name = taskCgroupName(spec.agentId, spec.frameworkId, spec.taskId);
+    const written = (hierarchy: string) =>
+      readdirSync(path.join(base, hierarchy, 'flotilla', name))
+        .filter((file) => file !== 'cgroup.procs')
+        .sort();
+    assert.equal(written('memory'), ['memory.limit_in_bytes']);
+    assert.equal(written('cpu'), ['cpu.cfs_quota_us'], 'no cpu.cfs_period_us: a new cgroup has the 100 ms period');
+    assert.is(readFileSync(path.join(base, 'cpu', 'flotilla', name, 'cpu.cfs_quota_us'), 'utf8'), '10000');
+  },
+);
 
 limits.run();
 

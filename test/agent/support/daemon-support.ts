@@ -7,6 +7,7 @@ import type { MasterCore } from '../../../src/master/interface.ts';
 import { type MasterOptionValues, masterConfig } from '../../../src/master/config.ts';
 import { Master } from '../../../src/master/daemon.ts';
 import type { Command } from '../../../src/state-machine/commands.ts';
+import { maxTasksPerLaunch } from '../../../src/state-machine/limits.ts';
 import {
   agentId,
   frameworkId,
@@ -288,7 +289,11 @@ export async function launchTasks(
         at: 0,
         frameworkId: framework,
         offerIds,
-        operations: [{ type: 'LAUNCH', tasks }],
+        // One ACCEPT, its tasks in as many LAUNCH operations as the command schema's bound asks.
+        operations: Array.from({ length: Math.ceil(tasks.length / maxTasksPerLaunch) }, (_, index) => ({
+          type: 'LAUNCH' as const,
+          tasks: tasks.slice(index * maxTasksPerLaunch, (index + 1) * maxTasksPerLaunch),
+        })),
       });
       return result.ok;
     },
