@@ -30,6 +30,11 @@ export interface LaunchResult {
   readonly lastRunningAtMs: number;
   /** Per task, ACCEPT sent → TASK_RUNNING received. */
   readonly latenciesMs: readonly number[];
+  /** UPDATEs received, resent ones too: beyond one per update the master sent it again. */
+  readonly updates: number;
+  /** Per acknowledged update, its arrival → the master's answer to its ACKNOWLEDGE (the SDK's queue included). */
+  readonly acknowledgementLatenciesMs: readonly number[];
+  readonly acknowledgementsFailed: number;
 }
 
 /** Offers not needed any more are refused this long; then the framework suppresses. */
@@ -69,6 +74,8 @@ export class BenchScheduler {
   #declined = 0;
   #updates = 0;
   #subscriptions = 0;
+  readonly #acknowledgementLatenciesMs: number[] = [];
+  #acknowledgementsFailed = 0;
 
   constructor(
     masters: readonly MasterAddress[],
@@ -78,11 +85,16 @@ export class BenchScheduler {
     this.client = new SchedulerClient({
       masters,
       framework: { name, user: 'root', failover_timeout: 86_400 },
+      // Acknowledged here, as the SDK would, to time each acknowledgement (#acknowledge).
+      autoAcknowledge: false,
     });
     this.client.on('OFFERS', (event) => {
       for (const offer of event.offers.offers) this.#onOffer(offer);
     });
-    this.client.on('UPDATE', (event) => this.#onUpdate(event.update.status));
+    this.client.on('UPDATE', (event) => {
+      this.#onUpdate(event.update.status);
+      this.#acknowledge(event.update.status);
+    });
     this.client.on('SUBSCRIBED', () => {
       this.#subscriptions += 1;
       // A subscription starts unsuppressed (SUBSCRIBE names no suppressed roles; a new leader keeps
@@ -115,6 +127,9 @@ export class BenchScheduler {
       firstAcceptAtMs: this.#firstAcceptAtMs,
       lastRunningAtMs: this.#lastRunningAtMs,
       latenciesMs: this.#latenciesMs,
+      updates: this.#updates,
+      acknowledgementLatenciesMs: this.#acknowledgementLatenciesMs,
+      acknowledgementsFailed: this.#acknowledgementsFailed,
     };
   }
 
@@ -214,6 +229,18 @@ export class BenchScheduler {
       this.#countFailure(`${status.state} ${status.reason ?? '-'} ${status.source ?? '-'}`);
       this.#revive();
     }
+  }
+
+  /** What the SDK's autoAcknowledge does, timed (a failed one is sent again by the master and acknowledged then). */
+  #acknowledge(status: TaskStatus): void {
+    if (status.uuid === undefined) return;
+    const receivedAtMs = performance.now();
+    this.client.acknowledge(status).then(
+      () => this.#acknowledgementLatenciesMs.push(performance.now() - receivedAtMs),
+      () => {
+        this.#acknowledgementsFailed += 1;
+      },
+    );
   }
 
   #countFailure(cause: string): void {

@@ -42,8 +42,9 @@ interface Settings {
   /**
    * The masters' --snapshot-entries: small enough that snapshots are taken between two samples. A
    * finished task costs well under one entry now (a turn's updates and acknowledgements are one
-   * entry each, and 64 acknowledgements travel at once), so `--quick`'s first 1,000 tasks may make
-   * fewer than 300 entries on a loaded machine: it takes one every 100.
+   * entry each, and an ACKNOWLEDGE is answered before its commit, so many travel at once):
+   * `--quick`'s first 1,000 tasks made ~90 entries (0.09 a task; 0.13 when each acknowledgement
+   * waited for its commit), so it takes one every 50.
    */
   readonly snapshotEntries: number;
   /** --profile DIR: every master runs under `node --cpu-prof` and writes its profile there at the end. */
@@ -128,7 +129,7 @@ function settingsFrom(argv: string[]): Settings {
       values['max-completed-tasks-per-framework'],
       quick ? 100 : 1_000,
     ),
-    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 100 : 10_000),
+    snapshotEntries: wholeNumber('snapshot-entries', values['snapshot-entries'], quick ? 50 : 10_000),
     profileDirectory: values.profile ?? null,
     loseRunningAcknowledgementEvery:
       values['lose-running-acknowledgement-every'] === undefined

@@ -158,6 +158,11 @@ async function simulatedAgents(settings: SimulatedSettings): Promise<void> {
       tasks_per_second: round((result.running * 1000) / elapsedMs, 1),
       accept_to_running_p50_ms: round(percentile(result.latenciesMs, 0.5), 0),
       accept_to_running_p99_ms: round(percentile(result.latenciesMs, 0.99), 0),
+      // Over one a task: updates the master sent again (the simulated agents report TASK_RUNNING only).
+      updates_received_per_task: round(result.updates / result.running, 3),
+      acknowledge_p50_ms: round(percentile(result.acknowledgementLatenciesMs, 0.5), 0),
+      acknowledge_p99_ms: round(percentile(result.acknowledgementLatenciesMs, 0.99), 0),
+      acknowledgements_failed: result.acknowledgementsFailed,
       // The leader at the start (a leader change during the launch makes these partial).
       ...perTask(before, after, result.running),
       ...(settings.stallLeaderAt === null ? {} : { leader_stalled_at_running: settings.stallLeaderAt }),

@@ -43,6 +43,13 @@ export const statusUpdateRetryIntervalMs = 10_000;
  */
 export const maxStatusUpdateRetryIntervalMs = 600_000;
 
+/**
+ * ACKNOWLEDGEs answered 202 before their entry commits, at once on the leader
+ * (scheduler/acknowledgements-on-their-way.ts): ~20 turns' worth of 512-item batches. Beyond it
+ * an ACKNOWLEDGE is answered once committed, as before, so a flood waits on Raft, not in memory.
+ */
+export const maxAcknowledgementsOnTheirWay = 10_000;
+
 /** Status updates sent again per stream in one retry round: the rest wait for the next round. */
 export const maxResentUpdatesPerRound = 10_000;
 

@@ -20,6 +20,7 @@ import {
 import { agentFreeResources } from '../../src/state-machine/queries.ts';
 import type { TaskState } from '../../src/protocol/task-states.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
+import { waitFor } from '../support/wait.ts';
 import { registerAgent, statusReport, uuid } from '../state-machine/support/fixtures.ts';
 import { proposeOk } from './support/operator.ts';
 import { frameworkInfo, SchedulerClient } from './support/scheduler-client.ts';
@@ -102,11 +103,19 @@ async function reported(client: SchedulerClient, task: TaskId, state: TaskState,
   return uuid(seed);
 }
 
-const acknowledge = (client: SchedulerClient, task: TaskId, status: string) =>
-  client.callOk('ACKNOWLEDGE', { acknowledge: { agent_id: { value: A1 }, task_id: { value: task }, uuid: status } });
-
 const statusesOf = (client: SchedulerClient, task: TaskId) =>
   cluster.master.machine.state.tasks.get(taskKey(toFrameworkId(client.frameworkId), task))?.statuses ?? [];
+
+/** ACKNOWLEDGE, answered 202 once handed to Raft (calls.ts `acknowledge`), and then its commit. */
+async function acknowledge(client: SchedulerClient, task: TaskId, status: string): Promise<void> {
+  await client.callOk('ACKNOWLEDGE', {
+    acknowledge: { agent_id: { value: A1 }, task_id: { value: task }, uuid: status },
+  });
+  await waitFor(() => statusesOf(client, task).find((each) => each.uuid === status)?.acknowledged === true, {
+    timeoutMs: 10_000,
+    what: `the acknowledgement of ${task}/${status} committed`,
+  });
+}
 
 async function nextUpdate(client: SchedulerClient): Promise<Mesos.TaskStatus> {
   return (await client.nextOf('UPDATE')).update.status;

@@ -10,11 +10,13 @@ export const maxReadBytes = 256 * 1024;
 export const maxCallSockets = 8;
 
 /**
- * Connections of one client for its ACKNOWLEDGEs, apart from its calls'. The master answers an
- * acknowledgement once it is committed, so a client acknowledges at most this many updates per
- * commit: at 8, a framework whose tasks start and finish at once (two updates each) finished at
- * most 4 tasks per commit, whatever the cluster could do, and the churn bench's framework always
- * had ~4,000 acknowledgements waiting for a socket. The master takes those arriving in one turn
+ * Connections of one client for its ACKNOWLEDGEs, apart from its calls'. A master of before
+ * session 15 answers an acknowledgement once it is committed, so a client acknowledges at most
+ * this many updates per commit: at 8, a framework whose tasks start and finish at once (two
+ * updates each) finished at most 4 tasks per commit, whatever the cluster could do, and the churn
+ * bench's framework always had ~4,000 acknowledgements waiting for a socket. A newer master
+ * answers once the acknowledgement is handed to Raft (202, as Mesos), so a socket is free again
+ * within a turn. The master takes those arriving in one turn
  * as one Raft entry (src/master/status-batcher.ts), so more at once also means fewer entries.
  * Mesos' own scheduler library pipelines every call on one connection, without a bound.
  */

@@ -25,6 +25,7 @@ import { heartbeatEvent, masterInfo, offersEvent, subscribedEvent } from './even
 import { sendHeartbeats } from './heartbeats.ts';
 import { InverseOfferAnswers, type InverseOfferStatusView } from './inverse-offer-answers.ts';
 import { InverseOfferSync } from './inverse-offer-sync.ts';
+import { AcknowledgementsOnTheirWay } from './acknowledgements-on-their-way.ts';
 import { SchedulerSession } from './session.ts';
 import { updatesToResend } from './task-updates.ts';
 import { UpdateRetries } from './update-retries.ts';
@@ -57,6 +58,11 @@ export class SchedulerSessions implements LeaderService {
   /** The frameworks' answers to inverse offers: this leader's memory only (see inverse-offer-answers.ts). */
   readonly #answers = new InverseOfferAnswers();
   readonly #inverseOfferSync = new InverseOfferSync();
+  /**
+   * ACKNOWLEDGEs answered and not yet committed (calls.ts): the retries hold their updates back.
+   * Kept across terms: each entry leaves when its batch settles, and a lost leadership fails it.
+   */
+  readonly acknowledgementsOnTheirWay = new AcknowledgementsOnTheirWay(limits.maxAcknowledgementsOnTheirWay);
   readonly #settings: SchedulerSessionSettings;
   #term: number | null = null;
   /** This term's status update retries (update-retries.ts): told of task changes as they apply. */
@@ -102,6 +108,7 @@ export class SchedulerSessions implements LeaderService {
       this.#settings.statusUpdateRetryIntervalMs,
       Math.max(this.#settings.statusUpdateRetryIntervalMs, limits.maxStatusUpdateRetryIntervalMs),
       { tasksTrackedPerTurn: this.#settings.maxTasksTrackedPerTurn },
+      (key, uuid) => this.acknowledgementsOnTheirWay.has(key, uuid),
     );
     this.#retries = retries;
     this.#every(this.#settings.statusUpdateRetryIntervalMs, () => {

@@ -35,6 +35,9 @@ export interface DueUpdate {
 /** A task's updates waiting for an acknowledgement now, by uuid, oldest first (task-updates.ts). */
 export type PendingUuids = (key: TaskKey) => readonly string[];
 
+/** Whether the update's acknowledgement is answered and on its way to a commit (acknowledgements-on-their-way.ts). */
+export type AcknowledgementOnItsWay = (key: TaskKey, uuid: string) => boolean;
+
 export class UpdateBackoff {
   readonly #tasks = new Map<TaskKey, TaskSchedules>();
   readonly #heap = new RetryHeap();
@@ -66,9 +69,16 @@ export class UpdateBackoff {
   /**
    * The updates due at `nowMs`, at most `limit`: per task in the order `pendingOf` lists them,
    * tasks by due time, then key. Each returned is due again after twice its last wait. Only
-   * the tasks with an update due are looked at (`pendingOf` is asked for those alone).
+   * the tasks with an update due are looked at (`pendingOf` is asked for those alone). One whose
+   * acknowledgement is on its way is not returned and waits its last wait again, undoubled: it is
+   * forgotten if that acknowledgement commits, and sent as any other due update if it fails.
    */
-  due(nowMs: number, limit: number, pendingOf: PendingUuids): DueUpdate[] {
+  due(
+    nowMs: number,
+    limit: number,
+    pendingOf: PendingUuids,
+    acknowledgementOnItsWay: AcknowledgementOnItsWay = () => false,
+  ): DueUpdate[] {
     const due: DueUpdate[] = [];
     for (let top = this.#heap.peek(); top !== undefined && top.dueAtMs <= nowMs && due.length < limit; ) {
       this.#heap.pop();
@@ -81,6 +91,10 @@ export class UpdateBackoff {
         for (const uuid of pending) {
           const schedule = task.updates.get(uuid);
           if (schedule === undefined || schedule.dueAtMs > nowMs || due.length >= limit) continue;
+          if (acknowledgementOnItsWay(top.key, uuid)) {
+            schedule.dueAtMs = nowMs + schedule.intervalMs;
+            continue;
+          }
           schedule.intervalMs = Math.min(schedule.intervalMs * 2, this.maximumIntervalMs);
           schedule.dueAtMs = nowMs + schedule.intervalMs;
           due.push({ key: top.key, uuid });

@@ -4,6 +4,8 @@
 // `statusUpdateRetryIntervalMs` after it was sent and then with the wait doubling up to
 // `maxStatusUpdateRetryIntervalMs` (update-backoff.ts), at most `maxResentUpdatesPerRound` per
 // stream per round. The replicated state says what is unacknowledged, so a new leader resumes.
+// An update whose ACKNOWLEDGE was answered and is on its way to a commit is held back meanwhile
+// (acknowledgements-on-their-way.ts): due again one interval later if that commit fails.
 // A round's work is what is due: each stream keeps its tasks by due time (update-backoff.ts),
 // learns of new updates from the state's TASK_ADDED / TASK_UPDATED changes (`noteTask`), and
 // walks the framework's unacknowledged tasks (the state's index) once, when the stream is new.
@@ -17,7 +19,7 @@ import { assert } from '../../util/assert.ts';
 import { maxResentUpdatesPerRound, maxTasksTrackedPerTurn, schedulerEventsPerSlice } from '../limits.ts';
 import type { SchedulerSession } from './session.ts';
 import { taskUpdatesToResend, pendingUpdateEvent } from './task-updates.ts';
-import { UpdateBackoff } from './update-backoff.ts';
+import { type AcknowledgementOnItsWay, UpdateBackoff } from './update-backoff.ts';
 
 interface StreamRetries {
   /** A new stream (a re-subscription) heard every pending update on SUBSCRIBE and starts afresh. */
@@ -77,6 +79,8 @@ export class UpdateRetries {
     readonly intervalMs: number,
     readonly maximumIntervalMs: number,
     turn: Partial<TurnLimits> = {},
+    /** Whether the update's ACKNOWLEDGE is answered and on its way to a commit: not sent again meanwhile. */
+    readonly acknowledgementOnItsWay: AcknowledgementOnItsWay = () => false,
   ) {
     this.#turn = { ...defaultTurnLimits, ...turn };
     const { tasksTrackedPerTurn, updatesResentPerTurn } = this.#turn;
@@ -173,7 +177,8 @@ export class UpdateRetries {
       // (and leaves the round's work: the next round gives the framework's new session its own).
       if (round.sessionOf(frameworkId) !== stream.session) stream.resendsLeft = 0;
       if (stream.resendsLeft === 0) continue;
-      const due = stream.backoff.due(round.atMs, Math.min(budget, stream.resendsLeft), pendingOf);
+      const limit = Math.min(budget, stream.resendsLeft);
+      const due = stream.backoff.due(round.atMs, limit, pendingOf, this.acknowledgementOnItsWay);
       for (const { key, uuid } of due) {
         const task = state.tasks.get(key);
         const status = task?.statuses.find((each) => each.uuid === uuid);
