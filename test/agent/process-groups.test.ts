@@ -3,9 +3,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readProcStat } from '../../src/agent/containerizer/proc-fs.ts';
+import { listGroupMembers, readProcStat } from '../../src/agent/containerizer/proc-fs.ts';
 import { processTableScans } from '../../src/agent/containerizer/process-groups.ts';
 import { processGroupUsage } from '../../src/agent/containerizer/process-usage.ts';
+import { waitFor } from '../support/wait.ts';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -48,6 +49,10 @@ test('a group whose processes ended has no usage', async () => {
   await leadsItsGroup(leader);
   process.kill(-leader.pid!, 'SIGKILL');
   await new Promise<void>((resolve) => leader.once('exit', () => resolve()));
+  // The leader's exit is seen once the shell is reaped; its `sleep` may still be running on a busy
+  // machine until the kernel has scheduled it to die (seen: not null under load). Ended means no
+  // member left that is not a zombie.
+  await waitFor(() => listGroupMembers(leader.pid!).length === 0, { timeoutMs: 10_000, what: 'the group to end' });
   await nextTurn();
   assert.is(await processGroupUsage(leader.pid!, spec, null), null);
 });

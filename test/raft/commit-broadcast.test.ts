@@ -64,12 +64,27 @@ test('sequential writes send no commit-only append: the next append or heartbeat
     );
     const follower = machines[nodes.indexOf(leader) === 0 ? 1 : 0]!;
     const sent: Message[] = [];
-    // The driver's transport, watched: every message the leader hands it from now on.
-    const transport = (leader as unknown as { transport: { send(messages: readonly Message[]): void } }).transport;
+    const sentAtTicks: Message[] = [];
+    // The driver's transport, watched: every message the leader hands it from now on, apart
+    // from what it hands over inside a tick. A tick sends the commit-only appends no append or
+    // heartbeat replaced (commit-hold.ts: a follower learns a commit at most a tick late); on a
+    // loaded machine ticks fall between these writes, so those are allowed, and only there.
+    const watched = leader as unknown as { transport: { send(messages: readonly Message[]): void }; tick(): void };
+    const transport = watched.transport;
     const send = transport.send.bind(transport);
+    let inTick = false;
     transport.send = (messages) => {
-      sent.push(...messages);
+      (inTick ? sentAtTicks : sent).push(...messages);
       send(messages);
+    };
+    const tick = watched.tick.bind(leader);
+    watched.tick = () => {
+      inTick = true;
+      try {
+        tick();
+      } finally {
+        inTick = false;
+      }
     };
     const writes = 30;
     for (let write = 0; write < writes; write++) {
@@ -78,7 +93,8 @@ test('sequential writes send no commit-only append: the next append or heartbeat
     }
     const appendsWithEntries = sent.filter((message) => message.type === 'append' && message.entries.length > 0);
     assert.ok(appendsWithEntries.length >= writes, `${appendsWithEntries.length} appends with entries`);
-    assert.is(sent.filter(isCommitOnlyAppend).length, 0, 'no append for a commit alone');
+    assert.is(sent.filter(isCommitOnlyAppend).length, 0, 'no append for a commit alone outside a tick');
+    console.log(JSON.stringify({ writes, commitOnlyAppendsAtTicks: sentAtTicks.filter(isCommitOnlyAppend).length }));
     // The follower still learns of the last commit, from a heartbeat, within a tick or two.
     await waitFor(() => follower.applied >= writes, { timeoutMs: 10_000, what: 'the follower applying every write' });
   } finally {
