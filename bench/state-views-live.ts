@@ -120,6 +120,40 @@ async function readCall(address: string, type: string, timeoutMs: number): Promi
   return { ms: performance.now() - startedAt, firstByteMs, bytes, chunks };
 }
 
+/** The fields of the leader's "sliced answer written" lines for `type`, oldest first. */
+function slicedAnswerLines(output: string, type: string): Record<string, number>[] {
+  const lines: Record<string, number>[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"sliced answer written"') || !line.includes(`"call":"${type}"`)) continue;
+    try {
+      lines.push(JSON.parse(line) as Record<string, number>);
+    } catch {
+      // A line cut by the output's end: left out.
+    }
+  }
+  return lines;
+}
+
+const timelineFields = [
+  'totalMs',
+  'beforeBodyMs',
+  'firstSliceMs',
+  'slices',
+  'chunks',
+  'buildMs',
+  'longestSliceMs',
+  'loopWaitMs',
+  'longestLoopWaitMs',
+  'socketWaitMs',
+  'lastSliceMs',
+  'afterLastSliceMs',
+] as const;
+
+function medianTimeline(lines: readonly Record<string, number>[]): Record<string, number> | null {
+  if (lines.length === 0) return null;
+  return Object.fromEntries(timelineFields.map((field) => [field, round(median(lines.map((line) => line[field]!)))]));
+}
+
 export async function mainLive(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -143,7 +177,8 @@ export async function mainLive(argv: string[]): Promise<void> {
     throw new Error(`--reader must be fetch or http, got ${values.reader}`);
   const read = values.reader === 'http' ? readCallPlain : readCall;
   process.stderr.write(
-    `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call\n`,
+    `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call; ` +
+      `reader ${values.reader === 'http' ? 'node:http counting bytes (measures the leader)' : 'fetch web streams counting bytes (its CPU competes with the leader)'}\n`,
   );
   const bench = await BenchCluster.start('state-views-live', [], values.profile ?? null);
   let leaderAddress: string | null = null;
@@ -181,6 +216,9 @@ export async function mainLive(argv: string[]): Promise<void> {
       }
       const cpu = process.cpuUsage(cpuBefore);
       await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const leaderReplica = bench.masters.replicas.find((replica) => replica.address === leader.address);
+      const timelines =
+        leaderReplica === undefined ? [] : slicedAnswerLines(await bench.masters.wholeOutput(leaderReplica), type);
       const line = {
         bench: 'state-views',
         way: `${type} live`,
@@ -198,6 +236,8 @@ export async function mainLive(argv: string[]): Promise<void> {
         reader: values.reader,
         client_cpu_ms: round((cpu.user + cpu.system) / 1000 / Math.max(runs, 1)),
         leader_cpu_ms: round(median(leaderCpuMs)),
+        // The leader's own account of each read (routes/operator.ts "sliced answer written"), medians.
+        leader_timeline: medianTimeline(timelines.slice(-runs)),
         ...(values.profile === undefined ? {} : { leader: leader.address, profile_windows_us: windows }),
         load_average: os.loadavg().map((load) => round(load, 1)),
       };
