@@ -1,6 +1,7 @@
 // What the cluster benchmarks (churn.ts, scale.ts) share: three real `flotilla master` processes
 // on loopback (test/raft/support/process-cluster.ts), simulated agents of one size in child
-// processes (bench/_agent-fleet.ts), one GET_STATE read, and whole-number settings.
+// processes (bench/_agent-fleet.ts), one GET_STATE read (as text, or its bytes counted), and whole-number settings.
+import http from 'node:http';
 import { type MasterAddress, parseMasterList } from '../src/frameworks/sdk/masters.ts';
 import { ProcessCluster } from '../test/raft/support/process-cluster.ts';
 import { makeTempDir } from '../test/support/tmp.ts';
@@ -78,6 +79,56 @@ export async function getState(address: string, timeoutMs: number): Promise<{ ms
   const ms = performance.now() - startedAt;
   if (response.status !== 200) throw new Error(`GET_STATE: ${response.status} ${text.slice(0, 500)}`);
   return { ms, text };
+}
+
+export interface OperatorRead {
+  readonly ms: number;
+  readonly firstByteMs: number;
+  readonly bytes: number;
+  readonly chunks: number;
+}
+
+/**
+ * One operator call on `address` read with node:http, its bytes counted and dropped: a measure of
+ * the leader more than of this client. fetch hands each 64 KiB read through web streams, and
+ * `response.text()` decodes the whole answer again (scale.ts read GET_STATE so until issue 12's
+ * getstate15): 560-650 ms of this client's CPU per 109 MB read, taken from the leader's two cores.
+ */
+export function readOperatorCall(address: string, type: string, timeoutMs: number): Promise<OperatorRead> {
+  const startedAt = performance.now();
+  const [host, port] = address.split(':');
+  return new Promise<OperatorRead>((resolve, reject) => {
+    const request = http.request(
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        path: '/api/v1',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        let firstByteMs = Number.NaN;
+        let bytes = 0;
+        let chunks = 0;
+        const head: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          if (chunks === 0) firstByteMs = performance.now() - startedAt;
+          chunks += 1;
+          bytes += chunk.byteLength;
+          if (response.statusCode !== 200 && head.length < 8) head.push(chunk);
+        });
+        response.on('end', () => {
+          if (response.statusCode !== 200)
+            reject(new Error(`${type}: ${response.statusCode} ${Buffer.concat(head).toString('utf8').slice(0, 500)}`));
+          else resolve({ ms: performance.now() - startedAt, firstByteMs, bytes, chunks });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify({ type }));
+  });
 }
 
 /** `--flag`'s value (or `fallback` when not given) as a whole number >= 1; throws naming the flag otherwise. */

@@ -3,7 +3,8 @@
 // WebSocket protocol, every launch reported TASK_RUNNING at once), and `--tasks` long tasks
 // launched through the scheduler API by one framework in this process (bench/_launcher.ts).
 // Then, in order:
-//   - GET_STATE on the leader, `--reads` times one after another: p50 and max, and the answer's size;
+//   - GET_STATE on the leader, `--reads` times one after another, its bytes counted with node:http
+//     (not decoded: the time is the leader's answer, not this client's work): p50 and max, and the size;
 //   - snapshot write and restore: the write time of the last snapshot the leader took (its own
 //     flotilla_raft_snapshot_duration_seconds), then a follower killed and restarted, whose
 //     "snapshot restored" log line carries the restore time of its own latest snapshot;
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
 import { waitFor } from '../test/support/wait.ts';
 import type { AgentFleet, FleetStats } from './_agent-fleet.ts';
-import { BenchCluster, getState, taskShape, wholeNumber } from './_bench-cluster.ts';
+import { BenchCluster, readOperatorCall, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { BenchScheduler, type LaunchResult } from './_launcher.ts';
 import { failoverTimeline, type TimelineStep } from './_failover-timeline.ts';
 import { LeaderMetricsPoller } from './_leader-metrics.ts';
@@ -107,9 +108,9 @@ async function readStates(
   while (ms.length < reads) {
     const leader = await cluster.waitForLeader(readTimeoutMs);
     try {
-      const answer = await getState(leader.address, readAttemptTimeoutMs);
+      const answer = await readOperatorCall(leader.address, 'GET_STATE', readAttemptTimeoutMs);
       ms.push(answer.ms);
-      bytes = Buffer.byteLength(answer.text);
+      bytes = answer.bytes;
     } catch (error) {
       if (++unanswered > maxUnansweredReads) throw error;
       progress(`GET_STATE failed (${(error as Error).message}); again (${unanswered})`);
@@ -303,7 +304,8 @@ async function launchAll(scheduler: BenchScheduler, settings: Settings): Promise
 export async function main(argv: string[]): Promise<void> {
   const settings = settingsFrom(argv);
   process.stderr.write(
-    `scale bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks\n`,
+    `scale bench: 3 masters, ${settings.agents} simulated agents in ${settings.agentProcesses} processes, ${settings.tasks} tasks; ` +
+      'GET_STATE read with node:http counting bytes (measures the leader; until getstate15, fetch and response.text())\n',
   );
   const bench = await BenchCluster.start(
     'scale',
@@ -457,6 +459,7 @@ function report(settings: Settings, outcome: Outcome): void {
     get_state_p50_ms: round(median(reads.ms), 1),
     get_state_max_ms: round(Math.max(...reads.ms), 1),
     get_state_bytes: reads.bytes,
+    get_state_reader: 'node:http, bytes counted',
     get_state_unanswered: reads.unanswered,
     snapshot_write_ms: round(lastSnapshot.durationMs, 0),
     snapshot_bytes: lastSnapshot.bytes,

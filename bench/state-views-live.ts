@@ -18,10 +18,9 @@
 //
 //   npm run bench -- state-views --live [--agents 1000] [--tasks 100000] [--runs 5] [--timeout-ms 60000] [--profile DIR] [--reader fetch|http] [--quick]
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { BenchCluster, taskShape, wholeNumber } from './_bench-cluster.ts';
+import { BenchCluster, type OperatorRead, readOperatorCall, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { BenchScheduler } from './_launcher.ts';
 import { LeaderMetricsPoller } from './_leader-metrics.ts';
 import { median, printTable, round } from './_report.ts';
@@ -31,12 +30,7 @@ const calls = ['GET_STATE', 'GET_TASKS'] as const;
 /** The leader's /metrics are scraped once a second: a pause after each call's reads lets the last scrape see them. */
 const settleMs = 1_500;
 
-interface Read {
-  readonly ms: number;
-  readonly firstByteMs: number;
-  readonly bytes: number;
-  readonly chunks: number;
-}
+type Read = OperatorRead;
 
 /** Microseconds on the monotonic clock, as V8's --cpu-prof timestamps (both CLOCK_MONOTONIC on Linux). */
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -54,48 +48,6 @@ function processCpuMs(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/**
- * readCall with node:http instead of fetch: fetch hands each 64 KiB read through web streams,
- * which cost this client about as much CPU as the leader spent on the answer (issue 12), and on a
- * shared machine the client's CPU is taken from the leader's.
- */
-function readCallPlain(address: string, type: string, timeoutMs: number): Promise<Read> {
-  const startedAt = performance.now();
-  const [host, port] = address.split(':');
-  return new Promise<Read>((resolve, reject) => {
-    const request = http.request(
-      {
-        host,
-        port: Number(port),
-        method: 'POST',
-        path: '/api/v1',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      (response) => {
-        let firstByteMs = Number.NaN;
-        let bytes = 0;
-        let chunks = 0;
-        const head: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => {
-          if (chunks === 0) firstByteMs = performance.now() - startedAt;
-          chunks += 1;
-          bytes += chunk.byteLength;
-          if (response.statusCode !== 200 && head.length < 8) head.push(chunk);
-        });
-        response.on('end', () => {
-          if (response.statusCode !== 200)
-            reject(new Error(`${type}: ${response.statusCode} ${Buffer.concat(head).toString('utf8').slice(0, 500)}`));
-          else resolve({ ms: performance.now() - startedAt, firstByteMs, bytes, chunks });
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(JSON.stringify({ type }));
-  });
 }
 
 /** One operator call on `address`, its body read chunk by chunk as the leader writes it. */
@@ -120,6 +72,40 @@ async function readCall(address: string, type: string, timeoutMs: number): Promi
   return { ms: performance.now() - startedAt, firstByteMs, bytes, chunks };
 }
 
+/** The fields of the leader's "sliced answer written" lines for `type`, oldest first. */
+function slicedAnswerLines(output: string, type: string): Record<string, number>[] {
+  const lines: Record<string, number>[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"sliced answer written"') || !line.includes(`"call":"${type}"`)) continue;
+    try {
+      lines.push(JSON.parse(line) as Record<string, number>);
+    } catch {
+      // A line cut by the output's end: left out.
+    }
+  }
+  return lines;
+}
+
+const timelineFields = [
+  'totalMs',
+  'beforeBodyMs',
+  'firstSliceMs',
+  'slices',
+  'chunks',
+  'buildMs',
+  'longestSliceMs',
+  'loopWaitMs',
+  'longestLoopWaitMs',
+  'socketWaitMs',
+  'lastSliceMs',
+  'afterLastSliceMs',
+] as const;
+
+function medianTimeline(lines: readonly Record<string, number>[]): Record<string, number> | null {
+  if (lines.length === 0) return null;
+  return Object.fromEntries(timelineFields.map((field) => [field, round(median(lines.map((line) => line[field]!)))]));
+}
+
 export async function mainLive(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -141,9 +127,10 @@ export async function mainLive(argv: string[]): Promise<void> {
   const timeoutMs = wholeNumber('timeout-ms', values['timeout-ms'], 60_000);
   if (values.reader !== 'fetch' && values.reader !== 'http')
     throw new Error(`--reader must be fetch or http, got ${values.reader}`);
-  const read = values.reader === 'http' ? readCallPlain : readCall;
+  const read = values.reader === 'http' ? readOperatorCall : readCall;
   process.stderr.write(
-    `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call\n`,
+    `state-views bench, live: 3 masters, ${agents} simulated agents, ${tasks} running tasks; ${runs} reads of each call; ` +
+      `reader ${values.reader === 'http' ? 'node:http counting bytes (measures the leader)' : 'fetch web streams counting bytes (its CPU competes with the leader)'}\n`,
   );
   const bench = await BenchCluster.start('state-views-live', [], values.profile ?? null);
   let leaderAddress: string | null = null;
@@ -181,6 +168,9 @@ export async function mainLive(argv: string[]): Promise<void> {
       }
       const cpu = process.cpuUsage(cpuBefore);
       await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const leaderReplica = bench.masters.replicas.find((replica) => replica.address === leader.address);
+      const timelines =
+        leaderReplica === undefined ? [] : slicedAnswerLines(await bench.masters.wholeOutput(leaderReplica), type);
       const line = {
         bench: 'state-views',
         way: `${type} live`,
@@ -198,6 +188,8 @@ export async function mainLive(argv: string[]): Promise<void> {
         reader: values.reader,
         client_cpu_ms: round((cpu.user + cpu.system) / 1000 / Math.max(runs, 1)),
         leader_cpu_ms: round(median(leaderCpuMs)),
+        // The leader's own account of each read (routes/operator.ts "sliced answer written"), medians.
+        leader_timeline: medianTimeline(timelines.slice(-runs)),
         ...(values.profile === undefined ? {} : { leader: leader.address, profile_windows_us: windows }),
         load_average: os.loadavg().map((load) => round(load, 1)),
       };

@@ -29,6 +29,12 @@ export const responseSliceBudgetMs = 10;
 export const maxResponseChunkBytes = 1024 * 1024;
 
 /**
+ * Bytes of a large answer made ahead of its socket: one turn of the loop writes chunks until its
+ * slice budget is spent or this many wait (sliced-body.ts). Per reader; a slow reader holds no more.
+ */
+export const maxBufferedResponseBytes = 8 * 1024 * 1024;
+
+/**
  * Bytes of events waiting for one subscriber's socket (its SUBSCRIBED snapshot aside). A
  * subscriber that falls this far behind is disconnected (it resubscribes and gets a fresh
  * snapshot) rather than buffered forever. 4 MiB holds a burst of ~10,000 task updates (one

@@ -10,7 +10,7 @@
 // large strings per read, a third of the leader's time in the read besides the writes (issue 12).
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { maxResponseChunkBytes, responseSliceBudgetMs } from './limits.ts';
+import { maxBufferedResponseBytes, maxResponseChunkBytes, responseSliceBudgetMs } from './limits.ts';
 
 /** Bytes most steps' text fits in after a chunk's last full step (a task's text is ~1 KB). */
 export const chunkHeadroomBytes = 64 * 1024;
@@ -74,39 +74,137 @@ export function runSlice(
   }
 }
 
-/** A response body that writes `steps` as it is read. An error in a step ends the body with it. */
-export function slicedBody(steps: Iterator<string>): Readable {
+/**
+ * Where a sliced answer's time went (issue 12: a GET_STATE whose slices cost ~170 ms of CPU took
+ * 1.5-2 s on a live leader): in its own slices, waiting for the loop's turn once the socket asked
+ * for more, or waiting for the socket (backpressure) with a chunk handed over. Each sum is in ms.
+ */
+export class SliceTimeline {
+  readonly startedAt = performance.now();
+  slices = 0;
+  /** Chunks handed to the reader (slices that made bytes). */
+  chunks = 0;
+  bytes = 0;
+  buildMs = 0;
+  longestSliceMs = 0;
+  /** From the reader asking for more (or a slice without bytes) to the next slice's start. */
+  loopWaitMs = 0;
+  longestLoopWaitMs = 0;
+  /** From a chunk handed over to the reader asking for more. */
+  socketWaitMs = 0;
+  firstSliceAt = Number.NaN;
+  endedAt = Number.NaN;
+  #askedAt = Number.NaN;
+  #pushedAt = Number.NaN;
+
+  asked(): void {
+    const now = performance.now();
+    this.#askedAt = now;
+    if (!Number.isNaN(this.#pushedAt)) this.socketWaitMs += now - this.#pushedAt;
+    this.#pushedAt = Number.NaN;
+  }
+
+  chunked(bytes: number): void {
+    this.chunks += 1;
+    this.bytes += bytes;
+  }
+
+  /** One turn's slice (its chunks counted by `chunked`): whether it handed bytes over, whether it ended the answer. */
+  sliced(startedAt: number, endedAt: number, pushed: boolean, done: boolean): void {
+    if (this.slices === 0) this.firstSliceAt = startedAt;
+    this.slices += 1;
+    const waited = startedAt - this.#askedAt;
+    this.loopWaitMs += waited;
+    this.longestLoopWaitMs = Math.max(this.longestLoopWaitMs, waited);
+    const took = endedAt - startedAt;
+    this.buildMs += took;
+    this.longestSliceMs = Math.max(this.longestSliceMs, took);
+    if (pushed) this.#pushedAt = endedAt;
+    // A slice without bytes schedules the next at once: its wait for the loop starts now.
+    this.#askedAt = endedAt;
+    if (done) this.endedAt = endedAt;
+  }
+
+  /** The sums, rounded to 0.1 ms, for a log line. */
+  summary(): Record<string, number> {
+    const ms = (value: number) => Math.round(value * 10) / 10;
+    return {
+      slices: this.slices,
+      chunks: this.chunks,
+      bytes: this.bytes,
+      firstSliceMs: ms(this.firstSliceAt - this.startedAt),
+      buildMs: ms(this.buildMs),
+      longestSliceMs: ms(this.longestSliceMs),
+      loopWaitMs: ms(this.loopWaitMs),
+      longestLoopWaitMs: ms(this.longestLoopWaitMs),
+      socketWaitMs: ms(this.socketWaitMs),
+      lastSliceMs: ms(this.endedAt - this.startedAt),
+    };
+  }
+}
+
+/** A readable body with the timeline of its slices. */
+export type SlicedBody = Readable & { readonly timeline: SliceTimeline };
+
+/**
+ * A response body that writes `steps` as it is read. An error in a step ends the body with it.
+ *
+ * One turn of the loop writes chunks until its budget is spent or `maxBufferedResponseBytes` wait
+ * in the body: a turn that stopped at one chunk (as this did) gave the loop back every megabyte,
+ * ~1.5 ms of work, and on a live leader each turn back cost ~16 ms of its other work (10,000
+ * agents, Raft): GET_TASKS at 100,000 tasks spent 1.8 of its 2.8 s waiting for turns (issue 12).
+ */
+export function slicedBody(steps: Iterator<string>, budgetMs: number = responseSliceBudgetMs): SlicedBody {
   let scheduled = false;
   const chunk = new ChunkBuilder();
+  const timeline = new SliceTimeline();
   const body: Readable = new Readable({
+    highWaterMark: maxBufferedResponseBytes,
     read() {
       if (scheduled) return;
       scheduled = true;
+      timeline.asked();
       setImmediate(writeSlice);
     },
   });
   function writeSlice(): void {
     // A client that went away leaves the rest of the answer unwritten.
     if (body.destroyed) return;
-    let slice: { bytes: Buffer; done: boolean };
-    try {
-      slice = runSlice(steps, chunk);
-    } catch (error) {
-      body.destroy(error as Error);
-      return;
+    const startedAt = performance.now();
+    let pushed = false;
+    for (;;) {
+      let slice: { bytes: Buffer; done: boolean };
+      try {
+        slice = runSlice(steps, chunk, budgetMs - (performance.now() - startedAt));
+      } catch (error) {
+        body.destroy(error as Error);
+        return;
+      }
+      const bytes = slice.bytes.byteLength;
+      if (bytes > 0) timeline.chunked(bytes);
+      pushed ||= bytes > 0;
+      if (slice.done) {
+        timeline.sliced(startedAt, performance.now(), pushed, true);
+        scheduled = false;
+        if (bytes > 0) body.push(slice.bytes);
+        body.push(null);
+        return;
+      }
+      // push() says whether the body wants more now: false once its buffer is full.
+      const wantsMore = bytes === 0 || body.push(slice.bytes);
+      if (!wantsMore || performance.now() - startedAt >= budgetMs) break;
     }
-    // A slice that spent its budget on steps without text (sorting, summing holdings) pushes
+    timeline.sliced(startedAt, performance.now(), pushed, false);
+    // A turn that spent its budget on steps without text (sorting, summing holdings) pushed
     // nothing, and Readable calls read() again only after a push: the next slice is ours to
     // schedule, or the answer stalls for good (on a loaded leader, most slices of the sort are such).
-    if (slice.bytes.byteLength === 0 && !slice.done) {
+    if (!pushed) {
       setImmediate(writeSlice);
       return;
     }
     scheduled = false;
-    if (slice.bytes.byteLength > 0) body.push(slice.bytes);
-    if (slice.done) body.push(null);
   }
-  return body;
+  return Object.assign(body, { timeline });
 }
 
 /** All of `steps`' bytes, made in slices with the loop given back between them. */

@@ -4,8 +4,11 @@
 // a megabyte buffer in the socket's queue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { maxResponseChunkBytes } from '../../src/http/limits.ts';
-import { ChunkBuilder, chunkHeadroomBytes, collectInSlices, runSlice } from '../../src/http/sliced-body.ts';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { maxBufferedResponseBytes, maxResponseChunkBytes } from '../../src/http/limits.ts';
+import { ChunkBuilder, chunkHeadroomBytes, collectInSlices, runSlice, slicedBody } from '../../src/http/sliced-body.ts';
+import { turnCounter } from '../support/turn-counter.ts';
 
 /** Two bytes per character in UTF-8, one code unit in a string. */
 const cyrillic = 'ж'.repeat(1000);
@@ -49,6 +52,48 @@ test("a short tail is copied out of the chunk's megabyte; a full chunk is handed
   assert.is(full.done, false);
   assert.is(full.bytes.byteLength, maxResponseChunkBytes);
   assert.is(builder.take().byteLength, 0);
+});
+
+const kibibyte = 'k'.repeat(1024);
+
+function* mebibytes(count: number): Generator<string> {
+  for (let piece = 0; piece < (count * maxResponseChunkBytes) / 1024; piece++) {
+    yield kibibyte;
+    if (piece % 256 === 255) yield '';
+  }
+}
+
+// On a live leader each turn given back costs the loop's other work (~16 ms at 1,000 agents):
+// a turn that stopped at one chunk made GET_TASKS at 100,000 tasks wait 1.8 s of its 2.8 s for
+// 108 turns (issue 12). A turn whose budget is not spent goes on until the body's buffer is full.
+test("one turn writes chunks until the body's buffer is full, not one chunk", async () => {
+  const body = slicedBody(mebibytes(20), Number.POSITIVE_INFINITY);
+  body.read(0);
+  const counter = turnCounter();
+  while (counter.turns() < 5) await new Promise((resolve) => setImmediate(resolve));
+  counter.stop();
+  assert.is(body.timeline.slices, 1);
+  assert.is(body.timeline.chunks, maxBufferedResponseBytes / maxResponseChunkBytes);
+  assert.is(body.readableLength, maxBufferedResponseBytes);
+  body.destroy();
+});
+
+test('a reader that keeps up takes a whole unspent budget in one turn, a chunk per write', async () => {
+  const mebibytesInAll = 20;
+  const writes: number[] = [];
+  const reader = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.byteLength);
+      done();
+    },
+  });
+  const body = slicedBody(mebibytes(mebibytesInAll), Number.POSITIVE_INFINITY);
+  await pipeline(body, reader);
+  assert.is(body.timeline.slices, 1);
+  assert.is(writes.length, mebibytesInAll);
+  for (const bytes of writes) assert.is(bytes, maxResponseChunkBytes);
+  assert.is(body.timeline.chunks, mebibytesInAll);
+  assert.is(body.timeline.bytes, mebibytesInAll * maxResponseChunkBytes);
 });
 
 test.run();

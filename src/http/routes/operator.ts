@@ -1,7 +1,8 @@
 // POST /api/v1: the Mesos v1 operator API. The body is {"type": "<CALL>", "<call>": {...}};
 // a missing Accept means JSON; anything but JSON is refused with 406/415 as Mesos does, except
 // that a streaming call (SUBSCRIBE) may ask for `application/recordio` with JSON messages.
-import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { MasterCore } from '../../master/interface.ts';
 import { requestAccess } from '../access.ts';
@@ -11,6 +12,7 @@ import { requireLeader } from '../leader.ts';
 import { maxQueuedBytesPerSubscriber, operatorHeartbeatIntervalSeconds } from '../limits.ts';
 import { maxOperatorSubscribers, maxOperatorSubscribersPerPrincipal } from '../../master/limits.ts';
 import { readConsistency } from '../reads.ts';
+import { SliceTimeline } from '../sliced-body.ts';
 import { allocationCalls } from '../operator/allocation-calls.ts';
 import { basicCalls } from '../operator/basic-calls.ts';
 import { maintenanceCalls } from '../operator/maintenance-calls.ts';
@@ -118,6 +120,7 @@ export function registerOperatorRoutes(
           encoding === 'recordio'
             ? { 'content-type': 'application/recordio', 'message-content-type': 'application/json' }
             : { 'content-type': 'application/json' };
+        logSlicedAnswer(request, reply, type, response.body);
         return reply
           .code(200)
           .headers({ ...headers, 'cache-control': 'no-store' })
@@ -132,6 +135,30 @@ export function registerOperatorRoutes(
     handler: async (request) => {
       throw new HttpError('METHOD_NOT_ALLOWED', `${request.method} ${operatorPath}: use POST`);
     },
+  });
+}
+
+/**
+ * One line per answer written in more than one slice: where its time went between the request's
+ * arrival and the last byte handed to the kernel (sliced-body.ts SliceTimeline).
+ */
+function logSlicedAnswer(request: FastifyRequest, reply: FastifyReply, type: string, body: Readable): void {
+  if (!('timeline' in body) || !(body.timeline instanceof SliceTimeline)) return;
+  const timeline = body.timeline;
+  reply.raw.once('finish', () => {
+    if (timeline.slices <= 1) return;
+    const finishedAt = performance.now();
+    request.log.info(
+      {
+        call: type,
+        ...timeline.summary(),
+        // Before the body was made: parsing, the ReadIndex round, capturing the view.
+        beforeBodyMs: Math.round((reply.elapsedTime - (finishedAt - timeline.startedAt)) * 10) / 10,
+        afterLastSliceMs: Math.round((finishedAt - timeline.endedAt) * 10) / 10,
+        totalMs: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'sliced answer written',
+    );
   });
 }
 

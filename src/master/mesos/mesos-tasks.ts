@@ -103,6 +103,17 @@ function latestUpdate(task: Task): Pick<Mesos.Task, 'status_update_state' | 'sta
   return { status_update_state: latest.state, status_update_uuid: latest.uuid };
 }
 
+/**
+ * A status as a Mesos master keeps it in its Task: without `data`, which the master clears from
+ * every status it stores (master.cpp updateTask, MESOS-1746: an executor's data, up to megabytes
+ * per task, is the framework's, delivered in its update). The state answers carry no more.
+ */
+function storedStatus(status: Mesos.TaskStatus): Mesos.TaskStatus {
+  if (status.data === undefined) return status;
+  const { data: _data, ...kept } = status;
+  return kept;
+}
+
 export function mesosTask(task: Task): Mesos.Task {
   const user = task.user;
   return {
@@ -113,7 +124,7 @@ export function mesosTask(task: Task): Mesos.Task {
     agent_id: idValue(task.agentId),
     state: task.state,
     resources: mesosResources(task.resources, task.role),
-    statuses: task.statuses.map((status) => mesosTaskStatus(task, status)),
+    statuses: task.statuses.map((status) => storedStatus(mesosTaskStatus(task, status))),
     ...latestUpdate(task),
     ...(Object.keys(task.labels).length === 0 ? {} : { labels: mesosLabels(task.labels) }),
     ...(task.container === null ? {} : { container: mesosContainer(task.container) }),
