@@ -202,10 +202,14 @@ test('offers, ACCEPT with LAUNCH, updates with uuid, ACKNOWLEDGE, KILL, RECONCIL
     await client.callOk('ACKNOWLEDGE', {
       acknowledge: { agent_id: { value: A1 }, task_id: { value: 't1' }, uuid: running },
     });
-    const task = [...cluster.master.machine.state.tasks.values()].find(
-      (each) => each.frameworkId === client.frameworkId,
-    )!;
-    assert.ok(task.statuses.find((status) => status.uuid === running)?.acknowledged);
+    // 202 once handed to Raft, as Mesos answers it; the acknowledgement commits after.
+    await waitFor(
+      () =>
+        [...cluster.master.machine.state.tasks.values()]
+          .find((each) => each.frameworkId === client.frameworkId)
+          ?.statuses.find((status) => status.uuid === running)?.acknowledged === true,
+      { timeoutMs: 10_000, what: 'the ACKNOWLEDGE to commit' },
+    );
 
     await client.callOk('RECONCILE', {
       reconcile: { tasks: [{ task_id: { value: 't1' } }, { task_id: { value: 'ghost' } }] },
