@@ -14,6 +14,7 @@ import {
   maxAcknowledgeSockets,
   maxCallSockets,
   maxKnownTasks,
+  maxTasksPerReconcile,
   maxTrackedOffers,
 } from './limits.ts';
 import { setMaxListeners } from 'node:events';
@@ -434,9 +435,16 @@ export class SchedulerClient {
     return this.call('SHUTDOWN', { agent_id: agentId, executor_id: { value: executorId } });
   }
 
-  /** Explicit reconciliation of `tasks`; implicit (every task of the framework) when empty. */
-  reconcile(tasks: readonly { readonly task_id: IdValue; readonly agent_id?: IdValue }[] = []): Promise<void> {
-    return this.call('RECONCILE', { tasks });
+  /**
+   * Explicit reconciliation of `tasks`, in calls of at most maxTasksPerReconcile tasks (one after
+   * another, so a large list does not take every call socket); implicit (every task of the
+   * framework) when empty. Rejects with the first call that fails; the tasks of later calls are
+   * then not asked about.
+   */
+  async reconcile(tasks: readonly { readonly task_id: IdValue; readonly agent_id?: IdValue }[] = []): Promise<void> {
+    if (tasks.length === 0) return this.call('RECONCILE', { tasks });
+    for (let start = 0; start < tasks.length; start += maxTasksPerReconcile)
+      await this.call('RECONCILE', { tasks: tasks.slice(start, start + maxTasksPerReconcile) });
   }
 
   revive(roles?: readonly string[]): Promise<void> {
