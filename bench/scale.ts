@@ -11,6 +11,9 @@
 //   - SIGKILL of the leader: the time until every simulated agent has registered again.
 // Throughout, the leader's /metrics are read once a second: its resident memory and its own
 // event-loop delay histogram (the maximum since the previous scrape), kept per phase.
+// `--profile DIR`: the masters run under `node --cpu-prof` (the survivors write theirs at the end),
+// and the leader's own profile of each phase before the kill (register, launch, get_state,
+// restore) is collected through /debug/pprof into DIR/leader-<phase>-<master>.cpuprofile.
 //
 //   npm run bench -- scale [--agents 10000] [--tasks 100000] [--agent-processes 2] [--reads 5]
 //                          [--snapshot-entries tasks÷10, 300–10000] [--profile DIR] [--quick]
@@ -20,6 +23,7 @@ import { parseArgs } from 'node:util';
 import type { ProcessCluster, ReplicaProcess } from '../test/raft/support/process-cluster.ts';
 import { waitFor } from '../test/support/wait.ts';
 import type { AgentFleet, FleetStats } from './_agent-fleet.ts';
+import { LeaderProfiles } from './_leader-profiles.ts';
 import { BenchCluster, readOperatorCall, taskShape, wholeNumber } from './_bench-cluster.ts';
 import { BenchScheduler, type LaunchResult } from './_launcher.ts';
 import { failoverTimeline, type TimelineStep } from './_failover-timeline.ts';
@@ -33,7 +37,10 @@ interface Settings {
   readonly reads: number;
   /** The masters' --snapshot-entries: small enough that the run takes snapshots with its tasks in. */
   readonly snapshotEntries: number;
-  /** `--profile DIR`: the masters run under `node --cpu-prof`; the survivors write their profiles there at the end. */
+  /**
+   * `--profile DIR`: the masters run under `node --cpu-prof` (the survivors write their profiles
+   * there at the end) and the leader's profile of each phase is collected there (_leader-profiles.ts).
+   */
   readonly profileDirectory: string | null;
   /**
    * `--leader-change-during-launch stop|kill` (lost13): once half the tasks run, the leader is
@@ -309,7 +316,12 @@ export async function main(argv: string[]): Promise<void> {
   );
   const bench = await BenchCluster.start(
     'scale',
-    ['--snapshot-entries', String(settings.snapshotEntries), ...settings.masterArgs],
+    [
+      '--snapshot-entries',
+      String(settings.snapshotEntries),
+      ...(settings.profileDirectory === null ? [] : ['--enable-profiling']),
+      ...settings.masterArgs,
+    ],
     settings.profileDirectory,
   );
   const cluster = bench.masters;
@@ -317,14 +329,17 @@ export async function main(argv: string[]): Promise<void> {
   const poller = new LeaderMetricsPoller(() => leader?.address ?? null);
   poller.start();
   const scheduler = new BenchScheduler(bench.masterList, 'bench-scale');
+  const profiles = new LeaderProfiles(settings.profileDirectory);
   try {
     poller.phase = 'register';
+    await profiles.phase('register', leader);
     const registerStartedAt = performance.now();
     const fleet = await bench.startAgents(settings.agents, settings.agentProcesses, registerTimeoutMs);
     const registerMs = performance.now() - registerStartedAt;
     progress(`${settings.agents} agents registered in ${round(registerMs / 1000, 1)} s`);
     const leadershipsAfterRegister = await leadershipsBegun(cluster);
     poller.phase = 'launch';
+    await profiles.phase('launch', await cluster.waitForLeader());
     const launchEnded = { value: false };
     const leaderChange = changeLeaderMidLaunch(cluster, scheduler, settings, launchEnded);
     const launch = await launchAll(scheduler, settings).finally(() => (launchEnded.value = true));
@@ -357,10 +372,12 @@ export async function main(argv: string[]): Promise<void> {
       );
     }
     poller.phase = 'get_state';
+    await profiles.phase('get_state', await cluster.waitForLeader());
     const reads = await readStates(cluster, settings.reads, settings.tasks);
     leader = await cluster.waitForLeader();
     progress(`GET_STATE p50 ${round(median(reads.ms), 0)} ms, ${round(reads.bytes / mebibyte, 1)} MiB`);
     poller.phase = 'restore';
+    await profiles.phase('restore', leader);
     const follower = cluster.replicas.find((replica) => replica !== leader)!;
     const restore = await restoreFollower(cluster, follower);
     progress(`${follower.id} restored a snapshot of ${round(restore.bytes / mebibyte, 1)} MiB in ${restore.ms} ms`);
@@ -373,6 +390,7 @@ export async function main(argv: string[]): Promise<void> {
       launch: leadershipsAfterLaunch - leadershipsAfterRegister,
       reads_and_restore: (await leadershipsBegun(cluster)) - leadershipsAfterLaunch,
     };
+    await profiles.end();
     poller.phase = 'failover';
     const failover = await killLeader(cluster, fleet, leader);
     leader = failover.newLeader;
@@ -400,6 +418,7 @@ export async function main(argv: string[]): Promise<void> {
       leaderChanges,
     });
   } finally {
+    await profiles.end();
     await poller.stop();
     scheduler.close();
     await bench.stop();

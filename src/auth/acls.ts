@@ -43,6 +43,8 @@ export const aclActions = {
   transfer_leadership: 'masters',
   /** GET /api/v1/backup: the whole state, every KV value included (Flotilla's own; asked with ANY). */
   backup_state: 'masters',
+  /** /debug/pprof/*: a master's CPU profile, with --enable-profiling (Flotilla's own; asked with ANY). */
+  profile_masters: 'masters',
   read_kv: 'prefixes',
   write_kv: 'prefixes',
 } as const;

@@ -15,6 +15,7 @@ import { DeferredRequestLogger } from './deferred-request-logger.ts';
 import { ErrorsAndSlowRequestsLog } from './request-log.ts';
 import { developmentSecret } from '../util/shared-secret.ts';
 import type { TlsIdentity } from '../util/tls.ts';
+import type { CpuProfiler } from '../util/cpu-profiler.ts';
 import { decorateAuthorizer } from './access.ts';
 import { registerAudit } from './audit.ts';
 import { MasterError } from '../master/errors.ts';
@@ -31,6 +32,7 @@ import { registerKvRoutes } from './routes/kv.ts';
 import { registerMarathonApi } from './routes/marathon.ts';
 import { registerMetronomeApi } from './routes/metronome.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
+import { registerProfilingRoutes } from './routes/profiling.ts';
 import { registerOperatorRoutes, type SubscriberLimits } from './routes/operator.ts';
 import { registerSandboxRoutes } from './routes/sandbox.ts';
 import { registerSchedulerRoutes } from './routes/scheduler.ts';
@@ -58,6 +60,8 @@ export interface HttpOptions {
   readonly onRoute?: (route: { readonly method: string | readonly string[]; readonly url: string }) => void;
   /** --rate-limits: scheduler calls per principal (src/auth/rate-limits.ts); absent or null: none. */
   readonly rateLimits?: RateLimits | null;
+  /** --enable-profiling: the master's own CPU profiler behind /debug/pprof; absent or null: off. */
+  readonly profiler?: CpuProfiler | null;
 }
 
 export interface HttpAccess {
@@ -132,6 +136,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   registerKvRoutes(app, options.master);
   registerMetricsRoutes(app, options.master);
   registerBackupRoutes(app, options.master);
+  registerProfilingRoutes(app, options.profiler ?? null);
   const rateLimits = options.rateLimits ?? null;
   registerSchedulerRoutes(app, options.master, rateLimits === null ? null : new SchedulerRateLimiter(rateLimits));
   registerSandboxRoutes(app, options.master, access.clusterSecret, tls);

@@ -221,6 +221,11 @@ export const masterOptions = {
       "when a follower that hears a leader campaigns (overrides the profile: lan fixed, wan randomized): fixed after exactly the election timeout of the leader's " +
       'silence, randomized after 1-2x it (a stalled leader is deposed less often, a frozen one replaced later)',
   }),
+  enableProfiling: switchOption({
+    flag: 'enable-profiling',
+    description:
+      "serve the master's CPU profile at /debug/pprof (V8 .cpuprofile; ACL action profile_masters), as etcd's --enable-pprof",
+  }),
   join: switchOption({ flag: 'join', description: 'start empty and wait to be added with ADD_MASTER' }),
   snapshotEntries: wholeOption({
     flag: 'snapshot-entries',

@@ -9,6 +9,7 @@ import { Authorizer } from '../auth/authorizer.ts';
 import { CredentialStore } from '../auth/credential-store.ts';
 import { warnWhileInsecure } from '../auth/exposure.ts';
 import { buildHttpServer } from '../http/server.ts';
+import { CpuProfiler } from '../util/cpu-profiler.ts';
 import { resourceStatistics } from '../protocol/agent.ts';
 import { RaftNode } from '../raft/node.ts';
 import { type NodeId, nodeId } from '../raft/types.ts';
@@ -160,6 +161,7 @@ export class Master {
       tls: config.tls,
       frameworks: { services: frameworks.services, jobs: frameworks.jobs },
       rateLimits: config.rateLimits,
+      profiler: options.enableProfiling ? new CpuProfiler() : null,
       subscriberLimits: {
         total: options.maxOperatorSubscribers,
         perPrincipal: options.maxOperatorSubscribersPerPrincipal,

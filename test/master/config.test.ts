@@ -59,6 +59,7 @@ const samples: Record<string, string> = {
   'election-timer': 'randomized',
   'agent-reregistration-grace-ms': '30000',
   join: 'true',
+  'enable-profiling': 'true',
   masters: '127.0.0.1:5050,127.0.0.1:5051',
   'work-dir': '/var/lib/flotilla-agent',
   resources: 'cpus:4;mem(web):512;ports:[31000-31009]',
