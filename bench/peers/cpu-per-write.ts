@@ -47,7 +47,11 @@ interface RoundFigures {
   readonly leaderCpuMsPerWrite: number;
   readonly leaderMainThreadCpuMsPerWrite: number;
   readonly followerCpuMsPerWrite: number;
+  /** The load generator (this process, which drives one cluster at a time): the client's share. */
+  readonly clientCpuMsPerWrite: number;
   readonly leaderFsyncsPerWrite: number;
+  /** Per follower: more than the leader's means a follower writes appends the leader batched. */
+  readonly followerFsyncsPerWrite: number;
   readonly leaderWalCheckpoints: number | null;
   readonly leaderWalFramesPerCheckpoint: number | null;
 }
@@ -101,7 +105,9 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
   // for both systems of an interleaved comparison.
   const idleCpuSecondsPerSecond = (index: number) =>
     idleSeconds === 0 ? 0 : (before[index]!.cpuSeconds - idleStart[index]!.cpuSeconds) / idleSeconds;
+  const clientCpuBefore = process.cpuUsage();
   const result = await runRound((client) => system.openClient(client), clients, seconds, benchValue(round));
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const after = await sample(system);
   const cpuMs = (index: number) =>
     (after[index]!.cpuSeconds - before[index]!.cpuSeconds - idleCpuSecondsPerSecond(index) * result.seconds) * 1000;
@@ -118,7 +124,12 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
     // Idle not subtracted: the idle rate is measured per process, not per thread.
     leaderMainThreadCpuMsPerWrite: mainThreadCpuMs(leader) / result.ops,
     followerCpuMsPerWrite: followers.reduce((sum, index) => sum + cpuMs(index), 0) / followers.length / result.ops,
+    clientCpuMsPerWrite: (clientCpu.user + clientCpu.system) / 1000 / result.ops,
     leaderFsyncsPerWrite: (after[leader]!.fsyncs - before[leader]!.fsyncs) / result.ops,
+    followerFsyncsPerWrite:
+      followers.reduce((sum, index) => sum + after[index]!.fsyncs - before[index]!.fsyncs, 0) /
+      followers.length /
+      result.ops,
     leaderWalCheckpoints: difference(after[leader]!.walCheckpoints, before[leader]!.walCheckpoints),
     leaderWalFramesPerCheckpoint: framesPerCheckpoint(before[leader]!, after[leader]!),
   };
@@ -187,14 +198,21 @@ function summarize(figures: readonly RoundFigures[]): void {
         leaderCpuMsPerWrite: round3(median(rows.map((row) => row.leaderCpuMsPerWrite))),
         leaderMainThreadCpuMsPerWrite: round3(median(rows.map((row) => row.leaderMainThreadCpuMsPerWrite))),
         followerCpuMsPerWrite: round3(median(rows.map((row) => row.followerCpuMsPerWrite))),
+        clientCpuMsPerWrite: round3(median(rows.map((row) => row.clientCpuMsPerWrite))),
         leaderFsyncsPerWrite: round3(median(rows.map((row) => row.leaderFsyncsPerWrite))),
+        followerFsyncsPerWrite: round3(median(rows.map((row) => row.followerFsyncsPerWrite))),
         leaderWalCheckpointsPerRound: rows.map((row) => row.leaderWalCheckpoints),
       };
     });
     for (const row of medians) process.stdout.write(`median ${JSON.stringify(row)}\n`);
     if (medians.length === 2) {
       const ratio = (
-        key: 'writesPerSecond' | 'leaderCpuMsPerWrite' | 'leaderMainThreadCpuMsPerWrite' | 'followerCpuMsPerWrite',
+        key:
+          | 'writesPerSecond'
+          | 'leaderCpuMsPerWrite'
+          | 'leaderMainThreadCpuMsPerWrite'
+          | 'followerCpuMsPerWrite'
+          | 'clientCpuMsPerWrite',
       ) => round3(medians[0]![key] / medians[1]![key]);
       const ratios = {
         clients,
@@ -202,6 +220,7 @@ function summarize(figures: readonly RoundFigures[]): void {
         leaderCpuMsPerWrite: ratio('leaderCpuMsPerWrite'),
         leaderMainThreadCpuMsPerWrite: ratio('leaderMainThreadCpuMsPerWrite'),
         followerCpuMsPerWrite: ratio('followerCpuMsPerWrite'),
+        clientCpuMsPerWrite: ratio('clientCpuMsPerWrite'),
       };
       process.stdout.write(`ratio this/baseline ${JSON.stringify(ratios)}\n`);
     }
