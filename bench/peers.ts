@@ -72,6 +72,8 @@ interface LoadLine {
   p99_ms: number;
   errors: number;
   elections_during_load: number;
+  /** The load generator's CPU per write (load.ts): what the client took from the same 2 cores. */
+  client_cpu_ms_per_write: number;
 }
 
 interface FailoverLine {
@@ -175,6 +177,7 @@ function summarize(system: SystemName, clients: number, settings: Settings, roun
     p99_ms: round(median(rounds.map((result) => result.p99Ms)), 1),
     errors: rounds.reduce((sum, result) => sum + result.errors, 0),
     elections_during_load: elections,
+    client_cpu_ms_per_write: round(median(rounds.map((result) => result.clientCpuMsPerWrite)), 3),
   };
   return line;
 }
@@ -195,7 +198,7 @@ async function runLoad(systems: readonly PeerSystem[], settings: Settings, loadA
         process.stderr.write(
           `  ${system.name} clients=${clients} round ${roundNumber + 1}/${settings.rounds}: ` +
             `${round(result.ops / result.seconds, 0)} writes/s, p50 ${round(result.p50Ms, 1)} ms, ` +
-            `p99 ${round(result.p99Ms, 1)} ms, ${result.errors} errors, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+            `p99 ${round(result.p99Ms, 1)} ms, client CPU ${round(result.clientCpuMsPerWrite, 3)} ms/write, ${result.errors} errors, load ${os.loadavg()[0]!.toFixed(1)}\n`,
         );
       }
     }
