@@ -23,6 +23,9 @@
 //                                              also the largest --clients count for 600 s per system with
 //                                              no fault: elections per hour, the followers' longest
 //                                              silences of the leader (bench/peers/false-elections.ts)
+//   FLOTILLA_PEERS_HTTP_CLIENT=raw npm run bench -- peers
+//                                              the HTTP systems' load generator on a lean client
+//                                              (bench/peers/raw-http-client.ts) instead of Node's http
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +38,7 @@ import { EtcdSystem, etcdAvailability } from './peers/etcd.ts';
 import { type FailoverKind, measureFailover } from './peers/failover.ts';
 import { type FalseElectionLine, falseElectionRow, measureFalseElections } from './peers/false-elections.ts';
 import { FlotillaSystem } from './peers/flotilla.ts';
+import { httpClientKind } from './peers/http-client.ts';
 import { benchValue, type RoundResult, runRound } from './peers/load.ts';
 import type { Availability, PeerSystem, SystemName } from './peers/system.ts';
 import { ZookeeperSystem, zookeeperAvailability } from './peers/zookeeper.ts';
@@ -309,7 +313,8 @@ export async function main(argv: string[]): Promise<void> {
   process.stderr.write(
     `peers bench: ${names.join(', ')}; 3 members each on loopback, fsync on; 8-byte keys, 256-byte values; ` +
       `clients ${settings.clientCounts.join(',')}; ${settings.rounds} rounds x ${settings.seconds} s, interleaved; ` +
-      `${settings.kills} failovers per kind (${settings.failoverKinds.join(', ')}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
+      `${settings.kills} failovers per kind (${settings.failoverKinds.join(', ')}); HTTP client ${httpClientKind()}; ` +
+      `load average ${os.loadavg()[0]!.toFixed(1)}\n`,
   );
   const dataRoot = makeTempDir('bench-peers-');
   const systems = names.map((name) => createSystem(name, dataRoot, settings));
@@ -377,6 +382,7 @@ function report(
       network: 'loopback',
       keyBytes: 8,
       valueBytes: 256,
+      httpClient: httpClientKind(),
       clients: settings.clientCounts,
       rounds: settings.rounds,
       secondsPerRound: settings.seconds,
