@@ -32,6 +32,8 @@ let idleSeconds = 3;
 interface Sample {
   readonly cpuSeconds: number;
   readonly mainThreadCpuSeconds: number;
+  /** Time the main thread was runnable but waiting for a CPU (/proc/<pid>/task/<pid>/schedstat). */
+  readonly mainThreadRunqueueWaitSeconds: number;
   readonly fsyncs: number;
   /** null: a build that reports no checkpoints of its own. */
   readonly walCheckpoints: number | null;
@@ -46,6 +48,11 @@ interface RoundFigures {
   readonly writesPerSecond: number;
   readonly leaderCpuMsPerWrite: number;
   readonly leaderMainThreadCpuMsPerWrite: number;
+  /**
+   * What the leader's event loop waited for a CPU per write, beside what it ran: on a machine whose
+   * run queue is longer than its cores a single-threaded loop waits more than it computes.
+   */
+  readonly leaderMainThreadRunqueueWaitMsPerWrite: number;
   readonly followerCpuMsPerWrite: number;
   /** The load generator (this process, which drives one cluster at a time): the client's share. */
   readonly clientCpuMsPerWrite: number;
@@ -62,6 +69,12 @@ function processCpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number 
   const text = readFileSync(statPath, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** schedstat: time on a CPU, time waiting on a run queue (both ns), timeslices. */
+function runqueueWaitSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ');
+  return Number(fields[1]) / 1e9;
 }
 
 async function metricCounts(address: string) {
@@ -90,6 +103,7 @@ async function sample(system: FlotillaSystem): Promise<Sample[]> {
         system.member(index).pid!,
         `/proc/${system.member(index).pid!}/task/${system.member(index).pid!}/stat`,
       ),
+      mainThreadRunqueueWaitSeconds: runqueueWaitSeconds(system.member(index).pid!),
       ...(await metricCounts(address)),
     })),
   );
@@ -123,6 +137,9 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
     leaderCpuMsPerWrite: cpuMs(leader) / result.ops,
     // Idle not subtracted: the idle rate is measured per process, not per thread.
     leaderMainThreadCpuMsPerWrite: mainThreadCpuMs(leader) / result.ops,
+    leaderMainThreadRunqueueWaitMsPerWrite:
+      ((after[leader]!.mainThreadRunqueueWaitSeconds - before[leader]!.mainThreadRunqueueWaitSeconds) * 1000) /
+      result.ops,
     followerCpuMsPerWrite: followers.reduce((sum, index) => sum + cpuMs(index), 0) / followers.length / result.ops,
     clientCpuMsPerWrite: (clientCpu.user + clientCpu.system) / 1000 / result.ops,
     leaderFsyncsPerWrite: (after[leader]!.fsyncs - before[leader]!.fsyncs) / result.ops,
@@ -197,6 +214,9 @@ function summarize(figures: readonly RoundFigures[]): void {
         writesPerSecond: median(rows.map((row) => row.writesPerSecond)),
         leaderCpuMsPerWrite: round3(median(rows.map((row) => row.leaderCpuMsPerWrite))),
         leaderMainThreadCpuMsPerWrite: round3(median(rows.map((row) => row.leaderMainThreadCpuMsPerWrite))),
+        leaderMainThreadRunqueueWaitMsPerWrite: round3(
+          median(rows.map((row) => row.leaderMainThreadRunqueueWaitMsPerWrite)),
+        ),
         followerCpuMsPerWrite: round3(median(rows.map((row) => row.followerCpuMsPerWrite))),
         clientCpuMsPerWrite: round3(median(rows.map((row) => row.clientCpuMsPerWrite))),
         leaderFsyncsPerWrite: round3(median(rows.map((row) => row.leaderFsyncsPerWrite))),
