@@ -23,6 +23,9 @@
 //                                              also the largest --clients count for 600 s per system with
 //                                              no fault: elections per hour, the followers' longest
 //                                              silences of the leader (bench/peers/false-elections.ts)
+//   FLOTILLA_PEERS_HTTP_CLIENT=raw npm run bench -- peers
+//                                              the HTTP systems' load generator on a lean client
+//                                              (bench/peers/raw-http-client.ts) instead of Node's http
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +38,7 @@ import { EtcdSystem, etcdAvailability } from './peers/etcd.ts';
 import { type FailoverKind, measureFailover } from './peers/failover.ts';
 import { type FalseElectionLine, falseElectionRow, measureFalseElections } from './peers/false-elections.ts';
 import { FlotillaSystem } from './peers/flotilla.ts';
+import { httpClientKind } from './peers/http-client.ts';
 import { benchValue, type RoundResult, runRound } from './peers/load.ts';
 import type { Availability, PeerSystem, SystemName } from './peers/system.ts';
 import { ZookeeperSystem, zookeeperAvailability } from './peers/zookeeper.ts';
@@ -72,6 +76,8 @@ interface LoadLine {
   p99_ms: number;
   errors: number;
   elections_during_load: number;
+  /** The load generator's CPU per write (load.ts): what the client took from the same 2 cores. */
+  client_cpu_ms_per_write: number;
 }
 
 interface FailoverLine {
@@ -175,6 +181,7 @@ function summarize(system: SystemName, clients: number, settings: Settings, roun
     p99_ms: round(median(rounds.map((result) => result.p99Ms)), 1),
     errors: rounds.reduce((sum, result) => sum + result.errors, 0),
     elections_during_load: elections,
+    client_cpu_ms_per_write: round(median(rounds.map((result) => result.clientCpuMsPerWrite)), 3),
   };
   return line;
 }
@@ -195,7 +202,7 @@ async function runLoad(systems: readonly PeerSystem[], settings: Settings, loadA
         process.stderr.write(
           `  ${system.name} clients=${clients} round ${roundNumber + 1}/${settings.rounds}: ` +
             `${round(result.ops / result.seconds, 0)} writes/s, p50 ${round(result.p50Ms, 1)} ms, ` +
-            `p99 ${round(result.p99Ms, 1)} ms, ${result.errors} errors, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+            `p99 ${round(result.p99Ms, 1)} ms, client CPU ${round(result.clientCpuMsPerWrite, 3)} ms/write, ${result.errors} errors, load ${os.loadavg()[0]!.toFixed(1)}\n`,
         );
       }
     }
@@ -306,7 +313,8 @@ export async function main(argv: string[]): Promise<void> {
   process.stderr.write(
     `peers bench: ${names.join(', ')}; 3 members each on loopback, fsync on; 8-byte keys, 256-byte values; ` +
       `clients ${settings.clientCounts.join(',')}; ${settings.rounds} rounds x ${settings.seconds} s, interleaved; ` +
-      `${settings.kills} failovers per kind (${settings.failoverKinds.join(', ')}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
+      `${settings.kills} failovers per kind (${settings.failoverKinds.join(', ')}); HTTP client ${httpClientKind()}; ` +
+      `load average ${os.loadavg()[0]!.toFixed(1)}\n`,
   );
   const dataRoot = makeTempDir('bench-peers-');
   const systems = names.map((name) => createSystem(name, dataRoot, settings));
@@ -374,6 +382,7 @@ function report(
       network: 'loopback',
       keyBytes: 8,
       valueBytes: 256,
+      httpClient: httpClientKind(),
       clients: settings.clientCounts,
       rounds: settings.rounds,
       secondsPerRound: settings.seconds,

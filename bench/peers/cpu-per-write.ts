@@ -32,6 +32,8 @@ let idleSeconds = 3;
 interface Sample {
   readonly cpuSeconds: number;
   readonly mainThreadCpuSeconds: number;
+  /** Time the main thread was runnable but waiting for a CPU (/proc/<pid>/task/<pid>/schedstat). */
+  readonly mainThreadRunqueueWaitSeconds: number;
   readonly fsyncs: number;
   /** null: a build that reports no checkpoints of its own. */
   readonly walCheckpoints: number | null;
@@ -46,8 +48,17 @@ interface RoundFigures {
   readonly writesPerSecond: number;
   readonly leaderCpuMsPerWrite: number;
   readonly leaderMainThreadCpuMsPerWrite: number;
+  /**
+   * What the leader's event loop waited for a CPU per write, beside what it ran: on a machine whose
+   * run queue is longer than its cores a single-threaded loop waits more than it computes.
+   */
+  readonly leaderMainThreadRunqueueWaitMsPerWrite: number;
   readonly followerCpuMsPerWrite: number;
+  /** The load generator (this process, which drives one cluster at a time): the client's share. */
+  readonly clientCpuMsPerWrite: number;
   readonly leaderFsyncsPerWrite: number;
+  /** Per follower: more than the leader's means a follower writes appends the leader batched. */
+  readonly followerFsyncsPerWrite: number;
   readonly leaderWalCheckpoints: number | null;
   readonly leaderWalFramesPerCheckpoint: number | null;
 }
@@ -58,6 +69,12 @@ function processCpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number 
   const text = readFileSync(statPath, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** schedstat: time on a CPU, time waiting on a run queue (both ns), timeslices. */
+function runqueueWaitSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ');
+  return Number(fields[1]) / 1e9;
 }
 
 async function metricCounts(address: string) {
@@ -86,6 +103,7 @@ async function sample(system: FlotillaSystem): Promise<Sample[]> {
         system.member(index).pid!,
         `/proc/${system.member(index).pid!}/task/${system.member(index).pid!}/stat`,
       ),
+      mainThreadRunqueueWaitSeconds: runqueueWaitSeconds(system.member(index).pid!),
       ...(await metricCounts(address)),
     })),
   );
@@ -101,7 +119,9 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
   // for both systems of an interleaved comparison.
   const idleCpuSecondsPerSecond = (index: number) =>
     idleSeconds === 0 ? 0 : (before[index]!.cpuSeconds - idleStart[index]!.cpuSeconds) / idleSeconds;
+  const clientCpuBefore = process.cpuUsage();
   const result = await runRound((client) => system.openClient(client), clients, seconds, benchValue(round));
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const after = await sample(system);
   const cpuMs = (index: number) =>
     (after[index]!.cpuSeconds - before[index]!.cpuSeconds - idleCpuSecondsPerSecond(index) * result.seconds) * 1000;
@@ -117,8 +137,16 @@ async function measureRound(system: FlotillaSystem, clients: number, seconds: nu
     leaderCpuMsPerWrite: cpuMs(leader) / result.ops,
     // Idle not subtracted: the idle rate is measured per process, not per thread.
     leaderMainThreadCpuMsPerWrite: mainThreadCpuMs(leader) / result.ops,
+    leaderMainThreadRunqueueWaitMsPerWrite:
+      ((after[leader]!.mainThreadRunqueueWaitSeconds - before[leader]!.mainThreadRunqueueWaitSeconds) * 1000) /
+      result.ops,
     followerCpuMsPerWrite: followers.reduce((sum, index) => sum + cpuMs(index), 0) / followers.length / result.ops,
+    clientCpuMsPerWrite: (clientCpu.user + clientCpu.system) / 1000 / result.ops,
     leaderFsyncsPerWrite: (after[leader]!.fsyncs - before[leader]!.fsyncs) / result.ops,
+    followerFsyncsPerWrite:
+      followers.reduce((sum, index) => sum + after[index]!.fsyncs - before[index]!.fsyncs, 0) /
+      followers.length /
+      result.ops,
     leaderWalCheckpoints: difference(after[leader]!.walCheckpoints, before[leader]!.walCheckpoints),
     leaderWalFramesPerCheckpoint: framesPerCheckpoint(before[leader]!, after[leader]!),
   };
@@ -186,15 +214,25 @@ function summarize(figures: readonly RoundFigures[]): void {
         writesPerSecond: median(rows.map((row) => row.writesPerSecond)),
         leaderCpuMsPerWrite: round3(median(rows.map((row) => row.leaderCpuMsPerWrite))),
         leaderMainThreadCpuMsPerWrite: round3(median(rows.map((row) => row.leaderMainThreadCpuMsPerWrite))),
+        leaderMainThreadRunqueueWaitMsPerWrite: round3(
+          median(rows.map((row) => row.leaderMainThreadRunqueueWaitMsPerWrite)),
+        ),
         followerCpuMsPerWrite: round3(median(rows.map((row) => row.followerCpuMsPerWrite))),
+        clientCpuMsPerWrite: round3(median(rows.map((row) => row.clientCpuMsPerWrite))),
         leaderFsyncsPerWrite: round3(median(rows.map((row) => row.leaderFsyncsPerWrite))),
+        followerFsyncsPerWrite: round3(median(rows.map((row) => row.followerFsyncsPerWrite))),
         leaderWalCheckpointsPerRound: rows.map((row) => row.leaderWalCheckpoints),
       };
     });
     for (const row of medians) process.stdout.write(`median ${JSON.stringify(row)}\n`);
     if (medians.length === 2) {
       const ratio = (
-        key: 'writesPerSecond' | 'leaderCpuMsPerWrite' | 'leaderMainThreadCpuMsPerWrite' | 'followerCpuMsPerWrite',
+        key:
+          | 'writesPerSecond'
+          | 'leaderCpuMsPerWrite'
+          | 'leaderMainThreadCpuMsPerWrite'
+          | 'followerCpuMsPerWrite'
+          | 'clientCpuMsPerWrite',
       ) => round3(medians[0]![key] / medians[1]![key]);
       const ratios = {
         clients,
@@ -202,6 +240,7 @@ function summarize(figures: readonly RoundFigures[]): void {
         leaderCpuMsPerWrite: ratio('leaderCpuMsPerWrite'),
         leaderMainThreadCpuMsPerWrite: ratio('leaderMainThreadCpuMsPerWrite'),
         followerCpuMsPerWrite: ratio('followerCpuMsPerWrite'),
+        clientCpuMsPerWrite: ratio('clientCpuMsPerWrite'),
       };
       process.stdout.write(`ratio this/baseline ${JSON.stringify(ratios)}\n`);
     }

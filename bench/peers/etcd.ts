@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { freePort } from '../../test/raft/support/process-cluster.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import { KeepAliveJsonClient } from './http-client.ts';
+import { KeepAliveJsonClient, openJsonClient } from './http-client.ts';
 import { clientKey, type WriteClient } from './load.ts';
 import { MemberProcess } from './processes.ts';
 import type { Availability, MemberView, PeerSystem } from './system.ts';
@@ -83,7 +83,7 @@ export class EtcdSystem implements PeerSystem {
   }
 
   async openClient(client: number): Promise<WriteClient> {
-    const http = KeepAliveJsonClient.forAddress(this.clientAddresses[this.leaderIndex]!);
+    const http = openJsonClient(this.clientAddresses[this.leaderIndex]!);
     const key = Buffer.from(clientKey(client)).toString('base64');
     return {
       async write(value: string): Promise<void> {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { freePort } from '../../test/raft/support/process-cluster.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import { KeepAliveJsonClient } from './http-client.ts';
+import { KeepAliveJsonClient, openJsonClient } from './http-client.ts';
 import { clientKey, type WriteClient } from './load.ts';
 import { MemberProcess } from './processes.ts';
 import type { MemberView, PeerSystem } from './system.ts';
@@ -81,7 +81,7 @@ export class FlotillaSystem implements PeerSystem {
   }
 
   async openClient(client: number): Promise<WriteClient> {
-    const http = KeepAliveJsonClient.forAddress(this.addresses[this.leaderIndex]!);
+    const http = openJsonClient(this.addresses[this.leaderIndex]!);
     const pathName = `/api/v1/kv/${namespace}/${clientKey(client)}`;
     return {
       async write(value: string): Promise<void> {

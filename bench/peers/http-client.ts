@@ -1,6 +1,7 @@
 // A JSON-over-HTTP/1.1 client on one keep-alive socket: the same code drives Flotilla's KV API
 // and etcd's v3 JSON gateway, so neither pays for a client the other does not.
 import http from 'node:http';
+import { RawJsonClient } from './raw-http-client.ts';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -8,7 +9,29 @@ export interface HttpAnswer {
   readonly location: string | undefined;
 }
 
-export class KeepAliveJsonClient {
+/** What the load generator needs of an HTTP client. */
+export interface JsonClient {
+  request(method: string, path: string, body: unknown, timeoutMs?: number): Promise<HttpAnswer>;
+  close(): void;
+}
+
+/** FLOTILLA_PEERS_HTTP_CLIENT: node (Node's http, the default) or raw (raw-http-client.ts). */
+export function httpClientKind(): 'node' | 'raw' {
+  const choice = process.env.FLOTILLA_PEERS_HTTP_CLIENT ?? 'node';
+  if (choice !== 'node' && choice !== 'raw') {
+    throw new Error(`FLOTILLA_PEERS_HTTP_CLIENT must be node or raw, got ${choice}`);
+  }
+  return choice;
+}
+
+/** The load generator's client for the HTTP systems (Flotilla and etcd alike), as httpClientKind() says. */
+export function openJsonClient(address: string): JsonClient {
+  if (httpClientKind() === 'node') return KeepAliveJsonClient.forAddress(address);
+  const [host, port] = address.split(':');
+  return new RawJsonClient(host!, Number(port));
+}
+
+export class KeepAliveJsonClient implements JsonClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
   constructor(

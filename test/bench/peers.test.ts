@@ -58,6 +58,12 @@ test(`peers bench --quick runs ${expectedSystems.join(', ')} and writes its resu
       assert.ok(line, `no JSON line for ${system} at ${clients} clients`);
       assert.ok((line.ops_per_s as number) > 0, `${system} acknowledged no write at ${clients} clients`);
       assert.ok(Number.isFinite(line.p99_ms), `${system} at ${clients} clients has no p99`);
+      // The load generator's own CPU per write, measured for every system (bench/peers/load.ts).
+      const clientCpu = line.client_cpu_ms_per_write as number;
+      assert.ok(
+        clientCpu > 0 && Number.isFinite(clientCpu),
+        `${system} at ${clients} clients: client CPU ${clientCpu}`,
+      );
     }
     const failover = lines.find((candidate) => candidate.bench === 'peers-failover' && candidate.system === system);
     assert.ok(failover, `no failover line for ${system}`);
