@@ -11,6 +11,7 @@ import { storageWriterModes } from '../raft/storage-writer.ts';
 import {
   type ElectionTimer,
   electionTimerOf,
+  lanBeacon,
   type TimingProfile,
   timingProfiles,
   validateTiming,
@@ -221,6 +222,11 @@ export const masterOptions = {
       "when a follower that hears a leader campaigns (overrides the profile: lan fixed, wan randomized): fixed after exactly the election timeout of the leader's " +
       'silence, randomized after 1-2x it (a stalled leader is deposed less often, a frozen one replaced later)',
   }),
+  raftBeacon: switchOption({
+    flag: 'raft-beacon',
+    description:
+      'liveness beacon (UDP, from a worker thread): a frozen leader is replaced after 8 ticks of silence, a leader whose process lives but stalls is kept (up to 2 s); members without it fall back to the election timer',
+  }),
   join: switchOption({ flag: 'join', description: 'start empty and wait to be added with ADD_MASTER' }),
   snapshotEntries: wholeOption({
     flag: 'snapshot-entries',
@@ -419,6 +425,7 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
     electionTicks: values.electionTicks ?? profile.electionTicks,
     heartbeatTicks: values.heartbeatTicks ?? profile.heartbeatTicks,
     electionTimer: values.electionTimer ?? electionTimerOf(profile),
+    beacon: values.raftBeacon ? lanBeacon : null,
   };
   try {
     validateTiming(timing);
