@@ -425,7 +425,7 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
     electionTicks: values.electionTicks ?? profile.electionTicks,
     heartbeatTicks: values.heartbeatTicks ?? profile.heartbeatTicks,
     electionTimer: values.electionTimer ?? electionTimerOf(profile),
-    beacon: values.raftBeacon ? lanBeacon : null,
+    ...(values.raftBeacon ? { beacon: lanBeacon } : {}),
   };
   try {
     validateTiming(timing);
