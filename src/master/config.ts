@@ -11,6 +11,7 @@ import { storageWriterModes } from '../raft/storage-writer.ts';
 import {
   type ElectionTimer,
   electionTimerOf,
+  lanBeacon,
   type TimingProfile,
   timingProfiles,
   validateTiming,
@@ -226,6 +227,11 @@ export const masterOptions = {
     description:
       "serve the master's CPU profile at /debug/pprof (V8 .cpuprofile; ACL action profile_masters), as etcd's --enable-pprof",
   }),
+  raftBeacon: switchOption({
+    flag: 'raft-beacon',
+    description:
+      'liveness beacon (UDP, from a worker thread): a frozen leader is replaced after 8 ticks of silence, a leader whose process lives but stalls is kept (up to 2 s); members without it fall back to the election timer',
+  }),
   join: switchOption({ flag: 'join', description: 'start empty and wait to be added with ADD_MASTER' }),
   snapshotEntries: wholeOption({
     flag: 'snapshot-entries',
@@ -424,6 +430,7 @@ function resolveMasterConfig(values: MasterOptionValues): MasterConfig {
     electionTicks: values.electionTicks ?? profile.electionTicks,
     heartbeatTicks: values.heartbeatTicks ?? profile.heartbeatTicks,
     electionTimer: values.electionTimer ?? electionTimerOf(profile),
+    ...(values.raftBeacon ? { beacon: lanBeacon } : {}),
   };
   try {
     validateTiming(timing);

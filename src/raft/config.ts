@@ -13,6 +13,17 @@ export interface CoreConfig {
    * lost or split campaign) still waits its randomized timeout (see core.ts electionTimeoutTicks).
    */
   readonly preVoteAtElectionTicks: boolean;
+  /**
+   * 0: no liveness beacon. Else a follower whose leader's beacon it heard this term (leaderAlive,
+   * beacon.ts) campaigns after exactly this many ticks of the leader's silence when the beacon is
+   * stale too (a frozen or lost leader), and its stickiness lease ends then; while the beacon is
+   * fresh (the leader's process lives, its event loop stalls) it neither campaigns nor grants a
+   * pre-vote, up to beaconBoundTicks of silence. Below electionTicks only in 'safe' read mode: a
+   * leader's read lease counts on electionTicks of stickiness.
+   */
+  readonly beaconElectionTicks: number;
+  /** With a beacon: silence after which a follower campaigns however fresh the beacon (a spoofed or stuck beacon). */
+  readonly beaconBoundTicks: number;
   readonly heartbeatTicks: number;
   /** A leader that has not heard from a quorum for electionTicks steps down (§6.2). */
   readonly checkQuorum: boolean;
@@ -66,6 +77,8 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
   maxApplyBytes: 8 * 1024 * 1024,
   asyncStorageWrites: false,
   preVoteAtElectionTicks: false,
+  beaconElectionTicks: 0,
+  beaconBoundTicks: 0,
 });
 
 export function validateCoreConfig(config: CoreConfig): void {
@@ -100,6 +113,22 @@ export function validateCoreConfig(config: CoreConfig): void {
     throw new Error(
       `raft config: heartbeatTicks (${config.heartbeatTicks}) must be below electionTicks (${config.electionTicks})`,
     );
+  }
+  for (const key of ['beaconElectionTicks', 'beaconBoundTicks'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 0)
+      throw new Error(`raft config: ${key} must be a non-negative integer, got ${String(config[key])}`);
+  }
+  if (config.beaconElectionTicks > 0) {
+    if (config.beaconElectionTicks <= config.heartbeatTicks)
+      throw new Error(
+        `raft config: beaconElectionTicks (${config.beaconElectionTicks}) must be above heartbeatTicks (${config.heartbeatTicks})`,
+      );
+    if (config.beaconBoundTicks <= config.beaconElectionTicks)
+      throw new Error(
+        `raft config: beaconBoundTicks (${config.beaconBoundTicks}) must be above beaconElectionTicks (${config.beaconElectionTicks})`,
+      );
+    if (config.readMode === 'lease' && config.beaconElectionTicks < config.electionTicks)
+      throw new Error('raft config: readMode "lease" needs beaconElectionTicks of at least electionTicks (§6.4.1)');
   }
   if (config.readMode === 'lease' && !config.checkQuorum) {
     throw new Error('raft config: readMode "lease" is only safe with checkQuorum on (§6.4.1)');

@@ -69,6 +69,10 @@ export class RaftCore {
   /** Started from persisted state (a term was seen): it may have backed a leader's lease. */
   private readonly restarted: boolean;
   private randomizedElectionTimeout = 0;
+  /** The current leader's beacon was heard in its term (leaderAlive): its silence is timed by beaconElectionTicks. */
+  private leaderBeacons = false;
+  /** ticksSinceStart at the latest leaderAlive from the current leader. */
+  private leaderAliveAt = -1;
 
   private readonly votes = new Map<NodeId, boolean>();
   /** Voters asked a second time in this pre-vote round (askAgainForPreVote). */
@@ -218,6 +222,21 @@ export class RaftCore {
     if (this.config.readMode === 'lease' || !this.promotable()) return;
     this.electionElapsed = 0;
     this.campaign('pre-vote');
+  }
+
+  /**
+   * The driver's beacon receiver (beacon.ts) heard `from`'s beacon for `term` recently: its
+   * process lives, whatever its event loop does. The driver says so before each tick and each
+   * batch of messages while the beacon is fresh; fresh here means said since the previous tick.
+   * Only the leader this follower knows, in its term, counts (a deposed leader's late beacon
+   * keeps nobody waiting).
+   */
+  leaderAlive(from: NodeId, term: Term): void {
+    this.assertNoPendingReady();
+    if (this.config.beaconElectionTicks === 0) return;
+    if (this.role !== 'follower' || from === NO_NODE || from !== this.leader || term !== this.term) return;
+    this.leaderBeacons = true;
+    this.leaderAliveAt = this.ticksSinceStart;
   }
 
   /** §3.10: hand leadership to `to`. Returns false when that is not possible now. */
@@ -407,6 +426,7 @@ export class RaftCore {
     // §9.6: a pre-candidate keeps its term and vote; it only asks whether it could win.
     this.role = 'pre-candidate';
     this.leader = NO_NODE;
+    this.forgetBeacon();
     this.votes.clear();
     this.preVoteAskedAgain.clear();
     this.electionElapsed = 0;
@@ -444,6 +464,7 @@ export class RaftCore {
       this.vote = NO_NODE;
     }
     this.leader = NO_NODE;
+    this.forgetBeacon();
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
@@ -453,6 +474,27 @@ export class RaftCore {
     this.transferee = NO_NODE;
     this.leaseForfeited = false;
     this.termStartIndex = 0;
+  }
+
+  private forgetBeacon(): void {
+    this.leaderBeacons = false;
+    this.leaderAliveAt = -1;
+  }
+
+  /** The leader is silent but its beacon is fresh: it stalls, it is not lost; wait, up to the bound. */
+  private leaderStallsAlive(): boolean {
+    return (
+      this.leaderBeacons &&
+      this.role === 'follower' &&
+      this.leader !== NO_NODE &&
+      this.ticksSinceStart - this.leaderAliveAt <= 1 &&
+      this.electionElapsed < this.config.beaconBoundTicks
+    );
+  }
+
+  /** Ticks of the leader's silence that end the stickiness lease (and, in the fixed timer, start PreVote). */
+  private leaseTicks(): number {
+    return this.leaderBeacons && this.leader !== NO_NODE ? this.config.beaconElectionTicks : this.config.electionTicks;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -486,8 +528,9 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.electionElapsed === this.config.electionTicks) this.answerPreVotesHeldInLease();
-    if (this.promotable() && this.electionElapsed >= this.electionTimeoutTicks()) {
+    // The lease ends at leaseTicks of silence, or later, when the leader's beacon goes stale.
+    if (this.preVotesHeldInLease.size > 0) this.answerPreVotesHeldInLease();
+    if (this.promotable() && this.electionElapsed >= this.electionTimeoutTicks() && !this.leaderStallsAlive()) {
       this.electionElapsed = 0;
       this.campaign('pre-vote');
     }
@@ -504,6 +547,8 @@ export class RaftCore {
    */
   private electionTimeoutTicks(): number {
     const hearsLeader = this.role === 'follower' && this.leader !== NO_NODE;
+    // A leader with a beacon is timed by it: a stale beacon with this much silence is a lost leader.
+    if (hearsLeader && this.leaderBeacons) return this.config.beaconElectionTicks;
     if (this.config.preVoteAtElectionTicks && hearsLeader) return this.config.electionTicks;
     return this.randomizedElectionTimeout;
   }
@@ -585,7 +630,7 @@ export class RaftCore {
   private inStickinessLease(): boolean {
     return (
       this.config.checkQuorum &&
-      this.electionElapsed < this.config.electionTicks &&
+      (this.electionElapsed < this.leaseTicks() || this.leaderStallsAlive()) &&
       (this.leader !== NO_NODE || this.backedLeaseBeforeRestart())
     );
   }

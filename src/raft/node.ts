@@ -21,6 +21,7 @@
 import { assert } from '../util/assert.ts';
 import { applySliceBudgetMs, maxIdempotencyFingerprintBytes, maxIdempotencyKeyBytes } from './limits.ts';
 import { ApplyQueue } from './apply-queue.ts';
+import { Beacon } from './beacon.ts';
 import { CommitHold } from './commit-hold.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -36,7 +37,7 @@ import { SqliteRaftStorage, type StorageOptions } from './storage.ts';
 import { StorageWriter, type StorageWriterMode } from './storage-writer.ts';
 import { type AcceptedReady, type PipelineWrite, WritePipeline } from './write-pipeline.ts';
 import { coreTiming, type TimingProfile, timingProfiles } from './timing.ts';
-import { PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
+import { hostOf, PeerTransport, type PeerTransportTls, type TransportLogger } from './transport.ts';
 import {
   type CoreStatus,
   type CoreSummary,
@@ -196,6 +197,8 @@ export class RaftNode {
   private readonly applyListeners = new Set<(index: LogIndex) => void>();
   private tickTimer: NodeJS.Timeout | null = null;
   private readonly leaderSilence = new LeaderSilence();
+  /** The liveness beacon's thread (beacon.ts), with the profile's beacon on. */
+  private readonly beacon: Beacon | null;
   private processScheduled = false;
   private walCheckpointScheduled = false;
   /** Committed entries not applied yet, applied in slices (applySlice); set up by the constructor. */
@@ -268,6 +271,7 @@ export class RaftNode {
     this.appliedIndex = persisted.snapshot === null ? this.core.status().applied : 0;
     if (persisted.snapshot !== null) this.beginRestore(persisted.snapshot, 'snapshot restored');
     this.leadershipHeard = leadershipOf(this.core.status());
+    this.beacon = this.startBeacon(options);
     this.transport = new PeerTransport({
       self: options.id,
       secret: options.secret,
@@ -277,6 +281,7 @@ export class RaftNode {
       onPeerDisconnected: (peer) => this.peerDisconnected(peer),
       ...(options.applicationFormat === undefined ? {} : { applicationFormat: options.applicationFormat }),
       ...(options.snapshotFormat === undefined ? {} : { snapshotFormat: options.snapshotFormat }),
+      beaconPort: () => this.beacon?.port() ?? null,
       acceptsUnknownPeers: () => {
         const membership = this.core.status().membership;
         return membership.voters.length + membership.learners.length === 0;
@@ -288,6 +293,32 @@ export class RaftNode {
     const known = this.core.status().membership;
     if (options.join && known.voters.length + known.learners.length === 0)
       this.transport.setPeers(withoutSelf(options.peers, options.id));
+  }
+
+  private startBeacon(options: RaftNodeOptions): Beacon | null {
+    const timing = this.timing.beacon ?? null;
+    if (timing === null) return null;
+    const own = options.peers[options.id];
+    let host = '0.0.0.0';
+    let preferredPort = 0;
+    if (own !== undefined) {
+      host = hostOf(own);
+      preferredPort = Number(new URL(`ws://${own}`).port);
+    }
+    return Beacon.start({
+      self: options.id,
+      secret: options.secret,
+      host,
+      preferredPort,
+      intervalMs: this.timing.tickMs * this.timing.heartbeatTicks,
+      boundMs: timing.boundMs,
+      freshMs: timing.freshMs,
+      onFailed: (message) =>
+        this.logger.warn(
+          { ...this.logFields(), error: message },
+          'raft liveness beacon failed; the election timer alone decides',
+        ),
+    });
   }
 
   static start(options: RaftNodeOptions): RaftNode {
@@ -425,7 +456,7 @@ export class RaftNode {
     this.stopped = true;
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
-    await this.transport.close();
+    await Promise.all([this.transport.close(), this.beacon?.close()]);
     // Every write posted is made durable first; a commit-only hard state rides along unsynced.
     const hardState = this.pipeline.takeUnwrittenHardState();
     const batch = hardState === null ? null : { hardState, entries: [], snapshot: null };
@@ -441,6 +472,7 @@ export class RaftNode {
 
   private tick(): void {
     if (this.stopped) return;
+    if (this.beacon !== null) this.beaconBeforeTick(this.beacon);
     this.core.tick();
     if (this.core.summary().role === 'follower') this.leaderSilence.tick();
     else this.leaderSilence.forget();
@@ -448,6 +480,27 @@ export class RaftNode {
     this.process();
     // After the tick's heartbeats, which carry the commit index to the followers they reach.
     if (this.fatal === null) this.releaseCommitHold();
+  }
+
+  /**
+   * The main loop turned; the beacon thread learns the role (the voters to beacon to, or the
+   * leader to listen for), and a fresh beacon is news for the core before its timer counts.
+   */
+  private beaconBeforeTick(beacon: Beacon): void {
+    beacon.bump();
+    const { role, term, leader, membership } = this.core.summary();
+    if (role === 'leader') {
+      const targets = [];
+      for (const voter of membership.voters) {
+        const target = voter === this.id ? null : this.transport.beaconTargetOf(voter);
+        if (target !== null) targets.push(target);
+      }
+      beacon.lead(term, targets);
+      return;
+    }
+    const followed = role === 'follower' ? leader : NO_NODE;
+    beacon.follow(followed, term);
+    if (followed !== NO_NODE && beacon.fresh()) this.core.leaderAlive(followed, term);
   }
 
   private receive(messages: readonly import('./types.ts').Message[]): void {
@@ -1033,6 +1086,7 @@ export class RaftNode {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.failAll('stopped');
     void this.transport.close();
+    void this.beacon?.close();
     this.writer?.terminate();
     this.inlineStorage?.close();
     this.onFatal(error, exitCode);

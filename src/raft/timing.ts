@@ -22,13 +22,36 @@ export type ElectionTimer = 'randomized' | 'fixed';
 
 import type { CoreConfig } from './config.ts';
 
+/**
+ * The liveness beacon (beacon.ts): a follower that hears its leader's beacon campaigns after
+ * `electionTicks` of silence once the beacon is older than `freshMs` too, and waits while it is
+ * fresh, up to `boundMs` of silence (so does the leader's beacon thread for its own main loop).
+ */
+export interface BeaconTiming {
+  readonly electionTicks: number;
+  readonly freshMs: number;
+  readonly boundMs: number;
+}
+
 export interface TimingProfile {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   /** Absent: randomized. */
   readonly electionTimer?: ElectionTimer;
+  /** Absent or null: no beacon, the election timer alone. */
+  readonly beacon?: BeaconTiming | null;
 }
+
+/**
+ * The LAN beacon (`--raft-beacon`). 8 ticks (240 ms) of silence, and a beacon older than 200 ms:
+ * a frozen leader's last beacon went out about when its last heartbeat did, so both run out
+ * together and the follower campaigns at 8-9 ticks. 200 ms of freshness covers the beacon
+ * thread's own scheduling delay on a loaded 2-core machine (the thread is not held by the main
+ * thread's GC or turns, but it waits for a core like any thread). 2 s bounds how long a leader
+ * whose main loop stopped turning (livelock) is kept.
+ */
+export const lanBeacon: BeaconTiming = { electionTicks: 8, freshMs: 200, boundMs: 2_000 };
 
 export const timingProfiles = {
   lan: { tickMs: 30, electionTicks: 10, heartbeatTicks: 1 },
@@ -44,8 +67,19 @@ export function electionTimerOf(timing: TimingProfile): ElectionTimer {
 /** The core's side of a profile: what RaftNode gives its RaftCore. */
 export function coreTiming(
   timing: TimingProfile,
-): Pick<CoreConfig, 'electionTicks' | 'electionJitterTicks' | 'heartbeatTicks' | 'preVoteAtElectionTicks'> {
+): Pick<
+  CoreConfig,
+  | 'electionTicks'
+  | 'electionJitterTicks'
+  | 'heartbeatTicks'
+  | 'preVoteAtElectionTicks'
+  | 'beaconElectionTicks'
+  | 'beaconBoundTicks'
+> {
+  const beacon = timing.beacon ?? null;
   return {
+    beaconElectionTicks: beacon === null ? 0 : beacon.electionTicks,
+    beaconBoundTicks: beacon === null ? 0 : Math.ceil(beacon.boundMs / timing.tickMs),
     electionTicks: timing.electionTicks,
     // Randomized: [electionTicks, 2 × electionTicks). Fixed: only after a campaign that went nowhere.
     electionJitterTicks: timing.electionTicks,
@@ -59,6 +93,15 @@ export function validateTiming(timing: TimingProfile): void {
     const value = timing[key];
     if (!Number.isInteger(value) || value <= 0)
       throw new Error(`raft timing: ${key} must be a positive integer, got ${String(value)}`);
+  }
+  const beacon = timing.beacon ?? null;
+  if (beacon !== null) {
+    if (!Number.isInteger(beacon.electionTicks) || beacon.electionTicks <= timing.heartbeatTicks)
+      throw new Error(`raft timing: the beacon's electionTicks must be an integer above heartbeatTicks`);
+    if (!(beacon.freshMs >= timing.tickMs * timing.heartbeatTicks))
+      throw new Error('raft timing: the beacon must stay fresh for at least a heartbeat interval');
+    if (!(beacon.boundMs > beacon.electionTicks * timing.tickMs))
+      throw new Error("raft timing: the beacon's bound must be above its election timeout");
   }
   if (timing.heartbeatTicks >= timing.electionTicks) {
     throw new Error(

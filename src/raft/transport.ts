@@ -84,6 +84,11 @@ export const APPLICATION_FORMAT_HEADER = 'x-flotilla-application-format';
  * (state-machine/snapshot.ts); a build before this header sends none.
  */
 export const SNAPSHOT_FORMAT_HEADER = 'x-flotilla-snapshot-format';
+/**
+ * The UDP port of the sender's liveness beacon (beacon.ts), on the host of its Raft address. A
+ * replica that names none (an older build, or the beacon off) is sent no beacon.
+ */
+export const BEACON_HEADER = 'x-flotilla-raft-beacon';
 
 export interface TransportLimits {
   /** Bytes queued on one peer's socket above which send() drops instead of queueing more. */
@@ -160,6 +165,8 @@ export interface PeerTransportOptions {
   readonly applicationFormat?: number;
   /** The newest state snapshot format this replica reads, sent at the handshake (absent: none sent). */
   readonly snapshotFormat?: number;
+  /** This replica's beacon port, read at each handshake (absent or null: none named). */
+  readonly beaconPort?: () => number | null;
 }
 
 export interface PeerStats {
@@ -203,6 +210,8 @@ interface PeerState {
   applicationFormat: number | null | undefined;
   /** The same for the snapshot format it reads. */
   snapshotFormat: number | null | undefined;
+  /** The beacon port its last handshake named; null if none. */
+  beaconPort: number | null;
   readonly counters: Counters;
 }
 
@@ -216,6 +225,13 @@ const refusalLogIntervalMs = 1_000;
 /** A format number named in a handshake header; null when absent or not a small number. */
 function namedFormat(header: string | string[] | undefined): number | null {
   return typeof header === 'string' && /^[0-9]{1,3}$/.test(header) ? Number(header) : null;
+}
+
+/** A UDP port named in a handshake header; null when absent or not a port. */
+function namedPort(header: string | string[] | undefined): number | null {
+  if (typeof header !== 'string' || !/^[0-9]{1,5}$/.test(header)) return null;
+  const port = Number(header);
+  return port >= 1 && port <= 65_535 ? port : null;
 }
 /** RFC 6455 §7.4.1: "going away", e.g. a server going down. */
 const closeCodeGoingAway = 1001;
@@ -242,6 +258,9 @@ export class PeerTransport {
   /** The snapshot format each socket's peer named at its handshake (null: it named none). */
   private readonly socketSnapshotFormats = new WeakMap<WebSocket, number | null>();
   private readonly snapshotFormat: number | null;
+  /** The beacon port each socket's peer named at its handshake. */
+  private readonly socketBeaconPorts = new WeakMap<WebSocket, number | null>();
+  private readonly beaconPort: () => number | null;
   private readonly server: WebSocketServer;
   private readonly keepaliveTimer: NodeJS.Timeout;
   /** The keepalive check the timer scheduled, after the pending input is read (race 4). */
@@ -268,6 +287,7 @@ export class PeerTransport {
     this.frameFormat = options.frameFormat ?? frameFormatVersion;
     this.applicationFormat = options.applicationFormat ?? null;
     this.snapshotFormat = options.snapshotFormat ?? null;
+    this.beaconPort = options.beaconPort ?? (() => null);
     if (
       !Number.isInteger(this.frameFormat) ||
       this.frameFormat < oldestFrameFormatVersion ||
@@ -290,6 +310,8 @@ export class PeerTransport {
       headers.push(`${FRAME_FORMAT_HEADER}: ${this.frameFormat}`);
       if (this.applicationFormat !== null) headers.push(`${APPLICATION_FORMAT_HEADER}: ${this.applicationFormat}`);
       if (this.snapshotFormat !== null) headers.push(`${SNAPSHOT_FORMAT_HEADER}: ${this.snapshotFormat}`);
+      const beaconPort = this.beaconPort();
+      if (beaconPort !== null) headers.push(`${BEACON_HEADER}: ${beaconPort}`);
     });
     this.keepaliveTimer = setInterval(() => this.scheduleKeepaliveCheck(), this.limits.keepaliveIntervalMs);
   }
@@ -354,7 +376,9 @@ export class PeerTransport {
     const frameFormat = this.agreedFrameFormat(request.headers[FRAME_FORMAT_HEADER]);
     const applicationFormat = namedFormat(request.headers[APPLICATION_FORMAT_HEADER]);
     const snapshotFormat = namedFormat(request.headers[SNAPSHOT_FORMAT_HEADER]);
+    const beaconPort = namedPort(request.headers[BEACON_HEADER]);
     this.server.handleUpgrade(request, socket, head, (webSocket) => {
+      this.socketBeaconPorts.set(webSocket, beaconPort);
       this.socketFrameFormats.set(webSocket, frameFormat);
       this.socketApplicationFormats.set(webSocket, applicationFormat);
       this.socketSnapshotFormats.set(webSocket, snapshotFormat);
@@ -374,6 +398,17 @@ export class PeerTransport {
   /** The snapshot format `peer` reads, as applicationFormatOf says the application format. */
   snapshotFormatOf(peer: NodeId): number | null | undefined {
     return this.peers.get(peer)?.snapshotFormat;
+  }
+
+  /**
+   * Where `peer` takes beacons: the host of its address and the port its latest handshake named;
+   * null if it named none or is not connected.
+   */
+  beaconTargetOf(peer: NodeId): { host: string; port: number } | null {
+    const state = this.peers.get(peer);
+    if (state === undefined || state.beaconPort === null || state.socket?.readyState !== WebSocket.OPEN) return null;
+    if (!isDialableAddress(state.address)) return null;
+    return { host: hostOf(state.address), port: state.beaconPort };
   }
 
   stats(): TransportStats {
@@ -415,6 +450,7 @@ export class PeerTransport {
       heardSinceLastPing: false,
       applicationFormat: undefined,
       snapshotFormat: undefined,
+      beaconPort: null,
       outageLogged: false,
       counters: {
         sentFrames: 0,
@@ -457,6 +493,11 @@ export class PeerTransport {
 
   // --- dialing ---------------------------------------------------------------------------------
 
+  private beaconHeader(): Record<string, string> {
+    const port = this.beaconPort();
+    return port === null ? {} : { [BEACON_HEADER]: `${port}` };
+  }
+
   private dial(peer: PeerState): void {
     if (this.closed || this.peers.get(peer.id) !== peer || peer.socket !== null) return;
     if (!isDialableAddress(peer.address)) {
@@ -470,6 +511,7 @@ export class PeerTransport {
         [FRAME_FORMAT_HEADER]: `${this.frameFormat}`,
         ...(this.applicationFormat === null ? {} : { [APPLICATION_FORMAT_HEADER]: `${this.applicationFormat}` }),
         ...(this.snapshotFormat === null ? {} : { [SNAPSHOT_FORMAT_HEADER]: `${this.snapshotFormat}` }),
+        ...this.beaconHeader(),
       },
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
@@ -482,6 +524,7 @@ export class PeerTransport {
       this.socketFrameFormats.set(socket, this.agreedFrameFormat(response.headers[FRAME_FORMAT_HEADER]));
       this.socketApplicationFormats.set(socket, namedFormat(response.headers[APPLICATION_FORMAT_HEADER]));
       this.socketSnapshotFormats.set(socket, namedFormat(response.headers[SNAPSHOT_FORMAT_HEADER]));
+      this.socketBeaconPorts.set(socket, namedPort(response.headers[BEACON_HEADER]));
       const answering = response.headers[NODE_HEADER];
       if (answering === peer.id) return;
       this.logger.warn(
@@ -615,6 +658,7 @@ export class PeerTransport {
     peer.outageLogged = false;
     peer.applicationFormat = this.socketApplicationFormats.get(socket) ?? null;
     peer.snapshotFormat = this.socketSnapshotFormats.get(socket) ?? null;
+    peer.beaconPort = this.socketBeaconPorts.get(socket) ?? null;
     this.attachedSockets.add(socket);
     if (previous !== null && previous !== socket) previous.terminate();
     this.logger.info({ peer: peer.id, address: peer.address, dialer: peer.dialer }, 'raft peer connected');
@@ -823,6 +867,12 @@ function requestPath(request: IncomingMessage): string {
   const url = request.url ?? '';
   const queryStart = url.indexOf('?');
   return queryStart === -1 ? url : url.slice(0, queryStart);
+}
+
+/** The host of "host:port" ("[::1]:5050" gives "::1"), as a socket takes it. */
+export function hostOf(address: string): string {
+  const host = new URL(`ws://${address}`).hostname;
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 function isDialableAddress(address: string): boolean {

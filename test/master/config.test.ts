@@ -15,6 +15,7 @@ import { startAgentDaemon } from '../../src/agent/daemon.ts';
 import { addSchemaOptions, givenOptions } from '../../src/cli/options.ts';
 import { buildProgram } from '../../src/cli/program.ts';
 import { masterConfig, masterOptions, parseMasterFlags, reregisterTimeoutMs } from '../../src/master/config.ts';
+import { lanBeacon } from '../../src/raft/timing.ts';
 import { wholeOption } from '../../src/util/option-kinds.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { checkSchema, OptionError, type OptionSchema, parseOptions } from '../../src/util/options.ts';
@@ -60,6 +61,7 @@ const samples: Record<string, string> = {
   'agent-reregistration-grace-ms': '30000',
   join: 'true',
   'enable-profiling': 'true',
+  'raft-beacon': 'false',
   masters: '127.0.0.1:5050,127.0.0.1:5051',
   'work-dir': '/var/lib/flotilla-agent',
   resources: 'cpus:4;mem(web):512;ports:[31000-31009]',
@@ -175,6 +177,9 @@ test('master: defaults, the timing profile filled in, and what only the options 
     electionTimer: 'fixed',
   });
   assert.is(fixed.timing.electionTimer, 'fixed', '--election-timer overrides the profile');
+  const beacon = masterConfig({ id: 'm1', listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d', raftBeacon: true });
+  assert.equal(beacon.timing.beacon, lanBeacon, '--raft-beacon turns the liveness beacon on');
+  assert.is(config.timing.beacon, undefined, 'off by default');
   assert.is(config.secret, 'flotilla-development-secret');
   const wan = parseMasterFlags({
     ...sampleFlags(masterOptions),

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import {
   coreTiming,
   electionTimerOf,
+  lanBeacon,
   type TimingProfile,
   timingProfiles,
   validateTiming,
@@ -35,6 +36,8 @@ test('lan: a follower campaigns after 10 to 19 ticks of 30 ms of its leader’s 
     electionJitterTicks: 10,
     heartbeatTicks: 1,
     preVoteAtElectionTicks: false,
+    beaconElectionTicks: 0,
+    beaconBoundTicks: 0,
   });
 });
 
@@ -53,7 +56,25 @@ test('wan: randomized between 1 and 2 election timeouts, 2-4 s', () => {
     electionJitterTicks: 20,
     heartbeatTicks: 2,
     preVoteAtElectionTicks: false,
+    beaconElectionTicks: 0,
+    beaconBoundTicks: 0,
   });
+});
+
+test('the beacon reaches the core: 8 ticks once the beacon is stale, a bound of 2 s in ticks', () => {
+  const beacon = coreTiming({ ...timingProfiles.lan, beacon: lanBeacon });
+  assert.is(beacon.beaconElectionTicks, 8);
+  assert.is(beacon.beaconBoundTicks, Math.ceil(2_000 / timingProfiles.lan.tickMs));
+  // Below the profile's own timer, or it would replace a frozen leader no sooner.
+  assert.ok(beacon.beaconElectionTicks < timingProfiles.lan.electionTicks);
+  // Stale before the short timer fires: a frozen leader's last beacon and heartbeat leave together.
+  assert.ok(lanBeacon.freshMs <= lanBeacon.electionTicks * timingProfiles.lan.tickMs);
+  assert.not.throws(() => validateTiming({ ...timingProfiles.lan, beacon: lanBeacon }));
+  assert.throws(
+    () => validateTiming({ ...timingProfiles.lan, beacon: { ...lanBeacon, electionTicks: 1 } }),
+    /above heartbeatTicks/,
+  );
+  assert.throws(() => validateTiming({ ...timingProfiles.lan, beacon: { ...lanBeacon, boundMs: 100 } }), /bound/);
 });
 
 test('validateTiming: positive whole ticks, a heartbeat below the election timeout', () => {

@@ -69,6 +69,7 @@ async function startNode(
     acceptsUnknownPeers?: () => boolean;
     frameFormat?: number;
     applicationFormat?: number;
+    beaconPort?: number;
   } = {},
 ): Promise<TestNode> {
   const frames: Message[][] = [];
@@ -87,6 +88,7 @@ async function startNode(
     ...(options.acceptsUnknownPeers === undefined ? {} : { acceptsUnknownPeers: options.acceptsUnknownPeers }),
     ...(options.frameFormat === undefined ? {} : { frameFormat: options.frameFormat }),
     ...(options.applicationFormat === undefined ? {} : { applicationFormat: options.applicationFormat }),
+    ...(options.beaconPort === undefined ? {} : { beaconPort: () => options.beaconPort ?? null }),
   });
   const inboundSockets = new Set<Duplex>();
   const server = http.createServer((_request, response) => response.writeHead(404).end());
@@ -306,6 +308,30 @@ test('each side learns the application format the other reads; a build before th
     assert.equal(formats(m1), [null, 11]);
     assert.equal(formats(m2), [10, 11]);
     assert.equal(formats(m3), [10, null]);
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
+test('mixed builds: a member is sent beacons only at the port its handshake named (none from an older build)', async () => {
+  // m2 stands in for a master without the beacon (an older build, or --raft-beacon off).
+  const nodes = [
+    await startNode('m1', { beaconPort: 41001 }),
+    await startNode('m2'),
+    await startNode('m3', { beaconPort: 41003 }),
+  ];
+  const [m1, m2, m3] = nodes as [TestNode, TestNode, TestNode];
+  try {
+    connectAll(nodes);
+    await waitFor('every pair connected', () => connected(m1, 'm2') && connected(m1, 'm3') && connected(m2, 'm3'));
+    const targets = (node: TestNode) =>
+      nodes.filter((other) => other !== node).map((other) => node.transport.beaconTargetOf(nodeId(other.id)));
+    assert.equal(targets(m1), [null, { host: '127.0.0.1', port: 41003 }]);
+    assert.equal(targets(m2), [
+      { host: '127.0.0.1', port: 41001 },
+      { host: '127.0.0.1', port: 41003 },
+    ]);
+    assert.equal(targets(m3), [{ host: '127.0.0.1', port: 41001 }, null]);
   } finally {
     await stopAll(nodes);
   }

@@ -15,10 +15,13 @@
 //   restart m1                       boots from the disk
 //   hold m1 / release m1             the driver stops between ready() and persist / goes on
 //   unreachable m2 m1                m2's driver sees its socket to m1 close (m1's process died)
+//   alive m2 m1                      m2's driver has a fresh liveness beacon of m1 in m2's term
+//                                    (src/raft/beacon.ts): fresh through m2's next tick
 //   partition m1 | m2 m3             cut every link between groups (unlisted nodes reach all)
 //   heal                             remove every cut
 // Time
-//   tick m1 [N]                      N ticks of m1 only, no delivery
+//   tick m1 [N] [alive=m2]           N ticks of m1 only, no delivery; alive=: before each, m1's
+//                                    driver has a fresh beacon of m2 (as the alive command)
 //   tick-all [N] [deliver=false]     N times: tick every live node, then deliver until quiet
 //   campaign m1                      tick m1 until it sends (pre-)vote requests; prints the ticks
 //   elect m1                         tick m1 and deliver until it leads (only m1 ticks: servers
@@ -126,7 +129,11 @@ function addNode(scenario: Scenario, args: Arguments): void {
 
 function tick(scenario: Scenario, args: Arguments): void {
   const node = scenario.upNode(required(args, 0, 'node id'));
-  for (let step = 0; step < count(args, 1); step++) scenario.tick(node);
+  const alive = args.options.get('alive');
+  for (let step = 0; step < count(args, 1); step++) {
+    if (alive !== undefined) node.core.leaderAlive(nodeId(alive), node.core.summary().term);
+    scenario.tick(node);
+  }
 }
 
 function tickAll(scenario: Scenario, args: Arguments): void {
@@ -244,6 +251,12 @@ function unreachable(scenario: Scenario, args: Arguments): void {
   scenario.process();
 }
 
+function alive(scenario: Scenario, args: Arguments): void {
+  const node = scenario.upNode(required(args, 0, 'node id'));
+  node.core.leaderAlive(nodeId(required(args, 1, 'leader id')), node.core.summary().term);
+  scenario.process();
+}
+
 function restart(scenario: Scenario, args: Arguments): void {
   const id = required(args, 0, 'node id');
   if (scenario.node(id).up) throw new Error(`${id} is up: crash it first`);
@@ -272,6 +285,7 @@ export const commands: Readonly<Record<string, Handler>> = {
   crash,
   restart,
   unreachable,
+  alive,
   hold: (scenario, args) => scenario.harness.hold(required(args, 0, 'node id')),
   release: (scenario, args) => scenario.harness.release(required(args, 0, 'node id')),
   status: printStatus,

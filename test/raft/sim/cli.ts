@@ -1,5 +1,5 @@
 // `npm run sim -- --seeds N [--seed S] [--start S0] [--trace] [--nodes 3|5] [--steps N] [--full-check-every N] [--disk-faults on|off]
-//   [--async-writes on|off] [--prevote-at-election-ticks on|off]`
+//   [--async-writes on|off] [--prevote-at-election-ticks on|off] [--beacon on|off]`
 //
 // Runs the deterministic Raft simulation over a range of seeds (or one seed), prints a progress
 // line while it runs, every failing seed with its message (and, with --trace, the events that led
@@ -24,6 +24,7 @@ interface CliOptions {
   readonly diskFaults?: boolean;
   readonly asyncWrites?: boolean;
   readonly prevoteAtElectionTicks?: boolean;
+  readonly beacon?: boolean;
 }
 
 const maxSeeds = 10_000_000;
@@ -95,6 +96,14 @@ function parseOptions(argv: readonly string[]): CliOptions {
         return text === 'on';
       },
     )
+    .option(
+      '--beacon <on|off>',
+      "leaders' liveness beacons reach their followers (src/raft/beacon.ts) and followers time a beaconing leader's silence by beaconElectionTicks; by default drawn from each seed",
+      (text: string) => {
+        if (text !== 'on' && text !== 'off') throw new InvalidArgumentError(`beacon must be on or off, got "${text}"`);
+        return text === 'on';
+      },
+    )
     .parse([...argv]);
   return program.opts<CliOptions>();
 }
@@ -147,6 +156,7 @@ function main(): void {
           diskFaults: options.diskFaults,
           asyncWrites: options.asyncWrites,
           preVoteAtElectionTicks: options.prevoteAtElectionTicks,
+          beacon: options.beacon,
         }),
       );
     } catch (error) {

@@ -58,6 +58,7 @@ export interface ClusterCounters {
   disconnects: number;
   restarts: number;
   partitions: number;
+  beacons: number;
   transfers: number;
   membershipChanges: number;
   snapshotsTaken: number;
@@ -89,6 +90,7 @@ export class SimCluster {
     disconnects: 0,
     restarts: 0,
     partitions: 0,
+    beacons: 0,
     transfers: 0,
     membershipChanges: 0,
     snapshotsTaken: 0,
@@ -330,6 +332,14 @@ export class SimCluster {
     this.counters.disconnects++;
     node.peerUnreachable(peer);
     this.settle(node, process);
+  }
+
+  /** `leader`'s beacon of `term` reached `node` (src/raft/beacon.ts). */
+  beacon(node: SimNode, leader: NodeId, term: number): void {
+    this.begin(`beacon ${leader}@${term} to ${node.id}`);
+    this.counters.beacons++;
+    node.leaderAlive(leader, term);
+    this.settle(node, true);
   }
 
   restart(node: SimNode): void {

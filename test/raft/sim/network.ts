@@ -171,6 +171,11 @@ export class SimNetwork {
     return this.cutLinks.size > 0 && this.cutLinks.has(linkName(from, to));
   }
 
+  /** The chance a message is dropped now (beacons are lost as messages are). */
+  dropChance(): number {
+    return this.faults.dropProbability;
+  }
+
   isPartitioned(): boolean {
     return this.cutLinks.size > 0 || this.slowLinks.size > 0;
   }

@@ -236,6 +236,10 @@ export class SimNode {
     this.beforeInput().peerUnreachable(peer);
   }
 
+  leaderAlive(leader: NodeId, term: number): void {
+    this.beforeInput().leaderAlive(leader, term);
+  }
+
   transferLeadership(to: NodeId): boolean {
     return this.beforeInput().transferLeadership(to);
   }

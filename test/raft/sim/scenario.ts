@@ -28,6 +28,8 @@ export interface SimOptions {
   readonly asyncWrites?: boolean;
   /** Followers campaign at electionTicks of a leader's silence (the masters' mode); by default drawn from the seed. */
   readonly preVoteAtElectionTicks?: boolean;
+  /** Leaders' liveness beacons (src/raft/beacon.ts); by default drawn from the seed (half the plans). */
+  readonly beacon?: boolean;
 }
 
 export const defaultSteps = 3_000;
@@ -70,6 +72,8 @@ export interface SimPlan {
    * asynchronous (tuning.asyncStorageWrites) and each completes up to this many inputs later.
    */
   readonly maxWriteDelayInputs: number | null;
+  /** Leaders' beacons reach followers (beaconSomeone), and the core's beacon timing is on. */
+  readonly beacon: boolean;
 }
 
 export function planFor(seed: number, options: SimOptions = {}): SimPlan {
@@ -125,6 +129,17 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   const writes = new SeededRandom(mixSeed(seed, 0xa5c1));
   const asyncWrites = options.asyncWrites ?? writes.chance(0.5);
   const maxWriteDelayInputs = asyncWrites ? writes.pick([0, 1, 2, 5]) : null;
+  // Its own stream as well: a plan without beacons draws nothing more than before they existed.
+  const beacons = new SeededRandom(mixSeed(seed, 0xbeac));
+  const beacon = options.beacon ?? beacons.chance(0.5);
+  // A lease (§6.4.1) counts on electionTicks of stickiness: there the beacon only lengthens it.
+  const beaconTuning = beacon
+    ? {
+        beaconElectionTicks:
+          timing.tuning.readMode === 'lease' ? beacons.pick([10, 12]) : beacons.pick([4, 6, 8, 8, 10]),
+        beaconBoundTicks: beacons.pick([20, 30, 60]),
+      }
+    : {};
   return {
     ...plan,
     ...timing,
@@ -133,11 +148,13 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
       electionJitterTicks: jitter,
       preVoteAtElectionTicks,
       ...(asyncWrites ? { asyncStorageWrites: true } : {}),
+      ...beaconTuning,
     },
     maxWriteDelayInputs,
     smallClusters,
     diskFaults,
     lyingFsync: options.lyingFsync ?? false,
+    beacon,
   };
 }
 
@@ -196,6 +213,7 @@ function availableActions(cluster: SimCluster, plan: SimPlan): WeightedAction[] 
   actions.push(cluster.network.isPartitioned() ? { weight: 0.4, run: heal } : { weight: 0.3, run: partition });
   if (plan.membershipChanges) actions.push({ weight: 1, run: changeMembership });
   actions.push({ weight: 0.1, run: toggleFaults });
+  if (plan.beacon) actions.push({ weight: 12, run: beaconSomeone });
   return actions;
 }
 
@@ -329,6 +347,29 @@ const crashSomeone: Action = (cluster, plan) => {
   for (const survivor of cluster.upNodes()) {
     if (cluster.random.chance(0.7)) cluster.disconnect(survivor, victim.id, processNow(cluster, plan));
   }
+};
+
+/**
+ * A leader's beacon thread reaches one follower: the leader's process lives, whether or not its
+ * Raft messages flow (a leader that only ticks rarely in the free clock is a stalled one). The
+ * datagram crosses the network as messages do: lost to a cut link or a drop, except now and then
+ * (a beacon that gets through where the Raft connection does not, or a forged one: the core's
+ * bound must still end the wait).
+ */
+const beaconSomeone: Action = (cluster) => {
+  const leaders = cluster.upNodes().filter((node) => node.status().role === 'leader');
+  if (leaders.length === 0) return;
+  const leader = cluster.random.pick(leaders);
+  const followers = cluster.upNodes().filter((node) => node !== leader);
+  if (followers.length === 0) return;
+  const follower = cluster.random.pick(followers);
+  const strayed = cluster.random.chance(0.05);
+  if (
+    !strayed &&
+    (cluster.network.isCut(leader.id, follower.id) || cluster.random.chance(cluster.network.dropChance()))
+  )
+    return;
+  cluster.beacon(follower, leader.id, leader.status().term);
 };
 
 /** A torn write needs a write in progress ('after-persist'); an unsynced tail can be lost at any crash. */
