@@ -98,6 +98,27 @@ test('each property has its anomaly', () => {
   assert.equal(types(checkTasks(evidence({ divergences: [{ index: 9, masters: { m1: '2:17', m2: '3:99' } }] }))), [
     'committed-logs-diverge',
   ]);
+  const unacknowledged = [{ taskId: 't0', state: 'TASK_FINISHED', completed: false }];
+  assert.equal(types(checkTasks(evidence({ finalTasks: unacknowledged }))), ['update-never-acknowledged']);
+});
+
+test('a task is unacknowledged only when terminal and out of completed_tasks, or when the read did not say', () => {
+  const finalTasks = [
+    { taskId: 't0', state: 'TASK_FINISHED', completed: true },
+    // Still running: its updates may well be acknowledged; the check is about what ended.
+    { taskId: 't2', state: 'TASK_RUNNING', completed: false },
+  ];
+  const check = checkTasks(
+    evidence({
+      runs: ['t0', 't2'],
+      finalTasks,
+      acknowledgements: { unacknowledgedBeforeResubscribing: 1, resubscribed: true },
+    }),
+  );
+  assert.is(check.valid, true);
+  assert.is(check.summary.unacknowledgedAtEnd, 0);
+  assert.is(check.summary.unacknowledgedBeforeResubscribing, 1);
+  assert.is(checkTasks(evidence({ finalTasks: [{ taskId: 't0', state: 'TASK_FINISHED' }] })).valid, true);
 });
 
 test("the replay of a real master's log gives its state, and each task's path from its launch", async () => {

@@ -80,7 +80,15 @@ export class E2eCluster {
     const root = makeTempDir(`e2e-${name}-`);
     const masters = await ProcessCluster.start(path.join(root), 3, [...masterArgs], 'master', masterArgsFor);
     const cluster = new E2eCluster(masters, root);
-    for (const resources of agentResources) await cluster.addAgent(resources);
+    try {
+      for (const resources of agentResources) await cluster.addAgent(resources);
+    } catch (error) {
+      // The caller gets no cluster to stop: what started here kept the test's process alive
+      // until the runner's timeout (e2e/sharing at load 50: an agent not active within 90 s,
+      // then 300 s of nothing, and uvu's hook error never printed).
+      await cluster.stop();
+      throw error;
+    }
     return cluster;
   }
 

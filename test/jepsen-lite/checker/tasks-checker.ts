@@ -5,7 +5,10 @@
 //   - every acknowledged launch is in the final state, exactly once, and ran exactly once;
 //   - no task ever ran twice; a launch that definitely failed never ran;
 //   - no agent was over-committed at any applied index (the replayed invariants);
-//   - every task's state history is a legal path.
+//   - every task's state history is a legal path;
+//   - every update the framework heard was acknowledged in the end: a terminal task left out of
+//     GET_TASKS' completed_tasks after the framework subscribed again has an update the master
+//     never sent again (at-least-once delivery, master/scheduler/update-retries.ts).
 import type { Operation } from '../history/operations.ts';
 import { type Anomaly, summarizeOperation, type Validity } from './anomaly.ts';
 import { checkTaskPaths } from './task-paths.ts';
@@ -15,6 +18,19 @@ import type { ReplayResult } from './log-replay.ts';
 export interface FinalTask {
   readonly taskId: string;
   readonly state: string;
+  /**
+   * In GET_TASKS' completed_tasks: terminal with every update acknowledged (Mesos moves a task
+   * there only then). Absent when the read did not say.
+   */
+  readonly completed?: boolean;
+}
+
+/** How the framework's acknowledgements ended (workloads/tasks.ts `finish`). */
+export interface AcknowledgementEvidence {
+  /** Terminal tasks with an update unacknowledged once the retries alone had had their time. */
+  readonly unacknowledgedBeforeResubscribing: number;
+  /** Whether the framework subscribed again to hear every pending update on SUBSCRIBE. */
+  readonly resubscribed: boolean;
 }
 
 export interface TasksEvidence {
@@ -23,6 +39,7 @@ export interface TasksEvidence {
   readonly runs: readonly string[];
   /** The final read (GET_TASKS on the leader); null when it could not be made. */
   readonly finalTasks: readonly FinalTask[] | null;
+  readonly acknowledgements?: AcknowledgementEvidence;
   /** The replayed log of the master with the longest whole committed log (it speaks for all when they agree). */
   readonly replays: ReadonlyMap<string, ReplayResult | { readonly error: string }>;
   /** Indexes where masters hold different committed entries, and how many masters were compared. */
@@ -37,6 +54,17 @@ export interface TasksCheck {
 }
 
 const maxListed = 20;
+
+export const terminalStates: ReadonlySet<string> = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
 
 function countRuns(runs: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -135,6 +163,15 @@ export function checkTasks(evidence: TasksEvidence): TasksCheck {
       message: `${twice.length} task id(s) started more than once`,
       details: { tasks: twice.slice(0, maxListed) },
     });
+  const unacknowledged = (evidence.finalTasks ?? []).filter(
+    (task) => terminalStates.has(task.state) && task.completed === false,
+  );
+  if (unacknowledged.length > 0)
+    anomalies.push({
+      type: 'update-never-acknowledged',
+      message: `${unacknowledged.length} terminal task(s) with an update still unacknowledged at the end, though the framework acknowledges every update it hears${evidence.acknowledgements?.resubscribed === true ? ' and subscribed again' : ''}`,
+      details: { tasks: unacknowledged.slice(0, maxListed) },
+    });
   const replay = replayAnomalies(evidence.replays);
   anomalies.push(...replay.anomalies);
   if (evidence.divergences.length > 0) {
@@ -161,6 +198,8 @@ export function checkTasks(evidence: TasksEvidence): TasksCheck {
       ranTwice: twice.length,
       finalTasks: evidence.finalTasks?.length ?? null,
       finalStates,
+      unacknowledgedAtEnd: unacknowledged.length,
+      unacknowledgedBeforeResubscribing: evidence.acknowledgements?.unacknowledgedBeforeResubscribing ?? null,
       mastersCompared: evidence.mastersCompared,
       mastersReplayed: evidence.replays.size,
       indexesReplayed: replay.checkedIndexes,

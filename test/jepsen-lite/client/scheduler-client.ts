@@ -67,6 +67,11 @@ export class SchedulerClient {
     for (const wake of this.offerWaiters.splice(0)) wake();
   }
 
+  /** Ends the stream now; the client subscribes again (and hears every update still pending). */
+  resubscribe(): void {
+    this.stream?.request.destroy();
+  }
+
   onUpdate(listener: (update: StatusUpdate) => void): () => void {
     this.updateListeners.add(listener);
     return () => this.updateListeners.delete(listener);

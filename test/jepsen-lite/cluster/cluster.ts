@@ -18,6 +18,11 @@ export interface ClusterOptions {
 }
 
 const leaderPollMs = 50;
+/**
+ * A first leader, from the masters' launch: at load 50 on two cores (niced, as helpers run it)
+ * a master took 38 s from its spawn to its first log line, and 30 s failed every run there.
+ */
+const startLeaderWaitMs = 120_000;
 
 export class Cluster {
   readonly masters = new Map<string, MasterProcess>();
@@ -44,7 +49,13 @@ export class Cluster {
         join: false,
         extraArguments: options.extraArguments,
       });
-    await cluster.waitForLeader(30_000);
+    try {
+      await cluster.waitForLeader(startLeaderWaitMs);
+    } catch (error) {
+      // Not handed to the caller, so nobody else stops them: running children keep the runner alive.
+      await cluster.stopAll();
+      throw error;
+    }
     return cluster;
   }
 

@@ -18,7 +18,7 @@ import {
   readCommittedLog,
 } from '../checker/committed-logs.ts';
 import { replayMasterLog } from '../checker/log-replay.ts';
-import { checkTasks, type FinalTask } from '../checker/tasks-checker.ts';
+import { type AcknowledgementEvidence, checkTasks, type FinalTask, terminalStates } from '../checker/tasks-checker.ts';
 import type { SchedulerClient, StatusUpdate } from '../client/scheduler-client.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { operatorCall } from '../cluster/health.ts';
@@ -32,22 +32,21 @@ const firstUpdateWaitMs = 15_000;
 const taskNeeds: TaskRequirement = { cpus: 0.1, memMb: 16 };
 const taskSeconds = 1;
 const finalSettleMs = 60_000;
+/**
+ * After every task ended: time for the master's retries alone to deliver again an update whose
+ * acknowledgement a fault lost (the first retry comes 10 s after a send, the next 20 s later;
+ * master/limits.ts statusUpdateRetryIntervalMs), then, after a re-subscription (whose SUBSCRIBE
+ * sends every pending update at once), time for those to be acknowledged.
+ */
+const retriesSettleMs = 25_000;
+const resubscribedSettleMs = 20_000;
 const masterRefusals = new Set(['TASK_LOST', 'TASK_DROPPED', 'TASK_ERROR']);
-const terminalStates = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
 
 export class TasksWorkload implements Workload {
   readonly name = 'tasks' as const;
   private nextTask = 0;
   private finalTasks: FinalTask[] | null = null;
+  private acknowledgements: AcknowledgementEvidence | undefined;
   private readonly reportedCommits = new Map<string, number>();
   readonly runsFile: string;
 
@@ -125,21 +124,48 @@ export class TasksWorkload implements Workload {
     };
   }
 
-  /** After the quiet period: tasks end (they sleep a second), then the leader's GET_TASKS. */
+  /**
+   * After the quiet period: tasks end (they sleep a second), then the leader's GET_TASKS until
+   * every task is completed, i.e. each update the framework heard is acknowledged (the client
+   * acknowledges every update once; one lost to a fault must come again). If the retries alone
+   * leave some, the framework subscribes again and the SUBSCRIBE's backlog must settle them.
+   */
   async finish(slot: ClientSlot, cluster: Cluster): Promise<void> {
-    const deadline = Date.now() + finalSettleMs;
     await slot.run('final-read', undefined, null, async () => {
-      let last: FinalTask[] | null = null;
-      while (Date.now() < deadline) {
-        last = (await this.readTasks(cluster)) ?? last;
-        if (last?.every((task) => terminalStates.has(task.state))) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      const allTerminal = (tasks: readonly FinalTask[]) => tasks.every((task) => terminalStates.has(task.state));
+      const allCompleted = (tasks: readonly FinalTask[]) => tasks.every((task) => task.completed === true);
+      let last = await this.readUntil(cluster, Date.now() + finalSettleMs, allTerminal, null);
+      if (last !== null && allTerminal(last))
+        last = await this.readUntil(cluster, Date.now() + retriesSettleMs, allCompleted, last);
+      const unacknowledged = (last ?? []).filter((task) => terminalStates.has(task.state) && task.completed !== true);
+      let resubscribed = false;
+      if (last !== null && allTerminal(last) && unacknowledged.length > 0) {
+        this.scheduler.resubscribe();
+        resubscribed = true;
+        last = await this.readUntil(cluster, Date.now() + resubscribedSettleMs, allCompleted, last);
       }
       this.finalTasks = last;
+      this.acknowledgements = { unacknowledgedBeforeResubscribing: unacknowledged.length, resubscribed };
       await this.noteCommitIndexes(cluster);
       return last === null ? { type: 'fail', error: 'NO_ANSWER' } : { type: 'ok', value: { tasks: last.length } };
     });
     this.scheduler.close();
+  }
+
+  /** GET_TASKS from the leader every half second until `done` says so or `deadlineMs`; the last answer. */
+  private async readUntil(
+    cluster: Cluster,
+    deadlineMs: number,
+    done: (tasks: readonly FinalTask[]) => boolean,
+    previous: FinalTask[] | null,
+  ): Promise<FinalTask[] | null> {
+    let last = previous;
+    while (Date.now() < deadlineMs) {
+      last = (await this.readTasks(cluster)) ?? last;
+      if (last !== null && done(last)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return last;
   }
 
   /** Each master's commit index before the run's SIGKILL: its disk does not hold it (committed-logs.ts). */
@@ -160,7 +186,7 @@ export class TasksWorkload implements Workload {
     for (const list of ['tasks', 'unreachable_tasks', 'completed_tasks']) {
       for (const task of body.get_tasks[list] ?? []) {
         if (task.framework_id.value === this.scheduler.frameworkId)
-          tasks.push({ taskId: task.task_id.value, state: task.state });
+          tasks.push({ taskId: task.task_id.value, state: task.state, completed: list === 'completed_tasks' });
       }
     }
     return tasks;
@@ -198,6 +224,7 @@ export class TasksWorkload implements Workload {
       operations,
       runs,
       finalTasks: this.finalTasks,
+      acknowledgements: this.acknowledgements,
       replays,
       divergences: committedDivergences(logs),
       mastersCompared: logs.length,

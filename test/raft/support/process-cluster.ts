@@ -88,19 +88,25 @@ export class ProcessCluster {
       cluster.replicas.push({ id: `m${position}`, address: `127.0.0.1:${await freePort()}`, child: null, output: '' });
     }
     for (const replica of cluster.replicas) cluster.launch(replica, extraFor(replica.id));
-    await cluster.waitForLeader(startTimeoutMs);
-    // A leader needs only a majority; tests talk to every replica, so wait for all to serve.
-    await waitFor(
-      async () =>
-        (await Promise.all(cluster.replicas.map((replica) => cluster.status(replica)))).every(
-          (status) => status !== null,
-        ),
-      {
-        timeoutMs: startTimeoutMs,
-        what: 'every replica to answer',
-        intervalMs: 50,
-      },
-    );
+    try {
+      await cluster.waitForLeader(startTimeoutMs);
+      // A leader needs only a majority; tests talk to every replica, so wait for all to serve.
+      await waitFor(
+        async () =>
+          (await Promise.all(cluster.replicas.map((replica) => cluster.status(replica)))).every(
+            (status) => status !== null,
+          ),
+        {
+          timeoutMs: startTimeoutMs,
+          what: 'every replica to answer',
+          intervalMs: 50,
+        },
+      );
+    } catch (error) {
+      // The caller gets no cluster to stop: running replicas would keep its process alive.
+      await cluster.stop();
+      throw error;
+    }
     return cluster;
   }
 
