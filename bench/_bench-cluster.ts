@@ -29,10 +29,11 @@ export class BenchCluster {
     masterArgs: readonly string[],
     profileDirectory: string | null = null,
   ): Promise<BenchCluster> {
-    // ProcessCluster passes these node flags to the masters it starts (NODE_OPTIONS refuses --cpu-prof).
+    // ProcessCluster passes these node flags to the masters it starts (NODE_OPTIONS refuses --cpu-prof
+    // and --trace-gc): the profile's are added to any the caller set (FLOTILLA_REPLICA_NODE_FLAGS=--trace-gc).
     const before = process.env.FLOTILLA_REPLICA_NODE_FLAGS;
     if (profileDirectory !== null)
-      process.env.FLOTILLA_REPLICA_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDirectory}`;
+      process.env.FLOTILLA_REPLICA_NODE_FLAGS = `${before ?? ''} --cpu-prof --cpu-prof-dir=${profileDirectory}`;
     try {
       const masters = await ProcessCluster.start(makeTempDir(`bench-${bench}-`), 3, [...masterArgs], 'master');
       return new BenchCluster(masters, profileDirectory);

@@ -1,6 +1,6 @@
 // Samples a master's own /metrics once a second while a benchmark runs: resident memory, the
-// event-loop delay (the master's histogram: the maximum since the previous scrape, which this
-// poller is the only one to take), and each snapshot's write time (the duration histogram's sum
+// event-loop delay (the master's histogram: the maximum and the 99th percentile since the previous
+// scrape, which this poller is the only one to take), and each snapshot's write time (the duration histogram's sum
 // and count moving between two scrapes). Maxima are kept per phase of the benchmark.
 const pollIntervalMs = 1_000;
 const scrapeTimeoutMs = 10_000;
@@ -8,6 +8,8 @@ const scrapeTimeoutMs = 10_000;
 export interface PhaseFigures {
   maxRssBytes: number;
   maxEventLoopDelayMs: number;
+  /** The worst second's 99th percentile: the highest p99 one scrape read (each covers the second before it). */
+  maxEventLoopDelayP99Ms: number;
   samples: number;
 }
 
@@ -55,7 +57,12 @@ export class LeaderMetricsPoller {
     const response = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(scrapeTimeoutMs) });
     if (response.status !== 200) return;
     const values = parseMetrics(await response.text());
-    const figures = this.phases.get(this.phase) ?? { maxRssBytes: 0, maxEventLoopDelayMs: 0, samples: 0 };
+    const figures = this.phases.get(this.phase) ?? {
+      maxRssBytes: 0,
+      maxEventLoopDelayMs: 0,
+      maxEventLoopDelayP99Ms: 0,
+      samples: 0,
+    };
     figures.samples += 1;
     figures.maxRssBytes = Math.max(
       figures.maxRssBytes,
@@ -64,6 +71,10 @@ export class LeaderMetricsPoller {
     figures.maxEventLoopDelayMs = Math.max(
       figures.maxEventLoopDelayMs,
       (values.get('flotilla_event_loop_delay_max_seconds') ?? 0) * 1000,
+    );
+    figures.maxEventLoopDelayP99Ms = Math.max(
+      figures.maxEventLoopDelayP99Ms,
+      (values.get('flotilla_event_loop_delay_p99_seconds') ?? 0) * 1000,
     );
     this.phases.set(this.phase, figures);
     const count = values.get('flotilla_raft_snapshot_duration_seconds_count') ?? 0;
@@ -85,6 +96,7 @@ export class LeaderMetricsPoller {
     return {
       maxRssBytes: Math.max(0, ...all.map((figures) => figures.maxRssBytes)),
       maxEventLoopDelayMs: Math.max(0, ...all.map((figures) => figures.maxEventLoopDelayMs)),
+      maxEventLoopDelayP99Ms: Math.max(0, ...all.map((figures) => figures.maxEventLoopDelayP99Ms)),
       samples: all.reduce((total, figures) => total + figures.samples, 0),
     };
   }

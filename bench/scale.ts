@@ -10,7 +10,9 @@
 //     "snapshot restored" log line carries the restore time of its own latest snapshot;
 //   - SIGKILL of the leader: the time until every simulated agent has registered again.
 // Throughout, the leader's /metrics are read once a second: its resident memory and its own
-// event-loop delay histogram (the maximum since the previous scrape), kept per phase.
+// event-loop delay histogram (the maximum and the 99th percentile since the previous scrape): per
+// phase the maximum, and the worst second's p99. Node flags for the masters (NODE_OPTIONS refuses
+// --trace-gc): FLOTILLA_REPLICA_NODE_FLAGS="--trace-gc" (their logs: FLOTILLA_KEEP_TMP=1 keeps them).
 // `--profile DIR`: the masters run under `node --cpu-prof` (the survivors write theirs at the end),
 // and the leader's own profile of each phase before the kill (register, launch, get_state,
 // restore) is collected through /debug/pprof into DIR/leader-<phase>-<master>.cpuprofile.
@@ -456,6 +458,9 @@ function report(settings: Settings, outcome: Outcome): void {
   const phases = Object.fromEntries(
     [...poller.phases].map(([phase, figures]) => [phase, round(figures.maxEventLoopDelayMs, 1)]),
   );
+  const phaseP99s = Object.fromEntries(
+    [...poller.phases].map(([phase, figures]) => [phase, round(figures.maxEventLoopDelayP99Ms, 1)]),
+  );
   const line = {
     bench: 'scale',
     masters: 3,
@@ -500,6 +505,7 @@ function report(settings: Settings, outcome: Outcome): void {
     load_average: os.loadavg().map((load) => round(load, 1)),
     leader_event_loop_delay_max_ms: round(outcome.beforeKill.maxEventLoopDelayMs, 1),
     leader_event_loop_delay_max_ms_by_phase: phases,
+    leader_event_loop_delay_worst_second_p99_ms_by_phase: phaseP99s,
     metrics_samples: poller.overall().samples,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);

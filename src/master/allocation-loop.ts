@@ -34,7 +34,6 @@ import { assert } from '../util/assert.ts';
 import type { OfferDefinition } from '../state-machine/commands.ts';
 import type { ChangeEvent } from '../state-machine/events.ts';
 import { offerId, type AgentId, type FrameworkId, type OfferId } from '../state-machine/ids.ts';
-import { maxOffersPerCommand } from '../state-machine/limits.ts';
 import { add, contains, emptyResources, type Resources } from '../state-machine/resources.ts';
 import { isTerminalTaskState } from '../protocol/task-states.ts';
 import { runInSlices } from './allocation-slices.ts';
@@ -42,7 +41,7 @@ import { InheritedOffers } from './inherited-offers.ts';
 import { OfferExpiries } from './offer-expiries.ts';
 import type { ReplicatedMaster } from './interface.ts';
 import type { LeaderService } from './leadership/service.ts';
-import { fallbackCycleIntervalMs, maxRescindsPerPass } from './limits.ts';
+import { fallbackCycleIntervalMs, maxRescindsPerPass, offersPerCreateCommand } from './limits.ts';
 
 export interface AllocationSettings {
   /** Triggers within this window share one cycle (`--allocation-batch-ms`). */
@@ -343,9 +342,9 @@ export class AllocationLoop implements AllocationControl, LeaderService {
    * Each batch is checked just before it is proposed, after the previous one applied.
    */
   async #propose(term: number, offers: readonly OfferDefinition[]): Promise<void> {
-    for (let start = 0; start < offers.length; start += maxOffersPerCommand) {
+    for (let start = 0; start < offers.length; start += offersPerCreateCommand) {
       if (!this.#leading(term)) return;
-      const batch = offers.slice(start, start + maxOffersPerCommand);
+      const batch = offers.slice(start, start + offersPerCreateCommand);
       const fitting = this.#stillFitting(batch);
       if (fitting.length < batch.length) {
         this.#again = true;

@@ -5,6 +5,7 @@
 import type { AgentRegistrationBatchItem } from '../state-machine/commands.ts';
 import { maxAgentRegistrationBatchItems } from '../state-machine/limits.ts';
 import type { ReplicatedMaster } from './interface.ts';
+import { maxRegistrationBatchBytes } from './limits.ts';
 import { TurnBatcher } from './turn-batcher.ts';
 
 /**
@@ -21,6 +22,7 @@ export class AgentRegistrationBatcher extends TurnBatcher<AgentRegistrationBatch
     super(master, {
       commandType: 'agent_registration_batch',
       maxItems: maxAgentRegistrationBatchItems,
+      maxBatchBytes: maxRegistrationBatchBytes,
       bytesMax: registrationItemBytes,
     });
   }

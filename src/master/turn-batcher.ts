@@ -27,13 +27,21 @@ interface Pending<Item> {
   readonly reject: (error: unknown) => void;
 }
 
-/** Cuts `pending` into batches of at most `maxItems` items and, by their bytes' bounds, maxCommandBytes. */
-export function cutBatches<T extends { readonly bytesMax: number }>(pending: readonly T[], maxItems: number): T[][] {
+/**
+ * Cuts `pending` into batches of at most `maxItems` items and, by their bytes' bounds, `maxBytes`
+ * (at most maxCommandBytes; an item larger than that is a batch of its own).
+ */
+export function cutBatches<T extends { readonly bytesMax: number }>(
+  pending: readonly T[],
+  maxItems: number,
+  maxBytes = maxCommandBytes,
+): T[][] {
+  assert(maxBytes > batchOverheadBytes && maxBytes <= maxCommandBytes, `a batch bound of ${maxBytes} bytes`);
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = batchOverheadBytes;
   for (const each of pending) {
-    const full = current.length === maxItems || bytes + each.bytesMax > maxCommandBytes;
+    const full = current.length === maxItems || bytes + each.bytesMax > maxBytes;
     if (current.length > 0 && full) {
       batches.push(current);
       current = [];
@@ -50,6 +58,11 @@ export interface BatchKind<Item> {
   /** The batch command's type; its `items` are the single commands without `at`. */
   readonly commandType: 'task_status_batch' | 'agent_registration_batch';
   readonly maxItems: number;
+  /**
+   * Bytes of one batch, by its items' bounds (maxCommandBytes if absent): a kind whose apply
+   * costs by the byte keeps each entry's apply within about a slice's budget with a lower one.
+   */
+  readonly maxBatchBytes?: number;
   /** An upper bound of the bytes an item adds to the encoded batch. */
   readonly bytesMax: (item: Item) => number;
 }
@@ -85,7 +98,7 @@ export class TurnBatcher<Item extends { readonly type: string }> {
     this.#scheduled = false;
     const pending = this.#pending;
     this.#pending = [];
-    for (const batch of cutBatches(pending, this.kind.maxItems)) void this.#propose(batch);
+    for (const batch of cutBatches(pending, this.kind.maxItems, this.kind.maxBatchBytes)) void this.#propose(batch);
   }
 
   async #propose(batch: readonly Pending<Item>[]): Promise<void> {
