@@ -6,8 +6,9 @@
 //   - GET_STATE on the leader, `--reads` times one after another, its bytes counted with node:http
 //     (not decoded: the time is the leader's answer, not this client's work): p50 and max, and the size;
 //   - snapshot write and restore: the write time of the last snapshot the leader took (its own
-//     flotilla_raft_snapshot_duration_seconds), then a follower killed and restarted, whose
-//     "snapshot restored" log line carries the restore time of its own latest snapshot;
+//     flotilla_raft_snapshot_duration_seconds), how many of the other masters' writes overlapped
+//     it and for how long (their "snapshot slices" lines), then a follower killed and restarted,
+//     whose "snapshot restored" log line carries the restore time of its own latest snapshot;
 //   - SIGKILL of the leader: the time until every simulated agent has registered again.
 // Throughout, the leader's /metrics are read once a second: its resident memory and its own
 // event-loop delay histogram (the maximum and the 99th percentile since the previous scrape): per
@@ -161,6 +162,42 @@ function lastSliceTimeline(output: string, kind: 'write' | 'restore', sinceMs: n
   if (line === undefined) return null;
   const { level, time, pid, hostname, msg, node, component, ...timeline } = JSON.parse(line) as Record<string, unknown>;
   return timeline;
+}
+
+/** Each sliced snapshot write in a master's log: [start, end] in ms since the epoch (the line is logged at its end). */
+function snapshotWrites(output: string): [number, number][] {
+  return output
+    .split('\n')
+    .filter((text) => text.includes('"snapshot slices"') && text.includes('"kind":"write"'))
+    .map((text): [number, number] => {
+      const endMs = loggedAtMs(text);
+      return [endMs - (JSON.parse(text) as { wholeMs: number }).wholeMs, endMs];
+    })
+    .filter(([startMs, endMs]) => Number.isFinite(startMs) && Number.isFinite(endMs));
+}
+
+/**
+ * How much of the leader's last snapshot write the other masters spent writing theirs (issue 12:
+ * with staggered snapshots none should; before, all three wrote at the same index at once).
+ */
+async function otherWritesDuringLastWrite(
+  cluster: ProcessCluster,
+  leader: ReplicaProcess,
+): Promise<{ writes: number; overlapMs: number } | null> {
+  const last = snapshotWrites(await cluster.wholeOutput(leader)).at(-1);
+  if (last === undefined) return null;
+  let writes = 0;
+  let overlapMs = 0;
+  for (const replica of cluster.replicas) {
+    if (replica === leader) continue;
+    for (const [startMs, endMs] of snapshotWrites(await cluster.wholeOutput(replica))) {
+      const overlap = Math.min(endMs, last[1]) - Math.max(startMs, last[0]);
+      if (overlap <= 0) continue;
+      writes += 1;
+      overlapMs += overlap;
+    }
+  }
+  return { writes, overlapMs: Math.round(overlapMs) };
 }
 
 /** Kills and restarts one follower; its log's "snapshot restored" line gives the restore time. */
@@ -386,6 +423,7 @@ export async function main(argv: string[]): Promise<void> {
     // The output's end first: the whole log of a master at 10,000 agents is tens of MB.
     const writeTimeline =
       lastSliceTimeline(leader.output, 'write', 0) ?? lastSliceTimeline(await cluster.wholeOutput(leader), 'write', 0);
+    const writeOverlap = await otherWritesDuringLastWrite(cluster, leader);
     const beforeKill = poller.overall();
     const leaderChanges = {
       register: leadershipsAfterRegister - 1,
@@ -414,6 +452,7 @@ export async function main(argv: string[]): Promise<void> {
       reads,
       restore,
       writeTimeline,
+      writeOverlap,
       failover,
       beforeKill,
       poller,
@@ -439,6 +478,8 @@ interface Outcome {
   readonly restore: { readonly ms: number; readonly bytes: number; readonly timeline: Record<string, unknown> | null };
   /** The leader's last sliced snapshot write, as its "snapshot slices" line tells (machine.ts SnapshotTimeline). */
   readonly writeTimeline: Record<string, unknown> | null;
+  /** The other masters' snapshot writes during the leader's last one, and for how long (summed). */
+  readonly writeOverlap: { readonly writes: number; readonly overlapMs: number } | null;
   readonly failover: {
     readonly reregisteredMs: number;
     readonly newLeaderMs: number;
@@ -491,6 +532,8 @@ function report(settings: Settings, outcome: Outcome): void {
     snapshot_restore_ms: restore.ms,
     snapshot_write_plus_restore_ms: round(lastSnapshot.durationMs + restore.ms, 0),
     snapshot_write_slices: outcome.writeTimeline,
+    snapshot_writes_during_leader_write: outcome.writeOverlap?.writes ?? null,
+    snapshot_write_overlap_ms: outcome.writeOverlap?.overlapMs ?? null,
     snapshot_restore_slices: restore.timeline,
     new_leader_ms: failover.newLeaderMs,
     agents_reregistered_ms: failover.reregisteredMs,

@@ -268,7 +268,9 @@ function startRaft(
     stateMachine: machine,
     logger: logger.child({ subsystem: 'raft' }),
     timing: config.timing,
-    core: { snapshotThresholdEntries: options.snapshotEntries },
+    // Staggered: the three masters of a machine would otherwise write their snapshots at one index,
+    // at once, on the same cores (issue 12).
+    core: { snapshotThresholdEntries: options.snapshotEntries, staggerSnapshots: true },
     observer: metrics.raft.observer,
     storageWriter: options.raftStorageWriter,
     applicationFormat: commandFormatVersion,

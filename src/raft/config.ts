@@ -38,6 +38,13 @@ export interface CoreConfig {
   readonly snapshotChunkBytes: number;
   /** Ask for a snapshot once this many entries were applied since the last one. */
   readonly snapshotThresholdEntries: number;
+  /**
+   * Each member asks at its own points of the interval (its position among the sorted members
+   * times interval ÷ members), not all at the same index: snapshots of the members of one
+   * machine then do not compete for its cores (issue 12). Asked at the first such point past the
+   * last snapshot, so one installed from the leader is followed by the member's own sooner.
+   */
+  readonly staggerSnapshots: boolean;
   /** A learner is promoted only when it is within this many entries of the leader's log. */
   readonly promoteLagEntries: number;
   /** Bound of pending ReadIndex requests on a leader. */
@@ -70,6 +77,7 @@ export const defaultCoreConfig = (id: NodeId): CoreConfig => ({
   maxProposalBytes: 1024 * 1024,
   snapshotChunkBytes: 256 * 1024,
   snapshotThresholdEntries: 10_000,
+  staggerSnapshots: false,
   promoteLagEntries: 64,
   maxPendingReads: 10_000,
   maxUncommittedBytes: 64 * 1024 * 1024,

@@ -105,6 +105,7 @@ export class RaftCore {
   private incomingSnapshot: IncomingSnapshot | null = null;
   private snapshotToInstall: Snapshot | null = null;
   private snapshotRequestedAt: LogIndex | null = null;
+  private snapshotOffsetCache: { membership: Membership; offset: LogIndex } | null = null;
 
   private messages: Message[] = [];
   private readStates: ReadState[] = [];
@@ -1226,11 +1227,30 @@ export class RaftCore {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
 
-  /** A snapshot is due once `applied` is far enough past the last one; asked for once. */
+  /** A snapshot is due once `applied` reaches this member's next point past the last one; asked for once. */
   private snapshotWanted(applied: LogIndex = this.log.applied): LogIndex | null {
     if (this.snapshotRequestedAt !== null || this.snapshotToInstall !== null) return null;
-    const since = this.latestSnapshot?.meta.index ?? 0;
-    return applied - since >= this.config.snapshotThresholdEntries ? applied : null;
+    return applied >= this.snapshotDueAt(this.latestSnapshot?.meta.index ?? 0) ? applied : null;
+  }
+
+  /** The applied index at which the next snapshot is due, the last one having been taken at `since`. */
+  snapshotDueAt(since: LogIndex): LogIndex {
+    const interval = this.config.snapshotThresholdEntries;
+    if (!this.config.staggerSnapshots) return since + interval;
+    const offset = this.snapshotOffset();
+    return offset + (Math.floor((since - offset) / interval) + 1) * interval;
+  }
+
+  /** This member's point in the snapshot interval: its position among the sorted members' share of it. */
+  private snapshotOffset(): LogIndex {
+    const membership = this.membership;
+    if (this.snapshotOffsetCache?.membership !== membership) {
+      const sorted = members(membership).sort();
+      const position = Math.max(0, sorted.indexOf(this.config.id));
+      const offset = Math.floor((position * this.config.snapshotThresholdEntries) / Math.max(1, sorted.length));
+      this.snapshotOffsetCache = { membership, offset };
+    }
+    return this.snapshotOffsetCache.offset;
   }
 
   private assertNoPendingReady(): void {

@@ -81,11 +81,14 @@ export function planFor(seed: number, options: SimOptions = {}): SimPlan {
   // Drawn even when the size is given, so --nodes changes the size and nothing else of the plan.
   const drawnNodeCount = random.pick([3, 5]);
   const nodeCount = options.nodes ?? drawnNodeCount;
+  const snapshotThresholdEntries = 20 + random.nextInt(31);
   const tuning = {
     electionTicks: 10,
     heartbeatTicks: random.pick([1, 2, 3]),
     checkQuorum: random.chance(0.85),
-    snapshotThresholdEntries: 20 + random.nextInt(31),
+    snapshotThresholdEntries,
+    // Not drawn, so every seed's plan stays what it was: half the seeds stagger their snapshots.
+    staggerSnapshots: snapshotThresholdEntries % 2 === 0,
     snapshotChunkBytes: random.pick([64, 64, 128, 256]),
     compactionTrailingEntries: random.pick([0, 2, 5, 10]),
     maxInflightMessages: random.pick([1, 2, 4, 16]),
