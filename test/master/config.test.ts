@@ -61,7 +61,7 @@ const samples: Record<string, string> = {
   'agent-reregistration-grace-ms': '30000',
   join: 'true',
   'enable-profiling': 'true',
-  'raft-beacon': 'false',
+  'raft-beacon': 'off',
   masters: '127.0.0.1:5050,127.0.0.1:5051',
   'work-dir': '/var/lib/flotilla-agent',
   resources: 'cpus:4;mem(web):512;ports:[31000-31009]',
@@ -166,7 +166,13 @@ test('master: defaults, the timing profile filled in, and what only the options 
   assert.is(config.options.allocationBatchMs, 50);
   assert.is(config.options.offerTimeoutMs, 60_000);
   assert.is(config.options.snapshotEntries, 10_000);
-  assert.equal(config.timing, { tickMs: 30, electionTicks: 10, heartbeatTicks: 1, electionTimer: 'randomized' });
+  assert.equal(config.timing, {
+    tickMs: 30,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    electionTimer: 'randomized',
+    beacon: lanBeacon,
+  });
   assert.is(config.flags.tick_ms, '30', 'GET_FLAGS shows the effective timing');
   assert.is(config.flags.election_timer, 'randomized', 'GET_FLAGS shows the profile’s election timer');
   const fixed = masterConfig({
@@ -177,17 +183,33 @@ test('master: defaults, the timing profile filled in, and what only the options 
     electionTimer: 'fixed',
   });
   assert.is(fixed.timing.electionTimer, 'fixed', '--election-timer overrides the profile');
-  const beacon = masterConfig({ id: 'm1', listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d', raftBeacon: true });
-  assert.equal(beacon.timing.beacon, lanBeacon, '--raft-beacon turns the liveness beacon on');
-  assert.is(config.timing.beacon, undefined, 'off by default');
+  const beacon = masterConfig({ id: 'm1', listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d', raftBeacon: 'on' });
+  assert.equal(beacon.timing.beacon, lanBeacon, '--raft-beacon on turns the liveness beacon on');
+  assert.equal(config.timing.beacon, lanBeacon, 'on by default with --timing lan');
+  const off = masterConfig({ id: 'm1', listen: loopback, peers: { m1: 'h:1' }, dataDir: '/d', raftBeacon: 'off' });
+  assert.is(off.timing.beacon, undefined, '--raft-beacon off');
+  const wanOn = masterConfig({
+    id: 'm1',
+    listen: loopback,
+    peers: { m1: 'h:1' },
+    dataDir: '/d',
+    timing: 'wan',
+    raftBeacon: 'on',
+  });
+  assert.equal(wanOn.timing.beacon, lanBeacon, '--raft-beacon on with --timing wan');
   assert.is(config.secret, 'flotilla-development-secret');
   const wan = parseMasterFlags({
     ...sampleFlags(masterOptions),
     timing: 'wan',
     tickMs: undefined,
     electionTimer: undefined,
+    raftBeacon: undefined,
   });
-  assert.equal(wan.timing, { tickMs: 100, electionTicks: 12, heartbeatTicks: 2, electionTimer: 'randomized' });
+  assert.equal(
+    wan.timing,
+    { tickMs: 100, electionTicks: 12, heartbeatTicks: 2, electionTimer: 'randomized' },
+    'no beacon by default with --timing wan',
+  );
   assert.is(wan.secret, 'a-secret-of-twenty-characters');
   const errors: [Record<string, unknown>, string][] = [
     [{ peers: { m2: 'h:2' } }, 'peers'],
