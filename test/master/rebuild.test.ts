@@ -105,6 +105,9 @@ function flipMarkerByte(file: string, marker: string): void {
 
 test('a follower with a flipped byte in its log is named at start, rebuilt by one command, and rejoins equal', async () => {
   console.log(`seed ${seed} (FLOTILLA_TEST_SEED to replay)`);
+  // Stages with their time, so a run that hits the file's timeout shows where it was.
+  const started = performance.now();
+  const stage = (what: string): void => console.log(`${((performance.now() - started) / 1000).toFixed(1)} s: ${what}`);
   const root = makeTempDir('masters-rebuild-');
   const cluster = await ProcessCluster.start(root, 3, ['--snapshot-entries', '20'], 'master');
   try {
@@ -118,6 +121,7 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
         }),
       );
     }
+    stage(`${writesBeforeDamage} writes through ${leader.id}`);
     const damaged = cluster.replicas.find((replica) => replica.id !== leader.id)!;
     const dataDirectory = path.join(root, damaged.id);
     // A master reads at start only the entries after its snapshot. Members snapshot at staggered
@@ -136,7 +140,10 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
       // SIGTERM: a clean stop checkpoints the WAL into raft.db, where the byte is then flipped.
       await cluster.kill(damaged, 'SIGTERM');
       const snapshotIndex = newestSnapshotIndex(dataDirectory);
-      if (snapshotIndex < markerIndex) break;
+      if (snapshotIndex < markerIndex) {
+        stage(`${damaged.id} stopped with the marker at ${markerIndex} after its snapshot at ${snapshotIndex}`);
+        break;
+      }
       console.log(`${damaged.id}'s snapshot at ${snapshotIndex} covers the marker at ${markerIndex}: once more`);
       cluster.launch(damaged);
     }
@@ -159,6 +166,7 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
     damaged.child = null;
     assert.is(exitCode, 1);
     assert.match(damaged.output, /raft log entry \d+ is corrupt \(checksum mismatch\)/);
+    stage(`${damaged.id} refused to start on its damaged log`);
 
     // One command: remove, move aside, add back as a learner.
     const others = cluster.replicas.filter((replica) => replica !== damaged);
@@ -173,6 +181,7 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
       '--json',
     ]);
     assert.is(rebuilt.status, 0, `rebuild: ${rebuilt.stderr}`);
+    stage(`${damaged.id} rebuilt`);
     const summary = JSON.parse(rebuilt.stdout) as { damage: { code: string }; moved_to: string; address: string };
     assert.is(summary.damage.code, 'RAFT_ENTRY_CORRUPT');
     assert.is(summary.address, damaged.address);
@@ -215,6 +224,7 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
 
     // Started with --join, it catches up by the leader's snapshot, is promoted, and holds the same state.
     cluster.launch(damaged, ['--join']);
+    stage(`${damaged.id} started with --join`);
     await waitFor(
       async () => (await raftView(others[0]!)).members.find((member) => member.id === damaged.id)?.role === 'voter',
       { timeoutMs: 60_000, what: `${damaged.id} to be promoted to voter again`, intervalMs: 250 },
