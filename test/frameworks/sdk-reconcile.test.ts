@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { maxTasksPerReconcile } from '../../src/frameworks/sdk/limits.ts';
 import { maxBodyBytes } from '../../src/http/limits.ts';
+import { maxIdLength } from '../../src/state-machine/limits.ts';
 import { HttpFaultProxy } from '../support/http-fault-proxy.ts';
 import { type SingleMaster, startSingleMaster } from '../support/master.ts';
 import { waitFor } from '../support/wait.ts';
@@ -57,6 +58,38 @@ test('reconciling more tasks than one body may hold is sent in several calls, ea
     await client.reconcile();
     await waitFor(() => reconcileBodies().length === before + 5, { timeoutMs: 10_000, what: 'the implicit call' });
     assert.equal(reconcileBodies().at(-1)?.tasks, []);
+  } finally {
+    client.close();
+  }
+});
+
+test('tasks with ids near their 255-character limit go in calls the master accepts, each answered', async () => {
+  const client = newClient(proxy.address);
+  const answered = new Set<string>();
+  const events = client.events();
+  try {
+    await client.subscribe();
+    // 2,000 tasks (one call by count) of ~550 bytes each: ~1.1 MB in one call, over the limit.
+    const id = (index: number, kind: string): string => `${kind}-${String(index).padStart(maxIdLength - 5, '0')}`;
+    const tasks = Array.from({ length: maxTasksPerReconcile }, (_, index) => ({
+      task_id: { value: id(index, 'task') },
+      agent_id: { value: id(index, 'agnt') },
+    }));
+    assert.ok(JSON.stringify({ reconcile: { tasks } }).length > maxBodyBytes, 'one call would be refused');
+    const before = proxy.seen.filter((call) => call.type === 'RECONCILE').length;
+    await client.reconcile(tasks);
+    const sent = proxy.seen.filter((call) => call.type === 'RECONCILE').slice(before);
+    assert.ok(sent.length >= 3, `${sent.length} calls`);
+    for (const call of sent) assert.ok(Buffer.byteLength(call.body) < maxBodyBytes, `a body of ${call.body.length}`);
+    assert.is(
+      sent.reduce((sum, call) => sum + (JSON.parse(call.body).reconcile.tasks as unknown[]).length, 0),
+      tasks.length,
+    );
+    for await (const event of events) {
+      if (event.type === 'UPDATE') answered.add(event.update.status.task_id.value);
+      if (answered.size === tasks.length) break;
+    }
+    assert.is(answered.size, tasks.length);
   } finally {
     client.close();
   }

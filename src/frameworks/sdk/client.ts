@@ -14,6 +14,7 @@ import {
   maxAcknowledgeSockets,
   maxCallSockets,
   maxKnownTasks,
+  maxReconcileTaskBytes,
   maxTasksPerReconcile,
   maxTrackedOffers,
 } from './limits.ts';
@@ -436,15 +437,25 @@ export class SchedulerClient {
   }
 
   /**
-   * Explicit reconciliation of `tasks`, in calls of at most maxTasksPerReconcile tasks (one after
-   * another, so a large list does not take every call socket); implicit (every task of the
-   * framework) when empty. Rejects with the first call that fails; the tasks of later calls are
-   * then not asked about.
+   * Explicit reconciliation of `tasks`, in calls of at most maxTasksPerReconcile tasks and
+   * maxReconcileTaskBytes of their JSON (one after another, so a large list does not take every
+   * call socket); implicit (every task of the framework) when empty. Rejects with the first call
+   * that fails; the tasks of later calls are then not asked about.
    */
   async reconcile(tasks: readonly { readonly task_id: IdValue; readonly agent_id?: IdValue }[] = []): Promise<void> {
     if (tasks.length === 0) return this.call('RECONCILE', { tasks });
-    for (let start = 0; start < tasks.length; start += maxTasksPerReconcile)
-      await this.call('RECONCILE', { tasks: tasks.slice(start, start + maxTasksPerReconcile) });
+    let start = 0;
+    let bytes = 0;
+    for (let end = 0; end < tasks.length; end++) {
+      const taskBytes = Buffer.byteLength(JSON.stringify(tasks[end])) + 1;
+      if (end > start && (end - start === maxTasksPerReconcile || bytes + taskBytes > maxReconcileTaskBytes)) {
+        await this.call('RECONCILE', { tasks: tasks.slice(start, end) });
+        start = end;
+        bytes = 0;
+      }
+      bytes += taskBytes;
+    }
+    await this.call('RECONCILE', { tasks: tasks.slice(start) });
   }
 
   revive(roles?: readonly string[]): Promise<void> {

@@ -35,11 +35,17 @@ export const maxKnownTasks = 100_000;
 
 /**
  * Tasks in one RECONCILE call. A master refuses a body over 1 MiB (413, src/http/limits.ts); a
- * task with its agent id takes ~130 bytes of JSON with 36-character UUIDs (a few hundred with
- * ids near their limit), so 2,000 stay well under it. A framework that knew 100,000 tasks sent
- * them all in one call after each re-subscription, and every one of those calls was refused.
+ * task with its agent id takes ~130 bytes of JSON with 36-character UUIDs. A framework that knew
+ * 100,000 tasks sent them all in one call after each re-subscription, and every one of those
+ * calls was refused.
  */
 export const maxTasksPerReconcile = 2_000;
+
+/**
+ * The tasks' JSON in one RECONCILE call: with ids near their 255-character limit 2,000 tasks take
+ * ~1.1 MB, over the master's 1 MiB; half of it leaves room for the call's envelope.
+ */
+export const maxReconcileTaskBytes = 512 * 1024;
 
 /** An OFFERS event with many offers is the largest record; Mesos' own clients allow far less. */
 export const maxEventBytes = 16 * 1024 * 1024;
