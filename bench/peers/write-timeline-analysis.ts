@@ -3,8 +3,9 @@
 // waits, in counts a loaded machine does not move (fsyncs, event-loop turns, frames per write) and
 // in the share of each request's time the leader spent in its own fsync, blocked in epoll (waiting
 // for the network and the followers) and running (CPU, or waiting for one). It also counts the
-// followers' acknowledgements that reached the leader while it was inside a later write's fsync
-// (inline storage blocks the event loop): such an acknowledgement waits for that fsync to end.
+// followers' acknowledgements that reached the leader while its event loop's thread was inside an
+// fsync (inline storage): each waits for that fsync to end, which matters when the fsync is a
+// later batch's (the acknowledged batch's commit and answers wait for it).
 // Pure functions over the lines strace wrote, so a test can feed them lines.
 
 /** One system call of one thread, as `strace -f -tt -T -s 64` prints it. */
@@ -288,7 +289,8 @@ export function summarizeWritePath(
   const acks = followers
     .flatMap((calls) => calls.filter((call) => isWrite(call) && raftMessageCode(call.args) === appendResponseCode))
     .sort((left, right) => left.atMs - right.atMs);
-  const behind = acksBehindLeaderFsync(leaderMain, leaderSyncs, followers);
+  // Only an fsync on the event loop's thread holds acknowledgements (not the storage writer thread's).
+  const behind = acksBehindLeaderFsync(leaderMain, leaderMain.filter(isSync), followers);
   const share = (ackWaits: readonly number[]): AcksBehind => ({
     count: ackWaits.length,
     share: acks.length === 0 ? 0 : ackWaits.length / acks.length,

@@ -8,7 +8,7 @@
 // counts hold, the durations are the traced processes'. The raw traces stay in <out-dir>.
 // Usage:
 //   npx tsx bench/peers/write-timeline.ts [--clients 1] [--seconds 1] [--out-dir /tmp/flotilla-timeline]
-//     [--flotilla-args '--raft-storage-writer thread']
+//     [--flotilla-args='--raft-storage-writer thread']
 //   npx tsx bench/peers/write-timeline.ts --analyze <out-dir of an earlier run>
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';

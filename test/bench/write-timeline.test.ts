@@ -38,6 +38,8 @@ const leaderText = [
   `100  10:00:00.002300 ${append(31)} <0.000030>`,
   '100  10:00:00.002400 fsync(24) = 0 <0.002000>',
   `100  10:00:00.004500 ${answer(21)} <0.000020>`,
+  // A storage writer thread's fsync holds no acknowledgement: the event loop reads on.
+  '102  10:00:00.004600 fsync(25) = 0 <0.001000>',
 ].join('\n');
 
 // Follower 200 acknowledges batch 1 inside the leader's first fsync (the leader's own batch).
@@ -45,6 +47,7 @@ const followerAText = [
   `200  10:00:00.000150 ${appendRead(7)} <0.000010>`,
   '200  10:00:00.000500 fsync(9) = 0 <0.000300>',
   `200  10:00:00.000900 ${ackWrite(7)} <0.000010>`,
+  `200  10:00:00.005000 ${ackWrite(7)} <0.000010>`,
 ].join('\n');
 
 // Follower 300 acknowledges batch 1 only at 2.5 ms, inside the second batch's fsync, before it
@@ -60,7 +63,7 @@ const followerBText = [
 test('parseStrace merges an unfinished call with its resumption and reads durations', () => {
   const calls = parseStrace(leaderText);
   const fsyncs = calls.filter((call) => call.call === 'fsync');
-  assert.is(fsyncs.length, 2);
+  assert.is(fsyncs.length, 3);
   assert.is(fsyncs[0]!.thread, 100);
   assert.ok(Math.abs(fsyncs[0]!.atMs - 36_000_000.3) < 1e-6);
   assert.ok(Math.abs(fsyncs[0]!.durationMs - 1) < 1e-9);
@@ -81,12 +84,12 @@ test('summarizeWritePath counts per write and tells own-batch, later-batch and s
   const followerB = parseStrace(followerBText);
   const summary = summarizeWritePath(leader, 100, [followerA, followerB]);
   assert.is(summary.writes, 2);
-  assert.is(summary.leaderFsyncsPerWrite, 1);
+  assert.is(summary.leaderFsyncsPerWrite, 1.5);
   assert.equal(summary.followerFsyncsPerWrite, [0.5, 0.5]);
   assert.is(summary.leaderTurnsPerWrite, 0.5);
   assert.is(summary.leaderFramesPerWrite, 2);
   assert.is(summary.leaderAppendFramesPerWrite, 2);
-  assert.is(summary.followerAcksPerWrite, 1);
+  assert.is(summary.followerAcksPerWrite, 1.5);
   assert.is(summary.acksBehindOwnBatch.count, 1);
   assert.ok(Math.abs(summary.acksBehindOwnBatch.meanWaitMs - 0.4) < 1e-6);
   assert.is(summary.acksBehindLaterBatch.count, 0);
@@ -95,6 +98,11 @@ test('summarizeWritePath counts per write and tells own-batch, later-batch and s
   assert.is(alone.acksBehindLaterBatch.count, 1);
   assert.ok(Math.abs(alone.acksBehindLaterBatch.meanWaitMs - 1.9) < 1e-6);
   assert.is(alone.acksBehindLaterBatch.share, 1);
+  assert.is(alone.acksBehindOwnBatch.count, 0);
+  // Follower 200's ack at 5 ms falls in the writer thread's fsync, which holds nothing.
+  const onlyA = summarizeWritePath(leader, 100, [followerA]);
+  assert.is(onlyA.acksBehindOwnBatch.count, 1);
+  assert.is(onlyA.acksBehindLaterBatch.count, 0);
 });
 
 test('a request splits into the leader fsync, epoll and the rest', () => {
