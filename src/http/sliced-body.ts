@@ -62,6 +62,13 @@ export class ChunkBuilder {
   }
 }
 
+/**
+ * Pieces of text appended between two reads of the clock (a step without text, where a generator
+ * did its longer work, always reads it). GET_STATE at 100,000 tasks is ~200,000 pieces of ~0.5 KB
+ * each, and a clock read per piece (~50 ns) was ~6% of the answer's CPU.
+ */
+export const piecesPerClockRead = 16;
+
 /** Runs steps until `budgetMs` is spent or a chunk's worth of bytes is ready. */
 export function runSlice(
   steps: Iterator<string>,
@@ -70,12 +77,17 @@ export function runSlice(
   clock: Clock = wallClock,
 ): { bytes: Buffer; done: boolean } {
   const started = clock();
+  let unclocked = 0;
   for (;;) {
     const step = steps.next();
     if (step.done === true) return { bytes: chunk.take(), done: true };
-    if (step.value !== '') chunk.append(step.value);
-    if (chunk.length >= maxResponseChunkBytes || clock() - started >= budgetMs)
-      return { bytes: chunk.take(), done: false };
+    if (step.value !== '') {
+      chunk.append(step.value);
+      if (chunk.length >= maxResponseChunkBytes) return { bytes: chunk.take(), done: false };
+      if (++unclocked < piecesPerClockRead) continue;
+    }
+    unclocked = 0;
+    if (clock() - started >= budgetMs) return { bytes: chunk.take(), done: false };
   }
 }
 
