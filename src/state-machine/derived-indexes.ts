@@ -254,8 +254,13 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
   /**
    * rebuild as steps, yielding every `rebuildEntitiesPerStep` tasks: a restore builds the indexes
    * of the state it read in slices (at 10,000 tasks, 30-150 ms in one go at a load of 25).
+   * `visitTask` is called with each task as it is noted (a restore checks its invariants in the
+   * same pass over the tasks).
    */
-  static *rebuildInSteps(state: ReplicatedState): Generator<void, DerivedIndexes> {
+  static *rebuildInSteps(
+    state: ReplicatedState,
+    visitTask?: (key: TaskKey, task: Task) => void,
+  ): Generator<void, DerivedIndexes> {
     const indexes = new DerivedIndexes();
     for (const offer of state.offers.values()) indexes.noteOffer(offer, true);
     for (const agent of state.agents.values()) indexes.noteAgent(undefined, agent);
@@ -268,6 +273,7 @@ export class DerivedIndexes implements ReadonlyDerivedIndexes {
     const done: [string, Task][] = [];
     let noted = 0;
     for (const [key, task] of state.tasks) {
+      visitTask?.(key, task);
       indexes.noteTask(key, undefined, task);
       if (isCompletedTask(task)) done.push([key, task]);
       noted += 1;

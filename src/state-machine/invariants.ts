@@ -61,20 +61,52 @@ export function checkEntityInvariants(state: ReplicatedState): void {
  * between steps.
  */
 export function* checkEntityInvariantsInSteps(state: ReplicatedState): Generator<void, void> {
-  yield* checkAgentBooks(state);
-  checkOffers(state);
-  yield* eachInSteps(state.tasks, (key, task) => checkTask(state, key, task));
-  yield* checkExecutors(state);
-  checkFrameworks(state);
-  checkMaintenance(state);
-  checkQuotaAndWeights(state);
-  yield* eachInSteps(state.kv, (key, entry) => {
-    check(key === kvKey(entry.namespace, entry.key), `kv ${key}: stored under the wrong key`);
-    check(
-      entry.createIndex <= entry.version,
-      `kv ${key}: version ${entry.version} before its creation ${entry.createIndex}`,
-    );
-  });
+  const checks = new EntityInvariantChecks(state);
+  yield* eachInSteps(state.tasks, (key, task) => checks.visitTask(key, task));
+  yield* checks.finishInSteps();
+}
+
+/**
+ * The entity invariants in two parts, for a caller that visits every task anyway: `visitTask` for
+ * each task (in any order), then `finishInSteps`. A restore visits them as it rebuilds the
+ * derived indexes (snapshot.ts): one pass over 100,000 tasks instead of four (the indexes', the
+ * agents' holdings, the tasks', the tasks' executors').
+ */
+export class EntityInvariantChecks {
+  readonly #state: ReplicatedState;
+  /** Per agent, its live tasks' keys and resources, sorted by key when the agents are checked. */
+  readonly #liveTasks = new Map<AgentId, [key: string, resources: Resources][]>();
+
+  constructor(state: ReplicatedState) {
+    this.#state = state;
+  }
+
+  visitTask(key: TaskKey, task: Task): void {
+    checkTask(this.#state, key, task);
+    if (isTerminalTaskState(task.state)) return;
+    const ofAgent = this.#liveTasks.get(task.agentId);
+    if (ofAgent === undefined) this.#liveTasks.set(task.agentId, [[key, task.resources]]);
+    else ofAgent.push([key, task.resources]);
+    checkTaskExecutor(this.#state, key, task);
+  }
+
+  /** Every other invariant, once every task was visited. */
+  *finishInSteps(): Generator<void, void> {
+    const state = this.#state;
+    yield* checkAgentBooks(state, this.#liveTasks);
+    checkOffers(state);
+    checkExecutors(state);
+    checkFrameworks(state);
+    checkMaintenance(state);
+    checkQuotaAndWeights(state);
+    yield* eachInSteps(state.kv, (key, entry) => {
+      check(key === kvKey(entry.namespace, entry.key), `kv ${key}: stored under the wrong key`);
+      check(
+        entry.createIndex <= entry.version,
+        `kv ${key}: version ${entry.version} before its creation ${entry.createIndex}`,
+      );
+    });
+  }
 }
 
 /** Visits every entry of `map` in its order, yielding every `entitiesPerStep`. */
@@ -111,17 +143,14 @@ interface Holders {
 
 /**
  * Per agent, what holds its resources: live tasks, then executors, then outstanding offers, each
- * in key order. The live tasks are gathered in one pass in the map's order and sorted per agent
- * (a few each), not all 100,000 keys sorted at once: the same order, a fraction of the work.
+ * in key order. The live tasks were gathered in one pass in the map's order (EntityInvariantChecks)
+ * and are sorted per agent (a few each), not all 100,000 keys sorted at once: the same order, a
+ * fraction of the work.
  */
-function* holdersByAgent(state: ReplicatedState): Generator<void, Map<AgentId, Holders>> {
-  const liveTasks = new Map<AgentId, [key: string, resources: Resources][]>();
-  yield* eachInSteps(state.tasks, (key, task) => {
-    if (isTerminalTaskState(task.state)) return;
-    const ofAgent = liveTasks.get(task.agentId);
-    if (ofAgent === undefined) liveTasks.set(task.agentId, [[key, task.resources]]);
-    else ofAgent.push([key, task.resources]);
-  });
+function* holdersByAgent(
+  state: ReplicatedState,
+  liveTasks: ReadonlyMap<AgentId, [key: string, resources: Resources][]>,
+): Generator<void, Map<AgentId, Holders>> {
   const holders = new Map<AgentId, Holders>();
   const of = (agent: AgentId): Holders => {
     const found = holders.get(agent) ?? { used: [], offered: [] };
@@ -130,7 +159,8 @@ function* holdersByAgent(state: ReplicatedState): Generator<void, Map<AgentId, H
   };
   for (const [agent, tasks] of liveTasks) {
     if (tasks.length > 1) tasks.sort(compareFirst);
-    of(agent).used.push(...tasks.map(([, resources]) => resources));
+    const { used } = of(agent);
+    for (const [, resources] of tasks) used.push(resources);
   }
   yield;
   yield* eachSortedInSteps(state.executors, (executor) => of(executor.agentId).used.push(executor.info.resources));
@@ -142,8 +172,11 @@ const compareFirst = (left: readonly [string, unknown], right: readonly [string,
   compareStrings(left[0], right[0]);
 
 /** Used plus offered fit the total, the cached books match, and no range value is held twice. */
-function* checkAgentBooks(state: ReplicatedState): Generator<void, void> {
-  const holders = yield* holdersByAgent(state);
+function* checkAgentBooks(
+  state: ReplicatedState,
+  liveTasks: ReadonlyMap<AgentId, [key: string, resources: Resources][]>,
+): Generator<void, void> {
+  const holders = yield* holdersByAgent(state, liveTasks);
   for (const agentId of holders.keys())
     check(state.agents.has(agentId), `agent ${agentId} holds resources but is not registered`);
   yield* eachInSteps(state.agents, (key, agent) => {
@@ -235,11 +268,8 @@ function checkStatuses(key: TaskKey, task: Task): void {
   }
 }
 
-/**
- * An executor lives on a registered agent that is not gone, for a framework not torn down; a
- * live task that names an executor finds it on its agent, with the ExecutorInfo it was launched with.
- */
-function* checkExecutors(state: ReplicatedState): Generator<void, void> {
+/** An executor lives on a registered agent that is not gone, for a framework not torn down. */
+function checkExecutors(state: ReplicatedState): void {
   for (const [key, executor] of state.executors) {
     check(
       key === executorKey(executor.agentId, executor.frameworkId, executor.info.id),
@@ -254,15 +284,17 @@ function* checkExecutors(state: ReplicatedState): Generator<void, void> {
     );
     check(executor.createIndex <= executor.modifyIndex, `executor ${key}: modified before it was created`);
   }
-  yield* eachInSteps(state.tasks, (key, task) => {
-    if (task.executor === null || isTerminalTaskState(task.state)) return;
-    const executor = state.executors.get(executorKey(task.agentId, task.frameworkId, task.executor.id));
-    check(executor !== undefined, `task ${key} is live but its executor ${task.executor.id} is not on its agent`);
-    check(
-      executor === undefined || canonicalJson(executor.info) === canonicalJson(task.executor),
-      `task ${key}: its executor runs with another ExecutorInfo`,
-    );
-  });
+}
+
+/** A live task that names an executor finds it on its agent, with the ExecutorInfo it was launched with. */
+function checkTaskExecutor(state: ReplicatedState, key: TaskKey, task: Task): void {
+  if (task.executor === null) return;
+  const executor = state.executors.get(executorKey(task.agentId, task.frameworkId, task.executor.id));
+  check(executor !== undefined, `task ${key} is live but its executor ${task.executor.id} is not on its agent`);
+  check(
+    executor === undefined || canonicalJson(executor.info) === canonicalJson(task.executor),
+    `task ${key}: its executor runs with another ExecutorInfo`,
+  );
 }
 
 function checkFrameworks(state: ReplicatedState): void {

@@ -4,6 +4,7 @@
 // statements in the same order and make the same bytes.
 import Database from 'better-sqlite3';
 import { assert } from '../util/assert.ts';
+import { RowsHasher, rowsHashMeta } from './snapshot-rows.ts';
 
 /** The `meta` table's rows, in the order they are inserted. */
 export type MetaRows = readonly (readonly [key: string, value: string])[];
@@ -21,10 +22,18 @@ export class SnapshotDatabase {
   private readonly database = new Database(':memory:');
   private insertRow: Database.Statement | null = null;
   private closed = false;
+  /** Formats 9 and 10: the rows hash, made where the rows are inserted (the worker thread, for a background write). */
+  private readonly hasher: RowsHasher | null;
+  private rowsInTable = 0;
 
-  /** The `meta` table and one `(key, row)` table per name, all empty. */
-  constructor(tableNames: readonly string[]) {
+  /**
+   * The `meta` table and one `(key, row)` table per name, all empty. With `hashRows`, every row
+   * inserted is hashed as written (snapshot-rows.ts RowsHasher) and `finish` adds the rows hash
+   * and the tables' digests after the meta rows it is given.
+   */
+  constructor(tableNames: readonly string[], hashRows = false) {
     SnapshotDatabase.openedInThisThread += 1;
+    this.hasher = hashRows ? new RowsHasher() : null;
     try {
       this.database.pragma(`page_size = ${snapshotPageBytes}`);
       this.database.exec('CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
@@ -45,23 +54,32 @@ export class SnapshotDatabase {
     assert(this.insertRow === null, `beginTable ${name}: a table is still open`);
     this.insertRow = this.database.prepare(`INSERT INTO ${name} (key, row) VALUES (?, ?)`);
     this.database.exec('BEGIN');
+    this.hasher?.beginTable(name);
+    this.rowsInTable = 0;
   }
 
   insert(key: string, row: string): void {
     assert(this.insertRow !== null, 'insert: no table is open');
     this.insertRow.run(key, row);
+    this.hasher?.row(key, row);
+    this.rowsInTable += 1;
   }
 
   insertRows(keys: readonly string[], rows: readonly string[]): void {
     assert(this.insertRow !== null, 'insertRows: no table is open');
     assert(keys.length === rows.length, `${keys.length} keys for ${rows.length} rows`);
-    for (let position = 0; position < keys.length; position++) this.insertRow.run(keys[position], rows[position]);
+    for (let position = 0; position < keys.length; position++) {
+      this.insertRow.run(keys[position], rows[position]);
+      this.hasher?.row(keys[position]!, rows[position]!);
+    }
+    this.rowsInTable += keys.length;
   }
 
   endTable(): void {
     assert(this.insertRow !== null, 'endTable: no table is open');
     this.database.exec('COMMIT');
     this.insertRow = null;
+    this.hasher?.endTable(this.rowsInTable);
   }
 
   /**
@@ -72,7 +90,8 @@ export class SnapshotDatabase {
     assert(this.insertRow === null, 'finish: a table is still open');
     try {
       const insertMeta = this.database.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-      for (const [key, value] of meta) insertMeta.run(key, value);
+      for (const [key, value] of this.hasher === null ? meta : [...meta, ...rowsHashMeta(this.hasher)])
+        insertMeta.run(key, value);
       const serialized = this.database.serialize();
       // The database's pages go before the copy: at 100,000 tasks each of the three is 150 MB.
       this.close();

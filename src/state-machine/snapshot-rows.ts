@@ -11,8 +11,10 @@
 //     names the table whose rows do not match.
 // The state hash (hash.ts) is unchanged: a format-9 snapshot restores to the same state and hash.
 import { createHash, type Hash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.ts';
 import { compareStrings } from './ordering.ts';
 import { assert } from '../util/assert.ts';
+import type { MetaRows } from './snapshot-database.ts';
 import type { Task, TaskStatus } from './state.ts';
 
 export const rowsHashFormat = 'flotilla-snapshot-rows-sha256-v1';
@@ -358,6 +360,8 @@ export function taskFromRow(parsed: unknown, interned: InternedStrings, format: 
  */
 export class RowsHasher {
   static readonly chunkChars = 64 * 1024;
+  /** Rows hashed on this thread (tests check that a background write hashes none on the event loop). */
+  static rowsHashedInThisThread = 0;
   readonly tableDigests = new Map<string, string>();
   #table: { name: string; hash: Hash; pending: string } | null = null;
 
@@ -366,6 +370,7 @@ export class RowsHasher {
   }
 
   row(key: string, text: string): void {
+    RowsHasher.rowsHashedInThisThread += 1;
     const table = this.#table!;
     table.pending += `${key.length}:${key} ${text.length}:${text}\n`;
     if (table.pending.length < RowsHasher.chunkChars) return;
@@ -387,4 +392,15 @@ export class RowsHasher {
       hash.update(`${name} ${this.tableDigests.get(name)}\n`);
     return hash.digest('hex');
   }
+}
+
+/** The meta table's keys for the rows hash and the tables' digests (formats 9 and 10). */
+export const rowsHashMetaKeys = { rowsHash: 'rows_hash', tableHashes: 'table_hashes' } as const;
+
+/** The meta rows a writer of formats 9 and 10 puts after format, hash format and applied index. */
+export function rowsHashMeta(hasher: RowsHasher): MetaRows {
+  return [
+    [rowsHashMetaKeys.rowsHash, canonicalJson(hasher.digest())],
+    [rowsHashMetaKeys.tableHashes, canonicalJson(Object.fromEntries(hasher.tableDigests))],
+  ];
 }

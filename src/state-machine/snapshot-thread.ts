@@ -32,7 +32,7 @@ port.on('message', (request: SnapshotThreadRequest) => {
 
 function run(request: SnapshotThreadRequest): void {
   if (request.type === 'open') {
-    databases.set(request.id, new SnapshotDatabase(request.tableNames));
+    databases.set(request.id, new SnapshotDatabase(request.tableNames, request.hashRows));
     return;
   }
   const database = databases.get(request.id);

@@ -1,8 +1,8 @@
 // The event loop's side of the snapshot worker thread (snapshot-thread.ts). The background
-// snapshot writer (snapshot.ts writeSnapshotInSlices) still turns entities into rows and hashes
-// them here, in slices, since the state lives on this thread; the rows go to the worker in
-// batches, and the SQLite inserts, `serialize()` and the copy behind the envelope's prefix run
-// there. One worker per process, started at the first snapshot, shared by every state machine in
+// snapshot writer (snapshot.ts writeSnapshotInSlices) still turns entities into rows here, in
+// slices, since the state lives on this thread; the rows go to the worker in batches, and the
+// rows hash (formats 9 and 10), the SQLite inserts, `serialize()` and the copy behind the
+// envelope's prefix run there. One worker per process, started at the first snapshot, shared by every state machine in
 // it (tests run several replicas in one process); it keeps the process alive only while a
 // snapshot is being written.
 //
@@ -14,7 +14,7 @@ import { assert } from '../util/assert.ts';
 import type { MetaRows } from './snapshot-database.ts';
 
 export type SnapshotThreadRequest =
-  | { readonly type: 'open'; readonly id: number; readonly tableNames: readonly string[] }
+  | { readonly type: 'open'; readonly id: number; readonly tableNames: readonly string[]; readonly hashRows: boolean }
   | { readonly type: 'begin-table'; readonly id: number; readonly name: string }
   | { readonly type: 'rows'; readonly id: number; readonly keys: readonly string[]; readonly rows: readonly string[] }
   | { readonly type: 'end-table'; readonly id: number }
@@ -60,12 +60,12 @@ export class SnapshotWorker {
     return SnapshotWorker.current;
   }
 
-  /** A new snapshot database in the worker with these tables. */
-  open(tableNames: readonly string[]): SnapshotJob {
+  /** A new snapshot database in the worker with these tables, hashing its rows as written if `hashRows` (SnapshotDatabase). */
+  open(tableNames: readonly string[], hashRows = false): SnapshotJob {
     const id = ++this.lastJobId;
     this.jobs.set(id, { failure: null, settle: null });
     if (this.jobs.size === 1) this.worker.ref();
-    this.post({ type: 'open', id, tableNames });
+    this.post({ type: 'open', id, tableNames, hashRows });
     return new SnapshotJob(this, id);
   }
 

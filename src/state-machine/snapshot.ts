@@ -13,7 +13,7 @@ import { DerivedIndexes } from './derived-indexes.ts';
 import { hashTableRows, StateHasher, stateHashFormat, type TableRows } from './hash.ts';
 import { compareStrings, sortedPositionsInSteps } from './ordering.ts';
 import { type LogIndex, type TaskKey, taskKey } from './ids.ts';
-import { checkEntityInvariantsInSteps, InvariantViolation } from './invariants.ts';
+import { EntityInvariantChecks, InvariantViolation } from './invariants.ts';
 import { SchemaError } from './schema.ts';
 import { emptyState, type ReplicatedState, type State, type Task } from './state.ts';
 import { assert } from '../util/assert.ts';
@@ -25,6 +25,7 @@ import {
   PositionalRowError,
   RowsHasher,
   rowsHashFormat,
+  rowsHashMetaKeys,
   StringInterner,
   taskFromRow,
   taskRowJson,
@@ -114,8 +115,7 @@ const metaKeys = {
   hashFormat: 'hash_format',
   appliedIndex: 'applied_index',
   stateHash: 'state_hash',
-  rowsHash: 'rows_hash',
-  tableHashes: 'table_hashes',
+  ...rowsHashMetaKeys,
 } as const;
 
 /**
@@ -138,7 +138,11 @@ export function captureState(state: ReplicatedState): CapturedState {
   return tables.map((table) => table.capture(state));
 }
 
-/** Where the snapshot writer's rows go: a database on this thread, or one in the worker. */
+/**
+ * Where the snapshot writer's rows go: a database on this thread, or one in the worker. For
+ * formats 9 and 10 the sink hashes the rows as it inserts them and adds the rows hash to the meta
+ * rows (SnapshotDatabase's `hashRows`): in the worker, the event loop no longer pays for it.
+ */
 interface RowSink {
   beginTable(name: string): void;
   insert(key: string, row: string): void;
@@ -148,8 +152,9 @@ interface RowSink {
 /**
  * The snapshot writer as steps: it yields after every `snapshotRowsPerSlice` rows (and within the
  * sort of each table's keys), so a caller can give the event loop back in between
- * (writeSnapshotInSlices) or run it straight through (writeSnapshot). Rows are sorted, hashed and
- * handed to `sink` in one pass; the result is the meta table's rows. Both callers put them in a
+ * (writeSnapshotInSlices) or run it straight through (writeSnapshot). Rows are made (format 8:
+ * sorted and hashed) and handed to `sink` in one pass; the result is the meta table's rows, those
+ * the sink does not add itself (formats 9 and 10: the rows hash). Both callers put them in a
  * SnapshotDatabase in the same order, so both make the same bytes.
  */
 function* snapshotSteps(
@@ -159,13 +164,11 @@ function* snapshotSteps(
   format: number,
 ): Generator<void, MetaRows> {
   if (hasWrittenRows(format)) {
-    const hasher = yield* writtenRowSteps(captured, sink, format);
+    yield* writtenRowSteps(captured, sink, format);
     return [
       [metaKeys.formatVersion, canonicalJson(format)],
       [metaKeys.hashFormat, canonicalJson(rowsHashFormat)],
       [metaKeys.appliedIndex, canonicalJson(appliedIndex)],
-      [metaKeys.rowsHash, canonicalJson(hasher.digest())],
-      [metaKeys.tableHashes, canonicalJson(Object.fromEntries(hasher.tableDigests))],
     ];
   }
   assert(format === fallbackSnapshotFormat, `snapshot format ${format} is not written`);
@@ -207,38 +210,28 @@ function* hashedRowSteps(captured: CapturedState, sink: RowSink | null): Generat
 /**
  * Formats 9 and 10: rows (snapshot-rows.ts) in the map's own order, no sort: the hash is over the rows
  * as written, so the reader needs no order, and the restored maps keep the writer's order. The
- * interned strings go last, in their own table, once every task has named its strings.
+ * interned strings go last, in their own table, once every task has named its strings. The sink
+ * hashes the rows (it was a fifth of the event loop's share of a write at 100,000 tasks).
  */
-function* writtenRowSteps(captured: CapturedState, sink: RowSink, format: number): Generator<void, RowsHasher> {
-  const hasher = new RowsHasher();
+function* writtenRowSteps(captured: CapturedState, sink: RowSink, format: number): Generator<void, void> {
   const interner = new StringInterner();
   for (const { table, keys, values } of captured) {
     const positional = table.name === tasksTableName;
-    hasher.beginTable(table.name);
     sink.beginTable(table.name);
     let rowsInStep = 0;
     for (let position = 0; position < keys.length; position++) {
-      const key = keys[position]!;
       const value = values[position];
-      const text = positional ? taskRowJson(value as Task, interner, format) : JSON.stringify(value);
-      hasher.row(key, text);
-      sink.insert(key, text);
+      sink.insert(keys[position]!, positional ? taskRowJson(value as Task, interner, format) : JSON.stringify(value));
       rowsInStep += 1;
       if (rowsInStep < snapshotRowsPerSlice) continue;
       rowsInStep = 0;
       yield;
     }
-    hasher.endTable(keys.length);
     sink.endTable();
   }
-  const strings = JSON.stringify(interner.strings);
-  hasher.beginTable(internedTableName);
-  hasher.row(internedRowKey, strings);
-  hasher.endTable(1);
   sink.beginTable(internedTableName);
-  sink.insert(internedRowKey, strings);
+  sink.insert(internedRowKey, JSON.stringify(interner.strings));
   sink.endTable();
-  return hasher;
 }
 
 /** The tables a snapshot of `format` has, the interned strings' after the state's. */
@@ -260,7 +253,7 @@ export function writeSnapshot(
   format = fallbackSnapshotFormat,
 ): Uint8Array {
   const captured = captureState(state);
-  const database = new SnapshotDatabase(snapshotTableNames(captured, format));
+  const database = new SnapshotDatabase(snapshotTableNames(captured, format), hasWrittenRows(format));
   try {
     const steps = snapshotSteps(captured, appliedIndex, database, format);
     for (;;) {
@@ -290,7 +283,11 @@ export async function writeSnapshotInSlices(
   const tableNames = snapshotTableNames(captured, format);
   const rows = captured.reduce((sum, { keys }) => sum + keys.length, 0);
   // A small state's database is built here, across the same slices: the worker would cost more.
-  const sink = rows >= workerMinimumRows ? SnapshotWorker.shared().open(tableNames) : new SnapshotDatabase(tableNames);
+  const hashRows = hasWrittenRows(format);
+  const sink =
+    rows >= workerMinimumRows
+      ? SnapshotWorker.shared().open(tableNames, hashRows)
+      : new SnapshotDatabase(tableNames, hashRows);
   try {
     const steps = snapshotSteps(captured, appliedIndex, sink, format);
     for (;;) {
@@ -358,15 +355,17 @@ function* readDatabaseSteps(database: Database.Database): Generator<void, Restor
     ? yield* readWrittenRowsSteps(database, meta)
     : yield* readCanonicalRowsSteps(database, meta);
   yield;
-  const state: State = { ...loaded, derived: yield* DerivedIndexes.rebuildInSteps(loaded) };
-  yield;
   try {
-    yield* checkEntityInvariantsInSteps(state);
+    // One pass over the tasks builds the indexes and checks each task's invariants.
+    const checks = new EntityInvariantChecks(loaded);
+    const derived = yield* DerivedIndexes.rebuildInSteps(loaded, (key, task) => checks.visitTask(key, task));
+    yield;
+    yield* checks.finishInSteps();
+    return { state: { ...loaded, derived }, appliedIndex: meta.appliedIndex };
   } catch (error) {
     if (error instanceof InvariantViolation) throw new SnapshotError('SNAPSHOT_INVARIANT_VIOLATED', error.message);
     throw error;
   }
-  return { state, appliedIndex: meta.appliedIndex };
 }
 
 /** Formats up to 8: canonical JSON rows, checked against the state hash. */

@@ -1,8 +1,12 @@
 // The entity invariants a restore checks (invariants.ts checkEntityInvariants), on states that no
 // apply makes: each broken task status history is refused with the task named, and an agent's
 // books are checked against its live tasks gathered in one pass (sorted per agent, not all keys).
+// A restore visits its tasks once: the derived indexes and these checks in the same pass.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { stateHash } from '../../src/state-machine/hash.ts';
+import { ClusterStateMachine } from '../../src/state-machine/machine.ts';
+import { snapshotFormatVersion, writeSnapshot } from '../../src/state-machine/snapshot.ts';
 import { type TaskKey, taskKey } from '../../src/state-machine/ids.ts';
 import { checkEntityInvariants, InvariantViolation } from '../../src/state-machine/invariants.ts';
 import type { ReplicatedState, Task, TaskStatus } from '../../src/state-machine/state.ts';
@@ -81,6 +85,39 @@ test("refused: an agent's used books that differ from its live tasks", () => {
   const [someKey, someTask] = [...tasks][100]!;
   tasks.delete(someKey);
   violated({ ...state, tasks }, `agent ${someTask.agentId}: used books differ from its live tasks and executors`);
+});
+
+/** Runs `body` counting the walks (iterator, entries, keys, values, forEach) over maps of `size` entries. */
+function walksOfMapsSized(size: number, body: () => void): number {
+  const prototype = Map.prototype as unknown as Record<string | symbol, (...args: unknown[]) => unknown>;
+  const names = [Symbol.iterator, 'entries', 'keys', 'values', 'forEach'] as const;
+  const originals = names.map((name) => prototype[name]!);
+  let walks = 0;
+  names.forEach((name, position) => {
+    const original = originals[position]!;
+    prototype[name] = function (this: Map<unknown, unknown>, ...args: unknown[]) {
+      if (this.size === size) walks += 1;
+      return original.apply(this, args);
+    };
+  });
+  try {
+    body();
+  } finally {
+    names.forEach((name, position) => {
+      prototype[name] = originals[position]!;
+    });
+  }
+  return walks;
+}
+
+test('a restore walks its 1,000 tasks once: the derived indexes and the invariant checks in one pass', () => {
+  const source = taskMachine(40, 25);
+  const bytes = writeSnapshot(source.state, source.lastAppliedIndex, undefined, snapshotFormatVersion);
+  const restored = new ClusterStateMachine();
+  const walks = walksOfMapsSized(1000, () => restored.restore(bytes));
+  assert.is(restored.state.tasks.size, 1000);
+  assert.is(stateHash(restored.state), stateHash(source.state));
+  assert.is(walks, 1);
 });
 
 test.run();

@@ -148,6 +148,22 @@ test("format 10 built in the worker, in slices, is the straight writer's bytes a
   assert.equal(tableRows(restored.state), tableRows(source.state));
 });
 
+test('format 10 built in the worker hashes its rows there: no row hashed on the event loop, same meta', async () => {
+  const source = taskMachine(40, 25);
+  const index = source.lastAppliedIndex;
+  const hashedBefore = RowsHasher.rowsHashedInThisThread;
+  const sliced = await writeSnapshotInSlices(captureState(source.state), index, async () => {}, undefined, 0, format10);
+  assert.is(RowsHasher.rowsHashedInThisThread, hashedBefore, 'no row hashed on this thread');
+  const meta = (bytes: Uint8Array) => selected<{ key: string; value: string }>(bytes, 'SELECT key, value FROM meta');
+  const straight = writeSnapshot(source.state, index, undefined, format10);
+  assert.ok(RowsHasher.rowsHashedInThisThread > hashedBefore + 1000, 'the straight writer hashes here');
+  assert.equal(meta(sliced), meta(straight));
+  assert.equal(
+    meta(sliced).map(({ key }) => key),
+    ['format_version', 'hash_format', 'applied_index', 'rows_hash', 'table_hashes'],
+  );
+});
+
 test('refused and named: a format-10 row naming an interned text past the table, or one that is not JSON', () => {
   const bytes = writeSnapshot(rich().state, 1, undefined, format10);
   const [{ row }] = selected<{ row: string }>(bytes, "SELECT row FROM tasks WHERE key = 'f1/t1'") as [{ row: string }];
