@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { exitOf } from '../support/child-exit.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { ProcessCluster, ProposingClient, type ReplicaProcess } from './support/process-cluster.ts';
@@ -159,9 +160,13 @@ test('a master whose log was corrupted on disk refuses to start and names the en
     database.prepare('UPDATE entries SET data = ? WHERE idx = ?').run(data, row.idx);
     database.close();
     cluster.launch(victim);
-    const child = victim.child!;
-    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    assert.is(exitCode, 1);
+    const { code } = await exitOf(victim.child!, {
+      timeoutMs: 120_000,
+      what: `${victim.id} started on a corrupt log`,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; its output ends:\n${victim.output.slice(-3_000)}`);
+    });
+    assert.is(code, 1);
     assert.match(victim.output, new RegExp(`raft log entry ${row.idx} is corrupt`));
   } finally {
     await cluster.stop();
