@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { exitOf } from '../support/child-exit.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
-import { ProcessCluster, ProposingClient, type ReplicaProcess } from './support/process-cluster.ts';
+import { ProcessCluster, ProposingClient, type ReplicaProcess, startTimeoutMs } from './support/process-cluster.ts';
 
 async function values(replica: ReplicaProcess): Promise<string[]> {
   const response = await fetch(`http://${replica.address}/values`, { signal: AbortSignal.timeout(5000) });
@@ -57,7 +57,7 @@ test('kill -9 of the leader mid-stream loses no acknowledged proposal and applie
     const leaderStatus = await cluster.status(newLeader);
     assert.ok(leaderStatus !== null);
     await waitFor(async () => ((await cluster.status(oldLeader))?.applied ?? 0) >= leaderStatus.commit, {
-      timeoutMs: 15_000,
+      timeoutMs: startTimeoutMs,
       what: `${oldLeader.id} to catch up after its restart`,
     });
     assert.equal(await values(oldLeader), await values(newLeader));
@@ -98,7 +98,7 @@ test('a replica that missed compacted entries catches up through a snapshot', as
         const current = await cluster.status(lagging);
         return current !== null && current.applied >= 200 && current.snapshotIndex > 0 ? current : null;
       },
-      { timeoutMs: 20_000, what: `${lagging.id} to catch up through a snapshot` },
+      { timeoutMs: startTimeoutMs, what: `${lagging.id} to catch up through a snapshot` },
     );
     assert.ok(status.snapshotIndex > 0, `${lagging.id} holds a snapshot (snapshotIndex ${status.snapshotIndex})`);
     assert.match(lagging.output, /installed snapshot from the leader/);
