@@ -1,6 +1,9 @@
 // Three real `flotilla master` processes: leader redirects, linearizable reads on followers,
 // no-leader answers, runtime membership (ADD_MASTER with automatic promotion, REMOVE_MASTER),
 // and a SIGTERM that hands leadership over.
+// Eight clusters of three masters, one after another: at load ~55 five of them took the default
+// 300 s (hunt17, twice), so the file asks for more.
+// flotilla-test-timeout-seconds: 600
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RaftView } from '../../src/master/interface.ts';
