@@ -12,7 +12,7 @@ import {
   parseAgentMessage,
   parseMasterMessage,
 } from '../../src/protocol/agent.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 import { maxTextLength } from '../../src/state-machine/limits.ts';
 import {
   commandTask,
@@ -46,18 +46,22 @@ function connect(
   address: string,
   secret = developmentSecret,
 ): Promise<{ socket: WebSocket; next: () => Promise<Record<string, unknown>> }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, { headers: { [secretHeader]: secret } });
-    const inbox: Record<string, unknown>[] = [];
-    socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
-    socket.on('error', reject);
-    socket.on('open', () =>
-      resolve({
-        socket,
-        next: () => waitFor(() => inbox.shift(), { timeoutMs: 10_000, what: 'a message from the master' }),
-      }),
-    );
-  });
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, { headers: { [secretHeader]: secret } });
+      const inbox: Record<string, unknown>[] = [];
+      socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
+      socket.on('error', reject);
+      socket.on('open', () =>
+        resolve({
+          socket,
+          next: () => waitFor(() => inbox.shift(), { timeoutMs: 10_000, what: 'a message from the master' }),
+        }),
+      );
+    }),
+    20_000,
+    'the agent socket to open',
+  );
 }
 
 protocol('the gateway answers malformed frames with an error and keeps serving', async () => {
@@ -125,12 +129,16 @@ protocol('an agent without the cluster secret is refused at the handshake with 4
   const master = await RestartableMaster.start();
   try {
     for (const headers of [{ [secretHeader]: 'not-the-cluster-secret' }, {}]) {
-      const status = await new Promise<number>((resolve, reject) => {
-        const socket = new WebSocket(`ws://${master.address}${agentWebSocketPath}`, { headers });
-        socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
-        socket.on('open', () => reject(new Error('the handshake succeeded without the secret')));
-        socket.on('error', () => undefined);
-      });
+      const status = await withTimeout(
+        new Promise<number>((resolve, reject) => {
+          const socket = new WebSocket(`ws://${master.address}${agentWebSocketPath}`, { headers });
+          socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+          socket.on('open', () => reject(new Error('the handshake succeeded without the secret')));
+          socket.on('error', () => undefined);
+        }),
+        20_000,
+        'the handshake without the secret to be refused',
+      );
       assert.is(status, 401);
     }
     assert.is(master.state().agents.size, 0);

@@ -24,7 +24,7 @@ import { freePort } from '../raft/support/process-cluster.ts';
 import { errorOf, type JsonObject } from '../support/answers.ts';
 import { startSingleMaster, type SingleMaster } from '../support/master.ts';
 import { makeTempDir } from '../support/tmp.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 
 interface Peer {
   readonly socket: WebSocket;
@@ -35,22 +35,26 @@ interface Peer {
 }
 
 function connect(cluster: SingleMaster): Promise<Peer> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://${cluster.url.slice('http://'.length)}${agentWebSocketPath}`, {
-      headers: { [secretHeader]: developmentSecret },
-    });
-    const inbox: JsonObject[] = [];
-    socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as JsonObject));
-    socket.on('error', reject);
-    socket.on('open', () =>
-      resolve({
-        socket,
-        inbox,
-        next: () => waitFor(() => inbox.shift(), { timeoutMs: 20_000, what: 'a message from the master' }),
-        send: (body) => socket.send(encodeMessage(body)),
-      }),
-    );
-  });
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const socket = new WebSocket(`ws://${cluster.url.slice('http://'.length)}${agentWebSocketPath}`, {
+        headers: { [secretHeader]: developmentSecret },
+      });
+      const inbox: JsonObject[] = [];
+      socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as JsonObject));
+      socket.on('error', reject);
+      socket.on('open', () =>
+        resolve({
+          socket,
+          inbox,
+          next: () => waitFor(() => inbox.shift(), { timeoutMs: 20_000, what: 'a message from the master' }),
+          send: (body) => socket.send(encodeMessage(body)),
+        }),
+      );
+    }),
+    20_000,
+    'the agent socket to open',
+  );
 }
 
 const info = (resources: unknown[], overrides: Record<string, unknown> = {}) =>
@@ -222,7 +226,11 @@ gateway('a second connection claiming an agent id replaces the first (the docume
   const second = await connect(cluster);
   second.send({ type: 'register', agentId: registered.agentId, tasks: [], executors: [], info: info([cpus(3)]) });
   assert.is((await second.next()).type, 'registered');
-  assert.is(await closed, 4002, 'the older socket is closed as replaced');
+  assert.is(
+    await withTimeout(closed, 20_000, 'the replaced socket to close'),
+    4002,
+    'the older socket is closed as replaced',
+  );
   await assertHealthy(cluster);
   second.socket.terminate();
 });

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { listGroupMembers, readProcStat } from '../../src/agent/containerizer/proc-fs.ts';
 import { processTableScans } from '../../src/agent/containerizer/process-groups.ts';
 import { processGroupUsage } from '../../src/agent/containerizer/process-usage.ts';
+import { exitOf } from '../support/child-exit.ts';
 import { waitFor } from '../support/wait.ts';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -48,7 +49,7 @@ test('a group whose processes ended has no usage', async () => {
   const leader = startGroupLeader();
   await leadsItsGroup(leader);
   process.kill(-leader.pid!, 'SIGKILL');
-  await new Promise<void>((resolve) => leader.once('exit', () => resolve()));
+  await exitOf(leader, { timeoutMs: 10_000, what: 'the SIGKILLed group leader' });
   // The leader's exit is seen once the shell is reaped; its `sleep` may still be running on a busy
   // machine until the kernel has scheduled it to die (seen: not null under load). Ended means no
   // member left that is not a zombie.

@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { agentWebSocketPath, encodeMessage } from '../../src/protocol/agent.ts';
 import type { Command } from '../../src/state-machine/commands.ts';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 import { commandTask, launchTasks, RestartableMaster, subscribeFramework, taskOf } from './support/daemon-support.ts';
 
 interface AgentSocket {
@@ -18,27 +18,31 @@ interface AgentSocket {
 }
 
 function connect(address: string): Promise<AgentSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, {
-      headers: { [secretHeader]: developmentSecret },
-    });
-    const inbox: Record<string, unknown>[] = [];
-    socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
-    socket.on('error', reject);
-    socket.on('open', () =>
-      resolve({
-        socket,
-        nextOf: (type, predicate = () => true) =>
-          waitFor(
-            () => {
-              const at = inbox.findIndex((message) => message.type === type && predicate(message));
-              return at < 0 ? undefined : inbox.splice(at, 1)[0];
-            },
-            { timeoutMs: 20_000, what: `a ${type} from the master` },
-          ),
-      }),
-    );
-  });
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, {
+        headers: { [secretHeader]: developmentSecret },
+      });
+      const inbox: Record<string, unknown>[] = [];
+      socket.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
+      socket.on('error', reject);
+      socket.on('open', () =>
+        resolve({
+          socket,
+          nextOf: (type, predicate = () => true) =>
+            waitFor(
+              () => {
+                const at = inbox.findIndex((message) => message.type === type && predicate(message));
+                return at < 0 ? undefined : inbox.splice(at, 1)[0];
+              },
+              { timeoutMs: 20_000, what: `a ${type} from the master` },
+            ),
+        }),
+      );
+    }),
+    20_000,
+    'the agent socket to open',
+  );
 }
 
 const info = {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { exitOf } from '../support/child-exit.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -21,7 +22,8 @@ interface Daemon {
   readonly child: ChildProcess;
   stdout: string;
   stderr: string;
-  exit: Promise<number | null>;
+  /** The exit code, bounded: a daemon that should have stopped and did not fails the test by name. */
+  exit: () => Promise<number | null>;
 }
 
 const started: Daemon[] = [];
@@ -35,7 +37,7 @@ function launch(args: readonly string[]): Daemon {
     child,
     stdout: '',
     stderr: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    exit: async () => (await exitOf(child, { timeoutMs: startTimeoutMs, what: `flotilla ${args[0]}` })).code,
   };
   child.stdout!.on('data', (chunk: Buffer) => {
     daemon.stdout += chunk.toString('utf8');
@@ -133,8 +135,8 @@ test('master and agent --json: one started object on stdout, logs on stderr, the
 
   agent.child.kill('SIGTERM');
   master.child.kill('SIGTERM');
-  assert.is(await agent.exit, 0);
-  assert.is(await master.exit, 0);
+  assert.is(await agent.exit(), 0);
+  assert.is(await master.exit(), 0);
   assert.is(master.stdout.trim().split('\n').length, 1, 'stdout holds the one object, nothing else');
   assert.is(agent.stdout.trim().split('\n').length, 1);
 });
@@ -151,7 +153,7 @@ test('a daemon that cannot start says so in one JSON object: USAGE exit 2, START
     'not-an-address',
     '--json',
   ]);
-  assert.is(await bad.exit, 2);
+  assert.is(await bad.exit(), 2);
   assert.is(bad.stdout, '');
   const usage = failure(bad) as { event: string; role: string; error: { code: string } };
   assert.equal([usage.event, usage.role, usage.error.code], ['failed', 'agent', 'USAGE']);
@@ -165,12 +167,12 @@ test('a daemon that cannot start says so in one JSON object: USAGE exit 2, START
   });
   assert.is(holder.stdout, '', 'without --json stdout stays empty');
   const second = launch([...(await masterArgs(port)), '--json']);
-  assert.is(await second.exit, 1);
+  assert.is(await second.exit(), 1);
   const failed = failure(second) as { event: string; error: { code: string; message: string } };
   assert.equal([failed.event, failed.error.code], ['failed', 'START_FAILED']);
   assert.match(failed.error.message, /EADDRINUSE|in use/);
   holder.child.kill('SIGTERM');
-  assert.is(await holder.exit, 0);
+  assert.is(await holder.exit(), 0);
 });
 
 test.run();

@@ -18,6 +18,7 @@ import type { RaftView } from '../../src/master/interface.ts';
 import { basicAuthorization } from '../../src/protocol/http-authorization.ts';
 import { repoRoot } from '../cli/support/cli-process.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { stopChild } from '../support/child-exit.ts';
 import { systemdAnalyzeUnavailableReason } from '../support/capabilities.ts';
 import { testUnless } from '../support/skip.ts';
 import { makeTempDir } from '../support/tmp.ts';
@@ -101,12 +102,8 @@ function start(argv: readonly string[]): { child: ChildProcess; output: () => st
   return { child, output: () => output };
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+async function stop(child: ChildProcess): Promise<void> {
+  await stopChild(child, 'SIGTERM', { timeoutMs: 60_000, what: 'a deployed daemon' });
 }
 
 /** Every metric name /metrics declares (`# TYPE`), with a histogram's _bucket, _sum and _count. */

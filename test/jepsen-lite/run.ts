@@ -149,7 +149,12 @@ async function makeWorkload(
 }
 
 const agentCount = 2;
-const agentRegistrationWaitMs = 60_000;
+/**
+ * Both agents registered, from their launch: at load ~55 (hunt17, niced) neither agent had written
+ * its first log line after 60 s in two runs of two; they boot through tsx like the masters, which
+ * get 120 s (cluster.ts startLeaderWaitMs).
+ */
+const agentRegistrationWaitMs = 120_000;
 
 async function startAgents(cluster: Cluster, network: Network, outputDir: string): Promise<AgentProcess[]> {
   const agents: AgentProcess[] = [];

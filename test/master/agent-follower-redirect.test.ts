@@ -20,7 +20,7 @@ import { silentLogger } from '../../src/util/logger.ts';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
 import { freePort } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from '../support/tmp.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 
 const redirect = suite('agent handshake on a follower');
 
@@ -66,21 +66,25 @@ type Answer = { kind: 'refused'; status: number; location: string | undefined } 
 
 /** Dials `address`'s agent path and sends a register if the socket opens: the HTTP refusal or the first message. */
 function dial(address: string, followsRedirects: boolean): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { [secretHeader]: developmentSecret };
-    if (followsRedirects) headers[agentRedirectHeader] = '1';
-    const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, { headers });
-    socket.once('unexpected-response', (_request, response: IncomingMessage) => {
-      resolve({ kind: 'refused', status: response.statusCode ?? 0, location: response.headers.location });
-      socket.terminate();
-    });
-    socket.once('open', () => socket.send(encodeMessage(registerBody('direct-dial'))));
-    socket.once('message', (data) => {
-      resolve({ kind: 'message', body: data.toString() });
-      socket.close();
-    });
-    socket.on('error', (error) => reject(error));
-  });
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { [secretHeader]: developmentSecret };
+      if (followsRedirects) headers[agentRedirectHeader] = '1';
+      const socket = new WebSocket(`ws://${address}${agentWebSocketPath}`, { headers });
+      socket.once('unexpected-response', (_request, response: IncomingMessage) => {
+        resolve({ kind: 'refused', status: response.statusCode ?? 0, location: response.headers.location });
+        socket.terminate();
+      });
+      socket.once('open', () => socket.send(encodeMessage(registerBody('direct-dial'))));
+      socket.once('message', (data) => {
+        resolve({ kind: 'message', body: data.toString() });
+        socket.close();
+      });
+      socket.on('error', (error) => reject(error));
+    }),
+    20_000,
+    `${address} to refuse the agent socket or answer its register`,
+  );
 }
 
 function registerBody(hostname: string) {

@@ -11,7 +11,7 @@ import { AgentGateway } from '../../src/master/agent-gateway.ts';
 import { agentWebSocketPath, encodeMessage } from '../../src/protocol/agent.ts';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
 import { Harness } from '../state-machine/support/fixtures.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 
 interface Line {
   readonly level: number;
@@ -61,7 +61,11 @@ test('the pongs an agent sent before its leader stepped down are dropped, not on
     client.on('message', (data) => inbox.push(JSON.parse(data.toString()) as Record<string, unknown>));
     let closed = false;
     client.on('close', () => (closed = true));
-    await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
+    await withTimeout(
+      new Promise((resolve, reject) => client.once('open', resolve).once('error', reject)),
+      20_000,
+      'the agent socket to open',
+    );
     // On an open socket a pong before registration is still a protocol error, answered and logged.
     client.send(encodeMessage({ type: 'pong', nonce: 0 }));
     const answer = await waitFor(() => inbox.shift(), { timeoutMs: 10_000, what: 'the NOT_REGISTERED answer' });

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RaftView } from '../../src/master/interface.ts';
 import { flotilla } from '../cli/support/cli-process.ts';
-import { ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
+import { ProcessCluster, type ReplicaProcess, startTimeoutMs } from '../raft/support/process-cluster.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -129,7 +129,8 @@ test('backup of a running cluster, wipe, restore every master: the state is back
       assert.is((JSON.parse(restored.stdout) as { state_hash: string }).state_hash, summary.state_hash);
     }
     for (const replica of cluster.replicas) cluster.launch(replica, ['--zone', zoneOf[replica.id]!]);
-    leader = await cluster.waitForLeader(60_000);
+    // Three masters starting at once: as long as a cluster's first start may take (CI load ~55 saw 60 s pass).
+    leader = await cluster.waitForLeader(startTimeoutMs);
 
     const follower = cluster.replicas.find((replica) => replica.id !== leader.id)!;
     for (let index = 0; index < keyCount; index++) assert.is(await get(follower, `k${index}`), `value-${index}`);

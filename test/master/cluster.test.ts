@@ -1,13 +1,16 @@
 // Three real `flotilla master` processes: leader redirects, linearizable reads on followers,
 // no-leader answers, runtime membership (ADD_MASTER with automatic promotion, REMOVE_MASTER),
 // and a SIGTERM that hands leadership over.
+// Eight clusters of three masters, one after another: at load ~55 five of them took the default
+// 300 s (hunt17, twice), so the file asks for more.
+// flotilla-test-timeout-seconds: 600
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RaftView } from '../../src/master/interface.ts';
 import { errorOf, type KeyAnswer } from '../support/answers.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
-import { freePort, ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
+import { freePort, ProcessCluster, type ReplicaProcess, startTimeoutMs } from '../raft/support/process-cluster.ts';
 
 interface Reply {
   status: number;
@@ -141,7 +144,8 @@ test('ADD_MASTER brings in a learner that is promoted once caught up; REMOVE_MAS
           (member: { id: string; role: string }) => member.id === 'm4' && member.role === 'voter',
         );
       },
-      { timeoutMs: 15_000, what: 'm4 to be promoted to voter' },
+      // m4 is a fresh process: it boots (tsx) before it can catch up, as long as any master's first start.
+      { timeoutMs: startTimeoutMs, what: 'm4 to be promoted to voter' },
     );
     assert.is(((await request(joiner, 'GET', '/api/v1/kv/ns/k29')).body as KeyAnswer).value, '29');
     const removed = await removeMaster(leader, 'm4');
@@ -356,7 +360,7 @@ test('a master restarts from its snapshot and log files', async () => {
         const reply = await request(victim, 'GET', '/api/v1/kv/snap/k59?stale=true').catch(() => null);
         return reply?.status === 200 ? reply : null;
       },
-      { timeoutMs: 15_000, what: `${victim.id} to serve from its files after the restart` },
+      { timeoutMs: startTimeoutMs, what: `${victim.id} to serve from its files after the restart` },
     );
     assert.is((read.body as KeyAnswer).value, '59');
     const raft = ((await request(victim, 'POST', '/api/v1', { type: 'GET_RAFT' })).body as RaftAnswer).get_raft;

@@ -10,27 +10,32 @@ import WebSocket from 'ws';
 import { agentWebSocketPath } from '../../src/protocol/agent.ts';
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
 import { errorOf } from '../support/answers.ts';
+import { withTimeout } from '../support/wait.ts';
 import { startSingleMaster } from '../support/master.ts';
 import { frameworkInfo, SchedulerClient, schedulerPost } from '../http/support/scheduler-client.ts';
 
 type Dialled = { kind: 'open'; socket: WebSocket } | { kind: 'refused'; status: number; body: string };
 
 function dialAgentSocket(url: string, secret: string): Promise<Dialled> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url.replace('http', 'ws')}${agentWebSocketPath}`, {
-      headers: { [secretHeader]: secret },
-    });
-    socket.once('open', () => resolve({ kind: 'open', socket }));
-    socket.once('unexpected-response', (_request, response: IncomingMessage) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => {
-        body += chunk.toString('utf8');
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${url.replace('http', 'ws')}${agentWebSocketPath}`, {
+        headers: { [secretHeader]: secret },
       });
-      response.on('end', () => resolve({ kind: 'refused', status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-    });
-    socket.once('error', reject);
-  });
+      socket.once('open', () => resolve({ kind: 'open', socket }));
+      socket.once('unexpected-response', (_request, response: IncomingMessage) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8');
+        });
+        response.on('end', () => resolve({ kind: 'refused', status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      });
+      socket.once('error', reject);
+    }),
+    20_000,
+    'the agent socket to open or be refused',
+  );
 }
 
 test('agent sockets past --max-agent-connections are refused 503 with the error body; a slot frees on close', async () => {

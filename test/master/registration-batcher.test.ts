@@ -15,7 +15,7 @@ import { maxAgentRegistrationBatchItems, maxCommandBytes } from '../../src/state
 import { developmentSecret, secretHeader } from '../../src/util/shared-secret.ts';
 import { agentInfo } from '../state-machine/support/fixtures.ts';
 import { startSingleMaster } from '../support/master.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 
 const register = (name: string): AgentRegistrationBatchItem => ({
   type: 'register_agent',
@@ -120,7 +120,11 @@ test('agents registering over their sockets at once share entries, each answered
       });
       sockets.push(socket);
     }
-    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('open', resolve))));
+    await withTimeout(
+      Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('open', resolve)))),
+      30_000,
+      `${agents} agent sockets to open`,
+    );
     const gateway = cluster.master.agents;
     const before = { entries: gateway.registrations.entries, items: gateway.registrations.items };
     // One synchronous loop: the frames reach the master in the same poll phase (loopback).

@@ -15,7 +15,7 @@ import { exitCodeStorageWriteFailed } from '../../src/raft/disk-errors.ts';
 import { tmpfsMountUnavailableReason } from '../support/capabilities.ts';
 import { testUnless } from '../support/skip.ts';
 import { makeTempDir } from '../support/tmp.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 import { ProcessCluster, ProposingClient, type ReplicaProcess } from './support/process-cluster.ts';
 
 const tmpfsBytes = 16 * 1024 * 1024;
@@ -94,7 +94,8 @@ async function fillOneAndRecover(victimRole: 'leader' | 'follower'): Promise<voi
       const value = `filling-${count}-${'x'.repeat(valueBytes)}`;
       if (await client.propose(value)) acknowledged.push(value);
     }
-    assert.is(await exited, exitCodeStorageWriteFailed, `${full.id} (${victimRole}) exits with code 74 once full`);
+    const code = await withTimeout(exited, 60_000, `${full.id} (${victimRole}) to exit once its disk is full`);
+    assert.is(code, exitCodeStorageWriteFailed, `${full.id} (${victimRole}) exits with code 74 once full`);
     full.child = null;
     const failureLine = full.output.split('\n').find((line) => line.includes('RAFT_STORAGE_WRITE_FAILED'));
     assert.ok(

@@ -3,9 +3,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { exitOf } from '../support/child-exit.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
-import { ProcessCluster, ProposingClient, type ReplicaProcess } from './support/process-cluster.ts';
+import { ProcessCluster, ProposingClient, type ReplicaProcess, startTimeoutMs } from './support/process-cluster.ts';
 
 async function values(replica: ReplicaProcess): Promise<string[]> {
   const response = await fetch(`http://${replica.address}/values`, { signal: AbortSignal.timeout(5000) });
@@ -56,7 +57,7 @@ test('kill -9 of the leader mid-stream loses no acknowledged proposal and applie
     const leaderStatus = await cluster.status(newLeader);
     assert.ok(leaderStatus !== null);
     await waitFor(async () => ((await cluster.status(oldLeader))?.applied ?? 0) >= leaderStatus.commit, {
-      timeoutMs: 15_000,
+      timeoutMs: startTimeoutMs,
       what: `${oldLeader.id} to catch up after its restart`,
     });
     assert.equal(await values(oldLeader), await values(newLeader));
@@ -97,7 +98,7 @@ test('a replica that missed compacted entries catches up through a snapshot', as
         const current = await cluster.status(lagging);
         return current !== null && current.applied >= 200 && current.snapshotIndex > 0 ? current : null;
       },
-      { timeoutMs: 20_000, what: `${lagging.id} to catch up through a snapshot` },
+      { timeoutMs: startTimeoutMs, what: `${lagging.id} to catch up through a snapshot` },
     );
     assert.ok(status.snapshotIndex > 0, `${lagging.id} holds a snapshot (snapshotIndex ${status.snapshotIndex})`);
     assert.match(lagging.output, /installed snapshot from the leader/);
@@ -159,9 +160,13 @@ test('a master whose log was corrupted on disk refuses to start and names the en
     database.prepare('UPDATE entries SET data = ? WHERE idx = ?').run(data, row.idx);
     database.close();
     cluster.launch(victim);
-    const child = victim.child!;
-    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    assert.is(exitCode, 1);
+    const { code } = await exitOf(victim.child!, {
+      timeoutMs: 120_000,
+      what: `${victim.id} started on a corrupt log`,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; its output ends:\n${victim.output.slice(-3_000)}`);
+    });
+    assert.is(code, 1);
     assert.match(victim.output, new RegExp(`raft log entry ${row.idx} is corrupt`));
   } finally {
     await cluster.stop();

@@ -4,7 +4,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
-import { freePort, ProcessCluster, ProposingClient, type ReplicaProcess } from './support/process-cluster.ts';
+import {
+  freePort,
+  ProcessCluster,
+  ProposingClient,
+  type ReplicaProcess,
+  startTimeoutMs,
+} from './support/process-cluster.ts';
 
 interface Membership {
   voters: string[];
@@ -39,7 +45,8 @@ test('a new replica joins as a learner, is promoted, and a voter is removed', as
       async () =>
         ((await cluster.status(joiner))?.applied ?? 0) >= ((await cluster.status(leader))?.commit ?? Infinity),
       {
-        timeoutMs: 15_000,
+        // m4 boots (tsx) before it can catch up: as long as any replica's first start may take.
+        timeoutMs: startTimeoutMs,
         what: 'the learner m4 to catch up',
       },
     );

@@ -22,6 +22,7 @@ import {
   type TransportLimits,
 } from '../../src/raft/transport.ts';
 import { nodeId, type Message } from '../../src/raft/types.ts';
+import { withTimeout } from '../support/wait.ts';
 
 const clusterSecret = 'correct horse battery staple';
 /** Fast reconnects and short close grace keep the suite quick; keepalive stays at its default
@@ -168,30 +169,42 @@ function rawClient(port: number, headers: Record<string, string>, options: WebSo
 }
 
 function opened(client: WebSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    client.once('open', resolve);
-    client.once('close', () => reject(new Error('raw client closed before it opened')));
-  });
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      client.once('open', resolve);
+      client.once('close', () => reject(new Error('raw client closed before it opened')));
+    }),
+    20_000,
+    'the raw Raft socket to open',
+  );
 }
 
 /** The HTTP status a refused handshake answers with. */
 function refusalStatus(port: number, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const client = rawClient(port, headers);
-    client.once('open', () => reject(new Error('handshake was accepted')));
-    client.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      client.terminate();
-    });
-  });
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const client = rawClient(port, headers);
+      client.once('open', () => reject(new Error('handshake was accepted')));
+      client.once('unexpected-response', (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        client.terminate();
+      });
+    }),
+    20_000,
+    "the refused handshake's status",
+  );
 }
 
 function closedRaw(client: WebSocket): Promise<void> {
   if (client.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    client.once('close', () => resolve());
-    client.terminate();
-  });
+  return withTimeout(
+    new Promise((resolve) => {
+      client.once('close', () => resolve());
+      client.terminate();
+    }),
+    20_000,
+    'the raw Raft socket to close',
+  );
 }
 
 // --- tests -------------------------------------------------------------------------------------
@@ -346,7 +359,7 @@ test('a dialer that names no frame format (a build before the header) is written
     await opened(client);
     await waitFor('m2 holds the socket', () => connected(node, 'm1'));
     node.transport.send([append('m2', 'm1', 3, 4, false)]);
-    const bytes = await frame;
+    const bytes = await withTimeout(frame, 20_000, 'the frame m2 sent');
     assert.is(bytes[4], 1, 'frame format byte');
     assert.is(decodeMessages(bytes, 1)[0]?.type, 'append');
   } finally {

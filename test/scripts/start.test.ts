@@ -16,7 +16,7 @@ import { portProblem } from '../../scripts/start/ports.ts';
 import { flotilla, parseJson, repoRoot, transcript } from '../cli/support/cli-process.ts';
 import { dockerUnavailableReason } from '../support/capabilities.ts';
 import { makeTempDir } from '../support/tmp.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, withTimeout } from '../support/wait.ts';
 
 /** undefined when a Docker engine with the test image answers (CI): then the Docker path is tested too. */
 const dockerWhyNot = await dockerUnavailableReason();
@@ -165,7 +165,7 @@ async function interruptAndCheck(started: StartProcess): Promise<void> {
     for (const pid of below.filter(alive)) process.kill(pid, 'SIGKILL');
     throw new Error(`${error.message}\n${startTranscript(started)}`);
   });
-  await started.exited;
+  await withTimeout(started.exited, 60_000, `npm start itself to exit after its nodes\n${startTranscript(started)}`);
   assert.match(
     started.output.stdout,
     /^stopped: m1 code 0 · m2 code 0 · m3 code 0 · agent code 0$/m,
@@ -318,7 +318,10 @@ test('a taken port is a one-line error naming it and --base-port, and nothing st
   await new Promise<void>((resolve) => holder.listen(base + 1, '127.0.0.1', resolve));
   try {
     const started = start(['--base-port', String(base), '--data-dir', makeTempDir('npm-start-taken-')]);
-    await started.exited;
+    await withTimeout(started.exited, upTimeoutMs, 'npm start to exit on a taken port').catch(async (error: Error) => {
+      await stopAfterFailure(started);
+      throw new Error(`${error.message}\n${startTranscript(started)}`);
+    });
     assert.is(started.child.exitCode, 1, startTranscript(started));
     // npm may add its own lines after a failed script ("npm error …"): ours is the one left.
     const errorLines = started.output.stderr

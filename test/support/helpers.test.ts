@@ -1,5 +1,6 @@
-// The helpers other tests lean on: bounded waiting, temporary folders, skip lines.
-import { spawnSync } from 'node:child_process';
+// The helpers other tests lean on: bounded waiting (for a condition, a promise, a child's exit),
+// temporary folders, skip lines.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTestOutput } from '../../scripts/test-summary.ts';
 import { makeTempDir } from './tmp.ts';
-import { waitFor } from './wait.ts';
+import { exitOf, stopChild } from './child-exit.ts';
+import { waitFor, withTimeout } from './wait.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -59,7 +61,63 @@ waiting('a wait without a sane bound is refused', async () => {
   }
 });
 
+waiting('withTimeout fails naming what was awaited when the promise never settles', async () => {
+  const error = await withTimeout(new Promise(() => undefined), 20, 'the socket to open').catch((caught) => caught);
+  assert.instance(error, Error);
+  assert.match((error as Error).message, /timed out after 20 ms waiting for the socket to open/);
+  assert.is(await withTimeout(Promise.resolve('opened'), 1_000, 'the socket to open'), 'opened');
+});
+
 waiting.run();
+
+const exits = suite('exitOf and stopChild');
+
+/** A node child that ignores SIGTERM (as a master stuck in its shutdown would), once it says so. */
+async function stubbornChild(): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1_000); console.log('ignoring SIGTERM');"],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  await waitFor(() => output.includes('ignoring SIGTERM'), { timeoutMs: 60_000, what: 'the stubborn child to start' });
+  return child;
+}
+
+exits('exitOf fails naming the child that did not exit, and leaves it running', async () => {
+  const child = await stubbornChild();
+  try {
+    const error = await exitOf(child, { timeoutMs: 50, what: 'the stubborn child' }).catch((caught) => caught);
+    assert.match((error as Error).message, /timed out after 50 ms waiting for the stubborn child \(pid \d+\) to exit/);
+    assert.is(child.exitCode, null);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  assert.equal(await exitOf(child, { timeoutMs: 30_000, what: 'the SIGKILLed child' }), {
+    code: null,
+    signal: 'SIGKILL',
+  });
+});
+
+exits('stopChild SIGKILLs a child that ignores SIGTERM and fails naming it', async () => {
+  const child = await stubbornChild();
+  const error = await stopChild(child, 'SIGTERM', { timeoutMs: 200, what: 'the stubborn child' }).catch(
+    (caught) => caught,
+  );
+  assert.match((error as Error).message, /waiting for the stubborn child after SIGTERM \(pid \d+\) to exit/);
+  assert.is(child.signalCode, 'SIGKILL', 'no process is left behind');
+});
+
+exits('stopChild on a child that already ended answers its exit at once', async () => {
+  const child = spawn(process.execPath, ['-e', 'process.exit(3)'], { stdio: 'ignore' });
+  await exitOf(child, { timeoutMs: 60_000, what: 'the child that exits 3' });
+  assert.equal(await stopChild(child, 'SIGTERM', { timeoutMs: 1, what: 'the ended child' }), { code: 3, signal: null });
+});
+
+exits.run();
 
 const temporary = suite('makeTempDir and skip lines, in a child process');
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { freePort } from '../raft/support/process-cluster.ts';
+import { stopChild } from './child-exit.ts';
 import { makeTempDir } from './tmp.ts';
 import { waitFor } from './wait.ts';
 
@@ -45,11 +46,7 @@ export async function startRegistry(): Promise<Registry> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    await stopChild(child, 'SIGTERM', { timeoutMs: 30_000, what: 'docker-registry' });
   };
   try {
     await waitFor(

@@ -52,3 +52,17 @@ export async function waitFor<Value>(
     { cause: lastError },
   );
 }
+
+/**
+ * `promise`, or a named failure once `timeoutMs` has passed: for what is awaited as an event (a
+ * socket's 'open', a first message) rather than polled. Without it a promise that never settles
+ * hangs its file until the runner's timeout, which names nothing.
+ */
+export function withTimeout<Value>(promise: Promise<Value>, timeoutMs: number, what: string): Promise<Value> {
+  if (!(timeoutMs > 0)) throw new Error(`withTimeout(${what}): timeoutMs must be positive, got ${timeoutMs}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -21,6 +21,7 @@ import type { ReadonlyState, Task } from '../../../src/state-machine/state.ts';
 import type { TaskDefinition } from '../../../src/state-machine/values.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
 import { freePort } from '../../raft/support/process-cluster.ts';
+import { stopChild } from '../../support/child-exit.ts';
 import { killProcessesWorkingUnder } from '../../support/sandbox-processes.ts';
 import { makeTempDir } from '../../support/tmp.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -33,6 +34,9 @@ const flotillaBin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
  * suite, so they are ended when the test process exits.
  */
 const agentWorkDirs = new Set<string>();
+
+/** An agent's clean stop (SIGTERM) on a loaded machine; one that outlasts this is a hang to report. */
+const agentStopTimeoutMs = 60_000;
 
 function endTasksAgentsLeft(): void {
   for (const workDir of agentWorkDirs) killProcessesWorkingUnder(workDir);
@@ -111,11 +115,7 @@ export class AgentProcess {
     const child = this.child;
     if (child === null) return;
     this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    await stopChild(child, signal, { timeoutMs: agentStopTimeoutMs, what: `agent ${this.hostname}` });
   }
 
   url(route: string): string {

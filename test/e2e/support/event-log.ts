@@ -47,7 +47,11 @@ export class EventLog {
   async status(taskId: string, state: string): Promise<TaskStatus> {
     return waitFor(() => this.statuses(taskId).find((status) => status.state === state), {
       timeoutMs: waitMs,
-      what: `${taskId} to be ${state} (seen: ${this.statuses(taskId).map((status) => status.state)})`,
+      what: `${taskId} to be ${state}`,
+    }).catch((error: Error) => {
+      // What did come, with reasons, read when the wait failed: a TASK_FAILED names its cause.
+      const seen = this.statuses(taskId).map((status) => `${status.state} ${status.reason ?? ''}`.trim());
+      throw new Error(`${error.message}; seen: ${seen.join(', ') || 'nothing'}`, { cause: error });
     });
   }
 

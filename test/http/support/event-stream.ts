@@ -5,18 +5,11 @@ import { connect } from 'node:net';
 import type { Event as OperatorEvent, EventType as OperatorEventType } from '../../../src/protocol/operator.ts';
 import { RecordIoDecoder } from '../../../src/protocol/recordio.ts';
 import { isJsonObject } from '../../support/answers.ts';
+import { withTimeout } from '../../support/wait.ts';
 
 const maxRecordBytes = 16 * 1024 * 1024;
 const maxQuotedRecordChars = 300;
 const textDecoder = new TextDecoder();
-
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * An event stream's record as the event union it belongs to. Only `type` is checked: the fields

@@ -3,7 +3,8 @@
 import os from 'node:os';
 import * as assert from 'uvu/assert';
 import type { SchedulerEvent, SchedulerEventType } from '../../../src/protocol/scheduler.ts';
-import { asEvent, RecordReader, withTimeout } from './event-stream.ts';
+import { withTimeout } from '../../support/wait.ts';
+import { asEvent, RecordReader } from './event-stream.ts';
 
 export interface CallAnswer {
   readonly status: number;

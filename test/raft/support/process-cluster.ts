@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type StorageWriterMode, storageWriterModes } from '../../../src/raft/storage-writer.ts';
+import { stopChild } from '../../support/child-exit.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replica.ts');
@@ -62,7 +63,14 @@ export async function freePort(): Promise<number> {
  * Starting the processes (node loading the TypeScript through tsx, then an election): seconds on
  * an idle machine, but over 30 s was seen for three masters at a load of 35 on the shared 2 cores.
  */
-const startTimeoutMs = 90_000;
+export const startTimeoutMs = 90_000;
+/** How much of each replica's output a failed leader wait quotes. */
+const leaderlessOutputChars = 1_500;
+/**
+ * A master's clean stop (SIGTERM) checkpoints its WAL and closes its sockets: well under a second
+ * at rest; the bound is for a loaded machine, and a stop that outlasts it is a hang to report.
+ */
+const stopTimeoutMs = 60_000;
 
 export class ProcessCluster {
   readonly replicas: ReplicaProcess[] = [];
@@ -230,18 +238,23 @@ export class ProcessCluster {
         return null;
       },
       { timeoutMs, what: `a leader among ${this.replicas.map((replica) => replica.id).join(', ')}`, intervalMs: 20 },
-    );
+    ).catch((error: Error) => {
+      // Without the replicas' last words "no leader" cannot tell a slow start from a crash or a split vote.
+      const lastWords = this.replicas.map(
+        (replica) =>
+          `--- ${replica.id} (${replica.child === null ? 'not running' : `pid ${replica.child.pid}`}), its output ends:\n` +
+          replica.output.slice(-leaderlessOutputChars),
+      );
+      throw new Error(`${error.message}\n${lastWords.join('\n')}`, { cause: error });
+    });
   }
 
-  kill(replica: ReplicaProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** Stops the replica; one that ignores a SIGTERM for `stopTimeoutMs` is SIGKILLed and the stop fails. */
+  async kill(replica: ReplicaProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = replica.child;
-    if (child === null) return Promise.resolve();
+    if (child === null) return;
     replica.child = null;
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    await stopChild(child, signal, { timeoutMs: stopTimeoutMs, what: `replica ${replica.id}` });
   }
 
   async stop(): Promise<void> {
