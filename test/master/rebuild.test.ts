@@ -5,19 +5,17 @@
 // snapshot (1,200 writes: more than the 1,000 entries a leader keeps behind its snapshot), is
 // promoted, and holds the same state (state hash of a backup from each master at the same
 // applied index).
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkBackup } from '../../src/master/backup/restore.ts';
 import type { RaftView } from '../../src/master/interface.ts';
+import { flotillaCommand } from '../cli/support/run-process.ts';
 import { makeTempDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { ProcessCluster, type ReplicaProcess } from '../raft/support/process-cluster.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const writesBeforeDamage = 1_200;
 const writeConcurrency = 16;
 const seed = Number(process.env.FLOTILLA_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -63,33 +61,6 @@ function newestSnapshotIndex(dataDirectory: string): number {
   const directory = path.join(dataDirectory, 'snapshots');
   if (!existsSync(directory)) return 0;
   return Math.max(0, ...readdirSync(directory).map((name) => Number(/^snapshot-\d+-(\d+)\.bin$/.exec(name)?.[1] ?? 0)));
-}
-
-/**
- * Runs the flotilla CLI without blocking this process: spawnSync stopped the loop for as long as
- * the command ran, the masters' idle keep-alive sockets closed meanwhile unseen, and the next
- * request on one failed ("fetch failed", CI-like load).
- */
-async function flotilla(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'flotilla.js'), ...args]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  return new Promise((resolve, reject) => {
-    const bound = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`flotilla ${args.join(' ')} did not end within 60 s; stderr: ${stderr}`));
-    }, 60_000);
-    child.once('close', (status) => {
-      clearTimeout(bound);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 /** Flips one byte of `marker` where it is stored in the file, which must hold it exactly once. */
@@ -170,7 +141,7 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
 
     // One command: remove, move aside, add back as a learner.
     const others = cluster.replicas.filter((replica) => replica !== damaged);
-    const rebuilt = await flotilla([
+    const rebuildDamaged = [
       'raft',
       'rebuild',
       damaged.id,
@@ -179,7 +150,8 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
       '--masters',
       others.map((replica) => replica.address).join(','),
       '--json',
-    ]);
+    ];
+    const rebuilt = await flotillaCommand(rebuildDamaged);
     assert.is(rebuilt.status, 0, `rebuild: ${rebuilt.stderr}`);
     stage(`${damaged.id} rebuilt`);
     const summary = JSON.parse(rebuilt.stdout) as { damage: { code: string }; moved_to: string; address: string };
@@ -194,20 +166,11 @@ test('a follower with a flipped byte in its log is named at start, rebuilt by on
       `${damaged.id} is back as a learner: ${JSON.stringify(membership)}`,
     );
     // Run again, with nothing left to rebuild (its files are aside), it is refused.
-    const again = await flotilla([
-      'raft',
-      'rebuild',
-      damaged.id,
-      '--data-dir',
-      dataDirectory,
-      '--masters',
-      others.map((replica) => replica.address).join(','),
-      '--json',
-    ]);
+    const again = await flotillaCommand(rebuildDamaged);
     assert.is(again.status, 1, again.stderr);
     assert.is((JSON.parse(again.stderr) as { error: { code: string } }).error.code, 'DATA_DIR_INTACT');
     // And a running master is refused even with --force: its files would move away under it.
-    const running = await flotilla([
+    const running = await flotillaCommand([
       'raft',
       'rebuild',
       others[0]!.id,

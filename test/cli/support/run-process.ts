@@ -1,5 +1,6 @@
-// `flotilla run` as a child process, for tests whose master lives in the test process (so the
-// child must not be waited for synchronously: that would stop the master's event loop).
+// The flotilla CLI as a child process, for tests whose masters answer in or through the test
+// process: waited for synchronously, the child would stop this event loop (a master in it stops
+// serving; idle keep-alive sockets to masters elsewhere close unseen and the next request fails).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +14,15 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI without blocking this process (the master under test lives in it). */
+/** Runs `flotilla run` without blocking this process (the master under test lives in it). */
 export function flotillaRun(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return flotillaCommand(['run', ...args], environment);
+}
+
+/** Runs `flotilla <args>` without blocking this process; killed after 90 s (status null). */
+export function flotillaCommand(args: readonly string[], environment: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [flotillaBin, 'run', ...args], {
+    const child = spawn(process.execPath, [flotillaBin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...environment },
     });
