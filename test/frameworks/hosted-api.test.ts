@@ -175,6 +175,15 @@ test('no leader: a master answers 503 with Retry-After in each framework’s sha
   const survivor = await follower(cluster);
   for (const replica of cluster.masters.replicas)
     if (replica.id !== survivor.id && replica.child !== null) await cluster.masters.kill(replica, 'SIGKILL');
+  // Leadership can have moved to the survivor after it was picked (CI once saw it answer as a
+  // leader still loading its frameworks); alone it steps down, and then knows no leader.
+  await waitFor(
+    async () => {
+      const status = await cluster.masters.status(survivor);
+      return status !== null && status.role !== 'leader' && status.leader === '';
+    },
+    { timeoutMs: 60_000, what: `${survivor.id} alone to know no leader`, intervalMs: 200 },
+  );
   const apps = await waitFor(
     async () => {
       const answer = await callApi<{ message: string }>(survivor.address, 'GET', '/v2/apps');

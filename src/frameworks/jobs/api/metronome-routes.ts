@@ -63,6 +63,8 @@ function parseBooleanQuery(value: string | undefined, name: string): boolean {
 
 function sendError(error: FastifyError | Error, reply: FastifyReply): void {
   if (error instanceof JobsError) {
+    // 503s (starting, masters unreachable) say when to retry, as every other 503 of the master does.
+    if (error.status === 503) void reply.header('retry-after', '1');
     void reply.code(error.status).send(error.body());
     return;
   }
